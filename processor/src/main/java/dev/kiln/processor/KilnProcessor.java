@@ -1,0 +1,66 @@
+package dev.kiln.processor;
+
+import com.google.auto.service.AutoService;
+import dev.kiln.processor.step.Conv2dStep;
+import dev.kiln.processor.step.Step;
+import dev.kiln.processor.validation.Messages;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.processing.AbstractProcessor;
+import javax.annotation.processing.ProcessingEnvironment;
+import javax.annotation.processing.Processor;
+import javax.annotation.processing.RoundEnvironment;
+import javax.lang.model.SourceVersion;
+import javax.lang.model.element.Element;
+import javax.lang.model.element.TypeElement;
+import javax.tools.Diagnostic;
+
+/**
+ * The Kiln annotation processor: one {@link Step} per annotation family. Each annotated element is
+ * validated on its own; a bad one is reported and skipped without stopping the others. Claims nothing.
+ */
+@AutoService(Processor.class)
+public final class KilnProcessor extends AbstractProcessor {
+  private List<Step> steps = List.of();
+
+  @Override
+  public synchronized void init(ProcessingEnvironment env) {
+    super.init(env);
+    steps = List.of(new Conv2dStep(env));
+  }
+
+  @Override
+  public Set<String> getSupportedAnnotationTypes() {
+    Set<String> names = new LinkedHashSet<>();
+    names.add("dev.kiln.annotation.Conv2d");
+    names.add("dev.kiln.annotation.RepConv");
+    names.add("dev.kiln.annotation.Model");
+    names.add("dev.kiln.annotation.RDrop");
+    return names;
+  }
+
+  @Override
+  public SourceVersion getSupportedSourceVersion() {
+    return SourceVersion.latestSupported();
+  }
+
+  @Override
+  public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
+    for (Step step : steps) {
+      TypeElement annotation = processingEnv.getElementUtils().getTypeElement(step.annotation());
+      if (annotation == null) {
+        continue;
+      }
+      for (Element element : round.getElementsAnnotatedWith(annotation)) {
+        try {
+          step.process(element);
+        } catch (RuntimeException e) {
+          processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR,
+              Messages.internal(element.toString(), e), element);
+        }
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.kiln.processor.validation;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.processor.model.ConvSpec;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Validates the raw values of a {@code @Conv2d} into a {@link ConvSpec}, recording every problem in a
+ * {@link Report} tied to the attribute it is about. Independent of javac.
+ */
+public final class ConvValidator {
+  private static final String A = "Conv2d";
+  private static final Pattern PADDING = Pattern.compile("\\s*(\\d{1,9})\\s*(?:,\\s*(\\d{1,9})\\s*)?");
+  /** Largest element count of one tensor we accept (Java arrays are int-indexed). */
+  static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /** The raw attribute values; {@code null} input-shape values mean "not given". */
+  public record Request(
+      Integer inChannels,
+      int outChannels,
+      int[] kernelSize,
+      int[] stride,
+      String padding,
+      int[] dilation,
+      int groups,
+      boolean bias,
+      PaddingMode paddingMode,
+      Integer height,
+      Integer width,
+      Activation activation) {}
+
+  private ConvValidator() {}
+
+  /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
+  public static Optional<ConvSpec> validate(Request r, Report report) {
+    int errors = report.items().size();
+    int in = requireShape(r.inChannels(), "inChannels", report);
+    int h = requireShape(r.height(), "height", report);
+    int w = requireShape(r.width(), "width", report);
+    if (r.outChannels() <= 0) {
+      report.error("outChannels", Messages.positive(A, "outChannels", r.outChannels()));
+    }
+    int[] k = pair(r.kernelSize(), "kernelSize", report);
+    int[] s = pair(r.stride(), "stride", report);
+    int[] d = pair(r.dilation(), "dilation", report);
+    if (r.groups() <= 0) {
+      report.error("groups", Messages.positive(A, "groups", r.groups()));
+    } else {
+      if (in > 0 && in % r.groups() != 0) {
+        report.error("groups", Messages.groupsDivide(A, r.groups(), "inChannels", in));
+      }
+      if (r.outChannels() > 0 && r.outChannels() % r.groups() != 0) {
+        report.error("groups", Messages.groupsDivide(A, r.groups(), "outChannels", r.outChannels()));
+      }
+    }
+    int[] pad = null; // top, bottom, left, right
+    String text = r.padding() == null ? "" : r.padding();
+    String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
+    if (lower.equals("valid")) {
+      pad = new int[4];
+    } else if (lower.equals("same")) {
+      if (s != null && (s[0] != 1 || s[1] != 1)) {
+        report.error("padding", Messages.sameWithStride(s[0], s[1]));
+      } else if (k != null && d != null) {
+        int[] ph = ConvSpec.samePadding(k[0], d[0]);
+        int[] pw = ConvSpec.samePadding(k[1], d[1]);
+        pad = new int[] {ph[0], ph[1], pw[0], pw[1]};
+      }
+    } else {
+      Matcher m = PADDING.matcher(text);
+      if (m.matches()) {
+        int ph = Integer.parseInt(m.group(1));
+        int pw = m.group(2) == null ? ph : Integer.parseInt(m.group(2));
+        pad = new int[] {ph, ph, pw, pw};
+      } else {
+        report.error("padding", Messages.padding(text));
+      }
+    }
+    if (report.items().size() > errors || k == null || s == null || d == null || pad == null
+        || in <= 0 || h <= 0 || w <= 0) {
+      return Optional.empty();
+    }
+    return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.bias(), r.paddingMode(), r.activation(),
+        A, report);
+  }
+
+  /**
+   * Checks that the resolved geometry is usable (padding mode limits, the kernel fits, sizes fit in
+   * arrays) and builds the spec. Shared with the other annotations that produce a convolution.
+   */
+  public static Optional<ConvSpec> finish(int in, int out, int h, int w, int[] k, int[] s, int[] d, int[] pad,
+      int groups, boolean bias, PaddingMode mode, Activation activation, String annotation, Report report) {
+    int padH = Math.max(pad[0], pad[1]);
+    int padW = Math.max(pad[2], pad[3]);
+    if (mode == PaddingMode.REFLECT && (padH >= h || padW >= w)) {
+      report.error("paddingMode", Messages.reflectTooLarge(padH, padW, h, w));
+      return Optional.empty();
+    }
+    if (mode == PaddingMode.CIRCULAR && (padH > h || padW > w)) {
+      report.error("paddingMode", Messages.circularTooLarge(padH, padW, h, w));
+      return Optional.empty();
+    }
+    long paddedH = (long) h + pad[0] + pad[1];
+    long paddedW = (long) w + pad[2] + pad[3];
+    long spanH = (long) d[0] * (k[0] - 1) + 1;
+    long spanW = (long) d[1] * (k[1] - 1) + 1;
+    if (spanH > paddedH || spanW > paddedW) {
+      report.error("kernelSize", Messages.kernelTooLarge(annotation, k[0], k[1], d[0], d[1], (int) Math.min(paddedH,
+          Integer.MAX_VALUE), (int) Math.min(paddedW, Integer.MAX_VALUE)));
+      return Optional.empty();
+    }
+    if ((long) in * h * w > MAX_ELEMENTS) {
+      report.error("", Messages.tooLarge(annotation, "input size", (long) in * h * w));
+      return Optional.empty();
+    }
+    long weights = (long) out * (in / groups) * k[0] * k[1];
+    if (weights > MAX_ELEMENTS) {
+      report.error("", Messages.tooLarge(annotation, "weight size", weights));
+      return Optional.empty();
+    }
+    ConvSpec spec = new ConvSpec(in, out, h, w, k[0], k[1], s[0], s[1], d[0], d[1], pad[0], pad[1], pad[2], pad[3],
+        groups, bias, mode, activation);
+    if ((long) out * spec.outHeight() * spec.outWidth() > MAX_ELEMENTS) {
+      report.error("", Messages.tooLarge(annotation, "output size", (long) out * spec.outHeight() * spec.outWidth()));
+      return Optional.empty();
+    }
+    return Optional.of(spec);
+  }
+
+  private static int requireShape(Integer value, String attribute, Report report) {
+    if (value == null) {
+      report.error(attribute, Messages.missingShape(A, attribute));
+      return -1;
+    }
+    if (value <= 0) {
+      report.error(attribute, Messages.positive(A, attribute, value));
+      return -1;
+    }
+    return value;
+  }
+
+  private static int[] pair(int[] values, String attribute, Report report) {
+    if (values == null || values.length < 1 || values.length > 2) {
+      report.error(attribute, Messages.arity(A, attribute, values == null ? 0 : values.length));
+      return null;
+    }
+    int[] p = values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
+    for (int v : p) {
+      if (v <= 0) {
+        report.error(attribute, Messages.positive(A, attribute, v));
+        return null;
+      }
+    }
+    return p;
+  }
+}

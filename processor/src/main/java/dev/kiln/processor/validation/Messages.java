@@ -1,0 +1,75 @@
+package dev.kiln.processor.validation;
+
+/**
+ * Every diagnostic text the processor prints, in one place. Each starts with a short bracketed tag that
+ * tests and users can search for.
+ */
+public final class Messages {
+  private Messages() {}
+
+  public static String notAnInterface(String annotation) {
+    return "[kiln.target] @" + annotation + " must be placed on an interface (or on a method of a @Model interface)";
+  }
+
+  public static String positive(String annotation, String attribute, long value) {
+    return "[kiln.positive] @" + annotation + "." + attribute + " must be > 0 but was " + value;
+  }
+
+  public static String arity(String annotation, String attribute, int count) {
+    return "[kiln.arity] @" + annotation + "." + attribute + " takes 1 or 2 values ({v} or {vH, vW}) but got "
+        + count;
+  }
+
+  public static String missingShape(String annotation, String attribute) {
+    return "[kiln.missing] @" + annotation + "." + attribute
+        + " is required on a standalone interface (it is only inferred inside a @Model)";
+  }
+
+  public static String groupsDivide(String annotation, int groups, String which, int channels) {
+    return "[kiln.groups] @" + annotation + ".groups = " + groups + " must divide " + which + " (" + channels + ")";
+  }
+
+  public static String padding(String text) {
+    return "[kiln.padding] @Conv2d.padding \"" + text + "\" is not valid: use \"valid\", \"same\", \"p\" or \"pH,pW\""
+        + " with non-negative integers";
+  }
+
+  public static String sameWithStride(int strideH, int strideW) {
+    return "[kiln.same-stride] @Conv2d.padding \"same\" is not supported with stride > 1 (stride is "
+        + strideH + "x" + strideW + "), as in PyTorch; use explicit padding";
+  }
+
+  public static String reflectTooLarge(int padH, int padW, int height, int width) {
+    return "[kiln.reflect] reflect padding (" + padH + ", " + padW + ") must be smaller than the input size "
+        + height + "x" + width;
+  }
+
+  public static String circularTooLarge(int padH, int padW, int height, int width) {
+    return "[kiln.circular] circular padding (" + padH + ", " + padW + ") must not exceed the input size "
+        + height + "x" + width;
+  }
+
+  public static String kernelTooLarge(String annotation, int kernelH, int kernelW, int dilationH, int dilationW,
+      int paddedH, int paddedW) {
+    return "[kiln.kernel-fit] @" + annotation + " kernel " + kernelH + "x" + kernelW + " with dilation " + dilationH
+        + "x" + dilationW + " (span " + (dilationH * (kernelH - 1) + 1) + "x" + (dilationW * (kernelW - 1) + 1)
+        + ") does not fit the padded input " + paddedH + "x" + paddedW;
+  }
+
+  public static String tooLarge(String annotation, String what, long value) {
+    return "[kiln.too-large] @" + annotation + " " + what + " (" + value + ") is too large for Java arrays";
+  }
+
+  public static String oddKernel(int kernel) {
+    return "[kiln.odd-kernel] @RepConv.kernelSize must be odd (the 1x1 branch sits at the centre) but was "
+        + kernel;
+  }
+
+  public static String repStride(int stride) {
+    return "[kiln.rep-stride] @RepConv.stride must be 1 or 2 but was " + stride;
+  }
+
+  public static String internal(String what, Throwable e) {
+    return "[kiln.internal] Kiln could not process " + what + ": " + e + " (this is a bug in Kiln; please report it)";
+  }
+}

@@ -1,0 +1,188 @@
+package dev.kiln.processor.writing;
+
+import com.palantir.javapoet.MethodSpec;
+import dev.kiln.processor.model.ConvSpec;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Emits the border: the output pixels with at least one tap in the padding. Each such pixel runs a small
+ * generic loop over the window that maps padded coordinates through the padding mode (zeros skip the
+ * tap; reflect, replicate and circular map it back into the input). Only the regions the shape actually
+ * has are emitted.
+ */
+final class BorderEmitter {
+  private final ConvSpec spec;
+
+  BorderEmitter(ConvSpec spec) {
+    this.spec = spec;
+  }
+
+  private static MethodSpec.Builder method(String name) {
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
+  }
+
+  /**
+   * Emits loops over every border pixel (rows above and below the interior, columns left and right of
+   * it), running {@code body} (a statement format using {@code oh}, {@code ow}) for each.
+   */
+  private void forEachBorderPixel(MethodSpec.Builder m, String body, Object... args) {
+    if (!spec.hasInterior()) {
+      m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
+      m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
+      m.addStatement(body, args);
+      m.endControlFlow();
+      m.endControlFlow();
+      return;
+    }
+    if (spec.interiorRowStart() > 0) {
+      m.addComment("rows above the interior");
+      fullRows(m, "0", "ROW_START", body, args);
+    }
+    if (spec.interiorRowEnd() < spec.outHeight()) {
+      m.addComment("rows below the interior");
+      fullRows(m, "ROW_END", "OUT_H", body, args);
+    }
+    boolean left = spec.interiorColStart() > 0;
+    boolean right = spec.interiorColEnd() < spec.outWidth();
+    if (left || right) {
+      m.addComment("columns beside the interior");
+      m.beginControlFlow("for (int oh = ROW_START; oh < ROW_END; oh++)");
+      if (left) {
+        m.beginControlFlow("for (int ow = 0; ow < COL_START; ow++)");
+        m.addStatement(body, args);
+        m.endControlFlow();
+      }
+      if (right) {
+        m.beginControlFlow("for (int ow = COL_END; ow < OUT_W; ow++)");
+        m.addStatement(body, args);
+        m.endControlFlow();
+      }
+      m.endControlFlow();
+    }
+  }
+
+  private static void fullRows(MethodSpec.Builder m, String from, String to, String body, Object... args) {
+    m.beginControlFlow("for (int oh = $L; oh < $L; oh++)", from, to);
+    m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
+    m.addStatement(body, args);
+    m.endControlFlow();
+    m.endControlFlow();
+  }
+
+  /**
+   * Emits the mapping of padded coordinate {@code v} (in {@code [-pad, size + pad)}) for the padding mode;
+   * for zeros it skips the tap with {@code continue}.
+   */
+  private void mapCoordinate(MethodSpec.Builder m, String v, String size) {
+    switch (spec.paddingMode()) {
+      case ZEROS:
+        m.beginControlFlow("if ($L < 0 || $L >= $L)", v, v, size);
+        m.addStatement("continue");
+        m.endControlFlow();
+        break;
+      case REFLECT:
+        m.beginControlFlow("if ($L < 0)", v).addStatement("$L = -$L", v, v);
+        m.nextControlFlow("else if ($L >= $L)", v, size).addStatement("$L = 2 * $L - 2 - $L", v, size, v);
+        m.endControlFlow();
+        break;
+      case REPLICATE:
+        m.beginControlFlow("if ($L < 0)", v).addStatement("$L = 0", v);
+        m.nextControlFlow("else if ($L >= $L)", v, size).addStatement("$L = $L - 1", v, size);
+        m.endControlFlow();
+        break;
+      case CIRCULAR:
+        m.beginControlFlow("if ($L < 0)", v).addStatement("$L += $L", v, size);
+        m.nextControlFlow("else if ($L >= $L)", v, size).addStatement("$L -= $L", v, size);
+        m.endControlFlow();
+        break;
+      default:
+        throw new AssertionError(spec.paddingMode());
+    }
+  }
+
+  /** Opens the window loops of one border pixel, mapping {@code ih}/{@code iw}; the body goes inside. */
+  private void openWindow(MethodSpec.Builder m) {
+    m.beginControlFlow("for (int kh = 0; kh < K_H; kh++)");
+    m.addStatement("int ih = oh * STRIDE_H - PAD_TOP + kh * DILATION_H");
+    mapCoordinate(m, "ih", "IN_H");
+    m.addStatement("int inRow = inPlane + ih * IN_W");
+    m.addStatement("int wRow = wOff + kh * K_W");
+    m.beginControlFlow("for (int kw = 0; kw < K_W; kw++)");
+    m.addStatement("int iw = ow * STRIDE_W - PAD_LEFT + kw * DILATION_W");
+    mapCoordinate(m, "iw", "IN_W");
+  }
+
+  private static void closeWindow(MethodSpec.Builder m) {
+    m.endControlFlow();
+    m.endControlFlow();
+  }
+
+  MethodSpec forwardBorder() {
+    MethodSpec.Builder m = method("forwardBorder")
+        .addJavadoc("Adds one input plane's contribution to the border pixels of one output plane.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+    forEachBorderPixel(m, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
+    return m.build();
+  }
+
+  MethodSpec forwardPixel() {
+    MethodSpec.Builder m = method("forwardPixel")
+        .addJavadoc("One border pixel's sum over the window, padding applied per tap.\n")
+        .returns(float.class)
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow");
+    m.addStatement("float acc = 0f");
+    openWindow(m);
+    m.addStatement("acc += w[wRow + kw] * x[inRow + iw]");
+    closeWindow(m);
+    m.addStatement("return acc");
+    return m.build();
+  }
+
+  MethodSpec backwardInputBorder() {
+    MethodSpec.Builder m = method("backwardInputBorder")
+        .addJavadoc("Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+    forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
+  }
+
+  MethodSpec backwardInputPixel() {
+    MethodSpec.Builder m = method("backwardInputPixel")
+        .addJavadoc("Scatters one border pixel's gradient {@code g} through the window, padding applied per tap.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+    openWindow(m);
+    m.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
+    closeWindow(m);
+    return m.build();
+  }
+
+  MethodSpec backwardWeightBorder() {
+    MethodSpec.Builder m = method("backwardWeightBorder")
+        .addJavadoc("Adds the border pixels' contribution to the weight gradient of one plane pair.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
+    forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
+  }
+
+  MethodSpec backwardWeightPixel() {
+    MethodSpec.Builder m = method("backwardWeightPixel")
+        .addJavadoc("Adds one border pixel's gradient {@code g} times its inputs to the weight gradient.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+    openWindow(m);
+    m.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
+    closeWindow(m);
+    return m.build();
+  }
+}

@@ -1,0 +1,253 @@
+package dev.kiln.nn;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The base of every generated convolution kernel. The generated subclass supplies the shape as
+ * compile-time constants and the per-sample loops ({@link #forwardSample}, {@link #backwardInputSample},
+ * {@link #backwardWeightSample}); this class owns the parameters, the batch-level {@link Module} API,
+ * shape checks, training caches and the split of work over the shared thread pool.
+ *
+ * <p>Eval-mode forward keeps no state, so one kernel may be called from many threads at once.
+ */
+public abstract class ConvKernel extends AbstractModule {
+  /** Below this many multiply-adds per call, work stays on the calling thread. */
+  private static final long PARALLEL_THRESHOLD = 1L << 17;
+
+  private final int[] inShape;
+  private final int[] outShape;
+  private final int inSize;
+  private final int outSize;
+  private final long macsPerSample;
+  private final Activation activation;
+  private final Parameter weightParam;
+  private final Parameter biasParam;
+  /** The weights, {@code [out, in/groups, kH, kW]}, read by the generated loops. */
+  protected final float[] w;
+  /** The bias, {@code [out]}, or {@code null}. */
+  protected final float[] b;
+  private Tensor savedInput;
+  private Tensor savedOutput;
+
+  /**
+   * @param inShape {@code {C, H, W}} of one input sample
+   * @param outShape {@code {C, H, W}} of one output sample
+   * @param weightShape {@code {out, in/groups, kH, kW}}
+   * @param bias whether there is a bias parameter
+   * @param activation the fused activation
+   * @param seed the seed of PyTorch-style default initialization
+   */
+  protected ConvKernel(int[] inShape, int[] outShape, int[] weightShape, boolean bias, Activation activation,
+      long seed) {
+    this.inShape = inShape.clone();
+    this.outShape = outShape.clone();
+    this.inSize = inShape[0] * inShape[1] * inShape[2];
+    this.outSize = outShape[0] * outShape[1] * outShape[2];
+    this.activation = activation;
+    int fanIn = weightShape[1] * weightShape[2] * weightShape[3];
+    this.macsPerSample = (long) outSize * fanIn;
+    SplittableRandom random = new SplittableRandom(seed);
+    Tensor weight = Tensor.zeros(weightShape);
+    Init.uniformFanIn(weight.data(), fanIn, random);
+    this.weightParam = registerParameter("weight", weight);
+    this.w = weight.data();
+    if (bias) {
+      Tensor bt = Tensor.zeros(weightShape[0]);
+      Init.uniformFanIn(bt.data(), fanIn, random);
+      this.biasParam = registerParameter("bias", bt);
+      this.b = bt.data();
+    } else {
+      this.biasParam = null;
+      this.b = null;
+    }
+  }
+
+  /** The weight parameter, {@code [out, in/groups, kH, kW]}. */
+  public final Parameter weight() {
+    return weightParam;
+  }
+
+  /** The bias parameter, or {@code null} when the layer has none. */
+  public final Parameter bias() {
+    return biasParam;
+  }
+
+  /** {@code {C, H, W}} of one input sample. */
+  public final int[] inputShape() {
+    return inShape.clone();
+  }
+
+  /** {@code {C, H, W}} of one output sample. */
+  public final int[] outputShape() {
+    return outShape.clone();
+  }
+
+  /** Multiply-adds per sample (for GFLOP/s figures: 2 flops each). */
+  public final long macsPerSample() {
+    return macsPerSample;
+  }
+
+  /** The fused activation. */
+  public final Activation activation() {
+    return activation;
+  }
+
+  /**
+   * Forward over output channels {@code [ocStart, ocEnd)} of one sample: writes (not adds) the output,
+   * bias and activation included. Allocates nothing.
+   */
+  protected abstract void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
+
+  /**
+   * Adds the input gradient of one sample to {@code gx} from the (already activation-masked) output
+   * gradient {@code gy}.
+   */
+  protected abstract void backwardInputSample(float[] gy, int gyOff, float[] gx, int gxOff);
+
+  /** Adds one sample's weight gradient to {@code gw} and bias gradient to {@code gb} (if any). */
+  protected abstract void backwardWeightSample(float[] x, int xOff, float[] gy, int gyOff, float[] gw,
+      float[] gb);
+
+  /**
+   * The allocation-free per-sample entry point for callers that own their buffers: reads one sample
+   * {@code [C, H, W]} at {@code x[xOff..]} and writes one output sample at {@code y[yOff..]}. Runs on the
+   * calling thread; keeps no state.
+   */
+  public final void forward(float[] x, int xOff, float[] y, int yOff) {
+    forwardSample(x, xOff, y, yOff, 0, outShape[0]);
+  }
+
+  private int checkBatch(String what, Tensor t, int[] sample) {
+    int[] s = t.shape();
+    if (s.length != 4 || s[1] != sample[0] || s[2] != sample[1] || s[3] != sample[2]) {
+      throw new IllegalArgumentException(what + ": expected shape [N, " + sample[0] + ", " + sample[1] + ", "
+          + sample[2] + "] but got " + Arrays.toString(s));
+    }
+    return s[0];
+  }
+
+  @Override
+  public final Tensor forward(Tensor input) {
+    int n = checkBatch("input", input, inShape);
+    Tensor output = Tensor.zeros(n, outShape[0], outShape[1], outShape[2]);
+    forwardInto(input, output, n);
+    return output;
+  }
+
+  /** Forward into a caller-owned output tensor {@code [N, C, H, W]}; allocates nothing in eval mode. */
+  public final void forward(Tensor input, Tensor output) {
+    int n = checkBatch("input", input, inShape);
+    int m = checkBatch("output", output, outShape);
+    if (m != n) {
+      throw new IllegalArgumentException("output: expected shape [" + n + ", " + outShape[0] + ", " + outShape[1]
+          + ", " + outShape[2] + "] but got " + Arrays.toString(output.shape()));
+    }
+    forwardInto(input, output, n);
+  }
+
+  private void forwardInto(Tensor input, Tensor output, int n) {
+    float[] x = input.data();
+    float[] y = output.data();
+    int threads = Parallel.threads();
+    if (threads <= 1 || macsPerSample * n < PARALLEL_THRESHOLD) {
+      for (int i = 0; i < n; i++) {
+        forwardSample(x, i * inSize, y, i * outSize, 0, outShape[0]);
+      }
+    } else if (n >= threads) {
+      Parallel.forRange(n, (start, end) -> {
+        for (int i = start; i < end; i++) {
+          forwardSample(x, i * inSize, y, i * outSize, 0, outShape[0]);
+        }
+      });
+    } else {
+      for (int i = 0; i < n; i++) {
+        int xo = i * inSize;
+        int yo = i * outSize;
+        Parallel.forRange(outShape[0], (start, end) -> forwardSample(x, xo, y, yo, start, end));
+      }
+    }
+    if (isTraining()) {
+      savedInput = input;
+      savedOutput = output;
+    }
+  }
+
+  @Override
+  public final Tensor backward(Tensor gradOutput) {
+    if (savedInput == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor input = savedInput;
+    int n = input.dim(0);
+    int m = checkBatch("gradOutput", gradOutput, outShape);
+    if (m != n) {
+      throw new IllegalArgumentException("gradOutput: expected shape [" + n + ", " + outShape[0] + ", "
+          + outShape[1] + ", " + outShape[2] + "] but got " + Arrays.toString(gradOutput.shape()));
+    }
+    float[] gy = gradOutput.data();
+    if (activation == Activation.RELU) {
+      float[] y = savedOutput.data();
+      float[] masked = new float[gy.length];
+      for (int i = 0; i < gy.length; i++) {
+        masked[i] = y[i] > 0f ? gy[i] : 0f;
+      }
+      gy = masked;
+    }
+    float[] x = input.data();
+    Tensor gradInput = Tensor.zeros(input.shape());
+    float[] gx = gradInput.data();
+    float[] gyF = gy;
+    float[] gw = weightParam.grad().data();
+    float[] gb = biasParam == null ? null : biasParam.grad().data();
+    int threads = Parallel.threads();
+    if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
+      for (int i = 0; i < n; i++) {
+        backwardInputSample(gyF, i * outSize, gx, i * inSize);
+        backwardWeightSample(x, i * inSize, gyF, i * outSize, gw, gb);
+      }
+      return gradInput;
+    }
+    int chunks = Parallel.chunkCount(n);
+    float[][] partialW = new float[chunks][];
+    float[][] partialB = new float[chunks][];
+    Parallel.forChunks(n, (chunk, start, end) -> {
+      float[] pw = new float[gw.length];
+      float[] pb = gb == null ? null : new float[gb.length];
+      for (int i = start; i < end; i++) {
+        backwardInputSample(gyF, i * outSize, gx, i * inSize);
+        backwardWeightSample(x, i * inSize, gyF, i * outSize, pw, pb);
+      }
+      partialW[chunk] = pw;
+      partialB[chunk] = pb;
+    });
+    for (int c = 0; c < chunks; c++) {
+      if (partialW[c] == null) {
+        continue;
+      }
+      float[] pw = partialW[c];
+      for (int j = 0; j < gw.length; j++) {
+        gw[j] += pw[j];
+      }
+      if (gb != null) {
+        float[] pb = partialB[c];
+        for (int j = 0; j < gb.length; j++) {
+          gb[j] += pb[j];
+        }
+      }
+    }
+    return gradInput;
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    if (!on) {
+      savedInput = null;
+      savedOutput = null;
+    }
+  }
+}
