@@ -2,8 +2,13 @@ package dev.kiln.processor;
 
 import com.google.auto.service.AutoService;
 import dev.kiln.processor.step.Conv2dStep;
+import dev.kiln.processor.step.LayerContextStep;
+import dev.kiln.processor.step.ModelStep;
+import dev.kiln.processor.step.RDropStep;
+import dev.kiln.processor.step.RepConvStep;
 import dev.kiln.processor.step.Step;
 import dev.kiln.processor.validation.Messages;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,16 +32,24 @@ public final class KilnProcessor extends AbstractProcessor {
   @Override
   public synchronized void init(ProcessingEnvironment env) {
     super.init(env);
-    steps = List.of(new Conv2dStep(env));
+    List<Step> all = new ArrayList<>();
+    all.add(new Conv2dStep(env));
+    all.add(new RepConvStep(env));
+    all.add(new ModelStep(env));
+    all.add(new RDropStep(env));
+    for (String layer : List.of("Linear", "ReLU", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Dropout",
+        "BatchNorm2d")) {
+      all.add(new LayerContextStep(env, layer));
+    }
+    steps = List.copyOf(all);
   }
 
   @Override
   public Set<String> getSupportedAnnotationTypes() {
     Set<String> names = new LinkedHashSet<>();
-    names.add("dev.kiln.annotation.Conv2d");
-    names.add("dev.kiln.annotation.RepConv");
-    names.add("dev.kiln.annotation.Model");
-    names.add("dev.kiln.annotation.RDrop");
+    for (Step step : steps) {
+      names.add(step.annotation());
+    }
     return names;
   }
 

@@ -49,7 +49,8 @@ public final class Conv2dStep implements Step {
   @Override
   public void process(Element element) {
     if (element.getKind() == ElementKind.METHOD) {
-      return; // a layer of a @Model: ModelStep handles it
+      ModelStep.checkLayerContext(env, element, "Conv2d"); // inside a @Model, ModelStep handles it
+      return;
     }
     AnnotationReader reader = AnnotationReader.of(element, ANNOTATION, env.getElementUtils()).orElseThrow();
     Report report = new Report();

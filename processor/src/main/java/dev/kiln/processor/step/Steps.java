@@ -39,6 +39,14 @@ public final class Steps {
    * {@code dev.kiln.nn.Module} methods.
    */
   static boolean checkLayerInterface(Element element, String annotation, Report report) {
+    return checkLayerInterface(element, annotation, report, false);
+  }
+
+  /**
+   * As {@link #checkLayerInterface(Element, String, Report)}; with {@code model} the abstract methods are
+   * layer declarations (checked by the model step) rather than foreign methods.
+   */
+  static boolean checkLayerInterface(Element element, String annotation, Report report, boolean model) {
     if (element.getKind() != ElementKind.INTERFACE) {
       report.error("", Messages.notAnInterface(annotation));
       return false;
@@ -61,7 +69,7 @@ public final class Steps {
     }
     List<String> foreign = new ArrayList<>();
     for (ExecutableElement m : ElementFilter.methodsIn(type.getEnclosedElements())) {
-      if (m.getModifiers().contains(Modifier.ABSTRACT) && !isModuleMethod(m)) {
+      if (!model && m.getModifiers().contains(Modifier.ABSTRACT) && !isModuleMethod(m)) {
         foreign.add(m.getSimpleName().toString());
       }
     }

@@ -69,6 +69,72 @@ public final class Messages {
     return "[kiln.rep-stride] @RepConv.stride must be 1 or 2 but was " + stride;
   }
 
+  public static String layerOutsideModel(String annotation) {
+    return "[kiln.layer-context] @" + annotation + " on a method declares a network layer; the interface must be "
+        + "annotated @Model";
+  }
+
+  public static String layerCount(String method, int count) {
+    return "[kiln.layer-annotation] layer method " + method + "() must carry exactly one layer annotation (@Conv2d, "
+        + "@RepConv, @Linear, @ReLU, @MaxPool2d, @AvgPool2d, @GlobalAvgPool2d, @Flatten, @Dropout, @BatchNorm2d) "
+        + "but has " + count;
+  }
+
+  public static String layerSignature(String method) {
+    return "[kiln.layer-method] layer method " + method + "() must take no parameters, have no type parameters and "
+        + "return dev.kiln.nn.Module";
+  }
+
+  public static String modelInput(String detail) {
+    return "[kiln.model-input] @Model.input must be {C, H, W} or {F} with positive values: " + detail;
+  }
+
+  public static String modelEmpty() {
+    return "[kiln.model-empty] a @Model interface needs at least one layer method";
+  }
+
+  public static String needsMap(String layer, String annotation, String arrived) {
+    return "[kiln.shape] layer " + layer + ": @" + annotation + " needs a [C, H, W] feature map but " + arrived
+        + " arrives" + (arrived.startsWith("[") && arrived.indexOf(',') < 0 ? " (a flattened vector)" : "");
+  }
+
+  public static String needsVector(String layer, String arrived) {
+    return "[kiln.shape] layer " + layer + ": @Linear needs a flat [F] vector but the feature map " + arrived
+        + " arrives; add a @Flatten (or @GlobalAvgPool2d then @Flatten) layer before it";
+  }
+
+  public static String shapeMismatch(String layer, String annotation, String attribute, int declared, int arriving,
+      String arrived) {
+    return "[kiln.shape] layer " + layer + ": @" + annotation + "." + attribute + " = " + declared + " but the input "
+        + "that arrives is " + arrived + " (" + attribute + " " + arriving + ")";
+  }
+
+  public static String poolFit(String layer, String annotation, String arrived, int kH, int kW, int pH, int pW) {
+    return "[kiln.shape] layer " + layer + ": @" + annotation + " kernel " + kH + "x" + kW + " with padding " + pH + ","
+        + pW + " does not fit the input " + arrived;
+  }
+
+  public static String poolPadding(String annotation, int pad, int kernel) {
+    return "[kiln.pool-padding] @" + annotation + ".padding " + pad + " must be at most half the kernel size "
+        + kernel + " (as in PyTorch)";
+  }
+
+  public static String dropoutP(double p) {
+    return "[kiln.dropout] @Dropout.p must be in [0, 1) but was " + p;
+  }
+
+  public static String rdropAlpha(double alpha) {
+    return "[kiln.rdrop] @RDrop.alpha must be finite and >= 0 but was " + alpha;
+  }
+
+  public static String rdropTarget() {
+    return "[kiln.rdrop] @RDrop goes on a @Model interface";
+  }
+
+  public static String rdropReduction(String r) {
+    return "[kiln.rdrop] @RDrop.klReduction must be SUM or BATCHMEAN but was " + r;
+  }
+
   public static String internal(String what, Throwable e) {
     return "[kiln.internal] Kiln could not process " + what + ": " + e + " (this is a bug in Kiln; please report it)";
   }
