@@ -18,6 +18,7 @@ public abstract class ConvKernel extends AbstractModule {
   /** Below this many multiply-adds per call, work stays on the calling thread. */
   private static final long PARALLEL_THRESHOLD = 1L << 17;
 
+  private final ConvGeometry geometry;
   private final int[] inShape;
   private final int[] outShape;
   private final int inSize;
@@ -34,17 +35,17 @@ public abstract class ConvKernel extends AbstractModule {
   private Tensor savedOutput;
 
   /**
-   * @param inShape {@code {C, H, W}} of one input sample
-   * @param outShape {@code {C, H, W}} of one output sample
-   * @param weightShape {@code {out, in/groups, kH, kW}}
+   * @param geometry the convolution's fixed geometry
    * @param bias whether there is a bias parameter
    * @param activation the fused activation
    * @param seed the seed of PyTorch-style default initialization
    */
-  protected ConvKernel(int[] inShape, int[] outShape, int[] weightShape, boolean bias, Activation activation,
-      long seed) {
-    this.inShape = inShape.clone();
-    this.outShape = outShape.clone();
+  protected ConvKernel(ConvGeometry geometry, boolean bias, Activation activation, long seed) {
+    this.geometry = geometry;
+    this.inShape = new int[] {geometry.inChannels(), geometry.inHeight(), geometry.inWidth()};
+    this.outShape = new int[] {geometry.outChannels(), geometry.outHeight(), geometry.outWidth()};
+    int[] weightShape = {geometry.outChannels(), geometry.inChannelsPerGroup(), geometry.kernelH(),
+        geometry.kernelW()};
     this.inSize = inShape[0] * inShape[1] * inShape[2];
     this.outSize = outShape[0] * outShape[1] * outShape[2];
     this.activation = activation;
@@ -74,6 +75,11 @@ public abstract class ConvKernel extends AbstractModule {
   /** The bias parameter, or {@code null} when the layer has none. */
   public final Parameter bias() {
     return biasParam;
+  }
+
+  /** The fixed geometry this kernel was generated for. */
+  public final ConvGeometry geometry() {
+    return geometry;
   }
 
   /** {@code {C, H, W}} of one input sample. */

@@ -6,7 +6,6 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
-import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.TapBlock;
 import java.util.List;
@@ -20,6 +19,8 @@ import javax.lang.model.element.Modifier;
 public final class ConvKernelWriter {
   static final ClassName CONV_KERNEL = ClassName.get("dev.kiln.nn", "ConvKernel");
   static final ClassName ACTIVATION = ClassName.get("dev.kiln.annotation", "Activation");
+  static final ClassName PADDING_MODE = ClassName.get("dev.kiln.annotation", "PaddingMode");
+  static final ClassName GEOMETRY = ClassName.get("dev.kiln.nn", "ConvGeometry");
   static final ClassName ARRAYS = ClassName.get("java.util", "Arrays");
   static final TypeName FLOATS = TypeName.get(float[].class);
 
@@ -66,9 +67,9 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("A kernel with PyTorch's default initialization drawn from {@code seed}.\n")
         .addParameter(long.class, "seed")
-        .addStatement("super(new int[] {IN_C, IN_H, IN_W}, new int[] {OUT_C, OUT_H, OUT_W}, "
-            + "new int[] {OUT_C, IC_PER_GROUP, K_H, K_W}, $L, $T.$L, seed)", spec.bias(), ACTIVATION,
-            spec.activation().name())
+        .addStatement("super(new $T(IN_C, IN_H, IN_W, OUT_C, OUT_H, OUT_W, K_H, K_W, STRIDE_H, STRIDE_W, "
+            + "DILATION_H, DILATION_W, PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT, GROUPS, $T.$L), $L, $T.$L, seed)",
+            GEOMETRY, PADDING_MODE, spec.paddingMode().name(), spec.bias(), ACTIVATION, spec.activation().name())
         .build());
     List<TapBlock> blocks = TapBlock.split(spec, maxUnroll);
     type.addMethod(forwardSample(blocks));
@@ -125,9 +126,6 @@ public final class ConvKernelWriter {
       constant(type, "ROW_END", spec.interiorRowEnd(), "End of the output rows whose taps all read inside the input.");
       constant(type, "COL_START", spec.interiorColStart(), "First output column whose taps all read inside the input.");
       constant(type, "COL_END", spec.interiorColEnd(), "End of the output columns whose taps all read inside the input.");
-    }
-    if (spec.paddingMode() != PaddingMode.ZEROS || !spec.hasPadding()) {
-      return;
     }
   }
 
