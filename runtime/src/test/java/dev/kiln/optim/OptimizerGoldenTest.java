@@ -1,0 +1,148 @@
+package dev.kiln.optim;
+
+import static dev.kiln.loss.Numerics.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.kiln.loss.GoldenFile;
+import dev.kiln.nn.Parameter;
+import dev.kiln.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SGD and AdamW against {@code torch.optim} (float32, 5 steps, a fixed sequence of random gradients and a
+ * learning rate set before every step), parameters compared after every step.
+ */
+class OptimizerGoldenTest {
+  private static final int STEPS = 5;
+  private static final double RTOL = 1e-4;
+  private static final String[] NAMES = {"weight", "bias"};
+
+  private interface Factory {
+    Optimizer create(GoldenFile golden, String prefix, Map<String, Parameter> params);
+  }
+
+  private static Optimizer sgd(GoldenFile g, String p, Map<String, Parameter> params) {
+    return Sgd.builder(params, g.doubles(p + "lr")[0])
+        .momentum(g.scalar(p + "momentum"))
+        .dampening(g.scalar(p + "dampening"))
+        .nesterov(g.flag(p + "nesterov"))
+        .weightDecay(g.scalar(p + "weight_decay"))
+        .noWeightDecay(name -> g.flag(p + "no_decay_bias") && name.equals("bias"))
+        .build();
+  }
+
+  private static Optimizer adamW(GoldenFile g, String p, Map<String, Parameter> params) {
+    return AdamW.builder(params, g.doubles(p + "lr")[0])
+        .betas(g.scalar(p + "beta1"), g.scalar(p + "beta2"))
+        .eps(g.scalar(p + "eps"))
+        .weightDecay(g.scalar(p + "weight_decay"))
+        .amsgrad(g.flag(p + "amsgrad"))
+        .noWeightDecay(name -> g.flag(p + "no_decay_bias") && name.equals("bias"))
+        .build();
+  }
+
+  private static Map<String, Parameter> initialParams(GoldenFile g, String p) {
+    Map<String, Parameter> params = new LinkedHashMap<>();
+    for (String name : NAMES) {
+      params.put(name, Parameter.of(name, g.tensor(p + "init." + name)));
+    }
+    return params;
+  }
+
+  /** Runs steps {@code [from, to)} and compares the parameters after each with PyTorch's. */
+  private static void run(GoldenFile g, String p, Optimizer opt, Map<String, Parameter> params, int from, int to) {
+    double[] lrs = g.doubles(p + "lr");
+    for (int s = from; s < to; s++) {
+      opt.setLearningRate(lrs[s]);
+      for (String name : NAMES) {
+        float[] grad = g.tensor(p + "grad." + s + "." + name).data();
+        System.arraycopy(grad, 0, params.get(name).grad().data(), 0, grad.length);
+      }
+      opt.step();
+      for (String name : NAMES) {
+        String key = p + "param." + s + "." + name;
+        assertClose(key, g.shape(key), g.doubles(key), params.get(name).data(), RTOL);
+      }
+    }
+  }
+
+  private static int runAll(String file, Factory factory) {
+    GoldenFile g = GoldenFile.load(file);
+    for (int i = 0; i < g.cases(); i++) {
+      String p = file + "." + i + ".";
+      Map<String, Parameter> params = initialParams(g, p);
+      run(g, p, factory.create(g, p, params), params, 0, STEPS);
+    }
+    return g.cases();
+  }
+
+  /** Two steps, a checkpoint of the state, then the remaining steps on a fresh optimizer loaded from it. */
+  private static int resumeAll(String file, Factory factory) {
+    GoldenFile g = GoldenFile.load(file);
+    for (int i = 0; i < g.cases(); i++) {
+      String p = file + "." + i + ".";
+      Map<String, Parameter> params = initialParams(g, p);
+      Optimizer first = factory.create(g, p, params);
+      run(g, p, first, params, 0, 2);
+      Map<String, Tensor> checkpoint = new LinkedHashMap<>();
+      first.state().forEach((k, v) -> checkpoint.put(k, v.copy()));
+      assertEquals(2f, checkpoint.get("step").data()[0]);
+
+      Map<String, Parameter> resumed = new LinkedHashMap<>();
+      params.forEach((name, param) -> resumed.put(name, Parameter.of(name, param.data().copy())));
+      Optimizer second = factory.create(g, p, resumed);
+      second.loadState(checkpoint);
+      run(g, p, second, resumed, 2, STEPS);
+    }
+    return g.cases();
+  }
+
+  @Test
+  void sgdMatchesTorch() {
+    assertEquals(8, runAll("sgd", OptimizerGoldenTest::sgd));
+  }
+
+  @Test
+  void adamWMatchesTorch() {
+    assertEquals(6, runAll("adamw", OptimizerGoldenTest::adamW));
+  }
+
+  @Test
+  void sgdResumesFromItsState() {
+    assertEquals(8, resumeAll("sgd", OptimizerGoldenTest::sgd));
+  }
+
+  @Test
+  void adamWResumesFromItsState() {
+    assertEquals(6, resumeAll("adamw", OptimizerGoldenTest::adamW));
+  }
+
+  /** The golden cases cover each option. */
+  @Test
+  void casesCoverTheOptions() {
+    GoldenFile sgd = GoldenFile.load("sgd");
+    int nesterov = 0;
+    int momentum = 0;
+    int decayed = 0;
+    int noDecayBias = 0;
+    for (int i = 0; i < sgd.cases(); i++) {
+      String p = "sgd." + i + ".";
+      nesterov += sgd.flag(p + "nesterov") ? 1 : 0;
+      momentum += sgd.scalar(p + "momentum") > 0 ? 1 : 0;
+      decayed += sgd.scalar(p + "weight_decay") > 0 ? 1 : 0;
+      noDecayBias += sgd.flag(p + "no_decay_bias") ? 1 : 0;
+    }
+    assertEquals(2, nesterov);
+    assertEquals(6, momentum);
+    assertEquals(4, decayed);
+    assertEquals(1, noDecayBias);
+    GoldenFile adam = GoldenFile.load("adamw");
+    int amsgrad = 0;
+    for (int i = 0; i < adam.cases(); i++) {
+      amsgrad += adam.flag("adamw." + i + ".amsgrad") ? 1 : 0;
+    }
+    assertEquals(3, amsgrad);
+  }
+}
