@@ -47,6 +47,7 @@ class LayersGoldenTest {
   }
 
   /** Runs one case and returns the number of tensors compared. */
+  @SuppressWarnings("unchecked")
   private static int runCase(Golden g, String id, Map<String, Object> config, List<String> failures) {
     Module module = build(config);
     boolean training = (Boolean) config.get("training");
