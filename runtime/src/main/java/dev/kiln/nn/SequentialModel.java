@@ -1,0 +1,91 @@
+package dev.kiln.nn;
+
+import dev.kiln.loss.Objective;
+import dev.kiln.loss.Objectives;
+import dev.kiln.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A chain of layers run in order, the base of every generated {@code @Model} network (and its fused deploy
+ * form). State-dict keys are {@code <layer>.<key>}.
+ */
+public abstract class SequentialModel extends AbstractModule {
+  private final int[] inputShape;
+  private final int[] outputShape;
+  private final List<Module> layers = new ArrayList<>();
+  private final Map<String, Module> named = new LinkedHashMap<>();
+
+  /**
+   * @param inputShape one sample's input shape, e.g. {@code {1, 28, 28}}
+   * @param outputShape one sample's output shape, e.g. {@code {10}}
+   */
+  protected SequentialModel(int[] inputShape, int[] outputShape) {
+    this.inputShape = inputShape.clone();
+    this.outputShape = outputShape.clone();
+  }
+
+  /** Appends a layer under {@code name}. */
+  protected final <M extends Module> M add(String name, M layer) {
+    registerModule(name, layer);
+    layers.add(layer);
+    named.put(name, layer);
+    return layer;
+  }
+
+  /** One sample's input shape (without the batch dimension). */
+  public final int[] inputShape() {
+    return inputShape.clone();
+  }
+
+  /** One sample's output shape (without the batch dimension). */
+  public final int[] outputShape() {
+    return outputShape.clone();
+  }
+
+  /** The layers by name, in order. */
+  public final Map<String, Module> layers() {
+    return Collections.unmodifiableMap(named);
+  }
+
+  /**
+   * What training optimizes: cross-entropy by default; a model annotated {@code @RDrop} returns the R-Drop
+   * objective.
+   */
+  public Objective objective() {
+    return Objectives.crossEntropy(0.0);
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int[] s = input.shape();
+    boolean ok = s.length == inputShape.length + 1;
+    for (int i = 0; ok && i < inputShape.length; i++) {
+      ok = s[i + 1] == inputShape[i];
+    }
+    if (!ok) {
+      int[] expected = new int[inputShape.length + 1];
+      System.arraycopy(inputShape, 0, expected, 1, inputShape.length);
+      throw new IllegalArgumentException("input: expected shape " + Arrays.toString(expected).replaceFirst("0", "N")
+          + " but got " + Arrays.toString(s));
+    }
+    Tensor x = input;
+    for (Module layer : layers) {
+      x = layer.forward(x);
+    }
+    return x;
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    Tensor g = gradOutput;
+    for (int i = layers.size() - 1; i >= 0; i--) {
+      g = layers.get(i).backward(g);
+    }
+    return g;
+  }
+}
