@@ -26,7 +26,7 @@ def _to_numpy(value):
             return value.detach().cpu().contiguous().numpy()
     except ImportError:
         pass
-    return np.ascontiguousarray(value)
+    return np.asarray(value)
 
 
 def save(path, tensors, metadata=None):
