@@ -17,6 +17,26 @@ public final class SafeTensors {
     throw new UnsupportedOperationException("not implemented yet");
   }
 
+  /** Reads the tensors with the {@code __metadata__} map (placeholder, see h-safetensors). */
+  public static Contents readWithMetadata(Path path) throws IOException {
+    throw new UnsupportedOperationException("not implemented yet");
+  }
+
+  /** Tensors and metadata read from one file (placeholder, see h-safetensors). */
+  public static final class Contents {
+    private Contents() {}
+
+    /** The tensors by name, in header order. */
+    public Map<String, Tensor> tensors() {
+      throw new UnsupportedOperationException("not implemented yet");
+    }
+
+    /** The {@code __metadata__} entries in header order. */
+    public Map<String, String> metadata() {
+      throw new UnsupportedOperationException("not implemented yet");
+    }
+  }
+
   /** Writes {@code tensors} as F32 with optional string metadata, atomically is not guaranteed. */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     throw new UnsupportedOperationException("not implemented yet");
