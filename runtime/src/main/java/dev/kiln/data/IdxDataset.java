@@ -125,9 +125,9 @@ public final class IdxDataset {
         return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
       }
       return in;
-    } catch (ZipException e) {
+    } catch (ZipException | EOFException e) {
       in.close();
-      throw new IOException(path + ": corrupt gzip header: " + e.getMessage(), e);
+      throw new IOException(path + ": corrupt or truncated gzip header: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       in.close();
       throw e;

@@ -11,14 +11,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A training checkpoint: one safetensors file holding the model state dict (keys prefixed
  * {@value #MODEL_PREFIX}), the optimizer state (prefixed {@value #OPTIMIZER_PREFIX}) and string metadata:
  * {@code format}, {@code epoch} (epochs completed), {@code global_step}, {@code seed}, {@code batch_size},
- * {@code drop_last}, {@code train_samples}, {@code config} (JSON) and {@code rng_state} (JSON).
+ * {@code drop_last}, {@code train_samples}, {@code config} (JSON) and {@code rng_state} (JSON). Tensors are
+ * F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
  *
  * <p>There is no generator state to save: the trainer derives the shuffle order of an epoch and the seed it
  * passes to {@link dev.kiln.nn.Reseedable} models from the run's seed and the epoch number alone, so a run
@@ -94,7 +97,13 @@ public final class Checkpoint {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     modelState.forEach((k, v) -> tensors.put(MODEL_PREFIX + k, v));
     optimizerState.forEach((k, v) -> tensors.put(OPTIMIZER_PREFIX + k, v));
-    writeAtomically(file, tmp -> SafeTensors.write(tmp, tensors, metadata));
+    Set<String> int64Keys = new LinkedHashSet<>();
+    for (String key : tensors.keySet()) {
+      if (key.endsWith(".num_batches_tracked")) {
+        int64Keys.add(key); // stored as PyTorch stores it
+      }
+    }
+    writeAtomically(file, tmp -> SafeTensors.write(tmp, tensors, metadata, int64Keys));
   }
 
   /** Writes a file's content to a given path. */

@@ -161,6 +161,9 @@ class IdxDatasetTest {
     cases.add(new Case("trailing data", trailing, goodLabels, "unexpected data after the 12 pixel bytes"));
     cases.add(new Case("corrupt gzip", corruptGzip, goodLabels, "gzip"));
     cases.add(new Case("bad gzip crc", badCrc, goodLabels, "corrupt gzip data"));
+    cases.add(new Case("gzip header cut short", Arrays.copyOf(gzip(goodImages), 5), goodLabels,
+        "corrupt or truncated gzip header"));
+    cases.add(new Case("gzip of nothing", gzip(new byte[0]), goodLabels, "the file ends after 0 of the 4 bytes"));
     int checked = 0;
     for (Case c : cases) {
       Path img = write("img-" + checked, c.images());
@@ -170,7 +173,7 @@ class IdxDatasetTest {
       assertThat(e).hasMessageThat().contains("-" + checked); // names the file
       checked++;
     }
-    assertThat(checked).isEqualTo(19);
+    assertThat(checked).isEqualTo(21);
   }
 
   @Test

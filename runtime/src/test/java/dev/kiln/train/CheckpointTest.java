@@ -148,6 +148,23 @@ class CheckpointTest {
     assertThat(c.modelState().get("w").data()).usingExactEquality().containsExactly(3f, 4f).inOrder();
   }
 
+  @Test
+  void batchNormCountersAreStoredAsInt64() throws IOException {
+    Path file = dir.resolve("bn.safetensors");
+    Map<String, Tensor> model = new java.util.LinkedHashMap<>();
+    model.put("bn.running_mean", Tensor.of(new float[] {0.5f}, 1));
+    model.put("bn.num_batches_tracked", Tensor.scalar(12345f));
+    Checkpoint.of(model, Map.of(), meta(1)).write(file);
+    byte[] bytes = Files.readAllBytes(file);
+    String header = new String(bytes, 8, (int) java.nio.ByteBuffer.wrap(bytes, 0, 8)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(header.replace(" ", "")).contains("\"model.bn.num_batches_tracked\":{\"dtype\":\"I64\"");
+    assertThat(header.replace(" ", "")).contains("\"model.bn.running_mean\":{\"dtype\":\"F32\"");
+    Checkpoint c = Checkpoint.read(file);
+    assertThat(c.modelState().get("bn.num_batches_tracked").data()[0]).isEqualTo(12345f);
+    assertThat(c.modelState().get("bn.num_batches_tracked").shape()).isEmpty();
+  }
+
   private static Map<String, String> meta(int epoch) {
     return Map.of("format", Checkpoint.FORMAT, "epoch", Integer.toString(epoch), "global_step", "5", "seed", "-3",
         "batch_size", "8", "drop_last", "true", "train_samples", "100");
