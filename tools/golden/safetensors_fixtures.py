@@ -10,7 +10,8 @@ whose order differs from the data order).
 expected.txt is UTF-8 text, tab-separated, one line per record; strings are hex of their UTF-8 bytes so that
 any name survives:
   file    <file>  <number of tensors>  <number of metadata entries>
-  tensor  <file>  <hex name>  <dtype>  <shape, comma-separated, empty for a scalar>  <float32 bits, hex, space-separated>
+  tensor  <file>  <hex name>  <dtype>  <shape, comma-separated, empty for a scalar>
+          <float32 bits, hex, space-separated>   (one line; wrapped here)
   meta    <file>  <hex key>  <hex value>
 Tensor and meta lines appear in header order. The float32 bits are the values as PyTorch/numpy convert them
 to float32 (numpy astype(float32), torch .float() for bfloat16).
@@ -130,17 +131,18 @@ def bf16_file():
     values[0, 0], values[0, 1], values[0, 2], values[0, 3] = -0.0, float("inf"), 1e-39, 3.0e38
     bf16 = values.to(torch.bfloat16)
     ref = torch.linspace(-1, 1, 5)
+    scale = torch.tensor(0.1, dtype=torch.bfloat16)
     tensors = [
         ("weight", "BF16", (3, 4), bf16.view(torch.int16).numpy().astype("<i2").tobytes()),
         ("ref", "F32", (5,), ref.numpy().astype("<f4").tobytes()),
-        ("scale", "BF16", (), torch.tensor(0.1, dtype=torch.bfloat16).view(torch.int16).numpy().astype("<i2").tobytes()),
+        ("scale", "BF16", (), scale.view(torch.int16).numpy().astype("<i2").tobytes()),
     ]
     metadata = {"format": "pt", "dtype": "bfloat16"}
     assemble(os.path.join(OUT, "bf16.safetensors"), tensors, metadata)
     record("bf16.safetensors", [
         ("weight", "BF16", (3, 4), bf16.float().numpy()),
         ("ref", "F32", (5,), ref.numpy()),
-        ("scale", "BF16", (), torch.tensor(0.1, dtype=torch.bfloat16).float().numpy()),
+        ("scale", "BF16", (), scale.float().numpy()),
     ], metadata)
 
 

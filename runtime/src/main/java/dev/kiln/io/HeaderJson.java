@@ -247,8 +247,9 @@ final class HeaderJson {
     try {
       return Long.parseLong(text.substring(start, pos));
     } catch (NumberFormatException e) {
+      String digits = text.substring(start, Math.min(pos, start + 40));
       pos = start;
-      throw error("integer " + text.substring(start, Math.min(start + 40, text.length())) + " does not fit in 64 bits");
+      throw error("integer " + digits + (digits.length() < 40 ? "" : "...") + " does not fit in 64 bits");
     }
   }
 

@@ -4,7 +4,6 @@ import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -43,8 +42,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code data_offsets} (unknown fields are rejected, not ignored); an unknown or unsupported dtype; a shape that
  * is not a list of non-negative integers or holds more than {@code Integer.MAX_VALUE - 8} elements; offsets
  * that are not {@code [begin, end]} with {@code 0 <= begin <= end <= data size}; a byte span other than
- * {@code elements * dtype size}; overlapping tensors; and gaps or trailing bytes, since the format requires the
- * data section to be covered exactly; a {@code BOOL} byte other than 0 or 1.
+ * {@code elements * dtype size}; overlapping tensors; gaps or trailing bytes (the format requires the tensors to
+ * cover the data section exactly); and a {@code BOOL} byte other than 0 or 1.
  *
  * <p>Writing produces F32 (optionally I64 for chosen keys), the header padded with spaces to a multiple of 8
  * bytes, and replaces the target atomically where the file system supports it.
@@ -90,8 +89,8 @@ public final class SafeTensors {
    * Writes {@code tensors} as F32 in map order with optional string {@code metadata} ({@code null} or empty:
    * no {@code __metadata__} entry), replacing {@code path} atomically where supported.
    *
-   * @throws IllegalArgumentException if a name is {@code __metadata__} or a name or metadata string holds an
-   *     unpaired surrogate (not encodable as UTF-8)
+   * @throws IllegalArgumentException if a name is {@code __metadata__}, a name or metadata string holds an
+   *     unpaired surrogate (not encodable as UTF-8), or the header would exceed {@link #MAX_HEADER_BYTES}
    * @throws IOException if writing fails; {@code path} is then left as it was
    */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
@@ -140,8 +139,9 @@ public final class SafeTensors {
       json.append(HeaderJson.quote(METADATA_KEY)).append(":{");
       String separator = "";
       for (Map.Entry<String, String> e : metadata.entrySet()) {
-        String key = Objects.requireNonNull(e.getKey(), "metadata key");
-        String value = Objects.requireNonNull(e.getValue(), () -> "metadata value of " + HeaderJson.quote(key));
+        String key = encodable("metadata key", Objects.requireNonNull(e.getKey(), "metadata key"));
+        String value = encodable("metadata value",
+            Objects.requireNonNull(e.getValue(), () -> "metadata value of " + HeaderJson.quote(key)));
         json.append(separator).append(HeaderJson.quote(key)).append(':').append(HeaderJson.quote(value));
         separator = ",";
       }
@@ -150,7 +150,7 @@ public final class SafeTensors {
     long offset = 0;
     String separator = metadata.isEmpty() ? "" : ",";
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      String name = Objects.requireNonNull(e.getKey(), "tensor name");
+      String name = encodable("tensor name", Objects.requireNonNull(e.getKey(), "tensor name"));
       Tensor tensor = Objects.requireNonNull(e.getValue(), () -> "tensor " + HeaderJson.quote(name) + " is null");
       if (name.equals(METADATA_KEY)) {
         throw new IllegalArgumentException("\"" + METADATA_KEY + "\" is reserved and cannot name a tensor");
@@ -168,20 +168,29 @@ public final class SafeTensors {
       separator = ",";
     }
     json.append('}');
-    ByteBuffer utf8;
-    try {
-      utf8 = StandardCharsets.UTF_8.newEncoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .encode(CharBuffer.wrap(json));
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("a tensor name or metadata string holds an unpaired surrogate", e);
+    byte[] utf8 = json.toString().getBytes(StandardCharsets.UTF_8);
+    int padded = (utf8.length + 7) / 8 * 8;
+    if (padded > MAX_HEADER_BYTES) {
+      throw new IllegalArgumentException("the header would take " + padded + " bytes, more than the "
+          + MAX_HEADER_BYTES + " a reader accepts");
     }
-    int length = utf8.remaining();
-    byte[] padded = new byte[(length + 7) / 8 * 8];
-    utf8.get(padded, 0, length);
-    Arrays.fill(padded, length, padded.length, (byte) ' ');
-    return padded;
+    byte[] result = Arrays.copyOf(utf8, padded);
+    Arrays.fill(result, utf8.length, padded, (byte) ' ');
+    return result;
+  }
+
+  /** Rejects strings with an unpaired surrogate, which have no UTF-8 encoding. */
+  private static String encodable(String what, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(what + " " + HeaderJson.quote(s) + " holds an unpaired surrogate at index "
+            + i + " (not encodable as UTF-8)");
+      }
+    }
+    return s;
   }
 
   private static void writeAtomically(Path path, byte[] header, Map<String, Tensor> tensors, Set<String> int64Keys)
