@@ -1,0 +1,104 @@
+package dev.kiln.loss;
+
+import static dev.kiln.loss.Numerics.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class CrossEntropyTest {
+  private static final double RTOL = 1e-5;
+
+  @Test
+  void matchesPyTorchCrossEntropyWithAndWithoutLabelSmoothing() {
+    GoldenFile golden = GoldenFile.load("ce");
+    int compared = 0;
+    int smoothed = 0;
+    for (int i = 0; i < golden.cases(); i++) {
+      String p = "ce." + i + ".";
+      double ls = golden.scalar(p + "label_smoothing");
+      CrossEntropy.Result r = CrossEntropy.compute(golden.tensor(p + "logits"), golden.ints(p + "targets"), ls);
+      assertClose(p + "loss", golden.scalar(p + "loss"), r.loss(), RTOL);
+      assertClose(p + "grad", golden.shape(p + "grad"), golden.doubles(p + "grad"), r.grad(), RTOL);
+      compared++;
+      smoothed += ls > 0 ? 1 : 0;
+    }
+    assertEquals(8, compared);
+    assertEquals(6, smoothed);
+  }
+
+  @Test
+  void defaultIsNoSmoothingAndAgreesWithNllOfLogSoftmax() {
+    GoldenFile golden = GoldenFile.load("ce");
+    Tensor logits = golden.tensor("ce.0.logits");
+    int[] targets = golden.ints("ce.0.targets");
+    assertEquals(0.0, golden.scalar("ce.0.label_smoothing"));
+    CrossEntropy.Result r = CrossEntropy.compute(logits, targets);
+    int n = logits.dim(0);
+    int c = logits.dim(1);
+    float[] logp = new float[n * c];
+    double[] row = new double[c];
+    for (int i = 0; i < n; i++) {
+      LossChecks.logSoftmaxRow(logits.data(), i, c, row);
+      for (int j = 0; j < c; j++) {
+        logp[i * c + j] = (float) row[j];
+      }
+    }
+    assertClose("ce vs nll(log_softmax)", NllLoss.compute(Tensor.of(logp, n, c), targets).loss(), r.loss(), 1e-6);
+  }
+
+  @Test
+  void gradientMatchesFiniteDifferences() {
+    SplittableRandom random = new SplittableRandom(7);
+    int cases = 0;
+    for (double ls : new double[] {0.0, 0.15, 1.0}) {
+      int n = 3 + cases;
+      int c = 4;
+      float[] z = new float[n * c];
+      for (int k = 0; k < z.length; k++) {
+        z[k] = (float) (random.nextGaussian() * 2);
+      }
+      int[] y = random.ints(n, 0, c).toArray();
+      Tensor grad = CrossEntropy.compute(Tensor.of(z, n, c), y, ls).grad();
+      double[] fd = Numerics.finiteDifference(z, 1e-2, x -> CrossEntropy.compute(Tensor.of(x, n, c), y, ls).loss());
+      assertClose("fd ls=" + ls, new int[] {n, c}, fd, grad, 1e-3);
+      cases++;
+    }
+    assertEquals(3, cases);
+  }
+
+  @Test
+  void hugeLogitsStayFinite() {
+    Tensor logits = Tensor.of(new float[] {1e30f, -1e30f, 0f, 3e38f, 3e38f, -3e38f}, 2, 3);
+    CrossEntropy.Result r = CrossEntropy.compute(logits, new int[] {1, 0});
+    assertTrue(Double.isFinite(r.loss()), "loss " + r.loss());
+    for (float g : r.grad().data()) {
+      assertTrue(Float.isFinite(g), "grad " + r.grad());
+    }
+  }
+
+  @Test
+  void rejectsBadShapesTargetsAndSmoothing() {
+    IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(2, 3, 4), new int[] {0, 0}));
+    assertEquals("logits: expected rank 2 [N, C] but got shape [2, 3, 4]", rank.getMessage());
+    IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0}));
+    assertEquals("targets: expected 2 targets (one per row of logits [2, 3]) but got 1", count.getMessage());
+    IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0, 3}));
+    assertEquals("targets[1] = 3 is out of range: expected a class in [0, 3)", range.getMessage());
+    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {-1, 0}));
+    assertEquals("targets[0] = -1 is out of range: expected a class in [0, 3)", negative.getMessage());
+    IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(0, 3), new int[0]));
+    assertEquals("logits: expected N >= 1 and C >= 1 but got shape [0, 3]", empty.getMessage());
+    IllegalArgumentException smoothing = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0, 0}, 1.5));
+    assertEquals("labelSmoothing: expected a value in [0, 1] but got 1.5", smoothing.getMessage());
+  }
+}

@@ -1,0 +1,46 @@
+package dev.kiln.loss;
+
+import static dev.kiln.loss.Numerics.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+class NllLossTest {
+  @Test
+  void matchesPyTorchNllLoss() {
+    GoldenFile golden = GoldenFile.load("nll");
+    int compared = 0;
+    for (int i = 0; i < golden.cases(); i++) {
+      String p = "nll." + i + ".";
+      NllLoss.Result r = NllLoss.compute(golden.tensor(p + "input"), golden.ints(p + "targets"));
+      assertClose(p + "loss", golden.scalar(p + "loss"), r.loss(), 1e-5);
+      assertClose(p + "grad", golden.shape(p + "grad"), golden.doubles(p + "grad"), r.grad(), 1e-5);
+      compared++;
+    }
+    assertEquals(3, compared);
+  }
+
+  @Test
+  void gradientMatchesFiniteDifferences() {
+    float[] x = {-0.5f, -1.2f, -2f, -0.1f, -3f, -0.7f};
+    int[] y = {2, 0};
+    Tensor grad = NllLoss.compute(Tensor.of(x, 2, 3), y).grad();
+    double[] fd = Numerics.finiteDifference(x, 1e-2, v -> NllLoss.compute(Tensor.of(v, 2, 3), y).loss());
+    assertClose("fd", new int[] {2, 3}, fd, grad, 1e-4);
+  }
+
+  @Test
+  void rejectsBadShapesAndTargets() {
+    IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
+        () -> NllLoss.compute(Tensor.zeros(6), new int[] {0}));
+    assertEquals("input: expected rank 2 [N, C] but got shape [6]", rank.getMessage());
+    IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+        () -> NllLoss.compute(Tensor.zeros(2, 3), new int[] {0, 1, 2}));
+    assertEquals("targets: expected 2 targets (one per row of input [2, 3]) but got 3", count.getMessage());
+    IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+        () -> NllLoss.compute(Tensor.zeros(2, 3), new int[] {5, 0}));
+    assertEquals("targets[0] = 5 is out of range: expected a class in [0, 3)", range.getMessage());
+  }
+}
