@@ -1,0 +1,276 @@
+package dev.kiln.nn;
+
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Batch normalization over the channels of {@code [N, C, H, W]}, {@code torch.nn.BatchNorm2d(C)} with eps
+ * {@code 1e-5}, momentum {@code 0.1}, affine parameters and running statistics.
+ *
+ * <p>Training mode normalizes with the batch mean and biased variance over {@code N, H, W} (accumulated in
+ * double), then updates {@code running_mean} and {@code running_var} (the latter with the unbiased variance) by
+ * {@code running = (1 - momentum) * running + momentum * batch} and adds 1 to {@code num_batches_tracked}.
+ * Eval mode applies the affine map given by the running statistics. State keys, in PyTorch's order:
+ * {@code weight}, {@code bias}, {@code running_mean}, {@code running_var}, {@code num_batches_tracked} (a
+ * scalar, shape {@code []}, stored as float).
+ *
+ * <p>Backward works after a forward in either mode: after a training-mode forward it differentiates through
+ * the batch statistics; after an eval-mode forward it differentiates the affine map (the running statistics
+ * are constants). The most recent forward's input (not a copy) and per-channel mean and inverse standard
+ * deviation are remembered for this; concurrent eval-mode forwards stay correct, but a backward then refers
+ * to whichever of them finished last.
+ */
+public final class BatchNorm2d extends AbstractModule {
+  /** Below this many input elements per call, work stays on the calling thread. */
+  private static final int PARALLEL_THRESHOLD = 1 << 16;
+  private static final double EPS = 1e-5;
+  private static final double MOMENTUM = 0.1;
+
+  private final int numFeatures;
+  private final Parameter weight;
+  private final Parameter bias;
+  private final Tensor runningMean;
+  private final Tensor runningVar;
+  private final Tensor numBatchesTracked;
+  private Saved saved;
+
+  /** What backward needs from the forward it follows; written as one reference. */
+  private static final class Saved {
+    final Tensor input;
+    final boolean training;
+    final double[] mean;
+    final double[] invStd;
+
+    Saved(Tensor input, boolean training, double[] mean, double[] invStd) {
+      this.input = input;
+      this.training = training;
+      this.mean = mean;
+      this.invStd = invStd;
+    }
+  }
+
+  /**
+   * A batch norm with weight 1, bias 0, running mean 0, running variance 1 and no batches tracked.
+   *
+   * @param numFeatures the channel count {@code C}, positive
+   */
+  public BatchNorm2d(int numFeatures) {
+    if (numFeatures <= 0) {
+      throw new IllegalArgumentException("numFeatures must be positive but was " + numFeatures);
+    }
+    this.numFeatures = numFeatures;
+    this.weight = registerParameter("weight", Tensor.zeros(numFeatures).fill(1f));
+    this.bias = registerParameter("bias", Tensor.zeros(numFeatures));
+    this.runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
+    this.runningVar = registerBuffer("running_var", Tensor.zeros(numFeatures).fill(1f));
+    this.numBatchesTracked = registerBuffer("num_batches_tracked", Tensor.scalar(0f));
+  }
+
+  /** The scale {@code gamma}, {@code [C]}. */
+  public Parameter weight() {
+    return weight;
+  }
+
+  /** The shift {@code beta}, {@code [C]}. */
+  public Parameter bias() {
+    return bias;
+  }
+
+  /** The running mean, {@code [C]} (live). */
+  public Tensor runningMean() {
+    return runningMean;
+  }
+
+  /** The running (unbiased) variance, {@code [C]} (live). */
+  public Tensor runningVar() {
+    return runningVar;
+  }
+
+  /** The number of training-mode forwards, a scalar tensor (live). */
+  public Tensor numBatchesTracked() {
+    return numBatchesTracked;
+  }
+
+  /** The channel count. */
+  public int numFeatures() {
+    return numFeatures;
+  }
+
+  /** The variance epsilon, {@code 1e-5}. */
+  public double eps() {
+    return EPS;
+  }
+
+  /** The running-statistics momentum, {@code 0.1}. */
+  public double momentum() {
+    return MOMENTUM;
+  }
+
+  /** The input shape {@code [N, C, H, W]} itself; throws unless the channel count is {@code C}. */
+  public int[] outputShape(int... inputShape) {
+    return LayerShapes.requireNchw("input", inputShape, numFeatures).clone();
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int[] shape = outputShape(input.shape());
+    int n = shape[0];
+    int area = shape[2] * shape[3];
+    boolean training = isTraining();
+    double[] mean = new double[numFeatures];
+    double[] invStd = new double[numFeatures];
+    if (training) {
+      long count = (long) n * area;
+      if (count <= 1) {
+        throw new IllegalArgumentException("input: expected more than 1 value per channel when training but got shape "
+            + Arrays.toString(shape));
+      }
+      double[] var = new double[numFeatures];
+      float[] x = input.data();
+      forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
+      float[] rm = runningMean.data();
+      float[] rv = runningVar.data();
+      for (int c = 0; c < numFeatures; c++) {
+        invStd[c] = 1.0 / Math.sqrt(var[c] + EPS);
+        double unbiased = var[c] * count / (count - 1);
+        rm[c] = (float) ((1 - MOMENTUM) * rm[c] + MOMENTUM * mean[c]);
+        rv[c] = (float) ((1 - MOMENTUM) * rv[c] + MOMENTUM * unbiased);
+      }
+      numBatchesTracked.data()[0] += 1f;
+    } else {
+      float[] rm = runningMean.data();
+      float[] rv = runningVar.data();
+      for (int c = 0; c < numFeatures; c++) {
+        mean[c] = rm[c];
+        invStd[c] = 1.0 / Math.sqrt(rv[c] + EPS);
+      }
+    }
+    Tensor output = Tensor.zeros(shape);
+    float[] x = input.data();
+    float[] y = output.data();
+    float[] w = weight.data().data();
+    float[] b = bias.data().data();
+    forChannels(input.size(), (start, end) -> {
+      for (int c = start; c < end; c++) {
+        double alpha = w[c] * invStd[c];
+        float a = (float) alpha;
+        float beta = (float) (b[c] - mean[c] * alpha);
+        for (int i = 0; i < n; i++) {
+          int off = (i * numFeatures + c) * area;
+          for (int k = off; k < off + area; k++) {
+            y[k] = x[k] * a + beta;
+          }
+        }
+      }
+    });
+    saved = new Saved(input, training, mean, invStd);
+    return output;
+  }
+
+  private void forChannels(int elements, Parallel.RangeBody body) {
+    if (Parallel.threads() > 1 && numFeatures > 1 && elements >= PARALLEL_THRESHOLD) {
+      Parallel.forRange(numFeatures, body);
+    } else {
+      body.run(0, numFeatures);
+    }
+  }
+
+  /** Per-channel mean and biased variance (two passes, in double) for channels {@code [start, end)}. */
+  private void batchStatistics(float[] x, int n, int area, double[] mean, double[] var, int start, int end) {
+    double count = (double) n * area;
+    for (int c = start; c < end; c++) {
+      double sum = 0;
+      for (int i = 0; i < n; i++) {
+        int off = (i * numFeatures + c) * area;
+        for (int k = off; k < off + area; k++) {
+          sum += x[k];
+        }
+      }
+      double m = sum / count;
+      double sq = 0;
+      for (int i = 0; i < n; i++) {
+        int off = (i * numFeatures + c) * area;
+        for (int k = off; k < off + area; k++) {
+          double d = x[k] - m;
+          sq += d * d;
+        }
+      }
+      mean[c] = m;
+      var[c] = sq / count;
+    }
+  }
+
+  /**
+   * With {@code xhat = (x - mean) * invStd}: {@code gb += sum(gy)}, {@code gw += sum(gy * xhat)}, and
+   * {@code gx = w * invStd * (gy - mean(gy) - xhat * mean(gy * xhat))} after a training-mode forward, or
+   * {@code gx = w * invStd * gy} after an eval-mode forward.
+   */
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    Saved s = saved;
+    if (s == null) {
+      throw new IllegalStateException("backward needs a forward first");
+    }
+    int[] shape = s.input.shape();
+    Tensor.checkShape("gradOutput", gradOutput, shape);
+    int n = shape[0];
+    int area = shape[2] * shape[3];
+    double count = (double) n * area;
+    float[] x = s.input.data();
+    float[] gy = gradOutput.data();
+    float[] w = weight.data().data();
+    float[] gw = weight.grad().data();
+    float[] gb = bias.grad().data();
+    Tensor gradInput = Tensor.zeros(shape);
+    float[] gx = gradInput.data();
+    forChannels(gx.length, (start, end) -> {
+      for (int c = start; c < end; c++) {
+        double mean = s.mean[c];
+        double sumGy = 0;
+        double dot = 0;
+        for (int i = 0; i < n; i++) {
+          int off = (i * numFeatures + c) * area;
+          for (int k = off; k < off + area; k++) {
+            sumGy += gy[k];
+            dot += gy[k] * (x[k] - mean);
+          }
+        }
+        double invStd = s.invStd[c];
+        gb[c] += (float) sumGy;
+        gw[c] += (float) (dot * invStd);
+        float scale = (float) (w[c] * invStd);
+        if (s.training) {
+          float m = (float) mean;
+          float meanGy = (float) (sumGy / count);
+          float k2 = (float) (dot * invStd * invStd / count);
+          for (int i = 0; i < n; i++) {
+            int off = (i * numFeatures + c) * area;
+            for (int k = off; k < off + area; k++) {
+              gx[k] = (gy[k] - meanGy - (x[k] - m) * k2) * scale;
+            }
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            int off = (i * numFeatures + c) * area;
+            for (int k = off; k < off + area; k++) {
+              gx[k] = gy[k] * scale;
+            }
+          }
+        }
+      }
+    });
+    return gradInput;
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    saved = null;
+  }
+
+  @Override
+  public String toString() {
+    return "BatchNorm2d(" + numFeatures + ", eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)";
+  }
+}

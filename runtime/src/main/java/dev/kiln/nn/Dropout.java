@@ -1,0 +1,116 @@
+package dev.kiln.nn;
+
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Inverted dropout, {@code torch.nn.Dropout(p)}: in training mode every element is zeroed independently with
+ * probability {@code p} and the kept ones are scaled by {@code 1 / (1 - p)}; in eval mode (and for
+ * {@code p == 0}) the layer is the identity and returns its input.
+ *
+ * <p>Randomness is deterministic: the mask comes from a {@link SplittableRandom} seeded with the constructor's
+ * seed (or the last {@link #setSeed}); each training-mode forward consumes one {@code nextDouble()} per element
+ * in row-major order, and an element is dropped when its draw is below {@code p}. So two layers with the same
+ * seed give the same masks for the same sequence of input sizes, and two halves of one batch get independent
+ * masks. Training mode remembers the mask as one bit per element; backward multiplies by the same mask and
+ * scale. Training-mode forward is not thread-safe; eval-mode forward keeps no state.
+ */
+public final class Dropout extends AbstractModule {
+  private final double p;
+  private final float scale;
+  private SplittableRandom random;
+  private int[] savedShape;
+  private long[] savedKeep;
+
+  /**
+   * @param p the drop probability, in {@code [0, 1)}
+   * @param seed the seed of the mask stream
+   */
+  public Dropout(double p, long seed) {
+    if (!(p >= 0.0 && p < 1.0)) {
+      throw new IllegalArgumentException("dropout probability must be in [0, 1) but was " + p);
+    }
+    this.p = p;
+    this.scale = 1f / (float) (1.0 - p);
+    this.random = new SplittableRandom(seed);
+  }
+
+  /** The drop probability. */
+  public double p() {
+    return p;
+  }
+
+  /** Restarts the mask stream from {@code seed}, as if the layer had just been constructed with it. */
+  public void setSeed(long seed) {
+    random = new SplittableRandom(seed);
+  }
+
+  /** The input shape itself; throws for a tensor without a batch dimension. */
+  public int[] outputShape(int... inputShape) {
+    if (inputShape.length < 1) {
+      throw new IllegalArgumentException("input: expected shape [N, ...] but got " + Arrays.toString(inputShape));
+    }
+    return inputShape.clone();
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int[] shape = outputShape(input.shape());
+    if (!isTraining()) {
+      return input;
+    }
+    savedShape = shape;
+    if (p == 0.0) {
+      savedKeep = null;
+      return input;
+    }
+    float[] x = input.data();
+    Tensor output = Tensor.zeros(shape);
+    float[] y = output.data();
+    long[] keep = new long[(x.length + 63) >>> 6];
+    SplittableRandom r = random;
+    for (int i = 0; i < x.length; i++) {
+      if (r.nextDouble() >= p) {
+        keep[i >>> 6] |= 1L << i;
+        y[i] = x[i] * scale;
+      }
+    }
+    savedKeep = keep;
+    return output;
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    int[] shape = savedShape;
+    if (shape == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, shape);
+    long[] keep = savedKeep;
+    if (keep == null) {
+      return gradOutput;
+    }
+    float[] gy = gradOutput.data();
+    Tensor gradInput = Tensor.zeros(shape);
+    float[] gx = gradInput.data();
+    for (int i = 0; i < gy.length; i++) {
+      if ((keep[i >>> 6] & (1L << i)) != 0) {
+        gx[i] = gy[i] * scale;
+      }
+    }
+    return gradInput;
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    savedShape = null;
+    savedKeep = null;
+  }
+
+  @Override
+  public String toString() {
+    return "Dropout(p=" + p + ")";
+  }
+}

@@ -1,0 +1,29 @@
+package dev.kiln.nn;
+
+import java.util.Arrays;
+
+/** Shape checks shared by the runtime layers; every failure names the expected and the actual shape. */
+final class LayerShapes {
+  private LayerShapes() {}
+
+  /**
+   * Checks that {@code shape} is {@code [N, C, H, W]} with {@code C == channels} (any channel count when
+   * {@code channels < 0}) and returns it.
+   */
+  static int[] requireNchw(String what, int[] shape, int channels) {
+    if (shape.length != 4 || (channels >= 0 && shape[1] != channels)) {
+      throw new IllegalArgumentException(what + ": expected shape [N, " + (channels >= 0 ? channels : "C")
+          + ", H, W] but got " + Arrays.toString(shape));
+    }
+    return shape;
+  }
+
+  /** The product of {@code shape[from..]}. */
+  static int product(int[] shape, int from) {
+    int p = 1;
+    for (int i = from; i < shape.length; i++) {
+      p *= shape[i];
+    }
+    return p;
+  }
+}

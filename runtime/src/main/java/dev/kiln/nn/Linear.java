@@ -1,0 +1,209 @@
+package dev.kiln.nn;
+
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * A fully connected layer, {@code torch.nn.Linear}: {@code y = x W^T + b} on an input {@code [N, in]}
+ * (flatten convolutional features first with {@link Flatten}). Weight {@code [out, in]}, bias {@code [out]};
+ * state keys {@code weight} and {@code bias}.
+ *
+ * <p>Default initialization is PyTorch's, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, drawn by
+ * {@link Init#uniformFanIn} from one {@code SplittableRandom(seed)}: all weights first (row-major), then
+ * the bias. Eval-mode forward keeps no state and may be called from many threads at once.
+ */
+public final class Linear extends AbstractModule {
+  /** Below this many multiply-adds per call, work stays on the calling thread. */
+  private static final long PARALLEL_THRESHOLD = 1L << 17;
+
+  private final int inFeatures;
+  private final int outFeatures;
+  private final Parameter weight;
+  private final Parameter bias;
+  private Tensor savedInput;
+
+  /**
+   * @param inFeatures input features, positive
+   * @param outFeatures output features, positive
+   * @param bias whether the layer has a bias
+   * @param seed the seed of the default initialization
+   */
+  public Linear(int inFeatures, int outFeatures, boolean bias, long seed) {
+    if (inFeatures <= 0 || outFeatures <= 0) {
+      throw new IllegalArgumentException(
+          "inFeatures and outFeatures must be positive but were " + inFeatures + " and " + outFeatures);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    SplittableRandom random = new SplittableRandom(seed);
+    Tensor w = Tensor.zeros(outFeatures, inFeatures);
+    Init.uniformFanIn(w.data(), inFeatures, random);
+    this.weight = registerParameter("weight", w);
+    if (bias) {
+      Tensor b = Tensor.zeros(outFeatures);
+      Init.uniformFanIn(b.data(), inFeatures, random);
+      this.bias = registerParameter("bias", b);
+    } else {
+      this.bias = null;
+    }
+  }
+
+  /** The weight parameter, {@code [out, in]}. */
+  public Parameter weight() {
+    return weight;
+  }
+
+  /** The bias parameter {@code [out]}, or {@code null} when the layer has none. */
+  public Parameter bias() {
+    return bias;
+  }
+
+  /** Input features. */
+  public int inFeatures() {
+    return inFeatures;
+  }
+
+  /** Output features. */
+  public int outFeatures() {
+    return outFeatures;
+  }
+
+  /** {@code [N, out]} for an input shape {@code [N, in]}; throws if the input shape is wrong. */
+  public int[] outputShape(int... inputShape) {
+    if (inputShape.length != 2 || inputShape[1] != inFeatures) {
+      throw new IllegalArgumentException(
+          "input: expected shape [N, " + inFeatures + "] but got " + Arrays.toString(inputShape));
+    }
+    return new int[] {inputShape[0], outFeatures};
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int n = outputShape(input.shape())[0];
+    Tensor output = Tensor.zeros(n, outFeatures);
+    float[] x = input.data();
+    float[] y = output.data();
+    float[] wt = transposedWeight();
+    float[] b = bias == null ? null : bias.data().data();
+    if (parallel(n)) {
+      Parallel.forRange(n, (start, end) -> forwardRows(x, wt, b, y, start, end));
+    } else {
+      forwardRows(x, wt, b, y, 0, n);
+    }
+    if (isTraining()) {
+      savedInput = input;
+    }
+    return output;
+  }
+
+  private boolean parallel(int n) {
+    return Parallel.threads() > 1 && n > 1 && (long) n * inFeatures * outFeatures >= PARALLEL_THRESHOLD;
+  }
+
+  /** {@code W^T} as {@code [in, out]}, so that the inner loops below run over contiguous rows. */
+  private float[] transposedWeight() {
+    float[] w = weight.data().data();
+    float[] wt = new float[w.length];
+    for (int o = 0; o < outFeatures; o++) {
+      int row = o * inFeatures;
+      for (int i = 0; i < inFeatures; i++) {
+        wt[i * outFeatures + o] = w[row + i];
+      }
+    }
+    return wt;
+  }
+
+  /** {@code y[r] = b + sum_i x[r, i] * W^T[i]} for rows {@code [start, end)}. */
+  private void forwardRows(float[] x, float[] wt, float[] b, float[] y, int start, int end) {
+    for (int r = start; r < end; r++) {
+      int yo = r * outFeatures;
+      int xo = r * inFeatures;
+      if (b != null) {
+        System.arraycopy(b, 0, y, yo, outFeatures);
+      }
+      for (int i = 0; i < inFeatures; i++) {
+        float xi = x[xo + i];
+        int wo = i * outFeatures;
+        for (int o = 0; o < outFeatures; o++) {
+          y[yo + o] += xi * wt[wo + o];
+        }
+      }
+    }
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    Tensor input = savedInput;
+    if (input == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    int n = input.dim(0);
+    Tensor.checkShape("gradOutput", gradOutput, n, outFeatures);
+    float[] x = input.data();
+    float[] gy = gradOutput.data();
+    float[] w = weight.data().data();
+    float[] gw = weight.grad().data();
+    Tensor gradInput = Tensor.zeros(n, inFeatures);
+    float[] gx = gradInput.data();
+    if (parallel(n)) {
+      Parallel.forRange(n, (start, end) -> inputGradRows(gy, w, gx, start, end));
+      Parallel.forRange(outFeatures, (start, end) -> weightGradRows(x, gy, gw, n, start, end));
+    } else {
+      inputGradRows(gy, w, gx, 0, n);
+      weightGradRows(x, gy, gw, n, 0, outFeatures);
+    }
+    if (bias != null) {
+      float[] gb = bias.grad().data();
+      for (int r = 0; r < n; r++) {
+        int go = r * outFeatures;
+        for (int o = 0; o < outFeatures; o++) {
+          gb[o] += gy[go + o];
+        }
+      }
+    }
+    return gradInput;
+  }
+
+  /** {@code gx[r] = sum_o gy[r, o] * W[o]} for rows {@code [start, end)}. */
+  private void inputGradRows(float[] gy, float[] w, float[] gx, int start, int end) {
+    for (int r = start; r < end; r++) {
+      int gxo = r * inFeatures;
+      int gyo = r * outFeatures;
+      for (int o = 0; o < outFeatures; o++) {
+        float g = gy[gyo + o];
+        int wo = o * inFeatures;
+        for (int i = 0; i < inFeatures; i++) {
+          gx[gxo + i] += g * w[wo + i];
+        }
+      }
+    }
+  }
+
+  /** {@code gW[o] += sum_r gy[r, o] * x[r]} for output rows {@code [start, end)}. */
+  private void weightGradRows(float[] x, float[] gy, float[] gw, int n, int start, int end) {
+    for (int r = 0; r < n; r++) {
+      int xo = r * inFeatures;
+      int gyo = r * outFeatures;
+      for (int o = start; o < end; o++) {
+        float g = gy[gyo + o];
+        int wo = o * inFeatures;
+        for (int i = 0; i < inFeatures; i++) {
+          gw[wo + i] += g * x[xo + i];
+        }
+      }
+    }
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    savedInput = null;
+  }
+
+  @Override
+  public String toString() {
+    return "Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null) + ")";
+  }
+}

@@ -1,0 +1,162 @@
+package dev.kiln.nn;
+
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Max pooling, {@code torch.nn.MaxPool2d(kernel_size, stride, padding)} with dilation 1 and
+ * {@code ceil_mode=False}, on {@code [N, C, H, W]}. Padding counts as {@code -inf}; within a window the first
+ * maximum in row-major scan order wins (a NaN wins over numbers), as PyTorch's CPU kernel does. Backward adds
+ * each output gradient to its window's argmax. Training mode remembers one {@code int} argmax per output
+ * element; eval-mode forward keeps no state.
+ */
+public final class MaxPool2d extends AbstractModule {
+  /** Below this many window reads per call, work stays on the calling thread. */
+  private static final long PARALLEL_THRESHOLD = 1L << 16;
+
+  private final Pool2dGeometry geometry;
+  private int[] savedInputShape;
+  private int[] savedArgmax;
+
+  /**
+   * @param kernelH kernel height, positive
+   * @param kernelW kernel width, positive
+   * @param strideH vertical stride, positive
+   * @param strideW horizontal stride, positive
+   * @param padH top and bottom padding, at most {@code kernelH / 2}
+   * @param padW left and right padding, at most {@code kernelW / 2}
+   */
+  public MaxPool2d(int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
+    geometry = new Pool2dGeometry("MaxPool2d", kernelH, kernelW, strideH, strideW, padH, padW);
+  }
+
+  /** A square pool: {@code MaxPool2d(kernel, kernel, stride, stride, padding, padding)}. */
+  public MaxPool2d(int kernel, int stride, int padding) {
+    this(kernel, kernel, stride, stride, padding, padding);
+  }
+
+  /** {@code [N, C, outH, outW]} for an input shape {@code [N, C, H, W]}; throws if the input is too small. */
+  public int[] outputShape(int... inputShape) {
+    return geometry.outputShape(inputShape);
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int[] inShape = input.shape();
+    int[] outShape = outputShape(inShape);
+    Tensor output = Tensor.zeros(outShape);
+    int[] argmax = isTraining() ? new int[output.size()] : null;
+    int h = inShape[2];
+    int w = inShape[3];
+    int oh = outShape[2];
+    int ow = outShape[3];
+    int[] rows = geometry.rowWindows(h, oh);
+    int[] cols = geometry.colWindows(w, ow);
+    float[] x = input.data();
+    float[] y = output.data();
+    int planes = inShape[0] * inShape[1];
+    long work = (long) output.size() * geometry.kernelH * geometry.kernelW;
+    if (Parallel.threads() > 1 && planes > 1 && work >= PARALLEL_THRESHOLD) {
+      Parallel.forRange(planes, (start, end) -> forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, start, end));
+    } else {
+      forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, 0, planes);
+    }
+    if (argmax != null) {
+      savedInputShape = inShape;
+      savedArgmax = argmax;
+    }
+    return output;
+  }
+
+  private static void forwardPlanes(float[] x, float[] y, int[] argmax, int h, int w, int oh, int ow, int[] rows,
+      int[] cols, int start, int end) {
+    for (int p = start; p < end; p++) {
+      int xo = p * h * w;
+      int yo = p * oh * ow;
+      for (int i = 0; i < oh; i++) {
+        int r0 = rows[2 * i];
+        int r1 = rows[2 * i + 1];
+        for (int j = 0; j < ow; j++) {
+          int c0 = cols[2 * j];
+          int c1 = cols[2 * j + 1];
+          float max = Float.NEGATIVE_INFINITY;
+          int index = xo + r0 * w + c0;
+          for (int r = r0; r < r1; r++) {
+            int row = xo + r * w;
+            for (int c = c0; c < c1; c++) {
+              float v = x[row + c];
+              if (v > max || v != v) {
+                max = v;
+                index = row + c;
+              }
+            }
+          }
+          int k = yo + i * ow + j;
+          y[k] = max;
+          if (argmax != null) {
+            argmax[k] = index;
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    int[] inShape = savedInputShape;
+    int[] argmax = savedArgmax;
+    if (argmax == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, outputShape(inShape));
+    float[] gy = gradOutput.data();
+    Tensor gradInput = Tensor.zeros(inShape);
+    float[] gx = gradInput.data();
+    for (int k = 0; k < gy.length; k++) {
+      gx[argmax[k]] += gy[k];
+    }
+    return gradInput;
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    savedInputShape = null;
+    savedArgmax = null;
+  }
+
+  /** Kernel height. */
+  public int kernelH() {
+    return geometry.kernelH;
+  }
+
+  /** Kernel width. */
+  public int kernelW() {
+    return geometry.kernelW;
+  }
+
+  /** Vertical stride. */
+  public int strideH() {
+    return geometry.strideH;
+  }
+
+  /** Horizontal stride. */
+  public int strideW() {
+    return geometry.strideW;
+  }
+
+  /** Top and bottom padding. */
+  public int padH() {
+    return geometry.padH;
+  }
+
+  /** Left and right padding. */
+  public int padW() {
+    return geometry.padW;
+  }
+
+  @Override
+  public String toString() {
+    return "MaxPool2d(" + geometry + ")";
+  }
+}

@@ -1,0 +1,67 @@
+package dev.kiln.nn;
+
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * {@code torch.nn.ReLU}: {@code y = max(x, 0)} element-wise on any batch {@code [N, ...]} (NaN stays NaN).
+ * The gradient passes where the output is positive and is 0 elsewhere, including at {@code x == 0}, as in
+ * PyTorch. Training mode remembers the output (not a copy); eval-mode forward keeps no state.
+ */
+public final class ReLU extends AbstractModule {
+  private Tensor savedOutput;
+
+  /** A ReLU; it has no parameters and no state. */
+  public ReLU() {}
+
+  /** The input shape itself; throws for a tensor without a batch dimension. */
+  public int[] outputShape(int... inputShape) {
+    if (inputShape.length < 1) {
+      throw new IllegalArgumentException("input: expected shape [N, ...] but got " + Arrays.toString(inputShape));
+    }
+    return inputShape.clone();
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    Tensor output = Tensor.zeros(outputShape(input.shape()));
+    float[] x = input.data();
+    float[] y = output.data();
+    for (int i = 0; i < x.length; i++) {
+      float v = x[i];
+      y[i] = v <= 0f ? 0f : v;
+    }
+    if (isTraining()) {
+      savedOutput = output;
+    }
+    return output;
+  }
+
+  @Override
+  public Tensor backward(Tensor gradOutput) {
+    Tensor output = savedOutput;
+    if (output == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, output.shape());
+    float[] y = output.data();
+    float[] gy = gradOutput.data();
+    Tensor gradInput = Tensor.zeros(output.shape());
+    float[] gx = gradInput.data();
+    for (int i = 0; i < gy.length; i++) {
+      gx[i] = y[i] > 0f ? gy[i] : 0f;
+    }
+    return gradInput;
+  }
+
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    savedOutput = null;
+  }
+
+  @Override
+  public String toString() {
+    return "ReLU()";
+  }
+}
