@@ -8,9 +8,17 @@ import dev.kiln.processor.KilnProcessor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
 
 /**
  * Compiles sources in memory with the Kiln processor and loads every class the compilation produced
@@ -68,6 +76,45 @@ final class InMemoryCompiler {
       return (T) loader.loadClass(name).getConstructor().newInstance();
     } catch (ReflectiveOperationException e) {
       throw new AssertionError("cannot instantiate " + name, e);
+    }
+  }
+
+  /**
+   * The source files the processor writes for {@code sources}, whether or not the compilation fails
+   * (compile-testing hides generated files of a failed compilation): runs javac on the sources with
+   * {@code -s} and {@code -d} in a temporary directory and lists what appeared under {@code -s}.
+   */
+  static List<String> generatedSourcesDespiteErrors(JavaFileObject... sources) {
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    Path tmp = null;
+    try {
+      tmp = Files.createTempDirectory("kiln-diag");
+      Path gen = Files.createDirectories(tmp.resolve("gen"));
+      Path out = Files.createDirectories(tmp.resolve("out"));
+      try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, null)) {
+        JavaCompiler.CompilationTask task = javac.getTask(null, files, d -> { }, List.of("-s", gen.toString(), "-d",
+            out.toString(), "-classpath", System.getProperty("java.class.path")), null, List.of(sources));
+        task.setProcessors(List.of(new KilnProcessor()));
+        task.call();
+      }
+      try (Stream<Path> walk = Files.walk(gen)) {
+        return walk.filter(Files::isRegularFile).map(p -> gen.relativize(p).toString()).sorted().toList();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (root == null) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }
