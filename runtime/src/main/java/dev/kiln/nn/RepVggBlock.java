@@ -149,6 +149,14 @@ public abstract class RepVggBlock extends AbstractModule {
     return gx;
   }
 
+  @Override
+  public void train(boolean on) {
+    super.train(on);
+    if (!on) {
+      savedOutput = null;
+    }
+  }
+
   /**
    * Writes the folded deploy weights into {@code target} (a kxk kernel with bias and this block's geometry):
    * each branch kernel scaled by its BatchNorm's {@code gamma / sqrt(running_var + eps)}, biases
