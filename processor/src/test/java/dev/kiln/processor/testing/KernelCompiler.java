@@ -1,0 +1,98 @@
+package dev.kiln.processor.testing;
+
+import static com.google.testing.compile.Compiler.javac;
+
+import com.google.testing.compile.Compilation;
+import com.google.testing.compile.JavaFileObjects;
+import dev.kiln.nn.ConvKernel;
+import dev.kiln.processor.KilnProcessor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.tools.JavaFileObject;
+
+/**
+ * Compiles annotated sources in memory with the Kiln processor and loads the resulting classes (the
+ * user's interfaces and the generated kernels) in a class loader whose parent sees kiln-runtime.
+ */
+public final class KernelCompiler {
+  private KernelCompiler() {}
+
+  /** Runs javac with {@link KilnProcessor} on {@code sources}. */
+  public static Compilation compile(JavaFileObject... sources) {
+    return javac().withProcessors(new KilnProcessor()).compile(sources);
+  }
+
+  /**
+   * One source file {@code pkg.outer} declaring every case as a nested interface named after the case;
+   * the kernel of case {@code c} is {@code pkg.outer_<c.name()>Kernel}.
+   */
+  public static JavaFileObject source(String pkg, String outer, List<ConvCase> cases) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("package ").append(pkg).append(";\n\n");
+    sb.append("public interface ").append(outer).append(" {\n");
+    for (ConvCase c : cases) {
+      sb.append("  ").append(c.annotation()).append('\n');
+      sb.append("  interface ").append(c.name()).append(" {}\n\n");
+    }
+    sb.append("}\n");
+    return JavaFileObjects.forSourceString(pkg + "." + outer, sb.toString());
+  }
+
+  /** A loader for every class file the compilation produced. */
+  public static ClassLoader loader(Compilation compilation) {
+    Map<String, byte[]> classes = new HashMap<>();
+    for (JavaFileObject f : compilation.generatedFiles()) {
+      if (f.getKind() != JavaFileObject.Kind.CLASS) {
+        continue;
+      }
+      String path = f.toUri().getPath();
+      int at = path.indexOf("/CLASS_OUTPUT/");
+      String binary = path.substring(at + "/CLASS_OUTPUT/".length(), path.length() - ".class".length())
+          .replace('/', '.');
+      try (InputStream in = f.openInputStream()) {
+        classes.put(binary, in.readAllBytes());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return new ClassLoader(KernelCompiler.class.getClassLoader()) {
+      @Override
+      protected Class<?> findClass(String name) throws ClassNotFoundException {
+        byte[] bytes = classes.get(name);
+        if (bytes == null) {
+          throw new ClassNotFoundException(name);
+        }
+        return defineClass(name, bytes, 0, bytes.length);
+      }
+    };
+  }
+
+  /** Every class file the compilation produced, by binary name. */
+  public static Map<String, byte[]> classFiles(Compilation compilation) {
+    Map<String, byte[]> classes = new HashMap<>();
+    for (JavaFileObject f : compilation.generatedFiles()) {
+      if (f.getKind() == JavaFileObject.Kind.CLASS) {
+        try (InputStream in = f.openInputStream()) {
+          classes.put(f.toUri().getPath(), in.readAllBytes());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return classes;
+  }
+
+  /** A new instance (no-arg constructor) of the kernel generated for {@code c} in {@code pkg.outer}. */
+  public static ConvKernel kernel(ClassLoader loader, String pkg, String outer, ConvCase c) {
+    try {
+      Class<?> type = loader.loadClass(pkg + "." + outer + "_" + c.name() + "Kernel");
+      return (ConvKernel) type.getConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("cannot instantiate the kernel of " + c, e);
+    }
+  }
+}
