@@ -52,8 +52,20 @@ public final class Messages {
   public static String kernelTooLarge(String annotation, int kernelH, int kernelW, int dilationH, int dilationW,
       int paddedH, int paddedW) {
     return "[kiln.kernel-fit] @" + annotation + " kernel " + kernelH + "x" + kernelW + " with dilation " + dilationH
-        + "x" + dilationW + " (span " + (dilationH * (kernelH - 1) + 1) + "x" + (dilationW * (kernelW - 1) + 1)
-        + ") does not fit the padded input " + paddedH + "x" + paddedW;
+        + "x" + dilationW + " (span " + ((long) dilationH * (kernelH - 1) + 1) + "x"
+        + ((long) dilationW * (kernelW - 1) + 1) + ") does not fit the padded input " + paddedH + "x" + paddedW;
+  }
+
+  public static String notImplementable(String annotation, String type, String base, java.util.List<String> methods) {
+    return "[kiln.target] @" + annotation + " interface " + type + " has methods the generated kernel (a subclass of "
+        + base + ") cannot implement or that clash with it: " + methods
+        + " (abstract methods must be dev.kiln.nn.Module methods with the same signature; use default methods for"
+        + " helpers)";
+  }
+
+  public static String methodOutsideModel(String annotation, String method) {
+    return "[kiln.target] @" + annotation + " on method " + method + " needs an enclosing @Model interface (for a"
+        + " standalone layer, annotate an interface instead)";
   }
 
   public static String tooLarge(String annotation, String what, long value) {

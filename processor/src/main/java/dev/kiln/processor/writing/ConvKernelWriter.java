@@ -6,7 +6,6 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
-import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.TapBlock;
 import java.util.List;
@@ -126,9 +125,6 @@ public final class ConvKernelWriter {
       constant(type, "COL_START", spec.interiorColStart(), "First output column whose taps all read inside the input.");
       constant(type, "COL_END", spec.interiorColEnd(), "End of the output columns whose taps all read inside the input.");
     }
-    if (spec.paddingMode() != PaddingMode.ZEROS || !spec.hasPadding()) {
-      return;
-    }
   }
 
   private static void constant(TypeSpec.Builder type, String name, int value, String doc) {
@@ -152,9 +148,9 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
-    m.addStatement("final float[] w = this.w");
+    m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
-      m.addStatement("final float[] b = this.b");
+      m.addStatement("final float[] b = super.b");
     }
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
@@ -195,7 +191,7 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PROTECTED)
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
-    m.addStatement("final float[] w = this.w");
+    m.addStatement("final float[] w = super.w");
     m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
     m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
     m.addStatement("int gxGroup = $L", groupBase("gxOff"));

@@ -71,6 +71,50 @@ public final class KernelCompiler {
     };
   }
 
+  /**
+   * Runs javac with {@link KilnProcessor} directly (not through compile-testing, which hides the outputs of
+   * a failed compilation) and returns the qualified names of the generated source files, whether or not
+   * the compilation succeeded.
+   */
+  public static java.util.Set<String> generatedSourceNames(JavaFileObject... sources) {
+    javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    javax.tools.StandardJavaFileManager standard = javac.getStandardFileManager(null, null, null);
+    javax.tools.JavaFileManager memory = new javax.tools.ForwardingJavaFileManager<>(standard) {
+      @Override
+      public JavaFileObject getJavaFileForOutput(Location location, String className, JavaFileObject.Kind kind,
+          javax.tools.FileObject sibling) {
+        if (kind == JavaFileObject.Kind.SOURCE) {
+          names.add(className);
+        }
+        return new javax.tools.SimpleJavaFileObject(
+            java.net.URI.create("mem:///" + className.replace('.', '/') + kind.extension), kind) {
+          private final java.io.StringWriter text = new java.io.StringWriter();
+
+          @Override
+          public java.io.OutputStream openOutputStream() {
+            return new java.io.ByteArrayOutputStream();
+          }
+
+          @Override
+          public java.io.Writer openWriter() {
+            return text;
+          }
+
+          @Override
+          public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+            return text.toString();
+          }
+        };
+      }
+    };
+    javax.tools.JavaCompiler.CompilationTask task = javac.getTask(null, memory, d -> { }, List.of("-proc:only"),
+        null, List.of(sources));
+    task.setProcessors(List.of(new KilnProcessor()));
+    task.call();
+    return names;
+  }
+
   /** Every class file the compilation produced, by binary name. */
   public static Map<String, byte[]> classFiles(Compilation compilation) {
     Map<String, byte[]> classes = new HashMap<>();
