@@ -141,13 +141,15 @@ class ConvDiagnosticsTest {
   @Test
   void reflectPaddingAtLeastTheInput() {
     assertError(layer("Reflect", "padding = \"3\"", "height = 3", "paddingMode = PaddingMode.REFLECT"),
-        "paddingMode = ", "[kiln.reflect]", "must be smaller than the input size 3x8");
+        "paddingMode = ", "[kiln.reflect]", "REFLECT needs padding smaller than the input",
+        "the padding is 3 rows and 3 columns for an input of 3x8");
   }
 
   @Test
   void circularPaddingLargerThanTheInput() {
     assertError(layer("Circular", "padding = \"1,4\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR"),
-        "paddingMode = ", "[kiln.circular]", "must not exceed the input size 8x3");
+        "paddingMode = ", "[kiln.circular]", "CIRCULAR needs padding no larger than the input",
+        "the padding is 1 rows and 4 columns for an input of 8x3");
     // Equal to the input is allowed.
     assertThat(compile(layer("CircularEdge", "padding = \"1,3\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR")))
         .succeededWithoutWarnings();

@@ -210,6 +210,22 @@ class ConvDifferentialTest {
   }
 
   @Test
+  void allocationFreeEntryPointChecksItsBounds() {
+    ConvCase c = small.get(0);
+    ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+    int inSize = c.inChannels() * c.height() * c.width();
+    int outSize = c.outChannels() * c.outHeight() * c.outWidth();
+    float[] x = new float[inSize + 1];
+    float[] y = new float[outSize];
+    kernel.forward(x, 1, y, 0);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> kernel.forward(x, 2, y, 0));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> kernel.forward(x, -1, y, 0));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> kernel.forward(x, 0, y, 1));
+    assertThat(e).hasMessageThat().contains("output: expected " + outSize + " values");
+  }
+
+  @Test
   void configurationsCoverEveryAttribute() {
     int sameEven = 0;
     int reflectEdge = 0;

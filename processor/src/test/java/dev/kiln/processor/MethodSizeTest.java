@@ -124,7 +124,6 @@ class MethodSizeTest {
     assertThat(checked).isEqualTo(expectedTotal);
     // 15 kernels with 109 tap blocks of at most 64 taps, 14 of them with a border: 15 * 5 + 109 * 3 + 14 * 6.
     assertThat(checked).isEqualTo(486);
-    System.out.println("MethodSizeTest: " + checked + " methods, largest " + largest + " bytes");
     assertThat(largest).isGreaterThan(1000); // the unrolled interiors are really there
   }
 

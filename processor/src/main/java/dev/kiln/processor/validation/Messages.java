@@ -40,13 +40,15 @@ public final class Messages {
   }
 
   public static String reflectTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.reflect] reflect padding (" + padH + ", " + padW + ") must be smaller than the input size "
-        + height + "x" + width;
+    return "[kiln.reflect] paddingMode REFLECT needs padding smaller than the input in each dimension (as in PyTorch),"
+        + " but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x" + width
+        + "; use less padding or another paddingMode";
   }
 
   public static String circularTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.circular] circular padding (" + padH + ", " + padW + ") must not exceed the input size "
-        + height + "x" + width;
+    return "[kiln.circular] paddingMode CIRCULAR needs padding no larger than the input in each dimension (as in"
+        + " PyTorch), but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x"
+        + width + "; use less padding or another paddingMode";
   }
 
   public static String kernelTooLarge(String annotation, int kernelH, int kernelW, int dilationH, int dilationW,

@@ -21,9 +21,9 @@ import javax.tools.JavaFileObject;
 public final class KernelCompiler {
   private KernelCompiler() {}
 
-  /** Runs javac with {@link KilnProcessor} on {@code sources}. */
+  /** Runs javac with {@link KilnProcessor} and every lint warning on {@code sources}. */
   public static Compilation compile(JavaFileObject... sources) {
-    return javac().withProcessors(new KilnProcessor()).compile(sources);
+    return javac().withProcessors(new KilnProcessor()).withOptions("-Xlint:all", "-Xlint:-processing").compile(sources);
   }
 
   /**
