@@ -104,13 +104,13 @@ class ModelDiagnosticsTest {
   @Test
   void layerAnnotationOutsideAModel() {
     expectError("public interface Net {\n  @Linear(outFeatures = 3)\n  Module fc();\n}\n",
-        "[kiln.layer-context] @Linear on a method declares a network layer", "@Linear");
+        "[kiln.layer-context] @Linear on method Net.fc() declares a network layer", "@Linear");
   }
 
   @Test
   void convOnAMethodOutsideAModel() {
     expectError("public interface Net {\n  @Conv2d(outChannels = 3, kernelSize = 1)\n  Module conv();\n}\n",
-        "[kiln.layer-context] @Conv2d on a method", "@Conv2d");
+        "[kiln.layer-context] @Conv2d on method Net.conv()", "@Conv2d");
   }
 
   @Test

@@ -122,8 +122,18 @@ public abstract class ConvKernel extends AbstractModule {
    * The allocation-free per-sample entry point for callers that own their buffers: reads one sample
    * {@code [C, H, W]} at {@code x[xOff..]} and writes one output sample at {@code y[yOff..]}. Runs on the
    * calling thread; keeps no state.
+   *
+   * @throws IllegalArgumentException if a sample does not fit in its array at the given offset
    */
   public final void forward(float[] x, int xOff, float[] y, int yOff) {
+    if (xOff < 0 || xOff > x.length - inSize) {
+      throw new IllegalArgumentException("input: expected " + inSize + " values " + Arrays.toString(inShape)
+          + " at offset " + xOff + " but the array has " + x.length);
+    }
+    if (yOff < 0 || yOff > y.length - outSize) {
+      throw new IllegalArgumentException("output: expected " + outSize + " values " + Arrays.toString(outShape)
+          + " at offset " + yOff + " but the array has " + y.length);
+    }
     forwardSample(x, xOff, y, yOff, 0, outShape[0]);
   }
 

@@ -29,14 +29,18 @@ public record ConvSpec(
 
   /** Output size along one axis, as {@code torch.nn.Conv2d}: may be {@code <= 0} for a kernel that does not fit. */
   public static int outSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation) {
-    int span = in + padBefore + padAfter - dilation * (kernel - 1) - 1;
-    return span < 0 ? 0 : span / stride + 1;
+    long span = (long) in + padBefore + padAfter - (long) dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : (int) Math.min(span / stride + 1, Integer.MAX_VALUE);
   }
 
-  /** Padding {@code same} along one axis: {@code {before, after}}, the odd extra pixel after. */
+  /**
+   * Padding {@code same} along one axis: {@code {before, after}}, the odd extra pixel after.
+   *
+   * @throws ArithmeticException if the padding does not fit in an {@code int}
+   */
   public static int[] samePadding(int kernel, int dilation) {
-    int total = dilation * (kernel - 1);
-    return new int[] {total / 2, total - total / 2};
+    long total = (long) dilation * (kernel - 1);
+    return new int[] {Math.toIntExact(total / 2), Math.toIntExact(total - total / 2)};
   }
 
   public int outHeight() {

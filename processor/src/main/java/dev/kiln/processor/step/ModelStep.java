@@ -275,7 +275,8 @@ public final class ModelStep implements Step {
     Element owner = element.getEnclosingElement();
     if (AnnotationReader.of(owner, ANNOTATION, env.getElementUtils()).isEmpty()) {
       AnnotationReader.of(element, PKG + simpleName, env.getElementUtils()).ifPresent(r ->
-          env.getMessager().printMessage(Diagnostic.Kind.ERROR, Messages.layerOutsideModel(simpleName), element,
+          env.getMessager().printMessage(Diagnostic.Kind.ERROR, Messages.layerOutsideModel(simpleName,
+              owner.getSimpleName() + "." + element.getSimpleName() + "()"), element,
               r.mirror()));
     }
   }

@@ -64,6 +64,10 @@ public final class ConvValidator {
     } else if (lower.equals("same")) {
       if (s != null && (s[0] != 1 || s[1] != 1)) {
         report.error("padding", Messages.sameWithStride(s[0], s[1]));
+      } else if (k != null && d != null && ((long) d[0] * (k[0] - 1) > MAX_ELEMENTS
+          || (long) d[1] * (k[1] - 1) > MAX_ELEMENTS)) {
+        report.error("padding", Messages.tooLarge(A, "\"same\" padding of the dilated kernel",
+            Math.max((long) d[0] * (k[0] - 1), (long) d[1] * (k[1] - 1))));
       } else if (k != null && d != null) {
         int[] ph = ConvSpec.samePadding(k[0], d[0]);
         int[] pw = ConvSpec.samePadding(k[1], d[1]);
@@ -105,6 +109,10 @@ public final class ConvValidator {
     }
     long paddedH = (long) h + pad[0] + pad[1];
     long paddedW = (long) w + pad[2] + pad[3];
+    if (paddedH > MAX_ELEMENTS || paddedW > MAX_ELEMENTS) {
+      report.error("padding", Messages.tooLarge(annotation, "padded input size", Math.max(paddedH, paddedW)));
+      return Optional.empty();
+    }
     long spanH = (long) d[0] * (k[0] - 1) + 1;
     long spanW = (long) d[1] * (k[1] - 1) + 1;
     if (spanH > paddedH || spanW > paddedW) {

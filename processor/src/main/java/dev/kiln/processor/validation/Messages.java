@@ -40,20 +40,29 @@ public final class Messages {
   }
 
   public static String reflectTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.reflect] reflect padding (" + padH + ", " + padW + ") must be smaller than the input size "
-        + height + "x" + width;
+    return "[kiln.reflect] paddingMode REFLECT needs padding smaller than the input in each dimension (as in PyTorch),"
+        + " but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x" + width
+        + "; use less padding or another paddingMode";
   }
 
   public static String circularTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.circular] circular padding (" + padH + ", " + padW + ") must not exceed the input size "
-        + height + "x" + width;
+    return "[kiln.circular] paddingMode CIRCULAR needs padding no larger than the input in each dimension (as in"
+        + " PyTorch), but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x"
+        + width + "; use less padding or another paddingMode";
   }
 
   public static String kernelTooLarge(String annotation, int kernelH, int kernelW, int dilationH, int dilationW,
       int paddedH, int paddedW) {
     return "[kiln.kernel-fit] @" + annotation + " kernel " + kernelH + "x" + kernelW + " with dilation " + dilationH
-        + "x" + dilationW + " (span " + (dilationH * (kernelH - 1) + 1) + "x" + (dilationW * (kernelW - 1) + 1)
-        + ") does not fit the padded input " + paddedH + "x" + paddedW;
+        + "x" + dilationW + " (span " + ((long) dilationH * (kernelH - 1) + 1) + "x"
+        + ((long) dilationW * (kernelW - 1) + 1) + ") does not fit the padded input " + paddedH + "x" + paddedW;
+  }
+
+  public static String notImplementable(String annotation, String type, String base, java.util.List<String> methods) {
+    return "[kiln.target] @" + annotation + " interface " + type + " has methods the generated kernel (a subclass of "
+        + base + ") cannot implement or that clash with it: " + methods
+        + " (abstract methods must be dev.kiln.nn.Module methods with the same signature; use default methods for"
+        + " helpers)";
   }
 
   public static String tooLarge(String annotation, String what, long value) {
@@ -69,9 +78,9 @@ public final class Messages {
     return "[kiln.rep-stride] @RepConv.stride must be 1 or 2 but was " + stride;
   }
 
-  public static String layerOutsideModel(String annotation) {
-    return "[kiln.layer-context] @" + annotation + " on a method declares a network layer; the interface must be "
-        + "annotated @Model";
+  public static String layerOutsideModel(String annotation, String method) {
+    return "[kiln.layer-context] @" + annotation + " on method " + method + " declares a network layer and needs an "
+        + "enclosing @Model interface (for a standalone layer, annotate an interface instead)";
   }
 
   public static String layerCount(String method, int count) {

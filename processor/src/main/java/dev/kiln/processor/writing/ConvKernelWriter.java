@@ -150,9 +150,9 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
-    m.addStatement("final float[] w = this.w");
+    m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
-      m.addStatement("final float[] b = this.b");
+      m.addStatement("final float[] b = super.b");
     }
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
@@ -193,7 +193,7 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PROTECTED)
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
-    m.addStatement("final float[] w = this.w");
+    m.addStatement("final float[] w = super.w");
     m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
     m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
     m.addStatement("int gxGroup = $L", groupBase("gxOff"));

@@ -1,0 +1,263 @@
+package dev.kiln.processor;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.testing.compile.CompilationSubject.assertThat;
+
+import com.google.testing.compile.Compilation;
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvKernel;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.processor.testing.Close;
+import dev.kiln.processor.testing.ConvCase;
+import dev.kiln.processor.testing.KernelCompiler;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Differential test in the spirit of EJML's {@code CompareFixed}: hundreds of seeded random valid
+ * {@code @Conv2d} configurations are compiled (once) into kernels, and each kernel is compared with
+ * {@link ReferenceConv2d} holding the same weights, forward and backward (input, weight and bias
+ * gradients). Some larger cases run on two threads. The counts are asserted.
+ */
+class ConvDifferentialTest {
+  private static final String PKG = "dev.kiln.diff";
+  private static final String OUTER = "RandomCases";
+  private static final int SMALL_CASES = 320;
+  private static final int PARALLEL_CASES = 24;
+  /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
+  private static final long PARALLEL_THRESHOLD = 1L << 17;
+
+  private static List<ConvCase> small;
+  private static List<ConvCase> large;
+  private static ClassLoader loader;
+
+  @BeforeAll
+  static void compileAll() {
+    SplittableRandom random = new SplittableRandom(20240611L);
+    small = new ArrayList<>();
+    while (small.size() < SMALL_CASES) {
+      small.add(randomCase(random, "S" + small.size(), false));
+    }
+    large = new ArrayList<>();
+    while (large.size() < PARALLEL_CASES) {
+      large.add(randomCase(random, "L" + large.size(), true));
+    }
+    List<ConvCase> all = new ArrayList<>(small);
+    all.addAll(large);
+    Compilation compilation = KernelCompiler.compile(KernelCompiler.source(PKG, OUTER, all));
+    assertThat(compilation).succeededWithoutWarnings();
+    loader = KernelCompiler.loader(compilation);
+  }
+
+  private static int[] oneOrTwo(SplittableRandom r, int lo, int hi) {
+    int a = r.nextInt(lo, hi + 1);
+    return r.nextInt(3) == 0 ? new int[] {a, r.nextInt(lo, hi + 1)} : new int[] {a};
+  }
+
+  /** A random configuration that PyTorch accepts; {@code large} ones are big enough to run in parallel. */
+  static ConvCase randomCase(SplittableRandom r, String name, boolean large) {
+    while (true) {
+      int groups;
+      int in;
+      int out;
+      switch (r.nextInt(5)) {
+        case 0 -> { // depthwise
+          groups = r.nextInt(1, large ? 9 : 5);
+          in = groups;
+          out = groups;
+        }
+        case 1 -> { // channel multiplier
+          groups = r.nextInt(1, large ? 7 : 4);
+          in = groups;
+          out = groups * r.nextInt(2, 4);
+        }
+        case 2 -> {
+          groups = r.nextInt(2, 4);
+          in = groups * r.nextInt(1, 3);
+          out = groups * r.nextInt(1, 3);
+        }
+        default -> {
+          groups = 1;
+          in = r.nextInt(1, large ? 9 : 5);
+          out = r.nextInt(1, large ? 9 : 5);
+        }
+      }
+      int[] kernel = r.nextInt(12) == 0 ? new int[] {7} : oneOrTwo(r, 1, 5);
+      int[] stride = r.nextInt(2) == 0 ? new int[] {1} : oneOrTwo(r, 1, 3);
+      int[] dilation = r.nextInt(2) == 0 ? new int[] {1} : oneOrTwo(r, 1, 3);
+      String padding = switch (r.nextInt(6)) {
+        case 0 -> "valid";
+        case 1, 2 -> "same";
+        case 3 -> Integer.toString(r.nextInt(0, 4));
+        case 4 -> r.nextInt(0, 4) + "," + r.nextInt(0, 4);
+        default -> " " + r.nextInt(0, 4) + " , " + r.nextInt(0, 4) + " ";
+      };
+      if (padding.equals("same") && r.nextInt(3) != 0) {
+        stride = new int[] {1}; // mostly keep 'same' valid
+      }
+      PaddingMode mode = PaddingMode.values()[r.nextInt(4)];
+      Activation act = r.nextBoolean() ? Activation.NONE : Activation.RELU;
+      int h = large ? r.nextInt(10, 19) : r.nextInt(1, 13);
+      int w = large ? r.nextInt(10, 19) : r.nextInt(1, 13);
+      int batch = r.nextInt(1, 4);
+      ConvCase c = new ConvCase(name, in, out, kernel, stride, padding, dilation, groups, r.nextBoolean(), mode,
+          act, h, w, batch);
+      if (!c.isValid()) {
+        continue;
+      }
+      long macs = (long) out * c.outHeight() * c.outWidth() * (in / groups) * c.kernelH() * c.kernelW();
+      if (large && macs * batch < PARALLEL_THRESHOLD) {
+        continue;
+      }
+      return c;
+    }
+  }
+
+  private static Tensor random(SplittableRandom r, int... shape) {
+    Tensor t = Tensor.zeros(shape);
+    float[] d = t.data();
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) r.nextDouble(-1.0, 1.0);
+    }
+    return t;
+  }
+
+  /** Kernel vs reference, forward and backward; returns the kernel's training-mode output. */
+  private static Tensor compare(ConvCase c, ConvKernel kernel, Tensor x, Tensor gy) {
+    ReferenceConv2d ref = c.reference();
+    ref.loadStateDict(kernel.stateDict());
+    kernel.train(true);
+    kernel.zeroGrad();
+    Tensor y = kernel.forward(x);
+    Close.assertClose(c.label() + " output", ref.forward(x), y);
+    Tensor gx = kernel.backward(gy);
+    Close.assertClose(c.label() + " grad input", ref.backward(gy), gx);
+    Close.assertClose(c.label() + " grad weight", ref.weight().grad(), kernel.weight().grad());
+    if (c.bias()) {
+      Close.assertClose(c.label() + " grad bias", ref.bias().grad(), kernel.bias().grad());
+    } else {
+      assertThat(kernel.bias()).isNull();
+      assertThat(kernel.stateDict().keySet()).containsExactly("weight");
+    }
+    return y;
+  }
+
+  @Test
+  void everyKernelMatchesTheReference() {
+    SplittableRandom r = new SplittableRandom(7);
+    int compared = 0;
+    int allocationFree = 0;
+    for (ConvCase c : small) {
+      ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+      Tensor x = random(r, c.inputShape());
+      Tensor gy = random(r, c.batch(), c.outChannels(), c.outHeight(), c.outWidth());
+      Tensor y = compare(c, kernel, x, gy);
+      compared++;
+      // The allocation-free per-sample entry point gives bit-identical results.
+      kernel.eval();
+      int inSize = c.inChannels() * c.height() * c.width();
+      int outSize = c.outChannels() * c.outHeight() * c.outWidth();
+      float[] y2 = new float[y.size()];
+      java.util.Arrays.fill(y2, Float.NaN);
+      for (int i = 0; i < c.batch(); i++) {
+        kernel.forward(x.data(), i * inSize, y2, i * outSize);
+      }
+      assertThat(y2).usingExactEquality().containsExactly(y.data()).inOrder();
+      Tensor y3 = Tensor.zeros(y.shape()).fill(Float.NaN);
+      kernel.forward(x, y3);
+      assertThat(y3.data()).usingExactEquality().containsExactly(y.data()).inOrder();
+      allocationFree++;
+    }
+    assertThat(compared).isEqualTo(SMALL_CASES);
+    assertThat(allocationFree).isEqualTo(SMALL_CASES);
+  }
+
+  @Test
+  void kernelsMatchTheReferenceOnTwoThreads() {
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(11);
+    int compared = 0;
+    int channelSplit = 0;
+    try {
+      for (ConvCase c : large) {
+        ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+        Tensor x = random(r, c.inputShape());
+        Tensor gy = random(r, c.batch(), c.outChannels(), c.outHeight(), c.outWidth());
+        Parallel.setThreads(1);
+        kernel.eval();
+        Tensor serial = kernel.forward(x);
+        Parallel.setThreads(2);
+        Tensor y = compare(c, kernel, x, gy);
+        // Splitting over samples or output channels does not change any sum: identical bits.
+        assertThat(y.data()).usingExactEquality().containsExactly(serial.data()).inOrder();
+        if (c.batch() == 1) {
+          channelSplit++;
+        }
+        compared++;
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+    assertThat(compared).isEqualTo(PARALLEL_CASES);
+    assertThat(channelSplit).isAtLeast(1);
+    assertThat(compared - channelSplit).isAtLeast(1);
+  }
+
+  @Test
+  void allocationFreeEntryPointChecksItsBounds() {
+    ConvCase c = small.get(0);
+    ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+    int inSize = c.inChannels() * c.height() * c.width();
+    int outSize = c.outChannels() * c.outHeight() * c.outWidth();
+    float[] x = new float[inSize + 1];
+    float[] y = new float[outSize];
+    kernel.forward(x, 1, y, 0);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> kernel.forward(x, 2, y, 0));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> kernel.forward(x, -1, y, 0));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> kernel.forward(x, 0, y, 1));
+    assertThat(e).hasMessageThat().contains("output: expected " + outSize + " values");
+  }
+
+  @Test
+  void configurationsCoverEveryAttribute() {
+    int sameEven = 0;
+    int reflectEdge = 0;
+    int circularEdge = 0;
+    int dilated = 0;
+    int strided = 0;
+    int grouped = 0;
+    int[] batches = new int[4];
+    for (ConvCase c : small) {
+      int[] pad = c.resolvedPadding();
+      if (c.padding().equals("same") && (c.kernelH() % 2 == 0 || c.kernelW() % 2 == 0)) {
+        sameEven++;
+      }
+      if (c.paddingMode() == PaddingMode.REFLECT
+          && (Math.max(pad[0], pad[1]) == c.height() - 1 || Math.max(pad[2], pad[3]) == c.width() - 1)) {
+        reflectEdge++;
+      }
+      if (c.paddingMode() == PaddingMode.CIRCULAR
+          && (Math.max(pad[0], pad[1]) == c.height() || Math.max(pad[2], pad[3]) == c.width())) {
+        circularEdge++;
+      }
+      dilated += c.dilation()[0] > 1 || c.dilation()[c.dilation().length - 1] > 1 ? 1 : 0;
+      strided += c.stride()[0] > 1 || c.stride()[c.stride().length - 1] > 1 ? 1 : 0;
+      grouped += c.groups() > 1 ? 1 : 0;
+      batches[c.batch()]++;
+    }
+    assertThat(sameEven).isAtLeast(10);
+    assertThat(reflectEdge).isAtLeast(5);
+    assertThat(circularEdge).isAtLeast(5);
+    assertThat(dilated).isAtLeast(50);
+    assertThat(strided).isAtLeast(50);
+    assertThat(grouped).isAtLeast(50);
+    assertThat(batches[1] > 0 && batches[2] > 0 && batches[3] > 0).isTrue();
+  }
+}

@@ -1,0 +1,161 @@
+package dev.kiln.processor.testing;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.nn.ReferenceConv2d.Geometry;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * One {@code @Conv2d} test configuration, with its attributes exactly as a user would write them (so
+ * {@code kernelSize} may have one or two values and {@code padding} is the string), plus a batch size.
+ * Resolves the padding on its own (independently of the processor's model) for the reference layer.
+ */
+public record ConvCase(
+    String name,
+    int inChannels,
+    int outChannels,
+    int[] kernelSize,
+    int[] stride,
+    String padding,
+    int[] dilation,
+    int groups,
+    boolean bias,
+    PaddingMode paddingMode,
+    Activation activation,
+    int height,
+    int width,
+    int batch) {
+
+  /** A case from golden metadata: a JSON object with the attribute names as keys plus {@code batch}. */
+  public static ConvCase fromJson(String name, Map<String, Object> json) {
+    return new ConvCase(name, intOf(json, "inChannels"), intOf(json, "outChannels"), ints(json, "kernelSize"),
+        ints(json, "stride"), (String) json.get("padding"), ints(json, "dilation"), intOf(json, "groups"),
+        (Boolean) json.get("bias"), PaddingMode.valueOf((String) json.get("paddingMode")),
+        Activation.valueOf((String) json.get("activation")), intOf(json, "height"), intOf(json, "width"),
+        intOf(json, "batch"));
+  }
+
+  private static int intOf(Map<String, Object> json, String key) {
+    Object v = json.get(key);
+    if (!(v instanceof Long)) {
+      throw new IllegalArgumentException("golden metadata: " + key + " is " + v);
+    }
+    return ((Long) v).intValue();
+  }
+
+  private static int[] ints(Map<String, Object> json, String key) {
+    List<?> list = (List<?>) json.get(key);
+    return list.stream().mapToInt(o -> ((Long) o).intValue()).toArray();
+  }
+
+  private static int first(int[] v) {
+    return v[0];
+  }
+
+  private static int second(int[] v) {
+    return v.length == 1 ? v[0] : v[1];
+  }
+
+  public int kernelH() {
+    return first(kernelSize);
+  }
+
+  public int kernelW() {
+    return second(kernelSize);
+  }
+
+  /** {@code {top, bottom, left, right}} as PyTorch resolves the padding string. */
+  public int[] resolvedPadding() {
+    String p = padding.trim();
+    if (p.equals("valid")) {
+      return new int[4];
+    }
+    if (p.equals("same")) {
+      int th = first(dilation) * (kernelH() - 1);
+      int tw = second(dilation) * (kernelW() - 1);
+      return new int[] {th / 2, th - th / 2, tw / 2, tw - tw / 2};
+    }
+    String[] parts = p.split(",");
+    int ph = Integer.parseInt(parts[0].trim());
+    int pw = parts.length == 1 ? ph : Integer.parseInt(parts[1].trim());
+    return new int[] {ph, ph, pw, pw};
+  }
+
+  /** The reference geometry. */
+  public Geometry geometry() {
+    int[] pad = resolvedPadding();
+    return new Geometry(inChannels, outChannels, kernelH(), kernelW(), first(stride), second(stride), pad[0], pad[1],
+        pad[2], pad[3], first(dilation), second(dilation), groups, paddingMode, activation);
+  }
+
+  /** A reference layer with this geometry (weights to be loaded). */
+  public ReferenceConv2d reference() {
+    int[] pad = resolvedPadding();
+    return ReferenceConv2d.builder(inChannels, outChannels, kernelH(), kernelW())
+        .stride(first(stride), second(stride))
+        .padding(pad[0], pad[1], pad[2], pad[3])
+        .dilation(first(dilation), second(dilation))
+        .groups(groups)
+        .bias(bias)
+        .paddingMode(paddingMode)
+        .activation(activation)
+        .build();
+  }
+
+  /** Whether PyTorch accepts this configuration (as the reference layer judges it). */
+  public boolean isValid() {
+    if (padding.trim().equals("same") && (first(stride) != 1 || second(stride) != 1)) {
+      return false;
+    }
+    try {
+      geometry().checkInput(height, width);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  public int outHeight() {
+    return geometry().outHeight(height);
+  }
+
+  public int outWidth() {
+    return geometry().outWidth(width);
+  }
+
+  /** {@code {N, C, H, W}} of the input batch. */
+  public int[] inputShape() {
+    return new int[] {batch, inChannels, height, width};
+  }
+
+  private static String array(int[] v) {
+    return Arrays.stream(v).mapToObj(Integer::toString).collect(Collectors.joining(", ", "{", "}"));
+  }
+
+  /** The annotation as Java source, every attribute written out. */
+  public String annotation() {
+    return "@dev.kiln.annotation.Conv2d(inChannels = " + inChannels + ", outChannels = " + outChannels
+        + ", kernelSize = " + array(kernelSize) + ", stride = " + array(stride) + ", padding = \"" + padding
+        + "\", dilation = " + array(dilation) + ", groups = " + groups + ", bias = " + bias
+        + ", paddingMode = dev.kiln.annotation.PaddingMode." + paddingMode.name()
+        + ", activation = dev.kiln.annotation.Activation." + activation.name()
+        + ", height = " + height + ", width = " + width + ")";
+  }
+
+  @Override
+  public String toString() {
+    return name + " " + annotation().substring("@dev.kiln.annotation.".length()) + " batch " + batch;
+  }
+
+  /** A short label for messages. */
+  public String label() {
+    return name + String.format(Locale.ROOT, "[%d->%d k%s s%s p\"%s\" d%s g%d %s %s %s %dx%d n%d]", inChannels,
+        outChannels, Arrays.toString(kernelSize), Arrays.toString(stride), padding, Arrays.toString(dilation),
+        groups, bias ? "bias" : "nobias", paddingMode, activation, height, width, batch);
+  }
+}
