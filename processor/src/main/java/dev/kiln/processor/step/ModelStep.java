@@ -55,6 +55,9 @@ public final class ModelStep implements Step {
     Elements elements = env.getElementUtils();
     Messager messager = env.getMessager();
     AnnotationReader model = AnnotationReader.of(element, ANNOTATION, elements).orElseThrow();
+    if (Conv2dStep.hasErroneousValue(model.mirror())) {
+      return; // javac already reports the broken value
+    }
     Report report = new Report();
     if (!Steps.checkLayerInterface(element, "Model", report, true)) {
       Diagnostics.print(messager, element, model, report);
@@ -102,6 +105,9 @@ public final class ModelStep implements Step {
         return;
       }
       AnnotationReader reader = AnnotationReader.of(method, PKG + found.get(0), elements).orElseThrow();
+      if (Conv2dStep.hasErroneousValue(reader.mirror())) {
+        return; // javac already reports the broken value
+      }
       Report layerReport = new Report();
       LayerSpec spec = infer(found.get(0), name, shape, reader, layerReport);
       if (spec == null || !layerReport.isClean()) {

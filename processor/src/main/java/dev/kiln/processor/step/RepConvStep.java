@@ -16,6 +16,7 @@ import javax.lang.model.element.TypeElement;
 /** {@code @RepConv} on an interface: validate, then write {@code FooBlock} and {@code FooKernel}. */
 public final class RepConvStep implements Step {
   public static final String ANNOTATION = "dev.kiln.annotation.RepConv";
+  static final String REP_VGG_BLOCK = "dev.kiln.nn.RepVggBlock";
 
   private final ProcessingEnvironment env;
 
@@ -45,13 +46,18 @@ public final class RepConvStep implements Step {
 
   @Override
   public void process(Element element) {
+    AnnotationReader reader = AnnotationReader.of(element, ANNOTATION, env.getElementUtils()).orElseThrow();
+    if (Conv2dStep.hasErroneousValue(reader.mirror())) {
+      return; // javac already reports the broken value (e.g. an unknown constant)
+    }
     if (element.getKind() == ElementKind.METHOD) {
       ModelStep.checkLayerContext(env, element, "RepConv"); // inside a @Model, ModelStep handles it
       return;
     }
-    AnnotationReader reader = AnnotationReader.of(element, ANNOTATION, env.getElementUtils()).orElseThrow();
     Report report = new Report();
-    if (!Steps.checkLayerInterface(element, "RepConv", report)) {
+    if (!Steps.checkLayerInterface(element, "RepConv", report)
+        || !Conv2dStep.checkImplementable(env, (TypeElement) element, "RepConv", REP_VGG_BLOCK, report)
+        || !Conv2dStep.checkImplementable(env, (TypeElement) element, "RepConv", Conv2dStep.CONV_KERNEL, report)) {
       Diagnostics.print(env.getMessager(), element, reader, report);
       return;
     }

@@ -107,6 +107,7 @@ public final class Steps {
     TypeSpec withMeta = type.toBuilder()
         .addAnnotation(AnnotationSpec.builder(GENERATED).addMember("value", "$S", PROCESSOR).build())
         .addOriginatingElement(origin)
+        .avoidClashesWithNestedClasses(origin) // a nested type named like an import must not shadow it
         .build();
     JavaFile file = JavaFile.builder(name.packageName(), withMeta)
         .skipJavaLangImports(true)

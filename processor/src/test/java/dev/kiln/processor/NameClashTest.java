@@ -1,0 +1,30 @@
+package dev.kiln.processor;
+
+import static com.google.testing.compile.CompilationSubject.assertThat;
+
+import com.google.testing.compile.Compilation;
+import com.google.testing.compile.Compiler;
+import com.google.testing.compile.JavaFileObjects;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.api.Test;
+
+/** Generated code must compile even when the user's interface declares types named like its imports. */
+class NameClashTest {
+  @Test
+  void nestedTypesNamedLikeGeneratedImportsDoNotShadowThem() {
+    JavaFileObject src = JavaFileObjects.forSourceString("test.Clash", "package test;\n"
+        + "import dev.kiln.annotation.*;\n"
+        + "public interface Clash {\n"
+        + "  @Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 5, width = 5,"
+        + " activation = Activation.RELU)\n"
+        + "  interface K { class Arrays {} class Activation {} class ConvKernel {} class PaddingMode {}"
+        + " class ConvGeometry {} class Generated {} }\n"
+        + "  @RepConv(inChannels = 2, outChannels = 2, height = 5, width = 5)\n"
+        + "  interface R { class Arrays {} class Activation {} class RepVggBlock {} class ConvKernel {} }\n"
+        + "}\n");
+    Compilation c = Compiler.javac().withProcessors(new KilnProcessor()).compile(src);
+    assertThat(c).succeededWithoutWarnings();
+    assertThat(c).generatedSourceFile("test.Clash_KKernel");
+    assertThat(c).generatedSourceFile("test.Clash_RBlock");
+  }
+}
