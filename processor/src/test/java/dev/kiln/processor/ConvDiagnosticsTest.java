@@ -317,6 +317,12 @@ class ConvDiagnosticsTest {
   }
 
   @Test
+  void kernelWindowBeyondTheUnrollLimit() {
+    assertError(layer("HugeWindow", "kernelSize = {65, 64}", "height = 100", "width = 100"), "kernelSize = ",
+        "[kiln.too-large]", "kernel window 65x64 (limit 4096 taps)");
+  }
+
+  @Test
   void hugeValuesAreReportedWithoutOverflow() {
     assertError(layer("HugeDilation", "kernelSize = 50000", "dilation = 50000"), "kernelSize = ", "[kiln.kernel-fit]",
         "(span 2499950001x2499950001) does not fit the padded input 8x8");

@@ -16,6 +16,8 @@ public final class ConvValidator {
   private static final Pattern PADDING = Pattern.compile("\\s*(\\d{1,9})\\s*(?:,\\s*(\\d{1,9})\\s*)?");
   /** Largest element count of one tensor we accept (Java arrays are int-indexed). */
   static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+  /** Largest kernel window (kH * kW) we unroll: beyond this the generated class would have too many methods. */
+  static final long MAX_WINDOW = 4096;
 
   /** The raw attribute values; {@code null} input-shape values mean "not given". */
   public record Request(
@@ -37,25 +39,16 @@ public final class ConvValidator {
   /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
   public static Optional<ConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int in = requireShape(r.inChannels(), "inChannels", report);
-    int h = requireShape(r.height(), "height", report);
-    int w = requireShape(r.width(), "width", report);
+    int in = Checks.requireShape(A, r.inChannels(), "inChannels", report);
+    int h = Checks.requireShape(A, r.height(), "height", report);
+    int w = Checks.requireShape(A, r.width(), "width", report);
     if (r.outChannels() <= 0) {
       report.error("outChannels", Messages.positive(A, "outChannels", r.outChannels()));
     }
     int[] k = pair(r.kernelSize(), "kernelSize", report);
     int[] s = pair(r.stride(), "stride", report);
     int[] d = pair(r.dilation(), "dilation", report);
-    if (r.groups() <= 0) {
-      report.error("groups", Messages.positive(A, "groups", r.groups()));
-    } else {
-      if (in > 0 && in % r.groups() != 0) {
-        report.error("groups", Messages.groupsDivide(A, r.groups(), "inChannels", in));
-      }
-      if (r.outChannels() > 0 && r.outChannels() % r.groups() != 0) {
-        report.error("groups", Messages.groupsDivide(A, r.groups(), "outChannels", r.outChannels()));
-      }
-    }
+    Checks.groups(A, r.groups(), in, r.outChannels(), report);
     int[] pad = null; // top, bottom, left, right
     String text = r.padding() == null ? "" : r.padding();
     String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
@@ -120,6 +113,11 @@ public final class ConvValidator {
           Integer.MAX_VALUE), (int) Math.min(paddedW, Integer.MAX_VALUE)));
       return Optional.empty();
     }
+    if ((long) k[0] * k[1] > MAX_WINDOW) {
+      report.error("kernelSize", Messages.tooLarge(annotation, "kernel window " + k[0] + "x" + k[1] + " (limit "
+          + MAX_WINDOW + " taps)", (long) k[0] * k[1]));
+      return Optional.empty();
+    }
     if ((long) in * h * w > MAX_ELEMENTS) {
       report.error("", Messages.tooLarge(annotation, "input size", (long) in * h * w));
       return Optional.empty();
@@ -136,18 +134,6 @@ public final class ConvValidator {
       return Optional.empty();
     }
     return Optional.of(spec);
-  }
-
-  private static int requireShape(Integer value, String attribute, Report report) {
-    if (value == null) {
-      report.error(attribute, Messages.missingShape(A, attribute));
-      return -1;
-    }
-    if (value <= 0) {
-      report.error(attribute, Messages.positive(A, attribute, value));
-      return -1;
-    }
-    return value;
   }
 
   private static int[] pair(int[] values, String attribute, Report report) {
