@@ -99,6 +99,7 @@ public final class ConvKernelWriter {
   }
 
   private void constants(TypeSpec.Builder type) {
+    type.addJavadoc("\n<p>Constants:\n<ul>\n");
     constant(type, "IN_C", spec.inChannels(), "Input channels.");
     constant(type, "IN_H", spec.inHeight(), "Input height.");
     constant(type, "IN_W", spec.inWidth(), "Input width.");
@@ -127,11 +128,16 @@ public final class ConvKernelWriter {
       constant(type, "COL_START", spec.interiorColStart(), "First output column whose taps all read inside the input.");
       constant(type, "COL_END", spec.interiorColEnd(), "End of the output columns whose taps all read inside the input.");
     }
+    type.addJavadoc("</ul>\n");
   }
 
+  /**
+   * A named shape constant. Its description goes into the class Javadoc's legend (one line each) rather than
+   * a Javadoc block per field, which keeps the generated file short and quick to compile.
+   */
   private static void constant(TypeSpec.Builder type, String name, int value, String doc) {
+    type.addJavadoc("<li>{@code $L = $L}: $L\n", name, value, doc);
     type.addField(FieldSpec.builder(int.class, name, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc("$L\n", doc)
         .initializer("$L", value)
         .build());
   }
