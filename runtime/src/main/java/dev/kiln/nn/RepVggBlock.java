@@ -22,6 +22,9 @@ import java.util.Map;
  * kernel can reproduce.
  */
 public abstract class RepVggBlock extends AbstractModule {
+  /** The training buffer ({@link #buffer}) of the activation-masked output gradient. */
+  private static final int MASKED_GRAD = 0;
+
   private final Module dense;
   private final Module pointwise;
   private final ConvKernel denseConv;
@@ -102,26 +105,39 @@ public abstract class RepVggBlock extends AbstractModule {
       throw new IllegalArgumentException("input: expected shape [N, " + inShape[0] + ", " + inShape[1] + ", "
           + inShape[2] + "] but got " + Arrays.toString(s));
     }
+    // The dense branch's output (its BatchNorm's, or its conv's) is not needed by its own backward, so the
+    // sum is built in it.
     Tensor out = dense.forward(input);
     float[] y = out.data();
-    add(y, pointwise.forward(input).data());
-    if (identity) {
-      add(y, identityBn != null ? identityBn.forward(input).data() : input.data());
-    }
-    if (activation == Activation.RELU) {
-      for (int i = 0; i < y.length; i++) {
-        if (y[i] < 0f) {
-          y[i] = 0f;
-        }
-      }
-    }
+    float[] p = pointwise.forward(input).data();
+    float[] id = !identity ? null : identityBn != null ? identityBn.forward(input).data() : input.data();
+    boolean relu = activation == Activation.RELU;
+    Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
     savedOutput = isTraining() ? out : null;
     return out;
   }
 
-  private static void add(float[] acc, float[] v) {
-    for (int i = 0; i < acc.length; i++) {
-      acc[i] += v[i];
+  /**
+   * {@code acc = act((acc + a) + b)} over {@code [start, end)}, {@code b} may be null; ReLU is
+   * {@code Math.max(v, 0f)} (branch-free; NaN stays NaN).
+   */
+  private static void sum(float[] acc, float[] a, float[] b, boolean relu, int start, int end) {
+    if (b == null && relu) {
+      for (int i = start; i < end; i++) {
+        acc[i] = Math.max(acc[i] + a[i], 0f);
+      }
+    } else if (b == null) {
+      for (int i = start; i < end; i++) {
+        acc[i] = acc[i] + a[i];
+      }
+    } else if (relu) {
+      for (int i = start; i < end; i++) {
+        acc[i] = Math.max(acc[i] + a[i] + b[i], 0f);
+      }
+    } else {
+      for (int i = start; i < end; i++) {
+        acc[i] = acc[i] + a[i] + b[i];
+      }
     }
   }
 
@@ -135,18 +151,22 @@ public abstract class RepVggBlock extends AbstractModule {
     if (activation == Activation.RELU) {
       float[] y = savedOutput.data();
       float[] gy = gradOutput.data();
-      float[] masked = new float[gy.length];
-      for (int i = 0; i < gy.length; i++) {
-        masked[i] = y[i] > 0f ? gy[i] : 0f;
-      }
-      g = Tensor.of(masked, gradOutput.shape());
+      g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
+      float[] masked = g.data();
+      Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
     }
+    // The dense branch's input gradient is a fresh (or this step's own) tensor: the sum is built in it.
     Tensor gx = dense.backward(g);
-    add(gx.data(), pointwise.backward(g).data());
-    if (identity) {
-      add(gx.data(), identityBn != null ? identityBn.backward(g).data() : g.data());
-    }
+    float[] acc = gx.data();
+    float[] gp = pointwise.backward(g).data();
+    float[] gi = !identity ? null : identityBn != null ? identityBn.backward(g).data() : g.data();
+    Elementwise.forRange(acc.length, (start, end) -> sum(acc, gp, gi, false, start, end));
     return gx;
+  }
+
+  /** The batch size of the saved training-mode output. */
+  private int n() {
+    return savedOutput.dim(0);
   }
 
   @Override
