@@ -320,29 +320,39 @@ public final class BatchNorm2d extends AbstractModule {
 
   /**
    * {@code sums[0] = sum(gy)} and {@code sums[1] = sum(gy * (x - mean))} over {@code [from, to)}, in
-   * double, each with two independent partial sums.
+   * double, each with four independent partial sums (a fixed order).
    */
   private static void gradientSums(float[] gy, float[] x, int from, int to, double mean, double[] sums) {
     double g0 = 0;
     double g1 = 0;
+    double g2 = 0;
+    double g3 = 0;
     double d0 = 0;
     double d1 = 0;
+    double d2 = 0;
+    double d3 = 0;
     int k = from;
-    for (; k + 1 < to; k += 2) {
-      double a = gy[k];
-      double b = gy[k + 1];
-      g0 += a;
-      g1 += b;
-      d0 += a * (x[k] - mean);
-      d1 += b * (x[k + 1] - mean);
+    for (; k + 3 < to; k += 4) {
+      double a0 = gy[k];
+      double a1 = gy[k + 1];
+      double a2 = gy[k + 2];
+      double a3 = gy[k + 3];
+      g0 += a0;
+      g1 += a1;
+      g2 += a2;
+      g3 += a3;
+      d0 += a0 * (x[k] - mean);
+      d1 += a1 * (x[k + 1] - mean);
+      d2 += a2 * (x[k + 2] - mean);
+      d3 += a3 * (x[k + 3] - mean);
     }
     for (; k < to; k++) {
       double a = gy[k];
       g0 += a;
       d0 += a * (x[k] - mean);
     }
-    sums[0] = g0 + g1;
-    sums[1] = d0 + d1;
+    sums[0] = (g0 + g1) + (g2 + g3);
+    sums[1] = (d0 + d1) + (d2 + d3);
   }
 
   @Override

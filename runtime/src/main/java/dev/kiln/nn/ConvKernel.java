@@ -240,17 +240,17 @@ public abstract class ConvKernel extends AbstractModule {
       partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
     }
     Parallel.forChunks(n, (chunk, start, end) -> {
-      float[] pw = partialW[chunk];
+      float[] partW = partialW[chunk];
       float[] pb = partialB[chunk];
       for (int i = start; i < end; i++) {
         backwardInputSample(gyF, i * outSize, gx, i * inSize);
-        backwardWeightSample(x, i * inSize, gyF, i * outSize, pw, pb);
+        backwardWeightSample(x, i * inSize, gyF, i * outSize, partW, pb);
       }
     });
     for (int c = 0; c < chunks; c++) {
-      float[] pw = partialW[c];
+      float[] partW = partialW[c];
       for (int j = 0; j < gw.length; j++) {
-        gw[j] += pw[j];
+        gw[j] += partW[j];
       }
       if (gb != null) {
         float[] pb = partialB[c];
