@@ -37,8 +37,8 @@ public final class BatchNorm2d extends AbstractModule {
   private final Tensor runningVar;
   private final Tensor numBatchesTracked;
   private Saved saved;
-  /** Per-channel scratch of training-mode forwards when buffers are reused: mean, variance, 1/std. */
-  private double[][] statistics;
+  /** The per-channel arrays of training-mode forwards when buffers are reused. */
+  private Scratch scratch;
 
   /** What backward needs from the forward it follows; written as one reference. */
   private static final class Saved {
@@ -122,17 +122,52 @@ public final class BatchNorm2d extends AbstractModule {
     int[] shape = outputShape(input.shape());
     int n = shape[0];
     int area = shape[2] * shape[3];
+    float[][] map = affine(input);
+    float[] scale = map[0];
+    float[] shift = map[1];
+    Tensor output = buffer(OUTPUT, shape);
+    float[] x = input.data();
+    float[] y = output.data();
+    forChannels(input.size(), (start, end) -> {
+      for (int c = start; c < end; c++) {
+        float a = scale[c];
+        float beta = shift[c];
+        for (int i = 0; i < n; i++) {
+          int off = (i * numFeatures + c) * area;
+          for (int k = off; k < off + area; k++) {
+            y[k] = x[k] * a + beta;
+          }
+        }
+      }
+    });
+    return output;
+  }
+
+  /**
+   * Everything {@link #forward} does except writing the output: in training mode the batch statistics and
+   * the running statistics and {@code num_batches_tracked} updates; the state {@link #backward} needs; and
+   * the per-channel map {@code forward} applies, {@code y = x * scale[c] + shift[c]} with
+   * {@code scale = (float) (gamma * invStd)} and {@code shift = (float) (beta - mean * gamma * invStd)}.
+   * For {@link RepVggBlock}, which applies its branches' maps in one pass.
+   *
+   * @return {@code {scale, shift}}, each of length C (reused between training-mode calls when buffers are
+   *     reused, so valid until the next call)
+   */
+  float[][] affine(Tensor input) {
+    int[] shape = outputShape(input.shape());
+    int n = shape[0];
+    int area = shape[2] * shape[3];
     boolean training = isTraining();
-    double[][] stats = training && reusesBuffers() ? reusedStatistics() : new double[3][numFeatures];
-    double[] mean = stats[0];
-    double[] invStd = stats[2];
+    Scratch scratch = training && reusesBuffers() ? reusedScratch() : new Scratch(numFeatures);
+    double[] mean = scratch.mean;
+    double[] invStd = scratch.invStd;
     if (training) {
       long count = (long) n * area;
       if (count <= 1) {
         throw new IllegalArgumentException("input: expected more than 1 value per channel when training but got shape "
             + Arrays.toString(shape));
       }
-      double[] var = stats[1];
+      double[] var = scratch.var;
       float[] x = input.data();
       forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
       float[] rm = runningMean.data();
@@ -152,33 +187,39 @@ public final class BatchNorm2d extends AbstractModule {
         invStd[c] = 1.0 / Math.sqrt(rv[c] + EPS);
       }
     }
-    Tensor output = buffer(OUTPUT, shape);
-    float[] x = input.data();
-    float[] y = output.data();
     float[] w = weight.data().data();
     float[] b = bias.data().data();
-    forChannels(input.size(), (start, end) -> {
-      for (int c = start; c < end; c++) {
-        double alpha = w[c] * invStd[c];
-        float a = (float) alpha;
-        float beta = (float) (b[c] - mean[c] * alpha);
-        for (int i = 0; i < n; i++) {
-          int off = (i * numFeatures + c) * area;
-          for (int k = off; k < off + area; k++) {
-            y[k] = x[k] * a + beta;
-          }
-        }
-      }
-    });
+    float[][] map = scratch.map;
+    for (int c = 0; c < numFeatures; c++) {
+      double alpha = w[c] * invStd[c];
+      map[0][c] = (float) alpha;
+      map[1][c] = (float) (b[c] - mean[c] * alpha);
+    }
     saved = new Saved(input, training, mean, invStd);
-    return output;
+    return map;
   }
 
-  private double[][] reusedStatistics() {
-    if (statistics == null) {
-      statistics = new double[3][numFeatures];
+  /** Per-channel working arrays of one forward. */
+  private static final class Scratch {
+    final double[] mean;
+    final double[] var;
+    final double[] invStd;
+    /** {@code {scale, shift}}. */
+    final float[][] map;
+
+    Scratch(int channels) {
+      mean = new double[channels];
+      var = new double[channels];
+      invStd = new double[channels];
+      map = new float[2][channels];
     }
-    return statistics;
+  }
+
+  private Scratch reusedScratch() {
+    if (scratch == null) {
+      scratch = new Scratch(numFeatures);
+    }
+    return scratch;
   }
 
   private void forChannels(int elements, Parallel.RangeBody body) {

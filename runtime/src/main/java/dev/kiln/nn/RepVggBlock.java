@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.annotation.Activation;
+import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,8 +23,9 @@ import java.util.Map;
  * kernel can reproduce.
  */
 public abstract class RepVggBlock extends AbstractModule {
-  /** The training buffer ({@link #buffer}) of the activation-masked output gradient. */
+  /** Training buffers ({@link #buffer}): the activation-masked output gradient, the output (with BatchNorm). */
   private static final int MASKED_GRAD = 0;
+  private static final int OUTPUT = 1;
 
   private final Module dense;
   private final Module pointwise;
@@ -105,15 +107,71 @@ public abstract class RepVggBlock extends AbstractModule {
       throw new IllegalArgumentException("input: expected shape [N, " + inShape[0] + ", " + inShape[1] + ", "
           + inShape[2] + "] but got " + Arrays.toString(s));
     }
-    // The dense branch's output (its BatchNorm's, or its conv's) is not needed by its own backward, so the
-    // sum is built in it.
-    Tensor out = dense.forward(input);
-    float[] y = out.data();
-    float[] p = pointwise.forward(input).data();
-    float[] id = !identity ? null : identityBn != null ? identityBn.forward(input).data() : input.data();
+    Tensor out;
     boolean relu = activation == Activation.RELU;
-    Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
+    if (denseBn != null) {
+      out = forwardBatchNorm(input, relu);
+    } else {
+      // The dense conv's output is not needed by its own backward, so the sum is built in it.
+      out = dense.forward(input);
+      float[] y = out.data();
+      float[] p = pointwise.forward(input).data();
+      float[] id = identity ? input.data() : null;
+      Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
+    }
     savedOutput = isTraining() ? out : null;
+    return out;
+  }
+
+  /**
+   * The branches with BatchNorm in one pass: each BatchNorm computes its statistics and per-channel map
+   * ({@link BatchNorm2d#affine}, which also updates the running statistics and saves what its backward
+   * needs), and one loop writes {@code act((bn_d(x_d) + bn_p(x_p)) + bn_i(x))}, each map rounded to float as
+   * {@code BatchNorm2d.forward} would, without materializing the three BatchNorm outputs.
+   */
+  private Tensor forwardBatchNorm(Tensor input, boolean relu) {
+    Tensor xd = denseConv.forward(input);
+    Tensor xp = pointwiseConv.forward(input);
+    float[][] md = denseBn.affine(xd);
+    float[][] mp = pointwiseBn.affine(xp);
+    float[][] mi = identityBn != null ? identityBn.affine(input) : null;
+    int n = input.dim(0);
+    int channels = outShape[0];
+    int area = outShape[1] * outShape[2];
+    Tensor out = buffer(OUTPUT, n, channels, outShape[1], outShape[2]);
+    float[] y = out.data();
+    float[] d = xd.data();
+    float[] p = xp.data();
+    float[] x = input.data();
+    Parallel.RangeBody planes = (start, end) -> {
+      for (int plane = start; plane < end; plane++) {
+        int c = plane % channels;
+        int from = plane * area;
+        int to = from + area;
+        float ad = md[0][c];
+        float bd = md[1][c];
+        float ap = mp[0][c];
+        float bp = mp[1][c];
+        if (mi == null) {
+          for (int k = from; k < to; k++) {
+            float v = (d[k] * ad + bd) + (p[k] * ap + bp);
+            y[k] = relu ? Math.max(v, 0f) : v;
+          }
+        } else {
+          float ai = mi[0][c];
+          float bi = mi[1][c];
+          for (int k = from; k < to; k++) {
+            float v = (d[k] * ad + bd) + (p[k] * ap + bp) + (x[k] * ai + bi);
+            y[k] = relu ? Math.max(v, 0f) : v;
+          }
+        }
+      }
+    };
+    if (Parallel.threads() > 1 && y.length >= Elementwise.PARALLEL_THRESHOLD && n * channels > 1) {
+      Parallel.forRange(n * channels, planes);
+    } else {
+      planes.run(0, n * channels);
+    }
     return out;
   }
 
