@@ -158,16 +158,16 @@ public final class BatchNorm2d extends AbstractModule {
     int n = shape[0];
     int area = shape[2] * shape[3];
     boolean training = isTraining();
-    Scratch scratch = training && reusesBuffers() ? reusedScratch() : new Scratch(numFeatures);
-    double[] mean = scratch.mean;
-    double[] invStd = scratch.invStd;
+    Scratch work = training && reusesBuffers() ? reusedScratch() : new Scratch(numFeatures);
+    double[] mean = work.mean;
+    double[] invStd = work.invStd;
     if (training) {
       long count = (long) n * area;
       if (count <= 1) {
         throw new IllegalArgumentException("input: expected more than 1 value per channel when training but got shape "
             + Arrays.toString(shape));
       }
-      double[] var = scratch.var;
+      double[] var = work.var;
       float[] x = input.data();
       forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
       float[] rm = runningMean.data();
@@ -189,7 +189,7 @@ public final class BatchNorm2d extends AbstractModule {
     }
     float[] w = weight.data().data();
     float[] b = bias.data().data();
-    float[][] map = scratch.map;
+    float[][] map = work.map;
     for (int c = 0; c < numFeatures; c++) {
       double alpha = w[c] * invStd[c];
       map[0][c] = (float) alpha;
