@@ -1,0 +1,131 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.PaddingMode;
+
+/**
+ * How one sample is laid out after padding, so that every output position of a convolution reads its
+ * taps at fixed offsets: each channel's padded plane ({@code Hp x Wp}) is split into {@code sH * sW}
+ * phases by row and column remainder modulo the stride, each phase a {@code Hq x Wq} plane. Output
+ * position {@code (oh, ow)} is then the virtual index {@code p = oh * Wq + ow}, and tap {@code (kh, kw)}
+ * reads {@code p + tapOffset(kh, kw)} in every row: loads along {@code ow} are contiguous for any stride.
+ * Columns {@code ow >= outW} of the virtual rows are junk that kernels compute and discard. For stride 1
+ * this is the plain padded plane.
+ */
+final class PaddedLayout {
+  final int channels;
+  final int inH;
+  final int inW;
+  final int strideH;
+  final int strideW;
+  final int padTop;
+  final int padLeft;
+  final int paddedH;
+  final int paddedW;
+  /** Rows of one phase plane. */
+  final int hq;
+  /** Columns of one phase plane: the virtual row width. */
+  final int wq;
+  /** Floats of one phase plane. */
+  final int planeQ;
+  /** Floats of one channel (all its phases). */
+  final int channelStride;
+  /** Source row of each padded row, or -1 for a zero row. */
+  private final int[] rowSource;
+  /** Source column of each padded column, or -1 for a zero column. */
+  private final int[] colSource;
+
+  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
+      int padLeft, int padRight, PaddingMode mode) {
+    this.channels = channels;
+    this.inH = inH;
+    this.inW = inW;
+    this.strideH = strideH;
+    this.strideW = strideW;
+    this.padTop = padTop;
+    this.padLeft = padLeft;
+    this.paddedH = inH + padTop + padBottom;
+    this.paddedW = inW + padLeft + padRight;
+    this.hq = (paddedH + strideH - 1) / strideH;
+    this.wq = (paddedW + strideW - 1) / strideW;
+    this.planeQ = hq * wq;
+    this.channelStride = strideH * strideW * planeQ;
+    this.rowSource = new int[paddedH];
+    for (int r = 0; r < paddedH; r++) {
+      rowSource[r] = source(r - padTop, inH, mode);
+    }
+    this.colSource = new int[paddedW];
+    for (int c = 0; c < paddedW; c++) {
+      colSource[c] = source(c - padLeft, inW, mode);
+    }
+  }
+
+  /** Maps a coordinate outside {@code [0, size)} as PyTorch's padding modes do; -1 reads a zero. */
+  static int source(int i, int size, PaddingMode mode) {
+    if (i >= 0 && i < size) {
+      return i;
+    }
+    switch (mode) {
+      case ZEROS:
+        return -1;
+      case REFLECT:
+        return i < 0 ? -i : 2 * (size - 1) - i;
+      case REPLICATE:
+        return i < 0 ? 0 : size - 1;
+      case CIRCULAR:
+        return i < 0 ? i + size : i - size;
+      default:
+        throw new AssertionError(mode);
+    }
+  }
+
+  int rowSource(int r) {
+    return rowSource[r];
+  }
+
+  int colSource(int c) {
+    return colSource[c];
+  }
+
+  /** Offset of padded coordinate {@code (r, c)} from its channel's start. */
+  int offset(int r, int c) {
+    return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * wq + c / strideW;
+  }
+
+  /**
+   * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code xp}, channel {@code c} at
+   * {@code c * channelStride}. Phase cells past the padded plane are never written (they stay zero).
+   */
+  void pad(float[] x, int xOff, int c0, int c1, float[] xp) {
+    int plane = inH * inW;
+    for (int c = c0; c < c1; c++) {
+      int src0 = xOff + c * plane;
+      int dst0 = c * channelStride;
+      for (int r = 0; r < paddedH; r++) {
+        int sr = rowSource[r];
+        if (strideW == 1) {
+          int dst = dst0 + offset(r, 0);
+          if (sr < 0) {
+            java.util.Arrays.fill(xp, dst, dst + paddedW, 0f);
+            continue;
+          }
+          int src = src0 + sr * inW;
+          for (int col = 0; col < padLeft; col++) {
+            int sc = colSource[col];
+            xp[dst + col] = sc < 0 ? 0f : x[src + sc];
+          }
+          System.arraycopy(x, src, xp, dst + padLeft, inW);
+          for (int col = padLeft + inW; col < paddedW; col++) {
+            int sc = colSource[col];
+            xp[dst + col] = sc < 0 ? 0f : x[src + sc];
+          }
+        } else {
+          int src = src0 + sr * inW;
+          for (int col = 0; col < paddedW; col++) {
+            int sc = colSource[col];
+            xp[dst0 + offset(r, col)] = sr < 0 || sc < 0 ? 0f : x[src + sc];
+          }
+        }
+      }
+    }
+  }
+}
