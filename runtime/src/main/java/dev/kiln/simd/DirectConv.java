@@ -89,8 +89,8 @@ final class DirectConv {
     this.vectors = (positions + V - 1) / V;
     this.planeV = vectors * V;
     this.outPlane = g.outHeight() * g.outWidth();
-    this.xpLength = g.inChannels() * layout.channelStride + maxTap + planeV + V;
-    int ysLength = ob * planeV;
+    this.xpLength = icpg * layout.channelStride + maxTap + planeV + V;
+    int ysLength = ob * planeV + V;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
 
@@ -138,64 +138,80 @@ final class DirectConv {
     float[] ys = s.ys;
     int g0 = ocStart / ocpg;
     int g1 = (ocEnd - 1) / ocpg;
-    layout.pad(x, xOff, g0 * icpg, (g1 + 1) * icpg, xp);
     int k = icpg * taps;
-    int outH = g.outHeight();
-    int outW = g.outWidth();
-    int wq = layout.wq;
     for (int grp = g0; grp <= g1; grp++) {
       int first = grp * ocpg;
       int lo = Math.max(ocStart, first);
       int hi = Math.min(ocEnd, first + ocpg);
-      int xBase = grp * icpg * layout.channelStride;
+      layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
       for (int blk = (lo - first) / ob; blk * ob < hi - first; blk++) {
         int block = grp * blocksPerGroup + blk;
-        computeBlock(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
+        computeBlock(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
         int blockStart = first + blk * ob;
         int from = Math.max(lo, blockStart);
         int to = Math.min(hi, blockStart + ob);
         for (int oc = from; oc < to; oc++) {
-          int src = (oc - blockStart) * planeV;
-          int dst = yOff + oc * outPlane;
-          if (wq == outW) {
-            System.arraycopy(ys, src, y, dst, outPlane);
-          } else {
-            for (int r = 0; r < outH; r++) {
-              System.arraycopy(ys, src + r * wq, y, dst + r * outW, outW);
-            }
-          }
+          compact(ys, (oc - blockStart) * planeV, y, yOff + oc * outPlane);
         }
       }
     }
   }
 
-  private void computeBlock(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
+  /**
+   * Copies one channel's virtual rows (width {@code Wq}) into its compact output plane. Rows are copied a
+   * vector at a time, in order, so a row's overshoot is overwritten by the next row; rows whose overshoot
+   * would leave the plane are copied exactly.
+   */
+  private void compact(float[] ys, int src, float[] y, int dst) {
+    int wq = layout.wq;
+    int outW = g.outWidth();
+    if (wq == outW) {
+      System.arraycopy(ys, src, y, dst, outPlane);
+      return;
+    }
+    int span = (outW + V - 1) / V * V;
+    int r = 0;
+    for (; r * outW + span <= outPlane; r++) {
+      int s = src + r * wq;
+      int d = dst + r * outW;
+      for (int v = 0; v < span; v += V) {
+        FloatVector.fromArray(SPECIES, ys, s + v).intoArray(y, d + v);
+      }
+    }
+    for (; r < g.outHeight(); r++) {
+      System.arraycopy(ys, src + r * wq, y, dst + r * outW, outW);
+    }
+  }
+
+  private void computeBlock(float[] xp, int k, float[] wp, int wo, float[] bp, int bo,
       float[] ys) {
+    // ReLU as max(a, 0), identity as max(a, -inf): one code path, so the JIT never merges vectors.
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     int v = 0;
     if (ob == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, relu);
+        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+      }
+      if (v + 2 <= vectors) {
+        kernel8x2(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        v += 2;
       }
       for (; v < vectors; v++) {
-        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, relu);
+        kernel8x1(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, relu);
+        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
       }
       for (; v < vectors; v++) {
-        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, relu);
+        kernel1x1(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
       }
     }
   }
 
-  private static FloatVector finish(FloatVector a, boolean relu) {
-    return relu ? a.lanewise(VectorOperators.MAX, 0f) : a;
-  }
-
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
   private static void kernel8x3(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int ps, boolean relu) {
+      float[] ys, int yo, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
@@ -259,35 +275,102 @@ final class DirectConv {
       a71 = x1.fma(w, a71);
       a72 = x2.fma(w, a72);
     }
-    finish(a00, relu).intoArray(ys, yo);
-    finish(a01, relu).intoArray(ys, yo + V);
-    finish(a02, relu).intoArray(ys, yo + 2 * V);
-    finish(a10, relu).intoArray(ys, yo + ps);
-    finish(a11, relu).intoArray(ys, yo + ps + V);
-    finish(a12, relu).intoArray(ys, yo + ps + 2 * V);
-    finish(a20, relu).intoArray(ys, yo + 2 * ps);
-    finish(a21, relu).intoArray(ys, yo + 2 * ps + V);
-    finish(a22, relu).intoArray(ys, yo + 2 * ps + 2 * V);
-    finish(a30, relu).intoArray(ys, yo + 3 * ps);
-    finish(a31, relu).intoArray(ys, yo + 3 * ps + V);
-    finish(a32, relu).intoArray(ys, yo + 3 * ps + 2 * V);
-    finish(a40, relu).intoArray(ys, yo + 4 * ps);
-    finish(a41, relu).intoArray(ys, yo + 4 * ps + V);
-    finish(a42, relu).intoArray(ys, yo + 4 * ps + 2 * V);
-    finish(a50, relu).intoArray(ys, yo + 5 * ps);
-    finish(a51, relu).intoArray(ys, yo + 5 * ps + V);
-    finish(a52, relu).intoArray(ys, yo + 5 * ps + 2 * V);
-    finish(a60, relu).intoArray(ys, yo + 6 * ps);
-    finish(a61, relu).intoArray(ys, yo + 6 * ps + V);
-    finish(a62, relu).intoArray(ys, yo + 6 * ps + 2 * V);
-    finish(a70, relu).intoArray(ys, yo + 7 * ps);
-    finish(a71, relu).intoArray(ys, yo + 7 * ps + V);
-    finish(a72, relu).intoArray(ys, yo + 7 * ps + 2 * V);
+    a00.max(floor).intoArray(ys, yo);
+    a01.max(floor).intoArray(ys, yo + V);
+    a02.max(floor).intoArray(ys, yo + 2 * V);
+    a10.max(floor).intoArray(ys, yo + ps);
+    a11.max(floor).intoArray(ys, yo + ps + V);
+    a12.max(floor).intoArray(ys, yo + ps + 2 * V);
+    a20.max(floor).intoArray(ys, yo + 2 * ps);
+    a21.max(floor).intoArray(ys, yo + 2 * ps + V);
+    a22.max(floor).intoArray(ys, yo + 2 * ps + 2 * V);
+    a30.max(floor).intoArray(ys, yo + 3 * ps);
+    a31.max(floor).intoArray(ys, yo + 3 * ps + V);
+    a32.max(floor).intoArray(ys, yo + 3 * ps + 2 * V);
+    a40.max(floor).intoArray(ys, yo + 4 * ps);
+    a41.max(floor).intoArray(ys, yo + 4 * ps + V);
+    a42.max(floor).intoArray(ys, yo + 4 * ps + 2 * V);
+    a50.max(floor).intoArray(ys, yo + 5 * ps);
+    a51.max(floor).intoArray(ys, yo + 5 * ps + V);
+    a52.max(floor).intoArray(ys, yo + 5 * ps + 2 * V);
+    a60.max(floor).intoArray(ys, yo + 6 * ps);
+    a61.max(floor).intoArray(ys, yo + 6 * ps + V);
+    a62.max(floor).intoArray(ys, yo + 6 * ps + 2 * V);
+    a70.max(floor).intoArray(ys, yo + 7 * ps);
+    a71.max(floor).intoArray(ys, yo + 7 * ps + V);
+    a72.max(floor).intoArray(ys, yo + 7 * ps + 2 * V);
+  }
+
+  /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
+  private static void kernel8x2(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] ys, int yo, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
+    FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
+    FloatVector a30 = FloatVector.broadcast(SPECIES, bp[bo + 3]);
+    FloatVector a40 = FloatVector.broadcast(SPECIES, bp[bo + 4]);
+    FloatVector a50 = FloatVector.broadcast(SPECIES, bp[bo + 5]);
+    FloatVector a60 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
+    FloatVector a70 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
+    FloatVector a01 = a00;
+    FloatVector a11 = a10;
+    FloatVector a21 = a20;
+    FloatVector a31 = a30;
+    FloatVector a41 = a40;
+    FloatVector a51 = a50;
+    FloatVector a61 = a60;
+    FloatVector a71 = a70;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, o);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, xp, o + V);
+      int q = wo + i * OB;
+      FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
+      a00 = x0.fma(w, a00);
+      a01 = x1.fma(w, a01);
+      w = FloatVector.broadcast(SPECIES, wp[q + 1]);
+      a10 = x0.fma(w, a10);
+      a11 = x1.fma(w, a11);
+      w = FloatVector.broadcast(SPECIES, wp[q + 2]);
+      a20 = x0.fma(w, a20);
+      a21 = x1.fma(w, a21);
+      w = FloatVector.broadcast(SPECIES, wp[q + 3]);
+      a30 = x0.fma(w, a30);
+      a31 = x1.fma(w, a31);
+      w = FloatVector.broadcast(SPECIES, wp[q + 4]);
+      a40 = x0.fma(w, a40);
+      a41 = x1.fma(w, a41);
+      w = FloatVector.broadcast(SPECIES, wp[q + 5]);
+      a50 = x0.fma(w, a50);
+      a51 = x1.fma(w, a51);
+      w = FloatVector.broadcast(SPECIES, wp[q + 6]);
+      a60 = x0.fma(w, a60);
+      a61 = x1.fma(w, a61);
+      w = FloatVector.broadcast(SPECIES, wp[q + 7]);
+      a70 = x0.fma(w, a70);
+      a71 = x1.fma(w, a71);
+    }
+    a00.max(floor).intoArray(ys, yo);
+    a01.max(floor).intoArray(ys, yo + V);
+    a10.max(floor).intoArray(ys, yo + ps);
+    a11.max(floor).intoArray(ys, yo + ps + V);
+    a20.max(floor).intoArray(ys, yo + 2 * ps);
+    a21.max(floor).intoArray(ys, yo + 2 * ps + V);
+    a30.max(floor).intoArray(ys, yo + 3 * ps);
+    a31.max(floor).intoArray(ys, yo + 3 * ps + V);
+    a40.max(floor).intoArray(ys, yo + 4 * ps);
+    a41.max(floor).intoArray(ys, yo + 4 * ps + V);
+    a50.max(floor).intoArray(ys, yo + 5 * ps);
+    a51.max(floor).intoArray(ys, yo + 5 * ps + V);
+    a60.max(floor).intoArray(ys, yo + 6 * ps);
+    a61.max(floor).intoArray(ys, yo + 6 * ps + V);
+    a70.max(floor).intoArray(ys, yo + 7 * ps);
+    a71.max(floor).intoArray(ys, yo + 7 * ps + V);
   }
 
   /** 8 channels x 1 vector of positions. */
   private static void kernel8x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int ps, boolean relu) {
+      float[] ys, int yo, int ps, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a1 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a2 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
@@ -308,19 +391,19 @@ final class DirectConv {
       a6 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 6]), a6);
       a7 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 7]), a7);
     }
-    finish(a0, relu).intoArray(ys, yo);
-    finish(a1, relu).intoArray(ys, yo + ps);
-    finish(a2, relu).intoArray(ys, yo + 2 * ps);
-    finish(a3, relu).intoArray(ys, yo + 3 * ps);
-    finish(a4, relu).intoArray(ys, yo + 4 * ps);
-    finish(a5, relu).intoArray(ys, yo + 5 * ps);
-    finish(a6, relu).intoArray(ys, yo + 6 * ps);
-    finish(a7, relu).intoArray(ys, yo + 7 * ps);
+    a0.max(floor).intoArray(ys, yo);
+    a1.max(floor).intoArray(ys, yo + ps);
+    a2.max(floor).intoArray(ys, yo + 2 * ps);
+    a3.max(floor).intoArray(ys, yo + 3 * ps);
+    a4.max(floor).intoArray(ys, yo + 4 * ps);
+    a5.max(floor).intoArray(ys, yo + 5 * ps);
+    a6.max(floor).intoArray(ys, yo + 6 * ps);
+    a7.max(floor).intoArray(ys, yo + 7 * ps);
   }
 
   /** 1 channel x 4 vectors of positions. */
   private static void kernel1x4(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
-      float[] ys, int yo, boolean relu) {
+      float[] ys, int yo, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     FloatVector a1 = a0;
     FloatVector a2 = a0;
@@ -333,19 +416,19 @@ final class DirectConv {
       a2 = FloatVector.fromArray(SPECIES, xp, o + 2 * V).fma(w, a2);
       a3 = FloatVector.fromArray(SPECIES, xp, o + 3 * V).fma(w, a3);
     }
-    finish(a0, relu).intoArray(ys, yo);
-    finish(a1, relu).intoArray(ys, yo + V);
-    finish(a2, relu).intoArray(ys, yo + 2 * V);
-    finish(a3, relu).intoArray(ys, yo + 3 * V);
+    a0.max(floor).intoArray(ys, yo);
+    a1.max(floor).intoArray(ys, yo + V);
+    a2.max(floor).intoArray(ys, yo + 2 * V);
+    a3.max(floor).intoArray(ys, yo + 3 * V);
   }
 
   /** 1 channel x 1 vector of positions. */
   private static void kernel1x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
-      float[] ys, int yo, boolean relu) {
+      float[] ys, int yo, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     for (int i = 0; i < n; i++) {
       a0 = FloatVector.fromArray(SPECIES, xp, p + offs[i]).fma(FloatVector.broadcast(SPECIES, wp[wo + i]), a0);
     }
-    finish(a0, relu).intoArray(ys, yo);
+    a0.max(floor).intoArray(ys, yo);
   }
 }

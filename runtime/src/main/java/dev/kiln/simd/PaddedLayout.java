@@ -1,6 +1,7 @@
 package dev.kiln.simd;
 
 import dev.kiln.annotation.PaddingMode;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * How one sample is laid out after padding, so that every output position of a convolution reads its
@@ -29,6 +30,8 @@ final class PaddedLayout {
   final int planeQ;
   /** Floats of one channel (all its phases). */
   final int channelStride;
+  /** Input row length rounded up to whole vectors. */
+  private final int span;
   /** Source row of each padded row, or -1 for a zero row. */
   private final int[] rowSource;
   /** Source column of each padded column, or -1 for a zero column. */
@@ -49,6 +52,7 @@ final class PaddedLayout {
     this.wq = (paddedW + strideW - 1) / strideW;
     this.planeQ = hq * wq;
     this.channelStride = strideH * strideW * planeQ;
+    this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
     this.rowSource = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
       rowSource[r] = source(r - padTop, inH, mode);
@@ -86,6 +90,21 @@ final class PaddedLayout {
     return colSource[c];
   }
 
+  /**
+   * Copies one input row to {@code xp}: a vector at a time when the overshoot stays inside {@code x}.
+   * The caller ensures that the overshoot in {@code xp} lands on cells written later: the right border or
+   * the next row of the same phase plane.
+   */
+  private void copyRow(float[] x, int src, float[] xp, int dst) {
+    if (src + span <= x.length) {
+      for (int i = 0; i < span; i += Lanes.V) {
+        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + i);
+      }
+    } else {
+      System.arraycopy(x, src, xp, dst, inW);
+    }
+  }
+
   /** Offset of padded coordinate {@code (r, c)} from its channel's start. */
   int offset(int r, int c) {
     return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * wq + c / strideW;
@@ -93,36 +112,46 @@ final class PaddedLayout {
 
   /**
    * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code xp}, channel {@code c} at
-   * {@code c * channelStride}. Phase cells past the padded plane are never written (they stay zero).
+   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero).
    */
   void pad(float[] x, int xOff, int c0, int c1, float[] xp) {
     int plane = inH * inW;
+    int span = this.span;
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
-      int dst0 = c * channelStride;
+      int dst0 = (c - c0) * channelStride;
       for (int r = 0; r < paddedH; r++) {
         int sr = rowSource[r];
-        if (strideW == 1) {
-          int dst = dst0 + offset(r, 0);
-          if (sr < 0) {
-            java.util.Arrays.fill(xp, dst, dst + paddedW, 0f);
-            continue;
+        int rowBase = dst0 + offset(r, 0);
+        if (sr < 0) {
+          for (int phase = 0; phase < strideW; phase++) {
+            int dst = rowBase + phase * planeQ;
+            java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
           }
-          int src = src0 + sr * inW;
+          continue;
+        }
+        int src = src0 + sr * inW;
+        if (strideW == 1) {
           for (int col = 0; col < padLeft; col++) {
             int sc = colSource[col];
-            xp[dst + col] = sc < 0 ? 0f : x[src + sc];
+            xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
           }
-          System.arraycopy(x, src, xp, dst + padLeft, inW);
+          if (strideH == 1 || rowBase + padLeft + span <= dst0 + (r % strideH + 1) * planeQ) {
+            copyRow(x, src, xp, rowBase + padLeft);
+          } else {
+            System.arraycopy(x, src, xp, rowBase + padLeft, inW);
+          }
           for (int col = padLeft + inW; col < paddedW; col++) {
             int sc = colSource[col];
-            xp[dst + col] = sc < 0 ? 0f : x[src + sc];
+            xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
           }
         } else {
-          int src = src0 + sr * inW;
-          for (int col = 0; col < paddedW; col++) {
-            int sc = colSource[col];
-            xp[dst0 + offset(r, col)] = sr < 0 || sc < 0 ? 0f : x[src + sc];
+          for (int phase = 0; phase < strideW; phase++) {
+            int dst = rowBase + phase * planeQ;
+            for (int col = phase; col < paddedW; col += strideW) {
+              int sc = colSource[col];
+              xp[dst++] = sc < 0 ? 0f : x[src + sc];
+            }
           }
         }
       }
