@@ -26,6 +26,10 @@ final class DirectConv {
   private final int icpg;
   private final int ocpg;
   private final int taps;
+  /** Whether virtual rows are whole vectors, so that full channel blocks are stored straight into the output. */
+  private final boolean direct;
+  /** Vectors per virtual row (in direct mode). */
+  private final int rowVectors;
   /** Output channels per block: {@link #OB} or 1. */
   private final int ob;
   private final int blocksPerGroup;
@@ -63,11 +67,22 @@ final class DirectConv {
   DirectConv(ConvGeometry g, boolean relu) {
     this.g = g;
     this.relu = relu;
-    this.layout = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
-        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
     this.icpg = g.inChannelsPerGroup();
     this.ocpg = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();
+    int paddedW = g.inWidth() + g.padLeft() + g.padRight();
+    int wq = (paddedW + g.strideW() - 1) / g.strideW();
+    int wqDirect = (wq + V - 1) / V * V;
+    // Whole-vector rows cost lanes (up to 1/8 more here) but let kernels store straight into the output;
+    // that pays when rows are already whole vectors or when copying the output is a large share of the
+    // work (few multiply-adds per output).
+    String mode = System.getProperty("kiln.simd.direct", "auto");
+    this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
+        && (mode.equals("on") || wqDirect == wq
+        || (icpg * taps <= 36 && wqDirect * 8 <= wq * 9));
+    this.layout = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
+        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), direct ? V : 1);
+    this.rowVectors = layout.wq / V;
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
     int[] tapOff = new int[taps];
@@ -146,8 +161,12 @@ final class DirectConv {
       layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
       for (int blk = (lo - first) / ob; blk * ob < hi - first; blk++) {
         int block = grp * blocksPerGroup + blk;
-        computeBlock(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
         int blockStart = first + blk * ob;
+        if (direct && blockStart >= lo && blockStart + ob <= hi) {
+          computeDirect(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys, y, yOff + blockStart * outPlane);
+          continue;
+        }
+        computeBlock(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
         int from = Math.max(lo, blockStart);
         int to = Math.min(hi, blockStart + ob);
         for (int oc = from; oc < to; oc++) {
@@ -183,6 +202,50 @@ final class DirectConv {
     }
   }
 
+  /** Offset in a compact output plane of vector {@code v} of the whole-vector virtual rows. */
+  private int directOffset(int v) {
+    return v / rowVectors * g.outWidth() + v % rowVectors * V;
+  }
+
+  /**
+   * One full channel block in direct mode: every row but the last is stored straight into the output
+   * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
+   * last row, whose spill would leave the plane, goes through {@code ys}.
+   */
+  private void computeDirect(float[] xp, int k, float[] wp, int wo, float[] bp, int bo, float[] ys, float[] y,
+      int yBase) {
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    int safe = (g.outHeight() - 1) * rowVectors;
+    int v = 0;
+    if (ob == OB) {
+      for (; v + 3 <= safe; v += 3) {
+        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
+            yBase + directOffset(v + 2), outPlane, floor);
+      }
+      for (; v < safe; v++) {
+        kernel8x1(xp, v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), outPlane, floor);
+      }
+      for (int i = 0; i < rowVectors; i++) {
+        kernel8x1(xp, (safe + i) * V, offs, k, wp, wo, bp, bo, ys, i * V, planeV, floor);
+      }
+    } else {
+      for (; v + 4 <= safe; v += 4) {
+        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
+            yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
+      }
+      for (; v < safe; v++) {
+        kernel1x1(xp, v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), floor);
+      }
+      for (int i = 0; i < rowVectors; i++) {
+        kernel1x1(xp, (safe + i) * V, offs, k, wp, wo, bp[bo], ys, i * V, floor);
+      }
+    }
+    int lastRow = (g.outHeight() - 1) * g.outWidth();
+    for (int j = 0; j < ob; j++) {
+      System.arraycopy(ys, j * planeV, y, yBase + j * outPlane + lastRow, g.outWidth());
+    }
+  }
+
   private void computeBlock(float[] xp, int k, float[] wp, int wo, float[] bp, int bo,
       float[] ys) {
     // ReLU as max(a, 0), identity as max(a, -inf): one code path, so the JIT never merges vectors.
@@ -190,10 +253,10 @@ final class DirectConv {
     int v = 0;
     if (ob == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        kernel8x2(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
@@ -201,7 +264,7 @@ final class DirectConv {
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
+        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
       }
       for (; v < vectors; v++) {
         kernel1x1(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
@@ -211,7 +274,7 @@ final class DirectConv {
 
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
   private static void kernel8x3(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int ps, float floor) {
+      float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
@@ -276,34 +339,34 @@ final class DirectConv {
       a72 = x2.fma(w, a72);
     }
     a00.max(floor).intoArray(ys, yo);
-    a01.max(floor).intoArray(ys, yo + V);
-    a02.max(floor).intoArray(ys, yo + 2 * V);
+    a01.max(floor).intoArray(ys, yo1);
+    a02.max(floor).intoArray(ys, yo2);
     a10.max(floor).intoArray(ys, yo + ps);
-    a11.max(floor).intoArray(ys, yo + ps + V);
-    a12.max(floor).intoArray(ys, yo + ps + 2 * V);
+    a11.max(floor).intoArray(ys, yo1 + ps);
+    a12.max(floor).intoArray(ys, yo2 + ps);
     a20.max(floor).intoArray(ys, yo + 2 * ps);
-    a21.max(floor).intoArray(ys, yo + 2 * ps + V);
-    a22.max(floor).intoArray(ys, yo + 2 * ps + 2 * V);
+    a21.max(floor).intoArray(ys, yo1 + 2 * ps);
+    a22.max(floor).intoArray(ys, yo2 + 2 * ps);
     a30.max(floor).intoArray(ys, yo + 3 * ps);
-    a31.max(floor).intoArray(ys, yo + 3 * ps + V);
-    a32.max(floor).intoArray(ys, yo + 3 * ps + 2 * V);
+    a31.max(floor).intoArray(ys, yo1 + 3 * ps);
+    a32.max(floor).intoArray(ys, yo2 + 3 * ps);
     a40.max(floor).intoArray(ys, yo + 4 * ps);
-    a41.max(floor).intoArray(ys, yo + 4 * ps + V);
-    a42.max(floor).intoArray(ys, yo + 4 * ps + 2 * V);
+    a41.max(floor).intoArray(ys, yo1 + 4 * ps);
+    a42.max(floor).intoArray(ys, yo2 + 4 * ps);
     a50.max(floor).intoArray(ys, yo + 5 * ps);
-    a51.max(floor).intoArray(ys, yo + 5 * ps + V);
-    a52.max(floor).intoArray(ys, yo + 5 * ps + 2 * V);
+    a51.max(floor).intoArray(ys, yo1 + 5 * ps);
+    a52.max(floor).intoArray(ys, yo2 + 5 * ps);
     a60.max(floor).intoArray(ys, yo + 6 * ps);
-    a61.max(floor).intoArray(ys, yo + 6 * ps + V);
-    a62.max(floor).intoArray(ys, yo + 6 * ps + 2 * V);
+    a61.max(floor).intoArray(ys, yo1 + 6 * ps);
+    a62.max(floor).intoArray(ys, yo2 + 6 * ps);
     a70.max(floor).intoArray(ys, yo + 7 * ps);
-    a71.max(floor).intoArray(ys, yo + 7 * ps + V);
-    a72.max(floor).intoArray(ys, yo + 7 * ps + 2 * V);
+    a71.max(floor).intoArray(ys, yo1 + 7 * ps);
+    a72.max(floor).intoArray(ys, yo2 + 7 * ps);
   }
 
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
   private static void kernel8x2(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int ps, float floor) {
+      float[] ys, int yo, int yo1, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
@@ -351,21 +414,21 @@ final class DirectConv {
       a71 = x1.fma(w, a71);
     }
     a00.max(floor).intoArray(ys, yo);
-    a01.max(floor).intoArray(ys, yo + V);
+    a01.max(floor).intoArray(ys, yo1);
     a10.max(floor).intoArray(ys, yo + ps);
-    a11.max(floor).intoArray(ys, yo + ps + V);
+    a11.max(floor).intoArray(ys, yo1 + ps);
     a20.max(floor).intoArray(ys, yo + 2 * ps);
-    a21.max(floor).intoArray(ys, yo + 2 * ps + V);
+    a21.max(floor).intoArray(ys, yo1 + 2 * ps);
     a30.max(floor).intoArray(ys, yo + 3 * ps);
-    a31.max(floor).intoArray(ys, yo + 3 * ps + V);
+    a31.max(floor).intoArray(ys, yo1 + 3 * ps);
     a40.max(floor).intoArray(ys, yo + 4 * ps);
-    a41.max(floor).intoArray(ys, yo + 4 * ps + V);
+    a41.max(floor).intoArray(ys, yo1 + 4 * ps);
     a50.max(floor).intoArray(ys, yo + 5 * ps);
-    a51.max(floor).intoArray(ys, yo + 5 * ps + V);
+    a51.max(floor).intoArray(ys, yo1 + 5 * ps);
     a60.max(floor).intoArray(ys, yo + 6 * ps);
-    a61.max(floor).intoArray(ys, yo + 6 * ps + V);
+    a61.max(floor).intoArray(ys, yo1 + 6 * ps);
     a70.max(floor).intoArray(ys, yo + 7 * ps);
-    a71.max(floor).intoArray(ys, yo + 7 * ps + V);
+    a71.max(floor).intoArray(ys, yo1 + 7 * ps);
   }
 
   /** 8 channels x 1 vector of positions. */
@@ -403,7 +466,7 @@ final class DirectConv {
 
   /** 1 channel x 4 vectors of positions. */
   private static void kernel1x4(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
-      float[] ys, int yo, float floor) {
+      float[] ys, int yo, int yo1, int yo2, int yo3, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     FloatVector a1 = a0;
     FloatVector a2 = a0;
@@ -417,9 +480,9 @@ final class DirectConv {
       a3 = FloatVector.fromArray(SPECIES, xp, o + 3 * V).fma(w, a3);
     }
     a0.max(floor).intoArray(ys, yo);
-    a1.max(floor).intoArray(ys, yo + V);
-    a2.max(floor).intoArray(ys, yo + 2 * V);
-    a3.max(floor).intoArray(ys, yo + 3 * V);
+    a1.max(floor).intoArray(ys, yo1);
+    a2.max(floor).intoArray(ys, yo2);
+    a3.max(floor).intoArray(ys, yo3);
   }
 
   /** 1 channel x 1 vector of positions. */

@@ -32,6 +32,10 @@ final class PaddedLayout {
   final int channelStride;
   /** Input row length rounded up to whole vectors. */
   private final int span;
+  /** Offset of each padded row's first cell from its channel's start. */
+  private final int[] rowOffset;
+  /** How far past its start a copy into each padded row may overshoot: its phase plane's end, or any cell for stride 1. */
+  private final int[] rowLimit;
   /** Source row of each padded row, or -1 for a zero row. */
   private final int[] rowSource;
   /** Source column of each padded column, or -1 for a zero column. */
@@ -39,6 +43,12 @@ final class PaddedLayout {
 
   PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
       int padLeft, int padRight, PaddingMode mode) {
+    this(channels, inH, inW, strideH, strideW, padTop, padBottom, padLeft, padRight, mode, 1);
+  }
+
+  /** As above, with the virtual row width {@code Wq} rounded up to a multiple of {@code rowMultiple}. */
+  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
+      int padLeft, int padRight, PaddingMode mode, int rowMultiple) {
     this.channels = channels;
     this.inH = inH;
     this.inW = inW;
@@ -49,13 +59,19 @@ final class PaddedLayout {
     this.paddedH = inH + padTop + padBottom;
     this.paddedW = inW + padLeft + padRight;
     this.hq = (paddedH + strideH - 1) / strideH;
-    this.wq = (paddedW + strideW - 1) / strideW;
+    this.wq = ((paddedW + strideW - 1) / strideW + rowMultiple - 1) / rowMultiple * rowMultiple;
     this.planeQ = hq * wq;
     this.channelStride = strideH * strideW * planeQ;
     this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
     this.rowSource = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
       rowSource[r] = source(r - padTop, inH, mode);
+    }
+    this.rowOffset = new int[paddedH];
+    this.rowLimit = new int[paddedH];
+    for (int r = 0; r < paddedH; r++) {
+      rowOffset[r] = offset(r, 0);
+      rowLimit[r] = strideH == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
     }
     this.colSource = new int[paddedW];
     for (int c = 0; c < paddedW; c++) {
@@ -122,7 +138,7 @@ final class PaddedLayout {
       int dst0 = (c - c0) * channelStride;
       for (int r = 0; r < paddedH; r++) {
         int sr = rowSource[r];
-        int rowBase = dst0 + offset(r, 0);
+        int rowBase = dst0 + rowOffset[r];
         if (sr < 0) {
           for (int phase = 0; phase < strideW; phase++) {
             int dst = rowBase + phase * planeQ;
@@ -136,7 +152,7 @@ final class PaddedLayout {
             int sc = colSource[col];
             xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
           }
-          if (strideH == 1 || rowBase + padLeft + span <= dst0 + (r % strideH + 1) * planeQ) {
+          if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
             copyRow(x, src, xp, rowBase + padLeft);
           } else {
             System.arraycopy(x, src, xp, rowBase + padLeft, inW);
