@@ -79,7 +79,7 @@ final class DirectConv {
     String mode = System.getProperty("kiln.simd.direct", "auto");
     this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
         && (mode.equals("on") || wqDirect == wq
-        || (icpg * taps <= 36 && wqDirect * 8 <= wq * 9));
+        || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
     this.layout = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), direct ? V : 1);
     this.rowVectors = layout.wq / V;

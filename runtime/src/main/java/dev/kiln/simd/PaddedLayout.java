@@ -2,6 +2,8 @@ package dev.kiln.simd;
 
 import dev.kiln.annotation.PaddingMode;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * How one sample is laid out after padding, so that every output position of a convolution reads its
@@ -30,6 +32,26 @@ final class PaddedLayout {
   final int planeQ;
   /** Floats of one channel (all its phases). */
   final int channelStride;
+  /** Lanes {@code 0, 2, 4, ...} of a vector into the low half (for the even lanes of a pair). */
+  private static final VectorShuffle<Float> EVEN_LOW = halves(0, true);
+  /** Lanes {@code 0, 2, 4, ...} of a vector into the high half. */
+  private static final VectorShuffle<Float> EVEN_HIGH = halves(0, false);
+  private static final VectorShuffle<Float> ODD_LOW = halves(1, true);
+  private static final VectorShuffle<Float> ODD_HIGH = halves(1, false);
+  /** The high half of the lanes. */
+  private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(Lanes.SPECIES,
+      ((1L << Lanes.V) - 1) & ~((1L << (Lanes.V / 2)) - 1));
+
+  /** A one-vector shuffle moving lanes {@code first, first + 2, ...} into the low or high half. */
+  private static VectorShuffle<Float> halves(int first, boolean low) {
+    int half = Lanes.V / 2;
+    int[] index = new int[Lanes.V];
+    for (int i = 0; i < half; i++) {
+      index[low ? i : half + i] = first + 2 * i;
+    }
+    return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
+  }
+
   /** Input row length rounded up to whole vectors. */
   private final int span;
   /** Offset of each padded row's first cell from its channel's start. */
@@ -71,7 +93,7 @@ final class PaddedLayout {
     this.rowLimit = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
       rowOffset[r] = offset(r, 0);
-      rowLimit[r] = strideH == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
+      rowLimit[r] = strideH == 1 && strideW == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
     }
     this.colSource = new int[paddedW];
     for (int c = 0; c < paddedW; c++) {
@@ -162,15 +184,52 @@ final class PaddedLayout {
             xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
           }
         } else {
-          for (int phase = 0; phase < strideW; phase++) {
-            int dst = rowBase + phase * planeQ;
-            for (int col = phase; col < paddedW; col += strideW) {
-              int sc = colSource[col];
-              xp[dst++] = sc < 0 ? 0f : x[src + sc];
-            }
-          }
+          copyRowStrided(x, src, xp, dst0, rowBase, r);
         }
       }
+    }
+  }
+
+  /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
+  private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
+    int interiorEnd = padLeft + inW;
+    int half = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
+    if (strideW == 2 && src + 2 * half <= x.length) {
+      // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
+      int even = padLeft % 2;
+      int dstEven = rowBase + even * planeQ + padLeft / 2;
+      int dstOdd = rowBase + (1 - even) * planeQ + (padLeft + 1) / 2;
+      int limit = dst0 + rowLimit[r];
+      if (dstEven + half <= limit - (1 - even) * planeQ && dstOdd + half <= limit - even * planeQ) {
+        for (int t = 0; t < half; t += Lanes.V) {
+          FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t);
+          FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t + Lanes.V);
+          a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven + t);
+          a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd + t);
+        }
+        fillBorders(x, src, xp, rowBase);
+        return;
+      }
+    }
+    for (int phase = 0; phase < strideW; phase++) {
+      int dst = rowBase + phase * planeQ;
+      int first = padLeft + Math.floorMod(phase - padLeft, strideW);
+      for (int col = first; col < interiorEnd; col += strideW) {
+        xp[dst + col / strideW] = x[src + col - padLeft];
+      }
+    }
+    fillBorders(x, src, xp, rowBase);
+  }
+
+  /** The padded columns left and right of the input row, in their phases. */
+  private void fillBorders(float[] x, int src, float[] xp, int rowBase) {
+    for (int col = 0; col < padLeft; col++) {
+      int sc = colSource[col];
+      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
+    }
+    for (int col = padLeft + inW; col < paddedW; col++) {
+      int sc = colSource[col];
+      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
     }
   }
 }
