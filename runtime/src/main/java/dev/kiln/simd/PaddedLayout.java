@@ -52,6 +52,8 @@ final class PaddedLayout {
     return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
   }
 
+  /** Whether the border is zeros (otherwise every border cell has a source). */
+  private final boolean zeros;
   /** Input row length rounded up to whole vectors. */
   private final int span;
   /** Offset of each padded row's first cell from its channel's start. */
@@ -84,6 +86,7 @@ final class PaddedLayout {
     this.wq = ((paddedW + strideW - 1) / strideW + rowMultiple - 1) / rowMultiple * rowMultiple;
     this.planeQ = hq * wq;
     this.channelStride = strideH * strideW * planeQ;
+    this.zeros = mode == PaddingMode.ZEROS;
     this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
     this.rowSource = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
@@ -158,6 +161,10 @@ final class PaddedLayout {
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
       int dst0 = (c - c0) * channelStride;
+      if (zeros && strideH == 1 && strideW == 1 && src0 + (inH - 1) * inW + span <= x.length) {
+        padZeros(x, src0, xp, dst0);
+        continue;
+      }
       for (int r = 0; r < paddedH; r++) {
         int sr = rowSource[r];
         int rowBase = dst0 + rowOffset[r];
@@ -170,24 +177,53 @@ final class PaddedLayout {
         }
         int src = src0 + sr * inW;
         if (strideW == 1) {
-          for (int col = 0; col < padLeft; col++) {
-            int sc = colSource[col];
-            xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
-          }
           if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
             copyRow(x, src, xp, rowBase + padLeft);
           } else {
             System.arraycopy(x, src, xp, rowBase + padLeft, inW);
           }
-          for (int col = padLeft + inW; col < paddedW; col++) {
-            int sc = colSource[col];
-            xp[rowBase + col] = sc < 0 ? 0f : x[src + sc];
+          if (zeros) {
+            for (int col = 0; col < padLeft; col++) {
+              xp[rowBase + col] = 0f;
+            }
+            for (int col = padLeft + inW; col < paddedW; col++) {
+              xp[rowBase + col] = 0f;
+            }
+          } else {
+            for (int col = 0; col < padLeft; col++) {
+              xp[rowBase + col] = x[src + colSource[col]];
+            }
+            for (int col = padLeft + inW; col < paddedW; col++) {
+              xp[rowBase + col] = x[src + colSource[col]];
+            }
           }
         } else {
           copyRowStrided(x, src, xp, dst0, rowBase, r);
         }
       }
     }
+  }
+
+  /** Stride 1, zero padding: whole-vector row copies (each row's overshoot is overwritten later). */
+  private void padZeros(float[] x, int src, float[] xp, int dst0) {
+    int padRight = paddedW - padLeft - inW;
+    int top = dst0 + padTop * wq;
+    java.util.Arrays.fill(xp, dst0, top, 0f);
+    for (int r = 0; r < inH; r++) {
+      int dst = top + r * wq;
+      for (int i = 0; i < span; i += Lanes.V) {
+        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
+      }
+      for (int i = 0; i < padLeft; i++) {
+        xp[dst + i] = 0f;
+      }
+      for (int i = padLeft + inW; i < padLeft + inW + padRight; i++) {
+        xp[dst + i] = 0f;
+      }
+      src += inW;
+    }
+    int bottom = top + inH * wq;
+    java.util.Arrays.fill(xp, bottom, dst0 + paddedH * wq, 0f);
   }
 
   /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
