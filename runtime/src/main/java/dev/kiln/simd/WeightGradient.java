@@ -31,6 +31,8 @@ final class WeightGradient {
   /** Offset of each (input channel, tap) column from its group's first padded channel; padded to COLS. */
   private final int[] colOff;
   private final int xpLength;
+  /** The virtual position ({@code oh * Wq + ow}) of every output position, in order. */
+  private final int[] positions;
   private final ThreadLocal<Scratch> scratch;
 
   private static final class Scratch {
@@ -72,8 +74,14 @@ final class WeightGradient {
         }
       }
     }
-    int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
-    this.xpLength = g.inChannels() * layout.channelStride + maxOff + positions + V;
+    this.positions = new int[g.outHeight() * g.outWidth()];
+    for (int oh = 0; oh < g.outHeight(); oh++) {
+      for (int ow = 0; ow < g.outWidth(); ow++) {
+        positions[oh * g.outWidth() + ow] = oh * layout.wq + ow;
+      }
+    }
+    int span = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
     int gyTLength = g.groups() * g.outHeight() * g.outWidth() * ocPad;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength));
   }
@@ -157,41 +165,38 @@ final class WeightGradient {
     FloatVector a61 = z;
     FloatVector a70 = z;
     FloatVector a71 = z;
-    int outH = g.outHeight();
-    int outW = g.outWidth();
-    int wq = layout.wq;
+    int[] positions = this.positions;
     int ocPad = this.ocPad;
     int s = gyBase;
-    for (int oh = 0; oh < outH; oh++) {
-      int rowEnd = oh * wq + outW;
-      for (int p = oh * wq; p < rowEnd; p++, s += ocPad) {
-        FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
-        FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + V);
-        FloatVector x = FloatVector.broadcast(SPECIES, xp[o0 + p]);
-        a00 = g0.fma(x, a00);
-        a01 = g1.fma(x, a01);
-        x = FloatVector.broadcast(SPECIES, xp[o1 + p]);
-        a10 = g0.fma(x, a10);
-        a11 = g1.fma(x, a11);
-        x = FloatVector.broadcast(SPECIES, xp[o2 + p]);
-        a20 = g0.fma(x, a20);
-        a21 = g1.fma(x, a21);
-        x = FloatVector.broadcast(SPECIES, xp[o3 + p]);
-        a30 = g0.fma(x, a30);
-        a31 = g1.fma(x, a31);
-        x = FloatVector.broadcast(SPECIES, xp[o4 + p]);
-        a40 = g0.fma(x, a40);
-        a41 = g1.fma(x, a41);
-        x = FloatVector.broadcast(SPECIES, xp[o5 + p]);
-        a50 = g0.fma(x, a50);
-        a51 = g1.fma(x, a51);
-        x = FloatVector.broadcast(SPECIES, xp[o6 + p]);
-        a60 = g0.fma(x, a60);
-        a61 = g1.fma(x, a61);
-        x = FloatVector.broadcast(SPECIES, xp[o7 + p]);
-        a70 = g0.fma(x, a70);
-        a71 = g1.fma(x, a71);
-      }
+    // One flat loop over the output positions: vectors carried across nested loops defeat the JIT.
+    for (int i = 0; i < positions.length; i++, s += ocPad) {
+      int p = positions[i];
+      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
+      FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + V);
+      FloatVector x = FloatVector.broadcast(SPECIES, xp[o0 + p]);
+      a00 = g0.fma(x, a00);
+      a01 = g1.fma(x, a01);
+      x = FloatVector.broadcast(SPECIES, xp[o1 + p]);
+      a10 = g0.fma(x, a10);
+      a11 = g1.fma(x, a11);
+      x = FloatVector.broadcast(SPECIES, xp[o2 + p]);
+      a20 = g0.fma(x, a20);
+      a21 = g1.fma(x, a21);
+      x = FloatVector.broadcast(SPECIES, xp[o3 + p]);
+      a30 = g0.fma(x, a30);
+      a31 = g1.fma(x, a31);
+      x = FloatVector.broadcast(SPECIES, xp[o4 + p]);
+      a40 = g0.fma(x, a40);
+      a41 = g1.fma(x, a41);
+      x = FloatVector.broadcast(SPECIES, xp[o5 + p]);
+      a50 = g0.fma(x, a50);
+      a51 = g1.fma(x, a51);
+      x = FloatVector.broadcast(SPECIES, xp[o6 + p]);
+      a60 = g0.fma(x, a60);
+      a61 = g1.fma(x, a61);
+      x = FloatVector.broadcast(SPECIES, xp[o7 + p]);
+      a70 = g0.fma(x, a70);
+      a71 = g1.fma(x, a71);
     }
     add(a00, lanes, gw, oc0, c0);
     add(a10, lanes, gw, oc0, c0 + 1);
@@ -231,24 +236,21 @@ final class WeightGradient {
     FloatVector a5 = a0;
     FloatVector a6 = a0;
     FloatVector a7 = a0;
-    int outH = g.outHeight();
-    int outW = g.outWidth();
-    int wq = layout.wq;
+    int[] positions = this.positions;
     int ocPad = this.ocPad;
     int s = gyBase;
-    for (int oh = 0; oh < outH; oh++) {
-      int rowEnd = oh * wq + outW;
-      for (int p = oh * wq; p < rowEnd; p++, s += ocPad) {
-        FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
-        a0 = g0.fma(FloatVector.broadcast(SPECIES, xp[o0 + p]), a0);
-        a1 = g0.fma(FloatVector.broadcast(SPECIES, xp[o1 + p]), a1);
-        a2 = g0.fma(FloatVector.broadcast(SPECIES, xp[o2 + p]), a2);
-        a3 = g0.fma(FloatVector.broadcast(SPECIES, xp[o3 + p]), a3);
-        a4 = g0.fma(FloatVector.broadcast(SPECIES, xp[o4 + p]), a4);
-        a5 = g0.fma(FloatVector.broadcast(SPECIES, xp[o5 + p]), a5);
-        a6 = g0.fma(FloatVector.broadcast(SPECIES, xp[o6 + p]), a6);
-        a7 = g0.fma(FloatVector.broadcast(SPECIES, xp[o7 + p]), a7);
-      }
+    // One flat loop over the output positions: vectors carried across nested loops defeat the JIT.
+    for (int i = 0; i < positions.length; i++, s += ocPad) {
+      int p = positions[i];
+      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
+      a0 = g0.fma(FloatVector.broadcast(SPECIES, xp[o0 + p]), a0);
+      a1 = g0.fma(FloatVector.broadcast(SPECIES, xp[o1 + p]), a1);
+      a2 = g0.fma(FloatVector.broadcast(SPECIES, xp[o2 + p]), a2);
+      a3 = g0.fma(FloatVector.broadcast(SPECIES, xp[o3 + p]), a3);
+      a4 = g0.fma(FloatVector.broadcast(SPECIES, xp[o4 + p]), a4);
+      a5 = g0.fma(FloatVector.broadcast(SPECIES, xp[o5 + p]), a5);
+      a6 = g0.fma(FloatVector.broadcast(SPECIES, xp[o6 + p]), a6);
+      a7 = g0.fma(FloatVector.broadcast(SPECIES, xp[o7 + p]), a7);
     }
     add(a0, lanes, gw, oc0, c0);
     add(a1, lanes, gw, oc0, c0 + 1);
