@@ -8,8 +8,7 @@ import java.util.Arrays;
 /**
  * The vectorized engine: forward by {@link DirectConv}; for stride 1, the input gradient as a direct
  * convolution of the output gradient with the flipped, transposed weights over the padded input plane,
- * folded back through the padding; the weight gradient by {@link WeightGradient} when every group has a
- * vector of output channels. Packed weights are cached with a copy of the arrays they came from and
+ * folded back through the padding; the weight gradient by {@link WeightGradient}. Packed weights are cached with a copy of the arrays they came from and
  * rebuilt when those arrays change (optimizers and {@code loadStateDict} write them in place).
  */
 final class SimdConvEngine implements ConvEngine {
@@ -59,7 +58,7 @@ final class SimdConvEngine implements ConvEngine {
       this.transposed = null;
       this.gradPadded = null;
     }
-    this.weightGradient = WeightGradient.supports(g) ? new WeightGradient(g) : null;
+    this.weightGradient = new WeightGradient(g);
   }
 
   @Override
@@ -165,7 +164,7 @@ final class SimdConvEngine implements ConvEngine {
 
   @Override
   public boolean hasBackwardWeight() {
-    return weightGradient != null;
+    return true;
   }
 
   @Override

@@ -5,14 +5,15 @@ import static dev.kiln.simd.Lanes.V;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * One sample's weight gradient as a matrix product over output positions:
  * {@code gw[oc][c, tap] += sum_p gy[oc][p] * xpad[c][p + tapOffset]}, vectorized over output channels.
  * The output gradient is transposed per sample to {@code [position][channel]} so that a kernel of
  * {@link #COLS} (input channel, tap) columns times {@code 1..2} vectors of output channels keeps its
- * accumulators in registers over all positions and broadcasts the padded input. Needs at least one full
- * vector of output channels per group.
+ * accumulators in registers over all positions and broadcasts the padded input. With fewer output
+ * channels per group than a vector (depthwise), it vectorizes over positions instead.
  */
 final class WeightGradient {
   /** (input channel, tap) columns per kernel call. */
@@ -33,6 +34,10 @@ final class WeightGradient {
   private final int xpLength;
   /** The virtual position ({@code oh * Wq + ow}) of every output position, in order. */
   private final int[] positions;
+  /** Vectorize over output channels (at least a vector per group), else over positions. */
+  private final boolean byChannel;
+  /** Vectors of virtual positions (for the by-position kernels). */
+  private final int vectors;
   private final ThreadLocal<Scratch> scratch;
 
   private static final class Scratch {
@@ -40,16 +45,16 @@ final class WeightGradient {
     final float[] gyT;
     final float[] lanes = new float[V];
 
-    Scratch(int xpLength, int gyTLength) {
+    /** One output-gradient plane in virtual rows; junk columns are never written and stay zero. */
+    final float[] gyv;
+
+    Scratch(int xpLength, int gyTLength, int gyvLength) {
       xp = new float[xpLength];
       gyT = new float[gyTLength];
+      gyv = new float[gyvLength];
     }
   }
 
-  /** Whether this kernel applies: every group has at least a vector of output channels. */
-  static boolean supports(ConvGeometry g) {
-    return g.outChannelsPerGroup() >= V;
-  }
 
   WeightGradient(ConvGeometry g) {
     this.g = g;
@@ -82,8 +87,11 @@ final class WeightGradient {
     }
     int span = (g.outHeight() - 1) * layout.wq + g.outWidth();
     this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
-    int gyTLength = g.groups() * g.outHeight() * g.outWidth() * ocPad;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength));
+    this.byChannel = ocpg >= V;
+    this.vectors = (span + V - 1) / V;
+    int gyTLength = byChannel ? g.groups() * g.outHeight() * g.outWidth() * ocPad : 0;
+    int gyvLength = byChannel ? 0 : vectors * V;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength, gyvLength));
   }
 
   /** Adds one sample's weight gradient to {@code gw} and bias gradient to {@code gb} (if not null). */
@@ -92,6 +100,10 @@ final class WeightGradient {
     float[] xp = s.xp;
     float[] gyT = s.gyT;
     layout.pad(x, xOff, 0, g.inChannels(), xp);
+    if (!byChannel) {
+      accumulateByPosition(s, gy, gyOff, gw, gb);
+      return;
+    }
     int outPlane = g.outHeight() * g.outWidth();
     int groups = g.groups();
     for (int oc = 0; oc < g.outChannels(); oc++) {
@@ -123,6 +135,80 @@ final class WeightGradient {
           }
         }
       }
+    }
+  }
+
+  /**
+   * For few output channels per group (depthwise): per output channel, vectors over the virtual positions
+   * of its gradient plane, {@link #COLS} (input channel, tap) columns at a time, reduced across lanes.
+   */
+  private void accumulateByPosition(Scratch s, float[] gy, int gyOff, float[] gw, float[] gb) {
+    float[] gyv = s.gyv;
+    int outH = g.outHeight();
+    int outW = g.outWidth();
+    int wq = layout.wq;
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      int src = gyOff + oc * outH * outW;
+      float sum = 0f;
+      for (int r = 0; r < outH; r++) {
+        for (int c = 0; c < outW; c++) {
+          float v = gy[src + r * outW + c];
+          gyv[r * wq + c] = v;
+          sum += v;
+        }
+      }
+      if (gb != null) {
+        gb[oc] += sum;
+      }
+      int xBase = oc / ocpg * icpg * layout.channelStride;
+      for (int c0 = 0; c0 < columns; c0 += COLS) {
+        kernelPositions(s.xp, xBase, gyv, gw, oc * columns, c0);
+      }
+    }
+  }
+
+  private void kernelPositions(float[] xp, int xBase, float[] gyv, float[] gw, int gwBase, int c0) {
+    int o0 = xBase + colOff[c0];
+    int o1 = xBase + colOff[c0 + 1];
+    int o2 = xBase + colOff[c0 + 2];
+    int o3 = xBase + colOff[c0 + 3];
+    int o4 = xBase + colOff[c0 + 4];
+    int o5 = xBase + colOff[c0 + 5];
+    int o6 = xBase + colOff[c0 + 6];
+    int o7 = xBase + colOff[c0 + 7];
+    FloatVector a0 = FloatVector.zero(SPECIES);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    FloatVector a4 = a0;
+    FloatVector a5 = a0;
+    FloatVector a6 = a0;
+    FloatVector a7 = a0;
+    int end = vectors * V;
+    for (int p = 0; p < end; p += V) {
+      FloatVector gv = FloatVector.fromArray(SPECIES, gyv, p);
+      a0 = gv.fma(FloatVector.fromArray(SPECIES, xp, o0 + p), a0);
+      a1 = gv.fma(FloatVector.fromArray(SPECIES, xp, o1 + p), a1);
+      a2 = gv.fma(FloatVector.fromArray(SPECIES, xp, o2 + p), a2);
+      a3 = gv.fma(FloatVector.fromArray(SPECIES, xp, o3 + p), a3);
+      a4 = gv.fma(FloatVector.fromArray(SPECIES, xp, o4 + p), a4);
+      a5 = gv.fma(FloatVector.fromArray(SPECIES, xp, o5 + p), a5);
+      a6 = gv.fma(FloatVector.fromArray(SPECIES, xp, o6 + p), a6);
+      a7 = gv.fma(FloatVector.fromArray(SPECIES, xp, o7 + p), a7);
+    }
+    addSum(a0, gw, gwBase, c0);
+    addSum(a1, gw, gwBase, c0 + 1);
+    addSum(a2, gw, gwBase, c0 + 2);
+    addSum(a3, gw, gwBase, c0 + 3);
+    addSum(a4, gw, gwBase, c0 + 4);
+    addSum(a5, gw, gwBase, c0 + 5);
+    addSum(a6, gw, gwBase, c0 + 6);
+    addSum(a7, gw, gwBase, c0 + 7);
+  }
+
+  private void addSum(FloatVector acc, float[] gw, int gwBase, int col) {
+    if (col < columns) {
+      gw[gwBase + col] += acc.reduceLanes(VectorOperators.ADD);
     }
   }
 

@@ -145,7 +145,8 @@ class SimdConvDifferentialTest {
     SplittableRandom r = new SplittableRandom(20261127L);
     int compared = 0;
     int parallelCases = 0;
-    int vectorizedWeightGradients = 0;
+    int byChannelWeightGradients = 0;
+    int byPositionWeightGradients = 0;
     for (int n = 0; n < CASES; n++) {
       Case c = randomCase(r);
       Parallel.setThreads(c.threads);
@@ -194,12 +195,15 @@ class SimdConvDifferentialTest {
       if (c.threads == 2 && kernel.macsPerSample() * c.batch >= 1 << 17) {
         parallelCases++;
       }
-      if (g.strideH() == 1 && g.strideW() == 1 && g.outChannelsPerGroup() >= 16) {
-        vectorizedWeightGradients++;
+      if (g.outChannelsPerGroup() >= 16) {
+        byChannelWeightGradients++;
+      } else if (g.outChannelsPerGroup() < 8) {
+        byPositionWeightGradients++;
       }
     }
     assertThat(compared).isEqualTo(CASES);
     assertThat(parallelCases).isAtLeast(10);
-    assertThat(vectorizedWeightGradients).isAtLeast(20);
+    assertThat(byChannelWeightGradients).isAtLeast(20);
+    assertThat(byPositionWeightGradients).isAtLeast(20);
   }
 }
