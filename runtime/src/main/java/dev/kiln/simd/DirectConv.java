@@ -70,18 +70,17 @@ final class DirectConv {
     this.icpg = g.inChannelsPerGroup();
     this.ocpg = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();
-    int paddedW = g.inWidth() + g.padLeft() + g.padRight();
-    int wq = (paddedW + g.strideW() - 1) / g.strideW();
+    PaddedLayout natural = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
+        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
+    int wq = natural.wq;
     int wqDirect = (wq + V - 1) / V * V;
     // Whole-vector rows cost lanes (up to 1/8 more here) but let kernels store straight into the output;
-    // that pays when rows are already whole vectors or when copying the output is a large share of the
-    // work (few multiply-adds per output).
+    // that pays when copying the output is a large share of the work (few multiply-adds per output).
     String mode = System.getProperty("kiln.simd.direct", "auto");
     this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
-        && (mode.equals("on") || wqDirect == wq
-        || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
-    this.layout = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
-        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), direct ? V : 1);
+        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
+    this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
+        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
     this.rowVectors = layout.wq / V;
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;

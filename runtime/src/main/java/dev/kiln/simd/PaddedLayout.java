@@ -52,6 +52,8 @@ final class PaddedLayout {
     return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
   }
 
+  /** Whether rows share their zero border cells (see the constructor). */
+  final boolean sharedBorder;
   /** Whether the border is zeros (otherwise every border cell has a source). */
   private final boolean zeros;
   /** Input row length rounded up to whole vectors. */
@@ -82,8 +84,13 @@ final class PaddedLayout {
     this.padLeft = padLeft;
     this.paddedH = inH + padTop + padBottom;
     this.paddedW = inW + padLeft + padRight;
-    this.hq = (paddedH + strideH - 1) / strideH;
-    this.wq = ((paddedW + strideW - 1) / strideW + rowMultiple - 1) / rowMultiple * rowMultiple;
+    // With zero padding and stride 1, a row's right border and the next row's left border can be the
+    // same zero cells: rows need only max(padLeft, padRight) of them, and one extra zero row catches the
+    // last row's right border. Fewer junk columns, fuller vectors.
+    this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
+    this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
+    int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
+    this.wq = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
     this.planeQ = hq * wq;
     this.channelStride = strideH * strideW * planeQ;
     this.zeros = mode == PaddingMode.ZEROS;
@@ -163,43 +170,51 @@ final class PaddedLayout {
       int dst0 = (c - c0) * channelStride;
       if (zeros && strideH == 1 && strideW == 1 && src0 + (inH - 1) * inW + span <= x.length) {
         padZeros(x, src0, xp, dst0);
+      } else {
+        padRows(x, src0, xp, dst0);
+      }
+      if (sharedBorder) {
+        java.util.Arrays.fill(xp, dst0 + paddedH * wq, dst0 + hq * wq, 0f);
+      }
+    }
+  }
+
+  /** Pads one channel row by row, any mode and stride. */
+  private void padRows(float[] x, int src0, float[] xp, int dst0) {
+    for (int r = 0; r < paddedH; r++) {
+      int sr = rowSource[r];
+      int rowBase = dst0 + rowOffset[r];
+      if (sr < 0) {
+        for (int phase = 0; phase < strideW; phase++) {
+          int dst = rowBase + phase * planeQ;
+          java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
+        }
         continue;
       }
-      for (int r = 0; r < paddedH; r++) {
-        int sr = rowSource[r];
-        int rowBase = dst0 + rowOffset[r];
-        if (sr < 0) {
-          for (int phase = 0; phase < strideW; phase++) {
-            int dst = rowBase + phase * planeQ;
-            java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
-          }
-          continue;
+      int src = src0 + sr * inW;
+      if (strideW == 1) {
+        if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
+          copyRow(x, src, xp, rowBase + padLeft);
+        } else {
+          System.arraycopy(x, src, xp, rowBase + padLeft, inW);
         }
-        int src = src0 + sr * inW;
-        if (strideW == 1) {
-          if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
-            copyRow(x, src, xp, rowBase + padLeft);
-          } else {
-            System.arraycopy(x, src, xp, rowBase + padLeft, inW);
+        if (zeros) {
+          for (int col = 0; col < padLeft; col++) {
+            xp[rowBase + col] = 0f;
           }
-          if (zeros) {
-            for (int col = 0; col < padLeft; col++) {
-              xp[rowBase + col] = 0f;
-            }
-            for (int col = padLeft + inW; col < paddedW; col++) {
-              xp[rowBase + col] = 0f;
-            }
-          } else {
-            for (int col = 0; col < padLeft; col++) {
-              xp[rowBase + col] = x[src + colSource[col]];
-            }
-            for (int col = padLeft + inW; col < paddedW; col++) {
-              xp[rowBase + col] = x[src + colSource[col]];
-            }
+          for (int col = padLeft + inW; col < paddedW; col++) {
+            xp[rowBase + col] = 0f;
           }
         } else {
-          copyRowStrided(x, src, xp, dst0, rowBase, r);
+          for (int col = 0; col < padLeft; col++) {
+            xp[rowBase + col] = x[src + colSource[col]];
+          }
+          for (int col = padLeft + inW; col < paddedW; col++) {
+            xp[rowBase + col] = x[src + colSource[col]];
+          }
         }
+      } else {
+        copyRowStrided(x, src, xp, dst0, rowBase, r);
       }
     }
   }
