@@ -168,7 +168,8 @@ final class PaddedLayout {
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
       int dst0 = (c - c0) * channelStride;
-      if (zeros && strideH == 1 && strideW == 1 && src0 + (inH - 1) * inW + span <= x.length) {
+      if (zeros && strideH == 1 && strideW == 1 && padLeft <= Lanes.V && paddedW - padLeft - inW <= Lanes.V
+          && src0 + (inH - 1) * inW + span <= x.length) {
         padZeros(x, src0, xp, dst0);
       } else {
         padRows(x, src0, xp, dst0);
@@ -219,22 +220,24 @@ final class PaddedLayout {
     }
   }
 
-  /** Stride 1, zero padding: whole-vector row copies (each row's overshoot is overwritten later). */
+  /**
+   * Stride 1, zero padding, whole vectors only: per row a zero vector over the left border, the row
+   * copied a vector at a time, a zero vector over the right border. Each store that runs past its part
+   * lands on cells written later (the rest of the row, the next rows, the bottom border, the next
+   * channel) or on cells only junk outputs read.
+   */
   private void padZeros(float[] x, int src, float[] xp, int dst0) {
-    int padRight = paddedW - padLeft - inW;
+    FloatVector zero = FloatVector.zero(Lanes.SPECIES);
     int top = dst0 + padTop * wq;
     java.util.Arrays.fill(xp, dst0, top, 0f);
+    int right = padLeft + inW;
     for (int r = 0; r < inH; r++) {
       int dst = top + r * wq;
+      zero.intoArray(xp, dst);
       for (int i = 0; i < span; i += Lanes.V) {
         FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
       }
-      for (int i = 0; i < padLeft; i++) {
-        xp[dst + i] = 0f;
-      }
-      for (int i = padLeft + inW; i < padLeft + inW + padRight; i++) {
-        xp[dst + i] = 0f;
-      }
+      zero.intoArray(xp, dst + right);
       src += inW;
     }
     int bottom = top + inH * wq;
