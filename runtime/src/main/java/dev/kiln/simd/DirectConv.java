@@ -28,6 +28,10 @@ final class DirectConv {
   private final int taps;
   /** Whether virtual rows are whole vectors, so that full channel blocks are stored straight into the output. */
   private final boolean direct;
+  /** Whether the input needs no padding and is read in place (no padding, stride 1, no row rounding). */
+  private final boolean unpadded;
+  /** Whether virtual rows have no junk columns and the wide kernels apply, so outputs are contiguous. */
+  private final boolean contiguous;
   /** Vectors per virtual row (in direct mode). */
   private final int rowVectors;
   /** Output channels per block: {@link #OB} or 1. */
@@ -82,8 +86,10 @@ final class DirectConv {
     this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
     this.rowVectors = layout.wq / V;
+    this.unpadded = layout.wq == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
+    this.contiguous = layout.wq == g.outWidth() && ob == OB && !mode.equals("off");
     int[] tapOff = new int[taps];
     int maxTap = 0;
     for (int kh = 0; kh < g.kernelH(); kh++) {
@@ -148,7 +154,6 @@ final class DirectConv {
       return;
     }
     Scratch s = scratch.get();
-    float[] xp = s.xp;
     float[] ys = s.ys;
     int g0 = ocStart / ocpg;
     int g1 = (ocEnd - 1) / ocpg;
@@ -157,15 +162,33 @@ final class DirectConv {
       int first = grp * ocpg;
       int lo = Math.max(ocStart, first);
       int hi = Math.min(ocEnd, first + ocpg);
-      layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
+      float[] xp;
+      int xBase;
+      int groupInput = xOff + grp * icpg * layout.channelStride;
+      if (unpadded && groupInput + xpLength <= x.length) {
+        // The input is its own padded layout: read it in place (junk lanes read past it).
+        xp = x;
+        xBase = groupInput;
+      } else {
+        xp = s.xp;
+        xBase = 0;
+        layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
+      }
+      if (contiguous && (lo - first) % OB == 0 && (hi - first) % OB == 0) {
+        computeContiguous(xp, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,
+            yOff + lo * outPlane);
+        continue;
+      }
       for (int blk = (lo - first) / ob; blk * ob < hi - first; blk++) {
         int block = grp * blocksPerGroup + blk;
         int blockStart = first + blk * ob;
-        if (direct && blockStart >= lo && blockStart + ob <= hi) {
-          computeDirect(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys, y, yOff + blockStart * outPlane);
+        boolean full = blockStart >= lo && blockStart + ob <= hi;
+        if (full && direct) {
+          computeDirect(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys, y,
+              yOff + blockStart * outPlane);
           continue;
         }
-        computeBlock(xp, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
+        computeBlock(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
         int from = Math.max(lo, blockStart);
         int to = Math.min(hi, blockStart + ob);
         for (int oc = from; oc < to; oc++) {
@@ -201,6 +224,47 @@ final class DirectConv {
     }
   }
 
+  /**
+   * Output rows without junk columns ({@code Wq == outW}, e.g. 1x1 without padding): for each block of
+   * positions, all {@code blocks} channel blocks from {@code block0} in turn, so that the input block
+   * stays in L1 while the (small) weights pass over it; full vectors are stored straight into the output
+   * planes at {@code y[yBase..]}, the last partial vector goes through {@code ys}.
+   */
+  private void computeContiguous(float[] xp, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
+      float[] y, int yBase) {
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    float[] wp = pw.wp;
+    float[] bp = pw.bp;
+    int full = outPlane / V;
+    int stride = OB * outPlane;
+    int v = 0;
+    for (; v + 3 <= full; v += 3) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        int yo = yBase + b * stride + v * V;
+        kernel8x3(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + V, yo + 2 * V,
+            outPlane, floor);
+      }
+    }
+    for (; v < full; v++) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        kernel8x1(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * V,
+            outPlane, floor);
+      }
+    }
+    int rest = outPlane - full * V;
+    if (rest > 0) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        kernel8x1(xp, xBase + full * V, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
+        for (int j = 0; j < OB; j++) {
+          System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * V, rest);
+        }
+      }
+    }
+  }
+
   /** Offset in a compact output plane of vector {@code v} of the whole-vector virtual rows. */
   private int directOffset(int v) {
     return v / rowVectors * g.outWidth() + v % rowVectors * V;
@@ -211,32 +275,32 @@ final class DirectConv {
    * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
    * last row, whose spill would leave the plane, goes through {@code ys}.
    */
-  private void computeDirect(float[] xp, int k, float[] wp, int wo, float[] bp, int bo, float[] ys, float[] y,
+  private void computeDirect(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys, float[] y,
       int yBase) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     int safe = (g.outHeight() - 1) * rowVectors;
     int v = 0;
     if (ob == OB) {
       for (; v + 3 <= safe; v += 3) {
-        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
             yBase + directOffset(v + 2), outPlane, floor);
       }
       for (; v < safe; v++) {
-        kernel8x1(xp, v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), outPlane, floor);
+        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), outPlane, floor);
       }
       for (int i = 0; i < rowVectors; i++) {
-        kernel8x1(xp, (safe + i) * V, offs, k, wp, wo, bp, bo, ys, i * V, planeV, floor);
+        kernel8x1(xp, xBase + (safe + i) * V, offs, k, wp, wo, bp, bo, ys, i * V, planeV, floor);
       }
     } else {
       for (; v + 4 <= safe; v += 4) {
-        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
             yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
       }
       for (; v < safe; v++) {
-        kernel1x1(xp, v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), floor);
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), floor);
       }
       for (int i = 0; i < rowVectors; i++) {
-        kernel1x1(xp, (safe + i) * V, offs, k, wp, wo, bp[bo], ys, i * V, floor);
+        kernel1x1(xp, xBase + (safe + i) * V, offs, k, wp, wo, bp[bo], ys, i * V, floor);
       }
     }
     int lastRow = (g.outHeight() - 1) * g.outWidth();
@@ -245,28 +309,28 @@ final class DirectConv {
     }
   }
 
-  private void computeBlock(float[] xp, int k, float[] wp, int wo, float[] bp, int bo,
+  private void computeBlock(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
       float[] ys) {
     // ReLU as max(a, 0), identity as max(a, -inf): one code path, so the JIT never merges vectors.
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     int v = 0;
     if (ob == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
+        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
-        kernel8x1(xp, v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
       }
       for (; v < vectors; v++) {
-        kernel1x1(xp, v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
       }
     }
   }
