@@ -107,7 +107,8 @@ final class DirectConv {
     }
     int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
     this.vectors = (positions + V - 1) / V;
-    this.planeV = vectors * V;
+    // Direct mode computes whole rows, up to outH * rowVectors vectors.
+    this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
     this.outPlane = g.outHeight() * g.outWidth();
     this.xpLength = icpg * layout.channelStride + maxTap + planeV + V;
     int ysLength = ob * planeV + V;
@@ -275,39 +276,57 @@ final class DirectConv {
    * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
    * last row, whose spill would leave the plane, goes through {@code ys}.
    */
-  private void computeDirect(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys, float[] y,
-      int yBase) {
+  private void computeDirect(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys,
+      float[] y, int yBase) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
-    int safe = (g.outHeight() - 1) * rowVectors;
+    int step = ob == OB ? 3 : 4;
+    // Vectors [0, head) go straight to the output; the rest (the last row and the remainder of a whole
+    // kernel call) go through ys.
+    int head = (g.outHeight() - 1) * rowVectors / step * step;
+    int total = g.outHeight() * rowVectors;
     int v = 0;
     if (ob == OB) {
-      for (; v + 3 <= safe; v += 3) {
+      for (; v < head; v += 3) {
         kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
             yBase + directOffset(v + 2), outPlane, floor);
       }
-      for (; v < safe; v++) {
-        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), outPlane, floor);
+      for (; v + 3 <= total; v += 3) {
+        int o = (v - head) * V;
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, o + 2 * V, planeV, floor);
       }
-      for (int i = 0; i < rowVectors; i++) {
-        kernel8x1(xp, xBase + (safe + i) * V, offs, k, wp, wo, bp, bo, ys, i * V, planeV, floor);
+      if (v + 2 <= total) {
+        int o = (v - head) * V;
+        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, planeV, floor);
+        v += 2;
+      }
+      for (; v < total; v++) {
+        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
       }
     } else {
-      for (; v + 4 <= safe; v += 4) {
+      for (; v < head; v += 4) {
         kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
             yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
       }
-      for (; v < safe; v++) {
-        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), floor);
+      for (; v + 4 <= total; v += 4) {
+        int o = (v - head) * V;
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, o, o + V, o + 2 * V, o + 3 * V, floor);
       }
-      for (int i = 0; i < rowVectors; i++) {
-        kernel1x1(xp, xBase + (safe + i) * V, offs, k, wp, wo, bp[bo], ys, i * V, floor);
+      for (; v < total; v++) {
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, (v - head) * V, floor);
       }
     }
-    int lastRow = (g.outHeight() - 1) * g.outWidth();
-    for (int j = 0; j < ob; j++) {
-      System.arraycopy(ys, j * planeV, y, yBase + j * outPlane + lastRow, g.outWidth());
+    int outW = g.outWidth();
+    for (v = head; v < total; v++) {
+      int count = Math.min(V, outW - v % rowVectors * V);
+      if (count <= 0) {
+        continue;
+      }
+      for (int j = 0; j < ob; j++) {
+        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset(v), count);
+      }
     }
   }
+
 
   private void computeBlock(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
       float[] ys) {
