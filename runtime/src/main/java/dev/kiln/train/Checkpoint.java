@@ -1,0 +1,219 @@
+package dev.kiln.train;
+
+import dev.kiln.io.SafeTensors;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A training checkpoint: one safetensors file holding the model state dict (keys prefixed
+ * {@value #MODEL_PREFIX}), the optimizer state (prefixed {@value #OPTIMIZER_PREFIX}) and string metadata:
+ * {@code format}, {@code epoch} (epochs completed), {@code global_step}, {@code seed}, {@code batch_size},
+ * {@code drop_last}, {@code train_samples}, {@code config} (JSON) and {@code rng_state} (JSON). Tensors are
+ * F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
+ *
+ * <p>There is no generator state to save: the trainer derives the shuffle order of an epoch and the seed it
+ * passes to {@link dev.kiln.nn.Reseedable} models from the run's seed and the epoch number alone, so a run
+ * resumed at an epoch boundary replays exactly what the uninterrupted run does. {@code rng_state}
+ * records those derived seeds for the next epoch for reference.
+ */
+public final class Checkpoint {
+  /** Prefix of the model's state-dict keys. */
+  public static final String MODEL_PREFIX = "model.";
+  /** Prefix of the optimizer's state keys. */
+  public static final String OPTIMIZER_PREFIX = "optim.";
+  /** The {@code format} metadata value this version writes and reads. */
+  public static final String FORMAT = "kiln-checkpoint-1";
+
+  private final Map<String, Tensor> modelState;
+  private final Map<String, Tensor> optimizerState;
+  private final Map<String, String> metadata;
+
+  private Checkpoint(Map<String, Tensor> modelState, Map<String, Tensor> optimizerState,
+      Map<String, String> metadata) {
+    this.modelState = Collections.unmodifiableMap(new LinkedHashMap<>(modelState));
+    this.optimizerState = Collections.unmodifiableMap(new LinkedHashMap<>(optimizerState));
+    this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+  }
+
+  /** A checkpoint of the given states (keys without prefixes) and metadata. */
+  public static Checkpoint of(Map<String, Tensor> modelState, Map<String, Tensor> optimizerState,
+      Map<String, String> metadata) {
+    return new Checkpoint(Objects.requireNonNull(modelState, "modelState"),
+        Objects.requireNonNull(optimizerState, "optimizerState"), Objects.requireNonNull(metadata, "metadata"));
+  }
+
+  /**
+   * Reads a checkpoint file.
+   *
+   * @throws IOException if the file is not a readable safetensors file, is not a Kiln checkpoint, or holds a
+   *     key with neither prefix
+   */
+  public static Checkpoint read(Path file) throws IOException {
+    SafeTensors.Contents contents = SafeTensors.readWithMetadata(file);
+    Map<String, String> metadata = contents.metadata();
+    String format = metadata.get("format");
+    if (!FORMAT.equals(format)) {
+      throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
+          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
+    }
+    Map<String, Tensor> model = new LinkedHashMap<>();
+    Map<String, Tensor> optimizer = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : contents.tensors().entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(MODEL_PREFIX)) {
+        model.put(key.substring(MODEL_PREFIX.length()), e.getValue());
+      } else if (key.startsWith(OPTIMIZER_PREFIX)) {
+        optimizer.put(key.substring(OPTIMIZER_PREFIX.length()), e.getValue());
+      } else {
+        throw new IOException(file + ": tensor '" + key + "' has neither prefix '" + MODEL_PREFIX + "' nor '"
+            + OPTIMIZER_PREFIX + "'");
+      }
+    }
+    Checkpoint checkpoint = new Checkpoint(model, optimizer, metadata);
+    for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
+      checkpoint.required(file, key);
+    }
+    return checkpoint;
+  }
+
+  /**
+   * Writes this checkpoint to {@code file} atomically: into a temporary file in the same directory, forced
+   * to disk, then renamed over {@code file}. If anything fails, {@code file} keeps its previous content
+   * and the temporary file is removed.
+   */
+  public void write(Path file) throws IOException {
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    modelState.forEach((k, v) -> tensors.put(MODEL_PREFIX + k, v));
+    optimizerState.forEach((k, v) -> tensors.put(OPTIMIZER_PREFIX + k, v));
+    Set<String> int64Keys = new LinkedHashSet<>();
+    for (String key : tensors.keySet()) {
+      if (key.endsWith(".num_batches_tracked")) {
+        int64Keys.add(key); // stored as PyTorch stores it
+      }
+    }
+    writeAtomically(file, tmp -> SafeTensors.write(tmp, tensors, metadata, int64Keys));
+  }
+
+  /** Writes a file's content to a given path. */
+  @FunctionalInterface
+  interface FileWriter {
+    void write(Path path) throws IOException;
+  }
+
+  /** Runs {@code writer} on a temporary sibling of {@code target}, then moves it over {@code target}. */
+  static void writeAtomically(Path target, FileWriter writer) throws IOException {
+    Path absolute = target.toAbsolutePath();
+    Path dir = absolute.getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+    boolean moved = false;
+    try {
+      writer.write(tmp);
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        channel.force(true);
+      }
+      try {
+        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
+      }
+      moved = true;
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  /** The model state dict (keys without the prefix). */
+  public Map<String, Tensor> modelState() {
+    return modelState;
+  }
+
+  /** The optimizer state (keys without the prefix). */
+  public Map<String, Tensor> optimizerState() {
+    return optimizerState;
+  }
+
+  /** All metadata. */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /** Epochs completed when this checkpoint was written (the 0-based epoch a resumed run starts with). */
+  public int epoch() {
+    return Integer.parseInt(metadata.get("epoch"));
+  }
+
+  /** Optimizer steps done when this checkpoint was written. */
+  public long globalStep() {
+    return Long.parseLong(metadata.get("global_step"));
+  }
+
+  /** The run's seed. */
+  public long seed() {
+    return Long.parseLong(metadata.get("seed"));
+  }
+
+  /** The run's training batch size. */
+  public int batchSize() {
+    return Integer.parseInt(metadata.get("batch_size"));
+  }
+
+  /** Whether the run dropped the last partial batch. */
+  public boolean dropLast() {
+    return Boolean.parseBoolean(metadata.get("drop_last"));
+  }
+
+  /** The size of the training set the run used. */
+  public int trainSamples() {
+    return Integer.parseInt(metadata.get("train_samples"));
+  }
+
+  private void required(Path file, String key) throws IOException {
+    String value = metadata.get(key);
+    if (value == null) {
+      throw new IOException(file + ": checkpoint metadata lacks '" + key + "'");
+    }
+    try {
+      boolean valid;
+      switch (key) {
+        case "drop_last":
+          valid = value.equals("true") || value.equals("false");
+          break;
+        case "seed":
+          Long.parseLong(value);
+          valid = true;
+          break;
+        case "global_step":
+          valid = Long.parseLong(value) >= 0;
+          break;
+        default:
+          valid = Integer.parseInt(value) >= 0;
+      }
+      if (!valid) {
+        throw new NumberFormatException("out of range");
+      }
+    } catch (NumberFormatException e) {
+      throw new IOException(file + ": checkpoint metadata '" + key + "' has invalid value '" + value + "'", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Checkpoint{epoch=" + metadata.get("epoch") + ", global_step=" + metadata.get("global_step")
+        + ", model=" + modelState.keySet() + ", optimizer=" + optimizerState.keySet() + "}";
+  }
+}

@@ -1,0 +1,381 @@
+package dev.kiln.train;
+
+import dev.kiln.data.Batch;
+import dev.kiln.data.BatchIterator;
+import dev.kiln.data.Batches;
+import dev.kiln.data.Dataset;
+import dev.kiln.loss.Objective;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.Reseedable;
+import dev.kiln.optim.LrSchedule;
+import dev.kiln.optim.Optimizer;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The training loop: epochs of shuffled mini-batches, a validation pass after each epoch, optional
+ * checkpoints, and listeners for progress.
+ *
+ * <p>Each step: {@code optimizer.setLearningRate(schedule.lr(globalStep))}, {@code optimizer.zeroGrad()},
+ * {@code objective.step(model, input, labels)} (forward, loss, backward), {@code optimizer.step()}. Training
+ * accuracy is counted from the logits the objective returns. After each epoch the model is evaluated on
+ * the validation set in evaluation mode (batched forward, mean cross-entropy and argmax accuracy) and put
+ * back into training mode.
+ *
+ * <p><b>Determinism.</b> A run is a function of the initial weights, the data, the configuration and the
+ * {@linkplain dev.kiln.runtime.Parallel thread count}. Epoch {@code e} visits the training set in the order
+ * {@code Batches.permutation(size, seed, e)}, and at its start a {@link Reseedable} model (and objective)
+ * is reseeded with {@link #epochSeed(long, int)} (objective: {@link #objectiveSeed(long, int)}). Nothing
+ * random carries over from one epoch to the next, which is what makes {@link #resume} exact: a run of
+ * three epochs and a run of one epoch resumed for two more end with bitwise identical weights.
+ *
+ * <p><b>Checkpoints.</b> With {@link Builder#checkpoint(Path)} the trainer writes a {@link Checkpoint} after
+ * every epoch, atomically, replacing the previous one only once the new one is complete.
+ */
+public final class Trainer {
+  private final List<TrainingListener> listeners;
+  private final Path checkpointFile;
+
+  private Trainer(Builder builder) {
+    this.listeners = List.copyOf(builder.listeners);
+    this.checkpointFile = builder.checkpointFile;
+  }
+
+  /** A builder for a trainer without listeners or checkpoints. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures a {@link Trainer}. */
+  public static final class Builder {
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private Path checkpointFile;
+
+    private Builder() {}
+
+    /** Adds a listener; listeners are called in the order they were added. */
+    public Builder listener(TrainingListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Adds {@link ProgressListener#stderr()}: a progress bar on a terminal, periodic lines otherwise. */
+    public Builder progress() {
+      return listener(ProgressListener.stderr());
+    }
+
+    /** Writes a checkpoint to {@code file} after every epoch (replacing the previous one). */
+    public Builder checkpoint(Path file) {
+      this.checkpointFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** The trainer. */
+    public Trainer build() {
+      return new Trainer(this);
+    }
+  }
+
+  /**
+   * Trains {@code model} for {@code epochs} epochs of batches of {@code batchSize}, validating after each;
+   * equivalent to {@link #fit(Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)}
+   * with {@link TrainingConfig#of(int, int, long)}.
+   */
+  public TrainingHistory fit(Module model, Dataset train, Dataset validation, int epochs, int batchSize,
+      Optimizer optimizer, LrSchedule schedule, Objective objective, long seed) {
+    return fit(model, train, validation, optimizer, schedule, objective, TrainingConfig.of(epochs, batchSize, seed));
+  }
+
+  /**
+   * Trains {@code model} from epoch 0 for {@code config.epochs()} epochs, validating on {@code validation}
+   * after each.
+   *
+   * @throws IllegalArgumentException if the data sets' sample shapes differ, or the training set yields no batch
+   * @throws UncheckedIOException if a checkpoint cannot be written (the previous checkpoint is then intact)
+   */
+  public TrainingHistory fit(Module model, Dataset train, Dataset validation, Optimizer optimizer,
+      LrSchedule schedule, Objective objective, TrainingConfig config) {
+    return run(model, train, Objects.requireNonNull(validation, "validation"), optimizer, schedule, objective,
+        config, 0, 0L);
+  }
+
+  /** Trains as {@link #fit(Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)} without validation. */
+  public TrainingHistory fit(Module model, Dataset train, Optimizer optimizer, LrSchedule schedule,
+      Objective objective, TrainingConfig config) {
+    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L);
+  }
+
+  /**
+   * Continues the run that wrote {@code checkpoint}: loads the model and optimizer state from it and trains
+   * from the epoch after the checkpoint up to {@code config.epochs()} (the total count, not the count of
+   * further epochs). {@code model}, {@code optimizer}, {@code schedule}, {@code objective} and the data must
+   * be built as for the original run; the weights the model starts with do not matter. The returned
+   * history holds the resumed epochs only.
+   *
+   * @throws IOException if the checkpoint cannot be read or is not a Kiln checkpoint
+   * @throws IllegalArgumentException if the checkpoint's seed, batch size, {@code dropLast} or training set size
+   *     differ from this run's, if it is past {@code config.epochs()}, or if its state does not fit the model
+   *     or optimizer
+   */
+  public TrainingHistory resume(Path checkpoint, Module model, Dataset train, Dataset validation,
+      Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
+    return resumeFrom(checkpoint, model, train, Objects.requireNonNull(validation, "validation"), optimizer,
+        schedule, objective, config);
+  }
+
+  /** Resumes as {@link #resume(Path, Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)} without validation. */
+  public TrainingHistory resume(Path checkpoint, Module model, Dataset train, Optimizer optimizer,
+      LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
+    return resumeFrom(checkpoint, model, train, null, optimizer, schedule, objective, config);
+  }
+
+  private TrainingHistory resumeFrom(Path file, Module model, Dataset train, Dataset validation,
+      Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
+    Checkpoint checkpoint = Checkpoint.read(file);
+    requireSame(file, "seed", checkpoint.seed(), config.seed());
+    requireSame(file, "batch size", checkpoint.batchSize(), config.batchSize());
+    requireSame(file, "dropLast", checkpoint.dropLast(), config.dropLast());
+    requireSame(file, "training set size", checkpoint.trainSamples(), train.size());
+    if (checkpoint.epoch() > config.epochs()) {
+      throw new IllegalArgumentException(file + " was written after epoch " + checkpoint.epoch()
+          + ", past the configured " + config.epochs() + " epochs");
+    }
+    model.loadStateDict(checkpoint.modelState());
+    optimizer.loadState(checkpoint.optimizerState());
+    return run(model, train, validation, optimizer, schedule, objective, config, checkpoint.epoch(),
+        checkpoint.globalStep());
+  }
+
+  private static void requireSame(Path file, String what, Object inCheckpoint, Object inConfig) {
+    if (!inCheckpoint.equals(inConfig)) {
+      throw new IllegalArgumentException(
+          file + " was written by a run with " + what + " " + inCheckpoint + " but this run has " + inConfig);
+    }
+  }
+
+  private TrainingHistory run(Module model, Dataset train, Dataset validation, Optimizer optimizer,
+      LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(train, "train");
+    Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(schedule, "schedule");
+    Objects.requireNonNull(objective, "objective");
+    Objects.requireNonNull(config, "config");
+    if (validation != null && !Arrays.equals(train.sampleShape(), validation.sampleShape())) {
+      throw new IllegalArgumentException("validation samples: expected shape "
+          + Tensor.shapeString(train.sampleShape()) + " but got " + Tensor.shapeString(validation.sampleShape()));
+    }
+    Batches batches = Batches.shuffled(train, config.batchSize(), config.seed()).dropLast(config.dropLast());
+    int batchesPerEpoch = batches.batchesPerEpoch();
+    if (batchesPerEpoch == 0) {
+      throw new IllegalArgumentException("the training set of " + train.size()
+          + " samples yields no batch of size " + config.batchSize() + (config.dropLast() ? " with dropLast" : ""));
+    }
+    int samplesPerEpoch = batches.samplesPerEpoch();
+    TrainingStart start = new TrainingStart(config, startEpoch, startStep, samplesPerEpoch, batchesPerEpoch,
+        validation == null ? 0 : validation.size());
+    listeners.forEach(l -> l.onBegin(start));
+
+    model.train(true);
+    List<EpochStats> history = new ArrayList<>();
+    long step = startStep;
+    for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
+      long epochStart = System.nanoTime();
+      int e = epoch;
+      listeners.forEach(l -> l.onEpochStart(e));
+      if (model instanceof Reseedable) {
+        ((Reseedable) model).reseed(epochSeed(config.seed(), epoch));
+      }
+      if (objective instanceof Reseedable) {
+        ((Reseedable) objective).reseed(objectiveSeed(config.seed(), epoch));
+      }
+      double lossSum = 0;
+      long correct = 0;
+      int seen = 0;
+      BatchIterator it = batches.epoch(epoch);
+      while (it.hasNext()) {
+        Batch batch = it.next();
+        double lr = schedule.lr(step);
+        optimizer.setLearningRate(lr);
+        optimizer.zeroGrad();
+        Objective.StepResult result = objective.step(model, batch.input(), batch.labels());
+        optimizer.step();
+        step++;
+        int batchCorrect = countCorrect(result.logits(), batch.labels(), "objective logits");
+        lossSum += result.loss() * batch.size();
+        correct += batchCorrect;
+        seen += batch.size();
+        BatchResult done = new BatchResult(epoch, batch.index(), batchesPerEpoch, step, batch.size(),
+            result.loss(), batchCorrect, lr, seen, samplesPerEpoch);
+        listeners.forEach(l -> l.onBatchEnd(done));
+      }
+      double trainSeconds = (System.nanoTime() - epochStart) / 1e9;
+      Evaluation eval = null;
+      if (validation != null) {
+        eval = evaluate(model, validation, config.evalBatchSize());
+        model.train(true);
+        Evaluation v = eval;
+        listeners.forEach(l -> l.onValidation(e, v));
+      }
+      double trainLoss = lossSum / seen;
+      double trainAccuracy = (double) correct / seen;
+      if (checkpointFile != null) {
+        writeCheckpoint(model, optimizer, config, train.size(), epoch, step, trainLoss, trainAccuracy, eval);
+        listeners.forEach(l -> l.onCheckpoint(e, checkpointFile));
+      }
+      EpochStats stats = new EpochStats(epoch, step, trainLoss, trainAccuracy,
+          eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
+          trainSeconds > 0 ? seen / trainSeconds : Double.NaN, (System.nanoTime() - epochStart) / 1e9);
+      history.add(stats);
+      listeners.forEach(l -> l.onEpochEnd(stats));
+    }
+    TrainingHistory result = TrainingHistory.of(history);
+    listeners.forEach(l -> l.onEnd(result));
+    return result;
+  }
+
+  private void writeCheckpoint(Module model, Optimizer optimizer, TrainingConfig config, int trainSamples,
+      int epoch, long step, double trainLoss, double trainAccuracy, Evaluation eval) {
+    int next = epoch + 1;
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("format", Checkpoint.FORMAT);
+    metadata.put("epoch", Integer.toString(next));
+    metadata.put("global_step", Long.toString(step));
+    metadata.put("seed", Long.toString(config.seed()));
+    metadata.put("batch_size", Integer.toString(config.batchSize()));
+    metadata.put("drop_last", Boolean.toString(config.dropLast()));
+    metadata.put("train_samples", Integer.toString(trainSamples));
+    metadata.put("config", config.toJson());
+    metadata.put("rng_state", "{\"scheme\":\"reseed-per-epoch\",\"seed\":" + config.seed() + ",\"next_epoch\":"
+        + next + ",\"shuffle\":\"Batches.permutation(train_samples, seed, epoch)\",\"model_seed\":"
+        + epochSeed(config.seed(), next) + ",\"objective_seed\":" + objectiveSeed(config.seed(), next) + "}");
+    metadata.put("train_loss", Double.toString(trainLoss));
+    metadata.put("train_accuracy", Double.toString(trainAccuracy));
+    if (eval != null) {
+      metadata.put("validation_loss", Double.toString(eval.loss()));
+      metadata.put("validation_accuracy", Double.toString(eval.accuracy()));
+    }
+    try {
+      Checkpoint.of(model.stateDict(), optimizer.state(), metadata).write(checkpointFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + epoch, e);
+    }
+  }
+
+  /**
+   * Runs {@code model} over {@code data} in evaluation mode, in order, {@code batchSize} samples per forward
+   * pass, and restores the model's previous mode.
+   *
+   * @throws IllegalArgumentException if the model's output is not {@code [batch, classes]} or a label is not a
+   *     valid class index for it
+   */
+  public static Evaluation evaluate(Module model, Dataset data, int batchSize) {
+    Objects.requireNonNull(model, "model");
+    long start = System.nanoTime();
+    boolean wasTraining = model.isTraining();
+    model.eval();
+    double lossSum = 0;
+    long correct = 0;
+    try {
+      BatchIterator it = Batches.sequential(data, batchSize).epoch(0);
+      while (it.hasNext()) {
+        Batch batch = it.next();
+        Tensor logits = model.forward(batch.input());
+        correct += countCorrect(logits, batch.labels(), "model output");
+        lossSum += crossEntropySum(logits, batch.labels());
+      }
+    } finally {
+      model.train(wasTraining);
+    }
+    int n = data.size();
+    return new Evaluation(n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) correct / n, n,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  private static void checkLogits(Tensor logits, int[] labels, String what) {
+    if (logits.rank() != 2 || logits.dim(0) != labels.length) {
+      throw new IllegalArgumentException(what + ": expected shape [" + labels.length + ", classes] but got "
+          + Tensor.shapeString(logits.shape()));
+    }
+    int classes = logits.dim(1);
+    for (int label : labels) {
+      if (label < 0 || label >= classes) {
+        throw new IllegalArgumentException(
+            what + ": label " + label + " is not a class index of logits " + Tensor.shapeString(logits.shape()));
+      }
+    }
+  }
+
+  /** Samples whose largest logit (first on ties, as {@code torch.argmax}) is at the label. */
+  private static int countCorrect(Tensor logits, int[] labels, String what) {
+    checkLogits(logits, labels, what);
+    int classes = logits.dim(1);
+    float[] z = logits.data();
+    int correct = 0;
+    for (int i = 0; i < labels.length; i++) {
+      int base = i * classes;
+      int best = 0;
+      for (int c = 1; c < classes; c++) {
+        if (z[base + c] > z[base + best]) {
+          best = c;
+        }
+      }
+      if (best == labels[i]) {
+        correct++;
+      }
+    }
+    return correct;
+  }
+
+  /** Sum over the batch of {@code logsumexp(z) - z[label]}, in double. */
+  private static double crossEntropySum(Tensor logits, int[] labels) {
+    int classes = logits.dim(1);
+    float[] z = logits.data();
+    double sum = 0;
+    for (int i = 0; i < labels.length; i++) {
+      int base = i * classes;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        max = Math.max(max, z[base + c]);
+      }
+      double exp = 0;
+      for (int c = 0; c < classes; c++) {
+        exp += Math.exp(z[base + c] - max);
+      }
+      sum += max + Math.log(exp) - z[base + labels[i]];
+    }
+    return sum;
+  }
+
+  /** The seed a {@link Reseedable} model receives at the start of {@code epoch} of a run seeded {@code seed}. */
+  public static long epochSeed(long seed, int epoch) {
+    return mix(seed, 0x6D6F64656CL, epoch); // "model"
+  }
+
+  /** The seed a {@link Reseedable} objective receives at the start of {@code epoch}. */
+  public static long objectiveSeed(long seed, int epoch) {
+    return mix(seed, 0x6F626A656374L, epoch); // "object"
+  }
+
+  /** SplitMix64's finalizer over (seed, stream, epoch). */
+  private static long mix(long seed, long stream, int epoch) {
+    long z = seed ^ (stream * 0xD1B54A32D192ED03L);
+    z += 0x9E3779B97F4A7C15L * (epoch + 1L);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  @Override
+  public String toString() {
+    return "Trainer{listeners=" + listeners + ", checkpoint=" + checkpointFile + "}";
+  }
+}

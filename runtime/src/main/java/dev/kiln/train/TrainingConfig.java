@@ -1,0 +1,53 @@
+package dev.kiln.train;
+
+/**
+ * What a training run is: how long, in batches of what size, from which seed. Everything random in a run
+ * (the per-epoch shuffle and the per-epoch reseeding of {@link dev.kiln.nn.Reseedable} models) is
+ * derived from {@code seed} and the epoch number.
+ *
+ * @param epochs total number of epochs (a resumed run continues up to this many)
+ * @param batchSize samples per training step
+ * @param seed the run's seed
+ * @param dropLast whether a last training batch smaller than {@code batchSize} is dropped
+ * @param evalBatchSize samples per forward pass during validation
+ */
+public record TrainingConfig(int epochs, int batchSize, long seed, boolean dropLast, int evalBatchSize) {
+  /** @throws IllegalArgumentException if epochs is negative or a batch size is not positive */
+  public TrainingConfig {
+    if (epochs < 0) {
+      throw new IllegalArgumentException("epochs must be >= 0 but was " + epochs);
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be >= 1 but was " + batchSize);
+    }
+    if (evalBatchSize < 1) {
+      throw new IllegalArgumentException("evalBatchSize must be >= 1 but was " + evalBatchSize);
+    }
+  }
+
+  /** {@code epochs} epochs of {@code batchSize}, keeping the last partial batch, validating in batches of 256 (at least {@code batchSize}). */
+  public static TrainingConfig of(int epochs, int batchSize, long seed) {
+    return new TrainingConfig(epochs, batchSize, seed, false, Math.max(batchSize, 256));
+  }
+
+  /** A copy with another epoch count. */
+  public TrainingConfig withEpochs(int epochs) {
+    return new TrainingConfig(epochs, batchSize, seed, dropLast, evalBatchSize);
+  }
+
+  /** A copy with another {@code dropLast}. */
+  public TrainingConfig withDropLast(boolean dropLast) {
+    return new TrainingConfig(epochs, batchSize, seed, dropLast, evalBatchSize);
+  }
+
+  /** A copy with another validation batch size. */
+  public TrainingConfig withEvalBatchSize(int evalBatchSize) {
+    return new TrainingConfig(epochs, batchSize, seed, dropLast, evalBatchSize);
+  }
+
+  /** This configuration as a JSON object, as stored in checkpoint metadata. */
+  public String toJson() {
+    return "{\"epochs\":" + epochs + ",\"batch_size\":" + batchSize + ",\"seed\":" + seed + ",\"drop_last\":"
+        + dropLast + ",\"eval_batch_size\":" + evalBatchSize + "}";
+  }
+}
