@@ -17,9 +17,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code kiln-cli eval}: loads saved weights (strictly), fuses the network and reports its test accuracy. */
 @Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
-    sortOptions = false,
-    description = "Loads weights written by 'train' into a new network (every key and shape must match), fuses "
-        + "it into the deploy network and reports the fused network's test accuracy and throughput.")
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Evaluate saved weights with the fused network.", "",
+        "Loads weights written by 'train' into a new network (every key and shape must match), fuses it into "
+            + "the deploy network and reports the fused network's test accuracy and throughput.", ""})
 final class EvalCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
  * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory).
  */
 @Command(name = "kiln-cli", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
+    usageHelpWidth = 100,
     description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels).",
     subcommands = {TrainCommand.class, EvalCommand.class},
     footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input.",

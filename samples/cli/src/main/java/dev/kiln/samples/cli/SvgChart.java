@@ -14,7 +14,7 @@ final class SvgChart {
   private static final int HEIGHT = 440;
   private static final int LEFT = 72;
   private static final int RIGHT = 72;
-  private static final int TOP = 56;
+  private static final int TOP = 76;
   private static final int BOTTOM = 64;
   private static final String LOSS_COLOR = "#1f77b4";
   private static final String TEST_COLOR = "#d62728";
@@ -138,14 +138,12 @@ final class SvgChart {
     polyline(svg, lossPts, LOSS_COLOR, null, "training loss");
     series(svg, trainAccuracy, accBottom, TRAIN_COLOR, "6,4", "training accuracy");
     series(svg, testAccuracy, accBottom, TEST_COLOR, null, "test accuracy");
-    // legend
-    double lx = LEFT + 14;
-    double ly = TOP + 12;
-    svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"170\" height=\"66\" fill=\"white\" "
-        + "fill-opacity=\"0.85\" stroke=\"#999999\"/>%n", lx - 6, ly - 8));
-    legend(svg, lx, ly + 6, LOSS_COLOR, null, false, "training loss (left)");
-    legend(svg, lx, ly + 26, TRAIN_COLOR, "6,4", true, "training accuracy (right)");
-    legend(svg, lx, ly + 46, TEST_COLOR, null, true, "test accuracy (right)");
+    // legend: one row between the title and the plot
+    double ly = 52;
+    double lx = LEFT + 10;
+    lx = legend(svg, lx, ly, LOSS_COLOR, null, false, "training loss");
+    lx = legend(svg, lx, ly, TRAIN_COLOR, "6,4", true, "training accuracy");
+    legend(svg, lx, ly, TEST_COLOR, null, true, "test accuracy");
     svg.append("</svg>\n");
     return svg.toString();
   }
@@ -181,7 +179,8 @@ final class SvgChart {
     svg.append("\"><title>").append(escape(name)).append("</title></polyline>\n");
   }
 
-  private static void legend(StringBuilder svg, double x, double y, String color, String dash, boolean marker,
+  /** Draws one legend entry starting at {@code x}; returns where the next entry starts. */
+  private static double legend(StringBuilder svg, double x, double y, String color, String dash, boolean marker,
       String name) {
     line(svg, x, y, x + 28, y, "stroke=\"" + color + "\" stroke-width=\"2\""
         + (dash != null ? " stroke-dasharray=\"" + dash + "\"" : ""));
@@ -189,7 +188,8 @@ final class SvgChart {
       svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>%n", x + 14, y,
           color));
     }
-    text(svg, x + 36, y + 4, "start", null, name);
+    text(svg, x + 34, y + 4, "start", null, name);
+    return x + 34 + 6.6 * name.length() + 22;
   }
 
   private static void line(StringBuilder svg, double x1, double y1, double x2, double y2, String style) {

@@ -36,11 +36,13 @@ import picocli.CommandLine.Spec;
  * SVG chart.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
-    sortOptions = false,
-    description = {"Trains the sample RepVGG network (SGD Nesterov 0.9, weight decay 5e-4 on weights, one-cycle LR, "
-        + "R-Drop), evaluates it on the test set, fuses it into the deploy network, checks the fused logits "
-        + "against the trained network's, and writes the weights, a JSON report and an SVG training chart.",
-        "Progress goes to standard error; the summary to standard output."})
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Train the sample RepVGG network, fuse it, and write weights, report and chart.", "",
+        "Recipe of tools/recipe/repvgg_recipe.py: SGD with Nesterov momentum 0.9, weight decay 5e-4 on weights "
+            + "only, one-cycle learning rate, batches of 64, R-Drop. After training the network is evaluated "
+            + "on the test set (eval mode), fused into the deploy network (RepVGG branches and BatchNorm "
+            + "folded into single convolutions), and the fused logits are compared with the trained "
+            + "network's. Progress goes to standard error, the summary to standard output.", ""})
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

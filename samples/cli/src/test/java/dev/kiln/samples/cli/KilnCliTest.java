@@ -191,7 +191,7 @@ class KilnCliTest {
   void resumeAfterOneEpochEqualsTheUninterruptedRun() throws IOException {
     Path whole = dir.resolve("whole");
     Path parts = dir.resolve("parts");
-    String[] small = {"--epochs", "2", "--train-samples", "512", "--seed", "5"};
+    String[] small = {"--epochs", "2", "--train-samples", "256", "--seed", "5"};
     assertThat(run(trainArgs(whole, small)).exitCode()).isEqualTo(0);
     Run first = run(trainArgs(parts, concat(small, "--stop-after-epoch", "1")));
     assertWithMessage(first.err()).that(first.exitCode()).isEqualTo(0);
