@@ -16,9 +16,11 @@ import java.util.Map;
 final class Recipe {
   /**
    * The R-Drop weight the sample networks are annotated with. With {@code Reduction.SUM} the KL term is a
-   * sum over the batch, so alpha is small; see the README for the measurement behind this value.
+   * sum over the batch (64 samples), so alpha is small: on digits (10 epochs) 0.3 and 1.0 cost 7 and 24
+   * points of test accuracy in both Kiln and the PyTorch reference, while 0.01-0.1 are within noise of plain
+   * cross-entropy; 0.03 is the largest value that did not hurt in either (see the README).
    */
-  static final double DEFAULT_RDROP_ALPHA = 0.1;
+  static final double DEFAULT_RDROP_ALPHA = 0.03;
   static final int DEFAULT_BATCH_SIZE = 64;
   static final double DEFAULT_LR = 0.05;
   static final double MOMENTUM = 0.9;
