@@ -37,6 +37,7 @@ public abstract class ConvKernel extends AbstractModule {
   protected final float[] w;
   /** The bias, {@code [out]}, or {@code null}. */
   protected final float[] b;
+  private final ConvEngine engine;
   private Tensor savedInput;
   private Tensor savedOutput;
 
@@ -71,6 +72,7 @@ public abstract class ConvKernel extends AbstractModule {
       this.biasParam = null;
       this.b = null;
     }
+    this.engine = ConvEngines.create(geometry, bias, activation);
   }
 
   /** The weight parameter, {@code [out, in/groups, kH, kW]}. */
@@ -109,6 +111,15 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   /**
+   * Which implementation runs this kernel: {@code "scalar"} for the generated loops, otherwise the name
+   * of the vectorized engine picked at construction (see {@link ConvEngine}; disabled by the system
+   * property {@code kiln.simd=false}, available with {@code --add-modules jdk.incubator.vector}).
+   */
+  public final String engineName() {
+    return engine == null ? "scalar" : engine.name();
+  }
+
+  /**
    * Forward over output channels {@code [ocStart, ocEnd)} of one sample: writes (not adds) the output,
    * bias and activation included. Allocates nothing.
    */
@@ -140,7 +151,20 @@ public abstract class ConvKernel extends AbstractModule {
       throw new IllegalArgumentException("output: expected " + outSize + " values " + Arrays.toString(outShape)
           + " at offset " + yOff + " but the array has " + y.length);
     }
-    forwardSample(x, xOff, y, yOff, 0, outShape[0]);
+    if (engine != null) {
+      engine.forward(engine.forwardWeights(w, b), x, xOff, y, yOff, 0, outShape[0]);
+    } else {
+      forwardSample(x, xOff, y, yOff, 0, outShape[0]);
+    }
+  }
+
+  private void forwardRange(ConvEngine.Weights pw, float[] x, int xOff, float[] y, int yOff, int ocStart,
+      int ocEnd) {
+    if (pw != null) {
+      engine.forward(pw, x, xOff, y, yOff, ocStart, ocEnd);
+    } else {
+      forwardSample(x, xOff, y, yOff, ocStart, ocEnd);
+    }
   }
 
   /** Checks {@code [N, C, H, W]} against one sample's shape without allocating; returns N. */
@@ -174,22 +198,27 @@ public abstract class ConvKernel extends AbstractModule {
   private void forwardInto(Tensor input, Tensor output, int n) {
     float[] x = input.data();
     float[] y = output.data();
+    int outC = outShape[0];
+    ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(w, b);
     int threads = Parallel.threads();
     if (threads <= 1 || macsPerSample * n < PARALLEL_THRESHOLD) {
       for (int i = 0; i < n; i++) {
-        forwardSample(x, i * inSize, y, i * outSize, 0, outShape[0]);
+        forwardRange(pw, x, i * inSize, y, i * outSize, 0, outC);
       }
     } else if (n >= threads) {
       Parallel.forRange(n, (start, end) -> {
         for (int i = start; i < end; i++) {
-          forwardSample(x, i * inSize, y, i * outSize, 0, outShape[0]);
+          forwardRange(pw, x, i * inSize, y, i * outSize, 0, outC);
         }
       });
     } else {
+      int block = engine == null ? 1 : engine.channelBlock();
+      int blocks = (outC + block - 1) / block;
       for (int i = 0; i < n; i++) {
         int xo = i * inSize;
         int yo = i * outSize;
-        Parallel.forRange(outShape[0], (start, end) -> forwardSample(x, xo, y, yo, start, end));
+        Parallel.forRange(blocks, (start, end) -> forwardRange(pw, x, xo, y, yo, start * block,
+            Math.min(outC, end * block)));
       }
     }
     if (isTraining()) {
@@ -224,11 +253,11 @@ public abstract class ConvKernel extends AbstractModule {
     float[] gyF = gy;
     float[] gw = weightParam.grad().data();
     float[] gb = biasParam == null ? null : biasParam.grad().data();
+    ConvEngine.Weights pw = engine != null && engine.hasBackwardInput() ? engine.backwardInputWeights(w) : null;
     int threads = Parallel.threads();
     if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
       for (int i = 0; i < n; i++) {
-        backwardInputSample(gyF, i * outSize, gx, i * inSize);
-        backwardWeightSample(x, i * inSize, gyF, i * outSize, gw, gb);
+        backwardSample(pw, x, gyF, gx, i, gw, gb);
       }
       return gradInput;
     }
@@ -243,8 +272,7 @@ public abstract class ConvKernel extends AbstractModule {
       float[] partW = partialW[chunk];
       float[] pb = partialB[chunk];
       for (int i = start; i < end; i++) {
-        backwardInputSample(gyF, i * outSize, gx, i * inSize);
-        backwardWeightSample(x, i * inSize, gyF, i * outSize, partW, pb);
+        backwardSample(pw, x, gyF, gx, i, partW, pb);
       }
     });
     for (int c = 0; c < chunks; c++) {
@@ -260,6 +288,23 @@ public abstract class ConvKernel extends AbstractModule {
       }
     }
     return gradInput;
+  }
+
+  /** Adds sample {@code i}'s input gradient to {@code gx} and its parameter gradients to {@code gw}, {@code gb}. */
+  private void backwardSample(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int i, float[] gw,
+      float[] gb) {
+    int xo = i * inSize;
+    int yo = i * outSize;
+    if (pw != null) {
+      engine.backwardInput(pw, gy, yo, gx, xo);
+    } else {
+      backwardInputSample(gy, yo, gx, xo);
+    }
+    if (engine != null && engine.hasBackwardWeight()) {
+      engine.backwardWeight(x, xo, gy, yo, gw, gb);
+    } else {
+      backwardWeightSample(x, xo, gy, yo, gw, gb);
+    }
   }
 
   @Override

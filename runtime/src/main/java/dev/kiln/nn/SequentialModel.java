@@ -13,8 +13,12 @@ import java.util.Map;
 /**
  * A chain of layers run in order, the base of every generated {@code @Model} network (and its fused deploy
  * form). State-dict keys are {@code <layer>.<key>}.
+ *
+ * <p>{@link #reseed(long)} restarts every random layer ({@link Dropout}, or any {@link Reseedable} layer)
+ * from a seed derived from the given one and the layer's position, so the trainer can make each epoch's
+ * dropout masks a function of the run's seed and the epoch alone.
  */
-public abstract class SequentialModel extends AbstractModule {
+public abstract class SequentialModel extends AbstractModule implements Reseedable {
   private final int[] inputShape;
   private final int[] outputShape;
   private final List<Module> layers = new ArrayList<>();
@@ -66,6 +70,30 @@ public abstract class SequentialModel extends AbstractModule {
    */
   public Objective objective() {
     return Objectives.crossEntropy(0.0);
+  }
+
+  /**
+   * Restarts the generator of every {@link Dropout} layer (and every {@link Reseedable} layer) from
+   * {@link #layerSeed(long, int)} of {@code seed} and the layer's 0-based position.
+   */
+  @Override
+  public void reseed(long seed) {
+    for (int i = 0; i < layers.size(); i++) {
+      Module layer = layers.get(i);
+      if (layer instanceof Dropout) {
+        ((Dropout) layer).setSeed(layerSeed(seed, i));
+      } else if (layer instanceof Reseedable) {
+        ((Reseedable) layer).reseed(layerSeed(seed, i));
+      }
+    }
+  }
+
+  /** The seed {@link #reseed(long)} gives the layer at {@code index}: SplitMix64's finalizer over both. */
+  public static long layerSeed(long seed, int index) {
+    long z = seed + 0x9E3779B97F4A7C15L * (index + 1L);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   @Override

@@ -1,0 +1,61 @@
+package dev.kiln.nn;
+
+import dev.kiln.annotation.Activation;
+
+/**
+ * An alternative implementation of one fixed convolution's per-sample loops, chosen by {@link ConvKernel}
+ * at construction (for example the vectorized engine of {@code dev.kiln.simd}, present only when the JVM
+ * runs with {@code --add-modules jdk.incubator.vector}). The kernel keeps the parameters, the batch API
+ * and the split of work over threads; an engine only computes.
+ *
+ * <p>Engines may keep the weights in their own layout. Because optimizers and {@code loadStateDict} write
+ * the weight arrays in place, the kernel asks for {@link #forwardWeights}/{@link #backwardInputWeights}
+ * once per call; an engine returns a cached {@link Weights} when the arrays did not change. All methods
+ * must be safe to call from many threads at once.
+ */
+public interface ConvEngine {
+  /** Weights prepared for an engine: immutable once returned. */
+  interface Weights {}
+
+  /** Creates engines; implementations have a public no-arg constructor. */
+  interface Factory {
+    /**
+     * An engine for {@code geometry} with a bias iff {@code bias}, applying {@code activation} after the
+     * bias in forward, or {@code null} when this factory has nothing better than the generated loops.
+     */
+    ConvEngine create(ConvGeometry geometry, boolean bias, Activation activation);
+  }
+
+  /** A short name for benchmarks and tests, e.g. {@code "simd-direct-512"}. */
+  String name();
+
+  /**
+   * Output channels are best split over threads in multiples of this (a hint: {@link #forward} accepts
+   * any range).
+   */
+  int channelBlock();
+
+  /** The weights {@code w [out, in/groups, kH, kW]} and bias {@code b} (or {@code null}) for forward. */
+  Weights forwardWeights(float[] w, float[] b);
+
+  /**
+   * Forward over output channels {@code [ocStart, ocEnd)} of one sample: writes (not adds) the output,
+   * bias and activation included.
+   */
+  void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
+
+  /** Whether {@link #backwardInput} is implemented for this geometry. */
+  boolean hasBackwardInput();
+
+  /** The weights {@code w} prepared for {@link #backwardInput}. */
+  Weights backwardInputWeights(float[] w);
+
+  /** Adds one sample's input gradient to {@code gx} from the (activation-masked) output gradient. */
+  void backwardInput(Weights weights, float[] gy, int gyOff, float[] gx, int gxOff);
+
+  /** Whether {@link #backwardWeight} is implemented for this geometry. */
+  boolean hasBackwardWeight();
+
+  /** Adds one sample's weight gradient to {@code gw} and bias gradient to {@code gb} (if not null). */
+  void backwardWeight(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb);
+}

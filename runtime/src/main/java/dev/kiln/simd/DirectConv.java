@@ -1,0 +1,579 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.SPECIES;
+import static dev.kiln.simd.Lanes.V;
+
+import dev.kiln.nn.ConvGeometry;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Direct convolution of one sample over a {@link PaddedLayout}: a register-blocked kernel computes
+ * {@link #OB} output channels times a few vectors of virtual output positions, broadcasting weights that
+ * were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input vector once per
+ * tap and reusing it across the channel block. Results go to a per-thread scratch plane per channel
+ * (virtual rows of width {@code Wq}) and are then copied row by row into the compact output.
+ * Depthwise-like layers (fewer than {@code OB} output channels per group) use single-channel kernels over
+ * more vectors.
+ */
+final class DirectConv {
+  /** Output channels per block of the wide kernels. */
+  static final int OB = 8;
+
+  private final ConvGeometry g;
+  private final boolean relu;
+  final PaddedLayout layout;
+  private final int icpg;
+  private final int ocpg;
+  private final int taps;
+  /** Whether virtual rows are whole vectors, so that full channel blocks are stored straight into the output. */
+  private final boolean direct;
+  /** Whether the input needs no padding and is read in place (no padding, stride 1, no row rounding). */
+  private final boolean unpadded;
+  /** Whether virtual rows have no junk columns and the wide kernels apply, so outputs are contiguous. */
+  private final boolean contiguous;
+  /** Vectors per virtual row (in direct mode). */
+  private final int rowVectors;
+  /** Output channels per block: {@link #OB} or 1. */
+  private final int ob;
+  private final int blocksPerGroup;
+  /** Offset of (input channel of the group, tap) from the group's first padded channel. */
+  private final int[] offs;
+  /** Virtual output positions rounded up to whole vectors: one scratch plane. */
+  private final int planeV;
+  private final int vectors;
+  private final int outPlane;
+  private final int xpLength;
+  private final ThreadLocal<Scratch> scratch;
+
+  /** A thread's buffers: the padded input and the output planes of one channel block. */
+  private static final class Scratch {
+    final float[] xp;
+    final float[] ys;
+
+    Scratch(int xpLength, int ysLength) {
+      xp = new float[xpLength];
+      ys = new float[ysLength];
+    }
+  }
+
+  /** Weights packed for this plan, with the arrays they were packed from. */
+  static final class Packed {
+    final float[] wp;
+    final float[] bp;
+
+    Packed(float[] wp, float[] bp) {
+      this.wp = wp;
+      this.bp = bp;
+    }
+  }
+
+  DirectConv(ConvGeometry g, boolean relu) {
+    this.g = g;
+    this.relu = relu;
+    this.icpg = g.inChannelsPerGroup();
+    this.ocpg = g.outChannelsPerGroup();
+    this.taps = g.kernelH() * g.kernelW();
+    PaddedLayout natural = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
+        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
+    int wq = natural.wq;
+    int wqDirect = (wq + V - 1) / V * V;
+    // Whole-vector rows cost lanes (up to 1/8 more here) but let kernels store straight into the output;
+    // that pays when copying the output is a large share of the work (few multiply-adds per output).
+    String mode = System.getProperty("kiln.simd.direct", "auto");
+    this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
+        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
+    this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
+        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
+    this.rowVectors = layout.wq / V;
+    this.unpadded = layout.wq == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
+    this.ob = ocpg >= OB ? OB : 1;
+    this.blocksPerGroup = (ocpg + ob - 1) / ob;
+    this.contiguous = layout.wq == g.outWidth() && ob == OB && !mode.equals("off");
+    int[] tapOff = new int[taps];
+    int maxTap = 0;
+    for (int kh = 0; kh < g.kernelH(); kh++) {
+      for (int kw = 0; kw < g.kernelW(); kw++) {
+        int t = layout.offset(kh * g.dilationH(), kw * g.dilationW());
+        tapOff[kh * g.kernelW() + kw] = t;
+        maxTap = Math.max(maxTap, t);
+      }
+    }
+    this.offs = new int[icpg * taps];
+    for (int c = 0; c < icpg; c++) {
+      for (int t = 0; t < taps; t++) {
+        offs[c * taps + t] = c * layout.channelStride + tapOff[t];
+      }
+    }
+    int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    this.vectors = (positions + V - 1) / V;
+    // Direct mode computes whole rows, up to outH * rowVectors vectors.
+    this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
+    this.outPlane = g.outHeight() * g.outWidth();
+    this.xpLength = icpg * layout.channelStride + maxTap + planeV + V;
+    int ysLength = ob * planeV + V;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
+  }
+
+  /** Output channels per block. */
+  int channelBlock() {
+    return ob;
+  }
+
+  /** Packs {@code w [out, in/groups, kH, kW]} and {@code b} (or null). */
+  Packed pack(float[] w, float[] b) {
+    int groups = g.groups();
+    int k = icpg * taps;
+    float[] wp = new float[groups * blocksPerGroup * k * ob];
+    float[] bp = new float[groups * blocksPerGroup * ob];
+    for (int grp = 0; grp < groups; grp++) {
+      for (int blk = 0; blk < blocksPerGroup; blk++) {
+        int block = grp * blocksPerGroup + blk;
+        for (int j = 0; j < ob; j++) {
+          int oc = blk * ob + j;
+          if (oc >= ocpg) {
+            continue;
+          }
+          oc += grp * ocpg;
+          if (b != null) {
+            bp[block * ob + j] = b[oc];
+          }
+          int src = oc * k;
+          int dst = block * k * ob + j;
+          for (int i = 0; i < k; i++) {
+            wp[dst + i * ob] = w[src + i];
+          }
+        }
+      }
+    }
+    return new Packed(wp, bp);
+  }
+
+  /** Writes output channels {@code [ocStart, ocEnd)} of one sample. */
+  void forward(Packed pw, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+    if (ocStart >= ocEnd) {
+      return;
+    }
+    Scratch s = scratch.get();
+    float[] ys = s.ys;
+    int g0 = ocStart / ocpg;
+    int g1 = (ocEnd - 1) / ocpg;
+    int k = icpg * taps;
+    for (int grp = g0; grp <= g1; grp++) {
+      int first = grp * ocpg;
+      int lo = Math.max(ocStart, first);
+      int hi = Math.min(ocEnd, first + ocpg);
+      float[] xp;
+      int xBase;
+      int groupInput = xOff + grp * icpg * layout.channelStride;
+      if (unpadded && groupInput + xpLength <= x.length) {
+        // The input is its own padded layout: read it in place (junk lanes read past it).
+        xp = x;
+        xBase = groupInput;
+      } else {
+        xp = s.xp;
+        xBase = 0;
+        layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
+      }
+      if (contiguous && (lo - first) % OB == 0 && (hi - first) % OB == 0) {
+        computeContiguous(xp, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,
+            yOff + lo * outPlane);
+        continue;
+      }
+      for (int blk = (lo - first) / ob; blk * ob < hi - first; blk++) {
+        int block = grp * blocksPerGroup + blk;
+        int blockStart = first + blk * ob;
+        boolean full = blockStart >= lo && blockStart + ob <= hi;
+        if (full && direct) {
+          computeDirect(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys, y,
+              yOff + blockStart * outPlane);
+          continue;
+        }
+        computeBlock(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
+        int from = Math.max(lo, blockStart);
+        int to = Math.min(hi, blockStart + ob);
+        for (int oc = from; oc < to; oc++) {
+          compact(ys, (oc - blockStart) * planeV, y, yOff + oc * outPlane);
+        }
+      }
+    }
+  }
+
+  /**
+   * Copies one channel's virtual rows (width {@code Wq}) into its compact output plane. Rows are copied a
+   * vector at a time, in order, so a row's overshoot is overwritten by the next row; rows whose overshoot
+   * would leave the plane are copied exactly.
+   */
+  private void compact(float[] ys, int src, float[] y, int dst) {
+    int wq = layout.wq;
+    int outW = g.outWidth();
+    if (wq == outW) {
+      System.arraycopy(ys, src, y, dst, outPlane);
+      return;
+    }
+    int span = (outW + V - 1) / V * V;
+    int r = 0;
+    for (; r * outW + span <= outPlane; r++) {
+      int s = src + r * wq;
+      int d = dst + r * outW;
+      for (int v = 0; v < span; v += V) {
+        FloatVector.fromArray(SPECIES, ys, s + v).intoArray(y, d + v);
+      }
+    }
+    for (; r < g.outHeight(); r++) {
+      System.arraycopy(ys, src + r * wq, y, dst + r * outW, outW);
+    }
+  }
+
+  /**
+   * Output rows without junk columns ({@code Wq == outW}, e.g. 1x1 without padding): for each block of
+   * positions, all {@code blocks} channel blocks from {@code block0} in turn, so that the input block
+   * stays in L1 while the (small) weights pass over it; full vectors are stored straight into the output
+   * planes at {@code y[yBase..]}, the last partial vector goes through {@code ys}.
+   */
+  private void computeContiguous(float[] xp, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
+      float[] y, int yBase) {
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    float[] wp = pw.wp;
+    float[] bp = pw.bp;
+    int full = outPlane / V;
+    int stride = OB * outPlane;
+    int v = 0;
+    for (; v + 3 <= full; v += 3) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        int yo = yBase + b * stride + v * V;
+        kernel8x3(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + V, yo + 2 * V,
+            outPlane, floor);
+      }
+    }
+    for (; v < full; v++) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        kernel8x1(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * V,
+            outPlane, floor);
+      }
+    }
+    int rest = outPlane - full * V;
+    if (rest > 0) {
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        kernel8x1(xp, xBase + full * V, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
+        for (int j = 0; j < OB; j++) {
+          System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * V, rest);
+        }
+      }
+    }
+  }
+
+  /** Offset in a compact output plane of vector {@code v} of the whole-vector virtual rows. */
+  private int directOffset(int v) {
+    return v / rowVectors * g.outWidth() + v % rowVectors * V;
+  }
+
+  /**
+   * One full channel block in direct mode: every row but the last is stored straight into the output
+   * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
+   * last row, whose spill would leave the plane, goes through {@code ys}.
+   */
+  private void computeDirect(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys,
+      float[] y, int yBase) {
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    int step = ob == OB ? 3 : 4;
+    // Vectors [0, head) go straight to the output; the rest (the last row and the remainder of a whole
+    // kernel call) go through ys.
+    int head = (g.outHeight() - 1) * rowVectors / step * step;
+    int total = g.outHeight() * rowVectors;
+    int v = 0;
+    if (ob == OB) {
+      for (; v < head; v += 3) {
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
+            yBase + directOffset(v + 2), outPlane, floor);
+      }
+      for (; v + 3 <= total; v += 3) {
+        int o = (v - head) * V;
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, o + 2 * V, planeV, floor);
+      }
+      if (v + 2 <= total) {
+        int o = (v - head) * V;
+        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, planeV, floor);
+        v += 2;
+      }
+      for (; v < total; v++) {
+        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
+      }
+    } else {
+      for (; v < head; v += 4) {
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
+            yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
+      }
+      for (; v + 4 <= total; v += 4) {
+        int o = (v - head) * V;
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, o, o + V, o + 2 * V, o + 3 * V, floor);
+      }
+      for (; v < total; v++) {
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, (v - head) * V, floor);
+      }
+    }
+    int outW = g.outWidth();
+    for (v = head; v < total; v++) {
+      int count = Math.min(V, outW - v % rowVectors * V);
+      if (count <= 0) {
+        continue;
+      }
+      for (int j = 0; j < ob; j++) {
+        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset(v), count);
+      }
+    }
+  }
+
+
+  private void computeBlock(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
+      float[] ys) {
+    // ReLU as max(a, 0), identity as max(a, -inf): one code path, so the JIT never merges vectors.
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    int v = 0;
+    if (ob == OB) {
+      for (; v + 3 <= vectors; v += 3) {
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
+      }
+      if (v + 2 <= vectors) {
+        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
+        v += 2;
+      }
+      for (; v < vectors; v++) {
+        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+      }
+    } else {
+      for (; v + 4 <= vectors; v += 4) {
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
+      }
+      for (; v < vectors; v++) {
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
+      }
+    }
+  }
+
+  /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
+  private static void kernel8x3(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
+    FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
+    FloatVector a30 = FloatVector.broadcast(SPECIES, bp[bo + 3]);
+    FloatVector a40 = FloatVector.broadcast(SPECIES, bp[bo + 4]);
+    FloatVector a50 = FloatVector.broadcast(SPECIES, bp[bo + 5]);
+    FloatVector a60 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
+    FloatVector a70 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
+    FloatVector a01 = a00;
+    FloatVector a11 = a10;
+    FloatVector a21 = a20;
+    FloatVector a31 = a30;
+    FloatVector a41 = a40;
+    FloatVector a51 = a50;
+    FloatVector a61 = a60;
+    FloatVector a71 = a70;
+    FloatVector a02 = a00;
+    FloatVector a12 = a10;
+    FloatVector a22 = a20;
+    FloatVector a32 = a30;
+    FloatVector a42 = a40;
+    FloatVector a52 = a50;
+    FloatVector a62 = a60;
+    FloatVector a72 = a70;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, o);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, xp, o + V);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, xp, o + 2 * V);
+      int q = wo + i * OB;
+      FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
+      a00 = x0.fma(w, a00);
+      a01 = x1.fma(w, a01);
+      a02 = x2.fma(w, a02);
+      w = FloatVector.broadcast(SPECIES, wp[q + 1]);
+      a10 = x0.fma(w, a10);
+      a11 = x1.fma(w, a11);
+      a12 = x2.fma(w, a12);
+      w = FloatVector.broadcast(SPECIES, wp[q + 2]);
+      a20 = x0.fma(w, a20);
+      a21 = x1.fma(w, a21);
+      a22 = x2.fma(w, a22);
+      w = FloatVector.broadcast(SPECIES, wp[q + 3]);
+      a30 = x0.fma(w, a30);
+      a31 = x1.fma(w, a31);
+      a32 = x2.fma(w, a32);
+      w = FloatVector.broadcast(SPECIES, wp[q + 4]);
+      a40 = x0.fma(w, a40);
+      a41 = x1.fma(w, a41);
+      a42 = x2.fma(w, a42);
+      w = FloatVector.broadcast(SPECIES, wp[q + 5]);
+      a50 = x0.fma(w, a50);
+      a51 = x1.fma(w, a51);
+      a52 = x2.fma(w, a52);
+      w = FloatVector.broadcast(SPECIES, wp[q + 6]);
+      a60 = x0.fma(w, a60);
+      a61 = x1.fma(w, a61);
+      a62 = x2.fma(w, a62);
+      w = FloatVector.broadcast(SPECIES, wp[q + 7]);
+      a70 = x0.fma(w, a70);
+      a71 = x1.fma(w, a71);
+      a72 = x2.fma(w, a72);
+    }
+    a00.max(floor).intoArray(ys, yo);
+    a01.max(floor).intoArray(ys, yo1);
+    a02.max(floor).intoArray(ys, yo2);
+    a10.max(floor).intoArray(ys, yo + ps);
+    a11.max(floor).intoArray(ys, yo1 + ps);
+    a12.max(floor).intoArray(ys, yo2 + ps);
+    a20.max(floor).intoArray(ys, yo + 2 * ps);
+    a21.max(floor).intoArray(ys, yo1 + 2 * ps);
+    a22.max(floor).intoArray(ys, yo2 + 2 * ps);
+    a30.max(floor).intoArray(ys, yo + 3 * ps);
+    a31.max(floor).intoArray(ys, yo1 + 3 * ps);
+    a32.max(floor).intoArray(ys, yo2 + 3 * ps);
+    a40.max(floor).intoArray(ys, yo + 4 * ps);
+    a41.max(floor).intoArray(ys, yo1 + 4 * ps);
+    a42.max(floor).intoArray(ys, yo2 + 4 * ps);
+    a50.max(floor).intoArray(ys, yo + 5 * ps);
+    a51.max(floor).intoArray(ys, yo1 + 5 * ps);
+    a52.max(floor).intoArray(ys, yo2 + 5 * ps);
+    a60.max(floor).intoArray(ys, yo + 6 * ps);
+    a61.max(floor).intoArray(ys, yo1 + 6 * ps);
+    a62.max(floor).intoArray(ys, yo2 + 6 * ps);
+    a70.max(floor).intoArray(ys, yo + 7 * ps);
+    a71.max(floor).intoArray(ys, yo1 + 7 * ps);
+    a72.max(floor).intoArray(ys, yo2 + 7 * ps);
+  }
+
+  /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
+  private static void kernel8x2(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] ys, int yo, int yo1, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
+    FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
+    FloatVector a30 = FloatVector.broadcast(SPECIES, bp[bo + 3]);
+    FloatVector a40 = FloatVector.broadcast(SPECIES, bp[bo + 4]);
+    FloatVector a50 = FloatVector.broadcast(SPECIES, bp[bo + 5]);
+    FloatVector a60 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
+    FloatVector a70 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
+    FloatVector a01 = a00;
+    FloatVector a11 = a10;
+    FloatVector a21 = a20;
+    FloatVector a31 = a30;
+    FloatVector a41 = a40;
+    FloatVector a51 = a50;
+    FloatVector a61 = a60;
+    FloatVector a71 = a70;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, o);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, xp, o + V);
+      int q = wo + i * OB;
+      FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
+      a00 = x0.fma(w, a00);
+      a01 = x1.fma(w, a01);
+      w = FloatVector.broadcast(SPECIES, wp[q + 1]);
+      a10 = x0.fma(w, a10);
+      a11 = x1.fma(w, a11);
+      w = FloatVector.broadcast(SPECIES, wp[q + 2]);
+      a20 = x0.fma(w, a20);
+      a21 = x1.fma(w, a21);
+      w = FloatVector.broadcast(SPECIES, wp[q + 3]);
+      a30 = x0.fma(w, a30);
+      a31 = x1.fma(w, a31);
+      w = FloatVector.broadcast(SPECIES, wp[q + 4]);
+      a40 = x0.fma(w, a40);
+      a41 = x1.fma(w, a41);
+      w = FloatVector.broadcast(SPECIES, wp[q + 5]);
+      a50 = x0.fma(w, a50);
+      a51 = x1.fma(w, a51);
+      w = FloatVector.broadcast(SPECIES, wp[q + 6]);
+      a60 = x0.fma(w, a60);
+      a61 = x1.fma(w, a61);
+      w = FloatVector.broadcast(SPECIES, wp[q + 7]);
+      a70 = x0.fma(w, a70);
+      a71 = x1.fma(w, a71);
+    }
+    a00.max(floor).intoArray(ys, yo);
+    a01.max(floor).intoArray(ys, yo1);
+    a10.max(floor).intoArray(ys, yo + ps);
+    a11.max(floor).intoArray(ys, yo1 + ps);
+    a20.max(floor).intoArray(ys, yo + 2 * ps);
+    a21.max(floor).intoArray(ys, yo1 + 2 * ps);
+    a30.max(floor).intoArray(ys, yo + 3 * ps);
+    a31.max(floor).intoArray(ys, yo1 + 3 * ps);
+    a40.max(floor).intoArray(ys, yo + 4 * ps);
+    a41.max(floor).intoArray(ys, yo1 + 4 * ps);
+    a50.max(floor).intoArray(ys, yo + 5 * ps);
+    a51.max(floor).intoArray(ys, yo1 + 5 * ps);
+    a60.max(floor).intoArray(ys, yo + 6 * ps);
+    a61.max(floor).intoArray(ys, yo1 + 6 * ps);
+    a70.max(floor).intoArray(ys, yo + 7 * ps);
+    a71.max(floor).intoArray(ys, yo1 + 7 * ps);
+  }
+
+  /** 8 channels x 1 vector of positions. */
+  private static void kernel8x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] ys, int yo, int ps, float floor) {
+    FloatVector a0 = FloatVector.broadcast(SPECIES, bp[bo]);
+    FloatVector a1 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
+    FloatVector a2 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
+    FloatVector a3 = FloatVector.broadcast(SPECIES, bp[bo + 3]);
+    FloatVector a4 = FloatVector.broadcast(SPECIES, bp[bo + 4]);
+    FloatVector a5 = FloatVector.broadcast(SPECIES, bp[bo + 5]);
+    FloatVector a6 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
+    FloatVector a7 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
+    for (int i = 0; i < n; i++) {
+      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, p + offs[i]);
+      int q = wo + i * OB;
+      a0 = x0.fma(FloatVector.broadcast(SPECIES, wp[q]), a0);
+      a1 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 1]), a1);
+      a2 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 2]), a2);
+      a3 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 3]), a3);
+      a4 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 4]), a4);
+      a5 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 5]), a5);
+      a6 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 6]), a6);
+      a7 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 7]), a7);
+    }
+    a0.max(floor).intoArray(ys, yo);
+    a1.max(floor).intoArray(ys, yo + ps);
+    a2.max(floor).intoArray(ys, yo + 2 * ps);
+    a3.max(floor).intoArray(ys, yo + 3 * ps);
+    a4.max(floor).intoArray(ys, yo + 4 * ps);
+    a5.max(floor).intoArray(ys, yo + 5 * ps);
+    a6.max(floor).intoArray(ys, yo + 6 * ps);
+    a7.max(floor).intoArray(ys, yo + 7 * ps);
+  }
+
+  /** 1 channel x 4 vectors of positions. */
+  private static void kernel1x4(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
+      float[] ys, int yo, int yo1, int yo2, int yo3, float floor) {
+    FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      FloatVector w = FloatVector.broadcast(SPECIES, wp[wo + i]);
+      a0 = FloatVector.fromArray(SPECIES, xp, o).fma(w, a0);
+      a1 = FloatVector.fromArray(SPECIES, xp, o + V).fma(w, a1);
+      a2 = FloatVector.fromArray(SPECIES, xp, o + 2 * V).fma(w, a2);
+      a3 = FloatVector.fromArray(SPECIES, xp, o + 3 * V).fma(w, a3);
+    }
+    a0.max(floor).intoArray(ys, yo);
+    a1.max(floor).intoArray(ys, yo1);
+    a2.max(floor).intoArray(ys, yo2);
+    a3.max(floor).intoArray(ys, yo3);
+  }
+
+  /** 1 channel x 1 vector of positions. */
+  private static void kernel1x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
+      float[] ys, int yo, float floor) {
+    FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
+    for (int i = 0; i < n; i++) {
+      a0 = FloatVector.fromArray(SPECIES, xp, p + offs[i]).fma(FloatVector.broadcast(SPECIES, wp[wo + i]), a0);
+    }
+    a0.max(floor).intoArray(ys, yo);
+  }
+}

@@ -1,0 +1,289 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.PaddingMode;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * How one sample is laid out after padding, so that every output position of a convolution reads its
+ * taps at fixed offsets: each channel's padded plane ({@code Hp x Wp}) is split into {@code sH * sW}
+ * phases by row and column remainder modulo the stride, each phase a {@code Hq x Wq} plane. Output
+ * position {@code (oh, ow)} is then the virtual index {@code p = oh * Wq + ow}, and tap {@code (kh, kw)}
+ * reads {@code p + tapOffset(kh, kw)} in every row: loads along {@code ow} are contiguous for any stride.
+ * Columns {@code ow >= outW} of the virtual rows are junk that kernels compute and discard. For stride 1
+ * this is the plain padded plane.
+ */
+final class PaddedLayout {
+  final int channels;
+  final int inH;
+  final int inW;
+  final int strideH;
+  final int strideW;
+  final int padTop;
+  final int padLeft;
+  final int paddedH;
+  final int paddedW;
+  /** Rows of one phase plane. */
+  final int hq;
+  /** Columns of one phase plane: the virtual row width. */
+  final int wq;
+  /** Floats of one phase plane. */
+  final int planeQ;
+  /** Floats of one channel (all its phases). */
+  final int channelStride;
+  /** Lanes {@code 0, 2, 4, ...} of a vector into the low half (for the even lanes of a pair). */
+  private static final VectorShuffle<Float> EVEN_LOW = halves(0, true);
+  /** Lanes {@code 0, 2, 4, ...} of a vector into the high half. */
+  private static final VectorShuffle<Float> EVEN_HIGH = halves(0, false);
+  private static final VectorShuffle<Float> ODD_LOW = halves(1, true);
+  private static final VectorShuffle<Float> ODD_HIGH = halves(1, false);
+  /** The high half of the lanes. */
+  private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(Lanes.SPECIES,
+      ((1L << Lanes.V) - 1) & ~((1L << (Lanes.V / 2)) - 1));
+
+  /** A one-vector shuffle moving lanes {@code first, first + 2, ...} into the low or high half. */
+  private static VectorShuffle<Float> halves(int first, boolean low) {
+    int half = Lanes.V / 2;
+    int[] index = new int[Lanes.V];
+    for (int i = 0; i < half; i++) {
+      index[low ? i : half + i] = first + 2 * i;
+    }
+    return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
+  }
+
+  /** Whether rows share their zero border cells (see the constructor). */
+  final boolean sharedBorder;
+  /** Whether the border is zeros (otherwise every border cell has a source). */
+  private final boolean zeros;
+  /** Input row length rounded up to whole vectors. */
+  private final int span;
+  /** Offset of each padded row's first cell from its channel's start. */
+  private final int[] rowOffset;
+  /** How far past its start a copy into each padded row may overshoot: its phase plane's end, or any cell for stride 1. */
+  private final int[] rowLimit;
+  /** Source row of each padded row, or -1 for a zero row. */
+  private final int[] rowSource;
+  /** Source column of each padded column, or -1 for a zero column. */
+  private final int[] colSource;
+
+  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
+      int padLeft, int padRight, PaddingMode mode) {
+    this(channels, inH, inW, strideH, strideW, padTop, padBottom, padLeft, padRight, mode, 1);
+  }
+
+  /** As above, with the virtual row width {@code Wq} rounded up to a multiple of {@code rowMultiple}. */
+  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
+      int padLeft, int padRight, PaddingMode mode, int rowMultiple) {
+    this.channels = channels;
+    this.inH = inH;
+    this.inW = inW;
+    this.strideH = strideH;
+    this.strideW = strideW;
+    this.padTop = padTop;
+    this.padLeft = padLeft;
+    this.paddedH = inH + padTop + padBottom;
+    this.paddedW = inW + padLeft + padRight;
+    // With zero padding and stride 1, a row's right border and the next row's left border can be the
+    // same zero cells: rows need only max(padLeft, padRight) of them, and one extra zero row catches the
+    // last row's right border. Fewer junk columns, fuller vectors.
+    this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
+    this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
+    int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
+    this.wq = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
+    this.planeQ = hq * wq;
+    this.channelStride = strideH * strideW * planeQ;
+    this.zeros = mode == PaddingMode.ZEROS;
+    this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
+    this.rowSource = new int[paddedH];
+    for (int r = 0; r < paddedH; r++) {
+      rowSource[r] = source(r - padTop, inH, mode);
+    }
+    this.rowOffset = new int[paddedH];
+    this.rowLimit = new int[paddedH];
+    for (int r = 0; r < paddedH; r++) {
+      rowOffset[r] = offset(r, 0);
+      rowLimit[r] = strideH == 1 && strideW == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
+    }
+    this.colSource = new int[paddedW];
+    for (int c = 0; c < paddedW; c++) {
+      colSource[c] = source(c - padLeft, inW, mode);
+    }
+  }
+
+  /** Maps a coordinate outside {@code [0, size)} as PyTorch's padding modes do; -1 reads a zero. */
+  static int source(int i, int size, PaddingMode mode) {
+    if (i >= 0 && i < size) {
+      return i;
+    }
+    switch (mode) {
+      case ZEROS:
+        return -1;
+      case REFLECT:
+        return i < 0 ? -i : 2 * (size - 1) - i;
+      case REPLICATE:
+        return i < 0 ? 0 : size - 1;
+      case CIRCULAR:
+        return i < 0 ? i + size : i - size;
+      default:
+        throw new AssertionError(mode);
+    }
+  }
+
+  int rowSource(int r) {
+    return rowSource[r];
+  }
+
+  int colSource(int c) {
+    return colSource[c];
+  }
+
+  /**
+   * Copies one input row to {@code xp}: a vector at a time when the overshoot stays inside {@code x}.
+   * The caller ensures that the overshoot in {@code xp} lands on cells written later: the right border or
+   * the next row of the same phase plane.
+   */
+  private void copyRow(float[] x, int src, float[] xp, int dst) {
+    if (src + span <= x.length) {
+      for (int i = 0; i < span; i += Lanes.V) {
+        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + i);
+      }
+    } else {
+      System.arraycopy(x, src, xp, dst, inW);
+    }
+  }
+
+  /** Offset of padded coordinate {@code (r, c)} from its channel's start. */
+  int offset(int r, int c) {
+    return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * wq + c / strideW;
+  }
+
+  /**
+   * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code xp}, channel {@code c} at
+   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero).
+   */
+  void pad(float[] x, int xOff, int c0, int c1, float[] xp) {
+    int plane = inH * inW;
+    int span = this.span;
+    for (int c = c0; c < c1; c++) {
+      int src0 = xOff + c * plane;
+      int dst0 = (c - c0) * channelStride;
+      if (zeros && strideH == 1 && strideW == 1 && padLeft <= Lanes.V && paddedW - padLeft - inW <= Lanes.V
+          && src0 + (inH - 1) * inW + span <= x.length) {
+        padZeros(x, src0, xp, dst0);
+      } else {
+        padRows(x, src0, xp, dst0);
+      }
+      if (sharedBorder) {
+        java.util.Arrays.fill(xp, dst0 + paddedH * wq, dst0 + hq * wq, 0f);
+      }
+    }
+  }
+
+  /** Pads one channel row by row, any mode and stride. */
+  private void padRows(float[] x, int src0, float[] xp, int dst0) {
+    for (int r = 0; r < paddedH; r++) {
+      int sr = rowSource[r];
+      int rowBase = dst0 + rowOffset[r];
+      if (sr < 0) {
+        for (int phase = 0; phase < strideW; phase++) {
+          int dst = rowBase + phase * planeQ;
+          java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
+        }
+        continue;
+      }
+      int src = src0 + sr * inW;
+      if (strideW == 1) {
+        if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
+          copyRow(x, src, xp, rowBase + padLeft);
+        } else {
+          System.arraycopy(x, src, xp, rowBase + padLeft, inW);
+        }
+        if (zeros) {
+          for (int col = 0; col < padLeft; col++) {
+            xp[rowBase + col] = 0f;
+          }
+          for (int col = padLeft + inW; col < paddedW; col++) {
+            xp[rowBase + col] = 0f;
+          }
+        } else {
+          for (int col = 0; col < padLeft; col++) {
+            xp[rowBase + col] = x[src + colSource[col]];
+          }
+          for (int col = padLeft + inW; col < paddedW; col++) {
+            xp[rowBase + col] = x[src + colSource[col]];
+          }
+        }
+      } else {
+        copyRowStrided(x, src, xp, dst0, rowBase, r);
+      }
+    }
+  }
+
+  /**
+   * Stride 1, zero padding, whole vectors only: per row a zero vector over the left border, the row
+   * copied a vector at a time, a zero vector over the right border. Each store that runs past its part
+   * lands on cells written later (the rest of the row, the next rows, the bottom border, the next
+   * channel) or on cells only junk outputs read.
+   */
+  private void padZeros(float[] x, int src, float[] xp, int dst0) {
+    FloatVector zero = FloatVector.zero(Lanes.SPECIES);
+    int top = dst0 + padTop * wq;
+    java.util.Arrays.fill(xp, dst0, top, 0f);
+    int right = padLeft + inW;
+    for (int r = 0; r < inH; r++) {
+      int dst = top + r * wq;
+      zero.intoArray(xp, dst);
+      for (int i = 0; i < span; i += Lanes.V) {
+        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
+      }
+      zero.intoArray(xp, dst + right);
+      src += inW;
+    }
+    int bottom = top + inH * wq;
+    java.util.Arrays.fill(xp, bottom, dst0 + paddedH * wq, 0f);
+  }
+
+  /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
+  private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
+    int interiorEnd = padLeft + inW;
+    int half = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
+    if (strideW == 2 && src + 2 * half <= x.length) {
+      // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
+      int even = padLeft % 2;
+      int dstEven = rowBase + even * planeQ + padLeft / 2;
+      int dstOdd = rowBase + (1 - even) * planeQ + (padLeft + 1) / 2;
+      int limit = dst0 + rowLimit[r];
+      if (dstEven + half <= limit - (1 - even) * planeQ && dstOdd + half <= limit - even * planeQ) {
+        for (int t = 0; t < half; t += Lanes.V) {
+          FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t);
+          FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t + Lanes.V);
+          a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven + t);
+          a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd + t);
+        }
+        fillBorders(x, src, xp, rowBase);
+        return;
+      }
+    }
+    for (int phase = 0; phase < strideW; phase++) {
+      int dst = rowBase + phase * planeQ;
+      int first = padLeft + Math.floorMod(phase - padLeft, strideW);
+      for (int col = first; col < interiorEnd; col += strideW) {
+        xp[dst + col / strideW] = x[src + col - padLeft];
+      }
+    }
+    fillBorders(x, src, xp, rowBase);
+  }
+
+  /** The padded columns left and right of the input row, in their phases. */
+  private void fillBorders(float[] x, int src, float[] xp, int rowBase) {
+    for (int col = 0; col < padLeft; col++) {
+      int sc = colSource[col];
+      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
+    }
+    for (int col = padLeft + inW; col < paddedW; col++) {
+      int sc = colSource[col];
+      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
+    }
+  }
+}

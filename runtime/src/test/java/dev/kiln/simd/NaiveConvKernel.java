@@ -1,0 +1,132 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.ConvKernel;
+
+/**
+ * A test-only {@link ConvKernel} whose per-sample loops are plain nested loops over its geometry, standing
+ * in for a processor-generated kernel: the base class picks the vectorized engine for it exactly as for a
+ * generated one, and the loops here serve the parts the engine leaves to the kernel.
+ */
+final class NaiveConvKernel extends ConvKernel {
+  private final ConvGeometry g;
+  private final Activation act;
+
+  NaiveConvKernel(ConvGeometry g, boolean bias, Activation activation, long seed) {
+    super(g, bias, activation, seed);
+    this.g = g;
+    this.act = activation;
+  }
+
+  /** A geometry from the usual parameters, output size computed as PyTorch does. */
+  static ConvGeometry geometry(int in, int out, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw,
+      int pt, int pb, int pl, int pr, int groups, PaddingMode mode) {
+    int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+    int ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+    return new ConvGeometry(in, h, w, out, oh, ow, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups, mode);
+  }
+
+  private static int source(int i, int size, PaddingMode mode) {
+    if (i >= 0 && i < size) {
+      return i;
+    }
+    switch (mode) {
+      case ZEROS:
+        return -1;
+      case REFLECT:
+        return i < 0 ? -i : 2 * (size - 1) - i;
+      case REPLICATE:
+        return i < 0 ? 0 : size - 1;
+      default:
+        return i < 0 ? i + size : i - size;
+    }
+  }
+
+  /** Index of the input element tap (kh, kw) of output (oh, ow) reads in channel plane {@code ic}, or -1. */
+  private int inputIndex(int ic, int oh, int ow, int kh, int kw) {
+    int r = source(oh * g.strideH() - g.padTop() + kh * g.dilationH(), g.inHeight(), g.paddingMode());
+    int c = source(ow * g.strideW() - g.padLeft() + kw * g.dilationW(), g.inWidth(), g.paddingMode());
+    return r < 0 || c < 0 ? -1 : (ic * g.inHeight() + r) * g.inWidth() + c;
+  }
+
+  @Override
+  protected void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+    int icpg = g.inChannelsPerGroup();
+    int ocpg = g.outChannelsPerGroup();
+    for (int oc = ocStart; oc < ocEnd; oc++) {
+      for (int oh = 0; oh < g.outHeight(); oh++) {
+        for (int ow = 0; ow < g.outWidth(); ow++) {
+          float acc = b == null ? 0f : b[oc];
+          for (int c = 0; c < icpg; c++) {
+            int ic = oc / ocpg * icpg + c;
+            for (int kh = 0; kh < g.kernelH(); kh++) {
+              for (int kw = 0; kw < g.kernelW(); kw++) {
+                int i = inputIndex(ic, oh, ow, kh, kw);
+                if (i >= 0) {
+                  acc += w[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] * x[xOff + i];
+                }
+              }
+            }
+          }
+          if (act == Activation.RELU && acc < 0f) {
+            acc = 0f;
+          }
+          y[yOff + (oc * g.outHeight() + oh) * g.outWidth() + ow] = acc;
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void backwardInputSample(float[] gy, int gyOff, float[] gx, int gxOff) {
+    int icpg = g.inChannelsPerGroup();
+    int ocpg = g.outChannelsPerGroup();
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      for (int oh = 0; oh < g.outHeight(); oh++) {
+        for (int ow = 0; ow < g.outWidth(); ow++) {
+          float go = gy[gyOff + (oc * g.outHeight() + oh) * g.outWidth() + ow];
+          for (int c = 0; c < icpg; c++) {
+            int ic = oc / ocpg * icpg + c;
+            for (int kh = 0; kh < g.kernelH(); kh++) {
+              for (int kw = 0; kw < g.kernelW(); kw++) {
+                int i = inputIndex(ic, oh, ow, kh, kw);
+                if (i >= 0) {
+                  gx[gxOff + i] += w[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] * go;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void backwardWeightSample(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
+    int icpg = g.inChannelsPerGroup();
+    int ocpg = g.outChannelsPerGroup();
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      for (int oh = 0; oh < g.outHeight(); oh++) {
+        for (int ow = 0; ow < g.outWidth(); ow++) {
+          float go = gy[gyOff + (oc * g.outHeight() + oh) * g.outWidth() + ow];
+          if (gb != null) {
+            gb[oc] += go;
+          }
+          for (int c = 0; c < icpg; c++) {
+            int ic = oc / ocpg * icpg + c;
+            for (int kh = 0; kh < g.kernelH(); kh++) {
+              for (int kw = 0; kw < g.kernelW(); kw++) {
+                int i = inputIndex(ic, oh, ow, kh, kw);
+                if (i >= 0) {
+                  gw[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] += x[xOff + i] * go;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

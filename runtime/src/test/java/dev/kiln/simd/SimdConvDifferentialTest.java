@@ -1,0 +1,209 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vectorized engine (picked automatically by {@code ConvKernel} because the tests run with
+ * {@code --add-modules jdk.incubator.vector}) against {@link ReferenceConv2d} over seeded random
+ * geometries: all padding modes, strides 1-3, dilation, groups (depthwise and channel multipliers
+ * included), odd sizes, batches of 1-3 on 1 and 2 threads; forward in training and eval mode, after
+ * in-place weight updates, and backward (input, weight and bias gradients).
+ */
+class SimdConvDifferentialTest {
+  private static final int CASES = 240;
+  private static final double TOLERANCE = 1e-4;
+  private final int savedThreads = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  /** One random case's parameters. */
+  private static final class Case {
+    ConvGeometry g;
+    boolean bias;
+    Activation activation;
+    int batch;
+    int threads;
+
+    @Override
+    public String toString() {
+      return g + " bias=" + bias + " " + activation + " N=" + batch + " threads=" + threads;
+    }
+  }
+
+  private static Case randomCase(SplittableRandom r) {
+    while (true) {
+      int kind = r.nextInt(4);
+      int groups;
+      int icpg;
+      int ocpg;
+      if (kind == 0) {
+        groups = 1;
+        icpg = 1 + r.nextInt(12);
+        ocpg = 1 + r.nextInt(40);
+      } else if (kind == 1) {
+        groups = 2 + r.nextInt(2);
+        icpg = 1 + r.nextInt(6);
+        ocpg = 1 + r.nextInt(24);
+      } else if (kind == 2) {
+        groups = 1 + r.nextInt(24);
+        icpg = 1;
+        ocpg = 1 + r.nextInt(2);
+      } else {
+        groups = 1;
+        icpg = 1 + r.nextInt(8);
+        ocpg = 16 + r.nextInt(24);
+      }
+      int kh = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
+      int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : kh;
+      int sh = r.nextInt(3) == 0 ? 1 + r.nextInt(3) : 1;
+      int sw = r.nextInt(4) == 0 ? 1 + r.nextInt(3) : sh;
+      int dh = r.nextInt(5) == 0 ? 2 : 1;
+      int dw = r.nextInt(5) == 0 ? 2 : dh;
+      int h = 1 + r.nextInt(17);
+      int w = 1 + r.nextInt(19);
+      PaddingMode mode = PaddingMode.values()[r.nextInt(4)];
+      int pt = r.nextInt(3);
+      int pb = r.nextInt(2) == 0 ? pt : r.nextInt(3);
+      int pl = r.nextInt(3);
+      int pr = r.nextInt(2) == 0 ? pl : r.nextInt(3);
+      int maxH = Math.max(pt, pb);
+      int maxW = Math.max(pl, pr);
+      if (mode == PaddingMode.REFLECT && (maxH >= h || maxW >= w)) {
+        continue;
+      }
+      if (mode == PaddingMode.CIRCULAR && (maxH > h || maxW > w)) {
+        continue;
+      }
+      if (h + pt + pb - dh * (kh - 1) - 1 < 0 || w + pl + pr - dw * (kw - 1) - 1 < 0) {
+        continue;
+      }
+      Case c = new Case();
+      c.g = NaiveConvKernel.geometry(groups * icpg, groups * ocpg, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr,
+          groups, mode);
+      c.bias = r.nextInt(4) != 0;
+      c.activation = r.nextBoolean() ? Activation.RELU : Activation.NONE;
+      c.batch = 1 + r.nextInt(3);
+      c.threads = 1 + r.nextInt(2);
+      return c;
+    }
+  }
+
+  private static ReferenceConv2d reference(Case c) {
+    ConvGeometry g = c.g;
+    return ReferenceConv2d.builder(g.inChannels(), g.outChannels(), g.kernelH(), g.kernelW())
+        .stride(g.strideH(), g.strideW())
+        .dilation(g.dilationH(), g.dilationW())
+        .padding(g.padTop(), g.padBottom(), g.padLeft(), g.padRight())
+        .groups(g.groups())
+        .paddingMode(g.paddingMode())
+        .bias(c.bias)
+        .activation(c.activation)
+        .build();
+  }
+
+  private static Tensor random(SplittableRandom r, int... shape) {
+    Tensor t = Tensor.zeros(shape);
+    float[] d = t.data();
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return t;
+  }
+
+  /** Largest difference relative to the largest magnitude of the expected values. */
+  static double relativeError(float[] actual, float[] expected) {
+    assertThat(actual.length).isEqualTo(expected.length);
+    double maxDiff = 0;
+    double maxAbs = 0;
+    for (int i = 0; i < expected.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
+      maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
+    }
+    return maxDiff / Math.max(maxAbs, 1e-6);
+  }
+
+  private static void assertClose(String what, Case c, float[] actual, float[] expected) {
+    assertWithMessage(what + " of " + c).that(relativeError(actual, expected)).isAtMost(TOLERANCE);
+  }
+
+  @Test
+  void engineMatchesReferenceOnRandomGeometries() {
+    SplittableRandom r = new SplittableRandom(20261127L);
+    int compared = 0;
+    int parallelCases = 0;
+    int byChannelWeightGradients = 0;
+    int byPositionWeightGradients = 0;
+    for (int n = 0; n < CASES; n++) {
+      Case c = randomCase(r);
+      Parallel.setThreads(c.threads);
+      NaiveConvKernel kernel = new NaiveConvKernel(c.g, c.bias, c.activation, 1000 + n);
+      assertWithMessage("engine of " + c).that(kernel.engineName()).startsWith("simd-direct-");
+      ReferenceConv2d ref = reference(c);
+      System.arraycopy(kernel.weight().data().data(), 0, ref.weight().data().data(), 0,
+          kernel.weight().data().size());
+      if (c.bias) {
+        System.arraycopy(kernel.bias().data().data(), 0, ref.bias().data().data(), 0, c.g.outChannels());
+      }
+      ConvGeometry g = c.g;
+      Tensor x = random(r, c.batch, g.inChannels(), g.inHeight(), g.inWidth());
+      Tensor gy = random(r, c.batch, g.outChannels(), g.outHeight(), g.outWidth());
+
+      Tensor y = kernel.forward(x);
+      Tensor yRef = ref.forward(x);
+      assertClose("training forward", c, y.data(), yRef.data());
+      Tensor gx = kernel.backward(gy);
+      Tensor gxRef = ref.backward(gy);
+      assertClose("input gradient", c, gx.data(), gxRef.data());
+      assertClose("weight gradient", c, kernel.weight().grad().data(), ref.weight().grad().data());
+      if (c.bias) {
+        assertClose("bias gradient", c, kernel.bias().grad().data(), ref.bias().grad().data());
+      }
+
+      // An optimizer-like in-place update must reach the engine's packed weights.
+      float[] w = kernel.weight().data().data();
+      float[] wRef = ref.weight().data().data();
+      for (int i = r.nextInt(3); i < w.length; i += 3) {
+        w[i] -= 0.05f;
+        wRef[i] -= 0.05f;
+      }
+      kernel.eval();
+      ref.eval();
+      Tensor out = Tensor.zeros(c.batch, g.outChannels(), g.outHeight(), g.outWidth());
+      kernel.forward(x, out);
+      assertClose("eval forward after update", c, out.data(), ref.forward(x).data());
+      // The per-sample entry point.
+      float[] one = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      kernel.forward(x.data(), 0, one, 0);
+      float[] firstOut = java.util.Arrays.copyOf(out.data(), one.length);
+      assertThat(one).usingExactEquality().containsExactly(firstOut).inOrder();
+
+      compared++;
+      if (c.threads == 2 && kernel.macsPerSample() * c.batch >= 1 << 17) {
+        parallelCases++;
+      }
+      if (g.outChannelsPerGroup() >= 16) {
+        byChannelWeightGradients++;
+      } else if (g.outChannelsPerGroup() < 8) {
+        byPositionWeightGradients++;
+      }
+    }
+    assertThat(compared).isEqualTo(CASES);
+    assertThat(parallelCases).isAtLeast(10);
+    assertThat(byChannelWeightGradients).isAtLeast(20);
+    assertThat(byPositionWeightGradients).isAtLeast(20);
+  }
+}

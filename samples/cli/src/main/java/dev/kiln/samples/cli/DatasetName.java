@@ -1,0 +1,147 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.data.Digits;
+import dev.kiln.data.IdxDataset;
+import dev.kiln.data.InMemoryDataset;
+import dev.kiln.nn.SequentialModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** The data sets the command line trains on, each with its network and default epoch count. */
+enum DatasetName {
+  /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet}. */
+  DIGITS("digits", 10, "DigitsNet") {
+    @Override
+    SequentialModel newModel(long seed) {
+      return new DigitsNetModel(seed);
+    }
+
+    @Override
+    SequentialModel fuse(SequentialModel model) {
+      return ((DigitsNetModel) model).fuse();
+    }
+
+    @Override
+    Split load(Path dataDir) {
+      return new Split(Digits.train(), Digits.test());
+    }
+  },
+
+  /** Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet}. */
+  FASHION_MNIST("fashion-mnist", 3, "FashionNet") {
+    @Override
+    SequentialModel newModel(long seed) {
+      return new FashionNetModel(seed);
+    }
+
+    @Override
+    SequentialModel fuse(SequentialModel model) {
+      return ((FashionNetModel) model).fuse();
+    }
+
+    @Override
+    Split load(Path dataDir) {
+      Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
+      if (!Files.isDirectory(dir)) {
+        throw new CliException(CliException.USAGE, "data directory " + dir + " does not exist; --data DIR must "
+            + "hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+            + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
+      }
+      try {
+        return new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
+      } catch (IOException e) {
+        throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
+      }
+    }
+  };
+
+  /** Where {@code --dataset fashion-mnist} looks without {@code --data}. */
+  static final Path DEFAULT_FASHION_DIR = Paths.get("/usr/share/datasets/fashion-mnist");
+
+  private final String cliName;
+  private final int defaultEpochs;
+  private final String networkName;
+
+  DatasetName(String cliName, int defaultEpochs, String networkName) {
+    this.cliName = cliName;
+    this.defaultEpochs = defaultEpochs;
+    this.networkName = networkName;
+  }
+
+  /** The training and test sets. */
+  record Split(InMemoryDataset train, InMemoryDataset test) {}
+
+  /** A new training-form network initialized from {@code seed}. */
+  abstract SequentialModel newModel(long seed);
+
+  /** The deploy form of a network made by {@link #newModel}. */
+  abstract SequentialModel fuse(SequentialModel model);
+
+  /**
+   * Loads the data; {@code dataDir} may be null for the default location.
+   *
+   * @throws CliException (exit code 2) if the files are missing or malformed
+   */
+  abstract Split load(Path dataDir);
+
+  /** The name on the command line and in reports, e.g. {@code fashion-mnist}. */
+  String cliName() {
+    return cliName;
+  }
+
+  /** Epochs when {@code --epochs} is not given. */
+  int defaultEpochs() {
+    return defaultEpochs;
+  }
+
+  /** The {@code @Model} interface's simple name. */
+  String networkName() {
+    return networkName;
+  }
+
+  /** The value named {@code name} on the command line, or null. */
+  static DatasetName byCliName(String name) {
+    for (DatasetName d : values()) {
+      if (d.cliName.equals(name)) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** The accepted names, for messages: {@code digits, fashion-mnist}. */
+  static String names() {
+    return Arrays.stream(values()).map(DatasetName::cliName).collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public String toString() {
+    return cliName;
+  }
+
+  /** Converts {@code --dataset} values. */
+  static final class Converter implements ITypeConverter<DatasetName> {
+    @Override
+    public DatasetName convert(String value) {
+      DatasetName d = byCliName(value);
+      if (d == null) {
+        throw new TypeConversionException("unknown data set '" + value + "', expected one of: " + names());
+      }
+      return d;
+    }
+  }
+
+  /** The names {@code --help} lists. */
+  static final class Candidates implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Arrays.stream(values()).map(DatasetName::cliName).iterator();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.annotation.Dropout;
+import dev.kiln.annotation.Flatten;
+import dev.kiln.annotation.GlobalAvgPool2d;
+import dev.kiln.annotation.Linear;
+import dev.kiln.annotation.Model;
+import dev.kiln.annotation.RDrop;
+import dev.kiln.annotation.Reduction;
+import dev.kiln.annotation.RepConv;
+import dev.kiln.nn.Module;
+
+/**
+ * The sample network for the bundled 8x8 digits: four RepVGG blocks (16-32-32-64 channels, strides 1, 1, 1, 2,
+ * since the images are small), global average pooling, dropout 0.3 and a linear classifier, as
+ * {@code tools/recipe/repvgg_recipe.py --dataset digits} defines it. Trained with R-Drop.
+ */
+@RDrop(alpha = Recipe.DEFAULT_RDROP_ALPHA, klReduction = Reduction.SUM)
+@Model(input = {1, 8, 8})
+public interface DigitsNet {
+  /** 1 -> 16 channels, 8x8. */
+  @RepConv(outChannels = 16)
+  Module stage0();
+
+  /** 16 -> 32 channels, 8x8. */
+  @RepConv(outChannels = 32)
+  Module stage1();
+
+  /** 32 -> 32 channels with an identity branch, 8x8. */
+  @RepConv(outChannels = 32)
+  Module stage2();
+
+  /** 32 -> 64 channels, 8x8 -> 4x4. */
+  @RepConv(outChannels = 64, stride = 2)
+  Module stage3();
+
+  /** [N, 64, 4, 4] -> [N, 64, 1, 1]. */
+  @GlobalAvgPool2d
+  Module gap();
+
+  /** [N, 64, 1, 1] -> [N, 64]. */
+  @Flatten
+  Module flatten();
+
+  /** Dropout 0.3 (removed in the fused network). */
+  @Dropout(p = 0.3)
+  Module dropout();
+
+  /** 64 -> 10 classes. */
+  @Linear(outFeatures = 10)
+  Module fc();
+}

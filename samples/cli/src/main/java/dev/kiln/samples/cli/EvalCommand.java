@@ -1,0 +1,89 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.io.SafeTensors;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.train.Evaluation;
+import dev.kiln.train.Trainer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kiln-cli eval}: loads saved weights (strictly), fuses the network and reports its test accuracy. */
+@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Evaluate saved weights with the fused network.", "",
+        "Loads weights written by 'train' into a new network (every key and shape must match), fuses it into "
+            + "the deploy network and reports the fused network's test accuracy and throughput.", ""})
+final class EvalCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--model", paramLabel = "FILE", required = true,
+      description = "Weights file written by 'kiln-cli train' (safetensors).")
+  Path model;
+
+  @Option(names = "--dataset", paramLabel = "NAME", converter = DatasetName.Converter.class,
+      completionCandidates = DatasetName.Candidates.class,
+      description = "Data set: ${COMPLETION-CANDIDATES} (default: the one recorded in the weights file, else digits).")
+  DatasetName dataset;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist).")
+  Path data;
+
+  @Option(names = "--threads", paramLabel = "T",
+      description = "Worker threads (default: the available processors).")
+  Integer threads;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Recipe.EVAL_BATCH_SIZE,
+      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Override
+  public Integer call() {
+    if (threads != null && threads < 1) {
+      throw new ParameterException(spec.commandLine(), "--threads must be >= 1 but was " + threads);
+    }
+    if (batchSize < 1) {
+      throw new ParameterException(spec.commandLine(), "--batch-size must be >= 1 but was " + batchSize);
+    }
+    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Parallel.setThreads(threadCount);
+    SafeTensors.Contents contents = ModelFile.read(model);
+    String recorded = contents.metadata().get(ModelFile.DATASET);
+    DatasetName recordedDataset = recorded == null ? null : DatasetName.byCliName(recorded);
+    if (dataset != null && recordedDataset != null && dataset != recordedDataset) {
+      throw new CliException(CliException.USAGE, model + " holds weights trained on " + recordedDataset
+          + " but --dataset is " + dataset);
+    }
+    DatasetName which = dataset != null ? dataset : recordedDataset != null ? recordedDataset : DatasetName.DIGITS;
+
+    SequentialModel network = which.newModel(0);
+    try {
+      network.loadStateDict(contents.tensors());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(CliException.FAILURE, model + " does not fit " + which.networkName() + ": "
+          + e.getMessage(), e);
+    }
+    network.eval();
+    DatasetName.Split split = which.load(data);
+    SequentialModel fused = which.fuse(network);
+    Trainer.evaluate(fused, split.test(), batchSize); // warm-up
+    Evaluation eval = Trainer.evaluate(fused, split.test(), batchSize);
+    int correct = (int) Math.round(eval.accuracy() * eval.samples());
+
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(Locale.ROOT, "%s: fused %s on %s test set: accuracy %.4f (%d/%d), loss %.4f, %,.0f images/s "
+            + "(batch %d, %d thread%s)%n", model, which.networkName(), which, eval.accuracy(), correct,
+        eval.samples(), eval.loss(), eval.imagesPerSecond(), batchSize, threadCount, threadCount == 1 ? "" : "s");
+    out.flush();
+    return 0;
+  }
+}

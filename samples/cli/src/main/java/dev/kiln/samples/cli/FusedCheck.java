@@ -1,0 +1,80 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.data.Batch;
+import dev.kiln.data.BatchIterator;
+import dev.kiln.data.Batches;
+import dev.kiln.data.Dataset;
+import dev.kiln.nn.Module;
+import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
+
+/** Runs the eval-mode training network and its fused deploy form side by side over a data set. */
+final class FusedCheck {
+  /**
+   * @param samples images compared
+   * @param unfusedCorrect images the eval-mode training network classifies correctly
+   * @param fusedCorrect images the fused network classifies correctly
+   * @param maxAbsDiff the largest absolute difference between the two networks' logits
+   */
+  record Result(int samples, int unfusedCorrect, int fusedCorrect, double maxAbsDiff) {
+    double unfusedAccuracy() {
+      return (double) unfusedCorrect / samples;
+    }
+
+    double fusedAccuracy() {
+      return (double) fusedCorrect / samples;
+    }
+  }
+
+  private FusedCheck() {}
+
+  /** Compares {@code model} (put into eval mode for the comparison, then restored) with {@code fused}. */
+  static Result compare(Module model, Module fused, Dataset data, int batchSize) {
+    boolean wasTraining = model.isTraining();
+    model.eval();
+    int unfusedCorrect = 0;
+    int fusedCorrect = 0;
+    double maxDiff = 0;
+    try {
+      BatchIterator it = Batches.sequential(data, batchSize).epoch(0);
+      while (it.hasNext()) {
+        Batch batch = it.next();
+        Tensor a = model.forward(batch.input());
+        Tensor b = fused.forward(batch.input());
+        if (!Arrays.equals(a.shape(), b.shape())) {
+          throw new IllegalStateException("fused network: expected logits " + Tensor.shapeString(a.shape())
+              + " but got " + Tensor.shapeString(b.shape()));
+        }
+        unfusedCorrect += correct(a, batch.labels());
+        fusedCorrect += correct(b, batch.labels());
+        float[] x = a.data();
+        float[] y = b.data();
+        for (int i = 0; i < x.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs((double) x[i] - y[i]));
+        }
+      }
+    } finally {
+      model.train(wasTraining);
+    }
+    return new Result(data.size(), unfusedCorrect, fusedCorrect, maxDiff);
+  }
+
+  /** Rows of {@code logits [N, C]} whose largest value (the first on ties) is at the label. */
+  static int correct(Tensor logits, int[] labels) {
+    int classes = logits.dim(1);
+    float[] z = logits.data();
+    int correct = 0;
+    for (int i = 0; i < labels.length; i++) {
+      int best = 0;
+      for (int c = 1; c < classes; c++) {
+        if (z[i * classes + c] > z[i * classes + best]) {
+          best = c;
+        }
+      }
+      if (best == labels[i]) {
+        correct++;
+      }
+    }
+    return correct;
+  }
+}

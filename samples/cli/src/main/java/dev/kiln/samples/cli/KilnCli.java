@@ -1,0 +1,82 @@
+package dev.kiln.samples.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln-cli}: trains the sample RepVGG network on the bundled digits or on Fashion-MNIST, checks that
+ * the fused deploy network computes what the trained one does, and evaluates saved weights.
+ *
+ * <p>Exit codes: 0 success, 1 a file that cannot be used (malformed weights, weights that do not fit the
+ * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory).
+ */
+@Command(name = "kiln-cli", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
+    usageHelpWidth = 100,
+    description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels).",
+    subcommands = {TrainCommand.class, EvalCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input.",
+        "Run 'kiln-cli COMMAND --help' for the options of a command."})
+public final class KilnCli implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  /** Runs the command line and exits with its exit code. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line: one-line errors for expected failures, exit code 2 for usage errors. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new KilnCli());
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      if (e instanceof CliException c) {
+        commandLine.getErr().println("kiln-cli: error: " + c.getMessage());
+        return c.exitCode();
+      }
+      if (e instanceof IOException || e instanceof UncheckedIOException) {
+        commandLine.getErr().println("kiln-cli: error: " + e.getMessage());
+        return CliException.FAILURE;
+      }
+      throw e;
+    });
+    return cli;
+  }
+
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "Missing required subcommand: train or eval");
+  }
+
+  /** The Kiln version this jar was built from. */
+  static String version() {
+    try (InputStream in = KilnCli.class.getResourceAsStream("version.properties")) {
+      if (in == null) {
+        return "unknown";
+      }
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  /** {@code --version}: the Kiln version, Java and the thread count. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"kiln-cli " + version(),
+          "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + "), "
+              + Runtime.getRuntime().availableProcessors() + " processors"};
+    }
+  }
+}

@@ -1,0 +1,339 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.annotation.Reduction;
+import dev.kiln.loss.Objective;
+import dev.kiln.loss.Objectives;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.optim.LrSchedule;
+import dev.kiln.optim.Sgd;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.train.EpochStats;
+import dev.kiln.train.Evaluation;
+import dev.kiln.train.Trainer;
+import dev.kiln.train.TrainingConfig;
+import dev.kiln.train.TrainingHistory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln-cli train}: trains the sample network with the recipe of {@code tools/recipe/repvgg_recipe.py},
+ * evaluates it, fuses it, checks the fused network against it, and writes the weights, a JSON report and an
+ * SVG chart.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Train the sample RepVGG network, fuse it, and write weights, report and chart.", "",
+        "Recipe of tools/recipe/repvgg_recipe.py: SGD with Nesterov momentum 0.9, weight decay 5e-4 on weights "
+            + "only, one-cycle learning rate, batches of 64, R-Drop. After training the network is evaluated "
+            + "on the test set (eval mode), fused into the deploy network (RepVGG branches and BatchNorm "
+            + "folded into single convolutions), and the fused logits are compared with the trained "
+            + "network's. Progress goes to standard error, the summary to standard output.", ""})
+final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "digits", converter = DatasetName.Converter.class,
+      completionCandidates = DatasetName.Candidates.class,
+      description = "Data set: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). digits is bundled (8x8, "
+          + "1500 train / 297 test); fashion-mnist reads IDX files from --data.")
+  DatasetName dataset;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist).")
+  Path data;
+
+  @Option(names = "--epochs", paramLabel = "N",
+      description = "Epochs in the run (default: 10 for digits, 3 for fashion-mnist).")
+  Integer epochs;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64",
+      description = "Training batch size; the last partial batch is kept (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--lr", paramLabel = "X", defaultValue = "0.05",
+      description = "Peak learning rate of the one-cycle schedule (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(names = "--rdrop-alpha", paramLabel = "A",
+      description = "R-Drop KL weight (KL summed over the batch); 0 trains with plain cross-entropy "
+          + "(default: the networks' @RDrop alpha, " + Recipe.DEFAULT_RDROP_ALPHA + ").")
+  Double rdropAlpha;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+      description = "Seed of the initial weights, the shuffling and the dropout masks (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--threads", paramLabel = "T",
+      description = "Worker threads (default: the available processors). Results are reproducible for a "
+          + "given thread count.")
+  Integer threads;
+
+  @Option(names = "--out", paramLabel = "FILE", defaultValue = "model.safetensors",
+      description = "Where to write the trained weights (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--report", paramLabel = "FILE", defaultValue = "report.json",
+      description = "Where to write the JSON report (default: ${DEFAULT-VALUE}).")
+  Path report;
+
+  @Option(names = "--plot", paramLabel = "FILE", defaultValue = "curve.svg",
+      description = "Where to write the SVG training chart (default: ${DEFAULT-VALUE}).")
+  Path plot;
+
+  @Option(names = "--checkpoint", paramLabel = "FILE",
+      description = "Checkpoint written after every epoch (default: next to --out, e.g. model.ckpt.safetensors).")
+  Path checkpoint;
+
+  @Option(names = "--resume",
+      description = "Continue the run from --checkpoint; ends with the same weights as an uninterrupted run "
+          + "with the same options and --threads.")
+  boolean resume;
+
+  @Option(names = "--stop-after-epoch", paramLabel = "K",
+      description = "Stop after epoch K of the --epochs run (the schedule stays that of the full run); "
+          + "continue later with --resume.")
+  Integer stopAfterEpoch;
+
+  @Option(names = "--train-samples", paramLabel = "N",
+      description = "Train on the first N training images only (default: all), for quick trials.")
+  Integer trainSamples;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress output.")
+  boolean quiet;
+
+  @Override
+  public Integer call() throws IOException {
+    int totalEpochs = epochs != null ? epochs : dataset.defaultEpochs();
+    validate(totalEpochs);
+    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    Parallel.setThreads(threadCount);
+    Path checkpointFile = checkpoint != null ? checkpoint : defaultCheckpoint(out);
+    if (resume && !Files.isRegularFile(checkpointFile)) {
+      throw new CliException(CliException.USAGE, "--resume: no checkpoint at " + checkpointFile);
+    }
+    PrintWriter stdout = spec.commandLine().getOut();
+
+    DatasetName.Split split = dataset.load(data);
+    if (trainSamples != null) {
+      if (trainSamples > split.train().size()) {
+        throw usage("--train-samples must be at most " + split.train().size() + " for " + dataset + " but was "
+            + trainSamples);
+      }
+      split = new DatasetName.Split(split.train().subset(0, trainSamples), split.test());
+    }
+    SequentialModel model = dataset.newModel(seed);
+    double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
+    Objective objective = rdropAlpha == null ? model.objective()
+        : alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, Reduction.SUM);
+    Sgd optimizer = Recipe.optimizer(model, lr);
+    int stepsPerEpoch = Recipe.stepsPerEpoch(split.train().size(), batchSize);
+    LrSchedule schedule = Recipe.schedule(lr, totalEpochs, stepsPerEpoch);
+    int runEpochs = stopAfterEpoch != null ? stopAfterEpoch : totalEpochs;
+    TrainingConfig config = TrainingConfig.of(runEpochs, batchSize, seed).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
+
+    stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s, %s, %d epochs%s, batch %d, "
+            + "lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(), split.test().size(),
+        dataset.networkName(), alpha == 0 ? "cross-entropy" : "R-Drop alpha " + alpha, totalEpochs,
+        runEpochs < totalEpochs ? " (stopping after " + runEpochs + ")" : "", batchSize, lr, seed, threadCount,
+        threadCount == 1 ? "" : "s");
+    stdout.flush();
+
+    RunRecorder recorder = new RunRecorder();
+    Trainer.Builder builder = Trainer.builder().listener(recorder).checkpoint(checkpointFile);
+    if (!quiet) {
+      builder.progress();
+    }
+    Trainer trainer = builder.build();
+    int startEpoch = resume ? readCheckpointEpoch(checkpointFile) : 0;
+    long start = System.nanoTime();
+    TrainingHistory history;
+    try {
+      history = resume
+          ? trainer.resume(checkpointFile, model, split.train(), split.test(), optimizer, schedule, objective, config)
+          : trainer.fit(model, split.train(), split.test(), optimizer, schedule, objective, config);
+    } catch (IOException e) {
+      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      if (!resume) {
+        throw e;
+      }
+      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
+    }
+    double trainSeconds = (System.nanoTime() - start) / 1e9;
+
+    Evaluation unfused = Trainer.evaluate(model, split.test(), Recipe.EVAL_BATCH_SIZE);
+    SequentialModel fused = dataset.fuse(model);
+    FusedCheck.Result check = FusedCheck.compare(model, fused, split.test(), Recipe.EVAL_BATCH_SIZE);
+    Evaluation fusedEval = Trainer.evaluate(fused, split.test(), Recipe.EVAL_BATCH_SIZE); // timed, after warm-up
+
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put(ModelFile.DATASET, dataset.cliName());
+    metadata.put("model", dataset.networkName());
+    metadata.put("seed", Long.toString(seed));
+    metadata.put("epochs", Integer.toString(totalEpochs));
+    metadata.put("epochs_completed", Integer.toString(startEpoch + history.epochs().size()));
+    metadata.put("rdrop_alpha", Double.toString(alpha));
+    metadata.put("kiln_version", KilnCli.version());
+    metadata.put("test_accuracy", Double.toString(check.unfusedAccuracy()));
+    metadata.put("fused_test_accuracy", Double.toString(check.fusedAccuracy()));
+    write(out, () -> ModelFile.save(out, model, metadata));
+
+    Map<String, Object> json = report(totalEpochs, startEpoch, history, alpha, threadCount, split, unfused, check,
+        fusedEval, trainSeconds, recorder, checkpointFile);
+    write(report, () -> Files.writeString(report, Json.write(json), StandardCharsets.UTF_8));
+    write(plot, () -> Files.writeString(plot, chart(startEpoch, history, alpha, check, recorder).render(),
+        StandardCharsets.UTF_8));
+
+    stdout.printf(Locale.ROOT, "test accuracy %.4f (eval mode); fused %.4f (%d/%d); max |logit difference| %.3g%n",
+        check.unfusedAccuracy(), check.fusedAccuracy(), check.fusedCorrect(), check.samples(), check.maxAbsDiff());
+    stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n", trainSeconds,
+        recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
+    stdout.printf("wrote %s, %s, %s (checkpoint %s)%n", out, report, plot, checkpointFile);
+    stdout.flush();
+    return 0;
+  }
+
+  private void validate(int totalEpochs) {
+    if (totalEpochs < 1) {
+      throw usage("--epochs must be >= 1 but was " + totalEpochs);
+    }
+    if (batchSize < 1) {
+      throw usage("--batch-size must be >= 1 but was " + batchSize);
+    }
+    if (!(lr > 0 && Double.isFinite(lr))) {
+      throw usage("--lr must be a finite number > 0 but was " + lr);
+    }
+    if (rdropAlpha != null && !(rdropAlpha >= 0 && Double.isFinite(rdropAlpha))) {
+      throw usage("--rdrop-alpha must be a finite number >= 0 but was " + rdropAlpha);
+    }
+    if (threads != null && threads < 1) {
+      throw usage("--threads must be >= 1 but was " + threads);
+    }
+    if (trainSamples != null && trainSamples < 1) {
+      throw usage("--train-samples must be >= 1 but was " + trainSamples);
+    }
+    if (stopAfterEpoch != null && (stopAfterEpoch < 1 || stopAfterEpoch > totalEpochs)) {
+      throw usage("--stop-after-epoch must be in [1, " + totalEpochs + "] but was " + stopAfterEpoch);
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  /** {@code model.safetensors} -> {@code model.ckpt.safetensors}; other names get {@code .ckpt.safetensors} appended. */
+  static Path defaultCheckpoint(Path out) {
+    String name = out.getFileName().toString();
+    String base = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
+    Path sibling = Paths.get(base + ".ckpt.safetensors");
+    return out.getParent() == null ? sibling : out.getParent().resolve(sibling);
+  }
+
+  private static int readCheckpointEpoch(Path file) {
+    try {
+      return dev.kiln.train.Checkpoint.read(file).epoch();
+    } catch (IOException e) {
+      throw new CliException(CliException.USAGE, "cannot resume from " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Map<String, Object> report(int totalEpochs, int startEpoch, TrainingHistory history, double alpha,
+      int threadCount, DatasetName.Split split, Evaluation unfused, FusedCheck.Result check, Evaluation fusedEval,
+      double trainSeconds, RunRecorder recorder, Path checkpointFile) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("dataset", dataset.cliName());
+    r.put("model", dataset.networkName());
+    r.put("kiln_version", KilnCli.version());
+    r.put("epochs", totalEpochs);
+    r.put("epochs_completed", startEpoch + history.epochs().size());
+    r.put("resumed_from_epoch", resume ? startEpoch : null);
+    r.put("batch_size", batchSize);
+    r.put("lr", lr);
+    r.put("rdrop_alpha", alpha);
+    r.put("kl_reduction", "SUM");
+    r.put("seed", seed);
+    r.put("threads", threadCount);
+    r.put("train_samples", split.train().size());
+    r.put("test_samples", split.test().size());
+    r.put("test_accuracy", check.unfusedAccuracy());
+    r.put("test_loss", unfused.loss());
+    r.put("fused_test_accuracy", check.fusedAccuracy());
+    r.put("fused_test_correct", check.fusedCorrect());
+    r.put("fused_max_abs_diff", check.maxAbsDiff());
+    r.put("train_seconds", trainSeconds);
+    r.put("train_step_seconds", recorder.stepSeconds());
+    r.put("train_images_per_second", recorder.images() / recorder.stepSeconds());
+    r.put("eval_images_per_second", fusedEval.imagesPerSecond());
+    r.put("eval_batch_size", Recipe.EVAL_BATCH_SIZE);
+    List<Object> epochsList = new ArrayList<>();
+    for (EpochStats s : history.epochs()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("epoch", s.epoch() + 1);
+      e.put("train_loss", s.trainLoss());
+      e.put("train_accuracy", s.trainAccuracy());
+      e.put("test_loss", s.validationLoss());
+      e.put("test_accuracy", s.validationAccuracy());
+      e.put("images_per_second", s.imagesPerSecond());
+      e.put("seconds", s.seconds());
+      epochsList.add(e);
+    }
+    r.put("history", epochsList);
+    Map<String, Object> curve = new LinkedHashMap<>();
+    curve.put("every_batches", recorder.window());
+    List<Object> points = new ArrayList<>();
+    for (double[] p : recorder.lossPoints()) {
+      points.add(new double[] {Math.round(p[0] * 1e4) / 1e4, p[1]});
+    }
+    curve.put("points", points);
+    r.put("loss_curve", curve);
+    Map<String, Object> files = new LinkedHashMap<>();
+    files.put("model", out.toString());
+    files.put("checkpoint", checkpointFile.toString());
+    files.put("plot", plot.toString());
+    r.put("files", files);
+    return r;
+  }
+
+  private SvgChart chart(int startEpoch, TrainingHistory history, double alpha, FusedCheck.Result check,
+      RunRecorder recorder) {
+    int n = history.epochs().size();
+    double[] x = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = history.epochs().get(i).epoch() + 1;
+    }
+    String title = String.format(Locale.ROOT, "%s on %s, %s, seed %d: test accuracy %.2f%%", dataset.networkName(),
+        dataset, alpha == 0 ? "cross-entropy" : "R-Drop \u03b1=" + alpha, seed, 100 * check.fusedAccuracy());
+    return new SvgChart(title, startEpoch, startEpoch + Math.max(n, 1), recorder.lossPoints(), x,
+        history.trainAccuracy(), history.validationAccuracy());
+  }
+
+  /** An action that writes one output file. */
+  @FunctionalInterface
+  private interface FileAction {
+    void run() throws IOException;
+  }
+
+  private static void write(Path file, FileAction action) {
+    try {
+      ModelFile.createParent(file);
+      action.run();
+    } catch (IOException e) {
+      throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + e, e);
+    }
+  }
+}

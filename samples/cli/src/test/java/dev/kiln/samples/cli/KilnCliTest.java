@@ -1,0 +1,333 @@
+package dev.kiln.samples.cli;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.io.SafeTensors;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+/**
+ * The command line end to end, in process and on one thread: training on the bundled digits, the report,
+ * weights and chart it writes, {@code eval} on those weights, exact resumption, and the error paths.
+ */
+class KilnCliTest {
+  @TempDir
+  static Path dir;
+
+  private static Path trainDir;
+  private static Run trained;
+  private static Map<String, Object> report;
+
+  /** One invocation's exit code and output. */
+  record Run(int exitCode, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = KilnCli.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static String[] trainArgs(Path into, String... more) {
+    String[] base = {"train", "-q", "--threads", "1", "--out", into.resolve("model.safetensors").toString(),
+        "--report", into.resolve("report.json").toString(), "--plot", into.resolve("curve.svg").toString()};
+    String[] all = new String[base.length + more.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
+  }
+
+  @BeforeAll
+  static void trainTwoEpochs() throws IOException {
+    trainDir = dir.resolve("digits run");
+    // plain cross-entropy here (half the cost of R-Drop); the resume test trains with the default R-Drop
+    trained = run(trainArgs(trainDir, "--epochs", "2", "--rdrop-alpha", "0"));
+    assertWithMessage(trained.err()).that(trained.exitCode()).isEqualTo(0);
+    report = JsonParser.object(Files.readString(trainDir.resolve("report.json")));
+  }
+
+  @Test
+  void reportHasTheRunsSettingsAndResults() {
+    assertThat(report.keySet()).containsAtLeast("dataset", "epochs", "rdrop_alpha", "seed", "test_accuracy",
+        "fused_test_accuracy", "fused_max_abs_diff", "train_seconds", "train_images_per_second",
+        "eval_images_per_second", "threads", "history", "batch_size", "lr");
+    assertThat(report.get("dataset")).isEqualTo("digits");
+    assertThat(report.get("model")).isEqualTo("DigitsNet");
+    assertThat(report.get("epochs")).isEqualTo(2.0);
+    assertThat(report.get("rdrop_alpha")).isEqualTo(0.0);
+    assertThat(report.get("seed")).isEqualTo(1.0);
+    assertThat(report.get("threads")).isEqualTo(1.0);
+    assertThat(report.get("batch_size")).isEqualTo(64.0);
+    assertThat(report.get("lr")).isEqualTo(0.05);
+    assertThat(report.get("train_samples")).isEqualTo(1500.0);
+    assertThat(report.get("test_samples")).isEqualTo(297.0);
+    assertThat(report.get("kiln_version")).isEqualTo(KilnCli.version());
+    assertThat(KilnCli.version()).isNotEqualTo("unknown");
+
+    double accuracy = (Double) report.get("test_accuracy");
+    double fused = (Double) report.get("fused_test_accuracy");
+    assertThat(accuracy).isGreaterThan(0.5); // chance is 0.1; two epochs reach about 0.8
+    assertThat(Math.abs(fused - accuracy)).isAtMost(1.0 / 297 + 1e-12);
+    assertThat(fused).isEqualTo((Double) report.get("fused_test_correct") / 297);
+    double diff = (Double) report.get("fused_max_abs_diff");
+    assertThat(diff).isAtLeast(0.0);
+    assertThat(diff).isLessThan(1e-4);
+    assertThat((Double) report.get("train_seconds")).isGreaterThan(0.0);
+    assertThat((Double) report.get("train_images_per_second")).isGreaterThan(0.0);
+    assertThat((Double) report.get("eval_images_per_second")).isGreaterThan(0.0);
+
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> history = (List<Map<String, Object>>) report.get("history");
+    assertThat(history).hasSize(2);
+    for (int e = 0; e < 2; e++) {
+      Map<String, Object> h = history.get(e);
+      assertThat(h.get("epoch")).isEqualTo(e + 1.0);
+      assertThat(h.keySet()).containsAtLeast("train_loss", "train_accuracy", "test_loss", "test_accuracy");
+      assertThat((Double) h.get("train_loss")).isGreaterThan(0.0);
+      assertThat((Double) h.get("train_accuracy")).isAtMost(1.0);
+    }
+    // the last epoch's validation is the unfused eval-mode accuracy
+    assertThat(history.get(1).get("test_accuracy")).isEqualTo(accuracy);
+    assertThat((Double) history.get(1).get("train_loss")).isLessThan((Double) history.get(0).get("train_loss"));
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> curve = (Map<String, Object>) report.get("loss_curve");
+    @SuppressWarnings("unchecked")
+    List<List<Double>> points = (List<List<Double>>) curve.get("points");
+    // 2 epochs x 24 batches = 48 batches: one point per batch, ending at epoch 2
+    assertThat(curve.get("every_batches")).isEqualTo(1.0);
+    assertThat(points).hasSize(48);
+    assertThat(points.get(47).get(0)).isEqualTo(2.0);
+
+    assertThat(trained.out()).contains("test accuracy");
+    assertThat(trained.err()).isEmpty();
+  }
+
+  @Test
+  void weightsFileHoldsTheTrainingFormStateDictAndMetadata() throws IOException {
+    Path model = trainDir.resolve("model.safetensors");
+    SafeTensors.Contents contents = SafeTensors.readWithMetadata(model);
+    Map<String, Tensor> tensors = contents.tensors();
+    assertThat(tensors.keySet()).isEqualTo(new DigitsNetModel(0).stateDict().keySet());
+    assertThat(tensors).containsKey("stage2.rbr_identity.running_var");
+    // 2 epochs of 24 batches, each BN tracking once per batch
+    assertThat(tensors.get("stage0.rbr_dense.bn.num_batches_tracked").data()[0]).isEqualTo(48f);
+    Map<String, String> meta = contents.metadata();
+    assertThat(meta).containsEntry("dataset", "digits");
+    assertThat(meta).containsEntry("seed", "1");
+    assertThat(meta).containsEntry("epochs", "2");
+    assertThat(meta).containsEntry("rdrop_alpha", "0.0");
+    assertThat(meta).containsEntry("kiln_version", KilnCli.version());
+    // num_batches_tracked is stored as I64, everything else as F32
+    String header = header(model);
+    Matcher m = Pattern.compile("\"([^\"]+)\":\\{\"dtype\":\"(\\w+)\"").matcher(header);
+    int i64 = 0;
+    int f32 = 0;
+    while (m.find()) {
+      if (m.group(1).endsWith("num_batches_tracked")) {
+        assertThat(m.group(2)).isEqualTo("I64");
+        i64++;
+      } else {
+        assertThat(m.group(2)).isEqualTo("F32");
+        f32++;
+      }
+    }
+    assertThat(i64).isEqualTo(9);
+    assertThat(i64 + f32).isEqualTo(tensors.size());
+    assertThat(Files.isRegularFile(trainDir.resolve("model.ckpt.safetensors"))).isTrue();
+  }
+
+  private static String header(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    long n = 0;
+    for (int i = 7; i >= 0; i--) {
+      n = (n << 8) | (bytes[i] & 0xff);
+    }
+    return new String(bytes, 8, (int) n, StandardCharsets.UTF_8).replace(" ", "");
+  }
+
+  @Test
+  void chartIsWellFormedSvgWithSeriesAxesAndLegend() throws Exception {
+    Path svg = trainDir.resolve("curve.svg");
+    DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+    factory.setNamespaceAware(true);
+    Document doc = factory.newDocumentBuilder().parse(svg.toFile());
+    assertThat(doc.getDocumentElement().getLocalName()).isEqualTo("svg");
+    assertThat(doc.getDocumentElement().getNamespaceURI()).isEqualTo("http://www.w3.org/2000/svg");
+    assertThat(doc.getElementsByTagNameNS("*", "polyline").getLength()).isEqualTo(3);
+    String text = doc.getDocumentElement().getTextContent();
+    assertThat(text).contains("training loss");
+    assertThat(text).contains("test accuracy");
+    assertThat(text).contains("epoch");
+    assertThat(text).contains("DigitsNet on digits, cross-entropy, seed 1");
+  }
+
+  @Test
+  void evalReproducesTheFusedTestAccuracy() {
+    Run eval = run("eval", "--model", trainDir.resolve("model.safetensors").toString(), "--threads", "1");
+    assertWithMessage(eval.err()).that(eval.exitCode()).isEqualTo(0);
+    long correct = Math.round((Double) report.get("fused_test_correct"));
+    assertThat(eval.out()).contains("(" + correct + "/297)");
+    assertThat(eval.out()).contains(String.format(java.util.Locale.ROOT, "accuracy %.4f", correct / 297.0));
+    assertThat(eval.out()).contains("fused DigitsNet on digits");
+  }
+
+  @Test
+  void resumeAfterOneEpochEqualsTheUninterruptedRun() throws IOException {
+    Path whole = dir.resolve("whole");
+    Path parts = dir.resolve("parts");
+    String[] small = {"--epochs", "2", "--train-samples", "256", "--seed", "5"};
+    assertThat(run(trainArgs(whole, small)).exitCode()).isEqualTo(0);
+    Run first = run(trainArgs(parts, concat(small, "--stop-after-epoch", "1")));
+    assertWithMessage(first.err()).that(first.exitCode()).isEqualTo(0);
+    Map<String, Tensor> afterOne = SafeTensors.read(parts.resolve("model.safetensors"));
+    Run second = run(trainArgs(parts, concat(small, "--resume")));
+    assertWithMessage(second.err()).that(second.exitCode()).isEqualTo(0);
+
+    Map<String, Tensor> expected = SafeTensors.read(whole.resolve("model.safetensors"));
+    Map<String, Tensor> actual = SafeTensors.read(parts.resolve("model.safetensors"));
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    int compared = 0;
+    boolean changedInSecondEpoch = false;
+    for (String key : expected.keySet()) {
+      assertWithMessage(key).that(actual.get(key).shape()).isEqualTo(expected.get(key).shape());
+      assertWithMessage(key).that(actual.get(key).data()).isEqualTo(expected.get(key).data());
+      changedInSecondEpoch |= !java.util.Arrays.equals(afterOne.get(key).data(), expected.get(key).data());
+      compared++;
+    }
+    assertThat(compared).isEqualTo(55);
+    assertThat(changedInSecondEpoch).isTrue();
+    Map<String, Object> resumed = JsonParser.object(Files.readString(parts.resolve("report.json")));
+    assertThat(resumed.get("resumed_from_epoch")).isEqualTo(1.0);
+    assertThat(resumed.get("rdrop_alpha")).isEqualTo(Recipe.DEFAULT_RDROP_ALPHA);
+    assertThat(second.out()).contains("R-Drop alpha " + Recipe.DEFAULT_RDROP_ALPHA);
+    assertThat(resumed.get("epochs_completed")).isEqualTo(2.0);
+    assertThat((List<?>) resumed.get("history")).hasSize(1);
+    Map<String, Object> uninterrupted = JsonParser.object(Files.readString(whole.resolve("report.json")));
+    assertThat(resumed.get("fused_test_accuracy")).isEqualTo(uninterrupted.get("fused_test_accuracy"));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  @Test
+  void badArgumentsExitWithCodeTwoAndAMessage() {
+    String[][] cases = {
+      {"train", "--no-such-flag"}, {"train", "--dataset", "mnist"}, {"train", "--epochs", "0"},
+      {"train", "--epochs", "x"}, {"train", "--rdrop-alpha", "-1"}, {"train", "--lr", "0"},
+      {"train", "--batch-size", "0"}, {"train", "--threads", "0"}, {"train", "--stop-after-epoch", "11"},
+      {"train", "--train-samples", "2000"}, {"eval"}, {"eval", "--model", "m", "--threads", "0"}, {},
+      {"frobnicate"},
+    };
+    String[] expected = {
+      "Unknown option: '--no-such-flag'", "unknown data set 'mnist', expected one of: digits, fashion-mnist",
+      "--epochs must be >= 1 but was 0", "Invalid value for option '--epochs'",
+      "--rdrop-alpha must be a finite number >= 0 but was -1.0", "--lr must be a finite number > 0",
+      "--batch-size must be >= 1", "--threads must be >= 1", "--stop-after-epoch must be in [1, 10] but was 11",
+      "--train-samples must be at most 1500 for digits", "Missing required option: '--model=FILE'",
+      "--threads must be >= 1", "Missing required subcommand", "Unmatched argument at index 0: 'frobnicate'",
+    };
+    assertThat(cases.length).isEqualTo(expected.length);
+    for (int i = 0; i < cases.length; i++) {
+      Run r = run(cases[i]);
+      assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
+      assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
+    }
+  }
+
+  @Test
+  void missingDataIsOneClearLineWithExitCodeTwo() throws IOException {
+    Run noDir = run(trainArgs(dir.resolve("x"), "--dataset", "fashion-mnist", "--data",
+        dir.resolve("nowhere").toString()));
+    assertThat(noDir.exitCode()).isEqualTo(2);
+    assertThat(noDir.err()).isEqualTo("kiln-cli: error: data directory " + dir.resolve("nowhere")
+        + " does not exist; --data DIR must hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, "
+        + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)" + System.lineSeparator());
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Run noFiles = run(trainArgs(dir.resolve("x"), "--dataset", "fashion-mnist", "--data", empty.toString()));
+    assertThat(noFiles.exitCode()).isEqualTo(2);
+    assertThat(noFiles.err()).startsWith("kiln-cli: error: cannot load fashion-mnist from " + empty
+        + ": neither " + empty.resolve("train-images-idx3-ubyte.gz"));
+    assertThat(noFiles.err().lines().count()).isEqualTo(1);
+    Run noCheckpoint = run(trainArgs(dir.resolve("fresh"), "--resume"));
+    assertThat(noCheckpoint.exitCode()).isEqualTo(2);
+    assertThat(noCheckpoint.err()).contains("--resume: no checkpoint at " + dir.resolve("fresh")
+        .resolve("model.ckpt.safetensors"));
+  }
+
+  @Test
+  void evalErrorsAreOneLineWithNonZeroExitCode() throws IOException {
+    Run missing = run("eval", "--model", dir.resolve("absent.safetensors").toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).isEqualTo("kiln-cli: error: model file " + dir.resolve("absent.safetensors")
+        + " does not exist" + System.lineSeparator());
+
+    Path garbage = dir.resolve("garbage.safetensors");
+    Files.write(garbage, new byte[] {1, 2, 3});
+    Run malformed = run("eval", "--model", garbage.toString());
+    assertThat(malformed.exitCode()).isEqualTo(1);
+    assertThat(malformed.err()).startsWith("kiln-cli: error: cannot read model file " + garbage + ": ");
+    assertThat(malformed.err().lines().count()).isEqualTo(1);
+
+    Map<String, Tensor> state = new java.util.LinkedHashMap<>(new DigitsNetModel(0).stateDict());
+    state.remove("fc.bias");
+    Path partial = dir.resolve("partial.safetensors");
+    SafeTensors.write(partial, state, Map.of());
+    Run wrongKeys = run("eval", "--model", partial.toString());
+    assertThat(wrongKeys.exitCode()).isEqualTo(1);
+    assertThat(wrongKeys.err()).startsWith("kiln-cli: error: " + partial + " does not fit DigitsNet: ");
+    assertThat(wrongKeys.err()).contains("fc.bias");
+    assertThat(wrongKeys.err().lines().count()).isEqualTo(1);
+
+    Run otherDataset = run("eval", "--model", trainDir.resolve("model.safetensors").toString(), "--dataset",
+        "fashion-mnist");
+    assertThat(otherDataset.exitCode()).isEqualTo(2);
+    assertThat(otherDataset.err()).contains("holds weights trained on digits but --dataset is fashion-mnist");
+  }
+
+  @Test
+  void helpListsEveryFlagAndVersionPrintsTheVersion() {
+    Run root = run("--help");
+    assertThat(root.exitCode()).isEqualTo(0);
+    assertThat(root.out()).contains("train");
+    assertThat(root.out()).contains("eval");
+    assertThat(root.out()).contains("--version");
+    Run train = run("train", "--help");
+    assertThat(train.exitCode()).isEqualTo(0);
+    String[] trainFlags = {"--dataset", "--data", "--epochs", "--batch-size", "--lr", "--rdrop-alpha", "--seed",
+        "--threads", "--out", "--report", "--plot", "--checkpoint", "--resume", "--stop-after-epoch",
+        "--train-samples", "--quiet", "--help", "--version"};
+    for (String flag : trainFlags) {
+      assertWithMessage(flag).that(train.out()).contains(flag);
+    }
+    assertThat(train.out()).contains("digits, fashion-mnist");
+    Run eval = run("eval", "--help");
+    assertThat(eval.exitCode()).isEqualTo(0);
+    for (String flag : new String[] {"--model", "--dataset", "--data", "--threads", "--batch-size", "--help"}) {
+      assertWithMessage(flag).that(eval.out()).contains(flag);
+    }
+    Run version = run("--version");
+    assertThat(version.exitCode()).isEqualTo(0);
+    assertThat(version.out()).startsWith("kiln-cli " + KilnCli.version());
+  }
+}
