@@ -9,12 +9,27 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Direct convolution of one sample over a {@link PaddedLayout}: a register-blocked kernel computes
- * {@link #OB} output channels times a few vectors of virtual output positions, broadcasting weights that
- * were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input vector once per
- * tap and reusing it across the channel block. Results go to a per-thread scratch plane per channel
- * (virtual rows of width {@code Wq}) and are then copied row by row into the compact output.
- * Depthwise-like layers (fewer than {@code OB} output channels per group) use single-channel kernels over
- * more vectors.
+ * {@link #OB} output channels times 1-3 vectors of virtual output positions (24 accumulators), broadcasting
+ * weights that were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input
+ * vector once per tap and reusing it across the channel block. The reduction over (input channel, tap) is
+ * one flat loop over a table of offsets. Depthwise-like layers (fewer than {@code OB} output channels per
+ * group) use single-channel kernels over 4 vectors.
+ *
+ * <p>Where results go, by geometry:
+ * <ul>
+ *   <li>scratch: into a per-thread plane per channel (virtual rows of width {@code Wq}), then copied row
+ *       by row into the compact output (most layers with many multiply-adds per output);
+ *   <li>direct: rows padded to whole vectors and stored straight into the output, a row's junk lanes
+ *       spilling onto the next row that is stored later (few multiply-adds per output, where copying
+ *       would cost a large share);
+ *   <li>contiguous: no junk columns at all (1x1 without padding), stored straight into the output,
+ *       position blocks outermost so that the input block stays in L1 across channel blocks.
+ * </ul>
+ * The system property {@code kiln.simd.direct} ({@code auto}, {@code on}, {@code off}) overrides the
+ * choice, for tests.
+ *
+ * <p>Kernels are straight-line code in one flat loop each, carry no vector across nested loops or
+ * branches (the JIT of JDK 17 then boxes them), and ReLU is {@code max(a, floor)} with floor 0 or -inf.
  */
 final class DirectConv {
   /** Output channels per block of the wide kernels. */
@@ -57,7 +72,7 @@ final class DirectConv {
     }
   }
 
-  /** Weights packed for this plan, with the arrays they were packed from. */
+  /** Weights (and bias) packed for this plan. */
   static final class Packed {
     final float[] wp;
     final float[] bp;

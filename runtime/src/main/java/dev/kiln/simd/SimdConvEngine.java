@@ -8,8 +8,14 @@ import java.util.Arrays;
 /**
  * The vectorized engine: forward by {@link DirectConv}; for stride 1, the input gradient as a direct
  * convolution of the output gradient with the flipped, transposed weights over the padded input plane,
- * folded back through the padding; the weight gradient by {@link WeightGradient}. Packed weights are cached with a copy of the arrays they came from and
- * rebuilt when those arrays change (optimizers and {@code loadStateDict} write them in place).
+ * folded back through the padding (stride > 1 keeps the generated loops); the weight gradient by
+ * {@link WeightGradient}.
+ *
+ * <p>Packed weights are cached together with a copy of the arrays they came from and rebuilt when those
+ * arrays change (optimizers and {@code loadStateDict} write them in place): every batch-level call pays
+ * one comparison of the weights, which fails at the first changed value. A rebuild publishes a new
+ * immutable {@link Prepared} through a volatile field, so concurrent eval-mode callers are safe.
+ * Scratch buffers are per thread and per engine; steady-state forward allocates nothing.
  */
 final class SimdConvEngine implements ConvEngine {
   private final String name;
