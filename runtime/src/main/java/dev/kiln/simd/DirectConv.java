@@ -47,6 +47,10 @@ final class DirectConv {
   private final boolean unpadded;
   /** Whether virtual rows have no junk columns and the wide kernels apply, so outputs are contiguous. */
   private final boolean contiguous;
+  /** Whether the depthwise 3x3 stencil kernel applies (direct mode, one input channel, stride 1, dilation 1). */
+  private final boolean stencil3x3;
+  /** Offset in a compact output plane of each vector of the whole-vector virtual rows (direct mode). */
+  private final int[] directOffset;
   /** Vectors per virtual row (in direct mode). */
   private final int rowVectors;
   /** Output channels per block: {@link #OB} or 1. */
@@ -101,6 +105,12 @@ final class DirectConv {
     this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
     this.rowVectors = layout.wq / V;
+    this.stencil3x3 = direct && ocpg < OB && icpg == 1 && g.kernelH() == 3 && g.kernelW() == 3
+        && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;
+    this.directOffset = new int[direct ? g.outHeight() * rowVectors : 0];
+    for (int v = 0; v < directOffset.length; v++) {
+      directOffset[v] = v / rowVectors * g.outWidth() + v % rowVectors * V;
+    }
     this.unpadded = layout.wq == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
@@ -281,11 +291,6 @@ final class DirectConv {
     }
   }
 
-  /** Offset in a compact output plane of vector {@code v} of the whole-vector virtual rows. */
-  private int directOffset(int v) {
-    return v / rowVectors * g.outWidth() + v % rowVectors * V;
-  }
-
   /**
    * One full channel block in direct mode: every row but the last is stored straight into the output
    * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
@@ -302,8 +307,8 @@ final class DirectConv {
     int v = 0;
     if (ob == OB) {
       for (; v < head; v += 3) {
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
-            yBase + directOffset(v + 2), outPlane, floor);
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+            yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * V;
@@ -318,9 +323,18 @@ final class DirectConv {
         kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
       }
     } else {
-      for (; v < head; v += 4) {
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
-            yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
+      if (stencil3x3) {
+        int rows = (g.outHeight() - 1) / 4 * 4;
+        kernelDepthwise3x3(xp, xBase, layout.wq, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
+            g.outWidth(), floor);
+        v = rows * rowVectors;
+      }
+      for (; v + 4 <= head; v += 4) {
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
+            yBase + directOffset[v + 2], yBase + directOffset[v + 3], floor);
+      }
+      for (; v < head; v++) {
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
       }
       for (; v + 4 <= total; v += 4) {
         int o = (v - head) * V;
@@ -337,7 +351,7 @@ final class DirectConv {
         continue;
       }
       for (int j = 0; j < ob; j++) {
-        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset(v), count);
+        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset[v], count);
       }
     }
   }
@@ -559,6 +573,75 @@ final class DirectConv {
     a5.max(floor).intoArray(ys, yo + 5 * ps);
     a6.max(floor).intoArray(ys, yo + 6 * ps);
     a7.max(floor).intoArray(ys, yo + 7 * ps);
+  }
+
+  /**
+   * Depthwise 3x3 (stride 1, dilation 1, one input channel): 4 output rows x 1 vector per step, each of
+   * the 6 input rows loaded once per tap column and used for every output row it touches (18 loads for
+   * 36 multiply-adds instead of 36). Steps go through row groups of 4 from the top and, within a group,
+   * through the row's vectors from the right, so a row's junk spill onto the next row is overwritten.
+   */
+  private static void kernelDepthwise3x3(float[] xp, int xBase, int wq, int steps, int rowVectors, float[] wp,
+      int wo, float bias, float[] y, int yBase, int outW, float floor) {
+    FloatVector w0 = FloatVector.broadcast(SPECIES, wp[wo]);
+    FloatVector w1 = FloatVector.broadcast(SPECIES, wp[wo + 1]);
+    FloatVector w2 = FloatVector.broadcast(SPECIES, wp[wo + 2]);
+    FloatVector w3 = FloatVector.broadcast(SPECIES, wp[wo + 3]);
+    FloatVector w4 = FloatVector.broadcast(SPECIES, wp[wo + 4]);
+    FloatVector w5 = FloatVector.broadcast(SPECIES, wp[wo + 5]);
+    FloatVector w6 = FloatVector.broadcast(SPECIES, wp[wo + 6]);
+    FloatVector w7 = FloatVector.broadcast(SPECIES, wp[wo + 7]);
+    FloatVector w8 = FloatVector.broadcast(SPECIES, wp[wo + 8]);
+    FloatVector b = FloatVector.broadcast(SPECIES, bias);
+    int row = 0;
+    int vi = rowVectors - 1;
+    for (int step = 0; step < steps; step++) {
+      int p = xBase + row * wq + vi * V;
+      int o = yBase + row * outW + vi * V;
+      FloatVector l0 = FloatVector.fromArray(SPECIES, xp, p);
+      FloatVector l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      FloatVector l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      FloatVector a0 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a0 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a0)));
+      FloatVector a1 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a0 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a0)));
+      a1 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a1)));
+      FloatVector a2 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a1 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a1)));
+      a2 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a2)));
+      FloatVector a3 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a2 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a2)));
+      a3 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a3)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a3 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a3)));
+      a0.max(floor).intoArray(y, o);
+      a1.max(floor).intoArray(y, o + outW);
+      a2.max(floor).intoArray(y, o + 2 * outW);
+      a3.max(floor).intoArray(y, o + 3 * outW);
+      if (--vi < 0) {
+        vi = rowVectors - 1;
+        row += 4;
+      }
+    }
   }
 
   /** 1 channel x 4 vectors of positions. */
