@@ -97,11 +97,12 @@ final class DirectConv {
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
     int wq = natural.wq;
     int wqDirect = (wq + V - 1) / V * V;
-    // Whole-vector rows cost lanes (up to 1/8 more here) but let kernels store straight into the output;
-    // that pays when copying the output is a large share of the work (few multiply-adds per output).
+    // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
+    // store straight into the output; that pays when copying the output is a large share of the work.
     String mode = System.getProperty("kiln.simd.direct", "auto");
     this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
-        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
+        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9
+            || icpg * taps <= 36 && wqDirect * 7 <= wq * 8);
     this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
     this.rowVectors = layout.wq / V;
