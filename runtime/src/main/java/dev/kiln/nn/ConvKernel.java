@@ -157,12 +157,12 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   private int checkBatch(String what, Tensor t, int[] sample) {
-    int[] s = t.shape();
-    if (s.length != 4 || s[1] != sample[0] || s[2] != sample[1] || s[3] != sample[2]) {
+    // dim() rather than shape(): the check must not allocate (eval forward into a given output doesn't).
+    if (t.rank() != 4 || t.dim(1) != sample[0] || t.dim(2) != sample[1] || t.dim(3) != sample[2]) {
       throw new IllegalArgumentException(what + ": expected shape [N, " + sample[0] + ", " + sample[1] + ", "
-          + sample[2] + "] but got " + Arrays.toString(s));
+          + sample[2] + "] but got " + Arrays.toString(t.shape()));
     }
-    return s[0];
+    return t.dim(0);
   }
 
   @Override
