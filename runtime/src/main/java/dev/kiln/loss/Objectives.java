@@ -5,6 +5,7 @@ import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The two training objectives: plain cross-entropy and R-Drop. Each {@link Objective#step} puts the model
@@ -59,21 +60,52 @@ public final class Objectives {
     }
   }
 
-  private record RDropObjective(double alpha, Reduction klReduction) implements Objective {
+  /**
+   * R-Drop. The duplicated batch is built in an array kept from the previous step of the same size (taken
+   * out of {@link #doubled} for the step, so concurrent steps on different models never share one).
+   */
+  private static final class RDropObjective implements Objective {
+    private final double alpha;
+    private final Reduction klReduction;
+    private final AtomicReference<float[]> doubled = new AtomicReference<>();
+
+    RDropObjective(double alpha, Reduction klReduction) {
+      this.alpha = alpha;
+      this.klReduction = klReduction;
+    }
+
     @Override
     public StepResult step(Module model, Tensor input, int[] targets) {
       requireBatch(input, targets);
       trainingMode(model);
       int n = input.dim(0);
-      Tensor logits = model.forward(concat(input, input));
-      requireLogits(logits, 2 * n);
-      int c = logits.dim(1);
-      float[] z = logits.data();
-      Tensor z1 = Tensor.of(Arrays.copyOfRange(z, 0, n * c), n, c);
-      Tensor z2 = Tensor.of(Arrays.copyOfRange(z, n * c, 2 * n * c), n, c);
-      RDropLoss.Result result = RDropLoss.compute(z1, z2, targets, alpha, klReduction);
-      model.backward(concat(result.grad1(), result.grad2()));
-      return new StepResult(result.loss(), z1);
+      float[] data = doubled.getAndSet(null);
+      if (data == null || data.length != 2 * input.size()) {
+        data = new float[2 * input.size()];
+      }
+      System.arraycopy(input.data(), 0, data, 0, input.size());
+      System.arraycopy(input.data(), 0, data, input.size(), input.size());
+      int[] shape = input.shape();
+      shape[0] = 2 * n;
+      try {
+        // The model may keep the doubled batch for backward: the array goes back only after it.
+        Tensor logits = model.forward(Tensor.of(data, shape));
+        requireLogits(logits, 2 * n);
+        int c = logits.dim(1);
+        float[] z = logits.data();
+        Tensor z1 = Tensor.of(Arrays.copyOfRange(z, 0, n * c), n, c);
+        Tensor z2 = Tensor.of(Arrays.copyOfRange(z, n * c, 2 * n * c), n, c);
+        RDropLoss.Result result = RDropLoss.compute(z1, z2, targets, alpha, klReduction);
+        model.backward(concat(result.grad1(), result.grad2()));
+        return new StepResult(result.loss(), z1);
+      } finally {
+        doubled.set(data);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "RDropObjective[alpha=" + alpha + ", klReduction=" + klReduction + "]";
     }
   }
 

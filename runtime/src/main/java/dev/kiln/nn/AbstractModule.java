@@ -12,10 +12,14 @@ import java.util.Map;
  * {@link #train(boolean)} follow PyTorch's naming (a child's keys are prefixed with its name and a dot).
  */
 public abstract class AbstractModule implements Module {
+  private static final Tensor[] NO_BUFFERS = new Tensor[0];
+
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
   private final Map<String, Tensor> state = new LinkedHashMap<>();
   private final Map<String, Module> children = new LinkedHashMap<>();
   private boolean training = true;
+  private boolean reuseBuffers;
+  private Tensor[] buffers = NO_BUFFERS;
 
   /** Registers a parameter under {@code name}; it appears in the state dict at this point of the order. */
   protected final Parameter registerParameter(String name, Tensor value) {
@@ -38,6 +42,9 @@ public abstract class AbstractModule implements Module {
     requireNew(name);
     children.put(name, module);
     state.put(name, null); // placeholder keeps the registration order
+    if (reuseBuffers && module instanceof AbstractModule child) {
+      child.reuseBuffers(true);
+    }
     return module;
   }
 
@@ -137,5 +144,68 @@ public abstract class AbstractModule implements Module {
   /** The registered children, in order. */
   protected final Map<String, Module> children() {
     return Collections.unmodifiableMap(children);
+  }
+
+  /**
+   * Whether this module (and every child, now and later registered) keeps the tensors it allocates in
+   * training mode &mdash; outputs, input gradients, masks, scratch &mdash; and reuses them on the next
+   * training-mode call with the same shapes instead of allocating new ones. Off by default: a module on its
+   * own returns fresh tensors from every call, as PyTorch does. {@link SequentialModel} switches it on for
+   * its layers, so that a training step of a {@code @Model} network allocates (almost) nothing while the
+   * batch size stays the same.
+   *
+   * <p>With reuse on, a tensor returned by a training-mode {@link #forward} or {@link #backward} stays
+   * valid until the next training-mode call of the same kind on this module, which overwrites it (copy it
+   * to keep it). Only the most recent shape of each buffer is kept, so a change of batch size allocates once
+   * and the old buffers become garbage. Eval mode never touches the buffers: eval-mode forwards allocate
+   * their outputs and stay safe to run from many threads. Switching reuse off drops the buffers.
+   */
+  public void reuseBuffers(boolean on) {
+    reuseBuffers = on;
+    if (!on) {
+      buffers = NO_BUFFERS;
+    }
+    for (Module child : children.values()) {
+      if (child instanceof AbstractModule m) {
+        m.reuseBuffers(on);
+      }
+    }
+  }
+
+  /** Whether {@link #reuseBuffers(boolean)} is on. */
+  public final boolean reusesBuffers() {
+    return reuseBuffers;
+  }
+
+  /**
+   * A tensor of {@code shape} for buffer number {@code slot} of this module (a small index the subclass
+   * picks, one per kind of buffer). In training mode with {@link #reuseBuffers(boolean) reuse} on it is the
+   * tensor this slot returned last time if that had the same shape, and its contents are whatever was
+   * written there before; otherwise it is a new tensor of zeros. Callers that accumulate into the buffer use
+   * {@link #zeroedBuffer} instead.
+   */
+  protected final Tensor buffer(int slot, int... shape) {
+    if (!reuseBuffers || !training) {
+      return Tensor.zeros(shape);
+    }
+    if (slot >= buffers.length) {
+      buffers = Arrays.copyOf(buffers, Math.max(slot + 1, 2 * buffers.length));
+    }
+    Tensor t = buffers[slot];
+    if (t == null || !t.hasShape(shape)) {
+      t = Tensor.zeros(shape);
+      buffers[slot] = t;
+    }
+    return t;
+  }
+
+  /** {@link #buffer(int, int...)} with every element set to zero. */
+  protected final Tensor zeroedBuffer(int slot, int... shape) {
+    if (!reuseBuffers || !training) {
+      return Tensor.zeros(shape);
+    }
+    Tensor old = slot < buffers.length ? buffers[slot] : null;
+    Tensor t = buffer(slot, shape);
+    return t == old ? t.fill(0f) : t;
   }
 }

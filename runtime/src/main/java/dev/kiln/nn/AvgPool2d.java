@@ -12,6 +12,9 @@ import dev.kiln.tensor.Tensor;
 public final class AvgPool2d extends AbstractModule {
   /** Below this many window reads per call, work stays on the calling thread. */
   private static final long PARALLEL_THRESHOLD = 1L << 16;
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
 
   private final Pool2dGeometry geometry;
   private final float divisor;
@@ -44,7 +47,7 @@ public final class AvgPool2d extends AbstractModule {
   public Tensor forward(Tensor input) {
     int[] inShape = input.shape();
     int[] outShape = outputShape(inShape);
-    Tensor output = Tensor.zeros(outShape);
+    Tensor output = buffer(OUTPUT, outShape);
     int h = inShape[2];
     int w = inShape[3];
     int oh = outShape[2];
@@ -109,7 +112,7 @@ public final class AvgPool2d extends AbstractModule {
     int[] rows = geometry.rowWindows(h, oh);
     int[] cols = geometry.colWindows(w, ow);
     float[] gy = gradOutput.data();
-    Tensor gradInput = Tensor.zeros(inShape);
+    Tensor gradInput = zeroedBuffer(GRAD_INPUT, inShape);
     float[] gx = gradInput.data();
     int planes = inShape[0] * inShape[1];
     if (parallel(planes, gy.length)) {

@@ -26,6 +26,9 @@ public final class BatchNorm2d extends AbstractModule {
   private static final int PARALLEL_THRESHOLD = 1 << 16;
   private static final double EPS = 1e-5;
   private static final double MOMENTUM = 0.1;
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
 
   private final int numFeatures;
   private final Parameter weight;
@@ -34,6 +37,8 @@ public final class BatchNorm2d extends AbstractModule {
   private final Tensor runningVar;
   private final Tensor numBatchesTracked;
   private Saved saved;
+  /** The per-channel arrays of training-mode forwards when buffers are reused. */
+  private Scratch scratch;
 
   /** What backward needs from the forward it follows; written as one reference. */
   private static final class Saved {
@@ -117,16 +122,52 @@ public final class BatchNorm2d extends AbstractModule {
     int[] shape = outputShape(input.shape());
     int n = shape[0];
     int area = shape[2] * shape[3];
+    float[][] map = affine(input);
+    float[] scale = map[0];
+    float[] shift = map[1];
+    Tensor output = buffer(OUTPUT, shape);
+    float[] x = input.data();
+    float[] y = output.data();
+    forChannels(input.size(), (start, end) -> {
+      for (int c = start; c < end; c++) {
+        float a = scale[c];
+        float beta = shift[c];
+        for (int i = 0; i < n; i++) {
+          int off = (i * numFeatures + c) * area;
+          for (int k = off; k < off + area; k++) {
+            y[k] = x[k] * a + beta;
+          }
+        }
+      }
+    });
+    return output;
+  }
+
+  /**
+   * Everything {@link #forward} does except writing the output: in training mode the batch statistics and
+   * the running statistics and {@code num_batches_tracked} updates; the state {@link #backward} needs; and
+   * the per-channel map {@code forward} applies, {@code y = x * scale[c] + shift[c]} with
+   * {@code scale = (float) (gamma * invStd)} and {@code shift = (float) (beta - mean * gamma * invStd)}.
+   * For {@link RepVggBlock}, which applies its branches' maps in one pass.
+   *
+   * @return {@code {scale, shift}}, each of length C (reused between training-mode calls when buffers are
+   *     reused, so valid until the next call)
+   */
+  float[][] affine(Tensor input) {
+    int[] shape = outputShape(input.shape());
+    int n = shape[0];
+    int area = shape[2] * shape[3];
     boolean training = isTraining();
-    double[] mean = new double[numFeatures];
-    double[] invStd = new double[numFeatures];
+    Scratch work = training && reusesBuffers() ? reusedScratch() : new Scratch(numFeatures);
+    double[] mean = work.mean;
+    double[] invStd = work.invStd;
     if (training) {
       long count = (long) n * area;
       if (count <= 1) {
         throw new IllegalArgumentException("input: expected more than 1 value per channel when training but got shape "
             + Arrays.toString(shape));
       }
-      double[] var = new double[numFeatures];
+      double[] var = work.var;
       float[] x = input.data();
       forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
       float[] rm = runningMean.data();
@@ -146,26 +187,39 @@ public final class BatchNorm2d extends AbstractModule {
         invStd[c] = 1.0 / Math.sqrt(rv[c] + EPS);
       }
     }
-    Tensor output = Tensor.zeros(shape);
-    float[] x = input.data();
-    float[] y = output.data();
     float[] w = weight.data().data();
     float[] b = bias.data().data();
-    forChannels(input.size(), (start, end) -> {
-      for (int c = start; c < end; c++) {
-        double alpha = w[c] * invStd[c];
-        float a = (float) alpha;
-        float beta = (float) (b[c] - mean[c] * alpha);
-        for (int i = 0; i < n; i++) {
-          int off = (i * numFeatures + c) * area;
-          for (int k = off; k < off + area; k++) {
-            y[k] = x[k] * a + beta;
-          }
-        }
-      }
-    });
+    float[][] map = work.map;
+    for (int c = 0; c < numFeatures; c++) {
+      double alpha = w[c] * invStd[c];
+      map[0][c] = (float) alpha;
+      map[1][c] = (float) (b[c] - mean[c] * alpha);
+    }
     saved = new Saved(input, training, mean, invStd);
-    return output;
+    return map;
+  }
+
+  /** Per-channel working arrays of one forward. */
+  private static final class Scratch {
+    final double[] mean;
+    final double[] var;
+    final double[] invStd;
+    /** {@code {scale, shift}}. */
+    final float[][] map;
+
+    Scratch(int channels) {
+      mean = new double[channels];
+      var = new double[channels];
+      invStd = new double[channels];
+      map = new float[2][channels];
+    }
+  }
+
+  private Scratch reusedScratch() {
+    if (scratch == null) {
+      scratch = new Scratch(numFeatures);
+    }
+    return scratch;
   }
 
   private void forChannels(int elements, Parallel.RangeBody body) {
@@ -176,29 +230,71 @@ public final class BatchNorm2d extends AbstractModule {
     }
   }
 
-  /** Per-channel mean and biased variance (two passes, in double) for channels {@code [start, end)}. */
+  /**
+   * Per-channel mean and biased variance, in double, for channels {@code [start, end)}: each {@code H x W}
+   * plane's mean and sum of squared deviations (two passes over the plane while it is in cache), merged
+   * plane by plane with Chan et al.'s pairwise update, so memory is read once and no sum of squares is
+   * ever subtracted from another.
+   */
   private void batchStatistics(float[] x, int n, int area, double[] mean, double[] var, int start, int end) {
-    double count = (double) n * area;
     for (int c = start; c < end; c++) {
-      double sum = 0;
+      double m = 0;
+      double m2 = 0;
       for (int i = 0; i < n; i++) {
         int off = (i * numFeatures + c) * area;
-        for (int k = off; k < off + area; k++) {
-          sum += x[k];
-        }
-      }
-      double m = sum / count;
-      double sq = 0;
-      for (int i = 0; i < n; i++) {
-        int off = (i * numFeatures + c) * area;
-        for (int k = off; k < off + area; k++) {
-          double d = x[k] - m;
-          sq += d * d;
-        }
+        double planeMean = sum(x, off, off + area) / area;
+        double planeM2 = squaredDeviations(x, off, off + area, planeMean);
+        // Merging i planes (count i * area) with one more (count area): delta weighted by area * i / (i + 1).
+        double delta = planeMean - m;
+        m += delta / (i + 1);
+        m2 += planeM2 + delta * delta * area * i / (i + 1);
       }
       mean[c] = m;
-      var[c] = sq / count;
+      var[c] = m2 / ((double) n * area);
     }
+  }
+
+  /** {@code sum(x[from..to))} in double, four independent partial sums (a fixed order). */
+  private static double sum(float[] x, int from, int to) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int k = from;
+    for (; k + 3 < to; k += 4) {
+      s0 += x[k];
+      s1 += x[k + 1];
+      s2 += x[k + 2];
+      s3 += x[k + 3];
+    }
+    for (; k < to; k++) {
+      s0 += x[k];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  /** {@code sum((x[k] - m)^2)} over {@code [from, to)} in double, four independent partial sums. */
+  private static double squaredDeviations(float[] x, int from, int to, double m) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int k = from;
+    for (; k + 3 < to; k += 4) {
+      double d0 = x[k] - m;
+      double d1 = x[k + 1] - m;
+      double d2 = x[k + 2] - m;
+      double d3 = x[k + 3] - m;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; k < to; k++) {
+      double d = x[k] - m;
+      s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   /**
@@ -222,19 +318,19 @@ public final class BatchNorm2d extends AbstractModule {
     float[] w = weight.data().data();
     float[] gw = weight.grad().data();
     float[] gb = bias.grad().data();
-    Tensor gradInput = Tensor.zeros(shape);
+    Tensor gradInput = buffer(GRAD_INPUT, shape);
     float[] gx = gradInput.data();
     forChannels(gx.length, (start, end) -> {
+      double[] sums = new double[2];
       for (int c = start; c < end; c++) {
         double mean = s.mean[c];
         double sumGy = 0;
         double dot = 0;
         for (int i = 0; i < n; i++) {
           int off = (i * numFeatures + c) * area;
-          for (int k = off; k < off + area; k++) {
-            sumGy += gy[k];
-            dot += gy[k] * (x[k] - mean);
-          }
+          gradientSums(gy, x, off, off + area, mean, sums);
+          sumGy += sums[0];
+          dot += sums[1];
         }
         double invStd = s.invStd[c];
         gb[c] += (float) sumGy;
@@ -261,6 +357,43 @@ public final class BatchNorm2d extends AbstractModule {
       }
     });
     return gradInput;
+  }
+
+  /**
+   * {@code sums[0] = sum(gy)} and {@code sums[1] = sum(gy * (x - mean))} over {@code [from, to)}, in
+   * double, each with four independent partial sums (a fixed order).
+   */
+  private static void gradientSums(float[] gy, float[] x, int from, int to, double mean, double[] sums) {
+    double g0 = 0;
+    double g1 = 0;
+    double g2 = 0;
+    double g3 = 0;
+    double d0 = 0;
+    double d1 = 0;
+    double d2 = 0;
+    double d3 = 0;
+    int k = from;
+    for (; k + 3 < to; k += 4) {
+      double a0 = gy[k];
+      double a1 = gy[k + 1];
+      double a2 = gy[k + 2];
+      double a3 = gy[k + 3];
+      g0 += a0;
+      g1 += a1;
+      g2 += a2;
+      g3 += a3;
+      d0 += a0 * (x[k] - mean);
+      d1 += a1 * (x[k + 1] - mean);
+      d2 += a2 * (x[k + 2] - mean);
+      d3 += a3 * (x[k + 3] - mean);
+    }
+    for (; k < to; k++) {
+      double a = gy[k];
+      g0 += a;
+      d0 += a * (x[k] - mean);
+    }
+    sums[0] = (g0 + g1) + (g2 + g3);
+    sums[1] = (d0 + d1) + (d2 + d3);
   }
 
   @Override

@@ -22,6 +22,12 @@ import java.util.SplittableRandom;
 public abstract class ConvKernel extends AbstractModule {
   /** Below this many multiply-adds per call, work stays on the calling thread. */
   private static final long PARALLEL_THRESHOLD = 1L << 17;
+  /** Training buffers ({@link #buffer}): the output, the ReLU-masked output gradient, the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int MASKED_GRAD = 1;
+  private static final int GRAD_INPUT = 2;
+  /** Per-chunk partial weight (even) and bias (odd) gradients start at this slot. */
+  private static final int PARTIAL_GRADS = 3;
 
   private final ConvGeometry geometry;
   private final int[] inShape;
@@ -178,7 +184,7 @@ public abstract class ConvKernel extends AbstractModule {
   @Override
   public final Tensor forward(Tensor input) {
     int n = checkBatch("input", input, inShape);
-    Tensor output = Tensor.zeros(n, outShape[0], outShape[1], outShape[2]);
+    Tensor output = buffer(OUTPUT, n, outShape[0], outShape[1], outShape[2]);
     forwardInto(input, output, n);
     return output;
   }
@@ -241,14 +247,13 @@ public abstract class ConvKernel extends AbstractModule {
     float[] gy = gradOutput.data();
     if (activation == Activation.RELU) {
       float[] y = savedOutput.data();
-      float[] masked = new float[gy.length];
-      for (int i = 0; i < gy.length; i++) {
-        masked[i] = y[i] > 0f ? gy[i] : 0f;
-      }
+      float[] masked = buffer(MASKED_GRAD, n, outShape[0], outShape[1], outShape[2]).data();
+      float[] g = gy;
+      Elementwise.forRange(g.length, (start, end) -> Elementwise.reluGradient(y, g, masked, start, end));
       gy = masked;
     }
     float[] x = input.data();
-    Tensor gradInput = Tensor.zeros(input.shape());
+    Tensor gradInput = zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
     float[] gx = gradInput.data();
     float[] gyF = gy;
     float[] gw = weightParam.grad().data();
@@ -264,19 +269,18 @@ public abstract class ConvKernel extends AbstractModule {
     int chunks = Parallel.chunkCount(n);
     float[][] partialW = new float[chunks][];
     float[][] partialB = new float[chunks][];
+    for (int c = 0; c < chunks; c++) {
+      partialW[c] = zeroedBuffer(PARTIAL_GRADS + 2 * c, gw.length).data();
+      partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
+    }
     Parallel.forChunks(n, (chunk, start, end) -> {
-      float[] partW = new float[gw.length];
-      float[] pb = gb == null ? null : new float[gb.length];
+      float[] partW = partialW[chunk];
+      float[] pb = partialB[chunk];
       for (int i = start; i < end; i++) {
         backwardSample(pw, x, gyF, gx, i, partW, pb);
       }
-      partialW[chunk] = partW;
-      partialB[chunk] = pb;
     });
     for (int c = 0; c < chunks; c++) {
-      if (partialW[c] == null) {
-        continue;
-      }
       float[] partW = partialW[c];
       for (int j = 0; j < gw.length; j++) {
         gw[j] += partW[j];

@@ -17,6 +17,10 @@ import java.util.SplittableRandom;
  * scale. Training-mode forward is not thread-safe; eval-mode forward keeps no state.
  */
 public final class Dropout extends AbstractModule {
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
+
   private final double p;
   private final float scale;
   private SplittableRandom random;
@@ -66,14 +70,18 @@ public final class Dropout extends AbstractModule {
       return input;
     }
     float[] x = input.data();
-    Tensor output = Tensor.zeros(shape);
+    Tensor output = buffer(OUTPUT, shape);
     float[] y = output.data();
-    long[] keep = new long[(x.length + 63) >>> 6];
+    int words = (x.length + 63) >>> 6;
+    long[] keep = reusesBuffers() && savedKeep != null && savedKeep.length == words ? savedKeep : new long[words];
+    Arrays.fill(keep, 0L);
     SplittableRandom r = random;
     for (int i = 0; i < x.length; i++) {
       if (r.nextDouble() >= p) {
         keep[i >>> 6] |= 1L << i;
         y[i] = x[i] * scale;
+      } else {
+        y[i] = 0f;
       }
     }
     savedKeep = keep;
@@ -92,12 +100,10 @@ public final class Dropout extends AbstractModule {
       return gradOutput;
     }
     float[] gy = gradOutput.data();
-    Tensor gradInput = Tensor.zeros(shape);
+    Tensor gradInput = buffer(GRAD_INPUT, shape);
     float[] gx = gradInput.data();
     for (int i = 0; i < gy.length; i++) {
-      if ((keep[i >>> 6] & (1L << i)) != 0) {
-        gx[i] = gy[i] * scale;
-      }
+      gx[i] = (keep[i >>> 6] & (1L << i)) != 0 ? gy[i] * scale : 0f;
     }
     return gradInput;
   }

@@ -8,6 +8,10 @@ import dev.kiln.tensor.Tensor;
  * the plane. Eval-mode forward keeps no state.
  */
 public final class GlobalAvgPool2d extends AbstractModule {
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
+
   private int[] savedInputShape;
 
   /** A global average pool; it has no parameters and no state. */
@@ -26,7 +30,7 @@ public final class GlobalAvgPool2d extends AbstractModule {
   @Override
   public Tensor forward(Tensor input) {
     int[] shape = input.shape();
-    Tensor output = Tensor.zeros(outputShape(shape));
+    Tensor output = buffer(OUTPUT, outputShape(shape));
     int planes = shape[0] * shape[1];
     int area = shape[2] * shape[3];
     float[] x = input.data();
@@ -55,7 +59,7 @@ public final class GlobalAvgPool2d extends AbstractModule {
     int planes = shape[0] * shape[1];
     int area = shape[2] * shape[3];
     float[] gy = gradOutput.data();
-    Tensor gradInput = Tensor.zeros(shape);
+    Tensor gradInput = buffer(GRAD_INPUT, shape);
     float[] gx = gradInput.data();
     for (int p = 0; p < planes; p++) {
       float g = gy[p] / area;

@@ -17,6 +17,9 @@ import java.util.SplittableRandom;
 public final class Linear extends AbstractModule {
   /** Below this many multiply-adds per call, work stays on the calling thread. */
   private static final long PARALLEL_THRESHOLD = 1L << 17;
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
 
   private final int inFeatures;
   private final int outFeatures;
@@ -82,15 +85,15 @@ public final class Linear extends AbstractModule {
   @Override
   public Tensor forward(Tensor input) {
     int n = outputShape(input.shape())[0];
-    Tensor output = Tensor.zeros(n, outFeatures);
+    Tensor output = buffer(OUTPUT, n, outFeatures);
     float[] x = input.data();
     float[] y = output.data();
-    float[] wt = transposedWeight();
+    float[] w = weight.data().data();
     float[] b = bias == null ? null : bias.data().data();
     if (parallel(n)) {
-      Parallel.forRange(n, (start, end) -> forwardRows(x, wt, b, y, start, end));
+      Parallel.forRange(n, (start, end) -> forwardRows(x, w, b, y, start, end));
     } else {
-      forwardRows(x, wt, b, y, 0, n);
+      forwardRows(x, w, b, y, 0, n);
     }
     if (isTraining()) {
       savedInput = input;
@@ -102,33 +105,21 @@ public final class Linear extends AbstractModule {
     return Parallel.threads() > 1 && n > 1 && (long) n * inFeatures * outFeatures >= PARALLEL_THRESHOLD;
   }
 
-  /** {@code W^T} as {@code [in, out]}, so that the inner loops below run over contiguous rows. */
-  private float[] transposedWeight() {
-    float[] w = weight.data().data();
-    float[] wt = new float[w.length];
-    for (int o = 0; o < outFeatures; o++) {
-      int row = o * inFeatures;
-      for (int i = 0; i < inFeatures; i++) {
-        wt[i * outFeatures + o] = w[row + i];
-      }
-    }
-    return wt;
-  }
-
-  /** {@code y[r] = b + sum_i x[r, i] * W^T[i]} for rows {@code [start, end)}. */
-  private void forwardRows(float[] x, float[] wt, float[] b, float[] y, int start, int end) {
+  /**
+   * {@code y[r, o] = b[o] + sum_i x[r, i] * W[o, i]} for rows {@code [start, end)}, summed in float in the
+   * order of {@code i}, starting from the bias (or 0); writes every element of those rows.
+   */
+  private void forwardRows(float[] x, float[] w, float[] b, float[] y, int start, int end) {
     for (int r = start; r < end; r++) {
       int yo = r * outFeatures;
       int xo = r * inFeatures;
-      if (b != null) {
-        System.arraycopy(b, 0, y, yo, outFeatures);
-      }
-      for (int i = 0; i < inFeatures; i++) {
-        float xi = x[xo + i];
-        int wo = i * outFeatures;
-        for (int o = 0; o < outFeatures; o++) {
-          y[yo + o] += xi * wt[wo + o];
+      for (int o = 0; o < outFeatures; o++) {
+        float acc = b == null ? 0f : b[o];
+        int wo = o * inFeatures;
+        for (int i = 0; i < inFeatures; i++) {
+          acc += x[xo + i] * w[wo + i];
         }
+        y[yo + o] = acc;
       }
     }
   }
@@ -145,7 +136,7 @@ public final class Linear extends AbstractModule {
     float[] gy = gradOutput.data();
     float[] w = weight.data().data();
     float[] gw = weight.grad().data();
-    Tensor gradInput = Tensor.zeros(n, inFeatures);
+    Tensor gradInput = zeroedBuffer(GRAD_INPUT, n, inFeatures);
     float[] gx = gradInput.data();
     if (parallel(n)) {
       Parallel.forRange(n, (start, end) -> inputGradRows(gy, w, gx, start, end));

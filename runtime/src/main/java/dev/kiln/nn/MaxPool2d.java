@@ -13,6 +13,9 @@ import dev.kiln.tensor.Tensor;
 public final class MaxPool2d extends AbstractModule {
   /** Below this many window reads per call, work stays on the calling thread. */
   private static final long PARALLEL_THRESHOLD = 1L << 16;
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
 
   private final Pool2dGeometry geometry;
   private int[] savedInputShape;
@@ -44,8 +47,10 @@ public final class MaxPool2d extends AbstractModule {
   public Tensor forward(Tensor input) {
     int[] inShape = input.shape();
     int[] outShape = outputShape(inShape);
-    Tensor output = Tensor.zeros(outShape);
-    int[] argmax = isTraining() ? new int[output.size()] : null;
+    Tensor output = buffer(OUTPUT, outShape);
+    int[] argmax = !isTraining() ? null
+        : reusesBuffers() && savedArgmax != null && savedArgmax.length == output.size() ? savedArgmax
+        : new int[output.size()];
     int h = inShape[2];
     int w = inShape[3];
     int oh = outShape[2];
@@ -110,7 +115,7 @@ public final class MaxPool2d extends AbstractModule {
     }
     Tensor.checkShape("gradOutput", gradOutput, outputShape(inShape));
     float[] gy = gradOutput.data();
-    Tensor gradInput = Tensor.zeros(inShape);
+    Tensor gradInput = zeroedBuffer(GRAD_INPUT, inShape);
     float[] gx = gradInput.data();
     for (int k = 0; k < gy.length; k++) {
       gx[argmax[k]] += gy[k];

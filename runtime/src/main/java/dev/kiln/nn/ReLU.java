@@ -9,6 +9,10 @@ import java.util.Arrays;
  * PyTorch. Training mode remembers the output (not a copy); eval-mode forward keeps no state.
  */
 public final class ReLU extends AbstractModule {
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  private static final int OUTPUT = 0;
+  private static final int GRAD_INPUT = 1;
+
   private Tensor savedOutput;
 
   /** A ReLU; it has no parameters and no state. */
@@ -24,12 +28,11 @@ public final class ReLU extends AbstractModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    Tensor output = Tensor.zeros(outputShape(input.shape()));
+    Tensor output = buffer(OUTPUT, outputShape(input.shape()));
     float[] x = input.data();
     float[] y = output.data();
     for (int i = 0; i < x.length; i++) {
-      float v = x[i];
-      y[i] = v <= 0f ? 0f : v;
+      y[i] = Math.max(x[i], 0f); // 0 for -0 and negatives, NaN stays NaN, as v <= 0 ? 0 : v
     }
     if (isTraining()) {
       savedOutput = output;
@@ -46,11 +49,9 @@ public final class ReLU extends AbstractModule {
     Tensor.checkShape("gradOutput", gradOutput, output.shape());
     float[] y = output.data();
     float[] gy = gradOutput.data();
-    Tensor gradInput = Tensor.zeros(output.shape());
+    Tensor gradInput = buffer(GRAD_INPUT, output.shape());
     float[] gx = gradInput.data();
-    for (int i = 0; i < gy.length; i++) {
-      gx[i] = y[i] > 0f ? gy[i] : 0f;
-    }
+    Elementwise.reluGradient(y, gy, gx, 0, gy.length);
     return gradInput;
   }
 

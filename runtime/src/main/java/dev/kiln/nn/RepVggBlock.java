@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.annotation.Activation;
+import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,6 +23,10 @@ import java.util.Map;
  * kernel can reproduce.
  */
 public abstract class RepVggBlock extends AbstractModule {
+  /** Training buffers ({@link #buffer}): the activation-masked output gradient, the output (with BatchNorm). */
+  private static final int MASKED_GRAD = 0;
+  private static final int OUTPUT = 1;
+
   private final Module dense;
   private final Module pointwise;
   private final ConvKernel denseConv;
@@ -102,26 +107,95 @@ public abstract class RepVggBlock extends AbstractModule {
       throw new IllegalArgumentException("input: expected shape [N, " + inShape[0] + ", " + inShape[1] + ", "
           + inShape[2] + "] but got " + Arrays.toString(s));
     }
-    Tensor out = dense.forward(input);
-    float[] y = out.data();
-    add(y, pointwise.forward(input).data());
-    if (identity) {
-      add(y, identityBn != null ? identityBn.forward(input).data() : input.data());
-    }
-    if (activation == Activation.RELU) {
-      for (int i = 0; i < y.length; i++) {
-        if (y[i] < 0f) {
-          y[i] = 0f;
-        }
-      }
+    Tensor out;
+    boolean relu = activation == Activation.RELU;
+    if (denseBn != null) {
+      out = forwardBatchNorm(input, relu);
+    } else {
+      // The dense conv's output is not needed by its own backward, so the sum is built in it.
+      out = dense.forward(input);
+      float[] y = out.data();
+      float[] p = pointwise.forward(input).data();
+      float[] id = identity ? input.data() : null;
+      Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
     }
     savedOutput = isTraining() ? out : null;
     return out;
   }
 
-  private static void add(float[] acc, float[] v) {
-    for (int i = 0; i < acc.length; i++) {
-      acc[i] += v[i];
+  /**
+   * The branches with BatchNorm in one pass: each BatchNorm computes its statistics and per-channel map
+   * ({@link BatchNorm2d#affine}, which also updates the running statistics and saves what its backward
+   * needs), and one loop writes {@code act((bn_d(x_d) + bn_p(x_p)) + bn_i(x))}, each map rounded to float as
+   * {@code BatchNorm2d.forward} would, without materializing the three BatchNorm outputs.
+   */
+  private Tensor forwardBatchNorm(Tensor input, boolean relu) {
+    Tensor xd = denseConv.forward(input);
+    Tensor xp = pointwiseConv.forward(input);
+    float[][] md = denseBn.affine(xd);
+    float[][] mp = pointwiseBn.affine(xp);
+    float[][] mi = identityBn != null ? identityBn.affine(input) : null;
+    int n = input.dim(0);
+    int channels = outShape[0];
+    int area = outShape[1] * outShape[2];
+    Tensor out = buffer(OUTPUT, n, channels, outShape[1], outShape[2]);
+    float[] y = out.data();
+    float[] d = xd.data();
+    float[] p = xp.data();
+    float[] x = input.data();
+    Parallel.RangeBody planes = (start, end) -> {
+      for (int plane = start; plane < end; plane++) {
+        int c = plane % channels;
+        int from = plane * area;
+        int to = from + area;
+        float ad = md[0][c];
+        float bd = md[1][c];
+        float ap = mp[0][c];
+        float bp = mp[1][c];
+        if (mi == null) {
+          for (int k = from; k < to; k++) {
+            float v = (d[k] * ad + bd) + (p[k] * ap + bp);
+            y[k] = relu ? Math.max(v, 0f) : v;
+          }
+        } else {
+          float ai = mi[0][c];
+          float bi = mi[1][c];
+          for (int k = from; k < to; k++) {
+            float v = (d[k] * ad + bd) + (p[k] * ap + bp) + (x[k] * ai + bi);
+            y[k] = relu ? Math.max(v, 0f) : v;
+          }
+        }
+      }
+    };
+    if (Parallel.threads() > 1 && y.length >= Elementwise.PARALLEL_THRESHOLD && n * channels > 1) {
+      Parallel.forRange(n * channels, planes);
+    } else {
+      planes.run(0, n * channels);
+    }
+    return out;
+  }
+
+  /**
+   * {@code acc = act((acc + a) + b)} over {@code [start, end)}, {@code b} may be null; ReLU is
+   * {@code Math.max(v, 0f)} (branch-free; NaN stays NaN).
+   */
+  private static void sum(float[] acc, float[] a, float[] b, boolean relu, int start, int end) {
+    if (b == null && relu) {
+      for (int i = start; i < end; i++) {
+        acc[i] = Math.max(acc[i] + a[i], 0f);
+      }
+    } else if (b == null) {
+      for (int i = start; i < end; i++) {
+        acc[i] = acc[i] + a[i];
+      }
+    } else if (relu) {
+      for (int i = start; i < end; i++) {
+        acc[i] = Math.max(acc[i] + a[i] + b[i], 0f);
+      }
+    } else {
+      for (int i = start; i < end; i++) {
+        acc[i] = acc[i] + a[i] + b[i];
+      }
     }
   }
 
@@ -135,18 +209,22 @@ public abstract class RepVggBlock extends AbstractModule {
     if (activation == Activation.RELU) {
       float[] y = savedOutput.data();
       float[] gy = gradOutput.data();
-      float[] masked = new float[gy.length];
-      for (int i = 0; i < gy.length; i++) {
-        masked[i] = y[i] > 0f ? gy[i] : 0f;
-      }
-      g = Tensor.of(masked, gradOutput.shape());
+      g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
+      float[] masked = g.data();
+      Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
     }
+    // The dense branch's input gradient is a fresh (or this step's own) tensor: the sum is built in it.
     Tensor gx = dense.backward(g);
-    add(gx.data(), pointwise.backward(g).data());
-    if (identity) {
-      add(gx.data(), identityBn != null ? identityBn.backward(g).data() : g.data());
-    }
+    float[] acc = gx.data();
+    float[] gp = pointwise.backward(g).data();
+    float[] gi = !identity ? null : identityBn != null ? identityBn.backward(g).data() : g.data();
+    Elementwise.forRange(acc.length, (start, end) -> sum(acc, gp, gi, false, start, end));
     return gx;
+  }
+
+  /** The batch size of the saved training-mode output. */
+  private int n() {
+    return savedOutput.dim(0);
   }
 
   @Override

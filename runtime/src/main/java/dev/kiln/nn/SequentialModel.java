@@ -25,12 +25,20 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
   private final Map<String, Module> named = new LinkedHashMap<>();
 
   /**
+   * A chain with {@link #reuseBuffers(boolean) buffer reuse} on: in training mode every layer keeps its
+   * activations, gradients and scratch buffers from one step to the next while the batch size stays the
+   * same, so a training step allocates (almost) nothing; the logits a training-mode {@link #forward}
+   * returns and the input gradient {@link #backward} returns are among those buffers and are overwritten by
+   * the next training step (copy them to keep them). Eval mode allocates its outputs as before and is safe
+   * to call from many threads. {@code reuseBuffers(false)} restores fresh tensors on every call.
+   *
    * @param inputShape one sample's input shape, e.g. {@code {1, 28, 28}}
    * @param outputShape one sample's output shape, e.g. {@code {10}}
    */
   protected SequentialModel(int[] inputShape, int[] outputShape) {
     this.inputShape = inputShape.clone();
     this.outputShape = outputShape.clone();
+    reuseBuffers(true);
   }
 
   /** Appends a layer under {@code name}. */

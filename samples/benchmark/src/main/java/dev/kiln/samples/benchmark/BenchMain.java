@@ -34,9 +34,17 @@ public final class BenchMain {
     System.out.print(table(results));
   }
 
-  /** One row per run: benchmark, shape, threads, microseconds per call, GFLOP/s. */
+  /**
+   * One row per convolution run: benchmark, shape, threads, microseconds per call, GFLOP/s. Runs without a
+   * {@code shape} parameter (e.g. {@code TrainingStepBenchmark}) are left out; JMH prints their scores.
+   */
   static String table(Collection<RunResult> results) {
-    List<RunResult> sorted = new ArrayList<>(results);
+    List<RunResult> sorted = new ArrayList<>();
+    for (RunResult r : results) {
+      if (r.getParams().getParam("shape") != null) {
+        sorted.add(r);
+      }
+    }
     sorted.sort(Comparator.comparing((RunResult r) -> ConvShape.valueOf(r.getParams().getParam("shape")))
         .thenComparing(r -> r.getParams().getBenchmark())
         .thenComparing(r -> String.valueOf(r.getParams().getParam("threads"))));
