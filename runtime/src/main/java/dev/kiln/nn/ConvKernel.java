@@ -12,6 +12,11 @@ import java.util.SplittableRandom;
  * {@link #backwardWeightSample}); this class owns the parameters, the batch-level {@link Module} API,
  * shape checks, training caches and the split of work over the shared thread pool.
  *
+ * <p>When the JVM has the incubating Vector API ({@code --add-modules jdk.incubator.vector}) and the
+ * system property {@code kiln.simd} is not {@code false}, the constructor also picks a vectorized
+ * {@link ConvEngine} that replaces the generated loops where it has a faster path ({@link #engineName()}
+ * tells which runs); results agree with the generated loops to float rounding.
+ *
  * <p>Eval-mode forward keeps no state, so one kernel may be called from many threads at once.
  */
 public abstract class ConvKernel extends AbstractModule {

@@ -9,12 +9,27 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Direct convolution of one sample over a {@link PaddedLayout}: a register-blocked kernel computes
- * {@link #OB} output channels times a few vectors of virtual output positions, broadcasting weights that
- * were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input vector once per
- * tap and reusing it across the channel block. Results go to a per-thread scratch plane per channel
- * (virtual rows of width {@code Wq}) and are then copied row by row into the compact output.
- * Depthwise-like layers (fewer than {@code OB} output channels per group) use single-channel kernels over
- * more vectors.
+ * {@link #OB} output channels times 1-3 vectors of virtual output positions (24 accumulators), broadcasting
+ * weights that were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input
+ * vector once per tap and reusing it across the channel block. The reduction over (input channel, tap) is
+ * one flat loop over a table of offsets. Depthwise-like layers (fewer than {@code OB} output channels per
+ * group) use single-channel kernels over 4 vectors.
+ *
+ * <p>Where results go, by geometry:
+ * <ul>
+ *   <li>scratch: into a per-thread plane per channel (virtual rows of width {@code Wq}), then copied row
+ *       by row into the compact output (most layers with many multiply-adds per output);
+ *   <li>direct: rows padded to whole vectors and stored straight into the output, a row's junk lanes
+ *       spilling onto the next row that is stored later (few multiply-adds per output, where copying
+ *       would cost a large share);
+ *   <li>contiguous: no junk columns at all (1x1 without padding), stored straight into the output,
+ *       position blocks outermost so that the input block stays in L1 across channel blocks.
+ * </ul>
+ * The system property {@code kiln.simd.direct} ({@code auto}, {@code on}, {@code off}) overrides the
+ * choice, for tests.
+ *
+ * <p>Kernels are straight-line code in one flat loop each, carry no vector across nested loops or
+ * branches (the JIT of JDK 17 then boxes them), and ReLU is {@code max(a, floor)} with floor 0 or -inf.
  */
 final class DirectConv {
   /** Output channels per block of the wide kernels. */
@@ -32,6 +47,10 @@ final class DirectConv {
   private final boolean unpadded;
   /** Whether virtual rows have no junk columns and the wide kernels apply, so outputs are contiguous. */
   private final boolean contiguous;
+  /** Whether the depthwise 3x3 stencil kernel applies (direct mode, one input channel, stride 1, dilation 1). */
+  private final boolean stencil3x3;
+  /** Offset in a compact output plane of each vector of the whole-vector virtual rows (direct mode). */
+  private final int[] directOffset;
   /** Vectors per virtual row (in direct mode). */
   private final int rowVectors;
   /** Output channels per block: {@link #OB} or 1. */
@@ -57,7 +76,7 @@ final class DirectConv {
     }
   }
 
-  /** Weights packed for this plan, with the arrays they were packed from. */
+  /** Weights (and bias) packed for this plan. */
   static final class Packed {
     final float[] wp;
     final float[] bp;
@@ -78,14 +97,21 @@ final class DirectConv {
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
     int wq = natural.wq;
     int wqDirect = (wq + V - 1) / V * V;
-    // Whole-vector rows cost lanes (up to 1/8 more here) but let kernels store straight into the output;
-    // that pays when copying the output is a large share of the work (few multiply-adds per output).
+    // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
+    // store straight into the output; that pays when copying the output is a large share of the work.
     String mode = System.getProperty("kiln.simd.direct", "auto");
     this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
-        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9);
+        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9
+            || icpg * taps <= 36 && wqDirect * 7 <= wq * 8);
     this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
         g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
     this.rowVectors = layout.wq / V;
+    this.stencil3x3 = direct && ocpg < OB && icpg == 1 && g.kernelH() == 3 && g.kernelW() == 3
+        && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;
+    this.directOffset = new int[direct ? g.outHeight() * rowVectors : 0];
+    for (int v = 0; v < directOffset.length; v++) {
+      directOffset[v] = v / rowVectors * g.outWidth() + v % rowVectors * V;
+    }
     this.unpadded = layout.wq == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
@@ -266,11 +292,6 @@ final class DirectConv {
     }
   }
 
-  /** Offset in a compact output plane of vector {@code v} of the whole-vector virtual rows. */
-  private int directOffset(int v) {
-    return v / rowVectors * g.outWidth() + v % rowVectors * V;
-  }
-
   /**
    * One full channel block in direct mode: every row but the last is stored straight into the output
    * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
@@ -287,8 +308,8 @@ final class DirectConv {
     int v = 0;
     if (ob == OB) {
       for (; v < head; v += 3) {
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset(v), yBase + directOffset(v + 1),
-            yBase + directOffset(v + 2), outPlane, floor);
+        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+            yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * V;
@@ -303,9 +324,18 @@ final class DirectConv {
         kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
       }
     } else {
-      for (; v < head; v += 4) {
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset(v), yBase + directOffset(v + 1),
-            yBase + directOffset(v + 2), yBase + directOffset(v + 3), floor);
+      if (stencil3x3) {
+        int rows = (g.outHeight() - 1) / 4 * 4;
+        kernelDepthwise3x3(xp, xBase, layout.wq, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
+            g.outWidth(), floor);
+        v = rows * rowVectors;
+      }
+      for (; v + 4 <= head; v += 4) {
+        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
+            yBase + directOffset[v + 2], yBase + directOffset[v + 3], floor);
+      }
+      for (; v < head; v++) {
+        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
       }
       for (; v + 4 <= total; v += 4) {
         int o = (v - head) * V;
@@ -322,7 +352,7 @@ final class DirectConv {
         continue;
       }
       for (int j = 0; j < ob; j++) {
-        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset(v), count);
+        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset[v], count);
       }
     }
   }
@@ -544,6 +574,75 @@ final class DirectConv {
     a5.max(floor).intoArray(ys, yo + 5 * ps);
     a6.max(floor).intoArray(ys, yo + 6 * ps);
     a7.max(floor).intoArray(ys, yo + 7 * ps);
+  }
+
+  /**
+   * Depthwise 3x3 (stride 1, dilation 1, one input channel): 4 output rows x 1 vector per step, each of
+   * the 6 input rows loaded once per tap column and used for every output row it touches (18 loads for
+   * 36 multiply-adds instead of 36). Steps go through row groups of 4 from the top and, within a group,
+   * through the row's vectors from the right, so a row's junk spill onto the next row is overwritten.
+   */
+  private static void kernelDepthwise3x3(float[] xp, int xBase, int wq, int steps, int rowVectors, float[] wp,
+      int wo, float bias, float[] y, int yBase, int outW, float floor) {
+    FloatVector w0 = FloatVector.broadcast(SPECIES, wp[wo]);
+    FloatVector w1 = FloatVector.broadcast(SPECIES, wp[wo + 1]);
+    FloatVector w2 = FloatVector.broadcast(SPECIES, wp[wo + 2]);
+    FloatVector w3 = FloatVector.broadcast(SPECIES, wp[wo + 3]);
+    FloatVector w4 = FloatVector.broadcast(SPECIES, wp[wo + 4]);
+    FloatVector w5 = FloatVector.broadcast(SPECIES, wp[wo + 5]);
+    FloatVector w6 = FloatVector.broadcast(SPECIES, wp[wo + 6]);
+    FloatVector w7 = FloatVector.broadcast(SPECIES, wp[wo + 7]);
+    FloatVector w8 = FloatVector.broadcast(SPECIES, wp[wo + 8]);
+    FloatVector b = FloatVector.broadcast(SPECIES, bias);
+    int row = 0;
+    int vi = rowVectors - 1;
+    for (int step = 0; step < steps; step++) {
+      int p = xBase + row * wq + vi * V;
+      int o = yBase + row * outW + vi * V;
+      FloatVector l0 = FloatVector.fromArray(SPECIES, xp, p);
+      FloatVector l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      FloatVector l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      FloatVector a0 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a0 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a0)));
+      FloatVector a1 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a0 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a0)));
+      a1 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a1)));
+      FloatVector a2 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a1 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a1)));
+      a2 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a2)));
+      FloatVector a3 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a2 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a2)));
+      a3 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a3)));
+      p += wq;
+      l0 = FloatVector.fromArray(SPECIES, xp, p);
+      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      a3 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a3)));
+      a0.max(floor).intoArray(y, o);
+      a1.max(floor).intoArray(y, o + outW);
+      a2.max(floor).intoArray(y, o + 2 * outW);
+      a3.max(floor).intoArray(y, o + 3 * outW);
+      if (--vi < 0) {
+        vi = rowVectors - 1;
+        row += 4;
+      }
+    }
   }
 
   /** 1 channel x 4 vectors of positions. */

@@ -14,6 +14,20 @@ public final class SimdConvEngineFactory implements ConvEngine.Factory {
 
   @Override
   public ConvEngine create(ConvGeometry geometry, boolean bias, Activation activation) {
+    if (!fits(geometry)) {
+      return null;
+    }
     return new SimdConvEngine(geometry, activation == Activation.RELU);
+  }
+
+  /** Whether the padded buffers (at most a few times input and output) stay far below 2^31 floats. */
+  private static boolean fits(ConvGeometry g) {
+    long paddedH = (long) g.inHeight() + g.padTop() + g.padBottom() + g.strideH() + 1;
+    long paddedW = (long) g.inWidth() + g.padLeft() + g.padRight() + g.strideW() + Lanes.V;
+    long input = g.inChannels() * paddedH * paddedW;
+    long output = (long) g.outChannels() * (g.outHeight() + 1) * (paddedW + Lanes.V);
+    long weights = (long) g.outChannels() * g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
+    long limit = 1L << 28;
+    return input < limit && output < limit && weights * DirectConv.OB < limit;
   }
 }

@@ -1,0 +1,217 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One sample's input gradient as direct convolutions of the output gradient. The gradient with respect
+ * to the padded input, {@code gxp[R][C] = sum gy[oh][ow] * w[kh][kw]} over {@code R = oh*sH + kh*dH},
+ * {@code C = ow*sW + kw*dW}, splits by the residues {@code (R mod sH, C mod sW)} into at most
+ * {@code sH * sW} phases; each phase is a stride-1 convolution of {@code gy} with the taps of that residue,
+ * flipped, in the transposed channel layout. Phase outputs are folded back through the padding (the
+ * gradient of a reflected, replicated or wrapped cell goes to its source). For stride 1 there is one phase:
+ * the full correlation with the flipped kernel.
+ */
+final class InputGradient {
+  private final ConvGeometry g;
+  private final PaddedLayout layout;
+  private final Phase[] phases;
+  private final ThreadLocal<float[]> scratch;
+
+  /** One residue class of padded rows and columns. */
+  private static final class Phase {
+    final int rowResidue;
+    final int colResidue;
+    /** Kernel rows of this phase's taps, in tap order (descending). */
+    final int[] rowTaps;
+    final int[] colTaps;
+    final DirectConv conv;
+    /** Padded rows (columns) of this residue: the phase output rows (columns) that are folded. */
+    final int rows;
+    final int cols;
+    /** The phase convolution's output size (may exceed rows, cols). */
+    final int convH;
+    final int convW;
+
+    Phase(int rowResidue, int colResidue, int[] rowTaps, int[] colTaps, DirectConv conv, int rows, int cols,
+        int convH, int convW) {
+      this.rowResidue = rowResidue;
+      this.colResidue = colResidue;
+      this.rowTaps = rowTaps;
+      this.colTaps = colTaps;
+      this.conv = conv;
+      this.rows = rows;
+      this.cols = cols;
+      this.convH = convH;
+      this.convW = convW;
+    }
+  }
+
+  /** One axis of a phase: its taps and the 1-D geometry of its convolution. */
+  private static final class Axis {
+    int[] taps;
+    int dilation;
+    int padBefore;
+    int padAfter;
+    int size;
+    int convSize;
+  }
+
+  InputGradient(ConvGeometry g, PaddedLayout layout) {
+    this.g = g;
+    this.layout = layout;
+    List<Phase> list = new ArrayList<>();
+    int largest = 0;
+    for (int rr = 0; rr < g.strideH(); rr++) {
+      Axis rowAxis = axis(g.kernelH(), g.strideH(), g.dilationH(), rr, layout.paddedH, g.outHeight());
+      if (rowAxis == null) {
+        continue;
+      }
+      for (int cr = 0; cr < g.strideW(); cr++) {
+        Axis colAxis = axis(g.kernelW(), g.strideW(), g.dilationW(), cr, layout.paddedW, g.outWidth());
+        if (colAxis == null) {
+          continue;
+        }
+        ConvGeometry pg = new ConvGeometry(g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(),
+            rowAxis.convSize, colAxis.convSize, rowAxis.taps.length, colAxis.taps.length, 1, 1,
+            rowAxis.dilation, colAxis.dilation, rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore,
+            colAxis.padAfter, g.groups(), PaddingMode.ZEROS);
+        list.add(new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
+            colAxis.size, rowAxis.convSize, colAxis.convSize));
+        largest = Math.max(largest, g.inChannels() * rowAxis.convSize * colAxis.convSize);
+      }
+    }
+    this.phases = list.toArray(new Phase[0]);
+    int size = largest;
+    this.scratch = ThreadLocal.withInitial(() -> new float[size]);
+  }
+
+  /**
+   * The taps of residue {@code residue} along one axis, or null when no tap lands there. Tap {@code k}
+   * reaches padded index {@code R = s*o + k*d}; with {@code R = s*R' + residue} that is output
+   * {@code o = R' - a(k)}, {@code a(k) = (k*d - residue) / s}.
+   */
+  private static Axis axis(int kernel, int stride, int dilation, int residue, int padded, int out) {
+    List<Integer> taps = new ArrayList<>();
+    for (int k = kernel - 1; k >= 0; k--) {
+      if (k * dilation % stride == residue) {
+        taps.add(k);
+      }
+    }
+    int size = (padded - residue + stride - 1) / stride;
+    if (taps.isEmpty() || size <= 0) {
+      return null;
+    }
+    Axis a = new Axis();
+    a.taps = taps.stream().mapToInt(Integer::intValue).toArray();
+    int first = (a.taps[0] * dilation - residue) / stride;
+    int last = (a.taps[a.taps.length - 1] * dilation - residue) / stride;
+    a.dilation = a.taps.length > 1 ? first - (a.taps[1] * dilation - residue) / stride : 1;
+    a.padBefore = first;
+    a.padAfter = Math.max(0, size - out - last);
+    a.size = size;
+    a.convSize = out + last + a.padAfter;
+    return a;
+  }
+
+  /** The weights {@code w [out, in/g, kH, kW]} packed for every phase. */
+  DirectConv.Packed[] pack(float[] w) {
+    int icpg = g.inChannelsPerGroup();
+    int ocpg = g.outChannelsPerGroup();
+    int kh = g.kernelH();
+    int kw = g.kernelW();
+    DirectConv.Packed[] packed = new DirectConv.Packed[phases.length];
+    for (int i = 0; i < phases.length; i++) {
+      Phase ph = phases[i];
+      int th = ph.rowTaps.length;
+      int tw = ph.colTaps.length;
+      float[] t = new float[g.inChannels() * ocpg * th * tw];
+      for (int oc = 0; oc < g.outChannels(); oc++) {
+        int grp = oc / ocpg;
+        int j = oc - grp * ocpg;
+        for (int c = 0; c < icpg; c++) {
+          int src = (oc * icpg + c) * kh * kw;
+          int dst = ((grp * icpg + c) * ocpg + j) * th * tw;
+          for (int a = 0; a < th; a++) {
+            for (int b = 0; b < tw; b++) {
+              t[dst + a * tw + b] = w[src + ph.rowTaps[a] * kw + ph.colTaps[b]];
+            }
+          }
+        }
+      }
+      packed[i] = ph.conv.pack(t, null);
+    }
+    return packed;
+  }
+
+  /** Adds one sample's input gradient to {@code gx}. */
+  void accumulate(DirectConv.Packed[] packed, float[] gy, int gyOff, float[] gx, int gxOff) {
+    float[] gp = scratch.get();
+    for (int i = 0; i < phases.length; i++) {
+      Phase ph = phases[i];
+      ph.conv.forward(packed[i], gy, gyOff, gp, 0, 0, g.inChannels());
+      if (g.strideH() == 1 && g.strideW() == 1) {
+        foldStride1(gp, ph, gx, gxOff);
+      } else {
+        fold(gp, ph, gx, gxOff);
+      }
+    }
+  }
+
+  /** Adds a phase's padded-input gradient to its source cells. */
+  private void fold(float[] gp, Phase ph, float[] gx, int gxOff) {
+    int h = g.inHeight();
+    int w = g.inWidth();
+    for (int c = 0; c < g.inChannels(); c++) {
+      int dst0 = gxOff + c * h * w;
+      int src0 = c * ph.convH * ph.convW;
+      for (int r = 0; r < ph.rows; r++) {
+        int sr = layout.rowSource(r * g.strideH() + ph.rowResidue);
+        if (sr < 0) {
+          continue;
+        }
+        int dst = dst0 + sr * w;
+        int src = src0 + r * ph.convW;
+        for (int col = 0; col < ph.cols; col++) {
+          int sc = layout.colSource(col * g.strideW() + ph.colResidue);
+          if (sc >= 0) {
+            gx[dst + sc] += gp[src + col];
+          }
+        }
+      }
+    }
+  }
+
+  /** {@link #fold} for stride 1, the interior of each row as one contiguous run. */
+  private void foldStride1(float[] gp, Phase ph, float[] gx, int gxOff) {
+    int h = g.inHeight();
+    int w = g.inWidth();
+    int padLeft = g.padLeft();
+    for (int c = 0; c < g.inChannels(); c++) {
+      int dst0 = gxOff + c * h * w;
+      int src0 = c * ph.convH * ph.convW;
+      for (int r = 0; r < ph.rows; r++) {
+        int sr = layout.rowSource(r);
+        if (sr < 0) {
+          continue;
+        }
+        int dst = dst0 + sr * w;
+        int src = src0 + r * ph.convW;
+        for (int col = 0; col < w; col++) {
+          gx[dst + col] += gp[src + padLeft + col];
+        }
+        for (int col = 0; col < ph.cols; col++) {
+          if (col >= padLeft && col < padLeft + w) {
+            continue;
+          }
+          int sc = layout.colSource(col);
+          if (sc >= 0) {
+            gx[dst + sc] += gp[src + col];
+          }
+        }
+      }
+    }
+  }
+}
