@@ -38,4 +38,26 @@ public record ConvGeometry(
   public long macsPerSample() {
     return (long) outChannels * outHeight * outWidth * inChannelsPerGroup() * kernelH * kernelW;
   }
+
+  /**
+   * Maps a padded coordinate {@code i} (in {@code [-pad, size + pad)}) back into {@code [0, size)} as
+   * PyTorch's padding modes do, or -1 for a zero (ZEROS). The one definition every engine uses.
+   */
+  public static int sourceIndex(int i, int size, PaddingMode mode) {
+    if (i >= 0 && i < size) {
+      return i;
+    }
+    switch (mode) {
+      case ZEROS:
+        return -1;
+      case REFLECT:
+        return i < 0 ? -i : 2 * (size - 1) - i;
+      case REPLICATE:
+        return i < 0 ? 0 : size - 1;
+      case CIRCULAR:
+        return i < 0 ? i + size : i - size;
+      default:
+        throw new AssertionError(mode);
+    }
+  }
 }

@@ -72,27 +72,6 @@ public final class ReferenceConv2d extends AbstractModule {
     return geometry.outWidth(w);
   }
 
-  /**
-   * Maps a padded coordinate {@code i} (may be negative or past the end) to a source coordinate, or -1
-   * when it reads a zero.
-   */
-  static int source(int i, int size, PaddingMode mode) {
-    if (i >= 0 && i < size) {
-      return i;
-    }
-    switch (mode) {
-      case ZEROS:
-        return -1;
-      case REFLECT:
-        return i < 0 ? -i : 2 * (size - 1) - i;
-      case REPLICATE:
-        return i < 0 ? 0 : size - 1;
-      case CIRCULAR:
-        return i < 0 ? i + size : i - size;
-      default:
-        throw new AssertionError(mode);
-    }
-  }
 
   /**
    * The forward pass in double precision: {@code x} is {@code [n, in, h, width]}, {@code w} the weight,
@@ -123,12 +102,12 @@ public final class ReferenceConv2d extends AbstractModule {
             for (int c = 0; c < icPerGroup; c++) {
               int ic = group * icPerGroup + c;
               for (int kh = 0; kh < g.kernelH(); kh++) {
-                int ih = source(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
+                int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
                 if (ih < 0) {
                   continue;
                 }
                 for (int kw = 0; kw < g.kernelW(); kw++) {
-                  int iw = source(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
+                  int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
                   if (iw < 0) {
                     continue;
                   }
@@ -182,12 +161,12 @@ public final class ReferenceConv2d extends AbstractModule {
             for (int c = 0; c < icPerGroup; c++) {
               int ic = group * icPerGroup + c;
               for (int kh = 0; kh < g.kernelH(); kh++) {
-                int ih = source(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
+                int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
                 if (ih < 0) {
                   continue;
                 }
                 for (int kw = 0; kw < g.kernelW(); kw++) {
-                  int iw = source(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
+                  int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
                   if (iw < 0) {
                     continue;
                   }

@@ -1,6 +1,7 @@
 package dev.kiln.simd;
 
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -97,7 +98,7 @@ final class PaddedLayout {
     this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
     this.rowSource = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
-      rowSource[r] = source(r - padTop, inH, mode);
+      rowSource[r] = ConvGeometry.sourceIndex(r - padTop, inH, mode);
     }
     this.rowOffset = new int[paddedH];
     this.rowLimit = new int[paddedH];
@@ -107,28 +108,10 @@ final class PaddedLayout {
     }
     this.colSource = new int[paddedW];
     for (int c = 0; c < paddedW; c++) {
-      colSource[c] = source(c - padLeft, inW, mode);
+      colSource[c] = ConvGeometry.sourceIndex(c - padLeft, inW, mode);
     }
   }
 
-  /** Maps a coordinate outside {@code [0, size)} as PyTorch's padding modes do; -1 reads a zero. */
-  static int source(int i, int size, PaddingMode mode) {
-    if (i >= 0 && i < size) {
-      return i;
-    }
-    switch (mode) {
-      case ZEROS:
-        return -1;
-      case REFLECT:
-        return i < 0 ? -i : 2 * (size - 1) - i;
-      case REPLICATE:
-        return i < 0 ? 0 : size - 1;
-      case CIRCULAR:
-        return i < 0 ? i + size : i - size;
-      default:
-        throw new AssertionError(mode);
-    }
-  }
 
   int rowSource(int r) {
     return rowSource[r];

@@ -28,26 +28,11 @@ final class NaiveConvKernel extends ConvKernel {
     return new ConvGeometry(in, h, w, out, oh, ow, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups, mode);
   }
 
-  private static int source(int i, int size, PaddingMode mode) {
-    if (i >= 0 && i < size) {
-      return i;
-    }
-    switch (mode) {
-      case ZEROS:
-        return -1;
-      case REFLECT:
-        return i < 0 ? -i : 2 * (size - 1) - i;
-      case REPLICATE:
-        return i < 0 ? 0 : size - 1;
-      default:
-        return i < 0 ? i + size : i - size;
-    }
-  }
 
   /** Index of the input element tap (kh, kw) of output (oh, ow) reads in channel plane {@code ic}, or -1. */
   private int inputIndex(int ic, int oh, int ow, int kh, int kw) {
-    int r = source(oh * g.strideH() - g.padTop() + kh * g.dilationH(), g.inHeight(), g.paddingMode());
-    int c = source(ow * g.strideW() - g.padLeft() + kw * g.dilationW(), g.inWidth(), g.paddingMode());
+    int r = ConvGeometry.sourceIndex(oh * g.strideH() - g.padTop() + kh * g.dilationH(), g.inHeight(), g.paddingMode());
+    int c = ConvGeometry.sourceIndex(ow * g.strideW() - g.padLeft() + kw * g.dilationW(), g.inWidth(), g.paddingMode());
     return r < 0 || c < 0 ? -1 : (ic * g.inHeight() + r) * g.inWidth() + c;
   }
 
