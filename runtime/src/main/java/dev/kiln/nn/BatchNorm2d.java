@@ -31,6 +31,8 @@ public final class BatchNorm2d extends AbstractModule {
   private static final int GRAD_INPUT = 1;
 
   private final int numFeatures;
+  /** The per-plane reductions (vectorized when the JVM has the Vector API). */
+  private final PlaneSums planeSums = PlaneSums.get();
   private final Parameter weight;
   private final Parameter bias;
   private final Tensor runningMean;
@@ -237,13 +239,14 @@ public final class BatchNorm2d extends AbstractModule {
    * ever subtracted from another.
    */
   private void batchStatistics(float[] x, int n, int area, double[] mean, double[] var, int start, int end) {
+    PlaneSums sums = planeSums;
     for (int c = start; c < end; c++) {
       double m = 0;
       double m2 = 0;
       for (int i = 0; i < n; i++) {
         int off = (i * numFeatures + c) * area;
-        double planeMean = sum(x, off, off + area) / area;
-        double planeM2 = squaredDeviations(x, off, off + area, planeMean);
+        double planeMean = sums.sum(x, off, off + area) / area;
+        double planeM2 = sums.squaredDeviations(x, off, off + area, planeMean);
         // Merging i planes (count i * area) with one more (count area): delta weighted by area * i / (i + 1).
         double delta = planeMean - m;
         m += delta / (i + 1);
@@ -252,49 +255,6 @@ public final class BatchNorm2d extends AbstractModule {
       mean[c] = m;
       var[c] = m2 / ((double) n * area);
     }
-  }
-
-  /** {@code sum(x[from..to))} in double, four independent partial sums (a fixed order). */
-  private static double sum(float[] x, int from, int to) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    int k = from;
-    for (; k + 3 < to; k += 4) {
-      s0 += x[k];
-      s1 += x[k + 1];
-      s2 += x[k + 2];
-      s3 += x[k + 3];
-    }
-    for (; k < to; k++) {
-      s0 += x[k];
-    }
-    return (s0 + s1) + (s2 + s3);
-  }
-
-  /** {@code sum((x[k] - m)^2)} over {@code [from, to)} in double, four independent partial sums. */
-  private static double squaredDeviations(float[] x, int from, int to, double m) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    int k = from;
-    for (; k + 3 < to; k += 4) {
-      double d0 = x[k] - m;
-      double d1 = x[k + 1] - m;
-      double d2 = x[k + 2] - m;
-      double d3 = x[k + 3] - m;
-      s0 += d0 * d0;
-      s1 += d1 * d1;
-      s2 += d2 * d2;
-      s3 += d3 * d3;
-    }
-    for (; k < to; k++) {
-      double d = x[k] - m;
-      s0 += d * d;
-    }
-    return (s0 + s1) + (s2 + s3);
   }
 
   /**
@@ -328,7 +288,7 @@ public final class BatchNorm2d extends AbstractModule {
         double dot = 0;
         for (int i = 0; i < n; i++) {
           int off = (i * numFeatures + c) * area;
-          gradientSums(gy, x, off, off + area, mean, sums);
+          planeSums.gradientSums(gy, x, off, off + area, mean, sums);
           sumGy += sums[0];
           dot += sums[1];
         }
@@ -357,43 +317,6 @@ public final class BatchNorm2d extends AbstractModule {
       }
     });
     return gradInput;
-  }
-
-  /**
-   * {@code sums[0] = sum(gy)} and {@code sums[1] = sum(gy * (x - mean))} over {@code [from, to)}, in
-   * double, each with four independent partial sums (a fixed order).
-   */
-  private static void gradientSums(float[] gy, float[] x, int from, int to, double mean, double[] sums) {
-    double g0 = 0;
-    double g1 = 0;
-    double g2 = 0;
-    double g3 = 0;
-    double d0 = 0;
-    double d1 = 0;
-    double d2 = 0;
-    double d3 = 0;
-    int k = from;
-    for (; k + 3 < to; k += 4) {
-      double a0 = gy[k];
-      double a1 = gy[k + 1];
-      double a2 = gy[k + 2];
-      double a3 = gy[k + 3];
-      g0 += a0;
-      g1 += a1;
-      g2 += a2;
-      g3 += a3;
-      d0 += a0 * (x[k] - mean);
-      d1 += a1 * (x[k + 1] - mean);
-      d2 += a2 * (x[k + 2] - mean);
-      d3 += a3 * (x[k + 3] - mean);
-    }
-    for (; k < to; k++) {
-      double a = gy[k];
-      g0 += a;
-      d0 += a * (x[k] - mean);
-    }
-    sums[0] = (g0 + g1) + (g2 + g3);
-    sums[1] = (d0 + d1) + (d2 + d3);
   }
 
   @Override

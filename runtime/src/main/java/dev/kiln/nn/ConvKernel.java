@@ -77,7 +77,7 @@ public abstract class ConvKernel extends AbstractModule {
       this.biasParam = null;
       this.b = null;
     }
-    this.engine = ConvEngines.create(geometry, bias, activation);
+    this.engine = Accelerators.convEngine(geometry, bias, activation);
   }
 
   /** The weight parameter, {@code [out, in/groups, kH, kW]}. */

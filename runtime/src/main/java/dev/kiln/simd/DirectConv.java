@@ -93,8 +93,7 @@ final class DirectConv {
     this.icpg = g.inChannelsPerGroup();
     this.ocpg = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();
-    PaddedLayout natural = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
-        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
+    PaddedLayout natural = PaddedLayout.of(g, 1);
     int wq = natural.wq;
     int wqDirect = (wq + V - 1) / V * V;
     // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
@@ -103,8 +102,7 @@ final class DirectConv {
     this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
         && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9
             || icpg * taps <= 36 && wqDirect * 7 <= wq * 8);
-    this.layout = direct ? new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
-        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), V) : natural;
+    this.layout = direct ? PaddedLayout.of(g, V) : natural;
     this.rowVectors = layout.wq / V;
     this.stencil3x3 = direct && ocpg < OB && icpg == 1 && g.kernelH() == 3 && g.kernelW() == 3
         && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;

@@ -67,15 +67,34 @@ final class PaddedLayout {
   private final int[] rowSource;
   /** Source column of each padded column, or -1 for a zero column. */
   private final int[] colSource;
+  /** Whether some tap reads each row phase; rows of the others are not copied (their cells stay zero). */
+  private final boolean[] rowRead;
+  /** Whether some tap reads each column phase. */
+  private final boolean[] colRead;
 
-  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
-      int padLeft, int padRight, PaddingMode mode) {
-    this(channels, inH, inW, strideH, strideW, padTop, padBottom, padLeft, padRight, mode, 1);
+  /**
+   * The layout of the input of convolution {@code g}, with the virtual row width {@code Wq} rounded up to a
+   * multiple of {@code rowMultiple}. Only the phases some tap reads are filled: a 1x1 convolution with
+   * stride 2 copies a quarter of its input.
+   */
+  static PaddedLayout of(ConvGeometry g, int rowMultiple) {
+    return new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(), g.padTop(),
+        g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode(), rowMultiple,
+        phasesRead(g.kernelH(), g.dilationH(), g.strideH()), phasesRead(g.kernelW(), g.dilationW(), g.strideW()));
   }
 
-  /** As above, with the virtual row width {@code Wq} rounded up to a multiple of {@code rowMultiple}. */
-  PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
-      int padLeft, int padRight, PaddingMode mode, int rowMultiple) {
+  /** Which remainders modulo {@code stride} the taps {@code k * dilation} hit. */
+  private static boolean[] phasesRead(int kernel, int dilation, int stride) {
+    boolean[] read = new boolean[stride];
+    for (int k = 0; k < kernel; k++) {
+      read[k * dilation % stride] = true;
+    }
+    return read;
+  }
+
+  /** As {@link #of}; {@code rowPhases}/{@code colPhases} say which phases some tap reads. */
+  private PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
+      int padLeft, int padRight, PaddingMode mode, int rowMultiple, boolean[] rowPhases, boolean[] colPhases) {
     this.channels = channels;
     this.inH = inH;
     this.inW = inW;
@@ -109,6 +128,14 @@ final class PaddedLayout {
     this.colSource = new int[paddedW];
     for (int c = 0; c < paddedW; c++) {
       colSource[c] = ConvGeometry.sourceIndex(c - padLeft, inW, mode);
+    }
+    this.rowRead = new boolean[strideH];
+    this.colRead = new boolean[strideW];
+    for (int p = 0; p < strideH; p++) {
+      rowRead[p] = rowPhases[p];
+    }
+    for (int p = 0; p < strideW; p++) {
+      colRead[p] = colPhases[p];
     }
   }
 
@@ -166,6 +193,9 @@ final class PaddedLayout {
   /** Pads one channel row by row, any mode and stride. */
   private void padRows(float[] x, int src0, float[] xp, int dst0) {
     for (int r = 0; r < paddedH; r++) {
+      if (!rowRead[r % strideH]) {
+        continue;
+      }
       int sr = rowSource[r];
       int rowBase = dst0 + rowOffset[r];
       if (sr < 0) {
@@ -231,7 +261,7 @@ final class PaddedLayout {
   private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
     int interiorEnd = padLeft + inW;
     int half = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
-    if (strideW == 2 && src + 2 * half <= x.length) {
+    if (strideW == 2 && colRead[0] && colRead[1] && src + 2 * half <= x.length) {
       // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
       int even = padLeft % 2;
       int dstEven = rowBase + even * planeQ + padLeft / 2;
@@ -249,6 +279,9 @@ final class PaddedLayout {
       }
     }
     for (int phase = 0; phase < strideW; phase++) {
+      if (!colRead[phase]) {
+        continue;
+      }
       int dst = rowBase + phase * planeQ;
       int first = padLeft + Math.floorMod(phase - padLeft, strideW);
       for (int col = first; col < interiorEnd; col += strideW) {

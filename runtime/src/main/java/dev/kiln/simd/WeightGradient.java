@@ -58,8 +58,7 @@ final class WeightGradient {
 
   WeightGradient(ConvGeometry g) {
     this.g = g;
-    this.layout = new PaddedLayout(g.inChannels(), g.inHeight(), g.inWidth(), g.strideH(), g.strideW(),
-        g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.paddingMode());
+    this.layout = PaddedLayout.of(g, 1);
     this.icpg = g.inChannelsPerGroup();
     this.ocpg = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();

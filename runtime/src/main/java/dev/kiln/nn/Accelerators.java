@@ -1,0 +1,56 @@
+package dev.kiln.nn;
+
+import dev.kiln.annotation.Activation;
+
+/**
+ * Finds the vectorized implementations of {@code dev.kiln.simd} (the convolution engines and
+ * {@link PlaneSums}) when the JVM has the incubating Vector API ({@code --add-modules
+ * jdk.incubator.vector}) and the system property {@code kiln.simd} is not {@code false}. They are
+ * loaded by name, so no vector class is linked when the module is absent.
+ */
+final class Accelerators {
+  private static final String VECTOR_MODULE = "jdk.incubator.vector";
+  private static final String CONV_FACTORY = "dev.kiln.simd.SimdConvEngineFactory";
+  private static final String PLANE_SUMS = "dev.kiln.simd.SimdPlaneSums";
+
+  private Accelerators() {}
+
+  /** Whether the system property {@code kiln.simd} allows vectorized code (default: yes). */
+  static boolean enabled() {
+    return !"false".equalsIgnoreCase(System.getProperty("kiln.simd", "true").trim());
+  }
+
+  /** A convolution engine for the geometry, or {@code null} for the generated scalar loops. */
+  static ConvEngine convEngine(ConvGeometry geometry, boolean bias, Activation activation) {
+    if (!enabled()) {
+      return null;
+    }
+    ConvEngine.Factory f = Loaded.CONV_FACTORY;
+    return f == null ? null : f.create(geometry, bias, activation);
+  }
+
+  /** The vectorized plane sums, or the scalar ones. */
+  static PlaneSums planeSums() {
+    PlaneSums p = enabled() ? Loaded.PLANE_SUMS : null;
+    return p == null ? PlaneSums.scalar() : p;
+  }
+
+  /** Loaded once, on first use (the holder idiom). */
+  private static final class Loaded {
+    static final boolean VECTOR = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    static final ConvEngine.Factory CONV_FACTORY = load(Accelerators.CONV_FACTORY, ConvEngine.Factory.class);
+    static final PlaneSums PLANE_SUMS = load(Accelerators.PLANE_SUMS, PlaneSums.class);
+
+    private static <T> T load(String className, Class<T> type) {
+      if (!VECTOR) {
+        return null;
+      }
+      try {
+        return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
+      } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+        System.err.println("kiln: vectorized code unavailable (" + e + "); using scalar loops");
+        return null;
+      }
+    }
+  }
+}
