@@ -56,6 +56,10 @@ public interface ConvEngine {
   /** Whether {@link #backwardWeight} is implemented for this geometry. */
   boolean hasBackwardWeight();
 
-  /** Adds one sample's weight gradient to {@code gw} and bias gradient to {@code gb} (if not null). */
-  void backwardWeight(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb);
+  /**
+   * Adds the weight gradient of samples {@code [from, to)} to {@code gw} and their bias gradient to
+   * {@code gb} (if not null): sample {@code i}'s input starts at {@code x[i * xStride]}, its (activation-masked)
+   * output gradient at {@code gy[i * gyStride]}.
+   */
+  void backwardWeight(float[] x, int xStride, float[] gy, int gyStride, int from, int to, float[] gw, float[] gb);
 }

@@ -261,9 +261,7 @@ public abstract class ConvKernel extends AbstractModule {
     ConvEngine.Weights pw = engine != null && engine.hasBackwardInput() ? engine.backwardInputWeights(w) : null;
     int threads = Parallel.threads();
     if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
-      for (int i = 0; i < n; i++) {
-        backwardSample(pw, x, gyF, gx, i, gw, gb);
-      }
+      backwardRange(pw, x, gyF, gx, 0, n, gw, gb);
       return gradInput;
     }
     int chunks = Parallel.chunkCount(n);
@@ -273,13 +271,8 @@ public abstract class ConvKernel extends AbstractModule {
       partialW[c] = zeroedBuffer(PARTIAL_GRADS + 2 * c, gw.length).data();
       partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
     }
-    Parallel.forChunks(n, (chunk, start, end) -> {
-      float[] partW = partialW[chunk];
-      float[] pb = partialB[chunk];
-      for (int i = start; i < end; i++) {
-        backwardSample(pw, x, gyF, gx, i, partW, pb);
-      }
-    });
+    Parallel.forChunks(n, (chunk, start, end) -> backwardRange(pw, x, gyF, gx, start, end, partialW[chunk],
+        partialB[chunk]));
     for (int c = 0; c < chunks; c++) {
       float[] partW = partialW[c];
       for (int j = 0; j < gw.length; j++) {
@@ -295,20 +288,25 @@ public abstract class ConvKernel extends AbstractModule {
     return gradInput;
   }
 
-  /** Adds sample {@code i}'s input gradient to {@code gx} and its parameter gradients to {@code gw}, {@code gb}. */
-  private void backwardSample(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int i, float[] gw,
-      float[] gb) {
-    int xo = i * inSize;
-    int yo = i * outSize;
-    if (pw != null) {
-      engine.backwardInput(pw, gy, yo, gx, xo);
-    } else {
-      backwardInputSample(gy, yo, gx, xo);
+  /**
+   * Adds the input gradients of samples {@code [start, end)} to {@code gx} and their parameter gradients to
+   * {@code gw}, {@code gb}.
+   */
+  private void backwardRange(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
+      float[] gw, float[] gb) {
+    for (int i = start; i < end; i++) {
+      if (pw != null) {
+        engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
+      } else {
+        backwardInputSample(gy, i * outSize, gx, i * inSize);
+      }
     }
     if (engine != null && engine.hasBackwardWeight()) {
-      engine.backwardWeight(x, xo, gy, yo, gw, gb);
+      engine.backwardWeight(x, inSize, gy, outSize, start, end, gw, gb);
     } else {
-      backwardWeightSample(x, xo, gy, yo, gw, gb);
+      for (int i = start; i < end; i++) {
+        backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
+      }
     }
   }
 

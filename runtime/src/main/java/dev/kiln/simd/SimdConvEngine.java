@@ -103,7 +103,8 @@ final class SimdConvEngine implements ConvEngine {
   }
 
   @Override
-  public void backwardWeight(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
-    weightGradient.accumulate(x, xOff, gy, gyOff, gw, gb);
+  public void backwardWeight(float[] x, int xStride, float[] gy, int gyStride, int from, int to, float[] gw,
+      float[] gb) {
+    weightGradient.accumulate(x, xStride, gy, gyStride, from, to, gw, gb);
   }
 }

@@ -10,10 +10,13 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * One sample's weight gradient as a matrix product over output positions:
  * {@code gw[oc][c, tap] += sum_p gy[oc][p] * xpad[c][p + tapOffset]}, vectorized over output channels.
- * The output gradient is transposed per sample to {@code [position][channel]} so that a kernel of
- * {@link #COLS} (input channel, tap) columns times {@code 1..2} vectors of output channels keeps its
- * accumulators in registers over all positions and broadcasts the padded input. With fewer output
- * channels per group than a vector (depthwise), it vectorizes over positions instead.
+ * The output gradient is transposed per sample into panels of {@code ocVectors * V} output channels,
+ * {@code [virtual position][channel]}, so that a kernel of {@link #COLS} (input channel, tap) columns times
+ * {@code 1..2} vectors of output channels keeps its accumulators in registers over all positions and
+ * broadcasts the padded input. Positions run over the virtual rows of the padded layout ({@code oh * Wq +
+ * ow}), junk columns included: their gradient cells are zero, and every index is linear in the loop
+ * counter, so the JIT hoists the bounds checks. With fewer output channels per group than a vector
+ * (depthwise), it vectorizes over positions instead.
  */
 final class WeightGradient {
   /** (input channel, tap) columns per kernel call. */
@@ -27,13 +30,17 @@ final class WeightGradient {
   private final int columns;
   /** Output-channel vectors per kernel call: 1 or 2. */
   private final int ocVectors;
-  /** Row length of the transposed output gradient: output channels per group rounded up. */
+  /** Output channels per panel: {@code ocVectors * V}. */
+  private final int width;
+  /** Output channels per group rounded up to whole panels. */
   private final int ocPad;
+  /** Columns rounded up to whole kernel calls ({@link #COLS}). */
+  private final int paddedColumns;
   /** Offset of each (input channel, tap) column from its group's first padded channel; padded to COLS. */
   private final int[] colOff;
   private final int xpLength;
-  /** The virtual position ({@code oh * Wq + ow}) of every output position, in order. */
-  private final int[] positions;
+  /** Virtual positions {@code oh * Wq + ow} up to the last output position, junk columns included. */
+  private final int span;
   /** Vectorize over output channels (at least a vector per group), else over positions. */
   private final boolean byChannel;
   /** Vectors of virtual positions (for the by-position kernels). */
@@ -43,12 +50,14 @@ final class WeightGradient {
   private static final class Scratch {
     final float[] xp;
     final float[] gyT;
-    final float[] lanes = new float[V];
+    /** The transposed weight gradient of one call (by channel). */
+    final float[] gwT;
 
     /** One output-gradient plane in virtual rows; junk columns are never written and stay zero. */
     final float[] gyv;
 
-    Scratch(int xpLength, int gyTLength, int gyvLength) {
+    Scratch(int xpLength, int gyTLength, int gyvLength, int gwTLength) {
+      gwT = new float[gwTLength];
       xp = new float[xpLength];
       gyT = new float[gyTLength];
       gyv = new float[gyvLength];
@@ -64,10 +73,10 @@ final class WeightGradient {
     this.taps = g.kernelH() * g.kernelW();
     this.columns = icpg * taps;
     this.ocVectors = ocpg >= 2 * V ? 2 : 1;
-    int step = ocVectors * V;
-    this.ocPad = (ocpg + step - 1) / step * step;
-    int padded = (columns + COLS - 1) / COLS * COLS;
-    this.colOff = new int[padded];
+    this.width = ocVectors * V;
+    this.ocPad = (ocpg + width - 1) / width * width;
+    this.paddedColumns = (columns + COLS - 1) / COLS * COLS;
+    this.colOff = new int[paddedColumns];
     int maxOff = 0;
     for (int c = 0; c < icpg; c++) {
       for (int kh = 0; kh < g.kernelH(); kh++) {
@@ -78,61 +87,88 @@ final class WeightGradient {
         }
       }
     }
-    this.positions = new int[g.outHeight() * g.outWidth()];
-    for (int oh = 0; oh < g.outHeight(); oh++) {
-      for (int ow = 0; ow < g.outWidth(); ow++) {
-        positions[oh * g.outWidth() + ow] = oh * layout.wq + ow;
-      }
-    }
     int span = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    this.span = span;
     this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
     this.byChannel = ocpg >= V;
     this.vectors = (span + V - 1) / V;
-    int gyTLength = byChannel ? g.groups() * g.outHeight() * g.outWidth() * ocPad : 0;
+    int gyTLength = byChannel ? g.groups() * span * ocPad : 0;
     int gyvLength = byChannel ? 0 : vectors * V;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength, gyvLength));
+    int gwTLength = byChannel ? g.groups() * ocPad * paddedColumns : 0;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength, gyvLength, gwTLength));
   }
 
-  /** Adds one sample's weight gradient to {@code gw} and bias gradient to {@code gb} (if not null). */
-  void accumulate(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
+  /**
+   * Adds the weight gradient of samples {@code [from, to)} to {@code gw} and their bias gradient to
+   * {@code gb} (if not null); sample {@code i} is at {@code x[i * xStride..]} and {@code gy[i * gyStride..]}.
+   * By channel, the kernels add their accumulators to a transposed gradient ({@code [panel][column][lane]})
+   * with whole vectors, which is added to {@code gw} once per call.
+   */
+  void accumulate(float[] x, int xStride, float[] gy, int gyStride, int from, int to, float[] gw, float[] gb) {
     Scratch s = scratch.get();
-    float[] xp = s.xp;
-    float[] gyT = s.gyT;
-    layout.pad(x, xOff, 0, g.inChannels(), xp);
     if (!byChannel) {
-      accumulateByPosition(s, gy, gyOff, gw, gb);
+      for (int i = from; i < to; i++) {
+        layout.pad(x, i * xStride, 0, g.inChannels(), s.xp);
+        accumulateByPosition(s, gy, i * gyStride, gw, gb);
+      }
       return;
     }
-    int outPlane = g.outHeight() * g.outWidth();
-    int groups = g.groups();
+    float[] gwT = s.gwT;
+    java.util.Arrays.fill(gwT, 0f);
+    for (int i = from; i < to; i++) {
+      layout.pad(x, i * xStride, 0, g.inChannels(), s.xp);
+      transpose(gy, i * gyStride, s.gyT, gb);
+      for (int grp = 0; grp < g.groups(); grp++) {
+        int xBase = grp * icpg * layout.channelStride;
+        for (int o0 = 0; o0 < ocpg; o0 += width) {
+          int panel = grp * ocPad + o0;
+          int gyBase = panel * span;
+          int gwBase = panel * paddedColumns;
+          for (int c0 = 0; c0 < columns; c0 += COLS) {
+            if (ocVectors == 2) {
+              kernel8x2(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
+            } else {
+              kernel8x1(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
+            }
+          }
+        }
+      }
+    }
     for (int oc = 0; oc < g.outChannels(); oc++) {
       int grp = oc / ocpg;
       int col = oc - grp * ocpg;
-      int src = gyOff + oc * outPlane;
-      int dst = grp * outPlane * ocPad + col;
+      int src = (grp * ocPad + col - col % width) * paddedColumns + col % width;
+      int dst = oc * columns;
+      for (int c = 0; c < columns; c++) {
+        gw[dst + c] += gwT[src + c * width];
+      }
+    }
+  }
+
+  /**
+   * Copies one sample's output gradient into the panels of {@code gyT}: panel {@code col / width} of the
+   * group, lane {@code col % width}, virtual position {@code oh * Wq + ow}; adds its sums to {@code gb}.
+   */
+  private void transpose(float[] gy, int gyOff, float[] gyT, float[] gb) {
+    int outH = g.outHeight();
+    int outW = g.outWidth();
+    int wq = layout.wq;
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      int grp = oc / ocpg;
+      int col = oc - grp * ocpg;
+      int dst = (grp * ocPad + col - col % width) * span + col % width;
+      int src = gyOff + oc * outH * outW;
       float sum = 0f;
-      for (int i = 0; i < outPlane; i++) {
-        float v = gy[src + i];
-        gyT[dst + i * ocPad] = v;
-        sum += v;
+      for (int r = 0; r < outH; r++) {
+        int d = dst + r * wq * width;
+        for (int c = 0; c < outW; c++, src++, d += width) {
+          float v = gy[src];
+          gyT[d] = v;
+          sum += v;
+        }
       }
       if (gb != null) {
         gb[oc] += sum;
-      }
-    }
-    float[] lanes = s.lanes;
-    int step = ocVectors * V;
-    for (int grp = 0; grp < groups; grp++) {
-      int xBase = grp * icpg * layout.channelStride;
-      int gyBase = grp * outPlane * ocPad;
-      for (int o0 = 0; o0 < ocpg; o0 += step) {
-        for (int c0 = 0; c0 < columns; c0 += COLS) {
-          if (ocVectors == 2) {
-            kernel8x2(xp, xBase, gyT, gyBase + o0, lanes, gw, grp * ocpg + o0, c0);
-          } else {
-            kernel8x1(xp, xBase, gyT, gyBase + o0, lanes, gw, grp * ocpg + o0, c0);
-          }
-        }
       }
     }
   }
@@ -211,20 +247,16 @@ final class WeightGradient {
     }
   }
 
-  /** Adds the lanes of {@code acc} (output channels {@code oc0..}) to column {@code col} of {@code gw}. */
-  private void add(FloatVector acc, float[] lanes, float[] gw, int oc0, int col) {
-    if (col >= columns) {
-      return;
-    }
-    acc.intoArray(lanes, 0);
-    int end = Math.min(V, (oc0 / ocpg + 1) * ocpg - oc0);
-    for (int l = 0; l < end; l++) {
-      gw[(oc0 + l) * columns + col] += lanes[l];
-    }
+  /** {@code gwT[at..at + V) += acc}. */
+  private static void add(FloatVector acc, float[] gwT, int at) {
+    acc.add(FloatVector.fromArray(SPECIES, gwT, at)).intoArray(gwT, at);
   }
 
-  private void kernel8x2(float[] xp, int xBase, float[] gyT, int gyBase, float[] lanes, float[] gw, int oc0,
-      int c0) {
+  /**
+   * Columns {@code c0..c0+7} times two vectors of output channels: adds to {@code gwT} at
+   * {@code gwAt + j * 2V} (column {@code c0 + j}), the padded columns' sums included (they are not read).
+   */
+  private void kernel8x2(float[] xp, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -250,12 +282,10 @@ final class WeightGradient {
     FloatVector a61 = z;
     FloatVector a70 = z;
     FloatVector a71 = z;
-    int[] positions = this.positions;
-    int ocPad = this.ocPad;
-    int s = gyBase;
-    // One flat loop over the output positions: vectors carried across nested loops defeat the JIT.
-    for (int i = 0; i < positions.length; i++, s += ocPad) {
-      int p = positions[i];
+    int span = this.span;
+    // One flat loop over the virtual positions: vectors carried across nested loops defeat the JIT.
+    for (int p = 0; p < span; p++) {
+      int s = gyBase + p * (2 * V);
       FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
       FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + V);
       FloatVector x = FloatVector.broadcast(SPECIES, xp[o0 + p]);
@@ -283,28 +313,27 @@ final class WeightGradient {
       a70 = g0.fma(x, a70);
       a71 = g1.fma(x, a71);
     }
-    add(a00, lanes, gw, oc0, c0);
-    add(a10, lanes, gw, oc0, c0 + 1);
-    add(a20, lanes, gw, oc0, c0 + 2);
-    add(a30, lanes, gw, oc0, c0 + 3);
-    add(a40, lanes, gw, oc0, c0 + 4);
-    add(a50, lanes, gw, oc0, c0 + 5);
-    add(a60, lanes, gw, oc0, c0 + 6);
-    add(a70, lanes, gw, oc0, c0 + 7);
-    if (oc0 % ocpg + V < ocpg) {
-      add(a01, lanes, gw, oc0 + V, c0);
-      add(a11, lanes, gw, oc0 + V, c0 + 1);
-      add(a21, lanes, gw, oc0 + V, c0 + 2);
-      add(a31, lanes, gw, oc0 + V, c0 + 3);
-      add(a41, lanes, gw, oc0 + V, c0 + 4);
-      add(a51, lanes, gw, oc0 + V, c0 + 5);
-      add(a61, lanes, gw, oc0 + V, c0 + 6);
-      add(a71, lanes, gw, oc0 + V, c0 + 7);
-    }
+    int w = 2 * V;
+    add(a00, gwT, gwAt);
+    add(a01, gwT, gwAt + V);
+    add(a10, gwT, gwAt + w);
+    add(a11, gwT, gwAt + w + V);
+    add(a20, gwT, gwAt + 2 * w);
+    add(a21, gwT, gwAt + 2 * w + V);
+    add(a30, gwT, gwAt + 3 * w);
+    add(a31, gwT, gwAt + 3 * w + V);
+    add(a40, gwT, gwAt + 4 * w);
+    add(a41, gwT, gwAt + 4 * w + V);
+    add(a50, gwT, gwAt + 5 * w);
+    add(a51, gwT, gwAt + 5 * w + V);
+    add(a60, gwT, gwAt + 6 * w);
+    add(a61, gwT, gwAt + 6 * w + V);
+    add(a70, gwT, gwAt + 7 * w);
+    add(a71, gwT, gwAt + 7 * w + V);
   }
 
-  private void kernel8x1(float[] xp, int xBase, float[] gyT, int gyBase, float[] lanes, float[] gw, int oc0,
-      int c0) {
+  /** As {@link #kernel8x2} for one vector of output channels. */
+  private void kernel8x1(float[] xp, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -321,13 +350,10 @@ final class WeightGradient {
     FloatVector a5 = a0;
     FloatVector a6 = a0;
     FloatVector a7 = a0;
-    int[] positions = this.positions;
-    int ocPad = this.ocPad;
-    int s = gyBase;
-    // One flat loop over the output positions: vectors carried across nested loops defeat the JIT.
-    for (int i = 0; i < positions.length; i++, s += ocPad) {
-      int p = positions[i];
-      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
+    int span = this.span;
+    // One flat loop over the virtual positions: vectors carried across nested loops defeat the JIT.
+    for (int p = 0; p < span; p++) {
+      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V);
       a0 = g0.fma(FloatVector.broadcast(SPECIES, xp[o0 + p]), a0);
       a1 = g0.fma(FloatVector.broadcast(SPECIES, xp[o1 + p]), a1);
       a2 = g0.fma(FloatVector.broadcast(SPECIES, xp[o2 + p]), a2);
@@ -337,13 +363,13 @@ final class WeightGradient {
       a6 = g0.fma(FloatVector.broadcast(SPECIES, xp[o6 + p]), a6);
       a7 = g0.fma(FloatVector.broadcast(SPECIES, xp[o7 + p]), a7);
     }
-    add(a0, lanes, gw, oc0, c0);
-    add(a1, lanes, gw, oc0, c0 + 1);
-    add(a2, lanes, gw, oc0, c0 + 2);
-    add(a3, lanes, gw, oc0, c0 + 3);
-    add(a4, lanes, gw, oc0, c0 + 4);
-    add(a5, lanes, gw, oc0, c0 + 5);
-    add(a6, lanes, gw, oc0, c0 + 6);
-    add(a7, lanes, gw, oc0, c0 + 7);
+    add(a0, gwT, gwAt);
+    add(a1, gwT, gwAt + V);
+    add(a2, gwT, gwAt + 2 * V);
+    add(a3, gwT, gwAt + 3 * V);
+    add(a4, gwT, gwAt + 4 * V);
+    add(a5, gwT, gwAt + 5 * V);
+    add(a6, gwT, gwAt + 6 * V);
+    add(a7, gwT, gwAt + 7 * V);
   }
 }
