@@ -6,21 +6,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON parser for test resources (golden-file headers and their metadata). Objects become
- * {@code LinkedHashMap<String, Object>}, arrays {@code List<Object>}, numbers {@code Double}, plus
- * {@code String}, {@code Boolean} and {@code null}.
+ * A strict minimal JSON reader for tests (golden-file metadata, the CLI's reports). Objects become
+ * {@link LinkedHashMap}s (duplicate keys rejected), arrays {@link List}s, every number a {@link Double}, plus
+ * {@link String}, {@link Boolean} and {@code null}. Anything that is not JSON is an
+ * {@link IllegalArgumentException} naming the offset. (The runtime's safetensors header parser,
+ * {@code dev.kiln.io.HeaderJson}, accepts integers only, not the booleans and fractions tests need.)
  */
-public final class Json {
+public final class JsonParser {
   private final String text;
   private int pos;
 
-  private Json(String text) {
+  private JsonParser(String text) {
     this.text = text;
   }
 
   /** Parses one JSON value that spans all of {@code text} (surrounding whitespace allowed). */
   public static Object parse(String text) {
-    Json p = new Json(text);
+    JsonParser p = new JsonParser(text);
     Object value = p.value();
     p.skipSpace();
     if (p.pos != text.length()) {
@@ -32,11 +34,11 @@ public final class Json {
   /** Parses a JSON object. */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> parseObject(String text) {
-    Object v = parse(text);
-    if (!(v instanceof Map)) {
-      throw new IllegalArgumentException("expected a JSON object but got " + text);
+    Object value = parse(text);
+    if (!(value instanceof Map)) {
+      throw new IllegalArgumentException("JSON: expected an object but got " + text);
     }
-    return (Map<String, Object>) v;
+    return (Map<String, Object>) value;
   }
 
   private Object value() {
@@ -64,47 +66,40 @@ public final class Json {
   }
 
   private Map<String, Object> object() {
+    pos++; // '{'
     Map<String, Object> map = new LinkedHashMap<>();
-    pos++;
     skipSpace();
-    if (peek() == '}') {
-      pos++;
+    if (consume('}')) {
       return map;
     }
-    while (true) {
+    do {
       skipSpace();
       String key = string();
       skipSpace();
       expect(':');
+      if (map.containsKey(key)) {
+        throw error("duplicate key " + key);
+      }
       map.put(key, value());
       skipSpace();
-      if (peek() == ',') {
-        pos++;
-      } else {
-        expect('}');
-        return map;
-      }
-    }
+    } while (consume(','));
+    expect('}');
+    return map;
   }
 
   private List<Object> array() {
+    pos++; // '['
     List<Object> list = new ArrayList<>();
-    pos++;
     skipSpace();
-    if (peek() == ']') {
-      pos++;
+    if (consume(']')) {
       return list;
     }
-    while (true) {
+    do {
       list.add(value());
       skipSpace();
-      if (peek() == ',') {
-        pos++;
-      } else {
-        expect(']');
-        return list;
-      }
-    }
+    } while (consume(','));
+    expect(']');
+    return list;
   }
 
   private String string() {
@@ -118,33 +113,32 @@ public final class Json {
       if (c == '"') {
         return sb.toString();
       }
+      if (c < 0x20) {
+        throw error("raw control character in a string");
+      }
       if (c != '\\') {
         sb.append(c);
         continue;
       }
+      if (pos >= text.length()) {
+        throw error("unterminated escape");
+      }
       char e = text.charAt(pos++);
       switch (e) {
-        case 'n':
-          sb.append('\n');
-          break;
-        case 't':
-          sb.append('\t');
-          break;
-        case 'r':
-          sb.append('\r');
-          break;
-        case 'b':
-          sb.append('\b');
-          break;
-        case 'f':
-          sb.append('\f');
-          break;
-        case 'u':
+        case '"', '\\', '/' -> sb.append(e);
+        case 'b' -> sb.append('\b');
+        case 'f' -> sb.append('\f');
+        case 'n' -> sb.append('\n');
+        case 'r' -> sb.append('\r');
+        case 't' -> sb.append('\t');
+        case 'u' -> {
+          if (pos + 4 > text.length()) {
+            throw error("short \\u escape");
+          }
           sb.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
           pos += 4;
-          break;
-        default:
-          sb.append(e); // \" \\ \/
+        }
+        default -> throw error("bad escape \\" + e);
       }
     }
   }
@@ -162,28 +156,33 @@ public final class Json {
     while (pos < text.length() && "+-0123456789.eE".indexOf(text.charAt(pos)) >= 0) {
       pos++;
     }
-    if (start == pos) {
-      throw error("unexpected character");
+    String s = text.substring(start, pos);
+    if (s.isEmpty()) {
+      throw error("unexpected character '" + text.charAt(start) + "'");
     }
-    return Double.valueOf(text.substring(start, pos));
+    if (!s.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?")) {
+      pos = start;
+      throw error("bad number " + s);
+    }
+    return Double.valueOf(s);
   }
 
-  private char peek() {
-    if (pos >= text.length()) {
-      throw error("unexpected end");
+  private boolean consume(char c) {
+    if (pos < text.length() && text.charAt(pos) == c) {
+      pos++;
+      return true;
     }
-    return text.charAt(pos);
+    return false;
   }
 
   private void expect(char c) {
-    if (peek() != c) {
+    if (!consume(c)) {
       throw error("expected '" + c + "'");
     }
-    pos++;
   }
 
   private void skipSpace() {
-    while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
+    while (pos < text.length() && " \t\r\n".indexOf(text.charAt(pos)) >= 0) {
       pos++;
     }
   }
