@@ -41,16 +41,20 @@ public record ConvCase(
   }
 
   private static int intOf(Map<String, Object> json, String key) {
-    Object v = json.get(key);
-    if (!(v instanceof Long)) {
-      throw new IllegalArgumentException("golden metadata: " + key + " is " + v);
-    }
-    return ((Long) v).intValue();
+    return integer(key, json.get(key));
   }
 
   private static int[] ints(Map<String, Object> json, String key) {
     List<?> list = (List<?>) json.get(key);
-    return list.stream().mapToInt(o -> ((Long) o).intValue()).toArray();
+    return list.stream().mapToInt(o -> integer(key, o)).toArray();
+  }
+
+  /** A JSON number (a {@code Double}) that must be an {@code int}. */
+  private static int integer(String key, Object v) {
+    if (!(v instanceof Double d) || d != (int) d.doubleValue()) {
+      throw new IllegalArgumentException("golden metadata: " + key + " is " + v);
+    }
+    return d.intValue();
   }
 
   private static int first(int[] v) {
