@@ -9,7 +9,7 @@ import dev.kiln.nn.Module;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.processor.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
-import dev.kiln.processor.testing.KernelCompiler;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.Golden;
 import dev.kiln.testing.JsonParser;
@@ -44,9 +44,9 @@ class ConvGoldenTest {
       String key = String.format("c%03d", i);
       cases.add(ConvCase.fromJson("C" + key.substring(1), JsonParser.parseObject(golden.metadata(key))));
     }
-    Compilation compilation = KernelCompiler.compile(KernelCompiler.source(PKG, OUTER, cases));
+    Compilation compilation = InMemoryCompiler.compile(ConvCase.source(PKG, OUTER, cases));
     assertThat(compilation).succeededWithoutWarnings();
-    loader = KernelCompiler.loader(compilation);
+    loader = InMemoryCompiler.loader(compilation);
   }
 
   private static String key(ConvCase c, String tensor) {
@@ -84,7 +84,7 @@ class ConvGoldenTest {
   void generatedKernelsMatchPyTorch() {
     int checked = 0;
     for (ConvCase c : cases) {
-      ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+      ConvKernel kernel = c.kernel(loader, PKG, OUTER);
       Tensor out = golden.tensor(key(c, "output"));
       assertThat(kernel.outputShape()).isEqualTo(new int[] {out.dim(1), out.dim(2), out.dim(3)});
       assertThat(kernel.inputShape()).isEqualTo(new int[] {c.inChannels(), c.height(), c.width()});

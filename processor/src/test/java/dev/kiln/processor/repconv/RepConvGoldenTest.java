@@ -11,6 +11,7 @@ import dev.kiln.nn.Module;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.nn.RepVggBlock;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.net.URISyntaxException;
