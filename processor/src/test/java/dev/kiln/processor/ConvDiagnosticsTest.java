@@ -5,7 +5,7 @@ import static com.google.testing.compile.CompilationSubject.assertThat;
 
 import com.google.testing.compile.Compilation;
 import com.google.testing.compile.JavaFileObjects;
-import dev.kiln.processor.testing.KernelCompiler;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import java.util.List;
 import java.util.Locale;
 import javax.tools.Diagnostic;
@@ -43,7 +43,7 @@ class ConvDiagnosticsTest {
   }
 
   private static Compilation compile(JavaFileObject... sources) {
-    Compilation c = KernelCompiler.compile(sources);
+    Compilation c = InMemoryCompiler.compile(sources);
     assertNoInternalError(c);
     return c;
   }
@@ -220,7 +220,7 @@ class ConvDiagnosticsTest {
     assertThat(c).hadErrorContaining("[kiln.groups]").inFile(source).onLineContaining("groups = 2");
     assertThat(c).hadErrorContaining("[kiln.positive]").inFile(source).onLineContaining("stride = 0");
     assertThat(c).hadErrorContaining("[kiln.padding]").inFile(source).onLineContaining("padding = \"x\"");
-    assertThat(KernelCompiler.generatedSourceNames(source)).containsExactly("test.Mixed_GoodKernel");
+    assertThat(InMemoryCompiler.generatedSourceNames(source)).containsExactly("test.Mixed_GoodKernel");
   }
 
   @Test

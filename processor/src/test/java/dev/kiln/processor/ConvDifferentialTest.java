@@ -10,7 +10,7 @@ import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.processor.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
-import dev.kiln.processor.testing.KernelCompiler;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
@@ -50,9 +50,9 @@ class ConvDifferentialTest {
     }
     List<ConvCase> all = new ArrayList<>(small);
     all.addAll(large);
-    Compilation compilation = KernelCompiler.compile(KernelCompiler.source(PKG, OUTER, all));
+    Compilation compilation = InMemoryCompiler.compile(ConvCase.source(PKG, OUTER, all));
     assertThat(compilation).succeededWithoutWarnings();
-    loader = KernelCompiler.loader(compilation);
+    loader = InMemoryCompiler.loader(compilation);
   }
 
   private static int[] oneOrTwo(SplittableRandom r, int lo, int hi) {
@@ -154,7 +154,7 @@ class ConvDifferentialTest {
     int compared = 0;
     int allocationFree = 0;
     for (ConvCase c : small) {
-      ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+      ConvKernel kernel = c.kernel(loader, PKG, OUTER);
       Tensor x = random(r, c.inputShape());
       Tensor gy = random(r, c.batch(), c.outChannels(), c.outHeight(), c.outWidth());
       Tensor y = compare(c, kernel, x, gy);
@@ -186,7 +186,7 @@ class ConvDifferentialTest {
     int channelSplit = 0;
     try {
       for (ConvCase c : large) {
-        ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+        ConvKernel kernel = c.kernel(loader, PKG, OUTER);
         Tensor x = random(r, c.inputShape());
         Tensor gy = random(r, c.batch(), c.outChannels(), c.outHeight(), c.outWidth());
         Parallel.setThreads(1);
@@ -212,7 +212,7 @@ class ConvDifferentialTest {
   @Test
   void allocationFreeEntryPointChecksItsBounds() {
     ConvCase c = small.get(0);
-    ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+    ConvKernel kernel = c.kernel(loader, PKG, OUTER);
     int inSize = c.inChannels() * c.height() * c.width();
     int outSize = c.outChannels() * c.outHeight() * c.outWidth();
     float[] x = new float[inSize + 1];

@@ -9,12 +9,10 @@ import dev.kiln.nn.Module;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.processor.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
-import dev.kiln.processor.testing.GoldenTensors;
-import dev.kiln.processor.testing.KernelCompiler;
-import dev.kiln.processor.testing.MiniJson;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
+import dev.kiln.testing.Golden;
+import dev.kiln.testing.JsonParser;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,26 +31,22 @@ class ConvGoldenTest {
   /** The number of cases {@code conv_golden.py} writes; a regenerated file with another count must update this. */
   private static final int EXPECTED_CASES = 103;
 
-  private static GoldenTensors golden;
+  private static Golden golden;
   private static List<ConvCase> cases;
   private static ClassLoader loader;
 
   @BeforeAll
   static void compileAll() throws Exception {
-    golden = GoldenTensors.read(resource("/golden/conv/conv_golden.safetensors"));
-    int count = Integer.parseInt(golden.metadata().get("cases"));
+    golden = Golden.load("/golden/conv/conv_golden.safetensors");
+    int count = golden.cases();
     cases = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String key = String.format("c%03d", i);
-      cases.add(ConvCase.fromJson("C" + key.substring(1), MiniJson.parseObject(golden.metadata().get(key))));
+      cases.add(ConvCase.fromJson("C" + key.substring(1), JsonParser.parseObject(golden.metadata(key))));
     }
-    Compilation compilation = KernelCompiler.compile(KernelCompiler.source(PKG, OUTER, cases));
+    Compilation compilation = InMemoryCompiler.compile(ConvCase.source(PKG, OUTER, cases));
     assertThat(compilation).succeededWithoutWarnings();
-    loader = KernelCompiler.loader(compilation);
-  }
-
-  private static Path resource(String name) throws URISyntaxException {
-    return Path.of(ConvGoldenTest.class.getResource(name).toURI());
+    loader = InMemoryCompiler.loader(compilation);
   }
 
   private static String key(ConvCase c, String tensor) {
@@ -61,9 +55,9 @@ class ConvGoldenTest {
 
   private static Map<String, Tensor> state(ConvCase c) {
     Map<String, Tensor> state = new LinkedHashMap<>();
-    state.put("weight", golden.tensor(key(c, "weight")).copy());
+    state.put("weight", golden.tensor(key(c, "weight")));
     if (c.bias()) {
-      state.put("bias", golden.tensor(key(c, "bias")).copy());
+      state.put("bias", golden.tensor(key(c, "bias")));
     }
     return state;
   }
@@ -90,7 +84,7 @@ class ConvGoldenTest {
   void generatedKernelsMatchPyTorch() {
     int checked = 0;
     for (ConvCase c : cases) {
-      ConvKernel kernel = KernelCompiler.kernel(loader, PKG, OUTER, c);
+      ConvKernel kernel = c.kernel(loader, PKG, OUTER);
       Tensor out = golden.tensor(key(c, "output"));
       assertThat(kernel.outputShape()).isEqualTo(new int[] {out.dim(1), out.dim(2), out.dim(3)});
       assertThat(kernel.inputShape()).isEqualTo(new int[] {c.inChannels(), c.height(), c.width()});

@@ -8,7 +8,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.testing.ClassFileMethods;
 import dev.kiln.processor.testing.ConvCase;
-import dev.kiln.processor.testing.KernelCompiler;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -93,10 +93,10 @@ class MethodSizeTest {
   @Test
   void everyGeneratedMethodStaysBelowTheHugeMethodLimit() {
     List<ConvCase> shapes = shapes();
-    Compilation compilation = KernelCompiler.compile(KernelCompiler.source("dev.kiln.big", "Big", shapes));
+    Compilation compilation = InMemoryCompiler.compile(ConvCase.source("dev.kiln.big", "Big", shapes));
     assertThat(compilation).succeededWithoutWarnings();
     Map<String, ClassFileMethods> kernels = new HashMap<>();
-    for (byte[] bytes : KernelCompiler.classFiles(compilation).values()) {
+    for (byte[] bytes : InMemoryCompiler.classFiles(compilation).values()) {
       ClassFileMethods file = ClassFileMethods.parse(bytes);
       if (file.className().endsWith("Kernel")) {
         kernels.put(file.className(), file);

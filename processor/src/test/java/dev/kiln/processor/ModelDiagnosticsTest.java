@@ -4,8 +4,8 @@ import static com.google.common.truth.Truth.assertThat;
 import static com.google.testing.compile.CompilationSubject.assertThat;
 
 import com.google.testing.compile.Compilation;
-import com.google.testing.compile.Compiler;
 import com.google.testing.compile.JavaFileObjects;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.tools.JavaFileObject;
 import org.junit.jupiter.api.AfterAll;
@@ -24,7 +24,7 @@ class ModelDiagnosticsTest {
 
   private static void expectError(String body, String fragment, String line) {
     JavaFileObject src = source(body);
-    Compilation c = Compiler.javac().withProcessors(new KilnProcessor()).compile(src);
+    Compilation c = InMemoryCompiler.compile(src);
     assertThat(c).failed();
     assertThat(c).hadErrorContaining(fragment).inFile(src).onLineContaining(line);
     assertThat(c.errors().toString()).doesNotContain("[kiln.internal]");

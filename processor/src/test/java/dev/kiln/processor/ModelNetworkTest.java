@@ -5,18 +5,14 @@ import static com.google.testing.compile.CompilationSubject.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.testing.compile.Compilation;
-import com.google.testing.compile.Compiler;
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.loss.Objective;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.SequentialModel;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -69,30 +65,9 @@ class ModelNetworkTest {
   @BeforeAll
   static void compile() {
     JavaFileObject src = JavaFileObjects.forSourceString("test.Nets", SOURCE);
-    Compilation c = Compiler.javac().withProcessors(new KilnProcessor()).compile(src);
+    Compilation c = InMemoryCompiler.compile(src);
     assertThat(c).succeededWithoutWarnings();
-    Map<String, byte[]> classes = new HashMap<>();
-    for (JavaFileObject f : c.generatedFiles()) {
-      if (f.getKind() == JavaFileObject.Kind.CLASS) {
-        String path = f.toUri().getPath();
-        String name = path.substring(path.indexOf("/CLASS_OUTPUT/") + 14, path.length() - 6).replace('/', '.');
-        try (InputStream in = f.openInputStream()) {
-          classes.put(name, in.readAllBytes());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    }
-    loader = new ClassLoader(ModelNetworkTest.class.getClassLoader()) {
-      @Override
-      protected Class<?> findClass(String name) throws ClassNotFoundException {
-        byte[] b = classes.get(name);
-        if (b == null) {
-          throw new ClassNotFoundException(name);
-        }
-        return defineClass(name, b, 0, b.length);
-      }
-    };
+    loader = InMemoryCompiler.loader(c);
   }
 
   private static SequentialModel create(String name, long seed) throws ReflectiveOperationException {

@@ -3,8 +3,8 @@ package dev.kiln.processor;
 import static com.google.testing.compile.CompilationSubject.assertThat;
 
 import com.google.testing.compile.Compilation;
-import com.google.testing.compile.Compiler;
 import com.google.testing.compile.JavaFileObjects;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import javax.tools.JavaFileObject;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,7 @@ class NameClashTest {
         + "  @RepConv(inChannels = 2, outChannels = 2, height = 5, width = 5)\n"
         + "  interface R { class Arrays {} class Activation {} class RepVggBlock {} class ConvKernel {} }\n"
         + "}\n");
-    Compilation c = Compiler.javac().withProcessors(new KilnProcessor()).compile(src);
+    Compilation c = InMemoryCompiler.compile(src);
     assertThat(c).succeededWithoutWarnings();
     assertThat(c).generatedSourceFile("test.Clash_KKernel");
     assertThat(c).generatedSourceFile("test.Clash_RBlock");

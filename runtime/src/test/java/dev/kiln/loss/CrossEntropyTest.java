@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ class CrossEntropyTest {
 
   @Test
   void matchesPyTorchCrossEntropyWithAndWithoutLabelSmoothing() {
-    GoldenFile golden = GoldenFile.load("ce");
+    Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
     int compared = 0;
     int smoothed = 0;
     for (int i = 0; i < golden.cases(); i++) {
@@ -32,7 +33,7 @@ class CrossEntropyTest {
 
   @Test
   void defaultIsNoSmoothingAndAgreesWithNllOfLogSoftmax() {
-    GoldenFile golden = GoldenFile.load("ce");
+    Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
     Tensor logits = golden.tensor("ce.0.logits");
     int[] targets = golden.ints("ce.0.targets");
     assertEquals(0.0, golden.scalar("ce.0.label_smoothing"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Reduction;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class KlDivergenceTest {
 
   @Test
   void matchesPyTorchKlDivForEveryReductionAndTargetSpace() {
-    GoldenFile golden = GoldenFile.load("kl");
+    Golden golden = Golden.load("/golden/loss_optim/kl.safetensors");
     Map<Reduction, Integer> perReduction = new EnumMap<>(Reduction.class);
     int logTargets = 0;
     int nanTargetGrads = 0;

@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import org.junit.jupiter.api.Test;
 
 class NllLossTest {
   @Test
   void matchesPyTorchNllLoss() {
-    GoldenFile golden = GoldenFile.load("nll");
+    Golden golden = Golden.load("/golden/loss_optim/nll.safetensors");
     int compared = 0;
     for (int i = 0; i < golden.cases(); i++) {
       String p = "nll." + i + ".";

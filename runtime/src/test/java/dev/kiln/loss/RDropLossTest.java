@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Reduction;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -17,7 +18,7 @@ class RDropLossTest {
 
   @Test
   void matchesTheOfficialReferenceUnderAutograd() {
-    GoldenFile golden = GoldenFile.load("rdrop");
+    Golden golden = Golden.load("/golden/loss_optim/rdrop.safetensors");
     Set<String> configs = new HashSet<>();
     int compared = 0;
     for (int i = 0; i < golden.cases(); i++) {

@@ -4,8 +4,7 @@ import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.tensor.Tensor;
-import dev.kiln.testing.GoldenFiles;
-import dev.kiln.testing.GoldenFiles.Golden;
+import dev.kiln.testing.Golden;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +23,7 @@ class LayersGoldenTest {
   @Test
   @SuppressWarnings("unchecked")
   void everyLayerMatchesPyTorch() {
-    Golden golden = GoldenFiles.load("/golden/layers/layers.safetensors");
+    Golden golden = Golden.load("/golden/layers/layers.safetensors");
     List<Object> cases = (List<Object>) golden.metadataJson("cases");
     List<String> failures = new ArrayList<>();
     Map<String, Integer> perLayer = new TreeMap<>();

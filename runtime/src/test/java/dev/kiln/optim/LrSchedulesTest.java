@@ -4,14 +4,14 @@ import static dev.kiln.loss.Numerics.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.kiln.loss.GoldenFile;
+import dev.kiln.testing.Golden;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /** Every factory against the learning rates PyTorch's schedulers give each optimizer step. */
 class LrSchedulesTest {
-  private static LrSchedule fromGolden(GoldenFile g, String kind, String p) {
+  private static LrSchedule fromGolden(Golden g, String kind, String p) {
     return switch (kind) {
       case "constant" -> LrSchedules.constant(g.scalar(p + "lr"));
       case "step" -> LrSchedules.step(g.scalar(p + "lr"), (long) g.scalar(p + "step_size"), g.scalar(p + "gamma"));
@@ -33,7 +33,7 @@ class LrSchedulesTest {
 
   @Test
   void matchesPyTorchSchedulers() {
-    GoldenFile g = GoldenFile.load("schedules");
+    Golden g = Golden.load("/golden/loss_optim/schedules.safetensors");
     Map<String, Integer> perKind = new TreeMap<>();
     int values = 0;
     for (String key : g.keys()) {

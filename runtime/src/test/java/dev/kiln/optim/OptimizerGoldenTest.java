@@ -3,9 +3,9 @@ package dev.kiln.optim;
 import static dev.kiln.loss.Numerics.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.kiln.loss.GoldenFile;
 import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,10 +20,10 @@ class OptimizerGoldenTest {
   private static final String[] NAMES = {"weight", "bias"};
 
   private interface Factory {
-    Optimizer create(GoldenFile golden, String prefix, Map<String, Parameter> params);
+    Optimizer create(Golden golden, String prefix, Map<String, Parameter> params);
   }
 
-  private static Optimizer sgd(GoldenFile g, String p, Map<String, Parameter> params) {
+  private static Optimizer sgd(Golden g, String p, Map<String, Parameter> params) {
     return Sgd.builder(params, g.doubles(p + "lr")[0])
         .momentum(g.scalar(p + "momentum"))
         .dampening(g.scalar(p + "dampening"))
@@ -33,7 +33,7 @@ class OptimizerGoldenTest {
         .build();
   }
 
-  private static Optimizer adamW(GoldenFile g, String p, Map<String, Parameter> params) {
+  private static Optimizer adamW(Golden g, String p, Map<String, Parameter> params) {
     return AdamW.builder(params, g.doubles(p + "lr")[0])
         .betas(g.scalar(p + "beta1"), g.scalar(p + "beta2"))
         .eps(g.scalar(p + "eps"))
@@ -43,7 +43,7 @@ class OptimizerGoldenTest {
         .build();
   }
 
-  private static Map<String, Parameter> initialParams(GoldenFile g, String p) {
+  private static Map<String, Parameter> initialParams(Golden g, String p) {
     Map<String, Parameter> params = new LinkedHashMap<>();
     for (String name : NAMES) {
       params.put(name, Parameter.of(name, g.tensor(p + "init." + name)));
@@ -52,7 +52,7 @@ class OptimizerGoldenTest {
   }
 
   /** Runs steps {@code [from, to)} and compares the parameters after each with PyTorch's. */
-  private static void run(GoldenFile g, String p, Optimizer opt, Map<String, Parameter> params, int from, int to) {
+  private static void run(Golden g, String p, Optimizer opt, Map<String, Parameter> params, int from, int to) {
     double[] lrs = g.doubles(p + "lr");
     for (int s = from; s < to; s++) {
       opt.setLearningRate(lrs[s]);
@@ -69,7 +69,7 @@ class OptimizerGoldenTest {
   }
 
   private static int runAll(String file, Factory factory) {
-    GoldenFile g = GoldenFile.load(file);
+    Golden g = Golden.load("/golden/loss_optim/" + file + ".safetensors");
     for (int i = 0; i < g.cases(); i++) {
       String p = file + "." + i + ".";
       Map<String, Parameter> params = initialParams(g, p);
@@ -80,7 +80,7 @@ class OptimizerGoldenTest {
 
   /** Two steps, a checkpoint of the state, then the remaining steps on a fresh optimizer loaded from it. */
   private static int resumeAll(String file, Factory factory) {
-    GoldenFile g = GoldenFile.load(file);
+    Golden g = Golden.load("/golden/loss_optim/" + file + ".safetensors");
     for (int i = 0; i < g.cases(); i++) {
       String p = file + "." + i + ".";
       Map<String, Parameter> params = initialParams(g, p);
@@ -122,7 +122,7 @@ class OptimizerGoldenTest {
   /** The golden cases cover each option. */
   @Test
   void casesCoverTheOptions() {
-    GoldenFile sgd = GoldenFile.load("sgd");
+    Golden sgd = Golden.load("/golden/loss_optim/sgd.safetensors");
     int nesterov = 0;
     int momentum = 0;
     int decayed = 0;
@@ -138,7 +138,7 @@ class OptimizerGoldenTest {
     assertEquals(6, momentum);
     assertEquals(4, decayed);
     assertEquals(1, noDecayBias);
-    GoldenFile adam = GoldenFile.load("adamw");
+    Golden adam = Golden.load("/golden/loss_optim/adamw.safetensors");
     int amsgrad = 0;
     for (int i = 0; i < adam.cases(); i++) {
       amsgrad += adam.flag("adamw." + i + ".amsgrad") ? 1 : 0;

@@ -5,13 +5,14 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
-import dev.kiln.io.SafeTensors;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.nn.RepVggBlock;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Golden;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -39,32 +40,33 @@ class RepConvGoldenTest {
   static final String PKG = "golden";
   static final String OUTER = "RepConvCases";
 
-  record GoldenCase(String name, Map<String, String> meta, Map<String, Tensor> tensors) {
+  record GoldenCase(String name, Golden golden) {
+    Map<String, String> meta() {
+      return golden.metadata();
+    }
+
     int attr(String key) {
-      return Integer.parseInt(meta.get(key));
+      return Integer.parseInt(meta().get(key));
     }
 
     boolean flag(String key) {
-      return Boolean.parseBoolean(meta.get(key));
+      return Boolean.parseBoolean(meta().get(key));
     }
 
+    /** A fresh copy of the golden tensor {@code key}. */
     Tensor tensor(String key) {
-      Tensor t = tensors.get(key);
-      if (t == null) {
-        throw new AssertionError(name + ": golden file has no tensor " + key);
-      }
-      return t;
+      return golden.tensor(key);
     }
 
     List<String> stateKeys() {
-      return List.of(meta.get("state_keys").split(","));
+      return List.of(meta().get("state_keys").split(","));
     }
 
     /** The PyTorch state dict exactly as stored (fresh copies, so a test cannot alter the golden data). */
     Map<String, Tensor> stateDict() {
       Map<String, Tensor> state = new LinkedHashMap<>();
       for (String key : stateKeys()) {
-        state.put(key, tensor(key).copy());
+        state.put(key, tensor(key));
       }
       return state;
     }
@@ -72,7 +74,7 @@ class RepConvGoldenTest {
     String annotation() {
       return "@RepConv(inChannels = " + attr("in_channels") + ", outChannels = " + attr("out_channels")
           + ", kernelSize = " + attr("kernel_size") + ", stride = " + attr("stride") + ", groups = " + attr("groups")
-          + ", batchNorm = " + flag("batch_norm") + ", activation = Activation." + meta.get("activation")
+          + ", batchNorm = " + flag("batch_norm") + ", activation = Activation." + meta().get("activation")
           + ", height = " + attr("height") + ", width = " + attr("width") + ")";
     }
   }
@@ -92,8 +94,7 @@ class RepConvGoldenTest {
       if (name.isBlank()) {
         continue;
       }
-      SafeTensors.Contents contents = SafeTensors.readWithMetadata(dir.resolve(name + ".safetensors"));
-      cases.add(new GoldenCase(name, contents.metadata(), contents.tensors()));
+      cases.add(new GoldenCase(name, Golden.load("/golden/repconv/" + name + ".safetensors")));
     }
     StringBuilder src = new StringBuilder("package " + PKG + ";\n\n")
         .append("import dev.kiln.annotation.Activation;\n")
@@ -166,7 +167,7 @@ class RepConvGoldenTest {
     // The official key names, in PyTorch's order; then the PyTorch state dict loads as it is.
     assertThat(new ArrayList<>(block.stateDict().keySet())).containsExactlyElementsIn(c.stateKeys()).inOrder();
     block.loadStateDict(c.stateDict());
-    Set<String> nonState = new LinkedHashSet<>(c.tensors().keySet());
+    Set<String> nonState = new LinkedHashSet<>(c.golden().keys());
     nonState.removeAll(c.stateKeys());
     for (String key : nonState) {
       assertWithMessage("golden key %s", key).that(key.matches(

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.nn.RepVggBlock;
+import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;

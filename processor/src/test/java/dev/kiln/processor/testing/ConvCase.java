@@ -1,7 +1,9 @@
 package dev.kiln.processor.testing;
 
+import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.nn.ReferenceConv2d.Geometry;
 import java.util.Arrays;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import javax.tools.JavaFileObject;
 
 /**
  * One {@code @Conv2d} test configuration, with its attributes exactly as a user would write them (so
@@ -41,16 +44,20 @@ public record ConvCase(
   }
 
   private static int intOf(Map<String, Object> json, String key) {
-    Object v = json.get(key);
-    if (!(v instanceof Long)) {
-      throw new IllegalArgumentException("golden metadata: " + key + " is " + v);
-    }
-    return ((Long) v).intValue();
+    return integer(key, json.get(key));
   }
 
   private static int[] ints(Map<String, Object> json, String key) {
     List<?> list = (List<?>) json.get(key);
-    return list.stream().mapToInt(o -> ((Long) o).intValue()).toArray();
+    return list.stream().mapToInt(o -> integer(key, o)).toArray();
+  }
+
+  /** A JSON number (a {@code Double}) that must be an {@code int}. */
+  private static int integer(String key, Object v) {
+    if (!(v instanceof Double d) || d != (int) d.doubleValue()) {
+      throw new IllegalArgumentException("golden metadata: " + key + " is " + v);
+    }
+    return d.intValue();
   }
 
   private static int first(int[] v) {
@@ -145,6 +152,27 @@ public record ConvCase(
         + ", paddingMode = dev.kiln.annotation.PaddingMode." + paddingMode.name()
         + ", activation = dev.kiln.annotation.Activation." + activation.name()
         + ", height = " + height + ", width = " + width + ")";
+  }
+
+  /**
+   * One source file {@code pkg.outer} declaring every case as a nested interface named after the case; the
+   * kernel of case {@code c} is {@code pkg.outer_<c.name()>Kernel} (see {@link #kernel}).
+   */
+  public static JavaFileObject source(String pkg, String outer, List<ConvCase> cases) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("package ").append(pkg).append(";\n\n");
+    sb.append("public interface ").append(outer).append(" {\n");
+    for (ConvCase c : cases) {
+      sb.append("  ").append(c.annotation()).append('\n');
+      sb.append("  interface ").append(c.name()).append(" {}\n\n");
+    }
+    sb.append("}\n");
+    return JavaFileObjects.forSourceString(pkg + "." + outer, sb.toString());
+  }
+
+  /** A new instance of the kernel generated for this case in the {@link #source} {@code pkg.outer}. */
+  public ConvKernel kernel(ClassLoader loader, String pkg, String outer) {
+    return InMemoryCompiler.newInstance(loader, pkg + "." + outer + "_" + name + "Kernel");
   }
 
   @Override

@@ -5,6 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.JsonParser;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -59,7 +60,7 @@ class KilnCliTest {
     // plain cross-entropy here (half the cost of R-Drop); the resume test trains with the default R-Drop
     trained = run(trainArgs(trainDir, "--epochs", "2", "--rdrop-alpha", "0"));
     assertWithMessage(trained.err()).that(trained.exitCode()).isEqualTo(0);
-    report = JsonParser.object(Files.readString(trainDir.resolve("report.json")));
+    report = JsonParser.parseObject(Files.readString(trainDir.resolve("report.json")));
   }
 
   @Test
@@ -213,13 +214,13 @@ class KilnCliTest {
     }
     assertThat(compared).isEqualTo(55);
     assertThat(changedInSecondEpoch).isTrue();
-    Map<String, Object> resumed = JsonParser.object(Files.readString(parts.resolve("report.json")));
+    Map<String, Object> resumed = JsonParser.parseObject(Files.readString(parts.resolve("report.json")));
     assertThat(resumed.get("resumed_from_epoch")).isEqualTo(1.0);
     assertThat(resumed.get("rdrop_alpha")).isEqualTo(Recipe.DEFAULT_RDROP_ALPHA);
     assertThat(second.out()).contains("R-Drop alpha " + Recipe.DEFAULT_RDROP_ALPHA);
     assertThat(resumed.get("epochs_completed")).isEqualTo(2.0);
     assertThat((List<?>) resumed.get("history")).hasSize(1);
-    Map<String, Object> uninterrupted = JsonParser.object(Files.readString(whole.resolve("report.json")));
+    Map<String, Object> uninterrupted = JsonParser.parseObject(Files.readString(whole.resolve("report.json")));
     assertThat(resumed.get("fused_test_accuracy")).isEqualTo(uninterrupted.get("fused_test_accuracy"));
   }
 

@@ -2,6 +2,7 @@ package dev.kiln.samples.cli;
 
 import static com.google.common.truth.Truth.assertThat;
 
+import dev.kiln.testing.JsonParser;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ class OutputFormatsTest {
     m.put("list", List.of(Map.of("a", 1), List.of()));
     m.put("empty", Map.of());
     String text = Json.write(m);
-    Map<String, Object> back = JsonParser.object(text);
+    Map<String, Object> back = JsonParser.parseObject(text);
     assertThat(back.keySet()).containsExactlyElementsIn(m.keySet()).inOrder();
     assertThat(back.get("text")).isEqualTo(m.get("text"));
     assertThat(back.get("int")).isEqualTo(3.0);

@@ -1,4 +1,4 @@
-package dev.kiln.processor.testing;
+package dev.kiln.testing;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,21 +6,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON parser for test data (safetensors headers and golden-case metadata): objects become
- * insertion-ordered {@code Map<String, Object>}, arrays {@code List<Object>}, numbers {@code Long} when
- * integral else {@code Double}, plus {@code String}, {@code Boolean} and {@code null}.
+ * A strict minimal JSON reader for tests (golden-file metadata, the CLI's reports). Objects become
+ * {@link LinkedHashMap}s (duplicate keys rejected), arrays {@link List}s, every number a {@link Double}, plus
+ * {@link String}, {@link Boolean} and {@code null}. Anything that is not JSON is an
+ * {@link IllegalArgumentException} naming the offset. (The runtime's safetensors header parser,
+ * {@code dev.kiln.io.HeaderJson}, accepts integers only, not the booleans and fractions tests need.)
  */
-public final class MiniJson {
+public final class JsonParser {
   private final String text;
   private int pos;
 
-  private MiniJson(String text) {
+  private JsonParser(String text) {
     this.text = text;
   }
 
-  /** Parses one JSON value spanning the whole text. */
+  /** Parses one JSON value that spans all of {@code text} (surrounding whitespace allowed). */
   public static Object parse(String text) {
-    MiniJson p = new MiniJson(text);
+    JsonParser p = new JsonParser(text);
     Object value = p.value();
     p.skipSpace();
     if (p.pos != text.length()) {
@@ -34,38 +36,17 @@ public final class MiniJson {
   public static Map<String, Object> parseObject(String text) {
     Object value = parse(text);
     if (!(value instanceof Map)) {
-      throw new IllegalArgumentException("expected a JSON object but got " + text);
+      throw new IllegalArgumentException("JSON: expected an object but got " + text);
     }
     return (Map<String, Object>) value;
   }
 
-  private IllegalArgumentException error(String what) {
-    return new IllegalArgumentException("JSON: " + what + " at offset " + pos);
-  }
-
-  private void skipSpace() {
-    while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
-      pos++;
-    }
-  }
-
-  private char peek() {
+  private Object value() {
     skipSpace();
     if (pos >= text.length()) {
       throw error("unexpected end");
     }
-    return text.charAt(pos);
-  }
-
-  private void expect(char c) {
-    if (peek() != c) {
-      throw error("expected '" + c + "'");
-    }
-    pos++;
-  }
-
-  private Object value() {
-    char c = peek();
+    char c = text.charAt(pos);
     switch (c) {
       case '{':
         return object();
@@ -84,59 +65,41 @@ public final class MiniJson {
     }
   }
 
-  private Object literal(String word, Object value) {
-    if (!text.startsWith(word, pos)) {
-      throw error("expected " + word);
-    }
-    pos += word.length();
-    return value;
-  }
-
   private Map<String, Object> object() {
-    expect('{');
-    Map<String, Object> out = new LinkedHashMap<>();
-    if (peek() == '}') {
-      pos++;
-      return out;
+    pos++; // '{'
+    Map<String, Object> map = new LinkedHashMap<>();
+    skipSpace();
+    if (consume('}')) {
+      return map;
     }
-    while (true) {
-      if (peek() != '"') {
-        throw error("expected a key");
-      }
+    do {
+      skipSpace();
       String key = string();
+      skipSpace();
       expect(':');
-      if (out.put(key, value()) != null) {
+      if (map.containsKey(key)) {
         throw error("duplicate key " + key);
       }
-      char c = peek();
-      pos++;
-      if (c == '}') {
-        return out;
-      }
-      if (c != ',') {
-        throw error("expected ',' or '}'");
-      }
-    }
+      map.put(key, value());
+      skipSpace();
+    } while (consume(','));
+    expect('}');
+    return map;
   }
 
   private List<Object> array() {
-    expect('[');
-    List<Object> out = new ArrayList<>();
-    if (peek() == ']') {
-      pos++;
-      return out;
+    pos++; // '['
+    List<Object> list = new ArrayList<>();
+    skipSpace();
+    if (consume(']')) {
+      return list;
     }
-    while (true) {
-      out.add(value());
-      char c = peek();
-      pos++;
-      if (c == ']') {
-        return out;
-      }
-      if (c != ',') {
-        throw error("expected ',' or ']'");
-      }
-    }
+    do {
+      list.add(value());
+      skipSpace();
+    } while (consume(','));
+    expect(']');
+    return list;
   }
 
   private String string() {
@@ -149,6 +112,9 @@ public final class MiniJson {
       char c = text.charAt(pos++);
       if (c == '"') {
         return sb.toString();
+      }
+      if (c < 0x20) {
+        throw error("raw control character in a string");
       }
       if (c != '\\') {
         sb.append(c);
@@ -177,7 +143,15 @@ public final class MiniJson {
     }
   }
 
-  private Object number() {
+  private Object literal(String word, Object value) {
+    if (!text.startsWith(word, pos)) {
+      throw error("expected " + word);
+    }
+    pos += word.length();
+    return value;
+  }
+
+  private Double number() {
     int start = pos;
     while (pos < text.length() && "+-0123456789.eE".indexOf(text.charAt(pos)) >= 0) {
       pos++;
@@ -186,13 +160,34 @@ public final class MiniJson {
     if (s.isEmpty()) {
       throw error("unexpected character '" + text.charAt(start) + "'");
     }
-    try {
-      if (s.indexOf('.') < 0 && s.indexOf('e') < 0 && s.indexOf('E') < 0) {
-        return Long.parseLong(s);
-      }
-      return Double.parseDouble(s);
-    } catch (NumberFormatException e) {
+    if (!s.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?")) {
+      pos = start;
       throw error("bad number " + s);
     }
+    return Double.valueOf(s);
+  }
+
+  private boolean consume(char c) {
+    if (pos < text.length() && text.charAt(pos) == c) {
+      pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private void expect(char c) {
+    if (!consume(c)) {
+      throw error("expected '" + c + "'");
+    }
+  }
+
+  private void skipSpace() {
+    while (pos < text.length() && " \t\r\n".indexOf(text.charAt(pos)) >= 0) {
+      pos++;
+    }
+  }
+
+  private IllegalArgumentException error(String what) {
+    return new IllegalArgumentException("JSON: " + what + " at offset " + pos);
   }
 }
