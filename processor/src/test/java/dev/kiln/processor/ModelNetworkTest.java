@@ -130,6 +130,7 @@ class ModelNetworkTest {
           for (int i = 0; i < d.length; i++) {
             d[i] -= 0.05f * g[i];
           }
+          p.markChanged();
         }
       }
       m.eval();
@@ -166,11 +167,14 @@ class ModelNetworkTest {
     Tensor gx = m.backward(proj);
     List<float[]> values = new ArrayList<>();
     List<float[]> grads = new ArrayList<>();
+    List<Runnable> written = new ArrayList<>();
     values.add(x.data());
     grads.add(gx.data().clone());
+    written.add(() -> {});
     for (Parameter p : m.namedParameters().values()) {
       values.add(p.data().data());
       grads.add(p.grad().data().clone());
+      written.add(p::markChanged);
     }
     int checked = 0;
     for (int v = 0; v < values.size(); v++) {
@@ -186,12 +190,15 @@ class ModelNetworkTest {
       for (int i = 0; i < data.length; i++) {
         data[i] = (float) (saved[i] + h * dir[i]);
       }
+      written.get(v).run();
       double plus = dot(m.forward(x), proj);
       for (int i = 0; i < data.length; i++) {
         data[i] = (float) (saved[i] - h * dir[i]);
       }
+      written.get(v).run();
       double minus = dot(m.forward(x), proj);
       System.arraycopy(saved, 0, data, 0, data.length);
+      written.get(v).run();
       double numeric = (plus - minus) / (2 * h);
       assertThat(Math.abs(numeric - analytic)).isLessThan(2e-2 * Math.max(1.0, Math.abs(analytic)));
       checked++;

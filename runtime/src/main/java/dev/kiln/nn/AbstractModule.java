@@ -97,9 +97,16 @@ public abstract class AbstractModule implements Module {
     return Collections.unmodifiableMap(out);
   }
 
+  /**
+   * {@inheritDoc} Every parameter of this module and its children is then {@link Parameter#markChanged()
+   * marked changed}, so derived data (such as a convolution engine's packed weights) is rebuilt.
+   */
   @Override
   public void loadStateDict(Map<String, Tensor> source) {
     loadStrict(stateDict(), source);
+    for (Parameter p : namedParameters().values()) {
+      p.markChanged();
+    }
     onStateLoaded();
   }
 
@@ -108,7 +115,8 @@ public abstract class AbstractModule implements Module {
 
   /**
    * Copies {@code source} into {@code target} (same keys, same shapes), checking everything before
-   * changing anything.
+   * changing anything. Works on plain tensors: a caller that copies into parameters calls
+   * {@link Parameter#markChanged()} on them afterwards, as {@link #loadStateDict(Map)} does.
    */
   public static void loadStrict(Map<String, Tensor> target, Map<String, Tensor> source) {
     for (Map.Entry<String, Tensor> e : target.entrySet()) {

@@ -8,10 +8,16 @@ import dev.kiln.annotation.Activation;
  * runs with {@code --add-modules jdk.incubator.vector}). The kernel keeps the parameters, the batch API
  * and the split of work over threads; an engine only computes.
  *
- * <p>Engines may keep the weights in their own layout. Because optimizers and {@code loadStateDict} write
- * the weight arrays in place, the kernel asks for {@link #forwardWeights}/{@link #backwardInputWeights}
- * once per call; an engine returns a cached {@link Weights} when the arrays did not change. All methods
- * must be safe to call from many threads at once.
+ * <p>Engines may keep the weights in their own layout. Optimizers and {@code loadStateDict} write the
+ * weight arrays in place, so the kernel asks for {@link #forwardWeights}/{@link #backwardInputWeights}
+ * once per call and passes the {@link Parameter}s themselves: an engine decides whether its prepared
+ * weights are current from the parameters' identity and {@link Parameter#version() versions}, in constant
+ * time, and keeps no copy of the plain arrays to compare with. This relies on the contract of
+ * {@link Parameter}: code that writes {@code parameter.data()} in place calls
+ * {@link Parameter#markChanged()} afterwards (the optimizers, {@code loadStateDict} and every other writer
+ * in the library do); a write without it is not seen. An engine reads the version <em>before</em> the
+ * values it prepares, so a write racing with the preparation leaves a stale version behind and is picked
+ * up by the next call. All methods must be safe to call from many threads at once.
  */
 public interface ConvEngine {
   /** Weights prepared for an engine: immutable once returned. */
@@ -35,8 +41,12 @@ public interface ConvEngine {
    */
   int channelBlock();
 
-  /** The weights {@code w [out, in/groups, kH, kW]} and bias {@code b} (or {@code null}) for forward. */
-  Weights forwardWeights(float[] w, float[] b);
+  /**
+   * The weights {@code [out, in/groups, kH, kW]} and the bias {@code [out]} (or {@code null}) prepared for
+   * {@link #forward}: the same object as last time while both parameters are the same and their versions
+   * did not change.
+   */
+  Weights forwardWeights(Parameter weight, Parameter bias);
 
   /**
    * Forward over output channels {@code [ocStart, ocEnd)} of one sample: writes (not adds) the output,
@@ -47,8 +57,8 @@ public interface ConvEngine {
   /** Whether {@link #backwardInput} is implemented for this geometry. */
   boolean hasBackwardInput();
 
-  /** The weights {@code w} prepared for {@link #backwardInput}. */
-  Weights backwardInputWeights(float[] w);
+  /** The weights prepared for {@link #backwardInput}, cached like {@link #forwardWeights}. */
+  Weights backwardInputWeights(Parameter weight);
 
   /** Adds one sample's input gradient to {@code gx} from the (activation-masked) output gradient. */
   void backwardInput(Weights weights, float[] gy, int gyOff, float[] gx, int gxOff);

@@ -80,7 +80,11 @@ public abstract class ConvKernel extends AbstractModule {
     this.engine = Accelerators.convEngine(geometry, bias, activation);
   }
 
-  /** The weight parameter, {@code [out, in/groups, kH, kW]}. */
+  /**
+   * The weight parameter, {@code [out, in/groups, kH, kW]}. Code that writes its values (or the bias's) in
+   * place calls {@link Parameter#markChanged()} afterwards: a vectorized engine keeps a packed copy of the
+   * weights and repacks only when a parameter's {@link Parameter#version() version} moves.
+   */
   public final Parameter weight() {
     return weightParam;
   }
@@ -157,7 +161,7 @@ public abstract class ConvKernel extends AbstractModule {
           + " at offset " + yOff + " but the array has " + y.length);
     }
     if (engine != null) {
-      engine.forward(engine.forwardWeights(w, b), x, xOff, y, yOff, 0, outShape[0]);
+      engine.forward(engine.forwardWeights(weightParam, biasParam), x, xOff, y, yOff, 0, outShape[0]);
     } else {
       forwardSample(x, xOff, y, yOff, 0, outShape[0]);
     }
@@ -204,7 +208,7 @@ public abstract class ConvKernel extends AbstractModule {
     float[] x = input.data();
     float[] y = output.data();
     int outC = outShape[0];
-    ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(w, b);
+    ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(weightParam, biasParam);
     int threads = Parallel.threads();
     if (threads <= 1 || macsPerSample * n < PARALLEL_THRESHOLD) {
       for (int i = 0; i < n; i++) {
@@ -258,7 +262,8 @@ public abstract class ConvKernel extends AbstractModule {
     float[] gyF = gy;
     float[] gw = weightParam.grad().data();
     float[] gb = biasParam == null ? null : biasParam.grad().data();
-    ConvEngine.Weights pw = engine != null && engine.hasBackwardInput() ? engine.backwardInputWeights(w) : null;
+    ConvEngine.Weights pw = engine != null && engine.hasBackwardInput() ? engine.backwardInputWeights(weightParam)
+        : null;
     int threads = Parallel.threads();
     if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
       backwardRange(pw, x, gyF, gx, 0, n, gw, gb);

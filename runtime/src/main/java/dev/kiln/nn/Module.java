@@ -36,7 +36,8 @@ public interface Module {
 
   /**
    * Copies every entry of {@code state} into this module. Strict: a missing, unexpected or wrongly shaped
-   * key is an {@link IllegalArgumentException} naming the key (and both shapes).
+   * key is an {@link IllegalArgumentException} naming the key (and both shapes). The values are copied into
+   * the live tensors, and every parameter is then {@link Parameter#markChanged() marked changed}.
    */
   void loadStateDict(Map<String, Tensor> state);
 

@@ -2,12 +2,25 @@ package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** A learnable tensor and its gradient (same shape, accumulated by {@link Module#backward}). */
+/**
+ * A learnable tensor and its gradient (same shape, accumulated by {@link Module#backward}).
+ *
+ * <p>A parameter also carries a modification counter, {@link #version()}, so that code which derives data
+ * from the values (for example a convolution engine that keeps the weights in a packed layout) can tell
+ * cheaply whether they changed. <b>Contract:</b> code that writes the values of {@link #data()} in place
+ * must call {@link #markChanged()} after writing, before the next forward. Every writer in the library
+ * does: the optimizers' {@code step()}, {@link Module#loadStateDict} (and so checkpoint restore and
+ * fusion). A write without {@code markChanged()} may not be seen by a vectorized convolution, which keeps
+ * using the weights it packed before.
+ */
 public final class Parameter {
   private final String name;
   private final Tensor data;
   private final Tensor grad;
+  /** Increased by {@link #markChanged()}; a reader that sees a new version also sees the values written before. */
+  private final AtomicLong version = new AtomicLong();
 
   private Parameter(String name, Tensor data) {
     this.name = Objects.requireNonNull(name, "name");
@@ -25,7 +38,10 @@ public final class Parameter {
     return name;
   }
 
-  /** The values. */
+  /**
+   * The values. Writing them in place is allowed, followed by {@link #markChanged()} (see the class
+   * documentation).
+   */
   public Tensor data() {
     return data;
   }
@@ -38,6 +54,23 @@ public final class Parameter {
   /** Sets the gradient to zero. */
   public void zeroGrad() {
     grad.fill(0f);
+  }
+
+  /**
+   * The modification counter: 0 for a new parameter, increased by every {@link #markChanged()}. Equal
+   * versions mean the values were not changed by any writer that keeps the contract.
+   */
+  public long version() {
+    return version.get();
+  }
+
+  /**
+   * Records that the values of {@link #data()} were written: call it after writing them in place, before
+   * the next forward. Cheap (one counter increment); calling it when nothing changed only costs the next
+   * forward a repack of derived data.
+   */
+  public void markChanged() {
+    version.incrementAndGet();
   }
 
   @Override

@@ -59,8 +59,14 @@ abstract class AbstractOptimizer implements Optimizer {
     return steps;
   }
 
-  /** Counts one completed step. */
+  /**
+   * Ends a step: {@link Parameter#markChanged() marks} every parameter changed (the step wrote them in
+   * place) and counts the step.
+   */
   final void countStep() {
+    for (Parameter p : params) {
+      p.markChanged();
+    }
     steps++;
     stepTensor.data()[0] = steps;
   }

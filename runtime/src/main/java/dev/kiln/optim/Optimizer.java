@@ -8,7 +8,10 @@ import java.util.Map;
  * PyTorch optimizer of the same name.
  */
 public interface Optimizer {
-  /** Applies one update to every parameter from its current gradient. */
+  /**
+   * Applies one update to every parameter from its current gradient, in place, and calls
+   * {@link dev.kiln.nn.Parameter#markChanged()} on each.
+   */
   void step();
 
   /** Sets every parameter gradient to zero. */

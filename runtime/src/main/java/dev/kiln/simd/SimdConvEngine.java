@@ -2,18 +2,21 @@ package dev.kiln.simd;
 
 import dev.kiln.nn.ConvEngine;
 import dev.kiln.nn.ConvGeometry;
-import java.util.Arrays;
+import dev.kiln.nn.Parameter;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The vectorized engine: forward by {@link DirectConv}, the input gradient by {@link InputGradient}
  * (direct convolutions of the output gradient, one per stride phase), the weight gradient by
  * {@link WeightGradient}.
  *
- * <p>Packed weights are cached together with a copy of the arrays they came from and rebuilt when those
- * arrays change (optimizers and {@code loadStateDict} write them in place): every batch-level call pays
- * one comparison of the weights, which fails at the first changed value. A rebuild publishes a new
- * immutable {@link Prepared} through a volatile field, so concurrent eval-mode callers are safe.
- * Scratch buffers are per thread and per engine; steady-state forward allocates nothing.
+ * <p>Packed weights are cached with the parameters and the {@link Parameter#version() versions} they were
+ * packed at, and rebuilt when a version moves (optimizers and {@code loadStateDict} write the weights in
+ * place and then call {@link Parameter#markChanged()}): a call costs two version reads, whatever the size
+ * of the layer. The versions are read before the values, so a concurrent write leaves a stale version and
+ * a repack on the next call. A rebuild publishes a new immutable {@link Prepared} through a volatile
+ * field, so concurrent eval-mode callers are safe. Scratch buffers are per thread and per engine;
+ * steady-state forward allocates nothing.
  */
 final class SimdConvEngine implements ConvEngine {
   private final String name;
@@ -23,23 +26,36 @@ final class SimdConvEngine implements ConvEngine {
   private final WeightGradient weightGradient;
   private volatile Prepared forwardCache;
   private volatile Prepared backwardCache;
+  /** How many times weights were packed (forward and backward), for tests. */
+  private final AtomicLong packs = new AtomicLong();
 
-  /** Packed weights with the arrays they were packed from. */
+  /** Packed weights with the parameters and versions they were packed from. */
   private static final class Prepared implements Weights {
-    final float[] w;
-    final float[] b;
+    final Parameter weight;
+    final long weightVersion;
+    final Parameter bias;
+    final long biasVersion;
     /** The packed weights of forward, or of each input-gradient phase. */
     final DirectConv.Packed[] packed;
 
-    Prepared(float[] w, float[] b, DirectConv.Packed... packed) {
-      this.w = w;
-      this.b = b;
+    Prepared(Parameter weight, long weightVersion, Parameter bias, long biasVersion,
+        DirectConv.Packed... packed) {
+      this.weight = weight;
+      this.weightVersion = weightVersion;
+      this.bias = bias;
+      this.biasVersion = biasVersion;
       this.packed = packed;
     }
 
-    boolean matches(float[] w, float[] b) {
-      return Arrays.equals(this.w, w) && Arrays.equals(this.b, b);
+    boolean matches(Parameter weight, long weightVersion, Parameter bias, long biasVersion) {
+      return this.weight == weight && this.weightVersion == weightVersion && this.bias == bias
+          && this.biasVersion == biasVersion;
     }
+  }
+
+  /** The version of {@code p}, or 0 for an absent bias. */
+  private static long version(Parameter p) {
+    return p == null ? 0L : p.version();
   }
 
   SimdConvEngine(ConvGeometry g, boolean relu) {
@@ -61,12 +77,17 @@ final class SimdConvEngine implements ConvEngine {
   }
 
   @Override
-  public Weights forwardWeights(float[] w, float[] b) {
+  public Weights forwardWeights(Parameter weight, Parameter bias) {
+    long wv = weight.version();
+    long bv = version(bias);
     Prepared p = forwardCache;
-    if (p != null && p.matches(w, b)) {
+    if (p != null && p.matches(weight, wv, bias, bv)) {
       return p;
     }
-    p = new Prepared(w.clone(), b == null ? null : b.clone(), forward.pack(w, b));
+    packs.incrementAndGet();
+    float[] w = weight.data().data();
+    float[] b = bias == null ? null : bias.data().data();
+    p = new Prepared(weight, wv, bias, bv, forward.pack(w, b));
     forwardCache = p;
     return p;
   }
@@ -82,14 +103,21 @@ final class SimdConvEngine implements ConvEngine {
   }
 
   @Override
-  public Weights backwardInputWeights(float[] w) {
+  public Weights backwardInputWeights(Parameter weight) {
+    long wv = weight.version();
     Prepared p = backwardCache;
-    if (p != null && p.matches(w, null)) {
+    if (p != null && p.matches(weight, wv, null, 0L)) {
       return p;
     }
-    p = new Prepared(w.clone(), null, inputGradient.pack(w));
+    packs.incrementAndGet();
+    p = new Prepared(weight, wv, null, 0L, inputGradient.pack(weight.data().data()));
     backwardCache = p;
     return p;
+  }
+
+  /** How many times this engine packed weights so far (forward and input gradient together). */
+  long packCount() {
+    return packs.get();
   }
 
   @Override

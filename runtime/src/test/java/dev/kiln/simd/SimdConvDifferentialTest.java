@@ -180,6 +180,7 @@ class SimdConvDifferentialTest {
         w[i] -= 0.05f;
         wRef[i] -= 0.05f;
       }
+      kernel.weight().markChanged();
       kernel.eval();
       ref.eval();
       Tensor out = Tensor.zeros(c.batch, g.outChannels(), g.outHeight(), g.outWidth());

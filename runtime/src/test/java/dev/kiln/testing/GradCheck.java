@@ -88,25 +88,32 @@ public final class GradCheck {
     Map<String, float[]> analytic = new LinkedHashMap<>();
     analytic.put("input", gx.data().clone());
     Map<String, float[]> values = new LinkedHashMap<>();
+    Map<String, Runnable> written = new LinkedHashMap<>();
     values.put("input", x.data());
+    written.put("input", () -> {});
     for (Map.Entry<String, Parameter> e : module.namedParameters().entrySet()) {
       analytic.put(e.getKey(), e.getValue().grad().data().clone());
       values.put(e.getKey(), e.getValue().data().data());
+      written.put(e.getKey(), e.getValue()::markChanged);
     }
     List<String> failures = new ArrayList<>();
     int compared = 0;
     for (Map.Entry<String, float[]> e : values.entrySet()) {
       float[] v = e.getValue();
       float[] a = analytic.get(e.getKey());
+      Runnable changed = written.get(e.getKey());
       for (int i = 0; i < v.length; i++) {
         float original = v[i];
         float plus = (float) (original + step);
         float minus = (float) (original - step);
         v[i] = plus;
+        changed.run();
         double lossPlus = loss(x, r);
         v[i] = minus;
+        changed.run();
         double lossMinus = loss(x, r);
         v[i] = original;
+        changed.run();
         double numeric = (lossPlus - lossMinus) / ((double) plus - (double) minus);
         double diff = Math.abs(a[i] - numeric);
         if (!(diff <= atol + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric)))) {

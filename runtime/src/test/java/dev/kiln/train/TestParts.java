@@ -140,6 +140,7 @@ final class TestParts {
           b[i] = (float) (momentum * b[i]) + g[i];
           p[i] -= (float) (lr * b[i]);
         }
+        e.getValue().markChanged();
       }
     }
 
