@@ -1,6 +1,7 @@
 package dev.kiln.processor;
 
 import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static com.google.testing.compile.CompilationSubject.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -150,6 +151,42 @@ class ModelNetworkTest {
           || k.startsWith("relu") || (name.equals("NoDropout") && k.startsWith("bn"))).count()).isEqualTo(0);
     }
     assertThat(compared).isEqualTo(5 * 5 + 5 * 3);
+  }
+
+  /**
+   * {@code backwardParameters} (what the objectives call) leaves the same parameter gradients as
+   * {@code backward}, bit for bit, whether the first layer is a conv or a RepConv block with BatchNorm.
+   */
+  @Test
+  void backwardParametersEqualsBackward() throws Exception {
+    int compared = 0;
+    for (String name : new String[] {"Full", "NoDropout"}) {
+      SequentialModel a = create(name, 5);
+      SequentialModel b = create(name, 5);
+      int[] in = a.inputShape();
+      SplittableRandom r = new SplittableRandom(11);
+      Tensor x = random(r, 3, in[0], in[1], in[2]);
+      Tensor y = a.forward(x);
+      Tensor g = random(r, y.shape());
+      b.forward(x);
+      a.backward(g);
+      b.backwardParameters(g);
+      for (Map.Entry<String, Parameter> e : a.namedParameters().entrySet()) {
+        float[] expected = e.getValue().grad().data();
+        float[] actual = b.namedParameters().get(e.getKey()).grad().data();
+        assertWithMessage("%s.%s", name, e.getKey()).that(actual).usingExactEquality().containsExactly(expected)
+            .inOrder();
+        compared++;
+      }
+      float[] first = a.namedParameters().values().iterator().next().grad().data();
+      double norm = 0;
+      for (float v : first) {
+        norm += Math.abs(v);
+      }
+      assertWithMessage("%s: first parameter's gradient", name).that(norm).isGreaterThan(0.0);
+    }
+    assertThat(compared).isEqualTo(create("Full", 1).namedParameters().size()
+        + create("NoDropout", 1).namedParameters().size());
   }
 
   /**

@@ -55,7 +55,7 @@ public final class Objectives {
       Tensor logits = model.forward(input);
       requireLogits(logits, input.dim(0));
       CrossEntropy.Result result = CrossEntropy.compute(logits, targets, labelSmoothing);
-      model.backward(result.grad());
+      model.backwardParameters(result.grad());
       return new StepResult(result.loss(), logits);
     }
   }
@@ -96,7 +96,7 @@ public final class Objectives {
         Tensor z1 = Tensor.of(Arrays.copyOfRange(z, 0, n * c), n, c);
         Tensor z2 = Tensor.of(Arrays.copyOfRange(z, n * c, 2 * n * c), n, c);
         RDropLoss.Result result = RDropLoss.compute(z1, z2, targets, alpha, klReduction);
-        model.backward(concat(result.grad1(), result.grad2()));
+        model.backwardParameters(concat(result.grad1(), result.grad2()));
         return new StepResult(result.loss(), z1);
       } finally {
         doubled.set(data);

@@ -264,6 +264,16 @@ public final class BatchNorm2d extends AbstractModule {
    */
   @Override
   public Tensor backward(Tensor gradOutput) {
+    return backward(gradOutput, true);
+  }
+
+  /** {@code gw} and {@code gb} only (the sums pass), no input gradient. */
+  @Override
+  public void backwardParameters(Tensor gradOutput) {
+    backward(gradOutput, false);
+  }
+
+  private Tensor backward(Tensor gradOutput, boolean inputGradient) {
     Saved s = saved;
     if (s == null) {
       throw new IllegalStateException("backward needs a forward first");
@@ -278,9 +288,9 @@ public final class BatchNorm2d extends AbstractModule {
     float[] w = weight.data().data();
     float[] gw = weight.grad().data();
     float[] gb = bias.grad().data();
-    Tensor gradInput = buffer(GRAD_INPUT, shape);
-    float[] gx = gradInput.data();
-    forChannels(gx.length, (start, end) -> {
+    Tensor gradInput = inputGradient ? buffer(GRAD_INPUT, shape) : null;
+    float[] gx = inputGradient ? gradInput.data() : null;
+    forChannels(gy.length, (start, end) -> {
       double[] sums = new double[2];
       for (int c = start; c < end; c++) {
         double mean = s.mean[c];
@@ -296,6 +306,9 @@ public final class BatchNorm2d extends AbstractModule {
         gb[c] += (float) sumGy;
         gw[c] += (float) (dot * invStd);
         float scale = (float) (w[c] * invStd);
+        if (gx == null) {
+          continue;
+        }
         if (s.training) {
           float m = (float) mean;
           float meanGy = (float) (sumGy / count);

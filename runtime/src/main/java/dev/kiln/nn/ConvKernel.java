@@ -35,6 +35,8 @@ public abstract class ConvKernel extends AbstractModule {
   private final int inSize;
   private final int outSize;
   private final long macsPerSample;
+  /** Samples per tile of {@link #backward}: both gradients of a tile are computed before the next. */
+  private static final int BACKWARD_TILE = 4;
   private final Activation activation;
   private final Parameter weightParam;
   private final Parameter biasParam;
@@ -238,6 +240,17 @@ public abstract class ConvKernel extends AbstractModule {
 
   @Override
   public final Tensor backward(Tensor gradOutput) {
+    return backward(gradOutput, true);
+  }
+
+  /** The weight and bias gradients only: no input gradient is computed. */
+  @Override
+  public final void backwardParameters(Tensor gradOutput) {
+    backward(gradOutput, false);
+  }
+
+  /** Both gradients, or ({@code inputGradient} false) only the parameters' (and returns null). */
+  private Tensor backward(Tensor gradOutput, boolean inputGradient) {
     if (savedInput == null) {
       throw new IllegalStateException("backward needs a training-mode forward first");
     }
@@ -257,13 +270,13 @@ public abstract class ConvKernel extends AbstractModule {
       gy = masked;
     }
     float[] x = input.data();
-    Tensor gradInput = zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
-    float[] gx = gradInput.data();
+    Tensor gradInput = inputGradient ? zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]) : null;
+    float[] gx = inputGradient ? gradInput.data() : null;
     float[] gyF = gy;
     float[] gw = weightParam.grad().data();
     float[] gb = biasParam == null ? null : biasParam.grad().data();
-    ConvEngine.Weights pw = engine != null && engine.hasBackwardInput() ? engine.backwardInputWeights(weightParam)
-        : null;
+    ConvEngine.Weights pw = inputGradient && engine != null && engine.hasBackwardInput()
+        ? engine.backwardInputWeights(weightParam) : null;
     int threads = Parallel.threads();
     if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
       backwardRange(pw, x, gyF, gx, 0, n, gw, gb);
@@ -294,23 +307,27 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   /**
-   * Adds the input gradients of samples {@code [start, end)} to {@code gx} and their parameter gradients to
-   * {@code gw}, {@code gb}.
+   * Adds the input gradients of samples {@code [start, end)} to {@code gx} (unless it is null) and their
+   * parameter gradients to {@code gw}, {@code gb}.
    */
   private void backwardRange(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
       float[] gw, float[] gb) {
-    for (int i = start; i < end; i++) {
-      if (pw != null) {
-        engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
-      } else {
-        backwardInputSample(gy, i * outSize, gx, i * inSize);
+    // Samples in small tiles, each tile's output gradient read by both passes while it is in cache.
+    for (int t = start; t < end; t += BACKWARD_TILE) {
+      int tileEnd = Math.min(end, t + BACKWARD_TILE);
+      for (int i = t; gx != null && i < tileEnd; i++) {
+        if (pw != null) {
+          engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
+        } else {
+          backwardInputSample(gy, i * outSize, gx, i * inSize);
+        }
       }
-    }
-    if (engine != null && engine.hasBackwardWeight()) {
-      engine.backwardWeight(x, inSize, gy, outSize, start, end, gw, gb);
-    } else {
-      for (int i = start; i < end; i++) {
-        backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
+      if (engine != null && engine.hasBackwardWeight()) {
+        engine.backwardWeight(x, inSize, gy, outSize, t, tileEnd, gw, gb);
+      } else {
+        for (int i = t; i < tileEnd; i++) {
+          backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
+        }
       }
     }
   }

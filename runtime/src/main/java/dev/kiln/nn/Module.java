@@ -17,6 +17,15 @@ public interface Module {
    */
   Tensor backward(Tensor gradOutput);
 
+  /**
+   * {@link #backward} for a caller that does not need the input gradient (the first layer of a network,
+   * whose input is data): adds the parameter gradients to each {@link Parameter#grad()} and may skip the
+   * input gradient's work. The default runs {@code backward} and drops its result.
+   */
+  default void backwardParameters(Tensor gradOutput) {
+    backward(gradOutput);
+  }
+
   /** Switches training mode on or off. New modules are in training mode. */
   void train(boolean on);
 

@@ -201,18 +201,7 @@ public abstract class RepVggBlock extends AbstractModule {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    if (savedOutput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
-    Tensor g = gradOutput;
-    if (activation == Activation.RELU) {
-      float[] y = savedOutput.data();
-      float[] gy = gradOutput.data();
-      g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
-      float[] masked = g.data();
-      Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
-    }
+    Tensor g = maskedGradient(gradOutput);
     // The dense branch's input gradient is a fresh (or this step's own) tensor: the sum is built in it.
     Tensor gx = dense.backward(g);
     float[] acc = gx.data();
@@ -220,6 +209,34 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] gi = !identity ? null : identityBn != null ? identityBn.backward(g).data() : g.data();
     Elementwise.forRange(acc.length, (start, end) -> sum(acc, gp, gi, false, start, end));
     return gx;
+  }
+
+  /** The branches' parameter gradients only: no branch computes an input gradient. */
+  @Override
+  public void backwardParameters(Tensor gradOutput) {
+    Tensor g = maskedGradient(gradOutput);
+    dense.backwardParameters(g);
+    pointwise.backwardParameters(g);
+    if (identityBn != null) {
+      identityBn.backwardParameters(g);
+    }
+  }
+
+  /** The output gradient through the activation. */
+  private Tensor maskedGradient(Tensor gradOutput) {
+    if (savedOutput == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
+    if (activation != Activation.RELU) {
+      return gradOutput;
+    }
+    float[] y = savedOutput.data();
+    float[] gy = gradOutput.data();
+    Tensor g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
+    float[] masked = g.data();
+    Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
+    return g;
   }
 
   /** The batch size of the saved training-mode output. */
@@ -335,6 +352,11 @@ public abstract class RepVggBlock extends AbstractModule {
     @Override
     public Tensor backward(Tensor gradOutput) {
       return conv.backward(bn.backward(gradOutput));
+    }
+
+    @Override
+    public void backwardParameters(Tensor gradOutput) {
+      conv.backwardParameters(bn.backward(gradOutput));
     }
   }
 }

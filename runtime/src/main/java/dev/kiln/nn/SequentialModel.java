@@ -124,4 +124,14 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
     }
     return g;
   }
+
+  /** As {@link #backward}, but the first layer skips its input gradient (the gradient of the data). */
+  @Override
+  public void backwardParameters(Tensor gradOutput) {
+    Tensor g = gradOutput;
+    for (int i = layers.size() - 1; i > 0; i--) {
+      g = layers.get(i).backward(g);
+    }
+    layers.get(0).backwardParameters(g);
+  }
 }

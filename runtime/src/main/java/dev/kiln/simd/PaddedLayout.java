@@ -259,11 +259,12 @@ final class PaddedLayout {
 
   /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
   private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
-    int interiorEnd = padLeft + inW;
     int half = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
-    if (strideW == 2 && colRead[0] && colRead[1] && src + 2 * half <= x.length) {
+    if (strideW == 2 && src + 2 * half <= x.length) {
       // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
       int even = padLeft % 2;
+      boolean evenRead = colRead[even];
+      boolean oddRead = colRead[1 - even];
       int dstEven = rowBase + even * planeQ + padLeft / 2;
       int dstOdd = rowBase + (1 - even) * planeQ + (padLeft + 1) / 2;
       int limit = dst0 + rowLimit[r];
@@ -271,21 +272,26 @@ final class PaddedLayout {
         for (int t = 0; t < half; t += Lanes.V) {
           FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t);
           FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t + Lanes.V);
-          a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven + t);
-          a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd + t);
+          if (evenRead) {
+            a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven + t);
+          }
+          if (oddRead) {
+            a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd + t);
+          }
         }
         fillBorders(x, src, xp, rowBase);
         return;
       }
     }
+    // Input column i lands in phase (padLeft + i) % strideW at index (padLeft + i) / strideW.
     for (int phase = 0; phase < strideW; phase++) {
       if (!colRead[phase]) {
         continue;
       }
-      int dst = rowBase + phase * planeQ;
-      int first = padLeft + Math.floorMod(phase - padLeft, strideW);
-      for (int col = first; col < interiorEnd; col += strideW) {
-        xp[dst + col / strideW] = x[src + col - padLeft];
+      int first = Math.floorMod(phase - padLeft, strideW);
+      int dst = rowBase + phase * planeQ + (padLeft + first) / strideW;
+      for (int i = src + first; i < src + inW; i += strideW, dst++) {
+        xp[dst] = x[i];
       }
     }
     fillBorders(x, src, xp, rowBase);

@@ -22,6 +22,11 @@ public final class SimdPlaneSums implements PlaneSums {
 
   @Override
   public double sum(float[] x, int from, int to) {
+    return total(x, from, to);
+  }
+
+  /** {@link #sum}, for this package. */
+  static double total(float[] x, int from, int to) {
     double total = 0;
     int k = from;
     for (; k + BLOCK <= to; k += BLOCK) {

@@ -21,6 +21,8 @@ import jdk.incubator.vector.VectorOperators;
 final class WeightGradient {
   /** (input channel, tap) columns per kernel call. */
   static final int COLS = 8;
+  /** Positions per tile of the output-gradient transposition. */
+  private static final int TILE = 16;
 
   private final ConvGeometry g;
   private final PaddedLayout layout;
@@ -124,12 +126,16 @@ final class WeightGradient {
           int panel = grp * ocPad + o0;
           int gyBase = panel * span;
           int gwBase = panel * paddedColumns;
-          for (int c0 = 0; c0 < columns; c0 += COLS) {
+          int c0 = 0;
+          for (; c0 + COLS <= columns; c0 += COLS) {
             if (ocVectors == 2) {
               kernel8x2(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
             } else {
               kernel8x1(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
             }
+          }
+          for (; c0 < columns; c0++) {
+            kernel1(s.xp, xBase + colOff[c0], s.gyT, gyBase, gwT, gwBase + c0 * width);
           }
         }
       }
@@ -148,27 +154,36 @@ final class WeightGradient {
   /**
    * Copies one sample's output gradient into the panels of {@code gyT}: panel {@code col / width} of the
    * group, lane {@code col % width}, virtual position {@code oh * Wq + ow}; adds its sums to {@code gb}.
+   * The copy runs over tiles of {@link #TILE} positions of a row, so that the panel lines it writes stay in
+   * L1 until all lanes are in.
    */
   private void transpose(float[] gy, int gyOff, float[] gyT, float[] gb) {
     int outH = g.outHeight();
     int outW = g.outWidth();
+    int plane = outH * outW;
     int wq = layout.wq;
-    for (int oc = 0; oc < g.outChannels(); oc++) {
-      int grp = oc / ocpg;
-      int col = oc - grp * ocpg;
-      int dst = (grp * ocPad + col - col % width) * span + col % width;
-      int src = gyOff + oc * outH * outW;
-      float sum = 0f;
-      for (int r = 0; r < outH; r++) {
-        int d = dst + r * wq * width;
-        for (int c = 0; c < outW; c++, src++, d += width) {
-          float v = gy[src];
-          gyT[d] = v;
-          sum += v;
-        }
+    if (gb != null) {
+      for (int oc = 0; oc < g.outChannels(); oc++) {
+        gb[oc] += (float) SimdPlaneSums.total(gy, gyOff + oc * plane, gyOff + (oc + 1) * plane);
       }
-      if (gb != null) {
-        gb[oc] += sum;
+    }
+    for (int grp = 0; grp < g.groups(); grp++) {
+      for (int o0 = 0; o0 < ocpg; o0 += width) {
+        int panel = (grp * ocPad + o0) * span;
+        int src0 = gyOff + (grp * ocpg + o0) * plane;
+        int lanes = Math.min(width, ocpg - o0);
+        for (int r = 0; r < outH; r++) {
+          for (int c0 = 0; c0 < outW; c0 += TILE) {
+            int c1 = Math.min(outW, c0 + TILE);
+            for (int l = 0; l < lanes; l++) {
+              int src = src0 + l * plane + r * outW;
+              int d = panel + r * wq * width + l;
+              for (int c = c0; c < c1; c++) {
+                gyT[d + c * width] = gy[src + c];
+              }
+            }
+          }
+        }
       }
     }
   }
@@ -371,5 +386,34 @@ final class WeightGradient {
     add(a5, gwT, gwAt + 5 * V);
     add(a6, gwT, gwAt + 6 * V);
     add(a7, gwT, gwAt + 7 * V);
+  }
+
+  /** One column (the remainder of {@link #COLS}) times one or two vectors of output channels. */
+  private void kernel1(float[] xp, int o, float[] gyT, int gyBase, float[] gwT, int gwAt) {
+    FloatVector a0 = FloatVector.zero(SPECIES);
+    FloatVector a1 = a0;
+    int span = this.span;
+    if (ocVectors == 2) {
+      for (int p = 0; p < span; p++) {
+        int s = gyBase + p * (2 * V);
+        FloatVector x = FloatVector.broadcast(SPECIES, xp[o + p]);
+        a0 = FloatVector.fromArray(SPECIES, gyT, s).fma(x, a0);
+        a1 = FloatVector.fromArray(SPECIES, gyT, s + V).fma(x, a1);
+      }
+      add(a0, gwT, gwAt);
+      add(a1, gwT, gwAt + V);
+      return;
+    }
+    // Two accumulators over alternate positions, so that consecutive multiply-adds are independent.
+    int p = 0;
+    for (; p + 1 < span; p += 2) {
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, xp[o + p]), a0);
+      a1 = FloatVector.fromArray(SPECIES, gyT, gyBase + (p + 1) * V)
+          .fma(FloatVector.broadcast(SPECIES, xp[o + p + 1]), a1);
+    }
+    if (p < span) {
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, xp[o + p]), a0);
+    }
+    add(a0.add(a1), gwT, gwAt);
   }
 }

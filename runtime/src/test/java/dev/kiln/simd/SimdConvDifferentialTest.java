@@ -172,6 +172,17 @@ class SimdConvDifferentialTest {
       if (c.bias) {
         assertClose("bias gradient", c, kernel.bias().grad().data(), ref.bias().grad().data());
       }
+      // Parameter gradients alone: the same values, with the input gradient skipped.
+      float[] gwFull = kernel.weight().grad().data().clone();
+      float[] gbFull = c.bias ? kernel.bias().grad().data().clone() : null;
+      kernel.zeroGrad();
+      kernel.backwardParameters(gy);
+      assertWithMessage("backwardParameters weight gradient of " + c).that(kernel.weight().grad().data())
+          .usingExactEquality().containsExactly(gwFull).inOrder();
+      if (c.bias) {
+        assertWithMessage("backwardParameters bias gradient of " + c).that(kernel.bias().grad().data())
+            .usingExactEquality().containsExactly(gbFull).inOrder();
+      }
 
       // An optimizer-like in-place update must reach the engine's packed weights.
       float[] w = kernel.weight().data().data();
