@@ -34,6 +34,9 @@ final class InputGradient {
     /** The phase convolution's output size (may exceed rows, cols). */
     final int convH;
     final int convW;
+    /** Phase columns whose padded column is an input column ({@code padLeft <= col * sW + residue < padLeft + W}). */
+    int interiorStart;
+    int interiorEnd;
 
     Phase(int rowResidue, int colResidue, int[] rowTaps, int[] colTaps, DirectConv conv, int rows, int cols,
         int convH, int convW) {
@@ -78,8 +81,12 @@ final class InputGradient {
             rowAxis.convSize, colAxis.convSize, rowAxis.taps.length, colAxis.taps.length, 1, 1,
             rowAxis.dilation, colAxis.dilation, rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore,
             colAxis.padAfter, g.groups(), PaddingMode.ZEROS);
-        list.add(new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
-            colAxis.size, rowAxis.convSize, colAxis.convSize));
+        Phase ph = new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
+            colAxis.size, rowAxis.convSize, colAxis.convSize);
+        ph.interiorStart = Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() - cr), g.strideW()));
+        ph.interiorEnd = Math.max(ph.interiorStart,
+            Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() + g.inWidth() - cr), g.strideW())));
+        list.add(ph);
         largest = Math.max(largest, g.inChannels() * rowAxis.convSize * colAxis.convSize);
       }
     }
@@ -164,6 +171,7 @@ final class InputGradient {
   private void fold(float[] gp, Phase ph, float[] gx, int gxOff) {
     int h = g.inHeight();
     int w = g.inWidth();
+    int sW = g.strideW();
     for (int c = 0; c < g.inChannels(); c++) {
       int dst0 = gxOff + c * h * w;
       int src0 = c * ph.convH * ph.convW;
@@ -174,8 +182,18 @@ final class InputGradient {
         }
         int dst = dst0 + sr * w;
         int src = src0 + r * ph.convW;
+        if (ph.interiorEnd > ph.interiorStart) {
+          // Columns [interiorStart, interiorEnd) map to consecutive input columns sW apart.
+          int d = dst + ph.interiorStart * sW + ph.colResidue - g.padLeft();
+          for (int col = ph.interiorStart; col < ph.interiorEnd; col++, d += sW) {
+            gx[d] += gp[src + col];
+          }
+        }
         for (int col = 0; col < ph.cols; col++) {
-          int sc = layout.colSource(col * g.strideW() + ph.colResidue);
+          if (col >= ph.interiorStart && col < ph.interiorEnd) {
+            continue;
+          }
+          int sc = layout.colSource(col * sW + ph.colResidue);
           if (sc >= 0) {
             gx[dst + sc] += gp[src + col];
           }
@@ -213,5 +231,9 @@ final class InputGradient {
         }
       }
     }
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 }
