@@ -41,6 +41,8 @@ final class DirectConv {
   private final int icpg;
   private final int ocpg;
   private final int taps;
+  /** The kernels vectorized over output channels, when they fit this layer better (else null). */
+  private final ChannelConv channels;
   /** Whether virtual rows are whole vectors, so that full channel blocks are stored straight into the output. */
   private final boolean direct;
   /** Whether the input needs no padding and is read in place (no padding, stride 1, no row rounding). */
@@ -99,9 +101,19 @@ final class DirectConv {
     // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
     // store straight into the output; that pays when copying the output is a large share of the work.
     String mode = System.getProperty("kiln.simd.direct", "auto");
-    this.direct = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
+    boolean directRows = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
         && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9
             || icpg * taps <= 36 && wqDirect * 7 <= wq * 8);
+    // Vectors over output channels where they waste fewer lanes than vectors over positions.
+    int outPlane = g.outHeight() * g.outWidth();
+    int naturalVectors = ((g.outHeight() - 1) * wq + g.outWidth() + V - 1) / V;
+    double positionUse = (double) outPlane / ((directRows ? g.outHeight() * (wqDirect / V) : naturalVectors) * V);
+    String channelMode = System.getProperty("kiln.simd.channels", "auto");
+    // Its outputs leave through a scalar transposition: only worth it with many multiply-adds per output.
+    this.channels = ocpg >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
+        || icpg * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(g, natural) > positionUse + 0.02)
+        ? new ChannelConv(g, relu, natural, offsets(g, natural)) : null;
+    this.direct = directRows && channels == null;
     this.layout = direct ? PaddedLayout.of(g, V) : natural;
     this.rowVectors = layout.wq / V;
     this.stencil3x3 = direct && ocpg < OB && icpg == 1 && g.kernelH() == 3 && g.kernelW() == 3
@@ -114,38 +126,49 @@ final class DirectConv {
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
     this.contiguous = layout.wq == g.outWidth() && ob == OB && !mode.equals("off");
-    int[] tapOff = new int[taps];
     int maxTap = 0;
     for (int kh = 0; kh < g.kernelH(); kh++) {
       for (int kw = 0; kw < g.kernelW(); kw++) {
-        int t = layout.offset(kh * g.dilationH(), kw * g.dilationW());
-        tapOff[kh * g.kernelW() + kw] = t;
-        maxTap = Math.max(maxTap, t);
+        maxTap = Math.max(maxTap, layout.offset(kh * g.dilationH(), kw * g.dilationW()));
       }
     }
-    this.offs = new int[icpg * taps];
-    for (int c = 0; c < icpg; c++) {
-      for (int t = 0; t < taps; t++) {
-        offs[c * taps + t] = c * layout.channelStride + tapOff[t];
-      }
-    }
+    this.offs = offsets(g, layout);
     int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
     this.vectors = (positions + V - 1) / V;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
     this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
     this.outPlane = g.outHeight() * g.outWidth();
-    this.xpLength = icpg * layout.channelStride + maxTap + planeV + V;
+    this.xpLength = icpg * layout.channelStride + maxTap
+        + Math.max(planeV + V, channels == null ? 0 : ChannelConv.reach(g, layout));
     int ysLength = ob * planeV + V;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
 
+  /** The offset of each (input channel of a group, tap) from the group's first padded channel. */
+  private static int[] offsets(ConvGeometry g, PaddedLayout layout) {
+    int taps = g.kernelH() * g.kernelW();
+    int[] offs = new int[g.inChannelsPerGroup() * taps];
+    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
+      for (int kh = 0; kh < g.kernelH(); kh++) {
+        for (int kw = 0; kw < g.kernelW(); kw++) {
+          offs[c * taps + kh * g.kernelW() + kw] = c * layout.channelStride
+              + layout.offset(kh * g.dilationH(), kw * g.dilationW());
+        }
+      }
+    }
+    return offs;
+  }
+
   /** Output channels per block. */
   int channelBlock() {
-    return ob;
+    return channels != null ? ChannelConv.CB : ob;
   }
 
   /** Packs {@code w [out, in/groups, kH, kW]} and {@code b} (or null). */
   Packed pack(float[] w, float[] b) {
+    if (channels != null) {
+      return channels.pack(w, b);
+    }
     int groups = g.groups();
     int k = icpg * taps;
     float[] wp = new float[groups * blocksPerGroup * k * ob];
@@ -198,6 +221,10 @@ final class DirectConv {
         xp = s.xp;
         xBase = 0;
         layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
+      }
+      if (channels != null) {
+        channels.compute(pw, xp, xBase, grp, lo, hi, y, yOff);
+        continue;
       }
       if (contiguous && (lo - first) % OB == 0 && (hi - first) % OB == 0) {
         computeContiguous(xp, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,

@@ -147,6 +147,7 @@ class SimdConvDifferentialTest {
     int parallelCases = 0;
     int byChannelWeightGradients = 0;
     int byPositionWeightGradients = 0;
+    int channelBlocks = 0;
     for (int n = 0; n < CASES; n++) {
       Case c = randomCase(r);
       Parallel.setThreads(c.threads);
@@ -207,6 +208,9 @@ class SimdConvDifferentialTest {
       if (c.threads == 2 && kernel.macsPerSample() * c.batch >= 1 << 17) {
         parallelCases++;
       }
+      if (g.outChannelsPerGroup() >= ChannelConv.CB) {
+        channelBlocks++;
+      }
       if (g.outChannelsPerGroup() >= 16) {
         byChannelWeightGradients++;
       } else if (g.outChannelsPerGroup() < 8) {
@@ -217,5 +221,7 @@ class SimdConvDifferentialTest {
     assertThat(parallelCases).isAtLeast(10);
     assertThat(byChannelWeightGradients).isAtLeast(20);
     assertThat(byPositionWeightGradients).isAtLeast(20);
+    // With -Dkiln.simd.channels=on (one surefire execution) these ran through ChannelConv.
+    assertThat(channelBlocks).isAtLeast(20);
   }
 }

@@ -1,0 +1,207 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.SPECIES;
+import static dev.kiln.simd.Lanes.V;
+
+import dev.kiln.nn.ConvGeometry;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Direct convolution vectorized over output channels instead of positions, for layers with many output
+ * channels and small planes (7x7, 14x14), where vectors of positions leave many lanes idle: a kernel
+ * holds {@link #P} consecutive virtual positions times two vectors of output channels (16 accumulators),
+ * loads each (input channel, tap)'s two weight vectors once and broadcasts the padded input. Weights are
+ * packed as {@code [group][block of 2V channels][in channel][tap][2V]}, zero-padded past the group's
+ * channels. Results go through a small tile {@code [position][channel]} into the output planes; junk
+ * positions (columns past the output width, the end of the last kernel call) are dropped.
+ */
+final class ChannelConv {
+  /** Virtual positions per kernel call. */
+  static final int P = 8;
+  /** The fewest (input channel, tap) terms per output for which this beats vectors of positions. */
+  static final int MIN_REDUCTION = 256;
+  /** Output channels per block: two vectors. */
+  static final int CB = 2 * V;
+
+  private final ConvGeometry g;
+  private final boolean relu;
+  private final PaddedLayout layout;
+  private final int[] offs;
+  private final int icpg;
+  private final int ocpg;
+  private final int k;
+  private final int blocksPerGroup;
+  private final int span;
+  private final int outPlane;
+  private final ThreadLocal<float[]> tile = ThreadLocal.withInitial(() -> new float[P * CB]);
+
+  /**
+   * @param offs offset of each (input channel of the group, tap) from the group's first padded channel
+   */
+  ChannelConv(ConvGeometry g, boolean relu, PaddedLayout layout, int[] offs) {
+    this.g = g;
+    this.relu = relu;
+    this.layout = layout;
+    this.offs = offs;
+    this.icpg = g.inChannelsPerGroup();
+    this.ocpg = g.outChannelsPerGroup();
+    this.k = offs.length;
+    this.blocksPerGroup = (ocpg + CB - 1) / CB;
+    this.span = span(g, layout);
+    this.outPlane = g.outHeight() * g.outWidth();
+  }
+
+  /** Virtual positions up to the last output position. */
+  private static int span(ConvGeometry g, PaddedLayout layout) {
+    return (g.outHeight() - 1) * layout.wq + g.outWidth();
+  }
+
+  /** Floats of the padded input past its start that kernel calls may read, beyond the largest tap offset. */
+  static int reach(ConvGeometry g, PaddedLayout layout) {
+    return (span(g, layout) + P - 1) / P * P;
+  }
+
+  /**
+   * The share of computed lanes that are outputs, for choosing between this and vectors of positions:
+   * junk positions and zero-padded channels both count as waste.
+   */
+  static double utilization(ConvGeometry g, PaddedLayout layout) {
+    int ocpg = g.outChannelsPerGroup();
+    double channels = (double) ocpg / ((ocpg + CB - 1) / CB * CB);
+    return channels * g.outHeight() * g.outWidth() / reach(g, layout);
+  }
+
+  /** Packs {@code w [out, in/groups, kH, kW]} and {@code b} (or null). */
+  DirectConv.Packed pack(float[] w, float[] b) {
+    float[] wp = new float[g.groups() * blocksPerGroup * k * CB];
+    float[] bp = new float[g.groups() * blocksPerGroup * CB];
+    for (int grp = 0; grp < g.groups(); grp++) {
+      for (int j = 0; j < ocpg; j++) {
+        int block = grp * blocksPerGroup + j / CB;
+        int lane = j % CB;
+        int oc = grp * ocpg + j;
+        if (b != null) {
+          bp[block * CB + lane] = b[oc];
+        }
+        for (int i = 0; i < k; i++) {
+          wp[(block * k + i) * CB + lane] = w[oc * k + i];
+        }
+      }
+    }
+    return new DirectConv.Packed(wp, bp);
+  }
+
+  /**
+   * Writes output channels {@code [lo, hi)} of group {@code grp} (all within it) of one sample, from the
+   * group's padded input at {@code xp[xBase..]}.
+   */
+  void compute(DirectConv.Packed pw, float[] xp, int xBase, int grp, int lo, int hi, float[] y, int yOff) {
+    float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
+    float[] t = tile.get();
+    int first = grp * ocpg;
+    for (int blk = (lo - first) / CB; blk * CB < hi - first; blk++) {
+      int block = grp * blocksPerGroup + blk;
+      int blockStart = first + blk * CB;
+      int from = Math.max(lo, blockStart) - blockStart;
+      int to = Math.min(hi, blockStart + CB) - blockStart;
+      for (int p0 = 0; p0 < span; p0 += P) {
+        kernel(xp, xBase + p0, offs, k, pw.wp, block * k * CB, pw.bp, block * CB, t, floor);
+        store(t, p0, from, to, y, yOff + blockStart * outPlane);
+      }
+    }
+  }
+
+  /**
+   * Copies the tile's outputs (channels {@code [from, to)} of the block) into the planes at {@code y[yBase..]}:
+   * every output {@code (oh, ow)} whose virtual position {@code oh * Wq + ow} is in {@code [p0, p0 + P)}.
+   * With shared zero borders an output row can be wider than {@code Wq}, so one virtual position may serve
+   * two outputs (which read the same cells).
+   */
+  private void store(float[] t, int p0, int from, int to, float[] y, int yBase) {
+    int wq = layout.wq;
+    int outW = g.outWidth();
+    int first = Math.max(0, (p0 - outW + wq) / wq);
+    int last = Math.min(g.outHeight() - 1, (p0 + P - 1) / wq);
+    for (int oh = first; oh <= last; oh++) {
+      int row = oh * wq;
+      int owStart = Math.max(0, p0 - row);
+      int owEnd = Math.min(outW, p0 + P - row);
+      for (int ow = owStart; ow < owEnd; ow++) {
+        int dst = yBase + oh * outW + ow;
+        int src = (row + ow - p0) * CB;
+        for (int l = from; l < to; l++) {
+          y[dst + l * outPlane] = t[src + l];
+        }
+      }
+    }
+  }
+
+  /** {@link #P} positions from virtual position {@code p} times {@link #CB} channels, into {@code t}. */
+  private static void kernel(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo, float[] t,
+      float floor) {
+    FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + V);
+    FloatVector a00 = b0;
+    FloatVector a01 = b1;
+    FloatVector a10 = b0;
+    FloatVector a11 = b1;
+    FloatVector a20 = b0;
+    FloatVector a21 = b1;
+    FloatVector a30 = b0;
+    FloatVector a31 = b1;
+    FloatVector a40 = b0;
+    FloatVector a41 = b1;
+    FloatVector a50 = b0;
+    FloatVector a51 = b1;
+    FloatVector a60 = b0;
+    FloatVector a61 = b1;
+    FloatVector a70 = b0;
+    FloatVector a71 = b1;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      int q = wo + i * CB;
+      FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + V);
+      FloatVector x = FloatVector.broadcast(SPECIES, xp[o]);
+      a00 = w0.fma(x, a00);
+      a01 = w1.fma(x, a01);
+      x = FloatVector.broadcast(SPECIES, xp[o + 1]);
+      a10 = w0.fma(x, a10);
+      a11 = w1.fma(x, a11);
+      x = FloatVector.broadcast(SPECIES, xp[o + 2]);
+      a20 = w0.fma(x, a20);
+      a21 = w1.fma(x, a21);
+      x = FloatVector.broadcast(SPECIES, xp[o + 3]);
+      a30 = w0.fma(x, a30);
+      a31 = w1.fma(x, a31);
+      x = FloatVector.broadcast(SPECIES, xp[o + 4]);
+      a40 = w0.fma(x, a40);
+      a41 = w1.fma(x, a41);
+      x = FloatVector.broadcast(SPECIES, xp[o + 5]);
+      a50 = w0.fma(x, a50);
+      a51 = w1.fma(x, a51);
+      x = FloatVector.broadcast(SPECIES, xp[o + 6]);
+      a60 = w0.fma(x, a60);
+      a61 = w1.fma(x, a61);
+      x = FloatVector.broadcast(SPECIES, xp[o + 7]);
+      a70 = w0.fma(x, a70);
+      a71 = w1.fma(x, a71);
+    }
+    a00.max(floor).intoArray(t, 0);
+    a01.max(floor).intoArray(t, V);
+    a10.max(floor).intoArray(t, CB);
+    a11.max(floor).intoArray(t, CB + V);
+    a20.max(floor).intoArray(t, 2 * CB);
+    a21.max(floor).intoArray(t, 2 * CB + V);
+    a30.max(floor).intoArray(t, 3 * CB);
+    a31.max(floor).intoArray(t, 3 * CB + V);
+    a40.max(floor).intoArray(t, 4 * CB);
+    a41.max(floor).intoArray(t, 4 * CB + V);
+    a50.max(floor).intoArray(t, 5 * CB);
+    a51.max(floor).intoArray(t, 5 * CB + V);
+    a60.max(floor).intoArray(t, 6 * CB);
+    a61.max(floor).intoArray(t, 6 * CB + V);
+    a70.max(floor).intoArray(t, 7 * CB);
+    a71.max(floor).intoArray(t, 7 * CB + V);
+  }
+}
