@@ -60,7 +60,10 @@ public interface ConvEngine {
   /** The weights prepared for {@link #backwardInput}, cached like {@link #forwardWeights}. */
   Weights backwardInputWeights(Parameter weight);
 
-  /** Adds one sample's input gradient to {@code gx} from the (activation-masked) output gradient. */
+  /**
+   * Writes one sample's input gradient to {@code gx[gxOff..]} (overwriting it) from the (activation-masked)
+   * output gradient.
+   */
   void backwardInput(Weights weights, float[] gy, int gyOff, float[] gx, int gxOff);
 
   /** Whether {@link #backwardWeight} is implemented for this geometry. */

@@ -270,13 +270,15 @@ public abstract class ConvKernel extends AbstractModule {
       gy = masked;
     }
     float[] x = input.data();
-    Tensor gradInput = inputGradient ? zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]) : null;
+    ConvEngine.Weights pw = inputGradient && engine != null && engine.hasBackwardInput()
+        ? engine.backwardInputWeights(weightParam) : null;
+    // The engine writes each sample's input gradient; the generated loops add to zeros.
+    Tensor gradInput = !inputGradient ? null : pw != null ? buffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2])
+        : zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
     float[] gx = inputGradient ? gradInput.data() : null;
     float[] gyF = gy;
     float[] gw = weightParam.grad().data();
     float[] gb = biasParam == null ? null : biasParam.grad().data();
-    ConvEngine.Weights pw = inputGradient && engine != null && engine.hasBackwardInput()
-        ? engine.backwardInputWeights(weightParam) : null;
     int threads = Parallel.threads();
     if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
       backwardRange(pw, x, gyF, gx, 0, n, gw, gb);

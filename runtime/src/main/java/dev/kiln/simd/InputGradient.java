@@ -19,6 +19,8 @@ final class InputGradient {
   private final PaddedLayout layout;
   private final Phase[] phases;
   private final ThreadLocal<float[]> scratch;
+  /** The one convolution that writes the input gradient itself (stride 1, zero padding), else null. */
+  private final DirectConv direct;
 
   /** One residue class of padded rows and columns. */
   private static final class Phase {
@@ -65,6 +67,12 @@ final class InputGradient {
   InputGradient(ConvGeometry g, PaddedLayout layout) {
     this.g = g;
     this.layout = layout;
+    this.direct = direct(g);
+    if (direct != null) {
+      this.phases = new Phase[0];
+      this.scratch = null;
+      return;
+    }
     List<Phase> list = new ArrayList<>();
     int largest = 0;
     for (int rr = 0; rr < g.strideH(); rr++) {
@@ -93,6 +101,30 @@ final class InputGradient {
     this.phases = list.toArray(new Phase[0]);
     int size = largest;
     this.scratch = ThreadLocal.withInitial(() -> new float[size]);
+  }
+
+  /**
+   * For stride 1 and zero padding, the convolution whose outputs are the input cells themselves: the full
+   * correlation of {@code gy} with the flipped kernel, less the rows and columns that would land on the
+   * border; null when that needs negative padding (a border wider than the kernel's reach).
+   */
+  private static DirectConv direct(ConvGeometry g) {
+    if (g.strideH() != 1 || g.strideW() != 1 || g.paddingMode() != PaddingMode.ZEROS) {
+      return null;
+    }
+    int reachH = (g.kernelH() - 1) * g.dilationH();
+    int reachW = (g.kernelW() - 1) * g.dilationW();
+    int top = reachH - g.padTop();
+    int bottom = g.inHeight() - g.outHeight() - top + reachH;
+    int left = reachW - g.padLeft();
+    int right = g.inWidth() - g.outWidth() - left + reachW;
+    if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+      return null;
+    }
+    ConvGeometry pg = new ConvGeometry(g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(),
+        g.inHeight(), g.inWidth(), g.kernelH(), g.kernelW(), 1, 1, g.dilationH(), g.dilationW(), top, bottom, left,
+        right, g.groups(), PaddingMode.ZEROS);
+    return new DirectConv(pg, false);
   }
 
   /**
@@ -125,6 +157,9 @@ final class InputGradient {
 
   /** The weights {@code w [out, in/g, kH, kW]} packed for every phase. */
   DirectConv.Packed[] pack(float[] w) {
+    if (direct != null) {
+      return new DirectConv.Packed[] {direct.pack(flipped(w), null)};
+    }
     int icpg = g.inChannelsPerGroup();
     int ocpg = g.outChannelsPerGroup();
     int kh = g.kernelH();
@@ -153,8 +188,13 @@ final class InputGradient {
     return packed;
   }
 
-  /** Adds one sample's input gradient to {@code gx}. */
-  void accumulate(DirectConv.Packed[] packed, float[] gy, int gyOff, float[] gx, int gxOff) {
+  /** Writes one sample's input gradient to {@code gx[gxOff..]}. */
+  void write(DirectConv.Packed[] packed, float[] gy, int gyOff, float[] gx, int gxOff) {
+    if (direct != null) {
+      direct.forward(packed[0], gy, gyOff, gx, gxOff, 0, g.inChannels());
+      return;
+    }
+    java.util.Arrays.fill(gx, gxOff, gxOff + g.inChannels() * g.inHeight() * g.inWidth(), 0f);
     float[] gp = scratch.get();
     for (int i = 0; i < phases.length; i++) {
       Phase ph = phases[i];
@@ -235,5 +275,31 @@ final class InputGradient {
 
   private static int ceilDiv(int a, int b) {
     return (a + b - 1) / b;
+  }
+
+  /**
+   * The kernel of the input-gradient convolution: {@code t[in][out/g][kH][kW]} (grouped by input channel,
+   * the transposed channel layout) with the taps flipped.
+   */
+  private float[] flipped(float[] w) {
+    int icpg = g.inChannelsPerGroup();
+    int ocpg = g.outChannelsPerGroup();
+    int kh = g.kernelH();
+    int kw = g.kernelW();
+    float[] t = new float[g.inChannels() * ocpg * kh * kw];
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      int grp = oc / ocpg;
+      int j = oc - grp * ocpg;
+      for (int c = 0; c < icpg; c++) {
+        int src = (oc * icpg + c) * kh * kw;
+        int dst = ((grp * icpg + c) * ocpg + j) * kh * kw;
+        for (int a = 0; a < kh; a++) {
+          for (int b = 0; b < kw; b++) {
+            t[dst + a * kw + b] = w[src + (kh - 1 - a) * kw + (kw - 1 - b)];
+          }
+        }
+      }
+    }
+    return t;
   }
 }

@@ -122,7 +122,7 @@ final class SimdConvEngine implements ConvEngine {
 
   @Override
   public void backwardInput(Weights weights, float[] gy, int gyOff, float[] gx, int gxOff) {
-    inputGradient.accumulate(((Prepared) weights).packed, gy, gyOff, gx, gxOff);
+    inputGradient.write(((Prepared) weights).packed, gy, gyOff, gx, gxOff);
   }
 
   @Override
