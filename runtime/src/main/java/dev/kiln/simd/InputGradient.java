@@ -229,15 +229,18 @@ final class InputGradient {
             gx[d] += gp[src + col];
           }
         }
-        for (int col = 0; col < ph.cols; col++) {
-          if (col >= ph.interiorStart && col < ph.interiorEnd) {
-            continue;
-          }
-          int sc = layout.colSource(col * sW + ph.colResidue);
-          if (sc >= 0) {
-            gx[dst + sc] += gp[src + col];
-          }
-        }
+        foldBorder(gp, src, 0, ph.interiorStart, ph, gx, dst);
+        foldBorder(gp, src, ph.interiorEnd, ph.cols, ph, gx, dst);
+      }
+    }
+  }
+
+  /** Adds phase columns {@code [from, to)} of one row (border columns) to their source cells, if any. */
+  private void foldBorder(float[] gp, int src, int from, int to, Phase ph, float[] gx, int dst) {
+    for (int col = from; col < to; col++) {
+      int sc = layout.colSource(col * g.strideW() + ph.colResidue);
+      if (sc >= 0) {
+        gx[dst + sc] += gp[src + col];
       }
     }
   }
