@@ -158,34 +158,53 @@ final class InputGradient {
   /** The weights {@code w [out, in/g, kH, kW]} packed for every phase. */
   DirectConv.Packed[] pack(float[] w) {
     if (direct != null) {
-      return new DirectConv.Packed[] {direct.pack(flipped(w), null)};
+      int[] rows = descending(g.kernelH());
+      int[] cols = descending(g.kernelW());
+      return new DirectConv.Packed[] {direct.pack(transposed(w, rows, cols), null)};
     }
+    DirectConv.Packed[] packed = new DirectConv.Packed[phases.length];
+    for (int i = 0; i < phases.length; i++) {
+      Phase ph = phases[i];
+      packed[i] = ph.conv.pack(transposed(w, ph.rowTaps, ph.colTaps), null);
+    }
+    return packed;
+  }
+
+  /** {@code k - 1, ..., 0}: all taps, flipped. */
+  private static int[] descending(int k) {
+    int[] taps = new int[k];
+    for (int i = 0; i < k; i++) {
+      taps[i] = k - 1 - i;
+    }
+    return taps;
+  }
+
+  /**
+   * The kernel of one input-gradient convolution: {@code t[in][out/g][a][b] = w[out][in/g][rowTaps[a]][colTaps[b]]},
+   * grouped by input channel (the transposed channel layout).
+   */
+  private float[] transposed(float[] w, int[] rowTaps, int[] colTaps) {
     int icpg = g.inChannelsPerGroup();
     int ocpg = g.outChannelsPerGroup();
     int kh = g.kernelH();
     int kw = g.kernelW();
-    DirectConv.Packed[] packed = new DirectConv.Packed[phases.length];
-    for (int i = 0; i < phases.length; i++) {
-      Phase ph = phases[i];
-      int th = ph.rowTaps.length;
-      int tw = ph.colTaps.length;
-      float[] t = new float[g.inChannels() * ocpg * th * tw];
-      for (int oc = 0; oc < g.outChannels(); oc++) {
-        int grp = oc / ocpg;
-        int j = oc - grp * ocpg;
-        for (int c = 0; c < icpg; c++) {
-          int src = (oc * icpg + c) * kh * kw;
-          int dst = ((grp * icpg + c) * ocpg + j) * th * tw;
-          for (int a = 0; a < th; a++) {
-            for (int b = 0; b < tw; b++) {
-              t[dst + a * tw + b] = w[src + ph.rowTaps[a] * kw + ph.colTaps[b]];
-            }
+    int th = rowTaps.length;
+    int tw = colTaps.length;
+    float[] t = new float[g.inChannels() * ocpg * th * tw];
+    for (int oc = 0; oc < g.outChannels(); oc++) {
+      int grp = oc / ocpg;
+      int j = oc - grp * ocpg;
+      for (int c = 0; c < icpg; c++) {
+        int src = (oc * icpg + c) * kh * kw;
+        int dst = ((grp * icpg + c) * ocpg + j) * th * tw;
+        for (int a = 0; a < th; a++) {
+          for (int b = 0; b < tw; b++) {
+            t[dst + a * tw + b] = w[src + rowTaps[a] * kw + colTaps[b]];
           }
         }
       }
-      packed[i] = ph.conv.pack(t, null);
     }
-    return packed;
+    return t;
   }
 
   /** Writes one sample's input gradient to {@code gx[gxOff..]}. */
@@ -278,31 +297,5 @@ final class InputGradient {
 
   private static int ceilDiv(int a, int b) {
     return (a + b - 1) / b;
-  }
-
-  /**
-   * The kernel of the input-gradient convolution: {@code t[in][out/g][kH][kW]} (grouped by input channel,
-   * the transposed channel layout) with the taps flipped.
-   */
-  private float[] flipped(float[] w) {
-    int icpg = g.inChannelsPerGroup();
-    int ocpg = g.outChannelsPerGroup();
-    int kh = g.kernelH();
-    int kw = g.kernelW();
-    float[] t = new float[g.inChannels() * ocpg * kh * kw];
-    for (int oc = 0; oc < g.outChannels(); oc++) {
-      int grp = oc / ocpg;
-      int j = oc - grp * ocpg;
-      for (int c = 0; c < icpg; c++) {
-        int src = (oc * icpg + c) * kh * kw;
-        int dst = ((grp * icpg + c) * ocpg + j) * kh * kw;
-        for (int a = 0; a < kh; a++) {
-          for (int b = 0; b < kw; b++) {
-            t[dst + a * kw + b] = w[src + (kh - 1 - a) * kw + (kw - 1 - b)];
-          }
-        }
-      }
-    }
-    return t;
   }
 }
