@@ -21,6 +21,12 @@ final class InputGradient {
   private final ThreadLocal<float[]> scratch;
   /** The one convolution that writes the input gradient itself (stride 1, zero padding), else null. */
   private final DirectConv direct;
+  /** Whether the phases' planes are interleaved into the input gradient (zero padding). */
+  private final boolean interleaved;
+  /** Where each phase's planes start in the scratch (when interleaved). */
+  private final int[] phaseBase;
+  /** The phase of each residue pair {@code rr * sW + cr}, or -1 (no tap lands there: zero gradient). */
+  private final int[] phaseAt;
 
   /** One residue class of padded rows and columns. */
   private static final class Phase {
@@ -71,6 +77,9 @@ final class InputGradient {
     if (direct != null) {
       this.phases = new Phase[0];
       this.scratch = null;
+      this.interleaved = false;
+      this.phaseBase = null;
+      this.phaseAt = null;
       return;
     }
     List<Phase> list = new ArrayList<>();
@@ -99,7 +108,19 @@ final class InputGradient {
       }
     }
     this.phases = list.toArray(new Phase[0]);
-    int size = largest;
+    // With zero padding every input cell takes its gradient from exactly one phase: the phases' planes
+    // are kept side by side and interleaved into the input gradient (no zeroing, no adding).
+    this.interleaved = g.paddingMode() == PaddingMode.ZEROS;
+    this.phaseBase = new int[phases.length];
+    this.phaseAt = new int[g.strideH() * g.strideW()];
+    java.util.Arrays.fill(phaseAt, -1);
+    int total = 0;
+    for (int i = 0; i < phases.length; i++) {
+      phaseBase[i] = total;
+      total += g.inChannels() * phases[i].convH * phases[i].convW;
+      phaseAt[phases[i].rowResidue * g.strideW() + phases[i].colResidue] = i;
+    }
+    int size = interleaved ? total : largest;
     this.scratch = ThreadLocal.withInitial(() -> new float[size]);
   }
 
@@ -213,8 +234,15 @@ final class InputGradient {
       direct.forward(packed[0], gy, gyOff, gx, gxOff, 0, g.inChannels());
       return;
     }
-    java.util.Arrays.fill(gx, gxOff, gxOff + g.inChannels() * g.inHeight() * g.inWidth(), 0f);
     float[] gp = scratch.get();
+    if (interleaved) {
+      for (int i = 0; i < phases.length; i++) {
+        phases[i].conv.forward(packed[i], gy, gyOff, gp, phaseBase[i], 0, g.inChannels());
+      }
+      interleave(gp, gx, gxOff);
+      return;
+    }
+    java.util.Arrays.fill(gx, gxOff, gxOff + g.inChannels() * g.inHeight() * g.inWidth(), 0f);
     for (int i = 0; i < phases.length; i++) {
       Phase ph = phases[i];
       ph.conv.forward(packed[i], gy, gyOff, gp, 0, 0, g.inChannels());
@@ -222,6 +250,39 @@ final class InputGradient {
         foldStride1(gp, ph, gx, gxOff);
       } else {
         fold(gp, ph, gx, gxOff);
+      }
+    }
+  }
+
+  /**
+   * Writes the input gradient from the phases' planes: input cell {@code (ih, iw)} is padded cell
+   * {@code (R, C) = (ih + padTop, iw + padLeft)}, row {@code R / sH}, column {@code C / sW} of phase
+   * {@code (R mod sH, C mod sW)}.
+   */
+  private void interleave(float[] gp, float[] gx, int gxOff) {
+    int h = g.inHeight();
+    int w = g.inWidth();
+    int sH = g.strideH();
+    int sW = g.strideW();
+    for (int c = 0; c < g.inChannels(); c++) {
+      for (int ih = 0; ih < h; ih++) {
+        int rowR = ih + g.padTop();
+        int dst = gxOff + (c * h + ih) * w;
+        for (int cr = 0; cr < sW; cr++) {
+          int first = Math.floorMod(cr - g.padLeft(), sW);
+          int pi = phaseAt[rowR % sH * sW + cr];
+          if (pi < 0) {
+            for (int iw = first; iw < w; iw += sW) {
+              gx[dst + iw] = 0f;
+            }
+            continue;
+          }
+          Phase ph = phases[pi];
+          int src = phaseBase[pi] + (c * ph.convH + rowR / sH) * ph.convW + (first + g.padLeft()) / sW;
+          for (int iw = first; iw < w; iw += sW, src++) {
+            gx[dst + iw] = gp[src];
+          }
+        }
       }
     }
   }
