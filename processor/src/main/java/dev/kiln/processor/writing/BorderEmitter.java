@@ -2,16 +2,13 @@ package dev.kiln.processor.writing;
 
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvSpec;
-import java.util.ArrayList;
-import java.util.List;
 import javax.lang.model.element.Modifier;
 
 /**
- * Emits the border: the output pixels with at least one tap in the padding. One method per pass
- * (forward, input gradient, weight gradient), each a single loop nest over the output plane that jumps
- * over the interior columns of the interior rows and runs a small loop over the window for every border
- * pixel, mapping padded coordinates through the padding mode (zeros skip the tap; reflect, replicate and
- * circular map it back into the input). Conditions the shape rules out are not emitted.
+ * Emits the border: the output pixels with at least one tap in the padding. Each such pixel runs a small
+ * generic loop over the window that maps padded coordinates through the padding mode (zeros skip the
+ * tap; reflect, replicate and circular map it back into the input). Only the regions the shape actually
+ * has are emitted.
  */
 final class BorderEmitter {
   private final ConvSpec spec;
@@ -25,38 +22,49 @@ final class BorderEmitter {
   }
 
   /**
-   * Opens the loops over the border pixels {@code (oh, ow)} of one output plane: every row, and in the
-   * interior rows only the columns outside {@code [COL_START, COL_END)}.
+   * Emits loops over every border pixel (rows above and below the interior, columns left and right of
+   * it), running {@code body} (a statement format using {@code oh}, {@code ow}) for each.
    */
-  private void openBorderPixels(MethodSpec.Builder m) {
-    m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
-    String skip = null;
-    if (spec.hasInterior()) {
-      List<String> interiorRow = new ArrayList<>();
-      if (spec.interiorRowStart() > 0) {
-        interiorRow.add("oh >= ROW_START");
-      }
-      if (spec.interiorRowEnd() < spec.outHeight()) {
-        interiorRow.add("oh < ROW_END");
-      }
-      if (interiorRow.isEmpty()) {
-        skip = "COL_START";
-      } else {
-        m.addStatement("int skip = $L ? COL_START : OUT_W", String.join(" && ", interiorRow));
-        skip = "skip";
-      }
+  private void forEachBorderPixel(MethodSpec.Builder m, String body, Object... args) {
+    if (!spec.hasInterior()) {
+      m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
+      m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
+      m.addStatement(body, args);
+      m.endControlFlow();
+      m.endControlFlow();
+      return;
     }
-    m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
-    if (skip != null) {
-      m.beginControlFlow("if (ow == $L)", skip);
-      m.addComment("the interior columns of this row are done by the interior methods");
-      m.addStatement("ow = COL_END - 1");
-      m.addStatement("continue");
+    if (spec.interiorRowStart() > 0) {
+      m.addComment("rows above the interior");
+      fullRows(m, "0", "ROW_START", body, args);
+    }
+    if (spec.interiorRowEnd() < spec.outHeight()) {
+      m.addComment("rows below the interior");
+      fullRows(m, "ROW_END", "OUT_H", body, args);
+    }
+    boolean left = spec.interiorColStart() > 0;
+    boolean right = spec.interiorColEnd() < spec.outWidth();
+    if (left || right) {
+      m.addComment("columns beside the interior");
+      m.beginControlFlow("for (int oh = ROW_START; oh < ROW_END; oh++)");
+      if (left) {
+        m.beginControlFlow("for (int ow = 0; ow < COL_START; ow++)");
+        m.addStatement(body, args);
+        m.endControlFlow();
+      }
+      if (right) {
+        m.beginControlFlow("for (int ow = COL_END; ow < OUT_W; ow++)");
+        m.addStatement(body, args);
+        m.endControlFlow();
+      }
       m.endControlFlow();
     }
   }
 
-  private static void closeBorderPixels(MethodSpec.Builder m) {
+  private static void fullRows(MethodSpec.Builder m, String from, String to, String body, Object... args) {
+    m.beginControlFlow("for (int oh = $L; oh < $L; oh++)", from, to);
+    m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
+    m.addStatement(body, args);
     m.endControlFlow();
     m.endControlFlow();
   }
@@ -92,15 +100,12 @@ final class BorderEmitter {
     }
   }
 
-  /**
-   * Opens the window loops of pixel {@code (oh, ow)} over the input plane at {@code inPlane}, mapping
-   * {@code ih}/{@code iw}; the tap's statement goes inside.
-   */
-  private void openWindow(MethodSpec.Builder m, String inPlane) {
+  /** Opens the window loops of one border pixel, mapping {@code ih}/{@code iw}; the body goes inside. */
+  private void openWindow(MethodSpec.Builder m) {
     m.beginControlFlow("for (int kh = 0; kh < K_H; kh++)");
     m.addStatement("int ih = oh * STRIDE_H - PAD_TOP + kh * DILATION_H");
     mapCoordinate(m, "ih", "IN_H");
-    m.addStatement("int inRow = $L + ih * IN_W", inPlane);
+    m.addStatement("int inRow = inPlane + ih * IN_W");
     m.addStatement("int wRow = wOff + kh * K_W");
     m.beginControlFlow("for (int kw = 0; kw < K_W; kw++)");
     m.addStatement("int iw = ow * STRIDE_W - PAD_LEFT + kw * DILATION_W");
@@ -118,13 +123,22 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    openBorderPixels(m);
+    forEachBorderPixel(m, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
+    return m.build();
+  }
+
+  MethodSpec forwardPixel() {
+    MethodSpec.Builder m = method("forwardPixel")
+        .addJavadoc("One border pixel's sum over the window, padding applied per tap.\n")
+        .returns(float.class)
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow");
     m.addStatement("float acc = 0f");
-    openWindow(m, "xPlane");
+    openWindow(m);
     m.addStatement("acc += w[wRow + kw] * x[inRow + iw]");
     closeWindow(m);
-    m.addStatement("y[yPlane + oh * OUT_W + ow] += acc");
-    closeBorderPixels(m);
+    m.addStatement("return acc");
     return m.build();
   }
 
@@ -134,12 +148,19 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    openBorderPixels(m);
-    m.addStatement("final float g = gy[gyPlane + oh * OUT_W + ow]");
-    openWindow(m, "gxPlane");
+    forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
+  }
+
+  MethodSpec backwardInputPixel() {
+    MethodSpec.Builder m = method("backwardInputPixel")
+        .addJavadoc("Scatters one border pixel's gradient {@code g} through the window, padding applied per tap.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+    openWindow(m);
     m.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
     closeWindow(m);
-    closeBorderPixels(m);
     return m.build();
   }
 
@@ -149,12 +170,19 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
-    openBorderPixels(m);
-    m.addStatement("final float g = gy[gyPlane + oh * OUT_W + ow]");
-    openWindow(m, "xPlane");
+    forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
+  }
+
+  MethodSpec backwardWeightPixel() {
+    MethodSpec.Builder m = method("backwardWeightPixel")
+        .addJavadoc("Adds one border pixel's gradient {@code g} times its inputs to the weight gradient.\n")
+        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+    openWindow(m);
     m.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
     closeWindow(m);
-    closeBorderPixels(m);
     return m.build();
   }
 }

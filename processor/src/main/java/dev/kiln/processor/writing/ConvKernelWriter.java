@@ -85,8 +85,11 @@ public final class ConvKernelWriter {
     if (spec.hasBorder()) {
       BorderEmitter border = new BorderEmitter(spec);
       type.addMethod(border.forwardBorder());
+      type.addMethod(border.forwardPixel());
       type.addMethod(border.backwardInputBorder());
+      type.addMethod(border.backwardInputPixel());
       type.addMethod(border.backwardWeightBorder());
+      type.addMethod(border.backwardWeightPixel());
     }
     return type.build();
   }
