@@ -1,7 +1,6 @@
 package dev.kiln.processor.writing;
 
 import com.palantir.javapoet.ClassName;
-import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
@@ -143,10 +142,8 @@ public final class ConvKernelWriter {
   }
 
   /** The input plane of {@code c} within the group of output channel {@code oc}. */
-  private CodeBlock groupBase(String base) {
-    return spec.groups() == 1
-        ? CodeBlock.of("$L", base)
-        : CodeBlock.of("$L + (oc / OC_PER_GROUP) * (IC_PER_GROUP * IN_PLANE)", base);
+  private String groupBase(String base) {
+    return spec.groups() == 1 ? base : base + " + (oc / OC_PER_GROUP) * (IC_PER_GROUP * IN_PLANE)";
   }
 
   private MethodSpec forwardSample(List<TapBlock> blocks) {
@@ -156,41 +153,42 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
-    m.addStatement("final float[] w = super.w");
+    Body b = new Body();
+    b.addStatement("final float[] w = super.w");
     if (spec.bias()) {
-      m.addStatement("final float[] b = super.b");
+      b.addStatement("final float[] b = super.b");
     }
-    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
-    m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
-    m.addStatement("$T.fill(y, yPlane, yPlane + OUT_PLANE, $L)", ARRAYS, spec.bias() ? "b[oc]" : "0f");
-    m.addStatement("int xGroup = $L", groupBase("xOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    b.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    b.addStatement("int yPlane = yOff + oc * OUT_PLANE");
+    b.addTypedStatement("$T.fill(y, yPlane, yPlane + OUT_PLANE, $L)", ARRAYS, spec.bias() ? "b[oc]" : "0f");
+    b.addStatement("int xGroup = $L", groupBase("xOff"));
+    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    b.addStatement("int xPlane = xGroup + c * IN_PLANE");
+    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        m.addStatement("forwardInterior$L(x, xPlane, y, yPlane, w, wOff)", suffix(block, blocks));
+        b.addStatement("forwardInterior$L(x, xPlane, y, yPlane, w, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      m.addStatement("forwardBorder(x, xPlane, y, yPlane, w, wOff)");
+      b.addStatement("forwardBorder(x, xPlane, y, yPlane, w, wOff)");
     }
-    m.endControlFlow();
+    b.endControlFlow();
     switch (spec.activation()) {
       case RELU:
-        m.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
-        m.beginControlFlow("if (y[i] < 0f)");
-        m.addStatement("y[i] = 0f");
-        m.endControlFlow();
-        m.endControlFlow();
+        b.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
+        b.beginControlFlow("if (y[i] < 0f)");
+        b.addStatement("y[i] = 0f");
+        b.endControlFlow();
+        b.endControlFlow();
         break;
       case NONE:
         break;
       default:
         throw new AssertionError(spec.activation());
     }
-    m.endControlFlow();
-    return m.build();
+    b.endControlFlow();
+    return m.addCode(b.build()).build();
   }
 
   private MethodSpec backwardInputSample(List<TapBlock> blocks) {
@@ -199,24 +197,25 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PROTECTED)
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
-    m.addStatement("final float[] w = super.w");
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    m.addStatement("int gxGroup = $L", groupBase("gxOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int gxPlane = gxGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    Body b = new Body();
+    b.addStatement("final float[] w = super.w");
+    b.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    b.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    b.addStatement("int gxGroup = $L", groupBase("gxOff"));
+    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    b.addStatement("int gxPlane = gxGroup + c * IN_PLANE");
+    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        m.addStatement("backwardInputInterior$L(gy, gyPlane, gx, gxPlane, w, wOff)", suffix(block, blocks));
+        b.addStatement("backwardInputInterior$L(gy, gyPlane, gx, gxPlane, w, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      m.addStatement("backwardInputBorder(gy, gyPlane, gx, gxPlane, w, wOff)");
+      b.addStatement("backwardInputBorder(gy, gyPlane, gx, gxPlane, w, wOff)");
     }
-    m.endControlFlow();
-    m.endControlFlow();
-    return m.build();
+    b.endControlFlow();
+    b.endControlFlow();
+    return m.addCode(b.build()).build();
   }
 
   private MethodSpec backwardWeightSample(List<TapBlock> blocks) {
@@ -226,29 +225,30 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gw").addParameter(FLOATS, "gb");
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    Body b = new Body();
+    b.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    b.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
     if (spec.bias()) {
-      m.addStatement("float sum = 0f");
-      m.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
-      m.addStatement("sum += gy[i]");
-      m.endControlFlow();
-      m.addStatement("gb[oc] += sum");
+      b.addStatement("float sum = 0f");
+      b.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
+      b.addStatement("sum += gy[i]");
+      b.endControlFlow();
+      b.addStatement("gb[oc] += sum");
     }
-    m.addStatement("int xGroup = $L", groupBase("xOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    b.addStatement("int xGroup = $L", groupBase("xOff"));
+    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    b.addStatement("int xPlane = xGroup + c * IN_PLANE");
+    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        m.addStatement("backwardWeightInterior$L(x, xPlane, gy, gyPlane, gw, wOff)", suffix(block, blocks));
+        b.addStatement("backwardWeightInterior$L(x, xPlane, gy, gyPlane, gw, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      m.addStatement("backwardWeightBorder(x, xPlane, gy, gyPlane, gw, wOff)");
+      b.addStatement("backwardWeightBorder(x, xPlane, gy, gyPlane, gw, wOff)");
     }
-    m.endControlFlow();
-    m.endControlFlow();
-    return m.build();
+    b.endControlFlow();
+    b.endControlFlow();
+    return m.addCode(b.build()).build();
   }
 }
