@@ -5,6 +5,7 @@ import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.validation.Messages;
+import dev.kiln.processor.writing.Body;
 import dev.kiln.processor.validation.Report;
 import java.io.IOException;
 import java.io.Writer;
@@ -113,7 +114,7 @@ public final class Steps {
         .build();
     JavaFile file = JavaFile.builder(name.packageName(), withMeta)
         .skipJavaLangImports(true)
-        .indent("  ")
+        .indent(Body.INDENT)
         .build();
     try {
       // Rendered to a string and written in one call: JavaPoet's writeTo(Filer) sends every token through

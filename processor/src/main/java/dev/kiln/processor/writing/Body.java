@@ -10,9 +10,9 @@ import com.palantir.javapoet.CodeBlock;
  * Text renders to the same source at a fraction of the cost. Statements that name a type go through
  * JavaPoet ({@link #addTypedStatement}) so that its imports stay right.
  */
-final class Body {
-  /** The indentation unit of the generated files. */
-  static final String INDENT = "  ";
+public final class Body {
+  /** The indentation unit of the generated files (the bodies are indented text). */
+  public static final String INDENT = "  ";
 
   private final CodeBlock.Builder code = CodeBlock.builder();
   private final StringBuilder text = new StringBuilder();
