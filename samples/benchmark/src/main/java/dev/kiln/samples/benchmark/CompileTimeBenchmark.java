@@ -43,13 +43,18 @@ import javax.tools.ToolProvider;
  * distinct {@code @Conv2d} interfaces ({@link CompileTimeLayers}) and compiles it without annotation
  * processing ({@code -proc:none}), with the Kiln processor but without compiling its output
  * ({@code -proc:only}: processing plus parsing the generated files), and with the Kiln processor (what a user
- * build does). Each configuration runs as a cold {@code javac} process (wall time, and the child's CPU time
- * from {@code /proc/self/stat}) and in-process through {@code javax.tools} after warm-up (wall, the
- * compiling thread's CPU time, the process's CPU time including JIT and GC threads, and the CPU time spent
- * inside the processor's {@code init} and {@code process}). Prints medians and the time Kiln adds.
- *
- * <p>Like a Maven build ({@code annotationProcessorPaths}), the processor is loaded from the processor path
- * in a fresh class loader for every compilation: in-process, only javac itself is warm.
+ * build does). Each configuration runs
+ * <ul>
+ *   <li>cold: as a {@code javac} process (wall time, and its CPU time from {@code /proc/self/stat}'s
+ *       children fields, JIT compiler and GC threads included), and once more in a fresh JVM started like
+ *       {@code javac} ({@link ColdJavac}) for the CPU time of the compiling thread alone, which is about the
+ *       wall time on an idle machine (the JIT compiles on the other core) and varies less with load;
+ *   <li>in-process through {@code javax.tools} after warm-up: wall time, the compiling thread's CPU time, the
+ *       process's CPU time, and the thread's CPU time inside the processor's {@code init} and {@code process}.
+ * </ul>
+ * Prints medians and the time Kiln adds. Like a Maven build ({@code annotationProcessorPaths}), the processor
+ * is loaded from the processor path in a fresh class loader for every compilation: in-process, only javac
+ * itself is warm.
  *
  * <pre>
  * java -cp samples/benchmark/target/kiln-benchmarks.jar dev.kiln.samples.benchmark.CompileTimeBenchmark \
@@ -85,8 +90,15 @@ public final class CompileTimeBenchmark {
     }
   }
 
-  /** One timed compilation; {@code NaN} where a number was not measured. */
-  record Sample(double wallSeconds, double cpuSeconds, double processCpuSeconds, double processorCpuSeconds) {}
+  /**
+   * One timed compilation; {@code NaN} where a number was not measured.
+   *
+   * @param wallSeconds elapsed time
+   * @param cpuSeconds CPU time of the whole JVM (JIT compiler and GC threads included)
+   * @param mainCpuSeconds CPU time of the thread that ran javac
+   * @param processorCpuSeconds CPU time of that thread inside the processor's {@code init} and {@code process}
+   */
+  record Sample(double wallSeconds, double cpuSeconds, double mainCpuSeconds, double processorCpuSeconds) {}
 
   /** What a Kiln compilation produced. */
   record Output(int sourceFiles, long sourceLines, long sourceBytes, int classFiles, long classBytes) {}
@@ -150,11 +162,13 @@ public final class CompileTimeBenchmark {
     System.out.println("processor path: " + processorPath);
 
     Map<Config, List<Sample>> coldSamples = new EnumMap<>(Config.class);
+    Map<Config, List<Sample>> childSamples = new EnumMap<>(Config.class);
     Map<Config, List<Sample>> warmSamples = new EnumMap<>(Config.class);
     if (cold) {
       for (int r = 0; r < runs; r++) {
         for (Config config : Config.values()) {
           coldSamples.computeIfAbsent(config, c -> new ArrayList<>()).add(bench.cold(config));
+          childSamples.computeIfAbsent(config, c -> new ArrayList<>()).add(bench.coldChild(config));
         }
       }
     }
@@ -176,7 +190,7 @@ public final class CompileTimeBenchmark {
         (double) output.sourceLines() / layers, output.sourceBytes() / 1024.0 / layers, output.classFiles(),
         output.classBytes());
     System.out.println();
-    System.out.print(table(coldSamples, warmSamples, layers));
+    System.out.print(table(coldSamples, childSamples, warmSamples, layers));
     if (keep != null) {
       System.out.println("\nsource, generated files and classes of the last Kiln run kept in " + keep);
     } else {
@@ -193,19 +207,60 @@ public final class CompileTimeBenchmark {
 
   /** Reads a path list the build wrote next to this class's jar (or classes directory). */
   static String pathFile(String name) throws IOException {
-    Path dir;
-    try {
-      dir = Paths.get(CompileTimeBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-          .getParent();
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
-    Path file = dir.resolve(name);
+    Path file = ownLocation().getParent().resolve(name);
     if (!Files.isRegularFile(file)) {
       throw new IllegalStateException(file + " not found: build the module with "
           + "'mvn -o -pl samples/benchmark -am package -DskipTests' or pass --processor-path and --class-path");
     }
     return Files.readString(file, StandardCharsets.UTF_8).trim();
+  }
+
+  /** This class's jar or classes directory. */
+  static Path ownLocation() {
+    try {
+      return Paths.get(CompileTimeBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The child of {@link Bench#coldChild}: runs javac in this fresh JVM with the given arguments and prints
+   * one line, {@code wall=<ns> main=<ns> process=<ns>}, to standard output (javac's own output goes to
+   * standard error).
+   */
+  public static final class ColdJavac {
+    private ColdJavac() {}
+
+    public static void main(String[] args) {
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      long t0 = System.nanoTime();
+      long main0 = threads.getCurrentThreadCpuTime();
+      int exit = ToolProvider.getSystemJavaCompiler().run(null, System.err, System.err, args);
+      long main = threads.getCurrentThreadCpuTime() - main0;
+      long wall = System.nanoTime() - t0;
+      if (exit != 0) {
+        System.exit(exit);
+      }
+      System.out.println("wall=" + wall + " main=" + main + " process=" + os.getProcessCpuTime());
+    }
+
+    static Sample parse(String line) {
+      Map<String, Double> values = new java.util.HashMap<>();
+      for (String field : line.trim().split(" ")) {
+        int eq = field.indexOf('=');
+        if (eq < 0) {
+          throw new IllegalArgumentException("child report: " + line);
+        }
+        values.put(field.substring(0, eq), Long.parseLong(field.substring(eq + 1)) / 1e9);
+      }
+      if (!values.keySet().equals(Set.of("wall", "main", "process"))) {
+        throw new IllegalArgumentException("child report: " + line);
+      }
+      return new Sample(values.get("wall"), values.get("process"), values.get("main"), Double.NaN);
+    }
   }
 
   /** The compilations of one source file, each into fresh output directories. */
@@ -216,6 +271,7 @@ public final class CompileTimeBenchmark {
     private final String processorPath;
     private final int layers;
     private final Path javac;
+    private final Path java;
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -229,6 +285,7 @@ public final class CompileTimeBenchmark {
       this.processorPath = processorPath;
       this.layers = layers;
       this.javac = Paths.get(System.getProperty("java.home"), "bin", "javac");
+      this.java = Paths.get(System.getProperty("java.home"), "bin", "java");
     }
 
     /** Fresh {@code classes} and {@code generated} directories for one compilation. */
@@ -281,6 +338,35 @@ public final class CompileTimeBenchmark {
           Double.NaN);
     }
 
+    /**
+     * One cold javac in a {@code java} process started as the {@code javac} launcher starts it
+     * ({@code --add-modules ALL-DEFAULT -Xms8m}), through {@link ColdJavac}, which reports the CPU time of the
+     * thread that compiled: on an idle machine the JIT compiler threads run beside it, so this is close to
+     * the wall time there, and it depends little on other load.
+     */
+    Sample coldChild(Config config) throws IOException, InterruptedException {
+      Path[] dirs = outputDirs();
+      List<String> command = new ArrayList<>(List.of(java.toString(), "--add-modules", "ALL-DEFAULT", "-Xms8m",
+          "-cp", ownLocation().toString(), ColdJavac.class.getName()));
+      command.addAll(options(config, dirs));
+      if (config.processes()) {
+        command.add("-processorpath");
+        command.add(processorPath);
+      }
+      command.add(source.toString());
+      Path log = work.resolve("javac.log");
+      Path report = work.resolve("child.txt");
+      Process process = new ProcessBuilder(command).redirectError(log.toFile()).redirectOutput(report.toFile())
+          .start();
+      int exit = process.waitFor();
+      if (exit != 0) {
+        throw new IllegalStateException("javac (" + config.label + ", child) exited with " + exit + ":\n"
+            + Files.readString(log));
+      }
+      check(config, dirs);
+      return ColdJavac.parse(Files.readString(report, StandardCharsets.UTF_8));
+    }
+
     /** One in-process compilation through {@code javax.tools}. */
     Sample warm(Config config) throws IOException {
       Path[] dirs = outputDirs();
@@ -310,7 +396,7 @@ public final class CompileTimeBenchmark {
             + diagnostics.getDiagnostics());
       }
       check(config, dirs);
-      return new Sample(wall / 1e9, cpu / 1e9, processCpu / 1e9, timed == null ? Double.NaN : timed.nanos / 1e9);
+      return new Sample(wall / 1e9, processCpu / 1e9, cpu / 1e9, timed == null ? Double.NaN : timed.nanos / 1e9);
     }
 
     /** Checks that the compilation generated one kernel per layer, and counts what it wrote. */
@@ -454,34 +540,45 @@ public final class CompileTimeBenchmark {
     }
   }
 
+  /** The median of one field; {@code NaN} without samples. */
   static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> field) {
+    if (samples == null || samples.isEmpty()) {
+      return Double.NaN;
+    }
     double[] v = samples.stream().mapToDouble(field).sorted().toArray();
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
-  /** The result table: one row per configuration and the time Kiln adds to {@code -proc:none}. */
-  static String table(Map<Config, List<Sample>> cold, Map<Config, List<Sample>> warm, int layers) {
+  /**
+   * The result table: one row per configuration and the time Kiln adds to {@code -proc:none}. Cold: wall and
+   * CPU time of the {@code javac} process, CPU time of javac's thread in the same cold JVM. In-process: wall,
+   * CPU of the compiling thread and of the whole process, and the part of the thread's CPU spent in the
+   * processor.
+   */
+  static String table(Map<Config, List<Sample>> cold, Map<Config, List<Sample>> child,
+      Map<Config, List<Sample>> warm, int layers) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%-22s | %-17s | %-47s%n", "", "cold javac process",
+    out.append(String.format(Locale.ROOT, "%-22s | %-26s | %-47s%n", "", "cold javac process",
         "in-process javac (warm JIT, fresh processor loader)"));
-    out.append(String.format(Locale.ROOT, "%-22s | %8s %8s | %8s %10s %11s %13s%n", "configuration", "wall s",
-        "CPU s", "wall s", "thread CPU", "process CPU", "processor CPU"));
+    out.append(String.format(Locale.ROOT, "%-22s | %7s %7s %10s | %7s %10s %11s %13s%n", "configuration",
+        "wall s", "CPU s", "main thr s", "wall s", "thread CPU", "process CPU", "processor CPU"));
     double[][] rows = new double[Config.values().length][];
     for (Config config : Config.values()) {
       double[] row = {
-          cold.containsKey(config) ? median(cold.get(config), Sample::wallSeconds) : Double.NaN,
-          cold.containsKey(config) ? median(cold.get(config), Sample::cpuSeconds) : Double.NaN,
-          warm.containsKey(config) ? median(warm.get(config), Sample::wallSeconds) : Double.NaN,
-          warm.containsKey(config) ? median(warm.get(config), Sample::cpuSeconds) : Double.NaN,
-          warm.containsKey(config) ? median(warm.get(config), Sample::processCpuSeconds) : Double.NaN,
-          warm.containsKey(config) ? median(warm.get(config), Sample::processorCpuSeconds) : Double.NaN};
+          median(cold.get(config), Sample::wallSeconds),
+          median(cold.get(config), Sample::cpuSeconds),
+          median(child.get(config), Sample::mainCpuSeconds),
+          median(warm.get(config), Sample::wallSeconds),
+          median(warm.get(config), Sample::mainCpuSeconds),
+          median(warm.get(config), Sample::cpuSeconds),
+          median(warm.get(config), Sample::processorCpuSeconds)};
       rows[config.ordinal()] = row;
       out.append(row(config.label, row));
     }
-    double[] added = new double[6];
-    double[] perLayer = new double[6];
+    double[] added = new double[7];
+    double[] perLayer = new double[7];
     for (int i = 0; i < added.length; i++) {
-      added[i] = rows[Config.KILN.ordinal()][i] - (i == 5 ? 0 : rows[Config.NONE.ordinal()][i]);
+      added[i] = rows[Config.KILN.ordinal()][i] - (i == 6 ? 0 : rows[Config.NONE.ordinal()][i]);
       perLayer[i] = added[i] * 1e3 / layers;
     }
     out.append(row("added by Kiln (s)", added));
@@ -490,8 +587,8 @@ public final class CompileTimeBenchmark {
   }
 
   private static String row(String label, double[] v) {
-    return String.format(Locale.ROOT, "%-22s | %8s %8s | %8s %10s %11s %13s%n", label, fmt(v[0]), fmt(v[1]),
-        fmt(v[2]), fmt(v[3]), fmt(v[4]), fmt(v[5]));
+    return String.format(Locale.ROOT, "%-22s | %7s %7s %10s | %7s %10s %11s %13s%n", label, fmt(v[0]), fmt(v[1]),
+        fmt(v[2]), fmt(v[3]), fmt(v[4]), fmt(v[5]), fmt(v[6]));
   }
 
   private static String fmt(double v) {

@@ -62,6 +62,23 @@ class CompileTimeBenchmarkTest {
     assertEquals(layers, output.sourceFiles());
     assertEquals(layers, output.classFiles());
     assertTrue(output.sourceLines() > 50L * layers, "lines: " + output.sourceLines());
+
+    // A cold javac in a child JVM, with the processor path: checks its output and reports its CPU times.
+    CompileTimeBenchmark.Sample child = bench.coldChild(CompileTimeBenchmark.Config.KILN);
+    assertTrue(child.mainCpuSeconds() > 0 && child.cpuSeconds() >= child.mainCpuSeconds()
+        && child.wallSeconds() > 0, "child: " + child);
+  }
+
+  @Test
+  void childReportIsParsedStrictly() {
+    CompileTimeBenchmark.Sample s =
+        CompileTimeBenchmark.ColdJavac.parse("wall=2500000000 main=1250000000 process=3000000000\n");
+    assertEquals(2.5, s.wallSeconds(), 1e-12);
+    assertEquals(1.25, s.mainCpuSeconds(), 1e-12);
+    assertEquals(3.0, s.cpuSeconds(), 1e-12);
+    assertTrue(Double.isNaN(s.processorCpuSeconds()));
+    assertThrows(IllegalArgumentException.class, () -> CompileTimeBenchmark.ColdJavac.parse("wall=1 main=2"));
+    assertThrows(IllegalArgumentException.class, () -> CompileTimeBenchmark.ColdJavac.parse("javac: error"));
   }
 
   private static String location(Class<?> type) throws URISyntaxException {
