@@ -5,7 +5,6 @@ import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.validation.Messages;
-import dev.kiln.processor.writing.Body;
 import dev.kiln.processor.validation.Report;
 import java.io.IOException;
 import java.io.Writer;
@@ -114,7 +113,7 @@ public final class Steps {
         .build();
     JavaFile file = JavaFile.builder(name.packageName(), withMeta)
         .skipJavaLangImports(true)
-        .indent(Body.INDENT)
+        .indent("  ")
         .build();
     try {
       // Rendered to a string and written in one call: JavaPoet's writeTo(Filer) sends every token through

@@ -25,7 +25,7 @@ final class BorderEmitter {
    * Emits loops over every border pixel (rows above and below the interior, columns left and right of
    * it), running {@code body} (a statement format using {@code oh}, {@code ow}) for each.
    */
-  private void forEachBorderPixel(Body m, String body, Object... args) {
+  private void forEachBorderPixel(MethodSpec.Builder m, String body, Object... args) {
     if (!spec.hasInterior()) {
       m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
       m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
@@ -61,7 +61,7 @@ final class BorderEmitter {
     }
   }
 
-  private static void fullRows(Body m, String from, String to, String body, Object... args) {
+  private static void fullRows(MethodSpec.Builder m, String from, String to, String body, Object... args) {
     m.beginControlFlow("for (int oh = $L; oh < $L; oh++)", from, to);
     m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
     m.addStatement(body, args);
@@ -73,7 +73,7 @@ final class BorderEmitter {
    * Emits the mapping of padded coordinate {@code v} (in {@code [-pad, size + pad)}) for the padding mode;
    * for zeros it skips the tap with {@code continue}.
    */
-  private void mapCoordinate(Body m, String v, String size) {
+  private void mapCoordinate(MethodSpec.Builder m, String v, String size) {
     switch (spec.paddingMode()) {
       case ZEROS:
         m.beginControlFlow("if ($L < 0 || $L >= $L)", v, v, size);
@@ -101,7 +101,7 @@ final class BorderEmitter {
   }
 
   /** Opens the window loops of one border pixel, mapping {@code ih}/{@code iw}; the body goes inside. */
-  private void openWindow(Body m) {
+  private void openWindow(MethodSpec.Builder m) {
     m.beginControlFlow("for (int kh = 0; kh < K_H; kh++)");
     m.addStatement("int ih = oh * STRIDE_H - PAD_TOP + kh * DILATION_H");
     mapCoordinate(m, "ih", "IN_H");
@@ -112,7 +112,7 @@ final class BorderEmitter {
     mapCoordinate(m, "iw", "IN_W");
   }
 
-  private static void closeWindow(Body m) {
+  private static void closeWindow(MethodSpec.Builder m) {
     m.endControlFlow();
     m.endControlFlow();
   }
@@ -123,9 +123,8 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    Body b = new Body();
-    forEachBorderPixel(b, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
-    return m.addCode(b.build()).build();
+    forEachBorderPixel(m, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
+    return m.build();
   }
 
   MethodSpec forwardPixel() {
@@ -135,13 +134,12 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
         .addParameter(int.class, "oh").addParameter(int.class, "ow");
-    Body b = new Body();
-    b.addStatement("float acc = 0f");
-    openWindow(b);
-    b.addStatement("acc += w[wRow + kw] * x[inRow + iw]");
-    closeWindow(b);
-    b.addStatement("return acc");
-    return m.addCode(b.build()).build();
+    m.addStatement("float acc = 0f");
+    openWindow(m);
+    m.addStatement("acc += w[wRow + kw] * x[inRow + iw]");
+    closeWindow(m);
+    m.addStatement("return acc");
+    return m.build();
   }
 
   MethodSpec backwardInputBorder() {
@@ -150,9 +148,8 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    Body b = new Body();
-    forEachBorderPixel(b, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
-    return m.addCode(b.build()).build();
+    forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
   }
 
   MethodSpec backwardInputPixel() {
@@ -161,11 +158,10 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "inPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
         .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
-    Body b = new Body();
-    openWindow(b);
-    b.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
-    closeWindow(b);
-    return m.addCode(b.build()).build();
+    openWindow(m);
+    m.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
+    closeWindow(m);
+    return m.build();
   }
 
   MethodSpec backwardWeightBorder() {
@@ -174,9 +170,8 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
-    Body b = new Body();
-    forEachBorderPixel(b, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
-    return m.addCode(b.build()).build();
+    forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+    return m.build();
   }
 
   MethodSpec backwardWeightPixel() {
@@ -185,10 +180,9 @@ final class BorderEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff")
         .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
-    Body b = new Body();
-    openWindow(b);
-    b.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
-    closeWindow(b);
-    return m.addCode(b.build()).build();
+    openWindow(m);
+    m.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
+    closeWindow(m);
+    return m.build();
   }
 }

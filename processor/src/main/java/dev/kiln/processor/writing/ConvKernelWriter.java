@@ -1,6 +1,7 @@
 package dev.kiln.processor.writing;
 
 import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
@@ -142,8 +143,10 @@ public final class ConvKernelWriter {
   }
 
   /** The input plane of {@code c} within the group of output channel {@code oc}. */
-  private String groupBase(String base) {
-    return spec.groups() == 1 ? base : base + " + (oc / OC_PER_GROUP) * (IC_PER_GROUP * IN_PLANE)";
+  private CodeBlock groupBase(String base) {
+    return spec.groups() == 1
+        ? CodeBlock.of("$L", base)
+        : CodeBlock.of("$L + (oc / OC_PER_GROUP) * (IC_PER_GROUP * IN_PLANE)", base);
   }
 
   private MethodSpec forwardSample(List<TapBlock> blocks) {
@@ -153,42 +156,41 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
-    Body b = new Body();
-    b.addStatement("final float[] w = super.w");
+    m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
-      b.addStatement("final float[] b = super.b");
+      m.addStatement("final float[] b = super.b");
     }
-    b.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
-    b.addStatement("int yPlane = yOff + oc * OUT_PLANE");
-    b.addTypedStatement("$T.fill(y, yPlane, yPlane + OUT_PLANE, $L)", ARRAYS, spec.bias() ? "b[oc]" : "0f");
-    b.addStatement("int xGroup = $L", groupBase("xOff"));
-    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    b.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
+    m.addStatement("$T.fill(y, yPlane, yPlane + OUT_PLANE, $L)", ARRAYS, spec.bias() ? "b[oc]" : "0f");
+    m.addStatement("int xGroup = $L", groupBase("xOff"));
+    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
+    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        b.addStatement("forwardInterior$L(x, xPlane, y, yPlane, w, wOff)", suffix(block, blocks));
+        m.addStatement("forwardInterior$L(x, xPlane, y, yPlane, w, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      b.addStatement("forwardBorder(x, xPlane, y, yPlane, w, wOff)");
+      m.addStatement("forwardBorder(x, xPlane, y, yPlane, w, wOff)");
     }
-    b.endControlFlow();
+    m.endControlFlow();
     switch (spec.activation()) {
       case RELU:
-        b.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
-        b.beginControlFlow("if (y[i] < 0f)");
-        b.addStatement("y[i] = 0f");
-        b.endControlFlow();
-        b.endControlFlow();
+        m.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
+        m.beginControlFlow("if (y[i] < 0f)");
+        m.addStatement("y[i] = 0f");
+        m.endControlFlow();
+        m.endControlFlow();
         break;
       case NONE:
         break;
       default:
         throw new AssertionError(spec.activation());
     }
-    b.endControlFlow();
-    return m.addCode(b.build()).build();
+    m.endControlFlow();
+    return m.build();
   }
 
   private MethodSpec backwardInputSample(List<TapBlock> blocks) {
@@ -197,25 +199,24 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PROTECTED)
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
-    Body b = new Body();
-    b.addStatement("final float[] w = super.w");
-    b.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    b.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    b.addStatement("int gxGroup = $L", groupBase("gxOff"));
-    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    b.addStatement("int gxPlane = gxGroup + c * IN_PLANE");
-    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    m.addStatement("final float[] w = super.w");
+    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    m.addStatement("int gxGroup = $L", groupBase("gxOff"));
+    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    m.addStatement("int gxPlane = gxGroup + c * IN_PLANE");
+    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        b.addStatement("backwardInputInterior$L(gy, gyPlane, gx, gxPlane, w, wOff)", suffix(block, blocks));
+        m.addStatement("backwardInputInterior$L(gy, gyPlane, gx, gxPlane, w, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      b.addStatement("backwardInputBorder(gy, gyPlane, gx, gxPlane, w, wOff)");
+      m.addStatement("backwardInputBorder(gy, gyPlane, gx, gxPlane, w, wOff)");
     }
-    b.endControlFlow();
-    b.endControlFlow();
-    return m.addCode(b.build()).build();
+    m.endControlFlow();
+    m.endControlFlow();
+    return m.build();
   }
 
   private MethodSpec backwardWeightSample(List<TapBlock> blocks) {
@@ -225,30 +226,29 @@ public final class ConvKernelWriter {
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
         .addParameter(FLOATS, "gw").addParameter(FLOATS, "gb");
-    Body b = new Body();
-    b.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    b.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
     if (spec.bias()) {
-      b.addStatement("float sum = 0f");
-      b.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
-      b.addStatement("sum += gy[i]");
-      b.endControlFlow();
-      b.addStatement("gb[oc] += sum");
+      m.addStatement("float sum = 0f");
+      m.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
+      m.addStatement("sum += gy[i]");
+      m.endControlFlow();
+      m.addStatement("gb[oc] += sum");
     }
-    b.addStatement("int xGroup = $L", groupBase("xOff"));
-    b.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    b.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    b.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    m.addStatement("int xGroup = $L", groupBase("xOff"));
+    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
+    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
     if (spec.hasInterior()) {
       for (TapBlock block : blocks) {
-        b.addStatement("backwardWeightInterior$L(x, xPlane, gy, gyPlane, gw, wOff)", suffix(block, blocks));
+        m.addStatement("backwardWeightInterior$L(x, xPlane, gy, gyPlane, gw, wOff)", suffix(block, blocks));
       }
     }
     if (spec.hasBorder()) {
-      b.addStatement("backwardWeightBorder(x, xPlane, gy, gyPlane, gw, wOff)");
+      m.addStatement("backwardWeightBorder(x, xPlane, gy, gyPlane, gw, wOff)");
     }
-    b.endControlFlow();
-    b.endControlFlow();
-    return m.addCode(b.build()).build();
+    m.endControlFlow();
+    m.endControlFlow();
+    return m.build();
   }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.processor.writing;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.TapBlock;
@@ -21,19 +22,19 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
   }
 
   /** {@code base + offset} with the offset folded to a literal (omitted when zero). */
-  private String at(String base, int tap) {
+  private CodeBlock at(String base, int tap) {
     long off = TapBlock.inputOffset(spec, tap);
-    return off == 0 ? base : base + " + " + off;
+    return off == 0 ? CodeBlock.of("$L", base) : CodeBlock.of("$L + $L", base, off);
   }
 
-  private void loadWeights(Body m, String array, TapBlock block) {
+  private void loadWeights(MethodSpec.Builder m, String array, TapBlock block) {
     for (int t = block.first(); t < block.first() + block.count(); t++) {
       m.addStatement("final float w$L = $L[wOff + $L]", t, array, t);
     }
   }
 
   /** Opens the loops over interior rows and columns; {@code i} is the input index of the pixel's tap 0. */
-  private void openPixelLoops(Body m, String inPlane, String outPlane) {
+  private void openPixelLoops(MethodSpec.Builder m, String inPlane, String outPlane) {
     m.beginControlFlow("for (int oh = ROW_START; oh < ROW_END; oh++)");
     m.addStatement("int inRow = $L + (oh * STRIDE_H - PAD_TOP) * IN_W - PAD_LEFT", inPlane);
     m.addStatement("int outRow = $L + oh * OUT_W", outPlane);
@@ -41,7 +42,7 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
     m.addStatement("int i = inRow + ow * STRIDE_W");
   }
 
-  private static void closePixelLoops(Body m) {
+  private static void closePixelLoops(MethodSpec.Builder m) {
     m.endControlFlow();
     m.endControlFlow();
   }
@@ -54,19 +55,18 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    Body b = new Body();
-    loadWeights(b, "w", block);
-    openPixelLoops(b, "xPlane", "yPlane");
-    StringBuilder sum = new StringBuilder();
+    loadWeights(m, "w", block);
+    openPixelLoops(m, "xPlane", "yPlane");
+    CodeBlock.Builder sum = CodeBlock.builder();
     for (int t = block.first(); t < block.first() + block.count(); t++) {
       if (t > block.first()) {
-        sum.append("\n    + ");
+        sum.add("\n    + ");
       }
-      sum.append('w').append(t).append(" * x[").append(at("i", t)).append(']');
+      sum.add("w$L * x[$L]", t, at("i", t));
     }
-    b.addStatement("y[outRow + ow] += $L", sum);
-    closePixelLoops(b);
-    return m.addCode(b.build()).build();
+    m.addStatement("y[outRow + ow] += $L", sum.build());
+    closePixelLoops(m);
+    return m.build();
   }
 
   @Override
@@ -77,15 +77,14 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
         .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
-    Body b = new Body();
-    loadWeights(b, "w", block);
-    openPixelLoops(b, "gxPlane", "gyPlane");
-    b.addStatement("final float g = gy[outRow + ow]");
+    loadWeights(m, "w", block);
+    openPixelLoops(m, "gxPlane", "gyPlane");
+    m.addStatement("final float g = gy[outRow + ow]");
     for (int t = block.first(); t < block.first() + block.count(); t++) {
-      b.addStatement("gx[$L] += w$L * g", at("i", t), t);
+      m.addStatement("gx[$L] += w$L * g", at("i", t), t);
     }
-    closePixelLoops(b);
-    return m.addCode(b.build()).build();
+    closePixelLoops(m);
+    return m.build();
   }
 
   @Override
@@ -96,19 +95,18 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
         .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
-    Body b = new Body();
     for (int t = block.first(); t < block.first() + block.count(); t++) {
-      b.addStatement("float a$L = 0f", t);
+      m.addStatement("float a$L = 0f", t);
     }
-    openPixelLoops(b, "xPlane", "gyPlane");
-    b.addStatement("final float g = gy[outRow + ow]");
+    openPixelLoops(m, "xPlane", "gyPlane");
+    m.addStatement("final float g = gy[outRow + ow]");
     for (int t = block.first(); t < block.first() + block.count(); t++) {
-      b.addStatement("a$L += g * x[$L]", t, at("i", t));
+      m.addStatement("a$L += g * x[$L]", t, at("i", t));
     }
-    closePixelLoops(b);
+    closePixelLoops(m);
     for (int t = block.first(); t < block.first() + block.count(); t++) {
-      b.addStatement("gw[wOff + $L] += a$L", t, t);
+      m.addStatement("gw[wOff + $L] += a$L", t, t);
     }
-    return m.addCode(b.build()).build();
+    return m.build();
   }
 }
