@@ -9,8 +9,10 @@ import dev.kiln.processor.step.RepConvStep;
 import dev.kiln.processor.step.Step;
 import dev.kiln.processor.validation.Messages;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.annotation.processing.AbstractProcessor;
 import javax.annotation.processing.ProcessingEnvironment;
@@ -60,8 +62,14 @@ public final class KilnProcessor extends AbstractProcessor {
 
   @Override
   public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
+    // Only the annotations present in this round: scanning a round's elements for an absent annotation
+    // costs javac a walk over every member of every class, e.g. all generated kernels in the next round.
+    Map<String, TypeElement> present = new HashMap<>();
+    for (TypeElement annotation : annotations) {
+      present.put(annotation.getQualifiedName().toString(), annotation);
+    }
     for (Step step : steps) {
-      TypeElement annotation = processingEnv.getElementUtils().getTypeElement(step.annotation());
+      TypeElement annotation = present.get(step.annotation());
       if (annotation == null) {
         continue;
       }

@@ -7,6 +7,7 @@ import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.validation.Messages;
 import dev.kiln.processor.validation.Report;
 import java.io.IOException;
+import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.processing.ProcessingEnvironment;
@@ -18,6 +19,7 @@ import javax.lang.model.element.NestingKind;
 import javax.lang.model.element.TypeElement;
 import javax.lang.model.util.ElementFilter;
 import javax.tools.Diagnostic;
+import javax.tools.JavaFileObject;
 
 /** Helpers shared by the steps: generated names, the user-interface checks, writing source files. */
 public final class Steps {
@@ -114,7 +116,13 @@ public final class Steps {
         .indent("  ")
         .build();
     try {
-      file.writeTo(env.getFiler());
+      // Rendered to a string and written in one call: JavaPoet's writeTo(Filer) sends every token through
+      // the Filer's writer and its character encoder, which costs a cold javac more than the rendering.
+      String text = file.toString();
+      JavaFileObject source = env.getFiler().createSourceFile(name.canonicalName(), origin);
+      try (Writer writer = source.openWriter()) {
+        writer.write(text);
+      }
     } catch (IOException e) {
       env.getMessager().printMessage(Diagnostic.Kind.ERROR,
           "[kiln.io] could not write " + name + ": " + e.getMessage(), origin);
