@@ -27,4 +27,20 @@ class NameClashTest {
     assertThat(c).generatedSourceFile("test.Clash_KKernel");
     assertThat(c).generatedSourceFile("test.Clash_RBlock");
   }
+
+  @Test
+  void twoInterfacesWithOneGeneratedNameAreACompileError() {
+    String conv = "@Conv2d(inChannels = 1, outChannels = 2, kernelSize = 3, padding = \"1\", height = 5, width = 5)\n";
+    JavaFileObject outer = JavaFileObjects.forSourceString("test.P", "package test;\n"
+        + "import dev.kiln.annotation.*;\n"
+        + "public interface P {\n  " + conv + "  interface Q {}\n}\n");
+    JavaFileObject flat = JavaFileObjects.forSourceString("test.P_Q", "package test;\n"
+        + "import dev.kiln.annotation.*;\n"
+        + conv + "public interface P_Q {}\n");
+    Compilation c = InMemoryCompiler.compile(outer, flat);
+    assertThat(c).failed();
+    assertThat(c).hadErrorCount(1);
+    assertThat(c).hadErrorContaining("[kiln.name-clash] the generated class test.P_QKernel is already generated for");
+    assertThat(c).hadErrorContaining("rename one of the two interfaces");
+  }
 }

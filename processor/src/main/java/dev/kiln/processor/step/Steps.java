@@ -9,7 +9,11 @@ import dev.kiln.processor.validation.Report;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import javax.annotation.processing.Filer;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
@@ -25,6 +29,12 @@ import javax.tools.JavaFileObject;
 public final class Steps {
   static final ClassName GENERATED = ClassName.get("javax.annotation.processing", "Generated");
   static final String PROCESSOR = "dev.kiln.processor.KilnProcessor";
+
+  /**
+   * The classes written so far through each Filer (one per compilation), with the interface each was
+   * generated for: {@code p.Outer.Foo} and a top-level {@code p.Outer_Foo} map to the same name.
+   */
+  private static final Map<Filer, Map<String, String>> WRITTEN = new WeakHashMap<>();
 
   private Steps() {}
 
@@ -115,6 +125,16 @@ public final class Steps {
         .skipJavaLangImports(true)
         .indent("  ")
         .build();
+    String previous;
+    synchronized (WRITTEN) {
+      previous = WRITTEN.computeIfAbsent(env.getFiler(), f -> new HashMap<>())
+          .putIfAbsent(name.canonicalName(), origin.getQualifiedName().toString());
+    }
+    if (previous != null && !previous.contentEquals(origin.getQualifiedName())) {
+      env.getMessager().printMessage(Diagnostic.Kind.ERROR, Messages.nameClash(name.canonicalName(), previous),
+          origin);
+      return;
+    }
     try {
       // Rendered to a string and written in one call: JavaPoet's writeTo(Filer) sends every token through
       // the Filer's writer and its character encoder, which costs a cold javac more than the rendering.

@@ -7,6 +7,11 @@ package dev.kiln.processor.validation;
 public final class Messages {
   private Messages() {}
 
+  public static String nameClash(String generated, String other) {
+    return "[kiln.name-clash] the generated class " + generated + " is already generated for " + other
+        + "; rename one of the two interfaces";
+  }
+
   public static String notAnInterface(String annotation) {
     return "[kiln.target] @" + annotation + " must be placed on an interface (or on a method of a @Model interface)";
   }
