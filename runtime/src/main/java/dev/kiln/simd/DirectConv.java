@@ -25,8 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  *   <li>contiguous: no junk columns at all (1x1 without padding), stored straight into the output,
  *       position blocks outermost so that the input block stays in L1 across channel blocks.
  * </ul>
- * The system property {@code kiln.simd.direct} ({@code auto}, {@code on}, {@code off}) overrides the
- * choice, for tests.
+ * Layers with at least {@link ChannelConv#CB} output channels per group, small planes and long reductions
+ * go to {@link ChannelConv} instead (vectors over output channels) when that wastes fewer lanes. The system
+ * properties {@code kiln.simd.direct} and {@code kiln.simd.channels} ({@code auto}, {@code on}, {@code off})
+ * override the choices, for tests.
  *
  * <p>Kernels are straight-line code in one flat loop each, carry no vector across nested loops or
  * branches (the JIT of JDK 17 then boxes them), and ReLU is {@code max(a, floor)} with floor 0 or -inf.
