@@ -34,6 +34,17 @@ public record ConvGeometry(
     return outChannels / groups;
   }
 
+  /**
+   * Output size along one axis, as {@code torch.nn.Conv2d}:
+   * {@code floor((in + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1}, or 0 when the
+   * kernel does not fit. Computed in {@code long} and clamped to {@code int}, so that validation can call it
+   * on any annotation values. The one definition the processor and the runtime use.
+   */
+  public static int outSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation) {
+    long span = (long) in + padBefore + padAfter - (long) dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : (int) Math.min(span / stride + 1, Integer.MAX_VALUE);
+  }
+
   /** Multiply-adds for one sample. */
   public long macsPerSample() {
     return (long) outChannels * outHeight * outWidth * inChannelsPerGroup() * kernelH * kernelW;

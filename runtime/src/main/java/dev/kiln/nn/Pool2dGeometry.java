@@ -38,8 +38,8 @@ final class Pool2dGeometry {
   /** {@code [N, C, outH, outW]} for {@code [N, C, H, W]}; throws unless the output is at least 1 x 1. */
   int[] outputShape(int[] inputShape) {
     int[] s = LayerShapes.requireNchw("input", inputShape, -1);
-    int oh = Math.floorDiv(s[2] + 2 * padH - kernelH, strideH) + 1;
-    int ow = Math.floorDiv(s[3] + 2 * padW - kernelW, strideW) + 1;
+    int oh = ConvGeometry.outSize(s[2], padH, padH, kernelH, strideH, 1);
+    int ow = ConvGeometry.outSize(s[3], padW, padW, kernelW, strideW, 1);
     if (oh <= 0 || ow <= 0) {
       throw new IllegalArgumentException("input: shape " + Arrays.toString(s) + " gives output size " + oh + "x"
           + ow + " with kernel (" + kernelH + ", " + kernelW + "), stride (" + strideH + ", " + strideW

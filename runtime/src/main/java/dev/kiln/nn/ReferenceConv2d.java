@@ -324,12 +324,12 @@ public final class ReferenceConv2d extends AbstractModule {
 
     /** The output height for an input of height {@code h} (at most 0 when the kernel does not fit). */
     public int outHeight(int h) {
-      return Math.floorDiv(h + padTop + padBottom - dilationH * (kernelH - 1) - 1, strideH) + 1;
+      return ConvGeometry.outSize(h, padTop, padBottom, kernelH, strideH, dilationH);
     }
 
     /** The output width for an input of width {@code w} (at most 0 when the kernel does not fit). */
     public int outWidth(int w) {
-      return Math.floorDiv(w + padLeft + padRight - dilationW * (kernelW - 1) - 1, strideW) + 1;
+      return ConvGeometry.outSize(w, padLeft, padRight, kernelW, strideW, dilationW);
     }
 
     /**

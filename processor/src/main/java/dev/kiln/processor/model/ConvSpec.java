@@ -2,6 +2,7 @@ package dev.kiln.processor.model;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 
 /**
  * A fully resolved, valid 2-D convolution: every shape, stride, offset and padding decision the
@@ -27,10 +28,9 @@ public record ConvSpec(
     PaddingMode paddingMode,
     Activation activation) {
 
-  /** Output size along one axis, as {@code torch.nn.Conv2d}: may be {@code <= 0} for a kernel that does not fit. */
+  /** Output size along one axis, as {@code torch.nn.Conv2d}: {@link ConvGeometry#outSize}, 0 for a kernel that does not fit. */
   public static int outSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation) {
-    long span = (long) in + padBefore + padAfter - (long) dilation * (kernel - 1) - 1;
-    return span < 0 ? 0 : (int) Math.min(span / stride + 1, Integer.MAX_VALUE);
+    return ConvGeometry.outSize(in, padBefore, padAfter, kernel, stride, dilation);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.kiln.processor.model;
 
+import dev.kiln.nn.ConvGeometry;
 import java.util.Arrays;
 
 /**
@@ -60,8 +61,8 @@ public sealed interface LayerSpec {
       int padW) implements LayerSpec {
     @Override
     public int[] outShape() {
-      return new int[] {inShape[0], (inShape[1] + 2 * padH - kernelH) / strideH + 1,
-          (inShape[2] + 2 * padW - kernelW) / strideW + 1};
+      return new int[] {inShape[0], ConvGeometry.outSize(inShape[1], padH, padH, kernelH, strideH, 1),
+          ConvGeometry.outSize(inShape[2], padW, padW, kernelW, strideW, 1)};
     }
   }
 
