@@ -1,6 +1,5 @@
 package dev.kiln.nn;
 
-import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -9,14 +8,7 @@ import dev.kiln.tensor.Tensor;
  * {@code kernelH * kernelW}. Backward spreads each output gradient, divided the same way, over the window's
  * input elements. Training mode remembers only the input shape; eval-mode forward keeps no state.
  */
-public final class AvgPool2d extends AbstractModule {
-  /** Below this many window reads per call, work stays on the calling thread. */
-  private static final long PARALLEL_THRESHOLD = 1L << 16;
-  /** Training buffers ({@link #buffer}): the output and the input gradient. */
-  private static final int OUTPUT = 0;
-  private static final int GRAD_INPUT = 1;
-
-  private final Pool2dGeometry geometry;
+public final class AvgPool2d extends Pool2d {
   private final float divisor;
   private int[] savedInputShape;
 
@@ -29,18 +21,13 @@ public final class AvgPool2d extends AbstractModule {
    * @param padW left and right padding, at most {@code kernelW / 2}
    */
   public AvgPool2d(int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
-    geometry = new Pool2dGeometry("AvgPool2d", kernelH, kernelW, strideH, strideW, padH, padW);
+    super("AvgPool2d", kernelH, kernelW, strideH, strideW, padH, padW);
     divisor = kernelH * kernelW;
   }
 
   /** A square pool: {@code AvgPool2d(kernel, kernel, stride, stride, padding, padding)}. */
   public AvgPool2d(int kernel, int stride, int padding) {
     this(kernel, kernel, stride, stride, padding, padding);
-  }
-
-  /** {@code [N, C, outH, outW]} for an input shape {@code [N, C, H, W]}; throws if the input is too small. */
-  public int[] outputShape(int... inputShape) {
-    return geometry.outputShape(inputShape);
   }
 
   @Override
@@ -52,25 +39,16 @@ public final class AvgPool2d extends AbstractModule {
     int w = inShape[3];
     int oh = outShape[2];
     int ow = outShape[3];
-    int[] rows = geometry.rowWindows(h, oh);
-    int[] cols = geometry.colWindows(w, ow);
+    int[] rows = rowWindows(h, oh);
+    int[] cols = colWindows(w, ow);
     float[] x = input.data();
     float[] y = output.data();
     int planes = inShape[0] * inShape[1];
-    if (parallel(planes, output.size())) {
-      Parallel.forRange(planes, (start, end) -> forwardPlanes(x, y, h, w, oh, ow, rows, cols, start, end));
-    } else {
-      forwardPlanes(x, y, h, w, oh, ow, rows, cols, 0, planes);
-    }
+    forPlanes(planes, output.size(), (start, end) -> forwardPlanes(x, y, h, w, oh, ow, rows, cols, start, end));
     if (isTraining()) {
       savedInputShape = inShape;
     }
     return output;
-  }
-
-  private boolean parallel(int planes, int outputs) {
-    long work = (long) outputs * geometry.kernelH * geometry.kernelW;
-    return Parallel.threads() > 1 && planes > 1 && work >= PARALLEL_THRESHOLD;
   }
 
   private void forwardPlanes(float[] x, float[] y, int h, int w, int oh, int ow, int[] rows, int[] cols,
@@ -109,17 +87,13 @@ public final class AvgPool2d extends AbstractModule {
     int w = inShape[3];
     int oh = outShape[2];
     int ow = outShape[3];
-    int[] rows = geometry.rowWindows(h, oh);
-    int[] cols = geometry.colWindows(w, ow);
+    int[] rows = rowWindows(h, oh);
+    int[] cols = colWindows(w, ow);
     float[] gy = gradOutput.data();
     Tensor gradInput = zeroedBuffer(GRAD_INPUT, inShape);
     float[] gx = gradInput.data();
     int planes = inShape[0] * inShape[1];
-    if (parallel(planes, gy.length)) {
-      Parallel.forRange(planes, (start, end) -> backwardPlanes(gy, gx, h, w, oh, ow, rows, cols, start, end));
-    } else {
-      backwardPlanes(gy, gx, h, w, oh, ow, rows, cols, 0, planes);
-    }
+    forPlanes(planes, gy.length, (start, end) -> backwardPlanes(gy, gx, h, w, oh, ow, rows, cols, start, end));
     return gradInput;
   }
 
@@ -150,40 +124,5 @@ public final class AvgPool2d extends AbstractModule {
   public void train(boolean on) {
     super.train(on);
     savedInputShape = null;
-  }
-
-  /** Kernel height. */
-  public int kernelH() {
-    return geometry.kernelH;
-  }
-
-  /** Kernel width. */
-  public int kernelW() {
-    return geometry.kernelW;
-  }
-
-  /** Vertical stride. */
-  public int strideH() {
-    return geometry.strideH;
-  }
-
-  /** Horizontal stride. */
-  public int strideW() {
-    return geometry.strideW;
-  }
-
-  /** Top and bottom padding. */
-  public int padH() {
-    return geometry.padH;
-  }
-
-  /** Left and right padding. */
-  public int padW() {
-    return geometry.padW;
-  }
-
-  @Override
-  public String toString() {
-    return "AvgPool2d(" + geometry + ")";
   }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.nn;
 
-import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -10,14 +9,7 @@ import dev.kiln.tensor.Tensor;
  * each output gradient to its window's argmax. Training mode remembers one {@code int} argmax per output
  * element; eval-mode forward keeps no state.
  */
-public final class MaxPool2d extends AbstractModule {
-  /** Below this many window reads per call, work stays on the calling thread. */
-  private static final long PARALLEL_THRESHOLD = 1L << 16;
-  /** Training buffers ({@link #buffer}): the output and the input gradient. */
-  private static final int OUTPUT = 0;
-  private static final int GRAD_INPUT = 1;
-
-  private final Pool2dGeometry geometry;
+public final class MaxPool2d extends Pool2d {
   private int[] savedInputShape;
   private int[] savedArgmax;
 
@@ -30,17 +22,12 @@ public final class MaxPool2d extends AbstractModule {
    * @param padW left and right padding, at most {@code kernelW / 2}
    */
   public MaxPool2d(int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
-    geometry = new Pool2dGeometry("MaxPool2d", kernelH, kernelW, strideH, strideW, padH, padW);
+    super("MaxPool2d", kernelH, kernelW, strideH, strideW, padH, padW);
   }
 
   /** A square pool: {@code MaxPool2d(kernel, kernel, stride, stride, padding, padding)}. */
   public MaxPool2d(int kernel, int stride, int padding) {
     this(kernel, kernel, stride, stride, padding, padding);
-  }
-
-  /** {@code [N, C, outH, outW]} for an input shape {@code [N, C, H, W]}; throws if the input is too small. */
-  public int[] outputShape(int... inputShape) {
-    return geometry.outputShape(inputShape);
   }
 
   @Override
@@ -55,17 +42,13 @@ public final class MaxPool2d extends AbstractModule {
     int w = inShape[3];
     int oh = outShape[2];
     int ow = outShape[3];
-    int[] rows = geometry.rowWindows(h, oh);
-    int[] cols = geometry.colWindows(w, ow);
+    int[] rows = rowWindows(h, oh);
+    int[] cols = colWindows(w, ow);
     float[] x = input.data();
     float[] y = output.data();
     int planes = inShape[0] * inShape[1];
-    long work = (long) output.size() * geometry.kernelH * geometry.kernelW;
-    if (Parallel.threads() > 1 && planes > 1 && work >= PARALLEL_THRESHOLD) {
-      Parallel.forRange(planes, (start, end) -> forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, start, end));
-    } else {
-      forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, 0, planes);
-    }
+    forPlanes(planes, output.size(),
+        (start, end) -> forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, start, end));
     if (argmax != null) {
       savedInputShape = inShape;
       savedArgmax = argmax;
@@ -128,40 +111,5 @@ public final class MaxPool2d extends AbstractModule {
     super.train(on);
     savedInputShape = null;
     savedArgmax = null;
-  }
-
-  /** Kernel height. */
-  public int kernelH() {
-    return geometry.kernelH;
-  }
-
-  /** Kernel width. */
-  public int kernelW() {
-    return geometry.kernelW;
-  }
-
-  /** Vertical stride. */
-  public int strideH() {
-    return geometry.strideH;
-  }
-
-  /** Horizontal stride. */
-  public int strideW() {
-    return geometry.strideW;
-  }
-
-  /** Top and bottom padding. */
-  public int padH() {
-    return geometry.padH;
-  }
-
-  /** Left and right padding. */
-  public int padW() {
-    return geometry.padW;
-  }
-
-  @Override
-  public String toString() {
-    return "MaxPool2d(" + geometry + ")";
   }
 }

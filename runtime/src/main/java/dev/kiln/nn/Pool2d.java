@@ -1,12 +1,20 @@
 package dev.kiln.nn;
 
+import dev.kiln.runtime.Parallel;
 import java.util.Arrays;
 
 /**
- * Kernel, stride and symmetric zero/-inf padding of a 2-D pooling layer with PyTorch's rules (dilation 1,
- * {@code ceil_mode=False}): {@code out = floor((in + 2 * pad - kernel) / stride) + 1}, {@code pad <= kernel / 2}.
+ * What {@link MaxPool2d} and {@link AvgPool2d} share: kernel, stride and symmetric zero/-inf padding with
+ * PyTorch's rules (dilation 1, {@code ceil_mode=False}): {@code out = floor((in + 2 * pad - kernel) / stride) + 1},
+ * {@code pad <= kernel / 2}; the output shape, each output's window, and the split of planes over threads.
  */
-final class Pool2dGeometry {
+public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, AvgPool2d {
+  /** Below this many window reads per call, work stays on the calling thread. */
+  private static final long PARALLEL_THRESHOLD = 1L << 16;
+  /** Training buffers ({@link #buffer}): the output and the input gradient. */
+  static final int OUTPUT = 0;
+  static final int GRAD_INPUT = 1;
+
   final int kernelH;
   final int kernelW;
   final int strideH;
@@ -14,7 +22,7 @@ final class Pool2dGeometry {
   final int padH;
   final int padW;
 
-  Pool2dGeometry(String layer, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
+  Pool2d(String layer, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
     if (kernelH <= 0 || kernelW <= 0) {
       throw new IllegalArgumentException(layer + ": kernel size must be positive but was (" + kernelH + ", "
           + kernelW + ")");
@@ -35,8 +43,8 @@ final class Pool2dGeometry {
     this.padW = padW;
   }
 
-  /** {@code [N, C, outH, outW]} for {@code [N, C, H, W]}; throws unless the output is at least 1 x 1. */
-  int[] outputShape(int[] inputShape) {
+  /** {@code [N, C, outH, outW]} for an input shape {@code [N, C, H, W]}; throws if the input is too small. */
+  public final int[] outputShape(int... inputShape) {
     int[] s = LayerShapes.requireNchw("input", inputShape, -1);
     int oh = ConvGeometry.outSize(s[2], padH, padH, kernelH, strideH, 1);
     int ow = ConvGeometry.outSize(s[3], padW, padW, kernelW, strideW, 1);
@@ -71,9 +79,52 @@ final class Pool2dGeometry {
     return w;
   }
 
+  /**
+   * Runs {@code body} over planes {@code [0, planes)}, split over Kiln's threads when the call reads at
+   * least {@code PARALLEL_THRESHOLD} window elements for {@code outputs} outputs.
+   */
+  final void forPlanes(int planes, int outputs, Parallel.RangeBody body) {
+    long work = (long) outputs * kernelH * kernelW;
+    if (Parallel.threads() > 1 && planes > 1 && work >= PARALLEL_THRESHOLD) {
+      Parallel.forRange(planes, body);
+    } else {
+      body.run(0, planes);
+    }
+  }
+
+  /** Kernel height. */
+  public final int kernelH() {
+    return kernelH;
+  }
+
+  /** Kernel width. */
+  public final int kernelW() {
+    return kernelW;
+  }
+
+  /** Vertical stride. */
+  public final int strideH() {
+    return strideH;
+  }
+
+  /** Horizontal stride. */
+  public final int strideW() {
+    return strideW;
+  }
+
+  /** Top and bottom padding. */
+  public final int padH() {
+    return padH;
+  }
+
+  /** Left and right padding. */
+  public final int padW() {
+    return padW;
+  }
+
   @Override
   public String toString() {
-    return "kernel_size=(" + kernelH + ", " + kernelW + "), stride=(" + strideH + ", " + strideW + "), padding=("
-        + padH + ", " + padW + ")";
+    return getClass().getSimpleName() + "(kernel_size=(" + kernelH + ", " + kernelW + "), stride=(" + strideH
+        + ", " + strideW + "), padding=(" + padH + ", " + padW + "))";
   }
 }
