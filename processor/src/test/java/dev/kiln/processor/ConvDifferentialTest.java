@@ -13,6 +13,7 @@ import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -120,12 +121,7 @@ class ConvDifferentialTest {
   }
 
   private static Tensor random(SplittableRandom r, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] d = t.data();
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) r.nextDouble(-1.0, 1.0);
-    }
-    return t;
+    return TestTensors.uniform(r, 1, shape);
   }
 
   /** Kernel vs reference, forward and backward; returns the kernel's training-mode output. */

@@ -13,6 +13,7 @@ import dev.kiln.nn.Parameter;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,11 +78,7 @@ class ModelNetworkTest {
   }
 
   private static Tensor random(SplittableRandom r, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    for (int i = 0; i < t.size(); i++) {
-      t.data()[i] = (float) (r.nextDouble() * 2 - 1);
-    }
-    return t;
+    return TestTensors.uniform(r, 1, shape);
   }
 
   @Test

@@ -246,11 +246,7 @@ final class InputGradient {
     for (int i = 0; i < phases.length; i++) {
       Phase ph = phases[i];
       ph.conv.forward(packed[i], gy, gyOff, gp, 0, 0, g.inChannels());
-      if (g.strideH() == 1 && g.strideW() == 1) {
-        foldStride1(gp, ph, gx, gxOff);
-      } else {
-        fold(gp, ph, gx, gxOff);
-      }
+      fold(gp, ph, gx, gxOff);
     }
   }
 
@@ -321,37 +317,6 @@ final class InputGradient {
       int sc = layout.colSource(col * g.strideW() + ph.colResidue);
       if (sc >= 0) {
         gx[dst + sc] += gp[src + col];
-      }
-    }
-  }
-
-  /** {@link #fold} for stride 1, the interior of each row as one contiguous run. */
-  private void foldStride1(float[] gp, Phase ph, float[] gx, int gxOff) {
-    int h = g.inHeight();
-    int w = g.inWidth();
-    int padLeft = g.padLeft();
-    for (int c = 0; c < g.inChannels(); c++) {
-      int dst0 = gxOff + c * h * w;
-      int src0 = c * ph.convH * ph.convW;
-      for (int r = 0; r < ph.rows; r++) {
-        int sr = layout.rowSource(r);
-        if (sr < 0) {
-          continue;
-        }
-        int dst = dst0 + sr * w;
-        int src = src0 + r * ph.convW;
-        for (int col = 0; col < w; col++) {
-          gx[dst + col] += gp[src + padLeft + col];
-        }
-        for (int col = 0; col < ph.cols; col++) {
-          if (col >= padLeft && col < padLeft + w) {
-            continue;
-          }
-          int sc = layout.colSource(col);
-          if (sc >= 0) {
-            gx[dst + sc] += gp[src + col];
-          }
-        }
       }
     }
   }

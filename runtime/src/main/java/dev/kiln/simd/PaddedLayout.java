@@ -115,28 +115,25 @@ final class PaddedLayout {
     this.channelStride = strideH * strideW * planeQ;
     this.zeros = mode == PaddingMode.ZEROS;
     this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
-    this.rowSource = new int[paddedH];
-    for (int r = 0; r < paddedH; r++) {
-      rowSource[r] = ConvGeometry.sourceIndex(r - padTop, inH, mode);
-    }
+    this.rowSource = sources(paddedH, padTop, inH, mode);
     this.rowOffset = new int[paddedH];
     this.rowLimit = new int[paddedH];
     for (int r = 0; r < paddedH; r++) {
       rowOffset[r] = offset(r, 0);
       rowLimit[r] = strideH == 1 && strideW == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
     }
-    this.colSource = new int[paddedW];
-    for (int c = 0; c < paddedW; c++) {
-      colSource[c] = ConvGeometry.sourceIndex(c - padLeft, inW, mode);
+    this.colSource = sources(paddedW, padLeft, inW, mode);
+    this.rowRead = rowPhases;
+    this.colRead = colPhases;
+  }
+
+  /** The source index of each of {@code padded} cells along an axis whose first {@code pad} cells are border. */
+  private static int[] sources(int padded, int pad, int size, PaddingMode mode) {
+    int[] source = new int[padded];
+    for (int i = 0; i < padded; i++) {
+      source[i] = ConvGeometry.sourceIndex(i - pad, size, mode);
     }
-    this.rowRead = new boolean[strideH];
-    this.colRead = new boolean[strideW];
-    for (int p = 0; p < strideH; p++) {
-      rowRead[p] = rowPhases[p];
-    }
-    for (int p = 0; p < strideW; p++) {
-      colRead[p] = colPhases[p];
-    }
+    return source;
   }
 
 

@@ -314,7 +314,16 @@ public final class Trainer {
     }
   }
 
-  /** Samples whose largest logit (first on ties, as {@code torch.argmax}) is at the label. */
+  /**
+   * Rows of {@code logits [N, C]} whose largest value (the first on ties, as {@code torch.argmax}) is at the
+   * label.
+   *
+   * @throws IllegalArgumentException if the shapes do not match or a label is not a class index
+   */
+  public static int countCorrect(Tensor logits, int[] labels) {
+    return countCorrect(logits, labels, "logits");
+  }
+
   private static int countCorrect(Tensor logits, int[] labels, String what) {
     checkLogits(logits, labels, what);
     int classes = logits.dim(1);

@@ -5,6 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +21,7 @@ import org.junit.jupiter.api.Test;
 class BufferReuseTest {
 
   private static Tensor random(SplittableRandom r, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    for (int i = 0; i < t.size(); i++) {
-      t.data()[i] = (float) (r.nextDouble() * 4 - 2);
-    }
-    return t;
+    return TestTensors.uniform(r, 2, shape);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -18,12 +19,7 @@ import org.junit.jupiter.api.Test;
 class LayersParallelTest {
 
   private static Tensor random(long seed, int... shape) {
-    SplittableRandom r = new SplittableRandom(seed);
-    Tensor t = Tensor.zeros(shape);
-    for (int i = 0; i < t.size(); i++) {
-      t.data()[i] = (float) (r.nextDouble() * 4 - 2);
-    }
-    return t;
+    return TestTensors.uniform(new SplittableRandom(seed), 2, shape);
   }
 
   /** Forward output, input gradient and parameter gradients, in that order. */

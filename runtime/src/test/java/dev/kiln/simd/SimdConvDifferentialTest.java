@@ -9,6 +9,7 @@ import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -116,12 +117,7 @@ class SimdConvDifferentialTest {
   }
 
   private static Tensor random(SplittableRandom r, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] d = t.data();
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) (r.nextDouble() * 2 - 1);
-    }
-    return t;
+    return TestTensors.uniform(r, 1, shape);
   }
 
   /** Largest difference relative to the largest magnitude of the expected values. */

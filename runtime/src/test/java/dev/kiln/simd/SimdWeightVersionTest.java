@@ -16,6 +16,7 @@ import dev.kiln.optim.Optimizer;
 import dev.kiln.optim.Sgd;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,12 +72,7 @@ class SimdWeightVersionTest {
   }
 
   private static Tensor random(SplittableRandom r, int... shape) {
-    Tensor t = Tensor.zeros(shape);
-    float[] d = t.data();
-    for (int i = 0; i < d.length; i++) {
-      d[i] = (float) (r.nextDouble() * 2 - 1);
-    }
-    return t;
+    return TestTensors.uniform(r, 1, shape);
   }
 
   private static void assertClose(String what, float[] actual, float[] expected) {

@@ -6,6 +6,7 @@ import dev.kiln.data.Batches;
 import dev.kiln.data.Dataset;
 import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.train.Trainer;
 import java.util.Arrays;
 
 /** Runs the eval-mode training network and its fused deploy form side by side over a data set. */
@@ -45,8 +46,8 @@ final class FusedCheck {
           throw new IllegalStateException("fused network: expected logits " + Tensor.shapeString(a.shape())
               + " but got " + Tensor.shapeString(b.shape()));
         }
-        unfusedCorrect += correct(a, batch.labels());
-        fusedCorrect += correct(b, batch.labels());
+        unfusedCorrect += Trainer.countCorrect(a, batch.labels());
+        fusedCorrect += Trainer.countCorrect(b, batch.labels());
         float[] x = a.data();
         float[] y = b.data();
         for (int i = 0; i < x.length; i++) {
@@ -57,24 +58,5 @@ final class FusedCheck {
       model.train(wasTraining);
     }
     return new Result(data.size(), unfusedCorrect, fusedCorrect, maxDiff);
-  }
-
-  /** Rows of {@code logits [N, C]} whose largest value (the first on ties) is at the label. */
-  static int correct(Tensor logits, int[] labels) {
-    int classes = logits.dim(1);
-    float[] z = logits.data();
-    int correct = 0;
-    for (int i = 0; i < labels.length; i++) {
-      int best = 0;
-      for (int c = 1; c < classes; c++) {
-        if (z[i * classes + c] > z[i * classes + best]) {
-          best = c;
-        }
-      }
-      if (best == labels[i]) {
-        correct++;
-      }
-    }
-    return correct;
   }
 }
