@@ -121,10 +121,10 @@ public final class BatchNorm2d extends AbstractModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    int[] shape = outputShape(input.shape());
+    float[][] map = affine(input); // validates the shape
+    int[] shape = input.shape();
     int n = shape[0];
     int area = shape[2] * shape[3];
-    float[][] map = affine(input);
     float[] scale = map[0];
     float[] shift = map[1];
     Tensor output = buffer(OUTPUT, shape);

@@ -10,17 +10,19 @@ import java.util.List;
  * to the padded input, {@code gxp[R][C] = sum gy[oh][ow] * w[kh][kw]} over {@code R = oh*sH + kh*dH},
  * {@code C = ow*sW + kw*dW}, splits by the residues {@code (R mod sH, C mod sW)} into at most
  * {@code sH * sW} phases; each phase is a stride-1 convolution of {@code gy} with the taps of that residue,
- * flipped, in the transposed channel layout. Phase outputs are folded back through the padding (the
- * gradient of a reflected, replicated or wrapped cell goes to its source). For stride 1 there is one phase:
- * the full correlation with the flipped kernel.
+ * flipped, in the transposed channel layout. With zero padding each phase computes only the cells that
+ * are input cells (its output is cropped to them), and the phases are interleaved into the input gradient;
+ * for stride 1 the one phase's output is the input gradient itself. With the other padding modes the
+ * phases cover the whole padded plane and are folded back through the padding (the gradient of a
+ * reflected, replicated or wrapped cell goes to its source).
  */
 final class InputGradient {
   private final ConvGeometry g;
   private final PaddedLayout layout;
   private final Phase[] phases;
   private final ThreadLocal<float[]> scratch;
-  /** The one convolution that writes the input gradient itself (stride 1, zero padding), else null. */
-  private final DirectConv direct;
+  /** Whether the one phase's output is the input gradient itself (stride 1, zero padding, cropped). */
+  private final boolean writesInput;
   /** Whether the phases' planes are interleaved into the input gradient (zero padding). */
   private final boolean interleaved;
   /** Where each phase's planes start in the scratch (when interleaved). */
@@ -42,12 +44,17 @@ final class InputGradient {
     /** The phase convolution's output size (may exceed rows, cols). */
     final int convH;
     final int convW;
+    /** The first phase row (column) the convolution computes: 0, or the first input row when cropped. */
+    final int rowCrop;
+    final int colCrop;
     /** Phase columns whose padded column is an input column ({@code padLeft <= col * sW + residue < padLeft + W}). */
     int interiorStart;
     int interiorEnd;
 
     Phase(int rowResidue, int colResidue, int[] rowTaps, int[] colTaps, DirectConv conv, int rows, int cols,
-        int convH, int convW) {
+        int convH, int convW, int rowCrop, int colCrop) {
+      this.rowCrop = rowCrop;
+      this.colCrop = colCrop;
       this.rowResidue = rowResidue;
       this.colResidue = colResidue;
       this.rowTaps = rowTaps;
@@ -68,29 +75,28 @@ final class InputGradient {
     int padAfter;
     int size;
     int convSize;
+    /** The first phase index the convolution computes. */
+    int crop;
   }
 
   InputGradient(ConvGeometry g, PaddedLayout layout) {
     this.g = g;
     this.layout = layout;
-    this.direct = direct(g);
-    if (direct != null) {
-      this.phases = new Phase[0];
-      this.scratch = null;
-      this.interleaved = false;
-      this.phaseBase = null;
-      this.phaseAt = null;
-      return;
-    }
+    // With zero padding every input cell takes its gradient from exactly one phase: the phases compute
+    // only input cells, their planes are kept side by side and interleaved into the input gradient (no
+    // zeroing, no adding).
+    this.interleaved = g.paddingMode() == PaddingMode.ZEROS;
     List<Phase> list = new ArrayList<>();
     int largest = 0;
     for (int rr = 0; rr < g.strideH(); rr++) {
-      Axis rowAxis = axis(g.kernelH(), g.strideH(), g.dilationH(), rr, layout.paddedH, g.outHeight());
+      Axis rowAxis = axis(g.kernelH(), g.strideH(), g.dilationH(), rr, layout.paddedH, g.outHeight(), g.padTop(),
+          g.inHeight(), interleaved);
       if (rowAxis == null) {
         continue;
       }
       for (int cr = 0; cr < g.strideW(); cr++) {
-        Axis colAxis = axis(g.kernelW(), g.strideW(), g.dilationW(), cr, layout.paddedW, g.outWidth());
+        Axis colAxis = axis(g.kernelW(), g.strideW(), g.dilationW(), cr, layout.paddedW, g.outWidth(),
+            g.padLeft(), g.inWidth(), interleaved);
         if (colAxis == null) {
           continue;
         }
@@ -99,7 +105,7 @@ final class InputGradient {
             rowAxis.dilation, colAxis.dilation, rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore,
             colAxis.padAfter, g.groups(), PaddingMode.ZEROS);
         Phase ph = new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
-            colAxis.size, rowAxis.convSize, colAxis.convSize);
+            colAxis.size, rowAxis.convSize, colAxis.convSize, rowAxis.crop, colAxis.crop);
         ph.interiorStart = Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() - cr), g.strideW()));
         ph.interiorEnd = Math.max(ph.interiorStart,
             Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() + g.inWidth() - cr), g.strideW())));
@@ -108,9 +114,9 @@ final class InputGradient {
       }
     }
     this.phases = list.toArray(new Phase[0]);
-    // With zero padding every input cell takes its gradient from exactly one phase: the phases' planes
-    // are kept side by side and interleaved into the input gradient (no zeroing, no adding).
-    this.interleaved = g.paddingMode() == PaddingMode.ZEROS;
+    this.writesInput = interleaved && phases.length == 1 && g.strideH() == 1 && g.strideW() == 1
+        && phases[0].convH == g.inHeight() && phases[0].convW == g.inWidth() && phases[0].rowCrop == g.padTop()
+        && phases[0].colCrop == g.padLeft();
     this.phaseBase = new int[phases.length];
     this.phaseAt = new int[g.strideH() * g.strideW()];
     java.util.Arrays.fill(phaseAt, -1);
@@ -120,40 +126,19 @@ final class InputGradient {
       total += g.inChannels() * phases[i].convH * phases[i].convW;
       phaseAt[phases[i].rowResidue * g.strideW() + phases[i].colResidue] = i;
     }
-    int size = interleaved ? total : largest;
+    int size = writesInput ? 0 : interleaved ? total : largest;
     this.scratch = ThreadLocal.withInitial(() -> new float[size]);
-  }
-
-  /**
-   * For stride 1 and zero padding, the convolution whose outputs are the input cells themselves: the full
-   * correlation of {@code gy} with the flipped kernel, less the rows and columns that would land on the
-   * border; null when that needs negative padding (a border wider than the kernel's reach).
-   */
-  private static DirectConv direct(ConvGeometry g) {
-    if (g.strideH() != 1 || g.strideW() != 1 || g.paddingMode() != PaddingMode.ZEROS) {
-      return null;
-    }
-    int reachH = (g.kernelH() - 1) * g.dilationH();
-    int reachW = (g.kernelW() - 1) * g.dilationW();
-    int top = reachH - g.padTop();
-    int bottom = g.inHeight() - g.outHeight() - top + reachH;
-    int left = reachW - g.padLeft();
-    int right = g.inWidth() - g.outWidth() - left + reachW;
-    if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-      return null;
-    }
-    ConvGeometry pg = new ConvGeometry(g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(),
-        g.inHeight(), g.inWidth(), g.kernelH(), g.kernelW(), 1, 1, g.dilationH(), g.dilationW(), top, bottom, left,
-        right, g.groups(), PaddingMode.ZEROS);
-    return new DirectConv(pg, false);
   }
 
   /**
    * The taps of residue {@code residue} along one axis, or null when no tap lands there. Tap {@code k}
    * reaches padded index {@code R = s*o + k*d}; with {@code R = s*R' + residue} that is output
-   * {@code o = R' - a(k)}, {@code a(k) = (k*d - residue) / s}.
+   * {@code o = R' - a(k)}, {@code a(k) = (k*d - residue) / s}. With {@code crop}, the convolution computes
+   * only the phase indices that are input cells ({@code pad <= s*R' + residue < pad + in}) when that needs no
+   * negative padding.
    */
-  private static Axis axis(int kernel, int stride, int dilation, int residue, int padded, int out) {
+  private static Axis axis(int kernel, int stride, int dilation, int residue, int padded, int out, int pad,
+      int in, boolean crop) {
     List<Integer> taps = new ArrayList<>();
     for (int k = kernel - 1; k >= 0; k--) {
       if (k * dilation % stride == residue) {
@@ -173,31 +158,30 @@ final class InputGradient {
     a.padAfter = Math.max(0, size - out - last);
     a.size = size;
     a.convSize = out + last + a.padAfter;
+    if (crop) {
+      int lo = ceilDiv(Math.max(0, pad - residue), stride);
+      int hi = Math.min(size, ceilDiv(Math.max(0, pad + in - residue), stride));
+      int before = first - lo;
+      // The convolution's output size is out + before + after - (first - last).
+      int after = hi - lo - out - before + (first - last);
+      if (hi > lo && before >= 0 && after >= 0) {
+        a.padBefore = before;
+        a.padAfter = after;
+        a.convSize = hi - lo;
+        a.crop = lo;
+      }
+    }
     return a;
   }
 
   /** The weights {@code w [out, in/g, kH, kW]} packed for every phase. */
   DirectConv.Packed[] pack(float[] w) {
-    if (direct != null) {
-      int[] rows = descending(g.kernelH());
-      int[] cols = descending(g.kernelW());
-      return new DirectConv.Packed[] {direct.pack(transposed(w, rows, cols), null)};
-    }
     DirectConv.Packed[] packed = new DirectConv.Packed[phases.length];
     for (int i = 0; i < phases.length; i++) {
       Phase ph = phases[i];
       packed[i] = ph.conv.pack(transposed(w, ph.rowTaps, ph.colTaps), null);
     }
     return packed;
-  }
-
-  /** {@code k - 1, ..., 0}: all taps, flipped. */
-  private static int[] descending(int k) {
-    int[] taps = new int[k];
-    for (int i = 0; i < k; i++) {
-      taps[i] = k - 1 - i;
-    }
-    return taps;
   }
 
   /**
@@ -230,8 +214,8 @@ final class InputGradient {
 
   /** Writes one sample's input gradient to {@code gx[gxOff..]}. */
   void write(DirectConv.Packed[] packed, float[] gy, int gyOff, float[] gx, int gxOff) {
-    if (direct != null) {
-      direct.forward(packed[0], gy, gyOff, gx, gxOff, 0, g.inChannels());
+    if (writesInput) {
+      phases[0].conv.forward(packed[0], gy, gyOff, gx, gxOff, 0, g.inChannels());
       return;
     }
     float[] gp = scratch.get();
@@ -253,7 +237,7 @@ final class InputGradient {
   /**
    * Writes the input gradient from the phases' planes: input cell {@code (ih, iw)} is padded cell
    * {@code (R, C) = (ih + padTop, iw + padLeft)}, row {@code R / sH}, column {@code C / sW} of phase
-   * {@code (R mod sH, C mod sW)}.
+   * {@code (R mod sH, C mod sW)}, less the phase's crop.
    */
   private void interleave(float[] gp, float[] gx, int gxOff) {
     int h = g.inHeight();
@@ -274,7 +258,8 @@ final class InputGradient {
             continue;
           }
           Phase ph = phases[pi];
-          int src = phaseBase[pi] + (c * ph.convH + rowR / sH) * ph.convW + (first + g.padLeft()) / sW;
+          int src = phaseBase[pi] + (c * ph.convH + rowR / sH - ph.rowCrop) * ph.convW
+              + (first + g.padLeft()) / sW - ph.colCrop;
           for (int iw = first; iw < w; iw += sW, src++) {
             gx[dst + iw] = gp[src];
           }
