@@ -27,7 +27,6 @@ final class ChannelConv {
   private final boolean relu;
   private final PaddedLayout layout;
   private final int[] offs;
-  private final int icpg;
   private final int ocpg;
   private final int k;
   private final int blocksPerGroup;
@@ -35,15 +34,12 @@ final class ChannelConv {
   private final int outPlane;
   private final ThreadLocal<float[]> tile = ThreadLocal.withInitial(() -> new float[P * CB]);
 
-  /**
-   * @param offs offset of each (input channel of the group, tap) from the group's first padded channel
-   */
-  ChannelConv(ConvGeometry g, boolean relu, PaddedLayout layout, int[] offs) {
+  /** The convolution {@code g} over inputs padded as {@code layout}. */
+  ChannelConv(ConvGeometry g, boolean relu, PaddedLayout layout) {
     this.g = g;
     this.relu = relu;
     this.layout = layout;
-    this.offs = offs;
-    this.icpg = g.inChannelsPerGroup();
+    this.offs = layout.tapOffsets(g);
     this.ocpg = g.outChannelsPerGroup();
     this.k = offs.length;
     this.blocksPerGroup = (ocpg + CB - 1) / CB;

@@ -114,7 +114,7 @@ final class DirectConv {
     // Its outputs leave through a scalar transposition: only worth it with many multiply-adds per output.
     this.channels = ocpg >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
         || icpg * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(g, natural) > positionUse + 0.02)
-        ? new ChannelConv(g, relu, natural, offsets(g, natural)) : null;
+        ? new ChannelConv(g, relu, natural) : null;
     this.direct = directRows && channels == null;
     this.layout = direct ? PaddedLayout.of(g, V) : natural;
     this.rowVectors = layout.wq / V;
@@ -128,37 +128,17 @@ final class DirectConv {
     this.ob = ocpg >= OB ? OB : 1;
     this.blocksPerGroup = (ocpg + ob - 1) / ob;
     this.contiguous = layout.wq == g.outWidth() && ob == OB && !mode.equals("off");
-    int maxTap = 0;
-    for (int kh = 0; kh < g.kernelH(); kh++) {
-      for (int kw = 0; kw < g.kernelW(); kw++) {
-        maxTap = Math.max(maxTap, layout.offset(kh * g.dilationH(), kw * g.dilationW()));
-      }
-    }
-    this.offs = offsets(g, layout);
+    this.offs = layout.tapOffsets(g);
     int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
     this.vectors = (positions + V - 1) / V;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
     this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
     this.outPlane = g.outHeight() * g.outWidth();
-    this.xpLength = icpg * layout.channelStride + maxTap
+    // The last channel's farthest tap, plus what the kernels read past it.
+    this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride
         + Math.max(planeV + V, channels == null ? 0 : ChannelConv.reach(g, layout));
     int ysLength = ob * planeV + V;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
-  }
-
-  /** The offset of each (input channel of a group, tap) from the group's first padded channel. */
-  private static int[] offsets(ConvGeometry g, PaddedLayout layout) {
-    int taps = g.kernelH() * g.kernelW();
-    int[] offs = new int[g.inChannelsPerGroup() * taps];
-    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
-      for (int kh = 0; kh < g.kernelH(); kh++) {
-        for (int kw = 0; kw < g.kernelW(); kw++) {
-          offs[c * taps + kh * g.kernelW() + kw] = c * layout.channelStride
-              + layout.offset(kh * g.dilationH(), kw * g.dilationW());
-        }
-      }
-    }
-    return offs;
   }
 
   /** Output channels per block. */

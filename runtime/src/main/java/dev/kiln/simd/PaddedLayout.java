@@ -160,6 +160,23 @@ final class PaddedLayout {
     }
   }
 
+  /**
+   * The offset of each (input channel of a group, tap) of convolution {@code g} from the group's first
+   * padded channel, in the order {@code [channel][kh][kw]} of the weights.
+   */
+  int[] tapOffsets(ConvGeometry g) {
+    int taps = g.kernelH() * g.kernelW();
+    int[] offs = new int[g.inChannelsPerGroup() * taps];
+    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
+      for (int kh = 0; kh < g.kernelH(); kh++) {
+        for (int kw = 0; kw < g.kernelW(); kw++) {
+          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + offset(kh * g.dilationH(), kw * g.dilationW());
+        }
+      }
+    }
+    return offs;
+  }
+
   /** Offset of padded coordinate {@code (r, c)} from its channel's start. */
   int offset(int r, int c) {
     return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * wq + c / strideW;

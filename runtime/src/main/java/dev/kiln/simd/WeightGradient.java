@@ -78,17 +78,10 @@ final class WeightGradient {
     this.width = ocVectors * V;
     this.ocPad = (ocpg + width - 1) / width * width;
     this.paddedColumns = (columns + COLS - 1) / COLS * COLS;
-    this.colOff = new int[paddedColumns];
-    int maxOff = 0;
-    for (int c = 0; c < icpg; c++) {
-      for (int kh = 0; kh < g.kernelH(); kh++) {
-        for (int kw = 0; kw < g.kernelW(); kw++) {
-          int off = c * layout.channelStride + layout.offset(kh * g.dilationH(), kw * g.dilationW());
-          colOff[(c * g.kernelH() + kh) * g.kernelW() + kw] = off;
-          maxOff = Math.max(maxOff, off);
-        }
-      }
-    }
+    int[] taps = layout.tapOffsets(g);
+    // Padded columns read offset 0: their sums are computed and dropped.
+    this.colOff = java.util.Arrays.copyOf(taps, paddedColumns);
+    int maxOff = java.util.Arrays.stream(taps).max().orElse(0);
     int span = (g.outHeight() - 1) * layout.wq + g.outWidth();
     this.span = span;
     this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
