@@ -114,6 +114,19 @@ public final class BatchNorm2d extends AbstractModule {
     return MOMENTUM;
   }
 
+  /**
+   * The scale of channel {@code c} in eval mode, {@code gamma / sqrt(running_var + eps)} in double: what
+   * folding this batch norm into the preceding convolution multiplies its kernel by.
+   */
+  public double foldedScale(int c) {
+    return weight.data().data()[c] / Math.sqrt((double) runningVar.data()[c] + EPS);
+  }
+
+  /** The shift of channel {@code c} in eval mode, {@code beta - running_mean * foldedScale(c)} in double. */
+  public double foldedShift(int c) {
+    return bias.data().data()[c] - runningMean.data()[c] * foldedScale(c);
+  }
+
   /** The input shape {@code [N, C, H, W]} itself; throws unless the channel count is {@code C}. */
   public int[] outputShape(int... inputShape) {
     return LayerShapes.requireNchw("input", inputShape, numFeatures).clone();

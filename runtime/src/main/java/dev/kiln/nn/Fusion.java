@@ -26,8 +26,8 @@ public final class Fusion {
       double scale = 1.0;
       double shift = 0.0;
       if (bn != null) {
-        scale = bn.weight().data().data()[o] / Math.sqrt((double) bn.runningVar().data()[o] + bn.eps());
-        shift = bn.bias().data().data()[o] - bn.runningMean().data()[o] * scale;
+        scale = bn.foldedScale(o);
+        shift = bn.foldedShift(o);
       }
       for (int i = o * per; i < (o + 1) * per; i++) {
         fw[i] = (float) (w[i] * scale);

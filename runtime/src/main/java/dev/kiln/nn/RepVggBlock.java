@@ -274,7 +274,7 @@ public abstract class RepVggBlock extends AbstractModule {
     for (int i = 0; i < weight.length; i++) {
       weight[i] += wd[i] * scale[i / (inPerGroup * area)];
     }
-    addShift(bias, denseBn, denseConv, scale);
+    addShift(bias, denseBn, denseConv);
     // 1x1 branch at the centre
     scale = scale(pointwiseBn, out);
     float[] wp = pointwiseConv.weight().data().data();
@@ -283,7 +283,7 @@ public abstract class RepVggBlock extends AbstractModule {
         weight[(o * inPerGroup + c) * area + centre] += wp[o * inPerGroup + c] * scale[o];
       }
     }
-    addShift(bias, pointwiseBn, pointwiseConv, scale);
+    addShift(bias, pointwiseBn, pointwiseConv);
     // identity branch: K[i, i % (C / groups), k/2, k/2] = 1
     if (identity) {
       scale = scale(identityBn, out);
@@ -291,7 +291,7 @@ public abstract class RepVggBlock extends AbstractModule {
         weight[(o * inPerGroup + o % inPerGroup) * area + centre] += scale[o];
       }
       if (identityBn != null) {
-        addShift(bias, identityBn, null, scale);
+        addShift(bias, identityBn, null);
       }
     }
     Map<String, Tensor> state = new LinkedHashMap<>();
@@ -304,17 +304,16 @@ public abstract class RepVggBlock extends AbstractModule {
   private static double[] scale(BatchNorm2d bn, int channels) {
     double[] s = new double[channels];
     for (int c = 0; c < channels; c++) {
-      s[c] = bn == null ? 1.0
-          : bn.weight().data().data()[c] / Math.sqrt((double) bn.runningVar().data()[c] + bn.eps());
+      s[c] = bn == null ? 1.0 : bn.foldedScale(c);
     }
     return s;
   }
 
-  /** Adds a branch's bias: {@code beta - mean * scale} with BatchNorm, else the conv's own bias. */
-  private static void addShift(double[] bias, BatchNorm2d bn, ConvKernel conv, double[] scale) {
+  /** Adds a branch's bias: the BatchNorm's folded shift, else the conv's own bias. */
+  private static void addShift(double[] bias, BatchNorm2d bn, ConvKernel conv) {
     for (int c = 0; c < bias.length; c++) {
       if (bn != null) {
-        bias[c] += bn.bias().data().data()[c] - bn.runningMean().data()[c] * scale[c];
+        bias[c] += bn.foldedShift(c);
       } else if (conv != null && conv.bias() != null) {
         bias[c] += conv.bias().data().data()[c];
       }
