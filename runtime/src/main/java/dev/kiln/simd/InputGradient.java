@@ -4,6 +4,9 @@ import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import java.util.ArrayList;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * One sample's input gradient as direct convolutions of the output gradient. The gradient with respect
@@ -29,6 +32,22 @@ final class InputGradient {
   private final int[] phaseBase;
   /** The phase of each residue pair {@code rr * sW + cr}, or -1 (no tap lands there: zero gradient). */
   private final int[] phaseAt;
+
+  /** Lane {@code i} takes lane {@code i / 2}: the low half of a vector spread over pairs of lanes. */
+  private static final VectorShuffle<Float> SPREAD_LOW = spread(0);
+  /** Lane {@code i} takes lane {@code V / 2 + i / 2}: the high half spread over pairs of lanes. */
+  private static final VectorShuffle<Float> SPREAD_HIGH = spread(Lanes.V / 2);
+  /** The odd lanes. */
+  private static final VectorMask<Float> ODD = VectorMask.fromLong(Lanes.SPECIES,
+      0xAAAAAAAAAAAAAAAAL & ((1L << Lanes.V) - 1));
+
+  private static VectorShuffle<Float> spread(int first) {
+    int[] index = new int[Lanes.V];
+    for (int i = 0; i < Lanes.V; i++) {
+      index[i] = first + i / 2;
+    }
+    return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
+  }
 
   /** One residue class of padded rows and columns. */
   private static final class Phase {
@@ -242,29 +261,72 @@ final class InputGradient {
   private void interleave(float[] gp, float[] gx, int gxOff) {
     int h = g.inHeight();
     int w = g.inWidth();
-    int sH = g.strideH();
     int sW = g.strideW();
+    int end = gxOff + g.inChannels() * h * w;
     for (int c = 0; c < g.inChannels(); c++) {
       for (int ih = 0; ih < h; ih++) {
         int rowR = ih + g.padTop();
         int dst = gxOff + (c * h + ih) * w;
+        if (sW == 2 && dst + 2 * Lanes.V <= end) {
+          interleavePair(gp, c, rowR, gx, dst, end);
+          continue;
+        }
         for (int cr = 0; cr < sW; cr++) {
           int first = Math.floorMod(cr - g.padLeft(), sW);
-          int pi = phaseAt[rowR % sH * sW + cr];
-          if (pi < 0) {
+          int src = rowStart(c, rowR, cr, first);
+          if (src < 0) {
             for (int iw = first; iw < w; iw += sW) {
               gx[dst + iw] = 0f;
             }
             continue;
           }
-          Phase ph = phases[pi];
-          int src = phaseBase[pi] + (c * ph.convH + rowR / sH - ph.rowCrop) * ph.convW
-              + (first + g.padLeft()) / sW - ph.colCrop;
           for (int iw = first; iw < w; iw += sW, src++) {
             gx[dst + iw] = gp[src];
           }
         }
       }
+    }
+  }
+
+  /**
+   * Where in the phases' planes input row {@code rowR - padTop} of channel {@code c} finds input column
+   * {@code first} (the first column of residue {@code cr}), or -1 when no tap reaches that residue.
+   */
+  private int rowStart(int c, int rowR, int cr, int first) {
+    int pi = phaseAt[rowR % g.strideH() * g.strideW() + cr];
+    if (pi < 0) {
+      return -1;
+    }
+    Phase ph = phases[pi];
+    return phaseBase[pi] + (c * ph.convH + rowR / g.strideH() - ph.rowCrop) * ph.convW
+        + (first + g.padLeft()) / g.strideW() - ph.colCrop;
+  }
+
+  /**
+   * One input row with column stride 2: the even columns from one phase, the odd ones from the other,
+   * paired lane by lane, two vectors of the row per vector of each phase. Stores may run past the row's end
+   * onto rows written later, never past {@code end}; loads stay inside the scratch.
+   */
+  private void interleavePair(float[] gp, int c, int rowR, float[] gx, int dst, int end) {
+    int w = g.inWidth();
+    int evenResidue = g.padLeft() % 2;
+    int even = rowStart(c, rowR, evenResidue, 0);
+    int odd = rowStart(c, rowR, 1 - evenResidue, 1);
+    FloatVector zero = FloatVector.zero(Lanes.SPECIES);
+    int j = 0;
+    for (; 2 * j < w; j += Lanes.V) {
+      int d = dst + 2 * j;
+      if (d + 2 * Lanes.V > end || even + j + Lanes.V > gp.length || odd + j + Lanes.V > gp.length) {
+        break;
+      }
+      FloatVector a = even < 0 ? zero : FloatVector.fromArray(Lanes.SPECIES, gp, even + j);
+      FloatVector b = odd < 0 ? zero : FloatVector.fromArray(Lanes.SPECIES, gp, odd + j);
+      a.rearrange(SPREAD_LOW).blend(b.rearrange(SPREAD_LOW), ODD).intoArray(gx, d);
+      a.rearrange(SPREAD_HIGH).blend(b.rearrange(SPREAD_HIGH), ODD).intoArray(gx, d + Lanes.V);
+    }
+    for (int iw = 2 * j; iw < w; iw++) {
+      int src = (iw & 1) == 0 ? even : odd;
+      gx[dst + iw] = src < 0 ? 0f : gp[src + iw / 2];
     }
   }
 

@@ -136,6 +136,90 @@ class SimdConvDifferentialTest {
     assertWithMessage(what + " of " + c).that(relativeError(actual, expected)).isAtMost(TOLERANCE);
   }
 
+  /** Runs one case through the engine and the reference: forward, backward, parameter gradients, eval after an update. */
+  private static NaiveConvKernel compare(Case c, SplittableRandom r, long seed) {
+    Parallel.setThreads(c.threads);
+    NaiveConvKernel kernel = new NaiveConvKernel(c.g, c.bias, c.activation, seed);
+    assertWithMessage("engine of " + c).that(kernel.engineName()).startsWith("simd-direct-");
+    ReferenceConv2d ref = reference(c);
+    System.arraycopy(kernel.weight().data().data(), 0, ref.weight().data().data(), 0,
+        kernel.weight().data().size());
+    if (c.bias) {
+      System.arraycopy(kernel.bias().data().data(), 0, ref.bias().data().data(), 0, c.g.outChannels());
+    }
+    ConvGeometry g = c.g;
+    Tensor x = random(r, c.batch, g.inChannels(), g.inHeight(), g.inWidth());
+    Tensor gy = random(r, c.batch, g.outChannels(), g.outHeight(), g.outWidth());
+
+    Tensor y = kernel.forward(x);
+    Tensor yRef = ref.forward(x);
+    assertClose("training forward", c, y.data(), yRef.data());
+    Tensor gx = kernel.backward(gy);
+    Tensor gxRef = ref.backward(gy);
+    assertClose("input gradient", c, gx.data(), gxRef.data());
+    assertClose("weight gradient", c, kernel.weight().grad().data(), ref.weight().grad().data());
+    if (c.bias) {
+      assertClose("bias gradient", c, kernel.bias().grad().data(), ref.bias().grad().data());
+    }
+    // Parameter gradients alone: the same values, with the input gradient skipped.
+    float[] gwFull = kernel.weight().grad().data().clone();
+    float[] gbFull = c.bias ? kernel.bias().grad().data().clone() : null;
+    kernel.zeroGrad();
+    kernel.backwardParameters(gy);
+    assertWithMessage("backwardParameters weight gradient of " + c).that(kernel.weight().grad().data())
+        .usingExactEquality().containsExactly(gwFull).inOrder();
+    if (c.bias) {
+      assertWithMessage("backwardParameters bias gradient of " + c).that(kernel.bias().grad().data())
+          .usingExactEquality().containsExactly(gbFull).inOrder();
+    }
+
+    // An optimizer-like in-place update must reach the engine's packed weights.
+    float[] w = kernel.weight().data().data();
+    float[] wRef = ref.weight().data().data();
+    for (int i = r.nextInt(3); i < w.length; i += 3) {
+      w[i] -= 0.05f;
+      wRef[i] -= 0.05f;
+    }
+    kernel.weight().markChanged();
+    kernel.eval();
+    ref.eval();
+    Tensor out = Tensor.zeros(c.batch, g.outChannels(), g.outHeight(), g.outWidth());
+    kernel.forward(x, out);
+    assertClose("eval forward after update", c, out.data(), ref.forward(x).data());
+    // The per-sample entry point.
+    float[] one = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+    kernel.forward(x.data(), 0, one, 0);
+    float[] firstOut = java.util.Arrays.copyOf(out.data(), one.length);
+    assertThat(one).usingExactEquality().containsExactly(firstOut).inOrder();
+
+    return kernel;
+  }
+
+  /**
+   * Stride 2 along rows wider than two vectors (the random cases stop at 19 columns): the input gradient's
+   * phases are interleaved a vector pair at a time, with both parities of the left padding.
+   */
+  @Test
+  void strideTwoWideRows() {
+    SplittableRandom r = new SplittableRandom(20261128L);
+    int compared = 0;
+    for (int w : new int[] {20, 28, 33, 40, 57, 70}) {
+      for (int pad = 0; pad <= 2; pad++) {
+        for (int k : new int[] {1, 3}) {
+          Case c = new Case();
+          c.g = NaiveConvKernel.geometry(3, 5, 5, w, k, k, 2, 2, 1, 1, pad, pad, pad, pad, 1, PaddingMode.ZEROS);
+          c.bias = true;
+          c.activation = Activation.NONE;
+          c.batch = 2;
+          c.threads = 1 + compared % 2;
+          compare(c, r, compared);
+          compared++;
+        }
+      }
+    }
+    assertThat(compared).isEqualTo(36);
+  }
+
   @Test
   void engineMatchesReferenceOnRandomGeometries() {
     SplittableRandom r = new SplittableRandom(20261127L);
@@ -146,60 +230,8 @@ class SimdConvDifferentialTest {
     int channelBlocks = 0;
     for (int n = 0; n < CASES; n++) {
       Case c = randomCase(r);
-      Parallel.setThreads(c.threads);
-      NaiveConvKernel kernel = new NaiveConvKernel(c.g, c.bias, c.activation, 1000 + n);
-      assertWithMessage("engine of " + c).that(kernel.engineName()).startsWith("simd-direct-");
-      ReferenceConv2d ref = reference(c);
-      System.arraycopy(kernel.weight().data().data(), 0, ref.weight().data().data(), 0,
-          kernel.weight().data().size());
-      if (c.bias) {
-        System.arraycopy(kernel.bias().data().data(), 0, ref.bias().data().data(), 0, c.g.outChannels());
-      }
+      NaiveConvKernel kernel = compare(c, r, 1000 + n);
       ConvGeometry g = c.g;
-      Tensor x = random(r, c.batch, g.inChannels(), g.inHeight(), g.inWidth());
-      Tensor gy = random(r, c.batch, g.outChannels(), g.outHeight(), g.outWidth());
-
-      Tensor y = kernel.forward(x);
-      Tensor yRef = ref.forward(x);
-      assertClose("training forward", c, y.data(), yRef.data());
-      Tensor gx = kernel.backward(gy);
-      Tensor gxRef = ref.backward(gy);
-      assertClose("input gradient", c, gx.data(), gxRef.data());
-      assertClose("weight gradient", c, kernel.weight().grad().data(), ref.weight().grad().data());
-      if (c.bias) {
-        assertClose("bias gradient", c, kernel.bias().grad().data(), ref.bias().grad().data());
-      }
-      // Parameter gradients alone: the same values, with the input gradient skipped.
-      float[] gwFull = kernel.weight().grad().data().clone();
-      float[] gbFull = c.bias ? kernel.bias().grad().data().clone() : null;
-      kernel.zeroGrad();
-      kernel.backwardParameters(gy);
-      assertWithMessage("backwardParameters weight gradient of " + c).that(kernel.weight().grad().data())
-          .usingExactEquality().containsExactly(gwFull).inOrder();
-      if (c.bias) {
-        assertWithMessage("backwardParameters bias gradient of " + c).that(kernel.bias().grad().data())
-            .usingExactEquality().containsExactly(gbFull).inOrder();
-      }
-
-      // An optimizer-like in-place update must reach the engine's packed weights.
-      float[] w = kernel.weight().data().data();
-      float[] wRef = ref.weight().data().data();
-      for (int i = r.nextInt(3); i < w.length; i += 3) {
-        w[i] -= 0.05f;
-        wRef[i] -= 0.05f;
-      }
-      kernel.weight().markChanged();
-      kernel.eval();
-      ref.eval();
-      Tensor out = Tensor.zeros(c.batch, g.outChannels(), g.outHeight(), g.outWidth());
-      kernel.forward(x, out);
-      assertClose("eval forward after update", c, out.data(), ref.forward(x).data());
-      // The per-sample entry point.
-      float[] one = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      kernel.forward(x.data(), 0, one, 0);
-      float[] firstOut = java.util.Arrays.copyOf(out.data(), one.length);
-      assertThat(one).usingExactEquality().containsExactly(firstOut).inOrder();
-
       compared++;
       if (c.threads == 2 && kernel.macsPerSample() * c.batch >= 1 << 17) {
         parallelCases++;
