@@ -4,14 +4,14 @@ import dev.kiln.annotation.Activation;
 
 /**
  * Finds the vectorized implementations of {@code dev.kiln.simd} (the convolution engines and
- * {@link PlaneSums}) when the JVM has the incubating Vector API ({@code --add-modules
+ * {@link PlaneLoops}) when the JVM has the incubating Vector API ({@code --add-modules
  * jdk.incubator.vector}) and the system property {@code kiln.simd} is not {@code false}. They are
  * loaded by name, so no vector class is linked when the module is absent.
  */
 final class Accelerators {
   private static final String VECTOR_MODULE = "jdk.incubator.vector";
   private static final String CONV_FACTORY = "dev.kiln.simd.SimdConvEngineFactory";
-  private static final String PLANE_SUMS = "dev.kiln.simd.SimdPlaneSums";
+  private static final String PLANE_LOOPS = "dev.kiln.simd.SimdPlaneLoops";
 
   private Accelerators() {}
 
@@ -30,16 +30,16 @@ final class Accelerators {
   }
 
   /** The vectorized plane sums, or the scalar ones. */
-  static PlaneSums planeSums() {
-    PlaneSums p = enabled() ? Loaded.PLANE_SUMS : null;
-    return p == null ? PlaneSums.scalar() : p;
+  static PlaneLoops planeLoops() {
+    PlaneLoops p = enabled() ? Loaded.PLANE_LOOPS : null;
+    return p == null ? PlaneLoops.scalar() : p;
   }
 
   /** Loaded once, on first use (the holder idiom). */
   private static final class Loaded {
     static final boolean VECTOR = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
     static final ConvEngine.Factory CONV_FACTORY = load(Accelerators.CONV_FACTORY, ConvEngine.Factory.class);
-    static final PlaneSums PLANE_SUMS = load(Accelerators.PLANE_SUMS, PlaneSums.class);
+    static final PlaneLoops PLANE_LOOPS = load(Accelerators.PLANE_LOOPS, PlaneLoops.class);
 
     private static <T> T load(String className, Class<T> type) {
       if (!VECTOR) {

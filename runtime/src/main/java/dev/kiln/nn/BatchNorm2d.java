@@ -32,7 +32,7 @@ public final class BatchNorm2d extends AbstractModule {
 
   private final int numFeatures;
   /** The per-plane reductions (vectorized when the JVM has the Vector API). */
-  private final PlaneSums planeSums = PlaneSums.get();
+  private final PlaneLoops planeLoops = PlaneLoops.get();
   private final Parameter weight;
   private final Parameter bias;
   private final Tensor runningMean;
@@ -169,6 +169,14 @@ public final class BatchNorm2d extends AbstractModule {
    *     reused, so valid until the next call)
    */
   float[][] affine(Tensor input) {
+    return affine(input, null);
+  }
+
+  /**
+   * As {@link #affine(Tensor)}, with each plane's moments already taken ({@code null}: take them here). The
+   * result is the same to the bit: the planes' moments are merged in the same order.
+   */
+  float[][] affine(Tensor input, PlaneMoments moments) {
     int[] shape = outputShape(input.shape());
     int n = shape[0];
     int area = shape[2] * shape[3];
@@ -184,7 +192,11 @@ public final class BatchNorm2d extends AbstractModule {
       }
       double[] var = work.var;
       float[] x = input.data();
-      forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
+      if (moments == null) {
+        forChannels(input.size(), (start, end) -> batchStatistics(x, n, area, mean, var, start, end));
+      } else {
+        moments.merge(n, area, mean, var);
+      }
       float[] rm = runningMean.data();
       float[] rv = runningVar.data();
       for (int c = 0; c < numFeatures; c++) {
@@ -252,21 +264,18 @@ public final class BatchNorm2d extends AbstractModule {
    * ever subtracted from another.
    */
   private void batchStatistics(float[] x, int n, int area, double[] mean, double[] var, int start, int end) {
-    PlaneSums sums = planeSums;
+    PlaneLoops sums = planeLoops;
+    double[] moment = new double[2];
+    double[] acc = new double[2];
     for (int c = start; c < end; c++) {
-      double m = 0;
-      double m2 = 0;
+      acc[0] = 0;
+      acc[1] = 0;
       for (int i = 0; i < n; i++) {
-        int off = (i * numFeatures + c) * area;
-        double planeMean = sums.sum(x, off, off + area) / area;
-        double planeM2 = sums.squaredDeviations(x, off, off + area, planeMean);
-        // Merging i planes (count i * area) with one more (count area): delta weighted by area * i / (i + 1).
-        double delta = planeMean - m;
-        m += delta / (i + 1);
-        m2 += planeM2 + delta * delta * area * i / (i + 1);
+        PlaneMoments.of(sums, x, (i * numFeatures + c) * area, area, moment);
+        PlaneMoments.add(acc, i, area, moment[0], moment[1]);
       }
-      mean[c] = m;
-      var[c] = m2 / ((double) n * area);
+      mean[c] = acc[0];
+      var[c] = acc[1] / ((double) n * area);
     }
   }
 
@@ -287,6 +296,26 @@ public final class BatchNorm2d extends AbstractModule {
   }
 
   private Tensor backward(Tensor gradOutput, boolean inputGradient) {
+    return backward(gradOutput, inputGradient, null);
+  }
+
+  /**
+   * Adds one plane's {@code sum(gy)} and {@code sum(gy * (x - mean))} to {@code sums[0][c]} and
+   * {@code sums[1][c]}, with the saved input {@code x} of the last forward, exactly as {@link #backward}
+   * takes them: for a caller that has the output gradient's plane in cache. {@code work} holds 2 doubles.
+   */
+  void addGradientSums(float[] gy, int off, int area, int c, double[][] sums, double[] work) {
+    Saved s = saved;
+    planeLoops.gradientSums(gy, s.input.data(), off, off + area, s.mean[c], work);
+    sums[0][c] += work[0];
+    sums[1][c] += work[1];
+  }
+
+  /**
+   * The backward pass; {@code given} holds {@code sum(gy)} and {@code sum(gy * (x - mean))} per channel when
+   * the caller took them ({@link #addGradientSums}, in sample order), else null.
+   */
+  Tensor backward(Tensor gradOutput, boolean inputGradient, double[][] given) {
     Saved s = saved;
     if (s == null) {
       throw new IllegalStateException("backward needs a forward first");
@@ -309,11 +338,16 @@ public final class BatchNorm2d extends AbstractModule {
         double mean = s.mean[c];
         double sumGy = 0;
         double dot = 0;
-        for (int i = 0; i < n; i++) {
-          int off = (i * numFeatures + c) * area;
-          planeSums.gradientSums(gy, x, off, off + area, mean, sums);
-          sumGy += sums[0];
-          dot += sums[1];
+        if (given != null) {
+          sumGy = given[0][c];
+          dot = given[1][c];
+        } else {
+          for (int i = 0; i < n; i++) {
+            int off = (i * numFeatures + c) * area;
+            planeLoops.gradientSums(gy, x, off, off + area, mean, sums);
+            sumGy += sums[0];
+            dot += sums[1];
+          }
         }
         double invStd = s.invStd[c];
         gb[c] += (float) sumGy;
@@ -328,9 +362,7 @@ public final class BatchNorm2d extends AbstractModule {
           float k2 = (float) (dot * invStd * invStd / count);
           for (int i = 0; i < n; i++) {
             int off = (i * numFeatures + c) * area;
-            for (int k = off; k < off + area; k++) {
-              gx[k] = (gy[k] - meanGy - (x[k] - m) * k2) * scale;
-            }
+            planeLoops.normalizedGradient(gy, x, gx, off, off + area, meanGy, m, k2, scale);
           }
         } else {
           for (int i = 0; i < n; i++) {

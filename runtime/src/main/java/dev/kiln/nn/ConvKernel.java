@@ -179,6 +179,32 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   /** Checks {@code [N, C, H, W]} against one sample's shape without allocating; returns N. */
+  /**
+   * For a block that runs this conv sample by sample ({@link RepVggBlock}): the weights for
+   * {@link #forwardOne}, null on the generated scalar path.
+   */
+  ConvEngine.Weights forwardWeights() {
+    return engine == null ? null : engine.forwardWeights(weightParam, biasParam);
+  }
+
+  /** This layer's output buffer for {@code n} samples (what {@link #forward(Tensor)} returns). */
+  Tensor outputBuffer(int n) {
+    return buffer(OUTPUT, n, outShape[0], outShape[1], outShape[2]);
+  }
+
+  /** Sample {@code i} of {@code x} into sample {@code i} of {@code y}, all output channels. */
+  void forwardOne(ConvEngine.Weights pw, float[] x, int i, float[] y) {
+    forwardRange(pw, x, i * inSize, y, i * outSize, 0, outShape[0]);
+  }
+
+  /** After {@link #forwardOne} over a batch: what a training-mode {@link #forward(Tensor)} keeps for backward. */
+  void saveForBackward(Tensor input, Tensor output) {
+    if (isTraining()) {
+      savedInput = input;
+      savedOutput = output;
+    }
+  }
+
   private static int checkBatch(String what, Tensor t, int[] sample) {
     if (t.rank() != 4 || t.dim(1) != sample[0] || t.dim(2) != sample[1] || t.dim(3) != sample[2]) {
       throw new IllegalArgumentException(what + ": expected shape [N, " + sample[0] + ", " + sample[1] + ", "
@@ -232,10 +258,7 @@ public abstract class ConvKernel extends AbstractModule {
             Math.min(outC, end * block)));
       }
     }
-    if (isTraining()) {
-      savedInput = input;
-      savedOutput = output;
-    }
+    saveForBackward(input, output);
   }
 
   @Override

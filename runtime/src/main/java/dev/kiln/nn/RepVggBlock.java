@@ -26,6 +26,8 @@ public abstract class RepVggBlock extends AbstractModule {
   /** Training buffers ({@link #buffer}): the activation-masked output gradient, the output (with BatchNorm). */
   private static final int MASKED_GRAD = 0;
   private static final int OUTPUT = 1;
+  /** Below this many multiply-adds per batch, a training forward stays on the calling thread. */
+  private static final long PARALLEL_MACS = 1L << 17;
 
   private final Module dense;
   private final Module pointwise;
@@ -40,6 +42,11 @@ public abstract class RepVggBlock extends AbstractModule {
   private final int[] outShape;
   private final int groups;
   private Tensor savedOutput;
+  private final PlaneLoops planeLoops = PlaneLoops.get();
+  /** The branches' batch-statistics moments, taken in a training forward as each sample's planes are written. */
+  private final PlaneMoments denseMoments;
+  private final PlaneMoments pointwiseMoments;
+  private final PlaneMoments identityMoments;
 
   /**
    * @param denseConv the kxk branch kernel (padding k/2, no activation; a bias iff no BatchNorm)
@@ -66,12 +73,18 @@ public abstract class RepVggBlock extends AbstractModule {
       pointwiseBn = new BatchNorm2d(outShape[0]);
       dense = registerModule("rbr_dense", new ConvBn(denseConv, denseBn));
       pointwise = registerModule("rbr_1x1", new ConvBn(pointwiseConv, pointwiseBn));
+      denseMoments = new PlaneMoments(outShape[0]);
+      pointwiseMoments = new PlaneMoments(outShape[0]);
+      identityMoments = identity ? new PlaneMoments(inShape[0]) : null;
     } else {
       identityBn = null;
       denseBn = null;
       pointwiseBn = null;
       dense = registerModule("rbr_dense", denseConv);
       pointwise = registerModule("rbr_1x1", pointwiseConv);
+      denseMoments = null;
+      pointwiseMoments = null;
+      identityMoments = null;
     }
   }
 
@@ -130,12 +143,28 @@ public abstract class RepVggBlock extends AbstractModule {
    * {@code BatchNorm2d.forward} would, without materializing the three BatchNorm outputs.
    */
   private Tensor forwardBatchNorm(Tensor input, boolean relu) {
-    Tensor xd = denseConv.forward(input);
-    Tensor xp = pointwiseConv.forward(input);
-    float[][] md = denseBn.affine(xd);
-    float[][] mp = pointwiseBn.affine(xp);
-    float[][] mi = identityBn != null ? identityBn.affine(input) : null;
     int n = input.dim(0);
+    Tensor xd;
+    Tensor xp;
+    float[][] md;
+    float[][] mp;
+    float[][] mi;
+    if (isTraining() && (Parallel.threads() <= 1 || n >= Parallel.threads())) {
+      // Sample by sample: both convs read the sample while it is in cache, and each plane's moments for
+      // the batch statistics are taken as it is written.
+      xd = denseConv.outputBuffer(n);
+      xp = pointwiseConv.outputBuffer(n);
+      forwardSamples(input, xd, xp);
+      md = denseBn.affine(xd, denseMoments);
+      mp = pointwiseBn.affine(xp, pointwiseMoments);
+      mi = identityBn != null ? identityBn.affine(input, identityMoments) : null;
+    } else {
+      xd = denseConv.forward(input);
+      xp = pointwiseConv.forward(input);
+      md = denseBn.affine(xd);
+      mp = pointwiseBn.affine(xp);
+      mi = identityBn != null ? identityBn.affine(input) : null;
+    }
     int channels = outShape[0];
     int area = outShape[1] * outShape[2];
     Tensor out = buffer(OUTPUT, n, channels, outShape[1], outShape[2]);
@@ -148,23 +177,8 @@ public abstract class RepVggBlock extends AbstractModule {
         int c = plane % channels;
         int from = plane * area;
         int to = from + area;
-        float ad = md[0][c];
-        float bd = md[1][c];
-        float ap = mp[0][c];
-        float bp = mp[1][c];
-        if (mi == null) {
-          for (int k = from; k < to; k++) {
-            float v = (d[k] * ad + bd) + (p[k] * ap + bp);
-            y[k] = relu ? Math.max(v, 0f) : v;
-          }
-        } else {
-          float ai = mi[0][c];
-          float bi = mi[1][c];
-          for (int k = from; k < to; k++) {
-            float v = (d[k] * ad + bd) + (p[k] * ap + bp) + (x[k] * ai + bi);
-            y[k] = relu ? Math.max(v, 0f) : v;
-          }
-        }
+        planeLoops.branchSum(d, md[0][c], md[1][c], p, mp[0][c], mp[1][c], mi == null ? null : x,
+            mi == null ? 0f : mi[0][c], mi == null ? 0f : mi[1][c], relu, y, from, to);
       }
     };
     if (Parallel.threads() > 1 && y.length >= Elementwise.PARALLEL_THRESHOLD && n * channels > 1) {
@@ -173,6 +187,45 @@ public abstract class RepVggBlock extends AbstractModule {
       planes.run(0, n * channels);
     }
     return out;
+  }
+
+  /** Both convolutions of a training forward, sample by sample, with the moments of every plane. */
+  private void forwardSamples(Tensor input, Tensor xd, Tensor xp) {
+    int n = input.dim(0);
+    int inArea = inShape[1] * inShape[2];
+    int outArea = outShape[1] * outShape[2];
+    int inSize = inShape[0] * inArea;
+    int outSize = outShape[0] * outArea;
+    float[] x = input.data();
+    float[] d = xd.data();
+    float[] p = xp.data();
+    ConvEngine.Weights wd = denseConv.forwardWeights();
+    ConvEngine.Weights wp = pointwiseConv.forwardWeights();
+    denseMoments.resize(n);
+    pointwiseMoments.resize(n);
+    if (identityMoments != null) {
+      identityMoments.resize(n);
+    }
+    Parallel.RangeBody samples = (start, end) -> {
+      double[] work = new double[2];
+      for (int i = start; i < end; i++) {
+        denseConv.forwardOne(wd, x, i, d);
+        pointwiseConv.forwardOne(wp, x, i, p);
+        denseMoments.record(planeLoops, d, i * outSize, i, outArea, work);
+        pointwiseMoments.record(planeLoops, p, i * outSize, i, outArea, work);
+        if (identityMoments != null) {
+          identityMoments.record(planeLoops, x, i * inSize, i, inArea, work);
+        }
+      }
+    };
+    long macs = (denseConv.macsPerSample() + pointwiseConv.macsPerSample()) * n;
+    if (Parallel.threads() > 1 && macs >= PARALLEL_MACS) {
+      Parallel.forRange(n, samples);
+    } else {
+      samples.run(0, n);
+    }
+    denseConv.saveForBackward(input, xd);
+    pointwiseConv.saveForBackward(input, xp);
   }
 
   /**
@@ -201,12 +254,23 @@ public abstract class RepVggBlock extends AbstractModule {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    Tensor g = maskedGradient(gradOutput);
-    // The dense branch's input gradient is a fresh (or this step's own) tensor: the sum is built in it.
-    Tensor gx = dense.backward(g);
+    Tensor gx;
+    float[] gp;
+    float[] gi;
+    if (denseBn != null) {
+      double[][][] sums = new double[3][][];
+      Tensor g = maskedGradientWithSums(gradOutput, sums);
+      // The dense branch's input gradient is this step's own tensor: the sum is built in it.
+      gx = denseConv.backward(denseBn.backward(g, true, sums[0]));
+      gp = pointwiseConv.backward(pointwiseBn.backward(g, true, sums[1])).data();
+      gi = !identity ? null : identityBn.backward(g, true, sums[2]).data();
+    } else {
+      Tensor g = maskedGradient(gradOutput);
+      gx = dense.backward(g);
+      gp = pointwise.backward(g).data();
+      gi = identity ? g.data() : null;
+    }
     float[] acc = gx.data();
-    float[] gp = pointwise.backward(g).data();
-    float[] gi = !identity ? null : identityBn != null ? identityBn.backward(g).data() : g.data();
     Elementwise.forRange(acc.length, (start, end) -> sum(acc, gp, gi, false, start, end));
     return gx;
   }
@@ -214,12 +278,65 @@ public abstract class RepVggBlock extends AbstractModule {
   /** The branches' parameter gradients only: no branch computes an input gradient. */
   @Override
   public void backwardParameters(Tensor gradOutput) {
-    Tensor g = maskedGradient(gradOutput);
-    dense.backwardParameters(g);
-    pointwise.backwardParameters(g);
-    if (identityBn != null) {
-      identityBn.backwardParameters(g);
+    if (denseBn != null) {
+      double[][][] sums = new double[3][][];
+      Tensor g = maskedGradientWithSums(gradOutput, sums);
+      denseConv.backwardParameters(denseBn.backward(g, true, sums[0]));
+      pointwiseConv.backwardParameters(pointwiseBn.backward(g, true, sums[1]));
+      if (identityBn != null) {
+        identityBn.backward(g, false, sums[2]);
+      }
+    } else {
+      Tensor g = maskedGradient(gradOutput);
+      dense.backwardParameters(g);
+      pointwise.backwardParameters(g);
     }
+  }
+
+  /**
+   * The output gradient through the activation, and the BatchNorms' gradient sums ({@code sum(g)} and
+   * {@code sum(g * (z - mean))} per channel, into {@code sums[branch]}, branch 0 dense, 1 pointwise, 2
+   * identity) in one pass that reads each plane of {@code g} once for all three. The sums equal what each
+   * BatchNorm's backward would take (same planes, same order).
+   */
+  private Tensor maskedGradientWithSums(Tensor gradOutput, double[][][] sums) {
+    if (savedOutput == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
+    int channels = outShape[0];
+    int area = outShape[1] * outShape[2];
+    int n = n();
+    for (int b = 0; b < 3; b++) {
+      sums[b] = new double[2][channels];
+    }
+    boolean relu = activation == Activation.RELU;
+    Tensor g = relu ? buffer(MASKED_GRAD, n, channels, outShape[1], outShape[2]) : gradOutput;
+    float[] y = savedOutput.data();
+    float[] gy = gradOutput.data();
+    float[] masked = g.data();
+    if (relu) {
+      Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
+    }
+    Parallel.RangeBody body = (start, end) -> {
+      double[] work = new double[2];
+      for (int c = start; c < end; c++) {
+        for (int i = 0; i < n; i++) {
+          int off = (i * channels + c) * area;
+          denseBn.addGradientSums(masked, off, area, c, sums[0], work);
+          pointwiseBn.addGradientSums(masked, off, area, c, sums[1], work);
+          if (identityBn != null) {
+            identityBn.addGradientSums(masked, off, area, c, sums[2], work);
+          }
+        }
+      }
+    };
+    if (Parallel.threads() > 1 && channels > 1 && gy.length >= Elementwise.PARALLEL_THRESHOLD) {
+      Parallel.forRange(channels, body);
+    } else {
+      body.run(0, channels);
+    }
+    return g;
   }
 
   /** The output gradient through the activation. */

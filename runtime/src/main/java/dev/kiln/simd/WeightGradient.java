@@ -157,7 +157,7 @@ final class WeightGradient {
     int wq = layout.wq;
     if (gb != null) {
       for (int oc = 0; oc < g.outChannels(); oc++) {
-        gb[oc] += (float) SimdPlaneSums.total(gy, gyOff + oc * plane, gyOff + (oc + 1) * plane);
+        gb[oc] += (float) SimdPlaneLoops.total(gy, gyOff + oc * plane, gyOff + (oc + 1) * plane);
       }
     }
     for (int grp = 0; grp < g.groups(); grp++) {

@@ -3,22 +3,23 @@ package dev.kiln.simd;
 import static dev.kiln.simd.Lanes.SPECIES;
 import static dev.kiln.simd.Lanes.V;
 
-import dev.kiln.nn.PlaneSums;
+import dev.kiln.nn.PlaneLoops;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@link PlaneSums} over vectors: float lanes accumulate blocks of {@link #BLOCK} elements (each lane
+ * {@link PlaneLoops} over vectors: float lanes accumulate blocks of {@link #BLOCK} elements (each lane
  * adds {@code BLOCK / V} values, so the float error stays within a few units in the last place of the
- * block's magnitude), and every block's lane total is added in double. Loaded by name by
+ * block's magnitude), and every block's lane total is added in double. The whole vectors after the last
+ * block (fewer than a block) are one more such partial sum: one lane reduction per block, not per vector. Loaded by name by
  * {@code dev.kiln.nn.Accelerators} only when the JVM has {@code jdk.incubator.vector}.
  */
-public final class SimdPlaneSums implements PlaneSums {
+public final class SimdPlaneLoops implements PlaneLoops {
   /** Elements per float partial sum: eight vectors, two accumulators. */
   private static final int BLOCK = 8 * V;
 
   /** Needed for loading by name. */
-  public SimdPlaneSums() {}
+  public SimdPlaneLoops() {}
 
   @Override
   public double sum(float[] x, int from, int to) {
@@ -38,8 +39,13 @@ public final class SimdPlaneSums implements PlaneSums {
       }
       total += a.add(b).reduceLanes(VectorOperators.ADD);
     }
-    for (; k + V <= to; k += V) {
-      total += FloatVector.fromArray(SPECIES, x, k).reduceLanes(VectorOperators.ADD);
+    if (k + V <= to) {
+      // The rest of the whole vectors (fewer than a block) in one accumulator, reduced once.
+      FloatVector a = FloatVector.fromArray(SPECIES, x, k);
+      for (k += V; k + V <= to; k += V) {
+        a = a.add(FloatVector.fromArray(SPECIES, x, k));
+      }
+      total += a.reduceLanes(VectorOperators.ADD);
     }
     for (; k < to; k++) {
       total += x[k];
@@ -65,9 +71,14 @@ public final class SimdPlaneSums implements PlaneSums {
       }
       total += a.add(b).reduceLanes(VectorOperators.ADD);
     }
-    for (; k + V <= to; k += V) {
+    if (k + V <= to) {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(m);
-      total += d.mul(d).reduceLanes(VectorOperators.ADD);
+      FloatVector a = d.mul(d);
+      for (k += V; k + V <= to; k += V) {
+        d = FloatVector.fromArray(SPECIES, x, k).sub(m);
+        a = d.fma(d, a);
+      }
+      total += a.reduceLanes(VectorOperators.ADD);
     }
     for (; k < to; k++) {
       double d = x[k] - mean;
@@ -94,10 +105,17 @@ public final class SimdPlaneSums implements PlaneSums {
       sumGy += a.reduceLanes(VectorOperators.ADD);
       dot += b.reduceLanes(VectorOperators.ADD);
     }
-    for (; k + V <= to; k += V) {
+    if (k + V <= to) {
       FloatVector g = FloatVector.fromArray(SPECIES, gy, k);
-      sumGy += g.reduceLanes(VectorOperators.ADD);
-      dot += g.mul(FloatVector.fromArray(SPECIES, x, k).sub(m)).reduceLanes(VectorOperators.ADD);
+      FloatVector a = g;
+      FloatVector b = g.mul(FloatVector.fromArray(SPECIES, x, k).sub(m));
+      for (k += V; k + V <= to; k += V) {
+        g = FloatVector.fromArray(SPECIES, gy, k);
+        a = a.add(g);
+        b = g.fma(FloatVector.fromArray(SPECIES, x, k).sub(m), b);
+      }
+      sumGy += a.reduceLanes(VectorOperators.ADD);
+      dot += b.reduceLanes(VectorOperators.ADD);
     }
     for (; k < to; k++) {
       double a = gy[k];
@@ -106,5 +124,39 @@ public final class SimdPlaneSums implements PlaneSums {
     }
     sums[0] = sumGy;
     sums[1] = dot;
+  }
+
+  @Override
+  public void normalizedGradient(float[] gy, float[] x, float[] gx, int from, int to, float meanGy, float mean,
+      float k2, float scale) {
+    int k = from;
+    for (; k + V <= to; k += V) {
+      FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(mean).mul(k2);
+      FloatVector.fromArray(SPECIES, gy, k).sub(meanGy).sub(d).mul(scale).intoArray(gx, k);
+    }
+    for (; k < to; k++) {
+      gx[k] = (gy[k] - meanGy - (x[k] - mean) * k2) * scale;
+    }
+  }
+
+  @Override
+  public void branchSum(float[] d, float ad, float bd, float[] p, float ap, float bp, float[] x, float ai,
+      float bi, boolean relu, float[] y, int from, int to) {
+    int k = from;
+    for (; k + V <= to; k += V) {
+      FloatVector v = FloatVector.fromArray(SPECIES, d, k).mul(ad).add(bd)
+          .add(FloatVector.fromArray(SPECIES, p, k).mul(ap).add(bp));
+      if (x != null) {
+        v = v.add(FloatVector.fromArray(SPECIES, x, k).mul(ai).add(bi));
+      }
+      (relu ? v.max(0f) : v).intoArray(y, k);
+    }
+    for (; k < to; k++) {
+      float v = (d[k] * ad + bd) + (p[k] * ap + bp);
+      if (x != null) {
+        v += x[k] * ai + bi;
+      }
+      y[k] = relu ? Math.max(v, 0f) : v;
+    }
   }
 }

@@ -3,23 +3,23 @@ package dev.kiln.simd;
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
-import dev.kiln.nn.PlaneSums;
+import dev.kiln.nn.PlaneLoops;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The vectorized plane sums against exact sums, for lengths around every vector and block boundary. */
-class SimdPlaneSumsTest {
+class SimdPlaneLoopsTest {
   private static final int[] LENGTHS = {0, 1, 7, 15, 16, 17, 31, 33, 49, 127, 128, 129, 196, 255, 257, 784,
       1000, 3136};
 
   @Test
   void isTheImplementationInUse() {
-    assertThat(PlaneSums.get()).isInstanceOf(SimdPlaneSums.class);
+    assertThat(PlaneLoops.get()).isInstanceOf(SimdPlaneLoops.class);
   }
 
   @Test
   void matchesDoubleSumsToInputPrecision() {
-    PlaneSums simd = new SimdPlaneSums();
+    PlaneLoops simd = new SimdPlaneLoops();
     SplittableRandom random = new SplittableRandom(7);
     int cases = 0;
     for (int length : LENGTHS) {
@@ -66,11 +66,59 @@ class SimdPlaneSumsTest {
         assertWithMessage("sum(gy * (x - mean)), %s", where).that(sums[1])
             .isWithin(tol * absDot + absGy * Math.ulp((float) mean) + 1e-12).of(dot);
         double[] scalar = new double[2];
-        PlaneSums.scalar().gradientSums(gy, x, from, to, mean, scalar);
+        PlaneLoops.scalar().gradientSums(gy, x, from, to, mean, scalar);
         assertWithMessage("scalar sum(gy), %s", where).that(scalar[0]).isWithin(1e-9 * absGy + 1e-12).of(sumGy);
         cases++;
       }
     }
     assertThat(cases).isEqualTo(LENGTHS.length * 3);
+  }
+
+  /** The element-wise maps give the scalar implementation's floats exactly, ReLU's -0 and NaN included. */
+  @Test
+  void mapsEqualScalarBitForBit() {
+    PlaneLoops simd = new SimdPlaneLoops();
+    PlaneLoops scalar = PlaneLoops.scalar();
+    SplittableRandom random = new SplittableRandom(11);
+    int cases = 0;
+    for (int length : LENGTHS) {
+      int from = random.nextInt(5);
+      int size = from + length + 3;
+      float[] gy = values(random, size);
+      float[] x = values(random, size);
+      float[] p = values(random, size);
+      float[] expected = new float[size];
+      float[] actual = new float[size];
+      String where = "length " + length;
+      scalar.normalizedGradient(gy, x, expected, from, from + length, 0.3f, -0.7f, 1.9f, 0.6f);
+      simd.normalizedGradient(gy, x, actual, from, from + length, 0.3f, -0.7f, 1.9f, 0.6f);
+      assertWithMessage("normalizedGradient, %s", where).that(actual).usingExactEquality()
+          .containsExactly(expected).inOrder();
+      for (boolean relu : new boolean[] {false, true}) {
+        for (boolean identity : new boolean[] {false, true}) {
+          float[] id = identity ? x : null;
+          java.util.Arrays.fill(expected, 5f);
+          java.util.Arrays.fill(actual, 5f);
+          scalar.branchSum(gy, 1.3f, -0.2f, p, 0.8f, 0.1f, id, 0.9f, -0.4f, relu, expected, from, from + length);
+          simd.branchSum(gy, 1.3f, -0.2f, p, 0.8f, 0.1f, id, 0.9f, -0.4f, relu, actual, from, from + length);
+          for (int k = 0; k < size; k++) {
+            assertWithMessage("branchSum relu=%s identity=%s, %s, element %s", relu, identity, where, k)
+                .that(Float.floatToRawIntBits(actual[k])).isEqualTo(Float.floatToRawIntBits(expected[k]));
+          }
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(LENGTHS.length * 4);
+  }
+
+  /** Gaussian values with some zeros, negative zeros and NaNs. */
+  private static float[] values(SplittableRandom random, int size) {
+    float[] v = new float[size];
+    for (int i = 0; i < size; i++) {
+      int kind = random.nextInt(20);
+      v[i] = kind == 0 ? 0f : kind == 1 ? -0f : kind == 2 ? Float.NaN : (float) random.nextGaussian();
+    }
+    return v;
   }
 }

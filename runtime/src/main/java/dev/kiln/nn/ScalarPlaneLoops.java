@@ -1,10 +1,10 @@
 package dev.kiln.nn;
 
-/** {@link PlaneSums} in plain Java: double accumulation, four independent partial sums (a fixed order). */
-final class ScalarPlaneSums implements PlaneSums {
-  static final ScalarPlaneSums INSTANCE = new ScalarPlaneSums();
+/** {@link PlaneLoops} in plain Java: double accumulation, four independent partial sums (a fixed order). */
+final class ScalarPlaneLoops implements PlaneLoops {
+  static final ScalarPlaneLoops INSTANCE = new ScalarPlaneLoops();
 
-  private ScalarPlaneSums() {}
+  private ScalarPlaneLoops() {}
 
   @Override
   public double sum(float[] x, int from, int to) {
@@ -81,5 +81,25 @@ final class ScalarPlaneSums implements PlaneSums {
     }
     sums[0] = (g0 + g1) + (g2 + g3);
     sums[1] = (d0 + d1) + (d2 + d3);
+  }
+
+  @Override
+  public void normalizedGradient(float[] gy, float[] x, float[] gx, int from, int to, float meanGy, float mean,
+      float k2, float scale) {
+    for (int k = from; k < to; k++) {
+      gx[k] = (gy[k] - meanGy - (x[k] - mean) * k2) * scale;
+    }
+  }
+
+  @Override
+  public void branchSum(float[] d, float ad, float bd, float[] p, float ap, float bp, float[] x, float ai,
+      float bi, boolean relu, float[] y, int from, int to) {
+    for (int k = from; k < to; k++) {
+      float v = (d[k] * ad + bd) + (p[k] * ap + bp);
+      if (x != null) {
+        v += x[k] * ai + bi;
+      }
+      y[k] = relu ? Math.max(v, 0f) : v;
+    }
   }
 }
