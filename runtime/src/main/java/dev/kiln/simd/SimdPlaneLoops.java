@@ -18,6 +18,9 @@ public final class SimdPlaneLoops implements PlaneLoops {
   /** Elements per float partial sum: eight vectors, two accumulators. */
   private static final int BLOCK = 8 * V;
 
+  /** The element-wise maps' last elements (fewer than a vector): the scalar loops, the same floats. */
+  private static final PlaneLoops TAIL = PlaneLoops.scalar();
+
   /** Needed for loading by name. */
   public SimdPlaneLoops() {}
 
@@ -134,9 +137,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(mean).mul(k2);
       FloatVector.fromArray(SPECIES, gy, k).sub(meanGy).sub(d).mul(scale).intoArray(gx, k);
     }
-    for (; k < to; k++) {
-      gx[k] = (gy[k] - meanGy - (x[k] - mean) * k2) * scale;
-    }
+    TAIL.normalizedGradient(gy, x, gx, k, to, meanGy, mean, k2, scale);
   }
 
   @Override
@@ -151,12 +152,6 @@ public final class SimdPlaneLoops implements PlaneLoops {
       }
       (relu ? v.max(0f) : v).intoArray(y, k);
     }
-    for (; k < to; k++) {
-      float v = (d[k] * ad + bd) + (p[k] * ap + bp);
-      if (x != null) {
-        v += x[k] * ai + bi;
-      }
-      y[k] = relu ? Math.max(v, 0f) : v;
-    }
+    TAIL.branchSum(d, ad, bd, p, ap, bp, x, ai, bi, relu, y, k, to);
   }
 }
