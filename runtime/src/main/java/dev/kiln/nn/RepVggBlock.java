@@ -140,7 +140,9 @@ public abstract class RepVggBlock extends AbstractModule {
    * The branches with BatchNorm in one pass: each BatchNorm computes its statistics and per-channel map
    * ({@link BatchNorm2d#affine}, which also updates the running statistics and saves what its backward
    * needs), and one loop writes {@code act((bn_d(x_d) + bn_p(x_p)) + bn_i(x))}, each map rounded to float as
-   * {@code BatchNorm2d.forward} would, without materializing the three BatchNorm outputs.
+   * {@code BatchNorm2d.forward} would, without materializing the three BatchNorm outputs. In training, when
+   * the batch covers the threads, the two convolutions run sample by sample and take each plane's moments
+   * as it is written ({@link #forwardSamples}); the statistics are the same to the bit either way.
    */
   private Tensor forwardBatchNorm(Tensor input, boolean relu) {
     int n = input.dim(0);
