@@ -61,4 +61,25 @@ public final class CrossEntropy {
     }
     return new Result(total / n, grad);
   }
+
+  /**
+   * The summed (not averaged) cross-entropy of {@code logits [N, C]} against {@code targets}, without the
+   * gradient: for evaluation, where batches of different sizes are added up.
+   *
+   * @throws IllegalArgumentException as {@link #compute(Tensor, int[], double)}
+   */
+  public static double sum(Tensor logits, int[] targets) {
+    LossChecks.requireMatrix("logits", logits);
+    LossChecks.requireTargets(targets, "logits", logits);
+    int n = logits.dim(0);
+    int c = logits.dim(1);
+    float[] z = logits.data();
+    double[] logp = new double[c];
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+      LossChecks.logSoftmaxRow(z, i, c, logp);
+      total -= logp[targets[i]];
+    }
+    return total;
+  }
 }

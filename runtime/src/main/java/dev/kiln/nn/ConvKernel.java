@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  */
 public abstract class ConvKernel extends AbstractModule {
   /** Below this many multiply-adds per call, work stays on the calling thread. */
-  private static final long PARALLEL_THRESHOLD = 1L << 17;
+  static final long PARALLEL_THRESHOLD = 1L << 17;
   /** Training buffers ({@link #buffer}): the output, the ReLU-masked output gradient, the input gradient. */
   private static final int OUTPUT = 0;
   private static final int MASKED_GRAD = 1;

@@ -52,10 +52,7 @@ public final class Dropout extends AbstractModule {
 
   /** The input shape itself; throws for a tensor without a batch dimension. */
   public int[] outputShape(int... inputShape) {
-    if (inputShape.length < 1) {
-      throw new IllegalArgumentException("input: expected shape [N, ...] but got " + Arrays.toString(inputShape));
-    }
-    return inputShape.clone();
+    return LayerShapes.requireBatch("input", inputShape);
   }
 
   @Override

@@ -18,6 +18,14 @@ final class LayerShapes {
     return shape;
   }
 
+  /** Checks that {@code shape} has a batch dimension ({@code [N, ...]}) and returns a copy of it. */
+  static int[] requireBatch(String what, int[] shape) {
+    if (shape.length < 1) {
+      throw new IllegalArgumentException(what + ": expected shape [N, ...] but got " + Arrays.toString(shape));
+    }
+    return shape.clone();
+  }
+
   /** The product of {@code shape[from..]}. */
   static int product(int[] shape, int from) {
     int p = 1;

@@ -1,7 +1,6 @@
 package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * {@code torch.nn.ReLU}: {@code y = max(x, 0)} element-wise on any batch {@code [N, ...]} (NaN stays NaN).
@@ -20,10 +19,7 @@ public final class ReLU extends AbstractModule {
 
   /** The input shape itself; throws for a tensor without a batch dimension. */
   public int[] outputShape(int... inputShape) {
-    if (inputShape.length < 1) {
-      throw new IllegalArgumentException("input: expected shape [N, ...] but got " + Arrays.toString(inputShape));
-    }
-    return inputShape.clone();
+    return LayerShapes.requireBatch("input", inputShape);
   }
 
   @Override

@@ -26,11 +26,7 @@ public abstract class RepVggBlock extends AbstractModule {
   /** Training buffers ({@link #buffer}): the activation-masked output gradient, the output (with BatchNorm). */
   private static final int MASKED_GRAD = 0;
   private static final int OUTPUT = 1;
-  /** Below this many multiply-adds per batch, a training forward stays on the calling thread. */
-  private static final long PARALLEL_MACS = 1L << 17;
 
-  private final Module dense;
-  private final Module pointwise;
   private final ConvKernel denseConv;
   private final ConvKernel pointwiseConv;
   private final BatchNorm2d denseBn;
@@ -47,6 +43,8 @@ public abstract class RepVggBlock extends AbstractModule {
   private final PlaneMoments denseMoments;
   private final PlaneMoments pointwiseMoments;
   private final PlaneMoments identityMoments;
+  /** The BatchNorms' gradient sums of one backward ({@link #maskedGradientWithSums}). */
+  private final double[][][] gradientSums;
 
   /**
    * @param denseConv the kxk branch kernel (padding k/2, no activation; a bias iff no BatchNorm)
@@ -71,20 +69,22 @@ public abstract class RepVggBlock extends AbstractModule {
       identityBn = identity ? registerModule("rbr_identity", new BatchNorm2d(inShape[0])) : null;
       denseBn = new BatchNorm2d(outShape[0]);
       pointwiseBn = new BatchNorm2d(outShape[0]);
-      dense = registerModule("rbr_dense", new ConvBn(denseConv, denseBn));
-      pointwise = registerModule("rbr_1x1", new ConvBn(pointwiseConv, pointwiseBn));
+      registerModule("rbr_dense", new ConvBn(denseConv, denseBn));
+      registerModule("rbr_1x1", new ConvBn(pointwiseConv, pointwiseBn));
       denseMoments = new PlaneMoments(outShape[0]);
       pointwiseMoments = new PlaneMoments(outShape[0]);
       identityMoments = identity ? new PlaneMoments(inShape[0]) : null;
+      gradientSums = new double[3][2][outShape[0]];
     } else {
       identityBn = null;
       denseBn = null;
       pointwiseBn = null;
-      dense = registerModule("rbr_dense", denseConv);
-      pointwise = registerModule("rbr_1x1", pointwiseConv);
+      registerModule("rbr_dense", denseConv);
+      registerModule("rbr_1x1", pointwiseConv);
       denseMoments = null;
       pointwiseMoments = null;
       identityMoments = null;
+      gradientSums = null;
     }
   }
 
@@ -126,9 +126,9 @@ public abstract class RepVggBlock extends AbstractModule {
       out = forwardBatchNorm(input, relu);
     } else {
       // The dense conv's output is not needed by its own backward, so the sum is built in it.
-      out = dense.forward(input);
+      out = denseConv.forward(input);
       float[] y = out.data();
-      float[] p = pointwise.forward(input).data();
+      float[] p = pointwiseConv.forward(input).data();
       float[] id = identity ? input.data() : null;
       Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
     }
@@ -221,7 +221,7 @@ public abstract class RepVggBlock extends AbstractModule {
       }
     };
     long macs = (denseConv.macsPerSample() + pointwiseConv.macsPerSample()) * n;
-    if (Parallel.threads() > 1 && macs >= PARALLEL_MACS) {
+    if (Parallel.threads() > 1 && macs >= ConvKernel.PARALLEL_THRESHOLD) {
       Parallel.forRange(n, samples);
     } else {
       samples.run(0, n);
@@ -260,16 +260,16 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] gp;
     float[] gi;
     if (denseBn != null) {
-      double[][][] sums = new double[3][][];
-      Tensor g = maskedGradientWithSums(gradOutput, sums);
+      Tensor g = maskedGradientWithSums(gradOutput);
+      double[][][] sums = gradientSums;
       // The dense branch's input gradient is this step's own tensor: the sum is built in it.
       gx = denseConv.backward(denseBn.backward(g, true, sums[0]));
       gp = pointwiseConv.backward(pointwiseBn.backward(g, true, sums[1])).data();
       gi = !identity ? null : identityBn.backward(g, true, sums[2]).data();
     } else {
       Tensor g = maskedGradient(gradOutput);
-      gx = dense.backward(g);
-      gp = pointwise.backward(g).data();
+      gx = denseConv.backward(g);
+      gp = pointwiseConv.backward(g).data();
       gi = identity ? g.data() : null;
     }
     float[] acc = gx.data();
@@ -281,8 +281,8 @@ public abstract class RepVggBlock extends AbstractModule {
   @Override
   public void backwardParameters(Tensor gradOutput) {
     if (denseBn != null) {
-      double[][][] sums = new double[3][][];
-      Tensor g = maskedGradientWithSums(gradOutput, sums);
+      Tensor g = maskedGradientWithSums(gradOutput);
+      double[][][] sums = gradientSums;
       denseConv.backwardParameters(denseBn.backward(g, true, sums[0]));
       pointwiseConv.backwardParameters(pointwiseBn.backward(g, true, sums[1]));
       if (identityBn != null) {
@@ -290,36 +290,28 @@ public abstract class RepVggBlock extends AbstractModule {
       }
     } else {
       Tensor g = maskedGradient(gradOutput);
-      dense.backwardParameters(g);
-      pointwise.backwardParameters(g);
+      denseConv.backwardParameters(g);
+      pointwiseConv.backwardParameters(g);
     }
   }
 
   /**
-   * The output gradient through the activation, and the BatchNorms' gradient sums ({@code sum(g)} and
-   * {@code sum(g * (z - mean))} per channel, into {@code sums[branch]}, branch 0 dense, 1 pointwise, 2
-   * identity) in one pass that reads each plane of {@code g} once for all three. The sums equal what each
-   * BatchNorm's backward would take (same planes, same order).
+   * The output gradient through the activation ({@link #maskedGradient}), then the BatchNorms' gradient sums
+   * ({@code sum(g)} and {@code sum(g * (z - mean))} per channel, into {@code gradientSums[branch]}, branch 0
+   * dense, 1 pointwise, 2 identity) in one pass that reads each plane of {@code g} once for all three. The
+   * sums equal what each BatchNorm's backward would take (same planes, same order).
    */
-  private Tensor maskedGradientWithSums(Tensor gradOutput, double[][][] sums) {
-    if (savedOutput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
+  private Tensor maskedGradientWithSums(Tensor gradOutput) {
+    Tensor g = maskedGradient(gradOutput);
+    double[][][] sums = gradientSums;
+    for (double[][] branch : sums) {
+      Arrays.fill(branch[0], 0);
+      Arrays.fill(branch[1], 0);
     }
-    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
     int channels = outShape[0];
     int area = outShape[1] * outShape[2];
     int n = n();
-    for (int b = 0; b < 3; b++) {
-      sums[b] = new double[2][channels];
-    }
-    boolean relu = activation == Activation.RELU;
-    Tensor g = relu ? buffer(MASKED_GRAD, n, channels, outShape[1], outShape[2]) : gradOutput;
-    float[] y = savedOutput.data();
-    float[] gy = gradOutput.data();
     float[] masked = g.data();
-    if (relu) {
-      Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
-    }
     Parallel.RangeBody body = (start, end) -> {
       double[] work = new double[2];
       for (int c = start; c < end; c++) {
@@ -333,7 +325,7 @@ public abstract class RepVggBlock extends AbstractModule {
         }
       }
     };
-    if (Parallel.threads() > 1 && channels > 1 && gy.length >= Elementwise.PARALLEL_THRESHOLD) {
+    if (Parallel.threads() > 1 && channels > 1 && masked.length >= Elementwise.PARALLEL_THRESHOLD) {
       Parallel.forRange(channels, body);
     } else {
       body.run(0, channels);
@@ -452,7 +444,11 @@ public abstract class RepVggBlock extends AbstractModule {
     return groups;
   }
 
-  /** A conv followed by a BatchNorm, registered as {@code conv} and {@code bn} (official RepVGG naming). */
+  /**
+   * A conv followed by a BatchNorm, registered as {@code conv} and {@code bn} (official RepVGG naming). The
+   * block drives the two directly (its passes fuse the branches); this module names their state-dict entries
+   * and composes them for a caller that reaches it as a submodule.
+   */
   private static final class ConvBn extends AbstractModule {
     private final Module conv;
     private final Module bn;
@@ -470,11 +466,6 @@ public abstract class RepVggBlock extends AbstractModule {
     @Override
     public Tensor backward(Tensor gradOutput) {
       return conv.backward(bn.backward(gradOutput));
-    }
-
-    @Override
-    public void backwardParameters(Tensor gradOutput) {
-      conv.backwardParameters(bn.backward(gradOutput));
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.kiln.data.Batch;
 import dev.kiln.data.BatchIterator;
 import dev.kiln.data.Batches;
 import dev.kiln.data.Dataset;
+import dev.kiln.loss.CrossEntropy;
 import dev.kiln.loss.Objective;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Reseedable;
@@ -290,7 +291,7 @@ public final class Trainer {
         Batch batch = it.next();
         Tensor logits = model.forward(batch.input());
         correct += countCorrect(logits, batch.labels(), "model output");
-        lossSum += crossEntropySum(logits, batch.labels());
+        lossSum += CrossEntropy.sum(logits, batch.labels());
       }
     } finally {
       model.train(wasTraining);
@@ -342,26 +343,6 @@ public final class Trainer {
       }
     }
     return correct;
-  }
-
-  /** Sum over the batch of {@code logsumexp(z) - z[label]}, in double. */
-  private static double crossEntropySum(Tensor logits, int[] labels) {
-    int classes = logits.dim(1);
-    float[] z = logits.data();
-    double sum = 0;
-    for (int i = 0; i < labels.length; i++) {
-      int base = i * classes;
-      double max = Double.NEGATIVE_INFINITY;
-      for (int c = 0; c < classes; c++) {
-        max = Math.max(max, z[base + c]);
-      }
-      double exp = 0;
-      for (int c = 0; c < classes; c++) {
-        exp += Math.exp(z[base + c] - max);
-      }
-      sum += max + Math.log(exp) - z[base + labels[i]];
-    }
-    return sum;
   }
 
   /** The seed a {@link Reseedable} model receives at the start of {@code epoch} of a run seeded {@code seed}. */

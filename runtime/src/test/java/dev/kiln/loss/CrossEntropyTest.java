@@ -31,6 +31,27 @@ class CrossEntropyTest {
     assertEquals(6, smoothed);
   }
 
+  /** The summed loss (evaluation) is N times PyTorch's mean loss on the cases without label smoothing. */
+  @Test
+  void sumIsTheBatchTimesPyTorchsMean() {
+    Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
+    int compared = 0;
+    for (int i = 0; i < golden.cases(); i++) {
+      String p = "ce." + i + ".";
+      if (golden.scalar(p + "label_smoothing") != 0) {
+        continue;
+      }
+      Tensor logits = golden.tensor(p + "logits");
+      assertClose(p + "sum", golden.scalar(p + "loss") * logits.dim(0),
+          CrossEntropy.sum(logits, golden.ints(p + "targets")), RTOL);
+      compared++;
+    }
+    assertEquals(2, compared);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> CrossEntropy.sum(Tensor.zeros(2, 3), new int[] {0, 3}));
+    assertTrue(e.getMessage().contains("targets[1] = 3 is out of range"), e.getMessage());
+  }
+
   @Test
   void defaultIsNoSmoothingAndAgreesWithNllOfLogSoftmax() {
     Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
