@@ -41,6 +41,8 @@ public final class BatchNorm2d extends AbstractModule {
   private Saved saved;
   /** The per-channel arrays of training-mode forwards when buffers are reused. */
   private Scratch scratch;
+  /** The input gradient's per-channel coefficients of the running backward ({@link #coefficients()}). */
+  private float[][] coefficients;
 
   /** What backward needs from the forward it follows; written as one reference. */
   private static final class Saved {
@@ -300,42 +302,32 @@ public final class BatchNorm2d extends AbstractModule {
   }
 
   /**
-   * Adds one plane's {@code sum(gy)} and {@code sum(gy * (x - mean))} to {@code sums[0][c]} and
-   * {@code sums[1][c]}, with the saved input {@code x} of the last forward, exactly as {@link #backward}
-   * takes them: for a caller that has the output gradient's plane in cache. {@code work} holds 2 doubles.
+   * One plane's {@code sum(gy)} and {@code sum(gy * (x - mean))} into {@code work[0]} and {@code work[1]},
+   * with the saved input {@code x} of the last forward, exactly as {@link #backward} takes them: for a caller
+   * that has the output gradient's plane in cache ({@link RepVggBlock}). Summed per channel in sample order,
+   * they are what {@link #beginBackward} takes.
    */
-  void addGradientSums(float[] gy, int off, int area, int c, double[][] sums, double[] work) {
-    Saved s = saved;
-    planeLoops.gradientSums(gy, s.input.data(), off, off + area, s.mean[c], work);
-    sums[0][c] += work[0];
-    sums[1][c] += work[1];
+  void planeGradientSums(float[] gy, int off, int area, int c, double[] work) {
+    planeLoops.gradientSums(gy, saved.input.data(), off, off + area, saved.mean[c], work);
   }
 
   /**
    * The backward pass; {@code given} holds {@code sum(gy)} and {@code sum(gy * (x - mean))} per channel when
-   * the caller took them ({@link #addGradientSums}, in sample order), else null.
+   * the caller took them ({@link #planeGradientSums}, in sample order), else null.
    */
   Tensor backward(Tensor gradOutput, boolean inputGradient, double[][] given) {
-    Saved s = saved;
-    if (s == null) {
-      throw new IllegalStateException("backward needs a forward first");
-    }
+    Saved s = checkBackward(gradOutput);
     int[] shape = s.input.shape();
-    Tensor.checkShape("gradOutput", gradOutput, shape);
     int n = shape[0];
     int area = shape[2] * shape[3];
-    double count = (double) n * area;
     float[] x = s.input.data();
     float[] gy = gradOutput.data();
-    float[] w = weight.data().data();
-    float[] gw = weight.grad().data();
-    float[] gb = bias.grad().data();
     Tensor gradInput = inputGradient ? buffer(GRAD_INPUT, shape) : null;
     float[] gx = inputGradient ? gradInput.data() : null;
+    float[][] k = coefficients();
     forChannels(gy.length, (start, end) -> {
       double[] sums = new double[2];
       for (int c = start; c < end; c++) {
-        double mean = s.mean[c];
         double sumGy = 0;
         double dot = 0;
         if (given != null) {
@@ -344,37 +336,97 @@ public final class BatchNorm2d extends AbstractModule {
         } else {
           for (int i = 0; i < n; i++) {
             int off = (i * numFeatures + c) * area;
-            planeLoops.gradientSums(gy, x, off, off + area, mean, sums);
+            planeLoops.gradientSums(gy, x, off, off + area, s.mean[c], sums);
             sumGy += sums[0];
             dot += sums[1];
           }
         }
-        double invStd = s.invStd[c];
-        gb[c] += (float) sumGy;
-        gw[c] += (float) (dot * invStd);
-        float scale = (float) (w[c] * invStd);
-        if (gx == null) {
-          continue;
-        }
-        if (s.training) {
-          float m = (float) mean;
-          float meanGy = (float) (sumGy / count);
-          float k2 = (float) (dot * invStd * invStd / count);
-          for (int i = 0; i < n; i++) {
-            int off = (i * numFeatures + c) * area;
-            planeLoops.normalizedGradient(gy, x, gx, off, off + area, meanGy, m, k2, scale);
-          }
-        } else {
-          for (int i = 0; i < n; i++) {
-            int off = (i * numFeatures + c) * area;
-            for (int k = off; k < off + area; k++) {
-              gx[k] = gy[k] * scale;
-            }
-          }
+        channelBackward(s, k, c, sumGy, dot, (double) n * area);
+        for (int i = 0; gx != null && i < n; i++) {
+          inputGradientPlane(s, k, gy, gx, (i * numFeatures + c) * area, area, c);
         }
       }
     });
     return gradInput;
+  }
+
+  /**
+   * The first half of a backward pass whose input gradient its caller computes sample by sample
+   * ({@link RepVggBlock}): adds the parameter gradients from the per-channel sums {@code given} (as
+   * {@link #backward} takes them) and prepares the per-channel coefficients of {@link #inputGradient}.
+   *
+   * @return the input gradient buffer, to be filled by {@link #inputGradient} (null without one)
+   */
+  Tensor beginBackward(Tensor gradOutput, boolean inputGradient, double[][] given) {
+    Saved s = checkBackward(gradOutput);
+    int[] shape = s.input.shape();
+    double count = (double) shape[0] * shape[2] * shape[3];
+    float[][] k = coefficients();
+    for (int c = 0; c < numFeatures; c++) {
+      channelBackward(s, k, c, given[0][c], given[1][c], count);
+    }
+    return inputGradient ? buffer(GRAD_INPUT, shape) : null;
+  }
+
+  /**
+   * After {@link #beginBackward}: the input gradient of samples {@code [start, end)}, every channel, into
+   * {@code gx}; the same floats as {@link #backward}.
+   */
+  void inputGradient(float[] gy, float[] gx, int start, int end) {
+    Saved s = saved;
+    float[][] k = coefficients;
+    int area = s.input.dim(2) * s.input.dim(3);
+    for (int i = start; i < end; i++) {
+      for (int c = 0; c < numFeatures; c++) {
+        inputGradientPlane(s, k, gy, gx, (i * numFeatures + c) * area, area, c);
+      }
+    }
+  }
+
+  private Saved checkBackward(Tensor gradOutput) {
+    Saved s = saved;
+    if (s == null) {
+      throw new IllegalStateException("backward needs a forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, s.input.shape());
+    return s;
+  }
+
+  /** The per-channel coefficients of the input gradient, {@code {meanGy, mean, k2, scale}}. */
+  private float[][] coefficients() {
+    if (coefficients == null) {
+      coefficients = new float[4][numFeatures];
+    }
+    return coefficients;
+  }
+
+  /**
+   * Channel {@code c}'s parameter gradients from its sums, {@code gb += sum(gy)} and
+   * {@code gw += sum(gy * (x - mean)) * invStd}, and its input-gradient coefficients into {@code k}.
+   */
+  private void channelBackward(Saved s, float[][] k, int c, double sumGy, double dot, double count) {
+    double invStd = s.invStd[c];
+    bias.grad().data()[c] += (float) sumGy;
+    weight.grad().data()[c] += (float) (dot * invStd);
+    k[0][c] = (float) (sumGy / count);
+    k[1][c] = (float) s.mean[c];
+    k[2][c] = (float) (dot * invStd * invStd / count);
+    k[3][c] = (float) (weight.data().data()[c] * invStd);
+  }
+
+  /**
+   * One plane of the input gradient: {@code w * invStd * (gy - mean(gy) - xhat * mean(gy * xhat))} after a
+   * training-mode forward, {@code w * invStd * gy} after an eval-mode forward.
+   */
+  private void inputGradientPlane(Saved s, float[][] k, float[] gy, float[] gx, int off, int area, int c) {
+    float scale = k[3][c];
+    if (s.training) {
+      planeLoops.normalizedGradient(gy, s.input.data(), gx, off, off + area, k[0][c], k[1][c], k[2][c], scale);
+    } else {
+      for (int j = off; j < off + area; j++) {
+        gx[j] = gy[j] * scale;
+      }
+    }
   }
 
   @Override

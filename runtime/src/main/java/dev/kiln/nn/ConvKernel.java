@@ -36,7 +36,7 @@ public abstract class ConvKernel extends AbstractModule {
   private final int outSize;
   private final long macsPerSample;
   /** Samples per tile of {@link #backward}: both gradients of a tile are computed before the next. */
-  private static final int BACKWARD_TILE = 4;
+  static final int BACKWARD_TILE = 4;
   private final Activation activation;
   private final Parameter weightParam;
   private final Parameter biasParam;
@@ -277,8 +277,7 @@ public abstract class ConvKernel extends AbstractModule {
     if (savedInput == null) {
       throw new IllegalStateException("backward needs a training-mode forward first");
     }
-    Tensor input = savedInput;
-    int n = input.dim(0);
+    int n = savedInput.dim(0);
     int m = checkBatch("gradOutput", gradOutput, outShape);
     if (m != n) {
       throw new IllegalArgumentException("gradOutput: expected shape [" + n + ", " + outShape[0] + ", "
@@ -292,67 +291,141 @@ public abstract class ConvKernel extends AbstractModule {
       Elementwise.forRange(g.length, (start, end) -> Elementwise.reluGradient(y, g, masked, start, end));
       gy = masked;
     }
-    float[] x = input.data();
-    ConvEngine.Weights pw = inputGradient && engine != null && engine.hasBackwardInput()
-        ? engine.backwardInputWeights(weightParam) : null;
-    // The engine writes each sample's input gradient; the generated loops add to zeros.
-    Tensor gradInput = !inputGradient ? null : pw != null ? buffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2])
-        : zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
-    float[] gx = inputGradient ? gradInput.data() : null;
-    float[] gyF = gy;
-    float[] gw = weightParam.grad().data();
-    float[] gb = biasParam == null ? null : biasParam.grad().data();
-    int threads = Parallel.threads();
-    if (threads <= 1 || n < 2 || macsPerSample * n < PARALLEL_THRESHOLD) {
-      backwardRange(pw, x, gyF, gx, 0, n, gw, gb);
-      return gradInput;
+    Tiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);
+    if (tiles.chunks() == 1) {
+      tiles.run(0, 0, n);
+    } else {
+      Parallel.forChunks(n, tiles::run);
     }
-    int chunks = Parallel.chunkCount(n);
-    float[][] partialW = new float[chunks][];
-    float[][] partialB = new float[chunks][];
-    for (int c = 0; c < chunks; c++) {
-      partialW[c] = zeroedBuffer(PARTIAL_GRADS + 2 * c, gw.length).data();
-      partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
-    }
-    Parallel.forChunks(n, (chunk, start, end) -> backwardRange(pw, x, gyF, gx, start, end, partialW[chunk],
-        partialB[chunk]));
-    for (int c = 0; c < chunks; c++) {
-      float[] partW = partialW[c];
-      for (int j = 0; j < gw.length; j++) {
-        gw[j] += partW[j];
-      }
-      if (gb != null) {
-        float[] pb = partialB[c];
-        for (int j = 0; j < gb.length; j++) {
-          gb[j] += pb[j];
-        }
-      }
-    }
-    return gradInput;
+    return tiles.finish();
+  }
+
+  /** Whether {@link #backward} splits a batch of {@code n} samples over the pool. */
+  boolean splitsBackward(int n) {
+    return Parallel.threads() > 1 && n >= 2 && macsPerSample * n >= PARALLEL_THRESHOLD;
   }
 
   /**
-   * Adds the input gradients of samples {@code [start, end)} to {@code gx} (unless it is null) and their
-   * parameter gradients to {@code gw}, {@code gb}.
+   * A backward pass that its caller drives in tiles of samples ({@link RepVggBlock} computes each tile's
+   * output gradient right before this conv reads it): {@code gy} is the (already activation-masked) output
+   * gradient of the whole saved batch, filled in by the caller at least up to the tile it hands over. With
+   * {@code chunks > 1} each chunk of {@link Parallel#forChunks} adds its weight and bias gradients to a
+   * partial of its own, added to the parameters' gradients in chunk order by {@link Tiles#finish()}; with 1
+   * they are added directly. The caller is responsible for the saved batch size matching {@code gy}.
    */
-  private void backwardRange(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
-      float[] gw, float[] gb) {
-    // Samples in small tiles, each tile's output gradient read by both passes while it is in cache.
-    for (int t = start; t < end; t += BACKWARD_TILE) {
-      int tileEnd = Math.min(end, t + BACKWARD_TILE);
-      for (int i = t; gx != null && i < tileEnd; i++) {
-        if (pw != null) {
-          engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
-        } else {
-          backwardInputSample(gy, i * outSize, gx, i * inSize);
+  Tiles backwardTiles(float[] gy, boolean inputGradient, int chunks) {
+    if (savedInput == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    return new Tiles(gy, inputGradient, chunks);
+  }
+
+  /** One backward pass run tile by tile ({@link #backwardTiles}). */
+  final class Tiles {
+    private final float[] x;
+    private final float[] gy;
+    private final ConvEngine.Weights pw;
+    private final Tensor gradInput;
+    private final float[] gx;
+    private final float[] gw;
+    private final float[] gb;
+    private final float[][] partialW;
+    private final float[][] partialB;
+
+    private Tiles(float[] gy, boolean inputGradient, int chunks) {
+      int n = savedInput.dim(0);
+      this.x = savedInput.data();
+      this.gy = gy;
+      this.pw = inputGradient && engine != null && engine.hasBackwardInput()
+          ? engine.backwardInputWeights(weightParam) : null;
+      // The engine writes each sample's input gradient; the generated loops add to zeros.
+      this.gradInput = !inputGradient ? null : pw != null
+          ? buffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2])
+          : zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
+      this.gx = inputGradient ? gradInput.data() : null;
+      this.gw = weightParam.grad().data();
+      this.gb = biasParam == null ? null : biasParam.grad().data();
+      if (chunks > 1) {
+        partialW = new float[chunks][];
+        partialB = new float[chunks][];
+        for (int c = 0; c < chunks; c++) {
+          partialW[c] = zeroedBuffer(PARTIAL_GRADS + 2 * c, gw.length).data();
+          partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
+        }
+      } else {
+        partialW = null;
+        partialB = null;
+      }
+    }
+
+    /** The number of chunks. */
+    int chunks() {
+      return partialW == null ? 1 : partialW.length;
+    }
+
+    /** The input gradient being written ({@code null} without one). */
+    float[] inputGradient() {
+      return gx;
+    }
+
+    /**
+     * Samples {@code [start, end)} of chunk {@code chunk}, in tiles of {@link #BACKWARD_TILE} from
+     * {@code start}.
+     */
+    void run(int chunk, int start, int end) {
+      for (int t = start; t < end; t += BACKWARD_TILE) {
+        tile(chunk, t, Math.min(end, t + BACKWARD_TILE));
+      }
+    }
+
+    /** Samples {@code [start, end)}, at most {@link #BACKWARD_TILE} of them, of chunk {@code chunk}. */
+    void tile(int chunk, int start, int end) {
+      if (partialW == null) {
+        backwardTile(pw, x, gy, gx, start, end, gw, gb);
+      } else {
+        backwardTile(pw, x, gy, gx, start, end, partialW[chunk], partialB[chunk]);
+      }
+    }
+
+    /** Adds the chunks' partial gradients in chunk order; the input gradient tensor, or null. */
+    Tensor finish() {
+      if (partialW != null) {
+        for (int c = 0; c < partialW.length; c++) {
+          float[] partW = partialW[c];
+          for (int j = 0; j < gw.length; j++) {
+            gw[j] += partW[j];
+          }
+          if (gb != null) {
+            float[] pb = partialB[c];
+            for (int j = 0; j < gb.length; j++) {
+              gb[j] += pb[j];
+            }
+          }
         }
       }
-      if (engine != null && engine.hasBackwardWeight()) {
-        engine.backwardWeight(x, inSize, gy, outSize, t, tileEnd, gw, gb);
+      return gradInput;
+    }
+  }
+
+  /**
+   * Adds the input gradients of samples {@code [start, end)} (one tile) to {@code gx} (unless it is null)
+   * and their parameter gradients to {@code gw}, {@code gb}; the tile's output gradient is read by both
+   * passes while it is in cache.
+   */
+  private void backwardTile(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
+      float[] gw, float[] gb) {
+    for (int i = start; gx != null && i < end; i++) {
+      if (pw != null) {
+        engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
       } else {
-        for (int i = t; i < tileEnd; i++) {
-          backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
-        }
+        backwardInputSample(gy, i * outSize, gx, i * inSize);
+      }
+    }
+    if (engine != null && engine.hasBackwardWeight()) {
+      engine.backwardWeight(x, inSize, gy, outSize, start, end, gw, gb);
+    } else {
+      for (int i = start; i < end; i++) {
+        backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
       }
     }
   }

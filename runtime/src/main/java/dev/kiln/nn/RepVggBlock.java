@@ -45,6 +45,8 @@ public abstract class RepVggBlock extends AbstractModule {
   private final PlaneMoments identityMoments;
   /** The BatchNorms' gradient sums of one backward ({@link #maskedGradientWithSums}). */
   private final double[][][] gradientSums;
+  /** Each plane's gradient sums for every BatchNorm, in sample order ({@link #maskedGradientWithSums}). */
+  private double[] planeSums = new double[0];
 
   /**
    * @param denseConv the kxk branch kernel (padding k/2, no activation; a bias iff no BatchNorm)
@@ -261,6 +263,9 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] gi;
     if (denseBn != null) {
       Tensor g = maskedGradientWithSums(gradOutput);
+      if (runsInTiles(n())) {
+        return backwardInTiles(g, true);
+      }
       double[][][] sums = gradientSums;
       // The dense branch's input gradient is this step's own tensor: the sum is built in it.
       gx = denseConv.backward(denseBn.backward(g, true, sums[0]));
@@ -282,6 +287,10 @@ public abstract class RepVggBlock extends AbstractModule {
   public void backwardParameters(Tensor gradOutput) {
     if (denseBn != null) {
       Tensor g = maskedGradientWithSums(gradOutput);
+      if (runsInTiles(n())) {
+        backwardInTiles(g, false);
+        return;
+      }
       double[][][] sums = gradientSums;
       denseConv.backwardParameters(denseBn.backward(g, true, sums[0]));
       pointwiseConv.backwardParameters(pointwiseBn.backward(g, true, sums[1]));
@@ -296,49 +305,130 @@ public abstract class RepVggBlock extends AbstractModule {
   }
 
   /**
-   * The output gradient through the activation ({@link #maskedGradient}), then the BatchNorms' gradient sums
-   * ({@code sum(g)} and {@code sum(g * (z - mean))} per channel, into {@code gradientSums[branch]}, branch 0
-   * dense, 1 pointwise, 2 identity) in one pass that reads each plane of {@code g} once for all three. The
-   * sums equal what each BatchNorm's backward would take (same planes, same order).
+   * Whether a backward with BatchNorm runs in tiles ({@link #backwardInTiles}): unless exactly one of the two
+   * convolutions would split its own backward over the pool, where the tiles could not match both.
+   */
+  private boolean runsInTiles(int n) {
+    return denseConv.splitsBackward(n) == pointwiseConv.splitsBackward(n);
+  }
+
+  /**
+   * The backward after {@link #maskedGradientWithSums}, tile by tile ({@link ConvKernel#BACKWARD_TILE}
+   * samples) over the pool's chunks of the batch: each tile's three BatchNorm input gradients, both
+   * convolutions' backward on them ({@link ConvKernel#backwardTiles}) and the branch sum, while the tile is in
+   * cache. The same floats as the module-by-module composition: the same per-element formulas, and the
+   * convolutions' tiles and chunks are the ones their own backward uses.
+   */
+  private Tensor backwardInTiles(Tensor g, boolean inputGradient) {
+    int n = n();
+    double[][][] sums = gradientSums;
+    float[] gy = g.data();
+    float[] gd = denseBn.beginBackward(g, true, sums[0]).data();
+    float[] gpIn = pointwiseBn.beginBackward(g, true, sums[1]).data();
+    Tensor giTensor = identityBn == null ? null : identityBn.beginBackward(g, inputGradient, sums[2]);
+    float[] gi = giTensor == null ? null : giTensor.data();
+    int chunks = denseConv.splitsBackward(n) ? Parallel.chunkCount(n) : 1;
+    ConvKernel.Tiles dense = denseConv.backwardTiles(gd, inputGradient, chunks);
+    ConvKernel.Tiles pointwise = pointwiseConv.backwardTiles(gpIn, inputGradient, chunks);
+    float[] acc = dense.inputGradient();
+    float[] gp = pointwise.inputGradient();
+    int inSize = inShape[0] * inShape[1] * inShape[2];
+    Parallel.ChunkBody body = (chunk, start, end) -> {
+      for (int t = start; t < end; t += ConvKernel.BACKWARD_TILE) {
+        int te = Math.min(end, t + ConvKernel.BACKWARD_TILE);
+        denseBn.inputGradient(gy, gd, t, te);
+        pointwiseBn.inputGradient(gy, gpIn, t, te);
+        if (gi != null) {
+          identityBn.inputGradient(gy, gi, t, te);
+        }
+        dense.tile(chunk, t, te);
+        pointwise.tile(chunk, t, te);
+        if (acc != null) {
+          sum(acc, gp, gi, false, t * inSize, te * inSize);
+        }
+      }
+    };
+    if (chunks > 1) {
+      Parallel.forChunks(n, body);
+    } else {
+      body.run(0, 0, n);
+    }
+    pointwise.finish();
+    return dense.finish();
+  }
+
+  /**
+   * The output gradient through the activation, then the BatchNorms' gradient sums ({@code sum(g)} and
+   * {@code sum(g * (z - mean))} per channel, into {@code gradientSums[branch]}, branch 0 dense, 1 pointwise,
+   * 2 identity). One pass over the batch, sample by sample: each sample's gradient is masked and each of its
+   * planes read once for all three BatchNorms; the planes' sums are recorded and then added per channel in
+   * sample order, the order each BatchNorm's own backward takes them in.
    */
   private Tensor maskedGradientWithSums(Tensor gradOutput) {
-    Tensor g = maskedGradient(gradOutput);
-    double[][][] sums = gradientSums;
-    for (double[][] branch : sums) {
-      Arrays.fill(branch[0], 0);
-      Arrays.fill(branch[1], 0);
-    }
+    checkGradient(gradOutput);
+    int n = n();
     int channels = outShape[0];
     int area = outShape[1] * outShape[2];
-    int n = n();
+    int outSize = channels * area;
+    boolean relu = activation == Activation.RELU;
+    float[] y = savedOutput.data();
+    float[] gy = gradOutput.data();
+    Tensor g = relu ? buffer(MASKED_GRAD, n, channels, outShape[1], outShape[2]) : gradOutput;
     float[] masked = g.data();
-    Parallel.RangeBody body = (start, end) -> {
+    int branches = identityBn != null ? 3 : 2;
+    if (planeSums.length < 2 * n * channels * branches) {
+      planeSums = new double[2 * n * channels * branches];
+    }
+    double[] planes = planeSums;
+    Parallel.RangeBody samples = (start, end) -> {
       double[] work = new double[2];
-      for (int c = start; c < end; c++) {
-        for (int i = 0; i < n; i++) {
-          int off = (i * channels + c) * area;
-          denseBn.addGradientSums(masked, off, area, c, sums[0], work);
-          pointwiseBn.addGradientSums(masked, off, area, c, sums[1], work);
-          if (identityBn != null) {
-            identityBn.addGradientSums(masked, off, area, c, sums[2], work);
+      for (int i = start; i < end; i++) {
+        int from = i * outSize;
+        if (relu) {
+          Elementwise.reluGradient(y, gy, masked, from, from + outSize);
+        }
+        for (int c = 0; c < channels; c++) {
+          int off = from + c * area;
+          int k = 2 * branches * (i * channels + c);
+          denseBn.planeGradientSums(masked, off, area, c, work);
+          planes[k] = work[0];
+          planes[k + 1] = work[1];
+          pointwiseBn.planeGradientSums(masked, off, area, c, work);
+          planes[k + 2] = work[0];
+          planes[k + 3] = work[1];
+          if (branches == 3) {
+            identityBn.planeGradientSums(masked, off, area, c, work);
+            planes[k + 4] = work[0];
+            planes[k + 5] = work[1];
           }
         }
       }
     };
-    if (Parallel.threads() > 1 && channels > 1 && masked.length >= Elementwise.PARALLEL_THRESHOLD) {
-      Parallel.forRange(channels, body);
+    if (Parallel.threads() > 1 && n > 1 && masked.length >= Elementwise.PARALLEL_THRESHOLD) {
+      Parallel.forRange(n, samples);
     } else {
-      body.run(0, channels);
+      samples.run(0, n);
+    }
+    double[][][] sums = gradientSums;
+    for (int b = 0; b < branches; b++) {
+      for (int c = 0; c < channels; c++) {
+        double sumG = 0;
+        double dot = 0;
+        for (int i = 0; i < n; i++) {
+          int k = 2 * branches * (i * channels + c) + 2 * b;
+          sumG += planes[k];
+          dot += planes[k + 1];
+        }
+        sums[b][0][c] = sumG;
+        sums[b][1][c] = dot;
+      }
     }
     return g;
   }
 
   /** The output gradient through the activation. */
   private Tensor maskedGradient(Tensor gradOutput) {
-    if (savedOutput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
+    checkGradient(gradOutput);
     if (activation != Activation.RELU) {
       return gradOutput;
     }
@@ -348,6 +438,13 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] masked = g.data();
     Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
     return g;
+  }
+
+  private void checkGradient(Tensor gradOutput) {
+    if (savedOutput == null) {
+      throw new IllegalStateException("backward needs a training-mode forward first");
+    }
+    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
   }
 
   /** The batch size of the saved training-mode output. */
