@@ -37,6 +37,12 @@ public interface PlaneLoops {
   void branchSum(float[] d, float ad, float bd, float[] p, float ap, float bp, float[] x, float ai, float bi,
       boolean relu, float[] y, int from, int to);
 
+  /**
+   * {@code out[k] = y[k] > 0f ? g[k] : 0f} over {@code [from, to)}: the gradient {@code g} through a ReLU whose
+   * output was {@code y} (0 where {@code y} is 0, -0, negative or NaN, as in PyTorch), {@code g}'s bits kept.
+   */
+  void reluGradient(float[] y, float[] g, float[] out, int from, int to);
+
   /** The fastest implementation available in this JVM. */
   static PlaneLoops get() {
     return Accelerators.planeLoops();

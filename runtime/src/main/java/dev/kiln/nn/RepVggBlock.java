@@ -385,7 +385,7 @@ public abstract class RepVggBlock extends AbstractModule {
       for (int i = start; i < end; i++) {
         int from = i * outSize;
         if (relu) {
-          Elementwise.reluGradient(y, gy, masked, from, from + outSize);
+          planeLoops.reluGradient(y, gy, masked, from, from + outSize);
         }
         for (int c = 0; c < channels; c++) {
           int off = from + c * area;
@@ -436,7 +436,7 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] gy = gradOutput.data();
     Tensor g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
     float[] masked = g.data();
-    Elementwise.forRange(gy.length, (start, end) -> Elementwise.reluGradient(y, gy, masked, start, end));
+    Elementwise.forRange(gy.length, (start, end) -> planeLoops.reluGradient(y, gy, masked, start, end));
     return g;
   }
 

@@ -102,4 +102,9 @@ final class ScalarPlaneLoops implements PlaneLoops {
       y[k] = relu ? Math.max(v, 0f) : v;
     }
   }
+
+  @Override
+  public void reluGradient(float[] y, float[] g, float[] out, int from, int to) {
+    Elementwise.reluGradient(y, g, out, from, to);
+  }
 }

@@ -5,6 +5,7 @@ import static dev.kiln.simd.Lanes.V;
 
 import dev.kiln.nn.PlaneLoops;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -153,5 +154,16 @@ public final class SimdPlaneLoops implements PlaneLoops {
       (relu ? v.max(0f) : v).intoArray(y, k);
     }
     TAIL.branchSum(d, ad, bd, p, ap, bp, x, ai, bi, relu, y, k, to);
+  }
+
+  @Override
+  public void reluGradient(float[] y, float[] g, float[] out, int from, int to) {
+    FloatVector zero = FloatVector.zero(SPECIES);
+    int k = from;
+    for (; k + V <= to; k += V) {
+      VectorMask<Float> positive = FloatVector.fromArray(SPECIES, y, k).compare(VectorOperators.GT, 0f);
+      zero.blend(FloatVector.fromArray(SPECIES, g, k), positive).intoArray(out, k);
+    }
+    TAIL.reluGradient(y, g, out, k, to);
   }
 }

@@ -74,7 +74,7 @@ class SimdPlaneLoopsTest {
     assertThat(cases).isEqualTo(LENGTHS.length * 3);
   }
 
-  /** The element-wise maps give the scalar implementation's floats exactly, ReLU's -0 and NaN included. */
+  /** The element-wise maps (ReLU gradient included) give the scalar floats exactly, with -0, NaN and infinities. */
   @Test
   void mapsEqualScalarBitForBit() {
     PlaneLoops simd = new SimdPlaneLoops();
@@ -94,6 +94,15 @@ class SimdPlaneLoopsTest {
       simd.normalizedGradient(gy, x, actual, from, from + length, 0.3f, -0.7f, 1.9f, 0.6f);
       assertWithMessage("normalizedGradient, %s", where).that(actual).usingExactEquality()
           .containsExactly(expected).inOrder();
+      java.util.Arrays.fill(expected, 5f);
+      java.util.Arrays.fill(actual, 5f);
+      scalar.reluGradient(x, gy, expected, from, from + length);
+      simd.reluGradient(x, gy, actual, from, from + length);
+      for (int k = 0; k < size; k++) {
+        assertWithMessage("reluGradient, %s, element %s", where, k)
+            .that(Float.floatToRawIntBits(actual[k])).isEqualTo(Float.floatToRawIntBits(expected[k]));
+      }
+      cases++;
       for (boolean relu : new boolean[] {false, true}) {
         for (boolean identity : new boolean[] {false, true}) {
           float[] id = identity ? x : null;
@@ -109,15 +118,16 @@ class SimdPlaneLoopsTest {
         }
       }
     }
-    assertThat(cases).isEqualTo(LENGTHS.length * 4);
+    assertThat(cases).isEqualTo(LENGTHS.length * 5);
   }
 
-  /** Gaussian values with some zeros, negative zeros and NaNs. */
+  /** Gaussian values with some zeros, negative zeros, NaNs and infinities. */
   private static float[] values(SplittableRandom random, int size) {
     float[] v = new float[size];
     for (int i = 0; i < size; i++) {
       int kind = random.nextInt(20);
-      v[i] = kind == 0 ? 0f : kind == 1 ? -0f : kind == 2 ? Float.NaN : (float) random.nextGaussian();
+      v[i] = kind == 0 ? 0f : kind == 1 ? -0f : kind == 2 ? Float.NaN
+          : kind == 3 ? Float.POSITIVE_INFINITY : kind == 4 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
     }
     return v;
   }
