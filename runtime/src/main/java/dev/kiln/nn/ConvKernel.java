@@ -288,7 +288,7 @@ public abstract class ConvKernel extends AbstractModule {
       float[] y = savedOutput.data();
       float[] masked = buffer(MASKED_GRAD, n, outShape[0], outShape[1], outShape[2]).data();
       float[] g = gy;
-      Elementwise.forRange(g.length, (start, end) -> Elementwise.reluGradient(y, g, masked, start, end));
+      Elementwise.forRange(g.length, (start, end) -> PlaneLoops.get().reluGradient(y, g, masked, start, end));
       gy = masked;
     }
     Tiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);

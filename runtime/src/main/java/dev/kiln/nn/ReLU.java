@@ -47,7 +47,7 @@ public final class ReLU extends AbstractModule {
     float[] gy = gradOutput.data();
     Tensor gradInput = buffer(GRAD_INPUT, output.shape());
     float[] gx = gradInput.data();
-    Elementwise.reluGradient(y, gy, gx, 0, gy.length);
+    Elementwise.forRange(gy.length, (start, end) -> PlaneLoops.get().reluGradient(y, gy, gx, start, end));
     return gradInput;
   }
 
