@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The vectorized engine: forward by {@link DirectConv}, the input gradient by {@link InputGradient}
  * (direct convolutions of the output gradient, one per stride phase), the weight gradient by
- * {@link WeightGradient}, or {@link PointwiseWeightGradient} for 1x1 layers without padding and with large
- * output planes.
+ * {@link WeightGradient}, or {@link DotWeightGradient} for layers with few (input channel, tap) columns and
+ * large output planes.
  *
  * <p>Packed weights are cached with the parameters and the {@link Parameter#version() versions} they were
  * packed at, and rebuilt when a version moves (optimizers and {@code loadStateDict} write the weights in
@@ -25,10 +25,8 @@ final class SimdConvEngine implements ConvEngine {
   private final DirectConv forward;
   private final InputGradient inputGradient;
   private final WeightGradient weightGradient;
-  /** The weight gradient of 1x1 layers without padding and with large planes, else null. */
-  private final PointwiseWeightGradient pointwiseWeightGradient;
-  /** Test switch: {@code -Dkiln.simd.pointwise=false} keeps 1x1 layers on {@link WeightGradient}. */
-  private static final boolean POINTWISE = !"false".equals(System.getProperty("kiln.simd.pointwise"));
+  /** The weight gradient as dot products over positions where that suits the layer better, else null. */
+  private final DotWeightGradient dotWeightGradient;
   private volatile Prepared forwardCache;
   private volatile Prepared backwardCache;
   /** How many times weights were packed (forward and backward), for tests. */
@@ -69,8 +67,7 @@ final class SimdConvEngine implements ConvEngine {
     this.name = "simd-direct-" + Lanes.V * 32;
     this.inputGradient = new InputGradient(g, forward.layout);
     this.weightGradient = new WeightGradient(g);
-    this.pointwiseWeightGradient = POINTWISE && PointwiseWeightGradient.applies(g)
-        ? new PointwiseWeightGradient(g) : null;
+    this.dotWeightGradient = DotWeightGradient.suits(g) ? new DotWeightGradient(g) : null;
   }
 
   @Override
@@ -140,8 +137,8 @@ final class SimdConvEngine implements ConvEngine {
   @Override
   public void backwardWeight(float[] x, int xStride, float[] gy, int gyStride, int from, int to, float[] gw,
       float[] gb) {
-    if (pointwiseWeightGradient != null) {
-      pointwiseWeightGradient.accumulate(x, xStride, gy, gyStride, from, to, gw, gb);
+    if (dotWeightGradient != null) {
+      dotWeightGradient.accumulate(x, xStride, gy, gyStride, from, to, gw, gb);
     } else {
       weightGradient.accumulate(x, xStride, gy, gyStride, from, to, gw, gb);
     }

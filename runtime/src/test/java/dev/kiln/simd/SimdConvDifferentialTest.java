@@ -222,38 +222,90 @@ class SimdConvDifferentialTest {
   }
 
   /**
-   * 1x1 layers without padding and with large output planes ({@link PointwiseWeightGradient}): strides 1-3,
-   * groups (depthwise included), channel counts around the 4 x 4 blocks, planes that are and are not whole
-   * vectors, batches across the copies' sample rows, bias or not, 1 and 2 threads.
+   * The weight gradient as dot products over positions ({@link DotWeightGradient}, forced on): 1x1 layers
+   * with strides 1-3, kxk layers with padding, stride and dilation, groups (depthwise included), channel and
+   * column counts around the 4 x 4 blocks, planes that are and are not whole vectors, batches that leave the
+   * copies' last sample rows empty, bias or not, 1 and 2 threads.
    */
   @Test
-  void pointwiseLayersWithLargePlanes() {
-    SplittableRandom r = new SplittableRandom(20261129L);
-    int compared = 0;
-    int[][] channels = {{1, 16}, {3, 5}, {4, 4}, {8, 12}, {5, 9}, {6, 6}};
-    int[][] sizes = {{16, 16}, {13, 17}, {28, 28}, {24, 30}};
-    for (int[] ch : channels) {
-      for (int[] hw : sizes) {
-        for (int stride = 1; stride <= 3; stride++) {
-          int groups = compared % 5 == 0 && ch[0] == ch[1] ? ch[0] : compared % 3 == 0 && ch[0] % 2 == 0
-              && ch[1] % 2 == 0 ? 2 : 1;
-          Case c = new Case();
-          c.g = NaiveConvKernel.geometry(ch[0], ch[1], hw[0], hw[1], 1, 1, stride, stride, 1, 1, 0, 0, 0, 0,
-              groups, PaddingMode.ZEROS);
-          c.bias = compared % 2 == 0;
-          c.activation = compared % 3 == 1 ? Activation.RELU : Activation.NONE;
-          c.batch = 1 + compared % 6;
-          c.threads = 1 + compared % 2;
-          if (!PointwiseWeightGradient.applies(c.g)) {
-            continue;
+  void dotWeightGradient() {
+    String saved = System.getProperty("kiln.simd.dot");
+    System.setProperty("kiln.simd.dot", "on");
+    try {
+      SplittableRandom r = new SplittableRandom(20261129L);
+      int compared = 0;
+      int[][] channels = {{1, 16}, {3, 5}, {4, 4}, {8, 12}, {5, 9}, {6, 6}};
+      int[][] sizes = {{16, 16}, {13, 17}, {28, 28}, {9, 30}};
+      int[][] kernels = {{1, 1, 0, 1}, {1, 2, 0, 1}, {1, 3, 0, 1}, {3, 1, 1, 1}, {3, 2, 1, 1}, {3, 1, 2, 2},
+          {2, 1, 0, 1}};
+      for (int[] ch : channels) {
+        for (int[] hw : sizes) {
+          for (int[] k : kernels) {
+            int groups = compared % 5 == 0 && ch[0] == ch[1] ? ch[0] : compared % 3 == 0 && ch[0] % 2 == 0
+                && ch[1] % 2 == 0 ? 2 : 1;
+            Case c = new Case();
+            c.g = NaiveConvKernel.geometry(ch[0], ch[1], hw[0], hw[1], k[0], k[0], k[1], k[1], k[3], k[3], k[2],
+                k[2], k[2], k[2], groups, PaddingMode.ZEROS);
+            c.bias = compared % 2 == 0;
+            c.activation = compared % 3 == 1 ? Activation.RELU : Activation.NONE;
+            c.batch = 1 + compared % 6;
+            c.threads = 1 + compared % 2;
+            compare(c, r, compared);
+            compared++;
           }
-          compare(c, r, compared);
-          compared++;
         }
       }
+      assertThat(compared).isEqualTo(6 * 4 * 7);
+    } finally {
+      if (saved == null) {
+        System.clearProperty("kiln.simd.dot");
+      } else {
+        System.setProperty("kiln.simd.dot", saved);
+      }
     }
-    // 36 with 512-bit vectors; narrower vectors take smaller planes too.
-    assertThat(compared).isAtLeast(36);
+  }
+
+  /**
+   * {@link DotWeightGradient} reads a little past a tile's last sample, where the gradient is zero: what an
+   * earlier, larger tile left there (here NaN and infinity) must not reach a later weight gradient as 0 * NaN.
+   */
+  @Test
+  void dotWeightGradientForgetsEarlierTiles() {
+    String saved = System.getProperty("kiln.simd.dot");
+    System.setProperty("kiln.simd.dot", "on");
+    try {
+      Parallel.setThreads(1);
+      ConvGeometry g = NaiveConvKernel.geometry(3, 4, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+      NaiveConvKernel kernel = new NaiveConvKernel(g, false, Activation.NONE, 7);
+      SplittableRandom r = new SplittableRandom(3);
+      Tensor poisoned = random(r, 4, 3, 16, 16);
+      float[] p = poisoned.data();
+      for (int i = p.length / 4; i < p.length; i += 7) {
+        p[i] = i % 2 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+      }
+      kernel.forward(poisoned);
+      kernel.backwardParameters(random(r, 4, 4, 16, 16));
+      kernel.zeroGrad();
+      Tensor x = random(r, 1, 3, 16, 16);
+      Tensor gy = random(r, 1, 4, 16, 16);
+      kernel.forward(x);
+      kernel.backwardParameters(gy);
+      ReferenceConv2d ref = ReferenceConv2d.builder(3, 4, 3, 3).padding(1, 1, 1, 1).bias(false).build();
+      System.arraycopy(kernel.weight().data().data(), 0, ref.weight().data().data(), 0, kernel.weight().data().size());
+      ref.forward(x);
+      ref.backward(gy);
+      float[] gw = kernel.weight().grad().data();
+      for (float v : gw) {
+        assertThat(Float.isFinite(v)).isTrue();
+      }
+      assertThat(relativeError(gw, ref.weight().grad().data())).isAtMost(TOLERANCE);
+    } finally {
+      if (saved == null) {
+        System.clearProperty("kiln.simd.dot");
+      } else {
+        System.setProperty("kiln.simd.dot", saved);
+      }
+    }
   }
 
   @Test
