@@ -67,8 +67,21 @@ final class PaddedLayout {
   private final int[] rowSource;
   /** Source column of each padded column, or -1 for a zero column. */
   private final int[] colSource;
-  /** Whether some tap reads each row phase; rows of the others are not copied (their cells stay zero). */
-  private final boolean[] rowRead;
+  /** Stride 2 along rows: the output columns per phase rounded up to whole vectors. */
+  private final int pairSpan;
+  /** Stride 2 along rows: where the even and odd input columns go relative to a row's base. */
+  private final int pairEven;
+  private final int pairOdd;
+  private final boolean pairEvenRead;
+  private final boolean pairOddRead;
+  /** Stride 2 along rows: whether each padded row can take whole vectors (their overshoot stays in its phase). */
+  private final boolean[] pairRow;
+  /** Each border column's cell relative to its row's base ({@link #fillBorders}). */
+  private final int[] borderOffset;
+  /** Each border column's source column, or -1 for zero. */
+  private final int[] borderSource;
+  /** Whether each padded row is in a phase some tap reads; the others are not copied (their cells stay zero). */
+  private final boolean[] rowCopied;
   /** Whether some tap reads each column phase. */
   private final boolean[] colRead;
 
@@ -123,7 +136,35 @@ final class PaddedLayout {
       rowLimit[r] = strideH == 1 && strideW == 1 ? Integer.MAX_VALUE / 2 : (r % strideH + 1) * strideW * planeQ;
     }
     this.colSource = sources(paddedW, padLeft, inW, mode);
-    this.rowRead = rowPhases;
+    // The border columns' cells relative to a row's base, and their source columns: precomputed, because a
+    // division by the stride per cell (twice per row) cost more than copying the row.
+    int borders = padLeft + (paddedW - padLeft - inW);
+    this.borderOffset = new int[borders];
+    this.borderSource = new int[borders];
+    int j = 0;
+    for (int col = 0; col < paddedW; col++) {
+      if (col < padLeft || col >= padLeft + inW) {
+        borderOffset[j] = col % strideW * planeQ + col / strideW;
+        borderSource[j] = colSource[col];
+        j++;
+      }
+    }
+    this.pairSpan = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
+    int even = padLeft % 2;
+    this.pairEven = even * planeQ + padLeft / 2;
+    this.pairOdd = strideW == 2 ? (1 - even) * planeQ + (padLeft + 1) / 2 : 0;
+    this.pairEvenRead = strideW == 2 && colPhases[even];
+    this.pairOddRead = strideW == 2 && colPhases[1 - even];
+    this.pairRow = new boolean[paddedH];
+    for (int r = 0; r < paddedH && strideW == 2; r++) {
+      int base = rowOffset[r];
+      pairRow[r] = base + pairEven + pairSpan <= rowLimit[r] - (1 - even) * planeQ
+          && base + pairOdd + pairSpan <= rowLimit[r] - even * planeQ;
+    }
+    this.rowCopied = new boolean[paddedH];
+    for (int r = 0; r < paddedH; r++) {
+      rowCopied[r] = rowPhases[r % strideH];
+    }
     this.colRead = colPhases;
   }
 
@@ -195,6 +236,8 @@ final class PaddedLayout {
       if (zeros && strideH == 1 && strideW == 1 && padLeft <= Lanes.V && paddedW - padLeft - inW <= Lanes.V
           && src0 + (inH - 1) * inW + span <= x.length) {
         padZeros(x, src0, xp, dst0);
+      } else if (strideW == 2 && src0 + (inH - 1) * inW + 2 * pairSpan <= x.length) {
+        padPairs(x, src0, xp, dst0);
       } else {
         padRows(x, src0, xp, dst0);
       }
@@ -207,7 +250,7 @@ final class PaddedLayout {
   /** Pads one channel row by row, any mode and stride. */
   private void padRows(float[] x, int src0, float[] xp, int dst0) {
     for (int r = 0; r < paddedH; r++) {
-      if (!rowRead[r % strideH]) {
+      if (!rowCopied[r]) {
         continue;
       }
       int sr = rowSource[r];
@@ -271,31 +314,58 @@ final class PaddedLayout {
     java.util.Arrays.fill(xp, bottom, dst0 + paddedH * wq, 0f);
   }
 
-  /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
-  private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
-    int half = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
-    if (strideW == 2 && src + 2 * half <= x.length) {
-      // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
-      int even = padLeft % 2;
-      boolean evenRead = colRead[even];
-      boolean oddRead = colRead[1 - even];
-      int dstEven = rowBase + even * planeQ + padLeft / 2;
-      int dstOdd = rowBase + (1 - even) * planeQ + (padLeft + 1) / 2;
-      int limit = dst0 + rowLimit[r];
-      if (dstEven + half <= limit - (1 - even) * planeQ && dstOdd + half <= limit - even * planeQ) {
-        for (int t = 0; t < half; t += Lanes.V) {
-          FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t);
-          FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + 2 * t + Lanes.V);
-          if (evenRead) {
-            a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven + t);
-          }
-          if (oddRead) {
-            a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd + t);
+  /**
+   * Pads one channel with stride 2 along rows, where every input row can be read a vector pair past its
+   * start (the caller checks): the rows whose vectors fit their phase are split into the column phases
+   * inline, the others go through {@link #copyRowStrided}. A separate small method, so that the JIT
+   * compiles the row loop with the vector operations inlined.
+   */
+  private void padPairs(float[] x, int src0, float[] xp, int dst0) {
+    for (int r = 0; r < paddedH; r++) {
+      if (!rowCopied[r]) {
+        continue;
+      }
+      int sr = rowSource[r];
+      int rowBase = dst0 + rowOffset[r];
+      if (sr < 0) {
+        for (int phase = 0; phase < strideW; phase++) {
+          int dst = rowBase + phase * planeQ;
+          java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + 1) / 2, 0f);
+        }
+      } else if (pairRow[r]) {
+        int src = src0 + sr * inW;
+        if (pairSpan == Lanes.V) {
+          // One vector pair: straight-line code (a loop's setup costs more than its one trip).
+          deinterleave(x, src, xp, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
+        } else {
+          for (int t = 0; t < pairSpan; t += Lanes.V) {
+            deinterleave(x, src + 2 * t, xp, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead,
+                pairOddRead);
           }
         }
         fillBorders(x, src, xp, rowBase);
-        return;
+      } else {
+        copyRowStrided(x, src0 + sr * inW, xp, dst0, rowBase, r);
       }
+    }
+  }
+
+  /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
+  private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
+    if (pairRow[r] && src + 2 * pairSpan <= x.length) {
+      // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
+      int dstEven = rowBase + pairEven;
+      int dstOdd = rowBase + pairOdd;
+      if (pairSpan == Lanes.V) {
+        // One vector pair: straight-line code (a loop's setup costs more than its one trip).
+        deinterleave(x, src, xp, dstEven, dstOdd, pairEvenRead, pairOddRead);
+      } else {
+        for (int t = 0; t < pairSpan; t += Lanes.V) {
+          deinterleave(x, src + 2 * t, xp, dstEven + t, dstOdd + t, pairEvenRead, pairOddRead);
+        }
+      }
+      fillBorders(x, src, xp, rowBase);
+      return;
     }
     // Input column i lands in phase (padLeft + i) % strideW at index (padLeft + i) / strideW.
     for (int phase = 0; phase < strideW; phase++) {
@@ -311,15 +381,27 @@ final class PaddedLayout {
     fillBorders(x, src, xp, rowBase);
   }
 
-  /** The padded columns left and right of the input row, in their phases. */
-  private void fillBorders(float[] x, int src, float[] xp, int rowBase) {
-    for (int col = 0; col < padLeft; col++) {
-      int sc = colSource[col];
-      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
+  /** Two input vectors at {@code x[src..]} into their even and odd columns at {@code xp[dstEven..]}, {@code xp[dstOdd..]}. */
+  private static void deinterleave(float[] x, int src, float[] xp, int dstEven, int dstOdd, boolean evenRead,
+      boolean oddRead) {
+    FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src);
+    FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V);
+    if (evenRead) {
+      a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven);
     }
-    for (int col = padLeft + inW; col < paddedW; col++) {
-      int sc = colSource[col];
-      xp[rowBase + col % strideW * planeQ + col / strideW] = sc < 0 ? 0f : x[src + sc];
+    if (oddRead) {
+      a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd);
     }
   }
+
+  /** The padded columns left and right of the input row, in their phases. */
+  private void fillBorders(float[] x, int src, float[] xp, int rowBase) {
+    int[] dst = borderOffset;
+    int[] source = borderSource;
+    for (int j = 0; j < dst.length; j++) {
+      int sc = source[j];
+      xp[rowBase + dst[j]] = sc < 0 ? 0f : x[src + sc];
+    }
+  }
+
 }
