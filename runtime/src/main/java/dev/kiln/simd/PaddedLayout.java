@@ -301,14 +301,34 @@ final class PaddedLayout {
     int top = dst0 + padTop * wq;
     java.util.Arrays.fill(xp, dst0, top, 0f);
     int right = padLeft + inW;
-    for (int r = 0; r < inH; r++) {
-      int dst = top + r * wq;
-      zero.intoArray(xp, dst);
-      for (int i = 0; i < span; i += Lanes.V) {
-        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
+    if (span == Lanes.V) {
+      // Rows of one or two vectors: straight-line code (a loop's setup costs more than its trips).
+      for (int r = 0; r < inH; r++) {
+        int dst = top + r * wq;
+        zero.intoArray(xp, dst);
+        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(xp, dst + padLeft);
+        zero.intoArray(xp, dst + right);
+        src += inW;
       }
-      zero.intoArray(xp, dst + right);
-      src += inW;
+    } else if (span == 2 * Lanes.V) {
+      for (int r = 0; r < inH; r++) {
+        int dst = top + r * wq;
+        zero.intoArray(xp, dst);
+        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(xp, dst + padLeft);
+        FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V).intoArray(xp, dst + padLeft + Lanes.V);
+        zero.intoArray(xp, dst + right);
+        src += inW;
+      }
+    } else {
+      for (int r = 0; r < inH; r++) {
+        int dst = top + r * wq;
+        zero.intoArray(xp, dst);
+        for (int i = 0; i < span; i += Lanes.V) {
+          FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
+        }
+        zero.intoArray(xp, dst + right);
+        src += inW;
+      }
     }
     int bottom = top + inH * wq;
     java.util.Arrays.fill(xp, bottom, dst0 + paddedH * wq, 0f);
