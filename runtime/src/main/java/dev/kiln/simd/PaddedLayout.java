@@ -353,17 +353,7 @@ final class PaddedLayout {
           java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + 1) / 2, 0f);
         }
       } else if (pairRow[r]) {
-        int src = src0 + sr * inW;
-        if (pairSpan == Lanes.V) {
-          // One vector pair: straight-line code (a loop's setup costs more than its one trip).
-          deinterleave(x, src, xp, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
-        } else {
-          for (int t = 0; t < pairSpan; t += Lanes.V) {
-            deinterleave(x, src + 2 * t, xp, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead,
-                pairOddRead);
-          }
-        }
-        fillBorders(x, src, xp, rowBase);
+        copyPairs(x, src0 + sr * inW, xp, rowBase);
       } else {
         copyRowStrided(x, src0 + sr * inW, xp, dst0, rowBase, r);
       }
@@ -373,18 +363,7 @@ final class PaddedLayout {
   /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
   private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
     if (pairRow[r] && src + 2 * pairSpan <= x.length) {
-      // Input column i lands in phase (padLeft + i) % 2 at index (padLeft + i) / 2.
-      int dstEven = rowBase + pairEven;
-      int dstOdd = rowBase + pairOdd;
-      if (pairSpan == Lanes.V) {
-        // One vector pair: straight-line code (a loop's setup costs more than its one trip).
-        deinterleave(x, src, xp, dstEven, dstOdd, pairEvenRead, pairOddRead);
-      } else {
-        for (int t = 0; t < pairSpan; t += Lanes.V) {
-          deinterleave(x, src + 2 * t, xp, dstEven + t, dstOdd + t, pairEvenRead, pairOddRead);
-        }
-      }
-      fillBorders(x, src, xp, rowBase);
+      copyPairs(x, src, xp, rowBase);
       return;
     }
     // Input column i lands in phase (padLeft + i) % strideW at index (padLeft + i) / strideW.
@@ -396,6 +375,22 @@ final class PaddedLayout {
       int dst = rowBase + phase * planeQ + (padLeft + first) / strideW;
       for (int i = src + first; i < src + inW; i += strideW, dst++) {
         xp[dst] = x[i];
+      }
+    }
+    fillBorders(x, src, xp, rowBase);
+  }
+
+  /**
+   * Stride 2 along rows, a row whose vectors fit its phases ({@link #pairRow}): input column {@code i} lands
+   * in phase {@code (padLeft + i) % 2} at index {@code (padLeft + i) / 2}; then the borders.
+   */
+  private void copyPairs(float[] x, int src, float[] xp, int rowBase) {
+    if (pairSpan == Lanes.V) {
+      // One vector pair: straight-line code (a loop's setup costs more than its one trip).
+      deinterleave(x, src, xp, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
+    } else {
+      for (int t = 0; t < pairSpan; t += Lanes.V) {
+        deinterleave(x, src + 2 * t, xp, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead, pairOddRead);
       }
     }
     fillBorders(x, src, xp, rowBase);

@@ -229,9 +229,7 @@ class SimdConvDifferentialTest {
    */
   @Test
   void dotWeightGradient() {
-    String saved = System.getProperty("kiln.simd.dot");
-    System.setProperty("kiln.simd.dot", "on");
-    try {
+    withDotWeightGradient(() -> {
       SplittableRandom r = new SplittableRandom(20261129L);
       int compared = 0;
       int[][] channels = {{1, 16}, {3, 5}, {4, 4}, {8, 12}, {5, 9}, {6, 6}};
@@ -256,6 +254,15 @@ class SimdConvDifferentialTest {
         }
       }
       assertThat(compared).isEqualTo(6 * 4 * 7);
+    });
+  }
+
+  /** Runs {@code body} with {@link DotWeightGradient} forced on for the kernels it builds. */
+  private static void withDotWeightGradient(Runnable body) {
+    String saved = System.getProperty("kiln.simd.dot");
+    System.setProperty("kiln.simd.dot", "on");
+    try {
+      body.run();
     } finally {
       if (saved == null) {
         System.clearProperty("kiln.simd.dot");
@@ -271,9 +278,7 @@ class SimdConvDifferentialTest {
    */
   @Test
   void dotWeightGradientForgetsEarlierTiles() {
-    String saved = System.getProperty("kiln.simd.dot");
-    System.setProperty("kiln.simd.dot", "on");
-    try {
+    withDotWeightGradient(() -> {
       Parallel.setThreads(1);
       ConvGeometry g = NaiveConvKernel.geometry(3, 4, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
       NaiveConvKernel kernel = new NaiveConvKernel(g, false, Activation.NONE, 7);
@@ -299,13 +304,7 @@ class SimdConvDifferentialTest {
         assertThat(Float.isFinite(v)).isTrue();
       }
       assertThat(relativeError(gw, ref.weight().grad().data())).isAtMost(TOLERANCE);
-    } finally {
-      if (saved == null) {
-        System.clearProperty("kiln.simd.dot");
-      } else {
-        System.setProperty("kiln.simd.dot", saved);
-      }
-    }
+    });
   }
 
   @Test
