@@ -247,6 +247,14 @@ final class PaddedLayout {
     }
   }
 
+  /** A padded row of zeros (border row): its cells in every column phase. */
+  private void zeroRow(float[] xp, int rowBase) {
+    for (int phase = 0; phase < strideW; phase++) {
+      int dst = rowBase + phase * planeQ;
+      java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
+    }
+  }
+
   /** Pads one channel row by row, any mode and stride. */
   private void padRows(float[] x, int src0, float[] xp, int dst0) {
     for (int r = 0; r < paddedH; r++) {
@@ -256,10 +264,7 @@ final class PaddedLayout {
       int sr = rowSource[r];
       int rowBase = dst0 + rowOffset[r];
       if (sr < 0) {
-        for (int phase = 0; phase < strideW; phase++) {
-          int dst = rowBase + phase * planeQ;
-          java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
-        }
+        zeroRow(xp, rowBase);
         continue;
       }
       int src = src0 + sr * inW;
@@ -348,10 +353,7 @@ final class PaddedLayout {
       int sr = rowSource[r];
       int rowBase = dst0 + rowOffset[r];
       if (sr < 0) {
-        for (int phase = 0; phase < strideW; phase++) {
-          int dst = rowBase + phase * planeQ;
-          java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + 1) / 2, 0f);
-        }
+        zeroRow(xp, rowBase);
       } else if (pairRow[r]) {
         copyPairs(x, src0 + sr * inW, xp, rowBase);
       } else {
