@@ -1,16 +1,22 @@
 package dev.kiln.runtime;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one shared thread pool that kernels use. Its size is the system property {@code kiln.threads}
  * (default: available processors) or {@link #setThreads(int)}; 1 runs everything on the calling thread,
  * deterministically.
+ *
+ * <p>A training step runs dozens of short parallel sections back to back, so handing a section to a worker
+ * must cost far less than a thread wake-up (tens of microseconds on a virtual machine). The workers
+ * therefore wait for the next section by spinning for {@link #SPIN_NANOS} after each one before they park,
+ * and the caller spins while it waits for them; a parked worker is woken by the next section. One section
+ * runs at a time: a call made while another is running (from another thread, or from inside a body) runs
+ * its chunks one after another on the calling thread, with the same chunk boundaries, so results do not
+ * depend on which way it went.
  */
 public final class Parallel {
   /** A body run over a half-open range of indices. */
@@ -25,8 +31,15 @@ public final class Parallel {
     void run(int chunk, int start, int end);
   }
 
+  /**
+   * How long a worker spins for the next section, and the caller for the workers, before parking; when there
+   * are more threads than processors they park at once (a spinning thread would hold a processor that a
+   * working one needs).
+   */
+  static final long SPIN_NANOS = 2_000_000L;
+
   private static volatile int threads = initialThreads();
-  private static volatile ExecutorService pool;
+  private static volatile Pool pool;
 
   private Parallel() {}
 
@@ -58,7 +71,7 @@ public final class Parallel {
     }
     if (n != threads) {
       threads = n;
-      ExecutorService old = pool;
+      Pool old = pool;
       pool = null;
       if (old != null) {
         old.shutdown();
@@ -66,16 +79,10 @@ public final class Parallel {
     }
   }
 
-  private static synchronized ExecutorService pool() {
-    ExecutorService p = pool;
+  private static synchronized Pool pool() {
+    Pool p = pool;
     if (p == null) {
-      AtomicInteger count = new AtomicInteger();
-      ThreadFactory factory = r -> {
-        Thread t = new Thread(r, "kiln-worker-" + count.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
-      p = Executors.newFixedThreadPool(Math.max(1, threads - 1), factory);
+      p = new Pool(Math.max(1, threads - 1));
       pool = p;
     }
     return p;
@@ -101,48 +108,179 @@ public final class Parallel {
       }
       return;
     }
-    ExecutorService p = pool();
-    CountDownLatch done = new CountDownLatch(t - 1);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    for (int c = 1; c < t; c++) {
-      int chunk = c;
-      int start = (int) ((long) n * c / t);
-      int end = (int) ((long) n * (c + 1) / t);
-      p.execute(() -> {
-        try {
-          body.run(chunk, start, end);
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        } finally {
-          done.countDown();
-        }
-      });
+    Pool p = pool();
+    if (t - 1 > p.workers.length || !p.acquire()) {
+      // Another section is running (or the pool is being replaced): the chunks in order, here.
+      for (int c = 0; c < t; c++) {
+        body.run(c, chunkStart(n, c, t), chunkStart(n, c + 1, t));
+      }
+      return;
     }
+    Throwable failure;
     try {
-      body.run(0, 0, (int) ((long) n / t));
-    } catch (Throwable e) {
-      failure.compareAndSet(null, e);
+      p.start(body, n, t);
+      try {
+        body.run(0, 0, chunkStart(n, 1, t));
+      } catch (Throwable e) {
+        p.fail(e);
+      }
+      failure = p.await();
+    } finally {
+      p.release();
     }
-    try {
-      done.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for kernel workers", e);
+    if (failure instanceof RuntimeException) {
+      throw (RuntimeException) failure;
     }
-    Throwable f = failure.get();
-    if (f instanceof RuntimeException) {
-      throw (RuntimeException) f;
+    if (failure instanceof Error) {
+      throw (Error) failure;
     }
-    if (f instanceof Error) {
-      throw (Error) f;
+    if (failure != null) {
+      throw new IllegalStateException(failure);
     }
-    if (f != null) {
-      throw new IllegalStateException(f);
-    }
+  }
+
+  /** The first index of chunk {@code c} of {@code t} over {@code [0, n)}. */
+  private static int chunkStart(int n, int c, int t) {
+    return (int) ((long) n * c / t);
   }
 
   /** How many chunks {@link #forChunks} splits {@code n} items into with the current thread count. */
   public static int chunkCount(int n) {
     return Math.max(1, Math.min(threads, n));
+  }
+
+  /** Worker threads that spin between sections; one section at a time. */
+  private static final class Pool {
+    final Worker[] workers;
+    private final AtomicBoolean inUse = new AtomicBoolean();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** The running section, published by the write of {@link #generation}. */
+    private ChunkBody body;
+    private int n;
+    private int t;
+    private volatile long generation;
+    private volatile boolean shutdown;
+    /** {@link #SPIN_NANOS}, or 0 with more threads than processors. */
+    final long spinNanos;
+
+    Pool(int size) {
+      spinNanos = size + 1 <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0L;
+      workers = new Worker[size];
+      for (int i = 0; i < size; i++) {
+        workers[i] = new Worker(this, i + 1);
+        workers[i].setDaemon(true);
+        workers[i].start();
+      }
+    }
+
+    boolean acquire() {
+      return !shutdown && inUse.compareAndSet(false, true);
+    }
+
+    void release() {
+      inUse.set(false);
+    }
+
+    /** Publishes a section of {@code t} chunks; the workers take chunks 1 to {@code t - 1}. */
+    void start(ChunkBody body, int n, int t) {
+      this.body = body;
+      this.n = n;
+      this.t = t;
+      failure.set(null);
+      pending.set(t - 1);
+      generation++;
+      for (int i = 0; i < t - 1; i++) {
+        Worker w = workers[i];
+        if (w.parked) {
+          LockSupport.unpark(w);
+        }
+      }
+    }
+
+    void fail(Throwable e) {
+      failure.compareAndSet(null, e);
+    }
+
+    /** Waits for the workers' chunks; the first failure, or null. */
+    Throwable await() {
+      long spinUntil = System.nanoTime() + spinNanos;
+      while (pending.get() > 0) {
+        if (System.nanoTime() < spinUntil) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.parkNanos(20_000L);
+        }
+      }
+      return failure.get();
+    }
+
+    /** Stops the workers once no section is running; later calls on this pool run on the caller. */
+    void shutdown() {
+      while (!inUse.compareAndSet(false, true)) {
+        Thread.onSpinWait();
+      }
+      shutdown = true;
+      generation++;
+      for (Worker w : workers) {
+        LockSupport.unpark(w);
+      }
+    }
+  }
+
+  /** One worker: runs chunk {@link #chunk} of each section that has one. */
+  private static final class Worker extends Thread {
+    private final Pool pool;
+    private final int chunk;
+    volatile boolean parked;
+
+    Worker(Pool pool, int chunk) {
+      super("kiln-worker-" + chunk);
+      this.pool = pool;
+      this.chunk = chunk;
+    }
+
+    @Override
+    public void run() {
+      // Generation 0 is the pool's start: a section published before this thread first runs is still seen.
+      long seen = 0;
+      while (true) {
+        seen = awaitNext(seen);
+        if (pool.shutdown) {
+          return;
+        }
+        int t = pool.t;
+        if (chunk >= t) {
+          continue;
+        }
+        try {
+          pool.body.run(chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
+        } catch (Throwable e) {
+          pool.fail(e);
+        } finally {
+          pool.pending.decrementAndGet();
+        }
+      }
+    }
+
+    /** Spins, then parks, until the generation moves past {@code seen}; returns the new generation. */
+    private long awaitNext(long seen) {
+      long spinUntil = System.nanoTime() + pool.spinNanos;
+      long g;
+      while ((g = pool.generation) == seen) {
+        if (System.nanoTime() < spinUntil) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          // Re-read after announcing: a section started before the announcement is seen here, one
+          // started after it sees the flag and unparks this thread.
+          if (pool.generation == seen) {
+            LockSupport.park(this);
+          }
+          parked = false;
+        }
+      }
+      return g;
+    }
   }
 }

@@ -1,0 +1,149 @@
+package dev.kiln.runtime;
+
+import static com.google.common.truth.Truth.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shared pool: chunk boundaries, every chunk run exactly once over many back-to-back sections, failures
+ * rethrown on the caller, and calls that find the pool busy (nested in a body, or from other threads) run
+ * their chunks on the caller with the same boundaries.
+ */
+class ParallelTest {
+  private final int savedThreads = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  @Test
+  void chunksCoverTheRangeWithFixedBoundaries() {
+    for (int threads = 1; threads <= 4; threads++) {
+      Parallel.setThreads(threads);
+      for (int n : new int[] {0, 1, 2, 3, 7, 64, 1001}) {
+        int chunks = Parallel.chunkCount(n);
+        assertThat(chunks).isEqualTo(Math.max(1, Math.min(threads, n)));
+        int[][] ranges = new int[chunks][];
+        int[] hits = new int[n];
+        Parallel.forChunks(n, (chunk, start, end) -> {
+          ranges[chunk] = new int[] {start, end};
+          for (int i = start; i < end; i++) {
+            hits[i]++;
+          }
+        });
+        for (int i = 0; i < n; i++) {
+          assertThat(hits[i]).isEqualTo(1);
+        }
+        for (int c = 0; n > 0 && c < chunks; c++) {
+          assertThat(ranges[c]).asList().containsExactly((int) ((long) n * c / chunks),
+              (int) ((long) n * (c + 1) / chunks)).inOrder();
+        }
+      }
+    }
+  }
+
+  @Test
+  void manyShortSectionsEachRunEveryChunkOnce() {
+    Parallel.setThreads(2);
+    AtomicLong total = new AtomicLong();
+    int sections = 20_000;
+    for (int s = 0; s < sections; s++) {
+      int n = 2 + s % 5;
+      Parallel.forRange(n, (start, end) -> total.addAndGet(end - start));
+    }
+    long expected = 0;
+    for (int s = 0; s < sections; s++) {
+      expected += 2 + s % 5;
+    }
+    assertThat(total.get()).isEqualTo(expected);
+  }
+
+  @Test
+  void failuresReachTheCaller() {
+    Parallel.setThreads(2);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Parallel.forChunks(10, (chunk, start, end) -> {
+          if (chunk == 1) {
+            throw new IllegalArgumentException("chunk one");
+          }
+        }));
+    assertThat(e).hasMessageThat().isEqualTo("chunk one");
+    AssertionError error = assertThrows(AssertionError.class,
+        () -> Parallel.forChunks(10, (chunk, start, end) -> {
+          if (chunk == 0) {
+            throw new AssertionError("chunk zero");
+          }
+        }));
+    assertThat(error).hasMessageThat().isEqualTo("chunk zero");
+    // The pool still works afterwards.
+    AtomicInteger runs = new AtomicInteger();
+    Parallel.forChunks(10, (chunk, start, end) -> runs.incrementAndGet());
+    assertThat(runs.get()).isEqualTo(2);
+  }
+
+  @Test
+  void nestedCallsRunOnTheCallerWithTheSameChunks() {
+    Parallel.setThreads(2);
+    ConcurrentLinkedQueue<String> inner = new ConcurrentLinkedQueue<>();
+    Parallel.forChunks(2, (outer, s0, e0) -> Parallel.forChunks(9, (chunk, start, end) ->
+        inner.add(outer + ":" + chunk + ":" + start + "-" + end + ":" + Thread.currentThread().getName())));
+    assertThat(inner).hasSize(4);
+    List<String> ranges = new ArrayList<>();
+    for (String s : inner) {
+      String[] parts = s.split(":");
+      ranges.add(parts[0] + ":" + parts[1] + ":" + parts[2]);
+    }
+    assertThat(ranges).containsExactly("0:0:0-4", "0:1:4-9", "1:0:0-4", "1:1:4-9");
+  }
+
+  @Test
+  void concurrentCallersAllComplete() throws InterruptedException {
+    Parallel.setThreads(2);
+    int callers = 4;
+    int sections = 2_000;
+    AtomicLong total = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(callers);
+    List<Throwable> failures = new ArrayList<>();
+    for (int k = 0; k < callers; k++) {
+      Thread t = new Thread(() -> {
+        try {
+          for (int s = 0; s < sections; s++) {
+            Parallel.forRange(100, (start, end) -> total.addAndGet(end - start));
+          }
+        } catch (Throwable e) {
+          synchronized (failures) {
+            failures.add(e);
+          }
+        } finally {
+          done.countDown();
+        }
+      });
+      t.start();
+    }
+    done.await();
+    assertThat(failures).isEmpty();
+    assertThat(total.get()).isEqualTo((long) callers * sections * 100);
+  }
+
+  @Test
+  void changingTheThreadCountTakesEffect() {
+    Parallel.setThreads(2);
+    AtomicInteger chunks = new AtomicInteger();
+    Parallel.forChunks(8, (chunk, start, end) -> chunks.incrementAndGet());
+    assertThat(chunks.get()).isEqualTo(2);
+    Parallel.setThreads(3);
+    chunks.set(0);
+    Parallel.forChunks(8, (chunk, start, end) -> chunks.incrementAndGet());
+    assertThat(chunks.get()).isEqualTo(3);
+    assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
+  }
+}
