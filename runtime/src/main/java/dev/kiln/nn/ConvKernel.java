@@ -47,6 +47,8 @@ public abstract class ConvKernel extends AbstractModule {
   private final ConvEngine engine;
   private Tensor savedInput;
   private Tensor savedOutput;
+  /** Each calling thread's {@link ForwardSplit} (eval-mode forwards may run on many threads at once). */
+  private final ThreadLocal<ForwardSplit> forwardSplits = ThreadLocal.withInitial(ForwardSplit::new);
 
   /**
    * @param geometry the convolution's fixed geometry
@@ -242,23 +244,54 @@ public abstract class ConvKernel extends AbstractModule {
       for (int i = 0; i < n; i++) {
         forwardRange(pw, x, i * inSize, y, i * outSize, 0, outC);
       }
-    } else if (n >= threads) {
-      Parallel.forRange(n, (start, end) -> {
-        for (int i = start; i < end; i++) {
-          forwardRange(pw, x, i * inSize, y, i * outSize, 0, outC);
-        }
-      });
     } else {
-      int block = engine == null ? 1 : engine.channelBlock();
-      int blocks = (outC + block - 1) / block;
-      for (int i = 0; i < n; i++) {
-        int xo = i * inSize;
-        int yo = i * outSize;
-        Parallel.forRange(blocks, (start, end) -> forwardRange(pw, x, xo, y, yo, start * block,
-            Math.min(outC, end * block)));
+      ForwardSplit split = forwardSplits.get();
+      split.pw = pw;
+      split.x = x;
+      split.y = y;
+      try {
+        if (n >= threads) {
+          split.sample = -1;
+          Parallel.forRange(n, split);
+        } else {
+          int block = engine == null ? 1 : engine.channelBlock();
+          split.block = block;
+          for (int i = 0; i < n; i++) {
+            split.sample = i;
+            Parallel.forRange((outC + block - 1) / block, split);
+          }
+        }
+      } finally {
+        split.x = null;
+        split.y = null;
       }
     }
     saveForBackward(input, output);
+  }
+
+  /**
+   * One thread's split of a forward over the pool, reused from call to call so that a parallel forward
+   * allocates nothing (a capturing lambda would be a new object per call): samples {@code [start, end)} when
+   * {@code sample} is -1, else output-channel blocks {@code [start, end)} of sample {@code sample}.
+   */
+  private final class ForwardSplit implements Parallel.RangeBody {
+    ConvEngine.Weights pw;
+    float[] x;
+    float[] y;
+    int sample;
+    int block;
+
+    @Override
+    public void run(int start, int end) {
+      if (sample < 0) {
+        for (int i = start; i < end; i++) {
+          forwardRange(pw, x, i * inSize, y, i * outSize, 0, outShape[0]);
+        }
+      } else {
+        forwardRange(pw, x, sample * inSize, y, sample * outSize, start * block,
+            Math.min(outShape[0], end * block));
+      }
+    }
   }
 
   @Override

@@ -93,7 +93,7 @@ public final class Parallel {
    * calling thread takes the first chunk. Chunk boundaries depend only on {@code n} and the thread count.
    */
   public static void forRange(int n, RangeBody body) {
-    forChunks(n, (chunk, start, end) -> body.run(start, end));
+    run(n, null, body);
   }
 
   /**
@@ -101,10 +101,15 @@ public final class Parallel {
    * be combined in chunk order (deterministic for a given thread count).
    */
   public static void forChunks(int n, ChunkBody body) {
+    run(n, body, null);
+  }
+
+  /** Runs {@code chunks} or (if null) {@code range} over the chunks of {@code [0, n)}. */
+  private static void run(int n, ChunkBody chunks, RangeBody range) {
     int t = Math.min(threads, n);
     if (t <= 1) {
       if (n > 0) {
-        body.run(0, 0, n);
+        runChunk(chunks, range, 0, 0, n);
       }
       return;
     }
@@ -112,15 +117,15 @@ public final class Parallel {
     if (t - 1 > p.workers.length || !p.acquire()) {
       // Another section is running (or the pool is being replaced): the chunks in order, here.
       for (int c = 0; c < t; c++) {
-        body.run(c, chunkStart(n, c, t), chunkStart(n, c + 1, t));
+        runChunk(chunks, range, c, chunkStart(n, c, t), chunkStart(n, c + 1, t));
       }
       return;
     }
     Throwable failure;
     try {
-      p.start(body, n, t);
+      p.start(chunks, range, n, t);
       try {
-        body.run(0, 0, chunkStart(n, 1, t));
+        runChunk(chunks, range, 0, 0, chunkStart(n, 1, t));
       } catch (Throwable e) {
         p.fail(e);
       }
@@ -136,6 +141,14 @@ public final class Parallel {
     }
     if (failure != null) {
       throw new IllegalStateException(failure);
+    }
+  }
+
+  private static void runChunk(ChunkBody chunks, RangeBody range, int chunk, int start, int end) {
+    if (chunks != null) {
+      chunks.run(chunk, start, end);
+    } else {
+      range.run(start, end);
     }
   }
 
@@ -155,8 +168,9 @@ public final class Parallel {
     private final AtomicBoolean inUse = new AtomicBoolean();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    /** The running section, published by the write of {@link #generation}. */
+    /** The running section (one of the two bodies), published by the write of {@link #generation}. */
     private ChunkBody body;
+    private RangeBody range;
     private int n;
     private int t;
     private volatile long generation;
@@ -183,8 +197,9 @@ public final class Parallel {
     }
 
     /** Publishes a section of {@code t} chunks; the workers take chunks 1 to {@code t - 1}. */
-    void start(ChunkBody body, int n, int t) {
+    void start(ChunkBody body, RangeBody range, int n, int t) {
       this.body = body;
+      this.range = range;
       this.n = n;
       this.t = t;
       failure.set(null);
@@ -254,7 +269,7 @@ public final class Parallel {
           continue;
         }
         try {
-          pool.body.run(chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
+          runChunk(pool.body, pool.range, chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
         } catch (Throwable e) {
           pool.fail(e);
         } finally {
