@@ -196,17 +196,20 @@ public final class Parallel {
       inUse.set(false);
     }
 
-    /** Publishes a section of {@code t} chunks; the workers take chunks 1 to {@code t - 1}. */
+    /**
+     * Publishes a section of {@code t} chunks; the workers take chunks 1 to {@code t - 1}. Every worker
+     * acknowledges every section, those without a chunk too, so that none can still be reading the previous
+     * section's fields when the next one is written.
+     */
     void start(ChunkBody body, RangeBody range, int n, int t) {
       this.body = body;
       this.range = range;
       this.n = n;
       this.t = t;
       failure.set(null);
-      pending.set(t - 1);
+      pending.set(workers.length);
       generation++;
-      for (int i = 0; i < t - 1; i++) {
-        Worker w = workers[i];
+      for (Worker w : workers) {
         if (w.parked) {
           LockSupport.unpark(w);
         }
@@ -217,7 +220,7 @@ public final class Parallel {
       failure.compareAndSet(null, e);
     }
 
-    /** Waits for the workers' chunks; the first failure, or null. */
+    /** Waits for the workers' chunks; the first failure, or null. Drops the section's bodies. */
     Throwable await() {
       long spinUntil = System.nanoTime() + spinNanos;
       while (pending.get() > 0) {
@@ -227,6 +230,9 @@ public final class Parallel {
           LockSupport.parkNanos(20_000L);
         }
       }
+      // Not kept until the next section: a body may hold large arrays.
+      body = null;
+      range = null;
       return failure.get();
     }
 
@@ -265,11 +271,10 @@ public final class Parallel {
           return;
         }
         int t = pool.t;
-        if (chunk >= t) {
-          continue;
-        }
         try {
-          runChunk(pool.body, pool.range, chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
+          if (chunk < t) {
+            runChunk(pool.body, pool.range, chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
+          }
         } catch (Throwable e) {
           pool.fail(e);
         } finally {

@@ -67,6 +67,30 @@ class ParallelTest {
     assertThat(total.get()).isEqualTo(expected);
   }
 
+  /**
+   * Sections of alternating widths (2 and 3 chunks on 3 threads): a worker without a chunk in one section
+   * must not run a chunk of the next one twice.
+   */
+  @Test
+  void sectionsOfDifferentWidthsRunEachChunkOnce() {
+    for (int threads : new int[] {3, 4}) {
+      Parallel.setThreads(threads);
+      int sections = 20_000;
+      int[] runs = new int[sections * threads];
+      for (int s = 0; s < sections; s++) {
+        int section = s;
+        int width = 2 + s % (threads - 1);
+        Parallel.forChunks(width, (chunk, start, end) -> runs[section * threads + chunk]++);
+      }
+      for (int s = 0; s < sections; s++) {
+        int width = 2 + s % (threads - 1);
+        for (int c = 0; c < threads; c++) {
+          assertThat(runs[s * threads + c]).isEqualTo(c < width ? 1 : 0);
+        }
+      }
+    }
+  }
+
   @Test
   void failuresReachTheCaller() {
     Parallel.setThreads(2);
