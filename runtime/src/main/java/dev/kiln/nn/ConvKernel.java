@@ -45,6 +45,8 @@ public abstract class ConvKernel extends AbstractModule {
   /** The bias, {@code [out]}, or {@code null}. */
   protected final float[] b;
   private final ConvEngine engine;
+  /** The fused ReLU's gradient mask (vectorized when the JVM has the Vector API). */
+  private final PlaneLoops planeLoops = PlaneLoops.get();
   private Tensor savedInput;
   private Tensor savedOutput;
   /** Each calling thread's {@link ForwardSplit} (eval-mode forwards may run on many threads at once). */
@@ -180,7 +182,6 @@ public abstract class ConvKernel extends AbstractModule {
     }
   }
 
-  /** Checks {@code [N, C, H, W]} against one sample's shape without allocating; returns N. */
   /**
    * For a block that runs this conv sample by sample ({@link RepVggBlock}): the weights for
    * {@link #forwardOne}, null on the generated scalar path.
@@ -207,6 +208,7 @@ public abstract class ConvKernel extends AbstractModule {
     }
   }
 
+  /** Checks {@code [N, C, H, W]} against one sample's shape without allocating; returns N. */
   private static int checkBatch(String what, Tensor t, int[] sample) {
     if (t.rank() != 4 || t.dim(1) != sample[0] || t.dim(2) != sample[1] || t.dim(3) != sample[2]) {
       throw new IllegalArgumentException(what + ": expected shape [N, " + sample[0] + ", " + sample[1] + ", "
@@ -320,8 +322,7 @@ public abstract class ConvKernel extends AbstractModule {
     if (activation == Activation.RELU) {
       float[] y = savedOutput.data();
       float[] masked = buffer(MASKED_GRAD, n, outShape[0], outShape[1], outShape[2]).data();
-      float[] g = gy;
-      Elementwise.forRange(g.length, (start, end) -> PlaneLoops.get().reluGradient(y, g, masked, start, end));
+      Elementwise.reluGradient(planeLoops, y, gy, masked);
       gy = masked;
     }
     Tiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);

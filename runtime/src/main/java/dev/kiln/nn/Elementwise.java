@@ -23,6 +23,15 @@ final class Elementwise {
   }
 
   /**
+   * {@code out = y > 0f ? g : 0f} over the whole arrays, through {@code loops} (vectorized when the JVM has
+   * the Vector API), split over the shared pool when large: the gradient through a ReLU whose output was
+   * {@code y}.
+   */
+  static void reluGradient(PlaneLoops loops, float[] y, float[] g, float[] out) {
+    forRange(g.length, (start, end) -> loops.reluGradient(y, g, out, start, end));
+  }
+
+  /**
    * {@code out[i] = y[i] > 0f ? g[i] : 0f} for {@code i} in {@code [from, to)}: the gradient of a ReLU
    * whose output was {@code y} (0 where {@code y} is 0, -0, negative or NaN, as in PyTorch).
    *

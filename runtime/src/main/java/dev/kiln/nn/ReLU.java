@@ -13,6 +13,8 @@ public final class ReLU extends AbstractModule {
   private static final int GRAD_INPUT = 1;
 
   private Tensor savedOutput;
+  /** The gradient mask (vectorized when the JVM has the Vector API). */
+  private final PlaneLoops planeLoops = PlaneLoops.get();
 
   /** A ReLU; it has no parameters and no state. */
   public ReLU() {}
@@ -47,7 +49,7 @@ public final class ReLU extends AbstractModule {
     float[] gy = gradOutput.data();
     Tensor gradInput = buffer(GRAD_INPUT, output.shape());
     float[] gx = gradInput.data();
-    Elementwise.forRange(gy.length, (start, end) -> PlaneLoops.get().reluGradient(y, gy, gx, start, end));
+    Elementwise.reluGradient(planeLoops, y, gy, gx);
     return gradInput;
   }
 

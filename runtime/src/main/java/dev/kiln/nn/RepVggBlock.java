@@ -258,27 +258,13 @@ public abstract class RepVggBlock extends AbstractModule {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    Tensor gx;
-    float[] gp;
-    float[] gi;
     if (denseBn != null) {
-      Tensor g = maskedGradientWithSums(gradOutput);
-      if (runsInTiles(n())) {
-        return backwardInTiles(g, true);
-      }
-      double[][][] sums = gradientSums;
-      // The dense branch's input gradient is this step's own tensor: the sum is built in it.
-      gx = denseConv.backward(denseBn.backward(g, true, sums[0]));
-      gp = pointwiseConv.backward(pointwiseBn.backward(g, true, sums[1])).data();
-      gi = !identity ? null : identityBn.backward(g, true, sums[2]).data();
-    } else {
-      Tensor g = maskedGradient(gradOutput);
-      gx = denseConv.backward(g);
-      gp = pointwiseConv.backward(g).data();
-      gi = identity ? g.data() : null;
+      return backwardWithBatchNorm(gradOutput, true);
     }
-    float[] acc = gx.data();
-    Elementwise.forRange(acc.length, (start, end) -> sum(acc, gp, gi, false, start, end));
+    Tensor g = maskedGradient(gradOutput);
+    // The dense branch's input gradient is this step's own tensor: the sum is built in it.
+    Tensor gx = denseConv.backward(g);
+    addBranches(gx, pointwiseConv.backward(g), identity ? g : null);
     return gx;
   }
 
@@ -286,22 +272,44 @@ public abstract class RepVggBlock extends AbstractModule {
   @Override
   public void backwardParameters(Tensor gradOutput) {
     if (denseBn != null) {
-      Tensor g = maskedGradientWithSums(gradOutput);
-      if (runsInTiles(n())) {
-        backwardInTiles(g, false);
-        return;
-      }
-      double[][][] sums = gradientSums;
-      denseConv.backwardParameters(denseBn.backward(g, true, sums[0]));
-      pointwiseConv.backwardParameters(pointwiseBn.backward(g, true, sums[1]));
-      if (identityBn != null) {
-        identityBn.backward(g, false, sums[2]);
-      }
-    } else {
-      Tensor g = maskedGradient(gradOutput);
-      denseConv.backwardParameters(g);
-      pointwiseConv.backwardParameters(g);
+      backwardWithBatchNorm(gradOutput, false);
+      return;
     }
+    Tensor g = maskedGradient(gradOutput);
+    denseConv.backwardParameters(g);
+    pointwiseConv.backwardParameters(g);
+  }
+
+  /**
+   * The backward with BatchNorm, or (without {@code inputGradient}) its parameter gradients only; returns the
+   * input gradient or null. In tiles ({@link #backwardInTiles}), except when exactly one of the two
+   * convolutions would split its own backward over the pool: then module by module.
+   */
+  private Tensor backwardWithBatchNorm(Tensor gradOutput, boolean inputGradient) {
+    Tensor g = maskedGradientWithSums(gradOutput);
+    if (runsInTiles(n())) {
+      return backwardInTiles(g, inputGradient);
+    }
+    double[][][] sums = gradientSums;
+    Tensor gd = denseBn.backward(g, true, sums[0]);
+    Tensor gp = pointwiseBn.backward(g, true, sums[1]);
+    Tensor gi = identityBn == null ? null : identityBn.backward(g, inputGradient, sums[2]);
+    if (!inputGradient) {
+      denseConv.backwardParameters(gd);
+      pointwiseConv.backwardParameters(gp);
+      return null;
+    }
+    Tensor gx = denseConv.backward(gd);
+    addBranches(gx, pointwiseConv.backward(gp), gi);
+    return gx;
+  }
+
+  /** {@code acc += p (+ i)}, element-wise, split over the pool when large; {@code i} may be null. */
+  private static void addBranches(Tensor acc, Tensor p, Tensor i) {
+    float[] a = acc.data();
+    float[] pv = p.data();
+    float[] iv = i == null ? null : i.data();
+    Elementwise.forRange(a.length, (start, end) -> sum(a, pv, iv, false, start, end));
   }
 
   /**
@@ -436,7 +444,7 @@ public abstract class RepVggBlock extends AbstractModule {
     float[] gy = gradOutput.data();
     Tensor g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
     float[] masked = g.data();
-    Elementwise.forRange(gy.length, (start, end) -> planeLoops.reluGradient(y, gy, masked, start, end));
+    Elementwise.reluGradient(planeLoops, y, gy, masked);
     return g;
   }
 
