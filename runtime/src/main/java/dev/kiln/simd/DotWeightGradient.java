@@ -71,26 +71,26 @@ final class DotWeightGradient {
   }
 
   /**
-   * Whether this is likely faster than {@link WeightGradient} for {@code g}: layers whose gradient
-   * transposition costs about as much as their multiply-adds (few columns per output channel), with output
-   * planes long enough for vectors of positions; the system property {@code kiln.simd.dot} ({@code auto},
+   * This weight gradient for {@code g} where it is likely faster than {@link WeightGradient}, else null: layers
+   * whose gradient transposition costs about as much as their multiply-adds (few columns per output channel),
+   * with output planes long enough for vectors of positions and slots that are mostly gradient (a strided kxk
+   * layer reads several phase planes per sample). The system property {@code kiln.simd.dot} ({@code auto},
    * {@code on}, {@code off}) overrides this for tests and measurements.
    */
-  static boolean suits(ConvGeometry g) {
+  static DotWeightGradient forLayer(ConvGeometry g) {
     String mode = System.getProperty("kiln.simd.dot", "auto");
     if (mode.equals("on") || mode.equals("off")) {
-      return mode.equals("on");
+      return mode.equals("on") ? new DotWeightGradient(g) : null;
     }
     int columns = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
     if (g.outHeight() * g.outWidth() < 8 * V || columns > 32 && g.kernelH() * g.kernelW() > 1) {
-      return false;
+      return null;
     }
-    // A strided kxk layer reads several phase planes per sample: its slots would be mostly zero gradient.
     DotWeightGradient d = new DotWeightGradient(g);
-    return d.slot <= 1.25 * d.span;
+    return d.slot <= 1.25 * d.span ? d : null;
   }
 
-  DotWeightGradient(ConvGeometry g) {
+  private DotWeightGradient(ConvGeometry g) {
     this.g = g;
     this.layout = PaddedLayout.of(g, 1);
     this.icpg = g.inChannelsPerGroup();

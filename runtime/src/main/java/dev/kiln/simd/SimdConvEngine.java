@@ -24,6 +24,7 @@ final class SimdConvEngine implements ConvEngine {
   private final ConvGeometry g;
   private final DirectConv forward;
   private final InputGradient inputGradient;
+  /** The weight gradient vectorized over output channels, when {@link #dotWeightGradient} is null. */
   private final WeightGradient weightGradient;
   /** The weight gradient as dot products over positions where that suits the layer better, else null. */
   private final DotWeightGradient dotWeightGradient;
@@ -66,8 +67,8 @@ final class SimdConvEngine implements ConvEngine {
     this.forward = new DirectConv(g, relu);
     this.name = "simd-direct-" + Lanes.V * 32;
     this.inputGradient = new InputGradient(g, forward.layout);
-    this.weightGradient = new WeightGradient(g);
-    this.dotWeightGradient = DotWeightGradient.suits(g) ? new DotWeightGradient(g) : null;
+    this.dotWeightGradient = DotWeightGradient.forLayer(g);
+    this.weightGradient = dotWeightGradient == null ? new WeightGradient(g) : null;
   }
 
   @Override

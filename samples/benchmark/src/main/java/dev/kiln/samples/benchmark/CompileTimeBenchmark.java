@@ -310,17 +310,23 @@ public final class CompileTimeBenchmark {
       return options;
     }
 
+    /** The compiler's arguments for one run: the options, the processor path if it processes, the source. */
+    List<String> arguments(Config config, Path[] dirs) {
+      List<String> args = new ArrayList<>(options(config, dirs));
+      if (config.processes()) {
+        args.add("-processorpath");
+        args.add(processorPath);
+      }
+      args.add(source.toString());
+      return args;
+    }
+
     /** One {@code javac} process. */
     Sample cold(Config config) throws IOException, InterruptedException {
       Path[] dirs = outputDirs();
       List<String> command = new ArrayList<>();
       command.add(javac.toString());
-      command.addAll(options(config, dirs));
-      if (config.processes()) {
-        command.add("-processorpath");
-        command.add(processorPath);
-      }
-      command.add(source.toString());
+      command.addAll(arguments(config, dirs));
       Path log = work.resolve("javac.log");
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       long children0 = childrenCpuTicks();
@@ -348,12 +354,7 @@ public final class CompileTimeBenchmark {
       Path[] dirs = outputDirs();
       List<String> command = new ArrayList<>(List.of(java.toString(), "--add-modules", "ALL-DEFAULT", "-Xms8m",
           "-cp", ownLocation().toString(), ColdJavac.class.getName()));
-      command.addAll(options(config, dirs));
-      if (config.processes()) {
-        command.add("-processorpath");
-        command.add(processorPath);
-      }
-      command.add(source.toString());
+      command.addAll(arguments(config, dirs));
       Path log = work.resolve("javac.log");
       Path report = work.resolve("child.txt");
       Process process = new ProcessBuilder(command).redirectError(log.toFile()).redirectOutput(report.toFile())
