@@ -1,13 +1,15 @@
 package dev.kiln.processor;
 
 import com.google.auto.service.AutoService;
+import dev.kiln.processor.layer.LayerKind;
+import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.step.Conv2dStep;
 import dev.kiln.processor.step.LayerContextStep;
 import dev.kiln.processor.step.ModelStep;
+import dev.kiln.processor.step.ProcessingStep;
 import dev.kiln.processor.step.RDropStep;
 import dev.kiln.processor.step.RepConvStep;
-import dev.kiln.processor.step.Step;
-import dev.kiln.processor.validation.Messages;
+import dev.kiln.processor.writing.GeneratedFiles;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -19,29 +21,29 @@ import javax.annotation.processing.ProcessingEnvironment;
 import javax.annotation.processing.Processor;
 import javax.annotation.processing.RoundEnvironment;
 import javax.lang.model.SourceVersion;
-import javax.lang.model.element.Element;
 import javax.lang.model.element.TypeElement;
-import javax.tools.Diagnostic;
 
 /**
- * The Kiln annotation processor: one {@link Step} per annotation family. Each annotated element is
- * validated on its own; a bad one is reported and skipped without stopping the others. Claims nothing.
+ * The Kiln annotation processor: one {@link ProcessingStep} per annotation family, and a
+ * {@link LayerContextStep} per layer kind of the {@link LayerKinds} catalogue. Each annotated element is
+ * validated on its own; a bad one is reported and skipped without stopping the others. The state of one
+ * compilation (the files generated so far) belongs to this instance. Claims nothing.
  */
 @AutoService(Processor.class)
 public final class KilnProcessor extends AbstractProcessor {
-  private List<Step> steps = List.of();
+  private List<ProcessingStep> steps = List.of();
 
   @Override
   public synchronized void init(ProcessingEnvironment env) {
     super.init(env);
-    List<Step> all = new ArrayList<>();
-    all.add(new Conv2dStep(env));
-    all.add(new RepConvStep(env));
-    all.add(new ModelStep(env));
+    GeneratedFiles files = new GeneratedFiles(env.getFiler(), env.getMessager());
+    List<ProcessingStep> all = new ArrayList<>();
+    all.add(new Conv2dStep(env, files));
+    all.add(new RepConvStep(env, files));
+    all.add(new ModelStep(env, files));
     all.add(new RDropStep(env));
-    for (String layer : List.of("Linear", "ReLU", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Dropout",
-        "BatchNorm2d")) {
-      all.add(new LayerContextStep(env, layer));
+    for (LayerKind kind : LayerKinds.ALL) {
+      all.add(new LayerContextStep(env, kind));
     }
     steps = List.copyOf(all);
   }
@@ -49,7 +51,7 @@ public final class KilnProcessor extends AbstractProcessor {
   @Override
   public Set<String> getSupportedAnnotationTypes() {
     Set<String> names = new LinkedHashSet<>();
-    for (Step step : steps) {
+    for (ProcessingStep step : steps) {
       names.add(step.annotation());
     }
     return names;
@@ -68,18 +70,10 @@ public final class KilnProcessor extends AbstractProcessor {
     for (TypeElement annotation : annotations) {
       present.put(annotation.getQualifiedName().toString(), annotation);
     }
-    for (Step step : steps) {
+    for (ProcessingStep step : steps) {
       TypeElement annotation = present.get(step.annotation());
-      if (annotation == null) {
-        continue;
-      }
-      for (Element element : round.getElementsAnnotatedWith(annotation)) {
-        try {
-          step.process(element);
-        } catch (RuntimeException e) {
-          processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR,
-              Messages.internal(element.toString(), e), element);
-        }
+      if (annotation != null) {
+        step.process(round.getElementsAnnotatedWith(annotation));
       }
     }
     return false;

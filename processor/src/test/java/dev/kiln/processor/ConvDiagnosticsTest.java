@@ -278,6 +278,7 @@ class ConvDiagnosticsTest {
         "public interface Friendly extends dev.kiln.nn.Module {",
         "  Tensor forward(Tensor input);",
         "  java.util.Map<String, Tensor> stateDict();",
+        "  void backwardParameters(Tensor gradOutput);",
         "  default void eval() { train(false); }",
         "  default int helper() { return 2; }",
         "  static int util() { return 3; }",

@@ -29,7 +29,7 @@ public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec>
    * A convolution with everything foldable folded in: a following BatchNorm (into weight and bias), and a
    * following ReLU (into the epilogue). {@code spec} is the deploy kernel's geometry (always with bias).
    */
-  public record FusedConv(LayerSpec.Conv source, LayerSpec.BatchNorm batchNorm, LayerSpec.Relu relu, ConvSpec spec)
+  public record FusedConv(LayerSpec.Conv source, LayerSpec batchNorm, LayerSpec relu, ConvSpec spec)
       implements DeployStep {
     @Override
     public List<LayerSpec> sources() {
@@ -70,7 +70,7 @@ public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec>
     List<DeployStep> plan = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       LayerSpec layer = layers.get(i);
-      if (layer instanceof LayerSpec.Dropout) {
+      if (layer.deployRole() == LayerSpec.DeployRole.REMOVE) {
         continue;
       }
       if (layer instanceof LayerSpec.RepConv r) {
@@ -79,16 +79,15 @@ public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec>
       }
       if (layer instanceof LayerSpec.Conv c) {
         ConvSpec conv = c.conv();
-        LayerSpec.BatchNorm bn = null;
-        LayerSpec.Relu relu = null;
+        LayerSpec bn = null;
+        LayerSpec relu = null;
         int j = i + 1;
-        if (conv.activation() == Activation.NONE && j < layers.size()
-            && layers.get(j) instanceof LayerSpec.BatchNorm b) {
-          bn = b;
+        if (conv.activation() == Activation.NONE && role(j) == LayerSpec.DeployRole.BATCH_NORM) {
+          bn = layers.get(j);
           j++;
         }
-        if (conv.activation() == Activation.NONE && j < layers.size() && layers.get(j) instanceof LayerSpec.Relu r) {
-          relu = r;
+        if (conv.activation() == Activation.NONE && role(j) == LayerSpec.DeployRole.RELU) {
+          relu = layers.get(j);
           j++;
         }
         ConvSpec deploy = new ConvSpec(conv.inChannels(), conv.outChannels(), conv.inHeight(), conv.inWidth(),
@@ -102,5 +101,10 @@ public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec>
       plan.add(new Keep(layer));
     }
     return plan;
+  }
+
+  /** The deploy role of layer {@code i}, or {@code null} past the last layer. */
+  private LayerSpec.DeployRole role(int i) {
+    return i < layers.size() ? layers.get(i).deployRole() : null;
   }
 }

@@ -1,28 +1,28 @@
 package dev.kiln.processor.step;
 
+import dev.kiln.processor.element.AnnotationReader;
+import dev.kiln.processor.element.Diagnostics;
 import dev.kiln.processor.validation.Messages;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
-import javax.tools.Diagnostic;
 
 /** {@code @RDrop} is read by {@link ModelStep}; this step only reports it on anything that is not a {@code @Model}. */
-public final class RDropStep implements Step {
-  private final ProcessingEnvironment env;
+public final class RDropStep extends ProcessingStep {
+  static final String ANNOTATION = "dev.kiln.annotation.RDrop";
 
   public RDropStep(ProcessingEnvironment env) {
-    this.env = env;
+    super(env);
   }
 
   @Override
   public String annotation() {
-    return ModelStep.PKG + "RDrop";
+    return ANNOTATION;
   }
 
   @Override
-  public void process(Element element) {
+  protected void process(Element element, AnnotationReader annotation) {
     if (AnnotationReader.of(element, ModelStep.ANNOTATION, env.getElementUtils()).isEmpty()) {
-      AnnotationReader.of(element, annotation(), env.getElementUtils()).ifPresent(r ->
-          env.getMessager().printMessage(Diagnostic.Kind.ERROR, Messages.rdropTarget(), element, r.mirror()));
+      Diagnostics.error(env.getMessager(), element, annotation, Messages.rdropTarget());
     }
   }
 }

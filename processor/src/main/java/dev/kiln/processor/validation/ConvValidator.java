@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * {@link Report} tied to the attribute it is about. Independent of javac.
  */
 public final class ConvValidator {
-  private static final String A = "Conv2d";
+  private static final String ANNOTATION = "Conv2d";
   private static final Pattern PADDING = Pattern.compile("\\s*(\\d{1,9})\\s*(?:,\\s*(\\d{1,9})\\s*)?");
   /** Largest element count of one tensor we accept (Java arrays are int-indexed). */
   static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
@@ -39,16 +39,16 @@ public final class ConvValidator {
   /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
   public static Optional<ConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int in = Checks.requireShape(A, r.inChannels(), "inChannels", report);
-    int h = Checks.requireShape(A, r.height(), "height", report);
-    int w = Checks.requireShape(A, r.width(), "width", report);
+    int in = AttributeChecks.requireShape(ANNOTATION, r.inChannels(), "inChannels", report);
+    int h = AttributeChecks.requireShape(ANNOTATION, r.height(), "height", report);
+    int w = AttributeChecks.requireShape(ANNOTATION, r.width(), "width", report);
     if (r.outChannels() <= 0) {
-      report.error("outChannels", Messages.positive(A, "outChannels", r.outChannels()));
+      report.error("outChannels", Messages.positive(ANNOTATION, "outChannels", r.outChannels()));
     }
-    int[] k = pair(r.kernelSize(), "kernelSize", report);
-    int[] s = pair(r.stride(), "stride", report);
-    int[] d = pair(r.dilation(), "dilation", report);
-    Checks.groups(A, r.groups(), in, r.outChannels(), report);
+    int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", r.kernelSize(), report);
+    int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", r.stride(), report);
+    int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", r.dilation(), report);
+    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
     int[] pad = null; // top, bottom, left, right
     String text = r.padding() == null ? "" : r.padding();
     String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
@@ -59,7 +59,7 @@ public final class ConvValidator {
         report.error("padding", Messages.sameWithStride(s[0], s[1]));
       } else if (k != null && d != null && ((long) d[0] * (k[0] - 1) > MAX_ELEMENTS
           || (long) d[1] * (k[1] - 1) > MAX_ELEMENTS)) {
-        report.error("padding", Messages.tooLarge(A, "\"same\" padding of the dilated kernel",
+        report.error("padding", Messages.tooLarge(ANNOTATION, "\"same\" padding of the dilated kernel",
             Math.max((long) d[0] * (k[0] - 1), (long) d[1] * (k[1] - 1))));
       } else if (k != null && d != null) {
         int[] ph = ConvSpec.samePadding(k[0], d[0]);
@@ -81,7 +81,7 @@ public final class ConvValidator {
       return Optional.empty();
     }
     return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.bias(), r.paddingMode(), r.activation(),
-        A, report);
+        ANNOTATION, report);
   }
 
   /**
@@ -134,20 +134,5 @@ public final class ConvValidator {
       return Optional.empty();
     }
     return Optional.of(spec);
-  }
-
-  private static int[] pair(int[] values, String attribute, Report report) {
-    if (values == null || values.length < 1 || values.length > 2) {
-      report.error(attribute, Messages.arity(A, attribute, values == null ? 0 : values.length));
-      return null;
-    }
-    int[] p = values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
-    for (int v : p) {
-      if (v <= 0) {
-        report.error(attribute, Messages.positive(A, attribute, v));
-        return null;
-      }
-    }
-    return p;
   }
 }

@@ -1,5 +1,9 @@
 package dev.kiln.processor.validation;
 
+import java.io.IOException;
+import java.util.List;
+import java.util.stream.Collectors;
+
 /**
  * Every diagnostic text the processor prints, in one place. Each starts with a short bracketed tag that
  * tests and users can search for.
@@ -12,12 +16,39 @@ public final class Messages {
         + "; rename one of the two interfaces";
   }
 
+  public static String writeFailed(String generated, IOException e) {
+    return "[kiln.io] could not write " + generated + ": " + e.getMessage();
+  }
+
   public static String notAnInterface(String annotation) {
     return "[kiln.target] @" + annotation + " must be placed on an interface (or on a method of a @Model interface)";
   }
 
+  public static String genericTarget(String annotation) {
+    return "[kiln.target] @" + annotation + " interfaces must not have type parameters";
+  }
+
+  public static String privateTarget(String annotation, String type) {
+    return "[kiln.target] @" + annotation + " interface " + type
+        + " must not be private (the generated class in the same package implements it)";
+  }
+
+  public static String localTarget(String annotation) {
+    return "[kiln.target] @" + annotation + " interface must not be local";
+  }
+
+  public static String foreignAbstractMethods(String annotation, String type, List<String> methods) {
+    return "[kiln.target] @" + annotation + " interface " + type
+        + " declares abstract methods the generated kernel cannot implement: " + methods
+        + " (only dev.kiln.nn.Module methods are allowed; use default methods for helpers)";
+  }
+
   public static String positive(String annotation, String attribute, long value) {
     return "[kiln.positive] @" + annotation + "." + attribute + " must be > 0 but was " + value;
+  }
+
+  public static String nonNegative(String annotation, String attribute, long value) {
+    return "[kiln.positive] @" + annotation + "." + attribute + " must be >= 0 but was " + value;
   }
 
   public static String arity(String annotation, String attribute, int count) {
@@ -63,7 +94,7 @@ public final class Messages {
         + ((long) dilationW * (kernelW - 1) + 1) + ") does not fit the padded input " + paddedH + "x" + paddedW;
   }
 
-  public static String notImplementable(String annotation, String type, String base, java.util.List<String> methods) {
+  public static String notImplementable(String annotation, String type, String base, List<String> methods) {
     return "[kiln.target] @" + annotation + " interface " + type + " has methods the generated kernel (a subclass of "
         + base + ") cannot implement or that clash with it: " + methods
         + " (abstract methods must be dev.kiln.nn.Module methods with the same signature; use default methods for"
@@ -88,9 +119,10 @@ public final class Messages {
         + "enclosing @Model interface (for a standalone layer, annotate an interface instead)";
   }
 
-  public static String layerCount(String method, int count) {
-    return "[kiln.layer-annotation] layer method " + method + "() must carry exactly one layer annotation (@Conv2d, "
-        + "@RepConv, @Linear, @ReLU, @MaxPool2d, @AvgPool2d, @GlobalAvgPool2d, @Flatten, @Dropout, @BatchNorm2d) "
+  /** {@code annotations}: the simple names of every layer annotation, in the catalogue's order. */
+  public static String layerCount(String method, int count, List<String> annotations) {
+    return "[kiln.layer-annotation] layer method " + method + "() must carry exactly one layer annotation ("
+        + annotations.stream().map(a -> "@" + a).collect(Collectors.joining(", ")) + ") "
         + "but has " + count;
   }
 
@@ -112,8 +144,8 @@ public final class Messages {
         + " arrives" + (arrived.startsWith("[") && arrived.indexOf(',') < 0 ? " (a flattened vector)" : "");
   }
 
-  public static String needsVector(String layer, String arrived) {
-    return "[kiln.shape] layer " + layer + ": @Linear needs a flat [F] vector but the feature map " + arrived
+  public static String needsVector(String layer, String annotation, String arrived) {
+    return "[kiln.shape] layer " + layer + ": @" + annotation + " needs a flat [F] vector but the feature map " + arrived
         + " arrives; add a @Flatten (or @GlobalAvgPool2d then @Flatten) layer before it";
   }
 

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /** Validates the raw values of a {@code @RepConv} into a {@link RepConvSpec}. Independent of javac. */
 public final class RepConvValidator {
-  private static final String A = "RepConv";
+  private static final String ANNOTATION = "RepConv";
 
   /** The raw attribute values; {@code null} input-shape values mean "not given". */
   public record Request(
@@ -24,21 +24,21 @@ public final class RepConvValidator {
 
   public static Optional<RepConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int in = Checks.requireShape(A, r.inChannels(), "inChannels", report);
-    int h = Checks.requireShape(A, r.height(), "height", report);
-    int w = Checks.requireShape(A, r.width(), "width", report);
+    int in = AttributeChecks.requireShape(ANNOTATION, r.inChannels(), "inChannels", report);
+    int h = AttributeChecks.requireShape(ANNOTATION, r.height(), "height", report);
+    int w = AttributeChecks.requireShape(ANNOTATION, r.width(), "width", report);
     if (r.outChannels() <= 0) {
-      report.error("outChannels", Messages.positive(A, "outChannels", r.outChannels()));
+      report.error("outChannels", Messages.positive(ANNOTATION, "outChannels", r.outChannels()));
     }
     if (r.kernelSize() <= 0) {
-      report.error("kernelSize", Messages.positive(A, "kernelSize", r.kernelSize()));
+      report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", r.kernelSize()));
     } else if (r.kernelSize() % 2 == 0) {
       report.error("kernelSize", Messages.oddKernel(r.kernelSize()));
     }
     if (r.stride() != 1 && r.stride() != 2) {
       report.error("stride", Messages.repStride(r.stride()));
     }
-    Checks.groups(A, r.groups(), in, r.outChannels(), report);
+    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
     if (report.items().size() > errors) {
       return Optional.empty();
     }
@@ -49,7 +49,7 @@ public final class RepConvValidator {
     int p = k / 2;
     if (ConvValidator.finish(in, r.outChannels(), h, w, new int[] {k, k}, new int[] {r.stride(), r.stride()},
         new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), true, dev.kiln.annotation.PaddingMode.ZEROS,
-        r.activation(), A, report).isEmpty()) {
+        r.activation(), ANNOTATION, report).isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(spec);

@@ -44,7 +44,7 @@ public final class ModelWriter {
     return self.nestedClass(simple);
   }
 
-  /** The class of a training layer. */
+  /** The class of a training layer: a nested kernel or block for a convolution, else the runtime's class. */
   private TypeName layerType(LayerSpec layer) {
     if (layer instanceof LayerSpec.Conv c) {
       return nested(capitalized(c.name()) + "Kernel");
@@ -52,44 +52,16 @@ public final class ModelWriter {
     if (layer instanceof LayerSpec.RepConv r) {
       return nested(capitalized(r.name()) + "Block");
     }
-    return ClassName.get(NN, runtimeClass(layer));
-  }
-
-  private static String runtimeClass(LayerSpec layer) {
-    if (layer instanceof LayerSpec.Linear) {
-      return "Linear";
-    } else if (layer instanceof LayerSpec.Pool p) {
-      return p.max() ? "MaxPool2d" : "AvgPool2d";
-    } else if (layer instanceof LayerSpec.GlobalAvgPool) {
-      return "GlobalAvgPool2d";
-    } else if (layer instanceof LayerSpec.Flatten) {
-      return "Flatten";
-    } else if (layer instanceof LayerSpec.Relu) {
-      return "ReLU";
-    } else if (layer instanceof LayerSpec.Dropout) {
-      return "Dropout";
-    } else if (layer instanceof LayerSpec.BatchNorm) {
-      return "BatchNorm2d";
-    }
-    throw new AssertionError(layer);
+    return ClassName.get(NN, ((LayerSpec.Runtime) layer).runtimeClass());
   }
 
   /** {@code new <layer>(...)} with the layer's shapes; {@code seed} is a long expression. */
   private CodeBlock newLayer(LayerSpec layer, String seed) {
     TypeName type = layerType(layer);
-    if (layer instanceof LayerSpec.Conv || layer instanceof LayerSpec.RepConv) {
-      return CodeBlock.of("new $T($L)", type, seed);
-    } else if (layer instanceof LayerSpec.Linear l) {
-      return CodeBlock.of("new $T($L, $L, $L, $L)", type, l.inFeatures(), l.outFeatures(), l.bias(), seed);
-    } else if (layer instanceof LayerSpec.Pool p) {
-      return CodeBlock.of("new $T($L, $L, $L, $L, $L, $L)", type, p.kernelH(), p.kernelW(), p.strideH(),
-          p.strideW(), p.padH(), p.padW());
-    } else if (layer instanceof LayerSpec.Dropout d) {
-      return CodeBlock.of("new $T($L, $L)", type, d.p(), seed);
-    } else if (layer instanceof LayerSpec.BatchNorm b) {
-      return CodeBlock.of("new $T($L)", type, b.inShape()[0]);
+    if (layer instanceof LayerSpec.Runtime r) {
+      return CodeBlock.of("new $T($L)", type, String.join(", ", r.constructorArguments(seed)));
     }
-    return CodeBlock.of("new $T()", type);
+    return CodeBlock.of("new $T($L)", type, seed);
   }
 
   private static CodeBlock intArray(int[] values) {

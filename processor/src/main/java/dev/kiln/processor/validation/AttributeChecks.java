@@ -1,8 +1,8 @@
 package dev.kiln.processor.validation;
 
-/** Small checks shared by the validators. */
-final class Checks {
-  private Checks() {}
+/** Checks of single attribute values that several validators share. Each reports on its attribute. */
+final class AttributeChecks {
+  private AttributeChecks() {}
 
   /** A required positive shape attribute: {@code null} means the user did not give it. Returns -1 on error. */
   static int requireShape(String annotation, Integer value, String attribute, Report report) {
@@ -29,5 +29,29 @@ final class Checks {
     if (out > 0 && out % groups != 0) {
       report.error("groups", Messages.groupsDivide(annotation, groups, "outChannels", out));
     }
+  }
+
+  /** {@code {v}} or {@code {vH, vW}} as {@code {vH, vW}}; {@code null} after reporting another length. */
+  static int[] pair(String annotation, String attribute, int[] values, Report report) {
+    if (values == null || values.length < 1 || values.length > 2) {
+      report.error(attribute, Messages.arity(annotation, attribute, values == null ? 0 : values.length));
+      return null;
+    }
+    return values.length == 1 ? new int[] {values[0], values[0]} : values.clone();
+  }
+
+  /** As {@link #pair}, and both values positive (the first that is not is reported). */
+  static int[] positivePair(String annotation, String attribute, int[] values, Report report) {
+    int[] p = pair(annotation, attribute, values, report);
+    if (p == null) {
+      return null;
+    }
+    for (int v : p) {
+      if (v <= 0) {
+        report.error(attribute, Messages.positive(annotation, attribute, v));
+        return null;
+      }
+    }
+    return p;
   }
 }

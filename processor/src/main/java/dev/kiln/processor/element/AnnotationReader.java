@@ -1,4 +1,4 @@
-package dev.kiln.processor.step;
+package dev.kiln.processor.element;
 
 import java.util.List;
 import java.util.Map;
@@ -9,6 +9,8 @@ import javax.lang.model.element.Element;
 import javax.lang.model.element.ExecutableElement;
 import javax.lang.model.element.TypeElement;
 import javax.lang.model.element.VariableElement;
+import javax.lang.model.type.ArrayType;
+import javax.lang.model.type.TypeMirror;
 import javax.lang.model.util.Elements;
 
 /**
@@ -39,6 +41,52 @@ public final class AnnotationReader {
 
   public AnnotationMirror mirror() {
     return mirror;
+  }
+
+  /**
+   * Whether javac left an erroneous value in the annotation (an unresolved constant, say). javac reports
+   * those itself; reading them would only add a confusing second error.
+   */
+  public boolean hasErroneousValue() {
+    for (Map.Entry<? extends ExecutableElement, ? extends AnnotationValue> e : explicit.entrySet()) {
+      if (!wellTyped(e.getKey().getReturnType(), e.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean wellTyped(TypeMirror type, AnnotationValue value) {
+    Object v = value.getValue();
+    switch (type.getKind()) {
+      case INT:
+        return v instanceof Integer;
+      case LONG:
+        return v instanceof Long;
+      case DOUBLE:
+        return v instanceof Double;
+      case FLOAT:
+        return v instanceof Float;
+      case BOOLEAN:
+        return v instanceof Boolean;
+      case ARRAY:
+        if (!(v instanceof List)) {
+          return false;
+        }
+        for (Object item : (List<?>) v) {
+          if (!(item instanceof AnnotationValue)
+              || !wellTyped(((ArrayType) type).getComponentType(), (AnnotationValue) item)) {
+            return false;
+          }
+        }
+        return true;
+      case DECLARED:
+        // javac's stand-in for a broken value reads as the bare text <error> (a real string prints quoted).
+        return !"<error>".equals(value.toString()) && (v instanceof String || v instanceof VariableElement
+            || v instanceof TypeMirror || v instanceof AnnotationMirror);
+      default:
+        return true;
+    }
   }
 
   private AnnotationValue find(Map<? extends ExecutableElement, ? extends AnnotationValue> map, String name) {
