@@ -1,33 +1,32 @@
 package dev.kiln.nn;
 
 import dev.kiln.annotation.Activation;
-import dev.kiln.annotation.PaddingMode;
 import dev.kiln.tensor.Tensor;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * A plain, general 2-D convolution with shapes known only at run time: the oracle the generated kernels
- * are tested against and the baseline they are benchmarked against. Semantics are {@code torch.nn.Conv2d}
- * (cross-correlation, weight {@code [out, in/groups, kH, kW]}, explicit per-side padding, all four padding
- * modes) followed by an optional fused activation.
+ * A plain, general 2-D convolution whose {@link ConvGeometry} is known only at run time: the oracle the
+ * generated kernels are tested against and the baseline they are benchmarked against. Semantics are
+ * {@code torch.nn.Conv2d} (cross-correlation, weight {@code [out, in/groups, kH, kW]}, explicit per-side
+ * padding, all four padding modes) followed by an optional fused activation.
  *
- * <p>The arithmetic lives in the static double-precision core {@link #forward(Geometry, double[], double[],
- * double[], int, int, int)} and {@link #backward(Geometry, double[], double[], double[], double[], int, int,
- * int)}, which gradient checks can call directly; the {@code float} {@link Module} converts to double,
- * delegates, and rounds the results once.
+ * <p>The arithmetic lives in the static double-precision core {@link #forward(ConvGeometry, Activation,
+ * double[], double[], double[], int)} and {@link #backward(ConvGeometry, Activation, double[], double[],
+ * double[], double[], int)}, which gradient checks can call directly; the {@code float} {@link Module}
+ * converts to double, delegates, and rounds the results once.
  */
 public final class ReferenceConv2d extends AbstractModule {
-  private final Geometry geometry;
+  private final ConvGeometry geometry;
+  private final Activation activation;
   private final Parameter weight;
   private final Parameter bias;
   private Tensor savedInput;
   private Tensor savedOutput;
 
   private ReferenceConv2d(Builder b) {
-    geometry = new Geometry(b.inChannels, b.outChannels, b.kernelH, b.kernelW, b.strideH, b.strideW, b.padTop,
-        b.padBottom, b.padLeft, b.padRight, b.dilationH, b.dilationW, b.groups, b.paddingMode, b.activation);
+    geometry = b.geometry;
+    activation = b.activation;
     int fanIn = geometry.fanIn();
     SplittableRandom random = new SplittableRandom(b.seed);
     Tensor w = Tensor.zeros(geometry.weightShape());
@@ -42,14 +41,19 @@ public final class ReferenceConv2d extends AbstractModule {
     }
   }
 
-  /** A builder; {@code inChannels}, {@code outChannels} and the kernel size are required. */
-  public static Builder builder(int inChannels, int outChannels, int kernelH, int kernelW) {
-    return new Builder(inChannels, outChannels, kernelH, kernelW);
+  /** A builder for a convolution of {@code geometry}: with bias, without activation, seed 0. */
+  public static Builder builder(ConvGeometry geometry) {
+    return new Builder(geometry);
   }
 
   /** The layer's geometry. */
-  public Geometry geometry() {
+  public ConvGeometry geometry() {
     return geometry;
+  }
+
+  /** The activation applied after the bias. */
+  public Activation activation() {
+    return activation;
   }
 
   /** The weight parameter, {@code [out, in/groups, kH, kW]}. */
@@ -62,34 +66,23 @@ public final class ReferenceConv2d extends AbstractModule {
     return bias;
   }
 
-  /** The output height for an input of height {@code h}. */
-  public int outHeight(int h) {
-    return geometry.outHeight(h);
-  }
-
-  /** The output width for an input of width {@code w}. */
-  public int outWidth(int w) {
-    return geometry.outWidth(w);
-  }
-
-
   /**
-   * The forward pass in double precision: {@code x} is {@code [n, in, h, width]}, {@code w} the weight,
-   * {@code b} the bias or {@code null}; returns {@code [n, out, outHeight(h), outWidth(width)]} with the
+   * The forward pass in double precision: {@code x} is {@code [n, in, inHeight, inWidth]}, {@code w} the
+   * weight, {@code b} the bias or {@code null}; returns {@code [n, out, outHeight, outWidth]} with the
    * activation applied.
    *
-   * @throws IllegalArgumentException if an array length does not match the shapes or the input is too
-   *     small for the padding mode or the kernel
+   * @throws IllegalArgumentException if an array length does not match the shapes
    */
-  public static double[] forward(Geometry g, double[] x, double[] w, double[] b, int n, int h, int width) {
-    g.checkInput(h, width);
+  public static double[] forward(ConvGeometry g, Activation activation, double[] x, double[] w, double[] b, int n) {
+    int h = g.inHeight();
+    int width = g.inWidth();
     checkLength("input", x, (long) n * g.inChannels() * h * width);
-    checkLength("weight", w, g.weightSize());
+    checkLength("weight", w, (long) g.outChannels() * g.fanIn());
     if (b != null) {
       checkLength("bias", b, g.outChannels());
     }
-    int oh = g.outHeight(h);
-    int ow = g.outWidth(width);
+    int oh = g.outHeight();
+    int ow = g.outWidth();
     int icPerGroup = g.inChannels() / g.groups();
     int ocPerGroup = g.outChannels() / g.groups();
     double[] y = new double[n * g.outChannels() * oh * ow];
@@ -116,7 +109,7 @@ public final class ReferenceConv2d extends AbstractModule {
                 }
               }
             }
-            if (g.activation() == Activation.RELU && acc < 0.0) {
+            if (activation == Activation.RELU && acc < 0.0) {
               acc = 0.0;
             }
             y[((s * g.outChannels() + oc) * oh + i) * ow + j] = acc;
@@ -129,19 +122,22 @@ public final class ReferenceConv2d extends AbstractModule {
 
   /**
    * The backward pass in double precision for the output gradient {@code gy}. {@code y} is the output of
-   * {@link #forward(Geometry, double[], double[], double[], int, int, int)} (it masks the ReLU; ignored
+   * {@link #forward(ConvGeometry, Activation, double[], double[], double[], int)} (it masks the ReLU; ignored
    * without activation, may then be {@code null}). The bias gradient is computed whether or not the layer
    * has a bias.
+   *
+   * @throws IllegalArgumentException if an array length does not match the shapes
    */
-  public static Gradients backward(Geometry g, double[] x, double[] w, double[] y, double[] gy, int n, int h,
-      int width) {
-    g.checkInput(h, width);
-    int oh = g.outHeight(h);
-    int ow = g.outWidth(width);
+  public static Gradients backward(ConvGeometry g, Activation activation, double[] x, double[] w, double[] y,
+      double[] gy, int n) {
+    int h = g.inHeight();
+    int width = g.inWidth();
+    int oh = g.outHeight();
+    int ow = g.outWidth();
     checkLength("input", x, (long) n * g.inChannels() * h * width);
-    checkLength("weight", w, g.weightSize());
+    checkLength("weight", w, (long) g.outChannels() * g.fanIn());
     checkLength("gradOutput", gy, (long) n * g.outChannels() * oh * ow);
-    boolean relu = g.activation() == Activation.RELU;
+    boolean relu = activation == Activation.RELU;
     if (relu) {
       checkLength("output", y, gy.length);
     }
@@ -199,24 +195,18 @@ public final class ReferenceConv2d extends AbstractModule {
     return out;
   }
 
-  private void checkInput(Tensor input) {
-    int[] s = input.shape();
-    if (s.length != 4 || s[1] != geometry.inChannels()) {
-      throw new IllegalArgumentException("input: expected shape [N, " + geometry.inChannels() + ", H, W] but got "
-          + Arrays.toString(s));
-    }
-    geometry.checkInput(s[2], s[3]);
-  }
-
   @Override
   public Tensor forward(Tensor input) {
-    checkInput(input);
-    int n = input.dim(0);
-    int h = input.dim(2);
-    int w = input.dim(3);
-    double[] y = forward(geometry, toDouble(input.data()), toDouble(weight.data().data()),
-        bias == null ? null : toDouble(bias.data().data()), n, h, w);
-    Tensor output = Tensor.zeros(n, geometry.outChannels(), outHeight(h), outWidth(w));
+    int[] shape = input.shape();
+    if (shape.length != 4 || shape[1] != geometry.inChannels() || shape[2] != geometry.inHeight()
+        || shape[3] != geometry.inWidth()) {
+      throw new IllegalArgumentException("input: expected shape [N, " + geometry.inChannels() + ", "
+          + geometry.inHeight() + ", " + geometry.inWidth() + "] but got " + Tensor.shapeString(shape));
+    }
+    int n = shape[0];
+    double[] y = forward(geometry, activation, toDouble(input.data()), toDouble(weight.data().data()),
+        bias == null ? null : toDouble(bias.data().data()), n);
+    Tensor output = Tensor.zeros(n, geometry.outChannels(), geometry.outHeight(), geometry.outWidth());
     float[] out = output.data();
     for (int i = 0; i < y.length; i++) {
       out[i] = (float) y[i];
@@ -235,11 +225,10 @@ public final class ReferenceConv2d extends AbstractModule {
     }
     Tensor input = savedInput;
     int n = input.dim(0);
-    int h = input.dim(2);
-    int w = input.dim(3);
-    Tensor.checkShape("gradOutput", gradOutput, n, geometry.outChannels(), outHeight(h), outWidth(w));
-    Gradients grads = backward(geometry, toDouble(input.data()), toDouble(weight.data().data()),
-        toDouble(savedOutput.data()), toDouble(gradOutput.data()), n, h, w);
+    Tensor.checkShape("gradOutput", gradOutput, n, geometry.outChannels(), geometry.outHeight(),
+        geometry.outWidth());
+    Gradients grads = backward(geometry, activation, toDouble(input.data()), toDouble(weight.data().data()),
+        toDouble(savedOutput.data()), toDouble(gradOutput.data()), n);
     float[] gwOut = weight.grad().data();
     for (int i = 0; i < gwOut.length; i++) {
       gwOut[i] += (float) grads.weight()[i];
@@ -268,99 +257,6 @@ public final class ReferenceConv2d extends AbstractModule {
   }
 
   /**
-   * Everything about a convolution except the input size: channels, kernel, stride, per-side padding,
-   * dilation, groups, padding mode and activation.
-   */
-  public record Geometry(
-      int inChannels,
-      int outChannels,
-      int kernelH,
-      int kernelW,
-      int strideH,
-      int strideW,
-      int padTop,
-      int padBottom,
-      int padLeft,
-      int padRight,
-      int dilationH,
-      int dilationW,
-      int groups,
-      PaddingMode paddingMode,
-      Activation activation) {
-    /**
-     * @throws IllegalArgumentException if channels, kernel, stride, dilation or groups are not positive,
-     *     groups does not divide both channel counts, or a padding is negative
-     */
-    public Geometry {
-      Objects.requireNonNull(paddingMode, "paddingMode");
-      Objects.requireNonNull(activation, "activation");
-      if (inChannels <= 0 || outChannels <= 0 || groups <= 0 || inChannels % groups != 0
-          || outChannels % groups != 0) {
-        throw new IllegalArgumentException("bad channels/groups: in=" + inChannels + " out=" + outChannels
-            + " groups=" + groups + " (all positive, groups dividing both)");
-      }
-      if (kernelH <= 0 || kernelW <= 0 || strideH <= 0 || strideW <= 0 || dilationH <= 0 || dilationW <= 0
-          || padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0) {
-        throw new IllegalArgumentException("kernel, stride and dilation must be positive, padding >= 0 but got "
-            + "kernel " + kernelH + "x" + kernelW + ", stride " + strideH + "x" + strideW + ", dilation "
-            + dilationH + "x" + dilationW + ", padding (" + padTop + ", " + padBottom + ", " + padLeft + ", "
-            + padRight + ")");
-      }
-    }
-
-    /** {@code in/groups * kH * kW}, the fan-in of PyTorch's default initialization. */
-    public int fanIn() {
-      return inChannels / groups * kernelH * kernelW;
-    }
-
-    /** {@code {out, in/groups, kH, kW}}. */
-    public int[] weightShape() {
-      return new int[] {outChannels, inChannels / groups, kernelH, kernelW};
-    }
-
-    int weightSize() {
-      return outChannels * (inChannels / groups) * kernelH * kernelW;
-    }
-
-    /** The output height for an input of height {@code h} (at most 0 when the kernel does not fit). */
-    public int outHeight(int h) {
-      return ConvGeometry.outSize(h, padTop, padBottom, kernelH, strideH, dilationH);
-    }
-
-    /** The output width for an input of width {@code w} (at most 0 when the kernel does not fit). */
-    public int outWidth(int w) {
-      return ConvGeometry.outSize(w, padLeft, padRight, kernelW, strideW, dilationW);
-    }
-
-    /**
-     * Checks that an {@code h x w} input suits this geometry: reflect padding smaller than the input,
-     * circular padding at most the input, and a kernel that fits the padded input.
-     *
-     * @throws IllegalArgumentException otherwise
-     */
-    public void checkInput(int h, int w) {
-      if (h <= 0 || w <= 0) {
-        throw new IllegalArgumentException("input size must be positive but was " + h + "x" + w);
-      }
-      int maxPadH = Math.max(padTop, padBottom);
-      int maxPadW = Math.max(padLeft, padRight);
-      if (paddingMode == PaddingMode.REFLECT && (maxPadH >= h || maxPadW >= w)) {
-        throw new IllegalArgumentException("reflect padding (" + maxPadH + ", " + maxPadW
-            + ") must be smaller than the input size " + h + "x" + w);
-      }
-      if (paddingMode == PaddingMode.CIRCULAR && (maxPadH > h || maxPadW > w)) {
-        throw new IllegalArgumentException("circular padding (" + maxPadH + ", " + maxPadW
-            + ") must not exceed the input size " + h + "x" + w);
-      }
-      if (outHeight(h) <= 0 || outWidth(w) <= 0) {
-        throw new IllegalArgumentException("kernel " + kernelH + "x" + kernelW + " with dilation " + dilationH + "x"
-            + dilationW + " does not fit the padded input " + (h + padTop + padBottom) + "x"
-            + (w + padLeft + padRight));
-      }
-    }
-  }
-
-  /**
    * The gradients of one backward pass in double precision, laid out like the input, the weight and the
    * bias ({@code [out]}, computed even for a layer without bias).
    */
@@ -368,55 +264,13 @@ public final class ReferenceConv2d extends AbstractModule {
 
   /** Builder for {@link ReferenceConv2d}. */
   public static final class Builder {
-    private final int inChannels;
-    private final int outChannels;
-    private final int kernelH;
-    private final int kernelW;
-    private int strideH = 1;
-    private int strideW = 1;
-    private int padTop;
-    private int padBottom;
-    private int padLeft;
-    private int padRight;
-    private int dilationH = 1;
-    private int dilationW = 1;
-    private int groups = 1;
+    private final ConvGeometry geometry;
     private boolean bias = true;
-    private PaddingMode paddingMode = PaddingMode.ZEROS;
     private Activation activation = Activation.NONE;
     private long seed;
 
-    private Builder(int inChannels, int outChannels, int kernelH, int kernelW) {
-      this.inChannels = inChannels;
-      this.outChannels = outChannels;
-      this.kernelH = kernelH;
-      this.kernelW = kernelW;
-    }
-
-    public Builder stride(int h, int w) {
-      strideH = h;
-      strideW = w;
-      return this;
-    }
-
-    /** Per-side padding. */
-    public Builder padding(int top, int bottom, int left, int right) {
-      padTop = top;
-      padBottom = bottom;
-      padLeft = left;
-      padRight = right;
-      return this;
-    }
-
-    public Builder dilation(int h, int w) {
-      dilationH = h;
-      dilationW = w;
-      return this;
-    }
-
-    public Builder groups(int g) {
-      groups = g;
-      return this;
+    private Builder(ConvGeometry geometry) {
+      this.geometry = Objects.requireNonNull(geometry, "geometry");
     }
 
     public Builder bias(boolean on) {
@@ -424,16 +278,12 @@ public final class ReferenceConv2d extends AbstractModule {
       return this;
     }
 
-    public Builder paddingMode(PaddingMode mode) {
-      paddingMode = mode;
-      return this;
-    }
-
     public Builder activation(Activation a) {
-      activation = a;
+      activation = Objects.requireNonNull(a, "activation");
       return this;
     }
 
+    /** The seed of PyTorch's default initialization. */
     public Builder seed(long s) {
       seed = s;
       return this;

@@ -119,10 +119,12 @@ final class InputGradient {
         if (colAxis == null) {
           continue;
         }
-        ConvGeometry pg = new ConvGeometry(g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(),
-            rowAxis.convSize, colAxis.convSize, rowAxis.taps.length, colAxis.taps.length, 1, 1,
-            rowAxis.dilation, colAxis.dilation, rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore,
-            colAxis.padAfter, g.groups(), PaddingMode.ZEROS);
+        // Its output size, derived from these values, is rowAxis.convSize x colAxis.convSize.
+        ConvGeometry pg = ConvGeometry.builder().inChannels(g.outChannels()).inputSize(g.outHeight(), g.outWidth())
+            .outChannels(g.inChannels()).kernel(rowAxis.taps.length, colAxis.taps.length)
+            .dilation(rowAxis.dilation, colAxis.dilation)
+            .padding(rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore, colAxis.padAfter)
+            .groups(g.groups()).build();
         Phase ph = new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
             colAxis.size, rowAxis.convSize, colAxis.convSize, rowAxis.crop, colAxis.crop);
         ph.interiorStart = Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() - cr), g.strideW()));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
-import dev.kiln.nn.ReferenceConv2d.Geometry;
 import dev.kiln.nn.ReferenceConv2d.Gradients;
 import dev.kiln.tensor.Tensor;
 import java.util.SplittableRandom;
@@ -43,9 +42,10 @@ class ReferenceConv2dGradientCheckTest {
                 int[] pad = PADDINGS[cases % PADDINGS.length];
                 int kh = cases % 3 == 0 ? 2 : 3;
                 int kw = 3;
-                Geometry g = new Geometry(2, 4, kh, kw, stride[0], stride[1], pad[0], pad[1], pad[2], pad[3],
-                    dilation[0], dilation[1], groups, mode, act);
-                check(g, bias, cases);
+                ConvGeometry g = ConvGeometry.builder().inChannels(2).outChannels(4).inputSize(H, W)
+                    .kernel(kh, kw).stride(stride[0], stride[1]).padding(pad[0], pad[1], pad[2], pad[3])
+                    .dilation(dilation[0], dilation[1]).groups(groups).paddingMode(mode).build();
+                check(g, act, bias, cases);
                 cases++;
               }
             }
@@ -64,8 +64,8 @@ class ReferenceConv2dGradientCheckTest {
     return a;
   }
 
-  private static double loss(Geometry g, double[] x, double[] w, double[] b, double[] r) {
-    double[] y = ReferenceConv2d.forward(g, x, w, b, N, H, W);
+  private static double loss(ConvGeometry g, Activation act, double[] x, double[] w, double[] b, double[] r) {
+    double[] y = ReferenceConv2d.forward(g, act, x, w, b, N);
     double sum = 0.0;
     for (int i = 0; i < y.length; i++) {
       sum += y[i] * r[i];
@@ -73,7 +73,7 @@ class ReferenceConv2dGradientCheckTest {
     return sum;
   }
 
-  private static void check(Geometry g, boolean hasBias, int seed) {
+  private static void check(ConvGeometry g, Activation act, boolean hasBias, int seed) {
     SplittableRandom rng = new SplittableRandom(1000 + seed);
     double[] x;
     double[] w;
@@ -82,37 +82,35 @@ class ReferenceConv2dGradientCheckTest {
     // Resample until no pre-activation is near the ReLU kink (eps-sized steps must not cross it).
     while (true) {
       x = random(rng, N * g.inChannels() * H * W);
-      w = random(rng, g.weightSize());
+      w = random(rng, g.outChannels() * g.fanIn());
       b = hasBias ? random(rng, g.outChannels()) : null;
-      if (g.activation() == Activation.NONE || minAbsPreActivation(g, x, w, b) > 1e-3) {
+      if (act == Activation.NONE || minAbsPreActivation(g, x, w, b) > 1e-3) {
         break;
       }
       if (++tries > 1000) {
-        fail("no kink-free sample for " + g);
+        fail("no kink-free sample for " + g + " " + act);
       }
     }
-    double[] y = ReferenceConv2d.forward(g, x, w, b, N, H, W);
+    double[] y = ReferenceConv2d.forward(g, act, x, w, b, N);
     double[] r = random(rng, y.length);
-    Gradients grads = ReferenceConv2d.backward(g, x, w, y, r, N, H, W);
+    Gradients grads = ReferenceConv2d.backward(g, act, x, w, y, r, N);
     assertThat(grads.input().length).isEqualTo(x.length);
     assertThat(grads.weight().length).isEqualTo(w.length);
     assertThat(grads.bias().length).isEqualTo(g.outChannels());
     double[] xs = x;
     double[] ws = w;
     double[] bs = b;
-    compare(g + " input", grads.input(), x, () -> loss(g, xs, ws, bs, r));
-    compare(g + " weight", grads.weight(), w, () -> loss(g, xs, ws, bs, r));
+    String what = g + " " + act;
+    compare(what + " input", grads.input(), x, () -> loss(g, act, xs, ws, bs, r));
+    compare(what + " weight", grads.weight(), w, () -> loss(g, act, xs, ws, bs, r));
     if (hasBias) {
-      compare(g + " bias", grads.bias(), b, () -> loss(g, xs, ws, bs, r));
+      compare(what + " bias", grads.bias(), b, () -> loss(g, act, xs, ws, bs, r));
     }
   }
 
-  private static double minAbsPreActivation(Geometry g, double[] x, double[] w, double[] b) {
-    Geometry linear = new Geometry(g.inChannels(), g.outChannels(), g.kernelH(), g.kernelW(), g.strideH(),
-        g.strideW(), g.padTop(), g.padBottom(), g.padLeft(), g.padRight(), g.dilationH(), g.dilationW(), g.groups(),
-        g.paddingMode(), Activation.NONE);
+  private static double minAbsPreActivation(ConvGeometry g, double[] x, double[] w, double[] b) {
     double min = Double.MAX_VALUE;
-    for (double v : ReferenceConv2d.forward(linear, x, w, b, N, H, W)) {
+    for (double v : ReferenceConv2d.forward(g, Activation.NONE, x, w, b, N)) {
       // An exact zero is a pixel that reads only zero padding without bias: constant, so no kink.
       if (v != 0.0) {
         min = Math.min(min, Math.abs(v));
@@ -141,8 +139,9 @@ class ReferenceConv2dGradientCheckTest {
 
   @Test
   void floatModuleDelegatesToTheDoubleCore() {
-    ReferenceConv2d conv = ReferenceConv2d.builder(2, 4, 3, 3).stride(2, 1).padding(1, 2, 2, 1).dilation(1, 2)
-        .groups(2).paddingMode(PaddingMode.REFLECT).activation(Activation.RELU).seed(7).build();
+    ConvGeometry geometry = ConvGeometry.builder().inChannels(2).outChannels(4).inputSize(H, W).kernel(3, 3)
+        .stride(2, 1).padding(1, 2, 2, 1).dilation(1, 2).groups(2).paddingMode(PaddingMode.REFLECT).build();
+    ReferenceConv2d conv = ReferenceConv2d.builder(geometry).activation(Activation.RELU).seed(7).build();
     SplittableRandom rng = new SplittableRandom(3);
     float[] xf = new float[N * 2 * H * W];
     for (int i = 0; i < xf.length; i++) {
@@ -155,8 +154,8 @@ class ReferenceConv2dGradientCheckTest {
     }
     double[] w = toDouble(conv.weight().data().data());
     double[] b = toDouble(conv.bias().data().data());
-    double[] expected = ReferenceConv2d.forward(conv.geometry(), x, w, b, N, H, W);
-    assertThat(y.shape()).isEqualTo(new int[] {N, 4, conv.outHeight(H), conv.outWidth(W)});
+    double[] expected = ReferenceConv2d.forward(geometry, Activation.RELU, x, w, b, N);
+    assertThat(y.shape()).isEqualTo(new int[] {N, 4, geometry.outHeight(), geometry.outWidth()});
     for (int i = 0; i < expected.length; i++) {
       assertEquals((float) expected[i], y.data()[i], 0f, "output " + i);
     }
@@ -165,7 +164,7 @@ class ReferenceConv2dGradientCheckTest {
       gyf[i] = (float) rng.nextDouble(-1, 1);
     }
     Tensor gx = conv.backward(Tensor.of(gyf, y.shape()));
-    Gradients grads = ReferenceConv2d.backward(conv.geometry(), x, w, toDouble(y.data()), toDouble(gyf), N, H, W);
+    Gradients grads = ReferenceConv2d.backward(geometry, Activation.RELU, x, w, toDouble(y.data()), toDouble(gyf), N);
     for (int i = 0; i < x.length; i++) {
       assertEquals((float) grads.input()[i], gx.data()[i], 0f, "grad input " + i);
     }
@@ -185,23 +184,30 @@ class ReferenceConv2dGradientCheckTest {
     return out;
   }
 
+  private static ConvGeometry.Builder oneChannel(int kernel, int stride) {
+    return ConvGeometry.builder().inChannels(1).outChannels(1).kernel(kernel, kernel).stride(stride, stride);
+  }
+
   @Test
-  void rejectsInputsTheGeometryCannotTake() {
-    Geometry reflect = new Geometry(1, 1, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, PaddingMode.REFLECT, Activation.NONE);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reflect.checkInput(2, 5));
-    assertThat(e).hasMessageThat().contains("reflect");
-    Geometry circular = new Geometry(1, 1, 3, 3, 1, 1, 3, 3, 0, 0, 1, 1, 1, PaddingMode.CIRCULAR, Activation.NONE);
-    circular.checkInput(3, 3);
-    assertThat(assertThrows(IllegalArgumentException.class, () -> circular.checkInput(2, 3)))
-        .hasMessageThat().contains("circular");
+  void rejectsGeometriesPyTorchRejects() {
+    ConvGeometry.Builder reflect = oneChannel(3, 1).padding(2, 2, 2, 2).paddingMode(PaddingMode.REFLECT);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> reflect.inputSize(2, 5).build());
+    assertThat(e).hasMessageThat().contains("paddingMode REFLECT needs padding smaller than the input");
+    assertThat(e).hasMessageThat().contains("the padding is 2 rows and 2 columns for an input of 2x5");
+    ConvGeometry.Builder circular = oneChannel(3, 1).padding(3, 3, 0, 0).paddingMode(PaddingMode.CIRCULAR);
+    circular.inputSize(3, 3).build();
+    assertThat(assertThrows(IllegalArgumentException.class, () -> circular.inputSize(2, 3).build()))
+        .hasMessageThat().contains("paddingMode CIRCULAR needs padding no larger than the input");
     // A 3-row kernel on 2 rows at stride 2: truncating division would report one output row.
-    Geometry strided = new Geometry(1, 1, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, PaddingMode.ZEROS, Activation.NONE);
-    assertThat(strided.outHeight(2)).isAtMost(0);
-    assertThat(assertThrows(IllegalArgumentException.class, () -> strided.checkInput(2, 9)))
+    assertThat(ConvGeometry.outSize(2, 0, 0, 3, 2, 1)).isAtMost(0);
+    assertThat(assertThrows(IllegalArgumentException.class, () -> oneChannel(3, 2).inputSize(2, 9).build()))
         .hasMessageThat().contains("does not fit");
-    assertThrows(IllegalArgumentException.class,
-        () -> new Geometry(3, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 2, PaddingMode.ZEROS, Activation.NONE));
-    assertThrows(IllegalArgumentException.class, () -> ReferenceConv2d.forward(reflect, new double[3],
-        new double[9], null, 1, 3, 3));
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> oneChannel(3, 1).inChannels(3).outChannels(4).groups(2).inputSize(5, 5).build()))
+        .hasMessageThat().contains("in=3 out=4 groups=2");
+    ConvGeometry fits = oneChannel(3, 1).inputSize(3, 3).build();
+    assertThrows(IllegalArgumentException.class, () -> ReferenceConv2d.forward(fits, Activation.NONE,
+        new double[3], new double[9], null, 1));
   }
 }

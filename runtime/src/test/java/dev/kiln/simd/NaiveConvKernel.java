@@ -20,14 +20,12 @@ final class NaiveConvKernel extends ConvKernel {
     this.act = activation;
   }
 
-  /** A geometry from the usual parameters, output size computed as PyTorch does. */
+  /** A geometry from the usual parameters (the output size derived as PyTorch does). */
   static ConvGeometry geometry(int in, int out, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw,
       int pt, int pb, int pl, int pr, int groups, PaddingMode mode) {
-    int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
-    int ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
-    return new ConvGeometry(in, h, w, out, oh, ow, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, groups, mode);
+    return ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(kh, kw).stride(sh, sw)
+        .dilation(dh, dw).padding(pt, pb, pl, pr).groups(groups).paddingMode(mode).build();
   }
-
 
   /** Index of the input element tap (kh, kw) of output (oh, ow) reads in channel plane {@code ic}, or -1. */
   private int inputIndex(int ic, int oh, int ow, int kh, int kw) {

@@ -105,12 +105,7 @@ class SimdConvDifferentialTest {
 
   private static ReferenceConv2d reference(Case c) {
     ConvGeometry g = c.g;
-    return ReferenceConv2d.builder(g.inChannels(), g.outChannels(), g.kernelH(), g.kernelW())
-        .stride(g.strideH(), g.strideW())
-        .dilation(g.dilationH(), g.dilationW())
-        .padding(g.padTop(), g.padBottom(), g.padLeft(), g.padRight())
-        .groups(g.groups())
-        .paddingMode(g.paddingMode())
+    return ReferenceConv2d.builder(g)
         .bias(c.bias)
         .activation(c.activation)
         .build();
@@ -295,7 +290,7 @@ class SimdConvDifferentialTest {
       Tensor gy = random(r, 1, 4, 16, 16);
       kernel.forward(x);
       kernel.backwardParameters(gy);
-      ReferenceConv2d ref = ReferenceConv2d.builder(3, 4, 3, 3).padding(1, 1, 1, 1).bias(false).build();
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(false).build();
       System.arraycopy(kernel.weight().data().data(), 0, ref.weight().data().data(), 0, kernel.weight().data().size());
       ref.forward(x);
       ref.backward(gy);

@@ -48,10 +48,7 @@ class SimdWeightVersionTest {
   }
 
   private static ReferenceConv2d reference(ConvGeometry g, boolean bias, Activation activation) {
-    return ReferenceConv2d.builder(g.inChannels(), g.outChannels(), g.kernelH(), g.kernelW())
-        .stride(g.strideH(), g.strideW())
-        .padding(g.padTop(), g.padBottom(), g.padLeft(), g.padRight())
-        .groups(g.groups())
+    return ReferenceConv2d.builder(g)
         .bias(bias)
         .activation(activation)
         .build();

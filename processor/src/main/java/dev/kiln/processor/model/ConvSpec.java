@@ -3,35 +3,15 @@ package dev.kiln.processor.model;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
+import java.util.Locale;
 
 /**
- * A fully resolved, valid 2-D convolution: every shape, stride, offset and padding decision the
- * generated kernel bakes in. Plain data, usable without a compiler. All shape arithmetic lives here.
+ * A fully resolved, valid 2-D convolution as the processor generates it: its {@link ConvGeometry} (the one
+ * description of a convolution's shapes, shared with the runtime), whether it has a bias, its fused
+ * activation, and what only the generated code needs (the interior every tap of which reads inside the
+ * input). The geometry's accessors are repeated here for the writers. Plain data, usable without a compiler.
  */
-public record ConvSpec(
-    int inChannels,
-    int outChannels,
-    int inHeight,
-    int inWidth,
-    int kernelH,
-    int kernelW,
-    int strideH,
-    int strideW,
-    int dilationH,
-    int dilationW,
-    int padTop,
-    int padBottom,
-    int padLeft,
-    int padRight,
-    int groups,
-    boolean bias,
-    PaddingMode paddingMode,
-    Activation activation) {
-
-  /** Output size along one axis, as {@code torch.nn.Conv2d}: {@link ConvGeometry#outSize}, 0 for a kernel that does not fit. */
-  public static int outSize(int in, int padBefore, int padAfter, int kernel, int stride, int dilation) {
-    return ConvGeometry.outSize(in, padBefore, padAfter, kernel, stride, dilation);
-  }
+public record ConvSpec(ConvGeometry geometry, boolean bias, Activation activation) {
 
   /**
    * Padding {@code same} along one axis: {@code {before, after}}, the odd extra pixel after.
@@ -43,59 +23,115 @@ public record ConvSpec(
     return new int[] {Math.toIntExact(total / 2), Math.toIntExact(total - total / 2)};
   }
 
+  public int inChannels() {
+    return geometry.inChannels();
+  }
+
+  public int outChannels() {
+    return geometry.outChannels();
+  }
+
+  public int inHeight() {
+    return geometry.inHeight();
+  }
+
+  public int inWidth() {
+    return geometry.inWidth();
+  }
+
   public int outHeight() {
-    return outSize(inHeight, padTop, padBottom, kernelH, strideH, dilationH);
+    return geometry.outHeight();
   }
 
   public int outWidth() {
-    return outSize(inWidth, padLeft, padRight, kernelW, strideW, dilationW);
+    return geometry.outWidth();
+  }
+
+  public int kernelH() {
+    return geometry.kernelH();
+  }
+
+  public int kernelW() {
+    return geometry.kernelW();
+  }
+
+  public int strideH() {
+    return geometry.strideH();
+  }
+
+  public int strideW() {
+    return geometry.strideW();
+  }
+
+  public int dilationH() {
+    return geometry.dilationH();
+  }
+
+  public int dilationW() {
+    return geometry.dilationW();
+  }
+
+  public int padTop() {
+    return geometry.padTop();
+  }
+
+  public int padBottom() {
+    return geometry.padBottom();
+  }
+
+  public int padLeft() {
+    return geometry.padLeft();
+  }
+
+  public int padRight() {
+    return geometry.padRight();
+  }
+
+  public int groups() {
+    return geometry.groups();
+  }
+
+  public PaddingMode paddingMode() {
+    return geometry.paddingMode();
   }
 
   public int inChannelsPerGroup() {
-    return inChannels / groups;
+    return geometry.inChannelsPerGroup();
   }
 
   public int outChannelsPerGroup() {
-    return outChannels / groups;
+    return geometry.outChannelsPerGroup();
   }
 
   /** Weight elements per (output channel, input channel) pair. */
   public int kernelArea() {
-    return kernelH * kernelW;
-  }
-
-  public int fanIn() {
-    return inChannelsPerGroup() * kernelArea();
+    return geometry.kernelArea();
   }
 
   /** Multiply-adds for one sample. */
   public long macsPerSample() {
-    return (long) outChannels * outHeight() * outWidth() * fanIn();
-  }
-
-  public boolean hasPadding() {
-    return padTop + padBottom + padLeft + padRight > 0;
+    return geometry.macsPerSample();
   }
 
   /** First output row whose every tap reads inside the input. */
   public int interiorRowStart() {
-    return Math.min(ceilDiv(padTop, strideH), outHeight());
+    return Math.min(ceilDiv(padTop(), strideH()), outHeight());
   }
 
   /** One past the last output row whose every tap reads inside the input. */
   public int interiorRowEnd() {
-    int end = Math.floorDiv(inHeight - 1 - (kernelH - 1) * dilationH + padTop, strideH) + 1;
+    int end = Math.floorDiv(inHeight() - 1 - (kernelH() - 1) * dilationH() + padTop(), strideH()) + 1;
     return Math.max(interiorRowStart(), Math.min(end, outHeight()));
   }
 
   /** First output column whose every tap reads inside the input. */
   public int interiorColStart() {
-    return Math.min(ceilDiv(padLeft, strideW), outWidth());
+    return Math.min(ceilDiv(padLeft(), strideW()), outWidth());
   }
 
   /** One past the last output column whose every tap reads inside the input. */
   public int interiorColEnd() {
-    int end = Math.floorDiv(inWidth - 1 - (kernelW - 1) * dilationW + padLeft, strideW) + 1;
+    int end = Math.floorDiv(inWidth() - 1 - (kernelW() - 1) * dilationW() + padLeft(), strideW()) + 1;
     return Math.max(interiorColStart(), Math.min(end, outWidth()));
   }
 
@@ -117,13 +153,13 @@ public record ConvSpec(
 
   /** A short human description, used in generated Javadoc. */
   public String describe() {
-    return "Conv2d " + inChannels + "->" + outChannels + ", kernel " + kernelH + "x" + kernelW
-        + ", stride " + strideH + "x" + strideW + ", dilation " + dilationH + "x" + dilationW
-        + ", padding (top " + padTop + ", bottom " + padBottom + ", left " + padLeft + ", right " + padRight
-        + ", " + paddingMode.name().toLowerCase(java.util.Locale.ROOT) + ")"
-        + ", groups " + groups + (bias ? ", bias" : ", no bias")
-        + (activation == Activation.NONE ? "" : ", " + activation.name().toLowerCase(java.util.Locale.ROOT))
-        + "; input [N, " + inChannels + ", " + inHeight + ", " + inWidth + "] -> output [N, " + outChannels + ", "
-        + outHeight() + ", " + outWidth() + "]";
+    return "Conv2d " + inChannels() + "->" + outChannels() + ", kernel " + kernelH() + "x" + kernelW()
+        + ", stride " + strideH() + "x" + strideW() + ", dilation " + dilationH() + "x" + dilationW()
+        + ", padding (top " + padTop() + ", bottom " + padBottom() + ", left " + padLeft() + ", right "
+        + padRight() + ", " + paddingMode().name().toLowerCase(Locale.ROOT) + ")"
+        + ", groups " + groups() + (bias ? ", bias" : ", no bias")
+        + (activation == Activation.NONE ? "" : ", " + activation.name().toLowerCase(Locale.ROOT))
+        + "; input [N, " + inChannels() + ", " + inHeight() + ", " + inWidth() + "] -> output [N, "
+        + outChannels() + ", " + outHeight() + ", " + outWidth() + "]";
   }
 }

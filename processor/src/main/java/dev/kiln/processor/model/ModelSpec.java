@@ -90,10 +90,8 @@ public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec>
           relu = layers.get(j);
           j++;
         }
-        ConvSpec deploy = new ConvSpec(conv.inChannels(), conv.outChannels(), conv.inHeight(), conv.inWidth(),
-            conv.kernelH(), conv.kernelW(), conv.strideH(), conv.strideW(), conv.dilationH(), conv.dilationW(),
-            conv.padTop(), conv.padBottom(), conv.padLeft(), conv.padRight(), conv.groups(),
-            conv.bias() || bn != null, conv.paddingMode(), relu != null ? Activation.RELU : conv.activation());
+        ConvSpec deploy = new ConvSpec(conv.geometry(), conv.bias() || bn != null,
+            relu != null ? Activation.RELU : conv.activation());
         plan.add(new FusedConv(c, bn, relu, deploy));
         i = j - 1;
         continue;

@@ -1,7 +1,7 @@
 package dev.kiln.processor.model;
 
 import dev.kiln.annotation.Activation;
-import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 
 /**
  * A resolved RepVGG block: the training-form branches and the deploy-form kernel, all as {@link ConvSpec}s.
@@ -23,24 +23,27 @@ public record RepConvSpec(
     return inChannels == outChannels && stride == 1;
   }
 
+  /** The kxk convolution's geometry: padding {@code k/2}, the block's stride and groups. */
+  private ConvGeometry denseGeometry() {
+    int p = kernelSize / 2;
+    return ConvGeometry.builder().inChannels(inChannels).outChannels(outChannels).inputSize(inHeight, inWidth)
+        .kernel(kernelSize, kernelSize).stride(stride, stride).padding(p, p, p, p).groups(groups).build();
+  }
+
   /** The kxk branch: no bias with BatchNorm (the BN carries it), a bias without; no activation. */
   public ConvSpec dense() {
-    int p = kernelSize / 2;
-    return new ConvSpec(inChannels, outChannels, inHeight, inWidth, kernelSize, kernelSize, stride, stride, 1, 1,
-        p, p, p, p, groups, !batchNorm, PaddingMode.ZEROS, Activation.NONE);
+    return new ConvSpec(denseGeometry(), !batchNorm, Activation.NONE);
   }
 
   /** The 1x1 branch, padding 0. */
   public ConvSpec pointwise() {
-    return new ConvSpec(inChannels, outChannels, inHeight, inWidth, 1, 1, stride, stride, 1, 1, 0, 0, 0, 0,
-        groups, !batchNorm, PaddingMode.ZEROS, Activation.NONE);
+    return new ConvSpec(denseGeometry().toBuilder().kernel(1, 1).padding(0, 0, 0, 0).build(), !batchNorm,
+        Activation.NONE);
   }
 
   /** The fused deploy kernel: the dense geometry with a bias and the activation in its epilogue. */
   public ConvSpec deploy() {
-    int p = kernelSize / 2;
-    return new ConvSpec(inChannels, outChannels, inHeight, inWidth, kernelSize, kernelSize, stride, stride, 1, 1,
-        p, p, p, p, groups, true, PaddingMode.ZEROS, activation);
+    return new ConvSpec(denseGeometry(), true, activation);
   }
 
   public int outHeight() {

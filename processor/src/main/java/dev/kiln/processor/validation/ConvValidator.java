@@ -2,6 +2,7 @@ package dev.kiln.processor.validation;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -80,24 +81,21 @@ public final class ConvValidator {
         || in <= 0 || h <= 0 || w <= 0) {
       return Optional.empty();
     }
-    return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.bias(), r.paddingMode(), r.activation(),
-        ANNOTATION, report);
+    return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.paddingMode(), ANNOTATION, report)
+        .map(geometry -> new ConvSpec(geometry, r.bias(), r.activation()));
   }
 
   /**
-   * Checks that the resolved geometry is usable (padding mode limits, the kernel fits, sizes fit in
-   * arrays) and builds the spec. Shared with the other annotations that produce a convolution.
+   * Checks that the resolved values (each positive, the groups dividing the channels) make a usable
+   * geometry (padding mode limits, the kernel fits, sizes fit in arrays) and builds it. Shared with the
+   * other annotations that produce a convolution. {@code pad} is {@code {top, bottom, left, right}}.
    */
-  public static Optional<ConvSpec> finish(int in, int out, int h, int w, int[] k, int[] s, int[] d, int[] pad,
-      int groups, boolean bias, PaddingMode mode, Activation activation, String annotation, Report report) {
-    int padH = Math.max(pad[0], pad[1]);
-    int padW = Math.max(pad[2], pad[3]);
-    if (mode == PaddingMode.REFLECT && (padH >= h || padW >= w)) {
-      report.error("paddingMode", Messages.reflectTooLarge(padH, padW, h, w));
-      return Optional.empty();
-    }
-    if (mode == PaddingMode.CIRCULAR && (padH > h || padW > w)) {
-      report.error("paddingMode", Messages.circularTooLarge(padH, padW, h, w));
+  static Optional<ConvGeometry> finish(int in, int out, int h, int w, int[] k, int[] s, int[] d, int[] pad,
+      int groups, PaddingMode mode, String annotation, Report report) {
+    Optional<String> modeLimit = ConvGeometry.paddingModeLimit(mode, Math.max(pad[0], pad[1]),
+        Math.max(pad[2], pad[3]), h, w);
+    if (modeLimit.isPresent()) {
+      report.error("paddingMode", Messages.paddingModeLimit(mode, modeLimit.get()));
       return Optional.empty();
     }
     long paddedH = (long) h + pad[0] + pad[1];
@@ -127,12 +125,14 @@ public final class ConvValidator {
       report.error("", Messages.tooLarge(annotation, "weight size", weights));
       return Optional.empty();
     }
-    ConvSpec spec = new ConvSpec(in, out, h, w, k[0], k[1], s[0], s[1], d[0], d[1], pad[0], pad[1], pad[2], pad[3],
-        groups, bias, mode, activation);
-    if ((long) out * spec.outHeight() * spec.outWidth() > MAX_ELEMENTS) {
-      report.error("", Messages.tooLarge(annotation, "output size", (long) out * spec.outHeight() * spec.outWidth()));
+    ConvGeometry geometry = ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(k[0], k[1])
+        .stride(s[0], s[1]).dilation(d[0], d[1]).padding(pad[0], pad[1], pad[2], pad[3]).groups(groups)
+        .paddingMode(mode).build();
+    long outputs = (long) out * geometry.outHeight() * geometry.outWidth();
+    if (outputs > MAX_ELEMENTS) {
+      report.error("", Messages.tooLarge(annotation, "output size", outputs));
       return Optional.empty();
     }
-    return Optional.of(spec);
+    return Optional.of(geometry);
   }
 }

@@ -1,7 +1,9 @@
 package dev.kiln.processor.validation;
 
+import dev.kiln.annotation.PaddingMode;
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -75,16 +77,9 @@ public final class Messages {
         + strideH + "x" + strideW + "), as in PyTorch; use explicit padding";
   }
 
-  public static String reflectTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.reflect] paddingMode REFLECT needs padding smaller than the input in each dimension (as in PyTorch),"
-        + " but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x" + width
-        + "; use less padding or another paddingMode";
-  }
-
-  public static String circularTooLarge(int padH, int padW, int height, int width) {
-    return "[kiln.circular] paddingMode CIRCULAR needs padding no larger than the input in each dimension (as in"
-        + " PyTorch), but the padding is " + padH + " rows and " + padW + " columns for an input of " + height + "x"
-        + width + "; use less padding or another paddingMode";
+  /** {@code problem}: {@code ConvGeometry.paddingModeLimit}'s statement of the limit {@code mode} has. */
+  public static String paddingModeLimit(PaddingMode mode, String problem) {
+    return "[kiln." + mode.name().toLowerCase(Locale.ROOT) + "] " + problem;
   }
 
   public static String kernelTooLarge(String annotation, int kernelH, int kernelW, int dilationH, int dilationW,

@@ -1,6 +1,7 @@
 package dev.kiln.processor.validation;
 
 import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.RepConvSpec;
 import java.util.Optional;
 
@@ -42,16 +43,15 @@ public final class RepConvValidator {
     if (report.items().size() > errors) {
       return Optional.empty();
     }
-    RepConvSpec spec = new RepConvSpec(in, r.outChannels(), h, w, r.kernelSize(), r.stride(), r.groups(),
-        r.batchNorm(), r.activation());
     // The shared conv checks (kernel fits, array sizes) on the widest branch.
     int k = r.kernelSize();
     int p = k / 2;
     if (ConvValidator.finish(in, r.outChannels(), h, w, new int[] {k, k}, new int[] {r.stride(), r.stride()},
-        new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), true, dev.kiln.annotation.PaddingMode.ZEROS,
-        r.activation(), ANNOTATION, report).isEmpty()) {
+        new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
       return Optional.empty();
     }
+    RepConvSpec spec = new RepConvSpec(in, r.outChannels(), h, w, r.kernelSize(), r.stride(), r.groups(),
+        r.batchNorm(), r.activation());
     return Optional.of(spec);
   }
 }

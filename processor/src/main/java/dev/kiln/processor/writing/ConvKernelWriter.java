@@ -67,8 +67,10 @@ public final class ConvKernelWriter {
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("A kernel with PyTorch's default initialization drawn from {@code seed}.\n")
         .addParameter(long.class, "seed")
-        .addStatement("super(new $T(IN_C, IN_H, IN_W, OUT_C, OUT_H, OUT_W, K_H, K_W, STRIDE_H, STRIDE_W, "
-            + "DILATION_H, DILATION_W, PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT, GROUPS, $T.$L), $L, $T.$L, seed)",
+        .addStatement("super($T.builder().inChannels(IN_C).outChannels(OUT_C).inputSize(IN_H, IN_W)$W"
+            + ".kernel(K_H, K_W).stride(STRIDE_H, STRIDE_W).dilation(DILATION_H, DILATION_W)$W"
+            + ".padding(PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT).groups(GROUPS).paddingMode($T.$L).build(),$W"
+            + "$L, $T.$L, seed)",
             GEOMETRY, PADDING_MODE, spec.paddingMode().name(), spec.bias(), ACTIVATION, spec.activation().name())
         .build());
     List<TapBlock> blocks = TapBlock.split(spec, maxUnroll);

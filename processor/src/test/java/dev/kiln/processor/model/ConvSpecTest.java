@@ -5,7 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
-import dev.kiln.nn.ReferenceConv2d.Geometry;
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.validation.ConvValidator;
 import dev.kiln.processor.validation.Report;
@@ -94,9 +94,10 @@ class ConvSpecTest {
       ConvSpec s = result.get();
       int[] pad = c.resolvedPadding();
       assertThat(new int[] {s.padTop(), s.padBottom(), s.padLeft(), s.padRight()}).isEqualTo(pad);
-      Geometry g = c.geometry();
-      assertWithMessage("%s", c).that(s.outHeight()).isEqualTo(g.outHeight(c.height()));
-      assertWithMessage("%s", c).that(s.outWidth()).isEqualTo(g.outWidth(c.width()));
+      ConvGeometry g = c.geometry();
+      assertWithMessage("%s", c).that(s.geometry()).isEqualTo(g);
+      assertWithMessage("%s", c).that(s.outHeight()).isEqualTo(g.outHeight());
+      assertWithMessage("%s", c).that(s.outWidth()).isEqualTo(g.outWidth());
       assertThat(s.outHeight()).isEqualTo(bruteOutSize(s.inHeight(), s.padTop(), s.padBottom(), s.kernelH(),
           s.strideH(), s.dilationH()));
       assertThat(s.outWidth()).isEqualTo(bruteOutSize(s.inWidth(), s.padLeft(), s.padRight(), s.kernelW(),
@@ -148,7 +149,7 @@ class ConvSpecTest {
         assertThat(p[0] + p[1]).isEqualTo(d * (k - 1));
         assertThat(p[1] - p[0]).isIn(List.of(0, 1));
         for (int size = 1; size <= 12; size++) {
-          assertThat(ConvSpec.outSize(size, p[0], p[1], k, 1, d)).isEqualTo(size);
+          assertThat(ConvGeometry.outSize(size, p[0], p[1], k, 1, d)).isEqualTo(size);
           checked++;
         }
       }
@@ -160,10 +161,10 @@ class ConvSpecTest {
 
   @Test
   void outSizeIsZeroWhenTheKernelDoesNotFit() {
-    assertThat(ConvSpec.outSize(2, 0, 0, 3, 2, 1)).isEqualTo(0);
-    assertThat(ConvSpec.outSize(2, 0, 0, 3, 1, 1)).isEqualTo(0);
-    assertThat(ConvSpec.outSize(3, 0, 0, 3, 5, 1)).isEqualTo(1);
-    assertThat(ConvSpec.outSize(Integer.MAX_VALUE - 8, 1000, 1000, 1, 1, 1)).isEqualTo(Integer.MAX_VALUE);
+    assertThat(ConvGeometry.outSize(2, 0, 0, 3, 2, 1)).isEqualTo(0);
+    assertThat(ConvGeometry.outSize(2, 0, 0, 3, 1, 1)).isEqualTo(0);
+    assertThat(ConvGeometry.outSize(3, 0, 0, 3, 5, 1)).isEqualTo(1);
+    assertThat(ConvGeometry.outSize(Integer.MAX_VALUE - 8, 1000, 1000, 1, 1, 1)).isEqualTo(Integer.MAX_VALUE);
   }
 
   @Test
@@ -172,8 +173,8 @@ class ConvSpecTest {
     for (int kh = 1; kh <= 20; kh += 3) {
       for (int kw = 1; kw <= 20; kw += 4) {
         for (int max : new int[] {1, 7, 64}) {
-          ConvSpec s = new ConvSpec(1, 1, 40, 50, kh, kw, 1, 1, 2, 3, 0, 0, 0, 0, 1, false, PaddingMode.ZEROS,
-              Activation.NONE);
+          ConvSpec s = new ConvSpec(ConvGeometry.builder().inChannels(1).outChannels(1).inputSize(40, 50)
+              .kernel(kh, kw).dilation(2, 3).build(), false, Activation.NONE);
           List<TapBlock> blocks = TapBlock.split(s, max);
           assertThat(blocks).hasSize((kh * kw + max - 1) / max);
           int next = 0;

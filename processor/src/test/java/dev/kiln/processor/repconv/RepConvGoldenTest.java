@@ -5,6 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Parameter;
@@ -264,7 +265,8 @@ class RepConvGoldenTest {
         weight[centre] += w1[o * 2 + i] + (o == i ? 1f : 0f);
       }
     }
-    ReferenceConv2d reference = ReferenceConv2d.builder(2, 2, 3, 3).padding(1, 1, 1, 1).build();
+    ReferenceConv2d reference = ReferenceConv2d.builder(ConvGeometry.builder().inChannels(2).outChannels(2)
+        .inputSize(9, 9).kernel(3, 3).padding(1, 1, 1, 1).build()).build();
     Map<String, Tensor> fusedState = new LinkedHashMap<>();
     fusedState.put("weight", Tensor.of(weight, 2, 2, 3, 3));
     fusedState.put("bias", Tensor.of(bias, 2));

@@ -3,9 +3,9 @@ package dev.kiln.processor.testing;
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
-import dev.kiln.nn.ReferenceConv2d.Geometry;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -93,34 +93,30 @@ public record ConvCase(
     return new int[] {ph, ph, pw, pw};
   }
 
-  /** The reference geometry. */
-  public Geometry geometry() {
+  /**
+   * The geometry, resolved independently of the processor's model.
+   *
+   * @throws IllegalArgumentException if PyTorch rejects it (as {@link ConvGeometry} judges)
+   */
+  public ConvGeometry geometry() {
     int[] pad = resolvedPadding();
-    return new Geometry(inChannels, outChannels, kernelH(), kernelW(), first(stride), second(stride), pad[0], pad[1],
-        pad[2], pad[3], first(dilation), second(dilation), groups, paddingMode, activation);
+    return ConvGeometry.builder().inChannels(inChannels).outChannels(outChannels).inputSize(height, width)
+        .kernel(kernelH(), kernelW()).stride(first(stride), second(stride)).padding(pad[0], pad[1], pad[2], pad[3])
+        .dilation(first(dilation), second(dilation)).groups(groups).paddingMode(paddingMode).build();
   }
 
   /** A reference layer with this geometry (weights to be loaded). */
   public ReferenceConv2d reference() {
-    int[] pad = resolvedPadding();
-    return ReferenceConv2d.builder(inChannels, outChannels, kernelH(), kernelW())
-        .stride(first(stride), second(stride))
-        .padding(pad[0], pad[1], pad[2], pad[3])
-        .dilation(first(dilation), second(dilation))
-        .groups(groups)
-        .bias(bias)
-        .paddingMode(paddingMode)
-        .activation(activation)
-        .build();
+    return ReferenceConv2d.builder(geometry()).bias(bias).activation(activation).build();
   }
 
-  /** Whether PyTorch accepts this configuration (as the reference layer judges it). */
+  /** Whether PyTorch accepts this configuration (as the runtime's geometry judges it). */
   public boolean isValid() {
     if (padding.trim().equals("same") && (first(stride) != 1 || second(stride) != 1)) {
       return false;
     }
     try {
-      geometry().checkInput(height, width);
+      geometry();
       return true;
     } catch (IllegalArgumentException e) {
       return false;
@@ -128,11 +124,11 @@ public record ConvCase(
   }
 
   public int outHeight() {
-    return geometry().outHeight(height);
+    return geometry().outHeight();
   }
 
   public int outWidth() {
-    return geometry().outWidth(width);
+    return geometry().outWidth();
   }
 
   /** {@code {N, C, H, W}} of the input batch. */

@@ -1,5 +1,6 @@
 package dev.kiln.samples.benchmark;
 
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.tensor.Tensor;
@@ -121,11 +122,9 @@ public enum ConvShape {
 
   /** The run-time reference layer for this shape, loaded with {@code kernel}'s weights, in eval mode. */
   public ReferenceConv2d newReference(ConvKernel weightsFrom) {
-    ReferenceConv2d ref = ReferenceConv2d.builder(inChannels, outChannels, kernel, kernel)
-        .stride(stride, stride)
-        .padding(padding, padding, padding, padding)
-        .groups(groups)
-        .build();
+    ReferenceConv2d ref = ReferenceConv2d.builder(ConvGeometry.builder().inChannels(inChannels)
+        .outChannels(outChannels).inputSize(height, width).kernel(kernel, kernel).stride(stride, stride)
+        .padding(padding, padding, padding, padding).groups(groups).build()).build();
     ref.loadStateDict(weightsFrom.stateDict());
     ref.eval();
     return ref;
