@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.testing.compile.Compilation;
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.loss.Objective;
+import dev.kiln.loss.Objectives;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.optim.Sgd;
@@ -78,7 +79,7 @@ class ModelBufferReuseTest {
     Setup(String name, boolean reuse) throws ReflectiveOperationException {
       model = create(name);
       model.reuseBuffers(reuse);
-      objective = model.objective();
+      objective = Objectives.forModel(model);
       sgd = Sgd.builder(model.namedParameters(), 0.05).momentum(0.9).nesterov(true).weightDecay(5e-4)
           .noWeightDecay(n -> n.endsWith("bias")).build();
     }

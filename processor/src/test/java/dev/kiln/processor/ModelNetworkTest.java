@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.testing.compile.Compilation;
 import com.google.testing.compile.JavaFileObjects;
+import dev.kiln.loss.DeclaredObjective;
 import dev.kiln.loss.Objective;
+import dev.kiln.loss.Objectives;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.SequentialModel;
@@ -105,8 +107,11 @@ class ModelNetworkTest {
         () -> m.forward(Tensor.zeros(3, 2, 9, 10)));
     assertThat(e).hasMessageThat().contains("[N, 2, 10, 9]");
     assertThat(e).hasMessageThat().contains("[3, 2, 9, 10]");
-    Objective objective = m.objective();
-    assertThat(objective.getClass().getName()).contains("Objectives");
+    assertThat(m).isInstanceOf(DeclaredObjective.class);
+    Objective objective = ((DeclaredObjective) m).objective();
+    assertThat(objective.toString()).isEqualTo("RDropObjective[alpha=0.5, klReduction=BATCHMEAN]");
+    assertThat(Objectives.forModel(m).toString()).isEqualTo(objective.toString());
+    assertThat(Objectives.forModel(create("NoDropout", 1)).toString()).startsWith("CrossEntropyObjective[");
   }
 
   /** Train a few steps (so BN statistics move), then the fused network must equal the eval-mode one. */
@@ -134,6 +139,8 @@ class ModelNetworkTest {
       m.eval();
       Module fused = (Module) m.getClass().getMethod("fuse").invoke(m);
       assertThat(fused.isTraining()).isFalse();
+      assertThat(fused).isNotInstanceOf(DeclaredObjective.class); // for inference only
+      assertThrows(NoSuchMethodException.class, () -> fused.getClass().getMethod("objective"));
       Tensor x = random(r, 5, in[0], in[1], in[2]);
       float[] a = m.forward(x).data();
       float[] b = fused.forward(x).data();

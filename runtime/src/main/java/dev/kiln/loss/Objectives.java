@@ -15,6 +15,15 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Objectives {
   private Objectives() {}
 
+  /**
+   * The objective {@code model} declares ({@link DeclaredObjective}: a generated {@code @Model} network), or
+   * cross-entropy without label smoothing for any other module.
+   */
+  public static Objective forModel(Module model) {
+    Objects.requireNonNull(model, "model");
+    return model instanceof DeclaredObjective declared ? declared.objective() : crossEntropy();
+  }
+
   /** Cross-entropy without label smoothing. */
   public static Objective crossEntropy() {
     return crossEntropy(0.0);

@@ -1,7 +1,5 @@
 package dev.kiln.nn;
 
-import dev.kiln.loss.Objective;
-import dev.kiln.loss.Objectives;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +10,8 @@ import java.util.Map;
 
 /**
  * A chain of layers run in order, the base of every generated {@code @Model} network (and its fused deploy
- * form). State-dict keys are {@code <layer>.<key>}.
+ * form). State-dict keys are {@code <layer>.<key>}. What training optimizes is the training side's concern
+ * ({@code dev.kiln.loss.DeclaredObjective}, which generated training networks implement).
  *
  * <p>{@link #reseed(long)} restarts every random layer ({@link Dropout}, or any {@link Reseedable} layer)
  * from a seed derived from the given one and the layer's position, so the trainer can make each epoch's
@@ -62,14 +61,6 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
   /** The layers by name, in order. */
   public final Map<String, Module> layers() {
     return Collections.unmodifiableMap(named);
-  }
-
-  /**
-   * What training optimizes: cross-entropy by default; a model annotated {@code @RDrop} returns the R-Drop
-   * objective.
-   */
-  public Objective objective() {
-    return Objectives.crossEntropy(0.0);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.kiln.samples.benchmark;
 
 import dev.kiln.loss.Objective;
+import dev.kiln.loss.Objectives;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.optim.Sgd;
@@ -37,7 +38,7 @@ public final class TrainingWorkload {
    */
   public TrainingWorkload(boolean rDrop, long seed) {
     model = rDrop ? new TrainNets_RDropNetModel(seed) : new TrainNets_PlainModel(seed);
-    objective = model.objective();
+    objective = Objectives.forModel(model);
     Map<String, Parameter> params = model.namedParameters();
     Set<String> noDecay = new HashSet<>();
     params.forEach((name, p) -> {

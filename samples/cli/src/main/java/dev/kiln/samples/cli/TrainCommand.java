@@ -138,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     SequentialModel model = dataset.newModel(seed);
     double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
-    Objective objective = rdropAlpha == null ? model.objective()
+    Objective objective = rdropAlpha == null ? Objectives.forModel(model)
         : alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, Reduction.SUM);
     Sgd optimizer = Recipe.optimizer(model, lr);
     int stepsPerEpoch = Recipe.stepsPerEpoch(split.train().size(), batchSize);
