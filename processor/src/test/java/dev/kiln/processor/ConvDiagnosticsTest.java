@@ -269,6 +269,19 @@ class ConvDiagnosticsTest {
   }
 
   @Test
+  void defaultMethodWithTheSignatureOfAGeneratedOne() {
+    JavaFileObject source = JavaFileObjects.forSourceLines("test.TakenOver",
+        "package test;",
+        "import dev.kiln.annotation.Conv2d;",
+        "@Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 4, width = 4)",
+        "public interface TakenOver {",
+        "  default void forwardInterior(float[] x, int a, float[] y, int b, float[] w, int c) {}",
+        "}");
+    assertError(source, "default void forwardInterior", "[kiln.target] method forwardInterior() of @Conv2d "
+        + "interface TakenOver has the signature of test.TakenOverKernel.forwardInterior()");
+  }
+
+  @Test
   void interfacesTheKernelCanImplementCompile() {
     JavaFileObject source = JavaFileObjects.forSourceLines("test.Friendly",
         "package test;",

@@ -6,6 +6,7 @@ import static com.google.testing.compile.CompilationSubject.assertThat;
 import com.google.testing.compile.Compilation;
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.processor.testing.InMemoryCompiler;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.tools.JavaFileObject;
 import org.junit.jupiter.api.AfterAll;
@@ -14,6 +15,9 @@ import org.junit.jupiter.api.Test;
 /** Every {@code @Model} / layer-context rule is one compile error, on the right line, with its tag. */
 class ModelDiagnosticsTest {
   private static final AtomicInteger CHECKED = new AtomicInteger();
+  /** Names of members the generated network has (declared by Kiln or inherited), a few of each origin. */
+  private static final List<String> MEMBER_NAMES = List.of("fuse", "objective", "eval", "stateDict", "zeroGrad",
+      "layers", "inputShape", "outputShape", "children", "isTraining", "namedParameters", "hashCode");
 
   private static JavaFileObject source(String body) {
     return JavaFileObjects.forSourceString("test.Net", "package test;\n"
@@ -33,7 +37,7 @@ class ModelDiagnosticsTest {
 
   @AfterAll
   static void countCases() {
-    assertThat(CHECKED.get()).isEqualTo(14);
+    assertThat(CHECKED.get()).isEqualTo(14 + MEMBER_NAMES.size() + 5);
   }
 
   @Test
@@ -124,5 +128,76 @@ class ModelDiagnosticsTest {
   void dropoutProbabilityOutOfRange() {
     expectError("@Model(input = {4})\npublic interface Net {\n  @Dropout(p = 1.0)\n  Module drop();\n}\n",
         "[kiln.dropout] @Dropout.p must be in [0, 1) but was 1.0", "p = 1.0");
+  }
+
+  @Test
+  void layerNamedLikeAMemberOfTheGeneratedNetwork() {
+    for (String name : MEMBER_NAMES) {
+      expectError("@Model(input = {4})\npublic interface Net {\n  @ReLU\n  Module " + name + "();\n}\n",
+          "[kiln.layer-name] layer method " + name + "() has the name of ", "Module " + name + "()");
+    }
+    expectError("@RDrop\n@Model(input = {4})\npublic interface Net {\n  @ReLU\n  Module objective();\n}\n",
+        "[kiln.layer-name] layer method objective() has the name of test.NetModel.objective()", "Module objective()");
+  }
+
+  @Test
+  void otherInterfaceMethodNamedLikeAGeneratedOne() {
+    expectError("@Model(input = {4})\npublic interface Net {\n  @ReLU\n  Module act();\n"
+            + "  default void fuse() {}\n}\n",
+        "[kiln.target] method fuse() of @Model interface Net has the signature of test.NetModel.fuse()",
+        "default void fuse()");
+  }
+
+  @Test
+  void layerNamesThatDifferOnlyInTheirFirstLetter() {
+    expectError("@Model(input = {1, 6, 6})\npublic interface Net {\n"
+            + "  @Conv2d(outChannels = 2, kernelSize = 3) Module conv();\n"
+            + "  @Conv2d(outChannels = 2, kernelSize = 3) Module Conv();\n}\n",
+        "[kiln.layer-name] layer method Conv() must start with a lowercase letter", "Module Conv()");
+  }
+
+  @Test
+  void layerMethodsInheritedFromASuperInterface() {
+    expectError("interface Base {\n  Module head();\n}\n"
+            + "@Model(input = {4})\npublic interface Net extends Base {\n  @ReLU\n  Module act();\n}\n",
+        "[kiln.layer-inherited] @Model interface Net inherits the abstract method head() from test.Base",
+        "Module head()");
+    expectError("interface Layers {\n  @ReLU Module act();\n}\n"
+            + "@Model(input = {4})\npublic interface Net extends Layers {\n  @ReLU\n  Module out();\n}\n",
+        "[kiln.layer-inherited] @Model interface Net inherits the abstract method act() from test.Layers",
+        "Module act()");
+  }
+
+  /**
+   * Layer names that are legal but unusual: named like the generated code's locals and parameters, like
+   * package roots, like another layer's nested kernel, or starting with {@code _} or {@code $}. Each
+   * compiles (with nothing in the generated files, see {@link InMemoryCompiler#compile}) and runs.
+   */
+  @Test
+  void unusualLayerNamesCompileAndRun() throws Exception {
+    JavaFileObject src = source("@Model(input = {2, 6, 6})\npublic interface Net {\n"
+        + "  @Conv2d(outChannels = 3, kernelSize = 3, padding = \"1\", bias = false) Module x();\n"
+        + "  @BatchNorm2d Module seed();\n"
+        + "  @Conv2d(outChannels = 3, kernelSize = 3, padding = \"1\") Module xFused();\n"
+        + "  @RepConv(outChannels = 3) Module kernel();\n"
+        + "  @ReLU Module dev();\n"
+        + "  @Conv2d(outChannels = 3, kernelSize = 1) Module java();\n"
+        + "  @Dropout(p = 0.1) Module w();\n"
+        + "  @MaxPool2d(kernelSize = 2) Module b();\n"
+        + "  @Flatten Module fused();\n"
+        + "  @Linear(outFeatures = 2) Module _y();\n"
+        + "  @ReLU Module $z();\n}\n");
+    Compilation c = InMemoryCompiler.compile(src);
+    assertThat(c).succeededWithoutWarnings();
+    ClassLoader loader = InMemoryCompiler.loader(c);
+    dev.kiln.nn.SequentialModel net = InMemoryCompiler.newInstance(loader, "test.NetModel");
+    net.eval();
+    dev.kiln.tensor.Tensor input = dev.kiln.tensor.Tensor.zeros(1, 2, 6, 6).fill(0.5f);
+    dev.kiln.nn.Module fused = (dev.kiln.nn.Module) net.getClass().getMethod("fuse").invoke(net);
+    float[] expected = net.forward(input).data();
+    float[] actual = fused.forward(input).data();
+    assertThat(actual).usingTolerance(1e-5).containsExactly(expected).inOrder();
+    assertThat(net.layers().keySet()).containsExactly("x", "seed", "xFused", "kernel", "dev", "java", "w", "b",
+        "fused", "_y", "$z").inOrder();
   }
 }

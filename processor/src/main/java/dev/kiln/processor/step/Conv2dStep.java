@@ -8,10 +8,10 @@ import dev.kiln.processor.layer.Conv2dKind;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.validation.ConvValidator;
 import dev.kiln.processor.validation.Report;
-import dev.kiln.processor.validation.TargetInterfaceValidator;
 import dev.kiln.processor.writing.ConvKernelWriter;
 import dev.kiln.processor.writing.GeneratedFiles;
 import java.util.Optional;
+import java.util.Set;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
@@ -25,12 +25,10 @@ public final class Conv2dStep extends ProcessingStep {
   static final String CONV_KERNEL = "dev.kiln.nn.ConvKernel";
 
   private final GeneratedFiles files;
-  private final TargetInterfaceValidator targets;
 
   public Conv2dStep(ProcessingEnvironment env, GeneratedFiles files) {
     super(env);
     this.files = files;
-    this.targets = new TargetInterfaceValidator(env);
   }
 
   @Override
@@ -55,6 +53,8 @@ public final class Conv2dStep extends ProcessingStep {
     TypeSpec kernel = new ConvKernelWriter(spec.get())
         .write(generated.simpleName(), ClassName.get(type), false,
             "The specialized kernel for {@link " + type.getQualifiedName() + "}.");
-    files.write(type, generated, kernel);
+    if (checkTakenOver(type, "Conv2d", kernel, generated, Set.of())) {
+      files.write(type, generated, kernel);
+    }
   }
 }

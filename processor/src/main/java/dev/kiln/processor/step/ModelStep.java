@@ -1,6 +1,7 @@
 package dev.kiln.processor.step;
 
 import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.TypeSpec;
 import dev.kiln.annotation.Reduction;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.element.Diagnostics;
@@ -13,10 +14,13 @@ import dev.kiln.processor.validation.ModelValidator;
 import dev.kiln.processor.validation.Report;
 import dev.kiln.processor.validation.TargetInterfaceValidator;
 import dev.kiln.processor.writing.GeneratedFiles;
+import dev.kiln.processor.writing.GeneratedMembers;
 import dev.kiln.processor.writing.ModelWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.annotation.processing.Messager;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
@@ -33,14 +37,13 @@ import javax.lang.model.util.ElementFilter;
  */
 public final class ModelStep extends ProcessingStep {
   static final String ANNOTATION = "dev.kiln.annotation.Model";
+  static final String SEQUENTIAL_MODEL = "dev.kiln.nn.SequentialModel";
 
   private final GeneratedFiles files;
-  private final TargetInterfaceValidator targets;
 
   public ModelStep(ProcessingEnvironment env, GeneratedFiles files) {
     super(env);
     this.files = files;
-    this.targets = new TargetInterfaceValidator(env);
   }
 
   @Override
@@ -75,6 +78,9 @@ public final class ModelStep extends ProcessingStep {
       Diagnostics.error(messager, element, model, Messages.modelEmpty());
       return;
     }
+    if (!checkMethods(type, model, methods)) {
+      return;
+    }
     List<LayerSpec> layers = new ArrayList<>();
     int[] shape = model.intArray("input");
     for (ExecutableElement method : methods) {
@@ -87,8 +93,66 @@ public final class ModelStep extends ProcessingStep {
     }
     ModelSpec spec = new ModelSpec(model.intArray("input"), layers, rDrop);
     ClassName generated = GeneratedFiles.nameFor(type, "Model");
-    files.write(type, generated, new ModelWriter(spec, ClassName.get(type), generated).write(
-        "The network declared by {@link " + type.getQualifiedName() + "}."));
+    TypeSpec network = new ModelWriter(spec, ClassName.get(type), generated).write(
+        "The network declared by {@link " + type.getQualifiedName() + "}.");
+    if (checkGeneratedMembers(type, methods, network, generated)) {
+      files.write(type, generated, network);
+    }
+  }
+
+  /**
+   * Checks the methods Kiln writes into the network against the names the user chose: no layer named like
+   * one of them, and no other method of the interface either (the network would override it).
+   */
+  private boolean checkGeneratedMembers(TypeElement type, List<ExecutableElement> layers, TypeSpec network,
+      ClassName generated) {
+    Messager messager = env.getMessager();
+    boolean ok = true;
+    Map<String, String> repeated = GeneratedMembers.repeatedNoArgMethods(network, generated);
+    for (ExecutableElement method : layers) {
+      String name = method.getSimpleName().toString();
+      if (repeated.containsKey(name)) {
+        Diagnostics.error(messager, method, Messages.layerNameTaken(name, repeated.get(name), "declares"));
+        ok = false;
+      }
+    }
+    return checkTakenOver(type, "Model", network, generated, Set.copyOf(layers)) && ok;
+  }
+
+  /**
+   * Checks what the generated network can implement: every abstract method a layer declared in the
+   * interface itself (an inherited one is reported on that method), each layer named so that the network's
+   * members do not clash, and the interface's other methods compatible with the base class.
+   */
+  private boolean checkMethods(TypeElement type, AnnotationReader model, List<ExecutableElement> layers) {
+    Messager messager = env.getMessager();
+    boolean ok = true;
+    Report report = new Report();
+    List<ExecutableElement> misfits = targets.unimplementable(type, SEQUENTIAL_MODEL, Set.copyOf(layers));
+    for (ExecutableElement m : misfits) {
+      if (m.getModifiers().contains(Modifier.ABSTRACT) && !m.getEnclosingElement().equals(type)) {
+        Diagnostics.error(messager, m, Messages.layerInherited(type.getSimpleName().toString(),
+            m.getSimpleName().toString(), ((TypeElement) m.getEnclosingElement()).getQualifiedName().toString()));
+        ok = false;
+      }
+    }
+    if (ok && !misfits.isEmpty()) {
+      targets.checkImplementable(type, "Model", SEQUENTIAL_MODEL, Set.copyOf(layers), report);
+      Diagnostics.print(messager, type, model, report);
+      ok = false;
+    }
+    Map<String, String> inherited = targets.inheritedNoArgMethods(SEQUENTIAL_MODEL);
+    for (ExecutableElement method : layers) {
+      String name = method.getSimpleName().toString();
+      if (Character.isUpperCase(name.codePointAt(0)) || Character.isTitleCase(name.codePointAt(0))) {
+        Diagnostics.error(messager, method, Messages.layerNameCase(name));
+        ok = false;
+      } else if (inherited.containsKey(name)) {
+        Diagnostics.error(messager, method, Messages.layerNameTaken(name, inherited.get(name), "inherits"));
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   /** The layer {@code method} declares, receiving {@code in}; empty after reporting why there is none. */

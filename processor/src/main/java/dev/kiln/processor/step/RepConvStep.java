@@ -1,17 +1,18 @@
 package dev.kiln.processor.step;
 
 import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.element.Diagnostics;
 import dev.kiln.processor.layer.RepConvKind;
 import dev.kiln.processor.model.RepConvSpec;
 import dev.kiln.processor.validation.RepConvValidator;
 import dev.kiln.processor.validation.Report;
-import dev.kiln.processor.validation.TargetInterfaceValidator;
 import dev.kiln.processor.writing.ConvKernelWriter;
 import dev.kiln.processor.writing.GeneratedFiles;
 import dev.kiln.processor.writing.RepConvBlockWriter;
 import java.util.Optional;
+import java.util.Set;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
@@ -25,12 +26,10 @@ public final class RepConvStep extends ProcessingStep {
   static final String REP_VGG_BLOCK = "dev.kiln.nn.RepVggBlock";
 
   private final GeneratedFiles files;
-  private final TargetInterfaceValidator targets;
 
   public RepConvStep(ProcessingEnvironment env, GeneratedFiles files) {
     super(env);
     this.files = files;
-    this.targets = new TargetInterfaceValidator(env);
   }
 
   @Override
@@ -54,9 +53,14 @@ public final class RepConvStep extends ProcessingStep {
     TypeElement type = (TypeElement) element;
     ClassName kernel = GeneratedFiles.nameFor(type, "Kernel");
     ClassName block = GeneratedFiles.nameFor(type, "Block");
-    files.write(type, kernel, new ConvKernelWriter(spec.get().deploy()).write(kernel.simpleName(),
-        ClassName.get(type), false, "The fused deploy form of {@link " + type.getQualifiedName() + "}."));
-    files.write(type, block, new RepConvBlockWriter(spec.get()).write(block.simpleName(),
-        ClassName.get(type), kernel, false, "The training form of {@link " + type.getQualifiedName() + "}."));
+    TypeSpec kernelType = new ConvKernelWriter(spec.get().deploy()).write(kernel.simpleName(), ClassName.get(type),
+        false, "The fused deploy form of {@link " + type.getQualifiedName() + "}.");
+    TypeSpec blockType = new RepConvBlockWriter(spec.get()).write(block.simpleName(), ClassName.get(type), kernel,
+        false, "The training form of {@link " + type.getQualifiedName() + "}.");
+    if (checkTakenOver(type, "RepConv", kernelType, kernel, Set.of())
+        & checkTakenOver(type, "RepConv", blockType, block, Set.of())) {
+      files.write(type, kernel, kernelType);
+      files.write(type, block, blockType);
+    }
   }
 }

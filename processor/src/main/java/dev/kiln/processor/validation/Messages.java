@@ -121,6 +121,28 @@ public final class Messages {
         + "but has " + count;
   }
 
+  public static String layerNameCase(String method) {
+    return "[kiln.layer-name] layer method " + method + "() must start with a lowercase letter (the generated "
+        + "network names its fields and nested classes after its layers)";
+  }
+
+  /** {@code member}: {@code type.name()}; {@code how}: whether the generated network inherits or declares it. */
+  public static String layerNameTaken(String method, String member, String how) {
+    return "[kiln.layer-name] layer method " + method + "() has the name of " + member + ", which the generated "
+        + "network " + how + "; rename the layer method";
+  }
+
+  public static String memberTaken(String annotation, String type, String method, String member) {
+    return "[kiln.target] method " + method + "() of @" + annotation + " interface " + type + " has the signature of "
+        + member + ", which the generated class declares; rename the method";
+  }
+
+  public static String layerInherited(String model, String method, String owner) {
+    return "[kiln.layer-inherited] @Model interface " + model + " inherits the abstract method " + method
+        + "() from " + owner + "; declare every layer method in " + model + " itself (their order there is the "
+        + "network's)";
+  }
+
   public static String layerSignature(String method) {
     return "[kiln.layer-method] layer method " + method + "() must take no parameters, have no type parameters and "
         + "return dev.kiln.nn.Module";

@@ -2,7 +2,9 @@ package dev.kiln.processor.validation;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
@@ -118,12 +120,32 @@ public final class TargetInterfaceValidator {
    */
   public boolean checkImplementable(TypeElement type, String annotation, String baseClass,
       Set<ExecutableElement> writtenByGenerator, Report report) {
+    List<String> bad = new ArrayList<>();
+    for (ExecutableElement m : unimplementable(type, baseClass, writtenByGenerator)) {
+      ExecutableType own = (ExecutableType) types.asMemberOf((DeclaredType) type.asType(), m);
+      List<String> params = new ArrayList<>();
+      own.getParameterTypes().forEach(t -> params.add(t.toString()));
+      bad.add(m.getSimpleName() + "(" + String.join(", ", params) + ")");
+    }
+    if (!bad.isEmpty()) {
+      report.error("", Messages.notImplementable(annotation, type.getSimpleName().toString(), baseClass, bad));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The methods of {@code type} (declared or inherited) that a class extending {@code baseClass} cannot
+   * implement or that clash with it (see {@link #checkImplementable}), but {@code writtenByGenerator}.
+   */
+  public List<ExecutableElement> unimplementable(TypeElement type, String baseClass,
+      Set<ExecutableElement> writtenByGenerator) {
     TypeElement base = elements.getTypeElement(baseClass);
     if (base == null) {
-      return true; // no runtime on the class path: javac reports the missing type
+      return List.of(); // no runtime on the class path: javac reports the missing type
     }
     List<ExecutableElement> baseMethods = ElementFilter.methodsIn(elements.getAllMembers(base));
-    List<String> bad = new ArrayList<>();
+    List<ExecutableElement> bad = new ArrayList<>();
     for (ExecutableElement m : ElementFilter.methodsIn(elements.getAllMembers(type))) {
       Element owner = m.getEnclosingElement();
       if (m.getModifiers().contains(Modifier.STATIC) || m.getModifiers().contains(Modifier.PRIVATE)
@@ -132,16 +154,51 @@ public final class TargetInterfaceValidator {
       }
       ExecutableType own = (ExecutableType) types.asMemberOf((DeclaredType) type.asType(), m);
       if (!fits(m, own, owner, baseMethods)) {
-        List<String> params = new ArrayList<>();
-        own.getParameterTypes().forEach(t -> params.add(t.toString()));
-        bad.add(m.getSimpleName() + "(" + String.join(", ", params) + ")");
+        bad.add(m);
       }
     }
-    if (!bad.isEmpty()) {
-      report.error("", Messages.notImplementable(annotation, type.getSimpleName().toString(), baseClass, bad));
-      return false;
+    return bad;
+  }
+
+  /**
+   * The methods of {@code type} (declared or inherited from its interfaces, not static) that a class
+   * declaring {@code written} (signatures as {@code name(erasedType,...)}) would override or clash with,
+   * but {@code writtenByGenerator}: the generated class must not take over a method the user wrote.
+   */
+  public List<ExecutableElement> takenOver(TypeElement type, Set<String> written,
+      Set<ExecutableElement> writtenByGenerator) {
+    List<ExecutableElement> taken = new ArrayList<>();
+    for (ExecutableElement m : ElementFilter.methodsIn(elements.getAllMembers(type))) {
+      if (m.getModifiers().contains(Modifier.STATIC) || !m.getEnclosingElement().getKind().isInterface()
+          || writtenByGenerator.contains(m)) {
+        continue;
+      }
+      List<String> params = new ArrayList<>();
+      m.getParameters().forEach(p -> params.add(types.erasure(p.asType()).toString()));
+      if (written.contains(m.getSimpleName() + "(" + String.join(",", params) + ")")) {
+        taken.add(m);
+      }
     }
-    return true;
+    return taken;
+  }
+
+  /**
+   * The methods without parameters that a subclass of {@code baseClass} inherits (from the class, its
+   * superclasses and interfaces, {@code java.lang.Object} included), by name, each as
+   * {@code declaringType.name()}: the names a method the subclass declares must not take.
+   */
+  public Map<String, String> inheritedNoArgMethods(String baseClass) {
+    TypeElement base = elements.getTypeElement(baseClass);
+    Map<String, String> names = new TreeMap<>();
+    if (base != null) {
+      for (ExecutableElement m : ElementFilter.methodsIn(elements.getAllMembers(base))) {
+        if (m.getParameters().isEmpty() && !m.getModifiers().contains(Modifier.PRIVATE)) {
+          names.putIfAbsent(m.getSimpleName().toString(),
+              ((TypeElement) m.getEnclosingElement()).getQualifiedName() + "." + m.getSimpleName() + "()");
+        }
+      }
+    }
+    return names;
   }
 
   /** Whether the interface method {@code m} ({@code own} as a member of the interface) fits the base class. */

@@ -9,8 +9,13 @@ import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.model.ModelSpec;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -27,31 +32,71 @@ public final class ModelWriter {
   static final ClassName OBJECTIVES = ClassName.get("dev.kiln.loss", "Objectives");
   static final ClassName REDUCTION = ClassName.get("dev.kiln.annotation", "Reduction");
 
+  /** What a nested class is to its layer; its name is the layer's name, capitalized, and the suffix. */
+  private enum Nested {
+    KERNEL("Kernel"),
+    BLOCK("Block"),
+    FUSED_KERNEL("FusedKernel");
+
+    final String suffix;
+
+    Nested(String suffix) {
+      this.suffix = suffix;
+    }
+  }
+
   private final ModelSpec spec;
   private final ClassName userInterface;
   private final ClassName self;
+  /** The nested classes, by layer name and role: unique, and none named like this class or {@code Fused}. */
+  private final Map<String, Map<Nested, ClassName>> nested = new HashMap<>();
+  private final Set<String> nestedNames = new HashSet<>();
 
   public ModelWriter(ModelSpec spec, ClassName userInterface, ClassName self) {
     this.spec = spec;
     this.userInterface = userInterface;
     this.self = self;
+    nestedNames.add(self.simpleName());
+    nestedNames.add("Fused");
+    for (LayerSpec layer : spec.layers()) {
+      if (layer instanceof LayerSpec.Conv) {
+        name(layer, Nested.KERNEL);
+      } else if (layer instanceof LayerSpec.RepConv) {
+        name(layer, Nested.BLOCK);
+        name(layer, Nested.KERNEL);
+      }
+    }
+    for (ModelSpec.DeployStep step : spec.deployPlan()) {
+      if (step instanceof ModelSpec.FusedConv c && !c.spec().equals(c.source().conv())) {
+        name(c.source(), Nested.FUSED_KERNEL);
+      }
+    }
   }
 
-  private static String capitalized(String name) {
-    return name.substring(0, 1).toUpperCase(Locale.ROOT) + name.substring(1);
+  /**
+   * Names the nested class of {@code layer} in {@code role}: {@code conv1 -> Conv1Kernel}, with a number
+   * appended should two layers' names lead to one class name ({@code x} fused and {@code xFused}).
+   */
+  private void name(LayerSpec layer, Nested role) {
+    String base = layer.name().substring(0, 1).toUpperCase(Locale.ROOT) + layer.name().substring(1) + role.suffix;
+    String simple = base;
+    for (int i = 2; !nestedNames.add(simple); i++) {
+      simple = base + i;
+    }
+    nested.computeIfAbsent(layer.name(), k -> new EnumMap<>(Nested.class)).put(role, self.nestedClass(simple));
   }
 
-  private ClassName nested(String simple) {
-    return self.nestedClass(simple);
+  private ClassName nested(LayerSpec layer, Nested role) {
+    return nested.get(layer.name()).get(role);
   }
 
   /** The class of a training layer: a nested kernel or block for a convolution, else the runtime's class. */
   private TypeName layerType(LayerSpec layer) {
-    if (layer instanceof LayerSpec.Conv c) {
-      return nested(capitalized(c.name()) + "Kernel");
+    if (layer instanceof LayerSpec.Conv) {
+      return nested(layer, Nested.KERNEL);
     }
-    if (layer instanceof LayerSpec.RepConv r) {
-      return nested(capitalized(r.name()) + "Block");
+    if (layer instanceof LayerSpec.RepConv) {
+      return nested(layer, Nested.BLOCK);
     }
     return ClassName.get(NN, ((LayerSpec.Runtime) layer).runtimeClass());
   }
@@ -113,14 +158,14 @@ public final class ModelWriter {
     // Nested kernels and blocks.
     for (LayerSpec layer : spec.layers()) {
       if (layer instanceof LayerSpec.Conv c) {
-        type.addType(new ConvKernelWriter(c.conv()).write(capitalized(c.name()) + "Kernel", null, true,
+        type.addType(new ConvKernelWriter(c.conv()).write(nested(c, Nested.KERNEL).simpleName(), null, true,
             "The kernel of layer {@code " + c.name() + "}."));
       } else if (layer instanceof LayerSpec.RepConv r) {
-        ClassName kernel = nested(capitalized(r.name()) + "Kernel");
+        ClassName kernel = nested(r, Nested.KERNEL);
         type.addType(new ConvKernelWriter(r.block().deploy()).write(kernel.simpleName(), null, true,
             "The fused deploy kernel of layer {@code " + r.name() + "}."));
-        type.addType(new RepConvBlockWriter(r.block()).write(capitalized(r.name()) + "Block", null, kernel, true,
-            "The RepVGG block of layer {@code " + r.name() + "}."));
+        type.addType(new RepConvBlockWriter(r.block()).write(nested(r, Nested.BLOCK).simpleName(), null, kernel,
+            true, "The RepVGG block of layer {@code " + r.name() + "}."));
       }
     }
     writeFused(type);
@@ -152,7 +197,7 @@ public final class ModelWriter {
 
   /** The deploy network class and {@code fuse()}. */
   private void writeFused(TypeSpec.Builder type) {
-    ClassName fused = nested("Fused");
+    ClassName fused = self.nestedClass("Fused");
     TypeSpec.Builder f = TypeSpec.classBuilder("Fused")
         .addModifiers(Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
         .superclass(SEQUENTIAL)
@@ -176,7 +221,7 @@ public final class ModelWriter {
         if (sameKernel) {
           lt = layerType(c.source());
         } else {
-          lt = nested(capitalized(name) + "FusedKernel");
+          lt = nested(c.source(), Nested.FUSED_KERNEL);
           type.addType(new ConvKernelWriter(c.spec()).write(((ClassName) lt).simpleName(), null, true,
               "The deploy kernel of layer {@code " + name + "}"
                   + (c.batchNorm() != null ? " with {@code " + c.batchNorm().name() + "} folded in" : "")
@@ -186,7 +231,7 @@ public final class ModelWriter {
         fuse.addStatement("$T.foldInto(this.$L, $L, $L)", FUSION, name,
             c.batchNorm() == null ? "null" : "this." + c.batchNorm().name(), name);
       } else if (step instanceof ModelSpec.FusedRepConv r) {
-        lt = nested(capitalized(name) + "Kernel");
+        lt = nested(r.source(), Nested.KERNEL);
         fuse.addStatement("$T $L = this.$L.fuse()", lt, name, name);
       } else {
         LayerSpec layer = ((ModelSpec.Keep) step).layer();

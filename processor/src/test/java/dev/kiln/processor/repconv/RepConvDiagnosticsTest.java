@@ -108,6 +108,18 @@ class RepConvDiagnosticsTest {
   }
 
   @Test
+  void defaultMethodNamedLikeTheGeneratedFuse() {
+    JavaFileObject src = JavaFileObjects.forSourceString("t.Bad", "package t;\n"
+        + "import dev.kiln.annotation.RepConv;\n"
+        + "@RepConv(inChannels = 4, outChannels = 4, height = 8, width = 8)\n"
+        + "public interface Bad {\n"
+        + "  default void fuse() {}\n"
+        + "}\n");
+    assertOneError(src, "[kiln.target] method fuse() of @RepConv interface Bad has the signature of t.BadBlock.fuse()",
+        "default void fuse()");
+  }
+
+  @Test
   void validBlockCompilesWithoutWarnings() {
     JavaFileObject src = source("inChannels = 4", "outChannels = 8", "kernelSize = 5", "stride = 2", "groups = 2",
         "height = 9", "width = 7");

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import javax.tools.Diagnostic;
 import javax.tools.FileObject;
 import javax.tools.ForwardingJavaFileManager;
 import javax.tools.JavaCompiler;
@@ -36,9 +37,26 @@ public final class InMemoryCompiler {
 
   private InMemoryCompiler() {}
 
-  /** Runs javac with {@link KilnProcessor} and every lint warning (but {@code processing}) on {@code sources}. */
+  /**
+   * Runs javac with {@link KilnProcessor} and every lint warning (but {@code processing}) on {@code sources}.
+   * Whatever else a test expects, no diagnostic may point into a generated file: invalid input is an error
+   * on the user's source, and generated code always compiles cleanly.
+   */
   public static Compilation compile(JavaFileObject... sources) {
-    return javac().withProcessors(new KilnProcessor()).withOptions("-Xlint:all", "-Xlint:-processing").compile(sources);
+    Compilation compilation = javac().withProcessors(new KilnProcessor()).withOptions("-Xlint:all", "-Xlint:-processing")
+        .compile(sources);
+    assertNothingInGeneratedSources(compilation);
+    return compilation;
+  }
+
+  /** Fails if an error or warning of {@code compilation} is in a source file the processor generated. */
+  public static void assertNothingInGeneratedSources(Compilation compilation) {
+    Set<JavaFileObject> inputs = Set.copyOf(compilation.sourceFiles());
+    for (Diagnostic<? extends JavaFileObject> d : compilation.diagnostics()) {
+      if (d.getKind() != Diagnostic.Kind.NOTE && d.getSource() != null && !inputs.contains(d.getSource())) {
+        throw new AssertionError("generated source " + d.getSource().getName() + " does not compile cleanly: " + d);
+      }
+    }
   }
 
   /** Compiles, asserts success (printing the diagnostics otherwise) and returns a loader for the classes. */
