@@ -37,7 +37,7 @@ class ModelDiagnosticsTest {
 
   @AfterAll
   static void countCases() {
-    assertThat(CHECKED.get()).isEqualTo(14 + MEMBER_NAMES.size() + 5);
+    assertThat(CHECKED.get()).isEqualTo(14 + MEMBER_NAMES.size() + 5 + 4);
   }
 
   @Test
@@ -199,5 +199,25 @@ class ModelDiagnosticsTest {
     assertThat(actual).usingTolerance(1e-5).containsExactly(expected).inOrder();
     assertThat(net.layers().keySet()).containsExactly("x", "seed", "xFused", "kernel", "dev", "java", "w", "b",
         "fused", "_y", "$z").inOrder();
+  }
+
+  /**
+   * Parameters or activations too large for Java arrays are compile errors on the value, for every layer kind
+   * that can grow a tensor: the model input, {@code @Linear}'s weight, a padded pool's output ({@code @Conv2d}
+   * and {@code @RepConv}: {@code ConvDiagnosticsTest}); the other kinds keep or shrink the shape that arrives.
+   */
+  @Test
+  void tensorsTooLargeForJavaArrays() {
+    expectError("@Model(input = {4})\npublic interface Net {\n  @Linear(outFeatures = Integer.MAX_VALUE)\n"
+            + "  Module fc();\n}\n",
+        "[kiln.too-large] @Linear weight size (8589934588) is too large for Java arrays",
+        "outFeatures = Integer.MAX_VALUE");
+    expectError("@Model(input = {4096})\npublic interface Net {\n  @Linear(outFeatures = 1000000)\n  Module fc();\n}\n",
+        "[kiln.too-large] @Linear weight size (4096000000)", "outFeatures = 1000000");
+    expectError("@Model(input = {65536, 65536, 1})\npublic interface Net {\n  @ReLU\n  Module act();\n}\n",
+        "[kiln.too-large] @Model input size (4294967296)", "input = {65536");
+    expectError("@Model(input = {1, 46340, 46340})\npublic interface Net {\n"
+            + "  @MaxPool2d(kernelSize = 2, stride = 1, padding = 1)\n  Module pool();\n}\n",
+        "[kiln.too-large] @MaxPool2d output size (2147488281)", "padding = 1");
   }
 }

@@ -2,7 +2,22 @@ package dev.kiln.processor.validation;
 
 /** Checks of single attribute values that several validators share. Each reports on its attribute. */
 final class AttributeChecks {
+  /** Largest element count of one tensor (one sample's activations, or one parameter) Java arrays can hold. */
+  static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
   private AttributeChecks() {}
+
+  /**
+   * Whether a tensor of {@code elements} values ({@code what}, e.g. "weight size") fits in a Java array;
+   * reports a {@code [kiln.too-large]} error on {@code attribute} otherwise.
+   */
+  static boolean fitsInArray(String annotation, String attribute, String what, long elements, Report report) {
+    if (elements > MAX_ELEMENTS) {
+      report.error(attribute, Messages.tooLarge(annotation, what, elements));
+      return false;
+    }
+    return true;
+  }
 
   /** A required positive shape attribute: {@code null} means the user did not give it. Returns -1 on error. */
   static int requireShape(String annotation, Integer value, String attribute, Report report) {

@@ -15,8 +15,6 @@ import java.util.regex.Pattern;
 public final class ConvValidator {
   private static final String ANNOTATION = "Conv2d";
   private static final Pattern PADDING = Pattern.compile("\\s*(\\d{1,9})\\s*(?:,\\s*(\\d{1,9})\\s*)?");
-  /** Largest element count of one tensor we accept (Java arrays are int-indexed). */
-  static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
   /** Largest kernel window (kH * kW) we unroll: beyond this the generated class would have too many methods. */
   static final long MAX_WINDOW = 4096;
 
@@ -58,8 +56,8 @@ public final class ConvValidator {
     } else if (lower.equals("same")) {
       if (s != null && (s[0] != 1 || s[1] != 1)) {
         report.error("padding", Messages.sameWithStride(s[0], s[1]));
-      } else if (k != null && d != null && ((long) d[0] * (k[0] - 1) > MAX_ELEMENTS
-          || (long) d[1] * (k[1] - 1) > MAX_ELEMENTS)) {
+      } else if (k != null && d != null && ((long) d[0] * (k[0] - 1) > AttributeChecks.MAX_ELEMENTS
+          || (long) d[1] * (k[1] - 1) > AttributeChecks.MAX_ELEMENTS)) {
         report.error("padding", Messages.tooLarge(ANNOTATION, "\"same\" padding of the dilated kernel",
             Math.max((long) d[0] * (k[0] - 1), (long) d[1] * (k[1] - 1))));
       } else if (k != null && d != null) {
@@ -100,7 +98,7 @@ public final class ConvValidator {
     }
     long paddedH = (long) h + pad[0] + pad[1];
     long paddedW = (long) w + pad[2] + pad[3];
-    if (paddedH > MAX_ELEMENTS || paddedW > MAX_ELEMENTS) {
+    if (paddedH > AttributeChecks.MAX_ELEMENTS || paddedW > AttributeChecks.MAX_ELEMENTS) {
       report.error("padding", Messages.tooLarge(annotation, "padded input size", Math.max(paddedH, paddedW)));
       return Optional.empty();
     }
@@ -116,23 +114,16 @@ public final class ConvValidator {
           + MAX_WINDOW + " taps)", (long) k[0] * k[1]));
       return Optional.empty();
     }
-    if ((long) in * h * w > MAX_ELEMENTS) {
-      report.error("", Messages.tooLarge(annotation, "input size", (long) in * h * w));
-      return Optional.empty();
-    }
-    long weights = (long) out * (in / groups) * k[0] * k[1];
-    if (weights > MAX_ELEMENTS) {
-      report.error("", Messages.tooLarge(annotation, "weight size", weights));
+    if (!AttributeChecks.fitsInArray(annotation, "", "input size", (long) in * h * w, report)
+        || !AttributeChecks.fitsInArray(annotation, "", "weight size", (long) out * (in / groups) * k[0] * k[1],
+            report)) {
       return Optional.empty();
     }
     ConvGeometry geometry = ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(k[0], k[1])
         .stride(s[0], s[1]).dilation(d[0], d[1]).padding(pad[0], pad[1], pad[2], pad[3]).groups(groups)
         .paddingMode(mode).build();
     long outputs = (long) out * geometry.outHeight() * geometry.outWidth();
-    if (outputs > MAX_ELEMENTS) {
-      report.error("", Messages.tooLarge(annotation, "output size", outputs));
-      return Optional.empty();
-    }
-    return Optional.of(geometry);
+    return AttributeChecks.fitsInArray(annotation, "", "output size", outputs, report)
+        ? Optional.of(geometry) : Optional.empty();
   }
 }

@@ -12,13 +12,14 @@ import java.util.Optional;
 public final class ModelValidator {
   private ModelValidator() {}
 
-  /** {@code @Model.input}: {@code {C, H, W}} or {@code {F}}, all positive. */
+  /** {@code @Model.input}: {@code {C, H, W}} or {@code {F}}, all positive, one sample fitting in an array. */
   public static boolean input(int[] input, Report report) {
     if ((input.length != 1 && input.length != 3) || Arrays.stream(input).anyMatch(v -> v <= 0)) {
       report.error("input", Messages.modelInput("got " + Arrays.toString(input)));
       return false;
     }
-    return true;
+    return AttributeChecks.fitsInArray("Model", "input", "input size",
+        Arrays.stream(input).asLongStream().reduce(1L, (a, b) -> a * b), report);
   }
 
   /** {@code @RDrop}: a finite, non-negative alpha and a supported KL reduction. */
@@ -42,7 +43,8 @@ public final class ModelValidator {
       report.error("outFeatures", Messages.positive("Linear", "outFeatures", outFeatures));
       return false;
     }
-    return true;
+    return AttributeChecks.fitsInArray("Linear", "outFeatures", "weight size", (long) in[0] * outFeatures, report)
+        && AttributeChecks.fitsInArray("Linear", "outFeatures", "output size", outFeatures, report);
   }
 
   /** {@code @Dropout.p} in {@code [0, 1)}. */

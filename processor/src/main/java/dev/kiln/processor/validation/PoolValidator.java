@@ -38,6 +38,9 @@ public final class PoolValidator {
         return Optional.empty();
       }
     }
-    return Optional.of(new PoolWindow(k[0], k[1], s[0], s[1], p[0], p[1]));
+    PoolWindow window = new PoolWindow(k[0], k[1], s[0], s[1], p[0], p[1]);
+    int[] out = window.outShape(in);
+    return AttributeChecks.fitsInArray(annotation, "padding", "output size", (long) out[0] * out[1] * out[2], report)
+        ? Optional.of(window) : Optional.empty();
   }
 }
