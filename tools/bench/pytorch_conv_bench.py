@@ -1,37 +1,38 @@
 #!/usr/bin/env python3
 """Times the Kiln benchmark suite's convolutions in PyTorch (eval forward, CPU, float32, NCHW).
 
-The suite mirrors samples/benchmark/src/main/java/dev/kiln/samples/benchmark/ConvShape.java: same
-names, shapes, batch sizes. For each thread count (torch.set_num_threads) and shape it warms up, then
-times single forward calls under torch.no_grad() and reports the median (and the minimum) in
-microseconds and GFLOP/s (2 * multiply-adds / time), as a table on stdout and as JSON.
+The suite is Kiln's (samples/benchmark's ConvShape: same names, shapes, batch sizes), read from the built
+benchmark jar. For each thread count (torch.set_num_threads) and shape it warms up, then times single
+forward calls under torch.no_grad() and reports the median (and the minimum) in microseconds and GFLOP/s
+(2 * multiply-adds / time), as a table on stdout and as JSON.
 
+    mvn -q -o -pl samples/benchmark -am package -DskipTests
     /usr/bin/python3 tools/bench/pytorch_conv_bench.py --threads 1 2 --out pytorch-results.json
 """
 import argparse
 import json
+import os
 import platform
 import statistics
+import subprocess
 import time
 
 import torch
 
-# name: (batch, in, out, height, width, kernel, stride, padding, groups) -- keep in sync with ConvShape
-SUITE = {
-    "TINY": (1, 2, 2, 9, 9, 3, 1, 1, 1),
-    "GROUPED": (1, 2, 4, 9, 9, 3, 1, 1, 2),
-    "C1_16_28": (1, 1, 16, 28, 28, 3, 1, 1, 1),
-    "C16_32_14": (1, 16, 32, 14, 14, 3, 1, 1, 1),
-    "C48_48_56": (1, 48, 48, 56, 56, 3, 1, 1, 1),
-    "C96_96_28": (1, 96, 96, 28, 28, 3, 1, 1, 1),
-    "C192_192_14": (1, 192, 192, 14, 14, 3, 1, 1, 1),
-    "STEM_3_48_224_S2": (1, 3, 48, 224, 224, 3, 2, 1, 1),
-    "DW_32_56": (1, 32, 32, 56, 56, 3, 1, 1, 32),
-    "PW_64_56": (1, 64, 64, 56, 56, 1, 1, 0, 1),
-    "C1_16_28_N32": (32, 1, 16, 28, 28, 3, 1, 1, 1),
-    "C16_32_14_N32": (32, 16, 32, 14, 14, 3, 1, 1, 1),
-    "C64_64_56": (1, 64, 64, 56, 56, 3, 1, 1, 1),
-}
+DEFAULT_JAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "benchmark",
+                           "target", "kiln-benchmarks.jar")
+
+
+def load_suite(jar):
+    """name: (batch, in, out, height, width, kernel, stride, padding, groups), as ConvShape.main prints it."""
+    lines = subprocess.run(["java", "-cp", jar, "dev.kiln.samples.benchmark.ConvShape"], check=True,
+                           capture_output=True, text=True).stdout.splitlines()
+    suite = {}
+    for line in lines:
+        s = json.loads(line)
+        suite[s["name"]] = (s["batch"], s["in"], s["out"], s["size"], s["size"], s["kernel"], s["stride"],
+                            s["padding"], s["groups"])
+    return suite
 
 
 def macs(batch, cin, cout, h, w, k, s, p, g):
@@ -59,22 +60,27 @@ def time_shape(spec, warmup, runs, min_seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
-    parser.add_argument("--shapes", nargs="+", default=list(SUITE), choices=list(SUITE), metavar="SHAPE",
-                        help="subset of the suite (default: all)")
+    parser.add_argument("--jar", default=DEFAULT_JAR, help="the benchmark jar whose suite to time")
+    parser.add_argument("--shapes", nargs="+", metavar="SHAPE", help="subset of the suite (default: all)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls per shape (default 20)")
     parser.add_argument("--runs", type=int, default=200, help="minimum timed calls per shape (default 200)")
     parser.add_argument("--min-seconds", type=float, default=1.0,
                         help="keep timing until at least this long has passed (default 1.0)")
     parser.add_argument("--out", default="pytorch-results.json", help="JSON output file")
     args = parser.parse_args()
+    suite = load_suite(args.jar)
+    shapes = args.shapes or list(suite)
+    unknown = [s for s in shapes if s not in suite]
+    if unknown:
+        parser.error(f"unknown shapes {unknown}; the suite: {list(suite)}")
 
     torch.manual_seed(0)
     rows = []
     print(f"{'shape':<18} {'threads':>7} {'median us':>12} {'min us':>12} {'GFLOP/s':>9} {'runs':>6}")
     for threads in args.threads:
         torch.set_num_threads(threads)
-        for name in args.shapes:
-            spec = SUITE[name]
+        for name in shapes:
+            spec = suite[name]
             samples = time_shape(spec, args.warmup, args.runs, args.min_seconds)
             median_ns = statistics.median(samples)
             row = {

@@ -22,30 +22,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from repvgg_block import RepVGGBlock
+
 FASHION = "/usr/share/datasets/fashion-mnist"
 DIGITS = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
-
-
-def conv_bn(cin, cout, k, stride, padding, groups=1):
-    m = nn.Sequential()
-    m.add_module("conv", nn.Conv2d(cin, cout, k, stride, padding, groups=groups, bias=False))
-    m.add_module("bn", nn.BatchNorm2d(cout))
-    return m
-
-
-class RepVGGBlock(nn.Module):
-    """The official RepVGG block structure and state-dict names (training form)."""
-
-    def __init__(self, cin, cout, k=3, stride=1, groups=1):
-        super().__init__()
-        self.nonlinearity = nn.ReLU()
-        self.rbr_identity = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
-        self.rbr_dense = conv_bn(cin, cout, k, stride, k // 2, groups)
-        self.rbr_1x1 = conv_bn(cin, cout, 1, stride, 0, groups)
-
-    def forward(self, x):
-        ident = 0 if self.rbr_identity is None else self.rbr_identity(x)
-        return self.nonlinearity(self.rbr_dense(x) + self.rbr_1x1(x) + ident)
 
 
 class Net(nn.Module):

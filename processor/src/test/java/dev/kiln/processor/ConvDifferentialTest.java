@@ -8,7 +8,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
-import dev.kiln.processor.testing.Close;
+import dev.kiln.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.runtime.Parallel;

@@ -7,7 +7,7 @@ import com.google.testing.compile.Compilation;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.ReferenceConv2d;
-import dev.kiln.processor.testing.Close;
+import dev.kiln.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;

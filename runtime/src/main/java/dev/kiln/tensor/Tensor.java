@@ -107,6 +107,20 @@ public final class Tensor {
     return this;
   }
 
+  /**
+   * The largest {@code |this[i] - other[i]|}, computed in {@code double}; NaN if either tensor holds a NaN.
+   *
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public double maxAbsDifference(Tensor other) {
+    checkShape("other", other, shape);
+    double max = 0;
+    for (int i = 0; i < data.length; i++) {
+      max = Math.max(max, Math.abs((double) data[i] - other.data[i]));
+    }
+    return max;
+  }
+
   /** {@code [2, 3, 4]}. */
   public static String shapeString(int... shape) {
     return Arrays.toString(shape);

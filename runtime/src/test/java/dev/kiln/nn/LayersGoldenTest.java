@@ -4,6 +4,7 @@ import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.Close;
 import dev.kiln.testing.Golden;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,8 +18,7 @@ import org.junit.jupiter.api.Test;
  * vectors written by {@code tools/golden/layers_golden.py}.
  */
 class LayersGoldenTest {
-  private static final double RTOL = 1e-4;
-  private static final double ATOL = 1e-5;
+  private static final Close.Tolerance TOLERANCE = Close.relative(1e-4).orAbsolute(1e-5);
 
   @Test
   @SuppressWarnings("unchecked")
@@ -111,18 +111,10 @@ class LayersGoldenTest {
   }
 
   private static int compare(List<String> failures, String what, Tensor expected, Tensor actual) {
-    if (!actual.hasShape(expected.shape())) {
-      failures.add(what + ": shape " + Tensor.shapeString(actual.shape()) + ", expected "
-          + Tensor.shapeString(expected.shape()));
-      return 1;
-    }
-    float[] e = expected.data();
-    float[] a = actual.data();
-    for (int i = 0; i < e.length; i++) {
-      if (!(Math.abs(a[i] - e[i]) <= ATOL + RTOL * Math.abs(e[i]))) {
-        failures.add(what + "[" + i + "]: " + a[i] + ", expected " + e[i]);
-        break;
-      }
+    try {
+      Close.assertClose(what, expected, actual, TOLERANCE);
+    } catch (AssertionError e) {
+      failures.add(e.getMessage());
     }
     return 1;
   }

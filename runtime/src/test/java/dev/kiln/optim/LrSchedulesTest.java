@@ -1,6 +1,6 @@
 package dev.kiln.optim;
 
-import static dev.kiln.loss.Numerics.assertClose;
+import static dev.kiln.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

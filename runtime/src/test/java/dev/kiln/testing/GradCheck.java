@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Finite-difference check of a {@link Module}'s backward: the loss is a fixed random projection
@@ -103,18 +105,7 @@ public final class GradCheck {
       float[] a = analytic.get(e.getKey());
       Runnable changed = written.get(e.getKey());
       for (int i = 0; i < v.length; i++) {
-        float original = v[i];
-        float plus = (float) (original + step);
-        float minus = (float) (original - step);
-        v[i] = plus;
-        changed.run();
-        double lossPlus = loss(x, r);
-        v[i] = minus;
-        changed.run();
-        double lossMinus = loss(x, r);
-        v[i] = original;
-        changed.run();
-        double numeric = (lossPlus - lossMinus) / ((double) plus - (double) minus);
+        double numeric = centralDifference(v, i, step, changed, () -> loss(x, r));
         double diff = Math.abs(a[i] - numeric);
         if (!(diff <= atol + rtol * Math.max(Math.abs(a[i]), Math.abs(numeric)))) {
           failures.add(e.getKey() + "[" + i + "]: analytic " + a[i] + " numeric " + numeric);
@@ -127,6 +118,38 @@ public final class GradCheck {
           + failures.subList(0, Math.min(10, failures.size())));
     }
     return compared;
+  }
+
+  /**
+   * Central differences of {@code f} with respect to every element of {@code x} (restored afterwards), step
+   * {@code h}.
+   */
+  public static double[] centralDifferences(float[] x, double h, ToDoubleFunction<float[]> f) {
+    double[] out = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      out[i] = centralDifference(x, i, h, () -> {}, () -> f.applyAsDouble(x));
+    }
+    return out;
+  }
+
+  /**
+   * {@code (L(v + h) - L(v - h)) / (step)} for element {@code i} of {@code v} (restored afterwards), with the
+   * step actually representable in float, so the rounding of {@code v + h} does not bias the quotient;
+   * {@code changed} runs after each write of {@code v}.
+   */
+  private static double centralDifference(float[] v, int i, double h, Runnable changed, DoubleSupplier loss) {
+    float original = v[i];
+    float plus = (float) (original + h);
+    float minus = (float) (original - h);
+    v[i] = plus;
+    changed.run();
+    double lossPlus = loss.getAsDouble();
+    v[i] = minus;
+    changed.run();
+    double lossMinus = loss.getAsDouble();
+    v[i] = original;
+    changed.run();
+    return (lossPlus - lossMinus) / ((double) plus - (double) minus);
   }
 
   private double loss(Tensor x, float[] r) {

@@ -5,28 +5,26 @@ import static com.google.testing.compile.Compiler.javac;
 
 import com.google.testing.compile.Compilation;
 import dev.kiln.processor.KilnProcessor;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.net.URI;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import javax.annotation.processing.AbstractProcessor;
+import javax.annotation.processing.Filer;
+import javax.annotation.processing.ProcessingEnvironment;
+import javax.annotation.processing.Processor;
+import javax.annotation.processing.RoundEnvironment;
+import javax.lang.model.SourceVersion;
+import javax.lang.model.element.TypeElement;
 import javax.tools.Diagnostic;
-import javax.tools.FileObject;
-import javax.tools.ForwardingJavaFileManager;
-import javax.tools.JavaCompiler;
-import javax.tools.JavaFileManager;
 import javax.tools.JavaFileObject;
-import javax.tools.SimpleJavaFileObject;
-import javax.tools.StandardJavaFileManager;
-import javax.tools.ToolProvider;
 
 /**
  * Compiles sources in memory with the Kiln processor and loads every class the compilation produced (the
@@ -112,55 +110,67 @@ public final class InMemoryCompiler {
   }
 
   /**
-   * Runs javac with {@link KilnProcessor} directly (not through compile-testing, which hides the outputs of
-   * a failed compilation) and returns the qualified names of the generated source files, whether or not
-   * the compilation succeeded.
+   * The qualified names of the source files the processor generated for {@code sources}, whether or not the
+   * compilation succeeded (compile-testing hides the files of a failed compilation: the processor's
+   * {@link Filer} is watched instead).
    */
   public static Set<String> generatedSourceNames(JavaFileObject... sources) {
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     Set<String> names = new TreeSet<>();
-    try (StandardJavaFileManager standard = javac.getStandardFileManager(null, null, null)) {
-      JavaFileManager memory = new ForwardingJavaFileManager<>(standard) {
-        @Override
-        public JavaFileObject getJavaFileForOutput(Location location, String className, JavaFileObject.Kind kind,
-            FileObject sibling) {
-          if (kind == JavaFileObject.Kind.SOURCE) {
-            names.add(className);
-          }
-          return new MemoryFile(className, kind);
-        }
-      };
-      JavaCompiler.CompilationTask task = javac.getTask(null, memory, d -> { }, List.of("-proc:only"), null,
-          List.of(sources));
-      task.setProcessors(List.of(new KilnProcessor()));
-      task.call();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    javac().withProcessors(new Watched(new KilnProcessor(), names)).withOptions("-proc:only").compile(sources);
     return names;
   }
 
-  /** An output file kept in memory (and then dropped). */
-  private static final class MemoryFile extends SimpleJavaFileObject {
-    private final StringWriter text = new StringWriter();
+  /** A processor whose source files are recorded by name as it creates them. */
+  private static final class Watched extends AbstractProcessor {
+    private final Processor delegate;
+    private final Set<String> names;
 
-    MemoryFile(String className, Kind kind) {
-      super(URI.create("mem:///" + className.replace('.', '/') + kind.extension), kind);
+    Watched(Processor delegate, Set<String> names) {
+      this.delegate = delegate;
+      this.names = names;
     }
 
     @Override
-    public OutputStream openOutputStream() {
-      return new ByteArrayOutputStream();
+    public synchronized void init(ProcessingEnvironment env) {
+      super.init(env);
+      Filer filer = env.getFiler();
+      Filer watching = forwarding(Filer.class, (proxy, method, args) -> {
+        if (method.getName().equals("createSourceFile")) {
+          names.add(args[0].toString());
+        }
+        return invoke(method, filer, args);
+      });
+      delegate.init(forwarding(ProcessingEnvironment.class,
+          (proxy, method, args) -> method.getName().equals("getFiler") ? watching : invoke(method, env, args)));
     }
 
     @Override
-    public Writer openWriter() {
-      return text;
+    public Set<String> getSupportedAnnotationTypes() {
+      return delegate.getSupportedAnnotationTypes();
     }
 
     @Override
-    public CharSequence getCharContent(boolean ignoreEncodingErrors) {
-      return text.toString();
+    public SourceVersion getSupportedSourceVersion() {
+      return delegate.getSupportedSourceVersion();
+    }
+
+    @Override
+    public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
+      return delegate.process(annotations, round);
+    }
+  }
+
+  /** A proxy implementing {@code type} whose every call goes to {@code handler}. */
+  private static <T> T forwarding(Class<T> type, InvocationHandler handler) {
+    return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+  }
+
+  /** Calls {@code method} on {@code target}, rethrowing what it throws as it is. */
+  private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
     }
   }
 }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import javax.annotation.processing.Completion;
 import javax.annotation.processing.ProcessingEnvironment;
@@ -37,6 +38,10 @@ import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * How much {@code javac} time the Kiln processor adds: generates one source file with {@code --layers}
@@ -66,7 +71,41 @@ import javax.tools.ToolProvider;
  * to {@code kiln-processor-path.txt} and {@code kiln-class-path.txt}, which the module's build writes next
  * to its jars.
  */
-public final class CompileTimeBenchmark {
+@Command(name = "CompileTimeBenchmark", mixinStandardHelpOptions = true,
+    description = "Times javac with and without the Kiln processor on one file of @Conv2d layers.")
+public final class CompileTimeBenchmark implements Callable<Integer> {
+  /** Where the compilations run. */
+  enum Mode {
+    /** A {@code javac} process per compilation. */
+    COLD,
+    /** In this JVM through {@code javax.tools}, after warm-up rounds. */
+    WARM
+  }
+
+  @Option(names = "--layers", paramLabel = "N", defaultValue = "100", description = "@Conv2d layers in the file (default: ${DEFAULT-VALUE})")
+  private int layers;
+
+  @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "timed runs per configuration (default: ${DEFAULT-VALUE})")
+  private int runs;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "warm-up rounds in-process (default: ${DEFAULT-VALUE})")
+  private int warmup;
+
+  @Option(names = "--modes", arity = "1..*", paramLabel = "MODE", defaultValue = "cold warm", split = " ",
+      description = "cold, warm or both (default: ${DEFAULT-VALUE})")
+  private List<Mode> modes;
+
+  @Option(names = "--keep", paramLabel = "DIR", description = "keep the source and the last Kiln run's output here")
+  private Path keep;
+
+  @Option(names = "--processor-path", paramLabel = "PATH",
+      description = "kiln-processor, JavaPoet and kiln-runtime (default: kiln-processor-path.txt beside the jar)")
+  private String processorPath;
+
+  @Option(names = "--class-path", paramLabel = "PATH",
+      description = "kiln-runtime (default: kiln-class-path.txt beside the jar)")
+  private String classPath;
+
   private CompileTimeBenchmark() {}
 
   static final String PACKAGE = "bench";
@@ -103,42 +142,22 @@ public final class CompileTimeBenchmark {
   /** What a Kiln compilation produced. */
   record Output(int sourceFiles, long sourceLines, long sourceBytes, int classFiles, long classBytes) {}
 
-  public static void main(String[] args) throws IOException, InterruptedException {
-    int layers = 100;
-    int runs = 5;
-    int warmup = 3;
-    boolean cold = true;
-    boolean warm = true;
-    Path keep = null;
-    String processorPath = null;
-    String classPath = null;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--layers" -> layers = Integer.parseInt(value(args, ++i));
-        case "--runs" -> runs = Integer.parseInt(value(args, ++i));
-        case "--warmup" -> warmup = Integer.parseInt(value(args, ++i));
-        case "--modes" -> {
-          cold = false;
-          warm = false;
-          while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-            String mode = args[++i];
-            switch (mode) {
-              case "cold" -> cold = true;
-              case "warm" -> warm = true;
-              default -> throw new IllegalArgumentException("--modes: expected cold or warm but got " + mode);
-            }
-          }
-        }
-        case "--keep" -> keep = Paths.get(value(args, ++i));
-        case "--processor-path" -> processorPath = value(args, ++i);
-        case "--class-path" -> classPath = value(args, ++i);
-        default -> throw new IllegalArgumentException("unknown option " + args[i] + " (expected --layers, --runs, "
-            + "--warmup, --modes, --keep, --processor-path, --class-path)");
-      }
-    }
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, as {@link #main} runs it. */
+  static CommandLine commandLine() {
+    return new CommandLine(new CompileTimeBenchmark()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
     if (runs < 1) {
-      throw new IllegalArgumentException("--runs: expected at least 1 but got " + runs);
+      throw new ParameterException(new CommandLine(this), "--runs: expected at least 1 but got " + runs);
     }
+    boolean cold = modes.contains(Mode.COLD);
+    boolean warm = modes.contains(Mode.WARM);
     if (processorPath == null) {
       processorPath = pathFile("kiln-processor-path.txt");
     }
@@ -196,13 +215,7 @@ public final class CompileTimeBenchmark {
     } else {
       deleteTree(work);
     }
-  }
-
-  private static String value(String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(args[i - 1] + ": missing value");
-    }
-    return args[i];
+    return 0;
   }
 
   /** Reads a path list the build wrote next to this class's jar (or classes directory). */

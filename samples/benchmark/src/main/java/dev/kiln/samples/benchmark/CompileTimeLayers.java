@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * The layers that {@link CompileTimeBenchmark} compiles: a deterministic mix of distinct {@code @Conv2d}
- * declarations, first the benchmark suite's shapes ({@link Shapes}), then RepVGG-like variations in a fixed
+ * declarations, first the benchmark suite's layers ({@link ConvShape}, written as {@link Shapes} declares
+ * them), then RepVGG-like variations in a fixed
  * rotation: 3x3 padding 1 at various channel counts and sizes, 3x3 and 1x1 stride-2 downsampling, 1x1
  * pointwise, depthwise and grouped 3x3, dilation 2, reflect/replicate/circular padding, {@code "same"}
  * padding with a fused ReLU and no bias, and a few larger windows (5x5, 7x7 stems).
@@ -23,23 +24,6 @@ final class CompileTimeLayers {
    * @param annotation the annotation's attributes as source text (inside the parentheses)
    */
   record Layer(String name, String annotation) {}
-
-  /** The first layers: exactly the {@link Shapes} suite. */
-  private static final String[][] SUITE = {
-      {"Tiny", "inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 9, width = 9"},
-      {"Grouped", "inChannels = 2, outChannels = 4, kernelSize = 3, padding = \"1\", groups = 2, height = 9, width = 9"},
-      {"C1x16At28", "inChannels = 1, outChannels = 16, kernelSize = 3, padding = \"1\", height = 28, width = 28"},
-      {"C16x32At14", "inChannels = 16, outChannels = 32, kernelSize = 3, padding = \"1\", height = 14, width = 14"},
-      {"C48At56", "inChannels = 48, outChannels = 48, kernelSize = 3, padding = \"1\", height = 56, width = 56"},
-      {"C96At28", "inChannels = 96, outChannels = 96, kernelSize = 3, padding = \"1\", height = 28, width = 28"},
-      {"C192At14", "inChannels = 192, outChannels = 192, kernelSize = 3, padding = \"1\", height = 14, width = 14"},
-      {"Stem3x48At224", "inChannels = 3, outChannels = 48, kernelSize = 3, stride = 2, padding = \"1\", "
-          + "height = 224, width = 224"},
-      {"Depthwise32At56", "inChannels = 32, outChannels = 32, kernelSize = 3, padding = \"1\", groups = 32, "
-          + "height = 56, width = 56"},
-      {"Pointwise64At56", "inChannels = 64, outChannels = 64, kernelSize = 1, padding = \"0\", height = 56, width = 56"},
-      {"C64At56", "inChannels = 64, outChannels = 64, kernelSize = 3, padding = \"1\", height = 56, width = 56"},
-  };
 
   private static final int[] CHANNELS = {16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 8};
   private static final int[] SIZES = {56, 28, 14, 7, 112, 32, 16, 8};
@@ -58,9 +42,12 @@ final class CompileTimeLayers {
     }
     List<Layer> out = new ArrayList<>(n);
     Set<String> seen = new LinkedHashSet<>();
-    for (int i = 0; i < SUITE.length && out.size() < n; i++) {
-      seen.add(SUITE[i][1]);
-      out.add(new Layer(String.format(Locale.ROOT, "L%03d_%s", out.size(), SUITE[i][0]), SUITE[i][1]));
+    for (ConvShape shape : ConvShape.values()) {
+      String[] layer = conv(shape.interfaceName(), shape.inChannels(), shape.outChannels(), shape.kernel(),
+          shape.stride(), Integer.toString(shape.padding()), 1, shape.groups(), shape.size(), "");
+      if (out.size() < n && seen.add(layer[1])) { // the batch-32 variants share their layer
+        out.add(new Layer(String.format(Locale.ROOT, "L%03d_%s", out.size(), layer[0]), layer[1]));
+      }
     }
     int[] uses = new int[10];
     for (int step = 0; out.size() < n; step++) {

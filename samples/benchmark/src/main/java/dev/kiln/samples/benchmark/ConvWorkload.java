@@ -49,25 +49,10 @@ public class ConvWorkload {
    * benchmark of a wrong model is worthless.
    */
   public void check(String engine, float[] actual) {
-    float diff = maxAbsDiff(expected().data(), actual);
+    double diff = expected().maxAbsDifference(Tensor.of(actual, expected().shape()));
     if (!(diff <= TOLERANCE)) {
       throw new IllegalStateException(engine + " output differs from Kiln's by " + diff + " for "
           + shape + " (" + shape.describe() + ")");
     }
-  }
-
-  /** The largest {@code |a[i] - b[i]|}; infinite when the lengths differ, NaN if any value is NaN. */
-  public static float maxAbsDiff(float[] a, float[] b) {
-    if (a.length != b.length) {
-      return Float.POSITIVE_INFINITY;
-    }
-    float max = 0f;
-    for (int i = 0; i < a.length; i++) {
-      float d = Math.abs(a[i] - b[i]);
-      if (!(d <= max)) {
-        max = d;
-      }
-    }
-    return max;
   }
 }

@@ -5,6 +5,10 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Times training steps of the sample network the way {@code tools/bench/pytorch_train_bench.py} does, for a
@@ -18,7 +22,32 @@ import java.util.Locale;
  *     [--warmup 30] [--runs 60] [--seconds 8]
  * </pre>
  */
-public final class TrainingStepTimer {
+@Command(name = "TrainingStepTimer", mixinStandardHelpOptions = true,
+    description = "Times training steps of the sample network (batch " + TrainingWorkload.BATCH + ").")
+public final class TrainingStepTimer implements Callable<Integer> {
+  /** With or without R-Drop. */
+  enum Mode {
+    PLAIN,
+    RDROP
+  }
+
+  @Option(names = "--threads", arity = "1..*", paramLabel = "T", defaultValue = "1 2", split = " ",
+      description = "thread counts (default: ${DEFAULT-VALUE})")
+  private List<Integer> threads;
+
+  @Option(names = "--modes", arity = "1..*", paramLabel = "MODE", defaultValue = "plain rdrop", split = " ",
+      description = "plain, rdrop or both (default: ${DEFAULT-VALUE})")
+  private List<Mode> modes;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "30", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+  private int warmup;
+
+  @Option(names = "--runs", paramLabel = "N", defaultValue = "60", description = "at least this many timed steps (default: ${DEFAULT-VALUE})")
+  private int runs;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "8", description = "and at least this many seconds (default: ${DEFAULT-VALUE})")
+  private double seconds;
+
   private TrainingStepTimer() {}
 
   /** One configuration's result. */
@@ -37,42 +66,23 @@ public final class TrainingStepTimer {
   }
 
   public static void main(String[] args) {
-    List<Integer> threads = new ArrayList<>(List.of(1, 2));
-    List<String> modes = new ArrayList<>(List.of("plain", "rdrop"));
-    int warmup = 30;
-    int runs = 60;
-    double seconds = 8;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--threads" -> {
-          threads.clear();
-          while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-            threads.add(Integer.parseInt(args[++i]));
-          }
-        }
-        case "--modes" -> {
-          modes.clear();
-          while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-            modes.add(args[++i]);
-          }
-        }
-        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-        case "--runs" -> runs = Integer.parseInt(args[++i]);
-        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (expected --threads, --modes, --warmup, --runs, --seconds)");
-      }
-    }
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, as {@link #main} runs it. */
+  static CommandLine commandLine() {
+    return new CommandLine(new TrainingStepTimer()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  @Override
+  public Integer call() {
     System.out.println(header());
     for (int t : threads) {
-      for (String mode : modes) {
-        if (!mode.equals("plain") && !mode.equals("rdrop")) {
-          throw new IllegalArgumentException("--modes: expected plain or rdrop but got " + mode);
-        }
-        Row row = time(mode, t, warmup, runs, seconds);
-        System.out.println(format(row));
+      for (Mode mode : modes) {
+        System.out.println(format(time(mode.name().toLowerCase(Locale.ROOT), t, warmup, runs, seconds)));
       }
     }
+    return 0;
   }
 
   /** Times one configuration. */

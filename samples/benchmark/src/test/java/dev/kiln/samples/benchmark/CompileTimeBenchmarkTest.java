@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /** The compile-time benchmark's layer mix and one in-process measurement of each configuration. */
 class CompileTimeBenchmarkTest {
@@ -35,6 +37,10 @@ class CompileTimeBenchmarkTest {
     assertEquals(300, annotations.size(), "annotations");
     assertEquals("L000_Tiny", mix.get(0).name());
     assertEquals("L010_C64At56", mix.get(10).name());
+    assertEquals("inChannels = 2, outChannels = 4, kernelSize = 3, padding = \"1\", groups = 2, height = 9, width = 9",
+        mix.get(1).annotation());
+    assertEquals("inChannels = 3, outChannels = 48, kernelSize = 3, stride = 2, padding = \"1\", height = 224, "
+        + "width = 224", mix.get(7).annotation());
     assertEquals(mix.subList(0, 40), CompileTimeLayers.mix(40), "a prefix of the mix does not depend on its length");
     assertTrue(mix.stream().anyMatch(l -> l.annotation().contains("PaddingMode.CIRCULAR")), "circular padding");
     assertTrue(mix.stream().anyMatch(l -> l.annotation().contains("dilation = 2")), "dilation");
@@ -83,5 +89,25 @@ class CompileTimeBenchmarkTest {
 
   private static String location(Class<?> type) throws URISyntaxException {
     return Paths.get(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+  }
+
+  @Test
+  void commandLinesOfTheTwoTimers() {
+    ParseResult defaults = CompileTimeBenchmark.commandLine().parseArgs();
+    assertEquals(List.of(CompileTimeBenchmark.Mode.COLD, CompileTimeBenchmark.Mode.WARM),
+        defaults.commandSpec().findOption("--modes").getValue());
+    assertEquals(100, (int) defaults.commandSpec().findOption("--layers").getValue());
+    ParseResult chosen = CompileTimeBenchmark.commandLine().parseArgs("--modes", "warm", "--layers", "7", "--keep",
+        "out");
+    assertEquals(List.of(CompileTimeBenchmark.Mode.WARM), chosen.matchedOptionValue("--modes", List.of()));
+    assertEquals(Path.of("out"), chosen.matchedOptionValue("--keep", null));
+    assertThrows(ParameterException.class, () -> CompileTimeBenchmark.commandLine().parseArgs("--modes", "hot"));
+
+    ParseResult timer = TrainingStepTimer.commandLine().parseArgs("--threads", "2", "4", "--modes", "rdrop");
+    assertEquals(List.of(2, 4), timer.matchedOptionValue("--threads", List.of()));
+    assertEquals(List.of(TrainingStepTimer.Mode.RDROP), timer.matchedOptionValue("--modes", List.of()));
+    assertEquals(List.of(1, 2), TrainingStepTimer.commandLine().parseArgs().commandSpec().findOption("--threads")
+        .getValue());
+    assertThrows(ParameterException.class, () -> TrainingStepTimer.commandLine().parseArgs("--runs"));
   }
 }

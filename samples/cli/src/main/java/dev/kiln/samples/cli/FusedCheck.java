@@ -48,11 +48,7 @@ final class FusedCheck {
         }
         unfusedCorrect += Trainer.countCorrect(a, batch.labels());
         fusedCorrect += Trainer.countCorrect(b, batch.labels());
-        float[] x = a.data();
-        float[] y = b.data();
-        for (int i = 0; i < x.length; i++) {
-          maxDiff = Math.max(maxDiff, Math.abs((double) x[i] - y[i]));
-        }
+        maxDiff = Math.max(maxDiff, a.maxAbsDifference(b));
       }
     } finally {
       model.train(wasTraining);
