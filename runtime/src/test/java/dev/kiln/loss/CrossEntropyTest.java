@@ -1,10 +1,10 @@
 package dev.kiln.loss;
 
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.Golden;
@@ -30,8 +30,8 @@ class CrossEntropyTest {
       compared++;
       smoothed += ls > 0 ? 1 : 0;
     }
-    assertEquals(8, compared);
-    assertEquals(6, smoothed);
+    assertThat(compared).isEqualTo(8);
+    assertThat(smoothed).isEqualTo(6);
   }
 
   /** The summed loss (evaluation) is N times PyTorch's mean loss on the cases without label smoothing. */
@@ -49,10 +49,10 @@ class CrossEntropyTest {
           CrossEntropy.sum(logits, golden.ints(p + "targets")), RTOL);
       compared++;
     }
-    assertEquals(2, compared);
+    assertThat(compared).isEqualTo(2);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.sum(Tensor.zeros(2, 3), new int[] {0, 3}));
-    assertTrue(e.getMessage().contains("targets[1] = 3 is out of range"), e.getMessage());
+    assertWithMessage(e.getMessage()).that(e.getMessage().contains("targets[1] = 3 is out of range")).isTrue();
   }
 
   @Test
@@ -60,7 +60,7 @@ class CrossEntropyTest {
     Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
     Tensor logits = golden.tensor("ce.0.logits");
     int[] targets = golden.ints("ce.0.targets");
-    assertEquals(0.0, golden.scalar("ce.0.label_smoothing"));
+    assertThat(golden.scalar("ce.0.label_smoothing")).isEqualTo(0.0);
     CrossEntropy.Result r = CrossEntropy.compute(logits, targets);
     int n = logits.dim(0);
     int c = logits.dim(1);
@@ -92,16 +92,16 @@ class CrossEntropyTest {
       assertClose("fd ls=" + ls, new int[] {n, c}, fd, grad, relative(1e-3).floorOfLargest(1e-2));
       cases++;
     }
-    assertEquals(3, cases);
+    assertThat(cases).isEqualTo(3);
   }
 
   @Test
   void hugeLogitsStayFinite() {
     Tensor logits = Tensor.of(new float[] {1e30f, -1e30f, 0f, 3e38f, 3e38f, -3e38f}, 2, 3);
     CrossEntropy.Result r = CrossEntropy.compute(logits, new int[] {1, 0});
-    assertTrue(Double.isFinite(r.loss()), "loss " + r.loss());
+    assertWithMessage("loss " + r.loss()).that(Double.isFinite(r.loss())).isTrue();
     for (float g : r.grad().data()) {
-      assertTrue(Float.isFinite(g), "grad " + r.grad());
+      assertWithMessage("grad " + r.grad()).that(Float.isFinite(g)).isTrue();
     }
   }
 
@@ -109,21 +109,21 @@ class CrossEntropyTest {
   void rejectsBadShapesTargetsAndSmoothing() {
     IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(2, 3, 4), new int[] {0, 0}));
-    assertEquals("logits: expected rank 2 [N, C] but got shape [2, 3, 4]", rank.getMessage());
+    assertThat(rank.getMessage()).isEqualTo("logits: expected rank 2 [N, C] but got shape [2, 3, 4]");
     IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0}));
-    assertEquals("targets: expected 2 targets (one per row of logits [2, 3]) but got 1", count.getMessage());
+    assertThat(count.getMessage()).isEqualTo("targets: expected 2 targets (one per row of logits [2, 3]) but got 1");
     IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0, 3}));
-    assertEquals("targets[1] = 3 is out of range: expected a class in [0, 3)", range.getMessage());
+    assertThat(range.getMessage()).isEqualTo("targets[1] = 3 is out of range: expected a class in [0, 3)");
     IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {-1, 0}));
-    assertEquals("targets[0] = -1 is out of range: expected a class in [0, 3)", negative.getMessage());
+    assertThat(negative.getMessage()).isEqualTo("targets[0] = -1 is out of range: expected a class in [0, 3)");
     IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(0, 3), new int[0]));
-    assertEquals("logits: expected N >= 1 and C >= 1 but got shape [0, 3]", empty.getMessage());
+    assertThat(empty.getMessage()).isEqualTo("logits: expected N >= 1 and C >= 1 but got shape [0, 3]");
     IllegalArgumentException smoothing = assertThrows(IllegalArgumentException.class,
         () -> CrossEntropy.compute(Tensor.zeros(2, 3), new int[] {0, 0}, 1.5));
-    assertEquals("labelSmoothing: expected a value in [0, 1] but got 1.5", smoothing.getMessage());
+    assertThat(smoothing.getMessage()).isEqualTo("labelSmoothing: expected a value in [0, 1] but got 1.5");
   }
 }

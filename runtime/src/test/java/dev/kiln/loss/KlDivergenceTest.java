@@ -1,8 +1,8 @@
 package dev.kiln.loss;
 
+import static com.google.common.truth.Truth.assertThat;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Reduction;
@@ -37,9 +37,9 @@ class KlDivergenceTest {
       logTargets += logTarget ? 1 : 0;
       nanTargetGrads += Double.isNaN(golden.doubles(p + "grad_target")[0]) ? 1 : 0;
     }
-    assertEquals(Map.of(Reduction.SUM, 4, Reduction.BATCHMEAN, 4, Reduction.MEAN, 4), perReduction);
-    assertEquals(6, logTargets);
-    assertEquals(4, nanTargetGrads);
+    assertThat(perReduction).isEqualTo(Map.of(Reduction.SUM, 4, Reduction.BATCHMEAN, 4, Reduction.MEAN, 4));
+    assertThat(logTargets).isEqualTo(6);
+    assertThat(nanTargetGrads).isEqualTo(4);
   }
 
   @Test
@@ -59,16 +59,16 @@ class KlDivergenceTest {
           relative(1e-3).floorOfLargest(1e-2));
       checks += 2;
     }
-    assertEquals(6, checks);
+    assertThat(checks).isEqualTo(6);
   }
 
   @Test
   void rejectsMismatchedShapes() {
     IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
         () -> KlDivergence.compute(Tensor.zeros(2, 3), Tensor.zeros(3, 2), Reduction.SUM, false));
-    assertEquals("target: expected shape [2, 3] but got [3, 2]", shape.getMessage());
+    assertThat(shape.getMessage()).isEqualTo("target: expected shape [2, 3] but got [3, 2]");
     IllegalArgumentException scalar = assertThrows(IllegalArgumentException.class,
         () -> KlDivergence.compute(Tensor.scalar(1f), Tensor.scalar(1f), Reduction.SUM, false));
-    assertEquals("input: expected rank >= 1 and at least one element but got shape []", scalar.getMessage());
+    assertThat(scalar.getMessage()).isEqualTo("input: expected rank >= 1 and at least one element but got shape []");
   }
 }

@@ -1,8 +1,8 @@
 package dev.kiln.loss;
 
+import static com.google.common.truth.Truth.assertThat;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.tensor.Tensor;
@@ -23,7 +23,7 @@ class NllLossTest {
           relative(1e-5).floorOfLargest(1e-2));
       compared++;
     }
-    assertEquals(3, compared);
+    assertThat(compared).isEqualTo(3);
   }
 
   @Test
@@ -39,12 +39,12 @@ class NllLossTest {
   void rejectsBadShapesAndTargets() {
     IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
         () -> NllLoss.compute(Tensor.zeros(6), new int[] {0}));
-    assertEquals("input: expected rank 2 [N, C] but got shape [6]", rank.getMessage());
+    assertThat(rank.getMessage()).isEqualTo("input: expected rank 2 [N, C] but got shape [6]");
     IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
         () -> NllLoss.compute(Tensor.zeros(2, 3), new int[] {0, 1, 2}));
-    assertEquals("targets: expected 2 targets (one per row of input [2, 3]) but got 3", count.getMessage());
+    assertThat(count.getMessage()).isEqualTo("targets: expected 2 targets (one per row of input [2, 3]) but got 3");
     IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
         () -> NllLoss.compute(Tensor.zeros(2, 3), new int[] {5, 0}));
-    assertEquals("targets[0] = 5 is out of range: expected a class in [0, 3)", range.getMessage());
+    assertThat(range.getMessage()).isEqualTo("targets[0] = 5 is out of range: expected a class in [0, 3)");
   }
 }

@@ -1,12 +1,10 @@
 package dev.kiln.loss;
 
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.annotation.Reduction;
 import dev.kiln.nn.AbstractModule;
@@ -121,12 +119,12 @@ class ObjectivesTest {
     }
     DropLinear model = new DropLinear(1);
     Objective.StepResult result = Objectives.crossEntropy().step(model, batch(), TARGETS);
-    assertEquals(1, model.forwards);
-    assertEquals(1, model.backwards);
-    assertArrayEquals(model.lastOutput.data(), result.logits().data());
+    assertThat(model.forwards).isEqualTo(1);
+    assertThat(model.backwards).isEqualTo(1);
+    assertThat(result.logits().data()).isEqualTo(model.lastOutput.data());
     assertClose("loss", CrossEntropy.compute(model.lastOutput, TARGETS).loss(), result.loss(), 1e-12);
-    assertArrayEquals(CrossEntropy.compute(model.lastOutput, TARGETS).grad().data(), model.lastGradOutput.data());
-    assertEquals(2, checked);
+    assertThat(model.lastGradOutput.data()).isEqualTo(CrossEntropy.compute(model.lastOutput, TARGETS).grad().data());
+    assertThat(checked).isEqualTo(2);
   }
 
   @Test
@@ -138,7 +136,7 @@ class ObjectivesTest {
         checked++;
       }
     }
-    assertEquals(6, checked);
+    assertThat(checked).isEqualTo(6);
   }
 
   @Test
@@ -146,26 +144,26 @@ class ObjectivesTest {
     DropLinear model = new DropLinear(2);
     Tensor x = batch();
     Objective.StepResult result = Objectives.rDrop(1.0, Reduction.SUM).step(model, x, TARGETS);
-    assertEquals(1, model.forwards);
-    assertEquals(1, model.backwards);
-    assertArrayEquals(new int[] {2 * N, F}, model.lastInput.shape());
+    assertThat(model.forwards).isEqualTo(1);
+    assertThat(model.backwards).isEqualTo(1);
+    assertThat(model.lastInput.shape()).isEqualTo(new int[] {2 * N, F});
     float[] twice = Arrays.copyOf(x.data(), 2 * x.size());
     System.arraycopy(x.data(), 0, twice, x.size(), x.size());
-    assertArrayEquals(twice, model.lastInput.data());
+    assertThat(model.lastInput.data()).isEqualTo(twice);
 
     float[] out = model.lastOutput.data();
     Tensor z1 = Tensor.of(Arrays.copyOfRange(out, 0, N * C), N, C);
     Tensor z2 = Tensor.of(Arrays.copyOfRange(out, N * C, 2 * N * C), N, C);
-    assertFalse(Arrays.equals(z1.data(), z2.data()), "the halves must see different masks");
-    assertArrayEquals(new int[] {N, C}, result.logits().shape());
-    assertArrayEquals(z1.data(), result.logits().data());
+    assertWithMessage("the halves must see different masks").that(Arrays.equals(z1.data(), z2.data())).isFalse();
+    assertThat(result.logits().shape()).isEqualTo(new int[] {N, C});
+    assertThat(result.logits().data()).isEqualTo(z1.data());
 
     RDropLoss.Result expected = RDropLoss.compute(z1, z2, TARGETS, 1.0, Reduction.SUM);
     assertClose("loss", expected.loss(), result.loss(), 1e-12);
     float[] grad = Arrays.copyOf(expected.grad1().data(), 2 * N * C);
     System.arraycopy(expected.grad2().data(), 0, grad, N * C, N * C);
-    assertArrayEquals(new int[] {2 * N, C}, model.lastGradOutput.shape());
-    assertArrayEquals(grad, model.lastGradOutput.data());
+    assertThat(model.lastGradOutput.shape()).isEqualTo(new int[] {2 * N, C});
+    assertThat(model.lastGradOutput.data()).isEqualTo(grad);
   }
 
   @Test
@@ -183,10 +181,10 @@ class ObjectivesTest {
     DropLinear model = new DropLinear(5);
     model.eval();
     Objectives.crossEntropy().step(model, batch(), TARGETS);
-    assertTrue(model.isTraining());
+    assertThat(model.isTraining()).isTrue();
     model.eval();
     Objectives.rDrop(1.0, Reduction.BATCHMEAN).step(model, batch(), TARGETS);
-    assertTrue(model.isTraining());
+    assertThat(model.isTraining()).isTrue();
   }
 
   @Test
@@ -194,8 +192,8 @@ class ObjectivesTest {
     DropLinear model = new DropLinear(6);
     IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
         () -> Objectives.rDrop(1, Reduction.SUM).step(model, batch(), new int[] {0, 1}));
-    assertEquals("targets: expected 3 targets (one per row of input [3, 4]) but got 2", count.getMessage());
-    assertEquals(0, model.forwards, "nothing runs before the batch is checked");
+    assertThat(count.getMessage()).isEqualTo("targets: expected 3 targets (one per row of input [3, 4]) but got 2");
+    assertWithMessage("nothing runs before the batch is checked").that(model.forwards).isEqualTo(0);
     DropLinear flat = new DropLinear(7) {
       @Override
       public Tensor forward(Tensor input) {
@@ -204,10 +202,10 @@ class ObjectivesTest {
     };
     IllegalArgumentException output = assertThrows(IllegalArgumentException.class,
         () -> Objectives.rDrop(1, Reduction.SUM).step(flat, batch(), TARGETS));
-    assertEquals("model output: expected logits [6, C] but got shape [18]", output.getMessage());
+    assertThat(output.getMessage()).isEqualTo("model output: expected logits [6, C] but got shape [18]");
     IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
         () -> Objectives.crossEntropy().step(model, batch(), new int[] {0, 1, 3}));
-    assertEquals("targets[2] = 3 is out of range: expected a class in [0, 3)", range.getMessage());
+    assertThat(range.getMessage()).isEqualTo("targets[2] = 3 is out of range: expected a class in [0, 3)");
     assertThrows(IllegalArgumentException.class, () -> Objectives.rDrop(-0.5, Reduction.SUM));
     assertThrows(IllegalArgumentException.class, () -> Objectives.crossEntropy(-0.1));
   }

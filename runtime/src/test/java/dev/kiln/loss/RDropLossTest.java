@@ -1,8 +1,9 @@
 package dev.kiln.loss;
 
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Reduction;
@@ -39,8 +40,8 @@ class RDropLossTest {
       configs.add(alpha + "/" + reduction);
       compared++;
     }
-    assertEquals(12, compared);
-    assertEquals(12, configs.size(), "4 alphas x 3 reductions: " + configs);
+    assertThat(compared).isEqualTo(12);
+    assertWithMessage("4 alphas x 3 reductions: " + configs).that(configs.size()).isEqualTo(12);
   }
 
   /** kl_div(input=log P, target=Q) is KL(Q||P): the loss is CE and KlDivergence composed as the reference does. */
@@ -66,7 +67,7 @@ class RDropLossTest {
       assertClose("loss " + reduction, ce + alpha * kl, r.loss(), 1e-6);
       checks++;
     }
-    assertEquals(3, checks);
+    assertThat(checks).isEqualTo(3);
   }
 
   @Test
@@ -92,7 +93,7 @@ class RDropLossTest {
         checks++;
       }
     }
-    assertEquals(9, checks);
+    assertThat(checks).isEqualTo(9);
   }
 
   @Test
@@ -102,13 +103,13 @@ class RDropLossTest {
     Tensor z2 = gaussian(random, 4, 3);
     int[] y = {0, 2, 1, 1};
     RDropLoss.Result same = RDropLoss.compute(z1, z1.copy(), y, 2.0, Reduction.SUM);
-    assertEquals(0.0, same.klDivergence(), 1e-12);
+    assertThat(same.klDivergence()).isWithin(1e-12).of(0.0);
     assertClose("same", CrossEntropy.compute(z1, y).loss(), same.loss(), 1e-9);
     RDropLoss.Result ab = RDropLoss.compute(z1, z2, y, 2.0, Reduction.BATCHMEAN);
     RDropLoss.Result ba = RDropLoss.compute(z2, z1, y, 2.0, Reduction.BATCHMEAN);
     assertClose("symmetric loss", ab.loss(), ba.loss(), 1e-12);
     for (int k = 0; k < 12; k++) {
-      assertEquals(ab.grad1().data()[k], ba.grad2().data()[k], 1e-7);
+      assertThat((double) ba.grad2().data()[k]).isWithin(1e-7).of(ab.grad1().data()[k]);
     }
   }
 
@@ -117,19 +118,19 @@ class RDropLossTest {
     int[] y = {0, 1};
     IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
         () -> RDropLoss.compute(Tensor.zeros(2, 3, 1), Tensor.zeros(2, 3, 1), y, 1, Reduction.SUM));
-    assertEquals("logits1: expected rank 2 [N, C] but got shape [2, 3, 1]", rank.getMessage());
+    assertThat(rank.getMessage()).isEqualTo("logits1: expected rank 2 [N, C] but got shape [2, 3, 1]");
     IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
         () -> RDropLoss.compute(Tensor.zeros(2, 3), Tensor.zeros(2, 4), y, 1, Reduction.SUM));
-    assertEquals("logits2: expected shape [2, 3] but got [2, 4]", mismatch.getMessage());
+    assertThat(mismatch.getMessage()).isEqualTo("logits2: expected shape [2, 3] but got [2, 4]");
     IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
         () -> RDropLoss.compute(Tensor.zeros(2, 3), Tensor.zeros(2, 3), new int[] {0}, 1, Reduction.SUM));
-    assertEquals("targets: expected 2 targets (one per row of logits1 [2, 3]) but got 1", count.getMessage());
+    assertThat(count.getMessage()).isEqualTo("targets: expected 2 targets (one per row of logits1 [2, 3]) but got 1");
     IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
         () -> RDropLoss.compute(Tensor.zeros(2, 3), Tensor.zeros(2, 3), new int[] {0, 9}, 1, Reduction.SUM));
-    assertEquals("targets[1] = 9 is out of range: expected a class in [0, 3)", range.getMessage());
+    assertThat(range.getMessage()).isEqualTo("targets[1] = 9 is out of range: expected a class in [0, 3)");
     IllegalArgumentException alpha = assertThrows(IllegalArgumentException.class,
         () -> RDropLoss.compute(Tensor.zeros(2, 3), Tensor.zeros(2, 3), y, -1, Reduction.SUM));
-    assertEquals("alpha: expected a finite value >= 0 but got -1.0", alpha.getMessage());
+    assertThat(alpha.getMessage()).isEqualTo("alpha: expected a finite value >= 0 but got -1.0");
   }
 
   static Tensor gaussian(SplittableRandom random, int... shape) {

@@ -1,7 +1,6 @@
 package dev.kiln.nn;
 
 import static com.google.common.truth.Truth.assertThat;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.optim.AdamW;
@@ -71,8 +70,9 @@ class ParameterVersionTest {
     // A rejected state changes nothing, so nothing is marked.
     Map<String, Tensor> bad = copy(net.stateDict());
     bad.put("scale", Tensor.zeros(2));
-    assertEquals("wrong shape for key scale: expected [1] but got [2]",
-        assertThrows(IllegalArgumentException.class, () -> net.loadStateDict(bad)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> net.loadStateDict(bad)))
+        .hasMessageThat().isEqualTo("wrong shape for key scale: expected [1] but got [2]");
     bad.remove("scale");
     assertThrows(IllegalArgumentException.class, () -> net.loadStateDict(bad));
     assertThat(versions(net).values()).containsExactly(1L, 1L, 1L, 1L, 1L);

@@ -1,7 +1,7 @@
 package dev.kiln.nn;
 
 import static com.google.common.truth.Truth.assertThat;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -53,7 +53,7 @@ class ReferenceConv2dGradientCheckTest {
         }
       }
     }
-    assertEquals(3 * 2 * 2 * 4 * 2 * 2, cases);
+    assertThat(cases).isEqualTo(3 * 2 * 2 * 4 * 2 * 2);
   }
 
   private static double[] random(SplittableRandom r, int n) {
@@ -157,7 +157,7 @@ class ReferenceConv2dGradientCheckTest {
     double[] expected = ReferenceConv2d.forward(geometry, Activation.RELU, x, w, b, N);
     assertThat(y.shape()).isEqualTo(new int[] {N, 4, geometry.outHeight(), geometry.outWidth()});
     for (int i = 0; i < expected.length; i++) {
-      assertEquals((float) expected[i], y.data()[i], 0f, "output " + i);
+      assertWithMessage("output " + i).that(y.data()[i]).isWithin(0f).of((float) expected[i]);
     }
     float[] gyf = new float[y.size()];
     for (int i = 0; i < gyf.length; i++) {
@@ -166,13 +166,14 @@ class ReferenceConv2dGradientCheckTest {
     Tensor gx = conv.backward(Tensor.of(gyf, y.shape()));
     Gradients grads = ReferenceConv2d.backward(geometry, Activation.RELU, x, w, toDouble(y.data()), toDouble(gyf), N);
     for (int i = 0; i < x.length; i++) {
-      assertEquals((float) grads.input()[i], gx.data()[i], 0f, "grad input " + i);
+      assertWithMessage("grad input " + i).that(gx.data()[i]).isWithin(0f).of((float) grads.input()[i]);
     }
     for (int i = 0; i < w.length; i++) {
-      assertEquals((float) grads.weight()[i], conv.weight().grad().data()[i], 0f, "grad weight " + i);
+      assertWithMessage("grad weight " + i).that(conv.weight().grad().data()[i])
+          .isWithin(0f).of((float) grads.weight()[i]);
     }
     for (int i = 0; i < b.length; i++) {
-      assertEquals((float) grads.bias()[i], conv.bias().grad().data()[i], 0f, "grad bias " + i);
+      assertWithMessage("grad bias " + i).that(conv.bias().grad().data()[i]).isWithin(0f).of((float) grads.bias()[i]);
     }
   }
 

@@ -1,7 +1,8 @@
 package dev.kiln.optim;
 
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static dev.kiln.testing.Close.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.testing.Golden;
@@ -44,18 +45,19 @@ class LrSchedulesTest {
       String kind = p.substring(0, p.indexOf('.'));
       LrSchedule schedule = fromGolden(g, kind, p);
       double[] expected = g.doubles(key);
-      assertEquals((int) g.scalar(p + "steps"), expected.length);
+      assertThat(expected.length).isEqualTo((int) g.scalar(p + "steps"));
       for (int s = 0; s < expected.length; s++) {
         assertClose(key + "[" + s + "] " + schedule, expected[s], schedule.lr(s), 1e-5);
         values++;
       }
       perKind.merge(kind, 1, Integer::sum);
     }
-    assertEquals(Map.of("constant", 1, "step", 2, "cosine", 3, "one_cycle", 3, "warmup_cosine", 2,
-        "warmup_step", 1, "warmup_constant", 1), perKind);
-    assertEquals(g.cases(), perKind.values().stream().mapToInt(Integer::intValue).sum());
-    assertEquals(13, g.cases());
-    assertEquals(100 + 2 * 100 + 100 + 100 + 37 + 100 + 37 + 50 + 100 + 60 + 100 + 20, values);
+    assertThat(perKind)
+        .isEqualTo(Map.of("constant", 1, "step", 2, "cosine", 3, "one_cycle", 3, "warmup_cosine", 2, "warmup_step", 1,
+            "warmup_constant", 1));
+    assertThat(perKind.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(g.cases());
+    assertThat(g.cases()).isEqualTo(13);
+    assertThat(values).isEqualTo(100 + 2 * 100 + 100 + 100 + 37 + 100 + 37 + 50 + 100 + 60 + 100 + 20);
   }
 
   @Test
@@ -63,7 +65,7 @@ class LrSchedulesTest {
     LrSchedule defaults = LrSchedules.oneCycle(0.1, 100);
     LrSchedule explicit = LrSchedules.oneCycle(0.1, 100, 0.3, 25, 1e4);
     for (int s = 0; s < 100; s++) {
-      assertEquals(explicit.lr(s), defaults.lr(s));
+      assertThat(defaults.lr(s)).isEqualTo(explicit.lr(s));
     }
     assertClose("start", 0.1 / 25, defaults.lr(0), 1e-12);
     assertClose("peak", 0.1, defaults.lr(29), 1e-12);
@@ -72,12 +74,13 @@ class LrSchedulesTest {
 
   @Test
   void afterTheRunSchedulesHoldTheirFinalRate() {
-    assertEquals(0.001, LrSchedules.cosine(0.1, 10, 0.001).lr(10));
-    assertEquals(0.001, LrSchedules.cosine(0.1, 10, 0.001).lr(1000));
+    assertThat(LrSchedules.cosine(0.1, 10, 0.001).lr(10)).isEqualTo(0.001);
+    assertThat(LrSchedules.cosine(0.1, 10, 0.001).lr(1000)).isEqualTo(0.001);
     LrSchedule oneCycle = LrSchedules.oneCycle(0.1, 10);
-    assertEquals(oneCycle.lr(9), oneCycle.lr(10));
-    assertEquals(oneCycle.lr(9), oneCycle.lr(1_000_000));
-    assertEquals(0.1, LrSchedules.oneCycle(0.1, 10, 0.1, 25, 1e4).lr(0), 1e-15, "pctStart * total == 1");
+    assertThat(oneCycle.lr(10)).isEqualTo(oneCycle.lr(9));
+    assertThat(oneCycle.lr(1_000_000)).isEqualTo(oneCycle.lr(9));
+    assertWithMessage("pctStart * total == 1").that(LrSchedules.oneCycle(0.1, 10, 0.1, 25, 1e4).lr(0))
+        .isWithin(1e-15).of(0.1);
   }
 
   @Test
@@ -85,33 +88,39 @@ class LrSchedulesTest {
     LrSchedule cosine = LrSchedules.cosine(0.1, 20, 0);
     LrSchedule warm = LrSchedules.linearWarmup(cosine, 0, 0.5);
     for (int s = 0; s < 25; s++) {
-      assertEquals(cosine.lr(s), warm.lr(s));
+      assertThat(warm.lr(s)).isEqualTo(cosine.lr(s));
     }
   }
 
   @Test
   void rejectsInvalidArguments() {
-    assertEquals("step: expected a value >= 0 but got -1",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.constant(0.1).lr(-1)).getMessage());
-    assertEquals("stepSize: expected a value >= 1 but got 0",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.step(0.1, 0, 0.5)).getMessage());
-    assertEquals("totalSteps: expected a value >= 1 but got 0",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.cosine(0.1, 0, 0)).getMessage());
-    assertEquals("pctStart: expected a value in [0, 1] but got 1.5",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.oneCycle(0.1, 10, 1.5, 25, 1e4)).getMessage());
-    assertEquals("divFactor: expected a finite value > 0 but got 0.0",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.oneCycle(0.1, 10, 0.3, 0, 1e4)).getMessage());
-    assertEquals("startFactor: expected a value in (0, 1] but got 0.0",
-        assertThrows(IllegalArgumentException.class,
-            () -> LrSchedules.linearWarmup(LrSchedules.constant(1), 5, 0)).getMessage());
-    assertEquals("lr: expected a finite value >= 0 but got NaN",
-        assertThrows(IllegalArgumentException.class, () -> LrSchedules.constant(Double.NaN)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.constant(0.1).lr(-1)))
+        .hasMessageThat().isEqualTo("step: expected a value >= 0 but got -1");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.step(0.1, 0, 0.5)))
+        .hasMessageThat().isEqualTo("stepSize: expected a value >= 1 but got 0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.cosine(0.1, 0, 0)))
+        .hasMessageThat().isEqualTo("totalSteps: expected a value >= 1 but got 0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.oneCycle(0.1, 10, 1.5, 25, 1e4)))
+        .hasMessageThat().isEqualTo("pctStart: expected a value in [0, 1] but got 1.5");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.oneCycle(0.1, 10, 0.3, 0, 1e4)))
+        .hasMessageThat().isEqualTo("divFactor: expected a finite value > 0 but got 0.0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.linearWarmup(LrSchedules.constant(1), 5, 0)))
+        .hasMessageThat().isEqualTo("startFactor: expected a value in (0, 1] but got 0.0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> LrSchedules.constant(Double.NaN)))
+        .hasMessageThat().isEqualTo("lr: expected a finite value >= 0 but got NaN");
   }
 
   @Test
   void toStringNamesTheScheduleAndItsSettings() {
-    assertEquals("Step[lr=0.1, stepSize=30, gamma=0.1]", LrSchedules.step(0.1, 30, 0.1).toString());
-    assertEquals("LinearWarmup[after=Constant[lr=0.5], warmupSteps=3, startFactor=0.1]",
-        LrSchedules.linearWarmup(LrSchedules.constant(0.5), 3, 0.1).toString());
+    assertThat(LrSchedules.step(0.1, 30, 0.1).toString()).isEqualTo("Step[lr=0.1, stepSize=30, gamma=0.1]");
+    assertThat(LrSchedules.linearWarmup(LrSchedules.constant(0.5), 3, 0.1).toString())
+        .isEqualTo("LinearWarmup[after=Constant[lr=0.5], warmupSteps=3, startFactor=0.1]");
   }
 }

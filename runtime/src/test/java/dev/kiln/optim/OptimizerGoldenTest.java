@@ -1,8 +1,8 @@
 package dev.kiln.optim;
 
+import static com.google.common.truth.Truth.assertThat;
 import static dev.kiln.testing.Close.assertClose;
 import static dev.kiln.testing.Close.relative;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;
@@ -89,7 +89,7 @@ class OptimizerGoldenTest {
       run(g, p, first, params, 0, 2);
       Map<String, Tensor> checkpoint = new LinkedHashMap<>();
       first.state().forEach((k, v) -> checkpoint.put(k, v.copy()));
-      assertEquals(2f, checkpoint.get("step").data()[0]);
+      assertThat(checkpoint.get("step").data()[0]).isEqualTo(2f);
 
       Map<String, Parameter> resumed = new LinkedHashMap<>();
       params.forEach((name, param) -> resumed.put(name, Parameter.of(name, param.data().copy())));
@@ -102,22 +102,22 @@ class OptimizerGoldenTest {
 
   @Test
   void sgdMatchesTorch() {
-    assertEquals(8, runAll("sgd", OptimizerGoldenTest::sgd));
+    assertThat(runAll("sgd", OptimizerGoldenTest::sgd)).isEqualTo(8);
   }
 
   @Test
   void adamWMatchesTorch() {
-    assertEquals(6, runAll("adamw", OptimizerGoldenTest::adamW));
+    assertThat(runAll("adamw", OptimizerGoldenTest::adamW)).isEqualTo(6);
   }
 
   @Test
   void sgdResumesFromItsState() {
-    assertEquals(8, resumeAll("sgd", OptimizerGoldenTest::sgd));
+    assertThat(resumeAll("sgd", OptimizerGoldenTest::sgd)).isEqualTo(8);
   }
 
   @Test
   void adamWResumesFromItsState() {
-    assertEquals(6, resumeAll("adamw", OptimizerGoldenTest::adamW));
+    assertThat(resumeAll("adamw", OptimizerGoldenTest::adamW)).isEqualTo(6);
   }
 
   /** The golden cases cover each option. */
@@ -135,15 +135,15 @@ class OptimizerGoldenTest {
       decayed += sgd.scalar(p + "weight_decay") > 0 ? 1 : 0;
       noDecayBias += sgd.flag(p + "no_decay_bias") ? 1 : 0;
     }
-    assertEquals(2, nesterov);
-    assertEquals(6, momentum);
-    assertEquals(4, decayed);
-    assertEquals(1, noDecayBias);
+    assertThat(nesterov).isEqualTo(2);
+    assertThat(momentum).isEqualTo(6);
+    assertThat(decayed).isEqualTo(4);
+    assertThat(noDecayBias).isEqualTo(1);
     Golden adam = Golden.load("/golden/loss_optim/adamw.safetensors");
     int amsgrad = 0;
     for (int i = 0; i < adam.cases(); i++) {
       amsgrad += adam.flag("adamw." + i + ".amsgrad") ? 1 : 0;
     }
-    assertEquals(3, amsgrad);
+    assertThat(amsgrad).isEqualTo(3);
   }
 }

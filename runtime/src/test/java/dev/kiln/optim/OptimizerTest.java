@@ -1,8 +1,6 @@
 package dev.kiln.optim;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static com.google.common.truth.Truth.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.nn.Parameter;
@@ -23,15 +21,16 @@ class OptimizerTest {
 
   @Test
   void stateKeysNameTheBuffersAndParameters() {
-    assertEquals(List.of("step"), List.copyOf(Sgd.builder(params(), 0.1).build().state().keySet()));
-    assertEquals(List.of("step", "momentum_buffer.fc.weight", "momentum_buffer.fc.bias"),
-        List.copyOf(Sgd.builder(params(), 0.1).momentum(0.9).build().state().keySet()));
-    assertEquals(List.of("step", "exp_avg.fc.weight", "exp_avg.fc.bias", "exp_avg_sq.fc.weight", "exp_avg_sq.fc.bias"),
-        List.copyOf(AdamW.builder(params(), 0.1).build().state().keySet()));
+    assertThat(List.copyOf(Sgd.builder(params(), 0.1).build().state().keySet())).isEqualTo(List.of("step"));
+    assertThat(List.copyOf(Sgd.builder(params(), 0.1).momentum(0.9).build().state().keySet()))
+        .isEqualTo(List.of("step", "momentum_buffer.fc.weight", "momentum_buffer.fc.bias"));
+    assertThat(List.copyOf(AdamW.builder(params(), 0.1).build().state().keySet()))
+        .isEqualTo(List.of("step", "exp_avg.fc.weight", "exp_avg.fc.bias", "exp_avg_sq.fc.weight",
+            "exp_avg_sq.fc.bias"));
     Map<String, Tensor> amsgrad = AdamW.builder(params(), 0.1).amsgrad(true).build().state();
-    assertEquals(7, amsgrad.size());
-    assertArrayEquals(new int[] {2, 2}, amsgrad.get("max_exp_avg_sq.fc.weight").shape());
-    assertArrayEquals(new int[0], amsgrad.get("step").shape());
+    assertThat(amsgrad.size()).isEqualTo(7);
+    assertThat(amsgrad.get("max_exp_avg_sq.fc.weight").shape()).isEqualTo(new int[] {2, 2});
+    assertThat(amsgrad.get("step").shape()).isEqualTo(new int[0]);
   }
 
   @Test
@@ -42,9 +41,9 @@ class OptimizerTest {
     Tensor expAvg = state.get("exp_avg.fc.weight");
     params.get("fc.weight").grad().fill(1f);
     adam.step();
-    assertSame(expAvg, adam.state().get("exp_avg.fc.weight"));
-    assertEquals(0.1f, expAvg.data()[0], 1e-7f);
-    assertEquals(1f, state.get("step").data()[0]);
+    assertThat(adam.state().get("exp_avg.fc.weight")).isSameInstanceAs(expAvg);
+    assertThat(expAvg.data()[0]).isWithin(1e-7f).of(0.1f);
+    assertThat(state.get("step").data()[0]).isEqualTo(1f);
   }
 
   @Test
@@ -52,19 +51,23 @@ class OptimizerTest {
     AdamW adam = AdamW.builder(params(), 0.1).build();
     Map<String, Tensor> state = new LinkedHashMap<>(adam.state());
     state.remove("exp_avg.fc.bias");
-    assertEquals("missing key exp_avg.fc.bias (expected shape [2])",
-        assertThrows(IllegalArgumentException.class, () -> adam.loadState(state)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> adam.loadState(state)))
+        .hasMessageThat().isEqualTo("missing key exp_avg.fc.bias (expected shape [2])");
     state.put("exp_avg.fc.bias", Tensor.zeros(3));
-    assertEquals("wrong shape for key exp_avg.fc.bias: expected [2] but got [3]",
-        assertThrows(IllegalArgumentException.class, () -> adam.loadState(state)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> adam.loadState(state)))
+        .hasMessageThat().isEqualTo("wrong shape for key exp_avg.fc.bias: expected [2] but got [3]");
     state.put("exp_avg.fc.bias", Tensor.zeros(2));
     state.put("momentum_buffer.fc.bias", Tensor.zeros(2));
-    assertEquals("unexpected key momentum_buffer.fc.bias (shape [2])",
-        assertThrows(IllegalArgumentException.class, () -> adam.loadState(state)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> adam.loadState(state)))
+        .hasMessageThat().isEqualTo("unexpected key momentum_buffer.fc.bias (shape [2])");
     state.remove("momentum_buffer.fc.bias");
     state.put("step", Tensor.scalar(1.5f));
-    assertEquals("step: expected a whole number >= 0 but got 1.5",
-        assertThrows(IllegalArgumentException.class, () -> adam.loadState(state)).getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> adam.loadState(state)))
+        .hasMessageThat().isEqualTo("step: expected a whole number >= 0 but got 1.5");
   }
 
   @Test
@@ -72,41 +75,46 @@ class OptimizerTest {
     Map<String, Parameter> params = params();
     Sgd sgd = Sgd.builder(params, 0.5).weightDecay(0.1).noWeightDecay(name -> name.endsWith("bias")).build();
     sgd.step(); // zero gradients: only the decay moves the weights
-    assertArrayEquals(new float[] {0.95f, 1.9f, 2.85f, 3.8f}, params.get("fc.weight").data().data(), 1e-6f);
-    assertArrayEquals(new float[] {0.5f, -0.5f}, params.get("fc.bias").data().data());
+    assertThat(params.get("fc.weight").data().data())
+        .usingTolerance(1e-6f).containsExactly(new float[] {0.95f, 1.9f, 2.85f, 3.8f}).inOrder();
+    assertThat(params.get("fc.bias").data().data()).isEqualTo(new float[] {0.5f, -0.5f});
   }
 
   @Test
   void learningRateAndZeroGrad() {
     Map<String, Parameter> params = params();
     Optimizer sgd = Sgd.builder(params, 0.1).build();
-    assertEquals(0.1, sgd.learningRate());
+    assertThat(sgd.learningRate()).isEqualTo(0.1);
     sgd.setLearningRate(0.25);
-    assertEquals(0.25, sgd.learningRate());
+    assertThat(sgd.learningRate()).isEqualTo(0.25);
     params.get("fc.bias").grad().fill(2f);
     sgd.step();
-    assertArrayEquals(new float[] {0f, -1f}, params.get("fc.bias").data().data());
+    assertThat(params.get("fc.bias").data().data()).isEqualTo(new float[] {0f, -1f});
     sgd.zeroGrad();
-    assertArrayEquals(new float[] {0f, 0f}, params.get("fc.bias").grad().data());
-    assertEquals("lr: expected a finite value >= 0 but got -1.0",
-        assertThrows(IllegalArgumentException.class, () -> sgd.setLearningRate(-1)).getMessage());
+    assertThat(params.get("fc.bias").grad().data()).isEqualTo(new float[] {0f, 0f});
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> sgd.setLearningRate(-1)))
+        .hasMessageThat().isEqualTo("lr: expected a finite value >= 0 but got -1.0");
   }
 
   @Test
   void rejectsInvalidOptions() {
-    assertEquals("nesterov: expected momentum > 0 and dampening == 0 but got momentum=0.0, dampening=0.0",
-        assertThrows(IllegalArgumentException.class, () -> Sgd.builder(params(), 0.1).nesterov(true).build())
-            .getMessage());
-    assertEquals("nesterov: expected momentum > 0 and dampening == 0 but got momentum=0.9, dampening=0.1",
-        assertThrows(IllegalArgumentException.class,
-            () -> Sgd.builder(params(), 0.1).momentum(0.9).dampening(0.1).nesterov(true).build()).getMessage());
-    assertEquals("beta2: expected a value in [0, 1) but got 1.0",
-        assertThrows(IllegalArgumentException.class, () -> AdamW.builder(params(), 0.1).betas(0.9, 1).build())
-            .getMessage());
-    assertEquals("parameters: expected at least one parameter but got none",
-        assertThrows(IllegalArgumentException.class, () -> AdamW.builder(Map.of(), 0.1).build()).getMessage());
-    assertEquals("weightDecay: expected a finite value >= 0 but got -0.1",
-        assertThrows(IllegalArgumentException.class, () -> Sgd.builder(params(), 0.1).weightDecay(-0.1).build())
-            .getMessage());
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> Sgd.builder(params(), 0.1).nesterov(true).build()))
+        .hasMessageThat()
+        .isEqualTo("nesterov: expected momentum > 0 and dampening == 0 but got momentum=0.0, dampening=0.0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> Sgd.builder(params(), 0.1).momentum(0.9).dampening(0.1).nesterov(true).build()))
+        .hasMessageThat()
+        .isEqualTo("nesterov: expected momentum > 0 and dampening == 0 but got momentum=0.9, dampening=0.1");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> AdamW.builder(params(), 0.1).betas(0.9, 1).build()))
+        .hasMessageThat().isEqualTo("beta2: expected a value in [0, 1) but got 1.0");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> AdamW.builder(Map.of(), 0.1).build()))
+        .hasMessageThat().isEqualTo("parameters: expected at least one parameter but got none");
+    assertThat(assertThrows(IllegalArgumentException.class,
+        () -> Sgd.builder(params(), 0.1).weightDecay(-0.1).build()))
+        .hasMessageThat().isEqualTo("weightDecay: expected a finite value >= 0 but got -0.1");
   }
 }

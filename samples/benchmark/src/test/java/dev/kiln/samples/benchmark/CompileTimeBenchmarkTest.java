@@ -1,8 +1,8 @@
 package dev.kiln.samples.benchmark;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.palantir.javapoet.JavaFile;
 import dev.kiln.annotation.Conv2d;
@@ -26,25 +26,29 @@ class CompileTimeBenchmarkTest {
   @Test
   void mixIsDistinctAndStartsWithTheSuite() {
     List<CompileTimeLayers.Layer> mix = CompileTimeLayers.mix(300);
-    assertEquals(300, mix.size());
+    assertThat(mix.size()).isEqualTo(300);
     Set<String> names = new HashSet<>();
     Set<String> annotations = new HashSet<>();
     for (CompileTimeLayers.Layer layer : mix) {
       names.add(layer.name());
       annotations.add(layer.annotation());
     }
-    assertEquals(300, names.size(), "names");
-    assertEquals(300, annotations.size(), "annotations");
-    assertEquals("L000_Tiny", mix.get(0).name());
-    assertEquals("L010_C64At56", mix.get(10).name());
-    assertEquals("inChannels = 2, outChannels = 4, kernelSize = 3, padding = \"1\", groups = 2, height = 9, width = 9",
-        mix.get(1).annotation());
-    assertEquals("inChannels = 3, outChannels = 48, kernelSize = 3, stride = 2, padding = \"1\", height = 224, "
-        + "width = 224", mix.get(7).annotation());
-    assertEquals(mix.subList(0, 40), CompileTimeLayers.mix(40), "a prefix of the mix does not depend on its length");
-    assertTrue(mix.stream().anyMatch(l -> l.annotation().contains("PaddingMode.CIRCULAR")), "circular padding");
-    assertTrue(mix.stream().anyMatch(l -> l.annotation().contains("dilation = 2")), "dilation");
-    assertTrue(mix.stream().anyMatch(l -> l.annotation().contains("kernelSize = 7")), "7x7");
+    assertWithMessage("names").that(names.size()).isEqualTo(300);
+    assertWithMessage("annotations").that(annotations.size()).isEqualTo(300);
+    assertThat(mix.get(0).name()).isEqualTo("L000_Tiny");
+    assertThat(mix.get(10).name()).isEqualTo("L010_C64At56");
+    assertThat(mix.get(1).annotation())
+        .isEqualTo("inChannels = 2, outChannels = 4, kernelSize = 3, padding = \"1\", groups = 2, height = 9, "
+            + "width = 9");
+    assertThat(mix.get(7).annotation())
+        .isEqualTo("inChannels = 3, outChannels = 48, kernelSize = 3, stride = 2, padding = \"1\", height = 224, "
+            + "width = 224");
+    assertWithMessage("a prefix of the mix does not depend on its length").that(CompileTimeLayers.mix(40))
+        .isEqualTo(mix.subList(0, 40));
+    assertWithMessage("circular padding")
+        .that(mix.stream().anyMatch(l -> l.annotation().contains("PaddingMode.CIRCULAR"))).isTrue();
+    assertWithMessage("dilation").that(mix.stream().anyMatch(l -> l.annotation().contains("dilation = 2"))).isTrue();
+    assertWithMessage("7x7").that(mix.stream().anyMatch(l -> l.annotation().contains("kernelSize = 7"))).isTrue();
     assertThrows(IllegalArgumentException.class, () -> CompileTimeLayers.mix(0));
   }
 
@@ -61,28 +65,29 @@ class CompileTimeBenchmarkTest {
     CompileTimeBenchmark.Bench bench = new CompileTimeBenchmark.Bench(source, work, runtime, processorPath, layers);
     for (CompileTimeBenchmark.Config config : CompileTimeBenchmark.Config.values()) {
       CompileTimeBenchmark.Sample sample = bench.warm(config); // throws unless it generated one kernel per layer
-      assertTrue(sample.wallSeconds() > 0 && sample.cpuSeconds() > 0, config + ": " + sample);
-      assertEquals(config.processes(), sample.processorCpuSeconds() > 0, config + ": " + sample);
+      assertWithMessage(config + ": " + sample).that(sample.wallSeconds() > 0 && sample.cpuSeconds() > 0).isTrue();
+      assertWithMessage(config + ": " + sample).that(sample.processorCpuSeconds() > 0).isEqualTo(config.processes());
     }
     CompileTimeBenchmark.Output output = bench.lastKilnOutput;
-    assertEquals(layers, output.sourceFiles());
-    assertEquals(layers, output.classFiles());
-    assertTrue(output.sourceLines() > 50L * layers, "lines: " + output.sourceLines());
+    assertThat(output.sourceFiles()).isEqualTo(layers);
+    assertThat(output.classFiles()).isEqualTo(layers);
+    assertWithMessage("lines: " + output.sourceLines()).that(output.sourceLines() > 50L * layers).isTrue();
 
     // A cold javac in a child JVM, with the processor path: checks its output and reports its CPU times.
     CompileTimeBenchmark.Sample child = bench.coldChild(CompileTimeBenchmark.Config.KILN);
-    assertTrue(child.mainCpuSeconds() > 0 && child.cpuSeconds() >= child.mainCpuSeconds()
-        && child.wallSeconds() > 0, "child: " + child);
+    assertWithMessage("child: " + child).that(child.mainCpuSeconds()).isGreaterThan(0.0);
+    assertWithMessage("child: " + child).that(child.cpuSeconds()).isAtLeast(child.mainCpuSeconds());
+    assertWithMessage("child: " + child).that(child.wallSeconds()).isGreaterThan(0.0);
   }
 
   @Test
   void childReportIsParsedStrictly() {
     CompileTimeBenchmark.Sample s =
         CompileTimeBenchmark.ColdJavac.parse("wall=2500000000 main=1250000000 process=3000000000\n");
-    assertEquals(2.5, s.wallSeconds(), 1e-12);
-    assertEquals(1.25, s.mainCpuSeconds(), 1e-12);
-    assertEquals(3.0, s.cpuSeconds(), 1e-12);
-    assertTrue(Double.isNaN(s.processorCpuSeconds()));
+    assertThat(s.wallSeconds()).isWithin(1e-12).of(2.5);
+    assertThat(s.mainCpuSeconds()).isWithin(1e-12).of(1.25);
+    assertThat(s.cpuSeconds()).isWithin(1e-12).of(3.0);
+    assertThat(Double.isNaN(s.processorCpuSeconds())).isTrue();
     assertThrows(IllegalArgumentException.class, () -> CompileTimeBenchmark.ColdJavac.parse("wall=1 main=2"));
     assertThrows(IllegalArgumentException.class, () -> CompileTimeBenchmark.ColdJavac.parse("javac: error"));
   }
@@ -94,20 +99,22 @@ class CompileTimeBenchmarkTest {
   @Test
   void commandLinesOfTheTwoTimers() {
     ParseResult defaults = CompileTimeBenchmark.commandLine().parseArgs();
-    assertEquals(List.of(CompileTimeBenchmark.Mode.COLD, CompileTimeBenchmark.Mode.WARM),
-        defaults.commandSpec().findOption("--modes").getValue());
-    assertEquals(100, (int) defaults.commandSpec().findOption("--layers").getValue());
+    List<CompileTimeBenchmark.Mode> modes = defaults.commandSpec().findOption("--modes").getValue();
+    assertThat(modes).containsExactly(CompileTimeBenchmark.Mode.COLD, CompileTimeBenchmark.Mode.WARM).inOrder();
+    int layers = defaults.commandSpec().findOption("--layers").getValue();
+    assertThat(layers).isEqualTo(100);
     ParseResult chosen = CompileTimeBenchmark.commandLine().parseArgs("--modes", "warm", "--layers", "7", "--keep",
         "out");
-    assertEquals(List.of(CompileTimeBenchmark.Mode.WARM), chosen.matchedOptionValue("--modes", List.of()));
-    assertEquals(Path.of("out"), chosen.matchedOptionValue("--keep", null));
+    assertThat(chosen.matchedOptionValue("--modes", List.of())).isEqualTo(List.of(CompileTimeBenchmark.Mode.WARM));
+    assertThat(chosen.matchedOptionValue("--keep", (Path) null)).isEqualTo(Path.of("out"));
     assertThrows(ParameterException.class, () -> CompileTimeBenchmark.commandLine().parseArgs("--modes", "hot"));
 
     ParseResult timer = TrainingStepTimer.commandLine().parseArgs("--threads", "2", "4", "--modes", "rdrop");
-    assertEquals(List.of(2, 4), timer.matchedOptionValue("--threads", List.of()));
-    assertEquals(List.of(TrainingStepTimer.Mode.RDROP), timer.matchedOptionValue("--modes", List.of()));
-    assertEquals(List.of(1, 2), TrainingStepTimer.commandLine().parseArgs().commandSpec().findOption("--threads")
-        .getValue());
+    assertThat(timer.matchedOptionValue("--threads", List.of())).isEqualTo(List.of(2, 4));
+    assertThat(timer.matchedOptionValue("--modes", List.of())).isEqualTo(List.of(TrainingStepTimer.Mode.RDROP));
+    List<Integer> threads = TrainingStepTimer.commandLine().parseArgs().commandSpec().findOption("--threads")
+        .getValue();
+    assertThat(threads).containsExactly(1, 2).inOrder();
     assertThrows(ParameterException.class, () -> TrainingStepTimer.commandLine().parseArgs("--runs"));
   }
 }

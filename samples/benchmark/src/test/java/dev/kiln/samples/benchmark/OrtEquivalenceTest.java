@@ -1,8 +1,7 @@
 package dev.kiln.samples.benchmark;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OrtEnvironment;
@@ -39,7 +38,7 @@ class OrtEquivalenceTest {
   @AfterAll
   static void checkCount() {
     if (compared > 0) {
-      assertEquals(2 * SHAPES.size(), compared, "comparisons");
+      assertWithMessage("comparisons").that(compared).isEqualTo(2 * SHAPES.size());
     }
   }
 
@@ -49,21 +48,22 @@ class OrtEquivalenceTest {
       ConvKernel kernel = shape.newKernel();
       Tensor input = shape.randomInput(11);
       float[] expected = kernel.forward(input).data();
-      assertTrue(nonTrivial(expected), shape + ": expected output is all zero");
+      assertWithMessage(shape + ": expected output is all zero").that(nonTrivial(expected)).isTrue();
       try (OrtConv conv = OrtConv.open(shape, kernel, input, 1)) {
         float[] actual = new float[expected.length];
         conv.run(actual);
-        assertArrayEquals(expected, actual, TOLERANCE, shape + " run");
+        assertWithMessage(shape + " run").that(actual).usingTolerance(TOLERANCE).containsExactly(expected).inOrder();
         compared++;
 
         conv.runPinned();
         float[] pinned = new float[expected.length];
         conv.pinnedOutput().get(pinned);
-        assertArrayEquals(expected, pinned, TOLERANCE, shape + " runPinned");
+        assertWithMessage(shape + " runPinned").that(pinned)
+            .usingTolerance(TOLERANCE).containsExactly(expected).inOrder();
         compared++;
       }
     }
-    assertEquals(2 * SHAPES.size(), compared);
+    assertThat(compared).isEqualTo(2 * SHAPES.size());
   }
 
   private static boolean nonTrivial(float[] y) {

@@ -1,6 +1,6 @@
 package dev.kiln.samples.benchmark;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static com.google.common.truth.Truth.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
@@ -18,37 +18,37 @@ class ProtoWriterTest {
   @Test
   void varintField() {
     // field 1 = 150 -> 08 96 01
-    assertArrayEquals(bytes(0x08, 0x96, 0x01), new ProtoWriter().varint(1, 150).toByteArray());
-    assertArrayEquals(bytes(0x08, 0x00), new ProtoWriter().varint(1, 0).toByteArray());
-    assertArrayEquals(bytes(0x10, 0x7f), new ProtoWriter().varint(2, 127).toByteArray());
-    assertArrayEquals(bytes(0x10, 0x80, 0x01), new ProtoWriter().varint(2, 128).toByteArray());
+    assertThat(new ProtoWriter().varint(1, 150).toByteArray()).isEqualTo(bytes(0x08, 0x96, 0x01));
+    assertThat(new ProtoWriter().varint(1, 0).toByteArray()).isEqualTo(bytes(0x08, 0x00));
+    assertThat(new ProtoWriter().varint(2, 127).toByteArray()).isEqualTo(bytes(0x10, 0x7f));
+    assertThat(new ProtoWriter().varint(2, 128).toByteArray()).isEqualTo(bytes(0x10, 0x80, 0x01));
   }
 
   @Test
   void negativeVarintTakesTenBytes() {
-    assertArrayEquals(bytes(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
-        new ProtoWriter().varint(1, -1).toByteArray());
+    assertThat(new ProtoWriter().varint(1, -1).toByteArray())
+        .isEqualTo(bytes(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01));
   }
 
   @Test
   void stringAndEmbeddedMessage() {
     // field 2 = "testing" -> 12 07 74 65 73 74 69 6e 67
     byte[] testing = bytes(0x12, 0x07, 0x74, 0x65, 0x73, 0x74, 0x69, 0x6e, 0x67);
-    assertArrayEquals(testing, new ProtoWriter().string(2, "testing").toByteArray());
+    assertThat(new ProtoWriter().string(2, "testing").toByteArray()).isEqualTo(testing);
     // field 3 = {field 1 = 150} -> 1a 03 08 96 01
-    assertArrayEquals(bytes(0x1a, 0x03, 0x08, 0x96, 0x01),
-        new ProtoWriter().message(3, new ProtoWriter().varint(1, 150)).toByteArray());
+    assertThat(new ProtoWriter().message(3, new ProtoWriter().varint(1, 150)).toByteArray())
+        .isEqualTo(bytes(0x1a, 0x03, 0x08, 0x96, 0x01));
   }
 
   @Test
   void largeFieldNumberAndLength() {
     // field 20 varint 7 -> tag (20 << 3) = 160 = a0 01
-    assertArrayEquals(bytes(0xa0, 0x01, 0x07), new ProtoWriter().varint(20, 7).toByteArray());
+    assertThat(new ProtoWriter().varint(20, 7).toByteArray()).isEqualTo(bytes(0xa0, 0x01, 0x07));
     byte[] payload = new byte[300];
     byte[] encoded = new ProtoWriter().bytes(9, payload).toByteArray();
     // tag 4a, length 300 = ac 02, then the payload
-    assertArrayEquals(bytes(0x4a, 0xac, 0x02), java.util.Arrays.copyOf(encoded, 3));
-    assertArrayEquals(payload, java.util.Arrays.copyOfRange(encoded, 3, encoded.length));
+    assertThat(java.util.Arrays.copyOf(encoded, 3)).isEqualTo(bytes(0x4a, 0xac, 0x02));
+    assertThat(java.util.Arrays.copyOfRange(encoded, 3, encoded.length)).isEqualTo(payload);
   }
 
   @Test
