@@ -2,13 +2,13 @@ package dev.kiln.processor;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.testing.compile.CompilationSubject.assertThat;
+import static dev.kiln.testing.NumericAssertions.assertClose;
 
 import com.google.testing.compile.Compilation;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.ReferenceConv2d;
-import dev.kiln.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.runtime.Parallel;
@@ -131,12 +131,12 @@ class ConvDifferentialTest {
     kernel.train(true);
     kernel.zeroGrad();
     Tensor y = kernel.forward(x);
-    Close.assertClose(c.label() + " output", ref.forward(x), y);
+    assertClose(c.label() + " output", ref.forward(x), y);
     Tensor gx = kernel.backward(gy);
-    Close.assertClose(c.label() + " grad input", ref.backward(gy), gx);
-    Close.assertClose(c.label() + " grad weight", ref.weight().grad(), kernel.weight().grad());
+    assertClose(c.label() + " grad input", ref.backward(gy), gx);
+    assertClose(c.label() + " grad weight", ref.weight().grad(), kernel.weight().grad());
     if (c.bias()) {
-      Close.assertClose(c.label() + " grad bias", ref.bias().grad(), kernel.bias().grad());
+      assertClose(c.label() + " grad bias", ref.bias().grad(), kernel.bias().grad());
     } else {
       assertThat(kernel.bias()).isNull();
       assertThat(kernel.stateDict().keySet()).containsExactly("weight");

@@ -2,12 +2,12 @@ package dev.kiln.processor;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.testing.compile.CompilationSubject.assertThat;
+import static dev.kiln.testing.NumericAssertions.assertClose;
 
 import com.google.testing.compile.Compilation;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.ReferenceConv2d;
-import dev.kiln.testing.Close;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
@@ -68,12 +68,12 @@ class ConvGoldenTest {
     module.train(true);
     module.zeroGrad();
     Tensor y = module.forward(golden.tensor(key(c, "input")));
-    Close.assertClose(what + " " + c.label() + " output", golden.tensor(key(c, "output")), y);
+    assertClose(what + " " + c.label() + " output", golden.tensor(key(c, "output")), y);
     Tensor gx = module.backward(golden.tensor(key(c, "grad_output")));
-    Close.assertClose(what + " " + c.label() + " grad_input", golden.tensor(key(c, "grad_input")), gx);
-    Close.assertClose(what + " " + c.label() + " grad_weight", golden.tensor(key(c, "grad_weight")), weightGrad);
+    assertClose(what + " " + c.label() + " grad_input", golden.tensor(key(c, "grad_input")), gx);
+    assertClose(what + " " + c.label() + " grad_weight", golden.tensor(key(c, "grad_weight")), weightGrad);
     if (c.bias()) {
-      Close.assertClose(what + " " + c.label() + " grad_bias", golden.tensor(key(c, "grad_bias")), biasGrad);
+      assertClose(what + " " + c.label() + " grad_bias", golden.tensor(key(c, "grad_bias")), biasGrad);
     } else {
       assertThat(golden.tensors()).doesNotContainKey(key(c, "grad_bias"));
       assertThat(biasGrad).isNull();

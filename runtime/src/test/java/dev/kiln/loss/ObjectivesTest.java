@@ -2,8 +2,8 @@ package dev.kiln.loss;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
-import static dev.kiln.testing.Close.assertClose;
-import static dev.kiln.testing.Close.relative;
+import static dev.kiln.testing.NumericAssertions.assertClose;
+import static dev.kiln.testing.NumericAssertions.relative;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Reduction;

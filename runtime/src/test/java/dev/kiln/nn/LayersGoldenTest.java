@@ -2,10 +2,11 @@ package dev.kiln.nn;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.assertClose;
 
 import dev.kiln.tensor.Tensor;
-import dev.kiln.testing.Close;
 import dev.kiln.testing.Golden;
+import dev.kiln.testing.NumericAssertions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * vectors written by {@code tools/golden/layers_golden.py}.
  */
 class LayersGoldenTest {
-  private static final Close.Tolerance TOLERANCE = Close.relative(1e-4).orAbsolute(1e-5);
+  private static final NumericAssertions.Tolerance TOLERANCE = NumericAssertions.relative(1e-4).orAbsolute(1e-5);
 
   @Test
   @SuppressWarnings("unchecked")
@@ -112,7 +113,7 @@ class LayersGoldenTest {
 
   private static int compare(List<String> failures, String what, Tensor expected, Tensor actual) {
     try {
-      Close.assertClose(what, expected, actual, TOLERANCE);
+      assertClose(what, expected, actual, TOLERANCE);
     } catch (AssertionError e) {
       failures.add(e.getMessage());
     }

@@ -2,7 +2,7 @@ package dev.kiln.optim;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
-import static dev.kiln.testing.Close.assertClose;
+import static dev.kiln.testing.NumericAssertions.assertClose;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.testing.Golden;

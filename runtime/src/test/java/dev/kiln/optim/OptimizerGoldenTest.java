@@ -1,8 +1,8 @@
 package dev.kiln.optim;
 
 import static com.google.common.truth.Truth.assertThat;
-import static dev.kiln.testing.Close.assertClose;
-import static dev.kiln.testing.Close.relative;
+import static dev.kiln.testing.NumericAssertions.assertClose;
+import static dev.kiln.testing.NumericAssertions.relative;
 
 import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;

@@ -2,6 +2,7 @@ package dev.kiln.processor.repconv;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.assertClose;
 
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
@@ -13,8 +14,8 @@ import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.nn.RepVggBlock;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.testing.Close;
 import dev.kiln.testing.Golden;
+import dev.kiln.testing.NumericAssertions;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -38,9 +39,9 @@ import org.junit.jupiter.api.Test;
 class RepConvGoldenTest {
   static final double REL = 1e-4;
   static final double FUSED_VS_EVAL_REL = 1e-5;
-  /** Relative error {@code rel}, the floor at a tenth of the largest magnitude or of 1 (see {@link Close}). */
-  static Close.Tolerance tolerance(double rel) {
-    return Close.relative(rel).floorOfLargest(0.1).scaleAtLeast(1);
+  /** Relative error {@code rel}, the floor a tenth of the largest magnitude or of 1 ({@link NumericAssertions}). */
+  static NumericAssertions.Tolerance tolerance(double rel) {
+    return NumericAssertions.relative(rel).floorOfLargest(0.1).scaleAtLeast(1);
   }
   static final int EXPECTED_CASES = 12;
   static final String PKG = "golden";
@@ -185,13 +186,13 @@ class RepConvGoldenTest {
     assertThat(block.isTraining()).isTrue();
     Tensor input = c.tensor("input");
     Tensor out = block.forward(input.copy());
-    Close.assertClose("train_output", c.tensor("train_output"), out, tolerance(REL));
+    assertClose("train_output", c.tensor("train_output"), out, tolerance(REL));
     Tensor gradInput = block.backward(c.tensor("grad_output").copy());
-    Close.assertClose("grad_input", c.tensor("grad_input"), gradInput, tolerance(REL));
+    assertClose("grad_input", c.tensor("grad_input"), gradInput, tolerance(REL));
     Set<String> gradKeys = new LinkedHashSet<>();
     for (Map.Entry<String, Parameter> p : block.namedParameters().entrySet()) {
       gradKeys.add("grad." + p.getKey());
-      Close.assertClose("grad." + p.getKey(), c.tensor("grad." + p.getKey()), p.getValue().grad(), tolerance(REL));
+      assertClose("grad." + p.getKey(), c.tensor("grad." + p.getKey()), p.getValue().grad(), tolerance(REL));
     }
     assertThat(gradKeys).containsExactlyElementsIn(nonState.stream().filter(k -> k.startsWith("grad.")).toList());
 
@@ -209,7 +210,7 @@ class RepConvGoldenTest {
         assertWithMessage(name).that(actual.shape()).isEmpty();
         assertWithMessage(name).that(actual.data()[0]).isEqualTo(c.tensor(key).data()[0]);
       } else {
-        Close.assertClose(key, c.tensor(key), actual, tolerance(REL));
+        assertClose(key, c.tensor(key), actual, tolerance(REL));
       }
       buffers++;
     }
@@ -219,15 +220,15 @@ class RepConvGoldenTest {
     // Eval mode and the fused deploy kernel.
     block.eval();
     Tensor evalOut = block.forward(input.copy());
-    Close.assertClose("eval_output", c.tensor("eval_output"), evalOut, tolerance(REL));
+    assertClose("eval_output", c.tensor("eval_output"), evalOut, tolerance(REL));
     ConvKernel kernel = fuse(block);
     assertThat(kernel.isTraining()).isFalse();
     assertThat(kernel.activation()).isEqualTo(Activation.valueOf(c.meta().get("activation")));
-    Close.assertClose("fused.weight", c.tensor("fused.weight"), kernel.weight().data(), tolerance(REL));
-    Close.assertClose("fused.bias", c.tensor("fused.bias"), kernel.bias().data(), tolerance(REL));
+    assertClose("fused.weight", c.tensor("fused.weight"), kernel.weight().data(), tolerance(REL));
+    assertClose("fused.bias", c.tensor("fused.bias"), kernel.bias().data(), tolerance(REL));
     Tensor fusedOut = kernel.forward(input.copy());
-    Close.assertClose("fused_output", c.tensor("fused_output"), fusedOut, tolerance(REL));
-    Close.assertClose("fused vs eval block", evalOut, fusedOut, tolerance(FUSED_VS_EVAL_REL));
+    assertClose("fused_output", c.tensor("fused_output"), fusedOut, tolerance(REL));
+    assertClose("fused vs eval block", evalOut, fusedOut, tolerance(FUSED_VS_EVAL_REL));
   }
 
   /** {@code FooBlock.fuse()} is generated with the concrete return type; call it without reflection tricks. */
@@ -285,10 +286,10 @@ class RepConvGoldenTest {
     Tensor kernelOut = kernel.forward(ones);
     Tensor referenceOut = reference.forward(ones);
     assertThat(blockOut.shape()).isEqualTo(new int[] {1, 2, 9, 9});
-    Close.assertClose("fused kernel weight", fusedState.get("weight"), kernel.weight().data(), tolerance(1e-6));
-    Close.assertClose("fused kernel bias", fusedState.get("bias"), kernel.bias().data(), tolerance(1e-6));
-    Close.assertClose("fused kernel vs block", blockOut, kernelOut, tolerance(FUSED_VS_EVAL_REL));
-    Close.assertClose("reference conv vs block", blockOut, referenceOut, tolerance(FUSED_VS_EVAL_REL));
+    assertClose("fused kernel weight", fusedState.get("weight"), kernel.weight().data(), tolerance(1e-6));
+    assertClose("fused kernel bias", fusedState.get("bias"), kernel.bias().data(), tolerance(1e-6));
+    assertClose("fused kernel vs block", blockOut, kernelOut, tolerance(FUSED_VS_EVAL_REL));
+    assertClose("reference conv vs block", blockOut, referenceOut, tolerance(FUSED_VS_EVAL_REL));
     // Ones make every interior pixel the same: sum of the fused 3x3 weights plus the bias.
     for (int o = 0; o < 2; o++) {
       double expected = bias[o];
@@ -299,7 +300,7 @@ class RepConvGoldenTest {
     }
     // Training mode is the same function without BatchNorm.
     block.train(true);
-    Close.assertClose("training-mode block", blockOut, block.forward(ones), tolerance(FUSED_VS_EVAL_REL));
+    assertClose("training-mode block", blockOut, block.forward(ones), tolerance(FUSED_VS_EVAL_REL));
     assertThat(Arrays.equals(kernelOut.data(), new float[kernelOut.size()])).isFalse();
   }
 

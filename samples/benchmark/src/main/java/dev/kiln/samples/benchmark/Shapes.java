@@ -53,7 +53,7 @@ public final class Shapes {
   @Conv2d(inChannels = 64, outChannels = 64, kernelSize = 1, padding = "0", height = 56, width = 56)
   public interface Pointwise64At56 {}
 
-  /** 64 -> 64, 56x56, 3x3, padding 1: the layer of the issue-2 comparison. */
+  /** 64 -> 64, 56x56, 3x3, padding 1: a mid-sized layer of a ResNet-style network. */
   @Conv2d(inChannels = 64, outChannels = 64, kernelSize = 3, padding = "1", height = 56, width = 56)
   public interface C64At56 {}
 }

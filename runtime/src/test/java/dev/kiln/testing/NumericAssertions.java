@@ -11,11 +11,11 @@ import java.util.Arrays;
  * sums dominates; {@code minScale} 1 keeps it absolute for tensors whose values are all small. An expected
  * NaN must be a NaN.
  */
-public final class Close {
+public final class NumericAssertions {
   /** What a float kernel keeps against a double-precision reference. */
   public static final Tolerance KERNEL = relative(1e-4).floorOfLargest(0.1).scaleAtLeast(1);
 
-  private Close() {}
+  private NumericAssertions() {}
 
   /**
    * A tolerance: relative error {@code rel}, a floor at {@code floor} times the larger of {@code minScale}

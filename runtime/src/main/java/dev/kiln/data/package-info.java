@@ -1,0 +1,5 @@
+/**
+ * Data sets and batching: {@code Dataset}, {@code IdxDataset} (MNIST and Fashion-MNIST files),
+ * {@code Digits} (the bundled UCI digits), and seeded, reproducible batches ({@code Batches}).
+ */
+package dev.kiln.data;
