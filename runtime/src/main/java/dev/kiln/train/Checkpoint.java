@@ -3,12 +3,8 @@ package dev.kiln.train;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -89,9 +85,10 @@ public final class Checkpoint {
   }
 
   /**
-   * Writes this checkpoint to {@code file} atomically: into a temporary file in the same directory, forced
-   * to disk, then renamed over {@code file}. If anything fails, {@code file} keeps its previous content
-   * and the temporary file is removed.
+   * Writes this checkpoint to {@code file} atomically (see {@link SafeTensors#write(Path, Map, Map, Set)}): one
+   * temporary file in the same directory, forced to disk once, then renamed over {@code file}. If anything
+   * fails, {@code file} keeps its previous content and the temporary file is removed. Creates the parent
+   * directory if needed.
    */
   public void write(Path file) throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -103,38 +100,11 @@ public final class Checkpoint {
         int64Keys.add(key); // stored as PyTorch stores it
       }
     }
-    writeAtomically(file, tmp -> SafeTensors.write(tmp, tensors, metadata, int64Keys));
-  }
-
-  /** Writes a file's content to a given path. */
-  @FunctionalInterface
-  interface FileWriter {
-    void write(Path path) throws IOException;
-  }
-
-  /** Runs {@code writer} on a temporary sibling of {@code target}, then moves it over {@code target}. */
-  static void writeAtomically(Path target, FileWriter writer) throws IOException {
-    Path absolute = target.toAbsolutePath();
-    Path dir = absolute.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-    boolean moved = false;
-    try {
-      writer.write(tmp);
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        channel.force(true);
-      }
-      try {
-        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
-      }
-      moved = true;
-    } finally {
-      if (!moved) {
-        Files.deleteIfExists(tmp);
-      }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
     }
+    SafeTensors.write(file, tensors, metadata, int64Keys);
   }
 
   /** The model state dict (keys without the prefix). */

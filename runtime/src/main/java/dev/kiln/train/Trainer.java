@@ -4,6 +4,7 @@ import dev.kiln.data.Batch;
 import dev.kiln.data.BatchIterator;
 import dev.kiln.data.Batches;
 import dev.kiln.data.Dataset;
+import dev.kiln.io.Json;
 import dev.kiln.loss.CrossEntropy;
 import dev.kiln.loss.Objective;
 import dev.kiln.nn.Module;
@@ -255,9 +256,7 @@ public final class Trainer {
     metadata.put("drop_last", Boolean.toString(config.dropLast()));
     metadata.put("train_samples", Integer.toString(trainSamples));
     metadata.put("config", config.toJson());
-    metadata.put("rng_state", "{\"scheme\":\"reseed-per-epoch\",\"seed\":" + config.seed() + ",\"next_epoch\":"
-        + next + ",\"shuffle\":\"Batches.permutation(train_samples, seed, epoch)\",\"model_seed\":"
-        + epochSeed(config.seed(), next) + ",\"objective_seed\":" + objectiveSeed(config.seed(), next) + "}");
+    metadata.put("rng_state", rngState(config.seed(), next));
     metadata.put("train_loss", Double.toString(trainLoss));
     metadata.put("train_accuracy", Double.toString(trainAccuracy));
     if (eval != null) {
@@ -269,6 +268,18 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + epoch, e);
     }
+  }
+
+  /** What the next epoch's randomness derives from, as JSON (for reference: a resume recomputes it). */
+  private static String rngState(long seed, int nextEpoch) {
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("scheme", "reseed-per-epoch");
+    state.put("seed", seed);
+    state.put("next_epoch", nextEpoch);
+    state.put("shuffle", "Batches.permutation(train_samples, seed, epoch)");
+    state.put("model_seed", epochSeed(seed, nextEpoch));
+    state.put("objective_seed", objectiveSeed(seed, nextEpoch));
+    return Json.write(state);
   }
 
   /**

@@ -1,5 +1,9 @@
 package dev.kiln.train;
 
+import dev.kiln.io.Json;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * What a training run is: how long, in batches of what size, from which seed. Everything random in a run
  * (the per-epoch shuffle and the per-epoch reseeding of {@link dev.kiln.nn.Reseedable} models) is
@@ -47,7 +51,12 @@ public record TrainingConfig(int epochs, int batchSize, long seed, boolean dropL
 
   /** This configuration as a JSON object, as stored in checkpoint metadata. */
   public String toJson() {
-    return "{\"epochs\":" + epochs + ",\"batch_size\":" + batchSize + ",\"seed\":" + seed + ",\"drop_last\":"
-        + dropLast + ",\"eval_batch_size\":" + evalBatchSize + "}";
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("epochs", epochs);
+    json.put("batch_size", batchSize);
+    json.put("seed", seed);
+    json.put("drop_last", dropLast);
+    json.put("eval_batch_size", evalBatchSize);
+    return Json.write(json);
   }
 }

@@ -7,6 +7,7 @@ import static dev.kiln.train.TrainerTest.VALIDATION;
 import static dev.kiln.train.TrainerTest.assertSameState;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.kiln.io.AtomicFile;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.train.TrainerTest.Setup;
@@ -14,6 +15,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -114,13 +120,13 @@ class CheckpointTest {
     fit(file, s, THREE_EPOCHS.withEpochs(1));
     byte[] before = Files.readAllBytes(file);
 
-    IOException e = assertThrows(IOException.class, () -> Checkpoint.writeAtomically(file, tmp -> {
-      Files.write(tmp, new byte[] {1, 2, 3}); // a partial file, then the disk fills up
+    IOException e = assertThrows(IOException.class, () -> AtomicFile.write(file, out -> {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})); // a partial file, then the disk fills up
       throw new IOException("No space left on device");
     }));
     assertThat(e).hasMessageThat().isEqualTo("No space left on device");
-    assertThrows(IllegalStateException.class, () -> Checkpoint.writeAtomically(file, tmp -> {
-      Files.write(tmp, new byte[] {4, 5});
+    assertThrows(IllegalStateException.class, () -> AtomicFile.write(file, out -> {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {4, 5}));
       throw new IllegalStateException("crash");
     }));
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
@@ -136,6 +142,28 @@ class CheckpointTest {
         THREE_EPOCHS.withEpochs(1)));
     assertThat(u).hasMessageThat().contains("cannot write checkpoint " + blocked + " after epoch 0");
     assertThat(Files.isDirectory(blocked.resolve("child"))).isTrue();
+  }
+
+  @Test
+  void aCheckpointWriteGoesThroughOneTemporaryFile() throws IOException, InterruptedException {
+    Path file = dir.resolve("ckpt.safetensors");
+    Checkpoint checkpoint = Checkpoint.of(Map.of("w", Tensor.of(new float[] {1, 2}, 2)), Map.of(), meta(1));
+    List<String> created = new java.util.ArrayList<>();
+    try (WatchService watcher = dir.getFileSystem().newWatchService()) {
+      dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+      checkpoint.write(file);
+      WatchKey key;
+      while ((key = watcher.poll(500, TimeUnit.MILLISECONDS)) != null) {
+        for (WatchEvent<?> event : key.pollEvents()) {
+          assertThat(event.kind()).isEqualTo(StandardWatchEventKinds.ENTRY_CREATE);
+          created.add(event.context().toString());
+        }
+        key.reset();
+      }
+    }
+    assertThat(created.stream().filter(name -> name.endsWith(".tmp")).count()).isEqualTo(1);
+    assertThat(created).contains("ckpt.safetensors");
+    assertThat(Checkpoint.read(file).epoch()).isEqualTo(1);
   }
 
   @Test

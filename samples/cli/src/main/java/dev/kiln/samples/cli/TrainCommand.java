@@ -1,6 +1,7 @@
 package dev.kiln.samples.cli;
 
 import dev.kiln.annotation.Reduction;
+import dev.kiln.io.Json;
 import dev.kiln.loss.Objective;
 import dev.kiln.loss.Objectives;
 import dev.kiln.nn.SequentialModel;
@@ -195,7 +196,7 @@ final class TrainCommand implements Callable<Integer> {
 
     Map<String, Object> json = report(totalEpochs, startEpoch, history, alpha, threadCount, split, unfused, check,
         fusedEval, trainSeconds, recorder, checkpointFile);
-    write(report, () -> Files.writeString(report, Json.write(json), StandardCharsets.UTF_8));
+    write(report, () -> Files.writeString(report, Json.writeIndented(json), StandardCharsets.UTF_8));
     write(plot, () -> Files.writeString(plot, chart(startEpoch, history, alpha, check, recorder).render(),
         StandardCharsets.UTF_8));
 

@@ -1,0 +1,90 @@
+package dev.kiln.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes a file so that a reader sees either its previous content or the complete new one, never a part:
+ * the content goes into a new temporary file in the target's directory, is forced to disk once, and is then
+ * renamed over the target (atomically where the file system supports it). If anything fails, the target
+ * keeps its previous content and the temporary file is removed.
+ */
+public final class AtomicFile {
+  private AtomicFile() {}
+
+  /** Writes a file's content to a channel. */
+  @FunctionalInterface
+  public interface Content {
+    /** Writes the whole content to {@code out} (which the caller closes). */
+    void writeTo(WritableByteChannel out) throws IOException;
+  }
+
+  /**
+   * Replaces {@code target} with what {@code content} writes.
+   *
+   * @throws IOException if writing fails; {@code target} is then left as it was
+   */
+  public static void write(Path target, Content content) throws IOException {
+    Objects.requireNonNull(content, "content");
+    Path absolute = target.toAbsolutePath();
+    Path temp = createTemp(absolute);
+    boolean moved = false;
+    try {
+      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        content.writeTo(out);
+        out.force(true);
+      }
+      try {
+        Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+      }
+      moved = true;
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(temp);
+      }
+    }
+  }
+
+  /** Replaces {@code target} with {@code text} in UTF-8, as {@link #write(Path, Content)} does. */
+  public static void writeString(Path target, String text) throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    write(target, out -> writeFully(out, bytes));
+  }
+
+  /** Writes all of {@code buf} to {@code out}. */
+  public static void writeFully(WritableByteChannel out, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      out.write(buf);
+    }
+  }
+
+  /** A new empty file next to the target (default permissions, unlike {@code Files.createTempFile}). */
+  private static Path createTemp(Path target) throws IOException {
+    Path dir = target.getParent();
+    String prefix = "." + target.getFileName() + ".";
+    for (int attempt = 0; ; attempt++) {
+      Path temp = dir.resolve(prefix + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+      try {
+        Files.newByteChannel(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        return temp;
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 100) {
+          throw e;
+        }
+      }
+    }
+  }
+}
