@@ -83,6 +83,15 @@ public final class Json {
     }
   }
 
+  /** Parsed values that would take more memory than allowed. */
+  static final class BudgetException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BudgetException(String message) {
+      super(message);
+    }
+  }
+
   /** Receives the members of the top-level object one by one. */
   @FunctionalInterface
   interface MemberConsumer {
@@ -95,7 +104,17 @@ public final class Json {
    * convert each one and let the parsed form go.
    */
   static void parseMembers(String text, String what, MemberConsumer consumer) throws IOException {
-    Parser parser = new Parser(text, what);
+    parseMembers(text, what, Long.MAX_VALUE, consumer);
+  }
+
+  /**
+   * As {@link #parseMembers(String, String, MemberConsumer)}, counting an estimate of the bytes the parsed
+   * values take (objects, arrays, strings and integers as a 64-bit JVM with compressed references lays them
+   * out, rounded up); a text whose values would take more than {@code budget} bytes is a
+   * {@link BudgetException}, raised before the value that exceeds it is built.
+   */
+  static void parseMembers(String text, String what, long budget, MemberConsumer consumer) throws IOException {
+    Parser parser = new Parser(text, what, budget);
     if (text.isEmpty() || text.charAt(0) != '{') {
       throw parser.error("the " + what + " must be a JSON object starting with '{'");
     }
@@ -225,13 +244,38 @@ public final class Json {
 
   /** The strict reader of the accepted subset. */
   private static final class Parser {
+    /** A {@code LinkedHashMap} with its first table. */
+    private static final int OBJECT_BYTES = 144;
+    /** One map entry, and its share of a grown table. */
+    private static final int MEMBER_BYTES = 48;
+    /** An {@code ArrayList} with its first array. */
+    private static final int ARRAY_BYTES = 80;
+    /** One list slot, grown by half. */
+    private static final int ELEMENT_BYTES = 8;
+    /** A {@code String} and its array header (plus 2 bytes per character). */
+    private static final int STRING_BYTES = 48;
+    /** A {@code Long}. */
+    private static final int INTEGER_BYTES = 16;
+
     private final String text;
     private final String what;
+    private final long budget;
+    private long charged;
     private int pos;
 
-    Parser(String text, String what) {
+    Parser(String text, String what, long budget) {
       this.text = text;
       this.what = what;
+      this.budget = budget;
+    }
+
+    /** Counts {@code bytes} of parsed values against the budget. */
+    private void charge(long bytes) throws BudgetException {
+      charged += bytes;
+      if (charged > budget) {
+        throw new BudgetException("the parsed " + what + " would take more than the " + budget
+            + " bytes its length allows (at character " + pos + ")");
+      }
     }
 
     /** The top-level object at {@code pos}, its members handed to {@code consumer}. */
@@ -247,14 +291,22 @@ public final class Json {
       }
       char c = text.charAt(pos);
       if (c == '{') {
+        charge(OBJECT_BYTES);
         Map<String, Object> map = new LinkedHashMap<>();
-        members(depth + 1, key -> !map.containsKey(key), map::put);
+        members(depth + 1, key -> !map.containsKey(key), (key, value) -> {
+          charge(MEMBER_BYTES);
+          map.put(key, value);
+        });
         return map;
       } else if (c == '[') {
+        charge(ARRAY_BYTES);
         return array(depth + 1);
       } else if (c == '"') {
-        return string();
+        String s = string();
+        charge(STRING_BYTES + 2L * s.length());
+        return s;
       } else if (c == '-' || (c >= '0' && c <= '9')) {
+        charge(INTEGER_BYTES);
         return integer();
       } else if (c == 't' || c == 'f' || c == 'n') {
         throw error("unsupported JSON literal (only objects, arrays, strings and integers are allowed)");
@@ -283,6 +335,7 @@ public final class Json {
         }
         int keyPos = pos;
         String key = string();
+        charge(STRING_BYTES + 2L * key.length());
         if (!keys.isNew(key)) {
           pos = keyPos;
           throw error("duplicate key " + quote(key));
@@ -313,6 +366,7 @@ public final class Json {
       }
       while (true) {
         list.add(value(depth));
+        charge(ELEMENT_BYTES);
         skipWhitespace();
         if (peek() == ',') {
           pos++;

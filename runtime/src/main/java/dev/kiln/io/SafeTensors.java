@@ -15,10 +15,14 @@ import java.util.Set;
  * ({@code {"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
  * "__metadata__": {"key": "value"}}}), then the data section, where {@code [begin, end)} are byte offsets.
  *
- * <p>Reading is strict. Every malformation is an {@link IOException} whose message names the file and the
- * offending tensor or key; nothing is allocated or read before the sizes it depends on have been checked
- * against the file size, so a hostile file can neither cause an {@link OutOfMemoryError} nor a read past its
- * end. Rejected are: a file shorter than 8 bytes; a header length of 0, above {@link #MAX_HEADER_BYTES} or
+ * <p>Reading is strict and bounded. Every malformation is an {@link IOException} whose message names the file
+ * and the offending tensor or key; nothing is allocated or read before the sizes it depends on have been
+ * checked against the file size and against what one read may allocate ({@link ReadOptions}: 1 GiB by
+ * default, counting 4 bytes per tensor element and {@value ReadOptions#HEADER_BYTE_COST} per header byte),
+ * so a hostile file, even a sparse one that declares gigabytes, can neither cause an
+ * {@link OutOfMemoryError} nor a read past its end. A caller that knows which tensors it needs states them
+ * ({@link ReadOptions#expecting}), and a file that holds others, or other shapes, is rejected before any
+ * tensor data is allocated. Rejected are: a file shorter than 8 bytes; a header length of 0, above {@link #MAX_HEADER_BYTES} or
  * beyond the file; a header that is not valid UTF-8, not a single JSON object starting at its first byte, or
  * followed by anything but JSON whitespace (the usual space padding); duplicate keys in any JSON object;
  * JSON beyond objects, arrays, strings and integers; a {@code __metadata__} that is not an object of strings; a
@@ -43,24 +47,58 @@ public final class SafeTensors {
 
   /**
    * Reads every tensor as {@code float}, in header order (for files from the standard writers, also the
-   * data order). F32 is taken as is; F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL are converted (F64 and
-   * integers beyond 2^24 rounding to nearest). A shape {@code []} gives a scalar tensor.
+   * data order), within the default limit of {@link ReadOptions#DEFAULT_MAX_BYTES}. F32 is taken as is; F64,
+   * F16, BF16, I64, I32, I16, I8, U8 and BOOL are converted (F64 and integers beyond 2^24 rounding to
+   * nearest). A shape {@code []} gives a scalar tensor.
    *
-   * @throws IOException if the file cannot be read or is malformed (see the class documentation)
+   * @throws IOException if the file cannot be read, is malformed (see the class documentation) or would take
+   *     more than the limit
    */
   public static Map<String, Tensor> read(Path path) throws IOException {
     return readWithMetadata(path).tensors();
   }
 
   /**
-   * Reads the tensors as {@link #read} does, together with the {@code __metadata__} string map (empty if the
-   * file has none).
+   * Reads as {@link #read(Path)} does, with the limit and expectations of {@code options}.
    *
-   * @throws IOException if the file cannot be read or is malformed (see the class documentation)
+   * @throws IOException additionally if the file does not hold exactly the expected tensors
+   */
+  public static Map<String, Tensor> read(Path path, ReadOptions options) throws IOException {
+    return readWithMetadata(path, options).tensors();
+  }
+
+  /**
+   * Reads the tensors as {@link #read(Path)} does, together with the {@code __metadata__} string map (empty if
+   * the file has none).
+   *
+   * @throws IOException if the file cannot be read, is malformed (see the class documentation) or would take
+   *     more than the limit
    */
   public static Contents readWithMetadata(Path path) throws IOException {
+    return readWithMetadata(path, ReadOptions.defaults());
+  }
+
+  /**
+   * Reads as {@link #readWithMetadata(Path)} does, with the limit and expectations of {@code options}.
+   *
+   * @throws IOException additionally if the file does not hold exactly the expected tensors
+   */
+  public static Contents readWithMetadata(Path path, ReadOptions options) throws IOException {
     Objects.requireNonNull(path, "path");
-    return SafeTensorsReader.read(path);
+    Objects.requireNonNull(options, "options");
+    return SafeTensorsReader.read(path, options);
+  }
+
+  /**
+   * Reads only the {@code __metadata__} string map, after checking the whole header as a full read does
+   * (no tensor data is read or allocated); with the limit and expectations of {@code options}.
+   *
+   * @throws IOException if the file cannot be read or its header is malformed or unexpected
+   */
+  public static Map<String, String> readMetadata(Path path, ReadOptions options) throws IOException {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(options, "options");
+    return Collections.unmodifiableMap(SafeTensorsReader.readMetadata(path, options));
   }
 
   /**

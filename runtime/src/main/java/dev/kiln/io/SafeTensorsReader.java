@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,27 +29,49 @@ final class SafeTensorsReader {
   private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
   private static final int CHUNK_BYTES = 1 << 16;
   private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
+  /** What one header byte takes as read (1) and as text (at most 2: one UTF-16 character). */
+  private static final int HEADER_TEXT_BYTES = 3;
+  private static final String RAISE = " (a caller can raise it: ReadOptions.withMaxBytes)";
 
   private final Path path;
   private final FileChannel channel;
+  private final ReadOptions options;
 
-  private SafeTensorsReader(Path path, FileChannel channel) {
+  private SafeTensorsReader(Path path, FileChannel channel, ReadOptions options) {
     this.path = path;
     this.channel = channel;
+    this.options = options;
   }
 
-  static SafeTensors.Contents read(Path path) throws IOException {
+  /** Reads the whole file. */
+  static SafeTensors.Contents read(Path path, ReadOptions options) throws IOException {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      return new SafeTensorsReader(path, channel).read();
+      SafeTensorsReader reader = new SafeTensorsReader(path, channel, options);
+      return reader.contents(reader.header());
+    }
+  }
+
+  /** Reads and checks the header only (no tensor data is read or allocated) and returns its metadata. */
+  static Map<String, String> readMetadata(Path path, ReadOptions options) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return new SafeTensorsReader(path, channel, options).header().metadata();
     }
   }
 
   /** One validated header entry. */
   private record Entry(String name, DType dtype, int[] shape, int elements, long begin, long end) {}
 
-  private SafeTensors.Contents read() throws IOException {
+  /** A validated header: the metadata, the entries in header order, where the data starts and its charge. */
+  private record Header(Map<String, String> metadata, List<Entry> entries, long dataStart, long charge) {}
+
+  private Header header() throws IOException {
     long fileSize = channel.size();
     long headerLength = headerLength(fileSize);
+    long charge = headerLength * ReadOptions.HEADER_BYTE_COST;
+    if (charge > options.maxBytes()) {
+      throw malformed("a header of " + headerLength + " bytes may take up to " + charge
+          + " bytes to read, more than the read limit of " + options.maxBytes() + " bytes" + RAISE);
+    }
     String text = headerText((int) headerLength);
     long dataStart = 8 + headerLength;
     long dataSize = fileSize - dataStart;
@@ -55,7 +79,8 @@ final class SafeTensorsReader {
     List<Entry> entries = new ArrayList<>();
     IOException[] firstError = {null}; // reported after the whole header parsed: syntax errors come first
     try {
-      Json.parseMembers(text, "header", (key, value) -> {
+      long parseBudget = headerLength * (ReadOptions.HEADER_BYTE_COST - HEADER_TEXT_BYTES);
+      Json.parseMembers(text, "header", parseBudget, (key, value) -> {
         try {
           if (key.equals(SafeTensors.METADATA_KEY)) {
             metadata.putAll(metadata(value));
@@ -68,20 +93,80 @@ final class SafeTensorsReader {
           }
         }
       });
-    } catch (Json.SyntaxException e) {
+    } catch (Json.SyntaxException | Json.BudgetException e) {
       throw malformed(e.getMessage());
     }
     if (firstError[0] != null) {
       throw firstError[0];
     }
+    if (options.expected() != null) {
+      checkExpected(entries, options.expected());
+    }
     checkCoverage(entries, dataSize);
+    return new Header(metadata, entries, dataStart, charge);
+  }
 
+  private SafeTensors.Contents contents(Header header) throws IOException {
+    long elements = 0;
+    for (Entry entry : header.entries()) {
+      elements += entry.elements();
+    }
+    long total = header.charge() + 4 * elements;
+    if (total > options.maxBytes()) {
+      throw malformed("the tensors hold " + elements + " elements, " + 4 * elements + " bytes as floats, which "
+          + "with the header's " + header.charge() + " exceeds the read limit of " + options.maxBytes() + " bytes"
+          + RAISE);
+    }
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    for (Entry entry : entries) {
-      tensors.put(entry.name(), Tensor.of(data(entry, dataStart, chunk), entry.shape()));
+    for (Entry entry : header.entries()) {
+      tensors.put(entry.name(), Tensor.of(data(entry, header.dataStart(), chunk), entry.shape()));
     }
-    return new SafeTensors.Contents(tensors, metadata);
+    return new SafeTensors.Contents(tensors, header.metadata());
+  }
+
+  /**
+   * The file must hold exactly the expected names with the expected shapes; reported in this order: a tensor
+   * of another shape, a missing tensor, an unexpected tensor.
+   */
+  private void checkExpected(List<Entry> entries, Map<String, int[]> expected) throws IOException {
+    Map<String, Entry> byName = new LinkedHashMap<>();
+    for (Entry e : entries) {
+      byName.put(e.name(), e);
+      int[] shape = expected.get(e.name());
+      if (shape != null && !Arrays.equals(e.shape(), shape)) {
+        throw malformed("tensor " + quoted(e.name()) + ": shape " + Tensor.shapeString(e.shape())
+            + " but expected " + Tensor.shapeString(shape));
+      }
+    }
+    for (String name : expected.keySet()) {
+      if (!byName.containsKey(name)) {
+        throw malformed("missing tensor " + quoted(name) + " (the file holds " + count(entries.size())
+            + names(byName.keySet()) + ")");
+      }
+    }
+    for (Entry e : entries) {
+      if (!expected.containsKey(e.name())) {
+        throw malformed("unexpected tensor " + quoted(e.name()) + " (expected " + count(expected.size())
+            + names(expected.keySet()) + ")");
+      }
+    }
+  }
+
+  private static String count(int tensors) {
+    return tensors + (tensors == 1 ? " tensor" : " tensors");
+  }
+
+  /** ": a, b, c" for up to five names, ", e.g. a, b, c, d, e" for more; nothing for none. */
+  private static String names(Collection<String> names) {
+    List<String> first = new ArrayList<>();
+    for (String name : names) {
+      if (first.size() == 5) {
+        break;
+      }
+      first.add(quoted(name));
+    }
+    return first.isEmpty() ? "" : (names.size() > 5 ? ", e.g. " : ": ") + String.join(", ", first);
   }
 
   private long headerLength(long fileSize) throws IOException {

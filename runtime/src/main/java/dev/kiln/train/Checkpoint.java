@@ -1,5 +1,6 @@
 package dev.kiln.train;
 
+import dev.kiln.io.ReadOptions;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
@@ -51,19 +52,43 @@ public final class Checkpoint {
   }
 
   /**
-   * Reads a checkpoint file.
+   * Reads a checkpoint file (within {@link ReadOptions#DEFAULT_MAX_BYTES}).
    *
    * @throws IOException if the file is not a readable safetensors file, is not a Kiln checkpoint, or holds a
    *     key with neither prefix
    */
   public static Checkpoint read(Path file) throws IOException {
-    SafeTensors.Contents contents = SafeTensors.readWithMetadata(file);
-    Map<String, String> metadata = contents.metadata();
-    String format = metadata.get("format");
-    if (!FORMAT.equals(format)) {
-      throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
-          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
-    }
+    return read(file, SafeTensors.readWithMetadata(file));
+  }
+
+  /**
+   * Reads a checkpoint that must hold exactly the tensors of {@code modelState} and {@code optimizerState}
+   * (keys without prefixes), with their shapes; anything else is refused before tensor data is allocated.
+   *
+   * @throws IOException if the file is not a readable Kiln checkpoint or holds other tensors or shapes
+   */
+  public static Checkpoint read(Path file, Map<String, Tensor> modelState, Map<String, Tensor> optimizerState)
+      throws IOException {
+    Map<String, Tensor> expected = new LinkedHashMap<>();
+    modelState.forEach((k, v) -> expected.put(MODEL_PREFIX + k, v));
+    optimizerState.forEach((k, v) -> expected.put(OPTIMIZER_PREFIX + k, v));
+    readMetadata(file);
+    return read(file, SafeTensors.readWithMetadata(file, ReadOptions.defaults().expectingShapesOf(expected)));
+  }
+
+  /**
+   * Reads and checks a checkpoint's metadata only (the header is validated; no tensor data is read).
+   *
+   * @throws IOException if the file is not a readable safetensors file or not a Kiln checkpoint
+   */
+  public static Map<String, String> readMetadata(Path file) throws IOException {
+    Map<String, String> metadata = SafeTensors.readMetadata(file, ReadOptions.defaults());
+    checkMetadata(file, metadata);
+    return metadata;
+  }
+
+  private static Checkpoint read(Path file, SafeTensors.Contents contents) throws IOException {
+    checkMetadata(file, contents.metadata());
     Map<String, Tensor> model = new LinkedHashMap<>();
     Map<String, Tensor> optimizer = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : contents.tensors().entrySet()) {
@@ -77,11 +102,18 @@ public final class Checkpoint {
             + OPTIMIZER_PREFIX + "'");
       }
     }
-    Checkpoint checkpoint = new Checkpoint(model, optimizer, metadata);
-    for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
-      checkpoint.required(file, key);
+    return new Checkpoint(model, optimizer, contents.metadata());
+  }
+
+  private static void checkMetadata(Path file, Map<String, String> metadata) throws IOException {
+    String format = metadata.get("format");
+    if (!FORMAT.equals(format)) {
+      throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
+          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
     }
-    return checkpoint;
+    for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
+      required(file, metadata, key);
+    }
   }
 
   /**
@@ -152,7 +184,7 @@ public final class Checkpoint {
     return Integer.parseInt(metadata.get("train_samples"));
   }
 
-  private void required(Path file, String key) throws IOException {
+  private static void required(Path file, Map<String, String> metadata, String key) throws IOException {
     String value = metadata.get(key);
     if (value == null) {
       throw new IOException(file + ": checkpoint metadata lacks '" + key + "'");

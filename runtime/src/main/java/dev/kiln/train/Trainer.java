@@ -122,10 +122,11 @@ public final class Trainer {
    * be built as for the original run; the weights the model starts with do not matter. The returned
    * history holds the resumed epochs only.
    *
-   * @throws IOException if the checkpoint cannot be read or is not a Kiln checkpoint
+   * @throws IOException if the checkpoint cannot be read, is not a Kiln checkpoint, or its tensors are not
+   *     exactly the model's state dict and the optimizer's state with their shapes (checked before they are
+   *     allocated)
    * @throws IllegalArgumentException if the checkpoint's seed, batch size, {@code dropLast} or training set size
-   *     differ from this run's, if it is past {@code config.epochs()}, or if its state does not fit the model
-   *     or optimizer
+   *     differ from this run's, or if it is past {@code config.epochs()}
    */
   public TrainingHistory resume(Path checkpoint, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
@@ -141,7 +142,7 @@ public final class Trainer {
 
   private TrainingHistory resumeFrom(Path file, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
-    Checkpoint checkpoint = Checkpoint.read(file);
+    Checkpoint checkpoint = Checkpoint.read(file, model.stateDict(), optimizer.state());
     requireSame(file, "seed", checkpoint.seed(), config.seed());
     requireSame(file, "batch size", checkpoint.batchSize(), config.batchSize());
     requireSame(file, "dropLast", checkpoint.dropLast(), config.dropLast());

@@ -213,12 +213,12 @@ class SafeTensorsMalformedTest {
     assertThat(allocated).isLessThan(1L << 20);
   }
 
-  private interface Action {
+  interface Action {
     void run() throws IOException;
   }
 
   /** Heap bytes this thread allocates while {@code action} fails with an IOException (after a warm-up run). */
-  private static long allocatedBytesDuring(Action action) {
+  static long allocatedBytesDuring(Action action) {
     var bean = ManagementFactory.getThreadMXBean();
     Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
     var threads = (com.sun.management.ThreadMXBean) bean;

@@ -1,6 +1,5 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.io.SafeTensors;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.train.Evaluation;
@@ -8,6 +7,7 @@ import dev.kiln.train.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,8 +56,8 @@ final class EvalCommand implements Callable<Integer> {
     }
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Parallel.setThreads(threadCount);
-    SafeTensors.Contents contents = ModelFile.read(model);
-    String recorded = contents.metadata().get(ModelFile.DATASET);
+    Map<String, String> metadata = ModelFile.readMetadata(model);
+    String recorded = metadata.get(ModelFile.DATASET);
     DatasetName recordedDataset = recorded == null ? null : DatasetName.byCliName(recorded);
     if (dataset != null && recordedDataset != null && dataset != recordedDataset) {
       throw new CliException(CliException.USAGE, model + " holds weights trained on " + recordedDataset
@@ -66,12 +66,7 @@ final class EvalCommand implements Callable<Integer> {
     DatasetName which = dataset != null ? dataset : recordedDataset != null ? recordedDataset : DatasetName.DIGITS;
 
     SequentialModel network = which.newModel(0);
-    try {
-      network.loadStateDict(contents.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CliException(CliException.FAILURE, model + " does not fit " + which.networkName() + ": "
-          + e.getMessage(), e);
-    }
+    network.loadStateDict(ModelFile.readState(model, network, which.networkName()));
     network.eval();
     DatasetName.Split split = which.load(data);
     SequentialModel fused = which.fuse(network);

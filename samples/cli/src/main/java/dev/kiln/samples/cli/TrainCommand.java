@@ -247,7 +247,7 @@ final class TrainCommand implements Callable<Integer> {
 
   private static int readCheckpointEpoch(Path file) {
     try {
-      return dev.kiln.train.Checkpoint.read(file).epoch();
+      return Integer.parseInt(dev.kiln.train.Checkpoint.readMetadata(file).get("epoch"));
     } catch (IOException e) {
       throw new CliException(CliException.USAGE, "cannot resume from " + file + ": " + e.getMessage(), e);
     }

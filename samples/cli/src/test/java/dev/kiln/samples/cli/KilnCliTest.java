@@ -307,6 +307,30 @@ class KilnCliTest {
   }
 
   @Test
+  void evalRefusesHostileWeightsInOneLineBeforeAllocatingThem() throws IOException {
+    long n = Integer.MAX_VALUE - 8; // a sparse file: 2^31 - 9 I8 elements, 8 GB as floats
+    Path huge = sparseSafetensors("huge.safetensors",
+        "{\"fc.weight\":{\"dtype\":\"I8\",\"shape\":[" + n + "],\"data_offsets\":[0," + n + "]}}", n);
+    Run r = run("eval", "--model", huge.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: " + huge + " does not fit DigitsNet: tensor \"fc.weight\": "
+        + "shape [2147483639] but expected [10, 64]" + System.lineSeparator());
+  }
+
+  /** A safetensors file with header {@code json} and {@code dataBytes} of data that takes no disk space. */
+  private static Path sparseSafetensors(String name, String json, long dataBytes) throws IOException {
+    String header = json + " ".repeat((8 - json.length() % 8) % 8);
+    Path file = dir.resolve(name);
+    try (java.io.RandomAccessFile out = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(header.length())
+          .array());
+      out.write(header.getBytes(StandardCharsets.US_ASCII));
+      out.setLength(8L + header.length() + dataBytes);
+    }
+    return file;
+  }
+
+  @Test
   void helpListsEveryFlagAndVersionPrintsTheVersion() {
     Run root = run("--help");
     assertThat(root.exitCode()).isEqualTo(0);
