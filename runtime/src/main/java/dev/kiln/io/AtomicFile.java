@@ -7,6 +7,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,8 +20,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * the content goes into a new temporary file in the target's directory, is forced to disk once, and is then
  * renamed over the target (atomically where the file system supports it). If anything fails, the target
  * keeps its previous content and the temporary file is removed.
+ *
+ * <p>Only regular files are replaced: a target that exists and is anything else (a directory, a device, a
+ * pipe, a socket) is refused with an {@link IOException}, so that writing to {@code /dev/null} or a
+ * directory never replaces it. A symbolic link is followed: the file it points to is replaced (it need not
+ * exist yet) and the link stays a link.
  */
 public final class AtomicFile {
+  /** Symbolic links followed in a row before giving up (as Linux's {@code MAXSYMLINKS}). */
+  private static final int MAX_LINKS = 40;
+
   private AtomicFile() {}
 
   /** Writes a file's content to a channel. */
@@ -37,7 +46,7 @@ public final class AtomicFile {
    */
   public static void write(Path target, Content content) throws IOException {
     Objects.requireNonNull(content, "content");
-    Path absolute = target.toAbsolutePath();
+    Path absolute = writableTarget(target);
     Path temp = createTemp(absolute);
     boolean moved = false;
     try {
@@ -69,6 +78,56 @@ public final class AtomicFile {
     while (buf.hasRemaining()) {
       out.write(buf);
     }
+  }
+
+  /**
+   * {@code target} as an absolute path, symbolic links followed to the file they point to, which must be a
+   * regular file or not exist.
+   *
+   * @throws IOException if it exists and is not a regular file, or the links form a loop
+   */
+  public static Path writableTarget(Path target) throws IOException {
+    Path path = target.toAbsolutePath();
+    for (int hops = 0; Files.isSymbolicLink(path); hops++) {
+      if (hops == MAX_LINKS) {
+        throw new FileSystemException(target.toString(), null, "more than " + MAX_LINKS
+            + " symbolic links in a row (a loop?)");
+      }
+      Path parent = path.getParent();
+      path = parent.resolve(Files.readSymbolicLink(path)).normalize();
+    }
+    if (Files.exists(path) && !Files.isRegularFile(path)) {
+      throw new FileSystemException(target.toString(), null, "exists and is not a regular file ("
+          + kind(path) + "); refusing to replace it");
+    }
+    return path;
+  }
+
+  /** What a path that exists and is not a regular file is, for messages. */
+  public static String kind(Path path) {
+    if (Files.isDirectory(path)) {
+      return "a directory";
+    }
+    try {
+      Object type = Files.readAttributes(path, "unix:mode").get("mode");
+      if (type instanceof Integer mode) {
+        switch (mode & 0xf000) {
+          case 0x2000:
+            return "a character device";
+          case 0x6000:
+            return "a block device";
+          case 0x1000:
+            return "a named pipe";
+          case 0xc000:
+            return "a socket";
+          default:
+            break;
+        }
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // not a Unix file system: fall through
+    }
+    return "of another kind";
   }
 
   /** A new empty file next to the target (default permissions, unlike {@code Files.createTempFile}). */

@@ -1,6 +1,7 @@
 package dev.kiln.samples.cli;
 
 import dev.kiln.annotation.Reduction;
+import dev.kiln.io.AtomicFile;
 import dev.kiln.io.Json;
 import dev.kiln.loss.Objective;
 import dev.kiln.loss.Objectives;
@@ -15,7 +16,6 @@ import dev.kiln.train.TrainingConfig;
 import dev.kiln.train.TrainingHistory;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -117,6 +118,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "No progress output.")
   boolean quiet;
 
+  @Mixin
+  OutputFiles.Options outputOptions;
+
   @Override
   public Integer call() throws IOException {
     int totalEpochs = epochs != null ? epochs : dataset.defaultEpochs();
@@ -124,6 +128,8 @@ final class TrainCommand implements Callable<Integer> {
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Parallel.setThreads(threadCount);
     Path checkpointFile = checkpoint != null ? checkpoint : defaultCheckpoint(out);
+    OutputFiles.of(outputOptions).add("--out", out).add("--report", report).add("--plot", plot)
+        .add("--checkpoint", checkpointFile).check();
     if (resume && !Files.isRegularFile(checkpointFile)) {
       throw new CliException(CliException.USAGE, "--resume: no checkpoint at " + checkpointFile);
     }
@@ -196,9 +202,8 @@ final class TrainCommand implements Callable<Integer> {
 
     Map<String, Object> json = report(totalEpochs, startEpoch, history, alpha, threadCount, split, unfused, check,
         fusedEval, trainSeconds, recorder, checkpointFile);
-    write(report, () -> Files.writeString(report, Json.writeIndented(json), StandardCharsets.UTF_8));
-    write(plot, () -> Files.writeString(plot, chart(startEpoch, history, alpha, check, recorder).render(),
-        StandardCharsets.UTF_8));
+    write(report, () -> AtomicFile.writeString(report, Json.writeIndented(json)));
+    write(plot, () -> AtomicFile.writeString(plot, chart(startEpoch, history, alpha, check, recorder).render()));
 
     stdout.printf(Locale.ROOT, "test accuracy %.4f (eval mode); fused %.4f (%d/%d); max |logit difference| %.3g%n",
         check.unfusedAccuracy(), check.fusedAccuracy(), check.fusedCorrect(), check.samples(), check.maxAbsDiff());

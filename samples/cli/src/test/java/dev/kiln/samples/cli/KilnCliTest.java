@@ -307,6 +307,63 @@ class KilnCliTest {
   }
 
   @Test
+  void outputsThatAreNotRegularFilesOrNameOneFileTwiceAreRefusedBeforeTraining()
+      throws IOException, InterruptedException {
+    Path outputs = Files.createDirectories(dir.resolve("outputs"));
+    Path pipe = outputs.resolve("pipe");
+    assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).isEqualTo(0);
+    Path directory = Files.createDirectories(outputs.resolve("curve.svg"));
+    Path target = Files.writeString(outputs.resolve("target.json"), "keep");
+    Path link = Files.createSymbolicLink(outputs.resolve("link.json"), target);
+    Path real = Files.createDirectories(outputs.resolve("real"));
+    Path alias = Files.createSymbolicLink(outputs.resolve("alias"), real);
+    String m = outputs.resolve("m.safetensors").toString();
+    String[][] cases = {
+      {"--out", pipe.toString()},
+      {"--out", m, "--plot", directory.toString()},
+      {"--out", m, "--report", link.toString()},
+      {"--out", m, "--report", outputs.resolve("sub/../m.safetensors").toString()},
+      {"--out", real.resolve("a.safetensors").toString(), "--checkpoint", alias.resolve("a.safetensors").toString()},
+      {"--out", m, "--report", outputs.resolve("r.json").toString(), "--plot", outputs.resolve("r.json").toString()},
+      {"--out", m, "--plot", outputs.resolve("target.json/curve.svg").toString()},
+    };
+    String[] expected = {
+      "--out " + pipe + ": exists and is not a regular file (a named pipe); refusing to replace it",
+      "--plot " + directory + ": exists and is not a regular file (a directory); refusing to replace it",
+      "--report " + link + " is a symbolic link; pass --follow-links to write to the file it points to",
+      "--out " + m + " and --report " + outputs.resolve("sub/../m.safetensors") + " name the same file",
+      "--out " + real.resolve("a.safetensors") + " and --checkpoint " + alias.resolve("a.safetensors")
+          + " name the same file (" + real.toRealPath().resolve("a.safetensors") + ")",
+      "--report " + outputs.resolve("r.json") + " and --plot " + outputs.resolve("r.json") + " name the same file",
+      "--plot " + outputs.resolve("target.json/curve.svg") + ": " + target + " is not a directory",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = concat(new String[] {"train", "-q", "--epochs", "1", "--threads", "1"}, cases[i]);
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err())
+          .isEqualTo("kiln-cli: error: " + expected[i] + System.lineSeparator());
+      assertThat(r.out()).isEmpty(); // refused before training started
+    }
+    assertThat(Files.isRegularFile(pipe)).isFalse();
+    assertThat(Files.isDirectory(directory)).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("keep");
+    try (java.util.stream.Stream<Path> files = Files.list(outputs)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactly("alias", "curve.svg", "link.json", "pipe", "real", "target.json").inOrder();
+    }
+
+    // asked to, it writes through the link: the file it points to is replaced, the link stays
+    Path small = Files.createDirectories(dir.resolve("follow"));
+    Run followed = run("train", "-q", "--threads", "1", "--epochs", "1", "--train-samples", "64", "--rdrop-alpha",
+        "0", "--out", small.resolve("m.safetensors").toString(), "--plot", small.resolve("c.svg").toString(),
+        "--report", link.toString(), "--follow-links");
+    assertWithMessage(followed.err()).that(followed.exitCode()).isEqualTo(0);
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(JsonParser.parseObject(Files.readString(target)).get("epochs")).isEqualTo(1.0);
+  }
+
+  @Test
   void evalRefusesHostileWeightsInOneLineBeforeAllocatingThem() throws IOException {
     long n = Integer.MAX_VALUE - 8; // a sparse file: 2^31 - 9 I8 elements, 8 GB as floats
     Path huge = sparseSafetensors("huge.safetensors",
@@ -341,7 +398,7 @@ class KilnCliTest {
     assertThat(train.exitCode()).isEqualTo(0);
     String[] trainFlags = {"--dataset", "--data", "--epochs", "--batch-size", "--lr", "--rdrop-alpha", "--seed",
         "--threads", "--out", "--report", "--plot", "--checkpoint", "--resume", "--stop-after-epoch",
-        "--train-samples", "--quiet", "--help", "--version"};
+        "--train-samples", "--quiet", "--follow-links", "--help", "--version"};
     for (String flag : trainFlags) {
       assertWithMessage(flag).that(train.out()).contains(flag);
     }
