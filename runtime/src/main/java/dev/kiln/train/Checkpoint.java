@@ -17,8 +17,10 @@ import java.util.Set;
  * A training checkpoint: one safetensors file holding the model state dict (keys prefixed
  * {@value #MODEL_PREFIX}), the optimizer state (prefixed {@value #OPTIMIZER_PREFIX}) and string metadata:
  * {@code format}, {@code epoch} (epochs completed), {@code global_step}, {@code seed}, {@code batch_size},
- * {@code drop_last}, {@code train_samples}, {@code config} (JSON) and {@code rng_state} (JSON). Tensors are
- * F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
+ * {@code drop_last}, {@code train_samples}, {@code train_data} (the training data's size and CRC-32C),
+ * {@code settings} (JSON: the {@linkplain TrainingConfig#settings() settings}), {@code threads},
+ * {@code arithmetic} (the arithmetic path: {@code scalar} or {@code simd-<bits>}), {@code config} (JSON) and
+ * {@code rng_state} (JSON). Tensors are F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
  *
  * <p>There is no generator state to save: the trainer derives the shuffle order of an epoch and the seed it
  * passes to {@link dev.kiln.nn.Reseedable} models from the run's seed and the epoch number alone, so a run
@@ -30,8 +32,10 @@ public final class Checkpoint {
   public static final String MODEL_PREFIX = "model.";
   /** Prefix of the optimizer's state keys. */
   public static final String OPTIMIZER_PREFIX = "optim.";
-  /** The {@code format} metadata value this version writes and reads. */
-  public static final String FORMAT = "kiln-checkpoint-1";
+  /** The {@code format} metadata value this version writes. */
+  public static final String FORMAT = "kiln-checkpoint-2";
+  /** The format of earlier versions, still read (but not resumed: it lacks what a resume compares). */
+  private static final String FORMAT_1 = "kiln-checkpoint-1";
 
   private final Map<String, Tensor> modelState;
   private final Map<String, Tensor> optimizerState;
@@ -107,7 +111,7 @@ public final class Checkpoint {
 
   private static void checkMetadata(Path file, Map<String, String> metadata) throws IOException {
     String format = metadata.get("format");
-    if (!FORMAT.equals(format)) {
+    if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
       throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
           + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
     }

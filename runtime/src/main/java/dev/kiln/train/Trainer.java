@@ -106,13 +106,13 @@ public final class Trainer {
   public TrainingHistory fit(Module model, Dataset train, Dataset validation, Optimizer optimizer,
       LrSchedule schedule, Objective objective, TrainingConfig config) {
     return run(model, train, Objects.requireNonNull(validation, "validation"), optimizer, schedule, objective,
-        config, 0, 0L);
+        config, 0, 0L, null, null);
   }
 
   /** Trains as {@link #fit(Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)} without validation. */
   public TrainingHistory fit(Module model, Dataset train, Optimizer optimizer, LrSchedule schedule,
       Objective objective, TrainingConfig config) {
-    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L);
+    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L, null, null);
   }
 
   /**
@@ -125,8 +125,13 @@ public final class Trainer {
    * @throws IOException if the checkpoint cannot be read, is not a Kiln checkpoint, or its tensors are not
    *     exactly the model's state dict and the optimizer's state with their shapes (checked before they are
    *     allocated)
-   * @throws IllegalArgumentException if the checkpoint's seed, batch size, {@code dropLast} or training set size
-   *     differ from this run's, or if it is past {@code config.epochs()}
+   * @throws IOException also if the checkpoint does not record what the comparison below needs
+   * @throws RunMismatchException if the checkpoint was written by another run (naming the first
+   *     difference and both values): other {@linkplain TrainingConfig#settings() settings}, seed, batch size,
+   *     {@code dropLast} or training data (size or content); or if it is past {@code config.epochs()}. A
+   *     different thread count or arithmetic path is allowed: the listeners are told
+   *     ({@link TrainingListener#onNotice}) that the result will differ from an uninterrupted run in the last
+   *     bits
    */
   public TrainingHistory resume(Path checkpoint, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
@@ -142,30 +147,30 @@ public final class Trainer {
 
   private TrainingHistory resumeFrom(Path file, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
-    Checkpoint checkpoint = Checkpoint.read(file, model.stateDict(), optimizer.state());
-    requireSame(file, "seed", checkpoint.seed(), config.seed());
-    requireSame(file, "batch size", checkpoint.batchSize(), config.batchSize());
-    requireSame(file, "dropLast", checkpoint.dropLast(), config.dropLast());
-    requireSame(file, "training set size", checkpoint.trainSamples(), train.size());
-    if (checkpoint.epoch() > config.epochs()) {
-      throw new IllegalArgumentException(file + " was written after epoch " + checkpoint.epoch()
-          + ", past the configured " + config.epochs() + " epochs");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(optimizer, "optimizer");
+    Map<String, String> recorded = Checkpoint.readMetadata(file);
+    RunIdentity identity = RunIdentity.of(config, train);
+    identity.requireSameRun(file, recorded);
+    int epoch = Integer.parseInt(recorded.get("epoch"));
+    if (epoch > config.epochs()) {
+      throw new RunMismatchException(file + " was written after epoch " + epoch + ", past the configured "
+          + config.epochs() + " epochs");
     }
+    Checkpoint checkpoint = Checkpoint.read(file, model.stateDict(), optimizer.state());
     model.loadStateDict(checkpoint.modelState());
     optimizer.loadState(checkpoint.optimizerState());
     return run(model, train, validation, optimizer, schedule, objective, config, checkpoint.epoch(),
-        checkpoint.globalStep());
+        checkpoint.globalStep(), identity, identity.environmentNotice(recorded));
   }
 
-  private static void requireSame(Path file, String what, Object inCheckpoint, Object inConfig) {
-    if (!inCheckpoint.equals(inConfig)) {
-      throw new IllegalArgumentException(
-          file + " was written by a run with " + what + " " + inCheckpoint + " but this run has " + inConfig);
-    }
-  }
-
+  /**
+   * Trains from {@code startEpoch}; {@code identity} is the run's (null: computed here if checkpoints are
+   * written), {@code notice} a message for the listeners before the first epoch (or null).
+   */
   private TrainingHistory run(Module model, Dataset train, Dataset validation, Optimizer optimizer,
-      LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep) {
+      LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep,
+      RunIdentity identity, String notice) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(train, "train");
     Objects.requireNonNull(optimizer, "optimizer");
@@ -186,6 +191,10 @@ public final class Trainer {
     TrainingStart start = new TrainingStart(config, startEpoch, startStep, samplesPerEpoch, batchesPerEpoch,
         validation == null ? 0 : validation.size());
     listeners.forEach(l -> l.onBegin(start));
+    if (notice != null) {
+      listeners.forEach(l -> l.onNotice(notice));
+    }
+    RunIdentity runIdentity = identity != null || checkpointFile == null ? identity : RunIdentity.of(config, train);
 
     model.train(true);
     List<EpochStats> history = new ArrayList<>();
@@ -231,7 +240,7 @@ public final class Trainer {
       double trainLoss = lossSum / seen;
       double trainAccuracy = (double) correct / seen;
       if (checkpointFile != null) {
-        writeCheckpoint(model, optimizer, config, train.size(), epoch, step, trainLoss, trainAccuracy, eval);
+        writeCheckpoint(model, optimizer, config, runIdentity, epoch, step, trainLoss, trainAccuracy, eval);
         listeners.forEach(l -> l.onCheckpoint(e, checkpointFile));
       }
       EpochStats stats = new EpochStats(epoch, step, trainLoss, trainAccuracy,
@@ -245,17 +254,14 @@ public final class Trainer {
     return result;
   }
 
-  private void writeCheckpoint(Module model, Optimizer optimizer, TrainingConfig config, int trainSamples,
+  private void writeCheckpoint(Module model, Optimizer optimizer, TrainingConfig config, RunIdentity identity,
       int epoch, long step, double trainLoss, double trainAccuracy, Evaluation eval) {
     int next = epoch + 1;
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", Checkpoint.FORMAT);
     metadata.put("epoch", Integer.toString(next));
     metadata.put("global_step", Long.toString(step));
-    metadata.put("seed", Long.toString(config.seed()));
-    metadata.put("batch_size", Integer.toString(config.batchSize()));
-    metadata.put("drop_last", Boolean.toString(config.dropLast()));
-    metadata.put("train_samples", Integer.toString(trainSamples));
+    metadata.putAll(identity.metadata());
     metadata.put("config", config.toJson());
     metadata.put("rng_state", rngState(config.seed(), next));
     metadata.put("train_loss", Double.toString(trainLoss));

@@ -7,6 +7,8 @@ import static dev.kiln.train.TrainerTest.VALIDATION;
 import static dev.kiln.train.TrainerTest.assertSameState;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.kiln.data.Dataset;
+import dev.kiln.data.InMemoryDataset;
 import dev.kiln.io.AtomicFile;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
@@ -92,7 +94,7 @@ class CheckpointTest {
         .containsExactly("model.weight", "model.bias", "optim.momentum_buffer.weight", "optim.momentum_buffer.bias")
         .inOrder();
     Map<String, String> m = raw.metadata();
-    assertThat(m.get("format")).isEqualTo("kiln-checkpoint-1");
+    assertThat(m.get("format")).isEqualTo("kiln-checkpoint-2");
     assertThat(m.get("epoch")).isEqualTo("2");
     assertThat(m.get("global_step")).isEqualTo("26"); // 13 batches (12 x 32 + 16) per epoch
     assertThat(m.get("seed")).isEqualTo("7");
@@ -100,7 +102,13 @@ class CheckpointTest {
     assertThat(m.get("drop_last")).isEqualTo("false");
     assertThat(m.get("train_samples")).isEqualTo("400");
     assertThat(m.get("config"))
-        .isEqualTo("{\"epochs\":2,\"batch_size\":32,\"seed\":7,\"drop_last\":false,\"eval_batch_size\":256}");
+        .isEqualTo("{\"epochs\":2,\"batch_size\":32,\"seed\":7,\"drop_last\":false,\"eval_batch_size\":256,"
+            + "\"settings\":{}}");
+    assertThat(m.get("settings")).isEqualTo("{}");
+    assertThat(m.get("train_data")).isEqualTo(RunIdentity.fingerprint(TRAIN));
+    assertThat(m.get("train_data")).startsWith("400 samples, crc32c ");
+    assertThat(m.get("threads")).isEqualTo(Integer.toString(dev.kiln.runtime.Parallel.threads()));
+    assertThat(m.get("arithmetic")).isEqualTo(dev.kiln.nn.PlaneLoops.get().toString());
     assertThat(m.get("rng_state")).contains("\"next_epoch\":2");
     assertThat(m.get("rng_state")).contains("\"model_seed\":" + Trainer.epochSeed(7L, 2) + ",");
     assertThat(m).containsKey("validation_accuracy");
@@ -227,6 +235,84 @@ class CheckpointTest {
     // resuming a finished run trains nothing
     assertThat(trainer.resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS.withEpochs(2))
         .epochs()).isEmpty();
+  }
+
+  /** A resume must repeat every setting that changes the result; it names the first that differs. */
+  @Test
+  void resumeRefusesOtherSettingsOrDataNamingBothValues() throws IOException {
+    Path file = dir.resolve("settings.safetensors");
+    TrainingConfig config = THREE_EPOCHS.withSetting("--dataset", "digits").withSetting("--lr", 0.2);
+    fit(file, new Setup(1), config.withEpochs(1));
+    Trainer trainer = Trainer.builder().build();
+    record Mismatch(TrainingConfig config, Dataset data, String message) {}
+    InMemoryDataset otherValues = TRAIN.normalized(new dev.kiln.data.Normalization(0.5f, 1f));
+    List<Mismatch> cases = List.of(
+        new Mismatch(config.withSetting("--lr", 0.1), TRAIN, "with --lr 0.2 but this run has 0.1"),
+        new Mismatch(config.withSetting("--dataset", "fashion-mnist"), TRAIN,
+            "with --dataset digits but this run has fashion-mnist"),
+        new Mismatch(config.withSetting("--variant", "wide"), TRAIN,
+            "without --variant but this run has --variant wide"),
+        new Mismatch(THREE_EPOCHS.withSetting("--dataset", "digits"), TRAIN, "with --lr 0.2 but this run has no --lr"),
+        new Mismatch(config, otherValues, "with training data " + RunIdentity.fingerprint(TRAIN)
+            + " but this run has " + RunIdentity.fingerprint(otherValues)));
+    for (Mismatch m : cases) {
+      Setup s = new Setup(1);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> trainer.resume(file, s.model, m.data(), s.optimizer, SCHEDULE, s.objective, m.config()));
+      assertThat(e).hasMessageThat().isEqualTo(file + " was written by a run " + m.message());
+    }
+    assertThat(RunIdentity.fingerprint(otherValues)).isNotEqualTo(RunIdentity.fingerprint(TRAIN));
+    Setup s = new Setup(1);
+    assertThat(trainer.resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, config).epochs()).hasSize(2);
+  }
+
+  @Test
+  void resumeRefusesACheckpointThatDoesNotRecordWhatTheCheckNeeds() throws IOException {
+    Path file = dir.resolve("old.safetensors");
+    Setup s = new Setup(1);
+    Map<String, String> earlier = new java.util.LinkedHashMap<>(meta(1));
+    earlier.put("format", "kiln-checkpoint-1");
+    earlier.put("batch_size", "32");
+    earlier.put("seed", "7");
+    earlier.put("drop_last", "false");
+    earlier.put("train_samples", "400");
+    Checkpoint.of(s.model.stateDict(), s.optimizer.state(), earlier).write(file);
+    IOException e = assertThrows(IOException.class, () -> Trainer.builder().build()
+        .resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS));
+    assertThat(e).hasMessageThat().isEqualTo(file + ": the checkpoint does not record settings, train_data, "
+        + "threads, arithmetic, which a resume needs to check that this run repeats the one that wrote it (a "
+        + "checkpoint of an earlier version of Kiln?); it cannot be resumed");
+    assertThat(Checkpoint.read(file).epoch()).isEqualTo(1); // its weights can still be read
+  }
+
+  /** Another thread count may resume a run, with a notice that the last bits will differ. */
+  @Test
+  void resumeOnAnotherThreadCountSaysTheResultWillDifferInTheLastBits() throws IOException {
+    Path file = dir.resolve("threads.safetensors");
+    int threads = dev.kiln.runtime.Parallel.threads();
+    List<String> notices = new java.util.ArrayList<>();
+    TrainingListener listener = new TrainingListener() {
+      @Override
+      public void onNotice(String message) {
+        notices.add(message);
+      }
+    };
+    try {
+      dev.kiln.runtime.Parallel.setThreads(1);
+      fit(file, new Setup(1), THREE_EPOCHS.withEpochs(1));
+      Setup same = new Setup(1);
+      Trainer.builder().listener(listener).build()
+          .resume(file, same.model, TRAIN, same.optimizer, SCHEDULE, same.objective, THREE_EPOCHS.withEpochs(1));
+      assertThat(notices).isEmpty();
+      dev.kiln.runtime.Parallel.setThreads(3);
+      Setup s = new Setup(1);
+      Trainer.builder().listener(listener).build()
+          .resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS.withEpochs(2));
+    } finally {
+      dev.kiln.runtime.Parallel.setThreads(threads);
+    }
+    assertThat(notices).containsExactly("resuming with 3 threads where the checkpoint's run had 1 thread: the "
+        + "result will differ from an uninterrupted run in the last bits");
   }
 
   @Test

@@ -11,9 +11,11 @@ import dev.kiln.optim.Sgd;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.train.EpochStats;
 import dev.kiln.train.Evaluation;
+import dev.kiln.train.RunMismatchException;
 import dev.kiln.train.Trainer;
 import dev.kiln.train.TrainingConfig;
 import dev.kiln.train.TrainingHistory;
+import dev.kiln.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -151,7 +153,8 @@ final class TrainCommand implements Callable<Integer> {
     int stepsPerEpoch = Recipe.stepsPerEpoch(split.train().size(), batchSize);
     LrSchedule schedule = Recipe.schedule(lr, totalEpochs, stepsPerEpoch);
     int runEpochs = stopAfterEpoch != null ? stopAfterEpoch : totalEpochs;
-    TrainingConfig config = TrainingConfig.of(runEpochs, batchSize, seed).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
+    TrainingConfig config = withResultOptions(TrainingConfig.of(runEpochs, batchSize, seed), totalEpochs, alpha,
+        split.train().size()).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
 
     stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s, %s, %d epochs%s, batch %d, "
             + "lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(), split.test().size(),
@@ -162,7 +165,16 @@ final class TrainCommand implements Callable<Integer> {
 
     RunRecorder recorder = new RunRecorder();
     Trainer.Builder builder = Trainer.builder().listener(recorder).checkpoint(checkpointFile);
-    if (!quiet) {
+    if (quiet) {
+      PrintWriter err = spec.commandLine().getErr();
+      builder.listener(new TrainingListener() {
+        @Override
+        public void onNotice(String message) {
+          err.println("note: " + message);
+          err.flush();
+        }
+      });
+    } else {
       builder.progress();
     }
     Trainer trainer = builder.build();
@@ -174,12 +186,9 @@ final class TrainCommand implements Callable<Integer> {
           ? trainer.resume(checkpointFile, model, split.train(), split.test(), optimizer, schedule, objective, config)
           : trainer.fit(model, split.train(), split.test(), optimizer, schedule, objective, config);
     } catch (IOException e) {
-      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
-    } catch (IllegalArgumentException e) {
-      if (!resume) {
-        throw e;
-      }
-      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
+      throw new CliException(CliException.FAILURE, "--resume: cannot use " + e.getMessage(), e);
+    } catch (RunMismatchException e) {
+      throw new CliException(CliException.USAGE, "--resume: " + e.getMessage(), e);
     }
     double trainSeconds = (System.nanoTime() - start) / 1e9;
 
@@ -212,6 +221,22 @@ final class TrainCommand implements Callable<Integer> {
     stdout.printf("wrote %s, %s, %s (checkpoint %s)%n", out, report, plot, checkpointFile);
     stdout.flush();
     return 0;
+  }
+
+  /**
+   * The options that change a run's result, recorded in its checkpoints under their names: a resume must
+   * repeat each of them (else it is refused, naming the option and both values). A new option that changes
+   * the result is one more line here. {@code --threads} is not among them: a resume may change it.
+   */
+  private TrainingConfig withResultOptions(TrainingConfig config, int totalEpochs, double alpha, int trainSize) {
+    return config
+        .withSetting("--dataset", dataset.cliName())
+        .withSetting("--epochs", totalEpochs)
+        .withSetting("--batch-size", batchSize)
+        .withSetting("--lr", lr)
+        .withSetting("--rdrop-alpha", alpha)
+        .withSetting("--seed", seed)
+        .withSetting("--train-samples", trainSize);
   }
 
   private void validate(int totalEpochs) {
@@ -254,7 +279,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       return Integer.parseInt(dev.kiln.train.Checkpoint.readMetadata(file).get("epoch"));
     } catch (IOException e) {
-      throw new CliException(CliException.USAGE, "cannot resume from " + file + ": " + e.getMessage(), e);
+      throw new CliException(CliException.FAILURE, "--resume: cannot use " + e.getMessage(), e);
     }
   }
 

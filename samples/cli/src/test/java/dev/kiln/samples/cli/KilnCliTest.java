@@ -224,6 +224,93 @@ class KilnCliTest {
     assertThat(resumed.get("fused_test_accuracy")).isEqualTo(uninterrupted.get("fused_test_accuracy"));
   }
 
+  /** A resume must repeat every option that changes the result; --threads may change, with a note. */
+  @Test
+  void resumeRefusesEveryOptionThatChangesTheResultNamingBothValues() throws IOException {
+    Path parts = dir.resolve("resume-checks");
+    String[] small = {"--epochs", "2", "--train-samples", "128", "--seed", "5", "--rdrop-alpha", "0"};
+    Run first = run(trainArgs(parts, concat(small, "--stop-after-epoch", "1")));
+    assertWithMessage(first.err()).that(first.exitCode()).isEqualTo(0);
+    Path checkpoint = parts.resolve("model.ckpt.safetensors");
+    Path fashion = tinyFashionMnist(dir.resolve("tiny-fashion"), 128);
+    String[][] changed = {
+      {"--lr", "0.1"}, {"--epochs", "3"}, {"--rdrop-alpha", "0.03"}, {"--seed", "6"}, {"--batch-size", "32"},
+      {"--train-samples", "100"}, {"--dataset", "fashion-mnist", "--data", fashion.toString()},
+    };
+    String[] expected = {
+      "with --lr 0.05 but this run has 0.1", "with --epochs 2 but this run has 3",
+      "with --rdrop-alpha 0.0 but this run has 0.03", "with --seed 5 but this run has 6",
+      "with --batch-size 64 but this run has 32", "with --train-samples 128 but this run has 100",
+      "with --dataset digits but this run has fashion-mnist",
+    };
+    for (int i = 0; i < changed.length; i++) {
+      String[] args = trainArgs(parts, concat(replaced(small, changed[i]), "--resume"));
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err()).isEqualTo("kiln-cli: error: --resume: " + checkpoint
+          + " was written by a run " + expected[i] + System.lineSeparator());
+    }
+    // the thread count may change: the run goes on and says that the last bits will differ
+    Run otherThreads = run(replaced(trainArgs(parts, concat(small, "--resume")), "--threads", "2"));
+    assertWithMessage(otherThreads.err()).that(otherThreads.exitCode()).isEqualTo(0);
+    assertThat(otherThreads.err()).isEqualTo("note: resuming with 2 threads where the checkpoint's run had 1 thread: "
+        + "the result will differ from an uninterrupted run in the last bits" + System.lineSeparator());
+  }
+
+  @Test
+  void resumeRefusesACheckpointThatDoesNotRecordTheRunsOptions() throws IOException {
+    Path old = dir.resolve("old-checkpoint");
+    Map<String, String> meta = Map.of("format", "kiln-checkpoint-1", "epoch", "1", "global_step", "24", "seed", "1",
+        "batch_size", "64", "drop_last", "false", "train_samples", "1500");
+    Path file = old.resolve("model.ckpt.safetensors");
+    Files.createDirectories(old);
+    dev.kiln.train.Checkpoint.of(new DigitsNetModel(1).stateDict(), Map.of(), meta).write(file);
+    Run r = run(trainArgs(old, "--resume"));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: --resume: cannot use " + file + ": the checkpoint does not "
+        + "record settings, train_data, threads, arithmetic, which a resume needs to check that this run repeats "
+        + "the one that wrote it (a checkpoint of an earlier version of Kiln?); it cannot be resumed"
+        + System.lineSeparator());
+  }
+
+  /** {@code args} with the values of the options in {@code pairs} replaced (or appended). */
+  private static String[] replaced(String[] args, String... pairs) {
+    java.util.List<String> all = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+    for (int p = 0; p < pairs.length; p += 2) {
+      int at = all.indexOf(pairs[p]);
+      if (at >= 0) {
+        all.set(at + 1, pairs[p + 1]);
+      } else {
+        all.add(pairs[p]);
+        all.add(pairs[p + 1]);
+      }
+    }
+    return all.toArray(new String[0]);
+  }
+
+  /** A Fashion-MNIST directory of {@code n} training and 16 test images of 28 x 28 (plain IDX files). */
+  static Path tinyFashionMnist(Path into, int n) throws IOException {
+    Files.createDirectories(into);
+    writeIdx(into.resolve("train-images-idx3-ubyte"), new int[] {n, 28, 28}, n * 784);
+    writeIdx(into.resolve("train-labels-idx1-ubyte"), new int[] {n}, n);
+    writeIdx(into.resolve("t10k-images-idx3-ubyte"), new int[] {16, 28, 28}, 16 * 784);
+    writeIdx(into.resolve("t10k-labels-idx1-ubyte"), new int[] {16}, 16);
+    return into;
+  }
+
+  /** An unsigned-byte IDX file with the given dimensions and {@code bytes} values {@code i % 10}. */
+  static void writeIdx(Path file, int[] dims, int bytes) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + bytes);
+    b.put((byte) 0).put((byte) 0).put((byte) 8).put((byte) dims.length);
+    for (int d : dims) {
+      b.putInt(d);
+    }
+    for (int i = 0; i < bytes; i++) {
+      b.put((byte) (i % 10));
+    }
+    Files.write(file, b.array());
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
