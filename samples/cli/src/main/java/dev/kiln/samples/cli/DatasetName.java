@@ -53,13 +53,27 @@ enum DatasetName {
             + "hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
             + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
       }
+      Split split;
       try {
-        return new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
+        split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
       } catch (IOException e) {
         throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
       }
+      requireImageShape(dir, "training", split.train(), 28, 28);
+      requireImageShape(dir, "test", split.test(), 28, 28);
+      return split;
     }
   };
+
+  /** The images of {@code data} must be {@code height x width} (with one channel), as the network takes them. */
+  void requireImageShape(Path dir, String which, InMemoryDataset data, int height, int width) {
+    int[] shape = data.sampleShape();
+    if (shape.length != 3 || shape[0] != 1 || shape[1] != height || shape[2] != width) {
+      throw new CliException(CliException.FAILURE, "the " + which + " images in " + dir + " are " + shape[1] + " x "
+          + shape[2] + ", but " + cliName + " images are " + height + " x " + width + " (" + networkName
+          + " takes no other size)");
+    }
+  }
 
   /** Where {@code --dataset fashion-mnist} looks without {@code --data}. */
   static final Path DEFAULT_FASHION_DIR = Paths.get("/usr/share/datasets/fashion-mnist");

@@ -39,22 +39,21 @@ final class EvalCommand implements Callable<Integer> {
   Path data;
 
   @Option(names = "--threads", paramLabel = "T",
-      description = "Worker threads (default: the available processors).")
+      description = "Worker threads, at most " + OptionChecks.THREADS_PER_PROCESSOR + " x the available "
+          + "processors (default: the available processors).")
   Integer threads;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Recipe.EVAL_BATCH_SIZE,
-      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-  int batchSize;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Images per forward pass, at most the test set size (default: " + Recipe.EVAL_BATCH_SIZE
+          + ", or the test set size if smaller).")
+  Integer batchSize;
 
   @Override
   public Integer call() {
-    if (threads != null && threads < 1) {
-      throw new ParameterException(spec.commandLine(), "--threads must be >= 1 but was " + threads);
-    }
-    if (batchSize < 1) {
+    if (batchSize != null && batchSize < 1) {
       throw new ParameterException(spec.commandLine(), "--batch-size must be >= 1 but was " + batchSize);
     }
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int threadCount = OptionChecks.threads(spec, threads);
     Parallel.setThreads(threadCount);
     Map<String, String> metadata = ModelFile.readMetadata(model);
     String recorded = metadata.get(ModelFile.DATASET);
@@ -69,15 +68,17 @@ final class EvalCommand implements Callable<Integer> {
     network.loadStateDict(ModelFile.readState(model, network, which.networkName()));
     network.eval();
     DatasetName.Split split = which.load(data);
+    int batch = batchSize != null ? batchSize : Math.min(Recipe.EVAL_BATCH_SIZE, split.test().size());
+    OptionChecks.batchSize(spec, batch, split.test().size(), "test", network, which.networkName(), 1, false);
     SequentialModel fused = which.fuse(network);
-    Trainer.evaluate(fused, split.test(), batchSize); // warm-up
-    Evaluation eval = Trainer.evaluate(fused, split.test(), batchSize);
+    Trainer.evaluate(fused, split.test(), batch); // warm-up
+    Evaluation eval = Trainer.evaluate(fused, split.test(), batch);
     int correct = (int) Math.round(eval.accuracy() * eval.samples());
 
     PrintWriter out = spec.commandLine().getOut();
     out.printf(Locale.ROOT, "%s: fused %s on %s test set: accuracy %.4f (%d/%d), loss %.4f, %,.0f images/s "
             + "(batch %d, %d thread%s)%n", model, which.networkName(), which, eval.accuracy(), correct,
-        eval.samples(), eval.loss(), eval.imagesPerSecond(), batchSize, threadCount, threadCount == 1 ? "" : "s");
+        eval.samples(), eval.loss(), eval.imagesPerSecond(), batch, threadCount, threadCount == 1 ? "" : "s");
     out.flush();
     return 0;
   }

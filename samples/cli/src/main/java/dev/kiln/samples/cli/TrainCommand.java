@@ -66,7 +66,8 @@ final class TrainCommand implements Callable<Integer> {
   Integer epochs;
 
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64",
-      description = "Training batch size; the last partial batch is kept (default: ${DEFAULT-VALUE}).")
+      description = "Training batch size, at most the training set size and what fits in the heap; the last "
+          + "partial batch is kept (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(names = "--lr", paramLabel = "X", defaultValue = "0.05",
@@ -83,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--threads", paramLabel = "T",
-      description = "Worker threads (default: the available processors). Results are reproducible for a "
+      description = "Worker threads, at most " + OptionChecks.THREADS_PER_PROCESSOR + " x the available "
+          + "processors (default: the available processors). Results are reproducible for a "
           + "given thread count.")
   Integer threads;
 
@@ -127,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     int totalEpochs = epochs != null ? epochs : dataset.defaultEpochs();
     validate(totalEpochs);
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int threadCount = OptionChecks.threads(spec, threads);
     Parallel.setThreads(threadCount);
     Path checkpointFile = checkpoint != null ? checkpoint : defaultCheckpoint(out);
     OutputFiles.of(outputOptions).add("--out", out).add("--report", report).add("--plot", plot)
@@ -147,6 +149,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     SequentialModel model = dataset.newModel(seed);
     double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
+    OptionChecks.batchSize(spec, batchSize, split.train().size(), "training", model, dataset.networkName(),
+        alpha == 0 ? 1 : 2, true);
     Objective objective = rdropAlpha == null ? model.objective()
         : alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, Reduction.SUM);
     Sgd optimizer = Recipe.optimizer(model, lr);
@@ -251,9 +255,6 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (rdropAlpha != null && !(rdropAlpha >= 0 && Double.isFinite(rdropAlpha))) {
       throw usage("--rdrop-alpha must be a finite number >= 0 but was " + rdropAlpha);
-    }
-    if (threads != null && threads < 1) {
-      throw usage("--threads must be >= 1 but was " + threads);
     }
     if (trainSamples != null && trainSamples < 1) {
       throw usage("--train-samples must be >= 1 but was " + trainSamples);

@@ -330,9 +330,9 @@ class KilnCliTest {
       "Unknown option: '--no-such-flag'", "unknown data set 'mnist', expected one of: digits, fashion-mnist",
       "--epochs must be >= 1 but was 0", "Invalid value for option '--epochs'",
       "--rdrop-alpha must be a finite number >= 0 but was -1.0", "--lr must be a finite number > 0",
-      "--batch-size must be >= 1", "--threads must be >= 1", "--stop-after-epoch must be in [1, 10] but was 11",
+      "--batch-size must be >= 1", "--threads must be in [1, ", "--stop-after-epoch must be in [1, 10] but was 11",
       "--train-samples must be at most 1500 for digits", "Missing required option: '--model=FILE'",
-      "--threads must be >= 1", "Missing required subcommand", "Unmatched argument at index 0: 'frobnicate'",
+      "--threads must be in [1, ", "Missing required subcommand", "Unmatched argument at index 0: 'frobnicate'",
     };
     assertThat(cases.length).isEqualTo(expected.length);
     for (int i = 0; i < cases.length; i++) {
@@ -341,6 +341,61 @@ class KilnCliTest {
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
     }
+  }
+
+  /** Values that used to overflow, exhaust memory or run for minutes are usage errors before any work. */
+  @Test
+  void outOfRangeValuesAreRefusedUpFront() throws IOException {
+    int processors = Runtime.getRuntime().availableProcessors();
+    String threads = "--threads must be in [1, " + 4 * processors + "] (at most 4 x the " + processors
+        + " available processors) but was ";
+    String[][] cases = {
+      {"train", "--threads", "2147483647"}, {"train", "--threads", "1000"},
+      {"train", "--batch-size", "2147483647"}, {"train", "--train-samples", "100", "--batch-size", "101"},
+      {"eval", "--model", trainDir.resolve("model.safetensors").toString(), "--batch-size", "1000"},
+      {"eval", "--model", trainDir.resolve("model.safetensors").toString(), "--threads", "-1"},
+    };
+    String[] expected = {
+      threads + "2147483647", threads + "1000",
+      "--batch-size must be at most the training set size, 1500, but was 2147483647",
+      "--batch-size must be at most the training set size, 100, but was 101",
+      "--batch-size must be at most the test set size, 297, but was 1000", threads + "-1",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = cases[i][0].equals("train")
+          ? replaced(trainArgs(dir.resolve("range")), java.util.Arrays.copyOfRange(cases[i], 1, cases[i].length))
+          : cases[i];
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err()).contains(expected[i]);
+    }
+    assertThat(Files.exists(dir.resolve("range"))).isFalse();
+    assertThat(Recipe.stepsPerEpoch(1500, Integer.MAX_VALUE)).isEqualTo(1);
+  }
+
+  /** A batch within the training set that would not fit in the heap (when the real data set is installed). */
+  @Test
+  void aBatchThatDoesNotFitTheHeapIsRefusedUpFront() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isDirectory(DatasetName.DEFAULT_FASHION_DIR), "Fashion-MNIST not installed");
+    Run r = run(trainArgs(dir.resolve("heap"), "--dataset", "fashion-mnist", "--batch-size", "60000"));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--batch-size 60000 needs about ");
+    assertThat(r.err()).contains(" for a training step of FashionNet (");
+    assertThat(r.err()).contains("this JVM may still use; use at most ");
+  }
+
+  @Test
+  void fashionMnistImagesOfAnotherSizeAreRefused() throws IOException {
+    Path other = Files.createDirectories(dir.resolve("fashion-32"));
+    writeIdx(other.resolve("train-images-idx3-ubyte"), new int[] {8, 32, 32}, 8 * 1024);
+    writeIdx(other.resolve("train-labels-idx1-ubyte"), new int[] {8}, 8);
+    writeIdx(other.resolve("t10k-images-idx3-ubyte"), new int[] {2, 32, 32}, 2 * 1024);
+    writeIdx(other.resolve("t10k-labels-idx1-ubyte"), new int[] {2}, 2);
+    Run r = run(trainArgs(dir.resolve("x32"), "--dataset", "fashion-mnist", "--data", other.toString()));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: the training images in " + other + " are 32 x 32, but "
+        + "fashion-mnist images are 28 x 28 (FashionNet takes no other size)" + System.lineSeparator());
   }
 
   @Test
