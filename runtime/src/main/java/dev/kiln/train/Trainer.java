@@ -41,6 +41,11 @@ import java.util.Objects;
  *
  * <p><b>Checkpoints.</b> With {@link Builder#checkpoint(Path)} the trainer writes a {@link Checkpoint} after
  * every epoch, atomically, replacing the previous one only once the new one is complete.
+ *
+ * <p><b>Divergence.</b> A step whose loss is NaN or infinite, or an epoch that ends with a non-finite value
+ * in the model's state or the optimizer's, stops training with a {@link TrainingDivergedException} (epochs
+ * are 1-based in its message); no checkpoint is written for that epoch, so the last one is the last good
+ * state.
  */
 public final class Trainer {
   private final List<TrainingListener> listeners;
@@ -106,13 +111,13 @@ public final class Trainer {
   public TrainingHistory fit(Module model, Dataset train, Dataset validation, Optimizer optimizer,
       LrSchedule schedule, Objective objective, TrainingConfig config) {
     return run(model, train, Objects.requireNonNull(validation, "validation"), optimizer, schedule, objective,
-        config, 0, 0L, null, null);
+        config, 0, 0L, null, null, 0);
   }
 
   /** Trains as {@link #fit(Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)} without validation. */
   public TrainingHistory fit(Module model, Dataset train, Optimizer optimizer, LrSchedule schedule,
       Objective objective, TrainingConfig config) {
-    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L, null, null);
+    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L, null, null, 0);
   }
 
   /**
@@ -161,16 +166,19 @@ public final class Trainer {
     model.loadStateDict(checkpoint.modelState());
     optimizer.loadState(checkpoint.optimizerState());
     return run(model, train, validation, optimizer, schedule, objective, config, checkpoint.epoch(),
-        checkpoint.globalStep(), identity, identity.environmentNotice(recorded));
+        checkpoint.globalStep(), identity, identity.environmentNotice(recorded),
+        checkpointFile != null && file.toAbsolutePath().normalize().equals(checkpointFile.toAbsolutePath().normalize())
+            ? checkpoint.epoch() : 0);
   }
 
   /**
    * Trains from {@code startEpoch}; {@code identity} is the run's (null: computed here if checkpoints are
-   * written), {@code notice} a message for the listeners before the first epoch (or null).
+   * written), {@code notice} a message for the listeners before the first epoch (or null), and
+   * {@code keptEpochs} the epochs in the checkpoint file as it is now (0 if there is none of this run).
    */
   private TrainingHistory run(Module model, Dataset train, Dataset validation, Optimizer optimizer,
       LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep,
-      RunIdentity identity, String notice) {
+      RunIdentity identity, String notice, int keptEpochs) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(train, "train");
     Objects.requireNonNull(optimizer, "optimizer");
@@ -199,6 +207,7 @@ public final class Trainer {
     model.train(true);
     List<EpochStats> history = new ArrayList<>();
     long step = startStep;
+    int lastCheckpoint = keptEpochs; // epochs in the checkpoint file that is there now; 0: none
     for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
       long epochStart = System.nanoTime();
       int e = epoch;
@@ -219,6 +228,9 @@ public final class Trainer {
         optimizer.setLearningRate(lr);
         optimizer.zeroGrad();
         Objective.StepResult result = objective.step(model, batch.input(), batch.labels());
+        if (!Double.isFinite(result.loss())) {
+          throw diverged(epoch, step + 1, lastCheckpoint, "the loss of step " + (step + 1) + " is " + result.loss());
+        }
         optimizer.step();
         step++;
         int batchCorrect = countCorrect(result.logits(), batch.labels(), "objective logits");
@@ -239,9 +251,14 @@ public final class Trainer {
       }
       double trainLoss = lossSum / seen;
       double trainAccuracy = (double) correct / seen;
+      String nonFinite = nonFinite(model, optimizer);
+      if (nonFinite != null) {
+        throw diverged(epoch, step, lastCheckpoint, "after its last step " + nonFinite);
+      }
       if (checkpointFile != null) {
         writeCheckpoint(model, optimizer, config, runIdentity, epoch, step, trainLoss, trainAccuracy, eval);
         listeners.forEach(l -> l.onCheckpoint(e, checkpointFile));
+        lastCheckpoint = epoch + 1;
       }
       EpochStats stats = new EpochStats(epoch, step, trainLoss, trainAccuracy,
           eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
@@ -275,6 +292,25 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + epoch, e);
     }
+  }
+
+  /** The first non-finite value of the model's state or the optimizer's, described; null if there is none. */
+  private static String nonFinite(Module model, Optimizer optimizer) {
+    String inModel = FiniteCheck.firstNonFinite(model.stateDict());
+    return inModel != null ? "the model's " + inModel : optimizer.state().isEmpty() ? null
+        : prefixed("the optimizer's ", FiniteCheck.firstNonFinite(optimizer.state()));
+  }
+
+  private static String prefixed(String prefix, String s) {
+    return s == null ? null : prefix + s;
+  }
+
+  private TrainingDivergedException diverged(int epoch, long step, int lastCheckpoint, String what) {
+    String kept = checkpointFile == null ? "no checkpoint file was set"
+        : lastCheckpoint == 0 ? "no checkpoint was written before it (" + checkpointFile + ")"
+        : "the last good checkpoint, after epoch " + lastCheckpoint + ", is kept in " + checkpointFile;
+    return new TrainingDivergedException("training diverged in epoch " + (epoch + 1) + ": " + what + "; " + kept,
+        epoch, step);
   }
 
   /** What the next epoch's randomness derives from, as JSON (for reference: a resume recomputes it). */

@@ -2,7 +2,9 @@ package dev.kiln.samples.cli;
 
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
 import dev.kiln.train.Evaluation;
+import dev.kiln.train.FiniteCheck;
 import dev.kiln.train.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -65,7 +67,13 @@ final class EvalCommand implements Callable<Integer> {
     DatasetName which = dataset != null ? dataset : recordedDataset != null ? recordedDataset : DatasetName.DIGITS;
 
     SequentialModel network = which.newModel(0);
-    network.loadStateDict(ModelFile.readState(model, network, which.networkName()));
+    Map<String, Tensor> state = ModelFile.readState(model, network, which.networkName());
+    String nonFinite = FiniteCheck.firstNonFinite(state);
+    if (nonFinite != null) {
+      throw new CliException(CliException.FAILURE, model + ": " + nonFinite + "; weights that are not finite "
+          + "cannot be evaluated");
+    }
+    network.loadStateDict(state);
     network.eval();
     DatasetName.Split split = which.load(data);
     int batch = batchSize != null ? batchSize : Math.min(Recipe.EVAL_BATCH_SIZE, split.test().size());

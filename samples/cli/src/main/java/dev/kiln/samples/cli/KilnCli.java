@@ -17,13 +17,15 @@ import picocli.CommandLine.Spec;
  * the fused deploy network computes what the trained one does, and evaluates saved weights.
  *
  * <p>Exit codes: 0 success, 1 a file that cannot be used (malformed weights, weights that do not fit the
- * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory).
+ * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory), 3 training
+ * diverged.
  */
 @Command(name = "kiln-cli", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
     usageHelpWidth = 100,
     description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels).",
     subcommands = {TrainCommand.class, EvalCommand.class},
-    footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input.",
+    footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input,",
+        "3 training diverged (the last good checkpoint is kept).",
         "Run 'kiln-cli COMMAND --help' for the options of a command."})
 public final class KilnCli implements Callable<Integer> {
   @Spec

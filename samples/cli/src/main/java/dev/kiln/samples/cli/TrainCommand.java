@@ -14,6 +14,7 @@ import dev.kiln.train.Evaluation;
 import dev.kiln.train.RunMismatchException;
 import dev.kiln.train.Trainer;
 import dev.kiln.train.TrainingConfig;
+import dev.kiln.train.TrainingDivergedException;
 import dev.kiln.train.TrainingHistory;
 import dev.kiln.train.TrainingListener;
 import java.io.IOException;
@@ -193,6 +194,8 @@ final class TrainCommand implements Callable<Integer> {
       throw new CliException(CliException.FAILURE, "--resume: cannot use " + e.getMessage(), e);
     } catch (RunMismatchException e) {
       throw new CliException(CliException.USAGE, "--resume: " + e.getMessage(), e);
+    } catch (TrainingDivergedException e) {
+      throw new CliException(CliException.DIVERGED, e.getMessage() + "; try a smaller --lr", e);
     }
     double trainSeconds = (System.nanoTime() - start) / 1e9;
 

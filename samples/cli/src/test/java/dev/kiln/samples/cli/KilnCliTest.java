@@ -506,6 +506,33 @@ class KilnCliTest {
   }
 
   @Test
+  void divergingTrainingStopsWithExitCodeThreeAndWritesNoWeights() throws IOException {
+    Path into = dir.resolve("diverged");
+    Run r = run(trainArgs(into, "--lr", "1e308", "--epochs", "1", "--train-samples", "128", "--rdrop-alpha", "0"));
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: training diverged in epoch 1: the loss of step 2 is NaN; no "
+        + "checkpoint was written before it (" + into.resolve("model.ckpt.safetensors") + "); try a smaller --lr"
+        + System.lineSeparator());
+    assertThat(Files.exists(into.resolve("model.safetensors"))).isFalse();
+    assertThat(Files.exists(into.resolve("report.json"))).isFalse();
+  }
+
+  @Test
+  void evalOfNonFiniteWeightsNamesTheFirstNonFiniteTensor() throws IOException {
+    Map<String, Tensor> state = new DigitsNetModel(0).stateDict();
+    state.get("stage1.rbr_1x1.conv.weight").data()[7] = Float.NaN;
+    state.get("fc.weight").data()[0] = Float.POSITIVE_INFINITY;
+    Path file = dir.resolve("nan.safetensors");
+    java.util.Set<String> int64 = new java.util.LinkedHashSet<>();
+    state.keySet().stream().filter(k -> k.endsWith("num_batches_tracked")).forEach(int64::add);
+    SafeTensors.write(file, state, Map.of("dataset", "digits"), int64);
+    Run r = run("eval", "--model", file.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: " + file + ": tensor \"stage1.rbr_1x1.conv.weight\" holds NaN at "
+        + "element 7 of 512; weights that are not finite cannot be evaluated" + System.lineSeparator());
+  }
+
+  @Test
   void evalRefusesHostileWeightsInOneLineBeforeAllocatingThem() throws IOException {
     long n = Integer.MAX_VALUE - 8; // a sparse file: 2^31 - 9 I8 elements, 8 GB as floats
     Path huge = sparseSafetensors("huge.safetensors",
