@@ -5,6 +5,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.zip.ZipException;
 
@@ -114,6 +115,9 @@ public final class IdxDataset {
    * under their usual names: {@code train-images-idx3-ubyte.gz}, {@code train-labels-idx1-ubyte.gz},
    * {@code t10k-images-idx3-ubyte.gz}, {@code t10k-labels-idx1-ubyte.gz} (each also accepted without
    * the {@code .gz} suffix).
+   *
+   * @throws java.nio.file.NoSuchFileException if a file is missing (under neither name)
+   * @throws IOException if a file cannot be read, is malformed or would take more than the default limit
    */
   public static InMemoryDataset fashionMnist(Path dir, boolean train, Normalization normalization)
       throws IOException {
@@ -130,7 +134,7 @@ public final class IdxDataset {
     if (Files.isRegularFile(plain)) {
       return plain;
     }
-    throw new IOException("neither " + gz + " nor " + plain + " exists");
+    throw new NoSuchFileException("neither " + gz + " nor " + plain + " exists");
   }
 
   private static int[] readLabels(Path labels, long maxBytes) throws IOException {

@@ -6,14 +6,20 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Writes a file so that a reader sees either its previous content or the complete new one, never a part:
@@ -21,12 +27,22 @@ import java.util.concurrent.ThreadLocalRandom;
  * renamed over the target (atomically where the file system supports it). If anything fails, the target
  * keeps its previous content and the temporary file is removed.
  *
+ * <p>The temporary file is named {@code .<target name>.<process id>-<16 hex digits>.tmp}. A process killed
+ * while writing leaves its temporary file behind; after each successful write, the temporary files of the
+ * same target whose process no longer runs and that have not been modified for a minute are removed (only
+ * regular files with exactly that name pattern: nothing else is touched).
+ *
  * <p>Only regular files are replaced: a target that exists and is anything else (a directory, a device, a
  * pipe, a socket) is refused with an {@link IOException}, so that writing to {@code /dev/null} or a
  * directory never replaces it. A symbolic link is followed: the file it points to is replaced (it need not
  * exist yet) and the link stays a link.
  */
 public final class AtomicFile {
+  /** How long a temporary file of a process that no longer runs must have been untouched to be removed. */
+  static final Duration STALE_AFTER = Duration.ofMinutes(1);
+  /** What follows {@code .<target name>.} in a temporary file's name. */
+  private static final Pattern TEMP_SUFFIX = Pattern.compile("[0-9]{1,19}-[0-9a-f]{16}\\.tmp");
+
   /** Symbolic links followed in a row before giving up (as Linux's {@code MAXSYMLINKS}). */
   private static final int MAX_LINKS = 40;
 
@@ -65,12 +81,48 @@ public final class AtomicFile {
         Files.deleteIfExists(temp);
       }
     }
+    removeStaleTemps(absolute);
   }
 
   /** Replaces {@code target} with {@code text} in UTF-8, as {@link #write(Path, Content)} does. */
   public static void writeString(Path target, String text) throws IOException {
     ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     write(target, out -> writeFully(out, bytes));
+  }
+
+  /**
+   * Removes temporary files that earlier writes to {@code target} left behind when their process was killed:
+   * regular files named {@code .<name>.<pid>-<16 hex digits>.tmp} whose process is not running and that were
+   * last modified more than {@link #STALE_AFTER} ago. Failures are ignored (the write itself succeeded).
+   */
+  static void removeStaleTemps(Path target) {
+    Path dir = target.getParent();
+    String prefix = "." + target.getFileName() + ".";
+    long now = System.currentTimeMillis();
+    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, entry -> {
+      String name = entry.getFileName().toString();
+      return name.startsWith(prefix) && TEMP_SUFFIX.matcher(name.substring(prefix.length())).matches();
+    })) {
+      for (Path temp : temps) {
+        removeIfStale(temp, temp.getFileName().toString().substring(prefix.length()), now);
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: the write itself succeeded; what cannot be listed stays
+    }
+  }
+
+  private static void removeIfStale(Path temp, String suffix, long now) {
+    try {
+      long pid = Long.parseLong(suffix.substring(0, suffix.indexOf('-')));
+      BasicFileAttributes attributes = Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      boolean stale = attributes.isRegularFile() && ProcessHandle.of(pid).isEmpty()
+          && now - attributes.lastModifiedTime().toMillis() > STALE_AFTER.toMillis();
+      if (stale) {
+        Files.deleteIfExists(temp);
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: a temporary file that cannot be checked or removed stays
+    }
   }
 
   /** Writes all of {@code buf} to {@code out}. */
@@ -133,9 +185,9 @@ public final class AtomicFile {
   /** A new empty file next to the target (default permissions, unlike {@code Files.createTempFile}). */
   private static Path createTemp(Path target) throws IOException {
     Path dir = target.getParent();
-    String prefix = "." + target.getFileName() + ".";
+    String prefix = "." + target.getFileName() + "." + ProcessHandle.current().pid() + "-";
     for (int attempt = 0; ; attempt++) {
-      Path temp = dir.resolve(prefix + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+      Path temp = dir.resolve(prefix + String.format(Locale.ROOT, "%016x", ThreadLocalRandom.current().nextLong()) + ".tmp");
       try {
         Files.newByteChannel(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
         return temp;

@@ -290,7 +290,8 @@ public final class Trainer {
     try {
       Checkpoint.of(model.stateDict(), optimizer.state(), metadata).write(checkpointFile);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + epoch, e);
+      throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + next + ": "
+          + e.getMessage(), e);
     }
   }
 

@@ -1,12 +1,16 @@
 package dev.kiln.io;
 
 import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +68,44 @@ class AtomicFileTest {
     Path loop = Files.createSymbolicLink(dir.resolve("loop"), Path.of("loop"));
     e = assertThrows(IOException.class, () -> AtomicFile.writeString(loop, "x"));
     assertThat(e).hasMessageThat().contains("more than 40 symbolic links in a row");
+  }
+
+  /** A killed writer's temporary file goes with the next write; nothing that may not be ours does. */
+  @Test
+  void staleTemporaryFilesOfKilledWritersAreRemovedAndNothingElse() throws IOException {
+    Path target = dir.resolve("ckpt.safetensors");
+    FileTime hourAgo = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+    String random = "-0123456789abcdef.tmp";
+    long dead = Integer.MAX_VALUE; // above Linux's largest pid
+    long self = ProcessHandle.current().pid();
+    Path stale = old(dir.resolve(".ckpt.safetensors." + dead + random), hourAgo);
+    Path staleToo = old(dir.resolve(".ckpt.safetensors." + (dead - 1) + random), hourAgo);
+    Path fresh = Files.createFile(dir.resolve(".ckpt.safetensors." + (dead - 2) + random)); // may still be written
+    Path alive = old(dir.resolve(".ckpt.safetensors." + self + random), hourAgo);
+    Path otherTarget = old(dir.resolve(".other.safetensors." + dead + random), hourAgo);
+    Path otherPattern = old(dir.resolve(".ckpt.safetensors.123456789.tmp"), hourAgo);
+    Path noDot = old(dir.resolve("ckpt.safetensors." + dead + random), hourAgo);
+    Path directory = Files.createDirectory(dir.resolve(".ckpt.safetensors." + (dead - 3) + random));
+    Files.setLastModifiedTime(directory, hourAgo);
+    Path link = Files.createSymbolicLink(dir.resolve(".ckpt.safetensors." + (dead - 4) + random), otherPattern);
+
+    AtomicFile.writeString(target, "written");
+
+    assertThat(Files.exists(stale)).isFalse();
+    assertThat(Files.exists(staleToo)).isFalse();
+    for (Path kept : new Path[] {fresh, alive, otherTarget, otherPattern, noDot, directory}) {
+      assertWithMessage(kept.toString()).that(Files.exists(kept)).isTrue();
+    }
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("written");
+    assertThat(names().stream().filter(n -> n.startsWith(".ckpt.safetensors.") && n.endsWith(".tmp")).count())
+        .isEqualTo(5); // fresh, alive, otherPattern, directory, link
+  }
+
+  private static Path old(Path file, FileTime time) throws IOException {
+    Files.writeString(file, "partial");
+    Files.setLastModifiedTime(file, time);
+    return file;
   }
 
   private java.util.List<String> names() throws IOException {

@@ -148,7 +148,9 @@ class CheckpointTest {
     Files.createDirectories(blocked.resolve("child"));
     UncheckedIOException u = assertThrows(UncheckedIOException.class, () -> fit(blocked, new Setup(1),
         THREE_EPOCHS.withEpochs(1)));
-    assertThat(u).hasMessageThat().contains("cannot write checkpoint " + blocked + " after epoch 0");
+    assertThat(u).hasMessageThat().isEqualTo("cannot write checkpoint " + blocked + " after epoch 1: " + blocked
+        + ": exists and is not a regular file (a directory); refusing to replace it");
+    assertThat(u).hasCauseThat().isInstanceOf(java.nio.file.FileSystemException.class);
     assertThat(Files.isDirectory(blocked.resolve("child"))).isTrue();
   }
 

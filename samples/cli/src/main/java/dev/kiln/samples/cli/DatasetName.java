@@ -5,7 +5,7 @@ import dev.kiln.data.IdxDataset;
 import dev.kiln.data.InMemoryDataset;
 import dev.kiln.nn.SequentialModel;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
@@ -48,16 +48,17 @@ enum DatasetName {
     @Override
     Split load(Path dataDir) {
       Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
-      if (!Files.isDirectory(dir)) {
-        throw new CliException(CliException.USAGE, "data directory " + dir + " does not exist; --data DIR must "
-            + "hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-            + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
-      }
+      InputFiles.requireDirectory("data directory", dir, "; --data DIR must hold the Fashion-MNIST IDX files "
+          + "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+          + "t10k-labels-idx1-ubyte.gz)");
       Split split;
       try {
         split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
-      } catch (IOException e) {
+      } catch (NoSuchFileException e) {
         throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw new CliException(CliException.FAILURE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(),
+            e);
       }
       requireImageShape(dir, "training", split.train(), 28, 28);
       requireImageShape(dir, "test", split.test(), 28, 28);
@@ -100,7 +101,7 @@ enum DatasetName {
   /**
    * Loads the data; {@code dataDir} may be null for the default location.
    *
-   * @throws CliException (exit code 2) if the files are missing or malformed
+   * @throws CliException exit code 2 if the files are missing, 1 if they are malformed
    */
   abstract Split load(Path dataDir);
 

@@ -36,9 +36,20 @@ public final class KilnCli implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
-  /** The configured command line: one-line errors for expected failures, exit code 2 for usage errors. */
+  /**
+   * The configured command line: one-line errors for expected failures; a usage error (an unknown option, a
+   * value that does not parse or is out of range) is one line that points to the command's {@code --help},
+   * with exit code 2.
+   */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new KilnCli());
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine command = e.getCommandLine();
+      command.getErr().println("kiln-cli: error: " + e.getMessage().replace('\n', ' ').strip() + " (see '"
+          + command.getCommandSpec().qualifiedName() + " --help')");
+      command.getErr().flush();
+      return CliException.USAGE;
+    });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CliException c) {
         commandLine.getErr().println("kiln-cli: error: " + c.getMessage());

@@ -37,12 +37,11 @@ final class ModelFile {
   /**
    * Reads a weights file's metadata (checking its header, reading no tensor).
    *
-   * @throws CliException exit code 2 if the file does not exist, 1 if it cannot be read as safetensors
+   * @throws CliException exit code 2 if the file does not exist or is not a file, 1 if it cannot be read as
+   *     safetensors
    */
   static Map<String, String> readMetadata(Path path) {
-    if (!Files.isRegularFile(path)) {
-      throw new CliException(CliException.USAGE, "model file " + path + " does not exist");
-    }
+    InputFiles.requireFile("model file", path);
     try {
       return SafeTensors.readMetadata(path, ReadOptions.defaults());
     } catch (IOException e) {

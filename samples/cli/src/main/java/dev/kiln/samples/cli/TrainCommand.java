@@ -135,8 +135,8 @@ final class TrainCommand implements Callable<Integer> {
     Path checkpointFile = checkpoint != null ? checkpoint : defaultCheckpoint(out);
     OutputFiles.of(outputOptions).add("--out", out).add("--report", report).add("--plot", plot)
         .add("--checkpoint", checkpointFile).check();
-    if (resume && !Files.isRegularFile(checkpointFile)) {
-      throw new CliException(CliException.USAGE, "--resume: no checkpoint at " + checkpointFile);
+    if (resume) {
+      InputFiles.requireFile("--resume: checkpoint", checkpointFile);
     }
     PrintWriter stdout = spec.commandLine().getOut();
 
@@ -223,8 +223,13 @@ final class TrainCommand implements Callable<Integer> {
 
     stdout.printf(Locale.ROOT, "test accuracy %.4f (eval mode); fused %.4f (%d/%d); max |logit difference| %.3g%n",
         check.unfusedAccuracy(), check.fusedAccuracy(), check.fusedCorrect(), check.samples(), check.maxAbsDiff());
-    stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n", trainSeconds,
-        recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
+    if (recorder.images() > 0) {
+      stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n",
+          trainSeconds, recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
+    } else {
+      stdout.printf(Locale.ROOT, "nothing left to train: %s holds all %d epochs; fused inference %,.0f images/s%n",
+          checkpointFile, totalEpochs, fusedEval.imagesPerSecond());
+    }
     stdout.printf("wrote %s, %s, %s (checkpoint %s)%n", out, report, plot, checkpointFile);
     stdout.flush();
     return 0;
@@ -312,7 +317,7 @@ final class TrainCommand implements Callable<Integer> {
     r.put("fused_max_abs_diff", check.maxAbsDiff());
     r.put("train_seconds", trainSeconds);
     r.put("train_step_seconds", recorder.stepSeconds());
-    r.put("train_images_per_second", recorder.images() / recorder.stepSeconds());
+    r.put("train_images_per_second", recorder.images() > 0 ? recorder.images() / recorder.stepSeconds() : null);
     r.put("eval_images_per_second", fusedEval.imagesPerSecond());
     r.put("eval_batch_size", Recipe.EVAL_BATCH_SIZE);
     List<Object> epochsList = new ArrayList<>();
@@ -368,7 +373,20 @@ final class TrainCommand implements Callable<Integer> {
       ModelFile.createParent(file);
       action.run();
     } catch (IOException e) {
-      throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + e, e);
+      throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + describe(e), e);
     }
+  }
+
+  /** An I/O failure in words: the message, with what kind of failure it was when the message alone does not say. */
+  static String describe(IOException e) {
+    String message = e.getMessage();
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied: " + message;
+    } else if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or directory: " + message;
+    } else if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+      return e.getClass().getSimpleName() + ": " + message;
+    }
+    return message == null ? e.toString() : message;
   }
 }

@@ -255,6 +255,14 @@ class KilnCliTest {
     assertWithMessage(otherThreads.err()).that(otherThreads.exitCode()).isEqualTo(0);
     assertThat(otherThreads.err()).isEqualTo("note: resuming with 2 threads where the checkpoint's run had 1 thread: "
         + "the result will differ from an uninterrupted run in the last bits" + System.lineSeparator());
+    // resuming the finished run trains nothing and says so (no "NaN images/s")
+    Run finished = run(replaced(trainArgs(parts, concat(small, "--resume")), "--threads", "2"));
+    assertWithMessage(finished.err()).that(finished.exitCode()).isEqualTo(0);
+    assertThat(finished.out()).contains("nothing left to train: " + checkpoint + " holds all 2 epochs; fused inference ");
+    assertThat(finished.out()).doesNotContain("NaN");
+    Map<String, Object> report = JsonParser.parseObject(Files.readString(parts.resolve("report.json")));
+    assertThat(report.get("train_images_per_second")).isNull();
+    assertThat(report.get("epochs_completed")).isEqualTo(2.0);
   }
 
   @Test
@@ -340,6 +348,10 @@ class KilnCliTest {
       assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
+      String command = cases[i].length > 0 && !cases[i][0].equals("frobnicate") ? "kiln-cli " + cases[i][0] : "kiln-cli";
+      assertWithMessage(String.join(" ", cases[i])).that(r.err())
+          .endsWith(" (see '" + command + " --help')" + System.lineSeparator());
+      assertWithMessage(String.join(" ", cases[i])).that(r.err().lines().count()).isEqualTo(1L);
     }
   }
 
@@ -414,8 +426,36 @@ class KilnCliTest {
     assertThat(noFiles.err().lines().count()).isEqualTo(1);
     Run noCheckpoint = run(trainArgs(dir.resolve("fresh"), "--resume"));
     assertThat(noCheckpoint.exitCode()).isEqualTo(2);
-    assertThat(noCheckpoint.err()).contains("--resume: no checkpoint at " + dir.resolve("fresh")
-        .resolve("model.ckpt.safetensors"));
+    assertThat(noCheckpoint.err()).isEqualTo("kiln-cli: error: --resume: checkpoint " + dir.resolve("fresh")
+        .resolve("model.ckpt.safetensors") + " does not exist" + System.lineSeparator());
+    Path notDirectory = Files.writeString(dir.resolve("data-file"), "x");
+    Run fileAsData = run(trainArgs(dir.resolve("x"), "--dataset", "fashion-mnist", "--data", notDirectory.toString()));
+    assertThat(fileAsData.exitCode()).isEqualTo(2);
+    assertThat(fileAsData.err()).startsWith("kiln-cli: error: data directory " + notDirectory
+        + " is a file, not a directory; --data DIR must hold");
+  }
+
+  /** A file that exists but cannot be used is exit code 1, as the README says; a missing one is 2. */
+  @Test
+  void malformedDataIsExitCodeOneAndADirectoryAsModelIsSaidToBeOne() throws IOException {
+    Path fashion = tinyFashionMnist(dir.resolve("bad-labels"), 8);
+    Path labels = fashion.resolve("train-labels-idx1-ubyte");
+    byte[] bytes = Files.readAllBytes(labels);
+    bytes[bytes.length - 1] = 10; // one label out of range
+    Files.write(labels, bytes);
+    Run malformed = run(trainArgs(dir.resolve("y"), "--dataset", "fashion-mnist", "--data", fashion.toString()));
+    assertThat(malformed.exitCode()).isEqualTo(1);
+    assertThat(malformed.err()).isEqualTo("kiln-cli: error: cannot load fashion-mnist from " + fashion + ": " + labels
+        + ": label 10 at index 7 is outside [0, 10)" + System.lineSeparator());
+
+    Run directory = run("eval", "--model", dir.toString());
+    assertThat(directory.exitCode()).isEqualTo(2);
+    assertThat(directory.err()).isEqualTo("kiln-cli: error: model file " + dir + " is a directory, not a file"
+        + System.lineSeparator());
+    Run device = run("eval", "--model", "/dev/null");
+    assertThat(device.exitCode()).isEqualTo(2);
+    assertThat(device.err()).isEqualTo("kiln-cli: error: model file /dev/null is a character device, not a file"
+        + System.lineSeparator());
   }
 
   @Test
