@@ -5,14 +5,13 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.data.IdxDataset;
 import dev.kiln.data.InMemoryDataset;
+import dev.kiln.data.Normalization;
 import dev.kiln.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Mutates valid safetensors and IDX files (bit flips, interesting values in length and size fields, numbers
  * in the header text, truncation, appended and repeated bytes, gzip members) and checks that every outcome
  * is either a correct load or an {@link IOException}: never another exception, an {@link OutOfMemoryError}
- * or a hang. The build runs it in a JVM of its own with {@code -Xmx256m}, so a reader that allocates what a
- * mutated header claims instead of what the file holds fails it.
+ * or a hang. Some inputs declare large data that is really there, cheaply: sparse files of up to 8 GB (a
+ * safetensors tensor of any dtype, IDX images) and gzip streams of repeated 16 MB zero members that inflate
+ * to up to 1 GB. The readers run with a limit of {@value #LIMIT_MB} MB and the build runs the test in a JVM
+ * of its own with {@code -Xmx256m}: a reader that allocates more than its limit, or what a header claims
+ * instead of what the file holds, fails it with an {@link OutOfMemoryError}.
  *
  * <p>Seeded and bounded in time: input {@code i} is made from {@code new SplittableRandom(seed * 31 + i)}, and
  * inputs are tried until {@code kiln.fuzz.seconds} (default 20) have passed, and at least {@value #MIN_INPUTS}. A failure names the seed, the
@@ -49,10 +51,33 @@ class HostileFilesFuzzTest {
   private static final int MIN_INPUTS = 1_000;
   /** With {@code -Dkiln.fuzz.verbose=true}, the test prints how often each kind of error message came up. */
   private static final boolean VERBOSE = Boolean.getBoolean("kiln.fuzz.verbose");
+  /** Bytes of zeros in one gzip member of a large IDX input. */
+  private static final int ZERO_MEMBER = 16 << 20;
   private static final String[] RESOURCE_SEEDS = {"bf16", "f16_sweep", "numpy_dtypes", "small_ints",
       "torch_batchnorm", "unicode_escaped", "unicode_raw_reordered"};
 
+  /** The limit the readers are given, in MB: well below the test JVM's 256 MB heap. */
+  private static final int LIMIT_MB = 48;
+  private static final long LIMIT = (long) LIMIT_MB << 20;
+  private static final ReadOptions OPTIONS = ReadOptions.defaults().withMaxBytes(LIMIT);
+
   @TempDir Path dir;
+
+  /** An input: its bytes, followed by {@code zeros} zero bytes that take no disk space (a sparse file). */
+  private record Input(byte[] bytes, long zeros) {
+    Input(byte[] bytes) {
+      this(bytes, 0);
+    }
+
+    void writeTo(Path file) throws IOException {
+      Files.write(file, bytes);
+      if (zeros > 0) {
+        try (java.io.RandomAccessFile out = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+          out.setLength(bytes.length + zeros);
+        }
+      }
+    }
+  }
 
   /** What one kind of input does with a mutated file: loads it (checking the result) or throws IOException. */
   private interface Target {
@@ -68,8 +93,9 @@ class HostileFilesFuzzTest {
     Path labelsFile = Files.write(dir.resolve("labels"), labels);
     Path imagesFile = dir.resolve("images");
     Target tensors = this::loadSafetensors;
-    Target idxImages = path -> checkDataset(IdxDataset.load(path, labelsFile), 6);
-    Target idxLabels = path -> checkDataset(IdxDataset.load(imagesFile, path), 6);
+    Target idxImages = path -> checkDataset(IdxDataset.load(path, labelsFile, Normalization.NONE, LIMIT), 6);
+    Target idxLabels = path -> checkDataset(IdxDataset.load(imagesFile, path, Normalization.NONE, LIMIT), 6);
+    byte[] zeroMember = gzip(new byte[ZERO_MEMBER]);
 
     long start = System.nanoTime();
     long cpuStart = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
@@ -78,26 +104,30 @@ class HostileFilesFuzzTest {
     int[] refused = new int[3];
     long i = 0;
     Map<String, Integer> messages = new java.util.TreeMap<>();
-    resetPeaks();
+    long peak = 0;
     for (; i < MIN_INPUTS || System.nanoTime() < deadline; i++) {
       SplittableRandom random = new SplittableRandom(SEED * 31 + i);
       int kind = random.nextInt(3);
-      byte[] input;
+      boolean large = random.nextInt(10) == 0;
+      Input input;
       Target target;
       if (kind == 0) {
-        input = Mutator.safetensors(safetensors.get(random.nextInt(safetensors.size())), random);
+        input = large ? largeSafetensors(random)
+            : new Input(Mutator.safetensors(safetensors.get(random.nextInt(safetensors.size())), random));
         target = tensors;
       } else if (kind == 1) {
-        input = Mutator.idx(images.get(random.nextInt(images.size())), random);
+        input = large ? largeImages(random, zeroMember)
+            : new Input(Mutator.idx(images.get(random.nextInt(images.size())), random));
         target = idxImages;
       } else {
         Files.write(imagesFile, images.get(0));
-        input = Mutator.idx(random.nextBoolean() ? labels : gzip(labels), random);
+        input = new Input(Mutator.idx(random.nextBoolean() ? labels : gzip(labels), random));
         target = idxLabels;
       }
-      Files.write(file, input);
+      input.writeTo(file);
       try {
         target.load(file);
+        peak = Math.max(peak, heapInUse());
         loaded[kind]++;
       } catch (IOException e) {
         refused[kind]++;
@@ -108,14 +138,15 @@ class HostileFilesFuzzTest {
         }
       } catch (Throwable t) {
         throw new AssertionError("seed " + SEED + ", input " + i + " (" + (kind == 0 ? "safetensors" : "IDX") + "): "
-            + t + "; input in Base64: " + Base64.getEncoder().encodeToString(input), t);
+            + t + "; input in Base64: " + Base64.getEncoder().encodeToString(input.bytes()) + " and "
+            + input.zeros() + " zero bytes", t);
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuStart) / 1e9;
     System.out.printf(Locale.ROOT, "fuzz: %,d inputs in %.1f s (%.1f s CPU, seed %d): safetensors %,d loaded / %,d refused, "
-            + "IDX images %,d / %,d, IDX labels %,d / %,d; peak heap %.0f MB of %.0f MB%n", i, seconds, cpu, SEED,
-        loaded[0], refused[0], loaded[1], refused[1], loaded[2], refused[2], peakHeap() / 1e6,
+            + "IDX images %,d / %,d, IDX labels %,d / %,d; at most %.0f MB of heap in use after a load, of %.0f MB%n",
+        i, seconds, cpu, SEED, loaded[0], refused[0], loaded[1], refused[1], loaded[2], refused[2], peak / 1e6,
         Runtime.getRuntime().maxMemory() / 1e6);
     messages.forEach((message, count) -> System.out.printf(Locale.ROOT, "%6d  %s%n", count, message));
     for (int kind = 0; kind < 3; kind++) { // the mutations must reach both outcomes for every kind of input
@@ -124,9 +155,52 @@ class HostileFilesFuzzTest {
     }
   }
 
+  /**
+   * A valid safetensors file with one tensor of a random dtype whose size is log-uniform up to 8 GB, the data
+   * a sparse run of zeros: loaded if its floats fit the limit, else refused.
+   */
+  private static Input largeSafetensors(SplittableRandom random) {
+    String[] dtypes = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"};
+    int[] sizes = {8, 4, 2, 2, 8, 4, 2, 1, 1, 1};
+    int d = random.nextInt(dtypes.length);
+    long elements = Math.min(Integer.MAX_VALUE - 8, (long) Math.exp(random.nextDouble() * Math.log(8e9 / sizes[d])));
+    long bytes = elements * sizes[d];
+    String json = "{\"w\":{\"dtype\":\"" + dtypes[d] + "\",\"shape\":[" + elements + "],\"data_offsets\":[0,"
+        + bytes + "]}}";
+    byte[] header = json.getBytes(StandardCharsets.US_ASCII);
+    int padded = (header.length + 7) / 8 * 8;
+    ByteBuffer b = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).put(header);
+    while (b.hasRemaining()) {
+      b.put((byte) ' ');
+    }
+    return new Input(b.array(), bytes);
+  }
+
+  /**
+   * Six images of a random size whose pixels are all there: a sparse plain file of up to 8 GB, or a gzip of
+   * the header followed by repeated members of 16 MB of zeros (up to 1 GB inflated, a few KB on disk).
+   */
+  private static Input largeImages(SplittableRandom random, byte[] zeroMember) throws IOException {
+    boolean gzip = random.nextBoolean();
+    double max = gzip ? 1e9 : 8e9;
+    long pixels = (long) Math.exp(Math.log(6) + random.nextDouble() * Math.log(max / 6));
+    int side = (int) Math.min(Integer.MAX_VALUE / 6, Math.max(1, Math.sqrt(pixels / 6.0)));
+    long total = 6L * side * side;
+    byte[] header = idx(new int[] {6, side, side}, new byte[0]);
+    if (!gzip) {
+      return new Input(header, total);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(gzip(header));
+    for (long inflated = 0; inflated < total; inflated += ZERO_MEMBER) {
+      out.write(zeroMember);
+    }
+    return new Input(out.toByteArray()); // up to one member more than declared: also refused, after reading
+  }
+
   /** A load must give tensors that are what their shapes say and that survive a write and a read. */
   private void loadSafetensors(Path file) throws IOException {
-    SafeTensors.Contents contents = SafeTensors.readWithMetadata(file);
+    SafeTensors.Contents contents = SafeTensors.readWithMetadata(file, OPTIONS);
     for (Map.Entry<String, Tensor> e : contents.tensors().entrySet()) {
       long elements = 1;
       for (int d : e.getValue().shape()) {
@@ -135,9 +209,17 @@ class HostileFilesFuzzTest {
       }
       assertWithMessage(e.getKey()).that((long) e.getValue().data().length).isEqualTo(elements);
     }
+    if (Files.size(file) > 1 << 20) { // a large input: its data is zeros, and a round trip would only take time
+      for (Tensor t : contents.tensors().values()) {
+        for (float v : t.data()) {
+          assertThat(v).isEqualTo(0f);
+        }
+      }
+      return;
+    }
     Path copy = dir.resolve("copy.safetensors");
     SafeTensors.write(copy, contents.tensors(), contents.metadata());
-    SafeTensors.Contents back = SafeTensors.readWithMetadata(copy);
+    SafeTensors.Contents back = SafeTensors.readWithMetadata(copy, OPTIONS);
     assertThat(back.metadata()).isEqualTo(contents.metadata());
     assertThat(back.tensors().keySet()).containsExactlyElementsIn(contents.tensors().keySet()).inOrder();
     for (String name : contents.tensors().keySet()) {
@@ -223,21 +305,9 @@ class HostileFilesFuzzTest {
     return bytes.toByteArray();
   }
 
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      pool.resetPeakUsage();
-    }
-  }
-
-  /** The sum of the heap pools' peak usage since {@link #resetPeaks()} (an upper bound of the peak heap). */
-  private static long peakHeap() {
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
-    return peak;
+  /** The heap in use now (loaded data and garbage not yet collected). */
+  private static long heapInUse() {
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
   /** The mutations. */

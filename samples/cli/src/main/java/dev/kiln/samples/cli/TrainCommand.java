@@ -19,7 +19,6 @@ import dev.kiln.train.TrainingHistory;
 import dev.kiln.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -227,8 +226,8 @@ final class TrainCommand implements Callable<Integer> {
       stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n",
           trainSeconds, recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
     } else {
-      stdout.printf(Locale.ROOT, "nothing left to train: %s holds all %d epochs; fused inference %,.0f images/s%n",
-          checkpointFile, totalEpochs, fusedEval.imagesPerSecond());
+      stdout.printf(Locale.ROOT, "nothing left to train: %s already holds %d epoch%s; fused inference %,.0f "
+          + "images/s%n", checkpointFile, startEpoch, startEpoch == 1 ? "" : "s", fusedEval.imagesPerSecond());
     }
     stdout.printf("wrote %s, %s, %s (checkpoint %s)%n", out, report, plot, checkpointFile);
     stdout.flush();

@@ -258,7 +258,8 @@ class KilnCliTest {
     // resuming the finished run trains nothing and says so (no "NaN images/s")
     Run finished = run(replaced(trainArgs(parts, concat(small, "--resume")), "--threads", "2"));
     assertWithMessage(finished.err()).that(finished.exitCode()).isEqualTo(0);
-    assertThat(finished.out()).contains("nothing left to train: " + checkpoint + " holds all 2 epochs; fused inference ");
+    assertThat(finished.out()).contains("nothing left to train: " + checkpoint + " already holds 2 epochs; fused "
+        + "inference ");
     assertThat(finished.out()).doesNotContain("NaN");
     Map<String, Object> report = JsonParser.parseObject(Files.readString(parts.resolve("report.json")));
     assertThat(report.get("train_images_per_second")).isNull();
