@@ -145,6 +145,11 @@ public final class Messages {
     return "[kiln.rdrop] @RDrop goes on a @Model interface";
   }
 
+  public static String repActivation(String activation) {
+    return "[kiln.activation] @RepConv.activation must be NONE or RELU but was " + activation
+        + " (RELU6 is supported on @Conv2d)";
+  }
+
   public static String rdropReduction(String r) {
     return "[kiln.rdrop] @RDrop.klReduction must be SUM or BATCHMEAN but was " + r;
   }

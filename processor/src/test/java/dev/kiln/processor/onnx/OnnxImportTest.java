@@ -42,6 +42,9 @@ class OnnxImportTest {
       "digits-deploy, 'Conv2d,Conv2d,Conv2d,Conv2d,GlobalAvgPool2d,Flatten,Linear'",
       "repvgg-deploy, ''",
       "external, 'Conv2d,Conv2d,Flatten,Dropout,Linear'",
+      "mobile-relu6, 'Conv2d,Conv2d,BatchNorm2d,Conv2d,MaxPool2d,AvgPool2d,Conv2d,GlobalAvgPool2d,Flatten,Dropout,"
+          + "Linear,ReLU,Linear'",
+      "functions, 'Conv2d,Conv2d,GlobalAvgPool2d,Flatten,Linear'",
   })
   void importedNetworkMatchesPyTorch(String name, String kinds) throws Exception {
     ImportedNetwork network = importFile(name + ".onnx");
