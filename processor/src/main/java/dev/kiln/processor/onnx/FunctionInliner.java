@@ -69,7 +69,8 @@ final class FunctionInliner {
           + node.inputs().size() + " inputs and " + node.outputs().size() + " outputs but it declares "
           + f.inputs().size() + " and " + f.outputs().size());
     }
-    String prefix = path + (node.name().isEmpty() ? node.opType() + "_" + node.index() : node.name()) + "/";
+    // A body node's name already carries its call's path, so only an unnamed call adds the path here.
+    String prefix = (node.name().isEmpty() ? path + node.opType() + "_" + node.index() : node.name()) + "/";
     Map<String, String> names = new HashMap<>();
     for (int i = 0; i < f.inputs().size(); i++) {
       names.put(f.inputs().get(i), node.input(i));

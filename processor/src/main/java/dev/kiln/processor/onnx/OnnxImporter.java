@@ -766,10 +766,15 @@ public final class OnnxImporter {
     return Tensor.of(v.clone(), shapeOut);
   }
 
+  /** A two-element attribute ({@code fallback} for both when absent); values 1 to 65536 (0 only as a fallback). */
   private int[] pair(Onnx.Node node, String name, int fallback) throws IOException {
     long[] v = intsAttr(node, name, new long[] {fallback, fallback});
-    if (v.length != 2 || v[0] < 0 || v[1] < 0 || v[0] > 1 << 16 || v[1] > 1 << 16) {
+    if (v.length != 2) {
       throw unsupported(node, name + " " + Arrays.toString(v) + " is not two sizes (Kiln imports 2-D layers)");
+    }
+    int min = fallback == 0 && !node.attributes().containsKey(name) ? 0 : 1;
+    if (v[0] < min || v[1] < min || v[0] > 1 << 16 || v[1] > 1 << 16) {
+      throw unsupported(node, name + " " + Arrays.toString(v) + " outside [1, 65536]");
     }
     return new int[] {(int) v[0], (int) v[1]};
   }

@@ -60,7 +60,7 @@ public final class OnnxReader {
     try {
       return new OnnxReader(file).model(Wire.of(bytes, "ModelProto"));
     } catch (IOException e) {
-      throw new IOException(file + ": " + e.getMessage(), e);
+      throw new IOException(UnsupportedGraphException.oneLine(file + ": " + e.getMessage()), e);
     }
   }
 

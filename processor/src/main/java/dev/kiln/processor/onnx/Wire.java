@@ -217,7 +217,7 @@ final class Wire {
   }
 
   IOException error(String message) {
-    return new IOException(what + " at byte " + position + ": " + message);
+    return new IOException(UnsupportedGraphException.oneLine(what + " at byte " + position + ": " + message));
   }
 
   /** A growable list of longs (no boxing). */

@@ -80,4 +80,48 @@ class OnnxImportTest {
     }
     assertThat(checked).isGreaterThan(5);
   }
+
+  @Test
+  void unsupportedOpNamesTheNodeAndWhy() {
+    UnsupportedGraphException e = assertThrows(UnsupportedGraphException.class, () -> importFile("unsupported.onnx"));
+    assertThat(e).hasMessageThat().isEqualTo("node 1 '/Sigmoid' (Sigmoid): op type not supported; Kiln imports "
+        + OnnxImporter.COVERED);
+  }
+
+  @Test
+  void branchingIsRefusedAtTheFirstBranch() {
+    UnsupportedGraphException e = assertThrows(UnsupportedGraphException.class, () -> importFile("branching.onnx"));
+    assertThat(e).hasMessageThat().isEqualTo("node 0 '/0/rbr_identity/BatchNormalization' (BatchNormalization): "
+        + "its input 'input' also feeds node 1 '/0/rbr_dense/conv/Conv' (Conv), node 2 '/0/rbr_1x1/conv/Conv' "
+        + "(Conv): the graph branches; Kiln imports sequential graphs only");
+  }
+
+  @Test
+  void functionsAreInlinedWithTheirAttributeReferences() throws IOException {
+    ImportedNetwork n = importFile("functions.onnx");
+    assertThat(n.layers().get(0).nodes()).containsExactly("node 0 'ConvRelu_0/Conv_0' (Conv)",
+        "node 1 'ConvRelu_0/Relu_1' (Relu)").inOrder();
+    assertThat((int[]) n.layers().get(1).attributes().get("stride")).isEqualTo(new int[] {2});
+    assertThat(n.layers().get(1).attributes().get("activation").toString()).isEqualTo("Activation.RELU6");
+    assertThat(n.weights().keySet()).containsExactly("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
+        "fc1.weight", "fc1.bias").inOrder();
+    assertThat(n.weights().get("fc1.weight").shape()).isEqualTo(new int[] {4, 6}); // Gemm transB = 0, transposed
+  }
+
+  @Test
+  void batchNormEpsilonIsFoldedIntoTheVariance() throws IOException {
+    Proto bn = Proto.node("bn", "BatchNormalization", new String[] {"x", "g", "b", "m", "v"}, "y")
+        .message(5, Proto.message().string(1, "epsilon").floatField(2, 1e-3f).intField(20, 1));
+    Proto graph = Proto.message().message(1, bn)
+        .message(5, Proto.tensor("g", new long[] {2}, 1f, 2f)).message(5, Proto.tensor("b", new long[] {2}, 0f, 1f))
+        .message(5, Proto.tensor("m", new long[] {2}, 0.5f, 0f)).message(5, Proto.tensor("v", new long[] {2}, 1f, 3f))
+        .message(11, Proto.value("x", 1, 2, 1, 1)).message(12, Proto.value("y", 1, 2, 1, 1));
+    ImportedNetwork n = OnnxImporter.importModel(OnnxReader.parse(Proto.model(graph).bytes(), Path.of("bn.onnx")));
+    float[] var = n.weights().get("bn1.running_var").data();
+    assertThat((double) var[0]).isWithin(1e-7).of(1 + 1e-3 - 1e-5);
+    assertThat((double) var[1]).isWithin(1e-7).of(3 + 1e-3 - 1e-5);
+    assertThat(n.weights().keySet()).containsExactly("bn1.weight", "bn1.bias", "bn1.running_mean",
+        "bn1.running_var", "bn1.num_batches_tracked").inOrder();
+    assertThat(n.weights().get("bn1.num_batches_tracked").shape()).isEqualTo(new int[0]);
+  }
 }
