@@ -13,13 +13,13 @@ same weights; for the files built with ``onnx.helper``, a PyTorch module holding
                          (nn.ReLU6), BatchNormalization fed through Identity nodes, dilated Conv without bias, MaxPool with pads, the zero Pad +
                          AveragePool torch writes for AvgPool2d(padding=1), 1x1 Conv, Relu,
                          GlobalAveragePool, Flatten, Gemm, MatMul + Add
-  functions.onnx         opset 17, IR 8, onnx.helper: ONNX local functions (a Conv+Relu function with an
+  functions.onnx         opset 15, IR 8, onnx.helper: ONNX local functions (a Conv+Relu function with an
                          attribute reference, called twice), initializers as typed float_data fields, Clip
                          bounds as initializers, Gemm with transB = 0
   external.onnx          opset 12, torch export saved with external data (external.onnx.data), Dropout as
                          an opset-12 node with a ratio input
   unsupported.onnx       opset 14: a Sigmoid after the first Conv (refused)
-  branching.onnx         opset 15: a train-form RepVGG block (three branches and Adds; refused)
+  branching.onnx         opset 16: a train-form RepVGG block (three branches and Adds; refused)
 
 Run: /usr/bin/python3 tools/import/onnx_files.py
 """
@@ -188,7 +188,7 @@ def functions(g):
     conv.attribute.append(stride_ref)
     fn = helper.make_function("kiln.test", "ConvRelu", ["x", "w", "b"], ["y"],
                               [conv, helper.make_node("Relu", ["c"], ["y"])],
-                              [helper.make_opsetid("", 17)], ["stride"])
+                              [helper.make_opsetid("", 15)], ["stride"])
     nodes = [
         helper.make_node("ConvRelu", ["input", "w1", "b1"], ["h1"], domain="kiln.test", stride=[1, 1]),
         helper.make_node("ConvRelu", ["h1", "w2", "b2"], ["h2"], domain="kiln.test", stride=[2, 2]),
@@ -202,7 +202,7 @@ def functions(g):
     graph = helper.make_graph(nodes, "functions", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
                                                                                  [1, 2, 10, 10])],
                               [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])], inits)
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("kiln.test", 1)],
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("kiln.test", 1)],
                               functions=[fn], ir_version=8, producer_name="kiln tools/import/onnx_files.py")
     save("functions", proto)
 
@@ -272,7 +272,7 @@ def main():
     functions(g)
     external(g)
     save("unsupported", export(Unsupported().eval(), (1, 5, 5), 14))
-    save("branching", export(randomize_bn(nn.Sequential(repvgg.Block(2, 2)), g), (2, 4, 4), 15))
+    save("branching", export(randomize_bn(nn.Sequential(repvgg.Block(2, 2)), g), (2, 4, 4), 16))
 
 
 if __name__ == "__main__":
