@@ -77,6 +77,17 @@ class KeyPrefixTest {
     assertThat(defaultSeed.stateDict().keySet()).isEqualTo(deploy.keySet());
   }
 
+  @Test
+  void fusedOfANetworkOfDropoutOnlyHasItsConstructors() throws Exception {
+    ClassLoader loader = InMemoryCompiler.compileAndLoad(JavaFileObjects.forSourceString("test.Drop",
+        "package test;\nimport dev.kiln.annotation.*;\nimport dev.kiln.nn.Module;\n"
+            + "@Model(input = {4})\npublic interface Drop {\n  @Dropout Module dropout();\n}\n"));
+    SequentialModel fused = create(loader, "test.DropModel$Fused", 1);
+    Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 1, 4);
+    assertThat(fused.forward(x).data()).isEqualTo(x.data());
+    assertThat(fused.stateDict()).isEmpty();
+  }
+
   private static JavaFileObject source(String layers) {
     return JavaFileObjects.forSourceString("test.Bad", "package test;\n"
         + "import dev.kiln.annotation.*;\n"

@@ -46,10 +46,20 @@ public final class ModelSourceWriter {
           .addModifiers(Modifier.PUBLIC, Modifier.ABSTRACT)
           .returns(MODULE)
           .addAnnotation(a.build())
-          .addJavadoc("From $L.\n", String.join(", ", layer.nodes()).replace("*/", "*&#47;").replace("@", "&#64;"))
+          .addJavadoc("From $L.\n", javadocText(String.join(", ", layer.nodes())))
           .build());
     }
     return JavaFile.builder(packageName, type.build()).skipJavaLangImports(true).indent("  ").build().toString();
+  }
+
+  /**
+   * Text read from the file (node names) made safe inside a Javadoc comment: one line, and no {@code *}{@code /},
+   * {@code @} or backslash (javac reads unicode escapes even in comments, so a name could otherwise close the
+   * comment).
+   */
+  static String javadocText(String text) {
+    return UnsupportedGraphException.oneLine(text).replace("\\", "&#92;").replace("*/", "*&#47;")
+        .replace("@", "&#64;");
   }
 
   private static CodeBlock value(Object v) {

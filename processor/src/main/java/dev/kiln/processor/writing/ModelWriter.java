@@ -187,7 +187,7 @@ public final class ModelWriter {
             + "convolution with a folded BatchNorm keeps the convolution's {@code <prefix>.weight/bias}, other "
             + "layers keep their keys; {@code new Fused().loadStateDict(deployCheckpoint)} loads a deploy-form "
             + "checkpoint.\n", self);
-    MethodSpec.Builder ctor = MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE);
+    MethodSpec.Builder ctor = MethodSpec.constructorBuilder(); // private, or public when it takes no layers
     List<CodeBlock> fresh = new ArrayList<>();
     MethodSpec.Builder fuse = MethodSpec.methodBuilder("fuse")
         .addModifiers(Modifier.PUBLIC)
@@ -242,7 +242,16 @@ public final class ModelWriter {
       args.add(name);
     }
     ctor.addStatement("train(false)");
-    f.addMethod(ctor.build());
+    if (fresh.isEmpty()) { // nothing left after fusion (only Dropout): the one constructor is the public one
+      f.addMethod(ctor.addModifiers(Modifier.PUBLIC).build());
+      f.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC).addParameter(long.class, "seed")
+          .addStatement("this()").build());
+      type.addType(f.build());
+      fuse.addStatement("return new $T()", fused);
+      type.addMethod(fuse.build());
+      return;
+    }
+    f.addMethod(ctor.addModifiers(Modifier.PRIVATE).build());
     f.addMethod(MethodSpec.constructorBuilder()
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("A deploy network with PyTorch's default initialization drawn from {@code seed}, in eval mode: "

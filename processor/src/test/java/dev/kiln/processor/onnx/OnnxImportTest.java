@@ -124,4 +124,20 @@ class OnnxImportTest {
         "bn1.running_var", "bn1.num_batches_tracked").inOrder();
     assertThat(n.weights().get("bn1.num_batches_tracked").shape()).isEqualTo(new int[0]);
   }
+
+  @Test
+  void nodeNamesCannotEscapeTheGeneratedJavadoc() throws Exception {
+    String hostile = "x*/ class Evil {} /*\\u002a/ @Deprecated\n";
+    Proto graph = Proto.message()
+        .message(1, Proto.node(hostile, "Relu", new String[] {"x"}, "y"))
+        .message(11, Proto.value("x", 1, 3)).message(12, Proto.value("y", 1, 3));
+    ImportedNetwork n = OnnxImporter.importModel(OnnxReader.parse(Proto.model(graph).bytes(), Path.of("h.onnx")));
+    String source = ModelSourceWriter.write(n, "imported", "Hostile", "h.onnx", "h.safetensors");
+    assertThat(source).contains("From node 0 'x*&#47; class Evil {} /*&#92;u002a/ &#64;Deprecated&#92;u000a' (Relu).");
+    assertThat(source).doesNotContain("\\u002a");
+    ClassLoader loader = InMemoryCompiler.compileAndLoad(JavaFileObjects.forSourceString("imported.Hostile", source));
+    SequentialModel model = InMemoryCompiler.newInstance(loader, "imported.HostileModel");
+    assertThat(model.forward(Tensor.of(new float[] {-1, 0, 2}, 1, 3)).data()).isEqualTo(new float[] {0, 0, 2});
+    assertThrows(ClassNotFoundException.class, () -> loader.loadClass("imported.Evil"));
+  }
 }
