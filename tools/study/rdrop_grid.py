@@ -22,8 +22,9 @@ in --pids (default /work/rdrop-grid.pids), so `kill -STOP $(cat /work/rdrop-grid
 `kill -CONT ...` resumes it; nothing here times out.
 
 Grid (defaults): training subset 1,000 images, 30 epochs, dropout at head/blocks, p 0.3/0.5, alpha_mean
-0 / 0.25 / 1, plus plain training for twice the epochs (the forward passes of an R-Drop run), seeds 1-3;
-the runs are ordered seed by seed, so a partial grid covers every cell with fewer seeds.
+0 / 1 / 0.25, plus plain training for twice the epochs (the forward passes of an R-Drop run), seeds 1-3.
+The runs are ordered cell by cell, the cell where R-Drop has most to work with (dropout after every block,
+p 0.5) first and today's network (head, p 0.3) third, so a partial grid has whole cells with all seeds.
 """
 import argparse
 import fcntl
@@ -49,17 +50,17 @@ child = None  # the running training process
 
 
 def plan(a):
-    """The runs, in the order they run: seed by seed; within a seed, cell by cell; R-Drop and the equal-cost
-    plain run beside each cell's plain run."""
+    """The runs, in the order they run: cell by cell (in --cells order), seed by seed within a cell, and for
+    each seed the first two alphas, the equal-cost plain run, then the other alphas."""
     runs = []
     for n in a.train_samples:
-        for seed in a.seeds:
-            for at in a.dropout_at:
-                for p in a.dropout:
-                    for alpha_mean in a.alpha_mean:
-                        runs.append(run_spec(a, n, a.epochs, at, p, alpha_mean, seed))
-                    if a.equal_cost:
-                        runs.append(run_spec(a, n, 2 * a.epochs, at, p, 0.0, seed))
+        for cell in a.cells:
+            at, p = cell.split(":")
+            for seed in a.seeds:
+                specs = [run_spec(a, n, a.epochs, at, float(p), alpha_mean, seed) for alpha_mean in a.alpha_mean]
+                if a.equal_cost:
+                    specs.insert(2, run_spec(a, n, 2 * a.epochs, at, float(p), 0.0, seed))
+                runs += specs
     return runs
 
 
@@ -208,10 +209,11 @@ def main():
     ap.add_argument("--jar", default=JAR, help="kiln-cli.jar to copy and run (default: the worktree's build)")
     ap.add_argument("--train-samples", type=int, nargs="+", default=[1000])
     ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--dropout-at", nargs="+", default=["head", "blocks"], choices=["head", "blocks"])
-    ap.add_argument("--dropout", type=float, nargs="+", default=[0.3, 0.5])
-    ap.add_argument("--alpha-mean", type=float, nargs="+", default=[0.0, 0.25, 1.0],
-                    help="R-Drop alphas on the batch-mean scale (0: plain cross-entropy)")
+    ap.add_argument("--cells", nargs="+", default=["blocks:0.5", "blocks:0.3", "head:0.3", "head:0.5"],
+                    metavar="WHERE:P", help="dropout placement (head or blocks) and probability of each cell, "
+                    "in the order they run")
+    ap.add_argument("--alpha-mean", type=float, nargs="+", default=[0.0, 1.0, 0.25],
+                    help="R-Drop alphas on the batch-mean scale (0: plain cross-entropy), in the order they run")
     ap.add_argument("--kl-reduction", default="sum", choices=["sum", "batchmean"],
                     help="the reduction the runs use (sum: alpha_sum = alpha_mean / 64)")
     ap.add_argument("--no-equal-cost", dest="equal_cost", action="store_false",

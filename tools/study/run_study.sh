@@ -12,7 +12,6 @@ cd "$(dirname "$0")/../.."
 grid() { /usr/bin/python3 tools/study/rdrop_grid.py --engine "$engine" "$@"; }
 grid --train-samples 1000 || exit
 if [ "$engine" = pytorch ]; then
-  grid --train-samples 1000 --dropout-at blocks --dropout 0.5 --alpha-mean 1 --kl-reduction batchmean \
-    --no-equal-cost || exit
+  grid --train-samples 1000 --cells blocks:0.5 --alpha-mean 1 --kl-reduction batchmean --no-equal-cost || exit
 fi
 grid --train-samples 5000 || exit
