@@ -81,13 +81,42 @@ def diff(a, b):
     return stats(d)
 
 
+def readme_table(table, runs):
+    """One row per (training images, dropout placement, p), one column per run kind: 'Kiln / PyTorch' means in %
+    with the seed count, e.g. '79.5 / 79.4 (3+3)'."""
+    base = min(r["epochs"] for r in runs)
+    alphas = sorted({c[1] for cell in table.values() for c in cell if c[0] == "rdrop" and c[2] == base
+                     and c[3] == "sum"})
+    columns = [("plain", base)] + [("rdrop", am, base, "sum") for am in alphas] + [("plain", 2 * base)]
+    names = [f"plain, {base} epochs"] + [f"R-Drop α_mean {am:g} (α_sum {am / 64:g})" for am in alphas]
+    names += [f"plain, {2 * base} epochs (equal cost)"]
+    lines = ["| training images | dropout | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for n, at, p in sorted({k[1:] for k in table}, key=lambda c: (c[0], c[1] != "head", c[2])):
+        row = [f"{n:,}", ("before the classifier" if at == "head" else "after every block too") + f", p {p:g}"]
+        for column in columns:
+            parts = []
+            counts = []
+            for engine in ("kiln", "pytorch"):
+                s = stats(list(table.get((engine, n, at, p), {}).get(column, {}).values()))
+                parts.append(f"{100 * s['mean']:.1f}" if s else "–")
+                counts.append(str(s["n"]) if s else "0")
+            row.append(" / ".join(parts) + f" ({'+'.join(counts)})" if counts != ["0", "0"] else "")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default=os.path.join(ROOT, "bench-results", "rdrop-study", "results.jsonl"))
     ap.add_argument("--out", default=None, help="also write the Markdown here")
+    ap.add_argument("--readme", action="store_true",
+                    help="print only the README's table: Kiln / PyTorch means per cell and run")
     a = ap.parse_args()
     runs = load(a.results)
     table = cells(runs)
+    if a.readme:
+        print(readme_table(table, runs))
+        return
     pooled_engines(table)
     lines = [f"R-Drop study: {len(runs)} runs from {os.path.relpath(a.results, ROOT)}; test accuracy in % on the "
              "10,000 Fashion-MNIST test images, mean ± sample sd over seeds (n).", ""]
