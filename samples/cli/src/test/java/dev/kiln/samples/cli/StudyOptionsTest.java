@@ -10,6 +10,8 @@ import dev.kiln.nn.SequentialModel;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.JsonParser;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,6 +29,17 @@ class StudyOptionsTest {
   @TempDir
   static Path dir;
 
+  /** One invocation's exit code and output. */
+  private record Run(int exitCode, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = KilnCli.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
   private static String[] trainArgs(Path into, String... more) {
     List<String> args = new ArrayList<>(List.of("train", "-q", "--threads", "1", "--epochs", "1", "--out",
         into.resolve("model.safetensors").toString(), "--report", into.resolve("report.json").toString(), "--plot",
@@ -37,7 +50,7 @@ class StudyOptionsTest {
 
   private static Path train(String name, String... options) {
     Path into = dir.resolve(name);
-    KilnCliTest.Run run = KilnCliTest.run(trainArgs(into, options));
+    Run run = run(trainArgs(into, options));
     assertWithMessage(name + ": " + run.err()).that(run.exitCode()).isEqualTo(0);
     return into;
   }
@@ -104,7 +117,7 @@ class StudyOptionsTest {
     assertThat(metadata).containsEntry("train_samples", "128");
     assertThat(metadata).containsEntry("kl_reduction", "sum");
 
-    KilnCliTest.Run eval = KilnCliTest.run("eval", "--model", run.resolve("model.safetensors").toString(),
+    Run eval = run("eval", "--model", run.resolve("model.safetensors").toString(),
         "--threads", "1");
     assertWithMessage(eval.err()).that(eval.exitCode()).isEqualTo(0);
   }
@@ -146,7 +159,7 @@ class StudyOptionsTest {
     };
     assertThat(cases.length).isEqualTo(expected.length);
     for (int i = 0; i < cases.length; i++) {
-      KilnCliTest.Run r = KilnCliTest.run(cases[i]);
+      Run r = run(cases[i]);
       assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
@@ -155,7 +168,7 @@ class StudyOptionsTest {
 
   @Test
   void helpListsTheStudyOptions() {
-    KilnCliTest.Run help = KilnCliTest.run("train", "--help");
+    Run help = run("train", "--help");
     assertThat(help.exitCode()).isEqualTo(0);
     for (String flag : new String[] {"--kl-reduction", "--dropout-at", "--dropout", "--final-test-only"}) {
       assertWithMessage(flag).that(help.out()).contains(flag);
