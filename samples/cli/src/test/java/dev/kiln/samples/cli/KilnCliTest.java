@@ -236,12 +236,14 @@ class KilnCliTest {
     String[][] changed = {
       {"--lr", "0.1"}, {"--epochs", "3"}, {"--rdrop-alpha", "0.03"}, {"--seed", "6"}, {"--batch-size", "32"},
       {"--train-samples", "100"}, {"--dataset", "fashion-mnist", "--data", fashion.toString()},
+      {"--kl-reduction", "batchmean"}, {"--dropout", "0.5"}, {"--dropout-at", "blocks"},
     };
     String[] expected = {
       "with --lr 0.05 but this run has 0.1", "with --epochs 2 but this run has 3",
       "with --rdrop-alpha 0.0 but this run has 0.03", "with --seed 5 but this run has 6",
       "with --batch-size 64 but this run has 32", "with --train-samples 128 but this run has 100",
-      "with --dataset digits but this run has fashion-mnist",
+      "with --dataset digits but this run has fashion-mnist", "with --kl-reduction sum but this run has batchmean",
+      "with --dropout 0.3 but this run has 0.5", "with --dropout-at head but this run has blocks",
     };
     for (int i = 0; i < changed.length; i++) {
       String[] args = trainArgs(parts, concat(replaced(small, changed[i]), "--resume"));
