@@ -5,7 +5,7 @@ import dev.kiln.data.IdxDataset;
 import dev.kiln.data.InMemoryDataset;
 import dev.kiln.nn.SequentialModel;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
@@ -51,18 +51,33 @@ enum DatasetName {
     @Override
     Split load(Path dataDir) {
       Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
-      if (!Files.isDirectory(dir)) {
-        throw new CliException(CliException.USAGE, "data directory " + dir + " does not exist; --data DIR must "
-            + "hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-            + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
-      }
+      InputFiles.requireDirectory("data directory", dir, "; --data DIR must hold the Fashion-MNIST IDX files "
+          + "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+          + "t10k-labels-idx1-ubyte.gz)");
+      Split split;
       try {
-        return new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
-      } catch (IOException e) {
+        split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
+      } catch (NoSuchFileException e) {
         throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw new CliException(CliException.FAILURE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(),
+            e);
       }
+      requireImageShape(dir, "training", split.train(), 28, 28);
+      requireImageShape(dir, "test", split.test(), 28, 28);
+      return split;
     }
   };
+
+  /** The images of {@code data} must be {@code height x width} (with one channel), as the network takes them. */
+  void requireImageShape(Path dir, String which, InMemoryDataset data, int height, int width) {
+    int[] shape = data.sampleShape();
+    if (shape.length != 3 || shape[0] != 1 || shape[1] != height || shape[2] != width) {
+      throw new CliException(CliException.FAILURE, "the " + which + " images in " + dir + " are " + shape[1] + " x "
+          + shape[2] + ", but " + cliName + " images are " + height + " x " + width + " (" + networkName
+          + " takes no other size)");
+    }
+  }
 
   /** Where {@code --dataset fashion-mnist} looks without {@code --data}. */
   static final Path DEFAULT_FASHION_DIR = Paths.get("/usr/share/datasets/fashion-mnist");
@@ -104,7 +119,7 @@ enum DatasetName {
   /**
    * Loads the data; {@code dataDir} may be null for the default location.
    *
-   * @throws CliException (exit code 2) if the files are missing or malformed
+   * @throws CliException exit code 2 if the files are missing, 1 if they are malformed
    */
   abstract Split load(Path dataDir);
 

@@ -53,6 +53,6 @@ final class Recipe {
 
   /** Optimizer steps per epoch with the last partial batch kept. */
   static int stepsPerEpoch(int samples, int batchSize) {
-    return (samples + batchSize - 1) / batchSize;
+    return (int) ((samples + (long) batchSize - 1) / batchSize);
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.samples.cli;
 
+import dev.kiln.io.AtomicFile;
+import dev.kiln.io.Json;
 import dev.kiln.loss.Objective;
 import dev.kiln.loss.Objectives;
 import dev.kiln.nn.Dropout;
@@ -10,13 +12,14 @@ import dev.kiln.optim.Sgd;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.train.EpochStats;
 import dev.kiln.train.Evaluation;
+import dev.kiln.train.RunMismatchException;
 import dev.kiln.train.Trainer;
 import dev.kiln.train.TrainingConfig;
+import dev.kiln.train.TrainingDivergedException;
 import dev.kiln.train.TrainingHistory;
+import dev.kiln.train.TrainingListener;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -26,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -63,7 +67,8 @@ final class TrainCommand implements Callable<Integer> {
   Integer epochs;
 
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64",
-      description = "Training batch size; the last partial batch is kept (default: ${DEFAULT-VALUE}).")
+      description = "Training batch size, at most the training set size and what fits in the heap; the last "
+          + "partial batch is kept (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(names = "--lr", paramLabel = "X", defaultValue = "0.05",
@@ -98,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--threads", paramLabel = "T",
-      description = "Worker threads (default: the available processors). Results are reproducible for a "
+      description = "Worker threads, at most " + OptionChecks.THREADS_PER_PROCESSOR + " x the available "
+          + "processors (default: the available processors). Results are reproducible for a "
           + "given thread count.")
   Integer threads;
 
@@ -140,15 +146,20 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "No progress output.")
   boolean quiet;
 
+  @Mixin
+  OutputFiles.Options outputOptions;
+
   @Override
   public Integer call() throws IOException {
     int totalEpochs = epochs != null ? epochs : dataset.defaultEpochs();
     validate(totalEpochs);
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int threadCount = OptionChecks.threads(spec, threads);
     Parallel.setThreads(threadCount);
     Path checkpointFile = checkpoint != null ? checkpoint : defaultCheckpoint(out);
-    if (resume && !Files.isRegularFile(checkpointFile)) {
-      throw new CliException(CliException.USAGE, "--resume: no checkpoint at " + checkpointFile);
+    OutputFiles.of(outputOptions).add("--out", out).add("--report", report).add("--plot", plot)
+        .add("--checkpoint", checkpointFile).check();
+    if (resume) {
+      InputFiles.requireFile("--resume: checkpoint", checkpointFile);
     }
     PrintWriter stdout = spec.commandLine().getOut();
 
@@ -166,11 +177,14 @@ final class TrainCommand implements Callable<Integer> {
     double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
     KlReduction reduction = klReduction != null ? klReduction : KlReduction.SUM;
     Objective objective = objective(model, rdropAlpha, klReduction);
+    OptionChecks.batchSize(spec, batchSize, split.train().size(), "training", model, network, alpha == 0 ? 1 : 2,
+        true);
     Sgd optimizer = Recipe.optimizer(model, lr);
     int stepsPerEpoch = Recipe.stepsPerEpoch(split.train().size(), batchSize);
     LrSchedule schedule = Recipe.schedule(lr, totalEpochs, stepsPerEpoch);
     int runEpochs = stopAfterEpoch != null ? stopAfterEpoch : totalEpochs;
-    TrainingConfig config = TrainingConfig.of(runEpochs, batchSize, seed).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
+    TrainingConfig config = withResultOptions(TrainingConfig.of(runEpochs, batchSize, seed), totalEpochs, alpha,
+        reduction, dropoutP, split.train().size()).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
 
     stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s (dropout %s), %s, %d epochs%s, "
             + "batch %d, lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(),
@@ -182,7 +196,16 @@ final class TrainCommand implements Callable<Integer> {
 
     RunRecorder recorder = new RunRecorder();
     Trainer.Builder builder = Trainer.builder().listener(recorder).checkpoint(checkpointFile);
-    if (!quiet) {
+    if (quiet) {
+      PrintWriter err = spec.commandLine().getErr();
+      builder.listener(new TrainingListener() {
+        @Override
+        public void onNotice(String message) {
+          err.println("note: " + message);
+          err.flush();
+        }
+      });
+    } else {
       builder.progress();
     }
     Trainer trainer = builder.build();
@@ -200,12 +223,11 @@ final class TrainCommand implements Callable<Integer> {
             : trainer.fit(model, split.train(), split.test(), optimizer, schedule, objective, config);
       }
     } catch (IOException e) {
-      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
-    } catch (IllegalArgumentException e) {
-      if (!resume) {
-        throw e;
-      }
-      throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
+      throw new CliException(CliException.FAILURE, "--resume: cannot use " + e.getMessage(), e);
+    } catch (RunMismatchException e) {
+      throw new CliException(CliException.USAGE, "--resume: " + e.getMessage(), e);
+    } catch (TrainingDivergedException e) {
+      throw new CliException(CliException.DIVERGED, e.getMessage() + "; try a smaller --lr", e);
     }
     double trainSeconds = (System.nanoTime() - start) / 1e9;
 
@@ -232,17 +254,42 @@ final class TrainCommand implements Callable<Integer> {
 
     Map<String, Object> json = report(network, dropoutP, reduction, totalEpochs, startEpoch, history, alpha,
         threadCount, split, unfused, check, fusedEval, trainSeconds, recorder, checkpointFile);
-    write(report, () -> Files.writeString(report, Json.write(json), StandardCharsets.UTF_8));
-    write(plot, () -> Files.writeString(plot, chart(network, startEpoch, history, alpha, check, recorder).render(),
-        StandardCharsets.UTF_8));
+    write(report, () -> AtomicFile.writeString(report, Json.writeIndented(json)));
+    write(plot, () -> AtomicFile.writeString(plot, chart(network, startEpoch, history, alpha, check, recorder)
+        .render()));
 
     stdout.printf(Locale.ROOT, "test accuracy %.4f (eval mode); fused %.4f (%d/%d); max |logit difference| %.3g%n",
         check.unfusedAccuracy(), check.fusedAccuracy(), check.fusedCorrect(), check.samples(), check.maxAbsDiff());
-    stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n", trainSeconds,
-        recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
+    if (recorder.images() > 0) {
+      stdout.printf(Locale.ROOT, "trained in %.1fs (%,.0f images/s); fused inference %,.0f images/s%n",
+          trainSeconds, recorder.images() / recorder.stepSeconds(), fusedEval.imagesPerSecond());
+    } else {
+      stdout.printf(Locale.ROOT, "nothing left to train: %s already holds %d epoch%s; fused inference %,.0f "
+          + "images/s%n", checkpointFile, startEpoch, startEpoch == 1 ? "" : "s", fusedEval.imagesPerSecond());
+    }
     stdout.printf("wrote %s, %s, %s (checkpoint %s)%n", out, report, plot, checkpointFile);
     stdout.flush();
     return 0;
+  }
+
+  /**
+   * The options that change a run's result, recorded in its checkpoints under their names: a resume must
+   * repeat each of them (else it is refused, naming the option and both values). A new option that changes
+   * the result is one more line here. {@code --threads} is not among them: a resume may change it.
+   */
+  private TrainingConfig withResultOptions(TrainingConfig config, int totalEpochs, double alpha,
+      KlReduction reduction, double dropoutP, int trainSize) {
+    return config
+        .withSetting("--dataset", dataset.cliName())
+        .withSetting("--dropout-at", dropoutAt.cliName())
+        .withSetting("--dropout", dropoutP)
+        .withSetting("--epochs", totalEpochs)
+        .withSetting("--batch-size", batchSize)
+        .withSetting("--lr", lr)
+        .withSetting("--rdrop-alpha", alpha)
+        .withSetting("--kl-reduction", reduction.cliName())
+        .withSetting("--seed", seed)
+        .withSetting("--train-samples", trainSize);
   }
 
   private void validate(int totalEpochs) {
@@ -260,9 +307,6 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (dropout != null && !(dropout >= 0 && dropout < 1)) {
       throw usage("--dropout must be in [0, 1) but was " + dropout);
-    }
-    if (threads != null && threads < 1) {
-      throw usage("--threads must be >= 1 but was " + threads);
     }
     if (trainSamples != null && trainSamples < 1) {
       throw usage("--train-samples must be >= 1 but was " + trainSamples);
@@ -316,9 +360,9 @@ final class TrainCommand implements Callable<Integer> {
 
   private static int readCheckpointEpoch(Path file) {
     try {
-      return dev.kiln.train.Checkpoint.read(file).epoch();
+      return Integer.parseInt(dev.kiln.train.Checkpoint.readMetadata(file).get("epoch"));
     } catch (IOException e) {
-      throw new CliException(CliException.USAGE, "cannot resume from " + file + ": " + e.getMessage(), e);
+      throw new CliException(CliException.FAILURE, "--resume: cannot use " + e.getMessage(), e);
     }
   }
 
@@ -351,7 +395,7 @@ final class TrainCommand implements Callable<Integer> {
     r.put("fused_max_abs_diff", check.maxAbsDiff());
     r.put("train_seconds", trainSeconds);
     r.put("train_step_seconds", recorder.stepSeconds());
-    r.put("train_images_per_second", recorder.images() / recorder.stepSeconds());
+    r.put("train_images_per_second", recorder.images() > 0 ? recorder.images() / recorder.stepSeconds() : null);
     r.put("eval_images_per_second", fusedEval.imagesPerSecond());
     r.put("eval_batch_size", Recipe.EVAL_BATCH_SIZE);
     List<Object> epochsList = new ArrayList<>();
@@ -407,7 +451,20 @@ final class TrainCommand implements Callable<Integer> {
       ModelFile.createParent(file);
       action.run();
     } catch (IOException e) {
-      throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + e, e);
+      throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + describe(e), e);
     }
+  }
+
+  /** An I/O failure in words: the message, with what kind of failure it was when the message alone does not say. */
+  static String describe(IOException e) {
+    String message = e.getMessage();
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied: " + message;
+    } else if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or directory: " + message;
+    } else if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+      return e.getClass().getSimpleName() + ": " + message;
+    }
+    return message == null ? e.toString() : message;
   }
 }
