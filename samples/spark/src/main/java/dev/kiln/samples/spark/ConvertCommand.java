@@ -50,7 +50,7 @@ final class ConvertCommand implements Callable<Integer> {
     } catch (JobException e) {
       out.abort();
       throw e;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws its checked SparkException undeclared
       out.abort();
       throw new JobException(JobException.FAILURE, "conversion failed: " + Failures.describe(e), e);
     }

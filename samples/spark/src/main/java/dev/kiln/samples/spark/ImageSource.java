@@ -73,7 +73,7 @@ enum ImageSource {
         images = Images.conform(spark.read().parquet(location), location);
       } catch (JobException e) {
         throw e;
-      } catch (RuntimeException e) {
+      } catch (Exception e) { // Spark throws its checked SparkException undeclared
         throw new JobException(JobException.FAILURE, "cannot read Parquet images " + location + ": "
             + Failures.describe(e), e);
       }

@@ -67,7 +67,7 @@ final class ScoringJob {
     } catch (JobException e) {
       out.abort();
       throw e;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws its checked SparkException undeclared
       out.abort();
       throw new JobException(JobException.FAILURE, "scoring failed: " + Failures.describe(e), e);
     } finally {
