@@ -71,11 +71,14 @@ final class BenchCommand implements Callable<Integer> {
     double[] rates = new double[runs];
     try {
       for (int r = 0; r < runs; r++) {
+        long cpuBefore = processCpuNanos();
         ScoringJob.Result result = ScoringJob.run(session, artifact, () -> input.read(session, fallback),
             base + "/run-" + r, model.jobOptions(false));
+        double cpuSeconds = (processCpuNanos() - cpuBefore) / 1e9;
         rates[r] = result.imagesPerSecond();
-        out.printf(Locale.ROOT, "run %d: %,d images in %.3f s: %,.0f images/s; accuracy %.4f%n", r + 1,
-            result.images(), result.seconds(), rates[r], result.accuracy());
+        out.printf(Locale.ROOT, "run %d: %,d images in %.3f s: %,.0f images/s; accuracy %.4f; engine %s; this "
+                + "JVM's CPU time %.2f s (with counting the predictions)%n", r + 1, result.images(), result.seconds(),
+            rates[r], result.accuracy(), Reports.engines(result), cpuSeconds);
         out.flush();
       }
     } finally {
@@ -89,5 +92,14 @@ final class BenchCommand implements Callable<Integer> {
         sorted[runs - 1], runs);
     out.flush();
     return 0;
+  }
+
+  /**
+   * The CPU time of this JVM's threads so far: in local mode the tasks run here, so a run's CPU time next to
+   * its wall time tells a busy machine (the two far apart at one core) from a slow job.
+   */
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
   }
 }

@@ -1,9 +1,13 @@
 package dev.kiln.samples.spark;
 
+import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Module;
+import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fused networks of one JVM (an executor, or the driver in local mode): each set of weights is built once,
@@ -22,6 +26,7 @@ final class ExecutorModels {
       return size() > CAPACITY;
     }
   };
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
   private static int loads;
 
   private ExecutorModels() {}
@@ -37,9 +42,12 @@ final class ExecutorModels {
     synchronized (FUSED) {
       Module model = FUSED.get(key(artifact));
       if (model == null) {
+        long start = System.nanoTime();
         model = artifact.fused();
         FUSED.put(key(artifact), model);
         loads++;
+        LOG.info("built the fused network of {} in {} ms: engine {}, Kiln pool {} thread(s)", artifact,
+            (System.nanoTime() - start) / 1_000_000, engine(model), Parallel.threads());
       }
       return model;
     }
@@ -50,6 +58,21 @@ final class ExecutorModels {
     synchronized (FUSED) {
       return loads;
     }
+  }
+
+  /**
+   * The convolution engine of {@code network}'s first convolution: {@code scalar} in a JVM started without
+   * {@code --add-modules jdk.incubator.vector}, otherwise the name of Kiln's vectorized engine.
+   */
+  static String engine(Module network) {
+    if (network instanceof SequentialModel sequential) {
+      for (Module layer : sequential.layers().values()) {
+        if (layer instanceof ConvKernel kernel) {
+          return kernel.engineName();
+        }
+      }
+    }
+    return "unknown";
   }
 
   private static String key(ModelArtifact artifact) {

@@ -10,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * Scores one partition of {@link Images} rows with the JVM's fused network ({@link ExecutorModels}), a batch
@@ -31,18 +32,26 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
   private final Broadcast<ModelArtifact> model;
   private final int batchSize;
   private final int kilnThreads;
+  private final CollectionAccumulator<String> engines;
 
-  /** Scores with {@code model}'s network, {@code batchSize} images per forward pass, on {@code kilnThreads} threads. */
-  PartitionScorer(Broadcast<ModelArtifact> model, int batchSize, int kilnThreads) {
+  /**
+   * Scores with {@code model}'s network, {@code batchSize} images per forward pass, on {@code kilnThreads}
+   * threads; each task adds its JVM's convolution engine to {@code engines}.
+   */
+  PartitionScorer(Broadcast<ModelArtifact> model, int batchSize, int kilnThreads,
+      CollectionAccumulator<String> engines) {
     this.model = model;
     this.batchSize = batchSize;
     this.kilnThreads = kilnThreads;
+    this.engines = engines;
   }
 
   @Override
   public Iterator<Row> call(Iterator<Row> images) {
     ModelArtifact artifact = model.value();
-    return new Predictions(images, ExecutorModels.fused(artifact, kilnThreads), artifact.network(), batchSize);
+    Module network = ExecutorModels.fused(artifact, kilnThreads);
+    engines.add(ExecutorModels.engine(network));
+    return new Predictions(images, network, artifact.network(), batchSize);
   }
 
   /** Pulls a batch of images, runs the network once, hands out the batch's predictions. */

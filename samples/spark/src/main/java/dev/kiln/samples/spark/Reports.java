@@ -1,8 +1,5 @@
 package dev.kiln.samples.spark;
 
-import dev.kiln.nn.ConvKernel;
-import dev.kiln.nn.Module;
-import dev.kiln.nn.SequentialModel;
 import java.io.PrintWriter;
 import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
@@ -24,29 +21,27 @@ final class Reports {
             result.labeled());
     out.printf(Locale.ROOT, "scored %,d images of %s with fused %s: %s%n", result.images(), input,
         artifact, accuracy);
-    out.printf(Locale.ROOT, "%.3f s from submission to the last prediction written: %,.0f images/s (%s)%n",
-        result.seconds(), result.imagesPerSecond(), setup(spark, model));
+    out.printf(Locale.ROOT, "%.3f s from submission to the last prediction written: %,.0f images/s (%s, "
+        + "engine %s)%n", result.seconds(), result.imagesPerSecond(), setup(spark, model), engines(result));
     out.printf("predictions: %s%n", result.output());
   }
 
-  /** The master, batch size, Kiln threads and the driver's engine, e.g. for benchmark lines. */
+  /** The master, batch size and Kiln threads, e.g. for benchmark lines. */
   static String setup(SparkSession spark, ModelOptions model) {
-    return String.format(Locale.ROOT, "master %s, batch %d, Kiln pool %d thread%s per JVM, engine %s",
-        spark.sparkContext().master(), model.batchSize, model.kilnThreads, model.kilnThreads == 1 ? "" : "s",
-        engine());
+    return String.format(Locale.ROOT, "master %s, batch %d, Kiln pool %d thread%s per JVM",
+        spark.sparkContext().master(), model.batchSize, model.kilnThreads, model.kilnThreads == 1 ? "" : "s");
+  }
+
+  /** The tasks' convolution engines, e.g. {@code simd-direct-512}, or {@code none} if no task ran. */
+  static String engines(ScoringJob.Result result) {
+    return result.engines().isEmpty() ? "none" : String.join(" and ", result.engines());
   }
 
   /**
    * Which convolution engine Kiln uses in this JVM ({@code scalar} without {@code --add-modules
-   * jdk.incubator.vector}); in local mode the tasks run in this JVM too.
+   * jdk.incubator.vector}).
    */
   static String engine() {
-    Module digits = Network.DIGITS.fuse(Network.DIGITS.newModel());
-    for (Module layer : ((SequentialModel) digits).layers().values()) {
-      if (layer instanceof ConvKernel kernel) {
-        return kernel.engineName();
-      }
-    }
-    return "unknown";
+    return ExecutorModels.engine(Network.DIGITS.fuse(Network.DIGITS.newModel()));
   }
 }

@@ -6,6 +6,9 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -14,6 +17,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * The batch scoring job: images in, one prediction per image out as Parquet ({@link PartitionScorer#SCHEMA}),
@@ -33,8 +37,10 @@ final class ScoringJob {
    * @param correct labeled images whose prediction is the label
    * @param seconds from the job's start to its last prediction written (output in place)
    * @param output the output's qualified path
+   * @param engines the convolution engines of the JVMs that ran tasks ({@code scalar} where the vector module
+   *     was missing)
    */
-  record Result(long images, long labeled, long correct, double seconds, String output) {
+  record Result(long images, long labeled, long correct, double seconds, String output, Set<String> engines) {
     double accuracy() {
       return labeled == 0 ? Double.NaN : (double) correct / labeled;
     }
@@ -58,9 +64,10 @@ final class ScoringJob {
     long start = System.nanoTime();
     OutputPath out = OutputPath.prepare(spark, output, options.overwrite());
     Broadcast<ModelArtifact> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
+    CollectionAccumulator<String> engines = spark.sparkContext().collectionAccumulator("kiln engines");
     try {
       Dataset<Row> predictions = input.get().mapPartitions(
-          new PartitionScorer(broadcast, options.batchSize(), options.kilnThreads()),
+          new PartitionScorer(broadcast, options.batchSize(), options.kilnThreads(), engines),
           Encoders.row(PartitionScorer.SCHEMA));
       predictions.write().mode(SaveMode.ErrorIfExists).parquet(out.staging());
       out.commit();
@@ -78,7 +85,8 @@ final class ScoringJob {
         .agg(count(lit(1)), count(col(Images.LABEL)),
             sum(when(col(Images.LABEL).equalTo(col(PartitionScorer.PREDICTED)), 1L).otherwise(0L)))
         .first();
+    List<String> engineList = engines.value();
     return new Result(counts.getLong(0), counts.getLong(1), counts.isNullAt(2) ? 0 : counts.getLong(2), seconds,
-        out.target());
+        out.target(), new TreeSet<>(engineList));
   }
 }

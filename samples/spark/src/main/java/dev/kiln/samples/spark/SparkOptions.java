@@ -28,10 +28,34 @@ final class SparkOptions {
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     String effectiveMaster = master != null ? master : new SparkConf().get("spark.master", DEFAULT_MASTER);
     builder.master(effectiveMaster);
-    if (effectiveMaster.startsWith("local") && !conf.containsKey("spark.ui.enabled")) {
+    if (effectiveMaster.startsWith("local[") || effectiveMaster.equals("local")) {
+      // One JVM: no web UI unless asked, and no executor timeout: the executor cannot die without the driver,
+      // and after a suspended JVM (a laptop's sleep, a busy host) the default 120 s would remove it.
       builder.config("spark.ui.enabled", "false");
+      builder.config("spark.network.timeout", "7d");
     }
-    conf.forEach(builder::config);
+    if (!effectiveMaster.startsWith("local[") && !effectiveMaster.equals("local") && !conf.containsKey("spark.jars")
+        && !new SparkConf().contains("spark.jars")) {
+      // Started with java -jar against a cluster: the executors fetch this jar (spark-submit ships it itself).
+      ownJar().ifPresent(jar -> builder.config("spark.jars", jar));
+    }
+    conf.forEach(builder::config); // after the defaults, so that --conf overrides them
     return builder.getOrCreate();
+  }
+
+  /** The jar this class was loaded from, if it was loaded from a jar. */
+  private static java.util.Optional<String> ownJar() {
+    try {
+      java.security.CodeSource source = SparkOptions.class.getProtectionDomain().getCodeSource();
+      if (source != null) {
+        java.nio.file.Path path = java.nio.file.Paths.get(source.getLocation().toURI());
+        if (path.toString().endsWith(".jar")) {
+          return java.util.Optional.of(path.toString());
+        }
+      }
+    } catch (java.net.URISyntaxException | SecurityException e) {
+      // not a file: leave spark.jars to the user
+    }
+    return java.util.Optional.empty();
   }
 }

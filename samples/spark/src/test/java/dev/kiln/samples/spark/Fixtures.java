@@ -44,6 +44,7 @@ final class Fixtures {
           .config("spark.ui.showConsoleProgress", "false")
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.driver.bindAddress", "127.0.0.1")
+          .config("spark.network.timeout", "7d") // a busy host may stall the JVM for minutes
           .getOrCreate();
     }
     return spark;
