@@ -146,8 +146,9 @@ enum ImageSource {
         }
         InMemoryDataset part = parts.get(partIndex);
         part.copySample(inPart, sample, 0);
+        int offset = i * pixelsPerImage;
         for (int p = 0; p < pixelsPerImage; p++) {
-          pixels[i * pixelsPerImage + p] = (byte) Math.round(sample[p] * scale);
+          pixels[offset + p] = (byte) (int) (sample[p] * scale + 0.5f); // values are >= 0: rounds to nearest
         }
         labels[i] = part.label(inPart);
         inPart++;
