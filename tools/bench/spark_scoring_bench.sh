@@ -48,9 +48,11 @@ jvm=("$java" --add-modules jdk.incubator.vector)
 # Big-endian 32-bit integer as 4 raw bytes.
 be32() { printf '%08x' "$1" | xxd -r -p; }
 
-# IDX files holding the training images followed by the test images, under the test files' names.
+# IDX files holding the training images followed by the test images, under the test files' names (eval loads
+# the training files too, so they are linked in as they are).
 all="$work/all-as-t10k"
 mkdir -p "$all"
+for f in "$data"/train-*-ubyte*; do ln -s "$(realpath "$f")" "$all/"; done
 train_n=$(zcat -f "$data"/train-labels-idx1-ubyte* | head -c 8 | tail -c 4 | xxd -p)
 test_n=$(zcat -f "$data"/t10k-labels-idx1-ubyte* | head -c 8 | tail -c 4 | xxd -p)
 total=$(( 16#$train_n + 16#$test_n ))
@@ -79,7 +81,8 @@ mkdir -p "$(dirname "$out")"
     "${jvm[@]}" -jar "$spark_jar" bench --model "$model" --input parquet --data "$work/images.parquet" \
       --runs "$runs" --master 'local[2]'
     echo "== round $r: kiln-cli eval --threads 2 (warm-up pass, then the timed pass); load: $(uptime | sed 's/.*load average: //')"
-    "${jvm[@]}" -jar "$cli_jar" eval --model "$model" --data "$all" --threads 2
+    /usr/bin/time -f "(that JVM: %e s wall, %U s user + %S s system CPU, both passes and start-up)" \
+      "${jvm[@]}" -jar "$cli_jar" eval --model "$model" --data "$all" --threads 2 2>&1 | grep -v '^WARNING: Using incubator'
   done
   echo "# done $(date -u +%FT%TZ); load: $(uptime | sed 's/.*load average: //')"
 } | tee "$out"
