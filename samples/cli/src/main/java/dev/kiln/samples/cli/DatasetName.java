@@ -15,16 +15,16 @@ import picocli.CommandLine.TypeConversionException;
 
 /** The data sets the command line trains on, each with its network and default epoch count. */
 enum DatasetName {
-  /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet}. */
+  /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet} or {@link DigitsNetBlockDropout}. */
   DIGITS("digits", 10, "DigitsNet") {
     @Override
-    SequentialModel newModel(long seed) {
-      return new DigitsNetModel(seed);
+    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
+      return dropoutAt == DropoutAt.BLOCKS ? new DigitsNetBlockDropoutModel(seed) : new DigitsNetModel(seed);
     }
 
     @Override
     SequentialModel fuse(SequentialModel model) {
-      return ((DigitsNetModel) model).fuse();
+      return model instanceof DigitsNetBlockDropoutModel m ? m.fuse() : ((DigitsNetModel) model).fuse();
     }
 
     @Override
@@ -33,16 +33,19 @@ enum DatasetName {
     }
   },
 
-  /** Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet}. */
+  /**
+   * Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet} or
+   * {@link FashionNetBlockDropout}.
+   */
   FASHION_MNIST("fashion-mnist", 3, "FashionNet") {
     @Override
-    SequentialModel newModel(long seed) {
-      return new FashionNetModel(seed);
+    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
+      return dropoutAt == DropoutAt.BLOCKS ? new FashionNetBlockDropoutModel(seed) : new FashionNetModel(seed);
     }
 
     @Override
     SequentialModel fuse(SequentialModel model) {
-      return ((FashionNetModel) model).fuse();
+      return model instanceof FashionNetBlockDropoutModel m ? m.fuse() : ((FashionNetModel) model).fuse();
     }
 
     @Override
@@ -75,10 +78,25 @@ enum DatasetName {
   }
 
   /** The training and test sets. */
-  record Split(InMemoryDataset train, InMemoryDataset test) {}
+  record Split(InMemoryDataset train, InMemoryDataset test) {
+    /**
+     * This split with the first {@code n} training samples only, in file order (as the recipe's
+     * {@code first(split, n)}); the test set is unchanged.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= n <= train().size()}
+     */
+    Split withTrainSamples(int n) {
+      return new Split(train.subset(0, n), test);
+    }
+  }
 
-  /** A new training-form network initialized from {@code seed}. */
-  abstract SequentialModel newModel(long seed);
+  /** A new training-form network (dropout before the classifier only) initialized from {@code seed}. */
+  SequentialModel newModel(long seed) {
+    return newModel(DropoutAt.HEAD, seed);
+  }
+
+  /** A new training-form network with dropout at {@code dropoutAt}, initialized from {@code seed}. */
+  abstract SequentialModel newModel(DropoutAt dropoutAt, long seed);
 
   /** The deploy form of a network made by {@link #newModel}. */
   abstract SequentialModel fuse(SequentialModel model);
@@ -100,9 +118,14 @@ enum DatasetName {
     return defaultEpochs;
   }
 
-  /** The {@code @Model} interface's simple name. */
+  /** The {@code @Model} interface's simple name (dropout before the classifier only). */
   String networkName() {
     return networkName;
+  }
+
+  /** The simple name of the {@code @Model} interface with dropout at {@code dropoutAt}. */
+  String networkName(DropoutAt dropoutAt) {
+    return dropoutAt == DropoutAt.BLOCKS ? networkName + "BlockDropout" : networkName;
   }
 
   /** The value named {@code name} on the command line, or null. */

@@ -1,8 +1,9 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.annotation.Reduction;
 import dev.kiln.loss.Objective;
 import dev.kiln.loss.Objectives;
+import dev.kiln.nn.Dropout;
+import dev.kiln.nn.Module;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.optim.LrSchedule;
 import dev.kiln.optim.Sgd;
@@ -74,6 +75,24 @@ final class TrainCommand implements Callable<Integer> {
           + "(default: the networks' @RDrop alpha, " + Recipe.DEFAULT_RDROP_ALPHA + ").")
   Double rdropAlpha;
 
+  @Option(names = "--kl-reduction", paramLabel = "R", converter = KlReduction.Converter.class,
+      completionCandidates = KlReduction.Candidates.class,
+      description = "R-Drop KL reduction over the batch: ${COMPLETION-CANDIDATES} (default: sum, the networks' "
+          + "@RDrop). With full batches of B images, alpha A with sum is the loss of alpha B*A with batchmean.")
+  KlReduction klReduction;
+
+  @Option(names = "--dropout-at", paramLabel = "WHERE", defaultValue = "head", converter = DropoutAt.Converter.class,
+      completionCandidates = DropoutAt.Candidates.class,
+      description = "Where the network has dropout: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). head: "
+          + "before the classifier only (DigitsNet, FashionNet); blocks: after every RepVGG block as well "
+          + "(DigitsNetBlockDropout, FashionNetBlockDropout).")
+  DropoutAt dropoutAt;
+
+  @Option(names = "--dropout", paramLabel = "P",
+      description = "Drop probability of every dropout layer, in [0, 1) (default: the networks' @Dropout p, "
+          + Recipe.DEFAULT_DROPOUT + ").")
+  Double dropout;
+
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
       description = "Seed of the initial weights, the shuffling and the dropout masks (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -113,6 +132,11 @@ final class TrainCommand implements Callable<Integer> {
       description = "Train on the first N training images only (default: all), for quick trials.")
   Integer trainSamples;
 
+  @Option(names = "--final-test-only",
+      description = "Evaluate the test set once, after training, instead of after every epoch (the report's "
+          + "history then has no per-epoch test figures).")
+  boolean finalTestOnly;
+
   @Option(names = {"-q", "--quiet"}, description = "No progress output.")
   boolean quiet;
 
@@ -134,21 +158,24 @@ final class TrainCommand implements Callable<Integer> {
         throw usage("--train-samples must be at most " + split.train().size() + " for " + dataset + " but was "
             + trainSamples);
       }
-      split = new DatasetName.Split(split.train().subset(0, trainSamples), split.test());
+      split = split.withTrainSamples(trainSamples);
     }
-    SequentialModel model = dataset.newModel(seed);
+    SequentialModel model = newNetwork(dataset, dropoutAt, dropout, seed);
+    double dropoutP = dropout != null ? dropout : Recipe.DEFAULT_DROPOUT;
+    String network = dataset.networkName(dropoutAt);
     double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
-    Objective objective = rdropAlpha == null ? model.objective()
-        : alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, Reduction.SUM);
+    KlReduction reduction = klReduction != null ? klReduction : KlReduction.SUM;
+    Objective objective = objective(model, rdropAlpha, klReduction);
     Sgd optimizer = Recipe.optimizer(model, lr);
     int stepsPerEpoch = Recipe.stepsPerEpoch(split.train().size(), batchSize);
     LrSchedule schedule = Recipe.schedule(lr, totalEpochs, stepsPerEpoch);
     int runEpochs = stopAfterEpoch != null ? stopAfterEpoch : totalEpochs;
     TrainingConfig config = TrainingConfig.of(runEpochs, batchSize, seed).withEvalBatchSize(Recipe.EVAL_BATCH_SIZE);
 
-    stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s, %s, %d epochs%s, batch %d, "
-            + "lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(), split.test().size(),
-        dataset.networkName(), alpha == 0 ? "cross-entropy" : "R-Drop alpha " + alpha, totalEpochs,
+    stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s (dropout %s), %s, %d epochs%s, "
+            + "batch %d, lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(),
+        split.test().size(), network, dropoutP,
+        alpha == 0 ? "cross-entropy" : "R-Drop alpha " + alpha + " (KL " + reduction + ")", totalEpochs,
         runEpochs < totalEpochs ? " (stopping after " + runEpochs + ")" : "", batchSize, lr, seed, threadCount,
         threadCount == 1 ? "" : "s");
     stdout.flush();
@@ -163,9 +190,15 @@ final class TrainCommand implements Callable<Integer> {
     long start = System.nanoTime();
     TrainingHistory history;
     try {
-      history = resume
-          ? trainer.resume(checkpointFile, model, split.train(), split.test(), optimizer, schedule, objective, config)
-          : trainer.fit(model, split.train(), split.test(), optimizer, schedule, objective, config);
+      if (finalTestOnly) {
+        history = resume
+            ? trainer.resume(checkpointFile, model, split.train(), optimizer, schedule, objective, config)
+            : trainer.fit(model, split.train(), optimizer, schedule, objective, config);
+      } else {
+        history = resume
+            ? trainer.resume(checkpointFile, model, split.train(), split.test(), optimizer, schedule, objective, config)
+            : trainer.fit(model, split.train(), split.test(), optimizer, schedule, objective, config);
+      }
     } catch (IOException e) {
       throw new CliException(CliException.USAGE, "cannot resume from " + checkpointFile + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -183,20 +216,24 @@ final class TrainCommand implements Callable<Integer> {
 
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(ModelFile.DATASET, dataset.cliName());
-    metadata.put("model", dataset.networkName());
+    metadata.put("model", network);
     metadata.put("seed", Long.toString(seed));
     metadata.put("epochs", Integer.toString(totalEpochs));
     metadata.put("epochs_completed", Integer.toString(startEpoch + history.epochs().size()));
+    metadata.put("train_samples", Integer.toString(split.train().size()));
+    metadata.put("dropout_at", dropoutAt.cliName());
+    metadata.put("dropout", Double.toString(dropoutP));
     metadata.put("rdrop_alpha", Double.toString(alpha));
+    metadata.put("kl_reduction", reduction.cliName());
     metadata.put("kiln_version", KilnCli.version());
     metadata.put("test_accuracy", Double.toString(check.unfusedAccuracy()));
     metadata.put("fused_test_accuracy", Double.toString(check.fusedAccuracy()));
     write(out, () -> ModelFile.save(out, model, metadata));
 
-    Map<String, Object> json = report(totalEpochs, startEpoch, history, alpha, threadCount, split, unfused, check,
-        fusedEval, trainSeconds, recorder, checkpointFile);
+    Map<String, Object> json = report(network, dropoutP, reduction, totalEpochs, startEpoch, history, alpha,
+        threadCount, split, unfused, check, fusedEval, trainSeconds, recorder, checkpointFile);
     write(report, () -> Files.writeString(report, Json.write(json), StandardCharsets.UTF_8));
-    write(plot, () -> Files.writeString(plot, chart(startEpoch, history, alpha, check, recorder).render(),
+    write(plot, () -> Files.writeString(plot, chart(network, startEpoch, history, alpha, check, recorder).render(),
         StandardCharsets.UTF_8));
 
     stdout.printf(Locale.ROOT, "test accuracy %.4f (eval mode); fused %.4f (%d/%d); max |logit difference| %.3g%n",
@@ -221,6 +258,9 @@ final class TrainCommand implements Callable<Integer> {
     if (rdropAlpha != null && !(rdropAlpha >= 0 && Double.isFinite(rdropAlpha))) {
       throw usage("--rdrop-alpha must be a finite number >= 0 but was " + rdropAlpha);
     }
+    if (dropout != null && !(dropout >= 0 && dropout < 1)) {
+      throw usage("--dropout must be in [0, 1) but was " + dropout);
+    }
     if (threads != null && threads < 1) {
       throw usage("--threads must be >= 1 but was " + threads);
     }
@@ -230,6 +270,36 @@ final class TrainCommand implements Callable<Integer> {
     if (stopAfterEpoch != null && (stopAfterEpoch < 1 || stopAfterEpoch > totalEpochs)) {
       throw usage("--stop-after-epoch must be in [1, " + totalEpochs + "] but was " + stopAfterEpoch);
     }
+  }
+
+  /**
+   * The training network of {@code dataset} with dropout at {@code dropoutAt}, initialized from {@code seed},
+   * every dropout layer set to drop probability {@code dropout} (null: the annotations' p).
+   */
+  static SequentialModel newNetwork(DatasetName dataset, DropoutAt dropoutAt, Double dropout, long seed) {
+    SequentialModel model = dataset.newModel(dropoutAt, seed);
+    if (dropout != null) {
+      for (Module layer : model.layers().values()) {
+        if (layer instanceof Dropout d) {
+          d.setP(dropout);
+        }
+      }
+    }
+    return model;
+  }
+
+  /**
+   * The training objective: the network's own ({@code @RDrop}) when neither the alpha nor the reduction is
+   * given, plain cross-entropy for alpha 0, otherwise R-Drop with the given alpha (default: the networks')
+   * and reduction (default: sum).
+   */
+  static Objective objective(SequentialModel model, Double rdropAlpha, KlReduction klReduction) {
+    if (rdropAlpha == null && klReduction == null) {
+      return model.objective();
+    }
+    double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
+    return alpha == 0 ? Objectives.crossEntropy()
+        : Objectives.rDrop(alpha, (klReduction != null ? klReduction : KlReduction.SUM).reduction());
   }
 
   private ParameterException usage(String message) {
@@ -252,12 +322,15 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private Map<String, Object> report(int totalEpochs, int startEpoch, TrainingHistory history, double alpha,
-      int threadCount, DatasetName.Split split, Evaluation unfused, FusedCheck.Result check, Evaluation fusedEval,
-      double trainSeconds, RunRecorder recorder, Path checkpointFile) {
+  private Map<String, Object> report(String network, double dropoutP, KlReduction reduction, int totalEpochs,
+      int startEpoch, TrainingHistory history, double alpha, int threadCount, DatasetName.Split split,
+      Evaluation unfused, FusedCheck.Result check, Evaluation fusedEval, double trainSeconds, RunRecorder recorder,
+      Path checkpointFile) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("dataset", dataset.cliName());
-    r.put("model", dataset.networkName());
+    r.put("model", network);
+    r.put("dropout_at", dropoutAt.cliName());
+    r.put("dropout", dropoutP);
     r.put("kiln_version", KilnCli.version());
     r.put("epochs", totalEpochs);
     r.put("epochs_completed", startEpoch + history.epochs().size());
@@ -265,11 +338,12 @@ final class TrainCommand implements Callable<Integer> {
     r.put("batch_size", batchSize);
     r.put("lr", lr);
     r.put("rdrop_alpha", alpha);
-    r.put("kl_reduction", "SUM");
+    r.put("kl_reduction", reduction.cliName());
     r.put("seed", seed);
     r.put("threads", threadCount);
     r.put("train_samples", split.train().size());
     r.put("test_samples", split.test().size());
+    r.put("epoch_test", !finalTestOnly);
     r.put("test_accuracy", check.unfusedAccuracy());
     r.put("test_loss", unfused.loss());
     r.put("fused_test_accuracy", check.fusedAccuracy());
@@ -309,14 +383,14 @@ final class TrainCommand implements Callable<Integer> {
     return r;
   }
 
-  private SvgChart chart(int startEpoch, TrainingHistory history, double alpha, FusedCheck.Result check,
-      RunRecorder recorder) {
+  private SvgChart chart(String network, int startEpoch, TrainingHistory history, double alpha,
+      FusedCheck.Result check, RunRecorder recorder) {
     int n = history.epochs().size();
     double[] x = new double[n];
     for (int i = 0; i < n; i++) {
       x[i] = history.epochs().get(i).epoch() + 1;
     }
-    String title = String.format(Locale.ROOT, "%s on %s, %s, seed %d: test accuracy %.2f%%", dataset.networkName(),
+    String title = String.format(Locale.ROOT, "%s on %s, %s, seed %d: test accuracy %.2f%%", network,
         dataset, alpha == 0 ? "cross-entropy" : "R-Drop \u03b1=" + alpha, seed, 100 * check.fusedAccuracy());
     return new SvgChart(title, startEpoch, startEpoch + Math.max(n, 1), recorder.lossPoints(), x,
         history.trainAccuracy(), history.validationAccuracy());
