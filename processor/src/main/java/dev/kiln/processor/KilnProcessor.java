@@ -25,7 +25,7 @@ import javax.lang.model.element.TypeElement;
 
 /**
  * The Kiln annotation processor: one {@link ProcessingStep} per annotation family, and a
- * {@link LayerContextStep} per layer kind of the {@link LayerKinds} catalogue. Each annotated element is
+ * {@link LayerContextStep} per layer kind of the {@link LayerKinds} catalogue and for {@code @KeyPrefix}. Each annotated element is
  * validated on its own; a bad one is reported and skipped without stopping the others. The state of one
  * compilation (the files generated so far) belongs to this instance. Claims nothing.
  */
@@ -43,8 +43,9 @@ public final class KilnProcessor extends AbstractProcessor {
     all.add(new ModelStep(env, files));
     all.add(new RDropStep(env));
     for (LayerKind kind : LayerKinds.ALL) {
-      all.add(new LayerContextStep(env, kind));
+      all.add(LayerContextStep.layer(env, kind));
     }
+    all.add(LayerContextStep.keyPrefix(env));
     steps = List.copyOf(all);
   }
 

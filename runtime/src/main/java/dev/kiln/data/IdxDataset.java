@@ -5,8 +5,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -17,17 +17,26 @@ import java.util.zip.ZipException;
  *
  * <p>Samples have shape {@code {1, height, width}}, pixels are scaled to {@code [0, 1]} and then
  * normalized, and there are {@value #NUM_CLASSES} classes. Every inconsistency in a file is an
- * {@link IOException} naming the file; sizes are checked before anything large is allocated, and
- * compressed data is read incrementally, so a lying header cannot make the loader allocate more than
- * the file actually holds.
+ * {@link IOException} naming the file.
+ *
+ * <p>Loading is bounded: one load may allocate at most {@link #DEFAULT_MAX_BYTES} (1 GiB) unless the caller
+ * passes another limit, counting 5 bytes per pixel and per label (the byte read and the value kept). The
+ * sizes the headers declare are checked against the limit before anything is read for them, data is read
+ * incrementally (a header that claims more than the file holds does not allocate its claim), and gzip is
+ * decompressed as a stream: only the declared bytes are inflated, and a file whose gzip members are
+ * followed by anything else (trailing garbage) is rejected.
  */
 public final class IdxDataset {
   /** Number of classes of MNIST-style data sets; labels must be below it. */
   public static final int NUM_CLASSES = 10;
 
   private static final int UNSIGNED_BYTE = 0x08;
+  /** The default limit on what one load may allocate: 1 GiB. */
+  public static final long DEFAULT_MAX_BYTES = 1L << 30;
+
+  private static final int UNSIGNED_BYTE_AND_FLOAT = 5;
   /** Largest data section we accept: the largest Java array. */
-  private static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+  private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   private IdxDataset() {}
 
@@ -38,25 +47,42 @@ public final class IdxDataset {
 
   /**
    * Loads an images file and a labels file, scaling pixels to {@code [0, 1]} and then applying
-   * {@code normalization}.
+   * {@code normalization}, within the default limit of {@link #DEFAULT_MAX_BYTES}.
    *
-   * @throws IOException if a file cannot be read or is malformed (the message names the file and the problem)
+   * @throws IOException if a file cannot be read, is malformed or would take more than the limit (the message
+   *     names the file and the problem)
    */
   public static InMemoryDataset load(Path images, Path labels, Normalization normalization) throws IOException {
-    int[] labelValues = readLabels(labels);
+    return load(images, labels, normalization, DEFAULT_MAX_BYTES);
+  }
+
+  /**
+   * Loads as {@link #load(Path, Path, Normalization)} does, allocating at most {@code maxBytes} (5 bytes per
+   * pixel and per label).
+   *
+   * @throws IllegalArgumentException if {@code maxBytes} is not positive
+   * @throws IOException if a file cannot be read, is malformed or would take more than {@code maxBytes}
+   */
+  public static InMemoryDataset load(Path images, Path labels, Normalization normalization, long maxBytes)
+      throws IOException {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be >= 1 but was " + maxBytes);
+    }
+    int[] labelValues = readLabels(labels, maxBytes);
     try (InputStream in = open(images)) {
       int[] dims = readHeader(in, images, 3, "images");
       int count = dims[0];
       int height = dims[1];
       int width = dims[2];
+      long total = (long) count * height * width;
+      if (total > MAX_ARRAY) {
+        throw new IOException(images + ": header declares " + count + " x " + height + " x " + width + " = "
+            + total + " pixels, more than the supported maximum of " + MAX_ARRAY);
+      }
+      checkLimit(images, "pixels", total, labelValues.length, maxBytes);
       if (count != labelValues.length) {
         throw new IOException(images + " holds " + count + " images but " + labels + " holds "
             + labelValues.length + " labels");
-      }
-      long total = (long) count * height * width;
-      if (total > MAX_BYTES) {
-        throw new IOException(images + ": header declares " + count + " x " + height + " x " + width + " = "
-            + total + " pixels, more than the supported maximum of " + MAX_BYTES);
       }
       byte[] raw = readData(in, images, (int) total, "pixel");
       float[] pixels = new float[raw.length];
@@ -65,6 +91,17 @@ public final class IdxDataset {
       }
       normalization.apply(pixels);
       return InMemoryDataset.of(pixels, labelValues, NUM_CLASSES, 1, height, width);
+    }
+  }
+
+  /** {@code values} declared in {@code path} plus {@code before} already loaded must fit {@code maxBytes}. */
+  private static void checkLimit(Path path, String what, long values, long before, long maxBytes)
+      throws IOException {
+    long bytes = (values + before) * UNSIGNED_BYTE_AND_FLOAT;
+    if (bytes > maxBytes) {
+      throw new IOException(path + ": header declares " + values + " " + what + ", which would take "
+          + bytes + " bytes" + (before > 0 ? " with the labels" : "") + ", more than the load limit of " + maxBytes
+          + " bytes (a caller can raise it: IdxDataset.load(images, labels, normalization, maxBytes))");
     }
   }
 
@@ -78,6 +115,9 @@ public final class IdxDataset {
    * under their usual names: {@code train-images-idx3-ubyte.gz}, {@code train-labels-idx1-ubyte.gz},
    * {@code t10k-images-idx3-ubyte.gz}, {@code t10k-labels-idx1-ubyte.gz} (each also accepted without
    * the {@code .gz} suffix).
+   *
+   * @throws java.nio.file.NoSuchFileException if a file is missing (under neither name)
+   * @throws IOException if a file cannot be read, is malformed or would take more than the default limit
    */
   public static InMemoryDataset fashionMnist(Path dir, boolean train, Normalization normalization)
       throws IOException {
@@ -94,12 +134,13 @@ public final class IdxDataset {
     if (Files.isRegularFile(plain)) {
       return plain;
     }
-    throw new IOException("neither " + gz + " nor " + plain + " exists");
+    throw new NoSuchFileException("neither " + gz + " nor " + plain + " exists");
   }
 
-  private static int[] readLabels(Path labels) throws IOException {
+  private static int[] readLabels(Path labels, long maxBytes) throws IOException {
     try (InputStream in = open(labels)) {
       int count = readHeader(in, labels, 1, "labels")[0];
+      checkLimit(labels, "labels", count, 0, maxBytes);
       byte[] raw = readData(in, labels, count, "label");
       int[] values = new int[count];
       for (int i = 0; i < count; i++) {
@@ -113,7 +154,10 @@ public final class IdxDataset {
     }
   }
 
-  /** Opens {@code path}, decompressing on the fly if it starts with the gzip magic {@code 1f 8b}. */
+  /**
+   * Opens {@code path}, decompressing on the fly if it starts with the gzip magic {@code 1f 8b} (see
+   * {@link GzipMembers}).
+   */
   private static InputStream open(Path path) throws IOException {
     InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
     try {
@@ -122,7 +166,7 @@ public final class IdxDataset {
       int b1 = in.read();
       in.reset();
       if (b0 == 0x1f && b1 == 0x8b) {
-        return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
+        return new BufferedInputStream(new GzipMembers(in), 1 << 16);
       }
       return in;
     } catch (ZipException | EOFException e) {

@@ -15,34 +15,50 @@ import java.util.SplittableRandom;
  * seed give the same masks for the same sequence of input sizes, and two halves of one batch get independent
  * masks. Training mode remembers the mask as one bit per element; backward multiplies by the same mask and
  * scale. Training-mode forward is not thread-safe; eval-mode forward keeps no state.
+ *
+ * <p>The probability starts as the constructor's (in a generated network, the {@code @Dropout(p)} value) and
+ * can be changed with {@link #setP}, as PyTorch's {@code module.p = ...}, for example to sweep it without
+ * declaring one network per value.
  */
 public final class Dropout extends AbstractModule {
   /** Training buffers ({@link #buffer}): the output and the input gradient. */
   private static final int OUTPUT = 0;
   private static final int GRAD_INPUT = 1;
 
-  private final double p;
-  private final float scale;
+  private double p;
+  private float scale;
   private SplittableRandom random;
   private int[] savedShape;
   private long[] savedKeep;
+  private float savedScale;
 
   /**
    * @param p the drop probability, in {@code [0, 1)}
    * @param seed the seed of the mask stream
    */
   public Dropout(double p, long seed) {
-    if (!(p >= 0.0 && p < 1.0)) {
-      throw new IllegalArgumentException("dropout probability must be in [0, 1) but was " + p);
-    }
-    this.p = p;
-    this.scale = 1f / (float) (1.0 - p);
+    setP(p);
     this.random = new SplittableRandom(seed);
   }
 
   /** The drop probability. */
   public double p() {
     return p;
+  }
+
+  /**
+   * Sets the drop probability of the following training-mode forward passes. The mask stream is unchanged,
+   * and a backward pass uses the mask and scale of its own forward pass.
+   *
+   * @param p the drop probability, in {@code [0, 1)}
+   * @throws IllegalArgumentException if {@code p} is outside {@code [0, 1)} (the probability is then unchanged)
+   */
+  public void setP(double p) {
+    if (!(p >= 0.0 && p < 1.0)) {
+      throw new IllegalArgumentException("dropout probability must be in [0, 1) but was " + p);
+    }
+    this.p = p;
+    this.scale = 1f / (float) (1.0 - p);
   }
 
   /** Restarts the mask stream from {@code seed}, as if the layer had just been constructed with it. */
@@ -73,6 +89,8 @@ public final class Dropout extends AbstractModule {
     long[] keep = reusesBuffers() && savedKeep != null && savedKeep.length == words ? savedKeep : new long[words];
     Arrays.fill(keep, 0L);
     SplittableRandom r = random;
+    double p = this.p;
+    float scale = this.scale;
     for (int i = 0; i < x.length; i++) {
       if (r.nextDouble() >= p) {
         keep[i >>> 6] |= 1L << i;
@@ -82,6 +100,7 @@ public final class Dropout extends AbstractModule {
       }
     }
     savedKeep = keep;
+    savedScale = scale;
     return output;
   }
 
@@ -99,6 +118,7 @@ public final class Dropout extends AbstractModule {
     float[] gy = gradOutput.data();
     Tensor gradInput = buffer(GRAD_INPUT, shape);
     float[] gx = gradInput.data();
+    float scale = savedScale;
     for (int i = 0; i < gy.length; i++) {
       gx[i] = (keep[i >>> 6] & (1L << i)) != 0 ? gy[i] * scale : 0f;
     }

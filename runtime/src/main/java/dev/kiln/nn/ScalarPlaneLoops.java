@@ -6,6 +6,12 @@ final class ScalarPlaneLoops implements PlaneLoops {
 
   private ScalarPlaneLoops() {}
 
+  /** {@code "scalar"}: names the arithmetic path (recorded in checkpoints). */
+  @Override
+  public String toString() {
+    return "scalar";
+  }
+
   @Override
   public double sum(float[] x, int from, int to) {
     double s0 = 0;

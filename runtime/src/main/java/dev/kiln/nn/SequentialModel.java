@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * A chain of layers run in order, the base of every generated {@code @Model} network (and its fused deploy
- * form). State-dict keys are {@code <layer>.<key>}. What training optimizes is the training side's concern
+ * form). State-dict keys are {@code <prefix>.<key>}, the prefix being the layer's name unless it was added with
+ * another ({@link #add(String, String, Module)}). What training optimizes is the training side's concern
  * ({@code dev.kiln.loss.DeclaredObjective}, which generated training networks implement).
  *
  * <p>{@link #reseed(long)} restarts every random layer ({@link Dropout}, or any {@link Reseedable} layer)
@@ -40,9 +41,17 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
     reuseBuffers(true);
   }
 
-  /** Appends a layer under {@code name}. */
+  /** Appends a layer under {@code name}, which is also the prefix of its state-dict keys. */
   protected final <M extends Module> M add(String name, M layer) {
-    registerModule(name, layer);
+    return add(name, name, layer);
+  }
+
+  /**
+   * Appends a layer under {@code name} whose state-dict keys are {@code <keyPrefix>.<key>} ({@code keyPrefix}
+   * may contain dots, e.g. {@code "stage1.0"} or {@code "stage1.0.rbr_reparam"}).
+   */
+  protected final <M extends Module> M add(String name, String keyPrefix, M layer) {
+    registerModule(keyPrefix, layer);
     layers.add(layer);
     named.put(name, layer);
     return layer;

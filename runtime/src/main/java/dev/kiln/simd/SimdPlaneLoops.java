@@ -25,6 +25,12 @@ public final class SimdPlaneLoops implements PlaneLoops {
   /** Needed for loading by name. */
   public SimdPlaneLoops() {}
 
+  /** {@code "simd-<bits>"}, e.g. {@code simd-512}: names the arithmetic path (recorded in checkpoints). */
+  @Override
+  public String toString() {
+    return "simd-" + V * Float.SIZE;
+  }
+
   @Override
   public double sum(float[] x, int from, int to) {
     return total(x, from, to);

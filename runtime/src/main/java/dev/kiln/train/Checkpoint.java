@@ -1,14 +1,11 @@
 package dev.kiln.train;
 
+import dev.kiln.io.ReadOptions;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,8 +17,10 @@ import java.util.Set;
  * A training checkpoint: one safetensors file holding the model state dict (keys prefixed
  * {@value #MODEL_PREFIX}), the optimizer state (prefixed {@value #OPTIMIZER_PREFIX}) and string metadata:
  * {@code format}, {@code epoch} (epochs completed), {@code global_step}, {@code seed}, {@code batch_size},
- * {@code drop_last}, {@code train_samples}, {@code config} (JSON) and {@code rng_state} (JSON). Tensors are
- * F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
+ * {@code drop_last}, {@code train_samples}, {@code train_data} (the training data's size and CRC-32C),
+ * {@code settings} (JSON: the {@linkplain TrainingConfig#settings() settings}), {@code threads},
+ * {@code arithmetic} (the arithmetic path: {@code scalar} or {@code simd-<bits>}), {@code config} (JSON) and
+ * {@code rng_state} (JSON). Tensors are F32 except BatchNorm's {@code num_batches_tracked}, which is I64 as in PyTorch.
  *
  * <p>There is no generator state to save: the trainer derives the shuffle order of an epoch and the seed it
  * passes to {@link dev.kiln.nn.Reseedable} models from the run's seed and the epoch number alone, so a run
@@ -33,8 +32,10 @@ public final class Checkpoint {
   public static final String MODEL_PREFIX = "model.";
   /** Prefix of the optimizer's state keys. */
   public static final String OPTIMIZER_PREFIX = "optim.";
-  /** The {@code format} metadata value this version writes and reads. */
-  public static final String FORMAT = "kiln-checkpoint-1";
+  /** The {@code format} metadata value this version writes. */
+  public static final String FORMAT = "kiln-checkpoint-2";
+  /** The format of earlier versions, still read (but not resumed: it lacks what a resume compares). */
+  private static final String FORMAT_1 = "kiln-checkpoint-1";
 
   private final Map<String, Tensor> modelState;
   private final Map<String, Tensor> optimizerState;
@@ -55,19 +56,43 @@ public final class Checkpoint {
   }
 
   /**
-   * Reads a checkpoint file.
+   * Reads a checkpoint file (within {@link ReadOptions#DEFAULT_MAX_BYTES}).
    *
    * @throws IOException if the file is not a readable safetensors file, is not a Kiln checkpoint, or holds a
    *     key with neither prefix
    */
   public static Checkpoint read(Path file) throws IOException {
-    SafeTensors.Contents contents = SafeTensors.readWithMetadata(file);
-    Map<String, String> metadata = contents.metadata();
-    String format = metadata.get("format");
-    if (!FORMAT.equals(format)) {
-      throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
-          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
-    }
+    return read(file, SafeTensors.readWithMetadata(file));
+  }
+
+  /**
+   * Reads a checkpoint that must hold exactly the tensors of {@code modelState} and {@code optimizerState}
+   * (keys without prefixes), with their shapes; anything else is refused before tensor data is allocated.
+   *
+   * @throws IOException if the file is not a readable Kiln checkpoint or holds other tensors or shapes
+   */
+  public static Checkpoint read(Path file, Map<String, Tensor> modelState, Map<String, Tensor> optimizerState)
+      throws IOException {
+    Map<String, Tensor> expected = new LinkedHashMap<>();
+    modelState.forEach((k, v) -> expected.put(MODEL_PREFIX + k, v));
+    optimizerState.forEach((k, v) -> expected.put(OPTIMIZER_PREFIX + k, v));
+    readMetadata(file);
+    return read(file, SafeTensors.readWithMetadata(file, ReadOptions.defaults().expectingShapesOf(expected)));
+  }
+
+  /**
+   * Reads and checks a checkpoint's metadata only (the header is validated; no tensor data is read).
+   *
+   * @throws IOException if the file is not a readable safetensors file or not a Kiln checkpoint
+   */
+  public static Map<String, String> readMetadata(Path file) throws IOException {
+    Map<String, String> metadata = SafeTensors.readMetadata(file, ReadOptions.defaults());
+    checkMetadata(file, metadata);
+    return metadata;
+  }
+
+  private static Checkpoint read(Path file, SafeTensors.Contents contents) throws IOException {
+    checkMetadata(file, contents.metadata());
     Map<String, Tensor> model = new LinkedHashMap<>();
     Map<String, Tensor> optimizer = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : contents.tensors().entrySet()) {
@@ -81,17 +106,25 @@ public final class Checkpoint {
             + OPTIMIZER_PREFIX + "'");
       }
     }
-    Checkpoint checkpoint = new Checkpoint(model, optimizer, metadata);
-    for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
-      checkpoint.required(file, key);
+    return new Checkpoint(model, optimizer, contents.metadata());
+  }
+
+  private static void checkMetadata(Path file, Map<String, String> metadata) throws IOException {
+    String format = metadata.get("format");
+    if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
+      throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
+          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
     }
-    return checkpoint;
+    for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
+      required(file, metadata, key);
+    }
   }
 
   /**
-   * Writes this checkpoint to {@code file} atomically: into a temporary file in the same directory, forced
-   * to disk, then renamed over {@code file}. If anything fails, {@code file} keeps its previous content
-   * and the temporary file is removed.
+   * Writes this checkpoint to {@code file} atomically (see {@link SafeTensors#write(Path, Map, Map, Set)}): one
+   * temporary file in the same directory, forced to disk once, then renamed over {@code file}. If anything
+   * fails, {@code file} keeps its previous content and the temporary file is removed. Creates the parent
+   * directory if needed.
    */
   public void write(Path file) throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -103,38 +136,11 @@ public final class Checkpoint {
         int64Keys.add(key); // stored as PyTorch stores it
       }
     }
-    writeAtomically(file, tmp -> SafeTensors.write(tmp, tensors, metadata, int64Keys));
-  }
-
-  /** Writes a file's content to a given path. */
-  @FunctionalInterface
-  interface FileWriter {
-    void write(Path path) throws IOException;
-  }
-
-  /** Runs {@code writer} on a temporary sibling of {@code target}, then moves it over {@code target}. */
-  static void writeAtomically(Path target, FileWriter writer) throws IOException {
-    Path absolute = target.toAbsolutePath();
-    Path dir = absolute.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-    boolean moved = false;
-    try {
-      writer.write(tmp);
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        channel.force(true);
-      }
-      try {
-        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
-      }
-      moved = true;
-    } finally {
-      if (!moved) {
-        Files.deleteIfExists(tmp);
-      }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
     }
+    SafeTensors.write(file, tensors, metadata, int64Keys);
   }
 
   /** The model state dict (keys without the prefix). */
@@ -182,7 +188,7 @@ public final class Checkpoint {
     return Integer.parseInt(metadata.get("train_samples"));
   }
 
-  private void required(Path file, String key) throws IOException {
+  private static void required(Path file, Map<String, String> metadata, String key) throws IOException {
     String value = metadata.get(key);
     if (value == null) {
       throw new IOException(file + ": checkpoint metadata lacks '" + key + "'");

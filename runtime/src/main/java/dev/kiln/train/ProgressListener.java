@@ -57,6 +57,12 @@ public final class ProgressListener implements TrainingListener {
     }
   }
 
+  /** Prints the notice on a line of its own. */
+  @Override
+  public void onNotice(String message) {
+    out.println("note: " + message);
+  }
+
   @Override
   public void onEpochStart(int epoch) {
     this.epoch = epoch;

@@ -4,6 +4,7 @@ import dev.kiln.data.Batch;
 import dev.kiln.data.BatchIterator;
 import dev.kiln.data.Batches;
 import dev.kiln.data.Dataset;
+import dev.kiln.io.Json;
 import dev.kiln.loss.CrossEntropy;
 import dev.kiln.loss.Objective;
 import dev.kiln.nn.Module;
@@ -40,6 +41,11 @@ import java.util.Objects;
  *
  * <p><b>Checkpoints.</b> With {@link Builder#checkpoint(Path)} the trainer writes a {@link Checkpoint} after
  * every epoch, atomically, replacing the previous one only once the new one is complete.
+ *
+ * <p><b>Divergence.</b> A step whose loss is NaN or infinite, or an epoch that ends with a non-finite value
+ * in the model's state or the optimizer's, stops training with a {@link TrainingDivergedException} (epochs
+ * are 1-based in its message); no checkpoint is written for that epoch, so the last one is the last good
+ * state.
  */
 public final class Trainer {
   private final List<TrainingListener> listeners;
@@ -105,13 +111,13 @@ public final class Trainer {
   public TrainingHistory fit(Module model, Dataset train, Dataset validation, Optimizer optimizer,
       LrSchedule schedule, Objective objective, TrainingConfig config) {
     return run(model, train, Objects.requireNonNull(validation, "validation"), optimizer, schedule, objective,
-        config, 0, 0L);
+        config, 0, 0L, null, null, 0);
   }
 
   /** Trains as {@link #fit(Module, Dataset, Dataset, Optimizer, LrSchedule, Objective, TrainingConfig)} without validation. */
   public TrainingHistory fit(Module model, Dataset train, Optimizer optimizer, LrSchedule schedule,
       Objective objective, TrainingConfig config) {
-    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L);
+    return run(model, train, null, optimizer, schedule, objective, config, 0, 0L, null, null, 0);
   }
 
   /**
@@ -121,10 +127,16 @@ public final class Trainer {
    * be built as for the original run; the weights the model starts with do not matter. The returned
    * history holds the resumed epochs only.
    *
-   * @throws IOException if the checkpoint cannot be read or is not a Kiln checkpoint
-   * @throws IllegalArgumentException if the checkpoint's seed, batch size, {@code dropLast} or training set size
-   *     differ from this run's, if it is past {@code config.epochs()}, or if its state does not fit the model
-   *     or optimizer
+   * @throws IOException if the checkpoint cannot be read, is not a Kiln checkpoint, or its tensors are not
+   *     exactly the model's state dict and the optimizer's state with their shapes (checked before they are
+   *     allocated)
+   * @throws IOException also if the checkpoint does not record what the comparison below needs
+   * @throws RunMismatchException if the checkpoint was written by another run (naming the first
+   *     difference and both values): other {@linkplain TrainingConfig#settings() settings}, seed, batch size,
+   *     {@code dropLast} or training data (size or content); or if it is past {@code config.epochs()}. A
+   *     different thread count or arithmetic path is allowed: the listeners are told
+   *     ({@link TrainingListener#onNotice}) that the result will differ from an uninterrupted run in the last
+   *     bits
    */
   public TrainingHistory resume(Path checkpoint, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
@@ -140,30 +152,33 @@ public final class Trainer {
 
   private TrainingHistory resumeFrom(Path file, Module model, Dataset train, Dataset validation,
       Optimizer optimizer, LrSchedule schedule, Objective objective, TrainingConfig config) throws IOException {
-    Checkpoint checkpoint = Checkpoint.read(file);
-    requireSame(file, "seed", checkpoint.seed(), config.seed());
-    requireSame(file, "batch size", checkpoint.batchSize(), config.batchSize());
-    requireSame(file, "dropLast", checkpoint.dropLast(), config.dropLast());
-    requireSame(file, "training set size", checkpoint.trainSamples(), train.size());
-    if (checkpoint.epoch() > config.epochs()) {
-      throw new IllegalArgumentException(file + " was written after epoch " + checkpoint.epoch()
-          + ", past the configured " + config.epochs() + " epochs");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(optimizer, "optimizer");
+    Map<String, String> recorded = Checkpoint.readMetadata(file);
+    RunIdentity identity = RunIdentity.of(config, train);
+    identity.requireSameRun(file, recorded);
+    int epoch = Integer.parseInt(recorded.get("epoch"));
+    if (epoch > config.epochs()) {
+      throw new RunMismatchException(file + " was written after epoch " + epoch + ", past the configured "
+          + config.epochs() + " epochs");
     }
+    Checkpoint checkpoint = Checkpoint.read(file, model.stateDict(), optimizer.state());
     model.loadStateDict(checkpoint.modelState());
     optimizer.loadState(checkpoint.optimizerState());
     return run(model, train, validation, optimizer, schedule, objective, config, checkpoint.epoch(),
-        checkpoint.globalStep());
+        checkpoint.globalStep(), identity, identity.environmentNotice(recorded),
+        checkpointFile != null && file.toAbsolutePath().normalize().equals(checkpointFile.toAbsolutePath().normalize())
+            ? checkpoint.epoch() : 0);
   }
 
-  private static void requireSame(Path file, String what, Object inCheckpoint, Object inConfig) {
-    if (!inCheckpoint.equals(inConfig)) {
-      throw new IllegalArgumentException(
-          file + " was written by a run with " + what + " " + inCheckpoint + " but this run has " + inConfig);
-    }
-  }
-
+  /**
+   * Trains from {@code startEpoch}; {@code identity} is the run's (null: computed here if checkpoints are
+   * written), {@code notice} a message for the listeners before the first epoch (or null), and
+   * {@code keptEpochs} the epochs in the checkpoint file as it is now (0 if there is none of this run).
+   */
   private TrainingHistory run(Module model, Dataset train, Dataset validation, Optimizer optimizer,
-      LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep) {
+      LrSchedule schedule, Objective objective, TrainingConfig config, int startEpoch, long startStep,
+      RunIdentity identity, String notice, int keptEpochs) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(train, "train");
     Objects.requireNonNull(optimizer, "optimizer");
@@ -184,10 +199,15 @@ public final class Trainer {
     TrainingStart start = new TrainingStart(config, startEpoch, startStep, samplesPerEpoch, batchesPerEpoch,
         validation == null ? 0 : validation.size());
     listeners.forEach(l -> l.onBegin(start));
+    if (notice != null) {
+      listeners.forEach(l -> l.onNotice(notice));
+    }
+    RunIdentity runIdentity = identity != null || checkpointFile == null ? identity : RunIdentity.of(config, train);
 
     model.train(true);
     List<EpochStats> history = new ArrayList<>();
     long step = startStep;
+    int lastCheckpoint = keptEpochs; // epochs in the checkpoint file that is there now; 0: none
     for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
       long epochStart = System.nanoTime();
       int e = epoch;
@@ -208,6 +228,9 @@ public final class Trainer {
         optimizer.setLearningRate(lr);
         optimizer.zeroGrad();
         Objective.StepResult result = objective.step(model, batch.input(), batch.labels());
+        if (!Double.isFinite(result.loss())) {
+          throw diverged(epoch, step + 1, lastCheckpoint, "the loss of step " + (step + 1) + " is " + result.loss());
+        }
         optimizer.step();
         step++;
         int batchCorrect = countCorrect(result.logits(), batch.labels(), "objective logits");
@@ -228,9 +251,14 @@ public final class Trainer {
       }
       double trainLoss = lossSum / seen;
       double trainAccuracy = (double) correct / seen;
+      String nonFinite = nonFinite(model, optimizer);
+      if (nonFinite != null) {
+        throw diverged(epoch, step, lastCheckpoint, "after its last step " + nonFinite);
+      }
       if (checkpointFile != null) {
-        writeCheckpoint(model, optimizer, config, train.size(), epoch, step, trainLoss, trainAccuracy, eval);
+        writeCheckpoint(model, optimizer, config, runIdentity, epoch, step, trainLoss, trainAccuracy, eval);
         listeners.forEach(l -> l.onCheckpoint(e, checkpointFile));
+        lastCheckpoint = epoch + 1;
       }
       EpochStats stats = new EpochStats(epoch, step, trainLoss, trainAccuracy,
           eval == null ? Double.NaN : eval.loss(), eval == null ? Double.NaN : eval.accuracy(),
@@ -243,21 +271,16 @@ public final class Trainer {
     return result;
   }
 
-  private void writeCheckpoint(Module model, Optimizer optimizer, TrainingConfig config, int trainSamples,
+  private void writeCheckpoint(Module model, Optimizer optimizer, TrainingConfig config, RunIdentity identity,
       int epoch, long step, double trainLoss, double trainAccuracy, Evaluation eval) {
     int next = epoch + 1;
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", Checkpoint.FORMAT);
     metadata.put("epoch", Integer.toString(next));
     metadata.put("global_step", Long.toString(step));
-    metadata.put("seed", Long.toString(config.seed()));
-    metadata.put("batch_size", Integer.toString(config.batchSize()));
-    metadata.put("drop_last", Boolean.toString(config.dropLast()));
-    metadata.put("train_samples", Integer.toString(trainSamples));
+    metadata.putAll(identity.metadata());
     metadata.put("config", config.toJson());
-    metadata.put("rng_state", "{\"scheme\":\"reseed-per-epoch\",\"seed\":" + config.seed() + ",\"next_epoch\":"
-        + next + ",\"shuffle\":\"Batches.permutation(train_samples, seed, epoch)\",\"model_seed\":"
-        + epochSeed(config.seed(), next) + ",\"objective_seed\":" + objectiveSeed(config.seed(), next) + "}");
+    metadata.put("rng_state", rngState(config.seed(), next));
     metadata.put("train_loss", Double.toString(trainLoss));
     metadata.put("train_accuracy", Double.toString(trainAccuracy));
     if (eval != null) {
@@ -267,8 +290,40 @@ public final class Trainer {
     try {
       Checkpoint.of(model.stateDict(), optimizer.state(), metadata).write(checkpointFile);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + epoch, e);
+      throw new UncheckedIOException("cannot write checkpoint " + checkpointFile + " after epoch " + next + ": "
+          + e.getMessage(), e);
     }
+  }
+
+  /** The first non-finite value of the model's state or the optimizer's, described; null if there is none. */
+  private static String nonFinite(Module model, Optimizer optimizer) {
+    String inModel = FiniteCheck.firstNonFinite(model.stateDict());
+    return inModel != null ? "the model's " + inModel : optimizer.state().isEmpty() ? null
+        : prefixed("the optimizer's ", FiniteCheck.firstNonFinite(optimizer.state()));
+  }
+
+  private static String prefixed(String prefix, String s) {
+    return s == null ? null : prefix + s;
+  }
+
+  private TrainingDivergedException diverged(int epoch, long step, int lastCheckpoint, String what) {
+    String kept = checkpointFile == null ? "no checkpoint file was set"
+        : lastCheckpoint == 0 ? "no checkpoint was written before it (" + checkpointFile + ")"
+        : "the last good checkpoint, after epoch " + lastCheckpoint + ", is kept in " + checkpointFile;
+    return new TrainingDivergedException("training diverged in epoch " + (epoch + 1) + ": " + what + "; " + kept,
+        epoch, step);
+  }
+
+  /** What the next epoch's randomness derives from, as JSON (for reference: a resume recomputes it). */
+  private static String rngState(long seed, int nextEpoch) {
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("scheme", "reseed-per-epoch");
+    state.put("seed", seed);
+    state.put("next_epoch", nextEpoch);
+    state.put("shuffle", "Batches.permutation(train_samples, seed, epoch)");
+    state.put("model_seed", epochSeed(seed, nextEpoch));
+    state.put("objective_seed", objectiveSeed(seed, nextEpoch));
+    return Json.write(state);
   }
 
   /**

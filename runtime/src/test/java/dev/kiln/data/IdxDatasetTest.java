@@ -9,7 +9,9 @@ import static dev.kiln.data.IdxFiles.pixel;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,10 +149,21 @@ class IdxDatasetTest {
     cases.add(new Case("label out of range", goodImages, labels(1, 10, 3), "label 10 at index 1 is outside [0, 10)"));
     cases.add(new Case("overflowing header", idx(0x08, new int[] {100_000, 100_000, 100_000}, new byte[8]),
         labels(new int[100_000]), "more than the supported maximum"));
-    cases.add(new Case("huge header, tiny file", idx(0x08, new int[] {2000, 1000, 1000}, new byte[16]),
-        labels(new int[2000]), "declares 2000000000 pixel bytes but the file holds only 16"));
-    cases.add(new Case("huge header, tiny gzip", gzip(idx(0x08, new int[] {2000, 1000, 1000}, new byte[16])),
-        gzip(labels(new int[2000])), "declares 2000000000 pixel bytes but the file holds only 16"));
+    cases.add(new Case("large header, tiny file", idx(0x08, new int[] {2000, 100, 100}, new byte[16]),
+        labels(new int[2000]), "declares 20000000 pixel bytes but the file holds only 16"));
+    cases.add(new Case("large header, tiny gzip", gzip(idx(0x08, new int[] {2000, 100, 100}, new byte[16])),
+        gzip(labels(new int[2000])), "declares 20000000 pixel bytes but the file holds only 16"));
+    cases.add(new Case("header beyond the limit", idx(0x08, new int[] {2000, 1000, 1000}, new byte[16]),
+        labels(new int[2000]), "header declares 2000000000 pixels, which would take 10000010000 bytes with the "
+            + "labels, more than the load limit of 1073741824 bytes"));
+    cases.add(new Case("labels beyond the limit", goodImages, idx(0x08, new int[] {300_000_000}, new byte[3]),
+        "header declares 300000000 labels, which would take 1500000000 bytes, more than the load limit"));
+    cases.add(new Case("garbage after the gzip member", concat(gzip(goodImages), "garbage".getBytes()), goodLabels,
+        "corrupt gzip data: trailing garbage: the bytes after a gzip member are not another gzip member"));
+    cases.add(new Case("one byte after the gzip member", concat(gzip(goodImages), new byte[1]), goodLabels,
+        "trailing garbage"));
+    cases.add(new Case("garbage after the labels' gzip member", goodImages, concat(gzip(goodLabels), new byte[8]),
+        "trailing garbage"));
     cases.add(new Case("header cut short", Arrays.copyOf(goodImages, 9), goodLabels,
         "truncated header: the file ends after 5 of the 12 bytes"));
     cases.add(new Case("empty file", new byte[0], goodLabels, "the file ends after 0 of the 4 bytes"));
@@ -173,7 +186,7 @@ class IdxDatasetTest {
       assertThat(e).hasMessageThat().contains("-" + checked); // names the file
       checked++;
     }
-    assertThat(checked).isEqualTo(21);
+    assertThat(checked).isEqualTo(26);
   }
 
   @Test
@@ -181,6 +194,58 @@ class IdxDatasetTest {
     IOException e = assertThrows(IOException.class, () -> IdxDataset.fashionMnist(dir, false));
     assertThat(e).hasMessageThat().contains("t10k-images-idx3-ubyte.gz");
     assertThat(e).hasMessageThat().contains("nor");
+  }
+
+  @Test
+  void concatenatedGzipMembersAreOneStream() throws IOException {
+    byte[] raw = images(3, 4, 5);
+    byte[] twoMembers = concat(gzip(Arrays.copyOf(raw, 10)), gzip(Arrays.copyOfRange(raw, 10, raw.length)));
+    InMemoryDataset d = IdxDataset.load(write("img.gz", twoMembers), write("lbl.gz",
+        concat(gzip(new byte[0]), gzip(labels(1, 2, 3)))));
+    assertPattern(d, 3, 4, 5, Normalization.NONE);
+    assertThat(d.label(2)).isEqualTo(3);
+  }
+
+  /**
+   * A 2 MB gzip whose IDX header declares 2,678,572 images of 28 x 28 (2.1 GB of pixels, all present: 126
+   * members of 16 MB of zeros after the header's own member): refused from the header, before inflating.
+   */
+  @Test
+  void aGzipBombIsRefusedFromItsHeader() throws IOException {
+    int count = 2_678_572;
+    long pixels = (long) count * 28 * 28;
+    int block = 16 << 20;
+    byte[] zeros = gzip(new byte[block]);
+    Path img = dir.resolve("bomb-images.gz");
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(img), 1 << 20)) {
+      out.write(gzip(idx(0x08, new int[] {count, 28, 28}, new byte[0])));
+      for (long inflated = 0; inflated < pixels; inflated += block) {
+        out.write(zeros);
+      }
+    }
+    assertThat(Files.size(img)).isLessThan(2_200_000L);
+    Path lbl = write("bomb-labels.gz", gzip(idx(0x08, new int[] {count}, new byte[count])));
+    IOException e = assertThrows(IOException.class, () -> IdxDataset.load(img, lbl));
+    assertThat(e).hasMessageThat().isEqualTo(img + ": header declares 2100000448 pixels, which would take "
+        + "10513395100 bytes with the labels, more than the load limit of 1073741824 bytes (a caller can raise "
+        + "it: IdxDataset.load(images, labels, normalization, maxBytes))");
+  }
+
+  @Test
+  void theLimitCanBeLoweredAndRaised() throws IOException {
+    Path img = write("img", images(4, 3, 3));
+    Path lbl = write("lbl", labels(1, 2, 3, 4));
+    long exact = 5 * (4 * 9 + 4);
+    assertPattern(IdxDataset.load(img, lbl, Normalization.NONE, exact), 4, 3, 3, Normalization.NONE);
+    IOException e = assertThrows(IOException.class, () -> IdxDataset.load(img, lbl, Normalization.NONE, exact - 1));
+    assertThat(e).hasMessageThat().contains("more than the load limit of " + (exact - 1) + " bytes");
+    assertThrows(IllegalArgumentException.class, () -> IdxDataset.load(img, lbl, Normalization.NONE, 0));
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   private static byte[] swap(byte[] b, int index, int value) {

@@ -48,9 +48,10 @@ final class IdxFiles {
     return idx(0x08, new int[] {labels.length}, data);
   }
 
+  /** {@code raw} as one gzip member. */
   static byte[] gzip(byte[] raw) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes, 1 << 16)) {
       out.write(raw);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

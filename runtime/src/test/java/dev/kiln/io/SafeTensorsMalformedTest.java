@@ -63,8 +63,8 @@ class SafeTensorsMalformedTest {
         "must be a JSON object starting with '{'"));
     c.add(new Case("top level is an array", header("[]"), "must be a JSON object starting with '{'"));
     c.add(new Case("leading whitespace", header(" {}"), "must be a JSON object starting with '{'"));
-    c.add(new Case("truncated JSON", header("{\"a\":"), "unexpected end of header, expected a value"));
-    c.add(new Case("unclosed object", header("{\"a\":" + f32x2), "unexpected end of header, expected ',' or '}'"));
+    c.add(new Case("truncated JSON", header("{\"a\":"), "unexpected end of the header, expected a value"));
+    c.add(new Case("unclosed object", header("{\"a\":" + f32x2), "unexpected end of the header, expected ',' or '}'"));
     c.add(new Case("unterminated string", header("{\"abc"), "unterminated string"));
     c.add(new Case("missing colon", header("{\"a\" 1}"), "expected ':', found '1'"));
     c.add(new Case("trailing garbage", header("{}  x"), "trailing characters after the JSON object"));
@@ -213,12 +213,12 @@ class SafeTensorsMalformedTest {
     assertThat(allocated).isLessThan(1L << 20);
   }
 
-  private interface Action {
+  interface Action {
     void run() throws IOException;
   }
 
   /** Heap bytes this thread allocates while {@code action} fails with an IOException (after a warm-up run). */
-  private static long allocatedBytesDuring(Action action) {
+  static long allocatedBytesDuring(Action action) {
     var bean = ManagementFactory.getThreadMXBean();
     Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
     var threads = (com.sun.management.ThreadMXBean) bean;

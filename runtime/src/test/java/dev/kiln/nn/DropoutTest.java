@@ -128,6 +128,45 @@ class DropoutTest {
   }
 
   @Test
+  void setPDropsAsAFreshLayerWithThatProbability() {
+    int compared = 0;
+    for (double p : new double[] {0.0, 0.1, 0.5, 0.9}) {
+      Dropout changed = new Dropout(0.3, 21);
+      changed.setP(p);
+      Dropout fresh = new Dropout(p, 21);
+      assertThat(changed.p()).isEqualTo(p);
+      Tensor x = uniform(9, 4, 300);
+      assertThat(changed.forward(x).data()).isEqualTo(fresh.forward(x).data());
+      Tensor g = uniform(10, 4, 300);
+      assertThat(changed.backward(g).data()).isEqualTo(fresh.backward(g).data());
+      compared++;
+    }
+    assertThat(compared).isEqualTo(4);
+  }
+
+  @Test
+  void backwardKeepsTheScaleOfItsForward() {
+    Dropout d = new Dropout(0.5, 13);
+    Dropout reference = new Dropout(0.5, 13);
+    Tensor x = uniform(11, 3, 40);
+    d.forward(x);
+    reference.forward(x);
+    d.setP(0.2);
+    Tensor g = uniform(12, 3, 40);
+    assertThat(d.backward(g).data()).isEqualTo(reference.backward(g).data());
+  }
+
+  @Test
+  void setPRejectsBadProbabilityAndKeepsTheOldOne() {
+    Dropout d = new Dropout(0.3, 0);
+    for (double p : new double[] {-0.1, 1.0, Double.NaN}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.setP(p));
+      assertThat(e).hasMessageThat().isEqualTo("dropout probability must be in [0, 1) but was " + p);
+      assertThat(d.p()).isEqualTo(0.3);
+    }
+  }
+
+  @Test
   void rejectsBadProbabilityAndShapes() {
     for (double p : new double[] {-0.1, 1.0, 1.5, Double.NaN}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Dropout(p, 0));

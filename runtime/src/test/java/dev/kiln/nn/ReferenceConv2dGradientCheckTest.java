@@ -53,7 +53,7 @@ class ReferenceConv2dGradientCheckTest {
         }
       }
     }
-    assertThat(cases).isEqualTo(3 * 2 * 2 * 4 * 2 * 2);
+    assertThat(cases).isEqualTo(3 * 2 * 2 * 4 * 2 * Activation.values().length);
   }
 
   private static double[] random(SplittableRandom r, int n) {

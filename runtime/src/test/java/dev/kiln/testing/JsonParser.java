@@ -10,7 +10,7 @@ import java.util.Map;
  * {@link LinkedHashMap}s (duplicate keys rejected), arrays {@link List}s, every number a {@link Double}, plus
  * {@link String}, {@link Boolean} and {@code null}. Anything that is not JSON is an
  * {@link IllegalArgumentException} naming the offset. (The runtime's safetensors header parser,
- * {@code dev.kiln.io.HeaderJson}, accepts integers only, not the booleans and fractions tests need.)
+ * {@code dev.kiln.io.Json}, accepts integers only, not the booleans and fractions tests need.)
  */
 public final class JsonParser {
   private final String text;

@@ -7,6 +7,9 @@ import static dev.kiln.train.TrainerTest.VALIDATION;
 import static dev.kiln.train.TrainerTest.assertSameState;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.kiln.data.Dataset;
+import dev.kiln.data.InMemoryDataset;
+import dev.kiln.io.AtomicFile;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.train.TrainerTest.Setup;
@@ -14,6 +17,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -86,7 +94,7 @@ class CheckpointTest {
         .containsExactly("model.weight", "model.bias", "optim.momentum_buffer.weight", "optim.momentum_buffer.bias")
         .inOrder();
     Map<String, String> m = raw.metadata();
-    assertThat(m.get("format")).isEqualTo("kiln-checkpoint-1");
+    assertThat(m.get("format")).isEqualTo("kiln-checkpoint-2");
     assertThat(m.get("epoch")).isEqualTo("2");
     assertThat(m.get("global_step")).isEqualTo("26"); // 13 batches (12 x 32 + 16) per epoch
     assertThat(m.get("seed")).isEqualTo("7");
@@ -94,7 +102,13 @@ class CheckpointTest {
     assertThat(m.get("drop_last")).isEqualTo("false");
     assertThat(m.get("train_samples")).isEqualTo("400");
     assertThat(m.get("config"))
-        .isEqualTo("{\"epochs\":2,\"batch_size\":32,\"seed\":7,\"drop_last\":false,\"eval_batch_size\":256}");
+        .isEqualTo("{\"epochs\":2,\"batch_size\":32,\"seed\":7,\"drop_last\":false,\"eval_batch_size\":256,"
+            + "\"settings\":{}}");
+    assertThat(m.get("settings")).isEqualTo("{}");
+    assertThat(m.get("train_data")).isEqualTo(RunIdentity.fingerprint(TRAIN));
+    assertThat(m.get("train_data")).startsWith("400 samples, crc32c ");
+    assertThat(m.get("threads")).isEqualTo(Integer.toString(dev.kiln.runtime.Parallel.threads()));
+    assertThat(m.get("arithmetic")).isEqualTo(dev.kiln.nn.PlaneLoops.get().toString());
     assertThat(m.get("rng_state")).contains("\"next_epoch\":2");
     assertThat(m.get("rng_state")).contains("\"model_seed\":" + Trainer.epochSeed(7L, 2) + ",");
     assertThat(m).containsKey("validation_accuracy");
@@ -114,13 +128,13 @@ class CheckpointTest {
     fit(file, s, THREE_EPOCHS.withEpochs(1));
     byte[] before = Files.readAllBytes(file);
 
-    IOException e = assertThrows(IOException.class, () -> Checkpoint.writeAtomically(file, tmp -> {
-      Files.write(tmp, new byte[] {1, 2, 3}); // a partial file, then the disk fills up
+    IOException e = assertThrows(IOException.class, () -> AtomicFile.write(file, out -> {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})); // a partial file, then the disk fills up
       throw new IOException("No space left on device");
     }));
     assertThat(e).hasMessageThat().isEqualTo("No space left on device");
-    assertThrows(IllegalStateException.class, () -> Checkpoint.writeAtomically(file, tmp -> {
-      Files.write(tmp, new byte[] {4, 5});
+    assertThrows(IllegalStateException.class, () -> AtomicFile.write(file, out -> {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {4, 5}));
       throw new IllegalStateException("crash");
     }));
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
@@ -134,8 +148,32 @@ class CheckpointTest {
     Files.createDirectories(blocked.resolve("child"));
     UncheckedIOException u = assertThrows(UncheckedIOException.class, () -> fit(blocked, new Setup(1),
         THREE_EPOCHS.withEpochs(1)));
-    assertThat(u).hasMessageThat().contains("cannot write checkpoint " + blocked + " after epoch 0");
+    assertThat(u).hasMessageThat().isEqualTo("cannot write checkpoint " + blocked + " after epoch 1: " + blocked
+        + ": exists and is not a regular file (a directory); refusing to replace it");
+    assertThat(u).hasCauseThat().isInstanceOf(java.nio.file.FileSystemException.class);
     assertThat(Files.isDirectory(blocked.resolve("child"))).isTrue();
+  }
+
+  @Test
+  void aCheckpointWriteGoesThroughOneTemporaryFile() throws IOException, InterruptedException {
+    Path file = dir.resolve("ckpt.safetensors");
+    Checkpoint checkpoint = Checkpoint.of(Map.of("w", Tensor.of(new float[] {1, 2}, 2)), Map.of(), meta(1));
+    List<String> created = new java.util.ArrayList<>();
+    try (WatchService watcher = dir.getFileSystem().newWatchService()) {
+      dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+      checkpoint.write(file);
+      WatchKey key;
+      while ((key = watcher.poll(500, TimeUnit.MILLISECONDS)) != null) {
+        for (WatchEvent<?> event : key.pollEvents()) {
+          assertThat(event.kind()).isEqualTo(StandardWatchEventKinds.ENTRY_CREATE);
+          created.add(event.context().toString());
+        }
+        key.reset();
+      }
+    }
+    assertThat(created.stream().filter(name -> name.endsWith(".tmp")).count()).isEqualTo(1);
+    assertThat(created).contains("ckpt.safetensors");
+    assertThat(Checkpoint.read(file).epoch()).isEqualTo(1);
   }
 
   @Test
@@ -191,14 +229,92 @@ class CheckpointTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trainer.resume(file, s.model,
         TRAIN.subset(0, 399), s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS));
     assertThat(e).hasMessageThat().contains("with training set size 400 but this run has 399");
-    // a model that does not fit the saved state
+    // a model that does not fit the saved state: refused before the tensors are allocated
     TestParts.SoftmaxRegression other = new TestParts.SoftmaxRegression(64, 5, 0, 1);
-    e = assertThrows(IllegalArgumentException.class, () -> trainer.resume(file, other, TRAIN,
+    IOException io = assertThrows(IOException.class, () -> trainer.resume(file, other, TRAIN,
         new TestParts.MomentumSgd(other, 0.9), SCHEDULE, s.objective, THREE_EPOCHS));
-    assertThat(e).hasMessageThat().contains("weight");
+    assertThat(io).hasMessageThat().isEqualTo(file + ": tensor \"model.weight\": shape [10, 64] but expected [5, 64]");
     // resuming a finished run trains nothing
     assertThat(trainer.resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS.withEpochs(2))
         .epochs()).isEmpty();
+  }
+
+  /** A resume must repeat every setting that changes the result; it names the first that differs. */
+  @Test
+  void resumeRefusesOtherSettingsOrDataNamingBothValues() throws IOException {
+    Path file = dir.resolve("settings.safetensors");
+    TrainingConfig config = THREE_EPOCHS.withSetting("--dataset", "digits").withSetting("--lr", 0.2);
+    fit(file, new Setup(1), config.withEpochs(1));
+    Trainer trainer = Trainer.builder().build();
+    record Mismatch(TrainingConfig config, Dataset data, String message) {}
+    InMemoryDataset otherValues = TRAIN.normalized(new dev.kiln.data.Normalization(0.5f, 1f));
+    List<Mismatch> cases = List.of(
+        new Mismatch(config.withSetting("--lr", 0.1), TRAIN, "with --lr 0.2 but this run has 0.1"),
+        new Mismatch(config.withSetting("--dataset", "fashion-mnist"), TRAIN,
+            "with --dataset digits but this run has fashion-mnist"),
+        new Mismatch(config.withSetting("--variant", "wide"), TRAIN,
+            "without --variant but this run has --variant wide"),
+        new Mismatch(THREE_EPOCHS.withSetting("--dataset", "digits"), TRAIN, "with --lr 0.2 but this run has no --lr"),
+        new Mismatch(config, otherValues, "with training data " + RunIdentity.fingerprint(TRAIN)
+            + " but this run has " + RunIdentity.fingerprint(otherValues)));
+    for (Mismatch m : cases) {
+      Setup s = new Setup(1);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> trainer.resume(file, s.model, m.data(), s.optimizer, SCHEDULE, s.objective, m.config()));
+      assertThat(e).hasMessageThat().isEqualTo(file + " was written by a run " + m.message());
+    }
+    assertThat(RunIdentity.fingerprint(otherValues)).isNotEqualTo(RunIdentity.fingerprint(TRAIN));
+    Setup s = new Setup(1);
+    assertThat(trainer.resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, config).epochs()).hasSize(2);
+  }
+
+  @Test
+  void resumeRefusesACheckpointThatDoesNotRecordWhatTheCheckNeeds() throws IOException {
+    Path file = dir.resolve("old.safetensors");
+    Setup s = new Setup(1);
+    Map<String, String> earlier = new java.util.LinkedHashMap<>(meta(1));
+    earlier.put("format", "kiln-checkpoint-1");
+    earlier.put("batch_size", "32");
+    earlier.put("seed", "7");
+    earlier.put("drop_last", "false");
+    earlier.put("train_samples", "400");
+    Checkpoint.of(s.model.stateDict(), s.optimizer.state(), earlier).write(file);
+    IOException e = assertThrows(IOException.class, () -> Trainer.builder().build()
+        .resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS));
+    assertThat(e).hasMessageThat().isEqualTo(file + ": the checkpoint does not record settings, train_data, "
+        + "threads, arithmetic, which a resume needs to check that this run repeats the one that wrote it (a "
+        + "checkpoint of an earlier version of Kiln?); it cannot be resumed");
+    assertThat(Checkpoint.read(file).epoch()).isEqualTo(1); // its weights can still be read
+  }
+
+  /** Another thread count may resume a run, with a notice that the last bits will differ. */
+  @Test
+  void resumeOnAnotherThreadCountSaysTheResultWillDifferInTheLastBits() throws IOException {
+    Path file = dir.resolve("threads.safetensors");
+    int threads = dev.kiln.runtime.Parallel.threads();
+    List<String> notices = new java.util.ArrayList<>();
+    TrainingListener listener = new TrainingListener() {
+      @Override
+      public void onNotice(String message) {
+        notices.add(message);
+      }
+    };
+    try {
+      dev.kiln.runtime.Parallel.setThreads(1);
+      fit(file, new Setup(1), THREE_EPOCHS.withEpochs(1));
+      Setup same = new Setup(1);
+      Trainer.builder().listener(listener).build()
+          .resume(file, same.model, TRAIN, same.optimizer, SCHEDULE, same.objective, THREE_EPOCHS.withEpochs(1));
+      assertThat(notices).isEmpty();
+      dev.kiln.runtime.Parallel.setThreads(3);
+      Setup s = new Setup(1);
+      Trainer.builder().listener(listener).build()
+          .resume(file, s.model, TRAIN, s.optimizer, SCHEDULE, s.objective, THREE_EPOCHS.withEpochs(2));
+    } finally {
+      dev.kiln.runtime.Parallel.setThreads(threads);
+    }
+    assertThat(notices).containsExactly("resuming with 3 threads where the checkpoint's run had 1 thread: the "
+        + "result will differ from an uninterrupted run in the last bits");
   }
 
   @Test

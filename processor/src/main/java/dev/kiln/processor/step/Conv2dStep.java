@@ -5,6 +5,7 @@ import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.element.Diagnostics;
 import dev.kiln.processor.layer.Conv2dKind;
+import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.validation.ConvValidator;
 import dev.kiln.processor.validation.Report;
@@ -33,7 +34,7 @@ public final class Conv2dStep extends ProcessingStep {
 
   @Override
   public String annotation() {
-    return new Conv2dKind().qualifiedAnnotation();
+    return LayerKinds.CONV2D.qualifiedAnnotation();
   }
 
   @Override

@@ -4,25 +4,39 @@ import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.element.Diagnostics;
 import dev.kiln.processor.layer.LayerKind;
 import dev.kiln.processor.validation.Messages;
+import java.util.function.UnaryOperator;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
 
 /**
- * A layer annotation on a method declares a layer of the enclosing {@code @Model} (which {@link ModelStep}
- * builds); this step reports it on a method of any other interface.
+ * An annotation that only means something on a layer method of a {@code @Model} (a layer kind, or
+ * {@code @KeyPrefix}), which {@link ModelStep} reads; this step reports it on a method of any other interface.
  */
 public final class LayerContextStep extends ProcessingStep {
-  private final LayerKind kind;
+  private final String annotation;
+  private final UnaryOperator<String> outsideModel;
 
-  public LayerContextStep(ProcessingEnvironment env, LayerKind kind) {
+  private LayerContextStep(ProcessingEnvironment env, String annotation, UnaryOperator<String> outsideModel) {
     super(env);
-    this.kind = kind;
+    this.annotation = annotation;
+    this.outsideModel = outsideModel;
+  }
+
+  /** The step for a layer kind's annotation. */
+  public static LayerContextStep layer(ProcessingEnvironment env, LayerKind kind) {
+    return new LayerContextStep(env, kind.qualifiedAnnotation(),
+        method -> Messages.layerOutsideModel(kind.annotation(), method));
+  }
+
+  /** The step for {@code @KeyPrefix}. */
+  public static LayerContextStep keyPrefix(ProcessingEnvironment env) {
+    return new LayerContextStep(env, ModelStep.KEY_PREFIX, Messages::keyPrefixOutsideModel);
   }
 
   @Override
   public String annotation() {
-    return kind.qualifiedAnnotation();
+    return annotation;
   }
 
   @Override
@@ -32,8 +46,8 @@ public final class LayerContextStep extends ProcessingStep {
     }
     Element owner = element.getEnclosingElement();
     if (AnnotationReader.of(owner, ModelStep.ANNOTATION, env.getElementUtils()).isEmpty()) {
-      Diagnostics.error(env.getMessager(), element, annotation, Messages.layerOutsideModel(kind.annotation(),
-          owner.getSimpleName() + "." + element.getSimpleName() + "()"));
+      Diagnostics.error(env.getMessager(), element, annotation,
+          outsideModel.apply(owner.getSimpleName() + "." + element.getSimpleName() + "()"));
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.kiln.processor.layer.LayerKind;
 import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.model.ModelSpec;
+import dev.kiln.processor.validation.KeyPrefixes;
 import dev.kiln.processor.validation.Messages;
 import dev.kiln.processor.validation.ModelValidator;
 import dev.kiln.processor.validation.Report;
@@ -17,6 +18,7 @@ import dev.kiln.processor.writing.GeneratedFiles;
 import dev.kiln.processor.writing.GeneratedMembers;
 import dev.kiln.processor.writing.ModelWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +40,7 @@ import javax.lang.model.util.ElementFilter;
 public final class ModelStep extends ProcessingStep {
   static final String ANNOTATION = "dev.kiln.annotation.Model";
   static final String SEQUENTIAL_MODEL = "dev.kiln.nn.SequentialModel";
+  static final String KEY_PREFIX = "dev.kiln.annotation.KeyPrefix";
 
   private final GeneratedFiles files;
 
@@ -82,22 +85,56 @@ public final class ModelStep extends ProcessingStep {
       return;
     }
     List<LayerSpec> layers = new ArrayList<>();
+    Map<String, String> keyPrefixes = new LinkedHashMap<>();
     int[] shape = model.intArray("input");
     for (ExecutableElement method : methods) {
       Optional<LayerSpec> layer = layer(method, shape);
       if (layer.isEmpty()) {
         return; // later layers depend on this one's shape: stop at the first inconsistency
       }
+      if (!addKeyPrefix(method, keyPrefixes)) {
+        return;
+      }
       layers.add(layer.get());
       shape = layer.get().outShape();
     }
-    ModelSpec spec = new ModelSpec(model.intArray("input"), layers, rDrop);
+    ModelSpec spec = new ModelSpec(model.intArray("input"), layers, rDrop, keyPrefixes);
     ClassName generated = GeneratedFiles.nameFor(type, "Model");
     TypeSpec network = new ModelWriter(spec, ClassName.get(type), generated).write(
         "The network declared by {@link " + type.getQualifiedName() + "}.");
     if (checkGeneratedMembers(type, methods, network, generated)) {
       files.write(type, generated, network);
     }
+  }
+
+  /**
+   * Adds the layer's state-dict key prefix ({@code @KeyPrefix}, else the method name) to {@code earlier} after
+   * checking it against the prefixes there; false after reporting an error on the {@code @KeyPrefix} value (or
+   * on the method when its name is the prefix).
+   */
+  private boolean addKeyPrefix(ExecutableElement method, Map<String, String> earlier) {
+    String name = method.getSimpleName().toString();
+    Optional<AnnotationReader> key = AnnotationReader.of(method, KEY_PREFIX, env.getElementUtils());
+    if (key.isPresent() && key.get().hasErroneousValue()) {
+      return false; // javac already reports the broken value
+    }
+    String prefix = key.map(k -> k.stringValue("value")).orElse(name);
+    Optional<String> error = key.isPresent() ? KeyPrefixes.checkSyntax(prefix) : Optional.empty();
+    if (error.isEmpty()) {
+      error = KeyPrefixes.checkAgainstEarlier(name, prefix, earlier);
+    }
+    if (error.isEmpty()) {
+      earlier.put(name, prefix);
+      return true;
+    }
+    if (key.isPresent()) {
+      Report report = new Report();
+      report.error("value", error.get());
+      Diagnostics.print(env.getMessager(), method, key.get(), report);
+    } else {
+      Diagnostics.error(env.getMessager(), method, error.get());
+    }
+    return false;
   }
 
   /**

@@ -5,6 +5,7 @@ import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.element.Diagnostics;
 import dev.kiln.processor.layer.RepConvKind;
+import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.model.RepConvSpec;
 import dev.kiln.processor.validation.RepConvValidator;
 import dev.kiln.processor.validation.Report;
@@ -34,7 +35,7 @@ public final class RepConvStep extends ProcessingStep {
 
   @Override
   public String annotation() {
-    return new RepConvKind().qualifiedAnnotation();
+    return LayerKinds.REP_CONV.qualifiedAnnotation();
   }
 
   @Override

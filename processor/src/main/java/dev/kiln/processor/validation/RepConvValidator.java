@@ -40,6 +40,9 @@ public final class RepConvValidator {
       report.error("stride", Messages.repStride(r.stride()));
     }
     AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
+    if (r.activation() != Activation.NONE && r.activation() != Activation.RELU) {
+      report.error("activation", Messages.repActivation(r.activation().name()));
+    }
     if (report.items().size() > errors) {
       return Optional.empty();
     }

@@ -6,8 +6,10 @@ final class CliException extends RuntimeException {
 
   /** Exit code for bad input from the user: a missing file or directory, inconsistent options. */
   static final int USAGE = 2;
-  /** Exit code for a file that exists but cannot be used (malformed, wrong model). */
+  /** Exit code for a file that exists but cannot be used (malformed, wrong model), or a failed write. */
   static final int FAILURE = 1;
+  /** Exit code for training that diverged (a non-finite loss or weights); the last good checkpoint is kept. */
+  static final int DIVERGED = 3;
 
   private final int exitCode;
 

@@ -5,7 +5,7 @@ import dev.kiln.data.IdxDataset;
 import dev.kiln.data.InMemoryDataset;
 import dev.kiln.nn.SequentialModel;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
@@ -15,16 +15,16 @@ import picocli.CommandLine.TypeConversionException;
 
 /** The data sets the command line trains on, each with its network and default epoch count. */
 enum DatasetName {
-  /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet}. */
+  /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet} or {@link DigitsNetBlockDropout}. */
   DIGITS("digits", 10, "DigitsNet") {
     @Override
-    SequentialModel newModel(long seed) {
-      return new DigitsNetModel(seed);
+    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
+      return dropoutAt == DropoutAt.BLOCKS ? new DigitsNetBlockDropoutModel(seed) : new DigitsNetModel(seed);
     }
 
     @Override
     SequentialModel fuse(SequentialModel model) {
-      return ((DigitsNetModel) model).fuse();
+      return model instanceof DigitsNetBlockDropoutModel m ? m.fuse() : ((DigitsNetModel) model).fuse();
     }
 
     @Override
@@ -33,33 +33,51 @@ enum DatasetName {
     }
   },
 
-  /** Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet}. */
+  /**
+   * Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet} or
+   * {@link FashionNetBlockDropout}.
+   */
   FASHION_MNIST("fashion-mnist", 3, "FashionNet") {
     @Override
-    SequentialModel newModel(long seed) {
-      return new FashionNetModel(seed);
+    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
+      return dropoutAt == DropoutAt.BLOCKS ? new FashionNetBlockDropoutModel(seed) : new FashionNetModel(seed);
     }
 
     @Override
     SequentialModel fuse(SequentialModel model) {
-      return ((FashionNetModel) model).fuse();
+      return model instanceof FashionNetBlockDropoutModel m ? m.fuse() : ((FashionNetModel) model).fuse();
     }
 
     @Override
     Split load(Path dataDir) {
       Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
-      if (!Files.isDirectory(dir)) {
-        throw new CliException(CliException.USAGE, "data directory " + dir + " does not exist; --data DIR must "
-            + "hold the Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-            + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)");
-      }
+      InputFiles.requireDirectory("data directory", dir, "; --data DIR must hold the Fashion-MNIST IDX files "
+          + "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+          + "t10k-labels-idx1-ubyte.gz)");
+      Split split;
       try {
-        return new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
-      } catch (IOException e) {
+        split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
+      } catch (NoSuchFileException e) {
         throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw new CliException(CliException.FAILURE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(),
+            e);
       }
+      requireImageShape(dir, "training", split.train(), 28, 28);
+      requireImageShape(dir, "test", split.test(), 28, 28);
+      return split;
     }
   };
+
+  /** The images of {@code data} must be {@code height x width} (with one channel), as the network takes them. */
+  void requireImageShape(Path dir, String which, InMemoryDataset data, int height, int width) {
+    int[] shape = data.sampleShape();
+    if (shape.length != 3 || shape[0] != 1 || shape[1] != height || shape[2] != width) {
+      throw new CliException(CliException.FAILURE, "the " + which + " images in " + dir + " are " + shape[1] + " x "
+          + shape[2] + ", but " + cliName + " images are " + height + " x " + width + " (" + networkName
+          + " takes no other size)");
+    }
+  }
 
   /** Where {@code --dataset fashion-mnist} looks without {@code --data}. */
   static final Path DEFAULT_FASHION_DIR = Paths.get("/usr/share/datasets/fashion-mnist");
@@ -75,10 +93,25 @@ enum DatasetName {
   }
 
   /** The training and test sets. */
-  record Split(InMemoryDataset train, InMemoryDataset test) {}
+  record Split(InMemoryDataset train, InMemoryDataset test) {
+    /**
+     * This split with the first {@code n} training samples only, in file order (as the recipe's
+     * {@code first(split, n)}); the test set is unchanged.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= n <= train().size()}
+     */
+    Split withTrainSamples(int n) {
+      return new Split(train.subset(0, n), test);
+    }
+  }
 
-  /** A new training-form network initialized from {@code seed}. */
-  abstract SequentialModel newModel(long seed);
+  /** A new training-form network (dropout before the classifier only) initialized from {@code seed}. */
+  SequentialModel newModel(long seed) {
+    return newModel(DropoutAt.HEAD, seed);
+  }
+
+  /** A new training-form network with dropout at {@code dropoutAt}, initialized from {@code seed}. */
+  abstract SequentialModel newModel(DropoutAt dropoutAt, long seed);
 
   /** The deploy form of a network made by {@link #newModel}. */
   abstract SequentialModel fuse(SequentialModel model);
@@ -86,7 +119,7 @@ enum DatasetName {
   /**
    * Loads the data; {@code dataDir} may be null for the default location.
    *
-   * @throws CliException (exit code 2) if the files are missing or malformed
+   * @throws CliException exit code 2 if the files are missing, 1 if they are malformed
    */
   abstract Split load(Path dataDir);
 
@@ -100,9 +133,14 @@ enum DatasetName {
     return defaultEpochs;
   }
 
-  /** The {@code @Model} interface's simple name. */
+  /** The {@code @Model} interface's simple name (dropout before the classifier only). */
   String networkName() {
     return networkName;
+  }
+
+  /** The simple name of the {@code @Model} interface with dropout at {@code dropoutAt}. */
+  String networkName(DropoutAt dropoutAt) {
+    return dropoutAt == DropoutAt.BLOCKS ? networkName + "BlockDropout" : networkName;
   }
 
   /** The value named {@code name} on the command line, or null. */

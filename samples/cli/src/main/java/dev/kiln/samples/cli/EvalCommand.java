@@ -1,13 +1,15 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.io.SafeTensors;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
 import dev.kiln.train.Evaluation;
+import dev.kiln.train.FiniteCheck;
 import dev.kiln.train.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,25 +41,24 @@ final class EvalCommand implements Callable<Integer> {
   Path data;
 
   @Option(names = "--threads", paramLabel = "T",
-      description = "Worker threads (default: the available processors).")
+      description = "Worker threads, at most " + OptionChecks.THREADS_PER_PROCESSOR + " x the available "
+          + "processors (default: the available processors).")
   Integer threads;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + Recipe.EVAL_BATCH_SIZE,
-      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
-  int batchSize;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Images per forward pass, at most the test set size (default: " + Recipe.EVAL_BATCH_SIZE
+          + ", or the test set size if smaller).")
+  Integer batchSize;
 
   @Override
   public Integer call() {
-    if (threads != null && threads < 1) {
-      throw new ParameterException(spec.commandLine(), "--threads must be >= 1 but was " + threads);
-    }
-    if (batchSize < 1) {
+    if (batchSize != null && batchSize < 1) {
       throw new ParameterException(spec.commandLine(), "--batch-size must be >= 1 but was " + batchSize);
     }
-    int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int threadCount = OptionChecks.threads(spec, threads);
     Parallel.setThreads(threadCount);
-    SafeTensors.Contents contents = ModelFile.read(model);
-    String recorded = contents.metadata().get(ModelFile.DATASET);
+    Map<String, String> metadata = ModelFile.readMetadata(model);
+    String recorded = metadata.get(ModelFile.DATASET);
     DatasetName recordedDataset = recorded == null ? null : DatasetName.byCliName(recorded);
     if (dataset != null && recordedDataset != null && dataset != recordedDataset) {
       throw new CliException(CliException.USAGE, model + " holds weights trained on " + recordedDataset
@@ -66,23 +67,26 @@ final class EvalCommand implements Callable<Integer> {
     DatasetName which = dataset != null ? dataset : recordedDataset != null ? recordedDataset : DatasetName.DIGITS;
 
     SequentialModel network = which.newModel(0);
-    try {
-      network.loadStateDict(contents.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CliException(CliException.FAILURE, model + " does not fit " + which.networkName() + ": "
-          + e.getMessage(), e);
+    Map<String, Tensor> state = ModelFile.readState(model, network, which.networkName());
+    String nonFinite = FiniteCheck.firstNonFinite(state);
+    if (nonFinite != null) {
+      throw new CliException(CliException.FAILURE, model + ": " + nonFinite + "; weights that are not finite "
+          + "cannot be evaluated");
     }
+    network.loadStateDict(state);
     network.eval();
     DatasetName.Split split = which.load(data);
+    int batch = batchSize != null ? batchSize : Math.min(Recipe.EVAL_BATCH_SIZE, split.test().size());
+    OptionChecks.batchSize(spec, batch, split.test().size(), "test", network, which.networkName(), 1, false);
     SequentialModel fused = which.fuse(network);
-    Trainer.evaluate(fused, split.test(), batchSize); // warm-up
-    Evaluation eval = Trainer.evaluate(fused, split.test(), batchSize);
+    Trainer.evaluate(fused, split.test(), batch); // warm-up
+    Evaluation eval = Trainer.evaluate(fused, split.test(), batch);
     int correct = (int) Math.round(eval.accuracy() * eval.samples());
 
     PrintWriter out = spec.commandLine().getOut();
     out.printf(Locale.ROOT, "%s: fused %s on %s test set: accuracy %.4f (%d/%d), loss %.4f, %,.0f images/s "
             + "(batch %d, %d thread%s)%n", model, which.networkName(), which, eval.accuracy(), correct,
-        eval.samples(), eval.loss(), eval.imagesPerSecond(), batchSize, threadCount, threadCount == 1 ? "" : "s");
+        eval.samples(), eval.loss(), eval.imagesPerSecond(), batch, threadCount, threadCount == 1 ? "" : "s");
     out.flush();
     return 0;
   }

@@ -43,7 +43,7 @@ public interface FashionNet {
   Module flatten();
 
   /** Dropout 0.3 (removed in the fused network). */
-  @Dropout(p = 0.3)
+  @Dropout(p = Recipe.DEFAULT_DROPOUT)
   Module dropout();
 
   /** 64 -> 10 classes. */

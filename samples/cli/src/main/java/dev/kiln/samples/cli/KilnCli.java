@@ -17,13 +17,16 @@ import picocli.CommandLine.Spec;
  * the fused deploy network computes what the trained one does, and evaluates saved weights.
  *
  * <p>Exit codes: 0 success, 1 a file that cannot be used (malformed weights, weights that do not fit the
- * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory).
+ * network, a failed write), 2 bad usage (unknown option or value, a missing file or directory), 3 training
+ * diverged.
  */
 @Command(name = "kiln-cli", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
     usageHelpWidth = 100,
-    description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels).",
-    subcommands = {TrainCommand.class, EvalCommand.class},
-    footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input.",
+    description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels) and imports "
+        + "ONNX networks as @Model interfaces.",
+    subcommands = {TrainCommand.class, EvalCommand.class, ImportCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input,",
+        "3 training diverged (the last good checkpoint is kept).",
         "Run 'kiln-cli COMMAND --help' for the options of a command."})
 public final class KilnCli implements Callable<Integer> {
   @Spec
@@ -34,9 +37,20 @@ public final class KilnCli implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
-  /** The configured command line: one-line errors for expected failures, exit code 2 for usage errors. */
+  /**
+   * The configured command line: one-line errors for expected failures; a usage error (an unknown option, a
+   * value that does not parse or is out of range) is one line that points to the command's {@code --help},
+   * with exit code 2.
+   */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new KilnCli());
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine command = e.getCommandLine();
+      command.getErr().println("kiln-cli: error: " + e.getMessage().replace('\n', ' ').strip() + " (see '"
+          + command.getCommandSpec().qualifiedName() + " --help')");
+      command.getErr().flush();
+      return CliException.USAGE;
+    });
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CliException c) {
         commandLine.getErr().println("kiln-cli: error: " + c.getMessage());
@@ -53,7 +67,7 @@ public final class KilnCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "Missing required subcommand: train or eval");
+    throw new ParameterException(spec.commandLine(), "Missing required subcommand: train, eval or import");
   }
 
   /** The Kiln version this jar was built from. */

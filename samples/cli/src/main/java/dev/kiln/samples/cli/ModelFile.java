@@ -1,5 +1,6 @@
 package dev.kiln.samples.cli;
 
+import dev.kiln.io.ReadOptions;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
@@ -34,19 +35,45 @@ final class ModelFile {
   }
 
   /**
-   * Reads a weights file.
+   * Reads a weights file's metadata (checking its header, reading no tensor).
    *
-   * @throws CliException exit code 2 if the file does not exist, 1 if it cannot be read as safetensors
+   * @throws CliException exit code 2 if the file does not exist or is not a file, 1 if it cannot be read as
+   *     safetensors
    */
-  static SafeTensors.Contents read(Path path) {
-    if (!Files.isRegularFile(path)) {
-      throw new CliException(CliException.USAGE, "model file " + path + " does not exist");
+  static Map<String, String> readMetadata(Path path) {
+    InputFiles.requireFile("model file", path);
+    try {
+      return SafeTensors.readMetadata(path, ReadOptions.defaults());
+    } catch (IOException e) {
+      throw new CliException(CliException.FAILURE, "cannot read model file " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the state dict of {@code network} (named {@code networkName} in messages) from a weights file: the
+   * file must hold exactly its keys and shapes, which is checked before any tensor is allocated.
+   *
+   * @throws CliException exit code 1 if the file holds other tensors or cannot be read
+   */
+  static Map<String, Tensor> readState(Path path, Module network, String networkName) {
+    ReadOptions expecting = ReadOptions.defaults().expectingShapesOf(network.stateDict());
+    try {
+      SafeTensors.readMetadata(path, expecting);
+    } catch (IOException e) {
+      throw new CliException(CliException.FAILURE, path + " does not fit " + networkName + ": "
+          + withoutPath(path, e.getMessage()), e);
     }
     try {
-      return SafeTensors.readWithMetadata(path);
+      return SafeTensors.read(path, expecting);
     } catch (IOException e) {
-      throw new CliException(CliException.FAILURE, "cannot read model file " + path + ": " + e.getMessage(), e);
+      throw new CliException(CliException.FAILURE, "cannot read model file " + e.getMessage(), e);
     }
+  }
+
+  /** A reader's message without the file name it starts with. */
+  private static String withoutPath(Path path, String message) {
+    String prefix = path + ": ";
+    return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
   }
 
   /** Creates {@code path}'s parent directory if it has one. */

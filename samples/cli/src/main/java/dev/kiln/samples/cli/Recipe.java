@@ -21,6 +21,8 @@ final class Recipe {
    * cross-entropy; 0.03 is the largest value that did not hurt in either (see the README).
    */
   static final double DEFAULT_RDROP_ALPHA = 0.03;
+  /** The drop probability of the sample networks' {@code @Dropout} layers. */
+  static final double DEFAULT_DROPOUT = 0.3;
   static final int DEFAULT_BATCH_SIZE = 64;
   static final double DEFAULT_LR = 0.05;
   static final double MOMENTUM = 0.9;
@@ -51,6 +53,6 @@ final class Recipe {
 
   /** Optimizer steps per epoch with the last partial batch kept. */
   static int stepsPerEpoch(int samples, int batchSize) {
-    return (samples + batchSize - 1) / batchSize;
+    return (int) ((samples + (long) batchSize - 1) / batchSize);
   }
 }

@@ -224,6 +224,104 @@ class KilnCliTest {
     assertThat(resumed.get("fused_test_accuracy")).isEqualTo(uninterrupted.get("fused_test_accuracy"));
   }
 
+  /** A resume must repeat every option that changes the result; --threads may change, with a note. */
+  @Test
+  void resumeRefusesEveryOptionThatChangesTheResultNamingBothValues() throws IOException {
+    Path parts = dir.resolve("resume-checks");
+    String[] small = {"--epochs", "2", "--train-samples", "128", "--seed", "5", "--rdrop-alpha", "0"};
+    Run first = run(trainArgs(parts, concat(small, "--stop-after-epoch", "1")));
+    assertWithMessage(first.err()).that(first.exitCode()).isEqualTo(0);
+    Path checkpoint = parts.resolve("model.ckpt.safetensors");
+    Path fashion = tinyFashionMnist(dir.resolve("tiny-fashion"), 128);
+    String[][] changed = {
+      {"--lr", "0.1"}, {"--epochs", "3"}, {"--rdrop-alpha", "0.03"}, {"--seed", "6"}, {"--batch-size", "32"},
+      {"--train-samples", "100"}, {"--dataset", "fashion-mnist", "--data", fashion.toString()},
+      {"--kl-reduction", "batchmean"}, {"--dropout", "0.5"}, {"--dropout-at", "blocks"},
+    };
+    String[] expected = {
+      "with --lr 0.05 but this run has 0.1", "with --epochs 2 but this run has 3",
+      "with --rdrop-alpha 0.0 but this run has 0.03", "with --seed 5 but this run has 6",
+      "with --batch-size 64 but this run has 32", "with --train-samples 128 but this run has 100",
+      "with --dataset digits but this run has fashion-mnist", "with --kl-reduction sum but this run has batchmean",
+      "with --dropout 0.3 but this run has 0.5", "with --dropout-at head but this run has blocks",
+    };
+    for (int i = 0; i < changed.length; i++) {
+      String[] args = trainArgs(parts, concat(replaced(small, changed[i]), "--resume"));
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err()).isEqualTo("kiln-cli: error: --resume: " + checkpoint
+          + " was written by a run " + expected[i] + System.lineSeparator());
+    }
+    // the thread count may change: the run goes on and says that the last bits will differ
+    Run otherThreads = run(replaced(trainArgs(parts, concat(small, "--resume")), "--threads", "2"));
+    assertWithMessage(otherThreads.err()).that(otherThreads.exitCode()).isEqualTo(0);
+    assertThat(otherThreads.err()).isEqualTo("note: resuming with 2 threads where the checkpoint's run had 1 thread: "
+        + "the result will differ from an uninterrupted run in the last bits" + System.lineSeparator());
+    // resuming the finished run trains nothing and says so (no "NaN images/s")
+    Run finished = run(replaced(trainArgs(parts, concat(small, "--resume")), "--threads", "2"));
+    assertWithMessage(finished.err()).that(finished.exitCode()).isEqualTo(0);
+    assertThat(finished.out()).contains("nothing left to train: " + checkpoint + " already holds 2 epochs; fused "
+        + "inference ");
+    assertThat(finished.out()).doesNotContain("NaN");
+    Map<String, Object> report = JsonParser.parseObject(Files.readString(parts.resolve("report.json")));
+    assertThat(report.get("train_images_per_second")).isNull();
+    assertThat(report.get("epochs_completed")).isEqualTo(2.0);
+  }
+
+  @Test
+  void resumeRefusesACheckpointThatDoesNotRecordTheRunsOptions() throws IOException {
+    Path old = dir.resolve("old-checkpoint");
+    Map<String, String> meta = Map.of("format", "kiln-checkpoint-1", "epoch", "1", "global_step", "24", "seed", "1",
+        "batch_size", "64", "drop_last", "false", "train_samples", "1500");
+    Path file = old.resolve("model.ckpt.safetensors");
+    Files.createDirectories(old);
+    dev.kiln.train.Checkpoint.of(new DigitsNetModel(1).stateDict(), Map.of(), meta).write(file);
+    Run r = run(trainArgs(old, "--resume"));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: --resume: cannot use " + file + ": the checkpoint does not "
+        + "record settings, train_data, threads, arithmetic, which a resume needs to check that this run repeats "
+        + "the one that wrote it (a checkpoint of an earlier version of Kiln?); it cannot be resumed"
+        + System.lineSeparator());
+  }
+
+  /** {@code args} with the values of the options in {@code pairs} replaced (or appended). */
+  private static String[] replaced(String[] args, String... pairs) {
+    java.util.List<String> all = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+    for (int p = 0; p < pairs.length; p += 2) {
+      int at = all.indexOf(pairs[p]);
+      if (at >= 0) {
+        all.set(at + 1, pairs[p + 1]);
+      } else {
+        all.add(pairs[p]);
+        all.add(pairs[p + 1]);
+      }
+    }
+    return all.toArray(new String[0]);
+  }
+
+  /** A Fashion-MNIST directory of {@code n} training and 16 test images of 28 x 28 (plain IDX files). */
+  static Path tinyFashionMnist(Path into, int n) throws IOException {
+    Files.createDirectories(into);
+    writeIdx(into.resolve("train-images-idx3-ubyte"), new int[] {n, 28, 28}, n * 784);
+    writeIdx(into.resolve("train-labels-idx1-ubyte"), new int[] {n}, n);
+    writeIdx(into.resolve("t10k-images-idx3-ubyte"), new int[] {16, 28, 28}, 16 * 784);
+    writeIdx(into.resolve("t10k-labels-idx1-ubyte"), new int[] {16}, 16);
+    return into;
+  }
+
+  /** An unsigned-byte IDX file with the given dimensions and {@code bytes} values {@code i % 10}. */
+  static void writeIdx(Path file, int[] dims, int bytes) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + bytes);
+    b.put((byte) 0).put((byte) 0).put((byte) 8).put((byte) dims.length);
+    for (int d : dims) {
+      b.putInt(d);
+    }
+    for (int i = 0; i < bytes; i++) {
+      b.put((byte) (i % 10));
+    }
+    Files.write(file, b.array());
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
@@ -243,9 +341,9 @@ class KilnCliTest {
       "Unknown option: '--no-such-flag'", "unknown data set 'mnist', expected one of: digits, fashion-mnist",
       "--epochs must be >= 1 but was 0", "Invalid value for option '--epochs'",
       "--rdrop-alpha must be a finite number >= 0 but was -1.0", "--lr must be a finite number > 0",
-      "--batch-size must be >= 1", "--threads must be >= 1", "--stop-after-epoch must be in [1, 10] but was 11",
+      "--batch-size must be >= 1", "--threads must be in [1, ", "--stop-after-epoch must be in [1, 10] but was 11",
       "--train-samples must be at most 1500 for digits", "Missing required option: '--model=FILE'",
-      "--threads must be >= 1", "Missing required subcommand", "Unmatched argument at index 0: 'frobnicate'",
+      "--threads must be in [1, ", "Missing required subcommand", "Unmatched argument at index 0: 'frobnicate'",
     };
     assertThat(cases.length).isEqualTo(expected.length);
     for (int i = 0; i < cases.length; i++) {
@@ -253,7 +351,66 @@ class KilnCliTest {
       assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
       assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
+      String command = cases[i].length > 0 && !cases[i][0].equals("frobnicate") ? "kiln-cli " + cases[i][0] : "kiln-cli";
+      assertWithMessage(String.join(" ", cases[i])).that(r.err())
+          .endsWith(" (see '" + command + " --help')" + System.lineSeparator());
+      assertWithMessage(String.join(" ", cases[i])).that(r.err().lines().count()).isEqualTo(1L);
     }
+  }
+
+  /** Values that used to overflow, exhaust memory or run for minutes are usage errors before any work. */
+  @Test
+  void outOfRangeValuesAreRefusedUpFront() throws IOException {
+    int processors = Runtime.getRuntime().availableProcessors();
+    String threads = "--threads must be in [1, " + 4 * processors + "] (at most 4 x the " + processors
+        + " available processors) but was ";
+    String[][] cases = {
+      {"train", "--threads", "2147483647"}, {"train", "--threads", "1000"},
+      {"train", "--batch-size", "2147483647"}, {"train", "--train-samples", "100", "--batch-size", "101"},
+      {"eval", "--model", trainDir.resolve("model.safetensors").toString(), "--batch-size", "1000"},
+      {"eval", "--model", trainDir.resolve("model.safetensors").toString(), "--threads", "-1"},
+    };
+    String[] expected = {
+      threads + "2147483647", threads + "1000",
+      "--batch-size must be at most the training set size, 1500, but was 2147483647",
+      "--batch-size must be at most the training set size, 100, but was 101",
+      "--batch-size must be at most the test set size, 297, but was 1000", threads + "-1",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = cases[i][0].equals("train")
+          ? replaced(trainArgs(dir.resolve("range")), java.util.Arrays.copyOfRange(cases[i], 1, cases[i].length))
+          : cases[i];
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err()).contains(expected[i]);
+    }
+    assertThat(Files.exists(dir.resolve("range"))).isFalse();
+    assertThat(Recipe.stepsPerEpoch(1500, Integer.MAX_VALUE)).isEqualTo(1);
+  }
+
+  /** A batch within the training set that would not fit in the heap (when the real data set is installed). */
+  @Test
+  void aBatchThatDoesNotFitTheHeapIsRefusedUpFront() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isDirectory(DatasetName.DEFAULT_FASHION_DIR), "Fashion-MNIST not installed");
+    Run r = run(trainArgs(dir.resolve("heap"), "--dataset", "fashion-mnist", "--batch-size", "60000"));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--batch-size 60000 needs about ");
+    assertThat(r.err()).contains(" for a training step of FashionNet (");
+    assertThat(r.err()).contains("this JVM may still use; use at most ");
+  }
+
+  @Test
+  void fashionMnistImagesOfAnotherSizeAreRefused() throws IOException {
+    Path other = Files.createDirectories(dir.resolve("fashion-32"));
+    writeIdx(other.resolve("train-images-idx3-ubyte"), new int[] {8, 32, 32}, 8 * 1024);
+    writeIdx(other.resolve("train-labels-idx1-ubyte"), new int[] {8}, 8);
+    writeIdx(other.resolve("t10k-images-idx3-ubyte"), new int[] {2, 32, 32}, 2 * 1024);
+    writeIdx(other.resolve("t10k-labels-idx1-ubyte"), new int[] {2}, 2);
+    Run r = run(trainArgs(dir.resolve("x32"), "--dataset", "fashion-mnist", "--data", other.toString()));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: the training images in " + other + " are 32 x 32, but "
+        + "fashion-mnist images are 28 x 28 (FashionNet takes no other size)" + System.lineSeparator());
   }
 
   @Test
@@ -272,8 +429,36 @@ class KilnCliTest {
     assertThat(noFiles.err().lines().count()).isEqualTo(1);
     Run noCheckpoint = run(trainArgs(dir.resolve("fresh"), "--resume"));
     assertThat(noCheckpoint.exitCode()).isEqualTo(2);
-    assertThat(noCheckpoint.err()).contains("--resume: no checkpoint at " + dir.resolve("fresh")
-        .resolve("model.ckpt.safetensors"));
+    assertThat(noCheckpoint.err()).isEqualTo("kiln-cli: error: --resume: checkpoint " + dir.resolve("fresh")
+        .resolve("model.ckpt.safetensors") + " does not exist" + System.lineSeparator());
+    Path notDirectory = Files.writeString(dir.resolve("data-file"), "x");
+    Run fileAsData = run(trainArgs(dir.resolve("x"), "--dataset", "fashion-mnist", "--data", notDirectory.toString()));
+    assertThat(fileAsData.exitCode()).isEqualTo(2);
+    assertThat(fileAsData.err()).startsWith("kiln-cli: error: data directory " + notDirectory
+        + " is a file, not a directory; --data DIR must hold");
+  }
+
+  /** A file that exists but cannot be used is exit code 1, as the README says; a missing one is 2. */
+  @Test
+  void malformedDataIsExitCodeOneAndADirectoryAsModelIsSaidToBeOne() throws IOException {
+    Path fashion = tinyFashionMnist(dir.resolve("bad-labels"), 8);
+    Path labels = fashion.resolve("train-labels-idx1-ubyte");
+    byte[] bytes = Files.readAllBytes(labels);
+    bytes[bytes.length - 1] = 10; // one label out of range
+    Files.write(labels, bytes);
+    Run malformed = run(trainArgs(dir.resolve("y"), "--dataset", "fashion-mnist", "--data", fashion.toString()));
+    assertThat(malformed.exitCode()).isEqualTo(1);
+    assertThat(malformed.err()).isEqualTo("kiln-cli: error: cannot load fashion-mnist from " + fashion + ": " + labels
+        + ": label 10 at index 7 is outside [0, 10)" + System.lineSeparator());
+
+    Run directory = run("eval", "--model", dir.toString());
+    assertThat(directory.exitCode()).isEqualTo(2);
+    assertThat(directory.err()).isEqualTo("kiln-cli: error: model file " + dir + " is a directory, not a file"
+        + System.lineSeparator());
+    Run device = run("eval", "--model", "/dev/null");
+    assertThat(device.exitCode()).isEqualTo(2);
+    assertThat(device.err()).isEqualTo("kiln-cli: error: model file /dev/null is a character device, not a file"
+        + System.lineSeparator());
   }
 
   @Test
@@ -307,6 +492,114 @@ class KilnCliTest {
   }
 
   @Test
+  void outputsThatAreNotRegularFilesOrNameOneFileTwiceAreRefusedBeforeTraining()
+      throws IOException, InterruptedException {
+    Path outputs = Files.createDirectories(dir.resolve("outputs"));
+    Path pipe = outputs.resolve("pipe");
+    assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).isEqualTo(0);
+    Path directory = Files.createDirectories(outputs.resolve("curve.svg"));
+    Path target = Files.writeString(outputs.resolve("target.json"), "keep");
+    Path link = Files.createSymbolicLink(outputs.resolve("link.json"), target);
+    Path real = Files.createDirectories(outputs.resolve("real"));
+    Path alias = Files.createSymbolicLink(outputs.resolve("alias"), real);
+    String m = outputs.resolve("m.safetensors").toString();
+    String[][] cases = {
+      {"--out", pipe.toString()},
+      {"--out", m, "--plot", directory.toString()},
+      {"--out", m, "--report", link.toString()},
+      {"--out", m, "--report", outputs.resolve("sub/../m.safetensors").toString()},
+      {"--out", real.resolve("a.safetensors").toString(), "--checkpoint", alias.resolve("a.safetensors").toString()},
+      {"--out", m, "--report", outputs.resolve("r.json").toString(), "--plot", outputs.resolve("r.json").toString()},
+      {"--out", m, "--plot", outputs.resolve("target.json/curve.svg").toString()},
+    };
+    String[] expected = {
+      "--out " + pipe + ": exists and is not a regular file (a named pipe); refusing to replace it",
+      "--plot " + directory + ": exists and is not a regular file (a directory); refusing to replace it",
+      "--report " + link + " is a symbolic link; pass --follow-links to write to the file it points to",
+      "--out " + m + " and --report " + outputs.resolve("sub/../m.safetensors") + " name the same file",
+      "--out " + real.resolve("a.safetensors") + " and --checkpoint " + alias.resolve("a.safetensors")
+          + " name the same file (" + real.toRealPath().resolve("a.safetensors") + ")",
+      "--report " + outputs.resolve("r.json") + " and --plot " + outputs.resolve("r.json") + " name the same file",
+      "--plot " + outputs.resolve("target.json/curve.svg") + ": " + target + " is not a directory",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      String[] args = concat(new String[] {"train", "-q", "--epochs", "1", "--threads", "1"}, cases[i]);
+      Run r = run(args);
+      assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+      assertWithMessage(String.join(" ", args)).that(r.err())
+          .isEqualTo("kiln-cli: error: " + expected[i] + System.lineSeparator());
+      assertThat(r.out()).isEmpty(); // refused before training started
+    }
+    assertThat(Files.isRegularFile(pipe)).isFalse();
+    assertThat(Files.isDirectory(directory)).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("keep");
+    try (java.util.stream.Stream<Path> files = Files.list(outputs)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactly("alias", "curve.svg", "link.json", "pipe", "real", "target.json").inOrder();
+    }
+
+    // asked to, it writes through the link: the file it points to is replaced, the link stays
+    Path small = Files.createDirectories(dir.resolve("follow"));
+    Run followed = run("train", "-q", "--threads", "1", "--epochs", "1", "--train-samples", "64", "--rdrop-alpha",
+        "0", "--out", small.resolve("m.safetensors").toString(), "--plot", small.resolve("c.svg").toString(),
+        "--report", link.toString(), "--follow-links");
+    assertWithMessage(followed.err()).that(followed.exitCode()).isEqualTo(0);
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(JsonParser.parseObject(Files.readString(target)).get("epochs")).isEqualTo(1.0);
+  }
+
+  @Test
+  void divergingTrainingStopsWithExitCodeThreeAndWritesNoWeights() throws IOException {
+    Path into = dir.resolve("diverged");
+    Run r = run(trainArgs(into, "--lr", "1e308", "--epochs", "1", "--train-samples", "128", "--rdrop-alpha", "0"));
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: training diverged in epoch 1: the loss of step 2 is NaN; no "
+        + "checkpoint was written before it (" + into.resolve("model.ckpt.safetensors") + "); try a smaller --lr"
+        + System.lineSeparator());
+    assertThat(Files.exists(into.resolve("model.safetensors"))).isFalse();
+    assertThat(Files.exists(into.resolve("report.json"))).isFalse();
+  }
+
+  @Test
+  void evalOfNonFiniteWeightsNamesTheFirstNonFiniteTensor() throws IOException {
+    Map<String, Tensor> state = new DigitsNetModel(0).stateDict();
+    state.get("stage1.rbr_1x1.conv.weight").data()[7] = Float.NaN;
+    state.get("fc.weight").data()[0] = Float.POSITIVE_INFINITY;
+    Path file = dir.resolve("nan.safetensors");
+    java.util.Set<String> int64 = new java.util.LinkedHashSet<>();
+    state.keySet().stream().filter(k -> k.endsWith("num_batches_tracked")).forEach(int64::add);
+    SafeTensors.write(file, state, Map.of("dataset", "digits"), int64);
+    Run r = run("eval", "--model", file.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: " + file + ": tensor \"stage1.rbr_1x1.conv.weight\" holds NaN at "
+        + "element 7 of 512; weights that are not finite cannot be evaluated" + System.lineSeparator());
+  }
+
+  @Test
+  void evalRefusesHostileWeightsInOneLineBeforeAllocatingThem() throws IOException {
+    long n = Integer.MAX_VALUE - 8; // a sparse file: 2^31 - 9 I8 elements, 8 GB as floats
+    Path huge = sparseSafetensors("huge.safetensors",
+        "{\"fc.weight\":{\"dtype\":\"I8\",\"shape\":[" + n + "],\"data_offsets\":[0," + n + "]}}", n);
+    Run r = run("eval", "--model", huge.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("kiln-cli: error: " + huge + " does not fit DigitsNet: tensor \"fc.weight\": "
+        + "shape [2147483639] but expected [10, 64]" + System.lineSeparator());
+  }
+
+  /** A safetensors file with header {@code json} and {@code dataBytes} of data that takes no disk space. */
+  private static Path sparseSafetensors(String name, String json, long dataBytes) throws IOException {
+    String header = json + " ".repeat((8 - json.length() % 8) % 8);
+    Path file = dir.resolve(name);
+    try (java.io.RandomAccessFile out = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(header.length())
+          .array());
+      out.write(header.getBytes(StandardCharsets.US_ASCII));
+      out.setLength(8L + header.length() + dataBytes);
+    }
+    return file;
+  }
+
+  @Test
   void helpListsEveryFlagAndVersionPrintsTheVersion() {
     Run root = run("--help");
     assertThat(root.exitCode()).isEqualTo(0);
@@ -317,7 +610,7 @@ class KilnCliTest {
     assertThat(train.exitCode()).isEqualTo(0);
     String[] trainFlags = {"--dataset", "--data", "--epochs", "--batch-size", "--lr", "--rdrop-alpha", "--seed",
         "--threads", "--out", "--report", "--plot", "--checkpoint", "--resume", "--stop-after-epoch",
-        "--train-samples", "--quiet", "--help", "--version"};
+        "--train-samples", "--quiet", "--follow-links", "--help", "--version"};
     for (String flag : trainFlags) {
       assertWithMessage(flag).that(train.out()).contains(flag);
     }

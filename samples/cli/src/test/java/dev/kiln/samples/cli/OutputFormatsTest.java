@@ -2,6 +2,7 @@ package dev.kiln.samples.cli;
 
 import static com.google.common.truth.Truth.assertThat;
 
+import dev.kiln.io.Json;
 import dev.kiln.testing.JsonParser;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -11,7 +12,7 @@ import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 
-/** The hand-written JSON and SVG writers and the default checkpoint name. */
+/** The report's JSON (the runtime's writer), the SVG writer and the default checkpoint name. */
 class OutputFormatsTest {
   @Test
   void jsonEscapesAndRoundTrips() {
@@ -29,7 +30,7 @@ class OutputFormatsTest {
     m.put("array", new double[] {1, 0.5, Double.NaN});
     m.put("list", List.of(Map.of("a", 1), List.of()));
     m.put("empty", Map.of());
-    String text = Json.write(m);
+    String text = Json.writeIndented(m);
     Map<String, Object> back = JsonParser.parseObject(text);
     assertThat(back.keySet()).containsExactlyElementsIn(m.keySet()).inOrder();
     assertThat(back.get("text")).isEqualTo(m.get("text"));

@@ -1,0 +1,414 @@
+package dev.kiln.io;
+
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The strict safetensors reader (see {@link SafeTensors} for what it rejects). Every failure is an
+ * {@link IOException} naming the file, and the tensor or key where there is one.
+ */
+final class SafeTensorsReader {
+  private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+  private static final int CHUNK_BYTES = 1 << 16;
+  private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
+  /** What one header byte takes as read (1) and as text (at most 2: one UTF-16 character). */
+  private static final int HEADER_TEXT_BYTES = 3;
+  private static final String RAISE = " (a caller can raise it: ReadOptions.withMaxBytes)";
+
+  private final Path path;
+  private final FileChannel channel;
+  private final ReadOptions options;
+
+  private SafeTensorsReader(Path path, FileChannel channel, ReadOptions options) {
+    this.path = path;
+    this.channel = channel;
+    this.options = options;
+  }
+
+  /** Reads the whole file. */
+  static SafeTensors.Contents read(Path path, ReadOptions options) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      SafeTensorsReader reader = new SafeTensorsReader(path, channel, options);
+      return reader.contents(reader.header());
+    }
+  }
+
+  /** Reads and checks the header only (no tensor data is read or allocated) and returns its metadata. */
+  static Map<String, String> readMetadata(Path path, ReadOptions options) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return new SafeTensorsReader(path, channel, options).header().metadata();
+    }
+  }
+
+  /** One validated header entry. */
+  private record Entry(String name, DType dtype, int[] shape, int elements, long begin, long end) {}
+
+  /** A validated header: the metadata, the entries in header order, where the data starts and its charge. */
+  private record Header(Map<String, String> metadata, List<Entry> entries, long dataStart, long charge) {}
+
+  private Header header() throws IOException {
+    long fileSize = channel.size();
+    long headerLength = headerLength(fileSize);
+    long charge = headerLength * ReadOptions.HEADER_BYTE_COST;
+    if (charge > options.maxBytes()) {
+      throw malformed("a header of " + headerLength + " bytes may take up to " + charge
+          + " bytes to read, more than the read limit of " + options.maxBytes() + " bytes" + RAISE);
+    }
+    String text = headerText((int) headerLength);
+    long dataStart = 8 + headerLength;
+    long dataSize = fileSize - dataStart;
+    Map<String, String> metadata = new LinkedHashMap<>();
+    List<Entry> entries = new ArrayList<>();
+    IOException[] firstError = {null}; // reported after the whole header parsed: syntax errors come first
+    try {
+      long parseBudget = headerLength * (ReadOptions.HEADER_BYTE_COST - HEADER_TEXT_BYTES);
+      Json.parseMembers(text, "header", parseBudget, (key, value) -> {
+        try {
+          if (key.equals(SafeTensors.METADATA_KEY)) {
+            metadata.putAll(metadata(value));
+          } else {
+            entries.add(entry(key, value, dataSize));
+          }
+        } catch (IOException e) {
+          if (firstError[0] == null) {
+            firstError[0] = e;
+          }
+        }
+      });
+    } catch (Json.SyntaxException | Json.BudgetException e) {
+      throw malformed(e.getMessage());
+    }
+    if (firstError[0] != null) {
+      throw firstError[0];
+    }
+    if (options.expected() != null) {
+      checkExpected(entries, options.expected());
+    }
+    checkCoverage(entries, dataSize);
+    return new Header(metadata, entries, dataStart, charge);
+  }
+
+  private SafeTensors.Contents contents(Header header) throws IOException {
+    long elements = 0;
+    for (Entry entry : header.entries()) {
+      elements += entry.elements();
+    }
+    long total = header.charge() + 4 * elements;
+    if (total > options.maxBytes()) {
+      throw malformed("the tensors hold " + elements + " elements, " + 4 * elements + " bytes as floats, which "
+          + "with the header's " + header.charge() + " exceeds the read limit of " + options.maxBytes() + " bytes"
+          + RAISE);
+    }
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (Entry entry : header.entries()) {
+      tensors.put(entry.name(), Tensor.of(data(entry, header.dataStart(), chunk), entry.shape()));
+    }
+    return new SafeTensors.Contents(tensors, header.metadata());
+  }
+
+  /**
+   * The file must hold exactly the expected names with the expected shapes; reported in this order: a tensor
+   * of another shape, a missing tensor, an unexpected tensor.
+   */
+  private void checkExpected(List<Entry> entries, Map<String, int[]> expected) throws IOException {
+    Map<String, Entry> byName = new LinkedHashMap<>();
+    for (Entry e : entries) {
+      byName.put(e.name(), e);
+      int[] shape = expected.get(e.name());
+      if (shape != null && !Arrays.equals(e.shape(), shape)) {
+        throw malformed("tensor " + quoted(e.name()) + ": shape " + Tensor.shapeString(e.shape())
+            + " but expected " + Tensor.shapeString(shape));
+      }
+    }
+    for (String name : expected.keySet()) {
+      if (!byName.containsKey(name)) {
+        throw malformed("missing tensor " + quoted(name) + " (the file holds " + count(entries.size())
+            + names(byName.keySet()) + ")");
+      }
+    }
+    for (Entry e : entries) {
+      if (!expected.containsKey(e.name())) {
+        throw malformed("unexpected tensor " + quoted(e.name()) + " (expected " + count(expected.size())
+            + names(expected.keySet()) + ")");
+      }
+    }
+  }
+
+  private static String count(int tensors) {
+    return tensors + (tensors == 1 ? " tensor" : " tensors");
+  }
+
+  /** ": a, b, c" for up to five names, ", e.g. a, b, c, d, e" for more; nothing for none. */
+  private static String names(Collection<String> names) {
+    List<String> first = new ArrayList<>();
+    for (String name : names) {
+      if (first.size() == 5) {
+        break;
+      }
+      first.add(quoted(name));
+    }
+    return first.isEmpty() ? "" : (names.size() > 5 ? ", e.g. " : ": ") + String.join(", ", first);
+  }
+
+  private long headerLength(long fileSize) throws IOException {
+    if (fileSize < 8) {
+      throw malformed("file has " + fileSize + " bytes, fewer than the 8-byte header length");
+    }
+    ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(lengthField, 0);
+    long headerLength = lengthField.getLong(0);
+    if (headerLength == 0) {
+      throw malformed("header length is 0 (empty header)");
+    }
+    if (headerLength < 0 || headerLength > SafeTensors.MAX_HEADER_BYTES) {
+      throw malformed("header length " + Long.toUnsignedString(headerLength) + " exceeds the limit of "
+          + SafeTensors.MAX_HEADER_BYTES + " bytes");
+    }
+    if (headerLength > fileSize - 8) {
+      throw malformed("header length " + headerLength + " exceeds the " + (fileSize - 8)
+          + " bytes after the length field");
+    }
+    return headerLength;
+  }
+
+  /** The header as text; malformed UTF-8 is an error (not replaced), checked without a second copy. */
+  private String headerText(int length) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(length);
+    readFully(bytes, 8);
+    bytes.flip();
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharBuffer scratch = CharBuffer.allocate(CHUNK_BYTES);
+    ByteBuffer in = bytes.duplicate();
+    CoderResult result;
+    do {
+      scratch.clear();
+      result = decoder.decode(in, scratch, true);
+    } while (result.isOverflow());
+    if (result.isError() || decoder.flush(scratch.clear()).isError()) {
+      throw malformed("header is not valid UTF-8");
+    }
+    return new String(bytes.array(), StandardCharsets.UTF_8);
+  }
+
+  private Map<String, String> metadata(Object value) throws IOException {
+    if (!(value instanceof Map<?, ?> map)) {
+      throw malformed("\"" + SafeTensors.METADATA_KEY + "\" must be an object of strings, found " + kind(value));
+    }
+    Map<String, String> result = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String key = (String) e.getKey();
+      if (!(e.getValue() instanceof String s)) {
+        throw malformed("\"" + SafeTensors.METADATA_KEY + "\" value of " + quoted(key) + " must be a string, found "
+            + kind(e.getValue()));
+      }
+      result.put(key, s);
+    }
+    return result;
+  }
+
+  private Entry entry(String name, Object value, long dataSize) throws IOException {
+    String where = "tensor " + quoted(name) + ": ";
+    if (!(value instanceof Map<?, ?> fields)) {
+      throw malformed(where + "entry must be an object, found " + kind(value));
+    }
+    checkFields(where, fields);
+    DType dtype = dtype(where, fields.get("dtype"));
+    if (!(fields.get("shape") instanceof List<?> dims)) {
+      throw malformed(where + "shape must be a list of integers, found " + kind(fields.get("shape")));
+    }
+    int[] shape = shape(where, dims);
+    long elements = elements(where, shape, dims);
+    if (!(fields.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2
+        || !(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end)) {
+      throw malformed(where + "data_offsets must be a list of two integers [begin, end], found "
+          + describe(fields.get("data_offsets")));
+    }
+    if (begin < 0 || end < begin) {
+      throw malformed(where + "data_offsets " + offsets + " must satisfy 0 <= begin <= end");
+    }
+    if (end > dataSize) {
+      throw malformed(where + "data_offsets " + offsets + " reach past the end of the " + dataSize
+          + "-byte data section");
+    }
+    long expectedBytes = elements * dtype.size;
+    if (end - begin != expectedBytes) {
+      throw malformed(where + "data_offsets " + offsets + " span " + (end - begin) + " bytes but " + dtype
+          + " with shape " + brief(dims) + " needs " + expectedBytes);
+    }
+    return new Entry(name, dtype, shape, (int) elements, begin, end);
+  }
+
+  private void checkFields(String where, Map<?, ?> fields) throws IOException {
+    for (Object field : fields.keySet()) {
+      if (!ENTRY_FIELDS.contains(field)) {
+        throw malformed(where + "unknown field " + quoted((String) field)
+            + " (expected exactly dtype, shape, data_offsets)");
+      }
+    }
+    for (String field : List.of("dtype", "shape", "data_offsets")) {
+      if (!fields.containsKey(field)) {
+        throw malformed(where + "missing field \"" + field + "\"");
+      }
+    }
+  }
+
+  private DType dtype(String where, Object value) throws IOException {
+    if (!(value instanceof String dtypeName)) {
+      throw malformed(where + "dtype must be a string, found " + kind(value));
+    }
+    DType dtype = DType.byName(dtypeName);
+    if (dtype == null) {
+      throw malformed(where + (DType.UNSUPPORTED.contains(dtypeName) ? "unsupported" : "unknown") + " dtype "
+          + quoted(dtypeName) + " (supported: " + List.of(DType.values()) + ")");
+    }
+    return dtype;
+  }
+
+  private int[] shape(String where, List<?> dims) throws IOException {
+    int[] shape = new int[dims.size()];
+    for (int i = 0; i < shape.length; i++) {
+      if (!(dims.get(i) instanceof Long dim)) {
+        throw malformed(where + "shape must be a list of integers, found " + kind(dims.get(i)) + " at index " + i);
+      }
+      if (dim < 0) {
+        throw malformed(where + "negative dimension " + dim + " in shape " + brief(dims));
+      }
+      if (dim > Integer.MAX_VALUE) {
+        throw malformed(where + "dimension " + dim + " in shape " + brief(dims) + " exceeds " + Integer.MAX_VALUE);
+      }
+      shape[i] = dim.intValue();
+    }
+    return shape;
+  }
+
+  private long elements(String where, int[] shape, List<?> dims) throws IOException {
+    long elements = 1;
+    for (int d : shape) {
+      if (d == 0) {
+        return 0;
+      }
+    }
+    for (int d : shape) {
+      elements *= d; // each factor < 2^31 and the product is kept <= MAX_ELEMENTS, so no overflow
+      if (elements > MAX_ELEMENTS) {
+        throw malformed(where + "shape " + brief(dims) + " has more than " + MAX_ELEMENTS + " elements");
+      }
+    }
+    return elements;
+  }
+
+  /** The tensors must tile the data section exactly: no overlap, no gap, nothing after the last one. */
+  private void checkCoverage(List<Entry> entries, long dataSize) throws IOException {
+    List<Entry> sorted = new ArrayList<>(entries);
+    sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    long covered = 0;
+    Entry previous = null;
+    for (Entry e : sorted) {
+      if (e.begin() < covered) {
+        throw malformed("tensor " + quoted(e.name()) + " [" + e.begin() + ", " + e.end()
+            + ") overlaps tensor " + quoted(previous.name()) + " [" + previous.begin() + ", "
+            + previous.end() + ")");
+      }
+      if (e.begin() > covered) {
+        throw malformed("gap in the data section: bytes [" + covered + ", " + e.begin()
+            + ") belong to no tensor (before tensor " + quoted(e.name()) + ")");
+      }
+      covered = e.end();
+      previous = e;
+    }
+    if (covered != dataSize) {
+      throw malformed("data section has " + dataSize + " bytes but the tensors cover only " + covered
+          + " (trailing bytes)");
+    }
+  }
+
+  private float[] data(Entry entry, long dataStart, ByteBuffer chunk) throws IOException {
+    int n = entry.elements();
+    DType dtype = entry.dtype();
+    float[] out = new float[n];
+    long position = dataStart + entry.begin();
+    int perChunk = CHUNK_BYTES / dtype.size;
+    for (int i = 0; i < n; ) {
+      int count = Math.min(n - i, perChunk);
+      chunk.clear().limit(count * dtype.size);
+      readFully(chunk, position);
+      chunk.flip();
+      position += (long) count * dtype.size;
+      if (dtype == DType.F32) {
+        chunk.asFloatBuffer().get(out, i, count);
+        i += count;
+        continue;
+      }
+      for (int k = 0; k < count; k++, i++) {
+        out[i] = dtype.decode(chunk);
+        if (dtype == DType.BOOL && out[i] > 1) {
+          throw malformed("tensor " + quoted(entry.name()) + ": BOOL element " + i + " is byte "
+              + (int) out[i] + ", not 0 or 1");
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Fills {@code buf} from {@code position}; the file shrinking underneath is an error, never a short read. */
+  private void readFully(ByteBuffer buf, long position) throws IOException {
+    while (buf.hasRemaining()) {
+      int read = channel.read(buf, position);
+      if (read < 0) {
+        throw malformed("unexpected end of file at byte " + position + " (was it truncated while reading?)");
+      }
+      position += read;
+    }
+  }
+
+  private IOException malformed(String message) {
+    return new IOException(path + ": " + message);
+  }
+
+  private static String kind(Object value) {
+    if (value instanceof Map) {
+      return "an object";
+    } else if (value instanceof List) {
+      return "a list";
+    } else if (value instanceof String s) {
+      return "the string " + quoted(s);
+    }
+    return "the integer " + value;
+  }
+
+  private static String describe(Object value) {
+    return value instanceof List ? brief(value) : kind(value);
+  }
+
+  /** A JSON-quoted name or key, shortened so a hostile header cannot make a huge message. */
+  static String quoted(String s) {
+    return Json.quote(s.length() > 200 ? s.substring(0, 200) + "..." : s);
+  }
+
+  /** {@code value.toString()}, shortened. */
+  private static String brief(Object value) {
+    String s = String.valueOf(value);
+    return s.length() > 100 ? s.substring(0, 100) + "...]" : s;
+  }
+}

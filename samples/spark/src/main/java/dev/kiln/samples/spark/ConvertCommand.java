@@ -1,0 +1,64 @@
+package dev.kiln.samples.spark;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code kiln-spark convert}: writes images as Parquet, the second input format of {@code score}. */
+@Command(name = "convert", mixinStandardHelpOptions = true, versionProvider = KilnSpark.Version.class,
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Write images as Parquet: index (long), label (int), pixels (binary, one byte per pixel, "
+        + "row-major).", "",
+        "Reads the bundled digits or IDX files (--input digits or idx); writes one file per partition. "
+            + "'score --input parquet --data PATH' reads them back.", ""})
+final class ConvertCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  InputOptions input;
+
+  @Option(names = "--output", paramLabel = "PATH", required = true,
+      description = "Where to write the Parquet images (a directory; any Hadoop path).")
+  String output;
+
+  @Option(names = "--overwrite", description = "Replace an existing output (only once the job succeeded).")
+  boolean overwrite;
+
+  @Mixin
+  SparkOptions spark;
+
+  @Override
+  public Integer call() {
+    input.validate(spec.commandLine());
+    SparkSession session = spark.session("kiln-spark convert");
+    long start = System.nanoTime();
+    OutputPath out = OutputPath.prepare(session, output, overwrite);
+    try {
+      Dataset<Row> rows = input.read(session, ImageSource.DIGITS);
+      rows.write().mode(SaveMode.ErrorIfExists).parquet(out.staging());
+      out.commit();
+    } catch (JobException e) {
+      out.abort();
+      throw e;
+    } catch (Exception e) { // Spark throws its checked SparkException undeclared
+      out.abort();
+      throw new JobException(JobException.FAILURE, "conversion failed: " + Failures.describe(e), e);
+    }
+    long images = session.read().parquet(out.target()).count();
+    PrintWriter stdout = spec.commandLine().getOut();
+    stdout.printf(Locale.ROOT, "wrote %,d images of %s to %s in %.1f s%n", images,
+        input.describe(ImageSource.DIGITS), out.target(), (System.nanoTime() - start) / 1e9);
+    stdout.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.kiln.samples.spark;
+
+import java.io.IOException;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A job's output directory, written in a staging directory next to it and moved into place only when the job
+ * succeeded: a failed job leaves no output (and no {@code _SUCCESS} marker) behind, and an existing output is
+ * replaced only when asked, and only by a complete one. Works on any Hadoop file system with a rename.
+ */
+final class OutputPath {
+  private final FileSystem fs;
+  private final Path target;
+  private final Path staging;
+  private final boolean overwrite;
+
+  private OutputPath(FileSystem fs, Path target, Path staging, boolean overwrite) {
+    this.fs = fs;
+    this.target = target;
+    this.staging = staging;
+    this.overwrite = overwrite;
+  }
+
+  /**
+   * Prepares writing {@code location}.
+   *
+   * @throws JobException exit code 2 if it exists and {@code overwrite} is false
+   */
+  static OutputPath prepare(SparkSession spark, String location, boolean overwrite) {
+    Path path = new Path(location);
+    try {
+      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      Path target = fs.makeQualified(path);
+      if (!overwrite && fs.exists(target)) {
+        throw exists(location);
+      }
+      Path parent = target.getParent();
+      if (parent == null) {
+        throw new JobException(JobException.USAGE, "output " + location + " has no parent directory");
+      }
+      Path staging = new Path(parent, "." + target.getName() + ".kiln-staging-" + UUID.randomUUID());
+      return new OutputPath(fs, target, staging, overwrite);
+    } catch (IOException e) {
+      throw new JobException(JobException.FAILURE, "cannot reach output " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static JobException exists(Object location) {
+    return new JobException(JobException.USAGE, "output " + location + " already exists; give --overwrite to "
+        + "replace it");
+  }
+
+  /** Where the job writes. */
+  String staging() {
+    return staging.toString();
+  }
+
+  /** The output's qualified path. */
+  String target() {
+    return target.toString();
+  }
+
+  /**
+   * Moves the staged output into place, replacing an existing one if allowed.
+   *
+   * @throws JobException if the output appeared meanwhile without {@code overwrite} or cannot be moved
+   */
+  void commit() {
+    try {
+      Path replaced = null;
+      if (fs.exists(target)) {
+        if (!overwrite) {
+          throw exists(target);
+        }
+        replaced = new Path(target.getParent(), "." + target.getName() + ".kiln-replaced-" + UUID.randomUUID());
+        if (!fs.rename(target, replaced)) {
+          throw new IOException("cannot move the existing output aside to " + replaced);
+        }
+      }
+      if (!fs.rename(staging, target)) {
+        if (replaced != null) {
+          fs.rename(replaced, target);
+        }
+        throw new IOException("cannot move " + staging + " to " + target);
+      }
+      if (replaced != null) {
+        fs.delete(replaced, true);
+      }
+    } catch (IOException e) {
+      abort();
+      throw new JobException(JobException.FAILURE, "cannot write output " + target + ": " + e.getMessage(), e);
+    } catch (JobException e) {
+      abort();
+      throw e;
+    }
+  }
+
+  /** Deletes whatever the job staged. */
+  void abort() {
+    try {
+      fs.delete(staging, true);
+    } catch (IOException ignored) {
+      // nothing was staged, or the file system is gone: there is nothing more to clean
+    }
+  }
+}
