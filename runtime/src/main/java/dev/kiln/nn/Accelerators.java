@@ -30,6 +30,19 @@ final class Accelerators {
     return f == null ? null : f.create(geometry, bias, activation);
   }
 
+  /**
+   * Tells the vectorized code that a convolution of this geometry exists, so that it can prepare (compile)
+   * what the geometry will run on before the first call; a no-op without it.
+   */
+  static void prepareConv(ConvGeometry geometry) {
+    if (enabled()) {
+      ConvEngine.Factory f = Loaded.CONV_FACTORY;
+      if (f != null) {
+        f.prepare(geometry);
+      }
+    }
+  }
+
   /** A whole-network engine for {@code model}, or {@code null} for the layer-by-layer forward. */
   static NetworkEngine networkEngine(SequentialModel model) {
     if (!enabled()) {

@@ -30,6 +30,12 @@ public interface ConvEngine {
      * bias in forward, or {@code null} when this factory has nothing better than the generated loops.
      */
     ConvEngine create(ConvGeometry geometry, boolean bias, Activation activation);
+
+    /**
+     * Called when a kernel of {@code geometry} is constructed, before any engine is created: a chance to
+     * start preparing (for example compiling) the code it will run. Must return quickly.
+     */
+    default void prepare(ConvGeometry geometry) {}
   }
 
   /** A short name for benchmarks and tests, e.g. {@code "simd-direct-512"}. */

@@ -215,8 +215,7 @@ final class BlockedConv {
     for (int grp = 0; grp < g.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup)) {
-        int maxPixels = Math.min(BlockedKernels.MAX_PIXELS[m], (REGISTERS - m - 1) / m);
-        int[] columns = columns(g.outWidth(), maxPixels);
+        int[] columns = columns(g.outWidth(), maxPixels(m));
         TileWarmer.Tile[] generic = new TileWarmer.Tile[columns.length / 2];
         TileWarmer.Tile[] fast = new TileWarmer.Tile[generic.length];
         for (int i = 0; i < generic.length; i++) {
@@ -232,6 +231,40 @@ final class BlockedConv {
         first += m;
       }
     }
+  }
+
+  /**
+   * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): those for
+   * any pixel stride, which its first forward uses (the faster ones for its stride are requested when it is
+   * planned). Layers the blocked engine cannot run request nothing.
+   */
+  static void requestTiles(ConvGeometry g) {
+    boolean depthwise = isDepthwise(g);
+    if (!supports(g, true) && !supports(g, false)) {
+      return;
+    }
+    if (depthwise) {
+      boolean threeByThree = g.kernelH() == 3 && g.kernelW() == 3 && g.dilationH() == 1 && g.dilationW() == 1
+          && g.strideW() <= 2;
+      int[] columns = columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      for (int i = 1; i < columns.length; i += 2) {
+        TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], g.strideW())
+            : TileWarmer.depthwise(columns[i]), true);
+      }
+      return;
+    }
+    int blocksPerGroup = g.groups() == 1 ? (g.outChannels() + V - 1) / V : g.outChannelsPerGroup() / V;
+    for (int m : new java.util.TreeSet<>(java.util.Arrays.stream(split(blocksPerGroup)).boxed().toList())) {
+      int[] columns = columns(g.outWidth(), maxPixels(m));
+      for (int i = 1; i < columns.length; i += 2) {
+        TileWarmer.request(TileWarmer.conv(m, columns[i], 0), true);
+      }
+    }
+  }
+
+  /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */
+  static int maxPixels(int m) {
+    return Math.min(BlockedKernels.MAX_PIXELS[m], (REGISTERS - m - 1) / m);
   }
 
   /** Block counts of the chunks of {@code blocks} output blocks: threes, with twos (or a one) for the rest. */
@@ -255,16 +288,22 @@ final class BlockedConv {
     return s;
   }
 
-  /** Tiles of a row of {@code width} pixels, at most {@code max} each, as even as possible: {first, size} pairs. */
+  /**
+   * Tiles of a row of {@code width} pixels, at most {@code max} each, as {first, size} pairs: all of size
+   * {@code max} when that divides the width, else all of size 7 when that does (feature maps of 224-pixel
+   * inputs are 7 times a power of two wide, and the fewer distinct tile sizes a network uses, the fewer
+   * kernels the JIT has to compile before it runs at full speed), else as even as possible.
+   */
   static int[] columns(int width, int max) {
-    int n = (width + max - 1) / max;
+    int size = width % max == 0 ? max : max >= 7 && width % 7 == 0 ? 7 : 0;
+    int n = size > 0 ? width / size : (width + max - 1) / max;
     int[] c = new int[2 * n];
     int start = 0;
     for (int i = 0; i < n; i++) {
-      int size = width / n + (i < width % n ? 1 : 0);
+      int s = size > 0 ? size : width / n + (i < width % n ? 1 : 0);
       c[2 * i] = start;
-      c[2 * i + 1] = size;
-      start += size;
+      c[2 * i + 1] = s;
+      start += s;
     }
     return c;
   }
@@ -307,7 +346,10 @@ final class BlockedConv {
     return p;
   }
 
-  /** Work items of a batch of {@code n}: (sample, chunk, output row). */
+  /**
+   * Work items of a batch of {@code n}: (chunk, sample, output row), chunk-major so that a chunk's weights
+   * are read for all samples while they are in cache.
+   */
   int items(int n) {
     return n * chunks.size() * g.outHeight();
   }
@@ -318,17 +360,19 @@ final class BlockedConv {
   }
 
   /**
-   * Computes work items {@code [start, end)} (see {@link #items}) from the input at {@code x[xOff..]} (sample
-   * after sample, {@link #in} each) into the output at {@code y[yOff..]} ({@link #out} each).
+   * Computes work items {@code [start, end)} of a batch of {@code samples} (see {@link #items}) from the input
+   * at {@code x[xOff..]} (sample after sample, {@link #in} each) into the output at {@code y[yOff..]}
+   * ({@link #out} each).
    */
-  void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int start, int end) {
+  void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int start,
+      int end) {
     Packed p = packed(weight, bias);
     int rows = g.outHeight();
-    int perSample = chunks.size() * rows;
+    int perChunk = samples * rows;
     int rowIn = g.strideH() * in.rowStride;
     for (int item = start; item < end; item++) {
-      int n = item / perSample;
-      Chunk c = chunks.get(item % perSample / rows);
+      Chunk c = chunks.get(item / perChunk);
+      int n = item % perChunk / rows;
       int oh = item % rows;
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block * in.blockStride : in.channelOffset(c.group * g.inChannelsPerGroup()))

@@ -20,9 +20,9 @@ final class BlockedKernels {
   /** The most output-channel blocks of a convolution tile. */
   static final int MAX_BLOCKS = 3;
   /** The widest convolution tile, by the number of output-channel blocks. */
-  static final int[] MAX_PIXELS = {0, 16, 12, 8};
+  static final int[] MAX_PIXELS = {0, 14, 14, 7};
   /** The widest depthwise tile. */
-  static final int MAX_DEPTHWISE_PIXELS = 16;
+  static final int MAX_DEPTHWISE_PIXELS = 14;
 
   private BlockedKernels() {}
 
@@ -81,10 +81,6 @@ final class BlockedKernels {
         return new Conv1x13();
       case 114:
         return new Conv1x14();
-      case 115:
-        return new Conv1x15();
-      case 116:
-        return new Conv1x16();
       case 201:
         return new Conv2x1();
       case 202:
@@ -109,6 +105,10 @@ final class BlockedKernels {
         return new Conv2x11();
       case 212:
         return new Conv2x12();
+      case 213:
+        return new Conv2x13();
+      case 214:
+        return new Conv2x14();
       case 301:
         return new Conv3x1();
       case 302:
@@ -123,8 +123,6 @@ final class BlockedKernels {
         return new Conv3x6();
       case 307:
         return new Conv3x7();
-      case 308:
-        return new Conv3x8();
       case 10101:
         return new Conv1x1Stride1();
       case 10102:
@@ -153,10 +151,6 @@ final class BlockedKernels {
         return new Conv1x13Stride1();
       case 10114:
         return new Conv1x14Stride1();
-      case 10115:
-        return new Conv1x15Stride1();
-      case 10116:
-        return new Conv1x16Stride1();
       case 10201:
         return new Conv2x1Stride1();
       case 10202:
@@ -181,6 +175,10 @@ final class BlockedKernels {
         return new Conv2x11Stride1();
       case 10212:
         return new Conv2x12Stride1();
+      case 10213:
+        return new Conv2x13Stride1();
+      case 10214:
+        return new Conv2x14Stride1();
       case 10301:
         return new Conv3x1Stride1();
       case 10302:
@@ -195,8 +193,6 @@ final class BlockedKernels {
         return new Conv3x6Stride1();
       case 10307:
         return new Conv3x7Stride1();
-      case 10308:
-        return new Conv3x8Stride1();
       case 20101:
         return new Conv1x1Stride2();
       case 20102:
@@ -225,10 +221,6 @@ final class BlockedKernels {
         return new Conv1x13Stride2();
       case 20114:
         return new Conv1x14Stride2();
-      case 20115:
-        return new Conv1x15Stride2();
-      case 20116:
-        return new Conv1x16Stride2();
       case 20201:
         return new Conv2x1Stride2();
       case 20202:
@@ -253,6 +245,10 @@ final class BlockedKernels {
         return new Conv2x11Stride2();
       case 20212:
         return new Conv2x12Stride2();
+      case 20213:
+        return new Conv2x13Stride2();
+      case 20214:
+        return new Conv2x14Stride2();
       case 20301:
         return new Conv3x1Stride2();
       case 20302:
@@ -267,8 +263,6 @@ final class BlockedKernels {
         return new Conv3x6Stride2();
       case 20307:
         return new Conv3x7Stride2();
-      case 20308:
-        return new Conv3x8Stride2();
       default:
         throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
     }
@@ -315,10 +309,6 @@ final class BlockedKernels {
         return new Depthwise3x3x13Stride1();
       case 114:
         return new Depthwise3x3x14Stride1();
-      case 115:
-        return new Depthwise3x3x15Stride1();
-      case 116:
-        return new Depthwise3x3x16Stride1();
       case 201:
         return new Depthwise3x3x1Stride2();
       case 202:
@@ -347,10 +337,6 @@ final class BlockedKernels {
         return new Depthwise3x3x13Stride2();
       case 214:
         return new Depthwise3x3x14Stride2();
-      case 215:
-        return new Depthwise3x3x15Stride2();
-      case 216:
-        return new Depthwise3x3x16Stride2();
       default:
         throw new IllegalArgumentException("no depthwise 3x3 tile of " + pixels + " pixels at stride "
             + stride);
@@ -388,10 +374,6 @@ final class BlockedKernels {
         return new Depthwise13();
       case 14:
         return new Depthwise14();
-      case 15:
-        return new Depthwise15();
-      case 16:
-        return new Depthwise16();
       default:
         throw new IllegalArgumentException("no depthwise tile of " + pixels + " pixels");
     }
@@ -1087,185 +1069,6 @@ final class BlockedKernels {
       a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
       a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
       a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-    }
-  }
-
-  private static final class Conv1x15 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      final int x1 = 1 * sx;
-      final int x2 = 2 * sx;
-      final int x3 = 3 * sx;
-      final int x4 = 4 * sx;
-      final int x5 = 5 * sx;
-      final int x6 = 6 * sx;
-      final int x7 = 7 * sx;
-      final int x8 = 8 * sx;
-      final int x9 = 9 * sx;
-      final int x10 = 10 * sx;
-      final int x11 = 11 * sx;
-      final int x12 = 12 * sx;
-      final int x13 = 13 * sx;
-      final int x14 = 14 * sx;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-    }
-  }
-
-  private static final class Conv1x16 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      FloatVector a15_0 = b0;
-      final int x1 = 1 * sx;
-      final int x2 = 2 * sx;
-      final int x3 = 3 * sx;
-      final int x4 = 4 * sx;
-      final int x5 = 5 * sx;
-      final int x6 = 6 * sx;
-      final int x7 = 7 * sx;
-      final int x8 = 8 * sx;
-      final int x9 = 9 * sx;
-      final int x10 = 10 * sx;
-      final int x11 = 11 * sx;
-      final int x12 = 12 * sx;
-      final int x13 = 13 * sx;
-      final int x14 = 14 * sx;
-      final int x15 = 15 * sx;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-        final FloatVector v15 = FloatVector.broadcast(S, x[p + x15]);
-        a15_0 = w0.fma(v15, a15_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-      a15_0.max(lo).min(hi).intoArray(y, yo + 15 * sy);
     }
   }
 
@@ -2061,6 +1864,250 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv2x13 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      final int x13 = 13 * sx;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
   private static final class Conv3x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
@@ -2478,110 +2525,6 @@ final class BlockedKernels {
       a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-    }
-  }
-
-  private static final class Conv3x8 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
-      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
-      FloatVector a0_0 = b0;
-      FloatVector a0_1 = b1;
-      FloatVector a0_2 = b2;
-      FloatVector a1_0 = b0;
-      FloatVector a1_1 = b1;
-      FloatVector a1_2 = b2;
-      FloatVector a2_0 = b0;
-      FloatVector a2_1 = b1;
-      FloatVector a2_2 = b2;
-      FloatVector a3_0 = b0;
-      FloatVector a3_1 = b1;
-      FloatVector a3_2 = b2;
-      FloatVector a4_0 = b0;
-      FloatVector a4_1 = b1;
-      FloatVector a4_2 = b2;
-      FloatVector a5_0 = b0;
-      FloatVector a5_1 = b1;
-      FloatVector a5_2 = b2;
-      FloatVector a6_0 = b0;
-      FloatVector a6_1 = b1;
-      FloatVector a6_2 = b2;
-      FloatVector a7_0 = b0;
-      FloatVector a7_1 = b1;
-      FloatVector a7_2 = b2;
-      final int x1 = 1 * sx;
-      final int x2 = 2 * sx;
-      final int x3 = 3 * sx;
-      final int x4 = 4 * sx;
-      final int x5 = 5 * sx;
-      final int x6 = 6 * sx;
-      final int x7 = 7 * sx;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        a0_1 = w1.fma(v0, a0_1);
-        a0_2 = w2.fma(v0, a0_2);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        a1_1 = w1.fma(v1, a1_1);
-        a1_2 = w2.fma(v1, a1_2);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        a2_1 = w1.fma(v2, a2_1);
-        a2_2 = w2.fma(v2, a2_2);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        a3_1 = w1.fma(v3, a3_1);
-        a3_2 = w2.fma(v3, a3_2);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        a4_1 = w1.fma(v4, a4_1);
-        a4_2 = w2.fma(v4, a4_2);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        a5_1 = w1.fma(v5, a5_1);
-        a5_2 = w2.fma(v5, a5_2);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        a6_1 = w1.fma(v6, a6_1);
-        a6_2 = w2.fma(v6, a6_2);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        a7_1 = w1.fma(v7, a7_1);
-        a7_2 = w2.fma(v7, a7_2);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a7_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 
@@ -3275,185 +3218,6 @@ final class BlockedKernels {
       a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
       a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
       a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-    }
-  }
-
-  private static final class Conv1x15Stride1 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      final int x1 = 1 * B;
-      final int x2 = 2 * B;
-      final int x3 = 3 * B;
-      final int x4 = 4 * B;
-      final int x5 = 5 * B;
-      final int x6 = 6 * B;
-      final int x7 = 7 * B;
-      final int x8 = 8 * B;
-      final int x9 = 9 * B;
-      final int x10 = 10 * B;
-      final int x11 = 11 * B;
-      final int x12 = 12 * B;
-      final int x13 = 13 * B;
-      final int x14 = 14 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-    }
-  }
-
-  private static final class Conv1x16Stride1 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      FloatVector a15_0 = b0;
-      final int x1 = 1 * B;
-      final int x2 = 2 * B;
-      final int x3 = 3 * B;
-      final int x4 = 4 * B;
-      final int x5 = 5 * B;
-      final int x6 = 6 * B;
-      final int x7 = 7 * B;
-      final int x8 = 8 * B;
-      final int x9 = 9 * B;
-      final int x10 = 10 * B;
-      final int x11 = 11 * B;
-      final int x12 = 12 * B;
-      final int x13 = 13 * B;
-      final int x14 = 14 * B;
-      final int x15 = 15 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-        final FloatVector v15 = FloatVector.broadcast(S, x[p + x15]);
-        a15_0 = w0.fma(v15, a15_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-      a15_0.max(lo).min(hi).intoArray(y, yo + 15 * sy);
     }
   }
 
@@ -4249,6 +4013,250 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv2x13Stride1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      final int x13 = 13 * B;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
   private static final class Conv3x1Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
@@ -4666,110 +4674,6 @@ final class BlockedKernels {
       a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-    }
-  }
-
-  private static final class Conv3x8Stride1 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
-      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
-      FloatVector a0_0 = b0;
-      FloatVector a0_1 = b1;
-      FloatVector a0_2 = b2;
-      FloatVector a1_0 = b0;
-      FloatVector a1_1 = b1;
-      FloatVector a1_2 = b2;
-      FloatVector a2_0 = b0;
-      FloatVector a2_1 = b1;
-      FloatVector a2_2 = b2;
-      FloatVector a3_0 = b0;
-      FloatVector a3_1 = b1;
-      FloatVector a3_2 = b2;
-      FloatVector a4_0 = b0;
-      FloatVector a4_1 = b1;
-      FloatVector a4_2 = b2;
-      FloatVector a5_0 = b0;
-      FloatVector a5_1 = b1;
-      FloatVector a5_2 = b2;
-      FloatVector a6_0 = b0;
-      FloatVector a6_1 = b1;
-      FloatVector a6_2 = b2;
-      FloatVector a7_0 = b0;
-      FloatVector a7_1 = b1;
-      FloatVector a7_2 = b2;
-      final int x1 = 1 * B;
-      final int x2 = 2 * B;
-      final int x3 = 3 * B;
-      final int x4 = 4 * B;
-      final int x5 = 5 * B;
-      final int x6 = 6 * B;
-      final int x7 = 7 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        a0_1 = w1.fma(v0, a0_1);
-        a0_2 = w2.fma(v0, a0_2);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        a1_1 = w1.fma(v1, a1_1);
-        a1_2 = w2.fma(v1, a1_2);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        a2_1 = w1.fma(v2, a2_1);
-        a2_2 = w2.fma(v2, a2_2);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        a3_1 = w1.fma(v3, a3_1);
-        a3_2 = w2.fma(v3, a3_2);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        a4_1 = w1.fma(v4, a4_1);
-        a4_2 = w2.fma(v4, a4_2);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        a5_1 = w1.fma(v5, a5_1);
-        a5_2 = w2.fma(v5, a5_2);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        a6_1 = w1.fma(v6, a6_1);
-        a6_2 = w2.fma(v6, a6_2);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        a7_1 = w1.fma(v7, a7_1);
-        a7_2 = w2.fma(v7, a7_2);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a7_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 
@@ -5463,185 +5367,6 @@ final class BlockedKernels {
       a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
       a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
       a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-    }
-  }
-
-  private static final class Conv1x15Stride2 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      final int x1 = 1 * 2 * B;
-      final int x2 = 2 * 2 * B;
-      final int x3 = 3 * 2 * B;
-      final int x4 = 4 * 2 * B;
-      final int x5 = 5 * 2 * B;
-      final int x6 = 6 * 2 * B;
-      final int x7 = 7 * 2 * B;
-      final int x8 = 8 * 2 * B;
-      final int x9 = 9 * 2 * B;
-      final int x10 = 10 * 2 * B;
-      final int x11 = 11 * 2 * B;
-      final int x12 = 12 * 2 * B;
-      final int x13 = 13 * 2 * B;
-      final int x14 = 14 * 2 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-    }
-  }
-
-  private static final class Conv1x16Stride2 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector a0_0 = b0;
-      FloatVector a1_0 = b0;
-      FloatVector a2_0 = b0;
-      FloatVector a3_0 = b0;
-      FloatVector a4_0 = b0;
-      FloatVector a5_0 = b0;
-      FloatVector a6_0 = b0;
-      FloatVector a7_0 = b0;
-      FloatVector a8_0 = b0;
-      FloatVector a9_0 = b0;
-      FloatVector a10_0 = b0;
-      FloatVector a11_0 = b0;
-      FloatVector a12_0 = b0;
-      FloatVector a13_0 = b0;
-      FloatVector a14_0 = b0;
-      FloatVector a15_0 = b0;
-      final int x1 = 1 * 2 * B;
-      final int x2 = 2 * 2 * B;
-      final int x3 = 3 * 2 * B;
-      final int x4 = 4 * 2 * B;
-      final int x5 = 5 * 2 * B;
-      final int x6 = 6 * 2 * B;
-      final int x7 = 7 * 2 * B;
-      final int x8 = 8 * 2 * B;
-      final int x9 = 9 * 2 * B;
-      final int x10 = 10 * 2 * B;
-      final int x11 = 11 * 2 * B;
-      final int x12 = 12 * 2 * B;
-      final int x13 = 13 * 2 * B;
-      final int x14 = 14 * 2 * B;
-      final int x15 = 15 * 2 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
-        a8_0 = w0.fma(v8, a8_0);
-        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
-        a9_0 = w0.fma(v9, a9_0);
-        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
-        a10_0 = w0.fma(v10, a10_0);
-        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
-        a11_0 = w0.fma(v11, a11_0);
-        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
-        a12_0 = w0.fma(v12, a12_0);
-        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
-        a13_0 = w0.fma(v13, a13_0);
-        final FloatVector v14 = FloatVector.broadcast(S, x[p + x14]);
-        a14_0 = w0.fma(v14, a14_0);
-        final FloatVector v15 = FloatVector.broadcast(S, x[p + x15]);
-        a15_0 = w0.fma(v15, a15_0);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14_0.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-      a15_0.max(lo).min(hi).intoArray(y, yo + 15 * sy);
     }
   }
 
@@ -6437,6 +6162,250 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv2x13Stride2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      final int x13 = 13 * 2 * B;
+      for (int r = 0; r < rs; r++) {
+        final int p = xo + off[r];
+        final int q = wo + r * 2 * B;
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(lo).min(hi).intoArray(y, yo);
+      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
   private static final class Conv3x1Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
@@ -6854,110 +6823,6 @@ final class BlockedKernels {
       a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-    }
-  }
-
-  private static final class Conv3x8Stride2 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
-      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
-      FloatVector a0_0 = b0;
-      FloatVector a0_1 = b1;
-      FloatVector a0_2 = b2;
-      FloatVector a1_0 = b0;
-      FloatVector a1_1 = b1;
-      FloatVector a1_2 = b2;
-      FloatVector a2_0 = b0;
-      FloatVector a2_1 = b1;
-      FloatVector a2_2 = b2;
-      FloatVector a3_0 = b0;
-      FloatVector a3_1 = b1;
-      FloatVector a3_2 = b2;
-      FloatVector a4_0 = b0;
-      FloatVector a4_1 = b1;
-      FloatVector a4_2 = b2;
-      FloatVector a5_0 = b0;
-      FloatVector a5_1 = b1;
-      FloatVector a5_2 = b2;
-      FloatVector a6_0 = b0;
-      FloatVector a6_1 = b1;
-      FloatVector a6_2 = b2;
-      FloatVector a7_0 = b0;
-      FloatVector a7_1 = b1;
-      FloatVector a7_2 = b2;
-      final int x1 = 1 * 2 * B;
-      final int x2 = 2 * 2 * B;
-      final int x3 = 3 * 2 * B;
-      final int x4 = 4 * 2 * B;
-      final int x5 = 5 * 2 * B;
-      final int x6 = 6 * 2 * B;
-      final int x7 = 7 * 2 * B;
-      for (int r = 0; r < rs; r++) {
-        final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
-        final FloatVector w0 = FloatVector.fromArray(S, w, q);
-        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
-        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-        a0_0 = w0.fma(v0, a0_0);
-        a0_1 = w1.fma(v0, a0_1);
-        a0_2 = w2.fma(v0, a0_2);
-        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
-        a1_0 = w0.fma(v1, a1_0);
-        a1_1 = w1.fma(v1, a1_1);
-        a1_2 = w2.fma(v1, a1_2);
-        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
-        a2_0 = w0.fma(v2, a2_0);
-        a2_1 = w1.fma(v2, a2_1);
-        a2_2 = w2.fma(v2, a2_2);
-        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
-        a3_0 = w0.fma(v3, a3_0);
-        a3_1 = w1.fma(v3, a3_1);
-        a3_2 = w2.fma(v3, a3_2);
-        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
-        a4_0 = w0.fma(v4, a4_0);
-        a4_1 = w1.fma(v4, a4_1);
-        a4_2 = w2.fma(v4, a4_2);
-        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
-        a5_0 = w0.fma(v5, a5_0);
-        a5_1 = w1.fma(v5, a5_1);
-        a5_2 = w2.fma(v5, a5_2);
-        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
-        a6_0 = w0.fma(v6, a6_0);
-        a6_1 = w1.fma(v6, a6_1);
-        a6_2 = w2.fma(v6, a6_2);
-        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
-        a7_0 = w0.fma(v7, a7_0);
-        a7_1 = w1.fma(v7, a7_1);
-        a7_2 = w2.fma(v7, a7_2);
-      }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a7_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 
@@ -7532,152 +7397,6 @@ final class BlockedKernels {
       a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
       a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
       a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-    }
-  }
-
-  private static final class Depthwise15 implements DepthwiseTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      final int x1 = 1 * sx;
-      final int x2 = 2 * sx;
-      final int x3 = 3 * sx;
-      final int x4 = 4 * sx;
-      final int x5 = 5 * sx;
-      final int x6 = 6 * sx;
-      final int x7 = 7 * sx;
-      final int x8 = 8 * sx;
-      final int x9 = 9 * sx;
-      final int x10 = 10 * sx;
-      final int x11 = 11 * sx;
-      final int x12 = 12 * sx;
-      final int x13 = 13 * sx;
-      final int x14 = 14 * sx;
-      for (int k = 0; k < ks; k++) {
-        final int p = xo + off[k];
-        final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
-        a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
-        a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
-        a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
-        a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
-        a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
-        a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
-        a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
-        a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
-        a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
-        a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
-        a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
-        a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
-        a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
-        a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
-        a14 = FloatVector.fromArray(S, x, p + x14).fma(wk, a14);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-    }
-  }
-
-  private static final class Depthwise16 implements DepthwiseTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      FloatVector a15 = bias;
-      final int x1 = 1 * sx;
-      final int x2 = 2 * sx;
-      final int x3 = 3 * sx;
-      final int x4 = 4 * sx;
-      final int x5 = 5 * sx;
-      final int x6 = 6 * sx;
-      final int x7 = 7 * sx;
-      final int x8 = 8 * sx;
-      final int x9 = 9 * sx;
-      final int x10 = 10 * sx;
-      final int x11 = 11 * sx;
-      final int x12 = 12 * sx;
-      final int x13 = 13 * sx;
-      final int x14 = 14 * sx;
-      final int x15 = 15 * sx;
-      for (int k = 0; k < ks; k++) {
-        final int p = xo + off[k];
-        final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
-        a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
-        a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
-        a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
-        a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
-        a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
-        a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
-        a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
-        a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
-        a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
-        a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
-        a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
-        a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
-        a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
-        a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
-        a14 = FloatVector.fromArray(S, x, p + x14).fma(wk, a14);
-        a15 = FloatVector.fromArray(S, x, p + x15).fma(wk, a15);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * sy);
-      a15.max(lo).min(hi).intoArray(y, yo + 15 * sy);
     }
   }
 
@@ -9596,504 +9315,6 @@ final class BlockedKernels {
       a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
       a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
       a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-    }
-  }
-
-  private static final class Depthwise3x3x15Stride1 implements Depthwise3x3Tile {
-    @Override
-    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a14 = x16.fma(w2, a14);
-      }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a14 = x16.fma(w2, a14);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a14 = x16.fma(w2, a14);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * B);
-    }
-  }
-
-  private static final class Depthwise3x3x16Stride1 implements Depthwise3x3Tile {
-    @Override
-    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      FloatVector a15 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a15 = x15.fma(w0, a15);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a15 = x16.fma(w1, a15);
-        a14 = x16.fma(w2, a14);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a15 = x17.fma(w2, a15);
-      }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a15 = x15.fma(w0, a15);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a15 = x16.fma(w1, a15);
-        a14 = x16.fma(w2, a14);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a15 = x17.fma(w2, a15);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a8 = x8.fma(w0, a8);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a9 = x9.fma(w0, a9);
-        a8 = x9.fma(w1, a8);
-        a7 = x9.fma(w2, a7);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a10 = x10.fma(w0, a10);
-        a9 = x10.fma(w1, a9);
-        a8 = x10.fma(w2, a8);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a11 = x11.fma(w0, a11);
-        a10 = x11.fma(w1, a10);
-        a9 = x11.fma(w2, a9);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a12 = x12.fma(w0, a12);
-        a11 = x12.fma(w1, a11);
-        a10 = x12.fma(w2, a10);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a13 = x13.fma(w0, a13);
-        a12 = x13.fma(w1, a12);
-        a11 = x13.fma(w2, a11);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a14 = x14.fma(w0, a14);
-        a13 = x14.fma(w1, a13);
-        a12 = x14.fma(w2, a12);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a15 = x15.fma(w0, a15);
-        a14 = x15.fma(w1, a14);
-        a13 = x15.fma(w2, a13);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a15 = x16.fma(w1, a15);
-        a14 = x16.fma(w2, a14);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a15 = x17.fma(w2, a15);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * B);
-      a15.max(lo).min(hi).intoArray(y, yo + 15 * B);
     }
   }
 
@@ -12285,591 +11506,6 @@ final class BlockedKernels {
       a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
       a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
       a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-    }
-  }
-
-  private static final class Depthwise3x3x15Stride2 implements Depthwise3x3Tile {
-    @Override
-    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a14 = x30.fma(w2, a14);
-      }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a14 = x30.fma(w2, a14);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a14 = x30.fma(w2, a14);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * B);
-    }
-  }
-
-  private static final class Depthwise3x3x16Stride2 implements Depthwise3x3Tile {
-    @Override
-    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
-      final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      FloatVector a8 = bias;
-      FloatVector a9 = bias;
-      FloatVector a10 = bias;
-      FloatVector a11 = bias;
-      FloatVector a12 = bias;
-      FloatVector a13 = bias;
-      FloatVector a14 = bias;
-      FloatVector a15 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a15 = x30.fma(w0, a15);
-        a14 = x30.fma(w2, a14);
-        final FloatVector x31 = FloatVector.fromArray(S, x, p + 31 * B);
-        a15 = x31.fma(w1, a15);
-        final FloatVector x32 = FloatVector.fromArray(S, x, p + 32 * B);
-        a15 = x32.fma(w2, a15);
-      }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a15 = x30.fma(w0, a15);
-        a14 = x30.fma(w2, a14);
-        final FloatVector x31 = FloatVector.fromArray(S, x, p + 31 * B);
-        a15 = x31.fma(w1, a15);
-        final FloatVector x32 = FloatVector.fromArray(S, x, p + 32 * B);
-        a15 = x32.fma(w2, a15);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a8 = x16.fma(w0, a8);
-        a7 = x16.fma(w2, a7);
-        final FloatVector x17 = FloatVector.fromArray(S, x, p + 17 * B);
-        a8 = x17.fma(w1, a8);
-        final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
-        a9 = x18.fma(w0, a9);
-        a8 = x18.fma(w2, a8);
-        final FloatVector x19 = FloatVector.fromArray(S, x, p + 19 * B);
-        a9 = x19.fma(w1, a9);
-        final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
-        a10 = x20.fma(w0, a10);
-        a9 = x20.fma(w2, a9);
-        final FloatVector x21 = FloatVector.fromArray(S, x, p + 21 * B);
-        a10 = x21.fma(w1, a10);
-        final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
-        a11 = x22.fma(w0, a11);
-        a10 = x22.fma(w2, a10);
-        final FloatVector x23 = FloatVector.fromArray(S, x, p + 23 * B);
-        a11 = x23.fma(w1, a11);
-        final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
-        a12 = x24.fma(w0, a12);
-        a11 = x24.fma(w2, a11);
-        final FloatVector x25 = FloatVector.fromArray(S, x, p + 25 * B);
-        a12 = x25.fma(w1, a12);
-        final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
-        a13 = x26.fma(w0, a13);
-        a12 = x26.fma(w2, a12);
-        final FloatVector x27 = FloatVector.fromArray(S, x, p + 27 * B);
-        a13 = x27.fma(w1, a13);
-        final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
-        a14 = x28.fma(w0, a14);
-        a13 = x28.fma(w2, a13);
-        final FloatVector x29 = FloatVector.fromArray(S, x, p + 29 * B);
-        a14 = x29.fma(w1, a14);
-        final FloatVector x30 = FloatVector.fromArray(S, x, p + 30 * B);
-        a15 = x30.fma(w0, a15);
-        a14 = x30.fma(w2, a14);
-        final FloatVector x31 = FloatVector.fromArray(S, x, p + 31 * B);
-        a15 = x31.fma(w1, a15);
-        final FloatVector x32 = FloatVector.fromArray(S, x, p + 32 * B);
-        a15 = x32.fma(w2, a15);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      a14.max(lo).min(hi).intoArray(y, yo + 14 * B);
-      a15.max(lo).min(hi).intoArray(y, yo + 15 * B);
     }
   }
 }

@@ -110,10 +110,11 @@ final class BlockedNetwork implements NetworkEngine {
     ConvStage stage;
     float[] x;
     float[] y;
+    int samples;
 
     @Override
     public void run(int start, int end) {
-      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, start, end);
+      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, start, end);
     }
   }
 
@@ -347,6 +348,7 @@ final class BlockedNetwork implements NetworkEngine {
         s.stage = this;
         s.x = x;
         s.y = y;
+        s.samples = n;
         try {
           Parallel.forRange(items, s);
         } finally {
@@ -354,7 +356,7 @@ final class BlockedNetwork implements NetworkEngine {
           s.y = null;
         }
       } else {
-        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, 0, items);
+        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, n, 0, items);
       }
       return null;
     }

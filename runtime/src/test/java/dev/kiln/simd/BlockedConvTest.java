@@ -129,6 +129,8 @@ class BlockedConvTest {
     assertThat(BlockedConv.columns(14, 8)).asList().containsExactly(0, 7, 7, 7).inOrder();
     assertThat(BlockedConv.columns(15, 7)).asList().containsExactly(0, 5, 5, 5, 10, 5).inOrder();
     assertThat(BlockedConv.columns(3, 8)).asList().containsExactly(0, 3).inOrder();
+    assertThat(BlockedConv.columns(56, 14)).asList().containsExactly(0, 14, 14, 14, 28, 14, 42, 14).inOrder();
+    assertThat(BlockedConv.columns(28, 8)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
@@ -180,7 +182,7 @@ class BlockedConvTest {
     int start = 0;
     while (start < items) {
       int end = Math.min(items, start + 1 + r.nextInt(Math.max(1, items / 3)));
-      conv.run(weight, biasParam, xb, 0, yb, 0, start, end);
+      conv.run(weight, biasParam, xb, 0, yb, 0, n, start, end);
       start = end;
     }
     float[] actual = new float[expected.size()];

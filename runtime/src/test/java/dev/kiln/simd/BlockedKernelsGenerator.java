@@ -17,9 +17,9 @@ final class BlockedKernelsGenerator {
   /** Output-channel blocks per convolution tile: 1 to 3. */
   static final int MAX_BLOCKS = 3;
   /** The widest tile of each block count: accumulators plus weights plus one broadcast fit 32 registers. */
-  static final int[] MAX_PIXELS = {0, 16, 12, 8};
+  static final int[] MAX_PIXELS = {0, 14, 14, 7};
   /** The widest depthwise tile. */
-  static final int MAX_DEPTHWISE_PIXELS = 16;
+  static final int MAX_DEPTHWISE_PIXELS = 14;
 
   private BlockedKernelsGenerator() {}
 

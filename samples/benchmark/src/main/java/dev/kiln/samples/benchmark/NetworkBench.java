@@ -161,7 +161,24 @@ public final class NetworkBench implements Callable<Integer> {
     System.err.println(b);
   }
 
+  @Option(names = "--setups", description = "Kiln: construct, load and fuse this many times (timing each; the last is used)")
+  int setups = 1;
+
   private Runner kiln(Tensor input, boolean fused) throws IOException {
+    for (int i = 1; i < setups; i++) {
+      long a = System.nanoTime();
+      SequentialModel m = net.create.get();
+      long b = System.nanoTime();
+      m.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
+      m.eval();
+      long c = System.nanoTime();
+      if (fused) {
+        net.fuse.apply(m);
+      }
+      long d = System.nanoTime();
+      System.err.printf(Locale.ROOT, "setup %d: construct %.1f ms, load %.1f ms, fuse %.1f ms%n", i, (b - a) / 1e6,
+          (c - b) / 1e6, (d - c) / 1e6);
+    }
     long t0 = System.nanoTime();
     Parallel.setThreads(threads);
     SequentialModel model = net.create.get();
