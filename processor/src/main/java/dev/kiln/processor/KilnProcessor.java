@@ -40,7 +40,7 @@ public final class KilnProcessor extends AbstractProcessor {
     all.add(new ModelStep(env));
     all.add(new RDropStep(env));
     for (String layer : List.of("Linear", "ReLU", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten", "Dropout",
-        "BatchNorm2d")) {
+        "BatchNorm2d", "KeyPrefix")) {
       all.add(new LayerContextStep(env, layer));
     }
     steps = List.copyOf(all);

@@ -5,5 +5,10 @@ public enum Activation {
   /** Identity. */
   NONE,
   /** {@code max(0, x)}. */
-  RELU
+  RELU,
+  /**
+   * {@code min(max(0, x), 6)}, PyTorch's {@code ReLU6} (ONNX {@code Clip(0, 6)}); its gradient passes where
+   * {@code 0 < y < 6}. Supported on {@code @Conv2d}, not on {@code @RepConv}.
+   */
+  RELU6
 }

@@ -347,10 +347,14 @@ public abstract class ConvKernel extends AbstractModule {
           + outShape[1] + ", " + outShape[2] + "] but got " + Arrays.toString(gradOutput.shape()));
     }
     float[] gy = gradOutput.data();
-    if (activation == Activation.RELU) {
+    if (activation != Activation.NONE) {
       float[] y = savedOutput.data();
       float[] masked = buffer(MASKED_GRAD, n, outShape[0], outShape[1], outShape[2]).data();
-      Elementwise.reluGradient(planeLoops, y, gy, masked);
+      if (activation == Activation.RELU) {
+        Elementwise.reluGradient(planeLoops, y, gy, masked);
+      } else {
+        Elementwise.relu6Gradient(y, gy, masked);
+      }
       gy = masked;
     }
     Tiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);

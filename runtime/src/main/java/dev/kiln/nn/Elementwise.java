@@ -32,6 +32,19 @@ final class Elementwise {
   }
 
   /**
+   * {@code out = 0f < y && y < 6f ? g : 0f} over the whole arrays, split over the shared pool when large: the
+   * gradient through a ReLU6 whose output was {@code y} (0 at the clamps and for NaN, as PyTorch's
+   * {@code hardtanh_backward}).
+   */
+  static void relu6Gradient(float[] y, float[] g, float[] out) {
+    forRange(g.length, (start, end) -> {
+      for (int i = start; i < end; i++) {
+        out[i] = y[i] > 0f && y[i] < 6f ? g[i] : 0f;
+      }
+    });
+  }
+
+  /**
    * {@code out[i] = y[i] > 0f ? g[i] : 0f} for {@code i} in {@code [from, to)}: the gradient of a ReLU
    * whose output was {@code y} (0 where {@code y} is 0, -0, negative or NaN, as in PyTorch).
    *

@@ -10,7 +10,7 @@ public final class Fusion {
 
   /**
    * Writes {@code conv} followed by {@code bn} (may be {@code null}) into {@code target}, a kernel of the same
-   * geometry with a bias: {@code W' = W * s}, {@code b' = (b - running_mean) * s + beta} with
+   * geometry with a bias (without one when neither has a bias to fold): {@code W' = W * s}, {@code b' = (b - running_mean) * s + beta} with
    * {@code s = gamma / sqrt(running_var + eps)}; without BatchNorm the weights are copied (bias 0 if the conv
    * has none). Equal to conv-then-BN in eval mode. Computed in double.
    */
@@ -36,10 +36,11 @@ public final class Fusion {
     }
     Map<String, Tensor> state = new LinkedHashMap<>();
     state.put("weight", Tensor.of(fw, weight.shape()));
-    if (target.bias() == null) {
+    if (target.bias() != null) {
+      state.put("bias", Tensor.of(fb, out));
+    } else if (bn != null || conv.bias() != null) {
       throw new IllegalArgumentException("fusion target must have a bias");
     }
-    state.put("bias", Tensor.of(fb, out));
     target.loadStateDict(state);
     target.train(false);
   }

@@ -116,8 +116,10 @@ public final class ReferenceConv2d extends AbstractModule {
                 }
               }
             }
-            if (g.activation() == Activation.RELU && acc < 0.0) {
+            if (g.activation() != Activation.NONE && acc < 0.0) {
               acc = 0.0;
+            } else if (g.activation() == Activation.RELU6 && acc > 6.0) {
+              acc = 6.0;
             }
             y[((s * g.outChannels() + oc) * oh + i) * ow + j] = acc;
           }
@@ -141,7 +143,8 @@ public final class ReferenceConv2d extends AbstractModule {
     checkLength("input", x, (long) n * g.inChannels() * h * width);
     checkLength("weight", w, g.weightSize());
     checkLength("gradOutput", gy, (long) n * g.outChannels() * oh * ow);
-    boolean relu = g.activation() == Activation.RELU;
+    boolean relu = g.activation() != Activation.NONE;
+    boolean relu6 = g.activation() == Activation.RELU6;
     if (relu) {
       checkLength("output", y, gy.length);
     }
@@ -156,7 +159,7 @@ public final class ReferenceConv2d extends AbstractModule {
         for (int i = 0; i < oh; i++) {
           for (int j = 0; j < ow; j++) {
             int yi = ((s * g.outChannels() + oc) * oh + i) * ow + j;
-            double go = relu && y[yi] <= 0.0 ? 0.0 : gy[yi];
+            double go = relu && (y[yi] <= 0.0 || relu6 && y[yi] >= 6.0) ? 0.0 : gy[yi];
             gb[oc] += go;
             for (int c = 0; c < icPerGroup; c++) {
               int ic = group * icPerGroup + c;

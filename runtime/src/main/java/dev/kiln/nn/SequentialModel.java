@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * A chain of layers run in order, the base of every generated {@code @Model} network (and its fused deploy
- * form). State-dict keys are {@code <layer>.<key>}.
+ * form). State-dict keys are {@code <prefix>.<key>}, the prefix being the layer's name unless it was added with
+ * another ({@link #add(String, String, Module)}).
  *
  * <p>{@link #reseed(long)} restarts every random layer ({@link Dropout}, or any {@link Reseedable} layer)
  * from a seed derived from the given one and the layer's position, so the trainer can make each epoch's
@@ -45,9 +46,17 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
     reuseBuffers(true);
   }
 
-  /** Appends a layer under {@code name}. */
+  /** Appends a layer under {@code name}, which is also the prefix of its state-dict keys. */
   protected final <M extends Module> M add(String name, M layer) {
-    registerModule(name, layer);
+    return add(name, name, layer);
+  }
+
+  /**
+   * Appends a layer under {@code name} whose state-dict keys are {@code <keyPrefix>.<key>} ({@code keyPrefix}
+   * may contain dots, e.g. {@code "stage1.0"} or {@code "stage1.0.rbr_reparam"}).
+   */
+  protected final <M extends Module> M add(String name, String keyPrefix, M layer) {
+    registerModule(keyPrefix, layer);
     layers.add(layer);
     named.put(name, layer);
     return layer;

@@ -144,6 +144,8 @@ final class BlockedConv {
         return new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
       case RELU:
         return new float[] {0f, Float.POSITIVE_INFINITY};
+      case RELU6:
+        return new float[] {0f, 6f};
       default:
         throw new IllegalArgumentException("no clamp for " + activation);
     }

@@ -4,6 +4,7 @@ import dev.kiln.nn.ConvEngine;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
 import java.util.concurrent.atomic.AtomicLong;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * The vectorized engine: forward by {@link DirectConv}, the input gradient by {@link InputGradient}
@@ -28,6 +29,7 @@ final class SimdConvEngine implements ConvEngine {
   private final WeightGradient weightGradient;
   /** The weight gradient as dot products over positions where that suits the layer better, else null. */
   private final DotWeightGradient dotWeightGradient;
+  private final boolean relu6;
   private volatile Prepared forwardCache;
   private volatile Prepared backwardCache;
   /** How many times weights were packed (forward and backward), for tests. */
@@ -63,7 +65,13 @@ final class SimdConvEngine implements ConvEngine {
   }
 
   SimdConvEngine(ConvGeometry g, boolean relu) {
+    this(g, relu, false);
+  }
+
+  /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
+  SimdConvEngine(ConvGeometry g, boolean relu, boolean relu6) {
     this.g = g;
+    this.relu6 = relu6;
     this.forward = new DirectConv(g, relu);
     this.name = "simd-direct-" + Lanes.V * 32;
     this.inputGradient = new InputGradient(g, forward.layout);
@@ -100,6 +108,21 @@ final class SimdConvEngine implements ConvEngine {
   @Override
   public void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
     forward.forward(((Prepared) weights).packed[0], x, xOff, y, yOff, ocStart, ocEnd);
+    if (relu6) {
+      int plane = g.outHeight() * g.outWidth();
+      clampAbove(y, yOff + ocStart * plane, yOff + ocEnd * plane, 6f);
+    }
+  }
+
+  /** {@code y[i] = min(y[i], ceiling)} over {@code [from, to)} (NaN stays NaN, as in {@link Math#min}). */
+  static void clampAbove(float[] y, int from, int to, float ceiling) {
+    int i = from;
+    for (int end = to - Lanes.V; i <= end; i += Lanes.V) {
+      FloatVector.fromArray(Lanes.SPECIES, y, i).min(ceiling).intoArray(y, i);
+    }
+    for (; i < to; i++) {
+      y[i] = Math.min(y[i], ceiling);
+    }
   }
 
   @Override

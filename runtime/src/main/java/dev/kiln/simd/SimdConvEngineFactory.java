@@ -17,7 +17,7 @@ public final class SimdConvEngineFactory implements ConvEngine.Factory {
     if (!fits(geometry)) {
       return null;
     }
-    return new SimdConvEngine(geometry, activation == Activation.RELU);
+    return new SimdConvEngine(geometry, activation != Activation.NONE, activation == Activation.RELU6);
   }
 
   @Override

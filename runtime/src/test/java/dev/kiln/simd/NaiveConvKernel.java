@@ -55,8 +55,10 @@ final class NaiveConvKernel extends ConvKernel {
               }
             }
           }
-          if (act == Activation.RELU && acc < 0f) {
+          if (act != Activation.NONE && acc < 0f) {
             acc = 0f;
+          } else if (act == Activation.RELU6 && acc > 6f) {
+            acc = 6f;
           }
           y[yOff + (oc * g.outHeight() + oh) * g.outWidth() + ow] = acc;
         }

@@ -4,13 +4,26 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.Reduction;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * A validated {@code @Model}: the input shape, its layers in order with inferred shapes, the optional R-Drop
- * settings, and the deploy plan {@link #deployPlan()} that {@code fuse()} follows.
+ * settings, the layers' state-dict key prefixes by method name (from {@code @KeyPrefix}; absent: the method name),
+ * and the deploy plan {@link #deployPlan()} that {@code fuse()} follows.
  */
-public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec> rDrop) {
+public record ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec> rDrop,
+    Map<String, String> keyPrefixes) {
+
+  /** A model whose layers' state-dict keys are prefixed with their method names. */
+  public ModelSpec(int[] input, List<LayerSpec> layers, Optional<RDropSpec> rDrop) {
+    this(input, layers, rDrop, Map.of());
+  }
+
+  /** The state-dict key prefix of {@code layer}: its {@code @KeyPrefix}, else its method name. */
+  public String keyPrefix(LayerSpec layer) {
+    return keyPrefixes.getOrDefault(layer.name(), layer.name());
+  }
 
   /** {@code @RDrop} settings. */
   public record RDropSpec(double alpha, Reduction klReduction) {}

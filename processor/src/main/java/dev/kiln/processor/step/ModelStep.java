@@ -7,6 +7,7 @@ import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.model.ModelSpec;
 import dev.kiln.processor.model.RepConvSpec;
 import dev.kiln.processor.validation.ConvValidator;
+import dev.kiln.processor.validation.KeyPrefixes;
 import dev.kiln.processor.validation.Messages;
 import dev.kiln.processor.validation.RepConvValidator;
 import dev.kiln.processor.validation.Report;
@@ -86,6 +87,8 @@ public final class ModelStep implements Step {
     }
     TypeMirror module = elements.getTypeElement("dev.kiln.nn.Module").asType();
     List<LayerSpec> layers = new ArrayList<>();
+    List<String> prefixes = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     int[] shape = input;
     for (ExecutableElement method : methods) {
       String name = method.getSimpleName().toString();
@@ -116,12 +119,48 @@ public final class ModelStep implements Step {
       }
       layers.add(spec);
       shape = spec.outShape();
+      if (!addKeyPrefix(method, name, prefixes, names)) {
+        return;
+      }
     }
-    ModelSpec spec = new ModelSpec(input, layers, rDrop);
+    java.util.Map<String, String> keyPrefixes = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      keyPrefixes.put(names.get(i), prefixes.get(i));
+    }
+    ModelSpec spec = new ModelSpec(input, layers, rDrop, keyPrefixes);
     ClassName generated = Steps.generatedName(type, "Model");
     Steps.writeSource(env, type, generated,
         new ModelWriter(spec, ClassName.get(type), generated).write(
             "The network declared by {@link " + type.getQualifiedName() + "}."));
+  }
+
+  /**
+   * Adds the layer's state-dict key prefix ({@code @KeyPrefix}, else the method name) after checking it against
+   * the earlier ones; false after reporting an error on the {@code @KeyPrefix} value (or the method).
+   */
+  private boolean addKeyPrefix(ExecutableElement method, String name, List<String> prefixes, List<String> names) {
+    Optional<AnnotationReader> key = AnnotationReader.of(method, PKG + "KeyPrefix", env.getElementUtils());
+    if (key.isPresent() && Conv2dStep.hasErroneousValue(key.get().mirror())) {
+      return false; // javac already reports the broken value
+    }
+    String prefix = key.map(k -> k.stringValue("value")).orElse(name);
+    Optional<String> error = key.isPresent() ? KeyPrefixes.checkSyntax(prefix) : Optional.empty();
+    prefixes.add(prefix);
+    names.add(name);
+    if (error.isEmpty()) {
+      error = KeyPrefixes.checkAgainstEarlier(prefixes, names, prefixes.size() - 1);
+    }
+    if (error.isEmpty()) {
+      return true;
+    }
+    if (key.isPresent()) {
+      Report report = new Report();
+      report.error("value", error.get());
+      Diagnostics.print(env.getMessager(), method, key.get(), report);
+    } else {
+      env.getMessager().printMessage(Diagnostic.Kind.ERROR, error.get(), method);
+    }
+    return false;
   }
 
   /** The {@code @RDrop} settings: empty without it, {@code null} after reporting an error. */

@@ -84,6 +84,10 @@ public final class Messages {
   }
 
   public static String layerOutsideModel(String annotation, String method) {
+    if (annotation.equals("KeyPrefix")) {
+      return "[kiln.layer-context] @KeyPrefix on method " + method + " names a network layer's state-dict keys and "
+          + "needs an enclosing @Model interface";
+    }
     return "[kiln.layer-context] @" + annotation + " on method " + method + " declares a network layer and needs an "
         + "enclosing @Model interface (for a standalone layer, annotate an interface instead)";
   }
@@ -143,6 +147,27 @@ public final class Messages {
 
   public static String rdropTarget() {
     return "[kiln.rdrop] @RDrop goes on a @Model interface";
+  }
+
+  public static String keyPrefixSyntax(String prefix) {
+    return "[kiln.key-prefix] @KeyPrefix \"" + prefix + "\" must be names of letters, digits and underscores "
+        + "joined by single dots, e.g. \"stage1.0\"";
+  }
+
+  public static String keyPrefixDuplicate(String prefix, String method, String earlier) {
+    return "[kiln.key-prefix] key prefix \"" + prefix + "\" of layer " + method + " is already the key prefix of "
+        + "layer " + earlier;
+  }
+
+  public static String keyPrefixNested(String prefix, String method, String other, String otherMethod) {
+    return "[kiln.key-prefix] key prefix \"" + prefix + "\" of layer " + method + " and \"" + other
+        + "\" of layer " + otherMethod + " nest (one is a dotted prefix of the other), so their state-dict keys "
+        + "could collide";
+  }
+
+  public static String repActivation(String activation) {
+    return "[kiln.activation] @RepConv.activation must be NONE or RELU but was " + activation
+        + " (RELU6 is supported on @Conv2d)";
   }
 
   public static String rdropReduction(String r) {

@@ -39,6 +39,9 @@ public final class RepConvValidator {
       report.error("stride", Messages.repStride(r.stride()));
     }
     Checks.groups(A, r.groups(), in, r.outChannels(), report);
+    if (r.activation() != Activation.NONE && r.activation() != Activation.RELU) {
+      report.error("activation", Messages.repActivation(r.activation().name()));
+    }
     if (report.items().size() > errors) {
       return Optional.empty();
     }

@@ -184,6 +184,15 @@ public final class ConvKernelWriter {
         m.endControlFlow();
         m.endControlFlow();
         break;
+      case RELU6:
+        m.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
+        m.beginControlFlow("if (y[i] < 0f)");
+        m.addStatement("y[i] = 0f");
+        m.nextControlFlow("else if (y[i] > 6f)");
+        m.addStatement("y[i] = 6f");
+        m.endControlFlow();
+        m.endControlFlow();
+        break;
       case NONE:
         break;
       default:

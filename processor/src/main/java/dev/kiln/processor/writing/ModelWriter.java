@@ -92,6 +92,12 @@ public final class ModelWriter {
     return CodeBlock.of("new $T()", type);
   }
 
+  /** {@code add("name", layer)}, or {@code add("name", "key.prefix", layer)} when the key prefix differs. */
+  private static CodeBlock addCall(String name, String keyPrefix, Object layer) {
+    return name.equals(keyPrefix) ? CodeBlock.of("add($S, $L)", name, layer)
+        : CodeBlock.of("add($S, $S, $L)", name, keyPrefix, layer);
+  }
+
   private static CodeBlock intArray(int[] values) {
     CodeBlock.Builder b = CodeBlock.builder().add("new int[] {");
     for (int i = 0; i < values.length; i++) {
@@ -117,8 +123,8 @@ public final class ModelWriter {
     for (LayerSpec layer : spec.layers()) {
       TypeName lt = layerType(layer);
       type.addField(FieldSpec.builder(lt, layer.name(), Modifier.PRIVATE, Modifier.FINAL).build());
-      ctor.addStatement("this.$L = add($S, $L)", layer.name(), layer.name(),
-          newLayer(layer, "seed * 1000003L + " + index + "L"));
+      ctor.addStatement("this.$L = $L", layer.name(), addCall(layer.name(), spec.keyPrefix(layer),
+          newLayer(layer, "seed * 1000003L + " + index + "L")));
       type.addMethod(MethodSpec.methodBuilder(layer.name())
           .addAnnotation(Override.class)
           .addModifiers(Modifier.PUBLIC)
@@ -176,8 +182,13 @@ public final class ModelWriter {
         .superclass(SEQUENTIAL)
         .addJavadoc("The deploy form of {@link $T}: RepConv blocks fused, BatchNorm folded into the preceding "
             + "convolution, ReLU fused into kernel epilogues, Dropout removed. In eval mode from the start; its "
-            + "outputs equal the training network's eval outputs.\n", self);
-    MethodSpec.Builder ctor = MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE);
+            + "outputs equal the training network's eval outputs.\n\n<p>Its own state dict: a fused RepConv "
+            + "block's keys are {@code <prefix>.rbr_reparam.weight/bias} (the official RepVGG deploy names), a "
+            + "convolution with a folded BatchNorm keeps the convolution's {@code <prefix>.weight/bias}, other "
+            + "layers keep their keys; {@code new Fused().loadStateDict(deployCheckpoint)} loads a deploy-form "
+            + "checkpoint.\n", self);
+    MethodSpec.Builder ctor = MethodSpec.constructorBuilder(); // private, or public when it takes no layers
+    List<CodeBlock> fresh = new ArrayList<>();
     MethodSpec.Builder fuse = MethodSpec.methodBuilder("fuse")
         .addModifiers(Modifier.PUBLIC)
         .returns(fused)
@@ -185,9 +196,12 @@ public final class ModelWriter {
             + "copy: later training does not change it).\n");
     List<String> args = new ArrayList<>();
     ctor.addStatement("super($L, $L)", intArray(spec.input()), intArray(spec.output()));
+    int index = 0;
     for (ModelSpec.DeployStep step : spec.deployPlan()) {
       LayerSpec first = step.sources().get(0);
       String name = first.name();
+      String key = spec.keyPrefix(first);
+      String seed = "seed * 1000003L + " + index++ + "L";
       TypeName lt;
       if (step instanceof ModelSpec.FusedConv c) {
         boolean sameKernel = c.spec().equals(c.source().conv());
@@ -201,20 +215,24 @@ public final class ModelWriter {
                   + (c.relu() != null ? " and {@code " + c.relu().name() + "} fused" : "") + "."));
         }
         fuse.addStatement("$T $L = new $T()", lt, name, lt);
+        fresh.add(CodeBlock.of("new $T($L)", lt, seed));
         fuse.addStatement("$T.foldInto(this.$L, $L, $L)", FUSION, name,
             c.batchNorm() == null ? "null" : "this." + c.batchNorm().name(), name);
       } else if (step instanceof ModelSpec.FusedRepConv r) {
         lt = nested(capitalized(name) + "Kernel");
         fuse.addStatement("$T $L = this.$L.fuse()", lt, name, name);
+        fresh.add(CodeBlock.of("new $T($L)", lt, seed));
+        key = key + ".rbr_reparam";
       } else {
         LayerSpec layer = ((ModelSpec.Keep) step).layer();
         lt = layerType(layer);
         fuse.addStatement("$T $L = $L", lt, name, newLayer(layer, "0L"));
         fuse.addStatement("$T.copyState(this.$L, $L)", FUSION, name, name);
+        fresh.add(newLayer(layer, seed));
       }
       f.addField(FieldSpec.builder(lt, name, Modifier.PRIVATE, Modifier.FINAL).build());
       ctor.addParameter(lt, name);
-      ctor.addStatement("this.$L = add($S, $L)", name, name, name);
+      ctor.addStatement("this.$L = $L", name, addCall(name, key, name));
       f.addMethod(MethodSpec.methodBuilder(name)
           .addModifiers(Modifier.PUBLIC)
           .returns(lt)
@@ -224,7 +242,28 @@ public final class ModelWriter {
       args.add(name);
     }
     ctor.addStatement("train(false)");
-    f.addMethod(ctor.build());
+    if (fresh.isEmpty()) { // nothing left after fusion (only Dropout): the one constructor is the public one
+      f.addMethod(ctor.addModifiers(Modifier.PUBLIC).build());
+      f.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC).addParameter(long.class, "seed")
+          .addStatement("this()").build());
+      type.addType(f.build());
+      fuse.addStatement("return new $T()", fused);
+      type.addMethod(fuse.build());
+      return;
+    }
+    f.addMethod(ctor.addModifiers(Modifier.PRIVATE).build());
+    f.addMethod(MethodSpec.constructorBuilder()
+        .addModifiers(Modifier.PUBLIC)
+        .addJavadoc("A deploy network with PyTorch's default initialization drawn from {@code seed}, in eval mode: "
+            + "load a deploy-form state dict into it with {@link #loadStateDict}.\n")
+        .addParameter(long.class, "seed")
+        .addStatement("this($L)", CodeBlock.join(fresh, ", "))
+        .build());
+    f.addMethod(MethodSpec.constructorBuilder()
+        .addModifiers(Modifier.PUBLIC)
+        .addJavadoc("A deploy network initialized from seed 0 (see {@link #Fused(long)}).\n")
+        .addStatement("this(0L)")
+        .build());
     type.addType(f.build());
     fuse.addStatement("return new $T($L)", fused, String.join(", ", args));
     type.addMethod(fuse.build());

@@ -44,6 +44,14 @@ class RepConvDiagnosticsTest {
   }
 
   @Test
+  void relu6IsNotABlockActivation() {
+    JavaFileObject src = source("inChannels = 4", "outChannels = 4", "height = 8", "width = 8",
+        "activation = dev.kiln.annotation.Activation.RELU6");
+    assertOneError(src, "[kiln.activation] @RepConv.activation must be NONE or RELU but was RELU6",
+        "activation = dev.kiln.annotation.Activation.RELU6");
+  }
+
+  @Test
   void zeroKernelSize() {
     JavaFileObject src = source("inChannels = 4", "outChannels = 4", "kernelSize = 0", "height = 8", "width = 8");
     assertOneError(src, "[kiln.positive] @RepConv.kernelSize must be > 0 but was 0", "kernelSize = 0");

@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "kiln-cli", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
     usageHelpWidth = 100,
-    description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels).",
-    subcommands = {TrainCommand.class, EvalCommand.class},
+    description = "Trains and evaluates Kiln's sample RepVGG network (compile-time generated kernels) and imports "
+        + "ONNX networks as @Model interfaces.",
+    subcommands = {TrainCommand.class, EvalCommand.class, ImportCommand.class},
     footer = {"", "Exit codes: 0 success, 1 unusable file or failed write, 2 bad usage or missing input.",
         "Run 'kiln-cli COMMAND --help' for the options of a command."})
 public final class KilnCli implements Callable<Integer> {
@@ -53,7 +54,7 @@ public final class KilnCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "Missing required subcommand: train or eval");
+    throw new ParameterException(spec.commandLine(), "Missing required subcommand: train, eval or import");
   }
 
   /** The Kiln version this jar was built from. */

@@ -1,0 +1,104 @@
+package dev.kiln.processor.onnx;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/** A minimal protobuf wire-format writer for building malformed and hand-made ONNX bytes in tests. */
+final class Proto {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+  static Proto message() {
+    return new Proto();
+  }
+
+  Proto varint(long v) {
+    while ((v & ~0x7fL) != 0) {
+      out.write((int) ((v & 0x7f) | 0x80));
+      v >>>= 7;
+    }
+    out.write((int) v);
+    return this;
+  }
+
+  Proto key(int field, int wireType) {
+    return varint((long) field << 3 | wireType);
+  }
+
+  Proto intField(int field, long v) {
+    return key(field, 0).varint(v);
+  }
+
+  Proto bytesField(int field, byte[] b) {
+    key(field, 2).varint(b.length);
+    out.write(b, 0, b.length);
+    return this;
+  }
+
+  Proto string(int field, String s) {
+    return bytesField(field, s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  Proto message(int field, Proto inner) {
+    return bytesField(field, inner.bytes());
+  }
+
+  Proto floatField(int field, float f) {
+    key(field, 5);
+    int bits = Float.floatToRawIntBits(f);
+    for (int i = 0; i < 4; i++) {
+      out.write(bits >>> (8 * i));
+    }
+    return this;
+  }
+
+  Proto raw(byte... b) {
+    out.write(b, 0, b.length);
+    return this;
+  }
+
+  byte[] bytes() {
+    return out.toByteArray();
+  }
+
+  /** A float tensor with raw little-endian data. */
+  static Proto tensor(String name, long[] dims, float... values) {
+    Proto t = message();
+    for (long d : dims) {
+      t.intField(1, d);
+    }
+    t.intField(2, 1).string(8, name);
+    byte[] raw = new byte[values.length * 4];
+    for (int i = 0; i < values.length; i++) {
+      int bits = Float.floatToRawIntBits(values[i]);
+      for (int k = 0; k < 4; k++) {
+        raw[4 * i + k] = (byte) (bits >>> (8 * k));
+      }
+    }
+    return t.bytesField(9, raw);
+  }
+
+  /** A graph input or output of element type float with the given dims. */
+  static Proto value(String name, long... dims) {
+    Proto shape = message();
+    for (long d : dims) {
+      shape.message(1, message().intField(1, d));
+    }
+    return message().string(1, name).message(2, message().message(1, message().intField(1, 1).message(2, shape)));
+  }
+
+  static Proto node(String name, String op, String[] inputs, String... outputs) {
+    Proto n = message();
+    for (String i : inputs) {
+      n.string(1, i);
+    }
+    for (String o : outputs) {
+      n.string(2, o);
+    }
+    return n.string(3, name).string(4, op);
+  }
+
+  /** A model (IR 8, opset 17) around {@code graph}. */
+  static Proto model(Proto graph) {
+    return message().intField(1, 8).message(7, graph).message(8, message().string(1, "").intField(2, 17));
+  }
+}

@@ -1,0 +1,151 @@
+package dev.kiln.samples.cli;
+
+import dev.kiln.io.SafeTensors;
+import dev.kiln.processor.onnx.ImportedNetwork;
+import dev.kiln.processor.onnx.ModelSourceWriter;
+import dev.kiln.processor.onnx.OnnxImporter;
+import dev.kiln.processor.onnx.OnnxReader;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import javax.lang.model.SourceVersion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln-cli import}: reads a sequential ONNX network and writes the {@code @Model} interface that declares
+ * it (Java source, compiled by the Kiln processor like any hand-written network) and its weights as safetensors
+ * under that model's state-dict keys. Existing files are not replaced unless {@code --force} is given.
+ */
+@Command(name = "import", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
+    sortOptions = false, usageHelpWidth = 100,
+    description = {"Import an ONNX network as a Kiln @Model interface and safetensors weights.", "",
+        "Writes DIR/<package path>/NAME.java and the weights (default DIR/NAME.safetensors). Compile the source "
+            + "with the Kiln processor; 'new NAMEModel().loadStateDict(SafeTensors.read(weights))' then computes "
+            + "what the ONNX graph does. Sequential graphs of Conv, BatchNormalization, Relu, Clip(0, 6), MaxPool, "
+            + "AveragePool, GlobalAveragePool, Flatten/Reshape, Gemm, MatMul+Add, Dropout and Identity are "
+            + "covered; anything else is an error naming the first node Kiln cannot import.", ""})
+final class ImportCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX file (external data beside it).")
+  Path onnx;
+
+  @Option(names = "--package", paramLabel = "PKG", required = true,
+      description = "Package of the generated interface, e.g. com.example.nets.")
+  String packageName;
+
+  @Option(names = "--name", paramLabel = "NAME", required = true,
+      description = "Simple name of the interface; the processor then generates NAMEModel.")
+  String name;
+
+  @Option(names = "--out", paramLabel = "DIR", defaultValue = ".",
+      description = "Source root the interface is written under (default: the current directory).")
+  Path out;
+
+  @Option(names = "--weights", paramLabel = "FILE",
+      description = "Weights file (default: DIR/NAME.safetensors).")
+  Path weights;
+
+  @Option(names = "--force", description = "Replace existing output files.")
+  boolean force;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!SourceVersion.isName(packageName) || packageName.startsWith("java.")) {
+      throw new ParameterException(spec.commandLine(), "--package '" + packageName + "' is not a package name");
+    }
+    if (!SourceVersion.isIdentifier(name) || SourceVersion.isKeyword(name)) {
+      throw new ParameterException(spec.commandLine(), "--name '" + name + "' is not a Java identifier");
+    }
+    if (!Files.isRegularFile(onnx)) {
+      throw new CliException(CliException.USAGE, "ONNX file " + onnx + " does not exist");
+    }
+    Path source = out.resolve(packageName.replace('.', '/')).resolve(name + ".java");
+    Path weightsFile = weights != null ? weights : out.resolve(name + ".safetensors");
+    for (Path p : List.of(source, weightsFile)) {
+      if (!force && Files.exists(p)) {
+        throw new CliException(CliException.USAGE, p + " exists; pass --force to replace it");
+      }
+    }
+    ImportedNetwork network;
+    try {
+      network = OnnxImporter.importModel(OnnxReader.read(onnx));
+    } catch (IOException e) {
+      String message = e.getMessage().startsWith(onnx.toString()) ? e.getMessage() : onnx + ": " + e.getMessage();
+      throw new CliException(CliException.FAILURE, "cannot import " + message, e);
+    }
+    String text = ModelSourceWriter.write(network, packageName, name, onnx.getFileName().toString(),
+        weightsFile.getFileName().toString());
+    writeAtomically(source, text.getBytes(StandardCharsets.UTF_8));
+    writeWeights(weightsFile, network.weights());
+
+    PrintWriter pw = spec.commandLine().getOut();
+    pw.printf("%s: %d layers, input %s, %d tensors%n", onnx, network.layers().size(),
+        java.util.Arrays.toString(network.input()), network.weights().size());
+    pw.printf("wrote %s (interface %s.%s; the processor generates %sModel)%n", source, packageName, name, name);
+    pw.printf("wrote %s%n", weightsFile);
+    pw.flush();
+    return 0;
+  }
+
+  /** The weights as safetensors ({@code num_batches_tracked} as I64, as PyTorch stores it), atomically. */
+  private static void writeWeights(Path target, Map<String, Tensor> tensors) throws IOException {
+    Set<String> int64 = new LinkedHashSet<>();
+    for (String key : tensors.keySet()) {
+      if (key.endsWith("num_batches_tracked")) {
+        int64.add(key);
+      }
+    }
+    Path temp = temporary(target);
+    try {
+      Map<String, String> metadata = new LinkedHashMap<>();
+      metadata.put("kiln_version", KilnCli.version());
+      SafeTensors.write(temp, tensors, metadata, int64);
+      move(temp, target);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path temp = temporary(target);
+    try {
+      Files.write(temp, bytes);
+      move(temp, target);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /** A new temporary file beside {@code target} (its directories created). */
+  private static Path temporary(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    return Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}
