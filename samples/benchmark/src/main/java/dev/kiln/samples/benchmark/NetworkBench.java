@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.kiln.io.SafeTensors;
+import dev.kiln.nn.Init;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
@@ -161,6 +162,10 @@ public final class NetworkBench implements Callable<Integer> {
     System.err.println(b);
   }
 
+  @Option(names = "--skip-init", negatable = true, description = "Kiln: construct and fuse inside Init.skipped "
+      + "(no random initialization of weights that are loaded or computed next; default: ${DEFAULT-VALUE})")
+  boolean skipInit = true;
+
   @Option(names = "--setups", description = "Kiln: construct, load and fuse this many times (timing each; the last is used)")
   int setups = 1;
 
@@ -181,12 +186,12 @@ public final class NetworkBench implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     Parallel.setThreads(threads);
-    SequentialModel model = net.create.get();
+    SequentialModel model = skipInit ? Init.skipped(net.create) : net.create.get();
     long t1 = System.nanoTime();
     model.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
     model.eval();
     long t2 = System.nanoTime();
-    Module network = fused ? net.fuse.apply(model) : model;
+    Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse.apply(model)) : net.fuse.apply(model)) : model;
     long t3 = System.nanoTime();
     phases = String.format(Locale.ROOT, "\"construct_ms\":%.1f,\"load_ms\":%.1f,\"fuse_ms\":%.1f,", (t1 - t0) / 1e6,
         (t2 - t1) / 1e6, (t3 - t2) / 1e6);
