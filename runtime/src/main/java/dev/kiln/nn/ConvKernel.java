@@ -48,6 +48,8 @@ public abstract class ConvKernel extends AbstractModule {
   private volatile Object engine;
   private static final Object NO_ENGINE = new Object();
   private final boolean hasBias;
+  /** Whether the vectorized engine may be used: the {@code kiln.simd} property at construction. */
+  private final boolean vectorized;
   /** The fused ReLU's gradient mask (vectorized when the JVM has the Vector API). */
   private final PlaneLoops planeLoops = PlaneLoops.get();
   private Tensor savedInput;
@@ -87,6 +89,7 @@ public abstract class ConvKernel extends AbstractModule {
       this.b = null;
     }
     this.hasBias = bias;
+    this.vectorized = Accelerators.enabled();
     // Building an engine plans its loops; most kernels of a network that is fused for deployment are never
     // run on it, so it is built on first use. The blocked-layout tiles this geometry will need are handed to
     // the background warmer now, so that they are compiled by the time the network first runs.
@@ -149,7 +152,7 @@ public abstract class ConvKernel extends AbstractModule {
       synchronized (this) {
         e = engine;
         if (e == null) {
-          ConvEngine created = Accelerators.convEngine(geometry, hasBias, activation);
+          ConvEngine created = vectorized ? Accelerators.convEngine(geometry, hasBias, activation) : null;
           e = created == null ? NO_ENGINE : created;
           engine = e;
         }
