@@ -106,6 +106,16 @@ final class BlockedConv {
     }
   }
 
+  /** The tile kernels this layer uses (for tests). */
+  java.util.List<TileWarmer.Tile> tiles() {
+    java.util.List<TileWarmer.Tile> all = new ArrayList<>();
+    for (Chunk c : chunks) {
+      all.addAll(java.util.Arrays.asList(c.generic));
+      all.addAll(java.util.Arrays.asList(c.fast));
+    }
+    return all;
+  }
+
   /** Whether a layer of this geometry can run here with an input of the given kind. */
   static boolean supports(ConvGeometry g, boolean blockedInput) {
     if (g.paddingMode() != PaddingMode.ZEROS && g.padTop() + g.padBottom() + g.padLeft() + g.padRight() > 0) {
@@ -291,13 +301,13 @@ final class BlockedConv {
   }
 
   /**
-   * Tiles of a row of {@code width} pixels, at most {@code max} each, as {first, size} pairs: all of size
-   * {@code max} when that divides the width, else all of size 7 when that does (feature maps of 224-pixel
-   * inputs are 7 times a power of two wide, and the fewer distinct tile sizes a network uses, the fewer
-   * kernels the JIT has to compile before it runs at full speed), else as even as possible.
+   * Tiles of a row of {@code width} pixels, at most {@code max} each, as {first, size} pairs: all of size 7
+   * when that divides the width (feature maps of 224-pixel inputs are 7 times a power of two wide, and the
+   * fewer distinct tile kernels a network uses, the fewer the JIT has to compile before the network runs at
+   * full speed), else all of size {@code max} when that does, else as even as possible.
    */
   static int[] columns(int width, int max) {
-    int size = width % max == 0 ? max : max >= 7 && width % 7 == 0 ? 7 : 0;
+    int size = max >= 7 && width % 7 == 0 ? 7 : width % max == 0 ? max : 0;
     int n = size > 0 ? width / size : (width + max - 1) / max;
     int[] c = new int[2 * n];
     int start = 0;
@@ -308,6 +318,26 @@ final class BlockedConv {
       start += s;
     }
     return c;
+  }
+
+  /**
+   * A depthwise tile in plain Java: per lane the same fused multiply-adds in the same order as the vector
+   * tiles, so the same bits. Fast enough to run a network's first forward while the vector tiles compile
+   * (a depthwise layer has few multiply-adds per output), and compiled by the JIT in moments.
+   */
+  private void depthwiseScalar(float[] x, int xo, int[] offsets, float[] w, int wo, float[] b, int bo, float[] y,
+      int yo, int pixels) {
+    for (int t = 0; t < pixels; t++) {
+      int xt = xo + t * sx;
+      int yt = yo + t * V;
+      for (int lane = 0; lane < V; lane++) {
+        float a = b[bo + lane];
+        for (int k = 0; k < steps; k++) {
+          a = Math.fma(x[xt + offsets[k] + lane], w[wo + k * V + lane], a);
+        }
+        y[yt + lane] = Math.min(Math.max(a, lo), hi);
+      }
+    }
   }
 
   /** The packed weights for the current parameter values. */
@@ -384,8 +414,13 @@ final class BlockedConv {
       if (depthwise) {
         for (int i = 0; i < c.generic.length; i++) {
           int col = cols[2 * i];
-          TileWarmer.Tile t = c.tile(i);
-          if (threeByThree) {
+          TileWarmer.Tile t = c.generic[i];
+          if (!t.hot()) {
+            // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
+            TileWarmer.request(t, true);
+            depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * V,
+                cols[2 * i + 1]);
+          } else if (threeByThree) {
             t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
                 y, yBase + col * V);
           } else {

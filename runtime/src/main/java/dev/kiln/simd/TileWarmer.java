@@ -188,5 +188,13 @@ final class TileWarmer {
       fast = System.nanoTime() - start < HOT_CALL_NANOS ? fast + 1 : 0;
     }
     tile.markHot();
+    if (LOG) {
+      System.err.printf("kiln: tile %s hot at %d ms after %d ms of warming%n", tile.key,
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
+          (System.nanoTime() - deadline + WAIT_NANOS) / 1_000_000);
+    }
   }
+
+  /** Diagnostic: log each tile as it becomes hot (system property {@code kiln.simd.warmup.log}). */
+  private static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
 }
