@@ -69,7 +69,7 @@ class ConvDifferentialTest {
   /**
    * Shapes the random cases rarely or never give, in every padding mode: output channels in the vector lanes
    * (more output channels than twice the output pixels: a 3x3 stride-2 window, a dilated one, 1x1 windows of
-   * 4 and 4 + 2 input channels per loop) and a 9x9 window (81 taps, the unrolled forward).
+   * 4 and 5 + 1 input channels per loop) and a 9x9 window (81 taps, the unrolled forward).
    */
   static List<ConvCase> formCases() {
     List<ConvCase> cases = new ArrayList<>();
