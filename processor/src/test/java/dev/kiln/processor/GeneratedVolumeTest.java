@@ -26,14 +26,18 @@ import org.junit.jupiter.api.Test;
  * lines per layer; a change that adds generated code has to raise the budget here, on purpose.
  */
 class GeneratedVolumeTest {
-  /** Generated lines per layer on average over {@link #layers()}; 421.7 when committed. */
-  private static final int LINES_PER_LAYER_BUDGET = 440;
+  /**
+   * Generated lines per layer on average over {@link #layers()}; 476.3 when committed (421.7 before the
+   * vectorizable scalar loops: staging, padded planes and patch gathering replace the unrolled interiors and
+   * the per-pixel border code, and every kernel now carries them for forward and backward).
+   */
+  private static final int LINES_PER_LAYER_BUDGET = 500;
 
-  /** Lines of the most common kernel, a 3x3 padding-1 convolution; 424 when committed. */
-  private static final int LINES_3X3_BUDGET = 445;
+  /** Lines of the most common kernel, a 3x3 padding-1 convolution; 468 when committed (424 before). */
+  private static final int LINES_3X3_BUDGET = 490;
 
-  /** Lines of the largest kernel of the mix, a 7x7 stride-2 stem; 704 when committed. */
-  private static final int LINES_7X7_BUDGET = 735;
+  /** Lines of the largest kernel of the mix, a 7x7 stride-2 stem; 665 when committed (704 before). */
+  private static final int LINES_7X7_BUDGET = 700;
 
   private static ConvCase conv(String name, int in, int out, int k, int stride, String padding, int dilation,
       int groups, boolean bias, PaddingMode mode, Activation activation, int size) {
