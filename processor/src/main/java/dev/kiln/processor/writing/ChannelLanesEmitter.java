@@ -173,16 +173,21 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec writeLanes() {
-    boolean relu = spec.activation() == Activation.RELU;
+    String value = switch (spec.activation()) {
+      case RELU -> "Math.max(acc[j][oc], 0f)";
+      case RELU6 -> "Math.min(Math.max(acc[j][oc], 0f), 6f)";
+      case NONE -> "acc[j][oc]";
+    };
+    boolean relu = spec.activation() != Activation.NONE;
     MethodSpec.Builder m = method("writeLanes")
         .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} from the pixels' accumulators to the output$L.\n",
-            relu ? ", through the ReLU" : "")
+            relu ? ", through the " + spec.activation() : "")
         .addParameter(PLANES, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yOff")
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
     m.beginControlFlow("for (int j = 0; j < OUT_PLANE; j++)");
-    m.addStatement(relu ? "y[yPlane + j] = Math.max(acc[j][oc], 0f)" : "y[yPlane + j] = acc[j][oc]");
+    m.addStatement("y[yPlane + j] = $L", value);
     m.endControlFlow();
     m.endControlFlow();
     return m.build();

@@ -338,18 +338,20 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec writeBand() {
-    boolean relu = switch (spec.activation()) {
-      case RELU -> true;
-      case NONE -> false;
+    String clamp = switch (spec.activation()) {
+      case RELU -> "Math.max(acc[j], 0f)";
+      case RELU6 -> "Math.min(Math.max(acc[j], 0f), 6f)";
+      case NONE -> null;
     };
+    boolean relu = clamp != null;
     MethodSpec.Builder m = method("writeBand")
         .addJavadoc("Writes the first {@code rows} rows of the accumulator to the output at {@code y[yAt]}$L.\n",
-            relu ? ", through the ReLU (applied in place first, a loop C2 vectorizes)" : "")
+            relu ? ", through the " + spec.activation() + " (applied in place first, a loop C2 vectorizes)" : "")
         .addParameter(FLOATS, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yAt")
         .addParameter(int.class, "rows");
     if (relu) {
       m.beginControlFlow("for (int j = 0; j < rows * PITCH; j++)");
-      m.addStatement("acc[j] = Math.max(acc[j], 0f)");
+      m.addStatement("acc[j] = $L", clamp);
       m.endControlFlow();
     }
     if (layout.pitch() == spec.outWidth()) {
