@@ -42,6 +42,9 @@ public final class Parallel {
   /** Pieces per thread that {@link #forRange} splits a range into (fixed boundaries, claimed dynamically). */
   static final int PIECES_PER_THREAD = 4;
 
+  /** The most pieces a section handed to the pool can have (a claim word holds the count in 16 bits). */
+  private static final int PIECE_MASK = 0xFFFF;
+
   private static volatile int threads = initialThreads();
   private static volatile Pool pool;
 
@@ -121,7 +124,7 @@ public final class Parallel {
     // little of it; chunks of forChunks keep the fixed boundaries their callers combine partials by.
     int pieces = chunks != null ? t : Math.min(n, t * PIECES_PER_THREAD);
     Pool p = pool();
-    if (t - 1 > p.workers.length || !p.acquire()) {
+    if (pieces > PIECE_MASK || t - 1 > p.workers.length || !p.acquire()) {
       // Another section is running (or the pool is being replaced): the pieces in order, here.
       for (int c = 0; c < pieces; c++) {
         runChunk(chunks, range, c, chunkStart(n, c, pieces), chunkStart(n, c + 1, pieces));
@@ -176,7 +179,10 @@ public final class Parallel {
   private static final class Pool {
     final Worker[] workers;
     private final AtomicBoolean inUse = new AtomicBoolean();
-    /** The generation (high 32 bits) and the next unclaimed piece (low 32 bits) of the running section. */
+    /**
+     * The running section's generation (high 32 bits), its piece count (bits 16-31) and the next unclaimed
+     * piece (low 16 bits).
+     */
     private final AtomicLong claim = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -217,7 +223,7 @@ public final class Parallel {
       failure.set(null);
       done.set(0);
       long g = (generation + 1) & 0xFFFF_FFFFL;
-      claim.set(g << 32);
+      claim.set(g << 32 | (long) pieces << 16);
       generation = g;
       for (Worker w : workers) {
         if (w.parked) {
@@ -228,24 +234,28 @@ public final class Parallel {
 
     /**
      * Claims and runs pieces of section {@code gen} until none is left; returns how many this thread ran.
-     * The section's fields are read before each claim: a successful claim proves the section was still
-     * running (a piece was unclaimed), so the caller had not yet written the next one.
+     * Whether a piece is left is decided from the claim word alone (generation, piece count and next piece
+     * are published together), and the section's other fields are read after a successful claim: the
+     * claimed piece is not done, so the caller cannot yet have written the next section's fields. (Reading
+     * the piece count from its field before the claim let a late worker compare the last section's claim
+     * with the next section's count, and run a piece of the next section before it started.)
      */
     int work(long gen) {
       int ran = 0;
       while (true) {
-        ChunkBody b = body;
-        RangeBody r = range;
-        int total = pieces;
-        int size = n;
         long c = claim.get();
-        int piece = (int) c;
-        if ((c >>> 32) != gen || piece >= total || !claim.compareAndSet(c, c + 1)) {
-          if ((c >>> 32) != gen || piece >= total) {
-            return ran;
-          }
+        int piece = (int) (c & PIECE_MASK);
+        int total = (int) ((c >>> 16) & PIECE_MASK);
+        if ((c >>> 32) != gen || piece >= total) {
+          return ran;
+        }
+        if (!claim.compareAndSet(c, c + 1)) {
           continue;
         }
+        // Read only now: the claimed piece keeps the section running, so the caller cannot have moved on.
+        ChunkBody b = body;
+        RangeBody r = range;
+        int size = n;
         try {
           if (failure.get() == null) {
             runChunk(b, r, piece, chunkStart(size, piece, total), chunkStart(size, piece + 1, total));

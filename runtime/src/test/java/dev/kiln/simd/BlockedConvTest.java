@@ -97,7 +97,7 @@ class BlockedConvTest {
     }
     assertThat(depthwise).isAtLeast(15);
     assertThat(grouped).isAtLeast(15);
-    assertThat(planes).isAtLeast(15);
+    assertThat(planes).isAtLeast(8); // about an eighth of the cases: ungrouped, and planes drawn for half of them
   }
 
   /** The RepVGG-A0 and MobileNet layer kinds (stem, stride 2, wide 3x3, depthwise, pointwise), on 1 and 2 threads. */
