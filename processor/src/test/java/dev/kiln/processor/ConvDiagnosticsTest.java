@@ -275,10 +275,10 @@ class ConvDiagnosticsTest {
         "import dev.kiln.annotation.Conv2d;",
         "@Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 4, width = 4)",
         "public interface TakenOver {",
-        "  default void forwardInterior(float[] x, int a, float[] y, int b, float[] w, int c) {}",
+        "  default void writeBand(float[] acc, float[] y, int a, int b) {}",
         "}");
-    assertError(source, "default void forwardInterior", "[kiln.target] method forwardInterior() of @Conv2d "
-        + "interface TakenOver has the signature of test.TakenOverKernel.forwardInterior()");
+    assertError(source, "default void writeBand", "[kiln.target] method writeBand() of @Conv2d "
+        + "interface TakenOver has the signature of test.TakenOverKernel.writeBand()");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.kiln.processor;
 
 import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
 import static com.google.testing.compile.CompilationSubject.assertThat;
 import static dev.kiln.testing.NumericAssertions.assertClose;
 
@@ -29,7 +30,10 @@ import org.junit.jupiter.api.Test;
 class ConvDifferentialTest {
   private static final String PKG = "dev.kiln.diff";
   private static final String OUTER = "RandomCases";
-  private static final int SMALL_CASES = 320;
+  private static final int RANDOM_CASES = 320;
+  /** {@link #formCases()}: 4 padding modes x 5 shapes. */
+  private static final int FORM_CASES = 20;
+  private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
   private static final long PARALLEL_THRESHOLD = 1L << 17;
@@ -42,9 +46,10 @@ class ConvDifferentialTest {
   static void compileAll() {
     SplittableRandom random = new SplittableRandom(20240611L);
     small = new ArrayList<>();
-    while (small.size() < SMALL_CASES) {
+    while (small.size() < RANDOM_CASES) {
       small.add(randomCase(random, "S" + small.size(), false));
     }
+    small.addAll(formCases());
     large = new ArrayList<>();
     while (large.size() < PARALLEL_CASES) {
       large.add(randomCase(random, "L" + large.size(), true));
@@ -59,6 +64,32 @@ class ConvDifferentialTest {
   private static int[] oneOrTwo(SplittableRandom r, int lo, int hi) {
     int a = r.nextInt(lo, hi + 1);
     return r.nextInt(3) == 0 ? new int[] {a, r.nextInt(lo, hi + 1)} : new int[] {a};
+  }
+
+  /**
+   * Shapes the random cases rarely or never give, in every padding mode: output channels in the vector lanes
+   * (more output channels than twice the output pixels: a 3x3 stride-2 window, a dilated one, 1x1 windows of
+   * 4 and 5 + 1 input channels per loop) and a 9x9 window (81 taps, the unrolled forward).
+   */
+  static List<ConvCase> formCases() {
+    List<ConvCase> cases = new ArrayList<>();
+    for (PaddingMode mode : PaddingMode.values()) {
+      String m = mode.name().charAt(0) + mode.name().substring(1).toLowerCase(java.util.Locale.ROOT);
+      cases.add(new ConvCase("Lanes3x3" + m, 3, 9, new int[] {3}, new int[] {2}, "1", new int[] {1}, 1, true, mode,
+          Activation.RELU, 4, 3, 2));
+      cases.add(new ConvCase("LanesDilated" + m, 2, 12, new int[] {3, 2}, new int[] {1, 2}, "1", new int[] {2, 1}, 1,
+          false, mode, Activation.NONE, 3, 3, 1));
+      cases.add(new ConvCase("Lanes1x1" + m, 4, 9, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, true, mode,
+          Activation.NONE, 2, 2, 2));
+      cases.add(new ConvCase("Lanes1x1Tail" + m, 6, 11, new int[] {1}, new int[] {2}, "0", new int[] {1}, 1, true, mode,
+          Activation.RELU, 4, 3, 1));
+      cases.add(new ConvCase("Window9x9" + m, 2, 3, new int[] {9}, new int[] {1}, "4", new int[] {1}, 1, true, mode,
+          Activation.RELU, 10, 9, 2));
+    }
+    for (ConvCase c : cases) {
+      assertWithMessage("%s is valid", c).that(c.isValid()).isTrue();
+    }
+    return cases;
   }
 
   /** A random configuration that PyTorch accepts; {@code large} ones are big enough to run in parallel. */
@@ -255,5 +286,66 @@ class ConvDifferentialTest {
     assertThat(strided).isAtLeast(50);
     assertThat(grouped).isAtLeast(50);
     assertThat(batches[1] > 0 && batches[2] > 0 && batches[3] > 0).isTrue();
+  }
+
+  /** Whether the kernel class generated for {@code c} declares the field {@code name}. */
+  private static boolean declares(ConvCase c, String name) {
+    return java.util.Arrays.stream(c.kernel(loader, PKG, OUTER).getClass().getDeclaredFields())
+        .anyMatch(f -> f.getName().equals(name));
+  }
+
+  /**
+   * Every form of the generated loops is compared above: the forward with output pixels in the vector lanes
+   * (staged input, constant {@code PITCH}), with output channels in the lanes (transposed weights, field
+   * {@code lanes}) and the unrolled one (windows of more than 64 taps); the gradients over patches (constant
+   * {@code FAN}) and the unrolled ones (short patches); each in every padding mode where it applies.
+   */
+  @Test
+  void casesCoverEveryLoopForm() {
+    java.util.Map<String, Integer> forms = new java.util.TreeMap<>();
+    for (ConvCase c : small) {
+      boolean pixelLanes = declares(c, "PITCH");
+      boolean channelLanes = declares(c, "lanes");
+      String forward = pixelLanes ? "pixel lanes" : channelLanes ? "channel lanes" : "unrolled forward";
+      String backward = declares(c, "FAN") ? "patch gradients" : "unrolled gradients";
+      for (String form : List.of(forward, backward)) {
+        forms.merge(form, 1, Integer::sum);
+        forms.merge(form + " " + c.paddingMode(), 1, Integer::sum);
+      }
+    }
+    for (String form : List.of("pixel lanes", "channel lanes", "patch gradients", "unrolled gradients")) {
+      assertWithMessage("%s in %s", form, forms).that(forms.getOrDefault(form, 0)).isAtLeast(15);
+      for (PaddingMode mode : PaddingMode.values()) {
+        assertWithMessage("%s %s in %s", form, mode, forms).that(forms.getOrDefault(form + " " + mode, 0))
+            .isAtLeast(2);
+      }
+    }
+    for (PaddingMode mode : PaddingMode.values()) {
+      assertWithMessage("unrolled forward %s in %s", mode, forms)
+          .that(forms.getOrDefault("unrolled forward " + mode, 0)).isAtLeast(1);
+    }
+  }
+
+  /**
+   * The copies of the weights the loops keep (transposed for the channel lanes, split into rows for the patch
+   * gradients) follow new weights loaded with {@code loadStateDict}: forward and backward match the reference
+   * again after the weights change.
+   */
+  @Test
+  void loopsFollowLoadedWeights() {
+    SplittableRandom r = new SplittableRandom(13);
+    int compared = 0;
+    for (ConvCase c : small.subList(RANDOM_CASES, SMALL_CASES)) {
+      ConvKernel kernel = c.kernel(loader, PKG, OUTER);
+      Tensor x = random(r, c.inputShape());
+      Tensor gy = random(r, c.batch(), c.outChannels(), c.outHeight(), c.outWidth());
+      compare(c, kernel, x, gy);
+      java.util.Map<String, Tensor> state = new java.util.LinkedHashMap<>();
+      kernel.stateDict().forEach((k, v) -> state.put(k, random(r, v.shape())));
+      kernel.loadStateDict(state);
+      compare(c, kernel, x, gy);
+      compared++;
+    }
+    assertThat(compared).isEqualTo(FORM_CASES);
   }
 }

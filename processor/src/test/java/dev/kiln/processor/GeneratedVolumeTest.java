@@ -26,13 +26,13 @@ import org.junit.jupiter.api.Test;
  * lines per layer; a change that adds generated code has to raise the budget here, on purpose.
  */
 class GeneratedVolumeTest {
-  /** The most generated lines per layer on average over {@link #layers()}. */
-  private static final int LINES_PER_LAYER_BUDGET = 440;
+  /** The most generated lines per layer on average over {@link #layers()} (about 476 now). */
+  private static final int LINES_PER_LAYER_BUDGET = 500;
 
-  /** The most lines of the most common kernel, a 3x3 padding-1 convolution. */
-  private static final int LINES_3X3_BUDGET = 445;
+  /** The most lines of the most common kernel, a 3x3 padding-1 convolution (about 468 now). */
+  private static final int LINES_3X3_BUDGET = 490;
 
-  /** The most lines of the largest kernel of the mix, a 7x7 stride-2 stem. */
+  /** The most lines of the largest kernel of the mix, a 7x7 stride-2 stem (about 665 now). */
   private static final int LINES_7X7_BUDGET = 735;
 
   private static ConvCase conv(String name, int in, int out, int k, int stride, String padding, int dilation,

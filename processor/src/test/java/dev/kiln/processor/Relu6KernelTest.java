@@ -32,7 +32,10 @@ class Relu6KernelTest {
         new ConvCase("Depthwise", 4, 4, new int[] {3}, new int[] {2}, "1", new int[] {1}, 4, true,
             PaddingMode.ZEROS, Activation.RELU6, 9, 9, 2),
         new ConvCase("Pointwise", 5, 3, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, false,
-            PaddingMode.ZEROS, Activation.RELU6, 4, 5, 3));
+            PaddingMode.ZEROS, Activation.RELU6, 4, 5, 3),
+        // more output channels than twice the output pixels: output channels in the vector lanes
+        new ConvCase("ChannelLanes", 3, 9, new int[] {3}, new int[] {2}, "1", new int[] {1}, 1, true,
+            PaddingMode.ZEROS, Activation.RELU6, 4, 3, 2));
     ClassLoader loader = InMemoryCompiler.compileAndLoad(ConvCase.source(PKG, OUTER, cases));
     SplittableRandom r = new SplittableRandom(3);
     int compared = 0;
@@ -56,7 +59,7 @@ class Relu6KernelTest {
       assertClose(c.label() + " grad weight", ref.weight().grad(), kernel.weight().grad());
       compared++;
     }
-    assertThat(compared).isEqualTo(3);
+    assertThat(compared).isEqualTo(4);
     assertThat(clampedHigh).isGreaterThan(10);
     assertThat(clampedLow).isGreaterThan(10);
   }

@@ -12,6 +12,7 @@ final class Accelerators {
   private static final String VECTOR_MODULE = "jdk.incubator.vector";
   private static final String CONV_FACTORY = "dev.kiln.simd.SimdConvEngineFactory";
   private static final String PLANE_LOOPS = "dev.kiln.simd.SimdPlaneLoops";
+  private static final String NETWORK_FACTORY = "dev.kiln.simd.BlockedNetworkFactory";
 
   private Accelerators() {}
 
@@ -29,6 +30,28 @@ final class Accelerators {
     return f == null ? null : f.create(geometry, bias, activation);
   }
 
+  /**
+   * Tells the vectorized code that a convolution of this geometry exists, so that it can prepare (compile)
+   * what the geometry will run on before the first call; a no-op without it.
+   */
+  static void prepareConv(ConvGeometry geometry) {
+    if (enabled()) {
+      ConvEngine.Factory f = Loaded.CONV_FACTORY;
+      if (f != null) {
+        f.prepare(geometry);
+      }
+    }
+  }
+
+  /** A whole-network engine for {@code model}, or {@code null} for the layer-by-layer forward. */
+  static NetworkEngine networkEngine(SequentialModel model) {
+    if (!enabled()) {
+      return null;
+    }
+    NetworkEngine.Factory f = Loaded.NETWORK_FACTORY;
+    return f == null ? null : f.create(model);
+  }
+
   /** The vectorized plane sums, or the scalar ones. */
   static PlaneLoops planeLoops() {
     PlaneLoops p = enabled() ? Loaded.PLANE_LOOPS : null;
@@ -40,6 +63,8 @@ final class Accelerators {
     static final boolean VECTOR = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
     static final ConvEngine.Factory CONV_FACTORY = load(Accelerators.CONV_FACTORY, ConvEngine.Factory.class);
     static final PlaneLoops PLANE_LOOPS = load(Accelerators.PLANE_LOOPS, PlaneLoops.class);
+    static final NetworkEngine.Factory NETWORK_FACTORY = load(Accelerators.NETWORK_FACTORY,
+        NetworkEngine.Factory.class);
 
     private static <T> T load(String className, Class<T> type) {
       if (!VECTOR) {

@@ -30,6 +30,12 @@ public interface ConvEngine {
      * bias in forward, or {@code null} when this factory has nothing better than the generated loops.
      */
     ConvEngine create(ConvGeometry geometry, boolean bias, Activation activation);
+
+    /**
+     * Called when a kernel of {@code geometry} is constructed, before any engine is created: a chance to
+     * start preparing (for example compiling) the code it will run. Must return quickly.
+     */
+    default void prepare(ConvGeometry geometry) {}
   }
 
   /** A short name for benchmarks and tests, e.g. {@code "simd-direct-512"}. */
@@ -53,6 +59,15 @@ public interface ConvEngine {
    * bias and activation included.
    */
   void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
+
+  /**
+   * An eval-mode forward of a whole batch {@code [n, C, H, W]} from {@code x} into {@code y} (both NCHW),
+   * reading the current parameters, if this engine has a faster way for it than {@link #forward} per sample;
+   * returns false (having done nothing) otherwise.
+   */
+  default boolean evalForward(Parameter weight, Parameter bias, float[] x, float[] y, int n) {
+    return false;
+  }
 
   /** Whether {@link #backwardInput} is implemented for this geometry. */
   boolean hasBackwardInput();

@@ -44,7 +44,12 @@ public abstract class ConvKernel extends AbstractModule {
   protected final float[] w;
   /** The bias, {@code [out]}, or {@code null}. */
   protected final float[] b;
-  private final ConvEngine engine;
+  /** The engine, created on first use ({@link #engine()}): {@link #NO_ENGINE} for the generated loops. */
+  private volatile Object engine;
+  private static final Object NO_ENGINE = new Object();
+  private final boolean hasBias;
+  /** Whether the vectorized engine may be used: the {@code kiln.simd} property at construction. */
+  private final boolean vectorized;
   /** The fused ReLU's gradient mask (vectorized when the JVM has the Vector API). */
   private final PlaneLoops planeLoops = PlaneLoops.get();
   private Tensor savedInput;
@@ -83,7 +88,12 @@ public abstract class ConvKernel extends AbstractModule {
       this.biasParam = null;
       this.b = null;
     }
-    this.engine = Accelerators.convEngine(geometry, bias, activation);
+    this.hasBias = bias;
+    this.vectorized = Accelerators.enabled();
+    // Building an engine plans its loops; most kernels of a network that is fused for deployment are never
+    // run on it, so it is built on first use. The blocked-layout tiles this geometry will need are handed to
+    // the background warmer now, so that they are compiled by the time the network first runs.
+    Accelerators.prepareConv(geometry);
   }
 
   /**
@@ -131,7 +141,24 @@ public abstract class ConvKernel extends AbstractModule {
    * property {@code kiln.simd=false}, available with {@code --add-modules jdk.incubator.vector}).
    */
   public final String engineName() {
+    ConvEngine engine = engine();
     return engine == null ? "scalar" : engine.name();
+  }
+
+  /** The vectorized engine of this geometry, built on first use, or {@code null} for the generated loops. */
+  private ConvEngine engine() {
+    Object e = engine;
+    if (e == null) {
+      synchronized (this) {
+        e = engine;
+        if (e == null) {
+          ConvEngine created = vectorized ? Accelerators.convEngine(geometry, hasBias, activation) : null;
+          e = created == null ? NO_ENGINE : created;
+          engine = e;
+        }
+      }
+    }
+    return e == NO_ENGINE ? null : (ConvEngine) e;
   }
 
   /**
@@ -158,6 +185,7 @@ public abstract class ConvKernel extends AbstractModule {
    * @throws IllegalArgumentException if a sample does not fit in its array at the given offset
    */
   public final void forward(float[] x, int xOff, float[] y, int yOff) {
+    ConvEngine engine = engine();
     if (xOff < 0 || xOff > x.length - inSize) {
       throw new IllegalArgumentException("input: expected " + inSize + " values " + Arrays.toString(inShape)
           + " at offset " + xOff + " but the array has " + x.length);
@@ -175,6 +203,7 @@ public abstract class ConvKernel extends AbstractModule {
 
   private void forwardRange(ConvEngine.Weights pw, float[] x, int xOff, float[] y, int yOff, int ocStart,
       int ocEnd) {
+    ConvEngine engine = engine();
     if (pw != null) {
       engine.forward(pw, x, xOff, y, yOff, ocStart, ocEnd);
     } else {
@@ -187,6 +216,7 @@ public abstract class ConvKernel extends AbstractModule {
    * {@link #forwardOne}, null on the generated scalar path.
    */
   ConvEngine.Weights forwardWeights() {
+    ConvEngine engine = engine();
     return engine == null ? null : engine.forwardWeights(weightParam, biasParam);
   }
 
@@ -237,8 +267,12 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   private void forwardInto(Tensor input, Tensor output, int n) {
+    ConvEngine engine = engine();
     float[] x = input.data();
     float[] y = output.data();
+    if (!isTraining() && engine != null && engine.evalForward(weightParam, biasParam, x, y, n)) {
+      return;
+    }
     int outC = outShape[0];
     ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(weightParam, biasParam);
     int threads = Parallel.threads();
@@ -371,6 +405,7 @@ public abstract class ConvKernel extends AbstractModule {
     private final float[][] partialB;
 
     private Tiles(float[] gy, boolean inputGradient, int chunks) {
+      ConvEngine engine = engine();
       int n = savedInput.dim(0);
       this.x = savedInput.data();
       this.gy = gy;
@@ -452,6 +487,7 @@ public abstract class ConvKernel extends AbstractModule {
    */
   private void backwardTile(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
       float[] gw, float[] gb) {
+    ConvEngine engine = engine();
     for (int i = start; gx != null && i < end; i++) {
       if (pw != null) {
         engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);

@@ -13,6 +13,11 @@ import java.util.SplittableRandom;
  * <p>Default initialization is PyTorch's, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, drawn by
  * {@link Init#uniformFanIn} from one {@code SplittableRandom(seed)}: all weights first (row-major), then
  * the bias. Eval-mode forward keeps no state and may be called from many threads at once.
+ *
+ * <p>The forward keeps a transposed copy of the weights ({@link PackedWeights}) so that its inner loop
+ * runs over the output features, a loop HotSpot vectorizes; the copy follows the weight parameter's
+ * {@link Parameter#version() version}, so code that writes the weights in place calls
+ * {@link Parameter#markChanged()} afterwards (the optimizers and {@code loadStateDict} do).
  */
 public final class Linear extends AbstractModule {
   /** Below this many multiply-adds per call, work stays on the calling thread. */
@@ -25,6 +30,8 @@ public final class Linear extends AbstractModule {
   private final int outFeatures;
   private final Parameter weight;
   private final Parameter bias;
+  /** The weights as {@code in} arrays of {@code out} floats, for the forward. */
+  private final PackedWeights columns;
   private Tensor savedInput;
 
   /**
@@ -51,6 +58,7 @@ public final class Linear extends AbstractModule {
     } else {
       this.bias = null;
     }
+    this.columns = PackedWeights.columns(weight, outFeatures, inFeatures);
   }
 
   /** The weight parameter, {@code [out, in]}. */
@@ -88,7 +96,7 @@ public final class Linear extends AbstractModule {
     Tensor output = buffer(OUTPUT, n, outFeatures);
     float[] x = input.data();
     float[] y = output.data();
-    float[] w = weight.data().data();
+    float[][] w = columns.arrays();
     float[] b = bias == null ? null : bias.data().data();
     if (parallel(n)) {
       Parallel.forRange(n, (start, end) -> forwardRows(x, w, b, y, start, end));
@@ -107,20 +115,29 @@ public final class Linear extends AbstractModule {
 
   /**
    * {@code y[r, o] = b[o] + sum_i x[r, i] * W[o, i]} for rows {@code [start, end)}, summed in float in the
-   * order of {@code i}, starting from the bias (or 0); writes every element of those rows.
+   * order of {@code i}, starting from the bias (or 0); writes every element of those rows. {@code w} holds
+   * the columns of {@code W}: the sum runs as one loop over the output features per input feature.
    */
-  private void forwardRows(float[] x, float[] w, float[] b, float[] y, int start, int end) {
+  private void forwardRows(float[] x, float[][] w, float[] b, float[] y, int start, int end) {
+    float[] acc = Scratch.get().accumulators(1, outFeatures)[0];
     for (int r = start; r < end; r++) {
-      int yo = r * outFeatures;
-      int xo = r * inFeatures;
-      for (int o = 0; o < outFeatures; o++) {
-        float acc = b == null ? 0f : b[o];
-        int wo = o * inFeatures;
-        for (int i = 0; i < inFeatures; i++) {
-          acc += x[xo + i] * w[wo + i];
-        }
-        y[yo + o] = acc;
+      if (b == null) {
+        Arrays.fill(acc, 0, outFeatures, 0f);
+      } else {
+        System.arraycopy(b, 0, acc, 0, outFeatures);
       }
+      int xo = r * inFeatures;
+      for (int i = 0; i < inFeatures; i++) {
+        addScaled(acc, x[xo + i], w[i], outFeatures);
+      }
+      System.arraycopy(acc, 0, y, r * outFeatures, outFeatures);
+    }
+  }
+
+  /** {@code acc[o] += a * column[o]} for {@code o < n}: a loop C2 vectorizes. */
+  private static void addScaled(float[] acc, float a, float[] column, int n) {
+    for (int o = 0; o < n; o++) {
+      acc[o] += a * column[o];
     }
   }
 

@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * cheaply whether they changed. <b>Contract:</b> code that writes the values of {@link #data()} in place
  * must call {@link #markChanged()} after writing, before the next forward. Every writer in the library
  * does: the optimizers' {@code step()}, {@link Module#loadStateDict} (and so checkpoint restore and
- * fusion). A write without {@code markChanged()} may not be seen by a vectorized convolution, which keeps
- * using the weights it packed before.
+ * fusion). A write without {@code markChanged()} may not be seen by the layers that keep the weights in
+ * another layout ({@link PackedWeights}: {@link Linear}, the vectorized convolutions, the generated
+ * convolutions of layers with small output planes), which keep using the copy they made before.
  */
 public final class Parameter {
   private final String name;

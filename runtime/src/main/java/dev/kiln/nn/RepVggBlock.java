@@ -482,38 +482,47 @@ public abstract class RepVggBlock extends AbstractModule {
     int k = ws[2];
     int area = k * k;
     int centre = (k / 2) * k + k / 2;
-    double[] weight = new double[out * inPerGroup * area];
-    double[] bias = new double[out];
-    // dense branch
-    double[] scale = scale(denseBn, out);
+    int perChannel = inPerGroup * area;
+    if (!java.util.Arrays.equals(target.weight().data().shape(), ws) || target.bias() == null) {
+      throw new IllegalArgumentException("fusion target must have a bias and weight shape "
+          + Tensor.shapeString(ws) + " but has " + Tensor.shapeString(target.weight().data().shape()));
+    }
+    // Each weight is summed in double over the branches (dense, then 1x1 at the centre tap, then the
+    // identity's one-hot) and rounded once, written straight into the target.
+    double[] dense = scale(denseBn, out);
+    double[] pointwise = scale(pointwiseBn, out);
+    double[] ident = identity ? scale(identityBn, out) : null;
     float[] wd = denseConv.weight().data().data();
-    for (int i = 0; i < weight.length; i++) {
-      weight[i] += wd[i] * scale[i / (inPerGroup * area)];
-    }
-    addShift(bias, denseBn, denseConv);
-    // 1x1 branch at the centre
-    scale = scale(pointwiseBn, out);
     float[] wp = pointwiseConv.weight().data().data();
+    float[] w = target.weight().data().data();
     for (int o = 0; o < out; o++) {
+      double s = dense[o];
+      int base = o * perChannel;
+      for (int i = base; i < base + perChannel; i++) {
+        w[i] = (float) (0.0 + wd[i] * s);
+      }
       for (int c = 0; c < inPerGroup; c++) {
-        weight[(o * inPerGroup + c) * area + centre] += wp[o * inPerGroup + c] * scale[o];
+        int i = base + c * area + centre;
+        double v = 0.0 + wd[i] * s;
+        v += wp[o * inPerGroup + c] * pointwise[o];
+        if (ident != null && c == o % inPerGroup) {
+          v += ident[o];
+        }
+        w[i] = (float) v;
       }
     }
+    double[] bias = new double[out];
+    addShift(bias, denseBn, denseConv);
     addShift(bias, pointwiseBn, pointwiseConv);
-    // identity branch: K[i, i % (C / groups), k/2, k/2] = 1
-    if (identity) {
-      scale = scale(identityBn, out);
-      for (int o = 0; o < out; o++) {
-        weight[(o * inPerGroup + o % inPerGroup) * area + centre] += scale[o];
-      }
-      if (identityBn != null) {
-        addShift(bias, identityBn, null);
-      }
+    if (identity && identityBn != null) {
+      addShift(bias, identityBn, null);
     }
-    Map<String, Tensor> state = new LinkedHashMap<>();
-    state.put("weight", Tensor.of(toFloat(weight), ws));
-    state.put("bias", Tensor.of(toFloat(bias), out));
-    target.loadStateDict(state);
+    float[] b = target.bias().data().data();
+    for (int o = 0; o < out; o++) {
+      b[o] = (float) bias[o];
+    }
+    target.weight().markChanged();
+    target.bias().markChanged();
   }
 
   /** {@code gamma / sqrt(running_var + eps)} per channel, or ones without BatchNorm. */
@@ -534,14 +543,6 @@ public abstract class RepVggBlock extends AbstractModule {
         bias[c] += conv.bias().data().data()[c];
       }
     }
-  }
-
-  private static float[] toFloat(double[] v) {
-    float[] f = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      f[i] = (float) v[i];
-    }
-    return f;
   }
 
   /** The groups of both convolutions. */

@@ -23,6 +23,10 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
   private final int[] outputShape;
   private final List<Module> layers = new ArrayList<>();
   private final Map<String, Module> named = new LinkedHashMap<>();
+  /** Marks "no network engine" in {@link #engine}. */
+  private static final Object NO_ENGINE = new Object();
+  /** The {@link NetworkEngine}, {@link #NO_ENGINE}, or null before the first eval-mode forward. */
+  private volatile Object engine;
 
   /**
    * A chain with {@link #reuseBuffers(boolean) buffer reuse} on: in training mode every layer keeps its
@@ -109,11 +113,41 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
       throw new IllegalArgumentException("input: expected shape " + Arrays.toString(expected).replaceFirst("0", "N")
           + " but got " + Arrays.toString(s));
     }
+    if (!isTraining()) {
+      NetworkEngine e = networkEngine();
+      if (e != null) {
+        return e.forward(input);
+      }
+    }
+    return forwardLayers(input);
+  }
+
+  /** The layer-by-layer forward, whatever the mode (what a {@link NetworkEngine} falls back on). */
+  public final Tensor forwardLayers(Tensor input) {
     Tensor x = input;
     for (Module layer : layers) {
       x = layer.forward(x);
     }
     return x;
+  }
+
+  /**
+   * The engine of eval-mode forwards, created on the first call, or {@code null} when the layers run one by
+   * one (no vectorized engine in this JVM, or none that knows these layers).
+   */
+  public final NetworkEngine networkEngine() {
+    Object e = engine;
+    if (e == null) {
+      synchronized (this) {
+        e = engine;
+        if (e == null) {
+          NetworkEngine created = Accelerators.networkEngine(this);
+          e = created == null ? NO_ENGINE : created;
+          engine = e;
+        }
+      }
+    }
+    return e == NO_ENGINE ? null : (NetworkEngine) e;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -37,6 +38,12 @@ public final class Parallel {
    * working one needs).
    */
   static final long SPIN_NANOS = 2_000_000L;
+
+  /** Pieces per thread that {@link #forRange} splits a range into (fixed boundaries, claimed dynamically). */
+  static final int PIECES_PER_THREAD = 4;
+
+  /** The most pieces a section handed to the pool can have (a claim word holds the count in 16 bits). */
+  private static final int PIECE_MASK = 0xFFFF;
 
   private static volatile int threads = initialThreads();
   private static volatile Pool pool;
@@ -113,22 +120,21 @@ public final class Parallel {
       }
       return;
     }
+    // A range is split finer than the thread count, so that a thread the scheduler keeps waiting holds up
+    // little of it; chunks of forChunks keep the fixed boundaries their callers combine partials by.
+    int pieces = chunks != null ? t : Math.min(n, t * PIECES_PER_THREAD);
     Pool p = pool();
-    if (t - 1 > p.workers.length || !p.acquire()) {
-      // Another section is running (or the pool is being replaced): the chunks in order, here.
-      for (int c = 0; c < t; c++) {
-        runChunk(chunks, range, c, chunkStart(n, c, t), chunkStart(n, c + 1, t));
+    if (pieces > PIECE_MASK || t - 1 > p.workers.length || !p.acquire()) {
+      // Another section is running (or the pool is being replaced): the pieces in order, here.
+      for (int c = 0; c < pieces; c++) {
+        runChunk(chunks, range, c, chunkStart(n, c, pieces), chunkStart(n, c + 1, pieces));
       }
       return;
     }
     Throwable failure;
     try {
-      p.start(chunks, range, n, t);
-      try {
-        runChunk(chunks, range, 0, 0, chunkStart(n, 1, t));
-      } catch (Throwable e) {
-        p.fail(e);
-      }
+      p.start(chunks, range, n, pieces);
+      p.work(p.generation);
       failure = p.await();
     } finally {
       p.release();
@@ -162,17 +168,29 @@ public final class Parallel {
     return Math.max(1, Math.min(threads, n));
   }
 
-  /** Worker threads that spin between sections; one section at a time. */
+  /**
+   * Worker threads that spin between sections; one section at a time. A section is {@code pieces} pieces
+   * of fixed boundaries that the caller and the workers claim one at a time from one atomic word holding
+   * the section's generation and the next piece, so a piece runs exactly once, on whichever thread gets
+   * to it first: the caller never waits for a worker that has not started (it takes the pieces itself), only
+   * for pieces already running elsewhere. A worker that comes late, to a section whose pieces are all
+   * taken, finds its generation gone from the word and claims nothing.
+   */
   private static final class Pool {
     final Worker[] workers;
     private final AtomicBoolean inUse = new AtomicBoolean();
-    private final AtomicInteger pending = new AtomicInteger();
+    /**
+     * The running section's generation (high 32 bits), its piece count (bits 16-31) and the next unclaimed
+     * piece (low 16 bits).
+     */
+    private final AtomicLong claim = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    /** The running section (one of the two bodies), published by the write of {@link #generation}. */
+    /** The running section (one of the two bodies); written before {@link #generation} publishes it. */
     private ChunkBody body;
     private RangeBody range;
     private int n;
-    private int t;
+    private int pieces;
     private volatile long generation;
     private volatile boolean shutdown;
     /** {@link #SPIN_NANOS}, or 0 with more threads than processors. */
@@ -196,19 +214,17 @@ public final class Parallel {
       inUse.set(false);
     }
 
-    /**
-     * Publishes a section of {@code t} chunks; the workers take chunks 1 to {@code t - 1}. Every worker
-     * acknowledges every section, those without a chunk too, so that none can still be reading the previous
-     * section's fields when the next one is written.
-     */
-    void start(ChunkBody body, RangeBody range, int n, int t) {
+    /** Publishes a section of {@code pieces} pieces over {@code [0, n)} and wakes parked workers. */
+    void start(ChunkBody body, RangeBody range, int n, int pieces) {
       this.body = body;
       this.range = range;
       this.n = n;
-      this.t = t;
+      this.pieces = pieces;
       failure.set(null);
-      pending.set(workers.length);
-      generation++;
+      done.set(0);
+      long g = (generation + 1) & 0xFFFF_FFFFL;
+      claim.set(g << 32 | (long) pieces << 16);
+      generation = g;
       for (Worker w : workers) {
         if (w.parked) {
           LockSupport.unpark(w);
@@ -216,14 +232,52 @@ public final class Parallel {
       }
     }
 
+    /**
+     * Claims and runs pieces of section {@code gen} until none is left; returns how many this thread ran.
+     * Whether a piece is left is decided from the claim word alone (generation, piece count and next piece
+     * are published together), and the section's other fields are read after a successful claim: the
+     * claimed piece is not done, so the caller cannot yet have written the next section's fields. (Reading
+     * the piece count from its field before the claim let a late worker compare the last section's claim
+     * with the next section's count, and run a piece of the next section before it started.)
+     */
+    int work(long gen) {
+      int ran = 0;
+      while (true) {
+        long c = claim.get();
+        int piece = (int) (c & PIECE_MASK);
+        int total = (int) ((c >>> 16) & PIECE_MASK);
+        if ((c >>> 32) != gen || piece >= total) {
+          return ran;
+        }
+        if (!claim.compareAndSet(c, c + 1)) {
+          continue;
+        }
+        // Read only now: the claimed piece keeps the section running, so the caller cannot have moved on.
+        ChunkBody b = body;
+        RangeBody r = range;
+        int size = n;
+        try {
+          if (failure.get() == null) {
+            runChunk(b, r, piece, chunkStart(size, piece, total), chunkStart(size, piece + 1, total));
+          }
+        } catch (Throwable e) {
+          fail(e);
+        } finally {
+          done.incrementAndGet();
+        }
+        ran++;
+      }
+    }
+
     void fail(Throwable e) {
       failure.compareAndSet(null, e);
     }
 
-    /** Waits for the workers' chunks; the first failure, or null. Drops the section's bodies. */
+    /** Waits for the pieces other threads are running; the first failure, or null. Drops the bodies. */
     Throwable await() {
+      int total = pieces;
       long spinUntil = System.nanoTime() + spinNanos;
-      while (pending.get() > 0) {
+      while (done.get() < total) {
         if (System.nanoTime() < spinUntil) {
           Thread.onSpinWait();
         } else {
@@ -242,23 +296,28 @@ public final class Parallel {
         Thread.onSpinWait();
       }
       shutdown = true;
-      generation++;
+      generation = (generation + 1) & 0xFFFF_FFFFL;
       for (Worker w : workers) {
         LockSupport.unpark(w);
       }
     }
   }
 
-  /** One worker: runs chunk {@link #chunk} of each section that has one. */
+  /**
+   * One worker: takes pieces of each section. It spins for the next section for up to the pool's spin time,
+   * halved each time it arrived to find every piece taken (the caller had no use for it: on a machine whose
+   * processors are all busy, its spinning only takes time from the threads doing the work), and back to the
+   * full time once it gets a piece again.
+   */
   private static final class Worker extends Thread {
     private final Pool pool;
-    private final int chunk;
     volatile boolean parked;
+    /** Sections in a row this worker arrived too late to take a piece of. */
+    private int late;
 
-    Worker(Pool pool, int chunk) {
-      super("kiln-worker-" + chunk);
+    Worker(Pool pool, int index) {
+      super("kiln-worker-" + index);
       this.pool = pool;
-      this.chunk = chunk;
     }
 
     @Override
@@ -270,22 +329,14 @@ public final class Parallel {
         if (pool.shutdown) {
           return;
         }
-        int t = pool.t;
-        try {
-          if (chunk < t) {
-            runChunk(pool.body, pool.range, chunk, chunkStart(pool.n, chunk, t), chunkStart(pool.n, chunk + 1, t));
-          }
-        } catch (Throwable e) {
-          pool.fail(e);
-        } finally {
-          pool.pending.decrementAndGet();
-        }
+        int ran = pool.work(seen);
+        late = ran > 0 ? 0 : Math.min(late + 1, 30);
       }
     }
 
     /** Spins, then parks, until the generation moves past {@code seen}; returns the new generation. */
     private long awaitNext(long seen) {
-      long spinUntil = System.nanoTime() + pool.spinNanos;
+      long spinUntil = System.nanoTime() + (pool.spinNanos >> late);
       long g;
       while ((g = pool.generation) == seen) {
         if (System.nanoTime() < spinUntil) {

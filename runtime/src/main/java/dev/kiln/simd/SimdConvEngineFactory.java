@@ -20,6 +20,16 @@ public final class SimdConvEngineFactory implements ConvEngine.Factory {
     return new SimdConvEngine(geometry, activation != Activation.NONE, activation == Activation.RELU6);
   }
 
+  @Override
+  public void prepare(ConvGeometry geometry) {
+    if (PREPARE) {
+      BlockedConv.requestTiles(geometry);
+    }
+  }
+
+  /** Experiment switch. */
+  private static final boolean PREPARE = !"false".equals(System.getProperty("kiln.simd.prepare"));
+
   /** Whether the padded buffers (at most a few times input and output) stay far below 2^31 floats. */
   private static boolean fits(ConvGeometry g) {
     long paddedH = (long) g.inHeight() + g.padTop() + g.padBottom() + g.strideH() + 1;

@@ -135,6 +135,11 @@ public record ConvSpec(ConvGeometry geometry, boolean bias, Activation activatio
     return Math.max(interiorColStart(), Math.min(end, outWidth()));
   }
 
+  /** Whether any side is padded. */
+  public boolean hasPadding() {
+    return padTop() + padBottom() + padLeft() + padRight() > 0;
+  }
+
   /** Whether some output pixel reads only inside the input. */
   public boolean hasInterior() {
     return interiorRowEnd() > interiorRowStart() && interiorColEnd() > interiorColStart();

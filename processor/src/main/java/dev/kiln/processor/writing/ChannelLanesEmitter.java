@@ -1,0 +1,195 @@
+package dev.kiln.processor.writing;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeName;
+import dev.kiln.annotation.Activation;
+import dev.kiln.processor.model.ConvSpec;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Emits the scalar forward with output channels in the vector lanes, for layers whose output planes are
+ * small next to their channel count (the last stages of a network: 7x7 pixels, 1,280 channels), where a
+ * loop over a plane's pixels would be short and mostly padding. Each input channel is copied into a padded
+ * plane; the weights are kept transposed ({@code dev.kiln.nn.PackedWeights}, one array per input channel
+ * and tap over the output channels); each output pixel has an accumulator over the output channels, and
+ * each block of taps ({@link TermBlocks}) is one loop
+ * {@code acc[oc] += x0 * u0[oc] + x1 * u1[oc] + ...} with the pixel's inputs {@code x0, x1, ...} as scalars.
+ */
+final class ChannelLanesEmitter {
+  private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
+  private static final ClassName PACKED = ClassName.get("dev.kiln.nn", "PackedWeights");
+  private static final TypeName PLANES = TypeName.get(float[][].class);
+  private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
+  /** Output channels per output pixel from which the channels are the better vector lanes. */
+  static final int CHANNELS_PER_PIXEL = 2;
+
+  private final ConvSpec spec;
+
+  ChannelLanesEmitter(ConvSpec spec) {
+    this.spec = spec;
+  }
+
+  /**
+   * Whether the output channels are the better lanes: at least {@link #CHANNELS_PER_PIXEL} times as many
+   * output channels as output pixels, and no groups (a group's few channels would make short loops).
+   */
+  static boolean applies(ConvSpec spec) {
+    return spec.groups() == 1
+        && spec.outChannels() >= (long) CHANNELS_PER_PIXEL * spec.outHeight() * spec.outWidth();
+  }
+
+  private static MethodSpec.Builder method(String name) {
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
+  }
+
+  private String blockName(TermBlocks.Block block) {
+    return TermBlocks.name("lanes", block, spec);
+  }
+
+  /** The field holding the transposed weights. */
+  FieldSpec lanesField() {
+    return FieldSpec.builder(PACKED, "lanes", Modifier.PRIVATE, Modifier.FINAL)
+        .addJavadoc("The weights transposed: array {@code c * K_AREA + t} holds tap {@code t} of input channel "
+            + "{@code c} over the output channels.\n")
+        .initializer("$T.columns(weight(), OUT_C, IC_PER_GROUP * K_AREA)", PACKED)
+        .build();
+  }
+
+  /** The methods of the forward: the per-sample entry point and its helpers (it also needs {@link PaddedPlanes}). */
+  List<MethodSpec> methods() {
+    List<MethodSpec> methods = new ArrayList<>();
+    methods.add(forwardSample());
+    methods.add(accumulate());
+    for (TermBlocks.Block block : TermBlocks.distinct(spec)) {
+      methods.add(block(block));
+    }
+    methods.add(writeLanes());
+    return methods;
+  }
+
+  private MethodSpec forwardSample() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
+        .addAnnotation(Override.class)
+        .addModifiers(Modifier.PROTECTED)
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    m.addStatement("float[][] u = lanes.arrays()");
+    m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
+    m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");
+    m.addStatement("float[][] acc = scratch.accumulators(OUT_PLANE, OUT_C)");
+    m.beginControlFlow("for (int c = 0; c < IN_C; c++)");
+    m.addStatement("pad(x, xOff + c * IN_PLANE, in[c])");
+    m.endControlFlow();
+    m.beginControlFlow("for (int j = 0; j < OUT_PLANE; j++)");
+    if (spec.bias()) {
+      m.addStatement("System.arraycopy(super.b, ocStart, acc[j], ocStart, ocEnd - ocStart)");
+    } else {
+      m.addStatement("$T.fill(acc[j], ocStart, ocEnd, 0f)", ConvKernelWriter.ARRAYS);
+    }
+    m.endControlFlow();
+    m.addStatement("accumulate(acc, in, u, ocStart, ocEnd)");
+    m.addStatement("writeLanes(acc, y, yOff, ocStart, ocEnd)");
+    return m.build();
+  }
+
+  private MethodSpec accumulate() {
+    MethodSpec.Builder m = method("accumulate")
+        .addJavadoc("Adds every input channel's window to the accumulators of the output pixels, output channels\n"
+            + "{@code [ocStart, ocEnd)}; one input channel at a time, so that its transposed weights stay in cache.\n")
+        .addParameter(PLANES, "acc").addParameter(PLANES, "in").addParameter(PLANES, "u")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    int per = TermBlocks.channelsPerBlock(spec);
+    List<TermBlocks.Block> blocks = TermBlocks.distinct(spec);
+    if (per == 1) {
+      m.beginControlFlow("for (int c = 0; c < IN_C; c++)");
+      forEachPixel(m, () -> TermBlocks.tapBlocks(spec).forEach(block -> call(m, block, "c")));
+      m.endControlFlow();
+      return m.build();
+    }
+    int full = spec.inChannels() / per;
+    m.beginControlFlow("for (int c = 0; c < $L; c += $L)", full * per, per);
+    forEachPixel(m, () -> call(m, blocks.get(0), "c"));
+    m.endControlFlow();
+    if (blocks.size() > 1) {
+      forEachPixel(m, () -> call(m, blocks.get(1), Integer.toString(full * per)));
+    }
+    return m.build();
+  }
+
+  private void forEachPixel(MethodSpec.Builder m, Runnable body) {
+    m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
+    m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
+    m.addStatement("int i = oh * STRIDE_H * PADDED_W + ow * STRIDE_W");
+    m.addStatement("float[] a = acc[oh * OUT_W + ow]");
+    body.run();
+    m.endControlFlow();
+    m.endControlFlow();
+  }
+
+  private void call(MethodSpec.Builder m, TermBlocks.Block block, String channel) {
+    m.addStatement("$L(a, u, in, $L, i, ocStart, ocEnd)", blockName(block), channel);
+  }
+
+  private MethodSpec block(TermBlocks.Block block) {
+    MethodSpec.Builder m = method(blockName(block))
+        .addJavadoc("Adds $L at one output pixel (its first tap at {@code i} of the padded planes)\n"
+            + "to that pixel's accumulator {@code a}: one loop over the output channels that C2 vectorizes.\n",
+            TermBlocks.describe(block, spec))
+        .addParameter(FLOATS, "a").addParameter(PLANES, "u").addParameter(PLANES, "in")
+        .addParameter(int.class, "c").addParameter(int.class, "i")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    int terms = block.channels() * block.taps();
+    for (int ch = 0; ch < block.channels(); ch++) {
+      String channel = ch == 0 ? "c" : "c + " + ch;
+      m.addStatement("final float[] in$L = in[$L]", ch, channel);
+    }
+    for (int k = 0; k < terms; k++) {
+      int ch = k / block.taps();
+      int t = block.firstTap() + k % block.taps();
+      int row = ch * spec.kernelArea() + t;
+      m.addStatement("final float[] u$L = u[c * K_AREA$L]", k, row == 0 ? "" : " + " + row);
+    }
+    for (int k = 0; k < terms; k++) {
+      int ch = k / block.taps();
+      int t = block.firstTap() + k % block.taps();
+      long offset = (long) (t / spec.kernelW()) * spec.dilationH() * PaddedPlanes.width(spec)
+          + (long) (t % spec.kernelW()) * spec.dilationW();
+      m.addStatement("final float x$L = in$L[$L]", k, ch, offset == 0 ? "i" : "i + " + offset);
+    }
+    CodeBlock.Builder sum = CodeBlock.builder();
+    for (int k = 0; k < terms; k++) {
+      sum.add(k == 0 ? "x$L * u$L[oc]" : " + x$L * u$L[oc]", k, k);
+    }
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("a[oc] += $L", sum.build());
+    m.endControlFlow();
+    return m.build();
+  }
+
+  private MethodSpec writeLanes() {
+    String value = switch (spec.activation()) {
+      case RELU -> "Math.max(acc[j][oc], 0f)";
+      case RELU6 -> "Math.min(Math.max(acc[j][oc], 0f), 6f)";
+      case NONE -> "acc[j][oc]";
+    };
+    boolean relu = spec.activation() != Activation.NONE;
+    MethodSpec.Builder m = method("writeLanes")
+        .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} from the pixels' accumulators to the output$L.\n",
+            relu ? ", through the " + spec.activation() : "")
+        .addParameter(PLANES, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yOff")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
+    m.beginControlFlow("for (int j = 0; j < OUT_PLANE; j++)");
+    m.addStatement("y[yPlane + j] = $L", value);
+    m.endControlFlow();
+    m.endControlFlow();
+    return m.build();
+  }
+}

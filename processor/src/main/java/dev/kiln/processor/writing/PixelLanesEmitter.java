@@ -1,0 +1,366 @@
+package dev.kiln.processor.writing;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeName;
+import com.palantir.javapoet.TypeSpec;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.processor.model.ConvSpec;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Emits the scalar forward with output pixels in the vector lanes, in the shape HotSpot auto-vectorizes
+ * ({@link PixelLanesLayout}): per band of output rows, each input channel is staged into shifted planes
+ * (padding applied while copying, so there is no border code), then each output channel's accumulator
+ * receives one loop per block of taps ({@link TermBlocks}), {@code acc[j] += w0 * s0[j] + w1 * s1[j] + ...}
+ * over the band's pixels, and the band is written to the output with the activation.
+ */
+final class PixelLanesEmitter {
+  private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
+  private static final TypeName PLANES = TypeName.get(float[][].class);
+  private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
+
+  private final ConvSpec spec;
+  private final PixelLanesLayout layout;
+
+  PixelLanesEmitter(ConvSpec spec) {
+    this.spec = spec;
+    this.layout = new PixelLanesLayout(spec);
+  }
+
+  private static MethodSpec.Builder method(String name) {
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
+  }
+
+  /** Adds the staged forward's shape constants (their legend goes into the class Javadoc). */
+  void constants(TypeSpec.Builder type) {
+    ConvKernelWriter.constant(type, "PITCH", layout.pitch(),
+        "Floats from one output row to the next in the staged input and the accumulator.");
+    ConvKernelWriter.constant(type, "BAND_ROWS", layout.bandRows(), "Output rows per band of the forward.");
+    ConvKernelWriter.constant(type, "PLANES_PER_CHANNEL", layout.planesPerChannel(),
+        "Staged planes per input channel: one per row phase and kernel column.");
+    ConvKernelWriter.constant(type, "STAGE_LENGTH", layout.stageLength(), "Floats of one staged plane.");
+  }
+
+  /** The methods of the forward: the per-sample entry point and its helpers (and {@code mapIndex} if needed). */
+  List<MethodSpec> methods() {
+    List<MethodSpec> methods = new ArrayList<>();
+    methods.add(forwardSample());
+    methods.add(stageChannel());
+    methods.add(stageRow());
+    if (zeroRowsNeeded()) {
+      methods.add(zeroRow());
+    }
+    methods.add(accumulate());
+    for (TermBlocks.Block block : TermBlocks.distinct(spec)) {
+      methods.add(block(block));
+    }
+    methods.add(writeBand());
+    return methods;
+  }
+
+  private String blockName(TermBlocks.Block block) {
+    return TermBlocks.name("taps", block, spec);
+  }
+
+  private MethodSpec forwardSample() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
+        .addAnnotation(Override.class)
+        .addModifiers(Modifier.PROTECTED)
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    m.addStatement("final float[] w = super.w");
+    if (spec.bias()) {
+      m.addStatement("final float[] b = super.b");
+    }
+    m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
+    m.addStatement("float[][] stage = scratch.inputs(IN_C * PLANES_PER_CHANNEL, STAGE_LENGTH)");
+    m.addStatement("float[] acc = scratch.accumulators(1, BAND_ROWS * PITCH)[0]");
+    String channels;
+    if (spec.groups() == 1) {
+      channels = "int c = 0; c < IN_C; c++";
+    } else {
+      m.addComment("the input channels of the groups of output channels [ocStart, ocEnd)");
+      m.addStatement("int cStart = ocStart / OC_PER_GROUP * IC_PER_GROUP");
+      m.addStatement("int cEnd = (ocEnd - 1) / OC_PER_GROUP * IC_PER_GROUP + IC_PER_GROUP");
+      channels = "int c = cStart; c < cEnd; c++";
+    }
+    if (layout.singleBand()) {
+      m.addStatement("final int oh0 = 0");
+      m.addStatement("final int rows = OUT_H");
+    } else {
+      m.beginControlFlow("for (int oh0 = 0; oh0 < OUT_H; oh0 += BAND_ROWS)");
+      m.addStatement("int rows = Math.min(BAND_ROWS, OUT_H - oh0)");
+    }
+    m.beginControlFlow("for ($L)", channels);
+    m.addStatement("stageChannel(x, xOff + c * IN_PLANE, stage, c * PLANES_PER_CHANNEL, oh0, rows)");
+    m.endControlFlow();
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("$T.fill(acc, 0, rows * PITCH, $L)", ConvKernelWriter.ARRAYS, spec.bias() ? "b[oc]" : "0f");
+    String firstPlane = spec.groups() == 1 ? "0" : "oc / OC_PER_GROUP * IC_PER_GROUP * PLANES_PER_CHANNEL";
+    m.addStatement("accumulate(acc, stage, $L, w, oc * IC_PER_GROUP * K_AREA, rows * PITCH)", firstPlane);
+    m.addStatement("writeBand(acc, y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
+    m.endControlFlow();
+    if (!layout.singleBand()) {
+      m.endControlFlow();
+    }
+    return m.build();
+  }
+
+  private boolean zeroRowsNeeded() {
+    return spec.paddingMode() == PaddingMode.ZEROS && spec.padTop() + spec.padBottom() > 0;
+  }
+
+  private MethodSpec stageChannel() {
+    MethodSpec.Builder m = method("stageChannel")
+        .addJavadoc("Stages the rows of one input channel that output rows {@code [oh0, oh0 + rows)} read into "
+            + "planes\n{@code stage[p + phase * K_W + kw]}: staged row {@code r} of a phase holds padded input row\n"
+            + "{@code (oh0 + r) * STRIDE_H + phase}.\n")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xPlane")
+        .addParameter(PLANES, "stage").addParameter(int.class, "p")
+        .addParameter(int.class, "oh0").addParameter(int.class, "rows");
+    int[] phases = layout.phases();
+    for (int i = 0; i < phases.length; i++) {
+      int phase = phases[i];
+      String first = i == 0 ? "p" : "p + " + i * spec.kernelW();
+      int extra = layout.maxRowOffset(phase);
+      if (phases.length > 1) {
+        m.addComment("row phase $L", phase);
+      }
+      m.beginControlFlow("for (int r = 0; r < rows$L; r++)", extra == 0 ? "" : " + " + extra);
+      m.addStatement("int ih = (oh0 + r) * STRIDE_H$L - PAD_TOP", phase == 0 ? "" : " + " + phase);
+      if (zeroRowsNeeded()) {
+        m.beginControlFlow("if (ih < 0 || ih >= IN_H)");
+        m.addStatement("zeroRow(stage, $L, r * PITCH)", first);
+        m.nextControlFlow("else");
+        m.addStatement("stageRow(x, xPlane + ih * IN_W, stage, $L, r * PITCH)", first);
+        m.endControlFlow();
+      } else if (spec.paddingMode() != PaddingMode.ZEROS && spec.padTop() + spec.padBottom() > 0) {
+        m.addStatement("stageRow(x, xPlane + mapIndex(ih, IN_H) * IN_W, stage, $L, r * PITCH)", first);
+      } else {
+        m.addStatement("stageRow(x, xPlane + ih * IN_W, stage, $L, r * PITCH)", first);
+      }
+      m.endControlFlow();
+    }
+    return m.build();
+  }
+
+  private boolean horizontalPadding() {
+    return spec.padLeft() + spec.padRight() > 0;
+  }
+
+  private MethodSpec stageRow() {
+    MethodSpec.Builder m = method("stageRow")
+        .addJavadoc("Copies input row {@code x[row..]} into row {@code at} of planes {@code stage[p + kw]}: "
+            + "output column {@code ow}\nof plane {@code kw} gets padded input column "
+            + "{@code ow * STRIDE_W + kw * DILATION_W}$L.\n",
+            layout.pitch() > spec.outWidth() ? "; the columns from {@code OUT_W} to {@code PITCH} get zeros" : "")
+        .addParameter(FLOATS, "x").addParameter(int.class, "row")
+        .addParameter(PLANES, "stage").addParameter(int.class, "p").addParameter(int.class, "at");
+    m.beginControlFlow("for (int kw = 0; kw < K_W; kw++)");
+    m.addStatement("float[] s = stage[p + kw]");
+    m.addStatement("int shift = kw * DILATION_W - PAD_LEFT");
+    if (!horizontalPadding()) {
+      copyColumns(m, "0", "OUT_W");
+    } else {
+      m.addComment("output columns [lo, hi) read inside the input row");
+      if (spec.strideW() == 1) {
+        m.addStatement("int lo = Math.min(OUT_W, Math.max(0, -shift))");
+        m.addStatement("int hi = Math.max(lo, Math.min(OUT_W, IN_W - shift))");
+      } else {
+        m.addStatement("int lo = Math.min(OUT_W, Math.max(0, Math.floorDiv(STRIDE_W - 1 - shift, STRIDE_W)))");
+        m.addStatement("int hi = Math.max(lo, Math.min(OUT_W, Math.floorDiv(IN_W - 1 - shift, STRIDE_W) + 1))");
+      }
+      borderColumns(m, "0", "lo");
+      copyColumns(m, "lo", "hi");
+      borderColumns(m, "hi", "OUT_W");
+    }
+    if (layout.pitch() > spec.outWidth()) {
+      m.addStatement("$T.fill(s, at + OUT_W, at + PITCH, 0f)", ConvKernelWriter.ARRAYS);
+    }
+    m.endControlFlow();
+    return m.build();
+  }
+
+  private void copyColumns(MethodSpec.Builder m, String from, String to) {
+    if (spec.strideW() == 1) {
+      boolean mayBeEmpty = !from.equals("0");
+      if (mayBeEmpty) {
+        m.beginControlFlow("if ($L > $L)", to, from);
+      }
+      m.addStatement("System.arraycopy(x, row + $L + shift, s, at + $L, $L - $L)", from, from, to, from);
+      if (mayBeEmpty) {
+        m.endControlFlow();
+      }
+    } else {
+      m.beginControlFlow("for (int ow = $L; ow < $L; ow++)", from, to);
+      m.addStatement("s[at + ow] = x[row + ow * STRIDE_W + shift]");
+      m.endControlFlow();
+    }
+  }
+
+  private void borderColumns(MethodSpec.Builder m, String from, String to) {
+    m.beginControlFlow("for (int ow = $L; ow < $L; ow++)", from, to);
+    if (spec.paddingMode() == PaddingMode.ZEROS) {
+      m.addStatement("s[at + ow] = 0f");
+    } else {
+      m.addStatement("s[at + ow] = x[row + mapIndex(ow * STRIDE_W + shift, IN_W)]");
+    }
+    m.endControlFlow();
+  }
+
+  private MethodSpec zeroRow() {
+    return method("zeroRow")
+        .addJavadoc("Fills row {@code at} of planes {@code stage[p + kw]} with zeros (a padding row).\n")
+        .addParameter(PLANES, "stage").addParameter(int.class, "p").addParameter(int.class, "at")
+        .beginControlFlow("for (int kw = 0; kw < K_W; kw++)")
+        .addStatement("$T.fill(stage[p + kw], at, at + PITCH, 0f)", ConvKernelWriter.ARRAYS)
+        .endControlFlow()
+        .build();
+  }
+
+  /** {@code mapIndex(i, size)}: a padded coordinate mapped into the input by the (non-zero) padding mode. */
+  static MethodSpec mapIndex(ConvSpec spec) {
+    MethodSpec.Builder m = method("mapIndex")
+        .addJavadoc("Maps padded coordinate {@code i} (in {@code [-pad, size + pad)}) into {@code [0, size)}: "
+            + "$L padding.\n", spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT))
+        .returns(int.class)
+        .addParameter(int.class, "i").addParameter(int.class, "size");
+    switch (spec.paddingMode()) {
+      case REFLECT -> m.addStatement("return i < 0 ? -i : i >= size ? 2 * size - 2 - i : i");
+      case REPLICATE -> m.addStatement("return i < 0 ? 0 : i >= size ? size - 1 : i");
+      case CIRCULAR -> m.addStatement("return i < 0 ? i + size : i >= size ? i - size : i");
+      default -> throw new AssertionError(spec.paddingMode());
+    }
+    return m.build();
+  }
+
+  private MethodSpec accumulate() {
+    MethodSpec.Builder m = method("accumulate")
+        .addJavadoc("Adds the window sums of one output channel over the $L of its group to the first "
+            + "{@code length}\nfloats of the accumulator; the group's staged planes start at {@code stage[p]}, "
+            + "its weights at\n{@code w[wOff]}.\n", spec.inChannelsPerGroup() == 1 ? "input channel" : "input channels")
+        .addParameter(FLOATS, "acc").addParameter(PLANES, "stage").addParameter(int.class, "p")
+        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "length");
+    forEachBlock(m, spec, (block, plane, weight) -> m.addStatement("$L(acc, stage, $L, w, $L, length)",
+        blockName(block), plane, weight));
+    return m.build();
+  }
+
+  /** What {@link #forEachBlock} emits per call: the block, its first plane and its first weight as code. */
+  interface BlockCall {
+    void emit(TermBlocks.Block block, String plane, String weight);
+  }
+
+  /**
+   * Emits the calls of the blocks over the input channels of one group: a loop over the channels (or
+   * channel blocks) when there are several, with the plane and weight offsets {@code p + c * PLANES_PER_CHANNEL}
+   * and {@code wOff + c * K_AREA}.
+   */
+  static void forEachBlock(MethodSpec.Builder m, ConvSpec spec, BlockCall call) {
+    int per = TermBlocks.channelsPerBlock(spec);
+    int channels = spec.inChannelsPerGroup();
+    if (per == 1) {
+      if (channels == 1) {
+        TermBlocks.tapBlocks(spec).forEach(block -> call.emit(block, "p", "wOff"));
+      } else {
+        m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+        TermBlocks.tapBlocks(spec).forEach(block ->
+            call.emit(block, "p + c * PLANES_PER_CHANNEL", "wOff + c * K_AREA"));
+        m.endControlFlow();
+      }
+      return;
+    }
+    List<TermBlocks.Block> blocks = TermBlocks.distinct(spec);
+    int full = channels / per;
+    if (full == 1) {
+      call.emit(blocks.get(0), "p", "wOff");
+    } else {
+      m.beginControlFlow("for (int c = 0; c < $L; c += $L)", full * per, per);
+      call.emit(blocks.get(0), "p + c * PLANES_PER_CHANNEL", "wOff + c * K_AREA");
+      m.endControlFlow();
+    }
+    if (blocks.size() > 1) {
+      call.emit(blocks.get(1), "p + " + full * per + " * PLANES_PER_CHANNEL", "wOff + " + full * per + " * K_AREA");
+    }
+  }
+
+  private MethodSpec block(TermBlocks.Block block) {
+    int last = block.last();
+    String what = TermBlocks.describe(block, spec);
+    MethodSpec.Builder m = method(blockName(block))
+        .addJavadoc("Adds $L to the accumulator: one loop over the band's pixels\n"
+            + "that C2 vectorizes (every access {@code a[j + k * PITCH]}).\n", what)
+        .addParameter(FLOATS, "acc").addParameter(PLANES, "stage").addParameter(int.class, "p")
+        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "length");
+    List<Integer> planes = new ArrayList<>();
+    List<int[]> terms = new ArrayList<>(); // {plane slot, row offset}
+    for (int c = 0; c < block.channels(); c++) {
+      for (int t = block.firstTap(); t <= last; t++) {
+        int kh = t / spec.kernelW();
+        int kw = t % spec.kernelW();
+        int plane = c * layout.planesPerChannel() + layout.plane(kh, kw);
+        int slot = planes.indexOf(plane);
+        if (slot < 0) {
+          slot = planes.size();
+          planes.add(plane);
+        }
+        terms.add(new int[] {slot, layout.rowOffset(kh)});
+      }
+    }
+    for (int s = 0; s < planes.size(); s++) {
+      int plane = planes.get(s);
+      m.addStatement("final float[] s$L = stage[$L]", s, plane == 0 ? "p" : "p + " + plane);
+    }
+    for (int k = 0; k < terms.size(); k++) {
+      int c = k / block.taps();
+      int t = block.firstTap() + k % block.taps();
+      int offset = c * spec.kernelArea() + t;
+      m.addStatement("final float w$L = w[$L]", k, offset == 0 ? "wOff" : "wOff + " + offset);
+    }
+    CodeBlock.Builder sum = CodeBlock.builder();
+    for (int k = 0; k < terms.size(); k++) {
+      int[] term = terms.get(k);
+      if (k > 0) {
+        sum.add(" + ");
+      }
+      String index = term[1] == 0 ? "j" : term[1] == 1 ? "j + PITCH" : "j + " + term[1] + " * PITCH";
+      sum.add("w$L * s$L[$L]", k, term[0], index);
+    }
+    m.beginControlFlow("for (int j = 0; j < length; j++)");
+    m.addStatement("acc[j] += $L", sum.build());
+    m.endControlFlow();
+    return m.build();
+  }
+
+  private MethodSpec writeBand() {
+    String clamp = switch (spec.activation()) {
+      case RELU -> "Math.max(acc[j], 0f)";
+      case RELU6 -> "Math.min(Math.max(acc[j], 0f), 6f)";
+      case NONE -> null;
+    };
+    boolean relu = clamp != null;
+    MethodSpec.Builder m = method("writeBand")
+        .addJavadoc("Writes the first {@code rows} rows of the accumulator to the output at {@code y[yAt]}$L.\n",
+            relu ? ", through the " + spec.activation() + " (applied in place first, a loop C2 vectorizes)" : "")
+        .addParameter(FLOATS, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yAt")
+        .addParameter(int.class, "rows");
+    if (relu) {
+      m.beginControlFlow("for (int j = 0; j < rows * PITCH; j++)");
+      m.addStatement("acc[j] = $L", clamp);
+      m.endControlFlow();
+    }
+    if (layout.pitch() == spec.outWidth()) {
+      m.addStatement("System.arraycopy(acc, 0, y, yAt, rows * OUT_W)");
+    } else {
+      m.beginControlFlow("for (int r = 0; r < rows; r++)");
+      m.addStatement("System.arraycopy(acc, r * PITCH, y, yAt + r * OUT_W, OUT_W)");
+      m.endControlFlow();
+    }
+    return m.build();
+  }
+}

@@ -1,0 +1,440 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.V;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.runtime.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One convolution's eval-mode forward in the blocked layout: reads a {@link BlockedLayout} (blocked, or
+ * padded planes for inputs with few channels) whose halo holds the zero padding, and writes the interior of
+ * a blocked output layout. The work is a list of tiles, each one call of a {@link BlockedKernels} tile
+ * kernel: a row segment of output pixels times up to three output-channel blocks (depthwise layers: one
+ * block), with the whole reduction over (input channel, tap) in registers. The driver loops here hold no
+ * vectors, so they cost little before the JIT has compiled them, and every layer of every network calls the
+ * same few tile kernels, which are therefore compiled early and once.
+ *
+ * <p>Supported: zero padding (or none), any kernel, stride and dilation; groups of 1, depthwise (one output
+ * channel per input channel), or groups whose input and output channels per group are whole blocks. The
+ * weights are packed per chunk of blocks, {@code [r][m][lane]} with {@code r} over (input channel, kh, kw) in
+ * PyTorch's order, and repacked when a parameter's {@link Parameter#version() version} moves. Thread-safe.
+ */
+final class BlockedConv {
+  /** Vector registers the tile kernels may fill: 32 with 512-bit vectors (AVX-512), else 16. */
+  private static final int REGISTERS = V >= 16 ? 32 : 16;
+
+  /** Experiment switch: tiles with a constant pixel distance (default) or the generic ones. */
+  private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
+
+  final ConvGeometry g;
+  final BlockedLayout in;
+  final BlockedLayout out;
+  private final float lo;
+  private final float hi;
+  private final boolean depthwise;
+  /** Depthwise 3x3 at horizontal stride 1 or 2, dilation 1: each input vector loaded once per row. */
+  private final boolean threeByThree;
+  /** Input offsets of the reduction steps, relative to the top-left tap of a tile's first pixel. */
+  private final int[] off;
+  private final int steps;
+  private final int sx;
+  private final List<Chunk> chunks = new ArrayList<>();
+  /** Multiply-adds per sample, for the decision to split over threads. */
+  private final long macs;
+  private volatile Packed packed;
+
+  /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
+  private static final class Packed {
+    final Parameter weight;
+    final long weightVersion;
+    final Parameter bias;
+    final long biasVersion;
+    final float[] w;
+    final float[] b;
+
+    Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {
+      this.weight = weight;
+      this.weightVersion = weightVersion;
+      this.bias = bias;
+      this.biasVersion = biasVersion;
+      this.w = w;
+      this.b = b;
+    }
+  }
+
+  /** Output-channel blocks computed together by one tile kernel, and how a row of outputs is tiled. */
+  private static final class Chunk {
+    /** The convolution group. */
+    final int group;
+    /** The first output block, over all groups. */
+    final int block;
+    final int blocks;
+    final int weightOffset;
+    final int biasOffset;
+    /** The tiles of one output row: first column and the tile that computes it. */
+    final int[] columns;
+    /** The tile of each column run: any pixel stride, and (the same or) one for this layer's pixel stride. */
+    final TileWarmer.Tile[] generic;
+    final TileWarmer.Tile[] fast;
+
+    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
+        TileWarmer.Tile[] generic, TileWarmer.Tile[] fast) {
+      this.group = group;
+      this.block = block;
+      this.blocks = blocks;
+      this.weightOffset = weightOffset;
+      this.biasOffset = biasOffset;
+      this.columns = columns;
+      this.generic = generic;
+      this.fast = fast;
+    }
+
+    /** The tile for column run {@code i}: the fast one once compiled, else the generic one (waited for). */
+    TileWarmer.Tile tile(int i) {
+      TileWarmer.Tile t = fast[i];
+      if (t.hot()) {
+        return t;
+      }
+      t = generic[i];
+      t.awaitHot();
+      return t;
+    }
+  }
+
+  /** The tile kernels this layer uses (for tests). */
+  java.util.List<TileWarmer.Tile> tiles() {
+    java.util.List<TileWarmer.Tile> all = new ArrayList<>();
+    for (Chunk c : chunks) {
+      all.addAll(java.util.Arrays.asList(c.generic));
+      all.addAll(java.util.Arrays.asList(c.fast));
+    }
+    return all;
+  }
+
+  /** Whether a layer of this geometry can run here with an input of the given kind. */
+  static boolean supports(ConvGeometry g, boolean blockedInput) {
+    if (g.paddingMode() != PaddingMode.ZEROS && g.padTop() + g.padBottom() + g.padLeft() + g.padRight() > 0) {
+      return false;
+    }
+    if (g.outHeight() <= 0 || g.outWidth() <= 0) {
+      return false;
+    }
+    if (isDepthwise(g)) {
+      return blockedInput;
+    }
+    if (g.groups() == 1) {
+      return true;
+    }
+    return g.outChannelsPerGroup() % V == 0 && (!blockedInput || g.inChannelsPerGroup() % V == 0);
+  }
+
+  /** One output channel per input channel, one group per channel. */
+  static boolean isDepthwise(ConvGeometry g) {
+    return g.groups() > 1 && g.groups() == g.inChannels() && g.groups() == g.outChannels();
+  }
+
+  /** The halo {top, bottom, left, right} an input must have for this geometry. */
+  static int[] requiredHalo(ConvGeometry g) {
+    int bottom = (g.outHeight() - 1) * g.strideH() - g.padTop() + (g.kernelH() - 1) * g.dilationH()
+        - (g.inHeight() - 1);
+    int right = (g.outWidth() - 1) * g.strideW() - g.padLeft() + (g.kernelW() - 1) * g.dilationW()
+        - (g.inWidth() - 1);
+    return new int[] {g.padTop(), Math.max(0, bottom), g.padLeft(), Math.max(0, right)};
+  }
+
+  /** The clamp {lo, hi} of an activation. */
+  static float[] clamp(Activation activation) {
+    switch (activation) {
+      case NONE:
+        return new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+      case RELU:
+        return new float[] {0f, Float.POSITIVE_INFINITY};
+      case RELU6:
+        return new float[] {0f, 6f};
+      default:
+        throw new IllegalArgumentException("no clamp for " + activation);
+    }
+  }
+
+  /**
+   * @param g the geometry ({@link #supports} must hold)
+   * @param activation the fused activation
+   * @param in the input layout, with at least the {@link #requiredHalo}
+   * @param out the blocked output layout: {@code outChannels x outHeight x outWidth}, any halo
+   */
+  BlockedConv(ConvGeometry g, Activation activation, BlockedLayout in, BlockedLayout out) {
+    this.g = g;
+    this.in = in;
+    this.out = out;
+    float[] c = clamp(activation);
+    this.lo = c[0];
+    this.hi = c[1];
+    this.depthwise = isDepthwise(g);
+    this.threeByThree = depthwise && g.kernelH() == 3 && g.kernelW() == 3 && g.dilationH() == 1
+        && g.dilationW() == 1 && g.strideW() <= 2;
+    if (!supports(g, in.blocked)) {
+      throw new IllegalArgumentException("unsupported geometry " + g + " with " + in);
+    }
+    int[] halo = requiredHalo(g);
+    if (in.channels != g.inChannels() || in.height != g.inHeight() || in.width != g.inWidth() || in.top < halo[0]
+        || in.bottom < halo[1] || in.left < halo[2] || in.right < halo[3]) {
+      throw new IllegalArgumentException(in + " does not fit " + g);
+    }
+    if (!out.blocked || out.channels != g.outChannels() || out.height != g.outHeight()
+        || out.width != g.outWidth()) {
+      throw new IllegalArgumentException(out + " does not fit " + g);
+    }
+    int taps = g.kernelH() * g.kernelW();
+    int icpg = depthwise ? 1 : g.inChannelsPerGroup();
+    this.steps = icpg * taps;
+    this.off = new int[steps];
+    int r = 0;
+    for (int ic = 0; ic < icpg; ic++) {
+      for (int kh = 0; kh < g.kernelH(); kh++) {
+        for (int kw = 0; kw < g.kernelW(); kw++) {
+          off[r++] = (depthwise ? 0 : in.channelOffset(ic)) + kh * g.dilationH() * in.rowStride
+              + kw * g.dilationW() * in.pixelStride;
+        }
+      }
+    }
+    this.sx = g.strideW() * in.pixelStride;
+    this.macs = g.macsPerSample();
+    int weightOffset = 0;
+    int biasOffset = 0;
+    if (depthwise) {
+      int[] columns = columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
+      for (int i = 0; i < tiles.length; i++) {
+        tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], g.strideW())
+            : TileWarmer.depthwise(columns[2 * i + 1]);
+        TileWarmer.request(tiles[i], true);
+      }
+      for (int cb = 0; cb < out.blocks; cb++) {
+        chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles, tiles));
+        weightOffset += taps * V;
+        biasOffset += V;
+      }
+      return;
+    }
+    int blocksPerGroup = g.groups() == 1 ? out.blocks : g.outChannelsPerGroup() / V;
+    // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
+    int pixelStride = STRIDE_TILES && in.blocked && g.strideW() <= 2 ? g.strideW() : 0;
+    for (int grp = 0; grp < g.groups(); grp++) {
+      int first = 0;
+      for (int m : split(blocksPerGroup)) {
+        int[] columns = columns(g.outWidth(), maxPixels(m));
+        TileWarmer.Tile[] generic = new TileWarmer.Tile[columns.length / 2];
+        TileWarmer.Tile[] fast = new TileWarmer.Tile[generic.length];
+        for (int i = 0; i < generic.length; i++) {
+          generic[i] = TileWarmer.conv(m, columns[2 * i + 1], 0);
+          fast[i] = TileWarmer.conv(m, columns[2 * i + 1], pixelStride);
+          TileWarmer.request(generic[i], true);
+          TileWarmer.request(fast[i], false);
+        }
+        chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, generic,
+            fast));
+        weightOffset += steps * m * V;
+        biasOffset += m * V;
+        first += m;
+      }
+    }
+  }
+
+  /**
+   * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): those for
+   * any pixel stride, which its first forward uses (the faster ones for its stride are requested when it is
+   * planned). Layers the blocked engine cannot run request nothing.
+   */
+  static void requestTiles(ConvGeometry g) {
+    boolean depthwise = isDepthwise(g);
+    if (!supports(g, true) && !supports(g, false)) {
+      return;
+    }
+    if (depthwise) {
+      boolean threeByThree = g.kernelH() == 3 && g.kernelW() == 3 && g.dilationH() == 1 && g.dilationW() == 1
+          && g.strideW() <= 2;
+      int[] columns = columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      for (int i = 1; i < columns.length; i += 2) {
+        TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], g.strideW())
+            : TileWarmer.depthwise(columns[i]), true);
+      }
+      return;
+    }
+    int blocksPerGroup = g.groups() == 1 ? (g.outChannels() + V - 1) / V : g.outChannelsPerGroup() / V;
+    for (int m : new java.util.TreeSet<>(java.util.Arrays.stream(split(blocksPerGroup)).boxed().toList())) {
+      int[] columns = columns(g.outWidth(), maxPixels(m));
+      for (int i = 1; i < columns.length; i += 2) {
+        TileWarmer.request(TileWarmer.conv(m, columns[i], 0), true);
+      }
+    }
+  }
+
+  /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */
+  static int maxPixels(int m) {
+    return Math.min(BlockedKernels.MAX_PIXELS[m], (REGISTERS - m - 1) / m);
+  }
+
+  /** Block counts of the chunks of {@code blocks} output blocks: threes, with twos (or a one) for the rest. */
+  static int[] split(int blocks) {
+    int threes = blocks / 3;
+    switch (blocks % 3) {
+      case 0:
+        return repeat(threes, 0, 0);
+      case 2:
+        return repeat(threes, 1, 0);
+      default:
+        return threes == 0 ? new int[] {1} : repeat(threes - 1, 2, 0);
+    }
+  }
+
+  private static int[] repeat(int threes, int twos, int ones) {
+    int[] s = new int[threes + twos + ones];
+    java.util.Arrays.fill(s, 0, threes, 3);
+    java.util.Arrays.fill(s, threes, threes + twos, 2);
+    java.util.Arrays.fill(s, threes + twos, s.length, 1);
+    return s;
+  }
+
+  /**
+   * Tiles of a row of {@code width} pixels, at most {@code max} each, as {first, size} pairs: all of size 7
+   * when that divides the width (feature maps of 224-pixel inputs are 7 times a power of two wide, and the
+   * fewer distinct tile kernels a network uses, the fewer the JIT has to compile before the network runs at
+   * full speed), else all of size {@code max} when that does, else as even as possible.
+   */
+  static int[] columns(int width, int max) {
+    int size = max >= 7 && width % 7 == 0 ? 7 : width % max == 0 ? max : 0;
+    int n = size > 0 ? width / size : (width + max - 1) / max;
+    int[] c = new int[2 * n];
+    int start = 0;
+    for (int i = 0; i < n; i++) {
+      int s = size > 0 ? size : width / n + (i < width % n ? 1 : 0);
+      c[2 * i] = start;
+      c[2 * i + 1] = s;
+      start += s;
+    }
+    return c;
+  }
+
+  /**
+   * A depthwise tile in plain Java: per lane the same fused multiply-adds in the same order as the vector
+   * tiles, so the same bits. Fast enough to run a network's first forward while the vector tiles compile
+   * (a depthwise layer has few multiply-adds per output), and compiled by the JIT in moments.
+   */
+  private void depthwiseScalar(float[] x, int xo, int[] offsets, float[] w, int wo, float[] b, int bo, float[] y,
+      int yo, int pixels) {
+    for (int t = 0; t < pixels; t++) {
+      int xt = xo + t * sx;
+      int yt = yo + t * V;
+      for (int lane = 0; lane < V; lane++) {
+        float a = b[bo + lane];
+        for (int k = 0; k < steps; k++) {
+          a = Math.fma(x[xt + offsets[k] + lane], w[wo + k * V + lane], a);
+        }
+        y[yt + lane] = Math.min(Math.max(a, lo), hi);
+      }
+    }
+  }
+
+  /** The packed weights for the current parameter values. */
+  private Packed packed(Parameter weight, Parameter bias) {
+    long wv = weight.version();
+    long bv = bias == null ? 0 : bias.version();
+    Packed p = packed;
+    if (p != null && p.weight == weight && p.weightVersion == wv && p.bias == bias && p.biasVersion == bv) {
+      return p;
+    }
+    float[] w = weight.data().data();
+    float[] b = bias == null ? null : bias.data().data();
+    int taps = g.kernelH() * g.kernelW();
+    int ocpg = g.outChannelsPerGroup();
+    int icpg = g.inChannelsPerGroup();
+    Chunk last = chunks.get(chunks.size() - 1);
+    float[] wp = new float[last.weightOffset + (depthwise ? taps : steps) * last.blocks * V];
+    float[] bp = new float[last.biasOffset + last.blocks * V];
+    for (Chunk c : chunks) {
+      for (int m = 0; m < c.blocks; m++) {
+        for (int lane = 0; lane < V; lane++) {
+          int oc = (c.block + m) * V + lane;
+          if (oc >= g.outChannels() || !depthwise && g.groups() > 1 && oc >= (c.group + 1) * ocpg) {
+            continue;
+          }
+          if (b != null) {
+            bp[c.biasOffset + m * V + lane] = b[oc];
+          }
+          int src = oc * icpg * taps;
+          for (int r = 0; r < (depthwise ? taps : steps); r++) {
+            wp[c.weightOffset + (r * c.blocks + m) * V + lane] = w[src + r];
+          }
+        }
+      }
+    }
+    p = new Packed(weight, wv, bias, bv, wp, bp);
+    packed = p;
+    return p;
+  }
+
+  /**
+   * Work items of a batch of {@code n}: (chunk, sample, output row), chunk-major so that a chunk's weights
+   * are read for all samples while they are in cache.
+   */
+  int items(int n) {
+    return n * chunks.size() * g.outHeight();
+  }
+
+  /** Whether a batch of {@code n} is worth splitting over threads. */
+  boolean splits(int n) {
+    return Parallel.threads() > 1 && macs * n >= (1L << 17);
+  }
+
+  /**
+   * Computes work items {@code [start, end)} of a batch of {@code samples} (see {@link #items}) from the input
+   * at {@code x[xOff..]} (sample after sample, {@link #in} each) into the output at {@code y[yOff..]}
+   * ({@link #out} each).
+   */
+  void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int start,
+      int end) {
+    Packed p = packed(weight, bias);
+    int rows = g.outHeight();
+    int perChunk = samples * rows;
+    int rowIn = g.strideH() * in.rowStride;
+    for (int item = start; item < end; item++) {
+      Chunk c = chunks.get(item / perChunk);
+      int n = item % perChunk / rows;
+      int oh = item % rows;
+      int xBase = xOff + n * in.sampleSize
+          + (depthwise ? c.block * in.blockStride : in.channelOffset(c.group * g.inChannelsPerGroup()))
+          + in.pixel(-g.padTop(), -g.padLeft()) + oh * rowIn;
+      int yBase = yOff + n * out.sampleSize + c.block * out.blockStride + out.pixel(oh, 0);
+      int[] cols = c.columns;
+      if (depthwise) {
+        for (int i = 0; i < c.generic.length; i++) {
+          int col = cols[2 * i];
+          TileWarmer.Tile t = c.generic[i];
+          if (!t.hot()) {
+            // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
+            TileWarmer.request(t, true);
+            depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * V,
+                cols[2 * i + 1]);
+          } else if (threeByThree) {
+            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
+                y, yBase + col * V);
+          } else {
+            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
+                y, yBase + col * V, V);
+          }
+        }
+      } else {
+        for (int i = 0; i < c.generic.length; i++) {
+          int col = cols[2 * i];
+          c.tile(i).conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
+              y, yBase + col * V, V, out.blockStride);
+        }
+      }
+    }
+  }
+}

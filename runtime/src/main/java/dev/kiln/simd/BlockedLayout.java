@@ -1,0 +1,160 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.V;
+
+import java.util.Objects;
+
+/**
+ * Where one sample {@code [C, H, W]} lives in a float array, with a zero halo around each channel's plane
+ * that the next convolution reads as its zero padding:
+ * <ul>
+ *   <li><em>blocked</em> ({@code NCHW<V>c}): channels in blocks of {@link Lanes#V} lanes, a block's pixels in
+ *       row-major order, each pixel's lanes contiguous; the last block's lanes past {@code C} stay zero;
+ *   <li><em>planes</em>: one padded plane per channel (NCHW with a border), for inputs with few channels.
+ * </ul>
+ * The halo is never written by anyone, so a buffer allocated zeroed keeps it zero: producers write the
+ * interior only. Immutable.
+ */
+final class BlockedLayout {
+  final int channels;
+  final int height;
+  final int width;
+  final boolean blocked;
+  final int top;
+  final int bottom;
+  final int left;
+  final int right;
+  /** Channel blocks (blocked) or channels (planes). */
+  final int blocks;
+  final int paddedHeight;
+  final int paddedWidth;
+  /** Floats from one pixel to the next in a row: {@link Lanes#V} or 1. */
+  final int pixelStride;
+  /** Floats from one padded row to the next. */
+  final int rowStride;
+  /** Floats from one channel block (or plane) to the next. */
+  final int blockStride;
+  /** Floats of one sample. */
+  final int sampleSize;
+
+  private BlockedLayout(int channels, int height, int width, boolean blocked, int top, int bottom, int left,
+      int right) {
+    if (channels <= 0 || height <= 0 || width <= 0 || top < 0 || bottom < 0 || left < 0 || right < 0) {
+      throw new IllegalArgumentException("bad layout " + channels + "x" + height + "x" + width);
+    }
+    this.channels = channels;
+    this.height = height;
+    this.width = width;
+    this.blocked = blocked;
+    this.top = top;
+    this.bottom = bottom;
+    this.left = left;
+    this.right = right;
+    this.blocks = blocked ? (channels + V - 1) / V : channels;
+    this.paddedHeight = height + top + bottom;
+    this.paddedWidth = width + left + right;
+    this.pixelStride = blocked ? V : 1;
+    this.rowStride = Math.multiplyExact(paddedWidth, pixelStride);
+    this.blockStride = Math.multiplyExact(paddedHeight, rowStride);
+    this.sampleSize = Math.multiplyExact(blocks, blockStride);
+  }
+
+  /** A blocked layout with the given halo. */
+  static BlockedLayout blocked(int channels, int height, int width, int top, int bottom, int left, int right) {
+    return new BlockedLayout(channels, height, width, true, top, bottom, left, right);
+  }
+
+  /** One padded plane per channel, with the given halo. */
+  static BlockedLayout planes(int channels, int height, int width, int top, int bottom, int left, int right) {
+    return new BlockedLayout(channels, height, width, false, top, bottom, left, right);
+  }
+
+  /** The offset of channel {@code c}'s element at (0, 0) relative to the block base, halo excluded. */
+  int channelOffset(int c) {
+    return blocked ? (c / V) * blockStride + c % V : c * blockStride;
+  }
+
+  /** The offset of interior pixel ({@code h}, {@code w}) within its channel block or plane. */
+  int pixel(int h, int w) {
+    return (h + top) * rowStride + (w + left) * pixelStride;
+  }
+
+  /** The same channels and size with another halo. */
+  BlockedLayout withHalo(int top, int bottom, int left, int right) {
+    return new BlockedLayout(channels, height, width, blocked, top, bottom, left, right);
+  }
+
+  /**
+   * Writes sample {@code [C, H, W]} at {@code src[srcOff..]} (NCHW, no halo) into this layout's interior at
+   * {@code dst[dstOff..]}; the halo is left as it is.
+   */
+  void fromNchw(float[] src, int srcOff, float[] dst, int dstOff) {
+    int plane = height * width;
+    if (!blocked) {
+      for (int c = 0; c < channels; c++) {
+        for (int h = 0; h < height; h++) {
+          System.arraycopy(src, srcOff + c * plane + h * width, dst, dstOff + c * blockStride + pixel(h, 0), width);
+        }
+      }
+      return;
+    }
+    for (int cb = 0; cb < blocks; cb++) {
+      int lanes = Math.min(V, channels - cb * V);
+      int from = srcOff + cb * V * plane;
+      for (int h = 0; h < height; h++) {
+        int row = dstOff + cb * blockStride + pixel(h, 0);
+        int in = from + h * width;
+        for (int w = 0; w < width; w++) {
+          int d = row + w * V;
+          for (int lane = 0; lane < lanes; lane++) {
+            dst[d + lane] = src[in + lane * plane + w];
+          }
+        }
+      }
+    }
+  }
+
+  /** Writes this layout's interior at {@code src[srcOff..]} as sample {@code [C, H, W]} (NCHW) at {@code dst[dstOff..]}. */
+  void toNchw(float[] src, int srcOff, float[] dst, int dstOff) {
+    int plane = height * width;
+    if (!blocked) {
+      for (int c = 0; c < channels; c++) {
+        for (int h = 0; h < height; h++) {
+          System.arraycopy(src, srcOff + c * blockStride + pixel(h, 0), dst, dstOff + c * plane + h * width, width);
+        }
+      }
+      return;
+    }
+    for (int cb = 0; cb < blocks; cb++) {
+      int lanes = Math.min(V, channels - cb * V);
+      int to = dstOff + cb * V * plane;
+      for (int lane = 0; lane < lanes; lane++) {
+        int out = to + lane * plane;
+        for (int h = 0; h < height; h++) {
+          int row = srcOff + cb * blockStride + pixel(h, 0) + lane;
+          int o = out + h * width;
+          for (int w = 0; w < width; w++) {
+            dst[o + w] = src[row + w * V];
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof BlockedLayout l && l.channels == channels && l.height == height && l.width == width
+        && l.blocked == blocked && l.top == top && l.bottom == bottom && l.left == left && l.right == right;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(channels, height, width, blocked, top, bottom, left, right);
+  }
+
+  @Override
+  public String toString() {
+    return (blocked ? "blocked " : "planes ") + channels + "x" + height + "x" + width + " halo " + top + "/" + bottom
+        + "/" + left + "/" + right;
+  }
+}

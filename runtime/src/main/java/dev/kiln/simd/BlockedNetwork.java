@@ -1,0 +1,472 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.V;
+
+import dev.kiln.nn.BatchNorm2d;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.ConvKernel;
+import dev.kiln.nn.Dropout;
+import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.NetworkEngine;
+import dev.kiln.nn.ReLU;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The eval-mode forward of a {@link SequentialModel} with its feature maps in the blocked layout from one
+ * convolution to the next ({@link BlockedLayout}): no re-layout and no padding copy between layers, since
+ * each producer writes the interior of a buffer whose zero halo is the next convolution's padding. The
+ * network's input is copied once into padded planes; convolutions ({@link BlockedConv}), ReLU, BatchNorm and
+ * global average pooling run on blocked buffers; any other layer (and Flatten, Linear) runs through its own
+ * {@link Module#forward} on an NCHW tensor, converted back where needed. Dropout is the identity in eval mode.
+ *
+ * <p>Buffers belong to the calling thread (so concurrent callers never share one) and are reused from call
+ * to call while the batch size stays the same; layers whose outputs have the same layout take turns with
+ * two buffers. Work within a layer is split over the shared pool by (sample, channel chunk, output row), and
+ * each output element is computed the same way whatever the split, so results do not depend on the thread
+ * count.
+ */
+final class BlockedNetwork implements NetworkEngine {
+  /** A step of the plan: reads the current value (a tensor or a buffer slot), leaves the next. */
+  private abstract static class Stage {
+    /** The buffer slot this stage reads, or -1 for the current tensor. */
+    int inSlot = -1;
+    /** The buffer slot this stage writes, or -1 when it leaves a tensor. */
+    int outSlot = -1;
+
+    abstract Tensor run(Tensor t, Workspace ws, int n);
+  }
+
+  /** Per-stage times when the system property {@code kiln.blocked.profile} is set (a diagnostic). */
+  static final Profile PROFILE = Boolean.getBoolean("kiln.blocked.profile") ? new Profile() : null;
+
+  /** Sums of stage times, printed at exit. */
+  static final class Profile {
+    private final java.util.Map<String, List<Long>> times = new java.util.LinkedHashMap<>();
+
+    Profile() {
+      Runtime.getRuntime().addShutdownHook(new Thread(this::print));
+    }
+
+    synchronized void add(String stage, long nanos) {
+      times.computeIfAbsent(stage, k -> new ArrayList<>()).add(nanos);
+    }
+
+    synchronized void print() {
+      times.forEach((k, v) -> {
+        List<Long> last = new ArrayList<>(v.subList(v.size() / 2, v.size()));
+        java.util.Collections.sort(last);
+        System.err.printf("%-60s median of the last half %9.1f us (first %9.1f us)%n", k,
+            last.get(last.size() / 2) / 1e3, v.get(0) / 1e3);
+      });
+    }
+  }
+
+  private final int[] inputShape;
+  private final List<Stage> stages;
+  private final List<BlockedLayout> slots;
+  private final ThreadLocal<Workspace> workspaces;
+
+  private BlockedNetwork(int[] inputShape, List<Stage> stages, List<BlockedLayout> slots) {
+    this.inputShape = inputShape;
+    this.stages = stages;
+    this.slots = slots;
+    this.workspaces = ThreadLocal.withInitial(() -> new Workspace(this.slots));
+  }
+
+  @Override
+  public String name() {
+    return "simd-blocked-" + V * 32;
+  }
+
+  /** One calling thread's buffers, for one batch size at a time. */
+  private static final class Workspace {
+    private final List<BlockedLayout> layouts;
+    float[][] buffers;
+    int batch = -1;
+    final ConvSection section = new ConvSection();
+
+    Workspace(List<BlockedLayout> layouts) {
+      this.layouts = layouts;
+    }
+
+    void ensure(int n) {
+      if (n != batch) {
+        buffers = new float[layouts.size()][];
+        for (int i = 0; i < buffers.length; i++) {
+          buffers[i] = new float[Math.multiplyExact(n, layouts.get(i).sampleSize)];
+        }
+        batch = n;
+      }
+    }
+  }
+
+  /** A convolution's work handed to the pool, reused from call to call. */
+  private static final class ConvSection implements Parallel.RangeBody {
+    ConvStage stage;
+    float[] x;
+    float[] y;
+    int samples;
+
+    @Override
+    public void run(int start, int end) {
+      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, start, end);
+    }
+  }
+
+  /** A planned value: where the current feature map is. */
+  private static final class Value {
+    /** Its buffer layout, or null while it is a tensor. */
+    BlockedLayout layout;
+    int channels;
+    int height;
+    int width;
+    /** The halo its consumer needs (filled in when the consumer is planned). */
+    int[] halo = {0, 0, 0, 0};
+  }
+
+  /** Plans {@code model}'s layers, or returns null when no convolution would run in the blocked layout. */
+  static BlockedNetwork plan(SequentialModel model) {
+    int[] input = model.inputShape();
+    List<Module> layers = new ArrayList<>(model.layers().values());
+    // Pass 1: which layers run blocked, and the halo each blocked value needs.
+    List<Object> kinds = new ArrayList<>();
+    boolean blocked = false;
+    boolean any = false;
+    List<Value> values = new ArrayList<>();
+    Value current = null;
+    for (Module layer : layers) {
+      if (layer instanceof ConvKernel conv
+          && BlockedConv.supports(conv.geometry(), blocked || BlockedConv.isDepthwise(conv.geometry()))) {
+        ConvGeometry g = conv.geometry();
+        if (!blocked) {
+          current = new Value();
+          current.channels = g.inChannels();
+          current.height = g.inHeight();
+          current.width = g.inWidth();
+          values.add(current);
+          kinds.add(BlockedConv.isDepthwise(g) ? "toBlocked" : "toPlanes");
+        }
+        current.halo = max(current.halo, BlockedConv.requiredHalo(g));
+        kinds.add(conv);
+        Value next = new Value();
+        next.channels = g.outChannels();
+        next.height = g.outHeight();
+        next.width = g.outWidth();
+        values.add(next);
+        current = next;
+        blocked = true;
+        any = true;
+      } else if (blocked && (layer instanceof ReLU || layer instanceof BatchNorm2d)) {
+        kinds.add(layer);
+      } else if (layer instanceof Dropout) {
+        kinds.add(layer);
+      } else if (blocked && layer instanceof GlobalAvgPool2d) {
+        kinds.add(layer);
+        blocked = false;
+      } else {
+        if (blocked) {
+          kinds.add("toTensor");
+          blocked = false;
+        }
+        kinds.add(layer);
+      }
+    }
+    if (!any) {
+      return null;
+    }
+    if (blocked) {
+      kinds.add("toTensor");
+    }
+    // Pass 2: stages with layouts and buffer slots.
+    List<BlockedLayout> slots = new ArrayList<>();
+    List<Stage> stages = new ArrayList<>();
+    int valueIndex = 0;
+    int slot = -1;
+    for (int k = 0; k < kinds.size(); k++) {
+      Object kind = kinds.get(k);
+      if (kind instanceof String s) {
+        if (s.equals("toTensor")) {
+          Value v = values.get(valueIndex - 1);
+          Stage st = new ToTensorStage(v.layout);
+          st.inSlot = slot;
+          stages.add(st);
+          slot = -1;
+        } else {
+          Value v = values.get(valueIndex++);
+          int[] h = v.halo;
+          v.layout = s.equals("toBlocked")
+              ? BlockedLayout.blocked(v.channels, v.height, v.width, h[0], h[1], h[2], h[3])
+              : BlockedLayout.planes(v.channels, v.height, v.width, h[0], h[1], h[2], h[3]);
+          Stage st = new FromTensorStage(v.layout);
+          st.outSlot = slotFor(slots, v.layout, -1);
+          stages.add(st);
+          slot = st.outSlot;
+        }
+      } else if (kind instanceof ConvKernel conv) {
+        Value in = values.get(valueIndex - 1);
+        Value out = values.get(valueIndex++);
+        int[] h = out.halo;
+        out.layout = BlockedLayout.blocked(out.channels, out.height, out.width, h[0], h[1], h[2], h[3]);
+        Stage st = new ConvStage(conv, new BlockedConv(conv.geometry(), conv.activation(), in.layout, out.layout));
+        st.inSlot = slot;
+        st.outSlot = slotFor(slots, out.layout, slot);
+        stages.add(st);
+        slot = st.outSlot;
+      } else if (kind instanceof Dropout) {
+        continue;
+      } else if (slot >= 0 && kind instanceof ReLU) {
+        ReluStage st = new ReluStage();
+        st.sampleSize = slots.get(slot).sampleSize;
+        st.inSlot = slot;
+        st.outSlot = slot;
+        stages.add(st);
+      } else if (slot >= 0 && kind instanceof BatchNorm2d bn) {
+        Stage st = new BatchNormStage(bn, values.get(valueIndex - 1).layout);
+        st.inSlot = slot;
+        st.outSlot = slot;
+        stages.add(st);
+      } else if (slot >= 0 && kind instanceof GlobalAvgPool2d) {
+        Stage st = new GlobalAvgPoolStage(values.get(valueIndex - 1).layout);
+        st.inSlot = slot;
+        stages.add(st);
+        slot = -1;
+      } else {
+        stages.add(new ModuleStage((Module) kind));
+      }
+    }
+    return new BlockedNetwork(input, stages, slots);
+  }
+
+  private static int[] max(int[] a, int[] b) {
+    return new int[] {Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])};
+  }
+
+  /** A slot of {@code layout} other than {@code busy}, added if there is none. */
+  private static int slotFor(List<BlockedLayout> slots, BlockedLayout layout, int busy) {
+    for (int i = 0; i < slots.size(); i++) {
+      if (i != busy && slots.get(i).equals(layout)) {
+        return i;
+      }
+    }
+    slots.add(layout);
+    return slots.size() - 1;
+  }
+
+  @Override
+  public Tensor forward(Tensor input) {
+    int n = input.dim(0);
+    Workspace ws = workspaces.get();
+    ws.ensure(n);
+    Tensor t = input;
+    if (PROFILE != null) {
+      for (int i = 0; i < stages.size(); i++) {
+        long s = System.nanoTime();
+        t = stages.get(i).run(t, ws, n);
+        PROFILE.add(stages.get(i).toString() + "#" + i, System.nanoTime() - s);
+      }
+      return t;
+    }
+    for (Stage stage : stages) {
+      t = stage.run(t, ws, n);
+    }
+    return t;
+  }
+
+  /** NCHW tensor into the planes or blocked layout of the first convolution. */
+  private static final class FromTensorStage extends Stage {
+    private final BlockedLayout layout;
+
+    FromTensorStage(BlockedLayout layout) {
+      this.layout = layout;
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      if (t.rank() != 4 || t.dim(0) != n || t.dim(1) != layout.channels || t.dim(2) != layout.height
+          || t.dim(3) != layout.width) {
+        throw new IllegalArgumentException("input: expected shape [" + n + ", " + layout.channels + ", "
+            + layout.height + ", " + layout.width + "] but got " + Tensor.shapeString(t.shape()));
+      }
+      float[] dst = ws.buffers[outSlot];
+      float[] src = t.data();
+      int sample = layout.channels * layout.height * layout.width;
+      for (int i = 0; i < n; i++) {
+        layout.fromNchw(src, i * sample, dst, i * layout.sampleSize);
+      }
+      return null;
+    }
+  }
+
+  /** The blocked value back into a new NCHW tensor. */
+  private static final class ToTensorStage extends Stage {
+    private final BlockedLayout layout;
+
+    ToTensorStage(BlockedLayout layout) {
+      this.layout = layout;
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      Tensor out = Tensor.zeros(n, layout.channels, layout.height, layout.width);
+      int sample = layout.channels * layout.height * layout.width;
+      for (int i = 0; i < n; i++) {
+        layout.toNchw(ws.buffers[inSlot], i * layout.sampleSize, out.data(), i * sample);
+      }
+      return out;
+    }
+  }
+
+  /** One convolution, split over the pool. */
+  private static final class ConvStage extends Stage {
+    final ConvKernel kernel;
+    final BlockedConv conv;
+
+    ConvStage(ConvKernel kernel, BlockedConv conv) {
+      this.kernel = kernel;
+      this.conv = conv;
+    }
+
+    @Override
+    public String toString() {
+      ConvGeometry g = conv.g;
+      return "conv " + g.inChannels() + "->" + g.outChannels() + " " + g.inHeight() + "x" + g.inWidth() + " k"
+          + g.kernelH() + " s" + g.strideH() + " g" + g.groups() + (conv.in.blocked ? "" : " planes");
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      float[] x = ws.buffers[inSlot];
+      float[] y = ws.buffers[outSlot];
+      int items = conv.items(n);
+      if (conv.splits(n)) {
+        ConvSection s = ws.section;
+        s.stage = this;
+        s.x = x;
+        s.y = y;
+        s.samples = n;
+        try {
+          Parallel.forRange(items, s);
+        } finally {
+          s.x = null;
+          s.y = null;
+        }
+      } else {
+        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, n, 0, items);
+      }
+      return null;
+    }
+  }
+
+  /**
+   * ReLU in place over the whole buffer (the halo and padded lanes are zero and stay zero). Like the other
+   * element-wise stages it is plain Java, which the JIT vectorizes: it runs once per layer and call, too
+   * rarely for vector code to be compiled early (see {@link TileWarmer}).
+   */
+  private static final class ReluStage extends Stage {
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      float[] y = ws.buffers[inSlot];
+      int size = n * sampleSize;
+      for (int i = 0; i < size; i++) {
+        y[i] = Math.max(y[i], 0f);
+      }
+      return null;
+    }
+
+    int sampleSize;
+  }
+
+  /** Eval-mode BatchNorm in place over the interior: {@code x * scale + shift} per channel. */
+  private static final class BatchNormStage extends Stage {
+    private final BatchNorm2d bn;
+    private final BlockedLayout layout;
+
+    BatchNormStage(BatchNorm2d bn, BlockedLayout layout) {
+      this.bn = bn;
+      this.layout = layout;
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      float[] y = ws.buffers[inSlot];
+      float[] scale = new float[layout.blocks * V];
+      float[] shift = new float[layout.blocks * V];
+      for (int c = 0; c < layout.channels; c++) {
+        scale[c] = (float) bn.foldedScale(c);
+        shift[c] = (float) bn.foldedShift(c);
+      }
+      for (int i = 0; i < n; i++) {
+        for (int cb = 0; cb < layout.blocks; cb++) {
+          int base = i * layout.sampleSize + cb * layout.blockStride;
+          int lanes = cb * V;
+          for (int h = 0; h < layout.height; h++) {
+            int row = base + layout.pixel(h, 0);
+            for (int w = 0; w < layout.width; w++) {
+              int p = row + w * V;
+              for (int lane = 0; lane < V; lane++) {
+                y[p + lane] = y[p + lane] * scale[lanes + lane] + shift[lanes + lane];
+              }
+            }
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Global average pooling of the interior into a new {@code [N, C, 1, 1]} tensor. */
+  private static final class GlobalAvgPoolStage extends Stage {
+    private final BlockedLayout layout;
+
+    GlobalAvgPoolStage(BlockedLayout layout) {
+      this.layout = layout;
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      float[] x = ws.buffers[inSlot];
+      Tensor out = Tensor.zeros(n, layout.channels, 1, 1);
+      float[] y = out.data();
+      float[] sum = new float[V];
+      double area = (double) layout.height * layout.width;
+      for (int i = 0; i < n; i++) {
+        for (int cb = 0; cb < layout.blocks; cb++) {
+          int base = i * layout.sampleSize + cb * layout.blockStride;
+          java.util.Arrays.fill(sum, 0f);
+          for (int h = 0; h < layout.height; h++) {
+            int row = base + layout.pixel(h, 0);
+            for (int w = 0; w < layout.width; w++) {
+              int p = row + w * V;
+              for (int lane = 0; lane < V; lane++) {
+                sum[lane] += x[p + lane];
+              }
+            }
+          }
+          for (int lane = 0; lane < V && cb * V + lane < layout.channels; lane++) {
+            y[i * layout.channels + cb * V + lane] = (float) (sum[lane] / area);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Any other layer, on an NCHW tensor. */
+  private static final class ModuleStage extends Stage {
+    private final Module module;
+
+    ModuleStage(Module module) {
+      this.module = module;
+    }
+
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      return module.forward(t);
+    }
+  }
+}

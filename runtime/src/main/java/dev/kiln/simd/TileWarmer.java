@@ -1,0 +1,200 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.Lanes.V;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Gets the tile kernels of {@link BlockedKernels} compiled by C2 before real work reaches them.
+ *
+ * <p>Vector API code runs only when C2 has compiled it: interpreted or compiled by C1, every vector operation
+ * is a call into Java fallback code that allocates, some hundred times slower than the compiled kernel, and
+ * that slow code is itself hot enough to fill C2's queue with the fallbacks. A tile kernel called for the
+ * first time from a network's first forward therefore ran for seconds. Instead, every tile a layer will use
+ * is handed to one background thread as soon as the layer is planned, which calls it on tiny inputs (a few
+ * reduction steps, so that each call costs little in the slow modes) until its calls take as little time as
+ * only compiled code can; the tile is then <em>hot</em>. Layers use a hot tile, or wait for it (for at most
+ * {@link #WAIT_NANOS}); since every tile computes each output element by the same fused multiply-adds in the
+ * same order, which tile a call uses never changes a result.
+ */
+final class TileWarmer {
+  /** A call on the warm-up input faster than this can only be compiled code (the slow modes take tens of us). */
+  private static final long HOT_CALL_NANOS = 2_000L;
+  /** Consecutive fast calls that make a tile hot. */
+  private static final int HOT_CALLS = 32;
+  /** The longest a layer waits for a tile, and the longest the warmer works on one. */
+  static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Reduction steps per warm-up call. */
+  private static final int STEPS = 16;
+
+  /** A tile kernel and whether it is compiled. */
+  static final class Tile {
+    final String key;
+    final BlockedKernels.ConvTile conv;
+    final BlockedKernels.DepthwiseTile depthwise;
+    final BlockedKernels.Depthwise3x3Tile depthwise3x3;
+    final int blocks;
+    private volatile boolean hot;
+    private volatile boolean queued;
+
+    private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
+        BlockedKernels.Depthwise3x3Tile depthwise3x3, int blocks) {
+      this.key = key;
+      this.conv = conv;
+      this.depthwise = depthwise;
+      this.depthwise3x3 = depthwise3x3;
+      this.blocks = blocks;
+    }
+
+    /** Whether C2 has compiled it (as far as timing tells). */
+    boolean hot() {
+      return hot;
+    }
+
+    /** Waits until the tile is hot, at most {@link #WAIT_NANOS}; true if it is. */
+    boolean awaitHot() {
+      if (hot || !waiting) {
+        return hot;
+      }
+      request(this, true);
+      long deadline = System.nanoTime() + WAIT_NANOS;
+      synchronized (this) {
+        while (!hot) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return hot;
+          }
+        }
+      }
+      return true;
+    }
+
+    private synchronized void markHot() {
+      hot = true;
+      notifyAll();
+    }
+
+    @Override
+    public String toString() {
+      return key + (hot ? " (hot)" : "");
+    }
+  }
+
+  private static final ConcurrentHashMap<String, Tile> TILES = new ConcurrentHashMap<>();
+  /** Tiles a layer needs now, then tiles that would only be faster than ones already queued. */
+  private static final LinkedBlockingDeque<Tile> NEEDED = new LinkedBlockingDeque<>();
+  private static final LinkedBlockingDeque<Tile> FASTER = new LinkedBlockingDeque<>();
+  private static volatile Thread thread;
+  /** Whether layers wait for tiles to be hot (tests of many tile sizes turn it off). */
+  private static volatile boolean waiting = true;
+
+  private TileWarmer() {}
+
+  /** Whether layers wait for tiles to be compiled before using them (default true); for tests. */
+  static void setWaiting(boolean wait) {
+    waiting = wait;
+  }
+
+  /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
+  static Tile conv(int blocks, int pixels, int pixelStride) {
+    return TILES.computeIfAbsent("conv" + blocks + "x" + pixels + "/" + pixelStride,
+        k -> new Tile(k, BlockedKernels.conv(blocks, pixels, pixelStride), null, null, blocks));
+  }
+
+  /** The depthwise tile of {@code pixels} pixels, shared. */
+  static Tile depthwise(int pixels) {
+    return TILES.computeIfAbsent("depthwise" + pixels,
+        k -> new Tile(k, null, BlockedKernels.depthwise(pixels), null, 1));
+  }
+
+  /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride 1 or 2, shared. */
+  static Tile depthwise3x3(int pixels, int stride) {
+    return TILES.computeIfAbsent("depthwise3x3-" + pixels + "/" + stride,
+        k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), 1));
+  }
+
+  /**
+   * Queues {@code tile} for warming (once): {@code needed} tiles are warmed in the order requested, before the
+   * others.
+   */
+  static void request(Tile tile, boolean needed) {
+    if (tile.hot || tile.queued) {
+      return;
+    }
+    synchronized (TileWarmer.class) {
+      if (tile.queued) {
+        return;
+      }
+      tile.queued = true;
+      (needed ? NEEDED : FASTER).addLast(tile);
+      TileWarmer.class.notifyAll();
+      if (thread == null) {
+        Thread t = new Thread(TileWarmer::work, "kiln-tile-warmer");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+      }
+    }
+  }
+
+  private static void work() {
+    while (true) {
+      Tile tile;
+      synchronized (TileWarmer.class) {
+        while ((tile = NEEDED.pollFirst()) == null && (tile = FASTER.pollFirst()) == null) {
+          try {
+            TileWarmer.class.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+      warm(tile);
+    }
+  }
+
+  /** Calls {@code tile} on tiny inputs until it is compiled (or {@link #WAIT_NANOS} passed), then marks it hot. */
+  static void warm(Tile tile) {
+    int m = tile.blocks;
+    int[] off = new int[STEPS];
+    for (int i = 0; i < STEPS; i++) {
+      off[i] = i;
+    }
+    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = V), plus 3 rows of V floats.
+    float[] x = new float[STEPS + 2 * V * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * V];
+    float[] w = new float[Math.max(STEPS, 9) * m * V];
+    float[] b = new float[m * V];
+    int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * V;
+    float[] y = new float[m * cs];
+    long deadline = System.nanoTime() + WAIT_NANOS;
+    int fast = 0;
+    while (fast < HOT_CALLS && System.nanoTime() < deadline) {
+      long start = System.nanoTime();
+      if (tile.conv != null) {
+        tile.conv.run(x, 0, V, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, V, cs);
+      } else if (tile.depthwise != null) {
+        tile.depthwise.run(x, 0, V, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, V);
+      } else {
+        tile.depthwise3x3.run(x, 0, V, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
+      }
+      fast = System.nanoTime() - start < HOT_CALL_NANOS ? fast + 1 : 0;
+    }
+    tile.markHot();
+    if (LOG) {
+      System.err.printf("kiln: tile %s hot at %d ms after %d ms of warming%n", tile.key,
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
+          (System.nanoTime() - deadline + WAIT_NANOS) / 1_000_000);
+    }
+  }
+
+  /** Diagnostic: log each tile as it becomes hot (system property {@code kiln.simd.warmup.log}). */
+  private static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
+}

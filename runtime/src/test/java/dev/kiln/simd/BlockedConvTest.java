@@ -1,0 +1,247 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link BlockedConv} against {@link ReferenceConv2d} over seeded random geometries with zero padding:
+ * strides, dilation, kernels up to 5, groups (1, depthwise, whole-block groups), channel counts around the
+ * block size, planes and blocked inputs with extra halo, batches of 1-3 split over 1 and 2 threads in
+ * random work ranges; the halo of the output must stay zero. Counted.
+ */
+class BlockedConvTest {
+  private static final int CASES = 120;
+  private final int savedThreads = Parallel.threads();
+
+  /** Hundreds of tile sizes: waiting for each to be compiled would take minutes, and results do not depend on it. */
+  @BeforeAll
+  static void doNotWaitForTheJit() {
+    TileWarmer.setWaiting(false);
+  }
+
+  @AfterAll
+  static void waitAgain() {
+    TileWarmer.setWaiting(true);
+  }
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  @Test
+  void matchesTheReference() {
+    SplittableRandom r = new SplittableRandom(20261201);
+    int depthwise = 0;
+    int grouped = 0;
+    int planes = 0;
+    for (int i = 0; i < CASES; i++) {
+      int kind = r.nextInt(4);
+      int groups;
+      int icpg;
+      int ocpg;
+      if (kind == 0) {
+        groups = 1;
+        icpg = 1 + r.nextInt(40);
+        ocpg = 1 + r.nextInt(3 * Lanes.V + 5);
+      } else if (kind == 1) {
+        groups = 2 + r.nextInt(2);
+        icpg = Lanes.V * (1 + r.nextInt(2));
+        ocpg = Lanes.V * (1 + r.nextInt(3));
+      } else {
+        groups = 1 + r.nextInt(3 * Lanes.V);
+        icpg = 1;
+        ocpg = 1;
+      }
+      int k = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
+      int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : k;
+      int s = r.nextInt(3) == 0 ? 2 : 1;
+      int sw = r.nextInt(4) == 0 ? 1 + r.nextInt(3) : s;
+      int d = r.nextInt(6) == 0 ? 2 : 1;
+      int h = 1 + r.nextInt(12);
+      int w = 1 + r.nextInt(24);
+      int pt = r.nextInt(3);
+      int pb = r.nextInt(2) == 0 ? pt : r.nextInt(3);
+      int pl = r.nextInt(3);
+      int pr = r.nextInt(2) == 0 ? pl : r.nextInt(3);
+      if (h + pt + pb - d * (k - 1) - 1 < 0 || w + pl + pr - d * (kw - 1) - 1 < 0) {
+        i--;
+        continue;
+      }
+      ConvGeometry g = NaiveConvKernel.geometry(groups * icpg, groups * ocpg, h, w, k, kw, s, sw, d, d, pt, pb,
+          pl, pr, groups, PaddingMode.ZEROS);
+      boolean blockedInput = BlockedConv.isDepthwise(g) || groups > 1 || r.nextBoolean();
+      if (BlockedConv.isDepthwise(g)) {
+        depthwise++;
+      } else if (groups > 1) {
+        grouped++;
+      }
+      if (!blockedInput) {
+        planes++;
+      }
+      check(g, blockedInput, r.nextBoolean(), Activation.values()[r.nextInt(Activation.values().length)], r);
+    }
+    assertThat(depthwise).isAtLeast(15);
+    assertThat(grouped).isAtLeast(15);
+    assertThat(planes).isAtLeast(8); // about an eighth of the cases: ungrouped, and planes drawn for half of them
+  }
+
+  /** The RepVGG-A0 and MobileNet layer kinds (stem, stride 2, wide 3x3, depthwise, pointwise), on 1 and 2 threads. */
+  @Test
+  void networkLayers() {
+    SplittableRandom r = new SplittableRandom(7);
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(3, 48, 64, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(48, 48, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(192, 192, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(64, 64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(512, 1024, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+    };
+    for (ConvGeometry g : layers) {
+      for (int threads = 1; threads <= 2; threads++) {
+        Parallel.setThreads(threads);
+        check(g, g.inChannels() >= Lanes.V, true, Activation.RELU, r);
+      }
+    }
+  }
+
+  /**
+   * Depthwise layers run plain Java until their vector tiles are compiled: both give the same bits (3x3 at
+   * strides 1 and 2, and a 5x5 with dilation on the table-driven tile).
+   */
+  @Test
+  void depthwiseScalarAndVectorTilesAgreeBitForBit() {
+    SplittableRandom r = new SplittableRandom(99);
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(40, 40, 13, 23, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(24, 24, 17, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(20, 20, 12, 12, 5, 5, 1, 1, 2, 2, 4, 4, 4, 4, 20, PaddingMode.ZEROS),
+    };
+    for (ConvGeometry g : layers) {
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true)
+          .activation(Activation.RELU).build();
+      int[] halo = BlockedConv.requiredHalo(g);
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
+          halo[3]);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
+      float[] cold = new float[out.sampleSize];
+      float[] hot = new float[out.sampleSize];
+      java.util.List<TileWarmer.Tile> tiles = conv.tiles();
+      boolean anyCold = tiles.stream().anyMatch(t -> !t.hot());
+      if (anyCold) {
+        conv.run(ref.weight(), ref.bias(), xb, 0, cold, 0, 1, 0, conv.items(1));
+      }
+      tiles.forEach(TileWarmer::warm);
+      conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 0, conv.items(1));
+      if (anyCold) {
+        assertWithMessage(g.toString()).that(hot).usingExactEquality().containsExactly(cold).inOrder();
+      }
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(hot, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(g.toString()).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+          .isAtMost(1e-5);
+    }
+  }
+
+  @Test
+  void splitsAndColumns() {
+    assertThat(BlockedConv.split(1)).asList().containsExactly(1);
+    assertThat(BlockedConv.split(2)).asList().containsExactly(2);
+    assertThat(BlockedConv.split(4)).asList().containsExactly(2, 2).inOrder();
+    assertThat(BlockedConv.split(7)).asList().containsExactly(3, 2, 2).inOrder();
+    assertThat(BlockedConv.split(80)).asList().containsExactlyElementsIn(expand(26, 3, 1, 2)).inOrder();
+    assertThat(BlockedConv.columns(14, 8)).asList().containsExactly(0, 7, 7, 7).inOrder();
+    assertThat(BlockedConv.columns(15, 7)).asList().containsExactly(0, 5, 5, 5, 10, 5).inOrder();
+    assertThat(BlockedConv.columns(3, 8)).asList().containsExactly(0, 3).inOrder();
+    assertThat(BlockedConv.columns(56, 14)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7, 28, 7, 35, 7, 42, 7,
+        49, 7).inOrder();
+    assertThat(BlockedConv.columns(32, 14)).asList().containsExactly(0, 11, 11, 11, 22, 10).inOrder();
+    assertThat(BlockedConv.columns(24, 12)).asList().containsExactly(0, 12, 12, 12).inOrder();
+    assertThat(BlockedConv.columns(28, 8)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
+  }
+
+  private static java.util.List<Integer> expand(int n, int v, int m, int u) {
+    java.util.List<Integer> l = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      l.add(v);
+    }
+    for (int i = 0; i < m; i++) {
+      l.add(u);
+    }
+    return l;
+  }
+
+  private static void check(ConvGeometry g, boolean blockedInput, boolean bias, Activation act, SplittableRandom r) {
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(bias)
+        .activation(act)
+        .build();
+    ref.eval();
+    int n = 1 + r.nextInt(3);
+    Tensor x = TestTensors.uniform(r, 1, n, g.inChannels(), g.inHeight(), g.inWidth());
+    Tensor expected = ref.forward(x);
+    int[] halo = BlockedConv.requiredHalo(g);
+    int extra = r.nextInt(2);
+    BlockedLayout in = blockedInput
+        ? BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0] + extra, halo[1], halo[2],
+            halo[3] + extra)
+        : BlockedLayout.planes(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1] + extra, halo[2] + extra,
+            halo[3]);
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), r.nextInt(2),
+        r.nextInt(2), r.nextInt(2), r.nextInt(2));
+    BlockedConv conv = new BlockedConv(g, act, in, out);
+    String what = g + " " + in + " -> " + out + " N=" + n;
+    assertWithMessage(what).that(BlockedConv.supports(g, blockedInput)).isTrue();
+    float[] xb = new float[n * in.sampleSize];
+    int sample = g.inChannels() * g.inHeight() * g.inWidth();
+    for (int i = 0; i < n; i++) {
+      in.fromNchw(x.data(), i * sample, xb, i * in.sampleSize);
+    }
+    float[] yb = new float[n * out.sampleSize + 3];
+    Parameter weight = ref.weight();
+    Parameter biasParam = bias ? ref.bias() : null;
+    int items = conv.items(n);
+    // Random work ranges, as threads would take them.
+    int start = 0;
+    while (start < items) {
+      int end = Math.min(items, start + 1 + r.nextInt(Math.max(1, items / 3)));
+      conv.run(weight, biasParam, xb, 0, yb, 0, n, start, end);
+      start = end;
+    }
+    float[] actual = new float[expected.size()];
+    int outSample = g.outChannels() * g.outHeight() * g.outWidth();
+    for (int i = 0; i < n; i++) {
+      out.toNchw(yb, i * out.sampleSize, actual, i * outSample);
+    }
+    assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(actual, expected.data())).isAtMost(1e-5);
+    // Everything outside the interior (halo, padded lanes, the slack at the end) is still zero.
+    float[] interiorOnly = yb.clone();
+    float[] zeros = new float[n * out.sampleSize];
+    for (int i = 0; i < n; i++) {
+      out.fromNchw(zeros, 0, interiorOnly, i * out.sampleSize);
+    }
+    for (int i = 0; i < interiorOnly.length; i++) {
+      if (interiorOnly[i] != 0f) {
+        assertWithMessage(what + ": wrote outside the interior at " + i + ": " + interiorOnly[i]).fail();
+      }
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.BatchNorm2d;
+import dev.kiln.nn.Dropout;
+import dev.kiln.nn.Flatten;
+import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.MaxPool2d;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.ReLU;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The blocked-layout network engine against the same layers run one by one: a stem on padded planes,
+ * stride 2, depthwise and pointwise convolutions, standalone BatchNorm and ReLU, a layer it does not know
+ * (max pooling) in the middle, global average pooling, flatten, dropout and a linear layer; batch sizes 1-3,
+ * 1 and 2 threads (bitwise the same), concurrent callers (bitwise the same as one).
+ */
+class BlockedNetworkTest {
+  private final int savedThreads = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  /** A small MobileNet-like network with one layer the engine does not know. */
+  static final class Net extends SequentialModel {
+    Net(long seed) {
+      super(new int[] {3, 19, 17}, new int[] {10});
+      add("stem", conv(3, 24, 19, 17, 3, 2, 1, 1, Activation.RELU, seed));
+      add("dw", conv(24, 24, 10, 9, 3, 1, 1, 24, Activation.NONE, seed + 1));
+      add("dw_bn", bn(24, seed));
+      add("dw_relu", new ReLU());
+      add("pw", conv(24, 40, 10, 9, 1, 1, 0, 1, Activation.RELU, seed + 2));
+      add("pool", new MaxPool2d(2, 2, 0));
+      add("conv", conv(40, 36, 5, 4, 3, 1, 1, 1, Activation.RELU, seed + 3));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("dropout", new Dropout(0.3, seed));
+      add("fc", new Linear(36, 10, true, seed + 4));
+    }
+
+    private static Module conv(int in, int out, int h, int w, int k, int s, int p, int groups, Activation act,
+        long seed) {
+      return new NaiveConvKernel(NaiveConvKernel.geometry(in, out, h, w, k, k, s, s, 1, 1, p, p, p, p, groups,
+          PaddingMode.ZEROS), true, act, seed);
+    }
+
+    private static BatchNorm2d bn(int c, long seed) {
+      BatchNorm2d bn = new BatchNorm2d(c);
+      SplittableRandom r = new SplittableRandom(seed);
+      float[][] v = {bn.weight().data().data(), bn.bias().data().data(), bn.runningMean().data(),
+          bn.runningVar().data()};
+      for (int i = 0; i < c; i++) {
+        v[0][i] = (float) (0.5 + r.nextDouble());
+        v[1][i] = (float) (r.nextDouble() - 0.5);
+        v[2][i] = (float) (r.nextDouble() - 0.5);
+        v[3][i] = (float) (0.5 + r.nextDouble());
+      }
+      return bn;
+    }
+  }
+
+  @Test
+  void equalsLayerByLayer() {
+    Net net = new Net(5);
+    net.eval();
+    assertThat(net.networkEngine()).isNotNull();
+    assertThat(net.networkEngine().name()).startsWith("simd-blocked-");
+    SplittableRandom r = new SplittableRandom(11);
+    int cases = 0;
+    for (int n = 1; n <= 3; n++) {
+      Tensor x = TestTensors.uniform(r, 1, n, 3, 19, 17);
+      Tensor expected = net.forwardLayers(x);
+      Parallel.setThreads(1);
+      Tensor one = net.forward(x);
+      Parallel.setThreads(2);
+      Tensor two = net.forward(x);
+      assertThat(one.shape()).asList().containsExactly(n, 10).inOrder();
+      assertWithMessage("N=" + n).that(SimdConvDifferentialTest.relativeError(one.data(), expected.data()))
+          .isAtMost(1e-5);
+      assertWithMessage("N=" + n + ", 2 threads").that(two.data()).usingExactEquality()
+          .containsExactly(one.data()).inOrder();
+      cases++;
+    }
+    assertThat(cases).isEqualTo(3);
+  }
+
+  @Test
+  void concurrentCallersGetTheSameBits() throws Exception {
+    Net net = new Net(6);
+    net.eval();
+    SplittableRandom r = new SplittableRandom(12);
+    List<Tensor> inputs = new ArrayList<>();
+    List<Tensor> expected = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Tensor x = TestTensors.uniform(r, 1, 1 + i % 3, 3, 19, 17);
+      inputs.add(x);
+      expected.add(net.forward(x));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        results.add(pool.submit(() -> {
+          for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < inputs.size(); i++) {
+              if (!java.util.Arrays.equals(net.forward(inputs.get(i)).data(), expected.get(i).data())) {
+                return false;
+              }
+            }
+          }
+          return true;
+        }));
+      }
+      for (Future<Boolean> f : results) {
+        assertThat(f.get()).isTrue();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void followsWeightUpdates() {
+    Net net = new Net(7);
+    net.eval();
+    Tensor x = TestTensors.uniform(new SplittableRandom(13), 1, 2, 3, 19, 17);
+    float[] before = net.forward(x).data();
+    NaiveConvKernel pw = (NaiveConvKernel) net.layers().get("pw");
+    float[] w = pw.weight().data().data();
+    for (int i = 0; i < w.length; i += 5) {
+      w[i] += 0.25f;
+    }
+    pw.weight().markChanged();
+    Tensor after = net.forward(x);
+    assertThat(java.util.Arrays.equals(after.data(), before)).isFalse();
+    assertThat(SimdConvDifferentialTest.relativeError(after.data(), net.forwardLayers(x).data())).isAtMost(1e-5);
+  }
+
+  @Test
+  void wrongInputShapeNamesBothShapes() {
+    Net net = new Net(8);
+    net.eval();
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> net.forward(Tensor.zeros(1, 3, 17, 19)));
+    assertThat(e).hasMessageThat().contains("[N, 3, 19, 17]");
+    assertThat(e).hasMessageThat().contains("[1, 3, 17, 19]");
+  }
+}

@@ -1,0 +1,307 @@
+package dev.kiln.samples.benchmark;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kiln.io.SafeTensors;
+import dev.kiln.nn.Init;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Times one whole network in one engine, in this fresh JVM: the cold start to the first result, then
+ * back-to-back calls for {@code --seconds}, reporting the median of every 1-second window, the steady
+ * median (the median of the last third of the calls), and when the windows settle. One JSON line goes to
+ * standard output (and is appended to {@code --append} if given).
+ *
+ * <p>Kiln: construct the {@code @Model} network, load the training-form weights, fuse, first forward of
+ * the fused network. ONNX Runtime: create the session from the deploy-form ONNX file, first run. Both read
+ * the files written by {@code tools/bench/networks.py} (default folder {@code bench-networks/}) and check
+ * their first output against PyTorch's before timing.
+ */
+@Command(name = "network-bench", mixinStandardHelpOptions = true,
+    description = "Cold start and steady latency of a whole network (Kiln or ONNX Runtime) in this JVM.")
+public final class NetworkBench implements Callable<Integer> {
+  /** The networks, by the file names of tools/bench/networks.py. */
+  enum Net {
+    REPVGG_A0("repvgg-a0", () -> new RepVggA0Model(), m -> ((RepVggA0Model) m).fuse()),
+    MOBILENET_V1("mobilenet-v1", () -> new MobileNetV1Model(), m -> ((MobileNetV1Model) m).fuse());
+
+    final String file;
+    final Supplier<SequentialModel> create;
+    final java.util.function.Function<SequentialModel, SequentialModel> fuse;
+
+    Net(String file, Supplier<SequentialModel> create,
+        java.util.function.Function<SequentialModel, SequentialModel> fuse) {
+      this.file = file;
+      this.create = create;
+      this.fuse = fuse;
+    }
+  }
+
+  enum Engine { KILN, KILN_EVAL, ORT }
+
+  @Option(names = "--net", description = "REPVGG_A0 or MOBILENET_V1 (default: ${DEFAULT-VALUE})")
+  Net net = Net.REPVGG_A0;
+
+  @Option(names = "--engine", description = "KILN (fused), KILN_EVAL (unfused eval mode) or ORT (default: ${DEFAULT-VALUE})")
+  Engine engine = Engine.KILN;
+
+  @Option(names = "--batch", description = "1 or 8 (default: ${DEFAULT-VALUE})")
+  int batch = 1;
+
+  @Option(names = "--threads", description = "threads of the engine (default: ${DEFAULT-VALUE})")
+  int threads = 1;
+
+  @Option(names = "--seconds", description = "seconds of back-to-back calls after the first (default: ${DEFAULT-VALUE})")
+  double seconds = 30;
+
+  @Option(names = "--dir", description = "folder written by tools/bench/networks.py (default: ${DEFAULT-VALUE})")
+  Path dir = Path.of("bench-networks");
+
+  @Option(names = "--append", description = "also append the JSON line to this file")
+  Path append;
+
+  @Option(names = "--tag", description = "free text recorded in the JSON line")
+  String tag = "";
+
+  /** Kiln's construct, load and fuse times as JSON members, or empty. */
+  private String phases = "";
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new NetworkBench()).execute(args));
+  }
+
+  /** One engine's network behind one call. */
+  private interface Runner {
+    void run(float[] dest) throws Exception;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    long start = System.nanoTime();
+    long jvmStartMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+    Map<String, Tensor> reference = SafeTensors.read(dir.resolve(net.file + "-n" + batch + ".safetensors"));
+    Tensor input = reference.get("input");
+    Tensor expected = reference.get("output");
+    long referenceRead = System.nanoTime();
+    float[] out = new float[expected.size()];
+    Runner runner = engine == Engine.ORT ? ort(input, expected.shape()) : kiln(input, engine == Engine.KILN);
+    runner.run(out);
+    long first = System.nanoTime();
+    double maxDiff = 0;
+    double maxAbs = 0;
+    for (int i = 0; i < out.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(out[i] - expected.data()[i]));
+      maxAbs = Math.max(maxAbs, Math.abs(expected.data()[i]));
+    }
+    if (!(maxDiff <= 1e-3 * Math.max(1, maxAbs))) {
+      System.err.printf(Locale.ROOT, "%s %s: output differs from PyTorch's by %g (max |y| %g)%n", net, engine,
+          maxDiff, maxAbs);
+      return 1;
+    }
+    List<long[]> calls = new ArrayList<>();
+    long end = first + (long) (seconds * 1e9);
+    long t = first;
+    while (t < end) {
+      long s = System.nanoTime();
+      runner.run(out);
+      t = System.nanoTime();
+      calls.add(new long[] {s - first, t - s});
+      if (layerNanos != null && t - first > nextDump) {
+        dumpLayers(nextDump, calls.size() - lastCalls);
+        lastCalls = calls.size();
+        nextDump += 2_000_000_000L;
+      }
+    }
+    if (ortProfile != null && ortSession != null) {
+      System.err.println("ONNX Runtime profile: " + ortSession.endProfiling());
+    }
+    String line = report(jvmStartMillis, (first - referenceRead) / 1e6, (referenceRead - start) / 1e6, maxDiff,
+        calls);
+    System.out.println(line);
+    if (append != null) {
+      Files.writeString(append, line + System.lineSeparator(), java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    }
+    return 0;
+  }
+
+  private long nextDump = 2_000_000_000L;
+  private long[] lastDump;
+  private int lastCalls;
+
+  private void dumpLayers(long at, int count) {
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "ms/call before %.0f s (%d calls):", at / 1e9,
+        count));
+    for (int i = 0; i < layerNanos.length; i++) {
+      long d = layerNanos[i] - (lastDump == null ? 0 : lastDump[i]);
+      b.append(String.format(Locale.ROOT, " %s=%.2f", layerNames.get(i), d / 1e6 / count));
+    }
+    lastDump = layerNanos.clone();
+    System.err.println(b);
+  }
+
+  @Option(names = "--skip-init", negatable = true, description = "Kiln: construct and fuse inside Init.skipped "
+      + "(no random initialization of weights that are loaded or computed next; default: ${DEFAULT-VALUE})")
+  boolean skipInit = true;
+
+  @Option(names = "--setups", description = "Kiln: construct, load and fuse this many times (timing each; the last is used)")
+  int setups = 1;
+
+  private Runner kiln(Tensor input, boolean fused) throws IOException {
+    for (int i = 1; i < setups; i++) {
+      long a = System.nanoTime();
+      SequentialModel m = net.create.get();
+      long b = System.nanoTime();
+      m.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
+      m.eval();
+      long c = System.nanoTime();
+      if (fused) {
+        net.fuse.apply(m);
+      }
+      long d = System.nanoTime();
+      System.err.printf(Locale.ROOT, "setup %d: construct %.1f ms, load %.1f ms, fuse %.1f ms%n", i, (b - a) / 1e6,
+          (c - b) / 1e6, (d - c) / 1e6);
+    }
+    long t0 = System.nanoTime();
+    Parallel.setThreads(threads);
+    SequentialModel model = skipInit ? Init.skipped(net.create) : net.create.get();
+    long t1 = System.nanoTime();
+    model.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
+    model.eval();
+    long t2 = System.nanoTime();
+    Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse.apply(model)) : net.fuse.apply(model)) : model;
+    long t3 = System.nanoTime();
+    phases = String.format(Locale.ROOT, "\"construct_ms\":%.1f,\"load_ms\":%.1f,\"fuse_ms\":%.1f,", (t1 - t0) / 1e6,
+        (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+    if (perLayer && network instanceof SequentialModel seq) {
+      List<Module> layers = new ArrayList<>(seq.layers().values());
+      layerNames = new ArrayList<>(seq.layers().keySet());
+      layerNanos = new long[layers.size()];
+      return dest -> {
+        Tensor x = input;
+        for (int i = 0; i < layers.size(); i++) {
+          long s = System.nanoTime();
+          x = layers.get(i).forward(x);
+          layerNanos[i] += System.nanoTime() - s;
+        }
+        System.arraycopy(x.data(), 0, dest, 0, dest.length);
+      };
+    }
+    return dest -> System.arraycopy(network.forward(input).data(), 0, dest, 0, dest.length);
+  }
+
+  @Option(names = "--ort-profile", description = "ONNX Runtime: write its profile (JSON) with this file prefix")
+  String ortProfile;
+
+  @Option(names = "--per-layer", description = "time each layer of the Kiln network; print a table per window")
+  boolean perLayer;
+
+  private OrtSession ortSession;
+  private List<String> layerNames;
+  private long[] layerNanos;
+
+  private Runner ort(Tensor input, int[] outShape) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(threads);
+    options.setInterOpNumThreads(1);
+    options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    if (ortProfile != null) {
+      options.enableProfiling(ortProfile);
+    }
+    OrtSession session = env.createSession(dir.resolve(net.file + ".onnx").toString(), options);
+    ortSession = session;
+    FloatBuffer buffer = ByteBuffer.allocateDirect(input.size() * Float.BYTES).order(ByteOrder.nativeOrder())
+        .asFloatBuffer();
+    buffer.put(input.data()).rewind();
+    OnnxTensor tensor = OnnxTensor.createTensor(env, buffer,
+        Arrays.stream(input.shape()).asLongStream().toArray());
+    Map<String, OnnxTensor> inputs = Map.of("input", tensor);
+    return dest -> {
+      try (OrtSession.Result result = session.run(inputs)) {
+        ((OnnxTensor) result.get(0)).getFloatBuffer().get(dest);
+      }
+    };
+  }
+
+  private String report(long jvmUptimeAtMain, double firstMillis, double readMillis, double maxDiff,
+      List<long[]> calls) {
+    double[] latencies = calls.stream().mapToDouble(c -> c[1] / 1e6).toArray();
+    int n = latencies.length;
+    double steady = median(Arrays.copyOfRange(latencies, n - Math.max(1, n / 3), n));
+    List<Double> windows = new ArrayList<>();
+    List<Double> current = new ArrayList<>();
+    long windowEnd = 1_000_000_000L;
+    for (long[] c : calls) {
+      while (c[0] >= windowEnd) {
+        windows.add(current.isEmpty() ? Double.NaN : median(current.stream().mapToDouble(d -> d).toArray()));
+        current.clear();
+        windowEnd += 1_000_000_000L;
+      }
+      current.add(c[1] / 1e6);
+    }
+    // The first second from which every later full window's median is within 1.25x of the steady median.
+    int settled = windows.size();
+    while (settled > 0 && windows.get(settled - 1) <= 1.25 * steady) {
+      settled--;
+    }
+    double worstAfter2 = 0;
+    for (int i = 2; i < windows.size(); i++) {
+      worstAfter2 = Math.max(worstAfter2, windows.get(i));
+    }
+    StringBuilder w = new StringBuilder();
+    for (double m : windows) {
+      w.append(w.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", m));
+    }
+    return String.format(Locale.ROOT, "{\"net\":\"%s\",\"engine\":\"%s\",\"batch\":%d,\"threads\":%d,"
+            + "\"tag\":\"%s\",%s\"jvm_ms_before_main\":%d,\"read_reference_ms\":%.1f,\"first_result_ms\":%.1f,"
+            + "\"max_abs_diff\":%.3g,\"calls\":%d,\"first_call_ms\":%.2f,\"steady_median_ms\":%.3f,"
+            + "\"min_ms\":%.3f,\"settled_after_s\":%d,\"worst_window_after_2s_ms\":%.3f,\"worst_over_steady\":%.3f,"
+            + "\"window_medians_ms\":[%s],\"java\":\"%s\",\"cpu\":\"%s\"}",
+        net, engine, batch, threads, tag, phases, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
+        steady, Arrays.stream(latencies).min().orElse(0), settled, worstAfter2, worstAfter2 / steady, w,
+        System.getProperty("java.version"), cpu());
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static String cpu() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (l.startsWith("model name")) {
+          return l.substring(l.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return System.getProperty("os.arch");
+  }
+}
