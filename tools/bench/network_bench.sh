@@ -5,6 +5,8 @@
 # Kiln's scalar path (no --add-modules) once per network at N=1, 1 thread. Appends one JSON
 # line per run to OUT (NetworkBench's and pytorch_network_bench.py's members).
 #
+# NETS, BATCHES and THREADS (space-separated) narrow the grid; EXTRA=no skips the settling and scalar runs.
+#
 # Needs: the benchmark jar (mvn -q -pl samples/benchmark -am package -DskipTests) and the networks
 # (/usr/bin/python3 tools/bench/networks.py). Usage: tools/bench/network_bench.sh OUT [ROUNDS] [SECONDS]
 set -euo pipefail
@@ -16,10 +18,10 @@ dir="${KILN_BENCH_NETWORKS:-$root/bench-networks}"
 [ -f "$dir/repvgg-a0.onnx" ] || { echo "missing $dir: run tools/bench/networks.py first" >&2; exit 2; }
 bench() { java --add-modules jdk.incubator.vector -cp "$jar" dev.kiln.samples.benchmark.NetworkBench \
   --dir "$dir" --append "$out" "$@" > /dev/null 2>> "$out.log"; }
-for net in REPVGG_A0 MOBILENET_V1; do
+for net in ${NETS:-REPVGG_A0 MOBILENET_V1}; do
   py=$(echo "$net" | tr 'A-Z_' 'a-z-')
-  for batch in 1 8; do
-    for threads in 1 2; do
+  for batch in ${BATCHES:-1 8}; do
+    for threads in ${THREADS:-1 2}; do
       for round in $(seq 1 "$rounds"); do
         bench --net "$net" --engine ORT --batch "$batch" --threads "$threads" --seconds "$seconds" --tag "round $round"
         bench --net "$net" --engine KILN --batch "$batch" --threads "$threads" --seconds "$seconds" --tag "round $round"
@@ -28,6 +30,7 @@ for net in REPVGG_A0 MOBILENET_V1; do
       done
     done
   done
+  [ "${EXTRA:-yes}" = no ] && continue
   bench --net "$net" --engine KILN --batch 1 --threads 1 --seconds 32 --tag "settling"
   java -cp "$jar" dev.kiln.samples.benchmark.NetworkBench --dir "$dir" --append "$out" --net "$net" \
     --engine KILN --batch 1 --threads 1 --seconds "$seconds" --tag "scalar path" > /dev/null 2>> "$out.log"

@@ -60,15 +60,6 @@ public interface ConvEngine {
    */
   void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
 
-  /**
-   * An eval-mode forward of a whole batch {@code [n, C, H, W]} from {@code x} into {@code y} (both NCHW),
-   * reading the current parameters, if this engine has a faster way for it than {@link #forward} per sample;
-   * returns false (having done nothing) otherwise.
-   */
-  default boolean evalForward(Parameter weight, Parameter bias, float[] x, float[] y, int n) {
-    return false;
-  }
-
   /** Whether {@link #backwardInput} is implemented for this geometry. */
   boolean hasBackwardInput();
 

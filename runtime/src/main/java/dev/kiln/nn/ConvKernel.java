@@ -270,9 +270,6 @@ public abstract class ConvKernel extends AbstractModule {
     ConvEngine engine = engine();
     float[] x = input.data();
     float[] y = output.data();
-    if (!isTraining() && engine != null && engine.evalForward(weightParam, biasParam, x, y, n)) {
-      return;
-    }
     int outC = outShape[0];
     ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(weightParam, biasParam);
     int threads = Parallel.threads();

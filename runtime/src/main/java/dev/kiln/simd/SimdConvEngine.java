@@ -33,14 +33,6 @@ final class SimdConvEngine implements ConvEngine {
   private final boolean relu6;
   private final Activation activation;
   private volatile Prepared forwardCache;
-  /** The blocked-layout forward of eval mode, created on first use. */
-  private volatile BlockedSingle blocked;
-  /**
-   * Whether eval-mode batch forwards go through the blocked-layout tiles: {@code auto} (supported geometries
-   * with at least half a vector of output channels), {@code on} or {@code off} (system property
-   * {@code kiln.simd.blocked}, for tests and comparisons).
-   */
-  private static final String BLOCKED = System.getProperty("kiln.simd.blocked", "auto");
   private volatile Prepared backwardCache;
   /** How many times weights were packed (forward and backward), for tests. */
   private final AtomicLong packs = new AtomicLong();
@@ -134,26 +126,6 @@ final class SimdConvEngine implements ConvEngine {
     for (; i < to; i++) {
       y[i] = Math.min(y[i], ceiling);
     }
-  }
-
-  @Override
-  public boolean evalForward(Parameter weight, Parameter bias, float[] x, float[] y, int n) {
-    BlockedSingle b = blocked;
-    if (b == null) {
-      if (!BLOCKED.equals("on") && (BLOCKED.equals("off") || !BlockedSingle.supports(g)
-          || g.outChannels() < Lanes.V / 2)) {
-        return false;
-      }
-      synchronized (this) {
-        b = blocked;
-        if (b == null) {
-          b = new BlockedSingle(g, activation);
-          blocked = b;
-        }
-      }
-    }
-    b.forward(weight, bias, x, y, n);
-    return true;
   }
 
   @Override
