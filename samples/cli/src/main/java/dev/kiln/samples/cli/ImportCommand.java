@@ -1,5 +1,6 @@
 package dev.kiln.samples.cli;
 
+import dev.kiln.io.AtomicFile;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.processor.onnx.ImportedNetwork;
 import dev.kiln.processor.onnx.ModelSourceWriter;
@@ -8,11 +9,8 @@ import dev.kiln.processor.onnx.OnnxReader;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,6 +20,7 @@ import java.util.concurrent.Callable;
 import javax.lang.model.SourceVersion;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
@@ -30,7 +29,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code kiln-cli import}: reads a sequential ONNX network and writes the {@code @Model} interface that declares
  * it (Java source, compiled by the Kiln processor like any hand-written network) and its weights as safetensors
- * under that model's state-dict keys. Existing files are not replaced unless {@code --force} is given.
+ * under that model's state-dict keys. Existing files are not replaced unless {@code --force} is given, and never
+ * anything but a regular file ({@link OutputFiles}).
  */
 @Command(name = "import", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
     sortOptions = false, usageHelpWidth = 100,
@@ -63,8 +63,11 @@ final class ImportCommand implements Callable<Integer> {
       description = "Weights file (default: DIR/NAME.safetensors).")
   Path weights;
 
-  @Option(names = "--force", description = "Replace existing output files.")
+  @Option(names = "--force", description = "Replace existing output files (regular files only).")
   boolean force;
+
+  @Mixin
+  OutputFiles.Options outputOptions;
 
   @Override
   public Integer call() throws IOException {
@@ -84,6 +87,7 @@ final class ImportCommand implements Callable<Integer> {
         throw new CliException(CliException.USAGE, p + " exists; pass --force to replace it");
       }
     }
+    OutputFiles.of(outputOptions).add("--out", source).add("--weights", weightsFile).check();
     ImportedNetwork network;
     try {
       network = OnnxImporter.importModel(OnnxReader.read(onnx));
@@ -93,7 +97,7 @@ final class ImportCommand implements Callable<Integer> {
     }
     String text = ModelSourceWriter.write(network, packageName, name, onnx.getFileName().toString(),
         weightsFile.getFileName().toString());
-    writeAtomically(source, text.getBytes(StandardCharsets.UTF_8));
+    AtomicFile.writeString(source, text);
     writeWeights(weightsFile, network.weights());
 
     PrintWriter pw = spec.commandLine().getOut();
@@ -113,39 +117,8 @@ final class ImportCommand implements Callable<Integer> {
         int64.add(key);
       }
     }
-    Path temp = temporary(target);
-    try {
-      Map<String, String> metadata = new LinkedHashMap<>();
-      metadata.put("kiln_version", KilnCli.version());
-      SafeTensors.write(temp, tensors, metadata, int64);
-      move(temp, target);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-  }
-
-  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path temp = temporary(target);
-    try {
-      Files.write(temp, bytes);
-      move(temp, target);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-  }
-
-  /** A new temporary file beside {@code target} (its directories created). */
-  private static Path temporary(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    return Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("kiln_version", KilnCli.version());
+    SafeTensors.write(target, tensors, metadata, int64);
   }
 }

@@ -62,6 +62,39 @@ class ImportCommandTest {
     assertThat(SafeTensors.read(dir.resolve("Net.safetensors"))).containsKey("conv1.weight");
   }
 
+  /**
+   * Even with {@code --force}, only regular files are replaced: a directory or a symbolic link at an output
+   * path, or both outputs naming one file, is a one-line usage error and nothing is written.
+   */
+  @Test
+  void replacesOnlyRegularFilesEvenWithForce() throws IOException {
+    Path weights = dir.resolve("weights");
+    Files.createDirectories(weights);
+    KilnCliTest.Run directory = KilnCliTest.run("import", onnx("external.onnx").toString(), "--package", "p",
+        "--name", "Net", "--out", dir.toString(), "--weights", weights.toString(), "--force");
+    assertThat(directory.exitCode()).isEqualTo(CliException.USAGE);
+    assertThat(directory.err())
+        .contains("--weights " + weights + ": exists and is not a regular file (a directory)");
+    assertThat(directory.err().strip()).doesNotContain("\n");
+    assertThat(Files.isDirectory(weights)).isTrue();
+
+    Path kept = dir.resolve("kept.safetensors");
+    Files.writeString(kept, "keep me");
+    Path link = Files.createSymbolicLink(dir.resolve("link.safetensors"), kept);
+    KilnCliTest.Run linked = KilnCliTest.run("import", onnx("external.onnx").toString(), "--package", "p",
+        "--name", "Net", "--out", dir.toString(), "--weights", link.toString(), "--force");
+    assertThat(linked.exitCode()).isEqualTo(CliException.USAGE);
+    assertThat(linked.err()).contains("is a symbolic link; pass --follow-links");
+    assertThat(Files.readString(kept)).isEqualTo("keep me");
+
+    Path source = dir.resolve("p/Net.java");
+    KilnCliTest.Run same = KilnCliTest.run("import", onnx("external.onnx").toString(), "--package", "p",
+        "--name", "Net", "--out", dir.toString(), "--weights", source.toString());
+    assertThat(same.exitCode()).isEqualTo(CliException.USAGE);
+    assertThat(same.err()).contains("name the same file");
+    assertThat(Files.exists(source)).isFalse();
+  }
+
   @Test
   void unsupportedGraphIsOneLineAndExitCodeOne() {
     KilnCliTest.Run run = KilnCliTest.run("import", onnx("branching.onnx").toString(), "--package", "p", "--name",
