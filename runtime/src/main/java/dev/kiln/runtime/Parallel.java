@@ -14,7 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A training step runs dozens of short parallel sections back to back, so handing a section to a worker
  * must cost far less than a thread wake-up (tens of microseconds on a virtual machine). The workers
  * therefore wait for the next section by spinning for {@link #SPIN_NANOS} after each one before they park,
- * and the caller spins while it waits for them; a parked worker is woken by the next section. One section
+ * and the caller spins while it waits for them; a parked worker is woken by the next section. Nobody spins
+ * while the machine has more runnable threads than processors ({@link RunQueue}, sampled by the caller every
+ * 20 ms): spinning would then take processor time from the threads doing the work. One section
  * runs at a time: a call made while another is running (from another thread, or from inside a body) runs
  * its chunks one after another on the calling thread, with the same chunk boundaries, so results do not
  * depend on which way it went.
@@ -33,11 +35,11 @@ public final class Parallel {
   }
 
   /**
-   * How long a worker spins for the next section, and the caller for the workers, before parking; when there
-   * are more threads than processors they park at once (a spinning thread would hold a processor that a
-   * working one needs).
+   * How long a worker spins for the next section, and the caller for the workers, before parking
+   * ({@code kiln.spin.micros}); when there are more threads than processors they park at once (a spinning
+   * thread would hold a processor that a working one needs).
    */
-  static final long SPIN_NANOS = 2_000_000L;
+  static final long SPIN_NANOS = initialSpinNanos();
 
   /** Pieces per thread that {@link #forRange} splits a range into (fixed boundaries, claimed dynamically). */
   static final int PIECES_PER_THREAD = 4;
@@ -45,10 +47,33 @@ public final class Parallel {
   /** The most pieces a section handed to the pool can have (a claim word holds the count in 16 bits). */
   private static final int PIECE_MASK = 0xFFFF;
 
+  private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
+
   private static volatile int threads = initialThreads();
   private static volatile Pool pool;
 
   private Parallel() {}
+
+  /**
+   * The spin time: system property {@code kiln.spin.micros} (default 2000; 0 parks at once). Where the pool
+   * cannot see the machine's run queue (not Linux), this is how to stop spinning on a machine whose processors
+   * are busy with other work.
+   */
+  private static long initialSpinNanos() {
+    String value = System.getProperty("kiln.spin.micros");
+    if (value != null) {
+      try {
+        long micros = Long.parseLong(value.trim());
+        if (micros >= 0 && micros <= 1_000_000L) {
+          return micros * 1_000L;
+        }
+      } catch (NumberFormatException ignored) {
+        // fall through to the default
+      }
+      System.err.println("kiln: ignoring kiln.spin.micros=" + value + " (expected 0 to 1000000)");
+    }
+    return 2_000_000L;
+  }
 
   private static int initialThreads() {
     String value = System.getProperty("kiln.threads");
@@ -133,6 +158,7 @@ public final class Parallel {
     }
     Throwable failure;
     try {
+      p.sampleLoad();
       p.start(chunks, range, n, pieces);
       p.work(p.generation);
       failure = p.await();
@@ -195,6 +221,11 @@ public final class Parallel {
     private volatile boolean shutdown;
     /** {@link #SPIN_NANOS}, or 0 with more threads than processors. */
     final long spinNanos;
+    /** The machine's runnable threads, where the system tells (Linux), or null. */
+    private final RunQueue runQueue = RunQueue.open();
+    /** Whether nobody spins for now: the machine had more runnable threads than processors. */
+    private volatile boolean quiet;
+    private long nextSample;
 
     Pool(int size) {
       spinNanos = size + 1 <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0L;
@@ -204,6 +235,29 @@ public final class Parallel {
         workers[i].setDaemon(true);
         workers[i].start();
       }
+    }
+
+    /** {@code spin}, or 0 while the machine is oversubscribed. */
+    long spinBudget(long spin) {
+      return quiet ? 0L : spin;
+    }
+
+    /**
+     * By the caller at a section's start, at most every {@link RunQueue#SAMPLE_NANOS}: whether the machine
+     * has more runnable threads than processors (then spinning only takes time from the threads doing the
+     * work, ours or not), in which case nobody spins for {@link RunQueue#QUIET_NANOS}.
+     */
+    void sampleLoad() {
+      if (runQueue == null || spinNanos == 0) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (now - nextSample < 0) {
+        return;
+      }
+      boolean over = runQueue.runnable() > PROCESSORS;
+      quiet = over;
+      nextSample = now + (over ? RunQueue.QUIET_NANOS : RunQueue.SAMPLE_NANOS);
     }
 
     boolean acquire() {
@@ -276,7 +330,7 @@ public final class Parallel {
     /** Waits for the pieces other threads are running; the first failure, or null. Drops the bodies. */
     Throwable await() {
       int total = pieces;
-      long spinUntil = System.nanoTime() + spinNanos;
+      long spinUntil = System.nanoTime() + spinBudget(spinNanos);
       while (done.get() < total) {
         if (System.nanoTime() < spinUntil) {
           Thread.onSpinWait();
@@ -336,7 +390,7 @@ public final class Parallel {
 
     /** Spins, then parks, until the generation moves past {@code seen}; returns the new generation. */
     private long awaitNext(long seen) {
-      long spinUntil = System.nanoTime() + (pool.spinNanos >> late);
+      long spinUntil = System.nanoTime() + pool.spinBudget(pool.spinNanos >> late);
       long g;
       while ((g = pool.generation) == seen) {
         if (System.nanoTime() < spinUntil) {
