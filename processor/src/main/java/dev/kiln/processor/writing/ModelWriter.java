@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -51,6 +52,14 @@ public final class ModelWriter {
   /** The nested classes, by layer name and role: unique, and none named like this class or {@code Fused}. */
   private final Map<String, Map<Nested, ClassName>> nested = new HashMap<>();
   private final Set<String> nestedNames = new HashSet<>();
+  /**
+   * The nested class of each distinct shape (a {@code ConvSpec} for kernels, a {@code RepConvSpec} for
+   * blocks): layers of one shape share one class, so a network is its wiring plus one kernel per shape.
+   */
+  private final Map<Object, ClassName> byShape = new HashMap<>();
+  /** The layers that use each nested class, in order. */
+  private final Map<ClassName, List<String>> users = new HashMap<>();
+  private final Set<ClassName> written = new HashSet<>();
 
   public ModelWriter(ModelSpec spec, ClassName userInterface, ClassName self) {
     this.spec = spec;
@@ -59,16 +68,16 @@ public final class ModelWriter {
     nestedNames.add(self.simpleName());
     nestedNames.add("Fused");
     for (LayerSpec layer : spec.layers()) {
-      if (layer instanceof LayerSpec.Conv) {
-        name(layer, Nested.KERNEL);
-      } else if (layer instanceof LayerSpec.RepConv) {
-        name(layer, Nested.BLOCK);
-        name(layer, Nested.KERNEL);
+      if (layer instanceof LayerSpec.Conv c) {
+        name(layer, Nested.KERNEL, c.conv());
+      } else if (layer instanceof LayerSpec.RepConv r) {
+        name(layer, Nested.BLOCK, r.block());
+        name(layer, Nested.KERNEL, r.block().deploy());
       }
     }
     for (ModelSpec.DeployStep step : spec.deployPlan()) {
       if (step instanceof ModelSpec.FusedConv c && !c.spec().equals(c.source().conv())) {
-        name(c.source(), Nested.FUSED_KERNEL);
+        name(c.source(), Nested.FUSED_KERNEL, c.spec());
       }
     }
   }
@@ -77,13 +86,36 @@ public final class ModelWriter {
    * Names the nested class of {@code layer} in {@code role}: {@code conv1 -> Conv1Kernel}, with a number
    * appended should two layers' names lead to one class name ({@code x} fused and {@code xFused}).
    */
-  private void name(LayerSpec layer, Nested role) {
-    String base = layer.name().substring(0, 1).toUpperCase(Locale.ROOT) + layer.name().substring(1) + role.suffix;
-    String simple = base;
-    for (int i = 2; !nestedNames.add(simple); i++) {
-      simple = base + i;
+  private void name(LayerSpec layer, Nested role, Object shape) {
+    ClassName cls = byShape.get(shape);
+    if (cls == null) {
+      String base = layer.name().substring(0, 1).toUpperCase(Locale.ROOT) + layer.name().substring(1) + role.suffix;
+      String simple = base;
+      for (int i = 2; !nestedNames.add(simple); i++) {
+        simple = base + i;
+      }
+      cls = self.nestedClass(simple);
+      byShape.put(shape, cls);
     }
-    nested.computeIfAbsent(layer.name(), k -> new EnumMap<>(Nested.class)).put(role, self.nestedClass(simple));
+    users.computeIfAbsent(cls, k -> new ArrayList<>()).add(layer.name());
+    nested.computeIfAbsent(layer.name(), k -> new EnumMap<>(Nested.class)).put(role, cls);
+  }
+
+  /**
+   * Adds the nested class {@code cls} once, however many layers use it: {@code doc} describes its first
+   * layer, and the others of the same shape are listed after it.
+   */
+  private void addShared(TypeSpec.Builder type, ClassName cls, String doc, Function<String, TypeSpec> writer) {
+    if (!written.add(cls)) {
+      return;
+    }
+    List<String> layers = users.get(cls);
+    String text = doc;
+    if (layers.size() > 1) {
+      text += " One class per distinct shape: layers " + layers.stream().skip(1).distinct()
+          .map(n -> "{@code " + n + "}").collect(java.util.stream.Collectors.joining(", ")) + " use it too.";
+    }
+    type.addType(writer.apply(text));
   }
 
   private ClassName nested(LayerSpec layer, Nested role) {
@@ -164,14 +196,16 @@ public final class ModelWriter {
     // Nested kernels and blocks.
     for (LayerSpec layer : spec.layers()) {
       if (layer instanceof LayerSpec.Conv c) {
-        type.addType(new ConvKernelWriter(c.conv()).write(nested(c, Nested.KERNEL).simpleName(), null, true,
-            "The kernel of layer {@code " + c.name() + "}."));
+        ClassName kernel = nested(c, Nested.KERNEL);
+        addShared(type, kernel, "The kernel of layer {@code " + c.name() + "}.",
+            doc -> new ConvKernelWriter(c.conv()).write(kernel.simpleName(), null, true, doc));
       } else if (layer instanceof LayerSpec.RepConv r) {
         ClassName kernel = nested(r, Nested.KERNEL);
-        type.addType(new ConvKernelWriter(r.block().deploy()).write(kernel.simpleName(), null, true,
-            "The fused deploy kernel of layer {@code " + r.name() + "}."));
-        type.addType(new RepConvBlockWriter(r.block()).write(nested(r, Nested.BLOCK).simpleName(), null, kernel,
-            true, "The RepVGG block of layer {@code " + r.name() + "}."));
+        addShared(type, kernel, "The fused deploy kernel of layer {@code " + r.name() + "}.",
+            doc -> new ConvKernelWriter(r.block().deploy()).write(kernel.simpleName(), null, true, doc));
+        ClassName block = nested(r, Nested.BLOCK);
+        addShared(type, block, "The RepVGG block of layer {@code " + r.name() + "}.",
+            doc -> new RepConvBlockWriter(r.block()).write(block.simpleName(), null, kernel, true, doc));
       }
     }
     writeFused(type);
@@ -235,11 +269,12 @@ public final class ModelWriter {
         if (sameKernel) {
           lt = layerType(c.source());
         } else {
-          lt = nested(c.source(), Nested.FUSED_KERNEL);
-          type.addType(new ConvKernelWriter(c.spec()).write(((ClassName) lt).simpleName(), null, true,
-              "The deploy kernel of layer {@code " + name + "}"
+          ClassName kernel = nested(c.source(), Nested.FUSED_KERNEL);
+          lt = kernel;
+          addShared(type, kernel, "The deploy kernel of layer {@code " + name + "}"
                   + (c.batchNorm() != null ? " with {@code " + c.batchNorm().name() + "} folded in" : "")
-                  + (c.relu() != null ? " and {@code " + c.relu().name() + "} fused" : "") + "."));
+                  + (c.relu() != null ? " and {@code " + c.relu().name() + "} fused" : "") + ".",
+              doc -> new ConvKernelWriter(c.spec()).write(kernel.simpleName(), null, true, doc));
         }
         fuse.addStatement("$T $L = new $T()", lt, name, lt);
         fresh.add(CodeBlock.of("new $T($L)", lt, seed));
