@@ -190,11 +190,11 @@ final class BlockedConv {
       throw new IllegalArgumentException(out + " does not fit " + g);
     }
     int taps = g.kernelH() * g.kernelW();
-    int icpg = depthwise ? 1 : g.inChannelsPerGroup();
-    this.steps = icpg * taps;
+    int inGroupChannels = depthwise ? 1 : g.inChannelsPerGroup();
+    this.steps = inGroupChannels * taps;
     this.off = new int[steps];
     int r = 0;
-    for (int ic = 0; ic < icpg; ic++) {
+    for (int ic = 0; ic < inGroupChannels; ic++) {
       for (int kh = 0; kh < g.kernelH(); kh++) {
         for (int kw = 0; kw < g.kernelW(); kw++) {
           off[r++] = (depthwise ? 0 : in.channelOffset(ic)) + kh * g.dilationH() * in.rowStride
@@ -351,8 +351,8 @@ final class BlockedConv {
     float[] w = weight.data().data();
     float[] b = bias == null ? null : bias.data().data();
     int taps = g.kernelH() * g.kernelW();
-    int ocpg = g.outChannelsPerGroup();
-    int icpg = g.inChannelsPerGroup();
+    int outGroupChannels = g.outChannelsPerGroup();
+    int inGroupChannels = g.inChannelsPerGroup();
     Chunk last = chunks.get(chunks.size() - 1);
     float[] wp = new float[last.weightOffset + (depthwise ? taps : steps) * last.blocks * V];
     float[] bp = new float[last.biasOffset + last.blocks * V];
@@ -360,13 +360,13 @@ final class BlockedConv {
       for (int m = 0; m < c.blocks; m++) {
         for (int lane = 0; lane < V; lane++) {
           int oc = (c.block + m) * V + lane;
-          if (oc >= g.outChannels() || !depthwise && g.groups() > 1 && oc >= (c.group + 1) * ocpg) {
+          if (oc >= g.outChannels() || !depthwise && g.groups() > 1 && oc >= (c.group + 1) * outGroupChannels) {
             continue;
           }
           if (b != null) {
             bp[c.biasOffset + m * V + lane] = b[oc];
           }
-          int src = oc * icpg * taps;
+          int src = oc * inGroupChannels * taps;
           for (int r = 0; r < (depthwise ? taps : steps); r++) {
             wp[c.weightOffset + (r * c.blocks + m) * V + lane] = w[src + r];
           }

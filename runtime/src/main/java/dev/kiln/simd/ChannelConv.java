@@ -27,7 +27,7 @@ final class ChannelConv {
   private final boolean relu;
   private final PaddedLayout layout;
   private final int[] offs;
-  private final int ocpg;
+  private final int outGroupChannels;
   private final int k;
   private final int blocksPerGroup;
   private final int span;
@@ -40,16 +40,16 @@ final class ChannelConv {
     this.relu = relu;
     this.layout = layout;
     this.offs = layout.tapOffsets(g);
-    this.ocpg = g.outChannelsPerGroup();
+    this.outGroupChannels = g.outChannelsPerGroup();
     this.k = offs.length;
-    this.blocksPerGroup = (ocpg + CB - 1) / CB;
+    this.blocksPerGroup = (outGroupChannels + CB - 1) / CB;
     this.span = span(g, layout);
     this.outPlane = g.outHeight() * g.outWidth();
   }
 
   /** Virtual positions up to the last output position. */
   private static int span(ConvGeometry g, PaddedLayout layout) {
-    return (g.outHeight() - 1) * layout.wq + g.outWidth();
+    return (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
   }
 
   /** Floats of the padded input past its start that kernel calls may read, beyond the largest tap offset. */
@@ -62,8 +62,8 @@ final class ChannelConv {
    * junk positions and zero-padded channels both count as waste.
    */
   static double utilization(ConvGeometry g, PaddedLayout layout) {
-    int ocpg = g.outChannelsPerGroup();
-    double channels = (double) ocpg / ((ocpg + CB - 1) / CB * CB);
+    int outGroupChannels = g.outChannelsPerGroup();
+    double channels = (double) outGroupChannels / ((outGroupChannels + CB - 1) / CB * CB);
     return channels * g.outHeight() * g.outWidth() / reach(g, layout);
   }
 
@@ -72,10 +72,10 @@ final class ChannelConv {
     float[] wp = new float[g.groups() * blocksPerGroup * k * CB];
     float[] bp = new float[g.groups() * blocksPerGroup * CB];
     for (int grp = 0; grp < g.groups(); grp++) {
-      for (int j = 0; j < ocpg; j++) {
+      for (int j = 0; j < outGroupChannels; j++) {
         int block = grp * blocksPerGroup + j / CB;
         int lane = j % CB;
-        int oc = grp * ocpg + j;
+        int oc = grp * outGroupChannels + j;
         if (b != null) {
           bp[block * CB + lane] = b[oc];
         }
@@ -89,19 +89,19 @@ final class ChannelConv {
 
   /**
    * Writes output channels {@code [lo, hi)} of group {@code grp} (all within it) of one sample, from the
-   * group's padded input at {@code xp[xBase..]}.
+   * group's padded input at {@code paddedX[xBase..]}.
    */
-  void compute(DirectConv.Packed pw, float[] xp, int xBase, int grp, int lo, int hi, float[] y, int yOff) {
+  void compute(DirectConv.Packed pw, float[] paddedX, int xBase, int grp, int lo, int hi, float[] y, int yOff) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     float[] t = tile.get();
-    int first = grp * ocpg;
+    int first = grp * outGroupChannels;
     for (int blk = (lo - first) / CB; blk * CB < hi - first; blk++) {
       int block = grp * blocksPerGroup + blk;
       int blockStart = first + blk * CB;
       int from = Math.max(lo, blockStart) - blockStart;
       int to = Math.min(hi, blockStart + CB) - blockStart;
       for (int p0 = 0; p0 < span; p0 += P) {
-        kernel(xp, xBase + p0, offs, k, pw.wp, block * k * CB, pw.bp, block * CB, t, floor);
+        kernel(paddedX, xBase + p0, offs, k, pw.wp, block * k * CB, pw.bp, block * CB, t, floor);
         store(t, p0, from, to, y, yOff + blockStart * outPlane);
       }
     }
@@ -114,12 +114,12 @@ final class ChannelConv {
    * two outputs (which read the same cells).
    */
   private void store(float[] t, int p0, int from, int to, float[] y, int yBase) {
-    int wq = layout.wq;
+    int rowPitch = layout.rowPitch;
     int outW = g.outWidth();
-    int first = Math.max(0, (p0 - outW + wq) / wq);
-    int last = Math.min(g.outHeight() - 1, (p0 + P - 1) / wq);
+    int first = Math.max(0, (p0 - outW + rowPitch) / rowPitch);
+    int last = Math.min(g.outHeight() - 1, (p0 + P - 1) / rowPitch);
     for (int oh = first; oh <= last; oh++) {
-      int row = oh * wq;
+      int row = oh * rowPitch;
       int owStart = Math.max(0, p0 - row);
       int owEnd = Math.min(outW, p0 + P - row);
       for (int ow = owStart; ow < owEnd; ow++) {
@@ -133,7 +133,7 @@ final class ChannelConv {
   }
 
   /** {@link #P} positions from virtual position {@code p} times {@link #CB} channels, into {@code t}. */
-  private static void kernel(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo, float[] t,
+  private static void kernel(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo, float[] t,
       float floor) {
     FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
     FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + V);
@@ -158,28 +158,28 @@ final class ChannelConv {
       int q = wo + i * CB;
       FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
       FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + V);
-      FloatVector x = FloatVector.broadcast(SPECIES, xp[o]);
+      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o]);
       a00 = w0.fma(x, a00);
       a01 = w1.fma(x, a01);
-      x = FloatVector.broadcast(SPECIES, xp[o + 1]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 1]);
       a10 = w0.fma(x, a10);
       a11 = w1.fma(x, a11);
-      x = FloatVector.broadcast(SPECIES, xp[o + 2]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 2]);
       a20 = w0.fma(x, a20);
       a21 = w1.fma(x, a21);
-      x = FloatVector.broadcast(SPECIES, xp[o + 3]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 3]);
       a30 = w0.fma(x, a30);
       a31 = w1.fma(x, a31);
-      x = FloatVector.broadcast(SPECIES, xp[o + 4]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 4]);
       a40 = w0.fma(x, a40);
       a41 = w1.fma(x, a41);
-      x = FloatVector.broadcast(SPECIES, xp[o + 5]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 5]);
       a50 = w0.fma(x, a50);
       a51 = w1.fma(x, a51);
-      x = FloatVector.broadcast(SPECIES, xp[o + 6]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 6]);
       a60 = w0.fma(x, a60);
       a61 = w1.fma(x, a61);
-      x = FloatVector.broadcast(SPECIES, xp[o + 7]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 7]);
       a70 = w0.fma(x, a70);
       a71 = w1.fma(x, a71);
     }

@@ -40,8 +40,8 @@ final class DirectConv {
   private final ConvGeometry g;
   private final boolean relu;
   final PaddedLayout layout;
-  private final int icpg;
-  private final int ocpg;
+  private final int inGroupChannels;
+  private final int outGroupChannels;
   private final int taps;
   /** The kernels vectorized over output channels, when they fit this layer better (else null). */
   private final ChannelConv channels;
@@ -58,7 +58,7 @@ final class DirectConv {
   /** Vectors per virtual row (in direct mode). */
   private final int rowVectors;
   /** Output channels per block: {@link #OB} or 1. */
-  private final int ob;
+  private final int outBlock;
   private final int blocksPerGroup;
   /** Offset of (input channel of the group, tap) from the group's first padded channel. */
   private final int[] offs;
@@ -71,11 +71,11 @@ final class DirectConv {
 
   /** A thread's buffers: the padded input and the output planes of one channel block. */
   private static final class Scratch {
-    final float[] xp;
+    final float[] paddedX;
     final float[] ys;
 
     Scratch(int xpLength, int ysLength) {
-      xp = new float[xpLength];
+      paddedX = new float[xpLength];
       ys = new float[ysLength];
     }
   }
@@ -94,42 +94,42 @@ final class DirectConv {
   DirectConv(ConvGeometry g, boolean relu) {
     this.g = g;
     this.relu = relu;
-    this.icpg = g.inChannelsPerGroup();
-    this.ocpg = g.outChannelsPerGroup();
+    this.inGroupChannels = g.inChannelsPerGroup();
+    this.outGroupChannels = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();
     PaddedLayout natural = PaddedLayout.of(g, 1);
-    int wq = natural.wq;
-    int wqDirect = (wq + V - 1) / V * V;
+    int rowPitch = natural.rowPitch;
+    int wqDirect = (rowPitch + V - 1) / V * V;
     // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
     // store straight into the output; that pays when copying the output is a large share of the work.
     String mode = System.getProperty("kiln.simd.direct", "auto");
     boolean directRows = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
-        && (mode.equals("on") || icpg * taps <= 200 && wqDirect * 8 <= wq * 9
-            || icpg * taps <= 36 && wqDirect * 7 <= wq * 8);
+        && (mode.equals("on") || inGroupChannels * taps <= 200 && wqDirect * 8 <= rowPitch * 9
+            || inGroupChannels * taps <= 36 && wqDirect * 7 <= rowPitch * 8);
     // Vectors over output channels where they waste fewer lanes than vectors over positions.
     int outPlane = g.outHeight() * g.outWidth();
-    int naturalVectors = ((g.outHeight() - 1) * wq + g.outWidth() + V - 1) / V;
+    int naturalVectors = ((g.outHeight() - 1) * rowPitch + g.outWidth() + V - 1) / V;
     double positionUse = (double) outPlane / ((directRows ? g.outHeight() * (wqDirect / V) : naturalVectors) * V);
     String channelMode = System.getProperty("kiln.simd.channels", "auto");
     // Its outputs leave through a scalar transposition: only worth it with many multiply-adds per output.
-    this.channels = ocpg >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
-        || icpg * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(g, natural) > positionUse + 0.02)
+    this.channels = outGroupChannels >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
+        || inGroupChannels * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(g, natural) > positionUse + 0.02)
         ? new ChannelConv(g, relu, natural) : null;
     this.direct = directRows && channels == null;
     this.layout = direct ? PaddedLayout.of(g, V) : natural;
-    this.rowVectors = layout.wq / V;
-    this.stencil3x3 = direct && ocpg < OB && icpg == 1 && g.kernelH() == 3 && g.kernelW() == 3
+    this.rowVectors = layout.rowPitch / V;
+    this.stencil3x3 = direct && outGroupChannels < OB && inGroupChannels == 1 && g.kernelH() == 3 && g.kernelW() == 3
         && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;
     this.directOffset = new int[direct ? g.outHeight() * rowVectors : 0];
     for (int v = 0; v < directOffset.length; v++) {
       directOffset[v] = v / rowVectors * g.outWidth() + v % rowVectors * V;
     }
-    this.unpadded = layout.wq == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
-    this.ob = ocpg >= OB ? OB : 1;
-    this.blocksPerGroup = (ocpg + ob - 1) / ob;
-    this.contiguous = layout.wq == g.outWidth() && ob == OB && !mode.equals("off");
+    this.unpadded = layout.rowPitch == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
+    this.outBlock = outGroupChannels >= OB ? OB : 1;
+    this.blocksPerGroup = (outGroupChannels + outBlock - 1) / outBlock;
+    this.contiguous = layout.rowPitch == g.outWidth() && outBlock == OB && !mode.equals("off");
     this.offs = layout.tapOffsets(g);
-    int positions = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    int positions = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
     this.vectors = (positions + V - 1) / V;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
     this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
@@ -137,13 +137,13 @@ final class DirectConv {
     // The last channel's farthest tap, plus what the kernels read past it.
     this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride
         + Math.max(planeV + V, channels == null ? 0 : ChannelConv.reach(g, layout));
-    int ysLength = ob * planeV + V;
+    int ysLength = outBlock * planeV + V;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
 
   /** Output channels per block. */
   int channelBlock() {
-    return channels != null ? ChannelConv.CB : ob;
+    return channels != null ? ChannelConv.CB : outBlock;
   }
 
   /** Packs {@code w [out, in/groups, kH, kW]} and {@code b} (or null). */
@@ -152,25 +152,25 @@ final class DirectConv {
       return channels.pack(w, b);
     }
     int groups = g.groups();
-    int k = icpg * taps;
-    float[] wp = new float[groups * blocksPerGroup * k * ob];
-    float[] bp = new float[groups * blocksPerGroup * ob];
+    int k = inGroupChannels * taps;
+    float[] wp = new float[groups * blocksPerGroup * k * outBlock];
+    float[] bp = new float[groups * blocksPerGroup * outBlock];
     for (int grp = 0; grp < groups; grp++) {
       for (int blk = 0; blk < blocksPerGroup; blk++) {
         int block = grp * blocksPerGroup + blk;
-        for (int j = 0; j < ob; j++) {
-          int oc = blk * ob + j;
-          if (oc >= ocpg) {
+        for (int j = 0; j < outBlock; j++) {
+          int oc = blk * outBlock + j;
+          if (oc >= outGroupChannels) {
             continue;
           }
-          oc += grp * ocpg;
+          oc += grp * outGroupChannels;
           if (b != null) {
-            bp[block * ob + j] = b[oc];
+            bp[block * outBlock + j] = b[oc];
           }
           int src = oc * k;
-          int dst = block * k * ob + j;
+          int dst = block * k * outBlock + j;
           for (int i = 0; i < k; i++) {
-            wp[dst + i * ob] = w[src + i];
+            wp[dst + i * outBlock] = w[src + i];
           }
         }
       }
@@ -185,46 +185,46 @@ final class DirectConv {
     }
     Scratch s = scratch.get();
     float[] ys = s.ys;
-    int g0 = ocStart / ocpg;
-    int g1 = (ocEnd - 1) / ocpg;
-    int k = icpg * taps;
+    int g0 = ocStart / outGroupChannels;
+    int g1 = (ocEnd - 1) / outGroupChannels;
+    int k = inGroupChannels * taps;
     for (int grp = g0; grp <= g1; grp++) {
-      int first = grp * ocpg;
+      int first = grp * outGroupChannels;
       int lo = Math.max(ocStart, first);
-      int hi = Math.min(ocEnd, first + ocpg);
-      float[] xp;
+      int hi = Math.min(ocEnd, first + outGroupChannels);
+      float[] paddedX;
       int xBase;
-      int groupInput = xOff + grp * icpg * layout.channelStride;
+      int groupInput = xOff + grp * inGroupChannels * layout.channelStride;
       if (unpadded && groupInput + xpLength <= x.length) {
         // The input is its own padded layout: read it in place (junk lanes read past it).
-        xp = x;
+        paddedX = x;
         xBase = groupInput;
       } else {
-        xp = s.xp;
+        paddedX = s.paddedX;
         xBase = 0;
-        layout.pad(x, xOff, grp * icpg, (grp + 1) * icpg, xp);
+        layout.pad(x, xOff, grp * inGroupChannels, (grp + 1) * inGroupChannels, paddedX);
       }
       if (channels != null) {
-        channels.compute(pw, xp, xBase, grp, lo, hi, y, yOff);
+        channels.compute(pw, paddedX, xBase, grp, lo, hi, y, yOff);
         continue;
       }
       if (contiguous && (lo - first) % OB == 0 && (hi - first) % OB == 0) {
-        computeContiguous(xp, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,
+        computeContiguous(paddedX, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,
             yOff + lo * outPlane);
         continue;
       }
-      for (int blk = (lo - first) / ob; blk * ob < hi - first; blk++) {
+      for (int blk = (lo - first) / outBlock; blk * outBlock < hi - first; blk++) {
         int block = grp * blocksPerGroup + blk;
-        int blockStart = first + blk * ob;
-        boolean full = blockStart >= lo && blockStart + ob <= hi;
+        int blockStart = first + blk * outBlock;
+        boolean full = blockStart >= lo && blockStart + outBlock <= hi;
         if (full && direct) {
-          computeDirect(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys, y,
+          computeDirect(paddedX, xBase, k, pw.wp, block * k * outBlock, pw.bp, block * outBlock, ys, y,
               yOff + blockStart * outPlane);
           continue;
         }
-        computeBlock(xp, xBase, k, pw.wp, block * k * ob, pw.bp, block * ob, ys);
+        computeBlock(paddedX, xBase, k, pw.wp, block * k * outBlock, pw.bp, block * outBlock, ys);
         int from = Math.max(lo, blockStart);
-        int to = Math.min(hi, blockStart + ob);
+        int to = Math.min(hi, blockStart + outBlock);
         for (int oc = from; oc < to; oc++) {
           compact(ys, (oc - blockStart) * planeV, y, yOff + oc * outPlane);
         }
@@ -238,23 +238,23 @@ final class DirectConv {
    * would leave the plane are copied exactly.
    */
   private void compact(float[] ys, int src, float[] y, int dst) {
-    int wq = layout.wq;
+    int rowPitch = layout.rowPitch;
     int outW = g.outWidth();
-    if (wq == outW) {
+    if (rowPitch == outW) {
       System.arraycopy(ys, src, y, dst, outPlane);
       return;
     }
     int span = (outW + V - 1) / V * V;
     int r = 0;
     for (; r * outW + span <= outPlane; r++) {
-      int s = src + r * wq;
+      int s = src + r * rowPitch;
       int d = dst + r * outW;
       for (int v = 0; v < span; v += V) {
         FloatVector.fromArray(SPECIES, ys, s + v).intoArray(y, d + v);
       }
     }
     for (; r < g.outHeight(); r++) {
-      System.arraycopy(ys, src + r * wq, y, dst + r * outW, outW);
+      System.arraycopy(ys, src + r * rowPitch, y, dst + r * outW, outW);
     }
   }
 
@@ -264,7 +264,7 @@ final class DirectConv {
    * stays in L1 while the (small) weights pass over it; full vectors are stored straight into the output
    * planes at {@code y[yBase..]}, the last partial vector goes through {@code ys}.
    */
-  private void computeContiguous(float[] xp, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
+  private void computeContiguous(float[] paddedX, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
       float[] y, int yBase) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     float[] wp = pw.wp;
@@ -276,14 +276,14 @@ final class DirectConv {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
         int yo = yBase + b * stride + v * V;
-        kernel8x3(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + V, yo + 2 * V,
+        kernel8x3(paddedX, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + V, yo + 2 * V,
             outPlane, floor);
       }
     }
     for (; v < full; v++) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(xp, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * V,
+        kernel8x1(paddedX, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * V,
             outPlane, floor);
       }
     }
@@ -291,7 +291,7 @@ final class DirectConv {
     if (rest > 0) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(xp, xBase + full * V, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
+        kernel8x1(paddedX, xBase + full * V, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
         for (int j = 0; j < OB; j++) {
           System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * V, rest);
         }
@@ -304,52 +304,52 @@ final class DirectConv {
    * planes at {@code y[yBase..]} (a row's junk lanes spill onto the next row, which is stored later); the
    * last row, whose spill would leave the plane, goes through {@code ys}.
    */
-  private void computeDirect(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys,
+  private void computeDirect(float[] paddedX, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys,
       float[] y, int yBase) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
-    int step = ob == OB ? 3 : 4;
+    int step = outBlock == OB ? 3 : 4;
     // Vectors [0, head) go straight to the output; the rest (the last row and the remainder of a whole
     // kernel call) go through ys.
     int head = (g.outHeight() - 1) * rowVectors / step * step;
     int total = g.outHeight() * rowVectors;
     int v = 0;
-    if (ob == OB) {
+    if (outBlock == OB) {
       for (; v < head; v += 3) {
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * V;
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, o + 2 * V, planeV, floor);
+        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, o + 2 * V, planeV, floor);
       }
       if (v + 2 <= total) {
         int o = (v - head) * V;
-        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, planeV, floor);
+        kernel8x2(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, planeV, floor);
         v += 2;
       }
       for (; v < total; v++) {
-        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
+        kernel8x1(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
       }
     } else {
       if (stencil3x3) {
         int rows = (g.outHeight() - 1) / 4 * 4;
-        kernelDepthwise3x3(xp, xBase, layout.wq, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
+        kernelDepthwise3x3(paddedX, xBase, layout.rowPitch, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
             g.outWidth(), floor);
         v = rows * rowVectors;
       }
       for (; v + 4 <= head; v += 4) {
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], yBase + directOffset[v + 3], floor);
       }
       for (; v < head; v++) {
-        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
+        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
       }
       for (; v + 4 <= total; v += 4) {
         int o = (v - head) * V;
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, o, o + V, o + 2 * V, o + 3 * V, floor);
+        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, o, o + V, o + 2 * V, o + 3 * V, floor);
       }
       for (; v < total; v++) {
-        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, (v - head) * V, floor);
+        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, (v - head) * V, floor);
       }
     }
     int outW = g.outWidth();
@@ -358,41 +358,41 @@ final class DirectConv {
       if (count <= 0) {
         continue;
       }
-      for (int j = 0; j < ob; j++) {
+      for (int j = 0; j < outBlock; j++) {
         System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset[v], count);
       }
     }
   }
 
 
-  private void computeBlock(float[] xp, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
+  private void computeBlock(float[] paddedX, int xBase, int k, float[] wp, int wo, float[] bp, int bo,
       float[] ys) {
     // ReLU as max(a, 0), identity as max(a, -inf): one code path, so the JIT never merges vectors.
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     int v = 0;
-    if (ob == OB) {
+    if (outBlock == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
+        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
+        kernel8x2(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
-        kernel8x1(xp, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        kernel8x1(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
+        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
       }
       for (; v < vectors; v++) {
-        kernel1x1(xp, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
+        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
       }
     }
   }
 
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x3(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x3(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -420,9 +420,9 @@ final class DirectConv {
     FloatVector a72 = a70;
     for (int i = 0; i < n; i++) {
       int o = p + offs[i];
-      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, o);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, xp, o + V);
-      FloatVector x2 = FloatVector.fromArray(SPECIES, xp, o + 2 * V);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + V);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * V);
       int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
@@ -484,7 +484,7 @@ final class DirectConv {
   }
 
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x2(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x2(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -504,8 +504,8 @@ final class DirectConv {
     FloatVector a71 = a70;
     for (int i = 0; i < n; i++) {
       int o = p + offs[i];
-      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, o);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, xp, o + V);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + V);
       int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
@@ -551,7 +551,7 @@ final class DirectConv {
   }
 
   /** 8 channels x 1 vector of positions. */
-  private static void kernel8x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x1(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int ps, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a1 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -562,7 +562,7 @@ final class DirectConv {
     FloatVector a6 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
     FloatVector a7 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
     for (int i = 0; i < n; i++) {
-      FloatVector x0 = FloatVector.fromArray(SPECIES, xp, p + offs[i]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, p + offs[i]);
       int q = wo + i * OB;
       a0 = x0.fma(FloatVector.broadcast(SPECIES, wp[q]), a0);
       a1 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 1]), a1);
@@ -589,7 +589,7 @@ final class DirectConv {
    * 36 multiply-adds instead of 36). Steps go through row groups of 4 from the top and, within a group,
    * through the row's vectors from the right, so a row's junk spill onto the next row is overwritten.
    */
-  private static void kernelDepthwise3x3(float[] xp, int xBase, int wq, int steps, int rowVectors, float[] wp,
+  private static void kernelDepthwise3x3(float[] paddedX, int xBase, int rowPitch, int steps, int rowVectors, float[] wp,
       int wo, float bias, float[] y, int yBase, int outW, float floor) {
     FloatVector w0 = FloatVector.broadcast(SPECIES, wp[wo]);
     FloatVector w1 = FloatVector.broadcast(SPECIES, wp[wo + 1]);
@@ -604,42 +604,42 @@ final class DirectConv {
     int row = 0;
     int vi = rowVectors - 1;
     for (int step = 0; step < steps; step++) {
-      int p = xBase + row * wq + vi * V;
+      int p = xBase + row * rowPitch + vi * V;
       int o = yBase + row * outW + vi * V;
-      FloatVector l0 = FloatVector.fromArray(SPECIES, xp, p);
-      FloatVector l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      FloatVector l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      FloatVector l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      FloatVector l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      FloatVector l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       FloatVector a0 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
-      p += wq;
-      l0 = FloatVector.fromArray(SPECIES, xp, p);
-      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      p += rowPitch;
+      l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       a0 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a0)));
       FloatVector a1 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
-      p += wq;
-      l0 = FloatVector.fromArray(SPECIES, xp, p);
-      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      p += rowPitch;
+      l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       a0 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a0)));
       a1 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a1)));
       FloatVector a2 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
-      p += wq;
-      l0 = FloatVector.fromArray(SPECIES, xp, p);
-      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      p += rowPitch;
+      l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       a1 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a1)));
       a2 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a2)));
       FloatVector a3 = l2.fma(w2, l1.fma(w1, l0.fma(w0, b)));
-      p += wq;
-      l0 = FloatVector.fromArray(SPECIES, xp, p);
-      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      p += rowPitch;
+      l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       a2 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a2)));
       a3 = l2.fma(w5, l1.fma(w4, l0.fma(w3, a3)));
-      p += wq;
-      l0 = FloatVector.fromArray(SPECIES, xp, p);
-      l1 = FloatVector.fromArray(SPECIES, xp, p + 1);
-      l2 = FloatVector.fromArray(SPECIES, xp, p + 2);
+      p += rowPitch;
+      l0 = FloatVector.fromArray(SPECIES, paddedX, p);
+      l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
+      l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
       a3 = l2.fma(w8, l1.fma(w7, l0.fma(w6, a3)));
       a0.max(floor).intoArray(y, o);
       a1.max(floor).intoArray(y, o + outW);
@@ -653,7 +653,7 @@ final class DirectConv {
   }
 
   /** 1 channel x 4 vectors of positions. */
-  private static void kernel1x4(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
+  private static void kernel1x4(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float bias,
       float[] ys, int yo, int yo1, int yo2, int yo3, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     FloatVector a1 = a0;
@@ -662,10 +662,10 @@ final class DirectConv {
     for (int i = 0; i < n; i++) {
       int o = p + offs[i];
       FloatVector w = FloatVector.broadcast(SPECIES, wp[wo + i]);
-      a0 = FloatVector.fromArray(SPECIES, xp, o).fma(w, a0);
-      a1 = FloatVector.fromArray(SPECIES, xp, o + V).fma(w, a1);
-      a2 = FloatVector.fromArray(SPECIES, xp, o + 2 * V).fma(w, a2);
-      a3 = FloatVector.fromArray(SPECIES, xp, o + 3 * V).fma(w, a3);
+      a0 = FloatVector.fromArray(SPECIES, paddedX, o).fma(w, a0);
+      a1 = FloatVector.fromArray(SPECIES, paddedX, o + V).fma(w, a1);
+      a2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * V).fma(w, a2);
+      a3 = FloatVector.fromArray(SPECIES, paddedX, o + 3 * V).fma(w, a3);
     }
     a0.max(floor).intoArray(ys, yo);
     a1.max(floor).intoArray(ys, yo1);
@@ -674,11 +674,11 @@ final class DirectConv {
   }
 
   /** 1 channel x 1 vector of positions. */
-  private static void kernel1x1(float[] xp, int p, int[] offs, int n, float[] wp, int wo, float bias,
+  private static void kernel1x1(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float bias,
       float[] ys, int yo, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     for (int i = 0; i < n; i++) {
-      a0 = FloatVector.fromArray(SPECIES, xp, p + offs[i]).fma(FloatVector.broadcast(SPECIES, wp[wo + i]), a0);
+      a0 = FloatVector.fromArray(SPECIES, paddedX, p + offs[i]).fma(FloatVector.broadcast(SPECIES, wp[wo + i]), a0);
     }
     a0.max(floor).intoArray(ys, yo);
   }

@@ -27,8 +27,8 @@ final class DotWeightGradient {
 
   private final ConvGeometry g;
   private final PaddedLayout layout;
-  private final int icpg;
-  private final int ocpg;
+  private final int inGroupChannels;
+  private final int outGroupChannels;
   /** (input channel, tap) columns per group. */
   private final int columns;
   /** Each column's input channel within its group. */
@@ -54,7 +54,7 @@ final class DotWeightGradient {
 
   private static final class Scratch {
     /** One sample's padded input. */
-    final float[] xp;
+    final float[] paddedX;
     /** The padded input rows, {@code [c][sample][slot]}. */
     final float[] xs;
     /** The output-gradient rows in virtual positions, {@code [oc][sample][slot]}; other cells stay zero. */
@@ -63,7 +63,7 @@ final class DotWeightGradient {
     final float[] acc;
 
     Scratch(int xpLength, int xsLength, int gsLength, int accLength) {
-      xp = new float[xpLength];
+      paddedX = new float[xpLength];
       xs = new float[xsLength];
       gs = new float[gsLength];
       acc = new float[accLength];
@@ -93,10 +93,10 @@ final class DotWeightGradient {
   private DotWeightGradient(ConvGeometry g) {
     this.g = g;
     this.layout = PaddedLayout.of(g, 1);
-    this.icpg = g.inChannelsPerGroup();
-    this.ocpg = g.outChannelsPerGroup();
+    this.inGroupChannels = g.inChannelsPerGroup();
+    this.outGroupChannels = g.outChannelsPerGroup();
     int taps = g.kernelH() * g.kernelW();
-    this.columns = icpg * taps;
+    this.columns = inGroupChannels * taps;
     int[] offsets = layout.tapOffsets(g);
     this.colChannel = new int[columns];
     this.colTap = new int[columns];
@@ -107,7 +107,7 @@ final class DotWeightGradient {
       maxTap = Math.max(maxTap, colTap[col]);
     }
     this.maxTap = maxTap;
-    this.span = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    this.span = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
     this.readTo = Math.min(layout.channelStride, maxTap + span);
     this.slot = (Math.max(readTo, span) + V - 1) / V * V;
     this.row = SAMPLES * slot + (maxTap + V - 1) / V * V;
@@ -131,7 +131,7 @@ final class DotWeightGradient {
     java.util.Arrays.fill(acc, 0f);
     int plane = g.outHeight() * g.outWidth();
     int outW = g.outWidth();
-    int wq = layout.wq;
+    int rowPitch = layout.rowPitch;
     int inPlane = g.inHeight() * g.inWidth();
     for (int i0 = from; i0 < to; i0 += SAMPLES) {
       int count = Math.min(SAMPLES, to - i0);
@@ -142,22 +142,22 @@ final class DotWeightGradient {
             System.arraycopy(x, i * xStride + c * inPlane, s.xs, c * row + k * slot, readTo);
           }
         } else {
-          layout.pad(x, i * xStride, 0, g.inChannels(), s.xp);
+          layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
           // Only the cells some column reads; the others stay zero.
           for (int c = 0; c < g.inChannels(); c++) {
-            System.arraycopy(s.xp, c * layout.channelStride, s.xs, c * row + k * slot, readTo);
+            System.arraycopy(s.paddedX, c * layout.channelStride, s.xs, c * row + k * slot, readTo);
           }
         }
         int gyBase = i * gyStride;
         for (int oc = 0; oc < g.outChannels(); oc++) {
           int src = gyBase + oc * plane;
           int dst = oc * row + k * slot;
-          if (wq == outW) {
+          if (rowPitch == outW) {
             System.arraycopy(gy, src, s.gs, dst, plane);
           } else {
             // Virtual rows: the junk columns are never written and stay zero.
             for (int oh = 0; oh < g.outHeight(); oh++) {
-              System.arraycopy(gy, src + oh * outW, s.gs, dst + oh * wq, outW);
+              System.arraycopy(gy, src + oh * outW, s.gs, dst + oh * rowPitch, outW);
             }
           }
           if (gb != null) {
@@ -175,9 +175,9 @@ final class DotWeightGradient {
       }
       int length = count * slot;
       for (int grp = 0; grp < g.groups(); grp++) {
-        int xGroup = grp * icpg * row;
-        int o0 = grp * ocpg;
-        int oEnd = o0 + ocpg;
+        int xGroup = grp * inGroupChannels * row;
+        int o0 = grp * outGroupChannels;
+        int oEnd = o0 + outGroupChannels;
         for (; o0 + 4 <= oEnd; o0 += 4) {
           int col = 0;
           for (; col + 4 <= columns; col += 4) {

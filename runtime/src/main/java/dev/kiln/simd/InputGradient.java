@@ -210,19 +210,19 @@ final class InputGradient {
    * grouped by input channel (the transposed channel layout).
    */
   private float[] transposed(float[] w, int[] rowTaps, int[] colTaps) {
-    int icpg = g.inChannelsPerGroup();
-    int ocpg = g.outChannelsPerGroup();
+    int inGroupChannels = g.inChannelsPerGroup();
+    int outGroupChannels = g.outChannelsPerGroup();
     int kh = g.kernelH();
     int kw = g.kernelW();
     int th = rowTaps.length;
     int tw = colTaps.length;
-    float[] t = new float[g.inChannels() * ocpg * th * tw];
+    float[] t = new float[g.inChannels() * outGroupChannels * th * tw];
     for (int oc = 0; oc < g.outChannels(); oc++) {
-      int grp = oc / ocpg;
-      int j = oc - grp * ocpg;
-      for (int c = 0; c < icpg; c++) {
-        int src = (oc * icpg + c) * kh * kw;
-        int dst = ((grp * icpg + c) * ocpg + j) * th * tw;
+      int grp = oc / outGroupChannels;
+      int j = oc - grp * outGroupChannels;
+      for (int c = 0; c < inGroupChannels; c++) {
+        int src = (oc * inGroupChannels + c) * kh * kw;
+        int dst = ((grp * inGroupChannels + c) * outGroupChannels + j) * th * tw;
         for (int a = 0; a < th; a++) {
           for (int b = 0; b < tw; b++) {
             t[dst + a * tw + b] = w[src + rowTaps[a] * kw + colTaps[b]];

@@ -28,7 +28,7 @@ final class PaddedLayout {
   /** Rows of one phase plane. */
   final int hq;
   /** Columns of one phase plane: the virtual row width. */
-  final int wq;
+  final int rowPitch;
   /** Floats of one phase plane. */
   final int planeQ;
   /** Floats of one channel (all its phases). */
@@ -123,8 +123,8 @@ final class PaddedLayout {
     this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
     this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
     int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
-    this.wq = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
-    this.planeQ = hq * wq;
+    this.rowPitch = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
+    this.planeQ = hq * rowPitch;
     this.channelStride = strideH * strideW * planeQ;
     this.zeros = mode == PaddingMode.ZEROS;
     this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
@@ -187,17 +187,17 @@ final class PaddedLayout {
   }
 
   /**
-   * Copies one input row to {@code xp}: a vector at a time when the overshoot stays inside {@code x}.
-   * The caller ensures that the overshoot in {@code xp} lands on cells written later: the right border or
+   * Copies one input row to {@code paddedX}: a vector at a time when the overshoot stays inside {@code x}.
+   * The caller ensures that the overshoot in {@code paddedX} lands on cells written later: the right border or
    * the next row of the same phase plane.
    */
-  private void copyRow(float[] x, int src, float[] xp, int dst) {
+  private void copyRow(float[] x, int src, float[] paddedX, int dst) {
     if (src + span <= x.length) {
       for (int i = 0; i < span; i += Lanes.V) {
-        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + i);
+        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(paddedX, dst + i);
       }
     } else {
-      System.arraycopy(x, src, xp, dst, inW);
+      System.arraycopy(x, src, paddedX, dst, inW);
     }
   }
 
@@ -220,14 +220,14 @@ final class PaddedLayout {
 
   /** Offset of padded coordinate {@code (r, c)} from its channel's start. */
   int offset(int r, int c) {
-    return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * wq + c / strideW;
+    return ((r % strideH) * strideW + c % strideW) * planeQ + (r / strideH) * rowPitch + c / strideW;
   }
 
   /**
-   * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code xp}, channel {@code c} at
+   * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code paddedX}, channel {@code c} at
    * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero).
    */
-  void pad(float[] x, int xOff, int c0, int c1, float[] xp) {
+  void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     int plane = inH * inW;
     int span = this.span;
     for (int c = c0; c < c1; c++) {
@@ -235,28 +235,28 @@ final class PaddedLayout {
       int dst0 = (c - c0) * channelStride;
       if (zeros && strideH == 1 && strideW == 1 && padLeft <= Lanes.V && paddedW - padLeft - inW <= Lanes.V
           && src0 + (inH - 1) * inW + span <= x.length) {
-        padZeros(x, src0, xp, dst0);
+        padZeros(x, src0, paddedX, dst0);
       } else if (strideW == 2 && src0 + (inH - 1) * inW + 2 * pairSpan <= x.length) {
-        padPairs(x, src0, xp, dst0);
+        padPairs(x, src0, paddedX, dst0);
       } else {
-        padRows(x, src0, xp, dst0);
+        padRows(x, src0, paddedX, dst0);
       }
       if (sharedBorder) {
-        java.util.Arrays.fill(xp, dst0 + paddedH * wq, dst0 + hq * wq, 0f);
+        java.util.Arrays.fill(paddedX, dst0 + paddedH * rowPitch, dst0 + hq * rowPitch, 0f);
       }
     }
   }
 
   /** A padded row of zeros (border row): its cells in every column phase. */
-  private void zeroRow(float[] xp, int rowBase) {
+  private void zeroRow(float[] paddedX, int rowBase) {
     for (int phase = 0; phase < strideW; phase++) {
       int dst = rowBase + phase * planeQ;
-      java.util.Arrays.fill(xp, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
+      java.util.Arrays.fill(paddedX, dst, dst + (paddedW - phase + strideW - 1) / strideW, 0f);
     }
   }
 
   /** Pads one channel row by row, any mode and stride. */
-  private void padRows(float[] x, int src0, float[] xp, int dst0) {
+  private void padRows(float[] x, int src0, float[] paddedX, int dst0) {
     for (int r = 0; r < paddedH; r++) {
       if (!rowCopied[r]) {
         continue;
@@ -264,33 +264,33 @@ final class PaddedLayout {
       int sr = rowSource[r];
       int rowBase = dst0 + rowOffset[r];
       if (sr < 0) {
-        zeroRow(xp, rowBase);
+        zeroRow(paddedX, rowBase);
         continue;
       }
       int src = src0 + sr * inW;
       if (strideW == 1) {
         if (rowBase + padLeft + span <= dst0 + rowLimit[r]) {
-          copyRow(x, src, xp, rowBase + padLeft);
+          copyRow(x, src, paddedX, rowBase + padLeft);
         } else {
-          System.arraycopy(x, src, xp, rowBase + padLeft, inW);
+          System.arraycopy(x, src, paddedX, rowBase + padLeft, inW);
         }
         if (zeros) {
           for (int col = 0; col < padLeft; col++) {
-            xp[rowBase + col] = 0f;
+            paddedX[rowBase + col] = 0f;
           }
           for (int col = padLeft + inW; col < paddedW; col++) {
-            xp[rowBase + col] = 0f;
+            paddedX[rowBase + col] = 0f;
           }
         } else {
           for (int col = 0; col < padLeft; col++) {
-            xp[rowBase + col] = x[src + colSource[col]];
+            paddedX[rowBase + col] = x[src + colSource[col]];
           }
           for (int col = padLeft + inW; col < paddedW; col++) {
-            xp[rowBase + col] = x[src + colSource[col]];
+            paddedX[rowBase + col] = x[src + colSource[col]];
           }
         }
       } else {
-        copyRowStrided(x, src, xp, dst0, rowBase, r);
+        copyRowStrided(x, src, paddedX, dst0, rowBase, r);
       }
     }
   }
@@ -301,42 +301,42 @@ final class PaddedLayout {
    * lands on cells written later (the rest of the row, the next rows, the bottom border, the next
    * channel) or on cells only junk outputs read.
    */
-  private void padZeros(float[] x, int src, float[] xp, int dst0) {
+  private void padZeros(float[] x, int src, float[] paddedX, int dst0) {
     FloatVector zero = FloatVector.zero(Lanes.SPECIES);
-    int top = dst0 + padTop * wq;
-    java.util.Arrays.fill(xp, dst0, top, 0f);
+    int top = dst0 + padTop * rowPitch;
+    java.util.Arrays.fill(paddedX, dst0, top, 0f);
     int right = padLeft + inW;
     if (span == Lanes.V) {
       // Rows of one or two vectors: straight-line code (a loop's setup costs more than its trips).
       for (int r = 0; r < inH; r++) {
-        int dst = top + r * wq;
-        zero.intoArray(xp, dst);
-        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(xp, dst + padLeft);
-        zero.intoArray(xp, dst + right);
+        int dst = top + r * rowPitch;
+        zero.intoArray(paddedX, dst);
+        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
+        zero.intoArray(paddedX, dst + right);
         src += inW;
       }
     } else if (span == 2 * Lanes.V) {
       for (int r = 0; r < inH; r++) {
-        int dst = top + r * wq;
-        zero.intoArray(xp, dst);
-        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(xp, dst + padLeft);
-        FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V).intoArray(xp, dst + padLeft + Lanes.V);
-        zero.intoArray(xp, dst + right);
+        int dst = top + r * rowPitch;
+        zero.intoArray(paddedX, dst);
+        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
+        FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V).intoArray(paddedX, dst + padLeft + Lanes.V);
+        zero.intoArray(paddedX, dst + right);
         src += inW;
       }
     } else {
       for (int r = 0; r < inH; r++) {
-        int dst = top + r * wq;
-        zero.intoArray(xp, dst);
+        int dst = top + r * rowPitch;
+        zero.intoArray(paddedX, dst);
         for (int i = 0; i < span; i += Lanes.V) {
-          FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(xp, dst + padLeft + i);
+          FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(paddedX, dst + padLeft + i);
         }
-        zero.intoArray(xp, dst + right);
+        zero.intoArray(paddedX, dst + right);
         src += inW;
       }
     }
-    int bottom = top + inH * wq;
-    java.util.Arrays.fill(xp, bottom, dst0 + paddedH * wq, 0f);
+    int bottom = top + inH * rowPitch;
+    java.util.Arrays.fill(paddedX, bottom, dst0 + paddedH * rowPitch, 0f);
   }
 
   /**
@@ -345,7 +345,7 @@ final class PaddedLayout {
    * inline, the others go through {@link #copyRowStrided}. A separate small method, so that the JIT
    * compiles the row loop with the vector operations inlined.
    */
-  private void padPairs(float[] x, int src0, float[] xp, int dst0) {
+  private void padPairs(float[] x, int src0, float[] paddedX, int dst0) {
     for (int r = 0; r < paddedH; r++) {
       if (!rowCopied[r]) {
         continue;
@@ -353,19 +353,19 @@ final class PaddedLayout {
       int sr = rowSource[r];
       int rowBase = dst0 + rowOffset[r];
       if (sr < 0) {
-        zeroRow(xp, rowBase);
+        zeroRow(paddedX, rowBase);
       } else if (pairRow[r]) {
-        copyPairs(x, src0 + sr * inW, xp, rowBase);
+        copyPairs(x, src0 + sr * inW, paddedX, rowBase);
       } else {
-        copyRowStrided(x, src0 + sr * inW, xp, dst0, rowBase, r);
+        copyRowStrided(x, src0 + sr * inW, paddedX, dst0, rowBase, r);
       }
     }
   }
 
   /** Copies one input row into its {@code strideW} column phases, then fills the borders. */
-  private void copyRowStrided(float[] x, int src, float[] xp, int dst0, int rowBase, int r) {
+  private void copyRowStrided(float[] x, int src, float[] paddedX, int dst0, int rowBase, int r) {
     if (pairRow[r] && src + 2 * pairSpan <= x.length) {
-      copyPairs(x, src, xp, rowBase);
+      copyPairs(x, src, paddedX, rowBase);
       return;
     }
     // Input column i lands in phase (padLeft + i) % strideW at index (padLeft + i) / strideW.
@@ -376,48 +376,48 @@ final class PaddedLayout {
       int first = Math.floorMod(phase - padLeft, strideW);
       int dst = rowBase + phase * planeQ + (padLeft + first) / strideW;
       for (int i = src + first; i < src + inW; i += strideW, dst++) {
-        xp[dst] = x[i];
+        paddedX[dst] = x[i];
       }
     }
-    fillBorders(x, src, xp, rowBase);
+    fillBorders(x, src, paddedX, rowBase);
   }
 
   /**
    * Stride 2 along rows, a row whose vectors fit its phases ({@link #pairRow}): input column {@code i} lands
    * in phase {@code (padLeft + i) % 2} at index {@code (padLeft + i) / 2}; then the borders.
    */
-  private void copyPairs(float[] x, int src, float[] xp, int rowBase) {
+  private void copyPairs(float[] x, int src, float[] paddedX, int rowBase) {
     if (pairSpan == Lanes.V) {
       // One vector pair: straight-line code (a loop's setup costs more than its one trip).
-      deinterleave(x, src, xp, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
+      deinterleave(x, src, paddedX, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
     } else {
       for (int t = 0; t < pairSpan; t += Lanes.V) {
-        deinterleave(x, src + 2 * t, xp, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead, pairOddRead);
+        deinterleave(x, src + 2 * t, paddedX, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead, pairOddRead);
       }
     }
-    fillBorders(x, src, xp, rowBase);
+    fillBorders(x, src, paddedX, rowBase);
   }
 
-  /** Two input vectors at {@code x[src..]} into their even and odd columns at {@code xp[dstEven..]}, {@code xp[dstOdd..]}. */
-  private static void deinterleave(float[] x, int src, float[] xp, int dstEven, int dstOdd, boolean evenRead,
+  /** Two input vectors at {@code x[src..]} into their even and odd columns at {@code paddedX[dstEven..]}, {@code paddedX[dstOdd..]}. */
+  private static void deinterleave(float[] x, int src, float[] paddedX, int dstEven, int dstOdd, boolean evenRead,
       boolean oddRead) {
     FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src);
     FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V);
     if (evenRead) {
-      a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(xp, dstEven);
+      a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(paddedX, dstEven);
     }
     if (oddRead) {
-      a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(xp, dstOdd);
+      a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(paddedX, dstOdd);
     }
   }
 
   /** The padded columns left and right of the input row, in their phases. */
-  private void fillBorders(float[] x, int src, float[] xp, int rowBase) {
+  private void fillBorders(float[] x, int src, float[] paddedX, int rowBase) {
     int[] dst = borderOffset;
     int[] source = borderSource;
     for (int j = 0; j < dst.length; j++) {
       int sc = source[j];
-      xp[rowBase + dst[j]] = sc < 0 ? 0f : x[src + sc];
+      paddedX[rowBase + dst[j]] = sc < 0 ? 0f : x[src + sc];
     }
   }
 

@@ -26,8 +26,8 @@ final class WeightGradient {
 
   private final ConvGeometry g;
   private final PaddedLayout layout;
-  private final int icpg;
-  private final int ocpg;
+  private final int inGroupChannels;
+  private final int outGroupChannels;
   private final int taps;
   private final int columns;
   /** Output-channel vectors per kernel call: 1 or 2. */
@@ -50,7 +50,7 @@ final class WeightGradient {
   private final ThreadLocal<Scratch> scratch;
 
   private static final class Scratch {
-    final float[] xp;
+    final float[] paddedX;
     final float[] gyT;
     /** The transposed weight gradient of one call (by channel). */
     final float[] gwT;
@@ -60,7 +60,7 @@ final class WeightGradient {
 
     Scratch(int xpLength, int gyTLength, int gyvLength, int gwTLength) {
       gwT = new float[gwTLength];
-      xp = new float[xpLength];
+      paddedX = new float[xpLength];
       gyT = new float[gyTLength];
       gyv = new float[gyvLength];
     }
@@ -70,22 +70,22 @@ final class WeightGradient {
   WeightGradient(ConvGeometry g) {
     this.g = g;
     this.layout = PaddedLayout.of(g, 1);
-    this.icpg = g.inChannelsPerGroup();
-    this.ocpg = g.outChannelsPerGroup();
+    this.inGroupChannels = g.inChannelsPerGroup();
+    this.outGroupChannels = g.outChannelsPerGroup();
     this.taps = g.kernelH() * g.kernelW();
-    this.columns = icpg * taps;
-    this.ocVectors = ocpg >= 2 * V ? 2 : 1;
+    this.columns = inGroupChannels * taps;
+    this.ocVectors = outGroupChannels >= 2 * V ? 2 : 1;
     this.width = ocVectors * V;
-    this.ocPad = (ocpg + width - 1) / width * width;
+    this.ocPad = (outGroupChannels + width - 1) / width * width;
     this.paddedColumns = (columns + COLS - 1) / COLS * COLS;
     int[] taps = layout.tapOffsets(g);
     // Padded columns read offset 0: their sums are computed and dropped.
     this.colOff = java.util.Arrays.copyOf(taps, paddedColumns);
     int maxOff = java.util.Arrays.stream(taps).max().orElse(0);
-    int span = (g.outHeight() - 1) * layout.wq + g.outWidth();
+    int span = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
     this.span = span;
     this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
-    this.byChannel = ocpg >= V;
+    this.byChannel = outGroupChannels >= V;
     this.vectors = (span + V - 1) / V;
     int gyTLength = byChannel ? g.groups() * span * ocPad : 0;
     int gyvLength = byChannel ? 0 : vectors * V;
@@ -103,7 +103,7 @@ final class WeightGradient {
     Scratch s = scratch.get();
     if (!byChannel) {
       for (int i = from; i < to; i++) {
-        layout.pad(x, i * xStride, 0, g.inChannels(), s.xp);
+        layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
         accumulateByPosition(s, gy, i * gyStride, gw, gb);
       }
       return;
@@ -111,31 +111,31 @@ final class WeightGradient {
     float[] gwT = s.gwT;
     java.util.Arrays.fill(gwT, 0f);
     for (int i = from; i < to; i++) {
-      layout.pad(x, i * xStride, 0, g.inChannels(), s.xp);
+      layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
       transpose(gy, i * gyStride, s.gyT, gb);
       for (int grp = 0; grp < g.groups(); grp++) {
-        int xBase = grp * icpg * layout.channelStride;
-        for (int o0 = 0; o0 < ocpg; o0 += width) {
+        int xBase = grp * inGroupChannels * layout.channelStride;
+        for (int o0 = 0; o0 < outGroupChannels; o0 += width) {
           int panel = grp * ocPad + o0;
           int gyBase = panel * span;
           int gwBase = panel * paddedColumns;
           int c0 = 0;
           for (; c0 + COLS <= columns; c0 += COLS) {
             if (ocVectors == 2) {
-              kernel8x2(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
+              kernel8x2(s.paddedX, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
             } else {
-              kernel8x1(s.xp, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
+              kernel8x1(s.paddedX, xBase, s.gyT, gyBase, gwT, gwBase + c0 * width, c0);
             }
           }
           for (; c0 < columns; c0++) {
-            kernel1(s.xp, xBase + colOff[c0], s.gyT, gyBase, gwT, gwBase + c0 * width);
+            kernel1(s.paddedX, xBase + colOff[c0], s.gyT, gyBase, gwT, gwBase + c0 * width);
           }
         }
       }
     }
     for (int oc = 0; oc < g.outChannels(); oc++) {
-      int grp = oc / ocpg;
-      int col = oc - grp * ocpg;
+      int grp = oc / outGroupChannels;
+      int col = oc - grp * outGroupChannels;
       int src = (grp * ocPad + col - col % width) * paddedColumns + col % width;
       int dst = oc * columns;
       for (int c = 0; c < columns; c++) {
@@ -154,23 +154,23 @@ final class WeightGradient {
     int outH = g.outHeight();
     int outW = g.outWidth();
     int plane = outH * outW;
-    int wq = layout.wq;
+    int rowPitch = layout.rowPitch;
     if (gb != null) {
       for (int oc = 0; oc < g.outChannels(); oc++) {
         gb[oc] += (float) SimdPlaneLoops.total(gy, gyOff + oc * plane, gyOff + (oc + 1) * plane);
       }
     }
     for (int grp = 0; grp < g.groups(); grp++) {
-      for (int o0 = 0; o0 < ocpg; o0 += width) {
+      for (int o0 = 0; o0 < outGroupChannels; o0 += width) {
         int panel = (grp * ocPad + o0) * span;
-        int src0 = gyOff + (grp * ocpg + o0) * plane;
-        int lanes = Math.min(width, ocpg - o0);
+        int src0 = gyOff + (grp * outGroupChannels + o0) * plane;
+        int lanes = Math.min(width, outGroupChannels - o0);
         for (int r = 0; r < outH; r++) {
           for (int c0 = 0; c0 < outW; c0 += TILE) {
             int c1 = Math.min(outW, c0 + TILE);
             for (int l = 0; l < lanes; l++) {
               int src = src0 + l * plane + r * outW;
-              int d = panel + r * wq * width + l;
+              int d = panel + r * rowPitch * width + l;
               for (int c = c0; c < c1; c++) {
                 gyT[d + c * width] = gy[src + c];
               }
@@ -189,28 +189,28 @@ final class WeightGradient {
     float[] gyv = s.gyv;
     int outH = g.outHeight();
     int outW = g.outWidth();
-    int wq = layout.wq;
+    int rowPitch = layout.rowPitch;
     for (int oc = 0; oc < g.outChannels(); oc++) {
       int src = gyOff + oc * outH * outW;
       float sum = 0f;
       for (int r = 0; r < outH; r++) {
         for (int c = 0; c < outW; c++) {
           float v = gy[src + r * outW + c];
-          gyv[r * wq + c] = v;
+          gyv[r * rowPitch + c] = v;
           sum += v;
         }
       }
       if (gb != null) {
         gb[oc] += sum;
       }
-      int xBase = oc / ocpg * icpg * layout.channelStride;
+      int xBase = oc / outGroupChannels * inGroupChannels * layout.channelStride;
       for (int c0 = 0; c0 < columns; c0 += COLS) {
-        kernelPositions(s.xp, xBase, gyv, gw, oc * columns, c0);
+        kernelPositions(s.paddedX, xBase, gyv, gw, oc * columns, c0);
       }
     }
   }
 
-  private void kernelPositions(float[] xp, int xBase, float[] gyv, float[] gw, int gwBase, int c0) {
+  private void kernelPositions(float[] paddedX, int xBase, float[] gyv, float[] gw, int gwBase, int c0) {
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -230,14 +230,14 @@ final class WeightGradient {
     int end = vectors * V;
     for (int p = 0; p < end; p += V) {
       FloatVector gv = FloatVector.fromArray(SPECIES, gyv, p);
-      a0 = gv.fma(FloatVector.fromArray(SPECIES, xp, o0 + p), a0);
-      a1 = gv.fma(FloatVector.fromArray(SPECIES, xp, o1 + p), a1);
-      a2 = gv.fma(FloatVector.fromArray(SPECIES, xp, o2 + p), a2);
-      a3 = gv.fma(FloatVector.fromArray(SPECIES, xp, o3 + p), a3);
-      a4 = gv.fma(FloatVector.fromArray(SPECIES, xp, o4 + p), a4);
-      a5 = gv.fma(FloatVector.fromArray(SPECIES, xp, o5 + p), a5);
-      a6 = gv.fma(FloatVector.fromArray(SPECIES, xp, o6 + p), a6);
-      a7 = gv.fma(FloatVector.fromArray(SPECIES, xp, o7 + p), a7);
+      a0 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o0 + p), a0);
+      a1 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o1 + p), a1);
+      a2 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o2 + p), a2);
+      a3 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o3 + p), a3);
+      a4 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o4 + p), a4);
+      a5 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o5 + p), a5);
+      a6 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o6 + p), a6);
+      a7 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o7 + p), a7);
     }
     addSum(a0, gw, gwBase, c0);
     addSum(a1, gw, gwBase, c0 + 1);
@@ -264,7 +264,7 @@ final class WeightGradient {
    * Columns {@code c0..c0+7} times two vectors of output channels: adds to {@code gwT} at
    * {@code gwAt + j * 2V} (column {@code c0 + j}), the padded columns' sums included (they are not read).
    */
-  private void kernel8x2(float[] xp, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
+  private void kernel8x2(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -296,28 +296,28 @@ final class WeightGradient {
       int s = gyBase + p * (2 * V);
       FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
       FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + V);
-      FloatVector x = FloatVector.broadcast(SPECIES, xp[o0 + p]);
+      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o0 + p]);
       a00 = g0.fma(x, a00);
       a01 = g1.fma(x, a01);
-      x = FloatVector.broadcast(SPECIES, xp[o1 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o1 + p]);
       a10 = g0.fma(x, a10);
       a11 = g1.fma(x, a11);
-      x = FloatVector.broadcast(SPECIES, xp[o2 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o2 + p]);
       a20 = g0.fma(x, a20);
       a21 = g1.fma(x, a21);
-      x = FloatVector.broadcast(SPECIES, xp[o3 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o3 + p]);
       a30 = g0.fma(x, a30);
       a31 = g1.fma(x, a31);
-      x = FloatVector.broadcast(SPECIES, xp[o4 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o4 + p]);
       a40 = g0.fma(x, a40);
       a41 = g1.fma(x, a41);
-      x = FloatVector.broadcast(SPECIES, xp[o5 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o5 + p]);
       a50 = g0.fma(x, a50);
       a51 = g1.fma(x, a51);
-      x = FloatVector.broadcast(SPECIES, xp[o6 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o6 + p]);
       a60 = g0.fma(x, a60);
       a61 = g1.fma(x, a61);
-      x = FloatVector.broadcast(SPECIES, xp[o7 + p]);
+      x = FloatVector.broadcast(SPECIES, paddedX[o7 + p]);
       a70 = g0.fma(x, a70);
       a71 = g1.fma(x, a71);
     }
@@ -341,7 +341,7 @@ final class WeightGradient {
   }
 
   /** As {@link #kernel8x2} for one vector of output channels. */
-  private void kernel8x1(float[] xp, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
+  private void kernel8x1(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -362,14 +362,14 @@ final class WeightGradient {
     // One flat loop over the virtual positions: vectors carried across nested loops defeat the JIT.
     for (int p = 0; p < span; p++) {
       FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V);
-      a0 = g0.fma(FloatVector.broadcast(SPECIES, xp[o0 + p]), a0);
-      a1 = g0.fma(FloatVector.broadcast(SPECIES, xp[o1 + p]), a1);
-      a2 = g0.fma(FloatVector.broadcast(SPECIES, xp[o2 + p]), a2);
-      a3 = g0.fma(FloatVector.broadcast(SPECIES, xp[o3 + p]), a3);
-      a4 = g0.fma(FloatVector.broadcast(SPECIES, xp[o4 + p]), a4);
-      a5 = g0.fma(FloatVector.broadcast(SPECIES, xp[o5 + p]), a5);
-      a6 = g0.fma(FloatVector.broadcast(SPECIES, xp[o6 + p]), a6);
-      a7 = g0.fma(FloatVector.broadcast(SPECIES, xp[o7 + p]), a7);
+      a0 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o0 + p]), a0);
+      a1 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o1 + p]), a1);
+      a2 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o2 + p]), a2);
+      a3 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o3 + p]), a3);
+      a4 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o4 + p]), a4);
+      a5 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o5 + p]), a5);
+      a6 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o6 + p]), a6);
+      a7 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o7 + p]), a7);
     }
     add(a0, gwT, gwAt);
     add(a1, gwT, gwAt + V);
@@ -382,14 +382,14 @@ final class WeightGradient {
   }
 
   /** One column (the remainder of {@link #COLS}) times one or two vectors of output channels. */
-  private void kernel1(float[] xp, int o, float[] gyT, int gyBase, float[] gwT, int gwAt) {
+  private void kernel1(float[] paddedX, int o, float[] gyT, int gyBase, float[] gwT, int gwAt) {
     FloatVector a0 = FloatVector.zero(SPECIES);
     FloatVector a1 = a0;
     int span = this.span;
     if (ocVectors == 2) {
       for (int p = 0; p < span; p++) {
         int s = gyBase + p * (2 * V);
-        FloatVector x = FloatVector.broadcast(SPECIES, xp[o + p]);
+        FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o + p]);
         a0 = FloatVector.fromArray(SPECIES, gyT, s).fma(x, a0);
         a1 = FloatVector.fromArray(SPECIES, gyT, s + V).fma(x, a1);
       }
@@ -400,12 +400,12 @@ final class WeightGradient {
     // Two accumulators over alternate positions, so that consecutive multiply-adds are independent.
     int p = 0;
     for (; p + 1 < span; p += 2) {
-      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, xp[o + p]), a0);
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
       a1 = FloatVector.fromArray(SPECIES, gyT, gyBase + (p + 1) * V)
-          .fma(FloatVector.broadcast(SPECIES, xp[o + p + 1]), a1);
+          .fma(FloatVector.broadcast(SPECIES, paddedX[o + p + 1]), a1);
     }
     if (p < span) {
-      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, xp[o + p]), a0);
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
     }
     add(a0.add(a1), gwT, gwAt);
   }

@@ -52,20 +52,20 @@ class BlockedConvTest {
     for (int i = 0; i < CASES; i++) {
       int kind = r.nextInt(4);
       int groups;
-      int icpg;
-      int ocpg;
+      int inGroupChannels;
+      int outGroupChannels;
       if (kind == 0) {
         groups = 1;
-        icpg = 1 + r.nextInt(40);
-        ocpg = 1 + r.nextInt(3 * Lanes.V + 5);
+        inGroupChannels = 1 + r.nextInt(40);
+        outGroupChannels = 1 + r.nextInt(3 * Lanes.V + 5);
       } else if (kind == 1) {
         groups = 2 + r.nextInt(2);
-        icpg = Lanes.V * (1 + r.nextInt(2));
-        ocpg = Lanes.V * (1 + r.nextInt(3));
+        inGroupChannels = Lanes.V * (1 + r.nextInt(2));
+        outGroupChannels = Lanes.V * (1 + r.nextInt(3));
       } else {
         groups = 1 + r.nextInt(3 * Lanes.V);
-        icpg = 1;
-        ocpg = 1;
+        inGroupChannels = 1;
+        outGroupChannels = 1;
       }
       int k = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
       int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : k;
@@ -82,7 +82,7 @@ class BlockedConvTest {
         i--;
         continue;
       }
-      ConvGeometry g = NaiveConvKernel.geometry(groups * icpg, groups * ocpg, h, w, k, kw, s, sw, d, d, pt, pb,
+      ConvGeometry g = NaiveConvKernel.geometry(groups * inGroupChannels, groups * outGroupChannels, h, w, k, kw, s, sw, d, d, pt, pb,
           pl, pr, groups, PaddingMode.ZEROS);
       boolean blockedInput = BlockedConv.isDepthwise(g) || groups > 1 || r.nextBoolean();
       if (BlockedConv.isDepthwise(g)) {

@@ -36,19 +36,19 @@ final class NaiveConvKernel extends ConvKernel {
 
   @Override
   protected void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
-    int icpg = g.inChannelsPerGroup();
-    int ocpg = g.outChannelsPerGroup();
+    int inGroupChannels = g.inChannelsPerGroup();
+    int outGroupChannels = g.outChannelsPerGroup();
     for (int oc = ocStart; oc < ocEnd; oc++) {
       for (int oh = 0; oh < g.outHeight(); oh++) {
         for (int ow = 0; ow < g.outWidth(); ow++) {
           float acc = b == null ? 0f : b[oc];
-          for (int c = 0; c < icpg; c++) {
-            int ic = oc / ocpg * icpg + c;
+          for (int c = 0; c < inGroupChannels; c++) {
+            int ic = oc / outGroupChannels * inGroupChannels + c;
             for (int kh = 0; kh < g.kernelH(); kh++) {
               for (int kw = 0; kw < g.kernelW(); kw++) {
                 int i = inputIndex(ic, oh, ow, kh, kw);
                 if (i >= 0) {
-                  acc += w[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] * x[xOff + i];
+                  acc += w[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] * x[xOff + i];
                 }
               }
             }
@@ -66,19 +66,19 @@ final class NaiveConvKernel extends ConvKernel {
 
   @Override
   protected void backwardInputSample(float[] gy, int gyOff, float[] gx, int gxOff) {
-    int icpg = g.inChannelsPerGroup();
-    int ocpg = g.outChannelsPerGroup();
+    int inGroupChannels = g.inChannelsPerGroup();
+    int outGroupChannels = g.outChannelsPerGroup();
     for (int oc = 0; oc < g.outChannels(); oc++) {
       for (int oh = 0; oh < g.outHeight(); oh++) {
         for (int ow = 0; ow < g.outWidth(); ow++) {
           float go = gy[gyOff + (oc * g.outHeight() + oh) * g.outWidth() + ow];
-          for (int c = 0; c < icpg; c++) {
-            int ic = oc / ocpg * icpg + c;
+          for (int c = 0; c < inGroupChannels; c++) {
+            int ic = oc / outGroupChannels * inGroupChannels + c;
             for (int kh = 0; kh < g.kernelH(); kh++) {
               for (int kw = 0; kw < g.kernelW(); kw++) {
                 int i = inputIndex(ic, oh, ow, kh, kw);
                 if (i >= 0) {
-                  gx[gxOff + i] += w[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] * go;
+                  gx[gxOff + i] += w[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] * go;
                 }
               }
             }
@@ -90,8 +90,8 @@ final class NaiveConvKernel extends ConvKernel {
 
   @Override
   protected void backwardWeightSample(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
-    int icpg = g.inChannelsPerGroup();
-    int ocpg = g.outChannelsPerGroup();
+    int inGroupChannels = g.inChannelsPerGroup();
+    int outGroupChannels = g.outChannelsPerGroup();
     for (int oc = 0; oc < g.outChannels(); oc++) {
       for (int oh = 0; oh < g.outHeight(); oh++) {
         for (int ow = 0; ow < g.outWidth(); ow++) {
@@ -99,13 +99,13 @@ final class NaiveConvKernel extends ConvKernel {
           if (gb != null) {
             gb[oc] += go;
           }
-          for (int c = 0; c < icpg; c++) {
-            int ic = oc / ocpg * icpg + c;
+          for (int c = 0; c < inGroupChannels; c++) {
+            int ic = oc / outGroupChannels * inGroupChannels + c;
             for (int kh = 0; kh < g.kernelH(); kh++) {
               for (int kw = 0; kw < g.kernelW(); kw++) {
                 int i = inputIndex(ic, oh, ow, kh, kw);
                 if (i >= 0) {
-                  gw[((oc * icpg + c) * g.kernelH() + kh) * g.kernelW() + kw] += x[xOff + i] * go;
+                  gw[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] += x[xOff + i] * go;
                 }
               }
             }

@@ -49,24 +49,24 @@ class SimdConvDifferentialTest {
     while (true) {
       int kind = r.nextInt(4);
       int groups;
-      int icpg;
-      int ocpg;
+      int inGroupChannels;
+      int outGroupChannels;
       if (kind == 0) {
         groups = 1;
-        icpg = 1 + r.nextInt(12);
-        ocpg = 1 + r.nextInt(40);
+        inGroupChannels = 1 + r.nextInt(12);
+        outGroupChannels = 1 + r.nextInt(40);
       } else if (kind == 1) {
         groups = 2 + r.nextInt(2);
-        icpg = 1 + r.nextInt(6);
-        ocpg = 1 + r.nextInt(24);
+        inGroupChannels = 1 + r.nextInt(6);
+        outGroupChannels = 1 + r.nextInt(24);
       } else if (kind == 2) {
         groups = 1 + r.nextInt(24);
-        icpg = 1;
-        ocpg = 1 + r.nextInt(2);
+        inGroupChannels = 1;
+        outGroupChannels = 1 + r.nextInt(2);
       } else {
         groups = 1;
-        icpg = 1 + r.nextInt(8);
-        ocpg = 16 + r.nextInt(24);
+        inGroupChannels = 1 + r.nextInt(8);
+        outGroupChannels = 16 + r.nextInt(24);
       }
       int kh = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
       int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : kh;
@@ -93,7 +93,7 @@ class SimdConvDifferentialTest {
         continue;
       }
       Case c = new Case();
-      c.g = NaiveConvKernel.geometry(groups * icpg, groups * ocpg, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr,
+      c.g = NaiveConvKernel.geometry(groups * inGroupChannels, groups * outGroupChannels, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr,
           groups, mode);
       c.bias = r.nextInt(4) != 0;
       c.activation = r.nextBoolean() ? Activation.RELU : Activation.NONE;
