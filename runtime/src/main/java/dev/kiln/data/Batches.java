@@ -168,10 +168,7 @@ public final class Batches {
 
   /** SplitMix64's finalizer over the seed and epoch, so that nearby seeds and epochs give unrelated streams. */
   private static long mix(long seed, int epoch) {
-    long z = seed + 0x9E3779B97F4A7C15L * (epoch + 1L);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    return dev.kiln.runtime.Seeds.mix(seed, epoch);
   }
 
   @Override

@@ -94,10 +94,7 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
 
   /** The seed {@link #reseed(long)} gives the layer at {@code index}: SplitMix64's finalizer over both. */
   public static long layerSeed(long seed, int index) {
-    long z = seed + 0x9E3779B97F4A7C15L * (index + 1L);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    return dev.kiln.runtime.Seeds.mix(seed, index);
   }
 
   @Override

@@ -412,11 +412,7 @@ public final class Trainer {
 
   /** SplitMix64's finalizer over (seed, stream, epoch). */
   private static long mix(long seed, long stream, int epoch) {
-    long z = seed ^ (stream * 0xD1B54A32D192ED03L);
-    z += 0x9E3779B97F4A7C15L * (epoch + 1L);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    return dev.kiln.runtime.Seeds.mix(seed ^ (stream * 0xD1B54A32D192ED03L), epoch);
   }
 
   @Override
