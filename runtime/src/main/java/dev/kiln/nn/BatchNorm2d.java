@@ -22,8 +22,6 @@ import java.util.Arrays;
  * to whichever of them finished last.
  */
 public final class BatchNorm2d extends AbstractModule {
-  /** Below this many input elements per call, work stays on the calling thread. */
-  private static final int PARALLEL_THRESHOLD = 1 << 16;
   private static final double EPS = 1e-5;
   private static final double MOMENTUM = 0.1;
   /** Training buffers ({@link #buffer}): the output and the input gradient. */
@@ -252,7 +250,7 @@ public final class BatchNorm2d extends AbstractModule {
   }
 
   private void forChannels(int elements, Parallel.RangeBody body) {
-    if (Parallel.threads() > 1 && numFeatures > 1 && elements >= PARALLEL_THRESHOLD) {
+    if (Parallel.worthSplitting(elements, Parallel.MIN_ELEMENTS, numFeatures)) {
       Parallel.forRange(numFeatures, body);
     } else {
       body.run(0, numFeatures);

@@ -20,8 +20,6 @@ import java.util.SplittableRandom;
  * <p>Eval-mode forward keeps no state, so one kernel may be called from many threads at once.
  */
 public abstract class ConvKernel extends AbstractModule {
-  /** Below this many multiply-adds per call, work stays on the calling thread. */
-  static final long PARALLEL_THRESHOLD = 1L << 17;
   /** Training buffers ({@link #buffer}): the output, the ReLU-masked output gradient, the input gradient. */
   private static final int OUTPUT = 0;
   private static final int MASKED_GRAD = 1;
@@ -273,7 +271,7 @@ public abstract class ConvKernel extends AbstractModule {
     int outC = outShape[0];
     ConvEngine.Weights pw = engine == null ? null : engine.forwardWeights(weightParam, biasParam);
     int threads = Parallel.threads();
-    if (threads <= 1 || macsPerSample * n < PARALLEL_THRESHOLD) {
+    if (!Parallel.worthSplitting(macsPerSample * n, Parallel.MIN_MACS)) {
       for (int i = 0; i < n; i++) {
         forwardRange(pw, x, i * inSize, y, i * outSize, 0, outC);
       }
@@ -371,7 +369,7 @@ public abstract class ConvKernel extends AbstractModule {
 
   /** Whether {@link #backward} splits a batch of {@code n} samples over the pool. */
   boolean splitsBackward(int n) {
-    return Parallel.threads() > 1 && n >= 2 && macsPerSample * n >= PARALLEL_THRESHOLD;
+    return Parallel.worthSplitting(macsPerSample * n, Parallel.MIN_MACS, n);
   }
 
   /**

@@ -8,14 +8,12 @@ import dev.kiln.runtime.Parallel;
  * compile to straight-line (vectorizable) code and give the same values.
  */
 final class Elementwise {
-  /** Below this many elements per call, work stays on the calling thread. */
-  static final int PARALLEL_THRESHOLD = 1 << 16;
 
   private Elementwise() {}
 
   /** Runs {@code body} over {@code [0, size)}, split over the shared pool when {@code size} is large. */
   static void forRange(int size, Parallel.RangeBody body) {
-    if (Parallel.threads() > 1 && size >= PARALLEL_THRESHOLD) {
+    if (Parallel.worthSplitting(size, Parallel.MIN_ELEMENTS)) {
       Parallel.forRange(size, body);
     } else {
       body.run(0, size);

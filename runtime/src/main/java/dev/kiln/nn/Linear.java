@@ -20,8 +20,6 @@ import java.util.SplittableRandom;
  * {@link Parameter#markChanged()} afterwards (the optimizers and {@code loadStateDict} do).
  */
 public final class Linear extends AbstractModule {
-  /** Below this many multiply-adds per call, work stays on the calling thread. */
-  private static final long PARALLEL_THRESHOLD = 1L << 17;
   /** Training buffers ({@link #buffer}): the output and the input gradient. */
   private static final int OUTPUT = 0;
   private static final int GRAD_INPUT = 1;
@@ -110,7 +108,7 @@ public final class Linear extends AbstractModule {
   }
 
   private boolean parallel(int n) {
-    return Parallel.threads() > 1 && n > 1 && (long) n * inFeatures * outFeatures >= PARALLEL_THRESHOLD;
+    return Parallel.worthSplitting((long) n * inFeatures * outFeatures, Parallel.MIN_MACS, n);
   }
 
   /**

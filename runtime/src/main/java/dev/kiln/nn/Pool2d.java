@@ -9,8 +9,6 @@ import java.util.Arrays;
  * {@code pad <= kernel / 2}; the output shape, each output's window, and the split of planes over threads.
  */
 public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, AvgPool2d {
-  /** Below this many window reads per call, work stays on the calling thread. */
-  private static final long PARALLEL_THRESHOLD = 1L << 16;
   /** Training buffers ({@link #buffer}): the output and the input gradient. */
   static final int OUTPUT = 0;
   static final int GRAD_INPUT = 1;
@@ -81,11 +79,11 @@ public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, Av
 
   /**
    * Runs {@code body} over planes {@code [0, planes)}, split over Kiln's threads when the call reads at
-   * least {@code PARALLEL_THRESHOLD} window elements for {@code outputs} outputs.
+   * least {@link Parallel#MIN_ELEMENTS} window elements for {@code outputs} outputs.
    */
   final void forPlanes(int planes, int outputs, Parallel.RangeBody body) {
     long work = (long) outputs * kernelH * kernelW;
-    if (Parallel.threads() > 1 && planes > 1 && work >= PARALLEL_THRESHOLD) {
+    if (Parallel.worthSplitting(work, Parallel.MIN_ELEMENTS, planes)) {
       Parallel.forRange(planes, body);
     } else {
       body.run(0, planes);

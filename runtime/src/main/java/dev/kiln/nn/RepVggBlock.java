@@ -185,7 +185,7 @@ public abstract class RepVggBlock extends AbstractModule {
             mi == null ? 0f : mi[0][c], mi == null ? 0f : mi[1][c], relu, y, from, to);
       }
     };
-    if (Parallel.threads() > 1 && y.length >= Elementwise.PARALLEL_THRESHOLD && n * channels > 1) {
+    if (Parallel.worthSplitting(y.length, Parallel.MIN_ELEMENTS, (long) n * channels)) {
       Parallel.forRange(n * channels, planes);
     } else {
       planes.run(0, n * channels);
@@ -223,7 +223,7 @@ public abstract class RepVggBlock extends AbstractModule {
       }
     };
     long macs = (denseConv.macsPerSample() + pointwiseConv.macsPerSample()) * n;
-    if (Parallel.threads() > 1 && macs >= ConvKernel.PARALLEL_THRESHOLD) {
+    if (Parallel.worthSplitting(macs, Parallel.MIN_MACS)) {
       Parallel.forRange(n, samples);
     } else {
       samples.run(0, n);
@@ -412,7 +412,7 @@ public abstract class RepVggBlock extends AbstractModule {
         }
       }
     };
-    if (Parallel.threads() > 1 && n > 1 && masked.length >= Elementwise.PARALLEL_THRESHOLD) {
+    if (Parallel.worthSplitting(masked.length, Parallel.MIN_ELEMENTS, n)) {
       Parallel.forRange(n, samples);
     } else {
       samples.run(0, n);

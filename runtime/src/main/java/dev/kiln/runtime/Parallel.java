@@ -41,6 +41,12 @@ public final class Parallel {
    */
   static final long SPIN_NANOS = initialSpinNanos();
 
+  /** The least work, in multiply-adds, that {@link #worthSplitting} hands to the pool. */
+  public static final long MIN_MACS = 1L << 17;
+
+  /** The least work, in elements read or written (element-wise passes, pools, BatchNorm), worth the pool. */
+  public static final long MIN_ELEMENTS = 1L << 16;
+
   /** Pieces per thread that {@link #forRange} splits a range into (fixed boundaries, claimed dynamically). */
   static final int PIECES_PER_THREAD = 4;
 
@@ -118,6 +124,21 @@ public final class Parallel {
       pool = p;
     }
     return p;
+  }
+
+  /**
+   * Whether a section of {@code work} units over {@code items} independent items is worth handing to the
+   * pool: more than one thread, more than one item, and at least {@code minWork} units ({@link #MIN_MACS} or
+   * {@link #MIN_ELEMENTS}); below that the hand-off costs more than it saves. The decision depends only on
+   * the sizes and the thread count, so results do not depend on timing.
+   */
+  public static boolean worthSplitting(long work, long minWork, long items) {
+    return threads > 1 && items > 1 && work >= minWork;
+  }
+
+  /** {@link #worthSplitting(long, long, long)} for work that splits finely whatever its shape. */
+  public static boolean worthSplitting(long work, long minWork) {
+    return worthSplitting(work, minWork, Long.MAX_VALUE);
   }
 
   /**

@@ -388,7 +388,7 @@ final class BlockedConv {
 
   /** Whether a batch of {@code n} is worth splitting over threads. */
   boolean splits(int n) {
-    return Parallel.threads() > 1 && macs * n >= (1L << 17);
+    return Parallel.worthSplitting(macs * n, Parallel.MIN_MACS);
   }
 
   /**
