@@ -238,11 +238,7 @@ public abstract class ConvKernel extends AbstractModule {
 
   /** Checks {@code [N, C, H, W]} against one sample's shape without allocating; returns N. */
   private static int checkBatch(String what, Tensor t, int[] sample) {
-    if (t.rank() != 4 || t.dim(1) != sample[0] || t.dim(2) != sample[1] || t.dim(3) != sample[2]) {
-      throw new IllegalArgumentException(what + ": expected shape [N, " + sample[0] + ", " + sample[1] + ", "
-          + sample[2] + "] but got " + Arrays.toString(t.shape()));
-    }
-    return t.dim(0);
+    return LayerShapes.requireSamples(what, t, sample[0], sample[1], sample[2]);
   }
 
   @Override

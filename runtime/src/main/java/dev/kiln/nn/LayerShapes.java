@@ -1,5 +1,6 @@
 package dev.kiln.nn;
 
+import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 
 /** Shape checks shared by the runtime layers; every failure names the expected and the actual shape. */
@@ -16,6 +17,18 @@ final class LayerShapes {
           + ", H, W] but got " + Arrays.toString(shape));
     }
     return shape;
+  }
+
+  /**
+   * Checks that {@code t} is {@code [N, channels, height, width]} without allocating (the message is built only
+   * on failure) and returns N.
+   */
+  static int requireSamples(String what, Tensor t, int channels, int height, int width) {
+    if (t.rank() != 4 || t.dim(1) != channels || t.dim(2) != height || t.dim(3) != width) {
+      throw new IllegalArgumentException(what + ": expected shape [N, " + channels + ", " + height + ", " + width
+          + "] but got " + Arrays.toString(t.shape()));
+    }
+    return t.dim(0);
   }
 
   /** Checks that {@code shape} has a batch dimension ({@code [N, ...]}) and returns a copy of it. */

@@ -200,13 +200,8 @@ public final class ReferenceConv2d extends AbstractModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    int[] shape = input.shape();
-    if (shape.length != 4 || shape[1] != geometry.inChannels() || shape[2] != geometry.inHeight()
-        || shape[3] != geometry.inWidth()) {
-      throw new IllegalArgumentException("input: expected shape [N, " + geometry.inChannels() + ", "
-          + geometry.inHeight() + ", " + geometry.inWidth() + "] but got " + Tensor.shapeString(shape));
-    }
-    int n = shape[0];
+    int n = LayerShapes.requireSamples("input", input, geometry.inChannels(), geometry.inHeight(),
+        geometry.inWidth());
     double[] y = forward(geometry, activation, toDouble(input.data()), toDouble(weight.data().data()),
         bias == null ? null : toDouble(bias.data().data()), n);
     Tensor output = Tensor.zeros(n, geometry.outChannels(), geometry.outHeight(), geometry.outWidth());

@@ -117,11 +117,7 @@ public abstract class RepVggBlock extends AbstractModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    int[] s = input.shape();
-    if (s.length != 4 || s[1] != inShape[0] || s[2] != inShape[1] || s[3] != inShape[2]) {
-      throw new IllegalArgumentException("input: expected shape [N, " + inShape[0] + ", " + inShape[1] + ", "
-          + inShape[2] + "] but got " + Arrays.toString(s));
-    }
+    LayerShapes.requireSamples("input", input, inShape[0], inShape[1], inShape[2]);
     Tensor out;
     boolean relu = activation == Activation.RELU;
     if (denseBn != null) {
