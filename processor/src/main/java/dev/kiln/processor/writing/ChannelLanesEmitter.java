@@ -173,11 +173,7 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec writeLanes() {
-    String value = switch (spec.activation()) {
-      case RELU -> "Math.max(acc[j][oc], 0f)";
-      case RELU6 -> "Math.min(Math.max(acc[j][oc], 0f), 6f)";
-      case NONE -> "acc[j][oc]";
-    };
+    String value = ActivationCode.apply(spec.activation(), "acc[j][oc]");
     boolean relu = spec.activation() != Activation.NONE;
     MethodSpec.Builder m = method("writeLanes")
         .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} from the pixels' accumulators to the output$L.\n",

@@ -5,6 +5,7 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
@@ -338,12 +339,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec writeBand() {
-    String clamp = switch (spec.activation()) {
-      case RELU -> "Math.max(acc[j], 0f)";
-      case RELU6 -> "Math.min(Math.max(acc[j], 0f), 6f)";
-      case NONE -> null;
-    };
-    boolean relu = clamp != null;
+    boolean relu = spec.activation() != Activation.NONE;
     MethodSpec.Builder m = method("writeBand")
         .addJavadoc("Writes the first {@code rows} rows of the accumulator to the output at {@code y[yAt]}$L.\n",
             relu ? ", through the " + spec.activation() + " (applied in place first, a loop C2 vectorizes)" : "")
@@ -351,7 +347,7 @@ final class PixelLanesEmitter {
         .addParameter(int.class, "rows");
     if (relu) {
       m.beginControlFlow("for (int j = 0; j < rows * PITCH; j++)");
-      m.addStatement("acc[j] = $L", clamp);
+      m.addStatement("acc[j] = $L", ActivationCode.apply(spec.activation(), "acc[j]"));
       m.endControlFlow();
     }
     if (layout.pitch() == spec.outWidth()) {
