@@ -56,13 +56,14 @@ public final class AtomicFile {
   }
 
   /**
-   * Replaces {@code target} with what {@code content} writes.
+   * Replaces {@code target} with what {@code content} writes, creating its missing parent directories.
    *
    * @throws IOException if writing fails; {@code target} is then left as it was
    */
   public static void write(Path target, Content content) throws IOException {
     Objects.requireNonNull(content, "content");
     Path absolute = writableTarget(target);
+    Files.createDirectories(absolute.getParent());
     Path temp = createTemp(absolute);
     boolean moved = false;
     try {

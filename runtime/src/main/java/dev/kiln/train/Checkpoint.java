@@ -4,7 +4,6 @@ import dev.kiln.io.ReadOptions;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -135,10 +134,6 @@ public final class Checkpoint {
       if (key.endsWith(".num_batches_tracked")) {
         int64Keys.add(key); // stored as PyTorch stores it
       }
-    }
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
     }
     SafeTensors.write(file, tensors, metadata, int64Keys);
   }

@@ -30,6 +30,16 @@ class AtomicFileTest {
   }
 
   @Test
+  void createsMissingParentDirectories() throws IOException {
+    Path target = dir.resolve("a/b/c.txt");
+    AtomicFile.writeString(target, "deep");
+    assertThat(Files.readString(target)).isEqualTo("deep");
+    try (Stream<Path> files = Files.list(target.getParent())) {
+      assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("c.txt");
+    }
+  }
+
+  @Test
   void refusesToReplaceADirectoryOrAPipe() throws IOException, InterruptedException {
     Path directory = Files.createDirectories(dir.resolve("out.json"));
     IOException e = assertThrows(IOException.class, () -> AtomicFile.writeString(directory, "x"));

@@ -97,8 +97,6 @@ final class ImportCommand implements Callable<Integer> {
     }
     String text = ModelSourceWriter.write(network, packageName, name, onnx.getFileName().toString(),
         weightsFile.getFileName().toString());
-    Files.createDirectories(source.toAbsolutePath().getParent());
-    Files.createDirectories(weightsFile.toAbsolutePath().getParent());
     AtomicFile.writeString(source, text);
     writeWeights(weightsFile, network.weights());
 

@@ -30,7 +30,6 @@ final class ModelFile {
         int64.add(key);
       }
     }
-    createParent(path);
     SafeTensors.write(path, state, metadata, int64);
   }
 
@@ -76,11 +75,4 @@ final class ModelFile {
     return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
   }
 
-  /** Creates {@code path}'s parent directory if it has one. */
-  static void createParent(Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-  }
 }

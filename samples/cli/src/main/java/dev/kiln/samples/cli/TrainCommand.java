@@ -448,7 +448,6 @@ final class TrainCommand implements Callable<Integer> {
 
   private static void write(Path file, FileAction action) {
     try {
-      ModelFile.createParent(file);
       action.run();
     } catch (IOException e) {
       throw new CliException(CliException.FAILURE, "cannot write " + file + ": " + describe(e), e);
