@@ -247,6 +247,7 @@ public final class Parallel {
     /** Whether nobody spins for now: the machine had more runnable threads than processors. */
     private volatile boolean quiet;
     private long nextSample;
+    private int overSamples;
 
     Pool(int size) {
       spinNanos = size + 1 <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0L;
@@ -276,7 +277,10 @@ public final class Parallel {
       if (now - nextSample < 0) {
         return;
       }
-      boolean over = runQueue.runnable() > PROCESSORS;
+      // Two oversubscribed samples in a row: a thread that is runnable for a moment (the JIT's compiler
+      // threads, a short process) does not silence the pool, one that keeps running does.
+      overSamples = runQueue.runnable() > PROCESSORS ? overSamples + 1 : 0;
+      boolean over = overSamples >= 2;
       quiet = over;
       nextSample = now + (over ? RunQueue.QUIET_NANOS : RunQueue.SAMPLE_NANOS);
     }
