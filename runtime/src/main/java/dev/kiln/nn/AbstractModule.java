@@ -1,9 +1,11 @@
 package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,6 +19,7 @@ public abstract class AbstractModule implements Module {
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
   private final Map<String, Tensor> state = new LinkedHashMap<>();
   private final Map<String, Module> children = new LinkedHashMap<>();
+  private final List<SavedForBackward<?>> savedForBackward = new ArrayList<>();
   private boolean training = true;
   private boolean reuseBuffers;
   private Tensor[] buffers = NO_BUFFERS;
@@ -54,9 +57,23 @@ public abstract class AbstractModule implements Module {
     }
   }
 
+  /**
+   * A new holder for something a training-mode forward keeps for backward; {@link #train(boolean)} clears
+   * it, together with every other holder of this module.
+   */
+  protected final <T> SavedForBackward<T> savedForBackward() {
+    SavedForBackward<T> s = new SavedForBackward<>();
+    savedForBackward.add(s);
+    return s;
+  }
+
+  /** Sets the mode of this module and its children and forgets what a forward saved for backward. */
   @Override
   public void train(boolean on) {
     training = on;
+    for (SavedForBackward<?> s : savedForBackward) {
+      s.clear();
+    }
     for (Module child : children.values()) {
       child.train(on);
     }

@@ -10,7 +10,7 @@ import dev.kiln.tensor.Tensor;
  */
 public final class AvgPool2d extends Pool2d {
   private final float divisor;
-  private int[] savedInputShape;
+  private final SavedForBackward<int[]> savedInputShape = savedForBackward();
 
   /**
    * @param kernelH kernel height, positive
@@ -31,28 +31,20 @@ public final class AvgPool2d extends Pool2d {
   }
 
   @Override
-  public Tensor forward(Tensor input) {
-    int[] inShape = input.shape();
-    int[] outShape = outputShape(inShape);
-    Tensor output = buffer(OUTPUT, outShape);
-    int h = inShape[2];
-    int w = inShape[3];
-    int oh = outShape[2];
-    int ow = outShape[3];
-    int[] rows = rowWindows(h, oh);
-    int[] cols = colWindows(w, ow);
-    float[] x = input.data();
-    float[] y = output.data();
-    int planes = inShape[0] * inShape[1];
-    forPlanes(planes, output.size(), (start, end) -> forwardPlanes(x, y, h, w, oh, ow, rows, cols, start, end));
+  void forward(float[] x, float[] y, Windows windows) {
+    forPlanes(windows, (start, end) -> forwardPlanes(x, y, windows, start, end));
     if (isTraining()) {
-      savedInputShape = inShape;
+      savedInputShape.set(windows.inShape);
     }
-    return output;
   }
 
-  private void forwardPlanes(float[] x, float[] y, int h, int w, int oh, int ow, int[] rows, int[] cols,
-      int start, int end) {
+  private void forwardPlanes(float[] x, float[] y, Windows windows, int start, int end) {
+    int h = windows.h;
+    int w = windows.w;
+    int oh = windows.oh;
+    int ow = windows.ow;
+    int[] rows = windows.rows;
+    int[] cols = windows.cols;
     for (int p = start; p < end; p++) {
       int xo = p * h * w;
       int yo = p * oh * ow;
@@ -77,28 +69,22 @@ public final class AvgPool2d extends Pool2d {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    int[] inShape = savedInputShape;
-    if (inShape == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    int[] outShape = outputShape(inShape);
-    Tensor.checkShape("gradOutput", gradOutput, outShape);
-    int h = inShape[2];
-    int w = inShape[3];
-    int oh = outShape[2];
-    int ow = outShape[3];
-    int[] rows = rowWindows(h, oh);
-    int[] cols = colWindows(w, ow);
+    Windows windows = windows(savedInputShape.get());
+    Tensor.checkShape("gradOutput", gradOutput, windows.outShape);
     float[] gy = gradOutput.data();
-    Tensor gradInput = zeroedBuffer(GRAD_INPUT, inShape);
+    Tensor gradInput = zeroedBuffer(GRAD_INPUT, windows.inShape);
     float[] gx = gradInput.data();
-    int planes = inShape[0] * inShape[1];
-    forPlanes(planes, gy.length, (start, end) -> backwardPlanes(gy, gx, h, w, oh, ow, rows, cols, start, end));
+    forPlanes(windows, (start, end) -> backwardPlanes(gy, gx, windows, start, end));
     return gradInput;
   }
 
-  private void backwardPlanes(float[] gy, float[] gx, int h, int w, int oh, int ow, int[] rows, int[] cols,
-      int start, int end) {
+  private void backwardPlanes(float[] gy, float[] gx, Windows windows, int start, int end) {
+    int h = windows.h;
+    int w = windows.w;
+    int oh = windows.oh;
+    int ow = windows.ow;
+    int[] rows = windows.rows;
+    int[] cols = windows.cols;
     for (int p = start; p < end; p++) {
       int xo = p * h * w;
       int yo = p * oh * ow;
@@ -120,9 +106,4 @@ public final class AvgPool2d extends Pool2d {
     }
   }
 
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedInputShape = null;
-  }
 }

@@ -36,7 +36,7 @@ public final class BatchNorm2d extends AbstractModule {
   private final Tensor runningMean;
   private final Tensor runningVar;
   private final Tensor numBatchesTracked;
-  private Saved saved;
+  private final SavedForBackward<Saved> saved = savedForBackward();
   /** The per-channel arrays of training-mode forwards when buffers are reused. */
   private Scratch scratch;
   /** The input gradient's per-channel coefficients of the running backward ({@link #coefficients()}). */
@@ -222,7 +222,7 @@ public final class BatchNorm2d extends AbstractModule {
       map[0][c] = (float) alpha;
       map[1][c] = (float) (b[c] - mean[c] * alpha);
     }
-    saved = new Saved(input, training, mean, invStd);
+    saved.set(new Saved(input, training, mean, invStd));
     return map;
   }
 
@@ -306,7 +306,8 @@ public final class BatchNorm2d extends AbstractModule {
    * they are what {@link #beginBackward} takes.
    */
   void planeGradientSums(float[] gy, int off, int area, int c, double[] work) {
-    planeLoops.gradientSums(gy, saved.input.data(), off, off + area, saved.mean[c], work);
+    Saved s = saved.get();
+    planeLoops.gradientSums(gy, s.input.data(), off, off + area, s.mean[c], work);
   }
 
   /**
@@ -371,7 +372,7 @@ public final class BatchNorm2d extends AbstractModule {
    * {@code gx}; the same floats as {@link #backward}.
    */
   void inputGradient(float[] gy, float[] gx, int start, int end) {
-    Saved s = saved;
+    Saved s = saved.get();
     float[][] k = coefficients;
     int area = s.input.dim(2) * s.input.dim(3);
     for (int i = start; i < end; i++) {
@@ -382,7 +383,7 @@ public final class BatchNorm2d extends AbstractModule {
   }
 
   private Saved checkBackward(Tensor gradOutput) {
-    Saved s = saved;
+    Saved s = saved.orNull();
     if (s == null) {
       throw new IllegalStateException("backward needs a forward first");
     }
@@ -425,12 +426,6 @@ public final class BatchNorm2d extends AbstractModule {
         gx[j] = gy[j] * scale;
       }
     }
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    saved = null;
   }
 
   @Override

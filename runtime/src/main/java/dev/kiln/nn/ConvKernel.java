@@ -50,8 +50,8 @@ public abstract class ConvKernel extends AbstractModule {
   private final boolean vectorized;
   /** The fused ReLU's gradient mask (vectorized when the JVM has the Vector API). */
   private final PlaneLoops planeLoops = PlaneLoops.get();
-  private Tensor savedInput;
-  private Tensor savedOutput;
+  private final SavedForBackward<Tensor> savedInput = savedForBackward();
+  private final SavedForBackward<Tensor> savedOutput = savedForBackward();
   /** Each calling thread's {@link ForwardSplit} (eval-mode forwards may run on many threads at once). */
   private final ThreadLocal<ForwardSplit> forwardSplits = ThreadLocal.withInitial(ForwardSplit::new);
 
@@ -231,8 +231,8 @@ public abstract class ConvKernel extends AbstractModule {
   /** After {@link #forwardOne} over a batch: what a training-mode {@link #forward(Tensor)} keeps for backward. */
   void saveForBackward(Tensor input, Tensor output) {
     if (isTraining()) {
-      savedInput = input;
-      savedOutput = output;
+      savedInput.set(input);
+      savedOutput.set(output);
     }
   }
 
@@ -334,10 +334,7 @@ public abstract class ConvKernel extends AbstractModule {
 
   /** Both gradients, or ({@code inputGradient} false) only the parameters' (and returns null). */
   private Tensor backward(Tensor gradOutput, boolean inputGradient) {
-    if (savedInput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    int n = savedInput.dim(0);
+    int n = savedInput.get().dim(0);
     int m = checkBatch("gradOutput", gradOutput, outShape);
     if (m != n) {
       throw new IllegalArgumentException("gradOutput: expected shape [" + n + ", " + outShape[0] + ", "
@@ -345,7 +342,7 @@ public abstract class ConvKernel extends AbstractModule {
     }
     float[] gy = gradOutput.data();
     if (activation != Activation.NONE) {
-      float[] y = savedOutput.data();
+      float[] y = savedOutput.get().data();
       float[] masked = buffer(MASKED_GRAD, n, outShape[0], outShape[1], outShape[2]).data();
       if (activation == Activation.RELU) {
         Elementwise.reluGradient(planeLoops, y, gy, masked);
@@ -377,9 +374,7 @@ public abstract class ConvKernel extends AbstractModule {
    * they are added directly. The caller is responsible for the saved batch size matching {@code gy}.
    */
   Tiles backwardTiles(float[] gy, boolean inputGradient, int chunks) {
-    if (savedInput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    savedInput.get();
     return new Tiles(gy, inputGradient, chunks);
   }
 
@@ -397,8 +392,9 @@ public abstract class ConvKernel extends AbstractModule {
 
     private Tiles(float[] gy, boolean inputGradient, int chunks) {
       ConvEngine engine = engine();
-      int n = savedInput.dim(0);
-      this.x = savedInput.data();
+      Tensor input = savedInput.get();
+      int n = input.dim(0);
+      this.x = input.data();
       this.gy = gy;
       this.pw = inputGradient && engine != null && engine.hasBackwardInput()
           ? engine.backwardInputWeights(weightParam) : null;
@@ -495,12 +491,4 @@ public abstract class ConvKernel extends AbstractModule {
     }
   }
 
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    if (!on) {
-      savedInput = null;
-      savedOutput = null;
-    }
-  }
 }

@@ -28,8 +28,8 @@ public final class Dropout extends AbstractModule {
   private double p;
   private float scale;
   private SplittableRandom random;
-  private int[] savedShape;
-  private long[] savedKeep;
+  private final SavedForBackward<int[]> savedShape = savedForBackward();
+  private final SavedForBackward<long[]> savedKeep = savedForBackward();
   private float savedScale;
 
   /**
@@ -77,16 +77,17 @@ public final class Dropout extends AbstractModule {
     if (!isTraining()) {
       return input;
     }
-    savedShape = shape;
+    savedShape.set(shape);
     if (p == 0.0) {
-      savedKeep = null;
+      savedKeep.clear();
       return input;
     }
     float[] x = input.data();
     Tensor output = buffer(OUTPUT, shape);
     float[] y = output.data();
     int words = (x.length + 63) >>> 6;
-    long[] keep = reusesBuffers() && savedKeep != null && savedKeep.length == words ? savedKeep : new long[words];
+    long[] old = savedKeep.orNull();
+    long[] keep = reusesBuffers() && old != null && old.length == words ? old : new long[words];
     Arrays.fill(keep, 0L);
     SplittableRandom r = random;
     double p = this.p;
@@ -99,19 +100,16 @@ public final class Dropout extends AbstractModule {
         y[i] = 0f;
       }
     }
-    savedKeep = keep;
+    savedKeep.set(keep);
     savedScale = scale;
     return output;
   }
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    int[] shape = savedShape;
-    if (shape == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    int[] shape = savedShape.get();
     Tensor.checkShape("gradOutput", gradOutput, shape);
-    long[] keep = savedKeep;
+    long[] keep = savedKeep.orNull();
     if (keep == null) {
       return gradOutput;
     }
@@ -123,13 +121,6 @@ public final class Dropout extends AbstractModule {
       gx[i] = (keep[i >>> 6] & (1L << i)) != 0 ? gy[i] * scale : 0f;
     }
     return gradInput;
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedShape = null;
-    savedKeep = null;
   }
 
   @Override

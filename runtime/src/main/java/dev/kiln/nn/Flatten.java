@@ -8,7 +8,7 @@ import java.util.Arrays;
  * the input's data, like PyTorch's view; backward reshapes the gradient back to the input shape.
  */
 public final class Flatten extends AbstractModule {
-  private int[] savedInputShape;
+  private final SavedForBackward<int[]> savedInputShape = savedForBackward();
 
   /** A flatten layer; it has no parameters and no state. */
   public Flatten() {}
@@ -27,25 +27,16 @@ public final class Flatten extends AbstractModule {
     int[] shape = input.shape();
     Tensor output = input.reshape(outputShape(shape));
     if (isTraining()) {
-      savedInputShape = shape;
+      savedInputShape.set(shape);
     }
     return output;
   }
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    int[] shape = savedInputShape;
-    if (shape == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    int[] shape = savedInputShape.get();
     Tensor.checkShape("gradOutput", gradOutput, outputShape(shape));
     return gradOutput.reshape(shape);
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedInputShape = null;
   }
 
   @Override

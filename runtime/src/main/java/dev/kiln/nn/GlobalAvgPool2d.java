@@ -12,7 +12,7 @@ public final class GlobalAvgPool2d extends AbstractModule {
   private static final int OUTPUT = 0;
   private static final int GRAD_INPUT = 1;
 
-  private int[] savedInputShape;
+  private final SavedForBackward<int[]> savedInputShape = savedForBackward();
 
   /** A global average pool; it has no parameters and no state. */
   public GlobalAvgPool2d() {}
@@ -44,17 +44,14 @@ public final class GlobalAvgPool2d extends AbstractModule {
       y[p] = (float) (sum / area);
     }
     if (isTraining()) {
-      savedInputShape = shape;
+      savedInputShape.set(shape);
     }
     return output;
   }
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    int[] shape = savedInputShape;
-    if (shape == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    int[] shape = savedInputShape.get();
     Tensor.checkShape("gradOutput", gradOutput, shape[0], shape[1], 1, 1);
     int planes = shape[0] * shape[1];
     int area = shape[2] * shape[3];
@@ -69,12 +66,6 @@ public final class GlobalAvgPool2d extends AbstractModule {
       }
     }
     return gradInput;
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedInputShape = null;
   }
 
   @Override

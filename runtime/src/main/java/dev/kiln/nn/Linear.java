@@ -30,7 +30,7 @@ public final class Linear extends AbstractModule {
   private final Parameter bias;
   /** The weights as {@code in} arrays of {@code out} floats, for the forward. */
   private final PackedWeights columns;
-  private Tensor savedInput;
+  private final SavedForBackward<Tensor> savedInput = savedForBackward();
 
   /**
    * @param inFeatures input features, positive
@@ -102,7 +102,7 @@ public final class Linear extends AbstractModule {
       forwardRows(x, w, b, y, 0, n);
     }
     if (isTraining()) {
-      savedInput = input;
+      savedInput.set(input);
     }
     return output;
   }
@@ -141,10 +141,7 @@ public final class Linear extends AbstractModule {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    Tensor input = savedInput;
-    if (input == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    Tensor input = savedInput.get();
     int n = input.dim(0);
     Tensor.checkShape("gradOutput", gradOutput, n, outFeatures);
     float[] x = input.data();
@@ -200,12 +197,6 @@ public final class Linear extends AbstractModule {
         }
       }
     }
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedInput = null;
   }
 
   @Override

@@ -10,8 +10,8 @@ import dev.kiln.tensor.Tensor;
  * element; eval-mode forward keeps no state.
  */
 public final class MaxPool2d extends Pool2d {
-  private int[] savedInputShape;
-  private int[] savedArgmax;
+  private final SavedForBackward<int[]> savedInputShape = savedForBackward();
+  private final SavedForBackward<int[]> savedArgmax = savedForBackward();
 
   /**
    * @param kernelH kernel height, positive
@@ -31,33 +31,24 @@ public final class MaxPool2d extends Pool2d {
   }
 
   @Override
-  public Tensor forward(Tensor input) {
-    int[] inShape = input.shape();
-    int[] outShape = outputShape(inShape);
-    Tensor output = buffer(OUTPUT, outShape);
+  void forward(float[] x, float[] y, Windows windows) {
+    int[] old = savedArgmax.orNull();
     int[] argmax = !isTraining() ? null
-        : reusesBuffers() && savedArgmax != null && savedArgmax.length == output.size() ? savedArgmax
-        : new int[output.size()];
-    int h = inShape[2];
-    int w = inShape[3];
-    int oh = outShape[2];
-    int ow = outShape[3];
-    int[] rows = rowWindows(h, oh);
-    int[] cols = colWindows(w, ow);
-    float[] x = input.data();
-    float[] y = output.data();
-    int planes = inShape[0] * inShape[1];
-    forPlanes(planes, output.size(),
-        (start, end) -> forwardPlanes(x, y, argmax, h, w, oh, ow, rows, cols, start, end));
+        : reusesBuffers() && old != null && old.length == y.length ? old : new int[y.length];
+    forPlanes(windows, (start, end) -> forwardPlanes(x, y, argmax, windows, start, end));
     if (argmax != null) {
-      savedInputShape = inShape;
-      savedArgmax = argmax;
+      savedInputShape.set(windows.inShape);
+      savedArgmax.set(argmax);
     }
-    return output;
   }
 
-  private static void forwardPlanes(float[] x, float[] y, int[] argmax, int h, int w, int oh, int ow, int[] rows,
-      int[] cols, int start, int end) {
+  private static void forwardPlanes(float[] x, float[] y, int[] argmax, Windows windows, int start, int end) {
+    int h = windows.h;
+    int w = windows.w;
+    int oh = windows.oh;
+    int ow = windows.ow;
+    int[] rows = windows.rows;
+    int[] cols = windows.cols;
     for (int p = start; p < end; p++) {
       int xo = p * h * w;
       int yo = p * oh * ow;
@@ -91,11 +82,8 @@ public final class MaxPool2d extends Pool2d {
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    int[] inShape = savedInputShape;
-    int[] argmax = savedArgmax;
-    if (argmax == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    int[] inShape = savedInputShape.get();
+    int[] argmax = savedArgmax.get();
     Tensor.checkShape("gradOutput", gradOutput, outputShape(inShape));
     float[] gy = gradOutput.data();
     Tensor gradInput = zeroedBuffer(GRAD_INPUT, inShape);
@@ -106,10 +94,4 @@ public final class MaxPool2d extends Pool2d {
     return gradInput;
   }
 
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedInputShape = null;
-    savedArgmax = null;
-  }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 
 /**
@@ -54,20 +55,60 @@ public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, Av
     return new int[] {s[0], s[1], oh, ow};
   }
 
+  @Override
+  public final Tensor forward(Tensor input) {
+    Windows windows = windows(input.shape());
+    Tensor output = buffer(OUTPUT, windows.outShape);
+    forward(input.data(), output.data(), windows);
+    return output;
+  }
+
+  /** Pools {@code x} into {@code y} (the layer's output); in training mode, saves what backward needs. */
+  abstract void forward(float[] x, float[] y, Windows windows);
+
+  /** The windows of an input shape {@code [N, C, H, W]} (checked as {@link #outputShape} does). */
+  final Windows windows(int[] inShape) {
+    int[] outShape = outputShape(inShape);
+    return new Windows(inShape, outShape, span(inShape[2], outShape[2], kernelH, strideH, padH),
+        span(inShape[3], outShape[3], kernelW, strideW, padW));
+  }
+
   /**
-   * The first (inclusive) and last (exclusive) input rows of each output row's window, clipped to the input:
-   * {@code [start0, end0, start1, end1, ...]}.
+   * One input shape's pooling windows: {@code planes = N * C} planes of {@code h x w} pooled to
+   * {@code oh x ow}; {@code rows} holds the first (inclusive) and last (exclusive) input row of each output
+   * row's window, clipped to the input, as {@code [start0, end0, start1, end1, ...]}, and {@code cols} the
+   * same for columns.
    */
-  int[] rowWindows(int in, int out) {
-    return windows(in, out, kernelH, strideH, padH);
+  static final class Windows {
+    final int[] inShape;
+    final int[] outShape;
+    final int planes;
+    final int h;
+    final int w;
+    final int oh;
+    final int ow;
+    final int[] rows;
+    final int[] cols;
+
+    private Windows(int[] inShape, int[] outShape, int[] rows, int[] cols) {
+      this.inShape = inShape;
+      this.outShape = outShape;
+      this.planes = inShape[0] * inShape[1];
+      this.h = inShape[2];
+      this.w = inShape[3];
+      this.oh = outShape[2];
+      this.ow = outShape[3];
+      this.rows = rows;
+      this.cols = cols;
+    }
+
+    /** The number of outputs. */
+    int outputs() {
+      return planes * oh * ow;
+    }
   }
 
-  /** Like {@link #rowWindows} for columns. */
-  int[] colWindows(int in, int out) {
-    return windows(in, out, kernelW, strideW, padW);
-  }
-
-  private static int[] windows(int in, int out, int kernel, int stride, int pad) {
+  private static int[] span(int in, int out, int kernel, int stride, int pad) {
     int[] w = new int[2 * out];
     for (int o = 0; o < out; o++) {
       int start = o * stride - pad;
@@ -78,11 +119,12 @@ public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, Av
   }
 
   /**
-   * Runs {@code body} over planes {@code [0, planes)}, split over Kiln's threads when the call reads at
-   * least {@link Parallel#MIN_ELEMENTS} window elements for {@code outputs} outputs.
+   * Runs {@code body} over the planes of {@code windows}, split over Kiln's threads when the call reads at
+   * least {@link Parallel#MIN_ELEMENTS} window elements.
    */
-  final void forPlanes(int planes, int outputs, Parallel.RangeBody body) {
-    long work = (long) outputs * kernelH * kernelW;
+  final void forPlanes(Windows windows, Parallel.RangeBody body) {
+    int planes = windows.planes;
+    long work = (long) windows.outputs() * kernelH * kernelW;
     if (Parallel.worthSplitting(work, Parallel.MIN_ELEMENTS, planes)) {
       Parallel.forRange(planes, body);
     } else {

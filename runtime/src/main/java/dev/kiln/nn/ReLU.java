@@ -12,7 +12,7 @@ public final class ReLU extends AbstractModule {
   private static final int OUTPUT = 0;
   private static final int GRAD_INPUT = 1;
 
-  private Tensor savedOutput;
+  private final SavedForBackward<Tensor> savedOutput = savedForBackward();
   /** The gradient mask (vectorized when the JVM has the Vector API). */
   private final PlaneLoops planeLoops = PlaneLoops.get();
 
@@ -33,17 +33,14 @@ public final class ReLU extends AbstractModule {
       y[i] = Math.max(x[i], 0f); // 0 for -0 and negatives, NaN stays NaN, as v <= 0 ? 0 : v
     }
     if (isTraining()) {
-      savedOutput = output;
+      savedOutput.set(output);
     }
     return output;
   }
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    Tensor output = savedOutput;
-    if (output == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
+    Tensor output = savedOutput.get();
     Tensor.checkShape("gradOutput", gradOutput, output.shape());
     float[] y = output.data();
     float[] gy = gradOutput.data();
@@ -51,12 +48,6 @@ public final class ReLU extends AbstractModule {
     float[] gx = gradInput.data();
     Elementwise.reluGradient(planeLoops, y, gy, gx);
     return gradInput;
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    savedOutput = null;
   }
 
   @Override

@@ -21,8 +21,8 @@ public final class ReferenceConv2d extends AbstractModule {
   private final Activation activation;
   private final Parameter weight;
   private final Parameter bias;
-  private Tensor savedInput;
-  private Tensor savedOutput;
+  private final SavedForBackward<Tensor> savedInput = savedForBackward();
+  private final SavedForBackward<Tensor> savedOutput = savedForBackward();
 
   private ReferenceConv2d(Builder b) {
     geometry = b.geometry;
@@ -210,23 +210,20 @@ public final class ReferenceConv2d extends AbstractModule {
       out[i] = (float) y[i];
     }
     if (isTraining()) {
-      savedInput = input;
-      savedOutput = output;
+      savedInput.set(input);
+      savedOutput.set(output);
     }
     return output;
   }
 
   @Override
   public Tensor backward(Tensor gradOutput) {
-    if (savedInput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    Tensor input = savedInput;
+    Tensor input = savedInput.get();
     int n = input.dim(0);
     Tensor.checkShape("gradOutput", gradOutput, n, geometry.outChannels(), geometry.outHeight(),
         geometry.outWidth());
     Gradients grads = backward(geometry, activation, toDouble(input.data()), toDouble(weight.data().data()),
-        toDouble(savedOutput.data()), toDouble(gradOutput.data()), n);
+        toDouble(savedOutput.get().data()), toDouble(gradOutput.data()), n);
     float[] gwOut = weight.grad().data();
     for (int i = 0; i < gwOut.length; i++) {
       gwOut[i] += (float) grads.weight()[i];
@@ -243,15 +240,6 @@ public final class ReferenceConv2d extends AbstractModule {
       gxOut[i] = (float) grads.input()[i];
     }
     return gradInput;
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    if (!on) {
-      savedInput = null;
-      savedOutput = null;
-    }
   }
 
   /**

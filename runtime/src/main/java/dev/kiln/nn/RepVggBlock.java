@@ -37,7 +37,7 @@ public abstract class RepVggBlock extends AbstractModule {
   private final int[] inShape;
   private final int[] outShape;
   private final int groups;
-  private Tensor savedOutput;
+  private final SavedForBackward<Tensor> savedOutput = savedForBackward();
   private final PlaneLoops planeLoops = PlaneLoops.get();
   /** The branches' batch-statistics moments, taken in a training forward as each sample's planes are written. */
   private final PlaneMoments denseMoments;
@@ -130,7 +130,7 @@ public abstract class RepVggBlock extends AbstractModule {
       float[] id = identity ? input.data() : null;
       Elementwise.forRange(y.length, (start, end) -> sum(y, p, id, relu, start, end));
     }
-    savedOutput = isTraining() ? out : null;
+    savedOutput.set(isTraining() ? out : null);
     return out;
   }
 
@@ -375,7 +375,7 @@ public abstract class RepVggBlock extends AbstractModule {
     int area = outShape[1] * outShape[2];
     int outSize = channels * area;
     boolean relu = activation == Activation.RELU;
-    float[] y = savedOutput.data();
+    float[] y = savedOutput.get().data();
     float[] gy = gradOutput.data();
     Tensor g = relu ? buffer(MASKED_GRAD, n, channels, outShape[1], outShape[2]) : gradOutput;
     float[] masked = g.data();
@@ -436,7 +436,7 @@ public abstract class RepVggBlock extends AbstractModule {
     if (activation != Activation.RELU) {
       return gradOutput;
     }
-    float[] y = savedOutput.data();
+    float[] y = savedOutput.get().data();
     float[] gy = gradOutput.data();
     Tensor g = buffer(MASKED_GRAD, n(), outShape[0], outShape[1], outShape[2]);
     float[] masked = g.data();
@@ -445,23 +445,12 @@ public abstract class RepVggBlock extends AbstractModule {
   }
 
   private void checkGradient(Tensor gradOutput) {
-    if (savedOutput == null) {
-      throw new IllegalStateException("backward needs a training-mode forward first");
-    }
-    Tensor.checkShape("gradOutput", gradOutput, savedOutput.shape());
+    Tensor.checkShape("gradOutput", gradOutput, savedOutput.get().shape());
   }
 
   /** The batch size of the saved training-mode output. */
   private int n() {
-    return savedOutput.dim(0);
-  }
-
-  @Override
-  public void train(boolean on) {
-    super.train(on);
-    if (!on) {
-      savedOutput = null;
-    }
+    return savedOutput.get().dim(0);
   }
 
   /**
