@@ -8,67 +8,17 @@ import java.util.Set;
  * to {@code float} (round to nearest for F64, I64 and I32 values beyond 2^24; exact otherwise).
  */
 enum DType {
-  F64(8) {
-    @Override
-    float decode(ByteBuffer b) {
-      return (float) b.getDouble();
-    }
-  },
-  F32(4) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.getFloat();
-    }
-  },
-  F16(2) {
-    @Override
-    float decode(ByteBuffer b) {
-      return halfToFloat(b.getShort());
-    }
-  },
-  BF16(2) {
-    @Override
-    float decode(ByteBuffer b) {
-      return Float.intBitsToFloat((b.getShort() & 0xffff) << 16);
-    }
-  },
-  I64(8) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.getLong();
-    }
-  },
-  I32(4) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.getInt();
-    }
-  },
-  I16(2) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.getShort();
-    }
-  },
-  I8(1) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.get();
-    }
-  },
-  U8(1) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.get() & 0xff;
-    }
-  },
+  F64(8, b -> (float) b.getDouble()),
+  F32(4, b -> b.getFloat()),
+  F16(2, b -> halfToFloat(b.getShort())),
+  BF16(2, b -> Float.intBitsToFloat((b.getShort() & 0xffff) << 16)),
+  I64(8, b -> b.getLong()),
+  I32(4, b -> b.getInt()),
+  I16(2, b -> b.getShort()),
+  I8(1, b -> b.get()),
+  U8(1, b -> b.get() & 0xff),
   /** One byte per element; the reader rejects bytes other than 0 and 1. */
-  BOOL(1) {
-    @Override
-    float decode(ByteBuffer b) {
-      return b.get() & 0xff;
-    }
-  };
+  BOOL(1, b -> b.get() & 0xff);
 
   /** Dtypes the safetensors format defines but Kiln does not read (told apart from misspellings in errors). */
   static final Set<String> UNSUPPORTED =
@@ -76,13 +26,22 @@ enum DType {
 
   /** Bytes per element. */
   final int size;
+  private final Decoder decoder;
 
-  DType(int size) {
+  DType(int size, Decoder decoder) {
     this.size = size;
+    this.decoder = decoder;
+  }
+
+  /** One element's conversion to float. */
+  private interface Decoder {
+    float decode(ByteBuffer b);
   }
 
   /** Reads one element at the buffer's position (little-endian order set by the caller) as a float. */
-  abstract float decode(ByteBuffer b);
+  float decode(ByteBuffer b) {
+    return decoder.decode(b);
+  }
 
   /** The dtype named {@code name} exactly (e.g. {@code "BF16"}), or {@code null}. */
   static DType byName(String name) {

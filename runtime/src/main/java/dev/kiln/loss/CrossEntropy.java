@@ -35,7 +35,6 @@ public final class CrossEntropy {
    *     outside {@code [0, 1]}
    */
   public static Result compute(Tensor logits, int[] targets, double labelSmoothing) {
-    LossChecks.requireMatrix("logits", logits);
     LossChecks.requireTargets(targets, "logits", logits);
     if (!(labelSmoothing >= 0.0 && labelSmoothing <= 1.0)) {
       throw new IllegalArgumentException("labelSmoothing: expected a value in [0, 1] but got " + labelSmoothing);
@@ -69,7 +68,6 @@ public final class CrossEntropy {
    * @throws IllegalArgumentException as {@link #compute(Tensor, int[], double)}
    */
   public static double sum(Tensor logits, int[] targets) {
-    LossChecks.requireMatrix("logits", logits);
     LossChecks.requireTargets(targets, "logits", logits);
     int n = logits.dim(0);
     int c = logits.dim(1);

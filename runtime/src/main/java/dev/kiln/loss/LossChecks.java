@@ -21,8 +21,12 @@ final class LossChecks {
     return t;
   }
 
-  /** Checks that there is one target per row of {@code matrix} and each lies in {@code [0, C)}. */
+  /**
+   * Checks that {@code matrix} is a non-empty {@code [N, C]} matrix ({@link #requireMatrix}), that there is
+   * one target per row and that each lies in {@code [0, C)}.
+   */
   static void requireTargets(int[] targets, String what, Tensor matrix) {
+    requireMatrix(what, matrix);
     Objects.requireNonNull(targets, "targets");
     int n = matrix.dim(0);
     int c = matrix.dim(1);

@@ -25,7 +25,6 @@ public final class NllLoss {
    *     number of targets is not N, or a target is outside {@code [0, C)}
    */
   public static Result compute(Tensor input, int[] targets) {
-    LossChecks.requireMatrix("input", input);
     LossChecks.requireTargets(targets, "input", input);
     int n = input.dim(0);
     int c = input.dim(1);

@@ -95,17 +95,11 @@ public final class ReferenceConv2d extends AbstractModule {
             for (int c = 0; c < icPerGroup; c++) {
               int ic = group * icPerGroup + c;
               for (int kh = 0; kh < g.kernelH(); kh++) {
-                int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
-                if (ih < 0) {
-                  continue;
-                }
                 for (int kw = 0; kw < g.kernelW(); kw++) {
-                  int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
-                  if (iw < 0) {
-                    continue;
+                  int xi = inputIndex(g, s, ic, i, j, kh, kw);
+                  if (xi >= 0) {
+                    acc += w[((oc * icPerGroup + c) * g.kernelH() + kh) * g.kernelW() + kw] * x[xi];
                   }
-                  acc += w[((oc * icPerGroup + c) * g.kernelH() + kh) * g.kernelW() + kw]
-                      * x[((s * g.inChannels() + ic) * h + ih) * width + iw];
                 }
               }
             }
@@ -120,6 +114,19 @@ public final class ReferenceConv2d extends AbstractModule {
       }
     }
     return y;
+  }
+
+  /**
+   * The index in a batch {@code [N, inChannels, inHeight, inWidth]} of the input element that tap
+   * {@code (kh, kw)} of output {@code (i, j)} reads from channel {@code ic} of sample {@code s}, or -1 where
+   * the tap falls on zero padding (other padding modes map it back into the input).
+   */
+  private static int inputIndex(ConvGeometry g, int s, int ic, int i, int j, int kh, int kw) {
+    int h = g.inHeight();
+    int width = g.inWidth();
+    int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
+    int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
+    return ih < 0 || iw < 0 ? -1 : ((s * g.inChannels() + ic) * h + ih) * width + iw;
   }
 
   /**
@@ -160,17 +167,12 @@ public final class ReferenceConv2d extends AbstractModule {
             for (int c = 0; c < icPerGroup; c++) {
               int ic = group * icPerGroup + c;
               for (int kh = 0; kh < g.kernelH(); kh++) {
-                int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
-                if (ih < 0) {
-                  continue;
-                }
                 for (int kw = 0; kw < g.kernelW(); kw++) {
-                  int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
-                  if (iw < 0) {
+                  int xi = inputIndex(g, s, ic, i, j, kh, kw);
+                  if (xi < 0) {
                     continue;
                   }
                   int wi = ((oc * icPerGroup + c) * g.kernelH() + kh) * g.kernelW() + kw;
-                  int xi = ((s * g.inChannels() + ic) * h + ih) * width + iw;
                   gx[xi] += w[wi] * go;
                   gw[wi] += x[xi] * go;
                 }

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Predicate;
 
 /**
  * What every optimizer shares: the named parameters in order, which of them get weight decay, the learning
@@ -26,9 +25,10 @@ abstract class AbstractOptimizer implements Optimizer {
   private double lr;
   private long steps;
 
-  AbstractOptimizer(Map<String, Parameter> parameters, double lr, double weightDecay,
-      Predicate<String> noWeightDecay) {
-    Objects.requireNonNull(parameters, "parameters");
+  AbstractOptimizer(OptimizerBuilder<?> options) {
+    Map<String, Parameter> parameters = options.parameters;
+    double lr = options.lr;
+    double weightDecay = options.weightDecay;
     if (parameters.isEmpty()) {
       throw new IllegalArgumentException("parameters: expected at least one parameter but got none");
     }
@@ -38,7 +38,7 @@ abstract class AbstractOptimizer implements Optimizer {
     this.params = List.copyOf(parameters.values());
     this.weightDecay = new double[names.size()];
     for (int i = 0; i < names.size(); i++) {
-      this.weightDecay[i] = noWeightDecay.test(names.get(i)) ? 0.0 : weightDecay;
+      this.weightDecay[i] = options.noWeightDecay.test(names.get(i)) ? 0.0 : weightDecay;
     }
     this.lr = lr;
     state.put("step", stepTensor);

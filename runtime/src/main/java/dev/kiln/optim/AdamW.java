@@ -3,8 +3,6 @@ package dev.kiln.optim;
 import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;
 import java.util.Map;
-import java.util.Objects;
-import java.util.function.Predicate;
 
 /**
  * Adam with decoupled weight decay, step for step as {@code torch.optim.AdamW} (PyTorch 1.13): at step
@@ -32,7 +30,7 @@ public final class AdamW extends AbstractOptimizer {
   private final Tensor[] maxExpAvgSq;
 
   private AdamW(Builder b) {
-    super(b.parameters, b.lr, b.weightDecay, b.noWeightDecay);
+    super(b);
     requireUnit("beta1", b.beta1);
     requireUnit("beta2", b.beta2);
     requireNonNegative("eps", b.eps);
@@ -89,19 +87,14 @@ public final class AdamW extends AbstractOptimizer {
   }
 
   /** Options for {@link AdamW}; the defaults are PyTorch's. */
-  public static final class Builder {
-    private final Map<String, Parameter> parameters;
-    private final double lr;
+  public static final class Builder extends OptimizerBuilder<Builder> {
     private double beta1 = 0.9;
     private double beta2 = 0.999;
     private double eps = 1e-8;
-    private double weightDecay = 0.01;
     private boolean amsgrad;
-    private Predicate<String> noWeightDecay = name -> false;
 
     private Builder(Map<String, Parameter> parameters, double lr) {
-      this.parameters = Objects.requireNonNull(parameters, "parameters");
-      this.lr = lr;
+      super(parameters, lr, 0.01);
     }
 
     /** Decay rates of the first and second moment averages, default {@code (0.9, 0.999)}, each in [0, 1). */
@@ -117,24 +110,9 @@ public final class AdamW extends AbstractOptimizer {
       return this;
     }
 
-    /** Decoupled weight decay, default 0.01. */
-    public Builder weightDecay(double weightDecay) {
-      this.weightDecay = weightDecay;
-      return this;
-    }
-
     /** Use the maximum of past second moments (AMSGrad), default false. */
     public Builder amsgrad(boolean amsgrad) {
       this.amsgrad = amsgrad;
-      return this;
-    }
-
-    /**
-     * Parameters whose name matches get no weight decay (a second PyTorch parameter group with
-     * {@code weight_decay=0}), e.g. {@code name -> name.endsWith("bias")}.
-     */
-    public Builder noWeightDecay(Predicate<String> names) {
-      this.noWeightDecay = Objects.requireNonNull(names, "names");
       return this;
     }
 

@@ -3,8 +3,6 @@ package dev.kiln.optim;
 import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;
 import java.util.Map;
-import java.util.Objects;
-import java.util.function.Predicate;
 
 /**
  * Stochastic gradient descent, step for step as {@code torch.optim.SGD}: for each parameter {@code w} with
@@ -30,7 +28,7 @@ public final class Sgd extends AbstractOptimizer {
   private final Tensor[] momentumBuffers;
 
   private Sgd(Builder b) {
-    super(b.parameters, b.lr, b.weightDecay, b.noWeightDecay);
+    super(b);
     requireNonNegative("momentum", b.momentum);
     requireNonNegative("dampening", b.dampening);
     if (b.nesterov && (b.momentum <= 0 || b.dampening != 0)) {
@@ -80,18 +78,13 @@ public final class Sgd extends AbstractOptimizer {
   }
 
   /** Options for {@link Sgd}; the defaults are PyTorch's. */
-  public static final class Builder {
-    private final Map<String, Parameter> parameters;
-    private final double lr;
+  public static final class Builder extends OptimizerBuilder<Builder> {
     private double momentum;
     private double dampening;
     private boolean nesterov;
-    private double weightDecay;
-    private Predicate<String> noWeightDecay = name -> false;
 
     private Builder(Map<String, Parameter> parameters, double lr) {
-      this.parameters = Objects.requireNonNull(parameters, "parameters");
-      this.lr = lr;
+      super(parameters, lr, 0);
     }
 
     /** Momentum factor, default 0. */
@@ -109,21 +102,6 @@ public final class Sgd extends AbstractOptimizer {
     /** Nesterov momentum (needs momentum > 0 and dampening 0), default false. */
     public Builder nesterov(boolean nesterov) {
       this.nesterov = nesterov;
-      return this;
-    }
-
-    /** L2 penalty added to the gradient, default 0. */
-    public Builder weightDecay(double weightDecay) {
-      this.weightDecay = weightDecay;
-      return this;
-    }
-
-    /**
-     * Parameters whose name matches get no weight decay (a second PyTorch parameter group with
-     * {@code weight_decay=0}), e.g. {@code name -> name.endsWith("bias")}.
-     */
-    public Builder noWeightDecay(Predicate<String> names) {
-      this.noWeightDecay = Objects.requireNonNull(names, "names");
       return this;
     }
 
