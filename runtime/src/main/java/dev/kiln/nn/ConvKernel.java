@@ -23,15 +23,15 @@ public abstract class ConvKernel extends AbstractModule {
   /** Training buffers ({@link #buffer}): the output, the ReLU-masked output gradient, the input gradient. */
   private static final int OUTPUT = 0;
   private static final int MASKED_GRAD = 1;
-  private static final int GRAD_INPUT = 2;
+  static final int GRAD_INPUT = 2;
   /** Per-chunk partial weight (even) and bias (odd) gradients start at this slot. */
-  private static final int PARTIAL_GRADS = 3;
+  static final int PARTIAL_GRADS = 3;
 
   private final ConvGeometry geometry;
-  private final int[] inShape;
+  final int[] inShape;
   private final int[] outShape;
-  private final int inSize;
-  private final int outSize;
+  final int inSize;
+  final int outSize;
   private final long macsPerSample;
   /** Samples per tile of {@link #backward}: both gradients of a tile are computed before the next. */
   static final int BACKWARD_TILE = 4;
@@ -144,7 +144,7 @@ public abstract class ConvKernel extends AbstractModule {
   }
 
   /** The vectorized engine of this geometry, built on first use, or {@code null} for the generated loops. */
-  private ConvEngine engine() {
+  ConvEngine engine() {
     Object e = engine;
     if (e == null) {
       synchronized (this) {
@@ -351,7 +351,7 @@ public abstract class ConvKernel extends AbstractModule {
       }
       gy = masked;
     }
-    Tiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);
+    ConvBackwardTiles tiles = backwardTiles(gy, inputGradient, splitsBackward(n) ? Parallel.chunkCount(n) : 1);
     if (tiles.chunks() == 1) {
       tiles.run(0, 0, n);
     } else {
@@ -370,125 +370,10 @@ public abstract class ConvKernel extends AbstractModule {
    * output gradient right before this conv reads it): {@code gy} is the (already activation-masked) output
    * gradient of the whole saved batch, filled in by the caller at least up to the tile it hands over. With
    * {@code chunks > 1} each chunk of {@link Parallel#forChunks} adds its weight and bias gradients to a
-   * partial of its own, added to the parameters' gradients in chunk order by {@link Tiles#finish()}; with 1
+   * partial of its own, added to the parameters' gradients in chunk order by {@link ConvBackwardTiles#finish()}; with 1
    * they are added directly. The caller is responsible for the saved batch size matching {@code gy}.
    */
-  Tiles backwardTiles(float[] gy, boolean inputGradient, int chunks) {
-    savedInput.get();
-    return new Tiles(gy, inputGradient, chunks);
+  ConvBackwardTiles backwardTiles(float[] gy, boolean inputGradient, int chunks) {
+    return new ConvBackwardTiles(this, savedInput.get(), gy, inputGradient, chunks);
   }
-
-  /** One backward pass run tile by tile ({@link #backwardTiles}). */
-  final class Tiles {
-    private final float[] x;
-    private final float[] gy;
-    private final ConvEngine.Weights pw;
-    private final Tensor gradInput;
-    private final float[] gx;
-    private final float[] gw;
-    private final float[] gb;
-    private final float[][] partialW;
-    private final float[][] partialB;
-
-    private Tiles(float[] gy, boolean inputGradient, int chunks) {
-      ConvEngine engine = engine();
-      Tensor input = savedInput.get();
-      int n = input.dim(0);
-      this.x = input.data();
-      this.gy = gy;
-      this.pw = inputGradient && engine != null && engine.hasBackwardInput()
-          ? engine.backwardInputWeights(weightParam) : null;
-      // The engine writes each sample's input gradient; the generated loops add to zeros.
-      this.gradInput = !inputGradient ? null : pw != null
-          ? buffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2])
-          : zeroedBuffer(GRAD_INPUT, n, inShape[0], inShape[1], inShape[2]);
-      this.gx = inputGradient ? gradInput.data() : null;
-      this.gw = weightParam.grad().data();
-      this.gb = biasParam == null ? null : biasParam.grad().data();
-      if (chunks > 1) {
-        partialW = new float[chunks][];
-        partialB = new float[chunks][];
-        for (int c = 0; c < chunks; c++) {
-          partialW[c] = zeroedBuffer(PARTIAL_GRADS + 2 * c, gw.length).data();
-          partialB[c] = gb == null ? null : zeroedBuffer(PARTIAL_GRADS + 2 * c + 1, gb.length).data();
-        }
-      } else {
-        partialW = null;
-        partialB = null;
-      }
-    }
-
-    /** The number of chunks. */
-    int chunks() {
-      return partialW == null ? 1 : partialW.length;
-    }
-
-    /** The input gradient being written ({@code null} without one). */
-    float[] inputGradient() {
-      return gx;
-    }
-
-    /**
-     * Samples {@code [start, end)} of chunk {@code chunk}, in tiles of {@link #BACKWARD_TILE} from
-     * {@code start}.
-     */
-    void run(int chunk, int start, int end) {
-      for (int t = start; t < end; t += BACKWARD_TILE) {
-        tile(chunk, t, Math.min(end, t + BACKWARD_TILE));
-      }
-    }
-
-    /** Samples {@code [start, end)}, at most {@link #BACKWARD_TILE} of them, of chunk {@code chunk}. */
-    void tile(int chunk, int start, int end) {
-      if (partialW == null) {
-        backwardTile(pw, x, gy, gx, start, end, gw, gb);
-      } else {
-        backwardTile(pw, x, gy, gx, start, end, partialW[chunk], partialB[chunk]);
-      }
-    }
-
-    /** Adds the chunks' partial gradients in chunk order; the input gradient tensor, or null. */
-    Tensor finish() {
-      if (partialW != null) {
-        for (int c = 0; c < partialW.length; c++) {
-          float[] partW = partialW[c];
-          for (int j = 0; j < gw.length; j++) {
-            gw[j] += partW[j];
-          }
-          if (gb != null) {
-            float[] pb = partialB[c];
-            for (int j = 0; j < gb.length; j++) {
-              gb[j] += pb[j];
-            }
-          }
-        }
-      }
-      return gradInput;
-    }
-  }
-
-  /**
-   * Adds the input gradients of samples {@code [start, end)} (one tile) to {@code gx} (unless it is null)
-   * and their parameter gradients to {@code gw}, {@code gb}; the tile's output gradient is read by both
-   * passes while it is in cache.
-   */
-  private void backwardTile(ConvEngine.Weights pw, float[] x, float[] gy, float[] gx, int start, int end,
-      float[] gw, float[] gb) {
-    ConvEngine engine = engine();
-    for (int i = start; gx != null && i < end; i++) {
-      if (pw != null) {
-        engine.backwardInput(pw, gy, i * outSize, gx, i * inSize);
-      } else {
-        backwardInputSample(gy, i * outSize, gx, i * inSize);
-      }
-    }
-    if (engine != null && engine.hasBackwardWeight()) {
-      engine.backwardWeight(x, inSize, gy, outSize, start, end, gw, gb);
-    } else {
-      for (int i = start; i < end; i++) {
-        backwardWeightSample(x, i * inSize, gy, i * outSize, gw, gb);
-      }
-    }
-  }
-
 }

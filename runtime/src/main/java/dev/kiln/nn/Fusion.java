@@ -1,17 +1,21 @@
 package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Weight folding used when a network is fused for deployment. */
+/**
+ * Weight folding used when a network is fused for deployment: a conv and its BatchNorm into one conv
+ * ({@link #foldInto}), a RepVGG block's three branches into one kxk conv ({@link RepVggBlock#fuseInto}).
+ */
 public final class Fusion {
   private Fusion() {}
 
   /**
    * Writes {@code conv} followed by {@code bn} (may be {@code null}) into {@code target}, a kernel of the same
-   * geometry with a bias (without one when neither has a bias to fold): {@code W' = W * s}, {@code b' = (b - running_mean) * s + beta} with
-   * {@code s = gamma / sqrt(running_var + eps)}; without BatchNorm the weights are copied (bias 0 if the conv
+   * geometry with a bias (without one when neither has a bias to fold): {@code W' = W * s},
+   * {@code b' = (b - running_mean) * s + beta} with {@code s = gamma / sqrt(running_var + eps)}; without BatchNorm the weights are copied (bias 0 if the conv
    * has none). Equal to conv-then-BN in eval mode. Computed in double.
    */
   public static void foldInto(ConvKernel conv, BatchNorm2d bn, ConvKernel target) {
@@ -43,6 +47,89 @@ public final class Fusion {
     }
     target.loadStateDict(state);
     target.train(false);
+  }
+
+  /**
+   * Writes the folded deploy weights of a RepVGG {@code block} into {@code target} (a kxk kernel with bias and
+   * the block's geometry): each branch kernel scaled by its BatchNorm's {@code gamma / sqrt(running_var + eps)}, biases
+   * {@code beta - running_mean * gamma / sqrt(running_var + eps)}, the 1x1 kernel zero-padded to kxk at the
+   * centre, and the identity as {@code K[i, i % (C/groups), k/2, k/2] = 1} (right for grouped and depthwise
+   * blocks). Computed in double.
+   */
+  static void foldBranchesInto(RepVggBlock block, ConvKernel target) {
+    ConvKernel denseConv = block.denseConv();
+    ConvKernel pointwiseConv = block.pointwiseConv();
+    BatchNorm2d denseBn = block.denseBn;
+    BatchNorm2d pointwiseBn = block.pointwiseBn;
+    BatchNorm2d identityBn = block.identityBn;
+    boolean identity = block.hasIdentity();
+    int[] ws = denseConv.weight().data().shape();
+    int out = ws[0];
+    int inPerGroup = ws[1];
+    int k = ws[2];
+    int area = k * k;
+    int centre = (k / 2) * k + k / 2;
+    int perChannel = inPerGroup * area;
+    if (!Arrays.equals(target.weight().data().shape(), ws) || target.bias() == null) {
+      throw new IllegalArgumentException("fusion target must have a bias and weight shape "
+          + Tensor.shapeString(ws) + " but has " + Tensor.shapeString(target.weight().data().shape()));
+    }
+    // Each weight is summed in double over the branches (dense, then 1x1 at the centre tap, then the
+    // identity's one-hot) and rounded once, written straight into the target.
+    double[] dense = scale(denseBn, out);
+    double[] pointwise = scale(pointwiseBn, out);
+    double[] ident = identity ? scale(identityBn, out) : null;
+    float[] wd = denseConv.weight().data().data();
+    float[] wp = pointwiseConv.weight().data().data();
+    float[] w = target.weight().data().data();
+    for (int o = 0; o < out; o++) {
+      double s = dense[o];
+      int base = o * perChannel;
+      for (int i = base; i < base + perChannel; i++) {
+        w[i] = (float) (0.0 + wd[i] * s);
+      }
+      for (int c = 0; c < inPerGroup; c++) {
+        int i = base + c * area + centre;
+        double v = 0.0 + wd[i] * s;
+        v += wp[o * inPerGroup + c] * pointwise[o];
+        if (ident != null && c == o % inPerGroup) {
+          v += ident[o];
+        }
+        w[i] = (float) v;
+      }
+    }
+    double[] bias = new double[out];
+    addShift(bias, denseBn, denseConv);
+    addShift(bias, pointwiseBn, pointwiseConv);
+    if (identity && identityBn != null) {
+      addShift(bias, identityBn, null);
+    }
+    float[] b = target.bias().data().data();
+    for (int o = 0; o < out; o++) {
+      b[o] = (float) bias[o];
+    }
+    target.weight().markChanged();
+    target.bias().markChanged();
+  }
+
+  /** {@code gamma / sqrt(running_var + eps)} per channel, or ones without BatchNorm. */
+  private static double[] scale(BatchNorm2d bn, int channels) {
+    double[] s = new double[channels];
+    for (int c = 0; c < channels; c++) {
+      s[c] = bn == null ? 1.0 : bn.foldedScale(c);
+    }
+    return s;
+  }
+
+  /** Adds a branch's bias: the BatchNorm's folded shift, else the conv's own bias. */
+  private static void addShift(double[] bias, BatchNorm2d bn, ConvKernel conv) {
+    for (int c = 0; c < bias.length; c++) {
+      if (bn != null) {
+        bias[c] += bn.foldedShift(c);
+      } else if (conv != null && conv.bias() != null) {
+        bias[c] += conv.bias().data().data()[c];
+      }
+    }
   }
 
   /** Copies every state entry of {@code source} into {@code target} (same keys and shapes) and sets eval mode. */
