@@ -1,6 +1,6 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
@@ -26,12 +26,12 @@ import java.util.List;
  */
 final class BlockedConv {
   /** Vector registers the tile kernels may fill: 32 with 512-bit vectors (AVX-512), else 16. */
-  private static final int REGISTERS = V >= 16 ? 32 : 16;
+  private static final int REGISTERS = LANES >= 16 ? 32 : 16;
 
   /** Experiment switch: tiles with a constant pixel distance (default) or the generic ones. */
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
 
-  final ConvGeometry g;
+  final ConvGeometry geometry;
   final BlockedLayout in;
   final BlockedLayout out;
   private final float lo;
@@ -117,34 +117,34 @@ final class BlockedConv {
   }
 
   /** Whether a layer of this geometry can run here with an input of the given kind. */
-  static boolean supports(ConvGeometry g, boolean blockedInput) {
-    if (g.paddingMode() != PaddingMode.ZEROS && g.padTop() + g.padBottom() + g.padLeft() + g.padRight() > 0) {
+  static boolean supports(ConvGeometry geometry, boolean blockedInput) {
+    if (geometry.paddingMode() != PaddingMode.ZEROS && geometry.padTop() + geometry.padBottom() + geometry.padLeft() + geometry.padRight() > 0) {
       return false;
     }
-    if (g.outHeight() <= 0 || g.outWidth() <= 0) {
+    if (geometry.outHeight() <= 0 || geometry.outWidth() <= 0) {
       return false;
     }
-    if (isDepthwise(g)) {
+    if (isDepthwise(geometry)) {
       return blockedInput;
     }
-    if (g.groups() == 1) {
+    if (geometry.groups() == 1) {
       return true;
     }
-    return g.outChannelsPerGroup() % V == 0 && (!blockedInput || g.inChannelsPerGroup() % V == 0);
+    return geometry.outChannelsPerGroup() % LANES == 0 && (!blockedInput || geometry.inChannelsPerGroup() % LANES == 0);
   }
 
   /** One output channel per input channel, one group per channel. */
-  static boolean isDepthwise(ConvGeometry g) {
-    return g.groups() > 1 && g.groups() == g.inChannels() && g.groups() == g.outChannels();
+  static boolean isDepthwise(ConvGeometry geometry) {
+    return geometry.groups() > 1 && geometry.groups() == geometry.inChannels() && geometry.groups() == geometry.outChannels();
   }
 
   /** The halo {top, bottom, left, right} an input must have for this geometry. */
-  static int[] requiredHalo(ConvGeometry g) {
-    int bottom = (g.outHeight() - 1) * g.strideH() - g.padTop() + (g.kernelH() - 1) * g.dilationH()
-        - (g.inHeight() - 1);
-    int right = (g.outWidth() - 1) * g.strideW() - g.padLeft() + (g.kernelW() - 1) * g.dilationW()
-        - (g.inWidth() - 1);
-    return new int[] {g.padTop(), Math.max(0, bottom), g.padLeft(), Math.max(0, right)};
+  static int[] requiredHalo(ConvGeometry geometry) {
+    int bottom = (geometry.outHeight() - 1) * geometry.strideH() - geometry.padTop() + (geometry.kernelH() - 1) * geometry.dilationH()
+        - (geometry.inHeight() - 1);
+    int right = (geometry.outWidth() - 1) * geometry.strideW() - geometry.padLeft() + (geometry.kernelW() - 1) * geometry.dilationW()
+        - (geometry.inWidth() - 1);
+    return new int[] {geometry.padTop(), Math.max(0, bottom), geometry.padLeft(), Math.max(0, right)};
   }
 
   /** The clamp {lo, hi} of an activation. */
@@ -167,67 +167,67 @@ final class BlockedConv {
    * @param in the input layout, with at least the {@link #requiredHalo}
    * @param out the blocked output layout: {@code outChannels x outHeight x outWidth}, any halo
    */
-  BlockedConv(ConvGeometry g, Activation activation, BlockedLayout in, BlockedLayout out) {
-    this.g = g;
+  BlockedConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out) {
+    this.geometry = geometry;
     this.in = in;
     this.out = out;
     float[] c = clamp(activation);
     this.lo = c[0];
     this.hi = c[1];
-    this.depthwise = isDepthwise(g);
-    this.threeByThree = depthwise && g.kernelH() == 3 && g.kernelW() == 3 && g.dilationH() == 1
-        && g.dilationW() == 1 && g.strideW() <= 2;
-    if (!supports(g, in.blocked)) {
-      throw new IllegalArgumentException("unsupported geometry " + g + " with " + in);
+    this.depthwise = isDepthwise(geometry);
+    this.threeByThree = depthwise && geometry.kernelH() == 3 && geometry.kernelW() == 3 && geometry.dilationH() == 1
+        && geometry.dilationW() == 1 && geometry.strideW() <= 2;
+    if (!supports(geometry, in.blocked)) {
+      throw new IllegalArgumentException("unsupported geometry " + geometry + " with " + in);
     }
-    int[] halo = requiredHalo(g);
-    if (in.channels != g.inChannels() || in.height != g.inHeight() || in.width != g.inWidth() || in.top < halo[0]
+    int[] halo = requiredHalo(geometry);
+    if (in.channels != geometry.inChannels() || in.height != geometry.inHeight() || in.width != geometry.inWidth() || in.top < halo[0]
         || in.bottom < halo[1] || in.left < halo[2] || in.right < halo[3]) {
-      throw new IllegalArgumentException(in + " does not fit " + g);
+      throw new IllegalArgumentException(in + " does not fit " + geometry);
     }
-    if (!out.blocked || out.channels != g.outChannels() || out.height != g.outHeight()
-        || out.width != g.outWidth()) {
-      throw new IllegalArgumentException(out + " does not fit " + g);
+    if (!out.blocked || out.channels != geometry.outChannels() || out.height != geometry.outHeight()
+        || out.width != geometry.outWidth()) {
+      throw new IllegalArgumentException(out + " does not fit " + geometry);
     }
-    int taps = g.kernelH() * g.kernelW();
-    int inGroupChannels = depthwise ? 1 : g.inChannelsPerGroup();
+    int taps = geometry.kernelH() * geometry.kernelW();
+    int inGroupChannels = depthwise ? 1 : geometry.inChannelsPerGroup();
     this.steps = inGroupChannels * taps;
     this.off = new int[steps];
     int r = 0;
     for (int ic = 0; ic < inGroupChannels; ic++) {
-      for (int kh = 0; kh < g.kernelH(); kh++) {
-        for (int kw = 0; kw < g.kernelW(); kw++) {
-          off[r++] = (depthwise ? 0 : in.channelOffset(ic)) + kh * g.dilationH() * in.rowStride
-              + kw * g.dilationW() * in.pixelStride;
+      for (int kh = 0; kh < geometry.kernelH(); kh++) {
+        for (int kw = 0; kw < geometry.kernelW(); kw++) {
+          off[r++] = (depthwise ? 0 : in.channelOffset(ic)) + kh * geometry.dilationH() * in.rowStride
+              + kw * geometry.dilationW() * in.pixelStride;
         }
       }
     }
-    this.sx = g.strideW() * in.pixelStride;
-    this.macs = g.macsPerSample();
+    this.sx = geometry.strideW() * in.pixelStride;
+    this.macs = geometry.macsPerSample();
     int weightOffset = 0;
     int biasOffset = 0;
     if (depthwise) {
-      int[] columns = columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
       TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
       for (int i = 0; i < tiles.length; i++) {
-        tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], g.strideW())
+        tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], geometry.strideW())
             : TileWarmer.depthwise(columns[2 * i + 1]);
         TileWarmer.request(tiles[i], true);
       }
       for (int cb = 0; cb < out.blocks; cb++) {
         chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles, tiles));
-        weightOffset += taps * V;
-        biasOffset += V;
+        weightOffset += taps * LANES;
+        biasOffset += LANES;
       }
       return;
     }
-    int blocksPerGroup = g.groups() == 1 ? out.blocks : g.outChannelsPerGroup() / V;
+    int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
-    int pixelStride = STRIDE_TILES && in.blocked && g.strideW() <= 2 ? g.strideW() : 0;
-    for (int grp = 0; grp < g.groups(); grp++) {
+    int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
+    for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup)) {
-        int[] columns = columns(g.outWidth(), maxPixels(m));
+        int[] columns = columns(geometry.outWidth(), maxPixels(m));
         TileWarmer.Tile[] generic = new TileWarmer.Tile[columns.length / 2];
         TileWarmer.Tile[] fast = new TileWarmer.Tile[generic.length];
         for (int i = 0; i < generic.length; i++) {
@@ -238,8 +238,8 @@ final class BlockedConv {
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, generic,
             fast));
-        weightOffset += steps * m * V;
-        biasOffset += m * V;
+        weightOffset += steps * m * LANES;
+        biasOffset += m * LANES;
         first += m;
       }
     }
@@ -250,24 +250,24 @@ final class BlockedConv {
    * any pixel stride, which its first forward uses (the faster ones for its stride are requested when it is
    * planned). Layers the blocked engine cannot run request nothing.
    */
-  static void requestTiles(ConvGeometry g) {
-    boolean depthwise = isDepthwise(g);
-    if (!supports(g, true) && !supports(g, false)) {
+  static void requestTiles(ConvGeometry geometry) {
+    boolean depthwise = isDepthwise(geometry);
+    if (!supports(geometry, true) && !supports(geometry, false)) {
       return;
     }
     if (depthwise) {
-      boolean threeByThree = g.kernelH() == 3 && g.kernelW() == 3 && g.dilationH() == 1 && g.dilationW() == 1
-          && g.strideW() <= 2;
-      int[] columns = columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      boolean threeByThree = geometry.kernelH() == 3 && geometry.kernelW() == 3 && geometry.dilationH() == 1 && geometry.dilationW() == 1
+          && geometry.strideW() <= 2;
+      int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
       for (int i = 1; i < columns.length; i += 2) {
-        TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], g.strideW())
+        TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], geometry.strideW())
             : TileWarmer.depthwise(columns[i]), true);
       }
       return;
     }
-    int blocksPerGroup = g.groups() == 1 ? (g.outChannels() + V - 1) / V : g.outChannelsPerGroup() / V;
+    int blocksPerGroup = geometry.groups() == 1 ? (geometry.outChannels() + LANES - 1) / LANES : geometry.outChannelsPerGroup() / LANES;
     for (int m : new java.util.TreeSet<>(java.util.Arrays.stream(split(blocksPerGroup)).boxed().toList())) {
-      int[] columns = columns(g.outWidth(), maxPixels(m));
+      int[] columns = columns(geometry.outWidth(), maxPixels(m));
       for (int i = 1; i < columns.length; i += 2) {
         TileWarmer.request(TileWarmer.conv(m, columns[i], 0), true);
       }
@@ -329,11 +329,11 @@ final class BlockedConv {
       int yo, int pixels) {
     for (int t = 0; t < pixels; t++) {
       int xt = xo + t * sx;
-      int yt = yo + t * V;
-      for (int lane = 0; lane < V; lane++) {
+      int yt = yo + t * LANES;
+      for (int lane = 0; lane < LANES; lane++) {
         float a = b[bo + lane];
         for (int k = 0; k < steps; k++) {
-          a = Math.fma(x[xt + offsets[k] + lane], w[wo + k * V + lane], a);
+          a = Math.fma(x[xt + offsets[k] + lane], w[wo + k * LANES + lane], a);
         }
         y[yt + lane] = Math.min(Math.max(a, lo), hi);
       }
@@ -350,25 +350,25 @@ final class BlockedConv {
     }
     float[] w = weight.data().data();
     float[] b = bias == null ? null : bias.data().data();
-    int taps = g.kernelH() * g.kernelW();
-    int outGroupChannels = g.outChannelsPerGroup();
-    int inGroupChannels = g.inChannelsPerGroup();
+    int taps = geometry.kernelH() * geometry.kernelW();
+    int outGroupChannels = geometry.outChannelsPerGroup();
+    int inGroupChannels = geometry.inChannelsPerGroup();
     Chunk last = chunks.get(chunks.size() - 1);
-    float[] wp = new float[last.weightOffset + (depthwise ? taps : steps) * last.blocks * V];
-    float[] bp = new float[last.biasOffset + last.blocks * V];
+    float[] wp = new float[last.weightOffset + (depthwise ? taps : steps) * last.blocks * LANES];
+    float[] bp = new float[last.biasOffset + last.blocks * LANES];
     for (Chunk c : chunks) {
       for (int m = 0; m < c.blocks; m++) {
-        for (int lane = 0; lane < V; lane++) {
-          int oc = (c.block + m) * V + lane;
-          if (oc >= g.outChannels() || !depthwise && g.groups() > 1 && oc >= (c.group + 1) * outGroupChannels) {
+        for (int lane = 0; lane < LANES; lane++) {
+          int oc = (c.block + m) * LANES + lane;
+          if (oc >= geometry.outChannels() || !depthwise && geometry.groups() > 1 && oc >= (c.group + 1) * outGroupChannels) {
             continue;
           }
           if (b != null) {
-            bp[c.biasOffset + m * V + lane] = b[oc];
+            bp[c.biasOffset + m * LANES + lane] = b[oc];
           }
           int src = oc * inGroupChannels * taps;
           for (int r = 0; r < (depthwise ? taps : steps); r++) {
-            wp[c.weightOffset + (r * c.blocks + m) * V + lane] = w[src + r];
+            wp[c.weightOffset + (r * c.blocks + m) * LANES + lane] = w[src + r];
           }
         }
       }
@@ -383,7 +383,7 @@ final class BlockedConv {
    * are read for all samples while they are in cache.
    */
   int items(int n) {
-    return n * chunks.size() * g.outHeight();
+    return n * chunks.size() * geometry.outHeight();
   }
 
   /** Whether a batch of {@code n} is worth splitting over threads. */
@@ -399,16 +399,16 @@ final class BlockedConv {
   void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int start,
       int end) {
     Packed p = packed(weight, bias);
-    int rows = g.outHeight();
+    int rows = geometry.outHeight();
     int perChunk = samples * rows;
-    int rowIn = g.strideH() * in.rowStride;
+    int rowIn = geometry.strideH() * in.rowStride;
     for (int item = start; item < end; item++) {
       Chunk c = chunks.get(item / perChunk);
       int n = item % perChunk / rows;
       int oh = item % rows;
       int xBase = xOff + n * in.sampleSize
-          + (depthwise ? c.block * in.blockStride : in.channelOffset(c.group * g.inChannelsPerGroup()))
-          + in.pixel(-g.padTop(), -g.padLeft()) + oh * rowIn;
+          + (depthwise ? c.block * in.blockStride : in.channelOffset(c.group * geometry.inChannelsPerGroup()))
+          + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;
       int yBase = yOff + n * out.sampleSize + c.block * out.blockStride + out.pixel(oh, 0);
       int[] cols = c.columns;
       if (depthwise) {
@@ -418,21 +418,21 @@ final class BlockedConv {
           if (!t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
             TileWarmer.request(t, true);
-            depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * V,
+            depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * LANES,
                 cols[2 * i + 1]);
           } else if (threeByThree) {
             t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
-                y, yBase + col * V);
+                y, yBase + col * LANES);
           } else {
             t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
-                y, yBase + col * V, V);
+                y, yBase + col * LANES, LANES);
           }
         }
       } else {
         for (int i = 0; i < c.generic.length; i++) {
           int col = cols[2 * i];
           c.tile(i).conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
-              y, yBase + col * V, V, out.blockStride);
+              y, yBase + col * LANES, LANES, out.blockStride);
         }
       }
     }

@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code mvn -q -pl runtime test -Dtest=BlockedKernelsSourceTest -Dkiln.regenerate=true}.
  */
 final class BlockedKernels {
-  private static final VectorSpecies<Float> S = Lanes.SPECIES;
-  private static final int B = Lanes.V;
+  private static final VectorSpecies<Float> S = VectorShape.SPECIES;
+  private static final int B = VectorShape.LANES;
   /** The most output-channel blocks of a convolution tile. */
   static final int MAX_BLOCKS = 3;
   /** The widest convolution tile, by the number of output-channel blocks. */

@@ -1,6 +1,6 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import java.util.Objects;
 
@@ -8,7 +8,7 @@ import java.util.Objects;
  * Where one sample {@code [C, H, W]} lives in a float array, with a zero halo around each channel's plane
  * that the next convolution reads as its zero padding:
  * <ul>
- *   <li><em>blocked</em> ({@code NCHW<V>c}): channels in blocks of {@link Lanes#V} lanes, a block's pixels in
+ *   <li><em>blocked</em> ({@code NCHW<LANES>c}): channels in blocks of {@link VectorShape#LANES} lanes, a block's pixels in
  *       row-major order, each pixel's lanes contiguous; the last block's lanes past {@code C} stay zero;
  *   <li><em>planes</em>: one padded plane per channel (NCHW with a border), for inputs with few channels.
  * </ul>
@@ -28,7 +28,7 @@ final class BlockedLayout {
   final int blocks;
   final int paddedHeight;
   final int paddedWidth;
-  /** Floats from one pixel to the next in a row: {@link Lanes#V} or 1. */
+  /** Floats from one pixel to the next in a row: {@link VectorShape#LANES} or 1. */
   final int pixelStride;
   /** Floats from one padded row to the next. */
   final int rowStride;
@@ -50,10 +50,10 @@ final class BlockedLayout {
     this.bottom = bottom;
     this.left = left;
     this.right = right;
-    this.blocks = blocked ? (channels + V - 1) / V : channels;
+    this.blocks = blocked ? (channels + LANES - 1) / LANES : channels;
     this.paddedHeight = height + top + bottom;
     this.paddedWidth = width + left + right;
-    this.pixelStride = blocked ? V : 1;
+    this.pixelStride = blocked ? LANES : 1;
     this.rowStride = Math.multiplyExact(paddedWidth, pixelStride);
     this.blockStride = Math.multiplyExact(paddedHeight, rowStride);
     this.sampleSize = Math.multiplyExact(blocks, blockStride);
@@ -71,7 +71,7 @@ final class BlockedLayout {
 
   /** The offset of channel {@code c}'s element at (0, 0) relative to the block base, halo excluded. */
   int channelOffset(int c) {
-    return blocked ? (c / V) * blockStride + c % V : c * blockStride;
+    return blocked ? (c / LANES) * blockStride + c % LANES : c * blockStride;
   }
 
   /** The offset of interior pixel ({@code h}, {@code w}) within its channel block or plane. */
@@ -99,13 +99,13 @@ final class BlockedLayout {
       return;
     }
     for (int cb = 0; cb < blocks; cb++) {
-      int lanes = Math.min(V, channels - cb * V);
-      int from = srcOff + cb * V * plane;
+      int lanes = Math.min(LANES, channels - cb * LANES);
+      int from = srcOff + cb * LANES * plane;
       for (int h = 0; h < height; h++) {
         int row = dstOff + cb * blockStride + pixel(h, 0);
         int in = from + h * width;
         for (int w = 0; w < width; w++) {
-          int d = row + w * V;
+          int d = row + w * LANES;
           for (int lane = 0; lane < lanes; lane++) {
             dst[d + lane] = src[in + lane * plane + w];
           }
@@ -126,15 +126,15 @@ final class BlockedLayout {
       return;
     }
     for (int cb = 0; cb < blocks; cb++) {
-      int lanes = Math.min(V, channels - cb * V);
-      int to = dstOff + cb * V * plane;
+      int lanes = Math.min(LANES, channels - cb * LANES);
+      int to = dstOff + cb * LANES * plane;
       for (int lane = 0; lane < lanes; lane++) {
         int out = to + lane * plane;
         for (int h = 0; h < height; h++) {
           int row = srcOff + cb * blockStride + pixel(h, 0) + lane;
           int o = out + h * width;
           for (int w = 0; w < width; w++) {
-            dst[o + w] = src[row + w * V];
+            dst[o + w] = src[row + w * LANES];
           }
         }
       }

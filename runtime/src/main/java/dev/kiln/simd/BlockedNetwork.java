@@ -1,6 +1,6 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.BatchNorm2d;
 import dev.kiln.nn.ConvGeometry;
@@ -80,7 +80,7 @@ final class BlockedNetwork implements NetworkEngine {
 
   @Override
   public String name() {
-    return "simd-blocked-" + V * 32;
+    return "simd-blocked-" + LANES * 32;
   }
 
   /** One calling thread's buffers, for one batch size at a time. */
@@ -333,7 +333,7 @@ final class BlockedNetwork implements NetworkEngine {
 
     @Override
     public String toString() {
-      ConvGeometry g = conv.g;
+      ConvGeometry g = conv.geometry;
       return "conv " + g.inChannels() + "->" + g.outChannels() + " " + g.inHeight() + "x" + g.inWidth() + " k"
           + g.kernelH() + " s" + g.strideH() + " g" + g.groups() + (conv.in.blocked ? "" : " planes");
     }
@@ -394,8 +394,8 @@ final class BlockedNetwork implements NetworkEngine {
     @Override
     Tensor run(Tensor t, Workspace ws, int n) {
       float[] y = ws.buffers[inSlot];
-      float[] scale = new float[layout.blocks * V];
-      float[] shift = new float[layout.blocks * V];
+      float[] scale = new float[layout.blocks * LANES];
+      float[] shift = new float[layout.blocks * LANES];
       for (int c = 0; c < layout.channels; c++) {
         scale[c] = (float) bn.foldedScale(c);
         shift[c] = (float) bn.foldedShift(c);
@@ -403,12 +403,12 @@ final class BlockedNetwork implements NetworkEngine {
       for (int i = 0; i < n; i++) {
         for (int cb = 0; cb < layout.blocks; cb++) {
           int base = i * layout.sampleSize + cb * layout.blockStride;
-          int lanes = cb * V;
+          int lanes = cb * LANES;
           for (int h = 0; h < layout.height; h++) {
             int row = base + layout.pixel(h, 0);
             for (int w = 0; w < layout.width; w++) {
-              int p = row + w * V;
-              for (int lane = 0; lane < V; lane++) {
+              int p = row + w * LANES;
+              for (int lane = 0; lane < LANES; lane++) {
                 y[p + lane] = y[p + lane] * scale[lanes + lane] + shift[lanes + lane];
               }
             }
@@ -432,7 +432,7 @@ final class BlockedNetwork implements NetworkEngine {
       float[] x = ws.buffers[inSlot];
       Tensor out = Tensor.zeros(n, layout.channels, 1, 1);
       float[] y = out.data();
-      float[] sum = new float[V];
+      float[] sum = new float[LANES];
       double area = (double) layout.height * layout.width;
       for (int i = 0; i < n; i++) {
         for (int cb = 0; cb < layout.blocks; cb++) {
@@ -441,14 +441,14 @@ final class BlockedNetwork implements NetworkEngine {
           for (int h = 0; h < layout.height; h++) {
             int row = base + layout.pixel(h, 0);
             for (int w = 0; w < layout.width; w++) {
-              int p = row + w * V;
-              for (int lane = 0; lane < V; lane++) {
+              int p = row + w * LANES;
+              for (int lane = 0; lane < LANES; lane++) {
                 sum[lane] += x[p + lane];
               }
             }
           }
-          for (int lane = 0; lane < V && cb * V + lane < layout.channels; lane++) {
-            y[i * layout.channels + cb * V + lane] = (float) (sum[lane] / area);
+          for (int lane = 0; lane < LANES && cb * LANES + lane < layout.channels; lane++) {
+            y[i * layout.channels + cb * LANES + lane] = (float) (sum[lane] / area);
           }
         }
       }

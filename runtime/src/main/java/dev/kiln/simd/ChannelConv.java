@@ -1,7 +1,7 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.SPECIES;
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.SPECIES;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
@@ -21,9 +21,9 @@ final class ChannelConv {
   /** The fewest (input channel, tap) terms per output for which this beats vectors of positions. */
   static final int MIN_REDUCTION = 256;
   /** Output channels per block: two vectors. */
-  static final int CB = 2 * V;
+  static final int CB = 2 * LANES;
 
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final boolean relu;
   private final PaddedLayout layout;
   private final int[] offs;
@@ -35,43 +35,43 @@ final class ChannelConv {
   private final ThreadLocal<float[]> tile = ThreadLocal.withInitial(() -> new float[P * CB]);
 
   /** The convolution {@code g} over inputs padded as {@code layout}. */
-  ChannelConv(ConvGeometry g, boolean relu, PaddedLayout layout) {
-    this.g = g;
+  ChannelConv(ConvGeometry geometry, boolean relu, PaddedLayout layout) {
+    this.geometry = geometry;
     this.relu = relu;
     this.layout = layout;
-    this.offs = layout.tapOffsets(g);
-    this.outGroupChannels = g.outChannelsPerGroup();
+    this.offs = layout.tapOffsets(geometry);
+    this.outGroupChannels = geometry.outChannelsPerGroup();
     this.k = offs.length;
     this.blocksPerGroup = (outGroupChannels + CB - 1) / CB;
-    this.span = span(g, layout);
-    this.outPlane = g.outHeight() * g.outWidth();
+    this.span = span(geometry, layout);
+    this.outPlane = geometry.outHeight() * geometry.outWidth();
   }
 
   /** Virtual positions up to the last output position. */
-  private static int span(ConvGeometry g, PaddedLayout layout) {
-    return (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
+  private static int span(ConvGeometry geometry, PaddedLayout layout) {
+    return (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
   }
 
   /** Floats of the padded input past its start that kernel calls may read, beyond the largest tap offset. */
-  static int reach(ConvGeometry g, PaddedLayout layout) {
-    return (span(g, layout) + P - 1) / P * P;
+  static int reach(ConvGeometry geometry, PaddedLayout layout) {
+    return (span(geometry, layout) + P - 1) / P * P;
   }
 
   /**
    * The share of computed lanes that are outputs, for choosing between this and vectors of positions:
    * junk positions and zero-padded channels both count as waste.
    */
-  static double utilization(ConvGeometry g, PaddedLayout layout) {
-    int outGroupChannels = g.outChannelsPerGroup();
+  static double utilization(ConvGeometry geometry, PaddedLayout layout) {
+    int outGroupChannels = geometry.outChannelsPerGroup();
     double channels = (double) outGroupChannels / ((outGroupChannels + CB - 1) / CB * CB);
-    return channels * g.outHeight() * g.outWidth() / reach(g, layout);
+    return channels * geometry.outHeight() * geometry.outWidth() / reach(geometry, layout);
   }
 
   /** Packs {@code w [out, in/groups, kH, kW]} and {@code b} (or null). */
   DirectConv.Packed pack(float[] w, float[] b) {
-    float[] wp = new float[g.groups() * blocksPerGroup * k * CB];
-    float[] bp = new float[g.groups() * blocksPerGroup * CB];
-    for (int grp = 0; grp < g.groups(); grp++) {
+    float[] wp = new float[geometry.groups() * blocksPerGroup * k * CB];
+    float[] bp = new float[geometry.groups() * blocksPerGroup * CB];
+    for (int grp = 0; grp < geometry.groups(); grp++) {
       for (int j = 0; j < outGroupChannels; j++) {
         int block = grp * blocksPerGroup + j / CB;
         int lane = j % CB;
@@ -115,9 +115,9 @@ final class ChannelConv {
    */
   private void store(float[] t, int p0, int from, int to, float[] y, int yBase) {
     int rowPitch = layout.rowPitch;
-    int outW = g.outWidth();
+    int outW = geometry.outWidth();
     int first = Math.max(0, (p0 - outW + rowPitch) / rowPitch);
-    int last = Math.min(g.outHeight() - 1, (p0 + P - 1) / rowPitch);
+    int last = Math.min(geometry.outHeight() - 1, (p0 + P - 1) / rowPitch);
     for (int oh = first; oh <= last; oh++) {
       int row = oh * rowPitch;
       int owStart = Math.max(0, p0 - row);
@@ -136,7 +136,7 @@ final class ChannelConv {
   private static void kernel(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo, float[] t,
       float floor) {
     FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + V);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
     FloatVector a00 = b0;
     FloatVector a01 = b1;
     FloatVector a10 = b0;
@@ -157,7 +157,7 @@ final class ChannelConv {
       int o = p + offs[i];
       int q = wo + i * CB;
       FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
-      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + V);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + LANES);
       FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o]);
       a00 = w0.fma(x, a00);
       a01 = w1.fma(x, a01);
@@ -184,20 +184,20 @@ final class ChannelConv {
       a71 = w1.fma(x, a71);
     }
     a00.max(floor).intoArray(t, 0);
-    a01.max(floor).intoArray(t, V);
+    a01.max(floor).intoArray(t, LANES);
     a10.max(floor).intoArray(t, CB);
-    a11.max(floor).intoArray(t, CB + V);
+    a11.max(floor).intoArray(t, CB + LANES);
     a20.max(floor).intoArray(t, 2 * CB);
-    a21.max(floor).intoArray(t, 2 * CB + V);
+    a21.max(floor).intoArray(t, 2 * CB + LANES);
     a30.max(floor).intoArray(t, 3 * CB);
-    a31.max(floor).intoArray(t, 3 * CB + V);
+    a31.max(floor).intoArray(t, 3 * CB + LANES);
     a40.max(floor).intoArray(t, 4 * CB);
-    a41.max(floor).intoArray(t, 4 * CB + V);
+    a41.max(floor).intoArray(t, 4 * CB + LANES);
     a50.max(floor).intoArray(t, 5 * CB);
-    a51.max(floor).intoArray(t, 5 * CB + V);
+    a51.max(floor).intoArray(t, 5 * CB + LANES);
     a60.max(floor).intoArray(t, 6 * CB);
-    a61.max(floor).intoArray(t, 6 * CB + V);
+    a61.max(floor).intoArray(t, 6 * CB + LANES);
     a70.max(floor).intoArray(t, 7 * CB);
-    a71.max(floor).intoArray(t, 7 * CB + V);
+    a71.max(floor).intoArray(t, 7 * CB + LANES);
   }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.SPECIES;
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.SPECIES;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
@@ -37,7 +37,7 @@ final class DirectConv {
   /** Output channels per block of the wide kernels. */
   static final int OB = 8;
 
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final boolean relu;
   final PaddedLayout layout;
   private final int inGroupChannels;
@@ -91,53 +91,53 @@ final class DirectConv {
     }
   }
 
-  DirectConv(ConvGeometry g, boolean relu) {
-    this.g = g;
+  DirectConv(ConvGeometry geometry, boolean relu) {
+    this.geometry = geometry;
     this.relu = relu;
-    this.inGroupChannels = g.inChannelsPerGroup();
-    this.outGroupChannels = g.outChannelsPerGroup();
-    this.taps = g.kernelH() * g.kernelW();
-    PaddedLayout natural = PaddedLayout.of(g, 1);
+    this.inGroupChannels = geometry.inChannelsPerGroup();
+    this.outGroupChannels = geometry.outChannelsPerGroup();
+    this.taps = geometry.kernelH() * geometry.kernelW();
+    PaddedLayout natural = PaddedLayout.of(geometry, 1);
     int rowPitch = natural.rowPitch;
-    int wqDirect = (rowPitch + V - 1) / V * V;
+    int wqDirect = (rowPitch + LANES - 1) / LANES * LANES;
     // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels
     // store straight into the output; that pays when copying the output is a large share of the work.
     String mode = System.getProperty("kiln.simd.direct", "auto");
-    boolean directRows = g.outHeight() > 1 && wqDirect - g.outWidth() <= g.outWidth() && !mode.equals("off")
+    boolean directRows = geometry.outHeight() > 1 && wqDirect - geometry.outWidth() <= geometry.outWidth() && !mode.equals("off")
         && (mode.equals("on") || inGroupChannels * taps <= 200 && wqDirect * 8 <= rowPitch * 9
             || inGroupChannels * taps <= 36 && wqDirect * 7 <= rowPitch * 8);
     // Vectors over output channels where they waste fewer lanes than vectors over positions.
-    int outPlane = g.outHeight() * g.outWidth();
-    int naturalVectors = ((g.outHeight() - 1) * rowPitch + g.outWidth() + V - 1) / V;
-    double positionUse = (double) outPlane / ((directRows ? g.outHeight() * (wqDirect / V) : naturalVectors) * V);
+    int outPlane = geometry.outHeight() * geometry.outWidth();
+    int naturalVectors = ((geometry.outHeight() - 1) * rowPitch + geometry.outWidth() + LANES - 1) / LANES;
+    double positionUse = (double) outPlane / ((directRows ? geometry.outHeight() * (wqDirect / LANES) : naturalVectors) * LANES);
     String channelMode = System.getProperty("kiln.simd.channels", "auto");
     // Its outputs leave through a scalar transposition: only worth it with many multiply-adds per output.
     this.channels = outGroupChannels >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
-        || inGroupChannels * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(g, natural) > positionUse + 0.02)
-        ? new ChannelConv(g, relu, natural) : null;
+        || inGroupChannels * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(geometry, natural) > positionUse + 0.02)
+        ? new ChannelConv(geometry, relu, natural) : null;
     this.direct = directRows && channels == null;
-    this.layout = direct ? PaddedLayout.of(g, V) : natural;
-    this.rowVectors = layout.rowPitch / V;
-    this.stencil3x3 = direct && outGroupChannels < OB && inGroupChannels == 1 && g.kernelH() == 3 && g.kernelW() == 3
-        && g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;
-    this.directOffset = new int[direct ? g.outHeight() * rowVectors : 0];
+    this.layout = direct ? PaddedLayout.of(geometry, LANES) : natural;
+    this.rowVectors = layout.rowPitch / LANES;
+    this.stencil3x3 = direct && outGroupChannels < OB && inGroupChannels == 1 && geometry.kernelH() == 3 && geometry.kernelW() == 3
+        && geometry.strideH() == 1 && geometry.strideW() == 1 && geometry.dilationH() == 1 && geometry.dilationW() == 1;
+    this.directOffset = new int[direct ? geometry.outHeight() * rowVectors : 0];
     for (int v = 0; v < directOffset.length; v++) {
-      directOffset[v] = v / rowVectors * g.outWidth() + v % rowVectors * V;
+      directOffset[v] = v / rowVectors * geometry.outWidth() + v % rowVectors * LANES;
     }
-    this.unpadded = layout.rowPitch == g.inWidth() && layout.channelStride == g.inHeight() * g.inWidth();
+    this.unpadded = layout.rowPitch == geometry.inWidth() && layout.channelStride == geometry.inHeight() * geometry.inWidth();
     this.outBlock = outGroupChannels >= OB ? OB : 1;
     this.blocksPerGroup = (outGroupChannels + outBlock - 1) / outBlock;
-    this.contiguous = layout.rowPitch == g.outWidth() && outBlock == OB && !mode.equals("off");
-    this.offs = layout.tapOffsets(g);
-    int positions = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
-    this.vectors = (positions + V - 1) / V;
+    this.contiguous = layout.rowPitch == geometry.outWidth() && outBlock == OB && !mode.equals("off");
+    this.offs = layout.tapOffsets(geometry);
+    int positions = (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
+    this.vectors = (positions + LANES - 1) / LANES;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
-    this.planeV = Math.max(vectors, direct ? g.outHeight() * rowVectors : 0) * V;
-    this.outPlane = g.outHeight() * g.outWidth();
+    this.planeV = Math.max(vectors, direct ? geometry.outHeight() * rowVectors : 0) * LANES;
+    this.outPlane = geometry.outHeight() * geometry.outWidth();
     // The last channel's farthest tap, plus what the kernels read past it.
     this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride
-        + Math.max(planeV + V, channels == null ? 0 : ChannelConv.reach(g, layout));
-    int ysLength = outBlock * planeV + V;
+        + Math.max(planeV + LANES, channels == null ? 0 : ChannelConv.reach(geometry, layout));
+    int ysLength = outBlock * planeV + LANES;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
 
@@ -151,7 +151,7 @@ final class DirectConv {
     if (channels != null) {
       return channels.pack(w, b);
     }
-    int groups = g.groups();
+    int groups = geometry.groups();
     int k = inGroupChannels * taps;
     float[] wp = new float[groups * blocksPerGroup * k * outBlock];
     float[] bp = new float[groups * blocksPerGroup * outBlock];
@@ -239,21 +239,21 @@ final class DirectConv {
    */
   private void compact(float[] ys, int src, float[] y, int dst) {
     int rowPitch = layout.rowPitch;
-    int outW = g.outWidth();
+    int outW = geometry.outWidth();
     if (rowPitch == outW) {
       System.arraycopy(ys, src, y, dst, outPlane);
       return;
     }
-    int span = (outW + V - 1) / V * V;
+    int span = (outW + LANES - 1) / LANES * LANES;
     int r = 0;
     for (; r * outW + span <= outPlane; r++) {
       int s = src + r * rowPitch;
       int d = dst + r * outW;
-      for (int v = 0; v < span; v += V) {
+      for (int v = 0; v < span; v += LANES) {
         FloatVector.fromArray(SPECIES, ys, s + v).intoArray(y, d + v);
       }
     }
-    for (; r < g.outHeight(); r++) {
+    for (; r < geometry.outHeight(); r++) {
       System.arraycopy(ys, src + r * rowPitch, y, dst + r * outW, outW);
     }
   }
@@ -269,31 +269,31 @@ final class DirectConv {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     float[] wp = pw.wp;
     float[] bp = pw.bp;
-    int full = outPlane / V;
+    int full = outPlane / LANES;
     int stride = OB * outPlane;
     int v = 0;
     for (; v + 3 <= full; v += 3) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        int yo = yBase + b * stride + v * V;
-        kernel8x3(paddedX, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + V, yo + 2 * V,
+        int yo = yBase + b * stride + v * LANES;
+        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + LANES, yo + 2 * LANES,
             outPlane, floor);
       }
     }
     for (; v < full; v++) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(paddedX, xBase + v * V, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * V,
+        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * LANES,
             outPlane, floor);
       }
     }
-    int rest = outPlane - full * V;
+    int rest = outPlane - full * LANES;
     if (rest > 0) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(paddedX, xBase + full * V, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
+        kernel8x1(paddedX, xBase + full * LANES, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
         for (int j = 0; j < OB; j++) {
-          System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * V, rest);
+          System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * LANES, rest);
         }
       }
     }
@@ -310,56 +310,56 @@ final class DirectConv {
     int step = outBlock == OB ? 3 : 4;
     // Vectors [0, head) go straight to the output; the rest (the last row and the remainder of a whole
     // kernel call) go through ys.
-    int head = (g.outHeight() - 1) * rowVectors / step * step;
-    int total = g.outHeight() * rowVectors;
+    int head = (geometry.outHeight() - 1) * rowVectors / step * step;
+    int total = geometry.outHeight() * rowVectors;
     int v = 0;
     if (outBlock == OB) {
       for (; v < head; v += 3) {
-        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
-        int o = (v - head) * V;
-        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, o + 2 * V, planeV, floor);
+        int o = (v - head) * LANES;
+        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= total) {
-        int o = (v - head) * V;
-        kernel8x2(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, o, o + V, planeV, floor);
+        int o = (v - head) * LANES;
+        kernel8x2(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, o, o + LANES, planeV, floor);
         v += 2;
       }
       for (; v < total; v++) {
-        kernel8x1(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, (v - head) * V, planeV, floor);
+        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, (v - head) * LANES, planeV, floor);
       }
     } else {
       if (stencil3x3) {
-        int rows = (g.outHeight() - 1) / 4 * 4;
+        int rows = (geometry.outHeight() - 1) / 4 * 4;
         kernelDepthwise3x3(paddedX, xBase, layout.rowPitch, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
-            g.outWidth(), floor);
+            geometry.outWidth(), floor);
         v = rows * rowVectors;
       }
       for (; v + 4 <= head; v += 4) {
-        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], yBase + directOffset[v + 3], floor);
       }
       for (; v < head; v++) {
-        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
+        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
       }
       for (; v + 4 <= total; v += 4) {
-        int o = (v - head) * V;
-        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, o, o + V, o + 2 * V, o + 3 * V, floor);
+        int o = (v - head) * LANES;
+        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, o, o + LANES, o + 2 * LANES, o + 3 * LANES, floor);
       }
       for (; v < total; v++) {
-        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, (v - head) * V, floor);
+        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, (v - head) * LANES, floor);
       }
     }
-    int outW = g.outWidth();
+    int outW = geometry.outWidth();
     for (v = head; v < total; v++) {
-      int count = Math.min(V, outW - v % rowVectors * V);
+      int count = Math.min(LANES, outW - v % rowVectors * LANES);
       if (count <= 0) {
         continue;
       }
       for (int j = 0; j < outBlock; j++) {
-        System.arraycopy(ys, j * planeV + (v - head) * V, y, yBase + j * outPlane + directOffset[v], count);
+        System.arraycopy(ys, j * planeV + (v - head) * LANES, y, yBase + j * outPlane + directOffset[v], count);
       }
     }
   }
@@ -372,21 +372,21 @@ final class DirectConv {
     int v = 0;
     if (outBlock == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, v * V + 2 * V, planeV, floor);
+        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, v * V + V, planeV, floor);
+        kernel8x2(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
-        kernel8x1(paddedX, xBase + v * V, offs, k, wp, wo, bp, bo, ys, v * V, planeV, floor);
+        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, planeV, floor);
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, v * V + V, v * V + 2 * V, v * V + 3 * V, floor);
+        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, v * LANES + 3 * LANES, floor);
       }
       for (; v < vectors; v++) {
-        kernel1x1(paddedX, xBase + v * V, offs, k, wp, wo, bp[bo], ys, v * V, floor);
+        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, v * LANES, floor);
       }
     }
   }
@@ -421,8 +421,8 @@ final class DirectConv {
     for (int i = 0; i < n; i++) {
       int o = p + offs[i];
       FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + V);
-      FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * V);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES);
       int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
@@ -505,7 +505,7 @@ final class DirectConv {
     for (int i = 0; i < n; i++) {
       int o = p + offs[i];
       FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + V);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
       int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
@@ -604,8 +604,8 @@ final class DirectConv {
     int row = 0;
     int vi = rowVectors - 1;
     for (int step = 0; step < steps; step++) {
-      int p = xBase + row * rowPitch + vi * V;
-      int o = yBase + row * outW + vi * V;
+      int p = xBase + row * rowPitch + vi * LANES;
+      int o = yBase + row * outW + vi * LANES;
       FloatVector l0 = FloatVector.fromArray(SPECIES, paddedX, p);
       FloatVector l1 = FloatVector.fromArray(SPECIES, paddedX, p + 1);
       FloatVector l2 = FloatVector.fromArray(SPECIES, paddedX, p + 2);
@@ -663,9 +663,9 @@ final class DirectConv {
       int o = p + offs[i];
       FloatVector w = FloatVector.broadcast(SPECIES, wp[wo + i]);
       a0 = FloatVector.fromArray(SPECIES, paddedX, o).fma(w, a0);
-      a1 = FloatVector.fromArray(SPECIES, paddedX, o + V).fma(w, a1);
-      a2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * V).fma(w, a2);
-      a3 = FloatVector.fromArray(SPECIES, paddedX, o + 3 * V).fma(w, a3);
+      a1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES).fma(w, a1);
+      a2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES).fma(w, a2);
+      a3 = FloatVector.fromArray(SPECIES, paddedX, o + 3 * LANES).fma(w, a3);
     }
     a0.max(floor).intoArray(ys, yo);
     a1.max(floor).intoArray(ys, yo1);

@@ -1,7 +1,7 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.SPECIES;
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.SPECIES;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
@@ -25,7 +25,7 @@ final class DotWeightGradient {
   /** Samples per row of the copies. */
   static final int SAMPLES = 4;
 
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final PaddedLayout layout;
   private final int inGroupChannels;
   private final int outGroupChannels;
@@ -77,27 +77,27 @@ final class DotWeightGradient {
    * layer reads several phase planes per sample). The system property {@code kiln.simd.dot} ({@code auto},
    * {@code on}, {@code off}) overrides this for tests and measurements.
    */
-  static DotWeightGradient forLayer(ConvGeometry g) {
+  static DotWeightGradient forLayer(ConvGeometry geometry) {
     String mode = System.getProperty("kiln.simd.dot", "auto");
     if (mode.equals("on") || mode.equals("off")) {
-      return mode.equals("on") ? new DotWeightGradient(g) : null;
+      return mode.equals("on") ? new DotWeightGradient(geometry) : null;
     }
-    int columns = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
-    if (g.outHeight() * g.outWidth() < 8 * V || columns > 32 && g.kernelH() * g.kernelW() > 1) {
+    int columns = geometry.inChannelsPerGroup() * geometry.kernelH() * geometry.kernelW();
+    if (geometry.outHeight() * geometry.outWidth() < 8 * LANES || columns > 32 && geometry.kernelH() * geometry.kernelW() > 1) {
       return null;
     }
-    DotWeightGradient d = new DotWeightGradient(g);
+    DotWeightGradient d = new DotWeightGradient(geometry);
     return d.slot <= 1.25 * d.span ? d : null;
   }
 
-  private DotWeightGradient(ConvGeometry g) {
-    this.g = g;
-    this.layout = PaddedLayout.of(g, 1);
-    this.inGroupChannels = g.inChannelsPerGroup();
-    this.outGroupChannels = g.outChannelsPerGroup();
-    int taps = g.kernelH() * g.kernelW();
+  private DotWeightGradient(ConvGeometry geometry) {
+    this.geometry = geometry;
+    this.layout = PaddedLayout.of(geometry, 1);
+    this.inGroupChannels = geometry.inChannelsPerGroup();
+    this.outGroupChannels = geometry.outChannelsPerGroup();
+    int taps = geometry.kernelH() * geometry.kernelW();
     this.columns = inGroupChannels * taps;
-    int[] offsets = layout.tapOffsets(g);
+    int[] offsets = layout.tapOffsets(geometry);
     this.colChannel = new int[columns];
     this.colTap = new int[columns];
     int maxTap = 0;
@@ -107,17 +107,17 @@ final class DotWeightGradient {
       maxTap = Math.max(maxTap, colTap[col]);
     }
     this.maxTap = maxTap;
-    this.span = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
+    this.span = (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
     this.readTo = Math.min(layout.channelStride, maxTap + span);
-    this.slot = (Math.max(readTo, span) + V - 1) / V * V;
-    this.row = SAMPLES * slot + (maxTap + V - 1) / V * V;
-    this.inPlace = g.padTop() == 0 && g.padBottom() == 0 && g.padLeft() == 0 && g.padRight() == 0
-        && g.strideH() == 1 && g.strideW() == 1;
+    this.slot = (Math.max(readTo, span) + LANES - 1) / LANES * LANES;
+    this.row = SAMPLES * slot + (maxTap + LANES - 1) / LANES * LANES;
+    this.inPlace = geometry.padTop() == 0 && geometry.padBottom() == 0 && geometry.padLeft() == 0 && geometry.padRight() == 0
+        && geometry.strideH() == 1 && geometry.strideW() == 1;
     // Padding copies whole vectors and may run past the last channel (as in WeightGradient).
-    int xpLength = inPlace ? 0 : g.inChannels() * layout.channelStride + maxTap + span + V;
-    int xsLength = g.inChannels() * row;
-    int gsLength = g.outChannels() * row;
-    int accLength = g.outChannels() * columns * V;
+    int xpLength = inPlace ? 0 : geometry.inChannels() * layout.channelStride + maxTap + span + LANES;
+    int xsLength = geometry.inChannels() * row;
+    int gsLength = geometry.outChannels() * row;
+    int accLength = geometry.outChannels() * columns * LANES;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, xsLength, gsLength, accLength));
   }
 
@@ -129,34 +129,34 @@ final class DotWeightGradient {
     Scratch s = scratch.get();
     float[] acc = s.acc;
     java.util.Arrays.fill(acc, 0f);
-    int plane = g.outHeight() * g.outWidth();
-    int outW = g.outWidth();
+    int plane = geometry.outHeight() * geometry.outWidth();
+    int outW = geometry.outWidth();
     int rowPitch = layout.rowPitch;
-    int inPlane = g.inHeight() * g.inWidth();
+    int inPlane = geometry.inHeight() * geometry.inWidth();
     for (int i0 = from; i0 < to; i0 += SAMPLES) {
       int count = Math.min(SAMPLES, to - i0);
       for (int k = 0; k < count; k++) {
         int i = i0 + k;
         if (inPlace) {
-          for (int c = 0; c < g.inChannels(); c++) {
+          for (int c = 0; c < geometry.inChannels(); c++) {
             System.arraycopy(x, i * xStride + c * inPlane, s.xs, c * row + k * slot, readTo);
           }
         } else {
-          layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
+          layout.pad(x, i * xStride, 0, geometry.inChannels(), s.paddedX);
           // Only the cells some column reads; the others stay zero.
-          for (int c = 0; c < g.inChannels(); c++) {
+          for (int c = 0; c < geometry.inChannels(); c++) {
             System.arraycopy(s.paddedX, c * layout.channelStride, s.xs, c * row + k * slot, readTo);
           }
         }
         int gyBase = i * gyStride;
-        for (int oc = 0; oc < g.outChannels(); oc++) {
+        for (int oc = 0; oc < geometry.outChannels(); oc++) {
           int src = gyBase + oc * plane;
           int dst = oc * row + k * slot;
           if (rowPitch == outW) {
             System.arraycopy(gy, src, s.gs, dst, plane);
           } else {
             // Virtual rows: the junk columns are never written and stay zero.
-            for (int oh = 0; oh < g.outHeight(); oh++) {
+            for (int oh = 0; oh < geometry.outHeight(); oh++) {
               System.arraycopy(gy, src + oh * outW, s.gs, dst + oh * rowPitch, outW);
             }
           }
@@ -168,13 +168,13 @@ final class DotWeightGradient {
       if (count < SAMPLES) {
         // Past the last sample the kernels read up to the largest tap offset into the next slot, where the
         // gradient is zero: clear what an earlier call left there, so that it cannot make 0 * NaN.
-        for (int c = 0; c < g.inChannels(); c++) {
+        for (int c = 0; c < geometry.inChannels(); c++) {
           int at = c * row + count * slot;
-          java.util.Arrays.fill(s.xs, at, at + Math.min(slot, maxTap + V), 0f);
+          java.util.Arrays.fill(s.xs, at, at + Math.min(slot, maxTap + LANES), 0f);
         }
       }
       int length = count * slot;
-      for (int grp = 0; grp < g.groups(); grp++) {
+      for (int grp = 0; grp < geometry.groups(); grp++) {
         int xGroup = grp * inGroupChannels * row;
         int o0 = grp * outGroupChannels;
         int oEnd = o0 + outGroupChannels;
@@ -182,21 +182,21 @@ final class DotWeightGradient {
           int col = 0;
           for (; col + 4 <= columns; col += 4) {
             kernel4x4(s.xs, xAt(xGroup, col), xAt(xGroup, col + 1), xAt(xGroup, col + 2), xAt(xGroup, col + 3),
-                s.gs, o0 * row, length, acc, (o0 * columns + col) * V);
+                s.gs, o0 * row, length, acc, (o0 * columns + col) * LANES);
           }
           for (; col < columns; col++) {
-            kernel4x1(s.xs, xAt(xGroup, col), s.gs, o0 * row, length, acc, (o0 * columns + col) * V);
+            kernel4x1(s.xs, xAt(xGroup, col), s.gs, o0 * row, length, acc, (o0 * columns + col) * LANES);
           }
         }
         for (; o0 < oEnd; o0++) {
           for (int col = 0; col < columns; col++) {
-            kernel1x1(s.xs, xAt(xGroup, col), s.gs, o0 * row, length, acc, (o0 * columns + col) * V);
+            kernel1x1(s.xs, xAt(xGroup, col), s.gs, o0 * row, length, acc, (o0 * columns + col) * LANES);
           }
         }
       }
     }
     for (int j = 0; j < gw.length; j++) {
-      gw[j] += FloatVector.fromArray(SPECIES, acc, j * V).reduceLanes(VectorOperators.ADD);
+      gw[j] += FloatVector.fromArray(SPECIES, acc, j * LANES).reduceLanes(VectorOperators.ADD);
     }
   }
 
@@ -205,7 +205,7 @@ final class DotWeightGradient {
     return xGroup + colChannel[col] * row + colTap[col];
   }
 
-  /** {@code acc[at..at + V) += a}. */
+  /** {@code acc[at..at + LANES) += a}. */
   private static void add(FloatVector a, float[] acc, int at) {
     a.add(FloatVector.fromArray(SPECIES, acc, at)).intoArray(acc, at);
   }
@@ -213,7 +213,7 @@ final class DotWeightGradient {
   /**
    * Output-gradient rows {@code 0..3} (at {@code gs[gAt + k * row]}) times the input at {@code xs[x0..]} to
    * {@code xs[x3..]} (columns {@code 0..3}) over {@code length} positions; adds to
-   * {@code acc[at + (k * columns + j) * V]}.
+   * {@code acc[at + (k * columns + j) * LANES]}.
    */
   private void kernel4x4(float[] xs, int x0, int x1, int x2, int x3, float[] gs, int gAt, int length, float[] acc,
       int at) {
@@ -239,7 +239,7 @@ final class DotWeightGradient {
     FloatVector a31 = z;
     FloatVector a32 = z;
     FloatVector a33 = z;
-    for (int p = 0; p < length; p += V) {
+    for (int p = 0; p < length; p += LANES) {
       FloatVector y0 = FloatVector.fromArray(SPECIES, gs, g0 + p);
       FloatVector y1 = FloatVector.fromArray(SPECIES, gs, g1 + p);
       FloatVector y2 = FloatVector.fromArray(SPECIES, gs, g2 + p);
@@ -265,23 +265,23 @@ final class DotWeightGradient {
       a23 = y2.fma(v, a23);
       a33 = y3.fma(v, a33);
     }
-    int r = columns * V;
+    int r = columns * LANES;
     add(a00, acc, at);
-    add(a01, acc, at + V);
-    add(a02, acc, at + 2 * V);
-    add(a03, acc, at + 3 * V);
+    add(a01, acc, at + LANES);
+    add(a02, acc, at + 2 * LANES);
+    add(a03, acc, at + 3 * LANES);
     add(a10, acc, at + r);
-    add(a11, acc, at + r + V);
-    add(a12, acc, at + r + 2 * V);
-    add(a13, acc, at + r + 3 * V);
+    add(a11, acc, at + r + LANES);
+    add(a12, acc, at + r + 2 * LANES);
+    add(a13, acc, at + r + 3 * LANES);
     add(a20, acc, at + 2 * r);
-    add(a21, acc, at + 2 * r + V);
-    add(a22, acc, at + 2 * r + 2 * V);
-    add(a23, acc, at + 2 * r + 3 * V);
+    add(a21, acc, at + 2 * r + LANES);
+    add(a22, acc, at + 2 * r + 2 * LANES);
+    add(a23, acc, at + 2 * r + 3 * LANES);
     add(a30, acc, at + 3 * r);
-    add(a31, acc, at + 3 * r + V);
-    add(a32, acc, at + 3 * r + 2 * V);
-    add(a33, acc, at + 3 * r + 3 * V);
+    add(a31, acc, at + 3 * r + LANES);
+    add(a32, acc, at + 3 * r + 2 * LANES);
+    add(a33, acc, at + 3 * r + 3 * LANES);
   }
 
   /** As {@link #kernel4x4} for one column. */
@@ -292,14 +292,14 @@ final class DotWeightGradient {
     FloatVector a1 = z;
     FloatVector a2 = z;
     FloatVector a3 = z;
-    for (int p = 0; p < length; p += V) {
+    for (int p = 0; p < length; p += LANES) {
       FloatVector v = FloatVector.fromArray(SPECIES, xs, xAt + p);
       a0 = FloatVector.fromArray(SPECIES, gs, gAt + p).fma(v, a0);
       a1 = FloatVector.fromArray(SPECIES, gs, gAt + row + p).fma(v, a1);
       a2 = FloatVector.fromArray(SPECIES, gs, gAt + 2 * row + p).fma(v, a2);
       a3 = FloatVector.fromArray(SPECIES, gs, gAt + 3 * row + p).fma(v, a3);
     }
-    int r = columns * V;
+    int r = columns * LANES;
     add(a0, acc, at);
     add(a1, acc, at + r);
     add(a2, acc, at + 2 * r);
@@ -312,9 +312,9 @@ final class DotWeightGradient {
     FloatVector b = a;
     int p = 0;
     // Two accumulators over alternate vectors, so that consecutive multiply-adds are independent.
-    for (; p + V < length; p += 2 * V) {
+    for (; p + LANES < length; p += 2 * LANES) {
       a = FloatVector.fromArray(SPECIES, gs, gAt + p).fma(FloatVector.fromArray(SPECIES, xs, xAt + p), a);
-      b = FloatVector.fromArray(SPECIES, gs, gAt + p + V).fma(FloatVector.fromArray(SPECIES, xs, xAt + p + V), b);
+      b = FloatVector.fromArray(SPECIES, gs, gAt + p + LANES).fma(FloatVector.fromArray(SPECIES, xs, xAt + p + LANES), b);
     }
     if (p < length) {
       a = FloatVector.fromArray(SPECIES, gs, gAt + p).fma(FloatVector.fromArray(SPECIES, xs, xAt + p), a);

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorShuffle;
  * reflected, replicated or wrapped cell goes to its source).
  */
 final class InputGradient {
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final PaddedLayout layout;
   private final Phase[] phases;
   private final ThreadLocal<float[]> scratch;
@@ -36,17 +36,17 @@ final class InputGradient {
   /** Lane {@code i} takes lane {@code i / 2}: the low half of a vector spread over pairs of lanes. */
   private static final VectorShuffle<Float> SPREAD_LOW = spread(0);
   /** Lane {@code i} takes lane {@code V / 2 + i / 2}: the high half spread over pairs of lanes. */
-  private static final VectorShuffle<Float> SPREAD_HIGH = spread(Lanes.V / 2);
+  private static final VectorShuffle<Float> SPREAD_HIGH = spread(VectorShape.LANES / 2);
   /** The odd lanes. */
-  private static final VectorMask<Float> ODD = VectorMask.fromLong(Lanes.SPECIES,
-      0xAAAAAAAAAAAAAAAAL & ((1L << Lanes.V) - 1));
+  private static final VectorMask<Float> ODD = VectorMask.fromLong(VectorShape.SPECIES,
+      0xAAAAAAAAAAAAAAAAL & ((1L << VectorShape.LANES) - 1));
 
   private static VectorShuffle<Float> spread(int first) {
-    int[] index = new int[Lanes.V];
-    for (int i = 0; i < Lanes.V; i++) {
+    int[] index = new int[VectorShape.LANES];
+    for (int i = 0; i < VectorShape.LANES; i++) {
       index[i] = first + i / 2;
     }
-    return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
+    return VectorShuffle.fromArray(VectorShape.SPECIES, index, 0);
   }
 
   /** One residue class of padded rows and columns. */
@@ -98,54 +98,54 @@ final class InputGradient {
     int crop;
   }
 
-  InputGradient(ConvGeometry g, PaddedLayout layout) {
-    this.g = g;
+  InputGradient(ConvGeometry geometry, PaddedLayout layout) {
+    this.geometry = geometry;
     this.layout = layout;
     // With zero padding every input cell takes its gradient from exactly one phase: the phases compute
     // only input cells, their planes are kept side by side and interleaved into the input gradient (no
     // zeroing, no adding).
-    this.interleaved = g.paddingMode() == PaddingMode.ZEROS;
+    this.interleaved = geometry.paddingMode() == PaddingMode.ZEROS;
     List<Phase> list = new ArrayList<>();
     int largest = 0;
-    for (int rr = 0; rr < g.strideH(); rr++) {
-      Axis rowAxis = axis(g.kernelH(), g.strideH(), g.dilationH(), rr, layout.paddedH, g.outHeight(), g.padTop(),
-          g.inHeight(), interleaved);
+    for (int rr = 0; rr < geometry.strideH(); rr++) {
+      Axis rowAxis = axis(geometry.kernelH(), geometry.strideH(), geometry.dilationH(), rr, layout.paddedH, geometry.outHeight(), geometry.padTop(),
+          geometry.inHeight(), interleaved);
       if (rowAxis == null) {
         continue;
       }
-      for (int cr = 0; cr < g.strideW(); cr++) {
-        Axis colAxis = axis(g.kernelW(), g.strideW(), g.dilationW(), cr, layout.paddedW, g.outWidth(),
-            g.padLeft(), g.inWidth(), interleaved);
+      for (int cr = 0; cr < geometry.strideW(); cr++) {
+        Axis colAxis = axis(geometry.kernelW(), geometry.strideW(), geometry.dilationW(), cr, layout.paddedW, geometry.outWidth(),
+            geometry.padLeft(), geometry.inWidth(), interleaved);
         if (colAxis == null) {
           continue;
         }
         // Its output size, derived from these values, is rowAxis.convSize x colAxis.convSize.
-        ConvGeometry pg = ConvGeometry.builder().inChannels(g.outChannels()).inputSize(g.outHeight(), g.outWidth())
-            .outChannels(g.inChannels()).kernel(rowAxis.taps.length, colAxis.taps.length)
+        ConvGeometry pg = ConvGeometry.builder().inChannels(geometry.outChannels()).inputSize(geometry.outHeight(), geometry.outWidth())
+            .outChannels(geometry.inChannels()).kernel(rowAxis.taps.length, colAxis.taps.length)
             .dilation(rowAxis.dilation, colAxis.dilation)
             .padding(rowAxis.padBefore, rowAxis.padAfter, colAxis.padBefore, colAxis.padAfter)
-            .groups(g.groups()).build();
+            .groups(geometry.groups()).build();
         Phase ph = new Phase(rr, cr, rowAxis.taps, colAxis.taps, new DirectConv(pg, false), rowAxis.size,
             colAxis.size, rowAxis.convSize, colAxis.convSize, rowAxis.crop, colAxis.crop);
-        ph.interiorStart = Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() - cr), g.strideW()));
+        ph.interiorStart = Math.min(ph.cols, ceilDiv(Math.max(0, geometry.padLeft() - cr), geometry.strideW()));
         ph.interiorEnd = Math.max(ph.interiorStart,
-            Math.min(ph.cols, ceilDiv(Math.max(0, g.padLeft() + g.inWidth() - cr), g.strideW())));
+            Math.min(ph.cols, ceilDiv(Math.max(0, geometry.padLeft() + geometry.inWidth() - cr), geometry.strideW())));
         list.add(ph);
-        largest = Math.max(largest, g.inChannels() * rowAxis.convSize * colAxis.convSize);
+        largest = Math.max(largest, geometry.inChannels() * rowAxis.convSize * colAxis.convSize);
       }
     }
     this.phases = list.toArray(new Phase[0]);
-    this.writesInput = interleaved && phases.length == 1 && g.strideH() == 1 && g.strideW() == 1
-        && phases[0].convH == g.inHeight() && phases[0].convW == g.inWidth() && phases[0].rowCrop == g.padTop()
-        && phases[0].colCrop == g.padLeft();
+    this.writesInput = interleaved && phases.length == 1 && geometry.strideH() == 1 && geometry.strideW() == 1
+        && phases[0].convH == geometry.inHeight() && phases[0].convW == geometry.inWidth() && phases[0].rowCrop == geometry.padTop()
+        && phases[0].colCrop == geometry.padLeft();
     this.phaseBase = new int[phases.length];
-    this.phaseAt = new int[g.strideH() * g.strideW()];
+    this.phaseAt = new int[geometry.strideH() * geometry.strideW()];
     java.util.Arrays.fill(phaseAt, -1);
     int total = 0;
     for (int i = 0; i < phases.length; i++) {
       phaseBase[i] = total;
-      total += g.inChannels() * phases[i].convH * phases[i].convW;
-      phaseAt[phases[i].rowResidue * g.strideW() + phases[i].colResidue] = i;
+      total += geometry.inChannels() * phases[i].convH * phases[i].convW;
+      phaseAt[phases[i].rowResidue * geometry.strideW() + phases[i].colResidue] = i;
     }
     int size = writesInput ? 0 : interleaved ? total : largest;
     this.scratch = ThreadLocal.withInitial(() -> new float[size]);
@@ -210,14 +210,14 @@ final class InputGradient {
    * grouped by input channel (the transposed channel layout).
    */
   private float[] transposed(float[] w, int[] rowTaps, int[] colTaps) {
-    int inGroupChannels = g.inChannelsPerGroup();
-    int outGroupChannels = g.outChannelsPerGroup();
-    int kh = g.kernelH();
-    int kw = g.kernelW();
+    int inGroupChannels = geometry.inChannelsPerGroup();
+    int outGroupChannels = geometry.outChannelsPerGroup();
+    int kh = geometry.kernelH();
+    int kw = geometry.kernelW();
     int th = rowTaps.length;
     int tw = colTaps.length;
-    float[] t = new float[g.inChannels() * outGroupChannels * th * tw];
-    for (int oc = 0; oc < g.outChannels(); oc++) {
+    float[] t = new float[geometry.inChannels() * outGroupChannels * th * tw];
+    for (int oc = 0; oc < geometry.outChannels(); oc++) {
       int grp = oc / outGroupChannels;
       int j = oc - grp * outGroupChannels;
       for (int c = 0; c < inGroupChannels; c++) {
@@ -236,21 +236,21 @@ final class InputGradient {
   /** Writes one sample's input gradient to {@code gx[gxOff..]}. */
   void write(DirectConv.Packed[] packed, float[] gy, int gyOff, float[] gx, int gxOff) {
     if (writesInput) {
-      phases[0].conv.forward(packed[0], gy, gyOff, gx, gxOff, 0, g.inChannels());
+      phases[0].conv.forward(packed[0], gy, gyOff, gx, gxOff, 0, geometry.inChannels());
       return;
     }
     float[] gp = scratch.get();
     if (interleaved) {
       for (int i = 0; i < phases.length; i++) {
-        phases[i].conv.forward(packed[i], gy, gyOff, gp, phaseBase[i], 0, g.inChannels());
+        phases[i].conv.forward(packed[i], gy, gyOff, gp, phaseBase[i], 0, geometry.inChannels());
       }
       interleave(gp, gx, gxOff);
       return;
     }
-    java.util.Arrays.fill(gx, gxOff, gxOff + g.inChannels() * g.inHeight() * g.inWidth(), 0f);
+    java.util.Arrays.fill(gx, gxOff, gxOff + geometry.inChannels() * geometry.inHeight() * geometry.inWidth(), 0f);
     for (int i = 0; i < phases.length; i++) {
       Phase ph = phases[i];
-      ph.conv.forward(packed[i], gy, gyOff, gp, 0, 0, g.inChannels());
+      ph.conv.forward(packed[i], gy, gyOff, gp, 0, 0, geometry.inChannels());
       fold(gp, ph, gx, gxOff);
     }
   }
@@ -261,20 +261,20 @@ final class InputGradient {
    * {@code (R mod sH, C mod sW)}, less the phase's crop.
    */
   private void interleave(float[] gp, float[] gx, int gxOff) {
-    int h = g.inHeight();
-    int w = g.inWidth();
-    int sW = g.strideW();
-    int end = gxOff + g.inChannels() * h * w;
-    for (int c = 0; c < g.inChannels(); c++) {
+    int h = geometry.inHeight();
+    int w = geometry.inWidth();
+    int sW = geometry.strideW();
+    int end = gxOff + geometry.inChannels() * h * w;
+    for (int c = 0; c < geometry.inChannels(); c++) {
       for (int ih = 0; ih < h; ih++) {
-        int rowR = ih + g.padTop();
+        int rowR = ih + geometry.padTop();
         int dst = gxOff + (c * h + ih) * w;
-        if (sW == 2 && dst + 2 * Lanes.V <= end) {
+        if (sW == 2 && dst + 2 * VectorShape.LANES <= end) {
           interleavePair(gp, c, rowR, gx, dst, end);
           continue;
         }
         for (int cr = 0; cr < sW; cr++) {
-          int first = Math.floorMod(cr - g.padLeft(), sW);
+          int first = Math.floorMod(cr - geometry.padLeft(), sW);
           int src = rowStart(c, rowR, cr, first);
           if (src < 0) {
             for (int iw = first; iw < w; iw += sW) {
@@ -295,13 +295,13 @@ final class InputGradient {
    * {@code first} (the first column of residue {@code cr}), or -1 when no tap reaches that residue.
    */
   private int rowStart(int c, int rowR, int cr, int first) {
-    int pi = phaseAt[rowR % g.strideH() * g.strideW() + cr];
+    int pi = phaseAt[rowR % geometry.strideH() * geometry.strideW() + cr];
     if (pi < 0) {
       return -1;
     }
     Phase ph = phases[pi];
-    return phaseBase[pi] + (c * ph.convH + rowR / g.strideH() - ph.rowCrop) * ph.convW
-        + (first + g.padLeft()) / g.strideW() - ph.colCrop;
+    return phaseBase[pi] + (c * ph.convH + rowR / geometry.strideH() - ph.rowCrop) * ph.convW
+        + (first + geometry.padLeft()) / geometry.strideW() - ph.colCrop;
   }
 
   /**
@@ -310,21 +310,21 @@ final class InputGradient {
    * onto rows written later, never past {@code end}; loads stay inside the scratch.
    */
   private void interleavePair(float[] gp, int c, int rowR, float[] gx, int dst, int end) {
-    int w = g.inWidth();
-    int evenResidue = g.padLeft() % 2;
+    int w = geometry.inWidth();
+    int evenResidue = geometry.padLeft() % 2;
     int even = rowStart(c, rowR, evenResidue, 0);
     int odd = rowStart(c, rowR, 1 - evenResidue, 1);
-    FloatVector zero = FloatVector.zero(Lanes.SPECIES);
+    FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
     int j = 0;
-    for (; 2 * j < w; j += Lanes.V) {
+    for (; 2 * j < w; j += VectorShape.LANES) {
       int d = dst + 2 * j;
-      if (d + 2 * Lanes.V > end || even + j + Lanes.V > gp.length || odd + j + Lanes.V > gp.length) {
+      if (d + 2 * VectorShape.LANES > end || even + j + VectorShape.LANES > gp.length || odd + j + VectorShape.LANES > gp.length) {
         break;
       }
-      FloatVector a = even < 0 ? zero : FloatVector.fromArray(Lanes.SPECIES, gp, even + j);
-      FloatVector b = odd < 0 ? zero : FloatVector.fromArray(Lanes.SPECIES, gp, odd + j);
+      FloatVector a = even < 0 ? zero : FloatVector.fromArray(VectorShape.SPECIES, gp, even + j);
+      FloatVector b = odd < 0 ? zero : FloatVector.fromArray(VectorShape.SPECIES, gp, odd + j);
       a.rearrange(SPREAD_LOW).blend(b.rearrange(SPREAD_LOW), ODD).intoArray(gx, d);
-      a.rearrange(SPREAD_HIGH).blend(b.rearrange(SPREAD_HIGH), ODD).intoArray(gx, d + Lanes.V);
+      a.rearrange(SPREAD_HIGH).blend(b.rearrange(SPREAD_HIGH), ODD).intoArray(gx, d + VectorShape.LANES);
     }
     for (int iw = 2 * j; iw < w; iw++) {
       int src = (iw & 1) == 0 ? even : odd;
@@ -334,14 +334,14 @@ final class InputGradient {
 
   /** Adds a phase's padded-input gradient to its source cells. */
   private void fold(float[] gp, Phase ph, float[] gx, int gxOff) {
-    int h = g.inHeight();
-    int w = g.inWidth();
-    int sW = g.strideW();
-    for (int c = 0; c < g.inChannels(); c++) {
+    int h = geometry.inHeight();
+    int w = geometry.inWidth();
+    int sW = geometry.strideW();
+    for (int c = 0; c < geometry.inChannels(); c++) {
       int dst0 = gxOff + c * h * w;
       int src0 = c * ph.convH * ph.convW;
       for (int r = 0; r < ph.rows; r++) {
-        int sr = layout.rowSource(r * g.strideH() + ph.rowResidue);
+        int sr = layout.rowSource(r * geometry.strideH() + ph.rowResidue);
         if (sr < 0) {
           continue;
         }
@@ -349,7 +349,7 @@ final class InputGradient {
         int src = src0 + r * ph.convW;
         if (ph.interiorEnd > ph.interiorStart) {
           // Columns [interiorStart, interiorEnd) map to consecutive input columns sW apart.
-          int d = dst + ph.interiorStart * sW + ph.colResidue - g.padLeft();
+          int d = dst + ph.interiorStart * sW + ph.colResidue - geometry.padLeft();
           for (int col = ph.interiorStart; col < ph.interiorEnd; col++, d += sW) {
             gx[d] += gp[src + col];
           }
@@ -363,7 +363,7 @@ final class InputGradient {
   /** Adds phase columns {@code [from, to)} of one row (border columns) to their source cells, if any. */
   private void foldBorder(float[] gp, int src, int from, int to, Phase ph, float[] gx, int dst) {
     for (int col = from; col < to; col++) {
-      int sc = layout.colSource(col * g.strideW() + ph.colResidue);
+      int sc = layout.colSource(col * geometry.strideW() + ph.colResidue);
       if (sc >= 0) {
         gx[dst + sc] += gp[src + col];
       }

@@ -33,24 +33,24 @@ final class PaddedLayout {
   final int planeQ;
   /** Floats of one channel (all its phases). */
   final int channelStride;
-  /** Lanes {@code 0, 2, 4, ...} of a vector into the low half (for the even lanes of a pair). */
+  /** VectorShape {@code 0, 2, 4, ...} of a vector into the low half (for the even lanes of a pair). */
   private static final VectorShuffle<Float> EVEN_LOW = halves(0, true);
-  /** Lanes {@code 0, 2, 4, ...} of a vector into the high half. */
+  /** VectorShape {@code 0, 2, 4, ...} of a vector into the high half. */
   private static final VectorShuffle<Float> EVEN_HIGH = halves(0, false);
   private static final VectorShuffle<Float> ODD_LOW = halves(1, true);
   private static final VectorShuffle<Float> ODD_HIGH = halves(1, false);
   /** The high half of the lanes. */
-  private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(Lanes.SPECIES,
-      ((1L << Lanes.V) - 1) & ~((1L << (Lanes.V / 2)) - 1));
+  private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(VectorShape.SPECIES,
+      ((1L << VectorShape.LANES) - 1) & ~((1L << (VectorShape.LANES / 2)) - 1));
 
   /** A one-vector shuffle moving lanes {@code first, first + 2, ...} into the low or high half. */
   private static VectorShuffle<Float> halves(int first, boolean low) {
-    int half = Lanes.V / 2;
-    int[] index = new int[Lanes.V];
+    int half = VectorShape.LANES / 2;
+    int[] index = new int[VectorShape.LANES];
     for (int i = 0; i < half; i++) {
       index[low ? i : half + i] = first + 2 * i;
     }
-    return VectorShuffle.fromArray(Lanes.SPECIES, index, 0);
+    return VectorShuffle.fromArray(VectorShape.SPECIES, index, 0);
   }
 
   /** Whether rows share their zero border cells (see the constructor). */
@@ -127,7 +127,7 @@ final class PaddedLayout {
     this.planeQ = hq * rowPitch;
     this.channelStride = strideH * strideW * planeQ;
     this.zeros = mode == PaddingMode.ZEROS;
-    this.span = (inW + Lanes.V - 1) / Lanes.V * Lanes.V;
+    this.span = (inW + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES;
     this.rowSource = sources(paddedH, padTop, inH, mode);
     this.rowOffset = new int[paddedH];
     this.rowLimit = new int[paddedH];
@@ -149,7 +149,7 @@ final class PaddedLayout {
         j++;
       }
     }
-    this.pairSpan = ((inW + 1) / 2 + Lanes.V - 1) / Lanes.V * Lanes.V;
+    this.pairSpan = ((inW + 1) / 2 + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES;
     int even = padLeft % 2;
     this.pairEven = even * planeQ + padLeft / 2;
     this.pairOdd = strideW == 2 ? (1 - even) * planeQ + (padLeft + 1) / 2 : 0;
@@ -193,8 +193,8 @@ final class PaddedLayout {
    */
   private void copyRow(float[] x, int src, float[] paddedX, int dst) {
     if (src + span <= x.length) {
-      for (int i = 0; i < span; i += Lanes.V) {
-        FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(paddedX, dst + i);
+      for (int i = 0; i < span; i += VectorShape.LANES) {
+        FloatVector.fromArray(VectorShape.SPECIES, x, src + i).intoArray(paddedX, dst + i);
       }
     } else {
       System.arraycopy(x, src, paddedX, dst, inW);
@@ -233,7 +233,7 @@ final class PaddedLayout {
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
       int dst0 = (c - c0) * channelStride;
-      if (zeros && strideH == 1 && strideW == 1 && padLeft <= Lanes.V && paddedW - padLeft - inW <= Lanes.V
+      if (zeros && strideH == 1 && strideW == 1 && padLeft <= VectorShape.LANES && paddedW - padLeft - inW <= VectorShape.LANES
           && src0 + (inH - 1) * inW + span <= x.length) {
         padZeros(x, src0, paddedX, dst0);
       } else if (strideW == 2 && src0 + (inH - 1) * inW + 2 * pairSpan <= x.length) {
@@ -302,25 +302,25 @@ final class PaddedLayout {
    * channel) or on cells only junk outputs read.
    */
   private void padZeros(float[] x, int src, float[] paddedX, int dst0) {
-    FloatVector zero = FloatVector.zero(Lanes.SPECIES);
+    FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
     int top = dst0 + padTop * rowPitch;
     java.util.Arrays.fill(paddedX, dst0, top, 0f);
     int right = padLeft + inW;
-    if (span == Lanes.V) {
+    if (span == VectorShape.LANES) {
       // Rows of one or two vectors: straight-line code (a loop's setup costs more than its trips).
       for (int r = 0; r < inH; r++) {
         int dst = top + r * rowPitch;
         zero.intoArray(paddedX, dst);
-        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
+        FloatVector.fromArray(VectorShape.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
         zero.intoArray(paddedX, dst + right);
         src += inW;
       }
-    } else if (span == 2 * Lanes.V) {
+    } else if (span == 2 * VectorShape.LANES) {
       for (int r = 0; r < inH; r++) {
         int dst = top + r * rowPitch;
         zero.intoArray(paddedX, dst);
-        FloatVector.fromArray(Lanes.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
-        FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V).intoArray(paddedX, dst + padLeft + Lanes.V);
+        FloatVector.fromArray(VectorShape.SPECIES, x, src).intoArray(paddedX, dst + padLeft);
+        FloatVector.fromArray(VectorShape.SPECIES, x, src + VectorShape.LANES).intoArray(paddedX, dst + padLeft + VectorShape.LANES);
         zero.intoArray(paddedX, dst + right);
         src += inW;
       }
@@ -328,8 +328,8 @@ final class PaddedLayout {
       for (int r = 0; r < inH; r++) {
         int dst = top + r * rowPitch;
         zero.intoArray(paddedX, dst);
-        for (int i = 0; i < span; i += Lanes.V) {
-          FloatVector.fromArray(Lanes.SPECIES, x, src + i).intoArray(paddedX, dst + padLeft + i);
+        for (int i = 0; i < span; i += VectorShape.LANES) {
+          FloatVector.fromArray(VectorShape.SPECIES, x, src + i).intoArray(paddedX, dst + padLeft + i);
         }
         zero.intoArray(paddedX, dst + right);
         src += inW;
@@ -387,11 +387,11 @@ final class PaddedLayout {
    * in phase {@code (padLeft + i) % 2} at index {@code (padLeft + i) / 2}; then the borders.
    */
   private void copyPairs(float[] x, int src, float[] paddedX, int rowBase) {
-    if (pairSpan == Lanes.V) {
+    if (pairSpan == VectorShape.LANES) {
       // One vector pair: straight-line code (a loop's setup costs more than its one trip).
       deinterleave(x, src, paddedX, rowBase + pairEven, rowBase + pairOdd, pairEvenRead, pairOddRead);
     } else {
-      for (int t = 0; t < pairSpan; t += Lanes.V) {
+      for (int t = 0; t < pairSpan; t += VectorShape.LANES) {
         deinterleave(x, src + 2 * t, paddedX, rowBase + pairEven + t, rowBase + pairOdd + t, pairEvenRead, pairOddRead);
       }
     }
@@ -401,8 +401,8 @@ final class PaddedLayout {
   /** Two input vectors at {@code x[src..]} into their even and odd columns at {@code paddedX[dstEven..]}, {@code paddedX[dstOdd..]}. */
   private static void deinterleave(float[] x, int src, float[] paddedX, int dstEven, int dstOdd, boolean evenRead,
       boolean oddRead) {
-    FloatVector a = FloatVector.fromArray(Lanes.SPECIES, x, src);
-    FloatVector b = FloatVector.fromArray(Lanes.SPECIES, x, src + Lanes.V);
+    FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src);
+    FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + VectorShape.LANES);
     if (evenRead) {
       a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(paddedX, dstEven);
     }

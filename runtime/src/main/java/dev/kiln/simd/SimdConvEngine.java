@@ -23,7 +23,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class SimdConvEngine implements ConvEngine {
   private final String name;
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final DirectConv forward;
   private final InputGradient inputGradient;
   /** The weight gradient vectorized over output channels, when {@link #dotWeightGradient} is null. */
@@ -66,20 +66,20 @@ final class SimdConvEngine implements ConvEngine {
     return p == null ? 0L : p.version();
   }
 
-  SimdConvEngine(ConvGeometry g, boolean relu) {
-    this(g, relu, false);
+  SimdConvEngine(ConvGeometry geometry, boolean relu) {
+    this(geometry, relu, false);
   }
 
   /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
-  SimdConvEngine(ConvGeometry g, boolean relu, boolean relu6) {
-    this.g = g;
+  SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6) {
+    this.geometry = geometry;
     this.relu6 = relu6;
     this.activation = relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE;
-    this.forward = new DirectConv(g, relu);
-    this.name = "simd-direct-" + Lanes.V * 32;
-    this.inputGradient = new InputGradient(g, forward.layout);
-    this.dotWeightGradient = DotWeightGradient.forLayer(g);
-    this.weightGradient = dotWeightGradient == null ? new WeightGradient(g) : null;
+    this.forward = new DirectConv(geometry, relu);
+    this.name = "simd-direct-" + VectorShape.LANES * 32;
+    this.inputGradient = new InputGradient(geometry, forward.layout);
+    this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
+    this.weightGradient = dotWeightGradient == null ? new WeightGradient(geometry) : null;
   }
 
   @Override
@@ -112,7 +112,7 @@ final class SimdConvEngine implements ConvEngine {
   public void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
     forward.forward(((Prepared) weights).packed[0], x, xOff, y, yOff, ocStart, ocEnd);
     if (relu6) {
-      int plane = g.outHeight() * g.outWidth();
+      int plane = geometry.outHeight() * geometry.outWidth();
       clampAbove(y, yOff + ocStart * plane, yOff + ocEnd * plane, 6f);
     }
   }
@@ -120,8 +120,8 @@ final class SimdConvEngine implements ConvEngine {
   /** {@code y[i] = min(y[i], ceiling)} over {@code [from, to)} (NaN stays NaN, as in {@link Math#min}). */
   static void clampAbove(float[] y, int from, int to, float ceiling) {
     int i = from;
-    for (int end = to - Lanes.V; i <= end; i += Lanes.V) {
-      FloatVector.fromArray(Lanes.SPECIES, y, i).min(ceiling).intoArray(y, i);
+    for (int end = to - VectorShape.LANES; i <= end; i += VectorShape.LANES) {
+      FloatVector.fromArray(VectorShape.SPECIES, y, i).min(ceiling).intoArray(y, i);
     }
     for (; i < to; i++) {
       y[i] = Math.min(y[i], ceiling);

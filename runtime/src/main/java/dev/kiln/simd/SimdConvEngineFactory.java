@@ -31,12 +31,12 @@ public final class SimdConvEngineFactory implements ConvEngine.Factory {
   private static final boolean PREPARE = !"false".equals(System.getProperty("kiln.simd.prepare"));
 
   /** Whether the padded buffers (at most a few times input and output) stay far below 2^31 floats. */
-  private static boolean fits(ConvGeometry g) {
-    long paddedH = (long) g.inHeight() + g.padTop() + g.padBottom() + g.strideH() + 1;
-    long paddedW = (long) g.inWidth() + g.padLeft() + g.padRight() + g.strideW() + Lanes.V;
-    long input = g.inChannels() * paddedH * paddedW;
-    long output = (long) g.outChannels() * (g.outHeight() + 1) * (paddedW + Lanes.V);
-    long weights = (long) g.outChannels() * g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
+  private static boolean fits(ConvGeometry geometry) {
+    long paddedH = (long) geometry.inHeight() + geometry.padTop() + geometry.padBottom() + geometry.strideH() + 1;
+    long paddedW = (long) geometry.inWidth() + geometry.padLeft() + geometry.padRight() + geometry.strideW() + VectorShape.LANES;
+    long input = geometry.inChannels() * paddedH * paddedW;
+    long output = (long) geometry.outChannels() * (geometry.outHeight() + 1) * (paddedW + VectorShape.LANES);
+    long weights = (long) geometry.outChannels() * geometry.inChannelsPerGroup() * geometry.kernelH() * geometry.kernelW();
     long limit = 1L << 28;
     return input < limit && output < limit && weights * DirectConv.OB < limit;
   }

@@ -1,7 +1,7 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.SPECIES;
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.SPECIES;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.PlaneLoops;
 import jdk.incubator.vector.FloatVector;
@@ -10,14 +10,14 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@link PlaneLoops} over vectors: float lanes accumulate blocks of {@link #BLOCK} elements (each lane
- * adds {@code BLOCK / V} values, so the float error stays within a few units in the last place of the
+ * adds {@code BLOCK / LANES} values, so the float error stays within a few units in the last place of the
  * block's magnitude), and every block's lane total is added in double. The whole vectors after the last
  * block (fewer than a block) are one more such partial sum: one lane reduction per block, not per vector. Loaded by name by
  * {@code dev.kiln.nn.Accelerators} only when the JVM has {@code jdk.incubator.vector}.
  */
 public final class SimdPlaneLoops implements PlaneLoops {
   /** Elements per float partial sum: eight vectors, two accumulators. */
-  private static final int BLOCK = 8 * V;
+  private static final int BLOCK = 8 * LANES;
 
   /** The element-wise maps' last elements (fewer than a vector): the scalar loops, the same floats. */
   private static final PlaneLoops TAIL = PlaneLoops.scalar();
@@ -28,7 +28,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
   /** {@code "simd-<bits>"}, e.g. {@code simd-512}: names the arithmetic path (recorded in checkpoints). */
   @Override
   public String toString() {
-    return "simd-" + V * Float.SIZE;
+    return "simd-" + LANES * Float.SIZE;
   }
 
   @Override
@@ -42,17 +42,17 @@ public final class SimdPlaneLoops implements PlaneLoops {
     int k = from;
     for (; k + BLOCK <= to; k += BLOCK) {
       FloatVector a = FloatVector.fromArray(SPECIES, x, k);
-      FloatVector b = FloatVector.fromArray(SPECIES, x, k + V);
-      for (int j = 2 * V; j < BLOCK; j += 2 * V) {
+      FloatVector b = FloatVector.fromArray(SPECIES, x, k + LANES);
+      for (int j = 2 * LANES; j < BLOCK; j += 2 * LANES) {
         a = a.add(FloatVector.fromArray(SPECIES, x, k + j));
-        b = b.add(FloatVector.fromArray(SPECIES, x, k + j + V));
+        b = b.add(FloatVector.fromArray(SPECIES, x, k + j + LANES));
       }
       total += a.add(b).reduceLanes(VectorOperators.ADD);
     }
-    if (k + V <= to) {
+    if (k + LANES <= to) {
       // The rest of the whole vectors (fewer than a block) in one accumulator, reduced once.
       FloatVector a = FloatVector.fromArray(SPECIES, x, k);
-      for (k += V; k + V <= to; k += V) {
+      for (k += LANES; k + LANES <= to; k += LANES) {
         a = a.add(FloatVector.fromArray(SPECIES, x, k));
       }
       total += a.reduceLanes(VectorOperators.ADD);
@@ -70,21 +70,21 @@ public final class SimdPlaneLoops implements PlaneLoops {
     int k = from;
     for (; k + BLOCK <= to; k += BLOCK) {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(m);
-      FloatVector e = FloatVector.fromArray(SPECIES, x, k + V).sub(m);
+      FloatVector e = FloatVector.fromArray(SPECIES, x, k + LANES).sub(m);
       FloatVector a = d.mul(d);
       FloatVector b = e.mul(e);
-      for (int j = 2 * V; j < BLOCK; j += 2 * V) {
+      for (int j = 2 * LANES; j < BLOCK; j += 2 * LANES) {
         d = FloatVector.fromArray(SPECIES, x, k + j).sub(m);
-        e = FloatVector.fromArray(SPECIES, x, k + j + V).sub(m);
+        e = FloatVector.fromArray(SPECIES, x, k + j + LANES).sub(m);
         a = d.fma(d, a);
         b = e.fma(e, b);
       }
       total += a.add(b).reduceLanes(VectorOperators.ADD);
     }
-    if (k + V <= to) {
+    if (k + LANES <= to) {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(m);
       FloatVector a = d.mul(d);
-      for (k += V; k + V <= to; k += V) {
+      for (k += LANES; k + LANES <= to; k += LANES) {
         d = FloatVector.fromArray(SPECIES, x, k).sub(m);
         a = d.fma(d, a);
       }
@@ -107,7 +107,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
       FloatVector g = FloatVector.fromArray(SPECIES, gy, k);
       FloatVector a = g;
       FloatVector b = g.mul(FloatVector.fromArray(SPECIES, x, k).sub(m));
-      for (int j = V; j < BLOCK; j += V) {
+      for (int j = LANES; j < BLOCK; j += LANES) {
         g = FloatVector.fromArray(SPECIES, gy, k + j);
         a = a.add(g);
         b = g.fma(FloatVector.fromArray(SPECIES, x, k + j).sub(m), b);
@@ -115,11 +115,11 @@ public final class SimdPlaneLoops implements PlaneLoops {
       sumGy += a.reduceLanes(VectorOperators.ADD);
       dot += b.reduceLanes(VectorOperators.ADD);
     }
-    if (k + V <= to) {
+    if (k + LANES <= to) {
       FloatVector g = FloatVector.fromArray(SPECIES, gy, k);
       FloatVector a = g;
       FloatVector b = g.mul(FloatVector.fromArray(SPECIES, x, k).sub(m));
-      for (k += V; k + V <= to; k += V) {
+      for (k += LANES; k + LANES <= to; k += LANES) {
         g = FloatVector.fromArray(SPECIES, gy, k);
         a = a.add(g);
         b = g.fma(FloatVector.fromArray(SPECIES, x, k).sub(m), b);
@@ -140,7 +140,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
   public void normalizedGradient(float[] gy, float[] x, float[] gx, int from, int to, float meanGy, float mean,
       float k2, float scale) {
     int k = from;
-    for (; k + V <= to; k += V) {
+    for (; k + LANES <= to; k += LANES) {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(mean).mul(k2);
       FloatVector.fromArray(SPECIES, gy, k).sub(meanGy).sub(d).mul(scale).intoArray(gx, k);
     }
@@ -151,7 +151,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
   public void branchSum(float[] d, float ad, float bd, float[] p, float ap, float bp, float[] x, float ai,
       float bi, boolean relu, float[] y, int from, int to) {
     int k = from;
-    for (; k + V <= to; k += V) {
+    for (; k + LANES <= to; k += LANES) {
       FloatVector v = FloatVector.fromArray(SPECIES, d, k).mul(ad).add(bd)
           .add(FloatVector.fromArray(SPECIES, p, k).mul(ap).add(bp));
       if (x != null) {
@@ -166,7 +166,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
   public void reluGradient(float[] y, float[] g, float[] out, int from, int to) {
     FloatVector zero = FloatVector.zero(SPECIES);
     int k = from;
-    for (; k + V <= to; k += V) {
+    for (; k + LANES <= to; k += LANES) {
       VectorMask<Float> positive = FloatVector.fromArray(SPECIES, y, k).compare(VectorOperators.GT, 0f);
       zero.blend(FloatVector.fromArray(SPECIES, g, k), positive).intoArray(out, k);
     }

@@ -1,6 +1,6 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -168,22 +168,22 @@ final class TileWarmer {
     for (int i = 0; i < STEPS; i++) {
       off[i] = i;
     }
-    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = V), plus 3 rows of V floats.
-    float[] x = new float[STEPS + 2 * V * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * V];
-    float[] w = new float[Math.max(STEPS, 9) * m * V];
-    float[] b = new float[m * V];
-    int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * V;
+    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
+    float[] x = new float[STEPS + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
+    float[] w = new float[Math.max(STEPS, 9) * m * LANES];
+    float[] b = new float[m * LANES];
+    int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
     float[] y = new float[m * cs];
     long deadline = System.nanoTime() + WAIT_NANOS;
     int fast = 0;
     while (fast < HOT_CALLS && System.nanoTime() < deadline) {
       long start = System.nanoTime();
       if (tile.conv != null) {
-        tile.conv.run(x, 0, V, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, V, cs);
+        tile.conv.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {
-        tile.depthwise.run(x, 0, V, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, V);
+        tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else {
-        tile.depthwise3x3.run(x, 0, V, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
+        tile.depthwise3x3.run(x, 0, LANES, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
       }
       fast = System.nanoTime() - start < HOT_CALL_NANOS ? fast + 1 : 0;
     }

@@ -1,7 +1,7 @@
 package dev.kiln.simd;
 
-import static dev.kiln.simd.Lanes.SPECIES;
-import static dev.kiln.simd.Lanes.V;
+import static dev.kiln.simd.VectorShape.SPECIES;
+import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * One sample's weight gradient as a matrix product over output positions:
  * {@code gw[oc][c, tap] += sum_p gy[oc][p] * xpad[c][p + tapOffset]}, vectorized over output channels.
- * The output gradient is transposed per sample into panels of {@code ocVectors * V} output channels,
+ * The output gradient is transposed per sample into panels of {@code ocVectors * LANES} output channels,
  * {@code [virtual position][channel]}, so that a kernel of {@link #COLS} (input channel, tap) columns times
  * {@code 1..2} vectors of output channels keeps its accumulators in registers over all positions and
  * broadcasts the padded input. Positions run over the virtual rows of the padded layout ({@code oh * Wq +
@@ -24,7 +24,7 @@ final class WeightGradient {
   /** Positions per tile of the output-gradient transposition. */
   private static final int TILE = 16;
 
-  private final ConvGeometry g;
+  private final ConvGeometry geometry;
   private final PaddedLayout layout;
   private final int inGroupChannels;
   private final int outGroupChannels;
@@ -32,7 +32,7 @@ final class WeightGradient {
   private final int columns;
   /** Output-channel vectors per kernel call: 1 or 2. */
   private final int ocVectors;
-  /** Output channels per panel: {@code ocVectors * V}. */
+  /** Output channels per panel: {@code ocVectors * LANES}. */
   private final int width;
   /** Output channels per group rounded up to whole panels. */
   private final int ocPad;
@@ -67,29 +67,29 @@ final class WeightGradient {
   }
 
 
-  WeightGradient(ConvGeometry g) {
-    this.g = g;
-    this.layout = PaddedLayout.of(g, 1);
-    this.inGroupChannels = g.inChannelsPerGroup();
-    this.outGroupChannels = g.outChannelsPerGroup();
-    this.taps = g.kernelH() * g.kernelW();
+  WeightGradient(ConvGeometry geometry) {
+    this.geometry = geometry;
+    this.layout = PaddedLayout.of(geometry, 1);
+    this.inGroupChannels = geometry.inChannelsPerGroup();
+    this.outGroupChannels = geometry.outChannelsPerGroup();
+    this.taps = geometry.kernelH() * geometry.kernelW();
     this.columns = inGroupChannels * taps;
-    this.ocVectors = outGroupChannels >= 2 * V ? 2 : 1;
-    this.width = ocVectors * V;
+    this.ocVectors = outGroupChannels >= 2 * LANES ? 2 : 1;
+    this.width = ocVectors * LANES;
     this.ocPad = (outGroupChannels + width - 1) / width * width;
     this.paddedColumns = (columns + COLS - 1) / COLS * COLS;
-    int[] taps = layout.tapOffsets(g);
+    int[] taps = layout.tapOffsets(geometry);
     // Padded columns read offset 0: their sums are computed and dropped.
     this.colOff = java.util.Arrays.copyOf(taps, paddedColumns);
     int maxOff = java.util.Arrays.stream(taps).max().orElse(0);
-    int span = (g.outHeight() - 1) * layout.rowPitch + g.outWidth();
+    int span = (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
     this.span = span;
-    this.xpLength = g.inChannels() * layout.channelStride + maxOff + span + V;
-    this.byChannel = outGroupChannels >= V;
-    this.vectors = (span + V - 1) / V;
-    int gyTLength = byChannel ? g.groups() * span * ocPad : 0;
-    int gyvLength = byChannel ? 0 : vectors * V;
-    int gwTLength = byChannel ? g.groups() * ocPad * paddedColumns : 0;
+    this.xpLength = geometry.inChannels() * layout.channelStride + maxOff + span + LANES;
+    this.byChannel = outGroupChannels >= LANES;
+    this.vectors = (span + LANES - 1) / LANES;
+    int gyTLength = byChannel ? geometry.groups() * span * ocPad : 0;
+    int gyvLength = byChannel ? 0 : vectors * LANES;
+    int gwTLength = byChannel ? geometry.groups() * ocPad * paddedColumns : 0;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, gyTLength, gyvLength, gwTLength));
   }
 
@@ -103,7 +103,7 @@ final class WeightGradient {
     Scratch s = scratch.get();
     if (!byChannel) {
       for (int i = from; i < to; i++) {
-        layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
+        layout.pad(x, i * xStride, 0, geometry.inChannels(), s.paddedX);
         accumulateByPosition(s, gy, i * gyStride, gw, gb);
       }
       return;
@@ -111,9 +111,9 @@ final class WeightGradient {
     float[] gwT = s.gwT;
     java.util.Arrays.fill(gwT, 0f);
     for (int i = from; i < to; i++) {
-      layout.pad(x, i * xStride, 0, g.inChannels(), s.paddedX);
+      layout.pad(x, i * xStride, 0, geometry.inChannels(), s.paddedX);
       transpose(gy, i * gyStride, s.gyT, gb);
-      for (int grp = 0; grp < g.groups(); grp++) {
+      for (int grp = 0; grp < geometry.groups(); grp++) {
         int xBase = grp * inGroupChannels * layout.channelStride;
         for (int o0 = 0; o0 < outGroupChannels; o0 += width) {
           int panel = grp * ocPad + o0;
@@ -133,7 +133,7 @@ final class WeightGradient {
         }
       }
     }
-    for (int oc = 0; oc < g.outChannels(); oc++) {
+    for (int oc = 0; oc < geometry.outChannels(); oc++) {
       int grp = oc / outGroupChannels;
       int col = oc - grp * outGroupChannels;
       int src = (grp * ocPad + col - col % width) * paddedColumns + col % width;
@@ -151,16 +151,16 @@ final class WeightGradient {
    * L1 until all lanes are in.
    */
   private void transpose(float[] gy, int gyOff, float[] gyT, float[] gb) {
-    int outH = g.outHeight();
-    int outW = g.outWidth();
+    int outH = geometry.outHeight();
+    int outW = geometry.outWidth();
     int plane = outH * outW;
     int rowPitch = layout.rowPitch;
     if (gb != null) {
-      for (int oc = 0; oc < g.outChannels(); oc++) {
+      for (int oc = 0; oc < geometry.outChannels(); oc++) {
         gb[oc] += (float) SimdPlaneLoops.total(gy, gyOff + oc * plane, gyOff + (oc + 1) * plane);
       }
     }
-    for (int grp = 0; grp < g.groups(); grp++) {
+    for (int grp = 0; grp < geometry.groups(); grp++) {
       for (int o0 = 0; o0 < outGroupChannels; o0 += width) {
         int panel = (grp * ocPad + o0) * span;
         int src0 = gyOff + (grp * outGroupChannels + o0) * plane;
@@ -187,10 +187,10 @@ final class WeightGradient {
    */
   private void accumulateByPosition(Scratch s, float[] gy, int gyOff, float[] gw, float[] gb) {
     float[] gyv = s.gyv;
-    int outH = g.outHeight();
-    int outW = g.outWidth();
+    int outH = geometry.outHeight();
+    int outW = geometry.outWidth();
     int rowPitch = layout.rowPitch;
-    for (int oc = 0; oc < g.outChannels(); oc++) {
+    for (int oc = 0; oc < geometry.outChannels(); oc++) {
       int src = gyOff + oc * outH * outW;
       float sum = 0f;
       for (int r = 0; r < outH; r++) {
@@ -227,8 +227,8 @@ final class WeightGradient {
     FloatVector a5 = a0;
     FloatVector a6 = a0;
     FloatVector a7 = a0;
-    int end = vectors * V;
-    for (int p = 0; p < end; p += V) {
+    int end = vectors * LANES;
+    for (int p = 0; p < end; p += LANES) {
       FloatVector gv = FloatVector.fromArray(SPECIES, gyv, p);
       a0 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o0 + p), a0);
       a1 = gv.fma(FloatVector.fromArray(SPECIES, paddedX, o1 + p), a1);
@@ -255,7 +255,7 @@ final class WeightGradient {
     }
   }
 
-  /** {@code gwT[at..at + V) += acc}. */
+  /** {@code gwT[at..at + LANES) += acc}. */
   private static void add(FloatVector acc, float[] gwT, int at) {
     acc.add(FloatVector.fromArray(SPECIES, gwT, at)).intoArray(gwT, at);
   }
@@ -293,9 +293,9 @@ final class WeightGradient {
     int span = this.span;
     // One flat loop over the virtual positions: vectors carried across nested loops defeat the JIT.
     for (int p = 0; p < span; p++) {
-      int s = gyBase + p * (2 * V);
+      int s = gyBase + p * (2 * LANES);
       FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
-      FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + V);
+      FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + LANES);
       FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o0 + p]);
       a00 = g0.fma(x, a00);
       a01 = g1.fma(x, a01);
@@ -321,23 +321,23 @@ final class WeightGradient {
       a70 = g0.fma(x, a70);
       a71 = g1.fma(x, a71);
     }
-    int w = 2 * V;
+    int w = 2 * LANES;
     add(a00, gwT, gwAt);
-    add(a01, gwT, gwAt + V);
+    add(a01, gwT, gwAt + LANES);
     add(a10, gwT, gwAt + w);
-    add(a11, gwT, gwAt + w + V);
+    add(a11, gwT, gwAt + w + LANES);
     add(a20, gwT, gwAt + 2 * w);
-    add(a21, gwT, gwAt + 2 * w + V);
+    add(a21, gwT, gwAt + 2 * w + LANES);
     add(a30, gwT, gwAt + 3 * w);
-    add(a31, gwT, gwAt + 3 * w + V);
+    add(a31, gwT, gwAt + 3 * w + LANES);
     add(a40, gwT, gwAt + 4 * w);
-    add(a41, gwT, gwAt + 4 * w + V);
+    add(a41, gwT, gwAt + 4 * w + LANES);
     add(a50, gwT, gwAt + 5 * w);
-    add(a51, gwT, gwAt + 5 * w + V);
+    add(a51, gwT, gwAt + 5 * w + LANES);
     add(a60, gwT, gwAt + 6 * w);
-    add(a61, gwT, gwAt + 6 * w + V);
+    add(a61, gwT, gwAt + 6 * w + LANES);
     add(a70, gwT, gwAt + 7 * w);
-    add(a71, gwT, gwAt + 7 * w + V);
+    add(a71, gwT, gwAt + 7 * w + LANES);
   }
 
   /** As {@link #kernel8x2} for one vector of output channels. */
@@ -361,7 +361,7 @@ final class WeightGradient {
     int span = this.span;
     // One flat loop over the virtual positions: vectors carried across nested loops defeat the JIT.
     for (int p = 0; p < span; p++) {
-      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V);
+      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * LANES);
       a0 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o0 + p]), a0);
       a1 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o1 + p]), a1);
       a2 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o2 + p]), a2);
@@ -372,13 +372,13 @@ final class WeightGradient {
       a7 = g0.fma(FloatVector.broadcast(SPECIES, paddedX[o7 + p]), a7);
     }
     add(a0, gwT, gwAt);
-    add(a1, gwT, gwAt + V);
-    add(a2, gwT, gwAt + 2 * V);
-    add(a3, gwT, gwAt + 3 * V);
-    add(a4, gwT, gwAt + 4 * V);
-    add(a5, gwT, gwAt + 5 * V);
-    add(a6, gwT, gwAt + 6 * V);
-    add(a7, gwT, gwAt + 7 * V);
+    add(a1, gwT, gwAt + LANES);
+    add(a2, gwT, gwAt + 2 * LANES);
+    add(a3, gwT, gwAt + 3 * LANES);
+    add(a4, gwT, gwAt + 4 * LANES);
+    add(a5, gwT, gwAt + 5 * LANES);
+    add(a6, gwT, gwAt + 6 * LANES);
+    add(a7, gwT, gwAt + 7 * LANES);
   }
 
   /** One column (the remainder of {@link #COLS}) times one or two vectors of output channels. */
@@ -388,24 +388,24 @@ final class WeightGradient {
     int span = this.span;
     if (ocVectors == 2) {
       for (int p = 0; p < span; p++) {
-        int s = gyBase + p * (2 * V);
+        int s = gyBase + p * (2 * LANES);
         FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o + p]);
         a0 = FloatVector.fromArray(SPECIES, gyT, s).fma(x, a0);
-        a1 = FloatVector.fromArray(SPECIES, gyT, s + V).fma(x, a1);
+        a1 = FloatVector.fromArray(SPECIES, gyT, s + LANES).fma(x, a1);
       }
       add(a0, gwT, gwAt);
-      add(a1, gwT, gwAt + V);
+      add(a1, gwT, gwAt + LANES);
       return;
     }
     // Two accumulators over alternate positions, so that consecutive multiply-adds are independent.
     int p = 0;
     for (; p + 1 < span; p += 2) {
-      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
-      a1 = FloatVector.fromArray(SPECIES, gyT, gyBase + (p + 1) * V)
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * LANES).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
+      a1 = FloatVector.fromArray(SPECIES, gyT, gyBase + (p + 1) * LANES)
           .fma(FloatVector.broadcast(SPECIES, paddedX[o + p + 1]), a1);
     }
     if (p < span) {
-      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * V).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
+      a0 = FloatVector.fromArray(SPECIES, gyT, gyBase + p * LANES).fma(FloatVector.broadcast(SPECIES, paddedX[o + p]), a0);
     }
     add(a0.add(a1), gwT, gwAt);
   }

@@ -57,13 +57,13 @@ class BlockedConvTest {
       if (kind == 0) {
         groups = 1;
         inGroupChannels = 1 + r.nextInt(40);
-        outGroupChannels = 1 + r.nextInt(3 * Lanes.V + 5);
+        outGroupChannels = 1 + r.nextInt(3 * VectorShape.LANES + 5);
       } else if (kind == 1) {
         groups = 2 + r.nextInt(2);
-        inGroupChannels = Lanes.V * (1 + r.nextInt(2));
-        outGroupChannels = Lanes.V * (1 + r.nextInt(3));
+        inGroupChannels = VectorShape.LANES * (1 + r.nextInt(2));
+        outGroupChannels = VectorShape.LANES * (1 + r.nextInt(3));
       } else {
-        groups = 1 + r.nextInt(3 * Lanes.V);
+        groups = 1 + r.nextInt(3 * VectorShape.LANES);
         inGroupChannels = 1;
         outGroupChannels = 1;
       }
@@ -114,7 +114,7 @@ class BlockedConvTest {
     for (ConvGeometry g : layers) {
       for (int threads = 1; threads <= 2; threads++) {
         Parallel.setThreads(threads);
-        check(g, g.inChannels() >= Lanes.V, true, Activation.RELU, r);
+        check(g, g.inChannels() >= VectorShape.LANES, true, Activation.RELU, r);
       }
     }
   }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class Relu6EngineTest {
   @Test
   void clampAboveKeepsNaNAndCoversTheTail() {
-    float[] y = new float[Lanes.V * 2 + 3];
+    float[] y = new float[VectorShape.LANES * 2 + 3];
     for (int i = 0; i < y.length; i++) {
       y[i] = i - 4f;
     }

@@ -8,12 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  * a constant: {@link FloatVector#SPECIES_PREFERRED}, or 256/512 bits when the system property
  * {@code kiln.simd.bits} says so (for testing narrower machines).
  */
-final class Lanes {
+final class VectorShape {
   static final VectorSpecies<Float> SPECIES = choose();
   /** Floats per vector. */
-  static final int V = SPECIES.length();
+  static final int LANES = SPECIES.length();
 
-  private Lanes() {}
+  private VectorShape() {}
 
   private static VectorSpecies<Float> choose() {
     String bits = System.getProperty("kiln.simd.bits", "").trim();
