@@ -10,12 +10,8 @@
 # Needs: the benchmark jar (mvn -q -pl samples/benchmark -am package -DskipTests) and the networks
 # (/usr/bin/python3 tools/bench/networks.py). Usage: tools/bench/network_bench.sh OUT [ROUNDS] [SECONDS]
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$1"; rounds="${2:-2}"; seconds="${3:-12}"
-jar="$root/samples/benchmark/target/kiln-benchmarks.jar"
-dir="${KILN_BENCH_NETWORKS:-$root/bench-networks}"
-[ -f "$jar" ] || { echo "missing $jar: build it first (see tools/bench/README.md)" >&2; exit 2; }
-[ -f "$dir/repvgg-a0.onnx" ] || { echo "missing $dir: run tools/bench/networks.py first" >&2; exit 2; }
+. "$(dirname "$0")/network_env.sh"
 bench() { java --add-modules jdk.incubator.vector -cp "$jar" dev.kiln.samples.benchmark.NetworkBench \
   --dir "$dir" --append "$out" "$@" > /dev/null 2>> "$out.log"; }
 for net in ${NETS:-REPVGG_A0 MOBILENET_V1}; do

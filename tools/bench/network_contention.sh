@@ -5,12 +5,8 @@
 # JVM_OPTS (for example -Dkiln.spin.micros=0) is passed to every run; its text goes into the tags.
 # Usage: tools/bench/network_contention.sh OUT [ROUNDS] [SECONDS]
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$1"; rounds="${2:-2}"; seconds="${3:-8}"
-jar="$root/samples/benchmark/target/kiln-benchmarks.jar"
-dir="${KILN_BENCH_NETWORKS:-$root/bench-networks}"
-[ -f "$jar" ] || { echo "missing $jar: build it first (see tools/bench/README.md)" >&2; exit 2; }
-[ -f "$dir/repvgg-a0.onnx" ] || { echo "missing $dir: run tools/bench/networks.py first" >&2; exit 2; }
+. "$(dirname "$0")/network_env.sh"
 busy=()
 stop() { [ ${#busy[@]} -gt 0 ] && kill "${busy[@]}" 2>/dev/null; busy=(); }
 trap stop EXIT

@@ -13,42 +13,39 @@ bias ``beta - mean * gamma / std`` with ``std = sqrt(running_var + eps)``), the 
 3x3 at the centre, and the identity branch is the one-hot kernel ``K[i, i % (C / groups), 1, 1] = 1`` with the
 identity BatchNorm folded in; the three kernels and biases are summed.
 """
+import os
+import sys
 from collections import OrderedDict
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipe"))
+from repvgg_block import RepVGGBlock  # noqa: E402
+
 # RepVGG-A0: blocks per stage and width multipliers (stage 4 widest).
 A0_BLOCKS = (2, 4, 14, 1)
 A0_WIDTHS = (0.75, 0.75, 0.75, 2.5)
 
 
-def conv_bn(in_channels, out_channels, kernel_size, stride, padding, groups=1):
-    seq = nn.Sequential()
-    seq.add_module("conv", nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups,
-                                     bias=False))
-    seq.add_module("bn", nn.BatchNorm2d(out_channels))
-    return seq
-
-
-class Block(nn.Module):
-    """A RepVGG block, train form (``deploy=False``) or deploy form (``deploy=True``, one conv)."""
+class Block(RepVGGBlock):
+    """A RepVGG block, train form (``deploy=False``: tools/recipe/repvgg_block.py's 3x3 block with BatchNorm and
+    ReLU) or deploy form (``deploy=True``, one conv)."""
 
     def __init__(self, in_channels, out_channels, stride=1, groups=1, deploy=False):
-        super().__init__()
-        self.in_channels = in_channels
-        self.groups = groups
-        self.deploy = deploy
         if deploy:
+            nn.Module.__init__(self)
+            self.in_channels = in_channels
+            self.groups = groups
             self.rbr_reparam = nn.Conv2d(in_channels, out_channels, 3, stride, 1, groups=groups, bias=True)
         else:
-            self.rbr_identity = (nn.BatchNorm2d(in_channels)
-                                 if in_channels == out_channels and stride == 1 else None)
-            self.rbr_dense = conv_bn(in_channels, out_channels, 3, stride, 1, groups)
-            self.rbr_1x1 = conv_bn(in_channels, out_channels, 1, stride, 0, groups)
+            super().__init__(in_channels, out_channels, 3, stride, groups)
+        self.deploy = deploy
 
     def forward(self, x):
+        # F.relu rather than the parent's ReLU module: the ONNX files exported from this block name their Relu
+        # nodes after it, and stay as they are committed.
         if self.deploy:
             return F.relu(self.rbr_reparam(x))
         identity = 0 if self.rbr_identity is None else self.rbr_identity(x)

@@ -2,26 +2,14 @@ package dev.kiln.samples.benchmark;
 
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /** The generated Kiln kernels, eval-mode forward, allocation-free. */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class KilnConvBenchmark {
+public class KilnConvBenchmark extends ConvBenchmarkSettings {
   /** The size of Kiln's shared pool ({@link Parallel#setThreads}). */
   @State(Scope.Benchmark)
   public static class Threads {

@@ -1,31 +1,19 @@
 package dev.kiln.samples.benchmark;
 
 import ai.onnxruntime.OrtException;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ONNX Runtime (CPU execution provider) running a one-node Conv model with the Kiln kernel's weights,
  * built in memory by {@link OnnxConvModel}. Every call goes through the Java API, so its per-call
  * overhead (JNI, output allocation, copying the result out) is part of the time.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class OrtConvBenchmark {
+public class OrtConvBenchmark extends ConvBenchmarkSettings {
   /** A session for the workload's shape. */
   @State(Scope.Thread)
   public static class Session {

@@ -8,13 +8,12 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Arrays;
-import java.util.stream.Collectors;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
-/** The data sets the command line trains on, each with its network and default epoch count. */
-enum DatasetName {
+/**
+ * The data sets the command line trains on, each with its network and default epoch count; public for the
+ * other samples that load the networks {@code kiln-cli train} trains ({@link #newModel(long)}, {@link #fuse}).
+ */
+public enum DatasetName implements CliValue {
   /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet} or {@link DigitsNetBlockDropout}. */
   DIGITS("digits", 10, "DigitsNet") {
     @Override
@@ -23,7 +22,7 @@ enum DatasetName {
     }
 
     @Override
-    SequentialModel fuse(SequentialModel model) {
+    public SequentialModel fuse(SequentialModel model) {
       return model instanceof DigitsNetBlockDropoutModel m ? m.fuse() : ((DigitsNetModel) model).fuse();
     }
 
@@ -44,7 +43,7 @@ enum DatasetName {
     }
 
     @Override
-    SequentialModel fuse(SequentialModel model) {
+    public SequentialModel fuse(SequentialModel model) {
       return model instanceof FashionNetBlockDropoutModel m ? m.fuse() : ((FashionNetModel) model).fuse();
     }
 
@@ -106,7 +105,7 @@ enum DatasetName {
   }
 
   /** A new training-form network (dropout before the classifier only) initialized from {@code seed}. */
-  SequentialModel newModel(long seed) {
+  public SequentialModel newModel(long seed) {
     return newModel(DropoutAt.HEAD, seed);
   }
 
@@ -114,7 +113,7 @@ enum DatasetName {
   abstract SequentialModel newModel(DropoutAt dropoutAt, long seed);
 
   /** The deploy form of a network made by {@link #newModel}. */
-  abstract SequentialModel fuse(SequentialModel model);
+  public abstract SequentialModel fuse(SequentialModel model);
 
   /**
    * Loads the data; {@code dataDir} may be null for the default location.
@@ -124,7 +123,8 @@ enum DatasetName {
   abstract Split load(Path dataDir);
 
   /** The name on the command line and in reports, e.g. {@code fashion-mnist}. */
-  String cliName() {
+  @Override
+  public String cliName() {
     return cliName;
   }
 
@@ -134,7 +134,7 @@ enum DatasetName {
   }
 
   /** The {@code @Model} interface's simple name (dropout before the classifier only). */
-  String networkName() {
+  public String networkName() {
     return networkName;
   }
 
@@ -143,43 +143,15 @@ enum DatasetName {
     return dropoutAt == DropoutAt.BLOCKS ? networkName + "BlockDropout" : networkName;
   }
 
-  /** The value named {@code name} on the command line, or null. */
-  static DatasetName byCliName(String name) {
-    for (DatasetName d : values()) {
-      if (d.cliName.equals(name)) {
-        return d;
-      }
-    }
-    return null;
-  }
-
-  /** The accepted names, for messages: {@code digits, fashion-mnist}. */
-  static String names() {
-    return Arrays.stream(values()).map(DatasetName::cliName).collect(Collectors.joining(", "));
-  }
-
   @Override
   public String toString() {
     return cliName;
   }
 
-  /** Converts {@code --dataset} values. */
-  static final class Converter implements ITypeConverter<DatasetName> {
-    @Override
-    public DatasetName convert(String value) {
-      DatasetName d = byCliName(value);
-      if (d == null) {
-        throw new TypeConversionException("unknown data set '" + value + "', expected one of: " + names());
-      }
-      return d;
-    }
-  }
-
-  /** The names {@code --help} lists. */
-  static final class Candidates implements Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return Arrays.stream(values()).map(DatasetName::cliName).iterator();
+  /** Converts {@code --dataset} values and lists them in {@code --help}. */
+  static final class Names extends CliValue.Names<DatasetName> {
+    Names() {
+      super(DatasetName.class, "data set");
     }
   }
 }

@@ -31,8 +31,8 @@ final class EvalCommand implements Callable<Integer> {
       description = "Weights file written by 'kiln-cli train' (safetensors).")
   Path model;
 
-  @Option(names = "--dataset", paramLabel = "NAME", converter = DatasetName.Converter.class,
-      completionCandidates = DatasetName.Candidates.class,
+  @Option(names = "--dataset", paramLabel = "NAME", converter = DatasetName.Names.class,
+      completionCandidates = DatasetName.Names.class,
       description = "Data set: ${COMPLETION-CANDIDATES} (default: the one recorded in the weights file, else digits).")
   DatasetName dataset;
 
@@ -59,7 +59,7 @@ final class EvalCommand implements Callable<Integer> {
     Parallel.setThreads(threadCount);
     Map<String, String> metadata = ModelFile.readMetadata(model);
     String recorded = metadata.get(ModelFile.DATASET);
-    DatasetName recordedDataset = recorded == null ? null : DatasetName.byCliName(recorded);
+    DatasetName recordedDataset = recorded == null ? null : CliValue.byCliName(DatasetName.class, recorded);
     if (dataset != null && recordedDataset != null && dataset != recordedDataset) {
       throw new CliException(CliException.USAGE, model + " holds weights trained on " + recordedDataset
           + " but --dataset is " + dataset);

@@ -2,7 +2,6 @@ package dev.kiln.samples.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -51,17 +50,7 @@ public final class KilnCli implements Callable<Integer> {
       command.getErr().flush();
       return CliException.USAGE;
     });
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof CliException c) {
-        commandLine.getErr().println("kiln-cli: error: " + c.getMessage());
-        return c.exitCode();
-      }
-      if (e instanceof IOException || e instanceof UncheckedIOException) {
-        commandLine.getErr().println("kiln-cli: error: " + e.getMessage());
-        return CliException.FAILURE;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(ExitCodeException.oneLineErrors("kiln-cli"));
     return cli;
   }
 

@@ -52,8 +52,8 @@ final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "digits", converter = DatasetName.Converter.class,
-      completionCandidates = DatasetName.Candidates.class,
+  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "digits", converter = DatasetName.Names.class,
+      completionCandidates = DatasetName.Names.class,
       description = "Data set: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). digits is bundled (8x8, "
           + "1500 train / 297 test); fashion-mnist reads IDX files from --data.")
   DatasetName dataset;
@@ -80,14 +80,14 @@ final class TrainCommand implements Callable<Integer> {
           + "(default: the networks' @RDrop alpha, " + Recipe.DEFAULT_RDROP_ALPHA + ").")
   Double rdropAlpha;
 
-  @Option(names = "--kl-reduction", paramLabel = "R", converter = KlReduction.Converter.class,
-      completionCandidates = KlReduction.Candidates.class,
+  @Option(names = "--kl-reduction", paramLabel = "R", converter = KlReduction.Names.class,
+      completionCandidates = KlReduction.Names.class,
       description = "R-Drop KL reduction over the batch: ${COMPLETION-CANDIDATES} (default: sum, the networks' "
           + "@RDrop). With full batches of B images, alpha A with sum is the loss of alpha B*A with batchmean.")
   KlReduction klReduction;
 
-  @Option(names = "--dropout-at", paramLabel = "WHERE", defaultValue = "head", converter = DropoutAt.Converter.class,
-      completionCandidates = DropoutAt.Candidates.class,
+  @Option(names = "--dropout-at", paramLabel = "WHERE", defaultValue = "head", converter = DropoutAt.Names.class,
+      completionCandidates = DropoutAt.Names.class,
       description = "Where the network has dropout: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). head: "
           + "before the classifier only (DigitsNet, FashionNet); blocks: after every RepVGG block as well "
           + "(DigitsNetBlockDropout, FashionNetBlockDropout).")

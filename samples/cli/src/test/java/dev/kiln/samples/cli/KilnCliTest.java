@@ -45,7 +45,8 @@ class KilnCliTest {
     return new Run(code, out.toString(), err.toString());
   }
 
-  private static String[] trainArgs(Path into, String... more) {
+  /** {@code train} on one thread, quietly, writing its files into {@code into}; then {@code more}. */
+  static String[] trainArgs(Path into, String... more) {
     String[] base = {"train", "-q", "--threads", "1", "--out", into.resolve("model.safetensors").toString(),
         "--report", into.resolve("report.json").toString(), "--plot", into.resolve("curve.svg").toString()};
     String[] all = new String[base.length + more.length];
@@ -322,10 +323,19 @@ class KilnCliTest {
     Files.write(file, b.array());
   }
 
-  private static String[] concat(String[] a, String... b) {
+  static String[] concat(String[] a, String... b) {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
+  }
+
+  /** Runs {@code args}, which must fail with exit code 2 and an error containing {@code expected}, no stack trace. */
+  static Run assertUsageError(String[] args, String expected) {
+    Run r = run(args);
+    assertWithMessage(String.join(" ", args)).that(r.exitCode()).isEqualTo(2);
+    assertWithMessage(String.join(" ", args)).that(r.err()).contains(expected);
+    assertWithMessage(String.join(" ", args)).that(r.err()).doesNotContain("\tat ");
+    return r;
   }
 
   @Test
@@ -347,10 +357,7 @@ class KilnCliTest {
     };
     assertThat(cases.length).isEqualTo(expected.length);
     for (int i = 0; i < cases.length; i++) {
-      Run r = run(cases[i]);
-      assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
-      assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
-      assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
+      Run r = assertUsageError(cases[i], expected[i]);
       String command = cases[i].length > 0 && !cases[i][0].equals("frobnicate") ? "kiln-cli " + cases[i][0] : "kiln-cli";
       assertWithMessage(String.join(" ", cases[i])).that(r.err())
           .endsWith(" (see '" + command + " --help')" + System.lineSeparator());

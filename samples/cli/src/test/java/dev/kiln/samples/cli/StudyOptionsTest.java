@@ -2,16 +2,19 @@ package dev.kiln.samples.cli;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.samples.cli.KilnCliTest.assertUsageError;
+import static dev.kiln.samples.cli.KilnCliTest.concat;
+import static dev.kiln.samples.cli.KilnCliTest.run;
+import static dev.kiln.samples.cli.KilnCliTest.trainArgs;
 
 import dev.kiln.io.SafeTensors;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.SequentialModel;
+import dev.kiln.samples.cli.KilnCliTest.Run;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.JsonParser;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,28 +32,9 @@ class StudyOptionsTest {
   @TempDir
   static Path dir;
 
-  /** One invocation's exit code and output. */
-  private record Run(int exitCode, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = KilnCli.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  private static String[] trainArgs(Path into, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "-q", "--threads", "1", "--epochs", "1", "--out",
-        into.resolve("model.safetensors").toString(), "--report", into.resolve("report.json").toString(), "--plot",
-        into.resolve("curve.svg").toString()));
-    args.addAll(Arrays.asList(more));
-    return args.toArray(String[]::new);
-  }
-
   private static Path train(String name, String... options) {
     Path into = dir.resolve(name);
-    Run run = run(trainArgs(into, options));
+    Run run = run(trainArgs(into, concat(new String[] {"--epochs", "1"}, options)));
     assertWithMessage(name + ": " + run.err()).that(run.exitCode()).isEqualTo(0);
     return into;
   }
@@ -159,10 +143,7 @@ class StudyOptionsTest {
     };
     assertThat(cases.length).isEqualTo(expected.length);
     for (int i = 0; i < cases.length; i++) {
-      Run r = run(cases[i]);
-      assertWithMessage(String.join(" ", cases[i])).that(r.exitCode()).isEqualTo(2);
-      assertWithMessage(String.join(" ", cases[i])).that(r.err()).contains(expected[i]);
-      assertWithMessage(String.join(" ", cases[i])).that(r.err()).doesNotContain("\tat ");
+      assertUsageError(cases[i], expected[i]);
     }
   }
 
@@ -175,11 +156,5 @@ class StudyOptionsTest {
     }
     assertThat(help.out()).contains("sum, batchmean");
     assertThat(help.out()).contains("head, blocks");
-  }
-
-  private static String[] concat(String[] a, String... b) {
-    String[] all = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
   }
 }

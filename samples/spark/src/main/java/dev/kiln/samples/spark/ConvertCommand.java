@@ -3,9 +3,6 @@ package dev.kiln.samples.spark;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,17 +40,7 @@ final class ConvertCommand implements Callable<Integer> {
     SparkSession session = spark.session("kiln-spark convert");
     long start = System.nanoTime();
     OutputPath out = OutputPath.prepare(session, output, overwrite);
-    try {
-      Dataset<Row> rows = input.read(session, ImageSource.DIGITS);
-      rows.write().mode(SaveMode.ErrorIfExists).parquet(out.staging());
-      out.commit();
-    } catch (JobException e) {
-      out.abort();
-      throw e;
-    } catch (Exception e) { // Spark throws its checked SparkException undeclared
-      out.abort();
-      throw new JobException(JobException.FAILURE, "conversion failed: " + Failures.describe(e), e);
-    }
+    out.writeParquet(() -> input.read(session, ImageSource.DIGITS), "conversion");
     long images = session.read().parquet(out.target()).count();
     PrintWriter stdout = spec.commandLine().getOut();
     stdout.printf(Locale.ROOT, "wrote %,d images of %s to %s in %.1f s%n", images,

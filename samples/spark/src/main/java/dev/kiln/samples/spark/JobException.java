@@ -1,27 +1,20 @@
 package dev.kiln.samples.spark;
 
-/** An error {@code kiln-spark} reports as one line (no stack trace) before exiting with {@link #exitCode()}. */
-final class JobException extends RuntimeException {
+import dev.kiln.samples.cli.ExitCodeException;
+
+/**
+ * An error {@code kiln-spark} reports as one line (no stack trace) before exiting with {@link #exitCode()}:
+ * {@link #FAILURE} for a failed job or an unusable file (corrupt input, malformed weights, a failed write),
+ * {@link #USAGE} for bad usage (a missing file, an existing output without {@code --overwrite}).
+ */
+final class JobException extends ExitCodeException {
   private static final long serialVersionUID = 1L;
 
-  /** Exit code for a failed job or an unusable file: corrupt input, malformed weights, a failed write. */
-  static final int FAILURE = 1;
-  /** Exit code for bad usage: a missing file, an existing output without {@code --overwrite}. */
-  static final int USAGE = 2;
-
-  private final int exitCode;
-
   JobException(int exitCode, String message) {
-    super(message);
-    this.exitCode = exitCode;
+    super(exitCode, message);
   }
 
   JobException(int exitCode, String message, Throwable cause) {
-    super(message, cause);
-    this.exitCode = exitCode;
-  }
-
-  int exitCode() {
-    return exitCode;
+    super(exitCode, message, cause);
   }
 }

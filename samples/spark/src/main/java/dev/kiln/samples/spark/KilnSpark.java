@@ -1,7 +1,6 @@
 package dev.kiln.samples.spark;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.kiln.samples.cli.ExitCodeException;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -47,17 +46,7 @@ public final class KilnSpark implements Callable<Integer> {
   /** The configured command line: one-line errors for expected failures, exit code 2 for usage errors. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new KilnSpark());
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof JobException j) {
-        commandLine.getErr().println("kiln-spark: error: " + j.getMessage());
-        return j.exitCode();
-      }
-      if (e instanceof IOException || e instanceof UncheckedIOException) {
-        commandLine.getErr().println("kiln-spark: error: " + e.getMessage());
-        return JobException.FAILURE;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(ExitCodeException.oneLineErrors("kiln-spark"));
     return cli;
   }
 

@@ -1,11 +1,10 @@
 package dev.kiln.samples.spark;
 
+import dev.kiln.samples.cli.CliValue;
 import java.nio.file.Path;
 import picocli.CommandLine;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.TypeConversionException;
 
 /** {@code --model}, {@code --dataset}, {@code --batch-size}, {@code --kiln-threads}: what scores and how. */
 final class ModelOptions {
@@ -46,14 +45,9 @@ final class ModelOptions {
   }
 
   /** Converts {@code --dataset} values. */
-  static final class NetworkConverter implements ITypeConverter<Network> {
-    @Override
-    public Network convert(String value) {
-      Network n = Network.byDatasetName(value);
-      if (n == null) {
-        throw new TypeConversionException("unknown data set '" + value + "', expected one of: " + Network.names());
-      }
-      return n;
+  static final class NetworkConverter extends CliValue.Names<Network> {
+    NetworkConverter() {
+      super(Network.class, "data set");
     }
   }
 }

@@ -2,8 +2,12 @@ package dev.kiln.samples.spark;
 
 import java.io.IOException;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -61,6 +65,27 @@ final class OutputPath {
   /** The output's qualified path. */
   String target() {
     return target.toString();
+  }
+
+  /**
+   * Runs the job that computes {@code rows}, writes them as Parquet to the staging directory and moves it into
+   * place ({@link #commit}); if anything fails, deletes what was staged.
+   *
+   * @param job what the job does, for the error message, e.g. {@code scoring}
+   * @throws JobException as {@link #commit} does, or exit code 1 if the job failed (the message is the cause's,
+   *     on one line)
+   */
+  void writeParquet(Supplier<Dataset<Row>> rows, String job) {
+    try {
+      rows.get().write().mode(SaveMode.ErrorIfExists).parquet(staging());
+      commit();
+    } catch (JobException e) {
+      abort();
+      throw e;
+    } catch (Exception e) { // Spark throws its checked SparkException undeclared
+      abort();
+      throw new JobException(JobException.FAILURE, job + " failed: " + Failures.describe(e), e);
+    }
   }
 
   /**

@@ -15,7 +15,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.CollectionAccumulator;
 
@@ -66,17 +65,9 @@ final class ScoringJob {
     Broadcast<ModelArtifact> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
     CollectionAccumulator<String> engines = spark.sparkContext().collectionAccumulator("kiln engines");
     try {
-      Dataset<Row> predictions = input.get().mapPartitions(
+      out.writeParquet(() -> input.get().mapPartitions(
           new PartitionScorer(broadcast, options.batchSize(), options.kilnThreads(), engines),
-          Encoders.row(PartitionScorer.SCHEMA));
-      predictions.write().mode(SaveMode.ErrorIfExists).parquet(out.staging());
-      out.commit();
-    } catch (JobException e) {
-      out.abort();
-      throw e;
-    } catch (Exception e) { // Spark throws its checked SparkException undeclared
-      out.abort();
-      throw new JobException(JobException.FAILURE, "scoring failed: " + Failures.describe(e), e);
+          Encoders.row(PartitionScorer.SCHEMA)), "scoring");
     } finally {
       broadcast.destroy();
     }

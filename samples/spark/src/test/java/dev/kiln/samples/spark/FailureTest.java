@@ -49,29 +49,20 @@ class FailureTest {
     Path images = Fixtures.newDir("corrupt-parquet").resolve("images");
     Files.createDirectories(images);
     Files.write(images.resolve("part-00000.parquet"), "not a parquet file, just some bytes".getBytes());
-    Path out = Fixtures.newDir("out").resolve("scores");
 
-    Fixtures.Run run = Fixtures.spark("score", "--model", Fixtures.digitsWeights().toString(), "--input",
-        "parquet", "--data", images.toString(), "--output", out.toString());
+    Fixtures.Run run = assertParquetScoringFails(images.toString(), "kiln-spark: error: ");
 
-    assertFailure(run, 1, "kiln-spark: error: ");
     assertThat(run.err()).contains("part-00000.parquet");
     assertThat(run.err()).contains("is not a Parquet file");
-    assertNothingWritten(out);
   }
 
   @Test
   void wrongSizedImageFailsTheRunningJobAndLeavesNoSuccessMarker() {
     Path dir = Fixtures.newDir("bad-image");
     String images = writeImages(dir, 7, new byte[10]);
-    Path out = Fixtures.newDir("out").resolve("scores");
 
-    Fixtures.Run run = Fixtures.spark("score", "--model", Fixtures.digitsWeights().toString(), "--input",
-        "parquet", "--data", images, "--output", out.toString());
-
-    assertFailure(run, 1,
+    assertParquetScoringFails(images,
         "kiln-spark: error: scoring failed: image 7 has 10 bytes of pixels but DigitsNet takes 8x8 = 64");
-    assertNothingWritten(out);
   }
 
   @Test
@@ -84,14 +75,8 @@ class FailureTest {
     String images = dir.resolve("images").toString();
     Fixtures.spark().createDataFrame(rows, Images.SCHEMA).repartition(2).write().parquet(images);
 
-    Path out = Fixtures.newDir("out").resolve("scores");
-
-    Fixtures.Run run = Fixtures.spark("score", "--model", Fixtures.digitsWeights().toString(), "--input",
-        "parquet", "--data", images, "--output", out.toString());
-
-    assertFailure(run, 1,
+    assertParquetScoringFails(images,
         "kiln-spark: error: scoring failed: image 11: label 10 is not a class of DigitsNet (0..9)");
-    assertNothingWritten(out);
   }
 
   @Test
@@ -100,8 +85,7 @@ class FailureTest {
     String data = dir.resolve("table").toString();
     Fixtures.spark().range(5).toDF("id").write().parquet(data);
 
-    Fixtures.Run run = Fixtures.spark("score", "--model", Fixtures.digitsWeights().toString(), "--input",
-        "parquet", "--data", data, "--output", dir.resolve("scores").toString());
+    Fixtures.Run run = scoreParquet(data, dir.resolve("scores").toString());
 
     assertFailure(run, 1, "kiln-spark: error: " + data + " does not hold images (columns index: long, label: "
         + "int, pixels: binary): no column 'index' (long); no column 'pixels' (binary)");
@@ -136,8 +120,7 @@ class FailureTest {
     Files.createDirectories(out);
     Files.writeString(out.resolve("keep.txt"), "earlier results");
 
-    Fixtures.Run run = Fixtures.spark("score", "--model", Fixtures.digitsWeights().toString(), "--input",
-        "parquet", "--data", images, "--output", out.toString(), "--overwrite");
+    Fixtures.Run run = scoreParquet(images, out.toString(), "--overwrite");
 
     assertFailure(run, 1,
         "kiln-spark: error: scoring failed: image 3 has 63 bytes of pixels but DigitsNet takes 8x8 = 64");
@@ -213,6 +196,18 @@ class FailureTest {
     assertThat(run.out()).isEmpty();
   }
 
+  /**
+   * {@code score} on the Parquet images at {@code images} into a new output fails as {@link #assertFailure} checks
+   * (exit code 1, one line starting with {@code prefix}) and leaves nothing written.
+   */
+  private static Fixtures.Run assertParquetScoringFails(String images, String prefix) {
+    Path out = Fixtures.newDir("out").resolve("scores");
+    Fixtures.Run run = scoreParquet(images, out.toString());
+    assertFailure(run, 1, prefix);
+    assertNothingWritten(out);
+    return run;
+  }
+
   /** {@code out} does not exist, and its directory holds nothing (no {@code _SUCCESS}, no staging directory). */
   private static void assertNothingWritten(Path out) {
     assertThat(Files.exists(out)).isFalse();
@@ -225,5 +220,14 @@ class FailureTest {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** {@code score} with the digits weights on the Parquet images at {@code data}; then {@code more} options. */
+  private static Fixtures.Run scoreParquet(String data, String output, String... more) {
+    String[] args = {"score", "--model", Fixtures.digitsWeights().toString(), "--input", "parquet", "--data", data,
+        "--output", output};
+    String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+    System.arraycopy(more, 0, all, args.length, more.length);
+    return Fixtures.spark(all);
   }
 }

@@ -14,6 +14,7 @@ import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
@@ -115,19 +116,19 @@ class ScoringTest {
   }
 
   static Module digitsNetwork(Path weights) throws IOException {
-    DigitsNetModel model = new DigitsNetModel();
-    model.loadStateDict(SafeTensors.read(weights));
-    model.eval();
-    Module fused = model.fuse();
-    fused.eval();
-    return fused;
+    return fused(new DigitsNetModel(), DigitsNetModel::fuse, weights);
   }
 
   static Module fashionNetwork(Path weights) throws IOException {
-    FashionNetModel model = new FashionNetModel();
+    return fused(new FashionNetModel(), FashionNetModel::fuse, weights);
+  }
+
+  /** {@code model} with the weights loaded, in eval mode, fused by {@code fuse}, the fused network in eval mode. */
+  private static <M extends Module> Module fused(M model, Function<M, Module> fuse, Path weights)
+      throws IOException {
     model.loadStateDict(SafeTensors.read(weights));
     model.eval();
-    Module fused = model.fuse();
+    Module fused = fuse.apply(model);
     fused.eval();
     return fused;
   }
