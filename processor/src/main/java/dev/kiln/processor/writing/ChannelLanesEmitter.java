@@ -73,12 +73,7 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    MethodSpec.Builder m = KernelMethods.forwardSample();
     m.addStatement("float[][] u = lanes.arrays()");
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");

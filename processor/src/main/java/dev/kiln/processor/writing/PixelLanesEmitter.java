@@ -68,12 +68,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    MethodSpec.Builder m = KernelMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
       m.addStatement("final float[] b = super.b");
