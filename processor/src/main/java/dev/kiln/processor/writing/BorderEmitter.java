@@ -125,7 +125,7 @@ final class BorderEmitter {
   }
 
   MethodSpec forwardBorder() {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("forwardBorder", "x", "y", "w")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("forwardBorder", "x", "y", "w")
         .addJavadoc("Adds one input plane's contribution to the border pixels of one output plane.\n");
     forEachBorderPixel(m, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
     return m.build();
@@ -144,7 +144,7 @@ final class BorderEmitter {
   }
 
   MethodSpec backwardInputBorder() {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("backwardInputBorder", "gy", "gx", "w")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardInputBorder", "gy", "gx", "w")
         .addJavadoc("Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n");
     forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
     return m.build();
@@ -161,7 +161,7 @@ final class BorderEmitter {
   }
 
   MethodSpec backwardWeightBorder() {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("backwardWeightBorder", "x", "gy", "gw")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardWeightBorder", "x", "gy", "gw")
         .addJavadoc("Adds the border pixels' contribution to the weight gradient of one plane pair.\n");
     forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
     return m.build();

@@ -83,7 +83,7 @@ public final class ConvKernelWriter {
     if (patches != null) {
       type.addField(patches.weightRowsField());
     }
-    KernelMethods.addSeededConstructors(type, "kernel",
+    GeneratedMethods.addSeededConstructors(type, "kernel",
         "super($T.builder().inChannels(IN_C).outChannels(OUT_C).inputSize(IN_H, IN_W)$W"
             + ".kernel(K_H, K_W).stride(STRIDE_H, STRIDE_W).dilation(DILATION_H, DILATION_W)$W"
             + ".padding(PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT).groups(GROUPS).paddingMode($T.$L).build(),$W"
@@ -223,6 +223,17 @@ public final class ConvKernelWriter {
   }
 
   /**
+   * Emits the loop over the output channels {@code oc} of a backward pass, {@code body} running with the
+   * channel's output-gradient plane at {@code gyPlane}.
+   */
+  static void forEachGradientPlane(MethodSpec.Builder m, Runnable body) {
+    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    body.run();
+    m.endControlFlow();
+  }
+
+  /**
    * Emits {@code gb[oc] += } the sum of output channel {@code oc}'s gradient plane {@code gy[gyPlane ..
    * gyPlane + OUT_PLANE)}: the bias gradient.
    */
@@ -235,7 +246,7 @@ public final class ConvKernelWriter {
   }
 
   private MethodSpec forwardSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = KernelMethods.forwardSample();
+    MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
       m.addStatement("final float[] b = super.b");
@@ -271,24 +282,21 @@ public final class ConvKernelWriter {
   }
 
   private MethodSpec backwardInputSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = KernelMethods.backwardInputSample();
+    MethodSpec.Builder m = GeneratedMethods.backwardInputSample();
     m.addStatement("final float[] w = super.w");
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    inputPlaneLoop(m, blocks, "gx", "backwardInput", "gy, gyPlane, gx, gxPlane, w, wOff");
-    m.endControlFlow();
+    forEachGradientPlane(m,
+        () -> inputPlaneLoop(m, blocks, "gx", "backwardInput", "gy, gyPlane, gx, gxPlane, w, wOff"));
     return m.build();
   }
 
   private MethodSpec backwardWeightSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = KernelMethods.backwardWeightSample();
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    if (spec.bias()) {
-      addBiasGradient(m);
-    }
-    inputPlaneLoop(m, blocks, "x", "backwardWeight", "x, xPlane, gy, gyPlane, gw, wOff");
-    m.endControlFlow();
+    MethodSpec.Builder m = GeneratedMethods.backwardWeightSample();
+    forEachGradientPlane(m, () -> {
+      if (spec.bias()) {
+        addBiasGradient(m);
+      }
+      inputPlaneLoop(m, blocks, "x", "backwardWeight", "x, xPlane, gy, gyPlane, gw, wOff");
+    });
     return m.build();
   }
 }

@@ -23,7 +23,6 @@ import javax.lang.model.element.Modifier;
  */
 final class PatchGradientEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final ClassName PACKED = ClassName.get("dev.kiln.nn", "PackedWeights");
   private static final TypeName PLANES = TypeName.get(float[][].class);
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
   /** The shortest patch worth a loop C2 vectorizes (one 512-bit vector). */
@@ -59,10 +58,8 @@ final class PatchGradientEmitter {
 
   /** The field holding the weights as one array per output channel. */
   FieldSpec weightRowsField() {
-    return FieldSpec.builder(PACKED, "weightRows", Modifier.PRIVATE, Modifier.FINAL)
-        .addJavadoc("The weights, one array of {@code FAN} per output channel.\n")
-        .initializer("$T.rows(weight(), OUT_C, FAN)", PACKED)
-        .build();
+    return GeneratedMethods.packedWeightsField("weightRows",
+        "The weights, one array of {@code FAN} per output channel.\n", "rows", "FAN");
   }
 
   /** The backward methods (they also need {@link PaddedPlanes}). */
@@ -105,7 +102,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec backwardInputSample() {
-    MethodSpec.Builder m = KernelMethods.backwardInputSample();
+    MethodSpec.Builder m = GeneratedMethods.backwardInputSample();
     m.addStatement("float[][] w = weightRows.arrays()");
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] gin = scratch.inputs(IN_C, PADDED_PLANE)");
@@ -130,12 +127,9 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec backwardWeightSample() {
-    MethodSpec.Builder m = KernelMethods.backwardWeightSample();
+    MethodSpec.Builder m = GeneratedMethods.backwardWeightSample();
     if (spec.bias()) {
-      m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-      m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-      ConvKernelWriter.addBiasGradient(m);
-      m.endControlFlow();
+      ConvKernelWriter.forEachGradientPlane(m, () -> ConvKernelWriter.addBiasGradient(m));
     }
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");

@@ -44,7 +44,7 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec forward(TapBlock block, String suffix) {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("forwardInterior" + suffix, "x", "y", "w")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("forwardInterior" + suffix, "x", "y", "w")
         .addJavadoc("Adds taps $L..$L of one input plane to the interior of one output plane.\n", block.first(),
             block.first() + block.count() - 1);
     loadWeights(m, "w", block);
@@ -63,7 +63,7 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec backwardInput(TapBlock block, String suffix) {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("backwardInputInterior" + suffix, "gy", "gx", "w")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardInputInterior" + suffix, "gy", "gx", "w")
         .addJavadoc("Scatters the interior of one output-gradient plane through taps $L..$L into one "
             + "input-gradient plane.\n", block.first(), block.first() + block.count() - 1);
     loadWeights(m, "w", block);
@@ -78,7 +78,7 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec backwardWeight(TapBlock block, String suffix) {
-    MethodSpec.Builder m = KernelMethods.planePairHelper("backwardWeightInterior" + suffix, "x", "gy", "gw")
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardWeightInterior" + suffix, "x", "gy", "gw")
         .addJavadoc("Adds the interior's contribution to the gradient of taps $L..$L.\n", block.first(),
             block.first() + block.count() - 1);
     for (int t = block.first(); t < block.first() + block.count(); t++) {

@@ -1,21 +1,26 @@
 package dev.kiln.processor.writing;
 
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import javax.lang.model.element.Modifier;
 
 /**
- * The skeletons the writers of generated layer classes share: the per-sample methods of
- * {@code dev.kiln.nn.ConvKernel} that every forward and backward emitter overrides, with their signatures, and
- * the pair of public constructors (seed 0, and a given seed) of a kernel or a block.
+ * The skeletons several writers of generated classes share: the per-sample methods of
+ * {@code dev.kiln.nn.ConvKernel} that every forward and backward emitter overrides, with their signatures, the
+ * helper signatures of the kernel's loops, the field of packed weights of a vectorized loop, and the
+ * constructors that draw PyTorch's default initialization from a seed (kernels, blocks, networks).
  */
-final class KernelMethods {
+final class GeneratedMethods {
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
+  private static final ClassName PACKED = ClassName.get("dev.kiln.nn", "PackedWeights");
 
-  private KernelMethods() {}
+  private GeneratedMethods() {}
 
-  /** {@code forwardSample(x, xOff, y, yOff, ocStart, ocEnd)}: output channels {@code [ocStart, ocEnd)} of one sample. */
+  /** {@code forwardSample(x, xOff, y, yOff, ocStart, ocEnd)}: one sample's output channels {@code [ocStart, ocEnd)}. */
   static MethodSpec.Builder forwardSample() {
     return override("forwardSample")
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
@@ -50,6 +55,26 @@ final class KernelMethods {
         .addParameter(FLOATS, weights).addParameter(int.class, "wOff");
   }
 
+  /** The public constructor {@code this(0L)}, documented by {@code javadoc}. */
+  static MethodSpec seedZeroConstructor(CodeBlock javadoc) {
+    return MethodSpec.constructorBuilder()
+        .addModifiers(Modifier.PUBLIC)
+        .addJavadoc(javadoc)
+        .addStatement("this(0L)")
+        .build();
+  }
+
+  /**
+   * The private final {@code dev.kiln.nn.PackedWeights} field {@code name} that holds the kernel's weights
+   * laid out for a vectorized loop: {@code PackedWeights.<layout>(weight(), OUT_C, <length>)}.
+   */
+  static FieldSpec packedWeightsField(String name, String javadoc, String layout, String length) {
+    return FieldSpec.builder(PACKED, name, Modifier.PRIVATE, Modifier.FINAL)
+        .addJavadoc(javadoc)
+        .initializer("$T.$L(weight(), OUT_C, $L)", PACKED, layout, length)
+        .build();
+  }
+
   private static MethodSpec.Builder override(String name) {
     return MethodSpec.methodBuilder(name)
         .addAnnotation(Override.class)
@@ -64,11 +89,8 @@ final class KernelMethods {
    * @param layer what the class is, for the Javadoc ({@code "kernel"}, {@code "block"})
    */
   static void addSeededConstructors(TypeSpec.Builder type, String layer, String superFormat, Object... args) {
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A $L with PyTorch's default initialization drawn from seed 0.\n", layer)
-        .addStatement("this(0L)")
-        .build());
+    type.addMethod(seedZeroConstructor(
+        CodeBlock.of("A $L with PyTorch's default initialization drawn from seed 0.\n", layer)));
     type.addMethod(MethodSpec.constructorBuilder()
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("A $L with PyTorch's default initialization drawn from {@code seed}.\n", layer)
