@@ -6,17 +6,9 @@ import dev.kiln.processor.model.LayerSpec;
  * A layer kind whose layers are instances of one class of the runtime, {@code dev.kiln.nn.<annotation>}: the
  * annotation and the runtime class share their simple name.
  */
-abstract class RuntimeLayerKind implements LayerKind {
-  /** The annotation's and the runtime class's simple name. */
-  private final String name;
-
+abstract class RuntimeLayerKind extends LayerKind {
   RuntimeLayerKind(String name) {
-    this.name = name;
-  }
-
-  @Override
-  public final String annotation() {
-    return name;
+    super(name);
   }
 
   /**
@@ -24,6 +16,6 @@ abstract class RuntimeLayerKind implements LayerKind {
    * <arguments>)}, kept as it is by the deploy network.
    */
   final LayerSpec.Runtime layer(String layer, int[] in, int[] out, String... arguments) {
-    return new LayerSpec.Runtime(layer, name, in, out, arguments);
+    return new LayerSpec.Runtime(layer, annotation(), in, out, arguments);
   }
 }

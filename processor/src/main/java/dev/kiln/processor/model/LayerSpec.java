@@ -45,7 +45,7 @@ public interface LayerSpec {
    * seed as the last argument when the layer draws random numbers.
    *
    * @param runtimeClass the simple name of the class in {@code dev.kiln.nn}
-   * @param arguments the constructor's arguments as Java source (but the seed), built from the inferred
+   * @param arguments the constructor's arguments as Java source (all but the seed), built from the inferred
    *     shapes and the annotation values
    * @param drawsRandomNumbers whether the constructor takes a {@code long} seed after {@code arguments}
    */

@@ -2,15 +2,10 @@ package dev.kiln.processor.step;
 
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.TypeSpec;
-import dev.kiln.processor.element.AnnotationReader;
-import dev.kiln.processor.layer.Conv2dKind;
 import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.model.ConvSpec;
-import dev.kiln.processor.validation.ConvValidator;
-import dev.kiln.processor.validation.Report;
 import dev.kiln.processor.writing.ConvKernelWriter;
 import dev.kiln.processor.writing.GeneratedFiles;
-import java.util.Optional;
 import java.util.Set;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.TypeElement;
@@ -24,11 +19,6 @@ public final class Conv2dStep extends LayerInterfaceStep<ConvSpec> {
 
   public Conv2dStep(ProcessingEnvironment env, GeneratedFiles files) {
     super(env, files, LayerKinds.CONV2D, CONV_KERNEL);
-  }
-
-  @Override
-  protected Optional<ConvSpec> validate(AnnotationReader annotation, Report report) {
-    return ConvValidator.validate(Conv2dKind.request(annotation, null), report);
   }
 
   @Override

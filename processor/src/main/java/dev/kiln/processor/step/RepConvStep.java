@@ -2,16 +2,11 @@ package dev.kiln.processor.step;
 
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.TypeSpec;
-import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.layer.LayerKinds;
-import dev.kiln.processor.layer.RepConvKind;
 import dev.kiln.processor.model.RepConvSpec;
-import dev.kiln.processor.validation.RepConvValidator;
-import dev.kiln.processor.validation.Report;
 import dev.kiln.processor.writing.ConvKernelWriter;
 import dev.kiln.processor.writing.GeneratedFiles;
 import dev.kiln.processor.writing.RepConvBlockWriter;
-import java.util.Optional;
 import java.util.Set;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.lang.model.element.TypeElement;
@@ -25,11 +20,6 @@ public final class RepConvStep extends LayerInterfaceStep<RepConvSpec> {
 
   public RepConvStep(ProcessingEnvironment env, GeneratedFiles files) {
     super(env, files, LayerKinds.REP_CONV, REP_VGG_BLOCK, Conv2dStep.CONV_KERNEL);
-  }
-
-  @Override
-  protected Optional<RepConvSpec> validate(AnnotationReader annotation, Report report) {
-    return RepConvValidator.validate(RepConvKind.request(annotation, null), report);
   }
 
   @Override
