@@ -10,16 +10,25 @@ import java.util.Optional;
  * annotation's values are read, validated and turned into a {@link LayerSpec} for the shape that arrives.
  * The spec says how the model's class writes the layer. {@link LayerKinds#ALL} lists every kind.
  */
-public interface LayerKind {
+public abstract class LayerKind {
   /** The package of every layer annotation. */
-  String ANNOTATION_PACKAGE = "dev.kiln.annotation.";
+  public static final String ANNOTATION_PACKAGE = "dev.kiln.annotation.";
+
+  /** The annotation's simple name. */
+  private final String annotation;
+
+  LayerKind(String annotation) {
+    this.annotation = annotation;
+  }
 
   /** The annotation's simple name, e.g. {@code "Linear"}. */
-  String annotation();
+  public final String annotation() {
+    return annotation;
+  }
 
   /** The annotation's qualified name. */
-  default String qualifiedAnnotation() {
-    return ANNOTATION_PACKAGE + annotation();
+  public final String qualifiedAnnotation() {
+    return ANNOTATION_PACKAGE + annotation;
   }
 
   /**
@@ -27,5 +36,5 @@ public interface LayerKind {
    * {@code in}; empty, with every problem in {@code report} (on the attribute to blame), when the values or
    * the shape do not fit.
    */
-  Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report);
+  public abstract Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report);
 }

@@ -8,8 +8,8 @@ import java.util.List;
  * ONNX importer).
  */
 public final class LayerKinds {
-  public static final LayerKind CONV2D = new Conv2dKind();
-  public static final LayerKind REP_CONV = new RepConvKind();
+  public static final Conv2dKind CONV2D = new Conv2dKind();
+  public static final RepConvKind REP_CONV = new RepConvKind();
   public static final LayerKind LINEAR = new LinearKind();
   public static final LayerKind RELU = new ReluKind();
   public static final LayerKind MAX_POOL = PoolKind.MAX;

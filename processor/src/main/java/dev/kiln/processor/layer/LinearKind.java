@@ -4,14 +4,15 @@ import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.validation.ModelValidator;
 import dev.kiln.processor.validation.Report;
-import java.util.List;
 import java.util.Optional;
 
-/** {@code @Linear(outFeatures, bias)} on a flat vector: {@code dev.kiln.nn.Linear}. */
-public final class LinearKind implements LayerKind {
-  @Override
-  public String annotation() {
-    return "Linear";
+/**
+ * {@code @Linear(outFeatures, bias)} on a flat vector: {@code dev.kiln.nn.Linear}, a fully connected layer
+ * {@code [inFeatures] -> [outFeatures]}.
+ */
+public final class LinearKind extends RuntimeLayerKind {
+  LinearKind() {
+    super("Linear");
   }
 
   @Override
@@ -20,29 +21,7 @@ public final class LinearKind implements LayerKind {
     if (!ModelValidator.linear(name, in, out, report)) {
       return Optional.empty();
     }
-    return Optional.of(new Linear(name, in[0], out, annotation.booleanValue("bias")));
-  }
-
-  /** A fully connected layer {@code [inFeatures] -> [outFeatures]}. */
-  record Linear(String name, int inFeatures, int outFeatures, boolean bias) implements LayerSpec.Runtime {
-    @Override
-    public int[] inShape() {
-      return new int[] {inFeatures};
-    }
-
-    @Override
-    public int[] outShape() {
-      return new int[] {outFeatures};
-    }
-
-    @Override
-    public String runtimeClass() {
-      return "Linear";
-    }
-
-    @Override
-    public List<String> constructorArguments(String seed) {
-      return List.of(Integer.toString(inFeatures), Integer.toString(outFeatures), Boolean.toString(bias), seed);
-    }
+    return Optional.of(layer(name, new int[] {in[0]}, new int[] {out}, Integer.toString(in[0]),
+        Integer.toString(out), Boolean.toString(annotation.booleanValue("bias"))).drawingRandomNumbers());
   }
 }

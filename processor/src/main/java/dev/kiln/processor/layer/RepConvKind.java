@@ -3,39 +3,33 @@ package dev.kiln.processor.layer;
 import dev.kiln.annotation.Activation;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.model.LayerSpec;
-import dev.kiln.processor.validation.ArrivingShapes;
+import dev.kiln.processor.model.RepConvSpec;
 import dev.kiln.processor.validation.RepConvValidator;
 import dev.kiln.processor.validation.Report;
 import java.util.Optional;
 
 /** {@code @RepConv}: a RepVGG block and its fused deploy kernel (also on a standalone interface). */
-public final class RepConvKind implements LayerKind {
-  @Override
-  public String annotation() {
-    return "RepConv";
+public final class RepConvKind extends ConvolutionKind<RepConvSpec> {
+  RepConvKind() {
+    super("RepConv");
   }
 
-  /** Reads the raw values of a {@code @RepConv}; {@code arriving} ({@code [C, H, W]}, or null) overrides the input shape. */
-  public static RepConvValidator.Request request(AnnotationReader r, int[] arriving) {
-    return new RepConvValidator.Request(
-        arriving != null ? Integer.valueOf(arriving[0]) : r.explicitInt("inChannels"),
+  @Override
+  public Optional<RepConvSpec> validate(AnnotationReader r, int[] arriving, Report report) {
+    return RepConvValidator.validate(new RepConvValidator.Request(
+        input(r, arriving, 0),
         r.intValue("outChannels"),
         r.intValue("kernelSize"),
         r.intValue("stride"),
         r.intValue("groups"),
         r.booleanValue("batchNorm"),
         r.enumValue("activation", Activation.class),
-        arriving != null ? Integer.valueOf(arriving[1]) : r.explicitInt("height"),
-        arriving != null ? Integer.valueOf(arriving[2]) : r.explicitInt("width"));
+        input(r, arriving, 1),
+        input(r, arriving, 2)), report);
   }
 
   @Override
-  public Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
-    if (!ArrivingShapes.featureMap(annotation(), name, in, report)
-        || !ArrivingShapes.matchDeclared(annotation(), name, in, Conv2dKind.declaredInput(annotation), report)) {
-      return Optional.empty();
-    }
-    return RepConvValidator.validate(request(annotation, in), report)
-        .map(block -> new LayerSpec.RepConv(name, block));
+  LayerSpec layer(String name, RepConvSpec block) {
+    return new LayerSpec.RepConv(name, block);
   }
 }

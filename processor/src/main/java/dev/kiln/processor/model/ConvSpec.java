@@ -47,6 +47,16 @@ public record ConvSpec(ConvGeometry geometry, boolean bias, Activation activatio
     return geometry.outWidth();
   }
 
+  /** The shape of one input sample, {@code [C, H, W]}. */
+  public int[] inShape() {
+    return new int[] {inChannels(), inHeight(), inWidth()};
+  }
+
+  /** The shape of one output sample, {@code [C, H, W]}. */
+  public int[] outShape() {
+    return new int[] {outChannels(), outHeight(), outWidth()};
+  }
+
   public int kernelH() {
     return geometry.kernelH();
   }

@@ -1,5 +1,6 @@
 package dev.kiln.processor.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -39,42 +40,73 @@ public interface LayerSpec {
     RELU
   }
 
-  /** A layer the runtime implements: {@code new dev.kiln.nn.<runtimeClass>(<arguments>)}. */
-  interface Runtime extends LayerSpec {
-    /** The simple name of the class in {@code dev.kiln.nn}. */
-    String runtimeClass();
+  /**
+   * A layer the runtime implements: {@code new dev.kiln.nn.<runtimeClass>(<arguments>)}, with the network's
+   * seed as the last argument when the layer draws random numbers.
+   *
+   * @param runtimeClass the simple name of the class in {@code dev.kiln.nn}
+   * @param arguments the constructor's arguments as Java source (all but the seed), built from the inferred
+   *     shapes and the annotation values
+   * @param drawsRandomNumbers whether the constructor takes a {@code long} seed after {@code arguments}
+   */
+  record Runtime(String name, String runtimeClass, int[] inShape, int[] outShape, DeployRole deployRole,
+      List<String> arguments, boolean drawsRandomNumbers) implements LayerSpec {
+    /** A layer that the deploy network keeps as it is and that draws no random numbers. */
+    public Runtime(String name, String runtimeClass, int[] inShape, int[] outShape, String... arguments) {
+      this(name, runtimeClass, inShape, outShape, DeployRole.KEEP, List.of(arguments), false);
+    }
+
+    /** This layer, treated as {@code role} by the deploy network. */
+    public Runtime deployedAs(DeployRole role) {
+      return new Runtime(name, runtimeClass, inShape, outShape, role, arguments, drawsRandomNumbers);
+    }
+
+    /** This layer, its constructor taking the seed after its other arguments. */
+    public Runtime drawingRandomNumbers() {
+      return new Runtime(name, runtimeClass, inShape, outShape, deployRole, arguments, true);
+    }
 
     /**
-     * The constructor's arguments as Java source, built from the inferred shapes and the annotation values.
+     * The constructor's arguments as Java source.
      *
-     * @param seed a {@code long} expression for layers that draw random numbers
+     * @param seed a {@code long} expression, passed to layers that draw random numbers
      */
-    List<String> constructorArguments(String seed);
+    public List<String> constructorArguments(String seed) {
+      if (!drawsRandomNumbers) {
+        return arguments;
+      }
+      List<String> all = new ArrayList<>(arguments);
+      all.add(seed);
+      return all;
+    }
   }
 
   /** A {@code @Conv2d} layer, generated as a specialized kernel. */
   record Conv(String name, ConvSpec conv) implements LayerSpec {
     @Override
     public int[] inShape() {
-      return new int[] {conv.inChannels(), conv.inHeight(), conv.inWidth()};
+      return conv.inShape();
     }
 
     @Override
     public int[] outShape() {
-      return new int[] {conv.outChannels(), conv.outHeight(), conv.outWidth()};
+      return conv.outShape();
     }
   }
 
-  /** A {@code @RepConv} layer, generated as a RepVGG block whose {@code fuse()} gives its deploy kernel. */
+  /**
+   * A {@code @RepConv} layer, generated as a RepVGG block whose {@code fuse()} gives its deploy kernel; its
+   * shapes are those of that kernel.
+   */
   record RepConv(String name, RepConvSpec block) implements LayerSpec {
     @Override
     public int[] inShape() {
-      return new int[] {block.inChannels(), block.inHeight(), block.inWidth()};
+      return block.deploy().inShape();
     }
 
     @Override
     public int[] outShape() {
-      return new int[] {block.outChannels(), block.outHeight(), block.outWidth()};
+      return block.deploy().outShape();
     }
   }
 }

@@ -2,56 +2,29 @@ package dev.kiln.processor.step;
 
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.TypeSpec;
-import dev.kiln.processor.element.AnnotationReader;
-import dev.kiln.processor.element.Diagnostics;
-import dev.kiln.processor.layer.Conv2dKind;
 import dev.kiln.processor.layer.LayerKinds;
 import dev.kiln.processor.model.ConvSpec;
-import dev.kiln.processor.validation.ConvValidator;
-import dev.kiln.processor.validation.Report;
 import dev.kiln.processor.writing.ConvKernelWriter;
 import dev.kiln.processor.writing.GeneratedFiles;
-import java.util.Optional;
 import java.util.Set;
 import javax.annotation.processing.ProcessingEnvironment;
-import javax.lang.model.element.Element;
-import javax.lang.model.element.ElementKind;
 import javax.lang.model.element.TypeElement;
 
 /**
  * {@code @Conv2d} on an interface: validate, resolve a {@link ConvSpec}, write {@code FooKernel}. On a
  * method it declares a {@code @Model} layer, which {@link ModelStep} handles.
  */
-public final class Conv2dStep extends ProcessingStep {
+public final class Conv2dStep extends LayerInterfaceStep<ConvSpec> {
   static final String CONV_KERNEL = "dev.kiln.nn.ConvKernel";
 
-  private final GeneratedFiles files;
-
   public Conv2dStep(ProcessingEnvironment env, GeneratedFiles files) {
-    super(env);
-    this.files = files;
+    super(env, files, LayerKinds.CONV2D, CONV_KERNEL);
   }
 
   @Override
-  public String annotation() {
-    return LayerKinds.CONV2D.qualifiedAnnotation();
-  }
-
-  @Override
-  protected void process(Element element, AnnotationReader annotation) {
-    if (element.getKind() == ElementKind.METHOD) {
-      return;
-    }
-    Report report = new Report();
-    Optional<ConvSpec> spec = targets.checkLayerInterface(element, "Conv2d", report, CONV_KERNEL)
-        ? ConvValidator.validate(Conv2dKind.request(annotation, null), report) : Optional.empty();
-    if (spec.isEmpty()) {
-      Diagnostics.print(env.getMessager(), element, annotation, report);
-      return;
-    }
-    TypeElement type = (TypeElement) element;
+  protected void write(TypeElement type, ConvSpec spec) {
     ClassName generated = GeneratedFiles.nameFor(type, "Kernel");
-    TypeSpec kernel = new ConvKernelWriter(spec.get())
+    TypeSpec kernel = new ConvKernelWriter(spec)
         .write(generated.simpleName(), ClassName.get(type), false,
             "The specialized kernel for {@link " + type.getQualifiedName() + "}.");
     if (checkTakenOver(type, "Conv2d", kernel, generated, Set.of())) {

@@ -32,6 +32,23 @@ final class AttributeChecks {
     return value;
   }
 
+  /**
+   * The attributes every convolution annotation starts with, checked in this order: the required input shape
+   * ({@code inChannels}, {@code height}, {@code width}; {@code null} where not given) and a positive
+   * {@code outChannels}.
+   *
+   * @return the input shape {@code [C, H, W]}, -1 where a value is missing or not positive
+   */
+  static int[] convolutionShape(String annotation, Integer inChannels, Integer height, Integer width,
+      int outChannels, Report report) {
+    int[] input = {requireShape(annotation, inChannels, "inChannels", report),
+        requireShape(annotation, height, "height", report), requireShape(annotation, width, "width", report)};
+    if (outChannels <= 0) {
+      report.error("outChannels", Messages.positive(annotation, "outChannels", outChannels));
+    }
+    return input;
+  }
+
   /** A group count that must be positive and divide both channel counts (either may be unknown, <= 0). */
   static void groups(String annotation, int groups, int in, int out, Report report) {
     if (groups <= 0) {

@@ -38,12 +38,11 @@ public final class ConvValidator {
   /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
   public static Optional<ConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int in = AttributeChecks.requireShape(ANNOTATION, r.inChannels(), "inChannels", report);
-    int h = AttributeChecks.requireShape(ANNOTATION, r.height(), "height", report);
-    int w = AttributeChecks.requireShape(ANNOTATION, r.width(), "width", report);
-    if (r.outChannels() <= 0) {
-      report.error("outChannels", Messages.positive(ANNOTATION, "outChannels", r.outChannels()));
-    }
+    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
+        r.outChannels(), report);
+    int in = input[0];
+    int h = input[1];
+    int w = input[2];
     int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", r.kernelSize(), report);
     int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", r.stride(), report);
     int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", r.dilation(), report);

@@ -25,12 +25,11 @@ public final class RepConvValidator {
 
   public static Optional<RepConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int in = AttributeChecks.requireShape(ANNOTATION, r.inChannels(), "inChannels", report);
-    int h = AttributeChecks.requireShape(ANNOTATION, r.height(), "height", report);
-    int w = AttributeChecks.requireShape(ANNOTATION, r.width(), "width", report);
-    if (r.outChannels() <= 0) {
-      report.error("outChannels", Messages.positive(ANNOTATION, "outChannels", r.outChannels()));
-    }
+    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
+        r.outChannels(), report);
+    int in = input[0];
+    int h = input[1];
+    int w = input[2];
     if (r.kernelSize() <= 0) {
       report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", r.kernelSize()));
     } else if (r.kernelSize() % 2 == 0) {

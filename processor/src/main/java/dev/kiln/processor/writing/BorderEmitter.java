@@ -17,8 +17,15 @@ final class BorderEmitter {
     this.spec = spec;
   }
 
-  private static MethodSpec.Builder method(String name) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
+  /**
+   * A private static helper for the window of one border pixel:
+   * {@code name(float[] <input>, int inPlane, float[] <weights>, int wOff, int oh, int ow)}.
+   */
+  private static MethodSpec.Builder pixelHelper(String name, String input, String weights) {
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameter(ConvKernelWriter.FLOATS, input).addParameter(int.class, "inPlane")
+        .addParameter(ConvKernelWriter.FLOATS, weights).addParameter(int.class, "wOff")
+        .addParameter(int.class, "oh").addParameter(int.class, "ow");
   }
 
   /**
@@ -118,22 +125,16 @@ final class BorderEmitter {
   }
 
   MethodSpec forwardBorder() {
-    MethodSpec.Builder m = method("forwardBorder")
-        .addJavadoc("Adds one input plane's contribution to the border pixels of one output plane.\n")
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("forwardBorder", "x", "y", "w")
+        .addJavadoc("Adds one input plane's contribution to the border pixels of one output plane.\n");
     forEachBorderPixel(m, "y[yPlane + oh * OUT_W + ow] += forwardPixel(x, xPlane, w, wOff, oh, ow)");
     return m.build();
   }
 
   MethodSpec forwardPixel() {
-    MethodSpec.Builder m = method("forwardPixel")
+    MethodSpec.Builder m = pixelHelper("forwardPixel", "x", "w")
         .addJavadoc("One border pixel's sum over the window, padding applied per tap.\n")
-        .returns(float.class)
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
-        .addParameter(int.class, "oh").addParameter(int.class, "ow");
+        .returns(float.class);
     m.addStatement("float acc = 0f");
     openWindow(m);
     m.addStatement("acc += w[wRow + kw] * x[inRow + iw]");
@@ -143,21 +144,16 @@ final class BorderEmitter {
   }
 
   MethodSpec backwardInputBorder() {
-    MethodSpec.Builder m = method("backwardInputBorder")
-        .addJavadoc("Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n")
-        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardInputBorder", "gy", "gx", "w")
+        .addJavadoc("Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n");
     forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
     return m.build();
   }
 
   MethodSpec backwardInputPixel() {
-    MethodSpec.Builder m = method("backwardInputPixel")
+    MethodSpec.Builder m = pixelHelper("backwardInputPixel", "gx", "w")
         .addJavadoc("Scatters one border pixel's gradient {@code g} through the window, padding applied per tap.\n")
-        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "inPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff")
-        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+        .addParameter(float.class, "g");
     openWindow(m);
     m.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
     closeWindow(m);
@@ -165,21 +161,16 @@ final class BorderEmitter {
   }
 
   MethodSpec backwardWeightBorder() {
-    MethodSpec.Builder m = method("backwardWeightBorder")
-        .addJavadoc("Adds the border pixels' contribution to the weight gradient of one plane pair.\n")
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardWeightBorder", "x", "gy", "gw")
+        .addJavadoc("Adds the border pixels' contribution to the weight gradient of one plane pair.\n");
     forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
     return m.build();
   }
 
   MethodSpec backwardWeightPixel() {
-    MethodSpec.Builder m = method("backwardWeightPixel")
+    MethodSpec.Builder m = pixelHelper("backwardWeightPixel", "x", "gw")
         .addJavadoc("Adds one border pixel's gradient {@code g} times its inputs to the weight gradient.\n")
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "inPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff")
-        .addParameter(int.class, "oh").addParameter(int.class, "ow").addParameter(float.class, "g");
+        .addParameter(float.class, "g");
     openWindow(m);
     m.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
     closeWindow(m);

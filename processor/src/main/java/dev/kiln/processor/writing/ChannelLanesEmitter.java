@@ -22,7 +22,6 @@ import javax.lang.model.element.Modifier;
  */
 final class ChannelLanesEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final ClassName PACKED = ClassName.get("dev.kiln.nn", "PackedWeights");
   private static final TypeName PLANES = TypeName.get(float[][].class);
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
   /** Output channels per output pixel from which the channels are the better vector lanes. */
@@ -53,11 +52,10 @@ final class ChannelLanesEmitter {
 
   /** The field holding the transposed weights. */
   FieldSpec lanesField() {
-    return FieldSpec.builder(PACKED, "lanes", Modifier.PRIVATE, Modifier.FINAL)
-        .addJavadoc("The weights transposed: array {@code c * K_AREA + t} holds tap {@code t} of input channel "
-            + "{@code c} over the output channels.\n")
-        .initializer("$T.columns(weight(), OUT_C, IC_PER_GROUP * K_AREA)", PACKED)
-        .build();
+    return GeneratedMethods.packedWeightsField("lanes",
+        "The weights transposed: array {@code c * K_AREA + t} holds tap {@code t} of input channel "
+            + "{@code c} over the output channels.\n",
+        "columns", "IC_PER_GROUP * K_AREA");
   }
 
   /** The methods of the forward: the per-sample entry point and its helpers (it also needs {@link PaddedPlanes}). */
@@ -73,12 +71,7 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("float[][] u = lanes.arrays()");
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");

@@ -83,21 +83,12 @@ public final class ConvKernelWriter {
     if (patches != null) {
       type.addField(patches.weightRowsField());
     }
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A kernel with PyTorch's default initialization drawn from seed 0.\n")
-        .addStatement("this(0L)")
-        .build());
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A kernel with PyTorch's default initialization drawn from {@code seed}.\n")
-        .addParameter(long.class, "seed")
-        .addStatement("super($T.builder().inChannels(IN_C).outChannels(OUT_C).inputSize(IN_H, IN_W)$W"
+    GeneratedMethods.addSeededConstructors(type, "kernel",
+        "super($T.builder().inChannels(IN_C).outChannels(OUT_C).inputSize(IN_H, IN_W)$W"
             + ".kernel(K_H, K_W).stride(STRIDE_H, STRIDE_W).dilation(DILATION_H, DILATION_W)$W"
             + ".padding(PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT).groups(GROUPS).paddingMode($T.$L).build(),$W"
             + "$L, $T.$L, seed)",
-            GEOMETRY, PADDING_MODE, spec.paddingMode().name(), spec.bias(), ACTIVATION, spec.activation().name())
-        .build());
+        GEOMETRY, PADDING_MODE, spec.paddingMode().name(), spec.bias(), ACTIVATION, spec.activation().name());
     if (channelLanes != null) {
       channelLanes.methods().forEach(type::addMethod);
     } else if (pixelLanes != null) {
@@ -208,13 +199,54 @@ public final class ConvKernelWriter {
         : CodeBlock.of("$L + (oc / OC_PER_GROUP) * (IC_PER_GROUP * IN_PLANE)", base);
   }
 
+  /**
+   * Emits the loop over the input planes {@code c} of output channel {@code oc}'s group (the plane of
+   * {@code input} at {@code <input>Plane}, its weights at {@code wOff}) that calls {@code pass}'s unrolled
+   * interior blocks and its border on each: {@code <pass>Interior<block>(<arguments>)},
+   * {@code <pass>Border(<arguments>)}.
+   */
+  private void inputPlaneLoop(MethodSpec.Builder m, List<TapBlock> blocks, String input, String pass,
+      String arguments) {
+    m.addStatement("int $LGroup = $L", input, groupBase(input + "Off"));
+    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+    m.addStatement("int $LPlane = $LGroup + c * IN_PLANE", input, input);
+    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
+    if (spec.hasInterior()) {
+      for (TapBlock block : blocks) {
+        m.addStatement("$LInterior$L($L)", pass, suffix(block, blocks), arguments);
+      }
+    }
+    if (spec.hasBorder()) {
+      m.addStatement("$LBorder($L)", pass, arguments);
+    }
+    m.endControlFlow();
+  }
+
+  /**
+   * Emits the loop over the output channels {@code oc} of a backward pass, {@code body} running with the
+   * channel's output-gradient plane at {@code gyPlane}.
+   */
+  static void forEachGradientPlane(MethodSpec.Builder m, Runnable body) {
+    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
+    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
+    body.run();
+    m.endControlFlow();
+  }
+
+  /**
+   * Emits {@code gb[oc] += } the sum of output channel {@code oc}'s gradient plane {@code gy[gyPlane ..
+   * gyPlane + OUT_PLANE)}: the bias gradient.
+   */
+  static void addBiasGradient(MethodSpec.Builder m) {
+    m.addStatement("float sum = 0f");
+    m.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
+    m.addStatement("sum += gy[i]");
+    m.endControlFlow();
+    m.addStatement("gb[oc] += sum");
+  }
+
   private MethodSpec forwardSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
       m.addStatement("final float[] b = super.b");
@@ -222,19 +254,7 @@ public final class ConvKernelWriter {
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
     m.addStatement("$T.fill(y, yPlane, yPlane + OUT_PLANE, $L)", ARRAYS, spec.bias() ? "b[oc]" : "0f");
-    m.addStatement("int xGroup = $L", groupBase("xOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
-    if (spec.hasInterior()) {
-      for (TapBlock block : blocks) {
-        m.addStatement("forwardInterior$L(x, xPlane, y, yPlane, w, wOff)", suffix(block, blocks));
-      }
-    }
-    if (spec.hasBorder()) {
-      m.addStatement("forwardBorder(x, xPlane, y, yPlane, w, wOff)");
-    }
-    m.endControlFlow();
+    inputPlaneLoop(m, blocks, "x", "forward", "x, xPlane, y, yPlane, w, wOff");
     switch (spec.activation()) {
       case RELU:
         m.beginControlFlow("for (int i = yPlane; i < yPlane + OUT_PLANE; i++)");
@@ -262,61 +282,21 @@ public final class ConvKernelWriter {
   }
 
   private MethodSpec backwardInputSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("backwardInputSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
-        .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
+    MethodSpec.Builder m = GeneratedMethods.backwardInputSample();
     m.addStatement("final float[] w = super.w");
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    m.addStatement("int gxGroup = $L", groupBase("gxOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int gxPlane = gxGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
-    if (spec.hasInterior()) {
-      for (TapBlock block : blocks) {
-        m.addStatement("backwardInputInterior$L(gy, gyPlane, gx, gxPlane, w, wOff)", suffix(block, blocks));
-      }
-    }
-    if (spec.hasBorder()) {
-      m.addStatement("backwardInputBorder(gy, gyPlane, gx, gxPlane, w, wOff)");
-    }
-    m.endControlFlow();
-    m.endControlFlow();
+    forEachGradientPlane(m,
+        () -> inputPlaneLoop(m, blocks, "gx", "backwardInput", "gy, gyPlane, gx, gxPlane, w, wOff"));
     return m.build();
   }
 
   private MethodSpec backwardWeightSample(List<TapBlock> blocks) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("backwardWeightSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
-        .addParameter(FLOATS, "gw").addParameter(FLOATS, "gb");
-    m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-    m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-    if (spec.bias()) {
-      m.addStatement("float sum = 0f");
-      m.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
-      m.addStatement("sum += gy[i]");
-      m.endControlFlow();
-      m.addStatement("gb[oc] += sum");
-    }
-    m.addStatement("int xGroup = $L", groupBase("xOff"));
-    m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
-    m.addStatement("int xPlane = xGroup + c * IN_PLANE");
-    m.addStatement("int wOff = (oc * IC_PER_GROUP + c) * K_AREA");
-    if (spec.hasInterior()) {
-      for (TapBlock block : blocks) {
-        m.addStatement("backwardWeightInterior$L(x, xPlane, gy, gyPlane, gw, wOff)", suffix(block, blocks));
+    MethodSpec.Builder m = GeneratedMethods.backwardWeightSample();
+    forEachGradientPlane(m, () -> {
+      if (spec.bias()) {
+        addBiasGradient(m);
       }
-    }
-    if (spec.hasBorder()) {
-      m.addStatement("backwardWeightBorder(x, xPlane, gy, gyPlane, gw, wOff)");
-    }
-    m.endControlFlow();
-    m.endControlFlow();
+      inputPlaneLoop(m, blocks, "x", "backwardWeight", "x, xPlane, gy, gyPlane, gw, wOff");
+    });
     return m.build();
   }
 }

@@ -186,11 +186,8 @@ public final class ModelWriter {
           .build());
       index++;
     }
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A network with PyTorch's default initialization drawn from seed 0.\n")
-        .addStatement("this(0L)")
-        .build());
+    type.addMethod(GeneratedMethods.seedZeroConstructor(
+        CodeBlock.of("A network with PyTorch's default initialization drawn from seed 0.\n")));
     type.addMethod(ctor.build());
     type.addMethod(objective());
     // Nested kernels and blocks.
@@ -321,11 +318,8 @@ public final class ModelWriter {
         .addParameter(long.class, "seed")
         .addStatement("this($L)", CodeBlock.join(fresh, ", "))
         .build());
-    f.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A deploy network initialized from seed 0 (see {@link #Fused(long)}).\n")
-        .addStatement("this(0L)")
-        .build());
+    f.addMethod(GeneratedMethods.seedZeroConstructor(
+        CodeBlock.of("A deploy network initialized from seed 0 (see {@link #Fused(long)}).\n")));
     type.addType(f.build());
     fuse.addStatement("return new $T($L)", fused, String.join(", ", args));
     type.addMethod(fuse.build());

@@ -81,11 +81,21 @@ final class PaddedPlanes {
   }
 
   private void border(MethodSpec.Builder m, String from, String to) {
-    m.beginControlFlow("for (int pw = $L; pw < $L; pw++)", from, to);
+    paddingColumns(m, spec, "pw", from, to, "dst[at + pw]", "pw - PAD_LEFT");
+  }
+
+  /**
+   * Emits the loop that fills the padding columns {@code [from, to)} of a copied input row (whose first input
+   * value is {@code x[row]}): {@code target} (an expression of the loop variable {@code column}) becomes 0, or
+   * for the other padding modes the input value at {@code mapIndex(inputColumn, IN_W)}.
+   */
+  static void paddingColumns(MethodSpec.Builder m, ConvSpec spec, String column, String from, String to,
+      String target, String inputColumn) {
+    m.beginControlFlow("for (int $L = $L; $L < $L; $L++)", column, from, column, to, column);
     if (spec.paddingMode() == PaddingMode.ZEROS) {
-      m.addStatement("dst[at + pw] = 0f");
+      m.addStatement("$L = 0f", target);
     } else {
-      m.addStatement("dst[at + pw] = x[row + mapIndex(pw - PAD_LEFT, IN_W)]");
+      m.addStatement("$L = x[row + mapIndex($L, IN_W)]", target, inputColumn);
     }
     m.endControlFlow();
   }

@@ -8,6 +8,7 @@ import com.palantir.javapoet.TypeSpec;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -22,7 +23,6 @@ import javax.lang.model.element.Modifier;
  */
 final class PatchGradientEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final ClassName PACKED = ClassName.get("dev.kiln.nn", "PackedWeights");
   private static final TypeName PLANES = TypeName.get(float[][].class);
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
   /** The shortest patch worth a loop C2 vectorizes (one 512-bit vector). */
@@ -58,10 +58,8 @@ final class PatchGradientEmitter {
 
   /** The field holding the weights as one array per output channel. */
   FieldSpec weightRowsField() {
-    return FieldSpec.builder(PACKED, "weightRows", Modifier.PRIVATE, Modifier.FINAL)
-        .addJavadoc("The weights, one array of {@code FAN} per output channel.\n")
-        .initializer("$T.rows(weight(), OUT_C, FAN)", PACKED)
-        .build();
+    return GeneratedMethods.packedWeightsField("weightRows",
+        "The weights, one array of {@code FAN} per output channel.\n", "rows", "FAN");
   }
 
   /** The backward methods (they also need {@link PaddedPlanes}). */
@@ -104,11 +102,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec backwardInputSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("backwardInputSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
-        .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff");
+    MethodSpec.Builder m = GeneratedMethods.backwardInputSample();
     m.addStatement("float[][] w = weightRows.arrays()");
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] gin = scratch.inputs(IN_C, PADDED_PLANE)");
@@ -133,21 +127,9 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec backwardWeightSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("backwardWeightSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "gy").addParameter(int.class, "gyOff")
-        .addParameter(FLOATS, "gw").addParameter(FLOATS, "gb");
+    MethodSpec.Builder m = GeneratedMethods.backwardWeightSample();
     if (spec.bias()) {
-      m.beginControlFlow("for (int oc = 0; oc < OUT_C; oc++)");
-      m.addStatement("int gyPlane = gyOff + oc * OUT_PLANE");
-      m.addStatement("float sum = 0f");
-      m.beginControlFlow("for (int i = gyPlane; i < gyPlane + OUT_PLANE; i++)");
-      m.addStatement("sum += gy[i]");
-      m.endControlFlow();
-      m.addStatement("gb[oc] += sum");
-      m.endControlFlow();
+      ConvKernelWriter.forEachGradientPlane(m, () -> ConvKernelWriter.addBiasGradient(m));
     }
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");
@@ -253,13 +235,8 @@ final class PatchGradientEmitter {
         .addParameter(int.class, "at").addParameter(int.class, "ocStart");
     m.addStatement("int end = ocStart + OC_PER_GROUP");
     m.addStatement("int oc = ocStart");
-    m.beginControlFlow("for (; oc + 4 <= end; oc += 4)");
-    m.addStatement("addRows(col, gy[at + oc * OUT_PLANE], w[oc], gy[at + (oc + 1) * OUT_PLANE], w[oc + 1],\n"
-        + "gy[at + (oc + 2) * OUT_PLANE], w[oc + 2], gy[at + (oc + 3) * OUT_PLANE], w[oc + 3])");
-    m.endControlFlow();
-    m.beginControlFlow("for (; oc < end; oc++)");
-    m.addStatement("addRow(col, gy[at + oc * OUT_PLANE], w[oc])");
-    m.endControlFlow();
+    addScaledRows(m, "col", "oc", "end",
+        k -> k == 0 ? "gy[at + oc * OUT_PLANE], w[oc]" : "gy[at + (oc + " + k + ") * OUT_PLANE], w[oc + " + k + "]");
     return m.build();
   }
 
@@ -270,14 +247,25 @@ final class PatchGradientEmitter {
         .addParameter(FLOATS, "grad").addParameter(PLANES, "patches").addParameter(FLOATS, "gy")
         .addParameter(int.class, "at").addParameter(int.class, "count");
     m.addStatement("int jj = 0");
-    m.beginControlFlow("for (; jj + 4 <= count; jj += 4)");
-    m.addStatement("addRows(grad, gy[at + jj], patches[jj], gy[at + jj + 1], patches[jj + 1],\n"
-        + "gy[at + jj + 2], patches[jj + 2], gy[at + jj + 3], patches[jj + 3])");
-    m.endControlFlow();
-    m.beginControlFlow("for (; jj < count; jj++)");
-    m.addStatement("addRow(grad, gy[at + jj], patches[jj])");
-    m.endControlFlow();
+    addScaledRows(m, "grad", "jj", "count",
+        k -> k == 0 ? "gy[at + jj], patches[jj]" : "gy[at + jj + " + k + "], patches[jj + " + k + "]");
     return m.build();
+  }
+
+  /**
+   * Emits the loop that adds rows scaled by their factors to {@code acc} for {@code index} up to {@code end}:
+   * four rows a call of {@code addRows}, then the rest one at a time with {@code addRow}.
+   *
+   * @param term the factor and the row {@code k} places after {@code index}, as the arguments {@code a, r}
+   */
+  private static void addScaledRows(MethodSpec.Builder m, String acc, String index, String end,
+      IntFunction<String> term) {
+    m.beginControlFlow("for (; $L + 4 <= $L; $L += 4)", index, end, index);
+    m.addStatement("addRows($L, $L, $L,\n$L, $L)", acc, term.apply(0), term.apply(1), term.apply(2), term.apply(3));
+    m.endControlFlow();
+    m.beginControlFlow("for (; $L < $L; $L++)", index, end, index);
+    m.addStatement("addRow($L, $L)", acc, term.apply(0));
+    m.endControlFlow();
   }
 
   private MethodSpec addRows() {

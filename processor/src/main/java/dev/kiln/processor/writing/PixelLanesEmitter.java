@@ -68,12 +68,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardSample")
-        .addAnnotation(Override.class)
-        .addModifiers(Modifier.PROTECTED)
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+    MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
       m.addStatement("final float[] b = super.b");
@@ -205,13 +200,7 @@ final class PixelLanesEmitter {
   }
 
   private void borderColumns(MethodSpec.Builder m, String from, String to) {
-    m.beginControlFlow("for (int ow = $L; ow < $L; ow++)", from, to);
-    if (spec.paddingMode() == PaddingMode.ZEROS) {
-      m.addStatement("s[at + ow] = 0f");
-    } else {
-      m.addStatement("s[at + ow] = x[row + mapIndex(ow * STRIDE_W + shift, IN_W)]");
-    }
-    m.endControlFlow();
+    PaddedPlanes.paddingColumns(m, spec, "ow", from, to, "s[at + ow]", "ow * STRIDE_W + shift");
   }
 
   private MethodSpec zeroRow() {

@@ -49,19 +49,10 @@ public final class RepConvBlockWriter {
     type.addField(FieldSpec.builder(boolean.class, "HAS_IDENTITY", Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Whether the identity branch exists (in == out and stride 1).\n")
         .initializer("$L", spec.hasIdentity()).build());
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A block with PyTorch's default initialization drawn from seed 0.\n")
-        .addStatement("this(0L)")
-        .build());
-    type.addMethod(MethodSpec.constructorBuilder()
-        .addModifiers(Modifier.PUBLIC)
-        .addJavadoc("A block with PyTorch's default initialization drawn from {@code seed}.\n")
-        .addParameter(long.class, "seed")
-        .addStatement("super(new Dense(seed), new Pointwise(seed + 1), $L, HAS_IDENTITY, $T.$L, "
-                + "new int[] {IN_C, IN_H, IN_W}, new int[] {OUT_C, OUT_H, OUT_W}, $L)",
-            spec.batchNorm(), ConvKernelWriter.ACTIVATION, spec.activation().name(), spec.groups())
-        .build());
+    GeneratedMethods.addSeededConstructors(type, "block",
+        "super(new Dense(seed), new Pointwise(seed + 1), $L, HAS_IDENTITY, $T.$L, "
+            + "new int[] {IN_C, IN_H, IN_W}, new int[] {OUT_C, OUT_H, OUT_W}, $L)",
+        spec.batchNorm(), ConvKernelWriter.ACTIVATION, spec.activation().name(), spec.groups());
     type.addMethod(MethodSpec.methodBuilder("fuse")
         .addModifiers(Modifier.PUBLIC)
         .returns(kernel)

@@ -4,7 +4,6 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.TapBlock;
-import javax.lang.model.element.Modifier;
 
 /**
  * The scalar interior: the block's weights are held in locals {@code w<t>}, each output pixel is one
@@ -15,10 +14,6 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   ScalarInteriorEmitter(ConvSpec spec) {
     this.spec = spec;
-  }
-
-  private static MethodSpec.Builder method(String name) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
   }
 
   /** {@code base + offset} with the offset folded to a literal (omitted when zero). */
@@ -49,12 +44,9 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec forward(TapBlock block, String suffix) {
-    MethodSpec.Builder m = method("forwardInterior" + suffix)
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("forwardInterior" + suffix, "x", "y", "w")
         .addJavadoc("Adds taps $L..$L of one input plane to the interior of one output plane.\n", block.first(),
-            block.first() + block.count() - 1)
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "y").addParameter(int.class, "yPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+            block.first() + block.count() - 1);
     loadWeights(m, "w", block);
     openPixelLoops(m, "xPlane", "yPlane");
     CodeBlock.Builder sum = CodeBlock.builder();
@@ -71,12 +63,9 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec backwardInput(TapBlock block, String suffix) {
-    MethodSpec.Builder m = method("backwardInputInterior" + suffix)
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardInputInterior" + suffix, "gy", "gx", "w")
         .addJavadoc("Scatters the interior of one output-gradient plane through taps $L..$L into one "
-            + "input-gradient plane.\n", block.first(), block.first() + block.count() - 1)
-        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gx").addParameter(int.class, "gxPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "w").addParameter(int.class, "wOff");
+            + "input-gradient plane.\n", block.first(), block.first() + block.count() - 1);
     loadWeights(m, "w", block);
     openPixelLoops(m, "gxPlane", "gyPlane");
     m.addStatement("final float g = gy[outRow + ow]");
@@ -89,12 +78,9 @@ final class ScalarInteriorEmitter implements InteriorEmitter {
 
   @Override
   public MethodSpec backwardWeight(TapBlock block, String suffix) {
-    MethodSpec.Builder m = method("backwardWeightInterior" + suffix)
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardWeightInterior" + suffix, "x", "gy", "gw")
         .addJavadoc("Adds the interior's contribution to the gradient of taps $L..$L.\n", block.first(),
-            block.first() + block.count() - 1)
-        .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gy").addParameter(int.class, "gyPlane")
-        .addParameter(ConvKernelWriter.FLOATS, "gw").addParameter(int.class, "wOff");
+            block.first() + block.count() - 1);
     for (int t = block.first(); t < block.first() + block.count(); t++) {
       m.addStatement("float a$L = 0f", t);
     }

@@ -1,6 +1,7 @@
 package dev.kiln.processor.writing;
 
 import dev.kiln.processor.model.ConvSpec;
+import dev.kiln.processor.model.TapBlock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -51,18 +52,13 @@ final class TermBlocks {
 
   /**
    * The loops over one channel's window when {@link #channelsPerBlock} is 1: the taps split into balanced
-   * blocks of at most {@link #MAX_TERMS} (a 3x3 window gives its three rows).
+   * blocks of at most {@link #MAX_TERMS} (a 3x3 window gives its three rows), as {@link TapBlock#split} splits
+   * a window into unrolled methods.
    */
   static List<Block> tapBlocks(ConvSpec spec) {
-    int area = spec.kernelArea();
-    int count = (area + MAX_TERMS - 1) / MAX_TERMS;
-    List<Block> blocks = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      int first = (int) ((long) area * i / count);
-      int last = (int) ((long) area * (i + 1) / count);
-      blocks.add(new Block(i, 1, first, last - first));
-    }
-    return blocks;
+    return TapBlock.split(spec, MAX_TERMS).stream()
+        .map(taps -> new Block(taps.index(), 1, taps.first(), taps.count()))
+        .toList();
   }
 
   /**

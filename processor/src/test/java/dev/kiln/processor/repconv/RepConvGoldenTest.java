@@ -2,6 +2,7 @@ package dev.kiln.processor.repconv;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.processor.testing.CaseCounts.count;
 import static dev.kiln.testing.NumericAssertions.assertClose;
 
 import com.google.testing.compile.JavaFileObjects;
@@ -123,32 +124,14 @@ class RepConvGoldenTest {
   @Test
   void goldenCasesCoverTheAttributeSpace() {
     assertThat(cases).hasSize(EXPECTED_CASES);
-    int batchNorm = 0;
-    int identity = 0;
-    int stride2 = 0;
-    int grouped = 0;
-    int depthwise = 0;
-    int kernel5 = 0;
-    int relu = 0;
-    int nonSquare = 0;
-    for (GoldenCase c : cases) {
-      batchNorm += c.flag("batch_norm") ? 1 : 0;
-      identity += c.flag("identity") ? 1 : 0;
-      stride2 += c.attr("stride") == 2 ? 1 : 0;
-      grouped += c.attr("groups") > 1 && c.attr("groups") < c.attr("in_channels") ? 1 : 0;
-      depthwise += c.attr("groups") == c.attr("in_channels") && c.attr("groups") > 1 ? 1 : 0;
-      kernel5 += c.attr("kernel_size") == 5 ? 1 : 0;
-      relu += c.meta().get("activation").equals("RELU") ? 1 : 0;
-      nonSquare += c.attr("height") != c.attr("width") ? 1 : 0;
-    }
-    assertThat(batchNorm).isEqualTo(8);
-    assertThat(identity).isEqualTo(8);
-    assertThat(stride2).isEqualTo(3);
-    assertThat(grouped).isEqualTo(3);
-    assertThat(depthwise).isEqualTo(4);
-    assertThat(kernel5).isEqualTo(3);
-    assertThat(relu).isEqualTo(8);
-    assertThat(nonSquare).isEqualTo(9);
+    assertThat(count(cases, c -> c.flag("batch_norm"))).isEqualTo(8);
+    assertThat(count(cases, c -> c.flag("identity"))).isEqualTo(8);
+    assertThat(count(cases, c -> c.attr("stride") == 2)).isEqualTo(3);
+    assertThat(count(cases, c -> c.attr("groups") > 1 && c.attr("groups") < c.attr("in_channels"))).isEqualTo(3);
+    assertThat(count(cases, c -> c.attr("groups") == c.attr("in_channels") && c.attr("groups") > 1)).isEqualTo(4);
+    assertThat(count(cases, c -> c.attr("kernel_size") == 5)).isEqualTo(3);
+    assertThat(count(cases, c -> c.meta().get("activation").equals("RELU"))).isEqualTo(8);
+    assertThat(count(cases, c -> c.attr("height") != c.attr("width"))).isEqualTo(9);
   }
 
   @Test

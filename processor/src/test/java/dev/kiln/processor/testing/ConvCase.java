@@ -1,5 +1,8 @@
 package dev.kiln.processor.testing;
 
+import static com.google.testing.compile.CompilationSubject.assertThat;
+
+import com.google.testing.compile.Compilation;
 import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
@@ -164,6 +167,13 @@ public record ConvCase(
     }
     sb.append("}\n");
     return JavaFileObjects.forSourceString(pkg + "." + outer, sb.toString());
+  }
+
+  /** Compiles the {@link #source} {@code pkg.outer} of {@code cases}, asserting that it compiles without warnings. */
+  public static Compilation compile(String pkg, String outer, List<ConvCase> cases) {
+    Compilation compilation = InMemoryCompiler.compile(source(pkg, outer, cases));
+    assertThat(compilation).succeededWithoutWarnings();
+    return compilation;
   }
 
   /** A new instance of the kernel generated for this case in the {@link #source} {@code pkg.outer}. */

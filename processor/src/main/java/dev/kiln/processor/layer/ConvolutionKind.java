@@ -1,0 +1,59 @@
+package dev.kiln.processor.layer;
+
+import dev.kiln.processor.element.AnnotationReader;
+import dev.kiln.processor.model.LayerSpec;
+import dev.kiln.processor.validation.ArrivingShapes;
+import dev.kiln.processor.validation.Report;
+import java.util.Optional;
+
+/**
+ * A kind whose layer is generated as a specialized kernel from a validated spec of type {@code S}
+ * ({@code @Conv2d}, {@code @RepConv}). Its annotation declares a layer of a {@code @Model}, where the shape
+ * arrives from the layer before, or stands on an interface of its own, where the {@code inChannels},
+ * {@code height} and {@code width} attributes declare it.
+ *
+ * @param <S> the validated layer
+ */
+public abstract class ConvolutionKind<S> extends LayerKind {
+  ConvolutionKind(String annotation) {
+    super(annotation);
+  }
+
+  /**
+   * Validates the annotation's values into the layer; empty, with every problem in {@code report}.
+   *
+   * @param arriving the input shape {@code [C, H, W]} that arrives in a model, or {@code null} on a standalone
+   *     interface, where the input-shape attributes give it
+   */
+  public abstract Optional<S> validate(AnnotationReader annotation, int[] arriving, Report report);
+
+  /** The model layer {@code name} of {@code spec}. */
+  abstract LayerSpec layer(String name, S spec);
+
+  @Override
+  public final Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
+    if (!ArrivingShapes.featureMap(annotation(), name, in, report)
+        || !ArrivingShapes.matchDeclared(annotation(), name, in, declaredInput(annotation), report)) {
+      return Optional.empty();
+    }
+    return validate(annotation, in, report).map(spec -> layer(name, spec));
+  }
+
+  /** The input-shape attributes as written ({@code null} where not). */
+  private static Integer[] declaredInput(AnnotationReader annotation) {
+    Integer[] declared = new Integer[3];
+    for (int i = 0; i < 3; i++) {
+      declared[i] = annotation.explicitInt(ArrivingShapes.INPUT_ATTRIBUTES[i]);
+    }
+    return declared;
+  }
+
+  /**
+   * The input-shape value along {@code axis} ({@code 0} channels, {@code 1} height, {@code 2} width): the
+   * arriving shape's where there is one, else the attribute as written ({@code null} where not).
+   */
+  static Integer input(AnnotationReader annotation, int[] arriving, int axis) {
+    return arriving != null ? Integer.valueOf(arriving[axis])
+        : annotation.explicitInt(ArrivingShapes.INPUT_ATTRIBUTES[axis]);
+  }
+}
