@@ -1,5 +1,6 @@
 package dev.kiln.io;
 
+import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,6 +57,26 @@ public final class SafeTensors {
    */
   public static Map<String, Tensor> read(Path path) throws IOException {
     return readWithMetadata(path).tensors();
+  }
+
+  /**
+   * Loads a file written from {@code module}'s state dict into the module, as
+   * {@code module.loadStateDict(read(path))} does but without a second copy of the weights: each tensor is
+   * read straight into the module's own, which matters for the first result of a large network (a fresh
+   * copy of tens of megabytes costs the JVM page faults and garbage collections). The file must hold exactly
+   * the module's state names with their shapes; the whole header is read and checked against them before
+   * anything is written, so a malformed or mismatched file leaves the module as it was. Only an I/O error
+   * while the data is read (a disk failure, the file shrinking underneath) can leave it partly loaded.
+   *
+   * @throws IOException if the file cannot be read, is malformed, would take more than the default limit or
+   *     does not hold exactly the module's state
+   */
+  public static void load(Path path, Module module) throws IOException {
+    Map<String, Tensor> state = module.stateDict();
+    SafeTensorsReader.readInto(path, state, ReadOptions.defaults());
+    // Copying each tensor onto itself is free of new memory and runs what a load does after the copy: every
+    // parameter marked changed, the module's own refresh of derived data.
+    module.loadStateDict(state);
   }
 
   /**

@@ -51,6 +51,21 @@ final class SafeTensorsReader {
     }
   }
 
+  /**
+   * Reads the file's tensors straight into {@code targets}, which must be exactly its names and shapes: the
+   * whole header is read and checked against them before the first element is written.
+   */
+  static void readInto(Path path, Map<String, Tensor> targets, ReadOptions options) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      SafeTensorsReader reader = new SafeTensorsReader(path, channel, options.expectingShapesOf(targets));
+      Header header = reader.header();
+      ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (Entry entry : header.entries()) {
+        reader.data(entry, header.dataStart(), chunk, targets.get(entry.name()).data());
+      }
+    }
+  }
+
   /** Reads and checks the header only (no tensor data is read or allocated) and returns its metadata. */
   static Map<String, String> readMetadata(Path path, ReadOptions options) throws IOException {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -120,7 +135,9 @@ final class SafeTensorsReader {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     for (Entry entry : header.entries()) {
-      tensors.put(entry.name(), Tensor.of(data(entry, header.dataStart(), chunk), entry.shape()));
+      float[] data = new float[entry.elements()];
+      data(entry, header.dataStart(), chunk, data);
+      tensors.put(entry.name(), Tensor.of(data, entry.shape()));
     }
     return new SafeTensors.Contents(tensors, header.metadata());
   }
@@ -343,10 +360,10 @@ final class SafeTensorsReader {
     }
   }
 
-  private float[] data(Entry entry, long dataStart, ByteBuffer chunk) throws IOException {
+  /** Reads {@code entry}'s elements, converted to float, into {@code out} (of its length). */
+  private void data(Entry entry, long dataStart, ByteBuffer chunk, float[] out) throws IOException {
     int n = entry.elements();
     DType dtype = entry.dtype();
-    float[] out = new float[n];
     long position = dataStart + entry.begin();
     int perChunk = CHUNK_BYTES / dtype.size;
     for (int i = 0; i < n; ) {
@@ -368,7 +385,6 @@ final class SafeTensorsReader {
         }
       }
     }
-    return out;
   }
 
   /** Fills {@code buf} from {@code position}; the file shrinking underneath is an error, never a short read. */

@@ -5,7 +5,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A learnable tensor and its gradient (same shape, accumulated by {@link Module#backward}).
+ * A learnable tensor and its gradient (same shape, accumulated by {@link Module#backward}). The gradient is
+ * allocated on first use, so a network that only runs inference (a fused deploy network, a model whose
+ * weights are loaded to serve) holds no gradient memory.
  *
  * <p>A parameter also carries a modification counter, {@link #version()}, so that code which derives data
  * from the values (for example a convolution engine that keeps the weights in a packed layout) can tell
@@ -19,14 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Parameter {
   private final String name;
   private final Tensor data;
-  private final Tensor grad;
+  /** Allocated by the first {@link #grad()} call. */
+  private volatile Tensor grad;
   /** Increased by {@link #markChanged()}; a reader that sees a new version also sees the values written before. */
   private final AtomicLong version = new AtomicLong();
 
   private Parameter(String name, Tensor data) {
     this.name = Objects.requireNonNull(name, "name");
     this.data = Objects.requireNonNull(data, "data");
-    this.grad = Tensor.zeros(data.shape());
   }
 
   /** A parameter over {@code data} (not copied) with a zero gradient. */
@@ -47,14 +49,27 @@ public final class Parameter {
     return data;
   }
 
-  /** The accumulated gradient. */
+  /** The accumulated gradient (zeros until a backward adds to it). */
   public Tensor grad() {
-    return grad;
+    Tensor g = grad;
+    if (g == null) {
+      synchronized (this) {
+        g = grad;
+        if (g == null) {
+          g = Tensor.zeros(data.shape());
+          grad = g;
+        }
+      }
+    }
+    return g;
   }
 
-  /** Sets the gradient to zero. */
+  /** Sets the gradient to zero (allocating nothing when no gradient was ever taken). */
   public void zeroGrad() {
-    grad.fill(0f);
+    Tensor g = grad;
+    if (g != null) {
+      g.fill(0f);
+    }
   }
 
   /**

@@ -121,4 +121,19 @@ class ParameterVersionTest {
     }
     assertThat(checked).isEqualTo(4 * 4);
   }
+
+  @Test
+  void gradientsAreAllocatedOnFirstUseAndStartAtZero() {
+    Parameter p = Parameter.of("w", Tensor.of(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, 2, 3));
+    p.zeroGrad(); // nothing to zero yet
+
+    Tensor grad = p.grad();
+
+    assertThat(grad.shape()).asList().containsExactly(2, 3).inOrder();
+    assertThat(grad.data()).usingExactEquality().containsExactly(0f, 0f, 0f, 0f, 0f, 0f).inOrder();
+    assertThat(p.grad()).isSameInstanceAs(grad);
+    grad.data()[4] = 9f;
+    p.zeroGrad();
+    assertThat(p.grad().data()[4]).isEqualTo(0f);
+  }
 }

@@ -174,7 +174,7 @@ public final class NetworkBench implements Callable<Integer> {
       long a = System.nanoTime();
       SequentialModel m = net.create.get();
       long b = System.nanoTime();
-      m.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
+      SafeTensors.load(dir.resolve(net.file + ".safetensors"), m);
       m.eval();
       long c = System.nanoTime();
       if (fused) {
@@ -188,7 +188,7 @@ public final class NetworkBench implements Callable<Integer> {
     Parallel.setThreads(threads);
     SequentialModel model = skipInit ? Init.skipped(net.create) : net.create.get();
     long t1 = System.nanoTime();
-    model.loadStateDict(SafeTensors.read(dir.resolve(net.file + ".safetensors")));
+    SafeTensors.load(dir.resolve(net.file + ".safetensors"), model);
     model.eval();
     long t2 = System.nanoTime();
     Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse.apply(model)) : net.fuse.apply(model)) : model;

@@ -1,0 +1,109 @@
+package dev.kiln.io;
+
+import static com.google.common.truth.Truth.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.nn.AbstractModule;
+import dev.kiln.nn.BatchNorm2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.Module;
+import dev.kiln.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link SafeTensors#load}: the same state as {@code loadStateDict(read(...))}, and nothing written on a bad file. */
+class SafeTensorsLoadTest {
+  @TempDir Path dir;
+
+  /** A module with one child, so that state names are prefixed. */
+  private static final class Net extends AbstractModule {
+    Net(long seed) {
+      registerModule("fc", new Linear(5, 3, true, seed));
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  private static Module net(long seed) {
+    return new Net(seed);
+  }
+
+  private static Map<String, float[]> snapshot(Module m) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    m.stateDict().forEach((k, v) -> out.put(k, v.data().clone()));
+    return out;
+  }
+
+  @Test
+  void loadsWhatLoadStateDictOfReadLoads() throws IOException {
+    Path file = dir.resolve("a.safetensors");
+    SafeTensors.write(file, net(1).stateDict(), Map.of());
+    Module direct = net(2);
+    Module viaRead = net(2);
+    long before = direct.namedParameters().get("fc.weight").version();
+
+    SafeTensors.load(file, direct);
+    viaRead.loadStateDict(SafeTensors.read(file));
+
+    Map<String, float[]> a = snapshot(direct);
+    Map<String, float[]> b = snapshot(viaRead);
+    assertThat(a.keySet()).containsExactly("fc.weight", "fc.bias").inOrder();
+    for (String key : a.keySet()) {
+      assertThat(a.get(key)).usingExactEquality().containsExactly(b.get(key)).inOrder();
+      assertThat(a.get(key)).usingExactEquality().containsExactly(snapshot(net(1)).get(key)).inOrder();
+    }
+    assertThat(direct.namedParameters().get("fc.weight").version()).isGreaterThan(before);
+  }
+
+  @Test
+  void convertsOtherDtypesAsReadDoes() throws IOException {
+    Path file = dir.resolve("bn.safetensors");
+    BatchNorm2d source = new BatchNorm2d(2);
+    source.stateDict().get("num_batches_tracked").data()[0] = 7f; // written as I64
+    source.stateDict().get("running_mean").data()[1] = -0.25f;
+    SafeTensors.write(file, source.stateDict(), Map.of());
+    BatchNorm2d target = new BatchNorm2d(2);
+
+    SafeTensors.load(file, target);
+
+    assertThat(target.stateDict().get("num_batches_tracked").data()).usingExactEquality().containsExactly(7f);
+    assertThat(target.stateDict().get("running_mean").data()).usingExactEquality().containsExactly(0f, -0.25f)
+        .inOrder();
+  }
+
+  @Test
+  void aFileOfAnotherShapeOrNameChangesNothing() throws IOException {
+    Path wrongShape = dir.resolve("shape.safetensors");
+    Map<String, Tensor> shape = new LinkedHashMap<>(net(1).stateDict());
+    shape.put("fc.bias", Tensor.zeros(4));
+    SafeTensors.write(wrongShape, shape, Map.of());
+    Path extra = dir.resolve("extra.safetensors");
+    Map<String, Tensor> more = new LinkedHashMap<>(net(1).stateDict());
+    more.put("fc.scale", Tensor.zeros(1));
+    SafeTensors.write(extra, more, Map.of());
+    Module target = net(3);
+    Map<String, float[]> before = snapshot(target);
+
+    IOException shapeError = assertThrows(IOException.class, () -> SafeTensors.load(wrongShape, target));
+    IOException extraError = assertThrows(IOException.class, () -> SafeTensors.load(extra, target));
+
+    assertThat(shapeError).hasMessageThat().contains("tensor \"fc.bias\": shape [4] but expected [3]");
+    assertThat(extraError).hasMessageThat().contains("unexpected tensor \"fc.scale\"");
+    Map<String, float[]> after = snapshot(target);
+    for (String key : before.keySet()) {
+      assertThat(after.get(key)).usingExactEquality().containsExactly(before.get(key)).inOrder();
+    }
+  }
+}
