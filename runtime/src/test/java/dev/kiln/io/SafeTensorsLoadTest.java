@@ -3,7 +3,6 @@ package dev.kiln.io;
 import static com.google.common.truth.Truth.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.kiln.nn.AbstractModule;
 import dev.kiln.nn.BatchNorm2d;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Module;
@@ -19,25 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SafeTensorsLoadTest {
   @TempDir Path dir;
 
-  /** A module with one child, so that state names are prefixed. */
-  private static final class Net extends AbstractModule {
-    Net(long seed) {
-      registerModule("fc", new Linear(5, 3, true, seed));
-    }
-
-    @Override
-    public Tensor forward(Tensor input) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Tensor backward(Tensor gradOutput) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   private static Module net(long seed) {
-    return new Net(seed);
+    return new Linear(5, 3, true, seed);
   }
 
   private static Map<String, float[]> snapshot(Module m) {
@@ -52,19 +34,19 @@ class SafeTensorsLoadTest {
     SafeTensors.write(file, net(1).stateDict(), Map.of());
     Module direct = net(2);
     Module viaRead = net(2);
-    long before = direct.namedParameters().get("fc.weight").version();
+    long before = direct.namedParameters().get("weight").version();
 
     SafeTensors.load(file, direct);
     viaRead.loadStateDict(SafeTensors.read(file));
 
     Map<String, float[]> a = snapshot(direct);
     Map<String, float[]> b = snapshot(viaRead);
-    assertThat(a.keySet()).containsExactly("fc.weight", "fc.bias").inOrder();
+    assertThat(a.keySet()).containsExactly("weight", "bias").inOrder();
     for (String key : a.keySet()) {
       assertThat(a.get(key)).usingExactEquality().containsExactly(b.get(key)).inOrder();
       assertThat(a.get(key)).usingExactEquality().containsExactly(snapshot(net(1)).get(key)).inOrder();
     }
-    assertThat(direct.namedParameters().get("fc.weight").version()).isGreaterThan(before);
+    assertThat(direct.namedParameters().get("weight").version()).isGreaterThan(before);
   }
 
   @Test
@@ -87,11 +69,11 @@ class SafeTensorsLoadTest {
   void aFileOfAnotherShapeOrNameChangesNothing() throws IOException {
     Path wrongShape = dir.resolve("shape.safetensors");
     Map<String, Tensor> shape = new LinkedHashMap<>(net(1).stateDict());
-    shape.put("fc.bias", Tensor.zeros(4));
+    shape.put("bias", Tensor.zeros(4));
     SafeTensors.write(wrongShape, shape, Map.of());
     Path extra = dir.resolve("extra.safetensors");
     Map<String, Tensor> more = new LinkedHashMap<>(net(1).stateDict());
-    more.put("fc.scale", Tensor.zeros(1));
+    more.put("scale", Tensor.zeros(1));
     SafeTensors.write(extra, more, Map.of());
     Module target = net(3);
     Map<String, float[]> before = snapshot(target);
@@ -99,8 +81,8 @@ class SafeTensorsLoadTest {
     IOException shapeError = assertThrows(IOException.class, () -> SafeTensors.load(wrongShape, target));
     IOException extraError = assertThrows(IOException.class, () -> SafeTensors.load(extra, target));
 
-    assertThat(shapeError).hasMessageThat().contains("tensor \"fc.bias\": shape [4] but expected [3]");
-    assertThat(extraError).hasMessageThat().contains("unexpected tensor \"fc.scale\"");
+    assertThat(shapeError).hasMessageThat().contains("tensor \"bias\": shape [4] but expected [3]");
+    assertThat(extraError).hasMessageThat().contains("unexpected tensor \"scale\"");
     Map<String, float[]> after = snapshot(target);
     for (String key : before.keySet()) {
       assertThat(after.get(key)).usingExactEquality().containsExactly(before.get(key)).inOrder();
