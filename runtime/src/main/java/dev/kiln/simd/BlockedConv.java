@@ -212,7 +212,9 @@ final class BlockedConv {
       for (int i = 0; i < tiles.length; i++) {
         tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], geometry.strideW())
             : TileWarmer.depthwise(columns[2 * i + 1]);
-        TileWarmer.request(tiles[i], true);
+        // Not needed to start: the layer runs plain Java until it is compiled, while the warmer gets the
+        // tiles that layers wait for compiled first.
+        TileWarmer.request(tiles[i], false);
       }
       for (int cb = 0; cb < out.blocks; cb++) {
         chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles, tiles));
@@ -248,7 +250,8 @@ final class BlockedConv {
   /**
    * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): those for
    * any pixel stride, which its first forward uses (the faster ones for its stride are requested when it is
-   * planned). Layers the blocked engine cannot run request nothing.
+   * planned); a depthwise layer's after every tile a layer waits for, since it runs plain Java until its tile
+   * is compiled. Layers the blocked engine cannot run request nothing.
    */
   static void requestTiles(ConvGeometry geometry) {
     boolean depthwise = isDepthwise(geometry);
@@ -261,7 +264,7 @@ final class BlockedConv {
       int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
       for (int i = 1; i < columns.length; i += 2) {
         TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], geometry.strideW())
-            : TileWarmer.depthwise(columns[i]), true);
+            : TileWarmer.depthwise(columns[i]), false);
       }
       return;
     }
@@ -417,7 +420,7 @@ final class BlockedConv {
           TileWarmer.Tile t = c.generic[i];
           if (!t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
-            TileWarmer.request(t, true);
+            TileWarmer.request(t, false);
             depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * LANES,
                 cols[2 * i + 1]);
           } else if (threeByThree) {
