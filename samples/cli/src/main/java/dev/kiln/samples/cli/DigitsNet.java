@@ -13,9 +13,11 @@ import dev.kiln.nn.Module;
 /**
  * The sample network for the bundled 8x8 digits: four RepVGG blocks (16-32-32-64 channels, strides 1, 1, 1, 2,
  * since the images are small), global average pooling, dropout 0.3 and a linear classifier, as
- * {@code tools/recipe/repvgg_recipe.py --dataset digits} defines it. Trained with R-Drop.
+ * {@code tools/recipe/repvgg_recipe.py --dataset digits} defines it. Its {@code @RDrop} weight is
+ * {@link Recipe#NETWORK_RDROP_ALPHA}; {@code kiln-cli train} uses plain cross-entropy unless {@code --rdrop-alpha}
+ * asks for R-Drop.
  */
-@RDrop(alpha = Recipe.DEFAULT_RDROP_ALPHA, klReduction = Reduction.SUM)
+@RDrop(alpha = Recipe.NETWORK_RDROP_ALPHA, klReduction = Reduction.SUM)
 @Model(input = {1, 8, 8})
 public interface DigitsNet {
   /** 1 -> 16 channels, 8x8. */

@@ -14,9 +14,11 @@ import dev.kiln.nn.Module;
  * {@link DigitsNet} with dropout after every RepVGG block as well (layers {@code drop0}..{@code drop3}, before
  * the global pooling for the last one): the same parameters, state dict and fused deploy network, more
  * dropout noise in training. As {@code tools/recipe/repvgg_recipe.py --dropout-at blocks} defines it; every
- * dropout layer has p 0.3 (kiln-cli's {@code --dropout} sets another). Trained with R-Drop.
+ * dropout layer has p 0.3 (kiln-cli's {@code --dropout} sets another). Its {@code @RDrop} weight is
+ * {@link Recipe#NETWORK_RDROP_ALPHA}; {@code kiln-cli train} uses plain cross-entropy unless {@code --rdrop-alpha}
+ * asks for R-Drop.
  */
-@RDrop(alpha = Recipe.DEFAULT_RDROP_ALPHA, klReduction = Reduction.SUM)
+@RDrop(alpha = Recipe.NETWORK_RDROP_ALPHA, klReduction = Reduction.SUM)
 @Model(input = {1, 8, 8})
 public interface DigitsNetBlockDropout {
   /** 1 -> 16 channels, 8x8. */

@@ -13,9 +13,11 @@ import dev.kiln.nn.Module;
 /**
  * The sample network for the 28x28 Fashion-MNIST images: four RepVGG blocks (16-32-32-64 channels,
  * strides 1, 2, 1, 2), global average pooling, dropout 0.3 and a linear classifier, as
- * {@code tools/recipe/repvgg_recipe.py --dataset fashion-mnist} defines it. Trained with R-Drop.
+ * {@code tools/recipe/repvgg_recipe.py --dataset fashion-mnist} defines it. Its {@code @RDrop} weight is
+ * {@link Recipe#NETWORK_RDROP_ALPHA}; {@code kiln-cli train} uses plain cross-entropy unless {@code --rdrop-alpha}
+ * asks for R-Drop.
  */
-@RDrop(alpha = Recipe.DEFAULT_RDROP_ALPHA, klReduction = Reduction.SUM)
+@RDrop(alpha = Recipe.NETWORK_RDROP_ALPHA, klReduction = Reduction.SUM)
 @Model(input = {1, 28, 28})
 public interface FashionNet {
   /** 1 -> 16 channels, 28x28. */

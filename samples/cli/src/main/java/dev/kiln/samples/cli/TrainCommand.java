@@ -77,7 +77,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--rdrop-alpha", paramLabel = "A",
       description = "R-Drop KL weight (KL summed over the batch); 0 trains with plain cross-entropy "
-          + "(default: the networks' @RDrop alpha, " + Recipe.DEFAULT_RDROP_ALPHA + ").")
+          + "(default: " + Recipe.DEFAULT_RDROP_ALPHA + "; the networks' @RDrop alpha is "
+          + Recipe.NETWORK_RDROP_ALPHA + ").")
   Double rdropAlpha;
 
   @Option(names = "--kl-reduction", paramLabel = "R", converter = KlReduction.Names.class,
@@ -333,17 +334,20 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * The training objective: the network's own ({@code @RDrop}) when neither the alpha nor the reduction is
-   * given, plain cross-entropy for alpha 0, otherwise R-Drop with the given alpha (default: the networks')
-   * and reduction (default: sum).
+   * The training objective: plain cross-entropy for alpha 0 (the default), otherwise R-Drop with the given
+   * alpha and reduction (default: sum), which is the network's own objective ({@code @RDrop}) when they are
+   * the ones it is annotated with.
    */
   static Objective objective(SequentialModel model, Double rdropAlpha, KlReduction klReduction) {
-    if (rdropAlpha == null && klReduction == null) {
+    double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
+    KlReduction reduction = klReduction != null ? klReduction : KlReduction.SUM;
+    if (alpha == 0) {
+      return Objectives.crossEntropy();
+    }
+    if (alpha == Recipe.NETWORK_RDROP_ALPHA && reduction == KlReduction.SUM) {
       return Objectives.forModel(model);
     }
-    double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
-    return alpha == 0 ? Objectives.crossEntropy()
-        : Objectives.rDrop(alpha, (klReduction != null ? klReduction : KlReduction.SUM).reduction());
+    return Objectives.rDrop(alpha, reduction.reduction());
   }
 
   private ParameterException usage(String message) {

@@ -58,7 +58,7 @@ class KilnCliTest {
   @BeforeAll
   static void trainTwoEpochs() throws IOException {
     trainDir = dir.resolve("digits run");
-    // plain cross-entropy here (half the cost of R-Drop); the resume test trains with the default R-Drop
+    // plain cross-entropy here (the default, half the cost of R-Drop); the resume test trains with R-Drop
     trained = run(trainArgs(trainDir, "--epochs", "2", "--rdrop-alpha", "0"));
     assertWithMessage(trained.err()).that(trained.exitCode()).isEqualTo(0);
     report = JsonParser.parseObject(Files.readString(trainDir.resolve("report.json")));
@@ -194,7 +194,8 @@ class KilnCliTest {
   void resumeAfterOneEpochEqualsTheUninterruptedRun() throws IOException {
     Path whole = dir.resolve("whole");
     Path parts = dir.resolve("parts");
-    String[] small = {"--epochs", "2", "--train-samples", "256", "--seed", "5"};
+    String[] small = {"--epochs", "2", "--train-samples", "256", "--seed", "5",
+        "--rdrop-alpha", String.valueOf(Recipe.NETWORK_RDROP_ALPHA)};
     assertThat(run(trainArgs(whole, small)).exitCode()).isEqualTo(0);
     Run first = run(trainArgs(parts, concat(small, "--stop-after-epoch", "1")));
     assertWithMessage(first.err()).that(first.exitCode()).isEqualTo(0);
@@ -217,8 +218,8 @@ class KilnCliTest {
     assertThat(changedInSecondEpoch).isTrue();
     Map<String, Object> resumed = JsonParser.parseObject(Files.readString(parts.resolve("report.json")));
     assertThat(resumed.get("resumed_from_epoch")).isEqualTo(1.0);
-    assertThat(resumed.get("rdrop_alpha")).isEqualTo(Recipe.DEFAULT_RDROP_ALPHA);
-    assertThat(second.out()).contains("R-Drop alpha " + Recipe.DEFAULT_RDROP_ALPHA);
+    assertThat(resumed.get("rdrop_alpha")).isEqualTo(Recipe.NETWORK_RDROP_ALPHA);
+    assertThat(second.out()).contains("R-Drop alpha " + Recipe.NETWORK_RDROP_ALPHA);
     assertThat(resumed.get("epochs_completed")).isEqualTo(2.0);
     assertThat((List<?>) resumed.get("history")).hasSize(1);
     Map<String, Object> uninterrupted = JsonParser.parseObject(Files.readString(whole.resolve("report.json")));
