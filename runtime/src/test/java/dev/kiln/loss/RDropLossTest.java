@@ -56,8 +56,8 @@ class RDropLossTest {
       Tensor z2 = gaussian(random, n, c);
       int[] y = random.ints(n, 0, c).toArray();
       double alpha = 0.7;
-      Tensor logP = logSoftmax(z1);
-      Tensor logQ = logSoftmax(z2);
+      Tensor logP = LossTesting.logSoftmax(z1);
+      Tensor logQ = LossTesting.logSoftmax(z2);
       double kl = (KlDivergence.compute(logP, logQ, reduction, true).loss()
           + KlDivergence.compute(logQ, logP, reduction, true).loss()) / 2;
       double ce = 0.5 * (CrossEntropy.compute(z1, y).loss() + CrossEntropy.compute(z2, y).loss());
@@ -139,19 +139,5 @@ class RDropLossTest {
       t.data()[k] = (float) (random.nextGaussian() * 1.5);
     }
     return t;
-  }
-
-  private static Tensor logSoftmax(Tensor z) {
-    int n = z.dim(0);
-    int c = z.dim(1);
-    float[] out = new float[n * c];
-    double[] row = new double[c];
-    for (int i = 0; i < n; i++) {
-      LossChecks.logSoftmaxRow(z.data(), i, c, row);
-      for (int j = 0; j < c; j++) {
-        out[i * c + j] = (float) row[j];
-      }
-    }
-    return Tensor.of(out, n, c);
   }
 }
