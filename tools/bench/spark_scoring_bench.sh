@@ -53,8 +53,10 @@ be32() { printf '%08x' "$1" | xxd -r -p; }
 all="$work/all-as-t10k"
 mkdir -p "$all"
 for f in "$data"/train-*-ubyte*; do ln -s "$(realpath "$f")" "$all/"; done
-train_n=$(zcat -f "$data"/train-labels-idx1-ubyte* | head -c 8 | tail -c 4 | xxd -p)
-test_n=$(zcat -f "$data"/t10k-labels-idx1-ubyte* | head -c 8 | tail -c 4 | xxd -p)
+# The count field of a labels file (zcat may die of SIGPIPE once head has its 8 bytes: not an error here).
+count_of() { { zcat -f "$1" || true; } | head -c 8 | tail -c 4 | xxd -p; }
+train_n=$(count_of "$(ls "$data"/train-labels-idx1-ubyte* | head -n 1)")
+test_n=$(count_of "$(ls "$data"/t10k-labels-idx1-ubyte* | head -n 1)")
 total=$(( 16#$train_n + 16#$test_n ))
 { printf '\x00\x00\x08\x03'; be32 "$total"; be32 28; be32 28
   zcat -f "$data"/train-images-idx3-ubyte* | tail -c +17

@@ -65,6 +65,39 @@ public final class IdxDataset {
    */
   public static InMemoryDataset load(Path images, Path labels, Normalization normalization, long maxBytes)
       throws IOException {
+    Bytes bytes = readBytes(images, labels, maxBytes);
+    byte[] raw = bytes.pixels();
+    float[] pixels = new float[raw.length];
+    for (int i = 0; i < raw.length; i++) {
+      pixels[i] = (raw[i] & 0xff) / 255f;
+    }
+    normalization.apply(pixels);
+    return InMemoryDataset.of(pixels, bytes.labels(), NUM_CLASSES, 1, bytes.height(), bytes.width());
+  }
+
+  /**
+   * The images and labels of an IDX pair as the files hold them: one unsigned byte per pixel, image after
+   * image (the arrays are the reader's, not copies).
+   *
+   * @param pixels {@code count * height * width} bytes
+   * @param labels {@code count} labels, each below {@link #NUM_CLASSES}
+   */
+  public record Bytes(byte[] pixels, int[] labels, int height, int width) {
+    /** The number of images. */
+    public int count() {
+      return labels.length;
+    }
+  }
+
+  /**
+   * Reads an images file and a labels file as {@link #load(Path, Path, Normalization, long)} does, with the same
+   * checks and limit, but keeps the pixels as the unsigned bytes they are: a quarter of the memory, and no
+   * conversion for a caller that ships or stores images rather than training on them.
+   *
+   * @throws IllegalArgumentException if {@code maxBytes} is not positive
+   * @throws IOException if a file cannot be read, is malformed or would take more than {@code maxBytes}
+   */
+  public static Bytes readBytes(Path images, Path labels, long maxBytes) throws IOException {
     if (maxBytes < 1) {
       throw new IllegalArgumentException("maxBytes must be >= 1 but was " + maxBytes);
     }
@@ -84,13 +117,7 @@ public final class IdxDataset {
         throw new IOException(images + " holds " + count + " images but " + labels + " holds "
             + labelValues.length + " labels");
       }
-      byte[] raw = readData(in, images, (int) total, "pixel");
-      float[] pixels = new float[raw.length];
-      for (int i = 0; i < raw.length; i++) {
-        pixels[i] = (raw[i] & 0xff) / 255f;
-      }
-      normalization.apply(pixels);
-      return InMemoryDataset.of(pixels, labelValues, NUM_CLASSES, 1, height, width);
+      return new Bytes(readData(in, images, (int) total, "pixel"), labelValues, height, width);
     }
   }
 
@@ -123,6 +150,20 @@ public final class IdxDataset {
       throws IOException {
     String prefix = train ? "train" : "t10k";
     return load(find(dir, prefix + "-images-idx3-ubyte"), find(dir, prefix + "-labels-idx1-ubyte"), normalization);
+  }
+
+  /**
+   * The Fashion-MNIST (or MNIST) training or test split of {@code dir} (files named as for
+   * {@link #fashionMnist(Path, boolean, Normalization)}) as bytes ({@link #readBytes}), within the default
+   * limit.
+   *
+   * @throws java.nio.file.NoSuchFileException if a file is missing (under neither name)
+   * @throws IOException if a file cannot be read, is malformed or would take more than the default limit
+   */
+  public static Bytes fashionMnistBytes(Path dir, boolean train) throws IOException {
+    String prefix = train ? "train" : "t10k";
+    return readBytes(find(dir, prefix + "-images-idx3-ubyte"), find(dir, prefix + "-labels-idx1-ubyte"),
+        DEFAULT_MAX_BYTES);
   }
 
   private static Path find(Path dir, String name) throws IOException {

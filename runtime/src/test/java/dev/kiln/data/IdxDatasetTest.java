@@ -97,6 +97,35 @@ class IdxDatasetTest {
     assertThat(test.label(0)).isEqualTo(8);
   }
 
+  @Test
+  void bytesAreThePixelsAsStoredWithTheSameLabels() throws IOException {
+    byte[] raw = images(3, 2, 4);
+    write("train-images-idx3-ubyte.gz", gzip(raw));
+    write("train-labels-idx1-ubyte.gz", gzip(labels(5, 6, 7)));
+    write("t10k-images-idx3-ubyte", images(2, 2, 4));
+    write("t10k-labels-idx1-ubyte", labels(8, 9));
+
+    IdxDataset.Bytes train = IdxDataset.fashionMnistBytes(dir, true);
+    IdxDataset.Bytes test = IdxDataset.fashionMnistBytes(dir, false);
+    InMemoryDataset loaded = IdxDataset.fashionMnist(dir, true);
+
+    assertThat(train.count()).isEqualTo(3);
+    assertThat(test.count()).isEqualTo(2);
+    assertThat(new int[] {train.height(), train.width()}).isEqualTo(new int[] {2, 4});
+    assertThat(train.labels()).isEqualTo(new int[] {5, 6, 7});
+    assertThat(test.labels()).isEqualTo(new int[] {8, 9});
+    assertThat(train.pixels()).isEqualTo(java.util.Arrays.copyOfRange(raw, raw.length - 24, raw.length));
+    float[] sample = new float[8];
+    for (int i = 0; i < 3; i++) {
+      loaded.copySample(i, sample, 0);
+      for (int p = 0; p < 8; p++) {
+        assertThat(sample[p]).isEqualTo((train.pixels()[i * 8 + p] & 0xff) / 255f);
+      }
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> IdxDataset.readBytes(dir.resolve("t10k-images-idx3-ubyte"), dir.resolve("t10k-labels-idx1-ubyte"), 0));
+  }
+
   /** A fixture written by Python's gzip module (tools/golden/make_idx_fixture.py). */
   @Test
   void readsFixtureWrittenByPython() throws IOException, URISyntaxException {

@@ -27,7 +27,7 @@ enum ImageSource {
         case TEST -> Digits.test();
         case ALL -> Digits.all();
       };
-      return fromDriver(spark, List.of(data), DIGITS_SCALE, partitions);
+      return fromDriver(spark, List.of(bytes(data, DIGITS_SCALE)), partitions);
     }
   },
 
@@ -44,19 +44,19 @@ enum ImageSource {
             + "the IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
             + "t10k-labels-idx1-ubyte.gz)");
       }
-      List<InMemoryDataset> parts = new ArrayList<>();
+      List<IdxDataset.Bytes> parts = new ArrayList<>();
       try {
         if (split != Split.TEST) {
-          parts.add(IdxDataset.fashionMnist(dir, true));
+          parts.add(IdxDataset.fashionMnistBytes(dir, true));
         }
         if (split != Split.TRAIN) {
-          parts.add(IdxDataset.fashionMnist(dir, false));
+          parts.add(IdxDataset.fashionMnistBytes(dir, false));
         }
       } catch (IOException e) {
         throw new JobException(JobException.FAILURE, "cannot read the IDX images in " + dir + ": "
             + e.getMessage(), e);
       }
-      return fromDriver(spark, parts, IDX_SCALE, partitions);
+      return fromDriver(spark, parts, partitions);
     }
   },
 
@@ -87,8 +87,6 @@ enum ImageSource {
 
   /** The digits hold pixel counts 0..16; {@code Digits} divides them by 16. */
   private static final float DIGITS_SCALE = 16f;
-  /** IDX files hold bytes 0..255; {@code IdxDataset} divides them by 255. */
-  private static final float IDX_SCALE = 255f;
 
   private final String cliName;
 
@@ -115,23 +113,35 @@ enum ImageSource {
     return cliName;
   }
 
+  /** The images of {@code data} as bytes again ({@code value * scale}, exact for the bundled digits). */
+  private static IdxDataset.Bytes bytes(InMemoryDataset data, float scale) {
+    int[] shape = data.sampleShape();
+    int pixelsPerImage = shape[0] * shape[1] * shape[2];
+    byte[] pixels = new byte[data.size() * pixelsPerImage];
+    int[] labels = new int[data.size()];
+    float[] sample = new float[pixelsPerImage];
+    for (int i = 0; i < labels.length; i++) {
+      data.copySample(i, sample, 0);
+      for (int p = 0; p < pixelsPerImage; p++) {
+        pixels[i * pixelsPerImage + p] = (byte) (int) (sample[p] * scale + 0.5f); // values are >= 0: rounds to nearest
+      }
+      labels[i] = data.label(i);
+    }
+    return new IdxDataset.Bytes(pixels, labels, shape[1], shape[2]);
+  }
+
   /**
-   * Images held by the driver as a {@code Dataset}: the pixels back as bytes ({@code value * scale}, exact for
-   * both sources), numbered in order across {@code parts}, in {@code partitions} blocks of consecutive images.
+   * Images held by the driver as a {@code Dataset}, numbered in order across {@code parts}, in
+   * {@code partitions} blocks of consecutive images (each block's bytes copied out of the parts as they are).
    */
-  private static Dataset<Row> fromDriver(SparkSession spark, List<InMemoryDataset> parts, float scale,
-      int partitions) {
+  private static Dataset<Row> fromDriver(SparkSession spark, List<IdxDataset.Bytes> parts, int partitions) {
     int count = 0;
-    for (InMemoryDataset part : parts) {
-      count += part.size();
+    for (IdxDataset.Bytes part : parts) {
+      count += part.count();
     }
-    int pixelsPerImage = 1;
-    for (int d : parts.get(0).sampleShape()) {
-      pixelsPerImage *= d;
-    }
+    int pixelsPerImage = parts.get(0).height() * parts.get(0).width();
     int blocks = Math.max(1, Math.min(partitions, count));
     List<ImageBlock> list = new ArrayList<>(blocks);
-    float[] sample = new float[pixelsPerImage];
     int partIndex = 0;
     int inPart = 0;
     for (int b = 0; b < blocks; b++) {
@@ -139,19 +149,17 @@ enum ImageSource {
       int end = (int) ((long) count * (b + 1) / blocks);
       int[] labels = new int[end - start];
       byte[] pixels = new byte[(end - start) * pixelsPerImage];
-      for (int i = 0; i < labels.length; i++) {
-        while (inPart == parts.get(partIndex).size()) {
+      for (int i = 0; i < labels.length; ) {
+        while (inPart == parts.get(partIndex).count()) {
           partIndex++;
           inPart = 0;
         }
-        InMemoryDataset part = parts.get(partIndex);
-        part.copySample(inPart, sample, 0);
-        int offset = i * pixelsPerImage;
-        for (int p = 0; p < pixelsPerImage; p++) {
-          pixels[offset + p] = (byte) (int) (sample[p] * scale + 0.5f); // values are >= 0: rounds to nearest
-        }
-        labels[i] = part.label(inPart);
-        inPart++;
+        IdxDataset.Bytes part = parts.get(partIndex);
+        int n = Math.min(labels.length - i, part.count() - inPart);
+        System.arraycopy(part.labels(), inPart, labels, i, n);
+        System.arraycopy(part.pixels(), inPart * pixelsPerImage, pixels, i * pixelsPerImage, n * pixelsPerImage);
+        i += n;
+        inPart += n;
       }
       list.add(new ImageBlock(start, labels, pixels, pixelsPerImage));
     }
