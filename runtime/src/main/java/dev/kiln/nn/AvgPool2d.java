@@ -32,38 +32,18 @@ public final class AvgPool2d extends Pool2d {
 
   @Override
   void forward(float[] x, float[] y, Windows windows) {
-    forPlanes(windows, (start, end) -> forwardPlanes(x, y, windows, start, end));
-    if (isTraining()) {
-      savedInputShape.set(windows.inShape);
-    }
-  }
-
-  private void forwardPlanes(float[] x, float[] y, Windows windows, int start, int end) {
-    int h = windows.h;
     int w = windows.w;
-    int oh = windows.oh;
-    int ow = windows.ow;
-    int[] rows = windows.rows;
-    int[] cols = windows.cols;
-    for (int p = start; p < end; p++) {
-      int xo = p * h * w;
-      int yo = p * oh * ow;
-      for (int i = 0; i < oh; i++) {
-        int r0 = rows[2 * i];
-        int r1 = rows[2 * i + 1];
-        for (int j = 0; j < ow; j++) {
-          int c0 = cols[2 * j];
-          int c1 = cols[2 * j + 1];
-          float sum = 0f;
-          for (int r = r0; r < r1; r++) {
-            int row = xo + r * w;
-            for (int c = c0; c < c1; c++) {
-              sum += x[row + c];
-            }
-          }
-          y[yo + i * ow + j] = sum / divisor;
+    forWindows(windows, (k, plane, r0, r1, c0, c1) -> {
+      float sum = 0f;
+      for (int r = r0; r < r1; r++) {
+        for (int c = c0; c < c1; c++) {
+          sum += x[plane + r * w + c];
         }
       }
+      y[k] = sum / divisor;
+    });
+    if (isTraining()) {
+      savedInputShape.set(windows.inShape);
     }
   }
 
@@ -74,36 +54,15 @@ public final class AvgPool2d extends Pool2d {
     float[] gy = gradOutput.data();
     Tensor gradInput = zeroedBuffer(GRAD_INPUT, windows.inShape);
     float[] gx = gradInput.data();
-    forPlanes(windows, (start, end) -> backwardPlanes(gy, gx, windows, start, end));
-    return gradInput;
-  }
-
-  private void backwardPlanes(float[] gy, float[] gx, Windows windows, int start, int end) {
-    int h = windows.h;
     int w = windows.w;
-    int oh = windows.oh;
-    int ow = windows.ow;
-    int[] rows = windows.rows;
-    int[] cols = windows.cols;
-    for (int p = start; p < end; p++) {
-      int xo = p * h * w;
-      int yo = p * oh * ow;
-      for (int i = 0; i < oh; i++) {
-        int r0 = rows[2 * i];
-        int r1 = rows[2 * i + 1];
-        for (int j = 0; j < ow; j++) {
-          int c0 = cols[2 * j];
-          int c1 = cols[2 * j + 1];
-          float g = gy[yo + i * ow + j] / divisor;
-          for (int r = r0; r < r1; r++) {
-            int row = xo + r * w;
-            for (int c = c0; c < c1; c++) {
-              gx[row + c] += g;
-            }
-          }
+    forWindows(windows, (k, plane, r0, r1, c0, c1) -> {
+      float g = gy[k] / divisor;
+      for (int r = r0; r < r1; r++) {
+        for (int c = c0; c < c1; c++) {
+          gx[plane + r * w + c] += g;
         }
       }
-    }
+    });
+    return gradInput;
   }
-
 }

@@ -35,48 +35,27 @@ public final class MaxPool2d extends Pool2d {
     int[] old = savedArgmax.orNull();
     int[] argmax = !isTraining() ? null
         : reusesBuffers() && old != null && old.length == y.length ? old : new int[y.length];
-    forPlanes(windows, (start, end) -> forwardPlanes(x, y, argmax, windows, start, end));
-    if (argmax != null) {
-      savedInputShape.set(windows.inShape);
-      savedArgmax.set(argmax);
-    }
-  }
-
-  private static void forwardPlanes(float[] x, float[] y, int[] argmax, Windows windows, int start, int end) {
-    int h = windows.h;
     int w = windows.w;
-    int oh = windows.oh;
-    int ow = windows.ow;
-    int[] rows = windows.rows;
-    int[] cols = windows.cols;
-    for (int p = start; p < end; p++) {
-      int xo = p * h * w;
-      int yo = p * oh * ow;
-      for (int i = 0; i < oh; i++) {
-        int r0 = rows[2 * i];
-        int r1 = rows[2 * i + 1];
-        for (int j = 0; j < ow; j++) {
-          int c0 = cols[2 * j];
-          int c1 = cols[2 * j + 1];
-          float max = Float.NEGATIVE_INFINITY;
-          int index = xo + r0 * w + c0;
-          for (int r = r0; r < r1; r++) {
-            int row = xo + r * w;
-            for (int c = c0; c < c1; c++) {
-              float v = x[row + c];
-              if (v > max || v != v) {
-                max = v;
-                index = row + c;
-              }
-            }
-          }
-          int k = yo + i * ow + j;
-          y[k] = max;
-          if (argmax != null) {
-            argmax[k] = index;
+    forWindows(windows, (k, plane, r0, r1, c0, c1) -> {
+      float max = Float.NEGATIVE_INFINITY;
+      int index = plane + r0 * w + c0;
+      for (int r = r0; r < r1; r++) {
+        for (int c = c0; c < c1; c++) {
+          float v = x[plane + r * w + c];
+          if (v > max || v != v) {
+            max = v;
+            index = plane + r * w + c;
           }
         }
       }
+      y[k] = max;
+      if (argmax != null) {
+        argmax[k] = index;
+      }
+    });
+    if (argmax != null) {
+      savedInputShape.set(windows.inShape);
+      savedArgmax.set(argmax);
     }
   }
 

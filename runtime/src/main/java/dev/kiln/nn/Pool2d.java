@@ -118,17 +118,38 @@ public abstract sealed class Pool2d extends AbstractModule permits MaxPool2d, Av
     return w;
   }
 
+  /** What a pool does with one window. */
+  interface WindowBody {
+    /**
+     * Output {@code k} (its index in the batch) over input rows {@code [r0, r1)} and columns {@code [c0, c1)}
+     * of the plane that starts at {@code plane} in the input (rows of {@link Windows#w} floats).
+     */
+    void window(int k, int plane, int r0, int r1, int c0, int c1);
+  }
+
   /**
-   * Runs {@code body} over the planes of {@code windows}, split over Kiln's threads when the call reads at
-   * least {@link Parallel#MIN_ELEMENTS} window elements.
+   * Runs {@code body} on every window of {@code windows}, plane by plane in output order, the planes split over
+   * Kiln's threads when the call reads at least {@link Parallel#MIN_ELEMENTS} window elements.
    */
-  final void forPlanes(Windows windows, Parallel.RangeBody body) {
-    int planes = windows.planes;
+  final void forWindows(Windows windows, WindowBody body) {
+    Parallel.RangeBody planes = (start, end) -> {
+      int planeSize = windows.h * windows.w;
+      int k = start * windows.oh * windows.ow;
+      for (int p = start; p < end; p++) {
+        for (int i = 0; i < windows.oh; i++) {
+          int r0 = windows.rows[2 * i];
+          int r1 = windows.rows[2 * i + 1];
+          for (int j = 0; j < windows.ow; j++) {
+            body.window(k++, p * planeSize, r0, r1, windows.cols[2 * j], windows.cols[2 * j + 1]);
+          }
+        }
+      }
+    };
     long work = (long) windows.outputs() * kernelH * kernelW;
-    if (Parallel.worthSplitting(work, Parallel.MIN_ELEMENTS, planes)) {
-      Parallel.forRange(planes, body);
+    if (Parallel.worthSplitting(work, Parallel.MIN_ELEMENTS, windows.planes)) {
+      Parallel.forRange(windows.planes, planes);
     } else {
-      body.run(0, planes);
+      planes.run(0, windows.planes);
     }
   }
 

@@ -177,7 +177,7 @@ final class TrainCommand implements Callable<Integer> {
     String network = dataset.networkName(dropoutAt);
     double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
     KlReduction reduction = klReduction != null ? klReduction : KlReduction.SUM;
-    Objective objective = objective(model, rdropAlpha, klReduction);
+    Objective objective = objective(alpha, reduction);
     OptionChecks.batchSize(spec, batchSize, split.train().size(), "training", model, network, alpha == 0 ? 1 : 2,
         true);
     Sgd optimizer = Recipe.optimizer(model, lr);
@@ -333,21 +333,9 @@ final class TrainCommand implements Callable<Integer> {
     return model;
   }
 
-  /**
-   * The training objective: plain cross-entropy for alpha 0 (the default), otherwise R-Drop with the given
-   * alpha and reduction (default: sum), which is the network's own objective ({@code @RDrop}) when they are
-   * the ones it is annotated with.
-   */
-  static Objective objective(SequentialModel model, Double rdropAlpha, KlReduction klReduction) {
-    double alpha = rdropAlpha != null ? rdropAlpha : Recipe.DEFAULT_RDROP_ALPHA;
-    KlReduction reduction = klReduction != null ? klReduction : KlReduction.SUM;
-    if (alpha == 0) {
-      return Objectives.crossEntropy();
-    }
-    if (alpha == Recipe.NETWORK_RDROP_ALPHA && reduction == KlReduction.SUM) {
-      return Objectives.forModel(model);
-    }
-    return Objectives.rDrop(alpha, reduction.reduction());
+  /** The training objective: plain cross-entropy for alpha 0, otherwise R-Drop with that alpha and reduction. */
+  static Objective objective(double alpha, KlReduction reduction) {
+    return alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, reduction.reduction());
   }
 
   private ParameterException usage(String message) {
