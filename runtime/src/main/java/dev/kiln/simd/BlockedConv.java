@@ -78,40 +78,47 @@ final class BlockedConv {
     final int biasOffset;
     /** The tiles of one output row: first column and the tile that computes it. */
     final int[] columns;
-    /** The tile of each column run: any pixel stride, and (the same or) one for this layer's pixel stride. */
-    final TileWarmer.Tile[] generic;
-    final TileWarmer.Tile[] fast;
+    /** The tile of each column run: for this layer's pixel stride where there is one, else for any. */
+    final TileWarmer.Tile[] tiles;
 
-    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
-        TileWarmer.Tile[] generic, TileWarmer.Tile[] fast) {
+    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
       this.group = group;
       this.block = block;
       this.blocks = blocks;
       this.weightOffset = weightOffset;
       this.biasOffset = biasOffset;
       this.columns = columns;
-      this.generic = generic;
-      this.fast = fast;
-    }
-
-    /** The tile for column run {@code i}: the fast one once compiled, else the generic one (waited for). */
-    TileWarmer.Tile tile(int i) {
-      TileWarmer.Tile t = fast[i];
-      if (t.hot()) {
-        return t;
-      }
-      t = generic[i];
-      t.awaitHot();
-      return t;
+      this.tiles = tiles;
     }
   }
+
+  /**
+   * The widest first tile: seven pixels, the tile width of 224-pixel networks' feature maps (one tile for
+   * all of them), and wider first tiles compiled no sooner.
+   */
+  private static final int FIRST_PIXELS = 7;
+
+  /**
+   * Until the chunks' tiles are compiled, a convolution runs one block at a time with the tiles of one block
+   * and any pixel stride: {@link #firstColumns} and {@link #firstTiles}. Every layer of every network shares
+   * those few tiles, so a network's first forward waits for one or two tiles to compile rather than for every
+   * tile size it uses; the faster tiles take over layer by layer as they become hot.
+   */
+  private final int[] firstColumns;
+  private final TileWarmer.Tile[] firstTiles;
+  /** Whether every tile of {@link #chunks} is hot (then they run the layer). */
+  private volatile boolean chunkTilesHot;
+  /** Tests: run with the first tiles only. */
+  boolean firstTilesOnly;
 
   /** The tile kernels this layer uses (for tests). */
   java.util.List<TileWarmer.Tile> tiles() {
     java.util.List<TileWarmer.Tile> all = new ArrayList<>();
+    if (firstTiles != null) {
+      all.addAll(java.util.Arrays.asList(firstTiles));
+    }
     for (Chunk c : chunks) {
-      all.addAll(java.util.Arrays.asList(c.generic));
-      all.addAll(java.util.Arrays.asList(c.fast));
+      all.addAll(java.util.Arrays.asList(c.tiles));
     }
     return all;
   }
@@ -207,6 +214,8 @@ final class BlockedConv {
     int weightOffset = 0;
     int biasOffset = 0;
     if (depthwise) {
+      this.firstColumns = null;
+      this.firstTiles = null;
       int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
       TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
       for (int i = 0; i < tiles.length; i++) {
@@ -217,12 +226,14 @@ final class BlockedConv {
         TileWarmer.request(tiles[i], false);
       }
       for (int cb = 0; cb < out.blocks; cb++) {
-        chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles, tiles));
+        chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles));
         weightOffset += taps * LANES;
         biasOffset += LANES;
       }
       return;
     }
+    this.firstColumns = columns(geometry.outWidth(), FIRST_PIXELS);
+    this.firstTiles = firstTiles(firstColumns);
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
     int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
@@ -230,16 +241,12 @@ final class BlockedConv {
       int first = 0;
       for (int m : split(blocksPerGroup)) {
         int[] columns = columns(geometry.outWidth(), maxPixels(m));
-        TileWarmer.Tile[] generic = new TileWarmer.Tile[columns.length / 2];
-        TileWarmer.Tile[] fast = new TileWarmer.Tile[generic.length];
-        for (int i = 0; i < generic.length; i++) {
-          generic[i] = TileWarmer.conv(m, columns[2 * i + 1], 0);
-          fast[i] = TileWarmer.conv(m, columns[2 * i + 1], pixelStride);
-          TileWarmer.request(generic[i], true);
-          TileWarmer.request(fast[i], false);
+        TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
+        for (int i = 0; i < tiles.length; i++) {
+          tiles[i] = TileWarmer.conv(m, columns[2 * i + 1], pixelStride);
+          TileWarmer.request(tiles[i], false);
         }
-        chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, generic,
-            fast));
+        chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
         biasOffset += m * LANES;
         first += m;
@@ -248,10 +255,10 @@ final class BlockedConv {
   }
 
   /**
-   * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): those for
-   * any pixel stride, which its first forward uses (the faster ones for its stride are requested when it is
-   * planned); a depthwise layer's after every tile a layer waits for, since it runs plain Java until its tile
-   * is compiled. Layers the blocked engine cannot run request nothing.
+   * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): the
+   * one-block tiles its first forward uses (the faster ones are requested when it is planned); a depthwise
+   * layer's after every tile a layer waits for, since it runs plain Java until its tile is compiled. Layers the
+   * blocked engine cannot run request nothing.
    */
   static void requestTiles(ConvGeometry geometry) {
     boolean depthwise = isDepthwise(geometry);
@@ -268,13 +275,17 @@ final class BlockedConv {
       }
       return;
     }
-    int blocksPerGroup = geometry.groups() == 1 ? (geometry.outChannels() + LANES - 1) / LANES : geometry.outChannelsPerGroup() / LANES;
-    for (int m : new java.util.TreeSet<>(java.util.Arrays.stream(split(blocksPerGroup)).boxed().toList())) {
-      int[] columns = columns(geometry.outWidth(), maxPixels(m));
-      for (int i = 1; i < columns.length; i += 2) {
-        TileWarmer.request(TileWarmer.conv(m, columns[i], 0), true);
-      }
+    firstTiles(columns(geometry.outWidth(), FIRST_PIXELS));
+  }
+
+  /** The one-block tiles (any pixel stride) of column runs {@code columns}, requested as needed. */
+  private static TileWarmer.Tile[] firstTiles(int[] columns) {
+    TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
+    for (int i = 0; i < tiles.length; i++) {
+      tiles[i] = TileWarmer.conv(1, columns[2 * i + 1], 0);
+      TileWarmer.request(tiles[i], true);
     }
+    return tiles;
   }
 
   /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */
@@ -328,8 +339,8 @@ final class BlockedConv {
    * tiles, so the same bits. Fast enough to run a network's first forward while the vector tiles compile
    * (a depthwise layer has few multiply-adds per output), and compiled by the JIT in moments.
    */
-  private void depthwiseScalar(float[] x, int xo, int[] offsets, float[] w, int wo, float[] b, int bo, float[] y,
-      int yo, int pixels) {
+  private static void depthwiseScalar(float[] x, int xo, int sx, int[] offsets, int steps, float[] w, int wo,
+      float[] b, int bo, float lo, float hi, float[] y, int yo, int pixels) {
     for (int t = 0; t < pixels; t++) {
       int xt = xo + t * sx;
       int yt = yo + t * LANES;
@@ -341,6 +352,25 @@ final class BlockedConv {
         y[yt + lane] = Math.min(Math.max(a, lo), hi);
       }
     }
+  }
+
+  /** Whether every chunk tile is hot (or layers do not wait for tiles); requests the first one that is not. */
+  private boolean chunkTilesHot() {
+    if (chunkTilesHot) {
+      return true;
+    }
+    if (TileWarmer.waiting()) {
+      for (Chunk c : chunks) {
+        for (TileWarmer.Tile t : c.tiles) {
+          if (!t.hot()) {
+            TileWarmer.request(t, false);
+            return false;
+          }
+        }
+      }
+    }
+    chunkTilesHot = true;
+    return true;
   }
 
   /** The packed weights for the current parameter values. */
@@ -415,14 +445,14 @@ final class BlockedConv {
       int yBase = yOff + n * out.sampleSize + c.block * out.blockStride + out.pixel(oh, 0);
       int[] cols = c.columns;
       if (depthwise) {
-        for (int i = 0; i < c.generic.length; i++) {
+        for (int i = 0; i < c.tiles.length; i++) {
           int col = cols[2 * i];
-          TileWarmer.Tile t = c.generic[i];
+          TileWarmer.Tile t = c.tiles[i];
           if (!t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
             TileWarmer.request(t, false);
-            depthwiseScalar(x, xBase + col * sx, off, p.w, c.weightOffset, p.b, c.biasOffset, y, yBase + col * LANES,
-                cols[2 * i + 1]);
+            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi, y,
+                yBase + col * LANES, cols[2 * i + 1]);
           } else if (threeByThree) {
             t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
                 y, yBase + col * LANES);
@@ -431,11 +461,22 @@ final class BlockedConv {
                 y, yBase + col * LANES, LANES);
           }
         }
-      } else {
-        for (int i = 0; i < c.generic.length; i++) {
+      } else if (!firstTilesOnly && chunkTilesHot()) {
+        for (int i = 0; i < c.tiles.length; i++) {
           int col = cols[2 * i];
-          c.tile(i).conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
-              y, yBase + col * LANES, LANES, out.blockStride);
+          c.tiles[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, c.blocks * LANES, p.b,
+              c.biasOffset, lo, hi, y, yBase + col * LANES, LANES, out.blockStride);
+        }
+      } else {
+        // One block at a time with the shared one-block tiles (same sums, same bits).
+        for (int i = 0; i < firstTiles.length; i++) {
+          int col = firstColumns[2 * i];
+          TileWarmer.Tile t = firstTiles[i];
+          t.awaitHot();
+          for (int m = 0; m < c.blocks; m++) {
+            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset + m * LANES, c.blocks * LANES, p.b,
+                c.biasOffset + m * LANES, lo, hi, y, yBase + m * out.blockStride + col * LANES, LANES, out.blockStride);
+          }
         }
       }
     }

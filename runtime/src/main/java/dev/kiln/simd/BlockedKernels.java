@@ -29,11 +29,12 @@ final class BlockedKernels {
   /**
    * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}
    * = clamp(bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
-   * {@code x[xo + off[r] + t * sx] * w[wo + (r * M + m) * B + lane]}).
+   * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
+   * have {@code ws = M * B}, and a tile of fewer blocks can compute some blocks of such a packing.
    */
   interface ConvTile {
-    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo, int sy, int cs);
+    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
+        float lo, float hi, float[] y, int yo, int sy, int cs);
   }
 
   /**
@@ -381,13 +382,13 @@ final class BlockedKernels {
 
   private static final class Conv1x1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -398,15 +399,15 @@ final class BlockedKernels {
 
   private static final class Conv1x2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -420,8 +421,8 @@ final class BlockedKernels {
 
   private static final class Conv1x3 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -430,7 +431,7 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -447,8 +448,8 @@ final class BlockedKernels {
 
   private static final class Conv1x4 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -459,7 +460,7 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -479,8 +480,8 @@ final class BlockedKernels {
 
   private static final class Conv1x5 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -493,7 +494,7 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -516,8 +517,8 @@ final class BlockedKernels {
 
   private static final class Conv1x6 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -532,7 +533,7 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -558,8 +559,8 @@ final class BlockedKernels {
 
   private static final class Conv1x7 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -576,7 +577,7 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -605,8 +606,8 @@ final class BlockedKernels {
 
   private static final class Conv1x8 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -625,7 +626,7 @@ final class BlockedKernels {
       final int x7 = 7 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -657,8 +658,8 @@ final class BlockedKernels {
 
   private static final class Conv1x9 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -679,7 +680,7 @@ final class BlockedKernels {
       final int x8 = 8 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -714,8 +715,8 @@ final class BlockedKernels {
 
   private static final class Conv1x10 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -738,7 +739,7 @@ final class BlockedKernels {
       final int x9 = 9 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -776,8 +777,8 @@ final class BlockedKernels {
 
   private static final class Conv1x11 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -802,7 +803,7 @@ final class BlockedKernels {
       final int x10 = 10 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -843,8 +844,8 @@ final class BlockedKernels {
 
   private static final class Conv1x12 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -871,7 +872,7 @@ final class BlockedKernels {
       final int x11 = 11 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -915,8 +916,8 @@ final class BlockedKernels {
 
   private static final class Conv1x13 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -945,7 +946,7 @@ final class BlockedKernels {
       final int x12 = 12 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -992,8 +993,8 @@ final class BlockedKernels {
 
   private static final class Conv1x14 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -1024,7 +1025,7 @@ final class BlockedKernels {
       final int x13 = 13 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -1074,15 +1075,15 @@ final class BlockedKernels {
 
   private static final class Conv2x1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1096,8 +1097,8 @@ final class BlockedKernels {
 
   private static final class Conv2x2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1107,7 +1108,7 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1126,8 +1127,8 @@ final class BlockedKernels {
 
   private static final class Conv2x3 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1140,7 +1141,7 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1164,8 +1165,8 @@ final class BlockedKernels {
 
   private static final class Conv2x4 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1181,7 +1182,7 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1210,8 +1211,8 @@ final class BlockedKernels {
 
   private static final class Conv2x5 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1230,7 +1231,7 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1264,8 +1265,8 @@ final class BlockedKernels {
 
   private static final class Conv2x6 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1287,7 +1288,7 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1326,8 +1327,8 @@ final class BlockedKernels {
 
   private static final class Conv2x7 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1352,7 +1353,7 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1396,8 +1397,8 @@ final class BlockedKernels {
 
   private static final class Conv2x8 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1425,7 +1426,7 @@ final class BlockedKernels {
       final int x7 = 7 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1474,8 +1475,8 @@ final class BlockedKernels {
 
   private static final class Conv2x9 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1506,7 +1507,7 @@ final class BlockedKernels {
       final int x8 = 8 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1560,8 +1561,8 @@ final class BlockedKernels {
 
   private static final class Conv2x10 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1595,7 +1596,7 @@ final class BlockedKernels {
       final int x9 = 9 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1654,8 +1655,8 @@ final class BlockedKernels {
 
   private static final class Conv2x11 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1692,7 +1693,7 @@ final class BlockedKernels {
       final int x10 = 10 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1756,8 +1757,8 @@ final class BlockedKernels {
 
   private static final class Conv2x12 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1797,7 +1798,7 @@ final class BlockedKernels {
       final int x11 = 11 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1866,8 +1867,8 @@ final class BlockedKernels {
 
   private static final class Conv2x13 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1910,7 +1911,7 @@ final class BlockedKernels {
       final int x12 = 12 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1984,8 +1985,8 @@ final class BlockedKernels {
 
   private static final class Conv2x14 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2031,7 +2032,7 @@ final class BlockedKernels {
       final int x13 = 13 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -2110,8 +2111,8 @@ final class BlockedKernels {
 
   private static final class Conv3x1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2120,7 +2121,7 @@ final class BlockedKernels {
       FloatVector a0_2 = b2;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2137,8 +2138,8 @@ final class BlockedKernels {
 
   private static final class Conv3x2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2151,7 +2152,7 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2175,8 +2176,8 @@ final class BlockedKernels {
 
   private static final class Conv3x3 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2193,7 +2194,7 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2224,8 +2225,8 @@ final class BlockedKernels {
 
   private static final class Conv3x4 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2246,7 +2247,7 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2284,8 +2285,8 @@ final class BlockedKernels {
 
   private static final class Conv3x5 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2310,7 +2311,7 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2355,8 +2356,8 @@ final class BlockedKernels {
 
   private static final class Conv3x6 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2385,7 +2386,7 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2437,8 +2438,8 @@ final class BlockedKernels {
 
   private static final class Conv3x7 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2471,7 +2472,7 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2530,13 +2531,13 @@ final class BlockedKernels {
 
   private static final class Conv1x1Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2547,15 +2548,15 @@ final class BlockedKernels {
 
   private static final class Conv1x2Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2569,8 +2570,8 @@ final class BlockedKernels {
 
   private static final class Conv1x3Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2579,7 +2580,7 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2596,8 +2597,8 @@ final class BlockedKernels {
 
   private static final class Conv1x4Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2608,7 +2609,7 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2628,8 +2629,8 @@ final class BlockedKernels {
 
   private static final class Conv1x5Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2642,7 +2643,7 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2665,8 +2666,8 @@ final class BlockedKernels {
 
   private static final class Conv1x6Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2681,7 +2682,7 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2707,8 +2708,8 @@ final class BlockedKernels {
 
   private static final class Conv1x7Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2725,7 +2726,7 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2754,8 +2755,8 @@ final class BlockedKernels {
 
   private static final class Conv1x8Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2774,7 +2775,7 @@ final class BlockedKernels {
       final int x7 = 7 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2806,8 +2807,8 @@ final class BlockedKernels {
 
   private static final class Conv1x9Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2828,7 +2829,7 @@ final class BlockedKernels {
       final int x8 = 8 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2863,8 +2864,8 @@ final class BlockedKernels {
 
   private static final class Conv1x10Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2887,7 +2888,7 @@ final class BlockedKernels {
       final int x9 = 9 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2925,8 +2926,8 @@ final class BlockedKernels {
 
   private static final class Conv1x11Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2951,7 +2952,7 @@ final class BlockedKernels {
       final int x10 = 10 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2992,8 +2993,8 @@ final class BlockedKernels {
 
   private static final class Conv1x12Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3020,7 +3021,7 @@ final class BlockedKernels {
       final int x11 = 11 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3064,8 +3065,8 @@ final class BlockedKernels {
 
   private static final class Conv1x13Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3094,7 +3095,7 @@ final class BlockedKernels {
       final int x12 = 12 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3141,8 +3142,8 @@ final class BlockedKernels {
 
   private static final class Conv1x14Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3173,7 +3174,7 @@ final class BlockedKernels {
       final int x13 = 13 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3223,15 +3224,15 @@ final class BlockedKernels {
 
   private static final class Conv2x1Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3245,8 +3246,8 @@ final class BlockedKernels {
 
   private static final class Conv2x2Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3256,7 +3257,7 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3275,8 +3276,8 @@ final class BlockedKernels {
 
   private static final class Conv2x3Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3289,7 +3290,7 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3313,8 +3314,8 @@ final class BlockedKernels {
 
   private static final class Conv2x4Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3330,7 +3331,7 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3359,8 +3360,8 @@ final class BlockedKernels {
 
   private static final class Conv2x5Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3379,7 +3380,7 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3413,8 +3414,8 @@ final class BlockedKernels {
 
   private static final class Conv2x6Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3436,7 +3437,7 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3475,8 +3476,8 @@ final class BlockedKernels {
 
   private static final class Conv2x7Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3501,7 +3502,7 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3545,8 +3546,8 @@ final class BlockedKernels {
 
   private static final class Conv2x8Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3574,7 +3575,7 @@ final class BlockedKernels {
       final int x7 = 7 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3623,8 +3624,8 @@ final class BlockedKernels {
 
   private static final class Conv2x9Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3655,7 +3656,7 @@ final class BlockedKernels {
       final int x8 = 8 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3709,8 +3710,8 @@ final class BlockedKernels {
 
   private static final class Conv2x10Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3744,7 +3745,7 @@ final class BlockedKernels {
       final int x9 = 9 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3803,8 +3804,8 @@ final class BlockedKernels {
 
   private static final class Conv2x11Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3841,7 +3842,7 @@ final class BlockedKernels {
       final int x10 = 10 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3905,8 +3906,8 @@ final class BlockedKernels {
 
   private static final class Conv2x12Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3946,7 +3947,7 @@ final class BlockedKernels {
       final int x11 = 11 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4015,8 +4016,8 @@ final class BlockedKernels {
 
   private static final class Conv2x13Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4059,7 +4060,7 @@ final class BlockedKernels {
       final int x12 = 12 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4133,8 +4134,8 @@ final class BlockedKernels {
 
   private static final class Conv2x14Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4180,7 +4181,7 @@ final class BlockedKernels {
       final int x13 = 13 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4259,8 +4260,8 @@ final class BlockedKernels {
 
   private static final class Conv3x1Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4269,7 +4270,7 @@ final class BlockedKernels {
       FloatVector a0_2 = b2;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4286,8 +4287,8 @@ final class BlockedKernels {
 
   private static final class Conv3x2Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4300,7 +4301,7 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4324,8 +4325,8 @@ final class BlockedKernels {
 
   private static final class Conv3x3Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4342,7 +4343,7 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4373,8 +4374,8 @@ final class BlockedKernels {
 
   private static final class Conv3x4Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4395,7 +4396,7 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4433,8 +4434,8 @@ final class BlockedKernels {
 
   private static final class Conv3x5Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4459,7 +4460,7 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4504,8 +4505,8 @@ final class BlockedKernels {
 
   private static final class Conv3x6Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4534,7 +4535,7 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4586,8 +4587,8 @@ final class BlockedKernels {
 
   private static final class Conv3x7Stride1 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4620,7 +4621,7 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4679,13 +4680,13 @@ final class BlockedKernels {
 
   private static final class Conv1x1Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4696,15 +4697,15 @@ final class BlockedKernels {
 
   private static final class Conv1x2Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4718,8 +4719,8 @@ final class BlockedKernels {
 
   private static final class Conv1x3Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4728,7 +4729,7 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4745,8 +4746,8 @@ final class BlockedKernels {
 
   private static final class Conv1x4Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4757,7 +4758,7 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4777,8 +4778,8 @@ final class BlockedKernels {
 
   private static final class Conv1x5Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4791,7 +4792,7 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4814,8 +4815,8 @@ final class BlockedKernels {
 
   private static final class Conv1x6Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4830,7 +4831,7 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4856,8 +4857,8 @@ final class BlockedKernels {
 
   private static final class Conv1x7Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4874,7 +4875,7 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4903,8 +4904,8 @@ final class BlockedKernels {
 
   private static final class Conv1x8Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4923,7 +4924,7 @@ final class BlockedKernels {
       final int x7 = 7 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4955,8 +4956,8 @@ final class BlockedKernels {
 
   private static final class Conv1x9Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4977,7 +4978,7 @@ final class BlockedKernels {
       final int x8 = 8 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5012,8 +5013,8 @@ final class BlockedKernels {
 
   private static final class Conv1x10Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5036,7 +5037,7 @@ final class BlockedKernels {
       final int x9 = 9 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5074,8 +5075,8 @@ final class BlockedKernels {
 
   private static final class Conv1x11Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5100,7 +5101,7 @@ final class BlockedKernels {
       final int x10 = 10 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5141,8 +5142,8 @@ final class BlockedKernels {
 
   private static final class Conv1x12Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5169,7 +5170,7 @@ final class BlockedKernels {
       final int x11 = 11 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5213,8 +5214,8 @@ final class BlockedKernels {
 
   private static final class Conv1x13Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5243,7 +5244,7 @@ final class BlockedKernels {
       final int x12 = 12 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5290,8 +5291,8 @@ final class BlockedKernels {
 
   private static final class Conv1x14Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5322,7 +5323,7 @@ final class BlockedKernels {
       final int x13 = 13 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 1 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5372,15 +5373,15 @@ final class BlockedKernels {
 
   private static final class Conv2x1Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5394,8 +5395,8 @@ final class BlockedKernels {
 
   private static final class Conv2x2Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5405,7 +5406,7 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5424,8 +5425,8 @@ final class BlockedKernels {
 
   private static final class Conv2x3Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5438,7 +5439,7 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5462,8 +5463,8 @@ final class BlockedKernels {
 
   private static final class Conv2x4Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5479,7 +5480,7 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5508,8 +5509,8 @@ final class BlockedKernels {
 
   private static final class Conv2x5Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5528,7 +5529,7 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5562,8 +5563,8 @@ final class BlockedKernels {
 
   private static final class Conv2x6Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5585,7 +5586,7 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5624,8 +5625,8 @@ final class BlockedKernels {
 
   private static final class Conv2x7Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5650,7 +5651,7 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5694,8 +5695,8 @@ final class BlockedKernels {
 
   private static final class Conv2x8Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5723,7 +5724,7 @@ final class BlockedKernels {
       final int x7 = 7 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5772,8 +5773,8 @@ final class BlockedKernels {
 
   private static final class Conv2x9Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5804,7 +5805,7 @@ final class BlockedKernels {
       final int x8 = 8 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5858,8 +5859,8 @@ final class BlockedKernels {
 
   private static final class Conv2x10Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5893,7 +5894,7 @@ final class BlockedKernels {
       final int x9 = 9 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5952,8 +5953,8 @@ final class BlockedKernels {
 
   private static final class Conv2x11Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5990,7 +5991,7 @@ final class BlockedKernels {
       final int x10 = 10 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6054,8 +6055,8 @@ final class BlockedKernels {
 
   private static final class Conv2x12Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6095,7 +6096,7 @@ final class BlockedKernels {
       final int x11 = 11 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6164,8 +6165,8 @@ final class BlockedKernels {
 
   private static final class Conv2x13Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6208,7 +6209,7 @@ final class BlockedKernels {
       final int x12 = 12 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6282,8 +6283,8 @@ final class BlockedKernels {
 
   private static final class Conv2x14Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6329,7 +6330,7 @@ final class BlockedKernels {
       final int x13 = 13 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 2 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6408,8 +6409,8 @@ final class BlockedKernels {
 
   private static final class Conv3x1Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6418,7 +6419,7 @@ final class BlockedKernels {
       FloatVector a0_2 = b2;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6435,8 +6436,8 @@ final class BlockedKernels {
 
   private static final class Conv3x2Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6449,7 +6450,7 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6473,8 +6474,8 @@ final class BlockedKernels {
 
   private static final class Conv3x3Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6491,7 +6492,7 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6522,8 +6523,8 @@ final class BlockedKernels {
 
   private static final class Conv3x4Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6544,7 +6545,7 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6582,8 +6583,8 @@ final class BlockedKernels {
 
   private static final class Conv3x5Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6608,7 +6609,7 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6653,8 +6654,8 @@ final class BlockedKernels {
 
   private static final class Conv3x6Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6683,7 +6684,7 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6735,8 +6736,8 @@ final class BlockedKernels {
 
   private static final class Conv3x7Stride2 implements ConvTile {
     @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs) {
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6769,7 +6770,7 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       for (int r = 0; r < rs; r++) {
         final int p = xo + off[r];
-        final int q = wo + r * 3 * B;
+        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);

@@ -103,6 +103,11 @@ final class TileWarmer {
     waiting = wait;
   }
 
+  /** Whether layers wait for tiles to be compiled. */
+  static boolean waiting() {
+    return waiting;
+  }
+
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
     return TILES.computeIfAbsent("conv" + blocks + "x" + pixels + "/" + pixelStride,
@@ -179,7 +184,7 @@ final class TileWarmer {
     while (fast < HOT_CALLS && System.nanoTime() < deadline) {
       long start = System.nanoTime();
       if (tile.conv != null) {
-        tile.conv.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES, cs);
+        tile.conv.run(x, 0, LANES, off, STEPS, w, 0, m * LANES, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {
         tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else {

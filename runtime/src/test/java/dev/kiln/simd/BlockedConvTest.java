@@ -226,6 +226,12 @@ class BlockedConvTest {
       conv.run(weight, biasParam, xb, 0, yb, 0, n, start, end);
       start = end;
     }
+    // The one-block tiles that run a layer until its own tiles are compiled give the same bits.
+    float[] firstTiles = new float[yb.length];
+    conv.firstTilesOnly = true;
+    conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 0, items);
+    conv.firstTilesOnly = false;
+    assertWithMessage(what + ", one-block tiles").that(firstTiles).usingExactEquality().containsExactly(yb).inOrder();
     float[] actual = new float[expected.size()];
     int outSample = g.outChannels() * g.outHeight() * g.outWidth();
     for (int i = 0; i < n; i++) {

@@ -60,11 +60,12 @@ final class BlockedKernelsGenerator {
     s.append("  /**\n"
         + "   * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}\n"
         + "   * = clamp(bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of\n"
-        + "   * {@code x[xo + off[r] + t * sx] * w[wo + (r * M + m) * B + lane]}).\n"
+        + "   * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks\n"
+        + "   * have {@code ws = M * B}, and a tile of fewer blocks can compute some blocks of such a packing.\n"
         + "   */\n"
         + "  interface ConvTile {\n"
-        + "    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo, float lo,\n"
-        + "        float hi, float[] y, int yo, int sy, int cs);\n"
+        + "    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,\n"
+        + "        float lo, float hi, float[] y, int yo, int sy, int cs);\n"
         + "  }\n\n");
     s.append("  /**\n"
         + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias\n"
@@ -151,8 +152,8 @@ final class BlockedKernelsGenerator {
     s.append("\n  private static final class Conv").append(m).append('x').append(t).append(suffix(stride))
         .append(" implements ConvTile {\n"
         + "    @Override\n"
-        + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, float[] b, int bo,\n"
-        + "        float lo, float hi, float[] y, int yo, int sy, int cs) {\n");
+        + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
+        + "        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {\n");
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
       s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
@@ -168,7 +169,7 @@ final class BlockedKernelsGenerator {
     }
     s.append("      for (int r = 0; r < rs; r++) {\n"
         + "        final int p = xo + off[r];\n"
-        + "        final int q = wo + r * ").append(m).append(" * B;\n");
+        + "        final int q = wo + r * ws;\n");
     for (int j = 0; j < m; j++) {
       s.append("        final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
           .append(j == 0 ? "" : " + " + j + " * B").append(");\n");
