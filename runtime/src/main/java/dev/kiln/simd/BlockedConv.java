@@ -80,6 +80,8 @@ final class BlockedConv {
     final int[] columns;
     /** The tile of each column run: for this layer's pixel stride where there is one, else for any. */
     final TileWarmer.Tile[] tiles;
+    /** Whether every tile of {@link #tiles} is hot (then they compute this chunk). */
+    private volatile boolean hot;
 
     Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
       this.group = group;
@@ -89,6 +91,22 @@ final class BlockedConv {
       this.biasOffset = biasOffset;
       this.columns = columns;
       this.tiles = tiles;
+    }
+
+    /** Whether the chunk's tiles are all hot (or layers do not wait for tiles). */
+    boolean hot() {
+      if (hot) {
+        return true;
+      }
+      if (TileWarmer.waiting()) {
+        for (TileWarmer.Tile t : tiles) {
+          if (!t.hot()) {
+            return false;
+          }
+        }
+      }
+      hot = true;
+      return true;
     }
   }
 
@@ -102,12 +120,10 @@ final class BlockedConv {
    * Until the chunks' tiles are compiled, a convolution runs one block at a time with the tiles of one block
    * and any pixel stride: {@link #firstColumns} and {@link #firstTiles}. Every layer of every network shares
    * those few tiles, so a network's first forward waits for one or two tiles to compile rather than for every
-   * tile size it uses; the faster tiles take over layer by layer as they become hot.
+   * tile size it uses; the faster tiles take over chunk by chunk as they become hot.
    */
   private final int[] firstColumns;
   private final TileWarmer.Tile[] firstTiles;
-  /** Whether every tile of {@link #chunks} is hot (then they run the layer). */
-  private volatile boolean chunkTilesHot;
   /** Tests: run with the first tiles only. */
   boolean firstTilesOnly;
 
@@ -221,9 +237,6 @@ final class BlockedConv {
       for (int i = 0; i < tiles.length; i++) {
         tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], geometry.strideW())
             : TileWarmer.depthwise(columns[2 * i + 1]);
-        // Not needed to start: the layer runs plain Java until it is compiled, while the warmer gets the
-        // tiles that layers wait for compiled first.
-        TileWarmer.request(tiles[i], false);
       }
       for (int cb = 0; cb < out.blocks; cb++) {
         chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles));
@@ -244,7 +257,6 @@ final class BlockedConv {
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
           tiles[i] = TileWarmer.conv(m, columns[2 * i + 1], pixelStride);
-          TileWarmer.request(tiles[i], false);
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
@@ -255,27 +267,26 @@ final class BlockedConv {
   }
 
   /**
-   * Queues for warming the tiles a layer of this geometry needs in a network ({@link TileWarmer}): the
-   * one-block tiles its first forward uses (the faster ones are requested when it is planned); a depthwise
-   * layer's after every tile a layer waits for, since it runs plain Java until its tile is compiled. Layers the
-   * blocked engine cannot run request nothing.
+   * Queues for warming the tiles a layer of this geometry needs first in a network ({@link TileWarmer}): the
+   * one-block tiles its first forward uses, as soon as the layer is constructed. Depthwise layers run plain
+   * Java until their tiles are compiled, and layers the blocked engine cannot run need none.
    */
   static void requestTiles(ConvGeometry geometry) {
-    boolean depthwise = isDepthwise(geometry);
-    if (!supports(geometry, true) && !supports(geometry, false)) {
-      return;
+    if (!isDepthwise(geometry) && (supports(geometry, true) || supports(geometry, false))) {
+      firstTiles(columns(geometry.outWidth(), FIRST_PIXELS));
     }
-    if (depthwise) {
-      boolean threeByThree = geometry.kernelH() == 3 && geometry.kernelW() == 3 && geometry.dilationH() == 1 && geometry.dilationW() == 1
-          && geometry.strideW() <= 2;
-      int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
-      for (int i = 1; i < columns.length; i += 2) {
-        TileWarmer.request(threeByThree ? TileWarmer.depthwise3x3(columns[i], geometry.strideW())
-            : TileWarmer.depthwise(columns[i]), false);
+  }
+
+  /**
+   * Queues this layer's own tiles for warming, weighed by the work they take over from slower code (the
+   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward.
+   */
+  void requestFasterTiles() {
+    for (Chunk c : chunks) {
+      for (TileWarmer.Tile t : c.tiles) {
+        TileWarmer.request(t, false, macs * c.blocks / out.blocks / c.tiles.length);
       }
-      return;
     }
-    firstTiles(columns(geometry.outWidth(), FIRST_PIXELS));
   }
 
   /** The one-block tiles (any pixel stride) of column runs {@code columns}, requested as needed. */
@@ -352,25 +363,6 @@ final class BlockedConv {
         y[yt + lane] = Math.min(Math.max(a, lo), hi);
       }
     }
-  }
-
-  /** Whether every chunk tile is hot (or layers do not wait for tiles); requests the first one that is not. */
-  private boolean chunkTilesHot() {
-    if (chunkTilesHot) {
-      return true;
-    }
-    if (TileWarmer.waiting()) {
-      for (Chunk c : chunks) {
-        for (TileWarmer.Tile t : c.tiles) {
-          if (!t.hot()) {
-            TileWarmer.request(t, false);
-            return false;
-          }
-        }
-      }
-    }
-    chunkTilesHot = true;
-    return true;
   }
 
   /** The packed weights for the current parameter values. */
@@ -450,7 +442,6 @@ final class BlockedConv {
           TileWarmer.Tile t = c.tiles[i];
           if (!t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
-            TileWarmer.request(t, false);
             depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi, y,
                 yBase + col * LANES, cols[2 * i + 1]);
           } else if (threeByThree) {
@@ -461,7 +452,7 @@ final class BlockedConv {
                 y, yBase + col * LANES, LANES);
           }
         }
-      } else if (!firstTilesOnly && chunkTilesHot()) {
+      } else if (!firstTilesOnly && c.hot()) {
         for (int i = 0; i < c.tiles.length; i++) {
           int col = cols[2 * i];
           c.tiles[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, c.blocks * LANES, p.b,

@@ -259,6 +259,28 @@ final class BlockedNetwork implements NetworkEngine {
 
   @Override
   public Tensor forward(Tensor input) {
+    if (!fasterTilesRequested) {
+      try {
+        return run(input);
+      } finally {
+        // After the first forward, which runs plain Java the JIT compiles meanwhile (driver loops, weight
+        // packing, depthwise layers, layers outside this engine): warming more tiles during it took processor
+        // time and the JIT's queues from it.
+        fasterTilesRequested = true;
+        for (Stage stage : stages) {
+          if (stage instanceof ConvStage conv) {
+            conv.conv.requestFasterTiles();
+          }
+        }
+      }
+    }
+    return run(input);
+  }
+
+  /** Whether the convolutions' faster tiles were requested (after the first forward). */
+  private volatile boolean fasterTilesRequested;
+
+  private Tensor run(Tensor input) {
     int n = input.dim(0);
     Workspace ws = workspaces.get();
     ws.ensure(n);

@@ -12,12 +12,14 @@ import java.util.concurrent.TimeUnit;
  * <p>Vector API code runs only when C2 has compiled it: interpreted or compiled by C1, every vector operation
  * is a call into Java fallback code that allocates, some hundred times slower than the compiled kernel, and
  * that slow code is itself hot enough to fill C2's queue with the fallbacks. A tile kernel called for the
- * first time from a network's first forward therefore ran for seconds. Instead, every tile a layer will use
- * is handed to one background thread as soon as the layer is planned, which calls it on tiny inputs (a few
- * reduction steps, so that each call costs little in the slow modes) until its calls take as little time as
- * only compiled code can; the tile is then <em>hot</em>. Layers use a hot tile, or wait for it (for at most
- * {@link #WAIT_NANOS}); since every tile computes each output element by the same fused multiply-adds in the
- * same order, which tile a call uses never changes a result.
+ * first time from a network's first forward therefore ran for seconds. Instead, tiles are handed to one
+ * background thread, which calls each on tiny inputs (a few reduction steps, so that each call costs little in
+ * the slow modes) until its calls take as little time as only compiled code can; the tile is then
+ * <em>hot</em>. The one-block tiles a network's first forward runs on are requested when its layers are
+ * constructed and warmed first, in the order requested; a layer waits for them (for at most
+ * {@link #WAIT_NANOS}). Each layer's own, faster tiles are requested after the network's first forward and
+ * warmed in the order of the work they take over. Since every tile computes each output element by the same
+ * fused multiply-adds in the same order, which tile a call uses never changes a result.
  */
 final class TileWarmer {
   /** A call on the warm-up input faster than this can only be compiled code (the slow modes take tens of us). */
@@ -38,6 +40,8 @@ final class TileWarmer {
     final int blocks;
     private volatile boolean hot;
     private volatile boolean queued;
+    /** Work it would take over (guarded by the class lock). */
+    private long benefit;
 
     private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
         BlockedKernels.Depthwise3x3Tile depthwise3x3, int blocks) {
@@ -91,7 +95,8 @@ final class TileWarmer {
   private static final ConcurrentHashMap<String, Tile> TILES = new ConcurrentHashMap<>();
   /** Tiles a layer needs now, then tiles that would only be faster than ones already queued. */
   private static final LinkedBlockingDeque<Tile> NEEDED = new LinkedBlockingDeque<>();
-  private static final LinkedBlockingDeque<Tile> FASTER = new LinkedBlockingDeque<>();
+  /** Guarded by the class lock; warmed most beneficial first. */
+  private static final java.util.List<Tile> FASTER = new java.util.ArrayList<>();
   private static volatile Thread thread;
   /** Whether layers wait for tiles to be hot (tests of many tile sizes turn it off). */
   private static volatile boolean waiting = true;
@@ -126,20 +131,35 @@ final class TileWarmer {
         k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), 1));
   }
 
-  /**
-   * Queues {@code tile} for warming (once): {@code needed} tiles are warmed in the order requested, before the
-   * others.
-   */
+  /** Queues {@code tile} for warming (once), as a tile layers wait for: these are warmed in the order requested. */
   static void request(Tile tile, boolean needed) {
-    if (tile.hot || tile.queued) {
+    request(tile, needed, 0);
+  }
+
+  /**
+   * Queues {@code tile} for warming (once): {@code needed} tiles in the order requested, before the others;
+   * those in the order of the work (multiply-adds per sample, summed over the requests) they would take over
+   * from slower code.
+   */
+  static void request(Tile tile, boolean needed, long benefit) {
+    if (tile.hot) {
       return;
     }
     synchronized (TileWarmer.class) {
+      tile.benefit += benefit;
       if (tile.queued) {
+        // A tile someone now waits for moves to the front of the needed ones.
+        if (needed && FASTER.remove(tile)) {
+          NEEDED.addFirst(tile);
+        }
         return;
       }
       tile.queued = true;
-      (needed ? NEEDED : FASTER).addLast(tile);
+      if (needed) {
+        NEEDED.addLast(tile);
+      } else {
+        FASTER.add(tile);
+      }
       TileWarmer.class.notifyAll();
       if (thread == null) {
         Thread t = new Thread(TileWarmer::work, "kiln-tile-warmer");
@@ -150,11 +170,22 @@ final class TileWarmer {
     }
   }
 
+  /** Removes and returns the queued faster tile of the most benefit (the first requested among equals). */
+  private static Tile mostBeneficial() {
+    int best = -1;
+    for (int i = 0; i < FASTER.size(); i++) {
+      if (best < 0 || FASTER.get(i).benefit > FASTER.get(best).benefit) {
+        best = i;
+      }
+    }
+    return best < 0 ? null : FASTER.remove(best);
+  }
+
   private static void work() {
     while (true) {
       Tile tile;
       synchronized (TileWarmer.class) {
-        while ((tile = NEEDED.pollFirst()) == null && (tile = FASTER.pollFirst()) == null) {
+        while ((tile = NEEDED.pollFirst()) == null && (tile = mostBeneficial()) == null) {
           try {
             TileWarmer.class.wait();
           } catch (InterruptedException e) {
