@@ -124,7 +124,7 @@ final class BlockedConv {
    */
   private final int[] firstColumns;
   private final TileWarmer.Tile[] firstTiles;
-  /** Tests: run with the first tiles only. */
+  /** Tests: run as before any tile is hot (one-block tiles, plain Java for depthwise layers). */
   boolean firstTilesOnly;
 
   /** The tile kernels this layer uses (for tests). */
@@ -352,15 +352,21 @@ final class BlockedConv {
    */
   private static void depthwiseScalar(float[] x, int xo, int sx, int[] offsets, int steps, float[] w, int wo,
       float[] b, int bo, float lo, float hi, float[] y, int yo, int pixels) {
+    // The output pixel holds the running sums: the lanes' chains are independent (and the lane loops
+    // contiguous), where one lane's taps at a time made every fused multiply-add wait for the one before.
     for (int t = 0; t < pixels; t++) {
       int xt = xo + t * sx;
       int yt = yo + t * LANES;
-      for (int lane = 0; lane < LANES; lane++) {
-        float a = b[bo + lane];
-        for (int k = 0; k < steps; k++) {
-          a = Math.fma(x[xt + offsets[k] + lane], w[wo + k * LANES + lane], a);
+      System.arraycopy(b, bo, y, yt, LANES);
+      for (int k = 0; k < steps; k++) {
+        int xk = xt + offsets[k];
+        int wk = wo + k * LANES;
+        for (int lane = 0; lane < LANES; lane++) {
+          y[yt + lane] = Math.fma(x[xk + lane], w[wk + lane], y[yt + lane]);
         }
-        y[yt + lane] = Math.min(Math.max(a, lo), hi);
+      }
+      for (int lane = 0; lane < LANES; lane++) {
+        y[yt + lane] = Math.min(Math.max(y[yt + lane], lo), hi);
       }
     }
   }
@@ -440,7 +446,7 @@ final class BlockedConv {
         for (int i = 0; i < c.tiles.length; i++) {
           int col = cols[2 * i];
           TileWarmer.Tile t = c.tiles[i];
-          if (!t.hot()) {
+          if (firstTilesOnly || !t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
             depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi, y,
                 yBase + col * LANES, cols[2 * i + 1]);
