@@ -18,7 +18,7 @@ public final class Conv2dKind extends ConvolutionKind<ConvSpec> {
   @Override
   public Optional<ConvSpec> validate(AnnotationReader r, int[] arriving, Report report) {
     return ConvValidator.validate(new ConvValidator.Request(
-        input(r, arriving, 0),
+        input(r, arriving),
         r.intValue("outChannels"),
         r.intArray("kernelSize"),
         r.intArray("stride"),
@@ -27,8 +27,6 @@ public final class Conv2dKind extends ConvolutionKind<ConvSpec> {
         r.intValue("groups"),
         r.booleanValue("bias"),
         r.enumValue("paddingMode", PaddingMode.class),
-        input(r, arriving, 1),
-        input(r, arriving, 2),
         r.enumValue("activation", Activation.class)), report);
   }
 

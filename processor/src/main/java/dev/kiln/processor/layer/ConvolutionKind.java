@@ -3,6 +3,7 @@ package dev.kiln.processor.layer;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.validation.ArrivingShapes;
+import dev.kiln.processor.validation.DeclaredInput;
 import dev.kiln.processor.validation.Report;
 import java.util.Optional;
 
@@ -49,11 +50,12 @@ public abstract class ConvolutionKind<S> extends LayerKind {
   }
 
   /**
-   * The input-shape value along {@code axis} ({@code 0} channels, {@code 1} height, {@code 2} width): the
-   * arriving shape's where there is one, else the attribute as written ({@code null} where not).
+   * The input shape: the arriving one where there is one, else the input-shape attributes as written
+   * ({@code null} where not).
    */
-  static Integer input(AnnotationReader annotation, int[] arriving, int axis) {
-    return arriving != null ? Integer.valueOf(arriving[axis])
-        : annotation.explicitInt(ArrivingShapes.INPUT_ATTRIBUTES[axis]);
+  static DeclaredInput input(AnnotationReader annotation, int[] arriving) {
+    Integer[] input = arriving != null ? new Integer[] {arriving[0], arriving[1], arriving[2]}
+        : declaredInput(annotation);
+    return new DeclaredInput(input[0], input[1], input[2]);
   }
 }

@@ -17,15 +17,13 @@ public final class RepConvKind extends ConvolutionKind<RepConvSpec> {
   @Override
   public Optional<RepConvSpec> validate(AnnotationReader r, int[] arriving, Report report) {
     return RepConvValidator.validate(new RepConvValidator.Request(
-        input(r, arriving, 0),
+        input(r, arriving),
         r.intValue("outChannels"),
         r.intValue("kernelSize"),
         r.intValue("stride"),
         r.intValue("groups"),
         r.booleanValue("batchNorm"),
-        r.enumValue("activation", Activation.class),
-        input(r, arriving, 1),
-        input(r, arriving, 2)), report);
+        r.enumValue("activation", Activation.class)), report);
   }
 
   @Override

@@ -18,9 +18,9 @@ public final class ConvValidator {
   /** Largest kernel window (kH * kW) we unroll: beyond this the generated class would have too many methods. */
   static final long MAX_WINDOW = 4096;
 
-  /** The raw attribute values; {@code null} input-shape values mean "not given". */
+  /** The raw attribute values. */
   public record Request(
-      Integer inChannels,
+      DeclaredInput input,
       int outChannels,
       int[] kernelSize,
       int[] stride,
@@ -29,8 +29,6 @@ public final class ConvValidator {
       int groups,
       boolean bias,
       PaddingMode paddingMode,
-      Integer height,
-      Integer width,
       Activation activation) {}
 
   private ConvValidator() {}
@@ -38,15 +36,11 @@ public final class ConvValidator {
   /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
   public static Optional<ConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
-        r.outChannels(), report);
-    int in = input[0];
-    int h = input[1];
-    int w = input[2];
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, r.input(), r.outChannels(), report);
     int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", r.kernelSize(), report);
     int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", r.stride(), report);
     int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", r.dilation(), report);
-    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
+    AttributeChecks.groups(ANNOTATION, r.groups(), input.channels(), r.outChannels(), report);
     int[] pad = null; // top, bottom, left, right
     String text = r.padding() == null ? "" : r.padding();
     String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
@@ -74,11 +68,10 @@ public final class ConvValidator {
         report.error("padding", Messages.padding(text));
       }
     }
-    if (report.items().size() > errors || k == null || s == null || d == null || pad == null
-        || in <= 0 || h <= 0 || w <= 0) {
+    if (report.items().size() > errors || k == null || s == null || d == null || pad == null || !input.known()) {
       return Optional.empty();
     }
-    return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.paddingMode(), ANNOTATION, report)
+    return finish(input, r.outChannels(), k, s, d, pad, r.groups(), r.paddingMode(), ANNOTATION, report)
         .map(geometry -> new ConvSpec(geometry, r.bias(), r.activation()));
   }
 
@@ -87,8 +80,11 @@ public final class ConvValidator {
    * geometry (padding mode limits, the kernel fits, sizes fit in arrays) and builds it. Shared with the
    * other annotations that produce a convolution. {@code pad} is {@code {top, bottom, left, right}}.
    */
-  static Optional<ConvGeometry> finish(int in, int out, int h, int w, int[] k, int[] s, int[] d, int[] pad,
-      int groups, PaddingMode mode, String annotation, Report report) {
+  static Optional<ConvGeometry> finish(ConvInput input, int out, int[] k, int[] s, int[] d, int[] pad, int groups,
+      PaddingMode mode, String annotation, Report report) {
+    int in = input.channels();
+    int h = input.height();
+    int w = input.width();
     Optional<String> modeLimit = ConvGeometry.paddingModeLimit(mode, Math.max(pad[0], pad[1]),
         Math.max(pad[2], pad[3]), h, w);
     if (modeLimit.isPresent()) {

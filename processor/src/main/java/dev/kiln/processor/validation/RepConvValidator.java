@@ -9,27 +9,21 @@ import java.util.Optional;
 public final class RepConvValidator {
   private static final String ANNOTATION = "RepConv";
 
-  /** The raw attribute values; {@code null} input-shape values mean "not given". */
+  /** The raw attribute values. */
   public record Request(
-      Integer inChannels,
+      DeclaredInput input,
       int outChannels,
       int kernelSize,
       int stride,
       int groups,
       boolean batchNorm,
-      Activation activation,
-      Integer height,
-      Integer width) {}
+      Activation activation) {}
 
   private RepConvValidator() {}
 
   public static Optional<RepConvSpec> validate(Request r, Report report) {
     int errors = report.items().size();
-    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
-        r.outChannels(), report);
-    int in = input[0];
-    int h = input[1];
-    int w = input[2];
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, r.input(), r.outChannels(), report);
     if (r.kernelSize() <= 0) {
       report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", r.kernelSize()));
     } else if (r.kernelSize() % 2 == 0) {
@@ -38,7 +32,7 @@ public final class RepConvValidator {
     if (r.stride() != 1 && r.stride() != 2) {
       report.error("stride", Messages.repStride(r.stride()));
     }
-    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
+    AttributeChecks.groups(ANNOTATION, r.groups(), input.channels(), r.outChannels(), report);
     if (r.activation() != Activation.NONE && r.activation() != Activation.RELU) {
       report.error("activation", Messages.repActivation(r.activation().name()));
     }
@@ -48,12 +42,12 @@ public final class RepConvValidator {
     // The shared conv checks (kernel fits, array sizes) on the widest branch.
     int k = r.kernelSize();
     int p = k / 2;
-    if (ConvValidator.finish(in, r.outChannels(), h, w, new int[] {k, k}, new int[] {r.stride(), r.stride()},
+    if (ConvValidator.finish(input, r.outChannels(), new int[] {k, k}, new int[] {r.stride(), r.stride()},
         new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
       return Optional.empty();
     }
-    RepConvSpec spec = new RepConvSpec(in, r.outChannels(), h, w, r.kernelSize(), r.stride(), r.groups(),
-        r.batchNorm(), r.activation());
+    RepConvSpec spec = new RepConvSpec(input.channels(), r.outChannels(), input.height(), input.width(),
+        r.kernelSize(), r.stride(), r.groups(), r.batchNorm(), r.activation());
     return Optional.of(spec);
   }
 }

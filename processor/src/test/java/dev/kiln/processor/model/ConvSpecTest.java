@@ -9,6 +9,7 @@ import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.processor.testing.ConvCase;
 import dev.kiln.processor.validation.ConvValidator;
+import dev.kiln.processor.validation.DeclaredInput;
 import dev.kiln.processor.validation.Report;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +47,8 @@ class ConvSpecTest {
   }
 
   private static ConvValidator.Request request(ConvCase c) {
-    return new ConvValidator.Request(c.inChannels(), c.outChannels(), c.kernelSize(), c.stride(), c.padding(),
-        c.dilation(), c.groups(), c.bias(), c.paddingMode(), c.height(), c.width(), c.activation());
+    return new ConvValidator.Request(new DeclaredInput(c.inChannels(), c.height(), c.width()), c.outChannels(),
+        c.kernelSize(), c.stride(), c.padding(), c.dilation(), c.groups(), c.bias(), c.paddingMode(), c.activation());
   }
 
   /** Every tap of output (oh, ow) reads inside the input. */
