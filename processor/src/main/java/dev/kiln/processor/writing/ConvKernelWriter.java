@@ -137,10 +137,10 @@ public final class ConvKernelWriter {
         type.addMethod(border.forwardPixel());
       }
       if (backward) {
-        type.addMethod(border.backwardInputBorder());
-        type.addMethod(border.backwardInputPixel());
-        type.addMethod(border.backwardWeightBorder());
-        type.addMethod(border.backwardWeightPixel());
+        for (BorderEmitter.BackwardPass pass : BorderEmitter.BackwardPass.values()) {
+          type.addMethod(border.backwardBorder(pass));
+          type.addMethod(border.backwardPixel(pass));
+        }
       }
     }
   }
