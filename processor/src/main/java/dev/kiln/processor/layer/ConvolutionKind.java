@@ -3,6 +3,7 @@ package dev.kiln.processor.layer;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.validation.ArrivingShapes;
+import dev.kiln.processor.validation.AttributeValues;
 import dev.kiln.processor.validation.DeclaredInput;
 import dev.kiln.processor.validation.Report;
 import java.util.Optional;
@@ -17,9 +18,9 @@ import java.util.function.BiFunction;
  * @param <S> the validated layer
  */
 public final class ConvolutionKind<S> extends LayerKind {
-  /** Reads the annotation's other values and validates them, with the input shape, into the layer. */
+  /** Validates the annotation's values with the input shape into the layer. */
   interface Validation<S> {
-    Optional<S> validate(AnnotationReader annotation, DeclaredInput input, Report report);
+    Optional<S> validate(AttributeValues annotation, DeclaredInput input, Report report);
   }
 
   private final Validation<S> validation;

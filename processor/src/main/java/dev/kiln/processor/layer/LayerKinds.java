@@ -1,7 +1,5 @@
 package dev.kiln.processor.layer;
 
-import dev.kiln.annotation.Activation;
-import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.model.LayerSpec.DeployRole;
@@ -21,19 +19,12 @@ import java.util.Optional;
  */
 public final class LayerKinds {
   /** {@code @Conv2d}: a convolution, generated as a specialized kernel (also on a standalone interface). */
-  public static final ConvolutionKind<ConvSpec> CONV2D = new ConvolutionKind<>("Conv2d",
-      (r, input, report) -> ConvValidator.validate(new ConvValidator.Request(input, r.intValue("outChannels"),
-          r.intArray("kernelSize"), r.intArray("stride"), r.stringValue("padding"), r.intArray("dilation"),
-          r.intValue("groups"), r.booleanValue("bias"), r.enumValue("paddingMode", PaddingMode.class),
-          r.enumValue("activation", Activation.class)), report),
-      LayerSpec.Conv::new);
+  public static final ConvolutionKind<ConvSpec> CONV2D =
+      new ConvolutionKind<>("Conv2d", ConvValidator::validate, LayerSpec.Conv::new);
 
   /** {@code @RepConv}: a RepVGG block and its fused deploy kernel (also on a standalone interface). */
-  public static final ConvolutionKind<RepConvSpec> REP_CONV = new ConvolutionKind<>("RepConv",
-      (r, input, report) -> RepConvValidator.validate(new RepConvValidator.Request(input, r.intValue("outChannels"),
-          r.intValue("kernelSize"), r.intValue("stride"), r.intValue("groups"), r.booleanValue("batchNorm"),
-          r.enumValue("activation", Activation.class)), report),
-      LayerSpec.RepConv::new);
+  public static final ConvolutionKind<RepConvSpec> REP_CONV =
+      new ConvolutionKind<>("RepConv", RepConvValidator::validate, LayerSpec.RepConv::new);
 
   /**
    * {@code @Linear(outFeatures, bias)} on a flat vector: {@code dev.kiln.nn.Linear}, a fully connected layer

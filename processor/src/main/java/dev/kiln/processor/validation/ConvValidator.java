@@ -18,31 +18,24 @@ public final class ConvValidator {
   /** Largest kernel window (kH * kW) we unroll: beyond this the generated class would have too many methods. */
   static final long MAX_WINDOW = 4096;
 
-  /** The raw attribute values. */
-  public record Request(
-      DeclaredInput input,
-      int outChannels,
-      int[] kernelSize,
-      int[] stride,
-      String padding,
-      int[] dilation,
-      int groups,
-      boolean bias,
-      PaddingMode paddingMode,
-      Activation activation) {}
-
   private ConvValidator() {}
 
-  /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
-  public static Optional<ConvSpec> validate(Request r, Report report) {
+  /**
+   * Validates the attribute values {@code a} of a {@code @Conv2d} with the input shape {@code declared};
+   * returns the spec when {@code report} stayed clean.
+   */
+  public static Optional<ConvSpec> validate(AttributeValues a, DeclaredInput declared, Report report) {
     int errors = report.items().size();
-    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, r.input(), r.outChannels(), report);
-    int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", r.kernelSize(), report);
-    int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", r.stride(), report);
-    int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", r.dilation(), report);
-    AttributeChecks.groups(ANNOTATION, r.groups(), input.channels(), r.outChannels(), report);
+    int out = a.intValue("outChannels");
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, declared, out, report);
+    int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", a.intArray("kernelSize"), report);
+    int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", a.intArray("stride"), report);
+    int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", a.intArray("dilation"), report);
+    int groups = a.intValue("groups");
+    AttributeChecks.groups(ANNOTATION, groups, input.channels(), out, report);
     int[] pad = null; // top, bottom, left, right
-    String text = r.padding() == null ? "" : r.padding();
+    String padding = a.stringValue("padding");
+    String text = padding == null ? "" : padding;
     String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
     if (lower.equals("valid")) {
       pad = new int[4];
@@ -71,8 +64,8 @@ public final class ConvValidator {
     if (report.items().size() > errors || k == null || s == null || d == null || pad == null || !input.known()) {
       return Optional.empty();
     }
-    return finish(input, r.outChannels(), k, s, d, pad, r.groups(), r.paddingMode(), ANNOTATION, report)
-        .map(geometry -> new ConvSpec(geometry, r.bias(), r.activation()));
+    return finish(input, out, k, s, d, pad, groups, a.enumValue("paddingMode", PaddingMode.class), ANNOTATION, report)
+        .map(geometry -> new ConvSpec(geometry, a.booleanValue("bias"), a.enumValue("activation", Activation.class)));
   }
 
   /**

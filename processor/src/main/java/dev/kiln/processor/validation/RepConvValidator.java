@@ -9,45 +9,42 @@ import java.util.Optional;
 public final class RepConvValidator {
   private static final String ANNOTATION = "RepConv";
 
-  /** The raw attribute values. */
-  public record Request(
-      DeclaredInput input,
-      int outChannels,
-      int kernelSize,
-      int stride,
-      int groups,
-      boolean batchNorm,
-      Activation activation) {}
-
   private RepConvValidator() {}
 
-  public static Optional<RepConvSpec> validate(Request r, Report report) {
+  /**
+   * Validates the attribute values {@code a} of a {@code @RepConv} with the input shape {@code declared};
+   * returns the spec when {@code report} stayed clean.
+   */
+  public static Optional<RepConvSpec> validate(AttributeValues a, DeclaredInput declared, Report report) {
     int errors = report.items().size();
-    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, r.input(), r.outChannels(), report);
-    if (r.kernelSize() <= 0) {
-      report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", r.kernelSize()));
-    } else if (r.kernelSize() % 2 == 0) {
-      report.error("kernelSize", Messages.oddKernel(r.kernelSize()));
+    int out = a.intValue("outChannels");
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, declared, out, report);
+    int k = a.intValue("kernelSize");
+    if (k <= 0) {
+      report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", k));
+    } else if (k % 2 == 0) {
+      report.error("kernelSize", Messages.oddKernel(k));
     }
-    if (r.stride() != 1 && r.stride() != 2) {
-      report.error("stride", Messages.repStride(r.stride()));
+    int stride = a.intValue("stride");
+    if (stride != 1 && stride != 2) {
+      report.error("stride", Messages.repStride(stride));
     }
-    AttributeChecks.groups(ANNOTATION, r.groups(), input.channels(), r.outChannels(), report);
-    if (r.activation() != Activation.NONE && r.activation() != Activation.RELU) {
-      report.error("activation", Messages.repActivation(r.activation().name()));
+    int groups = a.intValue("groups");
+    AttributeChecks.groups(ANNOTATION, groups, input.channels(), out, report);
+    Activation activation = a.enumValue("activation", Activation.class);
+    if (activation != Activation.NONE && activation != Activation.RELU) {
+      report.error("activation", Messages.repActivation(activation.name()));
     }
     if (report.items().size() > errors) {
       return Optional.empty();
     }
     // The shared conv checks (kernel fits, array sizes) on the widest branch.
-    int k = r.kernelSize();
     int p = k / 2;
-    if (ConvValidator.finish(input, r.outChannels(), new int[] {k, k}, new int[] {r.stride(), r.stride()},
-        new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
+    if (ConvValidator.finish(input, out, new int[] {k, k}, new int[] {stride, stride}, new int[] {1, 1},
+        new int[] {p, p, p, p}, groups, PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
       return Optional.empty();
     }
-    RepConvSpec spec = new RepConvSpec(input.channels(), r.outChannels(), input.height(), input.width(),
-        r.kernelSize(), r.stride(), r.groups(), r.batchNorm(), r.activation());
-    return Optional.of(spec);
+    return Optional.of(new RepConvSpec(input.channels(), out, input.height(), input.width(), k, stride, groups,
+        a.booleanValue("batchNorm"), activation));
   }
 }
