@@ -2,7 +2,6 @@ package dev.kiln.processor.writing;
 
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvSpec;
-import javax.lang.model.element.Modifier;
 
 /**
  * Emits the border: the output pixels with at least one tap in the padding. Each such pixel runs a small
@@ -22,7 +21,7 @@ final class BorderEmitter {
    * {@code name(float[] <input>, int inPlane, float[] <weights>, int wOff, int oh, int ow)}.
    */
   private static MethodSpec.Builder pixelHelper(String name, String input, String weights) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+    return GeneratedMethods.helper(name)
         .addParameter(ConvKernelWriter.FLOATS, input).addParameter(int.class, "inPlane")
         .addParameter(ConvKernelWriter.FLOATS, weights).addParameter(int.class, "wOff")
         .addParameter(int.class, "oh").addParameter(int.class, "ow");

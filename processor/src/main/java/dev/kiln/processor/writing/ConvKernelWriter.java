@@ -23,6 +23,7 @@ public final class ConvKernelWriter {
   static final ClassName GEOMETRY = ClassName.get("dev.kiln.nn", "ConvGeometry");
   static final ClassName ARRAYS = ClassName.get("java.util", "Arrays");
   static final TypeName FLOATS = TypeName.get(float[].class);
+  static final TypeName PLANES = TypeName.get(float[][].class);
 
   private final ConvSpec spec;
   private final int maxUnroll;
