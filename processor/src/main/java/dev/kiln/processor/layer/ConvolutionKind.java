@@ -47,7 +47,7 @@ public final class ConvolutionKind<S> extends LayerKind {
   }
 
   @Override
-  public final Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
+  public Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
     if (!ArrivingShapes.featureMap(annotation(), name, in, report)
         || !ArrivingShapes.matchDeclared(annotation(), name, in, declaredInput(annotation), report)) {
       return Optional.empty();
