@@ -8,9 +8,12 @@ import com.google.testing.compile.JavaFileObjects;
 import dev.kiln.processor.testing.InMemoryCompiler;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import javax.tools.Diagnostic;
 import javax.tools.JavaFileObject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * One compile-testing test per {@code @Conv2d} validation rule: the error names the rule (a bracketed
@@ -75,22 +78,69 @@ class ConvDiagnosticsTest {
     assertThat(c).generatedSourceFile("test.OkKernel");
   }
 
-  @Test
-  void groupsNotPositive() {
-    assertError(layer("G0", "groups = 0"), "groups = 0", "[kiln.positive]", "@Conv2d.groups must be > 0 but was 0");
-    assertError(layer("Gm", "groups = -2"), "groups = -2", "[kiln.positive]", "was -2");
+  /**
+   * A layer {@code name} with {@code attributes} that one rule rejects: exactly one error, on the line containing
+   * {@code line}, with every one of {@code fragments}.
+   */
+  private record Rejection(String name, List<String> attributes, String line, List<String> fragments) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Stream<Rejection> rejections() {
+    return Stream.of(
+        // groups not positive, or not dividing a channel count
+        new Rejection("G0", List.of("groups = 0"), "groups = 0",
+            List.of("[kiln.positive]", "@Conv2d.groups must be > 0 but was 0")),
+        new Rejection("Gm", List.of("groups = -2"), "groups = -2", List.of("[kiln.positive]", "was -2")),
+        new Rejection("Gin", List.of("inChannels = 3", "outChannels = 4", "groups = 2"), "groups = 2",
+            List.of("[kiln.groups]", "groups = 2 must divide inChannels (3)")),
+        new Rejection("Gout", List.of("inChannels = 4", "outChannels = 6", "groups = 4"), "groups = 4",
+            List.of("[kiln.groups]", "groups = 4 must divide outChannels (6)")),
+        // "same" padding with a stride
+        new Rejection("SameStride", List.of("padding = \"same\"", "stride = 2"), "padding = ",
+            List.of("[kiln.same-stride]", "\"same\" is not supported with stride > 1", "stride is 2x2")),
+        new Rejection("SameStrideW", List.of("padding = \"same\"", "stride = {1, 2}"), "padding = ",
+            List.of("[kiln.same-stride]", "stride is 1x2")),
+        // reflect padding at least the input, circular padding larger than the input
+        new Rejection("Reflect", List.of("padding = \"3\"", "height = 3", "paddingMode = PaddingMode.REFLECT"),
+            "paddingMode = ", List.of("[kiln.reflect]", "REFLECT needs padding smaller than the input",
+                "the padding is 3 rows and 3 columns for an input of 3x8")),
+        new Rejection("Circular", List.of("padding = \"1,4\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR"),
+            "paddingMode = ", List.of("[kiln.circular]", "CIRCULAR needs padding no larger than the input",
+                "the padding is 1 rows and 4 columns for an input of 8x3")),
+        // a kernel larger than the padded input, a window beyond the unroll limit
+        new Rejection("Big", List.of("kernelSize = {3, 11}", "padding = \"1\""), "kernelSize = ",
+            List.of("[kiln.kernel-fit]", "kernel 3x11", "does not fit the padded input 10x10")),
+        new Rejection("Dilated", List.of("kernelSize = 3", "dilation = 5"), "kernelSize = ",
+            List.of("[kiln.kernel-fit]", "span 11x11")),
+        new Rejection("HugeWindow", List.of("kernelSize = {65, 64}", "height = 100", "width = 100"), "kernelSize = ",
+            List.of("[kiln.too-large]", "kernel window 65x64 (limit 4096 taps)")),
+        // huge values, reported without overflow
+        new Rejection("HugeDilation", List.of("kernelSize = 50000", "dilation = 50000"), "kernelSize = ",
+            List.of("[kiln.kernel-fit]", "(span 2499950001x2499950001) does not fit the padded input 8x8")),
+        new Rejection("HugeSame", List.of("kernelSize = 50000", "dilation = 50000", "padding = \"same\""),
+            "padding = ", List.of("[kiln.too-large]", "\"same\" padding of the dilated kernel (2499950000)")),
+        new Rejection("HugePadding", List.of("inChannels = 1", "outChannels = 1", "padding = \"999999999,0\"",
+            "height = 1000000000", "width = 2"), "padding = ",
+            List.of("[kiln.too-large]", "padded input size (2999999998)")),
+        new Rejection("HugeOutput", List.of("inChannels = 1", "outChannels = 100000", "kernelSize = 1",
+            "height = 1000", "width = 1000"), "@Conv2d(", List.of("[kiln.too-large]", "output size (100000000000)")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rejections")
+  void ruleRejectsTheLayer(Rejection r) {
+    assertError(layer(r.name(), r.attributes().toArray(String[]::new)), r.line(),
+        r.fragments().toArray(String[]::new));
   }
 
   @Test
-  void groupsNotDividingInChannels() {
-    assertError(layer("Gin", "inChannels = 3", "outChannels = 4", "groups = 2"), "groups = 2", "[kiln.groups]",
-        "groups = 2 must divide inChannels (3)");
-  }
-
-  @Test
-  void groupsNotDividingOutChannels() {
-    assertError(layer("Gout", "inChannels = 4", "outChannels = 6", "groups = 4"), "groups = 4", "[kiln.groups]",
-        "groups = 4 must divide outChannels (6)");
+  void circularPaddingEqualToTheInputIsAllowed() {
+    assertThat(compile(layer("CircularEdge", "padding = \"1,3\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR")))
+        .succeededWithoutWarnings();
   }
 
   @Test
@@ -131,39 +181,6 @@ class ConvDiagnosticsTest {
   }
 
   @Test
-  void sameWithStride() {
-    assertError(layer("SameStride", "padding = \"same\"", "stride = 2"), "padding = ", "[kiln.same-stride]",
-        "\"same\" is not supported with stride > 1", "stride is 2x2");
-    assertError(layer("SameStrideW", "padding = \"same\"", "stride = {1, 2}"), "padding = ", "[kiln.same-stride]",
-        "stride is 1x2");
-  }
-
-  @Test
-  void reflectPaddingAtLeastTheInput() {
-    assertError(layer("Reflect", "padding = \"3\"", "height = 3", "paddingMode = PaddingMode.REFLECT"),
-        "paddingMode = ", "[kiln.reflect]", "REFLECT needs padding smaller than the input",
-        "the padding is 3 rows and 3 columns for an input of 3x8");
-  }
-
-  @Test
-  void circularPaddingLargerThanTheInput() {
-    assertError(layer("Circular", "padding = \"1,4\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR"),
-        "paddingMode = ", "[kiln.circular]", "CIRCULAR needs padding no larger than the input",
-        "the padding is 1 rows and 4 columns for an input of 8x3");
-    // Equal to the input is allowed.
-    assertThat(compile(layer("CircularEdge", "padding = \"1,3\"", "width = 3", "paddingMode = PaddingMode.CIRCULAR")))
-        .succeededWithoutWarnings();
-  }
-
-  @Test
-  void kernelLargerThanThePaddedInput() {
-    assertError(layer("Big", "kernelSize = {3, 11}", "padding = \"1\""), "kernelSize = ", "[kiln.kernel-fit]",
-        "kernel 3x11", "does not fit the padded input 10x10");
-    assertError(layer("Dilated", "kernelSize = 3", "dilation = 5"), "kernelSize = ", "[kiln.kernel-fit]",
-        "span 11x11");
-  }
-
-  @Test
   void missingInputShapeOnAStandaloneInterface() {
     for (String attr : List.of("inChannels", "height", "width")) {
       assertError(layer("Missing" + attr, "-" + attr), "@Conv2d(", "[kiln.missing]",
@@ -173,46 +190,46 @@ class ConvDiagnosticsTest {
 
   @Test
   void annotationOnAClass() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.OnClass",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "@Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)",
-        "public class OnClass {}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.OnClass", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        @Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)
+        public class OnClass {}""");
     assertError(source, "@Conv2d(", "[kiln.target]", "must be placed on an interface");
   }
 
   @Test
   void interfaceWithAForeignAbstractMethod() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.Foreign",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "@Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)",
-        "public interface Foreign extends dev.kiln.nn.Module {",
-        "  dev.kiln.tensor.Tensor forward(dev.kiln.tensor.Tensor input);",
-        "  int answer();",
-        "  default int helper() { return 1; }",
-        "}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.Foreign", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        @Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)
+        public interface Foreign extends dev.kiln.nn.Module {
+          dev.kiln.tensor.Tensor forward(dev.kiln.tensor.Tensor input);
+          int answer();
+          default int helper() { return 1; }
+        }""");
     assertError(source, "@Conv2d(", "[kiln.target]", "abstract methods the generated kernel cannot implement: [answer]");
   }
 
   @Test
   void severalInvalidInterfacesEachReportTheirErrorAndTheValidOneGenerates() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.Mixed",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "public interface Mixed {",
-        "  @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,",
-        "      groups = 2)",
-        "  interface BadGroups {}",
-        "  @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,",
-        "      stride = 0)",
-        "  interface BadStride {}",
-        "  @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8, padding = \"same\")",
-        "  interface Good {}",
-        "  @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,",
-        "      padding = \"x\")",
-        "  interface BadPadding {}",
-        "}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.Mixed", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        public interface Mixed {
+          @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,
+              groups = 2)
+          interface BadGroups {}
+          @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,
+              stride = 0)
+          interface BadStride {}
+          @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8, padding = "same")
+          interface Good {}
+          @Conv2d(inChannels = 3, outChannels = 4, kernelSize = 3, height = 8, width = 8,
+              padding = "x")
+          interface BadPadding {}
+        }""");
 
     Compilation c = compile(source);
     assertThat(c).failed();
@@ -225,12 +242,12 @@ class ConvDiagnosticsTest {
 
   @Test
   void inheritedForeignAbstractMethod() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.Inherits",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "interface Base { int answer(); }",
-        "@Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)",
-        "public interface Inherits extends Base {}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.Inherits", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        interface Base { int answer(); }
+        @Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)
+        public interface Inherits extends Base {}""");
     assertError(source, "@Conv2d(", "[kiln.target]", "cannot implement or that clash with it: [answer()]");
   }
 
@@ -270,37 +287,37 @@ class ConvDiagnosticsTest {
 
   @Test
   void defaultMethodWithTheSignatureOfAGeneratedOne() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.TakenOver",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "@Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 4, width = 4)",
-        "public interface TakenOver {",
-        "  default void writeBand(float[] acc, float[] y, int a, int b) {}",
-        "}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.TakenOver", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        @Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = "1", height = 4, width = 4)
+        public interface TakenOver {
+          default void writeBand(float[] acc, float[] y, int a, int b) {}
+        }""");
     assertError(source, "default void writeBand", "[kiln.target] method writeBand() of @Conv2d "
         + "interface TakenOver has the signature of test.TakenOverKernel.writeBand()");
   }
 
   @Test
   void interfacesTheKernelCanImplementCompile() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.Friendly",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "import dev.kiln.tensor.Tensor;",
-        "@Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 4, width = 4)",
-        "public interface Friendly extends dev.kiln.nn.Module {",
-        "  Tensor forward(Tensor input);",
-        "  java.util.Map<String, Tensor> stateDict();",
-        "  void backwardParameters(Tensor gradOutput);",
-        "  default void eval() { train(false); }",
-        "  default int helper() { return 2; }",
-        "  static int util() { return 3; }",
-        "  // Constants named like the kernel's fields and constants must not confuse the generated code.",
-        "  String w = \"w\";",
-        "  float[] b = null;",
-        "  int IN_C = 99;",
-        "  int oc = 5;",
-        "}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.Friendly", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        import dev.kiln.tensor.Tensor;
+        @Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = "1", height = 4, width = 4)
+        public interface Friendly extends dev.kiln.nn.Module {
+          Tensor forward(Tensor input);
+          java.util.Map<String, Tensor> stateDict();
+          void backwardParameters(Tensor gradOutput);
+          default void eval() { train(false); }
+          default int helper() { return 2; }
+          static int util() { return 3; }
+          // Constants named like the kernel's fields and constants must not confuse the generated code.
+          String w = "w";
+          float[] b = null;
+          int IN_C = 99;
+          int oc = 5;
+        }""");
     Compilation c = compile(source);
     assertThat(c).succeededWithoutWarnings();
     assertThat(c).generatedSourceFile("test.FriendlyKernel");
@@ -319,32 +336,14 @@ class ConvDiagnosticsTest {
 
   @Test
   void conv2dOnAMethodOutsideAModel() {
-    JavaFileObject source = JavaFileObjects.forSourceLines("test.NoModel",
-        "package test;",
-        "import dev.kiln.annotation.Conv2d;",
-        "public interface NoModel {",
-        "  @Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)",
-        "  dev.kiln.nn.Module conv();",
-        "}");
+    JavaFileObject source = JavaFileObjects.forSourceString("test.NoModel", """
+        package test;
+        import dev.kiln.annotation.Conv2d;
+        public interface NoModel {
+          @Conv2d(inChannels = 1, outChannels = 1, kernelSize = 1, height = 2, width = 2)
+          dev.kiln.nn.Module conv();
+        }""");
     assertError(source, "@Conv2d(", "[kiln.layer-context]",
         "@Conv2d on method NoModel.conv() declares a network layer and needs an enclosing @Model");
-  }
-
-  @Test
-  void kernelWindowBeyondTheUnrollLimit() {
-    assertError(layer("HugeWindow", "kernelSize = {65, 64}", "height = 100", "width = 100"), "kernelSize = ",
-        "[kiln.too-large]", "kernel window 65x64 (limit 4096 taps)");
-  }
-
-  @Test
-  void hugeValuesAreReportedWithoutOverflow() {
-    assertError(layer("HugeDilation", "kernelSize = 50000", "dilation = 50000"), "kernelSize = ", "[kiln.kernel-fit]",
-        "(span 2499950001x2499950001) does not fit the padded input 8x8");
-    assertError(layer("HugeSame", "kernelSize = 50000", "dilation = 50000", "padding = \"same\""), "padding = ",
-        "[kiln.too-large]", "\"same\" padding of the dilated kernel (2499950000)");
-    assertError(layer("HugePadding", "inChannels = 1", "outChannels = 1", "padding = \"999999999,0\"",
-        "height = 1000000000", "width = 2"), "padding = ", "[kiln.too-large]", "padded input size (2999999998)");
-    assertError(layer("HugeOutput", "inChannels = 1", "outChannels = 100000", "kernelSize = 1", "height = 1000",
-        "width = 1000"), "@Conv2d(", "[kiln.too-large]", "output size (100000000000)");
   }
 }

@@ -175,18 +175,22 @@ class ModelDiagnosticsTest {
    */
   @Test
   void unusualLayerNamesCompileAndRun() throws Exception {
-    JavaFileObject src = source("@Model(input = {2, 6, 6})\npublic interface Net {\n"
-        + "  @Conv2d(outChannels = 3, kernelSize = 3, padding = \"1\", bias = false) Module x();\n"
-        + "  @BatchNorm2d Module seed();\n"
-        + "  @Conv2d(outChannels = 3, kernelSize = 3, padding = \"1\") Module xFused();\n"
-        + "  @RepConv(outChannels = 3) Module kernel();\n"
-        + "  @ReLU Module dev();\n"
-        + "  @Conv2d(outChannels = 3, kernelSize = 1) Module java();\n"
-        + "  @Dropout(p = 0.1) Module w();\n"
-        + "  @MaxPool2d(kernelSize = 2) Module b();\n"
-        + "  @Flatten Module fused();\n"
-        + "  @Linear(outFeatures = 2) Module _y();\n"
-        + "  @ReLU Module $z();\n}\n");
+    JavaFileObject src = source("""
+        @Model(input = {2, 6, 6})
+        public interface Net {
+          @Conv2d(outChannels = 3, kernelSize = 3, padding = "1", bias = false) Module x();
+          @BatchNorm2d Module seed();
+          @Conv2d(outChannels = 3, kernelSize = 3, padding = "1") Module xFused();
+          @RepConv(outChannels = 3) Module kernel();
+          @ReLU Module dev();
+          @Conv2d(outChannels = 3, kernelSize = 1) Module java();
+          @Dropout(p = 0.1) Module w();
+          @MaxPool2d(kernelSize = 2) Module b();
+          @Flatten Module fused();
+          @Linear(outFeatures = 2) Module _y();
+          @ReLU Module $z();
+        }
+        """);
     Compilation c = InMemoryCompiler.compile(src);
     assertThat(c).succeededWithoutWarnings();
     ClassLoader loader = InMemoryCompiler.loader(c);

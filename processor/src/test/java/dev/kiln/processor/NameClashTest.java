@@ -12,16 +12,18 @@ import org.junit.jupiter.api.Test;
 class NameClashTest {
   @Test
   void nestedTypesNamedLikeGeneratedImportsDoNotShadowThem() {
-    JavaFileObject src = JavaFileObjects.forSourceString("test.Clash", "package test;\n"
-        + "import dev.kiln.annotation.*;\n"
-        + "public interface Clash {\n"
-        + "  @Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = \"1\", height = 5, width = 5,"
-        + " activation = Activation.RELU)\n"
-        + "  interface K { class Arrays {} class Activation {} class ConvKernel {} class PaddingMode {}"
-        + " class ConvGeometry {} class Generated {} }\n"
-        + "  @RepConv(inChannels = 2, outChannels = 2, height = 5, width = 5)\n"
-        + "  interface R { class Arrays {} class Activation {} class RepVggBlock {} class ConvKernel {} }\n"
-        + "}\n");
+    JavaFileObject src = JavaFileObjects.forSourceString("test.Clash", """
+        package test;
+        import dev.kiln.annotation.*;
+        public interface Clash {
+          @Conv2d(inChannels = 2, outChannels = 2, kernelSize = 3, padding = "1", height = 5, width = 5, \
+        activation = Activation.RELU)
+          interface K { class Arrays {} class Activation {} class ConvKernel {} class PaddingMode {} \
+        class ConvGeometry {} class Generated {} }
+          @RepConv(inChannels = 2, outChannels = 2, height = 5, width = 5)
+          interface R { class Arrays {} class Activation {} class RepVggBlock {} class ConvKernel {} }
+        }
+        """);
     Compilation c = InMemoryCompiler.compile(src);
     assertThat(c).succeededWithoutWarnings();
     assertThat(c).generatedSourceFile("test.Clash_KKernel");

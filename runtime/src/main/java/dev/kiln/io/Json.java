@@ -31,6 +31,14 @@ public final class Json {
   /** Deepest allowed nesting of objects and arrays when reading; a safetensors header needs 3. */
   public static final int MAX_DEPTH = 64;
 
+  /**
+   * The characters with a two-character escape in a JSON string, and at the same index the letter that follows
+   * the backslash: {@code \"}, {@code \\}, {@code \/}, {@code \b}, {@code \f}, {@code \n}, {@code \r},
+   * {@code \t}. Reading accepts each; writing uses each but {@code \/}.
+   */
+  private static final String ESCAPED = "\"\\/\b\f\n\r\t";
+  private static final String ESCAPE_LETTERS = "\"\\/bfnrt";
+
   private Json() {}
 
   /** {@code s} as a JSON string literal: quotes, backslashes and control characters escaped, the rest as is. */
@@ -129,21 +137,13 @@ public final class Json {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
+      int escape = c == '/' ? -1 : ESCAPED.indexOf(c);
+      if (escape >= 0) {
+        sb.append('\\').append(ESCAPE_LETTERS.charAt(escape));
+      } else if (c < 0x20) {
+        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+      } else {
+        sb.append(c);
       }
     }
     sb.append('"');
@@ -409,18 +409,14 @@ public final class Json {
         throw error("unterminated escape sequence");
       }
       char e = text.charAt(pos + 1);
-      switch (e) {
-        case '"', '\\', '/' -> sb.append(e);
-        case 'b' -> sb.append('\b');
-        case 'f' -> sb.append('\f');
-        case 'n' -> sb.append('\n');
-        case 'r' -> sb.append('\r');
-        case 't' -> sb.append('\t');
-        case 'u' -> {
-          unicodeEscape(sb);
-          return;
-        }
-        default -> throw error("invalid escape sequence \\" + (e < 0x20 ? describe(e) : String.valueOf(e)));
+      int escape = ESCAPE_LETTERS.indexOf(e);
+      if (escape >= 0) {
+        sb.append(ESCAPED.charAt(escape));
+      } else if (e == 'u') {
+        unicodeEscape(sb);
+        return;
+      } else {
+        throw error("invalid escape sequence \\" + (e < 0x20 ? describe(e) : String.valueOf(e)));
       }
       pos += 2;
     }

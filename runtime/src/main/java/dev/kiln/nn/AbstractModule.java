@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Bookkeeping shared by every module: parameters, buffers and child modules registered in order, so that
@@ -67,6 +68,16 @@ public abstract class AbstractModule implements Module {
     return s;
   }
 
+  /**
+   * Keeps {@code value} in {@code saved} for the backward that follows when this module is in training mode;
+   * an eval-mode forward keeps nothing.
+   */
+  protected final <T> void saveForBackward(SavedForBackward<T> saved, T value) {
+    if (isTraining()) {
+      saved.set(value);
+    }
+  }
+
   /** Sets the mode of this module and its children and forgets what a forward saved for backward. */
   @Override
   public void train(boolean on) {
@@ -86,29 +97,26 @@ public abstract class AbstractModule implements Module {
 
   @Override
   public Map<String, Parameter> namedParameters() {
-    Map<String, Parameter> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Tensor> e : state.entrySet()) {
-      String key = e.getKey();
-      Module child = children.get(key);
-      if (child != null) {
-        child.namedParameters().forEach((k, v) -> out.put(key + "." + k, v));
-      } else if (parameters.containsKey(key)) {
-        out.put(key, parameters.get(key));
-      }
-    }
-    return Collections.unmodifiableMap(out);
+    return flattened(parameters, Module::namedParameters);
   }
 
   @Override
   public Map<String, Tensor> stateDict() {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Tensor> e : state.entrySet()) {
-      String key = e.getKey();
+    return flattened(state, Module::stateDict);
+  }
+
+  /**
+   * In registration order, this module's own entries of {@code own} under their names and each child's
+   * entries ({@code ofChild}) under the child's name and a dot.
+   */
+  private <V> Map<String, V> flattened(Map<String, V> own, Function<Module, Map<String, V>> ofChild) {
+    Map<String, V> out = new LinkedHashMap<>();
+    for (String key : state.keySet()) {
       Module child = children.get(key);
       if (child != null) {
-        child.stateDict().forEach((k, v) -> out.put(key + "." + k, v));
-      } else {
-        out.put(key, e.getValue());
+        ofChild.apply(child).forEach((k, v) -> out.put(key + "." + k, v));
+      } else if (own.containsKey(key)) {
+        out.put(key, own.get(key));
       }
     }
     return Collections.unmodifiableMap(out);

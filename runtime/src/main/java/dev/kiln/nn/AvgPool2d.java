@@ -42,9 +42,7 @@ public final class AvgPool2d extends Pool2d {
       }
       y[k] = sum / divisor;
     });
-    if (isTraining()) {
-      savedInputShape.set(windows.inShape);
-    }
+    saveForBackward(savedInputShape, windows.inShape);
   }
 
   @Override

@@ -25,11 +25,9 @@ public final class Flatten extends AbstractModule {
   @Override
   public Tensor forward(Tensor input) {
     int[] shape = input.shape();
-    Tensor output = input.reshape(outputShape(shape));
-    if (isTraining()) {
-      savedInputShape.set(shape);
-    }
-    return output;
+    int[] outputShape = outputShape(shape);
+    saveForBackward(savedInputShape, shape);
+    return input.reshape(outputShape);
   }
 
   @Override

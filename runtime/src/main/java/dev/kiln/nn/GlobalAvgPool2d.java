@@ -43,9 +43,7 @@ public final class GlobalAvgPool2d extends AbstractModule {
       }
       y[p] = (float) (sum / area);
     }
-    if (isTraining()) {
-      savedInputShape.set(shape);
-    }
+    saveForBackward(savedInputShape, shape);
     return output;
   }
 

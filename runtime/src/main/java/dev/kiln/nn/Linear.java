@@ -101,9 +101,7 @@ public final class Linear extends AbstractModule {
     } else {
       forwardRows(x, w, b, y, 0, n);
     }
-    if (isTraining()) {
-      savedInput.set(input);
-    }
+    saveForBackward(savedInput, input);
     return output;
   }
 

@@ -32,9 +32,7 @@ public final class ReLU extends AbstractModule {
     for (int i = 0; i < x.length; i++) {
       y[i] = Math.max(x[i], 0f); // 0 for -0 and negatives, NaN stays NaN, as v <= 0 ? 0 : v
     }
-    if (isTraining()) {
-      savedOutput.set(output);
-    }
+    saveForBackward(savedOutput, output);
     return output;
   }
 

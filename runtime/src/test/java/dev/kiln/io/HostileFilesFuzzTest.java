@@ -373,7 +373,8 @@ class HostileFilesFuzzTest {
     /** One byte-level mutation anywhere in the file. */
     static byte[] bytes(byte[] file, SplittableRandom random) {
       int n = file.length;
-      switch (random.nextInt(8)) {
+      int mutation = random.nextInt(8);
+      switch (mutation) {
         case 0: // flip bits
           if (n > 0) {
             for (int k = 1 + random.nextInt(8); k > 0; k--) {
@@ -407,31 +408,31 @@ class HostileFilesFuzzTest {
             longer[i] = (byte) random.nextInt(256);
           }
           return longer;
-        case 5: // repeat a chunk
+        case 5: // repeat a chunk of 1 to 64 bytes
+        case 6: // delete a chunk of 1 to 64 bytes
           if (n == 0) {
             return file;
           }
           int from = random.nextInt(n);
-          int len = 1 + random.nextInt(Math.min(64, n - from));
-          byte[] out = new byte[n + len];
-          System.arraycopy(file, 0, out, 0, from + len);
-          System.arraycopy(file, from, out, from + len, n - from);
-          return out;
-        case 6: // delete a chunk
-          if (n == 0) {
-            return file;
-          }
-          int start = random.nextInt(n);
-          int cut = 1 + random.nextInt(Math.min(64, n - start));
-          byte[] shorter = new byte[n - cut];
-          System.arraycopy(file, 0, shorter, 0, start);
-          System.arraycopy(file, start + cut, shorter, start, n - start - cut);
-          return shorter;
+          int to = from + 1 + random.nextInt(Math.min(64, n - from));
+          return mutation == 5 ? splice(file, to, from) : splice(file, from, to);
         default: // the whole file twice
           byte[] twice = Arrays.copyOf(file, 2 * n);
           System.arraycopy(file, 0, twice, n, n);
           return twice;
       }
+    }
+
+    /**
+     * The first {@code head} bytes of {@code file} followed by its bytes from {@code tail} on: the bytes
+     * {@code [tail, head)} twice when {@code tail < head}, the bytes {@code [head, tail)} left out when
+     * {@code tail > head}.
+     */
+    private static byte[] splice(byte[] file, int head, int tail) {
+      byte[] out = new byte[head + file.length - tail];
+      System.arraycopy(file, 0, out, 0, head);
+      System.arraycopy(file, tail, out, head, file.length - tail);
+      return out;
     }
 
     /** The length field set to an interesting value, or near the real one. */

@@ -20,8 +20,7 @@ class CrossEntropyTest {
     Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
     int compared = 0;
     int smoothed = 0;
-    for (int i = 0; i < golden.cases(); i++) {
-      String p = "ce." + i + ".";
+    for (String p : golden.casePrefixes("ce")) {
       double ls = golden.scalar(p + "label_smoothing");
       CrossEntropy.Result r = CrossEntropy.compute(golden.tensor(p + "logits"), golden.ints(p + "targets"), ls);
       assertClose(p + "loss", golden.scalar(p + "loss"), r.loss(), RTOL);
@@ -39,8 +38,7 @@ class CrossEntropyTest {
   void sumIsTheBatchTimesPyTorchsMean() {
     Golden golden = Golden.load("/golden/loss_optim/ce.safetensors");
     int compared = 0;
-    for (int i = 0; i < golden.cases(); i++) {
-      String p = "ce." + i + ".";
+    for (String p : golden.casePrefixes("ce")) {
       if (golden.scalar(p + "label_smoothing") != 0) {
         continue;
       }

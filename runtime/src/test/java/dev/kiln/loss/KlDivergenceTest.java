@@ -22,8 +22,7 @@ class KlDivergenceTest {
     Map<Reduction, Integer> perReduction = new EnumMap<>(Reduction.class);
     int logTargets = 0;
     int nanTargetGrads = 0;
-    for (int i = 0; i < golden.cases(); i++) {
-      String p = "kl." + i + ".";
+    for (String p : golden.casePrefixes("kl")) {
       Reduction reduction = ORDER[(int) golden.scalar(p + "reduction")];
       boolean logTarget = golden.flag(p + "log_target");
       KlDivergence.Result r = KlDivergence.compute(golden.tensor(p + "input"), golden.tensor(p + "target"),

@@ -15,8 +15,7 @@ class NllLossTest {
   void matchesPyTorchNllLoss() {
     Golden golden = Golden.load("/golden/loss_optim/nll.safetensors");
     int compared = 0;
-    for (int i = 0; i < golden.cases(); i++) {
-      String p = "nll." + i + ".";
+    for (String p : golden.casePrefixes("nll")) {
       NllLoss.Result r = NllLoss.compute(golden.tensor(p + "input"), golden.ints(p + "targets"));
       assertClose(p + "loss", golden.scalar(p + "loss"), r.loss(), 1e-5);
       assertClose(p + "grad", golden.shape(p + "grad"), golden.doubles(p + "grad"), r.grad(),

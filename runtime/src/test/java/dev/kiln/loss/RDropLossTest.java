@@ -24,8 +24,7 @@ class RDropLossTest {
     Golden golden = Golden.load("/golden/loss_optim/rdrop.safetensors");
     Set<String> configs = new HashSet<>();
     int compared = 0;
-    for (int i = 0; i < golden.cases(); i++) {
-      String p = "rdrop." + i + ".";
+    for (String p : golden.casePrefixes("rdrop")) {
       double alpha = golden.scalar(p + "alpha");
       Reduction reduction = ORDER[(int) golden.scalar(p + "reduction")];
       RDropLoss.Result r = RDropLoss.compute(golden.tensor(p + "logits1"), golden.tensor(p + "logits2"),

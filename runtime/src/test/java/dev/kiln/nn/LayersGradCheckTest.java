@@ -4,6 +4,8 @@ import static com.google.common.truth.Truth.assertThat;
 
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.GradCheck;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -77,37 +79,39 @@ class LayersGradCheckTest {
     check(new GlobalAvgPool2d(), normal(8, 1, 0, 1, 2, 1, 3));
   }
 
+  /** The pool configurations both pools are checked with: kH, kW, sH, sW, pH, pW, then the input's N, C, H, W. */
+  private static final int[][] POOL_CONFIGS = {
+      {2, 2, 2, 2, 0, 0, 2, 2, 6, 6},
+      {3, 3, 2, 2, 1, 1, 1, 2, 7, 8},
+      {3, 3, 1, 1, 1, 1, 1, 1, 5, 6},
+      {2, 3, 1, 2, 1, 1, 2, 1, 5, 7},
+  };
+
+  private interface PoolCheck {
+    void check(int index, int[] config);
+  }
+
+  /** Runs {@code check} on each of {@link #POOL_CONFIGS} and then on {@code last}, with its index; how many ran. */
+  private static int forEachPoolConfig(int[] last, PoolCheck check) {
+    List<int[]> configs = new ArrayList<>(List.of(POOL_CONFIGS));
+    configs.add(last);
+    for (int i = 0; i < configs.size(); i++) {
+      check.check(i, configs.get(i));
+    }
+    return configs.size();
+  }
+
   @Test
   void maxPoolWithoutNearTies() {
-    int[][] configs = { // kH, kW, sH, sW, pH, pW, N, C, H, W
-        {2, 2, 2, 2, 0, 0, 2, 2, 6, 6},
-        {3, 3, 2, 2, 1, 1, 1, 2, 7, 8},
-        {3, 3, 1, 1, 1, 1, 1, 1, 5, 6},
-        {2, 3, 1, 2, 1, 1, 2, 1, 5, 7},
-        {3, 1, 2, 1, 1, 0, 1, 3, 6, 3},
-    };
-    int count = 0;
-    for (int[] c : configs) {
-      check(new MaxPool2d(c[0], c[1], c[2], c[3], c[4], c[5]), distinct(count, c[6], c[7], c[8], c[9]));
-      count++;
-    }
+    int count = forEachPoolConfig(new int[] {3, 1, 2, 1, 1, 0, 1, 3, 6, 3}, (i, c) ->
+        check(new MaxPool2d(c[0], c[1], c[2], c[3], c[4], c[5]), distinct(i, c[6], c[7], c[8], c[9])));
     assertThat(count).isEqualTo(5);
   }
 
   @Test
   void avgPool() {
-    int[][] configs = {
-        {2, 2, 2, 2, 0, 0, 2, 2, 6, 6},
-        {3, 3, 2, 2, 1, 1, 1, 2, 7, 8},
-        {3, 3, 1, 1, 1, 1, 1, 1, 5, 6},
-        {2, 3, 1, 2, 1, 1, 2, 1, 5, 7},
-        {4, 2, 3, 1, 2, 0, 1, 2, 9, 4},
-    };
-    int count = 0;
-    for (int[] c : configs) {
-      check(new AvgPool2d(c[0], c[1], c[2], c[3], c[4], c[5]), normal(10 + count, 1, 0, c[6], c[7], c[8], c[9]));
-      count++;
-    }
+    int count = forEachPoolConfig(new int[] {4, 2, 3, 1, 2, 0, 1, 2, 9, 4}, (i, c) ->
+        check(new AvgPool2d(c[0], c[1], c[2], c[3], c[4], c[5]), normal(10 + i, 1, 0, c[6], c[7], c[8], c[9])));
     assertThat(count).isEqualTo(5);
   }
 

@@ -9,7 +9,11 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.Golden;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * SGD and AdamW against {@code torch.optim} (float32, 5 steps, a fixed sequence of random gradients and a
@@ -71,8 +75,7 @@ class OptimizerGoldenTest {
 
   private static int runAll(String file, Factory factory) {
     Golden g = Golden.load("/golden/loss_optim/" + file + ".safetensors");
-    for (int i = 0; i < g.cases(); i++) {
-      String p = file + "." + i + ".";
+    for (String p : g.casePrefixes(file)) {
       Map<String, Parameter> params = initialParams(g, p);
       run(g, p, factory.create(g, p, params), params, 0, STEPS);
     }
@@ -82,8 +85,7 @@ class OptimizerGoldenTest {
   /** Two steps, a checkpoint of the state, then the remaining steps on a fresh optimizer loaded from it. */
   private static int resumeAll(String file, Factory factory) {
     Golden g = Golden.load("/golden/loss_optim/" + file + ".safetensors");
-    for (int i = 0; i < g.cases(); i++) {
-      String p = file + "." + i + ".";
+    for (String p : g.casePrefixes(file)) {
       Map<String, Parameter> params = initialParams(g, p);
       Optimizer first = factory.create(g, p, params);
       run(g, p, first, params, 0, 2);
@@ -100,24 +102,23 @@ class OptimizerGoldenTest {
     return g.cases();
   }
 
-  @Test
-  void sgdMatchesTorch() {
-    assertThat(runAll("sgd", OptimizerGoldenTest::sgd)).isEqualTo(8);
+  /** Each optimizer: its golden file, how it is built from a case, and how many cases the file holds. */
+  static Stream<Arguments> optimizers() {
+    return Stream.of(
+        Arguments.of("sgd", (Factory) OptimizerGoldenTest::sgd, 8),
+        Arguments.of("adamw", (Factory) OptimizerGoldenTest::adamW, 6));
   }
 
-  @Test
-  void adamWMatchesTorch() {
-    assertThat(runAll("adamw", OptimizerGoldenTest::adamW)).isEqualTo(6);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("optimizers")
+  void matchesTorch(String file, Factory factory, int cases) {
+    assertThat(runAll(file, factory)).isEqualTo(cases);
   }
 
-  @Test
-  void sgdResumesFromItsState() {
-    assertThat(resumeAll("sgd", OptimizerGoldenTest::sgd)).isEqualTo(8);
-  }
-
-  @Test
-  void adamWResumesFromItsState() {
-    assertThat(resumeAll("adamw", OptimizerGoldenTest::adamW)).isEqualTo(6);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("optimizers")
+  void resumesFromItsState(String file, Factory factory, int cases) {
+    assertThat(resumeAll(file, factory)).isEqualTo(cases);
   }
 
   /** The golden cases cover each option. */
@@ -128,8 +129,7 @@ class OptimizerGoldenTest {
     int momentum = 0;
     int decayed = 0;
     int noDecayBias = 0;
-    for (int i = 0; i < sgd.cases(); i++) {
-      String p = "sgd." + i + ".";
+    for (String p : sgd.casePrefixes("sgd")) {
       nesterov += sgd.flag(p + "nesterov") ? 1 : 0;
       momentum += sgd.scalar(p + "momentum") > 0 ? 1 : 0;
       decayed += sgd.scalar(p + "weight_decay") > 0 ? 1 : 0;

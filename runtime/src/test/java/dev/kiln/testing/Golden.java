@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -122,6 +124,18 @@ public final class Golden {
   /** The metadata {@code key} parsed as JSON (see {@link JsonParser}). */
   public Object metadataJson(String key) {
     return JsonParser.parse(metadata(key));
+  }
+
+  /**
+   * The key prefixes of the {@link #cases()} cases of the set {@code name}, in order: {@code "<name>.0."},
+   * {@code "<name>.1."}, ...
+   */
+  public List<String> casePrefixes(String name) {
+    List<String> prefixes = new ArrayList<>();
+    for (int i = 0; i < cases(); i++) {
+      prefixes.add(name + "." + i + ".");
+    }
+    return prefixes;
   }
 
   /** The number of cases the generator wrote: the integer metadata {@code cases}. */

@@ -130,16 +130,28 @@ class ListenerTest {
     }
   }
 
+  /**
+   * What a {@link ProgressListener} on a {@link FakeClock} prints while a network trains on the first
+   * {@code samples} training images, validating on the same images when {@code validate}.
+   */
+  private static String progressOutput(boolean interactive, int samples, boolean validate, TrainingConfig config) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ProgressListener progress = new ProgressListener(new PrintStream(bytes, true, StandardCharsets.UTF_8),
+        interactive, new FakeClock());
+    Setup s = new Setup(1);
+    InMemoryDataset data = TRAIN.subset(0, samples);
+    Trainer trainer = Trainer.builder().listener(progress).build();
+    if (validate) {
+      trainer.fit(s.model, data, data, s.optimizer, SCHEDULE, s.objective, config);
+    } else {
+      trainer.fit(s.model, data, s.optimizer, SCHEDULE, s.objective, config);
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
   @Test
   void plainProgressPrintsTenthsAndASummary() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ProgressListener progress = new ProgressListener(new PrintStream(bytes, true, StandardCharsets.UTF_8), false,
-        new FakeClock());
-    Setup s = new Setup(1);
-    InMemoryDataset hundred = TRAIN.subset(0, 100);
-    Trainer.builder().listener(progress).build()
-        .fit(s.model, hundred, hundred, s.optimizer, SCHEDULE, s.objective, TrainingConfig.of(2, 5, 1L));
-    String out = bytes.toString(StandardCharsets.UTF_8);
+    String out = progressOutput(false, 100, true, TrainingConfig.of(2, 5, 1L));
     String[] lines = out.split("\n");
     // per epoch: 9 progress lines (10% .. 90%) and a summary; then the final line
     assertThat(lines).hasLength(2 * 10 + 1);
@@ -159,14 +171,7 @@ class ListenerTest {
 
   @Test
   void interactiveProgressRedrawsOneLine() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ProgressListener progress = new ProgressListener(new PrintStream(bytes, true, StandardCharsets.UTF_8), true,
-        new FakeClock());
-    Setup s = new Setup(1);
-    InMemoryDataset forty = TRAIN.subset(0, 40);
-    Trainer.builder().listener(progress).build()
-        .fit(s.model, forty, s.optimizer, SCHEDULE, s.objective, TrainingConfig.of(1, 4, 1L));
-    String out = bytes.toString(StandardCharsets.UTF_8);
+    String out = progressOutput(true, 40, false, TrainingConfig.of(1, 4, 1L));
     // 10 steps 50 ms apart: the first, then every other step (>= 100 ms since the last draw), and the last
     String[] lines = out.split("\n");
     assertThat(lines).hasLength(2);

@@ -1,5 +1,6 @@
 package dev.kiln.processor.element;
 
+import dev.kiln.processor.validation.AttributeValues;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,7 +18,7 @@ import javax.lang.model.util.Elements;
  * Reads one annotation's values through the mirror API (never by loading the annotation class), telling
  * explicit values from defaults and remembering each value's position for diagnostics.
  */
-public final class AnnotationReader {
+public final class AnnotationReader implements AttributeValues {
   private final AnnotationMirror mirror;
   private final Map<? extends ExecutableElement, ? extends AnnotationValue> explicit;
   private final Map<? extends ExecutableElement, ? extends AnnotationValue> all;
@@ -116,6 +117,7 @@ public final class AnnotationReader {
     return v.getValue();
   }
 
+  @Override
   public int intValue(String name) {
     return ((Number) raw(name)).intValue();
   }
@@ -129,14 +131,17 @@ public final class AnnotationReader {
     return ((Number) raw(name)).doubleValue();
   }
 
+  @Override
   public boolean booleanValue(String name) {
     return (Boolean) raw(name);
   }
 
+  @Override
   public String stringValue(String name) {
     return (String) raw(name);
   }
 
+  @Override
   public int[] intArray(String name) {
     List<?> values = (List<?>) raw(name);
     int[] out = new int[values.size()];
@@ -147,6 +152,7 @@ public final class AnnotationReader {
   }
 
   /** An enum constant of type {@code type} by name. */
+  @Override
   public <E extends Enum<E>> E enumValue(String name, Class<E> type) {
     VariableElement constant = (VariableElement) raw(name);
     return Enum.valueOf(type, constant.getSimpleName().toString());

@@ -3,8 +3,11 @@ package dev.kiln.processor.layer;
 import dev.kiln.processor.element.AnnotationReader;
 import dev.kiln.processor.model.LayerSpec;
 import dev.kiln.processor.validation.ArrivingShapes;
+import dev.kiln.processor.validation.AttributeValues;
+import dev.kiln.processor.validation.DeclaredInput;
 import dev.kiln.processor.validation.Report;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /**
  * A kind whose layer is generated as a specialized kernel from a validated spec of type {@code S}
@@ -14,9 +17,23 @@ import java.util.Optional;
  *
  * @param <S> the validated layer
  */
-public abstract class ConvolutionKind<S> extends LayerKind {
-  ConvolutionKind(String annotation) {
+public final class ConvolutionKind<S> extends LayerKind {
+  /** Validates the annotation's values with the input shape into the layer. */
+  interface Validation<S> {
+    Optional<S> validate(AttributeValues annotation, DeclaredInput input, Report report);
+  }
+
+  private final Validation<S> validation;
+  private final BiFunction<String, S, LayerSpec> layer;
+
+  /**
+   * The kind of {@code annotation}, whose values {@code validation} validates and whose spec {@code layer} turns
+   * into the model layer of a name.
+   */
+  ConvolutionKind(String annotation, Validation<S> validation, BiFunction<String, S, LayerSpec> layer) {
     super(annotation);
+    this.validation = validation;
+    this.layer = layer;
   }
 
   /**
@@ -25,18 +42,17 @@ public abstract class ConvolutionKind<S> extends LayerKind {
    * @param arriving the input shape {@code [C, H, W]} that arrives in a model, or {@code null} on a standalone
    *     interface, where the input-shape attributes give it
    */
-  public abstract Optional<S> validate(AnnotationReader annotation, int[] arriving, Report report);
-
-  /** The model layer {@code name} of {@code spec}. */
-  abstract LayerSpec layer(String name, S spec);
+  public Optional<S> validate(AnnotationReader annotation, int[] arriving, Report report) {
+    return validation.validate(annotation, input(annotation, arriving), report);
+  }
 
   @Override
-  public final Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
+  public Optional<LayerSpec> infer(String name, int[] in, AnnotationReader annotation, Report report) {
     if (!ArrivingShapes.featureMap(annotation(), name, in, report)
         || !ArrivingShapes.matchDeclared(annotation(), name, in, declaredInput(annotation), report)) {
       return Optional.empty();
     }
-    return validate(annotation, in, report).map(spec -> layer(name, spec));
+    return validate(annotation, in, report).map(spec -> layer.apply(name, spec));
   }
 
   /** The input-shape attributes as written ({@code null} where not). */
@@ -49,11 +65,12 @@ public abstract class ConvolutionKind<S> extends LayerKind {
   }
 
   /**
-   * The input-shape value along {@code axis} ({@code 0} channels, {@code 1} height, {@code 2} width): the
-   * arriving shape's where there is one, else the attribute as written ({@code null} where not).
+   * The input shape: the arriving one where there is one, else the input-shape attributes as written
+   * ({@code null} where not).
    */
-  static Integer input(AnnotationReader annotation, int[] arriving, int axis) {
-    return arriving != null ? Integer.valueOf(arriving[axis])
-        : annotation.explicitInt(ArrivingShapes.INPUT_ATTRIBUTES[axis]);
+  private static DeclaredInput input(AnnotationReader annotation, int[] arriving) {
+    Integer[] input = arriving != null ? new Integer[] {arriving[0], arriving[1], arriving[2]}
+        : declaredInput(annotation);
+    return new DeclaredInput(input[0], input[1], input[2]);
   }
 }

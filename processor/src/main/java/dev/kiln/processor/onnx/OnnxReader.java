@@ -87,17 +87,8 @@ public final class OnnxReader {
           graph = graph(w.message("graph"));
         }
         case 8 -> {
-          Wire o = w.message("opset_import");
-          String domain = "";
-          long version = 0;
-          while (o.hasNext()) {
-            switch (o.next()) {
-              case 1 -> domain = o.string("domain");
-              case 2 -> version = o.longValue("version");
-              default -> o.skip();
-            }
-          }
-          opsets.put(domain, version);
+          Map.Entry<String, Long> opset = entry(w.message("opset_import"), "domain", 0L, o -> o.longValue("version"));
+          opsets.put(opset.getKey(), opset.getValue());
         }
         case 25 -> functions.add(function(w.message("functions")));
         default -> w.skip();
@@ -146,6 +137,12 @@ public final class OnnxReader {
     }
   }
 
+  /** The string of the current field, a name counted as one more item. */
+  private String countedName(Wire w, String field) throws IOException {
+    count(w);
+    return w.string(field);
+  }
+
   private Onnx.Node node(Wire w, int index) throws IOException {
     count(w);
     List<String> inputs = new ArrayList<>();
@@ -156,14 +153,8 @@ public final class OnnxReader {
     Map<String, Onnx.Attribute> attributes = new LinkedHashMap<>();
     while (w.hasNext()) {
       switch (w.next()) {
-        case 1 -> {
-          count(w);
-          inputs.add(w.string("node input"));
-        }
-        case 2 -> {
-          count(w);
-          outputs.add(w.string("node output"));
-        }
+        case 1 -> inputs.add(countedName(w, "node input"));
+        case 2 -> outputs.add(countedName(w, "node output"));
         case 3 -> name = w.string("node name");
         case 4 -> opType = w.string("op_type");
         case 5 -> {
@@ -229,31 +220,19 @@ public final class OnnxReader {
         case 1 -> name = w.string("value name");
         case 2 -> {
           Wire type = w.message("type");
-          while (type.hasNext()) {
-            if (type.next() != 1) {
-              type.skip();
-              continue;
-            }
+          while (type.nextOf(1)) {
             Wire tensor = type.message("tensor_type");
             while (tensor.hasNext()) {
               switch (tensor.next()) {
                 case 1 -> elemType = tensor.intValue("elem_type", 0, 64);
                 case 2 -> {
                   Wire shape = tensor.message("shape");
-                  while (shape.hasNext()) {
-                    if (shape.next() != 1) {
-                      shape.skip();
-                      continue;
-                    }
+                  while (shape.nextOf(1)) {
                     count(shape);
                     Wire dim = shape.message("dim");
                     long value = -1;
-                    while (dim.hasNext()) {
-                      if (dim.next() == 1) {
-                        value = dim.longValue("dim_value");
-                      } else {
-                        dim.skip();
-                      }
+                    while (dim.nextOf(1)) {
+                      value = dim.longValue("dim_value");
                     }
                     dims.add(value);
                   }
@@ -279,18 +258,9 @@ public final class OnnxReader {
     while (w.hasNext()) {
       switch (w.next()) {
         case 1 -> name = w.string("function name");
-        case 4 -> {
-          count(w);
-          inputs.add(w.string("function input"));
-        }
-        case 5 -> {
-          count(w);
-          outputs.add(w.string("function output"));
-        }
-        case 6 -> {
-          count(w);
-          attributes.add(w.string("function attribute"));
-        }
+        case 4 -> inputs.add(countedName(w, "function input"));
+        case 5 -> outputs.add(countedName(w, "function output"));
+        case 6 -> attributes.add(countedName(w, "function attribute"));
         case 7 -> nodes.add(node(w.message("function node"), nodes.size()));
         case 10 -> domain = w.string("function domain");
         case 11 -> attributes.add(attribute(w.message("function attribute_proto")).name());
@@ -322,17 +292,8 @@ public final class OnnxReader {
         case 10 -> w.doubles("double_data", floats);
         case 13 -> {
           count(w);
-          Wire entry = w.message("external_data");
-          String key = "";
-          String value = "";
-          while (entry.hasNext()) {
-            switch (entry.next()) {
-              case 1 -> key = entry.string("key");
-              case 2 -> value = entry.string("value");
-              default -> entry.skip();
-            }
-          }
-          externalData.put(key, value);
+          Map.Entry<String, String> entry = entry(w.message("external_data"), "key", "", e -> e.string("value"));
+          externalData.put(entry.getKey(), entry.getValue());
         }
         case 14 -> external = w.intValue("data_location", 0, 1) == 1;
         default -> w.skip();
@@ -376,6 +337,30 @@ public final class OnnxReader {
           + present + " values");
     }
     return new Onnx.Tensor(name, type, shape, floating ? floats.toArray() : null, floating ? null : longs.toArray());
+  }
+
+  /** Reads one value of the current field of a message. */
+  private interface FieldValue<V> {
+    V read(Wire w) throws IOException;
+  }
+
+  /**
+   * A message of a string key (field 1, {@code keyName}) and a value (field 2, read by {@code value}), as an
+   * {@code OperatorSetIdProto} or a {@code StringStringEntryProto} is; a field that is not there keeps its
+   * default ({@code ""}, {@code defaultValue}), a field that is there twice its last value.
+   */
+  private static <V> Map.Entry<String, V> entry(Wire w, String keyName, V defaultValue, FieldValue<V> value)
+      throws IOException {
+    String key = "";
+    V v = defaultValue;
+    while (w.hasNext()) {
+      switch (w.next()) {
+        case 1 -> key = w.string(keyName);
+        case 2 -> v = value.read(w);
+        default -> w.skip();
+      }
+    }
+    return Map.entry(key, v);
   }
 
   private static Onnx.Tensor decode(String name, int type, long[] shape, byte[] raw, int n) {

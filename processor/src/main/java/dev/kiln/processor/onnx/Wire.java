@@ -36,6 +36,20 @@ final class Wire {
     return position < limit;
   }
 
+  /**
+   * Moves to the next occurrence of field {@code number}, skipping the fields before it; false when the message
+   * has no more.
+   */
+  boolean nextOf(int number) throws IOException {
+    while (hasNext()) {
+      if (next() == number) {
+        return true;
+      }
+      skip();
+    }
+    return false;
+  }
+
   /** The next field's number; its wire type is {@link #wireType()}. */
   int next() throws IOException {
     long key = varint();

@@ -37,12 +37,12 @@ final class AttributeChecks {
    * ({@code inChannels}, {@code height}, {@code width}; {@code null} where not given) and a positive
    * {@code outChannels}.
    *
-   * @return the input shape {@code [C, H, W]}, -1 where a value is missing or not positive
+   * @return the input shape, -1 where a value is missing or not positive
    */
-  static int[] convolutionShape(String annotation, Integer inChannels, Integer height, Integer width,
-      int outChannels, Report report) {
-    int[] input = {requireShape(annotation, inChannels, "inChannels", report),
-        requireShape(annotation, height, "height", report), requireShape(annotation, width, "width", report)};
+  static ConvInput convolutionShape(String annotation, DeclaredInput declared, int outChannels, Report report) {
+    ConvInput input = new ConvInput(requireShape(annotation, declared.channels(), "inChannels", report),
+        requireShape(annotation, declared.height(), "height", report),
+        requireShape(annotation, declared.width(), "width", report));
     if (outChannels <= 0) {
       report.error("outChannels", Messages.positive(annotation, "outChannels", outChannels));
     }

@@ -18,37 +18,24 @@ public final class ConvValidator {
   /** Largest kernel window (kH * kW) we unroll: beyond this the generated class would have too many methods. */
   static final long MAX_WINDOW = 4096;
 
-  /** The raw attribute values; {@code null} input-shape values mean "not given". */
-  public record Request(
-      Integer inChannels,
-      int outChannels,
-      int[] kernelSize,
-      int[] stride,
-      String padding,
-      int[] dilation,
-      int groups,
-      boolean bias,
-      PaddingMode paddingMode,
-      Integer height,
-      Integer width,
-      Activation activation) {}
-
   private ConvValidator() {}
 
-  /** Validates {@code r}; returns the spec when {@code report} stayed clean. */
-  public static Optional<ConvSpec> validate(Request r, Report report) {
+  /**
+   * Validates the attribute values {@code a} of a {@code @Conv2d} with the input shape {@code declared};
+   * returns the spec when {@code report} stayed clean.
+   */
+  public static Optional<ConvSpec> validate(AttributeValues a, DeclaredInput declared, Report report) {
     int errors = report.items().size();
-    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
-        r.outChannels(), report);
-    int in = input[0];
-    int h = input[1];
-    int w = input[2];
-    int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", r.kernelSize(), report);
-    int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", r.stride(), report);
-    int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", r.dilation(), report);
-    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
+    int out = a.intValue("outChannels");
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, declared, out, report);
+    int[] k = AttributeChecks.positivePair(ANNOTATION, "kernelSize", a.intArray("kernelSize"), report);
+    int[] s = AttributeChecks.positivePair(ANNOTATION, "stride", a.intArray("stride"), report);
+    int[] d = AttributeChecks.positivePair(ANNOTATION, "dilation", a.intArray("dilation"), report);
+    int groups = a.intValue("groups");
+    AttributeChecks.groups(ANNOTATION, groups, input.channels(), out, report);
     int[] pad = null; // top, bottom, left, right
-    String text = r.padding() == null ? "" : r.padding();
+    String padding = a.stringValue("padding");
+    String text = padding == null ? "" : padding;
     String lower = text.trim().toLowerCase(java.util.Locale.ROOT);
     if (lower.equals("valid")) {
       pad = new int[4];
@@ -74,12 +61,11 @@ public final class ConvValidator {
         report.error("padding", Messages.padding(text));
       }
     }
-    if (report.items().size() > errors || k == null || s == null || d == null || pad == null
-        || in <= 0 || h <= 0 || w <= 0) {
+    if (report.items().size() > errors || k == null || s == null || d == null || pad == null || !input.known()) {
       return Optional.empty();
     }
-    return finish(in, r.outChannels(), h, w, k, s, d, pad, r.groups(), r.paddingMode(), ANNOTATION, report)
-        .map(geometry -> new ConvSpec(geometry, r.bias(), r.activation()));
+    return finish(input, out, k, s, d, pad, groups, a.enumValue("paddingMode", PaddingMode.class), ANNOTATION, report)
+        .map(geometry -> new ConvSpec(geometry, a.booleanValue("bias"), a.enumValue("activation", Activation.class)));
   }
 
   /**
@@ -87,8 +73,11 @@ public final class ConvValidator {
    * geometry (padding mode limits, the kernel fits, sizes fit in arrays) and builds it. Shared with the
    * other annotations that produce a convolution. {@code pad} is {@code {top, bottom, left, right}}.
    */
-  static Optional<ConvGeometry> finish(int in, int out, int h, int w, int[] k, int[] s, int[] d, int[] pad,
-      int groups, PaddingMode mode, String annotation, Report report) {
+  static Optional<ConvGeometry> finish(ConvInput input, int out, int[] k, int[] s, int[] d, int[] pad, int groups,
+      PaddingMode mode, String annotation, Report report) {
+    int in = input.channels();
+    int h = input.height();
+    int w = input.width();
     Optional<String> modeLimit = ConvGeometry.paddingModeLimit(mode, Math.max(pad[0], pad[1]),
         Math.max(pad[2], pad[3]), h, w);
     if (modeLimit.isPresent()) {

@@ -9,51 +9,42 @@ import java.util.Optional;
 public final class RepConvValidator {
   private static final String ANNOTATION = "RepConv";
 
-  /** The raw attribute values; {@code null} input-shape values mean "not given". */
-  public record Request(
-      Integer inChannels,
-      int outChannels,
-      int kernelSize,
-      int stride,
-      int groups,
-      boolean batchNorm,
-      Activation activation,
-      Integer height,
-      Integer width) {}
-
   private RepConvValidator() {}
 
-  public static Optional<RepConvSpec> validate(Request r, Report report) {
+  /**
+   * Validates the attribute values {@code a} of a {@code @RepConv} with the input shape {@code declared};
+   * returns the spec when {@code report} stayed clean.
+   */
+  public static Optional<RepConvSpec> validate(AttributeValues a, DeclaredInput declared, Report report) {
     int errors = report.items().size();
-    int[] input = AttributeChecks.convolutionShape(ANNOTATION, r.inChannels(), r.height(), r.width(),
-        r.outChannels(), report);
-    int in = input[0];
-    int h = input[1];
-    int w = input[2];
-    if (r.kernelSize() <= 0) {
-      report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", r.kernelSize()));
-    } else if (r.kernelSize() % 2 == 0) {
-      report.error("kernelSize", Messages.oddKernel(r.kernelSize()));
+    int out = a.intValue("outChannels");
+    ConvInput input = AttributeChecks.convolutionShape(ANNOTATION, declared, out, report);
+    int k = a.intValue("kernelSize");
+    if (k <= 0) {
+      report.error("kernelSize", Messages.positive(ANNOTATION, "kernelSize", k));
+    } else if (k % 2 == 0) {
+      report.error("kernelSize", Messages.oddKernel(k));
     }
-    if (r.stride() != 1 && r.stride() != 2) {
-      report.error("stride", Messages.repStride(r.stride()));
+    int stride = a.intValue("stride");
+    if (stride != 1 && stride != 2) {
+      report.error("stride", Messages.repStride(stride));
     }
-    AttributeChecks.groups(ANNOTATION, r.groups(), in, r.outChannels(), report);
-    if (r.activation() != Activation.NONE && r.activation() != Activation.RELU) {
-      report.error("activation", Messages.repActivation(r.activation().name()));
+    int groups = a.intValue("groups");
+    AttributeChecks.groups(ANNOTATION, groups, input.channels(), out, report);
+    Activation activation = a.enumValue("activation", Activation.class);
+    if (activation != Activation.NONE && activation != Activation.RELU) {
+      report.error("activation", Messages.repActivation(activation.name()));
     }
     if (report.items().size() > errors) {
       return Optional.empty();
     }
     // The shared conv checks (kernel fits, array sizes) on the widest branch.
-    int k = r.kernelSize();
     int p = k / 2;
-    if (ConvValidator.finish(in, r.outChannels(), h, w, new int[] {k, k}, new int[] {r.stride(), r.stride()},
-        new int[] {1, 1}, new int[] {p, p, p, p}, r.groups(), PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
+    if (ConvValidator.finish(input, out, new int[] {k, k}, new int[] {stride, stride}, new int[] {1, 1},
+        new int[] {p, p, p, p}, groups, PaddingMode.ZEROS, ANNOTATION, report).isEmpty()) {
       return Optional.empty();
     }
-    RepConvSpec spec = new RepConvSpec(in, r.outChannels(), h, w, r.kernelSize(), r.stride(), r.groups(),
-        r.batchNorm(), r.activation());
-    return Optional.of(spec);
+    return Optional.of(new RepConvSpec(input.channels(), out, input.height(), input.width(), k, stride, groups,
+        a.booleanValue("batchNorm"), activation));
   }
 }

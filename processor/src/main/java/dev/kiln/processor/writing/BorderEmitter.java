@@ -2,7 +2,6 @@ package dev.kiln.processor.writing;
 
 import com.palantir.javapoet.MethodSpec;
 import dev.kiln.processor.model.ConvSpec;
-import javax.lang.model.element.Modifier;
 
 /**
  * Emits the border: the output pixels with at least one tap in the padding. Each such pixel runs a small
@@ -22,7 +21,7 @@ final class BorderEmitter {
    * {@code name(float[] <input>, int inPlane, float[] <weights>, int wOff, int oh, int ow)}.
    */
   private static MethodSpec.Builder pixelHelper(String name, String input, String weights) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+    return GeneratedMethods.helper(name)
         .addParameter(ConvKernelWriter.FLOATS, input).addParameter(int.class, "inPlane")
         .addParameter(ConvKernelWriter.FLOATS, weights).addParameter(int.class, "wOff")
         .addParameter(int.class, "oh").addParameter(int.class, "ow");
@@ -143,36 +142,57 @@ final class BorderEmitter {
     return m.build();
   }
 
-  MethodSpec backwardInputBorder() {
-    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardInputBorder", "gy", "gx", "w")
-        .addJavadoc("Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n");
-    forEachBorderPixel(m, "backwardInputPixel(gx, gxPlane, w, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
+  /**
+   * The two backward passes over the border. Each is a loop over the border pixels of one plane pair,
+   * {@code <name>Border(<first>, <second>, <weights>)}, that hands every pixel's output gradient to
+   * {@code <name>Pixel(<pixelInput>, <weights>, g)}, which runs {@code tap} for each tap of the pixel's window.
+   */
+  enum BackwardPass {
+    INPUT("backwardInput", "gy", "gx", "w", "gx", "gx[inRow + iw] += w[wRow + kw] * g",
+        "Scatters the border pixels of one output-gradient plane into one input-gradient plane.\n",
+        "Scatters one border pixel's gradient {@code g} through the window, padding applied per tap.\n"),
+    WEIGHT("backwardWeight", "x", "gy", "gw", "x", "gw[wRow + kw] += g * x[inRow + iw]",
+        "Adds the border pixels' contribution to the weight gradient of one plane pair.\n",
+        "Adds one border pixel's gradient {@code g} times its inputs to the weight gradient.\n");
+
+    private final String name;
+    private final String first;
+    private final String second;
+    private final String weights;
+    private final String pixelInput;
+    private final String tap;
+    private final String borderJavadoc;
+    private final String pixelJavadoc;
+
+    BackwardPass(String name, String first, String second, String weights, String pixelInput, String tap,
+        String borderJavadoc, String pixelJavadoc) {
+      this.name = name;
+      this.first = first;
+      this.second = second;
+      this.weights = weights;
+      this.pixelInput = pixelInput;
+      this.tap = tap;
+      this.borderJavadoc = borderJavadoc;
+      this.pixelJavadoc = pixelJavadoc;
+    }
+  }
+
+  /** The loop of {@code pass} over the border pixels of one plane pair. */
+  MethodSpec backwardBorder(BackwardPass pass) {
+    MethodSpec.Builder m = GeneratedMethods.planePairHelper(pass.name + "Border", pass.first, pass.second,
+        pass.weights).addJavadoc(pass.borderJavadoc);
+    forEachBorderPixel(m, pass.name + "Pixel(" + pass.pixelInput + ", " + pass.pixelInput + "Plane, " + pass.weights
+        + ", wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
     return m.build();
   }
 
-  MethodSpec backwardInputPixel() {
-    MethodSpec.Builder m = pixelHelper("backwardInputPixel", "gx", "w")
-        .addJavadoc("Scatters one border pixel's gradient {@code g} through the window, padding applied per tap.\n")
+  /** The window of one border pixel in {@code pass}, with the pixel's gradient {@code g}. */
+  MethodSpec backwardPixel(BackwardPass pass) {
+    MethodSpec.Builder m = pixelHelper(pass.name + "Pixel", pass.pixelInput, pass.weights)
+        .addJavadoc(pass.pixelJavadoc)
         .addParameter(float.class, "g");
     openWindow(m);
-    m.addStatement("gx[inRow + iw] += w[wRow + kw] * g");
-    closeWindow(m);
-    return m.build();
-  }
-
-  MethodSpec backwardWeightBorder() {
-    MethodSpec.Builder m = GeneratedMethods.planePairHelper("backwardWeightBorder", "x", "gy", "gw")
-        .addJavadoc("Adds the border pixels' contribution to the weight gradient of one plane pair.\n");
-    forEachBorderPixel(m, "backwardWeightPixel(x, xPlane, gw, wOff, oh, ow, gy[gyPlane + oh * OUT_W + ow])");
-    return m.build();
-  }
-
-  MethodSpec backwardWeightPixel() {
-    MethodSpec.Builder m = pixelHelper("backwardWeightPixel", "x", "gw")
-        .addJavadoc("Adds one border pixel's gradient {@code g} times its inputs to the weight gradient.\n")
-        .addParameter(float.class, "g");
-    openWindow(m);
-    m.addStatement("gw[wRow + kw] += g * x[inRow + iw]");
+    m.addStatement(pass.tap);
     closeWindow(m);
     return m.build();
   }

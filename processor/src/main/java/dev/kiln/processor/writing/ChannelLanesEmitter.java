@@ -9,7 +9,6 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
 import java.util.List;
-import javax.lang.model.element.Modifier;
 
 /**
  * Emits the scalar forward with output channels in the vector lanes, for layers whose output planes are
@@ -22,7 +21,7 @@ import javax.lang.model.element.Modifier;
  */
 final class ChannelLanesEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final TypeName PLANES = TypeName.get(float[][].class);
+  private static final TypeName PLANES = ConvKernelWriter.PLANES;
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
   /** Output channels per output pixel from which the channels are the better vector lanes. */
   static final int CHANNELS_PER_PIXEL = 2;
@@ -40,10 +39,6 @@ final class ChannelLanesEmitter {
   static boolean applies(ConvSpec spec) {
     return spec.groups() == 1
         && spec.outChannels() >= (long) CHANNELS_PER_PIXEL * spec.outHeight() * spec.outWidth();
-  }
-
-  private static MethodSpec.Builder method(String name) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
   }
 
   private String blockName(TermBlocks.Block block) {
@@ -92,7 +87,7 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec accumulate() {
-    MethodSpec.Builder m = method("accumulate")
+    MethodSpec.Builder m = GeneratedMethods.helper("accumulate")
         .addJavadoc("Adds every input channel's window to the accumulators of the output pixels, output channels\n"
             + "{@code [ocStart, ocEnd)}; one input channel at a time, so that its transposed weights stay in cache.\n")
         .addParameter(PLANES, "acc").addParameter(PLANES, "in").addParameter(PLANES, "u")
@@ -130,7 +125,7 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec block(TermBlocks.Block block) {
-    MethodSpec.Builder m = method(blockName(block))
+    MethodSpec.Builder m = GeneratedMethods.helper(blockName(block))
         .addJavadoc("Adds $L at one output pixel (its first tap at {@code i} of the padded planes)\n"
             + "to that pixel's accumulator {@code a}: one loop over the output channels that C2 vectorizes.\n",
             TermBlocks.describe(block, spec))
@@ -168,7 +163,7 @@ final class ChannelLanesEmitter {
   private MethodSpec writeLanes() {
     String value = ActivationCode.apply(spec.activation(), "acc[j][oc]");
     boolean relu = spec.activation() != Activation.NONE;
-    MethodSpec.Builder m = method("writeLanes")
+    MethodSpec.Builder m = GeneratedMethods.helper("writeLanes")
         .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} from the pixels' accumulators to the output$L.\n",
             relu ? ", through the " + spec.activation() : "")
         .addParameter(PLANES, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yOff")

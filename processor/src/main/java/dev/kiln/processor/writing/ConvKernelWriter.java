@@ -23,6 +23,7 @@ public final class ConvKernelWriter {
   static final ClassName GEOMETRY = ClassName.get("dev.kiln.nn", "ConvGeometry");
   static final ClassName ARRAYS = ClassName.get("java.util", "Arrays");
   static final TypeName FLOATS = TypeName.get(float[].class);
+  static final TypeName PLANES = TypeName.get(float[][].class);
 
   private final ConvSpec spec;
   private final int maxUnroll;
@@ -137,10 +138,10 @@ public final class ConvKernelWriter {
         type.addMethod(border.forwardPixel());
       }
       if (backward) {
-        type.addMethod(border.backwardInputBorder());
-        type.addMethod(border.backwardInputPixel());
-        type.addMethod(border.backwardWeightBorder());
-        type.addMethod(border.backwardWeightPixel());
+        for (BorderEmitter.BackwardPass pass : BorderEmitter.BackwardPass.values()) {
+          type.addMethod(border.backwardBorder(pass));
+          type.addMethod(border.backwardPixel(pass));
+        }
       }
     }
   }

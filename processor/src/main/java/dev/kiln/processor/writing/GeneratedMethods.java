@@ -43,13 +43,18 @@ final class GeneratedMethods {
         .addParameter(FLOATS, "gw").addParameter(FLOATS, "gb");
   }
 
+  /** A private static helper method of a kernel, {@code name}. */
+  static MethodSpec.Builder helper(String name) {
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
+  }
+
   /**
    * A private static helper of a kernel for one (output channel, input channel) plane pair:
    * {@code name(float[] <first>, int <first>Plane, float[] <second>, int <second>Plane, float[] <weights>,
    * int wOff)}, the arrays with the offsets of their planes and of the pair's weights.
    */
   static MethodSpec.Builder planePairHelper(String name, String first, String second, String weights) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+    return helper(name)
         .addParameter(FLOATS, first).addParameter(int.class, first + "Plane")
         .addParameter(FLOATS, second).addParameter(int.class, second + "Plane")
         .addParameter(FLOATS, weights).addParameter(int.class, "wOff");

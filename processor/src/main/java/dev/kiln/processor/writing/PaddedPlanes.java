@@ -6,7 +6,6 @@ import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.List;
 import java.util.Locale;
-import javax.lang.model.element.Modifier;
 
 /**
  * Padded copies of the input planes, read without bounds checks by the channel-lanes forward and the patch
@@ -46,8 +45,7 @@ final class PaddedPlanes {
   }
 
   private MethodSpec pad() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("pad")
-        .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+    MethodSpec.Builder m = GeneratedMethods.helper("pad")
         .addJavadoc("Copies one input plane into the middle of a padded plane and fills the padding ($L).\n",
             spec.paddingMode().name().toLowerCase(Locale.ROOT))
         .addParameter(ConvKernelWriter.FLOATS, "x").addParameter(int.class, "xPlane")

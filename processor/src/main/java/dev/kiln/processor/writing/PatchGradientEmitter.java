@@ -9,7 +9,6 @@ import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
-import javax.lang.model.element.Modifier;
 
 /**
  * Emits the scalar backward (input and weight gradients) as loops over patches, in the shape HotSpot
@@ -23,7 +22,7 @@ import javax.lang.model.element.Modifier;
  */
 final class PatchGradientEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final TypeName PLANES = TypeName.get(float[][].class);
+  private static final TypeName PLANES = ConvKernelWriter.PLANES;
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
   /** The shortest patch worth a loop C2 vectorizes (one 512-bit vector). */
   static final int MIN_FAN = 16;
@@ -39,10 +38,6 @@ final class PatchGradientEmitter {
   /** Whether the patches are long enough for vectorized gradients. */
   static boolean applies(ConvSpec spec) {
     return (long) spec.inChannelsPerGroup() * spec.kernelArea() >= MIN_FAN;
-  }
-
-  private static MethodSpec.Builder method(String name) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
   }
 
   private int patchPixels() {
@@ -181,7 +176,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec gatherPatches() {
-    MethodSpec.Builder m = method("gatherPatches")
+    MethodSpec.Builder m = GeneratedMethods.helper("gatherPatches")
         .addJavadoc("Copies the patches of output pixels {@code [j0, j0 + count)} from the padded planes of input "
             + "channels\n{@code c0, c0 + 1, ...}: {@code patches[jj][c * K_AREA + kh * K_W + kw]}.\n")
         .addParameter(PLANES, "in").addParameter(int.class, "c0").addParameter(PLANES, "patches")
@@ -191,7 +186,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec scatterPatches() {
-    MethodSpec.Builder m = method("scatterPatches")
+    MethodSpec.Builder m = GeneratedMethods.helper("scatterPatches")
         .addJavadoc("Adds the input-gradient patches of output pixels {@code [j0, j0 + count)} to the padded "
             + "gradient planes\nof input channels {@code c0, c0 + 1, ...} (the reverse of {@code gatherPatches}).\n")
         .addParameter(PLANES, "patches").addParameter(PLANES, "gin").addParameter(int.class, "c0")
@@ -201,7 +196,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec unpad() {
-    MethodSpec.Builder m = method("unpad")
+    MethodSpec.Builder m = GeneratedMethods.helper("unpad")
         .addJavadoc("Adds a padded gradient plane to the input gradient at {@code gx[gxPlane]}$L.\n",
             PaddedPlanes.needsMapIndex(spec) ? ", the padding cells onto the input cells they copy" : "")
         .addParameter(FLOATS, "gin").addParameter(FLOATS, "gx").addParameter(int.class, "gxPlane");
@@ -227,7 +222,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec inputGradient() {
-    MethodSpec.Builder m = method("inputGradient")
+    MethodSpec.Builder m = GeneratedMethods.helper("inputGradient")
         .addJavadoc("Adds one output pixel's input-gradient patch to {@code col}: the weight rows of the output "
             + "channels\n{@code [ocStart, ocStart + OC_PER_GROUP)} scaled by their gradients {@code gy[at + oc * "
             + "OUT_PLANE]}.\n")
@@ -241,7 +236,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec weightGradient() {
-    MethodSpec.Builder m = method("weightGradient")
+    MethodSpec.Builder m = GeneratedMethods.helper("weightGradient")
         .addJavadoc("Adds one output channel's weight gradient over output pixels {@code [j0, j0 + count)} to "
             + "{@code grad}:\nthe pixels' patches scaled by their gradients {@code gy[at + jj]}.\n")
         .addParameter(FLOATS, "grad").addParameter(PLANES, "patches").addParameter(FLOATS, "gy")
@@ -269,7 +264,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec addRows() {
-    MethodSpec.Builder m = method("addRows")
+    MethodSpec.Builder m = GeneratedMethods.helper("addRows")
         .addJavadoc("{@code acc[k] += a0 * r0[k] + a1 * r1[k] + a2 * r2[k] + a3 * r3[k]} over a patch: a loop C2 "
             + "vectorizes.\n")
         .addParameter(FLOATS, "acc");
@@ -283,7 +278,7 @@ final class PatchGradientEmitter {
   }
 
   private MethodSpec addRow() {
-    MethodSpec.Builder m = method("addRow")
+    MethodSpec.Builder m = GeneratedMethods.helper("addRow")
         .addJavadoc("{@code acc[k] += a * r[k]} over a patch.\n")
         .addParameter(FLOATS, "acc").addParameter(float.class, "a").addParameter(FLOATS, "r");
     m.beginControlFlow("for (int k = 0; k < FAN; k++)");

@@ -10,7 +10,6 @@ import dev.kiln.annotation.PaddingMode;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
 import java.util.List;
-import javax.lang.model.element.Modifier;
 
 /**
  * Emits the scalar forward with output pixels in the vector lanes, in the shape HotSpot auto-vectorizes
@@ -21,7 +20,7 @@ import javax.lang.model.element.Modifier;
  */
 final class PixelLanesEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
-  private static final TypeName PLANES = TypeName.get(float[][].class);
+  private static final TypeName PLANES = ConvKernelWriter.PLANES;
   private static final TypeName FLOATS = ConvKernelWriter.FLOATS;
 
   private final ConvSpec spec;
@@ -30,10 +29,6 @@ final class PixelLanesEmitter {
   PixelLanesEmitter(ConvSpec spec) {
     this.spec = spec;
     this.layout = new PixelLanesLayout(spec);
-  }
-
-  private static MethodSpec.Builder method(String name) {
-    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC);
   }
 
   /** Adds the staged forward's shape constants (their legend goes into the class Javadoc). */
@@ -112,7 +107,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec stageChannel() {
-    MethodSpec.Builder m = method("stageChannel")
+    MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
         .addJavadoc("Stages the rows of one input channel that output rows {@code [oh0, oh0 + rows)} read into "
             + "planes\n{@code stage[p + phase * K_W + kw]}: staged row {@code r} of a phase holds padded input row\n"
             + "{@code (oh0 + r) * STRIDE_H + phase}.\n")
@@ -150,7 +145,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec stageRow() {
-    MethodSpec.Builder m = method("stageRow")
+    MethodSpec.Builder m = GeneratedMethods.helper("stageRow")
         .addJavadoc("Copies input row {@code x[row..]} into row {@code at} of planes {@code stage[p + kw]}: "
             + "output column {@code ow}\nof plane {@code kw} gets padded input column "
             + "{@code ow * STRIDE_W + kw * DILATION_W}$L.\n",
@@ -204,7 +199,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec zeroRow() {
-    return method("zeroRow")
+    return GeneratedMethods.helper("zeroRow")
         .addJavadoc("Fills row {@code at} of planes {@code stage[p + kw]} with zeros (a padding row).\n")
         .addParameter(PLANES, "stage").addParameter(int.class, "p").addParameter(int.class, "at")
         .beginControlFlow("for (int kw = 0; kw < K_W; kw++)")
@@ -215,7 +210,7 @@ final class PixelLanesEmitter {
 
   /** {@code mapIndex(i, size)}: a padded coordinate mapped into the input by the (non-zero) padding mode. */
   static MethodSpec mapIndex(ConvSpec spec) {
-    MethodSpec.Builder m = method("mapIndex")
+    MethodSpec.Builder m = GeneratedMethods.helper("mapIndex")
         .addJavadoc("Maps padded coordinate {@code i} (in {@code [-pad, size + pad)}) into {@code [0, size)}: "
             + "$L padding.\n", spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT))
         .returns(int.class)
@@ -230,7 +225,7 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec accumulate() {
-    MethodSpec.Builder m = method("accumulate")
+    MethodSpec.Builder m = GeneratedMethods.helper("accumulate")
         .addJavadoc("Adds the window sums of one output channel over the $L of its group to the first "
             + "{@code length}\nfloats of the accumulator; the group's staged planes start at {@code stage[p]}, "
             + "its weights at\n{@code w[wOff]}.\n", spec.inChannelsPerGroup() == 1 ? "input channel" : "input channels")
@@ -282,7 +277,7 @@ final class PixelLanesEmitter {
   private MethodSpec block(TermBlocks.Block block) {
     int last = block.last();
     String what = TermBlocks.describe(block, spec);
-    MethodSpec.Builder m = method(blockName(block))
+    MethodSpec.Builder m = GeneratedMethods.helper(blockName(block))
         .addJavadoc("Adds $L to the accumulator: one loop over the band's pixels\n"
             + "that C2 vectorizes (every access {@code a[j + k * PITCH]}).\n", what)
         .addParameter(FLOATS, "acc").addParameter(PLANES, "stage").addParameter(int.class, "p")
@@ -329,7 +324,7 @@ final class PixelLanesEmitter {
 
   private MethodSpec writeBand() {
     boolean relu = spec.activation() != Activation.NONE;
-    MethodSpec.Builder m = method("writeBand")
+    MethodSpec.Builder m = GeneratedMethods.helper("writeBand")
         .addJavadoc("Writes the first {@code rows} rows of the accumulator to the output at {@code y[yAt]}$L.\n",
             relu ? ", through the " + spec.activation() + " (applied in place first, a loop C2 vectorizes)" : "")
         .addParameter(FLOATS, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yAt")

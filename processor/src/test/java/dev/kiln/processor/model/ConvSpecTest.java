@@ -8,10 +8,13 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.processor.testing.ConvCase;
+import dev.kiln.processor.validation.AttributeValues;
 import dev.kiln.processor.validation.ConvValidator;
+import dev.kiln.processor.validation.DeclaredInput;
 import dev.kiln.processor.validation.Report;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -45,9 +48,37 @@ class ConvSpecTest {
         r.nextInt(1, 16), 1);
   }
 
-  private static ConvValidator.Request request(ConvCase c) {
-    return new ConvValidator.Request(c.inChannels(), c.outChannels(), c.kernelSize(), c.stride(), c.padding(),
-        c.dilation(), c.groups(), c.bias(), c.paddingMode(), c.height(), c.width(), c.activation());
+  /** The case's attribute values, as the processor reads them from the annotation. */
+  private static AttributeValues attributes(ConvCase c) {
+    Map<String, Object> values = Map.of("outChannels", c.outChannels(), "kernelSize", c.kernelSize(), "stride",
+        c.stride(), "padding", c.padding(), "dilation", c.dilation(), "groups", c.groups(), "bias", c.bias(),
+        "paddingMode", c.paddingMode(), "activation", c.activation());
+    return new AttributeValues() {
+      @Override
+      public int intValue(String name) {
+        return (Integer) values.get(name);
+      }
+
+      @Override
+      public int[] intArray(String name) {
+        return (int[]) values.get(name);
+      }
+
+      @Override
+      public String stringValue(String name) {
+        return (String) values.get(name);
+      }
+
+      @Override
+      public boolean booleanValue(String name) {
+        return (Boolean) values.get(name);
+      }
+
+      @Override
+      public <E extends Enum<E>> E enumValue(String name, Class<E> type) {
+        return type.cast(values.get(name));
+      }
+    };
   }
 
   /** Every tap of output (oh, ow) reads inside the input. */
@@ -81,7 +112,8 @@ class ConvSpecTest {
     for (int i = 0; i < CONFIGS; i++) {
       ConvCase c = randomCase(r, i);
       Report report = new Report();
-      Optional<ConvSpec> result = ConvValidator.validate(request(c), report);
+      Optional<ConvSpec> result = ConvValidator.validate(attributes(c),
+          new DeclaredInput(c.inChannels(), c.height(), c.width()), report);
       assertWithMessage("validator vs reference for %s: %s", c, report).that(result.isPresent()).isEqualTo(c.isValid());
       assertThat(report.isClean()).isEqualTo(result.isPresent());
       if (result.isEmpty()) {

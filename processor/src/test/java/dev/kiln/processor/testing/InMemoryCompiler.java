@@ -16,13 +16,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import javax.annotation.processing.AbstractProcessor;
 import javax.annotation.processing.Filer;
 import javax.annotation.processing.ProcessingEnvironment;
 import javax.annotation.processing.Processor;
-import javax.annotation.processing.RoundEnvironment;
-import javax.lang.model.SourceVersion;
-import javax.lang.model.element.TypeElement;
 import javax.tools.Diagnostic;
 import javax.tools.JavaFileObject;
 
@@ -116,48 +112,31 @@ public final class InMemoryCompiler {
    */
   public static Set<String> generatedSourceNames(JavaFileObject... sources) {
     Set<String> names = new TreeSet<>();
-    javac().withProcessors(new Watched(new KilnProcessor(), names)).withOptions("-proc:only").compile(sources);
+    javac().withProcessors(watched(new KilnProcessor(), names)).withOptions("-proc:only").compile(sources);
     return names;
   }
 
-  /** A processor whose source files are recorded by name as it creates them. */
-  private static final class Watched extends AbstractProcessor {
-    private final Processor delegate;
-    private final Set<String> names;
-
-    Watched(Processor delegate, Set<String> names) {
-      this.delegate = delegate;
-      this.names = names;
-    }
-
-    @Override
-    public synchronized void init(ProcessingEnvironment env) {
-      super.init(env);
+  /**
+   * {@code delegate} with the source files it creates recorded by name in {@code names}: every call goes to the
+   * delegate, {@code init} with an environment whose {@link Filer} records them.
+   */
+  private static Processor watched(Processor delegate, Set<String> names) {
+    return forwarding(Processor.class, (proxy, method, args) -> {
+      if (!method.getName().equals("init")) {
+        return invoke(method, delegate, args);
+      }
+      ProcessingEnvironment env = (ProcessingEnvironment) args[0];
       Filer filer = env.getFiler();
-      Filer watching = forwarding(Filer.class, (proxy, method, args) -> {
-        if (method.getName().equals("createSourceFile")) {
-          names.add(args[0].toString());
+      Filer watching = forwarding(Filer.class, (filerProxy, filerMethod, filerArgs) -> {
+        if (filerMethod.getName().equals("createSourceFile")) {
+          names.add(filerArgs[0].toString());
         }
-        return invoke(method, filer, args);
+        return invoke(filerMethod, filer, filerArgs);
       });
-      delegate.init(forwarding(ProcessingEnvironment.class,
-          (proxy, method, args) -> method.getName().equals("getFiler") ? watching : invoke(method, env, args)));
-    }
-
-    @Override
-    public Set<String> getSupportedAnnotationTypes() {
-      return delegate.getSupportedAnnotationTypes();
-    }
-
-    @Override
-    public SourceVersion getSupportedSourceVersion() {
-      return delegate.getSupportedSourceVersion();
-    }
-
-    @Override
-    public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
-      return delegate.process(annotations, round);
-    }
+      delegate.init(forwarding(ProcessingEnvironment.class, (envProxy, envMethod, envArgs) ->
+          envMethod.getName().equals("getFiler") ? watching : invoke(envMethod, env, envArgs)));
+      return null;
+    });
   }
 
   /** A proxy implementing {@code type} whose every call goes to {@code handler}. */
