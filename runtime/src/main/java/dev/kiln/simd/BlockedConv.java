@@ -49,55 +49,20 @@ final class BlockedConv {
   private volatile Packed packed;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
-  private static final class Packed {
-    final Parameter weight;
-    final long weightVersion;
-    final Parameter bias;
-    final long biasVersion;
-    final float[] w;
-    final float[] b;
+  private record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {}
 
-    Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {
-      this.weight = weight;
-      this.weightVersion = weightVersion;
-      this.bias = bias;
-      this.biasVersion = biasVersion;
-      this.w = w;
-      this.b = b;
-    }
-  }
-
-  /** Output-channel blocks computed together by one tile kernel, and how a row of outputs is tiled. */
-  private static final class Chunk {
-    /** The convolution group. */
-    final int group;
-    /** The first output block, over all groups. */
-    final int block;
-    final int blocks;
-    final int weightOffset;
-    final int biasOffset;
-    /** The tiles of one output row: first column and the tile that computes it. */
-    final int[] columns;
-    /** The tile of each column run: for this layer's pixel stride where there is one, else for any. */
-    final TileWarmer.Tile[] tiles;
-    /** Whether every tile of {@link #tiles} is hot (then they compute this chunk). */
-    private volatile boolean hot;
-
-    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
-      this.group = group;
-      this.block = block;
-      this.blocks = blocks;
-      this.weightOffset = weightOffset;
-      this.biasOffset = biasOffset;
-      this.columns = columns;
-      this.tiles = tiles;
-    }
-
+  /**
+   * Output-channel blocks computed together by one tile kernel, and how a row of outputs is tiled.
+   *
+   * @param group the convolution group
+   * @param block the first output block, over all groups
+   * @param columns the tiles of one output row: first column and pixel count of each run
+   * @param tiles the tile of each column run: for this layer's pixel stride where there is one, else for any
+   */
+  private record Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
+      TileWarmer.Tile[] tiles) {
     /** Whether the chunk's tiles are all hot (or layers do not wait for tiles). */
     boolean hot() {
-      if (hot) {
-        return true;
-      }
       if (TileWarmer.waiting()) {
         for (TileWarmer.Tile t : tiles) {
           if (!t.hot()) {
@@ -105,7 +70,6 @@ final class BlockedConv {
           }
         }
       }
-      hot = true;
       return true;
     }
   }
@@ -124,6 +88,8 @@ final class BlockedConv {
    */
   private final int[] firstColumns;
   private final TileWarmer.Tile[] firstTiles;
+  /** Chunks seen with all their tiles hot (they stay hot; a stale false only checks again). */
+  private final boolean[] chunkHot;
   /** Tests: run as before any tile is hot (one-block tiles, plain Java for depthwise layers). */
   boolean firstTilesOnly;
 
@@ -134,7 +100,7 @@ final class BlockedConv {
       all.addAll(java.util.Arrays.asList(firstTiles));
     }
     for (Chunk c : chunks) {
-      all.addAll(java.util.Arrays.asList(c.tiles));
+      all.addAll(java.util.Arrays.asList(c.tiles()));
     }
     return all;
   }
@@ -243,6 +209,7 @@ final class BlockedConv {
         weightOffset += taps * LANES;
         biasOffset += LANES;
       }
+      this.chunkHot = null;
       return;
     }
     this.firstColumns = columns(geometry.outWidth(), FIRST_PIXELS);
@@ -264,6 +231,7 @@ final class BlockedConv {
         first += m;
       }
     }
+    this.chunkHot = new boolean[chunks.size()];
   }
 
   /**
@@ -283,8 +251,8 @@ final class BlockedConv {
    */
   void requestFasterTiles() {
     for (Chunk c : chunks) {
-      for (TileWarmer.Tile t : c.tiles) {
-        TileWarmer.request(t, false, macs * c.blocks / out.blocks / c.tiles.length);
+      for (TileWarmer.Tile t : c.tiles()) {
+        TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.tiles().length);
       }
     }
   }
@@ -376,7 +344,7 @@ final class BlockedConv {
     long wv = weight.version();
     long bv = bias == null ? 0 : bias.version();
     Packed p = packed;
-    if (p != null && p.weight == weight && p.weightVersion == wv && p.bias == bias && p.biasVersion == bv) {
+    if (p != null && p.weight() == weight && p.weightVersion() == wv && p.bias() == bias && p.biasVersion() == bv) {
       return p;
     }
     float[] w = weight.data().data();
@@ -385,21 +353,21 @@ final class BlockedConv {
     int outGroupChannels = geometry.outChannelsPerGroup();
     int inGroupChannels = geometry.inChannelsPerGroup();
     Chunk last = chunks.get(chunks.size() - 1);
-    float[] wp = new float[last.weightOffset + (depthwise ? taps : steps) * last.blocks * LANES];
-    float[] bp = new float[last.biasOffset + last.blocks * LANES];
+    float[] wp = new float[last.weightOffset() + (depthwise ? taps : steps) * last.blocks() * LANES];
+    float[] bp = new float[last.biasOffset() + last.blocks() * LANES];
     for (Chunk c : chunks) {
-      for (int m = 0; m < c.blocks; m++) {
+      for (int m = 0; m < c.blocks(); m++) {
         for (int lane = 0; lane < LANES; lane++) {
-          int oc = (c.block + m) * LANES + lane;
-          if (oc >= geometry.outChannels() || !depthwise && geometry.groups() > 1 && oc >= (c.group + 1) * outGroupChannels) {
+          int oc = (c.block() + m) * LANES + lane;
+          if (oc >= geometry.outChannels() || !depthwise && geometry.groups() > 1 && oc >= (c.group() + 1) * outGroupChannels) {
             continue;
           }
           if (b != null) {
-            bp[c.biasOffset + m * LANES + lane] = b[oc];
+            bp[c.biasOffset() + m * LANES + lane] = b[oc];
           }
           int src = oc * inGroupChannels * taps;
           for (int r = 0; r < (depthwise ? taps : steps); r++) {
-            wp[c.weightOffset + (r * c.blocks + m) * LANES + lane] = w[src + r];
+            wp[c.weightOffset() + (r * c.blocks() + m) * LANES + lane] = w[src + r];
           }
         }
       }
@@ -434,35 +402,36 @@ final class BlockedConv {
     int perChunk = samples * rows;
     int rowIn = geometry.strideH() * in.rowStride;
     for (int item = start; item < end; item++) {
-      Chunk c = chunks.get(item / perChunk);
+      int chunk = item / perChunk;
+      Chunk c = chunks.get(chunk);
       int n = item % perChunk / rows;
       int oh = item % rows;
       int xBase = xOff + n * in.sampleSize
-          + (depthwise ? c.block * in.blockStride : in.channelOffset(c.group * geometry.inChannelsPerGroup()))
+          + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
           + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;
-      int yBase = yOff + n * out.sampleSize + c.block * out.blockStride + out.pixel(oh, 0);
-      int[] cols = c.columns;
+      int yBase = yOff + n * out.sampleSize + c.block() * out.blockStride + out.pixel(oh, 0);
+      int[] cols = c.columns();
       if (depthwise) {
-        for (int i = 0; i < c.tiles.length; i++) {
+        for (int i = 0; i < c.tiles().length; i++) {
           int col = cols[2 * i];
-          TileWarmer.Tile t = c.tiles[i];
+          TileWarmer.Tile t = c.tiles()[i];
           if (firstTilesOnly || !t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
-            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi, y,
+            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi, y,
                 yBase + col * LANES, cols[2 * i + 1]);
           } else if (threeByThree) {
-            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
+            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
                 y, yBase + col * LANES);
           } else {
-            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, p.b, c.biasOffset, lo, hi,
+            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
                 y, yBase + col * LANES, LANES);
           }
         }
-      } else if (!firstTilesOnly && c.hot()) {
-        for (int i = 0; i < c.tiles.length; i++) {
+      } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
+        for (int i = 0; i < c.tiles().length; i++) {
           int col = cols[2 * i];
-          c.tiles[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset, c.blocks * LANES, p.b,
-              c.biasOffset, lo, hi, y, yBase + col * LANES, LANES, out.blockStride);
+          c.tiles()[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), c.blocks() * LANES, p.b(),
+              c.biasOffset(), lo, hi, y, yBase + col * LANES, LANES, out.blockStride);
         }
       } else {
         // One block at a time with the shared one-block tiles (same sums, same bits).
@@ -470,9 +439,9 @@ final class BlockedConv {
           int col = firstColumns[2 * i];
           TileWarmer.Tile t = firstTiles[i];
           t.awaitHot();
-          for (int m = 0; m < c.blocks; m++) {
-            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w, c.weightOffset + m * LANES, c.blocks * LANES, p.b,
-                c.biasOffset + m * LANES, lo, hi, y, yBase + m * out.blockStride + col * LANES, LANES, out.blockStride);
+          for (int m = 0; m < c.blocks(); m++) {
+            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset() + m * LANES, c.blocks() * LANES, p.b(),
+                c.biasOffset() + m * LANES, lo, hi, y, yBase + m * out.blockStride + col * LANES, LANES, out.blockStride);
           }
         }
       }
