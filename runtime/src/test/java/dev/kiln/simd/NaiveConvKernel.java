@@ -36,79 +36,69 @@ final class NaiveConvKernel extends ConvKernel {
 
   @Override
   protected void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
-    int inGroupChannels = g.inChannelsPerGroup();
-    int outGroupChannels = g.outChannelsPerGroup();
-    for (int oc = ocStart; oc < ocEnd; oc++) {
-      for (int oh = 0; oh < g.outHeight(); oh++) {
-        for (int ow = 0; ow < g.outWidth(); ow++) {
-          float acc = b == null ? 0f : b[oc];
-          for (int c = 0; c < inGroupChannels; c++) {
-            int ic = oc / outGroupChannels * inGroupChannels + c;
-            for (int kh = 0; kh < g.kernelH(); kh++) {
-              for (int kw = 0; kw < g.kernelW(); kw++) {
-                int i = inputIndex(ic, oh, ow, kh, kw);
-                if (i >= 0) {
-                  acc += w[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] * x[xOff + i];
-                }
-              }
-            }
-          }
-          if (act != Activation.NONE && acc < 0f) {
-            acc = 0f;
-          } else if (act == Activation.RELU6 && acc > 6f) {
-            acc = 6f;
-          }
-          y[yOff + (oc * g.outHeight() + oh) * g.outWidth() + ow] = acc;
-        }
+    forEachOutput(ocStart, ocEnd, (oc, oh, ow, o) -> {
+      float[] acc = {b == null ? 0f : b[oc]};
+      forEachTap(oc, oh, ow, (wi, i) -> acc[0] += w[wi] * x[xOff + i]);
+      float a = acc[0];
+      if (act != Activation.NONE && a < 0f) {
+        a = 0f;
+      } else if (act == Activation.RELU6 && a > 6f) {
+        a = 6f;
       }
-    }
+      y[yOff + o] = a;
+    });
   }
 
   @Override
   protected void backwardInputSample(float[] gy, int gyOff, float[] gx, int gxOff) {
-    int inGroupChannels = g.inChannelsPerGroup();
-    int outGroupChannels = g.outChannelsPerGroup();
-    for (int oc = 0; oc < g.outChannels(); oc++) {
+    forEachOutput(0, g.outChannels(), (oc, oh, ow, o) -> {
+      float go = gy[gyOff + o];
+      forEachTap(oc, oh, ow, (wi, i) -> gx[gxOff + i] += w[wi] * go);
+    });
+  }
+
+  @Override
+  protected void backwardWeightSample(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
+    forEachOutput(0, g.outChannels(), (oc, oh, ow, o) -> {
+      float go = gy[gyOff + o];
+      if (gb != null) {
+        gb[oc] += go;
+      }
+      forEachTap(oc, oh, ow, (wi, i) -> gw[wi] += x[xOff + i] * go);
+    });
+  }
+
+  /** What runs for each output element: its channel, row, column and index within the sample's output. */
+  private interface OutputBody {
+    void output(int oc, int oh, int ow, int index);
+  }
+
+  /** What runs for each tap of an output that reads an input element: the weight's and the input's index. */
+  private interface TapBody {
+    void tap(int weight, int input);
+  }
+
+  /** Every output element of channels {@code [ocStart, ocEnd)}, channel-major. */
+  private void forEachOutput(int ocStart, int ocEnd, OutputBody body) {
+    for (int oc = ocStart; oc < ocEnd; oc++) {
       for (int oh = 0; oh < g.outHeight(); oh++) {
         for (int ow = 0; ow < g.outWidth(); ow++) {
-          float go = gy[gyOff + (oc * g.outHeight() + oh) * g.outWidth() + ow];
-          for (int c = 0; c < inGroupChannels; c++) {
-            int ic = oc / outGroupChannels * inGroupChannels + c;
-            for (int kh = 0; kh < g.kernelH(); kh++) {
-              for (int kw = 0; kw < g.kernelW(); kw++) {
-                int i = inputIndex(ic, oh, ow, kh, kw);
-                if (i >= 0) {
-                  gx[gxOff + i] += w[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] * go;
-                }
-              }
-            }
-          }
+          body.output(oc, oh, ow, (oc * g.outHeight() + oh) * g.outWidth() + ow);
         }
       }
     }
   }
 
-  @Override
-  protected void backwardWeightSample(float[] x, int xOff, float[] gy, int gyOff, float[] gw, float[] gb) {
+  /** The taps of output (oc, oh, ow) that read an input element, in PyTorch's weight order. */
+  private void forEachTap(int oc, int oh, int ow, TapBody body) {
     int inGroupChannels = g.inChannelsPerGroup();
-    int outGroupChannels = g.outChannelsPerGroup();
-    for (int oc = 0; oc < g.outChannels(); oc++) {
-      for (int oh = 0; oh < g.outHeight(); oh++) {
-        for (int ow = 0; ow < g.outWidth(); ow++) {
-          float go = gy[gyOff + (oc * g.outHeight() + oh) * g.outWidth() + ow];
-          if (gb != null) {
-            gb[oc] += go;
-          }
-          for (int c = 0; c < inGroupChannels; c++) {
-            int ic = oc / outGroupChannels * inGroupChannels + c;
-            for (int kh = 0; kh < g.kernelH(); kh++) {
-              for (int kw = 0; kw < g.kernelW(); kw++) {
-                int i = inputIndex(ic, oh, ow, kh, kw);
-                if (i >= 0) {
-                  gw[((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw] += x[xOff + i] * go;
-                }
-              }
-            }
+    int firstChannel = oc / g.outChannelsPerGroup() * inGroupChannels;
+    for (int c = 0; c < inGroupChannels; c++) {
+      for (int kh = 0; kh < g.kernelH(); kh++) {
+        for (int kw = 0; kw < g.kernelW(); kw++) {
+          int i = inputIndex(firstChannel + c, oh, ow, kh, kw);
+          if (i >= 0) {
+            body.tap(((oc * inGroupChannels + c) * g.kernelH() + kh) * g.kernelW() + kw, i);
           }
         }
       }
