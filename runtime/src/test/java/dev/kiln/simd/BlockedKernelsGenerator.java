@@ -200,9 +200,7 @@ final class BlockedKernelsGenerator {
         + "    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,\n"
         + "        float hi, float[] y, int yo) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
-    for (int i = 0; i < t; i++) {
-      s.append("      FloatVector a").append(i).append(" = bias;\n");
-    }
+    startAtBias(s, t);
     int width = stride * (t - 1) + 3;
     for (int kh = 0; kh < 3; kh++) {
       s.append("      {\n        final int p = xo").append(kh == 0 ? "" : kh == 1 ? " + rowStride" : " + 2 * rowStride")
@@ -225,11 +223,7 @@ final class BlockedKernelsGenerator {
       }
       s.append("      }\n");
     }
-    for (int i = 0; i < t; i++) {
-      s.append("      a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
-      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B").append(");\n");
-    }
-    s.append("    }\n  }\n");
+    clampAndStore(s, t, "B");
   }
 
   private static void depthwise(StringBuilder s, int t) {
@@ -238,9 +232,7 @@ final class BlockedKernelsGenerator {
         + "    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,\n"
         + "        float lo, float hi, float[] y, int yo, int sy) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
-    for (int i = 0; i < t; i++) {
-      s.append("      FloatVector a").append(i).append(" = bias;\n");
-    }
+    startAtBias(s, t);
     for (int i = 1; i < t; i++) {
       s.append("      final int x").append(i).append(" = ").append(i).append(" * sx;\n");
     }
@@ -252,9 +244,21 @@ final class BlockedKernelsGenerator {
           .append(").fma(wk, a").append(i).append(");\n");
     }
     s.append("      }\n");
+    clampAndStore(s, t, "sy");
+  }
+
+  /** A depthwise tile's {@code t} accumulators, starting at the bias vector. */
+  private static void startAtBias(StringBuilder s, int t) {
+    for (int i = 0; i < t; i++) {
+      s.append("      FloatVector a").append(i).append(" = bias;\n");
+    }
+  }
+
+  /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, and closes the tile. */
+  private static void clampAndStore(StringBuilder s, int t, String pixelStep) {
     for (int i = 0; i < t; i++) {
       s.append("      a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
-      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
+      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
     }
     s.append("    }\n  }\n");
   }
