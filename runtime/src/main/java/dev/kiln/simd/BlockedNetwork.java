@@ -299,12 +299,19 @@ final class BlockedNetwork implements NetworkEngine {
     return t;
   }
 
-  /** NCHW tensor into the planes or blocked layout of the first convolution. */
-  private static final class FromTensorStage extends Stage {
-    private final BlockedLayout layout;
+  /** A stage over one value of a fixed layout. */
+  private abstract static class LayoutStage extends Stage {
+    final BlockedLayout layout;
 
-    FromTensorStage(BlockedLayout layout) {
+    LayoutStage(BlockedLayout layout) {
       this.layout = layout;
+    }
+  }
+
+  /** NCHW tensor into the planes or blocked layout of the first convolution. */
+  private static final class FromTensorStage extends LayoutStage {
+    FromTensorStage(BlockedLayout layout) {
+      super(layout);
     }
 
     @Override
@@ -325,11 +332,9 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** The blocked value back into a new NCHW tensor. */
-  private static final class ToTensorStage extends Stage {
-    private final BlockedLayout layout;
-
+  private static final class ToTensorStage extends LayoutStage {
     ToTensorStage(BlockedLayout layout) {
-      this.layout = layout;
+      super(layout);
     }
 
     @Override
@@ -404,13 +409,12 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** Eval-mode BatchNorm in place over the interior: {@code x * scale + shift} per channel. */
-  private static final class BatchNormStage extends Stage {
+  private static final class BatchNormStage extends LayoutStage {
     private final BatchNorm2d bn;
-    private final BlockedLayout layout;
 
     BatchNormStage(BatchNorm2d bn, BlockedLayout layout) {
+      super(layout);
       this.bn = bn;
-      this.layout = layout;
     }
 
     @Override
@@ -442,11 +446,9 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** Global average pooling of the interior into a new {@code [N, C, 1, 1]} tensor. */
-  private static final class GlobalAvgPoolStage extends Stage {
-    private final BlockedLayout layout;
-
+  private static final class GlobalAvgPoolStage extends LayoutStage {
     GlobalAvgPoolStage(BlockedLayout layout) {
-      this.layout = layout;
+      super(layout);
     }
 
     @Override
