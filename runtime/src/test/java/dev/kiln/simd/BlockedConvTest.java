@@ -104,13 +104,13 @@ class BlockedConvTest {
   @Test
   void networkLayers() {
     SplittableRandom r = new SplittableRandom(7);
-    ConvGeometry[] layers = {
-        NaiveConvKernel.geometry(3, 48, 64, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
-        NaiveConvKernel.geometry(48, 48, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
-        NaiveConvKernel.geometry(192, 192, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
-        NaiveConvKernel.geometry(64, 64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64, PaddingMode.ZEROS),
-        NaiveConvKernel.geometry(512, 1024, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
-    };
+    // in -> out channels, square input size, kernel, stride, groups (padding: half the kernel)
+    int[][] shapes = {{3, 48, 64, 3, 2, 1}, {48, 48, 40, 3, 2, 1}, {192, 192, 14, 3, 1, 1}, {64, 64, 28, 3, 1, 64},
+        {512, 1024, 7, 1, 1, 1}};
+    ConvGeometry[] layers = java.util.Arrays.stream(shapes)
+        .map(l -> NaiveConvKernel.geometry(l[0], l[1], l[2], l[2], l[3], l[3], l[4], l[4], 1, 1, l[3] / 2, l[3] / 2,
+            l[3] / 2, l[3] / 2, l[5], PaddingMode.ZEROS))
+        .toArray(ConvGeometry[]::new);
     for (ConvGeometry g : layers) {
       for (int threads = 1; threads <= 2; threads++) {
         Parallel.setThreads(threads);
