@@ -16,8 +16,9 @@ import java.util.List;
  * a blocked output layout. The work is a list of tiles, each one call of a {@link BlockedKernels} tile
  * kernel: a row segment of output pixels times up to three output-channel blocks (depthwise layers: one
  * block), with the whole reduction over (input channel, tap) in registers. The driver loops here hold no
- * vectors, so they cost little before the JIT has compiled them, and every layer of every network calls the
- * same few tile kernels, which are therefore compiled early and once.
+ * vectors, so they cost little before the JIT has compiled them; until a layer's own tiles are compiled it
+ * runs on the one-block tiles that every layer shares ({@link #firstTiles}), so a network's first forward
+ * waits for one tile kernel to compile, not for all it uses.
  *
  * <p>Supported: zero padding (or none), any kernel, stride and dilation; groups of 1, depthwise (one output
  * channel per input channel), or groups whose input and output channels per group are whole blocks. The
@@ -28,7 +29,7 @@ final class BlockedConv {
   /** Vector registers the tile kernels may fill: 32 with 512-bit vectors (AVX-512), else 16. */
   private static final int REGISTERS = LANES >= 16 ? 32 : 16;
 
-  /** Experiment switch: tiles with a constant pixel distance (default) or the generic ones. */
+  /** Experiment switch: tiles with a constant pixel distance (default) or those for any distance. */
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
 
   final ConvGeometry geometry;
