@@ -13,9 +13,9 @@ import java.util.SplittableRandom;
 
 /**
  * One training setup of the sample network, as the recipe trains it: the model ({@link TrainNet}), its
- * objective (plain cross-entropy or the network's R-Drop), SGD with Nesterov momentum 0.9 and weight decay 5e-4 (none on BatchNorm parameters and
- * biases, i.e. on tensors of rank 1), and a few seeded batches of 1x28x28 images in {@code [0, 1)} with
- * labels in {@code [0, 10)}.
+ * objective (plain cross-entropy or the network's R-Drop), SGD with Nesterov momentum 0.9 and weight decay
+ * 5e-4 (none on BatchNorm parameters and biases, i.e. on tensors of rank 1), and a few seeded batches of
+ * 1x28x28 images in {@code [0, 1)} with labels in {@code [0, 10)}.
  */
 public final class TrainingWorkload {
   /** The recipe's batch size. */
