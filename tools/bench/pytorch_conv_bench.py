@@ -12,12 +12,15 @@ forward calls under torch.no_grad() and reports the median (and the minimum) in 
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
+import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytorch_results  # noqa: E402
 
 DEFAULT_JAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "benchmark",
                            "target", "kiln-benchmarks.jar")
@@ -96,18 +99,7 @@ def main():
             rows.append(row)
             print(f"{name:<18} {threads:>7} {row['median_us']:>12.2f} {row['min_us']:>12.2f} "
                   f"{row['gflops']:>9.2f} {row['runs']:>6}")
-    result = {
-        "engine": "pytorch",
-        "torch_version": torch.__version__,
-        "mkldnn": torch.backends.mkldnn.is_available(),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "warmup": args.warmup,
-        "results": rows,
-    }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"wrote {args.out}")
+    pytorch_results.write(args.out, rows, args.warmup, versions=[("mkldnn", torch.backends.mkldnn.is_available())])
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ samples/benchmark's TrainingStepTimer prints the same columns for Kiln.
     /usr/bin/python3 tools/bench/pytorch_train_bench.py --threads 1 2 --out pytorch-train.json
 """
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -24,7 +22,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipe"))
+import pytorch_results  # noqa: E402
 from repvgg_recipe import Net, rdrop_loss  # noqa: E402
 
 BATCH = 64
@@ -113,19 +113,8 @@ def main():
                   f"{row['images_per_second']:>9.0f} {row['best_images_per_second']:>9.0f} "
                   f"{row['cpu_ms_per_step']:>10.2f} {row['images_per_cpu_second']:>11.0f} {row['steps']:>6}",
                   flush=True)
-    result = {
-        "engine": "pytorch",
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "load_average": os.getloadavg(),
-        "rdrop_alpha": args.alpha,
-        "warmup": args.warmup,
-        "results": rows,
-    }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"wrote {args.out}")
+    pytorch_results.write(args.out, rows, args.warmup,
+                          setup=[("load_average", os.getloadavg()), ("rdrop_alpha", args.alpha)])
 
 
 if __name__ == "__main__":

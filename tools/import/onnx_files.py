@@ -69,14 +69,9 @@ def save(name, proto):
 
 
 def randomize_bn(model, generator):
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(torch.empty(c).uniform_(0.5, 1.5, generator=generator))
-                m.bias.copy_(torch.empty(c).uniform_(-0.3, 0.3, generator=generator))
-                m.running_mean.copy_(torch.empty(c).uniform_(-0.3, 0.3, generator=generator))
-                m.running_var.copy_(torch.empty(c).uniform_(0.5, 2.0, generator=generator))
+    repvgg.perturb_batch_norms(model, generator, [("weight", "copy_", 0.5, 1.5), ("bias", "copy_", -0.3, 0.3),
+                                                  ("running_mean", "copy_", -0.3, 0.3),
+                                                  ("running_var", "copy_", 0.5, 2.0)])
     return model.eval()
 
 

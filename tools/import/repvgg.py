@@ -125,20 +125,31 @@ def randomize(model, generator, input_shape, batches=4):
     batches of random input in training mode (cumulative average), then gamma, beta and the statistics
     perturbed so that no BatchNorm is the identity."""
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.reset_running_stats()
-                m.momentum = None
+        for m in batch_norms(model):
+            m.reset_running_stats()
+            m.momentum = None
         model.train()
         for _ in range(batches):
             model(torch.randn(8, *input_shape, generator=generator))
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(torch.empty(c).uniform_(0.6, 1.4, generator=generator))
-                m.bias.copy_(torch.empty(c).uniform_(-0.3, 0.3, generator=generator))
-                m.running_mean.add_(torch.empty(c).uniform_(-0.1, 0.1, generator=generator))
-                m.running_var.mul_(torch.empty(c).uniform_(0.8, 1.25, generator=generator))
-                m.momentum = 0.1
+    perturb_batch_norms(model, generator, [("weight", "copy_", 0.6, 1.4), ("bias", "copy_", -0.3, 0.3),
+                                           ("running_mean", "add_", -0.1, 0.1), ("running_var", "mul_", 0.8, 1.25)])
+    for m in batch_norms(model):
+        m.momentum = 0.1
     model.eval()
     return model
+
+
+def batch_norms(model):
+    """The BatchNorm2d modules of `model`, in module order."""
+    return [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+
+
+def perturb_batch_norms(model, generator, changes):
+    """Changes every BatchNorm2d of `model` in place, one after the other: for each (tensor, method, low, high)
+    of `changes`, in that order, calls `bn.<tensor>.<method>(u)` (copy_, add_, mul_, ...) with one value per
+    channel drawn from U(low, high) by `generator`."""
+    with torch.no_grad():
+        for m in batch_norms(model):
+            for tensor, method, low, high in changes:
+                u = torch.empty(m.num_features).uniform_(low, high, generator=generator)
+                getattr(getattr(m, tensor), method)(u)

@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Training throughput of the sample network ({@link TrainNets}, the recipe's {@code Net} on 1x28x28): one
+ * Training throughput of the sample network ({@link TrainNet}, the recipe's {@code Net} on 1x28x28): one
  * step is {@code zeroGrad}, {@code objective.step} (forward, loss, backward) and the SGD update, at batch
  * 64, with and without R-Drop (which runs the network on the duplicated batch, 128 rows), on 1 and 2 of
  * Kiln's threads. The score is images per second (64 per step, R-Drop or not), directly comparable with

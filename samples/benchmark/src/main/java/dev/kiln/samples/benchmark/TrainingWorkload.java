@@ -12,10 +12,10 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * One training setup of the sample network, as the recipe trains it: the model ({@link TrainNets}), its
- * objective, SGD with Nesterov momentum 0.9 and weight decay 5e-4 (none on BatchNorm parameters and
- * biases, i.e. on tensors of rank 1), and a few seeded batches of 1x28x28 images in {@code [0, 1)} with
- * labels in {@code [0, 10)}.
+ * One training setup of the sample network, as the recipe trains it: the model ({@link TrainNet}), its
+ * objective (plain cross-entropy or the network's R-Drop), SGD with Nesterov momentum 0.9 and weight decay
+ * 5e-4 (none on BatchNorm parameters and biases, i.e. on tensors of rank 1), and a few seeded batches of
+ * 1x28x28 images in {@code [0, 1)} with labels in {@code [0, 10)}.
  */
 public final class TrainingWorkload {
   /** The recipe's batch size. */
@@ -32,13 +32,13 @@ public final class TrainingWorkload {
   private int next;
 
   /**
-   * @param rDrop whether to train with R-Drop (the {@link TrainNets.RDropNet} network) or plain
-   *     cross-entropy ({@link TrainNets.Plain})
+   * @param rDrop whether to train with R-Drop (the objective {@link TrainNet} declares) or plain
+   *     cross-entropy
    * @param seed the seed of the weights and the data
    */
   public TrainingWorkload(boolean rDrop, long seed) {
-    model = rDrop ? new TrainNets_RDropNetModel(seed) : new TrainNets_PlainModel(seed);
-    objective = Objectives.forModel(model);
+    model = new TrainNetModel(seed);
+    objective = rDrop ? Objectives.forModel(model) : Objectives.crossEntropy();
     Map<String, Parameter> params = model.namedParameters();
     Set<String> noDecay = new HashSet<>();
     params.forEach((name, p) -> {

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 
 /**
  * The data sets the command line trains on, each with its network and default epoch count; public for the
@@ -15,58 +17,39 @@ import java.nio.file.Paths;
  */
 public enum DatasetName implements CliValue {
   /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet} or {@link DigitsNetBlockDropout}. */
-  DIGITS("digits", 10, "DigitsNet") {
-    @Override
-    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
-      return dropoutAt == DropoutAt.BLOCKS ? new DigitsNetBlockDropoutModel(seed) : new DigitsNetModel(seed);
-    }
-
-    @Override
-    public SequentialModel fuse(SequentialModel model) {
-      return model instanceof DigitsNetBlockDropoutModel m ? m.fuse() : ((DigitsNetModel) model).fuse();
-    }
-
-    @Override
-    Split load(Path dataDir) {
-      return new Split(Digits.train(), Digits.test());
-    }
-  },
+  DIGITS("digits", 10, "DigitsNet", dataDir -> new Split(Digits.train(), Digits.test()),
+      new Generated<>(DigitsNetModel.class, DigitsNetModel::new, DigitsNetModel::fuse),
+      new Generated<>(DigitsNetBlockDropoutModel.class, DigitsNetBlockDropoutModel::new,
+          DigitsNetBlockDropoutModel::fuse)),
 
   /**
    * Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet} or
    * {@link FashionNetBlockDropout}.
    */
-  FASHION_MNIST("fashion-mnist", 3, "FashionNet") {
-    @Override
-    SequentialModel newModel(DropoutAt dropoutAt, long seed) {
-      return dropoutAt == DropoutAt.BLOCKS ? new FashionNetBlockDropoutModel(seed) : new FashionNetModel(seed);
-    }
+  FASHION_MNIST("fashion-mnist", 3, "FashionNet", DatasetName::loadFashionMnist,
+      new Generated<>(FashionNetModel.class, FashionNetModel::new, FashionNetModel::fuse),
+      new Generated<>(FashionNetBlockDropoutModel.class, FashionNetBlockDropoutModel::new,
+          FashionNetBlockDropoutModel::fuse));
 
-    @Override
-    public SequentialModel fuse(SequentialModel model) {
-      return model instanceof FashionNetBlockDropoutModel m ? m.fuse() : ((FashionNetModel) model).fuse();
+  /** Loads Fashion-MNIST from the IDX files in {@code dataDir} (null: {@link #DEFAULT_FASHION_DIR}). */
+  private static Split loadFashionMnist(Path dataDir) {
+    Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
+    InputFiles.requireDirectory("data directory", dir, "; --data DIR must hold the Fashion-MNIST IDX files "
+        + "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        + "t10k-labels-idx1-ubyte.gz)");
+    Split split;
+    try {
+      split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
+    } catch (NoSuchFileException e) {
+      throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new CliException(CliException.FAILURE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(),
+          e);
     }
-
-    @Override
-    Split load(Path dataDir) {
-      Path dir = dataDir != null ? dataDir : DEFAULT_FASHION_DIR;
-      InputFiles.requireDirectory("data directory", dir, "; --data DIR must hold the Fashion-MNIST IDX files "
-          + "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-          + "t10k-labels-idx1-ubyte.gz)");
-      Split split;
-      try {
-        split = new Split(IdxDataset.fashionMnist(dir, true), IdxDataset.fashionMnist(dir, false));
-      } catch (NoSuchFileException e) {
-        throw new CliException(CliException.USAGE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(), e);
-      } catch (IOException e) {
-        throw new CliException(CliException.FAILURE, "cannot load fashion-mnist from " + dir + ": " + e.getMessage(),
-            e);
-      }
-      requireImageShape(dir, "training", split.train(), 28, 28);
-      requireImageShape(dir, "test", split.test(), 28, 28);
-      return split;
-    }
-  };
+    FASHION_MNIST.requireImageShape(dir, "training", split.train(), 28, 28);
+    FASHION_MNIST.requireImageShape(dir, "test", split.test(), 28, 28);
+    return split;
+  }
 
   /** The images of {@code data} must be {@code height x width} (with one channel), as the network takes them. */
   void requireImageShape(Path dir, String which, InMemoryDataset data, int height, int width) {
@@ -84,11 +67,35 @@ public enum DatasetName implements CliValue {
   private final String cliName;
   private final int defaultEpochs;
   private final String networkName;
+  private final Function<Path, Split> loader;
+  private final Generated<?> headDropout;
+  private final Generated<?> blockDropout;
 
-  DatasetName(String cliName, int defaultEpochs, String networkName) {
+  /**
+   * @param loader loads the data from a directory (null for the default location)
+   * @param headDropout the network with dropout before the classifier only
+   * @param blockDropout the network with dropout after every RepVGG block as well
+   */
+  DatasetName(String cliName, int defaultEpochs, String networkName, Function<Path, Split> loader,
+      Generated<?> headDropout, Generated<?> blockDropout) {
     this.cliName = cliName;
     this.defaultEpochs = defaultEpochs;
     this.networkName = networkName;
+    this.loader = loader;
+    this.headDropout = headDropout;
+    this.blockDropout = blockDropout;
+  }
+
+  /**
+   * The class the processor generates for one of the data set's {@code @Model} interfaces: how to make a
+   * training network of it and how to fuse one.
+   */
+  private record Generated<M extends SequentialModel>(Class<M> type, LongFunction<M> create,
+      Function<M, SequentialModel> fuse) {
+    /** The deploy form of {@code model}, which must be of {@link #type}. */
+    SequentialModel fuseModel(SequentialModel model) {
+      return fuse.apply(type.cast(model));
+    }
   }
 
   /** The training and test sets. */
@@ -110,17 +117,23 @@ public enum DatasetName implements CliValue {
   }
 
   /** A new training-form network with dropout at {@code dropoutAt}, initialized from {@code seed}. */
-  abstract SequentialModel newModel(DropoutAt dropoutAt, long seed);
+  SequentialModel newModel(DropoutAt dropoutAt, long seed) {
+    return (dropoutAt == DropoutAt.BLOCKS ? blockDropout : headDropout).create().apply(seed);
+  }
 
   /** The deploy form of a network made by {@link #newModel}. */
-  public abstract SequentialModel fuse(SequentialModel model);
+  public SequentialModel fuse(SequentialModel model) {
+    return (blockDropout.type().isInstance(model) ? blockDropout : headDropout).fuseModel(model);
+  }
 
   /**
    * Loads the data; {@code dataDir} may be null for the default location.
    *
    * @throws CliException exit code 2 if the files are missing, 1 if they are malformed
    */
-  abstract Split load(Path dataDir);
+  Split load(Path dataDir) {
+    return loader.apply(dataDir);
+  }
 
   /** The name on the command line and in reports, e.g. {@code fashion-mnist}. */
   @Override

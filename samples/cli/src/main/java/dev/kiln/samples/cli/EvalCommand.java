@@ -10,23 +10,15 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln-cli eval}: loads saved weights (strictly), fuses the network and reports its test accuracy. */
-@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "eval",
     description = {"Evaluate saved weights with the fused network.", "",
         "Loads weights written by 'train' into a new network (every key and shape must match), fuses it into "
             + "the deploy network and reports the fused network's test accuracy and throughput.", ""})
-final class EvalCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
+final class EvalCommand extends Subcommand {
   @Option(names = "--model", paramLabel = "FILE", required = true,
       description = "Weights file written by 'kiln-cli train' (safetensors).")
   Path model;
@@ -53,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (batchSize != null && batchSize < 1) {
-      throw new ParameterException(spec.commandLine(), "--batch-size must be >= 1 but was " + batchSize);
+      throw usage("--batch-size must be >= 1 but was " + batchSize);
     }
     int threadCount = OptionChecks.threads(spec, threads);
     Parallel.setThreads(threadCount);

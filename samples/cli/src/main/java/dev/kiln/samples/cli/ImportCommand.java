@@ -16,15 +16,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import javax.lang.model.SourceVersion;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code kiln-cli import}: reads a sequential ONNX network and writes the {@code @Model} interface that declares
@@ -32,18 +28,14 @@ import picocli.CommandLine.Spec;
  * under that model's state-dict keys. Existing files are not replaced unless {@code --force} is given, and never
  * anything but a regular file ({@link OutputFiles}).
  */
-@Command(name = "import", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "import",
     description = {"Import an ONNX network as a Kiln @Model interface and safetensors weights.", "",
         "Writes DIR/<package path>/NAME.java and the weights (default DIR/NAME.safetensors). Compile the source "
             + "with the Kiln processor; 'new NAMEModel().loadStateDict(SafeTensors.read(weights))' then computes "
             + "what the ONNX graph does. Sequential graphs of Conv, BatchNormalization, Relu, Clip(0, 6), MaxPool, "
             + "AveragePool, GlobalAveragePool, Flatten/Reshape, Gemm, MatMul+Add, Dropout and Identity are "
             + "covered; anything else is an error naming the first node Kiln cannot import.", ""})
-final class ImportCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
+final class ImportCommand extends Subcommand {
   @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "The ONNX file (external data beside it).")
   Path onnx;
 
@@ -72,10 +64,10 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (!SourceVersion.isName(packageName) || packageName.startsWith("java.")) {
-      throw new ParameterException(spec.commandLine(), "--package '" + packageName + "' is not a package name");
+      throw usage("--package '" + packageName + "' is not a package name");
     }
     if (!SourceVersion.isIdentifier(name) || SourceVersion.isKeyword(name)) {
-      throw new ParameterException(spec.commandLine(), "--name '" + name + "' is not a Java identifier");
+      throw usage("--name '" + name + "' is not a Java identifier");
     }
     if (!Files.isRegularFile(onnx)) {
       throw new CliException(CliException.USAGE, "ONNX file " + onnx + " does not exist");

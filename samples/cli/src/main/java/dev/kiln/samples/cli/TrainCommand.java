@@ -27,31 +27,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code kiln-cli train}: trains the sample network with the recipe of {@code tools/recipe/repvgg_recipe.py},
  * evaluates it, fuses it, checks the fused network against it, and writes the weights, a JSON report and an
  * SVG chart.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = KilnCli.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "train",
     description = {"Train the sample RepVGG network, fuse it, and write weights, report and chart.", "",
         "Recipe of tools/recipe/repvgg_recipe.py: SGD with Nesterov momentum 0.9, weight decay 5e-4 on weights "
             + "only, one-cycle learning rate, batches of 64, R-Drop. After training the network is evaluated "
             + "on the test set (eval mode), fused into the deploy network (RepVGG branches and BatchNorm "
             + "folded into single convolutions), and the fused logits are compared with the trained "
             + "network's. Progress goes to standard error, the summary to standard output.", ""})
-final class TrainCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
+final class TrainCommand extends Subcommand {
   @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "digits", converter = DatasetName.Names.class,
       completionCandidates = DatasetName.Names.class,
       description = "Data set: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). digits is bundled (8x8, "
@@ -336,10 +328,6 @@ final class TrainCommand implements Callable<Integer> {
   /** The training objective: plain cross-entropy for alpha 0, otherwise R-Drop with that alpha and reduction. */
   static Objective objective(double alpha, KlReduction reduction) {
     return alpha == 0 ? Objectives.crossEntropy() : Objectives.rDrop(alpha, reduction.reduction());
-  }
-
-  private ParameterException usage(String message) {
-    return new ParameterException(spec.commandLine(), message);
   }
 
   /** {@code model.safetensors} -> {@code model.ckpt.safetensors}; other names get {@code .ckpt.safetensors} appended. */

@@ -5,37 +5,24 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code kiln-spark bench}: the scoring job run several times in one Spark session, each run timed from its
  * submission to its last prediction written.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = KilnSpark.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "bench",
     description = {"Time the scoring job: --runs runs in one Spark session (the JVM and session stay up).", "",
         "Each run is the whole job of 'score': read the images, score them, write the predictions (to a "
             + "fresh directory under --output, deleted at the end). The first runs include the JIT warming "
             + "up.", ""})
-final class BenchCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  @Mixin
-  ModelOptions model;
-
-  @Mixin
-  InputOptions input;
-
+final class BenchCommand extends ScoringCommand {
   @Option(names = "--runs", paramLabel = "N", defaultValue = "5",
       description = "Runs of the job (default: ${DEFAULT-VALUE}).")
   int runs;
@@ -49,13 +36,15 @@ final class BenchCommand implements Callable<Integer> {
   SparkOptions spark;
 
   @Override
-  public Integer call() throws IOException {
-    model.validate(spec.commandLine());
-    input.validate(spec.commandLine());
+  void validate() {
     if (runs < 1) {
       throw new ParameterException(spec.commandLine(), "--runs must be >= 1 but was " + runs);
     }
-    ModelArtifact artifact = ModelArtifact.read(model.file, model.network);
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    ModelArtifact artifact = validateAndReadModel();
     SparkSession session = spark.session("kiln-spark bench");
     ImageSource fallback = Reports.defaultSource(artifact.network());
     String base = output != null ? output : Files.createTempDirectory("kiln-spark-bench").toString();

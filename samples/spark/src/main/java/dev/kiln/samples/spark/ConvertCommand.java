@@ -2,25 +2,18 @@ package dev.kiln.samples.spark;
 
 import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln-spark convert}: writes images as Parquet, the second input format of {@code score}. */
-@Command(name = "convert", mixinStandardHelpOptions = true, versionProvider = KilnSpark.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "convert",
     description = {"Write images as Parquet: index (long), label (int), pixels (binary, one byte per pixel, "
         + "row-major).", "",
         "Reads the bundled digits or IDX files (--input digits or idx); writes one file per partition. "
             + "'score --input parquet --data PATH' reads them back.", ""})
-final class ConvertCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
+final class ConvertCommand extends SparkCommand {
   @Mixin
   InputOptions input;
 

@@ -1,32 +1,19 @@
 package dev.kiln.samples.spark;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln-spark score}: scores images with a fused network and writes the predictions as Parquet. */
-@Command(name = "score", mixinStandardHelpOptions = true, versionProvider = KilnSpark.Version.class,
-    sortOptions = false, usageHelpWidth = 100,
+@Command(name = "score",
     description = {"Score images with the fused network on Spark; write the predictions as Parquet.", "",
         "The weights are read and checked on the driver, broadcast, and fused once per executor JVM; each task "
             + "scores its partition in batches. The output holds one row per image: index, label, predicted, "
             + "probability (the predicted class's softmax). It is written next to --output and moved into "
             + "place when the job succeeded.", ""})
-final class ScoreCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  @Mixin
-  ModelOptions model;
-
-  @Mixin
-  InputOptions input;
-
+final class ScoreCommand extends ScoringCommand {
   @Option(names = "--output", paramLabel = "PATH", required = true,
       description = "Where to write the predictions (a Parquet directory; any Hadoop path).")
   String output;
@@ -39,9 +26,7 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    model.validate(spec.commandLine());
-    input.validate(spec.commandLine());
-    ModelArtifact artifact = ModelArtifact.read(model.file, model.network);
+    ModelArtifact artifact = validateAndReadModel();
     SparkSession session = spark.session("kiln-spark score");
     ImageSource fallback = Reports.defaultSource(artifact.network());
     ScoringJob.Result result = ScoringJob.run(session, artifact, () -> input.read(session, fallback), output,
