@@ -2,9 +2,11 @@ package dev.kiln.samples.spark;
 
 import java.io.IOException;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -76,16 +78,48 @@ final class OutputPath {
    *     on one line)
    */
   void writeParquet(Supplier<Dataset<Row>> rows, String job) {
+    Dataset<Row> data = null;
     try {
-      rows.get().write().mode(SaveMode.ErrorIfExists).parquet(staging());
+      data = rows.get();
+      data.write().mode(SaveMode.ErrorIfExists).parquet(staging());
       commit();
     } catch (JobException e) {
       abort();
       throw e;
     } catch (Exception e) { // Spark throws its checked SparkException undeclared
+      if (data != null) {
+        awaitNoRunningTasks(data.sparkSession());
+      }
       abort();
       throw new JobException(JobException.FAILURE, job + " failed: " + Failures.describe(e), e);
     }
+  }
+
+  /**
+   * Waits (at most {@link #SETTLE_NANOS}) until no task runs: when a task fails, Spark fails the job at once and
+   * cancels the job's other tasks asynchronously, so a task still running could write into the staging
+   * directory after {@link #abort} deleted it.
+   */
+  private static void awaitNoRunningTasks(SparkSession session) {
+    long deadline = System.nanoTime() + SETTLE_NANOS;
+    while (runningTasks(session) > 0 && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  private static int runningTasks(SparkSession session) {
+    int running = 0;
+    for (SparkExecutorInfo executor : session.sparkContext().statusTracker().getExecutorInfos()) {
+      running += executor.numRunningTasks();
+    }
+    return running + session.sparkContext().statusTracker().getActiveStageIds().length;
   }
 
   /**
