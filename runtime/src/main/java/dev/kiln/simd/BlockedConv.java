@@ -360,7 +360,8 @@ final class BlockedConv {
       for (int m = 0; m < c.blocks(); m++) {
         for (int lane = 0; lane < LANES; lane++) {
           int oc = (c.block() + m) * LANES + lane;
-          if (oc >= geometry.outChannels() || !depthwise && geometry.groups() > 1 && oc >= (c.group() + 1) * outGroupChannels) {
+          if (oc >= geometry.outChannels()
+              || !depthwise && geometry.groups() > 1 && oc >= (c.group() + 1) * outGroupChannels) {
             continue;
           }
           if (b != null) {
@@ -418,11 +419,11 @@ final class BlockedConv {
           TileWarmer.Tile t = c.tiles()[i];
           if (firstTilesOnly || !t.hot()) {
             // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
-            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi, y,
-                yBase + col * LANES, cols[2 * i + 1]);
+            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo,
+                hi, y, yBase + col * LANES, cols[2 * i + 1]);
           } else if (threeByThree) {
-            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
-                y, yBase + col * LANES);
+            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo,
+                hi, y, yBase + col * LANES);
           } else {
             t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
                 y, yBase + col * LANES, LANES);
@@ -441,8 +442,9 @@ final class BlockedConv {
           TileWarmer.Tile t = firstTiles[i];
           t.awaitHot();
           for (int m = 0; m < c.blocks(); m++) {
-            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset() + m * LANES, c.blocks() * LANES, p.b(),
-                c.biasOffset() + m * LANES, lo, hi, y, yBase + m * out.blockStride + col * LANES, LANES, out.blockStride);
+            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset() + m * LANES, c.blocks() * LANES,
+                p.b(), c.biasOffset() + m * LANES, lo, hi, y, yBase + m * out.blockStride + col * LANES, LANES,
+                out.blockStride);
           }
         }
       }

@@ -131,7 +131,7 @@ final class TileWarmer {
         k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), 1));
   }
 
-  /** Queues {@code tile} for warming (once), as a tile layers wait for: these are warmed in the order requested. */
+  /** {@link #request(Tile, boolean, long)} with no work of its own to weigh it by. */
   static void request(Tile tile, boolean needed) {
     request(tile, needed, 0);
   }
