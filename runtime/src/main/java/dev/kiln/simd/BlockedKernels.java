@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output
  * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the
  * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the
- * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}.
+ * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}
+ * (the {@code min} only where {@code hi} is finite: it changes nothing else and costs several instructions).
  * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so
  * results do not depend on how a layer is tiled or split over threads.
  *
@@ -393,7 +394,11 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -414,8 +419,13 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      }
     }
   }
 
@@ -440,9 +450,15 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      }
     }
   }
 
@@ -471,10 +487,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      }
     }
   }
 
@@ -507,11 +530,19 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      }
     }
   }
 
@@ -548,12 +579,21 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      }
     }
   }
 
@@ -594,13 +634,23 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      }
     }
   }
 
@@ -645,14 +695,25 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      }
     }
   }
 
@@ -701,15 +762,27 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      }
     }
   }
 
@@ -762,16 +835,29 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      }
     }
   }
 
@@ -828,17 +914,31 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      }
     }
   }
 
@@ -899,18 +999,33 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      }
     }
   }
 
@@ -975,19 +1090,35 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      }
     }
   }
 
@@ -1056,20 +1187,37 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      }
     }
   }
 
@@ -1090,8 +1238,13 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      }
     }
   }
 
@@ -1118,10 +1271,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      }
     }
   }
 
@@ -1154,12 +1314,21 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      }
     }
   }
 
@@ -1198,14 +1367,25 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      }
     }
   }
 
@@ -1250,16 +1430,29 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      }
     }
   }
 
@@ -1310,18 +1503,33 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      }
     }
   }
 
@@ -1378,20 +1586,37 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      }
     }
   }
 
@@ -1454,22 +1679,41 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      }
     }
   }
 
@@ -1538,24 +1782,45 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      }
     }
   }
 
@@ -1630,26 +1895,49 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      }
     }
   }
 
@@ -1730,28 +2018,53 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      }
     }
   }
 
@@ -1838,30 +2151,57 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      }
     }
   }
 
@@ -1954,32 +2294,61 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      }
     }
   }
 
@@ -2078,34 +2447,65 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      }
     }
   }
 
@@ -2130,9 +2530,15 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      }
     }
   }
 
@@ -2165,12 +2571,21 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      }
     }
   }
 
@@ -2211,15 +2626,27 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      }
     }
   }
 
@@ -2268,18 +2695,33 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      }
     }
   }
 
@@ -2336,21 +2778,39 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      }
     }
   }
 
@@ -2415,24 +2875,45 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      }
     }
   }
 
@@ -2505,27 +2986,51 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      }
     }
   }
 
@@ -2542,7 +3047,11 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -2563,8 +3072,13 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      }
     }
   }
 
@@ -2589,9 +3103,15 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      }
     }
   }
 
@@ -2620,10 +3140,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      }
     }
   }
 
@@ -2656,11 +3183,19 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      }
     }
   }
 
@@ -2697,12 +3232,21 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      }
     }
   }
 
@@ -2743,13 +3287,23 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      }
     }
   }
 
@@ -2794,14 +3348,25 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      }
     }
   }
 
@@ -2850,15 +3415,27 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      }
     }
   }
 
@@ -2911,16 +3488,29 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      }
     }
   }
 
@@ -2977,17 +3567,31 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      }
     }
   }
 
@@ -3048,18 +3652,33 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      }
     }
   }
 
@@ -3124,19 +3743,35 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      }
     }
   }
 
@@ -3205,20 +3840,37 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      }
     }
   }
 
@@ -3239,8 +3891,13 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      }
     }
   }
 
@@ -3267,10 +3924,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      }
     }
   }
 
@@ -3303,12 +3967,21 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      }
     }
   }
 
@@ -3347,14 +4020,25 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      }
     }
   }
 
@@ -3399,16 +4083,29 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      }
     }
   }
 
@@ -3459,18 +4156,33 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      }
     }
   }
 
@@ -3527,20 +4239,37 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      }
     }
   }
 
@@ -3603,22 +4332,41 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      }
     }
   }
 
@@ -3687,24 +4435,45 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      }
     }
   }
 
@@ -3779,26 +4548,49 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      }
     }
   }
 
@@ -3879,28 +4671,53 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      }
     }
   }
 
@@ -3987,30 +4804,57 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      }
     }
   }
 
@@ -4103,32 +4947,61 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      }
     }
   }
 
@@ -4227,34 +5100,65 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      }
     }
   }
 
@@ -4279,9 +5183,15 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      }
     }
   }
 
@@ -4314,12 +5224,21 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      }
     }
   }
 
@@ -4360,15 +5279,27 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      }
     }
   }
 
@@ -4417,18 +5348,33 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      }
     }
   }
 
@@ -4485,21 +5431,39 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      }
     }
   }
 
@@ -4564,24 +5528,45 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      }
     }
   }
 
@@ -4654,27 +5639,51 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      }
     }
   }
 
@@ -4691,7 +5700,11 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -4712,8 +5725,13 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+      }
     }
   }
 
@@ -4738,9 +5756,15 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      }
     }
   }
 
@@ -4769,10 +5793,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      }
     }
   }
 
@@ -4805,11 +5836,19 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      }
     }
   }
 
@@ -4846,12 +5885,21 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      }
     }
   }
 
@@ -4892,13 +5940,23 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      }
     }
   }
 
@@ -4943,14 +6001,25 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      }
     }
   }
 
@@ -4999,15 +6068,27 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      }
     }
   }
 
@@ -5060,16 +6141,29 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      }
     }
   }
 
@@ -5126,17 +6220,31 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      }
     }
   }
 
@@ -5197,18 +6305,33 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      }
     }
   }
 
@@ -5273,19 +6396,35 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      }
     }
   }
 
@@ -5354,20 +6493,37 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      }
     }
   }
 
@@ -5388,8 +6544,13 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+      }
     }
   }
 
@@ -5416,10 +6577,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+      }
     }
   }
 
@@ -5452,12 +6620,21 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+      }
     }
   }
 
@@ -5496,14 +6673,25 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+      }
     }
   }
 
@@ -5548,16 +6736,29 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+      }
     }
   }
 
@@ -5608,18 +6809,33 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+      }
     }
   }
 
@@ -5676,20 +6892,37 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+      }
     }
   }
 
@@ -5752,22 +6985,41 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+      }
     }
   }
 
@@ -5836,24 +7088,45 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+      }
     }
   }
 
@@ -5928,26 +7201,49 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+      }
     }
   }
 
@@ -6028,28 +7324,53 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+      }
     }
   }
 
@@ -6136,30 +7457,57 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+      }
     }
   }
 
@@ -6252,32 +7600,61 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+      }
     }
   }
 
@@ -6376,34 +7753,65 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
+        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
+        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
+        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
+        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
+        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
+        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
+      }
     }
   }
 
@@ -6428,9 +7836,15 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+      }
     }
   }
 
@@ -6463,12 +7877,21 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+      }
     }
   }
 
@@ -6509,15 +7932,27 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+      }
     }
   }
 
@@ -6566,18 +8001,33 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+      }
     }
   }
 
@@ -6634,21 +8084,39 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+      }
     }
   }
 
@@ -6713,24 +8181,45 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+      }
     }
   }
 
@@ -6803,27 +8292,51 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      a0_0.max(lo).min(hi).intoArray(y, yo);
-      a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0_0.max(lo).intoArray(y, yo);
+        a0_1.max(lo).intoArray(y, yo + cs);
+        a0_2.max(lo).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).intoArray(y, yo + sy);
+        a1_1.max(lo).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      } else {
+        a0_0.max(lo).min(hi).intoArray(y, yo);
+        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
+        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
+        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
+        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
+        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
+        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
+        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
+        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
+        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
+        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
+        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
+        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
+        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
+        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
+        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
+      }
     }
   }
 
@@ -6838,7 +8351,11 @@ final class BlockedKernels {
         final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -6856,8 +8373,13 @@ final class BlockedKernels {
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+      }
     }
   }
 
@@ -6878,9 +8400,15 @@ final class BlockedKernels {
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      }
     }
   }
 
@@ -6904,10 +8432,17 @@ final class BlockedKernels {
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      }
     }
   }
 
@@ -6934,11 +8469,19 @@ final class BlockedKernels {
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      }
     }
   }
 
@@ -6968,12 +8511,21 @@ final class BlockedKernels {
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      }
     }
   }
 
@@ -7006,13 +8558,23 @@ final class BlockedKernels {
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      }
     }
   }
 
@@ -7048,14 +8610,25 @@ final class BlockedKernels {
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      }
     }
   }
 
@@ -7094,15 +8667,27 @@ final class BlockedKernels {
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      }
     }
   }
 
@@ -7144,16 +8729,29 @@ final class BlockedKernels {
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+        a9.max(lo).intoArray(y, yo + 9 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      }
     }
   }
 
@@ -7198,17 +8796,31 @@ final class BlockedKernels {
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+        a9.max(lo).intoArray(y, yo + 9 * sy);
+        a10.max(lo).intoArray(y, yo + 10 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      }
     }
   }
 
@@ -7256,18 +8868,33 @@ final class BlockedKernels {
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+        a9.max(lo).intoArray(y, yo + 9 * sy);
+        a10.max(lo).intoArray(y, yo + 10 * sy);
+        a11.max(lo).intoArray(y, yo + 11 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      }
     }
   }
 
@@ -7318,19 +8945,35 @@ final class BlockedKernels {
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+        a9.max(lo).intoArray(y, yo + 9 * sy);
+        a10.max(lo).intoArray(y, yo + 10 * sy);
+        a11.max(lo).intoArray(y, yo + 11 * sy);
+        a12.max(lo).intoArray(y, yo + 12 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      }
     }
   }
 
@@ -7384,20 +9027,37 @@ final class BlockedKernels {
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
         a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + sy);
+        a2.max(lo).intoArray(y, yo + 2 * sy);
+        a3.max(lo).intoArray(y, yo + 3 * sy);
+        a4.max(lo).intoArray(y, yo + 4 * sy);
+        a5.max(lo).intoArray(y, yo + 5 * sy);
+        a6.max(lo).intoArray(y, yo + 6 * sy);
+        a7.max(lo).intoArray(y, yo + 7 * sy);
+        a8.max(lo).intoArray(y, yo + 8 * sy);
+        a9.max(lo).intoArray(y, yo + 9 * sy);
+        a10.max(lo).intoArray(y, yo + 10 * sy);
+        a11.max(lo).intoArray(y, yo + 11 * sy);
+        a12.max(lo).intoArray(y, yo + 12 * sy);
+        a13.max(lo).intoArray(y, yo + 13 * sy);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + sy);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+        a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      }
     }
   }
 
@@ -7443,7 +9103,11 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -7502,8 +9166,13 @@ final class BlockedKernels {
         final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
         a1 = x3.fma(w2, a1);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+      }
     }
   }
 
@@ -7575,9 +9244,15 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a2 = x4.fma(w2, a2);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      }
     }
   }
 
@@ -7662,10 +9337,17 @@ final class BlockedKernels {
         final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
         a3 = x5.fma(w2, a3);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      }
     }
   }
 
@@ -7763,11 +9445,19 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a4 = x6.fma(w2, a4);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      }
     }
   }
 
@@ -7878,12 +9568,21 @@ final class BlockedKernels {
         final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
         a5 = x7.fma(w2, a5);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      }
     }
   }
 
@@ -8007,13 +9706,23 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a6 = x8.fma(w2, a6);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      }
     }
   }
 
@@ -8150,14 +9859,25 @@ final class BlockedKernels {
         final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
         a7 = x9.fma(w2, a7);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      }
     }
   }
 
@@ -8307,15 +10027,27 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a8 = x10.fma(w2, a8);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      }
     }
   }
 
@@ -8478,16 +10210,29 @@ final class BlockedKernels {
         final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
         a9 = x11.fma(w2, a9);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      }
     }
   }
 
@@ -8663,17 +10408,31 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a10 = x12.fma(w2, a10);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      }
     }
   }
 
@@ -8862,18 +10621,33 @@ final class BlockedKernels {
         final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
         a11 = x13.fma(w2, a11);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      }
     }
   }
 
@@ -9075,19 +10849,35 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a12 = x14.fma(w2, a12);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+        a12.max(lo).intoArray(y, yo + 12 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      }
     }
   }
 
@@ -9302,20 +11092,37 @@ final class BlockedKernels {
         final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
         a13 = x15.fma(w2, a13);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+        a12.max(lo).intoArray(y, yo + 12 * B);
+        a13.max(lo).intoArray(y, yo + 13 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+        a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
+      }
     }
   }
 
@@ -9361,7 +11168,11 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+      }
     }
   }
 
@@ -9423,8 +11234,13 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a1 = x4.fma(w2, a1);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+      }
     }
   }
 
@@ -9502,9 +11318,15 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a2 = x6.fma(w2, a2);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      }
     }
   }
 
@@ -9598,10 +11420,17 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a3 = x8.fma(w2, a3);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      }
     }
   }
 
@@ -9711,11 +11540,19 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a4 = x10.fma(w2, a4);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      }
     }
   }
 
@@ -9841,12 +11678,21 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a5 = x12.fma(w2, a5);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      }
     }
   }
 
@@ -9988,13 +11834,23 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a6 = x14.fma(w2, a6);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      }
     }
   }
 
@@ -10152,14 +12008,25 @@ final class BlockedKernels {
         final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
         a7 = x16.fma(w2, a7);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      }
     }
   }
 
@@ -10333,15 +12200,27 @@ final class BlockedKernels {
         final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
         a8 = x18.fma(w2, a8);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      }
     }
   }
 
@@ -10531,16 +12410,29 @@ final class BlockedKernels {
         final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
         a9 = x20.fma(w2, a9);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      }
     }
   }
 
@@ -10746,17 +12638,31 @@ final class BlockedKernels {
         final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
         a10 = x22.fma(w2, a10);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      }
     }
   }
 
@@ -10978,18 +12884,33 @@ final class BlockedKernels {
         final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
         a11 = x24.fma(w2, a11);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      }
     }
   }
 
@@ -11227,19 +13148,35 @@ final class BlockedKernels {
         final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
         a12 = x26.fma(w2, a12);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+        a12.max(lo).intoArray(y, yo + 12 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      }
     }
   }
 
@@ -11493,20 +13430,37 @@ final class BlockedKernels {
         final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
         a13 = x28.fma(w2, a13);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
+      if (hi == Float.POSITIVE_INFINITY) {
+        a0.max(lo).intoArray(y, yo);
+        a1.max(lo).intoArray(y, yo + B);
+        a2.max(lo).intoArray(y, yo + 2 * B);
+        a3.max(lo).intoArray(y, yo + 3 * B);
+        a4.max(lo).intoArray(y, yo + 4 * B);
+        a5.max(lo).intoArray(y, yo + 5 * B);
+        a6.max(lo).intoArray(y, yo + 6 * B);
+        a7.max(lo).intoArray(y, yo + 7 * B);
+        a8.max(lo).intoArray(y, yo + 8 * B);
+        a9.max(lo).intoArray(y, yo + 9 * B);
+        a10.max(lo).intoArray(y, yo + 10 * B);
+        a11.max(lo).intoArray(y, yo + 11 * B);
+        a12.max(lo).intoArray(y, yo + 12 * B);
+        a13.max(lo).intoArray(y, yo + 13 * B);
+      } else {
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+        a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
+      }
     }
   }
 }

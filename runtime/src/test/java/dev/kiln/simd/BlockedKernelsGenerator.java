@@ -40,7 +40,8 @@ final class BlockedKernelsGenerator {
         + " * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output\n"
         + " * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the\n"
         + " * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the\n"
-        + " * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}.\n"
+        + " * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}\n"
+        + " * (the {@code min} only where {@code hi} is finite: it changes nothing else and costs several instructions).\n"
         + " * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so\n"
         + " * results do not depend on how a layer is tiled or split over threads.\n"
         + " *\n"
@@ -183,14 +184,17 @@ final class BlockedKernelsGenerator {
       }
     }
     s.append("      }\n");
-    for (int i = 0; i < t; i++) {
-      for (int j = 0; j < m; j++) {
-        s.append("      a").append(i).append('_').append(j).append(".max(lo).min(hi).intoArray(y, yo");
-        s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
-        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
+    for (boolean upper : new boolean[] {false, true}) {
+      s.append(upper ? "      } else {\n" : UPPER_CLAMP_TEST);
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < m; j++) {
+          s.append("        a").append(i).append('_').append(j).append(clamp(upper)).append(".intoArray(y, yo");
+          s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
+          s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
+        }
       }
     }
-    s.append("    }\n  }\n");
+    s.append("      }\n    }\n  }\n");
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {
@@ -256,10 +260,25 @@ final class BlockedKernelsGenerator {
 
   /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, and closes the tile. */
   private static void clampAndStore(StringBuilder s, int t, String pixelStep) {
-    for (int i = 0; i < t; i++) {
-      s.append("      a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
-      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
+    for (boolean upper : new boolean[] {false, true}) {
+      s.append(upper ? "      } else {\n" : UPPER_CLAMP_TEST);
+      for (int i = 0; i < t; i++) {
+        s.append("        a").append(i).append(clamp(upper)).append(".intoArray(y, yo");
+        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
+      }
     }
-    s.append("    }\n  }\n");
+    s.append("      }\n    }\n  }\n");
+  }
+
+  /**
+   * Opens the store of the accumulators: with no upper bound (ReLU, or no activation) they are stored
+   * through {@code max(a, lo)} alone; {@code min(m, +inf)} is {@code m} for every float, NaN included, and
+   * the vector {@code min} is a sequence of several instructions (Java's NaN and signed-zero rules).
+   */
+  private static final String UPPER_CLAMP_TEST = "      if (hi == Float.POSITIVE_INFINITY) {\n";
+
+  /** The clamp of one accumulator: {@code max(a, lo)}, then {@code min(.., hi)} where there is an upper bound. */
+  private static String clamp(boolean upper) {
+    return upper ? ".max(lo).min(hi)" : ".max(lo)";
   }
 }
