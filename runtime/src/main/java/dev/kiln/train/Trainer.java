@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The training loop: epochs of shuffled mini-batches, a validation pass after each epoch, optional
@@ -336,24 +337,36 @@ public final class Trainer {
   public static Evaluation evaluate(Module model, Dataset data, int batchSize) {
     Objects.requireNonNull(model, "model");
     long start = System.nanoTime();
+    double[] lossSum = {0};
+    long[] correct = {0};
+    forEachBatchInEvalMode(model, data, batchSize, batch -> {
+      Tensor logits = model.forward(batch.input());
+      correct[0] += countCorrect(logits, batch.labels(), "model output");
+      lossSum[0] += CrossEntropy.sum(logits, batch.labels());
+    });
+    int n = data.size();
+    return new Evaluation(n == 0 ? Double.NaN : lossSum[0] / n, n == 0 ? Double.NaN : (double) correct[0] / n, n,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Passes the batches of {@code data} to {@code action} in order, {@code batchSize} samples each (the last
+   * one possibly smaller), with {@code model} in evaluation mode, and restores the model's previous mode
+   * afterwards, also when {@code action} throws.
+   *
+   * @throws IllegalArgumentException if {@code batchSize} is not positive
+   */
+  public static void forEachBatchInEvalMode(Module model, Dataset data, int batchSize, Consumer<Batch> action) {
     boolean wasTraining = model.isTraining();
     model.eval();
-    double lossSum = 0;
-    long correct = 0;
     try {
       BatchIterator it = Batches.sequential(data, batchSize).epoch(0);
       while (it.hasNext()) {
-        Batch batch = it.next();
-        Tensor logits = model.forward(batch.input());
-        correct += countCorrect(logits, batch.labels(), "model output");
-        lossSum += CrossEntropy.sum(logits, batch.labels());
+        action.accept(it.next());
       }
     } finally {
       model.train(wasTraining);
     }
-    int n = data.size();
-    return new Evaluation(n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) correct / n, n,
-        (System.nanoTime() - start) / 1e9);
   }
 
   private static void checkLogits(Tensor logits, int[] labels, String what) {

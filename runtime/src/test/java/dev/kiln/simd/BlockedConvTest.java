@@ -9,6 +9,7 @@ import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.runtime.Parallel;
+import dev.kiln.simd.NaiveConvKernel.Grouping;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
@@ -50,23 +51,12 @@ class BlockedConvTest {
     int grouped = 0;
     int planes = 0;
     for (int i = 0; i < CASES; i++) {
-      int kind = r.nextInt(4);
-      int groups;
-      int inGroupChannels;
-      int outGroupChannels;
-      if (kind == 0) {
-        groups = 1;
-        inGroupChannels = 1 + r.nextInt(40);
-        outGroupChannels = 1 + r.nextInt(3 * VectorShape.LANES + 5);
-      } else if (kind == 1) {
-        groups = 2 + r.nextInt(2);
-        inGroupChannels = VectorShape.LANES * (1 + r.nextInt(2));
-        outGroupChannels = VectorShape.LANES * (1 + r.nextInt(3));
-      } else {
-        groups = 1 + r.nextInt(3 * VectorShape.LANES);
-        inGroupChannels = 1;
-        outGroupChannels = 1;
-      }
+      Grouping grouping = switch (r.nextInt(4)) {
+        case 0 -> new Grouping(1, 1 + r.nextInt(40), 1 + r.nextInt(3 * VectorShape.LANES + 5));
+        case 1 -> new Grouping(2 + r.nextInt(2), VectorShape.LANES * (1 + r.nextInt(2)),
+            VectorShape.LANES * (1 + r.nextInt(3)));
+        default -> new Grouping(1 + r.nextInt(3 * VectorShape.LANES), 1, 1);
+      };
       int k = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
       int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : k;
       int s = r.nextInt(3) == 0 ? 2 : 1;
@@ -74,16 +64,14 @@ class BlockedConvTest {
       int d = r.nextInt(6) == 0 ? 2 : 1;
       int h = 1 + r.nextInt(12);
       int w = 1 + r.nextInt(24);
-      int pt = r.nextInt(3);
-      int pb = r.nextInt(2) == 0 ? pt : r.nextInt(3);
-      int pl = r.nextInt(3);
-      int pr = r.nextInt(2) == 0 ? pl : r.nextInt(3);
-      if (h + pt + pb - d * (k - 1) - 1 < 0 || w + pl + pr - d * (kw - 1) - 1 < 0) {
+      int[] pad = NaiveConvKernel.randomPadding(r);
+      if (!NaiveConvKernel.windowFits(h, pad[0], pad[1], k, d)
+          || !NaiveConvKernel.windowFits(w, pad[2], pad[3], kw, d)) {
         i--;
         continue;
       }
-      ConvGeometry g = NaiveConvKernel.geometry(groups * inGroupChannels, groups * outGroupChannels, h, w, k, kw, s, sw, d, d, pt, pb,
-          pl, pr, groups, PaddingMode.ZEROS);
+      ConvGeometry g = NaiveConvKernel.geometry(grouping, h, w, k, kw, s, sw, d, d, pad, PaddingMode.ZEROS);
+      int groups = grouping.groups();
       boolean blockedInput = BlockedConv.isDepthwise(g) || groups > 1 || r.nextBoolean();
       if (BlockedConv.isDepthwise(g)) {
         depthwise++;

@@ -4,6 +4,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ConvKernel;
+import java.util.SplittableRandom;
 
 /**
  * A test-only {@link ConvKernel} whose per-sample loops are plain nested loops over its geometry, standing
@@ -25,6 +26,47 @@ final class NaiveConvKernel extends ConvKernel {
       int pt, int pb, int pl, int pr, int groups, PaddingMode mode) {
     return ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(kh, kw).stride(sh, sw)
         .dilation(dh, dw).padding(pt, pb, pl, pr).groups(groups).paddingMode(mode).build();
+  }
+
+  /**
+   * The channels of a convolution by groups: {@code groups} groups of {@code inPerGroup} input and
+   * {@code outPerGroup} output channels.
+   */
+  record Grouping(int groups, int inPerGroup, int outPerGroup) {
+    int inChannels() {
+      return groups * inPerGroup;
+    }
+
+    int outChannels() {
+      return groups * outPerGroup;
+    }
+  }
+
+  /**
+   * Random padding {@code {top, bottom, left, right}} of 0 to 2 each, the bottom (right) equal to the top (left)
+   * half of the time: four draws of {@code r} in that order.
+   */
+  static int[] randomPadding(SplittableRandom r) {
+    int pt = r.nextInt(3);
+    int pb = r.nextInt(2) == 0 ? pt : r.nextInt(3);
+    int pl = r.nextInt(3);
+    int pr = r.nextInt(2) == 0 ? pl : r.nextInt(3);
+    return new int[] {pt, pb, pl, pr};
+  }
+
+  /**
+   * Whether a window of {@code kernel} taps {@code dilation} apart fits at least once along an axis of
+   * {@code size} with this padding (else the geometry has no output).
+   */
+  static boolean windowFits(int size, int padBefore, int padAfter, int kernel, int dilation) {
+    return size + padBefore + padAfter - dilation * (kernel - 1) - 1 >= 0;
+  }
+
+  /** {@link #geometry} with the channels of {@code c} and padding {@code {top, bottom, left, right}}. */
+  static ConvGeometry geometry(Grouping c, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw, int[] pad,
+      PaddingMode mode) {
+    return geometry(c.inChannels(), c.outChannels(), h, w, kh, kw, sh, sw, dh, dw, pad[0], pad[1], pad[2], pad[3],
+        c.groups(), mode);
   }
 
   /** Index of the input element tap (kh, kw) of output (oh, ow) reads in channel plane {@code ic}, or -1. */

@@ -8,6 +8,7 @@ import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.runtime.Parallel;
+import dev.kiln.simd.NaiveConvKernel.Grouping;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
@@ -47,27 +48,12 @@ class SimdConvDifferentialTest {
 
   private static Case randomCase(SplittableRandom r) {
     while (true) {
-      int kind = r.nextInt(4);
-      int groups;
-      int inGroupChannels;
-      int outGroupChannels;
-      if (kind == 0) {
-        groups = 1;
-        inGroupChannels = 1 + r.nextInt(12);
-        outGroupChannels = 1 + r.nextInt(40);
-      } else if (kind == 1) {
-        groups = 2 + r.nextInt(2);
-        inGroupChannels = 1 + r.nextInt(6);
-        outGroupChannels = 1 + r.nextInt(24);
-      } else if (kind == 2) {
-        groups = 1 + r.nextInt(24);
-        inGroupChannels = 1;
-        outGroupChannels = 1 + r.nextInt(2);
-      } else {
-        groups = 1;
-        inGroupChannels = 1 + r.nextInt(8);
-        outGroupChannels = 16 + r.nextInt(24);
-      }
+      Grouping grouping = switch (r.nextInt(4)) {
+        case 0 -> new Grouping(1, 1 + r.nextInt(12), 1 + r.nextInt(40));
+        case 1 -> new Grouping(2 + r.nextInt(2), 1 + r.nextInt(6), 1 + r.nextInt(24));
+        case 2 -> new Grouping(1 + r.nextInt(24), 1, 1 + r.nextInt(2));
+        default -> new Grouping(1, 1 + r.nextInt(8), 16 + r.nextInt(24));
+      };
       int kh = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 3;
       int kw = r.nextInt(4) == 0 ? 1 + r.nextInt(5) : kh;
       int sh = r.nextInt(3) == 0 ? 1 + r.nextInt(3) : 1;
@@ -77,24 +63,21 @@ class SimdConvDifferentialTest {
       int h = 1 + r.nextInt(17);
       int w = 1 + r.nextInt(19);
       PaddingMode mode = PaddingMode.values()[r.nextInt(4)];
-      int pt = r.nextInt(3);
-      int pb = r.nextInt(2) == 0 ? pt : r.nextInt(3);
-      int pl = r.nextInt(3);
-      int pr = r.nextInt(2) == 0 ? pl : r.nextInt(3);
-      int maxH = Math.max(pt, pb);
-      int maxW = Math.max(pl, pr);
+      int[] pad = NaiveConvKernel.randomPadding(r);
+      int maxH = Math.max(pad[0], pad[1]);
+      int maxW = Math.max(pad[2], pad[3]);
       if (mode == PaddingMode.REFLECT && (maxH >= h || maxW >= w)) {
         continue;
       }
       if (mode == PaddingMode.CIRCULAR && (maxH > h || maxW > w)) {
         continue;
       }
-      if (h + pt + pb - dh * (kh - 1) - 1 < 0 || w + pl + pr - dw * (kw - 1) - 1 < 0) {
+      if (!NaiveConvKernel.windowFits(h, pad[0], pad[1], kh, dh)
+          || !NaiveConvKernel.windowFits(w, pad[2], pad[3], kw, dw)) {
         continue;
       }
       Case c = new Case();
-      c.g = NaiveConvKernel.geometry(groups * inGroupChannels, groups * outGroupChannels, h, w, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr,
-          groups, mode);
+      c.g = NaiveConvKernel.geometry(grouping, h, w, kh, kw, sh, sw, dh, dw, pad, mode);
       c.bias = r.nextInt(4) != 0;
       c.activation = r.nextBoolean() ? Activation.RELU : Activation.NONE;
       c.batch = 1 + r.nextInt(3);

@@ -58,9 +58,7 @@ final class ChannelLanesEmitter {
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(forwardSample());
     methods.add(accumulate());
-    for (TermBlocks.Block block : TermBlocks.distinct(spec)) {
-      methods.add(block(block));
-    }
+    methods.addAll(TermBlocks.mapDistinct(spec, this::block));
     methods.add(writeLanes());
     return methods;
   }

@@ -51,9 +51,7 @@ final class PixelLanesEmitter {
       methods.add(zeroRow());
     }
     methods.add(accumulate());
-    for (TermBlocks.Block block : TermBlocks.distinct(spec)) {
-      methods.add(block(block));
-    }
+    methods.addAll(TermBlocks.mapDistinct(spec, this::block));
     methods.add(writeBand());
     return methods;
   }

@@ -4,6 +4,7 @@ import dev.kiln.processor.model.ConvSpec;
 import dev.kiln.processor.model.TapBlock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * How the multiply-adds of one output value are grouped into the vectorizable loops of the scalar forward
@@ -77,6 +78,11 @@ final class TermBlocks {
       blocks.add(new Block(0, tail, 0, spec.kernelArea()));
     }
     return blocks;
+  }
+
+  /** {@code f} of each of the {@link #distinct} loops of {@code spec}, in order (e.g. the loops' helper methods). */
+  static <T> List<T> mapDistinct(ConvSpec spec, Function<Block, T> f) {
+    return distinct(spec).stream().map(f).toList();
   }
 
   /** The method name of a block's loop, {@code prefix} plus what it covers. */

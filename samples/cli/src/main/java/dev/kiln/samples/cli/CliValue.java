@@ -2,17 +2,27 @@ package dev.kiln.samples.cli;
 
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
  * A value of an enum option that goes by a name of its own on the command line, e.g. {@code fashion-mnist}:
- * the lookup by that name, and the picocli converter and completion candidates that every such option needs.
+ * that name, the lookup by it, and the picocli converter and completion candidates that every such option
+ * needs.
  */
 public interface CliValue {
-  /** The name on the command line and in reports. */
-  String cliName();
+  /** The enum constant's name ({@link Enum#name()}). */
+  String name();
+
+  /**
+   * The name on the command line and in reports: the constant's name in lower case with {@code -} for
+   * {@code _}, e.g. {@code fashion-mnist} for {@code FASHION_MNIST}.
+   */
+  default String cliName() {
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
 
   /** The value of {@code type} named {@code name} on the command line, or null. */
   static <E extends Enum<E> & CliValue> E byCliName(Class<E> type, String name) {

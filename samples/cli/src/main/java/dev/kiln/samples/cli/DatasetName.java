@@ -17,7 +17,7 @@ import java.util.function.LongFunction;
  */
 public enum DatasetName implements CliValue {
   /** The bundled 1797 8x8 digits (1500 train, 297 test), {@link DigitsNet} or {@link DigitsNetBlockDropout}. */
-  DIGITS("digits", 10, "DigitsNet", dataDir -> new Split(Digits.train(), Digits.test()),
+  DIGITS(10, "DigitsNet", dataDir -> new Split(Digits.train(), Digits.test()),
       new Generated<>(DigitsNetModel.class, DigitsNetModel::new, DigitsNetModel::fuse),
       new Generated<>(DigitsNetBlockDropoutModel.class, DigitsNetBlockDropoutModel::new,
           DigitsNetBlockDropoutModel::fuse)),
@@ -26,7 +26,7 @@ public enum DatasetName implements CliValue {
    * Fashion-MNIST from IDX files (60000 train, 10000 test, 28x28), {@link FashionNet} or
    * {@link FashionNetBlockDropout}.
    */
-  FASHION_MNIST("fashion-mnist", 3, "FashionNet", DatasetName::loadFashionMnist,
+  FASHION_MNIST(3, "FashionNet", DatasetName::loadFashionMnist,
       new Generated<>(FashionNetModel.class, FashionNetModel::new, FashionNetModel::fuse),
       new Generated<>(FashionNetBlockDropoutModel.class, FashionNetBlockDropoutModel::new,
           FashionNetBlockDropoutModel::fuse));
@@ -56,7 +56,7 @@ public enum DatasetName implements CliValue {
     int[] shape = data.sampleShape();
     if (shape.length != 3 || shape[0] != 1 || shape[1] != height || shape[2] != width) {
       throw new CliException(CliException.FAILURE, "the " + which + " images in " + dir + " are " + shape[1] + " x "
-          + shape[2] + ", but " + cliName + " images are " + height + " x " + width + " (" + networkName
+          + shape[2] + ", but " + cliName() + " images are " + height + " x " + width + " (" + networkName
           + " takes no other size)");
     }
   }
@@ -64,7 +64,6 @@ public enum DatasetName implements CliValue {
   /** Where {@code --dataset fashion-mnist} looks without {@code --data}. */
   static final Path DEFAULT_FASHION_DIR = Paths.get("/usr/share/datasets/fashion-mnist");
 
-  private final String cliName;
   private final int defaultEpochs;
   private final String networkName;
   private final Function<Path, Split> loader;
@@ -76,9 +75,8 @@ public enum DatasetName implements CliValue {
    * @param headDropout the network with dropout before the classifier only
    * @param blockDropout the network with dropout after every RepVGG block as well
    */
-  DatasetName(String cliName, int defaultEpochs, String networkName, Function<Path, Split> loader,
+  DatasetName(int defaultEpochs, String networkName, Function<Path, Split> loader,
       Generated<?> headDropout, Generated<?> blockDropout) {
-    this.cliName = cliName;
     this.defaultEpochs = defaultEpochs;
     this.networkName = networkName;
     this.loader = loader;
@@ -135,12 +133,6 @@ public enum DatasetName implements CliValue {
     return loader.apply(dataDir);
   }
 
-  /** The name on the command line and in reports, e.g. {@code fashion-mnist}. */
-  @Override
-  public String cliName() {
-    return cliName;
-  }
-
   /** Epochs when {@code --epochs} is not given. */
   int defaultEpochs() {
     return defaultEpochs;
@@ -156,9 +148,10 @@ public enum DatasetName implements CliValue {
     return dropoutAt == DropoutAt.BLOCKS ? networkName + "BlockDropout" : networkName;
   }
 
+  /** {@link #cliName()}, as messages show the data set. */
   @Override
   public String toString() {
-    return cliName;
+    return cliName();
   }
 
   /** Converts {@code --dataset} values and lists them in {@code --help}. */

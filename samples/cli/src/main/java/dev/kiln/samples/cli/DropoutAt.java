@@ -6,25 +6,9 @@ package dev.kiln.samples.cli;
  */
 enum DropoutAt implements CliValue {
   /** Dropout before the classifier only: {@link DigitsNet}, {@link FashionNet}. */
-  HEAD("head"),
+  HEAD,
   /** Dropout after every block as well: {@link DigitsNetBlockDropout}, {@link FashionNetBlockDropout}. */
-  BLOCKS("blocks");
-
-  private final String cliName;
-
-  DropoutAt(String cliName) {
-    this.cliName = cliName;
-  }
-
-  @Override
-  public String cliName() {
-    return cliName;
-  }
-
-  @Override
-  public String toString() {
-    return cliName;
-  }
+  BLOCKS;
 
   /** Converts {@code --dropout-at} values and lists them in {@code --help}. */
   static final class Names extends CliValue.Names<DropoutAt> {

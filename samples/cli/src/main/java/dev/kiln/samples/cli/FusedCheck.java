@@ -1,8 +1,5 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.data.Batch;
-import dev.kiln.data.BatchIterator;
-import dev.kiln.data.Batches;
 import dev.kiln.data.Dataset;
 import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
@@ -31,28 +28,20 @@ final class FusedCheck {
 
   /** Compares {@code model} (put into eval mode for the comparison, then restored) with {@code fused}. */
   static Result compare(Module model, Module fused, Dataset data, int batchSize) {
-    boolean wasTraining = model.isTraining();
-    model.eval();
-    int unfusedCorrect = 0;
-    int fusedCorrect = 0;
-    double maxDiff = 0;
-    try {
-      BatchIterator it = Batches.sequential(data, batchSize).epoch(0);
-      while (it.hasNext()) {
-        Batch batch = it.next();
-        Tensor a = model.forward(batch.input());
-        Tensor b = fused.forward(batch.input());
-        if (!Arrays.equals(a.shape(), b.shape())) {
-          throw new IllegalStateException("fused network: expected logits " + Tensor.shapeString(a.shape())
-              + " but got " + Tensor.shapeString(b.shape()));
-        }
-        unfusedCorrect += Trainer.countCorrect(a, batch.labels());
-        fusedCorrect += Trainer.countCorrect(b, batch.labels());
-        maxDiff = Math.max(maxDiff, a.maxAbsDifference(b));
+    int[] unfusedCorrect = {0};
+    int[] fusedCorrect = {0};
+    double[] maxDiff = {0};
+    Trainer.forEachBatchInEvalMode(model, data, batchSize, batch -> {
+      Tensor a = model.forward(batch.input());
+      Tensor b = fused.forward(batch.input());
+      if (!Arrays.equals(a.shape(), b.shape())) {
+        throw new IllegalStateException("fused network: expected logits " + Tensor.shapeString(a.shape())
+            + " but got " + Tensor.shapeString(b.shape()));
       }
-    } finally {
-      model.train(wasTraining);
-    }
-    return new Result(data.size(), unfusedCorrect, fusedCorrect, maxDiff);
+      unfusedCorrect[0] += Trainer.countCorrect(a, batch.labels());
+      fusedCorrect[0] += Trainer.countCorrect(b, batch.labels());
+      maxDiff[0] = Math.max(maxDiff[0], a.maxAbsDifference(b));
+    });
+    return new Result(data.size(), unfusedCorrect[0], fusedCorrect[0], maxDiff[0]);
   }
 }

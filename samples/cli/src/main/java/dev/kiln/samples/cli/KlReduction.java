@@ -9,31 +9,19 @@ import dev.kiln.annotation.Reduction;
  */
 enum KlReduction implements CliValue {
   /** {@link Reduction#SUM}, the sample networks' {@code @RDrop} reduction. */
-  SUM("sum", Reduction.SUM),
+  SUM(Reduction.SUM),
   /** {@link Reduction#BATCHMEAN}. */
-  BATCHMEAN("batchmean", Reduction.BATCHMEAN);
+  BATCHMEAN(Reduction.BATCHMEAN);
 
-  private final String cliName;
   private final Reduction reduction;
 
-  KlReduction(String cliName, Reduction reduction) {
-    this.cliName = cliName;
+  KlReduction(Reduction reduction) {
     this.reduction = reduction;
-  }
-
-  @Override
-  public String cliName() {
-    return cliName;
   }
 
   /** The runtime's reduction. */
   Reduction reduction() {
     return reduction;
-  }
-
-  @Override
-  public String toString() {
-    return cliName;
   }
 
   /** Converts {@code --kl-reduction} values and lists them in {@code --help}. */

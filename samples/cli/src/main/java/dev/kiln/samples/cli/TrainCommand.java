@@ -182,7 +182,7 @@ final class TrainCommand extends Subcommand {
     stdout.printf(Locale.ROOT, "kiln-cli %s: %s (%,d train / %,d test images), %s (dropout %s), %s, %d epochs%s, "
             + "batch %d, lr %s, seed %d, %d thread%s%n", KilnCli.version(), dataset, split.train().size(),
         split.test().size(), network, dropoutP,
-        alpha == 0 ? "cross-entropy" : "R-Drop alpha " + alpha + " (KL " + reduction + ")", totalEpochs,
+        alpha == 0 ? "cross-entropy" : "R-Drop alpha " + alpha + " (KL " + reduction.cliName() + ")", totalEpochs,
         runEpochs < totalEpochs ? " (stopping after " + runEpochs + ")" : "", batchSize, lr, seed, threadCount,
         threadCount == 1 ? "" : "s");
     stdout.flush();

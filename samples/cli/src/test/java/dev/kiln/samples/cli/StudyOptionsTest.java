@@ -120,7 +120,7 @@ class StudyOptionsTest {
             }
           }
           Double expected = p != null ? p : Recipe.DEFAULT_DROPOUT;
-          assertWithMessage(d + "/" + at + " p " + p).that(ps)
+          assertWithMessage(d + "/" + at.cliName() + " p " + p).that(ps)
               .containsExactlyElementsIn(java.util.Collections.nCopies(at == DropoutAt.BLOCKS ? 5 : 1, expected));
           checked++;
         }
