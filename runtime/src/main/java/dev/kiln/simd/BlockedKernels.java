@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output
  * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the
  * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the
- * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}
- * (the {@code min} only where {@code hi} is finite: it changes nothing else and costs several instructions).
+ * accumulators start at the bias and leave through {@code max(a, lo)}, the lower bound of the activation.
+ * An upper bound (ReLU6) is the layer's to apply afterwards: a vector {@code min} is several instructions
+ * (Java's NaN and signed-zero rules), and a tile that could store either way compiles to slower code.
  * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so
  * results do not depend on how a layer is tiled or split over threads.
  *
@@ -29,23 +30,23 @@ final class BlockedKernels {
 
   /**
    * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}
-   * = clamp(bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
+   * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
    * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
    * have {@code ws = M * B}, and a tile of fewer blocks can compute some blocks of such a packing.
    */
   interface ConvTile {
     void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy, int cs);
+        float lo, float[] y, int yo, int sy, int cs);
   }
 
   /**
-   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias
+   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = max(lo, bias
    * {@code b[bo + lane]} + sum over taps {@code k < ks} of
    * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}).
    */
   interface DepthwiseTile {
     void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo, int sy);
+        float[] y, int yo, int sy);
   }
 
   /**
@@ -276,8 +277,8 @@ final class BlockedKernels {
    * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.
    */
   interface Depthwise3x3Tile {
-    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,
-        float[] y, int yo);
+    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float[] y,
+        int yo);
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride {@code stride} (1 or 2). */
@@ -384,7 +385,7 @@ final class BlockedKernels {
   private static final class Conv1x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
@@ -394,18 +395,14 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0_0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Conv1x2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -419,20 +416,15 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
     }
   }
 
   private static final class Conv1x3 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -450,22 +442,16 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
     }
   }
 
   private static final class Conv1x4 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -487,24 +473,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
     }
   }
 
   private static final class Conv1x5 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -530,26 +509,18 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
     }
   }
 
   private static final class Conv1x6 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -579,28 +550,19 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
     }
   }
 
   private static final class Conv1x7 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -634,30 +596,20 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
     }
   }
 
   private static final class Conv1x8 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -695,32 +647,21 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
     }
   }
 
   private static final class Conv1x9 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -762,34 +703,22 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
     }
   }
 
   private static final class Conv1x10 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -835,36 +764,23 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
     }
   }
 
   private static final class Conv1x11 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -914,38 +830,24 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
     }
   }
 
   private static final class Conv1x12 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -999,40 +901,25 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
     }
   }
 
   private static final class Conv1x13 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -1090,42 +977,26 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
     }
   }
 
   private static final class Conv1x14 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -1187,44 +1058,27 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
     }
   }
 
   private static final class Conv2x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1238,20 +1092,15 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
     }
   }
 
   private static final class Conv2x2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1271,24 +1120,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
     }
   }
 
   private static final class Conv2x3 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1314,28 +1156,19 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
     }
   }
 
   private static final class Conv2x4 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1367,32 +1200,21 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
     }
   }
 
   private static final class Conv2x5 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1430,36 +1252,23 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
     }
   }
 
   private static final class Conv2x6 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1503,40 +1312,25 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
     }
   }
 
   private static final class Conv2x7 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1586,44 +1380,27 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
     }
   }
 
   private static final class Conv2x8 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1679,48 +1456,29 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
     }
   }
 
   private static final class Conv2x9 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1782,52 +1540,31 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
     }
   }
 
   private static final class Conv2x10 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1895,56 +1632,33 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
     }
   }
 
   private static final class Conv2x11 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2018,60 +1732,35 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
     }
   }
 
   private static final class Conv2x12 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2151,64 +1840,37 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
     }
   }
 
   private static final class Conv2x13 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2294,68 +1956,39 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
     }
   }
 
   private static final class Conv2x14 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2447,72 +2080,41 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
     }
   }
 
   private static final class Conv3x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2530,22 +2132,16 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
     }
   }
 
   private static final class Conv3x2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2571,28 +2167,19 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
     }
   }
 
   private static final class Conv3x3 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2626,34 +2213,22 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
     }
   }
 
   private static final class Conv3x4 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2695,40 +2270,25 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
     }
   }
 
   private static final class Conv3x5 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2778,46 +2338,28 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
     }
   }
 
   private static final class Conv3x6 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2875,52 +2417,31 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
     }
   }
 
   private static final class Conv3x7 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2986,58 +2507,34 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
     }
   }
 
   private static final class Conv1x1Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
@@ -3047,18 +2544,14 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0_0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Conv1x2Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3072,20 +2565,15 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
     }
   }
 
   private static final class Conv1x3Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3103,22 +2591,16 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
     }
   }
 
   private static final class Conv1x4Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3140,24 +2622,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
     }
   }
 
   private static final class Conv1x5Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3183,26 +2658,18 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
     }
   }
 
   private static final class Conv1x6Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3232,28 +2699,19 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
     }
   }
 
   private static final class Conv1x7Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3287,30 +2745,20 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
     }
   }
 
   private static final class Conv1x8Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3348,32 +2796,21 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
     }
   }
 
   private static final class Conv1x9Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3415,34 +2852,22 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
     }
   }
 
   private static final class Conv1x10Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3488,36 +2913,23 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
     }
   }
 
   private static final class Conv1x11Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3567,38 +2979,24 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
     }
   }
 
   private static final class Conv1x12Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3652,40 +3050,25 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
     }
   }
 
   private static final class Conv1x13Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3743,42 +3126,26 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
     }
   }
 
   private static final class Conv1x14Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3840,44 +3207,27 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
     }
   }
 
   private static final class Conv2x1Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3891,20 +3241,15 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
     }
   }
 
   private static final class Conv2x2Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3924,24 +3269,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
     }
   }
 
   private static final class Conv2x3Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3967,28 +3305,19 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
     }
   }
 
   private static final class Conv2x4Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4020,32 +3349,21 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
     }
   }
 
   private static final class Conv2x5Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4083,36 +3401,23 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
     }
   }
 
   private static final class Conv2x6Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4156,40 +3461,25 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
     }
   }
 
   private static final class Conv2x7Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4239,44 +3529,27 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
     }
   }
 
   private static final class Conv2x8Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4332,48 +3605,29 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
     }
   }
 
   private static final class Conv2x9Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4435,52 +3689,31 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
     }
   }
 
   private static final class Conv2x10Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4548,56 +3781,33 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
     }
   }
 
   private static final class Conv2x11Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4671,60 +3881,35 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
     }
   }
 
   private static final class Conv2x12Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4804,64 +3989,37 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
     }
   }
 
   private static final class Conv2x13Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4947,68 +4105,39 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
     }
   }
 
   private static final class Conv2x14Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5100,72 +4229,41 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
     }
   }
 
   private static final class Conv3x1Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5183,22 +4281,16 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
     }
   }
 
   private static final class Conv3x2Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5224,28 +4316,19 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
     }
   }
 
   private static final class Conv3x3Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5279,34 +4362,22 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
     }
   }
 
   private static final class Conv3x4Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5348,40 +4419,25 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
     }
   }
 
   private static final class Conv3x5Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5431,46 +4487,28 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
     }
   }
 
   private static final class Conv3x6Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5528,52 +4566,31 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
     }
   }
 
   private static final class Conv3x7Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -5639,58 +4656,34 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
     }
   }
 
   private static final class Conv1x1Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0; r < rs; r++) {
@@ -5700,18 +4693,14 @@ final class BlockedKernels {
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0_0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Conv1x2Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5725,20 +4714,15 @@ final class BlockedKernels {
         final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
         a1_0 = w0.fma(v1, a1_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
     }
   }
 
   private static final class Conv1x3Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5756,22 +4740,16 @@ final class BlockedKernels {
         final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
         a2_0 = w0.fma(v2, a2_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
     }
   }
 
   private static final class Conv1x4Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5793,24 +4771,17 @@ final class BlockedKernels {
         final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
         a3_0 = w0.fma(v3, a3_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
     }
   }
 
   private static final class Conv1x5Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5836,26 +4807,18 @@ final class BlockedKernels {
         final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
         a4_0 = w0.fma(v4, a4_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
     }
   }
 
   private static final class Conv1x6Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5885,28 +4848,19 @@ final class BlockedKernels {
         final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
         a5_0 = w0.fma(v5, a5_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
     }
   }
 
   private static final class Conv1x7Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5940,30 +4894,20 @@ final class BlockedKernels {
         final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
         a6_0 = w0.fma(v6, a6_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
     }
   }
 
   private static final class Conv1x8Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6001,32 +4945,21 @@ final class BlockedKernels {
         final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
         a7_0 = w0.fma(v7, a7_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
     }
   }
 
   private static final class Conv1x9Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6068,34 +5001,22 @@ final class BlockedKernels {
         final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
         a8_0 = w0.fma(v8, a8_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
     }
   }
 
   private static final class Conv1x10Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6141,36 +5062,23 @@ final class BlockedKernels {
         final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
         a9_0 = w0.fma(v9, a9_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
     }
   }
 
   private static final class Conv1x11Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6220,38 +5128,24 @@ final class BlockedKernels {
         final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
         a10_0 = w0.fma(v10, a10_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
     }
   }
 
   private static final class Conv1x12Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6305,40 +5199,25 @@ final class BlockedKernels {
         final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
         a11_0 = w0.fma(v11, a11_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
     }
   }
 
   private static final class Conv1x13Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6396,42 +5275,26 @@ final class BlockedKernels {
         final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
         a12_0 = w0.fma(v12, a12_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
     }
   }
 
   private static final class Conv1x14Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6493,44 +5356,27 @@ final class BlockedKernels {
         final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
         a13_0 = w0.fma(v13, a13_0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
     }
   }
 
   private static final class Conv2x1Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6544,20 +5390,15 @@ final class BlockedKernels {
         a0_0 = w0.fma(v0, a0_0);
         a0_1 = w1.fma(v0, a0_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
     }
   }
 
   private static final class Conv2x2Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6577,24 +5418,17 @@ final class BlockedKernels {
         a1_0 = w0.fma(v1, a1_0);
         a1_1 = w1.fma(v1, a1_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
     }
   }
 
   private static final class Conv2x3Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6620,28 +5454,19 @@ final class BlockedKernels {
         a2_0 = w0.fma(v2, a2_0);
         a2_1 = w1.fma(v2, a2_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
     }
   }
 
   private static final class Conv2x4Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6673,32 +5498,21 @@ final class BlockedKernels {
         a3_0 = w0.fma(v3, a3_0);
         a3_1 = w1.fma(v3, a3_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
     }
   }
 
   private static final class Conv2x5Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6736,36 +5550,23 @@ final class BlockedKernels {
         a4_0 = w0.fma(v4, a4_0);
         a4_1 = w1.fma(v4, a4_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
     }
   }
 
   private static final class Conv2x6Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6809,40 +5610,25 @@ final class BlockedKernels {
         a5_0 = w0.fma(v5, a5_0);
         a5_1 = w1.fma(v5, a5_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
     }
   }
 
   private static final class Conv2x7Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6892,44 +5678,27 @@ final class BlockedKernels {
         a6_0 = w0.fma(v6, a6_0);
         a6_1 = w1.fma(v6, a6_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
     }
   }
 
   private static final class Conv2x8Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6985,48 +5754,29 @@ final class BlockedKernels {
         a7_0 = w0.fma(v7, a7_0);
         a7_1 = w1.fma(v7, a7_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
     }
   }
 
   private static final class Conv2x9Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7088,52 +5838,31 @@ final class BlockedKernels {
         a8_0 = w0.fma(v8, a8_0);
         a8_1 = w1.fma(v8, a8_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
     }
   }
 
   private static final class Conv2x10Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7201,56 +5930,33 @@ final class BlockedKernels {
         a9_0 = w0.fma(v9, a9_0);
         a9_1 = w1.fma(v9, a9_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
     }
   }
 
   private static final class Conv2x11Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7324,60 +6030,35 @@ final class BlockedKernels {
         a10_0 = w0.fma(v10, a10_0);
         a10_1 = w1.fma(v10, a10_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
     }
   }
 
   private static final class Conv2x12Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7457,64 +6138,37 @@ final class BlockedKernels {
         a11_0 = w0.fma(v11, a11_0);
         a11_1 = w1.fma(v11, a11_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
     }
   }
 
   private static final class Conv2x13Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7600,68 +6254,39 @@ final class BlockedKernels {
         a12_0 = w0.fma(v12, a12_0);
         a12_1 = w1.fma(v12, a12_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
     }
   }
 
   private static final class Conv2x14Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7753,72 +6378,41 @@ final class BlockedKernels {
         a13_0 = w0.fma(v13, a13_0);
         a13_1 = w1.fma(v13, a13_1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a7_0.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a7_1.max(lo).min(hi).intoArray(y, yo + cs + 7 * sy);
-        a8_0.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a8_1.max(lo).min(hi).intoArray(y, yo + cs + 8 * sy);
-        a9_0.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a9_1.max(lo).min(hi).intoArray(y, yo + cs + 9 * sy);
-        a10_0.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a10_1.max(lo).min(hi).intoArray(y, yo + cs + 10 * sy);
-        a11_0.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a11_1.max(lo).min(hi).intoArray(y, yo + cs + 11 * sy);
-        a12_0.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a12_1.max(lo).min(hi).intoArray(y, yo + cs + 12 * sy);
-        a13_0.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-        a13_1.max(lo).min(hi).intoArray(y, yo + cs + 13 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
     }
   }
 
   private static final class Conv3x1Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -7836,22 +6430,16 @@ final class BlockedKernels {
         a0_1 = w1.fma(v0, a0_1);
         a0_2 = w2.fma(v0, a0_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
     }
   }
 
   private static final class Conv3x2Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -7877,28 +6465,19 @@ final class BlockedKernels {
         a1_1 = w1.fma(v1, a1_1);
         a1_2 = w2.fma(v1, a1_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
     }
   }
 
   private static final class Conv3x3Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -7932,34 +6511,22 @@ final class BlockedKernels {
         a2_1 = w1.fma(v2, a2_1);
         a2_2 = w2.fma(v2, a2_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
     }
   }
 
   private static final class Conv3x4Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8001,40 +6568,25 @@ final class BlockedKernels {
         a3_1 = w1.fma(v3, a3_1);
         a3_2 = w2.fma(v3, a3_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
     }
   }
 
   private static final class Conv3x5Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8084,46 +6636,28 @@ final class BlockedKernels {
         a4_1 = w1.fma(v4, a4_1);
         a4_2 = w2.fma(v4, a4_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
     }
   }
 
   private static final class Conv3x6Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8181,52 +6715,31 @@ final class BlockedKernels {
         a5_1 = w1.fma(v5, a5_1);
         a5_2 = w2.fma(v5, a5_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
     }
   }
 
   private static final class Conv3x7Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8292,58 +6805,34 @@ final class BlockedKernels {
         a6_1 = w1.fma(v6, a6_1);
         a6_2 = w2.fma(v6, a6_2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0_0.max(lo).intoArray(y, yo);
-        a0_1.max(lo).intoArray(y, yo + cs);
-        a0_2.max(lo).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).intoArray(y, yo + sy);
-        a1_1.max(lo).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
-      } else {
-        a0_0.max(lo).min(hi).intoArray(y, yo);
-        a0_1.max(lo).min(hi).intoArray(y, yo + cs);
-        a0_2.max(lo).min(hi).intoArray(y, yo + 2 * cs);
-        a1_0.max(lo).min(hi).intoArray(y, yo + sy);
-        a1_1.max(lo).min(hi).intoArray(y, yo + cs + sy);
-        a1_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + sy);
-        a2_0.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a2_1.max(lo).min(hi).intoArray(y, yo + cs + 2 * sy);
-        a2_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 2 * sy);
-        a3_0.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a3_1.max(lo).min(hi).intoArray(y, yo + cs + 3 * sy);
-        a3_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 3 * sy);
-        a4_0.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a4_1.max(lo).min(hi).intoArray(y, yo + cs + 4 * sy);
-        a4_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 4 * sy);
-        a5_0.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a5_1.max(lo).min(hi).intoArray(y, yo + cs + 5 * sy);
-        a5_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 5 * sy);
-        a6_0.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a6_1.max(lo).min(hi).intoArray(y, yo + cs + 6 * sy);
-        a6_2.max(lo).min(hi).intoArray(y, yo + 2 * cs + 6 * sy);
-      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
     }
   }
 
   private static final class Depthwise1 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       for (int k = 0; k < ks; k++) {
@@ -8351,18 +6840,14 @@ final class BlockedKernels {
         final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise2 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8373,20 +6858,15 @@ final class BlockedKernels {
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
     }
   }
 
   private static final class Depthwise3 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8400,22 +6880,16 @@ final class BlockedKernels {
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
     }
   }
 
   private static final class Depthwise4 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8432,24 +6906,17 @@ final class BlockedKernels {
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
     }
   }
 
   private static final class Depthwise5 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8469,26 +6936,18 @@ final class BlockedKernels {
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
     }
   }
 
   private static final class Depthwise6 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8511,28 +6970,19 @@ final class BlockedKernels {
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
     }
   }
 
   private static final class Depthwise7 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8558,30 +7008,20 @@ final class BlockedKernels {
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
     }
   }
 
   private static final class Depthwise8 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8610,32 +7050,21 @@ final class BlockedKernels {
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
     }
   }
 
   private static final class Depthwise9 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8667,34 +7096,22 @@ final class BlockedKernels {
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
     }
   }
 
   private static final class Depthwise10 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8729,36 +7146,23 @@ final class BlockedKernels {
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-        a9.max(lo).intoArray(y, yo + 9 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a9.max(lo).intoArray(y, yo + 9 * sy);
     }
   }
 
   private static final class Depthwise11 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8796,38 +7200,24 @@ final class BlockedKernels {
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-        a9.max(lo).intoArray(y, yo + 9 * sy);
-        a10.max(lo).intoArray(y, yo + 10 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a9.max(lo).intoArray(y, yo + 9 * sy);
+      a10.max(lo).intoArray(y, yo + 10 * sy);
     }
   }
 
   private static final class Depthwise12 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8868,40 +7258,25 @@ final class BlockedKernels {
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-        a9.max(lo).intoArray(y, yo + 9 * sy);
-        a10.max(lo).intoArray(y, yo + 10 * sy);
-        a11.max(lo).intoArray(y, yo + 11 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a9.max(lo).intoArray(y, yo + 9 * sy);
+      a10.max(lo).intoArray(y, yo + 10 * sy);
+      a11.max(lo).intoArray(y, yo + 11 * sy);
     }
   }
 
   private static final class Depthwise13 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8945,42 +7320,26 @@ final class BlockedKernels {
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-        a9.max(lo).intoArray(y, yo + 9 * sy);
-        a10.max(lo).intoArray(y, yo + 10 * sy);
-        a11.max(lo).intoArray(y, yo + 11 * sy);
-        a12.max(lo).intoArray(y, yo + 12 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a9.max(lo).intoArray(y, yo + 9 * sy);
+      a10.max(lo).intoArray(y, yo + 10 * sy);
+      a11.max(lo).intoArray(y, yo + 11 * sy);
+      a12.max(lo).intoArray(y, yo + 12 * sy);
     }
   }
 
   private static final class Depthwise14 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float hi, float[] y, int yo, int sy) {
+        float lo, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9027,44 +7386,27 @@ final class BlockedKernels {
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
         a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + sy);
-        a2.max(lo).intoArray(y, yo + 2 * sy);
-        a3.max(lo).intoArray(y, yo + 3 * sy);
-        a4.max(lo).intoArray(y, yo + 4 * sy);
-        a5.max(lo).intoArray(y, yo + 5 * sy);
-        a6.max(lo).intoArray(y, yo + 6 * sy);
-        a7.max(lo).intoArray(y, yo + 7 * sy);
-        a8.max(lo).intoArray(y, yo + 8 * sy);
-        a9.max(lo).intoArray(y, yo + 9 * sy);
-        a10.max(lo).intoArray(y, yo + 10 * sy);
-        a11.max(lo).intoArray(y, yo + 11 * sy);
-        a12.max(lo).intoArray(y, yo + 12 * sy);
-        a13.max(lo).intoArray(y, yo + 13 * sy);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + sy);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-        a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + sy);
+      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a9.max(lo).intoArray(y, yo + 9 * sy);
+      a10.max(lo).intoArray(y, yo + 10 * sy);
+      a11.max(lo).intoArray(y, yo + 11 * sy);
+      a12.max(lo).intoArray(y, yo + 12 * sy);
+      a13.max(lo).intoArray(y, yo + 13 * sy);
     }
   }
 
   private static final class Depthwise3x3x1Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -9103,18 +7445,14 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9166,20 +7504,15 @@ final class BlockedKernels {
         final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
         a1 = x3.fma(w2, a1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9244,22 +7577,16 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a2 = x4.fma(w2, a2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9337,24 +7664,17 @@ final class BlockedKernels {
         final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
         a3 = x5.fma(w2, a3);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9445,26 +7765,18 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a4 = x6.fma(w2, a4);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9568,28 +7880,19 @@ final class BlockedKernels {
         final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
         a5 = x7.fma(w2, a5);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9706,30 +8009,20 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a6 = x8.fma(w2, a6);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9859,32 +8152,21 @@ final class BlockedKernels {
         final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
         a7 = x9.fma(w2, a7);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
     }
   }
 
   private static final class Depthwise3x3x9Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10027,34 +8309,22 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a8 = x10.fma(w2, a8);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
     }
   }
 
   private static final class Depthwise3x3x10Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10210,36 +8480,23 @@ final class BlockedKernels {
         final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
         a9 = x11.fma(w2, a9);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
     }
   }
 
   private static final class Depthwise3x3x11Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10408,38 +8665,24 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a10 = x12.fma(w2, a10);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
     }
   }
 
   private static final class Depthwise3x3x12Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10621,40 +8864,25 @@ final class BlockedKernels {
         final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
         a11 = x13.fma(w2, a11);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
     }
   }
 
   private static final class Depthwise3x3x13Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10849,42 +9077,26 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a12 = x14.fma(w2, a12);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-        a12.max(lo).intoArray(y, yo + 12 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
+      a12.max(lo).intoArray(y, yo + 12 * B);
     }
   }
 
   private static final class Depthwise3x3x14Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11092,44 +9304,27 @@ final class BlockedKernels {
         final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
         a13 = x15.fma(w2, a13);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-        a12.max(lo).intoArray(y, yo + 12 * B);
-        a13.max(lo).intoArray(y, yo + 13 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-        a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
+      a12.max(lo).intoArray(y, yo + 12 * B);
+      a13.max(lo).intoArray(y, yo + 13 * B);
     }
   }
 
   private static final class Depthwise3x3x1Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -11168,18 +9363,14 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-      }
+      a0.max(lo).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11234,20 +9425,15 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a1 = x4.fma(w2, a1);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11318,22 +9504,16 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a2 = x6.fma(w2, a2);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11420,24 +9600,17 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a3 = x8.fma(w2, a3);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11540,26 +9713,18 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a4 = x10.fma(w2, a4);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11678,28 +9843,19 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a5 = x12.fma(w2, a5);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11834,30 +9990,20 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a6 = x14.fma(w2, a6);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -12008,32 +10154,21 @@ final class BlockedKernels {
         final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
         a7 = x16.fma(w2, a7);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
     }
   }
 
   private static final class Depthwise3x3x9Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -12200,34 +10335,22 @@ final class BlockedKernels {
         final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
         a8 = x18.fma(w2, a8);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
     }
   }
 
   private static final class Depthwise3x3x10Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -12410,36 +10533,23 @@ final class BlockedKernels {
         final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
         a9 = x20.fma(w2, a9);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
     }
   }
 
   private static final class Depthwise3x3x11Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -12638,38 +10748,24 @@ final class BlockedKernels {
         final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
         a10 = x22.fma(w2, a10);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
     }
   }
 
   private static final class Depthwise3x3x12Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -12884,40 +10980,25 @@ final class BlockedKernels {
         final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
         a11 = x24.fma(w2, a11);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
     }
   }
 
   private static final class Depthwise3x3x13Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -13148,42 +11229,26 @@ final class BlockedKernels {
         final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
         a12 = x26.fma(w2, a12);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-        a12.max(lo).intoArray(y, yo + 12 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
+      a12.max(lo).intoArray(y, yo + 12 * B);
     }
   }
 
   private static final class Depthwise3x3x14Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -13430,37 +11495,20 @@ final class BlockedKernels {
         final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
         a13 = x28.fma(w2, a13);
       }
-      if (hi == Float.POSITIVE_INFINITY) {
-        a0.max(lo).intoArray(y, yo);
-        a1.max(lo).intoArray(y, yo + B);
-        a2.max(lo).intoArray(y, yo + 2 * B);
-        a3.max(lo).intoArray(y, yo + 3 * B);
-        a4.max(lo).intoArray(y, yo + 4 * B);
-        a5.max(lo).intoArray(y, yo + 5 * B);
-        a6.max(lo).intoArray(y, yo + 6 * B);
-        a7.max(lo).intoArray(y, yo + 7 * B);
-        a8.max(lo).intoArray(y, yo + 8 * B);
-        a9.max(lo).intoArray(y, yo + 9 * B);
-        a10.max(lo).intoArray(y, yo + 10 * B);
-        a11.max(lo).intoArray(y, yo + 11 * B);
-        a12.max(lo).intoArray(y, yo + 12 * B);
-        a13.max(lo).intoArray(y, yo + 13 * B);
-      } else {
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
-        a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
-        a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
-        a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
-        a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
-        a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
-        a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
-      }
+      a0.max(lo).intoArray(y, yo);
+      a1.max(lo).intoArray(y, yo + B);
+      a2.max(lo).intoArray(y, yo + 2 * B);
+      a3.max(lo).intoArray(y, yo + 3 * B);
+      a4.max(lo).intoArray(y, yo + 4 * B);
+      a5.max(lo).intoArray(y, yo + 5 * B);
+      a6.max(lo).intoArray(y, yo + 6 * B);
+      a7.max(lo).intoArray(y, yo + 7 * B);
+      a8.max(lo).intoArray(y, yo + 8 * B);
+      a9.max(lo).intoArray(y, yo + 9 * B);
+      a10.max(lo).intoArray(y, yo + 10 * B);
+      a11.max(lo).intoArray(y, yo + 11 * B);
+      a12.max(lo).intoArray(y, yo + 12 * B);
+      a13.max(lo).intoArray(y, yo + 13 * B);
     }
   }
 }

@@ -40,8 +40,9 @@ final class BlockedKernelsGenerator {
         + " * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output\n"
         + " * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the\n"
         + " * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the\n"
-        + " * accumulators start at the bias and leave through the activation clamp {@code min(max(a, lo), hi)}\n"
-        + " * (the {@code min} only where {@code hi} is finite: it changes nothing else and costs several instructions).\n"
+        + " * accumulators start at the bias and leave through {@code max(a, lo)}, the lower bound of the activation.\n"
+        + " * An upper bound (ReLU6) is the layer's to apply afterwards: a vector {@code min} is several instructions\n"
+        + " * (Java's NaN and signed-zero rules), and a tile that could store either way compiles to slower code.\n"
         + " * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so\n"
         + " * results do not depend on how a layer is tiled or split over threads.\n"
         + " *\n"
@@ -60,22 +61,22 @@ final class BlockedKernelsGenerator {
         + "  private BlockedKernels() {}\n\n");
     s.append("  /**\n"
         + "   * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}\n"
-        + "   * = clamp(bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of\n"
+        + "   * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of\n"
         + "   * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks\n"
         + "   * have {@code ws = M * B}, and a tile of fewer blocks can compute some blocks of such a packing.\n"
         + "   */\n"
         + "  interface ConvTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,\n"
-        + "        float lo, float hi, float[] y, int yo, int sy, int cs);\n"
+        + "        float lo, float[] y, int yo, int sy, int cs);\n"
         + "  }\n\n");
     s.append("  /**\n"
-        + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias\n"
+        + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = max(lo, bias\n"
         + "   * {@code b[bo + lane]} + sum over taps {@code k < ks} of\n"
         + "   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}).\n"
         + "   */\n"
         + "  interface DepthwiseTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,\n"
-        + "        float hi, float[] y, int yo, int sy);\n"
+        + "        float[] y, int yo, int sy);\n"
         + "  }\n\n");
     s.append("  /**\n"
         + "   * The convolution tile of {@code blocks} output-channel blocks and {@code pixels} pixels; with\n"
@@ -101,8 +102,8 @@ final class BlockedKernelsGenerator {
         + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.\n"
         + "   */\n"
         + "  interface Depthwise3x3Tile {\n"
-        + "    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,\n"
-        + "        float[] y, int yo);\n"
+        + "    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float[] y,\n"
+        + "        int yo);\n"
         + "  }\n\n");
     s.append("  /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride {@code stride} (1 or 2). */\n"
         + "  static Depthwise3x3Tile depthwise3x3(int pixels, int stride) {\n"
@@ -154,7 +155,7 @@ final class BlockedKernelsGenerator {
         .append(" implements ConvTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
-        + "        int bo, float lo, float hi, float[] y, int yo, int sy, int cs) {\n");
+        + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n");
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
       s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
@@ -184,17 +185,14 @@ final class BlockedKernelsGenerator {
       }
     }
     s.append("      }\n");
-    for (boolean upper : new boolean[] {false, true}) {
-      s.append(upper ? "      } else {\n" : UPPER_CLAMP_TEST);
-      for (int i = 0; i < t; i++) {
-        for (int j = 0; j < m; j++) {
-          s.append("        a").append(i).append('_').append(j).append(clamp(upper)).append(".intoArray(y, yo");
-          s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
-          s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
-        }
+    for (int i = 0; i < t; i++) {
+      for (int j = 0; j < m; j++) {
+        s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
+        s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
+        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
       }
     }
-    s.append("      }\n    }\n  }\n");
+    s.append("    }\n  }\n");
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {
@@ -202,7 +200,7 @@ final class BlockedKernelsGenerator {
         .append(" implements Depthwise3x3Tile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,\n"
-        + "        float hi, float[] y, int yo) {\n"
+        + "        float[] y, int yo) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     int width = stride * (t - 1) + 3;
@@ -234,7 +232,7 @@ final class BlockedKernelsGenerator {
     s.append("\n  private static final class Depthwise").append(t).append(" implements DepthwiseTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,\n"
-        + "        float lo, float hi, float[] y, int yo, int sy) {\n"
+        + "        float lo, float[] y, int yo, int sy) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     for (int i = 1; i < t; i++) {
@@ -258,27 +256,12 @@ final class BlockedKernelsGenerator {
     }
   }
 
-  /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, and closes the tile. */
+  /** Stores a depthwise tile's {@code t} accumulators through {@code max(a, lo)}, {@code pixelStep} apart; closes the tile. */
   private static void clampAndStore(StringBuilder s, int t, String pixelStep) {
-    for (boolean upper : new boolean[] {false, true}) {
-      s.append(upper ? "      } else {\n" : UPPER_CLAMP_TEST);
-      for (int i = 0; i < t; i++) {
-        s.append("        a").append(i).append(clamp(upper)).append(".intoArray(y, yo");
-        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
-      }
+    for (int i = 0; i < t; i++) {
+      s.append("      a").append(i).append(".max(lo).intoArray(y, yo");
+      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
     }
-    s.append("      }\n    }\n  }\n");
-  }
-
-  /**
-   * Opens the store of the accumulators: with no upper bound (ReLU, or no activation) they are stored
-   * through {@code max(a, lo)} alone; {@code min(m, +inf)} is {@code m} for every float, NaN included, and
-   * the vector {@code min} is a sequence of several instructions (Java's NaN and signed-zero rules).
-   */
-  private static final String UPPER_CLAMP_TEST = "      if (hi == Float.POSITIVE_INFINITY) {\n";
-
-  /** The clamp of one accumulator: {@code max(a, lo)}, then {@code min(.., hi)} where there is an upper bound. */
-  private static String clamp(boolean upper) {
-    return upper ? ".max(lo).min(hi)" : ".max(lo)";
+    s.append("    }\n  }\n");
   }
 }
