@@ -14,50 +14,79 @@ final class ScalarPlaneLoops implements PlaneLoops {
 
   @Override
   public double sum(float[] x, int from, int to) {
-    return fourPartialSums(x, null, 0, from, to, (a, b, m, k) -> a[k]);
-  }
-
-  @Override
-  public double squaredDeviations(float[] x, int from, int to, double m) {
-    return fourPartialSums(x, null, m, from, to, (a, b, mean, k) -> (a[k] - mean) * (a[k] - mean));
-  }
-
-  @Override
-  public void gradientSums(float[] gy, float[] x, int from, int to, double mean, double[] sums) {
-    sums[0] = fourPartialSums(gy, null, 0, from, to, (a, b, m, k) -> a[k]);
-    sums[1] = fourPartialSums(gy, x, mean, from, to, (a, b, m, k) -> a[k] * (b[k] - m));
-  }
-
-  /**
-   * One term of a sum over {@code [from, to)}: a function of index {@code k} of arrays {@code a} and {@code b}
-   * and of {@code m}. The terms above capture nothing, so passing one allocates nothing.
-   */
-  @FunctionalInterface
-  private interface Term {
-    double at(float[] a, float[] b, double m, int k);
-  }
-
-  /**
-   * The sum of {@code term.at(a, b, m, k)} over {@code [from, to)} in the fixed order of this class: four
-   * partial sums, term {@code k} going to partial sum {@code (k - from) % 4} (the terms after the last full
-   * group of four to the first), added pairwise at the end.
-   */
-  private static double fourPartialSums(float[] a, float[] b, double m, int from, int to, Term term) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
     int k = from;
     for (; k + 3 < to; k += 4) {
-      s0 += term.at(a, b, m, k);
-      s1 += term.at(a, b, m, k + 1);
-      s2 += term.at(a, b, m, k + 2);
-      s3 += term.at(a, b, m, k + 3);
+      s0 += x[k];
+      s1 += x[k + 1];
+      s2 += x[k + 2];
+      s3 += x[k + 3];
     }
     for (; k < to; k++) {
-      s0 += term.at(a, b, m, k);
+      s0 += x[k];
     }
     return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override
+  public double squaredDeviations(float[] x, int from, int to, double m) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int k = from;
+    for (; k + 3 < to; k += 4) {
+      double d0 = x[k] - m;
+      double d1 = x[k + 1] - m;
+      double d2 = x[k + 2] - m;
+      double d3 = x[k + 3] - m;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; k < to; k++) {
+      double d = x[k] - m;
+      s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override
+  public void gradientSums(float[] gy, float[] x, int from, int to, double mean, double[] sums) {
+    double g0 = 0;
+    double g1 = 0;
+    double g2 = 0;
+    double g3 = 0;
+    double d0 = 0;
+    double d1 = 0;
+    double d2 = 0;
+    double d3 = 0;
+    int k = from;
+    for (; k + 3 < to; k += 4) {
+      double a0 = gy[k];
+      double a1 = gy[k + 1];
+      double a2 = gy[k + 2];
+      double a3 = gy[k + 3];
+      g0 += a0;
+      g1 += a1;
+      g2 += a2;
+      g3 += a3;
+      d0 += a0 * (x[k] - mean);
+      d1 += a1 * (x[k + 1] - mean);
+      d2 += a2 * (x[k + 2] - mean);
+      d3 += a3 * (x[k + 3] - mean);
+    }
+    for (; k < to; k++) {
+      double a = gy[k];
+      g0 += a;
+      d0 += a * (x[k] - mean);
+    }
+    sums[0] = (g0 + g1) + (g2 + g3);
+    sums[1] = (d0 + d1) + (d2 + d3);
   }
 
   @Override
