@@ -79,6 +79,34 @@ final class BlockedLayout {
     return (h + top) * rowStride + (w + left) * pixelStride;
   }
 
+  /**
+   * Zeroes what of one sample at {@code buf[off..]} is not a channel's interior element: the halo of every
+   * block (or plane) and, in a blocked layout, the last block's lanes past {@code C}. A buffer that held
+   * another layout before holds this one's zero padding again afterwards.
+   */
+  void clearOutside(float[] buf, int off) {
+    for (int cb = 0; cb < blocks; cb++) {
+      int base = off + cb * blockStride;
+      java.util.Arrays.fill(buf, base, base + top * rowStride, 0f);
+      java.util.Arrays.fill(buf, base + (top + height) * rowStride, base + paddedHeight * rowStride, 0f);
+      for (int h = 0; h < height; h++) {
+        int row = base + (top + h) * rowStride;
+        java.util.Arrays.fill(buf, row, row + left * pixelStride, 0f);
+        java.util.Arrays.fill(buf, row + (left + width) * pixelStride, row + rowStride, 0f);
+      }
+    }
+    int used = channels - (blocks - 1) * LANES;
+    if (blocked && used < LANES) {
+      int base = off + (blocks - 1) * blockStride;
+      for (int h = 0; h < height; h++) {
+        for (int w = 0; w < width; w++) {
+          int p = base + pixel(h, w);
+          java.util.Arrays.fill(buf, p + used, p + LANES, 0f);
+        }
+      }
+    }
+  }
+
   /** The same channels and size with another halo. */
   BlockedLayout withHalo(int top, int bottom, int left, int right) {
     return new BlockedLayout(channels, height, width, blocked, top, bottom, left, right);

@@ -25,8 +25,8 @@ import java.util.List;
  * {@link Module#forward} on an NCHW tensor, converted back where needed. Dropout is the identity in eval mode.
  *
  * <p>Buffers belong to the calling thread (so concurrent callers never share one) and are reused from call
- * to call while the batch size stays the same; layers whose outputs have the same layout take turns with
- * two buffers. Work within a layer is split over the shared pool by (sample, channel chunk, output row), and
+ * to call while the batch size stays the same; the layers' outputs take turns with two buffers (a layer
+ * whose buffer held another layout zeroes its halo before it writes). Work within a layer is split over the shared pool by (sample, channel chunk, output row), and
  * each output element is computed the same way whatever the split, so results do not depend on the thread
  * count.
  */
@@ -37,6 +37,21 @@ final class BlockedNetwork implements NetworkEngine {
     int inSlot = -1;
     /** The buffer slot this stage writes, or -1 when it leaves a tensor. */
     int outSlot = -1;
+    /**
+     * The layout this stage writes into {@link #outSlot} when that slot also holds other layouts: its halo
+     * (and padded lanes) are zeroed before each write. Null when the slot holds this layout only.
+     */
+    BlockedLayout clearFirst;
+
+    /** Zeroes the halo of the output layout in every sample, where the slot is shared with other layouts. */
+    final void clearOutput(Workspace ws, int n) {
+      if (clearFirst != null) {
+        float[] y = ws.buffers[outSlot];
+        for (int i = 0; i < n; i++) {
+          clearFirst.clearOutside(y, i * clearFirst.sampleSize);
+        }
+      }
+    }
 
     abstract Tensor run(Tensor t, Workspace ws, int n);
   }
@@ -68,14 +83,24 @@ final class BlockedNetwork implements NetworkEngine {
 
   private final int[] inputShape;
   private final List<Stage> stages;
-  private final List<BlockedLayout> slots;
+  /** Floats per sample of each buffer slot: the largest layout it holds. */
+  private final int[] capacities;
   private final ThreadLocal<Workspace> workspaces;
 
-  private BlockedNetwork(int[] inputShape, List<Stage> stages, List<BlockedLayout> slots) {
+  private BlockedNetwork(int[] inputShape, List<Stage> stages, int[] capacities) {
     this.inputShape = inputShape;
     this.stages = stages;
-    this.slots = slots;
-    this.workspaces = ThreadLocal.withInitial(() -> new Workspace(this.slots));
+    this.capacities = capacities;
+    this.workspaces = ThreadLocal.withInitial(() -> new Workspace(this.capacities));
+  }
+
+  /** Floats per sample of the buffers of one calling thread (for tests). */
+  long bufferFloatsPerSample() {
+    long sum = 0;
+    for (int c : capacities) {
+      sum += c;
+    }
+    return sum;
   }
 
   @Override
@@ -85,20 +110,20 @@ final class BlockedNetwork implements NetworkEngine {
 
   /** One calling thread's buffers, for one batch size at a time. */
   private static final class Workspace {
-    private final List<BlockedLayout> layouts;
+    private final int[] capacities;
     float[][] buffers;
     int batch = -1;
     final ConvSection section = new ConvSection();
 
-    Workspace(List<BlockedLayout> layouts) {
-      this.layouts = layouts;
+    Workspace(int[] capacities) {
+      this.capacities = capacities;
     }
 
     void ensure(int n) {
       if (n != batch) {
-        buffers = new float[layouts.size()][];
+        buffers = new float[capacities.length][];
         for (int i = 0; i < buffers.length; i++) {
-          buffers[i] = new float[Math.multiplyExact(n, layouts.get(i).sampleSize)];
+          buffers[i] = new float[Math.multiplyExact(n, capacities[i])];
         }
         batch = n;
       }
@@ -183,8 +208,10 @@ final class BlockedNetwork implements NetworkEngine {
       kinds.add("toTensor");
     }
     // Pass 2: stages with layouts and buffer slots.
-    List<BlockedLayout> slots = new ArrayList<>();
+    List<List<BlockedLayout>> slots = new ArrayList<>();
     List<Stage> stages = new ArrayList<>();
+    List<Stage> writers = new ArrayList<>();
+    List<BlockedLayout> written = new ArrayList<>();
     int valueIndex = 0;
     int slot = -1;
     for (int k = 0; k < kinds.size(); k++) {
@@ -205,6 +232,8 @@ final class BlockedNetwork implements NetworkEngine {
           Stage st = new FromTensorStage(v.layout);
           st.outSlot = slotFor(slots, v.layout, -1);
           stages.add(st);
+          writers.add(st);
+          written.add(v.layout);
           slot = st.outSlot;
         }
       } else if (kind instanceof ConvKernel conv) {
@@ -216,12 +245,14 @@ final class BlockedNetwork implements NetworkEngine {
         st.inSlot = slot;
         st.outSlot = slotFor(slots, out.layout, slot);
         stages.add(st);
+        writers.add(st);
+        written.add(out.layout);
         slot = st.outSlot;
       } else if (kind instanceof Dropout) {
         continue;
       } else if (slot >= 0 && kind instanceof ReLU) {
         ReluStage st = new ReluStage();
-        st.sampleSize = slots.get(slot).sampleSize;
+        st.sampleSize = values.get(valueIndex - 1).layout.sampleSize;
         st.inSlot = slot;
         st.outSlot = slot;
         stages.add(st);
@@ -239,22 +270,62 @@ final class BlockedNetwork implements NetworkEngine {
         stages.add(new ModuleStage((Module) kind));
       }
     }
-    return new BlockedNetwork(input, stages, slots);
+    // A slot that holds more than one layout: its writers zero their layout's halo first.
+    for (int i = 0; i < writers.size(); i++) {
+      Stage st = writers.get(i);
+      if (slots.get(st.outSlot).size() > 1) {
+        st.clearFirst = written.get(i);
+      }
+    }
+    int[] capacities = new int[slots.size()];
+    for (int i = 0; i < capacities.length; i++) {
+      for (BlockedLayout l : slots.get(i)) {
+        capacities[i] = Math.max(capacities[i], l.sampleSize);
+      }
+    }
+    return new BlockedNetwork(input, stages, capacities);
   }
 
   private static int[] max(int[] a, int[] b) {
     return new int[] {Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])};
   }
 
-  /** A slot of {@code layout} other than {@code busy}, added if there is none. */
-  private static int slotFor(List<BlockedLayout> slots, BlockedLayout layout, int busy) {
+  /**
+   * A buffer slot for a value of {@code layout}, other than {@code busy} (the stage's input): one that holds
+   * only this layout if there is one, else the largest other slot (the network's values take turns with two
+   * buffers), else a new one. A slot that holds several layouts costs its writers a zeroed halo per call; a
+   * buffer per layout cost a large network hundreds of megabytes at N=8, and the first call the page faults.
+   */
+  private static int slotFor(List<List<BlockedLayout>> slots, BlockedLayout layout, int busy) {
+    int largest = -1;
     for (int i = 0; i < slots.size(); i++) {
-      if (i != busy && slots.get(i).equals(layout)) {
+      if (i == busy) {
+        continue;
+      }
+      List<BlockedLayout> held = slots.get(i);
+      if (held.stream().allMatch(layout::equals)) {
         return i;
       }
+      if (largest < 0 || capacity(held) > capacity(slots.get(largest))) {
+        largest = i;
+      }
     }
-    slots.add(layout);
+    if (largest >= 0) {
+      if (!slots.get(largest).contains(layout)) {
+        slots.get(largest).add(layout);
+      }
+      return largest;
+    }
+    slots.add(new ArrayList<>(List.of(layout)));
     return slots.size() - 1;
+  }
+
+  private static int capacity(List<BlockedLayout> layouts) {
+    int c = 0;
+    for (BlockedLayout l : layouts) {
+      c = Math.max(c, l.sampleSize);
+    }
+    return c;
   }
 
   @Override
@@ -321,6 +392,7 @@ final class BlockedNetwork implements NetworkEngine {
         throw new IllegalArgumentException("input: expected shape [" + n + ", " + layout.channels + ", "
             + layout.height + ", " + layout.width + "] but got " + Tensor.shapeString(t.shape()));
       }
+      clearOutput(ws, n);
       float[] dst = ws.buffers[outSlot];
       float[] src = t.data();
       int sample = layout.channels * layout.height * layout.width;
@@ -367,6 +439,7 @@ final class BlockedNetwork implements NetworkEngine {
 
     @Override
     Tensor run(Tensor t, Workspace ws, int n) {
+      clearOutput(ws, n);
       float[] x = ws.buffers[inSlot];
       float[] y = ws.buffers[outSlot];
       int items = conv.items(n);

@@ -155,6 +155,27 @@ class BlockedNetworkTest {
     assertThat(SimdConvDifferentialTest.relativeError(after.data(), net.forwardLayers(x).data())).isAtMost(1e-5);
   }
 
+  /** The values take turns with two buffers, rather than one buffer per layout. */
+  @Test
+  void valuesTakeTurnsWithTwoBuffers() {
+    Net net = new Net(9);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    // The blocked values of Net: the stem's padded input planes, the stem's output (halo for the depthwise
+    // layer), the depthwise and pointwise outputs, the last convolution's input planes and its output.
+    BlockedLayout[] values = {BlockedLayout.planes(3, 19, 17, 1, 1, 1, 1), BlockedLayout.blocked(24, 10, 9, 1, 1, 1, 1),
+        BlockedLayout.blocked(24, 10, 9, 0, 0, 0, 0), BlockedLayout.blocked(40, 10, 9, 0, 0, 0, 0),
+        BlockedLayout.planes(40, 5, 4, 1, 1, 1, 1), BlockedLayout.blocked(36, 5, 4, 0, 0, 0, 0)};
+    long largest = 0;
+    long all = 0;
+    for (BlockedLayout l : values) {
+      largest = Math.max(largest, l.sampleSize);
+      all += l.sampleSize;
+    }
+    assertThat(engine.bufferFloatsPerSample()).isAtMost(2 * largest);
+    assertThat(engine.bufferFloatsPerSample()).isLessThan(all);
+  }
+
   @Test
   void wrongInputShapeNamesBothShapes() {
     Net net = new Net(8);

@@ -1,0 +1,46 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link BlockedLayout#clearOutside}: after it, a buffer that held anything reads as this layout's zero halo
+ * and zero padded lanes, and every interior element of a channel is as it was.
+ */
+class BlockedLayoutTest {
+  @Test
+  void clearOutsideZeroesTheHaloAndPaddedLanesOnly() {
+    BlockedLayout[] layouts = {BlockedLayout.blocked(20, 3, 4, 1, 2, 1, 0), BlockedLayout.blocked(32, 2, 2, 1, 1, 1, 1),
+        BlockedLayout.blocked(5, 4, 3, 0, 0, 0, 0), BlockedLayout.planes(2, 3, 3, 1, 1, 2, 1),
+        BlockedLayout.planes(3, 2, 5, 0, 1, 0, 3)};
+    int checked = 0;
+    for (BlockedLayout l : layouts) {
+      int off = 7;
+      float[] buf = new float[off + 2 * l.sampleSize + 3];
+      Arrays.fill(buf, 9f);
+      l.clearOutside(buf, off + l.sampleSize);
+      // The interior of the second sample, as NCHW: untouched.
+      float[] interior = new float[l.channels * l.height * l.width];
+      l.toNchw(buf, off + l.sampleSize, interior, 0);
+      for (float v : interior) {
+        assertWithMessage(l.toString()).that(v).isEqualTo(9f);
+      }
+      // Everything else of that sample is zero; nothing outside it was written.
+      int zeros = 0;
+      for (int i = 0; i < buf.length; i++) {
+        boolean inSample = i >= off + l.sampleSize && i < off + 2 * l.sampleSize;
+        if (!inSample) {
+          assertWithMessage(l + " at " + i).that(buf[i]).isEqualTo(9f);
+        } else if (buf[i] == 0f) {
+          zeros++;
+        }
+      }
+      assertWithMessage(l.toString()).that(zeros).isEqualTo(l.sampleSize - interior.length);
+      checked++;
+    }
+    assertThat(checked).isEqualTo(5);
+  }
+}
