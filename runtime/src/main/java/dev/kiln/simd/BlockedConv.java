@@ -321,21 +321,29 @@ final class BlockedConv {
    */
   private static void depthwiseScalar(float[] x, int xo, int sx, int[] offsets, int steps, float[] w, int wo,
       float[] b, int bo, float lo, float hi, float[] y, int yo, int pixels) {
-    // The output pixel holds the running sums: the lanes' chains are independent (and the lane loops
-    // contiguous), where one lane's taps at a time made every fused multiply-add wait for the one before.
+    // Four lanes at a time with their running sums in locals: four independent chains of fused multiply-adds
+    // that stay in registers (sums kept in the output array made every step a store and a load). LANES is a
+    // multiple of four wherever networks run blocked (BlockedNetworkFactory).
     for (int t = 0; t < pixels; t++) {
       int xt = xo + t * sx;
       int yt = yo + t * LANES;
-      System.arraycopy(b, bo, y, yt, LANES);
-      for (int k = 0; k < steps; k++) {
-        int xk = xt + offsets[k];
-        int wk = wo + k * LANES;
-        for (int lane = 0; lane < LANES; lane++) {
-          y[yt + lane] = Math.fma(x[xk + lane], w[wk + lane], y[yt + lane]);
+      for (int lane = 0; lane < LANES; lane += 4) {
+        float s0 = b[bo + lane];
+        float s1 = b[bo + lane + 1];
+        float s2 = b[bo + lane + 2];
+        float s3 = b[bo + lane + 3];
+        for (int k = 0; k < steps; k++) {
+          int xk = xt + offsets[k] + lane;
+          int wk = wo + k * LANES + lane;
+          s0 = Math.fma(x[xk], w[wk], s0);
+          s1 = Math.fma(x[xk + 1], w[wk + 1], s1);
+          s2 = Math.fma(x[xk + 2], w[wk + 2], s2);
+          s3 = Math.fma(x[xk + 3], w[wk + 3], s3);
         }
-      }
-      for (int lane = 0; lane < LANES; lane++) {
-        y[yt + lane] = Math.min(Math.max(y[yt + lane], lo), hi);
+        y[yt + lane] = Math.min(Math.max(s0, lo), hi);
+        y[yt + lane + 1] = Math.min(Math.max(s1, lo), hi);
+        y[yt + lane + 2] = Math.min(Math.max(s2, lo), hi);
+        y[yt + lane + 3] = Math.min(Math.max(s3, lo), hi);
       }
     }
   }
