@@ -431,10 +431,10 @@ final class BlockedConv {
                 hi, y, yBase + col * LANES, cols[2 * i + 1]);
           } else if (threeByThree) {
             t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo,
-                y, yBase + col * LANES);
+                hi, y, yBase + col * LANES);
           } else {
-            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, y,
-                yBase + col * LANES, LANES);
+            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
+                y, yBase + col * LANES, LANES);
           }
         }
       } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
@@ -456,7 +456,7 @@ final class BlockedConv {
           }
         }
       }
-      if (hi != Float.POSITIVE_INFINITY) {
+      if (!depthwise && hi != Float.POSITIVE_INFINITY) {
         for (int m = 0; m < c.blocks(); m++) {
           int from = yBase + m * out.blockStride;
           clampAbove(y, from, from + geometry.outWidth() * LANES, hi);
@@ -467,7 +467,7 @@ final class BlockedConv {
 
   /**
    * {@code y[i] = min(y[i], hi)} over {@code [from, to)}: the upper bound of an activation (ReLU6), which the
-   * tiles leave out. A loop C2 vectorizes; cheap in any tier.
+   * convolution tiles leave out (depthwise tiles apply it themselves). A loop C2 vectorizes; cheap in any tier.
    */
   private static void clampAbove(float[] y, int from, int to, float hi) {
     for (int i = from; i < to; i++) {

@@ -7,9 +7,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output
  * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the
  * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the
- * accumulators start at the bias and leave through {@code max(a, lo)}, the lower bound of the activation.
- * An upper bound (ReLU6) is the layer's to apply afterwards: a vector {@code min} is several instructions
- * (Java's NaN and signed-zero rules), and a tile that could store either way compiles to slower code.
+ * accumulators start at the bias and leave through the activation's bounds. Convolution tiles apply the
+ * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a
+ * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could
+ * store either way compiles to slower code. Depthwise tiles, with few multiply-adds per output, store
+ * {@code min(max(a, lo), hi)}: a second pass over their output cost more than the {@code min}.
  * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so
  * results do not depend on how a layer is tiled or split over threads.
  *
@@ -40,13 +42,13 @@ final class BlockedKernels {
   }
 
   /**
-   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = max(lo, bias
+   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias
    * {@code b[bo + lane]} + sum over taps {@code k < ks} of
-   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}).
+   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}.
    */
   interface DepthwiseTile {
     void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo, int sy);
+        float hi, float[] y, int yo, int sy);
   }
 
   /**
@@ -277,8 +279,8 @@ final class BlockedKernels {
    * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.
    */
   interface Depthwise3x3Tile {
-    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float[] y,
-        int yo);
+    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,
+        float[] y, int yo);
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride {@code stride} (1 or 2). */
@@ -6832,7 +6834,7 @@ final class BlockedKernels {
   private static final class Depthwise1 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       for (int k = 0; k < ks; k++) {
@@ -6840,14 +6842,14 @@ final class BlockedKernels {
         final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
       }
-      a0.max(lo).intoArray(y, yo);
+      a0.max(lo).min(hi).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise2 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -6858,15 +6860,15 @@ final class BlockedKernels {
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
     }
   }
 
   private static final class Depthwise3 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -6880,16 +6882,16 @@ final class BlockedKernels {
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
     }
   }
 
   private static final class Depthwise4 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -6906,17 +6908,17 @@ final class BlockedKernels {
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
     }
   }
 
   private static final class Depthwise5 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -6936,18 +6938,18 @@ final class BlockedKernels {
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
     }
   }
 
   private static final class Depthwise6 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -6970,19 +6972,19 @@ final class BlockedKernels {
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
     }
   }
 
   private static final class Depthwise7 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7008,20 +7010,20 @@ final class BlockedKernels {
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
     }
   }
 
   private static final class Depthwise8 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7050,21 +7052,21 @@ final class BlockedKernels {
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
     }
   }
 
   private static final class Depthwise9 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7096,22 +7098,22 @@ final class BlockedKernels {
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
     }
   }
 
   private static final class Depthwise10 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7146,23 +7148,23 @@ final class BlockedKernels {
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
-      a9.max(lo).intoArray(y, yo + 9 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
     }
   }
 
   private static final class Depthwise11 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7200,24 +7202,24 @@ final class BlockedKernels {
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
-      a9.max(lo).intoArray(y, yo + 9 * sy);
-      a10.max(lo).intoArray(y, yo + 10 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
     }
   }
 
   private static final class Depthwise12 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7258,25 +7260,25 @@ final class BlockedKernels {
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
-      a9.max(lo).intoArray(y, yo + 9 * sy);
-      a10.max(lo).intoArray(y, yo + 10 * sy);
-      a11.max(lo).intoArray(y, yo + 11 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
     }
   }
 
   private static final class Depthwise13 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7320,26 +7322,26 @@ final class BlockedKernels {
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
-      a9.max(lo).intoArray(y, yo + 9 * sy);
-      a10.max(lo).intoArray(y, yo + 10 * sy);
-      a11.max(lo).intoArray(y, yo + 11 * sy);
-      a12.max(lo).intoArray(y, yo + 12 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
     }
   }
 
   private static final class Depthwise14 implements DepthwiseTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
-        float lo, float[] y, int yo, int sy) {
+        float lo, float hi, float[] y, int yo, int sy) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7386,27 +7388,27 @@ final class BlockedKernels {
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
         a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + sy);
-      a2.max(lo).intoArray(y, yo + 2 * sy);
-      a3.max(lo).intoArray(y, yo + 3 * sy);
-      a4.max(lo).intoArray(y, yo + 4 * sy);
-      a5.max(lo).intoArray(y, yo + 5 * sy);
-      a6.max(lo).intoArray(y, yo + 6 * sy);
-      a7.max(lo).intoArray(y, yo + 7 * sy);
-      a8.max(lo).intoArray(y, yo + 8 * sy);
-      a9.max(lo).intoArray(y, yo + 9 * sy);
-      a10.max(lo).intoArray(y, yo + 10 * sy);
-      a11.max(lo).intoArray(y, yo + 11 * sy);
-      a12.max(lo).intoArray(y, yo + 12 * sy);
-      a13.max(lo).intoArray(y, yo + 13 * sy);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
     }
   }
 
   private static final class Depthwise3x3x1Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -7445,14 +7447,14 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      a0.max(lo).intoArray(y, yo);
+      a0.max(lo).min(hi).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7504,15 +7506,15 @@ final class BlockedKernels {
         final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
         a1 = x3.fma(w2, a1);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7577,16 +7579,16 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a2 = x4.fma(w2, a2);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7664,17 +7666,17 @@ final class BlockedKernels {
         final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
         a3 = x5.fma(w2, a3);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7765,18 +7767,18 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a4 = x6.fma(w2, a4);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -7880,19 +7882,19 @@ final class BlockedKernels {
         final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
         a5 = x7.fma(w2, a5);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8009,20 +8011,20 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a6 = x8.fma(w2, a6);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8152,21 +8154,21 @@ final class BlockedKernels {
         final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
         a7 = x9.fma(w2, a7);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
     }
   }
 
   private static final class Depthwise3x3x9Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8309,22 +8311,22 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a8 = x10.fma(w2, a8);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
     }
   }
 
   private static final class Depthwise3x3x10Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8480,23 +8482,23 @@ final class BlockedKernels {
         final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
         a9 = x11.fma(w2, a9);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
     }
   }
 
   private static final class Depthwise3x3x11Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8665,24 +8667,24 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a10 = x12.fma(w2, a10);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
     }
   }
 
   private static final class Depthwise3x3x12Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -8864,25 +8866,25 @@ final class BlockedKernels {
         final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
         a11 = x13.fma(w2, a11);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
     }
   }
 
   private static final class Depthwise3x3x13Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9077,26 +9079,26 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a12 = x14.fma(w2, a12);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
-      a12.max(lo).intoArray(y, yo + 12 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
     }
   }
 
   private static final class Depthwise3x3x14Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9304,27 +9306,27 @@ final class BlockedKernels {
         final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
         a13 = x15.fma(w2, a13);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
-      a12.max(lo).intoArray(y, yo + 12 * B);
-      a13.max(lo).intoArray(y, yo + 13 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
     }
   }
 
   private static final class Depthwise3x3x1Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -9363,14 +9365,14 @@ final class BlockedKernels {
         final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
         a0 = x2.fma(w2, a0);
       }
-      a0.max(lo).intoArray(y, yo);
+      a0.max(lo).min(hi).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9425,15 +9427,15 @@ final class BlockedKernels {
         final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
         a1 = x4.fma(w2, a1);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9504,16 +9506,16 @@ final class BlockedKernels {
         final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
         a2 = x6.fma(w2, a2);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9600,17 +9602,17 @@ final class BlockedKernels {
         final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
         a3 = x8.fma(w2, a3);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9713,18 +9715,18 @@ final class BlockedKernels {
         final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
         a4 = x10.fma(w2, a4);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9843,19 +9845,19 @@ final class BlockedKernels {
         final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
         a5 = x12.fma(w2, a5);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9990,20 +9992,20 @@ final class BlockedKernels {
         final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
         a6 = x14.fma(w2, a6);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10154,21 +10156,21 @@ final class BlockedKernels {
         final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
         a7 = x16.fma(w2, a7);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
     }
   }
 
   private static final class Depthwise3x3x9Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10335,22 +10337,22 @@ final class BlockedKernels {
         final FloatVector x18 = FloatVector.fromArray(S, x, p + 18 * B);
         a8 = x18.fma(w2, a8);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
     }
   }
 
   private static final class Depthwise3x3x10Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10533,23 +10535,23 @@ final class BlockedKernels {
         final FloatVector x20 = FloatVector.fromArray(S, x, p + 20 * B);
         a9 = x20.fma(w2, a9);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
     }
   }
 
   private static final class Depthwise3x3x11Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10748,24 +10750,24 @@ final class BlockedKernels {
         final FloatVector x22 = FloatVector.fromArray(S, x, p + 22 * B);
         a10 = x22.fma(w2, a10);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
     }
   }
 
   private static final class Depthwise3x3x12Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10980,25 +10982,25 @@ final class BlockedKernels {
         final FloatVector x24 = FloatVector.fromArray(S, x, p + 24 * B);
         a11 = x24.fma(w2, a11);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
     }
   }
 
   private static final class Depthwise3x3x13Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11229,26 +11231,26 @@ final class BlockedKernels {
         final FloatVector x26 = FloatVector.fromArray(S, x, p + 26 * B);
         a12 = x26.fma(w2, a12);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
-      a12.max(lo).intoArray(y, yo + 12 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
     }
   }
 
   private static final class Depthwise3x3x14Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float[] y, int yo) {
+        float hi, float[] y, int yo) {
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11495,20 +11497,20 @@ final class BlockedKernels {
         final FloatVector x28 = FloatVector.fromArray(S, x, p + 28 * B);
         a13 = x28.fma(w2, a13);
       }
-      a0.max(lo).intoArray(y, yo);
-      a1.max(lo).intoArray(y, yo + B);
-      a2.max(lo).intoArray(y, yo + 2 * B);
-      a3.max(lo).intoArray(y, yo + 3 * B);
-      a4.max(lo).intoArray(y, yo + 4 * B);
-      a5.max(lo).intoArray(y, yo + 5 * B);
-      a6.max(lo).intoArray(y, yo + 6 * B);
-      a7.max(lo).intoArray(y, yo + 7 * B);
-      a8.max(lo).intoArray(y, yo + 8 * B);
-      a9.max(lo).intoArray(y, yo + 9 * B);
-      a10.max(lo).intoArray(y, yo + 10 * B);
-      a11.max(lo).intoArray(y, yo + 11 * B);
-      a12.max(lo).intoArray(y, yo + 12 * B);
-      a13.max(lo).intoArray(y, yo + 13 * B);
+      a0.max(lo).min(hi).intoArray(y, yo);
+      a1.max(lo).min(hi).intoArray(y, yo + B);
+      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+      a8.max(lo).min(hi).intoArray(y, yo + 8 * B);
+      a9.max(lo).min(hi).intoArray(y, yo + 9 * B);
+      a10.max(lo).min(hi).intoArray(y, yo + 10 * B);
+      a11.max(lo).min(hi).intoArray(y, yo + 11 * B);
+      a12.max(lo).min(hi).intoArray(y, yo + 12 * B);
+      a13.max(lo).min(hi).intoArray(y, yo + 13 * B);
     }
   }
 }

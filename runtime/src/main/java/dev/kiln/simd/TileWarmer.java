@@ -217,9 +217,9 @@ final class TileWarmer {
       if (tile.conv != null) {
         tile.conv.run(x, 0, LANES, off, STEPS, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {
-        tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, y, 0, LANES);
+        tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else {
-        tile.depthwise3x3.run(x, 0, LANES, w, 0, b, 0, 0f, y, 0);
+        tile.depthwise3x3.run(x, 0, LANES, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
       }
       fast = System.nanoTime() - start < HOT_CALL_NANOS ? fast + 1 : 0;
     }

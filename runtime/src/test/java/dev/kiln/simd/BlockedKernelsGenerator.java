@@ -40,9 +40,11 @@ final class BlockedKernelsGenerator {
         + " * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output\n"
         + " * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the\n"
         + " * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the\n"
-        + " * accumulators start at the bias and leave through {@code max(a, lo)}, the lower bound of the activation.\n"
-        + " * An upper bound (ReLU6) is the layer's to apply afterwards: a vector {@code min} is several instructions\n"
-        + " * (Java's NaN and signed-zero rules), and a tile that could store either way compiles to slower code.\n"
+        + " * accumulators start at the bias and leave through the activation's bounds. Convolution tiles apply the\n"
+        + " * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a\n"
+        + " * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could\n"
+        + " * store either way compiles to slower code. Depthwise tiles, with few multiply-adds per output, store\n"
+        + " * {@code min(max(a, lo), hi)}: a second pass over their output cost more than the {@code min}.\n"
         + " * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so\n"
         + " * results do not depend on how a layer is tiled or split over threads.\n"
         + " *\n"
@@ -70,13 +72,13 @@ final class BlockedKernelsGenerator {
         + "        float lo, float[] y, int yo, int sy, int cs);\n"
         + "  }\n\n");
     s.append("  /**\n"
-        + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = max(lo, bias\n"
+        + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias\n"
         + "   * {@code b[bo + lane]} + sum over taps {@code k < ks} of\n"
-        + "   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}).\n"
+        + "   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}.\n"
         + "   */\n"
         + "  interface DepthwiseTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,\n"
-        + "        float[] y, int yo, int sy);\n"
+        + "        float hi, float[] y, int yo, int sy);\n"
         + "  }\n\n");
     s.append("  /**\n"
         + "   * The convolution tile of {@code blocks} output-channel blocks and {@code pixels} pixels; with\n"
@@ -102,8 +104,8 @@ final class BlockedKernelsGenerator {
         + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.\n"
         + "   */\n"
         + "  interface Depthwise3x3Tile {\n"
-        + "    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float[] y,\n"
-        + "        int yo);\n"
+        + "    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,\n"
+        + "        float[] y, int yo);\n"
         + "  }\n\n");
     s.append("  /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride {@code stride} (1 or 2). */\n"
         + "  static Depthwise3x3Tile depthwise3x3(int pixels, int stride) {\n"
@@ -200,7 +202,7 @@ final class BlockedKernelsGenerator {
         .append(" implements Depthwise3x3Tile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,\n"
-        + "        float[] y, int yo) {\n"
+        + "        float hi, float[] y, int yo) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     int width = stride * (t - 1) + 3;
@@ -232,7 +234,7 @@ final class BlockedKernelsGenerator {
     s.append("\n  private static final class Depthwise").append(t).append(" implements DepthwiseTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,\n"
-        + "        float lo, float[] y, int yo, int sy) {\n"
+        + "        float lo, float hi, float[] y, int yo, int sy) {\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     for (int i = 1; i < t; i++) {
@@ -256,10 +258,10 @@ final class BlockedKernelsGenerator {
     }
   }
 
-  /** Stores a depthwise tile's {@code t} accumulators through {@code max(a, lo)}, {@code pixelStep} apart; closes the tile. */
+  /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, and closes the tile. */
   private static void clampAndStore(StringBuilder s, int t, String pixelStep) {
     for (int i = 0; i < t; i++) {
-      s.append("      a").append(i).append(".max(lo).intoArray(y, yo");
+      s.append("      a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
       s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
     }
     s.append("    }\n  }\n");
