@@ -108,6 +108,11 @@ final class BlockedConv {
 
   /** Whether a layer of this geometry can run here with an input of the given kind. */
   static boolean supports(ConvGeometry geometry, boolean blockedInput) {
+    if (LANES % 4 != 0) {
+      // The plain-Java depthwise tile sums four lanes at a time; every vector of 128 bits or more has a
+      // multiple of four float lanes.
+      return false;
+    }
     if (geometry.paddingMode() != PaddingMode.ZEROS && geometry.padTop() + geometry.padBottom() + geometry.padLeft() + geometry.padRight() > 0) {
       return false;
     }
@@ -323,7 +328,7 @@ final class BlockedConv {
       float[] b, int bo, float lo, float hi, float[] y, int yo, int pixels) {
     // Four lanes at a time with their running sums in locals: four independent chains of fused multiply-adds
     // that stay in registers (sums kept in the output array made every step a store and a load). LANES is a
-    // multiple of four wherever networks run blocked (BlockedNetworkFactory).
+    // multiple of four wherever layers run blocked (supports).
     for (int t = 0; t < pixels; t++) {
       int xt = xo + t * sx;
       int yt = yo + t * LANES;

@@ -38,17 +38,23 @@ final class BlockedNetwork implements NetworkEngine {
     /** The buffer slot this stage writes, or -1 when it leaves a tensor. */
     int outSlot = -1;
     /**
-     * The layout this stage writes into {@link #outSlot} when that slot also holds other layouts: its halo
-     * (and padded lanes) are zeroed before each write. Null when the slot holds this layout only.
+     * Whether {@link #outSlot} also holds other layouts, so that this stage zeroes the halo (and padded lanes)
+     * of its output layout before each write.
      */
-    BlockedLayout clearFirst;
+    boolean clearFirst;
+
+    /** The layout this stage writes into {@link #outSlot}, or null when it writes no buffer. */
+    BlockedLayout outLayout() {
+      return null;
+    }
 
     /** Zeroes the halo of the output layout in every sample, where the slot is shared with other layouts. */
     final void clearOutput(Workspace ws, int n) {
-      if (clearFirst != null) {
+      if (clearFirst) {
+        BlockedLayout layout = outLayout();
         float[] y = ws.buffers[outSlot];
         for (int i = 0; i < n; i++) {
-          clearFirst.clearOutside(y, i * clearFirst.sampleSize);
+          layout.clearOutside(y, i * layout.sampleSize);
         }
       }
     }
@@ -210,8 +216,6 @@ final class BlockedNetwork implements NetworkEngine {
     // Pass 2: stages with layouts and buffer slots.
     List<List<BlockedLayout>> slots = new ArrayList<>();
     List<Stage> stages = new ArrayList<>();
-    List<Stage> writers = new ArrayList<>();
-    List<BlockedLayout> written = new ArrayList<>();
     int valueIndex = 0;
     int slot = -1;
     for (int k = 0; k < kinds.size(); k++) {
@@ -232,8 +236,6 @@ final class BlockedNetwork implements NetworkEngine {
           Stage st = new FromTensorStage(v.layout);
           st.outSlot = slotFor(slots, v.layout, -1);
           stages.add(st);
-          writers.add(st);
-          written.add(v.layout);
           slot = st.outSlot;
         }
       } else if (kind instanceof ConvKernel conv) {
@@ -245,8 +247,6 @@ final class BlockedNetwork implements NetworkEngine {
         st.inSlot = slot;
         st.outSlot = slotFor(slots, out.layout, slot);
         stages.add(st);
-        writers.add(st);
-        written.add(out.layout);
         slot = st.outSlot;
       } else if (kind instanceof Dropout) {
         continue;
@@ -271,11 +271,8 @@ final class BlockedNetwork implements NetworkEngine {
       }
     }
     // A slot that holds more than one layout: its writers zero their layout's halo first.
-    for (int i = 0; i < writers.size(); i++) {
-      Stage st = writers.get(i);
-      if (slots.get(st.outSlot).size() > 1) {
-        st.clearFirst = written.get(i);
-      }
+    for (Stage st : stages) {
+      st.clearFirst = st.outLayout() != null && slots.get(st.outSlot).size() > 1;
     }
     int[] capacities = new int[slots.size()];
     for (int i = 0; i < capacities.length; i++) {
@@ -386,6 +383,11 @@ final class BlockedNetwork implements NetworkEngine {
     }
 
     @Override
+    BlockedLayout outLayout() {
+      return layout;
+    }
+
+    @Override
     Tensor run(Tensor t, Workspace ws, int n) {
       if (t.rank() != 4 || t.dim(0) != n || t.dim(1) != layout.channels || t.dim(2) != layout.height
           || t.dim(3) != layout.width) {
@@ -428,6 +430,11 @@ final class BlockedNetwork implements NetworkEngine {
     ConvStage(ConvKernel kernel, BlockedConv conv) {
       this.kernel = kernel;
       this.conv = conv;
+    }
+
+    @Override
+    BlockedLayout outLayout() {
+      return conv.out;
     }
 
     @Override

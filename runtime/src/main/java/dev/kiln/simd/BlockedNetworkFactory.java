@@ -13,11 +13,6 @@ public final class BlockedNetworkFactory implements NetworkEngine.Factory {
 
   @Override
   public NetworkEngine create(SequentialModel model) {
-    // The plain-Java depthwise tile sums four lanes at a time: every vector of 128 bits or more has a multiple
-    // of four float lanes; narrower ones leave networks to the per-layer engines.
-    if (VectorShape.LANES % 4 != 0) {
-      return null;
-    }
     return BlockedNetwork.plan(model);
   }
 }

@@ -56,10 +56,10 @@ final class NaiveConvKernel extends ConvKernel {
 
   /**
    * Whether a window of {@code kernel} taps {@code dilation} apart fits at least once along an axis of
-   * {@code size} with this padding (else the geometry has no output).
+   * {@code size} with this padding (else the geometry has no output): {@link ConvGeometry#outSize} is positive.
    */
   static boolean windowFits(int size, int padBefore, int padAfter, int kernel, int dilation) {
-    return size + padBefore + padAfter - dilation * (kernel - 1) - 1 >= 0;
+    return ConvGeometry.outSize(size, padBefore, padAfter, kernel, 1, dilation) > 0;
   }
 
   /** {@link #geometry} with the channels of {@code c} and padding {@code {top, bottom, left, right}}. */
