@@ -276,9 +276,7 @@ final class BlockedNetwork implements NetworkEngine {
     }
     int[] capacities = new int[slots.size()];
     for (int i = 0; i < capacities.length; i++) {
-      for (BlockedLayout l : slots.get(i)) {
-        capacities[i] = Math.max(capacities[i], l.sampleSize);
-      }
+      capacities[i] = capacity(slots.get(i));
     }
     return new BlockedNetwork(input, stages, capacities);
   }
@@ -317,6 +315,7 @@ final class BlockedNetwork implements NetworkEngine {
     return slots.size() - 1;
   }
 
+  /** Floats per sample of a slot holding {@code layouts}: the largest of them. */
   private static int capacity(List<BlockedLayout> layouts) {
     int c = 0;
     for (BlockedLayout l : layouts) {
