@@ -53,6 +53,13 @@ public final class Parallel {
   /** The most pieces a section handed to the pool can have (a claim word holds the count in 16 bits). */
   private static final int PIECE_MASK = 0xFFFF;
 
+  /** Samples of the run queue the pool remembers ({@link #HISTORY_MASK}) and how many must be over to quiet it. */
+  private static final int HISTORY_MASK = 0xFF;
+  private static final int QUIET_SAMPLES = 6;
+
+  /** The most a thread spins while the machine is oversubscribed. */
+  static final long QUIET_SPIN_NANOS = 50_000L;
+
   private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
 
   private static volatile int threads = initialThreads();
@@ -247,7 +254,8 @@ public final class Parallel {
     /** Whether nobody spins for now: the machine had more runnable threads than processors. */
     private volatile boolean quiet;
     private long nextSample;
-    private int overSamples;
+    /** The last eight samples, one bit each (lowest: the latest): whether the machine was oversubscribed. */
+    private int overHistory;
 
     Pool(int size) {
       spinNanos = size + 1 <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0L;
@@ -259,9 +267,13 @@ public final class Parallel {
       }
     }
 
-    /** {@code spin}, or 0 while the machine is oversubscribed. */
+    /**
+     * {@code spin}, or at most {@link #QUIET_SPIN_NANOS} while the machine is oversubscribed: long enough to
+     * catch the next of a forward's back-to-back sections (a wake-up costs tens of microseconds, several per
+     * forward), too short to hold a processor another process needs between calls.
+     */
     long spinBudget(long spin) {
-      return quiet ? 0L : spin;
+      return quiet ? Math.min(spin, QUIET_SPIN_NANOS) : spin;
     }
 
     /**
@@ -277,10 +289,12 @@ public final class Parallel {
       if (now - nextSample < 0) {
         return;
       }
-      // Two oversubscribed samples in a row: a thread that is runnable for a moment (the JIT's compiler
-      // threads, a short process) does not silence the pool, one that keeps running does.
-      overSamples = runQueue.runnable() > PROCESSORS ? overSamples + 1 : 0;
-      boolean over = overSamples >= 2;
+      // Most of the last eight samples oversubscribed: a thread that is runnable now and then (the JIT's
+      // compiler threads, a short process, the machine's own daemons) does not silence the pool, one that
+      // keeps running does. (Two samples in a row was too eager: on an idle virtual machine a third runnable
+      // thread turned up in about a quarter of the samples, and the pool was quiet much of the time.)
+      overHistory = (overHistory << 1 | (runQueue.runnable() > PROCESSORS ? 1 : 0)) & HISTORY_MASK;
+      boolean over = Integer.bitCount(overHistory) >= QUIET_SAMPLES;
       quiet = over;
       nextSample = now + (over ? RunQueue.QUIET_NANOS : RunQueue.SAMPLE_NANOS);
     }

@@ -86,12 +86,16 @@ class BlockedNetworkTest {
     assertThat(net.networkEngine().name()).startsWith("simd-blocked-");
     SplittableRandom r = new SplittableRandom(11);
     int cases = 0;
-    for (int n = 1; n <= 3; n++) {
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    for (int n = 1; n <= 4; n++) {
       Tensor x = TestTensors.uniform(r, 1, n, 3, 19, 17);
       Tensor expected = net.forwardLayers(x);
       Parallel.setThreads(1);
+      assertThat(engine.batchParts(x)).isEqualTo(1);
       Tensor one = net.forward(x);
       Parallel.setThreads(2);
+      // Even batches run as two parts, each a whole forward on one thread; odd ones layer by layer.
+      assertWithMessage("N=" + n).that(engine.batchParts(x)).isEqualTo(n % 2 == 0 ? 2 : 1);
       Tensor two = net.forward(x);
       assertThat(one.shape()).asList().containsExactly(n, 10).inOrder();
       assertWithMessage("N=" + n).that(SimdConvDifferentialTest.relativeError(one.data(), expected.data()))
@@ -100,7 +104,7 @@ class BlockedNetworkTest {
           .containsExactly(one.data()).inOrder();
       cases++;
     }
-    assertThat(cases).isEqualTo(3);
+    assertThat(cases).isEqualTo(4);
   }
 
   @Test
@@ -184,5 +188,10 @@ class BlockedNetworkTest {
         () -> net.forward(Tensor.zeros(1, 3, 17, 19)));
     assertThat(e).hasMessageThat().contains("[N, 3, 19, 17]");
     assertThat(e).hasMessageThat().contains("[1, 3, 17, 19]");
+    // A batch that would run in parts names the whole batch.
+    Parallel.setThreads(2);
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> net.forward(Tensor.zeros(4, 3, 17, 19)));
+    assertThat(e).hasMessageThat().contains("[4, 3, 17, 19]");
   }
 }
