@@ -393,11 +393,33 @@ final class BlockedConv {
   }
 
   /**
-   * Work items of a batch of {@code n}: (chunk, sample, output row), chunk-major so that a chunk's weights
-   * are read for all samples while they are in cache.
+   * Work items of a batch of {@code n}: (sample, row band, chunk, output row), for a given number of row bands
+   * per sample ({@link #run}): within a band, chunk by chunk, so that a chunk's weights are read for all of the
+   * band's rows while they are in cache.
    */
   int items(int n) {
     return n * chunks.size() * geometry.outHeight();
+  }
+
+  /**
+   * Row bands per sample when the work is split over {@code threads} threads: one per thread, so that each
+   * thread computes the same rows of every layer and reads the previous layer's rows from its own cache
+   * (MobileNet v1 at N=1 on 2 threads: 10% less time than with the work split by output-channel chunks, in one
+   * process alternating the two ways; RepVGG-A0 within 1.5%).
+   */
+  int bands(int threads) {
+    return Math.max(1, Math.min(geometry.outHeight(), threads));
+  }
+
+  /** The first item of band {@code j}, counting the bands of all samples, with {@code bands} per sample. */
+  int bandStart(int j, int bands) {
+    int rows = geometry.outHeight();
+    return j / bands * chunks.size() * rows + chunks.size() * rowStart(j % bands, bands);
+  }
+
+  /** The first output row of band {@code b} of {@code bands}. */
+  private int rowStart(int b, int bands) {
+    return geometry.outHeight() * b / bands;
   }
 
   /** Whether a batch of {@code n} is worth splitting over threads. */
@@ -406,21 +428,36 @@ final class BlockedConv {
   }
 
   /**
-   * Computes work items {@code [start, end)} of a batch of {@code samples} (see {@link #items}) from the input
-   * at {@code x[xOff..]} (sample after sample, {@link #in} each) into the output at {@code y[yOff..]}
-   * ({@link #out} each).
+   * Computes work items {@code [start, end)} of a batch of {@code samples} in {@code bands} row bands per
+   * sample (see {@link #items}) from the input at {@code x[xOff..]} (sample after sample, {@link #in} each)
+   * into the output at {@code y[yOff..]} ({@link #out} each). The order of the items does not change any
+   * output.
    */
-  void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int start,
-      int end) {
+  void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int bands,
+      int start, int end) {
     Packed p = packed(weight, bias);
     int rows = geometry.outHeight();
-    int perChunk = samples * rows;
     int rowIn = geometry.strideH() * in.rowStride;
+    int nChunks = chunks.size();
+    int perSample = nChunks * rows;
     for (int item = start; item < end; item++) {
-      int chunk = item / perChunk;
+      int n = item / perSample;
+      int rem = item - n * perSample;
+      // The band whose items hold rem: its rows hold rem / nChunks.
+      int row = rem / nChunks;
+      int band = Math.min(bands - 1, row * bands / rows);
+      while (rowStart(band, bands) > row) {
+        band--;
+      }
+      while (rowStart(band + 1, bands) <= row) {
+        band++;
+      }
+      int first = rowStart(band, bands);
+      int bandRows = rowStart(band + 1, bands) - first;
+      int local = rem - nChunks * first;
+      int chunk = local / bandRows;
       Chunk c = chunks.get(chunk);
-      int n = item % perChunk / rows;
-      int oh = item % rows;
+      int oh = first + local % bandRows;
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
           + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;

@@ -148,15 +148,19 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** A convolution's work handed to the pool, reused from call to call. */
-  private static final class ConvSection implements Parallel.RangeBody {
+  private static final class ConvSection implements Parallel.ChunkBody {
     ConvStage stage;
     float[] x;
     float[] y;
     int samples;
+    int bands;
 
+    /** Runs bands {@code [start, end)} (counting the bands of all samples). */
     @Override
-    public void run(int start, int end) {
-      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, start, end);
+    public void run(int chunk, int start, int end) {
+      BlockedConv conv = stage.conv;
+      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands, conv.bandStart(start, bands),
+          conv.bandStart(end, bands));
     }
   }
 
@@ -521,14 +525,16 @@ final class BlockedNetwork implements NetworkEngine {
         s.x = x;
         s.y = y;
         s.samples = n;
+        s.bands = conv.bands(Parallel.threads());
         try {
-          Parallel.forRange(items, s);
+          // One contiguous run of bands per thread: the same rows of every layer on the same thread.
+          Parallel.forChunks(n * s.bands, s);
         } finally {
           s.x = null;
           s.y = null;
         }
       } else {
-        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, n, 0, items);
+        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, n, 1, 0, items);
       }
       return null;
     }

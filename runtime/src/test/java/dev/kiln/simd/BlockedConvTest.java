@@ -133,10 +133,10 @@ class BlockedConvTest {
       float[] cold = new float[out.sampleSize];
       float[] hot = new float[out.sampleSize];
       conv.firstTilesOnly = true;
-      conv.run(ref.weight(), ref.bias(), xb, 0, cold, 0, 1, 0, conv.items(1));
+      conv.run(ref.weight(), ref.bias(), xb, 0, cold, 0, 1, 1, 0, conv.items(1));
       conv.firstTilesOnly = false;
       conv.tiles().forEach(TileWarmer::warm);
-      conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 0, conv.items(1));
+      conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 1, 0, conv.items(1));
       assertWithMessage(g.toString()).that(hot).usingExactEquality().containsExactly(cold).inOrder();
       float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
       out.toNchw(hot, 0, actual, 0);
@@ -161,6 +161,24 @@ class BlockedConvTest {
     assertThat(BlockedConv.columns(32, 14)).asList().containsExactly(0, 11, 11, 11, 22, 10).inOrder();
     assertThat(BlockedConv.columns(24, 12)).asList().containsExactly(0, 12, 12, 12).inOrder();
     assertThat(BlockedConv.columns(28, 8)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
+  }
+
+  /** Row bands split a batch's items into consecutive runs: the first rows of each sample, then the next. */
+  @Test
+  void bandsCoverTheItemsInOrder() {
+    ConvGeometry g = NaiveConvKernel.geometry(40, 72, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
+    BlockedConv conv = new BlockedConv(g, Activation.RELU, BlockedLayout.blocked(40, 7, 9, 0, 0, 0, 0),
+        BlockedLayout.blocked(72, 7, 9, 0, 0, 0, 0));
+    int n = 3;
+    int chunks = conv.items(1) / 7;
+    assertThat(conv.bands(2)).isEqualTo(2);
+    assertThat(conv.bands(12)).isEqualTo(7);
+    int[] expected = {0, 3 * chunks, 7 * chunks, 10 * chunks, 14 * chunks, 17 * chunks, 21 * chunks};
+    for (int j = 0; j <= 2 * n; j++) {
+      assertWithMessage("band " + j).that(conv.bandStart(j, 2)).isEqualTo(expected[j]);
+    }
+    assertThat(conv.bandStart(2 * n, 2)).isEqualTo(conv.items(n));
+    assertThat(conv.bandStart(n, 1)).isEqualTo(conv.items(n));
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
@@ -203,17 +221,19 @@ class BlockedConvTest {
     Parameter weight = ref.weight();
     Parameter biasParam = bias ? ref.bias() : null;
     int items = conv.items(n);
-    // Random work ranges, as threads would take them.
+    // Random work ranges, as threads would take them, in 1-3 row bands per sample (items in another order);
+    // the band count is derived, not drawn, so that the random draws stay those of the other cases.
+    int bands = conv.bands(1 + (n + items) % 3);
     int start = 0;
     while (start < items) {
       int end = Math.min(items, start + 1 + r.nextInt(Math.max(1, items / 3)));
-      conv.run(weight, biasParam, xb, 0, yb, 0, n, start, end);
+      conv.run(weight, biasParam, xb, 0, yb, 0, n, bands, start, end);
       start = end;
     }
     // The one-block tiles that run a layer until its own tiles are compiled give the same bits.
     float[] firstTiles = new float[yb.length];
     conv.firstTilesOnly = true;
-    conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 0, items);
+    conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 1, 0, items);
     conv.firstTilesOnly = false;
     assertWithMessage(what + ", one-block tiles").that(firstTiles).usingExactEquality().containsExactly(yb).inOrder();
     float[] actual = new float[expected.size()];
