@@ -393,28 +393,27 @@ final class BlockedConv {
   }
 
   /**
-   * Work items of a batch of {@code n}: (sample, row band, chunk, output row), for a given number of row bands
-   * per sample ({@link #run}): within a band, chunk by chunk, so that a chunk's weights are read for all of the
-   * band's rows while they are in cache.
+   * Work items of a batch of {@code n}: (row band, chunk, sample, output row within the band), for a given
+   * number of bands ({@link #run}): within a band, chunk by chunk, so that a chunk's weights are read for all
+   * the band's rows of all samples while they are in cache. With one band that is chunk-major over the batch.
    */
   int items(int n) {
     return n * chunks.size() * geometry.outHeight();
   }
 
   /**
-   * Row bands per sample when the work is split over {@code threads} threads: one per thread, so that each
-   * thread computes the same rows of every layer and reads the previous layer's rows from its own cache
-   * (MobileNet v1 at N=1 on 2 threads: 10% less time than with the work split by output-channel chunks, in one
-   * process alternating the two ways; RepVGG-A0 within 1.5%).
+   * Row bands when the work is split over {@code threads} threads: one per thread, so that each thread
+   * computes the same rows of every layer and reads the previous layer's rows from its own cache (MobileNet v1
+   * at N=1 on 2 threads: 10% less time than with the work split by output-channel chunks, in one process
+   * alternating the two ways; RepVGG-A0 within 1.5%).
    */
   int bands(int threads) {
     return Math.max(1, Math.min(geometry.outHeight(), threads));
   }
 
-  /** The first item of band {@code j}, counting the bands of all samples, with {@code bands} per sample. */
-  int bandStart(int j, int bands) {
-    int rows = geometry.outHeight();
-    return j / bands * chunks.size() * rows + chunks.size() * rowStart(j % bands, bands);
+  /** The first item of band {@code j} of {@code bands} in a batch of {@code samples}. */
+  int bandStart(int j, int bands, int samples) {
+    return chunks.size() * samples * rowStart(j, bands);
   }
 
   /** The first output row of band {@code b} of {@code bands}. */
@@ -428,8 +427,8 @@ final class BlockedConv {
   }
 
   /**
-   * Computes work items {@code [start, end)} of a batch of {@code samples} in {@code bands} row bands per
-   * sample (see {@link #items}) from the input at {@code x[xOff..]} (sample after sample, {@link #in} each)
+   * Computes work items {@code [start, end)} of a batch of {@code samples} in {@code bands} row bands (see
+   * {@link #items}) from the input at {@code x[xOff..]} (sample after sample, {@link #in} each)
    * into the output at {@code y[yOff..]} ({@link #out} each). The order of the items does not change any
    * output.
    */
@@ -439,12 +438,9 @@ final class BlockedConv {
     int rows = geometry.outHeight();
     int rowIn = geometry.strideH() * in.rowStride;
     int nChunks = chunks.size();
-    int perSample = nChunks * rows;
     for (int item = start; item < end; item++) {
-      int n = item / perSample;
-      int rem = item - n * perSample;
-      // The band whose items hold rem: its rows hold rem / nChunks.
-      int row = rem / nChunks;
+      // The band whose items hold this one: its rows hold item / (nChunks * samples).
+      int row = item / (nChunks * samples);
       int band = Math.min(bands - 1, row * bands / rows);
       while (rowStart(band, bands) > row) {
         band--;
@@ -454,10 +450,11 @@ final class BlockedConv {
       }
       int first = rowStart(band, bands);
       int bandRows = rowStart(band + 1, bands) - first;
-      int local = rem - nChunks * first;
-      int chunk = local / bandRows;
-      Chunk c = chunks.get(chunk);
+      int local = item - nChunks * samples * first;
+      int chunk = local / (samples * bandRows);
+      int n = local % (samples * bandRows) / bandRows;
       int oh = first + local % bandRows;
+      Chunk c = chunks.get(chunk);
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
           + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;

@@ -155,12 +155,12 @@ final class BlockedNetwork implements NetworkEngine {
     int samples;
     int bands;
 
-    /** Runs bands {@code [start, end)} (counting the bands of all samples). */
+    /** Runs row bands {@code [start, end)}. */
     @Override
     public void run(int chunk, int start, int end) {
       BlockedConv conv = stage.conv;
-      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands, conv.bandStart(start, bands),
-          conv.bandStart(end, bands));
+      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands,
+          conv.bandStart(start, bands, samples), conv.bandStart(end, bands, samples));
     }
   }
 
@@ -528,7 +528,7 @@ final class BlockedNetwork implements NetworkEngine {
         s.bands = conv.bands(Parallel.threads());
         try {
           // One contiguous run of bands per thread: the same rows of every layer on the same thread.
-          Parallel.forChunks(n * s.bands, s);
+          Parallel.forChunks(s.bands, s);
         } finally {
           s.x = null;
           s.y = null;

@@ -61,11 +61,15 @@ final class ExecutorModels {
   }
 
   /**
-   * The convolution engine of {@code network}'s first convolution: {@code scalar} in a JVM started without
-   * {@code --add-modules jdk.incubator.vector}, otherwise the name of Kiln's vectorized engine.
+   * The engine that runs {@code network}'s eval-mode forward: the whole-network engine where there is one
+   * ({@code simd-blocked-...}), else the convolution engine of its first convolution ({@code scalar} in a JVM
+   * started without {@code --add-modules jdk.incubator.vector}).
    */
   static String engine(Module network) {
     if (network instanceof SequentialModel sequential) {
+      if (sequential.networkEngine() != null) {
+        return sequential.networkEngine().name();
+      }
       for (Module layer : sequential.layers().values()) {
         if (layer instanceof ConvKernel kernel) {
           return kernel.engineName();
