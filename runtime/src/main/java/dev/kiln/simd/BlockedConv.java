@@ -402,13 +402,16 @@ final class BlockedConv {
   }
 
   /**
-   * Row bands when the work is split over {@code threads} threads: one per thread, so that each thread
-   * computes the same rows of every layer and reads the previous layer's rows from its own cache (MobileNet v1
-   * at N=1 on 2 threads: 10% less time than with the work split by output-channel chunks, in one process
-   * alternating the two ways; RepVGG-A0 within 1.5%).
+   * Row bands when the work is split over {@code threads} threads: one per thread when the output rows divide
+   * evenly among them, so that each thread computes the same rows of every such layer and reads the previous
+   * layer's rows from its own cache (MobileNet v1 at N=1 on 2 threads: about 10% less time than with every
+   * layer split by output-channel chunks, in one process alternating the two ways); else 1, and the work is
+   * split by output-channel chunks (with 7 rows on two threads one band would hold 4 and the other 3, and each
+   * thread would stream all of a large layer's weights: bands for those layers too made RepVGG-A0 2.5% and
+   * MobileNet about 2% slower).
    */
   int bands(int threads) {
-    return Math.max(1, Math.min(geometry.outHeight(), threads));
+    return threads > 1 && geometry.outHeight() % threads == 0 ? threads : 1;
   }
 
   /** The first item of band {@code j} of {@code bands} in a batch of {@code samples}. */

@@ -148,12 +148,18 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** A convolution's work handed to the pool, reused from call to call. */
-  private static final class ConvSection implements Parallel.ChunkBody {
+  private static final class ConvSection implements Parallel.ChunkBody, Parallel.RangeBody {
     ConvStage stage;
     float[] x;
     float[] y;
     int samples;
     int bands;
+
+    /** Runs items {@code [start, end)} of the one-band order (chunk-major). */
+    @Override
+    public void run(int start, int end) {
+      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, 1, start, end);
+    }
 
     /** Runs row bands {@code [start, end)}. */
     @Override
@@ -527,8 +533,13 @@ final class BlockedNetwork implements NetworkEngine {
         s.samples = n;
         s.bands = conv.bands(Parallel.threads());
         try {
-          // One contiguous run of bands per thread: the same rows of every layer on the same thread.
-          Parallel.forChunks(s.bands, s);
+          if (s.bands > 1) {
+            // One band of rows per thread: the same rows of every such layer on the same thread.
+            Parallel.forChunks(s.bands, (Parallel.ChunkBody) s);
+          } else {
+            // Output-channel chunks, in pieces the threads claim as they go.
+            Parallel.forRange(items, (Parallel.RangeBody) s);
+          }
         } finally {
           s.x = null;
           s.y = null;
