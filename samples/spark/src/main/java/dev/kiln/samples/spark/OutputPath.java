@@ -90,7 +90,7 @@ final class OutputPath {
       if (data != null) {
         awaitNoRunningTasks(data.sparkSession());
       }
-      abort();
+      abortAndSettle();
       throw new JobException(JobException.FAILURE, job + " failed: " + Failures.describe(e), e);
     }
   }
@@ -113,6 +113,38 @@ final class OutputPath {
   }
 
   private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** How long the staging directory must stay deleted after a failed job before the failure is reported. */
+  private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+  /**
+   * Deletes what was staged, then again whenever it reappears, until it has stayed away for
+   * {@link #QUIET_NANOS} (at most {@link #SETTLE_NANOS}). The running-task count that
+   * {@link #awaitNoRunningTasks} waits on comes from Spark's listener events, which arrive asynchronously: it
+   * can read 0 while a cancelled task is still finishing its partition, and that task's writer then created
+   * the staging directory again after it was deleted (seen in one of several runs of the failure tests).
+   */
+  private void abortAndSettle() {
+    abort();
+    long deadline = System.nanoTime() + SETTLE_NANOS;
+    long quietSince = System.nanoTime();
+    while (System.nanoTime() - quietSince < QUIET_NANOS && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      try {
+        if (fs.exists(staging)) {
+          abort();
+          quietSince = System.nanoTime();
+        }
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
 
   private static int runningTasks(SparkSession session) {
     int running = 0;
