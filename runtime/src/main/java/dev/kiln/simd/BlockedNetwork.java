@@ -26,9 +26,11 @@ import java.util.List;
  *
  * <p>Buffers belong to the calling thread (so concurrent callers never share one) and are reused from call
  * to call while the batch size stays the same; the layers' outputs take turns with two buffers (a layer
- * whose buffer held another layout zeroes its halo before it writes). Work within a layer is split over the
- * shared pool by (sample, channel chunk, output row), and each output element is computed the same way
- * whatever the split, so results do not depend on the thread count.
+ * whose buffer held another layout zeroes its halo before it writes). A batch that divides evenly among the
+ * pool's threads runs in parts, one whole forward per thread ({@link #runInParts}); otherwise each layer's
+ * work is split over the pool, by bands of output rows where the rows divide evenly among the threads, else by
+ * output-channel chunks ({@link BlockedConv#bands}). Each output element is computed the same way whatever the
+ * split, so results do not depend on the thread count.
  */
 final class BlockedNetwork implements NetworkEngine {
   /** A step of the plan: reads the current value (a tensor or a buffer slot), leaves the next. */
