@@ -414,14 +414,9 @@ final class BlockedConv {
     return threads > 1 && geometry.outHeight() % threads == 0 ? threads : 1;
   }
 
-  /** The first item of band {@code j} of {@code bands} in a batch of {@code samples}. */
+  /** The first item of band {@code j} of {@code bands} (which divides the output rows) in a batch of {@code samples}. */
   int bandStart(int j, int bands, int samples) {
-    return chunks.size() * samples * rowStart(j, bands);
-  }
-
-  /** The first output row of band {@code b} of {@code bands}. */
-  private int rowStart(int b, int bands) {
-    return geometry.outHeight() * b / bands;
+    return j * chunks.size() * samples * (geometry.outHeight() / bands);
   }
 
   /** Whether a batch of {@code n} is worth splitting over threads. */
@@ -430,33 +425,28 @@ final class BlockedConv {
   }
 
   /**
-   * Computes work items {@code [start, end)} of a batch of {@code samples} in {@code bands} row bands (see
-   * {@link #items}) from the input at {@code x[xOff..]} (sample after sample, {@link #in} each)
+   * Computes work items {@code [start, end)} of a batch of {@code samples} in {@code bands} row bands (a
+   * divisor of the output rows; see {@link #items}) from the input at {@code x[xOff..]} (sample after sample, {@link #in} each)
    * into the output at {@code y[yOff..]} ({@link #out} each). The order of the items does not change any
    * output.
    */
   void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int bands,
       int start, int end) {
-    Packed p = packed(weight, bias);
     int rows = geometry.outHeight();
+    if (bands < 1 || rows % bands != 0) {
+      throw new IllegalArgumentException(bands + " bands do not divide " + rows + " output rows");
+    }
+    Packed p = packed(weight, bias);
     int rowIn = geometry.strideH() * in.rowStride;
-    int nChunks = chunks.size();
+    int bandRows = rows / bands;
+    int perChunk = samples * bandRows;
+    int perBand = chunks.size() * perChunk;
     for (int item = start; item < end; item++) {
-      // The band whose items hold this one: its rows hold item / (nChunks * samples).
-      int row = item / (nChunks * samples);
-      int band = Math.min(bands - 1, row * bands / rows);
-      while (rowStart(band, bands) > row) {
-        band--;
-      }
-      while (rowStart(band + 1, bands) <= row) {
-        band++;
-      }
-      int first = rowStart(band, bands);
-      int bandRows = rowStart(band + 1, bands) - first;
-      int local = item - nChunks * samples * first;
-      int chunk = local / (samples * bandRows);
-      int n = local % (samples * bandRows) / bandRows;
-      int oh = first + local % bandRows;
+      int band = item / perBand;
+      int local = item - band * perBand;
+      int chunk = local / perChunk;
+      int n = local % perChunk / bandRows;
+      int oh = band * bandRows + local % bandRows;
       Chunk c = chunks.get(chunk);
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))

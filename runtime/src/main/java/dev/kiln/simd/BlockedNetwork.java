@@ -537,10 +537,10 @@ final class BlockedNetwork implements NetworkEngine {
         try {
           if (s.bands > 1) {
             // One band of rows per thread: the same rows of every such layer on the same thread.
-            Parallel.forChunks(s.bands, (Parallel.ChunkBody) s);
+            Parallel.forChunks(s.bands, s);
           } else {
             // Output-channel chunks, in pieces the threads claim as they go.
-            Parallel.forRange(items, (Parallel.RangeBody) s);
+            Parallel.forRange(items, s);
           }
         } finally {
           s.x = null;

@@ -163,7 +163,7 @@ class BlockedConvTest {
     assertThat(BlockedConv.columns(28, 8)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
   }
 
-  /** Row bands split a batch's items into consecutive runs: the first rows of every sample, then the next. */
+  /** Row bands split a batch's items into consecutive runs: a band's rows of every sample, then the next band's. */
   @Test
   void bandsCoverTheItemsInOrder() {
     ConvGeometry g = NaiveConvKernel.geometry(40, 72, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
@@ -175,11 +175,15 @@ class BlockedConvTest {
     assertThat(conv.bands(7)).isEqualTo(7);
     assertThat(conv.bands(2)).isEqualTo(1);
     assertThat(conv.bands(1)).isEqualTo(1);
-    assertThat(conv.bandStart(0, 2, n)).isEqualTo(0);
-    assertThat(conv.bandStart(1, 2, n)).isEqualTo(chunks * n * 3);
-    assertThat(conv.bandStart(2, 2, n)).isEqualTo(conv.items(n));
-    assertThat(conv.bandStart(1, 1, n)).isEqualTo(conv.items(n));
+    assertThat(conv.bandStart(0, 7, n)).isEqualTo(0);
     assertThat(conv.bandStart(4, 7, n)).isEqualTo(chunks * n * 4);
+    assertThat(conv.bandStart(7, 7, n)).isEqualTo(conv.items(n));
+    assertThat(conv.bandStart(1, 1, n)).isEqualTo(conv.items(n));
+    // Bands that do not divide the rows are refused.
+    float[] buffer = new float[conv.in.sampleSize * n + conv.out.sampleSize * n];
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> conv.run(null, null, buffer, 0, buffer, 0, n, 2, 0, 1));
+    assertThat(e).hasMessageThat().isEqualTo("2 bands do not divide 7 output rows");
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
@@ -222,9 +226,12 @@ class BlockedConvTest {
     Parameter weight = ref.weight();
     Parameter biasParam = bias ? ref.bias() : null;
     int items = conv.items(n);
-    // Random work ranges, as threads would take them, in 1-3 row bands (items in another order);
+    // Random work ranges, as threads would take them, in 1-3 row bands dividing the rows (another item order);
     // the band count is derived, not drawn, so that the random draws stay those of the other cases.
-    int bands = Math.min(g.outHeight(), 1 + (n + items) % 3);
+    int bands = 1 + (n + items) % 3;
+    while (g.outHeight() % bands != 0) {
+      bands--;
+    }
     int start = 0;
     while (start < items) {
       int end = Math.min(items, start + 1 + r.nextInt(Math.max(1, items / 3)));
