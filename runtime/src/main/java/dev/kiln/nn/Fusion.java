@@ -2,8 +2,6 @@ package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Weight folding used when a network is fused for deployment: a conv and its BatchNorm into one conv
@@ -22,9 +20,18 @@ public final class Fusion {
     Tensor weight = conv.weight().data();
     int out = weight.dim(0);
     int per = weight.size() / out;
+    if (!Arrays.equals(target.weight().data().shape(), weight.shape())) {
+      throw new IllegalArgumentException("fusion target must have weight shape " + Tensor.shapeString(weight.shape())
+          + " but has " + Tensor.shapeString(target.weight().data().shape()));
+    }
+    if (target.bias() == null && (bn != null || conv.bias() != null)) {
+      throw new IllegalArgumentException("fusion target must have a bias");
+    }
     float[] w = weight.data();
-    float[] fw = new float[w.length];
-    float[] fb = new float[out];
+    // Written straight into the target's own arrays (fresh arrays and a copy made the fusion of a large
+    // network allocate its weights twice more, most of its time in a cold JVM).
+    float[] fw = target.weight().data().data();
+    float[] fb = target.bias() == null ? null : target.bias().data().data();
     for (int o = 0; o < out; o++) {
       double bias = conv.bias() == null ? 0.0 : conv.bias().data().data()[o];
       double scale = 1.0;
@@ -36,16 +43,14 @@ public final class Fusion {
       for (int i = o * per; i < (o + 1) * per; i++) {
         fw[i] = (float) (w[i] * scale);
       }
-      fb[o] = (float) (bias * scale + shift);
+      if (fb != null) {
+        fb[o] = (float) (bias * scale + shift);
+      }
     }
-    Map<String, Tensor> state = new LinkedHashMap<>();
-    state.put("weight", Tensor.of(fw, weight.shape()));
+    target.weight().markChanged();
     if (target.bias() != null) {
-      state.put("bias", Tensor.of(fb, out));
-    } else if (bn != null || conv.bias() != null) {
-      throw new IllegalArgumentException("fusion target must have a bias");
+      target.bias().markChanged();
     }
-    target.loadStateDict(state);
     target.train(false);
   }
 
@@ -134,9 +139,10 @@ public final class Fusion {
 
   /** Copies every state entry of {@code source} into {@code target} (same keys and shapes) and sets eval mode. */
   public static void copyState(Module source, Module target) {
-    Map<String, Tensor> copy = new LinkedHashMap<>();
-    source.stateDict().forEach((k, v) -> copy.put(k, v.copy()));
-    target.loadStateDict(copy);
+    if (source == target) {
+      throw new IllegalArgumentException("cannot copy a module's state into itself");
+    }
+    target.loadStateDict(source.stateDict());
     target.train(false);
   }
 }
