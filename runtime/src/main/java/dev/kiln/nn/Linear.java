@@ -169,7 +169,12 @@ public final class Linear extends AbstractModule {
         int i1 = Math.min(inFeatures, i0 + FEATURES_PER_STEP);
         for (int k = 0; k < rows; k++) {
           int xo = (first + k) * inFeatures;
-          for (int i = i0; i < i1; i++) {
+          int i = i0;
+          for (; i + 4 <= i1; i += 4) {
+            addScaled4(acc[k], x[xo + i], w[i], x[xo + i + 1], w[i + 1], x[xo + i + 2], w[i + 2], x[xo + i + 3],
+                w[i + 3], from, to);
+          }
+          for (; i < i1; i++) {
             addScaled(acc[k], x[xo + i], w[i], from, to);
           }
         }
@@ -177,6 +182,23 @@ public final class Linear extends AbstractModule {
       for (int k = 0; k < rows; k++) {
         System.arraycopy(acc[k], from, y, (first + k) * outFeatures + from, to - from);
       }
+    }
+  }
+
+  /**
+   * {@link #addScaled} for four columns in turn, each element's four products added in the same order as four
+   * calls would (the same float result): four streams of weights in flight and one load and store of the
+   * accumulator instead of four. A loop C2 vectorizes (one array stored, every other read at one offset).
+   */
+  private static void addScaled4(float[] acc, float a0, float[] c0, float a1, float[] c1, float a2, float[] c2,
+      float a3, float[] c3, int from, int to) {
+    for (int o = from; o < to; o++) {
+      float s = acc[o];
+      s += a0 * c0[o];
+      s += a1 * c1[o];
+      s += a2 * c2[o];
+      s += a3 * c3[o];
+      acc[o] = s;
     }
   }
 
