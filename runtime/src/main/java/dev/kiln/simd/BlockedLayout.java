@@ -117,10 +117,15 @@ final class BlockedLayout {
    * {@code dst[dstOff..]}; the halo is left as it is.
    */
   void fromNchw(float[] src, int srcOff, float[] dst, int dstOff) {
+    fromNchw(src, srcOff, dst, dstOff, 0, height);
+  }
+
+  /** {@link #fromNchw(float[], int, float[], int)} for the interior rows {@code [h0, h1)} only. */
+  void fromNchw(float[] src, int srcOff, float[] dst, int dstOff, int h0, int h1) {
     int plane = height * width;
     if (!blocked) {
       for (int c = 0; c < channels; c++) {
-        for (int h = 0; h < height; h++) {
+        for (int h = h0; h < h1; h++) {
           System.arraycopy(src, srcOff + c * plane + h * width, dst, dstOff + c * blockStride + pixel(h, 0), width);
         }
       }
@@ -129,7 +134,7 @@ final class BlockedLayout {
     for (int cb = 0; cb < blocks; cb++) {
       int lanes = Math.min(LANES, channels - cb * LANES);
       int from = srcOff + cb * LANES * plane;
-      for (int h = 0; h < height; h++) {
+      for (int h = h0; h < h1; h++) {
         int row = dstOff + cb * blockStride + pixel(h, 0);
         int in = from + h * width;
         for (int w = 0; w < width; w++) {

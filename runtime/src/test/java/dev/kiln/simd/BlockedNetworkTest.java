@@ -57,7 +57,7 @@ class BlockedNetworkTest {
       add("fc", new Linear(36, 10, true, seed + 4));
     }
 
-    private static Module conv(int in, int out, int h, int w, int k, int s, int p, int groups, Activation act,
+    static Module conv(int in, int out, int h, int w, int k, int s, int p, int groups, Activation act,
         long seed) {
       return new NaiveConvKernel(NaiveConvKernel.geometry(in, out, h, w, k, k, s, s, 1, 1, p, p, p, p, groups,
           PaddingMode.ZEROS), true, act, seed);
@@ -76,6 +76,44 @@ class BlockedNetworkTest {
       }
       return bn;
     }
+  }
+
+  /** Input large enough that its copy into the first layout, and the pooling, are split over threads. */
+  static final class WideNet extends SequentialModel {
+    WideNet(long seed) {
+      super(new int[] {3, 150, 150}, new int[] {10});
+      add("stem", Net.conv(3, 16, 150, 150, 3, 2, 1, 1, Activation.RELU, seed));
+      add("down", Net.conv(16, 64, 75, 75, 3, 4, 1, 1, Activation.RELU, seed + 1));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(64, 10, true, seed + 2));
+    }
+  }
+
+  @Test
+  void inputCopyAndPoolingSplitOverThreadsGiveTheSameBits() {
+    // The copy of a 3x150x150 input and the pooling of 64x19x19 (with its halo) are above the split thresholds.
+    assertThat(3L * 150 * 150).isAtLeast(Parallel.MIN_ELEMENTS);
+    assertThat(64L * 19 * 19).isAtLeast(1L << 14);
+    WideNet net = new WideNet(3);
+    net.eval();
+    assertThat(net.networkEngine()).isNotNull();
+    SplittableRandom r = new SplittableRandom(12);
+    int cases = 0;
+    for (int n : new int[] {1, 3}) {
+      Tensor x = TestTensors.uniform(r, 1, n, 3, 150, 150);
+      Tensor expected = net.forwardLayers(x);
+      Parallel.setThreads(1);
+      Tensor one = net.forward(x);
+      Parallel.setThreads(2);
+      Tensor two = net.forward(x);
+      assertWithMessage("N=" + n).that(SimdConvDifferentialTest.relativeError(one.data(), expected.data()))
+          .isAtMost(1e-5);
+      assertWithMessage("N=" + n + ", 2 threads").that(two.data()).usingExactEquality()
+          .containsExactly(one.data()).inOrder();
+      cases++;
+    }
+    assertThat(cases).isEqualTo(2);
   }
 
   @Test
