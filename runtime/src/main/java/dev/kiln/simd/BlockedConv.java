@@ -375,6 +375,20 @@ final class BlockedConv {
     if (p != null && p.weight() == weight && p.weightVersion() == wv && p.bias() == bias && p.biasVersion() == bv) {
       return p;
     }
+    // One thread packs, the others wait for it: on several threads every thread of a network's first forward
+    // reaches each layer at once, and each packed all of its weights (twice the work on two threads, while
+    // the JIT needs the processors too).
+    synchronized (this) {
+      p = packed;
+      if (p != null && p.weight() == weight && p.weightVersion() == wv && p.bias() == bias && p.biasVersion() == bv) {
+        return p;
+      }
+      return pack(weight, wv, bias, bv);
+    }
+  }
+
+  private Packed pack(Parameter weight, long wv, Parameter bias, long bv) {
+    Packed p;
     float[] w = weight.data().data();
     float[] b = bias == null ? null : bias.data().data();
     int taps = geometry.kernelH() * geometry.kernelW();
