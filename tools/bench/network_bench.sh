@@ -5,6 +5,9 @@
 # Kiln's scalar path (no --add-modules) once per network at N=1, 1 thread. Appends one JSON
 # line per run to OUT (NetworkBench's and pytorch_network_bench.py's members).
 #
+# Each Kiln run then alternates with ONNX Runtime in its own process for ALTERNATE rounds of 1-second slices
+# (default 6; 0 skips): the per-round ratios there are not moved by the machine's phases between processes.
+#
 # NETS, BATCHES and THREADS (space-separated) narrow the grid; EXTRA=no skips the settling and scalar runs.
 #
 # Needs: the benchmark jar (mvn -q -pl samples/benchmark -am package -DskipTests) and the networks
@@ -20,7 +23,8 @@ for net in ${NETS:-REPVGG_A0 MOBILENET_V1}; do
     for threads in ${THREADS:-1 2}; do
       for round in $(seq 1 "$rounds"); do
         bench --net "$net" --engine ORT --batch "$batch" --threads "$threads" --seconds "$seconds" --tag "round $round"
-        bench --net "$net" --engine KILN --batch "$batch" --threads "$threads" --seconds "$seconds" --tag "round $round"
+        bench --net "$net" --engine KILN --batch "$batch" --threads "$threads" --seconds "$seconds" --tag "round $round" \
+          --alternate "${ALTERNATE:-6}"
         /usr/bin/python3 "$root/tools/bench/pytorch_network_bench.py" --net "$py" --batch "$batch" \
           --threads "$threads" --seconds "$seconds" --dir "$dir" >> "$out" 2>> "$out.log"
       done

@@ -137,6 +137,13 @@ public final class NetworkBench implements Callable<Integer> {
     if (ortProfile != null && ortSession != null) {
       System.err.println("ONNX Runtime profile: " + ortSession.endProfiling());
     }
+    if (alternate > 0) {
+      if (engine == Engine.ORT) {
+        System.err.println("--alternate needs a Kiln engine");
+        return 2;
+      }
+      alternateWithOrt(runner, input, expected, out);
+    }
     String line = report(jvmStartMillis, (first - referenceRead) / 1e6, (referenceRead - start) / 1e6, maxDiff,
         calls);
     System.out.println(line);
@@ -145,6 +152,70 @@ public final class NetworkBench implements Callable<Integer> {
           java.nio.file.StandardOpenOption.APPEND);
     }
     return 0;
+  }
+
+  @Option(names = "--alternate", description = "Kiln: afterwards, this many rounds of 1-second slices of Kiln and "
+      + "ONNX Runtime alternating in this process (after 2 s of ONNX Runtime calls), each slice's median recorded "
+      + "(default: none)")
+  int alternate;
+
+  /** The alternating rounds' members of the JSON line, or empty. */
+  private String alternation = "";
+
+  /**
+   * Times {@code kiln} and an ONNX Runtime session of the same network in turns, one second each, for
+   * {@link #alternate} rounds: a phase of the machine then slows both alike, and the per-round ratio shows the
+   * engines' difference rather than the machine's (separate processes minutes apart differed by up to a third).
+   */
+  private void alternateWithOrt(Runner kiln, Tensor input, Tensor expected, float[] out) throws Exception {
+    Runner ort = ort(input, expected.shape());
+    float[] ortOut = new float[out.length];
+    ort.run(ortOut);
+    double maxDiff = 0;
+    for (int i = 0; i < ortOut.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(ortOut[i] - expected.data()[i]));
+    }
+    long warm = System.nanoTime() + 2_000_000_000L;
+    while (System.nanoTime() < warm) {
+      ort.run(ortOut);
+    }
+    double[] kilnMs = new double[alternate];
+    double[] ortMs = new double[alternate];
+    double[] speed = new double[alternate];
+    for (int r = 0; r < alternate; r++) {
+      // The engine that goes first changes from round to round.
+      boolean kilnFirst = r % 2 == 0;
+      double a = slice(kilnFirst ? kiln : ort, kilnFirst ? out : ortOut);
+      double b = slice(kilnFirst ? ort : kiln, kilnFirst ? ortOut : out);
+      kilnMs[r] = kilnFirst ? a : b;
+      ortMs[r] = kilnFirst ? b : a;
+      speed[r] = ortMs[r] / kilnMs[r];
+    }
+    alternation = String.format(Locale.ROOT, "\"alternate_kiln_ms\":%s,\"alternate_ort_ms\":%s,"
+        + "\"alternate_speed_median\":%.3f,\"alternate_ort_max_abs_diff\":%.3g,", json(kilnMs), json(ortMs),
+        median(speed), maxDiff);
+    System.err.printf(Locale.ROOT, "alternating with ONNX Runtime: Kiln speed %.3fx ORT's (median of %d rounds; "
+        + "per round %s)%n", median(speed), alternate, json(speed));
+  }
+
+  /** The median latency (ms) of one second of back-to-back calls. */
+  private static double slice(Runner runner, float[] out) throws Exception {
+    List<Double> ms = new ArrayList<>();
+    long end = System.nanoTime() + 1_000_000_000L;
+    while (System.nanoTime() < end) {
+      long s = System.nanoTime();
+      runner.run(out);
+      ms.add((System.nanoTime() - s) / 1e6);
+    }
+    return median(ms.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  private static String json(double[] values) {
+    StringBuilder b = new StringBuilder("[");
+    for (double v : values) {
+      b.append(b.length() == 1 ? "" : ",").append(String.format(Locale.ROOT, "%.3f", v));
+    }
+    return b.append(']').toString();
   }
 
   private long nextDump = 2_000_000_000L;
@@ -281,7 +352,7 @@ public final class NetworkBench implements Callable<Integer> {
             + "\"max_abs_diff\":%.3g,\"calls\":%d,\"first_call_ms\":%.2f,\"steady_median_ms\":%.3f,"
             + "\"min_ms\":%.3f,\"settled_after_s\":%d,\"worst_window_after_2s_ms\":%.3f,\"worst_over_steady\":%.3f,"
             + "\"window_medians_ms\":[%s],\"java\":\"%s\",\"cpu\":\"%s\"}",
-        net, engine, batch, threads, tag, phases, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
+        net, engine, batch, threads, tag, phases + alternation, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
         steady, Arrays.stream(latencies).min().orElse(0), settled, worstAfter2, worstAfter2 / steady, w,
         System.getProperty("java.version"), cpu());
   }
