@@ -180,8 +180,22 @@ final class BlockedKernelsGenerator {
   }
 
   private static void conv(StringBuilder s, int m, int t, int stride) {
-    s.append("\n  private static final class Conv").append(m).append('x').append(t).append(suffix(stride))
-        .append(" implements ConvTile {\n"
+    convTileStart(s, "Conv" + m + "x" + t + suffix(stride), m, t);
+    for (int i = 1; i < t; i++) {
+      s.append("      final int x").append(i).append(" = ").append(i)
+          .append(stride == 0 ? " * sx" : stride == 1 ? " * B" : " * " + stride + " * B").append(";\n");
+    }
+    s.append("      for (int r = 0; r < rs; r++) {\n"
+        + "        final int p = xo + off[r];\n"
+        + "        final int q = wo + r * ws;\n");
+    multiplyAdd(s, "        ", m, t, i -> i == 0 ? "" : " + x" + i);
+    s.append("      }\n");
+    storeAndClose(s, m, t);
+  }
+
+  /** A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias. */
+  private static void convTileStart(StringBuilder s, String name, int m, int t) {
+    s.append("\n  private static final class ").append(name).append(" implements ConvTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
         + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n");
@@ -194,26 +208,31 @@ final class BlockedKernelsGenerator {
         s.append("      FloatVector a").append(i).append('_').append(j).append(" = b").append(j).append(";\n");
       }
     }
-    for (int i = 1; i < t; i++) {
-      s.append("      final int x").append(i).append(" = ").append(i)
-          .append(stride == 0 ? " * sx" : stride == 1 ? " * B" : " * " + stride + " * B").append(";\n");
-    }
-    s.append("      for (int r = 0; r < rs; r++) {\n"
-        + "        final int p = xo + off[r];\n"
-        + "        final int q = wo + r * ws;\n");
+  }
+
+  /**
+   * One reduction step of a convolution tile at indentation {@code in}: the {@code m} weight vectors at
+   * {@code w[q..]}, and for each pixel {@code i} the broadcast of {@code x[p + offset(i)]} into its {@code m}
+   * accumulators.
+   */
+  private static void multiplyAdd(StringBuilder s, String in, int m, int t,
+      java.util.function.IntFunction<String> offset) {
     for (int j = 0; j < m; j++) {
-      s.append("        final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
+      s.append(in).append("final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
           .append(j == 0 ? "" : " + " + j + " * B").append(");\n");
     }
     for (int i = 0; i < t; i++) {
-      s.append("        final FloatVector v").append(i).append(" = FloatVector.broadcast(S, x[p")
-          .append(i == 0 ? "" : " + x" + i).append("]);\n");
+      s.append(in).append("final FloatVector v").append(i).append(" = FloatVector.broadcast(S, x[p")
+          .append(offset.apply(i)).append("]);\n");
       for (int j = 0; j < m; j++) {
-        s.append("        a").append(i).append('_').append(j).append(" = w").append(j).append(".fma(v").append(i)
+        s.append(in).append('a').append(i).append('_').append(j).append(" = w").append(j).append(".fma(v").append(i)
             .append(", a").append(i).append('_').append(j).append(");\n");
       }
     }
-    s.append("      }\n");
+  }
+
+  /** Stores a convolution tile's accumulators through {@code max(a, lo)}, and closes the tile. */
+  private static void storeAndClose(StringBuilder s, int m, int t) {
     for (int i = 0; i < t; i++) {
       for (int j = 0; j < m; j++) {
         s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
@@ -229,20 +248,7 @@ final class BlockedKernelsGenerator {
    * a time (one block's input offsets are then linear in the loop variable).
    */
   private static void pointwise(StringBuilder s, int m, int t) {
-    s.append("\n  private static final class Pointwise").append(m).append('x').append(t)
-        .append(" implements ConvTile {\n"
-        + "    @Override\n"
-        + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
-        + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n");
-    for (int j = 0; j < m; j++) {
-      s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
-      s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
-    }
-    for (int i = 0; i < t; i++) {
-      for (int j = 0; j < m; j++) {
-        s.append("      FloatVector a").append(i).append('_').append(j).append(" = b").append(j).append(";\n");
-      }
-    }
+    convTileStart(s, "Pointwise" + m + "x" + t, m, t);
     s.append("      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {\n"
         + "        final int wc = wo + c * ws;\n"
         + "        for (int l = 0; l < B; l += 2) {\n");
@@ -251,29 +257,11 @@ final class BlockedKernelsGenerator {
       s.append("          {\n"
           + "            final int p = xc + ").append(u == 0 ? "l" : "l + 1").append(";\n"
           + "            final int q = wc + ").append(lane).append(" * ws;\n");
-      for (int j = 0; j < m; j++) {
-        s.append("            final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
-            .append(j == 0 ? "" : " + " + j + " * B").append(");\n");
-      }
-      for (int i = 0; i < t; i++) {
-        s.append("            final FloatVector v").append(i).append(" = FloatVector.broadcast(S, x[p")
-            .append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B").append("]);\n");
-        for (int j = 0; j < m; j++) {
-          s.append("            a").append(i).append('_').append(j).append(" = w").append(j).append(".fma(v").append(i)
-              .append(", a").append(i).append('_').append(j).append(");\n");
-        }
-      }
+      multiplyAdd(s, "            ", m, t, i -> i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B");
       s.append("          }\n");
     }
     s.append("        }\n      }\n");
-    for (int i = 0; i < t; i++) {
-      for (int j = 0; j < m; j++) {
-        s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
-        s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
-        s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
-      }
-    }
-    s.append("    }\n  }\n");
+    storeAndClose(s, m, t);
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {
