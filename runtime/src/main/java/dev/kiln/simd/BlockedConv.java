@@ -47,8 +47,6 @@ final class BlockedConv {
   private final List<Chunk> chunks = new ArrayList<>();
   /** Multiply-adds per sample, for the decision to split over threads. */
   private final long macs;
-  /** Whether the chunks' tiles are {@link BlockedKernels#pointwise} tiles (given the input's block stride). */
-  private final boolean pointwise;
   private volatile Packed packed;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
@@ -132,7 +130,8 @@ final class BlockedConv {
 
   /**
    * Whether a layer gets the pointwise tiles: a 1x1 convolution at horizontal stride 1 over a blocked input
-   * whose groups start at block boundaries (whole blocks of input channels per group).
+   * whose groups start at block boundaries (whole blocks of input channels per group), so that its offset
+   * table is whole channel blocks ({@code off[r] = (r / LANES) * off[LANES] + r % LANES}).
    */
   static boolean pointwise(ConvGeometry geometry, BlockedLayout in) {
     return STRIDE_TILES && in.blocked && !isDepthwise(geometry) && geometry.kernelH() == 1 && geometry.kernelW() == 1
@@ -227,7 +226,6 @@ final class BlockedConv {
         biasOffset += LANES;
       }
       this.chunkHot = null;
-      this.pointwise = false;
       return;
     }
     this.firstColumns = columns(geometry.outWidth(), FIRST_PIXELS);
@@ -235,7 +233,7 @@ final class BlockedConv {
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
     int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
-    this.pointwise = pointwise(geometry, in);
+    boolean pointwise = pointwise(geometry, in);
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup)) {
@@ -500,7 +498,7 @@ final class BlockedConv {
       } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
         for (int i = 0; i < c.tiles().length; i++) {
           int col = cols[2 * i];
-          c.tiles()[i].conv.run(x, xBase + col * sx, pointwise ? in.blockStride : sx, off, steps, p.w(), c.weightOffset(), c.blocks() * LANES, p.b(),
+          c.tiles()[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), c.blocks() * LANES, p.b(),
               c.biasOffset(), lo, y, yBase + col * LANES, LANES, out.blockStride);
         }
       } else {

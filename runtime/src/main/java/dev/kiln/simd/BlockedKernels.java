@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output
  * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the
  * reduction (input channel, tap) driven by a table of input offsets (pointwise tiles: two loops over the
- * input's channel blocks and lanes, with no table), then adds nothing more: the
+ * input's channel blocks and lanes, reading one entry of the table), then adds nothing more: the
  * accumulators start at the bias and leave through the activation's bounds. Convolution tiles apply the
  * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a
  * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could
@@ -276,12 +276,12 @@ final class BlockedKernels {
 
   /**
    * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}
-   * of a 1x1 convolution over a blocked input, pixels one blocked pixel apart, whose reduction {@code r}
-   * is the input channel, read at {@code x[xo + (r / B) * sx + r % B + t * B]} ({@code sx} is the input's
-   * channel-block stride and {@code off} is not read; {@code rs} is a multiple of {@code B}). The same
-   * multiply-adds in the same order as a {@link #conv} tile given {@code off[r] = (r / B) * sx + r % B},
-   * without a table lookup per step, so that the JIT can check the input's bounds once per block (6-7%
-   * less time on MobileNet's pointwise layers of 128 to 1,024 input channels).
+   * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset
+   * table of whole channel blocks: {@code off[r] = (r / B) * off[B] + r % B}, {@code rs} a multiple of
+   * {@code B} (a 1x1 convolution over a blocked input). It reads {@code off[B]}, the distance between
+   * channel blocks, once and then walks each block's lanes directly: the same multiply-adds in the same
+   * order, without a table lookup per step, so that the JIT can check the input's bounds once per block
+   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels).
    */
   static ConvTile pointwise(int blocks, int pixels) {
     switch (blocks * 100 + pixels) {
@@ -6925,7 +6925,8 @@ final class BlockedKernels {
         int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -6955,7 +6956,8 @@ final class BlockedKernels {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -6991,7 +6993,8 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       FloatVector a2_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7033,7 +7036,8 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a2_0 = b0;
       FloatVector a3_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7081,7 +7085,8 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       FloatVector a3_0 = b0;
       FloatVector a4_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7135,7 +7140,8 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a4_0 = b0;
       FloatVector a5_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7195,7 +7201,8 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a5_0 = b0;
       FloatVector a6_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7261,7 +7268,8 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a6_0 = b0;
       FloatVector a7_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7333,7 +7341,8 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a7_0 = b0;
       FloatVector a8_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7411,7 +7420,8 @@ final class BlockedKernels {
       FloatVector a7_0 = b0;
       FloatVector a8_0 = b0;
       FloatVector a9_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7495,7 +7505,8 @@ final class BlockedKernels {
       FloatVector a8_0 = b0;
       FloatVector a9_0 = b0;
       FloatVector a10_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7585,7 +7596,8 @@ final class BlockedKernels {
       FloatVector a9_0 = b0;
       FloatVector a10_0 = b0;
       FloatVector a11_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7681,7 +7693,8 @@ final class BlockedKernels {
       FloatVector a10_0 = b0;
       FloatVector a11_0 = b0;
       FloatVector a12_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7783,7 +7796,8 @@ final class BlockedKernels {
       FloatVector a11_0 = b0;
       FloatVector a12_0 = b0;
       FloatVector a13_0 = b0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7879,7 +7893,8 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7917,7 +7932,8 @@ final class BlockedKernels {
       FloatVector a0_1 = b1;
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -7965,7 +7981,8 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8023,7 +8040,8 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8091,7 +8109,8 @@ final class BlockedKernels {
       FloatVector a3_1 = b1;
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8169,7 +8188,8 @@ final class BlockedKernels {
       FloatVector a4_1 = b1;
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8257,7 +8277,8 @@ final class BlockedKernels {
       FloatVector a5_1 = b1;
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8355,7 +8376,8 @@ final class BlockedKernels {
       FloatVector a6_1 = b1;
       FloatVector a7_0 = b0;
       FloatVector a7_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8463,7 +8485,8 @@ final class BlockedKernels {
       FloatVector a7_1 = b1;
       FloatVector a8_0 = b0;
       FloatVector a8_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8581,7 +8604,8 @@ final class BlockedKernels {
       FloatVector a8_1 = b1;
       FloatVector a9_0 = b0;
       FloatVector a9_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8709,7 +8733,8 @@ final class BlockedKernels {
       FloatVector a9_1 = b1;
       FloatVector a10_0 = b0;
       FloatVector a10_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8847,7 +8872,8 @@ final class BlockedKernels {
       FloatVector a10_1 = b1;
       FloatVector a11_0 = b0;
       FloatVector a11_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -8995,7 +9021,8 @@ final class BlockedKernels {
       FloatVector a11_1 = b1;
       FloatVector a12_0 = b0;
       FloatVector a12_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9153,7 +9180,8 @@ final class BlockedKernels {
       FloatVector a12_1 = b1;
       FloatVector a13_0 = b0;
       FloatVector a13_1 = b1;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9295,7 +9323,8 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9341,7 +9370,8 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9401,7 +9431,8 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
       FloatVector a2_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9475,7 +9506,8 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
       FloatVector a3_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9563,7 +9595,8 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
       FloatVector a4_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9665,7 +9698,8 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
       FloatVector a5_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {
@@ -9781,7 +9815,8 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
       FloatVector a6_2 = b2;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
         for (int l = 0; l < B; l += 2) {
           {

@@ -623,8 +623,13 @@ final class BlockedNetwork implements NetworkEngine {
 
   /** Global average pooling of the interior into a new {@code [N, C, 1, 1]} tensor. */
   private static final class GlobalAvgPoolStage extends LayoutStage {
-    /** The least input (elements, halo included) worth splitting over threads. */
-    private static final long SPLIT_ELEMENTS = 1L << 14;
+    /**
+     * The least input (elements, halo included) worth splitting over threads: a quarter of
+     * {@link Parallel#MIN_ELEMENTS}, since this pass reads a map the previous layer's threads wrote (MobileNet
+     * v1's 7x7x1024, 50K elements, took 56 us on one thread against 26 split; an element-wise pass over data in
+     * its own cache is cheaper per element).
+     */
+    private static final long SPLIT_ELEMENTS = Parallel.MIN_ELEMENTS / 4;
 
     GlobalAvgPoolStage(BlockedLayout layout) {
       super(layout);
@@ -636,9 +641,7 @@ final class BlockedNetwork implements NetworkEngine {
       Tensor out = Tensor.zeros(n, layout.channels, 1, 1);
       float[] y = out.data();
       if (Parallel.worthSplitting((long) n * layout.sampleSize, SPLIT_ELEMENTS, n * layout.blocks)) {
-        // Channel blocks split over the threads, each mean summed by one thread in the same order as here (the
-        // same bits). The input was written by the threads of the layer before; read on one thread it took
-        // MobileNet v1 (7x7x1024) 56 us on 2 threads, 26 us split.
+        // Channel blocks split over the threads, each mean summed by one thread in the same order (the same bits).
         Parallel.forChunks(n * layout.blocks, (chunk, start, end) -> pool(x, y, start, end));
       } else {
         pool(x, y, 0, n * layout.blocks);

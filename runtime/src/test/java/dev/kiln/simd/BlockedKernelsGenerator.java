@@ -40,7 +40,7 @@ final class BlockedKernelsGenerator {
         + " * The tile kernels of the blocked-layout engine ({@link BlockedConv}): each computes a tile of output\n"
         + " * pixels times output-channel blocks with every accumulator in a register, in one flat loop over the\n"
         + " * reduction (input channel, tap) driven by a table of input offsets (pointwise tiles: two loops over the\n"
-        + " * input's channel blocks and lanes, with no table), then adds nothing more: the\n"
+        + " * input's channel blocks and lanes, reading one entry of the table), then adds nothing more: the\n"
         + " * accumulators start at the bias and leave through the activation's bounds. Convolution tiles apply the\n"
         + " * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a\n"
         + " * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could\n"
@@ -101,12 +101,12 @@ final class BlockedKernelsGenerator {
         + "    }\n  }\n\n");
     s.append("  /**\n"
         + "   * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}\n"
-        + "   * of a 1x1 convolution over a blocked input, pixels one blocked pixel apart, whose reduction {@code r}\n"
-        + "   * is the input channel, read at {@code x[xo + (r / B) * sx + r % B + t * B]} ({@code sx} is the input's\n"
-        + "   * channel-block stride and {@code off} is not read; {@code rs} is a multiple of {@code B}). The same\n"
-        + "   * multiply-adds in the same order as a {@link #conv} tile given {@code off[r] = (r / B) * sx + r % B},\n"
-        + "   * without a table lookup per step, so that the JIT can check the input's bounds once per block (6-7%\n"
-        + "   * less time on MobileNet's pointwise layers of 128 to 1,024 input channels).\n"
+        + "   * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset\n"
+        + "   * table of whole channel blocks: {@code off[r] = (r / B) * off[B] + r % B}, {@code rs} a multiple of\n"
+        + "   * {@code B} (a 1x1 convolution over a blocked input). It reads {@code off[B]}, the distance between\n"
+        + "   * channel blocks, once and then walks each block's lanes directly: the same multiply-adds in the same\n"
+        + "   * order, without a table lookup per step, so that the JIT can check the input's bounds once per block\n"
+        + "   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels).\n"
         + "   */\n"
         + "  static ConvTile pointwise(int blocks, int pixels) {\n"
         + "    switch (blocks * 100 + pixels) {\n");
@@ -244,12 +244,13 @@ final class BlockedKernelsGenerator {
   }
 
   /**
-   * A pointwise tile: the reduction over the input's channel blocks, and within a block over its lanes two at
-   * a time (one block's input offsets are then linear in the loop variable).
+   * A pointwise tile: the reduction over the input's channel blocks ({@code off[B]} apart), and within a block
+   * over its lanes two at a time (one block's input offsets are then linear in the loop variable).
    */
   private static void pointwise(StringBuilder s, int m, int t) {
     convTileStart(s, "Pointwise" + m + "x" + t, m, t);
-    s.append("      for (int c = 0, xc = xo; c < rs; c += B, xc += sx) {\n"
+    s.append("      final int bs = rs > B ? off[B] : 0;\n"
+        + "      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {\n"
         + "        final int wc = wo + c * ws;\n"
         + "        for (int l = 0; l < B; l += 2) {\n");
     for (int u = 0; u < 2; u++) {

@@ -192,10 +192,10 @@ public final class NetworkBench implements Callable<Integer> {
       speed[r] = ortMs[r] / kilnMs[r];
     }
     alternation = String.format(Locale.ROOT, "\"alternate_kiln_ms\":%s,\"alternate_ort_ms\":%s,"
-        + "\"alternate_speed_median\":%.3f,\"alternate_ort_max_abs_diff\":%.3g,", json(kilnMs), json(ortMs),
+        + "\"alternate_speed_median\":%.3f,\"alternate_ort_max_abs_diff\":%.3g,", json(kilnMs, "%.3f"), json(ortMs, "%.3f"),
         median(speed), maxDiff);
     System.err.printf(Locale.ROOT, "alternating with ONNX Runtime: Kiln speed %.3fx ORT's (median of %d rounds; "
-        + "per round %s)%n", median(speed), alternate, json(speed));
+        + "per round %s)%n", median(speed), alternate, json(speed, "%.3f"));
   }
 
   /** The median latency (ms) of one second of back-to-back calls. */
@@ -210,10 +210,11 @@ public final class NetworkBench implements Callable<Integer> {
     return median(ms.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
-  private static String json(double[] values) {
+  /** {@code values} as a JSON array, each number formatted with {@code format}. */
+  private static String json(double[] values, String format) {
     StringBuilder b = new StringBuilder("[");
     for (double v : values) {
-      b.append(b.length() == 1 ? "" : ",").append(String.format(Locale.ROOT, "%.3f", v));
+      b.append(b.length() == 1 ? "" : ",").append(String.format(Locale.ROOT, format, v));
     }
     return b.append(']').toString();
   }
@@ -343,15 +344,12 @@ public final class NetworkBench implements Callable<Integer> {
     for (int i = 2; i < windows.size(); i++) {
       worstAfter2 = Math.max(worstAfter2, windows.get(i));
     }
-    StringBuilder w = new StringBuilder();
-    for (double m : windows) {
-      w.append(w.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", m));
-    }
+    String w = json(windows.stream().mapToDouble(Double::doubleValue).toArray(), "%.2f");
     return String.format(Locale.ROOT, "{\"net\":\"%s\",\"engine\":\"%s\",\"batch\":%d,\"threads\":%d,"
             + "\"tag\":\"%s\",%s\"jvm_ms_before_main\":%d,\"read_reference_ms\":%.1f,\"first_result_ms\":%.1f,"
             + "\"max_abs_diff\":%.3g,\"calls\":%d,\"first_call_ms\":%.2f,\"steady_median_ms\":%.3f,"
             + "\"min_ms\":%.3f,\"settled_after_s\":%d,\"worst_window_after_2s_ms\":%.3f,\"worst_over_steady\":%.3f,"
-            + "\"window_medians_ms\":[%s],\"java\":\"%s\",\"cpu\":\"%s\"}",
+            + "\"window_medians_ms\":%s,\"java\":\"%s\",\"cpu\":\"%s\"}",
         net, engine, batch, threads, tag, phases + alternation, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
         steady, Arrays.stream(latencies).min().orElse(0), settled, worstAfter2, worstAfter2 / steady, w,
         System.getProperty("java.version"), cpu());

@@ -32,7 +32,7 @@ final class Reports {
         spark.sparkContext().master(), model.batchSize, model.kilnThreads, model.kilnThreads == 1 ? "" : "s");
   }
 
-  /** The tasks' convolution engines, e.g. {@code simd-blocked-512}, or {@code none} if no task ran. */
+  /** The engines the tasks' forwards ran, e.g. {@code simd-blocked-512}, or {@code none} if no task ran. */
   static String engines(ScoringJob.Result result) {
     return result.engines().isEmpty() ? "none" : String.join(" and ", result.engines());
   }
