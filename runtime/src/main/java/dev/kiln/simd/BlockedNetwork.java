@@ -29,8 +29,10 @@ import java.util.List;
  * whose buffer held another layout zeroes its halo before it writes). A batch that divides evenly among the
  * pool's threads runs in parts, one whole forward per thread ({@link #runInParts}); otherwise each layer's
  * work is split over the pool, by bands of output rows where the rows divide evenly among the threads, else by
- * output-channel chunks ({@link BlockedConv#bands}). Each output element is computed the same way whatever the
- * split, so results do not depend on the thread count.
+ * output-channel chunks ({@link BlockedConv#bands}). A small network whose buffers for a group of samples fit
+ * in a core's cache runs each thread's samples through every stage a group at a time ({@link #runGroups}), so
+ * its feature maps stay in that cache. Each output element is computed the same way whatever the split, so
+ * results do not depend on the thread count, the parts or the groups.
  */
 final class BlockedNetwork implements NetworkEngine {
   /** A step of the plan: reads the current value (a tensor or a buffer slot), leaves the next. */
@@ -109,6 +111,39 @@ final class BlockedNetwork implements NetworkEngine {
     this.stages = stages;
     this.capacities = capacities;
     this.workspaces = ThreadLocal.withInitial(() -> new Workspace(this.capacities));
+    this.groupSize = groupSize(bufferFloatsPerSample());
+  }
+
+  /**
+   * Floats of feature-map buffers that a group of samples may fill (1 MB, a core's level-2 cache on current
+   * server processors): a network whose buffers for one sample fit runs a thread's samples through every
+   * stage in groups that do ({@link #runGroups}).
+   */
+  static final long GROUP_FLOATS = 1L << 18;
+
+  /**
+   * Samples per group for buffers of {@code floatsPerSample} floats per sample: as many as fit in
+   * {@link #GROUP_FLOATS}, or all of them when not even one does (then the weights, read once per group, are
+   * read once per part).
+   */
+  static int groupSize(long floatsPerSample) {
+    return floatsPerSample > GROUP_FLOATS ? Integer.MAX_VALUE : (int) (GROUP_FLOATS / floatsPerSample);
+  }
+
+  /** Samples a thread runs through every stage before the next ones ({@link #groupSize(long)}). */
+  private int groupSize;
+
+  /** Samples per group (for tests). */
+  int groupSize() {
+    return groupSize;
+  }
+
+  /** Sets the samples per group (for tests: before any forward, from one thread). */
+  void setGroupSize(int samples) {
+    if (samples < 1) {
+      throw new IllegalArgumentException("group size must be >= 1 but was " + samples);
+    }
+    groupSize = samples;
   }
 
   /** Floats per sample of the buffers of one calling thread (for tests). */
@@ -375,10 +410,7 @@ final class BlockedNetwork implements NetworkEngine {
     if (parts > 1) {
       return runInParts(input, parts);
     }
-    Workspace ws = workspaces.get();
-    int n = input.dim(0);
-    ws.ensure(n);
-    return runStages(input, ws, n, 0);
+    return runGroups(input, workspaces.get(), input.dim(0), 0);
   }
 
   /**
@@ -410,17 +442,40 @@ final class BlockedNetwork implements NetworkEngine {
     Tensor[] results = new Tensor[parts];
     Parallel.forRange(parts, (start, end) -> {
       Workspace ws = workspaces.get();
-      ws.ensure(per);
       for (int part = start; part < end; part++) {
-        results[part] = runStages(input, ws, per, part * per);
+        results[part] = runGroups(input, ws, per, part * per);
       }
     });
+    return concat(results, n);
+  }
+
+  /**
+   * Every stage over {@code n} samples of {@code input} from sample {@code first}, in groups of at most
+   * {@link #groupSize} samples, one group through every stage before the next.
+   */
+  private Tensor runGroups(Tensor input, Workspace ws, int n, int first) {
+    int g = Math.min(n, groupSize);
+    ws.ensure(g);
+    if (g == n) {
+      return runStages(input, ws, n, first);
+    }
+    Tensor[] results = new Tensor[(n + g - 1) / g];
+    for (int i = 0; i < results.length; i++) {
+      int start = i * g;
+      results[i] = runStages(input, ws, Math.min(g, n - start), first + start);
+    }
+    return concat(results, n);
+  }
+
+  /** The outputs of consecutive groups of samples, {@code n} in all, as one tensor. */
+  private static Tensor concat(Tensor[] results, int n) {
     int[] shape = results[0].shape();
     shape[0] = n;
     Tensor out = Tensor.zeros(shape);
-    int size = results[0].size();
-    for (int part = 0; part < parts; part++) {
-      System.arraycopy(results[part].data(), 0, out.data(), part * size, size);
+    int offset = 0;
+    for (Tensor r : results) {
+      System.arraycopy(r.data(), 0, out.data(), offset, r.size());
+      offset += r.size();
     }
     return out;
   }

@@ -2,6 +2,7 @@ package dev.kiln.simd;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
@@ -128,6 +129,46 @@ class BlockedNetworkTest {
       cases++;
     }
     assertThat(cases).isEqualTo(4);
+  }
+
+  @Test
+  void groupsOfSamplesGiveTheSameBitsAsSamplesOneByOne() {
+    // The rule: as many samples as fit in the budget, or the whole batch when one sample does not fit.
+    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS)).isEqualTo(1);
+    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS / 3)).isEqualTo(3);
+    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS + 1)).isEqualTo(Integer.MAX_VALUE);
+    Net net = new Net(7);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    // This small network's buffers hold many samples within the budget, so its batches run in groups.
+    assertThat(engine.groupSize()).isEqualTo(BlockedNetwork.groupSize(engine.bufferFloatsPerSample()));
+    assertThat(engine.groupSize()).isGreaterThan(8);
+    SplittableRandom r = new SplittableRandom(13);
+    int cases = 0;
+    for (int n : new int[] {7, 8}) {
+      Tensor x = TestTensors.uniform(r, 1, n, 3, 19, 17);
+      int sample = x.size() / n;
+      float[] oneByOne = new float[n * 10];
+      Parallel.setThreads(1);
+      for (int i = 0; i < n; i++) {
+        float[] xi = java.util.Arrays.copyOfRange(x.data(), i * sample, (i + 1) * sample);
+        System.arraycopy(net.forward(Tensor.of(xi, 1, 3, 19, 17)).data(), 0, oneByOne, i * 10, 10);
+      }
+      // Groups of 3 leave a last group of 1 (N=7 on one thread) or of 1 in each part of 4 (N=8 on two).
+      for (int group : new int[] {3, Integer.MAX_VALUE}) {
+        engine.setGroupSize(group);
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          Tensor y = net.forward(x);
+          assertThat(y.shape()).asList().containsExactly(n, 10).inOrder();
+          assertWithMessage("N=%s, groups of %s, %s threads", n, group, threads).that(y.data())
+              .usingExactEquality().containsExactly(oneByOne).inOrder();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(8);
+    assertThrows(IllegalArgumentException.class, () -> engine.setGroupSize(0));
   }
 
   /**
