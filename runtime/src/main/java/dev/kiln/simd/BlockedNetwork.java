@@ -25,7 +25,7 @@ import java.util.List;
  * {@link Module#forward} on an NCHW tensor, converted back where needed. Dropout is the identity in eval mode.
  *
  * <p>Buffers belong to the calling thread (so concurrent callers never share one) and are reused from call
- * to call while the batch size stays the same; the layers' outputs take turns with two buffers (a layer
+ * to call while the batch (or group) size stays the same; the layers' outputs take turns with two buffers (a layer
  * whose buffer held another layout zeroes its halo before it writes). A batch that divides evenly among the
  * pool's threads runs in parts, one whole forward per thread ({@link #runInParts}); otherwise each layer's
  * work is split over the pool, by bands of output rows where the rows divide evenly among the threads, else by
@@ -131,19 +131,11 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /** Samples a thread runs through every stage before the next ones ({@link #groupSize(long)}). */
-  private int groupSize;
+  private final int groupSize;
 
   /** Samples per group (for tests). */
   int groupSize() {
     return groupSize;
-  }
-
-  /** Sets the samples per group (for tests: before any forward, from one thread). */
-  void setGroupSize(int samples) {
-    if (samples < 1) {
-      throw new IllegalArgumentException("group size must be >= 1 but was " + samples);
-    }
-    groupSize = samples;
   }
 
   /** Floats per sample of the buffers of one calling thread (for tests). */
@@ -160,7 +152,7 @@ final class BlockedNetwork implements NetworkEngine {
     return "simd-blocked-" + LANES * 32;
   }
 
-  /** One calling thread's buffers, for one batch size at a time. */
+  /** One calling thread's buffers, for one batch (or group) size at a time. */
   private static final class Workspace {
     private final int[] capacities;
     float[][] buffers;
@@ -386,7 +378,7 @@ final class BlockedNetwork implements NetworkEngine {
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
       try {
-        return run(input);
+        return run(input, groupSize);
       } finally {
         // After the first forward, which runs plain Java the JIT compiles meanwhile (driver loops, weight
         // packing, depthwise layers, layers outside this engine): warming more tiles during it took processor
@@ -399,18 +391,26 @@ final class BlockedNetwork implements NetworkEngine {
         }
       }
     }
-    return run(input);
+    return run(input, groupSize);
+  }
+
+  /** {@link #forward} in groups of {@code group} samples (for tests: same bits whatever the grouping). */
+  Tensor forward(Tensor input, int group) {
+    if (group < 1) {
+      throw new IllegalArgumentException("group size must be >= 1 but was " + group);
+    }
+    return run(input, group);
   }
 
   /** Whether the convolutions' faster tiles were requested (after the first forward). */
   private volatile boolean fasterTilesRequested;
 
-  private Tensor run(Tensor input) {
+  private Tensor run(Tensor input, int group) {
     int parts = batchParts(input);
     if (parts > 1) {
-      return runInParts(input, parts);
+      return runInParts(input, parts, group);
     }
-    return runGroups(input, workspaces.get(), input.dim(0), 0);
+    return runGroups(input, workspaces.get(), input.dim(0), 0, group);
   }
 
   /**
@@ -436,14 +436,14 @@ final class BlockedNetwork implements NetworkEngine {
    * (split layer by layer, MobileNet v1 at N=8 on two threads took 1.5x as long as ONNX Runtime). Every
    * output is computed the same way as in one part.
    */
-  private Tensor runInParts(Tensor input, int parts) {
+  private Tensor runInParts(Tensor input, int parts, int group) {
     int n = input.dim(0);
     int per = n / parts;
     Tensor[] results = new Tensor[parts];
     Parallel.forRange(parts, (start, end) -> {
       Workspace ws = workspaces.get();
       for (int part = start; part < end; part++) {
-        results[part] = runGroups(input, ws, per, part * per);
+        results[part] = runGroups(input, ws, per, part * per, group);
       }
     });
     return concat(results, n);
@@ -451,10 +451,10 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * Every stage over {@code n} samples of {@code input} from sample {@code first}, in groups of at most
-   * {@link #groupSize} samples, one group through every stage before the next.
+   * {@code group} samples, one group through every stage before the next.
    */
-  private Tensor runGroups(Tensor input, Workspace ws, int n, int first) {
-    int g = Math.min(n, groupSize);
+  private Tensor runGroups(Tensor input, Workspace ws, int n, int first, int group) {
+    int g = Math.min(n, group);
     ws.ensure(g);
     if (g == n) {
       return runStages(input, ws, n, first);

@@ -156,10 +156,9 @@ class BlockedNetworkTest {
       }
       // Groups of 3 leave a last group of 1 (N=7 on one thread) or of 1 in each part of 4 (N=8 on two).
       for (int group : new int[] {3, Integer.MAX_VALUE}) {
-        engine.setGroupSize(group);
         for (int threads = 1; threads <= 2; threads++) {
           Parallel.setThreads(threads);
-          Tensor y = net.forward(x);
+          Tensor y = engine.forward(x, group);
           assertThat(y.shape()).asList().containsExactly(n, 10).inOrder();
           assertWithMessage("N=%s, groups of %s, %s threads", n, group, threads).that(y.data())
               .usingExactEquality().containsExactly(oneByOne).inOrder();
@@ -168,7 +167,7 @@ class BlockedNetworkTest {
       }
     }
     assertThat(cases).isEqualTo(8);
-    assertThrows(IllegalArgumentException.class, () -> engine.setGroupSize(0));
+    assertThrows(IllegalArgumentException.class, () -> engine.forward(TestTensors.uniform(r, 1, 2, 3, 19, 17), 0));
   }
 
   /**
