@@ -115,11 +115,12 @@ final class BlockedNetwork implements NetworkEngine {
   }
 
   /**
-   * Floats of feature-map buffers that a group of samples may fill (1 MB, a core's level-2 cache on current
-   * server processors): a network whose buffers for one sample fit runs a thread's samples through every
-   * stage in groups that do ({@link #runGroups}).
+   * Floats of feature-map buffers that a group of samples may fill (512 KB: half of a core's 1-2 MB
+   * level-2 cache on current server processors, the rest left to the weights and the input): a network whose
+   * buffers for one sample fit runs a thread's samples through every stage in groups that do
+   * ({@link #runGroups}).
    */
-  static final long GROUP_FLOATS = 1L << 18;
+  static final long GROUP_FLOATS = 1L << 17;
 
   /**
    * Samples per group for buffers of {@code floatsPerSample} floats per sample: as many as fit in
