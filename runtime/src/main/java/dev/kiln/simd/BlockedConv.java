@@ -50,7 +50,12 @@ final class BlockedConv {
   private volatile Packed packed;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
-  private record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {}
+  private record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {
+    /** Whether these were packed from {@code weight} and {@code bias} at versions {@code wv} and {@code bv}. */
+    boolean isFor(Parameter weight, long wv, Parameter bias, long bv) {
+      return this.weight == weight && weightVersion == wv && this.bias == bias && biasVersion == bv;
+    }
+  }
 
   /**
    * Output-channel blocks computed together by one tile kernel, and how a row of outputs is tiled.
@@ -370,7 +375,7 @@ final class BlockedConv {
     long wv = weight.version();
     long bv = bias == null ? 0 : bias.version();
     Packed p = packed;
-    if (p != null && p.weight() == weight && p.weightVersion() == wv && p.bias() == bias && p.biasVersion() == bv) {
+    if (p != null && p.isFor(weight, wv, bias, bv)) {
       return p;
     }
     // One thread packs, the others wait for it: on several threads every thread of a network's first forward
@@ -378,7 +383,7 @@ final class BlockedConv {
     // the JIT needs the processors too).
     synchronized (this) {
       p = packed;
-      if (p != null && p.weight() == weight && p.weightVersion() == wv && p.bias() == bias && p.biasVersion() == bv) {
+      if (p != null && p.isFor(weight, wv, bias, bv)) {
         return p;
       }
       return pack(weight, wv, bias, bv);

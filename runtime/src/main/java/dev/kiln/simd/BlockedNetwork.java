@@ -25,8 +25,8 @@ import java.util.List;
  * {@link Module#forward} on an NCHW tensor, converted back where needed. Dropout is the identity in eval mode.
  *
  * <p>Buffers belong to the calling thread (so concurrent callers never share one) and are reused from call
- * to call while the batch (or group) size stays the same; the layers' outputs take turns with two buffers (a layer
- * whose buffer held another layout zeroes its halo before it writes). A batch that divides evenly among the
+ * to call while the batch (or group) size stays the same; the layers' outputs take turns with two buffers (a
+ * layer whose buffer held another layout zeroes its halo before it writes). A batch that divides evenly among the
  * pool's threads runs in parts, one whole forward per thread ({@link #runInParts}); otherwise each layer's
  * work is split over the pool, by bands of output rows where the rows divide evenly among the threads, else by
  * output-channel chunks ({@link BlockedConv#bands}). A small network whose buffers for a group of samples fit

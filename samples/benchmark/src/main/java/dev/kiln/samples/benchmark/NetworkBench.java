@@ -99,6 +99,10 @@ public final class NetworkBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (alternate > 0 && engine == Engine.ORT) {
+      System.err.println("--alternate needs a Kiln engine");
+      return 2;
+    }
     long start = System.nanoTime();
     long jvmStartMillis = ManagementFactory.getRuntimeMXBean().getUptime();
     Map<String, Tensor> reference = SafeTensors.read(dir.resolve(net.file + "-n" + batch + ".safetensors"));
@@ -109,12 +113,8 @@ public final class NetworkBench implements Callable<Integer> {
     Runner runner = engine == Engine.ORT ? ort(input, expected.shape()) : kiln(input, engine == Engine.KILN);
     runner.run(out);
     long first = System.nanoTime();
-    double maxDiff = 0;
-    double maxAbs = 0;
-    for (int i = 0; i < out.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(out[i] - expected.data()[i]));
-      maxAbs = Math.max(maxAbs, Math.abs(expected.data()[i]));
-    }
+    double maxDiff = maxAbsDiff(out, expected.data());
+    double maxAbs = maxAbsDiff(expected.data(), new float[out.length]);
     if (!(maxDiff <= 1e-3 * Math.max(1, maxAbs))) {
       System.err.printf(Locale.ROOT, "%s %s: output differs from PyTorch's by %g (max |y| %g)%n", net, engine,
           maxDiff, maxAbs);
@@ -138,10 +138,6 @@ public final class NetworkBench implements Callable<Integer> {
       System.err.println("ONNX Runtime profile: " + ortSession.endProfiling());
     }
     if (alternate > 0) {
-      if (engine == Engine.ORT) {
-        System.err.println("--alternate needs a Kiln engine");
-        return 2;
-      }
       alternateWithOrt(runner, input, expected, out);
     }
     String line = report(jvmStartMillis, (first - referenceRead) / 1e6, (referenceRead - start) / 1e6, maxDiff,
@@ -171,10 +167,7 @@ public final class NetworkBench implements Callable<Integer> {
     Runner ort = ort(input, expected.shape());
     float[] ortOut = new float[out.length];
     ort.run(ortOut);
-    double maxDiff = 0;
-    for (int i = 0; i < ortOut.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(ortOut[i] - expected.data()[i]));
-    }
+    double maxDiff = maxAbsDiff(ortOut, expected.data());
     long warm = System.nanoTime() + 2_000_000_000L;
     while (System.nanoTime() < warm) {
       ort.run(ortOut);
@@ -208,6 +201,15 @@ public final class NetworkBench implements Callable<Integer> {
       ms.add((System.nanoTime() - s) / 1e6);
     }
     return median(ms.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /** The largest {@code |a[i] - b[i]|}. */
+  private static double maxAbsDiff(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
   }
 
   /** {@code values} as a JSON array, each number formatted with {@code format}. */
