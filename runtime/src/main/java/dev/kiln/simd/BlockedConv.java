@@ -433,6 +433,31 @@ final class BlockedConv {
   }
 
   /**
+   * How many times its input map a layer's weights must be for {@link #weightHeavy}. RepVGG-A0's 192->192
+   * 14x14 layers (weights 6.8 times the input) took 2-4% less time for the network at N=1 on two threads
+   * split by output channels; MobileNet v1's 512->512 14x14 pointwise layers (2.5 times) did not gain, as
+   * before with every pointwise layer split that way (8% slower).
+   */
+  static final int WEIGHT_HEAVY = 4;
+
+  /**
+   * Whether this layer's weights are more than {@link #WEIGHT_HEAVY} times its input map for a batch of
+   * {@code samples}: split over threads by row bands, each thread would read all the weights for a small part
+   * of the map, so it is split by output channels instead (each thread reads its share of the weights and
+   * all the input).
+   */
+  boolean weightHeavy(int samples) {
+    long weights = (long) steps * geometry.outChannels();
+    return weights > (long) WEIGHT_HEAVY * in.sampleSize * samples;
+  }
+
+  /** The fewest consecutive work items (at least 1) that hold at least {@code work} multiply-adds. */
+  int itemsHolding(long work) {
+    long perItem = Math.max(1, macs / (chunks.size() * (long) geometry.outHeight()));
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (work + perItem - 1) / perItem));
+  }
+
+  /**
    * Row bands when the work is split over {@code threads} threads: one per thread when the output rows divide
    * evenly among them, so that each thread computes the same rows of every such layer and reads the previous
    * layer's rows from its own cache (MobileNet v1 at N=1 on 2 threads: about 10% less time than with every

@@ -10,9 +10,11 @@ import dev.kiln.nn.GlobalAvgPool2d;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.NetworkEngine;
 import dev.kiln.nn.ReLU;
+import dev.kiln.nn.Scratch;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.nn.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -177,26 +179,55 @@ final class BlockedNetwork implements NetworkEngine {
     }
   }
 
-  /** A convolution's work handed to the pool, reused from call to call. */
-  private static final class ConvSection implements Parallel.ChunkBody, Parallel.RangeBody {
+  /**
+   * A convolution's work handed to the pool, reused from call to call: one range of its work items per
+   * thread ({@link RangeClaims}), either the row bands of {@link BlockedConv#bands} (each thread the same rows
+   * of every such layer, reading the previous layer's rows from its own cache) or, for a layer whose weights
+   * are much larger than its input ({@link BlockedConv#weightHeavy}) or whose rows do not split evenly, equal
+   * runs of the chunk-major order (each thread reads about its share of the weights).
+   */
+  private static final class ConvSection implements Parallel.ChunkBody {
+    /** The least work, in multiply-adds, a thread claims at a time (about a microsecond). */
+    private static final long CLAIM_MACS = 1L << 16;
+
+    private final RangeClaims claims = new RangeClaims();
+    private int[] bounds = new int[0];
     ConvStage stage;
     float[] x;
     float[] y;
     int samples;
     int bands;
 
-    /** Runs items {@code [start, end)} of the one-band order (chunk-major). */
-    @Override
-    public void run(int start, int end) {
-      stage.conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, 1, start, end);
+    /** Opens the section's ranges over the work items of {@code conv}, one per thread of {@code threads}. */
+    void open(BlockedConv conv, int threads) {
+      if (bounds.length < threads + 1) {
+        bounds = new int[threads + 1];
+      }
+      int items = conv.items(samples);
+      for (int j = 0; j <= threads; j++) {
+        bounds[j] = bands > 1 ? conv.bandStart(j, bands, samples) : (int) ((long) items * j / threads);
+      }
+      claims.open(bounds, threads, conv.itemsHolding(CLAIM_MACS));
     }
 
-    /** Runs row bands {@code [start, end)}. */
+    /** Runs range {@code chunk} from its front, then what is left of the others from their backs. */
     @Override
     public void run(int chunk, int start, int end) {
       BlockedConv conv = stage.conv;
-      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands,
-          conv.bandStart(start, bands, samples), conv.bandStart(end, bands, samples));
+      Parameter w = stage.kernel.weight();
+      Parameter b = stage.kernel.bias();
+      int ranges = claims.ranges();
+      for (int j = start; j < end; j++) {
+        for (long c; (c = claims.claimFront(j)) >= 0; ) {
+          conv.run(w, b, x, 0, y, 0, samples, bands, RangeClaims.start(c), RangeClaims.end(c));
+        }
+      }
+      for (int k = 1; k < ranges; k++) {
+        int other = (end - 1 + k) % ranges;
+        for (long c; (c = claims.claimBack(other)) >= 0; ) {
+          conv.run(w, b, x, 0, y, 0, samples, bands, RangeClaims.start(c), RangeClaims.end(c));
+        }
+      }
     }
   }
 
@@ -597,19 +628,15 @@ final class BlockedNetwork implements NetworkEngine {
       int items = conv.items(n);
       if (conv.splits(n)) {
         ConvSection s = ws.section;
+        int threads = Parallel.threads();
         s.stage = this;
         s.x = x;
         s.y = y;
         s.samples = n;
-        s.bands = conv.bands(Parallel.threads());
+        s.bands = conv.weightHeavy(n) ? 1 : conv.bands(threads);
         try {
-          if (s.bands > 1) {
-            // One band of rows per thread: the same rows of every such layer on the same thread.
-            Parallel.forChunks(s.bands, s);
-          } else {
-            // Output-channel chunks, in pieces the threads claim as they go.
-            Parallel.forRange(items, s);
-          }
+          s.open(conv, threads);
+          Parallel.forChunks(threads, s);
         } finally {
           s.x = null;
           s.y = null;
@@ -705,26 +732,85 @@ final class BlockedNetwork implements NetworkEngine {
       return out;
     }
 
-    /** Means of the channel blocks {@code [start, end)} of the batch, sample after sample. */
+    /**
+     * Means of the channel blocks {@code [start, end)} of the batch, sample after sample: each lane summed in
+     * float over the rows and pixels in order, by one thread whatever the split (the same bits).
+     */
     private void pool(float[] x, float[] y, int start, int end) {
       double area = (double) layout.height * layout.width;
+      float[] sums = Scratch.get().accumulators(1, LANES)[0];
       for (int item = start; item < end; item++) {
         int i = item / layout.blocks;
         int cb = item % layout.blocks;
         int base = i * layout.sampleSize + cb * layout.blockStride;
+        if (LANES % 16 == 0) {
+          for (int lane = 0; lane < LANES; lane += 16) {
+            sumSixteen(x, base + lane, sums, lane);
+          }
+        } else {
+          // LANES is a multiple of four wherever layers run blocked (BlockedConv.supports).
+          for (int lane = 0; lane < LANES; lane += 4) {
+            sumFour(x, base + lane, sums, lane);
+          }
+        }
         int yBase = i * layout.channels + cb * LANES;
-        for (int lane = 0; lane < LANES && cb * LANES + lane < layout.channels; lane += 4) {
-          sumFour(x, base + lane, yBase + lane, Math.min(4, layout.channels - cb * LANES - lane), area, y);
+        int lanes = Math.min(LANES, layout.channels - cb * LANES);
+        for (int l = 0; l < lanes; l++) {
+          y[yBase + l] = (float) (sums[l] / area);
         }
       }
     }
 
     /**
-     * The means of {@code count <= 4} lanes starting at {@code x[base]} into {@code y[yo..]}: each lane summed in
-     * float over the rows and pixels in order. The running sums stay in locals, four independent chains (sums
-     * kept in an array made each step a store and a load).
+     * The sums of the 16 lanes from {@code x[base]} over the block's pixels into {@code sums[at..]}: sixteen
+     * independent chains in locals, one pass over the block in memory order (the map usually comes from L3,
+     * where the previous layer's weights pushed it: four passes of four lanes took 2-3 times as long).
      */
-    private void sumFour(float[] x, int base, int yo, int count, double area, float[] y) {
+    private void sumSixteen(float[] x, int base, float[] sums, int at) {
+      float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+      float s8 = 0f, s9 = 0f, s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f, s14 = 0f, s15 = 0f;
+      for (int h = 0; h < layout.height; h++) {
+        int row = base + layout.pixel(h, 0);
+        for (int w = 0; w < layout.width; w++) {
+          int p = row + w * LANES;
+          s0 += x[p];
+          s1 += x[p + 1];
+          s2 += x[p + 2];
+          s3 += x[p + 3];
+          s4 += x[p + 4];
+          s5 += x[p + 5];
+          s6 += x[p + 6];
+          s7 += x[p + 7];
+          s8 += x[p + 8];
+          s9 += x[p + 9];
+          s10 += x[p + 10];
+          s11 += x[p + 11];
+          s12 += x[p + 12];
+          s13 += x[p + 13];
+          s14 += x[p + 14];
+          s15 += x[p + 15];
+        }
+      }
+      sums[at] = s0;
+      sums[at + 1] = s1;
+      sums[at + 2] = s2;
+      sums[at + 3] = s3;
+      sums[at + 4] = s4;
+      sums[at + 5] = s5;
+      sums[at + 6] = s6;
+      sums[at + 7] = s7;
+      sums[at + 8] = s8;
+      sums[at + 9] = s9;
+      sums[at + 10] = s10;
+      sums[at + 11] = s11;
+      sums[at + 12] = s12;
+      sums[at + 13] = s13;
+      sums[at + 14] = s14;
+      sums[at + 15] = s15;
+    }
+
+    /** {@link #sumSixteen} for four lanes (blocks of 4 or 8 lanes). */
+    private void sumFour(float[] x, int base, float[] sums, int at) {
       float s0 = 0f;
       float s1 = 0f;
       float s2 = 0f;
@@ -739,16 +825,10 @@ final class BlockedNetwork implements NetworkEngine {
           s3 += x[p + 3];
         }
       }
-      y[yo] = (float) (s0 / area);
-      if (count > 1) {
-        y[yo + 1] = (float) (s1 / area);
-      }
-      if (count > 2) {
-        y[yo + 2] = (float) (s2 / area);
-      }
-      if (count > 3) {
-        y[yo + 3] = (float) (s3 / area);
-      }
+      sums[at] = s0;
+      sums[at + 1] = s1;
+      sums[at + 2] = s2;
+      sums[at + 3] = s3;
     }
   }
 

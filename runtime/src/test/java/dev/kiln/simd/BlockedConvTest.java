@@ -245,6 +245,37 @@ class BlockedConvTest {
     assertThat(e).hasMessageThat().isEqualTo("2 bands do not divide 7 output rows");
   }
 
+  /**
+   * Layers whose weights are more than four times their input map are split by output channels (RepVGG-A0's
+   * 192->192 14x14), the others by row bands (MobileNet v1's 512->512 14x14 pointwise layer); the claim size
+   * holds at least the requested work.
+   */
+  @Test
+  void weightHeavyLayersAndClaimSizes() {
+    int lanes = VectorShape.LANES;
+    ConvGeometry repvgg = NaiveConvKernel.geometry(192, 192, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS);
+    BlockedConv a0 = new BlockedConv(repvgg, Activation.RELU, BlockedLayout.blocked(192, 14, 14, 1, 1, 1, 1),
+        BlockedLayout.blocked(192, 14, 14, 1, 1, 1, 1));
+    // 192 * 9 * 192 weights against 192 x 16 x 16 floats of input: 6.75 times.
+    assertThat(a0.weightHeavy(1)).isTrue();
+    // Two samples of input: 3.4 times.
+    assertThat(a0.weightHeavy(2)).isFalse();
+    ConvGeometry pointwise = NaiveConvKernel.geometry(512, 512, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    BlockedConv mobilenet = new BlockedConv(pointwise, Activation.RELU, BlockedLayout.blocked(512, 14, 14, 0, 0, 0, 0),
+        BlockedLayout.blocked(512, 14, 14, 1, 1, 1, 1));
+    assertThat(mobilenet.weightHeavy(1)).isFalse();
+    // An item is one output row of one chunk: 14 pixels x 3 blocks x 192 x 9 multiply-adds (with 16 lanes).
+    long perItem = repvgg.macsPerSample() / a0.items(1);
+    assertThat(a0.itemsHolding(1)).isEqualTo(1);
+    assertThat(a0.itemsHolding(perItem)).isEqualTo(1);
+    assertThat(a0.itemsHolding(perItem + 1)).isEqualTo(2);
+    if (lanes == 16) {
+      assertThat(perItem).isEqualTo(14L * 48 * 192 * 9);
+    }
+  }
+
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
     java.util.List<Integer> l = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {
