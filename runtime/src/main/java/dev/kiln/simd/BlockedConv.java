@@ -497,12 +497,24 @@ final class BlockedConv {
     int bandRows = rows / bands;
     int perChunk = samples * bandRows;
     int perBand = chunks.size() * perChunk;
+    // The first item's place (band, chunk, sample, row within the band), then one step per item.
+    int band = start / perBand;
+    int local = start - band * perBand;
+    int chunk = local / perChunk;
+    int n = local % perChunk / bandRows;
+    int row = local % bandRows;
     for (int item = start; item < end; item++) {
-      int band = item / perBand;
-      int local = item - band * perBand;
-      int chunk = local / perChunk;
-      int n = local % perChunk / bandRows;
-      int oh = band * bandRows + local % bandRows;
+      if (item > start && ++row == bandRows) {
+        row = 0;
+        if (++n == samples) {
+          n = 0;
+          if (++chunk == chunks.size()) {
+            chunk = 0;
+            band++;
+          }
+        }
+      }
+      int oh = band * bandRows + row;
       Chunk c = chunks.get(chunk);
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
