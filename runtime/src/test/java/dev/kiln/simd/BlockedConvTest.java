@@ -220,6 +220,11 @@ class BlockedConvTest {
     assertThat(BlockedConv.columns(32, 14)).asList().containsExactly(0, 11, 11, 11, 22, 10).inOrder();
     assertThat(BlockedConv.columns(24, 12)).asList().containsExactly(0, 12, 12, 12).inOrder();
     assertThat(BlockedConv.columns(28, 8)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
+    // Without the preference for sevens (layers on padded planes): the widest tile that divides the row.
+    assertThat(BlockedConv.columns(28, 14, false)).asList().containsExactly(0, 14, 14, 14).inOrder();
+    assertThat(BlockedConv.columns(112, 14, false).length).isEqualTo(16);
+    assertThat(BlockedConv.columns(112, 14, true).length).isEqualTo(32);
+    assertThat(BlockedConv.columns(15, 7, false)).asList().containsExactly(0, 5, 5, 5, 10, 5).inOrder();
   }
 
   /** Row bands split a batch's items into consecutive runs: a band's rows of every sample, then the next band's. */
