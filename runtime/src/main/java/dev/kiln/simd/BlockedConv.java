@@ -441,10 +441,10 @@ final class BlockedConv {
   }
 
   /**
-   * How many times its input map a layer's weights must be for {@link #weightHeavy}. RepVGG-A0's 192->192
-   * 14x14 layers (weights 6.8 times the input) took 2-4% less time for the network at N=1 on two threads
-   * split by output channels; MobileNet v1's 512->512 14x14 pointwise layers (2.5 times) did not gain, as
-   * before with every pointwise layer split that way (8% slower).
+   * How many times its input map a layer's weights must be for {@link #weightHeavy}. With RepVGG-A0's 192->192
+   * 14x14 layers (weights 6.8 times the input) split by output channels, the network at N=1 on two threads
+   * took 4.2% less time (one process alternating the two ways); MobileNet v1's 512->512 14x14 pointwise layers
+   * (2.5 times) did not gain, as before with every pointwise layer split that way (8% slower).
    */
   static final int WEIGHT_HEAVY = 4;
 
@@ -457,12 +457,6 @@ final class BlockedConv {
   boolean weightHeavy(int samples) {
     long weights = (long) steps * geometry.outChannels();
     return weights > (long) WEIGHT_HEAVY * in.sampleSize * samples;
-  }
-
-  /** The fewest consecutive work items (at least 1) that hold at least {@code work} multiply-adds. */
-  int itemsHolding(long work) {
-    long perItem = Math.max(1, macs / (chunks.size() * (long) geometry.outHeight()));
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (work + perItem - 1) / perItem));
   }
 
   /**

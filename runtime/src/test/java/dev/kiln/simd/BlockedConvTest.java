@@ -252,12 +252,10 @@ class BlockedConvTest {
 
   /**
    * Layers whose weights are more than four times their input map are split by output channels (RepVGG-A0's
-   * 192->192 14x14), the others by row bands (MobileNet v1's 512->512 14x14 pointwise layer); the claim size
-   * holds at least the requested work.
+   * 192->192 14x14), the others by row bands (MobileNet v1's 512->512 14x14 pointwise layer).
    */
   @Test
-  void weightHeavyLayersAndClaimSizes() {
-    int lanes = VectorShape.LANES;
+  void weightHeavyLayers() {
     ConvGeometry repvgg = NaiveConvKernel.geometry(192, 192, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS);
     BlockedConv a0 = new BlockedConv(repvgg, Activation.RELU, BlockedLayout.blocked(192, 14, 14, 1, 1, 1, 1),
@@ -271,14 +269,6 @@ class BlockedConvTest {
     BlockedConv mobilenet = new BlockedConv(pointwise, Activation.RELU, BlockedLayout.blocked(512, 14, 14, 0, 0, 0, 0),
         BlockedLayout.blocked(512, 14, 14, 1, 1, 1, 1));
     assertThat(mobilenet.weightHeavy(1)).isFalse();
-    // An item is one output row of one chunk: 14 pixels x 3 blocks x 192 x 9 multiply-adds (with 16 lanes).
-    long perItem = repvgg.macsPerSample() / a0.items(1);
-    assertThat(a0.itemsHolding(1)).isEqualTo(1);
-    assertThat(a0.itemsHolding(perItem)).isEqualTo(1);
-    assertThat(a0.itemsHolding(perItem + 1)).isEqualTo(2);
-    if (lanes == 16) {
-      assertThat(perItem).isEqualTo(14L * 48 * 192 * 9);
-    }
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
