@@ -455,26 +455,37 @@ final class BlockedConv {
    * all the input).
    */
   boolean weightHeavy(int samples) {
-    long weights = (long) steps * geometry.outChannels();
+    long weights = (long) geometry.fanIn() * geometry.outChannels();
     return weights > (long) WEIGHT_HEAVY * in.sampleSize * samples;
   }
 
   /**
-   * Row bands when the work is split over {@code threads} threads: one per thread when the output rows divide
-   * evenly among them, so that each thread computes the same rows of every such layer and reads the previous
-   * layer's rows from its own cache (MobileNet v1 at N=1 on 2 threads: about 10% less time than with every
-   * layer split by output-channel chunks, in one process alternating the two ways); else 1, and the work is
-   * split by output-channel chunks (with 7 rows on two threads one band would hold 4 and the other 3, and each
-   * thread would stream all of a large layer's weights: bands for those layers too made RepVGG-A0 2.5% and
-   * MobileNet about 2% slower).
+   * Row bands when a batch of {@code samples} is split over {@code threads} threads: one per thread when the
+   * output rows divide evenly among them, so that each thread computes the same rows of every such layer and
+   * reads the previous layer's rows from its own cache (MobileNet v1 at N=1 on 2 threads: about 10% less time
+   * than with every layer split by output-channel chunks, in one process alternating the two ways); else 1,
+   * and the work is split by output-channel chunks ({@link #rangeStart}): when the rows do not divide evenly
+   * (with 7 rows on two threads one band would hold 4 and the other 3, and each thread would stream all of a
+   * large layer's weights: bands for those layers too made RepVGG-A0 2.5% and MobileNet about 2% slower), and
+   * when the layer is {@link #weightHeavy}.
    */
-  int bands(int threads) {
-    return threads > 1 && geometry.outHeight() % threads == 0 ? threads : 1;
+  int bands(int threads, int samples) {
+    return threads > 1 && geometry.outHeight() % threads == 0 && !weightHeavy(samples) ? threads : 1;
   }
 
   /** The first item of band {@code j} of {@code bands} (which divides the output rows) in a batch of {@code samples}. */
   int bandStart(int j, int bands, int samples) {
     return j * chunks.size() * samples * (geometry.outHeight() / bands);
+  }
+
+  /**
+   * The first item of thread {@code j}'s range when a batch of {@code samples} is split into {@code ranges}
+   * ranges in {@code bands} bands ({@link #bands}): band {@code j} when there are bands (one per range), else
+   * an equal run of the chunk-major order, so that each thread computes about its share of the output
+   * channels and reads about its share of the weights.
+   */
+  int rangeStart(int j, int ranges, int bands, int samples) {
+    return bands > 1 ? bandStart(j, bands, samples) : (int) ((long) items(samples) * j / ranges);
   }
 
   /** Whether a batch of {@code n} is worth splitting over threads. */

@@ -180,20 +180,16 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * A convolution's work handed to the pool, reused from call to call: one range of its work items per
-   * thread, either the row bands of {@link BlockedConv#bands} (each thread the same rows of every such layer,
-   * reading the previous layer's rows from its own cache) or, for a layer whose weights are much larger than
-   * its input ({@link BlockedConv#weightHeavy}) or whose rows do not split evenly, equal runs of the
-   * chunk-major order (each thread reads about its share of the weights). Each range is one call: taken a few
-   * items at a time instead (at least 64K multiply-adds per claim, threads done with their own range taking
-   * the rest of the others' from their ends), MobileNet v1 at N=1 on two threads took 8% longer, and 1.4% longer
-   * with claims of a quarter of what was left, in one process alternating the ways.
+   * thread ({@link BlockedConv#rangeStart}), each run in one call. (Claimed a few items at a time instead, with
+   * threads done with their own range taking the rest of the others' from their ends, MobileNet v1 at N=1 on
+   * two threads took 8% longer, in one process alternating the two ways.)
    */
   private static final class ConvSection implements Parallel.ChunkBody {
     ConvStage stage;
     float[] x;
     float[] y;
     int samples;
-    /** Row bands, or 1 for runs of the chunk-major order. */
+    /** Row bands ({@link BlockedConv#bands}), or 1 for runs of the chunk-major order. */
     int bands;
     /** Ranges: the thread count. */
     int ranges;
@@ -202,17 +198,8 @@ final class BlockedNetwork implements NetworkEngine {
     @Override
     public void run(int chunk, int start, int end) {
       BlockedConv conv = stage.conv;
-      int from;
-      int to;
-      if (bands > 1) {
-        from = conv.bandStart(start, bands, samples);
-        to = conv.bandStart(end, bands, samples);
-      } else {
-        long items = conv.items(samples);
-        from = (int) (items * start / ranges);
-        to = (int) (items * end / ranges);
-      }
-      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands, from, to);
+      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands,
+          conv.rangeStart(start, ranges, bands, samples), conv.rangeStart(end, ranges, bands, samples));
     }
   }
 
@@ -618,7 +605,7 @@ final class BlockedNetwork implements NetworkEngine {
         s.x = x;
         s.y = y;
         s.samples = n;
-        s.bands = conv.weightHeavy(n) ? 1 : conv.bands(threads);
+        s.bands = conv.bands(threads, n);
         s.ranges = threads;
         try {
           Parallel.forChunks(threads, s);

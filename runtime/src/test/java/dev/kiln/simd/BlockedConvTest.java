@@ -236,13 +236,17 @@ class BlockedConvTest {
     int n = 3;
     int chunks = conv.items(1) / 7;
     // One band per thread where the 7 rows divide evenly among them, else one band (split by chunks).
-    assertThat(conv.bands(7)).isEqualTo(7);
-    assertThat(conv.bands(2)).isEqualTo(1);
-    assertThat(conv.bands(1)).isEqualTo(1);
+    assertThat(conv.bands(7, n)).isEqualTo(7);
+    assertThat(conv.bands(2, n)).isEqualTo(1);
+    assertThat(conv.bands(1, n)).isEqualTo(1);
     assertThat(conv.bandStart(0, 7, n)).isEqualTo(0);
     assertThat(conv.bandStart(4, 7, n)).isEqualTo(chunks * n * 4);
     assertThat(conv.bandStart(7, 7, n)).isEqualTo(conv.items(n));
     assertThat(conv.bandStart(1, 1, n)).isEqualTo(conv.items(n));
+    // Ranges: the bands, or equal runs of the chunk-major order without them.
+    assertThat(conv.rangeStart(4, 7, 7, n)).isEqualTo(conv.bandStart(4, 7, n));
+    assertThat(conv.rangeStart(1, 2, 1, n)).isEqualTo(conv.items(n) / 2);
+    assertThat(conv.rangeStart(2, 2, 1, n)).isEqualTo(conv.items(n));
     // Bands that do not divide the rows are refused.
     float[] buffer = new float[conv.in.sampleSize * n + conv.out.sampleSize * n];
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
@@ -262,13 +266,16 @@ class BlockedConvTest {
         BlockedLayout.blocked(192, 14, 14, 1, 1, 1, 1));
     // 192 * 9 * 192 weights against 192 x 16 x 16 floats of input: 6.75 times.
     assertThat(a0.weightHeavy(1)).isTrue();
+    assertThat(a0.bands(2, 1)).isEqualTo(1);
     // Two samples of input: 3.4 times.
     assertThat(a0.weightHeavy(2)).isFalse();
+    assertThat(a0.bands(2, 2)).isEqualTo(2);
     ConvGeometry pointwise = NaiveConvKernel.geometry(512, 512, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
         PaddingMode.ZEROS);
     BlockedConv mobilenet = new BlockedConv(pointwise, Activation.RELU, BlockedLayout.blocked(512, 14, 14, 0, 0, 0, 0),
         BlockedLayout.blocked(512, 14, 14, 1, 1, 1, 1));
     assertThat(mobilenet.weightHeavy(1)).isFalse();
+    assertThat(mobilenet.bands(2, 1)).isEqualTo(2);
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
