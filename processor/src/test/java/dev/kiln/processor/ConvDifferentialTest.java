@@ -31,8 +31,8 @@ class ConvDifferentialTest {
   private static final String PKG = "dev.kiln.diff";
   private static final String OUTER = "RandomCases";
   private static final int RANDOM_CASES = 320;
-  /** {@link #formCases()}: 4 padding modes x 5 shapes. */
-  private static final int FORM_CASES = 20;
+  /** {@link #formCases()}: 4 padding modes x 8 shapes. */
+  private static final int FORM_CASES = 32;
   private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
@@ -68,7 +68,10 @@ class ConvDifferentialTest {
   /**
    * Shapes the random cases rarely or never give, in every padding mode: output channels in the vector lanes
    * (more output channels than twice the output pixels: a 3x3 stride-2 window, a dilated one, 1x1 windows of
-   * 4 and 5 + 1 input channels per loop) and a 9x9 window (81 taps, the unrolled forward).
+   * 4 and 5 + 1 input channels per loop), a 9x9 window (81 taps, the unrolled forward), and the channel-blocked
+   * pixel lanes (input channels staged a block at a time: a 3x3 window over 24 channels in blocks of 7, 7, 7
+   * and 3; a stride-2 window over several bands of rows; 1x1 windows over 28 channels in blocks of 10, 10 and
+   * 5 + 3).
    */
   static List<ConvCase> formCases() {
     List<ConvCase> cases = new ArrayList<>();
@@ -84,6 +87,12 @@ class ConvDifferentialTest {
           Activation.RELU, 4, 3, 1));
       cases.add(new ConvCase("Window9x9" + m, 2, 3, new int[] {9}, new int[] {1}, "4", new int[] {1}, 1, true, mode,
           Activation.RELU, 10, 9, 2));
+      cases.add(new ConvCase("Blocked3x3" + m, 24, 6, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
+          Activation.RELU, 14, 14, 1));
+      cases.add(new ConvCase("BlockedBands" + m, 5, 3, new int[] {3}, new int[] {2}, "1", new int[] {1}, 1, false,
+          mode, Activation.NONE, 80, 70, 1));
+      cases.add(new ConvCase("Blocked1x1" + m, 28, 4, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, true, mode,
+          Activation.NONE, 20, 20, 2));
     }
     for (ConvCase c : cases) {
       assertWithMessage("%s is valid", c).that(c.isValid()).isTrue();
@@ -317,6 +326,60 @@ class ConvDifferentialTest {
       assertWithMessage("unrolled forward %s in %s", mode, forms)
           .that(forms.getOrDefault("unrolled forward " + mode, 0)).isAtLeast(1);
     }
+  }
+
+  /** Whether {@code c}'s kernel declares the static int {@code name}, and its value (else -1). */
+  private static int constant(ConvCase c, String name) {
+    try {
+      return c.kernel(loader, PKG, OUTER).getClass().getField(name).getInt(null);
+    } catch (NoSuchFieldException e) {
+      return -1;
+    } catch (IllegalAccessException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * The channel-blocked forward (input channels staged a block at a time, one accumulator per output channel)
+   * is what the {@code Blocked} form cases get: several channel blocks, a last block that is shorter (and for
+   * the 1x1 windows ends with the loop of the channels left over), several bands of rows; on one thread and
+   * split over output channels on two, bitwise the same.
+   */
+  @Test
+  void channelBlockedForward() {
+    List<ConvCase> blocked = small.stream().filter(c -> c.name().startsWith("Blocked")).toList();
+    assertThat(blocked).hasSize(12);
+    int multiBand = 0;
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(17);
+    try {
+      for (ConvCase c : blocked) {
+        int block = constant(c, "CHANNEL_BLOCK");
+        assertWithMessage("%s channel block", c).that(block).isIn(com.google.common.collect.Range.closed(1,
+            c.inChannels() - 1));
+        if (!c.name().startsWith("BlockedBands")) {
+          assertWithMessage("%s last block shorter", c).that(c.inChannels() % block).isNotEqualTo(0);
+        }
+        if (constant(c, "BAND_ROWS") < c.outHeight()) {
+          multiBand++;
+        }
+        ConvKernel kernel = c.kernel(loader, PKG, OUTER);
+        kernel.eval();
+        Tensor x = random(r, c.inputShape());
+        ReferenceConv2d ref = c.reference();
+        ref.loadStateDict(kernel.stateDict());
+        ref.eval();
+        Parallel.setThreads(1);
+        Tensor serial = kernel.forward(x);
+        assertClose(c.label() + " output", ref.forward(x), serial);
+        Parallel.setThreads(2);
+        Tensor split = kernel.forward(x);
+        assertThat(split.data()).usingExactEquality().containsExactly(serial.data()).inOrder();
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+    assertThat(multiBand).isEqualTo(4);
   }
 
   /**

@@ -16,7 +16,9 @@ import java.util.List;
  * ({@link PixelLanesLayout}): per band of output rows, each input channel is staged into shifted planes
  * (padding applied while copying, so there is no border code), then each output channel's accumulator
  * receives one loop per block of taps ({@link TermBlocks}), {@code acc[j] += w0 * s0[j] + w1 * s1[j] + ...}
- * over the band's pixels, and the band is written to the output with the activation.
+ * over the band's pixels, and the band is written to the output with the activation. When the layout is
+ * channel-blocked, the input channels are staged a block at a time and every output channel's accumulator
+ * receives that block's loops before the next block is staged.
  */
 final class PixelLanesEmitter {
   private static final ClassName SCRATCH = ClassName.get("dev.kiln.nn", "Scratch");
@@ -39,6 +41,10 @@ final class PixelLanesEmitter {
     ConvKernelWriter.constant(type, "PLANES_PER_CHANNEL", layout.planesPerChannel(),
         "Staged planes per input channel: one per row phase and kernel column.");
     ConvKernelWriter.constant(type, "STAGE_LENGTH", layout.stageLength(), "Floats of one staged plane.");
+    if (layout.channelBlocked()) {
+      ConvKernelWriter.constant(type, "CHANNEL_BLOCK", layout.channelBlock(),
+          "Input channels staged at once, for every output channel's loops to read from the level-1 cache.");
+    }
   }
 
   /** The methods of the forward: the per-sample entry point and its helpers (and {@code mapIndex} if needed). */
@@ -61,6 +67,9 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
+    if (layout.channelBlocked()) {
+      return blockedForwardSample();
+    }
     MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
@@ -93,6 +102,45 @@ final class PixelLanesEmitter {
     String firstPlane = spec.groups() == 1 ? "0" : "oc / OC_PER_GROUP * IC_PER_GROUP * PLANES_PER_CHANNEL";
     m.addStatement("accumulate(acc, stage, $L, w, oc * IC_PER_GROUP * K_AREA, rows * PITCH)", firstPlane);
     m.addStatement("writeBand(acc, y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
+    m.endControlFlow();
+    if (!layout.singleBand()) {
+      m.endControlFlow();
+    }
+    return m.build();
+  }
+
+  /** The forward of the channel-blocked layout (one group): see the class comment. */
+  private MethodSpec blockedForwardSample() {
+    MethodSpec.Builder m = GeneratedMethods.forwardSample();
+    m.addStatement("final float[] w = super.w");
+    if (spec.bias()) {
+      m.addStatement("final float[] b = super.b");
+    }
+    m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
+    m.addStatement("float[][] stage = scratch.inputs(CHANNEL_BLOCK * PLANES_PER_CHANNEL, STAGE_LENGTH)");
+    m.addStatement("float[][] acc = scratch.accumulators(ocEnd - ocStart, BAND_ROWS * PITCH)");
+    if (layout.singleBand()) {
+      m.addStatement("final int oh0 = 0");
+      m.addStatement("final int rows = OUT_H");
+    } else {
+      m.beginControlFlow("for (int oh0 = 0; oh0 < OUT_H; oh0 += BAND_ROWS)");
+      m.addStatement("int rows = Math.min(BAND_ROWS, OUT_H - oh0)");
+    }
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("$T.fill(acc[oc - ocStart], 0, rows * PITCH, $L)", ConvKernelWriter.ARRAYS,
+        spec.bias() ? "b[oc]" : "0f");
+    m.endControlFlow();
+    m.beginControlFlow("for (int c0 = 0; c0 < IN_C; c0 += CHANNEL_BLOCK)");
+    m.addStatement("int c1 = Math.min(IN_C, c0 + CHANNEL_BLOCK)");
+    m.beginControlFlow("for (int c = c0; c < c1; c++)");
+    m.addStatement("stageChannel(x, xOff + c * IN_PLANE, stage, (c - c0) * PLANES_PER_CHANNEL, oh0, rows)");
+    m.endControlFlow();
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("accumulate(acc[oc - ocStart], stage, w, oc * IC_PER_GROUP * K_AREA, c0, c1, rows * PITCH)");
+    m.endControlFlow();
+    m.endControlFlow();
+    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
+    m.addStatement("writeBand(acc[oc - ocStart], y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
     m.endControlFlow();
     if (!layout.singleBand()) {
       m.endControlFlow();
@@ -223,6 +271,9 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec accumulate() {
+    if (layout.channelBlocked()) {
+      return blockedAccumulate();
+    }
     MethodSpec.Builder m = GeneratedMethods.helper("accumulate")
         .addJavadoc("Adds the window sums of one output channel over the $L of its group to the first "
             + "{@code length}\nfloats of the accumulator; the group's staged planes start at {@code stage[p]}, "
@@ -231,6 +282,43 @@ final class PixelLanesEmitter {
         .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "length");
     forEachBlock(m, spec, (block, plane, weight) -> m.addStatement("$L(acc, stage, $L, w, $L, length)",
         blockName(block), plane, weight));
+    return m.build();
+  }
+
+  /**
+   * The channel-blocked {@code accumulate}: input channels {@code [c0, c1)}, staged from {@code stage[0]} on, in
+   * the order and loops of the unblocked one (a block's channel count is a multiple of the loops' channels,
+   * except the last block's, which ends with the loop of the channels left over).
+   */
+  private MethodSpec blockedAccumulate() {
+    MethodSpec.Builder m = GeneratedMethods.helper("accumulate")
+        .addJavadoc("Adds the window sums of one output channel over input channels {@code [c0, c1)} to the first\n"
+            + "{@code length} floats of its accumulator; channel {@code c}'s staged planes start at\n"
+            + "{@code stage[(c - c0) * PLANES_PER_CHANNEL]}, the output channel's weights at {@code w[wOff]}.\n")
+        .addParameter(FLOATS, "acc").addParameter(PLANES, "stage").addParameter(FLOATS, "w")
+        .addParameter(int.class, "wOff").addParameter(int.class, "c0").addParameter(int.class, "c1")
+        .addParameter(int.class, "length");
+    int per = TermBlocks.channelsPerBlock(spec);
+    List<TermBlocks.Block> blocks = TermBlocks.distinct(spec);
+    if (per == 1) {
+      m.beginControlFlow("for (int c = c0; c < c1; c++)");
+      blocks.forEach(block -> m.addStatement(
+          "$L(acc, stage, (c - c0) * PLANES_PER_CHANNEL, w, wOff + c * K_AREA, length)", blockName(block)));
+      m.endControlFlow();
+      return m.build();
+    }
+    m.addStatement("int c = c0");
+    m.beginControlFlow("for (; c + $L <= c1; c += $L)", per, per);
+    m.addStatement("$L(acc, stage, (c - c0) * PLANES_PER_CHANNEL, w, wOff + c * K_AREA, length)",
+        blockName(blocks.get(0)));
+    m.endControlFlow();
+    if (blocks.size() > 1) {
+      m.beginControlFlow("if (c < c1)");
+      m.addComment("the last $L input channels", blocks.get(1).channels());
+      m.addStatement("$L(acc, stage, (c - c0) * PLANES_PER_CHANNEL, w, wOff + c * K_AREA, length)",
+          blockName(blocks.get(1)));
+      m.endControlFlow();
+    }
     return m.build();
   }
 

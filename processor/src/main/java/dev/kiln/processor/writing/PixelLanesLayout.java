@@ -16,20 +16,34 @@ import java.util.List;
  * {@code j + ((kh * DILATION_H) / STRIDE_H) * PITCH} of its plane, and {@code PITCH} is a multiple of
  * {@link #LANES} whenever that row offset is not zero.
  *
- * <p>Output rows are processed in bands so that the staged planes of one band stay within
- * {@link #STAGE_BUDGET} floats per thread.
+ * <p>Output rows are processed in bands. When the staged planes of all input channels would not stay in the
+ * level-1 cache (and the convolution has one group), the layout is <em>channel-blocked</em>: each band keeps
+ * one accumulator per output channel (all of them within {@link #ACCUMULATOR_BUDGET} floats, for the level-2
+ * cache), and its input channels are staged a block of {@link #channelBlock()} at a time, small enough
+ * ({@link #BLOCK_BUDGET}) to stay in the level-1 cache while every output channel's loops read it. Otherwise
+ * every input channel of a band is staged at once, within {@link #STAGE_BUDGET} floats, and the output
+ * channels run one after another over them. Both orders add the products of each output value in the same
+ * order (input channel by input channel), so they give the same bits.
  */
 final class PixelLanesLayout {
   /** Floats in the widest vector (512 bits): the pitch is a multiple of this when rows are offset. */
   static final int LANES = 16;
   /** Floats of staged input per thread (1 MB) that a band is sized for. */
   static final int STAGE_BUDGET = 1 << 18;
+  /**
+   * Floats (24 KB) of one channel block's staged planes plus one output channel's accumulator band: what the
+   * loops of one output channel read and write over and over, sized for a level-1 data cache of 32 KB or more.
+   */
+  static final int BLOCK_BUDGET = 6144;
+  /** Floats (256 KB) of the accumulators of every output channel of one band, for the level-2 cache. */
+  static final int ACCUMULATOR_BUDGET = 1 << 16;
 
   private final ConvSpec spec;
   private final int[] phases;
   private final int maxRowOffset;
   private final int pitch;
   private final int bandRows;
+  private final int channelBlock;
 
   PixelLanesLayout(ConvSpec spec) {
     this.spec = spec;
@@ -40,7 +54,32 @@ final class PixelLanesLayout {
     }
     this.maxRowOffset = q;
     this.pitch = q == 0 ? spec.outWidth() : (spec.outWidth() + LANES - 1) / LANES * LANES;
-    this.bandRows = bandRows(spec, phases.length, pitch, q);
+    int allChannels = bandRows(spec, phases.length, pitch, q);
+    long staged = (long) spec.inChannels() * phases.length * spec.kernelW() * (allChannels + q) * pitch;
+    if (spec.groups() == 1 && staged + (long) allChannels * pitch > BLOCK_BUDGET) {
+      this.bandRows = blockedBandRows(spec, phases.length * spec.kernelW(), pitch, q);
+      long perChannel = (long) phases.length * spec.kernelW() * (bandRows + q) * pitch;
+      long fit = Math.max(1, (BLOCK_BUDGET - (long) bandRows * pitch) / perChannel);
+      int per = TermBlocks.channelsPerBlock(spec);
+      this.channelBlock = (int) Math.min(spec.inChannels(), Math.max(per, fit / per * per));
+    } else {
+      this.bandRows = allChannels;
+      this.channelBlock = spec.inChannels();
+    }
+  }
+
+  /**
+   * Rows per band of the channel-blocked layout: at most what keeps the accumulators of all output channels
+   * within {@link #ACCUMULATOR_BUDGET} and one channel's staged planes plus one accumulator within
+   * {@link #BLOCK_BUDGET}; at least one; the bands balanced.
+   */
+  private static int blockedBandRows(ConvSpec spec, int planesPerChannel, int pitch, int maxRowOffset) {
+    long byAccumulators = ACCUMULATOR_BUDGET / ((long) spec.outChannels() * pitch);
+    long byBlock = (BLOCK_BUDGET - (long) planesPerChannel * maxRowOffset * pitch)
+        / ((long) (planesPerChannel + 1) * pitch);
+    int rows = (int) Math.max(1, Math.min(spec.outHeight(), Math.min(byAccumulators, byBlock)));
+    int bands = (spec.outHeight() + rows - 1) / rows;
+    return (spec.outHeight() + bands - 1) / bands;
   }
 
   private static int[] rowPhases(ConvSpec spec) {
@@ -106,6 +145,16 @@ final class PixelLanesLayout {
   /** Output rows per band. */
   int bandRows() {
     return bandRows;
+  }
+
+  /** Whether the layout is channel-blocked (see the class comment). */
+  boolean channelBlocked() {
+    return channelBlock < spec.inChannels();
+  }
+
+  /** Input channels staged at once: all of them unless {@link #channelBlocked()}; a multiple of the loops' channels. */
+  int channelBlock() {
+    return channelBlock;
   }
 
   /** Whether one band covers all output rows. */
