@@ -70,12 +70,7 @@ final class PixelLanesEmitter {
     if (layout.channelBlocked()) {
       return blockedForwardSample();
     }
-    MethodSpec.Builder m = GeneratedMethods.forwardSample();
-    m.addStatement("final float[] w = super.w");
-    if (spec.bias()) {
-      m.addStatement("final float[] b = super.b");
-    }
-    m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
+    MethodSpec.Builder m = forwardPrologue();
     m.addStatement("float[][] stage = scratch.inputs(IN_C * PLANES_PER_CHANNEL, STAGE_LENGTH)");
     m.addStatement("float[] acc = scratch.accumulators(1, BAND_ROWS * PITCH)[0]");
     String channels;
@@ -87,13 +82,7 @@ final class PixelLanesEmitter {
       m.addStatement("int cEnd = (ocEnd - 1) / OC_PER_GROUP * IC_PER_GROUP + IC_PER_GROUP");
       channels = "int c = cStart; c < cEnd; c++";
     }
-    if (layout.singleBand()) {
-      m.addStatement("final int oh0 = 0");
-      m.addStatement("final int rows = OUT_H");
-    } else {
-      m.beginControlFlow("for (int oh0 = 0; oh0 < OUT_H; oh0 += BAND_ROWS)");
-      m.addStatement("int rows = Math.min(BAND_ROWS, OUT_H - oh0)");
-    }
+    beginBands(m);
     m.beginControlFlow("for ($L)", channels);
     m.addStatement("stageChannel(x, xOff + c * IN_PLANE, stage, c * PLANES_PER_CHANNEL, oh0, rows)");
     m.endControlFlow();
@@ -103,22 +92,23 @@ final class PixelLanesEmitter {
     m.addStatement("accumulate(acc, stage, $L, w, oc * IC_PER_GROUP * K_AREA, rows * PITCH)", firstPlane);
     m.addStatement("writeBand(acc, y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
     m.endControlFlow();
-    if (!layout.singleBand()) {
-      m.endControlFlow();
-    }
+    endBands(m);
     return m.build();
   }
 
-  /** The forward of the channel-blocked layout (one group): see the class comment. */
-  private MethodSpec blockedForwardSample() {
+  /** The start of {@code forwardSample}: the weights, the bias and the thread's scratch in locals. */
+  private MethodSpec.Builder forwardPrologue() {
     MethodSpec.Builder m = GeneratedMethods.forwardSample();
     m.addStatement("final float[] w = super.w");
     if (spec.bias()) {
       m.addStatement("final float[] b = super.b");
     }
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
-    m.addStatement("float[][] stage = scratch.inputs(CHANNEL_BLOCK * PLANES_PER_CHANNEL, STAGE_LENGTH)");
-    m.addStatement("float[][] acc = scratch.accumulators(ocEnd - ocStart, BAND_ROWS * PITCH)");
+    return m;
+  }
+
+  /** Opens the loop over the bands of output rows {@code [oh0, oh0 + rows)} (or declares the one band). */
+  private void beginBands(MethodSpec.Builder m) {
     if (layout.singleBand()) {
       m.addStatement("final int oh0 = 0");
       m.addStatement("final int rows = OUT_H");
@@ -126,6 +116,21 @@ final class PixelLanesEmitter {
       m.beginControlFlow("for (int oh0 = 0; oh0 < OUT_H; oh0 += BAND_ROWS)");
       m.addStatement("int rows = Math.min(BAND_ROWS, OUT_H - oh0)");
     }
+  }
+
+  /** Closes what {@link #beginBands} opened. */
+  private void endBands(MethodSpec.Builder m) {
+    if (!layout.singleBand()) {
+      m.endControlFlow();
+    }
+  }
+
+  /** The forward of the channel-blocked layout (one group): see the class comment. */
+  private MethodSpec blockedForwardSample() {
+    MethodSpec.Builder m = forwardPrologue();
+    m.addStatement("float[][] stage = scratch.inputs(CHANNEL_BLOCK * PLANES_PER_CHANNEL, STAGE_LENGTH)");
+    m.addStatement("float[][] acc = scratch.accumulators(ocEnd - ocStart, BAND_ROWS * PITCH)");
+    beginBands(m);
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("$T.fill(acc[oc - ocStart], 0, rows * PITCH, $L)", ConvKernelWriter.ARRAYS,
         spec.bias() ? "b[oc]" : "0f");
@@ -142,9 +147,7 @@ final class PixelLanesEmitter {
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("writeBand(acc[oc - ocStart], y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
     m.endControlFlow();
-    if (!layout.singleBand()) {
-      m.endControlFlow();
-    }
+    endBands(m);
     return m.build();
   }
 
