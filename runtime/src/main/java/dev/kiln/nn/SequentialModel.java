@@ -145,7 +145,8 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
    * The layer-by-layer eval-mode forward that allocates no feature maps once the batch size is the same as in
    * the previous call: every convolution but the last layer writes into its output tensor of that call (a
    * forward that allocated its feature maps, 6.5 MB per call on RepVGG-A0, ran the scalar path 30% slower for
-   * seconds at a time, faulting in heap pages the collector had not handed out before). The returned tensor is never one of those kept.
+   * seconds at a time, faulting in heap pages touched for the first time). The returned tensor is never one of
+   * those kept.
    */
   private Tensor forwardEval(Tensor input) {
     Tensor[] outputs = evalOutputs.getAndSet(null);
