@@ -28,8 +28,15 @@ final class TileWarmer {
   private static final int HOT_CALLS = 32;
   /** The longest a layer waits for a tile, and the longest the warmer works on one. */
   static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** Reduction steps per warm-up call. */
+  /** Reduction steps per warm-up call of a depthwise tile. */
   private static final int STEPS = 16;
+  /**
+   * Reduction steps of the warm-up calls of a convolution tile, alternately: one block of input channels and
+   * two. With one only, a pointwise tile was compiled never having taken the branch or looped back over the
+   * channel blocks as every real layer does, and its first real calls threw it out of compiled code again
+   * ("unstable_if"): MobileNet v1 on 2 threads then ran for about a second at 0.2-1.2 s per forward.
+   */
+  private static final int[] CONV_STEPS = {LANES, 2 * LANES};
 
   /** A tile kernel and whether it is compiled. */
   static final class Tile {
@@ -206,22 +213,24 @@ final class TileWarmer {
   /** Calls {@code tile} on tiny inputs until it is compiled (or {@link #WAIT_NANOS} passed), then marks it hot. */
   static void warm(Tile tile) {
     int m = tile.blocks;
-    int[] off = new int[STEPS];
-    for (int i = 0; i < STEPS; i++) {
+    int steps = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
+    int[] off = new int[steps];
+    for (int i = 0; i < steps; i++) {
       off[i] = i;
     }
     // Room for what the widest tiles read: 16 pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
-    float[] x = new float[STEPS + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
-    float[] w = new float[Math.max(STEPS, 9) * m * LANES];
+    float[] x = new float[steps + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
+    float[] w = new float[Math.max(steps, 9) * m * LANES];
     float[] b = new float[m * LANES];
     int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
     float[] y = new float[m * cs];
     long deadline = System.nanoTime() + WAIT_NANOS;
     int fast = 0;
-    while (fast < HOT_CALLS && System.nanoTime() < deadline) {
+    for (int call = 0; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
       long start = System.nanoTime();
       if (tile.conv != null) {
-        tile.conv.run(x, 0, LANES, off, STEPS, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
+        int rs = CONV_STEPS[call % CONV_STEPS.length];
+        tile.conv.run(x, 0, LANES, off, rs, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {
         tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else {
