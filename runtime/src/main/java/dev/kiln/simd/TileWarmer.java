@@ -34,7 +34,7 @@ final class TileWarmer {
    * Reduction steps of the warm-up calls of a convolution tile, alternately: one block of input channels and
    * two. With one only, a pointwise tile was compiled never having taken the branch or looped back over the
    * channel blocks as every real layer does, and its first real calls threw it out of compiled code again
-   * ("unstable_if"): MobileNet v1 on 2 threads then ran for about a second at 0.2-1.2 s per forward.
+   * ("unstable_if"): MobileNet v1 then ran for about a second at up to 1.2 s per forward.
    */
   private static final int[] CONV_STEPS = {LANES, 2 * LANES};
 

@@ -57,12 +57,12 @@ final class PixelLanesLayout {
     }
     this.maxRowOffset = q;
     this.pitch = q == 0 ? spec.outWidth() : (spec.outWidth() + LANES - 1) / LANES * LANES;
-    int allChannels = bandRows(spec, phases.length, pitch, q);
-    long staged = (long) spec.inChannels() * phases.length * spec.kernelW() * (allChannels + q) * pitch;
+    int planes = phases.length * spec.kernelW();
+    int allChannels = bandRows(spec, planes, pitch, q);
+    long staged = spec.inChannels() * stagedPerChannel(planes, allChannels, q, pitch);
     if (spec.groups() == 1 && staged + (long) allChannels * pitch > BLOCK_BUDGET) {
-      this.bandRows = blockedBandRows(spec, phases.length * spec.kernelW(), pitch, q);
-      long perChannel = (long) phases.length * spec.kernelW() * (bandRows + q) * pitch;
-      long fit = Math.max(1, (BLOCK_BUDGET - (long) bandRows * pitch) / perChannel);
+      this.bandRows = blockedBandRows(spec, planes, pitch, q);
+      long fit = Math.max(1, (BLOCK_BUDGET - (long) bandRows * pitch) / stagedPerChannel(planes, bandRows, q, pitch));
       int per = TermBlocks.channelsPerBlock(spec);
       this.channelBlock = (int) Math.min(spec.inChannels(), Math.max(per, fit / per * per));
     } else {
@@ -80,9 +80,19 @@ final class PixelLanesLayout {
     long byAccumulators = ACCUMULATOR_BUDGET / ((long) spec.outChannels() * pitch);
     long byBlock = (BLOCK_BUDGET - (long) planesPerChannel * maxRowOffset * pitch)
         / ((long) (planesPerChannel + 1) * pitch);
-    int rows = (int) Math.max(1, Math.min(spec.outHeight(), Math.min(byAccumulators, byBlock)));
-    int bands = (spec.outHeight() + rows - 1) / rows;
-    return (spec.outHeight() + bands - 1) / bands;
+    return balanced(spec.outHeight(), Math.max(1, Math.min(byAccumulators, byBlock)));
+  }
+
+  /** Floats of one input channel's staged planes for a band of {@code rows} output rows. */
+  private static long stagedPerChannel(int planesPerChannel, int rows, int maxRowOffset, int pitch) {
+    return (long) planesPerChannel * (rows + maxRowOffset) * pitch;
+  }
+
+  /** Rows per band for bands of at most {@code rows} of {@code height} rows, as even as their count allows. */
+  private static int balanced(int height, long rows) {
+    int most = (int) Math.min(height, rows);
+    int bands = (height + most - 1) / most;
+    return (height + bands - 1) / bands;
   }
 
   private static int[] rowPhases(ConvSpec spec) {
@@ -97,12 +107,10 @@ final class PixelLanesLayout {
     return seen.stream().mapToInt(Integer::intValue).toArray();
   }
 
-  private static int bandRows(ConvSpec spec, int phaseCount, int pitch, int maxRowOffset) {
-    long perRow = (long) spec.inChannels() * phaseCount * spec.kernelW() * pitch;
-    long fit = Math.max(1, STAGE_BUDGET / perRow - maxRowOffset);
-    int rows = (int) Math.min(spec.outHeight(), fit);
-    int bands = (spec.outHeight() + rows - 1) / rows;
-    return (spec.outHeight() + bands - 1) / bands;
+  /** Rows per band when every input channel is staged at once: within {@link #STAGE_BUDGET}, bands balanced. */
+  private static int bandRows(ConvSpec spec, int planesPerChannel, int pitch, int maxRowOffset) {
+    long perRow = (long) spec.inChannels() * planesPerChannel * pitch;
+    return balanced(spec.outHeight(), Math.max(1, STAGE_BUDGET / perRow - maxRowOffset));
   }
 
   /** The row phases in use, ascending: the values of {@code (kh * DILATION_H) % STRIDE_H}. */
