@@ -7,8 +7,10 @@ import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.ConvKernel;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Linear;
 import dev.kiln.nn.Module;
 import dev.kiln.nn.NetworkEngine;
+import dev.kiln.nn.Parameter;
 import dev.kiln.nn.ReLU;
 import dev.kiln.nn.Scratch;
 import dev.kiln.nn.SequentialModel;
@@ -66,6 +68,9 @@ final class BlockedNetwork implements NetworkEngine {
 
     abstract Tensor run(Tensor t, Workspace ws, int n);
   }
+
+  /** Tests: global average pooling and linear layers in plain Java (as before their kernels are compiled). */
+  static volatile boolean plainHead;
 
   /** Per-stage times when the system property {@code kiln.blocked.profile} is set (a diagnostic). */
   static final Profile PROFILE = Boolean.getBoolean("kiln.blocked.profile") ? new Profile() : null;
@@ -320,6 +325,8 @@ final class BlockedNetwork implements NetworkEngine {
         st.inSlot = slot;
         stages.add(st);
         slot = -1;
+      } else if (kind instanceof Linear linear) {
+        stages.add(new LinearStage(linear));
       } else {
         stages.add(new ModuleStage((Module) kind));
       }
@@ -391,6 +398,10 @@ final class BlockedNetwork implements NetworkEngine {
         for (Stage stage : stages) {
           if (stage instanceof ConvStage conv) {
             conv.conv.requestFasterTiles();
+          } else if (stage instanceof GlobalAvgPoolStage pool) {
+            TileWarmer.request(pool.kernel, false, pool.layout.sampleSize);
+          } else if (stage instanceof LinearStage linear) {
+            TileWarmer.request(linear.kernel, false, (long) linear.linear.inFeatures() * linear.linear.outFeatures());
           }
         }
       }
@@ -686,6 +697,8 @@ final class BlockedNetwork implements NetworkEngine {
      */
     private static final long SPLIT_ELEMENTS = Parallel.MIN_ELEMENTS / 4;
 
+    final TileWarmer.Tile kernel = TileWarmer.blockSums();
+
     GlobalAvgPoolStage(BlockedLayout layout) {
       super(layout);
     }
@@ -706,101 +719,125 @@ final class BlockedNetwork implements NetworkEngine {
 
     /**
      * Means of the channel blocks {@code [start, end)} of the batch, sample after sample: each lane summed in
-     * float over the rows and pixels in order, by one thread whatever the split (the same bits).
+     * float over the rows and pixels in order ({@link HeadKernels#blockSums}), by one thread whatever the
+     * split (the same bits). In vector code: plain Java loops (sixteen running sums in locals) took 30-37 us
+     * for the 7x7 maps of MobileNet v1 (1,024 channels) and RepVGG-A0 (1,280) against ONNX Runtime's 5-7.
      */
     private void pool(float[] x, float[] y, int start, int end) {
       double area = (double) layout.height * layout.width;
-      float[] sums = Scratch.get().accumulators(1, LANES)[0];
-      for (int item = start; item < end; item++) {
+      float[] sums = Scratch.get().accumulators(1, layout.blocks * LANES)[0];
+      boolean vector = !plainHead && kernel.hot();
+      for (int item = start; item < end;) {
         int i = item / layout.blocks;
         int cb = item % layout.blocks;
+        int count = Math.min(layout.blocks - cb, end - item);
         int base = i * layout.sampleSize + cb * layout.blockStride;
-        if (LANES % 16 == 0) {
-          for (int lane = 0; lane < LANES; lane += 16) {
-            sumSixteen(x, base + lane, sums, lane);
-          }
+        if (vector) {
+          HeadKernels.blockSums(x, base, layout.blockStride, count, layout.pixel(0, 0), layout.height, layout.width,
+              layout.rowStride, sums);
         } else {
-          // LANES is a multiple of four wherever layers run blocked (BlockedConv.supports).
-          for (int lane = 0; lane < LANES; lane += 4) {
-            sumFour(x, base + lane, sums, lane);
+          blockSums(x, base, count, sums);
+        }
+        for (int k = 0; k < count; k++) {
+          int c = (cb + k) * LANES;
+          int lanes = Math.min(LANES, layout.channels - c);
+          for (int l = 0; l < lanes; l++) {
+            y[i * layout.channels + c + l] = (float) (sums[k * LANES + l] / area);
           }
         }
-        int yBase = i * layout.channels + cb * LANES;
-        int lanes = Math.min(LANES, layout.channels - cb * LANES);
-        for (int l = 0; l < lanes; l++) {
-          y[yBase + l] = (float) (sums[l] / area);
-        }
+        item += count;
       }
     }
 
     /**
-     * The sums of the 16 lanes from {@code x[base]} over the block's pixels into {@code sums[at..]}: sixteen
-     * independent chains in locals, one pass over the block in memory order (the map usually comes from L3,
-     * where the previous layer's weights pushed it: four passes of four lanes took 1.4-2 times as long).
+     * {@link HeadKernels#blockSums} in plain Java (the same sums in the same order), for the calls before the
+     * vector kernel is compiled: interpreted, a vector loop is a hundred times slower.
      */
-    private void sumSixteen(float[] x, int base, float[] sums, int at) {
-      float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
-      float s8 = 0f, s9 = 0f, s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f, s14 = 0f, s15 = 0f;
-      for (int h = 0; h < layout.height; h++) {
-        int row = base + layout.pixel(h, 0);
-        for (int w = 0; w < layout.width; w++) {
-          int p = row + w * LANES;
-          s0 += x[p];
-          s1 += x[p + 1];
-          s2 += x[p + 2];
-          s3 += x[p + 3];
-          s4 += x[p + 4];
-          s5 += x[p + 5];
-          s6 += x[p + 6];
-          s7 += x[p + 7];
-          s8 += x[p + 8];
-          s9 += x[p + 9];
-          s10 += x[p + 10];
-          s11 += x[p + 11];
-          s12 += x[p + 12];
-          s13 += x[p + 13];
-          s14 += x[p + 14];
-          s15 += x[p + 15];
+    private void blockSums(float[] x, int base, int count, float[] sums) {
+      for (int k = 0; k < count; k++) {
+        for (int lane = 0; lane < LANES; lane++) {
+          float s = 0f;
+          for (int h = 0; h < layout.height; h++) {
+            int row = base + k * layout.blockStride + layout.pixel(h, 0) + lane;
+            for (int w = 0; w < layout.width; w++) {
+              s += x[row + w * LANES];
+            }
+          }
+          sums[k * LANES + lane] = s;
         }
       }
-      sums[at] = s0;
-      sums[at + 1] = s1;
-      sums[at + 2] = s2;
-      sums[at + 3] = s3;
-      sums[at + 4] = s4;
-      sums[at + 5] = s5;
-      sums[at + 6] = s6;
-      sums[at + 7] = s7;
-      sums[at + 8] = s8;
-      sums[at + 9] = s9;
-      sums[at + 10] = s10;
-      sums[at + 11] = s11;
-      sums[at + 12] = s12;
-      sums[at + 13] = s13;
-      sums[at + 14] = s14;
-      sums[at + 15] = s15;
+    }
+  }
+
+  /**
+   * A {@link Linear} layer: {@link HeadKernels#linear} over a copy of the weights packed by blocks of output
+   * features (repacked when the weight or bias parameter's {@link Parameter#version() version} moves), once
+   * the kernel is compiled; until then the layer's own forward. Either way the same sums in the same order, so
+   * the same bits. The packed weights stream from memory front to back, four blocks of outputs side by side:
+   * MobileNet v1's 1,024->1,000 classifier took 100-135 us through {@link Linear#forward} (four columns of the
+   * weights per pass over the outputs) against ONNX Runtime's 67-76.
+   */
+  private static final class LinearStage extends Stage {
+    final Linear linear;
+    final TileWarmer.Tile kernel = TileWarmer.linear();
+    private volatile Packed packed;
+
+    /** Packed weights and bias and the parameter versions they were packed at. */
+    private record Packed(long weightVersion, long biasVersion, float[] w, float[] b) {}
+
+    LinearStage(Linear linear) {
+      this.linear = linear;
     }
 
-    /** {@link #sumSixteen} for four lanes (blocks of 4 or 8 lanes). */
-    private void sumFour(float[] x, int base, float[] sums, int at) {
-      float s0 = 0f;
-      float s1 = 0f;
-      float s2 = 0f;
-      float s3 = 0f;
-      for (int h = 0; h < layout.height; h++) {
-        int row = base + layout.pixel(h, 0);
-        for (int w = 0; w < layout.width; w++) {
-          int p = row + w * LANES;
-          s0 += x[p];
-          s1 += x[p + 1];
-          s2 += x[p + 2];
-          s3 += x[p + 3];
-        }
+    @Override
+    Tensor run(Tensor t, Workspace ws, int n) {
+      if (plainHead || !kernel.hot()) {
+        return linear.forward(t);
       }
-      sums[at] = s0;
-      sums[at + 1] = s1;
-      sums[at + 2] = s2;
-      sums[at + 3] = s3;
+      int rows = linear.outputShape(t.shape())[0];
+      int in = linear.inFeatures();
+      int out = linear.outFeatures();
+      Packed p = packed();
+      Tensor result = Tensor.zeros(rows, out);
+      float[] x = t.data();
+      float[] y = result.data();
+      int blocks = (out + LANES - 1) / LANES;
+      // Groups of four output blocks (as the kernel takes them) split over the threads, every row each.
+      int groups = (blocks + 3) / 4;
+      if (Parallel.worthSplitting((long) rows * in * out, Parallel.MIN_MACS, groups)) {
+        Parallel.forRange(groups, (g0, g1) -> HeadKernels.linear(x, in, p.w(), p.b(), out, y, 0, rows, 4 * g0,
+            Math.min(blocks, 4 * g1)));
+      } else {
+        HeadKernels.linear(x, in, p.w(), p.b(), out, y, 0, rows, 0, blocks);
+      }
+      return result;
+    }
+
+    private Packed packed() {
+      Parameter weight = linear.weight();
+      Parameter bias = linear.bias();
+      long wv = weight.version();
+      long bv = bias == null ? 0 : bias.version();
+      Packed p = packed;
+      if (p != null && p.weightVersion() == wv && p.biasVersion() == bv) {
+        return p;
+      }
+      synchronized (this) {
+        p = packed;
+        if (p != null && p.weightVersion() == wv && p.biasVersion() == bv) {
+          return p;
+        }
+        int out = linear.outFeatures();
+        float[] wp = HeadKernels.packLinear(weight.data().data(), out, linear.inFeatures());
+        float[] bp = null;
+        if (bias != null) {
+          bp = new float[(out + LANES - 1) / LANES * LANES];
+          System.arraycopy(bias.data().data(), 0, bp, 0, out);
+        }
+        p = new Packed(wv, bv, wp, bp);
+        packed = p;
+        return p;
+      }
     }
   }
 

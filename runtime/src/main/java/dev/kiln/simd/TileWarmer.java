@@ -44,6 +44,8 @@ final class TileWarmer {
     final BlockedKernels.ConvTile conv;
     final BlockedKernels.DepthwiseTile depthwise;
     final BlockedKernels.Depthwise3x3Tile depthwise3x3;
+    /** A kernel of {@link HeadKernels}: one call on tiny inputs. */
+    final Runnable head;
     final int blocks;
     private volatile boolean hot;
     private volatile boolean queued;
@@ -51,11 +53,12 @@ final class TileWarmer {
     private long benefit;
 
     private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
-        BlockedKernels.Depthwise3x3Tile depthwise3x3, int blocks) {
+        BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable head, int blocks) {
       this.key = key;
       this.conv = conv;
       this.depthwise = depthwise;
       this.depthwise3x3 = depthwise3x3;
+      this.head = head;
       this.blocks = blocks;
     }
 
@@ -123,25 +126,57 @@ final class TileWarmer {
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
     return TILES.computeIfAbsent("conv" + blocks + "x" + pixels + "/" + pixelStride,
-        k -> new Tile(k, BlockedKernels.conv(blocks, pixels, pixelStride), null, null, blocks));
+        k -> new Tile(k, BlockedKernels.conv(blocks, pixels, pixelStride), null, null, null, blocks));
   }
 
   /** The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}), shared. */
   static Tile pointwise(int blocks, int pixels) {
     return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels,
-        k -> new Tile(k, BlockedKernels.pointwise(blocks, pixels), null, null, blocks));
+        k -> new Tile(k, BlockedKernels.pointwise(blocks, pixels), null, null, null, blocks));
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     return TILES.computeIfAbsent("depthwise" + pixels,
-        k -> new Tile(k, null, BlockedKernels.depthwise(pixels), null, 1));
+        k -> new Tile(k, null, BlockedKernels.depthwise(pixels), null, null, 1));
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride 1 or 2, shared. */
   static Tile depthwise3x3(int pixels, int stride) {
     return TILES.computeIfAbsent("depthwise3x3-" + pixels + "/" + stride,
-        k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), 1));
+        k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), null, 1));
+  }
+
+  /**
+   * The pooling kernel {@link HeadKernels#blockSums}, shared. Its warm-up calls sum five blocks (four
+   * together and one alone) of 2x3 pixels.
+   */
+  static Tile blockSums() {
+    return TILES.computeIfAbsent("blockSums", k -> {
+      float[] x = new float[5 * 6 * LANES];
+      float[] sums = new float[5 * LANES];
+      return new Tile(k, null, null, null, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums), 1);
+    });
+  }
+
+  /**
+   * The fully connected kernel {@link HeadKernels#linear}, shared. Its warm-up calls compute five output
+   * blocks (four together and one alone) of two rows, with and without a bias and with the last block whole
+   * and partial in turn, so that C2 compiles every path a real layer takes.
+   */
+  static Tile linear() {
+    return TILES.computeIfAbsent("linear", k -> {
+      int in = 4;
+      float[] x = new float[2 * in];
+      float[] w = new float[5 * in * LANES];
+      float[] bias = new float[5 * LANES];
+      float[] y = new float[2 * 5 * LANES];
+      int[] calls = {0};
+      return new Tile(k, null, null, null, () -> {
+        int c = calls[0]++;
+        HeadKernels.linear(x, in, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
+      }, 1);
+    });
   }
 
   /** {@link #request(Tile, boolean, long)} with no work of its own to weigh it by. */
@@ -228,7 +263,9 @@ final class TileWarmer {
     int fast = 0;
     for (int call = 0; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
       long start = System.nanoTime();
-      if (tile.conv != null) {
+      if (tile.head != null) {
+        tile.head.run();
+      } else if (tile.conv != null) {
         int rs = CONV_STEPS[call % CONV_STEPS.length];
         tile.conv.run(x, 0, LANES, off, rs, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {

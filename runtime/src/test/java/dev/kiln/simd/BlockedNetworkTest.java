@@ -238,6 +238,46 @@ class BlockedNetworkTest {
     assertThat(SimdConvDifferentialTest.relativeError(after.data(), net.forwardLayers(x).data())).isAtMost(1e-5);
   }
 
+  @Test
+  void headKernelsGiveTheSameBitsAsPlainJavaAndFollowWeightUpdates() {
+    TileWarmer.warm(TileWarmer.blockSums());
+    TileWarmer.warm(TileWarmer.linear());
+    Net net = new Net(11);
+    net.eval();
+    SplittableRandom r = new SplittableRandom(17);
+    int cases = 0;
+    for (int n : new int[] {1, 3}) {
+      Tensor x = TestTensors.uniform(r, 1, n, 3, 19, 17);
+      for (int round = 0; round < 2; round++) {
+        Tensor vector = net.forward(x);
+        Tensor plain;
+        BlockedNetwork.plainHead = true;
+        try {
+          plain = net.forward(x);
+        } finally {
+          BlockedNetwork.plainHead = false;
+        }
+        assertThat(vector.shape()).asList().containsExactly(n, 10).inOrder();
+        assertWithMessage("N=%s, round %s", n, round).that(vector.data()).usingExactEquality()
+            .containsExactly(plain.data()).inOrder();
+        assertThat(SimdConvDifferentialTest.relativeError(vector.data(), net.forwardLayers(x).data())).isAtMost(1e-5);
+        // The classifier's weights and bias change in place: the packed copy follows.
+        Linear fc = (Linear) net.layers().get("fc");
+        float[] w = fc.weight().data().data();
+        for (int i = 0; i < w.length; i += 3) {
+          w[i] = -w[i];
+        }
+        fc.weight().markChanged();
+        fc.bias().data().data()[round] += 1f;
+        fc.bias().markChanged();
+        Tensor changed = net.forward(x);
+        assertThat(java.util.Arrays.equals(changed.data(), vector.data())).isFalse();
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(4);
+  }
+
   /** The values take turns with two buffers, rather than one buffer per layout. */
   @Test
   void valuesTakeTurnsWithTwoBuffers() {

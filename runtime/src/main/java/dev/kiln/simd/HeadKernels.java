@@ -1,0 +1,147 @@
+package dev.kiln.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector loops of a blocked network's head: the per-lane sums of global average pooling over blocked
+ * channel blocks, and a fully connected layer over weights packed by blocks of output features. Each lane of
+ * a vector is one channel or one output feature, summed in the same order and with the same float operations
+ * as the plain Java loops they stand in for ({@code GlobalAvgPool2d}, {@code Linear}), so the results are the
+ * same bits.
+ */
+final class HeadKernels {
+  private static final VectorSpecies<Float> S = VectorShape.SPECIES;
+  private static final int B = VectorShape.LANES;
+
+  private HeadKernels() {}
+
+  /**
+   * For {@code count} channel blocks starting at {@code x[base]}, {@code blockStride} apart: each lane's sum
+   * over the block's {@code height x width} pixels ({@code x[block + first + h * rowStride + w * B + lane]}),
+   * added in float in row-major pixel order starting from {@code 0f}, into {@code sums[k * B + lane]}. Four
+   * blocks at a time, so that four chains of additions run side by side. One flat loop over the pixels: with
+   * a loop over rows around one over columns, JDK 17's C2 kept the running sums as objects (10 times the
+   * time, and every few hundred milliseconds calls 40 times slower still).
+   */
+  static void blockSums(float[] x, int base, int blockStride, int count, int first, int height, int width,
+      int rowStride, float[] sums) {
+    int pixels = height * width;
+    int skip = rowStride - width * B;
+    int k = 0;
+    for (; k + 4 <= count; k += 4) {
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = FloatVector.zero(S);
+      FloatVector s2 = FloatVector.zero(S);
+      FloatVector s3 = FloatVector.zero(S);
+      int p = base + k * blockStride + first;
+      int w = 0;
+      for (int q = 0; q < pixels; q++) {
+        s0 = s0.add(FloatVector.fromArray(S, x, p));
+        s1 = s1.add(FloatVector.fromArray(S, x, p + blockStride));
+        s2 = s2.add(FloatVector.fromArray(S, x, p + 2 * blockStride));
+        s3 = s3.add(FloatVector.fromArray(S, x, p + 3 * blockStride));
+        p += B;
+        if (++w == width) {
+          w = 0;
+          p += skip;
+        }
+      }
+      s0.intoArray(sums, k * B);
+      s1.intoArray(sums, (k + 1) * B);
+      s2.intoArray(sums, (k + 2) * B);
+      s3.intoArray(sums, (k + 3) * B);
+    }
+    for (; k < count; k++) {
+      FloatVector s0 = FloatVector.zero(S);
+      int p = base + k * blockStride + first;
+      int w = 0;
+      for (int q = 0; q < pixels; q++) {
+        s0 = s0.add(FloatVector.fromArray(S, x, p));
+        p += B;
+        if (++w == width) {
+          w = 0;
+          p += skip;
+        }
+      }
+      s0.intoArray(sums, k * B);
+    }
+  }
+
+  /**
+   * A fully connected layer for rows {@code [r0, r1)} of {@code x} ({@code in} features each) and output
+   * blocks {@code [b0, b1)}: {@code y[r * out + o]} = the bias {@code bias[o]} (or {@code 0f} when
+   * {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i} in order, each product rounded to float
+   * and then added, as {@code Linear}'s loop does. {@code w} holds {@code W} packed by blocks of {@code B}
+   * output features, {@code w[(block * in + i) * B + lane] = W[block * B + lane, i]} (zero past {@code out});
+   * {@code bias} is padded to whole blocks. Four output blocks share each broadcast input, so four streams of
+   * weights run side by side and each is read front to back once per row.
+   */
+  static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
+    int ob = b0;
+    for (; ob + 4 <= b1; ob += 4) {
+      int w0 = ob * in * B;
+      int w1 = w0 + in * B;
+      int w2 = w1 + in * B;
+      int w3 = w2 + in * B;
+      for (int r = r0; r < r1; r++) {
+        FloatVector a0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ob * B);
+        FloatVector a1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, (ob + 1) * B);
+        FloatVector a2 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, (ob + 2) * B);
+        FloatVector a3 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, (ob + 3) * B);
+        int xr = r * in;
+        for (int i = 0; i < in; i++) {
+          FloatVector v = FloatVector.broadcast(S, x[xr + i]);
+          int q = i * B;
+          a0 = a0.add(FloatVector.fromArray(S, w, w0 + q).mul(v));
+          a1 = a1.add(FloatVector.fromArray(S, w, w1 + q).mul(v));
+          a2 = a2.add(FloatVector.fromArray(S, w, w2 + q).mul(v));
+          a3 = a3.add(FloatVector.fromArray(S, w, w3 + q).mul(v));
+        }
+        store(a0, y, r * out, ob * B, out);
+        store(a1, y, r * out, (ob + 1) * B, out);
+        store(a2, y, r * out, (ob + 2) * B, out);
+        store(a3, y, r * out, (ob + 3) * B, out);
+      }
+    }
+    for (; ob < b1; ob++) {
+      int w0 = ob * in * B;
+      for (int r = r0; r < r1; r++) {
+        FloatVector a0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ob * B);
+        int xr = r * in;
+        for (int i = 0; i < in; i++) {
+          a0 = a0.add(FloatVector.fromArray(S, w, w0 + i * B).mul(FloatVector.broadcast(S, x[xr + i])));
+        }
+        store(a0, y, r * out, ob * B, out);
+      }
+    }
+  }
+
+  /**
+   * {@code W [out, in]} (row-major) packed for {@link #linear}: {@code [block][i][lane]}, the lanes past
+   * {@code out} zero.
+   */
+  static float[] packLinear(float[] weight, int out, int in) {
+    int blocks = (out + B - 1) / B;
+    float[] packed = new float[Math.multiplyExact(blocks * B, in)];
+    for (int o = 0; o < out; o++) {
+      int dst = (o / B) * in * B + o % B;
+      int src = o * in;
+      for (int i = 0; i < in; i++) {
+        packed[dst + i * B] = weight[src + i];
+      }
+    }
+    return packed;
+  }
+
+  /** The lanes of {@code a} that are output features ({@code o < out}) into {@code y[row + o]}. */
+  private static void store(FloatVector a, float[] y, int row, int o, int out) {
+    if (o + B <= out) {
+      a.intoArray(y, row + o);
+    } else {
+      VectorMask<Float> m = S.indexInRange(o, out);
+      a.intoArray(y, row + o, m);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.simd.VectorShape.LANES;
+
+import dev.kiln.nn.Linear;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vector loops of a blocked network's head against plain Java written here: per-lane pooling sums over
+ * blocked maps with a halo (every block count around the groups of four, every map size up to 7x7), and the
+ * fully connected kernel against {@link Linear#forward} itself, bitwise, for output counts that do and do
+ * not fill the last block, with and without a bias, over whole and partial ranges of rows and blocks.
+ */
+class HeadKernelsTest {
+  @Test
+  void blockSumsAreEachLanesSumInPixelOrder() {
+    SplittableRandom r = new SplittableRandom(3);
+    int cases = 0;
+    for (int count = 1; count <= 9; count++) {
+      for (int height = 1; height <= 7; height += 3) {
+        for (int width = 1; width <= 7; width += 2) {
+          // A halo of one row on top, two columns on the left and one on the right.
+          int rowStride = (width + 3) * LANES;
+          int blockStride = (height + 2) * rowStride + LANES;
+          int first = rowStride + 2 * LANES;
+          int base = 5;
+          float[] x = TestTensors.uniform(r, 10, base + count * blockStride).data();
+          float[] sums = new float[count * LANES];
+          HeadKernels.blockSums(x, base, blockStride, count, first, height, width, rowStride, sums);
+          float[] expected = new float[count * LANES];
+          for (int k = 0; k < count; k++) {
+            for (int lane = 0; lane < LANES; lane++) {
+              float s = 0f;
+              for (int h = 0; h < height; h++) {
+                for (int w = 0; w < width; w++) {
+                  s += x[base + k * blockStride + first + h * rowStride + w * LANES + lane];
+                }
+              }
+              expected[k * LANES + lane] = s;
+            }
+          }
+          assertWithMessage("%s blocks of %sx%s", count, height, width).that(sums).usingExactEquality()
+              .containsExactly(expected).inOrder();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(9 * 3 * 4);
+  }
+
+  @Test
+  void linearIsLinearForwardBitwise() {
+    SplittableRandom r = new SplittableRandom(5);
+    int cases = 0;
+    int[][] shapes = {{1, 1}, {7, 3}, {36, 10}, {64, 4 * LANES}, {64, 4 * LANES + 1}, {33, 9 * LANES - 3},
+        {1024, 1000}};
+    for (int[] shape : shapes) {
+      int in = shape[0];
+      int out = shape[1];
+      for (boolean bias : new boolean[] {true, false}) {
+        Linear linear = new Linear(in, out, bias, r.nextLong());
+        linear.eval();
+        float[] packed = HeadKernels.packLinear(linear.weight().data().data(), out, in);
+        int blocks = (out + LANES - 1) / LANES;
+        float[] b = null;
+        if (bias) {
+          b = new float[blocks * LANES];
+          System.arraycopy(linear.bias().data().data(), 0, b, 0, out);
+        }
+        for (int rows : new int[] {1, 3, 9}) {
+          Tensor x = TestTensors.uniform(r, 2, rows, in);
+          float[] expected = linear.forward(x).data();
+          float[] y = new float[rows * out];
+          HeadKernels.linear(x.data(), in, packed, b, out, y, 0, rows, 0, blocks);
+          assertWithMessage("%s->%s, bias %s, %s rows", in, out, bias, rows).that(y).usingExactEquality()
+              .containsExactly(expected).inOrder();
+          // In pieces, as threads split it: rows one at a time, blocks in two ranges.
+          float[] pieces = new float[rows * out];
+          int split = blocks / 2;
+          for (int row = 0; row < rows; row++) {
+            HeadKernels.linear(x.data(), in, packed, b, out, pieces, row, row + 1, 0, split);
+            HeadKernels.linear(x.data(), in, packed, b, out, pieces, row, row + 1, split, blocks);
+          }
+          assertWithMessage("%s->%s, bias %s, %s rows, in pieces", in, out, bias, rows).that(pieces)
+              .usingExactEquality().containsExactly(expected).inOrder();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(shapes.length * 2 * 3);
+  }
+
+  @Test
+  void packLinearPutsEachOutputInItsLane() {
+    // W[o, i] = 100 * o + i, 2 inputs, LANES + 2 outputs: two blocks, the second with two outputs.
+    int in = 2;
+    int out = LANES + 2;
+    float[] w = new float[out * in];
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        w[o * in + i] = 100 * o + i;
+      }
+    }
+    float[] p = HeadKernels.packLinear(w, out, in);
+    assertThat(p.length).isEqualTo(2 * LANES * in);
+    assertThat(p[0]).isEqualTo(0f);
+    assertThat(p[1]).isEqualTo(100f);
+    assertThat(p[LANES]).isEqualTo(1f);
+    assertThat(p[LANES + 3]).isEqualTo(301f);
+    assertThat(p[2 * LANES]).isEqualTo(100f * LANES);
+    assertThat(p[2 * LANES + 1]).isEqualTo(100f * (LANES + 1));
+    assertThat(p[2 * LANES + 2]).isEqualTo(0f);
+    assertThat(p[3 * LANES + 1]).isEqualTo(100f * (LANES + 1) + 1);
+  }
+}
