@@ -158,16 +158,20 @@ final class BlockedLayout {
       }
       return;
     }
+    // Each block read once, front to back, its lanes written to as many planes side by side. Lane by lane
+    // (a pass over the whole block per lane, one float of each 64-byte line) a network's output stage took
+    // 41-43 us instead of 27 for a 192-channel 14x14 map and 64-72 instead of 53 for 96 channels at 28x28
+    // (1 thread, the new tensor's allocation included).
     for (int cb = 0; cb < blocks; cb++) {
       int lanes = Math.min(LANES, channels - cb * LANES);
       int to = dstOff + cb * LANES * plane;
-      for (int lane = 0; lane < lanes; lane++) {
-        int out = to + lane * plane;
-        for (int h = 0; h < height; h++) {
-          int row = srcOff + cb * blockStride + pixel(h, 0) + lane;
-          int o = out + h * width;
-          for (int w = 0; w < width; w++) {
-            dst[o + w] = src[row + w * LANES];
+      for (int h = 0; h < height; h++) {
+        int row = srcOff + cb * blockStride + pixel(h, 0);
+        int o = to + h * width;
+        for (int w = 0; w < width; w++) {
+          int p = row + w * LANES;
+          for (int lane = 0; lane < lanes; lane++) {
+            dst[o + lane * plane + w] = src[p + lane];
           }
         }
       }

@@ -43,4 +43,25 @@ class BlockedLayoutTest {
     }
     assertThat(checked).isEqualTo(5);
   }
+
+  /** NCHW into a layout and back: every element where it was, for partial last blocks and any halo. */
+  @Test
+  void toNchwInvertsFromNchw() {
+    BlockedLayout[] layouts = {BlockedLayout.blocked(20, 3, 4, 1, 2, 1, 0), BlockedLayout.blocked(32, 2, 2, 1, 1, 1, 1),
+        BlockedLayout.blocked(5, 4, 3, 0, 0, 0, 0), BlockedLayout.blocked(3 * VectorShape.LANES + 1, 7, 6, 1, 1, 1, 1),
+        BlockedLayout.planes(2, 3, 3, 1, 1, 2, 1)};
+    for (BlockedLayout l : layouts) {
+      int sample = l.channels * l.height * l.width;
+      float[] nchw = new float[2 * sample];
+      for (int i = 0; i < nchw.length; i++) {
+        nchw[i] = i + 1;
+      }
+      float[] buf = new float[2 * l.sampleSize];
+      l.fromNchw(nchw, sample, buf, l.sampleSize);
+      float[] back = new float[sample];
+      l.toNchw(buf, l.sampleSize, back, 0);
+      assertWithMessage(l.toString()).that(back).usingExactEquality()
+          .containsExactly(Arrays.copyOfRange(nchw, sample, 2 * sample)).inOrder();
+    }
+  }
 }
