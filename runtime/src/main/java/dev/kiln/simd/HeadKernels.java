@@ -1,7 +1,6 @@
 package dev.kiln.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -79,6 +78,7 @@ final class HeadKernels {
    * weights run side by side and each is read front to back once per row.
    */
   static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
+    float[] tail = out % B == 0 ? null : new float[B];
     int ob = b0;
     for (; ob + 4 <= b1; ob += 4) {
       int w0 = ob * in * B;
@@ -99,10 +99,10 @@ final class HeadKernels {
           a2 = a2.add(FloatVector.fromArray(S, w, w2 + q).mul(v));
           a3 = a3.add(FloatVector.fromArray(S, w, w3 + q).mul(v));
         }
-        store(a0, y, r * out, ob * B, out);
-        store(a1, y, r * out, (ob + 1) * B, out);
-        store(a2, y, r * out, (ob + 2) * B, out);
-        store(a3, y, r * out, (ob + 3) * B, out);
+        store(a0, y, r * out, ob * B, out, tail);
+        store(a1, y, r * out, (ob + 1) * B, out, tail);
+        store(a2, y, r * out, (ob + 2) * B, out, tail);
+        store(a3, y, r * out, (ob + 3) * B, out, tail);
       }
     }
     for (; ob < b1; ob++) {
@@ -113,7 +113,7 @@ final class HeadKernels {
         for (int i = 0; i < in; i++) {
           a0 = a0.add(FloatVector.fromArray(S, w, w0 + i * B).mul(FloatVector.broadcast(S, x[xr + i])));
         }
-        store(a0, y, r * out, ob * B, out);
+        store(a0, y, r * out, ob * B, out, tail);
       }
     }
   }
@@ -135,13 +135,17 @@ final class HeadKernels {
     return packed;
   }
 
-  /** The lanes of {@code a} that are output features ({@code o < out}) into {@code y[row + o]}. */
-  private static void store(FloatVector a, float[] y, int row, int o, int out) {
+  /**
+   * The lanes of {@code a} that are output features ({@code o < out}) into {@code y[row + o]}; a partial
+   * last block goes through {@code tail} (a masked store compiled slowly: under load its warm-up took
+   * seconds).
+   */
+  private static void store(FloatVector a, float[] y, int row, int o, int out, float[] tail) {
     if (o + B <= out) {
       a.intoArray(y, row + o);
     } else {
-      VectorMask<Float> m = S.indexInRange(o, out);
-      a.intoArray(y, row + o, m);
+      a.intoArray(tail, 0);
+      System.arraycopy(tail, 0, y, row + o, out - o);
     }
   }
 }
