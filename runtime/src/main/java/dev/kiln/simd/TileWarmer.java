@@ -5,6 +5,7 @@ import static dev.kiln.simd.VectorShape.LANES;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Gets the tile kernels of {@link BlockedKernels} compiled by C2 before real work reaches them.
@@ -52,7 +53,7 @@ final class TileWarmer {
     /** Work it would take over (guarded by the class lock). */
     private long benefit;
 
-    private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
+    Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
         BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable head, int blocks) {
       this.key = key;
       this.conv = conv;
@@ -245,8 +246,27 @@ final class TileWarmer {
     }
   }
 
+  /**
+   * After this long without being hot, the warmer pauses for {@link #PAUSE_NANOS} after every slow call: by
+   * then the tile's code has been called often enough to be queued for C2, and spinning on it only takes a
+   * processor the application may need (a kernel that compiled slowly took one for 6 s under load). The
+   * kernels of this engine became hot within 0.01-0.8 s of warming on an idle machine and within 1.4 s on a
+   * busy one; a layer that waits for a tile waits for its warming, so the pauses start well after that.
+   */
+  static final long BACK_OFF_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** The pause after a slow call once warming has taken {@link #BACK_OFF_NANOS}. */
+  static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
   /** Calls {@code tile} on tiny inputs until it is compiled (or {@link #WAIT_NANOS} passed), then marks it hot. */
   static void warm(Tile tile) {
+    warm(tile, WAIT_NANOS, BACK_OFF_NANOS);
+  }
+
+  /**
+   * {@link #warm(Tile)} giving up after {@code waitNanos} and pausing after slow calls once {@code backOffNanos}
+   * have passed; returns the number of calls made.
+   */
+  static long warm(Tile tile, long waitNanos, long backOffNanos) {
     int m = tile.blocks;
     int steps = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
     int[] off = new int[steps];
@@ -259,28 +279,35 @@ final class TileWarmer {
     float[] b = new float[m * LANES];
     int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
     float[] y = new float[m * cs];
-    long deadline = System.nanoTime() + WAIT_NANOS;
+    long begin = System.nanoTime();
+    long deadline = begin + waitNanos;
     int fast = 0;
-    for (int call = 0; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
+    long call = 0;
+    for (; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
       long start = System.nanoTime();
       if (tile.head != null) {
         tile.head.run();
       } else if (tile.conv != null) {
-        int rs = CONV_STEPS[call % CONV_STEPS.length];
+        int rs = CONV_STEPS[(int) (call % CONV_STEPS.length)];
         tile.conv.run(x, 0, LANES, off, rs, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
       } else if (tile.depthwise != null) {
         tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else {
         tile.depthwise3x3.run(x, 0, LANES, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
       }
-      fast = System.nanoTime() - start < HOT_CALL_NANOS ? fast + 1 : 0;
+      long end = System.nanoTime();
+      fast = end - start < HOT_CALL_NANOS ? fast + 1 : 0;
+      if (fast == 0 && end - begin > backOffNanos) {
+        LockSupport.parkNanos(PAUSE_NANOS);
+      }
     }
     tile.markHot();
     if (LOG) {
       System.err.printf("kiln: tile %s hot at %d ms after %d ms of warming%n", tile.key,
           java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
-          (System.nanoTime() - deadline + WAIT_NANOS) / 1_000_000);
+          (System.nanoTime() - begin) / 1_000_000);
     }
+    return call;
   }
 
   /** Diagnostic: log each tile as it becomes hot (system property {@code kiln.simd.warmup.log}). */

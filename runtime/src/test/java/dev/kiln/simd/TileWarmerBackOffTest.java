@@ -1,0 +1,49 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link TileWarmer#warm(TileWarmer.Tile, long, long)}: a kernel whose calls never get fast is called back to
+ * back only until the back-off time, then with a pause after every slow call, and is marked hot at the
+ * deadline; a kernel that is fast at once is hot after the run of fast calls.
+ */
+class TileWarmerBackOffTest {
+  @Test
+  void aKernelThatNeverGetsFastIsCalledWithPausesAfterTheBackOffTime() {
+    long[] calls = {0};
+    // Each call takes 5 us, more than any compiled kernel's warm-up call may take.
+    TileWarmer.Tile slow = new TileWarmer.Tile("test-slow", null, null, null, () -> {
+      calls[0]++;
+      long until = System.nanoTime() + 5_000;
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+    }, 1);
+    long wait = TimeUnit.MILLISECONDS.toNanos(400);
+    long backOff = TimeUnit.MILLISECONDS.toNanos(100);
+    long start = System.nanoTime();
+    long made = TileWarmer.warm(slow, wait, backOff);
+    long elapsed = System.nanoTime() - start;
+    assertThat(slow.hot()).isTrue();
+    assertThat(made).isEqualTo(calls[0]);
+    assertThat(elapsed).isAtLeast(wait);
+    // Back to back for 100 ms (at most 20,000 calls of 5 us), then at most one call per millisecond (300):
+    // without the pauses it would be about 80,000.
+    assertThat(made).isLessThan(25_000L);
+    assertThat(made).isGreaterThan(10L);
+  }
+
+  @Test
+  void aKernelThatIsFastAtOnceIsHotAfterItsRunOfFastCalls() {
+    long[] calls = {0};
+    TileWarmer.Tile fast = new TileWarmer.Tile("test-fast", null, null, null, () -> calls[0]++, 1);
+    long made = TileWarmer.warm(fast, TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100));
+    assertThat(fast.hot()).isTrue();
+    assertThat(made).isEqualTo(calls[0]);
+    assertThat(made).isAtLeast(32L);
+    assertThat(made).isLessThan(1_000_000L);
+  }
+}
