@@ -1,5 +1,6 @@
 package dev.kiln.simd;
 
+import dev.kiln.nn.Scratch;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -78,7 +79,7 @@ final class HeadKernels {
    * weights run side by side and each is read front to back once per row.
    */
   static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
-    float[] tail = out % B == 0 ? null : new float[B];
+    float[] tail = out % B == 0 || b1 * B <= out ? null : Scratch.get().accumulators(1, B)[0];
     int ob = b0;
     for (; ob + 4 <= b1; ob += 4) {
       int w0 = ob * in * B;
@@ -137,8 +138,8 @@ final class HeadKernels {
 
   /**
    * The lanes of {@code a} that are output features ({@code o < out}) into {@code y[row + o]}; a partial
-   * last block goes through {@code tail} (a masked store compiled slowly: under load its warm-up took
-   * seconds).
+   * last block goes through {@code tail}, the thread's scratch (a masked store compiled slowly: under load
+   * its warm-up took seconds).
    */
   private static void store(FloatVector a, float[] y, int row, int o, int out, float[] tail) {
     if (o + B <= out) {

@@ -45,22 +45,25 @@ final class TileWarmer {
     final BlockedKernels.ConvTile conv;
     final BlockedKernels.DepthwiseTile depthwise;
     final BlockedKernels.Depthwise3x3Tile depthwise3x3;
-    /** A kernel of {@link HeadKernels}: one call on tiny inputs. */
-    final Runnable head;
-    final int blocks;
+    /** One call of the kernel on tiny inputs (the warm-up calls vary what each takes from call to call). */
+    final Runnable warmCall;
     private volatile boolean hot;
     private volatile boolean queued;
     /** Work it would take over (guarded by the class lock). */
     private long benefit;
 
-    Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
-        BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable head, int blocks) {
+    private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
+        BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable warmCall) {
       this.key = key;
       this.conv = conv;
       this.depthwise = depthwise;
       this.depthwise3x3 = depthwise3x3;
-      this.head = head;
-      this.blocks = blocks;
+      this.warmCall = warmCall;
+    }
+
+    /** A kernel with no tile interface of its own ({@link HeadKernels}), known by its warm-up call. */
+    Tile(String key, Runnable warmCall) {
+      this(key, null, null, null, warmCall);
     }
 
     /** Whether C2 has compiled it (as far as timing tells). */
@@ -127,25 +130,69 @@ final class TileWarmer {
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
     return TILES.computeIfAbsent("conv" + blocks + "x" + pixels + "/" + pixelStride,
-        k -> new Tile(k, BlockedKernels.conv(blocks, pixels, pixelStride), null, null, null, blocks));
+        k -> convTile(k, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
   }
 
   /** The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}), shared. */
   static Tile pointwise(int blocks, int pixels) {
     return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels,
-        k -> new Tile(k, BlockedKernels.pointwise(blocks, pixels), null, null, null, blocks));
+        k -> convTile(k, BlockedKernels.pointwise(blocks, pixels), blocks));
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     return TILES.computeIfAbsent("depthwise" + pixels,
-        k -> new Tile(k, null, BlockedKernels.depthwise(pixels), null, null, 1));
+        k -> {
+          BlockedKernels.DepthwiseTile t = BlockedKernels.depthwise(pixels);
+          WarmInputs in = new WarmInputs(1);
+          return new Tile(k, null, t, null, () -> t.run(in.x, 0, LANES, in.off, STEPS, in.w, 0, in.b, 0, 0f,
+              Float.POSITIVE_INFINITY, in.y, 0, LANES));
+        });
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride 1 or 2, shared. */
   static Tile depthwise3x3(int pixels, int stride) {
     return TILES.computeIfAbsent("depthwise3x3-" + pixels + "/" + stride,
-        k -> new Tile(k, null, null, BlockedKernels.depthwise3x3(pixels, stride), null, 1));
+        k -> {
+          BlockedKernels.Depthwise3x3Tile t = BlockedKernels.depthwise3x3(pixels, stride);
+          WarmInputs in = new WarmInputs(1);
+          return new Tile(k, null, null, t, () -> t.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY,
+              in.y, 0));
+        });
+  }
+
+  /**
+   * A convolution tile of {@code blocks} blocks whose warm-up calls alternate one block of input channels and
+   * two ({@link #CONV_STEPS}).
+   */
+  private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks) {
+    WarmInputs in = new WarmInputs(blocks);
+    int[] calls = {0};
+    return new Tile(key, t, null, null, () -> t.run(in.x, 0, LANES, in.off, CONV_STEPS[calls[0]++ % CONV_STEPS.length],
+        in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS));
+  }
+
+  /** Zero inputs large enough for any tile's warm-up call over {@code blocks} output-channel blocks. */
+  private static final class WarmInputs {
+    /** Reduction steps the offsets cover: the most of any warm-up call. */
+    static final int STEPS_MAX = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
+    /** Floats between the output blocks. */
+    static final int CS = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
+    final int[] off = new int[STEPS_MAX];
+    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
+    final float[] x = new float[STEPS_MAX + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
+    final float[] w;
+    final float[] b;
+    final float[] y;
+
+    WarmInputs(int blocks) {
+      for (int i = 0; i < off.length; i++) {
+        off[i] = i;
+      }
+      w = new float[Math.max(STEPS_MAX, 9) * blocks * LANES];
+      b = new float[blocks * LANES];
+      y = new float[blocks * CS];
+    }
   }
 
   /**
@@ -156,7 +203,7 @@ final class TileWarmer {
     return TILES.computeIfAbsent("blockSums", k -> {
       float[] x = new float[5 * 6 * LANES];
       float[] sums = new float[5 * LANES];
-      return new Tile(k, null, null, null, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums), 1);
+      return new Tile(k, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums));
     });
   }
 
@@ -173,10 +220,10 @@ final class TileWarmer {
       float[] bias = new float[5 * LANES];
       float[] y = new float[2 * 5 * LANES];
       int[] calls = {0};
-      return new Tile(k, null, null, null, () -> {
+      return new Tile(k, () -> {
         int c = calls[0]++;
         HeadKernels.linear(x, in, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
-      }, 1);
+      });
     });
   }
 
@@ -267,34 +314,13 @@ final class TileWarmer {
    * have passed; returns the number of calls made.
    */
   static long warm(Tile tile, long waitNanos, long backOffNanos) {
-    int m = tile.blocks;
-    int steps = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
-    int[] off = new int[steps];
-    for (int i = 0; i < steps; i++) {
-      off[i] = i;
-    }
-    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
-    float[] x = new float[steps + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
-    float[] w = new float[Math.max(steps, 9) * m * LANES];
-    float[] b = new float[m * LANES];
-    int cs = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
-    float[] y = new float[m * cs];
     long begin = System.nanoTime();
     long deadline = begin + waitNanos;
     int fast = 0;
     long call = 0;
     for (; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
       long start = System.nanoTime();
-      if (tile.head != null) {
-        tile.head.run();
-      } else if (tile.conv != null) {
-        int rs = CONV_STEPS[(int) (call % CONV_STEPS.length)];
-        tile.conv.run(x, 0, LANES, off, rs, w, 0, m * LANES, b, 0, 0f, y, 0, LANES, cs);
-      } else if (tile.depthwise != null) {
-        tile.depthwise.run(x, 0, LANES, off, STEPS, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
-      } else {
-        tile.depthwise3x3.run(x, 0, LANES, w, 0, b, 0, 0f, Float.POSITIVE_INFINITY, y, 0);
-      }
+      tile.warmCall.run();
       long end = System.nanoTime();
       fast = end - start < HOT_CALL_NANOS ? fast + 1 : 0;
       if (fast == 0 && end - begin > backOffNanos) {

@@ -15,13 +15,13 @@ class TileWarmerBackOffTest {
   void aKernelThatNeverGetsFastIsCalledWithPausesAfterTheBackOffTime() {
     long[] calls = {0};
     // Each call takes 5 us, more than any compiled kernel's warm-up call may take.
-    TileWarmer.Tile slow = new TileWarmer.Tile("test-slow", null, null, null, () -> {
+    TileWarmer.Tile slow = new TileWarmer.Tile("test-slow", () -> {
       calls[0]++;
       long until = System.nanoTime() + 5_000;
       while (System.nanoTime() < until) {
         Thread.onSpinWait();
       }
-    }, 1);
+    });
     long wait = TimeUnit.MILLISECONDS.toNanos(400);
     long backOff = TimeUnit.MILLISECONDS.toNanos(100);
     long start = System.nanoTime();
@@ -39,7 +39,7 @@ class TileWarmerBackOffTest {
   @Test
   void aKernelThatIsFastAtOnceIsHotAfterItsRunOfFastCalls() {
     long[] calls = {0};
-    TileWarmer.Tile fast = new TileWarmer.Tile("test-fast", null, null, null, () -> calls[0]++, 1);
+    TileWarmer.Tile fast = new TileWarmer.Tile("test-fast", () -> calls[0]++);
     long made = TileWarmer.warm(fast, TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100));
     assertThat(fast.hot()).isTrue();
     assertThat(made).isEqualTo(calls[0]);
