@@ -408,20 +408,28 @@ final class BlockedConv {
     Chunk last = chunks.get(chunks.size() - 1);
     float[] wp = new float[last.weightOffset() + (depthwise ? taps : steps) * last.blocks() * LANES];
     float[] bp = new float[last.biasOffset() + last.blocks() * LANES];
+    // Loop bounds and offsets in locals: the first forward packs every layer's weights, mostly before the JIT
+    // has compiled this method, and an interpreted accessor call per weight cost more than the copy.
+    int rows = depthwise ? taps : steps;
+    int outChannels = geometry.outChannels();
+    boolean grouped = !depthwise && geometry.groups() > 1;
     for (Chunk c : chunks) {
-      for (int m = 0; m < c.blocks(); m++) {
+      int blocks = c.blocks();
+      int stride = blocks * LANES;
+      int groupEnd = (c.group() + 1) * outGroupChannels;
+      for (int m = 0; m < blocks; m++) {
         for (int lane = 0; lane < LANES; lane++) {
           int oc = (c.block() + m) * LANES + lane;
-          if (oc >= geometry.outChannels()
-              || !depthwise && geometry.groups() > 1 && oc >= (c.group() + 1) * outGroupChannels) {
+          if (oc >= outChannels || grouped && oc >= groupEnd) {
             continue;
           }
           if (b != null) {
             bp[c.biasOffset() + m * LANES + lane] = b[oc];
           }
           int src = oc * inGroupChannels * taps;
-          for (int r = 0; r < (depthwise ? taps : steps); r++) {
-            wp[c.weightOffset() + (r * c.blocks() + m) * LANES + lane] = w[src + r];
+          int dst = c.weightOffset() + m * LANES + lane;
+          for (int r = 0; r < rows; r++) {
+            wp[dst + r * stride] = w[src + r];
           }
         }
       }
@@ -557,15 +565,24 @@ final class BlockedConv {
               c.biasOffset(), lo, y, yBase + col * LANES, LANES, out.blockStride);
         }
       } else {
-        // One block at a time with the shared one-block tiles (same sums, same bits).
+        // One block at a time with the shared one-block tiles (same sums, same bits). Arguments in locals: this
+        // loop runs in the first forward, before the JIT has compiled this method.
+        int blocks = c.blocks();
+        int ws = blocks * LANES;
+        float[] pw = p.w();
+        float[] pb = p.b();
+        int wo = c.weightOffset();
+        int bo = c.biasOffset();
+        int ys = out.blockStride;
         for (int i = 0; i < firstTiles.length; i++) {
           int col = firstColumns[2 * i];
           TileWarmer.Tile t = firstTiles[i];
           t.awaitHot();
-          for (int m = 0; m < c.blocks(); m++) {
-            t.conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset() + m * LANES, c.blocks() * LANES,
-                p.b(), c.biasOffset() + m * LANES, lo, y, yBase + m * out.blockStride + col * LANES, LANES,
-                out.blockStride);
+          BlockedKernels.ConvTile tile = t.conv;
+          int xo = xBase + col * sx;
+          int yo = yBase + col * LANES;
+          for (int m = 0; m < blocks; m++) {
+            tile.run(x, xo, sx, off, steps, pw, wo + m * LANES, ws, pb, bo + m * LANES, lo, y, yo + m * ys, LANES, ys);
           }
         }
       }
