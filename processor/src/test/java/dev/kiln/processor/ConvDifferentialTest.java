@@ -31,8 +31,8 @@ class ConvDifferentialTest {
   private static final String PKG = "dev.kiln.diff";
   private static final String OUTER = "RandomCases";
   private static final int RANDOM_CASES = 320;
-  /** {@link #formCases()}: 4 padding modes x 8 shapes. */
-  private static final int FORM_CASES = 32;
+  /** {@link #formCases()}: 4 padding modes x 11 shapes. */
+  private static final int FORM_CASES = 44;
   private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
@@ -71,7 +71,8 @@ class ConvDifferentialTest {
    * 4 and 5 + 1 input channels per loop), a 9x9 window (81 taps, the unrolled forward), and the channel-blocked
    * pixel lanes (input channels staged a block at a time: a 3x3 window over 24 channels in blocks of 7, 7, 7
    * and 3; a stride-2 window over several bands of rows; 1x1 windows over 28 channels in blocks of 10, 10 and
-   * 5 + 3).
+   * 5 + 3), and the pixel lanes staged per tap (rows 14 wide, many output channels: stride 1, stride 2 and
+   * dilation 2).
    */
   static List<ConvCase> formCases() {
     List<ConvCase> cases = new ArrayList<>();
@@ -93,6 +94,12 @@ class ConvDifferentialTest {
           mode, Activation.NONE, 80, 70, 1));
       cases.add(new ConvCase("Blocked1x1" + m, 28, 4, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, true, mode,
           Activation.NONE, 20, 20, 2));
+      cases.add(new ConvCase("PerTap3x3" + m, 8, 96, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
+          Activation.RELU, 14, 14, 1));
+      cases.add(new ConvCase("PerTapStrided" + m, 8, 64, new int[] {3}, new int[] {2}, "1", new int[] {1}, 1, false,
+          mode, Activation.NONE, 28, 28, 1));
+      cases.add(new ConvCase("PerTapDilated" + m, 6, 96, new int[] {3}, new int[] {1}, "2", new int[] {2}, 1, true,
+          mode, Activation.NONE, 14, 14, 2));
     }
     for (ConvCase c : cases) {
       assertWithMessage("%s is valid", c).that(c.isValid()).isTrue();
@@ -380,6 +387,39 @@ class ConvDifferentialTest {
       Parallel.setThreads(before);
     }
     assertThat(multiBand).isEqualTo(4);
+  }
+
+  /**
+   * The pixel lanes staged per tap ({@code PLANES_PER_CHANNEL} one per tap, {@code PITCH} the output width, no
+   * row offsets) are what the {@code PerTap} form cases get; on one thread and split over output channels on
+   * two, bitwise the same, and in every padding mode close to the reference.
+   */
+  @Test
+  void perTapForward() {
+    List<ConvCase> perTap = small.stream().filter(c -> c.name().startsWith("PerTap")).toList();
+    assertThat(perTap).hasSize(12);
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(19);
+    try {
+      for (ConvCase c : perTap) {
+        assertWithMessage("%s planes", c).that(constant(c, "PLANES_PER_CHANNEL")).isEqualTo(9);
+        assertWithMessage("%s pitch", c).that(constant(c, "PITCH")).isEqualTo(c.outWidth());
+        ConvKernel kernel = c.kernel(loader, PKG, OUTER);
+        kernel.eval();
+        Tensor x = random(r, c.inputShape());
+        ReferenceConv2d ref = c.reference();
+        ref.loadStateDict(kernel.stateDict());
+        ref.eval();
+        Parallel.setThreads(1);
+        Tensor serial = kernel.forward(x);
+        assertClose(c.label() + " output", ref.forward(x), serial);
+        Parallel.setThreads(2);
+        Tensor split = kernel.forward(x);
+        assertThat(split.data()).usingExactEquality().containsExactly(serial.data()).inOrder();
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
   }
 
   /**

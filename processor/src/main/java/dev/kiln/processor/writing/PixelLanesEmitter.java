@@ -39,7 +39,8 @@ final class PixelLanesEmitter {
         "Floats from one output row to the next in the staged input and the accumulator.");
     ConvKernelWriter.constant(type, "BAND_ROWS", layout.bandRows(), "Output rows per band of the forward.");
     ConvKernelWriter.constant(type, "PLANES_PER_CHANNEL", layout.planesPerChannel(),
-        "Staged planes per input channel: one per row phase and kernel column.");
+        "Staged planes per input channel: one per row phase (per kernel row when staged per tap) and kernel "
+            + "column.");
     ConvKernelWriter.constant(type, "STAGE_LENGTH", layout.stageLength(), "Floats of one staged plane.");
     if (layout.channelBlocked()) {
       ConvKernelWriter.constant(type, "CHANNEL_BLOCK", layout.channelBlock(),
