@@ -16,8 +16,9 @@ import java.util.List;
  * {@code j + ((kh * DILATION_H) / STRIDE_H) * PITCH} of its plane, and {@code PITCH} is a multiple of
  * {@link #LANES} whenever that row offset is not zero.
  *
- * <p>Where that would pad the rows ({@code OUT_W} not a multiple of {@link #LANES}: 14, 28, 56 or 7 pixels
- * wide), each input channel is staged <em>per tap</em> instead: every kernel row has planes of its own, whose
+ * <p>Where that would pad the rows ({@code OUT_W} not a multiple of {@link #LANES}: 14, 28 or 56 pixels wide),
+ * each input channel may be staged <em>per tap</em> instead (where {@link #nanosPerOutput} estimates it cheaper
+ * and the loops are at least {@link #MIN_PER_TAP_LOOP} floats long): every kernel row has planes of its own, whose
  * staged row {@code r} holds padded input row {@code (oh0 + r) * STRIDE_H + kh * DILATION_H}, so that no tap
  * reads at a row offset and {@code PITCH} is {@code OUT_W}. That stages {@code K_H} times the planes of a
  * stride-1 layout, once per input channel and band for all output channels, and runs every loop over
@@ -122,7 +123,8 @@ final class PixelLanesLayout {
     long staged = spec.inChannels() * stagedPerChannel(planes, allChannels, maxRowOffset, pitch);
     if (spec.groups() == 1 && staged + (long) allChannels * pitch > BLOCK_BUDGET) {
       int rows = blockedBandRows(spec, planes, pitch, maxRowOffset);
-      long fit = Math.max(1, (BLOCK_BUDGET - (long) rows * pitch) / stagedPerChannel(planes, rows, maxRowOffset, pitch));
+      long fit = Math.max(1,
+          (BLOCK_BUDGET - (long) rows * pitch) / stagedPerChannel(planes, rows, maxRowOffset, pitch));
       int per = TermBlocks.channelsPerBlock(spec);
       return new int[] {pitch, rows, (int) Math.min(spec.inChannels(), Math.max(per, fit / per * per))};
     }
@@ -156,7 +158,7 @@ final class PixelLanesLayout {
   private static int[] rowPhases(ConvSpec spec, boolean perTap) {
     List<Integer> seen = new ArrayList<>();
     for (int kh = 0; kh < spec.kernelH(); kh++) {
-      int phase = perTap ? kh * spec.dilationH() : kh * spec.dilationH() % spec.strideH();
+      int phase = phase(spec, perTap, kh);
       if (!seen.contains(phase)) {
         seen.add(phase);
       }
@@ -190,17 +192,17 @@ final class PixelLanesLayout {
 
   /** Row phase of kernel row {@code kh}. */
   int phaseOf(int kh) {
+    return phase(spec, perTap, kh);
+  }
+
+  /** Row phase of kernel row {@code kh}: its padded row offset, modulo the stride unless staged per tap. */
+  private static int phase(ConvSpec spec, boolean perTap, int kh) {
     return perTap ? kh * spec.dilationH() : kh * spec.dilationH() % spec.strideH();
   }
 
   /** Staged rows between output row {@code oh} and the row kernel row {@code kh} reads. */
   int rowOffset(int kh) {
     return perTap ? 0 : kh * spec.dilationH() / spec.strideH();
-  }
-
-  /** Whether each kernel row has planes of its own (see the class comment). */
-  boolean perTap() {
-    return perTap;
   }
 
   /** The largest {@link #rowOffset} of the kernel rows of phase {@code phase}. */
