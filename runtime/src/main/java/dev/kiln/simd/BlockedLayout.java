@@ -50,7 +50,7 @@ final class BlockedLayout {
     this.bottom = bottom;
     this.left = left;
     this.right = right;
-    this.blocks = blocked ? (channels + LANES - 1) / LANES : channels;
+    this.blocks = blocked ? VectorShape.blocks(channels) : channels;
     this.paddedHeight = height + top + bottom;
     this.paddedWidth = width + left + right;
     this.pixelStride = blocked ? LANES : 1;

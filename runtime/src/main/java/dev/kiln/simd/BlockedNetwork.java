@@ -801,7 +801,7 @@ final class BlockedNetwork implements NetworkEngine {
       Tensor result = Tensor.zeros(rows, out);
       float[] x = t.data();
       float[] y = result.data();
-      int blocks = (out + LANES - 1) / LANES;
+      int blocks = VectorShape.blocks(out);
       // Groups of four output blocks (as the kernel takes them) split over the threads, every row each.
       int groups = (blocks + 3) / 4;
       if (Parallel.worthSplitting((long) rows * in * out, Parallel.MIN_MACS, groups)) {
@@ -828,13 +828,8 @@ final class BlockedNetwork implements NetworkEngine {
           return p;
         }
         int out = linear.outFeatures();
-        float[] wp = HeadKernels.packLinear(weight.data().data(), out, linear.inFeatures());
-        float[] bp = null;
-        if (bias != null) {
-          bp = new float[(out + LANES - 1) / LANES * LANES];
-          System.arraycopy(bias.data().data(), 0, bp, 0, out);
-        }
-        p = new Packed(wv, bv, wp, bp);
+        p = new Packed(wv, bv, HeadKernels.packLinear(weight.data().data(), out, linear.inFeatures()),
+            bias == null ? null : HeadKernels.packBias(bias.data().data(), out));
         packed = p;
         return p;
       }

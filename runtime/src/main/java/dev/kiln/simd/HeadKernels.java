@@ -124,7 +124,7 @@ final class HeadKernels {
    * {@code out} zero.
    */
   static float[] packLinear(float[] weight, int out, int in) {
-    int blocks = (out + B - 1) / B;
+    int blocks = VectorShape.blocks(out);
     float[] packed = new float[Math.multiplyExact(blocks * B, in)];
     for (int o = 0; o < out; o++) {
       int dst = (o / B) * in * B + o % B;
@@ -134,6 +134,13 @@ final class HeadKernels {
       }
     }
     return packed;
+  }
+
+  /** A bias of {@code out} features padded with zeros to whole blocks for {@link #linear}. */
+  static float[] packBias(float[] bias, int out) {
+    float[] padded = new float[VectorShape.blocks(out) * B];
+    System.arraycopy(bias, 0, padded, 0, out);
+    return padded;
   }
 
   /**

@@ -15,6 +15,11 @@ final class VectorShape {
 
   private VectorShape() {}
 
+  /** Vectors (blocks of {@link #LANES}) that hold {@code n} floats, the last one possibly partial. */
+  static int blocks(int n) {
+    return (n + LANES - 1) / LANES;
+  }
+
   private static VectorSpecies<Float> choose() {
     String bits = System.getProperty("kiln.simd.bits", "").trim();
     switch (bits) {

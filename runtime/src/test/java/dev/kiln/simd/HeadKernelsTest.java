@@ -66,12 +66,8 @@ class HeadKernelsTest {
         Linear linear = new Linear(in, out, bias, r.nextLong());
         linear.eval();
         float[] packed = HeadKernels.packLinear(linear.weight().data().data(), out, in);
-        int blocks = (out + LANES - 1) / LANES;
-        float[] b = null;
-        if (bias) {
-          b = new float[blocks * LANES];
-          System.arraycopy(linear.bias().data().data(), 0, b, 0, out);
-        }
+        int blocks = VectorShape.blocks(out);
+        float[] b = bias ? HeadKernels.packBias(linear.bias().data().data(), out) : null;
         for (int rows : new int[] {1, 3, 9}) {
           Tensor x = TestTensors.uniform(r, 2, rows, in);
           float[] expected = linear.forward(x).data();
@@ -116,5 +112,16 @@ class HeadKernelsTest {
     assertThat(p[2 * LANES + 1]).isEqualTo(100f * (LANES + 1));
     assertThat(p[2 * LANES + 2]).isEqualTo(0f);
     assertThat(p[3 * LANES + 1]).isEqualTo(100f * (LANES + 1) + 1);
+    // The bias of those LANES + 2 outputs, padded with zeros to two blocks.
+    float[] bias = new float[out];
+    for (int o = 0; o < out; o++) {
+      bias[o] = o + 1;
+    }
+    float[] pb = HeadKernels.packBias(bias, out);
+    assertThat(pb.length).isEqualTo(2 * LANES);
+    assertThat(pb[out - 1]).isEqualTo((float) out);
+    for (int o = out; o < pb.length; o++) {
+      assertThat(pb[o]).isEqualTo(0f);
+    }
   }
 }

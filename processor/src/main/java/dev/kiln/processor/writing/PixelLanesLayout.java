@@ -63,17 +63,38 @@ final class PixelLanesLayout {
   PixelLanesLayout(ConvSpec spec) {
     this.spec = spec;
     int q = (spec.kernelH() - 1) * spec.dilationH() / spec.strideH();
-    int[] shared = bands(spec, false, q);
-    int[] perTapBands = q > 0 && spec.outWidth() % LANES != 0 ? bands(spec, true, 0) : null;
-    this.perTap = perTapBands != null && perTapBands[1] * spec.outWidth() >= MIN_PER_TAP_LOOP
-        && nanosPerOutput(spec, perTapBands, rowPhases(spec, true).length * spec.kernelW(), 0)
-            < nanosPerOutput(spec, shared, rowPhases(spec, false).length * spec.kernelW(), q);
-    int[] chosen = perTap ? perTapBands : shared;
-    this.phases = rowPhases(spec, perTap);
-    this.maxRowOffset = perTap ? 0 : q;
-    this.pitch = chosen[0];
-    this.bandRows = chosen[1];
-    this.channelBlock = chosen[2];
+    Plan shared = plan(spec, false, q);
+    Plan perTapPlan = q > 0 && spec.outWidth() % LANES != 0 ? plan(spec, true, 0) : null;
+    Plan chosen = perTapPlan != null && perTapPlan.bandRows() * spec.outWidth() >= MIN_PER_TAP_LOOP
+        && perTapPlan.nanosPerOutput(spec) < shared.nanosPerOutput(spec) ? perTapPlan : shared;
+    this.perTap = chosen.perTap();
+    this.phases = chosen.phases();
+    this.maxRowOffset = chosen.maxRowOffset();
+    this.pitch = chosen.pitch();
+    this.bandRows = chosen.bandRows();
+    this.channelBlock = chosen.channelBlock();
+  }
+
+  /** One way to stage a layer: per tap or with row offsets of up to {@code maxRowOffset} rows. */
+  private record Plan(boolean perTap, int[] phases, int maxRowOffset, int pitch, int bandRows, int channelBlock) {
+    int planesPerChannel(ConvSpec spec) {
+      return phases.length * spec.kernelW();
+    }
+
+    /**
+     * Estimated nanoseconds per output value and input channel: the loop calls (each pays
+     * {@link #LOOP_CALL_NANOS} for a band's outputs and {@link #LOOP_FLOAT_NANOS} per float of its pitched
+     * rows) and the staging (once per input channel and band, for the group's output channels). Staging per
+     * tap saves the padding of the rows but stages more planes and may shorten the bands.
+     */
+    double nanosPerOutput(ConvSpec spec) {
+      double outputs = (double) bandRows * spec.outWidth();
+      double loops = (double) TermBlocks.tapBlocks(spec).size() / TermBlocks.channelsPerBlock(spec);
+      double loopNanos = loops * (LOOP_CALL_NANOS + LOOP_FLOAT_NANOS * bandRows * pitch) / outputs;
+      double stageNanos = STAGE_FLOAT_NANOS * stagedPerChannel(planesPerChannel(spec), bandRows, maxRowOffset, pitch)
+          / (spec.outChannelsPerGroup() * outputs);
+      return loopNanos + stageNanos;
+    }
   }
 
   /**
@@ -89,36 +110,17 @@ final class PixelLanesLayout {
   static final double LOOP_FLOAT_NANOS = 0.1;
   /**
    * Nanoseconds per staged float (row copies of 7-112 floats, gathered at the stride): an estimate, the value
-   * with which {@link #nanosPerOutput} ranks both ways of staging as measured for the six 3x3 layer shapes of
+   * with which {@link Plan#nanosPerOutput} ranks both ways of staging as measured for the six 3x3 layer shapes of
    * RepVGG-A0 that staging per tap applies to (per tap 4-7% faster for the stride-2 layers and the 14x14 ones,
    * 4% and 11% slower for the stride-1 layers of 28x28 and 56x56, whose bands it would shorten).
    */
   static final double STAGE_FLOAT_NANOS = 0.3;
 
-  /**
-   * Estimated nanoseconds per output value and input channel for {@code {pitch, band rows, channel block}}:
-   * the loop calls (each pays {@link #LOOP_CALL_NANOS} for a band's outputs and {@link #LOOP_FLOAT_NANOS} per
-   * float of its pitched rows) and the staging (once per input channel and band, for the group's output
-   * channels). Staging per tap saves the padding of the rows but stages more planes and may shorten the bands.
-   */
-  private static double nanosPerOutput(ConvSpec spec, int[] bands, int planes, int maxRowOffset) {
-    int pitch = bands[0];
-    int rows = bands[1];
-    double outputs = (double) rows * spec.outWidth();
-    double loops = (double) TermBlocks.tapBlocks(spec).size() / TermBlocks.channelsPerBlock(spec);
-    double loopNanos = loops * (LOOP_CALL_NANOS + LOOP_FLOAT_NANOS * rows * pitch) / outputs;
-    double stageNanos = STAGE_FLOAT_NANOS * stagedPerChannel(planes, rows, maxRowOffset, pitch)
-        / (spec.outChannelsPerGroup() * outputs);
-    return loopNanos + stageNanos;
-  }
-
-  /**
-   * {@code {pitch, band rows, channel block}} of the layout staged per tap or with row offsets of up to
-   * {@code maxRowOffset} rows.
-   */
-  private static int[] bands(ConvSpec spec, boolean perTap, int maxRowOffset) {
+  /** The layout staged per tap or with row offsets of up to {@code maxRowOffset} rows. */
+  private static Plan plan(ConvSpec spec, boolean perTap, int maxRowOffset) {
     int pitch = maxRowOffset == 0 ? spec.outWidth() : (spec.outWidth() + LANES - 1) / LANES * LANES;
-    int planes = rowPhases(spec, perTap).length * spec.kernelW();
+    int[] phases = rowPhases(spec, perTap);
+    int planes = phases.length * spec.kernelW();
     int allChannels = bandRows(spec, planes, pitch, maxRowOffset);
     long staged = spec.inChannels() * stagedPerChannel(planes, allChannels, maxRowOffset, pitch);
     if (spec.groups() == 1 && staged + (long) allChannels * pitch > BLOCK_BUDGET) {
@@ -126,9 +128,10 @@ final class PixelLanesLayout {
       long fit = Math.max(1,
           (BLOCK_BUDGET - (long) rows * pitch) / stagedPerChannel(planes, rows, maxRowOffset, pitch));
       int per = TermBlocks.channelsPerBlock(spec);
-      return new int[] {pitch, rows, (int) Math.min(spec.inChannels(), Math.max(per, fit / per * per))};
+      return new Plan(perTap, phases, maxRowOffset, pitch, rows,
+          (int) Math.min(spec.inChannels(), Math.max(per, fit / per * per)));
     }
-    return new int[] {pitch, allChannels, spec.inChannels()};
+    return new Plan(perTap, phases, maxRowOffset, pitch, allChannels, spec.inChannels());
   }
 
   /**
