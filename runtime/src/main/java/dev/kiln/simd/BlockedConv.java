@@ -239,12 +239,14 @@ final class BlockedConv {
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
     int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
     boolean pointwise = pointwise(geometry, in);
+    boolean wide = wideTwos(geometry.outWidth());
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
-      for (int m : split(blocksPerGroup)) {
+      for (int m : split(blocksPerGroup, wide)) {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
-        int[] columns = columns(geometry.outWidth(), maxPixels(m), in.blocked);
+        // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos).
+        int[] columns = columns(geometry.outWidth(), maxPixels(m), in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
           tiles[i] = pointwise ? TileWarmer.pointwise(m, columns[2 * i + 1])
@@ -297,8 +299,30 @@ final class BlockedConv {
     return Math.min(BlockedKernels.MAX_PIXELS[m], (REGISTERS - m - 1) / m);
   }
 
-  /** Block counts of the chunks of {@code blocks} output blocks: threes, with twos (or a one) for the rest. */
-  static int[] split(int blocks) {
+  /**
+   * Whether output rows {@code width} pixels wide are split into chunks of two blocks with 14-pixel tiles
+   * (28 accumulators, 28 multiply-adds per reduction step) rather than three blocks with 7-pixel tiles (21):
+   * when the rows are whole 14-pixel tiles and the registers hold such a tile (32 vector registers, as with
+   * AVX-512; with 16 the two-block tiles are at most 6 pixels wide, and the split stays as it was). One layer timed alone with both, 1 thread, hot tiles (AMD EPYC
+   * Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28 and 256->256 14x14
+   * -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step), 1x1
+   * 512->512 14x14 -4%; on 7-pixel rows the two-block tiles are 3% slower (512->1024 7x7). Whole networks,
+   * one process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread). The system property
+   * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
+   */
+  static boolean wideTwos(int width) {
+    int wide = BlockedKernels.MAX_PIXELS[2];
+    return maxPixels(2) == wide && width % wide == 0 && !"false".equals(System.getProperty("kiln.blocked.wideTwos"));
+  }
+
+  /**
+   * Block counts of the chunks of {@code blocks} output blocks: with {@code twos} ({@link #wideTwos}) twos,
+   * with one three for an odd count; else threes, with twos (or a one) for the rest.
+   */
+  static int[] split(int blocks, boolean twos) {
+    if (twos && blocks > 1) {
+      return blocks % 2 == 0 ? repeat(0, blocks / 2, 0) : repeat(1, (blocks - 3) / 2, 0);
+    }
     int threes = blocks / 3;
     switch (blocks % 3) {
       case 0:

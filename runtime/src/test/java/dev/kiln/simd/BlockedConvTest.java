@@ -2,6 +2,7 @@ package dev.kiln.simd;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
@@ -207,11 +208,22 @@ class BlockedConvTest {
 
   @Test
   void splitsAndColumns() {
-    assertThat(BlockedConv.split(1)).asList().containsExactly(1);
-    assertThat(BlockedConv.split(2)).asList().containsExactly(2);
-    assertThat(BlockedConv.split(4)).asList().containsExactly(2, 2).inOrder();
-    assertThat(BlockedConv.split(7)).asList().containsExactly(3, 2, 2).inOrder();
-    assertThat(BlockedConv.split(80)).asList().containsExactlyElementsIn(expand(26, 3, 1, 2)).inOrder();
+    assertThat(BlockedConv.split(1, false)).asList().containsExactly(1);
+    assertThat(BlockedConv.split(2, false)).asList().containsExactly(2);
+    assertThat(BlockedConv.split(4, false)).asList().containsExactly(2, 2).inOrder();
+    assertThat(BlockedConv.split(7, false)).asList().containsExactly(3, 2, 2).inOrder();
+    assertThat(BlockedConv.split(80, false)).asList().containsExactlyElementsIn(expand(26, 3, 1, 2)).inOrder();
+    assertThat(BlockedConv.split(1, true)).asList().containsExactly(1);
+    assertThat(BlockedConv.split(2, true)).asList().containsExactly(2);
+    assertThat(BlockedConv.split(3, true)).asList().containsExactly(3);
+    assertThat(BlockedConv.split(7, true)).asList().containsExactly(3, 2, 2).inOrder();
+    assertThat(BlockedConv.split(12, true)).asList().containsExactlyElementsIn(expand(0, 3, 6, 2)).inOrder();
+    // Tiles of two blocks by 14 pixels need 32 vector registers (AVX-512).
+    boolean wideTiles = BlockedConv.maxPixels(2) == 14;
+    assertThat(BlockedConv.wideTwos(56)).isEqualTo(wideTiles);
+    assertThat(BlockedConv.wideTwos(14)).isEqualTo(wideTiles);
+    assertThat(BlockedConv.wideTwos(7)).isFalse();
+    assertThat(BlockedConv.wideTwos(21)).isFalse();
     assertThat(BlockedConv.columns(14, 8)).asList().containsExactly(0, 7, 7, 7).inOrder();
     assertThat(BlockedConv.columns(15, 7)).asList().containsExactly(0, 5, 5, 5, 10, 5).inOrder();
     assertThat(BlockedConv.columns(3, 8)).asList().containsExactly(0, 3).inOrder();
@@ -276,6 +288,34 @@ class BlockedConvTest {
         BlockedLayout.blocked(512, 14, 14, 1, 1, 1, 1));
     assertThat(mobilenet.weightHeavy(1)).isFalse();
     assertThat(mobilenet.bands(2, 1)).isEqualTo(2);
+  }
+
+  /** Rows of whole 14-pixel tiles get two-block chunks with 14-pixel tiles; 7-pixel rows keep 7-pixel tiles. */
+  @Test
+  void tilesByRowWidth() {
+    int lanes = VectorShape.LANES;
+    assumeTrue(BlockedConv.maxPixels(2) == 14, "two-block tiles of 14 pixels need 32 vector registers");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS))).containsExactly("conv2x14/1");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(5 * lanes, 5 * lanes, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS))).containsExactly("conv3x7/2", "conv2x14/2");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS))).containsExactly("pointwise2x14");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS))).containsExactly("conv2x7/1");
+  }
+
+  /** The distinct tiles of a layer's chunks (not its one-block first tiles), in order. */
+  private static java.util.Set<String> chunkTiles(ConvGeometry g) {
+    BlockedConv conv = new BlockedConv(g, Activation.RELU, BlockedLayout.blocked(g.inChannels(), g.inHeight(),
+        g.inWidth(), 1, 1, 1, 1), BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0));
+    java.util.List<TileWarmer.Tile> all = conv.tiles();
+    int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.columns(g.outWidth(), 7).length / 2;
+    java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+    for (TileWarmer.Tile t : all.subList(first, all.size())) {
+      keys.add(t.key);
+    }
+    return keys;
   }
 
   private static java.util.List<Integer> expand(int n, int v, int m, int u) {
