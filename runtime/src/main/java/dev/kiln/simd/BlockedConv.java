@@ -307,7 +307,8 @@ final class BlockedConv {
    * Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28 and 256->256 14x14
    * -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step), 1x1
    * 512->512 14x14 -4%; on 7-pixel rows the two-block tiles are 3% slower (512->1024 7x7). Whole networks,
-   * one process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread). The system property
+   * one process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread); on Temurin 25, whose
+   * C2 compiles these tiles to slower code, RepVGG-A0 +3-4% and MobileNet v1 unchanged. The system property
    * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
    */
   static boolean wideTwos(int width) {
