@@ -305,6 +305,54 @@ class BlockedConvTest {
         PaddingMode.ZEROS))).containsExactly("conv2x7/1");
   }
 
+  /**
+   * The two-block 14-pixel chunks give the same bits as the split before them (three blocks by 7 pixels), as
+   * every tile computes an output element by the same multiply-adds in the same order.
+   */
+  @Test
+  void wideChunksGiveTheSameBits() {
+    assumeTrue(BlockedConv.maxPixels(2) == 14, "two-block tiles of 14 pixels need 32 vector registers");
+    SplittableRandom r = new SplittableRandom(1203);
+    int lanes = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(3 * lanes, 5 * lanes, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(5 * lanes, 6 * lanes, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+    };
+    for (ConvGeometry g : layers) {
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      int[] halo = BlockedConv.requiredHalo(g);
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
+          halo[3]);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      BlockedConv wide = new BlockedConv(g, Activation.RELU, in, out);
+      BlockedConv narrow;
+      System.setProperty("kiln.blocked.wideTwos", "false");
+      try {
+        narrow = new BlockedConv(g, Activation.RELU, in, out);
+      } finally {
+        System.clearProperty("kiln.blocked.wideTwos");
+      }
+      java.util.Set<String> wideTiles = new java.util.HashSet<>();
+      wide.tiles().forEach(t -> wideTiles.add(t.key));
+      assertWithMessage(g.toString()).that(wideTiles.stream().anyMatch(k -> k.contains("2x14"))).isTrue();
+      assertWithMessage(g.toString()).that(narrow.tiles().stream().noneMatch(t -> t.key.contains("2x14"))).isTrue();
+      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      float[] a = new float[out.sampleSize];
+      float[] b = new float[out.sampleSize];
+      wide.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, wide.items(1));
+      narrow.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, narrow.items(1));
+      assertWithMessage(g.toString()).that(a).usingExactEquality().containsExactly(b).inOrder();
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(a, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(g.toString())
+          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+    }
+  }
+
   /** The distinct tiles of a layer's chunks (not its one-block first tiles), in order. */
   private static java.util.Set<String> chunkTiles(ConvGeometry g) {
     BlockedConv conv = new BlockedConv(g, Activation.RELU, BlockedLayout.blocked(g.inChannels(), g.inHeight(),
