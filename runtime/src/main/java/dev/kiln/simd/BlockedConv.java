@@ -84,7 +84,7 @@ final class BlockedConv {
    * The widest first tile: seven pixels, the tile width of 224-pixel networks' feature maps (one tile for
    * all of them), and wider first tiles compiled no sooner.
    */
-  private static final int FIRST_PIXELS = 7;
+  static final int FIRST_PIXELS = 7;
 
   /**
    * Until the chunks' tiles are compiled, a convolution runs one block at a time with the tiles of one block
@@ -300,20 +300,21 @@ final class BlockedConv {
   }
 
   /**
-   * Whether output rows {@code width} pixels wide are split into chunks of two blocks with 14-pixel tiles
-   * (28 accumulators, 28 multiply-adds per reduction step) rather than three blocks with 7-pixel tiles (21):
-   * when the rows are whole 14-pixel tiles and the registers hold such a tile (32 vector registers, as with
-   * AVX-512; with 16 the two-block tiles are at most 6 pixels wide, and the split stays as it was). One layer timed alone with both, 1 thread, hot tiles (AMD EPYC
-   * Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28 and 256->256 14x14
-   * -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step), 1x1
-   * 512->512 14x14 -4%; on 7-pixel rows the two-block tiles are 3% slower (512->1024 7x7). Whole networks,
-   * one process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread); on Temurin 25, whose
-   * C2 compiles these tiles to slower code, RepVGG-A0 +3-4% and MobileNet v1 unchanged. The system property
+   * Whether output rows {@code width} pixels wide are split into chunks of two blocks with 14-pixel tiles (28
+   * accumulators, 28 multiply-adds per reduction step) rather than three blocks with 7-pixel tiles (21): when the
+   * rows are whole 14-pixel tiles and the registers hold such a tile (32 vector registers, as with AVX-512; with 16
+   * the two-block tiles are at most 6 pixels wide, and the split stays as it was). One layer timed alone with both, 1
+   * thread, hot tiles (AMD EPYC Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28
+   * and 256->256 14x14 -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step),
+   * 1x1 512->512 14x14 -4%; on 7-pixel rows the two-block tiles are 3% slower (512->1024 7x7). Whole networks, one
+   * process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread); on Temurin 25, whose C2 compiles
+   * these tiles to slower code, RepVGG-A0 +3-4% and MobileNet v1 unchanged. The system property
    * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
    */
   static boolean wideTwos(int width) {
     int wide = BlockedKernels.MAX_PIXELS[2];
-    return maxPixels(2) == wide && width % wide == 0 && !"false".equals(System.getProperty("kiln.blocked.wideTwos"));
+    return maxPixels(2) == wide && width % wide == 0
+        && !"false".equals(System.getProperty("kiln.blocked.wideTwos"));
   }
 
   /**

@@ -218,10 +218,8 @@ class BlockedConvTest {
     assertThat(BlockedConv.split(3, true)).asList().containsExactly(3);
     assertThat(BlockedConv.split(7, true)).asList().containsExactly(3, 2, 2).inOrder();
     assertThat(BlockedConv.split(12, true)).asList().containsExactlyElementsIn(expand(0, 3, 6, 2)).inOrder();
-    // Tiles of two blocks by 14 pixels need 32 vector registers (AVX-512).
-    boolean wideTiles = BlockedConv.maxPixels(2) == 14;
-    assertThat(BlockedConv.wideTwos(56)).isEqualTo(wideTiles);
-    assertThat(BlockedConv.wideTwos(14)).isEqualTo(wideTiles);
+    assertThat(BlockedConv.wideTwos(56)).isEqualTo(WIDE_TILES);
+    assertThat(BlockedConv.wideTwos(14)).isEqualTo(WIDE_TILES);
     assertThat(BlockedConv.wideTwos(7)).isFalse();
     assertThat(BlockedConv.wideTwos(21)).isFalse();
     assertThat(BlockedConv.columns(14, 8)).asList().containsExactly(0, 7, 7, 7).inOrder();
@@ -290,11 +288,15 @@ class BlockedConvTest {
     assertThat(mobilenet.bands(2, 1)).isEqualTo(2);
   }
 
+  /** Whether two-block tiles can be 14 pixels wide here: they need 32 vector registers (AVX-512). */
+  private static final boolean WIDE_TILES = BlockedConv.maxPixels(2) == 14;
+  private static final String WIDE_TILES_NEED = "two-block tiles of 14 pixels need 32 vector registers";
+
   /** Rows of whole 14-pixel tiles get two-block chunks with 14-pixel tiles; 7-pixel rows keep 7-pixel tiles. */
   @Test
   void tilesByRowWidth() {
     int lanes = VectorShape.LANES;
-    assumeTrue(BlockedConv.maxPixels(2) == 14, "two-block tiles of 14 pixels need 32 vector registers");
+    assumeTrue(WIDE_TILES, WIDE_TILES_NEED);
     assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv2x14/1");
     assertThat(chunkTiles(NaiveConvKernel.geometry(5 * lanes, 5 * lanes, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1,
@@ -311,7 +313,7 @@ class BlockedConvTest {
    */
   @Test
   void wideChunksGiveTheSameBits() {
-    assumeTrue(BlockedConv.maxPixels(2) == 14, "two-block tiles of 14 pixels need 32 vector registers");
+    assumeTrue(WIDE_TILES, WIDE_TILES_NEED);
     SplittableRandom r = new SplittableRandom(1203);
     int lanes = VectorShape.LANES;
     ConvGeometry[] layers = {
@@ -358,7 +360,8 @@ class BlockedConvTest {
     BlockedConv conv = new BlockedConv(g, Activation.RELU, BlockedLayout.blocked(g.inChannels(), g.inHeight(),
         g.inWidth(), 1, 1, 1, 1), BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0));
     java.util.List<TileWarmer.Tile> all = conv.tiles();
-    int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.columns(g.outWidth(), 7).length / 2;
+    // tiles() lists the one-block first tiles (one per column run of FIRST_PIXELS) before the chunks' tiles.
+    int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.columns(g.outWidth(), BlockedConv.FIRST_PIXELS).length / 2;
     java.util.Set<String> keys = new java.util.LinkedHashSet<>();
     for (TileWarmer.Tile t : all.subList(first, all.size())) {
       keys.add(t.key);

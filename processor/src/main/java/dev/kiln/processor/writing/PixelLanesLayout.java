@@ -62,7 +62,8 @@ final class PixelLanesLayout {
 
   PixelLanesLayout(ConvSpec spec) {
     this.spec = spec;
-    int q = (spec.kernelH() - 1) * spec.dilationH() / spec.strideH();
+    // The last kernel row reads furthest down.
+    int q = sharedRowOffset(spec, spec.kernelH() - 1);
     Plan shared = plan(spec, false, q);
     Plan perTapPlan = q > 0 && spec.outWidth() % LANES != 0 ? plan(spec, true, 0) : null;
     Plan chosen = perTapPlan != null && perTapPlan.bandRows() * spec.outWidth() >= MIN_PER_TAP_LOOP
@@ -205,7 +206,12 @@ final class PixelLanesLayout {
 
   /** Staged rows between output row {@code oh} and the row kernel row {@code kh} reads. */
   int rowOffset(int kh) {
-    return perTap ? 0 : kh * spec.dilationH() / spec.strideH();
+    return perTap ? 0 : sharedRowOffset(spec, kh);
+  }
+
+  /** {@link #rowOffset} of kernel row {@code kh} when kernel rows share planes (not staged per tap). */
+  private static int sharedRowOffset(ConvSpec spec, int kh) {
+    return kh * spec.dilationH() / spec.strideH();
   }
 
   /** The largest {@link #rowOffset} of the kernel rows of phase {@code phase}. */
