@@ -239,7 +239,10 @@ final class BlockedConv {
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
     int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
     boolean pointwise = pointwise(geometry, in);
-    boolean wide = wideTwos(geometry.outWidth());
+    // Not for pointwise layers: MobileNet v1 ran no faster with them (-1.0% to +0.4% in one process), and they
+    // add a tile to warm that compiles slowly (the 2x14 pointwise tile took about 1.1 s, the 3x7 one 0.5).
+    // Alone they were faster (512->512 14x14 -4%, 64->64 56x56 -15%).
+    boolean wide = !pointwise && wideTwos(geometry.outWidth());
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup, wide)) {
@@ -305,10 +308,10 @@ final class BlockedConv {
    * rows are whole 14-pixel tiles and the registers hold such a tile (32 vector registers, as with AVX-512; with 16
    * the two-block tiles are at most 6 pixels wide, and the split stays as it was). One layer timed alone with both, 1
    * thread, hot tiles (AMD EPYC Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28
-   * and 256->256 14x14 -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step),
-   * 1x1 512->512 14x14 -4%; on 7-pixel rows the two-block tiles are 3% slower (512->1024 7x7). Whole networks, one
-   * process alternating both: RepVGG-A0 -0.7%, MobileNet v1 -1.0% (N=1, 1 thread); on Temurin 25, whose C2 compiles
-   * these tiles to slower code, RepVGG-A0 +3-4% and MobileNet v1 unchanged. The system property
+   * and 256->256 14x14 -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step);
+   * on 7-pixel rows the two-block tiles are 3% slower. Whole networks, one process alternating both: RepVGG-A0 -0.7%
+   * (N=1, 1 thread) and -2.0% (N=8, 2 threads); on Temurin 25, whose C2 compiles these tiles to slower code,
+   * RepVGG-A0 +3-4%. Pointwise layers keep the three-block split (see the constructor). The system property
    * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
    */
   static boolean wideTwos(int width) {

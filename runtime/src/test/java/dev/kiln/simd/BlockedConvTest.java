@@ -292,7 +292,10 @@ class BlockedConvTest {
   private static final boolean WIDE_TILES = BlockedConv.maxPixels(2) == 14;
   private static final String WIDE_TILES_NEED = "two-block tiles of 14 pixels need 32 vector registers";
 
-  /** Rows of whole 14-pixel tiles get two-block chunks with 14-pixel tiles; 7-pixel rows keep 7-pixel tiles. */
+  /**
+   * Rows of whole 14-pixel tiles get two-block chunks with 14-pixel tiles; 7-pixel rows and pointwise layers keep
+   * 7-pixel tiles.
+   */
   @Test
   void tilesByRowWidth() {
     int lanes = VectorShape.LANES;
@@ -301,8 +304,9 @@ class BlockedConvTest {
         PaddingMode.ZEROS))).containsExactly("conv2x14/1");
     assertThat(chunkTiles(NaiveConvKernel.geometry(5 * lanes, 5 * lanes, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv3x7/2", "conv2x14/2");
-    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-        PaddingMode.ZEROS))).containsExactly("pointwise2x14");
+    // Pointwise layers keep three blocks by 7 pixels (two by 7 for the rest).
+    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 5 * lanes, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS))).containsExactly("pointwise3x7", "pointwise2x7");
     assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv2x7/1");
   }
@@ -319,7 +323,7 @@ class BlockedConvTest {
     ConvGeometry[] layers = {
         NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
         NaiveConvKernel.geometry(3 * lanes, 5 * lanes, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
-        NaiveConvKernel.geometry(5 * lanes, 6 * lanes, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(5 * lanes, 6 * lanes, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, PaddingMode.ZEROS),
     };
     for (ConvGeometry g : layers) {
       ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
