@@ -62,6 +62,14 @@ final class DirectConv {
   private final int blocksPerGroup;
   /** Offset of (input channel of the group, tap) from the group's first padded channel. */
   private final int[] offs;
+  /**
+   * The input offset of each reduction step in the packed weights' index space: {@code plan[q] = offs[i]}
+   * at {@code q = block * k * outBlock + i * outBlock}, the index of the step's first weight. The kernels step
+   * one index {@code q} through both arrays: with a separate step counter and weight offset, JDK 17's C2 ran
+   * out of general registers in the loop (after strip mining it for safepoints) and kept the input array's
+   * address in a vector register, moving it back on every step (C64_64_56 about 15% slower).
+   */
+  private final int[] plan;
   /** Virtual output positions rounded up to whole vectors: one scratch plane. */
   private final int planeV;
   private final int vectors;
@@ -129,6 +137,7 @@ final class DirectConv {
     this.blocksPerGroup = (outGroupChannels + outBlock - 1) / outBlock;
     this.contiguous = layout.rowPitch == geometry.outWidth() && outBlock == OB && !mode.equals("off");
     this.offs = layout.tapOffsets(geometry);
+    this.plan = channels != null ? null : plan(offs, geometry.groups() * blocksPerGroup, outBlock);
     int positions = (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
     this.vectors = (positions + LANES - 1) / LANES;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
@@ -139,6 +148,18 @@ final class DirectConv {
         + Math.max(planeV + LANES, channels == null ? 0 : ChannelConv.reach(geometry, layout));
     int ysLength = outBlock * planeV + LANES;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
+  }
+
+  /** {@link #plan}: {@code offs} at every step's first weight, for {@code blocks} blocks of {@code outBlock} channels. */
+  private static int[] plan(int[] offs, int blocks, int outBlock) {
+    int k = offs.length;
+    int[] plan = new int[Math.multiplyExact(Math.multiplyExact(blocks, k), outBlock)];
+    for (int b = 0; b < blocks; b++) {
+      for (int i = 0; i < k; i++) {
+        plan[(b * k + i) * outBlock] = offs[i];
+      }
+    }
+    return plan;
   }
 
   /** Output channels per block. */
@@ -276,14 +297,14 @@ final class DirectConv {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
         int yo = yBase + b * stride + v * LANES;
-        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, block * k * OB, bp, block * OB, y, yo, yo + LANES, yo + 2 * LANES,
+        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, block * k * OB, bp, block * OB, y, yo, yo + LANES, yo + 2 * LANES,
             outPlane, floor);
       }
     }
     for (; v < full; v++) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * LANES,
+        kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * LANES,
             outPlane, floor);
       }
     }
@@ -291,7 +312,7 @@ final class DirectConv {
     if (rest > 0) {
       for (int b = 0; b < blocks; b++) {
         int block = block0 + b;
-        kernel8x1(paddedX, xBase + full * LANES, offs, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
+        kernel8x1(paddedX, xBase + full * LANES, plan, k, wp, block * k * OB, bp, block * OB, ys, 0, planeV, floor);
         for (int j = 0; j < OB; j++) {
           System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * LANES, rest);
         }
@@ -315,20 +336,20 @@ final class DirectConv {
     int v = 0;
     if (outBlock == OB) {
       for (; v < head; v += 3) {
-        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * LANES;
-        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
+        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= total) {
         int o = (v - head) * LANES;
-        kernel8x2(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, o, o + LANES, planeV, floor);
+        kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, planeV, floor);
         v += 2;
       }
       for (; v < total; v++) {
-        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, (v - head) * LANES, planeV, floor);
+        kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, (v - head) * LANES, planeV, floor);
       }
     } else {
       if (stencil3x3) {
@@ -338,18 +359,18 @@ final class DirectConv {
         v = rows * rowVectors;
       }
       for (; v + 4 <= head; v += 4) {
-        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel1x4(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], yBase + directOffset[v + 3], floor);
       }
       for (; v < head; v++) {
-        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
+        kernel1x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], y, yBase + directOffset[v], floor);
       }
       for (; v + 4 <= total; v += 4) {
         int o = (v - head) * LANES;
-        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, o, o + LANES, o + 2 * LANES, o + 3 * LANES, floor);
+        kernel1x4(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], ys, o, o + LANES, o + 2 * LANES, o + 3 * LANES, floor);
       }
       for (; v < total; v++) {
-        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, (v - head) * LANES, floor);
+        kernel1x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], ys, (v - head) * LANES, floor);
       }
     }
     int outW = geometry.outWidth();
@@ -372,27 +393,27 @@ final class DirectConv {
     int v = 0;
     if (outBlock == OB) {
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
+        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
+        kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
-        kernel8x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp, bo, ys, v * LANES, planeV, floor);
+        kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, planeV, floor);
       }
     } else {
       for (; v + 4 <= vectors; v += 4) {
-        kernel1x4(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, v * LANES + 3 * LANES, floor);
+        kernel1x4(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, v * LANES + 3 * LANES, floor);
       }
       for (; v < vectors; v++) {
-        kernel1x1(paddedX, xBase + v * LANES, offs, k, wp, wo, bp[bo], ys, v * LANES, floor);
+        kernel1x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp[bo], ys, v * LANES, floor);
       }
     }
   }
 
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x3(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x3(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -418,12 +439,11 @@ final class DirectConv {
     FloatVector a52 = a50;
     FloatVector a62 = a60;
     FloatVector a72 = a70;
-    for (int i = 0; i < n; i++) {
-      int o = p + offs[i];
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      int o = p + plan[q];
       FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
       FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
       FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES);
-      int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
       a01 = x1.fma(w, a01);
@@ -484,7 +504,7 @@ final class DirectConv {
   }
 
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x2(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x2(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int ps, float floor) {
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -502,11 +522,10 @@ final class DirectConv {
     FloatVector a51 = a50;
     FloatVector a61 = a60;
     FloatVector a71 = a70;
-    for (int i = 0; i < n; i++) {
-      int o = p + offs[i];
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      int o = p + plan[q];
       FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
       FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
-      int q = wo + i * OB;
       FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a00 = x0.fma(w, a00);
       a01 = x1.fma(w, a01);
@@ -551,7 +570,7 @@ final class DirectConv {
   }
 
   /** 8 channels x 1 vector of positions. */
-  private static void kernel8x1(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x1(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int ps, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a1 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
@@ -561,9 +580,8 @@ final class DirectConv {
     FloatVector a5 = FloatVector.broadcast(SPECIES, bp[bo + 5]);
     FloatVector a6 = FloatVector.broadcast(SPECIES, bp[bo + 6]);
     FloatVector a7 = FloatVector.broadcast(SPECIES, bp[bo + 7]);
-    for (int i = 0; i < n; i++) {
-      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, p + offs[i]);
-      int q = wo + i * OB;
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, p + plan[q]);
       a0 = x0.fma(FloatVector.broadcast(SPECIES, wp[q]), a0);
       a1 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 1]), a1);
       a2 = x0.fma(FloatVector.broadcast(SPECIES, wp[q + 2]), a2);
@@ -653,15 +671,15 @@ final class DirectConv {
   }
 
   /** 1 channel x 4 vectors of positions. */
-  private static void kernel1x4(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float bias,
+  private static void kernel1x4(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float bias,
       float[] ys, int yo, int yo1, int yo2, int yo3, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
     FloatVector a1 = a0;
     FloatVector a2 = a0;
     FloatVector a3 = a0;
-    for (int i = 0; i < n; i++) {
-      int o = p + offs[i];
-      FloatVector w = FloatVector.broadcast(SPECIES, wp[wo + i]);
+    for (int q = wo, end = wo + n; q < end; q++) {
+      int o = p + plan[q];
+      FloatVector w = FloatVector.broadcast(SPECIES, wp[q]);
       a0 = FloatVector.fromArray(SPECIES, paddedX, o).fma(w, a0);
       a1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES).fma(w, a1);
       a2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES).fma(w, a2);
@@ -674,11 +692,11 @@ final class DirectConv {
   }
 
   /** 1 channel x 1 vector of positions. */
-  private static void kernel1x1(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float bias,
+  private static void kernel1x1(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float bias,
       float[] ys, int yo, float floor) {
     FloatVector a0 = FloatVector.broadcast(SPECIES, bias);
-    for (int i = 0; i < n; i++) {
-      a0 = FloatVector.fromArray(SPECIES, paddedX, p + offs[i]).fma(FloatVector.broadcast(SPECIES, wp[wo + i]), a0);
+    for (int q = wo, end = wo + n; q < end; q++) {
+      a0 = FloatVector.fromArray(SPECIES, paddedX, p + plan[q]).fma(FloatVector.broadcast(SPECIES, wp[q]), a0);
     }
     a0.max(floor).intoArray(ys, yo);
   }
