@@ -35,7 +35,8 @@ final class BlockedKernels {
    * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}
    * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
    * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
-   * have {@code ws = M * B}, and a tile of fewer blocks can compute some blocks of such a packing.
+   * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only
+   * weights packed for its own blocks (it checks {@code ws}).
    */
   interface ConvTile {
     void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
@@ -478,9 +479,8 @@ final class BlockedKernels {
         int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -497,9 +497,8 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -521,9 +520,8 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -550,9 +548,8 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -584,9 +581,8 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -623,9 +619,8 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -667,9 +662,8 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -716,9 +710,8 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -770,9 +763,8 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -829,9 +821,8 @@ final class BlockedKernels {
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -893,9 +884,8 @@ final class BlockedKernels {
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -962,9 +952,8 @@ final class BlockedKernels {
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -1036,9 +1025,8 @@ final class BlockedKernels {
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -1115,9 +1103,8 @@ final class BlockedKernels {
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
       final int x13 = 13 * sx;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -1173,9 +1160,11 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1198,9 +1187,11 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1231,9 +1222,11 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1272,9 +1265,11 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1321,9 +1316,11 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1378,9 +1375,11 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1443,9 +1442,11 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1516,9 +1517,11 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1597,9 +1600,11 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1686,9 +1691,11 @@ final class BlockedKernels {
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1783,9 +1790,11 @@ final class BlockedKernels {
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -1888,9 +1897,11 @@ final class BlockedKernels {
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -2001,9 +2012,11 @@ final class BlockedKernels {
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -2122,9 +2135,11 @@ final class BlockedKernels {
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
       final int x13 = 13 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -2211,9 +2226,11 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2242,9 +2259,11 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2284,9 +2303,11 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2337,9 +2358,11 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2401,9 +2424,11 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2476,9 +2501,11 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2562,9 +2589,11 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -2627,9 +2656,8 @@ final class BlockedKernels {
         int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2646,9 +2674,8 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2670,9 +2697,8 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       final int x1 = 1 * B;
       final int x2 = 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2699,9 +2725,8 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       final int x2 = 2 * B;
       final int x3 = 3 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2733,9 +2758,8 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       final int x3 = 3 * B;
       final int x4 = 4 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2772,9 +2796,8 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       final int x4 = 4 * B;
       final int x5 = 5 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2816,9 +2839,8 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       final int x5 = 5 * B;
       final int x6 = 6 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2865,9 +2887,8 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       final int x6 = 6 * B;
       final int x7 = 7 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2919,9 +2940,8 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       final int x7 = 7 * B;
       final int x8 = 8 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -2978,9 +2998,8 @@ final class BlockedKernels {
       final int x7 = 7 * B;
       final int x8 = 8 * B;
       final int x9 = 9 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3042,9 +3061,8 @@ final class BlockedKernels {
       final int x8 = 8 * B;
       final int x9 = 9 * B;
       final int x10 = 10 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3111,9 +3129,8 @@ final class BlockedKernels {
       final int x9 = 9 * B;
       final int x10 = 10 * B;
       final int x11 = 11 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3185,9 +3202,8 @@ final class BlockedKernels {
       final int x10 = 10 * B;
       final int x11 = 11 * B;
       final int x12 = 12 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3264,9 +3280,8 @@ final class BlockedKernels {
       final int x11 = 11 * B;
       final int x12 = 12 * B;
       final int x13 = 13 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -3322,9 +3337,11 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3347,9 +3364,11 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3380,9 +3399,11 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * B;
       final int x2 = 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3421,9 +3442,11 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       final int x2 = 2 * B;
       final int x3 = 3 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3470,9 +3493,11 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       final int x3 = 3 * B;
       final int x4 = 4 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3527,9 +3552,11 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       final int x4 = 4 * B;
       final int x5 = 5 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3592,9 +3619,11 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       final int x5 = 5 * B;
       final int x6 = 6 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3665,9 +3694,11 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       final int x6 = 6 * B;
       final int x7 = 7 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3746,9 +3777,11 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       final int x7 = 7 * B;
       final int x8 = 8 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3835,9 +3868,11 @@ final class BlockedKernels {
       final int x7 = 7 * B;
       final int x8 = 8 * B;
       final int x9 = 9 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -3932,9 +3967,11 @@ final class BlockedKernels {
       final int x8 = 8 * B;
       final int x9 = 9 * B;
       final int x10 = 10 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4037,9 +4074,11 @@ final class BlockedKernels {
       final int x9 = 9 * B;
       final int x10 = 10 * B;
       final int x11 = 11 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4150,9 +4189,11 @@ final class BlockedKernels {
       final int x10 = 10 * B;
       final int x11 = 11 * B;
       final int x12 = 12 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4271,9 +4312,11 @@ final class BlockedKernels {
       final int x11 = 11 * B;
       final int x12 = 12 * B;
       final int x13 = 13 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -4360,9 +4403,11 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4391,9 +4436,11 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4433,9 +4480,11 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * B;
       final int x2 = 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4486,9 +4535,11 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       final int x2 = 2 * B;
       final int x3 = 3 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4550,9 +4601,11 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       final int x3 = 3 * B;
       final int x4 = 4 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4625,9 +4678,11 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       final int x4 = 4 * B;
       final int x5 = 5 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4711,9 +4766,11 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       final int x5 = 5 * B;
       final int x6 = 6 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -4776,9 +4833,8 @@ final class BlockedKernels {
         int bo, float lo, float[] y, int yo, int sy, int cs) {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4795,9 +4851,8 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int x1 = 1 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4819,9 +4874,8 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4848,9 +4902,8 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4882,9 +4935,8 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4921,9 +4973,8 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -4965,9 +5016,8 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5014,9 +5064,8 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5068,9 +5117,8 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5127,9 +5175,8 @@ final class BlockedKernels {
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5191,9 +5238,8 @@ final class BlockedKernels {
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5260,9 +5306,8 @@ final class BlockedKernels {
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5334,9 +5379,8 @@ final class BlockedKernels {
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5413,9 +5457,8 @@ final class BlockedKernels {
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
       final int x13 = 13 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      for (int r = 0, q = wo; r < rs; r++, q += ws) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
         a0_0 = w0.fma(v0, a0_0);
@@ -5471,9 +5514,11 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5496,9 +5541,11 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5529,9 +5576,11 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5570,9 +5619,11 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5619,9 +5670,11 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5676,9 +5729,11 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5741,9 +5796,11 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5814,9 +5871,11 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5895,9 +5954,11 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -5984,9 +6045,11 @@ final class BlockedKernels {
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6081,9 +6144,11 @@ final class BlockedKernels {
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6186,9 +6251,11 @@ final class BlockedKernels {
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6299,9 +6366,11 @@ final class BlockedKernels {
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6420,9 +6489,11 @@ final class BlockedKernels {
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
       final int x13 = 13 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -6509,9 +6580,11 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6540,9 +6613,11 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6582,9 +6657,11 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6635,9 +6712,11 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6699,9 +6778,11 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6774,9 +6855,11 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6860,9 +6943,11 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
-      for (int r = 0; r < rs; r++) {
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
-        final int q = wo + r * ws;
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
         final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
         final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -6928,17 +7013,17 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -6959,10 +7044,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -6971,7 +7056,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -6996,10 +7081,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7010,7 +7095,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7039,10 +7124,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7055,7 +7140,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7088,10 +7173,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7106,7 +7191,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7143,10 +7228,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7163,7 +7248,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7204,10 +7289,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7226,7 +7311,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7271,10 +7356,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7295,7 +7380,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7344,10 +7429,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7370,7 +7455,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7423,10 +7508,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7451,7 +7536,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7508,10 +7593,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7538,7 +7623,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7599,10 +7684,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7631,7 +7716,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7696,10 +7781,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7730,7 +7815,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7799,10 +7884,10 @@ final class BlockedKernels {
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7835,7 +7920,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + ws;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
@@ -7893,13 +7978,16 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -7908,7 +7996,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -7932,13 +8020,16 @@ final class BlockedKernels {
       FloatVector a0_1 = b1;
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -7950,7 +8041,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -7981,13 +8072,16 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8002,7 +8096,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8040,13 +8134,16 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8064,7 +8161,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8109,13 +8206,16 @@ final class BlockedKernels {
       FloatVector a3_1 = b1;
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8136,7 +8236,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8188,13 +8288,16 @@ final class BlockedKernels {
       FloatVector a4_1 = b1;
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8218,7 +8321,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8277,13 +8380,16 @@ final class BlockedKernels {
       FloatVector a5_1 = b1;
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8310,7 +8416,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8376,13 +8482,16 @@ final class BlockedKernels {
       FloatVector a6_1 = b1;
       FloatVector a7_0 = b0;
       FloatVector a7_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8412,7 +8521,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8485,13 +8594,16 @@ final class BlockedKernels {
       FloatVector a7_1 = b1;
       FloatVector a8_0 = b0;
       FloatVector a8_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8524,7 +8636,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8604,13 +8716,16 @@ final class BlockedKernels {
       FloatVector a8_1 = b1;
       FloatVector a9_0 = b0;
       FloatVector a9_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8646,7 +8761,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8733,13 +8848,16 @@ final class BlockedKernels {
       FloatVector a9_1 = b1;
       FloatVector a10_0 = b0;
       FloatVector a10_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8778,7 +8896,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8872,13 +8990,16 @@ final class BlockedKernels {
       FloatVector a10_1 = b1;
       FloatVector a11_0 = b0;
       FloatVector a11_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -8920,7 +9041,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -9021,13 +9142,16 @@ final class BlockedKernels {
       FloatVector a11_1 = b1;
       FloatVector a12_0 = b0;
       FloatVector a12_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -9072,7 +9196,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -9180,13 +9304,16 @@ final class BlockedKernels {
       FloatVector a12_1 = b1;
       FloatVector a13_0 = b0;
       FloatVector a13_1 = b1;
+      if (ws != 2 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -9234,7 +9361,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (2 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -9323,13 +9450,16 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9340,7 +9470,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9370,13 +9500,16 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9391,7 +9524,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9431,13 +9564,16 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
       FloatVector a2_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9456,7 +9592,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9506,13 +9642,16 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
       FloatVector a3_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9535,7 +9674,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9595,13 +9734,16 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
       FloatVector a4_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9628,7 +9770,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9698,13 +9840,16 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
       FloatVector a5_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9735,7 +9880,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9815,13 +9960,16 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
       FloatVector a6_2 = b2;
+      if (ws != 3 * B) {
+        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
+      }
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0; l < B; l += 2) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = wc + l * ws;
+            final int q = ql;
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
@@ -9856,7 +10004,7 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = wc + (l + 1) * ws;
+            final int q = ql + (3 * B);
             final FloatVector w0 = FloatVector.fromArray(S, w, q);
             final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
             final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);

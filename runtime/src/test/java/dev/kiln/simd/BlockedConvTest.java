@@ -265,6 +265,38 @@ class BlockedConvTest {
   }
 
   /**
+   * Tiles of two or three blocks step through weights packed for exactly their blocks (a constant stride, which
+   * frees a register in their loops) and refuse any other packing; one-block tiles take any stride, as the first
+   * forward runs them on wider packings. Four tiles and one refusal each, with the packing named.
+   */
+  @Test
+  void widerTilesRefuseOtherPackings() {
+    float[] x = new float[4096];
+    float[] w = new float[4096];
+    float[] b = new float[64];
+    float[] y = new float[4096];
+    int[] off = {0, 1};
+    int checked = 0;
+    for (BlockedKernels.ConvTile tile : new BlockedKernels.ConvTile[] {BlockedKernels.conv(2, 7, 1),
+        BlockedKernels.conv(3, 7, 0), BlockedKernels.pointwise(2, 7), BlockedKernels.pointwise(3, 5)}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> tile.run(x, 0, VectorShape.LANES, off, 2, w, 0, 4 * VectorShape.LANES, b, 0, 0f, y, 0, VectorShape.LANES, 64));
+      assertThat(e).hasMessageThat().startsWith("weights packed for 4 blocks, not ");
+      checked++;
+    }
+    assertThat(checked).isEqualTo(4);
+    // A one-block tile over one block of a three-block packing: the weights of step r at r * 3 * VectorShape.LANES.
+    java.util.Arrays.fill(x, 1f);
+    for (int r = 0; r < 2; r++) {
+      w[r * 3 * VectorShape.LANES] = r + 2f;
+    }
+    BlockedKernels.conv(1, 1, 0).run(x, 0, VectorShape.LANES, off, 2, w, 0, 3 * VectorShape.LANES, b, 0, Float.NEGATIVE_INFINITY, y, 0, VectorShape.LANES,
+        64);
+    assertThat(y[0]).isEqualTo(5f);
+    assertThat(y[1]).isEqualTo(0f);
+  }
+
+  /**
    * Layers whose weights are more than four times their input map are split by output channels (RepVGG-A0's
    * 192->192 14x14), the others by row bands (MobileNet v1's 512->512 14x14 pointwise layer).
    */
