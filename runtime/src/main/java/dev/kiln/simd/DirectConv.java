@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorOperators;
  * {@link #OB} output channels times 1-3 vectors of virtual output positions (24 accumulators), broadcasting
  * weights that were packed as {@code [group][channel block][in channel][tap][OB]}, loading each input
  * vector once per tap and reusing it across the channel block. The reduction over (input channel, tap) is
- * one flat loop over a table of offsets. Depthwise-like layers (fewer than {@code OB} output channels per
+ * one flat loop that steps one index through the packed weights and a table of input offsets laid out
+ * alongside them ({@link #plan}). Depthwise-like layers (fewer than {@code OB} output channels per
  * group) use single-channel kernels over 4 vectors.
  *
  * <p>Where results go, by geometry:
@@ -150,7 +151,10 @@ final class DirectConv {
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
 
-  /** {@link #plan}: {@code offs} at every step's first weight, for {@code blocks} blocks of {@code outBlock} channels. */
+  /**
+   * {@link #plan}: {@code offs} at every step's first weight, for {@code blocks} blocks of {@code outBlock}
+   * channels (the other entries are never read).
+   */
   private static int[] plan(int[] offs, int blocks, int outBlock) {
     int k = offs.length;
     int[] plan = new int[Math.multiplyExact(Math.multiplyExact(blocks, k), outBlock)];

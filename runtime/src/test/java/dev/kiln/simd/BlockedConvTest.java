@@ -271,6 +271,7 @@ class BlockedConvTest {
    */
   @Test
   void widerTilesRefuseOtherPackings() {
+    int lanes = VectorShape.LANES;
     float[] x = new float[4096];
     float[] w = new float[4096];
     float[] b = new float[64];
@@ -280,17 +281,17 @@ class BlockedConvTest {
     for (BlockedKernels.ConvTile tile : new BlockedKernels.ConvTile[] {BlockedKernels.conv(2, 7, 1),
         BlockedKernels.conv(3, 7, 0), BlockedKernels.pointwise(2, 7), BlockedKernels.pointwise(3, 5)}) {
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-          () -> tile.run(x, 0, VectorShape.LANES, off, 2, w, 0, 4 * VectorShape.LANES, b, 0, 0f, y, 0, VectorShape.LANES, 64));
+          () -> tile.run(x, 0, lanes, off, 2, w, 0, 4 * lanes, b, 0, 0f, y, 0, lanes, 64));
       assertThat(e).hasMessageThat().startsWith("weights packed for 4 blocks, not ");
       checked++;
     }
     assertThat(checked).isEqualTo(4);
-    // A one-block tile over one block of a three-block packing: the weights of step r at r * 3 * VectorShape.LANES.
+    // A one-block tile over one block of a three-block packing: the weights of step r at r * 3 * lanes.
     java.util.Arrays.fill(x, 1f);
     for (int r = 0; r < 2; r++) {
-      w[r * 3 * VectorShape.LANES] = r + 2f;
+      w[r * 3 * lanes] = r + 2f;
     }
-    BlockedKernels.conv(1, 1, 0).run(x, 0, VectorShape.LANES, off, 2, w, 0, 3 * VectorShape.LANES, b, 0, Float.NEGATIVE_INFINITY, y, 0, VectorShape.LANES,
+    BlockedKernels.conv(1, 1, 0).run(x, 0, lanes, off, 2, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes,
         64);
     assertThat(y[0]).isEqualTo(5f);
     assertThat(y[1]).isEqualTo(0f);
