@@ -36,7 +36,7 @@ final class BlockedKernels {
    * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
    * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
    * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only
-   * weights packed for its own blocks (it checks {@code ws}).
+   * weights packed for its own blocks (an assertion).
    */
   interface ConvTile {
     void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
@@ -1160,9 +1160,7 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1187,9 +1185,7 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1222,9 +1218,7 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1265,9 +1259,7 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1316,9 +1308,7 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1375,9 +1365,7 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1442,9 +1430,7 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1517,9 +1503,7 @@ final class BlockedKernels {
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1600,9 +1584,7 @@ final class BlockedKernels {
       final int x6 = 6 * sx;
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1691,9 +1673,7 @@ final class BlockedKernels {
       final int x7 = 7 * sx;
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1790,9 +1770,7 @@ final class BlockedKernels {
       final int x8 = 8 * sx;
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -1897,9 +1875,7 @@ final class BlockedKernels {
       final int x9 = 9 * sx;
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2012,9 +1988,7 @@ final class BlockedKernels {
       final int x10 = 10 * sx;
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2135,9 +2109,7 @@ final class BlockedKernels {
       final int x11 = 11 * sx;
       final int x12 = 12 * sx;
       final int x13 = 13 * sx;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2226,9 +2198,7 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2259,9 +2229,7 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2303,9 +2271,7 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2358,9 +2324,7 @@ final class BlockedKernels {
       final int x1 = 1 * sx;
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2424,9 +2388,7 @@ final class BlockedKernels {
       final int x2 = 2 * sx;
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2501,9 +2463,7 @@ final class BlockedKernels {
       final int x3 = 3 * sx;
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -2589,9 +2549,7 @@ final class BlockedKernels {
       final int x4 = 4 * sx;
       final int x5 = 5 * sx;
       final int x6 = 6 * sx;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3337,9 +3295,7 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3364,9 +3320,7 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3399,9 +3353,7 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * B;
       final int x2 = 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3442,9 +3394,7 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       final int x2 = 2 * B;
       final int x3 = 3 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3493,9 +3443,7 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       final int x3 = 3 * B;
       final int x4 = 4 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3552,9 +3500,7 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       final int x4 = 4 * B;
       final int x5 = 5 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3619,9 +3565,7 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       final int x5 = 5 * B;
       final int x6 = 6 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3694,9 +3638,7 @@ final class BlockedKernels {
       final int x5 = 5 * B;
       final int x6 = 6 * B;
       final int x7 = 7 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3777,9 +3719,7 @@ final class BlockedKernels {
       final int x6 = 6 * B;
       final int x7 = 7 * B;
       final int x8 = 8 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3868,9 +3808,7 @@ final class BlockedKernels {
       final int x7 = 7 * B;
       final int x8 = 8 * B;
       final int x9 = 9 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -3967,9 +3905,7 @@ final class BlockedKernels {
       final int x8 = 8 * B;
       final int x9 = 9 * B;
       final int x10 = 10 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4074,9 +4010,7 @@ final class BlockedKernels {
       final int x9 = 9 * B;
       final int x10 = 10 * B;
       final int x11 = 11 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4189,9 +4123,7 @@ final class BlockedKernels {
       final int x10 = 10 * B;
       final int x11 = 11 * B;
       final int x12 = 12 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4312,9 +4244,7 @@ final class BlockedKernels {
       final int x11 = 11 * B;
       final int x12 = 12 * B;
       final int x13 = 13 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4403,9 +4333,7 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4436,9 +4364,7 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4480,9 +4406,7 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * B;
       final int x2 = 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4535,9 +4459,7 @@ final class BlockedKernels {
       final int x1 = 1 * B;
       final int x2 = 2 * B;
       final int x3 = 3 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4601,9 +4523,7 @@ final class BlockedKernels {
       final int x2 = 2 * B;
       final int x3 = 3 * B;
       final int x4 = 4 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4678,9 +4598,7 @@ final class BlockedKernels {
       final int x3 = 3 * B;
       final int x4 = 4 * B;
       final int x5 = 5 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -4766,9 +4684,7 @@ final class BlockedKernels {
       final int x4 = 4 * B;
       final int x5 = 5 * B;
       final int x6 = 6 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5514,9 +5430,7 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5541,9 +5455,7 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       final int x1 = 1 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5576,9 +5488,7 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5619,9 +5529,7 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5670,9 +5578,7 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5729,9 +5635,7 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5796,9 +5700,7 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5871,9 +5773,7 @@ final class BlockedKernels {
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -5954,9 +5854,7 @@ final class BlockedKernels {
       final int x6 = 6 * 2 * B;
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6045,9 +5943,7 @@ final class BlockedKernels {
       final int x7 = 7 * 2 * B;
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6144,9 +6040,7 @@ final class BlockedKernels {
       final int x8 = 8 * 2 * B;
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6251,9 +6145,7 @@ final class BlockedKernels {
       final int x9 = 9 * 2 * B;
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6366,9 +6258,7 @@ final class BlockedKernels {
       final int x10 = 10 * 2 * B;
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6489,9 +6379,7 @@ final class BlockedKernels {
       final int x11 = 11 * 2 * B;
       final int x12 = 12 * 2 * B;
       final int x13 = 13 * 2 * B;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6580,9 +6468,7 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6613,9 +6499,7 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
       final int x1 = 1 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6657,9 +6541,7 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6712,9 +6594,7 @@ final class BlockedKernels {
       final int x1 = 1 * 2 * B;
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6778,9 +6658,7 @@ final class BlockedKernels {
       final int x2 = 2 * 2 * B;
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6855,9 +6733,7 @@ final class BlockedKernels {
       final int x3 = 3 * 2 * B;
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -6943,9 +6819,7 @@ final class BlockedKernels {
       final int x4 = 4 * 2 * B;
       final int x5 = 5 * 2 * B;
       final int x6 = 6 * 2 * B;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
         final int p = xo + off[r];
         final FloatVector w0 = FloatVector.fromArray(S, w, q);
@@ -7978,9 +7852,7 @@ final class BlockedKernels {
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8020,9 +7892,7 @@ final class BlockedKernels {
       FloatVector a0_1 = b1;
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8072,9 +7942,7 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8134,9 +8002,7 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8206,9 +8072,7 @@ final class BlockedKernels {
       FloatVector a3_1 = b1;
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8288,9 +8152,7 @@ final class BlockedKernels {
       FloatVector a4_1 = b1;
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8380,9 +8242,7 @@ final class BlockedKernels {
       FloatVector a5_1 = b1;
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8482,9 +8342,7 @@ final class BlockedKernels {
       FloatVector a6_1 = b1;
       FloatVector a7_0 = b0;
       FloatVector a7_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8594,9 +8452,7 @@ final class BlockedKernels {
       FloatVector a7_1 = b1;
       FloatVector a8_0 = b0;
       FloatVector a8_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8716,9 +8572,7 @@ final class BlockedKernels {
       FloatVector a8_1 = b1;
       FloatVector a9_0 = b0;
       FloatVector a9_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8848,9 +8702,7 @@ final class BlockedKernels {
       FloatVector a9_1 = b1;
       FloatVector a10_0 = b0;
       FloatVector a10_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -8990,9 +8842,7 @@ final class BlockedKernels {
       FloatVector a10_1 = b1;
       FloatVector a11_0 = b0;
       FloatVector a11_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -9142,9 +8992,7 @@ final class BlockedKernels {
       FloatVector a11_1 = b1;
       FloatVector a12_0 = b0;
       FloatVector a12_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -9304,9 +9152,7 @@ final class BlockedKernels {
       FloatVector a12_1 = b1;
       FloatVector a13_0 = b0;
       FloatVector a13_1 = b1;
-      if (ws != 2 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 2");
-      }
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (2 * B);
@@ -9450,9 +9296,7 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a0_1 = b1;
       FloatVector a0_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9500,9 +9344,7 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a1_1 = b1;
       FloatVector a1_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9564,9 +9406,7 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       FloatVector a2_1 = b1;
       FloatVector a2_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9642,9 +9482,7 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a3_1 = b1;
       FloatVector a3_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9734,9 +9572,7 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a4_1 = b1;
       FloatVector a4_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9840,9 +9676,7 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a5_1 = b1;
       FloatVector a5_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);
@@ -9960,9 +9794,7 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a6_1 = b1;
       FloatVector a6_2 = b2;
-      if (ws != 3 * B) {
-        throw new IllegalArgumentException("weights packed for " + ws / B + " blocks, not 3");
-      }
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
       for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
         final int wc = wo + c * (3 * B);

@@ -89,7 +89,7 @@ final class DirectConv {
     }
   }
 
-  /** Weights (and bias) packed for this plan. */
+  /** Weights (and bias) packed for this layer's kernels. */
   static final class Packed {
     final float[] wp;
     final float[] bp;

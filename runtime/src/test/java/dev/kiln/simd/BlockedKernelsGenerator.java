@@ -67,7 +67,7 @@ final class BlockedKernelsGenerator {
         + "   * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of\n"
         + "   * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks\n"
         + "   * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only\n"
-        + "   * weights packed for its own blocks (it checks {@code ws}).\n"
+        + "   * weights packed for its own blocks (an assertion).\n"
         + "   */\n"
         + "  interface ConvTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,\n"
@@ -186,7 +186,8 @@ final class BlockedKernelsGenerator {
       s.append("      final int x").append(i).append(" = ").append(i)
           .append(stride == 0 ? " * sx" : stride == 1 ? " * B" : " * " + stride + " * B").append(";\n");
     }
-    String step = stepOfWeights(s, m);
+    assertPacking(s, m);
+    String step = weightStep(m);
     s.append("      for (int r = 0, q = wo; r < rs; r++, q += ").append(step).append(") {\n"
         + "        final int p = xo + off[r];\n");
     multiplyAdd(s, "        ", m, t, i -> i == 0 ? "" : " + x" + i);
@@ -197,19 +198,23 @@ final class BlockedKernelsGenerator {
   /**
    * The distance between a tile's reduction steps in the weights: {@code ws} for one-block tiles (which also
    * compute single blocks of a wider packing), the constant {@code m * B} for wider tiles, which only ever run
-   * on weights packed for exactly their blocks. Appends the check of that to the tile. A constant frees the
-   * general register {@code ws} took in the reduction loop: with it, JDK 17's C2 ran out of them and kept a
-   * loop value in a vector register, moving it back and forth on every step (RepVGG-A0's 3x7 tiles).
+   * on weights packed for exactly their blocks. A constant frees the general register {@code ws} took in the
+   * reduction loop: with it, JDK 17's C2 ran out of them and kept a loop value in a vector register, moving it
+   * back and forth on every step (RepVGG-A0's 3x7 tiles).
    */
-  private static String stepOfWeights(StringBuilder s, int m) {
-    if (m == 1) {
-      return "ws";
+  private static String weightStep(int m) {
+    return m == 1 ? "ws" : "(" + m + " * B)";
+  }
+
+  /**
+   * For a wider tile, an assertion that its weights are packed for its own blocks: callers guarantee it (a
+   * chunk's tiles have the chunk's blocks), so it is checked where assertions are on (the tests), not per call.
+   */
+  private static void assertPacking(StringBuilder s, int m) {
+    if (m > 1) {
+      s.append("      assert ws == ").append(m).append(" * B : \"weights packed for \" + ws / B + \" blocks, not ")
+          .append(m).append("\";\n");
     }
-    s.append("      if (ws != ").append(m).append(" * B) {\n"
-        + "        throw new IllegalArgumentException(\"weights packed for \" + ws / B + \" blocks, not ").append(m)
-        .append("\");\n"
-        + "      }\n");
-    return "(" + m + " * B)";
   }
 
   /** A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias. */
@@ -268,7 +273,8 @@ final class BlockedKernelsGenerator {
    */
   private static void pointwise(StringBuilder s, int m, int t) {
     convTileStart(s, "Pointwise" + m + "x" + t, m, t);
-    String step = stepOfWeights(s, m);
+    assertPacking(s, m);
+    String step = weightStep(m);
     s.append("      final int bs = rs > B ? off[B] : 0;\n"
         + "      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {\n"
         + "        final int wc = wo + c * ").append(step).append(";\n"
