@@ -219,7 +219,9 @@ final class BlockedConv {
     if (depthwise) {
       this.firstColumns = null;
       this.firstTiles = null;
-      int[] columns = columns(geometry.outWidth(), BlockedKernels.MAX_DEPTHWISE_PIXELS);
+      // The 3x3 tiles stop at 8 pixels (wider ones do not compile in JDK 17's C1, so may never reach C2).
+      int[] columns = columns(geometry.outWidth(),
+          threeByThree ? BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS : BlockedKernels.MAX_DEPTHWISE_PIXELS);
       TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
       for (int i = 0; i < tiles.length; i++) {
         tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], geometry.strideW())

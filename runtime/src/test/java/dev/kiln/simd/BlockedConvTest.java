@@ -345,6 +345,44 @@ class BlockedConvTest {
   }
 
   /**
+   * Depthwise 3x3 layers get tiles of at most {@link BlockedKernels#MAX_DEPTHWISE_3X3_PIXELS} pixels whatever
+   * their width (wider ones do not compile in JDK 17's C1; {@link BlockedTileCompilationTest}): 7 for the
+   * widths of 224-pixel networks, even runs for the others (a 160-pixel MobileNet's 80, 40, 20 and 10), and
+   * the pixels of every row add up to its width.
+   */
+  @Test
+  void depthwiseThreeByThreeTilesStayCompilable() {
+    int lanes = VectorShape.LANES;
+    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, lanes, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, lanes,
+        PaddingMode.ZEROS))).containsExactly("depthwise3x3-7/1");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, lanes, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, lanes,
+        PaddingMode.ZEROS))).containsExactly("depthwise3x3-7/2", "depthwise3x3-6/2");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, lanes, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, lanes,
+        PaddingMode.ZEROS))).containsExactly("depthwise3x3-8/1");
+    int checked = 0;
+    for (int stride = 1; stride <= 2; stride++) {
+      for (int width = 1; width <= 130; width++) {
+        ConvGeometry g = NaiveConvKernel.geometry(lanes, lanes, 5, stride * width, 3, 3, stride, stride, 1, 1, 1, 1,
+            1, 1, lanes, PaddingMode.ZEROS);
+        int[] columns = BlockedConv.columns(g.outWidth(), BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS);
+        int sum = 0;
+        for (int i = 0; i < columns.length; i += 2) {
+          assertThat(columns[i]).isEqualTo(sum);
+          sum += columns[i + 1];
+        }
+        assertThat(sum).isEqualTo(g.outWidth());
+        for (String key : chunkTiles(g)) {
+          int pixels = Integer.parseInt(key.substring("depthwise3x3-".length(), key.indexOf('/')));
+          assertThat(pixels).isAtMost(BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS);
+          assertThat(key).endsWith("/" + stride);
+        }
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(260);
+  }
+
+  /**
    * The two-block 14-pixel chunks give the same bits as the split before them (three blocks by 7 pixels), as
    * every tile computes an output element by the same multiply-adds in the same order.
    */

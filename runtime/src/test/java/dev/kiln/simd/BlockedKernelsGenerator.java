@@ -20,6 +20,14 @@ final class BlockedKernelsGenerator {
   static final int[] MAX_PIXELS = {0, 14, 14, 7};
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
+  /**
+   * The widest depthwise 3x3 tile. Wider ones are straight-line code that JDK 17's C1 cannot compile at its
+   * profiling tier ("out of virtual registers" from 9 pixels at stride 2 and 13 at stride 1), and a method
+   * whose profiling compile fails can stay in C1's plain tier for tens of seconds or for good, never reaching
+   * C2 (a 10-pixel tile at stride 2 still ran at 2.8 us per call after 20 s of warming in a fresh JVM).
+   * {@code TileCompilationTest} checks that every tile compiles.
+   */
+  static final int MAX_DEPTHWISE_3X3_PIXELS = 8;
 
   private BlockedKernelsGenerator() {}
 
@@ -60,7 +68,9 @@ final class BlockedKernelsGenerator {
         + "  /** The widest convolution tile, by the number of output-channel blocks. */\n"
         + "  static final int[] MAX_PIXELS = {0, " + MAX_PIXELS[1] + ", " + MAX_PIXELS[2] + ", " + MAX_PIXELS[3] + "};\n"
         + "  /** The widest depthwise tile. */\n"
-        + "  static final int MAX_DEPTHWISE_PIXELS = " + MAX_DEPTHWISE_PIXELS + ";\n\n"
+        + "  static final int MAX_DEPTHWISE_PIXELS = " + MAX_DEPTHWISE_PIXELS + ";\n"
+        + "  /** The widest depthwise 3x3 tile (wider ones do not compile in JDK 17's C1; see the generator). */\n"
+        + "  static final int MAX_DEPTHWISE_3X3_PIXELS = " + MAX_DEPTHWISE_3X3_PIXELS + ";\n\n"
         + "  private BlockedKernels() {}\n\n");
     s.append("  /**\n"
         + "   * A convolution tile: {@code y[yo + m * cs + t * sy + lane]} for blocks {@code m} and pixels {@code t}\n"
@@ -134,7 +144,7 @@ final class BlockedKernelsGenerator {
         + "  static Depthwise3x3Tile depthwise3x3(int pixels, int stride) {\n"
         + "    switch (stride * 100 + pixels) {\n");
     for (int stride = 1; stride <= 2; stride++) {
-      for (int t = 1; t <= MAX_DEPTHWISE_PIXELS; t++) {
+      for (int t = 1; t <= MAX_DEPTHWISE_3X3_PIXELS; t++) {
         s.append("      case ").append(stride * 100 + t).append(":\n        return new Depthwise3x3x").append(t)
             .append("Stride").append(stride).append("();\n");
       }
@@ -168,7 +178,7 @@ final class BlockedKernelsGenerator {
       depthwise(s, t);
     }
     for (int stride = 1; stride <= 2; stride++) {
-      for (int t = 1; t <= MAX_DEPTHWISE_PIXELS; t++) {
+      for (int t = 1; t <= MAX_DEPTHWISE_3X3_PIXELS; t++) {
         depthwise3x3(s, t, stride);
       }
     }

@@ -1,0 +1,155 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every tile kernel a layer can be given compiles: warmed in a fresh JVM (as in a network's first seconds),
+ * none of the JIT's compilations of the kernel classes fails and every tile becomes hot. A straight-line
+ * kernel too large for C1's profiling tier fails there with "out of virtual registers" on JDK 17, and the
+ * method can then stay in C1's plain tier for good (depthwise 3x3 tiles of 9 or more pixels at stride 2 and
+ * 13 or more at stride 1 did; see {@code BlockedKernelsGenerator.MAX_DEPTHWISE_3X3_PIXELS}).
+ */
+class BlockedTileCompilationTest {
+  /** The longest a tile may take to become hot in the child JVM (they take well under a second). */
+  private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(20);
+
+  @Test
+  void everyTileCompilesAndBecomesHotInAFreshJvm() throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--add-modules");
+    command.add("jdk.incubator.vector");
+    String bits = System.getProperty("kiln.simd.bits");
+    if (bits != null) {
+      command.add("-Dkiln.simd.bits=" + bits);
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BlockedTileCompilationTest.class.getName());
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(0);
+    List<String> failed = new ArrayList<>();
+    List<String> cold = new ArrayList<>();
+    int tiles = -1;
+    int compiled = -1;
+    for (String line : out.split("\n")) {
+      if (line.startsWith("FAILED ")) {
+        failed.add(line);
+      } else if (line.startsWith("COLD ")) {
+        cold.add(line);
+      } else if (line.startsWith("TILES ")) {
+        tiles = Integer.parseInt(line.substring(6).trim());
+      } else if (line.startsWith("COMPILED ")) {
+        compiled = Integer.parseInt(line.substring(9).trim());
+      }
+    }
+    assertThat(failed).isEmpty();
+    assertThat(cold).isEmpty();
+    assertThat(tiles).isEqualTo(expectedTiles());
+    // The recording saw the JIT at work: most tiles' kernels compiled by C2 while it ran (not all: tiles of
+    // one pixel share a class across strides, and the smallest can be fast enough to count as hot in C1 code).
+    assertThat(compiled).isAtLeast(tiles / 2);
+  }
+
+  /** Convolution tiles at pixel strides 0-2, pointwise, depthwise and depthwise 3x3 at strides 1-2, and the head's two. */
+  private static int expectedTiles() {
+    int conv = 0;
+    for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
+      conv += BlockedKernels.MAX_PIXELS[m];
+    }
+    return 3 * conv + conv + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+  }
+
+  /** Every tile {@link TileWarmer} can hand out. */
+  static List<TileWarmer.Tile> allTiles() {
+    List<TileWarmer.Tile> tiles = new ArrayList<>();
+    for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
+      for (int t = 1; t <= BlockedKernels.MAX_PIXELS[m]; t++) {
+        for (int stride = 0; stride <= 2; stride++) {
+          tiles.add(TileWarmer.conv(m, t, stride));
+        }
+        tiles.add(TileWarmer.pointwise(m, t));
+      }
+    }
+    for (int t = 1; t <= BlockedKernels.MAX_DEPTHWISE_PIXELS; t++) {
+      tiles.add(TileWarmer.depthwise(t));
+    }
+    for (int t = 1; t <= BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS; t++) {
+      for (int stride = 1; stride <= 2; stride++) {
+        tiles.add(TileWarmer.depthwise3x3(t, stride));
+      }
+    }
+    tiles.add(TileWarmer.blockSums());
+    tiles.add(TileWarmer.linear());
+    return tiles;
+  }
+
+  /**
+   * The child JVM: warms every tile under a flight recording of the JIT's compilations, then prints one
+   * {@code FAILED} line per failed compilation of a kernel class, one {@code COLD} line per tile not hot by
+   * the deadline, and the counts.
+   */
+  public static void main(String[] args) throws IOException {
+    List<TileWarmer.Tile> tiles = allTiles();
+    Path file = Files.createTempFile("kiln-tiles", ".jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.Compilation").withThreshold(Duration.ZERO);
+      recording.enable("jdk.CompilationFailure");
+      recording.start();
+      for (TileWarmer.Tile tile : tiles) {
+        long start = System.nanoTime();
+        TileWarmer.warm(tile, DEADLINE_NANOS, DEADLINE_NANOS);
+        long took = System.nanoTime() - start;
+        if (took >= DEADLINE_NANOS) {
+          System.out.println("COLD " + tile.key + " after " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
+        }
+      }
+      recording.stop();
+      recording.dump(file);
+    }
+    java.util.Map<Long, String> failures = new java.util.HashMap<>();
+    List<RecordedEvent> compilations = new ArrayList<>();
+    for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+      String name = e.getEventType().getName();
+      if (name.equals("jdk.CompilationFailure")) {
+        failures.put(e.getLong("compileId"), e.getString("failureMessage"));
+      } else if (name.equals("jdk.Compilation")) {
+        compilations.add(e);
+      }
+    }
+    Files.delete(file);
+    java.util.Set<String> compiledClasses = new java.util.HashSet<>();
+    for (RecordedEvent e : compilations) {
+      RecordedMethod m = e.getValue("method");
+      String type = m.getType().getName();
+      if (!type.startsWith(BlockedKernels.class.getName() + "$") && !type.equals(HeadKernels.class.getName())) {
+        continue;
+      }
+      if (!e.getBoolean("succeded")) {
+        System.out.println(String.format(Locale.ROOT, "FAILED %s.%s at level %s: %s", type, m.getName(),
+            e.getValue("compileLevel"), failures.getOrDefault(e.getLong("compileId"), "?")));
+      } else if (m.getName().equals("run") && ((Number) e.getValue("compileLevel")).intValue() == 4) {
+        compiledClasses.add(type);
+      }
+    }
+    System.out.println("TILES " + tiles.size());
+    System.out.println("COMPILED " + compiledClasses.size());
+  }
+}
