@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Whole networks for Kiln's network benchmark: RepVGG-A0 and MobileNet v1 (1.0, 224x224).
+"""Whole networks for Kiln's network benchmark: RepVGG-A0 and MobileNet v1 (1.0, 224x224), and MobileNet v1
+at 160x160 as `mobilenet-v1-160` (feature maps whose widths are not multiples of 7).
 
 Builds each network in PyTorch 1.13 with random weights and realistic BatchNorm statistics (running
 statistics measured on random inputs, then perturbed), and writes into an ignored folder (default
@@ -9,7 +10,7 @@ statistics measured on random inputs, then perturbed), and writes into an ignore
                             (RepVGG-A0: samples/benchmark ... RepVggA0.java; MobileNet: MobileNetV1.java)
   <net>.onnx                the deploy form for ONNX Runtime (RepVGG: one fused 3x3 conv per block;
                             MobileNet: conv + BatchNorm, which ONNX Runtime folds itself), opset 13
-  <net>-n<N>.safetensors    reference input `input` [N, 3, 224, 224] and PyTorch's eval-mode `output`
+  <net>-n<N>.safetensors    reference input `input` [N, 3, S, S] and PyTorch's eval-mode `output`
                             [N, 1000], for N = 1 and 8
 
 Usage: /usr/bin/python3 tools/bench/networks.py [--out DIR]
@@ -120,7 +121,7 @@ class MobileNetV1(nn.Module):
         return self.eval()
 
 
-def calibrate(net, generator):
+def calibrate(net, generator, size):
     """Running statistics measured on random inputs (so activations keep a sane scale through many
     layers), then the affine parameters and statistics perturbed."""
     for m in net.modules():
@@ -130,7 +131,7 @@ def calibrate(net, generator):
     net.train()
     with torch.no_grad():
         for _ in range(2):
-            net(torch.randn(4, 3, 224, 224, generator=generator))
+            net(torch.randn(4, 3, size, size, generator=generator))
     for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.momentum = 0.1
@@ -143,14 +144,14 @@ def calibrate(net, generator):
     net.eval()
 
 
-def export(net, name, out):
+def export(net, name, out, size=224):
     generator = torch.Generator().manual_seed(20261201)
     torch.manual_seed(20261201)
-    calibrate(net, generator)
+    calibrate(net, generator, size)
     st.save(os.path.join(out, name + ".safetensors"), net.state_dict(), {"network": name})
     deploy = net.deploy()
     for n in (1, 8):
-        x = torch.randn(n, 3, 224, 224, generator=generator)
+        x = torch.randn(n, 3, size, size, generator=generator)
         with torch.no_grad():
             y = net(x)
             yd = deploy(x)
@@ -158,7 +159,7 @@ def export(net, name, out):
         assert gap < 1e-3 * max(1.0, y.abs().max().item()), "deploy form differs by %g" % gap
         st.save(os.path.join(out, "%s-n%d.safetensors" % (name, n)), {"input": x, "output": y},
                 {"network": name})
-    torch.onnx.export(deploy, torch.randn(1, 3, 224, 224), os.path.join(out, name + ".onnx"),
+    torch.onnx.export(deploy, torch.randn(1, 3, size, size), os.path.join(out, name + ".onnx"),
                       input_names=["input"], output_names=["output"], opset_version=13,
                       dynamic_axes={"input": {0: "n"}, "output": {0: "n"}})
     print("wrote", name, "to", out)
@@ -172,6 +173,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     export(RepVggA0(), "repvgg-a0", args.out)
     export(MobileNetV1(), "mobilenet-v1", args.out)
+    # The same network at 160x160: feature maps of 80, 40, 20, 10 and 5 pixels, none a multiple of 7.
+    export(MobileNetV1(), "mobilenet-v1-160", args.out, size=160)
 
 
 if __name__ == "__main__":

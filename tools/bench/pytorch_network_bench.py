@@ -33,7 +33,7 @@ def load(path):
     return {name: torch.from_numpy(array.copy()) for name, array in tensors.items()}
 
 
-NETS = {"repvgg-a0": networks.RepVggA0, "mobilenet-v1": networks.MobileNetV1}
+NETS = {"repvgg-a0": networks.RepVggA0, "mobilenet-v1": networks.MobileNetV1, "mobilenet-v1-160": networks.MobileNetV1}
 
 
 def cpu():

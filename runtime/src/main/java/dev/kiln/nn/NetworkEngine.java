@@ -18,6 +18,16 @@ public interface NetworkEngine {
   /** A short name for benchmarks and tests. */
   String name();
 
+  /**
+   * Waits until the code this engine has asked to have compiled for the calls made so far is compiled, at
+   * most {@code timeoutNanos}; returns whether it is. The default has nothing to wait for.
+   *
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  default boolean awaitCompiled(long timeoutNanos) throws InterruptedException {
+    return true;
+  }
+
   /** Creates engines; implementations have a public no-arg constructor. */
   interface Factory {
     /** An engine for {@code model}'s layers, or {@code null} when it would not be faster than layer by layer. */

@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.tensor.Tensor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -180,6 +181,32 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
     }
     evalOutputs.set(outputs);
     return x;
+  }
+
+  /**
+   * Prepares this model for serving: one eval-mode {@link #forward} on {@code input} (a representative batch,
+   * of the size the server will use), then a wait until the vectorized code that forward asked for is compiled
+   * (the layers' own tile kernels, which take over from the shared ones of the first forward), so that the
+   * calls after it run at full speed from the first. The whole takes at most about {@code timeout} beyond the
+   * forward itself (a day at most). Returns whether everything was compiled in time; always true on the scalar path (no
+   * {@code jdk.incubator.vector}, or {@code -Dkiln.simd=false}), which has nothing to wait for.
+   *
+   * @throws IllegalStateException in training mode
+   * @throws IllegalArgumentException if {@code timeout} is negative, or the input's shape does not fit
+   * @throws InterruptedException if the calling thread is interrupted while it waits
+   */
+  public final boolean warmUp(Tensor input, Duration timeout) throws InterruptedException {
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative but was " + timeout);
+    }
+    if (isTraining()) {
+      throw new IllegalStateException("warmUp runs eval-mode forwards; call eval() first");
+    }
+    long nanos = (timeout.compareTo(Duration.ofDays(1)) > 0 ? Duration.ofDays(1) : timeout).toNanos();
+    long start = System.nanoTime();
+    forward(input);
+    NetworkEngine e = networkEngine();
+    return e == null || e.awaitCompiled(Math.max(0, nanos - (System.nanoTime() - start)));
   }
 
   /** The layer-by-layer forward, whatever the mode (what a {@link NetworkEngine} falls back on). */

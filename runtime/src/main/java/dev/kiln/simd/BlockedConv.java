@@ -250,8 +250,11 @@ final class BlockedConv {
       for (int m : split(blocksPerGroup, wide)) {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
-        // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos).
-        int[] columns = columns(geometry.outWidth(), maxPixels(m), in.blocked && !(wide && m == 2));
+        // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). Other two-block
+        // chunks get tiles of at most 7 pixels, like three-block ones: on rows that are not multiples of 7
+        // the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add than 7 (see twoBlockPixels).
+        int max = in.blocked && m == 2 && !wide ? twoBlockPixels() : maxPixels(m);
+        int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
           tiles[i] = pointwise ? TileWarmer.pointwise(m, columns[2 * i + 1])
@@ -297,6 +300,17 @@ final class BlockedConv {
       TileWarmer.request(tiles[i], true);
     }
     return tiles;
+  }
+
+  /**
+   * The widest tile of the two-block chunks of a blocked input, other than those of {@link #wideTwos} rows:
+   * {@link #FIRST_PIXELS}. One tile alone on data in the level-1 cache, 128 reduction steps (AMD EPYC Zen 5,
+   * JDK 17): pointwise 2x7 103 G multiply-adds/s, 2x10 106, 2x13 83, 2x14 80; 3x3 at pixel stride 1 2x7
+   * 105, 2x10 103, 2x13 86, 2x14 96. Rows of 224-pixel networks are multiples of 7 and had 7-pixel tiles
+   * anyway; a 160-pixel MobileNet's rows of 80 and 40 had 14- and 13-pixel ones.
+   */
+  static int twoBlockPixels() {
+    return Math.min(maxPixels(2), FIRST_PIXELS);
   }
 
   /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */

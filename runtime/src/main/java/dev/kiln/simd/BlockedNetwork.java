@@ -159,6 +159,30 @@ final class BlockedNetwork implements NetworkEngine {
     return "simd-blocked-" + LANES * 32;
   }
 
+  /** Every tile kernel this network's stages run (for tests). */
+  List<TileWarmer.Tile> tiles() {
+    List<TileWarmer.Tile> all = new ArrayList<>();
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        all.addAll(conv.conv.tiles());
+      } else if (stage instanceof GlobalAvgPoolStage pool) {
+        all.add(pool.kernel);
+      } else if (stage instanceof LinearStage linear) {
+        all.add(linear.kernel);
+      }
+    }
+    return all;
+  }
+
+  /**
+   * Waits for the tile warmer to finish every tile requested so far: after the first forward, this network's
+   * own tiles (and those of any other network of this JVM whose tiles are queued).
+   */
+  @Override
+  public boolean awaitCompiled(long timeoutNanos) throws InterruptedException {
+    return TileWarmer.awaitIdle(timeoutNanos);
+  }
+
   /** One calling thread's buffers, for one batch (or group) size at a time. */
   private static final class Workspace {
     private final int[] capacities;

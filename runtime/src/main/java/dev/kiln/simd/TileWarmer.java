@@ -288,8 +288,37 @@ final class TileWarmer {
             return;
           }
         }
+        warming = tile;
       }
-      warm(tile);
+      try {
+        warm(tile);
+      } finally {
+        synchronized (TileWarmer.class) {
+          warming = null;
+          TileWarmer.class.notifyAll();
+        }
+      }
+    }
+  }
+
+  /** The tile the warmer thread is working on, or null (guarded by the class lock). */
+  private static Tile warming;
+
+  /**
+   * Waits until no tile is queued or being warmed, at most {@code timeoutNanos}: every tile requested so far
+   * is hot (or was given up on at its deadline). Returns whether the warmer is idle.
+   */
+  static boolean awaitIdle(long timeoutNanos) throws InterruptedException {
+    long start = System.nanoTime();
+    synchronized (TileWarmer.class) {
+      while (warming != null || !NEEDED.isEmpty() || !FASTER.isEmpty()) {
+        long left = timeoutNanos - (System.nanoTime() - start);
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(TileWarmer.class, left);
+      }
+      return true;
     }
   }
 

@@ -342,6 +342,12 @@ class BlockedConvTest {
         PaddingMode.ZEROS))).containsExactly("pointwise3x7", "pointwise2x7");
     assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv2x7/1");
+    // Two-block chunks on rows that are not multiples of 7 (nor of 14) get at most 7 pixels too, where the
+    // widest fitting tiles (13-14 pixels) were slower: a 160-pixel MobileNet's rows of 80 and 40.
+    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 2 * lanes, 80, 80, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS))).containsExactly("pointwise2x7", "pointwise2x6");
+    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS))).containsExactly("conv2x7/1", "conv2x6/1");
   }
 
   /**

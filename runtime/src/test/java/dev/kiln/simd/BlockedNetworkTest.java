@@ -299,6 +299,47 @@ class BlockedNetworkTest {
     assertThat(engine.bufferFloatsPerSample()).isLessThan(all);
   }
 
+  /**
+   * {@link SequentialModel#warmUp}: after it returns true every tile kernel the network runs is hot (the shared
+   * one-block tiles of the first forward, each layer's own tiles, the pooling and classifier kernels) and the
+   * network computes the same bits as in its first forward; it refuses training mode and a negative timeout, and a model
+   * without a vectorized engine has nothing to wait for.
+   */
+  @Test
+  void warmUpLeavesEveryKernelOfTheNetworkHot() throws Exception {
+    Net net = new Net(9);
+    Tensor x = TestTensors.uniform(new SplittableRandom(13), 1, 2, 3, 19, 17);
+    assertThrows(IllegalStateException.class, () -> net.warmUp(x, java.time.Duration.ofSeconds(1)));
+    net.eval();
+    assertThrows(IllegalArgumentException.class, () -> net.warmUp(x, java.time.Duration.ofSeconds(-1)));
+    float[] before = net.forward(x).data();
+    assertThat(net.warmUp(x, java.time.Duration.ofSeconds(60))).isTrue();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    List<TileWarmer.Tile> tiles = engine.tiles();
+    // stem, dw, pw, conv (their tiles, the convolutions' shared one-block ones too) + pooling + classifier.
+    assertThat(tiles.size()).isAtLeast(6);
+    for (TileWarmer.Tile t : tiles) {
+      assertWithMessage(t.key).that(t.hot()).isTrue();
+    }
+    // The faster tiles compute the same bits as the first forward's.
+    assertThat(net.forward(x).data()).isEqualTo(before);
+
+    String saved = System.getProperty("kiln.simd");
+    System.setProperty("kiln.simd", "false");
+    try {
+      Net scalar = new Net(9);
+      scalar.eval();
+      assertThat(scalar.warmUp(x, java.time.Duration.ZERO)).isTrue();
+      assertThat(scalar.networkEngine()).isNull();
+    } finally {
+      if (saved == null) {
+        System.clearProperty("kiln.simd");
+      } else {
+        System.setProperty("kiln.simd", saved);
+      }
+    }
+  }
+
   @Test
   void wrongInputShapeNamesBothShapes() {
     Net net = new Net(8);

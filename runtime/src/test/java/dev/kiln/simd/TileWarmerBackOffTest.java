@@ -36,6 +36,29 @@ class TileWarmerBackOffTest {
     assertThat(made).isGreaterThan(10L);
   }
 
+  /**
+   * {@link TileWarmer#awaitIdle}: false while a requested tile is queued or being warmed, true once it is hot,
+   * with every warm-up call made before it returns.
+   */
+  @Test
+  void awaitIdleWaitsForTheQueuedTiles() throws Exception {
+    long[] calls = {0};
+    // Slow (5 us) for its first 2,000 calls, at least 10 ms in all, then fast.
+    TileWarmer.Tile tile = new TileWarmer.Tile("test-queued", () -> {
+      if (calls[0]++ < 2_000) {
+        long until = System.nanoTime() + 5_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+    });
+    TileWarmer.request(tile, false, 1);
+    assertThat(TileWarmer.awaitIdle(0)).isFalse();
+    assertThat(TileWarmer.awaitIdle(TimeUnit.SECONDS.toNanos(60))).isTrue();
+    assertThat(tile.hot()).isTrue();
+    assertThat(calls[0]).isAtLeast(2_000L + 32);
+  }
+
   @Test
   void aKernelThatIsFastAtOnceIsHotAfterItsRunOfFastCalls() {
     long[] calls = {0};

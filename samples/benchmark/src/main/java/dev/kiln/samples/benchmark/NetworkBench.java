@@ -17,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +46,8 @@ public final class NetworkBench implements Callable<Integer> {
   /** The networks, by the file names of tools/bench/networks.py. */
   enum Net {
     REPVGG_A0("repvgg-a0", () -> new RepVggA0Model(), m -> ((RepVggA0Model) m).fuse()),
-    MOBILENET_V1("mobilenet-v1", () -> new MobileNetV1Model(), m -> ((MobileNetV1Model) m).fuse());
+    MOBILENET_V1("mobilenet-v1", () -> new MobileNetV1Model(), m -> ((MobileNetV1Model) m).fuse()),
+    MOBILENET_V1_160("mobilenet-v1-160", () -> new MobileNetV1At160Model(), m -> ((MobileNetV1At160Model) m).fuse());
 
     final String file;
     final Supplier<SequentialModel> create;
@@ -113,12 +115,25 @@ public final class NetworkBench implements Callable<Integer> {
     Runner runner = engine == Engine.ORT ? ort(input, expected.shape()) : kiln(input, engine == Engine.KILN);
     runner.run(out);
     long first = System.nanoTime();
+    double firstResultMillis = (first - referenceRead) / 1e6;
     double maxDiff = maxAbsDiff(out, expected.data());
     double maxAbs = maxAbsDiff(expected.data(), new float[out.length]);
     if (!(maxDiff <= 1e-3 * Math.max(1, maxAbs))) {
       System.err.printf(Locale.ROOT, "%s %s: output differs from PyTorch's by %g (max |y| %g)%n", net, engine,
           maxDiff, maxAbs);
       return 1;
+    }
+    if (warmUpSeconds > 0) {
+      if (!(kilnNetwork instanceof SequentialModel model)) {
+        System.err.println("--warm-up needs a Kiln engine");
+        return 2;
+      }
+      long w0 = System.nanoTime();
+      boolean complete = model.warmUp(input, Duration.ofMillis((long) (warmUpSeconds * 1000)));
+      long w1 = System.nanoTime();
+      phases += String.format(Locale.ROOT, "\"warm_up_ms\":%.1f,\"warm_up_complete\":%b,", (w1 - w0) / 1e6, complete);
+      // The windows count from the end of the warm-up.
+      first = w1;
     }
     List<long[]> calls = new ArrayList<>();
     long end = first + (long) (seconds * 1e9);
@@ -140,7 +155,7 @@ public final class NetworkBench implements Callable<Integer> {
     if (alternate > 0) {
       alternateWithOrt(runner, input, expected, out);
     }
-    String line = report(jvmStartMillis, (first - referenceRead) / 1e6, (referenceRead - start) / 1e6, maxDiff,
+    String line = report(jvmStartMillis, firstResultMillis, (referenceRead - start) / 1e6, maxDiff,
         calls);
     System.out.println(line);
     if (append != null) {
@@ -266,6 +281,7 @@ public final class NetworkBench implements Callable<Integer> {
     model.eval();
     long t2 = System.nanoTime();
     Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse.apply(model)) : net.fuse.apply(model)) : model;
+    kilnNetwork = network;
     long t3 = System.nanoTime();
     phases = String.format(Locale.ROOT, "\"construct_ms\":%.1f,\"load_ms\":%.1f,\"fuse_ms\":%.1f,", (t1 - t0) / 1e6,
         (t2 - t1) / 1e6, (t3 - t2) / 1e6);
@@ -285,6 +301,13 @@ public final class NetworkBench implements Callable<Integer> {
     }
     return dest -> System.arraycopy(network.forward(input).data(), 0, dest, 0, dest.length);
   }
+
+  @Option(names = "--warm-up", description = "Kiln: after the first result, SequentialModel.warmUp for at most this "
+      + "many seconds (reported as warm_up_ms); the timed calls start after it (default: none)")
+  double warmUpSeconds;
+
+  /** The Kiln network being timed. */
+  private Module kilnNetwork;
 
   @Option(names = "--ort-profile", description = "ONNX Runtime: write its profile (JSON) with this file prefix")
   String ortProfile;
