@@ -235,7 +235,7 @@ final class BlockedConv {
       this.chunkHot = null;
       return;
     }
-    this.firstColumns = columns(geometry.outWidth(), FIRST_PIXELS);
+    this.firstColumns = firstColumns(geometry.outWidth());
     this.firstTiles = firstTiles(firstColumns);
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
@@ -245,15 +245,16 @@ final class BlockedConv {
     // add a tile to warm that compiles slowly (the 2x14 pointwise tile took about 1.1 s, the 3x7 one 0.5).
     // Alone they were faster (512->512 14x14 -4%, 64->64 56x56 -15%).
     boolean wide = !pointwise && wideTwos(geometry.outWidth());
+    boolean tenWide = in.blocked && !wide && tenPixelTwos(geometry.outWidth());
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
-      for (int m : split(blocksPerGroup, wide)) {
+      for (int m : split(blocksPerGroup, wide || tenWide)) {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
-        // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). Other two-block
-        // chunks get tiles of at most 7 pixels, like three-block ones: on rows that are not multiples of 7
-        // the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add than 7 (see twoBlockPixels).
-        int max = in.blocked && m == 2 && !wide ? twoBlockPixels() : maxPixels(m);
+        // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
+        // of tenPixelTwos rows get tiles of up to 10 pixels; other two-block chunks at most 7, like three-block
+        // ones: the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add (twoBlockPixels).
+        int max = in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels()) : maxPixels(m);
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
@@ -276,7 +277,7 @@ final class BlockedConv {
    */
   static void requestTiles(ConvGeometry geometry) {
     if (!isDepthwise(geometry) && (supports(geometry, true) || supports(geometry, false))) {
-      firstTiles(columns(geometry.outWidth(), FIRST_PIXELS));
+      firstTiles(firstColumns(geometry.outWidth()));
     }
   }
 
@@ -290,6 +291,26 @@ final class BlockedConv {
         TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.tiles().length);
       }
     }
+  }
+
+  /**
+   * The column runs of the one-block first tiles, as {first, size} pairs: {@link #FIRST_PIXELS} wide, the last
+   * moved back to end where the row ends, overlapping the run before it (its pixels are computed twice, by
+   * the same multiply-adds, so to the same values), so that a layer whose rows are at least that wide needs
+   * the one first tile whatever their width; a narrower row is one run of its width. With runs of even sizes
+   * instead, a 160-pixel MobileNet's first forward waited for three first tiles (7, 6 and 5 pixels), not two.
+   */
+  static int[] firstColumns(int width) {
+    if (width <= FIRST_PIXELS) {
+      return new int[] {0, width};
+    }
+    int n = (width + FIRST_PIXELS - 1) / FIRST_PIXELS;
+    int[] c = new int[2 * n];
+    for (int i = 0; i < n; i++) {
+      c[2 * i] = Math.min(i * FIRST_PIXELS, width - FIRST_PIXELS);
+      c[2 * i + 1] = FIRST_PIXELS;
+    }
+    return c;
   }
 
   /** The one-block tiles (any pixel stride) of column runs {@code columns}, requested as needed. */
@@ -311,6 +332,37 @@ final class BlockedConv {
    */
   static int twoBlockPixels() {
     return Math.min(maxPixels(2), FIRST_PIXELS);
+  }
+
+  /**
+   * Whether output rows {@code width} pixels wide, not a multiple of 7, are split into chunks of two blocks with
+   * tiles of up to 10 pixels (20 accumulators) rather than three blocks with tiles of up to 7: when that makes
+   * the narrowest tile at least two pixels wider (rows of 80, 40, 20, 10, 16 or 24 pixels, not 5 or 12). A
+   * tile reads each weight vector once per reduction step for all its pixels, so wider tiles read fewer weight
+   * bytes per multiply-add (6.4 for 10 pixels, 12.8 for 5), and a layer whose weights come from the level-2
+   * cache row after row runs closer to the tiles' own speed. One tile alone on data in the level-1 cache (AMD
+   * EPYC Zen 5, JDK 17, 128 steps): pointwise 2x10 106 G multiply-adds/s, 3x7 107, 3x5 104; 13- and 14-pixel
+   * two-block tiles were slower (83 and 80), hence 10. MobileNet v1 at 160x160, N=1, 1 thread, per stage in two
+   * pairs of fresh JVMs (relative to the 1024->1024 5x5 layer, which keeps its tiles): the five 512->512 10x10
+   * pointwise layers 12-13% less time (3x5 tiles before), 32->64 80x80 10%, 64->64 and 128->128 40x40 5-15%,
+   * the network 6.5%. Rows that are multiples of 7 (224-pixel networks) keep their tiles.
+   */
+  static boolean tenPixelTwos(int width) {
+    if (width % 7 == 0 || maxPixels(2) < TEN_PIXEL_TWOS) {
+      return false;
+    }
+    return minSize(columns(width, TEN_PIXEL_TWOS)) >= minSize(columns(width, FIRST_PIXELS)) + 2;
+  }
+
+  /** The widest tile of the two-block chunks of {@link #tenPixelTwos} rows. */
+  static final int TEN_PIXEL_TWOS = 10;
+
+  private static int minSize(int[] columns) {
+    int min = Integer.MAX_VALUE;
+    for (int i = 1; i < columns.length; i += 2) {
+      min = Math.min(min, columns[i]);
+    }
+    return min;
   }
 
   /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */

@@ -342,12 +342,24 @@ class BlockedConvTest {
         PaddingMode.ZEROS))).containsExactly("pointwise3x7", "pointwise2x7");
     assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv2x7/1");
-    // Two-block chunks on rows that are not multiples of 7 (nor of 14) get at most 7 pixels too, where the
-    // widest fitting tiles (13-14 pixels) were slower: a 160-pixel MobileNet's rows of 80 and 40.
-    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 2 * lanes, 80, 80, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    if (BlockedConv.maxPixels(2) >= BlockedConv.TEN_PIXEL_TWOS) {
+      // Rows of a 160-pixel MobileNet (80, 40, 20, 10): two-block chunks with tiles of 10 pixels, and one
+      // three-block chunk for an odd block count; rows of 5 keep three blocks.
+      assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 2 * lanes, 80, 80, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS))).containsExactly("pointwise2x10");
+      assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 5 * lanes, 10, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS))).containsExactly("pointwise3x5", "pointwise2x10");
+      assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 6 * lanes, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS))).containsExactly("pointwise3x5");
+      assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+          PaddingMode.ZEROS))).containsExactly("conv2x10/1");
+    }
+    // Other two-block chunks on rows that are not multiples of 7 get at most 7 pixels, where the widest
+    // fitting tiles (13-14 pixels) were slower per multiply-add.
+    assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 2 * lanes, 13, 13, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
         PaddingMode.ZEROS))).containsExactly("pointwise2x7", "pointwise2x6");
-    assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-        PaddingMode.ZEROS))).containsExactly("conv2x7/1", "conv2x6/1");
+    assertThat(BlockedConv.tenPixelTwos(12)).isFalse();
+    assertThat(BlockedConv.tenPixelTwos(28)).isFalse();
   }
 
   /**
@@ -436,13 +448,87 @@ class BlockedConvTest {
     }
   }
 
+  /**
+   * The 10-pixel two-block chunks of {@link BlockedConv#tenPixelTwos} rows give the same bits as the one-block
+   * first tiles (7 pixels wide) and match the reference: pointwise and 3x3 layers at widths 20 and 10.
+   */
+  @Test
+  void tenPixelChunksGiveTheSameBits() {
+    assumeTrue(BlockedConv.maxPixels(2) >= BlockedConv.TEN_PIXEL_TWOS, "needs 32 vector registers");
+    SplittableRandom r = new SplittableRandom(1204);
+    int lanes = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(2 * lanes, 4 * lanes, 20, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(3 * lanes, 5 * lanes, 10, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(2 * lanes, 4 * lanes, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(lanes, 2 * lanes, 20, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+    };
+    int cases = 0;
+    for (ConvGeometry g : layers) {
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      int[] halo = BlockedConv.requiredHalo(g);
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
+          halo[3]);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
+      assertWithMessage(g.toString()).that(conv.tiles().stream().anyMatch(t -> t.key.contains("2x10"))).isTrue();
+      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      float[] first = new float[out.sampleSize];
+      float[] own = new float[out.sampleSize];
+      conv.firstTilesOnly = true;
+      conv.run(ref.weight(), ref.bias(), xb, 0, first, 0, 1, 1, 0, conv.items(1));
+      conv.firstTilesOnly = false;
+      conv.run(ref.weight(), ref.bias(), xb, 0, own, 0, 1, 1, 0, conv.items(1));
+      assertWithMessage(g.toString()).that(own).usingExactEquality().containsExactly(first).inOrder();
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(own, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(g.toString())
+          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(4);
+  }
+
+  /**
+   * The first tiles' column runs cover every pixel of a row, stay inside it, and are all {@link
+   * BlockedConv#FIRST_PIXELS} wide where the row is at least that wide: one first tile for any such width.
+   */
+  @Test
+  void firstColumnsCoverTheRowWithOneTileWidth() {
+    int checked = 0;
+    for (int width = 1; width <= 130; width++) {
+      int[] c = BlockedConv.firstColumns(width);
+      boolean[] covered = new boolean[width];
+      for (int i = 0; i < c.length; i += 2) {
+        assertThat(c[i + 1]).isEqualTo(Math.min(width, BlockedConv.FIRST_PIXELS));
+        assertThat(c[i]).isAtLeast(0);
+        assertThat(c[i] + c[i + 1]).isAtMost(width);
+        for (int p = c[i]; p < c[i] + c[i + 1]; p++) {
+          covered[p] = true;
+        }
+      }
+      for (int p = 0; p < width; p++) {
+        assertWithMessage("width " + width + " pixel " + p).that(covered[p]).isTrue();
+      }
+      assertThat(c.length / 2).isEqualTo((width + BlockedConv.FIRST_PIXELS - 1) / BlockedConv.FIRST_PIXELS);
+      checked++;
+    }
+    assertThat(checked).isEqualTo(130);
+    // Rows of 224-pixel networks: the runs of before, no overlap.
+    assertThat(BlockedConv.firstColumns(28)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
+    assertThat(BlockedConv.firstColumns(10)).asList().containsExactly(0, 7, 3, 7).inOrder();
+  }
+
   /** The distinct tiles of a layer's chunks (not its one-block first tiles), in order. */
   private static java.util.Set<String> chunkTiles(ConvGeometry g) {
     BlockedConv conv = new BlockedConv(g, Activation.RELU, BlockedLayout.blocked(g.inChannels(), g.inHeight(),
         g.inWidth(), 1, 1, 1, 1), BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0));
     java.util.List<TileWarmer.Tile> all = conv.tiles();
     // tiles() lists the one-block first tiles (one per column run of FIRST_PIXELS) before the chunks' tiles.
-    int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.columns(g.outWidth(), BlockedConv.FIRST_PIXELS).length / 2;
+    int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.firstColumns(g.outWidth()).length / 2;
     java.util.Set<String> keys = new java.util.LinkedHashSet<>();
     for (TileWarmer.Tile t : all.subList(first, all.size())) {
       keys.add(t.key);
