@@ -187,8 +187,9 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
    * Prepares this model for serving: one eval-mode {@link #forward} on {@code input} (a representative batch,
    * of the size the server will use), then a wait until the vectorized code that forward asked for is compiled
    * (the layers' own tile kernels, which take over from the shared ones of the first forward), so that the
-   * calls after it run at full speed from the first. The whole takes at most about {@code timeout} beyond the
-   * forward itself (a day at most). Returns whether everything was compiled in time; always true on the scalar path (no
+   * calls after it run at full speed from the first. The wait ends at {@code timeout} (counted from the start,
+   * a day at most). Returns whether the warm-up finished in time (a kernel that does not compile within the
+   * warmer's 10-s deadline is given up on and counts as finished); always true on the scalar path (no
    * {@code jdk.incubator.vector}, or {@code -Dkiln.simd=false}), which has nothing to wait for.
    *
    * @throws IllegalStateException in training mode

@@ -28,7 +28,7 @@ final class BlockedKernels {
   static final int[] MAX_PIXELS = {0, 14, 14, 7};
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
-  /** The widest depthwise 3x3 tile (wider ones do not compile in JDK 17's C1; see the generator). */
+  /** The widest depthwise 3x3 tile (wider ones fail in JDK 17's C1; see the generator). */
   static final int MAX_DEPTHWISE_3X3_PIXELS = 8;
 
   private BlockedKernels() {}

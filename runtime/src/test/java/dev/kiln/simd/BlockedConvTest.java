@@ -415,11 +415,10 @@ class BlockedConvTest {
         NaiveConvKernel.geometry(5 * lanes, 6 * lanes, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, PaddingMode.ZEROS),
     };
     for (ConvGeometry g : layers) {
-      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
-      int[] halo = BlockedConv.requiredHalo(g);
-      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
-          halo[3]);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      ReluLayer l = ReluLayer.of(g);
+      ReferenceConv2d ref = l.ref();
+      BlockedLayout in = l.in();
+      BlockedLayout out = l.out();
       BlockedConv wide = new BlockedConv(g, Activation.RELU, in, out);
       BlockedConv narrow;
       System.setProperty("kiln.blocked.wideTwos", "false");
@@ -440,11 +439,7 @@ class BlockedConvTest {
       wide.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, wide.items(1));
       narrow.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, narrow.items(1));
       assertWithMessage(g.toString()).that(a).usingExactEquality().containsExactly(b).inOrder();
-      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      out.toNchw(a, 0, actual, 0);
-      ref.eval();
-      assertWithMessage(g.toString())
-          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+      l.assertMatchesReference(a, x);
     }
   }
 
@@ -465,11 +460,10 @@ class BlockedConvTest {
     };
     int cases = 0;
     for (ConvGeometry g : layers) {
-      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
-      int[] halo = BlockedConv.requiredHalo(g);
-      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
-          halo[3]);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      ReluLayer l = ReluLayer.of(g);
+      ReferenceConv2d ref = l.ref();
+      BlockedLayout in = l.in();
+      BlockedLayout out = l.out();
       BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
       assertWithMessage(g.toString()).that(conv.tiles().stream().anyMatch(t -> t.key.contains("2x10"))).isTrue();
       Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
@@ -482,11 +476,7 @@ class BlockedConvTest {
       conv.firstTilesOnly = false;
       conv.run(ref.weight(), ref.bias(), xb, 0, own, 0, 1, 1, 0, conv.items(1));
       assertWithMessage(g.toString()).that(own).usingExactEquality().containsExactly(first).inOrder();
-      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      out.toNchw(own, 0, actual, 0);
-      ref.eval();
-      assertWithMessage(g.toString())
-          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+      l.assertMatchesReference(own, x);
       cases++;
     }
     assertThat(cases).isEqualTo(4);
@@ -520,6 +510,28 @@ class BlockedConvTest {
     // Rows of 224-pixel networks: the runs of before, no overlap.
     assertThat(BlockedConv.firstColumns(28)).asList().containsExactly(0, 7, 7, 7, 14, 7, 21, 7).inOrder();
     assertThat(BlockedConv.firstColumns(10)).asList().containsExactly(0, 7, 3, 7).inOrder();
+  }
+
+  /**
+   * A convolution with a bias and ReLU: its reference, a blocked input with the halo it requires and a blocked
+   * output with a halo of 1.
+   */
+  private record ReluLayer(ConvGeometry g, ReferenceConv2d ref, BlockedLayout in, BlockedLayout out) {
+    static ReluLayer of(ConvGeometry g) {
+      int[] halo = BlockedConv.requiredHalo(g);
+      return new ReluLayer(g, ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build(),
+          BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2], halo[3]),
+          BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1));
+    }
+
+    /** Asserts that the blocked output {@code y} of input {@code x} is the reference's to 1e-5. */
+    void assertMatchesReference(float[] y, Tensor x) {
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(y, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(g.toString())
+          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+    }
   }
 
   /** The distinct tiles of a layer's chunks (not its one-block first tiles), in order. */

@@ -69,7 +69,7 @@ final class BlockedKernelsGenerator {
         + "  static final int[] MAX_PIXELS = {0, " + MAX_PIXELS[1] + ", " + MAX_PIXELS[2] + ", " + MAX_PIXELS[3] + "};\n"
         + "  /** The widest depthwise tile. */\n"
         + "  static final int MAX_DEPTHWISE_PIXELS = " + MAX_DEPTHWISE_PIXELS + ";\n"
-        + "  /** The widest depthwise 3x3 tile (wider ones do not compile in JDK 17's C1; see the generator). */\n"
+        + "  /** The widest depthwise 3x3 tile (wider ones fail in JDK 17's C1; see the generator). */\n"
         + "  static final int MAX_DEPTHWISE_3X3_PIXELS = " + MAX_DEPTHWISE_3X3_PIXELS + ";\n\n"
         + "  private BlockedKernels() {}\n\n");
     s.append("  /**\n"

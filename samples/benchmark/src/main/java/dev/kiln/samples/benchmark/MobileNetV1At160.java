@@ -14,7 +14,8 @@ import dev.kiln.nn.Module;
  * 20, 10 and 5 pixels, none a multiple of the 7-pixel tiles that 224-pixel networks use, so its layers get
  * tiles of other widths (more distinct tile kernels to compile). The processor generates
  * {@code MobileNetV1At160Model}. Weights, ONNX file and reference: {@code tools/bench/networks.py}
- * ({@code mobilenet-v1-160}).
+ * ({@code mobilenet-v1-160}). The layer list repeats {@link MobileNetV1}'s: a model's layers are the methods
+ * its own interface declares, and each input size is a model of its own (shapes are fixed when it compiles).
  */
 @Model(input = {3, 160, 160})
 public interface MobileNetV1At160 {
