@@ -340,6 +340,46 @@ class BlockedNetworkTest {
     }
   }
 
+  /** A network that ends in global average pooling and a flatten (no classifier). */
+  static final class PoolNet extends SequentialModel {
+    PoolNet(long seed) {
+      super(new int[] {3, 19, 17}, new int[] {24});
+      add("stem", Net.conv(3, 24, 19, 17, 3, 2, 1, 1, Activation.RELU, seed));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+    }
+  }
+
+  /**
+   * The pooling writes into a tensor the calling thread keeps only when a Linear layer follows it, whose new
+   * output is what the caller gets: results of earlier calls stay as they were after later calls, with and
+   * without the kept tensor, and equal the layer-by-layer forward.
+   */
+  @Test
+  void pooledValuesAreKeptOnlyBehindALinearLayer() {
+    SplittableRandom r = new SplittableRandom(14);
+    Net net = new Net(10);
+    PoolNet pool = new PoolNet(10);
+    net.eval();
+    pool.eval();
+    assertThat(((BlockedNetwork) net.networkEngine()).keepsPooledOutput()).isTrue();
+    assertThat(((BlockedNetwork) pool.networkEngine()).keepsPooledOutput()).isFalse();
+    int cases = 0;
+    for (SequentialModel m : new SequentialModel[] {net, pool}) {
+      Tensor x1 = TestTensors.uniform(r, 1, 2, 3, 19, 17);
+      Tensor x2 = TestTensors.uniform(r, 1, 2, 3, 19, 17);
+      Tensor y1 = m.forward(x1);
+      float[] first = y1.data().clone();
+      Tensor y2 = m.forward(x2);
+      assertThat(y2.data()).isNotSameInstanceAs(y1.data());
+      assertThat(y1.data()).isEqualTo(first);
+      assertThat(m.forward(x1).data()).isEqualTo(first);
+      assertThat(SimdConvDifferentialTest.relativeError(y2.data(), m.forwardLayers(x2).data())).isAtMost(1e-5);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(2);
+  }
+
   @Test
   void wrongInputShapeNamesBothShapes() {
     Net net = new Net(8);
