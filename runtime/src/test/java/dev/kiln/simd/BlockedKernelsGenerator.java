@@ -25,7 +25,7 @@ final class BlockedKernelsGenerator {
    * profiling tier ("out of virtual registers" from 9 pixels at stride 2 and 13 at stride 1), and a method
    * whose profiling compile fails can stay in C1's plain tier for tens of seconds or for good, never reaching
    * C2 (a 10-pixel tile at stride 2 still ran at 2.8 us per call after 20 s of warming in a fresh JVM).
-   * {@code TileCompilationTest} checks that every tile compiles.
+   * {@link BlockedTileCompilationTest} checks that every tile compiles.
    */
   static final int MAX_DEPTHWISE_3X3_PIXELS = 8;
 

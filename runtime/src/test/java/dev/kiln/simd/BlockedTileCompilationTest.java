@@ -68,13 +68,16 @@ class BlockedTileCompilationTest {
     assertThat(compiled).isAtLeast(tiles / 2);
   }
 
-  /** Convolution tiles at pixel strides 0-2, pointwise, depthwise and depthwise 3x3 at strides 1-2, and the head's two. */
+  /**
+   * Per block count and width one convolution tile for each pixel stride (0, 1, 2) and one pointwise tile; the
+   * depthwise tiles; the depthwise 3x3 tiles at strides 1 and 2; the head's two kernels.
+   */
   private static int expectedTiles() {
-    int conv = 0;
+    int sizes = 0;
     for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
-      conv += BlockedKernels.MAX_PIXELS[m];
+      sizes += BlockedKernels.MAX_PIXELS[m];
     }
-    return 3 * conv + conv + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+    return sizes * (3 + 1) + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
   }
 
   /** Every tile {@link TileWarmer} can hand out. */

@@ -63,7 +63,7 @@ public final class NetworkBench implements Callable<Integer> {
 
   enum Engine { KILN, KILN_EVAL, ORT }
 
-  @Option(names = "--net", description = "REPVGG_A0 or MOBILENET_V1 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--net", description = "REPVGG_A0, MOBILENET_V1 or MOBILENET_V1_160 (default: ${DEFAULT-VALUE})")
   Net net = Net.REPVGG_A0;
 
   @Option(names = "--engine", description = "KILN (fused), KILN_EVAL (unfused eval mode) or ORT (default: ${DEFAULT-VALUE})")
@@ -105,6 +105,10 @@ public final class NetworkBench implements Callable<Integer> {
       System.err.println("--alternate needs a Kiln engine");
       return 2;
     }
+    if (warmUpSeconds > 0 && engine == Engine.ORT) {
+      System.err.println("--warm-up needs a Kiln engine");
+      return 2;
+    }
     long start = System.nanoTime();
     long jvmStartMillis = ManagementFactory.getRuntimeMXBean().getUptime();
     Map<String, Tensor> reference = SafeTensors.read(dir.resolve(net.file + "-n" + batch + ".safetensors"));
@@ -123,11 +127,7 @@ public final class NetworkBench implements Callable<Integer> {
           maxDiff, maxAbs);
       return 1;
     }
-    if (warmUpSeconds > 0) {
-      if (!(kilnNetwork instanceof SequentialModel model)) {
-        System.err.println("--warm-up needs a Kiln engine");
-        return 2;
-      }
+    if (warmUpSeconds > 0 && kilnNetwork instanceof SequentialModel model) {
       long w0 = System.nanoTime();
       boolean complete = model.warmUp(input, Duration.ofMillis((long) (warmUpSeconds * 1000)));
       long w1 = System.nanoTime();
