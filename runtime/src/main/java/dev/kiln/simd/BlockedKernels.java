@@ -38,7 +38,8 @@ final class BlockedKernels {
    * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
    * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
    * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only
-   * weights packed for its own blocks (an assertion).
+   * weights packed for its own blocks (an assertion). A call with {@code rs == 0} computes nothing: the
+   * warm-up's cheap calls ({@link TileWarmer}).
    */
   interface ConvTile {
     void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
@@ -48,7 +49,8 @@ final class BlockedKernels {
   /**
    * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias
    * {@code b[bo + lane]} + sum over taps {@code k < ks} of
-   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}.
+   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}. A call with
+   * {@code ks == 0} computes nothing: the warm-up's cheap calls ({@link TileWarmer}).
    */
   interface DepthwiseTile {
     void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,
@@ -367,7 +369,8 @@ final class BlockedKernels {
   /**
    * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector
    * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the
-   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.
+   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}. An empty
+   * clamp range ({@code lo > hi}) computes nothing: the warm-up's cheap calls ({@link TileWarmer}).
    */
   interface Depthwise3x3Tile {
     void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,
@@ -455,6 +458,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0, q = wo; r < rs; r++, q += ws) {
@@ -471,6 +477,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -492,6 +501,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -518,6 +530,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -549,6 +564,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -585,6 +603,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -626,6 +647,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -672,6 +696,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -723,6 +750,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -779,6 +809,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -840,6 +873,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -906,6 +942,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -977,6 +1016,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -1053,6 +1095,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -1134,6 +1179,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1156,6 +1204,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1186,6 +1237,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1224,6 +1278,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1270,6 +1327,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1324,6 +1384,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1386,6 +1449,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1456,6 +1522,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1534,6 +1603,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1620,6 +1692,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1714,6 +1789,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1816,6 +1894,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -1926,6 +2007,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2044,6 +2128,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -2170,6 +2257,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2197,6 +2287,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2235,6 +2328,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2284,6 +2380,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2344,6 +2443,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2415,6 +2517,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2497,6 +2602,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -2590,6 +2698,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0, q = wo; r < rs; r++, q += ws) {
@@ -2606,6 +2717,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2627,6 +2741,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2653,6 +2770,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2684,6 +2804,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2720,6 +2843,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2761,6 +2887,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2807,6 +2936,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2858,6 +2990,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2914,6 +3049,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -2975,6 +3113,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3041,6 +3182,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3112,6 +3256,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3188,6 +3335,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -3269,6 +3419,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3291,6 +3444,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3321,6 +3477,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3359,6 +3518,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3405,6 +3567,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3459,6 +3624,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3521,6 +3689,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3591,6 +3762,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3669,6 +3843,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3755,6 +3932,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3849,6 +4029,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -3951,6 +4134,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4061,6 +4247,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4179,6 +4368,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -4305,6 +4497,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4332,6 +4527,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4370,6 +4568,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4419,6 +4620,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4479,6 +4683,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4550,6 +4757,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4632,6 +4842,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -4725,6 +4938,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       for (int r = 0, q = wo; r < rs; r++, q += ws) {
@@ -4741,6 +4957,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4762,6 +4981,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4788,6 +5010,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4819,6 +5044,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4855,6 +5083,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4896,6 +5127,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4942,6 +5176,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -4993,6 +5230,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5049,6 +5289,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5110,6 +5353,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5176,6 +5422,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5247,6 +5496,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5323,6 +5575,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -5404,6 +5659,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5426,6 +5684,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5456,6 +5717,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5494,6 +5758,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5540,6 +5807,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5594,6 +5864,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5656,6 +5929,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5726,6 +6002,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5804,6 +6083,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5890,6 +6172,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -5984,6 +6269,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6086,6 +6374,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6196,6 +6487,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6314,6 +6608,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -6440,6 +6737,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6467,6 +6767,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6505,6 +6808,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6554,6 +6860,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6614,6 +6923,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6685,6 +6997,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6767,6 +7082,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -6860,6 +7178,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       final int bs = rs > B ? off[B] : 0;
@@ -6890,6 +7211,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6926,6 +7250,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -6968,6 +7295,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7016,6 +7346,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7070,6 +7403,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7130,6 +7466,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7196,6 +7535,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7268,6 +7610,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7346,6 +7691,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7430,6 +7778,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7520,6 +7871,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7616,6 +7970,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7718,6 +8075,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
@@ -7826,6 +8186,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7864,6 +8227,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7912,6 +8278,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7970,6 +8339,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8038,6 +8410,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8116,6 +8491,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8204,6 +8582,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8302,6 +8683,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8410,6 +8794,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8528,6 +8915,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8656,6 +9046,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8794,6 +9187,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8942,6 +9338,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9100,6 +9499,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9268,6 +9670,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9313,6 +9718,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9372,6 +9780,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9445,6 +9856,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9532,6 +9946,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9633,6 +10050,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9748,6 +10168,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
         int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9877,6 +10300,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       for (int k = 0; k < ks; k++) {
@@ -9892,6 +10318,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9911,6 +10340,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9934,6 +10366,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9961,6 +10396,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -9992,6 +10430,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10027,6 +10468,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10066,6 +10510,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10109,6 +10556,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10156,6 +10606,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10207,6 +10660,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10262,6 +10718,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10321,6 +10780,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10384,6 +10846,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,
         float lo, float hi, float[] y, int yo, int sy) {
+      if (ks == 0) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10451,6 +10916,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -10497,6 +10965,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10557,6 +11028,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10631,6 +11105,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10719,6 +11196,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10821,6 +11301,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -10937,6 +11420,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11067,6 +11553,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11211,6 +11700,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       {
@@ -11257,6 +11749,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11320,6 +11815,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11400,6 +11898,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11497,6 +11998,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11611,6 +12115,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11742,6 +12249,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;
@@ -11890,6 +12400,9 @@ final class BlockedKernels {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
         float hi, float[] y, int yo) {
+      if (!(lo <= hi)) {
+        return;
+      }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
       FloatVector a0 = bias;
       FloatVector a1 = bias;

@@ -15,8 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  * that slow code is itself hot enough to fill C2's queue with the fallbacks. A tile kernel called for the
  * first time from a network's first forward therefore ran for seconds. Instead, tiles are handed to one
  * background thread, which calls each on tiny inputs (a few reduction steps, so that each call costs little in
- * the slow modes) until its calls take as little time as only compiled code can; the tile is then
- * <em>hot</em>. The one-block tiles a network's first forward runs on are requested when its layers are
+ * the slow modes), with calls that do nothing in between ({@link #EMPTY_CALLS}), until its calls take as
+ * little time as only compiled code can; the tile is then <em>hot</em>. The one-block tiles a network's first forward runs on are requested when its layers are
  * constructed and warmed first, in the order requested; a layer waits for them (for at most
  * {@link #WAIT_NANOS}). Each layer's own, faster tiles are requested after the network's first forward and
  * warmed in the order of the work they take over. Since every tile computes each output element by the same
@@ -25,6 +25,14 @@ import java.util.concurrent.locks.LockSupport;
 final class TileWarmer {
   /** A call on the warm-up input faster than this can only be compiled code (the slow modes take tens of us). */
   private static final long HOT_CALL_NANOS = 2_000L;
+  /**
+   * Calls that do no work ({@link Tile#emptyCall}) between two warm-up calls. HotSpot compiles a method with C2
+   * once it has been invoked often enough (about 5,000 times in C1's profiling code, more while C2's queue is
+   * long), and before that every vector operation of a real call allocates: warming MobileNet v1's tiles
+   * with real calls only allocated about 1 GB and took 2.8-3.4 s. The empty calls count as invocations at
+   * almost no cost, the real ones in between give C2 the profile of every path. TODO measured.
+   */
+  static final int EMPTY_CALLS = 63;
   /** Consecutive fast calls that make a tile hot. */
   private static final int HOT_CALLS = 32;
   /** The longest a layer waits for a tile, and the longest the warmer works on one. */
@@ -47,23 +55,34 @@ final class TileWarmer {
     final BlockedKernels.Depthwise3x3Tile depthwise3x3;
     /** One call of the kernel on tiny inputs (the warm-up calls vary what each takes from call to call). */
     final Runnable warmCall;
+    /**
+     * A call of the kernel that computes nothing and allocates nothing (no reduction steps, an empty clamp range
+     * or no rows), or null for a kernel without one (the pooling kernel, quick to warm).
+     */
+    final Runnable emptyCall;
     private volatile boolean hot;
     private volatile boolean queued;
     /** Work it would take over (guarded by the class lock). */
     private long benefit;
 
     private Tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
-        BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable warmCall) {
+        BlockedKernels.Depthwise3x3Tile depthwise3x3, Runnable warmCall, Runnable emptyCall) {
       this.key = key;
       this.conv = conv;
       this.depthwise = depthwise;
       this.depthwise3x3 = depthwise3x3;
       this.warmCall = warmCall;
+      this.emptyCall = emptyCall;
     }
 
     /** A kernel with no tile interface of its own ({@link HeadKernels}), known by its warm-up call. */
     Tile(String key, Runnable warmCall) {
-      this(key, null, null, null, warmCall);
+      this(key, warmCall, null);
+    }
+
+    /** A kernel with no tile interface of its own and a call of it that does no work ({@link #emptyCall}). */
+    Tile(String key, Runnable warmCall, Runnable emptyCall) {
+      this(key, null, null, null, warmCall, emptyCall);
     }
 
     /** Whether C2 has compiled it (as far as timing tells). */
@@ -146,6 +165,7 @@ final class TileWarmer {
           BlockedKernels.DepthwiseTile t = BlockedKernels.depthwise(pixels);
           WarmInputs in = new WarmInputs(1);
           return new Tile(k, null, t, null, () -> t.run(in.x, 0, LANES, in.off, STEPS, in.w, 0, in.b, 0, 0f,
+              Float.POSITIVE_INFINITY, in.y, 0, LANES), () -> t.run(in.x, 0, LANES, in.off, 0, in.w, 0, in.b, 0, 0f,
               Float.POSITIVE_INFINITY, in.y, 0, LANES));
         });
   }
@@ -157,7 +177,7 @@ final class TileWarmer {
           BlockedKernels.Depthwise3x3Tile t = BlockedKernels.depthwise3x3(pixels, stride);
           WarmInputs in = new WarmInputs(1);
           return new Tile(k, null, null, t, () -> t.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY,
-              in.y, 0));
+              in.y, 0), () -> t.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0));
         });
   }
 
@@ -169,7 +189,8 @@ final class TileWarmer {
     WarmInputs in = new WarmInputs(blocks);
     int[] calls = {0};
     return new Tile(key, t, null, null, () -> t.run(in.x, 0, LANES, in.off, CONV_STEPS[calls[0]++ % CONV_STEPS.length],
-        in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS));
+        in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS),
+        () -> t.run(in.x, 0, LANES, in.off, 0, in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS));
   }
 
   /** Zero inputs large enough for any tile's warm-up call over {@code blocks} output-channel blocks. */
@@ -223,7 +244,7 @@ final class TileWarmer {
       return new Tile(k, () -> {
         int c = calls[0]++;
         HeadKernels.linear(x, in, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
-      });
+      }, () -> HeadKernels.linear(x, in, w, bias, 5 * LANES, y, 0, 0, 0, 0));
     });
   }
 
@@ -348,6 +369,10 @@ final class TileWarmer {
     int fast = 0;
     long call = 0;
     for (; fast < HOT_CALLS && System.nanoTime() < deadline; call++) {
+      if (tile.emptyCall != null && call % (EMPTY_CALLS + 1) != 0) {
+        tile.emptyCall.run();
+        continue;
+      }
       long start = System.nanoTime();
       tile.warmCall.run();
       long end = System.nanoTime();
@@ -358,9 +383,9 @@ final class TileWarmer {
     }
     tile.markHot();
     if (LOG) {
-      System.err.printf("kiln: tile %s hot at %d ms after %d ms of warming%n", tile.key,
+      System.err.printf("kiln: tile %s hot at %d ms after %d ms of warming (%d calls)%n", tile.key,
           java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
-          (System.nanoTime() - begin) / 1_000_000);
+          (System.nanoTime() - begin) / 1_000_000, call);
     }
     return call;
   }

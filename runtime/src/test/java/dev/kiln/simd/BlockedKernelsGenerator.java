@@ -77,7 +77,8 @@ final class BlockedKernelsGenerator {
         + "   * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of\n"
         + "   * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks\n"
         + "   * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only\n"
-        + "   * weights packed for its own blocks (an assertion).\n"
+        + "   * weights packed for its own blocks (an assertion). A call with {@code rs == 0} computes nothing: the\n"
+        + "   * warm-up's cheap calls ({@link TileWarmer}).\n"
         + "   */\n"
         + "  interface ConvTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,\n"
@@ -86,7 +87,8 @@ final class BlockedKernelsGenerator {
     s.append("  /**\n"
         + "   * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias\n"
         + "   * {@code b[bo + lane]} + sum over taps {@code k < ks} of\n"
-        + "   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}.\n"
+        + "   * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}. A call with\n"
+        + "   * {@code ks == 0} computes nothing: the warm-up's cheap calls ({@link TileWarmer}).\n"
         + "   */\n"
         + "  interface DepthwiseTile {\n"
         + "    void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,\n"
@@ -134,7 +136,8 @@ final class BlockedKernelsGenerator {
     s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
-        + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}.\n"
+        + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}. An empty\n"
+        + "   * clamp range ({@code lo > hi}) computes nothing: the warm-up's cheap calls ({@link TileWarmer}).\n"
         + "   */\n"
         + "  interface Depthwise3x3Tile {\n"
         + "    void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,\n"
@@ -232,7 +235,10 @@ final class BlockedKernelsGenerator {
     s.append("\n  private static final class ").append(name).append(" implements ConvTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
-        + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n");
+        + "        int bo, float lo, float[] y, int yo, int sy, int cs) {\n"
+        + "      if (rs == 0) {\n"
+        + "        return;\n"
+        + "      }\n");
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
       s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
@@ -306,6 +312,9 @@ final class BlockedKernelsGenerator {
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,\n"
         + "        float hi, float[] y, int yo) {\n"
+        + "      if (!(lo <= hi)) {\n"
+        + "        return;\n"
+        + "      }\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     int width = stride * (t - 1) + 3;
@@ -338,6 +347,9 @@ final class BlockedKernelsGenerator {
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo,\n"
         + "        float lo, float hi, float[] y, int yo, int sy) {\n"
+        + "      if (ks == 0) {\n"
+        + "        return;\n"
+        + "      }\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
     startAtBias(s, t);
     for (int i = 1; i < t; i++) {
