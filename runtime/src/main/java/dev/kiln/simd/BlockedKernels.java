@@ -38,8 +38,8 @@ final class BlockedKernels {
    * = max(lo, bias {@code b[bo + m * B + lane]} + sum over {@code r < rs} of
    * {@code x[xo + off[r] + t * sx] * w[wo + r * ws + m * B + lane]}); weights packed for {@code M} blocks
    * have {@code ws = M * B}; a one-block tile can compute any block of such a packing, a wider tile only
-   * weights packed for its own blocks (an assertion). A call with {@code rs == 0} computes nothing: the
-   * warm-up's cheap calls ({@link TileWarmer}).
+   * weights packed for its own blocks (an assertion). A call with {@code rs == 0} computes nothing (the
+   * warm-up's empty calls, {@link TileWarmer#EMPTY_CALLS}).
    */
   interface ConvTile {
     void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
@@ -50,7 +50,7 @@ final class BlockedKernels {
    * A depthwise tile of one channel block: {@code y[yo + t * sy + lane]} = clamp(bias
    * {@code b[bo + lane]} + sum over taps {@code k < ks} of
    * {@code x[xo + off[k] + t * sx + lane] * w[wo + k * B + lane]}) to {@code [lo, hi]}. A call with
-   * {@code ks == 0} computes nothing: the warm-up's cheap calls ({@link TileWarmer}).
+   * {@code ks == 0} computes nothing (the warm-up's empty calls, {@link TileWarmer#EMPTY_CALLS}).
    */
   interface DepthwiseTile {
     void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,
@@ -370,7 +370,8 @@ final class BlockedKernels {
    * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector
    * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the
    * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}. An empty
-   * clamp range ({@code lo > hi}) computes nothing: the warm-up's cheap calls ({@link TileWarmer}).
+   * clamp range ({@code lo > hi}) computes nothing (the warm-up's empty calls,
+   * {@link TileWarmer#EMPTY_CALLS}).
    */
   interface Depthwise3x3Tile {
     void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * invoked often enough for C2 at little cost: every tile kernel called with no reduction steps (convolution,
  * pointwise and depthwise tiles), an empty clamp range (depthwise 3x3 tiles) or no rows (the fully connected
  * kernel) writes nothing, where a real call with the same arguments would write the bias; every tile the
- * warmer knows has such a call except the pooling kernel; and the warmer makes {@link TileWarmer#EMPTY_CALLS} of them between two real calls.
+ * warmer knows has such a call except the pooling kernel; and the warmer makes {@link TileWarmer#EMPTY_CALLS}
+ * of them between two real calls.
  */
 class EmptyTileCallTest {
   /** Outputs far apart enough for any tile: blocks {@code CS} floats apart, pixels {@code LANES}. */
