@@ -61,8 +61,8 @@ final class TileWarmer {
     /** One call of the kernel on tiny inputs (the warm-up calls vary what each takes from call to call). */
     final Runnable warmCall;
     /**
-     * A call of the kernel that computes nothing and allocates nothing (no reduction steps, an empty clamp range
-     * or no rows), or null for a kernel without one (the pooling kernel, quick to warm).
+     * A call of the kernel that computes nothing and allocates nothing (no reduction steps, an empty clamp range,
+     * no rows or no blocks), or null for a kernel without one.
      */
     final Runnable emptyCall;
     private volatile boolean hot;
@@ -229,7 +229,8 @@ final class TileWarmer {
     return TILES.computeIfAbsent("blockSums", k -> {
       float[] x = new float[5 * 6 * LANES];
       float[] sums = new float[5 * LANES];
-      return new Tile(k, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums));
+      return new Tile(k, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums),
+          () -> HeadKernels.blockSums(x, 0, 6 * LANES, 0, 0, 2, 3, 3 * LANES, sums));
     });
   }
 

@@ -72,7 +72,7 @@ class BlockedTileCompilationTest {
    * Per block count and width one convolution tile for each pixel stride (0, 1, 2) and one pointwise tile; the
    * depthwise tiles; the depthwise 3x3 tiles at strides 1 and 2; the head's two kernels.
    */
-  private static int expectedTiles() {
+  static int expectedTiles() {
     int sizes = 0;
     for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
       sizes += BlockedKernels.MAX_PIXELS[m];
