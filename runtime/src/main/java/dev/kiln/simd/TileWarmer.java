@@ -80,12 +80,12 @@ final class TileWarmer {
       this.emptyCall = emptyCall;
     }
 
-    /** A kernel with no tile interface of its own ({@link HeadKernels}), known by its warm-up call. */
+    /** A kernel known only by its warm-up call, with no empty call (tests' stand-ins for kernels). */
     Tile(String key, Runnable warmCall) {
       this(key, warmCall, null);
     }
 
-    /** A kernel with no tile interface of its own and a call of it that does no work ({@link #emptyCall}). */
+    /** A kernel with no tile interface of its own ({@link HeadKernels}): its warm-up call and its empty call. */
     Tile(String key, Runnable warmCall, Runnable emptyCall) {
       this(key, null, null, null, warmCall, emptyCall);
     }
