@@ -26,9 +26,6 @@ import java.util.List;
  * PyTorch's order, and repacked when a parameter's {@link Parameter#version() version} moves. Thread-safe.
  */
 final class BlockedConv {
-  /** Vector registers the tile kernels may fill: 32 with 512-bit vectors (AVX-512), else 16. */
-  private static final int REGISTERS = LANES >= 16 ? 32 : 16;
-
   /** Experiment switch: tiles with a constant pixel distance (default) or those for any distance. */
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
 
@@ -365,9 +362,9 @@ final class BlockedConv {
     return min;
   }
 
-  /** The widest tile of {@code m} blocks that keeps its accumulators, weights and one broadcast in registers. */
+  /** The widest tile of {@code m} blocks that keeps its vectors in registers ({@link TileBudget#maxPixels}). */
   static int maxPixels(int m) {
-    return Math.min(BlockedKernels.MAX_PIXELS[m], (REGISTERS - m - 1) / m);
+    return TileBudget.maxPixels(m);
   }
 
   /**
@@ -378,8 +375,9 @@ final class BlockedConv {
    * thread, hot tiles (AMD EPYC Zen 5, JDK 17): 3x3 convolutions 96->96 28x28 -2%, 192->192 14x14 -3%, 128->128 28x28
    * and 256->256 14x14 -7%, 64->64 56x56 -18% (its two-block chunks had 7-pixel tiles: 14 multiply-adds per step);
    * on 7-pixel rows the two-block tiles are 3% slower. Whole networks, one process alternating both: RepVGG-A0 -0.7%
-   * (N=1, 1 thread) and -2.0% (N=8, 2 threads); on Temurin 25, whose C2 compiles these tiles to slower code,
-   * RepVGG-A0 +3-4%. Pointwise layers keep the three-block split (see the constructor). The system property
+   * (N=1, 1 thread) and -2.0% (N=8, 2 threads). Not where the JIT loads a body's broadcasts first
+   * ({@link TileBudget}: the 2x14 tile does not fit there): on Temurin 25, whose C2 does, RepVGG-A0 ran at
+   * 0.89-0.90x of ONNX Runtime with them and 0.98-0.99x without (N=1, 1 thread, three runs each). Pointwise layers keep the three-block split (see the constructor). The system property
    * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
    */
   static boolean wideTwos(int width) {

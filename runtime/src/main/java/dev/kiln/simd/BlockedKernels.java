@@ -286,83 +286,135 @@ final class BlockedKernels {
    * {@code B} (a 1x1 convolution over a blocked input). It reads {@code off[B]}, the distance between
    * channel blocks, once and then walks each block's lanes directly: the same multiply-adds in the same
    * order, without a table lookup per step, so that the JIT can check the input's bounds once per block
-   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels).
+   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels). Its loop takes
+   * {@code lanes} (1 or 2) of a block's lanes per iteration, as {@link TileBudget#pointwiseLanes} says;
+   * the tiles of the pairs {@link TileBudget#hasPointwise} does not name do not exist.
    */
-  static ConvTile pointwise(int blocks, int pixels) {
-    switch (blocks * 100 + pixels) {
-      case 101:
+  static ConvTile pointwise(int blocks, int pixels, int lanes) {
+    switch (lanes * 10000 + blocks * 100 + pixels) {
+      case 20101:
         return new Pointwise1x1();
-      case 102:
+      case 20102:
         return new Pointwise1x2();
-      case 103:
+      case 20103:
         return new Pointwise1x3();
-      case 104:
+      case 20104:
         return new Pointwise1x4();
-      case 105:
+      case 20105:
         return new Pointwise1x5();
-      case 106:
+      case 20106:
         return new Pointwise1x6();
-      case 107:
+      case 20107:
         return new Pointwise1x7();
-      case 108:
+      case 20108:
         return new Pointwise1x8();
-      case 109:
+      case 20109:
         return new Pointwise1x9();
-      case 110:
+      case 20110:
         return new Pointwise1x10();
-      case 111:
+      case 20111:
         return new Pointwise1x11();
-      case 112:
+      case 20112:
         return new Pointwise1x12();
-      case 113:
+      case 20113:
         return new Pointwise1x13();
-      case 114:
+      case 20114:
         return new Pointwise1x14();
-      case 201:
+      case 20201:
         return new Pointwise2x1();
-      case 202:
+      case 20202:
         return new Pointwise2x2();
-      case 203:
+      case 20203:
         return new Pointwise2x3();
-      case 204:
+      case 20204:
         return new Pointwise2x4();
-      case 205:
+      case 20205:
         return new Pointwise2x5();
-      case 206:
+      case 20206:
         return new Pointwise2x6();
-      case 207:
+      case 20207:
         return new Pointwise2x7();
-      case 208:
+      case 20208:
         return new Pointwise2x8();
-      case 209:
+      case 20209:
         return new Pointwise2x9();
-      case 210:
+      case 20210:
         return new Pointwise2x10();
-      case 211:
+      case 20211:
         return new Pointwise2x11();
-      case 212:
+      case 20212:
         return new Pointwise2x12();
-      case 213:
+      case 20213:
         return new Pointwise2x13();
-      case 214:
-        return new Pointwise2x14();
-      case 301:
+      case 20301:
         return new Pointwise3x1();
-      case 302:
+      case 20302:
         return new Pointwise3x2();
-      case 303:
+      case 20303:
         return new Pointwise3x3();
-      case 304:
+      case 20304:
         return new Pointwise3x4();
-      case 305:
+      case 20305:
         return new Pointwise3x5();
-      case 306:
+      case 20306:
         return new Pointwise3x6();
-      case 307:
+      case 20307:
         return new Pointwise3x7();
+      case 10105:
+        return new Pointwise1x5OneLane();
+      case 10106:
+        return new Pointwise1x6OneLane();
+      case 10107:
+        return new Pointwise1x7OneLane();
+      case 10108:
+        return new Pointwise1x8OneLane();
+      case 10109:
+        return new Pointwise1x9OneLane();
+      case 10110:
+        return new Pointwise1x10OneLane();
+      case 10111:
+        return new Pointwise1x11OneLane();
+      case 10112:
+        return new Pointwise1x12OneLane();
+      case 10113:
+        return new Pointwise1x13OneLane();
+      case 10114:
+        return new Pointwise1x14OneLane();
+      case 10204:
+        return new Pointwise2x4OneLane();
+      case 10205:
+        return new Pointwise2x5OneLane();
+      case 10206:
+        return new Pointwise2x6OneLane();
+      case 10207:
+        return new Pointwise2x7OneLane();
+      case 10208:
+        return new Pointwise2x8OneLane();
+      case 10209:
+        return new Pointwise2x9OneLane();
+      case 10210:
+        return new Pointwise2x10OneLane();
+      case 10211:
+        return new Pointwise2x11OneLane();
+      case 10212:
+        return new Pointwise2x12OneLane();
+      case 10213:
+        return new Pointwise2x13OneLane();
+      case 10214:
+        return new Pointwise2x14OneLane();
+      case 10303:
+        return new Pointwise3x3OneLane();
+      case 10304:
+        return new Pointwise3x4OneLane();
+      case 10305:
+        return new Pointwise3x5OneLane();
+      case 10306:
+        return new Pointwise3x6OneLane();
+      case 10307:
+        return new Pointwise3x7OneLane();
       default:
         throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
-            + " pixels");
+            + " pixels taking " + lanes + " lanes per step");
     }
   }
 
@@ -9496,177 +9548,6 @@ final class BlockedKernels {
     }
   }
 
-  private static final class Pointwise2x14 implements ConvTile {
-    @Override
-    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
-        int bo, float lo, float[] y, int yo, int sy, int cs) {
-      if (rs == 0) {
-        return;
-      }
-      FloatVector b0 = FloatVector.fromArray(S, b, bo);
-      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
-      FloatVector a0_0 = b0;
-      FloatVector a0_1 = b1;
-      FloatVector a1_0 = b0;
-      FloatVector a1_1 = b1;
-      FloatVector a2_0 = b0;
-      FloatVector a2_1 = b1;
-      FloatVector a3_0 = b0;
-      FloatVector a3_1 = b1;
-      FloatVector a4_0 = b0;
-      FloatVector a4_1 = b1;
-      FloatVector a5_0 = b0;
-      FloatVector a5_1 = b1;
-      FloatVector a6_0 = b0;
-      FloatVector a6_1 = b1;
-      FloatVector a7_0 = b0;
-      FloatVector a7_1 = b1;
-      FloatVector a8_0 = b0;
-      FloatVector a8_1 = b1;
-      FloatVector a9_0 = b0;
-      FloatVector a9_1 = b1;
-      FloatVector a10_0 = b0;
-      FloatVector a10_1 = b1;
-      FloatVector a11_0 = b0;
-      FloatVector a11_1 = b1;
-      FloatVector a12_0 = b0;
-      FloatVector a12_1 = b1;
-      FloatVector a13_0 = b0;
-      FloatVector a13_1 = b1;
-      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
-      final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
-          {
-            final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-            a0_0 = w0.fma(v0, a0_0);
-            a0_1 = w1.fma(v0, a0_1);
-            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
-            a1_0 = w0.fma(v1, a1_0);
-            a1_1 = w1.fma(v1, a1_1);
-            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
-            a2_0 = w0.fma(v2, a2_0);
-            a2_1 = w1.fma(v2, a2_1);
-            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
-            a3_0 = w0.fma(v3, a3_0);
-            a3_1 = w1.fma(v3, a3_1);
-            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
-            a4_0 = w0.fma(v4, a4_0);
-            a4_1 = w1.fma(v4, a4_1);
-            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
-            a5_0 = w0.fma(v5, a5_0);
-            a5_1 = w1.fma(v5, a5_1);
-            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
-            a6_0 = w0.fma(v6, a6_0);
-            a6_1 = w1.fma(v6, a6_1);
-            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
-            a7_0 = w0.fma(v7, a7_0);
-            a7_1 = w1.fma(v7, a7_1);
-            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
-            a8_0 = w0.fma(v8, a8_0);
-            a8_1 = w1.fma(v8, a8_1);
-            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
-            a9_0 = w0.fma(v9, a9_0);
-            a9_1 = w1.fma(v9, a9_1);
-            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
-            a10_0 = w0.fma(v10, a10_0);
-            a10_1 = w1.fma(v10, a10_1);
-            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
-            a11_0 = w0.fma(v11, a11_0);
-            a11_1 = w1.fma(v11, a11_1);
-            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
-            a12_0 = w0.fma(v12, a12_0);
-            a12_1 = w1.fma(v12, a12_1);
-            final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
-            a13_0 = w0.fma(v13, a13_0);
-            a13_1 = w1.fma(v13, a13_1);
-          }
-          {
-            final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
-            a0_0 = w0.fma(v0, a0_0);
-            a0_1 = w1.fma(v0, a0_1);
-            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
-            a1_0 = w0.fma(v1, a1_0);
-            a1_1 = w1.fma(v1, a1_1);
-            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
-            a2_0 = w0.fma(v2, a2_0);
-            a2_1 = w1.fma(v2, a2_1);
-            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
-            a3_0 = w0.fma(v3, a3_0);
-            a3_1 = w1.fma(v3, a3_1);
-            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
-            a4_0 = w0.fma(v4, a4_0);
-            a4_1 = w1.fma(v4, a4_1);
-            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
-            a5_0 = w0.fma(v5, a5_0);
-            a5_1 = w1.fma(v5, a5_1);
-            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
-            a6_0 = w0.fma(v6, a6_0);
-            a6_1 = w1.fma(v6, a6_1);
-            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
-            a7_0 = w0.fma(v7, a7_0);
-            a7_1 = w1.fma(v7, a7_1);
-            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
-            a8_0 = w0.fma(v8, a8_0);
-            a8_1 = w1.fma(v8, a8_1);
-            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
-            a9_0 = w0.fma(v9, a9_0);
-            a9_1 = w1.fma(v9, a9_1);
-            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
-            a10_0 = w0.fma(v10, a10_0);
-            a10_1 = w1.fma(v10, a10_1);
-            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
-            a11_0 = w0.fma(v11, a11_0);
-            a11_1 = w1.fma(v11, a11_1);
-            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
-            a12_0 = w0.fma(v12, a12_0);
-            a12_1 = w1.fma(v12, a12_1);
-            final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
-            a13_0 = w0.fma(v13, a13_0);
-            a13_1 = w1.fma(v13, a13_1);
-          }
-        }
-      }
-      a0_0.max(lo).intoArray(y, yo);
-      a0_1.max(lo).intoArray(y, yo + cs);
-      a1_0.max(lo).intoArray(y, yo + sy);
-      a1_1.max(lo).intoArray(y, yo + cs + sy);
-      a2_0.max(lo).intoArray(y, yo + 2 * sy);
-      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
-      a3_0.max(lo).intoArray(y, yo + 3 * sy);
-      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
-      a4_0.max(lo).intoArray(y, yo + 4 * sy);
-      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
-      a5_0.max(lo).intoArray(y, yo + 5 * sy);
-      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
-      a6_0.max(lo).intoArray(y, yo + 6 * sy);
-      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
-      a7_0.max(lo).intoArray(y, yo + 7 * sy);
-      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
-      a8_0.max(lo).intoArray(y, yo + 8 * sy);
-      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
-      a9_0.max(lo).intoArray(y, yo + 9 * sy);
-      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
-      a10_0.max(lo).intoArray(y, yo + 10 * sy);
-      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
-      a11_0.max(lo).intoArray(y, yo + 11 * sy);
-      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
-      a12_0.max(lo).intoArray(y, yo + 12 * sy);
-      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
-      a13_0.max(lo).intoArray(y, yo + 13 * sy);
-      a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
-    }
-  }
-
   private static final class Pointwise3x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -10271,6 +10152,1881 @@ final class BlockedKernels {
             a6_1 = w1.fma(v6, a6_1);
             a6_2 = w2.fma(v6, a6_2);
           }
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise1x5OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise1x6OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise1x7OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise1x8OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise1x9OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise1x10OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      FloatVector a9_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise1x11OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      FloatVector a9_0 = b0;
+      FloatVector a10_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise1x12OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      FloatVector a9_0 = b0;
+      FloatVector a10_0 = b0;
+      FloatVector a11_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise1x13OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      FloatVector a9_0 = b0;
+      FloatVector a10_0 = b0;
+      FloatVector a11_0 = b0;
+      FloatVector a12_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise1x14OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector a0_0 = b0;
+      FloatVector a1_0 = b0;
+      FloatVector a2_0 = b0;
+      FloatVector a3_0 = b0;
+      FloatVector a4_0 = b0;
+      FloatVector a5_0 = b0;
+      FloatVector a6_0 = b0;
+      FloatVector a7_0 = b0;
+      FloatVector a8_0 = b0;
+      FloatVector a9_0 = b0;
+      FloatVector a10_0 = b0;
+      FloatVector a11_0 = b0;
+      FloatVector a12_0 = b0;
+      FloatVector a13_0 = b0;
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * ws;
+        for (int l = 0, q = wc; l < B; l++, q += ws) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
+          a13_0 = w0.fma(v13, a13_0);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise2x4OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise2x5OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise2x6OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise2x7OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise2x8OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x9OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise2x10OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise2x11OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise2x12OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise2x13OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise2x14OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (2 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+          final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
+          a13_0 = w0.fma(v13, a13_0);
+          a13_1 = w1.fma(v13, a13_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(lo).intoArray(y, yo + 8 * sy);
+      a8_1.max(lo).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(lo).intoArray(y, yo + 9 * sy);
+      a9_1.max(lo).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(lo).intoArray(y, yo + 10 * sy);
+      a10_1.max(lo).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(lo).intoArray(y, yo + 11 * sy);
+      a11_1.max(lo).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(lo).intoArray(y, yo + 12 * sy);
+      a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(lo).intoArray(y, yo + 13 * sy);
+      a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x3OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise3x4OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise3x5OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise3x6OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise3x7OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
+        final int wc = wo + c * (3 * B);
+        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
         }
       }
       a0_0.max(lo).intoArray(y, yo);

@@ -157,10 +157,18 @@ final class TileWarmer {
         k -> convTile(k, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
   }
 
-  /** The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}), shared. */
+  /**
+   * The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}) taking the lanes per
+   * iteration {@link TileBudget#pointwiseLanes} chooses here, shared.
+   */
   static Tile pointwise(int blocks, int pixels) {
-    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels,
-        k -> convTile(k, BlockedKernels.pointwise(blocks, pixels), blocks));
+    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels));
+  }
+
+  /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
+  static Tile pointwise(int blocks, int pixels, int lanes) {
+    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels + (lanes == 1 ? "/1" : ""),
+        k -> convTile(k, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */

@@ -279,7 +279,7 @@ class BlockedConvTest {
     int[] off = {0, 1};
     int checked = 0;
     for (BlockedKernels.ConvTile tile : new BlockedKernels.ConvTile[] {BlockedKernels.conv(2, 7, 1),
-        BlockedKernels.conv(3, 7, 0), BlockedKernels.pointwise(2, 7), BlockedKernels.pointwise(3, 5)}) {
+        BlockedKernels.conv(3, 7, 0), BlockedKernels.pointwise(2, 7, 2), BlockedKernels.pointwise(3, 5, 2)}) {
       AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
           () -> tile.run(x, 0, lanes, off, 2, w, 0, 4 * lanes, b, 0, 0f, y, 0, lanes, 64));
       assertThat(e).hasMessageThat().startsWith("weights packed for 4 blocks, not ");

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 final class BlockedKernelsGenerator {
   /** Output-channel blocks per convolution tile: 1 to 3. */
   static final int MAX_BLOCKS = 3;
-  /** The widest tile of each block count: accumulators plus weights plus one broadcast fit 32 registers. */
+  /**
+   * The widest tile of each block count: accumulators plus weights plus one broadcast fit 32 registers (the
+   * engine uses narrower ones where {@link TileBudget#maxPixels} says so).
+   */
   static final int[] MAX_PIXELS = {0, 14, 14, 7};
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
@@ -119,19 +122,25 @@ final class BlockedKernelsGenerator {
         + "   * {@code B} (a 1x1 convolution over a blocked input). It reads {@code off[B]}, the distance between\n"
         + "   * channel blocks, once and then walks each block's lanes directly: the same multiply-adds in the same\n"
         + "   * order, without a table lookup per step, so that the JIT can check the input's bounds once per block\n"
-        + "   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels).\n"
+        + "   * (6-7% less time on MobileNet's pointwise layers of 128 to 1,024 input channels). Its loop takes\n"
+        + "   * {@code lanes} (1 or 2) of a block's lanes per iteration, as {@link TileBudget#pointwiseLanes} says;\n"
+        + "   * the tiles of the pairs {@link TileBudget#hasPointwise} does not name do not exist.\n"
         + "   */\n"
-        + "  static ConvTile pointwise(int blocks, int pixels) {\n"
-        + "    switch (blocks * 100 + pixels) {\n");
-    for (int m = 1; m <= MAX_BLOCKS; m++) {
-      for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-        s.append("      case ").append(m * 100 + t).append(":\n        return new Pointwise").append(m).append('x')
-            .append(t).append("();\n");
+        + "  static ConvTile pointwise(int blocks, int pixels, int lanes) {\n"
+        + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
+    for (int lanes = 2; lanes >= 1; lanes--) {
+      for (int m = 1; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          if (TileBudget.hasPointwise(m, t, lanes)) {
+            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
+                .append(pointwiseName(m, t, lanes)).append("();\n");
+          }
+        }
       }
     }
     s.append("      default:\n"
         + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
-        + "            + \" pixels\");\n"
+        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
         + "    }\n  }\n\n");
     s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
@@ -173,9 +182,13 @@ final class BlockedKernelsGenerator {
         }
       }
     }
-    for (int m = 1; m <= MAX_BLOCKS; m++) {
-      for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-        pointwise(s, m, t);
+    for (int lanes = 2; lanes >= 1; lanes--) {
+      for (int m = 1; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          if (TileBudget.hasPointwise(m, t, lanes)) {
+            pointwise(s, m, t, lanes);
+          }
+        }
       }
     }
     for (int t = 1; t <= MAX_DEPTHWISE_PIXELS; t++) {
@@ -286,25 +299,37 @@ final class BlockedKernelsGenerator {
 
   /**
    * A pointwise tile: the reduction over the input's channel blocks ({@code off[B]} apart), and within a block
-   * over its lanes two at a time (one block's input offsets are then linear in the loop variable).
+   * over its lanes, {@code lanes} (1 or 2) per loop iteration (one block's input offsets are then linear in the
+   * loop variable). Either way each accumulator gets the same multiply-adds in the same order.
    */
-  private static void pointwise(StringBuilder s, int m, int t) {
-    convTileStart(s, "Pointwise" + m + "x" + t, m, t);
+  private static void pointwise(StringBuilder s, int m, int t, int lanes) {
+    convTileStart(s, pointwiseName(m, t, lanes), m, t);
     assertPacking(s, m);
     String step = weightStep(m);
     s.append("      final int bs = rs > B ? off[B] : 0;\n"
         + "      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {\n"
-        + "        final int wc = wo + c * ").append(step).append(";\n"
-        + "        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ").append(step).append(") {\n");
-    for (int u = 0; u < 2; u++) {
-      s.append("          {\n"
-          + "            final int p = xc + ").append(u == 0 ? "l" : "l + 1").append(";\n"
-          + "            final int q = ql").append(u == 0 ? "" : " + " + step).append(";\n");
-      multiplyAdd(s, "            ", m, t, i -> i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B");
-      s.append("          }\n");
+        + "        final int wc = wo + c * ").append(step).append(";\n");
+    if (lanes == 1) {
+      s.append("        for (int l = 0, q = wc; l < B; l++, q += ").append(step).append(") {\n"
+          + "          final int p = xc + l;\n");
+      multiplyAdd(s, "          ", m, t, i -> i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B");
+    } else {
+      s.append("        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ").append(step).append(") {\n");
+      for (int u = 0; u < 2; u++) {
+        s.append("          {\n"
+            + "            final int p = xc + ").append(u == 0 ? "l" : "l + 1").append(";\n"
+            + "            final int q = ql").append(u == 0 ? "" : " + " + step).append(";\n");
+        multiplyAdd(s, "            ", m, t, i -> i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B");
+        s.append("          }\n");
+      }
     }
     s.append("        }\n      }\n");
     storeAndClose(s, m, t);
+  }
+
+  /** The class name of a pointwise tile: {@code Pointwise3x7}, or {@code Pointwise3x7OneLane} for one lane. */
+  private static String pointwiseName(int m, int t, int lanes) {
+    return "Pointwise" + m + "x" + t + (lanes == 1 ? "OneLane" : "");
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {

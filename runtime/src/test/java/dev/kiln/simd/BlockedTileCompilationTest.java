@@ -69,15 +69,17 @@ class BlockedTileCompilationTest {
   }
 
   /**
-   * Per block count and width one convolution tile for each pixel stride (0, 1, 2) and one pointwise tile; the
-   * depthwise tiles; the depthwise 3x3 tiles at strides 1 and 2; the head's two kernels.
+   * Per block count and width (35 sizes) one convolution tile for each pixel stride (0, 1, 2); 34 pointwise tiles
+   * taking two lanes per iteration (all but 2x14) and 26 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x7: those
+   * that do not fit 16 registers with two lanes' broadcasts first); the depthwise tiles; the depthwise 3x3 tiles
+   * at strides 1 and 2; the head's two kernels.
    */
   static int expectedTiles() {
     int sizes = 0;
     for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
       sizes += BlockedKernels.MAX_PIXELS[m];
     }
-    return sizes * (3 + 1) + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+    return sizes * 3 + 34 + 26 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
   }
 
   /** Every tile {@link TileWarmer} can hand out. */
@@ -88,7 +90,11 @@ class BlockedTileCompilationTest {
         for (int stride = 0; stride <= 2; stride++) {
           tiles.add(TileWarmer.conv(m, t, stride));
         }
-        tiles.add(TileWarmer.pointwise(m, t));
+        for (int lanes = 1; lanes <= 2; lanes++) {
+          if (TileBudget.hasPointwise(m, t, lanes)) {
+            tiles.add(TileWarmer.pointwise(m, t, lanes));
+          }
+        }
       }
     }
     for (int t = 1; t <= BlockedKernels.MAX_DEPTHWISE_PIXELS; t++) {
