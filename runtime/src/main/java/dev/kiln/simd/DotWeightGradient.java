@@ -5,7 +5,6 @@ import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The weight gradient as dot products over output positions, vectorized over positions:
@@ -196,7 +195,7 @@ final class DotWeightGradient {
       }
     }
     for (int j = 0; j < gw.length; j++) {
-      gw[j] += FloatVector.fromArray(SPECIES, acc, j * LANES).reduceLanes(VectorOperators.ADD);
+      gw[j] += VectorShape.sumLanes(FloatVector.fromArray(SPECIES, acc, j * LANES));
     }
   }
 

@@ -47,7 +47,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
         a = a.add(FloatVector.fromArray(SPECIES, x, k + j));
         b = b.add(FloatVector.fromArray(SPECIES, x, k + j + LANES));
       }
-      total += a.add(b).reduceLanes(VectorOperators.ADD);
+      total += VectorShape.sumLanes(a.add(b));
     }
     if (k + LANES <= to) {
       // The rest of the whole vectors (fewer than a block) in one accumulator, reduced once.
@@ -55,7 +55,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
       for (k += LANES; k + LANES <= to; k += LANES) {
         a = a.add(FloatVector.fromArray(SPECIES, x, k));
       }
-      total += a.reduceLanes(VectorOperators.ADD);
+      total += VectorShape.sumLanes(a);
     }
     for (; k < to; k++) {
       total += x[k];
@@ -79,7 +79,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
         a = d.fma(d, a);
         b = e.fma(e, b);
       }
-      total += a.add(b).reduceLanes(VectorOperators.ADD);
+      total += VectorShape.sumLanes(a.add(b));
     }
     if (k + LANES <= to) {
       FloatVector d = FloatVector.fromArray(SPECIES, x, k).sub(m);
@@ -88,7 +88,7 @@ public final class SimdPlaneLoops implements PlaneLoops {
         d = FloatVector.fromArray(SPECIES, x, k).sub(m);
         a = d.fma(d, a);
       }
-      total += a.reduceLanes(VectorOperators.ADD);
+      total += VectorShape.sumLanes(a);
     }
     for (; k < to; k++) {
       double d = x[k] - mean;
@@ -112,8 +112,8 @@ public final class SimdPlaneLoops implements PlaneLoops {
         a = a.add(g);
         b = g.fma(FloatVector.fromArray(SPECIES, x, k + j).sub(m), b);
       }
-      sumGy += a.reduceLanes(VectorOperators.ADD);
-      dot += b.reduceLanes(VectorOperators.ADD);
+      sumGy += VectorShape.sumLanes(a);
+      dot += VectorShape.sumLanes(b);
     }
     if (k + LANES <= to) {
       FloatVector g = FloatVector.fromArray(SPECIES, gy, k);
@@ -124,8 +124,8 @@ public final class SimdPlaneLoops implements PlaneLoops {
         a = a.add(g);
         b = g.fma(FloatVector.fromArray(SPECIES, x, k).sub(m), b);
       }
-      sumGy += a.reduceLanes(VectorOperators.ADD);
-      dot += b.reduceLanes(VectorOperators.ADD);
+      sumGy += VectorShape.sumLanes(a);
+      dot += VectorShape.sumLanes(b);
     }
     for (; k < to; k++) {
       double a = gy[k];

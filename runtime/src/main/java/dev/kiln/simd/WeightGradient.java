@@ -5,7 +5,6 @@ import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * One sample's weight gradient as a matrix product over output positions:
@@ -251,7 +250,7 @@ final class WeightGradient {
 
   private void addSum(FloatVector acc, float[] gw, int gwBase, int col) {
     if (col < columns) {
-      gw[gwBase + col] += acc.reduceLanes(VectorOperators.ADD);
+      gw[gwBase + col] += VectorShape.sumLanes(acc);
     }
   }
 

@@ -12,6 +12,39 @@ class SimdPlaneLoopsTest {
   private static final int[] LENGTHS = {0, 1, 7, 15, 16, 17, 31, 33, 49, 127, 128, 129, 196, 255, 257, 784,
       1000, 3136};
 
+  /**
+   * {@link VectorShape#sumLanes} adds lanes {@code i} and {@code i ^ d} for d = LANES / 2 down to 1, the same bits
+   * on every JDK and tier; values of mixed magnitudes make the order visible (lane order gives other bits).
+   */
+  @Test
+  void sumLanesAddsInAFixedPairwiseOrder() {
+    int lanes = VectorShape.LANES;
+    SplittableRandom r = new SplittableRandom(1205);
+    int differsFromLaneOrder = 0;
+    for (int c = 0; c < 200; c++) {
+      float[] v = new float[lanes];
+      for (int i = 0; i < lanes; i++) {
+        v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(8)));
+      }
+      float[] t = v.clone();
+      for (int d = lanes / 2; d >= 1; d /= 2) {
+        float[] next = new float[lanes];
+        for (int i = 0; i < lanes; i++) {
+          next[i] = t[i] + t[i ^ d];
+        }
+        t = next;
+      }
+      float inOrder = 0f;
+      for (float x : v) {
+        inOrder += x;
+      }
+      float sum = VectorShape.sumLanes(jdk.incubator.vector.FloatVector.fromArray(VectorShape.SPECIES, v, 0));
+      assertWithMessage("case %s", c).that(Float.floatToIntBits(sum)).isEqualTo(Float.floatToIntBits(t[0]));
+      differsFromLaneOrder += sum != inOrder ? 1 : 0;
+    }
+    assertThat(differsFromLaneOrder).isGreaterThan(20);
+  }
+
   @Test
   void isTheImplementationInUse() {
     assertThat(PlaneLoops.get()).isInstanceOf(SimdPlaneLoops.class);
