@@ -251,7 +251,8 @@ final class BlockedConv {
         // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
         // of tenPixelTwos rows get tiles of up to 10 pixels; other two-block chunks at most 7, like three-block
         // ones: the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add (twoBlockPixels).
-        int max = in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels()) : maxPixels(m);
+        int max = in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels())
+            : TileBudget.maxPixels(m);
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
@@ -328,7 +329,7 @@ final class BlockedConv {
    * anyway; a 160-pixel MobileNet's rows of 80 and 40 had 14- and 13-pixel ones.
    */
   static int twoBlockPixels() {
-    return Math.min(maxPixels(2), FIRST_PIXELS);
+    return Math.min(TileBudget.maxPixels(2), FIRST_PIXELS);
   }
 
   /**
@@ -345,7 +346,7 @@ final class BlockedConv {
    * the network 6.5%. Rows that are multiples of 7 (224-pixel networks) keep their tiles.
    */
   static boolean tenPixelTwos(int width) {
-    if (width % 7 == 0 || maxPixels(2) < TEN_PIXEL_TWOS) {
+    if (width % 7 == 0 || TileBudget.maxPixels(2) < TEN_PIXEL_TWOS) {
       return false;
     }
     return minSize(columns(width, TEN_PIXEL_TWOS)) >= minSize(columns(width, FIRST_PIXELS)) + 2;
@@ -362,11 +363,6 @@ final class BlockedConv {
     return min;
   }
 
-  /** The widest tile of {@code m} blocks that keeps its vectors in registers ({@link TileBudget#maxPixels}). */
-  static int maxPixels(int m) {
-    return TileBudget.maxPixels(m);
-  }
-
   /**
    * Whether output rows {@code width} pixels wide are split into chunks of two blocks with 14-pixel tiles (28
    * accumulators, 28 multiply-adds per reduction step) rather than three blocks with 7-pixel tiles (21): when the
@@ -377,12 +373,13 @@ final class BlockedConv {
    * on 7-pixel rows the two-block tiles are 3% slower. Whole networks, one process alternating both: RepVGG-A0 -0.7%
    * (N=1, 1 thread) and -2.0% (N=8, 2 threads). Not where the JIT loads a body's broadcasts first
    * ({@link TileBudget}: the 2x14 tile does not fit there): on Temurin 25, whose C2 does, RepVGG-A0 ran at
-   * 0.89-0.90x of ONNX Runtime with them and 0.98-0.99x without (N=1, 1 thread, three runs each). Pointwise layers keep the three-block split (see the constructor). The system property
+   * 0.89-0.90x of ONNX Runtime with them and 0.98-0.99x without (N=1, 1 thread, three runs each). Pointwise
+   * layers keep the three-block split (see the constructor). The system property
    * {@code kiln.blocked.wideTwos=false}, read when a layer is built, turns it off (an experiment switch).
    */
   static boolean wideTwos(int width) {
     int wide = BlockedKernels.MAX_PIXELS[2];
-    return maxPixels(2) == wide && width % wide == 0
+    return TileBudget.maxPixels(2) == wide && width % wide == 0
         && !"false".equals(System.getProperty("kiln.blocked.wideTwos"));
   }
 

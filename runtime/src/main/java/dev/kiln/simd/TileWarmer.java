@@ -167,7 +167,7 @@ final class TileWarmer {
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
-    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels + (lanes == 1 ? "/1" : ""),
+    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : ""),
         k -> convTile(k, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
   }
 

@@ -72,7 +72,8 @@ class JarIT {
     List<String> err = Files.readAllLines(stderr).stream()
         .filter(line -> !line.equals("WARNING: Using incubator modules: jdk.incubator.vector"))
         .filter(line -> !(line.startsWith("WARNING: ") && (line.contains("sun.misc.Unsafe")
-            || line.startsWith("WARNING: Please consider reporting this to the maintainers of class org.apache.spark"))))
+            || line.startsWith("WARNING: Please consider reporting this to the maintainers of class "
+                + "org.apache.spark"))))
         .toList();
     return new Result(p.exitValue(), Files.readString(stdout), err);
   }
