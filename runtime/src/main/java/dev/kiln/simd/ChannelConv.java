@@ -13,11 +13,17 @@ import jdk.incubator.vector.FloatVector;
  * loads each (input channel, tap)'s two weight vectors once and broadcasts the padded input. Weights are
  * packed as {@code [group][block of 2V channels][in channel][tap][2V]}, zero-padded past the group's
  * channels. Results go through a small tile {@code [position][channel]} into the output planes; junk
- * positions (columns past the output width, the end of the last kernel call) are dropped.
+ * positions (columns past the output width, the end of the last kernel call) are dropped. Where the output
+ * rows are whole runs of {@link #ROW_P} positions (7, 14, 28 wide), kernel calls of that many positions start
+ * at the rows' runs instead, so that no call computes a junk position: a 14x14 output took 216 positions in
+ * calls of 8 (the shared zero column between rows, the last call's tail) for 196 outputs. Each output is the
+ * same multiply-adds in the same order either way, so the results are the same bits.
  */
 final class ChannelConv {
   /** Virtual positions per kernel call. */
   static final int P = 8;
+  /** Positions per kernel call when calls follow the output rows ({@link #rowAligned}). */
+  static final int ROW_P = 7;
   /** The fewest (input channel, tap) terms per output for which this beats vectors of positions. */
   static final int MIN_REDUCTION = 256;
   /** Output channels per block: two vectors. */
@@ -32,6 +38,8 @@ final class ChannelConv {
   private final int blocksPerGroup;
   private final int span;
   private final int outPlane;
+  /** Whether kernel calls of {@link #ROW_P} positions cover each output row exactly. */
+  private final boolean rowAligned;
   private final ThreadLocal<float[]> tile = ThreadLocal.withInitial(() -> new float[P * CB]);
 
   /** The convolution {@code g} over inputs padded as {@code layout}. */
@@ -45,6 +53,7 @@ final class ChannelConv {
     this.blocksPerGroup = (outGroupChannels + CB - 1) / CB;
     this.span = span(geometry, layout);
     this.outPlane = geometry.outHeight() * geometry.outWidth();
+    this.rowAligned = geometry.outWidth() % ROW_P == 0;
   }
 
   /** Virtual positions up to the last output position. */
@@ -100,6 +109,18 @@ final class ChannelConv {
       int blockStart = first + blk * CB;
       int from = Math.max(lo, blockStart) - blockStart;
       int to = Math.min(hi, blockStart + CB) - blockStart;
+      if (rowAligned) {
+        int outW = geometry.outWidth();
+        int yBase = yOff + blockStart * outPlane;
+        for (int oh = 0; oh < geometry.outHeight(); oh++) {
+          for (int ow = 0; ow < outW; ow += ROW_P) {
+            rowKernel(paddedX, xBase + oh * layout.rowPitch + ow, offs, k, pw.wp, block * k * CB, pw.bp, block * CB, t,
+                floor);
+            storeRun(t, from, to, y, yBase + oh * outW + ow);
+          }
+        }
+        continue;
+      }
       for (int p0 = 0; p0 < span; p0 += P) {
         kernel(paddedX, xBase + p0, offs, k, pw.wp, block * k * CB, pw.bp, block * CB, t, floor);
         store(t, p0, from, to, y, yOff + blockStart * outPlane);
@@ -130,6 +151,80 @@ final class ChannelConv {
         }
       }
     }
+  }
+
+  /** Copies the tile's {@link #ROW_P} positions (channels {@code [from, to)}) to one run of a row at {@code y[dst..]}. */
+  private void storeRun(float[] t, int from, int to, float[] y, int dst) {
+    for (int j = 0; j < ROW_P; j++) {
+      for (int l = from; l < to; l++) {
+        y[dst + j + l * outPlane] = t[j * CB + l];
+      }
+    }
+  }
+
+  /**
+   * {@link #ROW_P} positions from virtual position {@code p} times {@link #CB} channels, into {@code t}: the
+   * multiply-adds of {@link #kernel} for its first seven positions, in the same order.
+   */
+  private static void rowKernel(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] t, float floor) {
+    FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
+    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
+    FloatVector a00 = b0;
+    FloatVector a01 = b1;
+    FloatVector a10 = b0;
+    FloatVector a11 = b1;
+    FloatVector a20 = b0;
+    FloatVector a21 = b1;
+    FloatVector a30 = b0;
+    FloatVector a31 = b1;
+    FloatVector a40 = b0;
+    FloatVector a41 = b1;
+    FloatVector a50 = b0;
+    FloatVector a51 = b1;
+    FloatVector a60 = b0;
+    FloatVector a61 = b1;
+    for (int i = 0; i < n; i++) {
+      int o = p + offs[i];
+      int q = wo + i * CB;
+      FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + LANES);
+      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o]);
+      a00 = w0.fma(x, a00);
+      a01 = w1.fma(x, a01);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 1]);
+      a10 = w0.fma(x, a10);
+      a11 = w1.fma(x, a11);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 2]);
+      a20 = w0.fma(x, a20);
+      a21 = w1.fma(x, a21);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 3]);
+      a30 = w0.fma(x, a30);
+      a31 = w1.fma(x, a31);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 4]);
+      a40 = w0.fma(x, a40);
+      a41 = w1.fma(x, a41);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 5]);
+      a50 = w0.fma(x, a50);
+      a51 = w1.fma(x, a51);
+      x = FloatVector.broadcast(SPECIES, paddedX[o + 6]);
+      a60 = w0.fma(x, a60);
+      a61 = w1.fma(x, a61);
+    }
+    a00.max(floor).intoArray(t, 0);
+    a01.max(floor).intoArray(t, LANES);
+    a10.max(floor).intoArray(t, CB);
+    a11.max(floor).intoArray(t, CB + LANES);
+    a20.max(floor).intoArray(t, 2 * CB);
+    a21.max(floor).intoArray(t, 2 * CB + LANES);
+    a30.max(floor).intoArray(t, 3 * CB);
+    a31.max(floor).intoArray(t, 3 * CB + LANES);
+    a40.max(floor).intoArray(t, 4 * CB);
+    a41.max(floor).intoArray(t, 4 * CB + LANES);
+    a50.max(floor).intoArray(t, 5 * CB);
+    a51.max(floor).intoArray(t, 5 * CB + LANES);
+    a60.max(floor).intoArray(t, 6 * CB);
+    a61.max(floor).intoArray(t, 6 * CB + LANES);
   }
 
   /** {@link #P} positions from virtual position {@code p} times {@link #CB} channels, into {@code t}. */
