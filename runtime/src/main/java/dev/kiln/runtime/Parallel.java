@@ -246,6 +246,8 @@ public final class Parallel {
     private int n;
     private int pieces;
     private volatile long generation;
+    /** When the running section was published ({@link System#nanoTime}), for {@link #handOffNanos}. */
+    private volatile long published;
     private volatile boolean shutdown;
     /** {@link #SPIN_NANOS}, or 0 with more threads than processors. */
     final long spinNanos;
@@ -317,6 +319,7 @@ public final class Parallel {
       done.set(0);
       long g = (generation + 1) & 0xFFFF_FFFFL;
       claim.set(g << 32 | (long) pieces << 16);
+      published = System.nanoTime();
       generation = g;
       for (Worker w : workers) {
         if (w.parked) {
@@ -396,6 +399,29 @@ public final class Parallel {
     }
   }
 
+  /** Sections per window of {@link #handOffNanos}. */
+  static final int HAND_OFF_WINDOW = 256;
+
+  /**
+   * How long the pool's slowest worker took, at least, to see a new section while it was spinning for one: the
+   * least over its last window of {@link #HAND_OFF_WINDOW} such sections, or -1 before there is one (one thread,
+   * or too few sections yet). This is about the time one processor's write takes to reach another's cache, which
+   * depends on where the two run: on this project's 2-processor virtual machine (AMD EPYC) 49-60 ns when they
+   * shared a level-3 cache and 100-110 ns when they did not (a placement that changed from one minute to the
+   * next; a value's round trip between two spinning threads took 56-74 and 340-480 ns). Work split over the threads can then choose a data layout that moves fewer cache lines between them.
+   */
+  public static long handOffNanos() {
+    Pool p = pool;
+    if (p == null || threads <= 1) {
+      return -1;
+    }
+    long max = -1;
+    for (Worker w : p.workers) {
+      max = Math.max(max, w.handOff);
+    }
+    return max;
+  }
+
   /**
    * One worker: takes pieces of each section. It spins for the next section for up to the pool's spin time,
    * halved each time it arrived to find every piece taken (the caller had no use for it: on a machine whose
@@ -407,6 +433,11 @@ public final class Parallel {
     volatile boolean parked;
     /** Sections in a row this worker arrived too late to take a piece of. */
     private int late;
+    /** The least hand-off time of the current window of {@link #HAND_OFF_WINDOW} sections this worker spun for. */
+    private long windowMin = Long.MAX_VALUE;
+    private int windowCount;
+    /** The least hand-off time of the last complete window, or -1 before one. */
+    volatile long handOff = -1;
 
     Worker(Pool pool, int index) {
       super("kiln-worker-" + index);
@@ -431,10 +462,12 @@ public final class Parallel {
     private long awaitNext(long seen) {
       long spinUntil = System.nanoTime() + pool.spinBudget(pool.spinNanos >> late);
       long g;
+      boolean slept = false;
       while ((g = pool.generation) == seen) {
         if (System.nanoTime() < spinUntil) {
           Thread.onSpinWait();
         } else {
+          slept = true;
           parked = true;
           // Re-read after announcing: a section started before the announcement is seen here, one
           // started after it sees the flag and unparks this thread.
@@ -442,6 +475,15 @@ public final class Parallel {
             LockSupport.park(this);
           }
           parked = false;
+        }
+      }
+      if (!slept) {
+        // Seen while spinning: the time since the caller published the section is the hand-off's.
+        windowMin = Math.min(windowMin, System.nanoTime() - pool.published);
+        if (++windowCount == HAND_OFF_WINDOW) {
+          handOff = windowMin;
+          windowMin = Long.MAX_VALUE;
+          windowCount = 0;
         }
       }
       return g;

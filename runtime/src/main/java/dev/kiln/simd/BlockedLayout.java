@@ -107,6 +107,16 @@ final class BlockedLayout {
     }
   }
 
+  /**
+   * Whether {@code other} stores a channel block's pixels where this layout does: the same kind, the same
+   * padded rows and columns and the same halo above and left (any channel count). Where every layout of a buffer
+   * has the same space, a row of any of them lies where that row of the others lies.
+   */
+  boolean sameSpace(BlockedLayout other) {
+    return other.blocked == blocked && other.rowStride == rowStride && other.blockStride == blockStride
+        && other.top == top && other.left == left;
+  }
+
   /** The same channels and size with another halo. */
   BlockedLayout withHalo(int top, int bottom, int left, int right) {
     return new BlockedLayout(channels, height, width, blocked, top, bottom, left, right);

@@ -41,24 +41,22 @@ import java.util.List;
 final class BlockedNetwork implements NetworkEngine {
   /** A step of the plan: reads the current value (a tensor or a buffer slot), leaves the next. */
   private abstract static class Stage {
-    /** The buffer slot this stage reads, or -1 for the current tensor. */
+    /** The value (a buffer of {@link Workspace#buffers}) this stage reads, or -1 for the current tensor. */
     int inSlot = -1;
-    /** The buffer slot this stage writes, or -1 when it leaves a tensor. */
+    /** The value this stage writes, or -1 when it leaves a tensor. */
     int outSlot = -1;
-    /**
-     * Whether {@link #outSlot} also holds other layouts, so that this stage zeroes the halo (and padded lanes)
-     * of its output layout before each write.
-     */
-    boolean clearFirst;
 
     /** The layout this stage writes into {@link #outSlot}, or null when it writes no buffer. */
     BlockedLayout outLayout() {
       return null;
     }
 
-    /** Zeroes the halo of the output layout in every sample, where the slot is shared with other layouts. */
+    /**
+     * Zeroes the halo (and padded lanes) of the output layout in every sample, where the workspace's array for
+     * it also holds other layouts ({@link BufferPlan#clear}).
+     */
     final void clearOutput(Workspace ws, int n) {
-      if (clearFirst) {
+      if (ws.plan.clear[outSlot]) {
         BlockedLayout layout = outLayout();
         float[] y = ws.buffers[outSlot];
         for (int i = 0; i < n; i++) {
@@ -100,13 +98,16 @@ final class BlockedNetwork implements NetworkEngine {
 
   private final int[] inputShape;
   private final List<Stage> stages;
-  /** Floats per sample of each buffer slot: the largest layout it holds. */
-  private final int[] capacities;
-  private final ThreadLocal<Workspace> workspaces;
+  /** The feature maps' arrays when the layers run one thread each or split their batch ({@link #runInParts}). */
+  private final BufferPlan compact;
+  /** The feature maps' arrays when the layers split their rows over the threads. */
+  private final BufferPlan banded;
+  private final ThreadLocal<Workspace> compactSpaces;
+  private final ThreadLocal<Workspace> bandedSpaces;
   /** The convolutions' multiply-adds per sample: whether a batch is worth splitting into parts. */
   private final long macsPerSample;
 
-  private BlockedNetwork(int[] inputShape, List<Stage> stages, int[] capacities) {
+  private BlockedNetwork(int[] inputShape, List<Stage> stages, BufferPlan compact, BufferPlan banded) {
     long macs = 0;
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
@@ -116,8 +117,10 @@ final class BlockedNetwork implements NetworkEngine {
     this.macsPerSample = macs;
     this.inputShape = inputShape;
     this.stages = stages;
-    this.capacities = capacities;
-    this.workspaces = ThreadLocal.withInitial(() -> new Workspace(this.capacities, stages.size()));
+    this.compact = compact;
+    this.banded = banded;
+    this.compactSpaces = ThreadLocal.withInitial(() -> new Workspace(compact, stages.size()));
+    this.bandedSpaces = ThreadLocal.withInitial(() -> new Workspace(banded, stages.size()));
     this.groupSize = groupSize(bufferFloatsPerSample());
   }
 
@@ -146,13 +149,14 @@ final class BlockedNetwork implements NetworkEngine {
     return groupSize;
   }
 
-  /** Floats per sample of the buffers of one calling thread (for tests). */
+  /** Floats per sample of the buffers of one calling thread, layers on one thread each (for tests). */
   long bufferFloatsPerSample() {
-    long sum = 0;
-    for (int c : capacities) {
-      sum += c;
-    }
-    return sum;
+    return compact.floatsPerSample();
+  }
+
+  /** Floats per sample of the buffers of one calling thread, layers split by rows (for tests). */
+  long bandedFloatsPerSample() {
+    return banded.floatsPerSample();
   }
 
   @Override
@@ -189,9 +193,52 @@ final class BlockedNetwork implements NetworkEngine {
     return TileWarmer.awaitIdle(timeoutNanos);
   }
 
+  /**
+   * Which array of a workspace holds which value (a stage's output), by value: values take turns with a few
+   * arrays, each as large as the largest layout it holds.
+   */
+  private static final class BufferPlan {
+    /** The array of each value. */
+    final int[] slotOf;
+    /** Whether a value's array also holds other layouts (so its writer zeroes the halo first), by value. */
+    final boolean[] clear;
+    /** Floats per sample of each array: the largest layout it holds. */
+    final int[] capacities;
+
+    /**
+     * Assigns the values, written in order (value {@code v} by a stage reading value {@code inputs[v]}, or -1),
+     * to arrays: each to an array other than its input's ({@link #slotFor}); with {@code bySpace}, only to an
+     * array whose layouts all have its spatial geometry (see {@link #forRows}).
+     */
+    BufferPlan(List<BlockedLayout> layouts, int[] inputs, boolean bySpace) {
+      List<List<BlockedLayout>> slots = new ArrayList<>();
+      slotOf = new int[layouts.size()];
+      for (int v = 0; v < slotOf.length; v++) {
+        slotOf[v] = slotFor(slots, layouts.get(v), inputs[v] < 0 ? -1 : slotOf[inputs[v]], bySpace);
+      }
+      clear = new boolean[slotOf.length];
+      for (int v = 0; v < slotOf.length; v++) {
+        clear[v] = slots.get(slotOf[v]).size() > 1;
+      }
+      capacities = new int[slots.size()];
+      for (int i = 0; i < capacities.length; i++) {
+        capacities[i] = capacity(slots.get(i));
+      }
+    }
+
+    long floatsPerSample() {
+      long sum = 0;
+      for (int c : capacities) {
+        sum += c;
+      }
+      return sum;
+    }
+  }
+
   /** One calling thread's buffers, for one batch (or group) size at a time. */
   private static final class Workspace {
-    private final int[] capacities;
+    final BufferPlan plan;
+    /** By value: its array (arrays shared as the plan says). */
     float[][] buffers;
     int batch = -1;
     /** The first sample of its input tensor the running stage reads (the network's first stage: a part's). */
@@ -200,8 +247,8 @@ final class BlockedNetwork implements NetworkEngine {
     /** Outputs kept from call to call, by stage (see {@link GlobalAvgPoolStage#keepsOutput}). */
     private final Tensor[] kept;
 
-    Workspace(int[] capacities, int stages) {
-      this.capacities = capacities;
+    Workspace(BufferPlan plan, int stages) {
+      this.plan = plan;
       this.kept = new Tensor[stages];
     }
 
@@ -217,9 +264,13 @@ final class BlockedNetwork implements NetworkEngine {
 
     void ensure(int n) {
       if (n != batch) {
-        buffers = new float[capacities.length][];
-        for (int i = 0; i < buffers.length; i++) {
-          buffers[i] = new float[Math.multiplyExact(n, capacities[i])];
+        float[][] arrays = new float[plan.capacities.length][];
+        for (int i = 0; i < arrays.length; i++) {
+          arrays[i] = new float[Math.multiplyExact(n, plan.capacities[i])];
+        }
+        buffers = new float[plan.slotOf.length][];
+        for (int v = 0; v < buffers.length; v++) {
+          buffers[v] = arrays[plan.slotOf[v]];
         }
         batch = n;
       }
@@ -315,8 +366,9 @@ final class BlockedNetwork implements NetworkEngine {
     if (blocked) {
       kinds.add("toTensor");
     }
-    // Pass 2: stages with layouts and buffer slots.
-    List<List<BlockedLayout>> slots = new ArrayList<>();
+    // Pass 2: stages with layouts, and the values they write (numbered in order; arrays assigned below).
+    List<BlockedLayout> written = new ArrayList<>();
+    List<Integer> inputs = new ArrayList<>();
     List<Stage> stages = new ArrayList<>();
     int valueIndex = 0;
     int slot = -1;
@@ -336,7 +388,9 @@ final class BlockedNetwork implements NetworkEngine {
               ? BlockedLayout.blocked(v.channels, v.height, v.width, h[0], h[1], h[2], h[3])
               : BlockedLayout.planes(v.channels, v.height, v.width, h[0], h[1], h[2], h[3]);
           Stage st = new FromTensorStage(v.layout);
-          st.outSlot = slotFor(slots, v.layout, -1);
+          st.outSlot = written.size();
+          written.add(v.layout);
+          inputs.add(-1);
           stages.add(st);
           slot = st.outSlot;
         }
@@ -347,7 +401,9 @@ final class BlockedNetwork implements NetworkEngine {
         out.layout = BlockedLayout.blocked(out.channels, out.height, out.width, h[0], h[1], h[2], h[3]);
         Stage st = new ConvStage(conv, new BlockedConv(conv.geometry(), conv.activation(), in.layout, out.layout));
         st.inSlot = slot;
-        st.outSlot = slotFor(slots, out.layout, slot);
+        st.outSlot = written.size();
+        written.add(out.layout);
+        inputs.add(slot);
         stages.add(st);
         slot = st.outSlot;
       } else if (kind instanceof Dropout) {
@@ -386,15 +442,8 @@ final class BlockedNetwork implements NetworkEngine {
         pool.keepsOutput = j < stages.size() && stages.get(j) instanceof LinearStage;
       }
     }
-    // A slot that holds more than one layout: its writers zero their layout's halo first.
-    for (Stage st : stages) {
-      st.clearFirst = st.outLayout() != null && slots.get(st.outSlot).size() > 1;
-    }
-    int[] capacities = new int[slots.size()];
-    for (int i = 0; i < capacities.length; i++) {
-      capacities[i] = capacity(slots.get(i));
-    }
-    return new BlockedNetwork(input, stages, capacities);
+    int[] in = inputs.stream().mapToInt(Integer::intValue).toArray();
+    return new BlockedNetwork(input, stages, new BufferPlan(written, in, false), new BufferPlan(written, in, true));
   }
 
   private static int[] max(int[] a, int[] b) {
@@ -404,16 +453,21 @@ final class BlockedNetwork implements NetworkEngine {
   /**
    * A buffer slot for a value of {@code layout}, other than {@code busy} (the stage's input): one that holds
    * only this layout if there is one, else the largest other slot (the network's values take turns with two
-   * buffers), else a new one. A slot that holds several layouts costs its writers a zeroed halo per call; a
-   * buffer per layout cost MobileNet v1 145 MB at N=8 (39 MB now), and its first call the page faults.
+   * buffers), else a new one; with {@code bySpace} only among slots whose layouts all have this one's spatial
+   * geometry ({@link BlockedLayout#sameSpace}; two per feature-map size, about). A slot that holds several
+   * layouts costs its writers a zeroed halo per call; a buffer per layout cost MobileNet v1 145 MB at N=8
+   * (39 MB now), and its first call the page faults.
    */
-  private static int slotFor(List<List<BlockedLayout>> slots, BlockedLayout layout, int busy) {
+  private static int slotFor(List<List<BlockedLayout>> slots, BlockedLayout layout, int busy, boolean bySpace) {
     int largest = -1;
     for (int i = 0; i < slots.size(); i++) {
       if (i == busy) {
         continue;
       }
       List<BlockedLayout> held = slots.get(i);
+      if (bySpace && !held.stream().allMatch(layout::sameSpace)) {
+        continue;
+      }
       if (held.stream().allMatch(layout::equals)) {
         return i;
       }
@@ -480,7 +534,55 @@ final class BlockedNetwork implements NetworkEngine {
     if (parts > 1) {
       return runInParts(input, parts, group);
     }
-    return runGroups(input, workspaces.get(), input.dim(0), 0, group);
+    int n = input.dim(0);
+    return runGroups(input, (forRows(Math.min(n, group)) ? bandedSpaces : compactSpaces).get(), n, 0, group);
+  }
+
+  /** The most bytes of {@link #banded} buffers a calling thread allocates (else it keeps the compact ones). */
+  static final long BANDED_BYTES = 64L << 20;
+
+  /**
+   * The least {@link Parallel#handOffNanos} at which the threads are taken not to share a cache (see
+   * {@link #forRows}): between the 49-60 ns measured where they shared a level-3 cache and the 100-110 ns where
+   * they did not (same machine, same minutes).
+   */
+  static final long FAR_HAND_OFF_NANOS = 80;
+
+  /**
+   * {@code kiln.blocked.rowBuffers}: {@code auto} (default: by {@link Parallel#handOffNanos}), {@code true}
+   * (always the {@link #banded} buffers where threads split layers) or {@code false} (never); tests set it.
+   */
+  static volatile String rowBuffers = System.getProperty("kiln.blocked.rowBuffers", "auto");
+
+  /**
+   * Whether a forward of {@code n} samples that does not split its batch ({@link #batchParts} 1) runs with the
+   * {@link #banded} buffers rather than the {@link #compact} ones: when there is more than one thread (so that
+   * the layers split their rows over them), the buffers for {@code n} samples take at most
+   * {@link #BANDED_BYTES}, and the threads do not share a cache ({@link Parallel#handOffNanos} at least
+   * {@link #FAR_HAND_OFF_NANOS}; see {@link #rowBuffers}).
+   *
+   * <p>Each thread computes the same band of rows of every layer ({@link BlockedConv#bands}). With the compact
+   * buffers, shared by layouts of any size, a thread writes lines of a buffer that the other thread wrote last
+   * (the same address is another row of another layout), and a processor takes such a line from the other's
+   * cache before it writes it. Where the two do not share a cache that costs: on this project's 2-processor
+   * virtual machine (AMD EPYC Zen 5, JDK 17), where a value's round trip between two threads took 340-480 ns
+   * in such phases, MobileNet v1 at N=1 on two threads ran at 0.92-0.96x of ONNX Runtime with the compact
+   * buffers and 0.96-1.06x with the banded ones, which only layouts of the same spatial geometry share
+   * ({@link BlockedLayout#sameSpace}), so that each thread writes where it wrote before; RepVGG-A0 0.994-0.997x
+   * and 1.019-1.028x (one process alternating with ONNX Runtime per run, runs alternating between two builds).
+   * Where the two shared a level-3 cache (a round trip of 56-74 ns), the banded buffers cost more than they
+   * saved: MobileNet v1 0.883-0.890x against 0.921-0.926x (they take 16.8 MB per sample against 4.9, with 17 MB
+   * of weights in the same cache), RepVGG-A0 1.030-1.033x against 1.025-1.033x (6.2 MB against 3.1). On one
+   * thread they cost 5% (MobileNet v1 0.885-0.902x against 0.938-0.948x), and batches split into parts give each
+   * thread its own buffers anyway.
+   */
+  boolean forRows(int n) {
+    String mode = rowBuffers;
+    if (Parallel.threads() <= 1 || "false".equals(mode)
+        || (long) n * banded.floatsPerSample() * Float.BYTES > BANDED_BYTES) {
+      return false;
+    }
+    return "true".equals(mode) || Parallel.handOffNanos() >= FAR_HAND_OFF_NANOS;
   }
 
   /**
@@ -511,7 +613,7 @@ final class BlockedNetwork implements NetworkEngine {
     int per = n / parts;
     Tensor[] results = new Tensor[parts];
     Parallel.forRange(parts, (start, end) -> {
-      Workspace ws = workspaces.get();
+      Workspace ws = compactSpaces.get();
       for (int part = start; part < end; part++) {
         results[part] = runGroups(input, ws, per, part * per, group);
       }

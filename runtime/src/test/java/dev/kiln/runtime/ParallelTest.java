@@ -51,6 +51,27 @@ class ParallelTest {
     }
   }
 
+  /**
+   * {@link Parallel#handOffNanos}: nothing on one thread; on two, once a window of sections has been handed to a
+   * spinning worker, a time per hand-off (nanoseconds, not a sum over the window).
+   */
+  @Test
+  void handOffIsMeasuredPerSectionWhileTheWorkerSpins() {
+    Parallel.setThreads(1);
+    assertThat(Parallel.handOffNanos()).isEqualTo(-1L);
+    Parallel.setThreads(2);
+    AtomicLong sink = new AtomicLong();
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    int sections = 0;
+    while (Parallel.handOffNanos() < 0 && System.nanoTime() < deadline) {
+      Parallel.forChunks(2, (chunk, start, end) -> sink.addAndGet(chunk));
+      sections++;
+    }
+    assertThat(sections).isAtLeast(Parallel.HAND_OFF_WINDOW);
+    assertThat(Parallel.handOffNanos()).isGreaterThan(0L);
+    assertThat(Parallel.handOffNanos()).isLessThan(1_000_000L);
+  }
+
   @Test
   void manyShortSectionsEachRunEveryChunkOnce() {
     Parallel.setThreads(2);

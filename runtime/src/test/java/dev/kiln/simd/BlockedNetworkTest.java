@@ -39,6 +39,7 @@ class BlockedNetworkTest {
   @AfterEach
   void restoreThreads() {
     Parallel.setThreads(savedThreads);
+    BlockedNetwork.rowBuffers = "auto";
   }
 
   /** A small MobileNet-like network with one layer the engine does not know. */
@@ -297,6 +298,67 @@ class BlockedNetworkTest {
     }
     assertThat(engine.bufferFloatsPerSample()).isAtMost(2 * largest);
     assertThat(engine.bufferFloatsPerSample()).isLessThan(all);
+  }
+
+  /** A chain of 3x3 convolutions at two feature-map sizes, large enough for its layers to split into row bands. */
+  static final class ChainNet extends SequentialModel {
+    ChainNet(long seed) {
+      super(new int[] {3, 32, 32}, new int[] {10});
+      add("stem", Net.conv(3, 16, 32, 32, 3, 2, 1, 1, Activation.RELU, seed));
+      add("a", Net.conv(16, 16, 16, 16, 3, 1, 1, 1, Activation.RELU, seed + 1));
+      add("b", Net.conv(16, 16, 16, 16, 3, 1, 1, 1, Activation.RELU, seed + 2));
+      add("c", Net.conv(16, 16, 16, 16, 3, 1, 1, 1, Activation.RELU, seed + 3));
+      add("down", Net.conv(16, 32, 16, 16, 3, 2, 1, 1, Activation.RELU, seed + 4));
+      add("d", Net.conv(32, 32, 8, 8, 3, 1, 1, 1, Activation.RELU, seed + 5));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(32, 10, true, seed + 6));
+    }
+  }
+
+  /**
+   * With layers split by rows over threads, a buffer holds values of one spatial geometry only (each thread then
+   * writes the rows it wrote there before), taking turns within it: ChainNet's three 16x16 maps with a halo all
+   * round share two buffers, the one read at stride 2 (halo above and left only), the 8x8 maps with and without
+   * halo and the input planes (read at stride 2) one each; on one thread the values take turns with two buffers
+   * whatever their size. Both give the same bits.
+   */
+  @Test
+  void rowSplitBuffersHoldOneSpatialGeometryEach() {
+    ChainNet net = new ChainNet(4);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    long planes = BlockedLayout.planes(3, 32, 32, 1, 0, 1, 0).sampleSize;
+    long map16 = BlockedLayout.blocked(16, 16, 16, 1, 1, 1, 1).sampleSize;
+    long down16 = BlockedLayout.blocked(16, 16, 16, 1, 0, 1, 0).sampleSize;
+    long map8 = BlockedLayout.blocked(32, 8, 8, 1, 1, 1, 1).sampleSize;
+    long out8 = BlockedLayout.blocked(32, 8, 8, 0, 0, 0, 0).sampleSize;
+    assertThat(engine.bandedFloatsPerSample()).isEqualTo(planes + 2 * map16 + down16 + map8 + out8);
+    assertThat(engine.bufferFloatsPerSample()).isEqualTo(2 * map16);
+    // The layers split into row bands on two threads (more than the pool's least work, rows divide evenly).
+    assertThat(16L * 16 * 9 * 16 * 16).isAtLeast(Parallel.MIN_MACS);
+    SplittableRandom r = new SplittableRandom(21);
+    int cases = 0;
+    for (String mode : new String[] {"true", "false"}) {
+      BlockedNetwork.rowBuffers = mode;
+      for (int n : new int[] {1, 3}) {
+        Tensor x = TestTensors.uniform(r, 1, n, 3, 32, 32);
+        Parallel.setThreads(2);
+        assertThat(engine.batchParts(x)).isEqualTo(1);
+        assertThat(engine.forRows(n)).isEqualTo(mode.equals("true"));
+        Parallel.setThreads(1);
+        assertThat(engine.forRows(n)).isFalse();
+        assertOneAndTwoThreadsAgree(mode + ", N=" + n, net, x);
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(4);
+    // Above the memory bound the compact buffers serve even where the banded ones are asked for.
+    BlockedNetwork.rowBuffers = "true";
+    Parallel.setThreads(2);
+    int tooMany = (int) (BlockedNetwork.BANDED_BYTES / (4 * engine.bandedFloatsPerSample())) + 1;
+    assertThat(engine.forRows(tooMany - 1)).isTrue();
+    assertThat(engine.forRows(tooMany)).isFalse();
   }
 
   /**

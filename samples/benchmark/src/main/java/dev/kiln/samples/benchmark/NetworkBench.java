@@ -156,6 +156,8 @@ public final class NetworkBench implements Callable<Integer> {
     if (alternate > 0) {
       alternateWithOrt(runner, input, expected, out);
     }
+    handOffNanos = dev.kiln.runtime.Parallel.handOffNanos();
+    roundTripNanos = coreRoundTripNanos(200_000);
     String line = report(jvmStartMillis, firstResultMillis, (referenceRead - start) / 1e6, maxDiff,
         calls);
     System.out.println(line);
@@ -170,6 +172,42 @@ public final class NetworkBench implements Callable<Integer> {
       + "ONNX Runtime alternating in this process (after 2 s of ONNX Runtime calls), each slice's median recorded "
       + "(default: none)")
   int alternate;
+
+  /** {@link #coreRoundTripNanos}, measured after the timed calls. */
+  private double roundTripNanos = Double.NaN;
+  /** Kiln's pool's {@code Parallel.handOffNanos()} after the timed calls (-1: one thread, or not measured). */
+  private long handOffNanos = -1;
+
+  /**
+   * The mean time (ns) for a value to go from this thread to another and back, over {@code rounds} round trips
+   * of two threads spinning on one shared word: where the machine placed the two threads. On this project's
+   * 2-processor virtual machine it was 57-74 ns when they shared a level-3 cache and 340-480 ns when they did
+   * not, changing from one minute to the next; a layer split over two threads moves cache lines between them,
+   * so 2-thread figures are read with it.
+   */
+  static double coreRoundTripNanos(int rounds) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicLong word = new java.util.concurrent.atomic.AtomicLong();
+    Thread echo = new Thread(() -> {
+      for (long i = 1; i <= rounds; i++) {
+        while (word.get() != 2 * i - 1) {
+          Thread.onSpinWait();
+        }
+        word.set(2 * i);
+      }
+    }, "round-trip");
+    echo.setDaemon(true);
+    echo.start();
+    long start = System.nanoTime();
+    for (long i = 1; i <= rounds; i++) {
+      word.set(2 * i - 1);
+      while (word.get() != 2 * i) {
+        Thread.onSpinWait();
+      }
+    }
+    long elapsed = System.nanoTime() - start;
+    echo.join();
+    return (double) elapsed / rounds;
+  }
 
   /** The alternating rounds' members of the JSON line, or empty. */
   private String alternation = "";
@@ -388,10 +426,10 @@ public final class NetworkBench implements Callable<Integer> {
             + "\"tag\":\"%s\",%s\"jvm_ms_before_main\":%d,\"read_reference_ms\":%.1f,\"first_result_ms\":%.1f,"
             + "\"max_abs_diff\":%.3g,\"calls\":%d,\"first_call_ms\":%.2f,\"steady_median_ms\":%.3f,"
             + "\"min_ms\":%.3f,\"settled_after_s\":%d,\"worst_window_after_2s_ms\":%.3f,\"worst_over_steady\":%.3f,"
-            + "\"window_medians_ms\":%s,\"java\":\"%s\",\"cpu\":\"%s\"}",
+            + "\"window_medians_ms\":%s,\"core_round_trip_ns\":%.0f,\"hand_off_ns\":%d,\"java\":\"%s\",\"cpu\":\"%s\"}",
         net, engine, batch, threads, tag, phases + alternation, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
         steady, Arrays.stream(latencies).min().orElse(0), settled, worstAfter2, worstAfter2 / steady, w,
-        System.getProperty("java.version"), cpu());
+        roundTripNanos, handOffNanos, System.getProperty("java.version"), cpu());
   }
 
   private static double median(double[] values) {
