@@ -543,10 +543,10 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * The least {@link Parallel#handOffNanos} at which the threads are taken not to share a cache (see
-   * {@link #forRows}): between the 49-60 ns measured where they shared a level-3 cache and the 100-110 ns where
+   * {@link #forRows}): between the 49-60 ns measured where they shared a level-3 cache and the 80-110 ns where
    * they did not (same machine, same minutes).
    */
-  static final long FAR_HAND_OFF_NANOS = 80;
+  static final long FAR_HAND_OFF_NANOS = 70;
 
   /**
    * {@code kiln.blocked.rowBuffers}: {@code auto} (default: by {@link Parallel#handOffNanos}), {@code true}
