@@ -186,11 +186,25 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * Waits for the tile warmer to finish every tile requested so far: after the first forward, this network's
-   * own tiles (and those of any other network of this JVM whose tiles are queued).
+   * own tiles (and those of any other network of this JVM whose tiles are queued). On more than one thread it
+   * also allocates the calling thread's row-split buffers ({@link #forRows}) for the batch size of its last
+   * forward, unless that forward split its batch into parts or they are ruled out: a forward that moves to them
+   * later then finds them allocated (their page faults took tens of milliseconds in that call).
    */
   @Override
   public boolean awaitCompiled(long timeoutNanos) throws InterruptedException {
-    return TileWarmer.awaitIdle(timeoutNanos);
+    boolean hot = TileWarmer.awaitIdle(timeoutNanos);
+    Workspace ws = compactSpaces.get();
+    if (ws.batch > 0 && !ws.inParts && Parallel.threads() > 1 && !"false".equals(rowBuffers)
+        && (long) ws.batch * banded.floatsPerSample() * Float.BYTES <= BANDED_BYTES) {
+      bandedSpaces.get().ensure(ws.batch);
+    }
+    return hot;
+  }
+
+  /** Whether the calling thread has its row-split buffers allocated (for tests). */
+  boolean hasRowBuffers() {
+    return bandedSpaces.get().batch > 0;
   }
 
   /**
@@ -241,6 +255,8 @@ final class BlockedNetwork implements NetworkEngine {
     /** By value: its array (arrays shared as the plan says). */
     float[][] buffers;
     int batch = -1;
+    /** Whether its last forward was a part of a batch split into parts ({@link #runInParts}). */
+    boolean inParts;
     /** The first sample of its input tensor the running stage reads (the network's first stage: a part's). */
     int firstSample;
     final ConvSection section = new ConvSection();
@@ -535,7 +551,9 @@ final class BlockedNetwork implements NetworkEngine {
       return runInParts(input, parts, group);
     }
     int n = input.dim(0);
-    return runGroups(input, (forRows(Math.min(n, group)) ? bandedSpaces : compactSpaces).get(), n, 0, group);
+    Workspace compactWs = compactSpaces.get();
+    compactWs.inParts = false;
+    return runGroups(input, forRows(Math.min(n, group)) ? bandedSpaces.get() : compactWs, n, 0, group);
   }
 
   /** The most bytes of {@link #banded} buffers a calling thread allocates (else it keeps the compact ones). */
@@ -614,6 +632,7 @@ final class BlockedNetwork implements NetworkEngine {
     Tensor[] results = new Tensor[parts];
     Parallel.forRange(parts, (start, end) -> {
       Workspace ws = compactSpaces.get();
+      ws.inParts = true;
       for (int part = start; part < end; part++) {
         results[part] = runGroups(input, ws, per, part * per, group);
       }

@@ -362,6 +362,33 @@ class BlockedNetworkTest {
   }
 
   /**
+   * {@link SequentialModel#warmUp} on more than one thread leaves the calling thread's row-split buffers allocated
+   * for its batch, so that a later move to them costs no allocation; not after a batch split into parts, nor
+   * where they are ruled out or on one thread.
+   */
+  @Test
+  void warmUpOnTwoThreadsAllocatesTheRowSplitBuffers() throws Exception {
+    SplittableRandom r = new SplittableRandom(17);
+    String[] modes = {"auto", "auto", "false", "auto"};
+    int[] batches = {1, 2, 1, 1};
+    int[] threads = {2, 2, 2, 1};
+    boolean[] expected = {true, false, false, false};
+    int cases = 0;
+    for (int i = 0; i < modes.length; i++) {
+      BlockedNetwork.rowBuffers = modes[i];
+      Parallel.setThreads(threads[i]);
+      ChainNet net = new ChainNet(30 + i);
+      net.eval();
+      Tensor x = TestTensors.uniform(r, 1, batches[i], 3, 32, 32);
+      assertThat(net.warmUp(x, java.time.Duration.ofSeconds(60))).isTrue();
+      BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+      assertWithMessage("case " + i).that(engine.hasRowBuffers()).isEqualTo(expected[i]);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(4);
+  }
+
+  /**
    * {@link SequentialModel#warmUp}: after it returns true every tile kernel the network runs is hot (the shared
    * one-block tiles of the first forward, each layer's own tiles, the pooling and classifier kernels) and the
    * network computes the same bits as in its first forward; it refuses training mode and a negative timeout, and a model
