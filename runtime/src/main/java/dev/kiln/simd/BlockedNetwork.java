@@ -195,8 +195,7 @@ final class BlockedNetwork implements NetworkEngine {
   public boolean awaitCompiled(long timeoutNanos) throws InterruptedException {
     boolean hot = TileWarmer.awaitIdle(timeoutNanos);
     Workspace ws = compactSpaces.get();
-    if (ws.batch > 0 && !ws.inParts && Parallel.threads() > 1 && !"false".equals(rowBuffers)
-        && (long) ws.batch * banded.floatsPerSample() * Float.BYTES <= BANDED_BYTES) {
+    if (ws.batch > 0 && !ws.inParts && rowBuffersAllowed(ws.batch)) {
       bandedSpaces.get().ensure(ws.batch);
     }
     return hot;
@@ -566,11 +565,35 @@ final class BlockedNetwork implements NetworkEngine {
    */
   static final long FAR_HAND_OFF_NANOS = 70;
 
+  /** When row-split forwards use the {@link #banded} buffers ({@link #forRows}). */
+  enum RowBuffers {
+    /** Where the threads share no cache, by {@link Parallel#handOffNanos}. */
+    AUTO,
+    /** Always. */
+    ALWAYS,
+    /** Never: the compact buffers for every forward. */
+    NEVER
+  }
+
   /**
-   * {@code kiln.blocked.rowBuffers}: {@code auto} (default: by {@link Parallel#handOffNanos}), {@code true}
-   * (always the {@link #banded} buffers where threads split layers) or {@code false} (never); tests set it.
+   * {@code kiln.blocked.rowBuffers}: {@code auto} (the default), {@code true} ({@link RowBuffers#ALWAYS}) or
+   * {@code false} ({@link RowBuffers#NEVER}), read once; tests set the field.
    */
-  static volatile String rowBuffers = System.getProperty("kiln.blocked.rowBuffers", "auto");
+  static volatile RowBuffers rowBuffers = rowBuffersProperty(System.getProperty("kiln.blocked.rowBuffers"));
+
+  static RowBuffers rowBuffersProperty(String value) {
+    switch (value == null ? "auto" : value.trim()) {
+      case "auto":
+        return RowBuffers.AUTO;
+      case "true":
+        return RowBuffers.ALWAYS;
+      case "false":
+        return RowBuffers.NEVER;
+      default:
+        System.err.println("kiln: ignoring kiln.blocked.rowBuffers=" + value + " (expected auto, true or false)");
+        return RowBuffers.AUTO;
+    }
+  }
 
   /**
    * Whether a forward of {@code n} samples that does not split its batch ({@link #batchParts} 1) runs with the
@@ -584,7 +607,7 @@ final class BlockedNetwork implements NetworkEngine {
    * (the same address is another row of another layout), and a processor takes such a line from the other's
    * cache before it writes it. Where the two do not share a cache that costs: on this project's 2-processor
    * virtual machine (AMD EPYC Zen 5, JDK 17), where a value's round trip between two threads took 340-480 ns
-   * in such phases, MobileNet v1 at N=1 on two threads ran at 0.92-0.96x of ONNX Runtime with the compact
+   * in such phases, MobileNet v1 at N=1 on two threads ran at 0.87-0.96x of ONNX Runtime with the compact
    * buffers and 0.96-1.06x with the banded ones, which only layouts of the same spatial geometry share
    * ({@link BlockedLayout#sameSpace}), so that each thread writes where it wrote before; RepVGG-A0 0.994-0.997x
    * and 1.019-1.028x (one process alternating with ONNX Runtime per run, runs alternating between two builds).
@@ -595,12 +618,17 @@ final class BlockedNetwork implements NetworkEngine {
    * thread its own buffers anyway.
    */
   boolean forRows(int n) {
-    String mode = rowBuffers;
-    if (Parallel.threads() <= 1 || "false".equals(mode)
-        || (long) n * banded.floatsPerSample() * Float.BYTES > BANDED_BYTES) {
-      return false;
-    }
-    return "true".equals(mode) || Parallel.handOffNanos() >= FAR_HAND_OFF_NANOS;
+    return rowBuffersAllowed(n)
+        && (rowBuffers == RowBuffers.ALWAYS || Parallel.handOffNanos() >= FAR_HAND_OFF_NANOS);
+  }
+
+  /**
+   * Whether a forward of {@code n} samples may use the {@link #banded} buffers at all: more than one thread,
+   * not {@link RowBuffers#NEVER}, at most {@link #BANDED_BYTES} for the batch.
+   */
+  private boolean rowBuffersAllowed(int n) {
+    return Parallel.threads() > 1 && rowBuffers != RowBuffers.NEVER
+        && (long) n * banded.floatsPerSample() * Float.BYTES <= BANDED_BYTES;
   }
 
   /**

@@ -39,7 +39,7 @@ class BlockedNetworkTest {
   @AfterEach
   void restoreThreads() {
     Parallel.setThreads(savedThreads);
-    BlockedNetwork.rowBuffers = "auto";
+    BlockedNetwork.rowBuffers = BlockedNetwork.RowBuffers.AUTO;
   }
 
   /** A small MobileNet-like network with one layer the engine does not know. */
@@ -339,13 +339,14 @@ class BlockedNetworkTest {
     assertThat(16L * 16 * 9 * 16 * 16).isAtLeast(Parallel.MIN_MACS);
     SplittableRandom r = new SplittableRandom(21);
     int cases = 0;
-    for (String mode : new String[] {"true", "false"}) {
+    for (BlockedNetwork.RowBuffers mode : new BlockedNetwork.RowBuffers[] {BlockedNetwork.RowBuffers.ALWAYS,
+        BlockedNetwork.RowBuffers.NEVER}) {
       BlockedNetwork.rowBuffers = mode;
       for (int n : new int[] {1, 3}) {
         Tensor x = TestTensors.uniform(r, 1, n, 3, 32, 32);
         Parallel.setThreads(2);
         assertThat(engine.batchParts(x)).isEqualTo(1);
-        assertThat(engine.forRows(n)).isEqualTo(mode.equals("true"));
+        assertThat(engine.forRows(n)).isEqualTo(mode == BlockedNetwork.RowBuffers.ALWAYS);
         Parallel.setThreads(1);
         assertThat(engine.forRows(n)).isFalse();
         assertOneAndTwoThreadsAgree(mode + ", N=" + n, net, x);
@@ -354,11 +355,21 @@ class BlockedNetworkTest {
     }
     assertThat(cases).isEqualTo(4);
     // Above the memory bound the compact buffers serve even where the banded ones are asked for.
-    BlockedNetwork.rowBuffers = "true";
+    BlockedNetwork.rowBuffers = BlockedNetwork.RowBuffers.ALWAYS;
     Parallel.setThreads(2);
     int tooMany = (int) (BlockedNetwork.BANDED_BYTES / (4 * engine.bandedFloatsPerSample())) + 1;
     assertThat(engine.forRows(tooMany - 1)).isTrue();
     assertThat(engine.forRows(tooMany)).isFalse();
+  }
+
+  /** {@code kiln.blocked.rowBuffers}: the three values, spaces around them ignored, anything else taken as auto. */
+  @Test
+  void rowBuffersPropertyValues() {
+    assertThat(BlockedNetwork.rowBuffersProperty(null)).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
+    assertThat(BlockedNetwork.rowBuffersProperty("auto")).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
+    assertThat(BlockedNetwork.rowBuffersProperty(" true")).isEqualTo(BlockedNetwork.RowBuffers.ALWAYS);
+    assertThat(BlockedNetwork.rowBuffersProperty("false ")).isEqualTo(BlockedNetwork.RowBuffers.NEVER);
+    assertThat(BlockedNetwork.rowBuffersProperty("yes")).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
   }
 
   /**
@@ -369,7 +380,8 @@ class BlockedNetworkTest {
   @Test
   void warmUpOnTwoThreadsAllocatesTheRowSplitBuffers() throws Exception {
     SplittableRandom r = new SplittableRandom(17);
-    String[] modes = {"auto", "auto", "false", "auto"};
+    BlockedNetwork.RowBuffers[] modes = {BlockedNetwork.RowBuffers.AUTO, BlockedNetwork.RowBuffers.AUTO,
+        BlockedNetwork.RowBuffers.NEVER, BlockedNetwork.RowBuffers.AUTO};
     int[] batches = {1, 2, 1, 1};
     int[] threads = {2, 2, 2, 1};
     boolean[] expected = {true, false, false, false};

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -156,7 +157,7 @@ public final class NetworkBench implements Callable<Integer> {
     if (alternate > 0) {
       alternateWithOrt(runner, input, expected, out);
     }
-    handOffNanos = dev.kiln.runtime.Parallel.handOffNanos();
+    handOffNanos = Parallel.handOffNanos();
     roundTripNanos = coreRoundTripNanos(200_000);
     String line = report(jvmStartMillis, firstResultMillis, (referenceRead - start) / 1e6, maxDiff,
         calls);
@@ -181,12 +182,16 @@ public final class NetworkBench implements Callable<Integer> {
   /**
    * The mean time (ns) for a value to go from this thread to another and back, over {@code rounds} round trips
    * of two threads spinning on one shared word: where the machine placed the two threads. On this project's
-   * 2-processor virtual machine it was 57-74 ns when they shared a level-3 cache and 340-480 ns when they did
+   * 2-processor virtual machine it was 56-128 ns when they shared a level-3 cache and 340-480 ns when they did
    * not, changing from one minute to the next; a layer split over two threads moves cache lines between them,
-   * so 2-thread figures are read with it.
+   * so 2-thread figures are read with it. NaN with one processor (two spinning threads would take turns at the
+   * scheduler's pace).
    */
   static double coreRoundTripNanos(int rounds) throws InterruptedException {
-    java.util.concurrent.atomic.AtomicLong word = new java.util.concurrent.atomic.AtomicLong();
+    if (Runtime.getRuntime().availableProcessors() < 2) {
+      return Double.NaN;
+    }
+    AtomicLong word = new AtomicLong();
     Thread echo = new Thread(() -> {
       for (long i = 1; i <= rounds; i++) {
         while (word.get() != 2 * i - 1) {
@@ -426,10 +431,11 @@ public final class NetworkBench implements Callable<Integer> {
             + "\"tag\":\"%s\",%s\"jvm_ms_before_main\":%d,\"read_reference_ms\":%.1f,\"first_result_ms\":%.1f,"
             + "\"max_abs_diff\":%.3g,\"calls\":%d,\"first_call_ms\":%.2f,\"steady_median_ms\":%.3f,"
             + "\"min_ms\":%.3f,\"settled_after_s\":%d,\"worst_window_after_2s_ms\":%.3f,\"worst_over_steady\":%.3f,"
-            + "\"window_medians_ms\":%s,\"core_round_trip_ns\":%.0f,\"hand_off_ns\":%d,\"java\":\"%s\",\"cpu\":\"%s\"}",
+            + "\"window_medians_ms\":%s,\"core_round_trip_ns\":%s,\"hand_off_ns\":%d,\"java\":\"%s\",\"cpu\":\"%s\"}",
         net, engine, batch, threads, tag, phases + alternation, jvmUptimeAtMain, readMillis, firstMillis, maxDiff, n, latencies[0],
         steady, Arrays.stream(latencies).min().orElse(0), settled, worstAfter2, worstAfter2 / steady, w,
-        roundTripNanos, handOffNanos, System.getProperty("java.version"), cpu());
+        Double.isNaN(roundTripNanos) ? "null" : String.format(Locale.ROOT, "%.0f", roundTripNanos), handOffNanos,
+        System.getProperty("java.version"), cpu());
   }
 
   private static double median(double[] values) {
