@@ -408,8 +408,8 @@ public final class Parallel {
    * or too few sections yet). This is about the time one processor's write takes to reach another's cache, which
    * depends on where the two run: on this project's 2-processor virtual machine (AMD EPYC) 49-60 ns when they
    * shared a level-3 cache and 80-110 ns when they did not (a placement that changed from one minute to the
-   * next; a value's round trip between two spinning threads took 56-74 and 340-480 ns). Work split over the
-   * threads can then choose a data layout that moves fewer cache lines between them.
+   * next; a value's round trip between two spinning threads took 56-74 and 340-480 ns). A diagnostic: the
+   * network benchmark records it next to its 2-thread figures.
    */
   public static long handOffNanos() {
     Pool p = pool;

@@ -85,11 +85,23 @@ final class BlockedLayout {
    * another layout before holds this one's zero padding again afterwards.
    */
   void clearOutside(float[] buf, int off) {
+    clearOutside(buf, off, 0, height);
+  }
+
+  /**
+   * {@link #clearOutside(float[], int)} for interior rows {@code [h0, h1)} only: their halo columns and padded
+   * lanes, and the halo rows above them if {@code h0} is 0 and below them if {@code h1} is the height.
+   */
+  void clearOutside(float[] buf, int off, int h0, int h1) {
     for (int cb = 0; cb < blocks; cb++) {
       int base = off + cb * blockStride;
-      java.util.Arrays.fill(buf, base, base + top * rowStride, 0f);
-      java.util.Arrays.fill(buf, base + (top + height) * rowStride, base + paddedHeight * rowStride, 0f);
-      for (int h = 0; h < height; h++) {
+      if (h0 == 0) {
+        java.util.Arrays.fill(buf, base, base + top * rowStride, 0f);
+      }
+      if (h1 == height) {
+        java.util.Arrays.fill(buf, base + (top + height) * rowStride, base + paddedHeight * rowStride, 0f);
+      }
+      for (int h = h0; h < h1; h++) {
         int row = base + (top + h) * rowStride;
         java.util.Arrays.fill(buf, row, row + left * pixelStride, 0f);
         java.util.Arrays.fill(buf, row + (left + width) * pixelStride, row + rowStride, 0f);
@@ -98,23 +110,13 @@ final class BlockedLayout {
     int used = channels - (blocks - 1) * LANES;
     if (blocked && used < LANES) {
       int base = off + (blocks - 1) * blockStride;
-      for (int h = 0; h < height; h++) {
+      for (int h = h0; h < h1; h++) {
         for (int w = 0; w < width; w++) {
           int p = base + pixel(h, w);
           java.util.Arrays.fill(buf, p + used, p + LANES, 0f);
         }
       }
     }
-  }
-
-  /**
-   * Whether {@code other} stores a channel block's pixels where this layout does: the same kind, the same
-   * padded rows and columns and the same halo above and left (any channel count). Where every layout of a buffer
-   * has the same space, a row of any of them lies where that row of the others lies.
-   */
-  boolean sameSpace(BlockedLayout other) {
-    return other.blocked == blocked && other.rowStride == rowStride && other.blockStride == blockStride
-        && other.top == top && other.left == left;
   }
 
   /** The same channels and size with another halo. */

@@ -98,16 +98,13 @@ final class BlockedNetwork implements NetworkEngine {
 
   private final int[] inputShape;
   private final List<Stage> stages;
-  /** The feature maps' arrays when the layers run one thread each or split their batch ({@link #runInParts}). */
+  /** Which array holds which feature map (a calling thread's, and each row-split piece's own; see {@link Workspace}). */
   private final BufferPlan compact;
-  /** The feature maps' arrays when the layers split their rows over the threads. */
-  private final BufferPlan banded;
   private final ThreadLocal<Workspace> compactSpaces;
-  private final ThreadLocal<Workspace> bandedSpaces;
   /** The convolutions' multiply-adds per sample: whether a batch is worth splitting into parts. */
   private final long macsPerSample;
 
-  private BlockedNetwork(int[] inputShape, List<Stage> stages, BufferPlan compact, BufferPlan banded) {
+  private BlockedNetwork(int[] inputShape, List<Stage> stages, BufferPlan compact) {
     long macs = 0;
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
@@ -118,9 +115,7 @@ final class BlockedNetwork implements NetworkEngine {
     this.inputShape = inputShape;
     this.stages = stages;
     this.compact = compact;
-    this.banded = banded;
     this.compactSpaces = ThreadLocal.withInitial(() -> new Workspace(compact, stages.size()));
-    this.bandedSpaces = ThreadLocal.withInitial(() -> new Workspace(banded, stages.size()));
     this.groupSize = groupSize(bufferFloatsPerSample());
   }
 
@@ -154,9 +149,12 @@ final class BlockedNetwork implements NetworkEngine {
     return compact.floatsPerSample();
   }
 
-  /** Floats per sample of the buffers of one calling thread, layers split by rows (for tests). */
-  long bandedFloatsPerSample() {
-    return banded.floatsPerSample();
+  /**
+   * Which values (by number) the pieces of a forward of {@code n} samples on {@code threads} threads keep in their
+   * own arrays ({@link #ownRows}; for tests).
+   */
+  boolean[] ownValues(int threads, int n) {
+    return ownRows(threads, n);
   }
 
   @Override
@@ -186,24 +184,16 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * Waits for the tile warmer to finish every tile requested so far: after the first forward, this network's
-   * own tiles (and those of any other network of this JVM whose tiles are queued). On more than one thread it
-   * also allocates the calling thread's row-split buffers ({@link #forRows}) for the batch size of its last
-   * forward, unless that forward split its batch into parts or they are ruled out: a forward that moves to them
-   * later then finds them allocated (their page faults took tens of milliseconds in that call).
+   * own tiles (and those of any other network of this JVM whose tiles are queued).
    */
   @Override
   public boolean awaitCompiled(long timeoutNanos) throws InterruptedException {
-    boolean hot = TileWarmer.awaitIdle(timeoutNanos);
-    Workspace ws = compactSpaces.get();
-    if (ws.batch > 0 && !ws.inParts && rowBuffersAllowed(ws.batch)) {
-      bandedSpaces.get().ensure(ws.batch);
-    }
-    return hot;
+    return TileWarmer.awaitIdle(timeoutNanos);
   }
 
-  /** Whether the calling thread has its row-split buffers allocated (for tests). */
-  boolean hasRowBuffers() {
-    return bandedSpaces.get().batch > 0;
+  /** How many row-split pieces besides the first have arrays of their own in the calling thread's workspace (for tests). */
+  int pieceArrays() {
+    return compactSpaces.get().pieces.length;
   }
 
   /**
@@ -220,14 +210,13 @@ final class BlockedNetwork implements NetworkEngine {
 
     /**
      * Assigns the values, written in order (value {@code v} by a stage reading value {@code inputs[v]}, or -1),
-     * to arrays: each to an array other than its input's ({@link #slotFor}); with {@code bySpace}, only to an
-     * array whose layouts all have its spatial geometry (see {@link #forRows}).
+     * to arrays: each to an array other than its input's ({@link #slotFor}).
      */
-    BufferPlan(List<BlockedLayout> layouts, int[] inputs, boolean bySpace) {
+    BufferPlan(List<BlockedLayout> layouts, int[] inputs) {
       List<List<BlockedLayout>> slots = new ArrayList<>();
       slotOf = new int[layouts.size()];
       for (int v = 0; v < slotOf.length; v++) {
-        slotOf[v] = slotFor(slots, layouts.get(v), inputs[v] < 0 ? -1 : slotOf[inputs[v]], bySpace);
+        slotOf[v] = slotFor(slots, layouts.get(v), inputs[v] < 0 ? -1 : slotOf[inputs[v]]);
       }
       clear = new boolean[slotOf.length];
       for (int v = 0; v < slotOf.length; v++) {
@@ -277,16 +266,59 @@ final class BlockedNetwork implements NetworkEngine {
       return t;
     }
 
+    /** The values in the pieces' own arrays in the running forward ({@link #ownRows}), or null. */
+    boolean[] own;
+    /** The pieces of the running forward when {@link #own} is not null. */
+    int ownPieces;
+    private int ownFor = -1;
+    private int ownForPieces = -1;
+    /** Arrays by value of pieces 1, 2, ... of a row-split forward (piece 0 has {@link #buffers}); by {@link #plan}. */
+    float[][][] pieces = new float[0][][];
+    private int piecesBatch = -1;
+
+    /** Sets {@link #own} for a forward of {@code n} samples in {@code count} pieces, and allocates their arrays. */
+    void own(BlockedNetwork net, int count, int n) {
+      if (count < 2) {
+        own = null;
+        return;
+      }
+      if (n != ownFor || count != ownForPieces) {
+        own = net.ownRows(count, n);
+        ownFor = n;
+        ownForPieces = count;
+      }
+      ownPieces = count;
+      if (own != null && (pieces.length != count - 1 || piecesBatch != n)) {
+        float[][][] p = new float[count - 1][][];
+        for (int j = 0; j < p.length; j++) {
+          p[j] = arrays(n);
+        }
+        pieces = p;
+        piecesBatch = n;
+      }
+    }
+
+    /** One array per value for {@code n} samples, values sharing arrays as {@link #plan} says. */
+    private float[][] arrays(int n) {
+      float[][] arrays = new float[plan.capacities.length][];
+      for (int i = 0; i < arrays.length; i++) {
+        arrays[i] = new float[Math.multiplyExact(n, plan.capacities[i])];
+      }
+      float[][] byValue = new float[plan.slotOf.length][];
+      for (int v = 0; v < byValue.length; v++) {
+        byValue[v] = arrays[plan.slotOf[v]];
+      }
+      return byValue;
+    }
+
+    /** Piece {@code j}'s array of value {@code v}: its own where {@link #own} says so, else the shared one. */
+    float[] array(int j, int v) {
+      return j == 0 || own == null || !own[v] ? buffers[v] : pieces[j - 1][v];
+    }
+
     void ensure(int n) {
       if (n != batch) {
-        float[][] arrays = new float[plan.capacities.length][];
-        for (int i = 0; i < arrays.length; i++) {
-          arrays[i] = new float[Math.multiplyExact(n, plan.capacities[i])];
-        }
-        buffers = new float[plan.slotOf.length][];
-        for (int v = 0; v < buffers.length; v++) {
-          buffers[v] = arrays[plan.slotOf[v]];
-        }
+        buffers = arrays(n);
         batch = n;
       }
     }
@@ -300,20 +332,61 @@ final class BlockedNetwork implements NetworkEngine {
    */
   private static final class ConvSection implements Parallel.ChunkBody {
     ConvStage stage;
-    float[] x;
-    float[] y;
+    Workspace ws;
     int samples;
     /** Row bands ({@link BlockedConv#bands}), or 1 for runs of the chunk-major order. */
     int bands;
     /** Ranges: the thread count. */
     int ranges;
+    /** Whether the input and the output are in the pieces' own arrays ({@link #ownRows}). */
+    boolean ownIn;
+    boolean ownOut;
 
-    /** Runs ranges {@code [start, end)}. */
+    /** Runs ranges {@code [start, end)} (one piece: range {@code chunk}). */
     @Override
     public void run(int chunk, int start, int end) {
       BlockedConv conv = stage.conv;
+      float[] x = ws.array(chunk, stage.inSlot);
+      float[] y = ws.array(chunk, stage.outSlot);
+      if (ownIn) {
+        copyHalo(chunk, x);
+      }
+      if (ownOut && ws.plan.clear[stage.outSlot]) {
+        int rows = conv.out.height / bands;
+        for (int i = 0; i < samples; i++) {
+          conv.out.clearOutside(y, i * conv.out.sampleSize, chunk * rows, (chunk + 1) * rows);
+        }
+      }
       conv.run(stage.kernel.weight(), stage.kernel.bias(), x, 0, y, 0, samples, bands,
           conv.rangeStart(start, ranges, bands, samples), conv.rangeStart(end, ranges, bands, samples));
+    }
+
+    /**
+     * Copies into piece {@code j}'s input array {@code x} the input rows that band {@code j} of the output reads
+     * and other pieces wrote (into their own arrays, one band of rows each: the bands divide the rows).
+     */
+    private void copyHalo(int j, float[] x) {
+      BlockedConv conv = stage.conv;
+      BlockedLayout in = conv.in;
+      ConvGeometry g = conv.geometry;
+      int perBand = in.height / bands;
+      int outRows = g.outHeight() / bands;
+      int first = Math.max(0, j * outRows * g.strideH() - g.padTop());
+      int last = Math.min(in.height - 1,
+          ((j + 1) * outRows - 1) * g.strideH() - g.padTop() + (g.kernelH() - 1) * g.dilationH());
+      for (int r = first; r <= last; r++) {
+        int owner = r / perBand;
+        if (owner == j) {
+          continue;
+        }
+        float[] from = ws.array(owner, stage.inSlot);
+        for (int i = 0; i < samples; i++) {
+          for (int cb = 0; cb < in.blocks; cb++) {
+            int at = i * in.sampleSize + cb * in.blockStride + (r + in.top) * in.rowStride;
+            System.arraycopy(from, at, x, at, in.rowStride);
+          }
+        }
+      }
     }
   }
 
@@ -458,7 +531,7 @@ final class BlockedNetwork implements NetworkEngine {
       }
     }
     int[] in = inputs.stream().mapToInt(Integer::intValue).toArray();
-    return new BlockedNetwork(input, stages, new BufferPlan(written, in, false), new BufferPlan(written, in, true));
+    return new BlockedNetwork(input, stages, new BufferPlan(written, in));
   }
 
   private static int[] max(int[] a, int[] b) {
@@ -468,21 +541,16 @@ final class BlockedNetwork implements NetworkEngine {
   /**
    * A buffer slot for a value of {@code layout}, other than {@code busy} (the stage's input): one that holds
    * only this layout if there is one, else the largest other slot (the network's values take turns with two
-   * buffers), else a new one; with {@code bySpace} only among slots whose layouts all have this one's spatial
-   * geometry ({@link BlockedLayout#sameSpace}; two per feature-map size, about). A slot that holds several
-   * layouts costs its writers a zeroed halo per call; a buffer per layout cost MobileNet v1 145 MB at N=8
+   * buffers), else a new one. A slot that holds several layouts costs its writers a zeroed halo per call; a buffer per layout cost MobileNet v1 145 MB at N=8
    * (39 MB now), and its first call the page faults.
    */
-  private static int slotFor(List<List<BlockedLayout>> slots, BlockedLayout layout, int busy, boolean bySpace) {
+  private static int slotFor(List<List<BlockedLayout>> slots, BlockedLayout layout, int busy) {
     int largest = -1;
     for (int i = 0; i < slots.size(); i++) {
       if (i == busy) {
         continue;
       }
       List<BlockedLayout> held = slots.get(i);
-      if (bySpace && !held.stream().allMatch(layout::sameSpace)) {
-        continue;
-      }
       if (held.stream().allMatch(layout::equals)) {
         return i;
       }
@@ -549,86 +617,71 @@ final class BlockedNetwork implements NetworkEngine {
     if (parts > 1) {
       return runInParts(input, parts, group);
     }
-    int n = input.dim(0);
-    Workspace compactWs = compactSpaces.get();
-    compactWs.inParts = false;
-    return runGroups(input, forRows(Math.min(n, group)) ? bandedSpaces.get() : compactWs, n, 0, group);
-  }
-
-  /** The most bytes of {@link #banded} buffers a calling thread allocates (else it keeps the compact ones). */
-  static final long BANDED_BYTES = 64L << 20;
-
-  /**
-   * The least {@link Parallel#handOffNanos} at which the threads are taken not to share a cache (see
-   * {@link #forRows}): between the 49-60 ns measured where they shared a level-3 cache and the 80-110 ns where
-   * they did not (same machine, same minutes).
-   */
-  static final long FAR_HAND_OFF_NANOS = 70;
-
-  /** When row-split forwards use the {@link #banded} buffers ({@link #forRows}). */
-  enum RowBuffers {
-    /** Where the threads share no cache, by {@link Parallel#handOffNanos}. */
-    AUTO,
-    /** Always. */
-    ALWAYS,
-    /** Never: the compact buffers for every forward. */
-    NEVER
+    Workspace ws = compactSpaces.get();
+    ws.inParts = false;
+    return runGroups(input, ws, input.dim(0), 0, group, rowBuffers ? Parallel.threads() : 1);
   }
 
   /**
-   * {@code kiln.blocked.rowBuffers}: {@code auto} (the default), {@code true} ({@link RowBuffers#ALWAYS}) or
-   * {@code false} ({@link RowBuffers#NEVER}), read once; tests set the field.
+   * Whether row-split forwards give each piece its own arrays ({@link #ownRows}): {@code kiln.blocked.rowBuffers}
+   * {@code true} (the default; {@code auto}, the former default, means the same) or {@code false} (every piece
+   * writes the calling thread's arrays), read once; tests set the field.
    */
-  static volatile RowBuffers rowBuffers = rowBuffersProperty(System.getProperty("kiln.blocked.rowBuffers"));
+  static volatile boolean rowBuffers = rowBuffersProperty(System.getProperty("kiln.blocked.rowBuffers"));
 
-  static RowBuffers rowBuffersProperty(String value) {
-    switch (value == null ? "auto" : value.trim()) {
-      case "auto":
-        return RowBuffers.AUTO;
+  static boolean rowBuffersProperty(String value) {
+    switch (value == null ? "true" : value.trim()) {
       case "true":
-        return RowBuffers.ALWAYS;
+      case "auto":
+        return true;
       case "false":
-        return RowBuffers.NEVER;
+        return false;
       default:
-        System.err.println("kiln: ignoring kiln.blocked.rowBuffers=" + value + " (expected auto, true or false)");
-        return RowBuffers.AUTO;
+        System.err.println("kiln: ignoring kiln.blocked.rowBuffers=" + value + " (expected true or false)");
+        return true;
     }
   }
 
   /**
-   * Whether a forward of {@code n} samples that does not split its batch ({@link #batchParts} 1) runs with the
-   * {@link #banded} buffers rather than the {@link #compact} ones: when there is more than one thread (so that
-   * the layers split their rows over them), the buffers for {@code n} samples take at most
-   * {@link #BANDED_BYTES}, and the threads do not share a cache ({@link Parallel#handOffNanos} at least
-   * {@link #FAR_HAND_OFF_NANOS}; see {@link #rowBuffers}).
+   * Which values (by number) live in arrays of each row-split piece's own in a forward of {@code n} samples on
+   * {@code threads} threads: those written by a convolution that splits its output rows into one band per thread
+   * ({@link ConvStage#rowSplit}) and read only by such convolutions. Piece {@code j} then writes band {@code j} of
+   * the value into its own array (piece 0 into the calling thread's), and before the next layer copies into it
+   * the few rows of other bands that its band reads ({@link ConvSection#copyHalo}); every other value lives in
+   * the calling thread's arrays, which all pieces write and read.
    *
-   * <p>Each thread computes the same band of rows of every layer ({@link BlockedConv#bands}). With the compact
-   * buffers, shared by layouts of any size, a thread writes lines of a buffer that the other thread wrote last
-   * (the same address is another row of another layout), and a processor takes such a line from the other's
-   * cache before it writes it. Where the two do not share a cache that costs: on this project's 2-processor
-   * virtual machine (AMD EPYC Zen 5, JDK 17), where a value's round trip between two threads took 340-480 ns
-   * in such phases, MobileNet v1 at N=1 on two threads ran at 0.87-0.96x of ONNX Runtime with the compact
-   * buffers and 0.96-1.06x with the banded ones, which only layouts of the same spatial geometry share
-   * ({@link BlockedLayout#sameSpace}), so that each thread writes where it wrote before; RepVGG-A0 0.994-0.997x
-   * and 1.019-1.028x (one process alternating with ONNX Runtime per run, runs alternating between two builds).
-   * Where the two shared a level-3 cache (a round trip of 56-74 ns), the banded buffers cost more than they
-   * saved: MobileNet v1 0.883-0.890x against 0.921-0.926x (they take 16.8 MB per sample against 4.9, with 17 MB
-   * of weights in the same cache), RepVGG-A0 1.030-1.033x against 1.025-1.033x (6.2 MB against 3.1). On one
-   * thread they cost 5% (MobileNet v1 0.885-0.902x against 0.938-0.948x), and batches split into parts give each
-   * thread its own buffers anyway.
+   * <p>Each piece runs on one thread (the pool hands the same piece to the same thread from layer to layer unless
+   * one is kept waiting), so a thread writes only lines it wrote before and reads its neighbour's lines only at
+   * the band edges. With every piece writing the calling thread's arrays, which the values take turns in
+   * whatever their size, a thread wrote lines of rows that the other thread had written in an earlier layer
+   * (the same address is another row of another layout), and a processor fetches such a line from the other's
+   * cache before it writes it: on this project's 2-processor virtual machine (AMD EPYC Zen 5, JDK 17), in
+   * minutes when its two processors shared no cache, MobileNet v1 at N=1 on two threads ran at 0.87-0.96x of
+   * ONNX Runtime that way. Each piece's arrays take the calling thread's footprint again, but a thread touches
+   * only its band of them.
    */
-  boolean forRows(int n) {
-    return rowBuffersAllowed(n)
-        && (rowBuffers == RowBuffers.ALWAYS || Parallel.handOffNanos() >= FAR_HAND_OFF_NANOS);
-  }
-
-  /**
-   * Whether a forward of {@code n} samples may use the {@link #banded} buffers at all: more than one thread,
-   * not {@link RowBuffers#NEVER}, at most {@link #BANDED_BYTES} for the batch.
-   */
-  private boolean rowBuffersAllowed(int n) {
-    return Parallel.threads() > 1 && rowBuffers != RowBuffers.NEVER
-        && (long) n * banded.floatsPerSample() * Float.BYTES <= BANDED_BYTES;
+  boolean[] ownRows(int threads, int n) {
+    boolean[] own = new boolean[compact.slotOf.length];
+    boolean[] read = new boolean[own.length];
+    for (Stage st : stages) {
+      if (st instanceof ConvStage conv && conv.rowSplit(threads, n)) {
+        own[st.outSlot] = true;
+      }
+    }
+    for (Stage st : stages) {
+      if (st.inSlot >= 0) {
+        read[st.inSlot] = true;
+        if (!(st instanceof ConvStage conv && conv.rowSplit(threads, n))) {
+          own[st.inSlot] = false;
+        }
+      }
+    }
+    boolean any = false;
+    for (int v = 0; v < own.length; v++) {
+      own[v] &= read[v];
+      any |= own[v];
+    }
+    return any ? own : null;
   }
 
   /**
@@ -662,7 +715,7 @@ final class BlockedNetwork implements NetworkEngine {
       Workspace ws = compactSpaces.get();
       ws.inParts = true;
       for (int part = start; part < end; part++) {
-        results[part] = runGroups(input, ws, per, part * per, group);
+        results[part] = runGroups(input, ws, per, part * per, group, 1);
       }
     });
     return concat(results, n);
@@ -670,11 +723,13 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * Every stage over {@code n} samples of {@code input} from sample {@code first}, in groups of at most
-   * {@code group} samples, one group through every stage before the next.
+   * {@code group} samples, one group through every stage before the next; with {@code pieces} more than 1, the
+   * values {@link #ownRows} names in each row-split piece's own arrays.
    */
-  private Tensor runGroups(Tensor input, Workspace ws, int n, int first, int group) {
+  private Tensor runGroups(Tensor input, Workspace ws, int n, int first, int group, int pieces) {
     int g = Math.min(n, group);
     ws.ensure(g);
+    ws.own(this, pieces, g);
     if (g == n) {
       return runStages(input, ws, n, first);
     }
@@ -807,29 +862,40 @@ final class BlockedNetwork implements NetworkEngine {
           + g.kernelH() + " s" + g.strideH() + " g" + g.groups() + (conv.in.blocked ? "" : " planes");
     }
 
+    /**
+     * Whether a forward of {@code n} samples on {@code threads} threads splits this layer's output rows into one
+     * band per thread ({@link BlockedConv#bands}).
+     */
+    boolean rowSplit(int threads, int n) {
+      return threads > 1 && conv.splits(n) && conv.bands(threads, n) == threads;
+    }
+
     @Override
     Tensor run(Tensor t, Workspace ws, int n) {
-      clearOutput(ws, n);
-      float[] x = ws.buffers[inSlot];
-      float[] y = ws.buffers[outSlot];
-      int items = conv.items(n);
+      boolean own = ws.own != null;
+      boolean ownOut = own && ws.own[outSlot];
+      if (!ownOut) {
+        clearOutput(ws, n);
+      }
       if (conv.splits(n)) {
         ConvSection s = ws.section;
-        int threads = Parallel.threads();
+        // The pieces of a forward with own arrays are fixed for the forward: its thread count.
+        int threads = own ? ws.ownPieces : Parallel.threads();
         s.stage = this;
-        s.x = x;
-        s.y = y;
+        s.ws = ws;
         s.samples = n;
         s.bands = conv.bands(threads, n);
         s.ranges = threads;
+        s.ownIn = own && ws.own[inSlot];
+        s.ownOut = ownOut;
         try {
           Parallel.forChunks(threads, s);
         } finally {
-          s.x = null;
-          s.y = null;
+          s.ws = null;
         }
       } else {
-        conv.run(kernel.weight(), kernel.bias(), x, 0, y, 0, n, 1, 0, items);
+        conv.run(kernel.weight(), kernel.bias(), ws.buffers[inSlot], 0, ws.buffers[outSlot], 0, n, 1, 0,
+            conv.items(n));
       }
       return null;
     }

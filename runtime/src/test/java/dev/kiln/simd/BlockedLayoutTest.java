@@ -44,6 +44,38 @@ class BlockedLayoutTest {
     assertThat(checked).isEqualTo(5);
   }
 
+  /**
+   * Clearing the rows of a layout in bands (as each row-split piece does for its own band) clears what clearing
+   * all of them does, and a band touches the halo rows above or below only where it starts at the first row or
+   * ends at the last.
+   */
+  @Test
+  void clearingRowBandsAddsUpToClearingAll() {
+    BlockedLayout[] layouts = {BlockedLayout.blocked(20, 3, 4, 1, 2, 1, 0), BlockedLayout.blocked(32, 4, 2, 1, 1, 1, 1),
+        BlockedLayout.planes(2, 3, 3, 1, 1, 2, 1)};
+    int checked = 0;
+    for (BlockedLayout l : layouts) {
+      float[] all = new float[l.sampleSize];
+      Arrays.fill(all, 9f);
+      l.clearOutside(all, 0);
+      for (int k = 1; k < l.height; k++) {
+        float[] bands = new float[l.sampleSize];
+        Arrays.fill(bands, 9f);
+        l.clearOutside(bands, 0, k, l.height);
+        // Only the bottom band so far: the halo rows above every block are untouched.
+        for (int cb = 0; cb < l.blocks; cb++) {
+          for (int i = 0; i < l.top * l.rowStride; i++) {
+            assertWithMessage(l + " k=" + k).that(bands[cb * l.blockStride + i]).isEqualTo(9f);
+          }
+        }
+        l.clearOutside(bands, 0, 0, k);
+        assertWithMessage(l + " k=" + k).that(bands).usingExactEquality().containsExactly(all).inOrder();
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(2 + 3 + 2);
+  }
+
   /** NCHW into a layout and back: every element where it was, for partial last blocks and any halo. */
   @Test
   void toNchwInvertsFromNchw() {

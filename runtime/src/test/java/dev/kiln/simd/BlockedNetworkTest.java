@@ -39,7 +39,7 @@ class BlockedNetworkTest {
   @AfterEach
   void restoreThreads() {
     Parallel.setThreads(savedThreads);
-    BlockedNetwork.rowBuffers = BlockedNetwork.RowBuffers.AUTO;
+    BlockedNetwork.rowBuffers = true;
   }
 
   /** A small MobileNet-like network with one layer the engine does not know. */
@@ -317,84 +317,69 @@ class BlockedNetworkTest {
   }
 
   /**
-   * With layers split by rows over threads, a buffer holds values of one spatial geometry only (each thread then
-   * writes the rows it wrote there before), taking turns within it: ChainNet's three 16x16 maps with a halo all
-   * round share two buffers, the one read at stride 2 (halo above and left only), the 8x8 maps with and without
-   * halo and the input planes (read at stride 2) one each; on one thread the values take turns with two buffers
-   * whatever their size. Both give the same bits.
+   * With layers split into row bands over two threads, a value written by such a layer and read only by such
+   * layers lives in each piece's own arrays (ChainNet's 16x16 and 8x8 maps between split layers, the stem's
+   * output only at N=3, where the stem is worth splitting; not the last map, which pooling reads, nor the input
+   * planes), and each piece copies in the rows next to its band that it reads (one row at stride 1, and at the
+   * stride-2 layer the last row of the band above). Same bits as one thread with and without them, N=1 and 3.
    */
   @Test
-  void rowSplitBuffersHoldOneSpatialGeometryEach() {
+  void rowSplitPiecesKeepTheirBandsInArraysOfTheirOwn() {
     ChainNet net = new ChainNet(4);
     net.eval();
     BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
-    long planes = BlockedLayout.planes(3, 32, 32, 1, 0, 1, 0).sampleSize;
-    long map16 = BlockedLayout.blocked(16, 16, 16, 1, 1, 1, 1).sampleSize;
-    long down16 = BlockedLayout.blocked(16, 16, 16, 1, 0, 1, 0).sampleSize;
-    long map8 = BlockedLayout.blocked(32, 8, 8, 1, 1, 1, 1).sampleSize;
-    long out8 = BlockedLayout.blocked(32, 8, 8, 0, 0, 0, 0).sampleSize;
-    assertThat(engine.bandedFloatsPerSample()).isEqualTo(planes + 2 * map16 + down16 + map8 + out8);
-    assertThat(engine.bufferFloatsPerSample()).isEqualTo(2 * map16);
-    // The layers split into row bands on two threads (more than the pool's least work, rows divide evenly).
-    assertThat(16L * 16 * 9 * 16 * 16).isAtLeast(Parallel.MIN_MACS);
+    assertThat(16L * 16 * 16 * 27).isLessThan(Parallel.MIN_MACS);
+    assertThat(3L * 16 * 16 * 16 * 27).isAtLeast(Parallel.MIN_MACS);
+    assertThat(8L * 8 * 32 * 9 * 16).isAtLeast(Parallel.MIN_MACS);
+    // Values: 0 input planes, 1 stem, 2 a, 3 b, 4 c, 5 down, 6 d.
+    assertThat(engine.ownValues(2, 1)).asList().containsExactly(false, false, true, true, true, true, false).inOrder();
+    assertThat(engine.ownValues(2, 3)).asList().containsExactly(false, true, true, true, true, true, false).inOrder();
+    assertThat(engine.ownValues(1, 1)).isNull();
     SplittableRandom r = new SplittableRandom(21);
     int cases = 0;
-    for (BlockedNetwork.RowBuffers mode : new BlockedNetwork.RowBuffers[] {BlockedNetwork.RowBuffers.ALWAYS,
-        BlockedNetwork.RowBuffers.NEVER}) {
-      BlockedNetwork.rowBuffers = mode;
+    for (boolean own : new boolean[] {true, false}) {
+      BlockedNetwork.rowBuffers = own;
       for (int n : new int[] {1, 3}) {
         Tensor x = TestTensors.uniform(r, 1, n, 3, 32, 32);
         Parallel.setThreads(2);
         assertThat(engine.batchParts(x)).isEqualTo(1);
-        assertThat(engine.forRows(n)).isEqualTo(mode == BlockedNetwork.RowBuffers.ALWAYS);
-        Parallel.setThreads(1);
-        assertThat(engine.forRows(n)).isFalse();
-        assertOneAndTwoThreadsAgree(mode + ", N=" + n, net, x);
+        assertOneAndTwoThreadsAgree("own arrays " + own + ", N=" + n, net, x);
         cases++;
       }
     }
     assertThat(cases).isEqualTo(4);
-    // Above the memory bound the compact buffers serve even where the banded ones are asked for.
-    BlockedNetwork.rowBuffers = BlockedNetwork.RowBuffers.ALWAYS;
-    Parallel.setThreads(2);
-    int tooMany = (int) (BlockedNetwork.BANDED_BYTES / (4 * engine.bandedFloatsPerSample())) + 1;
-    assertThat(engine.forRows(tooMany - 1)).isTrue();
-    assertThat(engine.forRows(tooMany)).isFalse();
   }
 
-  /** {@code kiln.blocked.rowBuffers}: the three values, spaces around them ignored, anything else taken as auto. */
+  /** {@code kiln.blocked.rowBuffers}: true (also as auto, the former default) or false, spaces ignored, else true. */
   @Test
   void rowBuffersPropertyValues() {
-    assertThat(BlockedNetwork.rowBuffersProperty(null)).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
-    assertThat(BlockedNetwork.rowBuffersProperty("auto")).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
-    assertThat(BlockedNetwork.rowBuffersProperty(" true")).isEqualTo(BlockedNetwork.RowBuffers.ALWAYS);
-    assertThat(BlockedNetwork.rowBuffersProperty("false ")).isEqualTo(BlockedNetwork.RowBuffers.NEVER);
-    assertThat(BlockedNetwork.rowBuffersProperty("yes")).isEqualTo(BlockedNetwork.RowBuffers.AUTO);
+    assertThat(BlockedNetwork.rowBuffersProperty(null)).isTrue();
+    assertThat(BlockedNetwork.rowBuffersProperty("auto")).isTrue();
+    assertThat(BlockedNetwork.rowBuffersProperty(" true")).isTrue();
+    assertThat(BlockedNetwork.rowBuffersProperty("false ")).isFalse();
+    assertThat(BlockedNetwork.rowBuffersProperty("yes")).isTrue();
   }
 
   /**
-   * {@link SequentialModel#warmUp} on more than one thread leaves the calling thread's row-split buffers allocated
-   * for its batch, so that a later move to them costs no allocation; not after a batch split into parts, nor
-   * where they are ruled out or on one thread.
+   * A forward split into row bands over two threads allocates one more set of arrays for the second piece; not a
+   * batch split into parts, nor with {@code kiln.blocked.rowBuffers=false}, nor on one thread.
    */
   @Test
-  void warmUpOnTwoThreadsAllocatesTheRowSplitBuffers() throws Exception {
+  void rowSplitForwardsAllocateArraysForTheOtherPieces() {
     SplittableRandom r = new SplittableRandom(17);
-    BlockedNetwork.RowBuffers[] modes = {BlockedNetwork.RowBuffers.AUTO, BlockedNetwork.RowBuffers.AUTO,
-        BlockedNetwork.RowBuffers.NEVER, BlockedNetwork.RowBuffers.AUTO};
+    boolean[] modes = {true, true, false, true};
     int[] batches = {1, 2, 1, 1};
     int[] threads = {2, 2, 2, 1};
-    boolean[] expected = {true, false, false, false};
+    int[] expected = {1, 0, 0, 0};
     int cases = 0;
     for (int i = 0; i < modes.length; i++) {
       BlockedNetwork.rowBuffers = modes[i];
       Parallel.setThreads(threads[i]);
       ChainNet net = new ChainNet(30 + i);
       net.eval();
-      Tensor x = TestTensors.uniform(r, 1, batches[i], 3, 32, 32);
-      assertThat(net.warmUp(x, java.time.Duration.ofSeconds(60))).isTrue();
       BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
-      assertWithMessage("case " + i).that(engine.hasRowBuffers()).isEqualTo(expected[i]);
+      net.forward(TestTensors.uniform(r, 1, batches[i], 3, 32, 32));
+      assertWithMessage("case " + i).that(engine.pieceArrays()).isEqualTo(expected[i]);
       cases++;
     }
     assertThat(cases).isEqualTo(4);
