@@ -191,6 +191,11 @@ final class BlockedNetwork implements NetworkEngine {
     return TileWarmer.awaitIdle(timeoutNanos);
   }
 
+  /** Whether the calling thread's last forward kept values in the pieces' own arrays (for tests). */
+  boolean ownInLastForward() {
+    return compactSpaces.get().own != null;
+  }
+
   /** How many row-split pieces besides the first have arrays of their own in the calling thread's workspace (for tests). */
   int pieceArrays() {
     return compactSpaces.get().pieces.length;
@@ -270,6 +275,8 @@ final class BlockedNetwork implements NetworkEngine {
     boolean[] own;
     /** The pieces of the running forward when {@link #own} is not null. */
     int ownPieces;
+    /** {@link #ownRows} for {@link #ownFor} samples in {@link #ownForPieces} pieces (null: none). */
+    private boolean[] ownCached;
     private int ownFor = -1;
     private int ownForPieces = -1;
     /** Arrays by value of pieces 1, 2, ... of a row-split forward (piece 0 has {@link #buffers}); by {@link #plan}. */
@@ -283,10 +290,11 @@ final class BlockedNetwork implements NetworkEngine {
         return;
       }
       if (n != ownFor || count != ownForPieces) {
-        own = net.ownRows(count, n);
+        ownCached = net.ownRows(count, n);
         ownFor = n;
         ownForPieces = count;
       }
+      own = ownCached;
       ownPieces = count;
       if (own != null && (pieces.length != count - 1 || piecesBatch != n)) {
         float[][][] p = new float[count - 1][][];

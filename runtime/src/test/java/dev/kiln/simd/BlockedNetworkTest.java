@@ -383,6 +383,25 @@ class BlockedNetworkTest {
       cases++;
     }
     assertThat(cases).isEqualTo(4);
+    // A forward in parts or on one thread in between leaves the next row-split forward its own arrays (which
+    // thread runs which part is the pool's choice, so the calling thread's workspace is checked after one thread).
+    BlockedNetwork.rowBuffers = true;
+    Parallel.setThreads(2);
+    ChainNet net = new ChainNet(40);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    Tensor one = TestTensors.uniform(r, 1, 1, 3, 32, 32);
+    net.forward(one);
+    assertThat(engine.ownInLastForward()).isTrue();
+    net.forward(TestTensors.uniform(r, 1, 2, 3, 32, 32));
+    net.forward(one);
+    assertThat(engine.ownInLastForward()).isTrue();
+    Parallel.setThreads(1);
+    net.forward(one);
+    assertThat(engine.ownInLastForward()).isFalse();
+    Parallel.setThreads(2);
+    net.forward(one);
+    assertThat(engine.ownInLastForward()).isTrue();
   }
 
   /**
