@@ -189,6 +189,19 @@ public final class ConvGeometry {
     return outChannels / groups;
   }
 
+  /**
+   * The input row that output row {@code oh} reads at kernel row {@code kh}: negative or at least the input
+   * height where it falls on the padding.
+   */
+  public int inputRow(int oh, int kh) {
+    return oh * strideH - padTop + kh * dilationH;
+  }
+
+  /** The input column that output column {@code ow} reads at kernel column {@code kw} (as {@link #inputRow}). */
+  public int inputColumn(int ow, int kw) {
+    return ow * strideW - padLeft + kw * dilationW;
+  }
+
   /** Weight elements per (output channel, input channel) pair. */
   public int kernelArea() {
     return kernelH * kernelW;

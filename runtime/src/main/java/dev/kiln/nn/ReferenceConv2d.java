@@ -124,8 +124,8 @@ public final class ReferenceConv2d extends AbstractModule {
   private static int inputIndex(ConvGeometry g, int s, int ic, int i, int j, int kh, int kw) {
     int h = g.inHeight();
     int width = g.inWidth();
-    int ih = ConvGeometry.sourceIndex(i * g.strideH() - g.padTop() + kh * g.dilationH(), h, g.paddingMode());
-    int iw = ConvGeometry.sourceIndex(j * g.strideW() - g.padLeft() + kw * g.dilationW(), width, g.paddingMode());
+    int ih = ConvGeometry.sourceIndex(g.inputRow(i, kh), h, g.paddingMode());
+    int iw = ConvGeometry.sourceIndex(g.inputColumn(j, kw), width, g.paddingMode());
     return ih < 0 || iw < 0 ? -1 : ((s * g.inChannels() + ic) * h + ih) * width + iw;
   }
 

@@ -147,10 +147,8 @@ final class BlockedConv {
 
   /** The halo {top, bottom, left, right} an input must have for this geometry. */
   static int[] requiredHalo(ConvGeometry geometry) {
-    int bottom = (geometry.outHeight() - 1) * geometry.strideH() - geometry.padTop() + (geometry.kernelH() - 1) * geometry.dilationH()
-        - (geometry.inHeight() - 1);
-    int right = (geometry.outWidth() - 1) * geometry.strideW() - geometry.padLeft() + (geometry.kernelW() - 1) * geometry.dilationW()
-        - (geometry.inWidth() - 1);
+    int bottom = geometry.inputRow(geometry.outHeight() - 1, geometry.kernelH() - 1) - (geometry.inHeight() - 1);
+    int right = geometry.inputColumn(geometry.outWidth() - 1, geometry.kernelW() - 1) - (geometry.inWidth() - 1);
     return new int[] {geometry.padTop(), Math.max(0, bottom), geometry.padLeft(), Math.max(0, right)};
   }
 

@@ -284,7 +284,7 @@ final class BlockedNetwork implements NetworkEngine {
     private int piecesBatch = -1;
 
     /** Sets {@link #own} for a forward of {@code n} samples in {@code count} pieces, and allocates their arrays. */
-    void own(BlockedNetwork net, int count, int n) {
+    void usePieces(BlockedNetwork net, int count, int n) {
       if (count < 2) {
         own = null;
         return;
@@ -379,9 +379,8 @@ final class BlockedNetwork implements NetworkEngine {
       ConvGeometry g = conv.geometry;
       int perBand = in.height / bands;
       int outRows = g.outHeight() / bands;
-      int first = Math.max(0, j * outRows * g.strideH() - g.padTop());
-      int last = Math.min(in.height - 1,
-          ((j + 1) * outRows - 1) * g.strideH() - g.padTop() + (g.kernelH() - 1) * g.dilationH());
+      int first = Math.max(0, g.inputRow(j * outRows, 0));
+      int last = Math.min(in.height - 1, g.inputRow((j + 1) * outRows - 1, g.kernelH() - 1));
       for (int r = first; r <= last; r++) {
         int owner = r / perBand;
         if (owner == j) {
@@ -737,7 +736,7 @@ final class BlockedNetwork implements NetworkEngine {
   private Tensor runGroups(Tensor input, Workspace ws, int n, int first, int group, int pieces) {
     int g = Math.min(n, group);
     ws.ensure(g);
-    ws.own(this, pieces, g);
+    ws.usePieces(this, pieces, g);
     if (g == n) {
       return runStages(input, ws, n, first);
     }

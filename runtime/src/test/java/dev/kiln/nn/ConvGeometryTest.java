@@ -25,6 +25,19 @@ class ConvGeometryTest {
     assertThat(g.macsPerSample()).isEqualTo(6L * 5 * 7 * 2 * 3 * 2);
   }
 
+  /** The input row and column an output reads at a tap, padding and dilation included (negative in the padding). */
+  @Test
+  void inputRowAndColumnOfATap() {
+    ConvGeometry g = base().stride(2, 1).dilation(1, 3).padding(1, 2, 0, 3).build();
+    assertThat(g.inputRow(0, 0)).isEqualTo(-1);
+    assertThat(g.inputRow(0, 2)).isEqualTo(1);
+    assertThat(g.inputRow(3, 1)).isEqualTo(6);
+    assertThat(g.inputRow(g.outHeight() - 1, 2)).isEqualTo(2 * (g.outHeight() - 1) + 1);
+    assertThat(g.inputColumn(0, 0)).isEqualTo(0);
+    assertThat(g.inputColumn(2, 1)).isEqualTo(5);
+    assertThat(g.inputColumn(g.outWidth() - 1, 1)).isEqualTo(g.outWidth() + 2);
+  }
+
   @Test
   void defaultsAreStrideOneNoPaddingOneGroupZeros() {
     ConvGeometry g = base().build();
