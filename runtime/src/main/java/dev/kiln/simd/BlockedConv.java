@@ -249,13 +249,16 @@ final class BlockedConv {
         // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
         // of tenPixelTwos rows get tiles of up to 10 pixels; other two-block chunks at most 7, like three-block
         // ones: the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add (twoBlockPixels).
+        // Where the registers hold a wider tile of variable pixel distance than of constant (AVX2 on JDK 17:
+        // 3x4 against 3x3; see TileBudget), the chunk takes the variable one.
+        int stride = pixelStride != 0 && !pointwise && TileBudget.variableDistanceWider(m) ? 0 : pixelStride;
         int max = in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels())
-            : TileBudget.maxPixels(m);
+            : TileBudget.maxPixels(m, pointwise || stride != 0);
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
           tiles[i] = pointwise ? TileWarmer.pointwise(m, columns[2 * i + 1])
-              : TileWarmer.conv(m, columns[2 * i + 1], pixelStride);
+              : TileWarmer.conv(m, columns[2 * i + 1], stride);
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
@@ -327,7 +330,7 @@ final class BlockedConv {
    * anyway; a 160-pixel MobileNet's rows of 80 and 40 had 14- and 13-pixel ones.
    */
   static int twoBlockPixels() {
-    return Math.min(TileBudget.maxPixels(2), FIRST_PIXELS);
+    return Math.min(TileBudget.maxPixels(2, true), FIRST_PIXELS);
   }
 
   /**
@@ -344,7 +347,7 @@ final class BlockedConv {
    * the network 6.5%. Rows that are multiples of 7 (224-pixel networks) keep their tiles.
    */
   static boolean tenPixelTwos(int width) {
-    if (width % 7 == 0 || TileBudget.maxPixels(2) < TEN_PIXEL_TWOS) {
+    if (width % 7 == 0 || TileBudget.maxPixels(2, true) < TEN_PIXEL_TWOS) {
       return false;
     }
     return minSize(columns(width, TEN_PIXEL_TWOS)) >= minSize(columns(width, FIRST_PIXELS)) + 2;
@@ -377,7 +380,7 @@ final class BlockedConv {
    */
   static boolean wideTwos(int width) {
     int wide = BlockedKernels.MAX_PIXELS[2];
-    return TileBudget.maxPixels(2) == wide && width % wide == 0
+    return TileBudget.maxPixels(2, true) == wide && width % wide == 0
         && !"false".equals(System.getProperty("kiln.blocked.wideTwos"));
   }
 

@@ -8,8 +8,17 @@ package dev.kiln.simd;
  *
  * <p>A tile's loop body holds its {@code m x t} accumulators, the {@code m} weight vectors of each reduction
  * step it takes, and broadcasts of its {@code t} input values per step. How many of the broadcasts are live at
- * once depends on the compiler's instruction scheduling: JDK 17's C2 interleaves them with the multiply-adds
- * (one or two live at a time), Temurin 25's C2 loads all of a body's broadcasts before its first multiply-add.
+ * once depends on the compiler's instruction scheduling: JDK 17's C2 interleaves them with the multiply-adds,
+ * Temurin 25's C2 loads all of a body's broadcasts before its first multiply-add. How JDK 17 interleaves them
+ * depends on the tile's pixel distance ({@link #liveBroadcasts}): where the distance is a constant (the
+ * stride-1 and stride-2 convolution tiles, the pointwise tiles) every input address is the same register plus a
+ * constant, and C2 loads the next broadcast before the multiply-adds of the one before (two live); where it
+ * is a variable, C2 computes each address into the same scratch register just before its broadcast (one
+ * live). On the AMD EPYC Zen 1 (AVX2, 16 registers) this was found on, the 3x4 tiles of constant distance
+ * (12 accumulators, 3 weights, 2 broadcasts: 17) spilled an accumulator to the stack on every step and ran a
+ * 192->192 14x14 convolution at 12.7 G multiply-adds/s against 15.1 with the 3x4 tile of variable distance,
+ * and a 3x3 convolution tile of constant distance, within this budget, at 13.6 (one layer's loops, tiles
+ * interleaved in one JVM, best of 8 rounds).
  * On the AMD EPYC Zen 5 (AVX-512, 32 registers) this was measured on, 25's C2 thus spilled the accumulators of
  * the pointwise 3x7 tile taking two lanes per iteration (21 accumulators, 6 weight vectors, 14 broadcasts) on
  * every iteration and ran it at 60-65 G multiply-adds/s against 110-115 on JDK 17, and ran the 2x14
@@ -38,34 +47,62 @@ final class TileBudget {
   }
 
   /**
-   * Whether a loop body with these live vectors fits {@code registers}: the accumulators, the weight vectors and
-   * either all its broadcasts ({@code broadcastsFirst}) or one.
+   * How many of a loop body's {@code broadcasts} are live at once: all of them where the JIT loads them
+   * first ({@code broadcastsFirst}); else two where the tile's pixels are a constant distance apart
+   * ({@code constantDistance}), one where the distance is a variable (see the class comment).
    */
-  static boolean fits(int accumulators, int weights, int broadcasts, int registers, boolean broadcastsFirst) {
-    return accumulators + weights + (broadcastsFirst ? broadcasts : 1) <= registers;
+  static int liveBroadcasts(int broadcasts, boolean broadcastsFirst, boolean constantDistance) {
+    return broadcastsFirst ? broadcasts : Math.min(broadcasts, constantDistance ? 2 : 1);
   }
 
-  /** The widest convolution tile of {@code m} blocks (one reduction step per iteration) within the budget. */
-  static int maxPixels(int m, int registers, boolean broadcastsFirst) {
+  /**
+   * Whether a loop body with these live vectors fits {@code registers}: the accumulators, the weight vectors and
+   * its {@link #liveBroadcasts live broadcasts}.
+   */
+  static boolean fits(int accumulators, int weights, int broadcasts, int registers, boolean broadcastsFirst,
+      boolean constantDistance) {
+    return accumulators + weights + liveBroadcasts(broadcasts, broadcastsFirst, constantDistance) <= registers;
+  }
+
+  /**
+   * The widest convolution tile of {@code m} blocks (one reduction step per iteration) within the budget, its
+   * pixels a constant distance apart or not.
+   */
+  static int maxPixels(int m, int registers, boolean broadcastsFirst, boolean constantDistance) {
     int t = BlockedKernels.MAX_PIXELS[m];
-    while (t > 1 && !fits(m * t, m, t, registers, broadcastsFirst)) {
+    while (t > 1 && !fits(m * t, m, t, registers, broadcastsFirst, constantDistance)) {
       t--;
     }
     return t;
   }
 
-  /** {@link #maxPixels(int, int, boolean)} for this JVM. */
-  static int maxPixels(int m) {
-    return maxPixels(m, REGISTERS, BROADCASTS_FIRST);
+  /** {@link #maxPixels(int, int, boolean, boolean)} for this JVM. */
+  static int maxPixels(int m, boolean constantDistance) {
+    return maxPixels(m, REGISTERS, BROADCASTS_FIRST, constantDistance);
   }
 
   /**
-   * Input lanes per iteration of the pointwise tile of {@code m} blocks by {@code t} pixels: two (half the loop
+   * Whether a convolution chunk of {@code m} blocks that could use the tiles of constant pixel distance gets
+   * wider tiles of variable distance instead: where the budget holds more pixels of those (AVX2's 16
+   * registers on JDK 17: 3x4 against 3x3). With 32 registers the constant-distance tiles are as wide.
+   */
+  static boolean variableDistanceWider(int m, int registers, boolean broadcastsFirst) {
+    return maxPixels(m, registers, broadcastsFirst, false) > maxPixels(m, registers, broadcastsFirst, true);
+  }
+
+  /** {@link #variableDistanceWider(int, int, boolean)} for this JVM. */
+  static boolean variableDistanceWider(int m) {
+    return variableDistanceWider(m, REGISTERS, BROADCASTS_FIRST);
+  }
+
+  /**
+   * Input lanes per iteration of the pointwise tile (pixels a constant distance apart) of {@code m} blocks by
+   * {@code t} pixels: two (half the loop
    * overhead; on JDK 17 MobileNet v1's pointwise layers took 1.5% less time with the 3x7 tile taking two) when
    * two steps' weights and broadcasts fit the budget, else one.
    */
   static int pointwiseLanes(int m, int t, int registers, boolean broadcastsFirst) {
-    return fits(m * t, 2 * m, 2 * t, registers, broadcastsFirst) ? 2 : 1;
+    return fits(m * t, 2 * m, 2 * t, registers, broadcastsFirst, true) ? 2 : 1;
   }
 
   /** {@link #pointwiseLanes(int, int, int, boolean)} for this JVM. */

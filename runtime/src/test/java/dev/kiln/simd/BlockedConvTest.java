@@ -322,7 +322,7 @@ class BlockedConvTest {
   }
 
   /** Whether two-block tiles can be 14 pixels wide here: they need 32 vector registers (AVX-512). */
-  private static final boolean WIDE_TILES = TileBudget.maxPixels(2) == 14;
+  private static final boolean WIDE_TILES = TileBudget.maxPixels(2, true) == 14;
   private static final String WIDE_TILES_NEED = "two-block tiles of 14 pixels need 32 vector registers";
 
   /**
@@ -342,7 +342,7 @@ class BlockedConvTest {
         PaddingMode.ZEROS))).containsExactly("pointwise3x7", "pointwise2x7");
     assertThat(chunkTiles(NaiveConvKernel.geometry(4 * lanes, 4 * lanes, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         PaddingMode.ZEROS))).containsExactly("conv2x7/1");
-    if (TileBudget.maxPixels(2) >= BlockedConv.TEN_PIXEL_TWOS) {
+    if (TileBudget.maxPixels(2, true) >= BlockedConv.TEN_PIXEL_TWOS) {
       // Rows of a 160-pixel MobileNet (80, 40, 20, 10): two-block chunks with tiles of 10 pixels, and one
       // three-block chunk for an odd block count; rows of 5 keep three blocks.
       assertThat(chunkTiles(NaiveConvKernel.geometry(lanes, 2 * lanes, 80, 80, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
@@ -449,7 +449,7 @@ class BlockedConvTest {
    */
   @Test
   void tenPixelChunksGiveTheSameBits() {
-    assumeTrue(TileBudget.maxPixels(2) >= BlockedConv.TEN_PIXEL_TWOS, "needs 32 vector registers");
+    assumeTrue(TileBudget.maxPixels(2, true) >= BlockedConv.TEN_PIXEL_TWOS, "needs 32 vector registers");
     SplittableRandom r = new SplittableRandom(1204);
     int lanes = VectorShape.LANES;
     ConvGeometry[] layers = {

@@ -19,17 +19,46 @@ class TileBudgetTest {
 
   @Test
   void widestConvolutionTiles() {
-    // 32 registers, one broadcast live: m * t + m + 1 <= 32 (capped at the generated 14, 14, 7).
-    assertThat(widths(32, false)).isEqualTo(new int[] {14, 14, 7});
+    // 32 registers, JDK 17: m * t + m + 2 <= 32 at a constant pixel distance, m * t + m + 1 at a variable one
+    // (capped at the generated 14, 14, 7).
+    assertThat(widths(32, false, true)).isEqualTo(new int[] {14, 14, 7});
+    assertThat(widths(32, false, false)).isEqualTo(new int[] {14, 14, 7});
     // All broadcasts live: m * t + m + t <= 32; 2 x 10 = 20 + 2 + 10, 3 x 7 = 21 + 3 + 7.
-    assertThat(widths(32, true)).isEqualTo(new int[] {14, 10, 7});
-    assertThat(widths(16, false)).isEqualTo(new int[] {14, 6, 4});
-    assertThat(widths(16, true)).isEqualTo(new int[] {7, 4, 3});
+    assertThat(widths(32, true, true)).isEqualTo(new int[] {14, 10, 7});
+    assertThat(widths(32, true, false)).isEqualTo(new int[] {14, 10, 7});
+    // 16 registers (AVX2), JDK 17: 13 + 1 + 2, 2 x 6 + 2 + 2, 3 x 3 + 3 + 2 (3 x 4 would need 17) at a constant
+    // distance; 14 + 1 + 1, 2 x 6 + 2 + 1, 3 x 4 + 3 + 1 at a variable one.
+    assertThat(widths(16, false, true)).isEqualTo(new int[] {13, 6, 3});
+    assertThat(widths(16, false, false)).isEqualTo(new int[] {14, 6, 4});
+    assertThat(widths(16, true, true)).isEqualTo(new int[] {7, 4, 3});
+    assertThat(widths(16, true, false)).isEqualTo(new int[] {7, 4, 3});
   }
 
-  private static int[] widths(int registers, boolean first) {
-    return new int[] {TileBudget.maxPixels(1, registers, first), TileBudget.maxPixels(2, registers, first),
-        TileBudget.maxPixels(3, registers, first)};
+  @Test
+  void variableDistanceTilesWhereTheyAreWider() {
+    int wider = 0;
+    for (int registers = 16; registers <= 32; registers += 16) {
+      for (int first = 0; first < 2; first++) {
+        for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
+          wider += TileBudget.variableDistanceWider(m, registers, first == 1) ? 1 : 0;
+        }
+      }
+    }
+    // Only on 16 registers with JDK 17's scheduling, for one and three blocks.
+    assertThat(wider).isEqualTo(2);
+    assertThat(TileBudget.variableDistanceWider(1, 16, false)).isTrue();
+    assertThat(TileBudget.variableDistanceWider(3, 16, false)).isTrue();
+    assertThat(TileBudget.variableDistanceWider(2, 16, false)).isFalse();
+    assertThat(TileBudget.liveBroadcasts(7, false, true)).isEqualTo(2);
+    assertThat(TileBudget.liveBroadcasts(1, false, true)).isEqualTo(1);
+    assertThat(TileBudget.liveBroadcasts(7, false, false)).isEqualTo(1);
+    assertThat(TileBudget.liveBroadcasts(7, true, false)).isEqualTo(7);
+  }
+
+  private static int[] widths(int registers, boolean first, boolean constantDistance) {
+    return new int[] {TileBudget.maxPixels(1, registers, first, constantDistance),
+        TileBudget.maxPixels(2, registers, first, constantDistance),
+        TileBudget.maxPixels(3, registers, first, constantDistance)};
   }
 
   @Test
