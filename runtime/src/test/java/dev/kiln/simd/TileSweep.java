@@ -1,0 +1,154 @@
+package dev.kiln.simd;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A benchmark program (not a test): one convolution layer's loops over output-channel chunks, rows and column
+ * tiles, as {@link BlockedConv} runs them, with tile choices given on the command line, all variants
+ * interleaved in one JVM (slices of each in turn, round after round) so that a machine's slow phases fall on
+ * every variant alike. Prints per variant the best and the median slice's time per layer call.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp runtime/target/classes:runtime/target/test-classes \
+ *   dev.kiln.simd.TileSweep KIND CIN COUT H W ROUNDS SLICE_MS VARIANT...
+ * </pre>
+ *
+ * KIND is {@code pw} (1x1 layers, pointwise tiles) or {@code c3} (3x3 stride 1, convolution tiles); a VARIANT is
+ * {@code threes|twos:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
+ * BlockedConv#split}) or of two, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
+ * pointwise tiles' lanes per step (1 or 2) or the convolution tiles' pixel distance (1: constant, 0: variable).
+ * The weights and inputs are arbitrary values; only time is measured.
+ */
+public final class TileSweep {
+  private TileSweep() {}
+
+  public static void main(String[] a) {
+    if (a.length < 8) {
+      System.err.println("usage: TileSweep pw|c3 CIN COUT H W ROUNDS SLICE_MS threes|twos:MAXPIXELS:ARG...");
+      System.exit(2);
+    }
+    boolean pw = a[0].equals("pw");
+    int cin = Integer.parseInt(a[1]);
+    int cout = Integer.parseInt(a[2]);
+    int h = Integer.parseInt(a[3]);
+    int w = Integer.parseInt(a[4]);
+    int rounds = Integer.parseInt(a[5]);
+    long slice = Long.parseLong(a[6]) * 1_000_000L;
+    int lanes = VectorShape.LANES;
+    int pad = pw ? 0 : 1;
+    int k = pw ? 1 : 3;
+    int rowStride = (w + 2 * pad) * lanes;
+    int blockStride = (h + 2 * pad) * rowStride;
+    int outBlocks = VectorShape.blocks(cout);
+    float[] x = filled(VectorShape.blocks(cin) * blockStride + 64);
+    int steps = cin * k * k;
+    int[] off = new int[Math.max(steps, lanes + 1)];
+    int r = 0;
+    for (int c = 0; c < cin; c++) {
+      for (int kh = 0; kh < k; kh++) {
+        for (int kw = 0; kw < k; kw++) {
+          off[r++] = (c / lanes) * blockStride + c % lanes + kh * rowStride + kw * lanes;
+        }
+      }
+    }
+    if (pw) {
+      off[lanes] = blockStride; // the pointwise tiles read the block stride there
+    }
+    float[] weights = filled(steps * outBlocks * lanes);
+    float[] bias = new float[outBlocks * lanes];
+    int outBlockStride = h * w * lanes;
+    float[] y = new float[outBlocks * outBlockStride + 64];
+
+    int n = a.length - 7;
+    List<Variant> variants = new ArrayList<>();
+    for (int v = 0; v < n; v++) {
+      variants.add(new Variant(a[7 + v], outBlocks, w, pw));
+    }
+    double[][] micros = new double[n][rounds];
+    for (int round = -3; round < rounds; round++) {
+      for (int v = 0; v < n; v++) {
+        Variant var = variants.get(v);
+        long calls = 0;
+        long t0 = System.nanoTime();
+        long now;
+        do {
+          int first = 0;
+          int wo = 0;
+          for (int m : var.chunks) {
+            int[] cols = var.columns[m];
+            BlockedKernels.ConvTile[] tiles = var.tiles[m];
+            for (int oh = 0; oh < h; oh++) {
+              int yBase = first * outBlockStride + oh * w * lanes;
+              for (int i = 0; i < tiles.length; i++) {
+                int col = cols[2 * i];
+                tiles[i].run(x, oh * rowStride + col * lanes, lanes, off, steps, weights, wo, m * lanes, bias,
+                    first * lanes, 0f, y, yBase + col * lanes, lanes, outBlockStride);
+              }
+            }
+            first += m;
+            wo += steps * m * lanes;
+          }
+          calls++;
+          now = System.nanoTime();
+        } while (now - t0 < slice);
+        if (round >= 0) {
+          micros[v][round] = (now - t0) / 1e3 / calls;
+        }
+      }
+    }
+    double macs = (double) cin * cout * k * k * h * w;
+    System.out.printf(Locale.ROOT, "%s %d->%d %dx%d, %d lanes, %d rounds of %d ms%n", a[0], cin, cout, h, w, lanes,
+        rounds, slice / 1_000_000L);
+    for (int v = 0; v < n; v++) {
+      double[] s = micros[v].clone();
+      Arrays.sort(s);
+      System.out.printf(Locale.ROOT, "%-14s best %9.1f us  median %9.1f us  (%.1f G multiply-adds/s at best)%n",
+          a[7 + v], s[0], s[rounds / 2], macs / s[0] / 1e3);
+    }
+  }
+
+  private static float[] filled(int size) {
+    float[] f = new float[size];
+    for (int i = 0; i < size; i++) {
+      f[i] = (i % 13) * 0.01f;
+    }
+    return f;
+  }
+
+  /** One tile choice: the chunks' block counts, and per block count its column runs and tiles. */
+  private static final class Variant {
+    final int[] chunks;
+    final int[][] columns = new int[BlockedKernels.MAX_BLOCKS + 1][];
+    final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_BLOCKS + 1][];
+
+    Variant(String spec, int outBlocks, int width, boolean pw) {
+      String[] s = spec.split(":");
+      chunks = BlockedConv.split(outBlocks, s[0].equals("twos"));
+      int max = Integer.parseInt(s[1]);
+      int arg = Integer.parseInt(s[2]);
+      for (int m : chunks) {
+        if (tiles[m] != null) {
+          continue;
+        }
+        columns[m] = BlockedConv.columns(width, Math.min(max, BlockedKernels.MAX_PIXELS[m]), true);
+        tiles[m] = new BlockedKernels.ConvTile[columns[m].length / 2];
+        for (int i = 0; i < tiles[m].length; i++) {
+          int t = columns[m][2 * i + 1];
+          tiles[m][i] = pw ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
+        }
+      }
+    }
+
+    /** The pointwise tile taking {@code lanes} lanes per step, or the other kind where that one does not exist. */
+    private static BlockedKernels.ConvTile pointwise(int m, int t, int lanes) {
+      try {
+        return BlockedKernels.pointwise(m, t, lanes);
+      } catch (IllegalArgumentException e) {
+        return BlockedKernels.pointwise(m, t, 3 - lanes);
+      }
+    }
+  }
+}
