@@ -42,8 +42,9 @@ final class DirectConv {
    * Whether the wide kernels run as two halves of 4 channels: where the vector registers cannot hold
    * {@link #kernel8x3}'s 24 accumulators, 3 input vectors and its weight broadcasts (AVX2's 16; they fit
    * AVX-512's 32). There C2's code for it kept most accumulators on the stack, and the single-layer suite ran
-   * at 0.41-0.51x of ONNX Runtime on an AMD EPYC Zen 1; each half holds 12 accumulators and loads the inputs
-   * again.
+   * at 0.41-0.51x of ONNX Runtime on an AMD EPYC Zen 1 (0.61-0.85x with the halves); each half holds 12
+   * accumulators and loads the inputs again. {@link ChannelConv}'s kernels (16 and 14 accumulators) split their
+   * positions the same way.
    */
   static final boolean HALVES = TileBudget.REGISTERS < 32;
 
