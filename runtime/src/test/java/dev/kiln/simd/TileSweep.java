@@ -19,7 +19,9 @@ import java.util.Locale;
  * KIND is {@code pw} (1x1 layers, pointwise tiles) or {@code c3} (3x3 stride 1, convolution tiles); a VARIANT is
  * {@code threes|twos:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
  * BlockedConv#split}) or of two, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
- * pointwise tiles' lanes per step (1 or 2) or the convolution tiles' pixel distance (1: constant, 0: variable).
+ * pointwise tiles' lanes per step (1 or 2) or the convolution tiles' pixel distance (1: constant, 0: variable);
+ * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
+ * chunk through all rows).
  * The weights and inputs are arbitrary values; only time is measured.
  */
 public final class TileSweep {
@@ -27,7 +29,7 @@ public final class TileSweep {
 
   public static void main(String[] a) {
     if (a.length < 8) {
-      System.err.println("usage: TileSweep pw|c3 CIN COUT H W ROUNDS SLICE_MS threes|twos:MAXPIXELS:ARG...");
+      System.err.println("usage: TileSweep pw|c3 CIN COUT H W ROUNDS SLICE_MS threes|twos:MAXPIXELS:ARG[:rows]...");
       System.exit(2);
     }
     boolean pw = a[0].equals("pw");
@@ -75,21 +77,24 @@ public final class TileSweep {
         long t0 = System.nanoTime();
         long now;
         do {
-          int first = 0;
-          int wo = 0;
-          for (int m : var.chunks) {
-            int[] cols = var.columns[m];
-            BlockedKernels.ConvTile[] tiles = var.tiles[m];
-            for (int oh = 0; oh < h; oh++) {
-              int yBase = first * outBlockStride + oh * w * lanes;
-              for (int i = 0; i < tiles.length; i++) {
-                int col = cols[2 * i];
-                tiles[i].run(x, oh * rowStride + col * lanes, lanes, off, steps, weights, wo, m * lanes, bias,
-                    first * lanes, 0f, y, yBase + col * lanes, lanes, outBlockStride);
+          // BlockedConv's order: each chunk through all rows; with rowsFirst, each row through all chunks.
+          for (int row = 0; row < (var.rowsFirst ? h : 1); row++) {
+            int first = 0;
+            int wo = 0;
+            for (int m : var.chunks) {
+              int[] cols = var.columns[m];
+              BlockedKernels.ConvTile[] tiles = var.tiles[m];
+              for (int oh = var.rowsFirst ? row : 0; oh < (var.rowsFirst ? row + 1 : h); oh++) {
+                int yBase = first * outBlockStride + oh * w * lanes;
+                for (int i = 0; i < tiles.length; i++) {
+                  int col = cols[2 * i];
+                  tiles[i].run(x, oh * rowStride + col * lanes, lanes, off, steps, weights, wo, m * lanes, bias,
+                      first * lanes, 0f, y, yBase + col * lanes, lanes, outBlockStride);
+                }
               }
+              first += m;
+              wo += steps * m * lanes;
             }
-            first += m;
-            wo += steps * m * lanes;
           }
           calls++;
           now = System.nanoTime();
@@ -121,6 +126,7 @@ public final class TileSweep {
   /** One tile choice: the chunks' block counts, and per block count its column runs and tiles. */
   private static final class Variant {
     final int[] chunks;
+    final boolean rowsFirst;
     final int[][] columns = new int[BlockedKernels.MAX_BLOCKS + 1][];
     final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_BLOCKS + 1][];
 
@@ -129,6 +135,7 @@ public final class TileSweep {
       chunks = BlockedConv.split(outBlocks, s[0].equals("twos"));
       int max = Integer.parseInt(s[1]);
       int arg = Integer.parseInt(s[2]);
+      rowsFirst = s.length > 3 && s[3].equals("rows");
       for (int m : chunks) {
         if (tiles[m] != null) {
           continue;
