@@ -264,6 +264,11 @@ final class WeightGradient {
    * {@code gwAt + j * 2V} (column {@code c0 + j}), the padded columns' sums included (they are not read).
    */
   private void kernel8x2(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
+    if (DirectConv.HALVES) {
+      kernel4x2(paddedX, xBase, gyT, gyBase, gwT, gwAt, c0);
+      kernel4x2(paddedX, xBase, gyT, gyBase, gwT, gwAt + 4 * (2 * LANES), c0 + 4);
+      return;
+    }
     int o0 = xBase + colOff[c0];
     int o1 = xBase + colOff[c0 + 1];
     int o2 = xBase + colOff[c0 + 2];
@@ -337,6 +342,53 @@ final class WeightGradient {
     add(a61, gwT, gwAt + 6 * w + LANES);
     add(a70, gwT, gwAt + 7 * w);
     add(a71, gwT, gwAt + 7 * w + LANES);
+  }
+
+  /**
+   * Columns {@code c0..c0+3} of {@link #kernel8x2}, where the registers do not hold its 16 accumulators
+   * ({@link DirectConv#HALVES}): the same multiply-adds in the same order, so the same bits.
+   */
+  private void kernel4x2(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
+    int o0 = xBase + colOff[c0];
+    int o1 = xBase + colOff[c0 + 1];
+    int o2 = xBase + colOff[c0 + 2];
+    int o3 = xBase + colOff[c0 + 3];
+    FloatVector z = FloatVector.zero(SPECIES);
+    FloatVector a00 = z;
+    FloatVector a01 = z;
+    FloatVector a10 = z;
+    FloatVector a11 = z;
+    FloatVector a20 = z;
+    FloatVector a21 = z;
+    FloatVector a30 = z;
+    FloatVector a31 = z;
+    int span = this.span;
+    for (int p = 0; p < span; p++) {
+      int s = gyBase + p * (2 * LANES);
+      FloatVector g0 = FloatVector.fromArray(SPECIES, gyT, s);
+      FloatVector g1 = FloatVector.fromArray(SPECIES, gyT, s + LANES);
+      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o0 + p]);
+      a00 = g0.fma(x, a00);
+      a01 = g1.fma(x, a01);
+      x = FloatVector.broadcast(SPECIES, paddedX[o1 + p]);
+      a10 = g0.fma(x, a10);
+      a11 = g1.fma(x, a11);
+      x = FloatVector.broadcast(SPECIES, paddedX[o2 + p]);
+      a20 = g0.fma(x, a20);
+      a21 = g1.fma(x, a21);
+      x = FloatVector.broadcast(SPECIES, paddedX[o3 + p]);
+      a30 = g0.fma(x, a30);
+      a31 = g1.fma(x, a31);
+    }
+    int w = 2 * LANES;
+    add(a00, gwT, gwAt);
+    add(a01, gwT, gwAt + LANES);
+    add(a10, gwT, gwAt + w);
+    add(a11, gwT, gwAt + w + LANES);
+    add(a20, gwT, gwAt + 2 * w);
+    add(a21, gwT, gwAt + 2 * w + LANES);
+    add(a30, gwT, gwAt + 3 * w);
+    add(a31, gwT, gwAt + 3 * w + LANES);
   }
 
   /** As {@link #kernel8x2} for one vector of output channels. */
