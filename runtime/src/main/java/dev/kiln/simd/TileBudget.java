@@ -19,8 +19,9 @@ package dev.kiln.simd;
  * 192->192 14x14 convolution at 12.7 G multiply-adds/s against 15.1 with the 3x4 tile of variable distance,
  * and a 3x3 convolution tile of constant distance, within this budget, at 13.6 (one layer's loops, tiles
  * interleaved in one JVM, best of 8 rounds).
- * On the AMD EPYC Zen 5 (AVX-512, 32 registers) this was measured on, 25's C2 thus spilled the accumulators of
- * the pointwise 3x7 tile taking two lanes per iteration (21 accumulators, 6 weight vectors, 14 broadcasts) on
+ * On the AMD EPYC Zen 5 (AVX-512, 32 registers), loading every broadcast first, Temurin 25's C2 spilled the
+ * accumulators of the pointwise 3x7 tile taking two lanes per iteration (21 accumulators, 6 weight vectors, 14
+ * broadcasts) on
  * every iteration and ran it at 60-65 G multiply-adds/s against 110-115 on JDK 17, and ran the 2x14
  * convolution tile (28 accumulators, 2 weights, 14 broadcasts) at 89-95 against 110; within the budget it counts
  * here, both compilers run the tiles at the same speed.
