@@ -171,11 +171,6 @@ final class ChannelConv {
    */
   private static void rowKernel(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
       float[] t, float floor) {
-    if (DirectConv.HALVES) {
-      kernel4(paddedX, p, offs, n, wp, wo, bp, bo, t, 0, floor);
-      kernel3(paddedX, p + 4, offs, n, wp, wo, bp, bo, t, 4 * CB, floor);
-      return;
-    }
     FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
     FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
     FloatVector a00 = b0;
@@ -238,11 +233,6 @@ final class ChannelConv {
   /** {@link #P} positions from virtual position {@code p} times {@link #CB} channels, into {@code t}. */
   private static void kernel(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo, float[] t,
       float floor) {
-    if (DirectConv.HALVES) {
-      kernel4(paddedX, p, offs, n, wp, wo, bp, bo, t, 0, floor);
-      kernel4(paddedX, p + 4, offs, n, wp, wo, bp, bo, t, 4 * CB, floor);
-      return;
-    }
     FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
     FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
     FloatVector a00 = b0;
@@ -307,88 +297,5 @@ final class ChannelConv {
     a61.max(floor).intoArray(t, 6 * CB + LANES);
     a70.max(floor).intoArray(t, 7 * CB);
     a71.max(floor).intoArray(t, 7 * CB + LANES);
-  }
-
-  /**
-   * 4 positions from virtual position {@code p} times {@link #CB} channels into {@code t} from {@code to}: part of
-   * {@link #kernel} or {@link #rowKernel} where the registers do not hold their accumulators
-   * ({@link DirectConv#HALVES}); the same multiply-adds in the same order, so the same bits.
-   */
-  private static void kernel4(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] t, int to, float floor) {
-    FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
-    FloatVector a00 = b0;
-    FloatVector a01 = b1;
-    FloatVector a10 = b0;
-    FloatVector a11 = b1;
-    FloatVector a20 = b0;
-    FloatVector a21 = b1;
-    FloatVector a30 = b0;
-    FloatVector a31 = b1;
-    for (int i = 0; i < n; i++) {
-      int o = p + offs[i];
-      int q = wo + i * CB;
-      FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
-      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + LANES);
-      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o]);
-      a00 = w0.fma(x, a00);
-      a01 = w1.fma(x, a01);
-      x = FloatVector.broadcast(SPECIES, paddedX[o + 1]);
-      a10 = w0.fma(x, a10);
-      a11 = w1.fma(x, a11);
-      x = FloatVector.broadcast(SPECIES, paddedX[o + 2]);
-      a20 = w0.fma(x, a20);
-      a21 = w1.fma(x, a21);
-      x = FloatVector.broadcast(SPECIES, paddedX[o + 3]);
-      a30 = w0.fma(x, a30);
-      a31 = w1.fma(x, a31);
-    }
-    a00.max(floor).intoArray(t, to);
-    a01.max(floor).intoArray(t, to + LANES);
-    a10.max(floor).intoArray(t, to + CB);
-    a11.max(floor).intoArray(t, to + CB + LANES);
-    a20.max(floor).intoArray(t, to + 2 * CB);
-    a21.max(floor).intoArray(t, to + 2 * CB + LANES);
-    a30.max(floor).intoArray(t, to + 3 * CB);
-    a31.max(floor).intoArray(t, to + 3 * CB + LANES);
-  }
-
-  /**
-   * 3 positions from virtual position {@code p} times {@link #CB} channels into {@code t} from {@code to}: part of
-   * {@link #kernel} or {@link #rowKernel} where the registers do not hold their accumulators
-   * ({@link DirectConv#HALVES}); the same multiply-adds in the same order, so the same bits.
-   */
-  private static void kernel3(float[] paddedX, int p, int[] offs, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] t, int to, float floor) {
-    FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bo);
-    FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bo + LANES);
-    FloatVector a00 = b0;
-    FloatVector a01 = b1;
-    FloatVector a10 = b0;
-    FloatVector a11 = b1;
-    FloatVector a20 = b0;
-    FloatVector a21 = b1;
-    for (int i = 0; i < n; i++) {
-      int o = p + offs[i];
-      int q = wo + i * CB;
-      FloatVector w0 = FloatVector.fromArray(SPECIES, wp, q);
-      FloatVector w1 = FloatVector.fromArray(SPECIES, wp, q + LANES);
-      FloatVector x = FloatVector.broadcast(SPECIES, paddedX[o]);
-      a00 = w0.fma(x, a00);
-      a01 = w1.fma(x, a01);
-      x = FloatVector.broadcast(SPECIES, paddedX[o + 1]);
-      a10 = w0.fma(x, a10);
-      a11 = w1.fma(x, a11);
-      x = FloatVector.broadcast(SPECIES, paddedX[o + 2]);
-      a20 = w0.fma(x, a20);
-      a21 = w1.fma(x, a21);
-    }
-    a00.max(floor).intoArray(t, to);
-    a01.max(floor).intoArray(t, to + LANES);
-    a10.max(floor).intoArray(t, to + CB);
-    a11.max(floor).intoArray(t, to + CB + LANES);
-    a20.max(floor).intoArray(t, to + 2 * CB);
-    a21.max(floor).intoArray(t, to + 2 * CB + LANES);
   }
 }

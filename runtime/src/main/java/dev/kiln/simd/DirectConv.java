@@ -38,16 +38,6 @@ final class DirectConv {
   /** Output channels per block of the wide kernels. */
   static final int OB = 8;
 
-  /**
-   * Whether the wide kernels run as two halves of 4 channels: where the vector registers cannot hold
-   * {@link #kernel8x3}'s 24 accumulators, 3 input vectors and its weight broadcasts (AVX2's 16; they fit
-   * AVX-512's 32). There C2's code for it kept most accumulators on the stack, and the single-layer suite ran
-   * at 0.41-0.51x of ONNX Runtime on an AMD EPYC Zen 1 (0.61-0.85x with the halves); each half holds 12
-   * accumulators and loads the inputs again. {@link ChannelConv}'s kernels (16 and 14 accumulators) split their
-   * positions the same way.
-   */
-  static final boolean HALVES = TileBudget.REGISTERS < 32;
-
   private final ConvGeometry geometry;
   private final boolean relu;
   final PaddedLayout layout;
@@ -429,7 +419,7 @@ final class DirectConv {
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
   private static void kernel8x3(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
-    if (HALVES) {
+    if (TileBudget.SPLIT_DIRECT_KERNELS) {
       kernel4x3(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, yo2, ps, floor);
       kernel4x3(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, yo2, ps, floor);
       return;
@@ -525,11 +515,6 @@ final class DirectConv {
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
   private static void kernel8x2(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int ps, float floor) {
-    if (HALVES) {
-      kernel4x2(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, ps, floor);
-      kernel4x2(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, ps, floor);
-      return;
-    }
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);
@@ -595,8 +580,8 @@ final class DirectConv {
 
   /**
    * Channels {@code h..h+3} of {@link #kernel8x3}'s block (weights packed for {@link #OB}): the same
-   * multiply-adds in the same order for those outputs, so the same bits, with 12 accumulators (see
-   * {@link #HALVES}).
+   * multiply-adds in the same order for those outputs, so the same bits, with 12 accumulators where the
+   * registers do not hold 24 ({@link TileBudget#SPLIT_DIRECT_KERNELS}).
    */
   private static void kernel4x3(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, int h, float[] bp,
       int bo, float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
@@ -648,50 +633,6 @@ final class DirectConv {
     a30.max(floor).intoArray(ys, yo + row + 3 * ps);
     a31.max(floor).intoArray(ys, yo1 + row + 3 * ps);
     a32.max(floor).intoArray(ys, yo2 + row + 3 * ps);
-  }
-
-  /**
-   * Channels {@code h..h+3} of {@link #kernel8x2}'s block (weights packed for {@link #OB}): the same
-   * multiply-adds in the same order for those outputs, so the same bits, with 8 accumulators (see
-   * {@link #HALVES}).
-   */
-  private static void kernel4x2(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, int h, float[] bp,
-      int bo, float[] ys, int yo, int yo1, int ps, float floor) {
-    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
-    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
-    FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + h + 2]);
-    FloatVector a30 = FloatVector.broadcast(SPECIES, bp[bo + h + 3]);
-    FloatVector a01 = a00;
-    FloatVector a11 = a10;
-    FloatVector a21 = a20;
-    FloatVector a31 = a30;
-    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
-      int o = p + plan[q];
-      int r = q + h;
-      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
-      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
-      FloatVector w = FloatVector.broadcast(SPECIES, wp[r]);
-      a00 = x0.fma(w, a00);
-      a01 = x1.fma(w, a01);
-      w = FloatVector.broadcast(SPECIES, wp[r + 1]);
-      a10 = x0.fma(w, a10);
-      a11 = x1.fma(w, a11);
-      w = FloatVector.broadcast(SPECIES, wp[r + 2]);
-      a20 = x0.fma(w, a20);
-      a21 = x1.fma(w, a21);
-      w = FloatVector.broadcast(SPECIES, wp[r + 3]);
-      a30 = x0.fma(w, a30);
-      a31 = x1.fma(w, a31);
-    }
-    int row = h * ps;
-    a00.max(floor).intoArray(ys, yo + row);
-    a01.max(floor).intoArray(ys, yo1 + row);
-    a10.max(floor).intoArray(ys, yo + row + ps);
-    a11.max(floor).intoArray(ys, yo1 + row + ps);
-    a20.max(floor).intoArray(ys, yo + row + 2 * ps);
-    a21.max(floor).intoArray(ys, yo1 + row + 2 * ps);
-    a30.max(floor).intoArray(ys, yo + row + 3 * ps);
-    a31.max(floor).intoArray(ys, yo1 + row + 3 * ps);
   }
 
   /** 8 channels x 1 vector of positions. */

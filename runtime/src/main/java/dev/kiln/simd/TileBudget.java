@@ -31,6 +31,15 @@ final class TileBudget {
   static final int REGISTERS = VectorShape.LANES >= 16 ? 32 : 16;
 
   /**
+   * Whether the direct engine's widest kernels run as two halves: {@code DirectConv}'s 8 channels x 3 vectors
+   * (24 accumulators, 3 input vectors, weight broadcasts) as two of 4 channels, {@code WeightGradient}'s 8
+   * columns x 2 vectors (16 accumulators) as two of 4 columns. They fit 32 registers; with AVX2's 16, C2 kept
+   * most accumulators on the stack, and the single-layer suite ran at 0.41-0.51x of ONNX Runtime on an AMD EPYC
+   * Zen 1 (0.62-0.82x in halves). A half computes the same multiply-adds in the same order, so the same bits.
+   */
+  static final boolean SPLIT_DIRECT_KERNELS = REGISTERS < 32;
+
+  /**
    * Whether the running JIT is taken to load a loop body's broadcasts before its multiply-adds: on any JDK after
    * 17 (measured on Temurin 25; the JDKs in between were not), not on JDK 17. The system property
    * {@code kiln.simd.broadcastsFirst} ({@code true} or {@code false}) overrides it, read once.

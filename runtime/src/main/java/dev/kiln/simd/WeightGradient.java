@@ -264,7 +264,7 @@ final class WeightGradient {
    * {@code gwAt + j * 2V} (column {@code c0 + j}), the padded columns' sums included (they are not read).
    */
   private void kernel8x2(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
-    if (DirectConv.HALVES) {
+    if (TileBudget.SPLIT_DIRECT_KERNELS) {
       kernel4x2(paddedX, xBase, gyT, gyBase, gwT, gwAt, c0);
       kernel4x2(paddedX, xBase, gyT, gyBase, gwT, gwAt + 4 * (2 * LANES), c0 + 4);
       return;
@@ -346,7 +346,7 @@ final class WeightGradient {
 
   /**
    * Columns {@code c0..c0+3} of {@link #kernel8x2}, where the registers do not hold its 16 accumulators
-   * ({@link DirectConv#HALVES}): the same multiply-adds in the same order, so the same bits.
+   * ({@link TileBudget#SPLIT_DIRECT_KERNELS}): the same multiply-adds in the same order, so the same bits.
    */
   private void kernel4x2(float[] paddedX, int xBase, float[] gyT, int gyBase, float[] gwT, int gwAt, int c0) {
     int o0 = xBase + colOff[c0];
