@@ -96,6 +96,18 @@ final class BlockedConv {
   /** Tests: run as before any tile is hot (one-block tiles, plain Java for depthwise layers). */
   boolean firstTilesOnly;
 
+  /** Whether this is a depthwise layer. */
+  boolean isDepthwise() {
+    return depthwise;
+  }
+
+  /** Forgets which chunks were seen hot, so that the next run checks their tiles again ({@link DriverPrimer}). */
+  void forgetHotChunks() {
+    if (chunkHot != null) {
+      java.util.Arrays.fill(chunkHot, false);
+    }
+  }
+
   /** The tile kernels this layer uses (for tests). */
   java.util.List<TileWarmer.Tile> tiles() {
     java.util.List<TileWarmer.Tile> all = new ArrayList<>();
@@ -173,6 +185,11 @@ final class BlockedConv {
    * @param out the blocked output layout: {@code outChannels x outHeight x outWidth}, any halo
    */
   BlockedConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out) {
+    this(geometry, activation, in, out, TileSource.WARMED);
+  }
+
+  /** {@link #BlockedConv(ConvGeometry, Activation, BlockedLayout, BlockedLayout)} with tiles from {@code source}. */
+  BlockedConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out, TileSource source) {
     this.geometry = geometry;
     this.in = in;
     this.out = out;
@@ -219,8 +236,8 @@ final class BlockedConv {
           threeByThree ? BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS : BlockedKernels.MAX_DEPTHWISE_PIXELS);
       TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
       for (int i = 0; i < tiles.length; i++) {
-        tiles[i] = threeByThree ? TileWarmer.depthwise3x3(columns[2 * i + 1], geometry.strideW())
-            : TileWarmer.depthwise(columns[2 * i + 1]);
+        tiles[i] = threeByThree ? source.depthwise3x3(columns[2 * i + 1], geometry.strideW())
+            : source.depthwise(columns[2 * i + 1]);
       }
       for (int cb = 0; cb < out.blocks; cb++) {
         chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles));
@@ -231,7 +248,7 @@ final class BlockedConv {
       return;
     }
     this.firstColumns = firstColumns(geometry.outWidth());
-    this.firstTiles = firstTiles(firstColumns);
+    this.firstTiles = firstTiles(firstColumns, source);
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
     int pixelStride = STRIDE_TILES && in.blocked && geometry.strideW() <= 2 ? geometry.strideW() : 0;
@@ -257,8 +274,8 @@ final class BlockedConv {
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
-          tiles[i] = pointwise ? TileWarmer.pointwise(m, columns[2 * i + 1])
-              : TileWarmer.conv(m, columns[2 * i + 1], stride);
+          tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1])
+              : source.conv(m, columns[2 * i + 1], stride);
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
@@ -276,7 +293,7 @@ final class BlockedConv {
    */
   static void requestTiles(ConvGeometry geometry) {
     if (!isDepthwise(geometry) && (supports(geometry, true) || supports(geometry, false))) {
-      firstTiles(firstColumns(geometry.outWidth()));
+      firstTiles(firstColumns(geometry.outWidth()), TileSource.WARMED);
     }
   }
 
@@ -313,13 +330,59 @@ final class BlockedConv {
   }
 
   /** The one-block tiles (any pixel stride) of column runs {@code columns}, requested as needed. */
-  private static TileWarmer.Tile[] firstTiles(int[] columns) {
+  private static TileWarmer.Tile[] firstTiles(int[] columns, TileSource source) {
     TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
     for (int i = 0; i < tiles.length; i++) {
-      tiles[i] = TileWarmer.conv(1, columns[2 * i + 1], 0);
-      TileWarmer.request(tiles[i], true);
+      tiles[i] = source.first(columns[2 * i + 1]);
     }
     return tiles;
+  }
+
+  /**
+   * Where a layer's tiles come from: the shared kernels {@link TileWarmer} compiles ({@link #WARMED}), or the
+   * stand-ins of {@link DriverPrimer}.
+   */
+  interface TileSource {
+    TileWarmer.Tile conv(int blocks, int pixels, int pixelStride);
+
+    TileWarmer.Tile pointwise(int blocks, int pixels);
+
+    TileWarmer.Tile depthwise(int pixels);
+
+    TileWarmer.Tile depthwise3x3(int pixels, int stride);
+
+    /** A one-block first tile of any pixel stride, needed now. */
+    TileWarmer.Tile first(int pixels);
+
+    /** The shared kernels, warmed by {@link TileWarmer} (first tiles requested as needed). */
+    TileSource WARMED = new TileSource() {
+      @Override
+      public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
+        return TileWarmer.conv(blocks, pixels, pixelStride);
+      }
+
+      @Override
+      public TileWarmer.Tile pointwise(int blocks, int pixels) {
+        return TileWarmer.pointwise(blocks, pixels);
+      }
+
+      @Override
+      public TileWarmer.Tile depthwise(int pixels) {
+        return TileWarmer.depthwise(pixels);
+      }
+
+      @Override
+      public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
+        return TileWarmer.depthwise3x3(pixels, stride);
+      }
+
+      @Override
+      public TileWarmer.Tile first(int pixels) {
+        TileWarmer.Tile t = TileWarmer.conv(1, pixels, 0);
+        TileWarmer.request(t, true);
+        return t;
+      }
+    };
   }
 
   /**

@@ -19,7 +19,8 @@ import java.util.Locale;
  * KIND is {@code pw} (1x1 layers, pointwise tiles) or {@code c3} (3x3 stride 1, convolution tiles); a VARIANT is
  * {@code threes|twos:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
  * BlockedConv#split}) or of two, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
- * pointwise tiles' lanes per step (1 or 2) or the convolution tiles' pixel distance (1: constant, 0: variable);
+ * pointwise tiles' lanes per step (1 or 2; 0 runs a pw layer through the convolution tiles of variable pixel
+ * distance, one offset-table entry per step) or the convolution tiles' pixel distance (1: constant, 0: variable);
  * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
  * chunk through all rows).
  * The weights and inputs are arbitrary values; only time is measured.
@@ -144,7 +145,7 @@ public final class TileSweep {
         tiles[m] = new BlockedKernels.ConvTile[columns[m].length / 2];
         for (int i = 0; i < tiles[m].length; i++) {
           int t = columns[m][2 * i + 1];
-          tiles[m][i] = pw ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
+          tiles[m][i] = pw && arg > 0 ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
         }
       }
     }

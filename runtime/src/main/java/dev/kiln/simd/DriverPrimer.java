@@ -1,0 +1,198 @@
+package dev.kiln.simd;
+
+import static dev.kiln.simd.VectorShape.LANES;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.tensor.Tensor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Gives the JIT a profile of {@link BlockedConv#run} (the loop every layer of the blocked engine runs through)
+ * in which every path is taken and every kernel call has seen several kernel classes, before a network's
+ * layers switch from their first tiles to their own.
+ *
+ * <p>C2 compiles a method for the paths and receiver classes its profile has seen and leaves an "uncommon
+ * trap" on the others: the first time one is taken, the compiled code is thrown away, the method runs in
+ * slower code again and is compiled anew. A network's driver loop was compiled while its layers still ran on
+ * their first tiles and its depthwise layers in plain Java; as each depthwise tile became hot, and then a
+ * second depthwise tile class reached the same call, it was thrown out again: MobileNet v1 on 2 threads (AMD
+ * EPYC Zen 1, JDK 17) compiled {@code BlockedConv.run} 12 times with C2 in its first 7 s, at 105-217 ms of the
+ * compiler's time each, while the layers waited for their tiles in the same compiler's queue.
+ *
+ * <p>So, once per JVM, when the warmer has no tile to warm ({@link TileWarmer}), this runs small layers of
+ * every kind (convolution, pointwise, depthwise 3x3 at strides 1 and 2, another depthwise, with and without an
+ * upper bound) on stand-in tiles of three classes that compute nothing, over two samples and one or two row
+ * bands, each with its first tiles and with its own ({@link BlockedConv#firstTilesOnly}): enough calls for the
+ * JIT to compile the loop from that profile. The stand-ins never touch a real layer's data.
+ */
+final class DriverPrimer {
+  /** Calls of each layer's loop: past C2's invocation threshold (5,000) with all layers together. */
+  static final int ROUNDS = 1500;
+
+  private static final AtomicBoolean DONE = new AtomicBoolean();
+  private static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
+
+  private DriverPrimer() {}
+
+  /**
+   * Whether to prime (system property {@code kiln.simd.primeDriver}, default true; {@code false} leaves the
+   * driver's profile to the network, for measuring what this does).
+   */
+  static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.primeDriver"));
+
+  /** Runs the priming once per JVM where {@link #ENABLED} (later calls return at once); whether this call ran it. */
+  static boolean prime() {
+    if (!ENABLED || !DONE.compareAndSet(false, true)) {
+      return false;
+    }
+    long start = System.nanoTime();
+    run(ROUNDS);
+    if (LOG) {
+      System.err.printf("kiln: driver primed in %d ms%n", (System.nanoTime() - start) / 1_000_000);
+    }
+    return true;
+  }
+
+  /**
+   * {@code rounds} rounds of every priming layer's loop; returns the stand-in kernels' calls by kind
+   * (convolution, depthwise, depthwise 3x3) and class (three), and the depthwise layers' items in plain Java.
+   */
+  static long[] run(int rounds) {
+    StandIns source = new StandIns();
+    Layer[] layers = {
+        new Layer(geometry(LANES, 3 * LANES, 4, 20, 3, 1, 1, 1), Activation.RELU6, source),
+        new Layer(geometry(LANES, 2 * LANES, 4, 20, 1, 1, 0, 1), Activation.RELU, source),
+        new Layer(geometry(LANES, LANES, 4, 20, 3, 1, 1, LANES), Activation.RELU6, source),
+        new Layer(geometry(LANES, LANES, 4, 20, 3, 2, 1, LANES), Activation.RELU, source),
+        new Layer(geometry(LANES, LANES, 4, 30, 5, 1, 2, LANES), Activation.NONE, source),
+    };
+    for (int round = 0; round < rounds; round++) {
+      for (Layer l : layers) {
+        l.run(round);
+      }
+    }
+    long[] calls = new long[10];
+    for (int k = 0; k < 3; k++) {
+      for (int c = 0; c < 3; c++) {
+        calls[3 * k + c] = ((StandIn) source.kernels[c]).calls[k];
+      }
+    }
+    for (Layer l : layers) {
+      calls[9] += l.plainItems;
+    }
+    return calls;
+  }
+
+  private static ConvGeometry geometry(int in, int out, int h, int w, int k, int stride, int pad, int groups) {
+    return ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(k, k).stride(stride, stride)
+        .padding(pad, pad, pad, pad).groups(groups).paddingMode(PaddingMode.ZEROS).build();
+  }
+
+  /** A small layer on stand-in tiles, its parameters, and inputs and outputs for two samples. */
+  private static final class Layer {
+    final BlockedConv conv;
+    final Parameter weight;
+    final Parameter bias;
+    final float[] x;
+    final float[] y;
+    /** Items of a depthwise layer run in plain Java. */
+    long plainItems;
+
+    Layer(ConvGeometry g, Activation activation, StandIns source) {
+      int[] halo = BlockedConv.requiredHalo(g);
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
+          halo[3]);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+      conv = new BlockedConv(g, activation, in, out, source);
+      weight = Parameter.of("weight",
+          Tensor.zeros(g.outChannels(), g.inChannels() / g.groups(), g.kernelH(), g.kernelW()));
+      bias = Parameter.of("bias", Tensor.zeros(g.outChannels()));
+      x = new float[2 * in.sampleSize];
+      y = new float[2 * out.sampleSize];
+    }
+
+    /**
+     * One call of the layer's loop: its first tiles (depthwise layers: plain Java) every eighth round, else its
+     * own, checking again whether its chunks are hot; two bands every third round.
+     */
+    void run(int round) {
+      conv.firstTilesOnly = round % 8 == 0;
+      if (conv.firstTilesOnly && conv.isDepthwise()) {
+        plainItems += conv.items(2);
+      }
+      conv.forgetHotChunks();
+      int bands = round % 3 == 0 ? 2 : 1;
+      conv.run(weight, bias, x, 0, y, 0, 2, bands, 0, conv.items(2));
+    }
+  }
+
+  /** Hot stand-in tiles, cycling through three classes so that every kernel call sees more than two. */
+  private static final class StandIns implements BlockedConv.TileSource {
+    private final Object[] kernels = {new A(), new B(), new C()};
+    private int next;
+
+    private TileWarmer.Tile next(String key) {
+      Object k = kernels[next++ % kernels.length];
+      return TileWarmer.Tile.standIn(key, (BlockedKernels.ConvTile) k, (BlockedKernels.DepthwiseTile) k,
+          (BlockedKernels.Depthwise3x3Tile) k);
+    }
+
+    @Override
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
+      return next("stand-in conv");
+    }
+
+    @Override
+    public TileWarmer.Tile pointwise(int blocks, int pixels) {
+      return next("stand-in pointwise");
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise(int pixels) {
+      return next("stand-in depthwise");
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
+      return next("stand-in depthwise 3x3");
+    }
+
+    @Override
+    public TileWarmer.Tile first(int pixels) {
+      return next("stand-in first");
+    }
+  }
+
+  /** Kernels that compute nothing; they count their calls by kind. */
+  private abstract static class StandIn
+      implements BlockedKernels.ConvTile, BlockedKernels.DepthwiseTile, BlockedKernels.Depthwise3x3Tile {
+    final long[] calls = new long[3];
+
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b, int bo,
+        float lo, float[] y, int yo, int sy, int cs) {
+      calls[0]++;
+    }
+
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int ks, float[] w, int wo, float[] b, int bo, float lo,
+        float hi, float[] y, int yo, int sy) {
+      calls[1]++;
+    }
+
+    @Override
+    public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,
+        float[] y, int yo) {
+      calls[2]++;
+    }
+  }
+
+  private static final class A extends StandIn {}
+
+  private static final class B extends StandIn {}
+
+  private static final class C extends StandIn {}
+}

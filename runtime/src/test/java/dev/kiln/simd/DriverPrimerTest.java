@@ -1,0 +1,164 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.Flatten;
+import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link DriverPrimer}: its layers take every path of the driver loop with three kernel classes at each kernel
+ * call, and in a fresh JVM a network's driver loop is not thrown out of compiled code as its tiles become hot.
+ */
+class DriverPrimerTest {
+  @Test
+  void primingTakesEveryPathWithThreeKernelClassesAtEveryKernelCall() {
+    int rounds = 64;
+    long[] calls = DriverPrimer.run(rounds);
+    String[] kinds = {"convolution", "depthwise", "depthwise 3x3"};
+    for (int k = 0; k < 3; k++) {
+      for (int c = 0; c < 3; c++) {
+        assertWithMessage(kinds[k] + " kernels of class " + c).that(calls[3 * k + c]).isGreaterThan(0L);
+      }
+    }
+    // Depthwise layers in plain Java every eighth round: two samples of one channel block, 4 + 2 + 4 output
+    // rows (3x3 at stride 1, at stride 2, 5x5).
+    assertThat(calls[9]).isEqualTo(rounds / 8 * 2 * (4 + 2 + 4));
+  }
+
+  /** The first priming in a JVM runs; every later call returns at once. */
+  @Test
+  void primesOncePerJvm() {
+    DriverPrimer.prime();
+    assertThat(DriverPrimer.prime()).isFalse();
+  }
+
+  /**
+   * A child JVM runs a small MobileNet-like network (depthwise 3x3 layers at strides 1 and 2, pointwise layers)
+   * until every tile is hot, under a flight recording: no uncommon trap of a changed branch or receiver class
+   * fires in the driver loop ({@code BlockedConv} and what the JIT inlines from it), and C2 compiles
+   * {@code BlockedConv.run} at most five times (the method and on-stack-replacement entries into its four
+   * loops; 3-4 here). Without the priming ({@code -Dkiln.simd.primeDriver=false}) this network's loop was thrown
+   * out 12-13 times (a new depthwise tile or pointwise tile class at a kernel call, a depthwise tile's first
+   * hot call) and compiled 9-10 times.
+   */
+  @Test
+  void theDriverLoopIsNotThrownOutAsTilesBecomeHot() throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--add-modules");
+    command.add("jdk.incubator.vector");
+    String bits = System.getProperty("kiln.simd.bits");
+    if (bits != null) {
+      command.add("-Dkiln.simd.bits=" + bits);
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(DriverPrimerTest.class.getName());
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+    assertWithMessage(out).that(p.exitValue()).isEqualTo(0);
+    List<String> traps = new ArrayList<>();
+    int compiles = -1;
+    boolean idle = false;
+    for (String line : out.split("\n")) {
+      if (line.startsWith("TRAP ")) {
+        traps.add(line);
+      } else if (line.startsWith("C2 ")) {
+        compiles = Integer.parseInt(line.substring(3).trim());
+      } else if (line.startsWith("IDLE ")) {
+        idle = Boolean.parseBoolean(line.substring(5).trim());
+      }
+    }
+    assertWithMessage(out).that(idle).isTrue();
+    assertWithMessage(out).that(traps).isEmpty();
+    assertWithMessage(out).that(compiles).isIn(com.google.common.collect.Range.closed(1, 5));
+  }
+
+  /** The child JVM of {@link #theDriverLoopIsNotThrownOutAsTilesBecomeHot}. */
+  public static void main(String[] args) throws Exception {
+    Path file = Files.createTempFile("kiln-driver", ".jfr");
+    try (Recording recording = new Recording()) {
+      recording.enable("jdk.Deoptimization");
+      recording.enable("jdk.Compilation").withThreshold(java.time.Duration.ZERO);
+      recording.start();
+      Net net = new Net();
+      net.eval();
+      Tensor x = TestTensors.uniform(new SplittableRandom(5), 1, 1, 3, 40, 40);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      boolean idle = false;
+      while (!idle && System.nanoTime() < deadline) {
+        net.forward(x);
+        idle = TileWarmer.awaitIdle(0);
+      }
+      for (int i = 0; i < 200; i++) {
+        net.forward(x);
+      }
+      recording.stop();
+      recording.dump(file);
+      System.out.println("IDLE " + idle);
+    }
+    int compiles = 0;
+    for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+      if (e.getEventType().getName().equals("jdk.Compilation")) {
+        RecordedMethod m = e.getValue("method");
+        if (e.getInt("compileLevel") == 4 && m.getType().getName().equals(BlockedConv.class.getName())
+            && m.getName().equals("run")) {
+          compiles++;
+        }
+      } else if (e.getEventType().getName().equals("jdk.Deoptimization")) {
+        RecordedMethod m = e.getValue("method");
+        String reason = e.getString("reason");
+        if (m.getType().getName().startsWith(BlockedConv.class.getName())
+            && (reason.contains("unstable") || reason.contains("class_check") || reason.contains("bimorphic"))) {
+          System.out.println("TRAP " + reason + " " + m.getType().getName() + "." + m.getName() + " line "
+              + e.getInt("lineNumber"));
+        }
+      }
+    }
+    Files.deleteIfExists(file);
+    System.out.println("C2 " + compiles);
+  }
+
+  /** Stem, three depthwise 3x3 + pointwise pairs (the middle one at stride 2), pooling and a classifier. */
+  static final class Net extends SequentialModel {
+    Net() {
+      super(new int[] {3, 40, 40}, new int[] {10});
+      add("stem", conv(3, 16, 40, 40, 3, 2, 1, 1, 1));
+      add("dw1", conv(16, 16, 20, 20, 3, 1, 1, 16, 2));
+      add("pw1", conv(16, 32, 20, 20, 1, 1, 0, 1, 3));
+      add("dw2", conv(32, 32, 20, 20, 3, 2, 1, 32, 4));
+      add("pw2", conv(32, 64, 10, 10, 1, 1, 0, 1, 5));
+      add("dw3", conv(64, 64, 10, 10, 3, 1, 1, 64, 6));
+      add("pw3", conv(64, 64, 10, 10, 1, 1, 0, 1, 7));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(64, 10, true, 8));
+    }
+
+    private static Module conv(int in, int out, int h, int w, int k, int s, int p, int groups, long seed) {
+      return new NaiveConvKernel(NaiveConvKernel.geometry(in, out, h, w, k, k, s, s, 1, 1, p, p, p, p, groups,
+          PaddingMode.ZEROS), true, Activation.RELU, seed);
+    }
+  }
+}
