@@ -93,7 +93,10 @@ final class BlockedConv {
   private final TileWarmer.Tile[] firstTiles;
   /** Chunks seen with all their tiles hot (they stay hot; a stale false only checks again). */
   private final boolean[] chunkHot;
-  /** Tests: run as before any tile is hot (one-block tiles, plain Java for depthwise layers). */
+  /**
+   * Run as before any tile is hot (one-block tiles, plain Java for depthwise layers): for tests, and for the
+   * stand-in layers of {@link DriverPrimer}.
+   */
   boolean firstTilesOnly;
 
   /** Whether this is a depthwise layer. */

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link TileWarmer#warm(TileWarmer.Tile, long, long)}: a kernel whose calls never get fast is called back to
  * back only until the back-off time, then with a pause after every slow call, and is marked hot at the
- * deadline; a kernel that is fast at once is hot after the run of fast calls.
+ * deadline; a kernel that is fast at once is hot after the run of fast calls; the next queued tile is called along
+ * once a tile has had its {@link TileWarmer#AHEAD_CALLS}.
  */
 class TileWarmerBackOffTest {
   @Test
@@ -57,6 +58,50 @@ class TileWarmerBackOffTest {
     assertThat(TileWarmer.awaitIdle(TimeUnit.SECONDS.toNanos(60))).isTrue();
     assertThat(tile.hot()).isTrue();
     assertThat(calls[0]).isAtLeast(2_000L + 32);
+  }
+
+  /**
+   * Warming ahead: once a tile has had {@link TileWarmer#AHEAD_CALLS} calls, the next tile is called once per call
+   * of it (untimed, and not marked hot); a next tile that is already hot, or none, is not called.
+   */
+  @Test
+  void theNextTileIsCalledAlongOnceTheTileHasHadItsAheadCalls() {
+    long slowCalls = TileWarmer.AHEAD_CALLS + 5_000;
+    long[] calls = {0};
+    // Slow (3 us) for its first AHEAD_CALLS + 5,000 calls, then fast.
+    TileWarmer.Tile tile = new TileWarmer.Tile("test-then", () -> {
+      if (calls[0]++ < slowCalls) {
+        long until = System.nanoTime() + 3_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+    });
+    long[] nextCalls = {0};
+    TileWarmer.Tile next = new TileWarmer.Tile("test-next", () -> nextCalls[0]++);
+    long made = TileWarmer.warm(tile, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(60), () -> next);
+    assertThat(tile.hot()).isTrue();
+    assertThat(made).isAtLeast(slowCalls + 32);
+    assertThat(nextCalls[0]).isEqualTo(made - TileWarmer.AHEAD_CALLS);
+    assertThat(next.hot()).isFalse();
+
+    long[] hotCalls = {0};
+    TileWarmer.Tile hot = new TileWarmer.Tile("test-hot-next", () -> hotCalls[0]++);
+    TileWarmer.warm(hot, TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(5));
+    long before = hotCalls[0];
+    calls[0] = 0;
+    TileWarmer.Tile again = new TileWarmer.Tile("test-then-again", () -> {
+      if (calls[0]++ < slowCalls) {
+        long until = System.nanoTime() + 3_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+    });
+    TileWarmer.warm(again, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(60), () -> hot);
+    assertThat(hotCalls[0]).isEqualTo(before);
+    assertThat(TileWarmer.warm(new TileWarmer.Tile("test-alone", () -> { }), TimeUnit.SECONDS.toNanos(5),
+        TimeUnit.SECONDS.toNanos(5), () -> null)).isAtLeast(32L);
   }
 
   @Test
