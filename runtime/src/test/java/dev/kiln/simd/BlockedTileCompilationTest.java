@@ -3,7 +3,6 @@ package dev.kiln.simd;
 import static com.google.common.truth.Truth.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,21 +29,7 @@ class BlockedTileCompilationTest {
 
   @Test
   void everyTileCompilesAndBecomesHotInAFreshJvm() throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("--add-modules");
-    command.add("jdk.incubator.vector");
-    String bits = System.getProperty("kiln.simd.bits");
-    if (bits != null) {
-      command.add("-Dkiln.simd.bits=" + bits);
-    }
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(BlockedTileCompilationTest.class.getName());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).isEqualTo(0);
+    String out = FreshJvm.run(BlockedTileCompilationTest.class);
     List<String> failed = new ArrayList<>();
     List<String> cold = new ArrayList<>();
     int tiles = -1;

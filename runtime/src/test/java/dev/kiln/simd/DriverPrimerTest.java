@@ -12,7 +12,6 @@ import dev.kiln.nn.Module;
 import dev.kiln.nn.SequentialModel;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,21 +62,7 @@ class DriverPrimerTest {
    */
   @Test
   void theDriverLoopIsNotThrownOutAsTilesBecomeHot() throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("--add-modules");
-    command.add("jdk.incubator.vector");
-    String bits = System.getProperty("kiln.simd.bits");
-    if (bits != null) {
-      command.add("-Dkiln.simd.bits=" + bits);
-    }
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(DriverPrimerTest.class.getName());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    assertWithMessage(out).that(p.exitValue()).isEqualTo(0);
+    String out = FreshJvm.run(DriverPrimerTest.class);
     List<String> traps = new ArrayList<>();
     int compiles = -1;
     boolean idle = false;
