@@ -117,6 +117,7 @@ final class BlockedNetwork implements NetworkEngine {
     this.compact = compact;
     this.compactSpaces = ThreadLocal.withInitial(() -> new Workspace(compact, stages.size()));
     this.groupSize = groupSize(bufferFloatsPerSample());
+    TileWarmer.requestDriverPriming();
   }
 
   /**

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * EPYC Zen 1, JDK 17) compiled {@code BlockedConv.run} 12 times with C2 in its first 7 s, at 105-217 ms of the
  * compiler's time each, while the layers waited for their tiles in the same compiler's queue.
  *
- * <p>So, once per JVM, when the warmer has no tile to warm ({@link TileWarmer}), this runs small layers of
- * every kind (convolution, pointwise, depthwise 3x3 at strides 1 and 2, another depthwise, with and without an
- * upper bound) on stand-in tiles of three classes that compute nothing, over two samples and one or two row
- * bands, each with its first tiles and with its own ({@link BlockedConv#firstTilesOnly}): enough calls for the
- * JIT to compile the loop from that profile. The stand-ins never touch a real layer's data.
+ * <p>So, once per JVM in which a network of this engine is built, the warmer runs this after the tiles needed
+ * now ({@link TileWarmer#requestDriverPriming}): small layers of every kind (convolution, pointwise, depthwise
+ * 3x3 at strides 1 and 2, another depthwise, with and without an upper bound) on stand-in tiles of three
+ * classes that compute nothing, over two samples and one or two row bands, each with its first tiles and with
+ * its own ({@link BlockedConv#firstTilesOnly}): enough calls for the JIT to compile the loop from that
+ * profile. The stand-ins never touch a real layer's data.
  */
 final class DriverPrimer {
   /** Calls of each layer's loop: past C2's invocation threshold (5,000) with all layers together. */

@@ -337,29 +337,34 @@ final class TileWarmer {
   }
 
   private static void work() {
-    boolean primed = false;
     while (true) {
       Tile tile;
-      if (!primed && NEEDED.isEmpty()) {
-        // The first tiles are hot, and a network's first forward (if one waited for them) is running on them:
-        // until it asks for its faster tiles, this thread has time for the driver's profile.
-        primed = true;
-        try {
-          DriverPrimer.prime();
-        } catch (RuntimeException e) {
-          // Only the driver's first compilations depend on it; the tiles must still be warmed.
-          System.err.println("kiln: priming the driver loop failed: " + e);
-        }
-      }
+      boolean prime = false;
       synchronized (TileWarmer.class) {
-        while ((tile = NEEDED.pollFirst()) == null && (tile = mostBeneficial()) == null) {
+        while ((tile = NEEDED.pollFirst()) == null && !(prime = primeRequested && !primed)
+            && (tile = mostBeneficial()) == null) {
           try {
             TileWarmer.class.wait();
           } catch (InterruptedException e) {
             return;
           }
         }
-        warming = tile;
+        if (prime) {
+          primed = true;
+        } else {
+          warming = tile;
+        }
+      }
+      if (prime) {
+        // The first tiles are hot, and a network's first forward (if one waited for them) is running on them:
+        // until it asks for its faster tiles, this thread has time for the driver's profile.
+        try {
+          DriverPrimer.prime();
+        } catch (RuntimeException e) {
+          // Only the driver's first compilations depend on it; the tiles must still be warmed.
+          System.err.println("kiln: priming the driver loop failed: " + e);
+        }
+        continue;
       }
       try {
         warm(tile, WAIT_NANOS, BACK_OFF_NANOS, TileWarmer::peekNext);
@@ -371,6 +376,23 @@ final class TileWarmer {
       }
     }
   }
+
+  /** Whether a network asked for {@link DriverPrimer}'s priming, and whether it ran (guarded by the class lock). */
+  private static boolean primeRequested;
+  private static boolean primed;
+
+  /**
+   * Asks the warmer to prime the driver loop ({@link DriverPrimer}) once, after the tiles needed now and before
+   * the faster ones: a network of the blocked engine asks when it is built (layers used alone, which do not
+   * run that loop, do not).
+   */
+  static synchronized void requestDriverPriming() {
+    if (!primeRequested) {
+      primeRequested = true;
+      TileWarmer.class.notifyAll();
+    }
+  }
+
 
   /** The tile the warmer thread is working on, or null (guarded by the class lock). */
   private static Tile warming;
