@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * slower code again and is compiled anew. A network's driver loop was compiled while its layers still ran on
  * their first tiles and its depthwise layers in plain Java; as each depthwise tile became hot, and then a
  * second depthwise tile class reached the same call, it was thrown out again: MobileNet v1 on 2 threads (AMD
- * EPYC Zen 1, JDK 17) compiled {@code BlockedConv.run} 12 times with C2 in its first 7 s, at 105-217 ms of the
- * compiler's time each, while the layers waited for their tiles in the same compiler's queue.
+ * EPYC Zen 1, JDK 17) compiled {@code BlockedConv.run} 12 times with C2 in its first 7 s, each taking 105-217 ms
+ * (wall time in a flight recording), while the layers waited for their tiles in the same compiler's queue.
  *
  * <p>So, once per JVM in which a network of this engine is built, the warmer runs this after the tiles needed
  * now ({@link TileWarmer#requestDriverPriming}): small layers of every kind (convolution, pointwise, depthwise
