@@ -99,11 +99,6 @@ final class BlockedConv {
    */
   boolean firstTilesOnly;
 
-  /** Whether this is a depthwise layer. */
-  boolean isDepthwise() {
-    return depthwise;
-  }
-
   /** Forgets which chunks were seen hot, so that the next run checks their tiles again ({@link DriverPrimer}). */
   void forgetHotChunks() {
     if (chunkHot != null) {

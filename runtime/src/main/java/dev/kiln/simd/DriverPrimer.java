@@ -34,7 +34,6 @@ final class DriverPrimer {
   static final int ROUNDS = 1500;
 
   private static final AtomicBoolean DONE = new AtomicBoolean();
-  private static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
 
   private DriverPrimer() {}
 
@@ -51,17 +50,20 @@ final class DriverPrimer {
     }
     long start = System.nanoTime();
     run(ROUNDS);
-    if (LOG) {
+    if (TileWarmer.LOG) {
       System.err.printf("kiln: driver primed in %d ms%n", (System.nanoTime() - start) / 1_000_000);
     }
     return true;
   }
 
   /**
-   * {@code rounds} rounds of every priming layer's loop; returns the stand-in kernels' calls by kind
-   * (convolution, depthwise, depthwise 3x3) and class (three), and the depthwise layers' items in plain Java.
+   * What a priming run did: the stand-in kernels' calls by kind (convolution, depthwise, depthwise 3x3) and
+   * class (three), and the depthwise layers' items run in plain Java.
    */
-  static long[] run(int rounds) {
+  record Calls(long[][] byKindAndClass, long plainItems) {}
+
+  /** {@code rounds} rounds of every priming layer's loop. */
+  static Calls run(int rounds) {
     StandIns source = new StandIns();
     Layer[] layers = {
         new Layer(geometry(LANES, 3 * LANES, 4, 20, 3, 1, 1, 1), Activation.RELU6, source),
@@ -75,17 +77,19 @@ final class DriverPrimer {
         l.run(round);
       }
     }
-    long[] calls = new long[10];
-    for (int k = 0; k < 3; k++) {
-      for (int c = 0; c < 3; c++) {
-        calls[3 * k + c] = ((StandIn) source.kernels[c]).calls[k];
+    long[][] calls = new long[3][StandIns.CLASSES];
+    for (int c = 0; c < StandIns.CLASSES; c++) {
+      for (int k = 0; k < 3; k++) {
+        calls[k][c] = source.kernels[c].calls[k];
       }
     }
+    long plain = 0;
     for (Layer l : layers) {
-      calls[9] += l.plainItems;
+      plain += l.plainItems;
     }
-    return calls;
+    return new Calls(calls, plain);
   }
+
 
   private static ConvGeometry geometry(int in, int out, int h, int w, int k, int stride, int pad, int groups) {
     return ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(k, k).stride(stride, stride)
@@ -99,6 +103,7 @@ final class DriverPrimer {
     final Parameter bias;
     final float[] x;
     final float[] y;
+    final boolean depthwise;
     /** Items of a depthwise layer run in plain Java. */
     long plainItems;
 
@@ -108,6 +113,7 @@ final class DriverPrimer {
           halo[3]);
       BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
       conv = new BlockedConv(g, activation, in, out, source);
+      depthwise = BlockedConv.isDepthwise(g);
       weight = Parameter.of("weight",
           Tensor.zeros(g.outChannels(), g.inChannels() / g.groups(), g.kernelH(), g.kernelW()));
       bias = Parameter.of("bias", Tensor.zeros(g.outChannels()));
@@ -121,7 +127,7 @@ final class DriverPrimer {
      */
     void run(int round) {
       conv.firstTilesOnly = round % 8 == 0;
-      if (conv.firstTilesOnly && conv.isDepthwise()) {
+      if (conv.firstTilesOnly && depthwise) {
         plainItems += conv.items(2);
       }
       conv.forgetHotChunks();
@@ -132,40 +138,41 @@ final class DriverPrimer {
 
   /** Hot stand-in tiles, cycling through three classes so that every kernel call sees more than two. */
   private static final class StandIns implements BlockedConv.TileSource {
-    private final Object[] kernels = {new A(), new B(), new C()};
+    static final int CLASSES = 3;
+    final StandIn[] kernels = {new A(), new B(), new C()};
     private int next;
 
-    private TileWarmer.Tile next(String key) {
-      Object k = kernels[next++ % kernels.length];
-      return TileWarmer.Tile.standIn(key, (BlockedKernels.ConvTile) k, (BlockedKernels.DepthwiseTile) k,
-          (BlockedKernels.Depthwise3x3Tile) k);
+    private TileWarmer.Tile next() {
+      StandIn k = kernels[next++ % CLASSES];
+      return TileWarmer.Tile.standIn("stand-in", k, k, k);
     }
 
     @Override
     public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
-      return next("stand-in conv");
+      return next();
     }
 
     @Override
     public TileWarmer.Tile pointwise(int blocks, int pixels) {
-      return next("stand-in pointwise");
+      return next();
     }
 
     @Override
     public TileWarmer.Tile depthwise(int pixels) {
-      return next("stand-in depthwise");
+      return next();
     }
 
     @Override
     public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
-      return next("stand-in depthwise 3x3");
+      return next();
     }
 
     @Override
     public TileWarmer.Tile first(int pixels) {
-      return next("stand-in first");
+      return next();
     }
   }
+
 
   /** Kernels that compute nothing; they count their calls by kind. */
   private abstract static class StandIn

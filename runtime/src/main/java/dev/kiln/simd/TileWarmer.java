@@ -341,18 +341,26 @@ final class TileWarmer {
       Tile tile;
       boolean prime = false;
       synchronized (TileWarmer.class) {
-        while ((tile = NEEDED.pollFirst()) == null && !(prime = primeRequested && !primed)
-            && (tile = mostBeneficial()) == null) {
+        // The tiles needed now, then the driver's priming (once), then the faster tiles.
+        while (true) {
+          tile = NEEDED.pollFirst();
+          if (tile == null && primeRequested && !primed) {
+            primed = true;
+            prime = true;
+            break;
+          }
+          if (tile == null) {
+            tile = mostBeneficial();
+          }
+          if (tile != null) {
+            warming = tile;
+            break;
+          }
           try {
             TileWarmer.class.wait();
           } catch (InterruptedException e) {
             return;
           }
-        }
-        if (prime) {
-          primed = true;
-        } else {
-          warming = tile;
         }
       }
       if (prime) {
@@ -496,5 +504,5 @@ final class TileWarmer {
   }
 
   /** Diagnostic: log each tile as it becomes hot (system property {@code kiln.simd.warmup.log}). */
-  private static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
+  static final boolean LOG = Boolean.getBoolean("kiln.simd.warmup.log");
 }

@@ -32,16 +32,16 @@ class DriverPrimerTest {
   @Test
   void primingTakesEveryPathWithThreeKernelClassesAtEveryKernelCall() {
     int rounds = 64;
-    long[] calls = DriverPrimer.run(rounds);
+    DriverPrimer.Calls calls = DriverPrimer.run(rounds);
     String[] kinds = {"convolution", "depthwise", "depthwise 3x3"};
     for (int k = 0; k < 3; k++) {
       for (int c = 0; c < 3; c++) {
-        assertWithMessage(kinds[k] + " kernels of class " + c).that(calls[3 * k + c]).isGreaterThan(0L);
+        assertWithMessage(kinds[k] + " kernels of class " + c).that(calls.byKindAndClass()[k][c]).isGreaterThan(0L);
       }
     }
     // Depthwise layers in plain Java every eighth round: two samples of one channel block, 4 + 2 + 4 output
     // rows (3x3 at stride 1, at stride 2, 5x5).
-    assertThat(calls[9]).isEqualTo(rounds / 8 * 2 * (4 + 2 + 4));
+    assertThat(calls.plainItems()).isEqualTo(rounds / 8 * 2 * (4 + 2 + 4));
   }
 
   /** The first priming in a JVM runs; every later call returns at once. */
