@@ -70,6 +70,28 @@ final class HeadKernels {
   }
 
   /**
+   * {@code y[r, o]} = {@code bias[o]} (0 if {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i}
+   * in order, each product rounded to float and then added, for rows {@code r < rows}: what {@link #linear} and
+   * {@code Linear}'s own loop compute, to the bit, in plain Java from {@code W [out, in]} as the layer holds it
+   * (row-major). A network's first forward runs this while the vector kernel compiles: it needs neither that
+   * kernel's packed copy nor the layer's transposed one (4 MB for a 1000-class head, fresh memory that a first
+   * forward would fault in), and the warmer compiles it beforehand ({@link TileWarmer#linearPlain}).
+   */
+  static void linearPlain(float[] x, int in, float[] w, float[] bias, int out, float[] y, int rows) {
+    for (int r = 0; r < rows; r++) {
+      int xr = r * in;
+      for (int o = 0; o < out; o++) {
+        float s = bias == null ? 0f : bias[o];
+        int wo = o * in;
+        for (int i = 0; i < in; i++) {
+          s += x[xr + i] * w[wo + i];
+        }
+        y[r * out + o] = s;
+      }
+    }
+  }
+
+  /**
    * A fully connected layer for rows {@code [r0, r1)} of {@code x} ({@code in} features each) and output
    * blocks {@code [b0, b1)}: {@code y[r * out + o]} = the bias {@code bias[o]} (or {@code 0f} when
    * {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i} in order, each product rounded to float

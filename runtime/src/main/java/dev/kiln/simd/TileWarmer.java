@@ -179,6 +179,36 @@ final class TileWarmer {
         k -> convTile(k, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
   }
 
+  /**
+   * The plain-Java depthwise code ({@link BlockedConv#depthwiseScalar}) that depthwise layers run until their
+   * vector tiles are hot, shared: its warm-up calls alternate 7 and 3 pixels of a 3x3 kernel with an upper bound.
+   */
+  static Tile depthwisePlain() {
+    return TILES.computeIfAbsent("depthwise plain", k -> {
+      WarmInputs in = new WarmInputs(1);
+      int[] calls = {0};
+      return new Tile(k, () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f,
+          in.y, 0, calls[0]++ % 2 == 0 ? 7 : 3), () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w,
+          0, in.b, 0, 0f, 6f, in.y, 0, 0));
+    });
+  }
+
+  /**
+   * The plain-Java classifier ({@link HeadKernels#linearPlain}) that a network's linear layer runs until the
+   * vector kernel is hot, shared: warm-up calls of a 16->40 layer on one row, with a bias and without.
+   */
+  static Tile linearPlain() {
+    return TILES.computeIfAbsent("linear plain", k -> {
+      float[] x = new float[16];
+      float[] w = new float[40 * 16];
+      float[] bias = new float[40];
+      float[] y = new float[40];
+      int[] calls = {0};
+      return new Tile(k, () -> HeadKernels.linearPlain(x, 16, w, calls[0]++ % 2 == 0 ? bias : null, 40, y, 1),
+          () -> HeadKernels.linearPlain(x, 16, w, bias, 40, y, 0));
+    });
+  }
+
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     return TILES.computeIfAbsent("depthwise" + pixels,

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The vector loops of a blocked network's head against plain Java written here: per-lane pooling sums over
  * blocked maps with a halo (every block count around the groups of four, every map size up to 7x7), and the
- * fully connected kernel against {@link Linear#forward} itself, bitwise, for output counts that do and do
- * not fill the last block, with and without a bias, over whole and partial ranges of rows and blocks.
+ * fully connected kernel and its plain-Java form against {@link Linear#forward} itself, bitwise, for output counts
+ * that do and do not fill the last block, with and without a bias, over whole and partial ranges of rows and
+ * blocks.
  */
 class HeadKernelsTest {
   @Test
@@ -89,6 +90,32 @@ class HeadKernelsTest {
       }
     }
     assertThat(cases).isEqualTo(shapes.length * 2 * 3);
+  }
+
+  @Test
+  void linearPlainIsLinearForwardBitwise() {
+    SplittableRandom r = new SplittableRandom(6);
+    int cases = 0;
+    int[][] shapes = {{1, 1}, {7, 3}, {36, 10}, {64, 4 * LANES + 1}, {1024, 1000}};
+    for (int[] shape : shapes) {
+      int in = shape[0];
+      int out = shape[1];
+      for (boolean bias : new boolean[] {true, false}) {
+        Linear linear = new Linear(in, out, bias, r.nextLong());
+        linear.eval();
+        for (int rows : new int[] {1, 3}) {
+          Tensor x = TestTensors.uniform(r, 2, rows, in);
+          float[] expected = linear.forward(x).data();
+          float[] y = new float[rows * out];
+          HeadKernels.linearPlain(x.data(), in, linear.weight().data().data(),
+              bias ? linear.bias().data().data() : null, out, y, rows);
+          assertWithMessage("%s->%s, bias %s, %s rows", in, out, bias, rows).that(y).usingExactEquality()
+              .containsExactly(expected).inOrder();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(shapes.length * 2 * 2);
   }
 
   @Test
