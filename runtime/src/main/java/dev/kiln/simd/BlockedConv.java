@@ -744,10 +744,9 @@ final class BlockedConv {
       } else {
         // Until all of the chunk's tiles are hot: its hot tiles run their column runs, and the shared one-block
         // tiles, one block at a time, cover the others (the whole row before the first forward asks for the
-        // chunk's tiles), each one-block run at most once per row, so a chunk with no hot tile costs what the
-        // one-block tiles alone do. Both give the same sums, so the same bits, also where a one-block run
-        // overlaps columns of a hot tile. Arguments in locals: this loop runs in the first forward, before the
-        // JIT has compiled this method.
+        // chunk's tiles). Both give the same sums, so the same bits, also where a one-block run overlaps a run
+        // already written. Arguments in locals: this loop runs in the first forward, before the JIT has
+        // compiled this method.
         int blocks = c.blocks();
         int ws = blocks * LANES;
         float[] pw = p.w();
@@ -757,31 +756,24 @@ final class BlockedConv {
         int ys = out.blockStride;
         int runs = firstTiles.length;
         TileWarmer.Tile[] own = c.tiles();
-        // Columns [0, covered) of this row are done by one-block runs.
-        int covered = 0;
         for (int i = 0; i < (firstTilesOnly ? 1 : own.length); i++) {
           int from = 0;
           int to = runs;
           if (!firstTilesOnly) {
             int col = cols[2 * i];
-            int stop = col + cols[2 * i + 1];
             TileWarmer.Tile t = own[i];
             if (t.hot()) {
               t.conv.run(x, xBase + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yBase + col * LANES, LANES, ys);
               continue;
             }
-            int need = Math.max(col, covered);
-            if (need >= stop) {
-              continue;
-            }
-            // The one-block runs that meet columns [need, stop): from the one holding need (the last run, moved
-            // back to end where the row ends, holds every column past the others) to the last starting before stop.
-            from = Math.min(need / FIRST_PIXELS, runs - 1);
+            // The one-block runs that meet columns [col, col + n): from the one holding col (the last run,
+            // moved back to end where the row ends, holds every column past the others) to the last starting
+            // before col + n.
+            from = Math.min(col / FIRST_PIXELS, runs - 1);
             to = from + 1;
-            while (to < runs && firstColumns[2 * to] < stop) {
+            while (to < runs && firstColumns[2 * to] < col + cols[2 * i + 1]) {
               to++;
             }
-            covered = firstColumns[2 * (to - 1)] + firstColumns[2 * (to - 1) + 1];
           }
           for (int j = from; j < to; j++) {
             int fc = firstColumns[2 * j];

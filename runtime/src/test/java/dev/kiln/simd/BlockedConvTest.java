@@ -606,8 +606,8 @@ class BlockedConvTest {
     conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 1, 0, items);
     conv.firstTilesOnly = false;
     assertWithMessage(what + ", one-block tiles").that(firstTiles).usingExactEquality().containsExactly(yb).inOrder();
-    // Chunks partly hot, as while a network's tiles become hot one by one: two in three own tiles count as cold,
-    // and their column runs go to the one-block tiles (depthwise ones to plain Java); the same bits.
+    // Chunks partly hot, as while a network's tiles become hot one by one: every other own tile counts as cold,
+    // and its column runs go to the one-block tiles (depthwise ones to plain Java); the same bits.
     HalfHot halfHot = new HalfHot();
     BlockedConv mixedConv = new BlockedConv(g, act, in, out, halfHot);
     float[] mixed = new float[yb.length];
@@ -639,15 +639,15 @@ class BlockedConvTest {
   }
 
   /**
-   * The shared kernels as stand-in tiles of which two in three of a layer's tiles (the first two, then every
-   * third is hot) count as cold (never warmed, never called as its own); the one-block first tiles hot.
+   * The shared kernels as stand-in tiles of which every other one of a layer's tiles, starting with the first,
+   * counts as cold (never warmed, never called as its own); the one-block first tiles hot.
    */
   private static final class HalfHot implements BlockedConv.TileSource {
     int cold;
     private int made;
 
     private TileWarmer.Tile half(TileWarmer.Tile t) {
-      boolean hot = made++ % 3 == 2;
+      boolean hot = made++ % 2 == 1;
       if (!hot) {
         cold++;
       }
