@@ -742,11 +742,8 @@ final class BlockedConv {
               c.biasOffset(), lo, y, yBase + col * LANES, LANES, out.blockStride);
         }
       } else {
-        // Until all of the chunk's tiles are hot: its hot tiles run their column runs, and the shared one-block
-        // tiles, one block at a time, cover the others (the whole row before the first forward asks for the
-        // chunk's tiles). Both give the same sums, so the same bits, also where a one-block run overlaps a run
-        // already written. Arguments in locals: this loop runs in the first forward, before the JIT has
-        // compiled this method.
+        // One block at a time with the shared one-block tiles (same sums, same bits). Arguments in locals: this
+        // loop runs in the first forward, before the JIT has compiled this method.
         int blocks = c.blocks();
         int ws = blocks * LANES;
         float[] pw = p.w();
@@ -754,37 +751,15 @@ final class BlockedConv {
         int wo = c.weightOffset();
         int bo = c.biasOffset();
         int ys = out.blockStride;
-        int runs = firstTiles.length;
-        TileWarmer.Tile[] own = c.tiles();
-        for (int i = 0; i < (firstTilesOnly ? 1 : own.length); i++) {
-          int from = 0;
-          int to = runs;
-          if (!firstTilesOnly) {
-            int col = cols[2 * i];
-            TileWarmer.Tile t = own[i];
-            if (t.hot()) {
-              t.conv.run(x, xBase + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yBase + col * LANES, LANES, ys);
-              continue;
-            }
-            // The one-block runs that meet columns [col, col + n): from the one holding col (the last run,
-            // moved back to end where the row ends, holds every column past the others) to the last starting
-            // before col + n.
-            from = Math.min(col / FIRST_PIXELS, runs - 1);
-            to = from + 1;
-            while (to < runs && firstColumns[2 * to] < col + cols[2 * i + 1]) {
-              to++;
-            }
-          }
-          for (int j = from; j < to; j++) {
-            int fc = firstColumns[2 * j];
-            TileWarmer.Tile f = firstTiles[j];
-            f.awaitHot();
-            BlockedKernels.ConvTile tile = f.conv;
-            int xo = xBase + fc * sx;
-            int yo = yBase + fc * LANES;
-            for (int m = 0; m < blocks; m++) {
-              tile.run(x, xo, sx, off, steps, pw, wo + m * LANES, ws, pb, bo + m * LANES, lo, y, yo + m * ys, LANES, ys);
-            }
+        for (int i = 0; i < firstTiles.length; i++) {
+          int col = firstColumns[2 * i];
+          TileWarmer.Tile t = firstTiles[i];
+          t.awaitHot();
+          BlockedKernels.ConvTile tile = t.conv;
+          int xo = xBase + col * sx;
+          int yo = yBase + col * LANES;
+          for (int m = 0; m < blocks; m++) {
+            tile.run(x, xo, sx, off, steps, pw, wo + m * LANES, ws, pb, bo + m * LANES, lo, y, yo + m * ys, LANES, ys);
           }
         }
       }

@@ -136,30 +136,20 @@ final class DriverPrimer {
     }
   }
 
-  /**
-   * Stand-in tiles cycling through three classes, so that every kernel call sees more than two. Every fourth of
-   * the 3x3 convolution's own tiles is cold (never called), so that its chunks run partly on their own tiles and
-   * partly on the first tiles, as while a network's tiles become hot one by one; the pointwise layer's are all hot,
-   * so that its chunks take the path of chunks whose tiles are all hot.
-   */
+  /** Hot stand-in tiles, cycling through three classes so that every kernel call sees more than two. */
   private static final class StandIns implements BlockedConv.TileSource {
     static final int CLASSES = 3;
     final StandIn[] kernels = {new A(), new B(), new C()};
     private int next;
-    private int own;
 
     private TileWarmer.Tile next() {
-      return next(true);
-    }
-
-    private TileWarmer.Tile next(boolean hot) {
       StandIn k = kernels[next++ % CLASSES];
-      return TileWarmer.Tile.standIn("stand-in", k, k, k, hot);
+      return TileWarmer.Tile.standIn("stand-in", k, k, k);
     }
 
     @Override
     public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
-      return next(++own % 4 != 0);
+      return next();
     }
 
     @Override

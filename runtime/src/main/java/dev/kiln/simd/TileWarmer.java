@@ -90,11 +90,11 @@ final class TileWarmer {
       this(key, null, null, null, warmCall, emptyCall);
     }
 
-    /** A stand-in that is hot from the start, or stays cold, and is never warmed ({@link DriverPrimer}). */
+    /** A stand-in that is hot from the start and never warmed ({@link DriverPrimer}). */
     static Tile standIn(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
-        BlockedKernels.Depthwise3x3Tile depthwise3x3, boolean hot) {
+        BlockedKernels.Depthwise3x3Tile depthwise3x3) {
       Tile t = new Tile(key, conv, depthwise, depthwise3x3, null, null);
-      t.hot = hot;
+      t.hot = true;
       return t;
     }
 

@@ -606,19 +606,6 @@ class BlockedConvTest {
     conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 1, 0, items);
     conv.firstTilesOnly = false;
     assertWithMessage(what + ", one-block tiles").that(firstTiles).usingExactEquality().containsExactly(yb).inOrder();
-    // Chunks partly hot, as while a network's tiles become hot one by one: every other own tile counts as cold,
-    // and its column runs go to the one-block tiles (depthwise ones to plain Java); the same bits.
-    HalfHot halfHot = new HalfHot();
-    BlockedConv mixedConv = new BlockedConv(g, act, in, out, halfHot);
-    float[] mixed = new float[yb.length];
-    TileWarmer.setWaiting(true);
-    try {
-      mixedConv.run(weight, biasParam, xb, 0, mixed, 0, n, 1, 0, items);
-    } finally {
-      TileWarmer.setWaiting(false);
-    }
-    assertWithMessage(what + ", chunks partly hot").that(halfHot.cold).isGreaterThan(0);
-    assertWithMessage(what + ", chunks partly hot").that(mixed).usingExactEquality().containsExactly(yb).inOrder();
     float[] actual = new float[expected.size()];
     int outSample = g.outChannels() * g.outHeight() * g.outWidth();
     for (int i = 0; i < n; i++) {
@@ -635,49 +622,6 @@ class BlockedConvTest {
       if (interiorOnly[i] != 0f) {
         assertWithMessage(what + ": wrote outside the interior at " + i + ": " + interiorOnly[i]).fail();
       }
-    }
-  }
-
-  /**
-   * The shared kernels as stand-in tiles of which every other one of a layer's tiles, starting with the first,
-   * counts as cold (never warmed, never called as its own); the one-block first tiles hot.
-   */
-  private static final class HalfHot implements BlockedConv.TileSource {
-    int cold;
-    private int made;
-
-    private TileWarmer.Tile half(TileWarmer.Tile t) {
-      boolean hot = made++ % 2 == 1;
-      if (!hot) {
-        cold++;
-      }
-      return TileWarmer.Tile.standIn("half " + t.key, t.conv, t.depthwise, t.depthwise3x3, hot);
-    }
-
-    @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
-      return half(TileWarmer.conv(blocks, pixels, pixelStride));
-    }
-
-    @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels) {
-      return half(TileWarmer.pointwise(blocks, pixels));
-    }
-
-    @Override
-    public TileWarmer.Tile depthwise(int pixels) {
-      return half(TileWarmer.depthwise(pixels));
-    }
-
-    @Override
-    public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
-      return half(TileWarmer.depthwise3x3(pixels, stride));
-    }
-
-    @Override
-    public TileWarmer.Tile first(int pixels) {
-      TileWarmer.Tile t = TileWarmer.conv(1, pixels, 0);
-      return TileWarmer.Tile.standIn("first " + t.key, t.conv, null, null, true);
     }
   }
 }
