@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The vector shape every kernel of this package uses, fixed at class initialization so that the JIT sees
- * a constant: {@link FloatVector#SPECIES_PREFERRED}, or 256/512 bits when the system property
- * {@code kiln.simd.bits} says so (for testing narrower machines).
+ * a constant: {@link FloatVector#SPECIES_PREFERRED}, or 128/256 bits when the system property
+ * {@code kiln.simd.bits} says so (for testing narrower machines; never wider than the machine's).
  */
 final class VectorShape {
   static final VectorSpecies<Float> SPECIES = choose();
@@ -60,16 +60,45 @@ final class VectorShape {
   }
 
   private static VectorSpecies<Float> choose() {
-    String bits = System.getProperty("kiln.simd.bits", "").trim();
-    switch (bits) {
-      case "128":
-        return FloatVector.SPECIES_128;
-      case "256":
-        return FloatVector.SPECIES_256;
-      case "512":
-        return FloatVector.SPECIES_512;
-      default:
-        return FloatVector.SPECIES_PREFERRED;
+    String bits = System.getProperty("kiln.simd.bits");
+    VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+    VectorSpecies<Float> chosen = choose(bits, preferred);
+    String note = note(bits, preferred, chosen);
+    if (note != null) {
+      System.err.println(note);
     }
+    return chosen;
+  }
+
+  /**
+   * The species for the value {@code bits} of {@code kiln.simd.bits} (null when unset) on a machine whose widest
+   * is {@code preferred}: 128, 256 or 512 bits where the machine has vectors that wide, else {@code preferred}.
+   * A species wider than the machine's is never intrinsified: every vector operation would run the Vector API's
+   * Java fallback (about a hundred times slower), and no tile would ever be compiled to fast code.
+   */
+  static VectorSpecies<Float> choose(String bits, VectorSpecies<Float> preferred) {
+    VectorSpecies<Float> asked = switch (bits == null ? "" : bits.trim()) {
+      case "128" -> FloatVector.SPECIES_128;
+      case "256" -> FloatVector.SPECIES_256;
+      case "512" -> FloatVector.SPECIES_512;
+      default -> preferred;
+    };
+    return asked.vectorBitSize() <= preferred.vectorBitSize() ? asked : preferred;
+  }
+
+  /** What {@link #choose()} prints when it does not take {@code bits} as given, or null. */
+  static String note(String bits, VectorSpecies<Float> preferred, VectorSpecies<Float> chosen) {
+    String b = bits == null ? "" : bits.trim();
+    if (b.isEmpty()) {
+      return null;
+    }
+    if (!b.equals("128") && !b.equals("256") && !b.equals("512")) {
+      return "kiln: ignoring kiln.simd.bits=" + bits + " (expected 128, 256 or 512)";
+    }
+    if (chosen.vectorBitSize() != Integer.parseInt(b)) {
+      return "kiln: kiln.simd.bits=" + b + " is wider than this machine's vectors; using "
+          + preferred.vectorBitSize() + " bits";
+    }
+    return null;
   }
 }
