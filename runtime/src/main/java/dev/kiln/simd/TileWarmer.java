@@ -181,31 +181,33 @@ final class TileWarmer {
 
   /**
    * The plain-Java depthwise code ({@link BlockedConv#depthwiseScalar}) that depthwise layers run until their
-   * vector tiles are hot, shared: its warm-up calls alternate 7 and 3 pixels of a 3x3 kernel with an upper bound.
+   * vector tiles are hot, shared: its warm-up calls alternate 3 pixels and 1 of a 3x3 kernel with an upper bound.
    */
   static Tile depthwisePlain() {
     return TILES.computeIfAbsent("depthwise plain", k -> {
       WarmInputs in = new WarmInputs(1);
       int[] calls = {0};
       return new Tile(k, () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f,
-          in.y, 0, calls[0]++ % 2 == 0 ? 7 : 3), () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w,
+          in.y, 0, calls[0]++ % 2 == 0 ? 3 : 1), () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w,
           0, in.b, 0, 0f, 6f, in.y, 0, 0));
     });
   }
 
   /**
    * The plain-Java classifier ({@link HeadKernels#linearPlain}) that a network's linear layer runs until the
-   * vector kernel is hot, shared: warm-up calls of a 16->40 layer on one row, with a bias and without.
+   * vector kernel is hot, shared: warm-up calls of an 8->16 layer on one row, with a bias and without, small
+   * enough that compiled code takes well under {@link #HOT_CALL_NANOS} (a 16->40 layer's calls took 1-2 us
+   * compiled, and on a busy machine the warm-up waited for 32 fast calls in a row for up to 0.8 s).
    */
   static Tile linearPlain() {
     return TILES.computeIfAbsent("linear plain", k -> {
-      float[] x = new float[16];
-      float[] w = new float[40 * 16];
-      float[] bias = new float[40];
-      float[] y = new float[40];
+      float[] x = new float[8];
+      float[] w = new float[16 * 8];
+      float[] bias = new float[16];
+      float[] y = new float[16];
       int[] calls = {0};
-      return new Tile(k, () -> HeadKernels.linearPlain(x, 16, w, calls[0]++ % 2 == 0 ? bias : null, 40, y, 1),
-          () -> HeadKernels.linearPlain(x, 16, w, bias, 40, y, 0));
+      return new Tile(k, () -> HeadKernels.linearPlain(x, 8, w, calls[0]++ % 2 == 0 ? bias : null, 16, y, 1),
+          () -> HeadKernels.linearPlain(x, 8, w, bias, 16, y, 0));
     });
   }
 
