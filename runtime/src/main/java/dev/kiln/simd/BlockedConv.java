@@ -299,7 +299,7 @@ final class BlockedConv {
    * convolution, or the plain-Java depthwise code ({@link #depthwiseScalar}, shared by all depthwise layers) that
    * a depthwise layer runs until its vector tiles are hot; nothing for a layer the blocked engine cannot run.
    * Left to the JIT, the plain depthwise code was compiled by invocation counts while MobileNet v1's first
-   * depthwise layer ran (39-87 ms of its first forward on the AMD EPYC Zen 1 machine, against 7-24 warmed).
+   * depthwise layer ran (33-126 ms of its first forward on the AMD EPYC Zen 1 machine, against 6-27 warmed).
    */
   static List<TileWarmer.Tile> firstCode(ConvGeometry geometry) {
     if (!(supports(geometry, true) || supports(geometry, false))) {

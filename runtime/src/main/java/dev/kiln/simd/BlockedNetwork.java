@@ -127,7 +127,7 @@ final class BlockedNetwork implements NetworkEngine {
    * The compiled code this network's first forward runs beyond its layers' own ({@link BlockedConv#firstCode},
    * requested when they were constructed): the plain-Java classifier ({@link HeadKernels#linearPlain}) if it has
    * a linear layer. Left to the JIT, MobileNet v1's 1,024->1,000 classifier ran interpreted in its first forward
-   * (17-46 ms on the AMD EPYC Zen 1 machine, with the layer's transposed weights allocated; 1-2 ms warmed).
+   * (17-49 ms on the AMD EPYC Zen 1 machine, with the layer's transposed weights allocated; 1-11 ms warmed).
    */
   List<TileWarmer.Tile> firstCode() {
     for (Stage stage : stages) {
