@@ -295,7 +295,7 @@ final class BlockedConv {
   }
 
   /**
-   * The compiled code a layer of this geometry runs in a network's first forward: the one-block tiles of a
+   * The compiled code a layer of this geometry runs in a network's first forward: the one-block first tile of a
    * convolution, or the plain-Java depthwise code ({@link #depthwiseScalar}, shared by all depthwise layers) that
    * a depthwise layer runs until its vector tiles are hot; nothing for a layer the blocked engine cannot run.
    * Left to the JIT, the plain depthwise code was compiled by invocation counts while MobileNet v1's first
@@ -308,13 +308,8 @@ final class BlockedConv {
     if (isDepthwise(geometry)) {
       return List.of(TileWarmer.depthwisePlain());
     }
-    List<TileWarmer.Tile> tiles = new ArrayList<>();
-    for (TileWarmer.Tile t : firstTiles(firstColumns(geometry.outWidth()), TileSource.WARMED)) {
-      if (!tiles.contains(t)) {
-        tiles.add(t);
-      }
-    }
-    return tiles;
+    // Every first run of a row is one width ({@link #firstColumns}), so one tile.
+    return List.of(TileWarmer.conv(1, Math.min(geometry.outWidth(), FIRST_PIXELS), 0));
   }
 
   /**

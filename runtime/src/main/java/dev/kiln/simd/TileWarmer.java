@@ -433,7 +433,6 @@ final class TileWarmer {
     }
   }
 
-
   /** The tile the warmer thread is working on, or null (guarded by the class lock). */
   private static Tile warming;
 
@@ -506,15 +505,10 @@ final class TileWarmer {
           next = ahead.get();
         }
         if (next != null && !next.hot) {
-          if (next.emptyCall != null && nextCall % (EMPTY_CALLS + 1) != 0) {
-            next.emptyCall.run();
-          } else {
-            next.warmCall.run();
-          }
-          nextCall++;
+          (emptyCall(next, nextCall++) ? next.emptyCall : next.warmCall).run();
         }
       }
-      if (tile.emptyCall != null && call % (EMPTY_CALLS + 1) != 0) {
+      if (emptyCall(tile, call)) {
         tile.emptyCall.run();
         continue;
       }
@@ -533,6 +527,11 @@ final class TileWarmer {
           (System.nanoTime() - begin) / 1_000_000, call);
     }
     return call;
+  }
+
+  /** Whether call number {@code call} of {@code tile}'s warm-up is one of its empty calls ({@link #EMPTY_CALLS}). */
+  private static boolean emptyCall(Tile tile, long call) {
+    return tile.emptyCall != null && call % (EMPTY_CALLS + 1) != 0;
   }
 
   /** Diagnostic: log each tile as it becomes hot (system property {@code kiln.simd.warmup.log}). */
