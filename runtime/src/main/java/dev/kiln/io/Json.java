@@ -78,7 +78,12 @@ public final class Json {
   /** As {@link #parseObject(String)}; {@code what} names the text in messages ("the header"). */
   static Map<String, Object> parseObject(String text, String what) throws IOException {
     Map<String, Object> result = new LinkedHashMap<>();
-    parseMembers(text, what, result::put);
+    parseMembers(text, what, new MemberConsumer() {
+      @Override
+      public void accept(String key, Object value) {
+        result.put(key, value);
+      }
+    });
     return result;
   }
 
@@ -280,8 +285,7 @@ public final class Json {
 
     /** The top-level object at {@code pos}, its members handed to {@code consumer}. */
     void topLevel(MemberConsumer consumer) throws IOException {
-      Set<String> keys = new HashSet<>();
-      members(1, keys::add, consumer);
+      members(1, new HashSet<>(), consumer, null);
     }
 
     private Object value(int depth) throws IOException {
@@ -293,10 +297,7 @@ public final class Json {
       if (c == '{') {
         charge(OBJECT_BYTES);
         Map<String, Object> map = new LinkedHashMap<>();
-        members(depth + 1, key -> !map.containsKey(key), (key, value) -> {
-          charge(MEMBER_BYTES);
-          map.put(key, value);
-        });
+        members(depth + 1, null, null, map);
         return map;
       } else if (c == '[') {
         charge(ARRAY_BYTES);
@@ -314,13 +315,13 @@ public final class Json {
       throw expected("a value");
     }
 
-    /** Tells whether a key is new (and remembers it). */
-    private interface KeyCheck {
-      boolean isNew(String key);
-    }
-
-    /** The object at {@code pos}: each member's key checked for duplicates, then handed on. */
-    private void members(int depth, KeyCheck keys, MemberConsumer consumer) throws IOException {
+    /**
+     * The object at {@code pos}: each member's key checked for duplicates, then its value put {@code into} a map
+     * (charged to the budget) or, without one, handed to {@code consumer} with the keys seen kept in {@code keys}.
+     * (No lambdas here: each is a class generated at run time, on the way to a network's first result.)
+     */
+    private void members(int depth, Set<String> keys, MemberConsumer consumer, Map<String, Object> into)
+        throws IOException {
       checkDepth(depth);
       pos++; // '{'
       skipWhitespace();
@@ -336,13 +337,19 @@ public final class Json {
         int keyPos = pos;
         String key = string();
         charge(STRING_BYTES + 2L * key.length());
-        if (!keys.isNew(key)) {
+        if (into != null ? into.containsKey(key) : !keys.add(key)) {
           pos = keyPos;
           throw error("duplicate key " + quote(key));
         }
         skipWhitespace();
         expect(':');
-        consumer.accept(key, value(depth));
+        Object value = value(depth);
+        if (into != null) {
+          charge(MEMBER_BYTES);
+          into.put(key, value);
+        } else {
+          consumer.accept(key, value);
+        }
         skipWhitespace();
         if (peek() == ',') {
           pos++;

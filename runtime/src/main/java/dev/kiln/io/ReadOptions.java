@@ -59,15 +59,23 @@ public final class ReadOptions {
   /** A copy that expects exactly the tensors named in {@code shapes}, with those shapes. */
   public ReadOptions expecting(Map<String, int[]> shapes) {
     Map<String, int[]> copy = new LinkedHashMap<>();
-    shapes.forEach((name, shape) -> copy.put(Objects.requireNonNull(name, "name"),
-        Objects.requireNonNull(shape, () -> "shape of " + name).clone()));
+    for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+      String name = Objects.requireNonNull(e.getKey(), "name");
+      int[] shape = e.getValue();
+      if (shape == null) {
+        throw new NullPointerException("shape of " + name);
+      }
+      copy.put(name, shape.clone());
+    }
     return new ReadOptions(maxBytes, Collections.unmodifiableMap(copy));
   }
 
   /** A copy that expects exactly the tensors of {@code like} (a state dict, say), with their shapes. */
   public ReadOptions expectingShapesOf(Map<String, ? extends Tensor> like) {
     Map<String, int[]> shapes = new LinkedHashMap<>();
-    like.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+    for (Map.Entry<String, ? extends Tensor> e : like.entrySet()) {
+      shapes.put(e.getKey(), e.getValue().shape());
+    }
     return expecting(shapes);
   }
 

@@ -95,16 +95,20 @@ final class SafeTensorsReader {
     IOException[] firstError = {null}; // reported after the whole header parsed: syntax errors come first
     try {
       long parseBudget = headerLength * (ReadOptions.HEADER_BYTE_COST - HEADER_TEXT_BYTES);
-      Json.parseMembers(text, "header", parseBudget, (key, value) -> {
-        try {
-          if (key.equals(SafeTensors.METADATA_KEY)) {
-            metadata.putAll(metadata(value));
-          } else {
-            entries.add(entry(key, value, dataSize));
-          }
-        } catch (IOException e) {
-          if (firstError[0] == null) {
-            firstError[0] = e;
+      // A class rather than a lambda (each lambda is a class generated at run time, on the way to a first result).
+      Json.parseMembers(text, "header", parseBudget, new Json.MemberConsumer() {
+        @Override
+        public void accept(String key, Object value) {
+          try {
+            if (key.equals(SafeTensors.METADATA_KEY)) {
+              metadata.putAll(metadata(value));
+            } else {
+              entries.add(entry(key, value, dataSize));
+            }
+          } catch (IOException e) {
+            if (firstError[0] == null) {
+              firstError[0] = e;
+            }
           }
         }
       });
@@ -335,10 +339,19 @@ final class SafeTensorsReader {
     return elements;
   }
 
+  /** By first byte, then by end. */
+  private static final Comparator<Entry> BY_SPAN = new Comparator<Entry>() {
+    @Override
+    public int compare(Entry a, Entry b) {
+      int c = Long.compare(a.begin(), b.begin());
+      return c != 0 ? c : Long.compare(a.end(), b.end());
+    }
+  };
+
   /** The tensors must tile the data section exactly: no overlap, no gap, nothing after the last one. */
   private void checkCoverage(List<Entry> entries, long dataSize) throws IOException {
     List<Entry> sorted = new ArrayList<>(entries);
-    sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    sorted.sort(BY_SPAN);
     long covered = 0;
     Entry previous = null;
     for (Entry e : sorted) {

@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Bookkeeping shared by every module: parameters, buffers and child modules registered in order, so that
@@ -97,24 +96,29 @@ public abstract class AbstractModule implements Module {
 
   @Override
   public Map<String, Parameter> namedParameters() {
-    return flattened(parameters, Module::namedParameters);
+    return flattened(parameters, true);
   }
 
   @Override
   public Map<String, Tensor> stateDict() {
-    return flattened(state, Module::stateDict);
+    return flattened(state, false);
   }
 
   /**
    * In registration order, this module's own entries of {@code own} under their names and each child's
-   * entries ({@code ofChild}) under the child's name and a dot.
+   * entries (their {@link #namedParameters} or, without {@code parameters}, their {@link #stateDict}) under the
+   * child's name and a dot. No lambdas: each is a class generated at run time, on the way to a first result.
    */
-  private <V> Map<String, V> flattened(Map<String, V> own, Function<Module, Map<String, V>> ofChild) {
+  @SuppressWarnings("unchecked")
+  private <V> Map<String, V> flattened(Map<String, V> own, boolean parameters) {
     Map<String, V> out = new LinkedHashMap<>();
     for (String key : state.keySet()) {
       Module child = children.get(key);
       if (child != null) {
-        ofChild.apply(child).forEach((k, v) -> out.put(key + "." + k, v));
+        Map<String, ?> ofChild = parameters ? child.namedParameters() : child.stateDict();
+        for (Map.Entry<String, ?> e : ofChild.entrySet()) {
+          out.put(key + "." + e.getKey(), (V) e.getValue());
+        }
       } else if (own.containsKey(key)) {
         out.put(key, own.get(key));
       }

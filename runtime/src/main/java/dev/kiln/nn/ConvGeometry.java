@@ -57,10 +57,11 @@ public final class ConvGeometry {
     groups = b.groups;
     paddingMode = Objects.requireNonNull(b.paddingMode, "paddingMode");
     checkPositive();
-    paddingModeLimit(paddingMode, Math.max(padTop, padBottom), Math.max(padLeft, padRight), inHeight, inWidth)
-        .ifPresent(problem -> {
-          throw new IllegalArgumentException(problem);
-        });
+    Optional<String> problem =
+        paddingModeLimit(paddingMode, Math.max(padTop, padBottom), Math.max(padLeft, padRight), inHeight, inWidth);
+    if (problem.isPresent()) {
+      throw new IllegalArgumentException(problem.get());
+    }
     outHeight = outSize(inHeight, padTop, padBottom, kernelH, strideH, dilationH);
     outWidth = outSize(inWidth, padLeft, padRight, kernelW, strideW, dilationW);
     if (outHeight <= 0 || outWidth <= 0) {

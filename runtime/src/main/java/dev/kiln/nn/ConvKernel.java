@@ -53,7 +53,12 @@ public abstract class ConvKernel extends AbstractModule {
   private final SavedForBackward<Tensor> savedInput = savedForBackward();
   private final SavedForBackward<Tensor> savedOutput = savedForBackward();
   /** Each calling thread's {@link ForwardSplit} (eval-mode forwards may run on many threads at once). */
-  private final ThreadLocal<ForwardSplit> forwardSplits = ThreadLocal.withInitial(ForwardSplit::new);
+  private final ThreadLocal<ForwardSplit> forwardSplits = new ThreadLocal<>() {
+    @Override
+    protected ForwardSplit initialValue() {
+      return new ForwardSplit();
+    }
+  };
 
   /**
    * @param geometry the convolution's fixed geometry

@@ -9,7 +9,12 @@ import java.util.function.Supplier;
  */
 public final class Init {
   /** How deep the calling thread is in {@link #skipped} calls. */
-  private static final ThreadLocal<int[]> SKIPPING = ThreadLocal.withInitial(() -> new int[1]);
+  private static final ThreadLocal<int[]> SKIPPING = new ThreadLocal<>() {
+    @Override
+    protected int[] initialValue() {
+      return new int[1];
+    }
+  };
 
   private Init() {}
 

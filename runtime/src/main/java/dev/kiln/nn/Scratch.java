@@ -9,7 +9,12 @@ package dev.kiln.nn;
  * calls. Public for the generated code.
  */
 public final class Scratch {
-  private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+  private static final ThreadLocal<Scratch> LOCAL = new ThreadLocal<>() {
+    @Override
+    protected Scratch initialValue() {
+      return new Scratch();
+    }
+  };
 
   private final Planes inputs = new Planes();
   private final Planes accumulators = new Planes();

@@ -115,7 +115,12 @@ final class BlockedNetwork implements NetworkEngine {
     this.inputShape = inputShape;
     this.stages = stages;
     this.compact = compact;
-    this.compactSpaces = ThreadLocal.withInitial(() -> new Workspace(compact, stages.size()));
+    this.compactSpaces = new ThreadLocal<>() {
+      @Override
+      protected Workspace initialValue() {
+        return new Workspace(compact, stages.size());
+      }
+    };
     this.groupSize = groupSize(bufferFloatsPerSample());
     for (TileWarmer.Tile t : firstCode()) {
       TileWarmer.request(t, true);
@@ -556,8 +561,21 @@ final class BlockedNetwork implements NetworkEngine {
         pool.keepsOutput = j < stages.size() && stages.get(j) instanceof LinearStage;
       }
     }
-    int[] in = inputs.stream().mapToInt(Integer::intValue).toArray();
+    int[] in = new int[inputs.size()];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = inputs.get(i);
+    }
     return new BlockedNetwork(input, stages, new BufferPlan(written, in));
+  }
+
+  /** Whether every layout in {@code held} equals {@code layout} (true for none). */
+  private static boolean allEqual(List<BlockedLayout> held, BlockedLayout layout) {
+    for (BlockedLayout l : held) {
+      if (!layout.equals(l)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int[] max(int[] a, int[] b) {
@@ -577,7 +595,7 @@ final class BlockedNetwork implements NetworkEngine {
         continue;
       }
       List<BlockedLayout> held = slots.get(i);
-      if (held.stream().allMatch(layout::equals)) {
+      if (allEqual(held, layout)) {
         return i;
       }
       if (largest < 0 || capacity(held) > capacity(slots.get(largest))) {

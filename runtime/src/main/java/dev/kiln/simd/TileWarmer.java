@@ -159,10 +159,30 @@ final class TileWarmer {
     return waiting;
   }
 
+  /*
+   * The tiles below are made without lambdas, and their warm-up calls are named classes: every lambda is a class
+   * generated at run time (about 0.75 ms apiece in a fresh JVM on the AMD EPYC Zen 1, a few ms for each new
+   * shape), and the bytecode library that generates them soon gets hot enough for C1 and C2 to compile it while
+   * the first tile waits for C2. These are made while a network is constructed and built, on the way to its
+   * first result.
+   */
+
+  /** The shared tile of {@code key}, or null: made by the caller when absent and then {@link #shared}. */
+  private static Tile existing(String key) {
+    return TILES.get(key);
+  }
+
+  /** {@code made}, or the tile made under its key first by another thread. */
+  private static Tile shared(Tile made) {
+    Tile first = TILES.putIfAbsent(made.key, made);
+    return first != null ? first : made;
+  }
+
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
-    return TILES.computeIfAbsent("conv" + blocks + "x" + pixels + "/" + pixelStride,
-        k -> convTile(k, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
+    String key = "conv" + blocks + "x" + pixels + "/" + pixelStride;
+    Tile t = existing(key);
+    return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
   }
 
   /**
@@ -175,8 +195,9 @@ final class TileWarmer {
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
-    return TILES.computeIfAbsent("pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : ""),
-        k -> convTile(k, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
+    String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "");
+    Tile t = existing(key);
+    return t != null ? t : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
   }
 
   /**
@@ -184,13 +205,30 @@ final class TileWarmer {
    * vector tiles are hot, shared: its warm-up calls alternate 3 pixels and 1 of a 3x3 kernel with an upper bound.
    */
   static Tile depthwisePlain() {
-    return TILES.computeIfAbsent("depthwise plain", k -> {
-      WarmInputs in = new WarmInputs(1);
-      int[] calls = {0};
-      return new Tile(k, () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f,
-          in.y, 0, calls[0]++ % 2 == 0 ? 3 : 1), () -> BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w,
-          0, in.b, 0, 0f, 6f, in.y, 0, 0));
-    });
+    Tile t = existing("depthwise plain");
+    if (t != null) {
+      return t;
+    }
+    WarmInputs in = new WarmInputs(1);
+    return shared(new Tile("depthwise plain", new DepthwisePlainCall(in, false), new DepthwisePlainCall(in, true)));
+  }
+
+  /** A warm-up call of {@link BlockedConv#depthwiseScalar}: 3 pixels and 1 in turn, or none. */
+  private static final class DepthwisePlainCall implements Runnable {
+    private final WarmInputs in;
+    private final boolean empty;
+    private int calls;
+
+    DepthwisePlainCall(WarmInputs in, boolean empty) {
+      this.in = in;
+      this.empty = empty;
+    }
+
+    @Override
+    public void run() {
+      BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f, in.y, 0,
+          empty ? 0 : calls++ % 2 == 0 ? 3 : 1);
+    }
   }
 
   /**
@@ -200,38 +238,94 @@ final class TileWarmer {
    * compiled, and on a busy machine the warm-up waited for 32 fast calls in a row for up to 0.8 s).
    */
   static Tile linearPlain() {
-    return TILES.computeIfAbsent("linear plain", k -> {
-      float[] x = new float[8];
-      float[] w = new float[16 * 8];
-      float[] bias = new float[16];
-      float[] y = new float[16];
-      int[] calls = {0};
-      return new Tile(k, () -> HeadKernels.linearPlain(x, 8, w, calls[0]++ % 2 == 0 ? bias : null, 16, y, 1),
-          () -> HeadKernels.linearPlain(x, 8, w, bias, 16, y, 0));
-    });
+    Tile t = existing("linear plain");
+    if (t != null) {
+      return t;
+    }
+    float[][] io = {new float[8], new float[16 * 8], new float[16], new float[16]};
+    return shared(new Tile("linear plain", new LinearPlainCall(io, false), new LinearPlainCall(io, true)));
+  }
+
+  /** A warm-up call of {@link HeadKernels#linearPlain} on {x, w, bias, y}: one row, with a bias and without. */
+  private static final class LinearPlainCall implements Runnable {
+    private final float[][] io;
+    private final boolean empty;
+    private int calls;
+
+    LinearPlainCall(float[][] io, boolean empty) {
+      this.io = io;
+      this.empty = empty;
+    }
+
+    @Override
+    public void run() {
+      HeadKernels.linearPlain(io[0], 8, io[1], empty || calls++ % 2 == 0 ? io[2] : null, 16, io[3], empty ? 0 : 1);
+    }
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
-    return TILES.computeIfAbsent("depthwise" + pixels,
-        k -> {
-          BlockedKernels.DepthwiseTile t = BlockedKernels.depthwise(pixels);
-          WarmInputs in = new WarmInputs(1);
-          return new Tile(k, null, t, null, () -> t.run(in.x, 0, LANES, in.off, STEPS, in.w, 0, in.b, 0, 0f,
-              Float.POSITIVE_INFINITY, in.y, 0, LANES), () -> t.run(in.x, 0, LANES, in.off, 0, in.w, 0, in.b, 0, 0f,
-              Float.POSITIVE_INFINITY, in.y, 0, LANES));
-        });
+    String key = "depthwise" + pixels;
+    Tile t = existing(key);
+    if (t != null) {
+      return t;
+    }
+    BlockedKernels.DepthwiseTile tile = BlockedKernels.depthwise(pixels);
+    WarmInputs in = new WarmInputs(1);
+    return shared(new Tile(key, null, tile, null, new DepthwiseCall(tile, in, false), new DepthwiseCall(tile, in, true)));
+  }
+
+  /** A warm-up call of a depthwise tile ({@link #STEPS} taps), or its empty call (none). */
+  private static final class DepthwiseCall implements Runnable {
+    private final BlockedKernels.DepthwiseTile tile;
+    private final WarmInputs in;
+    private final int taps;
+
+    DepthwiseCall(BlockedKernels.DepthwiseTile tile, WarmInputs in, boolean empty) {
+      this.tile = tile;
+      this.in = in;
+      this.taps = empty ? 0 : STEPS;
+    }
+
+    @Override
+    public void run() {
+      tile.run(in.x, 0, LANES, in.off, taps, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+    }
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride 1 or 2, shared. */
   static Tile depthwise3x3(int pixels, int stride) {
-    return TILES.computeIfAbsent("depthwise3x3-" + pixels + "/" + stride,
-        k -> {
-          BlockedKernels.Depthwise3x3Tile t = BlockedKernels.depthwise3x3(pixels, stride);
-          WarmInputs in = new WarmInputs(1);
-          return new Tile(k, null, null, t, () -> t.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY,
-              in.y, 0), () -> t.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0));
-        });
+    String key = "depthwise3x3-" + pixels + "/" + stride;
+    Tile t = existing(key);
+    if (t != null) {
+      return t;
+    }
+    BlockedKernels.Depthwise3x3Tile tile = BlockedKernels.depthwise3x3(pixels, stride);
+    WarmInputs in = new WarmInputs(1);
+    return shared(new Tile(key, null, null, tile, new Depthwise3x3Call(tile, in, false),
+        new Depthwise3x3Call(tile, in, true)));
+  }
+
+  /** A warm-up call of a depthwise 3x3 tile, or its empty call (an empty clamp range). */
+  private static final class Depthwise3x3Call implements Runnable {
+    private final BlockedKernels.Depthwise3x3Tile tile;
+    private final WarmInputs in;
+    private final boolean empty;
+
+    Depthwise3x3Call(BlockedKernels.Depthwise3x3Tile tile, WarmInputs in, boolean empty) {
+      this.tile = tile;
+      this.in = in;
+      this.empty = empty;
+    }
+
+    @Override
+    public void run() {
+      if (empty) {
+        tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0);
+      } else {
+        tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0);
+      }
+    }
   }
 
   /**
@@ -240,10 +334,29 @@ final class TileWarmer {
    */
   private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks) {
     WarmInputs in = new WarmInputs(blocks);
-    int[] calls = {0};
-    return new Tile(key, t, null, null, () -> t.run(in.x, 0, LANES, in.off, CONV_STEPS[calls[0]++ % CONV_STEPS.length],
-        in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS),
-        () -> t.run(in.x, 0, LANES, in.off, 0, in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS));
+    return new Tile(key, t, null, null, new ConvCall(t, in, blocks, false), new ConvCall(t, in, blocks, true));
+  }
+
+  /** A warm-up call of a convolution tile ({@link #CONV_STEPS} in turn), or its empty call (no steps). */
+  private static final class ConvCall implements Runnable {
+    private final BlockedKernels.ConvTile tile;
+    private final WarmInputs in;
+    private final int blocks;
+    private final boolean empty;
+    private int calls;
+
+    ConvCall(BlockedKernels.ConvTile tile, WarmInputs in, int blocks, boolean empty) {
+      this.tile = tile;
+      this.in = in;
+      this.blocks = blocks;
+      this.empty = empty;
+    }
+
+    @Override
+    public void run() {
+      int steps = empty ? 0 : CONV_STEPS[calls++ % CONV_STEPS.length];
+      tile.run(in.x, 0, LANES, in.off, steps, in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS);
+    }
   }
 
   /** Zero inputs large enough for any tile's warm-up call over {@code blocks} output-channel blocks. */
@@ -274,12 +387,31 @@ final class TileWarmer {
    * together and one alone) of 2x3 pixels.
    */
   static Tile blockSums() {
-    return TILES.computeIfAbsent("blockSums", k -> {
-      float[] x = new float[5 * 6 * LANES];
-      float[] sums = new float[5 * LANES];
-      return new Tile(k, () -> HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums),
-          () -> HeadKernels.blockSums(x, 0, 6 * LANES, 0, 0, 2, 3, 3 * LANES, sums));
-    });
+    Tile t = existing("blockSums");
+    if (t != null) {
+      return t;
+    }
+    float[] x = new float[5 * 6 * LANES];
+    float[] sums = new float[5 * LANES];
+    return shared(new Tile("blockSums", new BlockSumsCall(x, sums, 5), new BlockSumsCall(x, sums, 0)));
+  }
+
+  /** A warm-up call of {@link HeadKernels#blockSums} over {@code blocks} blocks (none: the empty call). */
+  private static final class BlockSumsCall implements Runnable {
+    private final float[] x;
+    private final float[] sums;
+    private final int blocks;
+
+    BlockSumsCall(float[] x, float[] sums, int blocks) {
+      this.x = x;
+      this.sums = sums;
+      this.blocks = blocks;
+    }
+
+    @Override
+    public void run() {
+      HeadKernels.blockSums(x, 0, 6 * LANES, blocks, 0, 2, 3, 3 * LANES, sums);
+    }
   }
 
   /**
@@ -288,18 +420,37 @@ final class TileWarmer {
    * and partial in turn, so that C2 compiles every path a real layer takes.
    */
   static Tile linear() {
-    return TILES.computeIfAbsent("linear", k -> {
-      int in = 4;
-      float[] x = new float[2 * in];
-      float[] w = new float[5 * in * LANES];
-      float[] bias = new float[5 * LANES];
-      float[] y = new float[2 * 5 * LANES];
-      int[] calls = {0};
-      return new Tile(k, () -> {
-        int c = calls[0]++;
-        HeadKernels.linear(x, in, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
-      }, () -> HeadKernels.linear(x, in, w, bias, 5 * LANES, y, 0, 0, 0, 0));
-    });
+    Tile t = existing("linear");
+    if (t != null) {
+      return t;
+    }
+    float[][] io = {new float[2 * LinearCall.IN], new float[5 * LinearCall.IN * LANES], new float[5 * LANES],
+        new float[2 * 5 * LANES]};
+    return shared(new Tile("linear", new LinearCall(io, false), new LinearCall(io, true)));
+  }
+
+  /** A warm-up call of {@link HeadKernels#linear} on {x, w, bias, y}, or its empty call (no rows, no blocks). */
+  private static final class LinearCall implements Runnable {
+    static final int IN = 4;
+    private final float[][] io;
+    private final boolean empty;
+    private int calls;
+
+    LinearCall(float[][] io, boolean empty) {
+      this.io = io;
+      this.empty = empty;
+    }
+
+    @Override
+    public void run() {
+      if (empty) {
+        HeadKernels.linear(io[0], IN, io[1], io[2], 5 * LANES, io[3], 0, 0, 0, 0);
+        return;
+      }
+      int c = calls++;
+      HeadKernels.linear(io[0], IN, io[1], c % 2 == 0 ? io[2] : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1,
+          io[3], 0, 2, 0, 5);
+    }
   }
 
   /** {@link #request(Tile, boolean, long)} with no work of its own to weigh it by. */
@@ -333,13 +484,26 @@ final class TileWarmer {
       }
       TileWarmer.class.notifyAll();
       if (thread == null) {
-        Thread t = new Thread(TileWarmer::work, "kiln-tile-warmer");
+        Thread t = new Thread("kiln-tile-warmer") {
+          @Override
+          public void run() {
+            work();
+          }
+        };
         t.setDaemon(true);
         thread = t;
         t.start();
       }
     }
   }
+
+  /** {@link #peekNext}, as the warmer's calls ahead take it (a class, not a lambda: see {@link #existing}). */
+  private static final java.util.function.Supplier<Tile> NEXT = new java.util.function.Supplier<>() {
+    @Override
+    public Tile get() {
+      return peekNext();
+    }
+  };
 
   /** The tile the warmer would take next (not removed from its queue), or null. */
   private static synchronized Tile peekNext() {
@@ -407,7 +571,7 @@ final class TileWarmer {
         continue;
       }
       try {
-        warm(tile, WAIT_NANOS, BACK_OFF_NANOS, TileWarmer::peekNext);
+        warm(tile, WAIT_NANOS, BACK_OFF_NANOS, NEXT);
       } finally {
         synchronized (TileWarmer.class) {
           warming = null;

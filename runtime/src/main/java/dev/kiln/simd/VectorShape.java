@@ -26,7 +26,11 @@ final class VectorShape {
   private static final VectorShuffle<Float> PAIR8 = pairs(8);
 
   private static VectorShuffle<Float> pairs(int d) {
-    return VectorShuffle.fromOp(SPECIES, i -> (i ^ d) % LANES);
+    int[] lanes = new int[LANES];
+    for (int i = 0; i < LANES; i++) {
+      lanes[i] = (i ^ d) % LANES;
+    }
+    return VectorShuffle.fromArray(SPECIES, lanes, 0);
   }
 
   /**

@@ -85,12 +85,16 @@ public final class TileSweep {
             for (int m : var.chunks) {
               int[] cols = var.columns[m];
               BlockedKernels.ConvTile[] tiles = var.tiles[m];
-              for (int oh = var.rowsFirst ? row : 0; oh < (var.rowsFirst ? row + 1 : h); oh++) {
-                int yBase = first * outBlockStride + oh * w * lanes;
-                for (int i = 0; i < tiles.length; i++) {
-                  int col = cols[2 * i];
-                  tiles[i].run(x, oh * rowStride + col * lanes, lanes, off, steps, weights, wo, m * lanes, bias,
-                      first * lanes, 0f, y, yBase + col * lanes, lanes, outBlockStride);
+              int part = var.slice > 0 && pw ? Math.min(var.slice, steps) : steps;
+              for (int s0 = 0; s0 < steps; s0 += part) {
+                int xs = s0 / lanes * blockStride;
+                for (int oh = var.rowsFirst ? row : 0; oh < (var.rowsFirst ? row + 1 : h); oh++) {
+                  int yBase = first * outBlockStride + oh * w * lanes;
+                  for (int i = 0; i < tiles.length; i++) {
+                    int col = cols[2 * i];
+                    tiles[i].run(x, xs + oh * rowStride + col * lanes, lanes, off, part, weights, wo + s0 * m * lanes,
+                        m * lanes, bias, first * lanes, 0f, y, yBase + col * lanes, lanes, outBlockStride);
+                  }
                 }
               }
               first += m;
@@ -111,8 +115,18 @@ public final class TileSweep {
     for (int v = 0; v < n; v++) {
       double[] s = micros[v].clone();
       Arrays.sort(s);
-      System.out.printf(Locale.ROOT, "%-14s best %9.1f us  median %9.1f us  (%.1f G multiply-adds/s at best)%n",
-          a[7 + v], s[0], s[rounds / 2], macs / s[0] / 1e3);
+      // Each round's time over the first variant's in the same round: neighbouring slices share the machine's
+      // phase, so the median ratio holds where the times themselves swing from minute to minute.
+      double[] ratio = new double[rounds];
+      for (int round = 0; round < rounds; round++) {
+        ratio[round] = micros[v][round] / micros[0][round];
+      }
+      Arrays.sort(ratio);
+      System.out.printf(Locale.ROOT,
+          "%-14s best %9.1f us  median %9.1f us  (%.1f G multiply-adds/s at best)  %.3f of the first's time "
+              + "(median of rounds; quartiles %.3f-%.3f)%n",
+          a[7 + v], s[0], s[rounds / 2], macs / s[0] / 1e3, ratio[rounds / 2], ratio[rounds / 4],
+          ratio[rounds * 3 / 4]);
     }
   }
 
@@ -128,6 +142,8 @@ public final class TileSweep {
   private static final class Variant {
     final int[] chunks;
     final boolean rowsFirst;
+    /** Pointwise reduction slices of this many input channels (partial sums not carried over: timing only). */
+    final int slice;
     final int[][] columns = new int[BlockedKernels.MAX_BLOCKS + 1][];
     final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_BLOCKS + 1][];
 
@@ -137,6 +153,7 @@ public final class TileSweep {
       int max = Integer.parseInt(s[1]);
       int arg = Integer.parseInt(s[2]);
       rowsFirst = s.length > 3 && s[3].equals("rows");
+      slice = s.length > 3 && s[s.length - 1].startsWith("slice") ? Integer.parseInt(s[s.length - 1].substring(5)) : 0;
       for (int m : chunks) {
         if (tiles[m] != null) {
           continue;
