@@ -15,6 +15,11 @@ final class FreshJvm {
 
   /** The output (standard output and error) of {@code main}'s class run in a fresh JVM; asserts it exited 0. */
   static String run(Class<?> main) throws Exception {
+    return run(main, List.of());
+  }
+
+  /** {@link #run(Class)} with these JVM options and program arguments. */
+  static String run(Class<?> main, List<String> jvmOptions, String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--add-modules");
@@ -23,9 +28,11 @@ final class FreshJvm {
     if (bits != null) {
       command.add("-Dkiln.simd.bits=" + bits);
     }
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(main.getName());
+    command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
