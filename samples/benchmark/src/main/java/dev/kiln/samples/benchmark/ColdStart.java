@@ -50,9 +50,19 @@ public final class ColdStart {
     Path dir = Path.of(args[0]);
     String net = args[1];
     String engine = args[2];
-    int threads = Integer.parseInt(args[3]);
-    int batch = Integer.parseInt(args[4]);
     String file = fileOf(net);
+    int threads = positive(args[3]);
+    int batch = positive(args[4]);
+    if (file == null || !(engine.equals("KILN") || engine.equals("ORT")) || threads < 1 || batch < 1) {
+      System.err.println("ColdStart: expected DIR REPVGG_A0|MOBILENET_V1|MOBILENET_V1_160 KILN|ORT THREADS BATCH "
+          + "(positive numbers) but got " + String.join(" ", args));
+      System.exit(2);
+    }
+    Path reference = dir.resolve(file + "-n" + batch + ".safetensors");
+    if (!Files.isRegularFile(reference)) {
+      System.err.println("ColdStart: no " + reference + " (tools/bench/networks.py writes the networks and their references for N = 1 and 8)");
+      System.exit(2);
+    }
     int size = net.equals("MOBILENET_V1_160") ? 160 : 224;
     long[] shape = {batch, 3, size, size};
     float[] input = pattern(batch * 3 * size * size);
@@ -76,30 +86,24 @@ public final class ColdStart {
       long t4 = System.nanoTime();
       phases = new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t4 - t0) / 1e6};
       runner = in -> fused.forward(Tensor.of(in, batch, 3, size, size)).data();
-    } else if (engine.equals("ORT")) {
+    } else {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      options.setIntraOpNumThreads(threads);
-      options.setInterOpNumThreads(1);
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      OrtSession.SessionOptions options = OrtConv.sessionOptions(threads);
       OrtSession session = env.createSession(dir.resolve(file + ".onnx").toString(), options);
       long t1 = System.nanoTime();
       first = ort(env, session, input, shape);
       long t2 = System.nanoTime();
       phases = new double[] {(t1 - t0) / 1e6, 0, 0, (t2 - t1) / 1e6, (t2 - t0) / 1e6};
       runner = in -> ort(env, session, in, shape);
-    } else {
-      throw new IllegalArgumentException("engine must be KILN or ORT but was " + engine);
     }
     Map<String, Long> cpu = threadCpuMillis();
     if (first.length != batch * 1000) {
       throw new IllegalStateException("first output has " + first.length + " values, not " + batch * 1000);
     }
 
-    Map<String, Tensor> reference = SafeTensors.read(dir.resolve(file + "-n" + batch + ".safetensors"));
-    float[] out = runner.run(reference.get("input").data());
-    float[] expected = reference.get("output").data();
+    Map<String, Tensor> pytorch = SafeTensors.read(reference);
+    float[] out = runner.run(pytorch.get("input").data());
+    float[] expected = pytorch.get("output").data();
     double maxDiff = 0;
     double maxAbs = 0;
     for (int i = 0; i < expected.length; i++) {
@@ -127,6 +131,7 @@ public final class ColdStart {
     float[] run(float[] input) throws Exception;
   }
 
+  /** The networks' file name stem, or null for an unknown network. */
   private static String fileOf(String net) {
     switch (net) {
       case "REPVGG_A0":
@@ -136,7 +141,16 @@ public final class ColdStart {
       case "MOBILENET_V1_160":
         return "mobilenet-v1-160";
       default:
-        throw new IllegalArgumentException("net must be REPVGG_A0, MOBILENET_V1 or MOBILENET_V1_160 but was " + net);
+        return null;
+    }
+  }
+
+  /** {@code text} as a positive int, or 0 if it is not one. */
+  private static int positive(String text) {
+    try {
+      return Math.max(0, Integer.parseInt(text));
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 

@@ -378,11 +378,7 @@ public final class NetworkBench implements Callable<Integer> {
 
   private Runner ort(Tensor input, int[] outShape) throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-    options.setIntraOpNumThreads(threads);
-    options.setInterOpNumThreads(1);
-    options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    OrtSession.SessionOptions options = OrtConv.sessionOptions(threads);
     if (ortProfile != null) {
       options.enableProfiling(ortProfile);
     }

@@ -35,6 +35,19 @@ public final class OrtConv implements AutoCloseable {
   }
 
   /**
+   * The session options of every ONNX Runtime run in these benchmarks: {@code intraOpThreads} threads within an
+   * operator, one between them, operators in sequence, every graph optimization.
+   */
+  static OrtSession.SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(intraOpThreads);
+    options.setInterOpNumThreads(1);
+    options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    return options;
+  }
+
+  /**
    * Opens a session for {@code shape} with {@code kernel}'s weights and {@code input} ({@code [N, C, H, W]})
    * as the input of every call.
    *
@@ -47,11 +60,7 @@ public final class OrtConv implements AutoCloseable {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     byte[] model = OnnxConvModel.build(shape, kernel.stateDict());
     OrtSession session;
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(intraOpThreads);
-      options.setInterOpNumThreads(1);
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    try (OrtSession.SessionOptions options = sessionOptions(intraOpThreads)) {
       session = env.createSession(model, options);
     }
     FloatBuffer in = direct(input.size()).put(input.data());
