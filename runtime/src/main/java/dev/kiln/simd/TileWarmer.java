@@ -272,7 +272,8 @@ final class TileWarmer {
     }
     BlockedKernels.DepthwiseTile tile = BlockedKernels.depthwise(pixels);
     WarmInputs in = new WarmInputs(1);
-    return shared(new Tile(key, null, tile, null, new DepthwiseCall(tile, in, false), new DepthwiseCall(tile, in, true)));
+    return shared(
+        new Tile(key, null, tile, null, new DepthwiseCall(tile, in, false), new DepthwiseCall(tile, in, true)));
   }
 
   /** A warm-up call of a depthwise tile ({@link #STEPS} taps), or its empty call (none). */

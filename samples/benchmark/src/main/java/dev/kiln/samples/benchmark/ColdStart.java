@@ -60,7 +60,8 @@ public final class ColdStart {
     }
     Path reference = dir.resolve(file + "-n" + batch + ".safetensors");
     if (!Files.isRegularFile(reference)) {
-      System.err.println("ColdStart: no " + reference + " (tools/bench/networks.py writes the networks and their references for N = 1 and 8)");
+      System.err.println("ColdStart: no " + reference
+          + " (tools/bench/networks.py writes the networks and their references for N = 1 and 8)");
       System.exit(2);
     }
     int size = net.equals("MOBILENET_V1_160") ? 160 : 224;
@@ -117,7 +118,8 @@ public final class ColdStart {
     }
     StringBuilder cpuJson = new StringBuilder();
     for (Map.Entry<String, Long> e : cpu.entrySet()) {
-      cpuJson.append(cpuJson.length() == 0 ? "" : ",").append('"').append(e.getKey()).append("\":").append(e.getValue());
+      cpuJson.append(cpuJson.length() == 0 ? "" : ",").append('"').append(e.getKey()).append("\":")
+          .append(e.getValue());
     }
     System.out.printf(Locale.ROOT, "{\"net\":\"%s\",\"engine\":\"%s\",\"batch\":%d,\"threads\":%d,"
         + "\"construct_or_session_ms\":%.1f,\"load_ms\":%.1f,\"fuse_ms\":%.1f,\"first_call_ms\":%.1f,"
