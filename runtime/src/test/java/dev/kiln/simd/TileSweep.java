@@ -9,7 +9,9 @@ import java.util.Locale;
  * A benchmark program (not a test): one convolution layer's loops over output-channel chunks, rows and column
  * tiles, as {@link BlockedConv} runs them, with tile choices given on the command line, all variants
  * interleaved in one JVM (slices of each in turn, round after round) so that a machine's slow phases fall on
- * every variant alike. Prints per variant the best and the median slice's time per layer call.
+ * every variant alike. Prints per variant the best and the median slice's time per layer call, and the median
+ * over the rounds of its time over the first variant's in the same round (with quartiles): neighbouring slices
+ * share the machine's phase, so that ratio holds where the times swing.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp runtime/target/classes:runtime/target/test-classes \
@@ -22,7 +24,8 @@ import java.util.Locale;
  * pointwise tiles' lanes per step (1 or 2; 0 runs a pw layer through the convolution tiles of variable pixel
  * distance, one offset-table entry per step) or the convolution tiles' pixel distance (1: constant, 0: variable);
  * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
- * chunk through all rows).
+ * chunk through all rows); a last field {@code :sliceN} (pw) runs the reduction in slices of N input channels, each
+ * slice through all rows before the next (timing only: the partial sums are not carried from slice to slice).
  * The weights and inputs are arbitrary values; only time is measured.
  */
 public final class TileSweep {
