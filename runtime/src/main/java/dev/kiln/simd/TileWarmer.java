@@ -159,29 +159,10 @@ final class TileWarmer {
     return waiting;
   }
 
-  /*
-   * The tiles below are made without lambdas, and their warm-up calls are named classes: every lambda is a class
-   * generated at run time (about 0.75 ms apiece in a fresh JVM on the AMD EPYC Zen 1, a few ms for each new
-   * shape), and the bytecode library that generates them soon gets hot enough for C1 and C2 to compile it while
-   * the first tile waits for C2. These are made while a network is constructed and built, on the way to its
-   * first result.
-   */
-
-  /** The shared tile of {@code key}, or null: made by the caller when absent and then {@link #shared}. */
-  private static Tile existing(String key) {
-    return TILES.get(key);
-  }
-
-  /** {@code made}, or the tile made under its key first by another thread. */
-  private static Tile shared(Tile made) {
-    Tile first = TILES.putIfAbsent(made.key, made);
-    return first != null ? first : made;
-  }
-
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
     String key = "conv" + blocks + "x" + pixels + "/" + pixelStride;
-    Tile t = existing(key);
+    Tile t = TILES.get(key);
     return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
   }
 
@@ -196,167 +177,269 @@ final class TileWarmer {
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
     String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "");
-    Tile t = existing(key);
+    Tile t = TILES.get(key);
     return t != null ? t : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
   }
 
   /**
    * The plain-Java depthwise code ({@link BlockedConv#depthwiseScalar}) that depthwise layers run until their
-   * vector tiles are hot, shared: its warm-up calls alternate 3 pixels and 1 of a 3x3 kernel with an upper bound.
+   * vector tiles are hot, shared.
    */
   static Tile depthwisePlain() {
-    Tile t = existing("depthwise plain");
-    if (t != null) {
-      return t;
-    }
-    WarmInputs in = new WarmInputs(1);
-    return shared(new Tile("depthwise plain", new DepthwisePlainCall(in, false), new DepthwisePlainCall(in, true)));
-  }
-
-  /** A warm-up call of {@link BlockedConv#depthwiseScalar}: 3 pixels and 1 in turn, or none. */
-  private static final class DepthwisePlainCall implements Runnable {
-    private final WarmInputs in;
-    private final boolean empty;
-    private int calls;
-
-    DepthwisePlainCall(WarmInputs in, boolean empty) {
-      this.in = in;
-      this.empty = empty;
-    }
-
-    @Override
-    public void run() {
-      BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f, in.y, 0,
-          empty ? 0 : calls++ % 2 == 0 ? 3 : 1);
-    }
+    Tile t = TILES.get("depthwise plain");
+    return t != null ? t : shared(new DepthwisePlainWarmUp().tile("depthwise plain", null, null, null));
   }
 
   /**
    * The plain-Java classifier ({@link HeadKernels#linearPlain}) that a network's linear layer runs until the
-   * vector kernel is hot, shared: warm-up calls of an 8->16 layer on one row, with a bias and without, small
-   * enough that compiled code takes well under {@link #HOT_CALL_NANOS} (a 16->40 layer's calls took 1-2 us
-   * compiled, and on a busy machine the warm-up waited for 32 fast calls in a row for up to 0.8 s).
+   * vector kernel is hot, shared.
    */
   static Tile linearPlain() {
-    Tile t = existing("linear plain");
-    if (t != null) {
-      return t;
-    }
-    float[][] io = {new float[8], new float[16 * 8], new float[16], new float[16]};
-    return shared(new Tile("linear plain", new LinearPlainCall(io, false), new LinearPlainCall(io, true)));
-  }
-
-  /** A warm-up call of {@link HeadKernels#linearPlain} on {x, w, bias, y}: one row, with a bias and without. */
-  private static final class LinearPlainCall implements Runnable {
-    private final float[][] io;
-    private final boolean empty;
-    private int calls;
-
-    LinearPlainCall(float[][] io, boolean empty) {
-      this.io = io;
-      this.empty = empty;
-    }
-
-    @Override
-    public void run() {
-      HeadKernels.linearPlain(io[0], 8, io[1], empty || calls++ % 2 == 0 ? io[2] : null, 16, io[3], empty ? 0 : 1);
-    }
+    Tile t = TILES.get("linear plain");
+    return t != null ? t : shared(new LinearPlainWarmUp().tile("linear plain", null, null, null));
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     String key = "depthwise" + pixels;
-    Tile t = existing(key);
+    Tile t = TILES.get(key);
     if (t != null) {
       return t;
     }
     BlockedKernels.DepthwiseTile tile = BlockedKernels.depthwise(pixels);
-    WarmInputs in = new WarmInputs(1);
-    return shared(
-        new Tile(key, null, tile, null, new DepthwiseCall(tile, in, false), new DepthwiseCall(tile, in, true)));
-  }
-
-  /** A warm-up call of a depthwise tile ({@link #STEPS} taps), or its empty call (none). */
-  private static final class DepthwiseCall implements Runnable {
-    private final BlockedKernels.DepthwiseTile tile;
-    private final WarmInputs in;
-    private final int taps;
-
-    DepthwiseCall(BlockedKernels.DepthwiseTile tile, WarmInputs in, boolean empty) {
-      this.tile = tile;
-      this.in = in;
-      this.taps = empty ? 0 : STEPS;
-    }
-
-    @Override
-    public void run() {
-      tile.run(in.x, 0, LANES, in.off, taps, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
-    }
+    return shared(new DepthwiseWarmUp(tile).tile(key, null, tile, null));
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride 1 or 2, shared. */
   static Tile depthwise3x3(int pixels, int stride) {
     String key = "depthwise3x3-" + pixels + "/" + stride;
-    Tile t = existing(key);
+    Tile t = TILES.get(key);
     if (t != null) {
       return t;
     }
     BlockedKernels.Depthwise3x3Tile tile = BlockedKernels.depthwise3x3(pixels, stride);
-    WarmInputs in = new WarmInputs(1);
-    return shared(new Tile(key, null, null, tile, new Depthwise3x3Call(tile, in, false),
-        new Depthwise3x3Call(tile, in, true)));
+    return shared(new Depthwise3x3WarmUp(tile).tile(key, null, null, tile));
   }
 
-  /** A warm-up call of a depthwise 3x3 tile, or its empty call (an empty clamp range). */
-  private static final class Depthwise3x3Call implements Runnable {
-    private final BlockedKernels.Depthwise3x3Tile tile;
-    private final WarmInputs in;
+  /** A convolution tile of {@code blocks} blocks, with its warm-up ({@link ConvWarmUp}). */
+  private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks) {
+    return new ConvWarmUp(t, blocks).tile(key, t, null, null);
+  }
+
+  /**
+   * The pooling kernel {@link HeadKernels#blockSums}, shared. Its warm-up calls sum five blocks (four
+   * together and one alone) of 2x3 pixels.
+   */
+  static Tile blockSums() {
+    Tile t = TILES.get("blockSums");
+    return t != null ? t : shared(new BlockSumsWarmUp().tile("blockSums", null, null, null));
+  }
+
+  /** The fully connected kernel {@link HeadKernels#linear}, shared. */
+  static Tile linear() {
+    Tile t = TILES.get("linear");
+    return t != null ? t : shared(new LinearWarmUp().tile("linear", null, null, null));
+  }
+
+  /** {@code made}, or the tile made under its key first by another thread (a race makes a spare, no harm). */
+  private static Tile shared(Tile made) {
+    Tile first = TILES.putIfAbsent(made.key, made);
+    return first != null ? first : made;
+  }
+
+  /*
+   * The warm-up of each kind of kernel is a named class, and the tiles above are made without lambdas: every
+   * lambda is a class generated at run time (about 0.75 ms apiece in a fresh JVM on the AMD EPYC Zen 1, a few ms
+   * for each new shape), and the bytecode library that generates them soon gets hot enough for C1 and C2 to
+   * compile it while the first tile waits for C2. Tiles are made while a network is constructed and built, on
+   * the way to its first result ({@code StartupClassesTest}).
+   */
+
+  /**
+   * How one kind of kernel is warmed: {@link #warm} a real call on tiny inputs, varying what it takes from call to
+   * call so that C2 sees every path; {@link #empty} a call that computes nothing ({@link Tile#emptyCall}).
+   */
+  private abstract static class WarmUp {
+    abstract void warm();
+
+    abstract void empty();
+
+    /** A tile of this warm-up; {@code conv}, {@code depthwise} and {@code depthwise3x3} as {@link Tile} has them. */
+    final Tile tile(String key, BlockedKernels.ConvTile conv, BlockedKernels.DepthwiseTile depthwise,
+        BlockedKernels.Depthwise3x3Tile depthwise3x3) {
+      return new Tile(key, conv, depthwise, depthwise3x3, new Call(this, false), new Call(this, true));
+    }
+  }
+
+  /** A {@link WarmUp}'s real or empty call, as a {@link Tile} holds its calls. */
+  private static final class Call implements Runnable {
+    private final WarmUp warmUp;
     private final boolean empty;
 
-    Depthwise3x3Call(BlockedKernels.Depthwise3x3Tile tile, WarmInputs in, boolean empty) {
-      this.tile = tile;
-      this.in = in;
+    Call(WarmUp warmUp, boolean empty) {
+      this.warmUp = warmUp;
       this.empty = empty;
     }
 
     @Override
     public void run() {
       if (empty) {
-        tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0);
+        warmUp.empty();
       } else {
-        tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0);
+        warmUp.warm();
       }
     }
   }
 
-  /**
-   * A convolution tile of {@code blocks} blocks whose warm-up calls alternate one block of input channels and
-   * two ({@link #CONV_STEPS}).
-   */
-  private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks) {
-    WarmInputs in = new WarmInputs(blocks);
-    return new Tile(key, t, null, null, new ConvCall(t, in, blocks, false), new ConvCall(t, in, blocks, true));
-  }
-
-  /** A warm-up call of a convolution tile ({@link #CONV_STEPS} in turn), or its empty call (no steps). */
-  private static final class ConvCall implements Runnable {
+  /** A convolution tile: one block of input channels and two in turn ({@link #CONV_STEPS}); empty: no steps. */
+  private static final class ConvWarmUp extends WarmUp {
     private final BlockedKernels.ConvTile tile;
-    private final WarmInputs in;
     private final int blocks;
-    private final boolean empty;
+    private final WarmInputs in;
     private int calls;
 
-    ConvCall(BlockedKernels.ConvTile tile, WarmInputs in, int blocks, boolean empty) {
+    ConvWarmUp(BlockedKernels.ConvTile tile, int blocks) {
       this.tile = tile;
-      this.in = in;
       this.blocks = blocks;
-      this.empty = empty;
+      this.in = new WarmInputs(blocks);
     }
 
     @Override
-    public void run() {
-      int steps = empty ? 0 : CONV_STEPS[calls++ % CONV_STEPS.length];
+    void warm() {
+      run(CONV_STEPS[calls++ % CONV_STEPS.length]);
+    }
+
+    @Override
+    void empty() {
+      run(0);
+    }
+
+    private void run(int steps) {
       tile.run(in.x, 0, LANES, in.off, steps, in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS);
+    }
+  }
+
+  /** A depthwise tile: {@link #STEPS} taps; empty: none. */
+  private static final class DepthwiseWarmUp extends WarmUp {
+    private final BlockedKernels.DepthwiseTile tile;
+    private final WarmInputs in = new WarmInputs(1);
+
+    DepthwiseWarmUp(BlockedKernels.DepthwiseTile tile) {
+      this.tile = tile;
+    }
+
+    @Override
+    void warm() {
+      tile.run(in.x, 0, LANES, in.off, STEPS, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+    }
+
+    @Override
+    void empty() {
+      tile.run(in.x, 0, LANES, in.off, 0, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+    }
+  }
+
+  /** A depthwise 3x3 tile: one row; empty: an empty clamp range. */
+  private static final class Depthwise3x3WarmUp extends WarmUp {
+    private final BlockedKernels.Depthwise3x3Tile tile;
+    private final WarmInputs in = new WarmInputs(1);
+
+    Depthwise3x3WarmUp(BlockedKernels.Depthwise3x3Tile tile) {
+      this.tile = tile;
+    }
+
+    @Override
+    void warm() {
+      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0);
+    }
+
+    @Override
+    void empty() {
+      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0);
+    }
+  }
+
+  /** The plain depthwise code: 3 pixels and 1 of a 3x3 kernel with an upper bound in turn; empty: no pixels. */
+  private static final class DepthwisePlainWarmUp extends WarmUp {
+    private final WarmInputs in = new WarmInputs(1);
+    private int calls;
+
+    @Override
+    void warm() {
+      run(calls++ % 2 == 0 ? 3 : 1);
+    }
+
+    @Override
+    void empty() {
+      run(0);
+    }
+
+    private void run(int pixels) {
+      BlockedConv.depthwiseScalar(in.x, 0, LANES, in.off, 9, in.w, 0, in.b, 0, 0f, 6f, in.y, 0, pixels);
+    }
+  }
+
+  /**
+   * The plain classifier: an 8->16 layer on one row, with a bias and without in turn (small enough that compiled
+   * code takes well under {@link #HOT_CALL_NANOS}: a 16->40 layer's calls took 1-2 us compiled, and on a busy
+   * machine the warm-up waited for 32 fast calls in a row for up to 0.8 s); empty: no rows.
+   */
+  private static final class LinearPlainWarmUp extends WarmUp {
+    private final float[] x = new float[8];
+    private final float[] w = new float[16 * 8];
+    private final float[] bias = new float[16];
+    private final float[] y = new float[16];
+    private int calls;
+
+    @Override
+    void warm() {
+      HeadKernels.linearPlain(x, 8, w, calls++ % 2 == 0 ? bias : null, 16, y, 1);
+    }
+
+    @Override
+    void empty() {
+      HeadKernels.linearPlain(x, 8, w, bias, 16, y, 0);
+    }
+  }
+
+  /** Pooling: five blocks of 2x3 pixels (four together and one alone); empty: no blocks. */
+  private static final class BlockSumsWarmUp extends WarmUp {
+    private final float[] x = new float[5 * 6 * LANES];
+    private final float[] sums = new float[5 * LANES];
+
+    @Override
+    void warm() {
+      HeadKernels.blockSums(x, 0, 6 * LANES, 5, 0, 2, 3, 3 * LANES, sums);
+    }
+
+    @Override
+    void empty() {
+      HeadKernels.blockSums(x, 0, 6 * LANES, 0, 0, 2, 3, 3 * LANES, sums);
+    }
+  }
+
+  /**
+   * The fully connected kernel: five output blocks (four together and one alone) of two rows, with and without a
+   * bias and with the last block whole and partial in turn, so that C2 compiles every path a real layer takes;
+   * empty: no rows, no blocks.
+   */
+  private static final class LinearWarmUp extends WarmUp {
+    private static final int IN = 4;
+    private final float[] x = new float[2 * IN];
+    private final float[] w = new float[5 * IN * LANES];
+    private final float[] bias = new float[5 * LANES];
+    private final float[] y = new float[2 * 5 * LANES];
+    private int calls;
+
+    @Override
+    void warm() {
+      int c = calls++;
+      HeadKernels.linear(x, IN, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
+    }
+
+    @Override
+    void empty() {
+      HeadKernels.linear(x, IN, w, bias, 5 * LANES, y, 0, 0, 0, 0);
     }
   }
 
@@ -380,77 +463,6 @@ final class TileWarmer {
       w = new float[Math.max(STEPS_MAX, 9) * blocks * LANES];
       b = new float[blocks * LANES];
       y = new float[blocks * CS];
-    }
-  }
-
-  /**
-   * The pooling kernel {@link HeadKernels#blockSums}, shared. Its warm-up calls sum five blocks (four
-   * together and one alone) of 2x3 pixels.
-   */
-  static Tile blockSums() {
-    Tile t = existing("blockSums");
-    if (t != null) {
-      return t;
-    }
-    float[] x = new float[5 * 6 * LANES];
-    float[] sums = new float[5 * LANES];
-    return shared(new Tile("blockSums", new BlockSumsCall(x, sums, 5), new BlockSumsCall(x, sums, 0)));
-  }
-
-  /** A warm-up call of {@link HeadKernels#blockSums} over {@code blocks} blocks (none: the empty call). */
-  private static final class BlockSumsCall implements Runnable {
-    private final float[] x;
-    private final float[] sums;
-    private final int blocks;
-
-    BlockSumsCall(float[] x, float[] sums, int blocks) {
-      this.x = x;
-      this.sums = sums;
-      this.blocks = blocks;
-    }
-
-    @Override
-    public void run() {
-      HeadKernels.blockSums(x, 0, 6 * LANES, blocks, 0, 2, 3, 3 * LANES, sums);
-    }
-  }
-
-  /**
-   * The fully connected kernel {@link HeadKernels#linear}, shared. Its warm-up calls compute five output
-   * blocks (four together and one alone) of two rows, with and without a bias and with the last block whole
-   * and partial in turn, so that C2 compiles every path a real layer takes.
-   */
-  static Tile linear() {
-    Tile t = existing("linear");
-    if (t != null) {
-      return t;
-    }
-    float[][] io = {new float[2 * LinearCall.IN], new float[5 * LinearCall.IN * LANES], new float[5 * LANES],
-        new float[2 * 5 * LANES]};
-    return shared(new Tile("linear", new LinearCall(io, false), new LinearCall(io, true)));
-  }
-
-  /** A warm-up call of {@link HeadKernels#linear} on {x, w, bias, y}, or its empty call (no rows, no blocks). */
-  private static final class LinearCall implements Runnable {
-    static final int IN = 4;
-    private final float[][] io;
-    private final boolean empty;
-    private int calls;
-
-    LinearCall(float[][] io, boolean empty) {
-      this.io = io;
-      this.empty = empty;
-    }
-
-    @Override
-    public void run() {
-      if (empty) {
-        HeadKernels.linear(io[0], IN, io[1], io[2], 5 * LANES, io[3], 0, 0, 0, 0);
-        return;
-      }
-      int c = calls++;
-      HeadKernels.linear(io[0], IN, io[1], c % 2 == 0 ? io[2] : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1,
-          io[3], 0, 2, 0, 5);
     }
   }
 
@@ -498,7 +510,7 @@ final class TileWarmer {
     }
   }
 
-  /** {@link #peekNext}, as the warmer's calls ahead take it (a class, not a lambda: see {@link #existing}). */
+  /** {@link #peekNext}, as the warmer's calls ahead take it (a class, not a lambda: see {@link WarmUp}). */
   private static final java.util.function.Supplier<Tile> NEXT = new java.util.function.Supplier<>() {
     @Override
     public Tile get() {
