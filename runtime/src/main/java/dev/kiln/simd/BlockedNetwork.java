@@ -125,7 +125,6 @@ final class BlockedNetwork implements NetworkEngine {
     for (TileWarmer.Tile t : firstCode()) {
       TileWarmer.request(t, true);
     }
-    TileWarmer.requestDriverPriming();
   }
 
   /**
@@ -629,8 +628,10 @@ final class BlockedNetwork implements NetworkEngine {
       } finally {
         // After the first forward, which runs plain Java the JIT compiles meanwhile (driver loops, weight
         // packing, depthwise layers, layers outside this engine): warming more tiles during it took processor
-        // time and the JIT's queues from it.
+        // time and the JIT's queues from it. So did priming the driver loop (see DriverPrimer), which the
+        // warmer now does first, before these tiles.
         fasterTilesRequested = true;
+        TileWarmer.requestDriverPriming();
         for (Stage stage : stages) {
           if (stage instanceof ConvStage conv) {
             conv.conv.requestFasterTiles();

@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * EPYC Zen 1, JDK 17) compiled {@code BlockedConv.run} 12 times with C2 in its first 7 s, each taking 105-217 ms
  * (wall time in a flight recording), while the layers waited for their tiles in the same compiler's queue.
  *
- * <p>So, once per JVM in which a network of this engine is built, the warmer runs this after the tiles needed
- * now ({@link TileWarmer#requestDriverPriming}): small layers of every kind (convolution, pointwise, depthwise
+ * <p>So, once per JVM, after the first forward of a network of this engine, the warmer runs this before that
+ * network's faster tiles ({@link TileWarmer#requestDriverPriming}; during the first forward it took processor
+ * time and C2's queue from it): small layers of every kind (convolution, pointwise, depthwise
  * 3x3 at strides 1 and 2, another depthwise, with and without an upper bound) on stand-in tiles of three
  * classes that compute nothing, over two samples and one or two row bands, each with its first tiles and with
  * its own ({@link BlockedConv#firstTilesOnly}): enough calls for the JIT to compile the loop from that

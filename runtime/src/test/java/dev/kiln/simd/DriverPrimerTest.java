@@ -53,7 +53,8 @@ class DriverPrimerTest {
 
   /**
    * A child JVM runs a small MobileNet-like network (depthwise 3x3 layers at strides 1 and 2, pointwise layers)
-   * until every tile is hot, under a flight recording: no uncommon trap of a changed branch or receiver class
+   * until every tile is hot, under a flight recording: the priming is asked for by the first forward, not
+   * before it; no uncommon trap of a changed branch or receiver class
    * fires in the driver loop ({@code BlockedConv} and what the JIT inlines from it), and C2 compiles
    * {@code BlockedConv.run} at most five times (the method and on-stack-replacement entries into its four
    * loops; 3-4 here). Without the priming ({@code -Dkiln.simd.primeDriver=false}) this network's loop was thrown
@@ -76,6 +77,9 @@ class DriverPrimerTest {
       }
     }
     assertWithMessage(out).that(idle).isTrue();
+    // The priming waits for the first forward (during it, it took processor time and C2's queue from it).
+    assertWithMessage(out).that(out).contains("PRIMING BEFORE FIRST FORWARD false");
+    assertWithMessage(out).that(out).contains("PRIMING AFTER FIRST FORWARD true");
     assertWithMessage(out).that(traps).isEmpty();
     assertWithMessage(out).that(compiles).isIn(com.google.common.collect.Range.closed(1, 5));
   }
@@ -90,6 +94,9 @@ class DriverPrimerTest {
       Net net = new Net();
       net.eval();
       Tensor x = TestTensors.uniform(new SplittableRandom(5), 1, 1, 3, 40, 40);
+      System.out.println("PRIMING BEFORE FIRST FORWARD " + TileWarmer.primeRequested());
+      net.forward(x);
+      System.out.println("PRIMING AFTER FIRST FORWARD " + TileWarmer.primeRequested());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       boolean idle = false;
       while (!idle && System.nanoTime() < deadline) {
