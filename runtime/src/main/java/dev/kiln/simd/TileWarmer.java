@@ -611,7 +611,7 @@ final class TileWarmer {
    * EPYC Zen 1 machine (both networks, N = 1 and 8, 1 and 2 threads, 5 alternating pairs each) spent 3-30% less
    * time in the first forward and C2 70-290 ms less processor time by the first result in 7 of the 8 cases
    * (the eighth within 1%), and in MobileNet v1's first 8 s C2 compiled the driver loop twice instead of 3-5
-   * times.
+   * times. The faster tiles now start after the priming: MobileNet v1's were all hot about 0.3 s later.
    */
   static synchronized void requestDriverPriming() {
     if (!primeRequested) {
