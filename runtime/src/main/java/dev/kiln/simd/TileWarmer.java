@@ -330,12 +330,16 @@ final class TileWarmer {
 
     @Override
     void warm() {
-      tile.run(in.x, 0, LANES, in.off, STEPS, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+      run(STEPS);
     }
 
     @Override
     void empty() {
-      tile.run(in.x, 0, LANES, in.off, 0, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+      run(0);
+    }
+
+    private void run(int taps) {
+      tile.run(in.x, 0, LANES, in.off, taps, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
     }
   }
 
@@ -350,12 +354,16 @@ final class TileWarmer {
 
     @Override
     void warm() {
-      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0);
+      run(0f, Float.POSITIVE_INFINITY);
     }
 
     @Override
     void empty() {
-      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, 1f, 0f, in.y, 0);
+      run(1f, 0f);
+    }
+
+    private void run(float lo, float hi) {
+      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0);
     }
   }
 

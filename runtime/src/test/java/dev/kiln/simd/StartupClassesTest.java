@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * about 0.75 ms in a fresh JVM (a few ms for a new shape), and the bytecode library that makes them gets hot
  * enough for the JIT to compile it while the first tile waits for the compiler; about 50 were made there before
  * (a MobileNet v1's first result 585 against 664 ms without them, medians of eight fresh JVMs on the AMD EPYC
- * Zen 1, {@code bench-results/cold-start-s22-avx2-2026-12-04.txt}).
+ * Zen 1, {@code bench-results/startup-and-tiles-s22-avx2-2026-12-04.txt}).
  */
 class StartupClassesTest {
   private static final String FIRST = "FIRST RESULT";

@@ -48,23 +48,23 @@ public final class ColdStart {
       System.exit(2);
     }
     Path dir = Path.of(args[0]);
-    String net = args[1];
+    BenchNetwork net = BenchNetwork.named(args[1]);
     String engine = args[2];
-    String file = fileOf(net);
     int threads = positive(args[3]);
     int batch = positive(args[4]);
-    if (file == null || !(engine.equals("KILN") || engine.equals("ORT")) || threads < 1 || batch < 1) {
+    if (net == null || !(engine.equals("KILN") || engine.equals("ORT")) || threads < 1 || batch < 1) {
       System.err.println("ColdStart: expected DIR REPVGG_A0|MOBILENET_V1|MOBILENET_V1_160 KILN|ORT THREADS BATCH "
           + "(positive numbers) but got " + String.join(" ", args));
       System.exit(2);
     }
+    String file = net.file;
     Path reference = dir.resolve(file + "-n" + batch + ".safetensors");
     if (!Files.isRegularFile(reference)) {
       System.err.println("ColdStart: no " + reference
           + " (tools/bench/networks.py writes the networks and their references for N = 1 and 8)");
       System.exit(2);
     }
-    int size = net.equals("MOBILENET_V1_160") ? 160 : 224;
+    int size = net.size;
     long[] shape = {batch, 3, size, size};
     float[] input = pattern(batch * 3 * size * size);
 
@@ -75,12 +75,12 @@ public final class ColdStart {
     if (engine.equals("KILN")) {
       Parallel.setThreads(threads);
       // Random initialization skipped, as for any network whose weights are loaded next (NetworkBench does the same).
-      SequentialModel model = Init.skipped(() -> create(net));
+      SequentialModel model = Init.skipped(net::create);
       long t1 = System.nanoTime();
       SafeTensors.load(dir.resolve(file + ".safetensors"), model);
       model.eval();
       long t2 = System.nanoTime();
-      SequentialModel fused = fuse(net, model);
+      SequentialModel fused = net.fuse(model);
       long t3 = System.nanoTime();
       Tensor x = Tensor.of(input, batch, 3, size, size);
       first = fused.forward(x).data();
@@ -133,48 +133,12 @@ public final class ColdStart {
     float[] run(float[] input) throws Exception;
   }
 
-  /** The networks' file name stem, or null for an unknown network. */
-  private static String fileOf(String net) {
-    switch (net) {
-      case "REPVGG_A0":
-        return "repvgg-a0";
-      case "MOBILENET_V1":
-        return "mobilenet-v1";
-      case "MOBILENET_V1_160":
-        return "mobilenet-v1-160";
-      default:
-        return null;
-    }
-  }
-
   /** {@code text} as a positive int, or 0 if it is not one. */
   private static int positive(String text) {
     try {
       return Math.max(0, Integer.parseInt(text));
     } catch (NumberFormatException e) {
       return 0;
-    }
-  }
-
-  private static SequentialModel create(String net) {
-    switch (net) {
-      case "REPVGG_A0":
-        return new RepVggA0Model();
-      case "MOBILENET_V1":
-        return new MobileNetV1Model();
-      default:
-        return new MobileNetV1At160Model();
-    }
-  }
-
-  private static SequentialModel fuse(String net, SequentialModel model) {
-    switch (net) {
-      case "REPVGG_A0":
-        return ((RepVggA0Model) model).fuse();
-      case "MOBILENET_V1":
-        return ((MobileNetV1Model) model).fuse();
-      default:
-        return ((MobileNetV1At160Model) model).fuse();
     }
   }
 

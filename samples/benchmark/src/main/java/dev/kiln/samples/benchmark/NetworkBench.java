@@ -26,7 +26,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,28 +44,10 @@ import picocli.CommandLine.Option;
 @Command(name = "network-bench", mixinStandardHelpOptions = true,
     description = "Cold start and steady latency of a whole network (Kiln or ONNX Runtime) in this JVM.")
 public final class NetworkBench implements Callable<Integer> {
-  /** The networks, by the file names of tools/bench/networks.py. */
-  enum Net {
-    REPVGG_A0("repvgg-a0", () -> new RepVggA0Model(), m -> ((RepVggA0Model) m).fuse()),
-    MOBILENET_V1("mobilenet-v1", () -> new MobileNetV1Model(), m -> ((MobileNetV1Model) m).fuse()),
-    MOBILENET_V1_160("mobilenet-v1-160", () -> new MobileNetV1At160Model(), m -> ((MobileNetV1At160Model) m).fuse());
-
-    final String file;
-    final Supplier<SequentialModel> create;
-    final java.util.function.Function<SequentialModel, SequentialModel> fuse;
-
-    Net(String file, Supplier<SequentialModel> create,
-        java.util.function.Function<SequentialModel, SequentialModel> fuse) {
-      this.file = file;
-      this.create = create;
-      this.fuse = fuse;
-    }
-  }
-
   enum Engine { KILN, KILN_EVAL, ORT }
 
   @Option(names = "--net", description = "REPVGG_A0, MOBILENET_V1 or MOBILENET_V1_160 (default: ${DEFAULT-VALUE})")
-  Net net = Net.REPVGG_A0;
+  BenchNetwork net = BenchNetwork.REPVGG_A0;
 
   @Option(names = "--engine", description = "KILN (fused), KILN_EVAL (unfused eval mode) or ORT (default: ${DEFAULT-VALUE})")
   Engine engine = Engine.KILN;
@@ -305,13 +286,13 @@ public final class NetworkBench implements Callable<Integer> {
   private Runner kiln(Tensor input, boolean fused) throws IOException {
     for (int i = 1; i < setups; i++) {
       long a = System.nanoTime();
-      SequentialModel m = net.create.get();
+      SequentialModel m = net.create();
       long b = System.nanoTime();
       SafeTensors.load(dir.resolve(net.file + ".safetensors"), m);
       m.eval();
       long c = System.nanoTime();
       if (fused) {
-        net.fuse.apply(m);
+        net.fuse(m);
       }
       long d = System.nanoTime();
       System.err.printf(Locale.ROOT, "setup %d: construct %.1f ms, load %.1f ms, fuse %.1f ms%n", i, (b - a) / 1e6,
@@ -319,12 +300,12 @@ public final class NetworkBench implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     Parallel.setThreads(threads);
-    SequentialModel model = skipInit ? Init.skipped(net.create) : net.create.get();
+    SequentialModel model = skipInit ? Init.skipped(net::create) : net.create();
     long t1 = System.nanoTime();
     SafeTensors.load(dir.resolve(net.file + ".safetensors"), model);
     model.eval();
     long t2 = System.nanoTime();
-    Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse.apply(model)) : net.fuse.apply(model)) : model;
+    Module network = fused ? (skipInit ? Init.skipped(() -> net.fuse(model)) : net.fuse(model)) : model;
     kilnNetwork = network;
     long t3 = System.nanoTime();
     phases = String.format(Locale.ROOT, "\"construct_ms\":%.1f,\"load_ms\":%.1f,\"fuse_ms\":%.1f,", (t1 - t0) / 1e6,
