@@ -7237,20 +7237,21 @@ final class BlockedKernels {
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector a0_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
           }
@@ -7271,13 +7272,14 @@ final class BlockedKernels {
       FloatVector a0_0 = b0;
       FloatVector a1_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7285,8 +7287,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7311,13 +7313,14 @@ final class BlockedKernels {
       FloatVector a1_0 = b0;
       FloatVector a2_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7327,8 +7330,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7357,13 +7360,14 @@ final class BlockedKernels {
       FloatVector a2_0 = b0;
       FloatVector a3_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7375,8 +7379,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7409,13 +7413,14 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a4_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7429,8 +7434,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7467,13 +7472,14 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a5_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7489,8 +7495,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7531,13 +7537,14 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a6_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7555,8 +7562,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7601,13 +7608,14 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a7_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7627,8 +7635,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7677,13 +7685,14 @@ final class BlockedKernels {
       FloatVector a7_0 = b0;
       FloatVector a8_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7705,8 +7714,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7759,13 +7768,14 @@ final class BlockedKernels {
       FloatVector a8_0 = b0;
       FloatVector a9_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7789,8 +7799,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7847,13 +7857,14 @@ final class BlockedKernels {
       FloatVector a9_0 = b0;
       FloatVector a10_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7879,8 +7890,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7941,13 +7952,14 @@ final class BlockedKernels {
       FloatVector a10_0 = b0;
       FloatVector a11_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -7975,8 +7987,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -8041,13 +8053,14 @@ final class BlockedKernels {
       FloatVector a11_0 = b0;
       FloatVector a12_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -8077,8 +8090,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -8147,13 +8160,14 @@ final class BlockedKernels {
       FloatVector a12_0 = b0;
       FloatVector a13_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * ws) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -8185,8 +8199,8 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + ws;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
+            final int ql = q + ws;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
@@ -8248,23 +8262,24 @@ final class BlockedKernels {
       FloatVector a0_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8291,14 +8306,15 @@ final class BlockedKernels {
       FloatVector a1_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8308,9 +8324,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8344,14 +8360,15 @@ final class BlockedKernels {
       FloatVector a2_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8364,9 +8381,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8407,14 +8424,15 @@ final class BlockedKernels {
       FloatVector a3_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8430,9 +8448,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8480,14 +8498,15 @@ final class BlockedKernels {
       FloatVector a4_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8506,9 +8525,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8563,14 +8582,15 @@ final class BlockedKernels {
       FloatVector a5_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8592,9 +8612,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8656,14 +8676,15 @@ final class BlockedKernels {
       FloatVector a6_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8688,9 +8709,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8759,14 +8780,15 @@ final class BlockedKernels {
       FloatVector a7_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8794,9 +8816,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8872,14 +8894,15 @@ final class BlockedKernels {
       FloatVector a8_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8910,9 +8933,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -8995,14 +9018,15 @@ final class BlockedKernels {
       FloatVector a9_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9036,9 +9060,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9128,14 +9152,15 @@ final class BlockedKernels {
       FloatVector a10_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9172,9 +9197,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9271,14 +9296,15 @@ final class BlockedKernels {
       FloatVector a11_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9318,9 +9344,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9424,14 +9450,15 @@ final class BlockedKernels {
       FloatVector a12_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9474,9 +9501,9 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (2 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9563,15 +9590,16 @@ final class BlockedKernels {
       FloatVector a0_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9579,10 +9607,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9614,15 +9642,16 @@ final class BlockedKernels {
       FloatVector a1_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9634,10 +9663,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9679,15 +9708,16 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9703,10 +9733,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9758,15 +9788,16 @@ final class BlockedKernels {
       FloatVector a3_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9786,10 +9817,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9851,15 +9882,16 @@ final class BlockedKernels {
       FloatVector a4_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9883,10 +9915,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9958,15 +9990,16 @@ final class BlockedKernels {
       FloatVector a5_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -9994,10 +10027,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -10079,15 +10112,16 @@ final class BlockedKernels {
       FloatVector a6_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, ql = wc; l < B; l += 2, ql += 2 * (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
           {
             final int p = xc + l;
-            final int q = ql;
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -10119,10 +10153,10 @@ final class BlockedKernels {
           }
           {
             final int p = xc + l + 1;
-            final int q = ql + (3 * B);
-            final FloatVector w0 = FloatVector.fromArray(S, w, q);
-            final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
-            final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
             final FloatVector v0 = FloatVector.broadcast(S, x[p]);
             a0_0 = w0.fma(v0, a0_0);
             a0_1 = w1.fma(v0, a0_1);
@@ -10192,9 +10226,10 @@ final class BlockedKernels {
       FloatVector a3_0 = b0;
       FloatVector a4_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10232,9 +10267,10 @@ final class BlockedKernels {
       FloatVector a4_0 = b0;
       FloatVector a5_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10276,9 +10312,10 @@ final class BlockedKernels {
       FloatVector a5_0 = b0;
       FloatVector a6_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10324,9 +10361,10 @@ final class BlockedKernels {
       FloatVector a6_0 = b0;
       FloatVector a7_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10376,9 +10414,10 @@ final class BlockedKernels {
       FloatVector a7_0 = b0;
       FloatVector a8_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10432,9 +10471,10 @@ final class BlockedKernels {
       FloatVector a8_0 = b0;
       FloatVector a9_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10492,9 +10532,10 @@ final class BlockedKernels {
       FloatVector a9_0 = b0;
       FloatVector a10_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10556,9 +10597,10 @@ final class BlockedKernels {
       FloatVector a10_0 = b0;
       FloatVector a11_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10624,9 +10666,10 @@ final class BlockedKernels {
       FloatVector a11_0 = b0;
       FloatVector a12_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10696,9 +10739,10 @@ final class BlockedKernels {
       FloatVector a12_0 = b0;
       FloatVector a13_0 = b0;
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * ws;
-        for (int l = 0, q = wc; l < B; l++, q += ws) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += ws) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector v0 = FloatVector.broadcast(S, x[p]);
@@ -10767,9 +10811,10 @@ final class BlockedKernels {
       FloatVector a3_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -10819,9 +10864,10 @@ final class BlockedKernels {
       FloatVector a4_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -10878,9 +10924,10 @@ final class BlockedKernels {
       FloatVector a5_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -10944,9 +10991,10 @@ final class BlockedKernels {
       FloatVector a6_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11017,9 +11065,10 @@ final class BlockedKernels {
       FloatVector a7_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11097,9 +11146,10 @@ final class BlockedKernels {
       FloatVector a8_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11184,9 +11234,10 @@ final class BlockedKernels {
       FloatVector a9_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11278,9 +11329,10 @@ final class BlockedKernels {
       FloatVector a10_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11379,9 +11431,10 @@ final class BlockedKernels {
       FloatVector a11_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11487,9 +11540,10 @@ final class BlockedKernels {
       FloatVector a12_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11602,9 +11656,10 @@ final class BlockedKernels {
       FloatVector a13_1 = b1;
       assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (2 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (2 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11704,9 +11759,10 @@ final class BlockedKernels {
       FloatVector a2_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11761,9 +11817,10 @@ final class BlockedKernels {
       FloatVector a3_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11828,9 +11885,10 @@ final class BlockedKernels {
       FloatVector a4_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11905,9 +11963,10 @@ final class BlockedKernels {
       FloatVector a5_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
@@ -11992,9 +12051,10 @@ final class BlockedKernels {
       FloatVector a6_2 = b2;
       assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
       final int bs = rs > B ? off[B] : 0;
-      for (int c = 0, xc = xo; c < rs; c += B, xc += bs) {
-        final int wc = wo + c * (3 * B);
-        for (int l = 0, q = wc; l < B; l++, q += (3 * B)) {
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
           final int p = xc + l;
           final FloatVector w0 = FloatVector.fromArray(S, w, q);
           final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
