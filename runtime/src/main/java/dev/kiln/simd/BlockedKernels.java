@@ -26,6 +26,12 @@ final class BlockedKernels {
   static final int MAX_BLOCKS = 3;
   /** The widest convolution tile, by the number of output-channel blocks. */
   static final int[] MAX_PIXELS = {0, 14, 14, 7};
+  /** The most output-channel blocks of a wide pointwise tile ({@link #pointwiseWide}). */
+  static final int MAX_WIDE_BLOCKS = 6;
+  /** The fewest output-channel blocks of a wide pointwise tile. */
+  static final int MIN_WIDE_BLOCKS = 4;
+  /** The widest wide pointwise tile, in pixels. */
+  static final int WIDE_PIXELS = 2;
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /** The widest depthwise 3x3 tile (wider ones fail in JDK 17's C1; see the generator). */
@@ -415,6 +421,35 @@ final class BlockedKernels {
       default:
         throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
             + " pixels taking " + lanes + " lanes per step");
+    }
+  }
+
+  /**
+   * The wide pointwise tile of {@code blocks} ({@link #MIN_WIDE_BLOCKS} to {@link #MAX_WIDE_BLOCKS})
+   * output-channel blocks and {@code pixels} (1 to {@link #WIDE_PIXELS}) pixels: the contract of
+   * {@link #pointwise}, one lane per step. Its loop body broadcasts its pixels' inputs first, then loads
+   * each block's weights and multiplies them into that block's accumulators, so that only the weight in use
+   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2):
+   * one broadcast per {@code blocks} multiply-adds, against one per three in the 3x3 tile (see
+   * {@link TileBudget#WIDE_POINTWISE}).
+   */
+  static ConvTile pointwiseWide(int blocks, int pixels) {
+    switch (blocks * 100 + pixels) {
+      case 401:
+        return new PointwiseWide4x1();
+      case 402:
+        return new PointwiseWide4x2();
+      case 501:
+        return new PointwiseWide5x1();
+      case 502:
+        return new PointwiseWide5x2();
+      case 601:
+        return new PointwiseWide6x1();
+      case 602:
+        return new PointwiseWide6x2();
+      default:
+        throw new IllegalArgumentException("no wide pointwise tile of " + blocks + " blocks x " + pixels
+            + " pixels");
     }
   }
 
@@ -12110,6 +12145,324 @@ final class BlockedKernels {
       a6_0.max(lo).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class PointwiseWide4x1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      assert ws == 4 * B : "weights packed for " + ws / B + " blocks, not 4";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (4 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+    }
+  }
+
+  private static final class PointwiseWide4x2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a1_3 = b3;
+      assert ws == 4 * B : "weights packed for " + ws / B + " blocks, not 4";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (4 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+          a1_3 = w3.fma(v1, a1_3);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a1_3.max(lo).intoArray(y, yo + 3 * cs + sy);
+    }
+  }
+
+  private static final class PointwiseWide5x1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector b4 = FloatVector.fromArray(S, b, bo + 4 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      FloatVector a0_4 = b4;
+      assert ws == 5 * B : "weights packed for " + ws / B + " blocks, not 5";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (5 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+          final FloatVector w4 = FloatVector.fromArray(S, w, q + 4 * B);
+          a0_4 = w4.fma(v0, a0_4);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+      a0_4.max(lo).intoArray(y, yo + 4 * cs);
+    }
+  }
+
+  private static final class PointwiseWide5x2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector b4 = FloatVector.fromArray(S, b, bo + 4 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      FloatVector a0_4 = b4;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a1_3 = b3;
+      FloatVector a1_4 = b4;
+      assert ws == 5 * B : "weights packed for " + ws / B + " blocks, not 5";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (5 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+          a1_3 = w3.fma(v1, a1_3);
+          final FloatVector w4 = FloatVector.fromArray(S, w, q + 4 * B);
+          a0_4 = w4.fma(v0, a0_4);
+          a1_4 = w4.fma(v1, a1_4);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+      a0_4.max(lo).intoArray(y, yo + 4 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a1_3.max(lo).intoArray(y, yo + 3 * cs + sy);
+      a1_4.max(lo).intoArray(y, yo + 4 * cs + sy);
+    }
+  }
+
+  private static final class PointwiseWide6x1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector b4 = FloatVector.fromArray(S, b, bo + 4 * B);
+      FloatVector b5 = FloatVector.fromArray(S, b, bo + 5 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      FloatVector a0_4 = b4;
+      FloatVector a0_5 = b5;
+      assert ws == 6 * B : "weights packed for " + ws / B + " blocks, not 6";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (6 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+          final FloatVector w4 = FloatVector.fromArray(S, w, q + 4 * B);
+          a0_4 = w4.fma(v0, a0_4);
+          final FloatVector w5 = FloatVector.fromArray(S, w, q + 5 * B);
+          a0_5 = w5.fma(v0, a0_5);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+      a0_4.max(lo).intoArray(y, yo + 4 * cs);
+      a0_5.max(lo).intoArray(y, yo + 5 * cs);
+    }
+  }
+
+  private static final class PointwiseWide6x2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector b3 = FloatVector.fromArray(S, b, bo + 3 * B);
+      FloatVector b4 = FloatVector.fromArray(S, b, bo + 4 * B);
+      FloatVector b5 = FloatVector.fromArray(S, b, bo + 5 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a0_3 = b3;
+      FloatVector a0_4 = b4;
+      FloatVector a0_5 = b5;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a1_3 = b3;
+      FloatVector a1_4 = b4;
+      FloatVector a1_5 = b5;
+      assert ws == 6 * B : "weights packed for " + ws / B + " blocks, not 6";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (6 * B)) {
+          final int p = xc + l;
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          a0_0 = w0.fma(v0, a0_0);
+          a1_0 = w0.fma(v1, a1_0);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          a0_1 = w1.fma(v0, a0_1);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          a0_2 = w2.fma(v0, a0_2);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+          a0_3 = w3.fma(v0, a0_3);
+          a1_3 = w3.fma(v1, a1_3);
+          final FloatVector w4 = FloatVector.fromArray(S, w, q + 4 * B);
+          a0_4 = w4.fma(v0, a0_4);
+          a1_4 = w4.fma(v1, a1_4);
+          final FloatVector w5 = FloatVector.fromArray(S, w, q + 5 * B);
+          a0_5 = w5.fma(v0, a0_5);
+          a1_5 = w5.fma(v1, a1_5);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a0_3.max(lo).intoArray(y, yo + 3 * cs);
+      a0_4.max(lo).intoArray(y, yo + 4 * cs);
+      a0_5.max(lo).intoArray(y, yo + 5 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a1_3.max(lo).intoArray(y, yo + 3 * cs + sy);
+      a1_4.max(lo).intoArray(y, yo + 4 * cs + sy);
+      a1_5.max(lo).intoArray(y, yo + 5 * cs + sy);
     }
   }
 

@@ -47,7 +47,25 @@ final class TileBudget {
   static final boolean BROADCASTS_FIRST =
       broadcastsFirst(System.getProperty("kiln.simd.broadcastsFirst"), Runtime.version().feature());
 
+  /**
+   * Whether pointwise layers take chunks of six output-channel blocks with the wide pointwise tiles
+   * ({@link BlockedKernels#pointwiseWide}, 6 blocks x 2 pixels) instead of chunks of three with the 3x3 tile: with
+   * 16 registers. There the 3x3 tile's loop makes one broadcast of the input per three multiply-adds, the 6x2
+   * tile's one per six, and on the AMD EPYC Zen 1 (AVX2) a broadcast costs about half a multiply-add's slot: a loop
+   * without broadcasts ran at the rate of multiply-adds in registers, the 3x3 tile's at 0.8 of it, the 6x2 tile's
+   * at 0.92-0.94 ({@code LoopCost}). With 32 registers the 3x7 tiles stay (not measured against wide ones). The
+   * system property {@code kiln.simd.widePointwise} ({@code true} or {@code false}) overrides it, read once.
+   */
+  static final boolean WIDE_POINTWISE = widePointwise(System.getProperty("kiln.simd.widePointwise"), REGISTERS);
+
   private TileBudget() {}
+
+  static boolean widePointwise(String property, int registers) {
+    if ("true".equals(property) || "false".equals(property)) {
+      return Boolean.parseBoolean(property);
+    }
+    return registers < 32;
+  }
 
   static boolean broadcastsFirst(String property, int feature) {
     if ("true".equals(property) || "false".equals(property)) {

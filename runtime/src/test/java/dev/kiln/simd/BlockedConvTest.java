@@ -202,6 +202,61 @@ class BlockedConvTest {
     assertThat(BlockedConv.pointwise(g(lanes), BlockedLayout.planes(lanes, 8, 8, 0, 0, 0, 0))).isFalse();
   }
 
+  /**
+   * Pointwise layers in chunks of six blocks with the wide tiles ({@link TileBudget#WIDE_POINTWISE}, switched on
+   * here whatever the machine): the same bits as the table-driven one-block tiles and the reference's values, on
+   * rows of 14, 7 and 5 pixels (wide tiles of 2 pixels and of 1), 6, 8, 5 and 13 output blocks and two groups of
+   * 4: twelve layers and activations.
+   */
+  @Test
+  void widePointwiseChunksAgreeWithTheTableDrivenTilesBitForBit() {
+    boolean was = BlockedConv.setWidePointwise(true);
+    try {
+      SplittableRandom r = new SplittableRandom(2406);
+      int lanes = VectorShape.LANES;
+      ConvGeometry[] layers = {
+          NaiveConvKernel.geometry(2 * lanes, 6 * lanes, 3, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+          NaiveConvKernel.geometry(3 * lanes, 8 * lanes, 4, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+          NaiveConvKernel.geometry(lanes, 5 * lanes, 2, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+          NaiveConvKernel.geometry(4 * lanes, 13 * lanes, 2, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+          NaiveConvKernel.geometry(2 * lanes, 8 * lanes, 3, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, PaddingMode.ZEROS),
+      };
+      String[][] expectedWide = {{"pointwiseWide6x2"}, {"pointwiseWide6x2", "pointwiseWide6x1"},
+          {"pointwiseWide5x2", "pointwiseWide5x1"}, {"pointwiseWide6x2", "pointwiseWide6x1"}, {"pointwiseWide4x2"}};
+      int cases = 0;
+      for (int i = 0; i < layers.length; i++) {
+        ConvGeometry g = layers[i];
+        for (Activation activation : new Activation[] {Activation.NONE, Activation.RELU6}) {
+          ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
+          BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 2, 1, 3);
+          BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+          Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+          float[] xb = new float[in.sampleSize];
+          in.fromNchw(x.data(), 0, xb, 0);
+          BlockedConv conv = new BlockedConv(g, activation, in, out);
+          assertWithMessage(g.toString()).that(conv.tiles().stream().map(t -> t.key)
+              .filter(k -> k.startsWith("pointwiseWide")).distinct().toList()).containsExactlyElementsIn(expectedWide[i]);
+          float[] table = new float[out.sampleSize];
+          float[] wide = new float[out.sampleSize];
+          conv.firstTilesOnly = true;
+          conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
+          conv.firstTilesOnly = false;
+          conv.run(ref.weight(), ref.bias(), xb, 0, wide, 0, 1, 1, 0, conv.items(1));
+          assertWithMessage(g + " " + activation).that(wide).usingExactEquality().containsExactly(table).inOrder();
+          float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+          out.toNchw(wide, 0, actual, 0);
+          ref.eval();
+          assertWithMessage(g + " " + activation)
+              .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+          cases++;
+        }
+      }
+      assertThat(cases).isEqualTo(10);
+    } finally {
+      BlockedConv.setWidePointwise(was);
+    }
+  }
+
   private static ConvGeometry g(int channels) {
     return NaiveConvKernel.geometry(channels, channels, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
   }
@@ -218,6 +273,16 @@ class BlockedConvTest {
     assertThat(BlockedConv.split(3, true)).asList().containsExactly(3);
     assertThat(BlockedConv.split(7, true)).asList().containsExactly(3, 2, 2).inOrder();
     assertThat(BlockedConv.split(12, true)).asList().containsExactlyElementsIn(expand(0, 3, 6, 2)).inOrder();
+    assertThat(BlockedConv.splitWide(4)).asList().containsExactly(4);
+    assertThat(BlockedConv.splitWide(5)).asList().containsExactly(5);
+    assertThat(BlockedConv.splitWide(3)).asList().containsExactly(3);
+    assertThat(BlockedConv.splitWide(8)).asList().containsExactly(6, 2).inOrder();
+    assertThat(BlockedConv.splitWide(13)).asList().containsExactly(6, 6, 1).inOrder();
+    assertThat(BlockedConv.splitWide(64)).asList().containsExactlyElementsIn(expand(10, 6, 1, 4)).inOrder();
+    for (int blocks = 1; blocks <= 200; blocks++) {
+      assertWithMessage("splitWide(%s)", blocks).that(java.util.Arrays.stream(BlockedConv.splitWide(blocks)).sum())
+          .isEqualTo(blocks);
+    }
     assertThat(BlockedConv.wideTwos(56)).isEqualTo(WIDE_TILES);
     assertThat(BlockedConv.wideTwos(14)).isEqualTo(WIDE_TILES);
     assertThat(BlockedConv.wideTwos(7)).isFalse();
