@@ -11,15 +11,17 @@ import jdk.incubator.vector.VectorSpecies;
  * that stays in the caches, with the same multiply-adds per step as a tile and something taken away or changed:
  * the weight loads, the broadcasts of the input, the tile's shape. Variants run interleaved in one JVM, round
  * after round; each prints its median rate and the median of its time over the first variant's in the same
- * round.
+ * round. The loops are called through an interface from several call sites' worth of variants, so that C2
+ * compiles each one alone as it compiles a tile (called directly from {@code main}, they were inlined into its
+ * compiled loop and ran up to 20% slower there, which misled a first version of this program).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp runtime/target/classes:runtime/target/test-classes \
  *   dev.kiln.simd.LoopCost [RS] [ROUNDS]
  * </pre>
  *
- * On the AMD EPYC Zen 1 of the twenty-fourth session (AVX2, JDK 17) the loop without broadcasts ran at the rate
- * of multiply-adds in registers, and the 3x3 loop with them at 0.8 of it: see
+ * On the AMD EPYC Zen 1 of the twenty-fourth session (AVX2, JDK 17) the 3x3 loop ran at 0.85-0.93 of the rate of
+ * multiply-adds in registers, and the 6x2 loop of the wide pointwise tiles at the same rate as the 3x3 one: see
  * {@code bench-results/pointwise-loop-s24-avx2-2026-12-05.txt}.
  */
 public final class LoopCost {
@@ -41,13 +43,14 @@ public final class LoopCost {
     float[] x = filled(Math.max((rs / B) * bs, rs * 4 * B) + 64);
     float[] w = filled(rs * 12 * B + 64);
     String[] names = {"3x3 tile loop", "3x3 weights in registers", "3x3 broadcasts in registers",
-        "3x3 input pre-broadcast", "4x3 (spills)", "3x4 variable distance", "12x1 weights single-use",
+        "3x3 input pre-broadcast", "4x3 (spills)", "3x4 variable distance", "6x2 weights one by one", "12x1 weights single-use",
         "multiply-adds only"};
-    int[] macs = {9, 9, 9, 9, 12, 12, 12, 10};
+    int[] macs = {9, 9, 9, 9, 12, 12, 12, 12, 10};
     Loop[] loops = {
         (xs, ws, n) -> tile3x3(xs, ws, n, bs), (xs, ws, n) -> weightsInRegisters(xs, ws, n, bs),
         (xs, ws, n) -> broadcastsInRegisters(xs, ws, n), (xs, ws, n) -> preBroadcast(xs, ws, n),
         (xs, ws, n) -> tile4x3(xs, ws, n, bs), (xs, ws, n) -> tile3x4(xs, ws, n, bs, B),
+        (xs, ws, n) -> tile6x2(xs, ws, n, bs),
         (xs, ws, n) -> tile12x1(xs, ws, n, bs), (xs, ws, n) -> registersOnly(ws, n)};
     int calls = 25_600_000 / rs;
     double[][] rate = new double[loops.length][rounds];
@@ -256,6 +259,41 @@ public final class LoopCost {
       }
     }
     a00.add(a01).add(a02).add(a10).add(a11).add(a12).add(a20).add(a21).add(a22).add(a30).add(a31).add(a32)
+        .intoArray(SINK, 0);
+  }
+
+  /** 6 blocks x 2 pixels as the wide pointwise tiles: both broadcasts, then each block's weights (12 + 2 + 2). */
+  static void tile6x2(float[] x, float[] w, int rs, int bs) {
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a10 = a00,
+        a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00;
+    int q = 0;
+    int xc = 0;
+    for (int c = rs / B; c > 0; c--, xc += bs) {
+      for (int l = 0; l < B; l++, q += 6 * B) {
+        int p = xc + l;
+        FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+        FloatVector w0 = FloatVector.fromArray(S, w, q);
+        a00 = w0.fma(v0, a00);
+        a10 = w0.fma(v1, a10);
+        FloatVector w1 = FloatVector.fromArray(S, w, q + B);
+        a01 = w1.fma(v0, a01);
+        a11 = w1.fma(v1, a11);
+        FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        a02 = w2.fma(v0, a02);
+        a12 = w2.fma(v1, a12);
+        FloatVector w3 = FloatVector.fromArray(S, w, q + 3 * B);
+        a03 = w3.fma(v0, a03);
+        a13 = w3.fma(v1, a13);
+        FloatVector w4 = FloatVector.fromArray(S, w, q + 4 * B);
+        a04 = w4.fma(v0, a04);
+        a14 = w4.fma(v1, a14);
+        FloatVector w5 = FloatVector.fromArray(S, w, q + 5 * B);
+        a05 = w5.fma(v0, a05);
+        a15 = w5.fma(v1, a15);
+      }
+    }
+    a00.add(a01).add(a02).add(a03).add(a04).add(a05).add(a10).add(a11).add(a12).add(a13).add(a14).add(a15)
         .intoArray(SINK, 0);
   }
 
