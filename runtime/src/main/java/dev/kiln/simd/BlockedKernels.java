@@ -429,8 +429,8 @@ final class BlockedKernels {
    * output-channel blocks and {@code pixels} (1 to {@link #WIDE_PIXELS}) pixels: the contract of
    * {@link #pointwise}, one lane per step. Its loop body broadcasts its pixels' inputs first, then loads
    * each block's weights and multiplies them into that block's accumulators, so that only the weight in use
-   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2),
-   * and a chunk of six blocks reads each input value once for all six (see {@link TileBudget#WIDE_POINTWISE}).
+   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2).
+   * Used where {@link TileBudget#WIDE_POINTWISE} is on (an option, off by default).
    */
   static ConvTile pointwiseWide(int blocks, int pixels) {
     switch (blocks * 100 + pixels) {

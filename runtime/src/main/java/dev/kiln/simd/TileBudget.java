@@ -49,23 +49,20 @@ final class TileBudget {
 
   /**
    * Whether pointwise layers take chunks of six output-channel blocks with the wide pointwise tiles
-   * ({@link BlockedKernels#pointwiseWide}, 6 blocks x 2 pixels) instead of chunks of three with the 3x3 tile: with
-   * 16 registers. The two loops alone, on data in the caches, run at the same rate ({@code LoopCost}: 17.9 and
-   * 17.6 G multiply-adds/s on an AMD EPYC Zen 1); in a layer a six-block chunk reads each input value once for
-   * six blocks, not three, half the passes over the input maps, and MobileNet v1's pointwise layers took 4-8%
-   * less time ({@code TileSweep}: 512->512 14x14 0.926, 128->128 56x56 0.924, 1024->1024 7x7 0.962). With 32
-   * registers the 3x7 tiles stay (not measured against wide ones). The system property
-   * {@code kiln.simd.widePointwise} ({@code true} or {@code false}) overrides it, read once.
+   * ({@link BlockedKernels#pointwiseWide}, 6 blocks x 2 pixels, made for 16 registers) instead of chunks of three
+   * with the 3x3 tile (or the 3x7 with 32 registers): off unless the system property
+   * {@code kiln.simd.widePointwise=true} turns it on (read once). On the AMD EPYC Zen 1 (AVX2) it measured both
+   * ways: MobileNet v1 at N=1 took 0.92-0.95 of the time (two networks alternating in one JVM), at N=8 1.08-1.25.
+   * The two loops alone run at the same rate ({@code LoopCost}); per multiply-add the 6x2 tile reads 1.5 times
+   * the weights of the 3x3 one (a 6-block chunk's 96 KB, from the level-2 cache, for every 2 pixels), which a
+   * batch's input maps streaming through the same cache make the bottleneck.
    */
-  static final boolean WIDE_POINTWISE = widePointwise(System.getProperty("kiln.simd.widePointwise"), REGISTERS);
+  static final boolean WIDE_POINTWISE = widePointwise(System.getProperty("kiln.simd.widePointwise"));
 
   private TileBudget() {}
 
-  static boolean widePointwise(String property, int registers) {
-    if ("true".equals(property) || "false".equals(property)) {
-      return Boolean.parseBoolean(property);
-    }
-    return registers < 32;
+  static boolean widePointwise(String property) {
+    return "true".equals(property);
   }
 
   static boolean broadcastsFirst(String property, int feature) {

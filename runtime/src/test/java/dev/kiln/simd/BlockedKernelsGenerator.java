@@ -160,8 +160,8 @@ final class BlockedKernelsGenerator {
         + "   * output-channel blocks and {@code pixels} (1 to {@link #WIDE_PIXELS}) pixels: the contract of\n"
         + "   * {@link #pointwise}, one lane per step. Its loop body broadcasts its pixels' inputs first, then loads\n"
         + "   * each block's weights and multiplies them into that block's accumulators, so that only the weight in use\n"
-        + "   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2),\n"
-        + "   * and a chunk of six blocks reads each input value once for all six (see {@link TileBudget#WIDE_POINTWISE}).\n"
+        + "   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2).\n"
+        + "   * Used where {@link TileBudget#WIDE_POINTWISE} is on (an option, off by default).\n"
         + "   */\n"
         + "  static ConvTile pointwiseWide(int blocks, int pixels) {\n"
         + "    switch (blocks * 100 + pixels) {\n");

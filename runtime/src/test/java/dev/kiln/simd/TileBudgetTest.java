@@ -18,14 +18,12 @@ class TileBudgetTest {
   }
 
   @Test
-  void widePointwiseWithSixteenRegistersUnlessTold() {
-    assertThat(TileBudget.widePointwise(null, 16)).isTrue();
-    assertThat(TileBudget.widePointwise(null, 32)).isFalse();
-    assertThat(TileBudget.widePointwise("false", 16)).isFalse();
-    assertThat(TileBudget.widePointwise("true", 32)).isTrue();
-    assertThat(TileBudget.widePointwise("yes", 32)).isFalse();
-    assertThat(TileBudget.WIDE_POINTWISE).isEqualTo(TileBudget.REGISTERS == 16
-        || "true".equals(System.getProperty("kiln.simd.widePointwise")));
+  void widePointwiseOnlyWhenTold() {
+    assertThat(TileBudget.widePointwise(null)).isFalse();
+    assertThat(TileBudget.widePointwise("false")).isFalse();
+    assertThat(TileBudget.widePointwise("yes")).isFalse();
+    assertThat(TileBudget.widePointwise("true")).isTrue();
+    assertThat(TileBudget.WIDE_POINTWISE).isEqualTo("true".equals(System.getProperty("kiln.simd.widePointwise")));
   }
 
   /**
