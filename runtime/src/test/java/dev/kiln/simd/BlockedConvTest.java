@@ -164,28 +164,9 @@ class BlockedConvTest {
     int cases = 0;
     for (ConvGeometry g : layers) {
       for (Activation activation : new Activation[] {Activation.NONE, Activation.RELU, Activation.RELU6}) {
-        ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
-        BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 2, 1, 3);
-        BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
-        assertWithMessage(g.toString()).that(BlockedConv.pointwise(g, in)).isTrue();
-        Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-        float[] xb = new float[in.sampleSize];
-        in.fromNchw(x.data(), 0, xb, 0);
-        BlockedConv conv = new BlockedConv(g, activation, in, out);
-        float[] table = new float[out.sampleSize];
-        float[] pointwise = new float[out.sampleSize];
-        conv.firstTilesOnly = true;
-        conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
-        conv.firstTilesOnly = false;
-        conv.run(ref.weight(), ref.bias(), xb, 0, pointwise, 0, 1, 1, 0, conv.items(1));
+        BlockedConv conv = agreesWithTheTableDrivenTiles(g, activation, r);
         assertWithMessage(g.toString()).that(conv.tiles().stream().filter(t -> t.key.startsWith("pointwise")).count())
             .isGreaterThan(0L);
-        assertWithMessage(g + " " + activation).that(pointwise).usingExactEquality().containsExactly(table).inOrder();
-        float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-        out.toNchw(pointwise, 0, actual, 0);
-        ref.eval();
-        assertWithMessage(g + " " + activation)
-            .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
         cases++;
       }
     }
@@ -227,27 +208,9 @@ class BlockedConvTest {
       for (int i = 0; i < layers.length; i++) {
         ConvGeometry g = layers[i];
         for (Activation activation : new Activation[] {Activation.NONE, Activation.RELU6}) {
-          ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
-          BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 2, 1, 3);
-          BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
-          Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-          float[] xb = new float[in.sampleSize];
-          in.fromNchw(x.data(), 0, xb, 0);
-          BlockedConv conv = new BlockedConv(g, activation, in, out);
+          BlockedConv conv = agreesWithTheTableDrivenTiles(g, activation, r);
           assertWithMessage(g.toString()).that(conv.tiles().stream().map(t -> t.key)
               .filter(k -> k.startsWith("pointwiseWide")).distinct().toList()).containsExactlyElementsIn(expectedWide[i]);
-          float[] table = new float[out.sampleSize];
-          float[] wide = new float[out.sampleSize];
-          conv.firstTilesOnly = true;
-          conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
-          conv.firstTilesOnly = false;
-          conv.run(ref.weight(), ref.bias(), xb, 0, wide, 0, 1, 1, 0, conv.items(1));
-          assertWithMessage(g + " " + activation).that(wide).usingExactEquality().containsExactly(table).inOrder();
-          float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-          out.toNchw(wide, 0, actual, 0);
-          ref.eval();
-          assertWithMessage(g + " " + activation)
-              .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
           cases++;
         }
       }
@@ -255,6 +218,34 @@ class BlockedConvTest {
     } finally {
       BlockedConv.setWidePointwise(was);
     }
+  }
+
+  /**
+   * Runs a 1x1 layer over a blocked input with its chunks' tiles and with the table-driven one-block tiles, and
+   * checks the same bits both ways and the reference's values; returns the layer.
+   */
+  private static BlockedConv agreesWithTheTableDrivenTiles(ConvGeometry g, Activation activation, SplittableRandom r) {
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
+    BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 2, 1, 3);
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+    assertWithMessage(g.toString()).that(BlockedConv.pointwise(g, in)).isTrue();
+    Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+    float[] xb = new float[in.sampleSize];
+    in.fromNchw(x.data(), 0, xb, 0);
+    BlockedConv conv = new BlockedConv(g, activation, in, out);
+    float[] table = new float[out.sampleSize];
+    float[] tiles = new float[out.sampleSize];
+    conv.firstTilesOnly = true;
+    conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
+    conv.firstTilesOnly = false;
+    conv.run(ref.weight(), ref.bias(), xb, 0, tiles, 0, 1, 1, 0, conv.items(1));
+    assertWithMessage(g + " " + activation).that(tiles).usingExactEquality().containsExactly(table).inOrder();
+    float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+    out.toNchw(tiles, 0, actual, 0);
+    ref.eval();
+    assertWithMessage(g + " " + activation)
+        .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+    return conv;
   }
 
   private static ConvGeometry g(int channels) {

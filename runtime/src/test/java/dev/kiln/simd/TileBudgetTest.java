@@ -38,10 +38,7 @@ class TileBudgetTest {
     int blocks = 3;
     int rs = blocks * lanes;
     int blockStride = 5 * lanes + 2 * lanes;
-    int[] off = new int[rs];
-    for (int k = 0; k < rs; k++) {
-      off[k] = (k / lanes) * blockStride + k % lanes;
-    }
+    int[] off = blockOffsets(rs, blockStride);
     int xo = 3;
     int wo = 5;
     int bo = 1;
@@ -61,12 +58,9 @@ class TileBudgetTest {
         for (int j = 0; j < m; j++) {
           for (int i = 0; i < t; i++) {
             for (int lane = 0; lane < lanes; lane++) {
-              float a = b[bo + j * lanes + lane];
-              for (int k = 0; k < rs; k++) {
-                a = Math.fma(w[wo + k * m * lanes + j * lanes + lane], x[xo + off[k] + i * lanes], a);
-              }
               assertWithMessage("wide %sx%s block %s pixel %s lane %s", m, t, j, i, lane)
-                  .that(y[yo + j * cs + i * sy + lane]).isEqualTo(Math.max(a, -0.25f));
+                  .that(y[yo + j * cs + i * sy + lane])
+                  .isEqualTo(reference(x, xo + i * lanes, off, rs, w, wo, m, b, bo, j, lane, -0.25f));
               written++;
             }
           }
@@ -165,10 +159,7 @@ class TileBudgetTest {
     int blocks = 2;
     int rs = blocks * lanes;
     int blockStride = 14 * lanes + 3 * lanes;
-    int[] off = new int[rs];
-    for (int k = 0; k < rs; k++) {
-      off[k] = (k / lanes) * blockStride + k % lanes;
-    }
+    int[] off = blockOffsets(rs, blockStride);
     int xo = 5;
     int wo = 7;
     int bo = 2;
@@ -192,12 +183,9 @@ class TileBudgetTest {
         for (int j = 0; j < m; j++) {
           for (int i = 0; i < t; i++) {
             for (int lane = 0; lane < lanes; lane++) {
-              float a = b[bo + j * lanes + lane];
-              for (int k = 0; k < rs; k++) {
-                a = Math.fma(w[wo + k * m * lanes + j * lanes + lane], x[xo + off[k] + i * lanes], a);
-              }
               assertWithMessage("%sx%s block %s pixel %s lane %s", m, t, j, i, lane)
-                  .that(one[yo + j * cs + i * sy + lane]).isEqualTo(Math.max(a, -0.25f));
+                  .that(one[yo + j * cs + i * sy + lane])
+                  .isEqualTo(reference(x, xo + i * lanes, off, rs, w, wo, m, b, bo, j, lane, -0.25f));
             }
           }
         }
@@ -205,6 +193,30 @@ class TileBudgetTest {
       }
     }
     assertThat(cases).isEqualTo(25);
+  }
+
+  /** The offset table of a pointwise reduction over {@code rs} input channels in blocks {@code blockStride} apart. */
+  private static int[] blockOffsets(int rs, int blockStride) {
+    int lanes = VectorShape.LANES;
+    int[] off = new int[rs];
+    for (int k = 0; k < rs; k++) {
+      off[k] = (k / lanes) * blockStride + k % lanes;
+    }
+    return off;
+  }
+
+  /**
+   * Lane {@code lane} of block {@code j} of a tile's pixel at {@code x[xo..]}: the fused multiply-adds of the
+   * reduction in order from the bias, weights packed for {@code m} blocks, then {@code max(a, lo)}.
+   */
+  private static float reference(float[] x, int xo, int[] off, int rs, float[] w, int wo, int m, float[] b, int bo,
+      int j, int lane, float lo) {
+    int lanes = VectorShape.LANES;
+    float a = b[bo + j * lanes + lane];
+    for (int k = 0; k < rs; k++) {
+      a = Math.fma(w[wo + k * m * lanes + j * lanes + lane], x[xo + off[k]], a);
+    }
+    return Math.max(a, lo);
   }
 
   private static float[] random(SplittableRandom r, int n) {
