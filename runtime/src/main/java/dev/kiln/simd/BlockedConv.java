@@ -28,11 +28,6 @@ import java.util.List;
 final class BlockedConv {
   /** Experiment switch: tiles with a constant pixel distance (default) or those for any distance. */
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
-  /**
-   * Whether layers constructed from now on give pointwise layers chunks of six blocks and the wide pointwise tiles
-   * ({@link TileBudget#WIDE_POINTWISE}); settable for tests, which check that path on machines of either kind.
-   */
-  private static volatile boolean widePointwise = TileBudget.WIDE_POINTWISE;
 
   final ConvGeometry geometry;
   final BlockedLayout in;
@@ -263,8 +258,7 @@ final class BlockedConv {
     boolean tenWide = in.blocked && !wide && tenPixelTwos(geometry.outWidth());
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
-      int[] split = pointwise && widePointwise ? splitWide(blocksPerGroup) : split(blocksPerGroup, wide || tenWide);
-      for (int m : split) {
+      for (int m : split(blocksPerGroup, wide || tenWide)) {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
         // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
@@ -273,8 +267,7 @@ final class BlockedConv {
         // Where the registers hold a wider tile of variable pixel distance than of constant (AVX2 on JDK 17:
         // 3x4 against 3x3; see TileBudget), the chunk takes the variable one.
         int stride = pixelStride != 0 && !pointwise && TileBudget.variableDistanceWider(m) ? 0 : pixelStride;
-        int max = m >= BlockedKernels.MIN_WIDE_BLOCKS ? BlockedKernels.WIDE_PIXELS
-            : in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels())
+        int max = in.blocked && m == 2 && !wide ? (tenWide ? TEN_PIXEL_TWOS : twoBlockPixels())
             : TileBudget.maxPixels(m, pointwise || stride != 0);
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2));
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
@@ -486,28 +479,6 @@ final class BlockedConv {
       default:
         return threes == 0 ? new int[] {1} : repeat(threes - 1, 2, 0);
     }
-  }
-
-  /** Sets {@link #widePointwise} for layers constructed from now on; returns the setting it replaces (tests). */
-  static boolean setWidePointwise(boolean wide) {
-    boolean was = widePointwise;
-    widePointwise = wide;
-    return was;
-  }
-
-  /**
-   * Chunks of a pointwise layer of {@code blocks} output-channel blocks for the wide pointwise tiles
-   * ({@link TileBudget#WIDE_POINTWISE}): sixes, and the rest as one chunk of four or five, or as {@link #split}
-   * splits one to three.
-   */
-  static int[] splitWide(int blocks) {
-    int sixes = blocks / 6;
-    int rest = blocks % 6;
-    int[] tail = rest >= BlockedKernels.MIN_WIDE_BLOCKS ? new int[] {rest} : rest == 0 ? new int[0] : split(rest, false);
-    int[] s = new int[sixes + tail.length];
-    java.util.Arrays.fill(s, 0, sixes, 6);
-    System.arraycopy(tail, 0, s, sixes, tail.length);
-    return s;
   }
 
   private static int[] repeat(int threes, int twos, int ones) {

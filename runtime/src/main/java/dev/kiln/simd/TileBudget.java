@@ -47,23 +47,7 @@ final class TileBudget {
   static final boolean BROADCASTS_FIRST =
       broadcastsFirst(System.getProperty("kiln.simd.broadcastsFirst"), Runtime.version().feature());
 
-  /**
-   * Whether pointwise layers take chunks of six output-channel blocks with the wide pointwise tiles
-   * ({@link BlockedKernels#pointwiseWide}, 6 blocks x 2 pixels, made for 16 registers) instead of chunks of three
-   * with the 3x3 tile (or the 3x7 with 32 registers): off unless the system property
-   * {@code kiln.simd.widePointwise=true} turns it on (read once). On the AMD EPYC Zen 1 (AVX2) it measured both
-   * ways: MobileNet v1 at N=1 took 0.92-0.95 of the time (two networks alternating in one JVM), at N=8 1.08-1.25.
-   * The two loops alone run at the same rate ({@code LoopCost}); per multiply-add the 6x2 tile reads 1.5 times
-   * the weights of the 3x3 one (a 6-block chunk's 96 KB, from the level-2 cache, for every 2 pixels), which a
-   * batch's input maps streaming through the same cache make the bottleneck.
-   */
-  static final boolean WIDE_POINTWISE = widePointwise(System.getProperty("kiln.simd.widePointwise"));
-
   private TileBudget() {}
-
-  static boolean widePointwise(String property) {
-    return "true".equals(property);
-  }
 
   static boolean broadcastsFirst(String property, int feature) {
     if ("true".equals(property) || "false".equals(property)) {

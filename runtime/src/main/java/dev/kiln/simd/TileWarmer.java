@@ -168,19 +168,10 @@ final class TileWarmer {
 
   /**
    * The pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwise}) taking the lanes per
-   * iteration {@link TileBudget#pointwiseLanes} chooses here, or from {@link BlockedKernels#MIN_WIDE_BLOCKS} blocks
-   * the wide one, shared.
+   * iteration {@link TileBudget#pointwiseLanes} chooses here, shared.
    */
   static Tile pointwise(int blocks, int pixels) {
-    return blocks >= BlockedKernels.MIN_WIDE_BLOCKS ? pointwiseWide(blocks, pixels)
-        : pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels));
-  }
-
-  /** The wide pointwise tile of {@code blocks} x {@code pixels} ({@link BlockedKernels#pointwiseWide}), shared. */
-  static Tile pointwiseWide(int blocks, int pixels) {
-    String key = "pointwiseWide" + blocks + "x" + pixels;
-    Tile t = TILES.get(key);
-    return t != null ? t : shared(convTile(key, BlockedKernels.pointwiseWide(blocks, pixels), blocks));
+    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels));
   }
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */

@@ -184,43 +184,6 @@ class BlockedConvTest {
   }
 
   /**
-   * Pointwise layers in chunks of six blocks with the wide tiles ({@link TileBudget#WIDE_POINTWISE}, switched on
-   * here whatever the machine): the same bits as the table-driven one-block tiles and the reference's values, on
-   * rows of 14, 7 and 5 pixels (wide tiles of 2 pixels and of 1), 6, 8, 5 and 13 output blocks and two groups of
-   * 4: twelve layers and activations.
-   */
-  @Test
-  void widePointwiseChunksAgreeWithTheTableDrivenTilesBitForBit() {
-    boolean was = BlockedConv.setWidePointwise(true);
-    try {
-      SplittableRandom r = new SplittableRandom(2406);
-      int lanes = VectorShape.LANES;
-      ConvGeometry[] layers = {
-          NaiveConvKernel.geometry(2 * lanes, 6 * lanes, 3, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
-          NaiveConvKernel.geometry(3 * lanes, 8 * lanes, 4, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
-          NaiveConvKernel.geometry(lanes, 5 * lanes, 2, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
-          NaiveConvKernel.geometry(4 * lanes, 13 * lanes, 2, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
-          NaiveConvKernel.geometry(2 * lanes, 8 * lanes, 3, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, PaddingMode.ZEROS),
-      };
-      String[][] expectedWide = {{"pointwiseWide6x2"}, {"pointwiseWide6x2", "pointwiseWide6x1"},
-          {"pointwiseWide5x2", "pointwiseWide5x1"}, {"pointwiseWide6x2", "pointwiseWide6x1"}, {"pointwiseWide4x2"}};
-      int cases = 0;
-      for (int i = 0; i < layers.length; i++) {
-        ConvGeometry g = layers[i];
-        for (Activation activation : new Activation[] {Activation.NONE, Activation.RELU6}) {
-          BlockedConv conv = agreesWithTheTableDrivenTiles(g, activation, r);
-          assertWithMessage(g.toString()).that(conv.tiles().stream().map(t -> t.key)
-              .filter(k -> k.startsWith("pointwiseWide")).distinct().toList()).containsExactlyElementsIn(expectedWide[i]);
-          cases++;
-        }
-      }
-      assertThat(cases).isEqualTo(10);
-    } finally {
-      BlockedConv.setWidePointwise(was);
-    }
-  }
-
-  /**
    * Runs a 1x1 layer over a blocked input with its chunks' tiles and with the table-driven one-block tiles, and
    * checks the same bits both ways and the reference's values; returns the layer.
    */
@@ -264,16 +227,6 @@ class BlockedConvTest {
     assertThat(BlockedConv.split(3, true)).asList().containsExactly(3);
     assertThat(BlockedConv.split(7, true)).asList().containsExactly(3, 2, 2).inOrder();
     assertThat(BlockedConv.split(12, true)).asList().containsExactlyElementsIn(expand(0, 3, 6, 2)).inOrder();
-    assertThat(BlockedConv.splitWide(4)).asList().containsExactly(4);
-    assertThat(BlockedConv.splitWide(5)).asList().containsExactly(5);
-    assertThat(BlockedConv.splitWide(3)).asList().containsExactly(3);
-    assertThat(BlockedConv.splitWide(8)).asList().containsExactly(6, 2).inOrder();
-    assertThat(BlockedConv.splitWide(13)).asList().containsExactly(6, 6, 1).inOrder();
-    assertThat(BlockedConv.splitWide(64)).asList().containsExactlyElementsIn(expand(10, 6, 1, 4)).inOrder();
-    for (int blocks = 1; blocks <= 200; blocks++) {
-      assertWithMessage("splitWide(%s)", blocks).that(java.util.Arrays.stream(BlockedConv.splitWide(blocks)).sum())
-          .isEqualTo(blocks);
-    }
     assertThat(BlockedConv.wideTwos(56)).isEqualTo(WIDE_TILES);
     assertThat(BlockedConv.wideTwos(14)).isEqualTo(WIDE_TILES);
     assertThat(BlockedConv.wideTwos(7)).isFalse();

@@ -21,13 +21,6 @@ final class BlockedKernelsGenerator {
    * engine uses narrower ones where {@link TileBudget#maxPixels} says so).
    */
   static final int[] MAX_PIXELS = {0, 14, 14, 7};
-  /**
-   * The wide pointwise tiles ({@code pointwiseWide}): 4 to 6 blocks by 1 or 2 pixels, for 16 registers (6x2: 12
-   * accumulators, 2 broadcasts, the weight in use and the next).
-   */
-  static final int MIN_WIDE_BLOCKS = 4;
-  static final int MAX_WIDE_BLOCKS = 6;
-  static final int WIDE_PIXELS = 2;
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /**
@@ -77,12 +70,6 @@ final class BlockedKernelsGenerator {
         + "  static final int MAX_BLOCKS = " + MAX_BLOCKS + ";\n"
         + "  /** The widest convolution tile, by the number of output-channel blocks. */\n"
         + "  static final int[] MAX_PIXELS = {0, " + MAX_PIXELS[1] + ", " + MAX_PIXELS[2] + ", " + MAX_PIXELS[3] + "};\n"
-        + "  /** The most output-channel blocks of a wide pointwise tile ({@link #pointwiseWide}). */\n"
-        + "  static final int MAX_WIDE_BLOCKS = " + MAX_WIDE_BLOCKS + ";\n"
-        + "  /** The fewest output-channel blocks of a wide pointwise tile. */\n"
-        + "  static final int MIN_WIDE_BLOCKS = " + MIN_WIDE_BLOCKS + ";\n"
-        + "  /** The widest wide pointwise tile, in pixels. */\n"
-        + "  static final int WIDE_PIXELS = " + WIDE_PIXELS + ";\n"
         + "  /** The widest depthwise tile. */\n"
         + "  static final int MAX_DEPTHWISE_PIXELS = " + MAX_DEPTHWISE_PIXELS + ";\n"
         + "  /** The widest depthwise 3x3 tile (wider ones fail in JDK 17's C1; see the generator). */\n"
@@ -156,26 +143,6 @@ final class BlockedKernelsGenerator {
         + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
         + "    }\n  }\n\n");
     s.append("  /**\n"
-        + "   * The wide pointwise tile of {@code blocks} ({@link #MIN_WIDE_BLOCKS} to {@link #MAX_WIDE_BLOCKS})\n"
-        + "   * output-channel blocks and {@code pixels} (1 to {@link #WIDE_PIXELS}) pixels: the contract of\n"
-        + "   * {@link #pointwise}, one lane per step. Its loop body broadcasts its pixels' inputs first, then loads\n"
-        + "   * each block's weights and multiplies them into that block's accumulators, so that only the weight in use\n"
-        + "   * and the next one are live besides the accumulators and broadcasts ({@code 12 + 2 + 2} registers for 6x2).\n"
-        + "   * Used where {@link TileBudget#WIDE_POINTWISE} is on (an option, off by default).\n"
-        + "   */\n"
-        + "  static ConvTile pointwiseWide(int blocks, int pixels) {\n"
-        + "    switch (blocks * 100 + pixels) {\n");
-    for (int m = MIN_WIDE_BLOCKS; m <= MAX_WIDE_BLOCKS; m++) {
-      for (int t = 1; t <= WIDE_PIXELS; t++) {
-        s.append("      case ").append(m * 100 + t).append(":\n        return new PointwiseWide").append(m).append('x')
-            .append(t).append("();\n");
-      }
-    }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no wide pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
-        + "            + \" pixels\");\n"
-        + "    }\n  }\n\n");
-    s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
         + "   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}. An empty\n"
@@ -222,11 +189,6 @@ final class BlockedKernelsGenerator {
             pointwise(s, m, t, lanes);
           }
         }
-      }
-    }
-    for (int m = MIN_WIDE_BLOCKS; m <= MAX_WIDE_BLOCKS; m++) {
-      for (int t = 1; t <= WIDE_PIXELS; t++) {
-        pointwiseWide(s, m, t);
       }
     }
     for (int t = 1; t <= MAX_DEPTHWISE_PIXELS; t++) {
@@ -371,38 +333,6 @@ final class BlockedKernelsGenerator {
             + "            final int ql = q").append(u == 0 ? "" : " + " + step).append(";\n");
         multiplyAdd(s, "            ", m, t, i -> i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B", "ql");
         s.append("          }\n");
-      }
-    }
-    s.append("        }\n      }\n");
-    storeAndClose(s, m, t);
-  }
-
-  /**
-   * A wide pointwise tile ({@code BlockedKernels.pointwiseWide}): the pointwise tiles' loops over blocks and lanes,
-   * one lane per step; the body broadcasts the {@code t} inputs first, then per block loads its weights and
-   * multiplies them into that block's {@code t} accumulators. The same multiply-adds into each accumulator in
-   * the same order as every other tile.
-   */
-  private static void pointwiseWide(StringBuilder s, int m, int t) {
-    convTileStart(s, "PointwiseWide" + m + "x" + t, m, t);
-    assertPacking(s, m);
-    String step = weightStep(m);
-    s.append("      final int bs = rs > B ? off[B] : 0;\n"
-        + "      int q = wo;\n"
-        + "      int xc = xo;\n"
-        + "      for (int c = rs / B; c > 0; c--, xc += bs) {\n"
-        + "        for (int l = 0; l < B; l++, q += ").append(step).append(") {\n"
-        + "          final int p = xc + l;\n");
-    for (int i = 0; i < t; i++) {
-      s.append("          final FloatVector v").append(i).append(" = FloatVector.broadcast(S, x[p")
-          .append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B").append("]);\n");
-    }
-    for (int j = 0; j < m; j++) {
-      s.append("          final FloatVector w").append(j).append(" = FloatVector.fromArray(S, w, q")
-          .append(j == 0 ? "" : " + " + j + " * B").append(");\n");
-      for (int i = 0; i < t; i++) {
-        s.append("          a").append(i).append('_').append(j).append(" = w").append(j).append(".fma(v").append(i)
-            .append(", a").append(i).append('_').append(j).append(");\n");
       }
     }
     s.append("        }\n      }\n");

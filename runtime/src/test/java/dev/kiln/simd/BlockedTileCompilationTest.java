@@ -56,8 +56,7 @@ class BlockedTileCompilationTest {
   /**
    * Per block count and width (35 sizes) one convolution tile for each pixel stride (0, 1, 2); 34 pointwise tiles
    * taking two lanes per iteration (all but 2x14) and 26 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x7: those
-   * that do not fit 16 registers with two lanes' broadcasts first); the 6 wide pointwise tiles (4 to 6 blocks by 1
-   * or 2 pixels); the depthwise tiles; the depthwise 3x3 tiles
+   * that do not fit 16 registers with two lanes' broadcasts first); the depthwise tiles; the depthwise 3x3 tiles
    * at strides 1 and 2; the head's two kernels.
    */
   static int expectedTiles() {
@@ -65,9 +64,7 @@ class BlockedTileCompilationTest {
     for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
       sizes += BlockedKernels.MAX_PIXELS[m];
     }
-    int wide = (BlockedKernels.MAX_WIDE_BLOCKS - BlockedKernels.MIN_WIDE_BLOCKS + 1) * BlockedKernels.WIDE_PIXELS;
-    return sizes * 3 + 34 + 26 + wide + BlockedKernels.MAX_DEPTHWISE_PIXELS
-        + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+    return sizes * 3 + 34 + 26 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
   }
 
   /** Every tile {@link TileWarmer} can hand out. */
@@ -83,11 +80,6 @@ class BlockedTileCompilationTest {
             tiles.add(TileWarmer.pointwise(m, t, lanes));
           }
         }
-      }
-    }
-    for (int m = BlockedKernels.MIN_WIDE_BLOCKS; m <= BlockedKernels.MAX_WIDE_BLOCKS; m++) {
-      for (int t = 1; t <= BlockedKernels.WIDE_PIXELS; t++) {
-        tiles.add(TileWarmer.pointwiseWide(m, t));
       }
     }
     for (int t = 1; t <= BlockedKernels.MAX_DEPTHWISE_PIXELS; t++) {

@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  *
  * On the AMD EPYC Zen 1 of the twenty-fourth session (AVX2, JDK 17) the 3x3 loop ran at 0.85-0.93 of the rate of
- * multiply-adds in registers, and the 6x2 loop of the wide pointwise tiles at the same rate as the 3x3 one: see
- * {@code bench-results/pointwise-loop-s24-avx2-2026-12-05.txt}.
+ * multiply-adds in registers, and a 6x2 loop (tried as the tiles of six-block pointwise chunks, not kept) at the
+ * same rate: see {@code bench-results/pointwise-loop-s24-avx2-2026-12-05.txt}.
  */
 public final class LoopCost {
   private static final VectorSpecies<Float> S = VectorShape.SPECIES;
@@ -43,7 +43,8 @@ public final class LoopCost {
     float[] x = filled(Math.max((rs / B) * bs, rs * 4 * B) + 64);
     float[] w = filled(rs * 12 * B + 64);
     String[] names = {"3x3 tile loop", "3x3 weights in registers", "3x3 broadcasts in registers",
-        "3x3 input pre-broadcast", "4x3 (spills)", "3x4 variable distance", "6x2 weights one by one", "12x1 weights single-use",
+        "3x3 input pre-broadcast", "4x3 (spills)", "3x4 variable distance", "6x2 weights one by one",
+        "12x1 weights single-use",
         "multiply-adds only"};
     int[] macs = {9, 9, 9, 9, 12, 12, 12, 12, 10};
     Loop[] loops = {
@@ -77,8 +78,9 @@ public final class LoopCost {
       double[] r = rate[v].clone();
       Arrays.sort(r);
       Arrays.sort(ratio);
-      System.out.printf(Locale.ROOT, "%-28s %6.2f G multiply-adds/s (median)  time per multiply-add %.3f of the first's%n",
-          names[v], r[rounds / 2], ratio[rounds / 2]);
+      System.out.printf(Locale.ROOT,
+          "%-28s %6.2f G multiply-adds/s (median)  time per multiply-add %.3f of the first's%n", names[v],
+          r[rounds / 2], ratio[rounds / 2]);
     }
   }
 
@@ -262,7 +264,7 @@ public final class LoopCost {
         .intoArray(SINK, 0);
   }
 
-  /** 6 blocks x 2 pixels as the wide pointwise tiles: both broadcasts, then each block's weights (12 + 2 + 2). */
+  /** 6 blocks x 2 pixels: both broadcasts, then each block's weights (12 + 2 + 2; tried as tiles, not kept). */
   static void tile6x2(float[] x, float[] w, int rs, int bs) {
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a10 = a00,
         a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00;

@@ -18,65 +18,6 @@ class TileBudgetTest {
   }
 
   @Test
-  void widePointwiseOnlyWhenTold() {
-    assertThat(TileBudget.widePointwise(null)).isFalse();
-    assertThat(TileBudget.widePointwise("false")).isFalse();
-    assertThat(TileBudget.widePointwise("yes")).isFalse();
-    assertThat(TileBudget.widePointwise("true")).isTrue();
-    assertThat(TileBudget.WIDE_POINTWISE).isEqualTo("true".equals(System.getProperty("kiln.simd.widePointwise")));
-  }
-
-  /**
-   * Every wide pointwise tile (4 to 6 blocks by 1 or 2 pixels) computes, bit for bit, the fused multiply-adds in
-   * reduction order from the bias, over three channel blocks apart in the input, through max(a, lo), at any
-   * output distances: 6 tiles.
-   */
-  @Test
-  void wideTilesComputeTheReferenceSums() {
-    int lanes = VectorShape.LANES;
-    SplittableRandom r = new SplittableRandom(2405);
-    int blocks = 3;
-    int rs = blocks * lanes;
-    int blockStride = 5 * lanes + 2 * lanes;
-    int[] off = blockOffsets(rs, blockStride);
-    int xo = 3;
-    int wo = 5;
-    int bo = 1;
-    int yo = 2;
-    float[] x = random(r, xo + blocks * blockStride);
-    int cases = 0;
-    for (int m = BlockedKernels.MIN_WIDE_BLOCKS; m <= BlockedKernels.MAX_WIDE_BLOCKS; m++) {
-      float[] w = random(r, wo + rs * m * lanes);
-      float[] b = random(r, bo + m * lanes);
-      for (int t = 1; t <= BlockedKernels.WIDE_PIXELS; t++) {
-        int sy = lanes + 1;
-        int cs = t * sy + lanes;
-        float[] y = new float[yo + m * cs];
-        java.util.Arrays.fill(y, Float.NaN);
-        BlockedKernels.pointwiseWide(m, t).run(x, xo, lanes, off, rs, w, wo, m * lanes, b, bo, -0.25f, y, yo, sy, cs);
-        int written = 0;
-        for (int j = 0; j < m; j++) {
-          for (int i = 0; i < t; i++) {
-            for (int lane = 0; lane < lanes; lane++) {
-              assertWithMessage("wide %sx%s block %s pixel %s lane %s", m, t, j, i, lane)
-                  .that(y[yo + j * cs + i * sy + lane])
-                  .isEqualTo(reference(x, xo + i * lanes, off, rs, w, wo, m, b, bo, j, lane, -0.25f));
-              written++;
-            }
-          }
-        }
-        int nan = 0;
-        for (float v : y) {
-          nan += Float.isNaN(v) ? 1 : 0;
-        }
-        assertWithMessage("wide %sx%s writes only its outputs", m, t).that(y.length - nan).isEqualTo(written);
-        cases++;
-      }
-    }
-    assertThat(cases).isEqualTo(6);
-  }
-
-  @Test
   void widestConvolutionTiles() {
     // 32 registers, JDK 17: m * t + m + 2 <= 32 at a constant pixel distance, m * t + m + 1 at a variable one
     // (capped at the generated 14, 14, 7).

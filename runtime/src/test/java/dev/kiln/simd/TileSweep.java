@@ -19,8 +19,8 @@ import java.util.Locale;
  * </pre>
  *
  * KIND is {@code pw} (1x1 layers, pointwise tiles) or {@code c3} (3x3 stride 1, convolution tiles); a VARIANT is
- * {@code threes|twos|sixes:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
- * BlockedConv#split}), of two, or (pw) of six with the wide pointwise tiles ({@link BlockedConv#splitWide}), row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
+ * {@code threes|twos:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
+ * BlockedConv#split}) or of two, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
  * pointwise tiles' lanes per step (1 or 2; 0 runs a pw layer through the convolution tiles of variable pixel
  * distance, one offset-table entry per step) or the convolution tiles' pixel distance (1: constant, 0: variable);
  * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
@@ -147,12 +147,12 @@ public final class TileSweep {
     final boolean rowsFirst;
     /** Pointwise reduction slices of this many input channels (partial sums not carried over: timing only). */
     final int slice;
-    final int[][] columns = new int[BlockedKernels.MAX_WIDE_BLOCKS + 1][];
-    final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_WIDE_BLOCKS + 1][];
+    final int[][] columns = new int[BlockedKernels.MAX_BLOCKS + 1][];
+    final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_BLOCKS + 1][];
 
     Variant(String spec, int outBlocks, int width, boolean pw) {
       String[] s = spec.split(":");
-      chunks = s[0].equals("sixes") ? BlockedConv.splitWide(outBlocks) : BlockedConv.split(outBlocks, s[0].equals("twos"));
+      chunks = BlockedConv.split(outBlocks, s[0].equals("twos"));
       int max = Integer.parseInt(s[1]);
       int arg = Integer.parseInt(s[2]);
       rowsFirst = s.length > 3 && s[3].equals("rows");
@@ -161,14 +161,11 @@ public final class TileSweep {
         if (tiles[m] != null) {
           continue;
         }
-        boolean wideTile = m >= BlockedKernels.MIN_WIDE_BLOCKS;
-        columns[m] = BlockedConv.columns(width,
-            Math.min(max, wideTile ? BlockedKernels.WIDE_PIXELS : BlockedKernels.MAX_PIXELS[m]), true);
+        columns[m] = BlockedConv.columns(width, Math.min(max, BlockedKernels.MAX_PIXELS[m]), true);
         tiles[m] = new BlockedKernels.ConvTile[columns[m].length / 2];
         for (int i = 0; i < tiles[m].length; i++) {
           int t = columns[m][2 * i + 1];
-          tiles[m][i] = wideTile ? BlockedKernels.pointwiseWide(m, t)
-              : pw && arg > 0 ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
+          tiles[m][i] = pw && arg > 0 ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
         }
       }
     }

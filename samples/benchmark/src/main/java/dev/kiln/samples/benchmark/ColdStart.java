@@ -143,7 +143,8 @@ public final class ColdStart {
   }
 
   /** Values in [-1, 1) that are not all alike (a first result on zeros could skip nothing, but looks odd). */
-  private static float[] pattern(int n) {
+  /** A fixed input of {@code n} values in [-1, 1) (ColdStart's and InProcessAB's). */
+  static float[] pattern(int n) {
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {
       x[i] = (i * 37 % 101) / 50.5f - 1f;

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  *   dev.kiln.samples.benchmark.InProcessAB --a OLD.jar --b NEW.jar --dir bench-networks --net MOBILENET_V1
  * </pre>
  *
- * System properties the runtime reads once (such as {@code kiln.simd.widePointwise}) apply to both sides alike;
+ * System properties the runtime reads once (such as {@code kiln.simd.broadcastsFirst}) apply to both sides alike;
  * {@code --b-property NAME=VALUE} sets one on B's side only, for the property's first read there (B's side is
  * loaded and built after A's, with the property set meanwhile, then cleared).
  */
@@ -180,11 +180,7 @@ public final class InProcessAB implements Callable<Integer> {
       model.eval();
       SequentialModel fused = network.fuse(model);
       int size = network.size;
-      float[] x = new float[batch * 3 * size * size];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (i * 37 % 101) / 50.5f - 1f;
-      }
-      return new Side(fused, Tensor.of(x, batch, 3, size, size));
+      return new Side(fused, Tensor.of(ColdStart.pattern(batch * 3 * size * size), batch, 3, size, size));
     }
 
     @Override
