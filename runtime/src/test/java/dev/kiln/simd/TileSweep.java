@@ -25,7 +25,8 @@ import java.util.Locale;
  * distance, one offset-table entry per step) or the convolution tiles' pixel distance (1: constant, 0: variable);
  * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
  * chunk through all rows); a last field {@code :sliceN} (pw) runs the reduction in slices of N input channels, each
- * slice through all rows before the next (timing only: the partial sums are not carried from slice to slice).
+ * slice through all rows before the next (timing only: the partial sums are not carried from slice to slice); a
+ * field {@code :gapN} leaves N floats between the input's channel blocks (and the output's) beyond the map.
  * The weights and inputs are arbitrary values; only time is measured.
  */
 public final class TileSweep {
@@ -47,36 +48,27 @@ public final class TileSweep {
     int pad = pw ? 0 : 1;
     int k = pw ? 1 : 3;
     int rowStride = (w + 2 * pad) * lanes;
-    int blockStride = (h + 2 * pad) * rowStride;
     int outBlocks = VectorShape.blocks(cout);
-    float[] x = filled(VectorShape.blocks(cin) * blockStride + 64);
     int steps = cin * k * k;
-    int[] off = new int[Math.max(steps, lanes + 1)];
-    int r = 0;
-    for (int c = 0; c < cin; c++) {
-      for (int kh = 0; kh < k; kh++) {
-        for (int kw = 0; kw < k; kw++) {
-          off[r++] = (c / lanes) * blockStride + c % lanes + kh * rowStride + kw * lanes;
-        }
-      }
-    }
-    if (pw) {
-      off[lanes] = blockStride; // the pointwise tiles read the block stride there
-    }
     float[] weights = filled(steps * outBlocks * lanes);
     float[] bias = new float[outBlocks * lanes];
-    int outBlockStride = h * w * lanes;
-    float[] y = new float[outBlocks * outBlockStride + 64];
 
     int n = a.length - 7;
     List<Variant> variants = new ArrayList<>();
+    int maxGap = 0;
     for (int v = 0; v < n; v++) {
       variants.add(new Variant(a[7 + v], outBlocks, w, pw));
+      maxGap = Math.max(maxGap, variants.get(v).gap);
     }
+    float[] x = filled(VectorShape.blocks(cin) * ((h + 2 * pad) * rowStride + maxGap) + 64);
+    float[] y = new float[outBlocks * (h * w * lanes + maxGap) + 64];
     double[][] micros = new double[n][rounds];
     for (int round = -3; round < rounds; round++) {
       for (int v = 0; v < n; v++) {
         Variant var = variants.get(v);
+        int blockStride = (h + 2 * pad) * rowStride + var.gap;
+        int outBlockStride = h * w * lanes + var.gap;
+        int[] off = offsets(cin, k, lanes, blockStride, rowStride, pw);
         long calls = 0;
         long t0 = System.nanoTime();
         long now;
@@ -133,6 +125,23 @@ public final class TileSweep {
     }
   }
 
+  /** The offset table of a layer whose input channel blocks are {@code blockStride} floats apart. */
+  private static int[] offsets(int cin, int k, int lanes, int blockStride, int rowStride, boolean pw) {
+    int[] off = new int[Math.max(cin * k * k, lanes + 1)];
+    int r = 0;
+    for (int c = 0; c < cin; c++) {
+      for (int kh = 0; kh < k; kh++) {
+        for (int kw = 0; kw < k; kw++) {
+          off[r++] = (c / lanes) * blockStride + c % lanes + kh * rowStride + kw * lanes;
+        }
+      }
+    }
+    if (pw) {
+      off[lanes] = blockStride; // the pointwise tiles read the block stride there
+    }
+    return off;
+  }
+
   private static float[] filled(int size) {
     float[] f = new float[size];
     for (int i = 0; i < size; i++) {
@@ -147,6 +156,8 @@ public final class TileSweep {
     final boolean rowsFirst;
     /** Pointwise reduction slices of this many input channels (partial sums not carried over: timing only). */
     final int slice;
+    /** Floats between the input's (and the output's) channel blocks beyond the map itself. */
+    final int gap;
     final int[][] columns = new int[BlockedKernels.MAX_BLOCKS + 1][];
     final BlockedKernels.ConvTile[][] tiles = new BlockedKernels.ConvTile[BlockedKernels.MAX_BLOCKS + 1][];
 
@@ -156,7 +167,17 @@ public final class TileSweep {
       int max = Integer.parseInt(s[1]);
       int arg = Integer.parseInt(s[2]);
       rowsFirst = s.length > 3 && s[3].equals("rows");
-      slice = s.length > 3 && s[s.length - 1].startsWith("slice") ? Integer.parseInt(s[s.length - 1].substring(5)) : 0;
+      int sliceN = 0;
+      int gapN = 0;
+      for (int i = 3; i < s.length; i++) {
+        if (s[i].startsWith("slice")) {
+          sliceN = Integer.parseInt(s[i].substring(5));
+        } else if (s[i].startsWith("gap")) {
+          gapN = Integer.parseInt(s[i].substring(3));
+        }
+      }
+      slice = sliceN;
+      gap = gapN;
       for (int m : chunks) {
         if (tiles[m] != null) {
           continue;
