@@ -621,6 +621,28 @@ final class BlockedConv {
   }
 
   /**
+   * The first work item, for one sample in one band, of the chunks that hold any of output channels
+   * {@code [ocStart, ocEnd)} ({@link #endItem} the end): the items that compute those channels (and the rest of
+   * the chunks they share).
+   */
+  int firstItem(int ocStart) {
+    int i = 0;
+    while (i < chunks.size() && (chunks.get(i).block() + chunks.get(i).blocks()) * LANES <= ocStart) {
+      i++;
+    }
+    return i * geometry.outHeight();
+  }
+
+  /** See {@link #firstItem}: the end of the items of the chunks that hold any of channels below {@code ocEnd}. */
+  int endItem(int ocEnd) {
+    int i = chunks.size();
+    while (i > 0 && chunks.get(i - 1).block() * LANES >= ocEnd) {
+      i--;
+    }
+    return i * geometry.outHeight();
+  }
+
+  /**
    * How many times its input map a layer's weights must be for {@link #weightHeavy}. With RepVGG-A0's 192->192
    * 14x14 layers (weights 6.8 times the input) split by output channels, the network at N=1 on two threads
    * took 4.2% less time (one process alternating the two ways); MobileNet v1's 512->512 14x14 pointwise layers

@@ -161,9 +161,17 @@ final class BlockedLayout {
 
   /** Writes this layout's interior at {@code src[srcOff..]} as sample {@code [C, H, W]} (NCHW) at {@code dst[dstOff..]}. */
   void toNchw(float[] src, int srcOff, float[] dst, int dstOff) {
+    toNchw(src, srcOff, dst, dstOff, 0, channels);
+  }
+
+  /**
+   * {@link #toNchw(float[], int, float[], int)} for channels {@code [c0, c1)} only: their planes of the NCHW
+   * sample at {@code dst[dstOff..]}, nothing else.
+   */
+  void toNchw(float[] src, int srcOff, float[] dst, int dstOff, int c0, int c1) {
     int plane = height * width;
     if (!blocked) {
-      for (int c = 0; c < channels; c++) {
+      for (int c = c0; c < c1; c++) {
         for (int h = 0; h < height; h++) {
           System.arraycopy(src, srcOff + c * blockStride + pixel(h, 0), dst, dstOff + c * plane + h * width, width);
         }
@@ -174,15 +182,16 @@ final class BlockedLayout {
     // (a pass over the whole block per lane, one float of each 64-byte line) a network's output stage took
     // 41-43 us instead of 27 for a 192-channel 14x14 map and 64-72 instead of 53 for 96 channels at 28x28
     // (1 thread, the new tensor's allocation included).
-    for (int cb = 0; cb < blocks; cb++) {
-      int lanes = Math.min(LANES, channels - cb * LANES);
+    for (int cb = c0 / LANES; cb * LANES < c1; cb++) {
+      int first = Math.max(c0 - cb * LANES, 0);
+      int lanes = Math.min(LANES, c1 - cb * LANES);
       int to = dstOff + cb * LANES * plane;
       for (int h = 0; h < height; h++) {
         int row = srcOff + cb * blockStride + pixel(h, 0);
         int o = to + h * width;
         for (int w = 0; w < width; w++) {
           int p = row + w * LANES;
-          for (int lane = 0; lane < lanes; lane++) {
+          for (int lane = first; lane < lanes; lane++) {
             dst[o + lane * plane + w] = src[p + lane];
           }
         }

@@ -25,6 +25,8 @@ final class SimdConvEngine implements ConvEngine {
   private final String name;
   private final ConvGeometry geometry;
   private final DirectConv forward;
+  /** The forward by the blocked engine's tiles where that is faster here ({@link LoneBlockedConv}), else null. */
+  private final LoneBlockedConv lone;
   private final InputGradient inputGradient;
   /** The weight gradient vectorized over output channels, when {@link #dotWeightGradient} is null. */
   private final WeightGradient weightGradient;
@@ -72,11 +74,18 @@ final class SimdConvEngine implements ConvEngine {
 
   /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6) {
+    this(geometry, relu, relu6, LoneBlockedConv.forLayer(geometry,
+        relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE));
+  }
+
+  /** With the forward of {@code lone} (the blocked engine's tiles) where not null, else the direct engine's. */
+  SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneBlockedConv lone) {
     this.geometry = geometry;
     this.relu6 = relu6;
     this.activation = relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE;
     this.forward = new DirectConv(geometry, relu);
-    this.name = "simd-direct-" + VectorShape.LANES * 32;
+    this.lone = lone;
+    this.name = (lone != null ? "simd-blocked-" : "simd-direct-") + VectorShape.LANES * 32;
     this.inputGradient = new InputGradient(geometry, forward.layout);
     this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
     this.weightGradient = dotWeightGradient == null ? new WeightGradient(geometry) : null;
@@ -89,7 +98,8 @@ final class SimdConvEngine implements ConvEngine {
 
   @Override
   public int channelBlock() {
-    return forward.channelBlock();
+    // All channels at once: the blocked tiles split a sample over the pool themselves (LoneBlockedConv).
+    return lone != null ? geometry.outChannels() : forward.channelBlock();
   }
 
   @Override
@@ -103,13 +113,19 @@ final class SimdConvEngine implements ConvEngine {
     packs.incrementAndGet();
     float[] w = weight.data().data();
     float[] b = bias == null ? null : bias.data().data();
-    p = new Prepared(weight, wv, bias, bv, forward.pack(w, b));
+    // The blocked tiles pack their own weights when they run.
+    p = lone != null ? new Prepared(weight, wv, bias, bv) : new Prepared(weight, wv, bias, bv, forward.pack(w, b));
     forwardCache = p;
     return p;
   }
 
   @Override
   public void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+    if (lone != null) {
+      Prepared p = (Prepared) weights;
+      lone.forward(p.weight, p.bias, x, xOff, y, yOff, ocStart, ocEnd);
+      return;
+    }
     forward.forward(((Prepared) weights).packed[0], x, xOff, y, yOff, ocStart, ocEnd);
     if (relu6) {
       int plane = geometry.outHeight() * geometry.outWidth();

@@ -1,0 +1,131 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.runtime.Parallel;
+
+/**
+ * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) run by the blocked
+ * engine's tiles ({@link BlockedConv}) where those are faster than the direct engine's kernels even with the
+ * conversions: the input copied into padded planes (the layout a network's stem reads), the output converted
+ * from channel blocks back to NCHW. Each output is the same fused multiply-adds in the same order as the direct
+ * engine's, so the same bits.
+ *
+ * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run as
+ * halves that load each input twice ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
+ * for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the multiply-adds
+ * outweigh the conversions. One layer timed alone, 1 thread, interleaved (AMD EPYC Zen 1, JDK 17): the
+ * single-layer suite's 3x3 layers 48->48 56x56 4.45 ms against the direct engine's 5.09, 96->96 28x28 4.26
+ * against 5.31, 192->192 14x14 4.30 against 5.11, 64->64 56x56 9.11 against 10.21; with fewer terms the
+ * conversions cost more than the tiles gain (the 3->48 224x224 stride-2 stem 2.15 against 1.85, 64->64 56x56 1x1
+ * 1.60 against 1.21, 16->32 14x14 83 against 78 us). With 32 registers the direct engine's kernels are whole and
+ * this is not used. The system property {@code kiln.simd.loneBlocked=false}, read when a layer's engine is
+ * created, turns it off (an experiment switch).
+ */
+final class LoneBlockedConv {
+  private static final int LANES = VectorShape.LANES;
+
+  /** The fewest (input channel, tap) terms per output for which the tiles outweigh the conversions. */
+  static final int MIN_REDUCTION = 256;
+
+  private static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.loneBlocked"));
+
+  private final BlockedConv conv;
+  private final BlockedLayout in;
+  private final BlockedLayout out;
+  private final int outChannels;
+  private final long macs;
+  /** Per thread: the padded input planes (their halo stays zero), the blocked output, a call's split. */
+  private final ThreadLocal<Scratch> scratch;
+  private volatile boolean fasterTilesRequested;
+
+  private LoneBlockedConv(ConvGeometry geometry, Activation activation) {
+    int[] halo = BlockedConv.requiredHalo(geometry);
+    this.in = BlockedLayout.planes(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), halo[0], halo[1],
+        halo[2], halo[3]);
+    this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
+    this.conv = new BlockedConv(geometry, activation, in, out);
+    this.outChannels = geometry.outChannels();
+    this.macs = geometry.macsPerSample();
+    this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  /** This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. */
+  static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation) {
+    return ENABLED && TileBudget.REGISTERS < 32 ? of(geometry, activation) : null;
+  }
+
+  /** This path for a layer of {@code geometry} wherever the blocked engine can run it with enough terms, else null. */
+  static LoneBlockedConv of(ConvGeometry geometry, Activation activation) {
+    if (!BlockedConv.supports(geometry, false) || BlockedConv.isDepthwise(geometry)
+        || geometry.fanIn() < MIN_REDUCTION) {
+      return null;
+    }
+    return new LoneBlockedConv(geometry, activation);
+  }
+
+  /**
+   * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW
+   * out, the activation applied. A range of some channels computes the whole channel chunks they fall in on
+   * this thread and writes only those channels; all channels, where the layer is worth splitting, are split
+   * over the pool as a network's layer is (the input's rows, the blocked layer's row bands or chunks, the
+   * output's channel blocks), so a caller asks for all of them at once ({@code SimdConvEngine#channelBlock}).
+   * The first call asks for this layer's own tiles (until they are compiled it runs on the shared one-block
+   * tiles, as a network's first forward does).
+   */
+  void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+    Scratch s = scratch.get();
+    if (ocStart == 0 && ocEnd == outChannels && Parallel.threads() > 1 && conv.splits(1)) {
+      s.x = x;
+      s.xOff = xOff;
+      s.y = y;
+      s.yOff = yOff;
+      s.weight = weight;
+      s.bias = bias;
+      s.ranges = Parallel.threads();
+      s.bands = conv.bands(s.ranges, 1);
+      try {
+        Parallel.forRange(in.height, s.input);
+        Parallel.forChunks(s.ranges, s.compute);
+        Parallel.forRange(out.blocks, s.output);
+      } finally {
+        s.x = null;
+        s.y = null;
+        s.weight = null;
+        s.bias = null;
+      }
+    } else {
+      in.fromNchw(x, xOff, s.xb, 0);
+      conv.run(weight, bias, s.xb, 0, s.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
+      out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
+    }
+    if (!fasterTilesRequested) {
+      fasterTilesRequested = true;
+      TileWarmer.requestDriverPriming();
+      conv.requestFasterTiles();
+    }
+  }
+
+  /** One thread's buffers and the three parts of a split call, reused from call to call (no allocation). */
+  private final class Scratch {
+    final float[] xb = new float[in.sampleSize];
+    final float[] yb = new float[out.sampleSize];
+    float[] x;
+    int xOff;
+    float[] y;
+    int yOff;
+    Parameter weight;
+    Parameter bias;
+    int ranges;
+    int bands;
+    /** Input rows {@code [start, end)} into the padded planes. */
+    final Parallel.RangeBody input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
+    /** Range {@code chunk} of the layer's work items. */
+    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xb, 0, yb, 0, 1, bands,
+        conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
+    /** Output channel blocks {@code [start, end)} back to NCHW. */
+    final Parallel.RangeBody output =
+        (start, end) -> out.toNchw(yb, 0, y, yOff, start * LANES, Math.min(outChannels, end * LANES));
+  }
+}

@@ -1,0 +1,139 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvEngine;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A lone convolution's forward by the blocked tiles ({@link LoneBlockedConv}) gives the direct engine's bits,
+ * on 1-3 threads and for any range of output channels, and writes no channel outside the range.
+ */
+class LoneBlockedConvTest {
+  private static final int LANES = VectorShape.LANES;
+  private final int savedThreads = Parallel.threads();
+
+  /** Tile sizes compile in the background; results do not depend on whether a tile is compiled yet. */
+  @BeforeAll
+  static void doNotWaitForTheJit() {
+    TileWarmer.setWaiting(false);
+  }
+
+  @AfterAll
+  static void waitAgain() {
+    TileWarmer.setWaiting(true);
+  }
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  @Test
+  void sameBitsAsTheDirectEngineForAnyChannelRange() {
+    SplittableRandom r = new SplittableRandom(5);
+    Activation[] activations = Activation.values();
+    int cases = 0;
+    for (int i = 0; i < 24; i++) {
+      int k = new int[] {1, 3, 5}[r.nextInt(3)];
+      int groups = r.nextInt(4) == 0 ? 2 : 1;
+      int inPerGroup = (256 + k * k - 1) / (k * k) + r.nextInt(40);
+      int outPerGroup = groups == 1 ? 1 + r.nextInt(5 * LANES) : LANES * (1 + r.nextInt(3));
+      int h = 3 + r.nextInt(12);
+      int w = 3 + r.nextInt(12);
+      int stride = 1 + r.nextInt(2);
+      int dilation = k > 1 && r.nextInt(4) == 0 ? 2 : 1;
+      int pad = r.nextInt(k / 2 * dilation + 1);
+      ConvGeometry g = NaiveConvKernel.geometry(inPerGroup * groups, outPerGroup * groups, h + 2 * dilation * k,
+          w + 2 * dilation * k, k, k, stride, 1 + r.nextInt(2), dilation, dilation, pad, pad, pad, pad, groups,
+          PaddingMode.ZEROS);
+      Activation activation = activations[r.nextInt(activations.length)];
+      boolean bias = r.nextBoolean();
+      LoneBlockedConv lone = LoneBlockedConv.of(g, activation);
+      assertWithMessage(g.toString()).that(lone).isNotNull();
+      boolean relu = activation != Activation.NONE;
+      boolean relu6 = activation == Activation.RELU6;
+      SimdConvEngine blocked = new SimdConvEngine(g, relu, relu6, lone);
+      SimdConvEngine direct = new SimdConvEngine(g, relu, relu6, null);
+      assertThat(blocked.name()).startsWith("simd-blocked-");
+      assertThat(direct.name()).startsWith("simd-direct-");
+
+      Parameter weight = Parameter.of("weight", TestTensors.uniform(r, 0.5f, g.outChannels(), g.inChannelsPerGroup(),
+          k, k));
+      Parameter b = bias ? Parameter.of("bias", TestTensors.uniform(r, 0.5f, g.outChannels())) : null;
+      Tensor x = TestTensors.uniform(r, 1f, g.inChannels(), g.inHeight(), g.inWidth());
+      int outSize = g.outChannels() * g.outHeight() * g.outWidth();
+      float[] expected = new float[outSize + 5];
+      direct.forward(direct.forwardWeights(weight, b), x.data(), 0, expected, 3, 0, g.outChannels());
+
+      // The whole range, then random ranges that partition the channels (as threads take them), each into an
+      // output whose other channels hold a marker that must survive.
+      ConvEngine.Weights bw = blocked.forwardWeights(weight, b);
+      for (int threads = 1; threads <= 3; threads++) {
+        // All channels at once are split over the pool where the layer is worth it (input rows, row bands or
+        // chunks, output blocks).
+        Parallel.setThreads(threads);
+        float[] whole = new float[outSize + 5];
+        blocked.forward(bw, x.data(), 0, whole, 3, 0, g.outChannels());
+        assertSame(g + " " + activation + " on " + threads + " threads", expected, whole);
+      }
+      Parallel.setThreads(savedThreads);
+      int plane = g.outHeight() * g.outWidth();
+      float[] pieces = new float[outSize + 5];
+      int start = 0;
+      while (start < g.outChannels()) {
+        int end = Math.min(g.outChannels(), start + 1 + r.nextInt(2 * LANES));
+        float[] own = new float[outSize + 5];
+        Arrays.fill(own, -7f);
+        blocked.forward(bw, x.data(), 0, own, 3, start, end);
+        for (int j = 0; j < own.length; j++) {
+          int c = j < 3 ? -1 : (j - 3) / plane;
+          if (c >= start && c < end) {
+            pieces[j] = own[j];
+          } else if (own[j] != -7f) {
+            assertWithMessage("%s: channels [%s, %s) wrote element %s", g, start, end, j).fail();
+          }
+        }
+        start = end;
+        cases++;
+      }
+      assertSame(g + " " + activation + " in pieces", expected, pieces);
+    }
+    assertThat(cases).isAtLeast(24);
+  }
+
+  @Test
+  void usedOnlyWithSixteenRegistersAndLongReductions() {
+    Activation relu = Activation.RELU;
+    ConvGeometry big = NaiveConvKernel.geometry(48, 48, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+    ConvGeometry shortReduction =
+        NaiveConvKernel.geometry(16, 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+    ConvGeometry depthwise =
+        NaiveConvKernel.geometry(512, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 512, PaddingMode.ZEROS);
+    assertThat(LoneBlockedConv.of(big, relu)).isNotNull();
+    assertThat(LoneBlockedConv.of(shortReduction, relu)).isNull();
+    assertThat(LoneBlockedConv.of(depthwise, relu)).isNull();
+    assertThat(LoneBlockedConv.forLayer(big, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
+    assertThat(new SimdConvEngine(big, true).name())
+        .isEqualTo((TileBudget.REGISTERS < 32 ? "simd-blocked-" : "simd-direct-") + LANES * 32);
+  }
+
+  private static void assertSame(String what, float[] expected, float[] actual) {
+    int differs = Arrays.mismatch(expected, actual);
+    assertWithMessage("%s: element %s is %s, expected %s", what, differs, differs < 0 ? 0f : actual[differs],
+        differs < 0 ? 0f : expected[differs]).that(differs).isEqualTo(-1);
+  }
+}
