@@ -15,19 +15,19 @@ import dev.kiln.runtime.Parallel;
  * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run as
  * halves that load each input twice ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
  * for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the multiply-adds
- * outweigh the conversions. One layer timed alone, 1 thread, interleaved (AMD EPYC Zen 1, JDK 17): the
- * single-layer suite's 3x3 layers 48->48 56x56 4.45 ms against the direct engine's 5.09, 96->96 28x28 4.26
- * against 5.31, 192->192 14x14 4.30 against 5.11, 64->64 56x56 9.11 against 10.21; with fewer terms the
- * conversions cost more than the tiles gain (the 3->48 224x224 stride-2 stem 2.15 against 1.85, 64->64 56x56 1x1
- * 1.60 against 1.21, 16->32 14x14 83 against 78 us). With 32 registers the direct engine's kernels are whole and
- * this is not used. The system property {@code kiln.simd.loneBlocked=false}, read when a layer's engine is
- * created, turns it off (an experiment switch).
+ * outweigh the conversions. One layer alone, 1 thread, the ways interleaved in one JVM ({@code LoneLayerTimes} in
+ * the runtime's tests; AMD EPYC Zen 1, JDK 17), this path's time over the direct engine's: 3x3 layers 48->48
+ * 56x56 0.88, 64->64 56x56 0.90, 96->96 28x28 0.81, 192->192 14x14 0.84; below the threshold 32->32 28x28 (288
+ * terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
+ * were faster there too; the conversions cost more than they gained). With 32 registers the direct engine's
+ * kernels are whole and this is not used. The system property {@code kiln.simd.loneBlocked=false}, read when a
+ * layer's engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv {
   private static final int LANES = VectorShape.LANES;
 
   /** The fewest (input channel, tap) terms per output for which the tiles outweigh the conversions. */
-  static final int MIN_REDUCTION = 256;
+  static final int MIN_REDUCTION = 384;
 
   private static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.loneBlocked"));
 

@@ -50,7 +50,7 @@ class LoneBlockedConvTest {
     for (int i = 0; i < 24; i++) {
       int k = new int[] {1, 3, 5}[r.nextInt(3)];
       int groups = r.nextInt(4) == 0 ? 2 : 1;
-      int inPerGroup = (256 + k * k - 1) / (k * k) + r.nextInt(40);
+      int inPerGroup = (LoneBlockedConv.MIN_REDUCTION + k * k - 1) / (k * k) + r.nextInt(40);
       int outPerGroup = groups == 1 ? 1 + r.nextInt(5 * LANES) : LANES * (1 + r.nextInt(3));
       int h = 3 + r.nextInt(12);
       int w = 3 + r.nextInt(12);
@@ -120,7 +120,7 @@ class LoneBlockedConvTest {
     Activation relu = Activation.RELU;
     ConvGeometry big = NaiveConvKernel.geometry(48, 48, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
     ConvGeometry shortReduction =
-        NaiveConvKernel.geometry(16, 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+        NaiveConvKernel.geometry(32, 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
     ConvGeometry depthwise =
         NaiveConvKernel.geometry(512, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 512, PaddingMode.ZEROS);
     assertThat(LoneBlockedConv.of(big, relu)).isNotNull();
