@@ -14,10 +14,9 @@ import dev.kiln.simd.NaiveConvKernel.Grouping;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link BlockedConv} against {@link ReferenceConv2d} over seeded random geometries with zero padding:
@@ -25,20 +24,10 @@ import org.junit.jupiter.api.Test;
  * block size, planes and blocked inputs with extra halo, batches of 1-3 split over 1 and 2 threads in
  * random work ranges; the halo of the output must stay zero. Counted.
  */
+@ExtendWith(TilesNotAwaited.class)
 class BlockedConvTest {
   private static final int CASES = 120;
   private final int savedThreads = Parallel.threads();
-
-  /** Hundreds of tile sizes: waiting for each to be compiled would take minutes, and results do not depend on it. */
-  @BeforeAll
-  static void doNotWaitForTheJit() {
-    TileWarmer.setWaiting(false);
-  }
-
-  @AfterAll
-  static void waitAgain() {
-    TileWarmer.setWaiting(true);
-  }
 
   @AfterEach
   void restoreThreads() {

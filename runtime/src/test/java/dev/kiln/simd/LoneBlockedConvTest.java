@@ -13,29 +13,18 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A lone convolution's forward by the blocked tiles ({@link LoneBlockedConv}) gives the direct engine's bits,
  * on 1-3 threads and for any range of output channels, and writes no channel outside the range.
  */
+@ExtendWith(TilesNotAwaited.class)
 class LoneBlockedConvTest {
   private static final int LANES = VectorShape.LANES;
   private final int savedThreads = Parallel.threads();
-
-  /** Tile sizes compile in the background; results do not depend on whether a tile is compiled yet. */
-  @BeforeAll
-  static void doNotWaitForTheJit() {
-    TileWarmer.setWaiting(false);
-  }
-
-  @AfterAll
-  static void waitAgain() {
-    TileWarmer.setWaiting(true);
-  }
 
   @AfterEach
   void restoreThreads() {
