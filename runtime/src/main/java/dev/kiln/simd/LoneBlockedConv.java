@@ -8,8 +8,8 @@ import dev.kiln.runtime.Parallel;
 /**
  * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) run by the blocked
  * engine's tiles ({@link BlockedConv}) where those are faster than the direct engine's kernels even with the
- * conversions: the input copied into padded planes (the layout a network's stem reads), the output converted
- * from channel blocks back to NCHW. Each output is the same fused multiply-adds in the same order as the direct
+ * conversions: the input copied into padded planes (the layout a network's stem reads; read where it is when the
+ * layer reads no padding), the output converted from channel blocks back to NCHW. Each output is the same fused multiply-adds in the same order as the direct
  * engine's, so the same bits.
  *
  * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run as
@@ -36,11 +36,17 @@ final class LoneBlockedConv {
   private final BlockedLayout out;
   private final int outChannels;
   private final long macs;
+  /**
+   * Whether the layer reads no padding: its planes without a halo are the NCHW sample itself, which the tiles
+   * then read where it is, with no copy.
+   */
+  private final boolean readsInPlace;
   /** Per thread: the padded input planes (their halo stays zero), the blocked output, a call's split. */
   private final ThreadLocal<Scratch> scratch;
   private volatile boolean fasterTilesRequested;
 
-  private LoneBlockedConv(ConvGeometry geometry, Activation activation) {
+  /** This path for {@code geometry}, whatever its terms (for measuring); {@link #of} checks the rest. */
+  LoneBlockedConv(ConvGeometry geometry, Activation activation) {
     int[] halo = BlockedConv.requiredHalo(geometry);
     this.in = BlockedLayout.planes(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), halo[0], halo[1],
         halo[2], halo[3]);
@@ -48,6 +54,7 @@ final class LoneBlockedConv {
     this.conv = new BlockedConv(geometry, activation, in, out);
     this.outChannels = geometry.outChannels();
     this.macs = geometry.macsPerSample();
+    this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
     this.scratch = ThreadLocal.withInitial(Scratch::new);
   }
 
@@ -85,19 +92,27 @@ final class LoneBlockedConv {
       s.bias = bias;
       s.ranges = Parallel.threads();
       s.bands = conv.bands(s.ranges, 1);
+      s.xin = readsInPlace ? x : s.xb;
+      s.xinOff = readsInPlace ? xOff : 0;
       try {
-        Parallel.forRange(in.height, s.input);
+        if (!readsInPlace) {
+          Parallel.forRange(in.height, s.input);
+        }
         Parallel.forChunks(s.ranges, s.compute);
         Parallel.forRange(out.blocks, s.output);
       } finally {
         s.x = null;
+        s.xin = null;
         s.y = null;
         s.weight = null;
         s.bias = null;
       }
     } else {
-      in.fromNchw(x, xOff, s.xb, 0);
-      conv.run(weight, bias, s.xb, 0, s.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
+      if (!readsInPlace) {
+        in.fromNchw(x, xOff, s.xb, 0);
+      }
+      conv.run(weight, bias, readsInPlace ? x : s.xb, readsInPlace ? xOff : 0, s.yb, 0, 1, 1, conv.firstItem(ocStart),
+          conv.endItem(ocEnd));
       out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
     }
     if (!fasterTilesRequested) {
@@ -109,7 +124,7 @@ final class LoneBlockedConv {
 
   /** One thread's buffers and the three parts of a split call, reused from call to call (no allocation). */
   private final class Scratch {
-    final float[] xb = new float[in.sampleSize];
+    final float[] xb = readsInPlace ? null : new float[in.sampleSize];
     final float[] yb = new float[out.sampleSize];
     float[] x;
     int xOff;
@@ -117,12 +132,15 @@ final class LoneBlockedConv {
     int yOff;
     Parameter weight;
     Parameter bias;
+    /** The input the tiles read: {@link #xb}, or the caller's sample where the layer reads in place. */
+    float[] xin;
+    int xinOff;
     int ranges;
     int bands;
     /** Input rows {@code [start, end)} into the padded planes. */
     final Parallel.RangeBody input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
     /** Range {@code chunk} of the layer's work items. */
-    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xb, 0, yb, 0, 1, bands,
+    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, yb, 0, 1, bands,
         conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
     /** Output channel blocks {@code [start, end)} back to NCHW. */
     final Parallel.RangeBody output =

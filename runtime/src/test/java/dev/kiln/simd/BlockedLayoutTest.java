@@ -45,6 +45,39 @@ class BlockedLayoutTest {
   }
 
   /**
+   * The conversion of a range of channels back to NCHW writes those channels' planes as the whole-sample
+   * conversion does and nothing else, for blocked layouts with and without a halo at the sides and for planes.
+   */
+  @Test
+  void channelRangesConvertAsTheWholeSampleDoes() {
+    BlockedLayout[] layouts = {BlockedLayout.blocked(20, 3, 4, 1, 2, 1, 0), BlockedLayout.blocked(13, 3, 5, 0, 0, 0, 0),
+        BlockedLayout.blocked(32, 2, 2, 1, 1, 1, 1), BlockedLayout.planes(3, 2, 5, 0, 1, 0, 3)};
+    int ranges = 0;
+    for (BlockedLayout l : layouts) {
+      float[] src = new float[3 + l.sampleSize];
+      for (int i = 0; i < src.length; i++) {
+        src[i] = i * 0.25f;
+      }
+      int plane = l.height * l.width;
+      float[] whole = new float[5 + l.channels * plane];
+      l.toNchw(src, 3, whole, 5);
+      for (int c0 = 0; c0 < l.channels; c0 += 3) {
+        for (int c1 = c0 + 1; c1 <= l.channels; c1 += 5) {
+          float[] part = new float[whole.length];
+          Arrays.fill(part, -1f);
+          l.toNchw(src, 3, part, 5, c0, c1);
+          for (int i = 0; i < part.length; i++) {
+            boolean mine = i >= 5 + c0 * plane && i < 5 + c1 * plane;
+            assertWithMessage("%s channels [%s, %s) at %s", l, c0, c1, i).that(part[i]).isEqualTo(mine ? whole[i] : -1f);
+          }
+          ranges++;
+        }
+      }
+    }
+    assertThat(ranges).isEqualTo(70);
+  }
+
+  /**
    * Clearing the rows of a layout in bands (as each row-split piece does for its own band) clears what clearing
    * all of them does, and a band touches the halo rows above or below only where it starts at the first row or
    * ends at the last.

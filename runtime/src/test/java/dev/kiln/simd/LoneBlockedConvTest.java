@@ -63,10 +63,13 @@ class LoneBlockedConvTest {
       Parameter weight = Parameter.of("weight", TestTensors.uniform(r, 0.5f, g.outChannels(), g.inChannelsPerGroup(),
           k, k));
       Parameter b = bias ? Parameter.of("bias", TestTensors.uniform(r, 0.5f, g.outChannels())) : null;
-      Tensor x = TestTensors.uniform(r, 1f, g.inChannels(), g.inHeight(), g.inWidth());
+      Tensor sample = TestTensors.uniform(r, 1f, g.inChannels(), g.inHeight(), g.inWidth());
+      // At an offset in a larger array, as a batch's later samples are.
+      float[] x = new float[2 + sample.size() + 1];
+      System.arraycopy(sample.data(), 0, x, 2, sample.size());
       int outSize = g.outChannels() * g.outHeight() * g.outWidth();
       float[] expected = new float[outSize + 5];
-      direct.forward(direct.forwardWeights(weight, b), x.data(), 0, expected, 3, 0, g.outChannels());
+      direct.forward(direct.forwardWeights(weight, b), x, 2, expected, 3, 0, g.outChannels());
 
       // The whole range, then random ranges that partition the channels (as threads take them), each into an
       // output whose other channels hold a marker that must survive.
@@ -76,7 +79,7 @@ class LoneBlockedConvTest {
         // chunks, output blocks).
         Parallel.setThreads(threads);
         float[] whole = new float[outSize + 5];
-        blocked.forward(bw, x.data(), 0, whole, 3, 0, g.outChannels());
+        blocked.forward(bw, x, 2, whole, 3, 0, g.outChannels());
         assertSame(g + " " + activation + " on " + threads + " threads", expected, whole);
       }
       Parallel.setThreads(savedThreads);
@@ -87,7 +90,7 @@ class LoneBlockedConvTest {
         int end = Math.min(g.outChannels(), start + 1 + r.nextInt(2 * LANES));
         float[] own = new float[outSize + 5];
         Arrays.fill(own, -7f);
-        blocked.forward(bw, x.data(), 0, own, 3, start, end);
+        blocked.forward(bw, x, 2, own, 3, start, end);
         for (int j = 0; j < own.length; j++) {
           int c = j < 3 ? -1 : (j - 3) / plane;
           if (c >= start && c < end) {

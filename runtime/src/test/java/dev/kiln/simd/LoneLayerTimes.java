@@ -10,8 +10,8 @@ import java.util.Arrays;
 /**
  * A benchmark program (not a test): one convolution layer used on its own, timed three ways in one JVM, the
  * variants interleaved round after round: the direct engine ({@link DirectConv}), the blocked tiles with the
- * conversions a lone layer needs ({@link LoneBlockedConv}'s serial path: NCHW into padded planes,
- * {@link BlockedConv}, channel blocks back to NCHW), and the blocked tiles alone. Prints whether the two give the
+ * conversions a lone layer needs ({@link LoneBlockedConv} as a layer's engine runs it: NCHW into padded
+ * planes, {@link BlockedConv}, channel blocks back to NCHW), and the blocked tiles alone. Prints whether the two give the
  * same bits and the median of 15 rounds of 150 ms each, 1 thread. This is what {@link
  * LoneBlockedConv#MIN_REDUCTION} was chosen by.
  *
@@ -29,6 +29,7 @@ public final class LoneLayerTimes {
       System.exit(2);
     }
     TileWarmer.setWaiting(false);
+    dev.kiln.runtime.Parallel.setThreads(1);
     int cin = Integer.parseInt(a[0]), cout = Integer.parseInt(a[1]), hw = Integer.parseInt(a[2]);
     int k = Integer.parseInt(a[3]), s = Integer.parseInt(a[4]);
     int pad = k / 2;
@@ -54,12 +55,12 @@ public final class LoneLayerTimes {
     BlockedConv bc = new BlockedConv(g, Activation.RELU, in, out);
     float[] xb = new float[in.sampleSize];
     float[] yb = new float[out.sampleSize];
+    in.fromNchw(x, 0, xb, 0);
     Runnable dr = () -> direct.forward(dw, x, 0, y1, 0, 0, cout);
-    Runnable br = () -> {
-      in.fromNchw(x, 0, xb, 0);
-      bc.run(wp, bp, xb, 0, yb, 0, 1, 1, 0, bc.items(1));
-      out.toNchw(yb, 0, y2, 0);
-    };
+    // LoneBlockedConv's forward as a layer's engine runs it (the threshold of terms not applied).
+    SimdConvEngine lone = new SimdConvEngine(g, true, false, new LoneBlockedConv(g, Activation.RELU));
+    var lw = lone.forwardWeights(wp, bp);
+    Runnable br = () -> lone.forward(lw, x, 0, y2, 0, 0, cout);
     Runnable conv = () -> bc.run(wp, bp, xb, 0, yb, 0, 1, 1, 0, bc.items(1));
     for (int i = 0; i < 300; i++) { dr.run(); br.run(); }
     System.out.println("same bits: " + Arrays.equals(y1, y2) + " maxdiff " + maxDiff(y1, y2));
