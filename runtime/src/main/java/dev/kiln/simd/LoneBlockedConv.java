@@ -9,8 +9,8 @@ import dev.kiln.runtime.Parallel;
  * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) run by the blocked
  * engine's tiles ({@link BlockedConv}) where those are faster than the direct engine's kernels even with the
  * conversions: the input copied into padded planes (the layout a network's stem reads; read where it is when the
- * layer reads no padding), the output converted from channel blocks back to NCHW. Each output is the same fused multiply-adds in the same order as the direct
- * engine's, so the same bits.
+ * layer reads no padding), the output converted from channel blocks back to NCHW. Each output is the same fused
+ * multiply-adds in the same order as the direct engine's, so the same bits.
  *
  * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run as
  * halves that load each input twice ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
@@ -35,7 +35,6 @@ final class LoneBlockedConv {
   private final BlockedLayout in;
   private final BlockedLayout out;
   private final int outChannels;
-  private final long macs;
   /**
    * Whether the layer reads no padding: its planes without a halo are the NCHW sample itself, which the tiles
    * then read where it is, with no copy.
@@ -53,7 +52,6 @@ final class LoneBlockedConv {
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new BlockedConv(geometry, activation, in, out);
     this.outChannels = geometry.outChannels();
-    this.macs = geometry.macsPerSample();
     this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
     this.scratch = ThreadLocal.withInitial(Scratch::new);
   }
@@ -83,37 +81,35 @@ final class LoneBlockedConv {
    */
   void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
     Scratch s = scratch.get();
-    if (ocStart == 0 && ocEnd == outChannels && Parallel.threads() > 1 && conv.splits(1)) {
-      s.x = x;
-      s.xOff = xOff;
-      s.y = y;
-      s.yOff = yOff;
-      s.weight = weight;
-      s.bias = bias;
-      s.ranges = Parallel.threads();
-      s.bands = conv.bands(s.ranges, 1);
-      s.xin = readsInPlace ? x : s.xb;
-      s.xinOff = readsInPlace ? xOff : 0;
-      try {
-        if (!readsInPlace) {
-          Parallel.forRange(in.height, s.input);
-        }
-        Parallel.forChunks(s.ranges, s.compute);
-        Parallel.forRange(out.blocks, s.output);
-      } finally {
-        s.x = null;
-        s.xin = null;
-        s.y = null;
-        s.weight = null;
-        s.bias = null;
-      }
-    } else {
+    boolean split = ocStart == 0 && ocEnd == outChannels && Parallel.threads() > 1 && conv.splits(1);
+    s.x = x;
+    s.xOff = xOff;
+    s.y = y;
+    s.yOff = yOff;
+    s.ocStart = ocStart;
+    s.ocEnd = ocEnd;
+    s.weight = weight;
+    s.bias = bias;
+    s.xin = readsInPlace ? x : s.xb;
+    s.xinOff = readsInPlace ? xOff : 0;
+    try {
       if (!readsInPlace) {
-        in.fromNchw(x, xOff, s.xb, 0);
+        run(split, in.height, s.input);
       }
-      conv.run(weight, bias, readsInPlace ? x : s.xb, readsInPlace ? xOff : 0, s.yb, 0, 1, 1, conv.firstItem(ocStart),
-          conv.endItem(ocEnd));
-      out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
+      if (split) {
+        s.ranges = Parallel.threads();
+        s.bands = conv.bands(s.ranges, 1);
+        Parallel.forChunks(s.ranges, s.compute);
+      } else {
+        conv.run(weight, bias, s.xin, s.xinOff, s.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
+      }
+      run(split, out.blocks, s.output);
+    } finally {
+      s.x = null;
+      s.xin = null;
+      s.y = null;
+      s.weight = null;
+      s.bias = null;
     }
     if (!fasterTilesRequested) {
       fasterTilesRequested = true;
@@ -122,7 +118,16 @@ final class LoneBlockedConv {
     }
   }
 
-  /** One thread's buffers and the three parts of a split call, reused from call to call (no allocation). */
+  /** {@code body} over {@code [0, n)}: split over the pool, or all of it on this thread. */
+  private static void run(boolean split, int n, Parallel.RangeBody body) {
+    if (split) {
+      Parallel.forRange(n, body);
+    } else {
+      body.run(0, n);
+    }
+  }
+
+  /** One thread's buffers and a call's three parts, reused from call to call (no allocation). */
   private final class Scratch {
     final float[] xb = readsInPlace ? null : new float[in.sampleSize];
     final float[] yb = new float[out.sampleSize];
@@ -130,6 +135,9 @@ final class LoneBlockedConv {
     int xOff;
     float[] y;
     int yOff;
+    /** The output channels asked for: {@code [ocStart, ocEnd)}. */
+    int ocStart;
+    int ocEnd;
     Parameter weight;
     Parameter bias;
     /** The input the tiles read: {@link #xb}, or the caller's sample where the layer reads in place. */
@@ -142,8 +150,8 @@ final class LoneBlockedConv {
     /** Range {@code chunk} of the layer's work items. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, yb, 0, 1, bands,
         conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
-    /** Output channel blocks {@code [start, end)} back to NCHW. */
-    final Parallel.RangeBody output =
-        (start, end) -> out.toNchw(yb, 0, y, yOff, start * LANES, Math.min(outChannels, end * LANES));
+    /** The channels asked for of output channel blocks {@code [start, end)}, back to NCHW. */
+    final Parallel.RangeBody output = (start, end) -> out.toNchw(yb, 0, y, yOff, Math.max(ocStart, start * LANES),
+        Math.min(ocEnd, end * LANES));
   }
 }

@@ -74,21 +74,24 @@ final class SimdConvEngine implements ConvEngine {
 
   /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6) {
-    this(geometry, relu, relu6, LoneBlockedConv.forLayer(geometry,
-        relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE));
+    this(geometry, relu, relu6, LoneBlockedConv.forLayer(geometry, activation(relu, relu6)));
   }
 
   /** With the forward of {@code lone} (the blocked engine's tiles) where not null, else the direct engine's. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneBlockedConv lone) {
     this.geometry = geometry;
     this.relu6 = relu6;
-    this.activation = relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE;
+    this.activation = activation(relu, relu6);
     this.forward = new DirectConv(geometry, relu);
     this.lone = lone;
     this.name = (lone != null ? "simd-blocked-" : "simd-direct-") + VectorShape.LANES * 32;
     this.inputGradient = new InputGradient(geometry, forward.layout);
     this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
     this.weightGradient = dotWeightGradient == null ? new WeightGradient(geometry) : null;
+  }
+
+  private static Activation activation(boolean relu, boolean relu6) {
+    return relu6 ? Activation.RELU6 : relu ? Activation.RELU : Activation.NONE;
   }
 
   @Override
@@ -110,11 +113,14 @@ final class SimdConvEngine implements ConvEngine {
     if (p != null && p.matches(weight, wv, bias, bv)) {
       return p;
     }
-    packs.incrementAndGet();
-    float[] w = weight.data().data();
-    float[] b = bias == null ? null : bias.data().data();
-    // The blocked tiles pack their own weights when they run.
-    p = lone != null ? new Prepared(weight, wv, bias, bv) : new Prepared(weight, wv, bias, bv, forward.pack(w, b));
+    if (lone != null) {
+      // The blocked tiles pack their own weights when they run (BlockedConv, by the parameters' versions).
+      p = new Prepared(weight, wv, bias, bv);
+    } else {
+      packs.incrementAndGet();
+      float[] b = bias == null ? null : bias.data().data();
+      p = new Prepared(weight, wv, bias, bv, forward.pack(weight.data().data(), b));
+    }
     forwardCache = p;
     return p;
   }

@@ -2,6 +2,7 @@ package dev.kiln.simd;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.assertSameBits;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiln.annotation.Activation;
@@ -127,7 +128,7 @@ class BlockedConvTest {
       conv.firstTilesOnly = false;
       conv.tiles().forEach(TileWarmer::warm);
       conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 1, 0, conv.items(1));
-      assertWithMessage(g.toString()).that(hot).usingExactEquality().containsExactly(cold).inOrder();
+      assertSameBits(g.toString(), cold, hot);
       float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
       out.toNchw(hot, 0, actual, 0);
       ref.eval();
@@ -185,13 +186,7 @@ class BlockedConvTest {
     float[] xb = new float[in.sampleSize];
     in.fromNchw(x.data(), 0, xb, 0);
     BlockedConv conv = new BlockedConv(g, activation, in, out);
-    float[] table = new float[out.sampleSize];
-    float[] tiles = new float[out.sampleSize];
-    conv.firstTilesOnly = true;
-    conv.run(ref.weight(), ref.bias(), xb, 0, table, 0, 1, 1, 0, conv.items(1));
-    conv.firstTilesOnly = false;
-    conv.run(ref.weight(), ref.bias(), xb, 0, tiles, 0, 1, 1, 0, conv.items(1));
-    assertWithMessage(g + " " + activation).that(tiles).usingExactEquality().containsExactly(table).inOrder();
+    float[] tiles = ownTilesAgreeWithFirstTiles(g + " " + activation, conv, ref.weight(), ref.bias(), xb);
     float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
     out.toNchw(tiles, 0, actual, 0);
     ref.eval();
@@ -436,7 +431,7 @@ class BlockedConvTest {
       float[] b = new float[out.sampleSize];
       wide.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, wide.items(1));
       narrow.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, narrow.items(1));
-      assertWithMessage(g.toString()).that(a).usingExactEquality().containsExactly(b).inOrder();
+      assertSameBits(g.toString(), b, a);
       l.assertMatchesReference(a, x);
     }
   }
@@ -467,13 +462,7 @@ class BlockedConvTest {
       Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
       float[] xb = new float[in.sampleSize];
       in.fromNchw(x.data(), 0, xb, 0);
-      float[] first = new float[out.sampleSize];
-      float[] own = new float[out.sampleSize];
-      conv.firstTilesOnly = true;
-      conv.run(ref.weight(), ref.bias(), xb, 0, first, 0, 1, 1, 0, conv.items(1));
-      conv.firstTilesOnly = false;
-      conv.run(ref.weight(), ref.bias(), xb, 0, own, 0, 1, 1, 0, conv.items(1));
-      assertWithMessage(g.toString()).that(own).usingExactEquality().containsExactly(first).inOrder();
+      float[] own = ownTilesAgreeWithFirstTiles(g.toString(), conv, ref.weight(), ref.bias(), xb);
       l.assertMatchesReference(own, x);
       cases++;
     }
@@ -557,6 +546,22 @@ class BlockedConvTest {
     return l;
   }
 
+  /**
+   * Runs one sample through {@code conv} with its one-block first tiles and with its own, asserts that both give
+   * the same bits, and returns the own tiles' output.
+   */
+  private static float[] ownTilesAgreeWithFirstTiles(String what, BlockedConv conv, Parameter weight, Parameter bias,
+      float[] xb) {
+    float[] first = new float[conv.out.sampleSize];
+    float[] own = new float[conv.out.sampleSize];
+    conv.firstTilesOnly = true;
+    conv.run(weight, bias, xb, 0, first, 0, 1, 1, 0, conv.items(1));
+    conv.firstTilesOnly = false;
+    conv.run(weight, bias, xb, 0, own, 0, 1, 1, 0, conv.items(1));
+    assertSameBits(what + ", own tiles against the one-block tiles", first, own);
+    return own;
+  }
+
   private static void check(ConvGeometry g, boolean blockedInput, boolean bias, Activation act, SplittableRandom r) {
     ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(bias)
         .activation(act)
@@ -603,10 +608,7 @@ class BlockedConvTest {
     conv.firstTilesOnly = true;
     conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 1, 0, items);
     conv.firstTilesOnly = false;
-    // The first differing element (a whole-array comparison's message for large arrays exhausts the heap).
-    int differs = java.util.Arrays.mismatch(firstTiles, yb);
-    assertWithMessage("%s, one-block tiles: element %s is %s, the layer's tiles gave %s", what, differs,
-        differs < 0 ? 0f : firstTiles[differs], differs < 0 ? 0f : yb[differs]).that(differs).isEqualTo(-1);
+    assertSameBits(what + ", one-block tiles against the layer's", firstTiles, yb);
     float[] actual = new float[expected.size()];
     int outSample = g.outChannels() * g.outHeight() * g.outWidth();
     for (int i = 0; i < n; i++) {

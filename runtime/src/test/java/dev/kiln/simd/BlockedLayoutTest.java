@@ -68,7 +68,8 @@ class BlockedLayoutTest {
           l.toNchw(src, 3, part, 5, c0, c1);
           for (int i = 0; i < part.length; i++) {
             boolean mine = i >= 5 + c0 * plane && i < 5 + c1 * plane;
-            assertWithMessage("%s channels [%s, %s) at %s", l, c0, c1, i).that(part[i]).isEqualTo(mine ? whole[i] : -1f);
+            assertWithMessage("%s channels [%s, %s) at %s", l, c0, c1, i).that(part[i])
+                .isEqualTo(mine ? whole[i] : -1f);
           }
           ranges++;
         }

@@ -2,6 +2,7 @@ package dev.kiln.simd;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.assertSameBits;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
@@ -80,7 +81,7 @@ class LoneBlockedConvTest {
         Parallel.setThreads(threads);
         float[] whole = new float[outSize + 5];
         blocked.forward(bw, x, 2, whole, 3, 0, g.outChannels());
-        assertSame(g + " " + activation + " on " + threads + " threads", expected, whole);
+        assertSameBits(g + " " + activation + " on " + threads + " threads", expected, whole);
       }
       Parallel.setThreads(savedThreads);
       int plane = g.outHeight() * g.outWidth();
@@ -102,7 +103,7 @@ class LoneBlockedConvTest {
         start = end;
         cases++;
       }
-      assertSame(g + " " + activation + " in pieces", expected, pieces);
+      assertSameBits(g + " " + activation + " in pieces", expected, pieces);
     }
     assertThat(cases).isAtLeast(24);
   }
@@ -121,11 +122,5 @@ class LoneBlockedConvTest {
     assertThat(LoneBlockedConv.forLayer(big, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
     assertThat(new SimdConvEngine(big, true).name())
         .isEqualTo((TileBudget.REGISTERS < 32 ? "simd-blocked-" : "simd-direct-") + LANES * 32);
-  }
-
-  private static void assertSame(String what, float[] expected, float[] actual) {
-    int differs = Arrays.mismatch(expected, actual);
-    assertWithMessage("%s: element %s is %s, expected %s", what, differs, differs < 0 ? 0f : actual[differs],
-        differs < 0 ? 0f : expected[differs]).that(differs).isEqualTo(-1);
   }
 }

@@ -100,4 +100,18 @@ public final class NumericAssertions {
       }
     }
   }
+
+  /**
+   * The same floats bit for bit (NaNs by their bits), naming the first element that differs: a whole-array
+   * comparison's failure message for arrays of a layer's size exhausted the heap.
+   */
+  public static void assertSameBits(String what, float[] expected, float[] actual) {
+    int differs = Arrays.mismatch(expected, actual);
+    if (differs >= 0) {
+      throw new AssertionError(what + ": element " + differs + " is "
+          + (differs < actual.length ? actual[differs] : "missing") + ", expected "
+          + (differs < expected.length ? expected[differs] : "nothing") + " (lengths " + expected.length + " and "
+          + actual.length + ")");
+    }
+  }
 }
