@@ -712,79 +712,129 @@ final class BlockedConv {
     int bandRows = rows / bands;
     int perChunk = samples * bandRows;
     int perBand = chunks.size() * perChunk;
-    // The first item's place (band, chunk, sample, row within the band), then one step per item.
-    int band = start / perBand;
-    int local = start - band * perBand;
-    int chunk = local / perChunk;
-    int n = local % perChunk / bandRows;
-    int row = local % bandRows;
-    for (int item = start; item < end; item++) {
-      if (item > start && ++row == bandRows) {
-        row = 0;
-        if (++n == samples) {
-          n = 0;
-          if (++chunk == chunks.size()) {
-            chunk = 0;
-            band++;
-          }
-        }
-      }
+    // Items come in runs of consecutive output rows of one chunk and sample (a band's rows, or what of them the
+    // range holds), each run one call of a path below; this loop makes one step per run.
+    int item = start;
+    while (item < end) {
+      int band = item / perBand;
+      int local = item - band * perBand;
+      int chunk = local / perChunk;
+      int n = local % perChunk / bandRows;
+      int row = local % bandRows;
+      int count = Math.min(bandRows - row, end - item);
       int oh = band * bandRows + row;
       Chunk c = chunks.get(chunk);
       int xBase = xOff + n * in.sampleSize
           + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
           + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;
       int yBase = yOff + n * out.sampleSize + c.block() * out.blockStride + out.pixel(oh, 0);
-      int[] cols = c.columns();
       if (depthwise) {
-        for (int i = 0; i < c.tiles().length; i++) {
-          int col = cols[2 * i];
-          TileWarmer.Tile t = c.tiles()[i];
-          if (firstTilesOnly || !t.hot()) {
-            // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
-            depthwiseScalar(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo,
-                hi, y, yBase + col * LANES, cols[2 * i + 1]);
-          } else if (threeByThree) {
-            t.depthwise3x3.run(x, xBase + col * sx, in.rowStride, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo,
-                hi, y, yBase + col * LANES);
-          } else {
-            t.depthwise.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), p.b(), c.biasOffset(), lo, hi,
-                y, yBase + col * LANES, LANES);
-          }
-        }
+        depthwiseRows(c, p, x, xBase, rowIn, y, yBase, count);
       } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
-        for (int i = 0; i < c.tiles().length; i++) {
-          int col = cols[2 * i];
-          c.tiles()[i].conv.run(x, xBase + col * sx, sx, off, steps, p.w(), c.weightOffset(), c.blocks() * LANES, p.b(),
-              c.biasOffset(), lo, y, yBase + col * LANES, LANES, out.blockStride);
-        }
+        chunkRows(c, p, x, xBase, rowIn, y, yBase, count);
       } else {
-        // One block at a time with the shared one-block tiles (same sums, same bits). Arguments in locals: this
-        // loop runs in the first forward, before the JIT has compiled this method.
-        int blocks = c.blocks();
-        int ws = blocks * LANES;
-        float[] pw = p.w();
-        float[] pb = p.b();
-        int wo = c.weightOffset();
-        int bo = c.biasOffset();
-        int ys = out.blockStride;
-        for (int i = 0; i < firstTiles.length; i++) {
-          int col = firstColumns[2 * i];
-          TileWarmer.Tile t = firstTiles[i];
-          t.awaitHot();
-          BlockedKernels.ConvTile tile = t.conv;
-          int xo = xBase + col * sx;
-          int yo = yBase + col * LANES;
-          for (int m = 0; m < blocks; m++) {
-            tile.run(x, xo, sx, off, steps, pw, wo + m * LANES, ws, pb, bo + m * LANES, lo, y, yo + m * ys, LANES, ys);
-          }
-        }
+        firstTileRows(c, p, x, xBase, rowIn, y, yBase, count);
       }
       if (!depthwise && hi != Float.POSITIVE_INFINITY) {
-        for (int m = 0; m < c.blocks(); m++) {
-          int from = yBase + m * out.blockStride;
-          clampAbove(y, from, from + geometry.outWidth() * LANES, hi);
+        clampAbove(c, y, yBase, count);
+      }
+      item += count;
+    }
+  }
+
+  /*
+   * The paths of a run of rows are methods of their own, each with its loops, so that the JIT compiles each
+   * once, from the calls of every layer; with all of them in run's loop it compiled that whole loop again for
+   * each inner loop that got hot (on-stack replacement at four places: MobileNet v1 at N=8 on two threads took C2
+   * 0.5 s in its first forward for that method alone, on the AMD EPYC Zen 1 machine), and a loop of one step per
+   * row stayed interpreted for most of a first forward when the inner loops were taken out of it.
+   */
+
+  /**
+   * {@code count} rows of one block's outputs of a depthwise layer, tile by tile, in plain Java where a tile is
+   * not hot yet.
+   */
+  private void depthwiseRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
+    int[] cols = c.columns();
+    TileWarmer.Tile[] tiles = c.tiles();
+    float[] pw = p.w();
+    float[] pb = p.b();
+    int wo = c.weightOffset();
+    int bo = c.biasOffset();
+    for (int r = 0; r < count; r++) {
+      int xr = xBase + r * rowIn;
+      int yr = yBase + r * out.rowStride;
+      for (int i = 0; i < tiles.length; i++) {
+        int col = cols[2 * i];
+        TileWarmer.Tile t = tiles[i];
+        if (firstTilesOnly || !t.hot()) {
+          // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
+          depthwiseScalar(x, xr + col * sx, sx, off, steps, pw, wo, pb, bo, lo, hi, y, yr + col * LANES,
+              cols[2 * i + 1]);
+        } else if (threeByThree) {
+          t.depthwise3x3.run(x, xr + col * sx, in.rowStride, pw, wo, pb, bo, lo, hi, y, yr + col * LANES);
+        } else {
+          t.depthwise.run(x, xr + col * sx, sx, off, steps, pw, wo, pb, bo, lo, hi, y, yr + col * LANES, LANES);
         }
+      }
+    }
+  }
+
+  /** {@code count} rows of a chunk's outputs whose own tiles are hot, tile by tile. */
+  private void chunkRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
+    int[] cols = c.columns();
+    TileWarmer.Tile[] tiles = c.tiles();
+    float[] pw = p.w();
+    float[] pb = p.b();
+    int wo = c.weightOffset();
+    int ws = c.blocks() * LANES;
+    int bo = c.biasOffset();
+    int ys = out.blockStride;
+    for (int r = 0; r < count; r++) {
+      int xr = xBase + r * rowIn;
+      int yr = yBase + r * out.rowStride;
+      for (int i = 0; i < tiles.length; i++) {
+        int col = cols[2 * i];
+        tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yr + col * LANES, LANES, ys);
+      }
+    }
+  }
+
+  /**
+   * {@code count} rows of a chunk's outputs before its tiles are hot: one block at a time with the shared
+   * one-block tiles (same sums, same bits). Arguments in locals: this runs in the first forward, before the JIT
+   * has compiled it.
+   */
+  private void firstTileRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
+    int blocks = c.blocks();
+    int ws = blocks * LANES;
+    float[] pw = p.w();
+    float[] pb = p.b();
+    int wo = c.weightOffset();
+    int bo = c.biasOffset();
+    int ys = out.blockStride;
+    int yRow = out.rowStride;
+    for (int r = 0; r < count; r++) {
+      for (int i = 0; i < firstTiles.length; i++) {
+        TileWarmer.Tile t = firstTiles[i];
+        t.awaitHot();
+        BlockedKernels.ConvTile tile = t.conv;
+        int xo = xBase + r * rowIn + firstColumns[2 * i] * sx;
+        int yo = yBase + r * yRow + firstColumns[2 * i] * LANES;
+        for (int m = 0; m < blocks; m++) {
+          tile.run(x, xo, sx, off, steps, pw, wo + m * LANES, ws, pb, bo + m * LANES, lo, y, yo + m * ys, LANES, ys);
+        }
+      }
+    }
+  }
+
+  /** The upper bound of the activation on {@code count} rows of a chunk's outputs (the tiles leave it out). */
+  private void clampAbove(Chunk c, float[] y, int yBase, int count) {
+    int width = geometry.outWidth() * LANES;
+    for (int r = 0; r < count; r++) {
+      for (int m = 0; m < c.blocks(); m++) {
+        int from = yBase + r * out.rowStride + m * out.blockStride;
+        clampAbove(y, from, from + width, hi);
       }
     }
   }

@@ -10,9 +10,9 @@ import dev.kiln.tensor.Tensor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Gives the JIT a profile of {@link BlockedConv#run} (the loop every layer of the blocked engine runs through)
- * in which every path is taken and every kernel call has seen several kernel classes, before a network's
- * layers switch from their first tiles to their own.
+ * Gives the JIT a profile of {@link BlockedConv#run} (the loop every layer of the blocked engine runs through,
+ * and the paths it calls per run of output rows) in which every path is taken and every kernel call has seen
+ * several kernel classes, before a network's layers switch from their first tiles to their own.
  *
  * <p>C2 compiles a method for the paths and receiver classes its profile has seen and leaves an "uncommon
  * trap" on the others: the first time one is taken, the compiled code is thrown away, the method runs in

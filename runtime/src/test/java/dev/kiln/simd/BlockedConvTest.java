@@ -258,6 +258,65 @@ class BlockedConvTest {
   }
 
   /**
+   * A range of work items writes exactly its items' output rows, whatever rows of a chunk and sample it starts
+   * and ends in (the loop takes a chunk's consecutive rows in one call), with the one-block tiles, the layer's own
+   * and a depthwise layer's; ranges in 1 and 3 bands, 40 each, counted.
+   */
+  @Test
+  void rangesWriteExactlyTheirRows() {
+    SplittableRandom r = new SplittableRandom(26);
+    // 5 -> 9 blocks of channels (three chunks of three blocks) and depthwise 2 blocks (two chunks of one), 6x9.
+    int b = VectorShape.LANES;
+    ConvGeometry pointwise = NaiveConvKernel.geometry(5 * b, 9 * b, 6, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    ConvGeometry depthwise = NaiveConvKernel.geometry(2 * b, 2 * b, 6, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2 * b,
+        PaddingMode.ZEROS);
+    int ranges = 0;
+    for (ConvGeometry g : new ConvGeometry[] {pointwise, depthwise}) {
+      int[] halo = BlockedConv.requiredHalo(g);
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), 6, 9, halo[0], halo[1], halo[2], halo[3]);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 9, 0, 0, 0, 0);
+      BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
+      int blocksPerChunk = BlockedConv.isDepthwise(g) ? 1 : 3;
+      int n = 2;
+      Parameter weight = Parameter.of("weight", TestTensors.uniform(r, 1, g.outChannels(), g.inChannelsPerGroup(),
+          g.kernelH(), g.kernelW()));
+      Parameter bias = Parameter.of("bias", TestTensors.uniform(r, 1, g.outChannels()));
+      float[] x = TestTensors.uniform(r, 1, n * in.sampleSize).data();
+      float[] all = new float[n * out.sampleSize];
+      conv.run(weight, bias, x, 0, all, 0, n, 1, 0, conv.items(n));
+      for (boolean first : new boolean[] {true, false}) {
+        conv.firstTilesOnly = first;
+        for (int bands : new int[] {1, 3}) {
+          for (int i = 0; i < 10; i++) {
+            int items = conv.items(n);
+            int start = r.nextInt(items);
+            int end = start + 1 + r.nextInt(items - start);
+            float[] y = new float[all.length];
+            java.util.Arrays.fill(y, Float.NaN);
+            conv.run(weight, bias, x, 0, y, 0, n, bands, start, end);
+            int written = 0;
+            for (int e = 0; e < y.length; e++) {
+              if (!Float.isNaN(y[e])) {
+                written++;
+                if (Float.floatToRawIntBits(y[e]) != Float.floatToRawIntBits(all[e])) {
+                  assertWithMessage("%s, items [%s, %s) in %s bands: element %s", g, start, end, bands, e).fail();
+                }
+              }
+            }
+            // Each item is one output row (9 pixels) of one chunk's blocks.
+            assertWithMessage("%s, items [%s, %s) in %s bands, one-block tiles %s", g, start, end, bands, first)
+                .that(written).isEqualTo((end - start) * blocksPerChunk * 9 * VectorShape.LANES);
+            ranges++;
+          }
+        }
+      }
+      conv.firstTilesOnly = false;
+    }
+    assertThat(ranges).isEqualTo(80);
+  }
+
+  /**
    * Tiles of two or three blocks step through weights packed for exactly their blocks (a constant stride, which
    * frees a register in their loops) and assert it (the tests run with assertions on); one-block tiles take any
    * stride, as the first forward runs them on wider packings. Four tiles and one refusal each, packing named.

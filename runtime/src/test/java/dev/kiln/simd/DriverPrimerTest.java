@@ -55,9 +55,10 @@ class DriverPrimerTest {
    * A child JVM runs a small MobileNet-like network (depthwise 3x3 layers at strides 1 and 2, pointwise layers)
    * until every tile is hot, under a flight recording: the priming is asked for by the first forward, not
    * before it; no uncommon trap of a changed branch or receiver class
-   * fires in the driver loop ({@code BlockedConv} and what the JIT inlines from it), and C2 compiles
-   * {@code BlockedConv.run} at most five times (the method and on-stack-replacement entries into its four
-   * loops; 3-4 here). Without the priming ({@code -Dkiln.simd.primeDriver=false}) this network's loop was thrown
+   * fires in the driver loop ({@code BlockedConv} and what the JIT inlines from it), and C2 compiles each of the
+   * driver's methods ({@code BlockedConv.run} and its paths per run of rows) at most once plus once per loop (an
+   * on-stack-replacement entry; once each here, against 3-4 times for {@code run} when it held every path's loops).
+   * Without the priming ({@code -Dkiln.simd.primeDriver=false}) this network's loop was thrown
    * out 12-13 times (a new depthwise tile or pointwise tile class at a kernel call, a depthwise tile's first
    * hot call) and compiled 9-10 times.
    */
@@ -65,13 +66,14 @@ class DriverPrimerTest {
   void theDriverLoopIsNotThrownOutAsTilesBecomeHot() throws Exception {
     String out = FreshJvm.run(DriverPrimerTest.class);
     List<String> traps = new ArrayList<>();
-    int compiles = -1;
+    java.util.Map<String, Integer> compiles = new java.util.TreeMap<>();
     boolean idle = false;
     for (String line : out.split("\n")) {
       if (line.startsWith("TRAP ")) {
         traps.add(line);
       } else if (line.startsWith("C2 ")) {
-        compiles = Integer.parseInt(line.substring(3).trim());
+        String[] f = line.trim().split(" ");
+        compiles.put(f[1], Integer.parseInt(f[2]));
       } else if (line.startsWith("IDLE ")) {
         idle = Boolean.parseBoolean(line.substring(5).trim());
       }
@@ -81,8 +83,19 @@ class DriverPrimerTest {
     assertWithMessage(out).that(out).contains("PRIMING BEFORE FIRST FORWARD false");
     assertWithMessage(out).that(out).contains("PRIMING AFTER FIRST FORWARD true");
     assertWithMessage(out).that(traps).isEmpty();
-    assertWithMessage(out).that(compiles).isIn(com.google.common.collect.Range.closed(1, 5));
+    assertWithMessage(out).that(compiles.keySet()).isEqualTo(DRIVER_LOOPS.keySet());
+    int total = 0;
+    for (var e : DRIVER_LOOPS.entrySet()) {
+      // The method itself and an on-stack-replacement entry into each of its loops, at most.
+      assertWithMessage(out).that(compiles.get(e.getKey())).isAtMost(1 + e.getValue());
+      total += compiles.get(e.getKey());
+    }
+    assertWithMessage(out).that(total).isAtLeast(1);
   }
+
+  /** The driver's methods ({@code BlockedConv.run} and the paths it calls per run of rows) and their loops. */
+  private static final java.util.Map<String, Integer> DRIVER_LOOPS =
+      java.util.Map.of("run", 1, "depthwiseRows", 2, "chunkRows", 2, "firstTileRows", 3);
 
   /** The child JVM of {@link #theDriverLoopIsNotThrownOutAsTilesBecomeHot}. */
   public static void main(String[] args) throws Exception {
@@ -110,13 +123,16 @@ class DriverPrimerTest {
       recording.dump(file);
       System.out.println("IDLE " + idle);
     }
-    int compiles = 0;
+    java.util.Map<String, Integer> compiles = new java.util.TreeMap<>();
+    for (String method : DRIVER_LOOPS.keySet()) {
+      compiles.put(method, 0);
+    }
     for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
       if (e.getEventType().getName().equals("jdk.Compilation")) {
         RecordedMethod m = e.getValue("method");
         if (e.getInt("compileLevel") == 4 && m.getType().getName().equals(BlockedConv.class.getName())
-            && m.getName().equals("run")) {
-          compiles++;
+            && compiles.containsKey(m.getName())) {
+          compiles.merge(m.getName(), 1, Integer::sum);
         }
       } else if (e.getEventType().getName().equals("jdk.Deoptimization")) {
         RecordedMethod m = e.getValue("method");
@@ -129,7 +145,7 @@ class DriverPrimerTest {
       }
     }
     Files.deleteIfExists(file);
-    System.out.println("C2 " + compiles);
+    compiles.forEach((method, n) -> System.out.println("C2 " + method + " " + n));
   }
 
   /** Stem, three depthwise 3x3 + pointwise pairs (the middle one at stride 2), pooling and a classifier. */
