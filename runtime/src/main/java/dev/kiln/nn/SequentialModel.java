@@ -186,9 +186,11 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
   /**
    * Prepares this model for serving: one eval-mode {@link #forward} on {@code input} (a representative batch,
    * of the size the server will use), then a wait until the vectorized code that forward asked for is compiled
-   * (the layers' own tile kernels, which take over from the shared ones of the first forward), so that the
-   * calls after it run at full speed from the first. The wait ends at {@code timeout} (counted from the start,
-   * a day at most). Returns whether the warm-up finished in time (a kernel that does not compile within the
+   * (the layers' own tile kernels, which take over from the shared ones of the first forward), then one more
+   * forward (a network's first forward runs one sample at a time and keeps one sample's buffers; this one
+   * allocates the batch's), so that the calls after it run at full speed from the first. The wait ends at
+   * {@code timeout} (counted from the start, a day at most; the last forward comes after it). Returns whether
+   * the warm-up finished in time (a kernel that does not compile within the
    * warmer's 10-s deadline is given up on and counts as finished); always true on the scalar path (no
    * {@code jdk.incubator.vector}, or {@code -Dkiln.simd=false}), which has nothing to wait for.
    *
@@ -207,7 +209,12 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
     long start = System.nanoTime();
     forward(input);
     NetworkEngine e = networkEngine();
-    return e == null || e.awaitCompiled(Math.max(0, nanos - (System.nanoTime() - start)));
+    if (e == null) {
+      return true;
+    }
+    boolean compiled = e.awaitCompiled(Math.max(0, nanos - (System.nanoTime() - start)));
+    forward(input);
+    return compiled;
   }
 
   /** The layer-by-layer forward, whatever the mode (what a {@link NetworkEngine} falls back on). */

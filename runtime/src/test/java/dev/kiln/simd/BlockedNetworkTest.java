@@ -405,6 +405,33 @@ class BlockedNetworkTest {
   }
 
   /**
+   * A network whose buffers per sample are at least a quarter of its weights runs its first forward one sample at
+   * a time (its buffers hold one sample), the next ones in the network's groups; the same bits either way. The
+   * rule at its edge and for MobileNet v1's and RepVGG-A0's sizes (floats).
+   */
+  @Test
+  void firstForwardRunsOneSampleAtATime() {
+    assertThat(BlockedNetwork.firstGroupSize(5, 100, 400)).isEqualTo(1);
+    assertThat(BlockedNetwork.firstGroupSize(5, 100, 401)).isEqualTo(5);
+    assertThat(BlockedNetwork.firstGroupSize(Integer.MAX_VALUE, 1_225_000, 4_230_000)).isEqualTo(1);
+    assertThat(BlockedNetwork.firstGroupSize(Integer.MAX_VALUE, 780_000, 8_300_000)).isEqualTo(Integer.MAX_VALUE);
+    Parallel.setThreads(1);
+    Net net = new Net(11);
+    net.eval();
+    Tensor x = TestTensors.uniform(new SplittableRandom(17), 1, 3, 3, 19, 17);
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    // A small network: its maps outweigh its weights.
+    assertThat(engine.firstGroupSize()).isEqualTo(1);
+    assertThat(engine.bufferSamples()).isEqualTo(-1);
+    float[] first = net.forward(x).data();
+    assertThat(engine.bufferSamples()).isEqualTo(1);
+    float[] second = net.forward(x).data();
+    assertThat(engine.bufferSamples()).isEqualTo(Math.min(engine.groupSize(), 3));
+    assertThat(engine.groupSize()).isGreaterThan(1);
+    dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", second, first);
+  }
+
+  /**
    * {@link SequentialModel#warmUp}: after it returns true every tile kernel the network runs is hot (the shared
    * one-block tiles of the first forward, each layer's own tiles, the pooling and classifier kernels) and the
    * network computes the same bits as in its first forward; it refuses training mode and a negative timeout, and a model
@@ -420,6 +447,10 @@ class BlockedNetworkTest {
     float[] before = net.forward(x).data();
     assertThat(net.warmUp(x, java.time.Duration.ofSeconds(60))).isTrue();
     BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    // Its last forward allocated the batch's buffers (the network's first forward had one sample's).
+    if (Parallel.threads() == 1) {
+      assertThat(engine.bufferSamples()).isEqualTo(Math.min(engine.groupSize(), 2));
+    }
     List<TileWarmer.Tile> tiles = engine.tiles();
     // stem, dw, pw, conv (their tiles, the convolutions' shared one-block ones too) + pooling + classifier.
     assertThat(tiles.size()).isAtLeast(6);
