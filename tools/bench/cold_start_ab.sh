@@ -16,9 +16,7 @@ if [ $# -ne 7 ]; then
   exit 2
 fi
 out="$1"; rounds="$2"; net="$3"; threads="$4"; batch="$5"; a="$6"; b="$7"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-dir="${KILN_BENCH_NETWORKS:-$root/bench-networks}"
-[ -f "$dir/repvgg-a0.onnx" ] || { echo "missing $dir: run tools/bench/networks.py first" >&2; exit 2; }
+. "$(dirname "$0")/network_env.sh"
 for side in a b; do
   cp_="$a"; [ "$side" = b ] && cp_="$b"
   for f in ${cp_//:/ }; do

@@ -1,4 +1,4 @@
-# Sourced by network_bench.sh, network_contention.sh and cold_start.sh: sets root (the repository), jar (the benchmark jar)
+# Sourced by network_bench.sh, network_contention.sh, cold_start.sh and cold_start_ab.sh: sets root (the repository), jar (the benchmark jar)
 # and dir (the networks tools/bench/networks.py writes: KILN_BENCH_NETWORKS, else bench-networks), and exits
 # with code 2 if the jar or the networks are missing.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -213,6 +213,11 @@ public final class ConvGeometry {
     return inChannelsPerGroup() * kernelArea();
   }
 
+  /** Elements of the weight tensor: {@code out * in/groups * kH * kW}. */
+  public long weightElements() {
+    return (long) outChannels * fanIn();
+  }
+
   /** {@code {out, in/groups, kH, kW}}. */
   public int[] weightShape() {
     return new int[] {outChannels, inChannelsPerGroup(), kernelH, kernelW};

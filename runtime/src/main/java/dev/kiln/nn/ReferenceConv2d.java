@@ -77,7 +77,7 @@ public final class ReferenceConv2d extends AbstractModule {
     int h = g.inHeight();
     int width = g.inWidth();
     checkLength("input", x, (long) n * g.inChannels() * h * width);
-    checkLength("weight", w, (long) g.outChannels() * g.fanIn());
+    checkLength("weight", w, g.weightElements());
     if (b != null) {
       checkLength("bias", b, g.outChannels());
     }
@@ -144,7 +144,7 @@ public final class ReferenceConv2d extends AbstractModule {
     int oh = g.outHeight();
     int ow = g.outWidth();
     checkLength("input", x, (long) n * g.inChannels() * h * width);
-    checkLength("weight", w, (long) g.outChannels() * g.fanIn());
+    checkLength("weight", w, g.weightElements());
     checkLength("gradOutput", gy, (long) n * g.outChannels() * oh * ow);
     boolean relu = activation != Activation.NONE;
     boolean relu6 = activation == Activation.RELU6;

@@ -657,8 +657,7 @@ final class BlockedConv {
    * all the input).
    */
   boolean weightHeavy(int samples) {
-    long weights = (long) geometry.fanIn() * geometry.outChannels();
-    return weights > (long) WEIGHT_HEAVY * in.sampleSize * samples;
+    return geometry.weightElements() > (long) WEIGHT_HEAVY * in.sampleSize * samples;
   }
 
   /**
@@ -736,7 +735,7 @@ final class BlockedConv {
         firstTileRows(c, p, x, xBase, rowIn, y, yBase, count);
       }
       if (!depthwise && hi != Float.POSITIVE_INFINITY) {
-        clampAbove(c, y, yBase, count);
+        clampRows(c, y, yBase, count);
       }
       item += count;
     }
@@ -829,7 +828,7 @@ final class BlockedConv {
   }
 
   /** The upper bound of the activation on {@code count} rows of a chunk's outputs (the tiles leave it out). */
-  private void clampAbove(Chunk c, float[] y, int yBase, int count) {
+  private void clampRows(Chunk c, float[] y, int yBase, int count) {
     int width = geometry.outWidth() * LANES;
     for (int r = 0; r < count; r++) {
       for (int m = 0; m < c.blocks(); m++) {

@@ -110,7 +110,7 @@ final class BlockedNetwork implements NetworkEngine {
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
         macs += conv.conv.geometry.macsPerSample();
-        weights += (long) conv.conv.geometry.fanIn() * conv.conv.geometry.outChannels();
+        weights += conv.conv.geometry.weightElements();
       } else if (stage instanceof LinearStage linear) {
         weights += (long) linear.linear.inFeatures() * linear.linear.outFeatures();
       }
@@ -172,8 +172,8 @@ final class BlockedNetwork implements NetworkEngine {
    * buffers are at least a quarter of the layers' weights, else {@code groupSize}. The first forward allocates
    * its buffers, and fresh memory costs page faults (about 3 ms per megabyte on the AMD EPYC Zen 1 machine):
    * one sample at a time, MobileNet v1 at N=8 (4.9 MB of buffers per sample, 17 MB of weights) held 39 MB less
-   * in its first forward, which took 0.84-0.96x the time on one thread and 0.84-0.93x on two (medians of 8-10
-   * alternating ColdStart pairs, three series); the next call allocates the batch's buffers. RepVGG-A0 (3.1 MB per
+   * in its first forward, which took 0.84-0.96x the time on one thread and 0.84-0.93x on two (medians of 4-10
+   * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); the next call allocates the batch's buffers. RepVGG-A0 (3.1 MB per
    * sample, 33 MB of weights, which a group streams once per layer) gained nothing (0.98x on one thread, 1.09x on
    * two). Same bits whatever the grouping.
    */

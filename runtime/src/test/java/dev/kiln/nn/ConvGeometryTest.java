@@ -22,6 +22,7 @@ class ConvGeometryTest {
     assertThat(g.outputShape()).isEqualTo(new int[] {6, 5, 7});
     assertThat(g.weightShape()).isEqualTo(new int[] {6, 2, 3, 2});
     assertThat(g.fanIn()).isEqualTo(2 * 3 * 2);
+    assertThat(g.weightElements()).isEqualTo(6L * 2 * 3 * 2);
     assertThat(g.macsPerSample()).isEqualTo(6L * 5 * 7 * 2 * 3 * 2);
   }
 
