@@ -314,7 +314,8 @@ final class BlockedConv {
 
   /**
    * Queues this layer's own tiles for warming, weighed by the work they take over from slower code (the
-   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward.
+   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward, or at its
+   * start where that forward runs a batch together ({@link BlockedNetwork#ownTilesFirst}).
    */
   void requestFasterTiles() {
     for (Chunk c : chunks) {

@@ -181,6 +181,27 @@ final class BlockedNetwork implements NetworkEngine {
     return 4 * bufferFloatsPerSample >= weightFloats ? 1 : groupSize;
   }
 
+  /**
+   * Whether a first forward of {@code samples} samples requests the convolutions' own tiles at its start instead
+   * of at its end: where it runs two or more samples together ({@link #firstGroupSize}). Such a forward runs
+   * on the one-block first tiles for long enough that the warmer, on a processor the forward leaves free, gets
+   * the own tiles hot during it and the layers switch to them: RepVGG-A0 at N=8 on one thread, first forward
+   * 0.78x the time and first result 0.86x (medians of five alternating ColdStart pairs on the AMD EPYC Zen 1
+   * machine); on two threads, with no processor to spare, the same time (1.02x). Where the first forward runs one
+   * sample at a time (MobileNet v1), requesting them after its first sample made it longer (1.25x at N=8 on one
+   * thread), as warming during a first forward did before (see {@link #forward}): the warmer and C2 then take
+   * processor time and the compiler's queue from the code that forward still needs compiled.
+   * {@code kiln.blocked.ownTilesFirst=false} turns it off (for comparisons).
+   */
+  boolean ownTilesFirst(int samples) {
+    return OWN_TILES_FIRST && firstGroupSize > 1 && samples > 1;
+  }
+
+  private static final boolean OWN_TILES_FIRST = !"false".equals(System.getProperty("kiln.blocked.ownTilesFirst"));
+
+  /** Whether this network's first forward requested the own tiles at its start (for tests). */
+  volatile boolean ownTilesRequestedFirst;
+
   /** Samples per group in a network's first forward ({@link #firstGroupSize(int, long, long)}). */
   private final int firstGroupSize;
 
@@ -655,13 +676,21 @@ final class BlockedNetwork implements NetworkEngine {
   @Override
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
+      if (ownTilesFirst(input.dim(0))) {
+        ownTilesRequestedFirst = true;
+        for (Stage stage : stages) {
+          if (stage instanceof ConvStage conv) {
+            conv.conv.requestFasterTiles();
+          }
+        }
+      }
       try {
         return run(input, firstGroupSize);
       } finally {
-        // After the first forward, which runs plain Java the JIT compiles meanwhile (driver loops, weight
-        // packing, depthwise layers, layers outside this engine): warming more tiles during it took processor
-        // time and the JIT's queues from it. So did priming the driver loop (see DriverPrimer), which the
-        // warmer now does first, before these tiles.
+        // After the first forward (unless it requested them at its start: ownTilesFirst), which runs plain
+        // Java the JIT compiles meanwhile (driver loops, weight packing, depthwise layers, layers outside this
+        // engine): warming more tiles during it took processor time and the JIT's queues from it. So did
+        // priming the driver loop (see DriverPrimer), which the warmer now does first, before these tiles.
         fasterTilesRequested = true;
         TileWarmer.requestDriverPriming();
         for (Stage stage : stages) {

@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * little time as only compiled code can; the tile is then <em>hot</em>. The one-block tiles a network's first
  * forward runs on are requested when its layers are constructed and warmed first, in the order requested; a
  * layer waits for them (for at most {@link #WAIT_NANOS}). Each layer's own, faster tiles are requested after
- * the network's first forward and warmed in the order of the work they take over. Since every tile computes
+ * the network's first forward (at its start where it runs a batch together) and warmed in the order of the work
+ * they take over. Since every tile computes
  * each output element by the same fused multiply-adds in the same order, which tile a call uses never changes
  * a result.
  */
@@ -614,7 +615,7 @@ final class TileWarmer {
   /**
    * Asks the warmer to prime the driver loop ({@link DriverPrimer}) once, after the tiles needed now and before
    * the faster ones: a network of the blocked engine asks after its first forward, with its faster tiles
-   * (layers used alone, which do not run that loop, do not). Asked for when the network was built, the
+   * (unless it asked for those at that forward's start: {@link BlockedNetwork#ownTilesFirst}) (layers used alone, which do not run that loop, do not). Asked for when the network was built, the
    * priming ran during the first forward and took processor time and C2's queue from it: ColdStart on the AMD
    * EPYC Zen 1 machine (both networks, N = 1 and 8, 1 and 2 threads, 5 alternating pairs each) spent 3-30% less
    * time in the first forward and C2 70-290 ms less processor time by the first result in 7 of the 8 cases

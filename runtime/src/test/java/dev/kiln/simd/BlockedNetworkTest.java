@@ -431,6 +431,52 @@ class BlockedNetworkTest {
     dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", second, first);
   }
 
+  /** A network whose weights outweigh its maps: its first forward runs a batch together. */
+  static final class HeavyNet extends SequentialModel {
+    HeavyNet(long seed) {
+      super(new int[] {64, 6, 6}, new int[] {10});
+      add("conv1", Net.conv(64, 128, 6, 6, 3, 1, 1, 1, Activation.RELU, seed));
+      add("conv2", Net.conv(128, 128, 6, 6, 3, 1, 1, 1, Activation.RELU, seed + 1));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(128, 10, true, seed + 2));
+    }
+  }
+
+  /**
+   * A first forward of a batch run together requests the convolutions' own tiles at its start; one of one
+   * sample, or of samples run one at a time, after it ({@link BlockedNetwork#ownTilesFirst}). Same bits either
+   * way.
+   */
+  @Test
+  void ownTilesAreRequestedAtTheStartOfABatchedFirstForward() {
+    Parallel.setThreads(1);
+    HeavyNet heavy = new HeavyNet(21);
+    heavy.eval();
+    BlockedNetwork engine = (BlockedNetwork) heavy.networkEngine();
+    assertThat(engine.firstGroupSize()).isGreaterThan(1);
+    assertThat(engine.ownTilesFirst(1)).isFalse();
+    assertThat(engine.ownTilesFirst(2)).isTrue();
+    Tensor x = TestTensors.uniform(new SplittableRandom(23), 1, 2, 64, 6, 6);
+    float[] first = heavy.forward(x).data();
+    assertThat(engine.ownTilesRequestedFirst).isTrue();
+    dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
+        first);
+
+    HeavyNet single = new HeavyNet(21);
+    single.eval();
+    single.forward(TestTensors.uniform(new SplittableRandom(23), 1, 1, 64, 6, 6));
+    assertThat(((BlockedNetwork) single.networkEngine()).ownTilesRequestedFirst).isFalse();
+
+    Net small = new Net(11);
+    small.eval();
+    BlockedNetwork perSample = (BlockedNetwork) small.networkEngine();
+    assertThat(perSample.firstGroupSize()).isEqualTo(1);
+    assertThat(perSample.ownTilesFirst(3)).isFalse();
+    small.forward(TestTensors.uniform(new SplittableRandom(17), 1, 3, 3, 19, 17));
+    assertThat(perSample.ownTilesRequestedFirst).isFalse();
+  }
+
   /**
    * {@link SequentialModel#warmUp}: after it returns true every tile kernel the network runs is hot (the shared
    * one-block tiles of the first forward, each layer's own tiles, the pooling and classifier kernels) and the
