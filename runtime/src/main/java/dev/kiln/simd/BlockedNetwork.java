@@ -186,8 +186,9 @@ final class BlockedNetwork implements NetworkEngine {
    * of at its end: where it runs two or more samples together ({@link #firstGroupSize}). Such a forward runs
    * on the one-block first tiles for long enough that the warmer, on a processor the forward leaves free, gets
    * the own tiles hot during it and the layers switch to them: RepVGG-A0 at N=8 on one thread, first forward
-   * 0.78x the time and first result 0.86x (medians of five alternating ColdStart pairs on the AMD EPYC Zen 1
-   * machine); on two threads, with no processor to spare, the same time (1.02x). Where the first forward runs one
+   * 0.77-0.78x the time and first result 0.81-0.86x (medians of two series of five and six alternating ColdStart
+   * pairs on the AMD EPYC Zen 1 machine); on two threads, with no processor to spare, 1.02x and 0.87x (first
+   * result 1.02x and 0.93x), within the pairs' spread. Where the first forward runs one
    * sample at a time (MobileNet v1), requesting them after its first sample made it longer (1.25x at N=8 on one
    * thread), as warming during a first forward did before (see {@link #forward}): the warmer and C2 then take
    * processor time and the compiler's queue from the code that forward still needs compiled.
