@@ -677,13 +677,10 @@ final class BlockedNetwork implements NetworkEngine {
   @Override
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
-      if (ownTilesFirst(input.dim(0))) {
+      boolean atStart = ownTilesFirst(input.dim(0));
+      if (atStart) {
         ownTilesRequestedFirst = true;
-        for (Stage stage : stages) {
-          if (stage instanceof ConvStage conv) {
-            conv.conv.requestFasterTiles();
-          }
-        }
+        requestConvTiles();
       }
       try {
         return run(input, firstGroupSize);
@@ -694,10 +691,11 @@ final class BlockedNetwork implements NetworkEngine {
         // priming the driver loop (see DriverPrimer), which the warmer now does first, before these tiles.
         fasterTilesRequested = true;
         TileWarmer.requestDriverPriming();
+        if (!atStart) {
+          requestConvTiles();
+        }
         for (Stage stage : stages) {
-          if (stage instanceof ConvStage conv) {
-            conv.conv.requestFasterTiles();
-          } else if (stage instanceof GlobalAvgPoolStage pool) {
+          if (stage instanceof GlobalAvgPoolStage pool) {
             TileWarmer.request(pool.kernel, false, pool.layout.sampleSize);
           } else if (stage instanceof LinearStage linear) {
             TileWarmer.request(linear.kernel, false, (long) linear.linear.inFeatures() * linear.linear.outFeatures());
@@ -714,6 +712,15 @@ final class BlockedNetwork implements NetworkEngine {
       throw new IllegalArgumentException("group size must be >= 1 but was " + group);
     }
     return run(input, group);
+  }
+
+  /** Queues every convolution's own tiles ({@link BlockedConv#requestFasterTiles}). */
+  private void requestConvTiles() {
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        conv.conv.requestFasterTiles();
+      }
+    }
   }
 
   /** Whether the convolutions' faster tiles were requested (after the first forward). */
