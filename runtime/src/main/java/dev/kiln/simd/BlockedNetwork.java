@@ -112,7 +112,7 @@ final class BlockedNetwork implements NetworkEngine {
         macs += conv.conv.geometry.macsPerSample();
         weights += conv.conv.geometry.weightElements();
       } else if (stage instanceof LinearStage linear) {
-        weights += (long) linear.linear.inFeatures() * linear.linear.outFeatures();
+        weights += linear.weights();
       }
     }
     this.macsPerSample = macs;
@@ -173,9 +173,9 @@ final class BlockedNetwork implements NetworkEngine {
    * its buffers, and fresh memory costs page faults (about 3 ms per megabyte on the AMD EPYC Zen 1 machine):
    * one sample at a time, MobileNet v1 at N=8 (4.9 MB of buffers per sample, 17 MB of weights) held 39 MB less
    * in its first forward, which took 0.84-0.96x the time on one thread and 0.84-0.93x on two (medians of 4-10
-   * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); the next call allocates the batch's buffers. RepVGG-A0 (3.1 MB per
-   * sample, 33 MB of weights, which a group streams once per layer) gained nothing (0.98x on one thread, 1.09x on
-   * two). Same bits whatever the grouping.
+   * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); the next
+   * call allocates the batch's buffers. RepVGG-A0 (3.1 MB per sample, 33 MB of weights, which a group streams
+   * once per layer) gained nothing (0.98x on one thread, 1.09x on two). Same bits whatever the grouping.
    */
   static int firstGroupSize(int groupSize, long bufferFloatsPerSample, long weightFloats) {
     return 4 * bufferFloatsPerSample >= weightFloats ? 1 : groupSize;
@@ -188,10 +188,11 @@ final class BlockedNetwork implements NetworkEngine {
    * the own tiles hot during it and the layers switch to them: RepVGG-A0 at N=8 on one thread, first forward
    * 0.77-0.78x the time and first result 0.81-0.86x (medians of two series of five and six alternating ColdStart
    * pairs on the AMD EPYC Zen 1 machine); on two threads, with no processor to spare, 1.02x and 0.87x (first
-   * result 1.02x and 0.93x), within the pairs' spread. Where the first forward runs one
-   * sample at a time (MobileNet v1), requesting them after its first sample made it longer (1.25x at N=8 on one
-   * thread), as warming during a first forward did before (see {@link #forward}): the warmer and C2 then take
-   * processor time and the compiler's queue from the code that forward still needs compiled.
+   * result 1.02x and 0.93x), within the pairs' spread (in a MobileNet v1 series two identical sides gave
+   * 0.95x). Where the first forward runs one sample at a time (MobileNet v1), requesting them after its first
+   * sample made it longer (1.25x at N=8 on one thread), as warming during a first forward did before (see
+   * {@link #forward}): the warmer and C2 then take processor time and the compiler's queue from the code that
+   * forward still needs.
    * {@code kiln.blocked.ownTilesFirst=false} turns it off (for comparisons).
    */
   boolean ownTilesFirst(int samples) {
@@ -698,7 +699,7 @@ final class BlockedNetwork implements NetworkEngine {
           if (stage instanceof GlobalAvgPoolStage pool) {
             TileWarmer.request(pool.kernel, false, pool.layout.sampleSize);
           } else if (stage instanceof LinearStage linear) {
-            TileWarmer.request(linear.kernel, false, (long) linear.linear.inFeatures() * linear.linear.outFeatures());
+            TileWarmer.request(linear.kernel, false, linear.weights());
           }
         }
       }
@@ -1182,6 +1183,11 @@ final class BlockedNetwork implements NetworkEngine {
 
     LinearStage(Linear linear) {
       this.linear = linear;
+    }
+
+    /** Elements of the weight matrix: also the layer's multiply-adds per sample. */
+    long weights() {
+      return (long) linear.inFeatures() * linear.outFeatures();
     }
 
     @Override

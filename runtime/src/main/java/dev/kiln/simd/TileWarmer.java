@@ -20,9 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * forward runs on are requested when its layers are constructed and warmed first, in the order requested; a
  * layer waits for them (for at most {@link #WAIT_NANOS}). Each layer's own, faster tiles are requested after
  * the network's first forward (at its start where it runs a batch together) and warmed in the order of the work
- * they take over. Since every tile computes
- * each output element by the same fused multiply-adds in the same order, which tile a call uses never changes
- * a result.
+ * they take over. Since every tile computes each output element by the same fused multiply-adds in the same
+ * order, which tile a call uses never changes a result.
  */
 final class TileWarmer {
   /** A call on the warm-up input faster than this can only be compiled code (the slow modes take tens of us). */
