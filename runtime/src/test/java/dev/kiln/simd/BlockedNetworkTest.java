@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.BatchNorm2d;
+import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Dropout;
 import dev.kiln.nn.Flatten;
 import dev.kiln.nn.GlobalAvgPool2d;
@@ -80,15 +81,29 @@ class BlockedNetworkTest {
     }
   }
 
-  /** Input large enough that its copy into the first layout, and the pooling, are split over threads. */
-  static final class WideNet extends SequentialModel {
-    WideNet(long seed) {
-      super(new int[] {3, 150, 150}, new int[] {10});
-      add("stem", Net.conv(3, 16, 150, 150, 3, 2, 1, 1, Activation.RELU, seed));
-      add("down", Net.conv(16, 64, 75, 75, 3, 4, 1, 1, Activation.RELU, seed + 1));
+  /**
+   * Two 3x3 convolutions (padding 1, ReLU) of {@code c1} and {@code c2} channels at strides {@code s1} and
+   * {@code s2} on a {@code c x size x size} input, then pooling and a linear layer to 10 classes.
+   */
+  static final class TwoConvNet extends SequentialModel {
+    TwoConvNet(int c, int size, int c1, int s1, int c2, int s2, long seed) {
+      super(new int[] {c, size, size}, new int[] {10});
+      int mid = ConvGeometry.outSize(size, 1, 1, 3, s1, 1);
+      add("conv1", Net.conv(c, c1, size, size, 3, s1, 1, 1, Activation.RELU, seed));
+      add("conv2", Net.conv(c1, c2, mid, mid, 3, s2, 1, 1, Activation.RELU, seed + 1));
       add("gap", new GlobalAvgPool2d());
       add("flatten", new Flatten());
-      add("fc", new Linear(64, 10, true, seed + 2));
+      add("fc", new Linear(c2, 10, true, seed + 2));
+    }
+
+    /** Input large enough that its copy into the first layout, and the pooling, are split over threads. */
+    static TwoConvNet wide(long seed) {
+      return new TwoConvNet(3, 150, 16, 2, 64, 4, seed);
+    }
+
+    /** Weights that outweigh the maps: its first forward runs a batch together. */
+    static TwoConvNet heavy(long seed) {
+      return new TwoConvNet(64, 6, 128, 1, 128, 1, seed);
     }
   }
 
@@ -97,7 +112,7 @@ class BlockedNetworkTest {
     // The copy of a 3x150x150 input and the pooling of 64x19x19 (with its halo) are above the split thresholds.
     assertThat(3L * 150 * 150).isAtLeast(Parallel.MIN_ELEMENTS);
     assertThat(64L * 19 * 19).isAtLeast(Parallel.MIN_ELEMENTS / 4);
-    WideNet net = new WideNet(3);
+    TwoConvNet net = TwoConvNet.wide(3);
     net.eval();
     assertThat(net.networkEngine()).isNotNull();
     SplittableRandom r = new SplittableRandom(12);
@@ -431,18 +446,6 @@ class BlockedNetworkTest {
     dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", second, first);
   }
 
-  /** A network whose weights outweigh its maps: its first forward runs a batch together. */
-  static final class HeavyNet extends SequentialModel {
-    HeavyNet(long seed) {
-      super(new int[] {64, 6, 6}, new int[] {10});
-      add("conv1", Net.conv(64, 128, 6, 6, 3, 1, 1, 1, Activation.RELU, seed));
-      add("conv2", Net.conv(128, 128, 6, 6, 3, 1, 1, 1, Activation.RELU, seed + 1));
-      add("gap", new GlobalAvgPool2d());
-      add("flatten", new Flatten());
-      add("fc", new Linear(128, 10, true, seed + 2));
-    }
-  }
-
   /**
    * A first forward of a batch run together requests the convolutions' own tiles at its start; one of one
    * sample, or of samples run one at a time, after it ({@link BlockedNetwork#ownTilesFirst}). Same bits either
@@ -451,7 +454,7 @@ class BlockedNetworkTest {
   @Test
   void ownTilesAreRequestedAtTheStartOfABatchedFirstForward() {
     Parallel.setThreads(1);
-    HeavyNet heavy = new HeavyNet(21);
+    TwoConvNet heavy = TwoConvNet.heavy(21);
     heavy.eval();
     BlockedNetwork engine = (BlockedNetwork) heavy.networkEngine();
     assertThat(engine.firstGroupSize()).isGreaterThan(1);
@@ -463,7 +466,7 @@ class BlockedNetworkTest {
     dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
         first);
 
-    HeavyNet single = new HeavyNet(21);
+    TwoConvNet single = TwoConvNet.heavy(21);
     single.eval();
     single.forward(TestTensors.uniform(new SplittableRandom(23), 1, 1, 64, 6, 6));
     assertThat(((BlockedNetwork) single.networkEngine()).ownTilesRequestedFirst).isFalse();
