@@ -28,7 +28,10 @@ import sys
 import tempfile
 from collections import Counter
 
-HEADER = re.compile(r"^Compiled method \(c2\)\s+\d+\s+\d+\s+(%?)\s*4\s")
+# "Compiled method (c2)  TIME  ID  FLAGS  4  ...": FLAGS as -XX:+PrintCompilation shows them (% on-stack
+# replacement, s synchronized, ! exception handlers, b blocking, n native), then the tier, 4 for C2.
+HEADER = re.compile(r"^Compiled method \(c2\)\s+\d+\s+\d+\s+([%sbn! ]*?)\s*4\s")
+VECTOR_REGISTER = re.compile(r"\b[xyz]mm\d+\b")
 CODE_LINE = re.compile(r"^\s*0x([0-9a-f]+): (.*)$")
 HEX_WORD = re.compile(r"[0-9a-f]{2,8}")
 
@@ -43,7 +46,7 @@ def compilations(text):
         if not m:
             i += 1
             continue
-        osr = m.group(1) == "%"
+        osr = "%" in m.group(1)
         j = i + 1
         while j < len(lines) and lines[j].strip() != "[MachCode]" and not HEADER.match(lines[j]):
             j += 1
@@ -123,13 +126,13 @@ def kind(text):
     op = text.split()[0]
     mem = "PTR [" in text
     stack = "[rsp" in text
-    vector = "mm" in text
+    vector = VECTOR_REGISTER.search(text) is not None
     if op.startswith("vfmadd"):
         return "vector multiply-add"
     if op.startswith("vbroadcast"):
         return "broadcast from memory" if mem else "broadcast"
     if vector and stack:
-        return "vector spill or fill (stack)"
+        return "vector value on the stack (spill or fill)"
     if op.startswith("vmov") and mem and re.match(r"vmov\w+\s+[xy]mm", text):
         return "vector load"
     if op.startswith("vmov") and mem:
@@ -137,7 +140,7 @@ def kind(text):
     if op.startswith("vmov"):
         return "vector register move"
     if stack:
-        return "integer spill or fill (stack)"
+        return "integer value on the stack (spill, fill or operand)"
     if op.startswith("cmp") or op.startswith("test"):
         return "compare (bounds checks, loop end)"
     if op.startswith("j"):

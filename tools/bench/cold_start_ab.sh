@@ -28,9 +28,14 @@ trap 'rm -f "$pairs"' EXIT
 for round in $(seq 1 "$rounds"); do
   for side in a b; do
     if [ "$side" = a ]; then cp_="$a"; opts="${JAVA_OPTS_A:-}"; else cp_="$b"; opts="${JAVA_OPTS_B:-}"; fi
+    # Only ColdStart's JSON line: some JVM options print to standard output too (compiler directives do).
     # shellcheck disable=SC2086
     line=$(java --add-modules jdk.incubator.vector $opts -cp "$cp_" dev.kiln.samples.benchmark.ColdStart \
-      "$dir" "$net" KILN "$threads" "$batch" 2>/dev/null | sed "s/^{/{\"tag\":\"$side\",/")
+      "$dir" "$net" KILN "$threads" "$batch" 2>/dev/null | grep '^{' | sed "s/^{/{\"tag\":\"$side\",/" || true)
+    if [ -z "$line" ]; then
+      echo "round $round side $side: ColdStart printed no result (run it by hand to see why)" >&2
+      exit 1
+    fi
     echo "$line" >> "$out"
     echo "$line" >> "$pairs"
   done
