@@ -479,8 +479,16 @@ public final class Parallel {
         }
       }
       if (!slept) {
-        // Seen while spinning: the time since the caller published the section is the hand-off's.
-        windowMin = Math.min(windowMin, System.nanoTime() - pool.published);
+        // Seen while spinning: the time since the caller published the section is the hand-off's. No sample
+        // when the time read is not after the publication's: either the caller ran every piece and published
+        // the next section between this thread's two reads, or the two processors' clocks disagree by a few
+        // nanoseconds (a zero or negative "hand-off" is neither).
+        long now = System.nanoTime();
+        long at = pool.published;
+        if (now <= at || pool.generation != g) {
+          return g;
+        }
+        windowMin = Math.min(windowMin, now - at);
         if (++windowCount == HAND_OFF_WINDOW) {
           handOff = windowMin;
           windowMin = Long.MAX_VALUE;
