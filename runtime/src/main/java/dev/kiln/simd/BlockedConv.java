@@ -118,6 +118,11 @@ final class BlockedConv {
     return all;
   }
 
+  /** The blocks of output channels of each chunk, in the order of the work items (for tests). */
+  int[] chunkBlocks() {
+    return chunks.stream().mapToInt(Chunk::blocks).toArray();
+  }
+
   /** Whether a layer of this geometry can run here with an input of the given kind. */
   static boolean supports(ConvGeometry geometry, boolean blockedInput) {
     if (LANES % 4 != 0) {

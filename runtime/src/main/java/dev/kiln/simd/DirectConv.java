@@ -133,7 +133,7 @@ final class DirectConv {
     for (int v = 0; v < directOffset.length; v++) {
       directOffset[v] = v / rowVectors * geometry.outWidth() + v % rowVectors * LANES;
     }
-    this.unpadded = layout.rowPitch == geometry.inWidth() && layout.channelStride == geometry.inHeight() * geometry.inWidth();
+    this.unpadded = layout.isInputItself();
     this.outBlock = outGroupChannels >= OB ? OB : 1;
     this.blocksPerGroup = (outGroupChannels + outBlock - 1) / outBlock;
     this.contiguous = layout.rowPitch == geometry.outWidth() && outBlock == OB && !mode.equals("off");

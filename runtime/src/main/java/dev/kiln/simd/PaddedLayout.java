@@ -105,6 +105,15 @@ final class PaddedLayout {
     return read;
   }
 
+  /**
+   * Whether this layout of a sample is the NCHW sample itself (no padding, stride 1, rows not rounded up), so
+   * that a kernel may read the input where it is. A stride of 2 along the height alone with an even height
+   * keeps the row length and the channel size but puts the even rows before the odd ones: not the sample.
+   */
+  boolean isInputItself() {
+    return strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && hq == inH && rowPitch == inW;
+  }
+
   /** As {@link #of}; {@code rowPhases}/{@code colPhases} say which phases some tap reads. */
   private PaddedLayout(int channels, int inH, int inW, int strideH, int strideW, int padTop, int padBottom,
       int padLeft, int padRight, PaddingMode mode, int rowMultiple, boolean[] rowPhases, boolean[] colPhases) {

@@ -265,7 +265,7 @@ class BlockedConvTest {
   @Test
   void rangesWriteExactlyTheirRows() {
     SplittableRandom r = new SplittableRandom(26);
-    // 5 -> 9 blocks of channels (three chunks of three blocks) and depthwise 2 blocks (two chunks of one), 6x9.
+    // 5 -> 9 blocks of channels (chunks of up to three blocks) and depthwise 2 blocks (two chunks of one), 6x9.
     int b = VectorShape.LANES;
     ConvGeometry pointwise = NaiveConvKernel.geometry(5 * b, 9 * b, 6, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
         PaddingMode.ZEROS);
@@ -277,7 +277,12 @@ class BlockedConvTest {
       BlockedLayout in = BlockedLayout.blocked(g.inChannels(), 6, 9, halo[0], halo[1], halo[2], halo[3]);
       BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 9, 0, 0, 0, 0);
       BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
-      int blocksPerChunk = BlockedConv.isDepthwise(g) ? 1 : 3;
+      int[] blocks = conv.chunkBlocks();
+      // Chunks of one block (depthwise), of three, or (rows of 9 pixels with 32 vector registers) 3, 2, 2, 2.
+      for (int m : blocks) {
+        assertThat(m).isIn(com.google.common.collect.Range.closed(1, 3));
+      }
+      assertThat(java.util.Arrays.stream(blocks).sum()).isEqualTo(out.blocks);
       int n = 2;
       Parameter weight = Parameter.of("weight", TestTensors.uniform(r, 1, g.outChannels(), g.inChannelsPerGroup(),
           g.kernelH(), g.kernelW()));
@@ -306,7 +311,7 @@ class BlockedConvTest {
             }
             // Each item is one output row (9 pixels) of one chunk's blocks.
             assertWithMessage("%s, items [%s, %s) in %s bands, one-block tiles %s", g, start, end, bands, first)
-                .that(written).isEqualTo((end - start) * blocksPerChunk * 9 * VectorShape.LANES);
+                .that(written).isEqualTo(blocksOf(conv, n, bands, start, end) * 9 * VectorShape.LANES);
             ranges++;
           }
         }
@@ -314,6 +319,21 @@ class BlockedConvTest {
       conv.firstTilesOnly = false;
     }
     assertThat(ranges).isEqualTo(80);
+  }
+
+  /**
+   * The blocks of output channels that items {@code [start, end)} of a batch of {@code n} in {@code bands} bands
+   * compute, counted from the items' order (band, chunk, sample, row) and each chunk's blocks.
+   */
+  private static int blocksOf(BlockedConv conv, int n, int bands, int start, int end) {
+    int[] blocks = conv.chunkBlocks();
+    int perChunk = n * (conv.geometry.outHeight() / bands);
+    int perBand = blocks.length * perChunk;
+    int sum = 0;
+    for (int item = start; item < end; item++) {
+      sum += blocks[item % perBand / perChunk];
+    }
+    return sum;
   }
 
   /**
