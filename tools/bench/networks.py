@@ -11,9 +11,11 @@ statistics measured on random inputs, then perturbed), and writes into an ignore
   <net>.onnx                the deploy form for ONNX Runtime (RepVGG: one fused 3x3 conv per block;
                             MobileNet: conv + BatchNorm, which ONNX Runtime folds itself), opset 13
   <net>-n<N>.safetensors    reference input `input` [N, 3, S, S] and PyTorch's eval-mode `output`
-                            [N, 1000], for N = 1 and 8
+                            [N, 1000], for N = 1 and 8 (or the sizes --batches lists)
 
-Usage: /usr/bin/python3 tools/bench/networks.py [--out DIR]
+Every run writes the same values (the weights drawn from fixed seeds).
+
+Usage: /usr/bin/python3 tools/bench/networks.py [--out DIR] [--batches 1,8,16]
 """
 import argparse
 import os
@@ -144,13 +146,13 @@ def calibrate(net, generator, size):
     net.eval()
 
 
-def export(net, name, out, size=224):
+def export(net, name, out, size=224, batches=(1, 8)):
     generator = torch.Generator().manual_seed(20261201)
     torch.manual_seed(20261201)
     calibrate(net, generator, size)
     st.save(os.path.join(out, name + ".safetensors"), net.state_dict(), {"network": name})
     deploy = net.deploy()
-    for n in (1, 8):
+    for n in batches:
         x = torch.randn(n, 3, size, size, generator=generator)
         with torch.no_grad():
             y = net(x)
@@ -169,12 +171,17 @@ def main():
     root = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=os.path.join(root, "bench-networks"))
+    parser.add_argument("--batches", default="1,8",
+                        help="batch sizes of the reference inputs and outputs (comma-separated; default 1,8)")
     args = parser.parse_args()
+    batches = tuple(int(b) for b in args.batches.split(","))
     os.makedirs(args.out, exist_ok=True)
-    export(RepVggA0(), "repvgg-a0", args.out)
-    export(MobileNetV1(), "mobilenet-v1", args.out)
-    # The same network at 160x160: feature maps of 80, 40, 20, 10 and 5 pixels, none a multiple of 7.
-    export(MobileNetV1(), "mobilenet-v1-160", args.out, size=160)
+    # The same MobileNet at 160x160 too: feature maps of 80, 40, 20, 10 and 5 pixels, none a multiple of 7.
+    for name, network, size in (("repvgg-a0", RepVggA0, 224), ("mobilenet-v1", MobileNetV1, 224),
+                                ("mobilenet-v1-160", MobileNetV1, 160)):
+        # Seeded before the layers draw their initial weights, so every run writes the same files.
+        torch.manual_seed(20261201)
+        export(network(), name, args.out, size=size, batches=batches)
 
 
 if __name__ == "__main__":
