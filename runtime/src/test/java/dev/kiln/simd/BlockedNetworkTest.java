@@ -447,33 +447,47 @@ class BlockedNetworkTest {
   }
 
   /**
-   * A first forward of a batch run together requests the convolutions' own tiles at its start; one of one
-   * sample, or of samples run one at a time, after it ({@link BlockedNetwork#ownTilesFirst}). Same bits either
-   * way.
+   * With 16 vector registers, a first forward of a batch run together requests the convolutions' own tiles at
+   * its start; one of one sample, or of samples run one at a time, after it ({@link BlockedNetwork#ownTilesFirst});
+   * with 32, always after it. Both ways on any machine (the rule set on the engine), same bits either way.
    */
   @Test
   void ownTilesAreRequestedAtTheStartOfABatchedFirstForward() {
     Parallel.setThreads(1);
-    TwoConvNet heavy = TwoConvNet.heavy(21);
-    heavy.eval();
-    BlockedNetwork engine = (BlockedNetwork) heavy.networkEngine();
-    assertThat(engine.firstGroupSize()).isGreaterThan(1);
-    assertThat(engine.ownTilesFirst(1)).isFalse();
-    assertThat(engine.ownTilesFirst(2)).isTrue();
+    TwoConvNet machine = TwoConvNet.heavy(21);
+    machine.eval();
+    BlockedNetwork byDefault = (BlockedNetwork) machine.networkEngine();
+    assertThat(byDefault.firstGroupSize()).isGreaterThan(1);
+    assertThat(byDefault.ownTilesFirst(2)).isEqualTo(TileBudget.REGISTERS < 32);
     Tensor x = TestTensors.uniform(new SplittableRandom(23), 1, 2, 64, 6, 6);
-    float[] first = heavy.forward(x).data();
-    assertThat(engine.ownTilesRequestedFirst).isTrue();
-    dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
-        first);
+    float[] expected = null;
+    for (boolean rule : new boolean[] {true, false}) {
+      TwoConvNet heavy = TwoConvNet.heavy(21);
+      heavy.eval();
+      BlockedNetwork engine = (BlockedNetwork) heavy.networkEngine();
+      engine.ownTilesFirstHere = rule;
+      assertThat(engine.ownTilesFirst(1)).isFalse();
+      assertThat(engine.ownTilesFirst(2)).isEqualTo(rule);
+      float[] first = heavy.forward(x).data();
+      assertThat(engine.ownTilesRequestedFirst).isEqualTo(rule);
+      dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
+          first);
+      if (expected != null) {
+        dev.kiln.testing.NumericAssertions.assertSameBits("own tiles first or not", expected, first);
+      }
+      expected = first;
 
-    TwoConvNet single = TwoConvNet.heavy(21);
-    single.eval();
-    single.forward(TestTensors.uniform(new SplittableRandom(23), 1, 1, 64, 6, 6));
-    assertThat(((BlockedNetwork) single.networkEngine()).ownTilesRequestedFirst).isFalse();
+      TwoConvNet single = TwoConvNet.heavy(21);
+      single.eval();
+      ((BlockedNetwork) single.networkEngine()).ownTilesFirstHere = rule;
+      single.forward(TestTensors.uniform(new SplittableRandom(23), 1, 1, 64, 6, 6));
+      assertThat(((BlockedNetwork) single.networkEngine()).ownTilesRequestedFirst).isFalse();
+    }
 
     Net small = new Net(11);
     small.eval();
     BlockedNetwork perSample = (BlockedNetwork) small.networkEngine();
+    perSample.ownTilesFirstHere = true;
     assertThat(perSample.firstGroupSize()).isEqualTo(1);
     assertThat(perSample.ownTilesFirst(3)).isFalse();
     small.forward(TestTensors.uniform(new SplittableRandom(17), 1, 3, 3, 19, 17));
