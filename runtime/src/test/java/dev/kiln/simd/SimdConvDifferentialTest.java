@@ -86,6 +86,17 @@ class SimdConvDifferentialTest {
     }
   }
 
+  /** A case of {@code g} with a bias and no activation. */
+  private static Case biasCase(ConvGeometry g, int batch, int threads) {
+    Case c = new Case();
+    c.g = g;
+    c.bias = true;
+    c.activation = Activation.NONE;
+    c.batch = batch;
+    c.threads = threads;
+    return c;
+  }
+
   private static ReferenceConv2d reference(Case c) {
     ConvGeometry g = c.g;
     return ReferenceConv2d.builder(g)
@@ -184,13 +195,8 @@ class SimdConvDifferentialTest {
     for (int w : new int[] {20, 28, 33, 40, 57, 70}) {
       for (int pad = 0; pad <= 2; pad++) {
         for (int k : new int[] {1, 3}) {
-          Case c = new Case();
-          c.g = NaiveConvKernel.geometry(3, 5, 5, w, k, k, 2, 2, 1, 1, pad, pad, pad, pad, 1, PaddingMode.ZEROS);
-          c.bias = true;
-          c.activation = Activation.NONE;
-          c.batch = 2;
-          c.threads = 1 + compared % 2;
-          compare(c, r, compared);
+          compare(biasCase(NaiveConvKernel.geometry(3, 5, 5, w, k, k, 2, 2, 1, 1, pad, pad, pad, pad, 1,
+              PaddingMode.ZEROS), 2, 1 + compared % 2), r, compared);
           compared++;
         }
       }
@@ -212,14 +218,8 @@ class SimdConvDifferentialTest {
     for (int sh : new int[] {2, 3}) {
       for (int groups : new int[] {1, 2}) {
         for (int k : new int[] {1, 3}) {
-          Case c = new Case();
-          c.g = NaiveConvKernel.geometry(6 * groups, 20 * groups, 6 * sh, 14, k, k, sh, 1, 1, 1, 0, 0, 0, 0, groups,
-              PaddingMode.ZEROS);
-          c.bias = true;
-          c.activation = Activation.NONE;
-          c.batch = 3;
-          c.threads = 1 + compared % 2;
-          compare(c, r, compared);
+          compare(biasCase(NaiveConvKernel.geometry(6 * groups, 20 * groups, 6 * sh, 14, k, k, sh, 1, 1, 1, 0, 0,
+              0, 0, groups, PaddingMode.ZEROS), 3, 1 + compared % 2), r, compared);
           compared++;
         }
       }
