@@ -149,15 +149,18 @@ class BlockedNetworkTest {
 
   @Test
   void groupsOfSamplesGiveTheSameBitsAsSamplesOneByOne() {
-    // The rule: as many samples as fit in the budget, or the whole batch when one sample does not fit.
-    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS)).isEqualTo(1);
-    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS / 3)).isEqualTo(3);
-    assertThat(BlockedNetwork.groupSize(BlockedNetwork.GROUP_FLOATS + 1)).isEqualTo(Integer.MAX_VALUE);
+    // The rule: as many samples as fit in the budget; when one sample does not fit, one at a time where its
+    // buffers are at least a quarter of the weights, else the whole batch.
+    long budget = BlockedNetwork.GROUP_FLOATS;
+    assertThat(BlockedNetwork.groupSize(budget, 100 * budget)).isEqualTo(1);
+    assertThat(BlockedNetwork.groupSize(budget / 3, 100 * budget)).isEqualTo(3);
+    assertThat(BlockedNetwork.groupSize(budget + 1, 4 * (budget + 1))).isEqualTo(1);
+    assertThat(BlockedNetwork.groupSize(budget + 1, 4 * (budget + 1) + 1)).isEqualTo(Integer.MAX_VALUE);
     Net net = new Net(7);
     net.eval();
     BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
     // This small network's buffers hold many samples within the budget, so its batches run in groups.
-    assertThat(engine.groupSize()).isEqualTo(BlockedNetwork.groupSize(engine.bufferFloatsPerSample()));
+    assertThat(engine.groupSize()).isEqualTo((int) (budget / engine.bufferFloatsPerSample()));
     assertThat(engine.groupSize()).isGreaterThan(8);
     SplittableRandom r = new SplittableRandom(13);
     int cases = 0;
