@@ -161,10 +161,10 @@ final class BlockedNetwork implements NetworkEngine {
    * buffers are at least a quarter of the weights (the feature maps then move more memory than the weights, and
    * a group of one keeps them to one sample's, as a first forward does: {@link #firstGroupSize}), else all of them
    * (the weights, read once per group, are then read once per part). MobileNet v1 (4.9 MB of buffers per sample,
-   * 17 MB of weights) at N=8 on one thread took 0.90x the time one sample at a time and 0.88x two at a time
-   * against all eight together on an AMD EPYC Zen 4 (the ways alternating in one JVM, medians of 12 rounds; on two
-   * threads 0.98x and 0.96x, within the noise); RepVGG-A0 (3.1 MB per sample, 33 MB of weights) ran alike
-   * either way (1.00x, 0.985x) and keeps its samples together.
+   * 17 MB of weights) at N=8 took 0.955x the time one sample at a time against all eight together on one thread
+   * and 0.970x on two, on an AMD EPYC Zen 4 (two builds alternating in one JVM, medians of 16 rounds; a probe of
+   * the engine's groups of 1, 2 and 4 had given 0.90x, 0.88x and 0.91x on one thread); RepVGG-A0 (3.1 MB per
+   * sample, 33 MB of weights) ran alike either way (1.00x, 0.985x) and keeps its samples together.
    */
   static int groupSize(long floatsPerSample, long weightFloats) {
     if (floatsPerSample <= GROUP_FLOATS) {
@@ -182,8 +182,9 @@ final class BlockedNetwork implements NetworkEngine {
    * its buffers, and fresh memory costs page faults (about 3 ms per megabyte on the AMD EPYC Zen 1 machine):
    * one sample at a time, MobileNet v1 at N=8 (4.9 MB of buffers per sample, 17 MB of weights) held 39 MB less
    * in its first forward, which took 0.84-0.96x the time on one thread and 0.84-0.93x on two (medians of 4-10
-   * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); the next
-   * call allocates the batch's buffers. RepVGG-A0 (3.1 MB per sample, 33 MB of weights, which a group streams
+   * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); its later
+   * calls run one sample at a time too ({@link #groupSize(long, long)}), while a network whose buffers for a
+   * sample fit in {@link #GROUP_FLOATS} runs its later calls in groups. RepVGG-A0 (3.1 MB per sample, 33 MB of weights, which a group streams
    * once per layer) gained nothing (0.98x on one thread, 1.09x on two). Same bits whatever the grouping.
    */
   static int firstGroupSize(int groupSize, long bufferFloatsPerSample, long weightFloats) {
