@@ -164,7 +164,8 @@ final class BlockedNetwork implements NetworkEngine {
    * 17 MB of weights) at N=8 took 0.955x the time one sample at a time against all eight together on one thread
    * and 0.970x on two, on an AMD EPYC Zen 4 (two builds alternating in one JVM, medians of 16 rounds; a probe of
    * the engine's groups of 1, 2 and 4 had given 0.90x, 0.88x and 0.91x on one thread); RepVGG-A0 (3.1 MB per
-   * sample, 33 MB of weights) ran alike either way (1.00x, 0.985x) and keeps its samples together.
+   * sample, 33 MB of weights) ran alike either way (1.00x, 0.985x) and MobileNet v1 at 160x160 (2.5 MB per
+   * sample) slower in groups of 1 and 2 (1.02x): both keep their samples together.
    */
   static int groupSize(long floatsPerSample, long weightFloats) {
     if (floatsPerSample <= GROUP_FLOATS) {
