@@ -188,7 +188,8 @@ public abstract class SequentialModel extends AbstractModule implements Reseedab
    * of the size the server will use), then a wait until the vectorized code that forward asked for is compiled
    * (the layers' own tile kernels, which take over from the shared ones of the first forward), then one more
    * forward (the blocked engine may run a network's first forward one sample at a time, keeping one sample's
-   * buffers; this one allocates the batch's), so that the calls after it run at full speed from the first. The
+   * buffers, and later ones in larger groups; this one allocates the buffers they use), so that the calls after it
+   * run at full speed from the first. The
    * wait ends at {@code timeout} (counted from the start, a day at most; the last forward comes after it).
    * Returns whether the warm-up finished in time (a kernel that does not compile within the warmer's 10-s
    * deadline is given up on and counts as finished); always true on the scalar path (no

@@ -717,10 +717,6 @@ final class BlockedConv {
     int bandRows = rows / bands;
     int perChunk = samples * bandRows;
     int perBand = chunks.size() * perChunk;
-    if (depthwise && samples > 1) {
-      depthwiseBySample(p, x, xOff, y, yOff, samples, bandRows, rowIn, start, end);
-      return;
-    }
     // Items come in runs of consecutive output rows of one chunk and sample (a band's rows, or what of them the
     // range holds), each run one call of a path below; this loop makes one step per run.
     int item = start;
@@ -758,41 +754,6 @@ final class BlockedConv {
    * 0.5 s in its first forward for that method alone, on the AMD EPYC Zen 1 machine), and a loop of one step per
    * row stayed interpreted for most of a first forward when the inner loops were taken out of it.
    */
-
-  /**
-   * A depthwise layer's items {@code [start, end)} of a batch sample by sample (within each band), each sample's
-   * blocks in turn: every run of rows is one block of one sample, as in {@link #run}'s order, but the input and
-   * output are walked one sample's map after the other, contiguously, instead of one block of every sample after
-   * the other. A depthwise layer does nine multiply-adds per value it reads and its weights are a few KB, so how it
-   * walks memory is much of its time: on an AMD EPYC Zen 4, MobileNet v1's 512-channel 14x14 depthwise layer after
-   * a pointwise one at N=8, one thread, took 308-396 us this way against 582-720 block by block (the pair alone);
-   * in the network (per-stage profile) its 14x14 and smaller depthwise layers took 15-37% less time (309-342 us
-   * against 384-430 at 14x14), the 112x112 and 56x56 ones about the same, the whole forward within the noise of
-   * two builds alternating in one JVM (0.982x on one thread, 1.002x on two).
-   */
-  private void depthwiseBySample(Packed p, float[] x, int xOff, float[] y, int yOff, int samples, int bandRows,
-      int rowIn, int start, int end) {
-    int perChunk = samples * bandRows;
-    int perBand = chunks.size() * perChunk;
-    int origin = in.pixel(-geometry.padTop(), -geometry.padLeft());
-    for (int band = start / perBand; band <= (end - 1) / perBand; band++) {
-      for (int n = 0; n < samples; n++) {
-        for (int chunk = 0; chunk < chunks.size(); chunk++) {
-          int first = band * perBand + chunk * perChunk + n * bandRows;
-          int from = Math.max(start, first);
-          int to = Math.min(end, first + bandRows);
-          if (from >= to) {
-            continue;
-          }
-          int oh = band * bandRows + from - first;
-          Chunk c = chunks.get(chunk);
-          int xBase = xOff + n * in.sampleSize + c.block() * in.blockStride + origin + oh * rowIn;
-          int yBase = yOff + n * out.sampleSize + c.block() * out.blockStride + out.pixel(oh, 0);
-          depthwiseRows(c, p, x, xBase, rowIn, y, yBase, to - from);
-        }
-      }
-    }
-  }
 
   /**
    * {@code count} rows of one block's outputs of a depthwise layer, tile by tile, in plain Java where a tile is

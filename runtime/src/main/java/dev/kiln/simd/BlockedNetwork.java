@@ -171,7 +171,12 @@ final class BlockedNetwork implements NetworkEngine {
     if (floatsPerSample <= GROUP_FLOATS) {
       return (int) (GROUP_FLOATS / floatsPerSample);
     }
-    return 4 * floatsPerSample >= weightFloats ? 1 : Integer.MAX_VALUE;
+    return mapsOutweigh(floatsPerSample, weightFloats) ? 1 : Integer.MAX_VALUE;
+  }
+
+  /** Whether a sample's buffers are at least a quarter of the layers' weights (the grouping rules' test). */
+  private static boolean mapsOutweigh(long floatsPerSample, long weightFloats) {
+    return 4 * floatsPerSample >= weightFloats;
   }
 
   /** Samples a thread runs through every stage before the next ones ({@link #groupSize(long, long)}). */
@@ -185,11 +190,12 @@ final class BlockedNetwork implements NetworkEngine {
    * in its first forward, which took 0.84-0.96x the time on one thread and 0.84-0.93x on two (medians of 4-10
    * alternating ColdStart pairs, four series, bench-results/driver-paths-s26-avx2-2026-12-05.txt); its later
    * calls run one sample at a time too ({@link #groupSize(long, long)}), while a network whose buffers for a
-   * sample fit in {@link #GROUP_FLOATS} runs its later calls in groups. RepVGG-A0 (3.1 MB per sample, 33 MB of weights, which a group streams
-   * once per layer) gained nothing (0.98x on one thread, 1.09x on two). Same bits whatever the grouping.
+   * sample fit in {@link #GROUP_FLOATS} runs its later calls in groups. RepVGG-A0 (3.1 MB per sample, 33 MB of
+   * weights, which a group streams once per layer) gained nothing (0.98x on one thread, 1.09x on two). Same bits
+   * whatever the grouping.
    */
   static int firstGroupSize(int groupSize, long bufferFloatsPerSample, long weightFloats) {
-    return 4 * bufferFloatsPerSample >= weightFloats ? 1 : groupSize;
+    return mapsOutweigh(bufferFloatsPerSample, weightFloats) ? 1 : groupSize;
   }
 
   /**
@@ -201,11 +207,11 @@ final class BlockedNetwork implements NetworkEngine {
    * two series of five and six alternating ColdStart pairs on the AMD EPYC Zen 1 machine, where the one-block
    * tile runs at 0.55x the speed of the layers' own 3x4 tiles); on two threads, with no processor to spare,
    * 1.02x and 0.87x (first result 1.02x and 0.93x), within the pairs' spread. With 32 registers (AVX-512) the
-   * one-block tile is not far behind the own tiles (on an AMD EPYC Zen 4, eight more samples added about 27 ms each to
-   * RepVGG-A0's first forward, against 25 ms a sample steady) and the own tiles are wider and slower to compile,
-   * so requesting them first only took processor time: there RepVGG-A0's first forward took 1.17x the time with
-   * it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x) and 1.07x at N=16 (six, six and five
-   * pairs). Where the first forward runs one sample at a time (MobileNet v1), requesting them after its first
+   * one-block tile is not far behind the own tiles (on an AMD EPYC Zen 4, eight more samples added about 27 ms
+   * each to RepVGG-A0's first forward, against 25 ms a sample steady) and the own tiles are wider and slower to
+   * compile, so requesting them first only took processor time: there RepVGG-A0's first forward took 1.17x the
+   * time with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x) and 1.07x at N=16 (six, six and
+   * five pairs). Where the first forward runs one sample at a time (MobileNet v1), requesting them after its first
    * sample made it longer (1.25x at N=8 on one thread on the Zen 1), as warming during a first forward did
    * before (see {@link #forward}): the warmer and C2 then take processor time and the compiler's queue from the
    * code that forward still needs. {@code kiln.blocked.ownTilesFirst=true|false} overrides the register rule

@@ -111,7 +111,7 @@ final class PaddedLayout {
    * keeps the row length and the channel size but puts the even rows before the odd ones: not the sample.
    */
   boolean isInputItself() {
-    return strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && hq == inH && rowPitch == inW;
+    return strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && rowPitch == inW;
   }
 
   /** As {@link #of}; {@code rowPhases}/{@code colPhases} say which phases some tap reads. */
