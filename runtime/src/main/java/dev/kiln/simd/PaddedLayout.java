@@ -3,6 +3,7 @@ package dev.kiln.simd;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -55,6 +56,18 @@ final class PaddedLayout {
 
   /** Whether rows share their zero border cells (see the constructor). */
   final boolean sharedBorder;
+  /**
+   * Whether this is a wrapped layout ({@link #wrapped}): rows of the input's own width, one copy of the
+   * plane per kernel column, its border columns zeroed.
+   */
+  final boolean wrapped;
+  /** Wrapped: the kernel's columns, their dilation, and the zero cells before each copy's first row. */
+  private final int wrapKernelW;
+  private final int wrapDilationW;
+  private final int lead;
+  /** Wrapped: {@link #keepMasks}. */
+  private final int[][] keep;
+  private static final jdk.incubator.vector.VectorSpecies<Integer> INTS = VectorShape.SPECIES.withLanes(int.class);
   /** Whether the border is zeros (otherwise every border cell has a source). */
   private final boolean zeros;
   /** Input row length rounded up to whole vectors. */
@@ -111,7 +124,7 @@ final class PaddedLayout {
    * keeps the row length and the channel size but puts the even rows before the odd ones: not the sample.
    */
   boolean isInputItself() {
-    return strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && rowPitch == inW;
+    return !wrapped && strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && rowPitch == inW;
   }
 
   /** As {@link #of}; {@code rowPhases}/{@code colPhases} say which phases some tap reads. */
@@ -130,6 +143,11 @@ final class PaddedLayout {
     // same zero cells: rows need only max(padLeft, padRight) of them, and one extra zero row catches the
     // last row's right border. Fewer junk columns, fuller vectors.
     this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
+    this.wrapped = false;
+    this.wrapKernelW = 0;
+    this.wrapDilationW = 0;
+    this.lead = 0;
+    this.keep = null;
     this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
     int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
     this.rowPitch = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
@@ -177,6 +195,74 @@ final class PaddedLayout {
     this.colRead = colPhases;
   }
 
+  /**
+   * Whether convolution {@code g} can read a {@link #wrapped} layout: stride 1, zero padding along the rows,
+   * and output rows as long as the input's.
+   */
+  static boolean canWrap(ConvGeometry g) {
+    return g.strideH() == 1 && g.strideW() == 1 && g.paddingMode() == PaddingMode.ZEROS
+        && g.padLeft() + g.padRight() > 0 && g.outWidth() == g.inWidth()
+        && g.padLeft() < g.inWidth() && g.padRight() < g.inWidth();
+  }
+
+  /**
+   * A layout without junk columns for a {@link #canWrap} convolution {@code g}: the virtual rows are the
+   * input's own rows ({@code Wq = inW}), so virtual position {@code p = oh * outW + ow} is the output's own
+   * index, and each kernel column reads its own copy of the padded plane. A tap {@code d = kw * dilationW -
+   * padLeft} columns beside an output position reads, where that is past a row's end, the neighbouring row's
+   * first or last {@code |d|} cells: that column's copy has those cells zeroed (they are the padding the tap
+   * should read, and no output of that tap reads them otherwise). Top and bottom padding are zero rows.
+   * Vectors of positions then run across rows: a 14x14 plane is 13 vectors of 16 instead of 14.
+   */
+  static PaddedLayout wrapped(ConvGeometry g) {
+    if (!canWrap(g)) {
+      throw new IllegalArgumentException("no wrapped layout for " + g);
+    }
+    return new PaddedLayout(g);
+  }
+
+  /** The {@link #wrapped} layout of {@code g}'s input. */
+  private PaddedLayout(ConvGeometry g) {
+    this.channels = g.inChannels();
+    this.inH = g.inHeight();
+    this.inW = g.inWidth();
+    this.strideH = 1;
+    this.strideW = 1;
+    this.padTop = g.padTop();
+    this.padLeft = g.padLeft();
+    this.paddedH = inH + g.padTop() + g.padBottom();
+    this.paddedW = inW + g.padLeft() + g.padRight();
+    this.sharedBorder = false;
+    this.wrapped = true;
+    this.wrapKernelW = g.kernelW();
+    this.wrapDilationW = g.dilationW();
+    // The first row's taps to the left read up to padLeft cells before it, the last row's to the right
+    // up to padRight after it.
+    this.lead = g.padLeft();
+    this.keep = keepMasks(inH, inW, wrapKernelW, wrapDilationW, g.padLeft());
+    this.hq = paddedH;
+    this.rowPitch = inW;
+    // Room for a vector past the rows' last cell: the copy's overshoot lands there and is zeroed again.
+    this.planeQ = lead + paddedH * inW + Math.max(g.padRight(), VectorShape.LANES);
+    this.channelStride = Math.multiplyExact(wrapKernelW, planeQ);
+    this.zeros = true;
+    this.span = (inW + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES;
+    this.rowSource = sources(paddedH, padTop, inH, PaddingMode.ZEROS);
+    this.rowOffset = new int[0];
+    this.rowLimit = new int[0];
+    this.colSource = sources(paddedW, padLeft, inW, PaddingMode.ZEROS);
+    this.pairSpan = 0;
+    this.pairEven = 0;
+    this.pairOdd = 0;
+    this.pairEvenRead = false;
+    this.pairOddRead = false;
+    this.pairRow = new boolean[0];
+    this.borderOffset = new int[0];
+    this.borderSource = new int[0];
+    this.rowCopied = new boolean[0];
+    this.colRead = new boolean[] {true};
+  }
+
   /** The source index of each of {@code padded} cells along an axis whose first {@code pad} cells are border. */
   private static int[] sources(int padded, int pad, int size, PaddingMode mode) {
     int[] source = new int[padded];
@@ -220,7 +306,9 @@ final class PaddedLayout {
     for (int c = 0; c < g.inChannelsPerGroup(); c++) {
       for (int kh = 0; kh < g.kernelH(); kh++) {
         for (int kw = 0; kw < g.kernelW(); kw++) {
-          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + offset(kh * g.dilationH(), kw * g.dilationW());
+          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + (wrapped
+              ? kw * planeQ + kh * g.dilationH() * rowPitch + kw * g.dilationW()
+              : offset(kh * g.dilationH(), kw * g.dilationW()));
         }
       }
     }
@@ -234,9 +322,15 @@ final class PaddedLayout {
 
   /**
    * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code paddedX}, channel {@code c} at
-   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero).
+   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero);
+   * a {@link #wrapped} layout writes only its rows, so {@code paddedX} must be a buffer of this layout alone,
+   * zero when allocated.
    */
   void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
+    if (wrapped) {
+      padWrapped(x, xOff, c0, c1, paddedX);
+      return;
+    }
     int plane = inH * inW;
     int span = this.span;
     for (int c = c0; c < c1; c++) {
@@ -254,6 +348,57 @@ final class PaddedLayout {
         java.util.Arrays.fill(paddedX, dst0 + paddedH * rowPitch, dst0 + hq * rowPitch, 0f);
       }
     }
+  }
+
+  /**
+   * {@link #pad} for a {@link #wrapped} layout: per channel and kernel column, the plane copied a vector at a
+   * time (its rows are contiguous in the input and in the copy) through that column's {@link #keep} mask, which
+   * zeroes the cells its tap reads past a row's end and the last vector's lanes past the plane. The cells
+   * before and after the rows are never written otherwise and stay zero ({@code planeQ} leaves a vector of room
+   * after the rows). A channel whose last vector would read past {@code x} is copied exactly and zeroed cell by
+   * cell.
+   */
+  private void padWrapped(float[] x, int xOff, int c0, int c1, float[] paddedX) {
+    int plane = inH * inW;
+    int top = lead + padTop * inW;
+    int vectors = keep[0].length;
+    for (int c = c0; c < c1; c++) {
+      int src = xOff + c * plane;
+      boolean whole = src + vectors <= x.length;
+      for (int kw = 0; kw < wrapKernelW; kw++) {
+        int dst = (c - c0) * channelStride + kw * planeQ + top;
+        int[] mask = keep[kw];
+        if (whole) {
+          for (int i = 0; i < vectors; i += VectorShape.LANES) {
+            FloatVector.fromArray(VectorShape.SPECIES, x, src + i).reinterpretAsInts()
+                .and(IntVector.fromArray(INTS, mask, i)).reinterpretAsFloats().intoArray(paddedX, dst + i);
+          }
+        } else {
+          for (int i = 0; i < plane; i++) {
+            paddedX[dst + i] = mask[i] == 0 ? 0f : x[src + i];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Per kernel column of a {@link #wrapped} layout, over the plane rounded up to whole vectors: -1 for the cells
+   * its copy keeps, 0 for those it zeroes (the {@code |d|} cells at each row's end or start that its tap, {@code
+   * d = kw * dilationW - padLeft} columns beside an output position, reads past a row's end, and the lanes past
+   * the plane).
+   */
+  private static int[][] keepMasks(int inH, int inW, int kernelW, int dilationW, int padLeft) {
+    int plane = inH * inW;
+    int[][] keep = new int[kernelW][(plane + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES];
+    for (int kw = 0; kw < kernelW; kw++) {
+      int d = kw * dilationW - padLeft;
+      for (int i = 0; i < plane; i++) {
+        int col = i % inW;
+        keep[kw][i] = d < 0 && col >= inW + d || d > 0 && col < d ? 0 : -1;
+      }
+    }
+    return keep;
   }
 
   /** A padded row of zeros (border row): its cells in every column phase. */
