@@ -57,14 +57,16 @@ final class PaddedLayout {
   /** Whether rows share their zero border cells (see the constructor). */
   final boolean sharedBorder;
   /**
-   * Whether this is a wrapped layout ({@link #wrapped}): rows of the input's own width, one copy of the
-   * plane per kernel column, its border columns zeroed.
+   * Whether this is a wrapped layout ({@link #wrapped}): rows as long as the output's, one copy of the input
+   * per kernel column (and row phase), the cells its tap reads past a row's end zeroed.
    */
   final boolean wrapped;
-  /** Wrapped: the kernel's columns, their dilation, and the zero cells before each copy's first row. */
+  /** Wrapped: the kernel's columns, and the zero cells before each copy's first row. */
   private final int wrapKernelW;
-  private final int wrapDilationW;
   private final int lead;
+  /** Wrapped: the input column of output column {@code ow} for kernel column {@code kw} is {@code stride * (ow + wrapShift[kw]) + wrapPhase[kw]}. */
+  private final int[] wrapPhase;
+  private final int[] wrapShift;
   /** Wrapped: {@link #keepMasks}. */
   private final int[][] keep;
   private static final jdk.incubator.vector.VectorSpecies<Integer> INTS = VectorShape.SPECIES.withLanes(int.class);
@@ -145,8 +147,9 @@ final class PaddedLayout {
     this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
     this.wrapped = false;
     this.wrapKernelW = 0;
-    this.wrapDilationW = 0;
     this.lead = 0;
+    this.wrapPhase = null;
+    this.wrapShift = null;
     this.keep = null;
     this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
     int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
@@ -196,23 +199,32 @@ final class PaddedLayout {
   }
 
   /**
-   * Whether convolution {@code g} can read a {@link #wrapped} layout: stride 1, zero padding along the rows,
-   * and output rows as long as the input's.
+   * Whether convolution {@code g} can read a {@link #wrapped} layout: zero padding along the rows, and stride 1
+   * with output rows as long as the input's, or stride 2 both ways with output rows half as long (rounded up);
+   * every tap within a row's length of its output column.
    */
   static boolean canWrap(ConvGeometry g) {
-    return g.strideH() == 1 && g.strideW() == 1 && g.paddingMode() == PaddingMode.ZEROS
-        && g.padLeft() + g.padRight() > 0 && g.outWidth() == g.inWidth()
-        && g.padLeft() < g.inWidth() && g.padRight() < g.inWidth();
+    int s = g.strideW();
+    if (g.paddingMode() != PaddingMode.ZEROS || g.padLeft() + g.padRight() == 0 || g.strideH() != s
+        || !(s == 1 && g.outWidth() == g.inWidth() || s == 2 && g.outWidth() == (g.inWidth() + 1) / 2)) {
+      return false;
+    }
+    int first = Math.floorDiv(-g.padLeft(), s);
+    int last = Math.floorDiv((g.kernelW() - 1) * g.dilationW() - g.padLeft(), s);
+    return -first < g.outWidth() && last < g.outWidth();
   }
 
   /**
-   * A layout without junk columns for a {@link #canWrap} convolution {@code g}: the virtual rows are the
-   * input's own rows ({@code Wq = inW}), so virtual position {@code p = oh * outW + ow} is the output's own
-   * index, and each kernel column reads its own copy of the padded plane. A tap {@code d = kw * dilationW -
-   * padLeft} columns beside an output position reads, where that is past a row's end, the neighbouring row's
-   * first or last {@code |d|} cells: that column's copy has those cells zeroed (they are the padding the tap
-   * should read, and no output of that tap reads them otherwise). Top and bottom padding are zero rows.
-   * Vectors of positions then run across rows: a 14x14 plane is 13 vectors of 16 instead of 14.
+   * A layout without junk columns for a {@link #canWrap} convolution {@code g}: the virtual rows are as long as
+   * the output's ({@code Wq = outW}), so virtual position {@code p = oh * outW + ow} is the output's own index,
+   * and each kernel column {@code kw} reads its own copy of the input, rows split by phase for stride 2. Output
+   * column {@code ow} reads input column {@code s * (ow + q) + phase} ({@code s} the stride, {@code q} and
+   * {@code phase} fixed per kernel column), which the copy holds at column {@code ow + q} of its rows of the
+   * phase's columns: where {@code ow + q} is past a row's end, the tap reads the neighbouring row's first or
+   * last {@code |q|} cells, and that column's copy has those cells zeroed (they are the padding the tap should
+   * read, and no output of that tap reads them otherwise; with these strides and row lengths every column past
+   * a row's end is padding). Top and bottom padding are zero rows. Vectors of positions then run across rows: a
+   * 14x14 plane is 13 vectors of 16 instead of 14, a 112x112 one 784 instead of 896.
    */
   static PaddedLayout wrapped(ConvGeometry g) {
     if (!canWrap(g)) {
@@ -223,11 +235,12 @@ final class PaddedLayout {
 
   /** The {@link #wrapped} layout of {@code g}'s input. */
   private PaddedLayout(ConvGeometry g) {
+    int s = g.strideW();
     this.channels = g.inChannels();
     this.inH = g.inHeight();
     this.inW = g.inWidth();
-    this.strideH = 1;
-    this.strideW = 1;
+    this.strideH = s;
+    this.strideW = s;
     this.padTop = g.padTop();
     this.padLeft = g.padLeft();
     this.paddedH = inH + g.padTop() + g.padBottom();
@@ -235,16 +248,27 @@ final class PaddedLayout {
     this.sharedBorder = false;
     this.wrapped = true;
     this.wrapKernelW = g.kernelW();
-    this.wrapDilationW = g.dilationW();
-    // The first row's taps to the left read up to padLeft cells before it, the last row's to the right
-    // up to padRight after it.
-    this.lead = g.padLeft();
-    this.keep = keepMasks(inH, inW, wrapKernelW, wrapDilationW, g.padLeft());
-    this.hq = paddedH;
-    this.rowPitch = inW;
-    // Room for a vector past the rows' last cell: the copy's overshoot lands there and is zeroed again.
-    this.planeQ = lead + paddedH * inW + Math.max(g.padRight(), VectorShape.LANES);
-    this.channelStride = Math.multiplyExact(wrapKernelW, planeQ);
+    this.wrapPhase = new int[wrapKernelW];
+    this.wrapShift = new int[wrapKernelW];
+    int before = 0;
+    int after = 0;
+    for (int kw = 0; kw < wrapKernelW; kw++) {
+      int d = kw * g.dilationW() - g.padLeft();
+      wrapPhase[kw] = Math.floorMod(d, s);
+      wrapShift[kw] = Math.floorDiv(d, s);
+      before = Math.max(before, -wrapShift[kw]);
+      after = Math.max(after, wrapShift[kw]);
+    }
+    // The first row's taps to the left read up to `before` cells before it, the last row's to the right up to
+    // `after` past it.
+    this.lead = before;
+    this.rowPitch = g.outWidth();
+    // Rows of a row phase: those the taps of the output rows read.
+    this.hq = s == 1 ? paddedH : g.outHeight() + (g.kernelH() - 1) * g.dilationH() / s;
+    this.keep = keepMasks(s == 1 ? inH : 1, inW, rowPitch, s, wrapPhase, wrapShift);
+    // Room for a vector past the rows' last cell: a copy's overshoot lands there (zeroed by the masks).
+    this.planeQ = lead + hq * rowPitch + Math.max(after, VectorShape.LANES);
+    this.channelStride = Math.multiplyExact(wrapKernelW * s, planeQ);
     this.zeros = true;
     this.span = (inW + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES;
     this.rowSource = sources(paddedH, padTop, inH, PaddingMode.ZEROS);
@@ -306,9 +330,10 @@ final class PaddedLayout {
     for (int c = 0; c < g.inChannelsPerGroup(); c++) {
       for (int kh = 0; kh < g.kernelH(); kh++) {
         for (int kw = 0; kw < g.kernelW(); kw++) {
+          int r = kh * g.dilationH();
           offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + (wrapped
-              ? kw * planeQ + kh * g.dilationH() * rowPitch + kw * g.dilationW()
-              : offset(kh * g.dilationH(), kw * g.dilationW()));
+              ? (kw * strideH + r % strideH) * planeQ + lead + r / strideH * rowPitch + wrapShift[kw]
+              : offset(r, kw * g.dilationW()));
         }
       }
     }
@@ -328,7 +353,11 @@ final class PaddedLayout {
    */
   void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     if (wrapped) {
-      padWrapped(x, xOff, c0, c1, paddedX);
+      if (strideW == 1) {
+        padWrapped(x, xOff, c0, c1, paddedX);
+      } else {
+        padWrappedPairs(x, xOff, c0, c1, paddedX);
+      }
       return;
     }
     int plane = inH * inW;
@@ -383,19 +412,72 @@ final class PaddedLayout {
   }
 
   /**
-   * Per kernel column of a {@link #wrapped} layout, over the plane rounded up to whole vectors: -1 for the cells
-   * its copy keeps, 0 for those it zeroes (the {@code |d|} cells at each row's end or start that its tap, {@code
-   * d = kw * dilationW - padLeft} columns beside an output position, reads past a row's end, and the lanes past
-   * the plane).
+   * {@link #pad} for a {@link #wrapped} layout of stride 2: per channel, kernel column and row phase, each row
+   * of that phase, its columns of the kernel column's phase taken a vector pair at a time ({@link
+   * #deinterleave}'s shuffles) through the column's {@link #keep} mask; rows of padding as zero vectors. A row's
+   * last vector overshoots onto the next row (written after it) or the room after the rows, its lanes there
+   * zeroed by the mask. A row whose last vector pair would read past {@code x} is copied cell by cell.
    */
-  private static int[][] keepMasks(int inH, int inW, int kernelW, int dilationW, int padLeft) {
+  private void padWrappedPairs(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     int plane = inH * inW;
-    int[][] keep = new int[kernelW][(plane + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES];
-    for (int kw = 0; kw < kernelW; kw++) {
-      int d = kw * dilationW - padLeft;
-      for (int i = 0; i < plane; i++) {
-        int col = i % inW;
-        keep[kw][i] = d < 0 && col >= inW + d || d > 0 && col < d ? 0 : -1;
+    int vectors = keep[0].length;
+    FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
+    for (int c = c0; c < c1; c++) {
+      int src0 = xOff + c * plane;
+      for (int kw = 0; kw < wrapKernelW; kw++) {
+        int[] mask = keep[kw];
+        int phase = wrapPhase[kw];
+        for (int rowPhase = 0; rowPhase < 2; rowPhase++) {
+          int dst = (c - c0) * channelStride + (kw * 2 + rowPhase) * planeQ + lead;
+          for (int i = 0; i < hq; i++, dst += rowPitch) {
+            int row = 2 * i + rowPhase - padTop;
+            if (row < 0 || row >= inH) {
+              for (int k = 0; k < vectors; k += VectorShape.LANES) {
+                zero.intoArray(paddedX, dst + k);
+              }
+              continue;
+            }
+            int src = src0 + row * inW;
+            if (src + 2 * vectors > x.length) {
+              for (int j = 0; j < rowPitch; j++) {
+                paddedX[dst + j] = mask[j] == 0 ? 0f : x[src + 2 * j + phase];
+              }
+            } else if (phase == 0) {
+              for (int k = 0; k < vectors; k += VectorShape.LANES) {
+                FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k);
+                FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k + VectorShape.LANES);
+                a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).reinterpretAsInts()
+                    .and(IntVector.fromArray(INTS, mask, k)).reinterpretAsFloats().intoArray(paddedX, dst + k);
+              }
+            } else {
+              for (int k = 0; k < vectors; k += VectorShape.LANES) {
+                FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k);
+                FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k + VectorShape.LANES);
+                a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).reinterpretAsInts()
+                    .and(IntVector.fromArray(INTS, mask, k)).reinterpretAsFloats().intoArray(paddedX, dst + k);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Per kernel column of a {@link #wrapped} layout, over {@code rows} rows of {@code width} cells rounded up to
+   * whole vectors (the whole plane for stride 1, one row for stride 2): -1 for the cells its copy keeps, 0 for
+   * those it zeroes: cells past the plane (or row), columns of the phase past the input's last, and the {@code
+   * |q|} cells at each row's end ({@code q < 0}) or start ({@code q > 0}) that its tap reads past a row's end.
+   */
+  private static int[][] keepMasks(int rows, int inW, int width, int stride, int[] phase, int[] shift) {
+    int cells = rows * width;
+    int[][] keep = new int[phase.length][(cells + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES];
+    for (int kw = 0; kw < phase.length; kw++) {
+      int q = shift[kw];
+      for (int i = 0; i < cells; i++) {
+        int col = i % width;
+        boolean wrappedRead = q < 0 && col >= width + q || q > 0 && col < q;
+        keep[kw][i] = wrappedRead || stride * col + phase[kw] >= inW ? 0 : -1;
       }
     }
     return keep;

@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link DirectConv} on a {@link PaddedLayout#wrapped} layout (rows of the input's own width, one masked copy of
- * the input per kernel column) against the convolution's definition summed in double: seeded random stride-1
- * geometries whose output rows are as long as the input's, with asymmetric horizontal padding, dilation, kernels
- * 2-5 columns wide, any vertical padding, groups, channel ranges cut inside a block, samples at an offset of a
+ * the input per kernel column and row phase) against the convolution's definition summed in double: seeded
+ * random geometries of stride 1 whose output rows are as long as the input's and of stride 2 whose rows are half
+ * as long, with asymmetric horizontal padding, dilation, kernels 2-5 columns wide, any vertical padding, groups,
+ * channel ranges cut inside a block, samples at an offset of a
  * batch array (the last one ending where the array ends, so its copy cannot read a vector past it). The
  * surefire execution with {@code kiln.simd.direct=off} runs the same cases through the output scratch.
  */
@@ -47,31 +48,44 @@ class WrappedLayoutTest {
     int asymmetric = 0;
     int dilated = 0;
     long outputs = 0;
+    int strideTwo = 0;
     while (cases < CASES) {
+      int stride = 1 + r.nextInt(2);
       int kw = 2 + r.nextInt(4);
       int dw = r.nextInt(4) == 0 ? 2 : 1;
       int span = (kw - 1) * dw;
       int pl = r.nextInt(span + 1);
-      int pr = span - pl;
-      int w = 2 + r.nextInt(19);
+      int w = 2 + r.nextInt(stride == 1 ? 19 : 40);
+      // Stride 1 needs output rows as long as the input's; stride 2 half as long, rounded up: the right padding
+      // that gives (w + 1) / 2 outputs, 1 + (w + pl + pr - span - 1) / 2 (one of two values, or none).
+      int pr = stride == 1 ? span - pl : Math.max(0, 2 * ((w + 1) / 2 - 1) + span + 1 - w - pl + r.nextInt(2));
       int kh = 1 + r.nextInt(5);
       int dh = r.nextInt(4) == 0 ? 2 : 1;
       int pt = r.nextInt(3);
       int pb = r.nextInt(3);
-      int h = 1 + r.nextInt(16);
-      if (pl >= w || pr >= w || h + pt + pb < (kh - 1) * dh + 1) {
+      int h = 1 + r.nextInt(stride == 1 ? 16 : 30);
+      if (pl + pr == 0 || pl >= w || pr >= w || h + pt + pb < (kh - 1) * dh + 1 || w + pl + pr < span + 1
+          || (w + pl + pr - span - 1) / stride + 1 != (stride == 1 ? w : (w + 1) / 2)) {
         continue;
       }
       int groups = 1 + r.nextInt(2);
       int inPerGroup = 1 + r.nextInt(10);
       int outPerGroup = DirectConv.OB + r.nextInt(3 * DirectConv.OB);
       ConvGeometry g = ConvGeometry.builder().inChannels(groups * inPerGroup).outChannels(groups * outPerGroup)
-          .inputSize(h, w).kernel(kh, kw).dilation(dh, dw).padding(pt, pb, pl, pr).groups(groups)
-          .paddingMode(PaddingMode.ZEROS).build();
+          .inputSize(h, w).kernel(kh, kw).stride(stride, stride).dilation(dh, dw).padding(pt, pb, pl, pr)
+          .groups(groups).paddingMode(PaddingMode.ZEROS).build();
+      if (!PaddedLayout.canWrap(g)) {
+        // Taps a row's length or more beside their output column (kernels wider than tiny inputs).
+        assertThat(w).isAtMost(2 * span);
+        continue;
+      }
       boolean relu = r.nextBoolean();
       DirectConv conv = new DirectConv(g, relu);
       assertWithMessage("layout of " + g).that(conv.layout.wrapped).isTrue();
-      assertWithMessage("row pitch of " + g).that(conv.layout.rowPitch).isEqualTo(w);
+      assertWithMessage("row pitch of " + g).that(conv.layout.rowPitch).isEqualTo(g.outWidth());
+      if (stride == 2) {
+        strideTwo++;
+      }
       int batch = 1 + r.nextInt(3);
       int outC = g.outChannels();
       int ocStart = 0;
@@ -93,6 +107,7 @@ class WrappedLayoutTest {
       cases++;
     }
     assertThat(cases).isEqualTo(CASES);
+    assertThat(strideTwo).isAtLeast(CASES / 4);
     assertThat(partialRanges).isAtLeast(20);
     assertThat(asymmetric).isAtLeast(30);
     assertThat(dilated).isAtLeast(15);
@@ -142,9 +157,9 @@ class WrappedLayoutTest {
             double sum = b[oc];
             for (int c = 0; c < cin; c++) {
               for (int i = 0; i < g.kernelH(); i++) {
-                int ih = oh + i * g.dilationH() - g.padTop();
+                int ih = oh * g.strideH() + i * g.dilationH() - g.padTop();
                 for (int j = 0; j < g.kernelW(); j++) {
-                  int iw = ow + j * g.dilationW() - g.padLeft();
+                  int iw = ow * g.strideW() + j * g.dilationW() - g.padLeft();
                   if (ih >= 0 && ih < g.inHeight() && iw >= 0 && iw < g.inWidth()) {
                     sum += (double) w[oc * k + (c * g.kernelH() + i) * g.kernelW() + j]
                         * x[n * inSample + ((grp * cin + c) * g.inHeight() + ih) * g.inWidth() + iw];
@@ -163,5 +178,29 @@ class WrappedLayoutTest {
           .that(maxDiff / Math.max(maxAbs, 1e-6)).isAtMost(1e-5);
     }
     return compared;
+  }
+
+  /** The common layers that should take wrapped rows can; those whose columns past a row's end are data cannot. */
+  @Test
+  void whichGeometriesWrap() {
+    assertThat(PaddedLayout.canWrap(geometry(224, 3, 2, 1, 1))).isTrue();
+    assertThat(PaddedLayout.canWrap(geometry(28, 3, 2, 1, 1))).isTrue();
+    assertThat(PaddedLayout.canWrap(geometry(27, 3, 2, 1, 1))).isTrue();
+    assertThat(PaddedLayout.canWrap(geometry(14, 3, 1, 1, 1))).isTrue();
+    assertThat(PaddedLayout.canWrap(geometry(14, 5, 1, 2, 2))).isTrue();
+    // No padding along the rows: nothing to gain, rows already as long as the output's.
+    assertThat(PaddedLayout.canWrap(geometry(14, 3, 1, 0, 0))).isFalse();
+    // 3x3 stride 2 without right padding on an odd width: 13 outputs of 27 columns, not 14.
+    assertThat(PaddedLayout.canWrap(geometry(27, 3, 2, 1, 0))).isFalse();
+    assertThat(PaddedLayout.canWrap(geometry(28, 3, 2, 0, 0))).isFalse();
+    assertThat(PaddedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
+        .kernel(3, 3).stride(1, 2).padding(1, 1, 1, 1).build())).isFalse();
+    assertThat(PaddedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
+        .kernel(3, 3).padding(1, 1, 1, 1).paddingMode(PaddingMode.REFLECT).build())).isFalse();
+  }
+
+  private static ConvGeometry geometry(int size, int kernel, int stride, int padLeft, int padRight) {
+    return ConvGeometry.builder().inChannels(3).outChannels(16).inputSize(size, size).kernel(kernel, kernel)
+        .stride(stride, stride).padding(1, 1, padLeft, padRight).build();
   }
 }
