@@ -24,12 +24,15 @@ import jdk.incubator.vector.VectorOperators;
  *       spilling onto the next row that is stored later (few multiply-adds per output, where copying
  *       would cost a large share);
  *   <li>contiguous: no junk columns at all (1x1 without padding), stored straight into the output,
- *       position blocks outermost so that the input block stays in L1 across channel blocks.
+ *       position blocks outermost so that the input block stays in L1 across channel blocks;
+ *   <li>wrapped: no junk columns either, on a {@link PaddedLayout#wrapped} layout (stride 1 or 2 with padding
+ *       along the rows, where that saves at least 3% of the lanes), stored straight into the output, each
+ *       channel block over all positions (its weights, 3x3 over many channels, stay in L1).
  * </ul>
  * Layers with at least {@link ChannelConv#CB} output channels per group, small planes and long reductions
  * go to {@link ChannelConv} instead (vectors over output channels) when that wastes fewer lanes. The system
- * properties {@code kiln.simd.direct} and {@code kiln.simd.channels} ({@code auto}, {@code on}, {@code off})
- * override the choices, for tests.
+ * properties {@code kiln.simd.direct}, {@code kiln.simd.wrap} and {@code kiln.simd.channels} ({@code auto},
+ * {@code on}, {@code off}) override the choices, for tests.
  *
  * <p>Kernels are straight-line code in one flat loop each, carry no vector across nested loops or
  * branches (the JIT of JDK 17 then boxes them), and ReLU is {@code max(a, floor)} with floor 0 or -inf.

@@ -5,6 +5,7 @@ import static com.google.common.truth.Truth.assertWithMessage;
 
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
+import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -121,14 +122,8 @@ class WrappedLayoutTest {
     int outC = g.outChannels();
     int cin = g.inChannelsPerGroup();
     int k = cin * g.kernelH() * g.kernelW();
-    float[] w = new float[outC * k];
-    float[] b = new float[outC];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) (r.nextDouble() * 2 - 1);
-    }
-    for (int i = 0; i < b.length; i++) {
-      b[i] = (float) (r.nextDouble() - 0.5);
-    }
+    float[] w = TestTensors.uniform(r, 1, outC * k).data();
+    float[] b = TestTensors.uniform(r, 0.5, outC).data();
     int inSample = inC * g.inHeight() * g.inWidth();
     int outPlane = g.outHeight() * g.outWidth();
     float[] x = new float[batch * inSample];
