@@ -25,7 +25,7 @@ final class BlockedKernels {
   /** The most output-channel blocks of a convolution tile. */
   static final int MAX_BLOCKS = 3;
   /** The widest convolution tile, by the number of output-channel blocks. */
-  static final int[] MAX_PIXELS = {0, 14, 14, 7};
+  static final int[] MAX_PIXELS = {0, 14, 14, 8};
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /** The widest depthwise 3x3 tile (wider ones fail in JDK 17's C1; see the generator). */
@@ -134,6 +134,8 @@ final class BlockedKernels {
         return new Conv3x6();
       case 307:
         return new Conv3x7();
+      case 308:
+        return new Conv3x8();
       case 10101:
         return new Conv1x1Stride1();
       case 10102:
@@ -204,6 +206,8 @@ final class BlockedKernels {
         return new Conv3x6Stride1();
       case 10307:
         return new Conv3x7Stride1();
+      case 10308:
+        return new Conv3x8Stride1();
       case 20101:
         return new Conv1x1Stride2();
       case 20102:
@@ -274,6 +278,8 @@ final class BlockedKernels {
         return new Conv3x6Stride2();
       case 20307:
         return new Conv3x7Stride2();
+      case 20308:
+        return new Conv3x8Stride2();
       default:
         throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
     }
@@ -360,6 +366,8 @@ final class BlockedKernels {
         return new Pointwise3x6();
       case 20307:
         return new Pointwise3x7();
+      case 20308:
+        return new Pointwise3x8();
       case 10105:
         return new Pointwise1x5OneLane();
       case 10106:
@@ -412,6 +420,8 @@ final class BlockedKernels {
         return new Pointwise3x6OneLane();
       case 10307:
         return new Pointwise3x7OneLane();
+      case 10308:
+        return new Pointwise3x8OneLane();
       default:
         throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
             + " pixels taking " + lanes + " lanes per step");
@@ -2747,6 +2757,113 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv3x8 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
   private static final class Conv1x1Stride1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -4987,6 +5104,113 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv3x8Stride1 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
   private static final class Conv1x1Stride2 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -7224,6 +7448,113 @@ final class BlockedKernels {
       a6_0.max(lo).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Stride2 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 
@@ -10212,6 +10543,153 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Pointwise3x8 implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
   private static final class Pointwise1x5OneLane implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -12110,6 +12588,111 @@ final class BlockedKernels {
       a6_0.max(lo).intoArray(y, yo + 6 * sy);
       a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
       a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise3x8OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          a7_2 = w2.fma(v7, a7_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(lo).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(lo).intoArray(y, yo + 3 * sy);
+      a3_1.max(lo).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(lo).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(lo).intoArray(y, yo + 4 * sy);
+      a4_1.max(lo).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(lo).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(lo).intoArray(y, yo + 5 * sy);
+      a5_1.max(lo).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(lo).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(lo).intoArray(y, yo + 6 * sy);
+      a6_1.max(lo).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(lo).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(lo).intoArray(y, yo + 7 * sy);
+      a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 

@@ -516,6 +516,53 @@ class BlockedConvTest {
   }
 
   /**
+   * The 8-pixel three-block chunks of {@link BlockedConv#eightPixelThrees} rows give the same bits as 3x7 tiles
+   * ({@code kiln.blocked.eights=false}) and match the reference: 3x3 layers at stride 1 and 2 on rows of 56
+   * pixels, and on rows of 16 (3x8 tiles either way).
+   */
+  @Test
+  void eightPixelThreesGiveTheSameBits() {
+    assumeTrue(TileBudget.maxPixels(3, true) >= 8, "needs 32 vector registers and JDK 17's scheduling");
+    SplittableRandom r = new SplittableRandom(1205);
+    int lanes = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(3 * lanes, 3 * lanes, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(2 * lanes, 3 * lanes, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(lanes, 3 * lanes, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+    };
+    int compared = 0;
+    for (ConvGeometry g : layers) {
+      ReluLayer l = ReluLayer.of(g);
+      ReferenceConv2d ref = l.ref();
+      BlockedLayout in = l.in();
+      BlockedLayout out = l.out();
+      BlockedConv eights = new BlockedConv(g, Activation.RELU, in, out);
+      BlockedConv sevens;
+      System.setProperty("kiln.blocked.eights", "false");
+      try {
+        sevens = new BlockedConv(g, Activation.RELU, in, out);
+      } finally {
+        System.clearProperty("kiln.blocked.eights");
+      }
+      assertWithMessage(g.toString()).that(eights.tiles().stream().anyMatch(t -> t.key.startsWith("conv3x8/"))).isTrue();
+      // Rows that are no multiple of 7 (16 pixels) take the widest tiles that divide them either way.
+      assertWithMessage(g.toString()).that(sevens.tiles().stream().noneMatch(t -> t.key.startsWith("conv3x8/")))
+          .isEqualTo(g.outWidth() % 7 == 0);
+      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      float[] a = new float[out.sampleSize];
+      float[] b = new float[out.sampleSize];
+      eights.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, eights.items(1));
+      sevens.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, sevens.items(1));
+      assertSameBits(g.toString(), b, a);
+      l.assertMatchesReference(a, x);
+      compared++;
+    }
+    assertThat(compared).isEqualTo(layers.length);
+  }
+
+  /**
    * The 10-pixel two-block chunks of {@link BlockedConv#tenPixelTwos} rows give the same bits as the one-block
    * first tiles (7 pixels wide) and match the reference: pointwise and 3x3 layers at widths 20 and 10.
    */

@@ -20,7 +20,7 @@ final class BlockedKernelsGenerator {
    * The widest tile of each block count: accumulators plus weights plus one broadcast fit 32 registers (the
    * engine uses narrower ones where {@link TileBudget#maxPixels} says so).
    */
-  static final int[] MAX_PIXELS = {0, 14, 14, 7};
+  static final int[] MAX_PIXELS = {0, 14, 14, 8};
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /**

@@ -54,8 +54,8 @@ class BlockedTileCompilationTest {
   }
 
   /**
-   * Per block count and width (35 sizes) one convolution tile for each pixel stride (0, 1, 2); 34 pointwise tiles
-   * taking two lanes per iteration (all but 2x14) and 26 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x7: those
+   * Per block count and width (36 sizes) one convolution tile for each pixel stride (0, 1, 2); 35 pointwise tiles
+   * taking two lanes per iteration (all but 2x14) and 27 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x8: those
    * that do not fit 16 registers with two lanes' broadcasts first); the depthwise tiles; the depthwise 3x3 tiles
    * at strides 1 and 2; the head's two kernels.
    */
@@ -64,7 +64,8 @@ class BlockedTileCompilationTest {
     for (int m = 1; m <= BlockedKernels.MAX_BLOCKS; m++) {
       sizes += BlockedKernels.MAX_PIXELS[m];
     }
-    return sizes * 3 + 34 + 26 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+    assertThat(sizes).isEqualTo(36);
+    return sizes * 3 + 35 + 27 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
   }
 
   /** Every tile {@link TileWarmer} can hand out. */
