@@ -267,8 +267,9 @@ final class BlockedConv {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
         // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
-        // of tenPixelTwos rows get tiles of up to 10 pixels; other two-block chunks at most 7, like three-block
-        // ones: the widest fitting tiles were 13-14 pixels, 17-20% slower per multiply-add (twoBlockPixels).
+        // of tenPixelTwos rows get tiles of up to 10 pixels; other two-block chunks at most 7 (the widest fitting
+        // tiles were 13-14 pixels, 17-20% slower per multiply-add: twoBlockPixels); three-block ones at most 8,
+        // and 7 on rows that 7 divides unless 8 does too (eightPixelThrees).
         // Where the registers hold a wider tile of variable pixel distance than of constant (AVX2 on JDK 17:
         // 3x4 against 3x3; see TileBudget), the chunk takes the variable one.
         int stride = pixelStride != 0 && !pointwise && TileBudget.variableDistanceWider(m) ? 0 : pixelStride;

@@ -18,7 +18,8 @@ final class BlockedKernelsGenerator {
   static final int MAX_BLOCKS = 3;
   /**
    * The widest tile of each block count: accumulators plus weights plus one broadcast fit 32 registers (the
-   * engine uses narrower ones where {@link TileBudget#maxPixels} says so).
+   * engine uses narrower ones where {@link TileBudget#maxPixels} says so). Three blocks stop at 8 pixels, the
+   * width that divides the rows of 224-pixel networks' 56- and 112-pixel maps (3x9 would fit, and divide none).
    */
   static final int[] MAX_PIXELS = {0, 14, 14, 8};
   /** The widest depthwise tile. */
