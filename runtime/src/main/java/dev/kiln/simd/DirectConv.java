@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorOperators;
  *       would cost a large share);
  *   <li>contiguous: no junk columns at all (1x1 without padding), stored straight into the output,
  *       position blocks outermost so that the input block stays in L1 across channel blocks;
- *   <li>wrapped: no junk columns either, on a {@link PaddedLayout#wrapped} layout (stride 1 or 2 with padding
+ *   <li>wrapped: no junk columns either, on a {@link WrappedLayout} (stride 1 or 2 with padding
  *       along the rows, where that saves at least 3% of the lanes), stored straight into the output, each
  *       channel block over all positions (its weights, 3x3 over many channels, stay in L1).
  * </ul>
@@ -43,7 +43,9 @@ final class DirectConv {
 
   private final ConvGeometry geometry;
   private final boolean relu;
-  final PaddedLayout layout;
+  final SampleLayout layout;
+  /** Whether {@link #layout} is a {@link WrappedLayout} (contiguous outputs, channel blocks outermost). */
+  final boolean wrapped;
   private final int inGroupChannels;
   private final int outGroupChannels;
   private final int taps;
@@ -122,13 +124,13 @@ final class DirectConv {
     int outPlane = geometry.outHeight() * geometry.outWidth();
     int naturalVectors = ((geometry.outHeight() - 1) * rowPitch + geometry.outWidth() + LANES - 1) / LANES;
     double positionUse = (double) outPlane / ((directRows ? geometry.outHeight() * (wqDirect / LANES) : naturalVectors) * LANES);
-    // Rows of the input's own width with a copy of the input per kernel column (PaddedLayout.wrapped): no
+    // Rows as long as the output's with a copy of the input per kernel column (WrappedLayout): no
     // junk columns, outputs stored straight into place; for the wide kernels (a copy of the input is shared
     // by at least OB output channels), where it saves at least 3% of the lanes: the copies cost time too,
     // and planes wide enough to waste less spill the copies out of L2 (56x56 planes: 1.6-3% slower).
     String wrapMode = System.getProperty("kiln.simd.wrap", "auto");
     double wrapUse = (double) outPlane / ((outPlane + LANES - 1) / LANES * LANES);
-    boolean wrap = outGroupChannels >= OB && PaddedLayout.canWrap(geometry) && !wrapMode.equals("off")
+    boolean wrap = outGroupChannels >= OB && WrappedLayout.canWrap(geometry) && !wrapMode.equals("off")
         && (wrapMode.equals("on") || wrapUse >= positionUse + 0.03);
     String channelMode = System.getProperty("kiln.simd.channels", "auto");
     // Its outputs leave through a scalar transposition: only worth it with many multiply-adds per output.
@@ -137,10 +139,10 @@ final class DirectConv {
     this.channels = outGroupChannels >= ChannelConv.CB && !channelMode.equals("off") && (channelMode.equals("on")
         || inGroupChannels * taps >= ChannelConv.MIN_REDUCTION && ChannelConv.utilization(geometry, natural) > positionUse + 0.02)
         ? new ChannelConv(geometry, relu, natural) : null;
-    boolean wrapped = wrap && channels == null;
+    this.wrapped = wrap && channels == null;
     this.direct = directRows && channels == null && !wrapped;
-    this.layout = wrapped ? PaddedLayout.wrapped(geometry) : direct ? PaddedLayout.of(geometry, LANES) : natural;
-    this.rowVectors = layout.rowPitch / LANES;
+    this.layout = wrapped ? new WrappedLayout(geometry) : direct ? PaddedLayout.of(geometry, LANES) : natural;
+    this.rowVectors = layout.rowPitch() / LANES;
     this.stencil3x3 = direct && outGroupChannels < OB && inGroupChannels == 1 && geometry.kernelH() == 3 && geometry.kernelW() == 3
         && geometry.strideH() == 1 && geometry.strideW() == 1 && geometry.dilationH() == 1 && geometry.dilationW() == 1;
     this.directOffset = new int[direct ? geometry.outHeight() * rowVectors : 0];
@@ -150,17 +152,17 @@ final class DirectConv {
     this.unpadded = layout.isInputItself();
     this.outBlock = outGroupChannels >= OB ? OB : 1;
     this.blocksPerGroup = (outGroupChannels + outBlock - 1) / outBlock;
-    this.contiguous = layout.rowPitch == geometry.outWidth() && outBlock == OB && !mode.equals("off");
+    this.contiguous = layout.rowPitch() == geometry.outWidth() && outBlock == OB && !mode.equals("off");
     this.offs = layout.tapOffsets(geometry);
     this.plan = channels != null ? null : plan(offs, geometry.groups() * blocksPerGroup, outBlock);
-    int positions = (geometry.outHeight() - 1) * layout.rowPitch + geometry.outWidth();
+    int positions = (geometry.outHeight() - 1) * layout.rowPitch() + geometry.outWidth();
     this.vectors = (positions + LANES - 1) / LANES;
     // Direct mode computes whole rows, up to outH * rowVectors vectors.
     this.planeV = Math.max(vectors, direct ? geometry.outHeight() * rowVectors : 0) * LANES;
     this.outPlane = geometry.outHeight() * geometry.outWidth();
     // The last channel's farthest tap, plus what the kernels read past it.
-    this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride
-        + Math.max(planeV + LANES, channels == null ? 0 : ChannelConv.reach(geometry, layout));
+    this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride()
+        + Math.max(planeV + LANES, channels == null ? 0 : ChannelConv.reach(geometry, natural));
     int ysLength = outBlock * planeV + LANES;
     this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
   }
@@ -233,7 +235,7 @@ final class DirectConv {
       int hi = Math.min(ocEnd, first + outGroupChannels);
       float[] paddedX;
       int xBase;
-      int groupInput = xOff + grp * inGroupChannels * layout.channelStride;
+      int groupInput = xOff + grp * inGroupChannels * layout.channelStride();
       if (unpadded && groupInput + xpLength <= x.length) {
         // The input is its own padded layout: read it in place (junk lanes read past it).
         paddedX = x;
@@ -277,7 +279,7 @@ final class DirectConv {
    * would leave the plane are copied exactly.
    */
   private void compact(float[] ys, int src, float[] y, int dst) {
-    int rowPitch = layout.rowPitch;
+    int rowPitch = layout.rowPitch();
     int outW = geometry.outWidth();
     if (rowPitch == outW) {
       System.arraycopy(ys, src, y, dst, outPlane);
@@ -298,10 +300,11 @@ final class DirectConv {
   }
 
   /**
-   * Output rows without junk columns ({@code Wq == outW}, e.g. 1x1 without padding): for each block of
-   * positions, all {@code blocks} channel blocks from {@code block0} in turn, so that the input block
-   * stays in L1 while the (small) weights pass over it; full vectors are stored straight into the output
-   * planes at {@code y[yBase..]}, the last partial vector goes through {@code ys}.
+   * Output rows without junk columns ({@code Wq == outW}): 1x1 without padding for each block of three vectors of
+   * positions all {@code blocks} channel blocks from {@code block0} in turn, so that the input block stays in L1
+   * while the (small) weights pass over it; a {@link WrappedLayout} each channel block over all positions. Full
+   * vectors are stored straight into the output planes at {@code y[yBase..]}, the last partial vector goes
+   * through {@code ys}.
    */
   private void computeContiguous(float[] paddedX, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
       float[] y, int yBase) {
@@ -310,49 +313,20 @@ final class DirectConv {
     float[] bp = pw.bp;
     int full = outPlane / LANES;
     int stride = OB * outPlane;
-    if (layout.wrapped) {
+    if (wrapped) {
       // 3x3-like layers: each block's weights (k * OB floats) stay in L1 while its positions pass.
       for (int b = 0; b < blocks; b++) {
-        int block = block0 + b;
-        int wo = block * k * OB;
-        int yb = yBase + b * stride;
-        int v = 0;
-        for (; v + 3 <= full; v += 3) {
-          int yo = yb + v * LANES;
-          kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, block * OB, y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
-        }
-        if (v + 2 <= full) {
-          int yo = yb + v * LANES;
-          kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, block * OB, y, yo, yo + LANES, outPlane, floor);
-          v += 2;
-        }
-        for (; v < full; v++) {
-          kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, block * OB, y, yb + v * LANES, outPlane, floor);
-        }
-        int rest = outPlane - full * LANES;
-        if (rest > 0) {
-          kernel8x1(paddedX, xBase + full * LANES, plan, k, wp, wo, bp, block * OB, ys, 0, planeV, floor);
-          for (int j = 0; j < OB; j++) {
-            System.arraycopy(ys, j * planeV, y, yb + j * outPlane + full * LANES, rest);
-          }
+        wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, 0, full, floor);
+      }
+    } else {
+      int v = 0;
+      for (; v + 3 <= full; v += 3) {
+        for (int b = 0; b < blocks; b++) {
+          wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, v, v + 3, floor);
         }
       }
-      return;
-    }
-    int v = 0;
-    for (; v + 3 <= full; v += 3) {
       for (int b = 0; b < blocks; b++) {
-        int block = block0 + b;
-        int yo = yBase + b * stride + v * LANES;
-        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, block * k * OB, bp, block * OB, y, yo, yo + LANES, yo + 2 * LANES,
-            outPlane, floor);
-      }
-    }
-    for (; v < full; v++) {
-      for (int b = 0; b < blocks; b++) {
-        int block = block0 + b;
-        kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, block * k * OB, bp, block * OB, y, yBase + b * stride + v * LANES,
-            outPlane, floor);
+        wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, v, full, floor);
       }
     }
     int rest = outPlane - full * LANES;
@@ -364,6 +338,29 @@ final class DirectConv {
           System.arraycopy(ys, j * planeV, y, yBase + b * stride + j * outPlane + full * LANES, rest);
         }
       }
+    }
+  }
+
+  /**
+   * Vectors {@code [from, to)} of positions of channel block {@code block}, stored straight into its planes at
+   * {@code y[yb..]}: three at a time, then two, then one.
+   */
+  private void wholeVectors(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block, float[] y, int yb,
+      int from, int to, float floor) {
+    int wo = block * k * OB;
+    int bo = block * OB;
+    int v = from;
+    for (; v + 3 <= to; v += 3) {
+      int yo = yb + v * LANES;
+      kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
+    }
+    if (v + 2 <= to) {
+      int yo = yb + v * LANES;
+      kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, outPlane, floor);
+      v += 2;
+    }
+    if (v < to) {
+      kernel8x1(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yb + v * LANES, outPlane, floor);
     }
   }
 
@@ -401,7 +398,7 @@ final class DirectConv {
     } else {
       if (stencil3x3) {
         int rows = (geometry.outHeight() - 1) / 4 * 4;
-        kernelDepthwise3x3(paddedX, xBase, layout.rowPitch, rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
+        kernelDepthwise3x3(paddedX, xBase, layout.rowPitch(), rows / 4 * rowVectors, rowVectors, wp, wo, bp[bo], y, yBase,
             geometry.outWidth(), floor);
         v = rows * rowVectors;
       }

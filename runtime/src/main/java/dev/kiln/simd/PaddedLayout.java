@@ -3,7 +3,6 @@ package dev.kiln.simd;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -16,7 +15,7 @@ import jdk.incubator.vector.VectorShuffle;
  * Columns {@code ow >= outW} of the virtual rows are junk that kernels compute and discard. For stride 1
  * this is the plain padded plane.
  */
-final class PaddedLayout {
+final class PaddedLayout implements SampleLayout {
   final int channels;
   final int inH;
   final int inW;
@@ -56,20 +55,6 @@ final class PaddedLayout {
 
   /** Whether rows share their zero border cells (see the constructor). */
   final boolean sharedBorder;
-  /**
-   * Whether this is a wrapped layout ({@link #wrapped}): rows as long as the output's, one copy of the input
-   * per kernel column (and row phase), the cells its tap reads past a row's end zeroed.
-   */
-  final boolean wrapped;
-  /** Wrapped: the kernel's columns, and the zero cells before each copy's first row. */
-  private final int wrapKernelW;
-  private final int lead;
-  /** Wrapped: the input column of output column {@code ow} for kernel column {@code kw} is {@code stride * (ow + wrapShift[kw]) + wrapPhase[kw]}. */
-  private final int[] wrapPhase;
-  private final int[] wrapShift;
-  /** Wrapped: {@link #keepMasks}. */
-  private final int[][] keep;
-  private static final jdk.incubator.vector.VectorSpecies<Integer> INTS = VectorShape.SPECIES.withLanes(int.class);
   /** Whether the border is zeros (otherwise every border cell has a source). */
   private final boolean zeros;
   /** Input row length rounded up to whole vectors. */
@@ -125,8 +110,19 @@ final class PaddedLayout {
    * that a kernel may read the input where it is. A stride of 2 along the height alone with an even height
    * keeps the row length and the channel size but puts the even rows before the odd ones: not the sample.
    */
-  boolean isInputItself() {
-    return !wrapped && strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && rowPitch == inW;
+  @Override
+  public boolean isInputItself() {
+    return strideH == 1 && strideW == 1 && paddedH == inH && paddedW == inW && rowPitch == inW;
+  }
+
+  @Override
+  public int rowPitch() {
+    return rowPitch;
+  }
+
+  @Override
+  public int channelStride() {
+    return channelStride;
   }
 
   /** As {@link #of}; {@code rowPhases}/{@code colPhases} say which phases some tap reads. */
@@ -145,12 +141,6 @@ final class PaddedLayout {
     // same zero cells: rows need only max(padLeft, padRight) of them, and one extra zero row catches the
     // last row's right border. Fewer junk columns, fuller vectors.
     this.sharedBorder = mode == PaddingMode.ZEROS && strideH == 1 && strideW == 1 && padLeft + padRight > 0;
-    this.wrapped = false;
-    this.wrapKernelW = 0;
-    this.lead = 0;
-    this.wrapPhase = null;
-    this.wrapShift = null;
-    this.keep = null;
     this.hq = sharedBorder ? paddedH + 1 : (paddedH + strideH - 1) / strideH;
     int width = sharedBorder ? inW + Math.max(padLeft, padRight) : (paddedW + strideW - 1) / strideW;
     this.rowPitch = (width + rowMultiple - 1) / rowMultiple * rowMultiple;
@@ -198,95 +188,6 @@ final class PaddedLayout {
     this.colRead = colPhases;
   }
 
-  /**
-   * Whether convolution {@code g} can read a {@link #wrapped} layout: zero padding along the rows, and stride 1
-   * with output rows as long as the input's, or stride 2 both ways with output rows half as long (rounded up);
-   * every tap within a row's length of its output column.
-   */
-  static boolean canWrap(ConvGeometry g) {
-    int s = g.strideW();
-    if (g.paddingMode() != PaddingMode.ZEROS || g.padLeft() + g.padRight() == 0 || g.strideH() != s
-        || !(s == 1 && g.outWidth() == g.inWidth() || s == 2 && g.outWidth() == (g.inWidth() + 1) / 2)) {
-      return false;
-    }
-    int first = Math.floorDiv(-g.padLeft(), s);
-    int last = Math.floorDiv((g.kernelW() - 1) * g.dilationW() - g.padLeft(), s);
-    return -first < g.outWidth() && last < g.outWidth();
-  }
-
-  /**
-   * A layout without junk columns for a {@link #canWrap} convolution {@code g}: the virtual rows are as long as
-   * the output's ({@code Wq = outW}), so virtual position {@code p = oh * outW + ow} is the output's own index,
-   * and each kernel column {@code kw} reads its own copy of the input, rows split by phase for stride 2. Output
-   * column {@code ow} reads input column {@code s * (ow + q) + phase} ({@code s} the stride, {@code q} and
-   * {@code phase} fixed per kernel column), which the copy holds at column {@code ow + q} of its rows of the
-   * phase's columns: where {@code ow + q} is past a row's end, the tap reads the neighbouring row's first or
-   * last {@code |q|} cells, and that column's copy has those cells zeroed (they are the padding the tap should
-   * read, and no output of that tap reads them otherwise; with these strides and row lengths every column past
-   * a row's end is padding). Top and bottom padding are zero rows. Vectors of positions then run across rows: a
-   * 14x14 plane is 13 vectors of 16 instead of 14, a 112x112 one 784 instead of 896.
-   */
-  static PaddedLayout wrapped(ConvGeometry g) {
-    if (!canWrap(g)) {
-      throw new IllegalArgumentException("no wrapped layout for " + g);
-    }
-    return new PaddedLayout(g);
-  }
-
-  /** The {@link #wrapped} layout of {@code g}'s input. */
-  private PaddedLayout(ConvGeometry g) {
-    int s = g.strideW();
-    this.channels = g.inChannels();
-    this.inH = g.inHeight();
-    this.inW = g.inWidth();
-    this.strideH = s;
-    this.strideW = s;
-    this.padTop = g.padTop();
-    this.padLeft = g.padLeft();
-    this.paddedH = inH + g.padTop() + g.padBottom();
-    this.paddedW = inW + g.padLeft() + g.padRight();
-    this.sharedBorder = false;
-    this.wrapped = true;
-    this.wrapKernelW = g.kernelW();
-    this.wrapPhase = new int[wrapKernelW];
-    this.wrapShift = new int[wrapKernelW];
-    int before = 0;
-    int after = 0;
-    for (int kw = 0; kw < wrapKernelW; kw++) {
-      int d = kw * g.dilationW() - g.padLeft();
-      wrapPhase[kw] = Math.floorMod(d, s);
-      wrapShift[kw] = Math.floorDiv(d, s);
-      before = Math.max(before, -wrapShift[kw]);
-      after = Math.max(after, wrapShift[kw]);
-    }
-    // The first row's taps to the left read up to `before` cells before it, the last row's to the right up to
-    // `after` past it.
-    this.lead = before;
-    this.rowPitch = g.outWidth();
-    // Rows of a row phase: those the taps of the output rows read.
-    this.hq = s == 1 ? paddedH : g.outHeight() + (g.kernelH() - 1) * g.dilationH() / s;
-    this.keep = keepMasks(s == 1 ? inH : 1, inW, rowPitch, s, wrapPhase, wrapShift);
-    // Room for a vector past the rows' last cell: a copy's overshoot lands there (zeroed by the masks).
-    this.planeQ = lead + hq * rowPitch + Math.max(after, VectorShape.LANES);
-    this.channelStride = Math.multiplyExact(wrapKernelW * s, planeQ);
-    this.zeros = true;
-    this.span = (inW + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES;
-    this.rowSource = sources(paddedH, padTop, inH, PaddingMode.ZEROS);
-    this.rowOffset = new int[0];
-    this.rowLimit = new int[0];
-    this.colSource = sources(paddedW, padLeft, inW, PaddingMode.ZEROS);
-    this.pairSpan = 0;
-    this.pairEven = 0;
-    this.pairOdd = 0;
-    this.pairEvenRead = false;
-    this.pairOddRead = false;
-    this.pairRow = new boolean[0];
-    this.borderOffset = new int[0];
-    this.borderSource = new int[0];
-    this.rowCopied = new boolean[0];
-    this.colRead = new boolean[] {true};
-  }
-
   /** The source index of each of {@code padded} cells along an axis whose first {@code pad} cells are border. */
   private static int[] sources(int padded, int pad, int size, PaddingMode mode) {
     int[] source = new int[padded];
@@ -324,16 +225,14 @@ final class PaddedLayout {
    * The offset of each (input channel of a group, tap) of convolution {@code g} from the group's first
    * padded channel, in the order {@code [channel][kh][kw]} of the weights.
    */
-  int[] tapOffsets(ConvGeometry g) {
+  @Override
+  public int[] tapOffsets(ConvGeometry g) {
     int taps = g.kernelH() * g.kernelW();
     int[] offs = new int[g.inChannelsPerGroup() * taps];
     for (int c = 0; c < g.inChannelsPerGroup(); c++) {
       for (int kh = 0; kh < g.kernelH(); kh++) {
         for (int kw = 0; kw < g.kernelW(); kw++) {
-          int r = kh * g.dilationH();
-          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + (wrapped
-              ? (kw * strideH + r % strideH) * planeQ + lead + r / strideH * rowPitch + wrapShift[kw]
-              : offset(r, kw * g.dilationW()));
+          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + offset(kh * g.dilationH(), kw * g.dilationW());
         }
       }
     }
@@ -347,19 +246,10 @@ final class PaddedLayout {
 
   /**
    * Pads channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code paddedX}, channel {@code c} at
-   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero);
-   * a {@link #wrapped} layout writes only its rows, so {@code paddedX} must be a buffer of this layout alone,
-   * zero when allocated.
+   * {@code (c - c0) * channelStride}. Phase cells past the padded plane are never written (they stay zero).
    */
-  void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
-    if (wrapped) {
-      if (strideW == 1) {
-        padWrapped(x, xOff, c0, c1, paddedX);
-      } else {
-        padWrappedPairs(x, xOff, c0, c1, paddedX);
-      }
-      return;
-    }
+  @Override
+  public void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     int plane = inH * inW;
     int span = this.span;
     for (int c = c0; c < c1; c++) {
@@ -377,110 +267,6 @@ final class PaddedLayout {
         java.util.Arrays.fill(paddedX, dst0 + paddedH * rowPitch, dst0 + hq * rowPitch, 0f);
       }
     }
-  }
-
-  /**
-   * {@link #pad} for a {@link #wrapped} layout: per channel and kernel column, the plane copied a vector at a
-   * time (its rows are contiguous in the input and in the copy) through that column's {@link #keep} mask, which
-   * zeroes the cells its tap reads past a row's end and the last vector's lanes past the plane. The cells
-   * before and after the rows are never written otherwise and stay zero ({@code planeQ} leaves a vector of room
-   * after the rows). A channel whose last vector would read past {@code x} is copied exactly and zeroed cell by
-   * cell.
-   */
-  private void padWrapped(float[] x, int xOff, int c0, int c1, float[] paddedX) {
-    int plane = inH * inW;
-    int top = lead + padTop * inW;
-    int vectors = keep[0].length;
-    for (int c = c0; c < c1; c++) {
-      int src = xOff + c * plane;
-      boolean whole = src + vectors <= x.length;
-      for (int kw = 0; kw < wrapKernelW; kw++) {
-        int dst = (c - c0) * channelStride + kw * planeQ + top;
-        int[] mask = keep[kw];
-        if (whole) {
-          for (int i = 0; i < vectors; i += VectorShape.LANES) {
-            FloatVector.fromArray(VectorShape.SPECIES, x, src + i).reinterpretAsInts()
-                .and(IntVector.fromArray(INTS, mask, i)).reinterpretAsFloats().intoArray(paddedX, dst + i);
-          }
-        } else {
-          for (int i = 0; i < plane; i++) {
-            paddedX[dst + i] = mask[i] == 0 ? 0f : x[src + i];
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * {@link #pad} for a {@link #wrapped} layout of stride 2: per channel, kernel column and row phase, each row
-   * of that phase, its columns of the kernel column's phase taken a vector pair at a time ({@link
-   * #deinterleave}'s shuffles) through the column's {@link #keep} mask; rows of padding as zero vectors. A row's
-   * last vector overshoots onto the next row (written after it) or the room after the rows, its lanes there
-   * zeroed by the mask. A row whose last vector pair would read past {@code x} is copied cell by cell.
-   */
-  private void padWrappedPairs(float[] x, int xOff, int c0, int c1, float[] paddedX) {
-    int plane = inH * inW;
-    int vectors = keep[0].length;
-    FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
-    for (int c = c0; c < c1; c++) {
-      int src0 = xOff + c * plane;
-      for (int kw = 0; kw < wrapKernelW; kw++) {
-        int[] mask = keep[kw];
-        int phase = wrapPhase[kw];
-        for (int rowPhase = 0; rowPhase < 2; rowPhase++) {
-          int dst = (c - c0) * channelStride + (kw * 2 + rowPhase) * planeQ + lead;
-          for (int i = 0; i < hq; i++, dst += rowPitch) {
-            int row = 2 * i + rowPhase - padTop;
-            if (row < 0 || row >= inH) {
-              for (int k = 0; k < vectors; k += VectorShape.LANES) {
-                zero.intoArray(paddedX, dst + k);
-              }
-              continue;
-            }
-            int src = src0 + row * inW;
-            if (src + 2 * vectors > x.length) {
-              for (int j = 0; j < rowPitch; j++) {
-                paddedX[dst + j] = mask[j] == 0 ? 0f : x[src + 2 * j + phase];
-              }
-            } else if (phase == 0) {
-              for (int k = 0; k < vectors; k += VectorShape.LANES) {
-                FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k);
-                FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k + VectorShape.LANES);
-                a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).reinterpretAsInts()
-                    .and(IntVector.fromArray(INTS, mask, k)).reinterpretAsFloats().intoArray(paddedX, dst + k);
-              }
-            } else {
-              for (int k = 0; k < vectors; k += VectorShape.LANES) {
-                FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k);
-                FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k + VectorShape.LANES);
-                a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).reinterpretAsInts()
-                    .and(IntVector.fromArray(INTS, mask, k)).reinterpretAsFloats().intoArray(paddedX, dst + k);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * Per kernel column of a {@link #wrapped} layout, over {@code rows} rows of {@code width} cells rounded up to
-   * whole vectors (the whole plane for stride 1, one row for stride 2): -1 for the cells its copy keeps, 0 for
-   * those it zeroes: cells past the plane (or row), columns of the phase past the input's last, and the {@code
-   * |q|} cells at each row's end ({@code q < 0}) or start ({@code q > 0}) that its tap reads past a row's end.
-   */
-  private static int[][] keepMasks(int rows, int inW, int width, int stride, int[] phase, int[] shift) {
-    int cells = rows * width;
-    int[][] keep = new int[phase.length][(cells + VectorShape.LANES - 1) / VectorShape.LANES * VectorShape.LANES];
-    for (int kw = 0; kw < phase.length; kw++) {
-      int q = shift[kw];
-      for (int i = 0; i < cells; i++) {
-        int col = i % width;
-        boolean wrappedRead = q < 0 && col >= width + q || q > 0 && col < q;
-        keep[kw][i] = wrappedRead || stride * col + phase[kw] >= inW ? 0 : -1;
-      }
-    }
-    return keep;
   }
 
   /** A padded row of zeros (border row): its cells in every column phase. */
@@ -640,11 +426,21 @@ final class PaddedLayout {
     FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src);
     FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + VectorShape.LANES);
     if (evenRead) {
-      a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(paddedX, dstEven);
+      evens(a, b).intoArray(paddedX, dstEven);
     }
     if (oddRead) {
-      a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF).intoArray(paddedX, dstOdd);
+      odds(a, b).intoArray(paddedX, dstOdd);
     }
+  }
+
+  /** The even lanes of the pair {@code a, b} (lanes 0, 2, ... of {@code a}, then of {@code b}). */
+  static FloatVector evens(FloatVector a, FloatVector b) {
+    return a.rearrange(EVEN_LOW).blend(b.rearrange(EVEN_HIGH), HIGH_HALF);
+  }
+
+  /** The odd lanes of the pair {@code a, b}. */
+  static FloatVector odds(FloatVector a, FloatVector b) {
+    return a.rearrange(ODD_LOW).blend(b.rearrange(ODD_HIGH), HIGH_HALF);
   }
 
   /** The padded columns left and right of the input row, in their phases. */

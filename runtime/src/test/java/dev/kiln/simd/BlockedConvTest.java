@@ -487,32 +487,40 @@ class BlockedConvTest {
         NaiveConvKernel.geometry(5 * lanes, 6 * lanes, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, PaddingMode.ZEROS),
     };
     for (ConvGeometry g : layers) {
-      ReluLayer l = ReluLayer.of(g);
-      ReferenceConv2d ref = l.ref();
-      BlockedLayout in = l.in();
-      BlockedLayout out = l.out();
-      BlockedConv wide = new BlockedConv(g, Activation.RELU, in, out);
-      BlockedConv narrow;
-      System.setProperty("kiln.blocked.wideTwos", "false");
-      try {
-        narrow = new BlockedConv(g, Activation.RELU, in, out);
-      } finally {
-        System.clearProperty("kiln.blocked.wideTwos");
-      }
-      java.util.Set<String> wideTiles = new java.util.HashSet<>();
-      wide.tiles().forEach(t -> wideTiles.add(t.key));
-      assertWithMessage(g.toString()).that(wideTiles.stream().anyMatch(k -> k.contains("2x14"))).isTrue();
-      assertWithMessage(g.toString()).that(narrow.tiles().stream().noneMatch(t -> t.key.contains("2x14"))).isTrue();
-      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-      float[] xb = new float[in.sampleSize];
-      in.fromNchw(x.data(), 0, xb, 0);
-      float[] a = new float[out.sampleSize];
-      float[] b = new float[out.sampleSize];
-      wide.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, wide.items(1));
-      narrow.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, narrow.items(1));
-      assertSameBits(g.toString(), b, a);
-      l.assertMatchesReference(a, x);
+      sameBitsWithSwitchOff(g, "kiln.blocked.wideTwos", "2x14", true, r);
     }
+  }
+
+  /**
+   * Layer {@code g} with the tile rule behind system property {@code property} on (the default) and off: on, some
+   * tile's key contains {@code tile}; off, none does where {@code offLacksTile}; both give the same bits on a
+   * random input, and they match the reference.
+   */
+  private static void sameBitsWithSwitchOff(ConvGeometry g, String property, String tile, boolean offLacksTile,
+      SplittableRandom r) {
+    ReluLayer l = ReluLayer.of(g);
+    ReferenceConv2d ref = l.ref();
+    BlockedLayout in = l.in();
+    BlockedLayout out = l.out();
+    BlockedConv on = new BlockedConv(g, Activation.RELU, in, out);
+    BlockedConv off;
+    System.setProperty(property, "false");
+    try {
+      off = new BlockedConv(g, Activation.RELU, in, out);
+    } finally {
+      System.clearProperty(property);
+    }
+    assertWithMessage(g.toString()).that(on.tiles().stream().anyMatch(t -> t.key.contains(tile))).isTrue();
+    assertWithMessage(g.toString()).that(off.tiles().stream().noneMatch(t -> t.key.contains(tile))).isEqualTo(offLacksTile);
+    Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+    float[] xb = new float[in.sampleSize];
+    in.fromNchw(x.data(), 0, xb, 0);
+    float[] a = new float[out.sampleSize];
+    float[] b = new float[out.sampleSize];
+    on.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, on.items(1));
+    off.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, off.items(1));
+    assertSameBits(g.toString(), b, a);
+    l.assertMatchesReference(a, x);
   }
 
   /**
@@ -532,31 +540,8 @@ class BlockedConvTest {
     };
     int compared = 0;
     for (ConvGeometry g : layers) {
-      ReluLayer l = ReluLayer.of(g);
-      ReferenceConv2d ref = l.ref();
-      BlockedLayout in = l.in();
-      BlockedLayout out = l.out();
-      BlockedConv eights = new BlockedConv(g, Activation.RELU, in, out);
-      BlockedConv sevens;
-      System.setProperty("kiln.blocked.eights", "false");
-      try {
-        sevens = new BlockedConv(g, Activation.RELU, in, out);
-      } finally {
-        System.clearProperty("kiln.blocked.eights");
-      }
-      assertWithMessage(g.toString()).that(eights.tiles().stream().anyMatch(t -> t.key.startsWith("conv3x8/"))).isTrue();
       // Rows that are no multiple of 7 (16 pixels) take the widest tiles that divide them either way.
-      assertWithMessage(g.toString()).that(sevens.tiles().stream().noneMatch(t -> t.key.startsWith("conv3x8/")))
-          .isEqualTo(g.outWidth() % 7 == 0);
-      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-      float[] xb = new float[in.sampleSize];
-      in.fromNchw(x.data(), 0, xb, 0);
-      float[] a = new float[out.sampleSize];
-      float[] b = new float[out.sampleSize];
-      eights.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, eights.items(1));
-      sevens.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, sevens.items(1));
-      assertSameBits(g.toString(), b, a);
-      l.assertMatchesReference(a, x);
+      sameBitsWithSwitchOff(g, "kiln.blocked.eights", "conv3x8/", g.outWidth() % 7 == 0, r);
       compared++;
     }
     assertThat(compared).isEqualTo(layers.length);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link DirectConv} on a {@link PaddedLayout#wrapped} layout (rows of the input's own width, one masked copy of
+ * {@link DirectConv} on a {@link WrappedLayout} (rows of the input's own width, one masked copy of
  * the input per kernel column and row phase) against the convolution's definition summed in double: seeded
  * random geometries of stride 1 whose output rows are as long as the input's and of stride 2 whose rows are half
  * as long, with asymmetric horizontal padding, dilation, kernels 2-5 columns wide, any vertical padding, groups,
@@ -75,15 +75,15 @@ class WrappedLayoutTest {
       ConvGeometry g = ConvGeometry.builder().inChannels(groups * inPerGroup).outChannels(groups * outPerGroup)
           .inputSize(h, w).kernel(kh, kw).stride(stride, stride).dilation(dh, dw).padding(pt, pb, pl, pr)
           .groups(groups).paddingMode(PaddingMode.ZEROS).build();
-      if (!PaddedLayout.canWrap(g)) {
+      if (!WrappedLayout.canWrap(g)) {
         // Taps a row's length or more beside their output column (kernels wider than tiny inputs).
         assertThat(w).isAtMost(2 * span);
         continue;
       }
       boolean relu = r.nextBoolean();
       DirectConv conv = new DirectConv(g, relu);
-      assertWithMessage("layout of " + g).that(conv.layout.wrapped).isTrue();
-      assertWithMessage("row pitch of " + g).that(conv.layout.rowPitch).isEqualTo(g.outWidth());
+      assertWithMessage("layout of " + g).that(conv.wrapped).isTrue();
+      assertWithMessage("row pitch of " + g).that(conv.layout.rowPitch()).isEqualTo(g.outWidth());
       if (stride == 2) {
         strideTwo++;
       }
@@ -178,19 +178,19 @@ class WrappedLayoutTest {
   /** The common layers that should take wrapped rows can; those whose columns past a row's end are data cannot. */
   @Test
   void whichGeometriesWrap() {
-    assertThat(PaddedLayout.canWrap(geometry(224, 3, 2, 1, 1))).isTrue();
-    assertThat(PaddedLayout.canWrap(geometry(28, 3, 2, 1, 1))).isTrue();
-    assertThat(PaddedLayout.canWrap(geometry(27, 3, 2, 1, 1))).isTrue();
-    assertThat(PaddedLayout.canWrap(geometry(14, 3, 1, 1, 1))).isTrue();
-    assertThat(PaddedLayout.canWrap(geometry(14, 5, 1, 2, 2))).isTrue();
+    assertThat(WrappedLayout.canWrap(geometry(224, 3, 2, 1, 1))).isTrue();
+    assertThat(WrappedLayout.canWrap(geometry(28, 3, 2, 1, 1))).isTrue();
+    assertThat(WrappedLayout.canWrap(geometry(27, 3, 2, 1, 1))).isTrue();
+    assertThat(WrappedLayout.canWrap(geometry(14, 3, 1, 1, 1))).isTrue();
+    assertThat(WrappedLayout.canWrap(geometry(14, 5, 1, 2, 2))).isTrue();
     // No padding along the rows: nothing to gain, rows already as long as the output's.
-    assertThat(PaddedLayout.canWrap(geometry(14, 3, 1, 0, 0))).isFalse();
+    assertThat(WrappedLayout.canWrap(geometry(14, 3, 1, 0, 0))).isFalse();
     // 3x3 stride 2 without right padding on an odd width: 13 outputs of 27 columns, not 14.
-    assertThat(PaddedLayout.canWrap(geometry(27, 3, 2, 1, 0))).isFalse();
-    assertThat(PaddedLayout.canWrap(geometry(28, 3, 2, 0, 0))).isFalse();
-    assertThat(PaddedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
+    assertThat(WrappedLayout.canWrap(geometry(27, 3, 2, 1, 0))).isFalse();
+    assertThat(WrappedLayout.canWrap(geometry(28, 3, 2, 0, 0))).isFalse();
+    assertThat(WrappedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
         .kernel(3, 3).stride(1, 2).padding(1, 1, 1, 1).build())).isFalse();
-    assertThat(PaddedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
+    assertThat(WrappedLayout.canWrap(ConvGeometry.builder().inChannels(1).outChannels(8).inputSize(14, 14)
         .kernel(3, 3).padding(1, 1, 1, 1).paddingMode(PaddingMode.REFLECT).build())).isFalse();
   }
 
