@@ -221,22 +221,9 @@ final class PaddedLayout implements SampleLayout {
     }
   }
 
-  /**
-   * The offset of each (input channel of a group, tap) of convolution {@code g} from the group's first
-   * padded channel, in the order {@code [channel][kh][kw]} of the weights.
-   */
   @Override
-  public int[] tapOffsets(ConvGeometry g) {
-    int taps = g.kernelH() * g.kernelW();
-    int[] offs = new int[g.inChannelsPerGroup() * taps];
-    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
-      for (int kh = 0; kh < g.kernelH(); kh++) {
-        for (int kw = 0; kw < g.kernelW(); kw++) {
-          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + offset(kh * g.dilationH(), kw * g.dilationW());
-        }
-      }
-    }
-    return offs;
+  public int tapOffset(ConvGeometry g, int kh, int kw) {
+    return offset(kh * g.dilationH(), kw * g.dilationW());
   }
 
   /** Offset of padded coordinate {@code (r, c)} from its channel's start. */

@@ -16,11 +16,25 @@ interface SampleLayout {
   /** Floats of one input channel in this layout. */
   int channelStride();
 
+  /** The offset of tap {@code (kh, kw)} of convolution {@code g} from its input channel's start. */
+  int tapOffset(ConvGeometry g, int kh, int kw);
+
   /**
    * The offset of each (input channel of a group, tap) of convolution {@code g} from the group's first channel,
    * in the order {@code [channel][kh][kw]} of the weights.
    */
-  int[] tapOffsets(ConvGeometry g);
+  default int[] tapOffsets(ConvGeometry g) {
+    int taps = g.kernelH() * g.kernelW();
+    int[] offs = new int[g.inChannelsPerGroup() * taps];
+    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
+      for (int kh = 0; kh < g.kernelH(); kh++) {
+        for (int kw = 0; kw < g.kernelW(); kw++) {
+          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride() + tapOffset(g, kh, kw);
+        }
+      }
+    }
+    return offs;
+  }
 
   /**
    * Lays out channels {@code [c0, c1)} of the sample at {@code x[xOff..]} into {@code paddedX}, channel {@code c}

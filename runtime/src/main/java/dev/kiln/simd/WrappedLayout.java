@@ -108,19 +108,9 @@ final class WrappedLayout implements SampleLayout {
 
   /** Tap {@code (kh, kw)} reads kernel column {@code kw}'s copy in row phase {@code kh * dilationH % stride}. */
   @Override
-  public int[] tapOffsets(ConvGeometry g) {
-    int taps = g.kernelH() * g.kernelW();
-    int[] offs = new int[g.inChannelsPerGroup() * taps];
-    for (int c = 0; c < g.inChannelsPerGroup(); c++) {
-      for (int kh = 0; kh < g.kernelH(); kh++) {
-        int r = kh * g.dilationH();
-        for (int kw = 0; kw < g.kernelW(); kw++) {
-          offs[c * taps + kh * g.kernelW() + kw] = c * channelStride + (kw * stride + r % stride) * planeQ + lead
-              + r / stride * rowPitch + shift[kw];
-        }
-      }
-    }
-    return offs;
+  public int tapOffset(ConvGeometry g, int kh, int kw) {
+    int r = kh * g.dilationH();
+    return (kw * stride + r % stride) * planeQ + lead + r / stride * rowPitch + shift[kw];
   }
 
   /**
