@@ -786,17 +786,25 @@ final class BlockedConv {
     for (int r = 0; r < count; r++) {
       int xr = xBase + r * rowIn;
       int yr = yBase + r * out.rowStride;
-      for (int i = 0; i < tiles.length; i++) {
+      for (int i = 0; i < tiles.length; ) {
         int col = cols[2 * i];
         TileWarmer.Tile t = tiles[i];
         if (firstTilesOnly || !t.hot()) {
           // Few multiply-adds per output: plain Java until the vector tile is compiled (same sums, same bits).
           depthwiseScalar(x, xr + col * sx, sx, off, steps, pw, wo, pb, bo, lo, hi, y, yr + col * LANES,
               cols[2 * i + 1]);
+          i++;
         } else if (threeByThree) {
-          t.depthwise3x3.run(x, xr + col * sx, in.rowStride, pw, wo, pb, bo, lo, hi, y, yr + col * LANES);
+          // One call for the run of tiles of this width from here (one tile: the columns are runs of equal widths).
+          int run = 1;
+          while (i + run < tiles.length && cols[2 * (i + run) + 1] == cols[2 * i + 1]) {
+            run++;
+          }
+          t.depthwise3x3.run(x, xr + col * sx, in.rowStride, pw, wo, pb, bo, lo, hi, y, yr + col * LANES, run);
+          i += run;
         } else {
           t.depthwise.run(x, xr + col * sx, sx, off, steps, pw, wo, pb, bo, lo, hi, y, yr + col * LANES, LANES);
+          i++;
         }
       }
     }

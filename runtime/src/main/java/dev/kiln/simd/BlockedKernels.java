@@ -431,13 +431,15 @@ final class BlockedKernels {
   /**
    * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector
    * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the
-   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}. An empty
+   * first pixel, rows {@code rowStride} apart, weights {@code w[wo + (kh * 3 + kw) * B + lane]}, outputs
+   * {@code B} floats apart. One call computes {@code count} such tiles side by side along the row (one
+   * call per run of equal tiles: a call per tile cost up to a fifth of a wide layer's time). An empty
    * clamp range ({@code lo > hi}) computes nothing (the warm-up's empty calls,
    * {@link TileWarmer#EMPTY_CALLS}).
    */
   interface Depthwise3x3Tile {
     void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo, float hi,
-        float[] y, int yo);
+        float[] y, int yo, int count);
   }
 
   /** The depthwise 3x3 tile of {@code pixels} pixels at horizontal stride {@code stride} (1 or 2). */
@@ -13315,1652 +13317,1684 @@ final class BlockedKernels {
   private static final class Depthwise3x3x1Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
+      for (int c = 0; c < count; c++, xo += 1 * B, yo += 1 * B) {
+        FloatVector a0 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w2, a1);
+      for (int c = 0; c < count; c++, xo += 2 * B, yo += 2 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w2, a1);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w2, a1);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w2, a1);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w2, a1);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w2, a1);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w2, a2);
+      for (int c = 0; c < count; c++, xo += 3 * B, yo += 3 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w2, a2);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w2, a2);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w2, a2);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w2, a2);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w2, a2);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a3 = x5.fma(w2, a3);
+      for (int c = 0; c < count; c++, xo += 4 * B, yo += 4 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a3 = x5.fma(w2, a3);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a3 = x5.fma(w2, a3);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a3 = x5.fma(w2, a3);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a3 = x5.fma(w2, a3);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a3 = x5.fma(w2, a3);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a4 = x6.fma(w2, a4);
+      for (int c = 0; c < count; c++, xo += 5 * B, yo += 5 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a4 = x6.fma(w2, a4);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a4 = x6.fma(w2, a4);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a4 = x6.fma(w2, a4);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a4 = x6.fma(w2, a4);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a4 = x6.fma(w2, a4);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a5 = x7.fma(w2, a5);
+      for (int c = 0; c < count; c++, xo += 6 * B, yo += 6 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a5 = x7.fma(w2, a5);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a5 = x7.fma(w2, a5);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a5 = x7.fma(w2, a5);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a5 = x7.fma(w2, a5);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a5 = x7.fma(w2, a5);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a6 = x8.fma(w2, a6);
+      for (int c = 0; c < count; c++, xo += 7 * B, yo += 7 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        FloatVector a6 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a6 = x8.fma(w2, a6);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a6 = x8.fma(w2, a6);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a6 = x8.fma(w2, a6);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a6 = x8.fma(w2, a6);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a6 = x8.fma(w2, a6);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride1 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a7 = x9.fma(w2, a7);
+      for (int c = 0; c < count; c++, xo += 8 * B, yo += 8 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        FloatVector a6 = bias;
+        FloatVector a7 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a7 = x7.fma(w0, a7);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a7 = x8.fma(w1, a7);
+          a6 = x8.fma(w2, a6);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a7 = x9.fma(w2, a7);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a7 = x7.fma(w0, a7);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a7 = x8.fma(w1, a7);
+          a6 = x8.fma(w2, a6);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a7 = x9.fma(w2, a7);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a1 = x1.fma(w0, a1);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a2 = x2.fma(w0, a2);
+          a1 = x2.fma(w1, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a3 = x3.fma(w0, a3);
+          a2 = x3.fma(w1, a2);
+          a1 = x3.fma(w2, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a4 = x4.fma(w0, a4);
+          a3 = x4.fma(w1, a3);
+          a2 = x4.fma(w2, a2);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a5 = x5.fma(w0, a5);
+          a4 = x5.fma(w1, a4);
+          a3 = x5.fma(w2, a3);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a6 = x6.fma(w0, a6);
+          a5 = x6.fma(w1, a5);
+          a4 = x6.fma(w2, a4);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a7 = x7.fma(w0, a7);
+          a6 = x7.fma(w1, a6);
+          a5 = x7.fma(w2, a5);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a7 = x8.fma(w1, a7);
+          a6 = x8.fma(w2, a6);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a7 = x9.fma(w2, a7);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a7 = x9.fma(w2, a7);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a1 = x1.fma(w0, a1);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a2 = x2.fma(w0, a2);
-        a1 = x2.fma(w1, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a3 = x3.fma(w0, a3);
-        a2 = x3.fma(w1, a2);
-        a1 = x3.fma(w2, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a4 = x4.fma(w0, a4);
-        a3 = x4.fma(w1, a3);
-        a2 = x4.fma(w2, a2);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a5 = x5.fma(w0, a5);
-        a4 = x5.fma(w1, a4);
-        a3 = x5.fma(w2, a3);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a6 = x6.fma(w0, a6);
-        a5 = x6.fma(w1, a5);
-        a4 = x6.fma(w2, a4);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a7 = x7.fma(w0, a7);
-        a6 = x7.fma(w1, a6);
-        a5 = x7.fma(w2, a5);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a7 = x8.fma(w1, a7);
-        a6 = x8.fma(w2, a6);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a7 = x9.fma(w2, a7);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
     }
   }
 
   private static final class Depthwise3x3x1Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
+      for (int c = 0; c < count; c++, xo += 2 * B, yo += 1 * B) {
+        FloatVector a0 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a0 = x2.fma(w2, a0);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a0 = x2.fma(w2, a0);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
     }
   }
 
   private static final class Depthwise3x3x2Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a1 = x4.fma(w2, a1);
+      for (int c = 0; c < count; c++, xo += 4 * B, yo += 2 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a1 = x4.fma(w2, a1);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a1 = x4.fma(w2, a1);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a1 = x4.fma(w2, a1);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a1 = x4.fma(w2, a1);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a1 = x4.fma(w2, a1);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
     }
   }
 
   private static final class Depthwise3x3x3Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a2 = x6.fma(w2, a2);
+      for (int c = 0; c < count; c++, xo += 6 * B, yo += 3 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a2 = x6.fma(w2, a2);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a2 = x6.fma(w2, a2);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a2 = x6.fma(w2, a2);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a2 = x6.fma(w2, a2);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a2 = x6.fma(w2, a2);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
     }
   }
 
   private static final class Depthwise3x3x4Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a3 = x8.fma(w2, a3);
+      for (int c = 0; c < count; c++, xo += 8 * B, yo += 4 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a3 = x8.fma(w2, a3);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a3 = x8.fma(w2, a3);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a3 = x8.fma(w2, a3);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a3 = x8.fma(w2, a3);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a3 = x8.fma(w2, a3);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
     }
   }
 
   private static final class Depthwise3x3x5Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a4 = x10.fma(w2, a4);
+      for (int c = 0; c < count; c++, xo += 10 * B, yo += 5 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a4 = x10.fma(w2, a4);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a4 = x10.fma(w2, a4);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a4 = x10.fma(w2, a4);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a4 = x10.fma(w2, a4);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a4 = x10.fma(w2, a4);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
     }
   }
 
   private static final class Depthwise3x3x6Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a5 = x12.fma(w2, a5);
+      for (int c = 0; c < count; c++, xo += 12 * B, yo += 6 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a5 = x12.fma(w2, a5);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a5 = x12.fma(w2, a5);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a5 = x12.fma(w2, a5);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a5 = x12.fma(w2, a5);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a5 = x12.fma(w2, a5);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
     }
   }
 
   private static final class Depthwise3x3x7Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a6 = x14.fma(w2, a6);
+      for (int c = 0; c < count; c++, xo += 14 * B, yo += 7 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        FloatVector a6 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a6 = x14.fma(w2, a6);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a6 = x14.fma(w2, a6);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a6 = x14.fma(w2, a6);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a6 = x14.fma(w2, a6);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a6 = x14.fma(w2, a6);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
     }
   }
 
   private static final class Depthwise3x3x8Stride2 implements Depthwise3x3Tile {
     @Override
     public void run(float[] x, int xo, int rowStride, float[] w, int wo, float[] b, int bo, float lo,
-        float hi, float[] y, int yo) {
+        float hi, float[] y, int yo, int count) {
       if (!(lo <= hi)) {
         return;
       }
       final FloatVector bias = FloatVector.fromArray(S, b, bo);
-      FloatVector a0 = bias;
-      FloatVector a1 = bias;
-      FloatVector a2 = bias;
-      FloatVector a3 = bias;
-      FloatVector a4 = bias;
-      FloatVector a5 = bias;
-      FloatVector a6 = bias;
-      FloatVector a7 = bias;
-      {
-        final int p = xo;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a7 = x16.fma(w2, a7);
+      for (int c = 0; c < count; c++, xo += 16 * B, yo += 8 * B) {
+        FloatVector a0 = bias;
+        FloatVector a1 = bias;
+        FloatVector a2 = bias;
+        FloatVector a3 = bias;
+        FloatVector a4 = bias;
+        FloatVector a5 = bias;
+        FloatVector a6 = bias;
+        FloatVector a7 = bias;
+        {
+          final int p = xo;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 0 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 2 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a7 = x14.fma(w0, a7);
+          a6 = x14.fma(w2, a6);
+          final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
+          a7 = x15.fma(w1, a7);
+          final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
+          a7 = x16.fma(w2, a7);
+        }
+        {
+          final int p = xo + rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a7 = x14.fma(w0, a7);
+          a6 = x14.fma(w2, a6);
+          final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
+          a7 = x15.fma(w1, a7);
+          final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
+          a7 = x16.fma(w2, a7);
+        }
+        {
+          final int p = xo + 2 * rowStride;
+          final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
+          final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
+          final FloatVector x0 = FloatVector.fromArray(S, x, p);
+          a0 = x0.fma(w0, a0);
+          final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
+          a0 = x1.fma(w1, a0);
+          final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
+          a1 = x2.fma(w0, a1);
+          a0 = x2.fma(w2, a0);
+          final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
+          a1 = x3.fma(w1, a1);
+          final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
+          a2 = x4.fma(w0, a2);
+          a1 = x4.fma(w2, a1);
+          final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
+          a2 = x5.fma(w1, a2);
+          final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
+          a3 = x6.fma(w0, a3);
+          a2 = x6.fma(w2, a2);
+          final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
+          a3 = x7.fma(w1, a3);
+          final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
+          a4 = x8.fma(w0, a4);
+          a3 = x8.fma(w2, a3);
+          final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
+          a4 = x9.fma(w1, a4);
+          final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
+          a5 = x10.fma(w0, a5);
+          a4 = x10.fma(w2, a4);
+          final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
+          a5 = x11.fma(w1, a5);
+          final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
+          a6 = x12.fma(w0, a6);
+          a5 = x12.fma(w2, a5);
+          final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
+          a6 = x13.fma(w1, a6);
+          final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
+          a7 = x14.fma(w0, a7);
+          a6 = x14.fma(w2, a6);
+          final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
+          a7 = x15.fma(w1, a7);
+          final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
+          a7 = x16.fma(w2, a7);
+        }
+        a0.max(lo).min(hi).intoArray(y, yo);
+        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
       }
-      {
-        final int p = xo + rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 3 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 4 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 5 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a7 = x16.fma(w2, a7);
-      }
-      {
-        final int p = xo + 2 * rowStride;
-        final FloatVector w0 = FloatVector.fromArray(S, w, wo + 6 * B);
-        final FloatVector w1 = FloatVector.fromArray(S, w, wo + 7 * B);
-        final FloatVector w2 = FloatVector.fromArray(S, w, wo + 8 * B);
-        final FloatVector x0 = FloatVector.fromArray(S, x, p);
-        a0 = x0.fma(w0, a0);
-        final FloatVector x1 = FloatVector.fromArray(S, x, p + 1 * B);
-        a0 = x1.fma(w1, a0);
-        final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
-        a1 = x2.fma(w0, a1);
-        a0 = x2.fma(w2, a0);
-        final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
-        a1 = x3.fma(w1, a1);
-        final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
-        a2 = x4.fma(w0, a2);
-        a1 = x4.fma(w2, a1);
-        final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
-        a2 = x5.fma(w1, a2);
-        final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
-        a3 = x6.fma(w0, a3);
-        a2 = x6.fma(w2, a2);
-        final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
-        a3 = x7.fma(w1, a3);
-        final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
-        a4 = x8.fma(w0, a4);
-        a3 = x8.fma(w2, a3);
-        final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
-        a4 = x9.fma(w1, a4);
-        final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
-        a5 = x10.fma(w0, a5);
-        a4 = x10.fma(w2, a4);
-        final FloatVector x11 = FloatVector.fromArray(S, x, p + 11 * B);
-        a5 = x11.fma(w1, a5);
-        final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
-        a6 = x12.fma(w0, a6);
-        a5 = x12.fma(w2, a5);
-        final FloatVector x13 = FloatVector.fromArray(S, x, p + 13 * B);
-        a6 = x13.fma(w1, a6);
-        final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
-        a7 = x14.fma(w0, a7);
-        a6 = x14.fma(w2, a6);
-        final FloatVector x15 = FloatVector.fromArray(S, x, p + 15 * B);
-        a7 = x15.fma(w1, a7);
-        final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
-        a7 = x16.fma(w2, a7);
-      }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + B);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
     }
   }
 }

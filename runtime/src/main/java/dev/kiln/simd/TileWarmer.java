@@ -343,7 +343,7 @@ final class TileWarmer {
     }
   }
 
-  /** A depthwise 3x3 tile: one row; empty: an empty clamp range. */
+  /** A depthwise 3x3 tile: two tiles of one row in one call; empty: an empty clamp range. */
   private static final class Depthwise3x3WarmUp extends WarmUp {
     private final BlockedKernels.Depthwise3x3Tile tile;
     private final WarmInputs in = new WarmInputs(1);
@@ -363,7 +363,8 @@ final class TileWarmer {
     }
 
     private void run(float lo, float hi) {
-      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0);
+      // Two, so that the profile sees the loop over a row's tiles go round (rows hold 1-16 of them).
+      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0, 2);
     }
   }
 
@@ -456,10 +457,13 @@ final class TileWarmer {
     /** Reduction steps the offsets cover: the most of any warm-up call. */
     static final int STEPS_MAX = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
     /** Floats between the output blocks. */
-    static final int CS = BlockedKernels.MAX_DEPTHWISE_PIXELS * LANES;
+    static final int CS = Math.max(BlockedKernels.MAX_DEPTHWISE_PIXELS, 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS) * LANES;
     final int[] off = new int[STEPS_MAX];
-    // Room for what the widest tiles read: 16 pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
-    final float[] x = new float[STEPS_MAX + 2 * LANES * BlockedKernels.MAX_DEPTHWISE_PIXELS + 4 * LANES];
+    // Room for what the widest tiles read: 14 pixels at stride 2 (sx = LANES), or two depthwise 3x3 tiles of 8
+    // (Depthwise3x3WarmUp), plus 3 rows of LANES floats.
+    final float[] x = new float[STEPS_MAX
+        + 2 * LANES * Math.max(BlockedKernels.MAX_DEPTHWISE_PIXELS, 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS)
+        + 4 * LANES];
     final float[] w;
     final float[] b;
     final float[] y;

@@ -57,10 +57,13 @@ class EmptyTileCallTest {
       } else if (tile.depthwise != null) {
         tile.depthwise.run(x, 0, LANES, off, 0, w, 0, bias(), 0, 0f, Float.POSITIVE_INFINITY, y, 0, LANES);
       } else if (tile.depthwise3x3 != null) {
-        tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 1f, 0f, y, 0);
+        tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 1f, 0f, y, 0, 2);
+        assertUnwritten(tile.key, y);
+        // No tiles: nothing either.
+        tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 0f, 0.5f, y, 0, 0);
         assertUnwritten(tile.key, y);
         // The same call with a clamp range that is not empty writes the clamped bias to every pixel.
-        tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 0f, 0.5f, y, 0);
+        tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 0f, 0.5f, y, 0, 1);
         assertThat(y[0]).isEqualTo(0.5f);
         y = unwritten();
       } else if (tile.key.equals("linear")) {

@@ -19,8 +19,8 @@ import java.util.Locale;
  * </pre>
  *
  * KIND is {@code pw} (1x1 layers, pointwise tiles) or {@code c3} (3x3 stride 1, convolution tiles); a VARIANT is
- * {@code threes|twos:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
- * BlockedConv#split}) or of two, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
+ * {@code threes|twos|ones:MAXPIXELS:ARG}: chunks of three blocks (twos and a one for the rest, {@link
+ * BlockedConv#split}), of two, or of one, row tiles of at most MAXPIXELS ({@link BlockedConv#columns}), and ARG the
  * pointwise tiles' lanes per step (1 or 2; 0 runs a pw layer through the convolution tiles of variable pixel
  * distance, one offset-table entry per step) or the convolution tiles' pixel distance (1: constant, 0: variable);
  * a fourth field {@code :rows} runs each output row through all chunks before the next row (BlockedConv runs each
@@ -163,7 +163,7 @@ public final class TileSweep {
 
     Variant(String spec, int outBlocks, int width, boolean pw) {
       String[] s = spec.split(":");
-      chunks = BlockedConv.split(outBlocks, s[0].equals("twos"));
+      chunks = s[0].equals("ones") ? ones(outBlocks) : BlockedConv.split(outBlocks, s[0].equals("twos"));
       int max = Integer.parseInt(s[1]);
       int arg = Integer.parseInt(s[2]);
       rowsFirst = s.length > 3 && s[3].equals("rows");
@@ -189,6 +189,12 @@ public final class TileSweep {
           tiles[m][i] = pw && arg > 0 ? pointwise(m, t, arg) : BlockedKernels.conv(m, t, arg);
         }
       }
+    }
+
+    private static int[] ones(int blocks) {
+      int[] c = new int[blocks];
+      Arrays.fill(c, 1);
+      return c;
     }
 
     /** The pointwise tile taking {@code lanes} lanes per step, or the other kind where that one does not exist. */
