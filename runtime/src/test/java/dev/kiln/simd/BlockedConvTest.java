@@ -99,6 +99,46 @@ class BlockedConvTest {
   }
 
   /**
+   * A depthwise 3x3 tile called once for a run of tiles along a row gives the same bits as one call per tile,
+   * and writes nothing past the run: every width and both strides, runs of 1-4 tiles, rows of any stride.
+   */
+  @Test
+  void depthwise3x3RunOfTilesEqualsOneCallPerTile() {
+    SplittableRandom r = new SplittableRandom(31);
+    int lanes = VectorShape.LANES;
+    int cases = 0;
+    for (int stride = 1; stride <= 2; stride++) {
+      for (int t = 1; t <= BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS; t++) {
+        BlockedKernels.Depthwise3x3Tile tile = BlockedKernels.depthwise3x3(t, stride);
+        for (int count = 1; count <= 4; count++) {
+          int rowStride = (stride * t * count + 2 + r.nextInt(3)) * lanes;
+          float[] x = TestTensors.uniform(r, 1, 3 * rowStride + lanes).data();
+          float[] w = TestTensors.uniform(r, 1, 9 * lanes).data();
+          float[] b = TestTensors.uniform(r, 1, lanes).data();
+          int yo = lanes * r.nextInt(3);
+          float[] run = new float[yo + (t * count + 2) * lanes];
+          float[] one = new float[run.length];
+          java.util.Arrays.fill(run, Float.NaN);
+          java.util.Arrays.fill(one, Float.NaN);
+          tile.run(x, 0, rowStride, w, 0, b, 0, 0f, 6f, run, yo, count);
+          for (int c = 0; c < count; c++) {
+            tile.run(x, c * stride * t * lanes, rowStride, w, 0, b, 0, 0f, 6f, one, yo + c * t * lanes, 1);
+          }
+          assertSameBits("depthwise 3x3 x" + t + " stride " + stride + ", " + count + " tiles", one, run);
+          // Nothing before or after the run's outputs.
+          for (int i = 0; i < run.length; i++) {
+            boolean written = i >= yo && i < yo + t * count * lanes;
+            assertWithMessage("x%s stride %s count %s: element %s", t, stride, count, i)
+                .that(Float.isNaN(run[i])).isEqualTo(!written);
+          }
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS * 4);
+  }
+
+  /**
    * Depthwise layers run plain Java until their vector tiles are compiled: both give the same bits (3x3 at
    * strides 1 and 2, and a 5x5 with dilation on the table-driven tile).
    */
