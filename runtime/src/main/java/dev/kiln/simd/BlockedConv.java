@@ -39,6 +39,11 @@ final class BlockedConv {
   private final boolean threeByThree;
   /** Input offsets of the reduction steps, relative to the top-left tap of a tile's first pixel. */
   private final int[] off;
+  /**
+   * Depthwise 3x3 layers: for each column tile, how many tiles from it on have its width (a row's columns are runs
+   * of equal widths, one tile kernel each, called once per run); null for other layers.
+   */
+  private final int[] runs;
   private final int steps;
   private final int sx;
   private final List<Chunk> chunks = new ArrayList<>();
@@ -242,6 +247,7 @@ final class BlockedConv {
         tiles[i] = threeByThree ? source.depthwise3x3(columns[2 * i + 1], geometry.strideW())
             : source.depthwise(columns[2 * i + 1]);
       }
+      this.runs = threeByThree ? runs(columns) : null;
       for (int cb = 0; cb < out.blocks; cb++) {
         chunks.add(new Chunk(cb, cb, 1, weightOffset, biasOffset, columns, tiles));
         weightOffset += taps * LANES;
@@ -250,6 +256,7 @@ final class BlockedConv {
       this.chunkHot = null;
       return;
     }
+    this.runs = null;
     this.firstColumns = firstColumns(geometry.outWidth());
     this.firstTiles = firstTiles(firstColumns, source);
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
@@ -539,6 +546,19 @@ final class BlockedConv {
   }
 
   /**
+   * For column runs {@code columns} ({first, size} pairs), how many columns from each on have its size: the
+   * tiles a depthwise 3x3 layer computes in one call from there ({@link #runs}).
+   */
+  static int[] runs(int[] columns) {
+    int n = columns.length / 2;
+    int[] runs = new int[n];
+    for (int i = n - 1; i >= 0; i--) {
+      runs[i] = i + 1 < n && columns[2 * i + 3] == columns[2 * i + 1] ? runs[i + 1] + 1 : 1;
+    }
+    return runs;
+  }
+
+  /**
    * A depthwise tile in plain Java: per lane the same fused multiply-adds in the same order as the vector
    * tiles, so the same bits. Fast enough to run a network's first forward while the vector tiles compile
    * (a depthwise layer has few multiply-adds per output) once compiled itself: the warmer compiles it as soon as
@@ -795,11 +815,8 @@ final class BlockedConv {
               cols[2 * i + 1]);
           i++;
         } else if (threeByThree) {
-          // One call for the run of tiles of this width from here (one tile: the columns are runs of equal widths).
-          int run = 1;
-          while (i + run < tiles.length && cols[2 * (i + run) + 1] == cols[2 * i + 1]) {
-            run++;
-          }
+          // One call for the tiles of this width from here on.
+          int run = runs[i];
           t.depthwise3x3.run(x, xr + col * sx, in.rowStride, pw, wo, pb, bo, lo, hi, y, yr + col * LANES, run);
           i += run;
         } else {

@@ -343,8 +343,11 @@ final class TileWarmer {
     }
   }
 
-  /** A depthwise 3x3 tile: two tiles of one row in one call; empty: an empty clamp range. */
+  /** A depthwise 3x3 tile: {@link #TILES} tiles of one row in one call; empty: an empty clamp range. */
   private static final class Depthwise3x3WarmUp extends WarmUp {
+    /** Tiles per warm call: two, so that the profile sees the loop over a row's tiles go round (rows hold 1-16). */
+    static final int TILES = 2;
+
     private final BlockedKernels.Depthwise3x3Tile tile;
     private final WarmInputs in = new WarmInputs(1);
 
@@ -363,8 +366,7 @@ final class TileWarmer {
     }
 
     private void run(float lo, float hi) {
-      // Two, so that the profile sees the loop over a row's tiles go round (rows hold 1-16 of them).
-      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0, 2);
+      tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0, TILES);
     }
   }
 
@@ -456,14 +458,14 @@ final class TileWarmer {
   private static final class WarmInputs {
     /** Reduction steps the offsets cover: the most of any warm-up call. */
     static final int STEPS_MAX = Math.max(STEPS, CONV_STEPS[CONV_STEPS.length - 1]);
+    /** The most output pixels of a warm call: the widest depthwise tile, or a depthwise 3x3 call's tiles. */
+    static final int PIXELS = Math.max(BlockedKernels.MAX_DEPTHWISE_PIXELS,
+        Depthwise3x3WarmUp.TILES * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS);
     /** Floats between the output blocks. */
-    static final int CS = Math.max(BlockedKernels.MAX_DEPTHWISE_PIXELS, 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS) * LANES;
+    static final int CS = PIXELS * LANES;
     final int[] off = new int[STEPS_MAX];
-    // Room for what the widest tiles read: 14 pixels at stride 2 (sx = LANES), or two depthwise 3x3 tiles of 8
-    // (Depthwise3x3WarmUp), plus 3 rows of LANES floats.
-    final float[] x = new float[STEPS_MAX
-        + 2 * LANES * Math.max(BlockedKernels.MAX_DEPTHWISE_PIXELS, 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS)
-        + 4 * LANES];
+    // Room for what the widest calls read: PIXELS pixels at stride 2 (sx = LANES), plus 3 rows of LANES floats.
+    final float[] x = new float[STEPS_MAX + 2 * LANES * PIXELS + 4 * LANES];
     final float[] w;
     final float[] b;
     final float[] y;

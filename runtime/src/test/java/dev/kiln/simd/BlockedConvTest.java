@@ -138,6 +138,20 @@ class BlockedConvTest {
     assertThat(cases).isEqualTo(2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS * 4);
   }
 
+  /** A depthwise 3x3 layer's runs: from each column tile, the tiles of its width from there on. */
+  @Test
+  void depthwise3x3RunsCountTilesOfOneWidth() {
+    // 23 pixels: 8, 8, 7; 112: sixteen 7s; 10: 5, 5; 5: one tile.
+    assertThat(BlockedConv.runs(BlockedConv.columns(23, 8))).asList().containsExactly(2, 1, 1).inOrder();
+    int[] sevens = BlockedConv.runs(BlockedConv.columns(112, 8));
+    assertThat(sevens).hasLength(16);
+    for (int i = 0; i < 16; i++) {
+      assertThat(sevens[i]).isEqualTo(16 - i);
+    }
+    assertThat(BlockedConv.runs(BlockedConv.columns(10, 8))).asList().containsExactly(2, 1).inOrder();
+    assertThat(BlockedConv.runs(BlockedConv.columns(5, 8))).asList().containsExactly(1);
+  }
+
   /**
    * Depthwise layers run plain Java until their vector tiles are compiled: both give the same bits (3x3 at
    * strides 1 and 2, and a 5x5 with dilation on the table-driven tile).

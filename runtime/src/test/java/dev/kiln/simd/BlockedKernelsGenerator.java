@@ -362,9 +362,7 @@ final class BlockedKernelsGenerator {
     // with 32.
     s.append("      for (int c = 0; c < count; c++, xo += ").append(stride * t).append(" * B, yo += ").append(t)
         .append(" * B) {\n");
-    for (int i = 0; i < t; i++) {
-      s.append("        FloatVector a").append(i).append(" = bias;\n");
-    }
+    startAtBias(s, t, "        ");
     int width = stride * (t - 1) + 3;
     for (int kh = 0; kh < 3; kh++) {
       s.append("        {\n          final int p = xo").append(kh == 0 ? "" : kh == 1 ? " + rowStride" : " + 2 * rowStride")
@@ -387,10 +385,7 @@ final class BlockedKernelsGenerator {
       }
       s.append("        }\n");
     }
-    for (int i = 0; i < t; i++) {
-      s.append("        a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
-      s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "B").append(");\n");
-    }
+    clampAndStore(s, t, "B", "        ");
     s.append("      }\n    }\n  }\n");
   }
 
@@ -403,7 +398,7 @@ final class BlockedKernelsGenerator {
         + "        return;\n"
         + "      }\n"
         + "      final FloatVector bias = FloatVector.fromArray(S, b, bo);\n");
-    startAtBias(s, t);
+    startAtBias(s, t, "      ");
     for (int i = 1; i < t; i++) {
       s.append("      final int x").append(i).append(" = ").append(i).append(" * sx;\n");
     }
@@ -415,22 +410,22 @@ final class BlockedKernelsGenerator {
           .append(").fma(wk, a").append(i).append(");\n");
     }
     s.append("      }\n");
-    clampAndStore(s, t, "sy");
+    clampAndStore(s, t, "sy", "      ");
+    s.append("    }\n  }\n");
   }
 
-  /** A depthwise tile's {@code t} accumulators, starting at the bias vector. */
-  private static void startAtBias(StringBuilder s, int t) {
+  /** A depthwise tile's {@code t} accumulators, starting at the bias vector, each line indented by {@code indent}. */
+  private static void startAtBias(StringBuilder s, int t, String indent) {
     for (int i = 0; i < t; i++) {
-      s.append("      FloatVector a").append(i).append(" = bias;\n");
+      s.append(indent).append("FloatVector a").append(i).append(" = bias;\n");
     }
   }
 
-  /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, and closes the tile. */
-  private static void clampAndStore(StringBuilder s, int t, String pixelStep) {
+  /** Stores a depthwise tile's {@code t} clamped accumulators {@code pixelStep} apart, indented by {@code indent}. */
+  private static void clampAndStore(StringBuilder s, int t, String pixelStep, String indent) {
     for (int i = 0; i < t; i++) {
-      s.append("      a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
+      s.append(indent).append("a").append(i).append(".max(lo).min(hi).intoArray(y, yo");
       s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + pixelStep).append(");\n");
     }
-    s.append("    }\n  }\n");
   }
 }
