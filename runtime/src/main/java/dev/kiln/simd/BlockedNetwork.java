@@ -127,6 +127,7 @@ final class BlockedNetwork implements NetworkEngine {
     };
     this.groupSize = groupSize(bufferFloatsPerSample(), weights);
     this.firstGroupSize = firstGroupSize(groupSize, bufferFloatsPerSample(), weights);
+    this.headStart = headStart(stages);
     for (TileWarmer.Tile t : firstCode()) {
       TileWarmer.request(t, true);
     }
@@ -374,6 +375,21 @@ final class BlockedNetwork implements NetworkEngine {
       }
       return t;
     }
+
+    /**
+     * The pooled values of a whole batch whose groups ran one after another ({@link #runGroups}), shape
+     * {@code [n, channels, 1, 1]}, kept as {@link #kept} is.
+     */
+    Tensor pooled(int n, int channels) {
+      Tensor t = pooled;
+      if (t == null || t.dim(0) != n) {
+        t = Tensor.zeros(n, channels, 1, 1);
+        pooled = t;
+      }
+      return t;
+    }
+
+    private Tensor pooled;
 
     /** The values in the pieces' own arrays in the running forward ({@link #ownRows}), or null. */
     boolean[] own;
@@ -648,6 +664,26 @@ final class BlockedNetwork implements NetworkEngine {
     return new BlockedNetwork(input, stages, new BufferPlan(written, in));
   }
 
+  /**
+   * The first stage of the network's head, the stages after its global average pooling (a Linear layer, a
+   * Flatten), which read only the pooled tensor; {@code stages.size()} where the network has no such head.
+   */
+  private final int headStart;
+
+  /** {@link #headStart} of {@code stages}. */
+  private static int headStart(List<Stage> stages) {
+    for (int i = stages.size() - 1; i >= 0; i--) {
+      Stage s = stages.get(i);
+      if (s instanceof GlobalAvgPoolStage) {
+        return i + 1;
+      }
+      if (!(s instanceof LinearStage || s instanceof ModuleStage)) {
+        break;
+      }
+    }
+    return stages.size();
+  }
+
   /** Whether every layout in {@code held} equals {@code layout} (true for none). */
   private static boolean allEqual(List<BlockedLayout> held, BlockedLayout layout) {
     for (BlockedLayout l : held) {
@@ -874,6 +910,20 @@ final class BlockedNetwork implements NetworkEngine {
     if (g == n) {
       return runStages(input, ws, n, first);
     }
+    if (headStart < stages.size()) {
+      // The groups through the pooling, then the head once over all of them: a Linear layer then reads its
+      // weights once for the whole batch instead of once per group (MobileNet v1's 4 MB, at N=8 one sample at
+      // a time: eight passes over them). Each row is the same sums either way.
+      GlobalAvgPoolStage pool = (GlobalAvgPoolStage) stages.get(headStart - 1);
+      int channels = pool.layout.channels;
+      Tensor pooled = pool.keepsOutput ? ws.pooled(n, channels) : Tensor.zeros(n, channels, 1, 1);
+      for (int start = 0; start < n; start += g) {
+        int count = Math.min(g, n - start);
+        Tensor t = runStages(input, ws, count, first + start, 0, headStart);
+        System.arraycopy(t.data(), 0, pooled.data(), start * channels, count * channels);
+      }
+      return runStages(pooled, ws, n, 0, headStart, stages.size());
+    }
     Tensor[] results = new Tensor[(n + g - 1) / g];
     for (int i = 0; i < results.length; i++) {
       int start = i * g;
@@ -897,8 +947,13 @@ final class BlockedNetwork implements NetworkEngine {
 
   /** Every stage over {@code n} samples of {@code input}, from sample {@code first} of it. */
   private Tensor runStages(Tensor input, Workspace ws, int n, int first) {
+    return runStages(input, ws, n, first, 0, stages.size());
+  }
+
+  /** Stages {@code [from, to)} over {@code n} samples of {@code t}, from sample {@code first} of it. */
+  private Tensor runStages(Tensor input, Workspace ws, int n, int first, int from, int to) {
     Tensor t = input;
-    for (int i = 0; i < stages.size(); i++) {
+    for (int i = from; i < to; i++) {
       // Only the first stage reads the network's input; later ones read their own n samples.
       ws.firstSample = i == 0 ? first : 0;
       long s = PROFILE == null ? 0 : System.nanoTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.AbstractModule;
 import dev.kiln.nn.BatchNorm2d;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Dropout;
@@ -145,6 +146,83 @@ class BlockedNetworkTest {
       cases++;
     }
     assertThat(cases).isEqualTo(4);
+  }
+
+  /** A module that passes its input on and records the batch size of every call. */
+  static final class BatchSizes extends AbstractModule {
+    final List<Integer> seen = new ArrayList<>();
+
+    @Override
+    public Tensor forward(Tensor input) {
+      seen.add(input.dim(0));
+      return input;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+      return gradOutput;
+    }
+  }
+
+  /** Two 3x3 convolutions, pooling, then {@code head} (a classifier, or nothing) after a pass-through counter. */
+  static final class HeadNet extends SequentialModel {
+    final BatchSizes sizes = new BatchSizes();
+
+    HeadNet(boolean classifier, long seed) {
+      super(new int[] {3, 11, 11}, classifier ? new int[] {10} : new int[] {32});
+      add("conv1", Net.conv(3, 16, 11, 11, 3, 1, 1, 1, Activation.RELU, seed));
+      add("conv2", Net.conv(16, 32, 11, 11, 3, 2, 1, 1, Activation.RELU, seed + 1));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("sizes", sizes);
+      if (classifier) {
+        add("fc", new Linear(32, 10, true, seed + 2));
+      }
+    }
+  }
+
+  @Test
+  void groupsRunTheHeadOnceOverTheWholeBatch() {
+    // Samples in groups through the convolutions and the pooling; the stages after the pooling once over the
+    // batch (a classifier reads its weights once), with the same bits as one sample at a time, and a result
+    // that the next forward does not overwrite (the pooled batch is kept from call to call only where a
+    // Linear layer makes the output a new tensor).
+    SplittableRandom r = new SplittableRandom(21);
+    int cases = 0;
+    for (boolean classifier : new boolean[] {true, false}) {
+      HeadNet net = new HeadNet(classifier, 7);
+      net.eval();
+      BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+      int classes = classifier ? 10 : 32;
+      for (int n : new int[] {5, 8}) {
+        Tensor x = TestTensors.uniform(r, 1, n, 3, 11, 11);
+        int sample = x.size() / n;
+        Parallel.setThreads(1);
+        float[] oneByOne = new float[n * classes];
+        for (int i = 0; i < n; i++) {
+          float[] xi = java.util.Arrays.copyOfRange(x.data(), i * sample, (i + 1) * sample);
+          System.arraycopy(engine.forward(Tensor.of(xi, 1, 3, 11, 11), 1).data(), 0, oneByOne, i * classes, classes);
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          net.sizes.seen.clear();
+          Tensor y = engine.forward(x, 2);
+          // On two threads an even batch runs as two parts, each with its own head.
+          int parts = engine.batchParts(x);
+          assertWithMessage("N=%s, %s threads", n, threads).that(net.sizes.seen)
+              .containsExactlyElementsIn(java.util.Collections.nCopies(parts, n / parts));
+          assertThat(y.shape()).asList().containsExactly(n, classes).inOrder();
+          assertWithMessage("N=%s, %s threads, classifier %s", n, threads, classifier).that(y.data())
+              .usingExactEquality().containsExactly(oneByOne).inOrder();
+          float[] before = y.data().clone();
+          engine.forward(TestTensors.uniform(r, 1, n, 3, 11, 11), 2);
+          assertWithMessage("the first result after a second forward").that(y.data())
+              .usingExactEquality().containsExactly(before).inOrder();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(8);
   }
 
   @Test
