@@ -102,6 +102,10 @@ final class HeadKernels {
    */
   static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
     float[] tail = out % B == 0 || b1 * B <= out ? null : Scratch.get().accumulators(1, B)[0];
+    if (r1 - r0 >= ROWS) {
+      linearRows(x, in, w, bias, out, y, r0, r1, b0, b1, tail);
+      return;
+    }
     int ob = b0;
     for (; ob + 4 <= b1; ob += 4) {
       int w0 = ob * in * B;
@@ -129,16 +133,94 @@ final class HeadKernels {
       }
     }
     for (; ob < b1; ob++) {
-      int w0 = ob * in * B;
       for (int r = r0; r < r1; r++) {
-        FloatVector a0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ob * B);
-        int xr = r * in;
-        for (int i = 0; i < in; i++) {
-          a0 = a0.add(FloatVector.fromArray(S, w, w0 + i * B).mul(FloatVector.broadcast(S, x[xr + i])));
-        }
-        store(a0, y, r * out, ob * B, out, tail);
+        oneRow(x, in, w, bias, out, y, r, ob, tail);
       }
     }
+  }
+
+  /** Rows per pass of {@link #linearRows}. */
+  static final int ROWS = 4;
+
+  /**
+   * {@link #linear} for four or more rows: two output blocks for {@link #ROWS} rows per pass, so that each weight
+   * vector loaded serves four rows. Row by row, the next rows read each block's weights again from the level-2
+   * cache (a four-block pass's weights are 320 KB for 1,280 inputs), where a 64-byte load takes two cycles:
+   * RepVGG-A0's classifier at N=8 took 662 us against ONNX Runtime's 419 (AMD EPYC Zen 4). Each output is the
+   * same products added in the same order, so the same bits.
+   */
+  private static void linearRows(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1,
+      int b0, int b1, float[] tail) {
+    int ob = b0;
+    for (; ob + 2 <= b1; ob += 2) {
+      int r = r0;
+      for (; r + ROWS <= r1; r += ROWS) {
+        twoBlocksFourRows(x, in, w, bias, out, y, r, ob, tail);
+      }
+      for (; r < r1; r++) {
+        oneRow(x, in, w, bias, out, y, r, ob, tail);
+        oneRow(x, in, w, bias, out, y, r, ob + 1, tail);
+      }
+    }
+    for (; ob < b1; ob++) {
+      for (int r = r0; r < r1; r++) {
+        oneRow(x, in, w, bias, out, y, r, ob, tail);
+      }
+    }
+  }
+
+  /** Output blocks {@code ob} and {@code ob + 1} of rows {@code r..r+3}. */
+  private static void twoBlocksFourRows(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r,
+      int ob, float[] tail) {
+    FloatVector c0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ob * B);
+    FloatVector c1 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, (ob + 1) * B);
+    FloatVector a00 = c0;
+    FloatVector a01 = c1;
+    FloatVector a10 = c0;
+    FloatVector a11 = c1;
+    FloatVector a20 = c0;
+    FloatVector a21 = c1;
+    FloatVector a30 = c0;
+    FloatVector a31 = c1;
+    int w0 = ob * in * B;
+    int w1 = w0 + in * B;
+    int x0 = r * in;
+    for (int i = 0; i < in; i++) {
+      FloatVector u0 = FloatVector.fromArray(S, w, w0 + i * B);
+      FloatVector u1 = FloatVector.fromArray(S, w, w1 + i * B);
+      FloatVector v = FloatVector.broadcast(S, x[x0 + i]);
+      a00 = a00.add(u0.mul(v));
+      a01 = a01.add(u1.mul(v));
+      v = FloatVector.broadcast(S, x[x0 + in + i]);
+      a10 = a10.add(u0.mul(v));
+      a11 = a11.add(u1.mul(v));
+      v = FloatVector.broadcast(S, x[x0 + 2 * in + i]);
+      a20 = a20.add(u0.mul(v));
+      a21 = a21.add(u1.mul(v));
+      v = FloatVector.broadcast(S, x[x0 + 3 * in + i]);
+      a30 = a30.add(u0.mul(v));
+      a31 = a31.add(u1.mul(v));
+    }
+    store(a00, y, r * out, ob * B, out, tail);
+    store(a01, y, r * out, (ob + 1) * B, out, tail);
+    store(a10, y, (r + 1) * out, ob * B, out, tail);
+    store(a11, y, (r + 1) * out, (ob + 1) * B, out, tail);
+    store(a20, y, (r + 2) * out, ob * B, out, tail);
+    store(a21, y, (r + 2) * out, (ob + 1) * B, out, tail);
+    store(a30, y, (r + 3) * out, ob * B, out, tail);
+    store(a31, y, (r + 3) * out, (ob + 1) * B, out, tail);
+  }
+
+  /** Output block {@code ob} of row {@code r}. */
+  private static void oneRow(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r, int ob,
+      float[] tail) {
+    FloatVector a0 = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ob * B);
+    int w0 = ob * in * B;
+    int xr = r * in;
+    for (int i = 0; i < in; i++) {
+      a0 = a0.add(FloatVector.fromArray(S, w, w0 + i * B).mul(FloatVector.broadcast(S, x[xr + i])));
+    }
+    store(a0, y, r * out, ob * B, out, tail);
   }
 
   /**

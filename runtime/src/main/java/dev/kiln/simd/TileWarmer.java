@@ -436,16 +436,20 @@ final class TileWarmer {
    */
   private static final class LinearWarmUp extends WarmUp {
     private static final int IN = 4;
-    private final float[] x = new float[2 * IN];
+    /** Rows of the warm calls: fewer than {@link HeadKernels#ROWS} (row by row), and more (four rows a pass). */
+    private static final int FEW = 2;
+    private static final int MANY = HeadKernels.ROWS + 1;
+    private final float[] x = new float[MANY * IN];
     private final float[] w = new float[5 * IN * LANES];
     private final float[] bias = new float[5 * LANES];
-    private final float[] y = new float[2 * 5 * LANES];
+    private final float[] y = new float[MANY * 5 * LANES];
     private int calls;
 
     @Override
     void warm() {
       int c = calls++;
-      HeadKernels.linear(x, IN, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0, 2, 0, 5);
+      HeadKernels.linear(x, IN, w, c % 2 == 0 ? bias : null, (c & 2) == 0 ? 5 * LANES : 5 * LANES - 1, y, 0,
+          (c & 4) == 0 ? FEW : MANY, 0, 5);
     }
 
     @Override

@@ -69,7 +69,8 @@ class HeadKernelsTest {
         float[] packed = HeadKernels.packLinear(linear.weight().data().data(), out, in);
         int blocks = VectorShape.blocks(out);
         float[] b = bias ? HeadKernels.packBias(linear.bias().data().data(), out) : null;
-        for (int rows : new int[] {1, 3, 9}) {
+        // Four or more rows run four at a time (HeadKernels.ROWS), the rest one at a time.
+        for (int rows : new int[] {1, 3, 4, 8, 9}) {
           Tensor x = TestTensors.uniform(r, 2, rows, in);
           float[] expected = linear.forward(x).data();
           float[] y = new float[rows * out];
@@ -91,11 +92,17 @@ class HeadKernelsTest {
           }
           assertWithMessage("%s->%s, bias %s, %s rows, in pieces", in, out, bias, rows).that(pieces)
               .usingExactEquality().containsExactly(expected).inOrder();
+          // All rows at once in the two block ranges, as the threads split a batch.
+          float[] ranges = new float[rows * out];
+          HeadKernels.linear(x.data(), in, packed, b, out, ranges, 0, rows, 0, split);
+          HeadKernels.linear(x.data(), in, packed, b, out, ranges, 0, rows, split, blocks);
+          assertWithMessage("%s->%s, bias %s, %s rows, in two block ranges", in, out, bias, rows).that(ranges)
+              .usingExactEquality().containsExactly(expected).inOrder();
           cases++;
         }
       }
     }
-    assertThat(cases).isEqualTo(shapes.length * 2 * 3);
+    assertThat(cases).isEqualTo(shapes.length * 2 * 5);
   }
 
   @Test
