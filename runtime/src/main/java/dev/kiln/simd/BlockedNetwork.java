@@ -950,7 +950,7 @@ final class BlockedNetwork implements NetworkEngine {
     return runStages(input, ws, n, first, 0, stages.size());
   }
 
-  /** Stages {@code [from, to)} over {@code n} samples of {@code t}, from sample {@code first} of it. */
+  /** Stages {@code [from, to)} over {@code n} samples of {@code input}, from sample {@code first} of it. */
   private Tensor runStages(Tensor input, Workspace ws, int n, int first, int from, int to) {
     Tensor t = input;
     for (int i = from; i < to; i++) {

@@ -97,8 +97,9 @@ final class HeadKernels {
    * {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i} in order, each product rounded to float
    * and then added, as {@code Linear}'s loop does. {@code w} holds {@code W} packed by blocks of {@code B}
    * output features, {@code w[(block * in + i) * B + lane] = W[block * B + lane, i]} (zero past {@code out});
-   * {@code bias} is padded to whole blocks. Four output blocks share each broadcast input, so four streams of
-   * weights run side by side and each is read front to back once per row.
+   * {@code bias} is padded to whole blocks. For fewer than {@link #ROWS} rows, four output blocks share each
+   * broadcast input, so four streams of weights run side by side and each is read front to back once per row;
+   * for more, {@link #linearRows}.
    */
   static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
     float[] tail = out % B == 0 || b1 * B <= out ? null : Scratch.get().accumulators(1, B)[0];
