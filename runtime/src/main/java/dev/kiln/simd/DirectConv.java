@@ -44,6 +44,11 @@ final class DirectConv {
   private final ConvGeometry geometry;
   private final boolean relu;
   final SampleLayout layout;
+  /**
+   * The input padded with no row rounding (stride phases split): {@link #layout} where neither whole-vector nor
+   * wrapped rows are chosen; also what the input gradient reads (the padding's rows and columns).
+   */
+  final PaddedLayout natural;
   /** Whether {@link #layout} is a {@link WrappedLayout} (contiguous outputs, channel blocks outermost). */
   final boolean wrapped;
   private final int inGroupChannels;
@@ -112,6 +117,7 @@ final class DirectConv {
     this.outGroupChannels = geometry.outChannelsPerGroup();
     this.taps = geometry.kernelH() * geometry.kernelW();
     PaddedLayout natural = PaddedLayout.of(geometry, 1);
+    this.natural = natural;
     int rowPitch = natural.rowPitch;
     int wqDirect = (rowPitch + LANES - 1) / LANES * LANES;
     // Whole-vector rows cost lanes (up to 1/8 more, 1/7 for the fewest multiply-adds) but let kernels

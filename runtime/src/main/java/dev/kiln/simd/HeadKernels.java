@@ -97,16 +97,47 @@ final class HeadKernels {
    * {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i} in order, each product rounded to float
    * and then added, as {@code Linear}'s loop does. {@code w} holds {@code W} packed by blocks of {@code B}
    * output features, {@code w[(block * in + i) * B + lane] = W[block * B + lane, i]} (zero past {@code out});
-   * {@code bias} is padded to whole blocks. For fewer than {@link #ROWS} rows, four output blocks share each
-   * broadcast input, so four streams of weights run side by side and each is read front to back once per row;
-   * for more, {@link #linearRows}.
+   * {@code bias} is padded to whole blocks. Rows go four at a time ({@link #fourRows}), the rest one at a time
+   * ({@link #byRow}).
    */
   static void linear(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0, int b1) {
     float[] tail = out % B == 0 || b1 * B <= out ? null : Scratch.get().accumulators(1, B)[0];
-    if (r1 - r0 >= ROWS) {
-      linearRows(x, in, w, bias, out, y, r0, r1, b0, b1, tail);
-      return;
+    int grouped = r0 + (r1 - r0) / ROWS * ROWS;
+    fourRows(x, in, w, bias, out, y, r0, grouped, b0, b1, tail);
+    byRow(x, in, w, bias, out, y, grouped, r1, b0, b1, tail);
+  }
+
+  /** Rows per pass of {@link #fourRows}. */
+  static final int ROWS = 4;
+
+  /**
+   * Rows {@code [r0, r1)}, a multiple of {@link #ROWS}: two output blocks of four rows per pass, so that each weight
+   * vector loaded serves four rows (an odd last block row by row). Row by row, the next rows read each block's
+   * weights again from the level-2 cache (a four-block pass's weights are 320 KB for 1,280 inputs), where a
+   * 64-byte load takes two cycles: RepVGG-A0's classifier at N=8 took 585 us this way against 376 four rows a
+   * pass, ONNX Runtime's 419 (AMD EPYC Zen 4). Each output is the same products added in the same order.
+   */
+  private static void fourRows(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1,
+      int b0, int b1, float[] tail) {
+    int ob = b0;
+    for (; ob + 2 <= b1; ob += 2) {
+      for (int r = r0; r < r1; r += ROWS) {
+        twoBlocksFourRows(x, in, w, bias, out, y, r, ob, tail);
+      }
     }
+    if (ob < b1) {
+      for (int r = r0; r < r1; r++) {
+        oneRow(x, in, w, bias, out, y, r, ob, tail);
+      }
+    }
+  }
+
+  /**
+   * Rows {@code [r0, r1)} one at a time: four output blocks share each broadcast input, so four streams of
+   * weights run side by side (four chains of additions) and each is read front to back once per row.
+   */
+  private static void byRow(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1, int b0,
+      int b1, float[] tail) {
     int ob = b0;
     for (; ob + 4 <= b1; ob += 4) {
       int w0 = ob * in * B;
@@ -131,36 +162,6 @@ final class HeadKernels {
         store(a1, y, r * out, (ob + 1) * B, out, tail);
         store(a2, y, r * out, (ob + 2) * B, out, tail);
         store(a3, y, r * out, (ob + 3) * B, out, tail);
-      }
-    }
-    for (; ob < b1; ob++) {
-      for (int r = r0; r < r1; r++) {
-        oneRow(x, in, w, bias, out, y, r, ob, tail);
-      }
-    }
-  }
-
-  /** Rows per pass of {@link #linearRows}. */
-  static final int ROWS = 4;
-
-  /**
-   * {@link #linear} for four or more rows: two output blocks for {@link #ROWS} rows per pass, so that each weight
-   * vector loaded serves four rows. Row by row, the next rows read each block's weights again from the level-2
-   * cache (a four-block pass's weights are 320 KB for 1,280 inputs), where a 64-byte load takes two cycles:
-   * RepVGG-A0's classifier at N=8 took 662 us against ONNX Runtime's 419 (AMD EPYC Zen 4). Each output is the
-   * same products added in the same order, so the same bits.
-   */
-  private static void linearRows(float[] x, int in, float[] w, float[] bias, int out, float[] y, int r0, int r1,
-      int b0, int b1, float[] tail) {
-    int ob = b0;
-    for (; ob + 2 <= b1; ob += 2) {
-      int r = r0;
-      for (; r + ROWS <= r1; r += ROWS) {
-        twoBlocksFourRows(x, in, w, bias, out, y, r, ob, tail);
-      }
-      for (; r < r1; r++) {
-        oneRow(x, in, w, bias, out, y, r, ob, tail);
-        oneRow(x, in, w, bias, out, y, r, ob + 1, tail);
       }
     }
     for (; ob < b1; ob++) {

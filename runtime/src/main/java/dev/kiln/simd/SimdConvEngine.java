@@ -86,7 +86,7 @@ final class SimdConvEngine implements ConvEngine {
     this.lone = lone;
     this.name = (lone != null ? "simd-blocked-" : "simd-direct-") + VectorShape.LANES * 32;
     // The input gradient needs the padding's rows and columns only, whichever layout the forward reads.
-    this.inputGradient = new InputGradient(geometry, PaddedLayout.of(geometry, 1));
+    this.inputGradient = new InputGradient(geometry, forward.natural);
     this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
     this.weightGradient = dotWeightGradient == null ? new WeightGradient(geometry) : null;
   }

@@ -436,7 +436,7 @@ final class TileWarmer {
    */
   private static final class LinearWarmUp extends WarmUp {
     private static final int IN = 4;
-    /** Rows of the warm calls: fewer than {@link HeadKernels#ROWS} (row by row), and more (four rows a pass). */
+    /** Rows of the warm calls: fewer than {@link HeadKernels#ROWS} (row by row), and a group of four with one more. */
     private static final int FEW = 2;
     private static final int MANY = HeadKernels.ROWS + 1;
     private final float[] x = new float[MANY * IN];

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
-import dev.kiln.nn.AbstractModule;
 import dev.kiln.nn.BatchNorm2d;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Dropout;
@@ -148,25 +147,12 @@ class BlockedNetworkTest {
     assertThat(cases).isEqualTo(4);
   }
 
-  /** A module that passes its input on and records the batch size of every call. */
-  static final class BatchSizes extends AbstractModule {
-    final List<Integer> seen = new ArrayList<>();
-
-    @Override
-    public Tensor forward(Tensor input) {
-      seen.add(input.dim(0));
-      return input;
-    }
-
-    @Override
-    public Tensor backward(Tensor gradOutput) {
-      return gradOutput;
-    }
-  }
-
-  /** Two 3x3 convolutions, pooling, then {@code head} (a classifier, or nothing) after a pass-through counter. */
+  /**
+   * Two 3x3 convolutions, pooling to 32 channels, then a probe (records the array of every input it sees) and a
+   * classifier or nothing.
+   */
   static final class HeadNet extends SequentialModel {
-    final BatchSizes sizes = new BatchSizes();
+    final LayerByLayerEvalTest.Probe probe = new LayerByLayerEvalTest.Probe();
 
     HeadNet(boolean classifier, long seed) {
       super(new int[] {3, 11, 11}, classifier ? new int[] {10} : new int[] {32});
@@ -174,7 +160,7 @@ class BlockedNetworkTest {
       add("conv2", Net.conv(16, 32, 11, 11, 3, 2, 1, 1, Activation.RELU, seed + 1));
       add("gap", new GlobalAvgPool2d());
       add("flatten", new Flatten());
-      add("sizes", sizes);
+      add("probe", probe);
       if (classifier) {
         add("fc", new Linear(32, 10, true, seed + 2));
       }
@@ -205,11 +191,16 @@ class BlockedNetworkTest {
         }
         for (int threads = 1; threads <= 2; threads++) {
           Parallel.setThreads(threads);
-          net.sizes.seen.clear();
+          net.probe.seen.clear();
           Tensor y = engine.forward(x, 2);
-          // On two threads an even batch runs as two parts, each with its own head.
+          // On two threads an even batch runs as two parts, each with its own head: the probe sees each part's
+          // pooled rows (32 floats a sample) at once.
           int parts = engine.batchParts(x);
-          assertWithMessage("N=%s, %s threads", n, threads).that(net.sizes.seen)
+          List<Integer> rows = new ArrayList<>();
+          for (float[] seen : net.probe.seen) {
+            rows.add(seen.length / 32);
+          }
+          assertWithMessage("N=%s, %s threads", n, threads).that(rows)
               .containsExactlyElementsIn(java.util.Collections.nCopies(parts, n / parts));
           assertThat(y.shape()).asList().containsExactly(n, classes).inOrder();
           assertWithMessage("N=%s, %s threads, classifier %s", n, threads, classifier).that(y.data())
