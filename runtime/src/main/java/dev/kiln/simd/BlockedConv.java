@@ -323,6 +323,10 @@ final class BlockedConv {
     if (isDepthwise(geometry)) {
       return List.of(TileWarmer.depthwisePlain());
     }
+    if (WinogradConv.supports(geometry, true)) {
+      // A network runs it in Winograd's form wherever its input is blocked (all but a first layer).
+      return WinogradConv.firstCode(geometry);
+    }
     // Every first run of a row is one width ({@link #firstColumns}), so one tile.
     return List.of(TileWarmer.conv(1, Math.min(geometry.outWidth(), FIRST_PIXELS), 0));
   }

@@ -272,7 +272,7 @@ final class BlockedNetwork implements NetworkEngine {
     List<TileWarmer.Tile> all = new ArrayList<>();
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
-        all.addAll(conv.conv.tiles());
+        all.addAll(conv.winograd != null ? conv.winograd.tileKernels() : conv.conv.tiles());
       } else if (stage instanceof GlobalAvgPoolStage pool) {
         all.add(pool.kernel);
       } else if (stage instanceof LinearStage linear) {
@@ -358,6 +358,25 @@ final class BlockedNetwork implements NetworkEngine {
     /** The first sample of its input tensor the running stage reads (the network's first stage: a part's). */
     int firstSample;
     final ConvSection section = new ConvSection();
+    final WinogradSection winogradSection = new WinogradSection();
+    private float[] winogradTiles = new float[0];
+    private float[] winogradProducts = new float[0];
+
+    /** Scratch for Winograd convolutions' transformed input, at least {@code floats} long (kept, grown as needed). */
+    float[] winogradTiles(int floats) {
+      if (winogradTiles.length < floats) {
+        winogradTiles = new float[floats];
+      }
+      return winogradTiles;
+    }
+
+    /** Scratch for Winograd convolutions' products, as {@link #winogradTiles}. */
+    float[] winogradProducts(int floats) {
+      if (winogradProducts.length < floats) {
+        winogradProducts = new float[floats];
+      }
+      return winogradProducts;
+    }
     /** Outputs kept from call to call, by stage (see {@link GlobalAvgPoolStage#keepsOutput}). */
     private final Tensor[] kept;
 
@@ -614,7 +633,9 @@ final class BlockedNetwork implements NetworkEngine {
         Value out = values.get(valueIndex++);
         int[] h = out.halo;
         out.layout = BlockedLayout.blocked(out.channels, out.height, out.width, h[0], h[1], h[2], h[3]);
-        Stage st = new ConvStage(conv, new BlockedConv(conv.geometry(), conv.activation(), in.layout, out.layout));
+        Stage st = new ConvStage(conv, new BlockedConv(conv.geometry(), conv.activation(), in.layout, out.layout),
+            WinogradConv.supports(conv.geometry(), in.layout.blocked)
+                ? new WinogradConv(conv.geometry(), conv.activation(), in.layout, out.layout) : null);
         st.inSlot = slot;
         st.outSlot = written.size();
         written.add(out.layout);
@@ -780,7 +801,9 @@ final class BlockedNetwork implements NetworkEngine {
   /** Queues every convolution's own tiles ({@link BlockedConv#requestFasterTiles}). */
   private void requestConvTiles() {
     for (Stage stage : stages) {
-      if (stage instanceof ConvStage conv) {
+      if (stage instanceof ConvStage conv && conv.winograd != null) {
+        conv.winograd.requestFasterTiles();
+      } else if (stage instanceof ConvStage conv) {
         conv.conv.requestFasterTiles();
       }
     }
@@ -1040,10 +1063,13 @@ final class BlockedNetwork implements NetworkEngine {
   private static final class ConvStage extends Stage {
     final ConvKernel kernel;
     final BlockedConv conv;
+    /** The layer's Winograd form where it has one ({@link WinogradConv#supports}): it runs instead of {@link #conv}. */
+    final WinogradConv winograd;
 
-    ConvStage(ConvKernel kernel, BlockedConv conv) {
+    ConvStage(ConvKernel kernel, BlockedConv conv, WinogradConv winograd) {
       this.kernel = kernel;
       this.conv = conv;
+      this.winograd = winograd;
     }
 
     @Override
@@ -1055,7 +1081,8 @@ final class BlockedNetwork implements NetworkEngine {
     public String toString() {
       ConvGeometry g = conv.geometry;
       return "conv " + g.inChannels() + "->" + g.outChannels() + " " + g.inHeight() + "x" + g.inWidth() + " k"
-          + g.kernelH() + " s" + g.strideH() + " g" + g.groups() + (conv.in.blocked ? "" : " planes");
+          + g.kernelH() + " s" + g.strideH() + " g" + g.groups() + (conv.in.blocked ? "" : " planes")
+          + (winograd != null ? " winograd" : "");
     }
 
     /**
@@ -1063,7 +1090,7 @@ final class BlockedNetwork implements NetworkEngine {
      * band per thread ({@link BlockedConv#bands}).
      */
     boolean rowSplit(int threads, int n) {
-      return threads > 1 && conv.splits(n) && conv.bands(threads, n) == threads;
+      return winograd == null && threads > 1 && conv.splits(n) && conv.bands(threads, n) == threads;
     }
 
     @Override
@@ -1072,6 +1099,10 @@ final class BlockedNetwork implements NetworkEngine {
       boolean ownOut = own && ws.own[outSlot];
       if (!ownOut) {
         clearOutput(ws, n);
+      }
+      if (winograd != null) {
+        runWinograd(ws, n);
+        return null;
       }
       if (conv.splits(n)) {
         ConvSection s = ws.section;
@@ -1094,6 +1125,60 @@ final class BlockedNetwork implements NetworkEngine {
             conv.items(n));
       }
       return null;
+    }
+
+    /** The Winograd form's three steps, each split over the pool where the layer is worth splitting. */
+    private void runWinograd(Workspace ws, int n) {
+      WinogradConv w = winograd;
+      float[] v = ws.winogradTiles(w.tileFloats(n));
+      float[] m = ws.winogradProducts(w.productFloats(n));
+      float[] x = ws.buffers[inSlot];
+      float[] y = ws.buffers[outSlot];
+      if (!conv.splits(n)) {
+        w.run(kernel.weight(), kernel.bias(), x, 0, v, m, y, 0, n);
+        return;
+      }
+      WinogradSection s = ws.winogradSection;
+      s.stage = this;
+      s.x = x;
+      s.v = v;
+      s.m = m;
+      s.y = y;
+      s.samples = n;
+      try {
+        s.step = 0;
+        Parallel.forChunks(w.inputItems(n), s);
+        s.step = 1;
+        Parallel.forChunks(w.productItems(n), s);
+        s.step = 2;
+        Parallel.forChunks(w.outputItems(n), s);
+      } finally {
+        s.x = s.v = s.m = s.y = null;
+      }
+    }
+  }
+
+  /** A Winograd convolution's step handed to the pool, reused from call to call. */
+  private static final class WinogradSection implements Parallel.ChunkBody {
+    ConvStage stage;
+    float[] x;
+    float[] v;
+    float[] m;
+    float[] y;
+    int samples;
+    /** 0: input transform, 1: products, 2: output transform. */
+    int step;
+
+    @Override
+    public void run(int chunk, int start, int end) {
+      WinogradConv w = stage.winograd;
+      if (step == 0) {
+        w.inputTransform(x, 0, v, samples, start, end);
+      } else if (step == 1) {
+        w.products(stage.kernel.weight(), v, m, samples, start, end);
+      } else {
+        w.outputTransform(m, stage.kernel.bias(), y, 0, samples, start, end);
+      }
     }
   }
 

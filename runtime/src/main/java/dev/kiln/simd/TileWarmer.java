@@ -199,6 +199,18 @@ final class TileWarmer {
     return t != null ? t : shared(new LinearPlainWarmUp().tile("linear plain", null, null, null));
   }
 
+  /** Winograd's input transform ({@link WinogradConv#inputRow}), shared by every Winograd layer. */
+  static Tile winogradInput() {
+    Tile t = TILES.get("winograd input");
+    return t != null ? t : shared(new WinogradInputWarmUp().tile("winograd input", null, null, null));
+  }
+
+  /** Winograd's output transform ({@link WinogradConv#outputRow}), shared by every Winograd layer. */
+  static Tile winogradOutput() {
+    Tile t = TILES.get("winograd output");
+    return t != null ? t : shared(new WinogradOutputWarmUp().tile("winograd output", null, null, null));
+  }
+
   /** The depthwise tile of {@code pixels} pixels, shared. */
   static Tile depthwise(int pixels) {
     String key = "depthwise" + pixels;
@@ -410,6 +422,48 @@ final class TileWarmer {
     @Override
     void empty() {
       HeadKernels.linearPlain(x, 8, w, bias, 16, y, 0);
+    }
+  }
+
+  /** Winograd's input transform: two patches and one in turn, as a row of 1 to 28 patches loops; empty: none. */
+  private static final class WinogradInputWarmUp extends WarmUp {
+    /** A 4x6 map of one channel block: two patches side by side. */
+    private final float[] x = new float[4 * 6 * LANES];
+    private final float[] v = new float[WinogradConv.POSITIONS * 2 * LANES];
+    private int calls;
+
+    @Override
+    void warm() {
+      WinogradConv.inputRow(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, calls++ % 2 == 0 ? 2 : 1);
+    }
+
+    @Override
+    void empty() {
+      WinogradConv.inputRow(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, 0);
+    }
+  }
+
+  /**
+   * Winograd's output transform: two tiles and one in turn, with a bias (whole and partial) and without, so
+   * that C2 compiles every path a real layer takes; empty: none.
+   */
+  private static final class WinogradOutputWarmUp extends WarmUp {
+    private final float[] m = new float[WinogradConv.POSITIONS * 2 * LANES];
+    private final float[] bias = new float[LANES];
+    /** A 2x4 map of one channel block: two tiles side by side. */
+    private final float[] y = new float[2 * 4 * LANES];
+    private int calls;
+
+    @Override
+    void warm() {
+      int c = calls++;
+      WinogradConv.outputRow(m, 0, 2 * LANES, c % 3 == 2 ? null : bias, 0, c % 3 == 1 ? LANES - 1 : LANES, 0f,
+          Float.POSITIVE_INFINITY, y, 0, 4 * LANES, LANES, c % 2 == 0 ? 2 : 1);
+    }
+
+    @Override
+    void empty() {
+      WinogradConv.outputRow(m, 0, 2 * LANES, null, 0, LANES, 0f, Float.POSITIVE_INFINITY, y, 0, 4 * LANES, LANES, 0);
     }
   }
 

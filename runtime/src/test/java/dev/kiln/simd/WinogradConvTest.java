@@ -1,0 +1,183 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.assertSameBits;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link WinogradConv} against {@link ReferenceConv2d}'s 3x3 sums over seeded random layers: channel counts
+ * around and between the vector blocks, even sides from 2 to 16, extra halo on both sides, batches of 1-3,
+ * every activation, with and without a bias; the three steps in random pieces of their work (as threads take
+ * them) give the same bits as in one piece, the one-block first tiles the same bits as the products' own tiles,
+ * and the output's halo stays zero. Counted.
+ */
+@ExtendWith(TilesNotAwaited.class)
+class WinogradConvTest {
+  private static final int CASES = 40;
+
+  @Test
+  void matchesTheReference() {
+    SplittableRandom r = new SplittableRandom(20261205);
+    int partialBlocks = 0;
+    int withoutBias = 0;
+    for (int i = 0; i < CASES; i++) {
+      int in = WinogradConv.MIN_CHANNELS + r.nextInt(2 * VectorShape.LANES + 7);
+      int out = 1 + r.nextInt(3 * VectorShape.LANES + 5);
+      int h = 2 * (1 + r.nextInt(8));
+      int w = 2 * (1 + r.nextInt(8));
+      boolean bias = r.nextInt(4) != 0;
+      Activation activation = Activation.values()[r.nextInt(Activation.values().length)];
+      check(geometry(in, out, h, w), bias, activation, 1 + r.nextInt(3), r);
+      partialBlocks += out % VectorShape.LANES != 0 || in % VectorShape.LANES != 0 ? 1 : 0;
+      withoutBias += bias ? 0 : 1;
+    }
+    assertThat(partialBlocks).isAtLeast(CASES / 2);
+    assertThat(withoutBias).isAtLeast(4);
+  }
+
+  /** RepVGG-A0's three Winograd shapes (48 channels 56x56, 96 28x28, 192 14x14) at N=2 with ReLU. */
+  @Test
+  void repVggLayers() {
+    SplittableRandom r = new SplittableRandom(48);
+    int[][] shapes = {{48, 56}, {96, 28}, {192, 14}};
+    for (int[] s : shapes) {
+      check(geometry(s[0], s[0], s[1], s[1]), true, Activation.RELU, 2, r);
+    }
+  }
+
+  /** New weight values (marked changed) are transformed again before the next run. */
+  @Test
+  void followsTheWeights() {
+    SplittableRandom r = new SplittableRandom(5);
+    ConvGeometry g = geometry(40, 24, 6, 8);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.NONE).build();
+    ref.eval();
+    BlockedLayout in = BlockedLayout.blocked(40, 6, 8, 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0);
+    WinogradConv conv = new WinogradConv(g, Activation.NONE, in, out);
+    Tensor x = TestTensors.uniform(r, 1, 1, 40, 6, 8);
+    float[] xb = new float[in.sampleSize];
+    in.fromNchw(x.data(), 0, xb, 0);
+    for (int round = 0; round < 2; round++) {
+      float[] y = new float[out.sampleSize];
+      conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(1)], new float[conv.productFloats(1)], y,
+          0, 1);
+      float[] actual = new float[24 * 6 * 8];
+      out.toNchw(y, 0, actual, 0);
+      assertWithMessage("round " + round)
+          .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
+      float[] weights = ref.weight().data().data();
+      for (int k = 0; k < weights.length; k++) {
+        weights[k] = (float) r.nextDouble(-1, 1);
+      }
+      ref.weight().markChanged();
+    }
+  }
+
+  /** Only 3x3 layers of stride 1, dilation 1, one group, padding 1 and even sides on enough blocked channels. */
+  @Test
+  void supportsOnlyItsLayers() {
+    int c = WinogradConv.MIN_CHANNELS;
+    assertThat(WinogradConv.supports(geometry(c, c, 14, 14), true)).isTrue();
+    assertThat(WinogradConv.supports(geometry(c, c, 14, 14), false)).isFalse();
+    assertThat(WinogradConv.supports(geometry(c - 1, c, 14, 14), true)).isFalse();
+    assertThat(WinogradConv.supports(geometry(c, c, 13, 14), true)).isFalse();
+    assertThat(WinogradConv.supports(geometry(c, c, 14, 7), true)).isFalse();
+    assertThat(WinogradConv.supports(
+        NaiveConvKernel.geometry(c, c, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS), true)).isFalse();
+    assertThat(WinogradConv.supports(
+        NaiveConvKernel.geometry(c, c, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, PaddingMode.ZEROS), true)).isFalse();
+    assertThat(WinogradConv.supports(
+        NaiveConvKernel.geometry(2 * c, 2 * c, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, PaddingMode.ZEROS), true))
+        .isFalse();
+    assertThat(WinogradConv.supports(
+        NaiveConvKernel.geometry(c, c, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.REFLECT), true)).isFalse();
+    assertThat(WinogradConv.supports(
+        NaiveConvKernel.geometry(c, c, 16, 16, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1, PaddingMode.ZEROS), true)).isFalse();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WinogradConv(
+        geometry(c, c, 14, 14), Activation.NONE, BlockedLayout.blocked(c, 14, 14, 0, 1, 1, 1),
+        BlockedLayout.blocked(c, 14, 14, 0, 0, 0, 0)));
+    assertThat(e).hasMessageThat().contains("does not fit");
+  }
+
+  static ConvGeometry geometry(int in, int out, int h, int w) {
+    return NaiveConvKernel.geometry(in, out, h, w, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+  }
+
+  private static void check(ConvGeometry g, boolean bias, Activation activation, int n, SplittableRandom r) {
+    String what = g + " bias " + bias + " " + activation + " N=" + n;
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(bias).activation(activation).seed(r.nextLong()).build();
+    ref.eval();
+    int top = 1 + r.nextInt(2);
+    int left = 1 + r.nextInt(2);
+    BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), top, 1 + r.nextInt(2), left,
+        1 + r.nextInt(2));
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), r.nextInt(2),
+        r.nextInt(2), r.nextInt(2), r.nextInt(2));
+    Tensor x = TestTensors.uniform(r, 1, n, g.inChannels(), g.inHeight(), g.inWidth());
+    int inSample = g.inChannels() * g.inHeight() * g.inWidth();
+    int outSample = g.outChannels() * g.outHeight() * g.outWidth();
+    float[] xb = new float[n * in.sampleSize];
+    for (int s = 0; s < n; s++) {
+      in.fromNchw(x.data(), s * inSample, xb, s * in.sampleSize);
+    }
+    WinogradConv conv = new WinogradConv(g, activation, in, out);
+    // One piece, first tiles only.
+    conv.firstTilesOnly(true);
+    float[] whole = new float[n * out.sampleSize];
+    conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], new float[conv.productFloats(n)], whole,
+        0, n);
+    // Random pieces, the products' own tiles.
+    conv.firstTilesOnly(false);
+    conv.tileKernels().forEach(TileWarmer::warm);
+    float[] v = new float[conv.tileFloats(n)];
+    float[] m = new float[conv.productFloats(n)];
+    float[] pieces = new float[n * out.sampleSize];
+    for (int[] p : pieces(conv.inputItems(n), r)) {
+      conv.inputTransform(xb, 0, v, n, p[0], p[1]);
+    }
+    for (int[] p : pieces(conv.productItems(n), r)) {
+      conv.products(ref.weight(), v, m, n, p[0], p[1]);
+    }
+    for (int[] p : pieces(conv.outputItems(n), r)) {
+      conv.outputTransform(m, ref.bias(), pieces, 0, n, p[0], p[1]);
+    }
+    assertSameBits(what + ": pieces and own tiles against one piece on first tiles", whole, pieces);
+    float[] actual = new float[n * outSample];
+    float[] zeroHalo = pieces.clone();
+    for (int s = 0; s < n; s++) {
+      out.toNchw(pieces, s * out.sampleSize, actual, s * outSample);
+      out.clearOutside(zeroHalo, s * out.sampleSize);
+    }
+    assertSameBits(what + ": the halo and padded lanes stay zero", zeroHalo, pieces);
+    assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+        .isAtMost(1e-5);
+  }
+
+  /** {@code [0, items)} cut at up to three random places, as {from, to} pairs. */
+  private static int[][] pieces(int items, SplittableRandom r) {
+    int[] cuts = new int[2 + r.nextInt(4)];
+    cuts[cuts.length - 1] = items;
+    for (int i = 1; i < cuts.length - 1; i++) {
+      cuts[i] = r.nextInt(items + 1);
+    }
+    Arrays.sort(cuts);
+    int[][] p = new int[cuts.length - 1][];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = new int[] {cuts[i], cuts[i + 1]};
+    }
+    return p;
+  }
+}
