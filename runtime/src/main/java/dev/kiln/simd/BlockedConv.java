@@ -52,7 +52,8 @@ final class BlockedConv {
   private volatile Packed packed;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
-  private record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, float[] b) {
+  record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, int base,
+      float[] b) {
     /** Whether these were packed from {@code weight} and {@code bias} at versions {@code wv} and {@code bv}. */
     boolean isFor(Parameter weight, long wv, Parameter bias, long bv) {
       return this.weight == weight && weightVersion == wv && this.bias == bias && biasVersion == bv;
@@ -653,7 +654,7 @@ final class BlockedConv {
         }
       }
     }
-    p = new Packed(weight, wv, bias, bv, wp, bp);
+    p = new Packed(weight, wv, bias, bv, wp, 0, bp);
     packed = p;
     return p;
   }
@@ -749,11 +750,64 @@ final class BlockedConv {
    */
   void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int samples, int bands,
       int start, int end) {
+    checkBands(bands);
+    run(packed(weight, bias), x, xOff, y, yOff, samples, bands, start, end);
+  }
+
+  private void checkBands(int bands) {
     int rows = geometry.outHeight();
     if (bands < 1 || rows % bands != 0) {
       throw new IllegalArgumentException(bands + " bands do not divide " + rows + " output rows");
     }
-    Packed p = packed(weight, bias);
+  }
+
+  /**
+   * The floats of this layer's packed weights ({@link #packedColumn}); a layer without groups, not depthwise.
+   */
+  int packedFloats() {
+    Chunk last = chunks.get(chunks.size() - 1);
+    return last.weightOffset() + steps * last.blocks() * LANES;
+  }
+
+  /**
+   * Where output channel {@code oc}'s weight of reduction step 0 is in the packed weights; step {@code r} is
+   * {@code r * }{@link #packedStride}{@code (oc)} further. A layer without groups, not depthwise.
+   */
+  int packedColumn(int oc) {
+    Chunk c = chunkOf(oc);
+    return c.weightOffset() + (oc / LANES - c.block()) * LANES + oc % LANES;
+  }
+
+  /** See {@link #packedColumn}. */
+  int packedStride(int oc) {
+    return chunkOf(oc).blocks() * LANES;
+  }
+
+  private Chunk chunkOf(int oc) {
+    if (depthwise || geometry.groups() != 1) {
+      throw new IllegalStateException("only for a layer without groups");
+    }
+    for (Chunk c : chunks) {
+      if (oc / LANES < c.block() + c.blocks()) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("no output channel " + oc);
+  }
+
+  /**
+   * Weights packed elsewhere, at {@code w[base..]} as {@link #packedColumn} says, and no bias, for
+   * {@link #run(Packed, float[], int, float[], int, int, int, int, int)}.
+   */
+  Packed packedAt(float[] w, int base) {
+    int blocks = out.blocks;
+    return new Packed(null, 0, null, 0, w, base, new float[blocks * LANES]);
+  }
+
+  /** {@link #run(Parameter, Parameter, float[], int, float[], int, int, int, int, int)} with packed weights. */
+  void run(Packed p, float[] x, int xOff, float[] y, int yOff, int samples, int bands, int start, int end) {
+    checkBands(bands);
+    int rows = geometry.outHeight();
     int rowIn = geometry.strideH() * in.rowStride;
     int bandRows = rows / bands;
     int perChunk = samples * bandRows;
@@ -805,7 +859,7 @@ final class BlockedConv {
     TileWarmer.Tile[] tiles = c.tiles();
     float[] pw = p.w();
     float[] pb = p.b();
-    int wo = c.weightOffset();
+    int wo = p.base() + c.weightOffset();
     int bo = c.biasOffset();
     for (int r = 0; r < count; r++) {
       int xr = xBase + r * rowIn;
@@ -837,7 +891,7 @@ final class BlockedConv {
     TileWarmer.Tile[] tiles = c.tiles();
     float[] pw = p.w();
     float[] pb = p.b();
-    int wo = c.weightOffset();
+    int wo = p.base() + c.weightOffset();
     int ws = c.blocks() * LANES;
     int bo = c.biasOffset();
     int ys = out.blockStride;
@@ -861,7 +915,7 @@ final class BlockedConv {
     int ws = blocks * LANES;
     float[] pw = p.w();
     float[] pb = p.b();
-    int wo = c.weightOffset();
+    int wo = p.base() + c.weightOffset();
     int bo = c.biasOffset();
     int ys = out.blockStride;
     int yRow = out.rowStride;

@@ -199,16 +199,27 @@ final class TileWarmer {
     return t != null ? t : shared(new LinearPlainWarmUp().tile("linear plain", null, null, null));
   }
 
-  /** Winograd's input transform ({@link WinogradConv#inputRow}), shared by every Winograd layer. */
-  static Tile winogradInput() {
-    Tile t = TILES.get("winograd input");
-    return t != null ? t : shared(new WinogradInputWarmUp().tile("winograd input", null, null, null));
+  /**
+   * Winograd's input transform ({@link WinogradConv#inputRow}), or with {@code plain} its plain-Java form
+   * ({@link WinogradConv#inputRowPlain}), shared by every Winograd layer.
+   */
+  static Tile winogradInput(boolean plain) {
+    String key = plain ? "winograd input plain" : "winograd input";
+    Tile t = TILES.get(key);
+    return t != null ? t : shared(new WinogradInputWarmUp(plain).tile(key, null, null, null));
   }
 
-  /** Winograd's output transform ({@link WinogradConv#outputRow}), shared by every Winograd layer. */
-  static Tile winogradOutput() {
-    Tile t = TILES.get("winograd output");
-    return t != null ? t : shared(new WinogradOutputWarmUp().tile("winograd output", null, null, null));
+  /** Winograd's output transform ({@link WinogradConv#outputRow}), or its plain-Java form, as {@link #winogradInput}. */
+  static Tile winogradOutput(boolean plain) {
+    String key = plain ? "winograd output plain" : "winograd output";
+    Tile t = TILES.get(key);
+    return t != null ? t : shared(new WinogradOutputWarmUp(plain).tile(key, null, null, null));
+  }
+
+  /** Winograd's weight transform ({@link WinogradConv#transform}), shared by every Winograd layer. */
+  static Tile winogradWeights() {
+    Tile t = TILES.get("winograd weights");
+    return t != null ? t : shared(new WinogradWeightsWarmUp().tile("winograd weights", null, null, null));
   }
 
   /** The depthwise tile of {@code pixels} pixels, shared. */
@@ -425,21 +436,52 @@ final class TileWarmer {
     }
   }
 
+  /** Winograd's weight transform: two 3x3 kernels; empty: none. */
+  private static final class WinogradWeightsWarmUp extends WarmUp {
+    private final float[] w = new float[2 * 9];
+    private final float[] u = new float[WinogradConv.POSITIONS * 2];
+    private final int[] columns = {0};
+    private final int[] strides = {1};
+
+    @Override
+    void warm() {
+      WinogradConv.transform(w, 1, 2, u, 2, columns, strides);
+    }
+
+    @Override
+    void empty() {
+      WinogradConv.transform(w, 0, 0, u, 2, columns, strides);
+    }
+  }
+
   /** Winograd's input transform: two patches and one in turn, as a row of 1 to 28 patches loops; empty: none. */
   private static final class WinogradInputWarmUp extends WarmUp {
+    private final boolean plain;
     /** A 4x6 map of one channel block: two patches side by side. */
     private final float[] x = new float[4 * 6 * LANES];
     private final float[] v = new float[WinogradConv.POSITIONS * 2 * LANES];
     private int calls;
 
+    WinogradInputWarmUp(boolean plain) {
+      this.plain = plain;
+    }
+
     @Override
     void warm() {
-      WinogradConv.inputRow(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, calls++ % 2 == 0 ? 2 : 1);
+      run(calls++ % 2 == 0 ? 2 : 1);
     }
 
     @Override
     void empty() {
-      WinogradConv.inputRow(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, 0);
+      run(0);
+    }
+
+    private void run(int count) {
+      if (plain) {
+        WinogradConv.inputRowPlain(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, count);
+      } else {
+        WinogradConv.inputRow(x, 0, 6 * LANES, LANES, v, 0, 2 * LANES, count);
+      }
     }
   }
 
@@ -448,22 +490,36 @@ final class TileWarmer {
    * that C2 compiles every path a real layer takes; empty: none.
    */
   private static final class WinogradOutputWarmUp extends WarmUp {
+    private final boolean plain;
     private final float[] m = new float[WinogradConv.POSITIONS * 2 * LANES];
     private final float[] bias = new float[LANES];
     /** A 2x4 map of one channel block: two tiles side by side. */
     private final float[] y = new float[2 * 4 * LANES];
     private int calls;
 
+    WinogradOutputWarmUp(boolean plain) {
+      this.plain = plain;
+    }
+
     @Override
     void warm() {
       int c = calls++;
-      WinogradConv.outputRow(m, 0, 2 * LANES, c % 3 == 2 ? null : bias, 0, c % 3 == 1 ? LANES - 1 : LANES, 0f,
-          Float.POSITIVE_INFINITY, y, 0, 4 * LANES, LANES, c % 2 == 0 ? 2 : 1);
+      run(c % 3 == 2 ? null : bias, c % 3 == 1 ? LANES - 1 : LANES, c % 2 == 0 ? 2 : 1);
     }
 
     @Override
     void empty() {
-      WinogradConv.outputRow(m, 0, 2 * LANES, null, 0, LANES, 0f, Float.POSITIVE_INFINITY, y, 0, 4 * LANES, LANES, 0);
+      run(null, LANES, 0);
+    }
+
+    private void run(float[] b, int channels, int count) {
+      if (plain) {
+        WinogradConv.outputRowPlain(m, 0, 2 * LANES, b, 0, channels, 0f, Float.POSITIVE_INFINITY, y, 0, 4 * LANES,
+            LANES, count);
+      } else {
+        WinogradConv.outputRow(m, 0, 2 * LANES, b, 0, channels, 0f, Float.POSITIVE_INFINITY, y, 0, 4 * LANES, LANES,
+            count);
+      }
     }
   }
 

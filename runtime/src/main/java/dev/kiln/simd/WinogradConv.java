@@ -6,7 +6,6 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
-import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
@@ -54,11 +53,15 @@ final class WinogradConv {
   private final BlockedConv[] positions = new BlockedConv[POSITIONS];
   private volatile Transformed transformed;
   /** The transforms' compiled code ({@link TileWarmer}), shared by every Winograd layer. */
-  private static final TileWarmer.Tile INPUT = TileWarmer.winogradInput();
-  private static final TileWarmer.Tile OUTPUT = TileWarmer.winogradOutput();
+  private static final TileWarmer.Tile INPUT = TileWarmer.winogradInput(false);
+  private static final TileWarmer.Tile OUTPUT = TileWarmer.winogradOutput(false);
+  private static final TileWarmer.Tile WEIGHTS = TileWarmer.winogradWeights();
 
-  /** The transformed weights {@code G g G^T} of one weight version, one parameter per position. */
-  private record Transformed(Parameter weight, long version, Parameter[] u) {}
+  /**
+   * The transformed weights {@code G g G^T} of one weight version, packed for the positions' pointwise
+   * convolutions in one array (large enough that the collector allocates it in place and never copies it).
+   */
+  private record Transformed(Parameter weight, long version, BlockedConv.Packed[] packed) {}
 
   /**
    * Whether a layer runs this way: a 3x3 convolution of stride 1, dilation 1, one group and zero padding 1 on
@@ -103,8 +106,11 @@ final class WinogradConv {
     }
   }
 
-  /** Tests: the products run on the one-block first tiles only (as before their own tiles are compiled), or not. */
+  /** Tests: the first forward's code only (plain-Java transforms, one-block first tiles), or not. */
+  boolean firstCodeOnly;
+
   void firstTilesOnly(boolean on) {
+    firstCodeOnly = on;
     for (BlockedConv p : positions) {
       p.firstTilesOnly = on;
     }
@@ -121,23 +127,31 @@ final class WinogradConv {
 
   /** The kernels this layer runs: the transforms and the products' tiles (for tests). */
   List<TileWarmer.Tile> tileKernels() {
-    List<TileWarmer.Tile> all = new ArrayList<>(List.of(INPUT, OUTPUT));
+    List<TileWarmer.Tile> all = new ArrayList<>(List.of(INPUT, OUTPUT, WEIGHTS, TileWarmer.winogradInput(true),
+        TileWarmer.winogradOutput(true)));
     all.addAll(positions[0].tiles());
     return all;
   }
 
   /**
-   * The compiled code a layer of this geometry runs in a network's first forward: the transforms and the
-   * products' one-block first tile ({@link BlockedConv#firstCode} of their pointwise geometry).
+   * The compiled code a layer of this geometry runs in a network's first forward: the weight transform, the
+   * plain-Java transforms ({@link #inputRowPlain}) and the products' one-block first tile ({@link BlockedConv#firstCode} of their pointwise geometry).
    */
   static List<TileWarmer.Tile> firstCode(ConvGeometry geometry) {
-    List<TileWarmer.Tile> all = new ArrayList<>(List.of(TileWarmer.winogradInput(), TileWarmer.winogradOutput()));
+    List<TileWarmer.Tile> all = new ArrayList<>(List.of(TileWarmer.winogradWeights(), TileWarmer.winogradInput(true),
+        TileWarmer.winogradOutput(true)));
     all.add(TileWarmer.conv(1, Math.min(geometry.outWidth() / 2, BlockedConv.FIRST_PIXELS), 0));
     return all;
   }
 
-  /** Queues the products' own tiles ({@link BlockedConv#requestFasterTiles}); all positions share them. */
+  /**
+   * Queues the vector transforms and the products' own tiles ({@link BlockedConv#requestFasterTiles}; all
+   * positions share them), weighed by the work they take over.
+   */
   void requestFasterTiles() {
+    long transforms = (long) geometry.outHeight() * geometry.outWidth() * (in.blocks + out.blocks) * LANES * 4;
+    TileWarmer.request(INPUT, false, transforms);
+    TileWarmer.request(OUTPUT, false, transforms);
     positions[0].requestFasterTiles();
   }
 
@@ -169,7 +183,7 @@ final class WinogradConv {
    * {@code p}'s maps at {@code v[p * n * tiles.sampleSize..]}.
    */
   void inputTransform(float[] x, int xOff, float[] v, int n, int from, int to) {
-    INPUT.awaitHot();
+    boolean vector = !firstCodeOnly && INPUT.hot();
     int th = tiles.height;
     int tw = tiles.width;
     int region = n * tiles.sampleSize;
@@ -178,8 +192,13 @@ final class WinogradConv {
       int rest = item / th;
       int cb = rest % in.blocks;
       int s = rest / in.blocks;
-      inputRow(x, xOff + s * in.sampleSize + cb * in.blockStride + in.pixel(2 * ty - 1, -1), in.rowStride,
-          in.pixelStride, v, s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0), region, tw);
+      int p = xOff + s * in.sampleSize + cb * in.blockStride + in.pixel(2 * ty - 1, -1);
+      int q = s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0);
+      if (vector) {
+        inputRow(x, p, in.rowStride, in.pixelStride, v, q, region, tw);
+      } else {
+        inputRowPlain(x, p, in.rowStride, in.pixelStride, v, q, region, tw);
+      }
     }
   }
 
@@ -243,15 +262,108 @@ final class WinogradConv {
   }
 
   /**
+   * {@link #inputRow} in plain Java, lane by lane: the same additions in the same order, so the same bits. A
+   * network's first forward runs it until the vector code is compiled (a Vector API method runs a hundred times
+   * slower before that; plain Java, compiled early by {@link TileWarmer}, a few times).
+   */
+  static void inputRowPlain(float[] x, int p, int rs, int ps, float[] v, int q, int region, int count) {
+    for (int t = 0; t < count; t++, p += 2 * ps, q += LANES) {
+      for (int l = 0; l < LANES; l++) {
+        int o = p + l;
+        float a = x[o];
+        float b = x[o + ps];
+        float c = x[o + 2 * ps];
+        float d = x[o + 3 * ps];
+        float r00 = a - c;
+        float r01 = b + c;
+        float r02 = c - b;
+        float r03 = b - d;
+        o += rs;
+        a = x[o];
+        b = x[o + ps];
+        c = x[o + 2 * ps];
+        d = x[o + 3 * ps];
+        float r10 = a - c;
+        float r11 = b + c;
+        float r12 = c - b;
+        float r13 = b - d;
+        o += rs;
+        a = x[o];
+        b = x[o + ps];
+        c = x[o + 2 * ps];
+        d = x[o + 3 * ps];
+        float r20 = a - c;
+        float r21 = b + c;
+        float r22 = c - b;
+        float r23 = b - d;
+        int u = q + l;
+        v[u] = r00 - r20;
+        v[u + region] = r01 - r21;
+        v[u + 2 * region] = r02 - r22;
+        v[u + 3 * region] = r03 - r23;
+        v[u + 4 * region] = r10 + r20;
+        v[u + 5 * region] = r11 + r21;
+        v[u + 6 * region] = r12 + r22;
+        v[u + 7 * region] = r13 + r23;
+        v[u + 8 * region] = r20 - r10;
+        v[u + 9 * region] = r21 - r11;
+        v[u + 10 * region] = r22 - r12;
+        v[u + 11 * region] = r23 - r13;
+        o += rs;
+        a = x[o];
+        b = x[o + ps];
+        c = x[o + 2 * ps];
+        d = x[o + 3 * ps];
+        v[u + 12 * region] = r10 - (a - c);
+        v[u + 13 * region] = r11 - (b + c);
+        v[u + 14 * region] = r12 - (c - b);
+        v[u + 15 * region] = r13 - (b - d);
+      }
+    }
+  }
+
+  /** {@link #outputRow} in plain Java, lane by lane: the same operations in the same order (see {@link #inputRowPlain}). */
+  static void outputRowPlain(float[] m, int q, int region, float[] b, int bo, int channels, float lo, float hi,
+      float[] y, int o, int rs, int ps, int count) {
+    for (int t = 0; t < count; t++, q += LANES, o += 2 * ps) {
+      for (int l = 0; l < LANES; l++) {
+        float bias = b != null && bo + l < channels ? b[bo + l] : 0f;
+        int u = q + l;
+        float m4 = m[u + 4 * region];
+        float m5 = m[u + 5 * region];
+        float m6 = m[u + 6 * region];
+        float m7 = m[u + 7 * region];
+        float m8 = m[u + 8 * region];
+        float m9 = m[u + 9 * region];
+        float m10 = m[u + 10 * region];
+        float m11 = m[u + 11 * region];
+        float s00 = m[u] + m4 + m8;
+        float s01 = m[u + region] + m5 + m9;
+        float s02 = m[u + 2 * region] + m6 + m10;
+        float s03 = m[u + 3 * region] + m7 + m11;
+        float s10 = m4 - m8 - m[u + 12 * region];
+        float s11 = m5 - m9 - m[u + 13 * region];
+        float s12 = m6 - m10 - m[u + 14 * region];
+        float s13 = m7 - m11 - m[u + 15 * region];
+        int e = o + l;
+        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
+        y[e + ps] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
+        y[e + rs] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
+        y[e + rs + ps] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
+      }
+    }
+  }
+
+  /**
    * Items {@code [from, to)} of every position's pointwise convolution ({@link BlockedConv#items}, chunk-major):
    * {@code m} at position {@code p} = the transformed weights at {@code p} times {@code v} at {@code p}.
    */
   void products(Parameter weight, float[] v, float[] m, int n, int from, int to) {
-    Parameter[] u = transformed(weight).u;
+    BlockedConv.Packed[] packed = transformed(weight).packed;
     int vr = n * tiles.sampleSize;
     int mr = n * products.sampleSize;
     for (int p = 0; p < POSITIONS; p++) {
-      positions[p].run(u[p], null, v, p * vr, m, p * mr, n, 1, from, to);
+      positions[p].run(packed[p], v, p * vr, m, p * mr, n, 1, from, to);
     }
   }
 
@@ -260,7 +372,7 @@ final class WinogradConv {
    * clamped, into the interior of the output layout at {@code y[yOff..]}.
    */
   void outputTransform(float[] m, Parameter bias, float[] y, int yOff, int n, int from, int to) {
-    OUTPUT.awaitHot();
+    boolean vector = !firstCodeOnly && OUTPUT.hot();
     float[] b = bias == null ? null : bias.data().data();
     int th = tiles.height;
     int tw = tiles.width;
@@ -271,9 +383,13 @@ final class WinogradConv {
       int rest = item / th;
       int cb = rest % out.blocks;
       int s = rest / out.blocks;
-      outputRow(m, s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0), region, b,
-          cb * LANES, oc, lo, hi, y, yOff + s * out.sampleSize + cb * out.blockStride + out.pixel(2 * ty, 0),
-          out.rowStride, out.pixelStride, tw);
+      int q = s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0);
+      int o = yOff + s * out.sampleSize + cb * out.blockStride + out.pixel(2 * ty, 0);
+      if (vector) {
+        outputRow(m, q, region, b, cb * LANES, oc, lo, hi, y, o, out.rowStride, out.pixelStride, tw);
+      } else {
+        outputRowPlain(m, q, region, b, cb * LANES, oc, lo, hi, y, o, out.rowStride, out.pixelStride, tw);
+      }
     }
   }
 
@@ -335,8 +451,23 @@ final class WinogradConv {
       if (t != null && t.weight == weight && t.version == version) {
         return t;
       }
-      t = new Transformed(weight, version, transform(weight.data().data(), geometry.outChannels(),
-          geometry.inChannels()));
+      WEIGHTS.awaitHot();
+      BlockedConv pointwise = positions[0];
+      int oc = geometry.outChannels();
+      int[] columns = new int[oc];
+      int[] strides = new int[oc];
+      for (int o = 0; o < oc; o++) {
+        columns[o] = pointwise.packedColumn(o);
+        strides[o] = pointwise.packedStride(o);
+      }
+      int size = pointwise.packedFloats();
+      float[] all = new float[Math.multiplyExact(POSITIONS, size)];
+      transform(weight.data().data(), oc, geometry.inChannels(), all, size, columns, strides);
+      BlockedConv.Packed[] packed = new BlockedConv.Packed[POSITIONS];
+      for (int p = 0; p < POSITIONS; p++) {
+        packed[p] = positions[p].packedAt(all, p * size);
+      }
+      t = new Transformed(weight, version, packed);
       transformed = t;
       return t;
     }
@@ -344,39 +475,44 @@ final class WinogradConv {
 
   /**
    * {@code G g G^T} of every 3x3 kernel {@code g} of weights {@code [out, in, 3, 3]}, in double and rounded once,
-   * as 16 pointwise weights {@code [out, in, 1, 1]} (position {@code 4i + j} the element {@code (i, j)}), with
-   * {@code G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]}.
+   * with {@code G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]}: element {@code (i, j)} is position
+   * {@code p = 4i + j}'s weight of output channel {@code o} and input channel {@code c}, stored at
+   * {@code u[p * size + columns[o] + c * strides[o]]}.
    */
-  static Parameter[] transform(float[] w, int outChannels, int inChannels) {
-    float[][] u = new float[POSITIONS][outChannels * inChannels];
-    double[] gg = new double[12];
-    for (int k = 0; k < outChannels * inChannels; k++) {
-      int o = 9 * k;
-      // G g: 4x3.
-      for (int c = 0; c < 3; c++) {
-        double g0 = w[o + c];
-        double g1 = w[o + 3 + c];
-        double g2 = w[o + 6 + c];
-        gg[c] = g0;
-        gg[3 + c] = (g0 + g1 + g2) / 2;
-        gg[6 + c] = (g0 - g1 + g2) / 2;
-        gg[9 + c] = g2;
-      }
-      // (G g) G^T: 4x4.
-      for (int i = 0; i < 4; i++) {
-        double a = gg[3 * i];
-        double b = gg[3 * i + 1];
-        double c = gg[3 * i + 2];
-        u[4 * i][k] = (float) a;
-        u[4 * i + 1][k] = (float) ((a + b + c) / 2);
-        u[4 * i + 2][k] = (float) ((a - b + c) / 2);
-        u[4 * i + 3][k] = (float) c;
+  static void transform(float[] w, int outChannels, int inChannels, float[] u, int size, int[] columns,
+      int[] strides) {
+    for (int o = 0; o < outChannels; o++) {
+      int column = columns[o];
+      int stride = strides[o];
+      for (int c = 0; c < inChannels; c++) {
+        int k = 9 * (o * inChannels + c);
+        int q = column + c * stride;
+        // G g, row by row (4x3), each row then times G^T (4 values).
+        for (int i = 0; i < 4; i++) {
+          double a;
+          double b;
+          double d;
+          if (i == 0) {
+            a = w[k];
+            b = w[k + 1];
+            d = w[k + 2];
+          } else if (i == 3) {
+            a = w[k + 6];
+            b = w[k + 7];
+            d = w[k + 8];
+          } else {
+            double sign = i == 1 ? 1 : -1;
+            a = (w[k] + sign * w[k + 3] + w[k + 6]) / 2;
+            b = (w[k + 1] + sign * w[k + 4] + w[k + 7]) / 2;
+            d = (w[k + 2] + sign * w[k + 5] + w[k + 8]) / 2;
+          }
+          int p = 4 * i * size + q;
+          u[p] = (float) a;
+          u[p + size] = (float) ((a + b + d) / 2);
+          u[p + 2 * size] = (float) ((a - b + d) / 2);
+          u[p + 3 * size] = (float) d;
+        }
       }
     }
-    Parameter[] params = new Parameter[POSITIONS];
-    for (int p = 0; p < POSITIONS; p++) {
-      params[p] = Parameter.of("winograd" + p, Tensor.of(u[p], outChannels, inChannels, 1, 1));
-    }
-    return params;
   }
 }
