@@ -124,7 +124,7 @@ final class BlockedConv {
     return all;
   }
 
-  /** The blocks of output channels of each chunk, in the order of the work items (for tests). */
+  /** The blocks of output channels of each chunk, in the order of the work items. */
   int[] chunkBlocks() {
     return chunks.stream().mapToInt(Chunk::blocks).toArray();
   }

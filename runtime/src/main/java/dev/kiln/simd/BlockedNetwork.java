@@ -370,6 +370,21 @@ final class BlockedNetwork implements NetworkEngine {
       return winogradTiles;
     }
 
+    private float[][] winogradPieceTiles = new float[0][];
+
+    /** {@link #winogradTiles} of piece {@code j} > 0 of a layer split by chunks ({@link WinogradConv#runChunks}). */
+    synchronized float[] winogradPieceTiles(int j, int floats) {
+      if (winogradPieceTiles.length < j) {
+        winogradPieceTiles = java.util.Arrays.copyOf(winogradPieceTiles, j);
+      }
+      float[] a = winogradPieceTiles[j - 1];
+      if (a == null || a.length < floats) {
+        a = new float[floats];
+        winogradPieceTiles[j - 1] = a;
+      }
+      return a;
+    }
+
     /** Scratch for Winograd convolutions' products, as {@link #winogradTiles}. */
     float[] winogradProducts(int floats) {
       if (winogradProducts.length < floats) {
@@ -1140,39 +1155,58 @@ final class BlockedNetwork implements NetworkEngine {
       }
       WinogradSection s = ws.winogradSection;
       s.stage = this;
+      s.ws = ws;
       s.x = x;
       s.v = v;
       s.m = m;
       s.y = y;
       s.samples = n;
+      int threads = Parallel.threads();
       try {
-        s.step = 0;
-        Parallel.forChunks(w.inputItems(n), s);
-        s.step = 1;
-        Parallel.forChunks(w.productItems(n), s);
-        s.step = 2;
-        Parallel.forChunks(w.outputItems(n), s);
+        if (w.chunks() >= threads) {
+          // One self-contained section: each thread its share of the chunks (WinogradConv#runChunks).
+          s.step = -1;
+          s.pieces = threads;
+          Parallel.forChunks(threads, s);
+        } else {
+          s.step = 0;
+          Parallel.forChunks(w.inputItems(n), s);
+          s.step = 1;
+          Parallel.forChunks(w.productItems(n), s);
+          s.step = 2;
+          Parallel.forChunks(w.outputItems(n), s);
+        }
       } finally {
         s.x = s.v = s.m = s.y = null;
+        s.ws = null;
       }
     }
   }
 
-  /** A Winograd convolution's step handed to the pool, reused from call to call. */
+  /** A Winograd convolution's work handed to the pool, reused from call to call. */
   private static final class WinogradSection implements Parallel.ChunkBody {
     ConvStage stage;
+    Workspace ws;
     float[] x;
     float[] v;
     float[] m;
     float[] y;
     int samples;
-    /** 0: input transform, 1: products, 2: output transform. */
+    /** -1: pieces {@code [start, end)} of {@link #pieces} shares of the chunks; 0: input transform, 1: products, 2: output transform. */
     int step;
+    int pieces;
 
     @Override
     public void run(int chunk, int start, int end) {
       WinogradConv w = stage.winograd;
-      if (step == 0) {
+      if (step == -1) {
+        int chunks = w.chunks();
+        for (int j = start; j < end; j++) {
+          float[] own = j == 0 ? v : ws.winogradPieceTiles(j, w.tileFloats(samples));
+          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, 0, own, m, y, 0, samples, chunks * j / pieces,
+              chunks * (j + 1) / pieces);
+        }
+      } else if (step == 0) {
         w.inputTransform(x, 0, v, samples, start, end);
       } else if (step == 1) {
         w.products(stage.kernel.weight(), v, m, samples, start, end);

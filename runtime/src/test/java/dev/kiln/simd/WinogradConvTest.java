@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Flatten;
+import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
 import dev.kiln.nn.ReferenceConv2d;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
@@ -83,6 +88,85 @@ class WinogradConvTest {
         weights[k] = (float) r.nextDouble(-1, 1);
       }
       ref.weight().markChanged();
+    }
+  }
+
+  /**
+   * In a network: two Winograd layers (64->64 and 64->24; the first's products in two or more chunks, which
+   * two threads split between them, each with the whole input transform, {@link WinogradConv#runChunks}; the
+   * second's in one chunk, its steps split one after another) between a stem and pooling. At N=1 and N=3 (where
+   * the batch does not divide among the threads, so the layers split): two threads give the same bits as one, and
+   * the layer-by-layer forward's values within 1e-5. Chunks split at every boundary give the same bits as the
+   * whole layer.
+   */
+  @Test
+  void splitOverThreadsInANetwork() {
+    int saved = Parallel.threads();
+    try {
+      SplittableRandom r = new SplittableRandom(64);
+      SequentialModel net = new TwoLayerNet();
+      net.eval();
+      BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+      assertThat(engine.tiles()).contains(TileWarmer.winogradInput(false));
+      BlockedLayout in = BlockedLayout.blocked(64, 16, 16, 1, 1, 1, 1);
+      assertThat(new WinogradConv(geometry(64, 64, 16, 16), Activation.RELU, in,
+          BlockedLayout.blocked(64, 16, 16, 0, 0, 0, 0)).chunks()).isAtLeast(2);
+      assertThat(new WinogradConv(geometry(64, 24, 16, 16), Activation.NONE, in,
+          BlockedLayout.blocked(24, 16, 16, 0, 0, 0, 0)).chunks()).isEqualTo(1);
+      int cases = 0;
+      for (int n : new int[] {1, 3}) {
+        Tensor x = TestTensors.uniform(r, 1, n, 3, 16, 16);
+        Tensor expected = net.forwardLayers(x);
+        Parallel.setThreads(1);
+        Tensor one = net.forward(x);
+        Parallel.setThreads(2);
+        assertThat(engine.batchParts(x)).isEqualTo(1);
+        Tensor two = net.forward(x);
+        assertWithMessage("N=%s", n).that(SimdConvDifferentialTest.relativeError(one.data(), expected.data()))
+            .isAtMost(1e-5);
+        assertWithMessage("N=%s, 2 threads", n).that(two.data()).usingExactEquality().containsExactly(one.data())
+            .inOrder();
+        cases++;
+      }
+      assertThat(cases).isEqualTo(2);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+    // The same layer's chunks one piece at a time against the whole.
+    SplittableRandom r = new SplittableRandom(65);
+    ConvGeometry g = geometry(64, 8 * VectorShape.LANES, 6, 10);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+    BlockedLayout in = BlockedLayout.blocked(64, 6, 10, 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 10, 1, 1, 1, 1);
+    WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
+    assertThat(conv.chunks()).isAtLeast(2);
+    int n = 2;
+    float[] xb = TestTensors.uniform(r, 1, n * in.sampleSize).data();
+    for (int s = 0; s < n; s++) {
+      in.clearOutside(xb, s * in.sampleSize);
+    }
+    float[] whole = new float[n * out.sampleSize];
+    conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], new float[conv.productFloats(n)], whole,
+        0, n);
+    for (int cut = 0; cut <= conv.chunks(); cut++) {
+      float[] pieces = new float[n * out.sampleSize];
+      float[] m = new float[conv.productFloats(n)];
+      conv.runChunks(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], m, pieces, 0, n, 0, cut);
+      conv.runChunks(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], m, pieces, 0, n, cut,
+          conv.chunks());
+      assertSameBits("chunks cut at " + cut, whole, pieces);
+    }
+  }
+
+  private static final class TwoLayerNet extends SequentialModel {
+    TwoLayerNet() {
+      super(new int[] {3, 16, 16}, new int[] {10});
+      add("stem", BlockedNetworkTest.Net.conv(3, 64, 16, 16, 3, 1, 1, 1, Activation.RELU, 1));
+      add("a", BlockedNetworkTest.Net.conv(64, 64, 16, 16, 3, 1, 1, 1, Activation.RELU, 2));
+      add("b", BlockedNetworkTest.Net.conv(64, 24, 16, 16, 3, 1, 1, 1, Activation.NONE, 3));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(24, 10, true, 4));
     }
   }
 
