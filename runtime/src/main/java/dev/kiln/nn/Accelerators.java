@@ -21,13 +21,19 @@ final class Accelerators {
     return !"false".equalsIgnoreCase(System.getProperty("kiln.simd", "true").trim());
   }
 
-  /** A convolution engine for the geometry, or {@code null} for the generated scalar loops. */
+  /**
+   * A convolution engine for the geometry, or {@code null} for the generated scalar loops: the vectorized one,
+   * or without the Vector API the plain-Java Winograd form of the 3x3 layers it applies to ({@link PlainWinograd}).
+   */
   static ConvEngine convEngine(ConvGeometry geometry, boolean bias, Activation activation) {
     if (!enabled()) {
       return null;
     }
     ConvEngine.Factory f = Loaded.CONV_FACTORY;
-    return f == null ? null : f.create(geometry, bias, activation);
+    if (f != null) {
+      return f.create(geometry, bias, activation);
+    }
+    return PlainWinograd.supports(geometry) ? new PlainWinograd(geometry, activation) : null;
   }
 
   /**

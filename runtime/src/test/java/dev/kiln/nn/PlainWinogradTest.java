@@ -1,0 +1,115 @@
+package dev.kiln.nn;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PlainWinograd} against {@link ReferenceConv2d}'s 3x3 sums over seeded random layers (channels from 32 to
+ * 70, even sides from 2 to 16, every activation, with and without a bias), each sample computed in one call and
+ * in random ranges of output channels (the outputs the same bits either way, nothing outside a range written);
+ * new weight values are prepared again. Counted.
+ */
+class PlainWinogradTest {
+  private static final int CASES = 30;
+
+  @Test
+  void matchesTheReference() {
+    SplittableRandom r = new SplittableRandom(34);
+    int withoutBias = 0;
+    for (int i = 0; i < CASES; i++) {
+      int in = PlainWinograd.MIN_CHANNELS + r.nextInt(39);
+      int out = 1 + r.nextInt(70);
+      ConvGeometry g = geometry(in, out, 2 * (1 + r.nextInt(8)), 2 * (1 + r.nextInt(8)));
+      boolean bias = r.nextInt(4) != 0;
+      withoutBias += bias ? 0 : 1;
+      Activation act = Activation.values()[r.nextInt(Activation.values().length)];
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(bias).activation(act).seed(r.nextLong()).build();
+      ref.eval();
+      PlainWinograd engine = new PlainWinograd(g, act);
+      int n = 1 + r.nextInt(2);
+      Tensor x = randomInput(r, n, g);
+      int inSize = g.inChannels() * g.inHeight() * g.inWidth();
+      int outSize = out * g.outHeight() * g.outWidth();
+      float[] whole = new float[n * outSize];
+      float[] ranges = new float[n * outSize];
+      java.util.Arrays.fill(ranges, Float.NaN);
+      ConvEngine.Weights w = engine.forwardWeights(ref.weight(), ref.bias());
+      assertThat(engine.forwardWeights(ref.weight(), ref.bias())).isSameInstanceAs(w);
+      for (int s = 0; s < n; s++) {
+        engine.forward(w, x.data(), s * inSize, whole, s * outSize, 0, out);
+        int cut = r.nextInt(out + 1);
+        engine.forward(w, x.data(), s * inSize, ranges, s * outSize, 0, cut);
+        engine.forward(w, x.data(), s * inSize, ranges, s * outSize, cut, out);
+      }
+      String what = g + " bias " + bias + " " + act;
+      assertWithMessage(what).that(ranges).usingExactEquality().containsExactly(whole).inOrder();
+      assertWithMessage(what).that(relativeError(whole, ref.forward(x).data())).isAtMost(1e-5);
+    }
+    assertThat(withoutBias).isAtLeast(3);
+  }
+
+  @Test
+  void preparesNewWeightValues() {
+    SplittableRandom r = new SplittableRandom(35);
+    ConvGeometry g = geometry(40, 24, 6, 8);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.NONE).build();
+    ref.eval();
+    PlainWinograd engine = new PlainWinograd(g, Activation.NONE);
+    Tensor x = randomInput(r, 1, g);
+    for (int round = 0; round < 2; round++) {
+      float[] y = new float[24 * 6 * 8];
+      engine.forward(engine.forwardWeights(ref.weight(), ref.bias()), x.data(), 0, y, 0, 0, 24);
+      assertWithMessage("round " + round).that(relativeError(y, ref.forward(x).data())).isAtMost(1e-5);
+      float[] weights = ref.weight().data().data();
+      for (int k = 0; k < weights.length; k++) {
+        weights[k] = (float) r.nextDouble(-1, 1);
+      }
+      ref.weight().markChanged();
+    }
+  }
+
+  @Test
+  void onlyItsLayers() {
+    int c = PlainWinograd.MIN_CHANNELS;
+    assertThat(PlainWinograd.supports(geometry(c, 8, 14, 14))).isTrue();
+    assertThat(PlainWinograd.supports(geometry(c - 1, 8, 14, 14))).isFalse();
+    assertThat(PlainWinograd.supports(geometry(c, 8, 13, 14))).isFalse();
+    assertThat(PlainWinograd.supports(ConvGeometry.builder().inChannels(c).outChannels(c).inputSize(14, 14)
+        .kernel(3, 3).stride(2, 2).padding(1, 1, 1, 1).build())).isFalse();
+    assertThat(PlainWinograd.supports(ConvGeometry.builder().inChannels(c).outChannels(c).inputSize(14, 14)
+        .kernel(3, 3).padding(1, 1, 1, 1).paddingMode(PaddingMode.REFLECT).build())).isFalse();
+    assertThrows(IllegalArgumentException.class, () -> new PlainWinograd(geometry(c, 8, 13, 13), Activation.NONE));
+  }
+
+  private static ConvGeometry geometry(int in, int out, int h, int w) {
+    return ConvGeometry.builder().inChannels(in).outChannels(out).inputSize(h, w).kernel(3, 3)
+        .padding(1, 1, 1, 1).build();
+  }
+
+  private static Tensor randomInput(SplittableRandom r, int n, ConvGeometry g) {
+    Tensor x = Tensor.zeros(n, g.inChannels(), g.inHeight(), g.inWidth());
+    float[] d = x.data();
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) r.nextDouble(-1, 1);
+    }
+    return x;
+  }
+
+  private static double relativeError(float[] actual, float[] expected) {
+    assertThat(actual.length).isEqualTo(expected.length);
+    double maxDiff = 0;
+    double maxAbs = 0;
+    for (int i = 0; i < expected.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
+      maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
+    }
+    return maxDiff / Math.max(maxAbs, 1e-6);
+  }
+}
