@@ -18,7 +18,7 @@ import dev.kiln.annotation.PaddingMode;
  */
 final class PlainWinograd implements ConvEngine {
   /** Positions of a transformed 4x4 patch. */
-  private static final int POSITIONS = 16;
+  private static final int POSITIONS = WinogradKernels.POSITIONS;
   /** The fewest input channels a layer needs to run this way (as the vectorized engine's). */
   static final int MIN_CHANNELS = 32;
   /** Tiles whose products are accumulated together: their sums for 192 output channels stay in the level-1 cache. */
@@ -115,30 +115,12 @@ final class PlainWinograd implements ConvEngine {
     int in = g.inChannels();
     float[][] u = new float[POSITIONS * in][out];
     float[] w = weight.data().data();
+    float[] k16 = new float[POSITIONS];
     for (int o = 0; o < out; o++) {
       for (int c = 0; c < in; c++) {
-        int k = 9 * (o * in + c);
-        // G g, row by row (4x3), each row then times G^T; element (i, j) is position 4i + j.
-        for (int i = 0; i < 4; i++) {
-          double a;
-          double b;
-          double d;
-          if (i == 0 || i == 3) {
-            int r = k + 3 * i - (i == 3 ? 3 : 0);
-            a = w[r];
-            b = w[r + 1];
-            d = w[r + 2];
-          } else {
-            double sign = i == 1 ? 1 : -1;
-            a = (w[k] + sign * w[k + 3] + w[k + 6]) / 2;
-            b = (w[k + 1] + sign * w[k + 4] + w[k + 7]) / 2;
-            d = (w[k + 2] + sign * w[k + 5] + w[k + 8]) / 2;
-          }
-          int q = 4 * i * in + c;
-          u[q][o] = (float) a;
-          u[q + in][o] = (float) ((a + b + d) / 2);
-          u[q + 2 * in][o] = (float) ((a - b + d) / 2);
-          u[q + 3 * in][o] = (float) d;
+        WinogradKernels.transform(w, 9 * (o * in + c), k16);
+        for (int q = 0; q < POSITIONS; q++) {
+          u[q * in + c][o] = k16[q];
         }
       }
     }

@@ -6,6 +6,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
+import dev.kiln.nn.WinogradKernels;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
@@ -33,7 +34,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradConv {
   private static final VectorSpecies<Float> S = VectorShape.SPECIES;
   /** Positions of a transformed 4x4 patch: one pointwise convolution each. */
-  static final int POSITIONS = 16;
+  static final int POSITIONS = WinogradKernels.POSITIONS;
 
   /**
    * The fewest input channels a layer needs to run this way: the transforms cost about the same per input or
@@ -506,43 +507,21 @@ final class WinogradConv {
   }
 
   /**
-   * {@code G g G^T} of every 3x3 kernel {@code g} of weights {@code [out, in, 3, 3]}, in double and rounded once,
-   * with {@code G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]}: element {@code (i, j)} is position
-   * {@code p = 4i + j}'s weight of output channel {@code o} and input channel {@code c}, stored at
+   * {@code G g G^T} of every 3x3 kernel {@code g} of weights {@code [out, in, 3, 3]} ({@link WinogradKernels}):
+   * position {@code p}'s weight of output channel {@code o} and input channel {@code c} at
    * {@code u[p * size + columns[o] + c * strides[o]]}.
    */
   static void transform(float[] w, int outChannels, int inChannels, float[] u, int size, int[] columns,
       int[] strides) {
+    float[] k16 = new float[POSITIONS];
     for (int o = 0; o < outChannels; o++) {
       int column = columns[o];
       int stride = strides[o];
       for (int c = 0; c < inChannels; c++) {
-        int k = 9 * (o * inChannels + c);
+        WinogradKernels.transform(w, 9 * (o * inChannels + c), k16);
         int q = column + c * stride;
-        // G g, row by row (4x3), each row then times G^T (4 values).
-        for (int i = 0; i < 4; i++) {
-          double a;
-          double b;
-          double d;
-          if (i == 0) {
-            a = w[k];
-            b = w[k + 1];
-            d = w[k + 2];
-          } else if (i == 3) {
-            a = w[k + 6];
-            b = w[k + 7];
-            d = w[k + 8];
-          } else {
-            double sign = i == 1 ? 1 : -1;
-            a = (w[k] + sign * w[k + 3] + w[k + 6]) / 2;
-            b = (w[k + 1] + sign * w[k + 4] + w[k + 7]) / 2;
-            d = (w[k + 2] + sign * w[k + 5] + w[k + 8]) / 2;
-          }
-          int p = 4 * i * size + q;
-          u[p] = (float) a;
-          u[p + size] = (float) ((a + b + d) / 2);
-          u[p + 2 * size] = (float) ((a - b + d) / 2);
-          u[p + 3 * size] = (float) d;
+        for (int p = 0; p < POSITIONS; p++) {
+          u[p * size + q] = k16[p];
         }
       }
     }

@@ -75,6 +75,33 @@ class PlainWinogradTest {
     }
   }
 
+  /** {@link WinogradKernels#transform} against {@code G g G^T} as matrix products, on 20 random kernels. */
+  @Test
+  void kernelTransformIsGgGt() {
+    double[][] gm = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    SplittableRandom r = new SplittableRandom(36);
+    float[] u = new float[WinogradKernels.POSITIONS];
+    for (int n = 0; n < 20; n++) {
+      float[] w = new float[13];
+      for (int k = 0; k < w.length; k++) {
+        w[k] = (float) r.nextDouble(-2, 2);
+      }
+      int at = n % 4;
+      WinogradKernels.transform(w, at, u);
+      for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) {
+          double sum = 0;
+          for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) {
+              sum += gm[i][a] * w[at + 3 * a + b] * gm[j][b];
+            }
+          }
+          assertWithMessage("kernel %s (%s, %s)", n, i, j).that((double) u[4 * i + j]).isWithin(1e-6).of(sum);
+        }
+      }
+    }
+  }
+
   @Test
   void onlyItsLayers() {
     int c = PlainWinograd.MIN_CHANNELS;
