@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): each 2x2 block of output pixels is
  * {@code A^T [(G g G^T) . (B^T d B)] A} for the 4x4 input patch {@code d} around it, so the reduction over input
  * channels becomes 16 products of matrices, one per position of the 4x4 transformed patch, of 2.25 times fewer
- * multiply-adds than the 3x3 sums. Three steps, each split over the threads on its own:
+ * multiply-adds than the 3x3 sums. Three steps:
  * <ol>
  *   <li>the input transform: every patch's {@code B^T d B}, one vector of a channel block at a time (additions
  *       only), into 16 blocked maps of the tiles ({@link #tiles}: {@code inChannels x outHeight/2 x outWidth/2});
@@ -27,9 +27,12 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>the output transform: {@code A^T m A} of every tile's 16 products, plus the bias, clamped by the
  *       activation, into the output layout's interior.
  * </ol>
+ * Over threads, each thread takes a share of the products' output-channel chunks, after the whole input transform
+ * of its own ({@link #runChunks}); a layer of fewer chunks than threads splits each step on its own. Until their
+ * vector code is compiled the transforms run in plain Java, the same additions per lane ({@link #inputRowPlain}).
  * Each output is the same operations in the same order whatever thread or tile computes it, so results do not
- * depend on the thread count or on which tiles are compiled yet; they differ from the 3x3 sums by rounding
- * (relative differences of about 1e-6, checked against the direct sums by {@code WinogradConvTest}).
+ * depend on the thread count or on which code is compiled yet; they differ from the 3x3 sums by rounding (within
+ * 1e-5 of the largest output against the reference convolution, {@code WinogradConvTest}).
  */
 final class WinogradConv {
   private static final VectorSpecies<Float> S = VectorShape.SPECIES;
@@ -37,8 +40,10 @@ final class WinogradConv {
   static final int POSITIONS = WinogradKernels.POSITIONS;
 
   /**
-   * The fewest input channels a layer needs to run this way: the transforms cost about the same per input or
-   * output vector whatever the channels, the products save 5/9 of the multiply-adds per channel.
+   * The fewest input channels a layer needs to run this way ({@code kiln.blocked.winogradMinChannels}): the
+   * transforms cost the same per vector of channels whatever their number, the products save 5/9 of the 3x3
+   * multiply-adds, so the fewer channels, the less is left of the gain (RepVGG-A0's 48-channel layer took 16% less
+   * time, its 192-channel ones 48%); layers of fewer than 32 were not measured.
    */
   static final int MIN_CHANNELS = Integer.getInteger("kiln.blocked.winogradMinChannels", 32);
 
@@ -114,10 +119,11 @@ final class WinogradConv {
     }
   }
 
-  /** Tests: the first forward's code only (plain-Java transforms, one-block first tiles), or not. */
-  boolean firstCodeOnly;
+  /** Whether only the first forward's code runs (tests; {@link #useFirstCodeOnly}). */
+  private boolean firstCodeOnly;
 
-  void firstTilesOnly(boolean on) {
+  /** Tests: the first forward's code only (plain-Java transforms, one-block first tiles), or not. */
+  void useFirstCodeOnly(boolean on) {
     firstCodeOnly = on;
     for (BlockedConv p : positions) {
       p.firstTilesOnly = on;
@@ -143,7 +149,8 @@ final class WinogradConv {
 
   /**
    * The compiled code a layer of this geometry runs in a network's first forward: the weight transform, the
-   * plain-Java transforms ({@link #inputRowPlain}) and the products' one-block first tile ({@link BlockedConv#firstCode} of their pointwise geometry).
+   * plain-Java transforms ({@link #inputRowPlain}) and the products' one-block first tile ({@link
+   * BlockedConv#firstCode} of their pointwise geometry).
    */
   static List<TileWarmer.Tile> firstCode(ConvGeometry geometry) {
     List<TileWarmer.Tile> all = new ArrayList<>(List.of(TileWarmer.winogradWeights(), TileWarmer.winogradInput(true),
@@ -187,9 +194,10 @@ final class WinogradConv {
    * Chunks {@code [c0, c1)} of the whole convolution of a batch of {@code n}, self-contained: the whole input
    * transform into {@code v} (this caller's own), those chunks' products and their output blocks' transform. Split
    * this way over threads, a layer is one section with no step waiting for another thread's, and each thread
-   * reads only what it wrote within the layer (on the Zen 4 below, with three sections per layer, RepVGG-A0 at N=1
-   * on two threads ran at 9-17 ms from process to process, slowest where the two processors shared no level-3
-   * cache); the input transform, a few percent of the layer, is done by every thread.
+   * reads only what it wrote within the layer; the input transform, a few percent of the layer, is done by every
+   * thread. With three sections per layer instead, RepVGG-A0 at N=1 on two threads ran at 0.86-0.95x of ONNX
+   * Runtime's speed against 1.02-1.52x this way (AMD EPYC Zen 4, alternating in one process, in phases where the
+   * two processors shared no level-3 cache).
    */
   void runChunks(Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m, float[] y, int yOff,
       int n, int c0, int c1) {

@@ -219,12 +219,12 @@ class WinogradConvTest {
     }
     WinogradConv conv = new WinogradConv(g, activation, in, out);
     // One piece, first tiles only.
-    conv.firstTilesOnly(true);
+    conv.useFirstCodeOnly(true);
     float[] whole = new float[n * out.sampleSize];
     conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], new float[conv.productFloats(n)], whole,
         0, n);
     // Random pieces, the products' own tiles.
-    conv.firstTilesOnly(false);
+    conv.useFirstCodeOnly(false);
     conv.tileKernels().forEach(TileWarmer::warm);
     float[] v = new float[conv.tileFloats(n)];
     float[] m = new float[conv.productFloats(n)];
