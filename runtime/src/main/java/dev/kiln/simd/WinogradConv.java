@@ -190,6 +190,15 @@ final class WinogradConv {
     return firstBlocks.length - 1;
   }
 
+  /** The chunk that computes output block {@code block}. */
+  int chunkOf(int block) {
+    int c = 0;
+    while (firstBlocks[c + 1] <= block) {
+      c++;
+    }
+    return c;
+  }
+
   /**
    * Chunks {@code [c0, c1)} of the whole convolution of a batch of {@code n}, self-contained: the whole input
    * transform into {@code v} (this caller's own), those chunks' products and their output blocks' transform. Split

@@ -111,7 +111,9 @@ class LoneBlockedConvTest {
   @Test
   void usedOnlyWithSixteenRegistersAndLongReductions() {
     Activation relu = Activation.RELU;
-    ConvGeometry big = NaiveConvKernel.geometry(48, 48, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+    // Odd sides: not a layer Winograd's form takes (LoneWinograd), which an even-sided one gets first.
+    ConvGeometry big = NaiveConvKernel.geometry(48, 48, 19, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+    ConvGeometry even = NaiveConvKernel.geometry(48, 48, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
     ConvGeometry shortReduction =
         NaiveConvKernel.geometry(32, 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
     ConvGeometry depthwise =
@@ -122,5 +124,6 @@ class LoneBlockedConvTest {
     assertThat(LoneBlockedConv.forLayer(big, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
     assertThat(new SimdConvEngine(big, true).name())
         .isEqualTo((TileBudget.REGISTERS < 32 ? "simd-blocked-" : "simd-direct-") + LANES * 32);
+    assertThat(new SimdConvEngine(even, true).name()).isEqualTo("simd-winograd-" + LANES * 32);
   }
 }

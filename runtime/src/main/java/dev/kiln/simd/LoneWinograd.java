@@ -1,0 +1,109 @@
+package dev.kiln.simd;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.Parameter;
+import dev.kiln.runtime.Parallel;
+
+/**
+ * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) in Winograd's form
+ * ({@link WinogradConv}): the input copied into a blocked layout with a zero halo, the layer's three steps, the
+ * output converted back to NCHW. For the 3x3 layers {@link WinogradConv#supports} names (stride 1, padding 1, at
+ * least 32 input channels) of at least {@link #MIN_PIXELS} output pixels, where the 2.25 times fewer multiply-adds
+ * outweigh the two conversions. All channels at once are
+ * split over the pool by the products' output-channel chunks ({@link WinogradConv#runChunks}), each thread with
+ * the whole input transform of its own; a range of some channels computes the chunks they fall in. The system
+ * property {@code kiln.simd.loneWinograd=false}, read when a layer's engine is created, turns it off.
+ */
+final class LoneWinograd {
+  private static final int LANES = VectorShape.LANES;
+
+  /**
+   * The fewest output pixels: the layers measured ({@code LayerSuite}, AMD EPYC Zen 4, one thread) were 14x14 to
+   * 56x56, faster than the direct engine with the conversions (48->48 56x56 1.40x, 64->64 56x56 1.33x, 96->96 28x28
+   * 1.75x, 192->192 14x14 2.0x); smaller maps (the sample network's 8x8 layers) were not measured, and keep the
+   * direct engine.
+   */
+  static final int MIN_PIXELS = 14 * 14;
+
+  private static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.loneWinograd"));
+
+  private final WinogradConv conv;
+  private final BlockedLayout in;
+  private final BlockedLayout out;
+  private final int outChannels;
+  /** Per thread: the blocked input (its halo stays zero), the transformed input, the products, the output. */
+  private final ThreadLocal<Scratch> scratch;
+  private volatile boolean fasterTilesRequested;
+
+  private LoneWinograd(ConvGeometry geometry, Activation activation) {
+    this.in = BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 1, 1, 1, 1);
+    this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
+    this.conv = new WinogradConv(geometry, activation, in, out);
+    this.outChannels = geometry.outChannels();
+    this.scratch = new ThreadLocal<>() {
+      @Override
+      protected Scratch initialValue() {
+        return new Scratch();
+      }
+    };
+  }
+
+  /** This form for a layer of {@code geometry} where it applies (see the class), else null. */
+  static LoneWinograd forLayer(ConvGeometry geometry, Activation activation) {
+    return ENABLED && geometry.outHeight() * geometry.outWidth() >= MIN_PIXELS && WinogradConv.supports(geometry, true)
+        ? new LoneWinograd(geometry, activation) : null;
+  }
+
+  /**
+   * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW out,
+   * the activation applied; all channels split over the pool where the layer is worth splitting.
+   */
+  void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+    Scratch s = scratch.get();
+    in.fromNchw(x, xOff, s.xb, 0);
+    int threads = Parallel.threads();
+    int chunks = conv.chunks();
+    if (ocStart == 0 && ocEnd == outChannels && threads > 1 && chunks >= threads
+        && Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS)) {
+      s.weight = weight;
+      s.bias = bias;
+      s.pieces = threads;
+      try {
+        Parallel.forChunks(threads, s.compute);
+      } finally {
+        s.weight = null;
+        s.bias = null;
+      }
+    } else {
+      int c0 = conv.chunkOf(ocStart / LANES);
+      int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
+      conv.runChunks(weight, bias, s.xb, 0, s.v, s.m, s.yb, 0, 1, c0, c1);
+    }
+    out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
+    if (!fasterTilesRequested) {
+      fasterTilesRequested = true;
+      TileWarmer.requestDriverPriming();
+      conv.requestFasterTiles();
+    }
+  }
+
+  /** One thread's buffers, and a split call's pieces (read from the calling thread's). */
+  private final class Scratch {
+    final float[] xb = new float[in.sampleSize];
+    final float[] yb = new float[out.sampleSize];
+    final float[] v = new float[conv.tileFloats(1)];
+    final float[] m = new float[conv.productFloats(1)];
+    Parameter weight;
+    Parameter bias;
+    int pieces;
+    /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
+    final Parallel.ChunkBody compute = (chunk, start, end) -> {
+      int chunks = conv.chunks();
+      for (int j = start; j < end; j++) {
+        conv.runChunks(weight, bias, xb, 0, scratch.get().v, m, yb, 0, 1, chunks * j / pieces,
+            chunks * (j + 1) / pieces);
+      }
+    };
+  }
+}

@@ -1,0 +1,78 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
+import dev.kiln.nn.ReferenceConv2d;
+import dev.kiln.runtime.Parallel;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.testing.TestTensors;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link LoneWinograd}, a layer used alone in Winograd's form: against {@link ReferenceConv2d} (within 1e-5 of the
+ * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks and every activation; all channels
+ * on two threads the same bits as on one, and ranges of output channels the same bits as all of them, nothing
+ * outside a range written. Which layers get it: at least 32 input channels and 14x14 outputs. Counted.
+ */
+@ExtendWith(TilesNotAwaited.class)
+class LoneWinogradTest {
+  private final int savedThreads = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(savedThreads);
+  }
+
+  @Test
+  void matchesTheReference() {
+    SplittableRandom r = new SplittableRandom(96);
+    int[][] shapes = {{48, 48, 56}, {96, 96, 28}, {192, 192, 14}, {40, 70, 16}};
+    int cases = 0;
+    for (int[] sh : shapes) {
+      for (Activation act : Activation.values()) {
+        ConvGeometry g = WinogradConvTest.geometry(sh[0], sh[1], sh[2], sh[2]);
+        ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(act).seed(r.nextLong()).build();
+        ref.eval();
+        LoneWinograd lone = LoneWinograd.forLayer(g, act);
+        assertThat(lone).isNotNull();
+        Tensor x = TestTensors.uniform(r, 1, 1, sh[0], sh[2], sh[2]);
+        int size = sh[1] * sh[2] * sh[2];
+        Parallel.setThreads(1);
+        float[] one = new float[size];
+        lone.forward(ref.weight(), ref.bias(), x.data(), 0, one, 0, 0, sh[1]);
+        Parallel.setThreads(2);
+        float[] two = new float[size];
+        lone.forward(ref.weight(), ref.bias(), x.data(), 0, two, 0, 0, sh[1]);
+        String what = g + " " + act;
+        assertWithMessage(what + ", 2 threads").that(two).usingExactEquality().containsExactly(one).inOrder();
+        float[] ranges = new float[size];
+        java.util.Arrays.fill(ranges, Float.NaN);
+        int cut = 1 + r.nextInt(sh[1] - 1);
+        lone.forward(ref.weight(), ref.bias(), x.data(), 0, ranges, 0, 0, cut);
+        lone.forward(ref.weight(), ref.bias(), x.data(), 0, ranges, 0, cut, sh[1]);
+        assertWithMessage(what + ", ranges").that(ranges).usingExactEquality().containsExactly(one).inOrder();
+        assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(one, ref.forward(x).data()))
+            .isAtMost(1e-5);
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(4 * Activation.values().length);
+  }
+
+  @Test
+  void onlyLargeEnoughLayers() {
+    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(32, 32, 14, 14), Activation.NONE)).isNotNull();
+    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(32, 32, 12, 12), Activation.NONE)).isNull();
+    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(16, 32, 14, 14), Activation.NONE)).isNull();
+    assertThat(LoneWinograd.forLayer(ConvGeometry.builder().inChannels(64).outChannels(64).inputSize(28, 28)
+        .kernel(3, 3).stride(2, 2).padding(1, 1, 1, 1).paddingMode(PaddingMode.ZEROS).build(), Activation.NONE))
+        .isNull();
+  }
+}
