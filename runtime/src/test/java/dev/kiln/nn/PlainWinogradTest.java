@@ -2,6 +2,7 @@ package dev.kiln.nn;
 
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
+import static dev.kiln.testing.NumericAssertions.relativeError;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.annotation.Activation;
@@ -127,16 +128,5 @@ class PlainWinogradTest {
       d[i] = (float) r.nextDouble(-1, 1);
     }
     return x;
-  }
-
-  private static double relativeError(float[] actual, float[] expected) {
-    assertThat(actual.length).isEqualTo(expected.length);
-    double maxDiff = 0;
-    double maxAbs = 0;
-    for (int i = 0; i < expected.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
-      maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
-    }
-    return maxDiff / Math.max(maxAbs, 1e-6);
   }
 }

@@ -111,15 +111,9 @@ class SimdConvDifferentialTest {
 
   /** Largest difference relative to the largest magnitude of the expected values. */
   static double relativeError(float[] actual, float[] expected) {
-    assertThat(actual.length).isEqualTo(expected.length);
-    double maxDiff = 0;
-    double maxAbs = 0;
-    for (int i = 0; i < expected.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
-      maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
-    }
-    return maxDiff / Math.max(maxAbs, 1e-6);
+    return dev.kiln.testing.NumericAssertions.relativeError(actual, expected);
   }
+
 
   private static void assertClose(String what, Case c, float[] actual, float[] expected) {
     assertWithMessage(what + " of " + c).that(relativeError(actual, expected)).isAtMost(TOLERANCE);

@@ -105,6 +105,21 @@ public final class NumericAssertions {
    * The same floats bit for bit (NaNs by their bits), naming the first element that differs: a whole-array
    * comparison's failure message for arrays of a layer's size exhausted the heap.
    */
+  /**
+   * The largest absolute difference between {@code actual} and {@code expected} over the largest magnitude of
+   * {@code expected} (at least 1e-6): a tolerance relative to the output's scale, for sums in another order.
+   */
+  public static double relativeError(float[] actual, float[] expected) {
+    com.google.common.truth.Truth.assertThat(actual.length).isEqualTo(expected.length);
+    double maxDiff = 0;
+    double maxAbs = 0;
+    for (int i = 0; i < expected.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
+      maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
+    }
+    return maxDiff / Math.max(maxAbs, 1e-6);
+  }
+
   public static void assertSameBits(String what, float[] expected, float[] actual) {
     int differs = Arrays.mismatch(expected, actual);
     if (differs >= 0) {
