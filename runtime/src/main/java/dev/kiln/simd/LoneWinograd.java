@@ -8,10 +8,9 @@ import dev.kiln.runtime.Parallel;
 /**
  * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) in Winograd's form
  * ({@link WinogradConv}): the input copied into a blocked layout with a zero halo, the layer's three steps, the
- * output converted back to NCHW. For the 3x3 layers {@link WinogradConv#supports} names (stride 1, padding 1, at
- * least 32 input channels) of at least {@link #MIN_PIXELS} output pixels, where the 2.25 times fewer multiply-adds
- * outweigh the two conversions. All channels at once are
- * split over the pool by the products' output-channel chunks ({@link WinogradConv#runChunks}), each thread with
+ * output converted back to NCHW. For the 3x3 layers {@link WinogradConv#supports} names (stride 1, padding 1) with
+ * at least {@link #MIN_CHANNELS} input channels and {@link #MIN_PIXELS} output pixels, where the 2.25 times fewer
+ * multiply-adds outweigh the two conversions. All channels at once are split over the pool by the products' output-channel chunks ({@link WinogradConv#runChunks}), each thread with
  * the whole input transform of its own; a range of some channels computes the chunks they fall in. The system
  * property {@code kiln.simd.loneWinograd=false}, read when a layer's engine is created, turns it off.
  */
@@ -25,6 +24,14 @@ final class LoneWinograd {
    * direct engine.
    */
   static final int MIN_PIXELS = 14 * 14;
+
+  /**
+   * The fewest input channels ({@code kiln.simd.loneWinogradMinChannels}), fewer than a network's ({@link
+   * WinogradConv#MIN_CHANNELS}): 16 -> 32 at 14x14 took 528-559 us here against 592-595 in the direct engine at
+   * N=32 and 16.0-18.0 us against 18.6-18.9 at N=1 (LayerSuite, AMD EPYC Zen 4, one thread, both orders); fewer
+   * than 16 were not measured.
+   */
+  static final int MIN_CHANNELS = Integer.getInteger("kiln.simd.loneWinogradMinChannels", 16);
 
   private static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.loneWinograd"));
 
@@ -51,7 +58,8 @@ final class LoneWinograd {
 
   /** This form for a layer of {@code geometry} where it applies (see the class), else null. */
   static LoneWinograd forLayer(ConvGeometry geometry, Activation activation) {
-    return ENABLED && geometry.outHeight() * geometry.outWidth() >= MIN_PIXELS && WinogradConv.supports(geometry, true)
+    return ENABLED && geometry.outHeight() * geometry.outWidth() >= MIN_PIXELS
+        && WinogradConv.supports(geometry, true, MIN_CHANNELS)
         ? new LoneWinograd(geometry, activation) : null;
   }
 

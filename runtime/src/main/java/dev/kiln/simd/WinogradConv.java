@@ -77,16 +77,21 @@ final class WinogradConv {
    * tiles); {@code kiln.blocked.winograd=false} turns it off.
    */
   static boolean supports(ConvGeometry g, boolean blockedInput) {
+    return supports(g, blockedInput, MIN_CHANNELS);
+  }
+
+  /** {@link #supports(ConvGeometry, boolean)} with at least {@code minChannels} input channels instead. */
+  static boolean supports(ConvGeometry g, boolean blockedInput, int minChannels) {
     return blockedInput && !"false".equals(System.getProperty("kiln.blocked.winograd"))
         && g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1
         && g.dilationH() == 1 && g.dilationW() == 1 && g.groups() == 1
         && g.padTop() == 1 && g.padBottom() == 1 && g.padLeft() == 1 && g.padRight() == 1
-        && g.paddingMode() == PaddingMode.ZEROS && g.inChannels() >= MIN_CHANNELS
+        && g.paddingMode() == PaddingMode.ZEROS && g.inChannels() >= Math.max(1, minChannels)
         && g.outHeight() % 2 == 0 && g.outWidth() % 2 == 0 && BlockedConv.supports(g, true);
   }
 
   WinogradConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out) {
-    if (!supports(geometry, in.blocked)) {
+    if (!supports(geometry, in.blocked, 1)) {
       throw new IllegalArgumentException("no Winograd convolution for " + geometry + " with " + in);
     }
     if (in.channels != geometry.inChannels() || in.height != geometry.inHeight() || in.width != geometry.inWidth()

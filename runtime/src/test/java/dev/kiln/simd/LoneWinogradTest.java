@@ -17,9 +17,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link LoneWinograd}, a layer used alone in Winograd's form: against {@link ReferenceConv2d} (within 1e-5 of the
- * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks and every activation; all channels
- * on two threads the same bits as on one, and ranges of output channels the same bits as all of them, nothing
- * outside a range written. Which layers get it: at least 32 input channels and 14x14 outputs. Counted.
+ * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks, one of 16 input channels and every
+ * activation; all channels on two threads the same bits as on one, and ranges of output channels the same bits as
+ * all of them, nothing outside a range written. Which layers get it: at least 16 input channels and 14x14 outputs.
+ * Counted.
  */
 @ExtendWith(TilesNotAwaited.class)
 class LoneWinogradTest {
@@ -33,7 +34,7 @@ class LoneWinogradTest {
   @Test
   void matchesTheReference() {
     SplittableRandom r = new SplittableRandom(96);
-    int[][] shapes = {{48, 48, 56}, {96, 96, 28}, {192, 192, 14}, {40, 70, 16}};
+    int[][] shapes = {{48, 48, 56}, {96, 96, 28}, {192, 192, 14}, {40, 70, 16}, {16, 32, 14}};
     int cases = 0;
     for (int[] sh : shapes) {
       for (Activation act : Activation.values()) {
@@ -63,14 +64,16 @@ class LoneWinogradTest {
         cases++;
       }
     }
-    assertThat(cases).isEqualTo(4 * Activation.values().length);
+    assertThat(cases).isEqualTo(5 * Activation.values().length);
   }
 
   @Test
   void onlyLargeEnoughLayers() {
     assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(32, 32, 14, 14), Activation.NONE)).isNotNull();
     assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(32, 32, 12, 12), Activation.NONE)).isNull();
-    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(16, 32, 14, 14), Activation.NONE)).isNull();
+    int c = LoneWinograd.MIN_CHANNELS;
+    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(c, 32, 14, 14), Activation.NONE)).isNotNull();
+    assertThat(LoneWinograd.forLayer(WinogradConvTest.geometry(c - 1, 32, 14, 14), Activation.NONE)).isNull();
     assertThat(LoneWinograd.forLayer(ConvGeometry.builder().inChannels(64).outChannels(64).inputSize(28, 28)
         .kernel(3, 3).stride(2, 2).padding(1, 1, 1, 1).paddingMode(PaddingMode.ZEROS).build(), Activation.NONE))
         .isNull();
