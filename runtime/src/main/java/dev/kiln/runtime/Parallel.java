@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * The one shared thread pool that kernels use. Its size is the system property {@code kiln.threads}
@@ -104,9 +105,42 @@ public final class Parallel {
     return Runtime.getRuntime().availableProcessors();
   }
 
-  /** The number of threads kernels split work over. */
+  /**
+   * Depth of {@link #onCallingThread} calls on each thread: above 0, {@link #threads()} is 1 there. An array so
+   * that entering and leaving needs no new object; a class of its own rather than a lambda, which a network's first
+   * forward would generate at run time ({@code StartupClassesTest}).
+   */
+  private static final ThreadLocal<int[]> ALONE = new ThreadLocal<>() {
+    @Override
+    protected int[] initialValue() {
+      return new int[1];
+    }
+  };
+
+  /**
+   * The number of threads kernels split work over: {@link #setThreads}'s (or {@code kiln.threads}'s) count, or
+   * 1 inside {@link #onCallingThread}.
+   */
   public static int threads() {
-    return threads;
+    int t = threads;
+    return t > 1 && ALONE.get()[0] > 0 ? 1 : t;
+  }
+
+  /**
+   * Runs {@code body} with every section it starts on the calling thread alone, as if the pool had one thread
+   * (on this thread only; other threads' sections use the pool as before). Kernels compute the same bits on any
+   * thread count, so only the time differs. A network's first forward of one sample runs this way while the JIT
+   * compiles its code: on a two-processor machine a second worker took the processor the compiler threads
+   * needed (see {@code BlockedNetwork#forward}).
+   */
+  public static <T> T onCallingThread(Supplier<T> body) {
+    int[] depth = ALONE.get();
+    depth[0]++;
+    try {
+      return body.get();
+    } finally {
+      depth[0]--;
+    }
   }
 
   /** Sets the number of threads (at least 1); takes effect for the next parallel call. */
@@ -140,7 +174,7 @@ public final class Parallel {
    * the sizes and the thread count, so results do not depend on timing.
    */
   public static boolean worthSplitting(long work, long minWork, long items) {
-    return threads > 1 && items > 1 && work >= minWork;
+    return threads() > 1 && items > 1 && work >= minWork;
   }
 
   /** {@link #worthSplitting(long, long, long)} for work that splits finely whatever its shape. */
@@ -166,7 +200,7 @@ public final class Parallel {
 
   /** Runs {@code chunks} or (if null) {@code range} over the chunks of {@code [0, n)}. */
   private static void run(int n, ChunkBody chunks, RangeBody range) {
-    int t = Math.min(threads, n);
+    int t = Math.min(threads(), n);
     if (t <= 1) {
       if (n > 0) {
         runChunk(chunks, range, 0, 0, n);
@@ -219,7 +253,7 @@ public final class Parallel {
 
   /** How many chunks {@link #forChunks} splits {@code n} items into with the current thread count. */
   public static int chunkCount(int n) {
-    return Math.max(1, Math.min(threads, n));
+    return Math.max(1, Math.min(threads(), n));
   }
 
   /**

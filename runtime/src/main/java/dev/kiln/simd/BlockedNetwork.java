@@ -19,6 +19,7 @@ import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The eval-mode forward of a {@link SequentialModel} with its feature maps in the blocked layout from one
@@ -782,6 +783,16 @@ final class BlockedNetwork implements NetworkEngine {
         requestConvTiles();
       }
       try {
+        if (firstForwardAlone(input)) {
+          firstForwardRanAlone = true;
+          // A class of its own, not a lambda: nothing is generated at run time before a first result.
+          return Parallel.onCallingThread(new Supplier<Tensor>() {
+            @Override
+            public Tensor get() {
+              return run(input, firstGroupSize);
+            }
+          });
+        }
         return run(input, firstGroupSize);
       } finally {
         // After the first forward (unless it requested them at its start: ownTilesFirst), which runs plain
@@ -804,6 +815,26 @@ final class BlockedNetwork implements NetworkEngine {
     }
     return run(input, groupSize);
   }
+
+  /**
+   * Whether the first forward of {@code input} runs on the calling thread alone ({@link Parallel#onCallingThread}):
+   * one sample, on more than one thread. Split layer by layer over the pool, that forward's sections are short,
+   * run code that is still being compiled, and the second worker takes a processor from the compiler threads and
+   * the tile warmer, which the forward waits for: on a two-processor AMD EPYC Zen 4, RepVGG-A0's first forward
+   * took 0.79x the time alone and its first result 0.86x (medians of six alternating ColdStart pairs), MobileNet
+   * v1's 0.82x and 0.88x (four). A batch that splits into parts ({@link #batchParts}) keeps them: RepVGG-A0 at
+   * N=8 on two threads took 1.46x as long alone (first result 1.29x), MobileNet v1 1.18x (1.10x). Same bits
+   * either way. {@code kiln.blocked.firstForwardAlone=false} turns it off (for comparisons).
+   */
+  static boolean firstForwardAlone(Tensor input) {
+    return FIRST_FORWARD_ALONE && Parallel.threads() > 1 && input.rank() > 0 && input.dim(0) == 1;
+  }
+
+  /** Whether this network's first forward ran on the calling thread alone (for tests). */
+  volatile boolean firstForwardRanAlone;
+
+  private static final boolean FIRST_FORWARD_ALONE =
+      !"false".equals(System.getProperty("kiln.blocked.firstForwardAlone"));
 
   /** {@link #forward} in groups of {@code group} samples (for tests: same bits whatever the grouping). */
   Tensor forward(Tensor input, int group) {

@@ -191,4 +191,40 @@ class ParallelTest {
     assertThat(chunks.get()).isEqualTo(3);
     assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
   }
+  /**
+   * Inside {@code onCallingThread} the calling thread sees one thread and runs every section itself, in one chunk
+   * (as with one thread), nested calls included and after a failure; another thread meanwhile still sees two.
+   */
+  @Test
+  void onCallingThreadRunsSectionsAloneThereOnly() throws Exception {
+    Parallel.setThreads(2);
+    Thread caller = Thread.currentThread();
+    int[] seenElsewhere = new int[1];
+    List<String> runs = Parallel.onCallingThread(() -> {
+      List<String> r = new ArrayList<>();
+      r.add("threads " + Parallel.threads() + " chunks " + Parallel.chunkCount(100) + " split "
+          + Parallel.worthSplitting(Parallel.MIN_MACS * 8, Parallel.MIN_MACS));
+      Parallel.forChunks(100, (chunk, start, end) -> r.add(chunk + ":" + start + "-" + end + " "
+          + (Thread.currentThread() == caller)));
+      r.add("nested " + Parallel.onCallingThread(Parallel::threads));
+      r.add("after nested " + Parallel.threads());
+      Thread other = new Thread(() -> seenElsewhere[0] = Parallel.threads());
+      other.start();
+      try {
+        other.join();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      return r;
+    });
+    assertThat(runs).containsExactly("threads 1 chunks 1 split false", "0:0-100 true", "nested 1",
+        "after nested 1").inOrder();
+    assertThat(seenElsewhere[0]).isEqualTo(2);
+    assertThat(Parallel.threads()).isEqualTo(2);
+    assertThrows(IllegalStateException.class, () -> Parallel.onCallingThread(() -> {
+      throw new IllegalStateException("inside");
+    }));
+    assertThat(Parallel.threads()).isEqualTo(2);
+    assertThat(Parallel.chunkCount(100)).isEqualTo(2);
+  }
 }

@@ -466,7 +466,11 @@ class BlockedNetworkTest {
       ChainNet net = new ChainNet(30 + i);
       net.eval();
       BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
-      net.forward(TestTensors.uniform(r, 1, batches[i], 3, 32, 32));
+      Tensor x = TestTensors.uniform(r, 1, batches[i], 3, 32, 32);
+      net.forward(x);
+      // A first forward of one sample runs on the calling thread alone (BlockedNetwork#firstForwardAlone).
+      assertWithMessage("case " + i + " first").that(engine.pieceArrays()).isEqualTo(0);
+      net.forward(x);
       assertWithMessage("case " + i).that(engine.pieceArrays()).isEqualTo(expected[i]);
       cases++;
     }
@@ -479,6 +483,8 @@ class BlockedNetworkTest {
     net.eval();
     BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
     Tensor one = TestTensors.uniform(r, 1, 1, 3, 32, 32);
+    net.forward(one);
+    assertThat(engine.ownInLastForward()).isFalse();
     net.forward(one);
     assertThat(engine.ownInLastForward()).isTrue();
     net.forward(TestTensors.uniform(r, 1, 2, 3, 32, 32));
@@ -517,6 +523,40 @@ class BlockedNetworkTest {
     assertThat(engine.bufferSamples()).isEqualTo(Math.min(engine.groupSize(), 3));
     assertThat(engine.groupSize()).isGreaterThan(1);
     dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", second, first);
+  }
+
+  /**
+   * A first forward of one sample on two threads runs on the calling thread alone ({@link
+   * BlockedNetwork#firstForwardAlone}), with the same bits as the later forwards split over the pool and as one
+   * thread; one of two samples, or on one thread, does not.
+   */
+  @Test
+  void firstForwardOfOneSampleRunsAlone() {
+    Parallel.setThreads(1);
+    TwoConvNet reference = TwoConvNet.heavy(21);
+    reference.eval();
+    Tensor one = TestTensors.uniform(new SplittableRandom(29), 1, 1, 64, 6, 6);
+    Tensor two = TestTensors.uniform(new SplittableRandom(31), 1, 2, 64, 6, 6);
+    float[] expected = reference.forward(one).data();
+    assertThat(((BlockedNetwork) reference.networkEngine()).firstForwardRanAlone).isFalse();
+    assertThat(BlockedNetwork.firstForwardAlone(one)).isFalse();
+
+    Parallel.setThreads(2);
+    assertThat(BlockedNetwork.firstForwardAlone(one)).isTrue();
+    assertThat(BlockedNetwork.firstForwardAlone(two)).isFalse();
+    TwoConvNet net = TwoConvNet.heavy(21);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    float[] first = net.forward(one).data();
+    assertThat(engine.firstForwardRanAlone).isTrue();
+    dev.kiln.testing.NumericAssertions.assertSameBits("alone against one thread", expected, first);
+    dev.kiln.testing.NumericAssertions.assertSameBits("split against alone", first, net.forward(one).data());
+    assertThat(Parallel.threads()).isEqualTo(2);
+
+    TwoConvNet batch = TwoConvNet.heavy(21);
+    batch.eval();
+    batch.forward(two);
+    assertThat(((BlockedNetwork) batch.networkEngine()).firstForwardRanAlone).isFalse();
   }
 
   /**
