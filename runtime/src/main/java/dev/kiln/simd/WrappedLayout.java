@@ -122,8 +122,62 @@ final class WrappedLayout implements SampleLayout {
   public void pad(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     if (stride == 1) {
       padPlanes(x, xOff, c0, c1, paddedX);
+    } else if (kernelW == 3 && phase[0] == 1 && phase[1] == 0 && phase[2] == 1) {
+      padPairsShared(x, xOff, c0, c1, paddedX);
     } else {
       padPairs(x, xOff, c0, c1, paddedX);
+    }
+  }
+
+  /**
+   * {@link #padPairs} for three kernel columns whose first and last read the odd columns and the middle one the
+   * even ones (3 wide, stride 2, padding 1: the stem of RepVGG and MobileNet): the first and last copies hold the
+   * same columns and differ only in their masks, so each vector pair is loaded and split once and stored three
+   * times. Same values as {@link #padPairs}.
+   */
+  private void padPairsShared(float[] x, int xOff, int c0, int c1, float[] paddedX) {
+    int plane = inH * inW;
+    int vectors = keep[0].length;
+    int[] keep0 = keep[0];
+    int[] keep1 = keep[1];
+    int[] keep2 = keep[2];
+    FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
+    for (int c = c0; c < c1; c++) {
+      int src0 = xOff + c * plane;
+      for (int rowPhase = 0; rowPhase < 2; rowPhase++) {
+        int base = (c - c0) * channelStride + rowPhase * planeQ + lead;
+        for (int i = 0; i < rows; i++) {
+          int d0 = base + i * rowPitch;
+          int d1 = d0 + 2 * planeQ;
+          int d2 = d0 + 4 * planeQ;
+          int row = 2 * i + rowPhase - padTop;
+          if (row < 0 || row >= inH) {
+            for (int k = 0; k < vectors; k += LANES) {
+              zero.intoArray(paddedX, d0 + k);
+              zero.intoArray(paddedX, d1 + k);
+              zero.intoArray(paddedX, d2 + k);
+            }
+            continue;
+          }
+          int src = src0 + row * inW;
+          if (src + 2 * vectors > x.length) {
+            for (int j = 0; j < rowPitch; j++) {
+              paddedX[d0 + j] = keep0[j] == 0 ? 0f : x[src + 2 * j + 1];
+              paddedX[d1 + j] = keep1[j] == 0 ? 0f : x[src + 2 * j];
+              paddedX[d2 + j] = keep2[j] == 0 ? 0f : x[src + 2 * j + 1];
+            }
+            continue;
+          }
+          for (int k = 0; k < vectors; k += LANES) {
+            FloatVector a = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k);
+            FloatVector b = FloatVector.fromArray(VectorShape.SPECIES, x, src + 2 * k + LANES);
+            FloatVector odd = PaddedLayout.odds(a, b);
+            masked(odd, keep0, k).intoArray(paddedX, d0 + k);
+            masked(PaddedLayout.evens(a, b), keep1, k).intoArray(paddedX, d1 + k);
+            masked(odd, keep2, k).intoArray(paddedX, d2 + k);
+          }
+        }
+      }
     }
   }
 

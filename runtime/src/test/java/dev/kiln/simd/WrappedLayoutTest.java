@@ -115,6 +115,37 @@ class WrappedLayoutTest {
     assertThat(outputs).isGreaterThan(200_000L);
   }
 
+  /**
+   * The stem's kernel columns (3 wide, stride 2, padding 1), whose first and last copies share their columns and
+   * are filled together ({@code WrappedLayout#padPairsShared}): even and odd widths (rows of whole vectors and not),
+   * a batch whose last sample ends where its array ends (the last rows copied cell by cell), channel ranges.
+   */
+  @Test
+  void stemColumnsSharedCopies() {
+    System.setProperty("kiln.simd.wrap", "on");
+    System.setProperty("kiln.simd.channels", "off");
+    SplittableRandom r = new SplittableRandom(20261206L);
+    int cases = 0;
+    for (int w : new int[] {2, 17, 31, 32, 33, 64, 97}) {
+      for (int h : new int[] {1, 6, 13}) {
+        ConvGeometry g = ConvGeometry.builder().inChannels(3).outChannels(2 * DirectConv.OB).inputSize(h, w)
+            .kernel(3, 3).stride(2, 2).padding(1, 1, 1, 1).paddingMode(PaddingMode.ZEROS).build();
+        assertWithMessage("wraps " + g).that(WrappedLayout.canWrap(g)).isEqualTo(w > 2);
+        if (!WrappedLayout.canWrap(g)) {
+          continue;
+        }
+        boolean relu = r.nextBoolean();
+        DirectConv conv = new DirectConv(g, relu);
+        assertWithMessage("layout of " + g).that(conv.wrapped).isTrue();
+        int ocStart = cases % 3 == 0 ? DirectConv.OB / 2 : 0;
+        assertWithMessage("outputs of " + g).that(check(g, relu, 1 + cases % 3, ocStart, g.outChannels(), conv, r))
+            .isGreaterThan(0);
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(18);
+  }
+
   /** Runs every sample of a batch through {@code conv} and compares channels {@code [ocStart, ocEnd)}; returns how many outputs. */
   private static int check(ConvGeometry g, boolean relu, int batch, int ocStart, int ocEnd, DirectConv conv,
       SplittableRandom r) {
