@@ -1176,8 +1176,9 @@ final class BlockedNetwork implements NetworkEngine {
     /** The Winograd form's three steps, each split over the pool where the layer is worth splitting. */
     private void runWinograd(Workspace ws, int n) {
       WinogradConv w = winograd;
-      float[] v = ws.winogradTiles(w.tileFloats(n));
-      float[] m = ws.winogradProducts(w.productFloats(n));
+      int group = w.groupSamples(n);
+      float[] v = ws.winogradTiles(w.tileFloats(group));
+      float[] m = ws.winogradProducts(w.productFloats(group));
       float[] x = ws.buffers[inSlot];
       float[] y = ws.buffers[outSlot];
       if (!conv.splits(n)) {
@@ -1200,12 +1201,19 @@ final class BlockedNetwork implements NetworkEngine {
           s.pieces = threads;
           Parallel.forChunks(threads, s);
         } else {
-          s.step = 0;
-          Parallel.forChunks(w.inputItems(n), s);
-          s.step = 1;
-          Parallel.forChunks(w.productItems(n), s);
-          s.step = 2;
-          Parallel.forChunks(w.outputItems(n), s);
+          // A group of samples at a time (WinogradConv#groupSamples), each step split over the pool.
+          for (int first = 0; first < n; first += group) {
+            int count = Math.min(group, n - first);
+            s.samples = count;
+            s.xOff = first * w.in.sampleSize;
+            s.yOff = first * w.out.sampleSize;
+            s.step = 0;
+            Parallel.forChunks(w.inputItems(count), s);
+            s.step = 1;
+            Parallel.forChunks(w.productItems(count), s);
+            s.step = 2;
+            Parallel.forChunks(w.outputItems(count), s);
+          }
         }
       } finally {
         s.x = s.v = s.m = s.y = null;
@@ -1223,6 +1231,9 @@ final class BlockedNetwork implements NetworkEngine {
     float[] m;
     float[] y;
     int samples;
+    /** Where the group of {@link #samples} starts in {@link #x} and {@link #y} (steps 0-2). */
+    int xOff;
+    int yOff;
     /** -1: pieces {@code [start, end)} of {@link #pieces} shares of the chunks; 0: input transform, 1: products, 2: output transform. */
     int step;
     int pieces;
@@ -1233,16 +1244,16 @@ final class BlockedNetwork implements NetworkEngine {
       if (step == -1) {
         int chunks = w.chunks();
         for (int j = start; j < end; j++) {
-          float[] own = j == 0 ? v : ws.winogradPieceTiles(j, w.tileFloats(samples));
+          float[] own = j == 0 ? v : ws.winogradPieceTiles(j, w.tileFloats(w.groupSamples(samples)));
           w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, 0, own, m, y, 0, samples, chunks * j / pieces,
               chunks * (j + 1) / pieces);
         }
       } else if (step == 0) {
-        w.inputTransform(x, 0, v, samples, start, end);
+        w.inputTransform(x, xOff, v, samples, start, end);
       } else if (step == 1) {
         w.products(stage.kernel.weight(), v, m, samples, start, end);
       } else {
-        w.outputTransform(m, stage.kernel.bias(), y, 0, samples, start, end);
+        w.outputTransform(m, stage.kernel.bias(), y, yOff, samples, start, end);
       }
     }
   }

@@ -158,6 +158,74 @@ class WinogradConvTest {
     }
   }
 
+  /**
+   * A batch through the three steps a group of samples at a time ({@link WinogradConv#groupSamples}): groups of one
+   * and two samples give the same bits as the whole batch, alone ({@code run}, {@code runChunks} cut in two) and in
+   * a network on two threads (one layer split by chunks, one by steps) at N=3; the group size follows the budget.
+   */
+  @Test
+  void batchesInGroupsOfSamples() {
+    long savedGroup = WinogradConv.groupFloats;
+    int savedThreads = Parallel.threads();
+    try {
+      SplittableRandom r = new SplittableRandom(66);
+      ConvGeometry g = geometry(40, 3 * VectorShape.LANES, 6, 8);
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      BlockedLayout in = BlockedLayout.blocked(40, 6, 8, 1, 1, 1, 1);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 8, 0, 0, 0, 0);
+      WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
+      long perSample = (long) conv.tileFloats(1) + conv.productFloats(1);
+      int n = 5;
+      float[] xb = TestTensors.uniform(r, 1, n * in.sampleSize).data();
+      for (int s = 0; s < n; s++) {
+        in.clearOutside(xb, s * in.sampleSize);
+      }
+      WinogradConv.groupFloats = Long.MAX_VALUE;
+      assertThat(conv.groupSamples(n)).isEqualTo(n);
+      float[] whole = new float[n * out.sampleSize];
+      conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], new float[conv.productFloats(n)],
+          whole, 0, n);
+      int cases = 0;
+      for (int group : new int[] {1, 2}) {
+        WinogradConv.groupFloats = group * perSample + perSample - 1;
+        assertThat(conv.groupSamples(n)).isEqualTo(group);
+        float[] v = new float[conv.tileFloats(group)];
+        float[] m = new float[conv.productFloats(group)];
+        float[] grouped = new float[n * out.sampleSize];
+        conv.run(ref.weight(), ref.bias(), xb, 0, v, m, grouped, 0, n);
+        assertSameBits("run in groups of " + group, whole, grouped);
+        float[] chunked = new float[n * out.sampleSize];
+        int cut = conv.chunks() / 2;
+        conv.runChunks(ref.weight(), ref.bias(), xb, 0, v, m, chunked, 0, n, 0, cut);
+        conv.runChunks(ref.weight(), ref.bias(), xb, 0, v, m, chunked, 0, n, cut, conv.chunks());
+        assertSameBits("chunks in groups of " + group, whole, chunked);
+        cases++;
+      }
+      WinogradConv.groupFloats = 1;
+      assertThat(conv.groupSamples(n)).isEqualTo(1);
+
+      Tensor x = TestTensors.uniform(r, 1, 3, 3, 16, 16);
+      WinogradConv.groupFloats = Long.MAX_VALUE;
+      Parallel.setThreads(1);
+      SequentialModel reference = new TwoLayerNet();
+      reference.eval();
+      float[] expected = reference.forward(x).data();
+      for (long budget : new long[] {1, Long.MAX_VALUE}) {
+        WinogradConv.groupFloats = budget;
+        Parallel.setThreads(2);
+        SequentialModel net = new TwoLayerNet();
+        net.eval();
+        net.forward(x);
+        assertSameBits("network on 2 threads, group budget " + budget, expected, net.forward(x).data());
+        cases++;
+      }
+      assertThat(cases).isEqualTo(4);
+    } finally {
+      WinogradConv.groupFloats = savedGroup;
+      Parallel.setThreads(savedThreads);
+    }
+  }
+
   private static final class TwoLayerNet extends SequentialModel {
     TwoLayerNet() {
       super(new int[] {3, 16, 16}, new int[] {10});
