@@ -1,5 +1,6 @@
 package dev.kiln.nn;
 
+import dev.kiln.runtime.ThreadScope;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
@@ -8,13 +9,8 @@ import java.util.function.Supplier;
  * for a network whose weights are loaded next ({@link #skipped}).
  */
 public final class Init {
-  /** How deep the calling thread is in {@link #skipped} calls. */
-  private static final ThreadLocal<int[]> SKIPPING = new ThreadLocal<>() {
-    @Override
-    protected int[] initialValue() {
-      return new int[1];
-    }
-  };
+  /** Where the calling thread is inside {@link #skipped}. */
+  private static final ThreadScope SKIPPING = new ThreadScope();
 
   private Init() {}
 
@@ -25,18 +21,12 @@ public final class Init {
    * {@code torch.nn.utils.skip_init}. Applies to the calling thread only, for the duration of the call.
    */
   public static <T> T skipped(Supplier<T> constructor) {
-    int[] depth = SKIPPING.get();
-    depth[0]++;
-    try {
-      return constructor.get();
-    } finally {
-      depth[0]--;
-    }
+    return SKIPPING.call(constructor);
   }
 
   /** Whether the calling thread is inside {@link #skipped}. */
   public static boolean isSkipping() {
-    return SKIPPING.get()[0] > 0;
+    return SKIPPING.active();
   }
 
   /**

@@ -105,17 +105,8 @@ public final class Parallel {
     return Runtime.getRuntime().availableProcessors();
   }
 
-  /**
-   * Depth of {@link #onCallingThread} calls on each thread: above 0, {@link #threads()} is 1 there. An array so
-   * that entering and leaving needs no new object; a class of its own rather than a lambda, which a network's first
-   * forward would generate at run time ({@code StartupClassesTest}).
-   */
-  private static final ThreadLocal<int[]> ALONE = new ThreadLocal<>() {
-    @Override
-    protected int[] initialValue() {
-      return new int[1];
-    }
-  };
+  /** Where the calling thread is inside {@link #onCallingThread}: there {@link #threads()} is 1. */
+  private static final ThreadScope ALONE = new ThreadScope();
 
   /**
    * The number of threads kernels split work over: {@link #setThreads}'s (or {@code kiln.threads}'s) count, or
@@ -123,7 +114,7 @@ public final class Parallel {
    */
   public static int threads() {
     int t = threads;
-    return t > 1 && ALONE.get()[0] > 0 ? 1 : t;
+    return t > 1 && ALONE.active() ? 1 : t;
   }
 
   /**
@@ -134,13 +125,7 @@ public final class Parallel {
    * needed (see {@code BlockedNetwork#forward}).
    */
   public static <T> T onCallingThread(Supplier<T> body) {
-    int[] depth = ALONE.get();
-    depth[0]++;
-    try {
-      return body.get();
-    } finally {
-      depth[0]--;
-    }
+    return ALONE.call(body);
   }
 
   /** Sets the number of threads (at least 1); takes effect for the next parallel call. */

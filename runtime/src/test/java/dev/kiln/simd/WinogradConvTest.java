@@ -141,10 +141,7 @@ class WinogradConvTest {
     WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
     assertThat(conv.chunks()).isAtLeast(2);
     int n = 2;
-    float[] xb = TestTensors.uniform(r, 1, n * in.sampleSize).data();
-    for (int s = 0; s < n; s++) {
-      in.clearOutside(xb, s * in.sampleSize);
-    }
+    float[] xb = blockedInput(r, in, n);
     float[] whole = new float[n * out.sampleSize];
     conv.run(ref.weight(), ref.bias(), xb, 0, new float[conv.tileFloats(n)], new float[conv.productFloats(n)], whole,
         0, n);
@@ -176,10 +173,7 @@ class WinogradConvTest {
       WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
       long perSample = (long) conv.tileFloats(1) + conv.productFloats(1);
       int n = 5;
-      float[] xb = TestTensors.uniform(r, 1, n * in.sampleSize).data();
-      for (int s = 0; s < n; s++) {
-        in.clearOutside(xb, s * in.sampleSize);
-      }
+      float[] xb = blockedInput(r, in, n);
       WinogradConv.groupFloats = Long.MAX_VALUE;
       assertThat(conv.groupSamples(n)).isEqualTo(n);
       float[] whole = new float[n * out.sampleSize];
@@ -224,6 +218,15 @@ class WinogradConvTest {
       WinogradConv.groupFloats = savedGroup;
       Parallel.setThreads(savedThreads);
     }
+  }
+
+  /** {@code n} samples of random values in layout {@code in}, its halo zero. */
+  private static float[] blockedInput(SplittableRandom r, BlockedLayout in, int n) {
+    float[] xb = TestTensors.uniform(r, 1, n * in.sampleSize).data();
+    for (int s = 0; s < n; s++) {
+      in.clearOutside(xb, s * in.sampleSize);
+    }
+    return xb;
   }
 
   private static final class TwoLayerNet extends SequentialModel {
