@@ -10,9 +10,10 @@ import dev.kiln.runtime.Parallel;
  * ({@link WinogradConv}): the input copied into a blocked layout with a zero halo, the layer's three steps, the
  * output converted back to NCHW. For the 3x3 layers {@link WinogradConv#supports} names (stride 1, padding 1) with
  * at least {@link #MIN_CHANNELS} input channels and {@link #MIN_PIXELS} output pixels, where the 2.25 times fewer
- * multiply-adds outweigh the two conversions. All channels at once are split over the pool by the products' output-channel chunks ({@link WinogradConv#runChunks}), each thread with
- * the whole input transform of its own; a range of some channels computes the chunks they fall in. The system
- * property {@code kiln.simd.loneWinograd=false}, read when a layer's engine is created, turns it off.
+ * multiply-adds outweigh the two conversions. All channels at once are split over the pool by the products'
+ * output-channel chunks ({@link WinogradConv#runChunks}), each thread with the whole input transform of its own; a
+ * range of some channels computes the chunks they fall in. The system property {@code kiln.simd.loneWinograd=false},
+ * read when a layer's engine is created, turns it off.
  */
 final class LoneWinograd {
   private static final int LANES = VectorShape.LANES;

@@ -205,8 +205,9 @@ final class WinogradConv {
   }
 
   /**
-   * Chunks {@code [c0, c1)} of the whole convolution of a batch of {@code n}, self-contained: the whole input
-   * transform into {@code v} (this caller's own), those chunks' products and their output blocks' transform. Split
+   * Chunks {@code [c0, c1)} of the whole convolution of a batch of {@code n}, self-contained, a group of samples at
+   * a time ({@link #groupSamples}; {@code v} and {@code m} hold one group): the group's whole input transform into
+   * {@code v} (this caller's own), those chunks' products and their output blocks' transform. Split
    * this way over threads, a layer is one section with no step waiting for another thread's, and each thread
    * reads only what it wrote within the layer; the input transform, a few percent of the layer, is done by every
    * thread. With three sections per layer instead, RepVGG-A0 at N=1 on two threads ran at 0.86-0.95x of ONNX
@@ -235,7 +236,7 @@ final class WinogradConv {
     }
   }
 
-  /** The whole convolution of a batch of {@code n} on the calling thread. */
+  /** The whole convolution of a batch of {@code n} on the calling thread, a group of samples at a time. */
   void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m, float[] y, int yOff, int n) {
     int g = groupSamples(n);
     for (int s = 0; s < n; s += g) {
