@@ -1,7 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.annotation.Activation;
-import dev.kiln.annotation.PaddingMode;
+import java.util.Arrays;
 
 /**
  * The forward of a 3x3 convolution of stride 1 and padding 1 by Winograd's minimal filtering F(2x2, 3x3) in plain
@@ -19,8 +19,8 @@ import dev.kiln.annotation.PaddingMode;
 final class PlainWinograd implements ConvEngine {
   /** Positions of a transformed 4x4 patch. */
   private static final int POSITIONS = WinogradKernels.POSITIONS;
-  /** The fewest input channels a layer needs to run this way (as the vectorized engine's). */
-  static final int MIN_CHANNELS = 32;
+  /** The fewest input channels a layer needs to run this way (as the vectorized network engine's). */
+  static final int MIN_CHANNELS = WinogradKernels.MIN_CHANNELS;
   /** Tiles whose products are accumulated together: their sums for 192 output channels stay in the level-1 cache. */
   private static final int GROUP = 16;
 
@@ -52,12 +52,8 @@ final class PlainWinograd implements ConvEngine {
    * least {@link #MIN_CHANNELS} input channels, even output sides; {@code kiln.scalar.winograd=false} turns it off.
    */
   static boolean supports(ConvGeometry g) {
-    return !"false".equals(System.getProperty("kiln.scalar.winograd"))
-        && g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1
-        && g.dilationH() == 1 && g.dilationW() == 1 && g.groups() == 1
-        && g.padTop() == 1 && g.padBottom() == 1 && g.padLeft() == 1 && g.padRight() == 1
-        && g.paddingMode() == PaddingMode.ZEROS && g.inChannels() >= MIN_CHANNELS
-        && g.outHeight() % 2 == 0 && g.outWidth() % 2 == 0;
+    return !"false".equals(System.getProperty("kiln.scalar.winograd")) && WinogradKernels.fits(g)
+        && g.inChannels() >= MIN_CHANNELS;
   }
 
   PlainWinograd(ConvGeometry geometry, Activation activation) {
@@ -65,21 +61,8 @@ final class PlainWinograd implements ConvEngine {
       throw new IllegalArgumentException("no Winograd form for " + geometry);
     }
     this.g = geometry;
-    switch (activation) {
-      case NONE -> {
-        lo = Float.NEGATIVE_INFINITY;
-        hi = Float.POSITIVE_INFINITY;
-      }
-      case RELU -> {
-        lo = 0f;
-        hi = Float.POSITIVE_INFINITY;
-      }
-      case RELU6 -> {
-        lo = 0f;
-        hi = 6f;
-      }
-      default -> throw new IllegalArgumentException("unsupported activation " + activation);
-    }
+    this.lo = activation.lower();
+    this.hi = activation.upper();
     this.tilesW = geometry.outWidth() / 2;
     this.tiles = geometry.outHeight() / 2 * tilesW;
     int padded = geometry.inChannels() * (geometry.inHeight() + 2) * (geometry.inWidth() + 2);
@@ -154,7 +137,7 @@ final class PlainWinograd implements ConvEngine {
     for (int t0 = 0; t0 < tiles; t0 += GROUP) {
       int count = Math.min(GROUP, tiles - t0);
       for (float[] row : m) {
-        java.util.Arrays.fill(row, ocStart, ocEnd, 0f);
+        Arrays.fill(row, ocStart, ocEnd, 0f);
       }
       for (int q = 0; q < POSITIONS; q++) {
         products(v, (q * in) * tiles + t0, tiles, u, q * in, in, m, q * GROUP, count, ocStart, ocEnd);
@@ -163,7 +146,10 @@ final class PlainWinograd implements ConvEngine {
     }
   }
 
-  /** {@code B^T d B} of every patch of every channel: position {@code q}'s value at {@code v[(q * in + c) * tiles + t]}. */
+  /**
+   * {@code B^T d B} of every patch of every channel: position {@code q}'s value at
+   * {@code v[(q * in + c) * tiles + t]}.
+   */
   private void transformInput(float[] xp, int in, int plane, int pw, float[] v) {
     int region = in * tiles;
     for (int c = 0; c < in; c++) {

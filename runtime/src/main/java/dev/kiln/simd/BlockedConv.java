@@ -175,16 +175,7 @@ final class BlockedConv {
 
   /** The clamp {lo, hi} of an activation. */
   static float[] clamp(Activation activation) {
-    switch (activation) {
-      case NONE:
-        return new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
-      case RELU:
-        return new float[] {0f, Float.POSITIVE_INFINITY};
-      case RELU6:
-        return new float[] {0f, 6f};
-      default:
-        throw new IllegalArgumentException("no clamp for " + activation);
-    }
+    return new float[] {activation.lower(), activation.upper()};
   }
 
   /**

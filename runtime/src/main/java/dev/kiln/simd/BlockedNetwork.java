@@ -18,6 +18,7 @@ import dev.kiln.nn.SequentialModel;
 import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -373,17 +374,22 @@ final class BlockedNetwork implements NetworkEngine {
 
     private float[][] winogradPieceTiles = new float[0][];
 
-    /** {@link #winogradTiles} of piece {@code j} > 0 of a layer split by chunks ({@link WinogradConv#runChunks}). */
-    synchronized float[] winogradPieceTiles(int j, int floats) {
-      if (winogradPieceTiles.length < j) {
-        winogradPieceTiles = java.util.Arrays.copyOf(winogradPieceTiles, j);
+    /**
+     * Transformed-input scratch for each of {@code pieces} pieces of a layer split by chunks ({@link
+     * WinogradConv#runChunks}), at least {@code floats} long: piece 0's is {@link #winogradTiles}, the others' are
+     * kept here. Called on the calling thread before the section, which then only reads them.
+     */
+    float[][] winogradPieceTiles(int pieces, int floats) {
+      if (winogradPieceTiles.length != pieces) {
+        winogradPieceTiles = Arrays.copyOf(winogradPieceTiles, pieces);
       }
-      float[] a = winogradPieceTiles[j - 1];
-      if (a == null || a.length < floats) {
-        a = new float[floats];
-        winogradPieceTiles[j - 1] = a;
+      winogradPieceTiles[0] = winogradTiles(floats);
+      for (int j = 1; j < pieces; j++) {
+        if (winogradPieceTiles[j] == null || winogradPieceTiles[j].length < floats) {
+          winogradPieceTiles[j] = new float[floats];
+        }
       }
-      return a;
+      return winogradPieceTiles;
     }
 
     /** Scratch for Winograd convolutions' products, as {@link #winogradTiles}. */
@@ -1187,7 +1193,6 @@ final class BlockedNetwork implements NetworkEngine {
       }
       WinogradSection s = ws.winogradSection;
       s.stage = this;
-      s.ws = ws;
       s.x = x;
       s.v = v;
       s.m = m;
@@ -1196,9 +1201,11 @@ final class BlockedNetwork implements NetworkEngine {
       int threads = Parallel.threads();
       try {
         if (w.chunks() >= threads) {
-          // One self-contained section: each thread its share of the chunks (WinogradConv#runChunks).
+          // One self-contained section: each thread its share of the chunks (WinogradConv#runChunks), with the
+          // transformed input of its own.
           s.step = -1;
           s.pieces = threads;
+          s.pieceTiles = ws.winogradPieceTiles(threads, w.tileFloats(group));
           Parallel.forChunks(threads, s);
         } else {
           // A group of samples at a time (WinogradConv#groupSamples), each step split over the pool.
@@ -1217,7 +1224,7 @@ final class BlockedNetwork implements NetworkEngine {
         }
       } finally {
         s.x = s.v = s.m = s.y = null;
-        s.ws = null;
+        s.pieceTiles = null;
       }
     }
   }
@@ -1225,7 +1232,6 @@ final class BlockedNetwork implements NetworkEngine {
   /** A Winograd convolution's work handed to the pool, reused from call to call. */
   private static final class WinogradSection implements Parallel.ChunkBody {
     ConvStage stage;
-    Workspace ws;
     float[] x;
     float[] v;
     float[] m;
@@ -1234,9 +1240,14 @@ final class BlockedNetwork implements NetworkEngine {
     /** Where the group of {@link #samples} starts in {@link #x} and {@link #y} (steps 0-2). */
     int xOff;
     int yOff;
-    /** -1: pieces {@code [start, end)} of {@link #pieces} shares of the chunks; 0: input transform, 1: products, 2: output transform. */
+    /**
+     * -1: pieces {@code [start, end)} of {@link #pieces} shares of the chunks; 0: input transform, 1: products,
+     * 2: output transform.
+     */
     int step;
     int pieces;
+    /** Each piece's transformed input (step -1; piece 0's is {@link #v}). */
+    float[][] pieceTiles;
 
     @Override
     public void run(int chunk, int start, int end) {
@@ -1244,9 +1255,8 @@ final class BlockedNetwork implements NetworkEngine {
       if (step == -1) {
         int chunks = w.chunks();
         for (int j = start; j < end; j++) {
-          float[] own = j == 0 ? v : ws.winogradPieceTiles(j, w.tileFloats(w.groupSamples(samples)));
-          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, 0, own, m, y, 0, samples, chunks * j / pieces,
-              chunks * (j + 1) / pieces);
+          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, 0, pieceTiles[j], m, y, 0, samples,
+              chunks * j / pieces, chunks * (j + 1) / pieces);
         }
       } else if (step == 0) {
         w.inputTransform(x, xOff, v, samples, start, end);

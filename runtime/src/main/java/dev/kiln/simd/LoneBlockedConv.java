@@ -23,7 +23,7 @@ import dev.kiln.runtime.Parallel;
  * kernels are whole and this is not used. The system property {@code kiln.simd.loneBlocked=false}, read when a
  * layer's engine is created, turns it off (an experiment switch).
  */
-final class LoneBlockedConv {
+final class LoneBlockedConv implements LoneForward {
   private static final int LANES = VectorShape.LANES;
 
   /** The fewest (input channel, tap) terms per output for which the tiles outweigh the conversions. */
@@ -79,7 +79,14 @@ final class LoneBlockedConv {
    * The first call asks for this layer's own tiles (until they are compiled it runs on the shared one-block
    * tiles, as a network's first forward does).
    */
-  void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+  @Override
+  public String kind() {
+    return "blocked";
+  }
+
+  @Override
+  public void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart,
+      int ocEnd) {
     Scratch s = scratch.get();
     boolean split = ocStart == 0 && ocEnd == outChannels && Parallel.threads() > 1 && conv.splits(1);
     s.x = x;

@@ -15,7 +15,7 @@ import dev.kiln.runtime.Parallel;
  * range of some channels computes the chunks they fall in. The system property {@code kiln.simd.loneWinograd=false},
  * read when a layer's engine is created, turns it off.
  */
-final class LoneWinograd {
+final class LoneWinograd implements LoneForward {
   private static final int LANES = VectorShape.LANES;
 
   /**
@@ -68,7 +68,14 @@ final class LoneWinograd {
    * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW out,
    * the activation applied; all channels split over the pool where the layer is worth splitting.
    */
-  void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
+  @Override
+  public String kind() {
+    return "winograd";
+  }
+
+  @Override
+  public void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart,
+      int ocEnd) {
     Scratch s = scratch.get();
     in.fromNchw(x, xOff, s.xb, 0);
     int threads = Parallel.threads();

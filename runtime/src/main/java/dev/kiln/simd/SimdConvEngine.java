@@ -25,10 +25,11 @@ final class SimdConvEngine implements ConvEngine {
   private final String name;
   private final ConvGeometry geometry;
   private final DirectConv forward;
-  /** The forward by the blocked engine's tiles where that is faster here ({@link LoneBlockedConv}), else null. */
-  private final LoneBlockedConv lone;
-  /** The forward in Winograd's form where it applies ({@link LoneWinograd}), else null. */
-  private final LoneWinograd winograd;
+  /**
+   * The forward in Winograd's form or by the blocked engine's tiles where it takes one ({@link LoneForward}), else
+   * null: the direct engine's.
+   */
+  private final LoneForward lone;
   private final InputGradient inputGradient;
   /** The weight gradient vectorized over output channels, when {@link #dotWeightGradient} is null. */
   private final WeightGradient weightGradient;
@@ -76,29 +77,17 @@ final class SimdConvEngine implements ConvEngine {
 
   /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6) {
-    this(geometry, relu, relu6, LoneWinograd.forLayer(geometry, activation(relu, relu6)));
+    this(geometry, relu, relu6, LoneForward.forLayer(geometry, activation(relu, relu6)));
   }
 
-  private SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneWinograd winograd) {
-    this(geometry, relu, relu6, winograd == null ? LoneBlockedConv.forLayer(geometry, activation(relu, relu6)) : null,
-        winograd);
-  }
-
-  /** With the forward of {@code lone} (the blocked engine's tiles) where not null, else the direct engine's. */
-  SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneBlockedConv lone) {
-    this(geometry, relu, relu6, lone, null);
-  }
-
-  private SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneBlockedConv lone,
-      LoneWinograd winograd) {
+  /** With the forward of {@code lone} where not null, else the direct engine's. */
+  SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneForward lone) {
     this.geometry = geometry;
     this.relu6 = relu6;
     this.activation = activation(relu, relu6);
     this.forward = new DirectConv(geometry, relu);
     this.lone = lone;
-    this.winograd = winograd;
-    this.name = (winograd != null ? "simd-winograd-" : lone != null ? "simd-blocked-" : "simd-direct-")
-        + VectorShape.LANES * 32;
+    this.name = "simd-" + (lone != null ? lone.kind() : "direct") + "-" + VectorShape.LANES * 32;
     // The input gradient needs the padding's rows and columns only, whichever layout the forward reads.
     this.inputGradient = new InputGradient(geometry, forward.natural);
     this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
@@ -116,8 +105,8 @@ final class SimdConvEngine implements ConvEngine {
 
   @Override
   public int channelBlock() {
-    // All channels at once: the blocked tiles split a sample over the pool themselves (LoneBlockedConv).
-    return lone != null || winograd != null ? geometry.outChannels() : forward.channelBlock();
+    // All channels at once: a lone forward splits a sample over the pool itself (LoneForward).
+    return lone != null ? geometry.outChannels() : forward.channelBlock();
   }
 
   @Override
@@ -128,8 +117,8 @@ final class SimdConvEngine implements ConvEngine {
     if (p != null && p.matches(weight, wv, bias, bv)) {
       return p;
     }
-    if (lone != null || winograd != null) {
-      // The blocked tiles pack their own weights when they run (BlockedConv, WinogradConv: by the versions).
+    if (lone != null) {
+      // A lone forward packs or transforms its own weights when it runs (by the parameters' versions).
       p = new Prepared(weight, wv, bias, bv);
     } else {
       packs.incrementAndGet();
@@ -142,11 +131,6 @@ final class SimdConvEngine implements ConvEngine {
 
   @Override
   public void forward(Weights weights, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd) {
-    if (winograd != null) {
-      Prepared p = (Prepared) weights;
-      winograd.forward(p.weight, p.bias, x, xOff, y, yOff, ocStart, ocEnd);
-      return;
-    }
     if (lone != null) {
       Prepared p = (Prepared) weights;
       lone.forward(p.weight, p.bias, x, xOff, y, yOff, ocStart, ocEnd);

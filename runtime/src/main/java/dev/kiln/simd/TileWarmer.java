@@ -209,7 +209,9 @@ final class TileWarmer {
     return t != null ? t : shared(new WinogradInputWarmUp(plain).tile(key, null, null, null));
   }
 
-  /** Winograd's output transform ({@link WinogradConv#outputRow}), or its plain-Java form, as {@link #winogradInput}. */
+  /**
+   * Winograd's output transform ({@link WinogradConv#outputRow}), or its plain-Java form, as {@link #winogradInput}.
+   */
   static Tile winogradOutput(boolean plain) {
     String key = plain ? "winograd output plain" : "winograd output";
     Tile t = TILES.get(key);

@@ -3,7 +3,6 @@ package dev.kiln.simd;
 import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.annotation.Activation;
-import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.WinogradKernels;
@@ -40,12 +39,10 @@ final class WinogradConv {
   static final int POSITIONS = WinogradKernels.POSITIONS;
 
   /**
-   * The fewest input channels a layer needs to run this way ({@code kiln.blocked.winogradMinChannels}): the
-   * transforms cost the same per vector of channels whatever their number, the products save 5/9 of the 3x3
-   * multiply-adds, so the fewer channels, the less is left of the gain (RepVGG-A0's 48-channel layer took 16% less
-   * time, its 192-channel ones 48%); layers of fewer than 32 were not measured.
+   * The fewest input channels a layer in a network needs to run this way ({@code kiln.blocked.winogradMinChannels},
+   * default {@link WinogradKernels#MIN_CHANNELS}); layers of fewer than 32 were not measured in a network.
    */
-  static final int MIN_CHANNELS = Integer.getInteger("kiln.blocked.winogradMinChannels", 32);
+  static final int MIN_CHANNELS = Integer.getInteger("kiln.blocked.winogradMinChannels", WinogradKernels.MIN_CHANNELS);
 
   final ConvGeometry geometry;
   final BlockedLayout in;
@@ -72,9 +69,9 @@ final class WinogradConv {
   private record Transformed(Parameter weight, long version, BlockedConv.Packed[] packed) {}
 
   /**
-   * Whether a layer runs this way: a 3x3 convolution of stride 1, dilation 1, one group and zero padding 1 on
-   * every side, over a blocked input of at least {@link #MIN_CHANNELS} channels, even output sides (whole 2x2
-   * tiles); {@code kiln.blocked.winograd=false} turns it off.
+   * Whether a layer runs this way: its shape fits the form ({@link WinogradKernels#fits}: 3x3, stride 1, padding 1,
+   * even output sides), over a blocked input of at least {@link #MIN_CHANNELS} channels;
+   * {@code kiln.blocked.winograd=false} turns it off.
    */
   static boolean supports(ConvGeometry g, boolean blockedInput) {
     return supports(g, blockedInput, MIN_CHANNELS);
@@ -82,12 +79,8 @@ final class WinogradConv {
 
   /** {@link #supports(ConvGeometry, boolean)} with at least {@code minChannels} input channels instead. */
   static boolean supports(ConvGeometry g, boolean blockedInput, int minChannels) {
-    return blockedInput && !"false".equals(System.getProperty("kiln.blocked.winograd"))
-        && g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1
-        && g.dilationH() == 1 && g.dilationW() == 1 && g.groups() == 1
-        && g.padTop() == 1 && g.padBottom() == 1 && g.padLeft() == 1 && g.padRight() == 1
-        && g.paddingMode() == PaddingMode.ZEROS && g.inChannels() >= Math.max(1, minChannels)
-        && g.outHeight() % 2 == 0 && g.outWidth() % 2 == 0 && BlockedConv.supports(g, true);
+    return blockedInput && !"false".equals(System.getProperty("kiln.blocked.winograd")) && WinogradKernels.fits(g)
+        && g.inChannels() >= Math.max(1, minChannels) && BlockedConv.supports(g, true);
   }
 
   WinogradConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out) {

@@ -131,9 +131,11 @@ final class WrappedLayout implements SampleLayout {
 
   /**
    * {@link #padPairs} for three kernel columns whose first and last read the odd columns and the middle one the
-   * even ones (3 wide, stride 2, padding 1: the stem of RepVGG and MobileNet): the first and last copies hold the
-   * same columns and differ only in their masks, so each vector pair is loaded and split once and stored three
-   * times. Same values as {@link #padPairs}.
+   * even ones (3 wide, stride 2, left padding 1: every such layer on wrapped rows, the stems of RepVGG and MobileNet
+   * among them): the first and last copies hold the same columns and differ only in their masks, so each vector
+   * pair is loaded and split once and stored three times. Written out for the three columns rather than as a loop
+   * over the columns sharing a phase, which would carry the split vectors into an inner loop (JDK 17 boxes such
+   * vectors). Same values as {@link #padPairs}.
    */
   private void padPairsShared(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     int plane = inH * inW;
