@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lower bound {@code max(a, lo)} only, and an upper bound (ReLU6) is the layer's to apply afterwards: a
  * vector {@code min} is several instructions (Java's NaN and signed-zero rules), and a tile that could
  * store either way compiles to slower code. Depthwise tiles, with few multiply-adds per output, store
- * {@code min(max(a, lo), hi)}: a second pass over their output cost more than the {@code min}.
+ * {@code min(max(a, lo), hi)}: a second pass over their output cost more than the {@code min}, which
+ * they leave out where {@code hi} is infinite.
  * Every output element is the same sequence of fused multiply-adds whatever tile computes it, so
  * results do not depend on how a layer is tiled or split over threads.
  *
@@ -12712,7 +12713,11 @@ final class BlockedKernels {
         final FloatVector wk = FloatVector.fromArray(S, w, wo + k * B);
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
+      a0 = a0.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+      }
+      a0.intoArray(y, yo);
     }
   }
 
@@ -12733,8 +12738,14 @@ final class BlockedKernels {
         a0 = FloatVector.fromArray(S, x, p).fma(wk, a0);
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
     }
   }
 
@@ -12758,9 +12769,17 @@ final class BlockedKernels {
         a1 = FloatVector.fromArray(S, x, p + x1).fma(wk, a1);
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
     }
   }
 
@@ -12787,10 +12806,20 @@ final class BlockedKernels {
         a2 = FloatVector.fromArray(S, x, p + x2).fma(wk, a2);
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
     }
   }
 
@@ -12820,11 +12849,23 @@ final class BlockedKernels {
         a3 = FloatVector.fromArray(S, x, p + x3).fma(wk, a3);
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
     }
   }
 
@@ -12857,12 +12898,26 @@ final class BlockedKernels {
         a4 = FloatVector.fromArray(S, x, p + x4).fma(wk, a4);
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
     }
   }
 
@@ -12898,13 +12953,29 @@ final class BlockedKernels {
         a5 = FloatVector.fromArray(S, x, p + x5).fma(wk, a5);
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
     }
   }
 
@@ -12943,14 +13014,32 @@ final class BlockedKernels {
         a6 = FloatVector.fromArray(S, x, p + x6).fma(wk, a6);
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
     }
   }
 
@@ -12992,15 +13081,35 @@ final class BlockedKernels {
         a7 = FloatVector.fromArray(S, x, p + x7).fma(wk, a7);
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
     }
   }
 
@@ -13045,16 +13154,38 @@ final class BlockedKernels {
         a8 = FloatVector.fromArray(S, x, p + x8).fma(wk, a8);
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      a9 = a9.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+        a9 = a9.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
+      a9.intoArray(y, yo + 9 * sy);
     }
   }
 
@@ -13102,17 +13233,41 @@ final class BlockedKernels {
         a9 = FloatVector.fromArray(S, x, p + x9).fma(wk, a9);
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      a9 = a9.max(lo);
+      a10 = a10.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+        a9 = a9.min(hi);
+        a10 = a10.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
+      a9.intoArray(y, yo + 9 * sy);
+      a10.intoArray(y, yo + 10 * sy);
     }
   }
 
@@ -13163,18 +13318,44 @@ final class BlockedKernels {
         a10 = FloatVector.fromArray(S, x, p + x10).fma(wk, a10);
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      a9 = a9.max(lo);
+      a10 = a10.max(lo);
+      a11 = a11.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+        a9 = a9.min(hi);
+        a10 = a10.min(hi);
+        a11 = a11.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
+      a9.intoArray(y, yo + 9 * sy);
+      a10.intoArray(y, yo + 10 * sy);
+      a11.intoArray(y, yo + 11 * sy);
     }
   }
 
@@ -13228,19 +13409,47 @@ final class BlockedKernels {
         a11 = FloatVector.fromArray(S, x, p + x11).fma(wk, a11);
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      a9 = a9.max(lo);
+      a10 = a10.max(lo);
+      a11 = a11.max(lo);
+      a12 = a12.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+        a9 = a9.min(hi);
+        a10 = a10.min(hi);
+        a11 = a11.min(hi);
+        a12 = a12.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
+      a9.intoArray(y, yo + 9 * sy);
+      a10.intoArray(y, yo + 10 * sy);
+      a11.intoArray(y, yo + 11 * sy);
+      a12.intoArray(y, yo + 12 * sy);
     }
   }
 
@@ -13297,20 +13506,50 @@ final class BlockedKernels {
         a12 = FloatVector.fromArray(S, x, p + x12).fma(wk, a12);
         a13 = FloatVector.fromArray(S, x, p + x13).fma(wk, a13);
       }
-      a0.max(lo).min(hi).intoArray(y, yo);
-      a1.max(lo).min(hi).intoArray(y, yo + sy);
-      a2.max(lo).min(hi).intoArray(y, yo + 2 * sy);
-      a3.max(lo).min(hi).intoArray(y, yo + 3 * sy);
-      a4.max(lo).min(hi).intoArray(y, yo + 4 * sy);
-      a5.max(lo).min(hi).intoArray(y, yo + 5 * sy);
-      a6.max(lo).min(hi).intoArray(y, yo + 6 * sy);
-      a7.max(lo).min(hi).intoArray(y, yo + 7 * sy);
-      a8.max(lo).min(hi).intoArray(y, yo + 8 * sy);
-      a9.max(lo).min(hi).intoArray(y, yo + 9 * sy);
-      a10.max(lo).min(hi).intoArray(y, yo + 10 * sy);
-      a11.max(lo).min(hi).intoArray(y, yo + 11 * sy);
-      a12.max(lo).min(hi).intoArray(y, yo + 12 * sy);
-      a13.max(lo).min(hi).intoArray(y, yo + 13 * sy);
+      a0 = a0.max(lo);
+      a1 = a1.max(lo);
+      a2 = a2.max(lo);
+      a3 = a3.max(lo);
+      a4 = a4.max(lo);
+      a5 = a5.max(lo);
+      a6 = a6.max(lo);
+      a7 = a7.max(lo);
+      a8 = a8.max(lo);
+      a9 = a9.max(lo);
+      a10 = a10.max(lo);
+      a11 = a11.max(lo);
+      a12 = a12.max(lo);
+      a13 = a13.max(lo);
+      if (hi != Float.POSITIVE_INFINITY) {
+        a0 = a0.min(hi);
+        a1 = a1.min(hi);
+        a2 = a2.min(hi);
+        a3 = a3.min(hi);
+        a4 = a4.min(hi);
+        a5 = a5.min(hi);
+        a6 = a6.min(hi);
+        a7 = a7.min(hi);
+        a8 = a8.min(hi);
+        a9 = a9.min(hi);
+        a10 = a10.min(hi);
+        a11 = a11.min(hi);
+        a12 = a12.min(hi);
+        a13 = a13.min(hi);
+      }
+      a0.intoArray(y, yo);
+      a1.intoArray(y, yo + sy);
+      a2.intoArray(y, yo + 2 * sy);
+      a3.intoArray(y, yo + 3 * sy);
+      a4.intoArray(y, yo + 4 * sy);
+      a5.intoArray(y, yo + 5 * sy);
+      a6.intoArray(y, yo + 6 * sy);
+      a7.intoArray(y, yo + 7 * sy);
+      a8.intoArray(y, yo + 8 * sy);
+      a9.intoArray(y, yo + 9 * sy);
+      a10.intoArray(y, yo + 10 * sy);
+      a11.intoArray(y, yo + 11 * sy);
+      a12.intoArray(y, yo + 12 * sy);
+      a13.intoArray(y, yo + 13 * sy);
     }
   }
 
@@ -13360,7 +13599,11 @@ final class BlockedKernels {
           final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
           a0 = x2.fma(w2, a0);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
+        a0 = a0.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+        }
+        a0.intoArray(y, yo);
       }
     }
   }
@@ -13424,8 +13667,14 @@ final class BlockedKernels {
           final FloatVector x3 = FloatVector.fromArray(S, x, p + 3 * B);
           a1 = x3.fma(w2, a1);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
       }
     }
   }
@@ -13502,9 +13751,17 @@ final class BlockedKernels {
           final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
           a2 = x4.fma(w2, a2);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
       }
     }
   }
@@ -13594,10 +13851,20 @@ final class BlockedKernels {
           final FloatVector x5 = FloatVector.fromArray(S, x, p + 5 * B);
           a3 = x5.fma(w2, a3);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
       }
     }
   }
@@ -13700,11 +13967,23 @@ final class BlockedKernels {
           final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
           a4 = x6.fma(w2, a4);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
       }
     }
   }
@@ -13820,12 +14099,26 @@ final class BlockedKernels {
           final FloatVector x7 = FloatVector.fromArray(S, x, p + 7 * B);
           a5 = x7.fma(w2, a5);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
       }
     }
   }
@@ -13954,13 +14247,29 @@ final class BlockedKernels {
           final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
           a6 = x8.fma(w2, a6);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        a6 = a6.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+          a6 = a6.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
+        a6.intoArray(y, yo + 6 * B);
       }
     }
   }
@@ -14102,14 +14411,32 @@ final class BlockedKernels {
           final FloatVector x9 = FloatVector.fromArray(S, x, p + 9 * B);
           a7 = x9.fma(w2, a7);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        a6 = a6.max(lo);
+        a7 = a7.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+          a6 = a6.min(hi);
+          a7 = a7.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
+        a6.intoArray(y, yo + 6 * B);
+        a7.intoArray(y, yo + 7 * B);
       }
     }
   }
@@ -14160,7 +14487,11 @@ final class BlockedKernels {
           final FloatVector x2 = FloatVector.fromArray(S, x, p + 2 * B);
           a0 = x2.fma(w2, a0);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
+        a0 = a0.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+        }
+        a0.intoArray(y, yo);
       }
     }
   }
@@ -14227,8 +14558,14 @@ final class BlockedKernels {
           final FloatVector x4 = FloatVector.fromArray(S, x, p + 4 * B);
           a1 = x4.fma(w2, a1);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
       }
     }
   }
@@ -14311,9 +14648,17 @@ final class BlockedKernels {
           final FloatVector x6 = FloatVector.fromArray(S, x, p + 6 * B);
           a2 = x6.fma(w2, a2);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
       }
     }
   }
@@ -14412,10 +14757,20 @@ final class BlockedKernels {
           final FloatVector x8 = FloatVector.fromArray(S, x, p + 8 * B);
           a3 = x8.fma(w2, a3);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
       }
     }
   }
@@ -14530,11 +14885,23 @@ final class BlockedKernels {
           final FloatVector x10 = FloatVector.fromArray(S, x, p + 10 * B);
           a4 = x10.fma(w2, a4);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
       }
     }
   }
@@ -14665,12 +15032,26 @@ final class BlockedKernels {
           final FloatVector x12 = FloatVector.fromArray(S, x, p + 12 * B);
           a5 = x12.fma(w2, a5);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
       }
     }
   }
@@ -14817,13 +15198,29 @@ final class BlockedKernels {
           final FloatVector x14 = FloatVector.fromArray(S, x, p + 14 * B);
           a6 = x14.fma(w2, a6);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        a6 = a6.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+          a6 = a6.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
+        a6.intoArray(y, yo + 6 * B);
       }
     }
   }
@@ -14986,14 +15383,32 @@ final class BlockedKernels {
           final FloatVector x16 = FloatVector.fromArray(S, x, p + 16 * B);
           a7 = x16.fma(w2, a7);
         }
-        a0.max(lo).min(hi).intoArray(y, yo);
-        a1.max(lo).min(hi).intoArray(y, yo + B);
-        a2.max(lo).min(hi).intoArray(y, yo + 2 * B);
-        a3.max(lo).min(hi).intoArray(y, yo + 3 * B);
-        a4.max(lo).min(hi).intoArray(y, yo + 4 * B);
-        a5.max(lo).min(hi).intoArray(y, yo + 5 * B);
-        a6.max(lo).min(hi).intoArray(y, yo + 6 * B);
-        a7.max(lo).min(hi).intoArray(y, yo + 7 * B);
+        a0 = a0.max(lo);
+        a1 = a1.max(lo);
+        a2 = a2.max(lo);
+        a3 = a3.max(lo);
+        a4 = a4.max(lo);
+        a5 = a5.max(lo);
+        a6 = a6.max(lo);
+        a7 = a7.max(lo);
+        if (hi != Float.POSITIVE_INFINITY) {
+          a0 = a0.min(hi);
+          a1 = a1.min(hi);
+          a2 = a2.min(hi);
+          a3 = a3.min(hi);
+          a4 = a4.min(hi);
+          a5 = a5.min(hi);
+          a6 = a6.min(hi);
+          a7 = a7.min(hi);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + B);
+        a2.intoArray(y, yo + 2 * B);
+        a3.intoArray(y, yo + 3 * B);
+        a4.intoArray(y, yo + 4 * B);
+        a5.intoArray(y, yo + 5 * B);
+        a6.intoArray(y, yo + 6 * B);
+        a7.intoArray(y, yo + 7 * B);
       }
     }
   }

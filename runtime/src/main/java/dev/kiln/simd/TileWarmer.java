@@ -344,10 +344,14 @@ final class TileWarmer {
     }
   }
 
-  /** A depthwise tile: {@link #STEPS} taps; empty: none. */
+  /**
+   * A depthwise tile: {@link #STEPS} taps, without an upper bound and with one in turn (the tile stores the two
+   * ways, and a way the profile never saw would be compiled as a trap); empty: none.
+   */
   private static final class DepthwiseWarmUp extends WarmUp {
     private final BlockedKernels.DepthwiseTile tile;
     private final WarmInputs in = new WarmInputs(1);
+    private int calls;
 
     DepthwiseWarmUp(BlockedKernels.DepthwiseTile tile) {
       this.tile = tile;
@@ -355,20 +359,28 @@ final class TileWarmer {
 
     @Override
     void warm() {
-      run(STEPS);
+      run(STEPS, upperBound(calls++));
     }
 
     @Override
     void empty() {
-      run(0);
+      run(0, Float.POSITIVE_INFINITY);
     }
 
-    private void run(int taps) {
-      tile.run(in.x, 0, LANES, in.off, taps, in.w, 0, in.b, 0, 0f, Float.POSITIVE_INFINITY, in.y, 0, LANES);
+    private void run(int taps, float hi) {
+      tile.run(in.x, 0, LANES, in.off, taps, in.w, 0, in.b, 0, 0f, hi, in.y, 0, LANES);
     }
   }
 
-  /** A depthwise 3x3 tile: {@link #TILES} tiles of one row in one call; empty: an empty clamp range. */
+  /** The upper bound of a depthwise tile's warm call {@code call}: none (ReLU) and 6 (ReLU6) in turn. */
+  static float upperBound(int call) {
+    return call % 2 == 0 ? Float.POSITIVE_INFINITY : 6f;
+  }
+
+  /**
+   * A depthwise 3x3 tile: {@link #TILES} tiles of one row in one call, without an upper bound and with one in turn
+   * ({@link #upperBound}); empty: an empty clamp range.
+   */
   private static final class Depthwise3x3WarmUp extends WarmUp {
     /** Tiles per warm call: two, so that the profile sees the loop over a row's tiles go round (rows hold 1-16). */
     static final int TILES = 2;
@@ -380,9 +392,11 @@ final class TileWarmer {
       this.tile = tile;
     }
 
+    private int calls;
+
     @Override
     void warm() {
-      run(0f, Float.POSITIVE_INFINITY);
+      run(0f, upperBound(calls++));
     }
 
     @Override

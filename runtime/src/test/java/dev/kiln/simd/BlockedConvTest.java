@@ -156,6 +156,11 @@ class BlockedConvTest {
    * Depthwise layers run plain Java until their vector tiles are compiled: both give the same bits (3x3 at
    * strides 1 and 2, and a 5x5 with dilation on the table-driven tile).
    */
+  /**
+   * The plain depthwise code and the vector tiles give the same bits, with each activation: the tiles store
+   * without the upper bound where it is infinite, so the inputs are scaled to take outputs past 6 (ReLU6 must
+   * cut them there, ReLU and none must keep them).
+   */
   @Test
   void depthwiseScalarAndVectorTilesAgreeBitForBit() {
     SplittableRandom r = new SplittableRandom(99);
@@ -164,31 +169,57 @@ class BlockedConvTest {
         NaiveConvKernel.geometry(24, 24, 17, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24, PaddingMode.ZEROS),
         NaiveConvKernel.geometry(20, 20, 12, 12, 5, 5, 1, 1, 2, 2, 4, 4, 4, 4, 20, PaddingMode.ZEROS),
     };
+    int cases = 0;
     for (ConvGeometry g : layers) {
-      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true)
-          .activation(Activation.RELU).build();
-      int[] halo = BlockedConv.requiredHalo(g);
-      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
-          halo[3]);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
-      Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-      float[] xb = new float[in.sampleSize];
-      in.fromNchw(x.data(), 0, xb, 0);
-      BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
-      float[] cold = new float[out.sampleSize];
-      float[] hot = new float[out.sampleSize];
-      conv.firstTilesOnly = true;
-      conv.run(ref.weight(), ref.bias(), xb, 0, cold, 0, 1, 1, 0, conv.items(1));
-      conv.firstTilesOnly = false;
-      conv.tiles().forEach(TileWarmer::warm);
-      conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 1, 0, conv.items(1));
-      assertSameBits(g.toString(), cold, hot);
-      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      out.toNchw(hot, 0, actual, 0);
-      ref.eval();
-      assertWithMessage(g.toString()).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
-          .isAtMost(1e-5);
+      for (Activation activation : Activation.values()) {
+        ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
+        int[] halo = BlockedConv.requiredHalo(g);
+        BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1],
+            halo[2], halo[3]);
+        BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+        Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+        float[] xd = x.data();
+        for (int i = 0; i < xd.length; i++) {
+          xd[i] *= 40f;
+        }
+        float[] xb = new float[in.sampleSize];
+        in.fromNchw(xd, 0, xb, 0);
+        BlockedConv conv = new BlockedConv(g, activation, in, out);
+        float[] cold = new float[out.sampleSize];
+        float[] hot = new float[out.sampleSize];
+        conv.firstTilesOnly = true;
+        conv.run(ref.weight(), ref.bias(), xb, 0, cold, 0, 1, 1, 0, conv.items(1));
+        conv.firstTilesOnly = false;
+        conv.tiles().forEach(TileWarmer::warm);
+        conv.tiles().forEach(t -> assertWithMessage(t.key).that(t.hot()).isTrue());
+        conv.run(ref.weight(), ref.bias(), xb, 0, hot, 0, 1, 1, 0, conv.items(1));
+        String name = g + " " + activation;
+        assertSameBits(name, cold, hot);
+        float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+        out.toNchw(hot, 0, actual, 0);
+        float max = Float.NEGATIVE_INFINITY;
+        float min = Float.POSITIVE_INFINITY;
+        for (float v : actual) {
+          max = Math.max(max, v);
+          min = Math.min(min, v);
+        }
+        if (activation == Activation.RELU6) {
+          assertWithMessage(name).that(max).isEqualTo(6f);
+        } else {
+          assertWithMessage(name).that(max).isGreaterThan(6f);
+        }
+        if (activation == Activation.NONE) {
+          assertWithMessage(name).that(min).isLessThan(0f);
+        } else {
+          assertWithMessage(name).that(min).isEqualTo(0f);
+        }
+        ref.eval();
+        assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+            .isAtMost(1e-5);
+        cases++;
+      }
     }
+    assertThat(cases).isEqualTo(3 * Activation.values().length);
   }
 
   /**
