@@ -37,6 +37,9 @@ final class BlockedLayout {
   /** Floats of one sample. */
   final int sampleSize;
 
+  /** Interior pixel {@code p}'s {@link #pixel offset} (row-major order), made on first use ({@link #pixels()}). */
+  private int[] pixels;
+
   private BlockedLayout(int channels, int height, int width, boolean blocked, int top, int bottom, int left,
       int right) {
     if (channels <= 0 || height <= 0 || width <= 0 || top < 0 || bottom < 0 || left < 0 || right < 0) {
@@ -77,6 +80,24 @@ final class BlockedLayout {
   /** The offset of interior pixel ({@code h}, {@code w}) within its channel block or plane. */
   int pixel(int h, int w) {
     return (h + top) * rowStride + (w + left) * pixelStride;
+  }
+
+  /**
+   * The {@link #pixel offsets} of the interior pixels in row-major order (the order of an NCHW plane), for the
+   * transposes ({@link BlockTranspose}). Made once; threads that race to make it make the same table.
+   */
+  int[] pixels() {
+    int[] p = pixels;
+    if (p == null) {
+      p = new int[height * width];
+      for (int h = 0, i = 0; h < height; h++) {
+        for (int w = 0; w < width; w++) {
+          p[i++] = pixel(h, w);
+        }
+      }
+      pixels = p;
+    }
+    return p;
   }
 
   /**
@@ -143,11 +164,26 @@ final class BlockedLayout {
       }
       return;
     }
+    // Full blocks 16 pixels at a time by transposes where they are compiled; the rest element by element.
+    int first = h0 * width;
+    int end = h1 * width;
+    int runs = BlockTranspose.ready(this) ? (end - first) / LANES : 0;
     for (int cb = 0; cb < blocks; cb++) {
       int lanes = Math.min(LANES, channels - cb * LANES);
       int from = srcOff + cb * LANES * plane;
+      int base = dstOff + cb * blockStride;
+      if (lanes == LANES && runs > 0) {
+        BlockTranspose.runs(src, from, plane, dst, base, pixels(), first, runs, false);
+        for (int p = first + runs * LANES; p < end; p++) {
+          int d = base + pixel(p / width, p % width);
+          for (int lane = 0; lane < LANES; lane++) {
+            dst[d + lane] = src[from + lane * plane + p];
+          }
+        }
+        continue;
+      }
       for (int h = h0; h < h1; h++) {
-        int row = dstOff + cb * blockStride + pixel(h, 0);
+        int row = base + pixel(h, 0);
         int in = from + h * width;
         for (int w = 0; w < width; w++) {
           int d = row + w * LANES;
@@ -180,9 +216,25 @@ final class BlockedLayout {
     }
     boolean rows = left + right > 0;
     int run = rows ? width : plane;
+    // Whole blocks within the range 16 pixels at a time by transposes where they are compiled; the rest (their last
+    // plane % 16 pixels, other channels) element by element.
+    boolean transposes = BlockTranspose.ready(this);
+    int runs = transposes ? plane / LANES : 0;
+    int tb0 = (c0 + LANES - 1) / LANES;
+    int tb1 = transposes ? Math.min(c1, channels) / LANES : 0;
+    for (int cb = tb0; cb < tb1; cb++) {
+      BlockTranspose.runs(dst, dstOff + cb * LANES * plane, plane, src, srcOff + cb * blockStride, pixels(), 0, runs,
+          true);
+    }
     for (int c = c0; c < c1; c++) {
       int from = srcOff + (c / LANES) * blockStride + c % LANES;
       int to = dstOff + c * plane;
+      if (c / LANES >= tb0 && c / LANES < tb1) {
+        for (int p = runs * LANES; p < plane; p++) {
+          dst[to + p] = src[from + pixel(p / width, p % width)];
+        }
+        continue;
+      }
       for (int h = 0; h < (rows ? height : 1); h++) {
         int s = from + pixel(h, 0);
         int d = to + h * width;

@@ -122,6 +122,7 @@ final class LoneBlockedConv implements LoneForward {
       fasterTilesRequested = true;
       TileWarmer.requestDriverPriming();
       conv.requestFasterTiles();
+      BlockTranspose.request(in, out);
     }
   }
 

@@ -101,6 +101,7 @@ final class LoneWinograd implements LoneForward {
       fasterTilesRequested = true;
       TileWarmer.requestDriverPriming();
       conv.requestFasterTiles();
+      BlockTranspose.request(in, out);
     }
   }
 

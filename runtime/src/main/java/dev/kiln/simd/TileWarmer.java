@@ -218,6 +218,12 @@ final class TileWarmer {
     return t != null ? t : shared(new WinogradOutputWarmUp(plain).tile(key, null, null, null));
   }
 
+  /** The conversions' 16x16 transposes ({@link BlockTranspose#runs}), both ways, shared. */
+  static Tile transposes() {
+    Tile t = TILES.get("transposes");
+    return t != null ? t : shared(new TransposeWarmUp().tile("transposes", null, null, null));
+  }
+
   /** Winograd's weight transform ({@link WinogradConv#transform}), shared by every Winograd layer. */
   static Tile winogradWeights() {
     Tile t = TILES.get("winograd weights");
@@ -406,6 +412,39 @@ final class TileWarmer {
 
     private void run(float lo, float hi) {
       tile.run(in.x, 0, LANES, in.w, 0, in.b, 0, lo, hi, in.y, 0, TILES);
+    }
+  }
+
+  /**
+   * The transposes: one run and two in turn, into a block with a halo and back to its planes in turn (so the
+   * profile sees both ways and the loop over runs go round); empty: no runs.
+   */
+  private static final class TransposeWarmUp extends WarmUp {
+    private static final int PIXELS = 2 * LANES;
+    private final float[] planes = new float[LANES * PIXELS];
+    private final float[] block = new float[(PIXELS + 2) * LANES];
+    private final int[] pixels = new int[PIXELS];
+    private int calls;
+
+    TransposeWarmUp() {
+      for (int p = 0; p < PIXELS; p++) {
+        pixels[p] = (p + 1) * LANES;
+      }
+    }
+
+    @Override
+    void warm() {
+      int c = calls++;
+      run(c % 3 == 0 ? 2 : 1, c % 2 == 0);
+    }
+
+    @Override
+    void empty() {
+      run(0, false);
+    }
+
+    private void run(int runs, boolean toPlanes) {
+      BlockTranspose.runs(planes, 0, PIXELS, block, 0, pixels, 0, runs, toPlanes);
     }
   }
 

@@ -57,7 +57,7 @@ class BlockedTileCompilationTest {
    * Per block count and width (36 sizes) one convolution tile for each pixel stride (0, 1, 2); 35 pointwise tiles
    * taking two lanes per iteration (all but 2x14) and 27 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x8: those
    * that do not fit 16 registers with two lanes' broadcasts first); the depthwise tiles; the depthwise 3x3 tiles
-   * at strides 1 and 2; the head's two kernels.
+   * at strides 1 and 2; the head's two kernels; the conversions' transposes where the machine has 16 lanes.
    */
   static int expectedTiles() {
     int sizes = 0;
@@ -65,7 +65,8 @@ class BlockedTileCompilationTest {
       sizes += BlockedKernels.MAX_PIXELS[m];
     }
     assertThat(sizes).isEqualTo(36);
-    return sizes * 3 + 35 + 27 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2;
+    return sizes * 3 + 35 + 27 + BlockedKernels.MAX_DEPTHWISE_PIXELS + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2
+        + (BlockTranspose.AVAILABLE ? 1 : 0);
   }
 
   /** Every tile {@link TileWarmer} can hand out. */
@@ -93,6 +94,9 @@ class BlockedTileCompilationTest {
     }
     tiles.add(TileWarmer.blockSums());
     tiles.add(TileWarmer.linear());
+    if (BlockTranspose.AVAILABLE) {
+      tiles.add(TileWarmer.transposes());
+    }
     return tiles;
   }
 
@@ -134,13 +138,15 @@ class BlockedTileCompilationTest {
     for (RecordedEvent e : compilations) {
       RecordedMethod m = e.getValue("method");
       String type = m.getType().getName();
-      if (!type.startsWith(BlockedKernels.class.getName() + "$") && !type.equals(HeadKernels.class.getName())) {
+      if (!type.startsWith(BlockedKernels.class.getName() + "$") && !type.equals(HeadKernels.class.getName())
+          && !type.equals(BlockTranspose.class.getName())) {
         continue;
       }
       if (!e.getBoolean("succeded")) {
         System.out.println(String.format(Locale.ROOT, "FAILED %s.%s at level %s: %s", type, m.getName(),
             e.getValue("compileLevel"), failures.getOrDefault(e.getLong("compileId"), "?")));
-      } else if (m.getName().equals("run") && ((Number) e.getValue("compileLevel")).intValue() == 4) {
+      } else if ((m.getName().equals("run") || m.getName().equals("runs"))
+          && ((Number) e.getValue("compileLevel")).intValue() == 4) {
         compiledClasses.add(type);
       }
     }
