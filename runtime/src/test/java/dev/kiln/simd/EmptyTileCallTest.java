@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * The calls that do no work, which {@link TileWarmer} makes between its warm-up calls so that a kernel is
  * invoked often enough for C2 at little cost: every tile kernel called with no reduction steps (convolution,
  * pointwise and depthwise tiles), an empty clamp range (depthwise 3x3 tiles) or no rows (the fully connected
- * kernel) or no blocks (the pooling kernel) writes nothing, where a real call with the same arguments would
+ * kernel) or no blocks (the pooling kernel) or no runs (the conversions' transposes) writes nothing, where a real call with the same arguments would
  * write the bias (or its clamp); every tile the warmer knows has such a call; and the warmer makes
  * {@link TileWarmer#EMPTY_CALLS} of them between two real calls.
  */
@@ -66,6 +66,12 @@ class EmptyTileCallTest {
         tile.depthwise3x3.run(x, 0, 3 * CS / 4, w, 0, bias(), 0, 0f, 0.5f, y, 0, 1);
         assertThat(y[0]).isEqualTo(0.5f);
         y = unwritten();
+      } else if (tile.key.equals("transposes")) {
+        // No runs, either way: nothing written (y as the block, x as the planes, and the other way).
+        int[] pixels = new int[2 * LANES];
+        BlockTranspose.runs(x, 0, LANES, y, 0, pixels, 0, 0, false);
+        assertUnwritten(tile.key, y);
+        BlockTranspose.runs(y, 0, LANES, x, 0, pixels, 0, 0, true);
       } else if (tile.key.equals("linear")) {
         HeadKernels.linear(x, 4, w, bias(), 2 * LANES, y, 0, 0, 0, 2);
         HeadKernels.linear(x, 4, w, bias(), 2 * LANES, y, 1, 1, 0, 2);
