@@ -85,7 +85,8 @@ final class BlockTranspose {
    * {@code count} runs of 16 interior pixels of one full channel block, from pixel {@code first} (row-major, in
    * the planes' order): between the 16 planes {@code plane} floats apart at {@code planes[planesOff..]} and the block
    * at {@code block[blockOff..]}, whose pixel {@code p} is at {@code pixels[p]} from there. {@code toPlanes} says the
-   * direction. A call with {@code count == 0} does nothing (the warm-up's empty calls).
+   * direction. A call with {@code count == 0} does nothing (the warm-up's empty calls). Only where
+   * {@link #AVAILABLE}: the runs are 16 lanes wide.
    */
   static void runs(float[] planes, int planesOff, int plane, float[] block, int blockOff, int[] pixels, int first,
       int count, boolean toPlanes) {

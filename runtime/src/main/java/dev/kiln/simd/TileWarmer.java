@@ -444,7 +444,10 @@ final class TileWarmer {
     }
 
     private void run(int runs, boolean toPlanes) {
-      BlockTranspose.runs(planes, 0, PIXELS, block, 0, pixels, 0, runs, toPlanes);
+      // Only where the transposes exist: they are written for 16 lanes (narrower vectors never request them).
+      if (BlockTranspose.AVAILABLE) {
+        BlockTranspose.runs(planes, 0, PIXELS, block, 0, pixels, 0, runs, toPlanes);
+      }
     }
   }
 

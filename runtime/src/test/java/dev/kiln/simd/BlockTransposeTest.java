@@ -27,6 +27,7 @@ class BlockTransposeTest {
   void conversionsPutEveryElementWhereTheDefinitionSays() {
     TileWarmer.warm(BlockTranspose.TILE);
     assertThat(BlockTranspose.TILE.hot()).isTrue();
+    assertThat(BlockTranspose.AVAILABLE).isEqualTo(VectorShape.LANES == 16);
     int cases = 0;
     int transposed = 0;
     for (BlockedLayout l : LAYOUTS) {
