@@ -168,14 +168,15 @@ final class BlockedLayout {
     int first = h0 * width;
     int end = h1 * width;
     int runs = BlockTranspose.ready(this) ? (end - first) / LANES : 0;
+    int[] pixels = runs > 0 ? pixels() : null;
     for (int cb = 0; cb < blocks; cb++) {
       int lanes = Math.min(LANES, channels - cb * LANES);
       int from = srcOff + cb * LANES * plane;
       int base = dstOff + cb * blockStride;
       if (lanes == LANES && runs > 0) {
-        BlockTranspose.runs(src, from, plane, dst, base, pixels(), first, runs, false);
+        BlockTranspose.runs(src, from, plane, dst, base, pixels, first, runs, false);
         for (int p = first + runs * LANES; p < end; p++) {
-          int d = base + pixel(p / width, p % width);
+          int d = base + pixels[p];
           for (int lane = 0; lane < LANES; lane++) {
             dst[d + lane] = src[from + lane * plane + p];
           }
@@ -222,8 +223,9 @@ final class BlockedLayout {
     int runs = transposes ? plane / LANES : 0;
     int tb0 = (c0 + LANES - 1) / LANES;
     int tb1 = transposes ? Math.min(c1, channels) / LANES : 0;
+    int[] pixels = transposes ? pixels() : null;
     for (int cb = tb0; cb < tb1; cb++) {
-      BlockTranspose.runs(dst, dstOff + cb * LANES * plane, plane, src, srcOff + cb * blockStride, pixels(), 0, runs,
+      BlockTranspose.runs(dst, dstOff + cb * LANES * plane, plane, src, srcOff + cb * blockStride, pixels, 0, runs,
           true);
     }
     for (int c = c0; c < c1; c++) {
@@ -231,7 +233,7 @@ final class BlockedLayout {
       int to = dstOff + c * plane;
       if (c / LANES >= tb0 && c / LANES < tb1) {
         for (int p = runs * LANES; p < plane; p++) {
-          dst[to + p] = src[from + pixel(p / width, p % width)];
+          dst[to + p] = src[from + pixels[p]];
         }
         continue;
       }

@@ -70,6 +70,11 @@ final class LoneBlockedConv implements LoneForward {
     return new LoneBlockedConv(geometry, activation);
   }
 
+  @Override
+  public String kind() {
+    return "blocked";
+  }
+
   /**
    * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW
    * out, the activation applied. A range of some channels computes the whole channel chunks they fall in on
@@ -79,11 +84,6 @@ final class LoneBlockedConv implements LoneForward {
    * The first call asks for this layer's own tiles (until they are compiled it runs on the shared one-block
    * tiles, as a network's first forward does).
    */
-  @Override
-  public String kind() {
-    return "blocked";
-  }
-
   @Override
   public void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart,
       int ocEnd) {
@@ -120,9 +120,8 @@ final class LoneBlockedConv implements LoneForward {
     }
     if (!fasterTilesRequested) {
       fasterTilesRequested = true;
-      TileWarmer.requestDriverPriming();
       conv.requestFasterTiles();
-      BlockTranspose.request(in, out);
+      LoneForward.requestAfterFirstCall(in, out);
     }
   }
 

@@ -21,6 +21,16 @@ interface LoneForward {
   void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
 
   /**
+   * What a lone forward queues for warming after its first call, besides its layer's own tiles: the priming of the
+   * layers' driver loop ({@link TileWarmer#requestDriverPriming}) and, where {@code in} or {@code out} fit them, the
+   * conversions' transposes ({@link BlockTranspose}). Until then the layer runs the shared first code.
+   */
+  static void requestAfterFirstCall(BlockedLayout in, BlockedLayout out) {
+    TileWarmer.requestDriverPriming();
+    BlockTranspose.request(in, out);
+  }
+
+  /**
    * The form a layer of {@code geometry} used alone takes: Winograd's where it applies, else the blocked tiles
    * where they are faster here, else null (the direct engine).
    */

@@ -64,15 +64,16 @@ final class LoneWinograd implements LoneForward {
         ? new LoneWinograd(geometry, activation) : null;
   }
 
-  /**
-   * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW out,
-   * the activation applied; all channels split over the pool where the layer is worth splitting.
-   */
   @Override
   public String kind() {
     return "winograd";
   }
 
+  /**
+   * Output channels {@code [ocStart, ocEnd)} of one sample: {@code x[xOff..]} NCHW in, {@code y[yOff..]} NCHW out,
+   * the activation applied; all channels split over the pool where the layer is worth splitting. The first call
+   * asks for the layer's own code (the vector transforms, its products' tiles, the conversions' transposes).
+   */
   @Override
   public void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart,
       int ocEnd) {
@@ -99,9 +100,8 @@ final class LoneWinograd implements LoneForward {
     out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
     if (!fasterTilesRequested) {
       fasterTilesRequested = true;
-      TileWarmer.requestDriverPriming();
       conv.requestFasterTiles();
-      BlockTranspose.request(in, out);
+      LoneForward.requestAfterFirstCall(in, out);
     }
   }
 

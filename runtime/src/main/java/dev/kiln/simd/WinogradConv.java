@@ -229,17 +229,9 @@ final class WinogradConv {
     }
   }
 
-  /** The whole convolution of a batch of {@code n} on the calling thread, a group of samples at a time. */
+  /** The whole convolution of a batch of {@code n} on the calling thread: {@link #runChunks} of all the chunks. */
   void run(Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m, float[] y, int yOff, int n) {
-    int g = groupSamples(n);
-    for (int s = 0; s < n; s += g) {
-      int count = Math.min(g, n - s);
-      int xo = xOff + s * in.sampleSize;
-      int yo = yOff + s * out.sampleSize;
-      inputTransform(x, xo, v, count, 0, inputItems(count));
-      products(weight, v, m, count, 0, productItems(count));
-      outputTransform(m, bias, y, yo, count, 0, outputItems(count));
-    }
+    runChunks(weight, bias, x, xOff, v, m, y, yOff, n, 0, chunks());
   }
 
   /**

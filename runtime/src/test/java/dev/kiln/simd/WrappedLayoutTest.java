@@ -8,6 +8,7 @@ import dev.kiln.nn.ConvGeometry;
 import dev.kiln.testing.TestTensors;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,16 @@ class WrappedLayoutTest {
   private static final int CASES = 120;
   private final String savedWrap = System.getProperty("kiln.simd.wrap");
   private final String savedChannels = System.getProperty("kiln.simd.channels");
+
+  /**
+   * Wrapped rows wherever a layer can take them, and not the channel kernel (the surefire execution that sends every
+   * layer it can to {@code ChannelConv} would take the wide ones).
+   */
+  @BeforeEach
+  void wrapEverywhere() {
+    System.setProperty("kiln.simd.wrap", "on");
+    System.setProperty("kiln.simd.channels", "off");
+  }
 
   @AfterEach
   void restore() {
@@ -40,9 +51,6 @@ class WrappedLayoutTest {
 
   @Test
   void wrappedRowsGiveTheConvolution() {
-    System.setProperty("kiln.simd.wrap", "on");
-    // Else the surefire execution that sends every layer it can to ChannelConv takes the wide ones.
-    System.setProperty("kiln.simd.channels", "off");
     SplittableRandom r = new SplittableRandom(20261205L);
     int cases = 0;
     int partialRanges = 0;
@@ -122,8 +130,6 @@ class WrappedLayoutTest {
    */
   @Test
   void stemColumnsSharedCopies() {
-    System.setProperty("kiln.simd.wrap", "on");
-    System.setProperty("kiln.simd.channels", "off");
     SplittableRandom r = new SplittableRandom(20261206L);
     int cases = 0;
     for (int w : new int[] {2, 17, 31, 32, 33, 64, 97}) {
