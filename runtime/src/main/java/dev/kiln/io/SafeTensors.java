@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -146,6 +147,40 @@ public final class SafeTensors {
       Set<String> int64Keys) throws IOException {
     SafeTensorsWriter.write(path, tensors, metadata, int64Keys);
   }
+
+  /**
+   * Writes {@code module}'s state dict as PyTorch's {@code save_file(model.state_dict(), path)} does: every
+   * key in state-dict order, as F32, except BatchNorm's step counters (keys {@code num_batches_tracked} or
+   * ending in {@code .num_batches_tracked}), which PyTorch keeps as 64-bit integers and this writes as I64. The
+   * file is what {@link #load(Path, Module)} reads back into a module of the same kind, and what PyTorch's
+   * {@code load_state_dict} takes. Replaces {@code path} atomically where supported.
+   *
+   * @throws IOException if writing fails; {@code path} is then left as it was
+   */
+  public static void save(Path path, Module module) throws IOException {
+    save(path, module, null);
+  }
+
+  /**
+   * Writes as {@link #save(Path, Module)} does, with string {@code metadata} ({@code null} or empty: none).
+   *
+   * @throws IllegalArgumentException if a metadata string holds an unpaired surrogate
+   * @throws IOException if writing fails; {@code path} is then left as it was
+   */
+  public static void save(Path path, Module module, Map<String, String> metadata) throws IOException {
+    Objects.requireNonNull(module, "module");
+    Map<String, Tensor> state = module.stateDict();
+    Set<String> int64 = new LinkedHashSet<>();
+    for (String key : state.keySet()) {
+      if (key.equals(BATCHES_TRACKED) || key.endsWith("." + BATCHES_TRACKED)) {
+        int64.add(key);
+      }
+    }
+    write(path, state, metadata, int64);
+  }
+
+  /** The state name of BatchNorm's step counter, an int64 tensor in PyTorch. */
+  private static final String BATCHES_TRACKED = "num_batches_tracked";
 
   /**
    * Tensors and metadata read from one file. Both maps are unmodifiable and keep the header order; the tensors

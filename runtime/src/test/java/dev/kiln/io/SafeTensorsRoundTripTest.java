@@ -52,6 +52,38 @@ class SafeTensorsRoundTripTest {
     assertThat(SafeTensors.read(file).keySet()).containsExactlyElementsIn(tensors.keySet()).inOrder();
   }
 
+  /** BatchNorm, pooling and a linear layer: a state with a BatchNorm step counter. */
+  private static final class SmallNet extends dev.kiln.nn.SequentialModel {
+    SmallNet(long seed) {
+      super(new int[] {2, 4, 4}, new int[] {3});
+      add("bn", new dev.kiln.nn.BatchNorm2d(2));
+      add("gap", new dev.kiln.nn.GlobalAvgPool2d());
+      add("flatten", new dev.kiln.nn.Flatten());
+      add("fc", new dev.kiln.nn.Linear(2, 3, true, seed));
+    }
+  }
+
+  @Test
+  void saveWritesAModulesStateWithBatchNormCountersAsI64AndLoadReadsItBack() throws IOException {
+    SmallNet source = new SmallNet(5L);
+    source.stateDict().get("bn.num_batches_tracked").data()[0] = 41f;
+    source.stateDict().get("bn.running_var").data()[1] = 2.5f;
+    Path file = dir.resolve("net.safetensors");
+
+    SafeTensors.save(file, source, Map.of("format", "pt"));
+
+    String header = headerText(file);
+    assertThat(header).contains("\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[]");
+    assertThat(header).contains("\"bn.running_var\":{\"dtype\":\"F32\",\"shape\":[2]");
+    assertThat(header).contains("\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[3,2]");
+    assertThat(SafeTensors.readMetadata(file, ReadOptions.defaults())).containsExactly("format", "pt");
+    assertThat(SafeTensors.read(file).keySet()).containsExactlyElementsIn(source.stateDict().keySet()).inOrder();
+    SmallNet target = new SmallNet(6L);
+    SafeTensors.load(file, target);
+    assertSameTensors(target.stateDict(), source.stateDict());
+    assertThat(target.stateDict().get("bn.num_batches_tracked").data()).usingExactEquality().containsExactly(41f);
+  }
+
   @Test
   void int64KeysAreStoredAsI64AndRoundTrip() throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();

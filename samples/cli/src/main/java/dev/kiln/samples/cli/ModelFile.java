@@ -7,9 +7,7 @@ import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The weights file {@code train} writes and {@code eval} reads: the training-form state dict (PyTorch key
@@ -23,14 +21,7 @@ final class ModelFile {
 
   /** Writes {@code model}'s state dict and {@code metadata} to {@code path}, creating parent directories. */
   static void save(Path path, Module model, Map<String, String> metadata) throws IOException {
-    Map<String, Tensor> state = model.stateDict();
-    Set<String> int64 = new LinkedHashSet<>();
-    for (String key : state.keySet()) {
-      if (key.endsWith("num_batches_tracked")) {
-        int64.add(key);
-      }
-    }
-    SafeTensors.write(path, state, metadata, int64);
+    SafeTensors.save(path, model, metadata);
   }
 
   /**

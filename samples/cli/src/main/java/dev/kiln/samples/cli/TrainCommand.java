@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train",
     description = {"Train the sample RepVGG network, fuse it, and write weights, report and chart.", "",
         "Recipe of tools/recipe/repvgg_recipe.py: SGD with Nesterov momentum 0.9, weight decay 5e-4 on weights "
-            + "only, one-cycle learning rate, batches of 64, R-Drop. After training the network is evaluated "
+            + "only, one-cycle learning rate, batches of 64, plain cross-entropy (R-Drop with --rdrop-alpha). After "
+            + "training the network is evaluated "
             + "on the test set (eval mode), fused into the deploy network (RepVGG branches and BatchNorm "
             + "folded into single convolutions), and the fused logits are compared with the trained "
             + "network's. Progress goes to standard error, the summary to standard output.", ""})

@@ -623,6 +623,9 @@ class KilnCliTest {
       assertWithMessage(flag).that(train.out()).contains(flag);
     }
     assertThat(train.out()).contains("digits, fashion-mnist");
+    // The recipe it describes is the default's: plain cross-entropy, R-Drop only with --rdrop-alpha.
+    assertThat(train.out().replaceAll("\\s+", " ")).contains("batches of 64, plain cross-entropy (R-Drop with "
+        + "--rdrop-alpha)");
     Run eval = run("eval", "--help");
     assertThat(eval.exitCode()).isEqualTo(0);
     for (String flag : new String[] {"--model", "--dataset", "--data", "--threads", "--batch-size", "--help"}) {
