@@ -73,30 +73,62 @@ final class BlockedNetwork implements NetworkEngine {
   /** Tests: global average pooling and linear layers in plain Java (as before their kernels are compiled). */
   static volatile boolean plainHead;
 
-  /** Per-stage times when the system property {@code kiln.blocked.profile} is set (a diagnostic). */
-  static final Profile PROFILE = Boolean.getBoolean("kiln.blocked.profile") ? new Profile() : null;
+  /** Whether networks time their stages ({@code kiln.blocked.profile}, a diagnostic): see {@link Profile}. */
+  static final boolean PROFILE = Boolean.getBoolean("kiln.blocked.profile");
 
-  /** Sums of stage times, printed at exit. */
+  /**
+   * A network's stage times, printed at exit: per stage the median of the last half of its calls and its first
+   * call. Recording a call stores one long into an array kept per stage (grown by doubling), so that it costs
+   * next to nothing beside the stages themselves; the names are made only when printing. (It had built each
+   * stage's name and boxed its time on every call, under one lock for all networks.)
+   */
   static final class Profile {
-    private final java.util.Map<String, List<Long>> times = new java.util.LinkedHashMap<>();
+    /** The stages, named by their {@code toString()}. */
+    private final List<?> stages;
+    private final long[][] times;
+    private final int[] counts;
 
-    Profile() {
-      Runtime.getRuntime().addShutdownHook(new Thread(this::print));
+    Profile(List<?> stages) {
+      this.stages = stages;
+      this.times = new long[stages.size()][64];
+      this.counts = new int[stages.size()];
     }
 
-    synchronized void add(String stage, long nanos) {
-      times.computeIfAbsent(stage, k -> new ArrayList<>()).add(nanos);
+    /** A profile printed at exit. */
+    static Profile printedAtExit(List<?> stages) {
+      Profile p = new Profile(stages);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> p.lines().forEach(System.err::println)));
+      return p;
     }
 
-    synchronized void print() {
-      times.forEach((k, v) -> {
-        List<Long> last = new ArrayList<>(v.subList(v.size() / 2, v.size()));
-        java.util.Collections.sort(last);
-        System.err.printf("%-60s median of the last half %9.1f us (first %9.1f us)%n", k,
-            last.get(last.size() / 2) / 1e3, v.get(0) / 1e3);
-      });
+    synchronized void add(int stage, long nanos) {
+      int n = counts[stage];
+      if (n == times[stage].length) {
+        times[stage] = Arrays.copyOf(times[stage], 2 * n);
+      }
+      times[stage][n] = nanos;
+      counts[stage] = n + 1;
+    }
+
+    /** One line per stage that ran: its name and number, the median of the last half of its calls, its first. */
+    synchronized List<String> lines() {
+      List<String> lines = new ArrayList<>();
+      for (int i = 0; i < stages.size(); i++) {
+        int n = counts[i];
+        if (n == 0) {
+          continue;
+        }
+        long[] last = Arrays.copyOfRange(times[i], n / 2, n);
+        Arrays.sort(last);
+        lines.add(String.format(java.util.Locale.ROOT, "%-60s median of the last half %9.1f us (first %9.1f us)",
+            stages.get(i) + "#" + i, last[last.length / 2] / 1e3, times[i][0] / 1e3));
+      }
+      return lines;
     }
   }
+
+  /** This network's stage times where {@link #PROFILE} is set, else null. */
+  private final Profile profile;
 
   private final int[] inputShape;
   private final List<Stage> stages;
@@ -120,6 +152,7 @@ final class BlockedNetwork implements NetworkEngine {
     this.macsPerSample = macs;
     this.inputShape = inputShape;
     this.stages = stages;
+    this.profile = PROFILE ? Profile.printedAtExit(stages) : null;
     this.compact = compact;
     this.compactSpaces = new ThreadLocal<>() {
       @Override
@@ -1031,10 +1064,10 @@ final class BlockedNetwork implements NetworkEngine {
     for (int i = from; i < to; i++) {
       // Only the first stage reads the network's input; later ones read their own n samples.
       ws.firstSample = i == 0 ? first : 0;
-      long s = PROFILE == null ? 0 : System.nanoTime();
+      long s = profile == null ? 0 : System.nanoTime();
       t = stages.get(i).run(t, ws, n);
-      if (PROFILE != null) {
-        PROFILE.add(stages.get(i).toString() + "#" + i, System.nanoTime() - s);
+      if (profile != null) {
+        profile.add(i, System.nanoTime() - s);
       }
     }
     return t;
