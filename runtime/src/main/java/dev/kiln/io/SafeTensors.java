@@ -4,6 +4,7 @@ import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -170,13 +171,21 @@ public final class SafeTensors {
   public static void save(Path path, Module module, Map<String, String> metadata) throws IOException {
     Objects.requireNonNull(module, "module");
     Map<String, Tensor> state = module.stateDict();
+    write(path, state, metadata, pytorchInt64Keys(state.keySet()));
+  }
+
+  /**
+   * Of {@code keys} (state-dict names, possibly prefixed), those PyTorch keeps as 64-bit integers: BatchNorm's
+   * step counters, {@code num_batches_tracked} or ending in {@code .num_batches_tracked}; in their order.
+   */
+  public static Set<String> pytorchInt64Keys(Collection<String> keys) {
     Set<String> int64 = new LinkedHashSet<>();
-    for (String key : state.keySet()) {
+    for (String key : keys) {
       if (key.equals(BATCHES_TRACKED) || key.endsWith("." + BATCHES_TRACKED)) {
         int64.add(key);
       }
     }
-    write(path, state, metadata, int64);
+    return int64;
   }
 
   /** The state name of BatchNorm's step counter, an int64 tensor in PyTorch. */

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -129,13 +128,8 @@ public final class Checkpoint {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     modelState.forEach((k, v) -> tensors.put(MODEL_PREFIX + k, v));
     optimizerState.forEach((k, v) -> tensors.put(OPTIMIZER_PREFIX + k, v));
-    Set<String> int64Keys = new LinkedHashSet<>();
-    for (String key : tensors.keySet()) {
-      if (key.endsWith(".num_batches_tracked")) {
-        int64Keys.add(key); // stored as PyTorch stores it
-      }
-    }
-    SafeTensors.write(file, tensors, metadata, int64Keys);
+    // BatchNorm's step counters stored as PyTorch stores them.
+    SafeTensors.write(file, tensors, metadata, SafeTensors.pytorchInt64Keys(tensors.keySet()));
   }
 
   /** The model state dict (keys without the prefix). */

@@ -85,6 +85,13 @@ class SafeTensorsRoundTripTest {
   }
 
   @Test
+  void pytorchInt64KeysAreTheBatchNormCountersWhateverTheirPrefix() {
+    assertThat(SafeTensors.pytorchInt64Keys(List.of("num_batches_tracked", "a.weight", "model.bn.num_batches_tracked",
+        "xnum_batches_tracked", "bn.num_batches_tracked.extra", "b.num_batches_tracked")))
+        .containsExactly("num_batches_tracked", "model.bn.num_batches_tracked", "b.num_batches_tracked").inOrder();
+  }
+
+  @Test
   void int64KeysAreStoredAsI64AndRoundTrip() throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     tensors.put("bn.running_mean", Tensor.of(new float[] {0.5f, -1.25f}, 2));
