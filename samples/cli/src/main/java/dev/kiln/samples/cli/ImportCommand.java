@@ -12,10 +12,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import javax.lang.model.SourceVersion;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -103,14 +101,8 @@ final class ImportCommand extends Subcommand {
 
   /** The weights as safetensors ({@code num_batches_tracked} as I64, as PyTorch stores it), atomically. */
   private static void writeWeights(Path target, Map<String, Tensor> tensors) throws IOException {
-    Set<String> int64 = new LinkedHashSet<>();
-    for (String key : tensors.keySet()) {
-      if (key.endsWith("num_batches_tracked")) {
-        int64.add(key);
-      }
-    }
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("kiln_version", KilnCli.version());
-    SafeTensors.write(target, tensors, metadata, int64);
+    SafeTensors.write(target, tensors, metadata, SafeTensors.pytorchInt64Keys(tensors.keySet()));
   }
 }
