@@ -41,7 +41,10 @@ final class BlockTranspose {
 
   private BlockTranspose() {}
 
-  /** Lane {@code c} takes lane {@code c ^ d}. */
+  /**
+   * Lane {@code c} takes lane {@code c ^ d}; taken modulo the lanes so that the class also initializes with
+   * narrower vectors, where the transposes are not used ({@link #AVAILABLE}).
+   */
   private static VectorShuffle<Float> swap(int d) {
     int[] lanes = new int[B];
     for (int c = 0; c < B; c++) {

@@ -53,7 +53,13 @@ final class LoneBlockedConv implements LoneForward {
     this.conv = new BlockedConv(geometry, activation, in, out);
     this.outChannels = geometry.outChannels();
     this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
-    this.scratch = ThreadLocal.withInitial(Scratch::new);
+    // A class of its own, not a method reference: nothing is generated at run time before a first result.
+    this.scratch = new ThreadLocal<>() {
+      @Override
+      protected Scratch initialValue() {
+        return new Scratch();
+      }
+    };
   }
 
   /** This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. */

@@ -10,19 +10,15 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The weights file {@code train} writes and {@code eval} reads: the training-form state dict (PyTorch key
- * names, {@code num_batches_tracked} as I64) in safetensors format, with string metadata describing the run.
+ * The weights file {@code train} writes ({@code SafeTensors.save}) and {@code eval} reads: the training-form state
+ * dict (PyTorch key names, {@code num_batches_tracked} as I64) in safetensors format, with string metadata
+ * describing the run.
  */
 final class ModelFile {
   /** Metadata key naming the data set the weights were trained on. */
   static final String DATASET = "dataset";
 
   private ModelFile() {}
-
-  /** Writes {@code model}'s state dict and {@code metadata} to {@code path}, creating parent directories. */
-  static void save(Path path, Module model, Map<String, String> metadata) throws IOException {
-    SafeTensors.save(path, model, metadata);
-  }
 
   /**
    * Reads a weights file's metadata (checking its header, reading no tensor).

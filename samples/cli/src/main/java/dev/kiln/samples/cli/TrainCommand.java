@@ -2,6 +2,7 @@ package dev.kiln.samples.cli;
 
 import dev.kiln.io.AtomicFile;
 import dev.kiln.io.Json;
+import dev.kiln.io.SafeTensors;
 import dev.kiln.loss.Objective;
 import dev.kiln.loss.Objectives;
 import dev.kiln.nn.Dropout;
@@ -244,7 +245,7 @@ final class TrainCommand extends Subcommand {
     metadata.put("kiln_version", KilnCli.version());
     metadata.put("test_accuracy", Double.toString(check.unfusedAccuracy()));
     metadata.put("fused_test_accuracy", Double.toString(check.fusedAccuracy()));
-    write(out, () -> ModelFile.save(out, model, metadata));
+    write(out, () -> SafeTensors.save(out, model, metadata));
 
     Map<String, Object> json = report(network, dropoutP, reduction, totalEpochs, startEpoch, history, alpha,
         threadCount, split, unfused, check, fusedEval, trainSeconds, recorder, checkpointFile);
