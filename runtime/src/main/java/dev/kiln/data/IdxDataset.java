@@ -107,10 +107,11 @@ public final class IdxDataset {
       int count = dims[0];
       int height = dims[1];
       int width = dims[2];
-      long total = (long) count * height * width;
+      // Each factor is below 2^31, so count x height cannot overflow a long, but a third factor can.
+      long total = (long) count * height <= MAX_ARRAY ? (long) count * height * width : Long.MAX_VALUE;
       if (total > MAX_ARRAY) {
-        throw new IOException(images + ": header declares " + count + " x " + height + " x " + width + " = "
-            + total + " pixels, more than the supported maximum of " + MAX_ARRAY);
+        throw new IOException(images + ": header declares " + count + " x " + height + " x " + width
+            + " pixels, more than the supported maximum of " + MAX_ARRAY);
       }
       checkLimit(images, "pixels", total, labelValues.length, maxBytes);
       if (count != labelValues.length) {

@@ -48,6 +48,22 @@ public final class Json {
     return sb.toString();
   }
 
+  /** The most characters of a string that {@link #quoteBrief} keeps. */
+  public static final int BRIEF_CHARS = 200;
+
+  /**
+   * {@code s} as {@link #quote} gives it, but cut after its first {@value #BRIEF_CHARS} characters (not inside a
+   * surrogate pair) and marked {@code ...} inside the quotes: for error messages that name a key or value read
+   * from a file, which a hostile file can make as long as it likes.
+   */
+  public static String quoteBrief(String s) {
+    if (s.length() <= BRIEF_CHARS) {
+      return quote(s);
+    }
+    int end = Character.isHighSurrogate(s.charAt(BRIEF_CHARS - 1)) ? BRIEF_CHARS - 1 : BRIEF_CHARS;
+    return quote(s.substring(0, end) + "...");
+  }
+
   /** {@code value} as compact JSON text (no whitespace). */
   public static String write(Object value) {
     StringBuilder out = new StringBuilder();
@@ -339,7 +355,7 @@ public final class Json {
         charge(STRING_BYTES + 2L * key.length());
         if (into != null ? into.containsKey(key) : !keys.add(key)) {
           pos = keyPos;
-          throw error("duplicate key " + quote(key));
+          throw error("duplicate key " + quoteBrief(key));
         }
         skipWhitespace();
         expect(':');

@@ -62,6 +62,13 @@ final class SafeTensorsReader {
       SafeTensorsReader reader = new SafeTensorsReader(path, channel, options.expectingShapesOf(targets));
       Header header = reader.header();
       ByteBuffer chunk = reader.chunk(header);
+      // BOOL is the one dtype whose bytes can be invalid (not 0 or 1), found only while the data is read:
+      // its tensors are read and checked first, into scratch, so that such a file leaves the targets as they were.
+      for (Entry entry : header.entries()) {
+        if (entry.dtype() == DType.BOOL) {
+          reader.data(entry, header.dataStart(), chunk, new float[entry.elements()]);
+        }
+      }
       for (Entry entry : header.entries()) {
         reader.data(entry, header.dataStart(), chunk, targets.get(entry.name()).data());
       }
@@ -158,19 +165,19 @@ final class SafeTensorsReader {
       byName.put(e.name(), e);
       int[] shape = expected.get(e.name());
       if (shape != null && !Arrays.equals(e.shape(), shape)) {
-        throw malformed("tensor " + quoted(e.name()) + ": shape " + Tensor.shapeString(e.shape())
-            + " but expected " + Tensor.shapeString(shape));
+        throw malformed("tensor " + Json.quoteBrief(e.name()) + ": shape " + brief(Tensor.shapeString(e.shape()))
+            + " but expected " + brief(Tensor.shapeString(shape)));
       }
     }
     for (String name : expected.keySet()) {
       if (!byName.containsKey(name)) {
-        throw malformed("missing tensor " + quoted(name) + " (the file holds " + count(entries.size())
+        throw malformed("missing tensor " + Json.quoteBrief(name) + " (the file holds " + count(entries.size())
             + names(byName.keySet()) + ")");
       }
     }
     for (Entry e : entries) {
       if (!expected.containsKey(e.name())) {
-        throw malformed("unexpected tensor " + quoted(e.name()) + " (expected " + count(expected.size())
+        throw malformed("unexpected tensor " + Json.quoteBrief(e.name()) + " (expected " + count(expected.size())
             + names(expected.keySet()) + ")");
       }
     }
@@ -187,7 +194,7 @@ final class SafeTensorsReader {
       if (first.size() == 5) {
         break;
       }
-      first.add(quoted(name));
+      first.add(Json.quoteBrief(name));
     }
     return first.isEmpty() ? "" : (names.size() > 5 ? ", e.g. " : ": ") + String.join(", ", first);
   }
@@ -242,7 +249,7 @@ final class SafeTensorsReader {
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String key = (String) e.getKey();
       if (!(e.getValue() instanceof String s)) {
-        throw malformed("\"" + SafeTensors.METADATA_KEY + "\" value of " + quoted(key) + " must be a string, found "
+        throw malformed("\"" + SafeTensors.METADATA_KEY + "\" value of " + Json.quoteBrief(key) + " must be a string, found "
             + kind(e.getValue()));
       }
       result.put(key, s);
@@ -251,7 +258,7 @@ final class SafeTensorsReader {
   }
 
   private Entry entry(String name, Object value, long dataSize) throws IOException {
-    String where = "tensor " + quoted(name) + ": ";
+    String where = "tensor " + Json.quoteBrief(name) + ": ";
     if (!(value instanceof Map<?, ?> fields)) {
       throw malformed(where + "entry must be an object, found " + kind(value));
     }
@@ -285,7 +292,7 @@ final class SafeTensorsReader {
   private void checkFields(String where, Map<?, ?> fields) throws IOException {
     for (Object field : fields.keySet()) {
       if (!ENTRY_FIELDS.contains(field)) {
-        throw malformed(where + "unknown field " + quoted((String) field)
+        throw malformed(where + "unknown field " + Json.quoteBrief((String) field)
             + " (expected exactly dtype, shape, data_offsets)");
       }
     }
@@ -303,7 +310,7 @@ final class SafeTensorsReader {
     DType dtype = DType.byName(dtypeName);
     if (dtype == null) {
       throw malformed(where + (DType.UNSUPPORTED.contains(dtypeName) ? "unsupported" : "unknown") + " dtype "
-          + quoted(dtypeName) + " (supported: " + List.of(DType.values()) + ")");
+          + Json.quoteBrief(dtypeName) + " (supported: " + List.of(DType.values()) + ")");
     }
     return dtype;
   }
@@ -358,13 +365,13 @@ final class SafeTensorsReader {
     Entry previous = null;
     for (Entry e : sorted) {
       if (e.begin() < covered) {
-        throw malformed("tensor " + quoted(e.name()) + " [" + e.begin() + ", " + e.end()
-            + ") overlaps tensor " + quoted(previous.name()) + " [" + previous.begin() + ", "
+        throw malformed("tensor " + Json.quoteBrief(e.name()) + " [" + e.begin() + ", " + e.end()
+            + ") overlaps tensor " + Json.quoteBrief(previous.name()) + " [" + previous.begin() + ", "
             + previous.end() + ")");
       }
       if (e.begin() > covered) {
         throw malformed("gap in the data section: bytes [" + covered + ", " + e.begin()
-            + ") belong to no tensor (before tensor " + quoted(e.name()) + ")");
+            + ") belong to no tensor (before tensor " + Json.quoteBrief(e.name()) + ")");
       }
       covered = e.end();
       previous = e;
@@ -408,7 +415,7 @@ final class SafeTensorsReader {
       for (int k = 0; k < count; k++, i++) {
         out[i] = dtype.decode(chunk);
         if (dtype == DType.BOOL && out[i] > 1) {
-          throw malformed("tensor " + quoted(entry.name()) + ": BOOL element " + i + " is byte "
+          throw malformed("tensor " + Json.quoteBrief(entry.name()) + ": BOOL element " + i + " is byte "
               + (int) out[i] + ", not 0 or 1");
         }
       }
@@ -436,18 +443,13 @@ final class SafeTensorsReader {
     } else if (value instanceof List) {
       return "a list";
     } else if (value instanceof String s) {
-      return "the string " + quoted(s);
+      return "the string " + Json.quoteBrief(s);
     }
     return "the integer " + value;
   }
 
   private static String describe(Object value) {
     return value instanceof List ? brief(value) : kind(value);
-  }
-
-  /** A JSON-quoted name or key, shortened so a hostile header cannot make a huge message. */
-  static String quoted(String s) {
-    return Json.quote(s.length() > 200 ? s.substring(0, 200) + "..." : s);
   }
 
   /** {@code value.toString()}, shortened. */

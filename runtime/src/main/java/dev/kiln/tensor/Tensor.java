@@ -48,11 +48,18 @@ public final class Tensor {
   }
 
   private static long numel(int[] shape) {
-    long n = 1;
+    boolean empty = false;
     for (int d : shape) {
       if (d < 0) {
         throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
       }
+      empty |= d == 0;
+    }
+    if (empty) {
+      return 0; // whatever the other dimensions, as in PyTorch (a [65536, 65536, 0] tensor is empty)
+    }
+    long n = 1;
+    for (int d : shape) {
       n *= d;
       if (n > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more than 2^31 elements");

@@ -1,5 +1,6 @@
 package dev.kiln.train;
 
+import dev.kiln.io.Json;
 import dev.kiln.io.ReadOptions;
 import dev.kiln.io.SafeTensors;
 import dev.kiln.tensor.Tensor;
@@ -100,8 +101,8 @@ public final class Checkpoint {
       } else if (key.startsWith(OPTIMIZER_PREFIX)) {
         optimizer.put(key.substring(OPTIMIZER_PREFIX.length()), e.getValue());
       } else {
-        throw new IOException(file + ": tensor '" + key + "' has neither prefix '" + MODEL_PREFIX + "' nor '"
-            + OPTIMIZER_PREFIX + "'");
+        throw new IOException(file + ": tensor " + Json.quoteBrief(key) + " has neither prefix \"" + MODEL_PREFIX
+            + "\" nor \"" + OPTIMIZER_PREFIX + "\"");
       }
     }
     return new Checkpoint(model, optimizer, contents.metadata());
@@ -111,7 +112,7 @@ public final class Checkpoint {
     String format = metadata.get("format");
     if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
       throw new IOException(file + ": not a Kiln checkpoint: metadata format is "
-          + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
+          + (format == null ? "missing" : Json.quoteBrief(format)) + ", expected \"" + FORMAT + "\"");
     }
     for (String key : new String[] {"epoch", "global_step", "seed", "batch_size", "drop_last", "train_samples"}) {
       required(file, metadata, key);
@@ -180,9 +181,12 @@ public final class Checkpoint {
   private static void required(Path file, Map<String, String> metadata, String key) throws IOException {
     String value = metadata.get(key);
     if (value == null) {
-      throw new IOException(file + ": checkpoint metadata lacks '" + key + "'");
+      throw new IOException(file + ": checkpoint metadata lacks \"" + key + "\"");
     }
     try {
+      if (!key.equals("drop_last") && !asciiInteger(value)) {
+        throw new NumberFormatException("not an integer in ASCII digits");
+      }
       boolean valid;
       switch (key) {
         case "drop_last":
@@ -202,8 +206,27 @@ public final class Checkpoint {
         throw new NumberFormatException("out of range");
       }
     } catch (NumberFormatException e) {
-      throw new IOException(file + ": checkpoint metadata '" + key + "' has invalid value '" + value + "'", e);
+      throw new IOException(file + ": checkpoint metadata \"" + key + "\" has invalid value "
+          + Json.quoteBrief(value), e);
     }
+  }
+
+  /**
+   * Whether {@code value} is an optional minus and ASCII digits only: {@code Long.parseLong} also takes other
+   * scripts' digits and a plus sign, which a checkpoint Kiln wrote never holds.
+   */
+  private static boolean asciiInteger(String value) {
+    int start = value.startsWith("-") ? 1 : 0;
+    if (value.length() == start) {
+      return false;
+    }
+    for (int i = start; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -178,6 +178,13 @@ class IdxDatasetTest {
     cases.add(new Case("label out of range", goodImages, labels(1, 10, 3), "label 10 at index 1 is outside [0, 10)"));
     cases.add(new Case("overflowing header", idx(0x08, new int[] {100_000, 100_000, 100_000}, new byte[8]),
         labels(new int[100_000]), "more than the supported maximum"));
+    // Three dimensions of up to 2^31 - 1 overflow even a long: the product must not wrap round to a small count.
+    cases.add(new Case("header overflowing a long", idx(0x08, new int[] {3, Integer.MAX_VALUE, Integer.MAX_VALUE},
+        new byte[3]), goodLabels, "header declares 3 x 2147483647 x 2147483647 pixels, more than the supported "
+            + "maximum of 2147483639"));
+    cases.add(new Case("header of three largest dimensions", idx(0x08,
+        new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, new byte[3]), goodLabels,
+        "header declares 2147483647 x 2147483647 x 2147483647 pixels, more than the supported maximum"));
     cases.add(new Case("large header, tiny file", idx(0x08, new int[] {2000, 100, 100}, new byte[16]),
         labels(new int[2000]), "declares 20000000 pixel bytes but the file holds only 16"));
     cases.add(new Case("large header, tiny gzip", gzip(idx(0x08, new int[] {2000, 100, 100}, new byte[16])),
@@ -215,7 +222,7 @@ class IdxDatasetTest {
       assertThat(e).hasMessageThat().contains("-" + checked); // names the file
       checked++;
     }
-    assertThat(checked).isEqualTo(26);
+    assertThat(checked).isEqualTo(28);
   }
 
   @Test

@@ -58,6 +58,22 @@ class JsonTest {
     assertThat(e).hasMessageThat().isEqualTo("invalid JSON in the text at character 7: duplicate key \"a\"");
     e = assertThrows(IOException.class, () -> Json.parseObject("{\"a\":{\"b\":1,\"b\":2}}"));
     assertThat(e).hasMessageThat().isEqualTo("invalid JSON in the text at character 12: duplicate key \"b\"");
+    String key = "k".repeat(5_000_000);
+    e = assertThrows(IOException.class, () -> Json.parseObject("{\"" + key + "\":1,\"" + key + "\":2}"));
+    assertThat(e).hasMessageThat().isEqualTo("invalid JSON in the text at character 5000006: duplicate key \""
+        + "k".repeat(200) + "...\"");
+  }
+
+  /** Cut after 200 characters, never inside a surrogate pair, escaped as {@link Json#quote} escapes. */
+  @Test
+  void quoteBriefShortensLongStrings() {
+    assertThat(Json.quoteBrief("a\"b\n")).isEqualTo("\"a\\\"b\\n\"");
+    assertThat(Json.quoteBrief("x".repeat(200))).isEqualTo("\"" + "x".repeat(200) + "\"");
+    assertThat(Json.quoteBrief("x".repeat(201))).isEqualTo("\"" + "x".repeat(200) + "...\"");
+    String fire = "\uD83D\uDD25";
+    // The pair would straddle the cut at 199-200: the cut moves before it.
+    assertThat(Json.quoteBrief("x".repeat(199) + fire + "tail")).isEqualTo("\"" + "x".repeat(199) + "...\"");
+    assertThat(Json.quoteBrief("x".repeat(198) + fire + "tail")).isEqualTo("\"" + "x".repeat(198) + fire + "...\"");
   }
 
   @Test

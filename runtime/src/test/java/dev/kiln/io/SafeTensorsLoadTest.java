@@ -8,6 +8,10 @@ import dev.kiln.nn.Linear;
 import dev.kiln.nn.Module;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -87,5 +91,59 @@ class SafeTensorsLoadTest {
     for (String key : before.keySet()) {
       assertThat(after.get(key)).usingExactEquality().containsExactly(before.get(key)).inOrder();
     }
+  }
+
+  /**
+   * A BOOL byte other than 0 or 1 is found only in the data, after the header's checks; the weight before it in the
+   * file must not have been written either.
+   */
+  @Test
+  void aBadBoolByteAfterGoodDataChangesNothing() throws IOException {
+    String header = "{\"weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]},"
+        + "\"bias\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[60,63]}}";
+    byte[] text = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer file = ByteBuffer.allocate(8 + text.length + 63).order(ByteOrder.LITTLE_ENDIAN);
+    file.putLong(text.length).put(text);
+    for (int i = 0; i < 15; i++) {
+      file.putFloat(100f + i);
+    }
+    file.put((byte) 1).put((byte) 2).put((byte) 0);
+    Path path = dir.resolve("bool.safetensors");
+    Files.write(path, file.array());
+    Module target = net(4);
+    Map<String, float[]> before = snapshot(target);
+
+    IOException e = assertThrows(IOException.class, () -> SafeTensors.load(path, target));
+
+    assertThat(e).hasMessageThat().contains("tensor \"bias\": BOOL element 1 is byte 2, not 0 or 1");
+    Map<String, float[]> after = snapshot(target);
+    assertThat(after.keySet()).containsExactly("weight", "bias").inOrder();
+    for (String key : before.keySet()) {
+      assertThat(after.get(key)).usingExactEquality().containsExactly(before.get(key)).inOrder();
+    }
+    // The same file with a valid byte loads, BOOL and all.
+    file.put(8 + text.length + 61, (byte) 0);
+    Files.write(path, file.array());
+    SafeTensors.load(path, target);
+    assertThat(target.stateDict().get("weight").data()[14]).isEqualTo(114f);
+    assertThat(target.stateDict().get("bias").data()).usingExactEquality().containsExactly(1f, 0f, 0f).inOrder();
+  }
+
+  /** A shape of thousands of dimensions is shortened in the mismatch message. */
+  @Test
+  void aLongShapeIsShortenedInTheMessage() throws IOException {
+    int[] shape = new int[10_000];
+    java.util.Arrays.fill(shape, 1);
+    shape[shape.length - 1] = 3;
+    Map<String, Tensor> state = new LinkedHashMap<>(net(1).stateDict());
+    state.put("bias", Tensor.zeros(shape));
+    Path path = dir.resolve("long-shape.safetensors");
+    SafeTensors.write(path, state, Map.of());
+
+    IOException e = assertThrows(IOException.class, () -> SafeTensors.load(path, net(5)));
+
+    assertThat(e).hasMessageThat().contains("tensor \"bias\": shape [1, 1, 1");
+    assertThat(e).hasMessageThat().contains("...] but expected [3]");
+    assertThat(e.getMessage().length()).isLessThan(400);
   }
 }

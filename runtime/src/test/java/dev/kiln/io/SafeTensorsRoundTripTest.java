@@ -35,6 +35,9 @@ class SafeTensorsRoundTripTest {
     tensors.put("scalar", Tensor.scalar(-2.5f));
     tensors.put("empty", Tensor.zeros(0));
     tensors.put("empty.3d", Tensor.zeros(2, 0, 3));
+    // Empty whatever the other dimensions, as in PyTorch: their product alone would pass 2^31.
+    tensors.put("empty.huge", Tensor.zeros(65536, 65536, 0));
+    tensors.put("empty.max", Tensor.zeros(2, Integer.MAX_VALUE, 0));
     tensors.put("caf\u00e9 \u6743\u91cd \uD83D\uDD25", randn(random, 3));
     tensors.put("quote \" backslash \\ tab \t newline \n bell \u0007 slash /", randn(random, 1, 1));
     tensors.put("", randn(random, 2));

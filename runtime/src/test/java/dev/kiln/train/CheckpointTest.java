@@ -327,18 +327,65 @@ class CheckpointTest {
     Path stray = dir.resolve("stray.safetensors");
     SafeTensors.write(stray, Map.of("weight", Tensor.zeros(2)), meta(1));
     e = assertThrows(IOException.class, () -> Checkpoint.read(stray));
-    assertThat(e).hasMessageThat().contains("tensor 'weight' has neither prefix 'model.' nor 'optim.'");
+    assertThat(e).hasMessageThat().contains("tensor \"weight\" has neither prefix \"model.\" nor \"optim.\"");
 
     Path badEpoch = dir.resolve("bad.safetensors");
     Map<String, String> meta = new java.util.HashMap<>(meta(1));
     meta.put("epoch", "-1");
     SafeTensors.write(badEpoch, Map.of("model.w", Tensor.zeros(2)), meta);
     e = assertThrows(IOException.class, () -> Checkpoint.read(badEpoch));
-    assertThat(e).hasMessageThat().contains("checkpoint metadata 'epoch' has invalid value '-1'");
+    assertThat(e).hasMessageThat().contains("checkpoint metadata \"epoch\" has invalid value \"-1\"");
 
     meta.remove("epoch");
     SafeTensors.write(badEpoch, Map.of("model.w", Tensor.zeros(2)), meta);
     e = assertThrows(IOException.class, () -> Checkpoint.read(badEpoch));
-    assertThat(e).hasMessageThat().contains("checkpoint metadata lacks 'epoch'");
+    assertThat(e).hasMessageThat().contains("checkpoint metadata lacks \"epoch\"");
+  }
+
+  /** Only ASCII digits: Long.parseLong would read other scripts' digits and a plus sign. */
+  @Test
+  void readRejectsNumbersOtherThanAsciiDigits() throws IOException {
+    Path file = dir.resolve("digits.safetensors");
+    int cases = 0;
+    for (String value : new String[] {"\u0663", "+3", "3\u0660", "", "-", " 3", "3 ", "\uff13"}) {
+      Map<String, String> meta = new java.util.HashMap<>(meta(1));
+      meta.put("epoch", value);
+      SafeTensors.write(file, Map.of("model.w", Tensor.zeros(2)), meta);
+      IOException e = assertThrows(IOException.class, () -> Checkpoint.read(file), value);
+      assertThat(e).hasMessageThat().contains("checkpoint metadata \"epoch\" has invalid value ");
+      cases++;
+    }
+    assertThat(cases).isEqualTo(8);
+    Map<String, String> meta = new java.util.HashMap<>(meta(1));
+    meta.put("seed", "-42");
+    SafeTensors.write(file, Map.of("model.w", Tensor.zeros(2)), meta);
+    assertThat(Checkpoint.read(file).seed()).isEqualTo(-42);
+  }
+
+  /** Names and values from the file are shortened in messages, so a hostile file cannot make a huge one. */
+  @Test
+  void messagesShortenWhatTheFileHolds() throws IOException {
+    String longName = "x".repeat(1_000_000);
+    Path stray = dir.resolve("long-name.safetensors");
+    SafeTensors.write(stray, Map.of(longName, Tensor.zeros(2)), meta(1));
+    IOException e = assertThrows(IOException.class, () -> Checkpoint.read(stray));
+    assertThat(e).hasMessageThat().contains("tensor \"" + "x".repeat(200) + "...\" has neither prefix");
+    assertThat(e.getMessage().length()).isLessThan(600);
+
+    Path badValue = dir.resolve("long-value.safetensors");
+    Map<String, String> meta = new java.util.HashMap<>(meta(1));
+    meta.put("epoch", "9".repeat(1_000_000));
+    SafeTensors.write(badValue, Map.of("model.w", Tensor.zeros(2)), meta);
+    e = assertThrows(IOException.class, () -> Checkpoint.read(badValue));
+    assertThat(e).hasMessageThat().contains("has invalid value \"" + "9".repeat(200) + "...\"");
+    assertThat(e.getMessage().length()).isLessThan(600);
+
+    Path badFormat = dir.resolve("long-format.safetensors");
+    meta = new java.util.HashMap<>(meta(1));
+    meta.put("format", "f".repeat(1_000_000));
+    SafeTensors.write(badFormat, Map.of("model.w", Tensor.zeros(2)), meta);
+    e = assertThrows(IOException.class, () -> Checkpoint.read(badFormat));
+    assertThat(e).hasMessageThat().contains("metadata format is \"" + "f".repeat(200) + "...\"");
+    assertThat(e.getMessage().length()).isLessThan(600);
   }
 }
