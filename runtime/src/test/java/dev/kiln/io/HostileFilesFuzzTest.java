@@ -38,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * safetensors tensor of any dtype, IDX images) and gzip streams of repeated 16 MB zero members that inflate
  * to up to 1 GB. The readers run with a limit of {@value #LIMIT_MB} MB and the build runs the test in a JVM
  * of its own with {@code -Xmx256m}: a reader that allocates more than its limit, or what a header claims
- * instead of what the file holds, fails it with an {@link OutOfMemoryError}.
+ * instead of what the file holds, fails it with an {@link OutOfMemoryError}. A mutated safetensors file is
+ * also read as {@link SafeTensors#load} reads it, into tensors of its seed's names and shapes: it must give
+ * what {@link SafeTensors#read} gives, or refuse and leave every tensor as it was.
  *
  * <p>Seeded and bounded in time: input {@code i} is made from {@code new SplittableRandom(seed * 31 + i)}, and
  * inputs are tried until {@code kiln.fuzz.seconds} (default 20) have passed, and at least {@value #MIN_INPUTS}. A failure names the seed, the
@@ -87,6 +89,14 @@ class HostileFilesFuzzTest {
   @Test
   void mutatedFilesLoadCorrectlyOrFailWithIoException() throws IOException {
     List<byte[]> safetensors = safetensorsSeeds();
+    List<Map<String, int[]>> shapes = new ArrayList<>();
+    for (byte[] seed : safetensors) {
+      Path seedFile = Files.write(dir.resolve("seed-shapes"), seed);
+      Map<String, int[]> seedShapes = new LinkedHashMap<>();
+      SafeTensors.read(seedFile).forEach((name, t) -> seedShapes.put(name, t.shape()));
+      shapes.add(seedShapes);
+    }
+    int loadedInto = 0;
     List<byte[]> images = idxImageSeeds();
     byte[] labels = idx(new int[] {6}, new byte[] {0, 1, 2, 3, 4, 9});
     Path file = dir.resolve("input");
@@ -111,9 +121,11 @@ class HostileFilesFuzzTest {
       boolean large = random.nextInt(10) == 0;
       Input input;
       Target target;
+      Map<String, int[]> seedShapes = null;
       if (kind == 0) {
-        input = large ? largeSafetensors(random)
-            : new Input(Mutator.safetensors(safetensors.get(random.nextInt(safetensors.size())), random));
+        int seed = random.nextInt(safetensors.size());
+        input = large ? largeSafetensors(random) : new Input(Mutator.safetensors(safetensors.get(seed), random));
+        seedShapes = large ? null : shapes.get(seed);
         target = tensors;
       } else if (kind == 1) {
         input = large ? largeImages(random, zeroMember)
@@ -126,15 +138,20 @@ class HostileFilesFuzzTest {
       }
       input.writeTo(file);
       try {
-        target.load(file);
-        peak = Math.max(peak, heapInUse());
-        loaded[kind]++;
-      } catch (IOException e) {
-        refused[kind]++;
-        assertWithMessage("message of input %s", i).that(e.getMessage()).isNotEmpty();
-        if (VERBOSE) {
-          messages.merge(kind + " " + e.getMessage().replace(dir.toString(), "").replaceAll("[0-9]+", "N")
-              .replaceAll("\"[^\"]*\"", "S"), 1, Integer::sum);
+        try {
+          target.load(file);
+          peak = Math.max(peak, heapInUse());
+          loaded[kind]++;
+        } catch (IOException e) {
+          refused[kind]++;
+          assertWithMessage("message of input %s", i).that(e.getMessage()).isNotEmpty();
+          if (VERBOSE) {
+            messages.merge(kind + " " + e.getMessage().replace(dir.toString(), "").replaceAll("[0-9]+", "N")
+                .replaceAll("\"[^\"]*\"", "S"), 1, Integer::sum);
+          }
+        }
+        if (seedShapes != null) {
+          loadedInto += checkReadInto(file, seedShapes) ? 1 : 0;
         }
       } catch (Throwable t) {
         throw new AssertionError("seed " + SEED + ", input " + i + " (" + (kind == 0 ? "safetensors" : "IDX") + "): "
@@ -149,6 +166,7 @@ class HostileFilesFuzzTest {
         i, seconds, cpu, SEED, loaded[0], refused[0], loaded[1], refused[1], loaded[2], refused[2], peak / 1e6,
         Runtime.getRuntime().maxMemory() / 1e6);
     messages.forEach((message, count) -> System.out.printf(Locale.ROOT, "%6d  %s%n", count, message));
+    assertWithMessage("mutants read into their seed's tensors").that(loadedInto).isAtLeast(5);
     for (int kind = 0; kind < 3; kind++) { // the mutations must reach both outcomes for every kind of input
       assertWithMessage("loaded, kind %s", kind).that(loaded[kind]).isAtLeast(5);
       assertWithMessage("refused, kind %s", kind).that(refused[kind]).isAtLeast(100);
@@ -228,6 +246,36 @@ class HostileFilesFuzzTest {
     }
   }
 
+  /** What targets hold before {@link #checkReadInto} reads into them: a NaN no file of the seeds holds. */
+  private static final int UNTOUCHED = 0x7fc0dead;
+
+  /**
+   * {@link SafeTensors#load}'s reader, into tensors of the seed's names and shapes: either it reads what
+   * {@link SafeTensors#read} reads, or it throws an {@link IOException} and leaves every target as it was.
+   * Returns whether it read the file.
+   */
+  private static boolean checkReadInto(Path file, Map<String, int[]> shapes) throws IOException {
+    Map<String, Tensor> targets = new LinkedHashMap<>();
+    shapes.forEach((name, shape) -> targets.put(name, Tensor.zeros(shape).fill(Float.intBitsToFloat(UNTOUCHED))));
+    try {
+      SafeTensorsReader.readInto(file, targets, OPTIONS);
+    } catch (IOException e) {
+      for (Map.Entry<String, Tensor> t : targets.entrySet()) {
+        for (float v : t.getValue().data()) {
+          assertWithMessage("%s after a refused read into it (%s)", t.getKey(), e.getMessage())
+              .that(Float.floatToRawIntBits(v)).isEqualTo(UNTOUCHED);
+        }
+      }
+      return false;
+    }
+    Map<String, Tensor> read = SafeTensors.read(file, OPTIONS);
+    assertThat(read.keySet()).containsExactlyElementsIn(targets.keySet());
+    for (String name : targets.keySet()) {
+      assertWithMessage(name).that(bits(targets.get(name).data())).isEqualTo(bits(read.get(name).data()));
+    }
+    return true;
+  }
+
   private static int[] bits(float[] values) {
     int[] bits = new int[values.length];
     for (int i = 0; i < values.length; i++) {
@@ -269,6 +317,14 @@ class HostileFilesFuzzTest {
     SafeTensors.write(written, tensors, Map.of("format", "pt", "note", "a \"quoted\" note"),
         Set.of("bn.num_batches_tracked"));
     seeds.add(Files.readAllBytes(written));
+    // F32 data, then BOOL data (the one dtype whose bytes can be invalid): a reader that finds a bad BOOL byte
+    // only after writing the floats before it leaves a module partly loaded (checkReadInto).
+    String header = "{\"weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+        + "\"mask\":{\"dtype\":\"BOOL\",\"shape\":[4],\"data_offsets\":[16,20]}}";
+    byte[] text = header.getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer bools = ByteBuffer.allocate(8 + text.length + 20).order(ByteOrder.LITTLE_ENDIAN);
+    bools.putLong(text.length).put(text).putFloat(1.5f).putFloat(-2f).putFloat(0.25f).putFloat(8f);
+    seeds.add(bools.put((byte) 1).put((byte) 0).put((byte) 0).put((byte) 1).array());
     return seeds;
   }
 
@@ -336,6 +392,8 @@ class HostileFilesFuzzTest {
           file = headerText(file, random);
         } else if (choice == 4) {
           file = setLength(file, random);
+        } else if (choice == 5) {
+          file = dataByte(file, random);
         } else {
           file = bytes(file, random);
         }
@@ -371,6 +429,23 @@ class HostileFilesFuzzTest {
     }
 
     /** One byte-level mutation anywhere in the file. */
+    /**
+     * One byte of the data section (after the header the length field declares) set to another value: the
+     * header stays valid, so the readers get as far as the data (a BOOL byte other than 0 or 1, a NaN).
+     */
+    static byte[] dataByte(byte[] file, SplittableRandom random) {
+      if (file.length < 8) {
+        return file;
+      }
+      long headerLength = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+      if (headerLength < 0 || headerLength >= file.length - 8) {
+        return file;
+      }
+      int at = (int) (8 + headerLength + random.nextInt((int) (file.length - 8 - headerLength)));
+      file[at] = (byte) new int[] {2, 0xff, 0x80, 0x7f, 0x01, random.nextInt(256)}[random.nextInt(6)];
+      return file;
+    }
+
     static byte[] bytes(byte[] file, SplittableRandom random) {
       int n = file.length;
       int mutation = random.nextInt(8);
