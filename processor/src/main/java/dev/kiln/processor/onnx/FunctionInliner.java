@@ -13,14 +13,27 @@ import java.util.Map;
  * reference the function's attributes ({@code ref_attr_name}) given the call's values (or dropped, falling back
  * to the operator's default, when the call does not set them). Calls inside bodies are inlined too, up to
  * {@link #MAX_DEPTH} levels; a function that calls itself is an error.
+ *
+ * <p>A small file can describe an exponential expansion (functions whose bodies call the next function many
+ * times, even with nothing at the bottom), so inlining is bounded twice: at most {@link #MAX_NODES} nodes made,
+ * and at most {@link #MAX_WORK} units of work, counted before the work is done. Time and memory are linear in
+ * the units (a few dozen bytes each at most).
  */
 final class FunctionInliner {
   static final int MAX_DEPTH = 16;
-  /** The most nodes inlining may produce (a small file can otherwise describe an exponential expansion). */
+  /** The most nodes inlining may produce. */
   static final int MAX_NODES = 100_000;
+  /**
+   * The most units of work inlining may do. A node visited (a call as well as a node of a body) costs one, plus
+   * one for each of its inputs, outputs and attributes; a call costs one more for each formal input and output
+   * it binds; a name made (a body's inner name under its call's) costs one more per 16 characters.
+   */
+  static final int MAX_WORK = 1_000_000;
+  private static final int CHARACTERS_PER_UNIT = 16;
 
   private final Map<String, Onnx.Function> functions = new HashMap<>();
   private int produced;
+  private long work;
 
   private FunctionInliner(List<Onnx.Function> list) {
     for (Onnx.Function f : list) {
@@ -51,7 +64,23 @@ final class FunctionInliner {
     return renumbered;
   }
 
+  /** Counts {@code units} of work against {@link #MAX_WORK}, before they are done. */
+  private void charge(long units) throws UnsupportedGraphException {
+    work += units;
+    if (work > MAX_WORK) {
+      throw new UnsupportedGraphException("inlining local functions takes more than " + MAX_WORK + " units of "
+          + "work (nodes, names and attributes bound; the functions' calls expand too far)");
+    }
+  }
+
+  /** A name made by inlining, {@code prefix + name}, its characters charged first. */
+  private String made(String prefix, String name) throws UnsupportedGraphException {
+    charge(1 + ((long) prefix.length() + name.length()) / CHARACTERS_PER_UNIT);
+    return prefix + name;
+  }
+
   private void expand(Onnx.Node node, String path, int depth, List<Onnx.Node> out) throws IOException {
+    charge(1L + node.inputs().size() + node.outputs().size() + node.attributes().size());
     Onnx.Function f = functions.get(key(node.domain(), node.opType()));
     if (f == null) {
       if (++produced > MAX_NODES) {
@@ -69,8 +98,10 @@ final class FunctionInliner {
           + node.inputs().size() + " inputs and " + node.outputs().size() + " outputs but it declares "
           + f.inputs().size() + " and " + f.outputs().size());
     }
+    charge(f.inputs().size() + f.outputs().size());
     // A body node's name already carries its call's path, so only an unnamed call adds the path here.
-    String prefix = (node.name().isEmpty() ? path + node.opType() + "_" + node.index() : node.name()) + "/";
+    String prefix = node.name().isEmpty() ? made(path, node.opType() + "_" + node.index() + "/")
+        : made(node.name(), "/");
     Map<String, String> names = new HashMap<>();
     for (int i = 0; i < f.inputs().size(); i++) {
       names.put(f.inputs().get(i), node.input(i));
@@ -79,13 +110,13 @@ final class FunctionInliner {
       names.put(f.outputs().get(i), i < node.outputs().size() ? node.outputs().get(i) : "");
     }
     for (Onnx.Node inner : f.nodes()) {
-      List<String> inputs = new ArrayList<>();
+      List<String> inputs = new ArrayList<>(inner.inputs().size());
       for (String in : inner.inputs()) {
-        inputs.add(in.isEmpty() ? "" : names.getOrDefault(in, prefix + in));
+        inputs.add(bind(in, names, prefix));
       }
-      List<String> outputs = new ArrayList<>();
+      List<String> outputs = new ArrayList<>(inner.outputs().size());
       for (String o : inner.outputs()) {
-        outputs.add(o.isEmpty() ? "" : names.getOrDefault(o, prefix + o));
+        outputs.add(bind(o, names, prefix));
       }
       Map<String, Onnx.Attribute> attributes = new LinkedHashMap<>();
       for (Onnx.Attribute a : inner.attributes().values()) {
@@ -95,10 +126,19 @@ final class FunctionInliner {
           attributes.put(a.name(), node.attributes().get(a.refAttrName()).renamed(a.name()));
         }
       }
-      Onnx.Node bound = new Onnx.Node(inner.index(), prefix + (inner.name().isEmpty() ? inner.opType() + "_"
-          + inner.index() : inner.name()), inner.opType(), inner.domain(), List.copyOf(inputs),
-          List.copyOf(outputs), attributes);
+      String name = made(prefix, inner.name().isEmpty() ? inner.opType() + "_" + inner.index() : inner.name());
+      Onnx.Node bound = new Onnx.Node(inner.index(), name, inner.opType(), inner.domain(), List.copyOf(inputs),
+          List.copyOf(outputs), attributes.isEmpty() ? Map.of() : attributes);
       expand(bound, prefix, depth + 1, out);
     }
+  }
+
+  /** A body's tensor name as the call sees it: a formal input or output bound, an inner one under the prefix. */
+  private String bind(String name, Map<String, String> names, String prefix) throws UnsupportedGraphException {
+    if (name.isEmpty()) {
+      return "";
+    }
+    String bound = names.get(name);
+    return bound != null ? bound : made(prefix, name);
   }
 }

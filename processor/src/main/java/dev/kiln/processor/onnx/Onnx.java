@@ -35,10 +35,11 @@ public final class Onnx {
   /** One node; {@code index} is its position in the graph (or function body) it was read from. */
   public record Node(int index, String name, String opType, String domain, List<String> inputs,
       List<String> outputs, Map<String, Attribute> attributes) {
-    /** {@code node 3 '/stage0/Conv' (Conv)}, how errors name a node. */
+    /** {@code node 3 '/stage0/Conv' (Conv)}, how errors name a node (long names cut short). */
     public String describe() {
-      return "node " + index + " '" + name + "' (" + (domain.isEmpty() || domain.equals("ai.onnx") ? ""
-          : domain + ".") + opType + ")";
+      return "node " + index + " " + UnsupportedGraphException.quote(name) + " (" + (domain.isEmpty()
+          || domain.equals("ai.onnx") ? "" : UnsupportedGraphException.shorten(domain) + ".")
+          + UnsupportedGraphException.shorten(opType) + ")";
     }
 
     /** The input at {@code i}, or {@code ""} when absent (ONNX writes {@code ""} for a skipped optional input). */
@@ -104,7 +105,7 @@ public final class Onnx {
 
     @Override
     public String toString() {
-      return "tensor '" + name + "' " + Arrays.toString(dims);
+      return "tensor " + UnsupportedGraphException.quote(name) + " " + Arrays.toString(dims);
     }
   }
 

@@ -29,6 +29,27 @@ public final class OnnxImporter {
   static final String COVERED = "Conv, BatchNormalization, Relu, Clip(0, 6) after a Conv, MaxPool, AveragePool, "
       + "GlobalAveragePool, Flatten, Reshape (flatten), Gemm, MatMul(+Add), Dropout, Identity, Pad (zeros, before "
       + "AveragePool or Conv), Constant";
+  /**
+   * The inputs and outputs of each op type read, from the ONNX operator specifications (over the opsets):
+   * {fewest inputs, most inputs, most outputs}. Every one has at least one output, and its first is named.
+   */
+  private static final Map<String, int[]> ARITY = Map.ofEntries(
+      Map.entry("Conv", new int[] {2, 3, 1}),
+      Map.entry("BatchNormalization", new int[] {5, 5, 5}),
+      Map.entry("Relu", new int[] {1, 1, 1}),
+      Map.entry("Clip", new int[] {1, 3, 1}),
+      Map.entry("MaxPool", new int[] {1, 1, 2}),
+      Map.entry("AveragePool", new int[] {1, 1, 1}),
+      Map.entry("GlobalAveragePool", new int[] {1, 1, 1}),
+      Map.entry("Flatten", new int[] {1, 1, 1}),
+      Map.entry("Reshape", new int[] {1, 2, 1}),
+      Map.entry("Gemm", new int[] {2, 3, 1}),
+      Map.entry("MatMul", new int[] {2, 2, 1}),
+      Map.entry("Add", new int[] {2, 2, 1}),
+      Map.entry("Dropout", new int[] {1, 3, 2}),
+      Map.entry("Identity", new int[] {1, 1, 1}),
+      Map.entry("Pad", new int[] {1, 4, 1}),
+      Map.entry("Constant", new int[] {0, 0, 1}));
 
   private final Onnx.Model model;
   private final List<Onnx.Node> nodes;
@@ -69,6 +90,7 @@ public final class OnnxImporter {
     shape = sampleShape(input);
     int[] inputShape = shape.clone();
     for (Onnx.Node node : nodes) {
+      checkArity(node);
       if (!isConstantNode(node)) {
         for (String in : node.inputs()) {
           if (!in.isEmpty() && !constants.containsKey(in)) {
@@ -89,8 +111,8 @@ public final class OnnxImporter {
       throw unsupported(pendingPadNode, "a Pad is imported only in front of an AveragePool or a Conv");
     }
     if (graph.outputs().size() != 1 || !graph.outputs().get(0).name().equals(current)) {
-      throw new UnsupportedGraphException("the graph's outputs " + graph.outputs().stream().map(Onnx.ValueInfo::name)
-          .toList() + " are not exactly the last layer's output '" + current + "'");
+      throw new UnsupportedGraphException("the graph's outputs [" + quoted(graph.outputs().stream()
+          .map(Onnx.ValueInfo::name).toList()) + "] are not exactly the last layer's output " + quote(current));
     }
     if (layers.isEmpty()) {
       throw new UnsupportedGraphException("the graph has no layers");
@@ -107,10 +129,44 @@ public final class OnnxImporter {
 
   /** Constant and Identity-of-a-constant nodes (and nodes that only compute from constants and feed nothing). */
   private boolean isConstantNode(Onnx.Node node) {
+    if (!isOnnx(node)) {
+      return false;
+    }
     if (node.opType().equals("Constant")) {
       return true;
     }
     return node.opType().equals("Identity") && constants.containsKey(node.input(0));
+  }
+
+  private static boolean isOnnx(Onnx.Node node) {
+    return node.domain().isEmpty() || node.domain().equals("ai.onnx");
+  }
+
+  /**
+   * The node has as many inputs and outputs as its op type takes ({@link #ARITY}), and a name for its first
+   * output: checked once for every node, so that nothing after reads a missing one. Op types Kiln does not
+   * read are refused later, as such.
+   */
+  private static void checkArity(Onnx.Node node) throws IOException {
+    int[] arity = isOnnx(node) ? ARITY.get(node.opType()) : null;
+    if (arity == null) {
+      return;
+    }
+    int in = node.inputs().size();
+    if (in < arity[0] || in > arity[1]) {
+      throw unsupported(node, "has " + in + (in == 1 ? " input" : " inputs") + ", but " + node.opType() + " takes "
+          + (arity[0] == arity[1] ? Integer.toString(arity[0]) : arity[0] + " to " + arity[1]));
+    }
+    int out = node.outputs().size();
+    if (out == 0) {
+      throw unsupported(node, "has no output");
+    }
+    if (out > arity[2]) {
+      throw unsupported(node, "has " + out + " outputs, but " + node.opType() + " has at most " + arity[2]);
+    }
+    if (node.outputs().get(0).isEmpty()) {
+      throw unsupported(node, "its first output has no name");
+    }
   }
 
   /** A node none of whose outputs is read or is a graph output, and that reads no data: ignored. */
@@ -148,10 +204,11 @@ public final class OnnxImporter {
       long[] v = a.get("value_ints").ints();
       value = new Onnx.Tensor("", Onnx.INT64, new long[] {v.length}, null, v);
     } else {
-      throw unsupported(node, "a Constant without a tensor, float or int value (" + a.keySet() + ")");
+      throw unsupported(node, "a Constant without a tensor, float or int value ("
+          + quoted(a.keySet().stream().sorted().toList()) + ")");
     }
-    if (value == null || node.outputs().isEmpty()) {
-      throw unsupported(node, "a Constant without a value or an output");
+    if (value == null) {
+      throw unsupported(node, "a Constant without a value");
     }
     constants.put(node.outputs().get(0), value);
   }
@@ -161,7 +218,8 @@ public final class OnnxImporter {
         .toList();
     if (data.size() != 1) {
       throw new UnsupportedGraphException("the graph has " + data.size() + " data inputs "
-          + data.stream().map(Onnx.ValueInfo::name).toList() + "; Kiln imports networks with exactly one");
+          + "[" + quoted(data.stream().map(Onnx.ValueInfo::name).toList()) + "]; Kiln imports networks with exactly "
+          + "one");
     }
     return data.get(0);
   }
@@ -169,20 +227,26 @@ public final class OnnxImporter {
   private static int[] sampleShape(Onnx.ValueInfo input) throws IOException {
     long[] d = input.dims();
     if (input.elemType() != Onnx.FLOAT) {
-      throw new UnsupportedGraphException("input '" + input.name() + "' has element type " + input.elemType()
-          + "; Kiln imports float (type 1) inputs");
+      throw new UnsupportedGraphException("input " + quote(input.name()) + " has element type "
+          + input.elemType() + "; Kiln imports float (type 1) inputs");
     }
     if (d.length != 4 && d.length != 2) {
-      throw new UnsupportedGraphException("input '" + input.name() + "' has shape " + dims(d)
-          + "; Kiln imports [N, C, H, W] or [N, F] inputs");
+      throw new UnsupportedGraphException("input " + quote(input.name()) + " has shape "
+          + dims(d) + "; Kiln imports [N, C, H, W] or [N, F] inputs");
     }
     int[] s = new int[d.length - 1];
+    long elements = 1;
     for (int i = 1; i < d.length; i++) {
       if (d[i] <= 0 || d[i] > Integer.MAX_VALUE) {
-        throw new UnsupportedGraphException("input '" + input.name() + "' has shape " + dims(d)
-            + ": every dimension but the batch must be fixed");
+        throw new UnsupportedGraphException("input " + quote(input.name()) + " has shape "
+            + dims(d) + ": every dimension but the batch must be fixed");
       }
       s[i - 1] = (int) d[i];
+      elements *= d[i]; // at most (2^31 - 1)^3: no overflow
+    }
+    if (elements > Integer.MAX_VALUE) {
+      throw new UnsupportedGraphException("input " + quote(input.name()) + " has shape "
+          + dims(d) + ": " + elements + " elements a sample, more than Kiln's tensors hold (2^31 - 1)");
     }
     return s;
   }
@@ -224,7 +288,8 @@ public final class OnnxImporter {
   /** The node reads exactly the current tensor, which nothing else reads. */
   private void checkSequential(Onnx.Node node) throws IOException {
     if (!node.domain().isEmpty() && !node.domain().equals("ai.onnx")) {
-      throw unsupported(node, "operator domain '" + node.domain() + "' is neither ONNX's nor a local function's");
+      throw unsupported(node, "operator domain " + quote(node.domain())
+          + " is neither ONNX's nor a local function's");
     }
     List<String> data = new ArrayList<>();
     for (String in : node.inputs()) {
@@ -236,27 +301,38 @@ public final class OnnxImporter {
       throw unsupported(node, "joins two branches (" + quoted(data) + "); Kiln imports sequential graphs only");
     }
     if (data.isEmpty() || !data.get(0).equals(current)) {
-      throw unsupported(node, "reads " + (data.isEmpty() ? "no data" : "'" + data.get(0) + "'")
-          + " instead of the previous layer's output '" + current + "' (the graph branches, or is not in "
+      throw unsupported(node, "reads " + (data.isEmpty() ? "no data" : quote(data.get(0)))
+          + " instead of the previous layer's output " + quote(current) + " (the graph branches, or is not in "
           + "topological order or has a cycle); Kiln imports sequential graphs only");
     }
     List<Onnx.Node> readers = consumers.getOrDefault(current, List.of());
     boolean isOutput = model.graph().outputs().stream().anyMatch(v -> v.name().equals(current));
     if (readers.size() > 1 || isOutput) {
       List<String> others = readers.stream().filter(n -> n != node).map(Onnx.Node::describe).toList();
-      throw unsupported(node, "its input '" + current + "' also feeds " + (others.isEmpty() ? "the graph's outputs"
-          : String.join(", ", others)) + ": the graph branches; Kiln imports sequential graphs only");
+      throw unsupported(node, "its input " + quote(current) + " also feeds " + (others.isEmpty()
+          ? "the graph's outputs" : some(others)) + ": the graph branches; Kiln imports sequential graphs only");
     }
     for (int i = 1; i < node.outputs().size(); i++) {
       if (consumers.containsKey(node.outputs().get(i))) {
-        throw unsupported(node, "its output '" + node.outputs().get(i) + "' (output " + i
+        throw unsupported(node, "its output " + quote(node.outputs().get(i)) + " (output " + i
             + ") is used; Kiln imports only the first output");
       }
     }
   }
 
+  /** The names quoted, each cut short, at most the first eight. */
   private static String quoted(List<String> names) {
-    return "'" + String.join("', '", names) + "'";
+    return some(names.stream().map(UnsupportedGraphException::quote).toList());
+  }
+
+  /** The first eight of {@code items}, and how many more there are. */
+  private static String some(List<String> items) {
+    return String.join(", ", items.subList(0, Math.min(8, items.size())))
+        + (items.size() > 8 ? " and " + (items.size() - 8) + " more" : "");
+  }
+
+  private static String quote(String name) {
+    return UnsupportedGraphException.quote(name);
   }
 
   private void advance(Onnx.Node node) {
@@ -292,10 +368,21 @@ public final class OnnxImporter {
       throw unsupported(node, "weight " + Arrays.toString(w.dims()) + " is not 2-D convolution's [out, in/groups, "
           + "kH, kW]");
     }
+    for (int i = 0; i < 4; i++) {
+      long limit = i < 2 ? Integer.MAX_VALUE : 1 << 16;
+      if (w.dims()[i] < 1 || w.dims()[i] > limit) {
+        throw unsupported(node, "weight " + Arrays.toString(w.dims()) + " has " + (i < 2 ? "a channel" : "a kernel")
+            + " dimension of " + w.dims()[i] + " (outside [1, " + limit + "])");
+      }
+    }
     int out = (int) w.dims()[0];
     int kh = (int) w.dims()[2];
     int kw = (int) w.dims()[3];
-    int groups = (int) intAttr(node, "group", 1);
+    long group = intAttr(node, "group", 1);
+    if (group < 1 || group > shape[0]) {
+      throw unsupported(node, "group " + group + " for " + shape[0] + " input channels");
+    }
+    int groups = (int) group;
     int[] strides = pair(node, "strides", 1);
     int[] dilations = pair(node, "dilations", 1);
     int[] kernel = pair(node, "kernel_shape", 0);
@@ -347,8 +434,8 @@ public final class OnnxImporter {
 
   /** Kiln's "same": total {@code d * (k - 1)}, the odd pixel at the bottom/right. */
   private static boolean isSame(int[] pads, int kh, int kw, int[] d) {
-    int th = d[0] * (kh - 1);
-    int tw = d[1] * (kw - 1);
+    long th = (long) d[0] * (kh - 1);
+    long tw = (long) d[1] * (kw - 1);
     return pads[0] == th / 2 && pads[2] == th - th / 2 && pads[1] == tw / 2 && pads[3] == tw - tw / 2;
   }
 
@@ -374,15 +461,19 @@ public final class OnnxImporter {
       case "SAME_UPPER", "SAME_LOWER" -> {
         pads = new int[4];
         for (int a = 0; a < 2; a++) {
-          int in = shape[a + 1];
-          int outSize = (in + strides[a] - 1) / strides[a];
-          int total = Math.max((outSize - 1) * strides[a] + (kernel[a] - 1) * dilations[a] + 1 - in, 0);
-          int small = total / 2;
-          pads[a] = auto.equals("SAME_UPPER") ? small : total - small;
-          pads[a + 2] = total - pads[a];
+          long in = shape[a + 1];
+          long outSize = (in + strides[a] - 1) / strides[a];
+          long total = Math.max((outSize - 1) * strides[a] + (long) (kernel[a] - 1) * dilations[a] + 1 - in, 0);
+          if (total > 1 << 17) {
+            throw unsupported(node, "auto_pad " + auto + " gives padding " + total + ", out of range");
+          }
+          int small = (int) total / 2;
+          pads[a] = auto.equals("SAME_UPPER") ? small : (int) total - small;
+          pads[a + 2] = (int) total - pads[a];
         }
       }
-      default -> throw unsupported(node, "auto_pad '" + auto + "' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+      default -> throw unsupported(node, "auto_pad " + quote(auto)
+          + " is not NOTSET, VALID, SAME_UPPER or SAME_LOWER");
     }
     if (pendingPad != null) {
       for (int i = 0; i < 4; i++) {
@@ -393,11 +484,18 @@ public final class OnnxImporter {
     return pads;
   }
 
+  /** The node's output {@link #shape} is neither empty nor more than a Kiln tensor holds (2^31 - 1 a sample). */
   private void checkOutput(Onnx.Node node) throws IOException {
+    long elements = 1;
     for (int d : shape) {
       if (d <= 0) {
         throw unsupported(node, "gives an empty output " + Arrays.toString(shape));
       }
+      elements *= d; // at most (2^31 - 1)^3: no overflow
+    }
+    if (elements > Integer.MAX_VALUE) {
+      throw unsupported(node, "gives an output " + Arrays.toString(shape) + " of " + elements + " elements a sample, "
+          + "more than Kiln's tensors hold (2^31 - 1)");
     }
   }
 
@@ -426,8 +524,8 @@ public final class OnnxImporter {
       min = node.attributes().containsKey("min") ? node.attributes().get("min").f() : Float.NEGATIVE_INFINITY;
       max = node.attributes().containsKey("max") ? node.attributes().get("max").f() : Float.POSITIVE_INFINITY;
     } else {
-      min = scalar(node, 1, Float.NEGATIVE_INFINITY);
-      max = scalar(node, 2, Float.POSITIVE_INFINITY);
+      min = scalar(node, 1, "min", Float.NEGATIVE_INFINITY);
+      max = scalar(node, 2, "max", Float.POSITIVE_INFINITY);
     }
     if (min == 0f && max == Float.POSITIVE_INFINITY) {
       relu(node, "Clip");
@@ -447,13 +545,15 @@ public final class OnnxImporter {
     advance(node);
   }
 
-  private float scalar(Onnx.Node node, int index, float absent) throws IOException {
-    Onnx.Tensor t = optionalConstant(node, index, index == 1 ? "min" : "max");
+  /** The one value of the float constant at input {@code index}, {@code absent} when the input is left out. */
+  private float scalar(Onnx.Node node, int index, String what, float absent) throws IOException {
+    Onnx.Tensor t = optionalConstant(node, index, what);
     if (t == null) {
       return absent;
     }
-    if (t.floats() == null || t.count() != 1) {
-      throw unsupported(node, "input " + index + " is not a float scalar");
+    if (t.floats() == null || t.floats().length != 1) {
+      throw unsupported(node, "its " + what + " (input " + index + ") " + t + " is not one float"
+          + (t.floats() == null ? "" : " but " + t.floats().length));
     }
     return t.floats()[0];
   }
@@ -554,7 +654,7 @@ public final class OnnxImporter {
     requireMap(node);
     String mode = stringAttr(node, "mode", "constant");
     if (!mode.equals("constant")) {
-      throw unsupported(node, "mode '" + mode + "'; only zero (constant) padding is imported");
+      throw unsupported(node, "mode " + quote(mode) + "; only zero (constant) padding is imported");
     }
     long[] p;
     if (opset < 11) {
@@ -565,8 +665,7 @@ public final class OnnxImporter {
     } else {
       Onnx.Tensor t = constant(node, 1, "pads");
       p = t.longs();
-      Onnx.Tensor value = optionalConstant(node, 2, "constant_value");
-      if (value != null && (value.floats() == null || value.count() != 1 || value.floats()[0] != 0f)) {
+      if (scalar(node, 2, "constant_value", 0f) != 0f) {
         throw unsupported(node, "a constant_value other than 0");
       }
       if (!node.input(3).isEmpty()) {
@@ -591,6 +690,7 @@ public final class OnnxImporter {
     requireMap(node);
     add(node, LayerKinds.GLOBAL_AVG_POOL, "gap");
     shape = new int[] {shape[0], 1, 1};
+    checkOutput(node);
   }
 
   private void flatten(Onnx.Node node) throws IOException {
@@ -601,7 +701,7 @@ public final class OnnxImporter {
     flattenLayer(node);
   }
 
-  private void flattenLayer(Onnx.Node node) {
+  private void flattenLayer(Onnx.Node node) throws IOException {
     if (shape.length == 1) {
       LayerBuilder prev = last();
       if (prev != null) {
@@ -610,14 +710,28 @@ public final class OnnxImporter {
       advance(node);
       return;
     }
+    long features = elements(shape);
+    if (features > Integer.MAX_VALUE) {
+      throw unsupported(node, "flattens " + Arrays.toString(shape) + " into " + features + " features, more than "
+          + "Kiln's tensors hold (2^31 - 1)");
+    }
     add(node, LayerKinds.FLATTEN, "flatten");
-    shape = new int[] {shape[0] * shape[1] * shape[2]};
+    shape = new int[] {(int) features};
+  }
+
+  /** The product of {@code dims}, exact (at most three ints). */
+  private static long elements(int[] dims) {
+    long n = 1;
+    for (int d : dims) {
+      n *= d;
+    }
+    return n;
   }
 
   private void reshape(Onnx.Node node) throws IOException {
     Onnx.Tensor target = constant(node, 1, "shape");
     long[] t = target.longs();
-    int features = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    long features = elements(shape);
     boolean flat = t != null && t.length == 2 && (t[0] == -1 ? t[1] == features
         : (t[0] == 0 || t[0] == 1) && (t[1] == -1 || t[1] == features));
     if (!flat || (intAttr(node, "allowzero", 0) != 0 && t[0] == 0)) {
@@ -645,7 +759,7 @@ public final class OnnxImporter {
     Onnx.Node biasAdd = null;
     String out = node.outputs().get(0);
     List<Onnx.Node> readers = consumers.getOrDefault(out, List.of());
-    if (readers.size() == 1 && readers.get(0).opType().equals("Add")) {
+    if (readers.size() == 1 && readers.get(0).opType().equals("Add") && isOnnx(readers.get(0))) {
       Onnx.Node add = readers.get(0);
       String other = add.input(0).equals(out) ? add.input(1) : add.input(0);
       if (constants.containsKey(other)) {
@@ -673,6 +787,10 @@ public final class OnnxImporter {
     }
     int in = (int) b.dims()[transB ? 1 : 0];
     int out = (int) b.dims()[transB ? 0 : 1];
+    if (out < 1) {
+      throw unsupported(node, "weight " + Arrays.toString(b.dims()) + (transB ? " (transposed)" : "")
+          + " has no outputs");
+    }
     if (in != shape[0]) {
       throw unsupported(node, "weight " + Arrays.toString(b.dims()) + (transB ? " (transposed)" : "")
           + " does not take the " + shape[0] + " features that arrive");
@@ -687,7 +805,7 @@ public final class OnnxImporter {
     float[] bias = null;
     if (c != null) {
       float[] cv = floats(node, c);
-      if (c.count() != out && c.count() != 1) {
+      if (cv.length != out && cv.length != 1) {
         throw unsupported(node, "bias " + Arrays.toString(c.dims()) + " does not fit " + out + " outputs");
       }
       bias = new float[out];
@@ -712,10 +830,12 @@ public final class OnnxImporter {
     if (opset < 12) {
       p = floatAttr(node, "ratio", 0.5f);
     } else {
-      Onnx.Tensor ratio = optionalConstant(node, 1, "ratio");
-      p = ratio == null ? 0.5 : floats(node, ratio)[0];
+      p = scalar(node, 1, "ratio", 0.5f);
       Onnx.Tensor training = optionalConstant(node, 2, "training_mode");
-      if (training != null && training.longs() != null && training.longs().length == 1 && training.longs()[0] != 0) {
+      if (training != null && (training.longs() == null || training.longs().length != 1)) {
+        throw unsupported(node, "its training_mode (input 2) " + training + " is not one boolean");
+      }
+      if (training != null && training.longs()[0] != 0) {
         throw unsupported(node, "training_mode = true; Kiln imports inference graphs");
       }
     }
@@ -743,7 +863,7 @@ public final class OnnxImporter {
     }
     Onnx.Tensor t = constants.get(name);
     if (t == null) {
-      throw unsupported(node, "its " + what + " '" + name + "' is computed, not a constant");
+      throw unsupported(node, "its " + what + " " + quote(name) + " is computed, not a constant");
     }
     return t;
   }

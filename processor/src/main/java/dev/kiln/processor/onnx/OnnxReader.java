@@ -10,7 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +20,20 @@ import java.util.Map;
 /**
  * Reads an {@code .onnx} file: a reader of its own on the protobuf wire format, no native code and no
  * generated protobuf classes. The file is read whole (at most {@link #MAX_FILE_BYTES}); every declared length
- * and every tensor's element count is checked against the bytes actually there before anything is allocated,
- * so memory stays bounded by the file's size whatever it declares. Subgraphs (attributes of {@code If},
- * {@code Loop}, {@code Scan}) are not parsed, so nesting depth is fixed. External tensor data is read from files
- * beside the model, by relative paths that must stay inside the model's directory.
+ * and every tensor's element count is checked against the bytes actually there before anything is allocated, and
+ * a tensor's values are counted before they are decoded. Subgraphs (attributes of {@code If}, {@code Loop},
+ * {@code Scan}) are not parsed, so nesting depth is fixed. External tensor data is read from files beside the
+ * model, by relative paths that must stay inside the model's directory (symbolic links resolved).
+ *
+ * <p>Memory: what reading holds is at most about 20 times the file's size, and but for tensor values at most
+ * about 80 MB whatever the size. Tensor values take at most 8 bytes per byte of the file (an INT64 or BOOL value
+ * of one byte becomes a {@code long}; floats take what they take in the file), and are counted against the
+ * tensor's declared size before any is decoded. Everything else (nodes, names, attributes, dimensions) is bounded
+ * by {@link #MAX_ITEMS} and {@link #MAX_NODES}; measured on files made of nothing but the smallest such items,
+ * attributes cost the most, 20 times their bytes (72 MB for 3.6 MB of 450,000 attributes, about the most a file
+ * may declare), then tensors without data (17), graph inputs (13), distinct names (9) and nodes (6). Short-lived
+ * garbage comes on top: such files make the reader allocate up to about 50 times their size in all. External
+ * data costs what it holds, each tensor at most {@link #MAX_ELEMENTS} elements, read a megabyte at a time.
  *
  * <p>Every problem is an {@link IOException} with a one-line message naming the file and what is wrong.
  */
@@ -31,14 +43,28 @@ public final class OnnxReader {
   /** The largest tensor read, in elements. */
   static final long MAX_ELEMENTS = 1L << 28;
   /**
-   * The most nodes, attributes, names, initializers and graph inputs/outputs one file may declare together:
-   * each becomes a small object, so this bounds what a file of many tiny messages can make the reader allocate.
+   * The most items one file may declare together: nodes, attributes, names, tensors, graph inputs/outputs,
+   * dimensions, values of attribute lists, operator sets, functions and external-data entries. Each becomes a
+   * small object or value, so this bounds what a file of many tiny messages can make the reader allocate.
    */
   static final int MAX_ITEMS = 1_000_000;
+  /**
+   * The most nodes one file may hold, its graph's and its functions' together: real networks have at most tens of
+   * thousands, and Kiln imports sequential ones of a few hundred.
+   */
+  static final int MAX_NODES = 100_000;
+  /** The most dimensions of a tensor or of a graph input's or output's shape (ONNX's operators use at most 8). */
+  static final int MAX_RANK = 16;
+  /** The most distinct op types, domains, attribute names and node input/output names kept as one object each. */
+  private static final int MAX_CANONICAL = 4096;
+  /** External data is read and decoded this many bytes at a time. */
+  private static final int CHUNK = 1 << 20;
 
   private final Path file;
   private final Path directory;
   private int items;
+  private int nodes;
+  private final Map<String, String> canonical = new HashMap<>();
 
   private OnnxReader(Path file) {
     this.file = file;
@@ -71,15 +97,16 @@ public final class OnnxReader {
 
   private Onnx.Model model(Wire w) throws IOException {
     long ir = 0;
-    String producer = "";
+    String producerName = "";
+    String producerVersion = "";
     Map<String, Long> opsets = new LinkedHashMap<>();
     Onnx.Graph graph = null;
     List<Onnx.Function> functions = new ArrayList<>();
     while (w.hasNext()) {
       switch (w.next()) {
         case 1 -> ir = w.longValue("ir_version");
-        case 2 -> producer = w.string("producer_name");
-        case 3 -> producer = producer + " " + w.string("producer_version");
+        case 2 -> producerName = w.string("producer_name");
+        case 3 -> producerVersion = w.string("producer_version");
         case 7 -> {
           if (graph != null) {
             throw w.error("a second graph");
@@ -87,6 +114,7 @@ public final class OnnxReader {
           graph = graph(w.message("graph"));
         }
         case 8 -> {
+          count(w);
           Map.Entry<String, Long> opset = entry(w.message("opset_import"), "domain", 0L, o -> o.longValue("version"));
           opsets.put(opset.getKey(), opset.getValue());
         }
@@ -97,7 +125,8 @@ public final class OnnxReader {
     if (graph == null) {
       throw new IOException("not an ONNX model: no graph (ModelProto field 7)");
     }
-    return new Onnx.Model(ir, producer.trim(), Collections.unmodifiableMap(opsets), graph, List.copyOf(functions));
+    String producer = (producerName + " " + producerVersion).trim();
+    return new Onnx.Model(ir, producer, Collections.unmodifiableMap(opsets), graph, List.copyOf(functions));
   }
 
   private Onnx.Graph graph(Wire w) throws IOException {
@@ -114,7 +143,7 @@ public final class OnnxReader {
         case 5 -> {
           Onnx.Tensor t = tensor(w.message("initializer"));
           if (initializers.put(t.name(), t) != null) {
-            throw w.error("two initializers named '" + t.name() + "'");
+            throw w.error("two initializers named " + quote(t.name()));
           }
         }
         case 11 -> inputs.add(valueInfo(w.message("graph input")));
@@ -132,19 +161,43 @@ public final class OnnxReader {
 
   /** Counts one more declared item against {@link #MAX_ITEMS}. */
   private void count(Wire w) throws IOException {
-    if (++items > MAX_ITEMS) {
-      throw w.error("more than " + MAX_ITEMS + " nodes, attributes, names and tensors");
+    count(w, 1);
+  }
+
+  /** Counts {@code n} more declared items against {@link #MAX_ITEMS}. */
+  private void count(Wire w, int n) throws IOException {
+    items += n;
+    if (items > MAX_ITEMS || items < 0) {
+      throw w.error("more than " + MAX_ITEMS + " nodes, attributes, names, dimensions, values and tensors");
     }
+  }
+
+  /**
+   * {@code s}, or an equal string read before: op types, attribute names and tensor names repeat throughout a
+   * file (the first {@link #MAX_CANONICAL} distinct ones are kept).
+   */
+  private String canonical(String s) {
+    String c = canonical.get(s);
+    if (c != null) {
+      return c;
+    }
+    if (canonical.size() < MAX_CANONICAL) {
+      canonical.put(s, s);
+    }
+    return s;
   }
 
   /** The string of the current field, a name counted as one more item. */
   private String countedName(Wire w, String field) throws IOException {
     count(w);
-    return w.string(field);
+    return canonical(w.string(field));
   }
 
   private Onnx.Node node(Wire w, int index) throws IOException {
     count(w);
+    if (++nodes > MAX_NODES) {
+      throw w.error("more than " + MAX_NODES + " nodes");
+    }
     List<String> inputs = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     String name = "";
@@ -155,21 +208,24 @@ public final class OnnxReader {
       switch (w.next()) {
         case 1 -> inputs.add(countedName(w, "node input"));
         case 2 -> outputs.add(countedName(w, "node output"));
-        case 3 -> name = w.string("node name");
-        case 4 -> opType = w.string("op_type");
+        case 3 -> {
+          count(w);
+          name = w.string("node name");
+        }
+        case 4 -> opType = canonical(w.string("op_type"));
         case 5 -> {
           Onnx.Attribute a = attribute(w.message("attribute"));
           attributes.put(a.name(), a);
         }
-        case 7 -> domain = w.string("domain");
+        case 7 -> domain = canonical(w.string("domain"));
         default -> w.skip();
       }
     }
     if (opType.isEmpty()) {
-      throw w.error("node " + index + " '" + name + "' has no op_type");
+      throw w.error("node " + index + " " + quote(name) + " has no op_type");
     }
     return new Onnx.Node(index, name, opType, domain, List.copyOf(inputs), List.copyOf(outputs),
-        Collections.unmodifiableMap(attributes));
+        attributes.isEmpty() ? Map.of() : Collections.unmodifiableMap(attributes));
   }
 
   private Onnx.Attribute attribute(Wire w) throws IOException {
@@ -186,7 +242,7 @@ public final class OnnxReader {
     boolean graph = false;
     while (w.hasNext()) {
       switch (w.next()) {
-        case 1 -> name = w.string("attribute name");
+        case 1 -> name = countedName(w, "attribute name");
         case 2 -> f = w.floatValue("attribute f");
         case 3 -> i = w.longValue("attribute i");
         case 4 -> s = w.string("attribute s");
@@ -195,8 +251,16 @@ public final class OnnxReader {
           graph = true; // subgraphs are not parsed
           w.skip();
         }
-        case 7 -> w.floats("attribute floats", floats);
-        case 8 -> w.longs("attribute ints", ints);
+        case 7 -> {
+          int before = floats.size();
+          w.floats("attribute floats", floats, MAX_ITEMS);
+          count(w, floats.size() - before);
+        }
+        case 8 -> {
+          int before = ints.size();
+          w.longs("attribute ints", ints, MAX_ITEMS);
+          count(w, ints.size() - before);
+        }
         case 20 -> type = w.intValue("attribute type", 0, 64);
         case 21 -> ref = w.string("ref_attr_name");
         default -> w.skip();
@@ -217,7 +281,10 @@ public final class OnnxReader {
     Wire.LongList dims = new Wire.LongList();
     while (w.hasNext()) {
       switch (w.next()) {
-        case 1 -> name = w.string("value name");
+        case 1 -> {
+          count(w);
+          name = w.string("value name");
+        }
         case 2 -> {
           Wire type = w.message("type");
           while (type.nextOf(1)) {
@@ -229,6 +296,9 @@ public final class OnnxReader {
                   Wire shape = tensor.message("shape");
                   while (shape.nextOf(1)) {
                     count(shape);
+                    if (dims.size() == MAX_RANK) {
+                      throw shape.error("value " + quote(name) + " has more than " + MAX_RANK + " dimensions");
+                    }
                     Wire dim = shape.message("dim");
                     long value = -1;
                     while (dim.nextOf(1)) {
@@ -249,6 +319,7 @@ public final class OnnxReader {
   }
 
   private Onnx.Function function(Wire w) throws IOException {
+    count(w);
     String name = "";
     String domain = "";
     List<String> inputs = new ArrayList<>();
@@ -273,23 +344,32 @@ public final class OnnxReader {
 
   private Onnx.Tensor tensor(Wire w) throws IOException {
     count(w);
+    Wire values = w.copy(); // typed values are decoded in a second pass, once their count is known to be right
     String name = "";
     int type = 0;
     Wire.LongList dims = new Wire.LongList();
-    Wire.FloatList floats = new Wire.FloatList();
-    Wire.LongList longs = new Wire.LongList();
-    byte[] raw = null;
+    long floatValues = 0;
+    long intValues = 0;
+    ByteBuffer raw = null;
     boolean external = false;
     Map<String, String> externalData = new LinkedHashMap<>();
     while (w.hasNext()) {
       switch (w.next()) {
-        case 1 -> w.longs("dims", dims);
+        case 1 -> {
+          int before = dims.size();
+          w.longs("dims", dims, MAX_RANK);
+          count(w, dims.size() - before);
+        }
         case 2 -> type = w.intValue("data_type", 0, 64);
-        case 4 -> w.floats("float_data", floats);
-        case 5, 7 -> w.longs("int_data", longs);
-        case 8 -> name = w.string("tensor name");
-        case 9 -> raw = w.bytes("raw_data");
-        case 10 -> w.doubles("double_data", floats);
+        case 4 -> floatValues += w.countValues("float_data", Wire.FIXED32);
+        case 5 -> intValues += w.countValues("int32_data", Wire.VARINT);
+        case 7 -> intValues += w.countValues("int64_data", Wire.VARINT);
+        case 8 -> {
+          count(w);
+          name = w.string("tensor name");
+        }
+        case 9 -> raw = w.slice("raw_data");
+        case 10 -> floatValues += w.countValues("double_data", Wire.FIXED64);
         case 13 -> {
           count(w);
           Map.Entry<String, String> entry = entry(w.message("external_data"), "key", "", e -> e.string("value"));
@@ -303,11 +383,11 @@ public final class OnnxReader {
     long count = 1;
     for (long d : shape) {
       if (d < 0 || d > MAX_ELEMENTS) {
-        throw w.error("tensor '" + name + "' has dimension " + d);
+        throw w.error("tensor " + quote(name) + " has dimension " + d);
       }
       count *= d;
       if (count > MAX_ELEMENTS) {
-        throw w.error("tensor '" + name + "' has more than " + MAX_ELEMENTS + " elements");
+        throw w.error("tensor " + quote(name) + " has more than " + MAX_ELEMENTS + " elements");
       }
     }
     int n = (int) count;
@@ -320,23 +400,48 @@ public final class OnnxReader {
     if (width == 0) {
       return new Onnx.Tensor(name, type, shape, null, null); // a type Kiln does not read: an error if used
     }
+    boolean floating = type == Onnx.FLOAT || type == Onnx.DOUBLE;
     if (external) {
-      raw = externalBytes(name, externalData, (long) n * width, w);
+      return externalTensor(name, type, shape, n, width, externalData, w);
     }
     if (raw != null) {
-      if (raw.length != (long) n * width) {
-        throw w.error("tensor '" + name + "' " + java.util.Arrays.toString(shape) + " needs " + (long) n * width
-            + " bytes of data but has " + raw.length);
+      if (raw.remaining() != (long) n * width) {
+        throw w.error("tensor " + quote(name) + " " + Arrays.toString(shape) + " needs " + (long) n * width
+            + " bytes of data but has " + raw.remaining());
       }
-      return decode(name, type, shape, raw, n);
+      float[] f = floating ? new float[n] : null;
+      long[] l = floating ? null : new long[n];
+      decode(type, raw, f, l, 0);
+      return new Onnx.Tensor(name, type, shape, f, l);
     }
-    boolean floating = type == Onnx.FLOAT || type == Onnx.DOUBLE;
-    int present = floating ? floats.size() : longs.size();
+    long present = floating ? floatValues : intValues;
     if (present != n) {
-      throw w.error("tensor '" + name + "' " + java.util.Arrays.toString(shape) + " has " + n + " elements but "
-          + present + " values");
+      throw w.error("tensor " + quote(name) + " " + Arrays.toString(shape) + " has " + n + " elements but " + present
+          + " values");
     }
-    return new Onnx.Tensor(name, type, shape, floating ? floats.toArray() : null, floating ? null : longs.toArray());
+    float[] f = floating ? new float[n] : null;
+    long[] l = floating ? null : new long[n];
+    int at = 0;
+    while (values.hasNext()) {
+      int field = values.next();
+      if (floating && (field == 4 || field == 10)) {
+        at = values.decode(field == 4 ? "float_data" : "double_data", field == 4 ? Wire.FIXED32 : Wire.FIXED64, f,
+            null, at);
+      } else if (!floating && (field == 5 || field == 7)) {
+        at = values.decode(field == 5 ? "int32_data" : "int64_data", Wire.VARINT, null, l, at);
+      } else {
+        values.skip();
+      }
+    }
+    if (at != n) {
+      throw w.error("tensor " + quote(name) + ": " + n + " values counted but " + at + " decoded");
+    }
+    return new Onnx.Tensor(name, type, shape, f, l);
+  }
+
+  /** A name read from the file, quoted and cut short for a message. */
+  private static String quote(String name) {
+    return UnsupportedGraphException.quote(name);
   }
 
   /** Reads one value of the current field of a message. */
@@ -363,72 +468,101 @@ public final class OnnxReader {
     return Map.entry(key, v);
   }
 
-  private static Onnx.Tensor decode(String name, int type, long[] shape, byte[] raw, int n) {
-    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Decodes the whole little-endian values of {@code type} that {@code src} holds (from its position) into
+   * {@code floats} (FLOAT, DOUBLE) or {@code longs} (INT32, INT64, BOOL) from index {@code at}.
+   */
+  private static void decode(int type, ByteBuffer src, float[] floats, long[] longs, int at) {
+    int base = src.position();
     switch (type) {
-      case Onnx.FLOAT -> {
-        float[] v = new float[n];
-        b.asFloatBuffer().get(v);
-        return new Onnx.Tensor(name, type, shape, v, null);
-      }
+      case Onnx.FLOAT -> src.asFloatBuffer().get(floats, at, src.remaining() / 4);
       case Onnx.DOUBLE -> {
-        float[] v = new float[n];
-        for (int k = 0; k < n; k++) {
-          v[k] = (float) b.getDouble(8 * k);
+        for (int k = 0, n = src.remaining() / 8; k < n; k++) {
+          floats[at + k] = (float) src.getDouble(base + 8 * k);
         }
-        return new Onnx.Tensor(name, type, shape, v, null);
+      }
+      case Onnx.INT64 -> {
+        for (int k = 0, n = src.remaining() / 8; k < n; k++) {
+          longs[at + k] = src.getLong(base + 8 * k);
+        }
+      }
+      case Onnx.INT32 -> {
+        for (int k = 0, n = src.remaining() / 4; k < n; k++) {
+          longs[at + k] = src.getInt(base + 4 * k);
+        }
       }
       default -> {
-        long[] v = new long[n];
-        for (int k = 0; k < n; k++) {
-          v[k] = type == Onnx.INT64 ? b.getLong(8 * k) : type == Onnx.INT32 ? b.getInt(4 * k) : raw[k];
+        for (int k = 0, n = src.remaining(); k < n; k++) {
+          longs[at + k] = src.get(base + k);
         }
-        return new Onnx.Tensor(name, type, shape, null, v);
       }
     }
   }
 
-  /** A tensor's bytes from an external data file beside the model. */
-  private byte[] externalBytes(String name, Map<String, String> entries, long expected, Wire w) throws IOException {
+  /** A tensor whose {@code n} values of {@code width} bytes are in an external data file beside the model. */
+  private Onnx.Tensor externalTensor(String name, int type, long[] shape, int n, int width,
+      Map<String, String> entries, Wire w) throws IOException {
+    String quoted = quote(name);
+    long expected = (long) n * width;
     String location = entries.get("location");
     if (location == null || location.isEmpty()) {
-      throw w.error("tensor '" + name + "' has external data without a location");
+      throw w.error("tensor " + quoted + " has external data without a location");
     }
+    String where = quote(location);
     Path relative;
     try {
       relative = Path.of(location);
     } catch (java.nio.file.InvalidPathException e) {
-      throw w.error("tensor '" + name + "': invalid external data location '" + location + "'");
+      throw w.error("tensor " + quoted + ": invalid external data location " + where);
     }
     Path target = directory.resolve(relative).normalize();
     if (relative.isAbsolute() || !target.startsWith(directory.normalize())) {
-      throw w.error("tensor '" + name + "': external data location '" + location
-          + "' is outside the model's directory");
+      throw w.error("tensor " + quoted + ": external data location " + where
+          + " is outside the model's directory");
     }
-    long offset = parseLong(entries.getOrDefault("offset", "0"), "offset", name, w);
-    long length = entries.containsKey("length") ? parseLong(entries.get("length"), "length", name, w) : expected;
+    long offset = parseLong(entries.getOrDefault("offset", "0"), "offset", quoted, w);
+    long length = entries.containsKey("length") ? parseLong(entries.get("length"), "length", quoted, w) : expected;
     if (length != expected) {
-      throw w.error("tensor '" + name + "' needs " + expected + " bytes but its external data length is " + length);
+      throw w.error("tensor " + quoted + " needs " + expected + " bytes but its external data length is " + length);
     }
-    if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target)) {
-      throw w.error("tensor '" + name + "': external data file '" + location + "' not found beside " + file);
+    Path real;
+    try {
+      real = target.toRealPath();
+    } catch (IOException e) {
+      throw w.error("tensor " + quoted + ": external data file " + where + " not found beside " + file);
     }
-    try (FileChannel channel = FileChannel.open(target, StandardOpenOption.READ)) {
-      if (offset > channel.size() || expected > channel.size() - offset) {
-        throw w.error("tensor '" + name + "': bytes [" + offset + ", " + (offset + expected) + ") of '" + location
-            + "' requested but the file has " + channel.size());
+    if (!real.startsWith(directory.toRealPath())) {
+      throw w.error("tensor " + quoted + ": external data location " + where + " leads outside the model's "
+          + "directory (through a symbolic link)");
+    }
+    if (!Files.isRegularFile(real)) {
+      throw w.error("tensor " + quoted + ": external data " + where + " is not a regular file");
+    }
+    try (FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      long size = channel.size();
+      if (offset > size || expected > size - offset) {
+        throw w.error("tensor " + quoted + ": bytes [" + offset + ", " + Long.toUnsignedString(offset + expected)
+            + ") of " + where + " requested but the file has " + size);
       }
-      ByteBuffer buffer = ByteBuffer.allocate((int) expected);
-      while (buffer.hasRemaining()) {
-        if (channel.read(buffer, offset + buffer.position()) < 0) {
-          throw w.error("tensor '" + name + "': '" + location + "' ended early");
+      boolean floating = type == Onnx.FLOAT || type == Onnx.DOUBLE;
+      float[] f = floating ? new float[n] : null;
+      long[] l = floating ? null : new long[n];
+      ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(expected, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
+      for (long done = 0; done < expected; done += buffer.limit()) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), expected - done));
+        while (buffer.hasRemaining()) {
+          if (channel.read(buffer, offset + done + buffer.position()) < 0) {
+            throw w.error("tensor " + quoted + ": " + where + " ended early");
+          }
         }
+        buffer.flip();
+        decode(type, buffer, f, l, (int) (done / width));
       }
-      return buffer.array();
+      return new Onnx.Tensor(name, type, shape, f, l);
     }
   }
 
-  private static long parseLong(String value, String key, String name, Wire w) throws IOException {
+  private static long parseLong(String value, String key, String quotedName, Wire w) throws IOException {
     try {
       long v = Long.parseLong(value.trim());
       if (v < 0) {
@@ -436,7 +570,8 @@ public final class OnnxReader {
       }
       return v;
     } catch (NumberFormatException e) {
-      throw w.error("tensor '" + name + "': external data " + key + " '" + value + "' is not a byte count");
+      throw w.error("tensor " + quotedName + ": external data " + key + " " + quote(value)
+          + " is not a byte count");
     }
   }
 }

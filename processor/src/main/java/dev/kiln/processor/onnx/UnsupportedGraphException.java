@@ -15,6 +15,25 @@ public final class UnsupportedGraphException extends IOException {
 
   /** The most characters a message keeps (names in a hostile file can be of any length). */
   static final int MAX_MESSAGE = 600;
+  /** The most characters of one name a message quotes. */
+  static final int MAX_NAME = 160;
+
+  /**
+   * {@code name} (read from a file) in single quotes for a message, cut after {@link #MAX_NAME} characters so
+   * that a message is built short whatever the name's length; {@link #oneLine} escapes what is unprintable.
+   */
+  static String quote(String name) {
+    return "'" + shorten(name) + "'";
+  }
+
+  /** {@code text} cut after {@link #MAX_NAME} characters ("..." marks the cut), never inside a surrogate pair. */
+  static String shorten(String text) {
+    if (text.length() <= MAX_NAME) {
+      return text;
+    }
+    int end = Character.isHighSurrogate(text.charAt(MAX_NAME - 1)) ? MAX_NAME - 1 : MAX_NAME;
+    return text.substring(0, end) + "...";
+  }
 
   /**
    * {@code message} as one printable line: control and line-separator characters (which names read from a file

@@ -1,12 +1,15 @@
 package dev.kiln.processor.onnx;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
  * A cursor over protobuf wire-format bytes {@code [position, limit)} of one message. Every length is checked
- * against the bytes that remain before anything is allocated, so a hostile file costs at most its own size; a
- * problem is an {@link IOException} naming the byte offset.
+ * against the bytes that remain before anything is allocated, and a repeated field's values are counted before
+ * they are decoded (and refused past the caller's limit), so what a field allocates is bounded by its bytes in
+ * the file; a problem is an {@link IOException} naming the byte offset.
  */
 final class Wire {
   static final int VARINT = 0;
@@ -129,61 +132,132 @@ final class Wire {
   String string(String field) throws IOException {
     expect(LENGTH, field);
     int length = length();
+    if (length == 0) {
+      return ""; // one object for every empty name, not one per occurrence
+    }
     String s = new String(bytes, position, length, StandardCharsets.UTF_8);
     position += length;
     return s;
   }
 
-  /** The bytes of a length-delimited field (a copy). */
-  byte[] bytes(String field) throws IOException {
+  /** The bytes of a length-delimited field as a little-endian view of the file's bytes (not a copy). */
+  ByteBuffer slice(String field) throws IOException {
     expect(LENGTH, field);
     int length = length();
-    byte[] out = new byte[length];
-    System.arraycopy(bytes, position, out, 0, length);
+    ByteBuffer view = ByteBuffer.wrap(bytes, position, length).slice().order(ByteOrder.LITTLE_ENDIAN);
     position += length;
-    return out;
+    return view;
   }
 
-  /** Appends a repeated varint field's values, packed or one per tag. */
-  void longs(String field, LongList out) throws IOException {
+  /** A second cursor over what remains of this message, at the same field; reading one does not move the other. */
+  Wire copy() {
+    Wire w = new Wire(bytes, position, limit, what);
+    w.wireType = wireType;
+    return w;
+  }
+
+  /**
+   * How many values the current field of a repeated scalar holds, its value skipped: one for a value of wire
+   * type {@code elementType} ({@link #VARINT}, {@link #FIXED32} or {@link #FIXED64}), the count of a packed run
+   * otherwise, found and checked without decoding it (the varints of a run are counted by their last bytes).
+   */
+  int countValues(String field, int elementType) throws IOException {
+    if (wireType == elementType) {
+      skip();
+      return 1;
+    }
+    Wire packed = message(field);
+    int width = elementType == FIXED32 ? 4 : elementType == FIXED64 ? 8 : 0;
+    if (width == 0) {
+      int n = 0;
+      int run = 0;
+      for (int k = packed.position; k < packed.limit; k++) {
+        if (bytes[k] >= 0) {
+          n++;
+          run = 0;
+        } else if (++run == 10) {
+          throw error(field + ": varint longer than 10 bytes");
+        }
+      }
+      if (run > 0) {
+        throw error(field + ": truncated varint");
+      }
+      return n;
+    }
+    if (packed.remaining() % width != 0) {
+      throw error(field + ": packed values of " + packed.remaining() + " bytes (not a multiple of " + width + ")");
+    }
+    return packed.remaining() / width;
+  }
+
+  /**
+   * Appends a repeated varint field's values, packed or one per tag; more than {@code max} values in {@code out}
+   * is an error, found before a packed run is decoded.
+   */
+  void longs(String field, LongList out, int max) throws IOException {
     if (wireType == VARINT) {
+      room(field, out.size(), 1, max);
       out.add(varint());
       return;
     }
+    int n = copy().countValues(field, VARINT);
+    room(field, out.size(), n, max);
     Wire packed = message(field);
+    out.reserve(n);
     while (packed.hasNext()) {
       out.add(packed.varint());
     }
   }
 
-  /** Appends a repeated float field's values, packed or one per tag. */
-  void floats(String field, FloatList out) throws IOException {
+  /** Appends a repeated float field's values, packed or one per tag, at most {@code max} in {@code out}. */
+  void floats(String field, FloatList out, int max) throws IOException {
     if (wireType == FIXED32) {
+      room(field, out.size(), 1, max);
       out.add(Float.intBitsToFloat(fixed32()));
       return;
     }
+    int n = copy().countValues(field, FIXED32);
+    room(field, out.size(), n, max);
     Wire packed = message(field);
-    if (packed.remaining() % 4 != 0) {
-      throw error(field + ": packed floats of " + packed.remaining() + " bytes (not a multiple of 4)");
-    }
+    out.reserve(n);
     while (packed.hasNext()) {
       out.add(Float.intBitsToFloat(packed.fixed32()));
     }
   }
 
-  /** Appends a repeated double field's values, packed or one per tag. */
-  void doubles(String field, FloatList out) throws IOException {
-    if (wireType == FIXED64) {
-      out.add((float) Double.longBitsToDouble(fixed64()));
-      return;
+  private void room(String field, int size, int more, int max) throws IOException {
+    if (more > max - size) {
+      throw error(field + ": more than " + max + " values");
+    }
+  }
+
+  /**
+   * Decodes the current field's values from index {@code at}: into {@code floats} when {@code elementType} is
+   * {@link #FIXED32} (floats) or {@link #FIXED64} (doubles), into {@code longs} when it is {@link #VARINT};
+   * returns the index after the last. The caller has counted them ({@link #countValues}) and sized the array.
+   */
+  int decode(String field, int elementType, float[] floats, long[] longs, int at) throws IOException {
+    if (wireType == elementType) {
+      return decodeOne(field, elementType, floats, longs, at);
     }
     Wire packed = message(field);
-    if (packed.remaining() % 8 != 0) {
-      throw error(field + ": packed doubles of " + packed.remaining() + " bytes (not a multiple of 8)");
-    }
+    int k = at;
     while (packed.hasNext()) {
-      out.add((float) Double.longBitsToDouble(packed.fixed64()));
+      k = packed.decodeOne(field, elementType, floats, longs, k);
     }
+    return k;
+  }
+
+  private int decodeOne(String field, int elementType, float[] floats, long[] longs, int k) throws IOException {
+    if (k >= (floats != null ? floats.length : longs.length)) {
+      throw error(field + ": more values than counted");
+    }
+    switch (elementType) {
+      case FIXED32 -> floats[k] = Float.intBitsToFloat(fixed32());
+      case FIXED64 -> floats[k] = (float) Double.longBitsToDouble(fixed64());
+      default -> longs[k] = varint();
+    }
+    return k + 1;
   }
 
   /** Skips the current field's value. */
@@ -234,20 +308,28 @@ final class Wire {
     return new IOException(UnsupportedGraphException.oneLine(what + " at byte " + position + ": " + message));
   }
 
-  /** A growable list of longs (no boxing). */
+  /** A growable list of longs (no boxing; nothing allocated while empty). */
   static final class LongList {
-    private long[] values = new long[8];
+    private static final long[] EMPTY = new long[0];
+    private long[] values = EMPTY;
     private int size;
 
     void add(long v) {
       if (size == values.length) {
-        values = java.util.Arrays.copyOf(values, size * 2);
+        values = java.util.Arrays.copyOf(values, Math.max(8, size * 2));
       }
       values[size++] = v;
     }
 
+    /** Makes room for {@code n} more values at once. */
+    void reserve(int n) {
+      if (n > values.length - size) {
+        values = java.util.Arrays.copyOf(values, size + n);
+      }
+    }
+
     long[] toArray() {
-      return java.util.Arrays.copyOf(values, size);
+      return size == 0 ? EMPTY : java.util.Arrays.copyOf(values, size);
     }
 
     int size() {
@@ -255,20 +337,28 @@ final class Wire {
     }
   }
 
-  /** A growable list of floats (no boxing). */
+  /** A growable list of floats (no boxing; nothing allocated while empty). */
   static final class FloatList {
-    private float[] values = new float[16];
+    private static final float[] EMPTY = new float[0];
+    private float[] values = EMPTY;
     private int size;
 
     void add(float v) {
       if (size == values.length) {
-        values = java.util.Arrays.copyOf(values, size * 2);
+        values = java.util.Arrays.copyOf(values, Math.max(8, size * 2));
       }
       values[size++] = v;
     }
 
+    /** Makes room for {@code n} more values at once. */
+    void reserve(int n) {
+      if (n > values.length - size) {
+        values = java.util.Arrays.copyOf(values, size + n);
+      }
+    }
+
     float[] toArray() {
-      return java.util.Arrays.copyOf(values, size);
+      return size == 0 ? EMPTY : java.util.Arrays.copyOf(values, size);
     }
 
     int size() {

@@ -133,7 +133,7 @@ class OnnxImportTest {
         .message(11, Proto.value("x", 1, 3)).message(12, Proto.value("y", 1, 3));
     ImportedNetwork n = OnnxImporter.importModel(OnnxReader.parse(Proto.model(graph).bytes(), Path.of("h.onnx")));
     String source = ModelSourceWriter.write(n, "imported", "Hostile", "h.onnx", "h.safetensors");
-    assertThat(source).contains("From node 0 'x*&#47; class Evil {} /*&#92;u002a/ &#64;Deprecated&#92;u000a' (Relu).");
+    assertThat(source).contains("From node 0 'x&#42;/ class Evil {} /&#42;&#92;u002a/ &#64;Deprecated&#10;' (Relu).");
     assertThat(source).doesNotContain("\\u002a");
     ClassLoader loader = InMemoryCompiler.compileAndLoad(JavaFileObjects.forSourceString("imported.Hostile", source));
     SequentialModel model = InMemoryCompiler.newInstance(loader, "imported.HostileModel");

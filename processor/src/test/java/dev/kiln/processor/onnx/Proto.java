@@ -97,8 +97,43 @@ final class Proto {
     return n.string(3, name).string(4, op);
   }
 
+  /** An INT64 tensor with raw little-endian data. */
+  static Proto longTensor(String name, long[] dims, long... values) {
+    Proto t = message();
+    for (long d : dims) {
+      t.intField(1, d);
+    }
+    t.intField(2, 7).string(8, name);
+    byte[] raw = new byte[values.length * 8];
+    for (int i = 0; i < values.length; i++) {
+      for (int k = 0; k < 8; k++) {
+        raw[8 * i + k] = (byte) (values[i] >>> (8 * k));
+      }
+    }
+    return t.bytesField(9, raw);
+  }
+
+  /** An INT attribute. */
+  static Proto attribute(String name, long value) {
+    return message().string(1, name).intField(3, value).intField(20, 2);
+  }
+
+  /** An INTS attribute. */
+  static Proto attribute(String name, long... values) {
+    Proto a = message().string(1, name);
+    for (long v : values) {
+      a.intField(8, v);
+    }
+    return a.intField(20, 7);
+  }
+
   /** A model (IR 8, opset 17) around {@code graph}. */
   static Proto model(Proto graph) {
-    return message().intField(1, 8).message(7, graph).message(8, message().string(1, "").intField(2, 17));
+    return model(graph, 17);
+  }
+
+  /** A model (IR 8) of ONNX operator set {@code opset} around {@code graph}. */
+  static Proto model(Proto graph, long opset) {
+    return message().intField(1, 8).message(7, graph).message(8, message().string(1, "").intField(2, opset));
   }
 }
