@@ -62,19 +62,11 @@ final class Proto {
 
   /** A float tensor with raw little-endian data. */
   static Proto tensor(String name, long[] dims, float... values) {
-    Proto t = message();
-    for (long d : dims) {
-      t.intField(1, d);
-    }
-    t.intField(2, 1).string(8, name);
-    byte[] raw = new byte[values.length * 4];
+    long[] bits = new long[values.length];
     for (int i = 0; i < values.length; i++) {
-      int bits = Float.floatToRawIntBits(values[i]);
-      for (int k = 0; k < 4; k++) {
-        raw[4 * i + k] = (byte) (bits >>> (8 * k));
-      }
+      bits[i] = Float.floatToRawIntBits(values[i]);
     }
-    return t.bytesField(9, raw);
+    return rawTensor(name, dims, 1, 4, bits);
   }
 
   /** A graph input or output of element type float with the given dims. */
@@ -99,15 +91,20 @@ final class Proto {
 
   /** An INT64 tensor with raw little-endian data. */
   static Proto longTensor(String name, long[] dims, long... values) {
+    return rawTensor(name, dims, 7, 8, values);
+  }
+
+  /** A tensor of ONNX element type {@code dataType}, raw data each value's low {@code size} bytes, little-endian. */
+  private static Proto rawTensor(String name, long[] dims, int dataType, int size, long[] values) {
     Proto t = message();
     for (long d : dims) {
       t.intField(1, d);
     }
-    t.intField(2, 7).string(8, name);
-    byte[] raw = new byte[values.length * 8];
+    t.intField(2, dataType).string(8, name);
+    byte[] raw = new byte[values.length * size];
     for (int i = 0; i < values.length; i++) {
-      for (int k = 0; k < 8; k++) {
-        raw[8 * i + k] = (byte) (values[i] >>> (8 * k));
+      for (int k = 0; k < size; k++) {
+        raw[size * i + k] = (byte) (values[i] >>> (8 * k));
       }
     }
     return t.bytesField(9, raw);
