@@ -372,6 +372,8 @@ class HostileFilesFuzzTest {
     private static final long[] INTERESTING = {0, 1, -1, 7, 8, 255, 256, 0x7f, 0x80, 0xffff, 0x7fffffffL,
         0x80000000L, 0xffffffffL, Integer.MAX_VALUE - 8, 1L << 31, 1L << 32, 1L << 40, 1L << 62, Long.MAX_VALUE,
         Long.MIN_VALUE, 100_000_000L, 100_000_001L};
+    /** IDX dimensions whose products pass 2^31 and, three together, 2^63. */
+    private static final int[] LARGE_DIMENSIONS = {Integer.MAX_VALUE, Integer.MAX_VALUE - 8, 1 << 30, 65536, 46341};
     /** Numbers to put into a safetensors header's text. */
     private static final String[] NUMBERS = {"0", "1", "-1", "2147483639", "2147483647", "2147483648",
         "4294967296", "9223372036854775807", "9223372036854775808", "99999999999999999999", "1e3", "1.5", "00",
@@ -413,6 +415,12 @@ class HostileFilesFuzzTest {
         } else if (choice == 1 && file.length >= 8) {
           int at = 4 * (1 + random.nextInt(Math.min(3, file.length / 4 - 1)));
           ByteBuffer.wrap(file).putInt(at, (int) INTERESTING[random.nextInt(INTERESTING.length)]);
+        } else if (choice == 2 && file.length >= 8) { // large sizes together: their product must not wrap round
+          for (int at = 4; at + 4 <= Math.min(file.length, 16); at += 4) {
+            if (random.nextBoolean()) {
+              ByteBuffer.wrap(file).putInt(at, LARGE_DIMENSIONS[random.nextInt(LARGE_DIMENSIONS.length)]);
+            }
+          }
         } else {
           file = bytes(file, random);
         }
