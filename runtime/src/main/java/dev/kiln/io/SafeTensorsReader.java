@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,13 +65,22 @@ final class SafeTensorsReader {
       ByteBuffer chunk = reader.chunk(header);
       // BOOL is the one dtype whose bytes can be invalid (not 0 or 1), found only while the data is read:
       // its tensors are read and checked first, into scratch, so that such a file leaves the targets as they were.
+      Map<String, float[]> bools = new HashMap<>();
       for (Entry entry : header.entries()) {
         if (entry.dtype() == DType.BOOL) {
-          reader.data(entry, header.dataStart(), chunk, new float[entry.elements()]);
+          float[] checked = new float[entry.elements()];
+          reader.data(entry, header.dataStart(), chunk, checked);
+          bools.put(entry.name(), checked);
         }
       }
       for (Entry entry : header.entries()) {
-        reader.data(entry, header.dataStart(), chunk, targets.get(entry.name()).data());
+        float[] target = targets.get(entry.name()).data();
+        float[] checked = bools.get(entry.name());
+        if (checked != null) {
+          System.arraycopy(checked, 0, target, 0, checked.length);
+        } else {
+          reader.data(entry, header.dataStart(), chunk, target);
+        }
       }
     }
   }

@@ -37,9 +37,13 @@ public final class Onnx {
       List<String> outputs, Map<String, Attribute> attributes) {
     /** {@code node 3 '/stage0/Conv' (Conv)}, how errors name a node (long names cut short). */
     public String describe() {
-      return "node " + index + " " + UnsupportedGraphException.quote(name) + " (" + (domain.isEmpty()
-          || domain.equals("ai.onnx") ? "" : UnsupportedGraphException.shorten(domain) + ".")
-          + UnsupportedGraphException.shorten(opType) + ")";
+      return "node " + index + " " + UnsupportedGraphException.quote(name) + " (" + (isOnnxOperator() ? ""
+          : UnsupportedGraphException.shorten(domain) + ".") + UnsupportedGraphException.shorten(opType) + ")";
+    }
+
+    /** Whether the op type is one of ONNX's own (domain {@code ""} or {@code "ai.onnx"}), not a custom one. */
+    public boolean isOnnxOperator() {
+      return domain.isEmpty() || domain.equals("ai.onnx");
     }
 
     /** The input at {@code i}, or {@code ""} when absent (ONNX writes {@code ""} for a skipped optional input). */

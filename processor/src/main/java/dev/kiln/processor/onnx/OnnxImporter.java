@@ -129,7 +129,7 @@ public final class OnnxImporter {
 
   /** Constant and Identity-of-a-constant nodes (and nodes that only compute from constants and feed nothing). */
   private boolean isConstantNode(Onnx.Node node) {
-    if (!isOnnx(node)) {
+    if (!node.isOnnxOperator()) {
       return false;
     }
     if (node.opType().equals("Constant")) {
@@ -138,17 +138,13 @@ public final class OnnxImporter {
     return node.opType().equals("Identity") && constants.containsKey(node.input(0));
   }
 
-  private static boolean isOnnx(Onnx.Node node) {
-    return node.domain().isEmpty() || node.domain().equals("ai.onnx");
-  }
-
   /**
    * The node has as many inputs and outputs as its op type takes ({@link #ARITY}), and a name for its first
    * output: checked once for every node, so that nothing after reads a missing one. Op types Kiln does not
    * read are refused later, as such.
    */
   private static void checkArity(Onnx.Node node) throws IOException {
-    int[] arity = isOnnx(node) ? ARITY.get(node.opType()) : null;
+    int[] arity = node.isOnnxOperator() ? ARITY.get(node.opType()) : null;
     if (arity == null) {
       return;
     }
@@ -235,15 +231,14 @@ public final class OnnxImporter {
           + dims(d) + "; Kiln imports [N, C, H, W] or [N, F] inputs");
     }
     int[] s = new int[d.length - 1];
-    long elements = 1;
     for (int i = 1; i < d.length; i++) {
       if (d[i] <= 0 || d[i] > Integer.MAX_VALUE) {
         throw new UnsupportedGraphException("input " + quote(input.name()) + " has shape "
             + dims(d) + ": every dimension but the batch must be fixed");
       }
       s[i - 1] = (int) d[i];
-      elements *= d[i]; // at most (2^31 - 1)^3: no overflow
     }
+    long elements = elements(s);
     if (elements > Integer.MAX_VALUE) {
       throw new UnsupportedGraphException("input " + quote(input.name()) + " has shape "
           + dims(d) + ": " + elements + " elements a sample, more than Kiln's tensors hold (2^31 - 1)");
@@ -287,7 +282,7 @@ public final class OnnxImporter {
 
   /** The node reads exactly the current tensor, which nothing else reads. */
   private void checkSequential(Onnx.Node node) throws IOException {
-    if (!node.domain().isEmpty() && !node.domain().equals("ai.onnx")) {
+    if (!node.isOnnxOperator()) {
       throw unsupported(node, "operator domain " + quote(node.domain())
           + " is neither ONNX's nor a local function's");
     }
@@ -486,13 +481,12 @@ public final class OnnxImporter {
 
   /** The node's output {@link #shape} is neither empty nor more than a Kiln tensor holds (2^31 - 1 a sample). */
   private void checkOutput(Onnx.Node node) throws IOException {
-    long elements = 1;
     for (int d : shape) {
       if (d <= 0) {
         throw unsupported(node, "gives an empty output " + Arrays.toString(shape));
       }
-      elements *= d; // at most (2^31 - 1)^3: no overflow
     }
+    long elements = elements(shape);
     if (elements > Integer.MAX_VALUE) {
       throw unsupported(node, "gives an output " + Arrays.toString(shape) + " of " + elements + " elements a sample, "
           + "more than Kiln's tensors hold (2^31 - 1)");
@@ -719,7 +713,7 @@ public final class OnnxImporter {
     shape = new int[] {(int) features};
   }
 
-  /** The product of {@code dims}, exact (at most three ints). */
+  /** The product of {@code dims}, exact: a sample's shape has at most three dimensions below 2^31. */
   private static long elements(int[] dims) {
     long n = 1;
     for (int d : dims) {
@@ -759,7 +753,7 @@ public final class OnnxImporter {
     Onnx.Node biasAdd = null;
     String out = node.outputs().get(0);
     List<Onnx.Node> readers = consumers.getOrDefault(out, List.of());
-    if (readers.size() == 1 && readers.get(0).opType().equals("Add") && isOnnx(readers.get(0))) {
+    if (readers.size() == 1 && readers.get(0).opType().equals("Add") && readers.get(0).isOnnxOperator()) {
       Onnx.Node add = readers.get(0);
       String other = add.input(0).equals(out) ? add.input(1) : add.input(0);
       if (constants.containsKey(other)) {

@@ -172,6 +172,7 @@ public final class OnnxReader {
     }
   }
 
+
   /**
    * {@code s}, or an equal string read before: op types, attribute names and tensor names repeat throughout a
    * file (the first {@link #MAX_CANONICAL} distinct ones are kept).
@@ -251,16 +252,8 @@ public final class OnnxReader {
           graph = true; // subgraphs are not parsed
           w.skip();
         }
-        case 7 -> {
-          int before = floats.size();
-          w.floats("attribute floats", floats, MAX_ITEMS);
-          count(w, floats.size() - before);
-        }
-        case 8 -> {
-          int before = ints.size();
-          w.longs("attribute ints", ints, MAX_ITEMS);
-          count(w, ints.size() - before);
-        }
+        case 7 -> count(w, w.floats("attribute floats", floats, MAX_ITEMS));
+        case 8 -> count(w, w.longs("attribute ints", ints, MAX_ITEMS));
         case 20 -> type = w.intValue("attribute type", 0, 64);
         case 21 -> ref = w.string("ref_attr_name");
         default -> w.skip();
@@ -355,11 +348,7 @@ public final class OnnxReader {
     Map<String, String> externalData = new LinkedHashMap<>();
     while (w.hasNext()) {
       switch (w.next()) {
-        case 1 -> {
-          int before = dims.size();
-          w.longs("dims", dims, MAX_RANK);
-          count(w, dims.size() - before);
-        }
+        case 1 -> count(w, w.longs("dims", dims, MAX_RANK));
         case 2 -> type = w.intValue("data_type", 0, 64);
         case 4 -> floatValues += w.countValues("float_data", Wire.FIXED32);
         case 5 -> intValues += w.countValues("int32_data", Wire.VARINT);
@@ -400,7 +389,7 @@ public final class OnnxReader {
     if (width == 0) {
       return new Onnx.Tensor(name, type, shape, null, null); // a type Kiln does not read: an error if used
     }
-    boolean floating = type == Onnx.FLOAT || type == Onnx.DOUBLE;
+    boolean floating = isFloating(type);
     if (external) {
       return externalTensor(name, type, shape, n, width, externalData, w);
     }
@@ -409,26 +398,24 @@ public final class OnnxReader {
         throw w.error("tensor " + quote(name) + " " + Arrays.toString(shape) + " needs " + (long) n * width
             + " bytes of data but has " + raw.remaining());
       }
-      float[] f = floating ? new float[n] : null;
-      long[] l = floating ? null : new long[n];
-      decode(type, raw, f, l, 0);
-      return new Onnx.Tensor(name, type, shape, f, l);
+      Onnx.Tensor t = allocated(name, type, shape, n);
+      decode(type, raw, t.floats(), t.longs(), 0);
+      return t;
     }
     long present = floating ? floatValues : intValues;
     if (present != n) {
       throw w.error("tensor " + quote(name) + " " + Arrays.toString(shape) + " has " + n + " elements but " + present
           + " values");
     }
-    float[] f = floating ? new float[n] : null;
-    long[] l = floating ? null : new long[n];
+    Onnx.Tensor t = allocated(name, type, shape, n);
     int at = 0;
     while (values.hasNext()) {
       int field = values.next();
       if (floating && (field == 4 || field == 10)) {
-        at = values.decode(field == 4 ? "float_data" : "double_data", field == 4 ? Wire.FIXED32 : Wire.FIXED64, f,
-            null, at);
+        at = values.decode(field == 4 ? "float_data" : "double_data", field == 4 ? Wire.FIXED32 : Wire.FIXED64,
+            t.floats(), null, at);
       } else if (!floating && (field == 5 || field == 7)) {
-        at = values.decode(field == 5 ? "int32_data" : "int64_data", Wire.VARINT, null, l, at);
+        at = values.decode(field == 5 ? "int32_data" : "int64_data", Wire.VARINT, null, t.longs(), at);
       } else {
         values.skip();
       }
@@ -436,7 +423,20 @@ public final class OnnxReader {
     if (at != n) {
       throw w.error("tensor " + quote(name) + ": " + n + " values counted but " + at + " decoded");
     }
-    return new Onnx.Tensor(name, type, shape, f, l);
+    return t;
+  }
+
+  private static boolean isFloating(int type) {
+    return type == Onnx.FLOAT || type == Onnx.DOUBLE;
+  }
+
+  /**
+   * A tensor of {@code n} values, all zero, in the array its type decodes into (floats for FLOAT and DOUBLE, longs
+   * for the others): allocated only once the values are known to be there.
+   */
+  private static Onnx.Tensor allocated(String name, int type, long[] shape, int n) {
+    boolean floating = isFloating(type);
+    return new Onnx.Tensor(name, type, shape, floating ? new float[n] : null, floating ? null : new long[n]);
   }
 
   /** A name read from the file, quoted and cut short for a message. */
@@ -544,9 +544,7 @@ public final class OnnxReader {
         throw w.error("tensor " + quoted + ": bytes [" + offset + ", " + Long.toUnsignedString(offset + expected)
             + ") of " + where + " requested but the file has " + size);
       }
-      boolean floating = type == Onnx.FLOAT || type == Onnx.DOUBLE;
-      float[] f = floating ? new float[n] : null;
-      long[] l = floating ? null : new long[n];
+      Onnx.Tensor t = allocated(name, type, shape, n);
       ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(expected, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
       for (long done = 0; done < expected; done += buffer.limit()) {
         buffer.clear().limit((int) Math.min(buffer.capacity(), expected - done));
@@ -556,9 +554,9 @@ public final class OnnxReader {
           }
         }
         buffer.flip();
-        decode(type, buffer, f, l, (int) (done / width));
+        decode(type, buffer, t.floats(), t.longs(), (int) (done / width));
       }
-      return new Onnx.Tensor(name, type, shape, f, l);
+      return t;
     }
   }
 

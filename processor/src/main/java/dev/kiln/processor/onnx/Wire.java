@@ -191,14 +191,14 @@ final class Wire {
   }
 
   /**
-   * Appends a repeated varint field's values, packed or one per tag; more than {@code max} values in {@code out}
-   * is an error, found before a packed run is decoded.
+   * Appends a repeated varint field's values, packed or one per tag, and returns how many; more than {@code max}
+   * values in {@code out} is an error, found before a packed run is decoded.
    */
-  void longs(String field, LongList out, int max) throws IOException {
+  int longs(String field, LongList out, int max) throws IOException {
     if (wireType == VARINT) {
       room(field, out.size(), 1, max);
       out.add(varint());
-      return;
+      return 1;
     }
     int n = copy().countValues(field, VARINT);
     room(field, out.size(), n, max);
@@ -207,14 +207,15 @@ final class Wire {
     while (packed.hasNext()) {
       out.add(packed.varint());
     }
+    return n;
   }
 
-  /** Appends a repeated float field's values, packed or one per tag, at most {@code max} in {@code out}. */
-  void floats(String field, FloatList out, int max) throws IOException {
+  /** Appends a repeated float field's values as {@link #longs} does, and returns how many. */
+  int floats(String field, FloatList out, int max) throws IOException {
     if (wireType == FIXED32) {
       room(field, out.size(), 1, max);
       out.add(Float.intBitsToFloat(fixed32()));
-      return;
+      return 1;
     }
     int n = copy().countValues(field, FIXED32);
     room(field, out.size(), n, max);
@@ -223,6 +224,7 @@ final class Wire {
     while (packed.hasNext()) {
       out.add(Float.intBitsToFloat(packed.fixed32()));
     }
+    return n;
   }
 
   private void room(String field, int size, int more, int max) throws IOException {

@@ -585,25 +585,17 @@ class OnnxFuzzTest {
 
   private static void write(List<Field> fields, ByteArrayOutputStream out) {
     for (Field f : fields) {
-      writeVarint(out, (long) f.number << 3 | f.wireType);
+      Proto.writeVarint(out, (long) f.number << 3 | f.wireType);
       switch (f.wireType) {
-        case 0 -> writeVarint(out, f.value);
+        case 0 -> Proto.writeVarint(out, f.value);
         case 2 -> {
           byte[] payload = f.children != null ? serialize(f.children) : f.bytes;
-          writeVarint(out, f.lengthValue != null ? f.lengthValue : payload.length + f.lengthDelta);
+          Proto.writeVarint(out, f.lengthValue != null ? f.lengthValue : payload.length + f.lengthDelta);
           out.writeBytes(payload);
         }
         default -> out.writeBytes(f.bytes == null ? new byte[0] : f.bytes);
       }
     }
-  }
-
-  static void writeVarint(ByteArrayOutputStream out, long v) {
-    while ((v & ~0x7fL) != 0) {
-      out.write((int) ((v & 0x7f) | 0x80));
-      v >>>= 7;
-    }
-    out.write((int) v);
   }
 
   /** A field with the message it is in (its type, and the list holding it). */
@@ -1435,7 +1427,7 @@ class OnnxFuzzTest {
         }
         case 5 -> {
           ByteArrayOutputStream v = new ByteArrayOutputStream();
-          writeVarint(v, VARINTS[r.nextInt(VARINTS.length)]);
+          Proto.writeVarint(v, VARINTS[r.nextInt(VARINTS.length)]);
           int at = r.nextInt(n + 1);
           how.append(" bytes: a varint inserted at ").append(at);
           return splice(b, at, v.toByteArray(), at);
@@ -1513,39 +1505,26 @@ class OnnxFuzzTest {
     private String weight(boolean positive, long... dims) {
       String n = name("w");
       long count = 1;
-      Proto t = Proto.message();
       for (long d : dims) {
-        t.intField(1, d);
         count *= Math.max(d, 0);
       }
-      t.intField(2, 1).string(8, n);
+      Proto t = Proto.tensorHeader(n, dims, 1);
       if (count >= 0 && count <= 4096) {
         float[] values = new float[(int) count];
         for (int i = 0; i < values.length; i++) {
           values[i] = bad(10) ? OnnxFuzzTest.FLOATS[r.nextInt(OnnxFuzzTest.FLOATS.length)]
               : positive ? 0.5f + (float) r.nextDouble() : (float) r.nextGaussian();
         }
-        t.bytesField(9, floatBytes(values));
+        t.bytesField(9, Proto.floatBytes(values));
       }
       initializers.add(t);
       return n;
     }
 
-    private static byte[] floatBytes(float... values) {
-      byte[] raw = new byte[values.length * 4];
-      for (int i = 0; i < values.length; i++) {
-        int bits = Float.floatToRawIntBits(values[i]);
-        for (int k = 0; k < 4; k++) {
-          raw[4 * i + k] = (byte) (bits >>> (8 * k));
-        }
-      }
-      return raw;
-    }
-
     /** A float scalar initializer. */
     private String scalar(float v) {
       String n = name("s");
-      initializers.add(Proto.message().intField(2, 1).string(8, n).bytesField(9, floatBytes(v)));
+      initializers.add(Proto.tensor(n, new long[0], v));
       return n;
     }
 
@@ -1557,26 +1536,6 @@ class OnnxFuzzTest {
       }
       initializers.add(t);
       return n;
-    }
-
-    private static Proto intsAttr(String name, long... v) {
-      Proto a = Proto.message().string(1, name).intField(20, 7);
-      for (long x : v) {
-        a.intField(8, x);
-      }
-      return a;
-    }
-
-    private static Proto intAttr(String name, long v) {
-      return Proto.message().string(1, name).intField(20, 2).intField(3, v);
-    }
-
-    private static Proto floatAttr(String name, float f) {
-      return Proto.message().string(1, name).intField(20, 1).floatField(2, f);
-    }
-
-    private static Proto stringAttr(String name, String s) {
-      return Proto.message().string(1, name).intField(20, 3).string(4, s);
     }
 
     private float anyFloat() {
@@ -1610,7 +1569,7 @@ class OnnxFuzzTest {
       }
       long a = pick(INTS, r.nextBoolean() ? usual : other);
       long b = bad(3) ? pick(INTS, usual) : a;
-      attributes.add(bad(15) ? intsAttr(name, a, b, 1) : intsAttr(name, a, b));
+      attributes.add(bad(15) ? Proto.intsAttribute(name, a, b, 1) : Proto.intsAttribute(name, a, b));
       return new long[] {a, b};
     }
 
@@ -1620,13 +1579,13 @@ class OnnxFuzzTest {
         long h = r.nextInt(2);
         long w = r.nextInt(2);
         long[] p = {pick(INTS, h), pick(INTS, w), pick(INTS, h), pick(INTS, w)};
-        attributes.add(intsAttr("pads", p));
+        attributes.add(Proto.intsAttribute("pads", p));
         System.arraycopy(p, 0, pads, 0, 4);
       }
       String auto = "NOTSET";
       if (r.nextInt(5) == 0) {
         auto = bad(3) ? "x" : new String[] {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"}[r.nextInt(4)];
-        attributes.add(stringAttr("auto_pad", auto));
+        attributes.add(Proto.stringAttribute("auto_pad", auto));
       }
       return auto;
     }
@@ -1659,7 +1618,7 @@ class OnnxFuzzTest {
             in.add(weight(bad(5) ? out + 1 : out));
           }
           if (g != 1) {
-            attributes.add(intAttr("group", g));
+            attributes.add(Proto.intAttribute("group", g));
           }
           long[] s = pair(attributes, "strides", 1, 2);
           long[] d = pair(attributes, "dilations", 1, 2);
@@ -1676,10 +1635,10 @@ class OnnxFuzzTest {
           long c = map ? shape[0] : 4;
           long n = bad(6) ? c + 1 : c;
           if (r.nextInt(4) == 0) {
-            attributes.add(floatAttr("epsilon", bad(2) ? anyFloat() : 1e-3f));
+            attributes.add(Proto.floatAttribute("epsilon", bad(2) ? anyFloat() : 1e-3f));
           }
           if (bad(8)) {
-            attributes.add(intAttr("training_mode", pick(INTS, 1)));
+            attributes.add(Proto.intAttribute("training_mode", pick(INTS, 1)));
           }
           node("BatchNormalization", List.of(current, weight(n), weight(n), weight(n), weight(true, n)), attributes);
         }
@@ -1687,9 +1646,9 @@ class OnnxFuzzTest {
         case 4 -> { // Clip
           boolean six = r.nextBoolean();
           if (opset < 11) {
-            attributes.add(floatAttr("min", bad(3) ? anyFloat() : 0f));
+            attributes.add(Proto.floatAttribute("min", bad(3) ? anyFloat() : 0f));
             if (six) {
-              attributes.add(floatAttr("max", bad(3) ? anyFloat() : 6f));
+              attributes.add(Proto.floatAttribute("max", bad(3) ? anyFloat() : 6f));
             }
             node("Clip", List.of(current), attributes);
           } else {
@@ -1705,18 +1664,19 @@ class OnnxFuzzTest {
           boolean max = op == 5;
           long k = pick(new long[] {0, 1, 3, 65536, 65537, -1}, 2 + r.nextInt(2));
           if (!bad(8)) {
-            attributes.add(bad(10) ? intsAttr("kernel_shape", k) : intsAttr("kernel_shape", k, pick(INTS, k)));
+            attributes.add(bad(10) ? Proto.intsAttribute("kernel_shape", k)
+                : Proto.intsAttribute("kernel_shape", k, pick(INTS, k)));
           }
           long[] s = pair(attributes, "strides", 1, 2);
           pair(attributes, "dilations", 1, 1);
           long[] p = new long[4];
           String auto = padding(attributes, p);
           if (!max && (p[0] | p[1] | p[2] | p[3]) != 0 && !bad(3)) {
-            attributes.add(intAttr("count_include_pad", 1));
+            attributes.add(Proto.intAttribute("count_include_pad", 1));
           }
           for (String a : new String[] {"ceil_mode", "count_include_pad", "storage_order"}) {
             if (bad(6)) {
-              attributes.add(intAttr(a, pick(INTS, 1)));
+              attributes.add(Proto.intAttribute(a, pick(INTS, 1)));
             }
           }
           node(max ? "MaxPool" : "AveragePool", List.of(current), attributes);
@@ -1738,14 +1698,14 @@ class OnnxFuzzTest {
           }
           if (r.nextBoolean()) {
             if (r.nextInt(4) == 0) {
-              attributes.add(intAttr("axis", pick(INTS, 1)));
+              attributes.add(Proto.intAttribute("axis", pick(INTS, 1)));
             }
             node("Flatten", List.of(current), attributes);
           } else {
             long[][] targets = {{1, -1}, {-1, features}, {0, features}, {0, -1}, {1, features + 1}, {-1}, {1, 1, -1},
                 {features, 1}};
             if (bad(8)) {
-              attributes.add(intAttr("allowzero", 1));
+              attributes.add(Proto.intAttribute("allowzero", 1));
             }
             String target = bad(8) ? weight(2) : int64s(targets[bad(2) ? r.nextInt(targets.length) : r.nextInt(4)]);
             node("Reshape", List.of(current, target), attributes);
@@ -1757,16 +1717,16 @@ class OnnxFuzzTest {
           long out = pick(new long[] {0, 1, 65536}, 1 + r.nextInt(4));
           boolean transB = r.nextBoolean();
           if (transB) {
-            attributes.add(intAttr("transB", bad(5) ? pick(INTS, 1) : 1));
+            attributes.add(Proto.intAttribute("transB", bad(5) ? pick(INTS, 1) : 1));
           }
           if (bad(6)) {
-            attributes.add(intAttr("transA", pick(INTS, 1)));
+            attributes.add(Proto.intAttribute("transA", pick(INTS, 1)));
           }
           if (r.nextInt(4) == 0) {
-            attributes.add(floatAttr("alpha", bad(2) ? anyFloat() : 0.5f));
+            attributes.add(Proto.floatAttribute("alpha", bad(2) ? anyFloat() : 0.5f));
           }
           if (r.nextInt(4) == 0) {
-            attributes.add(floatAttr("beta", bad(2) ? anyFloat() : 2f));
+            attributes.add(Proto.floatAttribute("beta", bad(2) ? anyFloat() : 2f));
           }
           List<String> ins = new ArrayList<>(List.of(current, transB ? weight(out, in) : weight(in, out)));
           if (r.nextBoolean()) {
@@ -1788,7 +1748,7 @@ class OnnxFuzzTest {
         case 11 -> { // Dropout
           if (opset < 12) {
             if (r.nextBoolean()) {
-              attributes.add(floatAttr("ratio", bad(2) ? anyFloat() : 0.25f));
+              attributes.add(Proto.floatAttribute("ratio", bad(2) ? anyFloat() : 0.25f));
             }
             node("Dropout", List.of(current), attributes);
           } else {
@@ -1805,16 +1765,16 @@ class OnnxFuzzTest {
         case 12 -> node("Identity", List.of(current), attributes);
         case 13 -> { // Pad (zeros, merged into the Conv or AveragePool after it)
           if (r.nextInt(5) == 0) {
-            attributes.add(stringAttr("mode", bad(2) ? "reflect" : "constant"));
+            attributes.add(Proto.stringAttribute("mode", bad(2) ? "reflect" : "constant"));
           }
           long[] pads = {0, 0, pick(INTS, 1), pick(INTS, 1), 0, 0, pick(INTS, 1), pick(INTS, 1)};
           if (bad(6)) {
             pads[r.nextInt(8)] = INTS[r.nextInt(INTS.length)];
           }
           if (opset < 11) {
-            attributes.add(bad(8) ? intsAttr("pads", 1, 1) : intsAttr("pads", pads));
+            attributes.add(bad(8) ? Proto.intsAttribute("pads", 1, 1) : Proto.intsAttribute("pads", pads));
             if (r.nextInt(4) == 0) {
-              attributes.add(floatAttr("value", bad(2) ? anyFloat() : 0f));
+              attributes.add(Proto.floatAttribute("value", bad(2) ? anyFloat() : 0f));
             }
             node("Pad", List.of(current), attributes);
           } else {
@@ -1835,13 +1795,13 @@ class OnnxFuzzTest {
           String[] kinds = {"value", "value_float", "value_floats", "value_int", "value_ints", "none"};
           String k = kinds[r.nextInt(clean ? kinds.length - 1 : kinds.length)];
           Proto a = switch (k) {
-            case "value_float" -> floatAttr(k, 1f);
+            case "value_float" -> Proto.floatAttribute(k, 1f);
             case "value_floats" -> Proto.message().string(1, k).intField(20, 6);
-            case "value_int" -> intAttr(k, 3);
-            case "value_ints" -> intsAttr(k, 1, -1);
+            case "value_int" -> Proto.intAttribute(k, 3);
+            case "value_ints" -> Proto.intsAttribute(k, 1, -1);
             case "value" -> bad(2) ? Proto.message().string(1, k).intField(20, 4)
                 : Proto.message().string(1, k).intField(20, 4).message(5, Proto.tensor("", new long[] {1}, 1f));
-            default -> intAttr("other", 1);
+            default -> Proto.intAttribute("other", 1);
           };
           graph.message(1, Proto.message().string(2, name("c")).string(3, name("n")).string(4, "Constant")
               .message(5, a));

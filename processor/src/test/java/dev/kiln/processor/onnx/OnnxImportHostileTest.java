@@ -301,7 +301,7 @@ class OnnxImportHostileTest {
   @Test
   void convOutputOfMoreElementsThanATensorHolds() {
     Proto conv = Proto.node("c", "Conv", new String[] {"x", "w"}, "y")
-        .message(5, Proto.attribute("pads", 65536, 65536, 65536, 65536));
+        .message(5, Proto.intsAttribute("pads", 65536, 65536, 65536, 65536));
     Proto graph = Proto.message().message(1, conv).message(5, Proto.tensor("w", new long[] {1, 1, 1, 1}, 1f))
         .message(11, Proto.value("x", 1, 1, 1, 1)).message(12, Proto.value("y", 1, 1, 131073, 131073));
     assertThat(refusal(Proto.model(graph))).isEqualTo("node 0 'c' (Conv): gives an output [1, 131073, 131073] of "
@@ -320,7 +320,7 @@ class OnnxImportHostileTest {
         .message(11, Proto.value("x", 1, 2, 4, 4)).message(12, Proto.value("y", 1, 3, 4, 2));
     assertThat(refusal(Proto.model(zeroOut))).isEqualTo("node 0 'c' (Conv): weight [0, 2, 1, 1] has a channel "
         + "dimension of 0 (outside [1, 2147483647])");
-    Proto group = Proto.node("c", "Conv", new String[] {"x", "w"}, "y").message(5, Proto.attribute("group",
+    Proto group = Proto.node("c", "Conv", new String[] {"x", "w"}, "y").message(5, Proto.intAttribute("group",
         (1L << 32) + 1));
     assertThat(refusal(Proto.model(graphWith(group)))).isEqualTo("node 0 'c' (Conv): group 4294967297 for 2 input "
         + "channels");

@@ -12,12 +12,17 @@ final class Proto {
   }
 
   Proto varint(long v) {
+    writeVarint(out, v);
+    return this;
+  }
+
+  /** {@code v} as a protobuf varint: seven bits a byte, least significant first, the high bit marking more. */
+  static void writeVarint(ByteArrayOutputStream out, long v) {
     while ((v & ~0x7fL) != 0) {
       out.write((int) ((v & 0x7f) | 0x80));
       v >>>= 7;
     }
     out.write((int) v);
-    return this;
   }
 
   Proto key(int field, int wireType) {
@@ -62,11 +67,16 @@ final class Proto {
 
   /** A float tensor with raw little-endian data. */
   static Proto tensor(String name, long[] dims, float... values) {
+    return tensorHeader(name, dims, 1).bytesField(9, floatBytes(values));
+  }
+
+  /** The floats' little-endian bytes, as a FLOAT tensor's raw data holds them. */
+  static byte[] floatBytes(float... values) {
     long[] bits = new long[values.length];
     for (int i = 0; i < values.length; i++) {
       bits[i] = Float.floatToRawIntBits(values[i]);
     }
-    return rawTensor(name, dims, 1, 4, bits);
+    return littleEndian(bits, 4);
   }
 
   /** A graph input or output of element type float with the given dims. */
@@ -91,32 +101,46 @@ final class Proto {
 
   /** An INT64 tensor with raw little-endian data. */
   static Proto longTensor(String name, long[] dims, long... values) {
-    return rawTensor(name, dims, 7, 8, values);
+    return tensorHeader(name, dims, 7).bytesField(9, littleEndian(values, 8));
   }
 
-  /** A tensor of ONNX element type {@code dataType}, raw data each value's low {@code size} bytes, little-endian. */
-  private static Proto rawTensor(String name, long[] dims, int dataType, int size, long[] values) {
+  /** A tensor's dims, ONNX element type {@code dataType} and name, without data. */
+  static Proto tensorHeader(String name, long[] dims, int dataType) {
     Proto t = message();
     for (long d : dims) {
       t.intField(1, d);
     }
-    t.intField(2, dataType).string(8, name);
+    return t.intField(2, dataType).string(8, name);
+  }
+
+  /** Each value's low {@code size} bytes, little-endian. */
+  private static byte[] littleEndian(long[] values, int size) {
     byte[] raw = new byte[values.length * size];
     for (int i = 0; i < values.length; i++) {
       for (int k = 0; k < size; k++) {
         raw[size * i + k] = (byte) (values[i] >>> (8 * k));
       }
     }
-    return t.bytesField(9, raw);
+    return raw;
   }
 
   /** An INT attribute. */
-  static Proto attribute(String name, long value) {
+  static Proto intAttribute(String name, long value) {
     return message().string(1, name).intField(3, value).intField(20, 2);
   }
 
+  /** A FLOAT attribute. */
+  static Proto floatAttribute(String name, float value) {
+    return message().string(1, name).floatField(2, value).intField(20, 1);
+  }
+
+  /** A STRING attribute. */
+  static Proto stringAttribute(String name, String value) {
+    return message().string(1, name).string(4, value).intField(20, 3);
+  }
+
   /** An INTS attribute. */
-  static Proto attribute(String name, long... values) {
+  static Proto intsAttribute(String name, long... values) {
     Proto a = message().string(1, name);
     for (long v : values) {
       a.intField(8, v);
