@@ -331,10 +331,27 @@ class BlockedConvTest {
     assertThat(conv.bandStart(4, 7, n)).isEqualTo(chunks * n * 4);
     assertThat(conv.bandStart(7, 7, n)).isEqualTo(conv.items(n));
     assertThat(conv.bandStart(1, 1, n)).isEqualTo(conv.items(n));
-    // Ranges: the bands, or equal runs of the chunk-major order without them.
+    // Ranges: the bands, or runs of the chunk-major order equal in work without them. 72 channels are 5 blocks,
+    // a chunk of 3 and one of 2, 21 items (rows of 3 samples) each: 105 block-rows, half of them 52.5; the first
+    // run takes 17 items of the first chunk (51 block-rows), the second 4 of it and 21 of the other (54).
     assertThat(conv.rangeStart(4, 7, 7, n)).isEqualTo(conv.bandStart(4, 7, n));
-    assertThat(conv.rangeStart(1, 2, 1, n)).isEqualTo(conv.items(n) / 2);
+    assertThat(conv.items(n)).isEqualTo(42);
+    assertThat(conv.rangeStart(0, 2, 1, n)).isEqualTo(0);
+    assertThat(conv.rangeStart(1, 2, 1, n)).isEqualTo(17);
     assertThat(conv.rangeStart(2, 2, 1, n)).isEqualTo(conv.items(n));
+    // MobileNet v1's 1024->1024 7x7 pointwise layer: 64 blocks in 20 chunks of 3 and 2 of 2, 7 items each. Equal
+    // items (77 each) gave the first thread 33 blocks and the second 31; equal work 225 and 223 block-rows.
+    ConvGeometry p = NaiveConvKernel.geometry(1024, 1024, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
+    BlockedConv pointwise = new BlockedConv(p, Activation.RELU, BlockedLayout.blocked(1024, 7, 7, 0, 0, 0, 0),
+        BlockedLayout.blocked(1024, 7, 7, 0, 0, 0, 0));
+    assertThat(pointwise.items(1)).isEqualTo(22 * 7);
+    assertThat(pointwise.bands(2, 1)).isEqualTo(1);
+    assertThat(pointwise.rangeStart(1, 2, 1, 1)).isEqualTo(10 * 7 + 5);
+    // Three ranges: a third of 448 block-rows is 149 (rounded down), 2 more than 7 chunks: item 49 + 1; two thirds
+    // 298, 4 more than 14 chunks: item 98 + 1.
+    assertThat(pointwise.rangeStart(1, 3, 1, 1)).isEqualTo(50);
+    assertThat(pointwise.rangeStart(2, 3, 1, 1)).isEqualTo(99);
+    assertThat(pointwise.rangeStart(3, 3, 1, 1)).isEqualTo(pointwise.items(1));
     // Bands that do not divide the rows are refused.
     float[] buffer = new float[conv.in.sampleSize * n + conv.out.sampleSize * n];
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
