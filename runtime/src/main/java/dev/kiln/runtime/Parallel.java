@@ -359,7 +359,7 @@ public final class Parallel {
      * second: then a row-split layer's bands ran on each other's processor, every band's input and output
      * arrays (the pieces' own, see the blocked network engine) crossed between the processors' caches, and so
      * did those of the next layer. Measured on RepVGG-A0 at N=1 on 2 threads (AMD EPYC Zen 4, 2 virtual
-     * processors): 3-7% of sections where the two processors shared a level-3 cache, up to 18% where they did
+     * processors): 2.5-7.6% of sections where the two processors shared a level-3 cache, 9-19% where they did
      * not. MobileNet v1 at N=1 on 2 threads took 0.958-0.996 of the time with the first piece reserved (four
      * in-process alternations, both orders).
      */
