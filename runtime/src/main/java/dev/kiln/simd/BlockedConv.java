@@ -752,6 +752,23 @@ final class BlockedConv {
     return items(samples);
   }
 
+  /**
+   * The work of items {@code [start, end)} of the chunk-major order (one band) for a batch of {@code samples}:
+   * the output blocks times rows they compute ({@link #rangeStart} gives each thread an equal share of it).
+   */
+  long work(int start, int end, int samples) {
+    int perChunk = samples * geometry.outHeight();
+    long w = 0;
+    for (int i = 0; i < chunks.size(); i++) {
+      int from = Math.max(start, i * perChunk);
+      int to = Math.min(end, (i + 1) * perChunk);
+      if (to > from) {
+        w += (long) (to - from) * chunks.get(i).blocks();
+      }
+    }
+    return w;
+  }
+
   /** Whether a batch of {@code n} is worth splitting over threads. */
   boolean splits(int n) {
     return Parallel.worthSplitting(macs * n, Parallel.MIN_MACS);
