@@ -247,8 +247,9 @@ public final class Parallel {
    * of fixed boundaries. The first is the caller's, claimed as the section is published; the caller and the
    * workers claim the others one at a time from one atomic word holding the section's generation and the next
    * piece, so a piece runs exactly once, on whichever thread gets to it first: the caller never waits for a
-   * worker that has not started (it takes the pieces itself), only for pieces already running elsewhere. A worker that comes late, to a section whose pieces are all
-   * taken, finds its generation gone from the word and claims nothing.
+   * worker that has not started (it takes the pieces itself), only for pieces already running elsewhere. A
+   * worker that comes late, to a section whose pieces are all taken, finds its generation gone from the word and
+   * claims nothing.
    */
   private static final class Pool {
     final Worker[] workers;
@@ -354,14 +355,12 @@ public final class Parallel {
 
     /**
      * Runs the section's first piece, which {@link #start} claimed for the calling thread. With the first
-     * piece up for grabs, a spinning worker took it in 3-18% of a network's sections (it saw the section while
-     * the caller was still reading the workers' parked flags, lines the workers write), and the caller took the
-     * second: then a row-split layer's bands ran on each other's processor, every band's input and output
-     * arrays (the pieces' own, see the blocked network engine) crossed between the processors' caches, and so
-     * did those of the next layer. Measured on RepVGG-A0 at N=1 on 2 threads (AMD EPYC Zen 4, 2 virtual
-     * processors): 2.5-7.6% of sections where the two processors shared a level-3 cache, 9-19% where they did
-     * not. MobileNet v1 at N=1 on 2 threads took 0.958-0.996 of the time with the first piece reserved (four
-     * in-process alternations, both orders).
+     * piece up for grabs, a spinning worker sometimes took it (it saw the section while the caller was still
+     * reading the workers' parked flags, lines the workers write) and the caller the second: a row-split layer's
+     * bands then ran on each other's processor, and their arrays (the pieces' own, see the blocked network
+     * engine) crossed between the caches, for that layer and the next. On RepVGG-A0 at N=1 on 2 threads (AMD EPYC
+     * Zen 4) that was 2.5-19% of the sections; MobileNet v1 at N=1 on 2 threads took 0.958-0.996 of the time with
+     * the first piece reserved (four in-process alternations, both orders).
      */
     void runFirst() {
       try {

@@ -735,11 +735,7 @@ final class BlockedConv {
     // three-block chunks first and the twos last (split), equal items gave one thread more: MobileNet v1's
     // 1024->1024 7x7 pointwise layer (20 threes, 2 twos) 33 blocks against 31 on two threads.
     int perChunk = samples * geometry.outHeight();
-    long total = 0;
-    for (Chunk c : chunks) {
-      total += (long) c.blocks() * perChunk;
-    }
-    long target = total * j / ranges;
+    long target = (long) out.blocks * perChunk * j / ranges; // the chunks hold every output block once
     long before = 0;
     for (int i = 0; i < chunks.size(); i++) {
       long work = (long) chunks.get(i).blocks() * perChunk;

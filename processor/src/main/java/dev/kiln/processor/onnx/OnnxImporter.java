@@ -713,7 +713,7 @@ public final class OnnxImporter {
     shape = new int[] {(int) features};
   }
 
-  /** The product of {@code dims}, exact: a sample's shape has at most three dimensions below 2^31. */
+  /** The product of {@code dims}, exact for a sample's shape (at most three dimensions below 2^31). */
   private static long elements(int[] dims) {
     long n = 1;
     for (int d : dims) {
@@ -826,11 +826,13 @@ public final class OnnxImporter {
     } else {
       p = scalar(node, 1, "ratio", 0.5f);
       Onnx.Tensor training = optionalConstant(node, 2, "training_mode");
-      if (training != null && (training.longs() == null || training.longs().length != 1)) {
-        throw unsupported(node, "its training_mode (input 2) " + training + " is not one boolean");
-      }
-      if (training != null && training.longs()[0] != 0) {
-        throw unsupported(node, "training_mode = true; Kiln imports inference graphs");
+      if (training != null) {
+        if (training.longs() == null || training.longs().length != 1) {
+          throw unsupported(node, "its training_mode (input 2) " + training + " is not one boolean");
+        }
+        if (training.longs()[0] != 0) {
+          throw unsupported(node, "training_mode = true; Kiln imports inference graphs");
+        }
       }
     }
     if (!(p >= 0 && p < 1)) {
@@ -872,11 +874,7 @@ public final class OnnxImporter {
   /** A Kiln tensor of the given shape from a float constant with as many elements. */
   private Tensor tensor(Onnx.Node node, Onnx.Tensor t, int... shapeOut) throws IOException {
     float[] v = floats(node, t);
-    long n = 1;
-    for (int d : shapeOut) {
-      n *= d;
-    }
-    if (v.length != n) {
+    if (v.length != elements(shapeOut)) {
       throw unsupported(node, t + " has " + v.length + " values; " + Arrays.toString(shapeOut) + " expected");
     }
     return Tensor.of(v.clone(), shapeOut);

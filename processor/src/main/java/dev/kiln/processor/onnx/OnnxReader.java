@@ -172,7 +172,6 @@ public final class OnnxReader {
     }
   }
 
-
   /**
    * {@code s}, or an equal string read before: op types, attribute names and tensor names repeat throughout a
    * file (the first {@link #MAX_CANONICAL} distinct ones are kept).
