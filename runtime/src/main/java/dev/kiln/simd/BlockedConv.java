@@ -325,8 +325,9 @@ final class BlockedConv {
 
   /**
    * Queues this layer's own tiles for warming, weighed by the work they take over from slower code (the
-   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward, or at its
-   * start where that forward runs a batch together ({@link BlockedNetwork#ownTilesFirst}).
+   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward (or at its
+   * start, where a setting asks for that and the forward runs a batch together: {@link
+   * BlockedNetwork#ownTilesFirst}).
    */
   void requestFasterTiles() {
     for (Chunk c : chunks) {

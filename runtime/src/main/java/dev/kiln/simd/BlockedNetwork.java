@@ -236,31 +236,25 @@ final class BlockedNetwork implements NetworkEngine {
 
   /**
    * Whether a first forward of {@code samples} samples requests the convolutions' own tiles at its start instead
-   * of at its end: where it runs two or more samples together ({@link #firstGroupSize}) on a machine with 16
-   * vector registers (AVX2). Such a forward runs on the one-block first tiles for long enough that the warmer,
-   * on a processor the forward leaves free, gets the own tiles hot during it and the layers switch to them:
-   * RepVGG-A0 at N=8 on one thread, first forward 0.77-0.78x the time and first result 0.81-0.86x (medians of
-   * two series of five and six alternating ColdStart pairs on the AMD EPYC Zen 1 machine, where the one-block
-   * tile runs at 0.55x the speed of the layers' own 3x4 tiles); on two threads, with no processor to spare,
-   * 1.02x and 0.87x (first result 1.02x and 0.93x), within the pairs' spread. With 32 registers (AVX-512) the
-   * one-block tile is not far behind the own tiles (on an AMD EPYC Zen 4, eight more samples added about 27 ms
-   * each to RepVGG-A0's first forward, against 25 ms a sample steady) and the own tiles are wider and slower to
-   * compile, so requesting them first only took processor time: there RepVGG-A0's first forward took 1.17x the
-   * time with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x) and 1.07x at N=16 (six, six and
-   * five pairs). Where the first forward runs one sample at a time (MobileNet v1), requesting them after its first
-   * sample made it longer (1.25x at N=8 on one thread on the Zen 1), as warming during a first forward did
-   * before (see {@link #forward}): the warmer and C2 then take processor time and the compiler's queue from the
-   * code that forward still needs. {@code kiln.blocked.ownTilesFirst=true|false} overrides the register rule
-   * (for comparisons).
+   * of at its end: only where {@code kiln.blocked.ownTilesFirst=true} asks for it (for comparisons), and then
+   * only where that forward runs two or more samples together ({@link #firstGroupSize}). By default never.
+   * Requested at the start, the warmer and C2 take processor time from the code the first forward still needs;
+   * whether that pays depends on how slow the one-block first tile is against the own tiles and on what else
+   * the first forward compiles. On the AMD EPYC Zen 1 (AVX2), before RepVGG-A0's stride-1 layers ran in
+   * Winograd's form, it did: RepVGG-A0 at N=8 on one thread, first result 0.81-0.86x the time (1.02x and 0.93x on
+   * two). With those layers in Winograd's form, on an AMD EPYC Zen 3 (AVX2), it no longer does: with the request
+   * at the end, RepVGG-A0 at N=8 had its first result in 0.887x the time on one thread and 0.746x on two
+   * (medians of eight alternating ColdStart pairs each; MobileNet v1, whose first forward runs one sample at a
+   * time, 0.99x and 0.94x). With 32 registers (AVX-512) it never did: on an AMD EPYC Zen 4, RepVGG-A0's first
+   * forward took 1.17x the time with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x).
    */
   boolean ownTilesFirst(int samples) {
     return ownTilesFirstHere && firstGroupSize > 1 && samples > 1;
   }
 
-  private static final boolean OWN_TILES_FIRST = Boolean.parseBoolean(
-      System.getProperty("kiln.blocked.ownTilesFirst", String.valueOf(TileBudget.REGISTERS < 32)));
+  private static final boolean OWN_TILES_FIRST = Boolean.getBoolean("kiln.blocked.ownTilesFirst");
 
-  /** {@link #ownTilesFirst}'s machine rule for this network (tests set it to run either way anywhere). */
+  /** {@link #ownTilesFirst}'s setting for this network (tests set it to run either way). */
   boolean ownTilesFirstHere = OWN_TILES_FIRST;
 
   /** Whether this network's first forward requested the own tiles at its start (for tests). */
