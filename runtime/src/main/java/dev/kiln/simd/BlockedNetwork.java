@@ -244,9 +244,10 @@ final class BlockedNetwork implements NetworkEngine {
    * Winograd's form, it did: RepVGG-A0 at N=8 on one thread, first result 0.81-0.86x the time (1.02x and 0.93x on
    * two). With those layers in Winograd's form, on an AMD EPYC Zen 3 (AVX2), it no longer does: with the request
    * at the end, RepVGG-A0 at N=8 had its first result in 0.887x the time on one thread and 0.746x on two
-   * (medians of eight alternating ColdStart pairs each; MobileNet v1, whose first forward runs one sample at a
-   * time, 0.99x and 0.94x). With 32 registers (AVX-512) it never did: on an AMD EPYC Zen 4, RepVGG-A0's first
-   * forward took 1.17x the time with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x).
+   * (medians of eight alternating ColdStart pairs each; with the sides reversed, 1.117x and 1.269x the time with
+   * the request at the start; MobileNet v1, whose first forward runs one sample at a time, 0.99x and 0.94x). With
+   * 32 registers (AVX-512) it never did: on an AMD EPYC Zen 4, RepVGG-A0's first forward took 1.17x the time
+   * with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x).
    */
   boolean ownTilesFirst(int samples) {
     return ownTilesFirstHere && firstGroupSize > 1 && samples > 1;
