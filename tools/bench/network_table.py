@@ -5,8 +5,8 @@ Reads the JSON lines network_bench.sh appended (NetworkBench's and pytorch_netwo
 those cold_start.sh appended (ColdStart's), and prints:
 
 - one Markdown row per network, batch size and thread count, in the README's columns: Kiln's, ONNX Runtime's and
-  PyTorch's steady times (medians over the round's processes, three significant figures, whole milliseconds above
-  1,000), Kiln's speed over ONNX Runtime's alternating in one process (the median over its processes), and the
+  PyTorch's steady times (medians over the round's processes, three significant figures: whole milliseconds
+  from 100, with a thousands separator), Kiln's speed over ONNX Runtime's alternating in one process (the median over its processes), and the
   first results (each engine's median over its ColdStart runs, and the ratio of the two medians);
 - per case, the range of the alternation's one-second slices and of the single first-result rounds;
 - the settling runs (worst 1-second window after 2 s over the run's median) and the scalar-path runs.
@@ -33,7 +33,8 @@ def net_key(row):
 
 
 def ms(value):
-    """Three significant figures, whole milliseconds with a thousands separator at 1,000 and above."""
+    """Three significant figures: whole milliseconds from 100 (a thousands separator from 1,000), else one or two
+    decimals."""
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"

@@ -363,9 +363,14 @@ public final class Parallel {
      * the first piece reserved (four in-process alternations, both orders).
      */
     void runFirst() {
+      runPiece(body, range, n, 0, pieces);
+    }
+
+    /** Runs piece {@code piece} of {@code total} over {@code [0, size)} unless a piece failed; counts it done. */
+    private void runPiece(ChunkBody b, RangeBody r, int size, int piece, int total) {
       try {
         if (failure.get() == null) {
-          runChunk(body, range, 0, 0, chunkStart(n, 1, pieces));
+          runChunk(b, r, piece, chunkStart(size, piece, total), chunkStart(size, piece + 1, total));
         }
       } catch (Throwable e) {
         fail(e);
@@ -395,18 +400,7 @@ public final class Parallel {
           continue;
         }
         // Read only now: the claimed piece keeps the section running, so the caller cannot have moved on.
-        ChunkBody b = body;
-        RangeBody r = range;
-        int size = n;
-        try {
-          if (failure.get() == null) {
-            runChunk(b, r, piece, chunkStart(size, piece, total), chunkStart(size, piece + 1, total));
-          }
-        } catch (Throwable e) {
-          fail(e);
-        } finally {
-          done.incrementAndGet();
-        }
+        runPiece(body, range, n, piece, total);
         ran++;
       }
     }

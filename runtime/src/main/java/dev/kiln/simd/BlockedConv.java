@@ -325,9 +325,7 @@ final class BlockedConv {
 
   /**
    * Queues this layer's own tiles for warming, weighed by the work they take over from slower code (the
-   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward (or at its
-   * start, where a setting asks for that and the forward runs a batch together: {@link
-   * BlockedNetwork#ownTilesFirst}).
+   * one-block tiles, or plain Java for depthwise layers). A network asks after its first forward.
    */
   void requestFasterTiles() {
     for (Chunk c : chunks) {
@@ -734,17 +732,15 @@ final class BlockedConv {
     }
     // Items of a chunk of m blocks are m blocks' work each: the runs are equal in blocks, not in items. With the
     // three-block chunks first and the twos last (split), equal items gave one thread more: MobileNet v1's
-    // 1024->1024 7x7 pointwise layer (20 threes, 2 twos) 33 blocks against 31 on two threads.
+    // 1024->1024 7x7 pointwise layer (20 threes, 2 twos) 33 blocks against 31 on two threads. The chunks hold
+    // the output blocks in order, each once, so a chunk's first block counts the blocks before it.
     int perChunk = samples * geometry.outHeight();
-    long target = (long) out.blocks * perChunk * j / ranges; // the chunks hold every output block once
-    long before = 0;
+    long target = (long) out.blocks * perChunk * j / ranges;
     for (int i = 0; i < chunks.size(); i++) {
-      long work = (long) chunks.get(i).blocks() * perChunk;
-      if (before + work > target) {
-        int m = chunks.get(i).blocks();
-        return i * perChunk + (int) ((target - before + m / 2) / m);
+      Chunk c = chunks.get(i);
+      if ((long) (c.block() + c.blocks()) * perChunk > target) {
+        return i * perChunk + (int) ((target - (long) c.block() * perChunk + c.blocks() / 2) / c.blocks());
       }
-      before += work;
     }
     return items(samples);
   }

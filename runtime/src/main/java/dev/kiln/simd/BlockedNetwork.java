@@ -234,33 +234,6 @@ final class BlockedNetwork implements NetworkEngine {
     return mapsOutweigh(bufferFloatsPerSample, weightFloats) ? 1 : groupSize;
   }
 
-  /**
-   * Whether a first forward of {@code samples} samples requests the convolutions' own tiles at its start instead
-   * of at its end: only where {@code kiln.blocked.ownTilesFirst=true} asks for it (for comparisons), and then
-   * only where that forward runs two or more samples together ({@link #firstGroupSize}). By default never.
-   * Requested at the start, the warmer and C2 take processor time from the code the first forward still needs;
-   * whether that pays depends on how slow the one-block first tile is against the own tiles and on what else
-   * the first forward compiles. On the AMD EPYC Zen 1 (AVX2), before RepVGG-A0's stride-1 layers ran in
-   * Winograd's form, it did: RepVGG-A0 at N=8 on one thread, first result 0.81-0.86x the time (1.02x and 0.93x on
-   * two). With those layers in Winograd's form, on an AMD EPYC Zen 3 (AVX2), it no longer does: with the request
-   * at the end, RepVGG-A0 at N=8 had its first result in 0.887x the time on one thread and 0.746x on two
-   * (medians of eight alternating ColdStart pairs each; with the sides reversed, 1.117x and 1.269x the time with
-   * the request at the start; MobileNet v1, whose first forward runs one sample at a time, 0.99x and 0.94x). With
-   * 32 registers (AVX-512) it never did: on an AMD EPYC Zen 4, RepVGG-A0's first forward took 1.17x the time
-   * with it at N=8 on one thread (first result 1.09x), 1.17x on two (1.15x).
-   */
-  boolean ownTilesFirst(int samples) {
-    return ownTilesFirstHere && firstGroupSize > 1 && samples > 1;
-  }
-
-  private static final boolean OWN_TILES_FIRST = Boolean.getBoolean("kiln.blocked.ownTilesFirst");
-
-  /** {@link #ownTilesFirst}'s setting for this network (tests set it to run either way). */
-  boolean ownTilesFirstHere = OWN_TILES_FIRST;
-
-  /** Whether this network's first forward requested the own tiles at its start (for tests). */
-  volatile boolean ownTilesRequestedFirst;
-
   /** Samples per group in a network's first forward ({@link #firstGroupSize(int, long, long)}). */
   private final int firstGroupSize;
 
@@ -811,11 +784,6 @@ final class BlockedNetwork implements NetworkEngine {
   @Override
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
-      boolean atStart = ownTilesFirst(input.dim(0));
-      if (atStart) {
-        ownTilesRequestedFirst = true;
-        requestConvTiles();
-      }
       try {
         if (firstForwardAlone(input)) {
           firstForwardRanAlone = true;
@@ -829,15 +797,17 @@ final class BlockedNetwork implements NetworkEngine {
         }
         return run(input, firstGroupSize);
       } finally {
-        // After the first forward (unless it requested them at its start: ownTilesFirst), which runs plain
-        // Java the JIT compiles meanwhile (driver loops, weight packing, depthwise layers, layers outside this
-        // engine): warming more tiles during it took processor time and the JIT's queues from it. So did
-        // priming the driver loop (see DriverPrimer), which the warmer now does first, before these tiles.
+        // After the first forward, which runs plain Java the JIT compiles meanwhile (driver loops, weight
+        // packing, depthwise layers, Winograd transforms, layers outside this engine): warming more tiles during
+        // it took processor time and the JIT's queues from it. So did priming the driver loop (see
+        // DriverPrimer), which the warmer now does first, before these tiles. Requested at the start of a first
+        // forward that runs a batch together, the own tiles made RepVGG-A0's first result at N=8 take 1.09-1.15x
+        // the time on an AMD EPYC Zen 4 and 1.117-1.269x on a Zen 3 (AVX2, with its stride-1 layers in
+        // Winograd's form; eight alternating ColdStart pairs each). Only on a Zen 1, before those layers ran in
+        // Winograd's form, had that paid on one thread (0.81-0.86x).
         fasterTilesRequested = true;
         TileWarmer.requestDriverPriming();
-        if (!atStart) {
-          requestConvTiles();
-        }
+        requestConvTiles();
         for (Stage stage : stages) {
           if (stage instanceof GlobalAvgPoolStage pool) {
             TileWarmer.request(pool.kernel, false, pool.layout.sampleSize);

@@ -791,8 +791,7 @@ final class TileWarmer {
 
   /**
    * Asks the warmer to prime the driver loop ({@link DriverPrimer}) once, after the tiles needed now and before
-   * the faster ones: a network of the blocked engine asks after its first forward, with its faster tiles (or
-   * after those, which it may have asked for at that forward's start: {@link BlockedNetwork#ownTilesFirst});
+   * the faster ones: a network of the blocked engine asks after its first forward, with its faster tiles;
    * layers used alone, which do not run that loop, do not ask. Asked for when the network was built, the
    * priming ran during the first forward and took processor time and C2's queue from it: ColdStart on the AMD
    * EPYC Zen 1 machine (both networks, N = 1 and 8, 1 and 2 threads, 5 alternating pairs each) spent 3-30% less

@@ -526,6 +526,33 @@ class BlockedNetworkTest {
   }
 
   /**
+   * A first forward that runs a batch together (on the one-block first tiles, the own tiles requested only after
+   * it) gives the same bits as the later forwards on the own tiles, and as the same samples run one by one.
+   */
+  @Test
+  void batchedFirstForwardHasTheLaterForwardsBits() {
+    Parallel.setThreads(1);
+    TwoConvNet heavy = TwoConvNet.heavy(21);
+    heavy.eval();
+    assertThat(((BlockedNetwork) heavy.networkEngine()).firstGroupSize()).isGreaterThan(1);
+    Tensor x = TestTensors.uniform(new SplittableRandom(23), 1, 2, 64, 6, 6);
+    float[] first = heavy.forward(x).data();
+    dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
+        first);
+    int sample = first.length / 2;
+    for (int i = 0; i < 2; i++) {
+      TwoConvNet single = TwoConvNet.heavy(21);
+      single.eval();
+      int in = 64 * 6 * 6;
+      float[] one = single.forward(Tensor.of(java.util.Arrays.copyOfRange(x.data(), i * in, (i + 1) * in), 1, 64,
+          6, 6)).data();
+      assertThat(one).hasLength(sample);
+      dev.kiln.testing.NumericAssertions.assertSameBits("sample " + i + " alone",
+          java.util.Arrays.copyOfRange(first, i * sample, (i + 1) * sample), one);
+    }
+  }
+
+  /**
    * A first forward of one sample on two threads runs on the calling thread alone ({@link
    * BlockedNetwork#firstForwardAlone}), with the same bits as the later forwards split over the pool and as one
    * thread; one of two samples, or on one thread, does not.
@@ -557,54 +584,6 @@ class BlockedNetworkTest {
     batch.eval();
     batch.forward(two);
     assertThat(((BlockedNetwork) batch.networkEngine()).firstForwardRanAlone).isFalse();
-  }
-
-  /**
-   * By default a first forward requests the convolutions' own tiles after it ({@link BlockedNetwork#ownTilesFirst});
-   * with the setting on, one of a batch run together requests them at its start, one of one sample, or of samples
-   * run one at a time, still after it. Both ways on any machine (the setting made on the engine), same bits.
-   */
-  @Test
-  void ownTilesAreRequestedAtTheStartOfABatchedFirstForward() {
-    Parallel.setThreads(1);
-    TwoConvNet machine = TwoConvNet.heavy(21);
-    machine.eval();
-    BlockedNetwork byDefault = (BlockedNetwork) machine.networkEngine();
-    assertThat(byDefault.firstGroupSize()).isGreaterThan(1);
-    assertThat(byDefault.ownTilesFirst(2)).isFalse();
-    Tensor x = TestTensors.uniform(new SplittableRandom(23), 1, 2, 64, 6, 6);
-    float[] expected = null;
-    for (boolean rule : new boolean[] {true, false}) {
-      TwoConvNet heavy = TwoConvNet.heavy(21);
-      heavy.eval();
-      BlockedNetwork engine = (BlockedNetwork) heavy.networkEngine();
-      engine.ownTilesFirstHere = rule;
-      assertThat(engine.ownTilesFirst(1)).isFalse();
-      assertThat(engine.ownTilesFirst(2)).isEqualTo(rule);
-      float[] first = heavy.forward(x).data();
-      assertThat(engine.ownTilesRequestedFirst).isEqualTo(rule);
-      dev.kiln.testing.NumericAssertions.assertSameBits("first forward against the second", heavy.forward(x).data(),
-          first);
-      if (expected != null) {
-        dev.kiln.testing.NumericAssertions.assertSameBits("own tiles first or not", expected, first);
-      }
-      expected = first;
-
-      TwoConvNet single = TwoConvNet.heavy(21);
-      single.eval();
-      ((BlockedNetwork) single.networkEngine()).ownTilesFirstHere = rule;
-      single.forward(TestTensors.uniform(new SplittableRandom(23), 1, 1, 64, 6, 6));
-      assertThat(((BlockedNetwork) single.networkEngine()).ownTilesRequestedFirst).isFalse();
-    }
-
-    Net small = new Net(11);
-    small.eval();
-    BlockedNetwork perSample = (BlockedNetwork) small.networkEngine();
-    perSample.ownTilesFirstHere = true;
-    assertThat(perSample.firstGroupSize()).isEqualTo(1);
-    assertThat(perSample.ownTilesFirst(3)).isFalse();
-    small.forward(TestTensors.uniform(new SplittableRandom(17), 1, 3, 3, 19, 17));
-    assertThat(perSample.ownTilesRequestedFirst).isFalse();
   }
 
   /**
