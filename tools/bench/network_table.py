@@ -6,8 +6,9 @@ those cold_start.sh appended (ColdStart's), and prints:
 
 - one Markdown row per network, batch size and thread count, in the README's columns: Kiln's, ONNX Runtime's and
   PyTorch's steady times (medians over the round's processes, three significant figures: whole milliseconds
-  from 100, with a thousands separator), Kiln's speed over ONNX Runtime's alternating in one process (the median over its processes), and the
-  first results (each engine's median over its ColdStart runs, and the ratio of the two medians);
+  from 100, with a thousands separator), Kiln's speed over ONNX Runtime's alternating in one process (the median
+  over its processes), and the first results (each engine's median over its ColdStart runs, and the ratio of the
+  two medians);
 - per case, the range of the alternation's one-second slices and of the single first-result rounds;
 - the settling runs (worst 1-second window after 2 s over the run's median) and the scalar-path runs.
 
