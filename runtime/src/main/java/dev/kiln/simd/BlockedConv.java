@@ -747,7 +747,8 @@ final class BlockedConv {
 
   /**
    * The work of items {@code [start, end)} of the chunk-major order (one band) for a batch of {@code samples}:
-   * the output blocks times rows they compute ({@link #rangeStart} gives each thread an equal share of it).
+   * the output blocks times rows they compute ({@link #rangeStart} gives each thread an equal share of it). Only
+   * tests call it, to check that split against the chunks item by item.
    */
   long work(int start, int end, int samples) {
     int perChunk = samples * geometry.outHeight();

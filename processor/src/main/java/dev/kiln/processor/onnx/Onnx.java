@@ -89,15 +89,6 @@ public final class Onnx {
    * {@code longs} for INT32, INT64 and BOOL; both {@code null} for a data type Kiln does not read.
    */
   public record Tensor(String name, int dataType, long[] dims, float[] floats, long[] longs) {
-    /** The number of elements (the product of the dimensions). */
-    public long count() {
-      long n = 1;
-      for (long d : dims) {
-        n *= d;
-      }
-      return n;
-    }
-
     /** The dimensions as ints (all are checked to fit when the tensor is read). */
     public int[] shape() {
       int[] s = new int[dims.length];

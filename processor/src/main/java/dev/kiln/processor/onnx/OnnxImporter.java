@@ -713,7 +713,11 @@ public final class OnnxImporter {
     shape = new int[] {(int) features};
   }
 
-  /** The product of {@code dims}, exact for a sample's shape (at most three dimensions below 2^31). */
+  /**
+   * The product of {@code dims}, exact for the shapes it is given: a sample's (at most three dimensions below
+   * 2^31) and the shape {@link #tensor} expects of a constant (one dimension, or a convolution weight's own four,
+   * whose product the reader caps at {@link OnnxReader#MAX_ELEMENTS}).
+   */
   private static long elements(int[] dims) {
     long n = 1;
     for (int d : dims) {
