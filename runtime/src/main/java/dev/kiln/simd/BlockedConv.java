@@ -214,16 +214,7 @@ final class BlockedConv {
     int taps = geometry.kernelH() * geometry.kernelW();
     int inGroupChannels = depthwise ? 1 : geometry.inChannelsPerGroup();
     this.steps = inGroupChannels * taps;
-    this.off = new int[steps];
-    int r = 0;
-    for (int ic = 0; ic < inGroupChannels; ic++) {
-      for (int kh = 0; kh < geometry.kernelH(); kh++) {
-        for (int kw = 0; kw < geometry.kernelW(); kw++) {
-          off[r++] = (depthwise ? 0 : in.channelOffset(ic)) + kh * geometry.dilationH() * in.rowStride
-              + kw * geometry.dilationW() * in.pixelStride;
-        }
-      }
-    }
+    this.off = offsets(geometry, in, depthwise ? 1 : inGroupChannels, depthwise);
     this.sx = geometry.strideW() * in.pixelStride;
     this.macs = geometry.macsPerSample();
     int weightOffset = 0;
@@ -321,6 +312,26 @@ final class BlockedConv {
     }
     // Every first run of a row is one width ({@link #firstColumns}), so one tile.
     return List.of(TileWarmer.conv(1, Math.min(geometry.outWidth(), FIRST_PIXELS), 0));
+  }
+
+  /**
+   * The input offsets of the reduction steps ({@link #off}), in a method of its own: in the constructor, this loop
+   * (RepVGG-A0 builds 16 pointwise convolutions of 192 steps for each Winograd layer, at the start of its first
+   * forward) made C2 compile the whole constructor for on-stack replacement, 220 ms in which every compilation the
+   * first forward waited for sat in C2's queue (AMD EPYC Zen 3, JDK 17, -XX:+LogCompilation).
+   */
+  private static int[] offsets(ConvGeometry geometry, BlockedLayout in, int channels, boolean depthwise) {
+    int[] off = new int[channels * geometry.kernelH() * geometry.kernelW()];
+    int r = 0;
+    for (int ic = 0; ic < channels; ic++) {
+      int base = depthwise ? 0 : in.channelOffset(ic);
+      for (int kh = 0; kh < geometry.kernelH(); kh++) {
+        for (int kw = 0; kw < geometry.kernelW(); kw++) {
+          off[r++] = base + kh * geometry.dilationH() * in.rowStride + kw * geometry.dilationW() * in.pixelStride;
+        }
+      }
+    }
+    return off;
   }
 
   /**
