@@ -961,11 +961,16 @@ final class BlockedNetwork implements NetworkEngine {
     int n = input.dim(0);
     int per = n / parts;
     Tensor[] results = new Tensor[parts];
-    Parallel.forRange(parts, (start, end) -> {
-      Workspace ws = compactSpaces.get();
-      ws.inParts = true;
-      for (int part = start; part < end; part++) {
-        results[part] = runGroups(input, ws, per, part * per, group, 1);
+    // Classes of their own here and below, not lambdas: these run in a network's first forward, and a lambda is
+    // a class generated at run time (see StartupClassesTest).
+    Parallel.forRange(parts, new Parallel.RangeBody() {
+      @Override
+      public void run(int start, int end) {
+        Workspace ws = compactSpaces.get();
+        ws.inParts = true;
+        for (int part = start; part < end; part++) {
+          results[part] = runGroups(input, ws, per, part * per, group, 1);
+        }
       }
     });
     return concat(results, n);
@@ -1078,9 +1083,12 @@ final class BlockedNetwork implements NetworkEngine {
         // Bands of rows, one per thread, like the first convolution's row bands: each thread writes the rows
         // it reads next (written by one thread and read by another, the buffer's lines moved between the
         // cores on every call: MobileNet v1's 224x224 input took 81 us on 2 threads against 42 on one).
-        Parallel.forChunks(layout.height, (chunk, h0, h1) -> {
-          for (int i = 0; i < n; i++) {
-            layout.fromNchw(src, (first + i) * sample, dst, i * layout.sampleSize, h0, h1);
+        Parallel.forChunks(layout.height, new Parallel.ChunkBody() {
+          @Override
+          public void run(int chunk, int h0, int h1) {
+            for (int i = 0; i < n; i++) {
+              layout.fromNchw(src, (first + i) * sample, dst, i * layout.sampleSize, h0, h1);
+            }
           }
         });
       } else {
@@ -1356,7 +1364,12 @@ final class BlockedNetwork implements NetworkEngine {
       float[] y = out.data();
       if (Parallel.worthSplitting((long) n * layout.sampleSize, SPLIT_ELEMENTS, n * layout.blocks)) {
         // Channel blocks split over the threads, each mean summed by one thread in the same order (the same bits).
-        Parallel.forChunks(n * layout.blocks, (chunk, start, end) -> pool(x, y, start, end));
+        Parallel.forChunks(n * layout.blocks, new Parallel.ChunkBody() {
+          @Override
+          public void run(int chunk, int start, int end) {
+            pool(x, y, start, end);
+          }
+        });
       } else {
         pool(x, y, 0, n * layout.blocks);
       }
@@ -1465,8 +1478,12 @@ final class BlockedNetwork implements NetworkEngine {
       // Groups of four output blocks (as the kernel takes them) split over the threads, every row each.
       int groups = (blocks + 3) / 4;
       if (Parallel.worthSplitting((long) rows * in * out, Parallel.MIN_MACS, groups)) {
-        Parallel.forRange(groups, (g0, g1) -> HeadKernels.linear(x, in, p.w(), p.b(), out, y, 0, rows, 4 * g0,
-            Math.min(blocks, 4 * g1)));
+        Parallel.forRange(groups, new Parallel.RangeBody() {
+          @Override
+          public void run(int g0, int g1) {
+            HeadKernels.linear(x, in, p.w(), p.b(), out, y, 0, rows, 4 * g0, Math.min(blocks, 4 * g1));
+          }
+        });
       } else {
         HeadKernels.linear(x, in, p.w(), p.b(), out, y, 0, rows, 0, blocks);
       }

@@ -107,8 +107,9 @@ final class WinogradConv {
     this.products = BlockedLayout.blocked(geometry.outChannels(), th, tw, 0, 0, 0, 0);
     ConvGeometry pointwise = ConvGeometry.builder().inChannels(geometry.inChannels())
         .outChannels(geometry.outChannels()).inputSize(th, tw).kernel(1, 1).build();
-    for (int i = 0; i < POSITIONS; i++) {
-      positions[i] = new BlockedConv(pointwise, Activation.NONE, tiles, products);
+    positions[0] = new BlockedConv(pointwise, Activation.NONE, tiles, products);
+    for (int i = 1; i < POSITIONS; i++) {
+      positions[i] = new BlockedConv(positions[0]);
     }
     int[] blocks = positions[0].chunkBlocks();
     this.firstBlocks = new int[blocks.length + 1];

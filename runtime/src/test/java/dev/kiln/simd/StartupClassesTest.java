@@ -2,7 +2,15 @@ package dev.kiln.simd;
 
 import static com.google.common.truth.Truth.assertWithMessage;
 
+import dev.kiln.annotation.Activation;
+import dev.kiln.annotation.PaddingMode;
 import dev.kiln.io.SafeTensors;
+import dev.kiln.nn.Flatten;
+import dev.kiln.nn.GlobalAvgPool2d;
+import dev.kiln.nn.Linear;
+import dev.kiln.nn.Module;
+import dev.kiln.nn.SequentialModel;
+import dev.kiln.runtime.Parallel;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.nio.file.Files;
@@ -52,6 +60,8 @@ class StartupClassesTest {
       }
     }
     assertWithMessage(out).that(first).isTrue();
+    // The split paths ran: a Winograd layer, three samples layer by layer, two in parts.
+    assertWithMessage(out).that(out).contains(PATHS + " winograd=true parts3=1 parts2=2");
     // The log is read right: the runtime's own classes were loaded on the way.
     assertWithMessage(out).that(kilnClasses).isGreaterThan(20);
     assertWithMessage("classes generated for the runtime's lambdas").that(generated).isEmpty();
@@ -63,13 +73,57 @@ class StartupClassesTest {
     return c.getProtectionDomain().getCodeSource().getLocation().getPath().contains("test-classes");
   }
 
-  /** The child JVM: construct, load the weights, first forward (eval mode), then the marker line. */
+  /**
+   * The child JVM: construct, load the weights, first forward (eval mode); then, on two threads, the first
+   * forwards of a network whose work the pool splits: three samples layer by layer (the input's conversion, a
+   * layer in Winograd's form, the pooling and the classifier split over the threads) and two in parts, one per
+   * thread; then what those forwards ran, and the marker line.
+   */
   public static void main(String[] args) throws Exception {
     DriverPrimerTest.Net net = new DriverPrimerTest.Net();
     SafeTensors.load(Path.of(args[0]), net);
     net.eval();
     Tensor y = net.forward(TestTensors.uniform(new SplittableRandom(3), 1, 1, 3, 40, 40));
-    System.out.println(FIRST + " " + y.size());
+    Parallel.setThreads(2);
+    SplitNet split = new SplitNet();
+    split.eval();
+    Tensor three = TestTensors.uniform(new SplittableRandom(4), 1, 3, 3, 96, 96);
+    Tensor y3 = split.forward(three);
+    SplitNet parts = new SplitNet();
+    parts.eval();
+    Tensor two = TestTensors.uniform(new SplittableRandom(5), 1, 2, 3, 96, 96);
+    Tensor y2 = parts.forward(two);
+    BlockedNetwork engine = (BlockedNetwork) split.networkEngine();
+    boolean winograd = false;
+    for (TileWarmer.Tile t : engine.tiles()) {
+      winograd |= t.key.startsWith("winograd");
+    }
+    System.out.println(PATHS + " winograd=" + winograd + " parts3=" + engine.batchParts(three) + " parts2="
+        + ((BlockedNetwork) parts.networkEngine()).batchParts(two));
+    System.out.println(FIRST + " " + (y.size() + y3.size() + y2.size()));
     System.exit(0);
+  }
+
+  private static final String PATHS = "PATHS";
+
+  /**
+   * A network whose first forwards take the pool's split paths on two threads: a 3x96x96 input (three samples:
+   * 83K elements to convert, over {@link Parallel#MIN_ELEMENTS}), a 64->64 3x3 layer in Winograd's form, pooling
+   * over 48x48 maps and a 64->1000 classifier (three samples: 192K multiply-adds, over {@link Parallel#MIN_MACS}).
+   */
+  static final class SplitNet extends SequentialModel {
+    SplitNet() {
+      super(new int[] {3, 96, 96}, new int[] {1000});
+      add("stem", conv(3, 64, 96, 96, 2, 11));
+      add("body", conv(64, 64, 48, 48, 1, 12));
+      add("gap", new GlobalAvgPool2d());
+      add("flatten", new Flatten());
+      add("fc", new Linear(64, 1000, true, 13));
+    }
+
+    private static Module conv(int in, int out, int h, int w, int s, long seed) {
+      return new NaiveConvKernel(NaiveConvKernel.geometry(in, out, h, w, 3, 3, s, s, 1, 1, 1, 1, 1, 1, 1,
+          PaddingMode.ZEROS), true, Activation.RELU, seed);
+    }
   }
 }
