@@ -293,8 +293,9 @@ final class BlockedConv {
   /**
    * A convolution of the same geometry, activation and layouts as {@code same}, sharing what its constructor
    * worked out (offset table, chunks, tiles; none of it changes afterwards), with weights of its own: a Winograd
-   * layer's 16 positions ({@link WinogradConv}). Built each from scratch, RepVGG-A0's 272 positions took about
-   * 45 ms of its first forward (interpreted offset loops and tile look-ups, AMD EPYC Zen 3).
+   * layer's 16 positions ({@link WinogradConv}). Built each from scratch (offset loops and tile look-ups, mostly
+   * interpreted), RepVGG-A0's 272 positions made its network's build, at the start of its first forward, take
+   * 39-70 ms instead of 32-36 (AMD EPYC Zen 3).
    */
   BlockedConv(BlockedConv same) {
     this.chunks = same.chunks;
@@ -351,12 +352,12 @@ final class BlockedConv {
   /**
    * The input offsets of the reduction steps ({@link #off}), in a method of its own: in the constructor, this loop
    * (RepVGG-A0 builds 16 pointwise convolutions of 192 steps for each Winograd layer, at the start of its first
-   * forward) made C2 compile the whole constructor for on-stack replacement, 220 ms in which every compilation the
-   * first forward waited for sat in C2's queue (AMD EPYC Zen 3, JDK 17, -XX:+LogCompilation).
+   * forward) made C2 compile the whole constructor for on-stack replacement in about half of its first forwards,
+   * 220 ms in which every compilation the forward waited for sat in C2's queue (AMD EPYC Zen 3, JDK 17,
+   * {@code tools/bench/compile_timeline.py}); this method's own such compilation takes a few milliseconds.
    */
   private static int[] offsets(ConvGeometry geometry, BlockedLayout in, int channels, boolean depthwise) {
-    // The taps' offsets once, then one addition per entry: this runs interpreted in a first forward, where a
-    // getter call per tap and channel took several milliseconds for RepVGG-A0.
+    // The taps' offsets once, then one addition per entry.
     int[] taps = new int[geometry.kernelH() * geometry.kernelW()];
     int t = 0;
     for (int kh = 0; kh < geometry.kernelH(); kh++) {
