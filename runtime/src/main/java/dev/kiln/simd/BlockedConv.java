@@ -46,8 +46,7 @@ final class BlockedConv {
   private final int[] runs;
   private final int steps;
   private final int sx;
-  /** Filled by the constructor, never changed after: {@link #BlockedConv(BlockedConv)} shares it. */
-  private final List<Chunk> chunks;
+  private final List<Chunk> chunks = new ArrayList<>();
   /** Multiply-adds per sample, for the decision to split over threads. */
   private final long macs;
   private volatile Packed packed;
@@ -197,7 +196,6 @@ final class BlockedConv {
 
   /** {@link #BlockedConv(ConvGeometry, Activation, BlockedLayout, BlockedLayout)} with tiles from {@code source}. */
   BlockedConv(ConvGeometry geometry, Activation activation, BlockedLayout in, BlockedLayout out, TileSource source) {
-    this.chunks = new ArrayList<>();
     this.geometry = geometry;
     this.in = in;
     this.out = out;
@@ -222,7 +220,11 @@ final class BlockedConv {
     int taps = geometry.kernelH() * geometry.kernelW();
     int inGroupChannels = depthwise ? 1 : geometry.inChannelsPerGroup();
     this.steps = inGroupChannels * taps;
-    this.off = offsets(geometry, in, depthwise ? 1 : inGroupChannels, depthwise);
+    // In a method of the layout's, not a loop here: RepVGG-A0 builds its convolutions at the start of its first
+    // forward, and this loop in the constructor made C2 compile the whole constructor for on-stack replacement in
+    // about half of those forwards, 220 ms in which the compilations the forward waited for sat in C2's queue
+    // (AMD EPYC Zen 3, JDK 17, tools/bench/compile_timeline.py).
+    this.off = in.tapOffsets(geometry, inGroupChannels);
     this.sx = geometry.strideW() * in.pixelStride;
     this.macs = geometry.macsPerSample();
     int weightOffset = 0;
@@ -291,33 +293,6 @@ final class BlockedConv {
   }
 
   /**
-   * A convolution of the same geometry, activation and layouts as {@code same}, sharing what its constructor
-   * worked out (offset table, chunks, tiles; none of it changes afterwards), with weights of its own: a Winograd
-   * layer's 16 positions ({@link WinogradConv}). Built each from scratch (offset loops and tile look-ups, mostly
-   * interpreted), RepVGG-A0's 272 positions made its network's build, at the start of its first forward, take
-   * 39-70 ms instead of 32-36 (AMD EPYC Zen 3).
-   */
-  BlockedConv(BlockedConv same) {
-    this.chunks = same.chunks;
-    this.geometry = same.geometry;
-    this.in = same.in;
-    this.out = same.out;
-    this.lo = same.lo;
-    this.hi = same.hi;
-    this.depthwise = same.depthwise;
-    this.threeByThree = same.threeByThree;
-    this.off = same.off;
-    this.runs = same.runs;
-    this.steps = same.steps;
-    this.sx = same.sx;
-    this.macs = same.macs;
-    this.firstColumns = same.firstColumns;
-    this.firstTiles = same.firstTiles;
-    this.chunkHot = same.chunkHot == null ? null : new boolean[same.chunkHot.length];
-    this.firstTilesOnly = same.firstTilesOnly;
-  }
-
-  /**
    * Queues for warming, as needed now ({@link TileWarmer}), what a layer of this geometry runs in a network's
    * first forward ({@link #firstCode}), as soon as the layer is constructed.
    */
@@ -347,33 +322,6 @@ final class BlockedConv {
     }
     // Every first run of a row is one width ({@link #firstColumns}), so one tile.
     return List.of(TileWarmer.conv(1, Math.min(geometry.outWidth(), FIRST_PIXELS), 0));
-  }
-
-  /**
-   * The input offsets of the reduction steps ({@link #off}), in a method of its own: in the constructor, this loop
-   * (RepVGG-A0 builds 16 pointwise convolutions of 192 steps for each Winograd layer, at the start of its first
-   * forward) made C2 compile the whole constructor for on-stack replacement in about half of its first forwards,
-   * 220 ms in which every compilation the forward waited for sat in C2's queue (AMD EPYC Zen 3, JDK 17,
-   * {@code tools/bench/compile_timeline.py}); this method's own such compilation takes a few milliseconds.
-   */
-  private static int[] offsets(ConvGeometry geometry, BlockedLayout in, int channels, boolean depthwise) {
-    // The taps' offsets once, then one addition per entry.
-    int[] taps = new int[geometry.kernelH() * geometry.kernelW()];
-    int t = 0;
-    for (int kh = 0; kh < geometry.kernelH(); kh++) {
-      for (int kw = 0; kw < geometry.kernelW(); kw++) {
-        taps[t++] = kh * geometry.dilationH() * in.rowStride + kw * geometry.dilationW() * in.pixelStride;
-      }
-    }
-    int[] off = new int[channels * taps.length];
-    int r = 0;
-    for (int ic = 0; ic < channels; ic++) {
-      int base = depthwise ? 0 : in.channelOffset(ic);
-      for (int tap : taps) {
-        off[r++] = base + tap;
-      }
-    }
-    return off;
   }
 
   /**

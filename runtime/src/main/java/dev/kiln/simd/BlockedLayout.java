@@ -2,6 +2,7 @@ package dev.kiln.simd;
 
 import static dev.kiln.simd.VectorShape.LANES;
 
+import dev.kiln.nn.ConvGeometry;
 import java.util.Objects;
 
 /**
@@ -75,6 +76,29 @@ final class BlockedLayout {
   /** The offset of channel {@code c}'s element at (0, 0) relative to the block base, halo excluded. */
   int channelOffset(int c) {
     return blocked ? (c / LANES) * blockStride + c % LANES : c * blockStride;
+  }
+
+  /**
+   * The offset of each (input channel, tap) of convolution {@code g}'s first {@code channels} input channels from
+   * the first channel's element under the top-left tap, in the order {@code [channel][kh][kw]} of the weights.
+   */
+  int[] tapOffsets(ConvGeometry g, int channels) {
+    int[] taps = new int[g.kernelH() * g.kernelW()];
+    int t = 0;
+    for (int kh = 0; kh < g.kernelH(); kh++) {
+      for (int kw = 0; kw < g.kernelW(); kw++) {
+        taps[t++] = kh * g.dilationH() * rowStride + kw * g.dilationW() * pixelStride;
+      }
+    }
+    int[] off = new int[channels * taps.length];
+    int r = 0;
+    for (int c = 0; c < channels; c++) {
+      int base = channelOffset(c);
+      for (int tap : taps) {
+        off[r++] = base + tap;
+      }
+    }
+    return off;
   }
 
   /** The offset of interior pixel ({@code h}, {@code w}) within its channel block or plane. */

@@ -53,7 +53,13 @@ final class WinogradConv {
   final BlockedLayout products;
   private final float lo;
   private final float hi;
-  private final BlockedConv[] positions = new BlockedConv[POSITIONS];
+  /**
+   * The products' pointwise convolution, one for all 16 positions: they share its geometry, layouts, chunks and
+   * tiles and differ only in their weights, which {@link BlockedConv#run(BlockedConv.Packed, float[], int, float[],
+   * int, int, int, int, int)} takes per call. (Sixteen built apart, RepVGG-A0's network took 39-70 ms to build at
+   * the start of its first forward instead of 32-36, on an AMD EPYC Zen 3.)
+   */
+  private final BlockedConv pointwise;
   /** The first output block of each of the products' chunks, and the block count last. */
   private final int[] firstBlocks;
   private volatile Transformed transformed;
@@ -107,11 +113,8 @@ final class WinogradConv {
     this.products = BlockedLayout.blocked(geometry.outChannels(), th, tw, 0, 0, 0, 0);
     ConvGeometry pointwise = ConvGeometry.builder().inChannels(geometry.inChannels())
         .outChannels(geometry.outChannels()).inputSize(th, tw).kernel(1, 1).build();
-    positions[0] = new BlockedConv(pointwise, Activation.NONE, tiles, products);
-    for (int i = 1; i < POSITIONS; i++) {
-      positions[i] = new BlockedConv(positions[0]);
-    }
-    int[] blocks = positions[0].chunkBlocks();
+    this.pointwise = new BlockedConv(pointwise, Activation.NONE, tiles, products);
+    int[] blocks = this.pointwise.chunkBlocks();
     this.firstBlocks = new int[blocks.length + 1];
     for (int k = 0; k < blocks.length; k++) {
       firstBlocks[k + 1] = firstBlocks[k] + blocks[k];
@@ -124,9 +127,7 @@ final class WinogradConv {
   /** Tests: the first forward's code only (plain-Java transforms, one-block first tiles), or not. */
   void useFirstCodeOnly(boolean on) {
     firstCodeOnly = on;
-    for (BlockedConv p : positions) {
-      p.firstTilesOnly = on;
-    }
+    pointwise.firstTilesOnly = on;
   }
 
   /** The floats of the transformed input (and, separately, of the products) of a batch of {@code n}. */
@@ -142,7 +143,7 @@ final class WinogradConv {
   List<TileWarmer.Tile> tileKernels() {
     List<TileWarmer.Tile> all = new ArrayList<>(List.of(INPUT, OUTPUT, WEIGHTS, TileWarmer.winogradInput(true),
         TileWarmer.winogradOutput(true)));
-    all.addAll(positions[0].tiles());
+    all.addAll(pointwise.tiles());
     return all;
   }
 
@@ -159,14 +160,14 @@ final class WinogradConv {
   }
 
   /**
-   * Queues the vector transforms and the products' own tiles ({@link BlockedConv#requestFasterTiles}; all
-   * positions share them), weighed by the work they take over.
+   * Queues the vector transforms and the products' own tiles ({@link BlockedConv#requestFasterTiles}), weighed by
+   * the work they take over.
    */
   void requestFasterTiles() {
     long transforms = (long) geometry.outHeight() * geometry.outWidth() * (in.blocks + out.blocks) * LANES * 4;
     TileWarmer.request(INPUT, false, transforms);
     TileWarmer.request(OUTPUT, false, transforms);
-    positions[0].requestFasterTiles();
+    pointwise.requestFasterTiles();
   }
 
   /** Work items of the input transform for a batch of {@code n}: (sample, channel block, tile row). */
@@ -176,7 +177,7 @@ final class WinogradConv {
 
   /** Work items of the products (those of each position's pointwise convolution, all positions per item). */
   int productItems(int n) {
-    return positions[0].items(n);
+    return pointwise.items(n);
   }
 
   /** Work items of the output transform for a batch of {@code n}: (sample, channel block, tile row). */
@@ -437,7 +438,7 @@ final class WinogradConv {
     int vr = n * tiles.sampleSize;
     int mr = n * products.sampleSize;
     for (int p = 0; p < POSITIONS; p++) {
-      positions[p].run(packed[p], v, p * vr, m, p * mr, n, 1, from, to);
+      pointwise.run(packed[p], v, p * vr, m, p * mr, n, 1, from, to);
     }
   }
 
@@ -526,7 +527,6 @@ final class WinogradConv {
         return t;
       }
       WEIGHTS.awaitHot();
-      BlockedConv pointwise = positions[0];
       int oc = geometry.outChannels();
       int[] columns = new int[oc];
       int[] strides = new int[oc];
@@ -539,7 +539,7 @@ final class WinogradConv {
       transform(weight.data().data(), oc, geometry.inChannels(), all, size, columns, strides);
       BlockedConv.Packed[] packed = new BlockedConv.Packed[POSITIONS];
       for (int p = 0; p < POSITIONS; p++) {
-        packed[p] = positions[p].packedAt(all, p * size);
+        packed[p] = pointwise.packedAt(all, p * size);
       }
       t = new Transformed(weight, version, packed);
       transformed = t;

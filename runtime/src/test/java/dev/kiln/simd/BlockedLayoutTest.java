@@ -3,6 +3,8 @@ package dev.kiln.simd;
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
+import dev.kiln.annotation.PaddingMode;
+import dev.kiln.nn.ConvGeometry;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -129,5 +131,43 @@ class BlockedLayoutTest {
       assertWithMessage(l.toString()).that(back).usingExactEquality()
           .containsExactly(Arrays.copyOfRange(nchw, sample, 2 * sample)).inOrder();
     }
+  }
+  /**
+   * {@link BlockedLayout#tapOffsets}: from the element of channel 0 at interior pixel (0, 0), each offset reaches
+   * that (channel, tap)'s input element, read back through {@link BlockedLayout#fromNchw} from an NCHW sample whose
+   * every value names its channel, row and column.
+   */
+  @Test
+  void tapOffsetsReachEachChannelAndTap() {
+    ConvGeometry g = NaiveConvKernel.geometry(20, 4, 6, 5, 3, 2, 1, 1, 2, 3, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
+    BlockedLayout[] layouts = {BlockedLayout.blocked(20, 6, 5, 1, 0, 2, 1), BlockedLayout.planes(20, 6, 5, 0, 1, 1, 0)};
+    int checked = 0;
+    for (BlockedLayout l : layouts) {
+      float[] nchw = new float[20 * 6 * 5];
+      for (int c = 0; c < 20; c++) {
+        for (int h = 0; h < 6; h++) {
+          for (int w = 0; w < 5; w++) {
+            nchw[(c * 6 + h) * 5 + w] = c * 100 + h * 10 + w;
+          }
+        }
+      }
+      float[] buf = new float[l.sampleSize];
+      l.fromNchw(nchw, 0, buf, 0);
+      int[] off = l.tapOffsets(g, 20);
+      assertThat(off).hasLength(20 * 3 * 2);
+      int base = l.pixel(0, 0);
+      int i = 0;
+      for (int c = 0; c < 20; c++) {
+        for (int kh = 0; kh < 3; kh++) {
+          for (int kw = 0; kw < 2; kw++) {
+            // Dilation 2 down, 3 across.
+            assertWithMessage(l + " channel " + c + " tap " + kh + "," + kw).that(buf[base + off[i++]])
+                .isEqualTo(c * 100 + 2 * kh * 10 + 3 * kw);
+            checked++;
+          }
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(2 * 20 * 6);
   }
 }
