@@ -784,6 +784,16 @@ final class BlockedNetwork implements NetworkEngine {
   @Override
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
+      if (PREPARE_WEIGHTS) {
+        // The Winograd layers' weight transforms on the warmer's processor, in the order the layers run, while
+        // the forward runs the layers before (a layer that gets there first transforms its own).
+        for (Stage stage : stages) {
+          if (stage instanceof ConvStage conv && conv.winograd != null) {
+            conv.winograd.prepareWeightsLater(conv.kernel.weight());
+            weightsScheduled++;
+          }
+        }
+      }
       try {
         if (firstForwardAlone(input)) {
           firstForwardRanAlone = true;
@@ -834,8 +844,17 @@ final class BlockedNetwork implements NetworkEngine {
     return FIRST_FORWARD_ALONE && Parallel.threads() > 1 && input.rank() > 0 && input.dim(0) == 1;
   }
 
+  /** Winograd layers whose weight transform the first forward queued on the warmer's thread (for tests). */
+  int weightsScheduled;
+
   /** Whether this network's first forward ran on the calling thread alone (for tests). */
   volatile boolean firstForwardRanAlone;
+
+  /**
+   * Whether a first forward queues its Winograd layers' weight transforms on the warmer's thread ({@link
+   * WinogradConv#prepareWeightsLater}); {@code kiln.blocked.prepareWeights=false} turns it off (for comparisons).
+   */
+  static final boolean PREPARE_WEIGHTS = !"false".equals(System.getProperty("kiln.blocked.prepareWeights"));
 
   private static final boolean FIRST_FORWARD_ALONE =
       !"false".equals(System.getProperty("kiln.blocked.firstForwardAlone"));

@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * layer waits for them (for at most {@link #WAIT_NANOS}). Each layer's own, faster tiles are requested after
  * the network's first forward (at its start where it runs a batch together) and warmed in the order of the work
  * they take over. Since every tile computes each output element by the same fused multiply-adds in the same
- * order, which tile a call uses never changes a result.
+ * order, which tile a call uses never changes a result. Between the tiles needed now and the others the thread
+ * also runs work a first forward would otherwise do itself ({@link #schedule}).
  */
 final class TileWarmer {
   /** A call on the warm-up input faster than this can only be compiled code (the slow modes take tens of us). */
@@ -682,17 +683,39 @@ final class TileWarmer {
         FASTER.add(tile);
       }
       TileWarmer.class.notifyAll();
-      if (thread == null) {
-        Thread t = new Thread("kiln-tile-warmer") {
-          @Override
-          public void run() {
-            work();
-          }
-        };
-        t.setDaemon(true);
-        thread = t;
-        t.start();
-      }
+      startThread();
+    }
+  }
+
+  /** Starts the warmer thread if it is not running (guarded by the class lock). */
+  private static void startThread() {
+    if (thread == null) {
+      Thread t = new Thread("kiln-tile-warmer") {
+        @Override
+        public void run() {
+          work();
+        }
+      };
+      t.setDaemon(true);
+      thread = t;
+      t.start();
+    }
+  }
+
+  /** Work for the warmer thread besides tiles, in the order queued (guarded by the class lock). */
+  private static final java.util.ArrayDeque<Runnable> JOBS = new java.util.ArrayDeque<>();
+
+  /**
+   * Queues {@code job} to run once on the warmer thread, after the tiles needed now and before the driver's
+   * priming and the faster tiles: work a first forward would otherwise do itself, such as a Winograd layer's
+   * weight transform ({@link WinogradConv#prepareWeights}), so that it is done on the warmer's processor while
+   * the forward runs the layers before. A job must not wait for a tile (the warmer would wait for itself).
+   */
+  static void schedule(Runnable job) {
+    synchronized (TileWarmer.class) {
+      JOBS.addLast(job);
+      TileWarmer.class.notifyAll();
+      startThread();
     }
   }
 
@@ -735,10 +758,15 @@ final class TileWarmer {
     while (true) {
       Tile tile;
       boolean prime = false;
+      Runnable job = null;
       synchronized (TileWarmer.class) {
-        // The tiles needed now, then the driver's priming (once), then the faster tiles.
+        // The tiles needed now, then the jobs, then the driver's priming (once), then the faster tiles.
         while (true) {
           tile = NEEDED.pollFirst();
+          if (tile == null && (job = JOBS.pollFirst()) != null) {
+            jobRunning = true;
+            break;
+          }
           if (tile == null && primeRequested && !primed) {
             primed = true;
             prime = true;
@@ -757,6 +785,20 @@ final class TileWarmer {
             return;
           }
         }
+      }
+      if (job != null) {
+        try {
+          job.run();
+        } catch (RuntimeException | OutOfMemoryError e) {
+          // The work is done again where it is needed (and fails there); the tiles must still be warmed.
+          System.err.println("kiln: background work failed: " + e);
+        } finally {
+          synchronized (TileWarmer.class) {
+            jobRunning = false;
+            TileWarmer.class.notifyAll();
+          }
+        }
+        continue;
       }
       if (prime) {
         // A network's first forward is done (it asks for this with its faster tiles): the driver's profile
@@ -808,15 +850,17 @@ final class TileWarmer {
 
   /** The tile the warmer thread is working on, or null (guarded by the class lock). */
   private static Tile warming;
+  /** Whether the warmer thread is running a job ({@link #schedule}; guarded by the class lock). */
+  private static boolean jobRunning;
 
   /**
-   * Waits until no tile is queued or being warmed, at most {@code timeoutNanos}: every tile requested so far
-   * is hot (or was given up on at its deadline). Returns whether the warmer is idle.
+   * Waits until no tile or job is queued, being warmed or running, at most {@code timeoutNanos}: every tile
+   * requested so far is hot (or was given up on at its deadline). Returns whether the warmer is idle.
    */
   static boolean awaitIdle(long timeoutNanos) throws InterruptedException {
     long start = System.nanoTime();
     synchronized (TileWarmer.class) {
-      while (warming != null || !NEEDED.isEmpty() || !FASTER.isEmpty()) {
+      while (warming != null || jobRunning || !NEEDED.isEmpty() || !JOBS.isEmpty() || !FASTER.isEmpty()) {
         long left = timeoutNanos - (System.nanoTime() - start);
         if (left <= 0) {
           return false;

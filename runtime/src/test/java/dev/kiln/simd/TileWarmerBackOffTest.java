@@ -104,6 +104,33 @@ class TileWarmerBackOffTest {
         TimeUnit.SECONDS.toNanos(5), () -> null)).isAtLeast(32L);
   }
 
+  /**
+   * {@link TileWarmer#schedule}: jobs run once each on the warmer's thread in the order queued, one that throws
+   * does not stop the next, and {@link TileWarmer#awaitIdle} is false while a job is queued or running.
+   */
+  @Test
+  void scheduledJobsRunInOrderOnTheWarmerThread() throws Exception {
+    java.util.List<String> ran = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    TileWarmer.schedule(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ran.add("first on " + Thread.currentThread().getName());
+    });
+    TileWarmer.schedule(() -> {
+      throw new IllegalStateException("test: a failing job");
+    });
+    TileWarmer.schedule(() -> ran.add("third on " + Thread.currentThread().getName()));
+    assertThat(TileWarmer.awaitIdle(TimeUnit.MILLISECONDS.toNanos(50))).isFalse();
+    assertThat(ran).isEmpty();
+    release.countDown();
+    assertThat(TileWarmer.awaitIdle(TimeUnit.SECONDS.toNanos(60))).isTrue();
+    assertThat(ran).containsExactly("first on kiln-tile-warmer", "third on kiln-tile-warmer").inOrder();
+  }
+
   @Test
   void aKernelThatIsFastAtOnceIsHotAfterItsRunOfFastCalls() {
     long[] calls = {0};

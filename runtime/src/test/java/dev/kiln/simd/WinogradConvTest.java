@@ -18,6 +18,7 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.TestTensors;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -89,6 +90,58 @@ class WinogradConvTest {
       }
       ref.weight().markChanged();
     }
+  }
+
+  /**
+   * The weight transform ahead of the layer's run ({@link WinogradConv#prepareWeights}, and on the warmer's thread
+   * with {@link WinogradConv#prepareWeightsLater}): prepared, the layer gives the same bits as a layer that
+   * transforms its weights when it runs; new weight values are prepared again; a network's first forward queues
+   * one transform per Winograd layer, and they are done once the warmer is idle.
+   */
+  @Test
+  void preparesItsWeightsAhead() throws Exception {
+    TileWarmer.Tile weights = TileWarmer.winogradWeights();
+    TileWarmer.warm(weights, TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(60));
+    assertThat(weights.hot()).isTrue();
+    SplittableRandom r = new SplittableRandom(6);
+    ConvGeometry g = geometry(40, 24, 6, 8);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+    BlockedLayout in = BlockedLayout.blocked(40, 6, 8, 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0);
+    WinogradConv prepared = new WinogradConv(g, Activation.RELU, in, out);
+    WinogradConv plain = new WinogradConv(g, Activation.RELU, in, out);
+    float[] xb = blockedInput(r, in, 2);
+    int cases = 0;
+    for (int round = 0; round < 2; round++) {
+      assertWithMessage("round %s", round).that(prepared.weightsPrepared(ref.weight())).isFalse();
+      if (round == 0) {
+        prepared.prepareWeights(ref.weight());
+      } else {
+        prepared.prepareWeightsLater(ref.weight());
+        assertThat(TileWarmer.awaitIdle(TimeUnit.SECONDS.toNanos(60))).isTrue();
+      }
+      assertWithMessage("round %s", round).that(prepared.weightsPrepared(ref.weight())).isTrue();
+      float[] a = new float[2 * out.sampleSize];
+      float[] b = new float[2 * out.sampleSize];
+      prepared.run(ref.weight(), ref.bias(), xb, 0, new float[prepared.tileFloats(2)],
+          new float[prepared.productFloats(2)], a, 0, 2);
+      plain.run(ref.weight(), ref.bias(), xb, 0, new float[plain.tileFloats(2)], new float[plain.productFloats(2)],
+          b, 0, 2);
+      assertSameBits("round " + round, b, a);
+      float[] w = ref.weight().data().data();
+      for (int k = 0; k < w.length; k++) {
+        w[k] = (float) r.nextDouble(-1, 1);
+      }
+      ref.weight().markChanged();
+      cases++;
+    }
+    assertThat(cases).isEqualTo(2);
+    SequentialModel net = new TwoLayerNet();
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    assertThat(engine.weightsScheduled).isEqualTo(0);
+    net.forward(TestTensors.uniform(r, 1, 1, 3, 16, 16));
+    assertThat(engine.weightsScheduled).isEqualTo(2);
   }
 
   /**
