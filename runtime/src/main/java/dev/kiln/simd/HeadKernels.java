@@ -75,12 +75,37 @@ final class HeadKernels {
    * {@code Linear}'s own loop compute, to the bit, in plain Java from {@code W [out, in]} as the layer holds it
    * (row-major). A network's first forward runs this while the vector kernel compiles: it needs neither that
    * kernel's packed copy nor the layer's transposed one (4 MB for a 1000-class head, fresh memory that a first
-   * forward would fault in), and the warmer compiles it beforehand ({@link TileWarmer#linearPlain}).
+   * forward would fault in), and the warmer compiles it beforehand ({@link TileWarmer#linearPlain}). Four
+   * outputs at a time (the rest one at a time), each its own running sum: one sum's additions wait for each other
+   * (C2 does not reorder a float sum), four do not, and each output still adds its products in order.
    */
   static void linearPlain(float[] x, int in, float[] w, float[] bias, int out, float[] y, int rows) {
     for (int r = 0; r < rows; r++) {
       int xr = r * in;
-      for (int o = 0; o < out; o++) {
+      int o = 0;
+      for (; o + 4 <= out; o += 4) {
+        float s0 = bias == null ? 0f : bias[o];
+        float s1 = bias == null ? 0f : bias[o + 1];
+        float s2 = bias == null ? 0f : bias[o + 2];
+        float s3 = bias == null ? 0f : bias[o + 3];
+        int w0 = o * in;
+        int w1 = w0 + in;
+        int w2 = w1 + in;
+        int w3 = w2 + in;
+        for (int i = 0; i < in; i++) {
+          float xi = x[xr + i];
+          s0 += xi * w[w0 + i];
+          s1 += xi * w[w1 + i];
+          s2 += xi * w[w2 + i];
+          s3 += xi * w[w3 + i];
+        }
+        int yo = r * out + o;
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+      }
+      for (; o < out; o++) {
         float s = bias == null ? 0f : bias[o];
         int wo = o * in;
         for (int i = 0; i < in; i++) {

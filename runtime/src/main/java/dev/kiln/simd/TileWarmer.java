@@ -473,20 +473,21 @@ final class TileWarmer {
   }
 
   /**
-   * The plain classifier: an 8->16 layer on one row, with a bias and without in turn (small enough that compiled
+   * The plain classifier: an 8->18 layer on one row (four passes of four outputs and two outputs one at a time,
+   * the code's two loops), with a bias and without in turn (small enough that compiled
    * code takes well under {@link #HOT_CALL_NANOS}: a 16->40 layer's calls took 1-2 us compiled, and on a busy
    * machine the warm-up waited for 32 fast calls in a row for up to 0.8 s); empty: no rows.
    */
   private static final class LinearPlainWarmUp extends WarmUp {
     private final float[] x = new float[8];
-    private final float[] w = new float[16 * 8];
-    private final float[] bias = new float[16];
-    private final float[] y = new float[16];
+    private final float[] w = new float[18 * 8];
+    private final float[] bias = new float[18];
+    private final float[] y = new float[18];
     private int calls;
 
     @Override
     void warm() {
-      HeadKernels.linearPlain(x, 8, w, calls++ % 2 == 0 ? bias : null, 16, y, 1);
+      HeadKernels.linearPlain(x, 8, w, calls++ % 2 == 0 ? bias : null, 18, y, 1);
     }
 
     @Override
