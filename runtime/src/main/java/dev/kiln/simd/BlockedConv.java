@@ -590,6 +590,20 @@ final class BlockedConv {
   }
 
   /** The packed weights for the current parameter values. */
+  /**
+   * Packs the current values of {@code weight} and {@code bias} ahead of the layer's run: a network's first forward
+   * has the tile warmer's thread do it while the forward runs the layers before ({@link BlockedNetwork#forward}).
+   */
+  void prepareWeights(Parameter weight, Parameter bias) {
+    packed(weight, bias);
+  }
+
+  /** Whether the packed weights are those of {@code weight}'s and {@code bias}'s current values (for tests). */
+  boolean weightsPrepared(Parameter weight, Parameter bias) {
+    Packed p = packed;
+    return p != null && p.isFor(weight, weight.version(), bias, bias == null ? 0 : bias.version());
+  }
+
   private Packed packed(Parameter weight, Parameter bias) {
     long wv = weight.version();
     long bv = bias == null ? 0 : bias.version();

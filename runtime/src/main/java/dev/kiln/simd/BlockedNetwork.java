@@ -785,11 +785,11 @@ final class BlockedNetwork implements NetworkEngine {
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
       if (PREPARE_WEIGHTS) {
-        // The Winograd layers' weight transforms on the warmer's processor, in the order the layers run, while
-        // the forward runs the layers before (a layer that gets there first transforms its own).
+        // The convolutions' weights packed or transformed on the warmer's processor, in the order the layers
+        // run, while the forward runs the layers before (a layer that gets there first does its own).
         for (Stage stage : stages) {
-          if (stage instanceof ConvStage conv && conv.winograd != null) {
-            conv.winograd.prepareWeightsLater(conv.kernel.weight());
+          if (stage instanceof ConvStage conv) {
+            TileWarmer.schedule(new PrepareWeights(conv));
             weightsScheduled++;
           }
         }
@@ -844,15 +844,37 @@ final class BlockedNetwork implements NetworkEngine {
     return FIRST_FORWARD_ALONE && Parallel.threads() > 1 && input.rank() > 0 && input.dim(0) == 1;
   }
 
-  /** Winograd layers whose weight transform the first forward queued on the warmer's thread (for tests). */
+  /** Convolutions whose weights the first forward queued for the warmer's thread to prepare (for tests). */
   int weightsScheduled;
+
+  /**
+   * A convolution's weights packed ({@link BlockedConv#prepareWeights}) or, for a layer in Winograd's form,
+   * transformed ({@link WinogradConv#prepareWeights}), as the warmer's job ({@link TileWarmer#schedule}; a class,
+   * not a lambda: nothing is generated at run time before a first result).
+   */
+  private static final class PrepareWeights implements Runnable {
+    private final ConvStage stage;
+
+    PrepareWeights(ConvStage stage) {
+      this.stage = stage;
+    }
+
+    @Override
+    public void run() {
+      if (stage.winograd != null) {
+        stage.winograd.prepareWeights(stage.kernel.weight());
+      } else {
+        stage.conv.prepareWeights(stage.kernel.weight(), stage.kernel.bias());
+      }
+    }
+  }
 
   /** Whether this network's first forward ran on the calling thread alone (for tests). */
   volatile boolean firstForwardRanAlone;
 
   /**
-   * Whether a first forward queues its Winograd layers' weight transforms on the warmer's thread ({@link
-   * WinogradConv#prepareWeightsLater}); {@code kiln.blocked.prepareWeights=false} turns it off (for comparisons).
+   * Whether a first forward queues its convolutions' weight packing and transforms on the warmer's thread ({@link
+   * PrepareWeights}); {@code kiln.blocked.prepareWeights=false} turns it off (for comparisons).
    */
   static final boolean PREPARE_WEIGHTS = !"false".equals(System.getProperty("kiln.blocked.prepareWeights"));
 

@@ -515,9 +515,10 @@ final class WinogradConv {
   }
 
   /**
-   * Computes the transformed weights of {@code weight}'s current values ahead of the layer's forward, if the
-   * transform's compiled code is hot (otherwise the forward transforms them, waiting for that code): on the tile
-   * warmer's thread ({@link #prepareWeightsLater}) while a network's first forward runs the layers before.
+   * Computes the transformed weights of {@code weight}'s current values ahead of the layer's run, if the
+   * transform's compiled code is hot (otherwise the run transforms them, waiting for that code): a network's first
+   * forward has the tile warmer's thread do it while the forward runs the layers before ({@link
+   * BlockedNetwork#forward}).
    */
   void prepareWeights(Parameter weight) {
     if (WEIGHTS.hot()) {
@@ -529,27 +530,6 @@ final class WinogradConv {
   boolean weightsPrepared(Parameter weight) {
     Transformed t = transformed;
     return t != null && t.weight == weight && t.version == weight.version();
-  }
-
-  /** Queues {@link #prepareWeights} on the tile warmer's thread ({@link TileWarmer#schedule}). */
-  void prepareWeightsLater(Parameter weight) {
-    TileWarmer.schedule(new PrepareWeights(this, weight));
-  }
-
-  /** {@link #prepareWeights} as the warmer's job (a class, not a lambda: nothing is generated at run time). */
-  private static final class PrepareWeights implements Runnable {
-    private final WinogradConv conv;
-    private final Parameter weight;
-
-    PrepareWeights(WinogradConv conv, Parameter weight) {
-      this.conv = conv;
-      this.weight = weight;
-    }
-
-    @Override
-    public void run() {
-      conv.prepareWeights(weight);
-    }
   }
 
   /** The transformed weights for the current weight values, computed once per version. */

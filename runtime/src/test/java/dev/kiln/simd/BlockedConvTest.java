@@ -359,6 +359,45 @@ class BlockedConvTest {
     assertThat(runs).isEqualTo(4 * 2 * 15);
   }
 
+  /**
+   * Weights packed ahead of the run ({@link BlockedConv#prepareWeights}, as a network's first forward has the warmer
+   * do): the run then uses them and gives the same bits as a layer that packs when it runs; new weight or bias
+   * values are packed again.
+   */
+  @Test
+  void packsItsWeightsAhead() {
+    SplittableRandom r = new SplittableRandom(27);
+    ConvGeometry g = NaiveConvKernel.geometry(24, 40, 6, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+    BlockedLayout in = BlockedLayout.blocked(24, 6, 9, 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(40, g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+    BlockedConv prepared = new BlockedConv(g, Activation.RELU, in, out);
+    BlockedConv plain = new BlockedConv(g, Activation.RELU, in, out);
+    float[] x = new float[2 * in.sampleSize];
+    in.fromNchw(TestTensors.uniform(r, 1, 2, 24, 6, 9).data(), 0, x, 0);
+    in.fromNchw(TestTensors.uniform(r, 1, 1, 24, 6, 9).data(), 0, x, in.sampleSize);
+    int cases = 0;
+    for (Parameter changed : new Parameter[] {null, ref.weight(), ref.bias()}) {
+      if (changed != null) {
+        float[] v = changed.data().data();
+        for (int k = 0; k < v.length; k++) {
+          v[k] = (float) r.nextDouble(-1, 1);
+        }
+        changed.markChanged();
+      }
+      assertWithMessage("after %s", changed).that(prepared.weightsPrepared(ref.weight(), ref.bias())).isFalse();
+      prepared.prepareWeights(ref.weight(), ref.bias());
+      assertWithMessage("after %s", changed).that(prepared.weightsPrepared(ref.weight(), ref.bias())).isTrue();
+      float[] a = new float[2 * out.sampleSize];
+      float[] b = new float[2 * out.sampleSize];
+      prepared.run(ref.weight(), ref.bias(), x, 0, a, 0, 2, 1, 0, prepared.items(2));
+      plain.run(ref.weight(), ref.bias(), x, 0, b, 0, 2, 1, 0, plain.items(2));
+      assertSameBits("after " + changed, b, a);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(3);
+  }
+
   /** Row bands split a batch's items into consecutive runs: a band's rows of every sample, then the next band's. */
   @Test
   void bandsCoverTheItemsInOrder() {
