@@ -143,13 +143,23 @@ public final class Json {
    * {@link BudgetException}, raised before the value that exceeds it is built.
    */
   static void parseMembers(String text, String what, long budget, MemberConsumer consumer) throws IOException {
-    Parser parser = new Parser(text, what, budget);
-    if (text.isEmpty() || text.charAt(0) != '{') {
+    parseMembers(text.toCharArray(), text.length(), what, budget, consumer);
+  }
+
+  /**
+   * As {@link #parseMembers(String, String, long, MemberConsumer)}, over the first {@code length} characters of
+   * {@code text}. The parser reads characters from an array: a safetensors header is parsed in the interpreter on
+   * the way to a network's first result, where each {@code String.charAt} is three interpreted calls.
+   */
+  static void parseMembers(char[] text, int length, String what, long budget, MemberConsumer consumer)
+      throws IOException {
+    Parser parser = new Parser(text, length, what, budget);
+    if (length == 0 || text[0] != '{') {
       throw parser.error("the " + what + " must be a JSON object starting with '{'");
     }
     parser.topLevel(consumer);
     parser.skipWhitespace();
-    if (parser.pos != text.length()) {
+    if (parser.pos != length) {
       throw parser.error("trailing characters after the JSON object");
     }
   }
@@ -278,14 +288,20 @@ public final class Json {
     /** A {@code Long}. */
     private static final int INTEGER_BYTES = 16;
 
-    private final String text;
+    /** The text: its first {@link #length} characters. */
+    private final char[] text;
+    private final int length;
     private final String what;
     private final long budget;
     private long charged;
     private int pos;
 
-    Parser(String text, String what, long budget) {
+    Parser(char[] text, int length, String what, long budget) {
+      if (length < 0 || length > text.length) {
+        throw new IllegalArgumentException("length " + length + " outside a text of " + text.length + " characters");
+      }
       this.text = text;
+      this.length = length;
       this.what = what;
       this.budget = budget;
     }
@@ -306,10 +322,10 @@ public final class Json {
 
     private Object value(int depth) throws IOException {
       skipWhitespace();
-      if (pos >= text.length()) {
+      if (pos >= length) {
         throw expected("a value");
       }
-      char c = text.charAt(pos);
+      char c = text[pos];
       if (c == '{') {
         charge(OBJECT_BYTES);
         Map<String, Object> map = new LinkedHashMap<>();
@@ -408,12 +424,12 @@ public final class Json {
       // substring: a header is parsed in the interpreter on the way to a first result, where the per-character
       // appends below cost more than the scan (RepVGG-A0's 34 KB header, parsed a second time in a fresh JVM,
       // 5.4 ms against 13.1; the first parse, mostly first-time costs, 17 against 21; AMD EPYC Zen 3).
-      int n = text.length();
+      int n = length;
       for (int end = start + 1; end < n; end++) {
-        char c = text.charAt(end);
+        char c = text[end];
         if (c == '"') {
           pos = end + 1;
-          return text.substring(start + 1, end);
+          return new String(text, start + 1, end - start - 1);
         }
         if (c == '\\' || c < 0x20) {
           break;
@@ -423,11 +439,11 @@ public final class Json {
       pos++; // opening quote
       StringBuilder sb = new StringBuilder();
       while (true) {
-        if (pos >= text.length()) {
+        if (pos >= length) {
           pos = start;
           throw error("unterminated string");
         }
-        char c = text.charAt(pos);
+        char c = text[pos];
         if (c == '"') {
           pos++;
           return sb.toString();
@@ -444,10 +460,10 @@ public final class Json {
 
     /** Appends the escape at {@code pos} (a backslash) and moves past it. */
     private void escape(StringBuilder sb) throws IOException {
-      if (pos + 1 >= text.length()) {
+      if (pos + 1 >= length) {
         throw error("unterminated escape sequence");
       }
-      char e = text.charAt(pos + 1);
+      char e = text[pos + 1];
       int escape = ESCAPE_LETTERS.indexOf(e);
       if (escape >= 0) {
         sb.append(ESCAPED.charAt(escape));
@@ -467,7 +483,7 @@ public final class Json {
       }
       if (Character.isHighSurrogate(c)) {
         int next = pos + 6;
-        boolean paired = next + 1 < text.length() && text.charAt(next) == '\\' && text.charAt(next + 1) == 'u'
+        boolean paired = next + 1 < length && text[next] == '\\' && text[next + 1] == 'u'
             && Character.isLowSurrogate(hex4(next + 2));
         if (!paired) {
           throw error("unpaired surrogate \\u" + hex(c) + " (a high surrogate not followed by a low one)");
@@ -481,13 +497,13 @@ public final class Json {
     }
 
     private char hex4(int at) throws IOException {
-      if (at + 4 > text.length()) {
+      if (at + 4 > length) {
         throw error("truncated \\u escape (needs 4 hex digits)");
       }
       int v = 0;
       for (int i = at; i < at + 4; i++) {
-        int d = Character.digit(text.charAt(i), 16);
-        if (d < 0 || text.charAt(i) > 'f') {
+        int d = Character.digit(text[i], 16);
+        if (d < 0 || text[i] > 'f') {
           throw error("invalid \\u escape (needs 4 hex digits)");
         }
         v = v * 16 + d;
@@ -501,14 +517,14 @@ public final class Json {
         pos++;
       }
       int digitsStart = pos;
-      while (pos < text.length() && text.charAt(pos) >= '0' && text.charAt(pos) <= '9') {
+      while (pos < length && text[pos] >= '0' && text[pos] <= '9') {
         pos++;
       }
       if (pos == digitsStart) {
         pos = start;
         throw error("'-' must be followed by digits");
       }
-      if (text.charAt(digitsStart) == '0' && pos - digitsStart > 1) {
+      if (text[digitsStart] == '0' && pos - digitsStart > 1) {
         pos = start;
         throw error("leading zeros are not allowed in numbers");
       }
@@ -517,10 +533,18 @@ public final class Json {
         pos = start;
         throw error("only integers are allowed (no fractions or exponents)");
       }
+      if (pos - digitsStart <= 18) {
+        // At most 18 digits always fit; summed here, without Long.parseLong's per-character calls.
+        long v = 0;
+        for (int i = digitsStart; i < pos; i++) {
+          v = v * 10 + (text[i] - '0');
+        }
+        return digitsStart > start ? -v : v;
+      }
       try {
-        return Long.parseLong(text.substring(start, pos));
+        return Long.parseLong(new String(text, start, pos - start));
       } catch (NumberFormatException e) {
-        String digits = text.substring(start, Math.min(pos, start + 40));
+        String digits = new String(text, start, Math.min(pos, start + 40) - start);
         pos = start;
         throw error("integer " + digits + (digits.length() < 40 ? "" : "...") + " does not fit in 64 bits");
       }
@@ -541,12 +565,12 @@ public final class Json {
 
     /** The character at {@code pos}, or {@code '\0'} at the end (never a valid token start after the checks). */
     private char peek() {
-      return pos < text.length() ? text.charAt(pos) : '\0';
+      return pos < length ? text[pos] : '\0';
     }
 
     void skipWhitespace() {
-      while (pos < text.length()) {
-        char c = text.charAt(pos);
+      while (pos < length) {
+        char c = text[pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
           return;
         }
@@ -560,9 +584,9 @@ public final class Json {
 
     /** An error for a missing token: "unexpected end of ..." at the end, else what was found instead. */
     private SyntaxException expected(String token) {
-      return pos >= text.length()
+      return pos >= length
           ? error("unexpected end of the " + what + ", expected " + token)
-          : error("expected " + token + ", found " + describe(text.charAt(pos)));
+          : error("expected " + token + ", found " + describe(text[pos]));
     }
 
     private static String describe(char c) {

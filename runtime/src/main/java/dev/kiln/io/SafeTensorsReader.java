@@ -28,7 +28,6 @@ import java.util.Set;
  */
 final class SafeTensorsReader {
   private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
-  private static final int CHUNK_BYTES = 1 << 16;
   /** The most data-section bytes read at a time (see {@link #chunk}). */
   private static final int DATA_CHUNK_BYTES = 1 << 20;
   private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
@@ -106,7 +105,7 @@ final class SafeTensorsReader {
       throw malformed("a header of " + headerLength + " bytes may take up to " + charge
           + " bytes to read, more than the read limit of " + options.maxBytes() + " bytes" + RAISE);
     }
-    String text = headerText((int) headerLength);
+    CharBuffer text = headerText((int) headerLength);
     long dataStart = 8 + headerLength;
     long dataSize = fileSize - dataStart;
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -115,7 +114,7 @@ final class SafeTensorsReader {
     try {
       long parseBudget = headerLength * (ReadOptions.HEADER_BYTE_COST - HEADER_TEXT_BYTES);
       // A class rather than a lambda (each lambda is a class generated at run time, on the way to a first result).
-      Json.parseMembers(text, "header", parseBudget, new Json.MemberConsumer() {
+      Json.parseMembers(text.array(), text.limit(), "header", parseBudget, new Json.MemberConsumer() {
         @Override
         public void accept(String key, Object value) {
           try {
@@ -230,25 +229,24 @@ final class SafeTensorsReader {
     return headerLength;
   }
 
-  /** The header as text; malformed UTF-8 is an error (not replaced), checked without a second copy. */
-  private String headerText(int length) throws IOException {
+  /**
+   * The header as characters, decoded once (malformed UTF-8 is an error, not replaced): at most one character per
+   * byte (a 4-byte sequence is two), so an array as long as the header holds them, starting at index 0.
+   */
+  private CharBuffer headerText(int length) throws IOException {
     ByteBuffer bytes = ByteBuffer.allocate(length);
     readFully(bytes, 8);
     bytes.flip();
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT);
-    CharBuffer scratch = CharBuffer.allocate(CHUNK_BYTES);
-    ByteBuffer in = bytes.duplicate();
-    CoderResult result;
-    do {
-      scratch.clear();
-      result = decoder.decode(in, scratch, true);
-    } while (result.isOverflow());
-    if (result.isError() || decoder.flush(scratch.clear()).isError()) {
+    CharBuffer chars = CharBuffer.allocate(length);
+    CoderResult result = decoder.decode(bytes, chars, true);
+    if (!result.isUnderflow() || bytes.hasRemaining() || !decoder.flush(chars).isUnderflow()) {
       throw malformed("header is not valid UTF-8");
     }
-    return new String(bytes.array(), StandardCharsets.UTF_8);
+    chars.flip();
+    return chars;
   }
 
   private Map<String, String> metadata(Object value) throws IOException {
