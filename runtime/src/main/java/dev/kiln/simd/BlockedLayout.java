@@ -146,11 +146,8 @@ final class BlockedLayout {
       if (h1 == height) {
         java.util.Arrays.fill(buf, base + (top + height) * rowStride, base + paddedHeight * rowStride, 0f);
       }
-      for (int h = h0; h < h1; h++) {
-        int row = base + (top + h) * rowStride;
-        java.util.Arrays.fill(buf, row, row + left * pixelStride, 0f);
-        java.util.Arrays.fill(buf, row + (left + width) * pixelStride, row + rowStride, 0f);
-      }
+      clearRowEnds(buf, base + (top + h0) * rowStride, h1 - h0, rowStride, left * pixelStride,
+          (left + width) * pixelStride);
     }
     int used = channels - (blocks - 1) * LANES;
     if (blocked && used < LANES) {
@@ -161,6 +158,19 @@ final class BlockedLayout {
           java.util.Arrays.fill(buf, p + used, p + LANES, 0f);
         }
       }
+    }
+  }
+
+  /**
+   * Zeroes the first {@code head} floats and those from {@code tail} to {@code rowStride} of {@code rows} rows from
+   * {@code buf[first]}. A method of its own, called once per channel block, so that C1 compiles it from its calls
+   * early in a first forward: as a loop inside {@link #clearOutside}, which a layer calls once per sample, it ran
+   * interpreted for much of MobileNet v1's first forward at N=8 (JFR: 35 interpreted samples in six cold starts).
+   */
+  private static void clearRowEnds(float[] buf, int first, int rows, int rowStride, int head, int tail) {
+    for (int r = 0, row = first; r < rows; r++, row += rowStride) {
+      java.util.Arrays.fill(buf, row, row + head, 0f);
+      java.util.Arrays.fill(buf, row + tail, row + rowStride, 0f);
     }
   }
 
