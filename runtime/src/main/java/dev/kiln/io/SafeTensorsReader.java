@@ -334,13 +334,15 @@ final class SafeTensorsReader {
     int[] shape = new int[dims.size()];
     for (int i = 0; i < shape.length; i++) {
       if (!(dims.get(i) instanceof Long dim)) {
-        throw malformed(where(name) + "shape must be a list of integers, found " + kind(dims.get(i)) + " at index " + i);
+        throw malformed(where(name) + "shape must be a list of integers, found " + kind(dims.get(i)) + " at index "
+            + i);
       }
       if (dim < 0) {
         throw malformed(where(name) + "negative dimension " + dim + " in shape " + brief(dims));
       }
       if (dim > Integer.MAX_VALUE) {
-        throw malformed(where(name) + "dimension " + dim + " in shape " + brief(dims) + " exceeds " + Integer.MAX_VALUE);
+        throw malformed(where(name) + "dimension " + dim + " in shape " + brief(dims) + " exceeds "
+            + Integer.MAX_VALUE);
       }
       shape[i] = dim.intValue();
     }

@@ -708,9 +708,10 @@ final class TileWarmer {
 
   /**
    * Queues {@code job} to run once on the warmer thread, after the tiles needed now and before the driver's
-   * priming and the faster tiles: work a first forward would otherwise do itself, such as a Winograd layer's
-   * weight transform ({@link WinogradConv#prepareWeights}), so that it is done on the warmer's processor while
-   * the forward runs the layers before. A job must not wait for a tile (the warmer would wait for itself).
+   * priming and the faster tiles: work a first forward would otherwise do itself, such as packing a layer's
+   * weights or transforming them for Winograd's form ({@link BlockedNetwork#forward} queues them), so that it is
+   * done on the warmer's processor while the forward runs the layers before. A job must not wait for a tile (the
+   * warmer would wait for itself).
    */
   static void schedule(Runnable job) {
     synchronized (TileWarmer.class) {
