@@ -589,7 +589,6 @@ final class BlockedConv {
     }
   }
 
-  /** The packed weights for the current parameter values. */
   /**
    * Packs the current values of {@code weight} and {@code bias} ahead of the layer's run: a network's first forward
    * has the tile warmer's thread do it while the forward runs the layers before ({@link BlockedNetwork#forward}).
@@ -604,6 +603,7 @@ final class BlockedConv {
     return p != null && p.isFor(weight, weight.version(), bias, bias == null ? 0 : bias.version());
   }
 
+  /** The packed weights for the current parameter values. */
   private Packed packed(Parameter weight, Parameter bias) {
     long wv = weight.version();
     long bv = bias == null ? 0 : bias.version();
