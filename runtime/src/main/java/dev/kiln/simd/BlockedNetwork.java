@@ -848,9 +848,8 @@ final class BlockedNetwork implements NetworkEngine {
   int weightsScheduled;
 
   /**
-   * A convolution's weights packed ({@link BlockedConv#prepareWeights}) or, for a layer in Winograd's form,
-   * transformed ({@link WinogradConv#prepareWeights}), as the warmer's job ({@link TileWarmer#schedule}; a class,
-   * not a lambda: nothing is generated at run time before a first result).
+   * {@link ConvStage#prepareWeights} as the warmer's job ({@link TileWarmer#schedule}; a class, not a lambda:
+   * nothing is generated at run time before a first result).
    */
   private static final class PrepareWeights implements Runnable {
     private final ConvStage stage;
@@ -861,11 +860,7 @@ final class BlockedNetwork implements NetworkEngine {
 
     @Override
     public void run() {
-      if (stage.winograd != null) {
-        stage.winograd.prepareWeights(stage.kernel.weight());
-      } else {
-        stage.conv.prepareWeights(stage.kernel.weight(), stage.kernel.bias());
-      }
+      stage.prepareWeights();
     }
   }
 
@@ -1176,6 +1171,15 @@ final class BlockedNetwork implements NetworkEngine {
       return conv.out;
     }
 
+    /** Packs or, in Winograd's form, transforms the layer's current weights ahead of its run (the form it runs). */
+    void prepareWeights() {
+      if (winograd != null) {
+        winograd.prepareWeights(kernel.weight());
+      } else {
+        conv.prepareWeights(kernel.weight(), kernel.bias());
+      }
+    }
+
     @Override
     public String toString() {
       ConvGeometry g = conv.geometry;
@@ -1436,7 +1440,8 @@ final class BlockedNetwork implements NetworkEngine {
           HeadKernels.blockSums(x, base, layout.blockStride, count, layout.pixel(0, 0), layout.height, layout.width,
               layout.rowStride, sums);
         } else {
-          blockSums(x, base, count, sums);
+          HeadKernels.blockSumsPlain(x, base, layout.blockStride, count, layout.pixel(0, 0), layout.height,
+              layout.width, layout.rowStride, sums);
         }
         for (int k = 0; k < count; k++) {
           int c = (cb + k) * LANES;
@@ -1447,37 +1452,6 @@ final class BlockedNetwork implements NetworkEngine {
         }
         item += count;
       }
-    }
-
-    /**
-     * {@link HeadKernels#blockSums} in plain Java (the same sums in the same order), for the calls before the
-     * vector kernel is compiled: interpreted, a vector loop is a hundred times slower.
-     */
-    private void blockSums(float[] x, int base, int count, float[] sums) {
-      int first = layout.pixel(0, 0);
-      for (int k = 0; k < count; k++) {
-        for (int lane = 0; lane < LANES; lane++) {
-          sums[k * LANES + lane] = laneSum(x, base + k * layout.blockStride + first + lane, layout.height,
-              layout.width, layout.rowStride);
-        }
-      }
-    }
-
-    /**
-     * One lane's sum over a block's pixels from {@code x[first]}, from {@code 0f} in row-major order. A method of
-     * its own, called once per lane (RepVGG-A0: 1,280 calls a sample), so that C1 compiles it from its calls within
-     * the first forward: as loops inside {@link #blockSums}, called once per forward, it ran interpreted there
-     * (JFR: 13 interpreted samples in eight cold starts, one pooling a forward).
-     */
-    private static float laneSum(float[] x, int first, int height, int width, int rowStride) {
-      float s = 0f;
-      for (int h = 0; h < height; h++) {
-        int row = first + h * rowStride;
-        for (int w = 0; w < width; w++) {
-          s += x[row + w * LANES];
-        }
-      }
-      return s;
     }
   }
 

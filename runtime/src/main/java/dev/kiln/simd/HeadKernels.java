@@ -70,6 +70,36 @@ final class HeadKernels {
   }
 
   /**
+   * {@link #blockSums} in plain Java, the same sums in the same order: what a network's pooling runs until the
+   * vector kernel is compiled (interpreted, a vector loop is a hundred times slower).
+   */
+  static void blockSumsPlain(float[] x, int base, int blockStride, int count, int first, int height, int width,
+      int rowStride, float[] sums) {
+    for (int k = 0; k < count; k++) {
+      for (int lane = 0; lane < B; lane++) {
+        sums[k * B + lane] = laneSum(x, base + k * blockStride + first + lane, height, width, rowStride);
+      }
+    }
+  }
+
+  /**
+   * One lane's sum over a block's pixels from {@code x[first]}, from {@code 0f} in row-major order. A method of its
+   * own, called once per lane (RepVGG-A0: 1,280 calls a sample), so that C1 compiles it from its calls within a
+   * network's first forward: as loops inside {@link #blockSumsPlain}, called once per forward, it ran interpreted
+   * there (JFR: 13 interpreted samples in eight cold starts).
+   */
+  private static float laneSum(float[] x, int first, int height, int width, int rowStride) {
+    float s = 0f;
+    for (int h = 0; h < height; h++) {
+      int row = first + h * rowStride;
+      for (int w = 0; w < width; w++) {
+        s += x[row + w * B];
+      }
+    }
+    return s;
+  }
+
+  /**
    * {@code y[r, o]} = {@code bias[o]} (0 if {@code bias} is null) plus {@code x[r, i] * W[o, i]} for {@code i}
    * in order, each product rounded to float and then added, for rows {@code r < rows}: what {@link #linear} and
    * {@code Linear}'s own loop compute, to the bit, in plain Java from {@code W [out, in]} as the layer holds it

@@ -72,7 +72,12 @@ final class WinogradConv {
    * The transformed weights {@code G g G^T} of one weight version, packed for the positions' pointwise
    * convolutions in one array (large enough that the collector allocates it in place and never copies it).
    */
-  private record Transformed(Parameter weight, long version, BlockedConv.Packed[] packed) {}
+  private record Transformed(Parameter weight, long version, BlockedConv.Packed[] packed) {
+    /** Whether these are the transformed values of {@code weight} at {@code version}. */
+    boolean isFor(Parameter weight, long version) {
+      return this.weight == weight && this.version == version;
+    }
+  }
 
   /**
    * Whether a layer runs this way: its shape fits the form ({@link WinogradKernels#fits}: 3x3, stride 1, padding 1,
@@ -529,19 +534,19 @@ final class WinogradConv {
   /** Whether the transformed weights of {@code weight}'s current values are computed (for tests). */
   boolean weightsPrepared(Parameter weight) {
     Transformed t = transformed;
-    return t != null && t.weight == weight && t.version == weight.version();
+    return t != null && t.isFor(weight, weight.version());
   }
 
   /** The transformed weights for the current weight values, computed once per version. */
   private Transformed transformed(Parameter weight) {
     long version = weight.version();
     Transformed t = transformed;
-    if (t != null && t.weight == weight && t.version == version) {
+    if (t != null && t.isFor(weight, version)) {
       return t;
     }
     synchronized (this) {
       t = transformed;
-      if (t != null && t.weight == weight && t.version == version) {
+      if (t != null && t.isFor(weight, version)) {
         return t;
       }
       WEIGHTS.awaitHot();

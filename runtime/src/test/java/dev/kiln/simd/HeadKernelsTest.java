@@ -47,6 +47,11 @@ class HeadKernelsTest {
           }
           assertWithMessage("%s blocks of %sx%s", count, height, width).that(sums).usingExactEquality()
               .containsExactly(expected).inOrder();
+          // The plain-Java form a first forward runs, into sums that held other values.
+          float[] plain = TestTensors.uniform(r, 11, count * LANES).data();
+          HeadKernels.blockSumsPlain(x, base, blockStride, count, first, height, width, rowStride, plain);
+          assertWithMessage("%s blocks of %sx%s, plain", count, height, width).that(plain).usingExactEquality()
+              .containsExactly(expected).inOrder();
           cases++;
         }
       }
