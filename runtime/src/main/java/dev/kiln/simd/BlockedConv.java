@@ -651,17 +651,26 @@ final class BlockedConv {
           if (b != null) {
             bp[c.biasOffset() + m * LANES + lane] = b[oc];
           }
-          int src = oc * inGroupChannels * taps;
-          int dst = c.weightOffset() + m * LANES + lane;
-          for (int r = 0; r < rows; r++) {
-            wp[dst + r * stride] = w[src + r];
-          }
+          packChannel(w, oc * inGroupChannels * taps, wp, c.weightOffset() + m * LANES + lane, stride, rows);
         }
       }
     }
     p = new Packed(weight, wv, bias, bv, wp, 0, bp);
     packed = p;
     return p;
+  }
+
+  /**
+   * One output channel's {@code rows} weights from {@code w[src..]} into the packed order, {@code stride} apart
+   * from {@code wp[dst]}. A method called once per output channel, not a loop in {@link #pack}: C2 compiled that
+   * whole method (an on-stack replacement, then again) from its loop's counts in every cold start, 41-47 ms of its
+   * one thread during MobileNet v1's first forward (tools/bench/compile_timeline.py), where this method is a small
+   * compilation.
+   */
+  private static void packChannel(float[] w, int src, float[] wp, int dst, int stride, int rows) {
+    for (int r = 0; r < rows; r++) {
+      wp[dst + r * stride] = w[src + r];
+    }
   }
 
   /**
