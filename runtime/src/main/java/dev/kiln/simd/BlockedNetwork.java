@@ -790,6 +790,7 @@ final class BlockedNetwork implements NetworkEngine {
   @Override
   public Tensor forward(Tensor input) {
     if (!fasterTilesRequested) {
+      requestFirstPointwise(input);
       if (PREPARE_WEIGHTS) {
         // The convolutions' weights packed or transformed on the warmer's processor, in the order the layers
         // run, while the forward runs the layers before (a layer that gets there first does its own).
@@ -834,6 +835,56 @@ final class BlockedNetwork implements NetworkEngine {
       }
     }
     return run(input, groupSize);
+  }
+
+  /**
+   * A first forward's 1x1 work per thread (multiply-adds) from which it has the one-block pointwise tiles warmed
+   * ({@link #requestFirstPointwise}): about 200 ms on the one-block first tiles (15 G multiply-adds/s on MobileNet
+   * v1's pointwise layers, AMD EPYC Zen 3).
+   */
+  static final long FIRST_POINTWISE_MACS = 3_000_000_000L;
+
+  /**
+   * At the start of a first forward: requests the one-block pointwise tiles of its 1x1 layers (MobileNet v1's
+   * pointwise layers, a Winograd layer's products; {@link BlockedConv#requestFirstPointwise}) if that forward's
+   * 1x1 work per thread reaches {@link #FIRST_POINTWISE_MACS}. They run those layers at 2.3-2.5 times the speed
+   * of the one-block first tiles (which walk an offset table), once hot; the forward runs the first tiles until
+   * then and waits for neither. Only a long first forward gains: the tile's compilation (about 90 ms of warming
+   * on the Zen 3) takes the JIT from the code a short one waits for. Requested at construction, at N=8 on one
+   * thread the first results took 0.92x (MobileNet v1) and 0.94x (RepVGG-A0) the time, at N=1 1.18x and 1.06x,
+   * at N=8 on two threads 1.09x and 0.99x (ten alternating ColdStart pairs each,
+   * {@code bench-results/probes-s44-zen3-2026-12-06.txt}). Returns whether it requested them (for tests).
+   */
+  boolean requestFirstPointwise(Tensor input) {
+    if (!BlockedConv.POINTWISE_FIRST || input.rank() == 0) {
+      return false;
+    }
+    long macs = 0;
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        macs += conv.winograd != null ? conv.winograd.firstPointwiseMacs() : conv.conv.firstPointwiseMacs();
+      }
+    }
+    if (!firstPointwiseWanted(macs, input.dim(0), firstForwardAlone(input) ? 1 : Parallel.threads())) {
+      return false;
+    }
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv && conv.winograd != null) {
+        conv.winograd.requestFirstPointwise();
+      } else if (stage instanceof ConvStage conv) {
+        conv.conv.requestFirstPointwise();
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether a first forward of {@code samples} samples over {@code threads} threads, with {@code macs} multiply-adds
+   * per sample in 1x1 layers, has {@link #FIRST_POINTWISE_MACS} of them per thread (a thread's share of the
+   * samples, rounded up).
+   */
+  static boolean firstPointwiseWanted(long macs, int samples, int threads) {
+    return macs > 0 && macs * ((samples + threads - 1) / threads) >= FIRST_POINTWISE_MACS;
   }
 
   /**

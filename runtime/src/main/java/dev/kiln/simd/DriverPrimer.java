@@ -188,6 +188,11 @@ final class DriverPrimer {
     public TileWarmer.Tile first(int pixels) {
       return next();
     }
+
+    @Override
+    public TileWarmer.Tile firstPointwise(int pixels) {
+      return next();
+    }
   }
 
 

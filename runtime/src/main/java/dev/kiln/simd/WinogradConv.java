@@ -116,9 +116,7 @@ final class WinogradConv {
     int tw = geometry.outWidth() / 2;
     this.tiles = BlockedLayout.blocked(geometry.inChannels(), th, tw, 0, 0, 0, 0);
     this.products = BlockedLayout.blocked(geometry.outChannels(), th, tw, 0, 0, 0, 0);
-    ConvGeometry pointwise = ConvGeometry.builder().inChannels(geometry.inChannels())
-        .outChannels(geometry.outChannels()).inputSize(th, tw).kernel(1, 1).build();
-    this.pointwise = new BlockedConv(pointwise, Activation.NONE, tiles, products);
+    this.pointwise = new BlockedConv(productGeometry(geometry), Activation.NONE, tiles, products);
     int[] blocks = this.pointwise.chunkBlocks();
     this.firstBlocks = new int[blocks.length + 1];
     for (int k = 0; k < blocks.length; k++) {
@@ -152,6 +150,12 @@ final class WinogradConv {
     return all;
   }
 
+  /** The 1x1 convolution of the products: over the map of 2x2 output tiles, input to output channels. */
+  private static ConvGeometry productGeometry(ConvGeometry geometry) {
+    return ConvGeometry.builder().inChannels(geometry.inChannels()).outChannels(geometry.outChannels())
+        .inputSize(geometry.outHeight() / 2, geometry.outWidth() / 2).kernel(1, 1).build();
+  }
+
   /**
    * The compiled code a layer of this geometry runs in a network's first forward: the weight transform, the
    * plain-Java transforms ({@link #inputRowPlain}) and the products' one-block first tile ({@link
@@ -162,6 +166,19 @@ final class WinogradConv {
         TileWarmer.winogradOutput(true)));
     all.add(TileWarmer.conv(1, Math.min(geometry.outWidth() / 2, BlockedConv.FIRST_PIXELS), 0));
     return all;
+  }
+
+  /**
+   * Requests the products' one-block pointwise tiles ({@link BlockedConv#requestFirstPointwise}); returns the
+   * multiply-adds per sample they would run (the 16 products'), 0 if none.
+   */
+  long requestFirstPointwise() {
+    return 16 * pointwise.requestFirstPointwise();
+  }
+
+  /** The multiply-adds per sample the products' one-block pointwise tiles would run, 0 if none. */
+  long firstPointwiseMacs() {
+    return 16 * pointwise.firstPointwiseMacs();
   }
 
   /**

@@ -280,6 +280,106 @@ class BlockedConvTest {
     return conv;
   }
 
+  /**
+   * A first forward runs a 1x1 layer on the one-block pointwise tiles where they are hot and on the first tiles
+   * where not, the same bits either way: two layers of one geometry whose tile sources give, one a pointwise
+   * first tile that is never hot and has no kernel (calling it would fail), the other a hot one that counts its
+   * calls and a first tile that has no kernel.
+   */
+  @Test
+  void firstPointwiseTilesRunWhereHotWithTheSameBits() {
+    int lanes = VectorShape.LANES;
+    // 14-pixel rows: two 7-pixel runs; 20-pixel rows: three, the last overlapping.
+    int cases = 0;
+    for (int width : new int[] {14, 20}) {
+      ConvGeometry g = NaiveConvKernel.geometry(2 * lanes, 3 * lanes, 5, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS);
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      Tensor x = TestTensors.uniform(new SplittableRandom(width), 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      TileWarmer.Tile first = TileWarmer.conv(1, BlockedConv.FIRST_PIXELS, 0);
+      TileWarmer.warm(first);
+      long[] pointwiseCalls = new long[1];
+      BlockedKernels.ConvTile kernel = BlockedKernels.pointwise(1, BlockedConv.FIRST_PIXELS,
+          TileBudget.pointwiseLanes(1, BlockedConv.FIRST_PIXELS));
+      BlockedKernels.ConvTile counted = (xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs) -> {
+        pointwiseCalls[0]++;
+        kernel.run(xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs);
+      };
+      TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
+      BlockedConv cold = new BlockedConv(g, Activation.RELU, in, out, new FirstTiles(first, never));
+      BlockedConv hot = new BlockedConv(g, Activation.RELU, in, out,
+          new FirstTiles(never, TileWarmer.Tile.standIn("hot pointwise", counted, null, null)));
+      assertThat(cold.firstPointwiseMacs()).isEqualTo(g.macsPerSample());
+      float[] a = new float[out.sampleSize];
+      float[] b = new float[out.sampleSize];
+      cold.firstTilesOnly = true;
+      cold.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, cold.items(1));
+      hot.firstTilesOnly = true;
+      hot.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, hot.items(1));
+      String name = "width " + width;
+      assertWithMessage(name).that(pointwiseCalls[0]).isEqualTo(3L * 5 * (width == 14 ? 2 : 3));
+      assertSameBits(name, a, b);
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(b, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+          .isAtMost(1e-5);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(2);
+    // Not a 1x1 layer over a blocked input: no pointwise first tiles.
+    ConvGeometry threeByThree = NaiveConvKernel.geometry(lanes, lanes, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS);
+    BlockedConv conv = new BlockedConv(threeByThree, Activation.RELU,
+        BlockedLayout.blocked(lanes, 8, 8, 1, 1, 1, 1), BlockedLayout.blocked(lanes, 8, 8, 0, 0, 0, 0));
+    assertThat(conv.firstPointwiseMacs()).isEqualTo(0L);
+  }
+
+  /** The shared tiles, except the first tiles and pointwise first tiles given. */
+  private static final class FirstTiles implements BlockedConv.TileSource {
+    private final TileWarmer.Tile first;
+    private final TileWarmer.Tile firstPointwise;
+
+    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise) {
+      this.first = first;
+      this.firstPointwise = firstPointwise;
+    }
+
+    @Override
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
+      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride);
+    }
+
+    @Override
+    public TileWarmer.Tile pointwise(int blocks, int pixels) {
+      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels);
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise(int pixels) {
+      return BlockedConv.TileSource.WARMED.depthwise(pixels);
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
+      return BlockedConv.TileSource.WARMED.depthwise3x3(pixels, stride);
+    }
+
+    @Override
+    public TileWarmer.Tile first(int pixels) {
+      return first;
+    }
+
+    @Override
+    public TileWarmer.Tile firstPointwise(int pixels) {
+      return firstPointwise;
+    }
+  }
+
   private static ConvGeometry g(int channels) {
     return NaiveConvKernel.geometry(channels, channels, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
   }

@@ -124,6 +124,27 @@ class BlockedNetworkTest {
     assertThat(cases).isEqualTo(2);
   }
 
+  /**
+   * A first forward has the one-block pointwise tiles warmed when its 1x1 work per thread reaches the threshold:
+   * a thread's share of the samples (rounded up) times the 1x1 multiply-adds per sample.
+   */
+  @Test
+  void aLongFirstForwardHasThePointwiseFirstTilesWarmed() {
+    long t = BlockedNetwork.FIRST_POINTWISE_MACS;
+    assertThat(BlockedNetwork.firstPointwiseWanted(t, 1, 1)).isTrue();
+    assertThat(BlockedNetwork.firstPointwiseWanted(t - 1, 1, 1)).isFalse();
+    assertThat(BlockedNetwork.firstPointwiseWanted(t / 8, 8, 1)).isTrue();
+    assertThat(BlockedNetwork.firstPointwiseWanted(t / 8, 8, 2)).isFalse(); // four samples a thread
+    assertThat(BlockedNetwork.firstPointwiseWanted(t / 4, 7, 2)).isTrue(); // four (three and a half) a thread
+    assertThat(BlockedNetwork.firstPointwiseWanted(0, 1_000_000, 1)).isFalse(); // no 1x1 layer
+    // A small network's first forward: far below, nothing requested.
+    Net net = new Net(5);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    assertThat(engine.requestFirstPointwise(TestTensors.uniform(new SplittableRandom(3), 1, 4, 3, 19, 17)))
+        .isFalse();
+  }
+
   @Test
   void equalsLayerByLayer() {
     Net net = new Net(5);

@@ -97,6 +97,23 @@ class WinogradConvTest {
    * a job of the warmer's thread): prepared, the layer gives the same bits as a layer that transforms its weights
    * when it runs; new weight values are prepared again; a network's first forward queues one job per convolution.
    */
+  /**
+   * The multiply-adds its products would run on the one-block pointwise tiles (what decides whether a first forward
+   * has them warmed, {@link BlockedNetwork#requestFirstPointwise}): the 16 products' 1x1 convolutions over the map
+   * of 2x2 output tiles, where the input's channels fill whole blocks; none where they do not.
+   */
+  @Test
+  void countsItsProductsForThePointwiseFirstTiles() {
+    int lanes = VectorShape.LANES;
+    int cin = Math.max(WinogradConv.MIN_CHANNELS, 2 * lanes);
+    WinogradConv whole = new WinogradConv(geometry(cin, 24, 6, 8), Activation.RELU,
+        BlockedLayout.blocked(cin, 6, 8, 1, 1, 1, 1), BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0));
+    assertThat(whole.firstPointwiseMacs()).isEqualTo(16L * cin * 24 * 3 * 4);
+    WinogradConv partial = new WinogradConv(geometry(cin + 1, 24, 6, 8), Activation.RELU,
+        BlockedLayout.blocked(cin + 1, 6, 8, 1, 1, 1, 1), BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0));
+    assertThat(partial.firstPointwiseMacs()).isEqualTo(0L);
+  }
+
   @Test
   void preparesItsWeightsAhead() throws Exception {
     TileWarmer.Tile weights = TileWarmer.winogradWeights();
