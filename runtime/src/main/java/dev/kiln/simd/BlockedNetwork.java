@@ -840,9 +840,9 @@ final class BlockedNetwork implements NetworkEngine {
   /**
    * A first forward's 1x1 work per thread (multiply-adds) from which it has the one-block pointwise tiles warmed
    * ({@link #requestFirstPointwise}): about 200 ms on the one-block first tiles (15 G multiply-adds/s on MobileNet
-   * v1's pointwise layers, AMD EPYC Zen 3).
+   * v1's pointwise layers, AMD EPYC Zen 3). {@code kiln.blocked.pointwiseFirstMacs} overrides it (for comparisons).
    */
-  static final long FIRST_POINTWISE_MACS = 3_000_000_000L;
+  static final long FIRST_POINTWISE_MACS = Long.getLong("kiln.blocked.pointwiseFirstMacs", 3_000_000_000L);
 
   /**
    * At the start of a first forward: requests the one-block pointwise tiles of its 1x1 layers (MobileNet v1's
