@@ -104,7 +104,7 @@ final class BlockedConv {
   private final TileWarmer.Tile[] firstTiles;
   /**
    * 1x1 layers over blocked inputs ({@link #pointwise}): the one-block pointwise tiles of the same column runs,
-   * which walk the input's channel blocks instead of the offset table: 1.6-1.8 times the first tiles' speed on
+   * which walk the input's channel blocks instead of the offset table: 1.6-1.9 times the first tiles' speed on
    * MobileNet v1's pointwise layers, both compiled (AMD EPYC Zen 3; the layers' own tiles 2.3-2.5 times). A first forward runs them where they are hot;
    * only a long one has them warmed ({@link #requestFirstPointwise}). Null for other layers.
    */

@@ -847,7 +847,7 @@ final class BlockedNetwork implements NetworkEngine {
   /**
    * At the start of a first forward: requests the one-block pointwise tiles of its 1x1 layers (MobileNet v1's
    * pointwise layers, a Winograd layer's products; {@link BlockedConv#requestFirstPointwise}) if that forward's
-   * 1x1 work per thread reaches {@link #FIRST_POINTWISE_MACS}. They run those layers at 1.6-1.8 times the speed
+   * 1x1 work per thread reaches {@link #FIRST_POINTWISE_MACS}. They run those layers at 1.6-1.9 times the speed
    * of the one-block first tiles (which walk an offset table), once hot; the forward runs the first tiles until
    * then and waits for neither. Only a long first forward gains: the tile's compilation (about 90 ms of warming
    * on the Zen 3) takes the JIT from the code a short one waits for. Requested at construction, at N=8 on one
