@@ -105,8 +105,9 @@ final class BlockedConv {
   /**
    * 1x1 layers over blocked inputs ({@link #pointwise}): the one-block pointwise tiles of the same column runs,
    * which walk the input's channel blocks instead of the offset table: 1.6-1.9 times the first tiles' speed on
-   * MobileNet v1's pointwise layers, both compiled (AMD EPYC Zen 3; the layers' own tiles 2.3-2.5 times). A first forward runs them where they are hot;
-   * only a long one has them warmed ({@link #requestFirstPointwise}). Null for other layers.
+   * MobileNet v1's pointwise layers, both compiled (AMD EPYC Zen 3; the layers' own tiles 2.3-2.5 times). A first
+   * forward runs them where they are hot; only a long one has them warmed ({@link #requestFirstPointwise}). Null
+   * for other layers.
    */
   private final TileWarmer.Tile[] firstPointwiseTiles;
   /** Chunks seen with all their tiles hot (they stay hot; a stale false only checks again). */
@@ -348,16 +349,13 @@ final class BlockedConv {
   /**
    * Requests this layer's one-block pointwise tiles as needed now ({@link TileWarmer}), if it has any: a long
    * first forward runs its 1x1 layers on them once they are hot ({@link BlockedNetwork#requestFirstPointwise}).
-   * Returns the layer's multiply-adds per sample that they would run, 0 if none.
    */
-  long requestFirstPointwise() {
-    if (firstPointwiseTiles == null) {
-      return 0;
+  void requestFirstPointwise() {
+    if (firstPointwiseTiles != null) {
+      for (TileWarmer.Tile t : firstPointwiseTiles) {
+        TileWarmer.request(t, true);
+      }
     }
-    for (TileWarmer.Tile t : firstPointwiseTiles) {
-      TileWarmer.request(t, true);
-    }
-    return macs;
   }
 
   /** This layer's multiply-adds per sample that its one-block pointwise tiles would run, 0 if it has none. */

@@ -168,12 +168,9 @@ final class WinogradConv {
     return all;
   }
 
-  /**
-   * Requests the products' one-block pointwise tiles ({@link BlockedConv#requestFirstPointwise}); returns the
-   * multiply-adds per sample they would run (the 16 products'), 0 if none.
-   */
-  long requestFirstPointwise() {
-    return 16 * pointwise.requestFirstPointwise();
+  /** Requests the products' one-block pointwise tiles ({@link BlockedConv#requestFirstPointwise}). */
+  void requestFirstPointwise() {
+    pointwise.requestFirstPointwise();
   }
 
   /** The multiply-adds per sample the products' one-block pointwise tiles would run, 0 if none. */
