@@ -179,12 +179,8 @@ final class BlockedConv {
    * table is whole channel blocks ({@code off[r] = (r / LANES) * off[LANES] + r % LANES}).
    */
   static boolean pointwise(ConvGeometry geometry, BlockedLayout in) {
-    return pointwise(geometry, in.blocked);
-  }
-
-  private static boolean pointwise(ConvGeometry geometry, boolean blockedInput) {
-    return STRIDE_TILES && blockedInput && !isDepthwise(geometry) && geometry.kernelH() == 1
-        && geometry.kernelW() == 1 && geometry.strideW() == 1 && geometry.inChannelsPerGroup() % LANES == 0;
+    return STRIDE_TILES && in.blocked && !isDepthwise(geometry) && geometry.kernelH() == 1 && geometry.kernelW() == 1
+        && geometry.strideW() == 1 && geometry.inChannelsPerGroup() % LANES == 0;
   }
 
   /** One output channel per input channel, one group per channel. */

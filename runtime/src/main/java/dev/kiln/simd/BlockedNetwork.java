@@ -862,17 +862,15 @@ final class BlockedNetwork implements NetworkEngine {
     long macs = 0;
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
-        macs += conv.winograd != null ? conv.winograd.firstPointwiseMacs() : conv.conv.firstPointwiseMacs();
+        macs += conv.firstPointwiseMacs();
       }
     }
     if (!firstPointwiseWanted(macs, input.dim(0), firstForwardAlone(input) ? 1 : Parallel.threads())) {
       return false;
     }
     for (Stage stage : stages) {
-      if (stage instanceof ConvStage conv && conv.winograd != null) {
-        conv.winograd.requestFirstPointwise();
-      } else if (stage instanceof ConvStage conv) {
-        conv.conv.requestFirstPointwise();
+      if (stage instanceof ConvStage conv) {
+        conv.requestFirstPointwise();
       }
     }
     return true;
@@ -944,10 +942,8 @@ final class BlockedNetwork implements NetworkEngine {
   /** Queues every convolution's own tiles ({@link BlockedConv#requestFasterTiles}). */
   private void requestConvTiles() {
     for (Stage stage : stages) {
-      if (stage instanceof ConvStage conv && conv.winograd != null) {
-        conv.winograd.requestFasterTiles();
-      } else if (stage instanceof ConvStage conv) {
-        conv.conv.requestFasterTiles();
+      if (stage instanceof ConvStage conv) {
+        conv.requestFasterTiles();
       }
     }
   }
@@ -1228,12 +1224,37 @@ final class BlockedNetwork implements NetworkEngine {
       return conv.out;
     }
 
-    /** Packs or, in Winograd's form, transforms the layer's current weights ahead of its run (the form it runs). */
+    // The form the layer runs decides each of these: its Winograd form where it has one, else the convolution.
+
+    /** Packs or, in Winograd's form, transforms the layer's current weights ahead of its run. */
     void prepareWeights() {
       if (winograd != null) {
         winograd.prepareWeights(kernel.weight());
       } else {
         conv.prepareWeights(kernel.weight(), kernel.bias());
+      }
+    }
+
+    /** Queues the layer's own tiles (and, in Winograd's form, its vector transforms). */
+    void requestFasterTiles() {
+      if (winograd != null) {
+        winograd.requestFasterTiles();
+      } else {
+        conv.requestFasterTiles();
+      }
+    }
+
+    /** The multiply-adds per sample the layer would run on one-block pointwise tiles, 0 if none. */
+    long firstPointwiseMacs() {
+      return winograd != null ? winograd.firstPointwiseMacs() : conv.firstPointwiseMacs();
+    }
+
+    /** Requests the layer's one-block pointwise tiles, if it has any. */
+    void requestFirstPointwise() {
+      if (winograd != null) {
+        winograd.requestFirstPointwise();
+      } else {
+        conv.requestFirstPointwise();
       }
     }
 

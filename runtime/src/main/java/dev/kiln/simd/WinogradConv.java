@@ -116,7 +116,9 @@ final class WinogradConv {
     int tw = geometry.outWidth() / 2;
     this.tiles = BlockedLayout.blocked(geometry.inChannels(), th, tw, 0, 0, 0, 0);
     this.products = BlockedLayout.blocked(geometry.outChannels(), th, tw, 0, 0, 0, 0);
-    this.pointwise = new BlockedConv(productGeometry(geometry), Activation.NONE, tiles, products);
+    ConvGeometry pointwise = ConvGeometry.builder().inChannels(geometry.inChannels())
+        .outChannels(geometry.outChannels()).inputSize(th, tw).kernel(1, 1).build();
+    this.pointwise = new BlockedConv(pointwise, Activation.NONE, tiles, products);
     int[] blocks = this.pointwise.chunkBlocks();
     this.firstBlocks = new int[blocks.length + 1];
     for (int k = 0; k < blocks.length; k++) {
@@ -150,12 +152,6 @@ final class WinogradConv {
     return all;
   }
 
-  /** The 1x1 convolution of the products: over the map of 2x2 output tiles, input to output channels. */
-  private static ConvGeometry productGeometry(ConvGeometry geometry) {
-    return ConvGeometry.builder().inChannels(geometry.inChannels()).outChannels(geometry.outChannels())
-        .inputSize(geometry.outHeight() / 2, geometry.outWidth() / 2).kernel(1, 1).build();
-  }
-
   /**
    * The compiled code a layer of this geometry runs in a network's first forward: the weight transform, the
    * plain-Java transforms ({@link #inputRowPlain}) and the products' one-block first tile ({@link
@@ -173,9 +169,9 @@ final class WinogradConv {
     pointwise.requestFirstPointwise();
   }
 
-  /** The multiply-adds per sample the products' one-block pointwise tiles would run, 0 if none. */
+  /** The multiply-adds per sample the products' one-block pointwise tiles would run (all positions'), 0 if none. */
   long firstPointwiseMacs() {
-    return 16 * pointwise.firstPointwiseMacs();
+    return POSITIONS * pointwise.firstPointwiseMacs();
   }
 
   /**
