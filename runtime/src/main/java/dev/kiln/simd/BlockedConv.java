@@ -279,6 +279,9 @@ final class BlockedConv {
     // Alone they were faster (512->512 14x14 -4%, 64->64 56x56 -15%).
     boolean wide = !pointwise && wideTwos(geometry.outWidth());
     boolean tenWide = in.blocked && !wide && tenPixelTwos(geometry.outWidth());
+    // A lower bound of 0 (ReLU, ReLU6) takes the tiles that store max(a, 0) with the bound a constant
+    // (BlockedKernels#conv(int, int, int, boolean)): the same bits, and no value kept across the loop.
+    boolean relu = lo == 0f;
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup, wide || tenWide)) {
@@ -298,8 +301,8 @@ final class BlockedConv {
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2) && !eights);
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
-          tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1])
-              : source.conv(m, columns[2 * i + 1], stride);
+          tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1], relu)
+              : source.conv(m, columns[2 * i + 1], stride, relu);
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
@@ -414,9 +417,11 @@ final class BlockedConv {
    * stand-ins of {@link DriverPrimer}.
    */
   interface TileSource {
-    TileWarmer.Tile conv(int blocks, int pixels, int pixelStride);
+    /** A convolution tile; of the ReLU kind ({@link TileWarmer#conv(int, int, int, boolean)}) where {@code relu}. */
+    TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu);
 
-    TileWarmer.Tile pointwise(int blocks, int pixels);
+    /** A pointwise tile; of the ReLU kind where {@code relu}. */
+    TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu);
 
     TileWarmer.Tile depthwise(int pixels);
 
@@ -431,13 +436,13 @@ final class BlockedConv {
     /** The shared kernels, warmed by {@link TileWarmer} (first tiles requested as needed). */
     TileSource WARMED = new TileSource() {
       @Override
-      public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
-        return TileWarmer.conv(blocks, pixels, pixelStride);
+      public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
+        return TileWarmer.conv(blocks, pixels, pixelStride, relu);
       }
 
       @Override
-      public TileWarmer.Tile pointwise(int blocks, int pixels) {
-        return TileWarmer.pointwise(blocks, pixels);
+      public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
+        return TileWarmer.pointwise(blocks, pixels, relu);
       }
 
       @Override

@@ -287,6 +287,158 @@ final class BlockedKernels {
   }
 
   /**
+   * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or
+   * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}
+   * (one-block tiles, shared with the first forward's, take {@code lo} as it comes). A bound passed as an
+   * argument is a vector register's worth of value live across the reduction loop; where the loop holds every
+   * register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast), C2 on JDK 17 stored and
+   * reloaded it on every step of the compiled loop, once the warm-up's calls (mostly empty,
+   * {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took 1.16-1.33x
+   * the time (AMD EPYC Zen 3).
+   */
+  static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {
+    if (!relu || blocks < 2) {
+      return conv(blocks, pixels, pixelStride);
+    }
+    switch (pixelStride * 10000 + blocks * 100 + pixels) {
+      case 201:
+        return new Conv2x1Relu();
+      case 202:
+        return new Conv2x2Relu();
+      case 203:
+        return new Conv2x3Relu();
+      case 204:
+        return new Conv2x4Relu();
+      case 205:
+        return new Conv2x5Relu();
+      case 206:
+        return new Conv2x6Relu();
+      case 207:
+        return new Conv2x7Relu();
+      case 208:
+        return new Conv2x8Relu();
+      case 209:
+        return new Conv2x9Relu();
+      case 210:
+        return new Conv2x10Relu();
+      case 211:
+        return new Conv2x11Relu();
+      case 212:
+        return new Conv2x12Relu();
+      case 213:
+        return new Conv2x13Relu();
+      case 214:
+        return new Conv2x14Relu();
+      case 301:
+        return new Conv3x1Relu();
+      case 302:
+        return new Conv3x2Relu();
+      case 303:
+        return new Conv3x3Relu();
+      case 304:
+        return new Conv3x4Relu();
+      case 305:
+        return new Conv3x5Relu();
+      case 306:
+        return new Conv3x6Relu();
+      case 307:
+        return new Conv3x7Relu();
+      case 308:
+        return new Conv3x8Relu();
+      case 10201:
+        return new Conv2x1Stride1Relu();
+      case 10202:
+        return new Conv2x2Stride1Relu();
+      case 10203:
+        return new Conv2x3Stride1Relu();
+      case 10204:
+        return new Conv2x4Stride1Relu();
+      case 10205:
+        return new Conv2x5Stride1Relu();
+      case 10206:
+        return new Conv2x6Stride1Relu();
+      case 10207:
+        return new Conv2x7Stride1Relu();
+      case 10208:
+        return new Conv2x8Stride1Relu();
+      case 10209:
+        return new Conv2x9Stride1Relu();
+      case 10210:
+        return new Conv2x10Stride1Relu();
+      case 10211:
+        return new Conv2x11Stride1Relu();
+      case 10212:
+        return new Conv2x12Stride1Relu();
+      case 10213:
+        return new Conv2x13Stride1Relu();
+      case 10214:
+        return new Conv2x14Stride1Relu();
+      case 10301:
+        return new Conv3x1Stride1Relu();
+      case 10302:
+        return new Conv3x2Stride1Relu();
+      case 10303:
+        return new Conv3x3Stride1Relu();
+      case 10304:
+        return new Conv3x4Stride1Relu();
+      case 10305:
+        return new Conv3x5Stride1Relu();
+      case 10306:
+        return new Conv3x6Stride1Relu();
+      case 10307:
+        return new Conv3x7Stride1Relu();
+      case 10308:
+        return new Conv3x8Stride1Relu();
+      case 20201:
+        return new Conv2x1Stride2Relu();
+      case 20202:
+        return new Conv2x2Stride2Relu();
+      case 20203:
+        return new Conv2x3Stride2Relu();
+      case 20204:
+        return new Conv2x4Stride2Relu();
+      case 20205:
+        return new Conv2x5Stride2Relu();
+      case 20206:
+        return new Conv2x6Stride2Relu();
+      case 20207:
+        return new Conv2x7Stride2Relu();
+      case 20208:
+        return new Conv2x8Stride2Relu();
+      case 20209:
+        return new Conv2x9Stride2Relu();
+      case 20210:
+        return new Conv2x10Stride2Relu();
+      case 20211:
+        return new Conv2x11Stride2Relu();
+      case 20212:
+        return new Conv2x12Stride2Relu();
+      case 20213:
+        return new Conv2x13Stride2Relu();
+      case 20214:
+        return new Conv2x14Stride2Relu();
+      case 20301:
+        return new Conv3x1Stride2Relu();
+      case 20302:
+        return new Conv3x2Stride2Relu();
+      case 20303:
+        return new Conv3x3Stride2Relu();
+      case 20304:
+        return new Conv3x4Stride2Relu();
+      case 20305:
+        return new Conv3x5Stride2Relu();
+      case 20306:
+        return new Conv3x6Stride2Relu();
+      case 20307:
+        return new Conv3x7Stride2Relu();
+      case 20308:
+        return new Conv3x8Stride2Relu();
+      default:
+        throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
+    }
+  }
+
+  /**
    * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}
    * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset
    * table of whole channel blocks: {@code off[r] = (r / B) * off[B] + r % B}, {@code rs} a multiple of
@@ -423,6 +575,94 @@ final class BlockedKernels {
         return new Pointwise3x7OneLane();
       case 10308:
         return new Pointwise3x8OneLane();
+      default:
+        throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
+            + " pixels taking " + lanes + " lanes per step");
+    }
+  }
+
+  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */
+  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {
+    if (!relu || blocks < 2) {
+      return pointwise(blocks, pixels, lanes);
+    }
+    switch (lanes * 10000 + blocks * 100 + pixels) {
+      case 20201:
+        return new Pointwise2x1Relu();
+      case 20202:
+        return new Pointwise2x2Relu();
+      case 20203:
+        return new Pointwise2x3Relu();
+      case 20204:
+        return new Pointwise2x4Relu();
+      case 20205:
+        return new Pointwise2x5Relu();
+      case 20206:
+        return new Pointwise2x6Relu();
+      case 20207:
+        return new Pointwise2x7Relu();
+      case 20208:
+        return new Pointwise2x8Relu();
+      case 20209:
+        return new Pointwise2x9Relu();
+      case 20210:
+        return new Pointwise2x10Relu();
+      case 20211:
+        return new Pointwise2x11Relu();
+      case 20212:
+        return new Pointwise2x12Relu();
+      case 20213:
+        return new Pointwise2x13Relu();
+      case 20301:
+        return new Pointwise3x1Relu();
+      case 20302:
+        return new Pointwise3x2Relu();
+      case 20303:
+        return new Pointwise3x3Relu();
+      case 20304:
+        return new Pointwise3x4Relu();
+      case 20305:
+        return new Pointwise3x5Relu();
+      case 20306:
+        return new Pointwise3x6Relu();
+      case 20307:
+        return new Pointwise3x7Relu();
+      case 20308:
+        return new Pointwise3x8Relu();
+      case 10204:
+        return new Pointwise2x4OneLaneRelu();
+      case 10205:
+        return new Pointwise2x5OneLaneRelu();
+      case 10206:
+        return new Pointwise2x6OneLaneRelu();
+      case 10207:
+        return new Pointwise2x7OneLaneRelu();
+      case 10208:
+        return new Pointwise2x8OneLaneRelu();
+      case 10209:
+        return new Pointwise2x9OneLaneRelu();
+      case 10210:
+        return new Pointwise2x10OneLaneRelu();
+      case 10211:
+        return new Pointwise2x11OneLaneRelu();
+      case 10212:
+        return new Pointwise2x12OneLaneRelu();
+      case 10213:
+        return new Pointwise2x13OneLaneRelu();
+      case 10214:
+        return new Pointwise2x14OneLaneRelu();
+      case 10303:
+        return new Pointwise3x3OneLaneRelu();
+      case 10304:
+        return new Pointwise3x4OneLaneRelu();
+      case 10305:
+        return new Pointwise3x5OneLaneRelu();
+      case 10306:
+        return new Pointwise3x6OneLaneRelu();
+      case 10307:
+        return new Pointwise3x7OneLaneRelu();
+      case 10308:
+        return new Pointwise3x8OneLaneRelu();
       default:
         throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
             + " pixels taking " + lanes + " lanes per step");
@@ -7561,6 +7801,4950 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Conv2x1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      final int x13 = 13 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(0f).intoArray(y, yo + 13 * sy);
+      a13_1.max(0f).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x1Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      final int x13 = 13 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(0f).intoArray(y, yo + 13 * sy);
+      a13_1.max(0f).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Stride1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x1Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      final int x13 = 13 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(0f).intoArray(y, yo + 13 * sy);
+      a13_1.max(0f).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Stride2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
   private static final class Pointwise1x1 implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -12696,6 +17880,3580 @@ final class BlockedKernels {
       a7_0.max(lo).intoArray(y, yo + 7 * sy);
       a7_1.max(lo).intoArray(y, yo + cs + 7 * sy);
       a7_2.max(lo).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Pointwise2x2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Pointwise2x3Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise2x4Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise2x5Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise2x6Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise2x7Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise2x8Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x9Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise2x10Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise2x11Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise2x12Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise2x13Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+            a12_0 = w0.fma(v12, a12_0);
+            a12_1 = w1.fma(v12, a12_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+            a12_0 = w0.fma(v12, a12_0);
+            a12_1 = w1.fma(v12, a12_1);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise3x1Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Pointwise3x2Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Pointwise3x3Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise3x4Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise3x5Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise3x6Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise3x7Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise3x8Relu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x4OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise2x5OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise2x6OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise2x7OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise2x8OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x9OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise2x10OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise2x11OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise2x12OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise2x13OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise2x14OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+          final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
+          a13_0 = w0.fma(v13, a13_0);
+          a13_1 = w1.fma(v13, a13_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a8_0.max(0f).intoArray(y, yo + 8 * sy);
+      a8_1.max(0f).intoArray(y, yo + cs + 8 * sy);
+      a9_0.max(0f).intoArray(y, yo + 9 * sy);
+      a9_1.max(0f).intoArray(y, yo + cs + 9 * sy);
+      a10_0.max(0f).intoArray(y, yo + 10 * sy);
+      a10_1.max(0f).intoArray(y, yo + cs + 10 * sy);
+      a11_0.max(0f).intoArray(y, yo + 11 * sy);
+      a11_1.max(0f).intoArray(y, yo + cs + 11 * sy);
+      a12_0.max(0f).intoArray(y, yo + 12 * sy);
+      a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
+      a13_0.max(0f).intoArray(y, yo + 13 * sy);
+      a13_1.max(0f).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x3OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise3x4OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise3x5OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise3x6OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise3x7OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise3x8OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          a7_2 = w2.fma(v7, a7_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+      a2_2.max(0f).intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.max(0f).intoArray(y, yo + 3 * sy);
+      a3_1.max(0f).intoArray(y, yo + cs + 3 * sy);
+      a3_2.max(0f).intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.max(0f).intoArray(y, yo + 4 * sy);
+      a4_1.max(0f).intoArray(y, yo + cs + 4 * sy);
+      a4_2.max(0f).intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.max(0f).intoArray(y, yo + 5 * sy);
+      a5_1.max(0f).intoArray(y, yo + cs + 5 * sy);
+      a5_2.max(0f).intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.max(0f).intoArray(y, yo + 6 * sy);
+      a6_1.max(0f).intoArray(y, yo + cs + 6 * sy);
+      a6_2.max(0f).intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.max(0f).intoArray(y, yo + 7 * sy);
+      a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
+      a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 

@@ -149,12 +149,12 @@ final class DriverPrimer {
     }
 
     @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
       return next();
     }
 
     @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels) {
+    public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
       return next();
     }
 

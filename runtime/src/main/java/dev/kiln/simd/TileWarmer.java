@@ -162,9 +162,18 @@ final class TileWarmer {
 
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
-    String key = "conv" + blocks + "x" + pixels + "/" + pixelStride;
+    return conv(blocks, pixels, pixelStride, false);
+  }
+
+  /**
+   * {@link #conv(int, int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}
+   * ({@link BlockedKernels#conv(int, int, int, boolean)}), shared.
+   */
+  static Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
+    boolean kind = relu && blocks >= 2;
+    String key = "conv" + blocks + "x" + pixels + "/" + pixelStride + (kind ? " relu" : "");
     Tile t = TILES.get(key);
-    return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride), blocks));
+    return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, kind), blocks));
   }
 
   /**
@@ -172,14 +181,26 @@ final class TileWarmer {
    * iteration {@link TileBudget#pointwiseLanes} chooses here, shared.
    */
   static Tile pointwise(int blocks, int pixels) {
-    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels));
+    return pointwise(blocks, pixels, false);
+  }
+
+  /** {@link #pointwise(int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}, shared. */
+  static Tile pointwise(int blocks, int pixels, boolean relu) {
+    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels), relu);
   }
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
-    String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "");
+    return pointwise(blocks, pixels, lanes, false);
+  }
+
+  /** {@link #pointwise(int, int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}, shared. */
+  static Tile pointwise(int blocks, int pixels, int lanes, boolean relu) {
+    boolean kind = relu && blocks >= 2;
+    String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "") + (kind ? " relu" : "");
     Tile t = TILES.get(key);
-    return t != null ? t : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes), blocks));
+    return t != null ? t
+        : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes, kind), blocks));
   }
 
   /**

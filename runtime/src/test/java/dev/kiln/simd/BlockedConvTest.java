@@ -350,13 +350,13 @@ class BlockedConvTest {
     }
 
     @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride) {
-      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride);
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
+      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride, relu);
     }
 
     @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels) {
-      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels);
+    public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
+      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, relu);
     }
 
     @Override
@@ -638,6 +638,97 @@ class BlockedConvTest {
   }
 
   /**
+   * Tiles of the ReLU kind ({@link BlockedKernels#conv(int, int, int, boolean)}) store {@code max(a, 0)} with the
+   * bound a constant and assert that their caller's bound is 0: a call with another bound fails (the tests run
+   * with assertions on), where the general tile of the same shape takes it. Two tiles, each refused once.
+   */
+  @Test
+  void reluTilesRefuseAnotherBound() {
+    int lanes = VectorShape.LANES;
+    float[] x = new float[4096];
+    float[] w = new float[4096];
+    float[] b = new float[64];
+    float[] y = new float[4096];
+    int[] off = new int[lanes + 1];
+    for (int i = 0; i < lanes; i++) {
+      off[i] = i;
+    }
+    off[lanes] = 4 * lanes;
+    int checked = 0;
+    for (boolean pointwise : new boolean[] {false, true}) {
+      BlockedKernels.ConvTile relu = pointwise ? BlockedKernels.pointwise(3, 3, 1, true)
+          : BlockedKernels.conv(3, 4, 0, true);
+      BlockedKernels.ConvTile general = pointwise ? BlockedKernels.pointwise(3, 3, 1, false)
+          : BlockedKernels.conv(3, 4, 0, false);
+      assertThat(relu.getClass()).isNotEqualTo(general.getClass());
+      AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+          () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64));
+      assertThat(e).hasMessageThat().isEqualTo("a ReLU tile called with the lower bound -Infinity");
+      general.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64);
+      relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, 0f, y, 0, lanes, 64);
+      checked++;
+    }
+    assertThat(checked).isEqualTo(2);
+    // One-block tiles (shared with the first forward) have no ReLU kind.
+    assertThat(BlockedKernels.conv(1, 7, 0, true).getClass()).isEqualTo(BlockedKernels.conv(1, 7, 0).getClass());
+  }
+
+  /**
+   * Layers whose activation's lower bound is 0 (ReLU, ReLU6) take the ReLU kind of their tiles of two and three
+   * blocks, the others (no activation) the general kind, and one-block tiles are general either way; the ReLU
+   * kind gives the same bits as the one-block tiles (general, called with the bound 0) and the reference's
+   * values: a 3x3 layer at stride 2 and one at stride 1 (chunks of three blocks and of one) and a 1x1 layer over
+   * a blocked input (pointwise tiles), with each activation. Counted.
+   */
+  @Test
+  void reluLayersTakeTheReluKindOfTheirWiderTiles() {
+    SplittableRandom r = new SplittableRandom(1206);
+    int lanes = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(2 * lanes, 5 * lanes, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(lanes, 4 * lanes, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(2 * lanes, 5 * lanes, 6, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+    };
+    int cases = 0;
+    for (ConvGeometry g : layers) {
+      for (Activation activation : Activation.values()) {
+        String what = g + " " + activation;
+        boolean relu = activation.lower() == 0f;
+        ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
+        BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 1, 1, 1);
+        BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+        BlockedConv conv = new BlockedConv(g, activation, in, out);
+        int wide = 0;
+        for (TileWarmer.Tile t : conv.tiles()) {
+          boolean wider = t.key.matches("(conv|pointwise)[23]x.*");
+          assertWithMessage(what + ": " + t.key).that(t.key.endsWith(" relu")).isEqualTo(wider && relu);
+          wide += wider ? 1 : 0;
+        }
+        assertWithMessage(what).that(wide).isGreaterThan(0);
+        Tensor x = TestTensors.uniform(r, 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+        float[] xb = new float[in.sampleSize];
+        in.fromNchw(x.data(), 0, xb, 0);
+        float[] tiles = ownTilesAgreeWithFirstTiles(what, conv, ref.weight(), ref.bias(), xb);
+        float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+        out.toNchw(tiles, 0, actual, 0);
+        ref.eval();
+        assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+            .isAtMost(1e-5);
+        // The bound did its work: some outputs are 0 under ReLU and ReLU6, some negative without an activation.
+        long zeros = 0;
+        long negative = 0;
+        for (float v : actual) {
+          zeros += v == 0f ? 1 : 0;
+          negative += v < 0f ? 1 : 0;
+        }
+        assertWithMessage(what).that(relu ? zeros : negative).isGreaterThan(0L);
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(3 * Activation.values().length);
+  }
+
+  /**
    * Layers whose weights are more than four times their input map are split by output channels (RepVGG-A0's
    * 192->192 14x14), the others by row bands (MobileNet v1's 512->512 14x14 pointwise layer).
    */
@@ -909,7 +1000,8 @@ class BlockedConvTest {
     int first = BlockedConv.isDepthwise(g) ? 0 : BlockedConv.firstColumns(g.outWidth()).length / 2;
     java.util.Set<String> keys = new java.util.LinkedHashSet<>();
     for (TileWarmer.Tile t : all.subList(first, all.size())) {
-      keys.add(t.key);
+      // The shapes, whatever the kind (these layers' ReLU takes the ReLU kind of tiles of two blocks or more).
+      keys.add(t.key.replace(" relu", ""));
     }
     return keys;
   }

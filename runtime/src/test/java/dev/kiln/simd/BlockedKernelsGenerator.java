@@ -109,8 +109,34 @@ final class BlockedKernelsGenerator {
     for (int stride = 0; stride <= 2; stride++) {
       for (int m = 1; m <= MAX_BLOCKS; m++) {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new Conv").append(m)
-              .append('x').append(t).append(suffix(stride)).append("();\n");
+          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
+              .append(convName(m, t, stride, false)).append("();\n");
+        }
+      }
+    }
+    s.append("      default:\n"
+        + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
+        + "    }\n  }\n\n");
+    s.append("  /**\n"
+        + "   * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or\n"
+        + "   * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}\n"
+        + "   * (one-block tiles, shared with the first forward's, take {@code lo} as it comes). A bound passed as an\n"
+        + "   * argument is a vector register's worth of value live across the reduction loop; where the loop holds every\n"
+        + "   * register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast), C2 on JDK 17 stored and\n"
+        + "   * reloaded it on every step of the compiled loop, once the warm-up's calls (mostly empty,\n"
+        + "   * {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took 1.16-1.33x\n"
+        + "   * the time (AMD EPYC Zen 3).\n"
+        + "   */\n"
+        + "  static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {\n"
+        + "    if (!relu || blocks < 2) {\n"
+        + "      return conv(blocks, pixels, pixelStride);\n"
+        + "    }\n"
+        + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
+    for (int stride = 0; stride <= 2; stride++) {
+      for (int m = 2; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
+              .append(convName(m, t, stride, true)).append("();\n");
         }
       }
     }
@@ -135,7 +161,27 @@ final class BlockedKernelsGenerator {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
           if (TileBudget.hasPointwise(m, t, lanes)) {
             s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
-                .append(pointwiseName(m, t, lanes)).append("();\n");
+                .append(pointwiseName(m, t, lanes, false)).append("();\n");
+          }
+        }
+      }
+    }
+    s.append("      default:\n"
+        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
+        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
+        + "    }\n  }\n\n");
+    s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */\n"
+        + "  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {\n"
+        + "    if (!relu || blocks < 2) {\n"
+        + "      return pointwise(blocks, pixels, lanes);\n"
+        + "    }\n"
+        + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
+    for (int lanes = 2; lanes >= 1; lanes--) {
+      for (int m = 2; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          if (TileBudget.hasPointwise(m, t, lanes)) {
+            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
+                .append(pointwiseName(m, t, lanes, true)).append("();\n");
           }
         }
       }
@@ -179,18 +225,22 @@ final class BlockedKernelsGenerator {
     s.append("      default:\n"
         + "        throw new IllegalArgumentException(\"no depthwise tile of \" + pixels + \" pixels\");\n"
         + "    }\n  }\n");
-    for (int stride = 0; stride <= 2; stride++) {
-      for (int m = 1; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          conv(s, m, t, stride);
+    for (boolean relu : new boolean[] {false, true}) {
+      for (int stride = 0; stride <= 2; stride++) {
+        for (int m = relu ? 2 : 1; m <= MAX_BLOCKS; m++) {
+          for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+            conv(s, m, t, stride, relu);
+          }
         }
       }
     }
-    for (int lanes = 2; lanes >= 1; lanes--) {
-      for (int m = 1; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          if (TileBudget.hasPointwise(m, t, lanes)) {
-            pointwise(s, m, t, lanes);
+    for (boolean relu : new boolean[] {false, true}) {
+      for (int lanes = 2; lanes >= 1; lanes--) {
+        for (int m = relu ? 2 : 1; m <= MAX_BLOCKS; m++) {
+          for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+            if (TileBudget.hasPointwise(m, t, lanes)) {
+              pointwise(s, m, t, lanes, relu);
+            }
           }
         }
       }
@@ -211,8 +261,13 @@ final class BlockedKernelsGenerator {
     return stride == 0 ? "" : "Stride" + stride;
   }
 
-  private static void conv(StringBuilder s, int m, int t, int stride) {
-    convTileStart(s, "Conv" + m + "x" + t + suffix(stride), m, t);
+  /** The class of the convolution tile of {@code m x t} at pixel stride {@code stride}, of the ReLU kind or not. */
+  private static String convName(int m, int t, int stride, boolean relu) {
+    return "Conv" + m + "x" + t + suffix(stride) + (relu ? "Relu" : "");
+  }
+
+  private static void conv(StringBuilder s, int m, int t, int stride, boolean relu) {
+    convTileStart(s, convName(m, t, stride, relu), m, t, relu);
     for (int i = 1; i < t; i++) {
       s.append("      final int x").append(i).append(" = ").append(i)
           .append(stride == 0 ? " * sx" : stride == 1 ? " * B" : " * " + stride + " * B").append(";\n");
@@ -223,7 +278,7 @@ final class BlockedKernelsGenerator {
         + "        final int p = xo + off[r];\n");
     multiplyAdd(s, "        ", m, t, i -> i == 0 ? "" : " + x" + i);
     s.append("      }\n");
-    storeAndClose(s, m, t);
+    storeAndClose(s, m, t, relu);
   }
 
   /**
@@ -248,8 +303,12 @@ final class BlockedKernelsGenerator {
     }
   }
 
-  /** A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias. */
-  private static void convTileStart(StringBuilder s, String name, int m, int t) {
+  /**
+   * A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias; a tile
+   * of the ReLU kind ({@code relu}) asserts that its caller's bound is 0 (it stores {@code max(a, 0)} whatever
+   * {@code lo} is).
+   */
+  private static void convTileStart(StringBuilder s, String name, int m, int t, boolean relu) {
     s.append("\n  private static final class ").append(name).append(" implements ConvTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
@@ -257,6 +316,9 @@ final class BlockedKernelsGenerator {
         + "      if (rs == 0) {\n"
         + "        return;\n"
         + "      }\n");
+    if (relu) {
+      s.append("      assert lo == 0f : \"a ReLU tile called with the lower bound \" + lo;\n");
+    }
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
       s.append(j == 0 ? "" : " + " + j + " * B").append(");\n");
@@ -295,11 +357,14 @@ final class BlockedKernelsGenerator {
     }
   }
 
-  /** Stores a convolution tile's accumulators through {@code max(a, lo)}, and closes the tile. */
-  private static void storeAndClose(StringBuilder s, int m, int t) {
+  /**
+   * Stores a convolution tile's accumulators through {@code max(a, lo)}, or {@code max(a, 0)} for the ReLU kind,
+   * and closes the tile.
+   */
+  private static void storeAndClose(StringBuilder s, int m, int t, boolean relu) {
     for (int i = 0; i < t; i++) {
       for (int j = 0; j < m; j++) {
-        s.append("      a").append(i).append('_').append(j).append(".max(lo).intoArray(y, yo");
+        s.append("      a").append(i).append('_').append(j).append(relu ? ".max(0f)" : ".max(lo)").append(".intoArray(y, yo");
         s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
         s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
       }
@@ -317,8 +382,8 @@ final class BlockedKernelsGenerator {
    * reference from the stack (the 3x3 tile took 3.5-4.5% more time on 256->256 28x28 and 512->512 14x14, AMD
    * EPYC Zen 1).
    */
-  private static void pointwise(StringBuilder s, int m, int t, int lanes) {
-    convTileStart(s, pointwiseName(m, t, lanes), m, t);
+  private static void pointwise(StringBuilder s, int m, int t, int lanes, boolean relu) {
+    convTileStart(s, pointwiseName(m, t, lanes, relu), m, t, relu);
     assertPacking(s, m);
     String step = weightStep(m);
     s.append("      final int bs = rs > B ? off[B] : 0;\n"
@@ -340,12 +405,15 @@ final class BlockedKernelsGenerator {
       }
     }
     s.append("        }\n      }\n");
-    storeAndClose(s, m, t);
+    storeAndClose(s, m, t, relu);
   }
 
-  /** The class name of a pointwise tile: {@code Pointwise3x7}, or {@code Pointwise3x7OneLane} for one lane. */
-  private static String pointwiseName(int m, int t, int lanes) {
-    return "Pointwise" + m + "x" + t + (lanes == 1 ? "OneLane" : "");
+  /**
+   * The class name of a pointwise tile: {@code Pointwise3x7}, or {@code Pointwise3x7OneLane} for one lane, with
+   * {@code Relu} after it for the ReLU kind.
+   */
+  private static String pointwiseName(int m, int t, int lanes, boolean relu) {
+    return "Pointwise" + m + "x" + t + (lanes == 1 ? "OneLane" : "") + (relu ? "Relu" : "");
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {

@@ -132,11 +132,13 @@ public final class NetworkBench implements Callable<Integer> {
         nextDump += 2_000_000_000L;
       }
     }
-    if (ortProfile != null && ortSession != null) {
-      System.err.println("ONNX Runtime profile: " + ortSession.endProfiling());
-    }
     if (alternate > 0) {
       alternateWithOrt(runner, input, expected, out);
+    }
+    // After the alternation, whose session is the profiled one when the engine is Kiln's (ended before it, that
+    // session's profile file stayed empty).
+    if (ortProfile != null && ortSession != null) {
+      System.err.println("ONNX Runtime profile: " + ortSession.endProfiling());
     }
     handOffNanos = Parallel.handOffNanos();
     roundTripNanos = coreRoundTripNanos(200_000);
@@ -347,7 +349,9 @@ public final class NetworkBench implements Callable<Integer> {
   /** The Kiln network being timed. */
   private Module kilnNetwork;
 
-  @Option(names = "--ort-profile", description = "ONNX Runtime: write its profile (JSON) with this file prefix")
+  @Option(names = "--ort-profile", description = "ONNX Runtime: write its profile (JSON) with this file prefix (with a "
+      + "Kiln engine and --alternate, the alternating session's: per-layer times in the same minutes as Kiln's, whose "
+      + "per-stage profile -Dkiln.blocked.profile=true gives)")
   String ortProfile;
 
   @Option(names = "--per-layer", description = "time each layer of the Kiln network; print a table per window")
