@@ -7808,7 +7808,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7834,7 +7834,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7868,7 +7868,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7910,7 +7910,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7960,7 +7960,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8018,7 +8018,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8084,7 +8084,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8158,7 +8158,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8240,7 +8240,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8330,7 +8330,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8428,7 +8428,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8534,7 +8534,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8648,7 +8648,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8770,7 +8770,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8900,7 +8900,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8931,7 +8931,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8973,7 +8973,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9026,7 +9026,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9090,7 +9090,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9165,7 +9165,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9251,7 +9251,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9348,7 +9348,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9456,7 +9456,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9482,7 +9482,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9516,7 +9516,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9558,7 +9558,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9608,7 +9608,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9666,7 +9666,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9732,7 +9732,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9806,7 +9806,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9888,7 +9888,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9978,7 +9978,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10076,7 +10076,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10182,7 +10182,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10296,7 +10296,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10418,7 +10418,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10548,7 +10548,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10579,7 +10579,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10621,7 +10621,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10674,7 +10674,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10738,7 +10738,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10813,7 +10813,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10899,7 +10899,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10996,7 +10996,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -11104,7 +11104,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11130,7 +11130,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11164,7 +11164,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11206,7 +11206,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11256,7 +11256,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11314,7 +11314,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11380,7 +11380,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11454,7 +11454,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11536,7 +11536,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11626,7 +11626,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11724,7 +11724,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11830,7 +11830,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11944,7 +11944,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -12066,7 +12066,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -12196,7 +12196,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12227,7 +12227,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12269,7 +12269,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12322,7 +12322,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12386,7 +12386,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12461,7 +12461,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12547,7 +12547,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12644,7 +12644,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -17890,7 +17890,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -17933,7 +17933,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -17986,7 +17986,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18049,7 +18049,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18122,7 +18122,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18205,7 +18205,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18298,7 +18298,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18401,7 +18401,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18514,7 +18514,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18637,7 +18637,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18770,7 +18770,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18913,7 +18913,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -19066,7 +19066,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -19229,7 +19229,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19279,7 +19279,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19343,7 +19343,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19421,7 +19421,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19513,7 +19513,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19619,7 +19619,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19739,7 +19739,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19873,7 +19873,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -20021,7 +20021,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20073,7 +20073,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20132,7 +20132,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20198,7 +20198,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20271,7 +20271,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20351,7 +20351,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20438,7 +20438,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20532,7 +20532,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20633,7 +20633,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20741,7 +20741,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20856,7 +20856,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20978,7 +20978,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21034,7 +21034,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21100,7 +21100,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21176,7 +21176,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21262,7 +21262,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21358,7 +21358,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert lo == 0f : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);

@@ -639,8 +639,8 @@ class BlockedConvTest {
 
   /**
    * Tiles of the ReLU kind ({@link BlockedKernels#conv(int, int, int, boolean)}) store {@code max(a, 0)} with the
-   * bound a constant and assert that their caller's bound is 0: a call with another bound fails (the tests run
-   * with assertions on), where the general tile of the same shape takes it. Two tiles, each refused once.
+   * bound a constant and assert that their caller's bound is +0: a call with another bound (minus infinity, -0)
+   * fails (the tests run with assertions on), where the general tile of the same shape takes it. Two tiles.
    */
   @Test
   void reluTilesRefuseAnotherBound() {
@@ -664,6 +664,10 @@ class BlockedConvTest {
       AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
           () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64));
       assertThat(e).hasMessageThat().isEqualTo("a ReLU tile called with the lower bound -Infinity");
+      // -0 too: max(a, -0) keeps an accumulator of -0 where max(a, 0) gives +0.
+      AssertionError negativeZero = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+          () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, -0f, y, 0, lanes, 64));
+      assertThat(negativeZero).hasMessageThat().isEqualTo("a ReLU tile called with the lower bound -0.0");
       general.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64);
       relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, 0f, y, 0, lanes, 64);
       checked++;
@@ -693,7 +697,7 @@ class BlockedConvTest {
     for (ConvGeometry g : layers) {
       for (Activation activation : Activation.values()) {
         String what = g + " " + activation;
-        boolean relu = activation.lower() == 0f;
+        boolean relu = Float.floatToRawIntBits(activation.lower()) == 0;
         ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
         BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 1, 1, 1);
         BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);

@@ -305,8 +305,8 @@ final class BlockedKernelsGenerator {
 
   /**
    * A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias; a tile
-   * of the ReLU kind ({@code relu}) asserts that its caller's bound is 0 (it stores {@code max(a, 0)} whatever
-   * {@code lo} is).
+   * of the ReLU kind ({@code relu}) asserts that its caller's bound is +0 (it stores {@code max(a, 0)} whatever
+   * {@code lo} is; -0 would store other bits for an accumulator of -0).
    */
   private static void convTileStart(StringBuilder s, String name, int m, int t, boolean relu) {
     s.append("\n  private static final class ").append(name).append(" implements ConvTile {\n"
@@ -317,7 +317,7 @@ final class BlockedKernelsGenerator {
         + "        return;\n"
         + "      }\n");
     if (relu) {
-      s.append("      assert lo == 0f : \"a ReLU tile called with the lower bound \" + lo;\n");
+      s.append("      assert Float.floatToRawIntBits(lo) == 0 : \"a ReLU tile called with the lower bound \" + lo;\n");
     }
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
