@@ -286,6 +286,11 @@ final class BlockedKernels {
     }
   }
 
+  /** Whether tiles of {@code blocks} blocks have a ReLU kind ({@link #conv(int, int, int, boolean)}). */
+  static boolean hasReluKind(int blocks) {
+    return blocks >= 2;
+  }
+
   /**
    * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or
    * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}
@@ -297,7 +302,7 @@ final class BlockedKernels {
    * the time (AMD EPYC Zen 3).
    */
   static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-    if (!relu || blocks < 2) {
+    if (!relu || !hasReluKind(blocks)) {
       return conv(blocks, pixels, pixelStride);
     }
     switch (pixelStride * 10000 + blocks * 100 + pixels) {
@@ -583,7 +588,7 @@ final class BlockedKernels {
 
   /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */
   static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {
-    if (!relu || blocks < 2) {
+    if (!relu || !hasReluKind(blocks)) {
       return pointwise(blocks, pixels, lanes);
     }
     switch (lanes * 10000 + blocks * 100 + pixels) {

@@ -166,11 +166,11 @@ final class TileWarmer {
   }
 
   /**
-   * {@link #conv(int, int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}
+   * {@link #conv(int, int, int)} of the ReLU kind where {@code relu} and there is one
    * ({@link BlockedKernels#conv(int, int, int, boolean)}), shared.
    */
   static Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-    boolean kind = relu && blocks >= 2;
+    boolean kind = relu && BlockedKernels.hasReluKind(blocks);
     String key = "conv" + blocks + "x" + pixels + "/" + pixelStride + (kind ? " relu" : "");
     Tile t = TILES.get(key);
     return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, kind), blocks));
@@ -184,7 +184,7 @@ final class TileWarmer {
     return pointwise(blocks, pixels, false);
   }
 
-  /** {@link #pointwise(int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}, shared. */
+  /** {@link #pointwise(int, int)} of the ReLU kind where {@code relu} and there is one, shared. */
   static Tile pointwise(int blocks, int pixels, boolean relu) {
     return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels), relu);
   }
@@ -194,9 +194,9 @@ final class TileWarmer {
     return pointwise(blocks, pixels, lanes, false);
   }
 
-  /** {@link #pointwise(int, int, int)} of the ReLU kind where {@code relu} and {@code blocks >= 2}, shared. */
+  /** {@link #pointwise(int, int, int)} of the ReLU kind where {@code relu} and there is one, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes, boolean relu) {
-    boolean kind = relu && blocks >= 2;
+    boolean kind = relu && BlockedKernels.hasReluKind(blocks);
     String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "") + (kind ? " relu" : "");
     Tile t = TILES.get(key);
     return t != null ? t

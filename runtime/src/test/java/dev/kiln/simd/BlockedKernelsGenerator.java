@@ -25,6 +25,11 @@ final class BlockedKernelsGenerator {
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /**
+   * The fewest blocks of a tile with a ReLU kind: one-block tiles are shared with the first forward, whatever a
+   * layer's activation, and their loops keep few vectors live.
+   */
+  static final int RELU_KIND_BLOCKS = 2;
+  /**
    * The widest depthwise 3x3 tile. Wider ones are straight-line code that JDK 17's C1 cannot compile at its
    * profiling tier ("out of virtual registers" from 9 pixels at stride 2 and 13 at stride 1), and a method
    * whose profiling compile fails can stay in C1's plain tier for tens of seconds or for good, never reaching
@@ -117,6 +122,10 @@ final class BlockedKernelsGenerator {
     s.append("      default:\n"
         + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
         + "    }\n  }\n\n");
+    s.append("  /** Whether tiles of {@code blocks} blocks have a ReLU kind ({@link #conv(int, int, int, boolean)}). */\n"
+        + "  static boolean hasReluKind(int blocks) {\n"
+        + "    return blocks >= " + RELU_KIND_BLOCKS + ";\n"
+        + "  }\n\n");
     s.append("  /**\n"
         + "   * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or\n"
         + "   * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}\n"
@@ -128,12 +137,12 @@ final class BlockedKernelsGenerator {
         + "   * the time (AMD EPYC Zen 3).\n"
         + "   */\n"
         + "  static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {\n"
-        + "    if (!relu || blocks < 2) {\n"
+        + "    if (!relu || !hasReluKind(blocks)) {\n"
         + "      return conv(blocks, pixels, pixelStride);\n"
         + "    }\n"
         + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
     for (int stride = 0; stride <= 2; stride++) {
-      for (int m = 2; m <= MAX_BLOCKS; m++) {
+      for (int m = RELU_KIND_BLOCKS; m <= MAX_BLOCKS; m++) {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
           s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
               .append(convName(m, t, stride, true)).append("();\n");
@@ -172,12 +181,12 @@ final class BlockedKernelsGenerator {
         + "    }\n  }\n\n");
     s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */\n"
         + "  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {\n"
-        + "    if (!relu || blocks < 2) {\n"
+        + "    if (!relu || !hasReluKind(blocks)) {\n"
         + "      return pointwise(blocks, pixels, lanes);\n"
         + "    }\n"
         + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
     for (int lanes = 2; lanes >= 1; lanes--) {
-      for (int m = 2; m <= MAX_BLOCKS; m++) {
+      for (int m = RELU_KIND_BLOCKS; m <= MAX_BLOCKS; m++) {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
           if (TileBudget.hasPointwise(m, t, lanes)) {
             s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
@@ -227,7 +236,7 @@ final class BlockedKernelsGenerator {
         + "    }\n  }\n");
     for (boolean relu : new boolean[] {false, true}) {
       for (int stride = 0; stride <= 2; stride++) {
-        for (int m = relu ? 2 : 1; m <= MAX_BLOCKS; m++) {
+        for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
           for (int t = 1; t <= MAX_PIXELS[m]; t++) {
             conv(s, m, t, stride, relu);
           }
@@ -236,7 +245,7 @@ final class BlockedKernelsGenerator {
     }
     for (boolean relu : new boolean[] {false, true}) {
       for (int lanes = 2; lanes >= 1; lanes--) {
-        for (int m = relu ? 2 : 1; m <= MAX_BLOCKS; m++) {
+        for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
           for (int t = 1; t <= MAX_PIXELS[m]; t++) {
             if (TileBudget.hasPointwise(m, t, lanes)) {
               pointwise(s, m, t, lanes, relu);
