@@ -111,17 +111,7 @@ final class BlockedKernelsGenerator {
         + "   */\n"
         + "  static ConvTile conv(int blocks, int pixels, int pixelStride) {\n"
         + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    for (int stride = 0; stride <= 2; stride++) {
-      for (int m = 1; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
-              .append(convName(m, t, stride, false)).append("();\n");
-        }
-      }
-    }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
-        + "    }\n  }\n\n");
+    convCases(s, false);
     s.append("  /** Whether tiles of {@code blocks} blocks have a ReLU kind ({@link #conv(int, int, int, boolean)}). */\n"
         + "  static boolean hasReluKind(int blocks) {\n"
         + "    return blocks >= " + RELU_KIND_BLOCKS + ";\n"
@@ -141,17 +131,7 @@ final class BlockedKernelsGenerator {
         + "      return conv(blocks, pixels, pixelStride);\n"
         + "    }\n"
         + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    for (int stride = 0; stride <= 2; stride++) {
-      for (int m = RELU_KIND_BLOCKS; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
-              .append(convName(m, t, stride, true)).append("();\n");
-        }
-      }
-    }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
-        + "    }\n  }\n\n");
+    convCases(s, true);
     s.append("  /**\n"
         + "   * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}\n"
         + "   * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset\n"
@@ -165,40 +145,14 @@ final class BlockedKernelsGenerator {
         + "   */\n"
         + "  static ConvTile pointwise(int blocks, int pixels, int lanes) {\n"
         + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    for (int lanes = 2; lanes >= 1; lanes--) {
-      for (int m = 1; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          if (TileBudget.hasPointwise(m, t, lanes)) {
-            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
-                .append(pointwiseName(m, t, lanes, false)).append("();\n");
-          }
-        }
-      }
-    }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
-        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
-        + "    }\n  }\n\n");
+    pointwiseCases(s, false);
     s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */\n"
         + "  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {\n"
         + "    if (!relu || !hasReluKind(blocks)) {\n"
         + "      return pointwise(blocks, pixels, lanes);\n"
         + "    }\n"
         + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    for (int lanes = 2; lanes >= 1; lanes--) {
-      for (int m = RELU_KIND_BLOCKS; m <= MAX_BLOCKS; m++) {
-        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          if (TileBudget.hasPointwise(m, t, lanes)) {
-            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
-                .append(pointwiseName(m, t, lanes, true)).append("();\n");
-          }
-        }
-      }
-    }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
-        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
-        + "    }\n  }\n\n");
+    pointwiseCases(s, true);
     s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
@@ -264,6 +218,42 @@ final class BlockedKernelsGenerator {
     }
     s.append("}\n");
     return s.toString();
+  }
+
+  /**
+   * The cases and the end of a convolution tile factory's switch: every tile of the general kind, or of the ReLU
+   * kind ({@code relu}: the tiles of {@link #RELU_KIND_BLOCKS} blocks and more).
+   */
+  private static void convCases(StringBuilder s, boolean relu) {
+    for (int stride = 0; stride <= 2; stride++) {
+      for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
+              .append(convName(m, t, stride, relu)).append("();\n");
+        }
+      }
+    }
+    s.append("      default:\n"
+        + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
+        + "    }\n  }\n\n");
+  }
+
+  /** {@link #convCases} for the pointwise tile factories: the pairs {@link TileBudget#hasPointwise} names. */
+  private static void pointwiseCases(StringBuilder s, boolean relu) {
+    for (int lanes = 2; lanes >= 1; lanes--) {
+      for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+        for (int t = 1; t <= MAX_PIXELS[m]; t++) {
+          if (TileBudget.hasPointwise(m, t, lanes)) {
+            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
+                .append(pointwiseName(m, t, lanes, relu)).append("();\n");
+          }
+        }
+      }
+    }
+    s.append("      default:\n"
+        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
+        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
+        + "    }\n  }\n\n");
   }
 
   private static String suffix(int stride) {
