@@ -279,9 +279,6 @@ final class BlockedConv {
     // Alone they were faster (512->512 14x14 -4%, 64->64 56x56 -15%).
     boolean wide = !pointwise && wideTwos(geometry.outWidth());
     boolean tenWide = in.blocked && !wide && tenPixelTwos(geometry.outWidth());
-    // A lower bound of +0 (ReLU, ReLU6) takes the tiles that store max(a, 0) with the bound a constant
-    // (BlockedKernels#conv(int, int, int, boolean)): the same bits, and no value kept across the loop.
-    boolean relu = Float.floatToRawIntBits(lo) == 0;
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
       for (int m : split(blocksPerGroup, wide || tenWide)) {
@@ -301,8 +298,11 @@ final class BlockedConv {
         int[] columns = columns(geometry.outWidth(), max, in.blocked && !(wide && m == 2) && !eights);
         TileWarmer.Tile[] tiles = new TileWarmer.Tile[columns.length / 2];
         for (int i = 0; i < tiles.length; i++) {
-          tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1], relu)
-              : source.conv(m, columns[2 * i + 1], stride, relu);
+          // The tiles of the layer's bound as a constant where they exist (+0 for ReLU and ReLU6, minus infinity
+          // without an activation; BlockedKernels#conv(int, int, int, float)): the same bits, and no value kept
+          // across the reduction loop.
+          tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1], lo)
+              : source.conv(m, columns[2 * i + 1], stride, lo);
         }
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
         weightOffset += steps * m * LANES;
@@ -417,11 +417,11 @@ final class BlockedConv {
    * stand-ins of {@link DriverPrimer}.
    */
   interface TileSource {
-    /** A convolution tile; of the ReLU kind ({@link TileWarmer#conv(int, int, int, boolean)}) where {@code relu}. */
-    TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu);
+    /** A convolution tile for layers of lower bound {@code lo} ({@link TileWarmer#conv(int, int, int, float)}). */
+    TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo);
 
-    /** A pointwise tile; of the ReLU kind where {@code relu}. */
-    TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu);
+    /** A pointwise tile for layers of lower bound {@code lo}. */
+    TileWarmer.Tile pointwise(int blocks, int pixels, float lo);
 
     TileWarmer.Tile depthwise(int pixels);
 
@@ -436,13 +436,13 @@ final class BlockedConv {
     /** The shared kernels, warmed by {@link TileWarmer} (first tiles requested as needed). */
     TileSource WARMED = new TileSource() {
       @Override
-      public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-        return TileWarmer.conv(blocks, pixels, pixelStride, relu);
+      public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo) {
+        return TileWarmer.conv(blocks, pixels, pixelStride, lo);
       }
 
       @Override
-      public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
-        return TileWarmer.pointwise(blocks, pixels, relu);
+      public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
+        return TileWarmer.pointwise(blocks, pixels, lo);
       }
 
       @Override

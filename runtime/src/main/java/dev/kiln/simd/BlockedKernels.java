@@ -286,161 +286,308 @@ final class BlockedKernels {
     }
   }
 
-  /** Whether tiles of {@code blocks} blocks have a ReLU kind ({@link #conv(int, int, int, boolean)}). */
-  static boolean hasReluKind(int blocks) {
+  /**
+   * Whether tiles of {@code blocks} blocks have kinds of a constant bound: one that stores {@code max(a, 0)}
+   * (lower bound +0: ReLU, ReLU6) and one that stores {@code a} (minus infinity: no activation), each
+   * asserting the {@code lo} it is called with ({@link #conv(int, int, int, float)}).
+   */
+  static boolean hasBoundKinds(int blocks) {
     return blocks >= 2;
   }
 
+  /** Whether {@code lo} is the bound of the ReLU kind, +0 (-0 stores other bits for an accumulator of -0). */
+  static boolean reluBound(float lo) {
+    return Float.floatToRawIntBits(lo) == 0;
+  }
+
   /**
-   * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or
-   * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}
-   * (one-block tiles, shared with the first forward's, take {@code lo} as it comes). A bound passed as an
-   * argument is a vector register's worth of value live across the reduction loop; where the loop holds every
-   * register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast), C2 on JDK 17 stored and
-   * reloaded it on every step of the compiled loop, once the warm-up's calls (mostly empty,
-   * {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took 1.16-1.33x
-   * the time (AMD EPYC Zen 3).
+   * {@link #conv(int, int, int)} for a layer of lower bound {@code lo}: where {@link #hasBoundKinds}, the kind
+   * with that bound as a constant and no argument read (+0 or minus infinity; the general tile for any other),
+   * else (one-block tiles, shared with the first forward's) the general tile, which takes {@code lo} as it
+   * comes. A bound passed as an argument is a vector register's worth of value live across the reduction loop;
+   * where the loop holds every register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast),
+   * C2 on JDK 17 stored and reloaded it on every step of the compiled loop, once the warm-up's calls (mostly
+   * empty, {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took
+   * 1.16-1.33x the time (AMD EPYC Zen 3).
    */
-  static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-    if (!relu || !hasReluKind(blocks)) {
-      return conv(blocks, pixels, pixelStride);
+  static ConvTile conv(int blocks, int pixels, int pixelStride, float lo) {
+    if (hasBoundKinds(blocks) && reluBound(lo)) {
+      switch (pixelStride * 10000 + blocks * 100 + pixels) {
+        case 201:
+          return new Conv2x1Relu();
+        case 202:
+          return new Conv2x2Relu();
+        case 203:
+          return new Conv2x3Relu();
+        case 204:
+          return new Conv2x4Relu();
+        case 205:
+          return new Conv2x5Relu();
+        case 206:
+          return new Conv2x6Relu();
+        case 207:
+          return new Conv2x7Relu();
+        case 208:
+          return new Conv2x8Relu();
+        case 209:
+          return new Conv2x9Relu();
+        case 210:
+          return new Conv2x10Relu();
+        case 211:
+          return new Conv2x11Relu();
+        case 212:
+          return new Conv2x12Relu();
+        case 213:
+          return new Conv2x13Relu();
+        case 214:
+          return new Conv2x14Relu();
+        case 301:
+          return new Conv3x1Relu();
+        case 302:
+          return new Conv3x2Relu();
+        case 303:
+          return new Conv3x3Relu();
+        case 304:
+          return new Conv3x4Relu();
+        case 305:
+          return new Conv3x5Relu();
+        case 306:
+          return new Conv3x6Relu();
+        case 307:
+          return new Conv3x7Relu();
+        case 308:
+          return new Conv3x8Relu();
+        case 10201:
+          return new Conv2x1Stride1Relu();
+        case 10202:
+          return new Conv2x2Stride1Relu();
+        case 10203:
+          return new Conv2x3Stride1Relu();
+        case 10204:
+          return new Conv2x4Stride1Relu();
+        case 10205:
+          return new Conv2x5Stride1Relu();
+        case 10206:
+          return new Conv2x6Stride1Relu();
+        case 10207:
+          return new Conv2x7Stride1Relu();
+        case 10208:
+          return new Conv2x8Stride1Relu();
+        case 10209:
+          return new Conv2x9Stride1Relu();
+        case 10210:
+          return new Conv2x10Stride1Relu();
+        case 10211:
+          return new Conv2x11Stride1Relu();
+        case 10212:
+          return new Conv2x12Stride1Relu();
+        case 10213:
+          return new Conv2x13Stride1Relu();
+        case 10214:
+          return new Conv2x14Stride1Relu();
+        case 10301:
+          return new Conv3x1Stride1Relu();
+        case 10302:
+          return new Conv3x2Stride1Relu();
+        case 10303:
+          return new Conv3x3Stride1Relu();
+        case 10304:
+          return new Conv3x4Stride1Relu();
+        case 10305:
+          return new Conv3x5Stride1Relu();
+        case 10306:
+          return new Conv3x6Stride1Relu();
+        case 10307:
+          return new Conv3x7Stride1Relu();
+        case 10308:
+          return new Conv3x8Stride1Relu();
+        case 20201:
+          return new Conv2x1Stride2Relu();
+        case 20202:
+          return new Conv2x2Stride2Relu();
+        case 20203:
+          return new Conv2x3Stride2Relu();
+        case 20204:
+          return new Conv2x4Stride2Relu();
+        case 20205:
+          return new Conv2x5Stride2Relu();
+        case 20206:
+          return new Conv2x6Stride2Relu();
+        case 20207:
+          return new Conv2x7Stride2Relu();
+        case 20208:
+          return new Conv2x8Stride2Relu();
+        case 20209:
+          return new Conv2x9Stride2Relu();
+        case 20210:
+          return new Conv2x10Stride2Relu();
+        case 20211:
+          return new Conv2x11Stride2Relu();
+        case 20212:
+          return new Conv2x12Stride2Relu();
+        case 20213:
+          return new Conv2x13Stride2Relu();
+        case 20214:
+          return new Conv2x14Stride2Relu();
+        case 20301:
+          return new Conv3x1Stride2Relu();
+        case 20302:
+          return new Conv3x2Stride2Relu();
+        case 20303:
+          return new Conv3x3Stride2Relu();
+        case 20304:
+          return new Conv3x4Stride2Relu();
+        case 20305:
+          return new Conv3x5Stride2Relu();
+        case 20306:
+          return new Conv3x6Stride2Relu();
+        case 20307:
+          return new Conv3x7Stride2Relu();
+        case 20308:
+          return new Conv3x8Stride2Relu();
+        default:
+          throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
+      }
     }
-    switch (pixelStride * 10000 + blocks * 100 + pixels) {
-      case 201:
-        return new Conv2x1Relu();
-      case 202:
-        return new Conv2x2Relu();
-      case 203:
-        return new Conv2x3Relu();
-      case 204:
-        return new Conv2x4Relu();
-      case 205:
-        return new Conv2x5Relu();
-      case 206:
-        return new Conv2x6Relu();
-      case 207:
-        return new Conv2x7Relu();
-      case 208:
-        return new Conv2x8Relu();
-      case 209:
-        return new Conv2x9Relu();
-      case 210:
-        return new Conv2x10Relu();
-      case 211:
-        return new Conv2x11Relu();
-      case 212:
-        return new Conv2x12Relu();
-      case 213:
-        return new Conv2x13Relu();
-      case 214:
-        return new Conv2x14Relu();
-      case 301:
-        return new Conv3x1Relu();
-      case 302:
-        return new Conv3x2Relu();
-      case 303:
-        return new Conv3x3Relu();
-      case 304:
-        return new Conv3x4Relu();
-      case 305:
-        return new Conv3x5Relu();
-      case 306:
-        return new Conv3x6Relu();
-      case 307:
-        return new Conv3x7Relu();
-      case 308:
-        return new Conv3x8Relu();
-      case 10201:
-        return new Conv2x1Stride1Relu();
-      case 10202:
-        return new Conv2x2Stride1Relu();
-      case 10203:
-        return new Conv2x3Stride1Relu();
-      case 10204:
-        return new Conv2x4Stride1Relu();
-      case 10205:
-        return new Conv2x5Stride1Relu();
-      case 10206:
-        return new Conv2x6Stride1Relu();
-      case 10207:
-        return new Conv2x7Stride1Relu();
-      case 10208:
-        return new Conv2x8Stride1Relu();
-      case 10209:
-        return new Conv2x9Stride1Relu();
-      case 10210:
-        return new Conv2x10Stride1Relu();
-      case 10211:
-        return new Conv2x11Stride1Relu();
-      case 10212:
-        return new Conv2x12Stride1Relu();
-      case 10213:
-        return new Conv2x13Stride1Relu();
-      case 10214:
-        return new Conv2x14Stride1Relu();
-      case 10301:
-        return new Conv3x1Stride1Relu();
-      case 10302:
-        return new Conv3x2Stride1Relu();
-      case 10303:
-        return new Conv3x3Stride1Relu();
-      case 10304:
-        return new Conv3x4Stride1Relu();
-      case 10305:
-        return new Conv3x5Stride1Relu();
-      case 10306:
-        return new Conv3x6Stride1Relu();
-      case 10307:
-        return new Conv3x7Stride1Relu();
-      case 10308:
-        return new Conv3x8Stride1Relu();
-      case 20201:
-        return new Conv2x1Stride2Relu();
-      case 20202:
-        return new Conv2x2Stride2Relu();
-      case 20203:
-        return new Conv2x3Stride2Relu();
-      case 20204:
-        return new Conv2x4Stride2Relu();
-      case 20205:
-        return new Conv2x5Stride2Relu();
-      case 20206:
-        return new Conv2x6Stride2Relu();
-      case 20207:
-        return new Conv2x7Stride2Relu();
-      case 20208:
-        return new Conv2x8Stride2Relu();
-      case 20209:
-        return new Conv2x9Stride2Relu();
-      case 20210:
-        return new Conv2x10Stride2Relu();
-      case 20211:
-        return new Conv2x11Stride2Relu();
-      case 20212:
-        return new Conv2x12Stride2Relu();
-      case 20213:
-        return new Conv2x13Stride2Relu();
-      case 20214:
-        return new Conv2x14Stride2Relu();
-      case 20301:
-        return new Conv3x1Stride2Relu();
-      case 20302:
-        return new Conv3x2Stride2Relu();
-      case 20303:
-        return new Conv3x3Stride2Relu();
-      case 20304:
-        return new Conv3x4Stride2Relu();
-      case 20305:
-        return new Conv3x5Stride2Relu();
-      case 20306:
-        return new Conv3x6Stride2Relu();
-      case 20307:
-        return new Conv3x7Stride2Relu();
-      case 20308:
-        return new Conv3x8Stride2Relu();
-      default:
-        throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
+    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {
+      switch (pixelStride * 10000 + blocks * 100 + pixels) {
+        case 201:
+          return new Conv2x1Linear();
+        case 202:
+          return new Conv2x2Linear();
+        case 203:
+          return new Conv2x3Linear();
+        case 204:
+          return new Conv2x4Linear();
+        case 205:
+          return new Conv2x5Linear();
+        case 206:
+          return new Conv2x6Linear();
+        case 207:
+          return new Conv2x7Linear();
+        case 208:
+          return new Conv2x8Linear();
+        case 209:
+          return new Conv2x9Linear();
+        case 210:
+          return new Conv2x10Linear();
+        case 211:
+          return new Conv2x11Linear();
+        case 212:
+          return new Conv2x12Linear();
+        case 213:
+          return new Conv2x13Linear();
+        case 214:
+          return new Conv2x14Linear();
+        case 301:
+          return new Conv3x1Linear();
+        case 302:
+          return new Conv3x2Linear();
+        case 303:
+          return new Conv3x3Linear();
+        case 304:
+          return new Conv3x4Linear();
+        case 305:
+          return new Conv3x5Linear();
+        case 306:
+          return new Conv3x6Linear();
+        case 307:
+          return new Conv3x7Linear();
+        case 308:
+          return new Conv3x8Linear();
+        case 10201:
+          return new Conv2x1Stride1Linear();
+        case 10202:
+          return new Conv2x2Stride1Linear();
+        case 10203:
+          return new Conv2x3Stride1Linear();
+        case 10204:
+          return new Conv2x4Stride1Linear();
+        case 10205:
+          return new Conv2x5Stride1Linear();
+        case 10206:
+          return new Conv2x6Stride1Linear();
+        case 10207:
+          return new Conv2x7Stride1Linear();
+        case 10208:
+          return new Conv2x8Stride1Linear();
+        case 10209:
+          return new Conv2x9Stride1Linear();
+        case 10210:
+          return new Conv2x10Stride1Linear();
+        case 10211:
+          return new Conv2x11Stride1Linear();
+        case 10212:
+          return new Conv2x12Stride1Linear();
+        case 10213:
+          return new Conv2x13Stride1Linear();
+        case 10214:
+          return new Conv2x14Stride1Linear();
+        case 10301:
+          return new Conv3x1Stride1Linear();
+        case 10302:
+          return new Conv3x2Stride1Linear();
+        case 10303:
+          return new Conv3x3Stride1Linear();
+        case 10304:
+          return new Conv3x4Stride1Linear();
+        case 10305:
+          return new Conv3x5Stride1Linear();
+        case 10306:
+          return new Conv3x6Stride1Linear();
+        case 10307:
+          return new Conv3x7Stride1Linear();
+        case 10308:
+          return new Conv3x8Stride1Linear();
+        case 20201:
+          return new Conv2x1Stride2Linear();
+        case 20202:
+          return new Conv2x2Stride2Linear();
+        case 20203:
+          return new Conv2x3Stride2Linear();
+        case 20204:
+          return new Conv2x4Stride2Linear();
+        case 20205:
+          return new Conv2x5Stride2Linear();
+        case 20206:
+          return new Conv2x6Stride2Linear();
+        case 20207:
+          return new Conv2x7Stride2Linear();
+        case 20208:
+          return new Conv2x8Stride2Linear();
+        case 20209:
+          return new Conv2x9Stride2Linear();
+        case 20210:
+          return new Conv2x10Stride2Linear();
+        case 20211:
+          return new Conv2x11Stride2Linear();
+        case 20212:
+          return new Conv2x12Stride2Linear();
+        case 20213:
+          return new Conv2x13Stride2Linear();
+        case 20214:
+          return new Conv2x14Stride2Linear();
+        case 20301:
+          return new Conv3x1Stride2Linear();
+        case 20302:
+          return new Conv3x2Stride2Linear();
+        case 20303:
+          return new Conv3x3Stride2Linear();
+        case 20304:
+          return new Conv3x4Stride2Linear();
+        case 20305:
+          return new Conv3x5Stride2Linear();
+        case 20306:
+          return new Conv3x6Stride2Linear();
+        case 20307:
+          return new Conv3x7Stride2Linear();
+        case 20308:
+          return new Conv3x8Stride2Linear();
+        default:
+          throw new IllegalArgumentException("no tile of " + blocks + " blocks x " + pixels + " pixels");
+      }
     }
+    return conv(blocks, pixels, pixelStride);
   }
 
   /**
@@ -586,92 +733,175 @@ final class BlockedKernels {
     }
   }
 
-  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */
-  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {
-    if (!relu || !hasReluKind(blocks)) {
-      return pointwise(blocks, pixels, lanes);
+  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, float)} describes. */
+  static ConvTile pointwise(int blocks, int pixels, int lanes, float lo) {
+    if (hasBoundKinds(blocks) && reluBound(lo)) {
+      switch (lanes * 10000 + blocks * 100 + pixels) {
+        case 20201:
+          return new Pointwise2x1Relu();
+        case 20202:
+          return new Pointwise2x2Relu();
+        case 20203:
+          return new Pointwise2x3Relu();
+        case 20204:
+          return new Pointwise2x4Relu();
+        case 20205:
+          return new Pointwise2x5Relu();
+        case 20206:
+          return new Pointwise2x6Relu();
+        case 20207:
+          return new Pointwise2x7Relu();
+        case 20208:
+          return new Pointwise2x8Relu();
+        case 20209:
+          return new Pointwise2x9Relu();
+        case 20210:
+          return new Pointwise2x10Relu();
+        case 20211:
+          return new Pointwise2x11Relu();
+        case 20212:
+          return new Pointwise2x12Relu();
+        case 20213:
+          return new Pointwise2x13Relu();
+        case 20301:
+          return new Pointwise3x1Relu();
+        case 20302:
+          return new Pointwise3x2Relu();
+        case 20303:
+          return new Pointwise3x3Relu();
+        case 20304:
+          return new Pointwise3x4Relu();
+        case 20305:
+          return new Pointwise3x5Relu();
+        case 20306:
+          return new Pointwise3x6Relu();
+        case 20307:
+          return new Pointwise3x7Relu();
+        case 20308:
+          return new Pointwise3x8Relu();
+        case 10204:
+          return new Pointwise2x4OneLaneRelu();
+        case 10205:
+          return new Pointwise2x5OneLaneRelu();
+        case 10206:
+          return new Pointwise2x6OneLaneRelu();
+        case 10207:
+          return new Pointwise2x7OneLaneRelu();
+        case 10208:
+          return new Pointwise2x8OneLaneRelu();
+        case 10209:
+          return new Pointwise2x9OneLaneRelu();
+        case 10210:
+          return new Pointwise2x10OneLaneRelu();
+        case 10211:
+          return new Pointwise2x11OneLaneRelu();
+        case 10212:
+          return new Pointwise2x12OneLaneRelu();
+        case 10213:
+          return new Pointwise2x13OneLaneRelu();
+        case 10214:
+          return new Pointwise2x14OneLaneRelu();
+        case 10303:
+          return new Pointwise3x3OneLaneRelu();
+        case 10304:
+          return new Pointwise3x4OneLaneRelu();
+        case 10305:
+          return new Pointwise3x5OneLaneRelu();
+        case 10306:
+          return new Pointwise3x6OneLaneRelu();
+        case 10307:
+          return new Pointwise3x7OneLaneRelu();
+        case 10308:
+          return new Pointwise3x8OneLaneRelu();
+        default:
+          throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
+              + " pixels taking " + lanes + " lanes per step");
+      }
     }
-    switch (lanes * 10000 + blocks * 100 + pixels) {
-      case 20201:
-        return new Pointwise2x1Relu();
-      case 20202:
-        return new Pointwise2x2Relu();
-      case 20203:
-        return new Pointwise2x3Relu();
-      case 20204:
-        return new Pointwise2x4Relu();
-      case 20205:
-        return new Pointwise2x5Relu();
-      case 20206:
-        return new Pointwise2x6Relu();
-      case 20207:
-        return new Pointwise2x7Relu();
-      case 20208:
-        return new Pointwise2x8Relu();
-      case 20209:
-        return new Pointwise2x9Relu();
-      case 20210:
-        return new Pointwise2x10Relu();
-      case 20211:
-        return new Pointwise2x11Relu();
-      case 20212:
-        return new Pointwise2x12Relu();
-      case 20213:
-        return new Pointwise2x13Relu();
-      case 20301:
-        return new Pointwise3x1Relu();
-      case 20302:
-        return new Pointwise3x2Relu();
-      case 20303:
-        return new Pointwise3x3Relu();
-      case 20304:
-        return new Pointwise3x4Relu();
-      case 20305:
-        return new Pointwise3x5Relu();
-      case 20306:
-        return new Pointwise3x6Relu();
-      case 20307:
-        return new Pointwise3x7Relu();
-      case 20308:
-        return new Pointwise3x8Relu();
-      case 10204:
-        return new Pointwise2x4OneLaneRelu();
-      case 10205:
-        return new Pointwise2x5OneLaneRelu();
-      case 10206:
-        return new Pointwise2x6OneLaneRelu();
-      case 10207:
-        return new Pointwise2x7OneLaneRelu();
-      case 10208:
-        return new Pointwise2x8OneLaneRelu();
-      case 10209:
-        return new Pointwise2x9OneLaneRelu();
-      case 10210:
-        return new Pointwise2x10OneLaneRelu();
-      case 10211:
-        return new Pointwise2x11OneLaneRelu();
-      case 10212:
-        return new Pointwise2x12OneLaneRelu();
-      case 10213:
-        return new Pointwise2x13OneLaneRelu();
-      case 10214:
-        return new Pointwise2x14OneLaneRelu();
-      case 10303:
-        return new Pointwise3x3OneLaneRelu();
-      case 10304:
-        return new Pointwise3x4OneLaneRelu();
-      case 10305:
-        return new Pointwise3x5OneLaneRelu();
-      case 10306:
-        return new Pointwise3x6OneLaneRelu();
-      case 10307:
-        return new Pointwise3x7OneLaneRelu();
-      case 10308:
-        return new Pointwise3x8OneLaneRelu();
-      default:
-        throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
-            + " pixels taking " + lanes + " lanes per step");
+    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {
+      switch (lanes * 10000 + blocks * 100 + pixels) {
+        case 20201:
+          return new Pointwise2x1Linear();
+        case 20202:
+          return new Pointwise2x2Linear();
+        case 20203:
+          return new Pointwise2x3Linear();
+        case 20204:
+          return new Pointwise2x4Linear();
+        case 20205:
+          return new Pointwise2x5Linear();
+        case 20206:
+          return new Pointwise2x6Linear();
+        case 20207:
+          return new Pointwise2x7Linear();
+        case 20208:
+          return new Pointwise2x8Linear();
+        case 20209:
+          return new Pointwise2x9Linear();
+        case 20210:
+          return new Pointwise2x10Linear();
+        case 20211:
+          return new Pointwise2x11Linear();
+        case 20212:
+          return new Pointwise2x12Linear();
+        case 20213:
+          return new Pointwise2x13Linear();
+        case 20301:
+          return new Pointwise3x1Linear();
+        case 20302:
+          return new Pointwise3x2Linear();
+        case 20303:
+          return new Pointwise3x3Linear();
+        case 20304:
+          return new Pointwise3x4Linear();
+        case 20305:
+          return new Pointwise3x5Linear();
+        case 20306:
+          return new Pointwise3x6Linear();
+        case 20307:
+          return new Pointwise3x7Linear();
+        case 20308:
+          return new Pointwise3x8Linear();
+        case 10204:
+          return new Pointwise2x4OneLaneLinear();
+        case 10205:
+          return new Pointwise2x5OneLaneLinear();
+        case 10206:
+          return new Pointwise2x6OneLaneLinear();
+        case 10207:
+          return new Pointwise2x7OneLaneLinear();
+        case 10208:
+          return new Pointwise2x8OneLaneLinear();
+        case 10209:
+          return new Pointwise2x9OneLaneLinear();
+        case 10210:
+          return new Pointwise2x10OneLaneLinear();
+        case 10211:
+          return new Pointwise2x11OneLaneLinear();
+        case 10212:
+          return new Pointwise2x12OneLaneLinear();
+        case 10213:
+          return new Pointwise2x13OneLaneLinear();
+        case 10214:
+          return new Pointwise2x14OneLaneLinear();
+        case 10303:
+          return new Pointwise3x3OneLaneLinear();
+        case 10304:
+          return new Pointwise3x4OneLaneLinear();
+        case 10305:
+          return new Pointwise3x5OneLaneLinear();
+        case 10306:
+          return new Pointwise3x6OneLaneLinear();
+        case 10307:
+          return new Pointwise3x7OneLaneLinear();
+        case 10308:
+          return new Pointwise3x8OneLaneLinear();
+        default:
+          throw new IllegalArgumentException("no pointwise tile of " + blocks + " blocks x " + pixels
+              + " pixels taking " + lanes + " lanes per step");
+      }
     }
+    return pointwise(blocks, pixels, lanes);
   }
 
   /**
@@ -7813,7 +8043,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7839,7 +8069,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7873,7 +8103,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7915,7 +8145,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -7965,7 +8195,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8023,7 +8253,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8089,7 +8319,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8163,7 +8393,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8245,7 +8475,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8335,7 +8565,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8433,7 +8663,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8539,7 +8769,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8653,7 +8883,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8775,7 +9005,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -8905,7 +9135,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8936,7 +9166,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -8978,7 +9208,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9031,7 +9261,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9095,7 +9325,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9170,7 +9400,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9256,7 +9486,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9353,7 +9583,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -9461,7 +9691,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9487,7 +9717,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9521,7 +9751,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9563,7 +9793,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9613,7 +9843,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9671,7 +9901,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9737,7 +9967,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9811,7 +10041,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9893,7 +10123,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -9983,7 +10213,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10081,7 +10311,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10187,7 +10417,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10301,7 +10531,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10423,7 +10653,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -10553,7 +10783,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10584,7 +10814,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10626,7 +10856,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10679,7 +10909,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10743,7 +10973,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10818,7 +11048,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -10904,7 +11134,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -11001,7 +11231,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -11109,7 +11339,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11135,7 +11365,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11169,7 +11399,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11211,7 +11441,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11261,7 +11491,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11319,7 +11549,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11385,7 +11615,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11459,7 +11689,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11541,7 +11771,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11631,7 +11861,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11729,7 +11959,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11835,7 +12065,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -11949,7 +12179,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -12071,7 +12301,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -12201,7 +12431,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12232,7 +12462,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12274,7 +12504,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12327,7 +12557,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12391,7 +12621,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12466,7 +12696,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12552,7 +12782,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12649,7 +12879,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -12747,6 +12977,4950 @@ final class BlockedKernels {
       a7_0.max(0f).intoArray(y, yo + 7 * sy);
       a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
       a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      final int x8 = 8 * sx;
+      final int x9 = 9 * sx;
+      final int x10 = 10 * sx;
+      final int x11 = 11 * sx;
+      final int x12 = 12 * sx;
+      final int x13 = 13 * sx;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+      a13_0.intoArray(y, yo + 13 * sy);
+      a13_1.intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * sx;
+      final int x2 = 2 * sx;
+      final int x3 = 3 * sx;
+      final int x4 = 4 * sx;
+      final int x5 = 5 * sx;
+      final int x6 = 6 * sx;
+      final int x7 = 7 * sx;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a7_2.intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x1Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      final int x8 = 8 * B;
+      final int x9 = 9 * B;
+      final int x10 = 10 * B;
+      final int x11 = 11 * B;
+      final int x12 = 12 * B;
+      final int x13 = 13 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+      a13_0.intoArray(y, yo + 13 * sy);
+      a13_1.intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Stride1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * B;
+      final int x2 = 2 * B;
+      final int x3 = 3 * B;
+      final int x4 = 4 * B;
+      final int x5 = 5 * B;
+      final int x6 = 6 * B;
+      final int x7 = 7 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a7_2.intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x1Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Conv2x2Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      final int x1 = 1 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Conv2x3Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv2x4Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv2x5Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv2x6Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv2x7Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv2x8Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Conv2x9Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Conv2x10Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Conv2x11Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Conv2x12Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Conv2x13Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Conv2x14Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      final int x8 = 8 * 2 * B;
+      final int x9 = 9 * 2 * B;
+      final int x10 = 10 * 2 * B;
+      final int x11 = 11 * 2 * B;
+      final int x12 = 12 * 2 * B;
+      final int x13 = 13 * 2 * B;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      for (int r = 0, q = wo; r < rs; r++, q += (2 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        final FloatVector v8 = FloatVector.broadcast(S, x[p + x8]);
+        a8_0 = w0.fma(v8, a8_0);
+        a8_1 = w1.fma(v8, a8_1);
+        final FloatVector v9 = FloatVector.broadcast(S, x[p + x9]);
+        a9_0 = w0.fma(v9, a9_0);
+        a9_1 = w1.fma(v9, a9_1);
+        final FloatVector v10 = FloatVector.broadcast(S, x[p + x10]);
+        a10_0 = w0.fma(v10, a10_0);
+        a10_1 = w1.fma(v10, a10_1);
+        final FloatVector v11 = FloatVector.broadcast(S, x[p + x11]);
+        a11_0 = w0.fma(v11, a11_0);
+        a11_1 = w1.fma(v11, a11_1);
+        final FloatVector v12 = FloatVector.broadcast(S, x[p + x12]);
+        a12_0 = w0.fma(v12, a12_0);
+        a12_1 = w1.fma(v12, a12_1);
+        final FloatVector v13 = FloatVector.broadcast(S, x[p + x13]);
+        a13_0 = w0.fma(v13, a13_0);
+        a13_1 = w1.fma(v13, a13_1);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+      a13_0.intoArray(y, yo + 13 * sy);
+      a13_1.intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Conv3x1Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Conv3x2Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      final int x1 = 1 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Conv3x3Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Conv3x4Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Conv3x5Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Conv3x6Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Conv3x7Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Conv3x8Stride2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      final int x1 = 1 * 2 * B;
+      final int x2 = 2 * 2 * B;
+      final int x3 = 3 * 2 * B;
+      final int x4 = 4 * 2 * B;
+      final int x5 = 5 * 2 * B;
+      final int x6 = 6 * 2 * B;
+      final int x7 = 7 * 2 * B;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      for (int r = 0, q = wo; r < rs; r++, q += (3 * B)) {
+        final int p = xo + off[r];
+        final FloatVector w0 = FloatVector.fromArray(S, w, q);
+        final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+        final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+        final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+        a0_0 = w0.fma(v0, a0_0);
+        a0_1 = w1.fma(v0, a0_1);
+        a0_2 = w2.fma(v0, a0_2);
+        final FloatVector v1 = FloatVector.broadcast(S, x[p + x1]);
+        a1_0 = w0.fma(v1, a1_0);
+        a1_1 = w1.fma(v1, a1_1);
+        a1_2 = w2.fma(v1, a1_2);
+        final FloatVector v2 = FloatVector.broadcast(S, x[p + x2]);
+        a2_0 = w0.fma(v2, a2_0);
+        a2_1 = w1.fma(v2, a2_1);
+        a2_2 = w2.fma(v2, a2_2);
+        final FloatVector v3 = FloatVector.broadcast(S, x[p + x3]);
+        a3_0 = w0.fma(v3, a3_0);
+        a3_1 = w1.fma(v3, a3_1);
+        a3_2 = w2.fma(v3, a3_2);
+        final FloatVector v4 = FloatVector.broadcast(S, x[p + x4]);
+        a4_0 = w0.fma(v4, a4_0);
+        a4_1 = w1.fma(v4, a4_1);
+        a4_2 = w2.fma(v4, a4_2);
+        final FloatVector v5 = FloatVector.broadcast(S, x[p + x5]);
+        a5_0 = w0.fma(v5, a5_0);
+        a5_1 = w1.fma(v5, a5_1);
+        a5_2 = w2.fma(v5, a5_2);
+        final FloatVector v6 = FloatVector.broadcast(S, x[p + x6]);
+        a6_0 = w0.fma(v6, a6_0);
+        a6_1 = w1.fma(v6, a6_1);
+        a6_2 = w2.fma(v6, a6_2);
+        final FloatVector v7 = FloatVector.broadcast(S, x[p + x7]);
+        a7_0 = w0.fma(v7, a7_0);
+        a7_1 = w1.fma(v7, a7_1);
+        a7_2 = w2.fma(v7, a7_2);
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a7_2.intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 
@@ -17895,7 +23069,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -17938,7 +23112,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -17991,7 +23165,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18054,7 +23228,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18127,7 +23301,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18210,7 +23384,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18303,7 +23477,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18406,7 +23580,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18519,7 +23693,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18642,7 +23816,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18775,7 +23949,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -18918,7 +24092,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -19071,7 +24245,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -19234,7 +24408,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19284,7 +24458,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19348,7 +24522,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19426,7 +24600,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19518,7 +24692,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19624,7 +24798,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19744,7 +24918,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -19878,7 +25052,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -20026,7 +25200,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20078,7 +25252,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20137,7 +25311,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20203,7 +25377,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20276,7 +25450,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20356,7 +25530,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20443,7 +25617,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20537,7 +25711,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20638,7 +25812,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20746,7 +25920,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20861,7 +26035,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector a0_0 = b0;
@@ -20983,7 +26157,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21039,7 +26213,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21105,7 +26279,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21181,7 +26355,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21267,7 +26441,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21363,7 +26537,7 @@ final class BlockedKernels {
       if (rs == 0) {
         return;
       }
-      assert Float.floatToRawIntBits(lo) == 0 : "a ReLU tile called with the lower bound " + lo;
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
       FloatVector b0 = FloatVector.fromArray(S, b, bo);
       FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
       FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
@@ -21459,6 +26633,3580 @@ final class BlockedKernels {
       a7_0.max(0f).intoArray(y, yo + 7 * sy);
       a7_1.max(0f).intoArray(y, yo + cs + 7 * sy);
       a7_2.max(0f).intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+    }
+  }
+
+  private static final class Pointwise2x2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+    }
+  }
+
+  private static final class Pointwise2x3Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise2x4Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise2x5Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise2x6Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise2x7Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise2x8Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x9Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise2x10Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise2x11Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise2x12Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise2x13Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (2 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+            a12_0 = w0.fma(v12, a12_0);
+            a12_1 = w1.fma(v12, a12_1);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (2 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+            a8_0 = w0.fma(v8, a8_0);
+            a8_1 = w1.fma(v8, a8_1);
+            final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+            a9_0 = w0.fma(v9, a9_0);
+            a9_1 = w1.fma(v9, a9_1);
+            final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+            a10_0 = w0.fma(v10, a10_0);
+            a10_1 = w1.fma(v10, a10_1);
+            final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+            a11_0 = w0.fma(v11, a11_0);
+            a11_1 = w1.fma(v11, a11_1);
+            final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+            a12_0 = w0.fma(v12, a12_0);
+            a12_1 = w1.fma(v12, a12_1);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise3x1Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+    }
+  }
+
+  private static final class Pointwise3x2Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+    }
+  }
+
+  private static final class Pointwise3x3Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise3x4Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise3x5Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise3x6Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise3x7Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise3x8Linear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l += 2, q += 2 * (3 * B)) {
+          {
+            final int p = xc + l;
+            final int ql = q;
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+          {
+            final int p = xc + l + 1;
+            final int ql = q + (3 * B);
+            final FloatVector w0 = FloatVector.fromArray(S, w, ql);
+            final FloatVector w1 = FloatVector.fromArray(S, w, ql + 1 * B);
+            final FloatVector w2 = FloatVector.fromArray(S, w, ql + 2 * B);
+            final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+            a0_0 = w0.fma(v0, a0_0);
+            a0_1 = w1.fma(v0, a0_1);
+            a0_2 = w2.fma(v0, a0_2);
+            final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+            a1_0 = w0.fma(v1, a1_0);
+            a1_1 = w1.fma(v1, a1_1);
+            a1_2 = w2.fma(v1, a1_2);
+            final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+            a2_0 = w0.fma(v2, a2_0);
+            a2_1 = w1.fma(v2, a2_1);
+            a2_2 = w2.fma(v2, a2_2);
+            final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+            a3_0 = w0.fma(v3, a3_0);
+            a3_1 = w1.fma(v3, a3_1);
+            a3_2 = w2.fma(v3, a3_2);
+            final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+            a4_0 = w0.fma(v4, a4_0);
+            a4_1 = w1.fma(v4, a4_1);
+            a4_2 = w2.fma(v4, a4_2);
+            final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+            a5_0 = w0.fma(v5, a5_0);
+            a5_1 = w1.fma(v5, a5_1);
+            a5_2 = w2.fma(v5, a5_2);
+            final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+            a6_0 = w0.fma(v6, a6_0);
+            a6_1 = w1.fma(v6, a6_1);
+            a6_2 = w2.fma(v6, a6_2);
+            final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+            a7_0 = w0.fma(v7, a7_0);
+            a7_1 = w1.fma(v7, a7_1);
+            a7_2 = w2.fma(v7, a7_2);
+          }
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a7_2.intoArray(y, yo + 2 * cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x4OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise2x5OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise2x6OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise2x7OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise2x8OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+    }
+  }
+
+  private static final class Pointwise2x9OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+    }
+  }
+
+  private static final class Pointwise2x10OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+    }
+  }
+
+  private static final class Pointwise2x11OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+    }
+  }
+
+  private static final class Pointwise2x12OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+    }
+  }
+
+  private static final class Pointwise2x13OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+    }
+  }
+
+  private static final class Pointwise2x14OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a8_0 = b0;
+      FloatVector a8_1 = b1;
+      FloatVector a9_0 = b0;
+      FloatVector a9_1 = b1;
+      FloatVector a10_0 = b0;
+      FloatVector a10_1 = b1;
+      FloatVector a11_0 = b0;
+      FloatVector a11_1 = b1;
+      FloatVector a12_0 = b0;
+      FloatVector a12_1 = b1;
+      FloatVector a13_0 = b0;
+      FloatVector a13_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          final FloatVector v8 = FloatVector.broadcast(S, x[p + 8 * B]);
+          a8_0 = w0.fma(v8, a8_0);
+          a8_1 = w1.fma(v8, a8_1);
+          final FloatVector v9 = FloatVector.broadcast(S, x[p + 9 * B]);
+          a9_0 = w0.fma(v9, a9_0);
+          a9_1 = w1.fma(v9, a9_1);
+          final FloatVector v10 = FloatVector.broadcast(S, x[p + 10 * B]);
+          a10_0 = w0.fma(v10, a10_0);
+          a10_1 = w1.fma(v10, a10_1);
+          final FloatVector v11 = FloatVector.broadcast(S, x[p + 11 * B]);
+          a11_0 = w0.fma(v11, a11_0);
+          a11_1 = w1.fma(v11, a11_1);
+          final FloatVector v12 = FloatVector.broadcast(S, x[p + 12 * B]);
+          a12_0 = w0.fma(v12, a12_0);
+          a12_1 = w1.fma(v12, a12_1);
+          final FloatVector v13 = FloatVector.broadcast(S, x[p + 13 * B]);
+          a13_0 = w0.fma(v13, a13_0);
+          a13_1 = w1.fma(v13, a13_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a8_0.intoArray(y, yo + 8 * sy);
+      a8_1.intoArray(y, yo + cs + 8 * sy);
+      a9_0.intoArray(y, yo + 9 * sy);
+      a9_1.intoArray(y, yo + cs + 9 * sy);
+      a10_0.intoArray(y, yo + 10 * sy);
+      a10_1.intoArray(y, yo + cs + 10 * sy);
+      a11_0.intoArray(y, yo + 11 * sy);
+      a11_1.intoArray(y, yo + cs + 11 * sy);
+      a12_0.intoArray(y, yo + 12 * sy);
+      a12_1.intoArray(y, yo + cs + 12 * sy);
+      a13_0.intoArray(y, yo + 13 * sy);
+      a13_1.intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x3OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+    }
+  }
+
+  private static final class Pointwise3x4OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+    }
+  }
+
+  private static final class Pointwise3x5OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+    }
+  }
+
+  private static final class Pointwise3x6OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+    }
+  }
+
+  private static final class Pointwise3x7OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+    }
+  }
+
+  private static final class Pointwise3x8OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      FloatVector a2_2 = b2;
+      FloatVector a3_0 = b0;
+      FloatVector a3_1 = b1;
+      FloatVector a3_2 = b2;
+      FloatVector a4_0 = b0;
+      FloatVector a4_1 = b1;
+      FloatVector a4_2 = b2;
+      FloatVector a5_0 = b0;
+      FloatVector a5_1 = b1;
+      FloatVector a5_2 = b2;
+      FloatVector a6_0 = b0;
+      FloatVector a6_1 = b1;
+      FloatVector a6_2 = b2;
+      FloatVector a7_0 = b0;
+      FloatVector a7_1 = b1;
+      FloatVector a7_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+          a2_2 = w2.fma(v2, a2_2);
+          final FloatVector v3 = FloatVector.broadcast(S, x[p + 3 * B]);
+          a3_0 = w0.fma(v3, a3_0);
+          a3_1 = w1.fma(v3, a3_1);
+          a3_2 = w2.fma(v3, a3_2);
+          final FloatVector v4 = FloatVector.broadcast(S, x[p + 4 * B]);
+          a4_0 = w0.fma(v4, a4_0);
+          a4_1 = w1.fma(v4, a4_1);
+          a4_2 = w2.fma(v4, a4_2);
+          final FloatVector v5 = FloatVector.broadcast(S, x[p + 5 * B]);
+          a5_0 = w0.fma(v5, a5_0);
+          a5_1 = w1.fma(v5, a5_1);
+          a5_2 = w2.fma(v5, a5_2);
+          final FloatVector v6 = FloatVector.broadcast(S, x[p + 6 * B]);
+          a6_0 = w0.fma(v6, a6_0);
+          a6_1 = w1.fma(v6, a6_1);
+          a6_2 = w2.fma(v6, a6_2);
+          final FloatVector v7 = FloatVector.broadcast(S, x[p + 7 * B]);
+          a7_0 = w0.fma(v7, a7_0);
+          a7_1 = w1.fma(v7, a7_1);
+          a7_2 = w2.fma(v7, a7_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+      a2_2.intoArray(y, yo + 2 * cs + 2 * sy);
+      a3_0.intoArray(y, yo + 3 * sy);
+      a3_1.intoArray(y, yo + cs + 3 * sy);
+      a3_2.intoArray(y, yo + 2 * cs + 3 * sy);
+      a4_0.intoArray(y, yo + 4 * sy);
+      a4_1.intoArray(y, yo + cs + 4 * sy);
+      a4_2.intoArray(y, yo + 2 * cs + 4 * sy);
+      a5_0.intoArray(y, yo + 5 * sy);
+      a5_1.intoArray(y, yo + cs + 5 * sy);
+      a5_2.intoArray(y, yo + 2 * cs + 5 * sy);
+      a6_0.intoArray(y, yo + 6 * sy);
+      a6_1.intoArray(y, yo + cs + 6 * sy);
+      a6_2.intoArray(y, yo + 2 * cs + 6 * sy);
+      a7_0.intoArray(y, yo + 7 * sy);
+      a7_1.intoArray(y, yo + cs + 7 * sy);
+      a7_2.intoArray(y, yo + 2 * cs + 7 * sy);
     }
   }
 

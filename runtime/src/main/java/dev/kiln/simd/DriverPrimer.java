@@ -149,12 +149,12 @@ final class DriverPrimer {
     }
 
     @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo) {
       return next();
     }
 
     @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
+    public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
       return next();
     }
 

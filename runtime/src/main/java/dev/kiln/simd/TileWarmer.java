@@ -162,18 +162,32 @@ final class TileWarmer {
 
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
-    return conv(blocks, pixels, pixelStride, false);
+    return conv(blocks, pixels, pixelStride, Float.NaN);
   }
 
   /**
-   * {@link #conv(int, int, int)} of the ReLU kind where {@code relu} and there is one
-   * ({@link BlockedKernels#conv(int, int, int, boolean)}), shared.
+   * {@link #conv(int, int, int)} for layers of lower bound {@code lo}: of the kind with that bound as a constant
+   * where there is one ({@link BlockedKernels#conv(int, int, int, float)}), shared.
    */
-  static Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-    boolean kind = relu && BlockedKernels.hasReluKind(blocks);
-    String key = "conv" + blocks + "x" + pixels + "/" + pixelStride + (kind ? " relu" : "");
+  static Tile conv(int blocks, int pixels, int pixelStride, float lo) {
+    String kind = boundKind(blocks, lo);
+    String key = "conv" + blocks + "x" + pixels + "/" + pixelStride + kind;
     Tile t = TILES.get(key);
-    return t != null ? t : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, kind), blocks));
+    return t != null ? t
+        : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, lo), blocks, warmBound(kind)));
+  }
+
+  /** The key's suffix for the kind of tile {@link BlockedKernels} gives for {@code blocks} and {@code lo}. */
+  private static String boundKind(int blocks, float lo) {
+    if (!BlockedKernels.hasBoundKinds(blocks)) {
+      return "";
+    }
+    return BlockedKernels.reluBound(lo) ? " relu" : lo == Float.NEGATIVE_INFINITY ? " linear" : "";
+  }
+
+  /** The bound a tile of that kind is warmed with: its own (the kinds assert it), else 0. */
+  private static float warmBound(String kind) {
+    return kind.equals(" linear") ? Float.NEGATIVE_INFINITY : 0f;
   }
 
   /**
@@ -181,26 +195,26 @@ final class TileWarmer {
    * iteration {@link TileBudget#pointwiseLanes} chooses here, shared.
    */
   static Tile pointwise(int blocks, int pixels) {
-    return pointwise(blocks, pixels, false);
+    return pointwise(blocks, pixels, Float.NaN);
   }
 
-  /** {@link #pointwise(int, int)} of the ReLU kind where {@code relu} and there is one, shared. */
-  static Tile pointwise(int blocks, int pixels, boolean relu) {
-    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels), relu);
+  /** {@link #pointwise(int, int)} for layers of lower bound {@code lo} (see {@link #conv(int, int, int, float)}). */
+  static Tile pointwise(int blocks, int pixels, float lo) {
+    return pointwise(blocks, pixels, TileBudget.pointwiseLanes(blocks, pixels), lo);
   }
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
-    return pointwise(blocks, pixels, lanes, false);
+    return pointwise(blocks, pixels, lanes, Float.NaN);
   }
 
-  /** {@link #pointwise(int, int, int)} of the ReLU kind where {@code relu} and there is one, shared. */
-  static Tile pointwise(int blocks, int pixels, int lanes, boolean relu) {
-    boolean kind = relu && BlockedKernels.hasReluKind(blocks);
-    String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "") + (kind ? " relu" : "");
+  /** {@link #pointwise(int, int, int)} for layers of lower bound {@code lo}, shared. */
+  static Tile pointwise(int blocks, int pixels, int lanes, float lo) {
+    String kind = boundKind(blocks, lo);
+    String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "") + kind;
     Tile t = TILES.get(key);
     return t != null ? t
-        : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes, kind), blocks));
+        : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes, lo), blocks, warmBound(kind)));
   }
 
   /**
@@ -274,9 +288,9 @@ final class TileWarmer {
     return shared(new Depthwise3x3WarmUp(tile).tile(key, null, null, tile));
   }
 
-  /** A convolution tile of {@code blocks} blocks, with its warm-up ({@link ConvWarmUp}). */
-  private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks) {
-    return new ConvWarmUp(t, blocks).tile(key, t, null, null);
+  /** A convolution tile of {@code blocks} blocks, with its warm-up ({@link ConvWarmUp}) at bound {@code lo}. */
+  private static Tile convTile(String key, BlockedKernels.ConvTile t, int blocks, float lo) {
+    return new ConvWarmUp(t, blocks, lo).tile(key, t, null, null);
   }
 
   /**
@@ -348,12 +362,15 @@ final class TileWarmer {
   private static final class ConvWarmUp extends WarmUp {
     private final BlockedKernels.ConvTile tile;
     private final int blocks;
+    /** The lower bound of its calls: 0, or minus infinity for a tile of the linear kind (which asserts it). */
+    private final float lo;
     private final WarmInputs in;
     private int calls;
 
-    ConvWarmUp(BlockedKernels.ConvTile tile, int blocks) {
+    ConvWarmUp(BlockedKernels.ConvTile tile, int blocks, float lo) {
       this.tile = tile;
       this.blocks = blocks;
+      this.lo = lo;
       this.in = new WarmInputs(blocks);
     }
 
@@ -368,7 +385,7 @@ final class TileWarmer {
     }
 
     private void run(int steps) {
-      tile.run(in.x, 0, LANES, in.off, steps, in.w, 0, blocks * LANES, in.b, 0, 0f, in.y, 0, LANES, WarmInputs.CS);
+      tile.run(in.x, 0, LANES, in.off, steps, in.w, 0, blocks * LANES, in.b, 0, lo, in.y, 0, LANES, WarmInputs.CS);
     }
   }
 

@@ -350,13 +350,13 @@ class BlockedConvTest {
     }
 
     @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, boolean relu) {
-      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride, relu);
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo) {
+      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride, lo);
     }
 
     @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels, boolean relu) {
-      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, relu);
+    public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
+      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
     }
 
     @Override
@@ -638,12 +638,13 @@ class BlockedConvTest {
   }
 
   /**
-   * Tiles of the ReLU kind ({@link BlockedKernels#conv(int, int, int, boolean)}) store {@code max(a, 0)} with the
-   * bound a constant and assert that their caller's bound is +0: a call with another bound (minus infinity, -0)
-   * fails (the tests run with assertions on), where the general tile of the same shape takes it. Two tiles.
+   * Tiles of a constant bound's kind ({@link BlockedKernels#conv(int, int, int, float)}: {@code max(a, 0)} for a
+   * bound of +0, {@code a} for minus infinity) assert that their caller's bound is theirs: a call with another
+   * (for the ReLU kind minus infinity and -0, for the linear kind 0) fails (the tests run with assertions on),
+   * where the general tile of the same shape takes it; a bound with no kind gets the general tile. Two shapes.
    */
   @Test
-  void reluTilesRefuseAnotherBound() {
+  void boundKindsRefuseAnotherBound() {
     int lanes = VectorShape.LANES;
     float[] x = new float[4096];
     float[] w = new float[4096];
@@ -654,38 +655,46 @@ class BlockedConvTest {
       off[i] = i;
     }
     off[lanes] = 4 * lanes;
+    float inf = Float.NEGATIVE_INFINITY;
     int checked = 0;
     for (boolean pointwise : new boolean[] {false, true}) {
-      BlockedKernels.ConvTile relu = pointwise ? BlockedKernels.pointwise(3, 3, 1, true)
-          : BlockedKernels.conv(3, 4, 0, true);
-      BlockedKernels.ConvTile general = pointwise ? BlockedKernels.pointwise(3, 3, 1, false)
-          : BlockedKernels.conv(3, 4, 0, false);
-      assertThat(relu.getClass()).isNotEqualTo(general.getClass());
+      java.util.function.DoubleFunction<BlockedKernels.ConvTile> kind = lo -> pointwise
+          ? BlockedKernels.pointwise(3, 3, 1, (float) lo) : BlockedKernels.conv(3, 4, 0, (float) lo);
+      BlockedKernels.ConvTile general = pointwise ? BlockedKernels.pointwise(3, 3, 1)
+          : BlockedKernels.conv(3, 4, 0);
+      BlockedKernels.ConvTile relu = kind.apply(0f);
+      BlockedKernels.ConvTile linear = kind.apply(inf);
+      assertThat(relu.getClass().getSimpleName()).endsWith("Relu");
+      assertThat(linear.getClass().getSimpleName()).endsWith("Linear");
+      assertThat(kind.apply(-1f).getClass()).isEqualTo(general.getClass());
+      for (float wrong : new float[] {inf, -0f}) {
+        AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+            () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, wrong, y, 0, lanes, 64));
+        assertThat(e).hasMessageThat().isEqualTo("a tile of the Relu kind called with the lower bound " + wrong);
+      }
       AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-          () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64));
-      assertThat(e).hasMessageThat().isEqualTo("a ReLU tile called with the lower bound -Infinity");
-      // -0 too: max(a, -0) keeps an accumulator of -0 where max(a, 0) gives +0.
-      AssertionError negativeZero = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-          () -> relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, -0f, y, 0, lanes, 64));
-      assertThat(negativeZero).hasMessageThat().isEqualTo("a ReLU tile called with the lower bound -0.0");
-      general.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, Float.NEGATIVE_INFINITY, y, 0, lanes, 64);
+          () -> linear.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, 0f, y, 0, lanes, 64));
+      assertThat(e).hasMessageThat().isEqualTo("a tile of the Linear kind called with the lower bound 0.0");
+      general.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, inf, y, 0, lanes, 64);
       relu.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, 0f, y, 0, lanes, 64);
+      linear.run(x, 0, lanes, off, lanes, w, 0, 3 * lanes, b, 0, inf, y, 0, lanes, 64);
       checked++;
     }
     assertThat(checked).isEqualTo(2);
-    // One-block tiles (shared with the first forward) have no ReLU kind.
-    assertThat(BlockedKernels.conv(1, 7, 0, true).getClass()).isEqualTo(BlockedKernels.conv(1, 7, 0).getClass());
+    // One-block tiles (shared with the first forward) have no kinds.
+    assertThat(BlockedKernels.conv(1, 7, 0, 0f).getClass()).isEqualTo(BlockedKernels.conv(1, 7, 0).getClass());
+    assertThat(BlockedKernels.conv(1, 7, 0, inf).getClass()).isEqualTo(BlockedKernels.conv(1, 7, 0).getClass());
   }
 
   /**
-   * Layers whose activation's lower bound is 0 (ReLU, ReLU6) take the ReLU kind of their tiles of two and three
-   * blocks, the others (no activation) the general kind, and one-block tiles are general either way; the ReLU
-   * kind gives the same bits as the one-block tiles (general, called with the bound 0) and the reference's
-   * values: a 3x3 layer at stride 2 and one at stride 1 (chunks of three blocks and of one) and a 1x1 layer over
-   * a blocked input (pointwise tiles), with each activation. Counted.
+   * Layers take the kind of their tiles of two and three blocks with their activation's lower bound as a constant:
+   * ReLU and ReLU6 the ReLU kind, no activation the linear kind; one-block tiles are general either way; the kinds
+   * give the same bits as the one-block tiles (general, called with the layer's bound) and the reference's values:
+   * a 3x3 layer at stride 2 and one at stride 1 (chunks of three blocks and of one) and a 1x1 layer over a blocked
+   * input (pointwise tiles), with each activation. Counted.
    */
   @Test
-  void reluLayersTakeTheReluKindOfTheirWiderTiles() {
+  void layersTakeTheKindOfTheirBound() {
     SplittableRandom r = new SplittableRandom(1206);
     int lanes = VectorShape.LANES;
     ConvGeometry[] layers = {
@@ -698,6 +707,7 @@ class BlockedConvTest {
       for (Activation activation : Activation.values()) {
         String what = g + " " + activation;
         boolean relu = Float.floatToRawIntBits(activation.lower()) == 0;
+        String kind = relu ? " relu" : " linear";
         ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(activation).build();
         BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 1, 1, 1);
         BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
@@ -705,7 +715,9 @@ class BlockedConvTest {
         int wide = 0;
         for (TileWarmer.Tile t : conv.tiles()) {
           boolean wider = t.key.matches("(conv|pointwise)[23]x.*");
-          assertWithMessage(what + ": " + t.key).that(t.key.endsWith(" relu")).isEqualTo(wider && relu);
+          assertWithMessage(what + ": " + t.key).that(t.key.endsWith(kind)).isEqualTo(wider);
+          assertWithMessage(what + ": " + t.key).that(t.key.endsWith(" relu") || t.key.endsWith(" linear"))
+              .isEqualTo(wider);
           wide += wider ? 1 : 0;
         }
         assertWithMessage(what).that(wide).isGreaterThan(0);
@@ -1005,7 +1017,7 @@ class BlockedConvTest {
     java.util.Set<String> keys = new java.util.LinkedHashSet<>();
     for (TileWarmer.Tile t : all.subList(first, all.size())) {
       // The shapes, whatever the kind (these layers' ReLU takes the ReLU kind of tiles of two blocks or more).
-      keys.add(t.key.replace(" relu", ""));
+      keys.add(t.key.replace(" relu", "").replace(" linear", ""));
     }
     return keys;
   }

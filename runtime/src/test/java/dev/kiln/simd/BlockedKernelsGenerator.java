@@ -25,10 +25,33 @@ final class BlockedKernelsGenerator {
   /** The widest depthwise tile. */
   static final int MAX_DEPTHWISE_PIXELS = 14;
   /**
-   * The fewest blocks of a tile with a ReLU kind: one-block tiles are shared with the first forward, whatever a
-   * layer's activation, and their loops keep few vectors live.
+   * The fewest blocks of a tile with kinds of a constant bound ({@link Bound}): one-block tiles are shared with the
+   * first forward, whatever a layer's activation, and their loops keep few vectors live.
    */
-  static final int RELU_KIND_BLOCKS = 2;
+  static final int BOUND_KIND_BLOCKS = 2;
+
+  /**
+   * The lower bound a convolution tile stores its accumulators through: the caller's argument {@code lo}, or a
+   * constant of the tile's own (the kinds of tiles of two or more blocks): 0 (ReLU, ReLU6) or none.
+   */
+  enum Bound {
+    GENERAL("", ".max(lo)", null),
+    RELU("Relu", ".max(0f)", "Float.floatToRawIntBits(lo) == 0"),
+    LINEAR("Linear", "", "lo == Float.NEGATIVE_INFINITY");
+
+    /** After the class name. */
+    final String suffix;
+    /** What the stores apply. */
+    final String store;
+    /** The bound the kind asserts, or null. */
+    final String assertion;
+
+    Bound(String suffix, String store, String assertion) {
+      this.suffix = suffix;
+      this.store = store;
+      this.assertion = assertion;
+    }
+  }
   /**
    * The widest depthwise 3x3 tile. Wider ones are straight-line code that JDK 17's C1 cannot compile at its
    * profiling tier ("out of virtual registers" from 9 pixels at stride 2 and 13 at stride 1), and a method
@@ -111,27 +134,38 @@ final class BlockedKernelsGenerator {
         + "   */\n"
         + "  static ConvTile conv(int blocks, int pixels, int pixelStride) {\n"
         + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    convCases(s, false);
-    s.append("  /** Whether tiles of {@code blocks} blocks have a ReLU kind ({@link #conv(int, int, int, boolean)}). */\n"
-        + "  static boolean hasReluKind(int blocks) {\n"
-        + "    return blocks >= " + RELU_KIND_BLOCKS + ";\n"
+    convCases(s, Bound.GENERAL);
+    s.append("  /**\n"
+        + "   * Whether tiles of {@code blocks} blocks have kinds of a constant bound: one that stores {@code max(a, 0)}\n"
+        + "   * (lower bound +0: ReLU, ReLU6) and one that stores {@code a} (minus infinity: no activation), each\n"
+        + "   * asserting the {@code lo} it is called with ({@link #conv(int, int, int, float)}).\n"
+        + "   */\n"
+        + "  static boolean hasBoundKinds(int blocks) {\n"
+        + "    return blocks >= " + BOUND_KIND_BLOCKS + ";\n"
+        + "  }\n\n");
+    s.append("  /** Whether {@code lo} is the bound of the ReLU kind, +0 (-0 stores other bits for an accumulator of -0). */\n"
+        + "  static boolean reluBound(float lo) {\n"
+        + "    return Float.floatToRawIntBits(lo) == 0;\n"
         + "  }\n\n");
     s.append("  /**\n"
-        + "   * {@link #conv(int, int, int)} for a layer whose activation's lower bound is 0 ({@code relu}: ReLU, ReLU6) or\n"
-        + "   * not: tiles of two or more blocks then have a kind that stores {@code max(a, 0)} and ignores {@code lo}\n"
-        + "   * (one-block tiles, shared with the first forward's, take {@code lo} as it comes). A bound passed as an\n"
-        + "   * argument is a vector register's worth of value live across the reduction loop; where the loop holds every\n"
-        + "   * register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast), C2 on JDK 17 stored and\n"
-        + "   * reloaded it on every step of the compiled loop, once the warm-up's calls (mostly empty,\n"
-        + "   * {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took 1.16-1.33x\n"
-        + "   * the time (AMD EPYC Zen 3).\n"
+        + "   * {@link #conv(int, int, int)} for a layer of lower bound {@code lo}: where {@link #hasBoundKinds}, the kind\n"
+        + "   * with that bound as a constant and no argument read (+0 or minus infinity; the general tile for any other),\n"
+        + "   * else (one-block tiles, shared with the first forward's) the general tile, which takes {@code lo} as it\n"
+        + "   * comes. A bound passed as an argument is a vector register's worth of value live across the reduction loop;\n"
+        + "   * where the loop holds every register (a 3x4 tile on AVX2: 12 accumulators, 3 weight vectors, a broadcast),\n"
+        + "   * C2 on JDK 17 stored and reloaded it on every step of the compiled loop, once the warm-up's calls (mostly\n"
+        + "   * empty, {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took\n"
+        + "   * 1.16-1.33x the time (AMD EPYC Zen 3).\n"
         + "   */\n"
-        + "  static ConvTile conv(int blocks, int pixels, int pixelStride, boolean relu) {\n"
-        + "    if (!relu || !hasReluKind(blocks)) {\n"
-        + "      return conv(blocks, pixels, pixelStride);\n"
-        + "    }\n"
-        + "    switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    convCases(s, true);
+        + "  static ConvTile conv(int blocks, int pixels, int pixelStride, float lo) {\n"
+        + "    if (hasBoundKinds(blocks) && reluBound(lo)) {\n"
+        + "      switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
+    convCases(s, Bound.RELU);
+    s.append("    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {\n"
+        + "      switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
+    convCases(s, Bound.LINEAR);
+    s.append("    return conv(blocks, pixels, pixelStride);\n"
+        + "  }\n\n");
     s.append("  /**\n"
         + "   * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}\n"
         + "   * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset\n"
@@ -145,14 +179,17 @@ final class BlockedKernelsGenerator {
         + "   */\n"
         + "  static ConvTile pointwise(int blocks, int pixels, int lanes) {\n"
         + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    pointwiseCases(s, false);
-    s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, boolean)} describes. */\n"
-        + "  static ConvTile pointwise(int blocks, int pixels, int lanes, boolean relu) {\n"
-        + "    if (!relu || !hasReluKind(blocks)) {\n"
-        + "      return pointwise(blocks, pixels, lanes);\n"
-        + "    }\n"
-        + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    pointwiseCases(s, true);
+    pointwiseCases(s, Bound.GENERAL);
+    s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, float)} describes. */\n"
+        + "  static ConvTile pointwise(int blocks, int pixels, int lanes, float lo) {\n"
+        + "    if (hasBoundKinds(blocks) && reluBound(lo)) {\n"
+        + "      switch (lanes * 10000 + blocks * 100 + pixels) {\n");
+    pointwiseCases(s, Bound.RELU);
+    s.append("    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {\n"
+        + "      switch (lanes * 10000 + blocks * 100 + pixels) {\n");
+    pointwiseCases(s, Bound.LINEAR);
+    s.append("    return pointwise(blocks, pixels, lanes);\n"
+        + "  }\n\n");
     s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
@@ -188,21 +225,21 @@ final class BlockedKernelsGenerator {
     s.append("      default:\n"
         + "        throw new IllegalArgumentException(\"no depthwise tile of \" + pixels + \" pixels\");\n"
         + "    }\n  }\n");
-    for (boolean relu : new boolean[] {false, true}) {
+    for (Bound bound : Bound.values()) {
       for (int stride = 0; stride <= 2; stride++) {
-        for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+        for (int m = firstBlocks(bound); m <= MAX_BLOCKS; m++) {
           for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-            conv(s, m, t, stride, relu);
+            conv(s, m, t, stride, bound);
           }
         }
       }
     }
-    for (boolean relu : new boolean[] {false, true}) {
+    for (Bound bound : Bound.values()) {
       for (int lanes = 2; lanes >= 1; lanes--) {
-        for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+        for (int m = firstBlocks(bound); m <= MAX_BLOCKS; m++) {
           for (int t = 1; t <= MAX_PIXELS[m]; t++) {
             if (TileBudget.hasPointwise(m, t, lanes)) {
-              pointwise(s, m, t, lanes, relu);
+              pointwise(s, m, t, lanes, bound);
             }
           }
         }
@@ -220,40 +257,57 @@ final class BlockedKernelsGenerator {
     return s.toString();
   }
 
+  /** The fewest blocks of the tiles of {@code bound}'s kind. */
+  private static int firstBlocks(Bound bound) {
+    return bound == Bound.GENERAL ? 1 : BOUND_KIND_BLOCKS;
+  }
+
   /**
-   * The cases and the end of a convolution tile factory's switch: every tile of the general kind, or of the ReLU
-   * kind ({@code relu}: the tiles of {@link #RELU_KIND_BLOCKS} blocks and more).
+   * The cases and the end of a convolution tile factory's switch over the tiles of {@code bound}'s kind: the
+   * factory's own switch (the general kind), or a switch nested in an {@code if} of the kind-choosing factory.
    */
-  private static void convCases(StringBuilder s, boolean relu) {
+  private static void convCases(StringBuilder s, Bound bound) {
+    String in = bound == Bound.GENERAL ? "" : "  ";
     for (int stride = 0; stride <= 2; stride++) {
-      for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+      for (int m = firstBlocks(bound); m <= MAX_BLOCKS; m++) {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
-          s.append("      case ").append(stride * 10000 + m * 100 + t).append(":\n        return new ")
-              .append(convName(m, t, stride, relu)).append("();\n");
+          s.append(in).append("      case ").append(stride * 10000 + m * 100 + t).append(":\n").append(in)
+              .append("        return new ").append(convName(m, t, stride, bound)).append("();\n");
         }
       }
     }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\");\n"
-        + "    }\n  }\n\n");
+    closeSwitch(s, bound, "\"no tile of \" + blocks + \" blocks x \" + pixels + \" pixels\"");
   }
 
   /** {@link #convCases} for the pointwise tile factories: the pairs {@link TileBudget#hasPointwise} names. */
-  private static void pointwiseCases(StringBuilder s, boolean relu) {
+  private static void pointwiseCases(StringBuilder s, Bound bound) {
+    String in = bound == Bound.GENERAL ? "" : "  ";
     for (int lanes = 2; lanes >= 1; lanes--) {
-      for (int m = relu ? RELU_KIND_BLOCKS : 1; m <= MAX_BLOCKS; m++) {
+      for (int m = firstBlocks(bound); m <= MAX_BLOCKS; m++) {
         for (int t = 1; t <= MAX_PIXELS[m]; t++) {
           if (TileBudget.hasPointwise(m, t, lanes)) {
-            s.append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n        return new ")
-                .append(pointwiseName(m, t, lanes, relu)).append("();\n");
+            s.append(in).append("      case ").append(lanes * 10000 + m * 100 + t).append(":\n").append(in)
+                .append("        return new ").append(pointwiseName(m, t, lanes, bound)).append("();\n");
           }
         }
       }
     }
-    s.append("      default:\n"
-        + "        throw new IllegalArgumentException(\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
-        + "            + \" pixels taking \" + lanes + \" lanes per step\");\n"
-        + "    }\n  }\n\n");
+    closeSwitch(s, bound, "\"no pointwise tile of \" + blocks + \" blocks x \" + pixels\n"
+        + (bound == Bound.GENERAL ? "" : "  ") + "            + \" pixels taking \" + lanes + \" lanes per step\"");
+  }
+
+  /**
+   * A factory switch's default (an exception naming the missing tile, {@code message}) and its end: the end of the
+   * general factory, or of the {@code if} around a kind's switch.
+   */
+  private static void closeSwitch(StringBuilder s, Bound bound, String message) {
+    if (bound == Bound.GENERAL) {
+      s.append("      default:\n        throw new IllegalArgumentException(").append(message).append(");\n"
+          + "    }\n  }\n\n");
+    } else {
+      s.append("        default:\n          throw new IllegalArgumentException(").append(message).append(");\n"
+          + "      }\n    }\n");
+    }
   }
 
   private static String suffix(int stride) {
@@ -261,12 +315,12 @@ final class BlockedKernelsGenerator {
   }
 
   /** The class of the convolution tile of {@code m x t} at pixel stride {@code stride}, of the ReLU kind or not. */
-  private static String convName(int m, int t, int stride, boolean relu) {
-    return "Conv" + m + "x" + t + suffix(stride) + (relu ? "Relu" : "");
+  private static String convName(int m, int t, int stride, Bound bound) {
+    return "Conv" + m + "x" + t + suffix(stride) + bound.suffix;
   }
 
-  private static void conv(StringBuilder s, int m, int t, int stride, boolean relu) {
-    convTileStart(s, convName(m, t, stride, relu), m, t, relu);
+  private static void conv(StringBuilder s, int m, int t, int stride, Bound bound) {
+    convTileStart(s, convName(m, t, stride, bound), m, t, bound);
     for (int i = 1; i < t; i++) {
       s.append("      final int x").append(i).append(" = ").append(i)
           .append(stride == 0 ? " * sx" : stride == 1 ? " * B" : " * " + stride + " * B").append(";\n");
@@ -277,7 +331,7 @@ final class BlockedKernelsGenerator {
         + "        final int p = xo + off[r];\n");
     multiplyAdd(s, "        ", m, t, i -> i == 0 ? "" : " + x" + i);
     s.append("      }\n");
-    storeAndClose(s, m, t, relu);
+    storeAndClose(s, m, t, bound);
   }
 
   /**
@@ -304,10 +358,10 @@ final class BlockedKernelsGenerator {
 
   /**
    * A convolution tile's class and method header, and its {@code m x t} accumulators starting at the bias; a tile
-   * of the ReLU kind ({@code relu}) asserts that its caller's bound is +0 (it stores {@code max(a, 0)} whatever
-   * {@code lo} is; -0 would store other bits for an accumulator of -0).
+   * of a constant bound's kind asserts that its caller's bound is that one (it stores through its own whatever
+   * {@code lo} is).
    */
-  private static void convTileStart(StringBuilder s, String name, int m, int t, boolean relu) {
+  private static void convTileStart(StringBuilder s, String name, int m, int t, Bound bound) {
     s.append("\n  private static final class ").append(name).append(" implements ConvTile {\n"
         + "    @Override\n"
         + "    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,\n"
@@ -315,8 +369,9 @@ final class BlockedKernelsGenerator {
         + "      if (rs == 0) {\n"
         + "        return;\n"
         + "      }\n");
-    if (relu) {
-      s.append("      assert Float.floatToRawIntBits(lo) == 0 : \"a ReLU tile called with the lower bound \" + lo;\n");
+    if (bound.assertion != null) {
+      s.append("      assert ").append(bound.assertion).append(" : \"a tile of the ").append(bound.suffix)
+          .append(" kind called with the lower bound \" + lo;\n");
     }
     for (int j = 0; j < m; j++) {
       s.append("      FloatVector b").append(j).append(" = FloatVector.fromArray(S, b, bo");
@@ -357,13 +412,13 @@ final class BlockedKernelsGenerator {
   }
 
   /**
-   * Stores a convolution tile's accumulators through {@code max(a, lo)}, or {@code max(a, 0)} for the ReLU kind,
-   * and closes the tile.
+   * Stores a convolution tile's accumulators through {@code max(a, lo)}, {@code max(a, 0)} for the ReLU kind, or
+   * as they are for the linear kind ({@code max(a, -inf)} is {@code a}, NaN included), and closes the tile.
    */
-  private static void storeAndClose(StringBuilder s, int m, int t, boolean relu) {
+  private static void storeAndClose(StringBuilder s, int m, int t, Bound bound) {
     for (int i = 0; i < t; i++) {
       for (int j = 0; j < m; j++) {
-        s.append("      a").append(i).append('_').append(j).append(relu ? ".max(0f)" : ".max(lo)").append(".intoArray(y, yo");
+        s.append("      a").append(i).append('_').append(j).append(bound.store).append(".intoArray(y, yo");
         s.append(j == 0 ? "" : " + " + (j == 1 ? "" : j + " * ") + "cs");
         s.append(i == 0 ? "" : " + " + (i == 1 ? "" : i + " * ") + "sy").append(");\n");
       }
@@ -381,8 +436,8 @@ final class BlockedKernelsGenerator {
    * reference from the stack (the 3x3 tile took 3.5-4.5% more time on 256->256 28x28 and 512->512 14x14, AMD
    * EPYC Zen 1).
    */
-  private static void pointwise(StringBuilder s, int m, int t, int lanes, boolean relu) {
-    convTileStart(s, pointwiseName(m, t, lanes, relu), m, t, relu);
+  private static void pointwise(StringBuilder s, int m, int t, int lanes, Bound bound) {
+    convTileStart(s, pointwiseName(m, t, lanes, bound), m, t, bound);
     assertPacking(s, m);
     String step = weightStep(m);
     s.append("      final int bs = rs > B ? off[B] : 0;\n"
@@ -404,15 +459,15 @@ final class BlockedKernelsGenerator {
       }
     }
     s.append("        }\n      }\n");
-    storeAndClose(s, m, t, relu);
+    storeAndClose(s, m, t, bound);
   }
 
   /**
    * The class name of a pointwise tile: {@code Pointwise3x7}, or {@code Pointwise3x7OneLane} for one lane, with
-   * {@code Relu} after it for the ReLU kind.
+   * {@code Relu} or {@code Linear} after it for the kinds of a constant bound.
    */
-  private static String pointwiseName(int m, int t, int lanes, boolean relu) {
-    return "Pointwise" + m + "x" + t + (lanes == 1 ? "OneLane" : "") + (relu ? "Relu" : "");
+  private static String pointwiseName(int m, int t, int lanes, Bound bound) {
+    return "Pointwise" + m + "x" + t + (lanes == 1 ? "OneLane" : "") + bound.suffix;
   }
 
   private static void depthwise3x3(StringBuilder s, int t, int stride) {

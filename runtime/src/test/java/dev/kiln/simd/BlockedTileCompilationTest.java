@@ -56,10 +56,10 @@ class BlockedTileCompilationTest {
   /**
    * Per block count and width (36 sizes) one convolution tile for each pixel stride (0, 1, 2); 35 pointwise tiles
    * taking two lanes per iteration (all but 2x14) and 27 taking one (1x5 to 1x14, 2x4 to 2x14, 3x3 to 3x8: those
-   * that do not fit 16 registers with two lanes' broadcasts first); the ReLU kind of those of two and three
-   * blocks (22 sizes times 3 strides, 21 pointwise tiles taking two lanes and 17 taking one); the depthwise
-   * tiles; the depthwise 3x3 tiles at strides 1 and 2; the head's two kernels; the conversions' transposes where
-   * the machine has 16 lanes.
+   * that do not fit 16 registers with two lanes' broadcasts first); the two kinds of a constant bound (ReLU and
+   * linear) of those of two and three blocks (each 22 sizes times 3 strides, 21 pointwise tiles taking two lanes
+   * and 17 taking one); the depthwise tiles; the depthwise 3x3 tiles at strides 1 and 2; the head's two kernels;
+   * the conversions' transposes where the machine has 16 lanes.
    */
   static int expectedTiles() {
     int sizes = 0;
@@ -68,7 +68,7 @@ class BlockedTileCompilationTest {
     }
     assertThat(sizes).isEqualTo(36);
     int wideSizes = sizes - BlockedKernels.MAX_PIXELS[1];
-    return sizes * 3 + 35 + 27 + wideSizes * 3 + 21 + 17 + BlockedKernels.MAX_DEPTHWISE_PIXELS
+    return sizes * 3 + 35 + 27 + 2 * (wideSizes * 3 + 21 + 17) + BlockedKernels.MAX_DEPTHWISE_PIXELS
         + 2 * BlockedKernels.MAX_DEPTHWISE_3X3_PIXELS + 2 + (BlockTranspose.AVAILABLE ? 1 : 0);
   }
 
@@ -79,15 +79,17 @@ class BlockedTileCompilationTest {
       for (int t = 1; t <= BlockedKernels.MAX_PIXELS[m]; t++) {
         for (int stride = 0; stride <= 2; stride++) {
           tiles.add(TileWarmer.conv(m, t, stride));
-          if (m >= 2) {
-            tiles.add(TileWarmer.conv(m, t, stride, true));
+          if (BlockedKernels.hasBoundKinds(m)) {
+            tiles.add(TileWarmer.conv(m, t, stride, 0f));
+            tiles.add(TileWarmer.conv(m, t, stride, Float.NEGATIVE_INFINITY));
           }
         }
         for (int lanes = 1; lanes <= 2; lanes++) {
           if (TileBudget.hasPointwise(m, t, lanes)) {
             tiles.add(TileWarmer.pointwise(m, t, lanes));
-            if (m >= 2) {
-              tiles.add(TileWarmer.pointwise(m, t, lanes, true));
+            if (BlockedKernels.hasBoundKinds(m)) {
+              tiles.add(TileWarmer.pointwise(m, t, lanes, 0f));
+              tiles.add(TileWarmer.pointwise(m, t, lanes, Float.NEGATIVE_INFINITY));
             }
           }
         }
