@@ -162,8 +162,11 @@ final class TileWarmer {
 
   /** The convolution tile of {@code blocks} x {@code pixels} with pixel stride 0 (any), 1 or 2, shared. */
   static Tile conv(int blocks, int pixels, int pixelStride) {
-    return conv(blocks, pixels, pixelStride, Float.NaN);
+    return conv(blocks, pixels, pixelStride, NO_KIND);
   }
+
+  /** A bound no kind has ({@link #boundKind}): the general tile, which takes the bound of each call. */
+  private static final float NO_KIND = Float.NaN;
 
   /**
    * {@link #conv(int, int, int)} for layers of lower bound {@code lo}: of the kind with that bound as a constant
@@ -174,7 +177,7 @@ final class TileWarmer {
     String key = "conv" + blocks + "x" + pixels + "/" + pixelStride + kind;
     Tile t = TILES.get(key);
     return t != null ? t
-        : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, lo), blocks, warmBound(kind)));
+        : shared(convTile(key, BlockedKernels.conv(blocks, pixels, pixelStride, lo), blocks, warmBound(kind, lo)));
   }
 
   /** The key's suffix for the kind of tile {@link BlockedKernels} gives for {@code blocks} and {@code lo}. */
@@ -185,9 +188,12 @@ final class TileWarmer {
     return BlockedKernels.reluBound(lo) ? " relu" : lo == Float.NEGATIVE_INFINITY ? " linear" : "";
   }
 
-  /** The bound a tile of that kind is warmed with: its own (the kinds assert it), else 0. */
-  private static float warmBound(String kind) {
-    return kind.equals(" linear") ? Float.NEGATIVE_INFINITY : 0f;
+  /**
+   * The bound a tile of {@code kind} (for layers of bound {@code lo}) is warmed with: its own, which the kinds
+   * assert, else 0.
+   */
+  private static float warmBound(String kind, float lo) {
+    return kind.isEmpty() ? 0f : lo;
   }
 
   /**
@@ -195,7 +201,7 @@ final class TileWarmer {
    * iteration {@link TileBudget#pointwiseLanes} chooses here, shared.
    */
   static Tile pointwise(int blocks, int pixels) {
-    return pointwise(blocks, pixels, Float.NaN);
+    return pointwise(blocks, pixels, NO_KIND);
   }
 
   /** {@link #pointwise(int, int)} for layers of lower bound {@code lo} (see {@link #conv(int, int, int, float)}). */
@@ -205,7 +211,7 @@ final class TileWarmer {
 
   /** The pointwise tile of {@code blocks} x {@code pixels} taking {@code lanes} lanes per iteration, shared. */
   static Tile pointwise(int blocks, int pixels, int lanes) {
-    return pointwise(blocks, pixels, lanes, Float.NaN);
+    return pointwise(blocks, pixels, lanes, NO_KIND);
   }
 
   /** {@link #pointwise(int, int, int)} for layers of lower bound {@code lo}, shared. */
@@ -214,7 +220,7 @@ final class TileWarmer {
     String key = "pointwise" + blocks + "x" + pixels + (lanes == 1 ? " one lane" : "") + kind;
     Tile t = TILES.get(key);
     return t != null ? t
-        : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes, lo), blocks, warmBound(kind)));
+        : shared(convTile(key, BlockedKernels.pointwise(blocks, pixels, lanes, lo), blocks, warmBound(kind, lo)));
   }
 
   /**

@@ -157,15 +157,8 @@ final class BlockedKernelsGenerator {
         + "   * empty, {@link TileWarmer#EMPTY_CALLS}) had made the loop look cold: RepVGG-A0's stride-2 layers took\n"
         + "   * 1.16-1.33x the time (AMD EPYC Zen 3).\n"
         + "   */\n"
-        + "  static ConvTile conv(int blocks, int pixels, int pixelStride, float lo) {\n"
-        + "    if (hasBoundKinds(blocks) && reluBound(lo)) {\n"
-        + "      switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    convCases(s, Bound.RELU);
-    s.append("    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {\n"
-        + "      switch (pixelStride * 10000 + blocks * 100 + pixels) {\n");
-    convCases(s, Bound.LINEAR);
-    s.append("    return conv(blocks, pixels, pixelStride);\n"
-        + "  }\n\n");
+        + "  static ConvTile conv(int blocks, int pixels, int pixelStride, float lo) {\n");
+    boundKindSwitches(s, "pixelStride", "conv(blocks, pixels, pixelStride)", GeneratorCases::conv);
     s.append("  /**\n"
         + "   * The pointwise tile of {@code blocks} output-channel blocks and {@code pixels} pixels: a {@link ConvTile}\n"
         + "   * with the same contract as a {@link #conv} tile at pixel stride 1 ({@code sx} is not read) for an offset\n"
@@ -181,15 +174,8 @@ final class BlockedKernelsGenerator {
         + "    switch (lanes * 10000 + blocks * 100 + pixels) {\n");
     pointwiseCases(s, Bound.GENERAL);
     s.append("  /** {@link #pointwise(int, int, int)} of the kind {@link #conv(int, int, int, float)} describes. */\n"
-        + "  static ConvTile pointwise(int blocks, int pixels, int lanes, float lo) {\n"
-        + "    if (hasBoundKinds(blocks) && reluBound(lo)) {\n"
-        + "      switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    pointwiseCases(s, Bound.RELU);
-    s.append("    if (hasBoundKinds(blocks) && lo == Float.NEGATIVE_INFINITY) {\n"
-        + "      switch (lanes * 10000 + blocks * 100 + pixels) {\n");
-    pointwiseCases(s, Bound.LINEAR);
-    s.append("    return pointwise(blocks, pixels, lanes);\n"
-        + "  }\n\n");
+        + "  static ConvTile pointwise(int blocks, int pixels, int lanes, float lo) {\n");
+    boundKindSwitches(s, "lanes", "pointwise(blocks, pixels, lanes)", GeneratorCases::pointwise);
     s.append("  /**\n"
         + "   * A depthwise 3x3 tile (dilation 1) of one channel block at a fixed horizontal stride: each input vector\n"
         + "   * of a row is loaded once and serves every tap that reads it; {@code x[xo]} is the top-left tap of the\n"
@@ -255,6 +241,34 @@ final class BlockedKernelsGenerator {
     }
     s.append("}\n");
     return s.toString();
+  }
+
+  /** The cases of one family's factory switch for one kind ({@link #convCases} or {@link #pointwiseCases}). */
+  private interface GeneratorCases {
+    void emit(StringBuilder s, Bound bound);
+
+    static void conv(StringBuilder s, Bound bound) {
+      convCases(s, bound);
+    }
+
+    static void pointwise(StringBuilder s, Bound bound) {
+      pointwiseCases(s, bound);
+    }
+  }
+
+  /**
+   * The body of a kind-choosing factory: a switch over the tiles of each constant bound's kind where the layer's
+   * {@code lo} is that bound and the tiles have kinds ({@code key}: the parameter that picks among a shape's
+   * variants, pixel stride or lanes), else {@code general}, the general factory's call.
+   */
+  private static void boundKindSwitches(StringBuilder s, String key, String general, GeneratorCases cases) {
+    for (Bound bound : new Bound[] {Bound.RELU, Bound.LINEAR}) {
+      String test = bound == Bound.RELU ? "reluBound(lo)" : "lo == Float.NEGATIVE_INFINITY";
+      s.append("    if (hasBoundKinds(blocks) && ").append(test).append(") {\n      switch (").append(key)
+          .append(" * 10000 + blocks * 100 + pixels) {\n");
+      cases.emit(s, bound);
+    }
+    s.append("    return ").append(general).append(";\n  }\n\n");
   }
 
   /** The fewest blocks of the tiles of {@code bound}'s kind. */
