@@ -281,7 +281,7 @@ final class BlockedConv {
     boolean tenWide = in.blocked && !wide && tenPixelTwos(geometry.outWidth());
     for (int grp = 0; grp < geometry.groups(); grp++) {
       int first = 0;
-      for (int m : split(blocksPerGroup, wide || tenWide)) {
+      for (int m : split(blocksPerGroup, wide || tenWide || (pointwise && POINTWISE_TWOS))) {
         // A layer on padded planes (a network's stem: few input channels, a short reduction per tile) gets
         // the widest tiles: MobileNet v1's 3->32 stem took 133 us with 2x14 tiles against 152-158 with 2x7.
         // So do the two-block chunks of rows made of whole 14-pixel tiles (see wideTwos). The two-block chunks
@@ -481,6 +481,32 @@ final class BlockedConv {
   }
 
   /**
+   * Whether 1x1 layers over blocked inputs ({@link #pointwise}) run in chunks of two output-channel blocks rather
+   * than three: {@link #pointwiseTwos(int, int)} for this JVM's widest pointwise tiles of three and two blocks.
+   */
+  static final boolean POINTWISE_TWOS = pointwiseTwos(TileBudget.maxPixels(3, true), twoBlockPixels());
+
+  /**
+   * Whether pointwise chunks of two blocks, with tiles of {@code twoBlockPixels}, hold more accumulators than
+   * chunks of three with tiles of {@code threeBlockPixels}, where those hold fewer than
+   * {@link #FEW_ACCUMULATORS}. On AVX2 with JDK 17 that is 2x6 against 3x3: 12 independent chains of
+   * multiply-adds against 9 (two 4-cycle multiply-add units want at least 8 in flight) and 34 instructions per
+   * 12 multiply-adds against 30 per 9, neither loop spilling ({@code tools/bench/c2_disasm.py}). One layer's
+   * loops, tiles alternating in one JVM (AMD EPYC Zen 3, JDK 17, warmed with empty calls as the network warms
+   * them): 2x6 1.11-1.15x the 3x3 tile's speed on 512->384 14x14, 128->384 56x56 and 1024->384 7x7. In the
+   * network the rows split into narrower tiles too (14 pixels: 5, 5, 4) and the input is read by more
+   * chunks: MobileNet v1 about 4% less time (N=1, one thread, fresh processes and one JVM). Where the three-block
+   * tiles are wide already (AVX-512: 3x7, 21 accumulators) the two-block ones gained nothing per multiply-add
+   * (Zen 5: 2x10 106 G/s, 3x7 107), so those layers keep three.
+   */
+  static boolean pointwiseTwos(int threeBlockPixels, int twoBlockPixels) {
+    return 3 * threeBlockPixels < FEW_ACCUMULATORS && 2 * twoBlockPixels > 3 * threeBlockPixels;
+  }
+
+  /** Accumulators below which a pointwise tile is taken to leave the multiply-add units idle ({@link #pointwiseTwos}). */
+  static final int FEW_ACCUMULATORS = 12;
+
+  /**
    * Whether output rows {@code width} pixels wide, not a multiple of 7, are split into chunks of two blocks with
    * tiles of up to 10 pixels (20 accumulators) rather than three blocks with tiles of up to 7: when that makes
    * the narrowest tile at least two pixels wider (rows of 80, 40, 20, 10, 16 or 24 pixels, not 5 or 12). A
@@ -546,7 +572,8 @@ final class BlockedConv {
   }
 
   /**
-   * Block counts of the chunks of {@code blocks} output blocks: with {@code twos} ({@link #wideTwos}) twos,
+   * Block counts of the chunks of {@code blocks} output blocks: with {@code twos} ({@link #wideTwos},
+   * {@link #tenPixelTwos}, pointwise layers where {@link #POINTWISE_TWOS}) twos,
    * with one three for an odd count; else threes, with twos (or a one) for the rest.
    */
   static int[] split(int blocks, boolean twos) {

@@ -693,6 +693,8 @@ final class BlockedKernels {
         return new Pointwise1x13OneLane();
       case 10114:
         return new Pointwise1x14OneLane();
+      case 10203:
+        return new Pointwise2x3OneLane();
       case 10204:
         return new Pointwise2x4OneLane();
       case 10205:
@@ -715,6 +717,8 @@ final class BlockedKernels {
         return new Pointwise2x13OneLane();
       case 10214:
         return new Pointwise2x14OneLane();
+      case 10302:
+        return new Pointwise3x2OneLane();
       case 10303:
         return new Pointwise3x3OneLane();
       case 10304:
@@ -779,6 +783,8 @@ final class BlockedKernels {
           return new Pointwise3x7Relu();
         case 20308:
           return new Pointwise3x8Relu();
+        case 10203:
+          return new Pointwise2x3OneLaneRelu();
         case 10204:
           return new Pointwise2x4OneLaneRelu();
         case 10205:
@@ -801,6 +807,8 @@ final class BlockedKernels {
           return new Pointwise2x13OneLaneRelu();
         case 10214:
           return new Pointwise2x14OneLaneRelu();
+        case 10302:
+          return new Pointwise3x2OneLaneRelu();
         case 10303:
           return new Pointwise3x3OneLaneRelu();
         case 10304:
@@ -862,6 +870,8 @@ final class BlockedKernels {
           return new Pointwise3x7Linear();
         case 20308:
           return new Pointwise3x8Linear();
+        case 10203:
+          return new Pointwise2x3OneLaneLinear();
         case 10204:
           return new Pointwise2x4OneLaneLinear();
         case 10205:
@@ -884,6 +894,8 @@ final class BlockedKernels {
           return new Pointwise2x13OneLaneLinear();
         case 10214:
           return new Pointwise2x14OneLaneLinear();
+        case 10302:
+          return new Pointwise3x2OneLaneLinear();
         case 10303:
           return new Pointwise3x3OneLaneLinear();
         case 10304:
@@ -21636,6 +21648,50 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Pointwise2x3OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a2_0.max(lo).intoArray(y, yo + 2 * sy);
+      a2_1.max(lo).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
   private static final class Pointwise2x4OneLane implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -22579,6 +22635,51 @@ final class BlockedKernels {
       a12_1.max(lo).intoArray(y, yo + cs + 12 * sy);
       a13_0.max(lo).intoArray(y, yo + 13 * sy);
       a13_1.max(lo).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x2OneLane implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+        }
+      }
+      a0_0.max(lo).intoArray(y, yo);
+      a0_1.max(lo).intoArray(y, yo + cs);
+      a0_2.max(lo).intoArray(y, yo + 2 * cs);
+      a1_0.max(lo).intoArray(y, yo + sy);
+      a1_1.max(lo).intoArray(y, yo + cs + sy);
+      a1_2.max(lo).intoArray(y, yo + 2 * cs + sy);
     }
   }
 
@@ -25193,6 +25294,51 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Pointwise2x3OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a2_0.max(0f).intoArray(y, yo + 2 * sy);
+      a2_1.max(0f).intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
   private static final class Pointwise2x4OneLaneRelu implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -26147,6 +26293,52 @@ final class BlockedKernels {
       a12_1.max(0f).intoArray(y, yo + cs + 12 * sy);
       a13_0.max(0f).intoArray(y, yo + 13 * sy);
       a13_1.max(0f).intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x2OneLaneRelu implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert Float.floatToRawIntBits(lo) == 0 : "a tile of the Relu kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+        }
+      }
+      a0_0.max(0f).intoArray(y, yo);
+      a0_1.max(0f).intoArray(y, yo + cs);
+      a0_2.max(0f).intoArray(y, yo + 2 * cs);
+      a1_0.max(0f).intoArray(y, yo + sy);
+      a1_1.max(0f).intoArray(y, yo + cs + sy);
+      a1_2.max(0f).intoArray(y, yo + 2 * cs + sy);
     }
   }
 
@@ -28767,6 +28959,51 @@ final class BlockedKernels {
     }
   }
 
+  private static final class Pointwise2x3OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a2_0 = b0;
+      FloatVector a2_1 = b1;
+      assert ws == 2 * B : "weights packed for " + ws / B + " blocks, not 2";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (2 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          final FloatVector v2 = FloatVector.broadcast(S, x[p + 2 * B]);
+          a2_0 = w0.fma(v2, a2_0);
+          a2_1 = w1.fma(v2, a2_1);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a2_0.intoArray(y, yo + 2 * sy);
+      a2_1.intoArray(y, yo + cs + 2 * sy);
+    }
+  }
+
   private static final class Pointwise2x4OneLaneLinear implements ConvTile {
     @Override
     public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
@@ -29721,6 +29958,52 @@ final class BlockedKernels {
       a12_1.intoArray(y, yo + cs + 12 * sy);
       a13_0.intoArray(y, yo + 13 * sy);
       a13_1.intoArray(y, yo + cs + 13 * sy);
+    }
+  }
+
+  private static final class Pointwise3x2OneLaneLinear implements ConvTile {
+    @Override
+    public void run(float[] x, int xo, int sx, int[] off, int rs, float[] w, int wo, int ws, float[] b,
+        int bo, float lo, float[] y, int yo, int sy, int cs) {
+      if (rs == 0) {
+        return;
+      }
+      assert lo == Float.NEGATIVE_INFINITY : "a tile of the Linear kind called with the lower bound " + lo;
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + 1 * B);
+      FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * B);
+      FloatVector a0_0 = b0;
+      FloatVector a0_1 = b1;
+      FloatVector a0_2 = b2;
+      FloatVector a1_0 = b0;
+      FloatVector a1_1 = b1;
+      FloatVector a1_2 = b2;
+      assert ws == 3 * B : "weights packed for " + ws / B + " blocks, not 3";
+      final int bs = rs > B ? off[B] : 0;
+      int q = wo;
+      int xc = xo;
+      for (int c = rs / B; c > 0; c--, xc += bs) {
+        for (int l = 0; l < B; l++, q += (3 * B)) {
+          final int p = xc + l;
+          final FloatVector w0 = FloatVector.fromArray(S, w, q);
+          final FloatVector w1 = FloatVector.fromArray(S, w, q + 1 * B);
+          final FloatVector w2 = FloatVector.fromArray(S, w, q + 2 * B);
+          final FloatVector v0 = FloatVector.broadcast(S, x[p]);
+          a0_0 = w0.fma(v0, a0_0);
+          a0_1 = w1.fma(v0, a0_1);
+          a0_2 = w2.fma(v0, a0_2);
+          final FloatVector v1 = FloatVector.broadcast(S, x[p + B]);
+          a1_0 = w0.fma(v1, a1_0);
+          a1_1 = w1.fma(v1, a1_1);
+          a1_2 = w2.fma(v1, a1_2);
+        }
+      }
+      a0_0.intoArray(y, yo);
+      a0_1.intoArray(y, yo + cs);
+      a0_2.intoArray(y, yo + 2 * cs);
+      a1_0.intoArray(y, yo + sy);
+      a1_1.intoArray(y, yo + cs + sy);
+      a1_2.intoArray(y, yo + 2 * cs + sy);
     }
   }
 

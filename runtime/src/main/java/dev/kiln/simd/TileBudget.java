@@ -109,10 +109,23 @@ final class TileBudget {
    * Input lanes per iteration of the pointwise tile (pixels a constant distance apart) of {@code m} blocks by
    * {@code t} pixels: two (half the loop
    * overhead; on JDK 17 MobileNet v1's pointwise layers took 1.5% less time with the 3x7 tile taking two) when
-   * two steps' weights and broadcasts fit the budget, else one.
+   * two steps' weights and broadcasts fit the budget less {@link #twoLaneSpare} registers, else one.
    */
   static int pointwiseLanes(int m, int t, int registers, boolean broadcastsFirst) {
-    return fits(m * t, 2 * m, 2 * t, registers, broadcastsFirst, true) ? 2 : 1;
+    return fits(m * t, 2 * m, 2 * t, registers - twoLaneSpare(registers), broadcastsFirst, true) ? 2 : 1;
+  }
+
+  /**
+   * Registers a two-lane pointwise loop must leave free: one of AVX2's 16, none of AVX-512's 32. With 16, the
+   * two-lane 2x5 tile that filled the budget exactly (10 accumulators, 4 weight vectors, 2 broadcasts) kept an
+   * accumulator on the stack, a store and a load on every iteration in that accumulator's chain of multiply-adds
+   * ({@code tools/bench/c2_disasm.py} on the tile as MobileNet v1 compiled it, AMD EPYC Zen 3, JDK 17), and ran a
+   * 512->384 14x14 layer's loops at 0.73-0.85 of the one-lane 2x5 tile's speed (which has no spill); the two-lane
+   * 2x4 tile, two registers under, ran 1.10x faster than the one-lane one. With 32, full-budget two-lane tiles ran
+   * at full speed on the Zen 5 (see the class comment).
+   */
+  static int twoLaneSpare(int registers) {
+    return registers < 32 ? 1 : 0;
   }
 
   /** {@link #pointwiseLanes(int, int, int, boolean)} for this JVM. */

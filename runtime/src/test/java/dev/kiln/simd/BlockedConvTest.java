@@ -385,6 +385,38 @@ class BlockedConvTest {
   }
 
   @Test
+  void pointwiseLayersTakeTwoBlockChunksWhereTheirTilesHoldMore() {
+    // AVX2 on JDK 17: 2x6 (12 accumulators) against 3x3 (9).
+    assertThat(BlockedConv.pointwiseTwos(3, 6)).isTrue();
+    // AVX2 on JDK 25 (broadcasts first): 2x4 against 3x3; AVX-512: 3x7 has 21 accumulators already.
+    assertThat(BlockedConv.pointwiseTwos(3, 4)).isFalse();
+    assertThat(BlockedConv.pointwiseTwos(7, 7)).isFalse();
+    assertThat(BlockedConv.pointwiseTwos(7, 14)).isFalse();
+    assertThat(BlockedConv.POINTWISE_TWOS)
+        .isEqualTo(BlockedConv.pointwiseTwos(TileBudget.maxPixels(3, true), BlockedConv.twoBlockPixels()));
+    // A 1x1 layer of six output blocks over a blocked input, 14 pixels wide: its chunks by their tiles' keys.
+    int lanes = VectorShape.LANES;
+    ConvGeometry g = NaiveConvKernel.geometry(4 * lanes, 6 * lanes, 5, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+    BlockedConv conv = new BlockedConv(g, Activation.RELU, in, out);
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    for (TileWarmer.Tile t : conv.tiles()) {
+      if (t.key.startsWith("conv1x")) {
+        continue; // the first tiles
+      }
+      assertWithMessage(t.key).that(t.key).startsWith(BlockedConv.POINTWISE_TWOS ? "pointwise2x" : "pointwise3x");
+      keys.add(t.key);
+    }
+    assertThat(keys).isNotEmpty();
+    if (BlockedConv.POINTWISE_TWOS && BlockedConv.twoBlockPixels() == 6) {
+      // Rows of 14 in tiles of 5, 5 and 4; the 2x4 tile takes two lanes, the 2x5 one (TileBudget.twoLaneSpare).
+      assertThat(keys).containsExactly("pointwise2x5 one lane relu", "pointwise2x4 relu");
+    }
+  }
+
+  @Test
   void splitsAndColumns() {
     assertThat(BlockedConv.split(1, false)).asList().containsExactly(1);
     assertThat(BlockedConv.split(2, false)).asList().containsExactly(2);
