@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>So, once per JVM, after the first forward of a network of this engine, the warmer runs this before that
  * network's faster tiles ({@link TileWarmer#requestDriverPriming}; during the first forward it took processor
- * time and C2's queue from it): small layers of every kind (convolution, pointwise, depthwise
+ * time and C2's queue from it): small layers of every kind (convolution, pointwise, pointwise row by row, depthwise
  * 3x3 at strides 1 and 2, another depthwise, with and without an upper bound) on stand-in tiles of three
  * classes that compute nothing, over two samples and one or two row bands, each with its first tiles and with
  * its own ({@link BlockedConv#firstTilesOnly}): enough calls for the JIT to compile the loop from that
@@ -69,6 +69,8 @@ final class DriverPrimer {
     Layer[] layers = {
         new Layer(geometry(LANES, 3 * LANES, 4, 20, 3, 1, 1, 1), Activation.RELU6, source),
         new Layer(geometry(LANES, 2 * LANES, 4, 20, 1, 1, 0, 1), Activation.RELU, source),
+        // Its items row by row through the chunks (BlockedConv#rowsFirst).
+        new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 2, 10, 1, 1, 0, 1), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 1, 1, LANES), Activation.RELU6, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 2, 1, LANES), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 30, 5, 1, 2, LANES), Activation.NONE, source),

@@ -385,6 +385,50 @@ class BlockedConvTest {
   }
 
   @Test
+  void longPointwiseReductionsRunRowByRowWithTheSameBits() {
+    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS)).isEqualTo(BlockedConv.ROWS_FIRST);
+    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS - VectorShape.LANES)).isFalse();
+    assertThat(BlockedConv.rowsFirst(false, 4 * BlockedConv.ROWS_FIRST_STEPS)).isFalse();
+    SplittableRandom r = new SplittableRandom(1209);
+    int lanes = VectorShape.LANES;
+    ConvGeometry g = NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 5 * lanes, 6, 9, 1, 1, 1, 1, 1, 1, 0, 0,
+        0, 0, 1, PaddingMode.ZEROS);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU6).build();
+    ref.eval();
+    BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
+    BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+    BlockedConv conv = new BlockedConv(g, Activation.RELU6, in, out);
+    int n = 2;
+    Tensor x = TestTensors.uniform(r, 1, n, g.inChannels(), g.inHeight(), g.inWidth());
+    float[] xb = new float[n * in.sampleSize];
+    for (int i = 0; i < n; i++) {
+      in.fromNchw(x.data(), i * g.inChannels() * g.inHeight() * g.inWidth(), xb, i * in.sampleSize);
+    }
+    Tensor expected = ref.forward(x);
+    int items = conv.items(n);
+    int cases = 0;
+    for (int bands : new int[] {1, 2, 3}) {
+      // Whole bands (row by row through the chunks where rowsFirst) against ranges that cut the bands (chunk-major).
+      float[] whole = new float[n * out.sampleSize];
+      conv.run(ref.weight(), ref.bias(), xb, 0, whole, 0, n, bands, 0, items);
+      float[] cut = new float[n * out.sampleSize];
+      int third = items / 3 + 1;
+      conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, 0, third);
+      conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, third, items - 1);
+      conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, items - 1, items);
+      assertSameBits("bands " + bands, cut, whole);
+      float[] actual = new float[n * g.outChannels() * g.outHeight() * g.outWidth()];
+      for (int i = 0; i < n; i++) {
+        out.toNchw(whole, i * out.sampleSize, actual, i * g.outChannels() * g.outHeight() * g.outWidth());
+      }
+      assertWithMessage("bands " + bands).that(SimdConvDifferentialTest.relativeError(actual, expected.data()))
+          .isAtMost(1e-5);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(3);
+  }
+
+  @Test
   void pointwiseLayersTakeTwoBlockChunksWhereTheirTilesHoldMore() {
     // AVX2 on JDK 17: 2x6 (12 accumulators) against 3x3 (9).
     assertThat(BlockedConv.pointwiseTwos(3, 6)).isTrue();
