@@ -273,7 +273,7 @@ final class BlockedConv {
     this.firstColumns = firstColumns(geometry.outWidth());
     this.firstTiles = firstTiles(firstColumns, source);
     boolean pointwise = pointwise(geometry, in);
-    this.rowsFirst = rowsFirst(pointwise, steps);
+    this.rowsFirst = rowsFirst(pointwise, steps, in.sampleSize);
     this.firstPointwiseTiles = pointwise && POINTWISE_FIRST ? firstPointwiseTiles(firstColumns, source) : null;
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
     // Blocked inputs read at stride 1 or 2 get the tiles whose pixel distance is a constant.
@@ -508,28 +508,35 @@ final class BlockedConv {
   }
 
   /**
-   * Reduction steps (input channels) from which a 1x1 layer over a blocked input runs its work items row by row,
-   * each output row through every output-channel chunk before the next row ({@link #rowsFirst(boolean, int)}).
+   * Reduction steps (input channels) from which a 1x1 layer over a blocked input may run its work items row by row
+   * ({@link #rowsFirst(boolean, int, int)}).
    */
   static final int ROWS_FIRST_STEPS = 256;
+
+  /** Floats of one sample's input map above which such a layer runs row by row: 256 KB. */
+  static final int ROWS_FIRST_INPUT_FLOATS = 64 * 1024;
 
   /** The system property {@code kiln.blocked.rowsFirst=false} keeps the chunk-major order for every layer. */
   static final boolean ROWS_FIRST = !"false".equals(System.getProperty("kiln.blocked.rowsFirst"));
 
   /**
    * Whether a layer runs whole bands of its work row by row through all chunks instead of chunk by chunk through
-   * all rows: 1x1 layers over a blocked input of at least {@link #ROWS_FIRST_STEPS} input channels. Chunk by
-   * chunk, each chunk keeps its weights near while its tiles read the whole input map, a channel block's lanes at a
-   * time (a stride of a whole map between blocks), once per chunk, from the level-2 or level-3 cache; row by row,
-   * one row of the input (28 KB for MobileNet v1's 256- to 1,024-channel layers) stays in the near caches for every
-   * chunk while the weights stream through in order. One layer's loops, the two orders alternating in one JVM (AMD
-   * EPYC Zen 3, JDK 17, two-block chunks of 6-pixel tiles): 256->256 28x28 0.79 of the time, 512->512 14x14 0.82,
-   * 1024->1024 7x7 0.90, 128->256 28x28 0.93; 128->128 56x56 0.99, 64->128 56x56 1.00 and 32->64 112x112 1.01,
-   * hence the threshold. The order of the items does not change any output. A range of items that does not cover
-   * whole bands (layers split over threads by output channels, {@link #rangeStart}) keeps the chunk-major order.
+   * all rows: 1x1 layers over a blocked input of at least {@link #ROWS_FIRST_STEPS} input channels whose input map
+   * per sample ({@code inputFloats}) is over {@link #ROWS_FIRST_INPUT_FLOATS}. Chunk by chunk, each chunk keeps its
+   * weights near while its tiles read the whole input map, a channel block's lanes at a time (a whole map's stride
+   * between blocks), once per chunk, from beyond the level-2 cache when the map is large; row by row, one row of the
+   * input (28 KB for MobileNet v1's 256- and 512-channel layers) stays near for every chunk while the weights stream
+   * through in order, once per row. One layer's loops, the two orders alternating in one JVM (AMD EPYC Zen 3, JDK
+   * 17, two-block chunks of 6-pixel tiles): 256->256 28x28 (800 KB of input) 0.79 of the time, 512->512 14x14 (400
+   * KB) 0.82, 128->256 28x28 0.93; 128->128 56x56 0.99, 64->128 56x56 1.00, 32->64 112x112 1.01. In MobileNet v1
+   * (per layer against ONNX Runtime in one process) the first two went from 1.42x and 1.30x ONNX Runtime's time to
+   * 1.13x and 1.16-1.19x, but the 7x7 layers of 512 and 1,024 input channels (100 and 200 KB of input, 2 and 4 MB of
+   * weights, streamed once per row for only seven rows) from 1.30x to 1.43-1.47x: those keep the chunk-major order.
+   * The order of the items does not change any output. A range of items that does not cover whole bands (layers
+   * split over threads by output channels, {@link #rangeStart}) keeps the chunk-major order.
    */
-  static boolean rowsFirst(boolean pointwise, int steps) {
-    return ROWS_FIRST && pointwise && steps >= ROWS_FIRST_STEPS;
+  static boolean rowsFirst(boolean pointwise, int steps, int inputFloats) {
+    return ROWS_FIRST && pointwise && steps >= ROWS_FIRST_STEPS && inputFloats > ROWS_FIRST_INPUT_FLOATS;
   }
 
   /** Accumulators below which a pointwise tile is taken to leave the multiply-add units idle ({@link #pointwiseTwos}). */

@@ -70,7 +70,7 @@ final class DriverPrimer {
         new Layer(geometry(LANES, 3 * LANES, 4, 20, 3, 1, 1, 1), Activation.RELU6, source),
         new Layer(geometry(LANES, 2 * LANES, 4, 20, 1, 1, 0, 1), Activation.RELU, source),
         // Its items row by row through the chunks (BlockedConv#rowsFirst).
-        new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 2, 10, 1, 1, 0, 1), Activation.RELU, source),
+        new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 16, 17, 1, 1, 0, 1), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 1, 1, LANES), Activation.RELU6, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 2, 1, LANES), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 30, 5, 1, 2, LANES), Activation.NONE, source),

@@ -386,12 +386,15 @@ class BlockedConvTest {
 
   @Test
   void longPointwiseReductionsRunRowByRowWithTheSameBits() {
-    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS)).isEqualTo(BlockedConv.ROWS_FIRST);
-    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS - VectorShape.LANES)).isFalse();
-    assertThat(BlockedConv.rowsFirst(false, 4 * BlockedConv.ROWS_FIRST_STEPS)).isFalse();
+    int big = BlockedConv.ROWS_FIRST_INPUT_FLOATS + 1;
+    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS, big)).isEqualTo(BlockedConv.ROWS_FIRST);
+    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS - VectorShape.LANES, big)).isFalse();
+    assertThat(BlockedConv.rowsFirst(true, BlockedConv.ROWS_FIRST_STEPS, big - 1)).isFalse();
+    assertThat(BlockedConv.rowsFirst(false, 4 * BlockedConv.ROWS_FIRST_STEPS, 4 * big)).isFalse();
     SplittableRandom r = new SplittableRandom(1209);
     int lanes = VectorShape.LANES;
-    ConvGeometry g = NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 5 * lanes, 6, 9, 1, 1, 1, 1, 1, 1, 0, 0,
+    // 256 input channels of 16x17: 69,632 floats, over the threshold.
+    ConvGeometry g = NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 5 * lanes, 16, 17, 1, 1, 1, 1, 1, 1, 0, 0,
         0, 0, 1, PaddingMode.ZEROS);
     ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU6).build();
     ref.eval();
@@ -407,7 +410,8 @@ class BlockedConvTest {
     Tensor expected = ref.forward(x);
     int items = conv.items(n);
     int cases = 0;
-    for (int bands : new int[] {1, 2, 3}) {
+    assertThat(in.sampleSize).isGreaterThan(BlockedConv.ROWS_FIRST_INPUT_FLOATS);
+    for (int bands : new int[] {1, 2, 4}) {
       // Whole bands (row by row through the chunks where rowsFirst) against ranges that cut the bands (chunk-major).
       float[] whole = new float[n * out.sampleSize];
       conv.run(ref.weight(), ref.bias(), xb, 0, whole, 0, n, bands, 0, items);
