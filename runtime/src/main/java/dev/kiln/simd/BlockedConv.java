@@ -112,8 +112,8 @@ final class BlockedConv {
   private final TileWarmer.Tile[] firstPointwiseTiles;
   /** Chunks seen with all their tiles hot (they stay hot; a stale false only checks again). */
   private final boolean[] chunkHot;
-  /** Whether whole bands run row by row through all chunks ({@link #rowsFirst(boolean, int)}). */
-  private final boolean rowsFirst;
+  /** Whether whole bands run row by row through all chunks ({@link #rowsFirst(boolean, int, int)}). */
+  final boolean rowsFirst;
   /**
    * Run as before any tile is hot (one-block tiles, plain Java for depthwise layers): for tests, and for the
    * stand-in layers of {@link DriverPrimer}.
@@ -507,6 +507,9 @@ final class BlockedConv {
     return 3 * threeBlockPixels < FEW_ACCUMULATORS && 2 * twoBlockPixels > 3 * threeBlockPixels;
   }
 
+  /** Accumulators below which a pointwise tile is taken to leave the multiply-add units idle ({@link #pointwiseTwos}). */
+  static final int FEW_ACCUMULATORS = 12;
+
   /**
    * Reduction steps (input channels) from which a 1x1 layer over a blocked input may run its work items row by row
    * ({@link #rowsFirst(boolean, int, int)}).
@@ -538,9 +541,6 @@ final class BlockedConv {
   static boolean rowsFirst(boolean pointwise, int steps, int inputFloats) {
     return ROWS_FIRST && pointwise && steps >= ROWS_FIRST_STEPS && inputFloats > ROWS_FIRST_INPUT_FLOATS;
   }
-
-  /** Accumulators below which a pointwise tile is taken to leave the multiply-add units idle ({@link #pointwiseTwos}). */
-  static final int FEW_ACCUMULATORS = 12;
 
   /**
    * Whether output rows {@code width} pixels wide, not a multiple of 7, are split into chunks of two blocks with
@@ -996,9 +996,10 @@ final class BlockedConv {
       int row;
       int count;
       if (byRows) {
-        chunk = local % chunkCount;
-        n = local / chunkCount / bandRows;
-        row = local / chunkCount % bandRows;
+        int sampleRow = local / chunkCount;
+        chunk = local - sampleRow * chunkCount;
+        n = sampleRow / bandRows;
+        row = sampleRow - n * bandRows;
         count = 1;
       } else {
         chunk = local / perChunk;

@@ -403,14 +403,12 @@ class BlockedConvTest {
     BlockedConv conv = new BlockedConv(g, Activation.RELU6, in, out);
     int n = 2;
     Tensor x = TestTensors.uniform(r, 1, n, g.inChannels(), g.inHeight(), g.inWidth());
-    float[] xb = new float[n * in.sampleSize];
-    for (int i = 0; i < n; i++) {
-      in.fromNchw(x.data(), i * g.inChannels() * g.inHeight() * g.inWidth(), xb, i * in.sampleSize);
-    }
+    float[] xb = blockedBatch(in, x.data(), n);
     Tensor expected = ref.forward(x);
     int items = conv.items(n);
     int cases = 0;
     assertThat(in.sampleSize).isGreaterThan(BlockedConv.ROWS_FIRST_INPUT_FLOATS);
+    assertThat(conv.rowsFirst).isEqualTo(BlockedConv.ROWS_FIRST);
     for (int bands : new int[] {1, 2, 4}) {
       // Whole bands (row by row through the chunks where rowsFirst) against ranges that cut the bands (chunk-major).
       float[] whole = new float[n * out.sampleSize];
@@ -421,10 +419,7 @@ class BlockedConvTest {
       conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, third, items - 1);
       conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, items - 1, items);
       assertSameBits("bands " + bands, cut, whole);
-      float[] actual = new float[n * g.outChannels() * g.outHeight() * g.outWidth()];
-      for (int i = 0; i < n; i++) {
-        out.toNchw(whole, i * out.sampleSize, actual, i * g.outChannels() * g.outHeight() * g.outWidth());
-      }
+      float[] actual = nchwBatch(out, whole, n);
       assertWithMessage("bands " + bands).that(SimdConvDifferentialTest.relativeError(actual, expected.data()))
           .isAtMost(1e-5);
       cases++;
@@ -1149,11 +1144,7 @@ class BlockedConvTest {
     BlockedConv conv = new BlockedConv(g, act, in, out);
     String what = g + " " + in + " -> " + out + " N=" + n;
     assertWithMessage(what).that(BlockedConv.supports(g, blockedInput)).isTrue();
-    float[] xb = new float[n * in.sampleSize];
-    int sample = g.inChannels() * g.inHeight() * g.inWidth();
-    for (int i = 0; i < n; i++) {
-      in.fromNchw(x.data(), i * sample, xb, i * in.sampleSize);
-    }
+    float[] xb = blockedBatch(in, x.data(), n);
     float[] yb = new float[n * out.sampleSize + 3];
     Parameter weight = ref.weight();
     Parameter biasParam = bias ? ref.bias() : null;
@@ -1176,11 +1167,7 @@ class BlockedConvTest {
     conv.run(weight, biasParam, xb, 0, firstTiles, 0, n, 1, 0, items);
     conv.firstTilesOnly = false;
     assertSameBits(what + ", one-block tiles against the layer's", firstTiles, yb);
-    float[] actual = new float[expected.size()];
-    int outSample = g.outChannels() * g.outHeight() * g.outWidth();
-    for (int i = 0; i < n; i++) {
-      out.toNchw(yb, i * out.sampleSize, actual, i * outSample);
-    }
+    float[] actual = nchwBatch(out, yb, n);
     assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(actual, expected.data())).isAtMost(1e-5);
     // Everything outside the interior (halo, padded lanes, the slack at the end) is still zero.
     float[] interiorOnly = yb.clone();
@@ -1193,5 +1180,25 @@ class BlockedConvTest {
         assertWithMessage(what + ": wrote outside the interior at " + i + ": " + interiorOnly[i]).fail();
       }
     }
+  }
+
+  /** {@code n} samples in NCHW ({@code nchw}) in {@code layout}, one {@code layout.sampleSize} after another. */
+  private static float[] blockedBatch(BlockedLayout layout, float[] nchw, int n) {
+    float[] b = new float[n * layout.sampleSize];
+    int sample = layout.channels * layout.height * layout.width;
+    for (int i = 0; i < n; i++) {
+      layout.fromNchw(nchw, i * sample, b, i * layout.sampleSize);
+    }
+    return b;
+  }
+
+  /** The interiors of {@code n} samples in {@code layout} ({@code blocked}), in NCHW. */
+  private static float[] nchwBatch(BlockedLayout layout, float[] blocked, int n) {
+    int sample = layout.channels * layout.height * layout.width;
+    float[] nchw = new float[n * sample];
+    for (int i = 0; i < n; i++) {
+      layout.toNchw(blocked, i * layout.sampleSize, nchw, i * sample);
+    }
+    return nchw;
   }
 }
