@@ -41,8 +41,29 @@ final class DirectConv {
   /** Output channels per block of the wide kernels. */
   static final int OB = 8;
 
+  /**
+   * Vectors of positions per call of the {@link #split} kernels ({@link #kernelSplit}): 6 where C2 loads the input
+   * vectors of a step one at a time between the multiply-adds (JDK 17), 5 where it loads them ahead
+   * ({@link TileBudget#BROADCASTS_FIRST}: Temurin 25 kept two of the 6-vector kernel's accumulators on the stack).
+   */
+  static final int SPLIT_VECTORS = TileBudget.BROADCASTS_FIRST ? 5 : 6;
+
+  /** {@code j * LANES} for {@code j < 6}: the output offsets of a run of whole vectors ({@link #kernelSplit}). */
+  private static final int[] RUN = {0, LANES, 2 * LANES, 3 * LANES, 4 * LANES, 5 * LANES};
+
+  /** Floats per input channel in a 1x1 layer's panel ({@link #computePanels}): the 6 vectors of a split kernel. */
+  static final int PANEL = 5 * LANES;
+
   private final ConvGeometry geometry;
   private final boolean relu;
+  /**
+   * Whether the wide kernels run split into narrower passes for 16 vector registers
+   * ({@link TileBudget#SPLIT_DIRECT_KERNELS}): 8 channels x 6 vectors as four passes of 2 x 6, 8 x 3 as two of 4 x 3,
+   * 8 x 2 as two of 4 x 2; 1x1 layers through panels. The same multiply-adds in the same order either way.
+   */
+  private final boolean split;
+  /** Whether 1x1 layers with contiguous outputs copy their inputs into panels first ({@link #computePanels}). */
+  final boolean panels;
   final SampleLayout layout;
   /**
    * The input padded with no row rounding (stride phases split): {@link #layout} where neither whole-vector nor
@@ -57,11 +78,11 @@ final class DirectConv {
   /** The kernels vectorized over output channels, when they fit this layer better (else null). */
   private final ChannelConv channels;
   /** Whether virtual rows are whole vectors, so that full channel blocks are stored straight into the output. */
-  private final boolean direct;
+  final boolean direct;
   /** Whether the input needs no padding and is read in place (no padding, stride 1, no row rounding). */
   private final boolean unpadded;
   /** Whether virtual rows have no junk columns and the wide kernels apply, so outputs are contiguous. */
-  private final boolean contiguous;
+  final boolean contiguous;
   /** Whether the depthwise 3x3 stencil kernel applies (direct mode, one input channel, stride 1, dilation 1). */
   private final boolean stencil3x3;
   /** Offset in a compact output plane of each vector of the whole-vector virtual rows (direct mode). */
@@ -92,10 +113,13 @@ final class DirectConv {
   private static final class Scratch {
     final float[] paddedX;
     final float[] ys;
+    /** The inputs of one block of positions of a 1x1 layer ({@link #computePanels}), or null. */
+    final float[] panel;
 
-    Scratch(int xpLength, int ysLength) {
+    Scratch(int xpLength, int ysLength, int panelLength) {
       paddedX = new float[xpLength];
       ys = new float[ysLength];
+      panel = panelLength == 0 ? null : new float[panelLength];
     }
   }
 
@@ -111,8 +135,14 @@ final class DirectConv {
   }
 
   DirectConv(ConvGeometry geometry, boolean relu) {
+    this(geometry, relu, TileBudget.SPLIT_DIRECT_KERNELS);
+  }
+
+  /** With the wide kernels split into narrower passes or not (the same bits either way; tests take both). */
+  DirectConv(ConvGeometry geometry, boolean relu, boolean split) {
     this.geometry = geometry;
     this.relu = relu;
+    this.split = split;
     this.inGroupChannels = geometry.inChannelsPerGroup();
     this.outGroupChannels = geometry.outChannelsPerGroup();
     this.taps = geometry.kernelH() * geometry.kernelW();
@@ -170,7 +200,9 @@ final class DirectConv {
     this.xpLength = java.util.Arrays.stream(offs).max().orElse(0) + layout.channelStride()
         + Math.max(planeV + LANES, channels == null ? 0 : ChannelConv.reach(geometry, natural));
     int ysLength = outBlock * planeV + LANES;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength));
+    this.panels = split && contiguous && !wrapped && channels == null && taps == 1 && outPlane >= PANEL;
+    int panelLength = panels ? Math.multiplyExact(inGroupChannels, PANEL) : 0;
+    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength, panelLength));
   }
 
   /**
@@ -186,6 +218,25 @@ final class DirectConv {
       }
     }
     return plan;
+  }
+
+  /**
+   * The fewest output positions of a 1x1 layer for which its panels ({@link #computePanels}) beat the blocked
+   * tiles with their conversions ({@code LoneBlockedConv}). One layer alone, 1 thread, the ways interleaved in one
+   * JVM ({@code LoneLayerTimes}; AMD EPYC Zen 3, JDK 17): direct over blocked 256->256 28x28 1,700 against 2,284 us,
+   * 128->256 28x28 763 against 982, 512->512 14x14 1,850-1,894 against 1,855-1,904, 1024->1024 7x7 2,863 against
+   * 2,534 (a plane of 49 positions: one panel, the rest in narrower kernels).
+   */
+  static final int MIN_PANEL_POSITIONS = 512;
+
+  /**
+   * Whether a layer of {@code geometry} used alone runs faster on this engine's panels than on the blocked tiles:
+   * split kernels, 1x1 without padding or stride, one group, at least {@link #MIN_PANEL_POSITIONS} outputs.
+   */
+  static boolean prefersPanels(ConvGeometry g) {
+    return TileBudget.SPLIT_DIRECT_KERNELS && g.kernelH() == 1 && g.kernelW() == 1 && g.strideH() == 1
+        && g.strideW() == 1 && g.padTop() + g.padBottom() + g.padLeft() + g.padRight() == 0 && g.groups() == 1
+        && g.outHeight() * g.outWidth() >= MIN_PANEL_POSITIONS;
   }
 
   /** Output channels per block. */
@@ -256,7 +307,7 @@ final class DirectConv {
         continue;
       }
       if (contiguous && (lo - first) % OB == 0 && (hi - first) % OB == 0) {
-        computeContiguous(paddedX, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, ys, y,
+        computeContiguous(paddedX, xBase, k, pw, grp * blocksPerGroup + (lo - first) / OB, (hi - lo) / OB, s, y,
             yOff + lo * outPlane);
         continue;
       }
@@ -312,8 +363,9 @@ final class DirectConv {
    * vectors are stored straight into the output planes at {@code y[yBase..]}, the last partial vector goes
    * through {@code ys}.
    */
-  private void computeContiguous(float[] paddedX, int xBase, int k, Packed pw, int block0, int blocks, float[] ys,
+  private void computeContiguous(float[] paddedX, int xBase, int k, Packed pw, int block0, int blocks, Scratch s,
       float[] y, int yBase) {
+    float[] ys = s.ys;
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     float[] wp = pw.wp;
     float[] bp = pw.bp;
@@ -325,10 +377,11 @@ final class DirectConv {
         wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, 0, full, floor);
       }
     } else {
-      int v = 0;
-      for (; v + 3 <= full; v += 3) {
+      int v = panels ? computePanels(paddedX, xBase, k, wp, bp, block0, blocks, s.panel, y, yBase, floor) : 0;
+      int step = split ? SPLIT_VECTORS : 3;
+      for (; v + step <= full; v += step) {
         for (int b = 0; b < blocks; b++) {
-          wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, v, v + 3, floor);
+          wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, v, v + step, floor);
         }
       }
       for (int b = 0; b < blocks; b++) {
@@ -348,21 +401,55 @@ final class DirectConv {
   }
 
   /**
+   * A 1x1 layer's whole blocks of 6 vectors of positions, each block's inputs first copied into {@code panel}
+   * ({@link #PANEL} floats per input channel, one after another) and then read from there by all {@code blocks}
+   * channel blocks from {@code block0} ({@link #panel2x6}, outputs stored at {@code y[yBase..]}): the kernels
+   * then read one short stretch of memory instead of one {@code PANEL}-float run in each input channel's plane,
+   * every run a page or more from the last. Returns the vectors done. On the Zen 3 (AVX2), 64->64 56x56 took 350-360
+   * us this way against 400-435 reading the planes in place (processes alternating; the layer's input and output
+   * do not fit its level-2 cache).
+   */
+  private int computePanels(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block0, int blocks,
+      float[] panel, float[] y, int yBase, float floor) {
+    int full = outPlane / LANES;
+    int v = 0;
+    for (; v + 5 <= full; v += 5) {
+      for (int i = 0, dst = 0; i < k; i++, dst += PANEL) {
+        int src = xBase + offs[i] + v * LANES;
+        for (int j = 0; j < PANEL; j += LANES) {
+          FloatVector.fromArray(SPECIES, paddedX, src + j).intoArray(panel, dst + j);
+        }
+      }
+      for (int b = 0; b < blocks; b++) {
+        int block = block0 + b;
+        int yo = yBase + b * OB * outPlane + v * LANES;
+        for (int h = 0; h < OB; h += 2) {
+          panel2x5(panel, PANEL, k, wp, block * k * OB, h, bp, block * OB, y, yo, outPlane, floor);
+        }
+      }
+    }
+    return v;
+  }
+
+  /**
    * Vectors {@code [from, to)} of positions of channel block {@code block}, stored straight into its planes at
-   * {@code y[yb..]}: three at a time, then two, then one.
+   * {@code y[yb..]}: six at a time where the kernels are {@link #split}, then three, two, one.
    */
   private void wholeVectors(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block, float[] y, int yb,
       int from, int to, float floor) {
     int wo = block * k * OB;
     int bo = block * OB;
     int v = from;
+    for (; split && v + SPLIT_VECTORS <= to; v += SPLIT_VECTORS) {
+      kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, RUN, 0, yb + v * LANES, outPlane, floor);
+    }
     for (; v + 3 <= to; v += 3) {
       int yo = yb + v * LANES;
-      kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
+      kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
     }
     if (v + 2 <= to) {
       int yo = yb + v * LANES;
-      kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, outPlane, floor);
+      kernel8x2(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, outPlane, floor);
       v += 2;
     }
     if (v < to) {
@@ -378,24 +465,30 @@ final class DirectConv {
   private void computeDirect(float[] paddedX, int xBase, int k, float[] wp, int wo, float[] bp, int bo, float[] ys,
       float[] y, int yBase) {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
-    int step = outBlock == OB ? 3 : 4;
+    int step = outBlock == OB ? (split ? SPLIT_VECTORS : 3) : 4;
     // Vectors [0, head) go straight to the output; the rest (the last row and the remainder of a whole
     // kernel call) go through ys.
     int head = (geometry.outHeight() - 1) * rowVectors / step * step;
     int total = geometry.outHeight() * rowVectors;
     int v = 0;
     if (outBlock == OB) {
+      for (; split && v < head; v += SPLIT_VECTORS) {
+        kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, directOffset, v, yBase, outPlane, floor);
+      }
+      for (; split && v + SPLIT_VECTORS <= total; v += SPLIT_VECTORS) {
+        kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, RUN, 0, (v - head) * LANES, planeV, floor);
+      }
       for (; v < head; v += 3) {
-        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
             yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * LANES;
-        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= total) {
         int o = (v - head) * LANES;
-        kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, planeV, floor);
+        kernel8x2(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, planeV, floor);
         v += 2;
       }
       for (; v < total; v++) {
@@ -442,11 +535,14 @@ final class DirectConv {
     float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
     int v = 0;
     if (outBlock == OB) {
+      for (; split && v + SPLIT_VECTORS <= vectors; v += SPLIT_VECTORS) {
+        kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, RUN, 0, v * LANES, planeV, floor);
+      }
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
+        kernel8x2(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
@@ -462,10 +558,289 @@ final class DirectConv {
     }
   }
 
+  /**
+   * 8 channels x {@link #SPLIT_VECTORS} vectors of positions starting at virtual position {@code p}, for
+   * {@link #split} kernels: four passes of two channels ({@link #kernel2x6} or {@link #kernel2x5}), vector {@code j}
+   * stored at {@code ys[yBase + yOffsets[yi + j]..]} (of channel 0; each next channel {@code ps} further).
+   */
+  private static void kernelSplit(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
+      float[] ys, int[] yOffsets, int yi, int yBase, int ps, float floor) {
+    for (int h = 0; h < OB; h += 2) {
+      if (SPLIT_VECTORS == 6) {
+        kernel2x6(paddedX, p, plan, n, wp, wo, h, bp, bo, ys, yOffsets, yi, yBase, ps, floor);
+      } else {
+        kernel2x5(paddedX, p, plan, n, wp, wo, h, bp, bo, ys, yOffsets, yi, yBase, ps, floor);
+      }
+    }
+  }
+
+  /**
+   * Channels {@code h} and {@code h + 1} of an {@link #OB}-channel block x 6 vectors of positions
+   * ({@link #kernelSplit}): 12 accumulators, the step's two weights broadcast and each input vector loaded once for
+   * both, 15 of AVX2's 16 registers where C2 loads one input vector at a time (JDK 17). The halves of
+   * {@link #kernel8x3} (12 accumulators, 3 input vectors and a weight) take all 16, and C2 keeps two accumulators
+   * on the stack, a store and a load in their chains on every step.
+   */
+  private static void kernel2x6(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, int h, float[] bp,
+      int bo, float[] ys, int[] yOffsets, int yi, int yBase, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a04 = a00;
+    FloatVector a05 = a00;
+    FloatVector a11 = a10;
+    FloatVector a12 = a10;
+    FloatVector a13 = a10;
+    FloatVector a14 = a10;
+    FloatVector a15 = a10;
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      int o = p + plan[q];
+      int r = q + h;
+      FloatVector w0 = FloatVector.broadcast(SPECIES, wp[r]);
+      FloatVector w1 = FloatVector.broadcast(SPECIES, wp[r + 1]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
+      a00 = x0.fma(w0, a00);
+      a10 = x0.fma(w1, a10);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
+      a01 = x1.fma(w0, a01);
+      a11 = x1.fma(w1, a11);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES);
+      a02 = x2.fma(w0, a02);
+      a12 = x2.fma(w1, a12);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, paddedX, o + 3 * LANES);
+      a03 = x3.fma(w0, a03);
+      a13 = x3.fma(w1, a13);
+      FloatVector x4 = FloatVector.fromArray(SPECIES, paddedX, o + 4 * LANES);
+      a04 = x4.fma(w0, a04);
+      a14 = x4.fma(w1, a14);
+      FloatVector x5 = FloatVector.fromArray(SPECIES, paddedX, o + 5 * LANES);
+      a05 = x5.fma(w0, a05);
+      a15 = x5.fma(w1, a15);
+    }
+    int row = yBase + h * ps;
+    int y0 = row + yOffsets[yi];
+    int y1 = row + yOffsets[yi + 1];
+    int y2 = row + yOffsets[yi + 2];
+    int y3 = row + yOffsets[yi + 3];
+    int y4 = row + yOffsets[yi + 4];
+    int y5 = row + yOffsets[yi + 5];
+    a00.max(floor).intoArray(ys, y0);
+    a01.max(floor).intoArray(ys, y1);
+    a02.max(floor).intoArray(ys, y2);
+    a03.max(floor).intoArray(ys, y3);
+    a04.max(floor).intoArray(ys, y4);
+    a05.max(floor).intoArray(ys, y5);
+    a10.max(floor).intoArray(ys, y0 + ps);
+    a11.max(floor).intoArray(ys, y1 + ps);
+    a12.max(floor).intoArray(ys, y2 + ps);
+    a13.max(floor).intoArray(ys, y3 + ps);
+    a14.max(floor).intoArray(ys, y4 + ps);
+    a15.max(floor).intoArray(ys, y5 + ps);
+  }
+
+  /** {@link #kernel2x6} for 5 vectors: 10 accumulators, for compilers that load more input vectors ahead. */
+  private static void kernel2x5(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, int h, float[] bp,
+      int bo, float[] ys, int[] yOffsets, int yi, int yBase, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a04 = a00;
+    FloatVector a11 = a10;
+    FloatVector a12 = a10;
+    FloatVector a13 = a10;
+    FloatVector a14 = a10;
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      int o = p + plan[q];
+      int r = q + h;
+      FloatVector w0 = FloatVector.broadcast(SPECIES, wp[r]);
+      FloatVector w1 = FloatVector.broadcast(SPECIES, wp[r + 1]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
+      a00 = x0.fma(w0, a00);
+      a10 = x0.fma(w1, a10);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
+      a01 = x1.fma(w0, a01);
+      a11 = x1.fma(w1, a11);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, paddedX, o + 2 * LANES);
+      a02 = x2.fma(w0, a02);
+      a12 = x2.fma(w1, a12);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, paddedX, o + 3 * LANES);
+      a03 = x3.fma(w0, a03);
+      a13 = x3.fma(w1, a13);
+      FloatVector x4 = FloatVector.fromArray(SPECIES, paddedX, o + 4 * LANES);
+      a04 = x4.fma(w0, a04);
+      a14 = x4.fma(w1, a14);
+    }
+    int row = yBase + h * ps;
+    int y0 = row + yOffsets[yi];
+    int y1 = row + yOffsets[yi + 1];
+    int y2 = row + yOffsets[yi + 2];
+    int y3 = row + yOffsets[yi + 3];
+    int y4 = row + yOffsets[yi + 4];
+    a00.max(floor).intoArray(ys, y0);
+    a01.max(floor).intoArray(ys, y1);
+    a02.max(floor).intoArray(ys, y2);
+    a03.max(floor).intoArray(ys, y3);
+    a04.max(floor).intoArray(ys, y4);
+    a10.max(floor).intoArray(ys, y0 + ps);
+    a11.max(floor).intoArray(ys, y1 + ps);
+    a12.max(floor).intoArray(ys, y2 + ps);
+    a13.max(floor).intoArray(ys, y3 + ps);
+    a14.max(floor).intoArray(ys, y4 + ps);
+  }
+
+  /**
+   * Channels {@code h} and {@code h + 1} of an {@link #OB}-channel block x 6 vectors of positions of a 1x1 layer,
+   * the inputs from a {@link #PANEL}-float panel per input channel ({@link #computePanels}), stored at
+   * {@code ys[yo..]}: {@link #kernel2x6} without the offset table.
+   */
+  private static void panel2x6(float[] panel, int stride, int n, float[] wp, int wo, int h, float[] bp, int bo, float[] ys,
+      int yo, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a04 = a00;
+    FloatVector a05 = a00;
+    FloatVector a11 = a10;
+    FloatVector a12 = a10;
+    FloatVector a13 = a10;
+    FloatVector a14 = a10;
+    FloatVector a15 = a10;
+    for (int q = wo, end = wo + n * OB, o = 0; q < end; q += OB, o += stride) {
+      int r = q + h;
+      FloatVector w0 = FloatVector.broadcast(SPECIES, wp[r]);
+      FloatVector w1 = FloatVector.broadcast(SPECIES, wp[r + 1]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, panel, o);
+      a00 = x0.fma(w0, a00);
+      a10 = x0.fma(w1, a10);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, panel, o + LANES);
+      a01 = x1.fma(w0, a01);
+      a11 = x1.fma(w1, a11);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, panel, o + 2 * LANES);
+      a02 = x2.fma(w0, a02);
+      a12 = x2.fma(w1, a12);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, panel, o + 3 * LANES);
+      a03 = x3.fma(w0, a03);
+      a13 = x3.fma(w1, a13);
+      FloatVector x4 = FloatVector.fromArray(SPECIES, panel, o + 4 * LANES);
+      a04 = x4.fma(w0, a04);
+      a14 = x4.fma(w1, a14);
+      FloatVector x5 = FloatVector.fromArray(SPECIES, panel, o + 5 * LANES);
+      a05 = x5.fma(w0, a05);
+      a15 = x5.fma(w1, a15);
+    }
+    int row = yo + h * ps;
+    a00.max(floor).intoArray(ys, row);
+    a01.max(floor).intoArray(ys, row + LANES);
+    a02.max(floor).intoArray(ys, row + 2 * LANES);
+    a03.max(floor).intoArray(ys, row + 3 * LANES);
+    a04.max(floor).intoArray(ys, row + 4 * LANES);
+    a05.max(floor).intoArray(ys, row + 5 * LANES);
+    a10.max(floor).intoArray(ys, row + ps);
+    a11.max(floor).intoArray(ys, row + ps + LANES);
+    a12.max(floor).intoArray(ys, row + ps + 2 * LANES);
+    a13.max(floor).intoArray(ys, row + ps + 3 * LANES);
+    a14.max(floor).intoArray(ys, row + ps + 4 * LANES);
+    a15.max(floor).intoArray(ys, row + ps + 5 * LANES);
+  }
+
+  private static void panel2x5(float[] panel, int stride, int n, float[] wp, int wo, int h, float[] bp, int bo, float[] ys,
+      int yo, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
+    FloatVector a01 = a00;
+    FloatVector a02 = a00;
+    FloatVector a03 = a00;
+    FloatVector a04 = a00;
+    FloatVector a11 = a10;
+    FloatVector a12 = a10;
+    FloatVector a13 = a10;
+    FloatVector a14 = a10;
+    for (int q = wo, end = wo + n * OB, o = 0; q < end; q += OB, o += stride) {
+      int r = q + h;
+      FloatVector w0 = FloatVector.broadcast(SPECIES, wp[r]);
+      FloatVector w1 = FloatVector.broadcast(SPECIES, wp[r + 1]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, panel, o);
+      a00 = x0.fma(w0, a00);
+      a10 = x0.fma(w1, a10);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, panel, o + 1 * LANES);
+      a01 = x1.fma(w0, a01);
+      a11 = x1.fma(w1, a11);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, panel, o + 2 * LANES);
+      a02 = x2.fma(w0, a02);
+      a12 = x2.fma(w1, a12);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, panel, o + 3 * LANES);
+      a03 = x3.fma(w0, a03);
+      a13 = x3.fma(w1, a13);
+      FloatVector x4 = FloatVector.fromArray(SPECIES, panel, o + 4 * LANES);
+      a04 = x4.fma(w0, a04);
+      a14 = x4.fma(w1, a14);
+    }
+    int row = yo + h * ps;
+    a00.max(floor).intoArray(ys, row);
+    a01.max(floor).intoArray(ys, row + 1 * LANES);
+    a02.max(floor).intoArray(ys, row + 2 * LANES);
+    a03.max(floor).intoArray(ys, row + 3 * LANES);
+    a04.max(floor).intoArray(ys, row + 4 * LANES);
+    a10.max(floor).intoArray(ys, row + ps);
+    a11.max(floor).intoArray(ys, row + ps + 1 * LANES);
+    a12.max(floor).intoArray(ys, row + ps + 2 * LANES);
+    a13.max(floor).intoArray(ys, row + ps + 3 * LANES);
+    a14.max(floor).intoArray(ys, row + ps + 4 * LANES);
+  }
+
+  /**
+   * Channels {@code h..h+3} of {@link #kernel8x2}'s block: its split form, 8 accumulators where 16 do not fit
+   * AVX2's registers.
+   */
+  private static void kernel4x2(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, int h, float[] bp,
+      int bo, float[] ys, int yo, int yo1, int ps, float floor) {
+    FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo + h]);
+    FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + h + 1]);
+    FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + h + 2]);
+    FloatVector a30 = FloatVector.broadcast(SPECIES, bp[bo + h + 3]);
+    FloatVector a01 = a00;
+    FloatVector a11 = a10;
+    FloatVector a21 = a20;
+    FloatVector a31 = a30;
+    for (int q = wo, end = wo + n * OB; q < end; q += OB) {
+      int o = p + plan[q];
+      int r = q + h;
+      FloatVector w0 = FloatVector.broadcast(SPECIES, wp[r]);
+      FloatVector w1 = FloatVector.broadcast(SPECIES, wp[r + 1]);
+      FloatVector w2 = FloatVector.broadcast(SPECIES, wp[r + 2]);
+      FloatVector w3 = FloatVector.broadcast(SPECIES, wp[r + 3]);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, paddedX, o);
+      a00 = x0.fma(w0, a00);
+      a10 = x0.fma(w1, a10);
+      a20 = x0.fma(w2, a20);
+      a30 = x0.fma(w3, a30);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, paddedX, o + LANES);
+      a01 = x1.fma(w0, a01);
+      a11 = x1.fma(w1, a11);
+      a21 = x1.fma(w2, a21);
+      a31 = x1.fma(w3, a31);
+    }
+    int row = h * ps;
+    a00.max(floor).intoArray(ys, yo + row);
+    a01.max(floor).intoArray(ys, yo1 + row);
+    a10.max(floor).intoArray(ys, yo + row + ps);
+    a11.max(floor).intoArray(ys, yo1 + row + ps);
+    a20.max(floor).intoArray(ys, yo + row + 2 * ps);
+    a21.max(floor).intoArray(ys, yo1 + row + 2 * ps);
+    a30.max(floor).intoArray(ys, yo + row + 3 * ps);
+    a31.max(floor).intoArray(ys, yo1 + row + 3 * ps);
+  }
+
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x3(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x3(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
-    if (TileBudget.SPLIT_DIRECT_KERNELS) {
+    if (split) {
       kernel4x3(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, yo2, ps, floor);
       kernel4x3(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, yo2, ps, floor);
       return;
@@ -559,8 +934,13 @@ final class DirectConv {
   }
 
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x2(float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
+  private static void kernel8x2(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
       float[] ys, int yo, int yo1, int ps, float floor) {
+    if (split) {
+      kernel4x2(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, ps, floor);
+      kernel4x2(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, ps, floor);
+      return;
+    }
     FloatVector a00 = FloatVector.broadcast(SPECIES, bp[bo]);
     FloatVector a10 = FloatVector.broadcast(SPECIES, bp[bo + 1]);
     FloatVector a20 = FloatVector.broadcast(SPECIES, bp[bo + 2]);

@@ -12,15 +12,16 @@ import dev.kiln.runtime.Parallel;
  * layer reads no padding), the output converted from channel blocks back to NCHW. Each output is the same fused
  * multiply-adds in the same order as the direct engine's, so the same bits.
  *
- * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run as
- * halves that load each input twice ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
+ * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run in
+ * passes that load each input four times ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
  * for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the multiply-adds
  * outweigh the conversions. One layer alone, 1 thread, the ways interleaved in one JVM ({@code LoneLayerTimes} in
  * the runtime's tests; AMD EPYC Zen 1, JDK 17), this path's time over the direct engine's: 3x3 layers 48->48
  * 56x56 0.88, 64->64 56x56 0.90, 96->96 28x28 0.81, 192->192 14x14 0.84; below the threshold 32->32 28x28 (288
  * terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
  * were faster there too; the conversions cost more than they gained). With 32 registers the direct engine's
- * kernels are whole and this is not used. The system property {@code kiln.simd.loneBlocked=false}, read when a
+ * kernels are whole and this is not used. Nor is it for 1x1 layers of large planes, which the direct engine runs
+ * through panels faster ({@link DirectConv#prefersPanels}). The system property {@code kiln.simd.loneBlocked=false}, read when a
  * layer's engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv implements LoneForward {
@@ -64,7 +65,7 @@ final class LoneBlockedConv implements LoneForward {
 
   /** This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. */
   static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation) {
-    return ENABLED && TileBudget.REGISTERS < 32 ? of(geometry, activation) : null;
+    return ENABLED && TileBudget.REGISTERS < 32 && !DirectConv.prefersPanels(geometry) ? of(geometry, activation) : null;
   }
 
   /** This path for a layer of {@code geometry} wherever the blocked engine can run it with enough terms, else null. */

@@ -31,11 +31,14 @@ final class TileBudget {
   static final int REGISTERS = VectorShape.LANES >= 16 ? 32 : 16;
 
   /**
-   * Whether the direct engine's widest kernels run as two halves: {@code DirectConv}'s 8 channels x 3 vectors
-   * (24 accumulators, 3 input vectors, weight broadcasts) as two of 4 channels, {@code WeightGradient}'s 8
-   * columns x 2 vectors (16 accumulators) as two of 4 columns. They fit 32 registers; with AVX2's 16, C2 kept
-   * most accumulators on the stack, and the single-layer suite ran at 0.41-0.51x of ONNX Runtime on an AMD EPYC
-   * Zen 1 (0.62-0.82x in halves). A half computes the same multiply-adds in the same order, so the same bits.
+   * Whether the direct engine's widest kernels run split into narrower passes: {@code DirectConv}'s 8 channels x
+   * 3 vectors (24 accumulators, 3 input vectors, weight broadcasts) as passes of 2 channels x 6 vectors (or 5,
+   * {@code DirectConv.SPLIT_VECTORS}), 8 x 2 as two of 4 x 2, {@code WeightGradient}'s 8 columns x 2 vectors (16
+   * accumulators) as two of 4 columns. They fit 32 registers; with AVX2's 16, C2 kept most accumulators on the
+   * stack, and the single-layer suite ran at 0.41-0.51x of ONNX Runtime on an AMD EPYC Zen 1 (0.62-0.82x in
+   * halves of 4 x 3). Those halves still took all 16 registers, and C2 kept two accumulators on the stack (on the
+   * Zen 3, the 64->64 56x56 1x1 layer 0.48x, the 3->48 224x224 stride-2 stem 0.60x); in passes of 2 x 6, 0.89x and
+   * 0.95x. A pass computes the same multiply-adds in the same order, so the same bits.
    */
   static final boolean SPLIT_DIRECT_KERNELS = REGISTERS < 32;
 

@@ -122,6 +122,16 @@ class LoneBlockedConvTest {
     assertThat(LoneBlockedConv.of(shortReduction, relu)).isNull();
     assertThat(LoneBlockedConv.of(depthwise, relu)).isNull();
     assertThat(LoneBlockedConv.forLayer(big, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
+    // 1x1 layers: the direct engine's panels where the plane is large (DirectConv.prefersPanels), else the tiles.
+    ConvGeometry largePlane = NaiveConvKernel.geometry(512, 512, 28, 28, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    ConvGeometry smallPlane = NaiveConvKernel.geometry(512, 512, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    assertThat(DirectConv.prefersPanels(largePlane)).isEqualTo(TileBudget.SPLIT_DIRECT_KERNELS);
+    assertThat(DirectConv.prefersPanels(smallPlane)).isFalse();
+    assertThat(LoneBlockedConv.of(largePlane, relu)).isNotNull();
+    assertThat(LoneBlockedConv.forLayer(largePlane, relu)).isNull();
+    assertThat(LoneBlockedConv.forLayer(smallPlane, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
     assertThat(new SimdConvEngine(big, true).name())
         .isEqualTo((TileBudget.REGISTERS < 32 ? "simd-blocked-" : "simd-direct-") + LANES * 32);
     assertThat(new SimdConvEngine(even, true).name()).isEqualTo("simd-winograd-" + LANES * 32);
