@@ -4,6 +4,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.nn.ConvEngine;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
+import dev.kiln.runtime.Parallel;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 
@@ -103,10 +104,22 @@ final class SimdConvEngine implements ConvEngine {
     return name;
   }
 
+  /**
+   * All channels at once for a lone forward, which splits a sample over the pool itself ({@link LoneForward});
+   * else whole kernel blocks, as many as make one range per thread. Each call of the direct engine prepares the
+   * whole input (padded or wrapped copies, a 1x1 layer's panels) for the channels it computes, so ranges of one
+   * block each (the pool's finer pieces) prepared it once per block: on the Zen 3 with 2 threads, the 64->64
+   * 56x56 1x1 layer took 633 us that way against 365 on one thread.
+   */
   @Override
   public int channelBlock() {
-    // All channels at once: a lone forward splits a sample over the pool itself (LoneForward).
-    return lone != null ? geometry.outChannels() : forward.channelBlock();
+    if (lone != null) {
+      return geometry.outChannels();
+    }
+    int unit = forward.channelBlock();
+    int units = (geometry.outChannels() + unit - 1) / unit;
+    int threads = Math.max(1, Parallel.threads());
+    return (units + threads - 1) / threads * unit;
   }
 
   @Override
