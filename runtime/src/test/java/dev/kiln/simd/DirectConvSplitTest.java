@@ -3,7 +3,9 @@ package dev.kiln.simd;
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
+import dev.kiln.annotation.Activation;
 import dev.kiln.nn.ConvGeometry;
+import dev.kiln.runtime.Parallel;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -74,7 +76,38 @@ class DirectConvSplitTest {
     assertThat(checked).isGreaterThan(100_000);
   }
 
+  /**
+   * A sample's output channels go to the direct engine in one range of whole kernel blocks per thread (each call
+   * prepares the whole input), and all at once to a lone forward, which splits the sample itself.
+   */
+  @Test
+  void channelRangesOnePerThread() {
+    int saved = Parallel.threads();
+    try {
+      ConvGeometry pointwise = ConvGeometry.builder().inChannels(20).outChannels(48).inputSize(13, 13).kernel(1, 1)
+          .build();
+      SimdConvEngine direct = built(Mode.AUTO, () -> new SimdConvEngine(pointwise, true, false, null));
+      int[][] threadsAndBlock = {{1, 48}, {2, 24}, {3, 16}, {4, 16}, {5, 16}, {6, 8}, {8, 8}};
+      for (int[] c : threadsAndBlock) {
+        Parallel.setThreads(c[0]);
+        assertWithMessage("%s threads", c[0]).that(direct.channelBlock()).isEqualTo(c[1]);
+      }
+      ConvGeometry big = ConvGeometry.builder().inChannels(48).outChannels(48).inputSize(20, 20).kernel(3, 3)
+          .padding(1, 1, 1, 1).build();
+      SimdConvEngine lone = new SimdConvEngine(big, true, false, LoneForward.forLayer(big, Activation.RELU));
+      assertThat(lone.name()).isEqualTo("simd-winograd-" + VectorShape.LANES * 32);
+      assertThat(lone.channelBlock()).isEqualTo(48);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
   private static DirectConv build(ConvGeometry g, boolean relu, boolean split, Mode mode) {
+    return built(mode, () -> new DirectConv(g, relu, split));
+  }
+
+  /** What {@code build} builds, with {@code mode}'s properties in force. */
+  private static <T> T built(Mode mode, java.util.function.Supplier<T> build) {
     String direct = System.getProperty("kiln.simd.direct");
     String wrap = System.getProperty("kiln.simd.wrap");
     String channels = System.getProperty("kiln.simd.channels");
@@ -82,7 +115,7 @@ class DirectConvSplitTest {
       set("kiln.simd.direct", mode.direct);
       set("kiln.simd.wrap", mode.wrap);
       set("kiln.simd.channels", "off");
-      return new DirectConv(g, relu, split);
+      return build.get();
     } finally {
       set("kiln.simd.direct", direct);
       set("kiln.simd.wrap", wrap);
