@@ -78,26 +78,36 @@ final class LoneWinograd implements LoneForward {
   public void forward(Parameter weight, Parameter bias, float[] x, int xOff, float[] y, int yOff, int ocStart,
       int ocEnd) {
     Scratch s = scratch.get();
-    in.fromNchw(x, xOff, s.xb, 0);
     int threads = Parallel.threads();
     int chunks = conv.chunks();
     if (ocStart == 0 && ocEnd == outChannels && threads > 1 && chunks >= threads
         && Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS)) {
+      // The conversions split too (by input rows, by output channel blocks): on one thread they left the other
+      // waiting for about a tenth of the layer.
+      s.x = x;
+      s.xOff = xOff;
+      s.y = y;
+      s.yOff = yOff;
       s.weight = weight;
       s.bias = bias;
       s.pieces = threads;
       try {
+        Parallel.forRange(in.height, s.input);
         Parallel.forChunks(threads, s.compute);
+        Parallel.forRange(out.blocks, s.output);
       } finally {
+        s.x = null;
+        s.y = null;
         s.weight = null;
         s.bias = null;
       }
     } else {
+      in.fromNchw(x, xOff, s.xb, 0);
       int c0 = conv.chunkOf(ocStart / LANES);
       int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
       conv.runChunks(weight, bias, s.xb, 0, s.v, s.m, s.yb, 0, 1, c0, c1);
+      out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
     }
-    out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
     if (!fasterTilesRequested) {
       fasterTilesRequested = true;
       conv.requestFasterTiles();
@@ -111,9 +121,18 @@ final class LoneWinograd implements LoneForward {
     final float[] yb = new float[out.sampleSize];
     final float[] v = new float[conv.tileFloats(1)];
     final float[] m = new float[conv.productFloats(1)];
+    float[] x;
+    int xOff;
+    float[] y;
+    int yOff;
     Parameter weight;
     Parameter bias;
     int pieces;
+    /** Input rows {@code [start, end)} into the blocked input. */
+    final Parallel.RangeBody input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
+    /** Output channel blocks {@code [start, end)} back to NCHW (a split call asks for all channels). */
+    final Parallel.RangeBody output = (start, end) -> out.toNchw(yb, 0, y, yOff, start * LANES,
+        Math.min(outChannels, end * LANES));
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();
