@@ -45,12 +45,14 @@ class LoneWinogradTest {
         assertThat(lone).isNotNull();
         Tensor x = TestTensors.uniform(r, 1, 1, sh[0], sh[2], sh[2]);
         int size = sh[1] * sh[2] * sh[2];
+        // Two threads first, on the layer's fresh buffers: every input row and output block converted by the split.
+        Parallel.setThreads(2);
+        float[] two = new float[size];
+        java.util.Arrays.fill(two, Float.NaN);
+        lone.forward(ref.weight(), ref.bias(), x.data(), 0, two, 0, 0, sh[1]);
         Parallel.setThreads(1);
         float[] one = new float[size];
         lone.forward(ref.weight(), ref.bias(), x.data(), 0, one, 0, 0, sh[1]);
-        Parallel.setThreads(2);
-        float[] two = new float[size];
-        lone.forward(ref.weight(), ref.bias(), x.data(), 0, two, 0, 0, sh[1]);
         String what = g + " " + act;
         assertWithMessage(what + ", 2 threads").that(two).usingExactEquality().containsExactly(one).inOrder();
         float[] ranges = new float[size];
