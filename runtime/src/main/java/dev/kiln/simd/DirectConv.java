@@ -4,6 +4,7 @@ import static dev.kiln.simd.VectorShape.SPECIES;
 import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.ConvGeometry;
+import dev.kiln.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -51,8 +52,11 @@ final class DirectConv {
   /** {@code j * LANES} for {@code j < 6}: the output offsets of a run of whole vectors ({@link #kernelSplit}). */
   private static final int[] RUN = {0, LANES, 2 * LANES, 3 * LANES, 4 * LANES, 5 * LANES};
 
-  /** Floats per input channel in a 1x1 layer's panel ({@link #computePanels}): the 6 vectors of a split kernel. */
-  static final int PANEL = 5 * LANES;
+  /** Vectors of positions in a 1x1 layer's panel ({@link #computePanels}). */
+  static final int PANEL_VECTORS = 5;
+
+  /** Floats per input channel in a 1x1 layer's panel. */
+  static final int PANEL = PANEL_VECTORS * LANES;
 
   private final ConvGeometry geometry;
   private final boolean relu;
@@ -115,6 +119,8 @@ final class DirectConv {
     final float[] ys;
     /** The inputs of one block of positions of a 1x1 layer ({@link #computePanels}), or null. */
     final float[] panel;
+    /** A call's panels split over the pool, this thread calling ({@link PanelSplit}), or null. */
+    PanelSplit panelSplit;
 
     Scratch(int xpLength, int ysLength, int panelLength) {
       paddedX = new float[xpLength];
@@ -202,7 +208,11 @@ final class DirectConv {
     int ysLength = outBlock * planeV + LANES;
     this.panels = split && contiguous && !wrapped && channels == null && taps == 1 && outPlane >= PANEL;
     int panelLength = panels ? Math.multiplyExact(inGroupChannels, PANEL) : 0;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(xpLength, ysLength, panelLength));
+    this.scratch = ThreadLocal.withInitial(() -> {
+      Scratch s = new Scratch(xpLength, ysLength, panelLength);
+      s.panelSplit = panels ? new PanelSplit() : null;
+      return s;
+    });
   }
 
   /**
@@ -377,7 +387,17 @@ final class DirectConv {
         wholeVectors(paddedX, xBase, k, wp, bp, block0 + b, y, yBase + b * stride, 0, full, floor);
       }
     } else {
-      int v = panels ? computePanels(paddedX, xBase, k, wp, bp, block0, blocks, s.panel, y, yBase, floor) : 0;
+      int v = 0;
+      if (panels) {
+        int count = full / PANEL_VECTORS;
+        long macs = (long) k * blocks * OB * outPlane;
+        if (count > 1 && Parallel.worthSplitting(macs, Parallel.MIN_MACS)) {
+          s.panelSplit.run(paddedX, xBase, k, wp, bp, block0, blocks, y, yBase, floor, count);
+        } else {
+          computePanels(paddedX, xBase, k, wp, bp, block0, blocks, s.panel, y, yBase, floor, 0, count);
+        }
+        v = count * PANEL_VECTORS;
+      }
       int step = split ? SPLIT_VECTORS : 3;
       for (; v + step <= full; v += step) {
         for (int b = 0; b < blocks; b++) {
@@ -401,19 +421,17 @@ final class DirectConv {
   }
 
   /**
-   * A 1x1 layer's whole blocks of 6 vectors of positions, each block's inputs first copied into {@code panel}
-   * ({@link #PANEL} floats per input channel, one after another) and then read from there by all {@code blocks}
-   * channel blocks from {@code block0} ({@link #panel2x5}, outputs stored at {@code y[yBase..]}): the kernels
-   * then read one short stretch of memory instead of one {@code PANEL}-float run in each input channel's plane,
-   * every run a page or more from the last. Returns the vectors done. On the Zen 3 (AVX2), 64->64 56x56 took 350-360
-   * us this way against 400-435 reading the planes in place (processes alternating; the layer's input and output
-   * do not fit its level-2 cache).
+   * Panels {@code [from, to)} of a 1x1 layer's positions ({@link #PANEL_VECTORS} vectors each), each panel's inputs
+   * first copied into {@code panel} ({@link #PANEL} floats per input channel, one after another) and then read from
+   * there by all {@code blocks} channel blocks from {@code block0} ({@link #panel2x5}, outputs stored at
+   * {@code y[yBase..]}): the kernels then read one short stretch of memory instead of one {@code PANEL}-float run in
+   * each input channel's plane, every run a page or more from the last. On the Zen 3 (AVX2), 64->64 56x56 took
+   * 350-360 us this way against 400-435 reading the planes in place (processes alternating; the layer's input and
+   * output do not fit its level-2 cache).
    */
-  private int computePanels(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block0, int blocks,
-      float[] panel, float[] y, int yBase, float floor) {
-    int full = outPlane / LANES;
-    int v = 0;
-    for (; v + 5 <= full; v += 5) {
+  private void computePanels(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block0, int blocks,
+      float[] panel, float[] y, int yBase, float floor, int from, int to) {
+    for (int v = from * PANEL_VECTORS, end = to * PANEL_VECTORS; v < end; v += PANEL_VECTORS) {
       for (int i = 0, dst = 0; i < k; i++, dst += PANEL) {
         int src = xBase + offs[i] + v * LANES;
         for (int j = 0; j < PANEL; j += LANES) {
@@ -428,7 +446,52 @@ final class DirectConv {
         }
       }
     }
-    return v;
+  }
+
+  /**
+   * One call's panels split over the pool ({@link Parallel#forRange}), each thread copying its own panels into its
+   * own buffer and computing all the call's channel blocks for them: a 1x1 layer takes all its channels in one call
+   * ({@code SimdConvEngine#channelBlock}) and splits its positions here, so no input is copied twice. The calling
+   * thread's instance holds the call's arguments while the pool runs.
+   */
+  private final class PanelSplit implements Parallel.RangeBody {
+    private float[] paddedX;
+    private int xBase;
+    private int k;
+    private float[] wp;
+    private float[] bp;
+    private int block0;
+    private int blocks;
+    private float[] y;
+    private int yBase;
+    private float floor;
+
+    void run(float[] paddedX, int xBase, int k, float[] wp, float[] bp, int block0, int blocks, float[] y, int yBase,
+        float floor, int count) {
+      this.paddedX = paddedX;
+      this.xBase = xBase;
+      this.k = k;
+      this.wp = wp;
+      this.bp = bp;
+      this.block0 = block0;
+      this.blocks = blocks;
+      this.y = y;
+      this.yBase = yBase;
+      this.floor = floor;
+      try {
+        Parallel.forRange(count, this);
+      } finally {
+        this.paddedX = null;
+        this.wp = null;
+        this.bp = null;
+        this.y = null;
+      }
+    }
+
+    @Override
+    public void run(int start, int end) {
+      computePanels(paddedX, xBase, k, wp, bp, block0, blocks, scratch.get().panel, y, yBase, floor, start, end);
+    }
   }
 
   /**

@@ -45,6 +45,7 @@ class DirectConvSplitTest {
       {20, 16, 13, 1, 1, 0, Mode.AUTO, "panels"}, // 169 positions: 21 vectors and one position
       {12, 24, 10, 1, 1, 0, Mode.AUTO, "panels"}, // 100: 12 vectors and a half
       {9, 8, 11, 1, 1, 0, Mode.AUTO, "panels"}, // 121: 15 vectors and one position
+      {64, 32, 20, 1, 1, 0, Mode.AUTO, "panels"}, // enough multiply-adds to split its panels over two threads
       {5, 16, 14, 3, 1, 1, Mode.AUTO, "wrapped"},
       {3, 16, 30, 3, 2, 1, Mode.AUTO, "wrapped"}, // a stem: 15x15 outputs
       {4, 16, 11, 3, 1, 1, Mode.DIRECT_ROWS, "direct"},
@@ -54,23 +55,29 @@ class DirectConvSplitTest {
     };
     int checked = 0;
     int expected = 0;
-    for (Object[] c : cases) {
-      int[] s = new int[6];
-      for (int i = 0; i < 6; i++) {
-        s[i] = (Integer) c[i];
+    int saved = Parallel.threads();
+    Parallel.setThreads(2);
+    try {
+      for (Object[] c : cases) {
+        int[] s = new int[6];
+        for (int i = 0; i < 6; i++) {
+          s[i] = (Integer) c[i];
+        }
+        ConvGeometry g = ConvGeometry.builder().inChannels(s[0]).outChannels(s[1]).inputSize(s[2], s[2])
+            .kernel(s[3], s[3]).stride(s[4], s[4]).padding(s[5], s[5], s[5], s[5]).build();
+        for (boolean relu : new boolean[] {false, true}) {
+          DirectConv split = build(g, relu, true, (Mode) c[6]);
+          DirectConv whole = build(g, relu, false, (Mode) c[6]);
+          assertWithMessage("%s", g).that(path(split)).isEqualTo(c[7]);
+          assertWithMessage("%s", g).that(path(whole)).isEqualTo(c[7].equals("panels") ? "contiguous" : c[7]);
+          checked += check(g, relu, split, whole, r);
+          int plane = g.outHeight() * g.outWidth();
+          // the whole range and one cut inside the first and last blocks, both engines
+          expected += 2 * (2 * g.outChannels() - 5) * plane;
+        }
       }
-      ConvGeometry g = ConvGeometry.builder().inChannels(s[0]).outChannels(s[1]).inputSize(s[2], s[2])
-          .kernel(s[3], s[3]).stride(s[4], s[4]).padding(s[5], s[5], s[5], s[5]).build();
-      for (boolean relu : new boolean[] {false, true}) {
-        DirectConv split = build(g, relu, true, (Mode) c[6]);
-        DirectConv whole = build(g, relu, false, (Mode) c[6]);
-        assertWithMessage("%s", g).that(path(split)).isEqualTo(c[7]);
-        assertWithMessage("%s", g).that(path(whole)).isEqualTo(c[7].equals("panels") ? "contiguous" : c[7]);
-        checked += check(g, relu, split, whole, r);
-        int plane = g.outHeight() * g.outWidth();
-        // the whole range and one cut inside the first and last blocks, both engines
-        expected += 2 * (2 * g.outChannels() - 5) * plane;
-      }
+    } finally {
+      Parallel.setThreads(saved);
     }
     assertThat(checked).isEqualTo(expected);
     assertThat(checked).isGreaterThan(100_000);
@@ -78,19 +85,26 @@ class DirectConvSplitTest {
 
   /**
    * A sample's output channels go to the direct engine in one range of whole kernel blocks per thread (each call
-   * prepares the whole input), and all at once to a lone forward, which splits the sample itself.
+   * prepares the whole input), and all at once to a 1x1 layer through panels and to a lone forward, which split
+   * the sample themselves.
    */
   @Test
   void channelRangesOnePerThread() {
     int saved = Parallel.threads();
     try {
+      ConvGeometry stem = ConvGeometry.builder().inChannels(3).outChannels(48).inputSize(30, 30).kernel(3, 3)
+          .stride(2, 2).padding(1, 1, 1, 1).build();
+      SimdConvEngine direct = built(Mode.AUTO, () -> new SimdConvEngine(stem, true, false, null));
       ConvGeometry pointwise = ConvGeometry.builder().inChannels(20).outChannels(48).inputSize(13, 13).kernel(1, 1)
           .build();
-      SimdConvEngine direct = built(Mode.AUTO, () -> new SimdConvEngine(pointwise, true, false, null));
+      SimdConvEngine panels = built(Mode.AUTO, () -> new SimdConvEngine(pointwise, true, false, null));
       int[][] threadsAndBlock = {{1, 48}, {2, 24}, {3, 16}, {4, 16}, {5, 16}, {6, 8}, {8, 8}};
       for (int[] c : threadsAndBlock) {
         Parallel.setThreads(c[0]);
         assertWithMessage("%s threads", c[0]).that(direct.channelBlock()).isEqualTo(c[1]);
+        // Through panels where the kernels are split: all channels, the positions split by the engine.
+        assertWithMessage("%s threads", c[0]).that(panels.channelBlock())
+            .isEqualTo(TileBudget.SPLIT_DIRECT_KERNELS ? 48 : c[1]);
       }
       ConvGeometry big = ConvGeometry.builder().inChannels(48).outChannels(48).inputSize(20, 20).kernel(3, 3)
           .padding(1, 1, 1, 1).build();
