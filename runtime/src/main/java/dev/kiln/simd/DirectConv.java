@@ -62,8 +62,9 @@ final class DirectConv {
   private final boolean relu;
   /**
    * Whether the wide kernels run split into narrower passes for 16 vector registers
-   * ({@link TileBudget#SPLIT_DIRECT_KERNELS}): 8 channels x 6 vectors as four passes of 2 x 6, 8 x 3 as two of 4 x 3,
-   * 8 x 2 as two of 4 x 2; 1x1 layers through panels. The same multiply-adds in the same order either way.
+   * ({@link TileBudget#SPLIT_DIRECT_KERNELS}): runs of {@link #SPLIT_VECTORS} vectors as four passes of 2 channels
+   * ({@link #kernelSplit}), the remaining 8 x 3 as two halves of 4 x 3, 8 x 2 as two of 4 x 2; 1x1 layers through
+   * panels ({@link #panels}). The same multiply-adds in the same order either way.
    */
   private final boolean split;
   /** Whether 1x1 layers with contiguous outputs copy their inputs into panels first ({@link #computePanels}). */
