@@ -241,13 +241,11 @@ final class DirectConv {
   static final int MIN_PANEL_POSITIONS = 512;
 
   /**
-   * Whether a layer of {@code geometry} used alone runs faster on this engine's panels than on the blocked tiles:
-   * split kernels, 1x1 without padding or stride, one group, at least {@link #MIN_PANEL_POSITIONS} outputs.
+   * Whether this layer, used alone, runs faster here than on the blocked tiles with their conversions: through
+   * panels, one group, at least {@link #MIN_PANEL_POSITIONS} outputs.
    */
-  static boolean prefersPanels(ConvGeometry g) {
-    return TileBudget.SPLIT_DIRECT_KERNELS && g.kernelH() == 1 && g.kernelW() == 1 && g.strideH() == 1
-        && g.strideW() == 1 && g.padTop() + g.padBottom() + g.padLeft() + g.padRight() == 0 && g.groups() == 1
-        && g.outHeight() * g.outWidth() >= MIN_PANEL_POSITIONS;
+  boolean prefersPanels() {
+    return panels && geometry.groups() == 1 && outPlane >= MIN_PANEL_POSITIONS;
   }
 
   /** Output channels per block. */

@@ -21,8 +21,8 @@ import dev.kiln.runtime.Parallel;
  * terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
  * were faster there too; the conversions cost more than they gained). With 32 registers the direct engine's
  * kernels are whole and this is not used. Nor is it for 1x1 layers of large planes, which the direct engine runs
- * through panels faster ({@link DirectConv#prefersPanels}). The system property {@code kiln.simd.loneBlocked=false}, read when a
- * layer's engine is created, turns it off (an experiment switch).
+ * through panels faster (a {@code SimdConvEngine} asks {@link DirectConv#prefersPanels} first). The system property
+ * {@code kiln.simd.loneBlocked=false}, read when a layer's engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv implements LoneForward {
   private static final int LANES = VectorShape.LANES;
@@ -65,7 +65,7 @@ final class LoneBlockedConv implements LoneForward {
 
   /** This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. */
   static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation) {
-    return ENABLED && TileBudget.REGISTERS < 32 && !DirectConv.prefersPanels(geometry) ? of(geometry, activation) : null;
+    return ENABLED && TileBudget.REGISTERS < 32 ? of(geometry, activation) : null;
   }
 
   /** This path for a layer of {@code geometry} wherever the blocked engine can run it with enough terms, else null. */

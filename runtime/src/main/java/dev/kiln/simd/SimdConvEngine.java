@@ -78,17 +78,25 @@ final class SimdConvEngine implements ConvEngine {
 
   /** With {@code relu6} the kernels' ReLU floor is followed by the clamp at 6 on the planes written. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6) {
-    this(geometry, relu, relu6, LoneForward.forLayer(geometry, activation(relu, relu6)));
+    this(geometry, relu, relu6, null, true);
   }
 
   /** With the forward of {@code lone} where not null, else the direct engine's. */
   SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneForward lone) {
+    this(geometry, relu, relu6, lone, false);
+  }
+
+  /**
+   * With {@code chooseLone}, the forward of the form a layer used alone takes ({@link LoneForward#forLayer}) unless
+   * the direct engine runs it through panels and prefers them ({@link DirectConv#prefersPanels}); else {@code lone}'s.
+   */
+  private SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneForward lone, boolean chooseLone) {
     this.geometry = geometry;
     this.relu6 = relu6;
     this.activation = activation(relu, relu6);
     this.forward = new DirectConv(geometry, relu);
-    this.lone = lone;
-    this.name = "simd-" + (lone != null ? lone.kind() : "direct") + "-" + VectorShape.LANES * 32;
+    this.lone = !chooseLone ? lone : forward.prefersPanels() ? null : LoneForward.forLayer(geometry, activation);
+    this.name = "simd-" + (this.lone != null ? this.lone.kind() : "direct") + "-" + VectorShape.LANES * 32;
     // The input gradient needs the padding's rows and columns only, whichever layout the forward reads.
     this.inputGradient = new InputGradient(geometry, forward.natural);
     this.dotWeightGradient = DotWeightGradient.forLayer(geometry);
