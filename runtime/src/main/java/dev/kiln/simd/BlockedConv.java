@@ -72,9 +72,16 @@ final class BlockedConv {
    * @param block the first output block, over all groups
    * @param columns the tiles of one output row: first column and pixel count of each run
    * @param tiles the tile of each column run: for this layer's pixel stride where there is one, else for any
+   * @param groupRows rows computed as one run of pixels ({@link #rowGroups}), 0 for none
+   * @param groupPixels the width of the tiles of such a run
+   * @param groupTile the tile of such a run, null for none
    */
   private record Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
-      TileWarmer.Tile[] tiles) {
+      TileWarmer.Tile[] tiles, int groupRows, int groupPixels, TileWarmer.Tile groupTile) {
+    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
+      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, 0, 0, null);
+    }
+
     /** Whether the chunk's tiles are all hot (or layers do not wait for tiles). */
     boolean hot() {
       if (TileWarmer.waiting()) {
@@ -83,6 +90,7 @@ final class BlockedConv {
             return false;
           }
         }
+        return groupTile == null || groupTile.hot();
       }
       return true;
     }
@@ -115,6 +123,18 @@ final class BlockedConv {
   /** Whether whole bands run row by row through all chunks ({@link #rowsFirst(boolean, int, int)}). */
   final boolean rowsFirst;
   /**
+   * The rows of a row group ({@link #rowGroups}) where every chunk has the same, else 0: a {@link #rowsFirst}
+   * layer then runs its bands a group of rows (rather than a row) at a time through all chunks.
+   */
+  private final int groupRows;
+  /**
+   * Floats of the buffer a row group's tiles write into where the output has a horizontal halo (its rows are
+   * then not one run), 0 where they write into the output itself.
+   */
+  private final int groupScratch;
+  /** Each thread's buffer for {@link #groupScratch}. */
+  private static final ThreadLocal<float[]> GROUP_BUFFER = ThreadLocal.withInitial(() -> new float[0]);
+  /**
    * Run as before any tile is hot (one-block tiles, plain Java for depthwise layers): for tests, and for the
    * stand-in layers of {@link DriverPrimer}.
    */
@@ -138,11 +158,23 @@ final class BlockedConv {
     }
     for (Chunk c : chunks) {
       all.addAll(java.util.Arrays.asList(c.tiles()));
+      if (c.groupTile() != null) {
+        all.add(c.groupTile());
+      }
     }
     return all;
   }
 
   /** The blocks of output channels of each chunk, in the order of the work items. */
+  /** The rows of each chunk's row groups ({@link #rowGroups}; 0 for none), in the order of the work items: for tests. */
+  int[] chunkGroupRows() {
+    int[] rows = new int[chunks.size()];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = chunks.get(i).groupRows();
+    }
+    return rows;
+  }
+
   int[] chunkBlocks() {
     // A loop, not a stream: a Winograd layer asks while a network is built in its first forward, and a method
     // reference is a class generated at run time (see StartupClassesTest).
@@ -183,6 +215,55 @@ final class BlockedConv {
   static boolean pointwise(ConvGeometry geometry, BlockedLayout in) {
     return STRIDE_TILES && in.blocked && !isDepthwise(geometry) && geometry.kernelH() == 1 && geometry.kernelW() == 1
         && geometry.strideW() == 1 && geometry.inChannelsPerGroup() % LANES == 0;
+  }
+
+  /**
+   * Switch: 1x1 layers over inputs whose rows are one run of pixels compute groups of rows as one run
+   * ({@link #rowGroups}; default), or every row on its own ({@code kiln.blocked.rowGroups=false}).
+   */
+  static final boolean ROW_GROUPS = !"false".equals(System.getProperty("kiln.blocked.rowGroups"));
+
+  /**
+   * Whether a {@link #pointwise} layer's output rows read input rows that follow each other without a gap: no
+   * padding, vertical stride 1, and an input without a horizontal halo. Its consecutive output rows then read
+   * one run of input pixels, which a row of tiles may cross from one row into the next.
+   */
+  static boolean contiguousRows(ConvGeometry geometry, BlockedLayout in) {
+    return pointwise(geometry, in) && geometry.strideH() == 1 && geometry.padTop() == 0 && geometry.padBottom() == 0
+        && geometry.padLeft() == 0 && geometry.padRight() == 0 && in.left == 0 && in.right == 0;
+  }
+
+  /** The most pixels in a row group ({@link #rowGroups}): its buffer, per thread, stays small. */
+  static final int MAX_GROUP_PIXELS = 1024;
+
+  /**
+   * How many consecutive output rows of width {@code width} a {@link #contiguousRows} layer computes as one run
+   * of pixels, tiled with tiles of {@code max} pixels only, where its row {@code columns} have narrower tiles:
+   * the fewest rows whose pixels {@code max} divides; 0 where the rows need no groups (all their tiles of one
+   * width, or nearly all {@code max} wide), the group would not fit the {@code height} rows, or it would be too
+   * long.
+   * MobileNet v1's 14x14 maps take rows of 5, 5 and 4 pixels with two-block tiles of at most 6 (AVX2), groups of
+   * 3 rows seven tiles of 6; its 7x7 maps rows of 4 and 3, groups of 6 rows seven tiles of 6 (`PwProbe` in
+   * bench-results/row-groups-s48: 512->512 14x14 39.5 G multiply-adds/s by rows, 47.1 in runs of 6-pixel
+   * tiles; 1024->1024 7x7 30.3 and 44.6).
+   */
+  static int rowGroups(int width, int height, int max, int[] columns) {
+    boolean uniform = true;
+    for (int i = 1; i < columns.length / 2; i++) {
+      uniform &= columns[2 * i + 1] == columns[1];
+    }
+    // Rows whose tiles are on average at least 90% of max wide gain less than copying the groups' outputs row by
+    // row costs (MobileNet v1's 32->64 112x112 layer, rows of seventeen 6-pixel tiles and two of 5: 826 us in groups
+    // of 3 rows against 700 by rows, AMD EPYC Zen 3).
+    if (uniform || 10L * width > 9L * max * (columns.length / 2)) {
+      return 0;
+    }
+    int k = max / gcd(width, max);
+    return k > 1 && k <= height && (long) k * width <= MAX_GROUP_PIXELS ? k : 0;
+  }
+
+  private static int gcd(int a, int b) {
+    return b == 0 ? a : gcd(b, a % b);
   }
 
   /** One output channel per input channel, one group per channel. */
@@ -267,12 +348,15 @@ final class BlockedConv {
       }
       this.chunkHot = null;
       this.rowsFirst = false;
+      this.groupRows = 0;
+      this.groupScratch = 0;
       return;
     }
     this.runs = null;
     this.firstColumns = firstColumns(geometry.outWidth());
     this.firstTiles = firstTiles(firstColumns, source);
     boolean pointwise = pointwise(geometry, in);
+    boolean contiguousRows = ROW_GROUPS && contiguousRows(geometry, in);
     this.rowsFirst = rowsFirst(pointwise, steps, in.sampleSize);
     this.firstPointwiseTiles = pointwise && POINTWISE_FIRST ? firstPointwiseTiles(firstColumns, source) : null;
     int blocksPerGroup = geometry.groups() == 1 ? out.blocks : geometry.outChannelsPerGroup() / LANES;
@@ -308,13 +392,23 @@ final class BlockedConv {
           tiles[i] = pointwise ? source.pointwise(m, columns[2 * i + 1], lo)
               : source.conv(m, columns[2 * i + 1], stride, lo);
         }
-        chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles));
+        int groupRows = contiguousRows ? rowGroups(geometry.outWidth(), geometry.outHeight(), max, columns) : 0;
+        chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles,
+            groupRows, groupRows == 0 ? 0 : max, groupRows == 0 ? null : source.pointwise(m, max, lo)));
         weightOffset += steps * m * LANES;
         biasOffset += m * LANES;
         first += m;
       }
     }
     this.chunkHot = new boolean[chunks.size()];
+    int k = chunks.get(0).groupRows();
+    int scratch = 0;
+    for (Chunk ch : chunks) {
+      k = ch.groupRows() == k ? k : 0;
+      scratch = Math.max(scratch, ch.groupRows() * geometry.outWidth() * ch.blocks() * LANES);
+    }
+    this.groupRows = k;
+    this.groupScratch = out.left == 0 && out.right == 0 ? 0 : scratch;
   }
 
   /**
@@ -374,6 +468,9 @@ final class BlockedConv {
     for (Chunk c : chunks) {
       for (TileWarmer.Tile t : c.tiles()) {
         TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.tiles().length);
+      }
+      if (c.groupTile() != null) {
+        TileWarmer.request(c.groupTile(), false, macs * c.blocks() / out.blocks);
       }
     }
   }
@@ -978,7 +1075,6 @@ final class BlockedConv {
   void run(Packed p, float[] x, int xOff, float[] y, int yOff, int samples, int bands, int start, int end) {
     checkBands(bands);
     int rows = geometry.outHeight();
-    int rowIn = geometry.strideH() * in.rowStride;
     int bandRows = rows / bands;
     int perChunk = samples * bandRows;
     int perBand = chunks.size() * perChunk;
@@ -1000,6 +1096,15 @@ final class BlockedConv {
         chunk = local - sampleRow * chunkCount;
         n = sampleRow / bandRows;
         row = sampleRow - n * bandRows;
+        if (groupRows > 0 && chunk == 0 && row % groupRows == 0 && row + groupRows <= bandRows) {
+          // A row group through all chunks (items of its rows, every chunk: all in this range's whole bands).
+          int oh = band * bandRows + row;
+          for (int ci = 0; ci < chunkCount; ci++) {
+            runRows(ci, p, x, xOff, y, yOff, n, oh, row, groupRows);
+          }
+          item += groupRows * chunkCount;
+          continue;
+        }
         count = 1;
       } else {
         chunk = local / perChunk;
@@ -1007,23 +1112,32 @@ final class BlockedConv {
         row = local % bandRows;
         count = Math.min(bandRows - row, end - item);
       }
-      int oh = band * bandRows + row;
-      Chunk c = chunks.get(chunk);
-      int xBase = xOff + n * in.sampleSize
-          + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
-          + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;
-      int yBase = yOff + n * out.sampleSize + c.block() * out.blockStride + out.pixel(oh, 0);
-      if (depthwise) {
-        depthwiseRows(c, p, x, xBase, rowIn, y, yBase, count);
-      } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
-        chunkRows(c, p, x, xBase, rowIn, y, yBase, count);
-      } else {
-        firstTileRows(c, p, x, xBase, rowIn, y, yBase, count);
-      }
-      if (!depthwise && hi != Float.POSITIVE_INFINITY) {
-        clampRows(c, y, yBase, count);
-      }
+      runRows(chunk, p, x, xOff, y, yOff, n, band * bandRows + row, row, count);
       item += count;
+    }
+  }
+
+  /**
+   * Rows {@code [oh, oh + count)} of chunk {@code chunk}'s outputs for sample {@code n}; {@code row} is
+   * {@code oh}'s place in its band, where row groups start ({@link #rowGroups}).
+   */
+  private void runRows(int chunk, Packed p, float[] x, int xOff, float[] y, int yOff, int n, int oh, int row,
+      int count) {
+    int rowIn = geometry.strideH() * in.rowStride;
+    Chunk c = chunks.get(chunk);
+    int xBase = xOff + n * in.sampleSize
+        + (depthwise ? c.block() * in.blockStride : in.channelOffset(c.group() * geometry.inChannelsPerGroup()))
+        + in.pixel(-geometry.padTop(), -geometry.padLeft()) + oh * rowIn;
+    int yBase = yOff + n * out.sampleSize + c.block() * out.blockStride + out.pixel(oh, 0);
+    if (depthwise) {
+      depthwiseRows(c, p, x, xBase, rowIn, y, yBase, count);
+    } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
+      chunkRows(c, p, x, xBase, rowIn, y, yBase, row, count);
+    } else {
+      firstTileRows(c, p, x, xBase, rowIn, y, yBase, count);
+    }
+    if (!depthwise && hi != Float.POSITIVE_INFINITY) {
+      clampRows(c, y, yBase, count);
     }
   }
 
@@ -1070,8 +1184,13 @@ final class BlockedConv {
     }
   }
 
-  /** {@code count} rows of a chunk's outputs whose own tiles are hot, tile by tile. */
-  private void chunkRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
+  /**
+   * {@code count} rows of a chunk's outputs whose own tiles are hot, tile by tile: row groups as one run of pixels
+   * where the chunk has them ({@link #rowGroups}; {@code row} is the first row's place in its band, groups start
+   * at multiples of their rows), other rows each on its own.
+   */
+  private void chunkRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int row,
+      int count) {
     int[] cols = c.columns();
     TileWarmer.Tile[] tiles = c.tiles();
     float[] pw = p.w();
@@ -1080,12 +1199,57 @@ final class BlockedConv {
     int ws = c.blocks() * LANES;
     int bo = c.biasOffset();
     int ys = out.blockStride;
-    for (int r = 0; r < count; r++) {
+    int k = c.groupRows();
+    for (int r = 0; r < count; ) {
       int xr = xBase + r * rowIn;
       int yr = yBase + r * out.rowStride;
+      if (k > 0 && (row + r) % k == 0 && r + k <= count) {
+        groupRows(c, pw, wo, pb, x, xr, y, yr);
+        r += k;
+        continue;
+      }
       for (int i = 0; i < tiles.length; i++) {
         int col = cols[2 * i];
         tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yr + col * LANES, LANES, ys);
+      }
+      r++;
+    }
+  }
+
+  /**
+   * One row group of a chunk ({@link #rowGroups}) from input row {@code x[xr..]} and output row {@code y[yr..]} on:
+   * its rows' pixels one run of whole tiles, written into the output where its rows are one run too, else into
+   * this thread's buffer and from there row by row into the output.
+   */
+  private void groupRows(Chunk c, float[] pw, int wo, float[] pb, float[] x, int xr, float[] y, int yr) {
+    int width = geometry.outWidth();
+    int rows = c.groupRows();
+    int px = c.groupPixels();
+    int n = rows * width / px;
+    int blocks = c.blocks();
+    BlockedKernels.ConvTile tile = c.groupTile().conv;
+    float[] dst = y;
+    int dstOff = yr;
+    int dstBlock = out.blockStride;
+    if (groupScratch > 0) {
+      dst = GROUP_BUFFER.get();
+      if (dst.length < groupScratch) {
+        dst = new float[groupScratch];
+        GROUP_BUFFER.set(dst);
+      }
+      dstOff = 0;
+      dstBlock = rows * width * LANES;
+    }
+    for (int t = 0; t < n; t++) {
+      tile.run(x, xr + t * px * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
+          dstOff + t * px * LANES, LANES, dstBlock);
+    }
+    if (groupScratch > 0) {
+      for (int m = 0; m < blocks; m++) {
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(dst, m * dstBlock + r * width * LANES, y, yr + m * out.blockStride + r * out.rowStride,
+              width * LANES);
+        }
       }
     }
   }

@@ -427,6 +427,120 @@ class BlockedConvTest {
     assertThat(cases).isEqualTo(3);
   }
 
+  /** Which layers compute groups of rows as one run of pixels, and how many rows a group takes. */
+  @Test
+  void rowGroupsWhereRowsNeedNarrowerTiles() {
+    // Rows of 14 with tiles of at most 6: 5, 5, 4; three rows are 42 pixels, seven tiles of 6.
+    assertThat(BlockedConv.rowGroups(14, 14, 6, BlockedConv.columns(14, 6))).isEqualTo(3);
+    assertThat(BlockedConv.rowGroups(7, 7, 6, BlockedConv.columns(7, 6))).isEqualTo(6);
+    assertThat(BlockedConv.rowGroups(13, 16, 6, BlockedConv.columns(13, 6))).isEqualTo(6);
+    assertThat(BlockedConv.rowGroups(13, 16, 8, BlockedConv.columns(13, 8))).isEqualTo(8);
+    // Rows of whole tiles (7 where 7 divides the width), of one width, or of tiles at least 90% of 6 pixels wide on
+    // average (28: 6, 6, 6, 5, 5; 112: seventeen of 6 and two of 5), need none.
+    assertThat(BlockedConv.rowGroups(28, 28, 7, BlockedConv.columns(28, 7))).isEqualTo(0);
+    assertThat(BlockedConv.rowGroups(28, 28, 6, BlockedConv.columns(28, 6))).isEqualTo(0);
+    assertThat(BlockedConv.rowGroups(112, 112, 6, BlockedConv.columns(112, 6))).isEqualTo(0);
+    assertThat(BlockedConv.rowGroups(26, 26, 6, BlockedConv.columns(26, 6))).isEqualTo(3);
+    assertThat(BlockedConv.rowGroups(9, 16, 6, BlockedConv.columns(9, 6))).isEqualTo(2);
+    assertThat(BlockedConv.rowGroups(9, 16, 7, BlockedConv.columns(9, 7))).isEqualTo(7);
+    assertThat(BlockedConv.rowGroups(24, 24, 6, BlockedConv.columns(24, 6))).isEqualTo(0);
+    assertThat(BlockedConv.rowGroups(10, 10, 6, BlockedConv.columns(10, 6))).isEqualTo(0);
+    // A group taller than the map, or longer than MAX_GROUP_PIXELS.
+    assertThat(BlockedConv.rowGroups(7, 5, 6, BlockedConv.columns(7, 6))).isEqualTo(0);
+    assertThat(BlockedConv.rowGroups(1000, 8, 6, BlockedConv.columns(1000, 6))).isEqualTo(0);
+    int b = VectorShape.LANES;
+    ConvGeometry g = NaiveConvKernel.geometry(2 * b, 2 * b, 6, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS);
+    assertThat(BlockedConv.contiguousRows(g, BlockedLayout.blocked(2 * b, 6, 14, 0, 0, 0, 0))).isTrue();
+    // Rows with a horizontal halo between them, rows read two apart, or padding: no.
+    assertThat(BlockedConv.contiguousRows(g, BlockedLayout.blocked(2 * b, 6, 14, 0, 0, 1, 0))).isFalse();
+    assertThat(BlockedConv.contiguousRows(g, BlockedLayout.blocked(2 * b, 6, 14, 1, 1, 0, 0))).isTrue();
+    ConvGeometry stride = NaiveConvKernel.geometry(2 * b, 2 * b, 6, 14, 1, 1, 2, 1, 1, 1, 0, 0, 0, 0, 1,
+        PaddingMode.ZEROS);
+    assertThat(BlockedConv.contiguousRows(stride, BlockedLayout.blocked(2 * b, 6, 14, 0, 0, 0, 0))).isFalse();
+    ConvGeometry padded = NaiveConvKernel.geometry(2 * b, 2 * b, 6, 14, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        PaddingMode.ZEROS);
+    assertThat(BlockedConv.contiguousRows(padded, BlockedLayout.blocked(2 * b, 6, 14, 1, 1, 1, 1))).isFalse();
+  }
+
+  /**
+   * A 1x1 layer whose input rows are one run of pixels computes its row groups as one run of tiles: into the
+   * output where that has no horizontal halo, through the thread's buffer and then row by row where it has one;
+   * with ReLU6's upper bound and without an activation; all items at once and in random ranges that cut the groups,
+   * in 1, 2 and 4 bands; a short reduction (chunk by chunk) and a long one over a large input (whole bands row group
+   * by row group through the chunks, {@link BlockedConv#rowsFirst}). The same bits as the one-block tiles (which
+   * run row by row), the reference's values to 1e-5, and nothing written outside the interior. Rows of 9 pixels:
+   * tiles of 5 and 4 for any widest tile of 5 to 8 pixels.
+   */
+  @Test
+  void rowGroupsGiveTheSameBitsAsRows() {
+    SplittableRandom r = new SplittableRandom(4801);
+    int b = VectorShape.LANES;
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(3 * b, 6 * b, 16, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * b, 64, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+            PaddingMode.ZEROS),
+    };
+    int n = 2;
+    int cases = 0;
+    for (ConvGeometry g : layers) {
+      int h = g.outHeight();
+      int w = g.outWidth();
+      for (Activation act : new Activation[] {Activation.RELU6, Activation.NONE}) {
+        for (int halo : new int[] {0, 1}) {
+          ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(act).build();
+          ref.eval();
+          BlockedLayout in = BlockedLayout.blocked(g.inChannels(), h, w, 0, 0, 0, 0);
+          BlockedLayout out = BlockedLayout.blocked(g.outChannels(), h, w, halo, halo, halo, halo);
+          BlockedConv conv = new BlockedConv(g, act, in, out);
+          String what = g + ", " + act + ", output halo " + halo;
+          assertWithMessage(what).that(conv.rowsFirst)
+              .isEqualTo(g.inChannels() == BlockedConv.ROWS_FIRST_STEPS && BlockedConv.ROWS_FIRST);
+          for (int k : conv.chunkGroupRows()) {
+            assertWithMessage(what).that(k).isIn(com.google.common.collect.Range.closed(2, 8));
+          }
+          Tensor x = TestTensors.uniform(r, 1, n, g.inChannels(), h, w);
+          float[] xb = blockedBatch(in, x.data(), n);
+          int items = conv.items(n);
+          float[] whole = new float[n * out.sampleSize];
+          conv.run(ref.weight(), ref.bias(), xb, 0, whole, 0, n, 1, 0, items);
+          float[] rows = new float[whole.length];
+          conv.firstTilesOnly = true;
+          conv.run(ref.weight(), ref.bias(), xb, 0, rows, 0, n, 1, 0, items);
+          conv.firstTilesOnly = false;
+          assertSameBits(what + ", row groups against the one-block tiles", rows, whole);
+          assertWithMessage(what).that(SimdConvDifferentialTest.relativeError(nchwBatch(out, whole, n),
+              ref.forward(x).data())).isAtMost(1e-5);
+          float[] interiorOnly = whole.clone();
+          float[] zeros = new float[g.outChannels() * h * w];
+          for (int i = 0; i < n; i++) {
+            out.fromNchw(zeros, 0, interiorOnly, i * out.sampleSize);
+          }
+          for (int i = 0; i < interiorOnly.length; i++) {
+            if (interiorOnly[i] != 0f) {
+              assertWithMessage(what + ": wrote outside the interior at " + i).fail();
+            }
+          }
+          for (int bands : new int[] {1, 2, 4}) {
+            // Whole bands (row groups through the chunks where rowsFirst), then ranges that cut them.
+            float[] byBands = new float[whole.length];
+            conv.run(ref.weight(), ref.bias(), xb, 0, byBands, 0, n, bands, 0, items);
+            assertSameBits(what + ", " + bands + " whole bands", byBands, whole);
+            float[] cut = new float[whole.length];
+            int start = 0;
+            while (start < items) {
+              int end = Math.min(items, start + 1 + r.nextInt(items / 4));
+              conv.run(ref.weight(), ref.bias(), xb, 0, cut, 0, n, bands, start, end);
+              start = end;
+            }
+            assertSameBits(what + ", " + bands + " bands in ranges", cut, whole);
+            cases++;
+          }
+        }
+      }
+    }
+    assertThat(cases).isEqualTo(24);
+  }
+
   @Test
   void pointwiseLayersTakeTwoBlockChunksWhereTheirTilesHoldMore() {
     // AVX2 on JDK 17: 2x6 (12 accumulators) against 3x3 (9).
