@@ -72,14 +72,17 @@ final class BlockedConv {
    * @param block the first output block, over all groups
    * @param columns the tiles of one output row: first column and pixel count of each run
    * @param tiles the tile of each column run: for this layer's pixel stride where there is one, else for any
-   * @param groupRows rows computed as one run of pixels ({@link #rowGroups}), 0 for none
-   * @param groupPixels the width of the tiles of such a run
-   * @param groupTile the tile of such a run, null for none
+   * @param groups how the chunk computes groups of rows as one run of pixels ({@link #rowGroups}), null for none
    */
   private record Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
-      TileWarmer.Tile[] tiles, int groupRows, int groupPixels, TileWarmer.Tile groupTile) {
+      TileWarmer.Tile[] tiles, RowGroups groups) {
     Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
-      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, 0, 0, null);
+      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, null);
+    }
+
+    /** The rows of the chunk's row groups, 0 for none. */
+    int groupRows() {
+      return groups == null ? 0 : groups.rows();
     }
 
     /** Whether the chunk's tiles are all hot (or layers do not wait for tiles). */
@@ -90,9 +93,39 @@ final class BlockedConv {
             return false;
           }
         }
-        return groupTile == null || groupTile.hot();
+        if (groups != null) {
+          for (TileWarmer.Tile t : groups.tiles()) {
+            if (!t.hot()) {
+              return false;
+            }
+          }
+        }
       }
       return true;
+    }
+  }
+
+  /**
+   * A chunk's row groups ({@link #rowGroups}): {@code rows} rows as one run of {@code pixels}-pixel tiles
+   * ({@code tile}); a band's last group, with more rows left than {@code rows} and fewer than twice as many, takes
+   * them all as one run of the tiles of {@code tailColumns[j - rows - 1]} for {@code j} rows ({@link #columns}
+   * of the run's pixels: 6- and 5-pixel tiles, where the rows left over alone would have run on their own narrower
+   * ones).
+   */
+  private record RowGroups(int rows, int pixels, TileWarmer.Tile tile, int[][] tailColumns,
+      TileWarmer.Tile[][] tailTiles) {
+    /** Every tile the groups run, each once. */
+    List<TileWarmer.Tile> tiles() {
+      List<TileWarmer.Tile> all = new ArrayList<>();
+      all.add(tile);
+      for (TileWarmer.Tile[] ts : tailTiles) {
+        for (TileWarmer.Tile t : ts) {
+          if (!all.contains(t)) {
+            all.add(t);
+          }
+        }
+      }
+      return all;
     }
   }
 
@@ -132,8 +165,11 @@ final class BlockedConv {
    * then not one run), 0 where they write into the output itself.
    */
   private final int groupScratch;
-  /** Each thread's buffer for {@link #groupScratch}. */
-  private static final ThreadLocal<float[]> GROUP_BUFFER = ThreadLocal.withInitial(() -> new float[0]);
+  /**
+   * Each thread's buffer for {@link #groupScratch} (no initial-value lambda: a class generated at run time on the
+   * way to a first result, see StartupClassesTest).
+   */
+  private static final ThreadLocal<float[]> GROUP_BUFFER = new ThreadLocal<>();
   /**
    * Run as before any tile is hot (one-block tiles, plain Java for depthwise layers): for tests, and for the
    * stand-in layers of {@link DriverPrimer}.
@@ -158,8 +194,8 @@ final class BlockedConv {
     }
     for (Chunk c : chunks) {
       all.addAll(java.util.Arrays.asList(c.tiles()));
-      if (c.groupTile() != null) {
-        all.add(c.groupTile());
+      if (c.groups() != null) {
+        all.addAll(c.groups().tiles());
       }
     }
     return all;
@@ -260,6 +296,22 @@ final class BlockedConv {
     }
     int k = max / gcd(width, max);
     return k > 1 && k <= height && (long) k * width <= MAX_GROUP_PIXELS ? k : 0;
+  }
+
+  /** The {@link RowGroups} of {@code rows} rows of {@code width} for a chunk of {@code blocks} blocks. */
+  private RowGroups groupsOf(int rows, int width, int max, int blocks, TileSource source) {
+    int[][] tailColumns = new int[rows - 1][];
+    TileWarmer.Tile[][] tailTiles = new TileWarmer.Tile[rows - 1][];
+    for (int j = rows + 1; j < 2 * rows; j++) {
+      int[] cols = columns(j * width, max, false);
+      TileWarmer.Tile[] ts = new TileWarmer.Tile[cols.length / 2];
+      for (int i = 0; i < ts.length; i++) {
+        ts[i] = source.pointwise(blocks, cols[2 * i + 1], lo);
+      }
+      tailColumns[j - rows - 1] = cols;
+      tailTiles[j - rows - 1] = ts;
+    }
+    return new RowGroups(rows, max, source.pointwise(blocks, max, lo), tailColumns, tailTiles);
   }
 
   private static int gcd(int a, int b) {
@@ -393,8 +445,9 @@ final class BlockedConv {
               : source.conv(m, columns[2 * i + 1], stride, lo);
         }
         int groupRows = contiguousRows ? rowGroups(geometry.outWidth(), geometry.outHeight(), max, columns) : 0;
+        RowGroups groups = groupRows == 0 ? null : groupsOf(groupRows, geometry.outWidth(), max, m, source);
         chunks.add(new Chunk(grp, grp * blocksPerGroup + first, m, weightOffset, biasOffset, columns, tiles,
-            groupRows, groupRows == 0 ? 0 : max, groupRows == 0 ? null : source.pointwise(m, max, lo)));
+            groups));
         weightOffset += steps * m * LANES;
         biasOffset += m * LANES;
         first += m;
@@ -405,7 +458,8 @@ final class BlockedConv {
     int scratch = 0;
     for (Chunk ch : chunks) {
       k = ch.groupRows() == k ? k : 0;
-      scratch = Math.max(scratch, ch.groupRows() * geometry.outWidth() * ch.blocks() * LANES);
+      // A band's last group holds up to twice the rows less one.
+      scratch = Math.max(scratch, Math.max(0, 2 * ch.groupRows() - 1) * geometry.outWidth() * ch.blocks() * LANES);
     }
     this.groupRows = k;
     this.groupScratch = out.left == 0 && out.right == 0 ? 0 : scratch;
@@ -469,8 +523,10 @@ final class BlockedConv {
       for (TileWarmer.Tile t : c.tiles()) {
         TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.tiles().length);
       }
-      if (c.groupTile() != null) {
-        TileWarmer.request(c.groupTile(), false, macs * c.blocks() / out.blocks);
+      if (c.groups() != null) {
+        for (TileWarmer.Tile t : c.groups().tiles()) {
+          TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.groups().tiles().size());
+        }
       }
     }
   }
@@ -1097,12 +1153,11 @@ final class BlockedConv {
         n = sampleRow / bandRows;
         row = sampleRow - n * bandRows;
         if (groupRows > 0 && chunk == 0 && row % groupRows == 0 && row + groupRows <= bandRows) {
-          // A row group through all chunks (items of its rows, every chunk: all in this range's whole bands).
-          int oh = band * bandRows + row;
-          for (int ci = 0; ci < chunkCount; ci++) {
-            runRows(ci, p, x, xOff, y, yOff, n, oh, row, groupRows);
-          }
-          item += groupRows * chunkCount;
+          // A row group through all chunks (items of its rows, every chunk: all in this range's whole bands); the
+          // band's last takes all the rows left.
+          int j = bandRows - row < 2 * groupRows ? bandRows - row : groupRows;
+          groupThroughChunks(p, x, xOff, y, yOff, n, band * bandRows + row, row, j, bandRows);
+          item += j * chunkCount;
           continue;
         }
         count = 1;
@@ -1112,17 +1167,28 @@ final class BlockedConv {
         row = local % bandRows;
         count = Math.min(bandRows - row, end - item);
       }
-      runRows(chunk, p, x, xOff, y, yOff, n, band * bandRows + row, row, count);
+      runRows(chunk, p, x, xOff, y, yOff, n, band * bandRows + row, row, count, bandRows);
       item += count;
     }
   }
 
   /**
+   * A row group ({@code count} rows from {@code oh} on) through every chunk, as {@link #runRows} runs rows: a method
+   * of its own, so that {@link #run}'s loop has no loop inside it (see below).
+   */
+  private void groupThroughChunks(Packed p, float[] x, int xOff, float[] y, int yOff, int n, int oh, int row,
+      int count, int bandRows) {
+    for (int ci = 0; ci < chunks.size(); ci++) {
+      runRows(ci, p, x, xOff, y, yOff, n, oh, row, count, bandRows);
+    }
+  }
+
+  /**
    * Rows {@code [oh, oh + count)} of chunk {@code chunk}'s outputs for sample {@code n}; {@code row} is
-   * {@code oh}'s place in its band, where row groups start ({@link #rowGroups}).
+   * {@code oh}'s place in its band of {@code bandRows} rows, where row groups start ({@link #rowGroups}).
    */
   private void runRows(int chunk, Packed p, float[] x, int xOff, float[] y, int yOff, int n, int oh, int row,
-      int count) {
+      int count, int bandRows) {
     int rowIn = geometry.strideH() * in.rowStride;
     Chunk c = chunks.get(chunk);
     int xBase = xOff + n * in.sampleSize
@@ -1132,7 +1198,7 @@ final class BlockedConv {
     if (depthwise) {
       depthwiseRows(c, p, x, xBase, rowIn, y, yBase, count);
     } else if (!firstTilesOnly && (chunkHot[chunk] || (chunkHot[chunk] = c.hot()))) {
-      chunkRows(c, p, x, xBase, rowIn, y, yBase, row, count);
+      chunkRows(c, p, x, xBase, rowIn, y, yBase, row, count, bandRows);
     } else {
       firstTileRows(c, p, x, xBase, rowIn, y, yBase, count);
     }
@@ -1186,11 +1252,12 @@ final class BlockedConv {
 
   /**
    * {@code count} rows of a chunk's outputs whose own tiles are hot, tile by tile: row groups as one run of pixels
-   * where the chunk has them ({@link #rowGroups}; {@code row} is the first row's place in its band, groups start
-   * at multiples of their rows), other rows each on its own.
+   * where the chunk has them ({@link #rowGroups}; {@code row} is the first row's place in its band of {@code
+   * bandRows} rows, groups start at multiples of their rows, the band's last takes the rows left), other rows each
+   * on its own.
    */
   private void chunkRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int row,
-      int count) {
+      int count, int bandRows) {
     int[] cols = c.columns();
     TileWarmer.Tile[] tiles = c.tiles();
     float[] pw = p.w();
@@ -1203,10 +1270,14 @@ final class BlockedConv {
     for (int r = 0; r < count; ) {
       int xr = xBase + r * rowIn;
       int yr = yBase + r * out.rowStride;
-      if (k > 0 && (row + r) % k == 0 && r + k <= count) {
-        groupRows(c, pw, wo, pb, x, xr, y, yr);
-        r += k;
-        continue;
+      if (k > 0 && (row + r) % k == 0) {
+        int left = bandRows - row - r;
+        int j = left < 2 * k ? left : k;
+        if (j >= k && r + j <= count) {
+          groupRows(c, j, pw, wo, pb, x, xr, y, yr);
+          r += j;
+          continue;
+        }
       }
       for (int i = 0; i < tiles.length; i++) {
         int col = cols[2 * i];
@@ -1217,32 +1288,42 @@ final class BlockedConv {
   }
 
   /**
-   * One row group of a chunk ({@link #rowGroups}) from input row {@code x[xr..]} and output row {@code y[yr..]} on:
-   * its rows' pixels one run of whole tiles, written into the output where its rows are one run too, else into
-   * this thread's buffer and from there row by row into the output.
+   * A row group of {@code rows} rows of a chunk ({@link RowGroups}) from input row {@code x[xr..]} and output row
+   * {@code y[yr..]} on: its rows' pixels one run of tiles, written into the output where its rows are one run too,
+   * else into this thread's buffer and from there row by row into the output.
    */
-  private void groupRows(Chunk c, float[] pw, int wo, float[] pb, float[] x, int xr, float[] y, int yr) {
+  private void groupRows(Chunk c, int rows, float[] pw, int wo, float[] pb, float[] x, int xr, float[] y, int yr) {
     int width = geometry.outWidth();
-    int rows = c.groupRows();
-    int px = c.groupPixels();
-    int n = rows * width / px;
+    RowGroups g = c.groups();
     int blocks = c.blocks();
-    BlockedKernels.ConvTile tile = c.groupTile().conv;
     float[] dst = y;
     int dstOff = yr;
     int dstBlock = out.blockStride;
     if (groupScratch > 0) {
       dst = GROUP_BUFFER.get();
-      if (dst.length < groupScratch) {
+      if (dst == null || dst.length < groupScratch) {
         dst = new float[groupScratch];
         GROUP_BUFFER.set(dst);
       }
       dstOff = 0;
       dstBlock = rows * width * LANES;
     }
-    for (int t = 0; t < n; t++) {
-      tile.run(x, xr + t * px * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
-          dstOff + t * px * LANES, LANES, dstBlock);
+    if (rows == g.rows()) {
+      BlockedKernels.ConvTile tile = g.tile().conv;
+      int px = g.pixels();
+      int n = rows * width / px;
+      for (int t = 0; t < n; t++) {
+        tile.run(x, xr + t * px * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
+            dstOff + t * px * LANES, LANES, dstBlock);
+      }
+    } else {
+      int[] cols = g.tailColumns()[rows - g.rows() - 1];
+      TileWarmer.Tile[] tiles = g.tailTiles()[rows - g.rows() - 1];
+      for (int i = 0; i < tiles.length; i++) {
+        int col = cols[2 * i];
+        tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
+            dstOff + col * LANES, LANES, dstBlock);
+      }
     }
     if (groupScratch > 0) {
       for (int m = 0; m < blocks; m++) {

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>So, once per JVM, after the first forward of a network of this engine, the warmer runs this before that
  * network's faster tiles ({@link TileWarmer#requestDriverPriming}; during the first forward it took processor
- * time and C2's queue from it): small layers of every kind (convolution, pointwise, pointwise row by row, depthwise
+ * time and C2's queue from it): small layers of every kind (convolution, pointwise, pointwise row by row, pointwise
+ * in row groups, depthwise
  * 3x3 at strides 1 and 2, another depthwise, with and without an upper bound) on stand-in tiles of three
  * classes that compute nothing, over two samples and one or two row bands, each with its first tiles and with
  * its own ({@link BlockedConv#firstTilesOnly}): enough calls for the JIT to compile the loop from that
@@ -71,6 +72,12 @@ final class DriverPrimer {
         new Layer(geometry(LANES, 2 * LANES, 4, 20, 1, 1, 0, 1), Activation.RELU, source),
         // Its items row by row through the chunks (BlockedConv#rowsFirst).
         new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 16, 17, 1, 1, 0, 1), Activation.RELU, source),
+        // Rows of 9 pixels: groups of rows as one run of tiles (BlockedConv#rowGroups), a band's last taking more
+        // rows, into an output with a horizontal halo (through the thread's buffer) and one without; row by row
+        // through the chunks too.
+        new Layer(geometry(LANES, 2 * LANES, 14, 9, 1, 1, 0, 1), Activation.RELU, source, 1),
+        new Layer(geometry(LANES, 2 * LANES, 14, 9, 1, 1, 0, 1), Activation.RELU6, source),
+        new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 58, 9, 1, 1, 0, 1), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 1, 1, LANES), Activation.RELU6, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 2, 1, LANES), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 30, 5, 1, 2, LANES), Activation.NONE, source),
@@ -111,10 +118,16 @@ final class DriverPrimer {
     long plainItems;
 
     Layer(ConvGeometry g, Activation activation, StandIns source) {
+      this(g, activation, source, 0);
+    }
+
+    /** A layer whose output has a halo of {@code outHalo} all round. */
+    Layer(ConvGeometry g, Activation activation, StandIns source, int outHalo) {
       int[] halo = BlockedConv.requiredHalo(g);
       BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), halo[0], halo[1], halo[2],
           halo[3]);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), outHalo, outHalo,
+          outHalo, outHalo);
       conv = new BlockedConv(g, activation, in, out, source);
       depthwise = BlockedConv.isDepthwise(g);
       weight = Parameter.of("weight",

@@ -95,7 +95,8 @@ class DriverPrimerTest {
 
   /** The driver's methods ({@code BlockedConv.run} and the paths it calls per run of rows) and their loops. */
   private static final java.util.Map<String, Integer> DRIVER_LOOPS =
-      java.util.Map.of("run", 1, "depthwiseRows", 2, "chunkRows", 2, "firstTileRows", 3);
+      java.util.Map.of("run", 1, "depthwiseRows", 2, "chunkRows", 2, "groupRows", 4, "groupThroughChunks", 1,
+          "firstTileRows", 3);
 
   /** The child JVM of {@link #theDriverLoopIsNotThrownOutAsTilesBecomeHot}. */
   public static void main(String[] args) throws Exception {
@@ -106,7 +107,7 @@ class DriverPrimerTest {
       recording.start();
       Net net = new Net();
       net.eval();
-      Tensor x = TestTensors.uniform(new SplittableRandom(5), 1, 1, 3, 40, 40);
+      Tensor x = TestTensors.uniform(new SplittableRandom(5), 1, 1, 3, 36, 36);
       System.out.println("PRIMING BEFORE FIRST FORWARD " + TileWarmer.primeRequested());
       net.forward(x);
       System.out.println("PRIMING AFTER FIRST FORWARD " + TileWarmer.primeRequested());
@@ -148,17 +149,20 @@ class DriverPrimerTest {
     compiles.forEach((method, n) -> System.out.println("C2 " + method + " " + n));
   }
 
-  /** Stem, three depthwise 3x3 + pointwise pairs (the middle one at stride 2), pooling and a classifier. */
+  /**
+   * Stem, three depthwise 3x3 + pointwise pairs (the middle one at stride 2), pooling and a classifier; the last two
+   * pointwise layers on rows of 9 pixels, in row groups ({@link BlockedConv#rowGroups}).
+   */
   static final class Net extends SequentialModel {
     Net() {
-      super(new int[] {3, 40, 40}, new int[] {10});
-      add("stem", conv(3, 16, 40, 40, 3, 2, 1, 1, 1));
-      add("dw1", conv(16, 16, 20, 20, 3, 1, 1, 16, 2));
-      add("pw1", conv(16, 32, 20, 20, 1, 1, 0, 1, 3));
-      add("dw2", conv(32, 32, 20, 20, 3, 2, 1, 32, 4));
-      add("pw2", conv(32, 64, 10, 10, 1, 1, 0, 1, 5));
-      add("dw3", conv(64, 64, 10, 10, 3, 1, 1, 64, 6));
-      add("pw3", conv(64, 64, 10, 10, 1, 1, 0, 1, 7));
+      super(new int[] {3, 36, 36}, new int[] {10});
+      add("stem", conv(3, 16, 36, 36, 3, 2, 1, 1, 1));
+      add("dw1", conv(16, 16, 18, 18, 3, 1, 1, 16, 2));
+      add("pw1", conv(16, 32, 18, 18, 1, 1, 0, 1, 3));
+      add("dw2", conv(32, 32, 18, 18, 3, 2, 1, 32, 4));
+      add("pw2", conv(32, 64, 9, 9, 1, 1, 0, 1, 5));
+      add("dw3", conv(64, 64, 9, 9, 3, 1, 1, 64, 6));
+      add("pw3", conv(64, 64, 9, 9, 1, 1, 0, 1, 7));
       add("gap", new GlobalAvgPool2d());
       add("flatten", new Flatten());
       add("fc", new Linear(64, 10, true, 8));

@@ -83,7 +83,7 @@ class StartupClassesTest {
     DriverPrimerTest.Net net = new DriverPrimerTest.Net();
     SafeTensors.load(Path.of(args[0]), net);
     net.eval();
-    Tensor y = net.forward(TestTensors.uniform(new SplittableRandom(3), 1, 1, 3, 40, 40));
+    Tensor y = net.forward(TestTensors.uniform(new SplittableRandom(3), 1, 1, 3, 36, 36));
     Parallel.setThreads(2);
     SplitNet split = new SplitNet();
     split.eval();
