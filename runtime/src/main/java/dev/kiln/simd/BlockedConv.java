@@ -110,24 +110,11 @@ final class BlockedConv {
    * ({@code tile}); a band's last group, with more rows left than {@code rows} and fewer than twice as many, takes
    * them all as one run of the tiles of {@code tailColumns[j - rows - 1]} for {@code j} rows ({@link #columns}
    * of the run's pixels: 6- and 5-pixel tiles, where the rows left over alone would have run on their own narrower
-   * ones).
+   * ones). {@code tiles} lists every tile of these, each once (an array: a chunk's {@link Chunk#hot} loops over it
+   * in the driver's path, where lists of several classes made C2 throw that code out, see DriverPrimerTest).
    */
   private record RowGroups(int rows, int pixels, TileWarmer.Tile tile, int[][] tailColumns,
-      TileWarmer.Tile[][] tailTiles) {
-    /** Every tile the groups run, each once. */
-    List<TileWarmer.Tile> tiles() {
-      List<TileWarmer.Tile> all = new ArrayList<>();
-      all.add(tile);
-      for (TileWarmer.Tile[] ts : tailTiles) {
-        for (TileWarmer.Tile t : ts) {
-          if (!all.contains(t)) {
-            all.add(t);
-          }
-        }
-      }
-      return all;
-    }
-  }
+      TileWarmer.Tile[][] tailTiles, TileWarmer.Tile[] tiles) {}
 
   /**
    * The widest first tile: seven pixels, the tile width of 224-pixel networks' feature maps (one tile for
@@ -195,13 +182,12 @@ final class BlockedConv {
     for (Chunk c : chunks) {
       all.addAll(java.util.Arrays.asList(c.tiles()));
       if (c.groups() != null) {
-        all.addAll(c.groups().tiles());
+        all.addAll(java.util.Arrays.asList(c.groups().tiles()));
       }
     }
     return all;
   }
 
-  /** The blocks of output channels of each chunk, in the order of the work items. */
   /** The rows of each chunk's row groups ({@link #rowGroups}; 0 for none), in the order of the work items: for tests. */
   int[] chunkGroupRows() {
     int[] rows = new int[chunks.size()];
@@ -211,6 +197,7 @@ final class BlockedConv {
     return rows;
   }
 
+  /** The blocks of output channels of each chunk, in the order of the work items. */
   int[] chunkBlocks() {
     // A loop, not a stream: a Winograd layer asks while a network is built in its first forward, and a method
     // reference is a class generated at run time (see StartupClassesTest).
@@ -279,9 +266,9 @@ final class BlockedConv {
    * width, or nearly all {@code max} wide), the group would not fit the {@code height} rows, or it would be too
    * long.
    * MobileNet v1's 14x14 maps take rows of 5, 5 and 4 pixels with two-block tiles of at most 6 (AVX2), groups of
-   * 3 rows seven tiles of 6; its 7x7 maps rows of 4 and 3, groups of 6 rows seven tiles of 6 (`PwProbe` in
-   * bench-results/row-groups-s48: 512->512 14x14 39.5 G multiply-adds/s by rows, 47.1 in runs of 6-pixel
-   * tiles; 1024->1024 7x7 30.3 and 44.6).
+   * 3 rows seven tiles of 6; its 7x7 maps rows of 4 and 3, groups of 6 rows seven tiles of 6 (one layer's loops,
+   * AMD EPYC Zen 3: 512->512 14x14 39.5 G multiply-adds/s by rows, 47.1 in runs of 6-pixel tiles; 1024->1024 7x7
+   * 30.3 and 44.6; bench-results/row-groups-s48).
    */
   static int rowGroups(int width, int height, int max, int[] columns) {
     boolean uniform = true;
@@ -302,16 +289,22 @@ final class BlockedConv {
   private RowGroups groupsOf(int rows, int width, int max, int blocks, TileSource source) {
     int[][] tailColumns = new int[rows - 1][];
     TileWarmer.Tile[][] tailTiles = new TileWarmer.Tile[rows - 1][];
+    TileWarmer.Tile tile = source.pointwise(blocks, max, lo);
+    List<TileWarmer.Tile> all = new ArrayList<>();
+    all.add(tile);
     for (int j = rows + 1; j < 2 * rows; j++) {
       int[] cols = columns(j * width, max, false);
       TileWarmer.Tile[] ts = new TileWarmer.Tile[cols.length / 2];
       for (int i = 0; i < ts.length; i++) {
         ts[i] = source.pointwise(blocks, cols[2 * i + 1], lo);
+        if (!all.contains(ts[i])) {
+          all.add(ts[i]);
+        }
       }
       tailColumns[j - rows - 1] = cols;
       tailTiles[j - rows - 1] = ts;
     }
-    return new RowGroups(rows, max, source.pointwise(blocks, max, lo), tailColumns, tailTiles);
+    return new RowGroups(rows, max, tile, tailColumns, tailTiles, all.toArray(new TileWarmer.Tile[0]));
   }
 
   private static int gcd(int a, int b) {
@@ -525,7 +518,7 @@ final class BlockedConv {
       }
       if (c.groups() != null) {
         for (TileWarmer.Tile t : c.groups().tiles()) {
-          TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.groups().tiles().size());
+          TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.groups().tiles().length);
         }
       }
     }
