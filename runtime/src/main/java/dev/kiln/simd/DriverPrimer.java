@@ -72,12 +72,15 @@ final class DriverPrimer {
         new Layer(geometry(LANES, 2 * LANES, 4, 20, 1, 1, 0, 1), Activation.RELU, source),
         // Its items row by row through the chunks (BlockedConv#rowsFirst).
         new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 16, 17, 1, 1, 0, 1), Activation.RELU, source),
-        // Rows of 9 pixels: groups of rows as one run of tiles (BlockedConv#rowGroups), a band's last taking more
-        // rows, into an output with a horizontal halo (through the thread's buffer) and one without; row by row
-        // through the chunks too.
-        new Layer(geometry(LANES, 2 * LANES, 14, 9, 1, 1, 0, 1), Activation.RELU, source, 1),
-        new Layer(geometry(LANES, 2 * LANES, 14, 9, 1, 1, 0, 1), Activation.RELU6, source),
+        // Rows of 9 and 13 pixels: groups of rows as one run of tiles (BlockedConv#rowGroups) for any widest tile of
+        // 3 to 8 pixels (one width or the other), a band's last taking more rows, into an output with a horizontal
+        // halo (through the thread's buffer) and one without; row by row through the chunks too.
+        new Layer(geometry(LANES, 2 * LANES, 16, 9, 1, 1, 0, 1), Activation.RELU, source, 1),
+        new Layer(geometry(LANES, 2 * LANES, 16, 9, 1, 1, 0, 1), Activation.RELU6, source),
+        new Layer(geometry(LANES, 3 * LANES, 16, 13, 1, 1, 0, 1), Activation.RELU, source, 1),
+        new Layer(geometry(LANES, 3 * LANES, 16, 13, 1, 1, 0, 1), Activation.RELU6, source),
         new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * LANES, 58, 9, 1, 1, 0, 1), Activation.RELU, source),
+        new Layer(geometry(BlockedConv.ROWS_FIRST_STEPS, 3 * LANES, 58, 13, 1, 1, 0, 1), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 1, 1, LANES), Activation.RELU6, source),
         new Layer(geometry(LANES, LANES, 4, 20, 3, 2, 1, LANES), Activation.RELU, source),
         new Layer(geometry(LANES, LANES, 4, 30, 5, 1, 2, LANES), Activation.NONE, source),
