@@ -435,14 +435,14 @@ class BlockedConvTest {
     assertThat(BlockedConv.rowGroups(7, 7, 6, BlockedConv.columns(7, 6))).isEqualTo(6);
     assertThat(BlockedConv.rowGroups(13, 16, 6, BlockedConv.columns(13, 6))).isEqualTo(6);
     assertThat(BlockedConv.rowGroups(13, 16, 8, BlockedConv.columns(13, 8))).isEqualTo(8);
+    assertThat(BlockedConv.rowGroups(26, 26, 6, BlockedConv.columns(26, 6))).isEqualTo(3);
+    assertThat(BlockedConv.rowGroups(9, 16, 6, BlockedConv.columns(9, 6))).isEqualTo(2);
+    assertThat(BlockedConv.rowGroups(9, 16, 7, BlockedConv.columns(9, 7))).isEqualTo(7);
     // Rows of whole tiles (7 where 7 divides the width), of one width, or of tiles at least 90% of 6 pixels wide on
     // average (28: 6, 6, 6, 5, 5; 112: seventeen of 6 and two of 5), need none.
     assertThat(BlockedConv.rowGroups(28, 28, 7, BlockedConv.columns(28, 7))).isEqualTo(0);
     assertThat(BlockedConv.rowGroups(28, 28, 6, BlockedConv.columns(28, 6))).isEqualTo(0);
     assertThat(BlockedConv.rowGroups(112, 112, 6, BlockedConv.columns(112, 6))).isEqualTo(0);
-    assertThat(BlockedConv.rowGroups(26, 26, 6, BlockedConv.columns(26, 6))).isEqualTo(3);
-    assertThat(BlockedConv.rowGroups(9, 16, 6, BlockedConv.columns(9, 6))).isEqualTo(2);
-    assertThat(BlockedConv.rowGroups(9, 16, 7, BlockedConv.columns(9, 7))).isEqualTo(7);
     assertThat(BlockedConv.rowGroups(24, 24, 6, BlockedConv.columns(24, 6))).isEqualTo(0);
     assertThat(BlockedConv.rowGroups(10, 10, 6, BlockedConv.columns(10, 6))).isEqualTo(0);
     // A group taller than the map, or longer than MAX_GROUP_PIXELS.
