@@ -94,7 +94,7 @@ final class BlockedConv {
           }
         }
         if (groups != null) {
-          for (TileWarmer.Tile t : groups.tiles()) {
+          for (TileWarmer.Tile t : groups.all()) {
             if (!t.hot()) {
               return false;
             }
@@ -106,15 +106,14 @@ final class BlockedConv {
   }
 
   /**
-   * A chunk's row groups ({@link #rowGroups}): {@code rows} rows as one run of {@code pixels}-pixel tiles
-   * ({@code tile}); a band's last group, with more rows left than {@code rows} and fewer than twice as many, takes
-   * them all as one run of the tiles of {@code tailColumns[j - rows - 1]} for {@code j} rows ({@link #columns}
-   * of the run's pixels: 6- and 5-pixel tiles, where the rows left over alone would have run on their own narrower
-   * ones). {@code tiles} lists every tile of these, each once (an array: a chunk's {@link Chunk#hot} loops over it
-   * in the driver's path, where lists of several classes made C2 throw that code out, see DriverPrimerTest).
+   * A chunk's row groups ({@link #rowGroups}): a group of {@code j} rows, from {@code rows} (a band's last group up
+   * to twice that less one: all the rows left), is one run of the tiles {@code columns[j - rows]} ({@link #columns}
+   * of the run's pixels: whole tiles of the widest where {@code j} is {@code rows}, else 6- and 5-pixel ones where the
+   * rows left over alone would have run on their own narrower ones), {@code tiles[j - rows]} the tile of each.
+   * {@code all} lists every tile of these, each once (an array: a chunk's {@link Chunk#hot} loops over it in the
+   * driver's path, where lists of several classes made C2 throw that code out, see DriverPrimerTest).
    */
-  private record RowGroups(int rows, int pixels, TileWarmer.Tile tile, int[][] tailColumns,
-      TileWarmer.Tile[][] tailTiles, TileWarmer.Tile[] tiles) {}
+  private record RowGroups(int rows, int[][] columns, TileWarmer.Tile[][] tiles, TileWarmer.Tile[] all) {}
 
   /**
    * The widest first tile: seven pixels, the tile width of 224-pixel networks' feature maps (one tile for
@@ -182,7 +181,7 @@ final class BlockedConv {
     for (Chunk c : chunks) {
       all.addAll(java.util.Arrays.asList(c.tiles()));
       if (c.groups() != null) {
-        all.addAll(java.util.Arrays.asList(c.groups().tiles()));
+        all.addAll(java.util.Arrays.asList(c.groups().all()));
       }
     }
     return all;
@@ -285,14 +284,15 @@ final class BlockedConv {
     return k > 1 && k <= height && (long) k * width <= MAX_GROUP_PIXELS ? k : 0;
   }
 
-  /** The {@link RowGroups} of {@code rows} rows of {@code width} for a chunk of {@code blocks} blocks. */
+  /**
+   * The {@link RowGroups} of {@code rows} rows of {@code width} for a chunk of {@code blocks} blocks and tiles of at
+   * most {@code max} pixels.
+   */
   private RowGroups groupsOf(int rows, int width, int max, int blocks, TileSource source) {
-    int[][] tailColumns = new int[rows - 1][];
-    TileWarmer.Tile[][] tailTiles = new TileWarmer.Tile[rows - 1][];
-    TileWarmer.Tile tile = source.pointwise(blocks, max, lo);
+    int[][] columns = new int[rows][];
+    TileWarmer.Tile[][] tiles = new TileWarmer.Tile[rows][];
     List<TileWarmer.Tile> all = new ArrayList<>();
-    all.add(tile);
-    for (int j = rows + 1; j < 2 * rows; j++) {
+    for (int j = rows; j < 2 * rows; j++) {
       int[] cols = columns(j * width, max, false);
       TileWarmer.Tile[] ts = new TileWarmer.Tile[cols.length / 2];
       for (int i = 0; i < ts.length; i++) {
@@ -301,10 +301,10 @@ final class BlockedConv {
           all.add(ts[i]);
         }
       }
-      tailColumns[j - rows - 1] = cols;
-      tailTiles[j - rows - 1] = ts;
+      columns[j - rows] = cols;
+      tiles[j - rows] = ts;
     }
-    return new RowGroups(rows, max, tile, tailColumns, tailTiles, all.toArray(new TileWarmer.Tile[0]));
+    return new RowGroups(rows, columns, tiles, all.toArray(new TileWarmer.Tile[0]));
   }
 
   private static int gcd(int a, int b) {
@@ -517,8 +517,8 @@ final class BlockedConv {
         TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.tiles().length);
       }
       if (c.groups() != null) {
-        for (TileWarmer.Tile t : c.groups().tiles()) {
-          TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.groups().tiles().length);
+        for (TileWarmer.Tile t : c.groups().all()) {
+          TileWarmer.request(t, false, macs * c.blocks() / out.blocks / c.groups().all().length);
         }
       }
     }
@@ -1272,11 +1272,21 @@ final class BlockedConv {
           continue;
         }
       }
-      for (int i = 0; i < tiles.length; i++) {
-        int col = cols[2 * i];
-        tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yr + col * LANES, LANES, ys);
-      }
+      runTiles(cols, tiles, pw, wo, ws, pb, bo, x, xr, y, yr, ys);
       r++;
+    }
+  }
+
+  /**
+   * The tiles of column runs {@code cols} ({first, size} pairs) over one run of pixels: inputs from {@code x[xr..]},
+   * outputs from {@code y[yr..]}, {@code ys} floats from one output block to the next; weights packed {@code ws} a
+   * step.
+   */
+  private void runTiles(int[] cols, TileWarmer.Tile[] tiles, float[] pw, int wo, int ws, float[] pb, int bo, float[] x,
+      int xr, float[] y, int yr, int ys) {
+    for (int i = 0; i < tiles.length; i++) {
+      int col = cols[2 * i];
+      tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, ws, pb, bo, lo, y, yr + col * LANES, LANES, ys);
     }
   }
 
@@ -1287,7 +1297,6 @@ final class BlockedConv {
    */
   private void groupRows(Chunk c, int rows, float[] pw, int wo, float[] pb, float[] x, int xr, float[] y, int yr) {
     int width = geometry.outWidth();
-    RowGroups g = c.groups();
     int blocks = c.blocks();
     float[] dst = y;
     int dstOff = yr;
@@ -1301,23 +1310,9 @@ final class BlockedConv {
       dstOff = 0;
       dstBlock = rows * width * LANES;
     }
-    if (rows == g.rows()) {
-      BlockedKernels.ConvTile tile = g.tile().conv;
-      int px = g.pixels();
-      int n = rows * width / px;
-      for (int t = 0; t < n; t++) {
-        tile.run(x, xr + t * px * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
-            dstOff + t * px * LANES, LANES, dstBlock);
-      }
-    } else {
-      int[] cols = g.tailColumns()[rows - g.rows() - 1];
-      TileWarmer.Tile[] tiles = g.tailTiles()[rows - g.rows() - 1];
-      for (int i = 0; i < tiles.length; i++) {
-        int col = cols[2 * i];
-        tiles[i].conv.run(x, xr + col * sx, sx, off, steps, pw, wo, blocks * LANES, pb, c.biasOffset(), lo, dst,
-            dstOff + col * LANES, LANES, dstBlock);
-      }
-    }
+    int j = rows - c.groupRows();
+    runTiles(c.groups().columns()[j], c.groups().tiles()[j], pw, wo, blocks * LANES, pb, c.biasOffset(), x, xr, dst,
+        dstOff, dstBlock);
     if (groupScratch > 0) {
       for (int m = 0; m < blocks; m++) {
         for (int r = 0; r < rows; r++) {

@@ -507,7 +507,8 @@ final class DirectConv {
     }
     for (; v + 3 <= to; v += 3) {
       int yo = yb + v * LANES;
-      kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
+      kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo,
+          y, yo, yo + LANES, yo + 2 * LANES, outPlane, floor);
     }
     if (v + 2 <= to) {
       int yo = yb + v * LANES;
@@ -541,12 +542,13 @@ final class DirectConv {
         kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, RUN, 0, (v - head) * LANES, planeV, floor);
       }
       for (; v < head; v += 3) {
-        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yBase + directOffset[v], yBase + directOffset[v + 1],
-            yBase + directOffset[v + 2], outPlane, floor);
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, y, yBase + directOffset[v],
+            yBase + directOffset[v + 1], yBase + directOffset[v + 2], outPlane, floor);
       }
       for (; v + 3 <= total; v += 3) {
         int o = (v - head) * LANES;
-        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, o, o + LANES, o + 2 * LANES, planeV, floor);
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo,
+            ys, o, o + LANES, o + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= total) {
         int o = (v - head) * LANES;
@@ -601,10 +603,12 @@ final class DirectConv {
         kernelSplit(paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, RUN, 0, v * LANES, planeV, floor);
       }
       for (; v + 3 <= vectors; v += 3) {
-        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
+        kernel8x3(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo,
+            ys, v * LANES, v * LANES + LANES, v * LANES + 2 * LANES, planeV, floor);
       }
       if (v + 2 <= vectors) {
-        kernel8x2(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo, ys, v * LANES, v * LANES + LANES, planeV, floor);
+        kernel8x2(split, paddedX, xBase + v * LANES, plan, k, wp, wo, bp, bo,
+            ys, v * LANES, v * LANES + LANES, planeV, floor);
         v += 2;
       }
       for (; v < vectors; v++) {
@@ -848,8 +852,8 @@ final class DirectConv {
   }
 
   /** 8 channels x 3 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x3(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
+  private static void kernel8x3(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo,
+      float[] bp, int bo, float[] ys, int yo, int yo1, int yo2, int ps, float floor) {
     if (split) {
       kernel4x3(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, yo2, ps, floor);
       kernel4x3(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, yo2, ps, floor);
@@ -944,8 +948,8 @@ final class DirectConv {
   }
 
   /** 8 channels x 2 vectors of positions starting at virtual position {@code p}. */
-  private static void kernel8x2(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo, float[] bp, int bo,
-      float[] ys, int yo, int yo1, int ps, float floor) {
+  private static void kernel8x2(boolean split, float[] paddedX, int p, int[] plan, int n, float[] wp, int wo,
+      float[] bp, int bo, float[] ys, int yo, int yo1, int ps, float floor) {
     if (split) {
       kernel4x2(paddedX, p, plan, n, wp, wo, 0, bp, bo, ys, yo, yo1, ps, floor);
       kernel4x2(paddedX, p, plan, n, wp, wo, 4, bp, bo, ys, yo, yo1, ps, floor);

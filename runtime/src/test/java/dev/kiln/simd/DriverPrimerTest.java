@@ -95,8 +95,8 @@ class DriverPrimerTest {
 
   /** The driver's methods ({@code BlockedConv.run} and the paths it calls per run of rows) and their loops. */
   private static final java.util.Map<String, Integer> DRIVER_LOOPS =
-      java.util.Map.of("run", 1, "depthwiseRows", 2, "chunkRows", 2, "groupRows", 4, "groupThroughChunks", 1,
-          "firstTileRows", 3);
+      java.util.Map.of("run", 1, "depthwiseRows", 2, "chunkRows", 2, "groupRows", 2, "runTiles", 1,
+          "groupThroughChunks", 1, "firstTileRows", 3);
 
   /** The child JVM of {@link #theDriverLoopIsNotThrownOutAsTilesBecomeHot}. */
   public static void main(String[] args) throws Exception {
