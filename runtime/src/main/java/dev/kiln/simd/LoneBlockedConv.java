@@ -96,32 +96,26 @@ final class LoneBlockedConv implements LoneForward {
       int ocEnd) {
     Scratch s = scratch.get();
     boolean split = ocStart == 0 && ocEnd == outChannels && Parallel.threads() > 1 && conv.splits(1);
-    s.x = x;
-    s.xOff = xOff;
-    s.y = y;
-    s.yOff = yOff;
-    s.ocStart = ocStart;
-    s.ocEnd = ocEnd;
+    s.io.set(x, xOff, y, yOff, ocStart, ocEnd);
     s.weight = weight;
     s.bias = bias;
-    s.xin = readsInPlace ? x : s.xb;
+    s.xin = readsInPlace ? x : s.io.xb;
     s.xinOff = readsInPlace ? xOff : 0;
     try {
       if (!readsInPlace) {
-        run(split, in.height, s.input);
+        SampleConversions.run(split, in.height, s.io.input);
       }
       if (split) {
         s.ranges = Parallel.threads();
         s.bands = conv.bands(s.ranges, 1);
         Parallel.forChunks(s.ranges, s.compute);
       } else {
-        conv.run(weight, bias, s.xin, s.xinOff, s.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
+        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
       }
-      run(split, out.blocks, s.output);
+      SampleConversions.run(split, out.blocks, s.io.output);
     } finally {
-      s.x = null;
+      s.io.clear();
       s.xin = null;
-      s.y = null;
       s.weight = null;
       s.bias = null;
     }
@@ -132,40 +126,19 @@ final class LoneBlockedConv implements LoneForward {
     }
   }
 
-  /** {@code body} over {@code [0, n)}: split over the pool, or all of it on this thread. */
-  private static void run(boolean split, int n, Parallel.RangeBody body) {
-    if (split) {
-      Parallel.forRange(n, body);
-    } else {
-      body.run(0, n);
-    }
-  }
-
   /** One thread's buffers and a call's three parts, reused from call to call (no allocation). */
   private final class Scratch {
-    final float[] xb = readsInPlace ? null : new float[in.sampleSize];
-    final float[] yb = new float[out.sampleSize];
-    float[] x;
-    int xOff;
-    float[] y;
-    int yOff;
-    /** The output channels asked for: {@code [ocStart, ocEnd)}. */
-    int ocStart;
-    int ocEnd;
+    /** The padded input planes (where the layer does not read in place), the blocked output, their conversions. */
+    final SampleConversions io = new SampleConversions(in, out, readsInPlace);
     Parameter weight;
     Parameter bias;
-    /** The input the tiles read: {@link #xb}, or the caller's sample where the layer reads in place. */
+    /** The input the tiles read: the padded planes, or the caller's sample where the layer reads in place. */
     float[] xin;
     int xinOff;
     int ranges;
     int bands;
-    /** Input rows {@code [start, end)} into the padded planes. */
-    final Parallel.RangeBody input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
     /** Range {@code chunk} of the layer's work items. */
-    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, yb, 0, 1, bands,
+    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb, 0, 1, bands,
         conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
-    /** The channels asked for of output channel blocks {@code [start, end)}, back to NCHW. */
-    final Parallel.RangeBody output = (start, end) -> out.toNchw(yb, 0, y, yOff, Math.max(ocStart, start * LANES),
-        Math.min(ocEnd, end * LANES));
   }
 }

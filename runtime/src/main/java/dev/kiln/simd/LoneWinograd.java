@@ -80,33 +80,28 @@ final class LoneWinograd implements LoneForward {
     Scratch s = scratch.get();
     int threads = Parallel.threads();
     int chunks = conv.chunks();
-    if (ocStart == 0 && ocEnd == outChannels && threads > 1 && chunks >= threads
-        && Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS)) {
-      // The conversions split too (by input rows, by output channel blocks): on one thread they left the other
-      // waiting for about a tenth of the layer.
-      s.x = x;
-      s.xOff = xOff;
-      s.y = y;
-      s.yOff = yOff;
-      s.weight = weight;
-      s.bias = bias;
-      s.pieces = threads;
-      try {
-        Parallel.forRange(in.height, s.input);
+    // Split where all channels are asked for and the layer is worth it: the conversions too (by input rows, by
+    // output channel blocks), which on one thread left the other waiting for about a tenth of the layer.
+    boolean split = ocStart == 0 && ocEnd == outChannels && threads > 1 && chunks >= threads
+        && Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS);
+    s.io.set(x, xOff, y, yOff, ocStart, ocEnd);
+    try {
+      SampleConversions.run(split, in.height, s.io.input);
+      if (split) {
+        s.weight = weight;
+        s.bias = bias;
+        s.pieces = threads;
         Parallel.forChunks(threads, s.compute);
-        Parallel.forRange(out.blocks, s.output);
-      } finally {
-        s.x = null;
-        s.y = null;
-        s.weight = null;
-        s.bias = null;
+      } else {
+        int c0 = conv.chunkOf(ocStart / LANES);
+        int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
+        conv.runChunks(weight, bias, s.io.xb, 0, s.v, s.m, s.io.yb, 0, 1, c0, c1);
       }
-    } else {
-      in.fromNchw(x, xOff, s.xb, 0);
-      int c0 = conv.chunkOf(ocStart / LANES);
-      int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
-      conv.runChunks(weight, bias, s.xb, 0, s.v, s.m, s.yb, 0, 1, c0, c1);
-      out.toNchw(s.yb, 0, y, yOff, ocStart, ocEnd);
+      SampleConversions.run(split, out.blocks, s.io.output);
+    } finally {
+      s.io.clear();
+      s.weight = null;
+      s.bias = null;
     }
     if (!fasterTilesRequested) {
       fasterTilesRequested = true;
@@ -117,27 +112,18 @@ final class LoneWinograd implements LoneForward {
 
   /** One thread's buffers, and a split call's pieces (read from the calling thread's). */
   private final class Scratch {
-    final float[] xb = new float[in.sampleSize];
-    final float[] yb = new float[out.sampleSize];
+    /** The blocked input and output, their conversions. */
+    final SampleConversions io = new SampleConversions(in, out, false);
     final float[] v = new float[conv.tileFloats(1)];
     final float[] m = new float[conv.productFloats(1)];
-    float[] x;
-    int xOff;
-    float[] y;
-    int yOff;
     Parameter weight;
     Parameter bias;
     int pieces;
-    /** Input rows {@code [start, end)} into the blocked input. */
-    final Parallel.RangeBody input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
-    /** Output channel blocks {@code [start, end)} back to NCHW (a split call asks for all channels). */
-    final Parallel.RangeBody output = (start, end) -> out.toNchw(yb, 0, y, yOff, start * LANES,
-        Math.min(outChannels, end * LANES));
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();
       for (int j = start; j < end; j++) {
-        conv.runChunks(weight, bias, xb, 0, scratch.get().v, m, yb, 0, 1, chunks * j / pieces,
+        conv.runChunks(weight, bias, io.xb, 0, scratch.get().v, m, io.yb, 0, 1, chunks * j / pieces,
             chunks * (j + 1) / pieces);
       }
     };
