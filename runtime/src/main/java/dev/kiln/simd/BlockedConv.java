@@ -824,14 +824,57 @@ final class BlockedConv {
    * A depthwise tile in plain Java: per lane the same fused multiply-adds in the same order as the vector
    * tiles, so the same bits. Fast enough to run a network's first forward while the vector tiles compile
    * (a depthwise layer has few multiply-adds per output) once compiled itself: the warmer compiles it as soon as
-   * a depthwise layer is constructed ({@link #firstCode}).
+   * a depthwise layer is constructed ({@link #firstCode}). Two pixels at a time, four lanes of each: eight
+   * independent chains of fused multiply-adds in locals, each weight read once for both pixels (one pixel's four
+   * lanes at a time ran at 1.25-1.5 G multiply-adds/s compiled, two pixels' at 1.8-2.3: AMD EPYC Zen 3, JDK 17,
+   * rows of 14 and 56 pixels at strides 1 and 2, bench-results/depthwise-plain-pairs-s49-zen3-2026-12-07.txt);
+   * an odd last pixel four lanes at a time.
    */
   static void depthwiseScalar(float[] x, int xo, int sx, int[] offsets, int steps, float[] w, int wo,
       float[] b, int bo, float lo, float hi, float[] y, int yo, int pixels) {
-    // Four lanes at a time with their running sums in locals: four independent chains of fused multiply-adds
-    // that stay in registers (sums kept in the output array made every step a store and a load). LANES is a
-    // multiple of four wherever layers run blocked (supports).
-    for (int t = 0; t < pixels; t++) {
+    // LANES is a multiple of four wherever layers run blocked (supports).
+    int t = 0;
+    for (; t + 1 < pixels; t += 2) {
+      int xt = xo + t * sx;
+      int yt = yo + t * LANES;
+      for (int lane = 0; lane < LANES; lane += 4) {
+        float s0 = b[bo + lane];
+        float s1 = b[bo + lane + 1];
+        float s2 = b[bo + lane + 2];
+        float s3 = b[bo + lane + 3];
+        float u0 = s0;
+        float u1 = s1;
+        float u2 = s2;
+        float u3 = s3;
+        for (int k = 0; k < steps; k++) {
+          int xk = xt + offsets[k] + lane;
+          int wk = wo + k * LANES + lane;
+          float w0 = w[wk];
+          float w1 = w[wk + 1];
+          float w2 = w[wk + 2];
+          float w3 = w[wk + 3];
+          s0 = Math.fma(x[xk], w0, s0);
+          s1 = Math.fma(x[xk + 1], w1, s1);
+          s2 = Math.fma(x[xk + 2], w2, s2);
+          s3 = Math.fma(x[xk + 3], w3, s3);
+          u0 = Math.fma(x[xk + sx], w0, u0);
+          u1 = Math.fma(x[xk + sx + 1], w1, u1);
+          u2 = Math.fma(x[xk + sx + 2], w2, u2);
+          u3 = Math.fma(x[xk + sx + 3], w3, u3);
+        }
+        y[yt + lane] = Math.min(Math.max(s0, lo), hi);
+        y[yt + lane + 1] = Math.min(Math.max(s1, lo), hi);
+        y[yt + lane + 2] = Math.min(Math.max(s2, lo), hi);
+        y[yt + lane + 3] = Math.min(Math.max(s3, lo), hi);
+        y[yt + LANES + lane] = Math.min(Math.max(u0, lo), hi);
+        y[yt + LANES + lane + 1] = Math.min(Math.max(u1, lo), hi);
+        y[yt + LANES + lane + 2] = Math.min(Math.max(u2, lo), hi);
+        y[yt + LANES + lane + 3] = Math.min(Math.max(u3, lo), hi);
+      }
+    }
+    if (t < pixels) {
+      // The odd last pixel, four lanes at a time: in this method, so that it runs C2's code too (a method of its
+      // own, called on the tiles' last pixels only, stayed in C1's profiled code through the first forward).
       int xt = xo + t * sx;
       int yt = yo + t * LANES;
       for (int lane = 0; lane < LANES; lane += 4) {

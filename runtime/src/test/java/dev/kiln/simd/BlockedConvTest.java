@@ -154,10 +154,8 @@ class BlockedConvTest {
 
   /**
    * Depthwise layers run plain Java until their vector tiles are compiled: both give the same bits (3x3 at
-   * strides 1 and 2, and a 5x5 with dilation on the table-driven tile).
-   */
-  /**
-   * The plain depthwise code and the vector tiles give the same bits, with each activation: the tiles store
+   * strides 1 and 2, and a 5x5 with dilation on the table-driven tile; rows of tiles of odd and even widths, so
+   * that the plain code's pixel pairs and its odd last pixel both run), with each activation: the tiles store
    * without the upper bound where it is infinite, so the inputs are scaled to take outputs past 6 (ReLU6 must
    * cut them there, ReLU and none must keep them).
    */
