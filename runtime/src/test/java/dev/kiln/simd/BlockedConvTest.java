@@ -337,6 +337,114 @@ class BlockedConvTest {
     assertThat(conv.firstPointwiseMacs()).isEqualTo(0L);
   }
 
+  /**
+   * A first forward runs the two-block chunks of a 1x1 layer whose chunks all have two blocks on the pair tile
+   * (the layer's widest two-block pointwise tile, both blocks per call over overlapping runs of its width) where it
+   * is hot, and on the one-block tiles where not: the same bits either way, and the reference's values. Two layers
+   * of one geometry: one whose pair tile is a hot stand-in that counts its calls (the shared kernel inside), one
+   * whose pair tile is never hot and has no kernel. Where this JVM's pointwise chunks are not all of two blocks
+   * (AVX-512's 3x7 tiles: {@link BlockedConv#POINTWISE_TWOS}) the layer has no pair tile, and counts no calls.
+   */
+  @Test
+  void firstForwardRunsTwoBlockChunksOnThePairTileWithTheSameBits() {
+    int lanes = VectorShape.LANES;
+    int p = BlockedConv.twoBlockPixels();
+    int cases = 0;
+    // Rows of 14 and 20 pixels: runs of p overlapping at the row's end; rows of p: one run; narrower: no pair tile.
+    for (int width : new int[] {14, 20, p, p - 1}) {
+      ConvGeometry g = NaiveConvKernel.geometry(2 * lanes, 4 * lanes, 5, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS);
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      Tensor x = TestTensors.uniform(new SplittableRandom(width), 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      float[] xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+      TileWarmer.Tile first = TileWarmer.conv(1, Math.min(width, BlockedConv.FIRST_PIXELS), 0);
+      TileWarmer.warm(first);
+      long[] pairCalls = new long[1];
+      BlockedKernels.ConvTile kernel = BlockedConv.TileSource.WARMED.pointwise(2, p, 0f).conv;
+      BlockedKernels.ConvTile counted = (xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs) -> {
+        pairCalls[0]++;
+        kernel.run(xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs);
+      };
+      TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
+      BlockedConv withPair = new BlockedConv(g, Activation.RELU, in, out,
+          new PairTile(first, p, TileWarmer.Tile.standIn("hot pair", counted, null, null)));
+      BlockedConv without = new BlockedConv(g, Activation.RELU, in, out, new PairTile(first, p, never));
+      String name = "width " + width;
+      boolean pairs = BlockedConv.POINTWISE_FIRST && width >= p
+          && java.util.Arrays.stream(withPair.chunkBlocks()).allMatch(m -> m == 2);
+      assertWithMessage(name).that(withPair.hasFirstPair()).isEqualTo(pairs);
+      assertWithMessage(name).that(without.hasFirstPair()).isEqualTo(pairs);
+      float[] a = new float[out.sampleSize];
+      float[] b = new float[out.sampleSize];
+      without.firstTilesOnly = true;
+      without.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, without.items(1));
+      withPair.firstTilesOnly = true;
+      withPair.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, withPair.items(1));
+      // Two chunks of two blocks, five rows, a call per run.
+      assertWithMessage(name).that(pairCalls[0]).isEqualTo(pairs ? 2L * 5 * ((width + p - 1) / p) : 0L);
+      assertSameBits(name, a, b);
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(b, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+          .isAtMost(1e-5);
+      // Nothing outside the output's interior.
+      float[] nchw = new float[actual.length];
+      out.toNchw(a, 0, nchw, 0);
+      float[] back = new float[out.sampleSize];
+      out.fromNchw(nchw, 0, back, 0);
+      assertSameBits(name + ", halo", back, b);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(4);
+  }
+
+  /** The shared tiles, except the first tile given, no pointwise first tiles, and the pair tile given. */
+  private static final class PairTile implements BlockedConv.TileSource {
+    private final TileWarmer.Tile first;
+    private final int pairPixels;
+    private final TileWarmer.Tile pair;
+
+    PairTile(TileWarmer.Tile first, int pairPixels, TileWarmer.Tile pair) {
+      this.first = first;
+      this.pairPixels = pairPixels;
+      this.pair = pair;
+    }
+
+    @Override
+    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo) {
+      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride, lo);
+    }
+
+    @Override
+    public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
+      return blocks == 2 && pixels == pairPixels ? pair : BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise(int pixels) {
+      return BlockedConv.TileSource.WARMED.depthwise(pixels);
+    }
+
+    @Override
+    public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
+      return BlockedConv.TileSource.WARMED.depthwise3x3(pixels, stride);
+    }
+
+    @Override
+    public TileWarmer.Tile first(int pixels) {
+      return first;
+    }
+
+    @Override
+    public TileWarmer.Tile firstPointwise(int pixels) {
+      return new TileWarmer.Tile("never hot", () -> {});
+    }
+  }
+
   /** The shared tiles, except the first tiles and pointwise first tiles given. */
   private static final class FirstTiles implements BlockedConv.TileSource {
     private final TileWarmer.Tile first;
