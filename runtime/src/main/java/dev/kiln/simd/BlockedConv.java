@@ -29,8 +29,9 @@ final class BlockedConv {
   /** Experiment switch: tiles with a constant pixel distance (default) or those for any distance. */
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
   /**
-   * Switch: a long first forward runs 1x1 layers on the one-block pointwise tile once it is hot (default; see
-   * {@link BlockedNetwork#requestFirstPointwise}), or never.
+   * Switch: a long first forward runs 1x1 layers on the one-block pointwise tile, or on the pair tile ({@link
+   * #firstPair}) where the layer has one, once it is hot (default; see {@link BlockedNetwork#requestFirstPointwise}),
+   * or never.
    */
   static final boolean POINTWISE_FIRST = !"false".equals(System.getProperty("kiln.blocked.pointwiseFirst"));
 
@@ -138,8 +139,8 @@ final class BlockedConv {
    */
   private final TileWarmer.Tile[] firstPointwiseTiles;
   /**
-   * 1x1 layers over blocked inputs whose chunks all have two blocks (AVX2's pointwise layers, {@link
-   * #POINTWISE_TWOS}) with rows at least {@link #twoBlockPixels} wide: the layer's own widest two-block pointwise
+   * 1x1 layers over blocked inputs whose chunks all have two blocks (every such layer where {@link #POINTWISE_TWOS}
+   * holds: AVX2 on JDK 17) with rows at least {@link #twoBlockPixels} wide: the layer's own widest two-block pointwise
    * tile, which a long first forward has warmed instead of the one-block pointwise tiles ({@link
    * #requestFirstPointwise}) and runs on {@link #firstPairColumns} where it is hot: both blocks of a chunk in one
    * call, 12 multiply-add chains instead of 7 (one tile alone on level-1 data, 128 steps, AMD EPYC Zen 3: 2x6
@@ -1403,9 +1404,9 @@ final class BlockedConv {
   }
 
   /**
-   * {@code count} rows of a chunk's outputs before its tiles are hot: one block at a time with the shared
-   * one-block tiles (same sums, same bits). Arguments in locals: this runs in the first forward, before the JIT
-   * has compiled it.
+   * {@code count} rows of a chunk's outputs before its tiles are hot: on the pair tile where it is hot ({@link
+   * #firstPair}), else one block at a time with the shared one-block tiles (same sums, same bits). Arguments in
+   * locals: this runs in the first forward, before the JIT has compiled it.
    */
   private void firstTileRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
     if (firstPair != null && firstPair.hot()) {

@@ -849,7 +849,8 @@ final class BlockedNetwork implements NetworkEngine {
    * pointwise layers, a Winograd layer's products; {@link BlockedConv#requestFirstPointwise}) if that forward's
    * 1x1 work per thread reaches {@link #FIRST_POINTWISE_MACS}. They run those layers at 1.6-1.9 times the speed
    * of the one-block first tiles (which walk an offset table), once hot; the forward runs the first tiles until
-   * then and waits for neither. Only a long first forward gains: the tile's compilation (90-140 ms of warming
+   * then and waits for neither. A layer whose chunks all have two blocks requests its own two-block pointwise tile
+   * instead (its pair tile: 1.5 times the one-block pointwise tile's speed, and a tile it needs anyway). Only a long first forward gains: the tile's compilation (90-140 ms of warming
    * on the Zen 3) takes the JIT from the code a short one waits for. Requested at construction, at N=8 on one
    * thread the first results took 0.92x (MobileNet v1) and 0.94x (RepVGG-A0) the time, at N=1 1.18x and 1.06x,
    * at N=8 on two threads 1.09x and 0.99x (ten alternating ColdStart pairs each,

@@ -370,8 +370,8 @@ class BlockedConvTest {
       };
       TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
       BlockedConv withPair = new BlockedConv(g, Activation.RELU, in, out,
-          new PairTile(first, p, TileWarmer.Tile.standIn("hot pair", counted, null, null)));
-      BlockedConv without = new BlockedConv(g, Activation.RELU, in, out, new PairTile(first, p, never));
+          new FirstTiles(first, never, p, TileWarmer.Tile.standIn("hot pair", counted, null, null)));
+      BlockedConv without = new BlockedConv(g, Activation.RELU, in, out, new FirstTiles(first, never, p, never));
       String name = "width " + width;
       boolean pairs = BlockedConv.POINTWISE_FIRST && width >= p
           && java.util.Arrays.stream(withPair.chunkBlocks()).allMatch(m -> m == 2);
@@ -402,14 +402,23 @@ class BlockedConvTest {
     assertThat(cases).isEqualTo(4);
   }
 
-  /** The shared tiles, except the first tile given, no pointwise first tiles, and the pair tile given. */
-  private static final class PairTile implements BlockedConv.TileSource {
+  /**
+   * The shared tiles, except the first tiles and pointwise first tiles given, and the two-block pointwise tile of
+   * {@code pairPixels} (the pair tile, {@link BlockedConv#hasFirstPair}) where one is given.
+   */
+  private static final class FirstTiles implements BlockedConv.TileSource {
     private final TileWarmer.Tile first;
+    private final TileWarmer.Tile firstPointwise;
     private final int pairPixels;
     private final TileWarmer.Tile pair;
 
-    PairTile(TileWarmer.Tile first, int pairPixels, TileWarmer.Tile pair) {
+    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise) {
+      this(first, firstPointwise, 0, null);
+    }
+
+    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise, int pairPixels, TileWarmer.Tile pair) {
       this.first = first;
+      this.firstPointwise = firstPointwise;
       this.pairPixels = pairPixels;
       this.pair = pair;
     }
@@ -421,48 +430,8 @@ class BlockedConvTest {
 
     @Override
     public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
-      return blocks == 2 && pixels == pairPixels ? pair : BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
-    }
-
-    @Override
-    public TileWarmer.Tile depthwise(int pixels) {
-      return BlockedConv.TileSource.WARMED.depthwise(pixels);
-    }
-
-    @Override
-    public TileWarmer.Tile depthwise3x3(int pixels, int stride) {
-      return BlockedConv.TileSource.WARMED.depthwise3x3(pixels, stride);
-    }
-
-    @Override
-    public TileWarmer.Tile first(int pixels) {
-      return first;
-    }
-
-    @Override
-    public TileWarmer.Tile firstPointwise(int pixels) {
-      return new TileWarmer.Tile("never hot", () -> {});
-    }
-  }
-
-  /** The shared tiles, except the first tiles and pointwise first tiles given. */
-  private static final class FirstTiles implements BlockedConv.TileSource {
-    private final TileWarmer.Tile first;
-    private final TileWarmer.Tile firstPointwise;
-
-    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise) {
-      this.first = first;
-      this.firstPointwise = firstPointwise;
-    }
-
-    @Override
-    public TileWarmer.Tile conv(int blocks, int pixels, int pixelStride, float lo) {
-      return BlockedConv.TileSource.WARMED.conv(blocks, pixels, pixelStride, lo);
-    }
-
-    @Override
-    public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
-      return BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
+      return pair != null && blocks == 2 && pixels == pairPixels ? pair
+          : BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
     }
 
     @Override
