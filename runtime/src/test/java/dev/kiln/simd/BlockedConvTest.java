@@ -290,42 +290,19 @@ class BlockedConvTest {
     // 14-pixel rows: two 7-pixel runs; 20-pixel rows: three, the last overlapping.
     int cases = 0;
     for (int width : new int[] {14, 20}) {
-      ConvGeometry g = NaiveConvKernel.geometry(2 * lanes, 3 * lanes, 5, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-          PaddingMode.ZEROS);
-      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
-      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
-      Tensor x = TestTensors.uniform(new SplittableRandom(width), 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-      float[] xb = new float[in.sampleSize];
-      in.fromNchw(x.data(), 0, xb, 0);
+      FirstForwardCase c = new FirstForwardCase(3, width);
       TileWarmer.Tile first = TileWarmer.conv(1, BlockedConv.FIRST_PIXELS, 0);
       TileWarmer.warm(first);
       long[] pointwiseCalls = new long[1];
-      BlockedKernels.ConvTile kernel = BlockedKernels.pointwise(1, BlockedConv.FIRST_PIXELS,
-          TileBudget.pointwiseLanes(1, BlockedConv.FIRST_PIXELS));
-      BlockedKernels.ConvTile counted = (xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs) -> {
-        pointwiseCalls[0]++;
-        kernel.run(xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs);
-      };
+      BlockedKernels.ConvTile counted = counted(BlockedKernels.pointwise(1, BlockedConv.FIRST_PIXELS,
+          TileBudget.pointwiseLanes(1, BlockedConv.FIRST_PIXELS)), pointwiseCalls);
       TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
-      BlockedConv cold = new BlockedConv(g, Activation.RELU, in, out, new FirstTiles(first, never));
-      BlockedConv hot = new BlockedConv(g, Activation.RELU, in, out,
-          new FirstTiles(never, TileWarmer.Tile.standIn("hot pointwise", counted, null, null)));
-      assertThat(cold.firstPointwiseMacs()).isEqualTo(g.macsPerSample());
-      float[] a = new float[out.sampleSize];
-      float[] b = new float[out.sampleSize];
-      cold.firstTilesOnly = true;
-      cold.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, cold.items(1));
-      hot.firstTilesOnly = true;
-      hot.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, hot.items(1));
+      BlockedConv cold = c.layer(new FirstTiles(first, never));
+      BlockedConv hot = c.layer(new FirstTiles(never, TileWarmer.Tile.standIn("hot pointwise", counted, null, null)));
+      assertThat(cold.firstPointwiseMacs()).isEqualTo(c.g.macsPerSample());
       String name = "width " + width;
+      c.check(name, cold, hot);
       assertWithMessage(name).that(pointwiseCalls[0]).isEqualTo(3L * 5 * (width == 14 ? 2 : 3));
-      assertSameBits(name, a, b);
-      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      out.toNchw(b, 0, actual, 0);
-      ref.eval();
-      assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
-          .isAtMost(1e-5);
       cases++;
     }
     assertThat(cases).isEqualTo(2);
@@ -347,59 +324,90 @@ class BlockedConvTest {
    */
   @Test
   void firstForwardRunsTwoBlockChunksOnThePairTileWithTheSameBits() {
-    int lanes = VectorShape.LANES;
     int p = BlockedConv.twoBlockPixels();
     int cases = 0;
     // Rows of 14 and 20 pixels: runs of p overlapping at the row's end; rows of p: one run; narrower: no pair tile.
     for (int width : new int[] {14, 20, p, p - 1}) {
-      ConvGeometry g = NaiveConvKernel.geometry(2 * lanes, 4 * lanes, 5, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
-          PaddingMode.ZEROS);
-      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
-      BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
-      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
-      Tensor x = TestTensors.uniform(new SplittableRandom(width), 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
-      float[] xb = new float[in.sampleSize];
-      in.fromNchw(x.data(), 0, xb, 0);
+      FirstForwardCase c = new FirstForwardCase(4, width);
       TileWarmer.Tile first = TileWarmer.conv(1, Math.min(width, BlockedConv.FIRST_PIXELS), 0);
       TileWarmer.warm(first);
       long[] pairCalls = new long[1];
-      BlockedKernels.ConvTile kernel = BlockedConv.TileSource.WARMED.pointwise(2, p, 0f).conv;
-      BlockedKernels.ConvTile counted = (xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs) -> {
-        pairCalls[0]++;
-        kernel.run(xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs);
-      };
+      BlockedKernels.ConvTile counted = counted(BlockedConv.TileSource.WARMED.pointwise(2, p, 0f).conv, pairCalls);
       TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
-      BlockedConv withPair = new BlockedConv(g, Activation.RELU, in, out,
-          new FirstTiles(first, never, p, TileWarmer.Tile.standIn("hot pair", counted, null, null)));
-      BlockedConv without = new BlockedConv(g, Activation.RELU, in, out, new FirstTiles(first, never, p, never));
+      BlockedConv withPair = c.layer(new FirstTiles(first, never, p,
+          TileWarmer.Tile.standIn("hot pair", counted, null, null)));
+      BlockedConv without = c.layer(new FirstTiles(first, never, p, never));
       String name = "width " + width;
       boolean pairs = BlockedConv.POINTWISE_FIRST && width >= p
           && java.util.Arrays.stream(withPair.chunkBlocks()).allMatch(m -> m == 2);
       assertWithMessage(name).that(withPair.hasFirstPair()).isEqualTo(pairs);
       assertWithMessage(name).that(without.hasFirstPair()).isEqualTo(pairs);
-      float[] a = new float[out.sampleSize];
-      float[] b = new float[out.sampleSize];
-      without.firstTilesOnly = true;
-      without.run(ref.weight(), ref.bias(), xb, 0, a, 0, 1, 1, 0, without.items(1));
-      withPair.firstTilesOnly = true;
-      withPair.run(ref.weight(), ref.bias(), xb, 0, b, 0, 1, 1, 0, withPair.items(1));
+      c.check(name, without, withPair);
       // Two chunks of two blocks, five rows, a call per run.
       assertWithMessage(name).that(pairCalls[0]).isEqualTo(pairs ? 2L * 5 * ((width + p - 1) / p) : 0L);
-      assertSameBits(name, a, b);
-      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
-      out.toNchw(b, 0, actual, 0);
-      ref.eval();
-      assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
-          .isAtMost(1e-5);
-      // Nothing outside the output's interior.
-      float[] nchw = new float[actual.length];
-      out.toNchw(a, 0, nchw, 0);
-      float[] back = new float[out.sampleSize];
-      out.fromNchw(nchw, 0, back, 0);
-      assertSameBits(name + ", halo", back, b);
       cases++;
     }
     assertThat(cases).isEqualTo(4);
+  }
+
+  /**
+   * A 1x1 layer of two input blocks and {@code outBlocks} output blocks on 5 rows of {@code width} pixels (ReLU, an
+   * output halo of one pixel), its reference, and an input in the blocked layout: the first forward's paths of two
+   * layers of this geometry, checked against each other and the reference.
+   */
+  private static final class FirstForwardCase {
+    final ConvGeometry g;
+    final ReferenceConv2d ref;
+    final BlockedLayout in;
+    final BlockedLayout out;
+    final Tensor x;
+    final float[] xb;
+
+    FirstForwardCase(int outBlocks, int width) {
+      int lanes = VectorShape.LANES;
+      g = NaiveConvKernel.geometry(2 * lanes, outBlocks * lanes, 5, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+          PaddingMode.ZEROS);
+      ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
+      out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 1, 1, 1, 1);
+      x = TestTensors.uniform(new SplittableRandom(width), 1, 1, g.inChannels(), g.inHeight(), g.inWidth());
+      xb = new float[in.sampleSize];
+      in.fromNchw(x.data(), 0, xb, 0);
+    }
+
+    BlockedConv layer(BlockedConv.TileSource source) {
+      return new BlockedConv(g, Activation.RELU, in, out, source);
+    }
+
+    /**
+     * Runs both layers as a first forward does (their chunks' own tiles not yet hot): the same bits, the reference's
+     * values, nothing written outside the output's interior.
+     */
+    void check(String name, BlockedConv a, BlockedConv b) {
+      float[] ya = new float[out.sampleSize];
+      float[] yb = new float[out.sampleSize];
+      a.firstTilesOnly = true;
+      a.run(ref.weight(), ref.bias(), xb, 0, ya, 0, 1, 1, 0, a.items(1));
+      b.firstTilesOnly = true;
+      b.run(ref.weight(), ref.bias(), xb, 0, yb, 0, 1, 1, 0, b.items(1));
+      assertSameBits(name, ya, yb);
+      float[] actual = new float[g.outChannels() * g.outHeight() * g.outWidth()];
+      out.toNchw(yb, 0, actual, 0);
+      ref.eval();
+      assertWithMessage(name).that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data()))
+          .isAtMost(1e-5);
+      float[] interior = new float[out.sampleSize];
+      out.fromNchw(actual, 0, interior, 0);
+      assertSameBits(name + ", outside the interior", interior, yb);
+    }
+  }
+
+  /** {@code kernel}, counting its calls in {@code calls[0]}. */
+  private static BlockedKernels.ConvTile counted(BlockedKernels.ConvTile kernel, long[] calls) {
+    return (xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs) -> {
+      calls[0]++;
+      kernel.run(xs, xo, sx, off, rs, w, wo, ws, b, bo, lo, y, yo, sy, cs);
+    };
   }
 
   /**
