@@ -30,8 +30,8 @@ final class BlockedConv {
   private static final boolean STRIDE_TILES = !"false".equals(System.getProperty("kiln.blocked.strideTiles"));
   /**
    * Switch: a long first forward runs 1x1 layers on the one-block pointwise tile, or on the pair tile ({@link
-   * #firstPair}) where the layer has one, once it is hot (default; see {@link BlockedNetwork#requestFirstPointwise}),
-   * or never.
+   * #firstPairTiles}) where the layer has one, once it is hot (default; see
+   * {@link BlockedNetwork#requestFirstPointwise}), or never.
    */
   static final boolean POINTWISE_FIRST = !"false".equals(System.getProperty("kiln.blocked.pointwiseFirst"));
 
@@ -140,17 +140,17 @@ final class BlockedConv {
   private final TileWarmer.Tile[] firstPointwiseTiles;
   /**
    * 1x1 layers over blocked inputs whose chunks all have two blocks (every such layer where {@link #POINTWISE_TWOS}
-   * holds: AVX2 on JDK 17) with rows at least {@link #twoBlockPixels} wide: the layer's own widest two-block pointwise
-   * tile, which a long first forward has warmed instead of the one-block pointwise tiles ({@link
-   * #requestFirstPointwise}) and runs on {@link #firstPairColumns} where it is hot: both blocks of a chunk in one
-   * call, 12 multiply-add chains instead of 7 (one tile alone on level-1 data, 128 steps, AMD EPYC Zen 3: 2x6
-   * 46 G multiply-adds/s, 1x7 30). The tile the layer's chunks run anyway, so its compilation is not extra.
-   * Null for other layers.
+   * holds: AVX2 on JDK 17): the widest two-block pointwise tile the chunks run (on their rows or row groups, no
+   * wider than a row), once per run of {@link #firstPairColumns}: the pair tile, which a long first forward has
+   * warmed instead of the one-block pointwise tiles ({@link #requestFirstPointwise}) and runs where it is hot, both
+   * blocks of a chunk per call: 12 multiply-add chains instead of 7 on AVX2 (one tile alone on level-1 data, 128
+   * steps, AMD EPYC Zen 3: 2x6 46 G multiply-adds/s, 1x7 30). One of the chunks' own tiles, so not one more to
+   * compile. Null for other layers.
    */
-  private final TileWarmer.Tile firstPair;
+  private final TileWarmer.Tile[] firstPairTiles;
   /**
-   * The column runs of {@link #firstPair}, as {@link #firstColumns} for its width (the last moved back to end
-   * where the row ends); null where there is no such tile.
+   * The column runs of the pair tile, as {@link #firstColumns} for its width (the last moved back to end where the
+   * row ends); null where there is no such tile.
    */
   private final int[] firstPairColumns;
   /** Chunks seen with all their tiles hot (they stay hot; a stale false only checks again). */
@@ -187,7 +187,7 @@ final class BlockedConv {
 
   /**
    * The tile kernels this layer uses (for tests): not the one-block pointwise tiles, which only a long first
-   * forward has warmed and runs ({@link #requestFirstPointwise}); the pair tile ({@link #firstPair}) is one of the
+   * forward has warmed and runs ({@link #requestFirstPointwise}); the pair tile ({@link #firstPairTiles}) is one of the
    * chunks' own.
    */
   java.util.List<TileWarmer.Tile> tiles() {
@@ -204,9 +204,9 @@ final class BlockedConv {
     return all;
   }
 
-  /** Whether a first forward may run this layer's chunks on the pair tile ({@link #firstPair}): for tests. */
-  boolean hasFirstPair() {
-    return firstPair != null;
+  /** The pixels of the pair tile ({@link #firstPairTiles}), 0 for none: for tests. */
+  int firstPairPixels() {
+    return firstPairColumns == null ? 0 : firstPairColumns[1];
   }
 
   /** The rows of each chunk's row groups ({@link #rowGroups}; 0 for none), in the order of the work items: for tests. */
@@ -399,7 +399,7 @@ final class BlockedConv {
       this.firstColumns = null;
       this.firstTiles = null;
       this.firstPointwiseTiles = null;
-      this.firstPair = null;
+      this.firstPairTiles = null;
       this.firstPairColumns = null;
       // The 3x3 tiles stop at 8 pixels (wider ones do not compile in JDK 17's C1, so may never reach C2).
       int[] columns = columns(geometry.outWidth(),
@@ -470,12 +470,13 @@ final class BlockedConv {
         first += m;
       }
     }
-    boolean pairs = pointwise && POINTWISE_FIRST && geometry.outWidth() >= twoBlockPixels();
+    boolean pairs = pointwise && POINTWISE_FIRST;
     for (Chunk ch : chunks) {
       pairs &= ch.blocks() == 2;
     }
-    this.firstPairColumns = pairs ? firstColumns(geometry.outWidth(), twoBlockPixels()) : null;
-    this.firstPair = pairs ? source.pointwise(2, twoBlockPixels(), lo) : null;
+    int pairPixels = pairs ? widestRun(chunks.get(0), geometry.outWidth()) : 0;
+    this.firstPairColumns = pairs ? firstColumns(geometry.outWidth(), pairPixels) : null;
+    this.firstPairTiles = pairs ? pairTiles(chunks.get(0), pairPixels, firstPairColumns.length / 2) : null;
     this.chunkHot = new boolean[chunks.size()];
     int k = chunks.get(0).groupRows();
     int scratch = 0;
@@ -525,8 +526,8 @@ final class BlockedConv {
    * first forward runs its 1x1 layers on them once they are hot ({@link BlockedNetwork#requestFirstPointwise}).
    */
   void requestFirstPointwise() {
-    if (firstPair != null) {
-      TileWarmer.request(firstPair, true);
+    if (firstPairTiles != null) {
+      TileWarmer.request(firstPairTiles[0], true);
     } else if (firstPointwiseTiles != null) {
       for (TileWarmer.Tile t : firstPointwiseTiles) {
         TileWarmer.request(t, true);
@@ -1405,11 +1406,11 @@ final class BlockedConv {
 
   /**
    * {@code count} rows of a chunk's outputs before its tiles are hot: on the pair tile where it is hot ({@link
-   * #firstPair}), else one block at a time with the shared one-block tiles (same sums, same bits). Arguments in
+   * #firstPairTiles}), else one block at a time with the shared one-block tiles (same sums, same bits). Arguments in
    * locals: this runs in the first forward, before the JIT has compiled it.
    */
   private void firstTileRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
-    if (firstPair != null && firstPair.hot()) {
+    if (firstPairTiles != null && firstPairTiles[0].hot()) {
       firstPairRows(c, p, x, xBase, rowIn, y, yBase, count);
       return;
     }
@@ -1439,26 +1440,58 @@ final class BlockedConv {
   }
 
   /**
-   * {@code count} rows of a two-block chunk's outputs on the pair tile ({@link #firstPair}) before the chunk's
+   * {@code count} rows of a two-block chunk's outputs on the pair tile ({@link #firstPairTiles}) before the chunk's
    * tiles are all hot: both blocks per call over runs of its width (the same sums, same bits).
    */
   private void firstPairRows(Chunk c, Packed p, float[] x, int xBase, int rowIn, float[] y, int yBase, int count) {
-    BlockedKernels.ConvTile tile = firstPair.conv;
-    int[] cols = firstPairColumns;
-    float[] pw = p.w();
-    float[] pb = p.b();
-    int wo = p.base() + c.weightOffset();
-    int bo = c.biasOffset();
-    int ys = out.blockStride;
-    int yRow = out.rowStride;
     for (int r = 0; r < count; r++) {
-      int xr = xBase + r * rowIn;
-      int yr = yBase + r * yRow;
-      for (int i = 0; i < cols.length; i += 2) {
-        tile.run(x, xr + cols[i] * sx, sx, off, steps, pw, wo, 2 * LANES, pb, bo, lo, y, yr + cols[i] * LANES, LANES,
-            ys);
+      runTiles(firstPairColumns, firstPairTiles, p.w(), p.base() + c.weightOffset(), 2 * LANES, p.b(), c.biasOffset(),
+          x, xBase + r * rowIn, y, yBase + r * out.rowStride, out.blockStride);
+    }
+  }
+
+  /**
+   * The widest tile a chunk runs (on its rows or its row groups) that fits a row of {@code width} pixels: its
+   * pixels. The pair tile ({@link #firstPairTiles}) is that tile, so that it is not one more to compile.
+   */
+  private static int widestRun(Chunk c, int width) {
+    int widest = widest(c.columns(), width);
+    if (c.groups() != null) {
+      for (int[] cols : c.groups().columns()) {
+        widest = Math.max(widest, widest(cols, width));
       }
     }
+    return widest;
+  }
+
+  /** The widest of column runs {@code columns} that fits {@code width} pixels. */
+  private static int widest(int[] columns, int width) {
+    int widest = 0;
+    for (int i = 1; i < columns.length; i += 2) {
+      widest = columns[i] <= width ? Math.max(widest, columns[i]) : widest;
+    }
+    return widest;
+  }
+
+  /** {@code runs} times the chunk's tile of {@code pixels} pixels (its rows' or its row groups'): the pair tile. */
+  private static TileWarmer.Tile[] pairTiles(Chunk c, int pixels, int runs) {
+    TileWarmer.Tile t = tileOf(c.columns(), c.tiles(), pixels);
+    for (int j = 0; t == null; j++) {
+      t = tileOf(c.groups().columns()[j], c.groups().tiles()[j], pixels);
+    }
+    TileWarmer.Tile[] tiles = new TileWarmer.Tile[runs];
+    java.util.Arrays.fill(tiles, t);
+    return tiles;
+  }
+
+  /** The tile of the first run of {@code pixels} in {@code columns}, null for none. */
+  private static TileWarmer.Tile tileOf(int[] columns, TileWarmer.Tile[] tiles, int pixels) {
+    for (int i = 0; i < tiles.length; i++) {
+      if (columns[2 * i + 1] == pixels) {
+        return tiles[i];
+      }
+    }
+    return null;
   }
 
   /** The upper bound of the activation on {@code count} rows of a chunk's outputs (the tiles leave it out). */

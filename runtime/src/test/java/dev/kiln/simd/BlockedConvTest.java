@@ -324,27 +324,33 @@ class BlockedConvTest {
    */
   @Test
   void firstForwardRunsTwoBlockChunksOnThePairTileWithTheSameBits() {
-    int p = BlockedConv.twoBlockPixels();
     int cases = 0;
-    // Rows of 14 and 20 pixels: runs of p overlapping at the row's end; rows of p: one run; narrower: no pair tile.
+    // Rows of 14 (groups of rows where the widest tile does not divide them), 20 (four 5-pixel tiles on AVX2), and
+    // as wide as the widest two-block tile and one pixel narrower: runs overlapping at a row's end, or one run.
+    int p = BlockedConv.twoBlockPixels();
     for (int width : new int[] {14, 20, p, p - 1}) {
       FirstForwardCase c = new FirstForwardCase(4, width);
       TileWarmer.Tile first = TileWarmer.conv(1, Math.min(width, BlockedConv.FIRST_PIXELS), 0);
       TileWarmer.warm(first);
       long[] pairCalls = new long[1];
-      BlockedKernels.ConvTile counted = counted(BlockedConv.TileSource.WARMED.pointwise(2, p, 0f).conv, pairCalls);
+      int[] widest = new int[1];
       TileWarmer.Tile never = new TileWarmer.Tile("never hot", () -> {});
-      BlockedConv withPair = c.layer(new FirstTiles(first, never, p,
-          TileWarmer.Tile.standIn("hot pair", counted, null, null)));
-      BlockedConv without = c.layer(new FirstTiles(first, never, p, never));
+      BlockedConv withPair = c.layer(new FirstTiles(first, never, pixels -> {
+        widest[0] = pixels <= width ? Math.max(widest[0], pixels) : widest[0];
+        return TileWarmer.Tile.standIn("hot pair",
+            counted(BlockedConv.TileSource.WARMED.pointwise(2, pixels, 0f).conv, pairCalls), null, null);
+      }));
+      BlockedConv without = c.layer(new FirstTiles(first, never, pixels -> never));
       String name = "width " + width;
-      boolean pairs = BlockedConv.POINTWISE_FIRST && width >= p
+      boolean pairs = BlockedConv.POINTWISE_FIRST
           && java.util.Arrays.stream(withPair.chunkBlocks()).allMatch(m -> m == 2);
-      assertWithMessage(name).that(withPair.hasFirstPair()).isEqualTo(pairs);
-      assertWithMessage(name).that(without.hasFirstPair()).isEqualTo(pairs);
+      // The pair tile is the widest two-block tile the chunks asked for that fits a row.
+      int pixels = withPair.firstPairPixels();
+      assertWithMessage(name).that(pixels).isEqualTo(pairs ? widest[0] : 0);
+      assertWithMessage(name).that(without.firstPairPixels()).isEqualTo(pixels);
       c.check(name, without, withPair);
       // Two chunks of two blocks, five rows, a call per run.
-      assertWithMessage(name).that(pairCalls[0]).isEqualTo(pairs ? 2L * 5 * ((width + p - 1) / p) : 0L);
+      assertWithMessage(name).that(pairCalls[0]).isEqualTo(pairs ? 2L * 5 * ((width + pixels - 1) / pixels) : 0L);
       cases++;
     }
     assertThat(cases).isEqualTo(4);
@@ -411,24 +417,23 @@ class BlockedConvTest {
   }
 
   /**
-   * The shared tiles, except the first tiles and pointwise first tiles given, and the two-block pointwise tile of
-   * {@code pairPixels} (the pair tile, {@link BlockedConv#hasFirstPair}) where one is given.
+   * The shared tiles, except the first tiles and pointwise first tiles given, and the two-block pointwise tiles by
+   * width where {@code twoBlock} gives them (the pair tile is one of those, {@link BlockedConv#firstPairPixels}).
    */
   private static final class FirstTiles implements BlockedConv.TileSource {
     private final TileWarmer.Tile first;
     private final TileWarmer.Tile firstPointwise;
-    private final int pairPixels;
-    private final TileWarmer.Tile pair;
+    private final java.util.function.IntFunction<TileWarmer.Tile> twoBlock;
 
     FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise) {
-      this(first, firstPointwise, 0, null);
+      this(first, firstPointwise, null);
     }
 
-    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise, int pairPixels, TileWarmer.Tile pair) {
+    FirstTiles(TileWarmer.Tile first, TileWarmer.Tile firstPointwise,
+        java.util.function.IntFunction<TileWarmer.Tile> twoBlock) {
       this.first = first;
       this.firstPointwise = firstPointwise;
-      this.pairPixels = pairPixels;
-      this.pair = pair;
+      this.twoBlock = twoBlock;
     }
 
     @Override
@@ -438,7 +443,7 @@ class BlockedConvTest {
 
     @Override
     public TileWarmer.Tile pointwise(int blocks, int pixels, float lo) {
-      return pair != null && blocks == 2 && pixels == pairPixels ? pair
+      return twoBlock != null && blocks == 2 ? twoBlock.apply(pixels)
           : BlockedConv.TileSource.WARMED.pointwise(blocks, pixels, lo);
     }
 
