@@ -10,25 +10,40 @@ import java.util.Arrays;
  * the 4x4 input patch {@code d} around it, so the reduction over input channels becomes 16 products of matrices
  * with 2.25 times fewer multiply-adds than the 3x3 sums. One sample at a time, for a range of output channels:
  * the input copied into padded planes and transformed (every call transforms the whole sample), then, a group of
- * tiles at a time, each position's products as loops over the output channels ({@code m[t][o] += v * u[o]}, which
- * HotSpot's C2 vectorizes: multiplies and adds, not fused), then the output transform with the bias and the
- * activation. The backward passes are the generated loops' ({@link #hasBackwardInput} and
- * {@link #hasBackwardWeight} are false). Results differ from the 3x3 sums by rounding (checked against the reference
- * convolution by {@code PlainWinogradTest}).
+ * tiles at a time, each position's products as loops that HotSpot's C2 vectorizes (multiplies and adds, not fused),
+ * then the output transform with the bias and the activation. The products' innermost loop runs over the longer of
+ * two rows ({@link #byTiles}): the output channels ({@code m[t][o] += v[t] * u[o]}) or a group of up to
+ * {@link #MAX_TILE_GROUP} tiles ({@code m[o][t] += v[t] * u[o]}); either way each sum is the same multiplies and
+ * adds in the same order, so the same bits. The backward passes are the generated loops' ({@link #hasBackwardInput}
+ * and {@link #hasBackwardWeight} are false). Results differ from the 3x3 sums by rounding (checked against the
+ * reference convolution by {@code PlainWinogradTest}).
  */
 final class PlainWinograd implements ConvEngine {
   /** Positions of a transformed 4x4 patch. */
   private static final int POSITIONS = WinogradKernels.POSITIONS;
   /** The fewest input channels a layer needs to run this way (as the vectorized network engine's). */
   static final int MIN_CHANNELS = WinogradKernels.MIN_CHANNELS;
-  /** Tiles whose products are accumulated together: their sums for 192 output channels stay in the level-1 cache. */
+  /**
+   * Tiles whose products are accumulated together where the innermost loop runs over the output channels: their
+   * sums for 192 output channels stay in the level-1 cache.
+   */
   private static final int GROUP = 16;
+
+  /**
+   * The most tiles of a group where the innermost loop runs over tiles ({@link #byTiles}); a layer's tiles are split
+   * into groups as even as possible.
+   */
+  static final int MAX_TILE_GROUP = 256;
 
   private final ConvGeometry g;
   private final float lo;
   private final float hi;
   private final int tilesW;
   private final int tiles;
+  /** Whether the products' innermost loop runs over tiles ({@link #byTiles}). */
+  private final boolean byTiles;
+  /** Tiles per group: {@link #GROUP}, or where {@link #byTiles} the layer's tiles in even groups. */
+  private final int group;
   private final ThreadLocal<Scratch> scratch;
   private volatile Prepared prepared;
 
@@ -40,12 +55,29 @@ final class PlainWinograd implements ConvEngine {
       float[] b) implements Weights {}
 
   /**
-   * One thread's buffers: the padded input planes, the transformed input ({@code v[(p * in + c) * tiles + t]}), and
-   * a group's sums, a row of output channels per position and tile ({@code m[p * GROUP + t][o]}). Rows of their
-   * own, so that the innermost loop reads and writes both arrays at the same index, which C2 needs to vectorize
+   * One thread's buffers: the padded input planes, the transformed input and a group's sums. The transformed input
+   * has a row per tile group, position {@code p} and input channel {@code c}, its group's tiles
+   * ({@code v[(g * POSITIONS + p) * in + c][t - g * group]}; one group of all tiles unless {@link #byTiles}). The
+   * sums have a row of output channels per position and tile ({@code m[p * GROUP + t][o]}), or where
+   * {@link #byTiles} a row of the group's tiles per position and output channel ({@code m[p * out + o][t]}). Rows
+   * of their own, so that the innermost loop reads and writes arrays at the same index, which C2 needs to vectorize
    * it (with offsets into one array each, it did not).
    */
-  private record Scratch(float[] xp, float[] v, float[][] m) {}
+  private record Scratch(float[] xp, float[][] v, float[][] m) {}
+
+  /**
+   * Whether the products' innermost loop runs over a group's tiles rather than the output channels: where a group
+   * of tiles is the longer row. C2 vectorizes such a loop with vectors as wide as the loop's profiled trip count
+   * allows (on a 512-bit machine, JDK 17: a row of 48 floats ran on 4-lane vectors, 96 on 8, 192 on 16; in
+   * RepVGG-A0 the one shared loop over output channels of 48 to 192 ran on 4), so a long row and loops of their own
+   * for each orientation keep the vectors wide: both on 16 lanes in RepVGG-A0 (its 56x56 and 28x28 layers by tiles,
+   * the 14x14 ones by channels), the scalar path's forward 56.5-57.8 ms against 59.4-62.5 before (Intel Xeon,
+   * Sapphire Rapids class, N=1, one thread, three alternating pairs). What is left is the loops' set-up: a 192-float
+   * row is twelve 16-lane steps plus a scalar pre- and post-loop each call.
+   */
+  static boolean byTiles(int tiles, int outChannels) {
+    return Math.min(tiles, MAX_TILE_GROUP) > outChannels;
+  }
 
   /**
    * Whether a layer runs this way: a 3x3 convolution of stride 1, dilation 1, one group and zero padding 1, at
@@ -57,6 +89,11 @@ final class PlainWinograd implements ConvEngine {
   }
 
   PlainWinograd(ConvGeometry geometry, Activation activation) {
+    this(geometry, activation, byTiles(geometry.outHeight() / 2 * (geometry.outWidth() / 2), geometry.outChannels()));
+  }
+
+  /** A layer whose products' innermost loop runs over tiles or not as {@code byTiles} says (for tests). */
+  PlainWinograd(ConvGeometry geometry, Activation activation, boolean byTiles) {
     if (!supports(geometry)) {
       throw new IllegalArgumentException("no Winograd form for " + geometry);
     }
@@ -65,13 +102,19 @@ final class PlainWinograd implements ConvEngine {
     this.hi = activation.upper();
     this.tilesW = geometry.outWidth() / 2;
     this.tiles = geometry.outHeight() / 2 * tilesW;
-    int padded = geometry.inChannels() * (geometry.inHeight() + 2) * (geometry.inWidth() + 2);
-    int v = POSITIONS * geometry.inChannels() * tiles;
     int out = geometry.outChannels();
+    this.byTiles = byTiles;
+    int groups = byTiles ? (tiles + MAX_TILE_GROUP - 1) / MAX_TILE_GROUP : 1;
+    this.group = byTiles ? (tiles + groups - 1) / groups : GROUP;
+    int padded = geometry.inChannels() * (geometry.inHeight() + 2) * (geometry.inWidth() + 2);
+    int vRows = groups * POSITIONS * geometry.inChannels();
+    int vRow = byTiles ? group : tiles;
+    int mRows = byTiles ? POSITIONS * out : POSITIONS * GROUP;
+    int mRow = byTiles ? group : out;
     this.scratch = new ThreadLocal<>() {
       @Override
       protected Scratch initialValue() {
-        return new Scratch(new float[padded], new float[v], new float[POSITIONS * GROUP][out]);
+        return new Scratch(new float[padded], new float[vRows][vRow], new float[mRows][mRow]);
       }
     };
   }
@@ -118,7 +161,7 @@ final class PlainWinograd implements ConvEngine {
     Prepared p = (Prepared) weights;
     Scratch s = scratch.get();
     float[] xp = s.xp;
-    float[] v = s.v;
+    float[][] v = s.v;
     float[][] m = s.m;
     int in = g.inChannels();
     int out = g.outChannels();
@@ -134,26 +177,45 @@ final class PlainWinograd implements ConvEngine {
     }
     transformInput(xp, in, plane, pw, v);
     float[][] u = p.u;
+    if (byTiles) {
+      for (int t0 = 0, grp = 0; t0 < tiles; t0 += group, grp++) {
+        int count = Math.min(group, tiles - t0);
+        for (int q = 0; q < POSITIONS; q++) {
+          for (int o = ocStart; o < ocEnd; o++) {
+            float[] sums = m[q * out + o];
+            Arrays.fill(sums, 0, count, 0f);
+            tileProducts(v, (grp * POSITIONS + q) * in, u, q * in, in, o, sums, count);
+          }
+        }
+        transformOutputByTiles(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
+      }
+      return;
+    }
     for (int t0 = 0; t0 < tiles; t0 += GROUP) {
       int count = Math.min(GROUP, tiles - t0);
       for (float[] row : m) {
         Arrays.fill(row, ocStart, ocEnd, 0f);
       }
       for (int q = 0; q < POSITIONS; q++) {
-        products(v, (q * in) * tiles + t0, tiles, u, q * in, in, m, q * GROUP, count, ocStart, ocEnd);
+        products(v, q * in, t0, u, q * in, in, m, q * GROUP, count, ocStart, ocEnd);
       }
       transformOutput(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
     }
   }
 
   /**
-   * {@code B^T d B} of every patch of every channel: position {@code q}'s value at
-   * {@code v[(q * in + c) * tiles + t]}.
+   * {@code B^T d B} of every patch of every channel: position {@code q}'s value of tile {@code t} in group
+   * {@code g} at {@code v[(g * POSITIONS + q) * in + c][t - g * group]} (one group of all tiles unless
+   * {@link #byTiles}).
    */
-  private void transformInput(float[] xp, int in, int plane, int pw, float[] v) {
-    int region = in * tiles;
+  private void transformInput(float[] xp, int in, int plane, int pw, float[][] v) {
+    int region = in;
+    int span = byTiles ? group : tiles;
     for (int c = 0; c < in; c++) {
       for (int t = 0; t < tiles; t++) {
+        int grp = t / span;
+        int q = (grp * POSITIONS) * in + c;
+        int col = t - grp * span;
         int o = c * plane + (t / tilesW) * 2 * pw + (t % tilesW) * 2;
         float r00 = xp[o] - xp[o + 2];
         float r01 = xp[o + 1] + xp[o + 2];
@@ -174,33 +236,32 @@ final class PlainWinograd implements ConvEngine {
         float r31 = xp[o + 1] + xp[o + 2];
         float r32 = xp[o + 2] - xp[o + 1];
         float r33 = xp[o + 1] - xp[o + 3];
-        int q = c * tiles + t;
-        v[q] = r00 - r20;
-        v[q + region] = r01 - r21;
-        v[q + 2 * region] = r02 - r22;
-        v[q + 3 * region] = r03 - r23;
-        v[q + 4 * region] = r10 + r20;
-        v[q + 5 * region] = r11 + r21;
-        v[q + 6 * region] = r12 + r22;
-        v[q + 7 * region] = r13 + r23;
-        v[q + 8 * region] = r20 - r10;
-        v[q + 9 * region] = r21 - r11;
-        v[q + 10 * region] = r22 - r12;
-        v[q + 11 * region] = r23 - r13;
-        v[q + 12 * region] = r10 - r30;
-        v[q + 13 * region] = r11 - r31;
-        v[q + 14 * region] = r12 - r32;
-        v[q + 15 * region] = r13 - r33;
+        v[q][col] = r00 - r20;
+        v[q + 1 * region][col] = r01 - r21;
+        v[q + 2 * region][col] = r02 - r22;
+        v[q + 3 * region][col] = r03 - r23;
+        v[q + 4 * region][col] = r10 + r20;
+        v[q + 5 * region][col] = r11 + r21;
+        v[q + 6 * region][col] = r12 + r22;
+        v[q + 7 * region][col] = r13 + r23;
+        v[q + 8 * region][col] = r20 - r10;
+        v[q + 9 * region][col] = r21 - r11;
+        v[q + 10 * region][col] = r22 - r12;
+        v[q + 11 * region][col] = r23 - r13;
+        v[q + 12 * region][col] = r10 - r30;
+        v[q + 13 * region][col] = r11 - r31;
+        v[q + 14 * region][col] = r12 - r32;
+        v[q + 15 * region][col] = r13 - r33;
       }
     }
   }
 
   /**
-   * One position's products for {@code count} tiles: {@code m[mo + t][o] += v[vo + c * tiles + t] * u[uo + c][o]}
-   * over input channels {@code c}, output channels {@code [o0, o1)}; the innermost loop runs over the output
-   * channels, one weight row for all the tiles.
+   * One position's products for {@code count} tiles from {@code t0} on, the innermost loop over the output channels:
+   * {@code m[mo + t][o] += v[vr + c][t0 + t] * u[uo + c][o]} over input channels {@code c}, output channels
+   * {@code [o0, o1)}; one weight row for all the tiles.
    */
-  private static void products(float[] v, int vo, int tiles, float[][] u, int uo, int in, float[][] m, int mo,
+  private static void products(float[][] v, int vr, int t0, float[][] u, int uo, int in, float[][] m, int mo,
       int count, int o0, int o1) {
     int c = 0;
     // Four input channels per pass: one load and store of the sums per four products (C2 vectorizes a loop of up
@@ -210,18 +271,37 @@ final class PlainWinograd implements ConvEngine {
       float[] w1 = u[uo + c + 1];
       float[] w2 = u[uo + c + 2];
       float[] w3 = u[uo + c + 3];
-      int vr = vo + c * tiles;
+      float[] v0 = v[vr + c];
+      float[] v1 = v[vr + c + 1];
+      float[] v2 = v[vr + c + 2];
+      float[] v3 = v[vr + c + 3];
       for (int t = 0; t < count; t++) {
-        axpy4(v[vr + t], w0, v[vr + tiles + t], w1, v[vr + 2 * tiles + t], w2, v[vr + 3 * tiles + t], w3,
-            m[mo + t], o0, o1);
+        axpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
       }
     }
     for (; c < in; c++) {
       float[] w = u[uo + c];
-      int vr = vo + c * tiles;
+      float[] vc = v[vr + c];
       for (int t = 0; t < count; t++) {
-        axpy(v[vr + t], w, m[mo + t], o0, o1);
+        axpy(vc[t0 + t], w, m[mo + t], o0, o1);
       }
+    }
+  }
+
+  /**
+   * One position's products for output channel {@code o}, the innermost loop over a group's {@code count} tiles:
+   * {@code sums[t] += v[vr + c][t] * u[uo + c][o]} over input channels {@code c}, in the order of
+   * {@link #products} (four channels per pass), so the same bits.
+   */
+  private static void tileProducts(float[][] v, int vr, float[][] u, int uo, int in, int o, float[] sums,
+      int count) {
+    int c = 0;
+    for (; c + 4 <= in; c += 4) {
+      tileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
+          u[uo + c + 3][o], v[vr + c + 3], sums, count);
+    }
+    for (; c < in; c++) {
+      tileAxpy(u[uo + c][o], v[vr + c], sums, count);
     }
   }
 
@@ -237,6 +317,24 @@ final class PlainWinograd implements ConvEngine {
       float[] s, int o0, int o1) {
     for (int o = o0; o < o1; o++) {
       s[o] += a0 * w0[o] + a1 * w1[o] + a2 * w2[o] + a3 * w3[o];
+    }
+  }
+
+  /**
+   * {@link #axpy4} for {@link #tileProducts}, a copy of its own: C2 takes a loop's trip count, and so its vectors'
+   * width, from the method's profile, which every caller of one method shares (inlined or not).
+   */
+  private static void tileAxpy4(float a0, float[] v0, float a1, float[] v1, float a2, float[] v2, float a3,
+      float[] v3, float[] s, int count) {
+    for (int t = 0; t < count; t++) {
+      s[t] += a0 * v0[t] + a1 * v1[t] + a2 * v2[t] + a3 * v3[t];
+    }
+  }
+
+  /** {@link #axpy} for {@link #tileProducts} (see {@link #tileAxpy4}). */
+  private static void tileAxpy(float a, float[] v, float[] s, int count) {
+    for (int t = 0; t < count; t++) {
+      s[t] += a * v[t];
     }
   }
 
@@ -282,6 +380,60 @@ final class PlainWinograd implements ConvEngine {
         float s13 = m7 - m11 - r15[o];
         float bias = b == null ? 0f : b[o];
         int e = top + o * oh * ow;
+        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
+        y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
+        y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
+        y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
+      }
+    }
+  }
+
+  /**
+   * {@link #transformOutput} of sums in rows of tiles ({@link #byTiles}: {@code m[p * out + o][t]}), the same
+   * additions in the same order.
+   */
+  private void transformOutputByTiles(float[][] m, int count, int t0, float[] b, float[] y, int yOff, int o0,
+      int o1) {
+    int ow = g.outWidth();
+    int oh = g.outHeight();
+    int out = g.outChannels();
+    for (int o = o0; o < o1; o++) {
+      float[] r0 = m[o];
+      float[] r1 = m[out + o];
+      float[] r2 = m[2 * out + o];
+      float[] r3 = m[3 * out + o];
+      float[] r4 = m[4 * out + o];
+      float[] r5 = m[5 * out + o];
+      float[] r6 = m[6 * out + o];
+      float[] r7 = m[7 * out + o];
+      float[] r8 = m[8 * out + o];
+      float[] r9 = m[9 * out + o];
+      float[] r10 = m[10 * out + o];
+      float[] r11 = m[11 * out + o];
+      float[] r12 = m[12 * out + o];
+      float[] r13 = m[13 * out + o];
+      float[] r14 = m[14 * out + o];
+      float[] r15 = m[15 * out + o];
+      float bias = b == null ? 0f : b[o];
+      for (int t = 0; t < count; t++) {
+        int tile = t0 + t;
+        float m4 = r4[t];
+        float m5 = r5[t];
+        float m6 = r6[t];
+        float m7 = r7[t];
+        float m8 = r8[t];
+        float m9 = r9[t];
+        float m10 = r10[t];
+        float m11 = r11[t];
+        float s00 = r0[t] + m4 + m8;
+        float s01 = r1[t] + m5 + m9;
+        float s02 = r2[t] + m6 + m10;
+        float s03 = r3[t] + m7 + m11;
+        float s10 = m4 - m8 - r12[t];
+        float s11 = m5 - m9 - r13[t];
+        float s12 = m6 - m10 - r14[t];
+        float s13 = m7 - m11 - r15[t];
+        int e = yOff + (tile / tilesW) * 2 * ow + (tile % tilesW) * 2 + o * oh * ow;
         y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
         y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
         y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);

@@ -24,10 +24,12 @@ class PlainWinogradTest {
   void matchesTheReference() {
     SplittableRandom r = new SplittableRandom(34);
     int withoutBias = 0;
+    int byTiles = 0;
     for (int i = 0; i < CASES; i++) {
       int in = PlainWinograd.MIN_CHANNELS + r.nextInt(39);
       int out = 1 + r.nextInt(70);
       ConvGeometry g = geometry(in, out, 2 * (1 + r.nextInt(8)), 2 * (1 + r.nextInt(8)));
+      byTiles += PlainWinograd.byTiles(g.outHeight() / 2 * (g.outWidth() / 2), out) ? 1 : 0;
       boolean bias = r.nextInt(4) != 0;
       withoutBias += bias ? 0 : 1;
       Activation act = Activation.values()[r.nextInt(Activation.values().length)];
@@ -54,6 +56,41 @@ class PlainWinogradTest {
       assertWithMessage(what).that(relativeError(whole, ref.forward(x).data())).isAtMost(1e-5);
     }
     assertThat(withoutBias).isAtLeast(3);
+    // Both orientations of the products' innermost loop.
+    assertThat(byTiles).isAtLeast(3);
+    assertThat(byTiles).isAtMost(CASES - 3);
+  }
+
+  /**
+   * The products' innermost loop over tiles (in groups of at most {@link PlainWinograd#MAX_TILE_GROUP}) or over
+   * output channels: the same bits, whole or in ranges of output channels, and the reference's values.
+   */
+  @Test
+  void bothOrientationsGiveTheSameBits() {
+    SplittableRandom r = new SplittableRandom(37);
+    // 400 tiles in two groups, 255 in one, 529 in three uneven ones; more and fewer output channels than tiles.
+    int[][] layers = {{36, 24, 40, 40}, {33, 50, 34, 30}, {40, 8, 46, 46}, {32, 300, 12, 12}};
+    for (int[] l : layers) {
+      ConvGeometry g = geometry(l[0], l[1], l[2], l[3]);
+      Activation act = Activation.values()[r.nextInt(Activation.values().length)];
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(act).seed(r.nextLong()).build();
+      ref.eval();
+      Tensor x = randomInput(r, 1, g);
+      int out = l[1];
+      int outSize = out * g.outHeight() * g.outWidth();
+      float[][] ys = new float[2][outSize];
+      for (int k = 0; k < 2; k++) {
+        PlainWinograd engine = new PlainWinograd(g, act, k == 0);
+        ConvEngine.Weights w = engine.forwardWeights(ref.weight(), ref.bias());
+        int cut = 1 + r.nextInt(out - 1);
+        java.util.Arrays.fill(ys[k], Float.NaN);
+        engine.forward(w, x.data(), 0, ys[k], 0, 0, cut);
+        engine.forward(w, x.data(), 0, ys[k], 0, cut, out);
+      }
+      String what = g + " " + act;
+      assertWithMessage(what).that(ys[0]).usingExactEquality().containsExactly(ys[1]).inOrder();
+      assertWithMessage(what).that(relativeError(ys[0], ref.forward(x).data())).isAtMost(1e-5);
+    }
   }
 
   @Test

@@ -557,15 +557,17 @@ class BlockedConvTest {
    * in 1 and 3 bands of an odd number of rows (a band's last group takes more rows than the others); a short
    * reduction (chunk by chunk) and a long one over a large input (whole bands row group by row group through the
    * chunks, {@link BlockedConv#rowsFirst}). The same bits as the one-block tiles (which run row by row), the
-   * reference's values to 1e-5, and nothing written outside the interior. Rows of 9, 10 and 13 pixels: for every
-   * widest tile of 3 to 8 pixels (as this JVM's tile budget and properties make it), one of them takes row groups.
+   * reference's values to 1e-5, and nothing written outside the interior. Rows of 9, 10, 11 and 13 pixels: for every
+   * widest tile of 3 to 8 pixels (as this JVM's tile budget and properties make it), one of them takes row groups
+   * (with 16 lanes the 256-channel layer's two-block chunks take them on rows of 11, the others' three-block ones on
+   * rows of 13; rows of 9 and 10 there are one ten-pixel tile).
    */
   @Test
   void rowGroupsGiveTheSameBitsAsRows() {
     SplittableRandom r = new SplittableRandom(4801);
     int b = VectorShape.LANES;
     java.util.List<ConvGeometry> layers = new java.util.ArrayList<>();
-    for (int width : new int[] {9, 10, 13}) {
+    for (int width : new int[] {9, 10, 11, 13}) {
       layers.add(NaiveConvKernel.geometry(3 * b, 6 * b, 15, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
           PaddingMode.ZEROS));
       layers.add(NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * b, 63, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
@@ -631,7 +633,7 @@ class BlockedConvTest {
         }
       }
     }
-    assertThat(cases).isEqualTo(48);
+    assertThat(cases).isEqualTo(64);
     assertThat(grouped[0]).isGreaterThan(0);
     assertThat(grouped[1]).isGreaterThan(0);
   }
