@@ -17,10 +17,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link LoneWinograd}, a layer used alone in Winograd's form: against {@link ReferenceConv2d} (within 1e-5 of the
- * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks, one of 16 input channels and every
- * activation; all channels on two threads the same bits as on one, and ranges of output channels the same bits as
- * all of them, nothing outside a range written. Which layers get it: at least 16 input channels and 14x14 outputs.
- * Counted.
+ * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks, one of the fewest input channels
+ * taken (32) and 16 outputs, and every activation; all channels on two threads the same bits as on one, and ranges of
+ * output channels the same bits as all of them, nothing outside a range written. Which layers get it: at least 32
+ * input channels and 14x14 outputs. Counted.
  */
 @ExtendWith(TilesNotAwaited.class)
 class LoneWinogradTest {
@@ -34,7 +34,7 @@ class LoneWinogradTest {
   @Test
   void matchesTheReference() {
     SplittableRandom r = new SplittableRandom(96);
-    int[][] shapes = {{48, 48, 56}, {96, 96, 28}, {192, 192, 14}, {40, 70, 16}, {16, 32, 14}};
+    int[][] shapes = {{48, 48, 56}, {96, 96, 28}, {192, 192, 14}, {40, 70, 16}, {32, 16, 14}};
     int cases = 0;
     for (int[] sh : shapes) {
       for (Activation act : Activation.values()) {
