@@ -32,8 +32,8 @@ final class LoneWinograd implements LoneForward {
    * machine: on the AMD EPYC Zen 4 (512-bit multiply-adds at half rate) Winograd's form, 528-559 us against 592-595
    * in the direct engine at N=32 and 16.0-18.0 us against 18.6-18.9 at N=1; on an Intel Xeon of the Sapphire Rapids
    * class (at full rate) the direct engine, 368-376 us against 393-410 and 11.7 against 12.8-13.6 (LayerSuite, one
-   * thread, two runs each), and on the AMD EPYC Zen 3 (AVX2) the direct engine too, 27-28 us against 33-34. So from
-   * 32, where Winograd's form won on every machine measured.
+   * thread, two runs each); on the AMD EPYC Zen 3 (AVX2) both about the same, 27-29 us. So from 32, where
+   * Winograd's form won on every machine measured.
    */
   static final int MIN_CHANNELS =
       Integer.getInteger("kiln.simd.loneWinogradMinChannels", dev.kiln.nn.WinogradKernels.MIN_CHANNELS);
