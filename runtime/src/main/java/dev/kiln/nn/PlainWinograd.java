@@ -362,28 +362,8 @@ final class PlainWinograd implements ConvEngine {
       float[] r14 = m[14 * GROUP + t];
       float[] r15 = m[15 * GROUP + t];
       for (int o = o0; o < o1; o++) {
-        float m4 = r4[o];
-        float m5 = r5[o];
-        float m6 = r6[o];
-        float m7 = r7[o];
-        float m8 = r8[o];
-        float m9 = r9[o];
-        float m10 = r10[o];
-        float m11 = r11[o];
-        float s00 = r0[o] + m4 + m8;
-        float s01 = r1[o] + m5 + m9;
-        float s02 = r2[o] + m6 + m10;
-        float s03 = r3[o] + m7 + m11;
-        float s10 = m4 - m8 - r12[o];
-        float s11 = m5 - m9 - r13[o];
-        float s12 = m6 - m10 - r14[o];
-        float s13 = m7 - m11 - r15[o];
-        float bias = b == null ? 0f : b[o];
-        int e = top + o * oh * ow;
-        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
-        y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
-        y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
-        y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
+        storeTile(y, top + o * oh * ow, ow, b == null ? 0f : b[o], r0[o], r1[o], r2[o], r3[o], r4[o], r5[o], r6[o],
+            r7[o], r8[o], r9[o], r10[o], r11[o], r12[o], r13[o], r14[o], r15[o]);
       }
     }
   }
@@ -417,29 +397,31 @@ final class PlainWinograd implements ConvEngine {
       float bias = b == null ? 0f : b[o];
       for (int t = 0; t < count; t++) {
         int tile = t0 + t;
-        float m4 = r4[t];
-        float m5 = r5[t];
-        float m6 = r6[t];
-        float m7 = r7[t];
-        float m8 = r8[t];
-        float m9 = r9[t];
-        float m10 = r10[t];
-        float m11 = r11[t];
-        float s00 = r0[t] + m4 + m8;
-        float s01 = r1[t] + m5 + m9;
-        float s02 = r2[t] + m6 + m10;
-        float s03 = r3[t] + m7 + m11;
-        float s10 = m4 - m8 - r12[t];
-        float s11 = m5 - m9 - r13[t];
-        float s12 = m6 - m10 - r14[t];
-        float s13 = m7 - m11 - r15[t];
-        int e = yOff + (tile / tilesW) * 2 * ow + (tile % tilesW) * 2 + o * oh * ow;
-        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
-        y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
-        y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
-        y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
+        storeTile(y, yOff + (tile / tilesW) * 2 * ow + (tile % tilesW) * 2 + o * oh * ow, ow, bias, r0[t], r1[t], r2[t],
+            r3[t], r4[t], r5[t], r6[t], r7[t], r8[t], r9[t], r10[t], r11[t], r12[t], r13[t], r14[t], r15[t]);
       }
     }
+  }
+
+  /**
+   * {@code A^T m A} of one tile's 16 products {@code m0..m15} (row by row of the 4x4 position grid), plus
+   * {@code bias}, clamped, into its 2x2 output pixels from {@code y[e]} on (rows {@code ow} apart).
+   */
+  private void storeTile(float[] y, int e, int ow, float bias, float m0, float m1, float m2, float m3, float m4,
+      float m5, float m6, float m7, float m8, float m9, float m10, float m11, float m12, float m13, float m14,
+      float m15) {
+    float s00 = m0 + m4 + m8;
+    float s01 = m1 + m5 + m9;
+    float s02 = m2 + m6 + m10;
+    float s03 = m3 + m7 + m11;
+    float s10 = m4 - m8 - m12;
+    float s11 = m5 - m9 - m13;
+    float s12 = m6 - m10 - m14;
+    float s13 = m7 - m11 - m15;
+    y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
+    y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
+    y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
+    y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
   }
 
   @Override
