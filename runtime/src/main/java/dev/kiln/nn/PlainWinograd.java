@@ -44,6 +44,8 @@ final class PlainWinograd implements ConvEngine {
   private final boolean byTiles;
   /** Tiles per group: {@link #GROUP}, or where {@link #byTiles} the layer's tiles in even groups. */
   private final int group;
+  /** Where each tile's 2x2 output pixels start in an output plane. */
+  private final int[] tileTops;
   private final ThreadLocal<Scratch> scratch;
   private volatile Prepared prepared;
 
@@ -102,6 +104,10 @@ final class PlainWinograd implements ConvEngine {
     this.hi = activation.upper();
     this.tilesW = geometry.outWidth() / 2;
     this.tiles = geometry.outHeight() / 2 * tilesW;
+    this.tileTops = new int[tiles];
+    for (int t = 0; t < tiles; t++) {
+      tileTops[t] = (t / tilesW) * 2 * geometry.outWidth() + (t % tilesW) * 2;
+    }
     int out = geometry.outChannels();
     this.byTiles = byTiles;
     int groups = byTiles ? (tiles + MAX_TILE_GROUP - 1) / MAX_TILE_GROUP : 1;
@@ -187,7 +193,7 @@ final class PlainWinograd implements ConvEngine {
             tileProducts(v, (grp * POSITIONS + q) * in, u, q * in, in, o, sums, count);
           }
         }
-        transformOutputByTiles(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
+        transformOutput(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
       }
       return;
     }
@@ -209,12 +215,12 @@ final class PlainWinograd implements ConvEngine {
    * {@link #byTiles}).
    */
   private void transformInput(float[] xp, int in, int plane, int pw, float[][] v) {
-    int region = in;
     int span = byTiles ? group : tiles;
     for (int c = 0; c < in; c++) {
       for (int t = 0; t < tiles; t++) {
         int grp = t / span;
-        int q = (grp * POSITIONS) * in + c;
+        // Position 0's row of this channel and group; position p's is in rows further on.
+        int row = grp * POSITIONS * in + c;
         int col = t - grp * span;
         int o = c * plane + (t / tilesW) * 2 * pw + (t % tilesW) * 2;
         float r00 = xp[o] - xp[o + 2];
@@ -236,22 +242,22 @@ final class PlainWinograd implements ConvEngine {
         float r31 = xp[o + 1] + xp[o + 2];
         float r32 = xp[o + 2] - xp[o + 1];
         float r33 = xp[o + 1] - xp[o + 3];
-        v[q][col] = r00 - r20;
-        v[q + 1 * region][col] = r01 - r21;
-        v[q + 2 * region][col] = r02 - r22;
-        v[q + 3 * region][col] = r03 - r23;
-        v[q + 4 * region][col] = r10 + r20;
-        v[q + 5 * region][col] = r11 + r21;
-        v[q + 6 * region][col] = r12 + r22;
-        v[q + 7 * region][col] = r13 + r23;
-        v[q + 8 * region][col] = r20 - r10;
-        v[q + 9 * region][col] = r21 - r11;
-        v[q + 10 * region][col] = r22 - r12;
-        v[q + 11 * region][col] = r23 - r13;
-        v[q + 12 * region][col] = r10 - r30;
-        v[q + 13 * region][col] = r11 - r31;
-        v[q + 14 * region][col] = r12 - r32;
-        v[q + 15 * region][col] = r13 - r33;
+        v[row][col] = r00 - r20;
+        v[row + 1 * in][col] = r01 - r21;
+        v[row + 2 * in][col] = r02 - r22;
+        v[row + 3 * in][col] = r03 - r23;
+        v[row + 4 * in][col] = r10 + r20;
+        v[row + 5 * in][col] = r11 + r21;
+        v[row + 6 * in][col] = r12 + r22;
+        v[row + 7 * in][col] = r13 + r23;
+        v[row + 8 * in][col] = r20 - r10;
+        v[row + 9 * in][col] = r21 - r11;
+        v[row + 10 * in][col] = r22 - r12;
+        v[row + 11 * in][col] = r23 - r13;
+        v[row + 12 * in][col] = r10 - r30;
+        v[row + 13 * in][col] = r11 - r31;
+        v[row + 14 * in][col] = r12 - r32;
+        v[row + 15 * in][col] = r13 - r33;
       }
     }
   }
@@ -338,90 +344,62 @@ final class PlainWinograd implements ConvEngine {
     }
   }
 
-  /** {@code A^T m A} of {@code count} tiles from {@code t0} on, plus the bias, clamped, into the NCHW output. */
+  /**
+   * {@code A^T m A} of {@code count} tiles from {@code t0} on, output channels {@code [o0, o1)}, plus the bias,
+   * clamped, into the NCHW output: the sums in rows of output channels ({@code m[p * GROUP + t][o]}), or where
+   * {@link #byTiles} in rows of tiles ({@code m[p * out + o][t]}); each row's 16 positions fetched once for it.
+   */
   private void transformOutput(float[][] m, int count, int t0, float[] b, float[] y, int yOff, int o0, int o1) {
-    int ow = g.outWidth();
-    int oh = g.outHeight();
-    for (int t = 0; t < count; t++) {
-      int tile = t0 + t;
-      int top = yOff + (tile / tilesW) * 2 * ow + (tile % tilesW) * 2;
-      float[] r0 = m[t];
-      float[] r1 = m[GROUP + t];
-      float[] r2 = m[2 * GROUP + t];
-      float[] r3 = m[3 * GROUP + t];
-      float[] r4 = m[4 * GROUP + t];
-      float[] r5 = m[5 * GROUP + t];
-      float[] r6 = m[6 * GROUP + t];
-      float[] r7 = m[7 * GROUP + t];
-      float[] r8 = m[8 * GROUP + t];
-      float[] r9 = m[9 * GROUP + t];
-      float[] r10 = m[10 * GROUP + t];
-      float[] r11 = m[11 * GROUP + t];
-      float[] r12 = m[12 * GROUP + t];
-      float[] r13 = m[13 * GROUP + t];
-      float[] r14 = m[14 * GROUP + t];
-      float[] r15 = m[15 * GROUP + t];
-      for (int o = o0; o < o1; o++) {
-        storeTile(y, top + o * oh * ow, ow, b == null ? 0f : b[o], r0[o], r1[o], r2[o], r3[o], r4[o], r5[o], r6[o],
-            r7[o], r8[o], r9[o], r10[o], r11[o], r12[o], r13[o], r14[o], r15[o]);
+    int plane = g.outHeight() * g.outWidth();
+    int step = byTiles ? g.outChannels() : GROUP;
+    int rowsEnd = byTiles ? o1 : count;
+    int first = byTiles ? 0 : o0;
+    int end = byTiles ? count : o1;
+    for (int r = byTiles ? o0 : 0; r < rowsEnd; r++) {
+      float[] r0 = m[r];
+      float[] r1 = m[r + step];
+      float[] r2 = m[r + 2 * step];
+      float[] r3 = m[r + 3 * step];
+      float[] r4 = m[r + 4 * step];
+      float[] r5 = m[r + 5 * step];
+      float[] r6 = m[r + 6 * step];
+      float[] r7 = m[r + 7 * step];
+      float[] r8 = m[r + 8 * step];
+      float[] r9 = m[r + 9 * step];
+      float[] r10 = m[r + 10 * step];
+      float[] r11 = m[r + 11 * step];
+      float[] r12 = m[r + 12 * step];
+      float[] r13 = m[r + 13 * step];
+      float[] r14 = m[r + 14 * step];
+      float[] r15 = m[r + 15 * step];
+      for (int i = first; i < end; i++) {
+        int t = byTiles ? i : r;
+        int o = byTiles ? r : i;
+        float m4 = r4[i];
+        float m5 = r5[i];
+        float m6 = r6[i];
+        float m7 = r7[i];
+        float m8 = r8[i];
+        float m9 = r9[i];
+        float m10 = r10[i];
+        float m11 = r11[i];
+        float s00 = r0[i] + m4 + m8;
+        float s01 = r1[i] + m5 + m9;
+        float s02 = r2[i] + m6 + m10;
+        float s03 = r3[i] + m7 + m11;
+        float s10 = m4 - m8 - r12[i];
+        float s11 = m5 - m9 - r13[i];
+        float s12 = m6 - m10 - r14[i];
+        float s13 = m7 - m11 - r15[i];
+        float bias = b == null ? 0f : b[o];
+        int ow = g.outWidth();
+        int e = yOff + tileTops[t0 + t] + o * plane;
+        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
+        y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
+        y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
+        y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
       }
     }
-  }
-
-  /**
-   * {@link #transformOutput} of sums in rows of tiles ({@link #byTiles}: {@code m[p * out + o][t]}), the same
-   * additions in the same order.
-   */
-  private void transformOutputByTiles(float[][] m, int count, int t0, float[] b, float[] y, int yOff, int o0,
-      int o1) {
-    int ow = g.outWidth();
-    int oh = g.outHeight();
-    int out = g.outChannels();
-    for (int o = o0; o < o1; o++) {
-      float[] r0 = m[o];
-      float[] r1 = m[out + o];
-      float[] r2 = m[2 * out + o];
-      float[] r3 = m[3 * out + o];
-      float[] r4 = m[4 * out + o];
-      float[] r5 = m[5 * out + o];
-      float[] r6 = m[6 * out + o];
-      float[] r7 = m[7 * out + o];
-      float[] r8 = m[8 * out + o];
-      float[] r9 = m[9 * out + o];
-      float[] r10 = m[10 * out + o];
-      float[] r11 = m[11 * out + o];
-      float[] r12 = m[12 * out + o];
-      float[] r13 = m[13 * out + o];
-      float[] r14 = m[14 * out + o];
-      float[] r15 = m[15 * out + o];
-      float bias = b == null ? 0f : b[o];
-      for (int t = 0; t < count; t++) {
-        int tile = t0 + t;
-        storeTile(y, yOff + (tile / tilesW) * 2 * ow + (tile % tilesW) * 2 + o * oh * ow, ow, bias, r0[t], r1[t], r2[t],
-            r3[t], r4[t], r5[t], r6[t], r7[t], r8[t], r9[t], r10[t], r11[t], r12[t], r13[t], r14[t], r15[t]);
-      }
-    }
-  }
-
-  /**
-   * {@code A^T m A} of one tile's 16 products {@code m0..m15} (row by row of the 4x4 position grid), plus
-   * {@code bias}, clamped, into its 2x2 output pixels from {@code y[e]} on (rows {@code ow} apart).
-   */
-  private void storeTile(float[] y, int e, int ow, float bias, float m0, float m1, float m2, float m3, float m4,
-      float m5, float m6, float m7, float m8, float m9, float m10, float m11, float m12, float m13, float m14,
-      float m15) {
-    float s00 = m0 + m4 + m8;
-    float s01 = m1 + m5 + m9;
-    float s02 = m2 + m6 + m10;
-    float s03 = m3 + m7 + m11;
-    float s10 = m4 - m8 - m12;
-    float s11 = m5 - m9 - m13;
-    float s12 = m6 - m10 - m14;
-    float s13 = m7 - m11 - m15;
-    y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
-    y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
-    y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
-    y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
   }
 
   @Override
