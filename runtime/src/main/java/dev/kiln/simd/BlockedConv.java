@@ -9,6 +9,7 @@ import dev.kiln.nn.Parameter;
 import dev.kiln.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One convolution's eval-mode forward in the blocked layout: reads a {@link BlockedLayout} (blocked, or
@@ -56,6 +57,12 @@ final class BlockedConv {
   /** Multiply-adds per sample, for the decision to split over threads. */
   private final long macs;
   private volatile Packed packed;
+  /**
+   * Where the packed weights go ({@link #placeWeights}): a network's share of one large array, whose vectors start
+   * cache lines ({@link AlignedFloats}); null: an array of the layer's own.
+   */
+  private float[] home;
+  private int homeBase;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
   record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, int base,
@@ -978,7 +985,8 @@ final class BlockedConv {
     int outGroupChannels = geometry.outChannelsPerGroup();
     int inGroupChannels = geometry.inChannelsPerGroup();
     Chunk last = chunks.get(chunks.size() - 1);
-    float[] wp = new float[last.weightOffset() + (depthwise ? taps : steps) * last.blocks() * LANES];
+    float[] wp = home != null ? home : AlignedFloats.of(weightFloats());
+    int base = home != null ? homeBase : AlignedFloats.FIRST;
     float[] bp = new float[last.biasOffset() + last.blocks() * LANES];
     // Loop bounds and offsets in locals: the first forward packs every layer's weights, mostly before the JIT
     // has compiled this method, and an interpreted accessor call per weight cost more than the copy.
@@ -998,11 +1006,11 @@ final class BlockedConv {
           if (b != null) {
             bp[c.biasOffset() + m * LANES + lane] = b[oc];
           }
-          packChannel(w, oc * inGroupChannels * taps, wp, c.weightOffset() + m * LANES + lane, stride, rows);
+          packChannel(w, oc * inGroupChannels * taps, wp, base + c.weightOffset() + m * LANES + lane, stride, rows);
         }
       }
     }
-    p = new Packed(weight, wv, bias, bv, wp, 0, bp);
+    p = new Packed(weight, wv, bias, bv, wp, base, bp);
     packed = p;
     return p;
   }
@@ -1158,12 +1166,35 @@ final class BlockedConv {
     }
   }
 
-  /**
-   * The floats of this layer's packed weights ({@link #packedColumn}); a layer without groups, not depthwise.
-   */
-  int packedFloats() {
+  /** Where {@link #placeWeights} put the packed weights: the array (null: the layer's own) and the first index. */
+  float[] weightHome() {
+    return home;
+  }
+
+  /** See {@link #weightHome}. */
+  int weightHomeBase() {
+    return homeBase;
+  }
+
+  /** The floats of this layer's packed weights ({@link #packedColumn}), a multiple of {@link VectorShape#LANES}. */
+  int weightFloats() {
     Chunk last = chunks.get(chunks.size() - 1);
-    return last.weightOffset() + steps * last.blocks() * LANES;
+    int taps = geometry.kernelH() * geometry.kernelW();
+    return last.weightOffset() + (depthwise ? taps : steps) * last.blocks() * LANES;
+  }
+
+  /**
+   * Packs this layer's weights into {@code w[base..base + }{@link #weightFloats}{@code )} from now on (every
+   * version, in place: a forward on another thread while the weights change reads some of each), not into an
+   * array of its own.
+   */
+  void placeWeights(float[] w, int base) {
+    Objects.checkFromIndexSize(base, weightFloats(), w.length);
+    synchronized (this) {
+      home = w;
+      homeBase = base;
+      packed = null;
+    }
   }
 
   /**

@@ -169,9 +169,52 @@ final class BlockedNetwork implements NetworkEngine {
     this.groupSize = groupSize(bufferFloatsPerSample(), weights);
     this.firstGroupSize = firstGroupSize(groupSize, bufferFloatsPerSample(), weights);
     this.headStart = headStart(stages);
+    placeWeights(stages);
     for (TileWarmer.Tile t : firstCode()) {
       TileWarmer.request(t, true);
     }
+  }
+
+  /**
+   * Gives every convolution's packed (or, in Winograd's form, transformed) weights a share of one large array
+   * whose vectors start cache lines ({@link AlignedFloats}): most layers' own arrays would be too small for the
+   * JVM to put them on a line's boundary. MobileNet v1's 1x1 layers took 8-17% less time with their weights on line
+   * boundaries than off them (Intel Xeon, Sapphire Rapids class).
+   */
+  private static void placeWeights(List<Stage> stages) {
+    long floats = 0;
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        floats += AlignedFloats.ceilLines(conv.weightFloats());
+      }
+    }
+    if (floats == 0 || floats > Integer.MAX_VALUE / 2) {
+      return; // none, or more than one array should hold: each layer's own
+    }
+    float[] w = AlignedFloats.large(floats);
+    int base = AlignedFloats.FIRST;
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        conv.placeWeights(w, base);
+        base += AlignedFloats.ceilLines(conv.weightFloats());
+      }
+    }
+  }
+
+  /** A convolution's share of the network's weight array ({@link #placeWeights}). */
+  record WeightShare(float[] array, int base, int floats) {}
+
+  /** Each convolution's share of the weight array, in stage order (for tests). */
+  List<WeightShare> weightShares() {
+    List<WeightShare> shares = new ArrayList<>();
+    for (Stage stage : stages) {
+      if (stage instanceof ConvStage conv) {
+        shares.add(conv.winograd != null
+            ? new WeightShare(conv.winograd.weightHome(), conv.winograd.weightHomeBase(), conv.weightFloats())
+            : new WeightShare(conv.conv.weightHome(), conv.conv.weightHomeBase(), conv.weightFloats()));
+      }
+    }
+    return shares;
   }
 
   /**
@@ -1233,6 +1276,20 @@ final class BlockedNetwork implements NetworkEngine {
         winograd.prepareWeights(kernel.weight());
       } else {
         conv.prepareWeights(kernel.weight(), kernel.bias());
+      }
+    }
+
+    /** The floats of the layer's packed or transformed weights. */
+    int weightFloats() {
+      return winograd != null ? winograd.weightFloats() : conv.weightFloats();
+    }
+
+    /** Where the layer's packed or transformed weights go ({@link BlockedConv#placeWeights}). */
+    void placeWeights(float[] w, int base) {
+      if (winograd != null) {
+        winograd.placeWeights(w, base);
+      } else {
+        conv.placeWeights(w, base);
       }
     }
 

@@ -549,12 +549,12 @@ final class TileWarmer {
 
     @Override
     void warm() {
-      WinogradConv.transform(w, 1, 2, u, 2, columns, strides);
+      WinogradConv.transform(w, 1, 2, u, 0, 2, columns, strides);
     }
 
     @Override
     void empty() {
-      WinogradConv.transform(w, 0, 0, u, 2, columns, strides);
+      WinogradConv.transform(w, 0, 0, u, 0, 2, columns, strides);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.kiln.nn.Parameter;
 import dev.kiln.nn.WinogradKernels;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -63,6 +64,9 @@ final class WinogradConv {
   /** The first output block of each of the products' chunks, and the block count last. */
   private final int[] firstBlocks;
   private volatile Transformed transformed;
+  /** Where the transformed weights go ({@link #placeWeights}); null: an array of the layer's own. */
+  private float[] home;
+  private int homeBase;
   /** The transforms' compiled code ({@link TileWarmer}), shared by every Winograd layer. */
   private static final TileWarmer.Tile INPUT = TileWarmer.winogradInput(false);
   private static final TileWarmer.Tile OUTPUT = TileWarmer.winogradOutput(false);
@@ -567,12 +571,13 @@ final class WinogradConv {
         columns[o] = pointwise.packedColumn(o);
         strides[o] = pointwise.packedStride(o);
       }
-      int size = pointwise.packedFloats();
-      float[] all = new float[Math.multiplyExact(POSITIONS, size)];
-      transform(weight.data().data(), oc, geometry.inChannels(), all, size, columns, strides);
+      int size = pointwise.weightFloats();
+      float[] all = home != null ? home : AlignedFloats.of(weightFloats());
+      int base = home != null ? homeBase : AlignedFloats.FIRST;
+      transform(weight.data().data(), oc, geometry.inChannels(), all, base, size, columns, strides);
       BlockedConv.Packed[] packed = new BlockedConv.Packed[POSITIONS];
       for (int p = 0; p < POSITIONS; p++) {
-        packed[p] = pointwise.packedAt(all, p * size);
+        packed[p] = pointwise.packedAt(all, base + p * size);
       }
       t = new Transformed(weight, version, packed);
       transformed = t;
@@ -580,16 +585,44 @@ final class WinogradConv {
     }
   }
 
+  /** The floats of the transformed weights: {@link #POSITIONS} products' packed weights, each whole lines. */
+  int weightFloats() {
+    return Math.multiplyExact(POSITIONS, pointwise.weightFloats());
+  }
+
+  /**
+   * Transforms the weights into {@code w[base..base + }{@link #weightFloats}{@code )} from now on (every version,
+   * in place, as {@link BlockedConv#placeWeights}), not into an array of the layer's own.
+   */
+  void placeWeights(float[] w, int base) {
+    Objects.checkFromIndexSize(base, weightFloats(), w.length);
+    synchronized (this) {
+      home = w;
+      homeBase = base;
+      transformed = null;
+    }
+  }
+
+  /** Where {@link #placeWeights} put the transformed weights: the array (null: the layer's own), the first index. */
+  float[] weightHome() {
+    return home;
+  }
+
+  /** See {@link #weightHome}. */
+  int weightHomeBase() {
+    return homeBase;
+  }
+
   /**
    * {@code G g G^T} of every 3x3 kernel {@code g} of weights {@code [out, in, 3, 3]} ({@link WinogradKernels}):
    * position {@code p}'s weight of output channel {@code o} and input channel {@code c} at
-   * {@code u[p * size + columns[o] + c * strides[o]]}.
+   * {@code u[base + p * size + columns[o] + c * strides[o]]}.
    */
-  static void transform(float[] w, int outChannels, int inChannels, float[] u, int size, int[] columns,
+  static void transform(float[] w, int outChannels, int inChannels, float[] u, int base, int size, int[] columns,
       int[] strides) {
     float[] k16 = new float[POSITIONS];
     for (int o = 0; o < outChannels; o++) {
-      int column = columns[o];
+      int column = base + columns[o];
       int stride = strides[o];
       for (int c = 0; c < inChannels; c++) {
         WinogradKernels.transform(w, 9 * (o * inChannels + c), k16);

@@ -784,6 +784,57 @@ class BlockedConvTest {
     assertThat(cases).isEqualTo(3);
   }
 
+  /**
+   * Weights packed into a share of a larger array ({@link BlockedConv#placeWeights}, as a network places them) give
+   * the same bits as the layer's own array, follow every change of the weights and the bias (packed again in
+   * place), and write nothing outside the share: pointwise with a partial last block, depthwise, 3x3 stride 2.
+   */
+  @Test
+  void placedWeightsGiveTheSameBitsAndStayInTheirShare() {
+    SplittableRandom r = new SplittableRandom(28);
+    ConvGeometry[] layers = {
+        NaiveConvKernel.geometry(40, 72, 6, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(40, 40, 6, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40, PaddingMode.ZEROS),
+        NaiveConvKernel.geometry(24, 40, 6, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, PaddingMode.ZEROS)};
+    int cases = 0;
+    for (ConvGeometry g : layers) {
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+      int cin = g.inChannels();
+      BlockedLayout in = BlockedLayout.blocked(cin, 6, 9, 1, 1, 1, 1);
+      BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+      BlockedConv placed = new BlockedConv(g, Activation.RELU, in, out);
+      BlockedConv own = new BlockedConv(g, Activation.RELU, in, out);
+      int base = AlignedFloats.at(37);
+      float[] arena = new float[base + placed.weightFloats() + 23];
+      java.util.Arrays.fill(arena, Float.NaN);
+      java.util.Arrays.fill(arena, base, base + placed.weightFloats(), 0f);
+      placed.placeWeights(arena, base);
+      float[] x = new float[2 * in.sampleSize];
+      in.fromNchw(TestTensors.uniform(r, 1, 2, cin, 6, 9).data(), 0, x, 0);
+      for (Parameter changed : new Parameter[] {null, ref.weight(), ref.bias()}) {
+        if (changed != null) {
+          float[] v = changed.data().data();
+          for (int k = 0; k < v.length; k++) {
+            v[k] = (float) r.nextDouble(-1, 1);
+          }
+          changed.markChanged();
+        }
+        float[] a = new float[2 * out.sampleSize];
+        float[] b = new float[2 * out.sampleSize];
+        placed.run(ref.weight(), ref.bias(), x, 0, a, 0, 2, 1, 0, placed.items(2));
+        own.run(ref.weight(), ref.bias(), x, 0, b, 0, 2, 1, 0, own.items(2));
+        assertSameBits(g + " after " + changed, b, a);
+        for (int i = 0; i < arena.length; i++) {
+          if (i < base || i >= base + placed.weightFloats()) {
+            assertWithMessage("%s: outside element %s", g, i).that(arena[i]).isNaN();
+          }
+        }
+        cases++;
+      }
+    }
+    assertThat(cases).isEqualTo(9);
+  }
+
   /** Row bands split a batch's items into consecutive runs: a band's rows of every sample, then the next band's. */
   @Test
   void bandsCoverTheItemsInOrder() {

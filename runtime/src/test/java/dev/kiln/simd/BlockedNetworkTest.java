@@ -145,6 +145,32 @@ class BlockedNetworkTest {
         .isFalse();
   }
 
+  /**
+   * The convolutions' packed weights share one array at least a heap region long, each from an index whose vectors
+   * start cache lines in such an array ({@link AlignedFloats}), none overlapping the next; the outputs are checked
+   * by the other tests.
+   */
+  @Test
+  void convolutionsShareOneAlignedWeightArray() {
+    Net net = new Net(4);
+    net.eval();
+    BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
+    List<BlockedNetwork.WeightShare> shares = engine.weightShares();
+    assertThat(shares).hasSize(4); // stem, dw, pw, conv
+    float[] array = shares.get(0).array();
+    assertThat(array).isNotNull();
+    assertThat((long) array.length).isAtLeast(AlignedFloats.regionFloats(Runtime.getRuntime().maxMemory()));
+    int end = 0;
+    for (BlockedNetwork.WeightShare share : shares) {
+      assertThat(share.array()).isSameInstanceAs(array);
+      assertThat(share.base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
+      assertThat(share.base()).isAtLeast(end);
+      assertThat(share.floats()).isGreaterThan(0);
+      end = share.base() + share.floats();
+    }
+    assertThat(end).isAtMost(array.length);
+  }
+
   @Test
   void equalsLayerByLayer() {
     Net net = new Net(5);

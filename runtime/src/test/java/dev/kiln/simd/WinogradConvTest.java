@@ -93,6 +93,50 @@ class WinogradConvTest {
   }
 
   /**
+   * Weights transformed into a share of a larger array ({@link WinogradConv#placeWeights}, as a network places
+   * them) give the same bits as the layer's own array, follow a change of the weights (transformed again in place),
+   * and write nothing outside the share.
+   */
+  @Test
+  void placedWeightsGiveTheSameBitsAndStayInTheirShare() {
+    SplittableRandom r = new SplittableRandom(6);
+    ConvGeometry g = geometry(40, 24, 6, 8);
+    ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).build();
+    BlockedLayout in = BlockedLayout.blocked(40, 6, 8, 1, 1, 1, 1);
+    BlockedLayout out = BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0);
+    WinogradConv placed = new WinogradConv(g, Activation.RELU, in, out);
+    WinogradConv own = new WinogradConv(g, Activation.RELU, in, out);
+    int base = AlignedFloats.at(100);
+    float[] arena = new float[base + placed.weightFloats() + 9];
+    Arrays.fill(arena, Float.NaN);
+    Arrays.fill(arena, base, base + placed.weightFloats(), 0f);
+    placed.placeWeights(arena, base);
+    float[] xb = blockedInput(r, in, 2);
+    int cases = 0;
+    for (int round = 0; round < 2; round++) {
+      float[] a = new float[2 * out.sampleSize];
+      float[] b = new float[2 * out.sampleSize];
+      placed.run(ref.weight(), ref.bias(), xb, 0, new float[placed.tileFloats(2)],
+          new float[placed.productFloats(2)], a, 0, 2);
+      own.run(ref.weight(), ref.bias(), xb, 0, new float[own.tileFloats(2)], new float[own.productFloats(2)], b, 0,
+          2);
+      assertSameBits("round " + round, b, a);
+      for (int i = 0; i < arena.length; i++) {
+        if (i < base || i >= base + placed.weightFloats()) {
+          assertWithMessage("round %s: outside element %s", round, i).that(arena[i]).isNaN();
+        }
+      }
+      float[] weights = ref.weight().data().data();
+      for (int k = 0; k < weights.length; k++) {
+        weights[k] = (float) r.nextDouble(-1, 1);
+      }
+      ref.weight().markChanged();
+      cases++;
+    }
+    assertThat(cases).isEqualTo(2);
+  }
+
+  /**
    * The weight transform ahead of the layer's run ({@link WinogradConv#prepareWeights}, on the calling thread and as
    * a job of the warmer's thread): prepared, the layer gives the same bits as a layer that transforms its weights
    * when it runs; new weight values are prepared again; a network's first forward queues one job per convolution.

@@ -1,0 +1,48 @@
+package dev.kiln.simd;
+
+import static com.google.common.truth.Truth.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link AlignedFloats}: the first aligned index, rounding to lines, G1's region size, the large arrays. */
+class AlignedFloatsTest {
+  private static final long MB = 1L << 20;
+
+  @Test
+  void firstAlignedElementFollowsTheHeader() {
+    // 16 bytes of array header: element 12 is 48 bytes in, 64 from the array's start.
+    assertThat(AlignedFloats.FIRST).isEqualTo(12);
+    assertThat(AlignedFloats.at(0)).isEqualTo(12);
+    assertThat(AlignedFloats.at(12)).isEqualTo(12);
+    assertThat(AlignedFloats.at(13)).isEqualTo(28);
+    assertThat(AlignedFloats.at(28)).isEqualTo(28);
+    assertThat(AlignedFloats.at(29)).isEqualTo(44);
+    assertThat(AlignedFloats.ceilLines(0)).isEqualTo(0);
+    assertThat(AlignedFloats.ceilLines(1)).isEqualTo(16);
+    assertThat(AlignedFloats.ceilLines(16)).isEqualTo(16);
+    assertThat(AlignedFloats.ceilLines(17)).isEqualTo(32);
+  }
+
+  /** G1's own choice (OpenJDK 17): heap / 2,048 rounded up to a power of two, 1 to 32 MB. */
+  @Test
+  void regionsAsG1SizesThem() {
+    assertThat(AlignedFloats.regionFloats(256 * MB)).isEqualTo(MB / 4);
+    assertThat(AlignedFloats.regionFloats(2048 * MB)).isEqualTo(MB / 4);
+    assertThat(AlignedFloats.regionFloats(2049 * MB)).isEqualTo(2 * MB / 4);
+    assertThat(AlignedFloats.regionFloats(6320816128L)).isEqualTo(4 * MB / 4); // a 24 GB machine's default heap
+    assertThat(AlignedFloats.regionFloats(16384 * MB)).isEqualTo(8 * MB / 4);
+    assertThat(AlignedFloats.regionFloats(1L << 40)).isEqualTo(32 * MB / 4);
+  }
+
+  @Test
+  void largeArraysFillARegionAndHoldTheirFloats() {
+    long region = AlignedFloats.regionFloats(Runtime.getRuntime().maxMemory());
+    assertThat((long) AlignedFloats.large(10).length).isEqualTo(region);
+    assertThat((long) AlignedFloats.large(region).length).isEqualTo(region + AlignedFloats.FIRST);
+    assertThat(AlignedFloats.of(100).length).isEqualTo(112);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> AlignedFloats.large(Integer.MAX_VALUE));
+    assertThat(e).hasMessageThat().isEqualTo("2147483647 floats do not fit one array");
+  }
+}
