@@ -139,14 +139,21 @@ final class WinogradConv {
     pointwise.firstTilesOnly = on;
   }
 
-  /** The floats of the transformed input (and, separately, of the products) of a batch of {@code n}. */
+  /**
+   * The floats of the transformed input (and, separately, of the products) of a batch of {@code n}: from
+   * {@link #SCRATCH} on, where the arrays' vectors start cache lines if the JVM puts them on a line's boundary
+   * ({@link AlignedFloats}).
+   */
   int tileFloats(int n) {
-    return Math.multiplyExact(POSITIONS * n, tiles.sampleSize);
+    return Math.addExact(SCRATCH, Math.multiplyExact(POSITIONS * n, tiles.sampleSize));
   }
 
   int productFloats(int n) {
-    return Math.multiplyExact(POSITIONS * n, products.sampleSize);
+    return Math.addExact(SCRATCH, Math.multiplyExact(POSITIONS * n, products.sampleSize));
   }
+
+  /** Where the transformed input and the products start in their arrays. */
+  static final int SCRATCH = AlignedFloats.FIRST;
 
   /** The kernels this layer runs: the transforms and the products' tiles (for tests). */
   List<TileWarmer.Tile> tileKernels() {
@@ -267,14 +274,18 @@ final class WinogradConv {
 
   /** Samples per group of a batch of {@code n}: as many as fit in {@link #groupFloats}, at least one. */
   int groupSamples(int n) {
-    long perSample = (long) tileFloats(1) + productFloats(1);
-    return (int) Math.max(1, Math.min(n, groupFloats / perSample));
+    return (int) Math.max(1, Math.min(n, groupFloats / scratchPerSample()));
+  }
+
+  /** The floats of one sample's transformed input and products. */
+  long scratchPerSample() {
+    return (long) POSITIONS * (tiles.sampleSize + products.sampleSize);
   }
 
   /**
    * Items {@code [from, to)} of the input transform: {@code B^T d B} of each 4x4 patch (rows {@code 2i-1..2i+2},
    * columns {@code 2j-1..2j+2} of the input, the halo being the zero padding) into {@code v}: position
-   * {@code p}'s maps at {@code v[p * n * tiles.sampleSize..]}.
+   * {@code p}'s maps at {@code v[SCRATCH + p * n * tiles.sampleSize..]}.
    */
   void inputTransform(float[] x, int xOff, float[] v, int n, int from, int to) {
     boolean vector = !firstCodeOnly && INPUT.hot();
@@ -287,7 +298,7 @@ final class WinogradConv {
       int cb = rest % in.blocks;
       int s = rest / in.blocks;
       int p = xOff + s * in.sampleSize + cb * in.blockStride + in.pixel(2 * ty - 1, -1);
-      int q = s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0);
+      int q = SCRATCH + s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0);
       if (vector) {
         inputRow(x, p, in.rowStride, in.pixelStride, v, q, region, tw);
       } else {
@@ -457,7 +468,7 @@ final class WinogradConv {
     int vr = n * tiles.sampleSize;
     int mr = n * products.sampleSize;
     for (int p = 0; p < POSITIONS; p++) {
-      pointwise.run(packed[p], v, p * vr, m, p * mr, n, 1, from, to);
+      pointwise.run(packed[p], v, SCRATCH + p * vr, m, SCRATCH + p * mr, n, 1, from, to);
     }
   }
 
@@ -477,7 +488,7 @@ final class WinogradConv {
       int rest = item / th;
       int cb = rest % out.blocks;
       int s = rest / out.blocks;
-      int q = s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0);
+      int q = SCRATCH + s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0);
       int o = yOff + s * out.sampleSize + cb * out.blockStride + out.pixel(2 * ty, 0);
       if (vector) {
         outputRow(m, q, region, b, cb * LANES, oc, lo, hi, y, o, out.rowStride, out.pixelStride, tw);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** {@link AlignedFloats}: the first aligned index, rounding to lines, G1's region size, the large arrays. */
+/** {@link AlignedFloats}: the first aligned index, rounding to lines, G1's region size, the large arrays and when. */
 class AlignedFloatsTest {
   private static final long MB = 1L << 20;
 
@@ -41,6 +41,8 @@ class AlignedFloatsTest {
     assertThat((long) AlignedFloats.large(10).length).isEqualTo(region);
     assertThat((long) AlignedFloats.large(region).length).isEqualTo(region + AlignedFloats.FIRST);
     assertThat(AlignedFloats.of(100).length).isEqualTo(112);
+    assertThat((long) AlignedFloats.lined(region / 16).length).isEqualTo(region);
+    assertThat(AlignedFloats.lined(region / 16 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 16 - 1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AlignedFloats.large(Integer.MAX_VALUE));
     assertThat(e).hasMessageThat().isEqualTo("2147483647 floats do not fit one array");

@@ -287,7 +287,8 @@ class WinogradConvTest {
       BlockedLayout in = BlockedLayout.blocked(40, 6, 8, 1, 1, 1, 1);
       BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 8, 0, 0, 0, 0);
       WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
-      long perSample = (long) conv.tileFloats(1) + conv.productFloats(1);
+      long perSample = conv.scratchPerSample();
+      assertThat(conv.tileFloats(1) + conv.productFloats(1)).isEqualTo(perSample + 2 * WinogradConv.SCRATCH);
       int n = 5;
       float[] xb = blockedInput(r, in, n);
       WinogradConv.groupFloats = Long.MAX_VALUE;
