@@ -83,9 +83,24 @@ final class BlockedConv {
    * @param groups how the chunk computes groups of rows as one run of pixels ({@link #rowGroups}), null for none
    */
   private record Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
-      TileWarmer.Tile[] tiles, RowGroups groups) {
+      TileWarmer.Tile[] tiles, RowGroups groups, TileWarmer.Tile[] waitFor) {
     Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
       this(group, block, blocks, weightOffset, biasOffset, columns, tiles, null);
+    }
+
+    Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles,
+        RowGroups groups) {
+      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, groups, waitFor(tiles, groups));
+    }
+
+    /** The tiles a chunk's rows wait for: its rows' and its row groups'. */
+    private static TileWarmer.Tile[] waitFor(TileWarmer.Tile[] tiles, RowGroups groups) {
+      if (groups == null) {
+        return tiles;
+      }
+      TileWarmer.Tile[] all = java.util.Arrays.copyOf(tiles, tiles.length + groups.all().length);
+      System.arraycopy(groups.all(), 0, all, tiles.length, groups.all().length);
+      return all;
     }
 
     /** The rows of the chunk's row groups, 0 for none. */
@@ -93,23 +108,22 @@ final class BlockedConv {
       return groups == null ? 0 : groups.rows();
     }
 
-    /** Whether the chunk's tiles are all hot (or layers do not wait for tiles). */
+    /**
+     * Whether the chunk's tiles are all hot (or layers do not wait for tiles). Without a branch on any tile's state
+     * (one loop and-ing them all): the JIT compiles this into the driver loop ({@link #runRows}) from the branches
+     * its profile has seen, and an early return taken for the first time (a chunk's first tile hot before its
+     * others, which the priming's stand-ins, all hot, never show) threw that compilation out ({@code
+     * DriverPrimerTest}).
+     */
     boolean hot() {
-      if (TileWarmer.waiting()) {
-        for (TileWarmer.Tile t : tiles) {
-          if (!t.hot()) {
-            return false;
-          }
-        }
-        if (groups != null) {
-          for (TileWarmer.Tile t : groups.all()) {
-            if (!t.hot()) {
-              return false;
-            }
-          }
-        }
+      if (!TileWarmer.waiting()) {
+        return true;
       }
-      return true;
+      boolean all = true;
+      for (TileWarmer.Tile t : waitFor) {
+        all &= t.hot();
+      }
+      return all;
     }
   }
 

@@ -425,7 +425,7 @@ final class BlockedNetwork implements NetworkEngine {
     /** Scratch for Winograd convolutions' transformed input, at least {@code floats} long (kept, grown as needed). */
     float[] winogradTiles(int floats) {
       if (winogradTiles.length < floats) {
-        winogradTiles = AlignedFloats.lined(floats - AlignedFloats.FIRST);
+        winogradTiles = WinogradConv.scratch(floats);
       }
       return winogradTiles;
     }
@@ -444,7 +444,7 @@ final class BlockedNetwork implements NetworkEngine {
       winogradPieceTiles[0] = winogradTiles(floats);
       for (int j = 1; j < pieces; j++) {
         if (winogradPieceTiles[j] == null || winogradPieceTiles[j].length < floats) {
-          winogradPieceTiles[j] = AlignedFloats.lined(floats - AlignedFloats.FIRST);
+          winogradPieceTiles[j] = WinogradConv.scratch(floats);
         }
       }
       return winogradPieceTiles;
@@ -453,7 +453,7 @@ final class BlockedNetwork implements NetworkEngine {
     /** Scratch for Winograd convolutions' products, as {@link #winogradTiles}. */
     float[] winogradProducts(int floats) {
       if (winogradProducts.length < floats) {
-        winogradProducts = AlignedFloats.lined(floats - AlignedFloats.FIRST);
+        winogradProducts = WinogradConv.scratch(floats);
       }
       return winogradProducts;
     }

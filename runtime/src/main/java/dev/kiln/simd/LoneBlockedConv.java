@@ -52,6 +52,8 @@ final class LoneBlockedConv implements LoneForward {
         halo[2], halo[3]);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new BlockedConv(geometry, activation, in, out);
+    // Its packed weights where their vectors start cache lines, if they are large enough (AlignedFloats).
+    conv.placeWeights(AlignedFloats.lined(conv.weightFloats()), AlignedFloats.FIRST);
     this.outChannels = geometry.outChannels();
     this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
     // A class of its own, not a method reference: nothing is generated at run time before a first result.
@@ -100,7 +102,7 @@ final class LoneBlockedConv implements LoneForward {
     s.weight = weight;
     s.bias = bias;
     s.xin = readsInPlace ? x : s.io.xb;
-    s.xinOff = readsInPlace ? xOff : 0;
+    s.xinOff = readsInPlace ? xOff : SampleConversions.AT;
     try {
       if (!readsInPlace) {
         SampleConversions.run(split, in.height, s.io.input);
@@ -110,7 +112,8 @@ final class LoneBlockedConv implements LoneForward {
         s.bands = conv.bands(s.ranges, 1);
         Parallel.forChunks(s.ranges, s.compute);
       } else {
-        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, 0, 1, 1, conv.firstItem(ocStart), conv.endItem(ocEnd));
+        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, SampleConversions.AT, 1, 1, conv.firstItem(ocStart),
+            conv.endItem(ocEnd));
       }
       SampleConversions.run(split, out.blocks, s.io.output);
     } finally {
@@ -138,7 +141,8 @@ final class LoneBlockedConv implements LoneForward {
     int ranges;
     int bands;
     /** Range {@code chunk} of the layer's work items. */
-    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb, 0, 1, bands,
+    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb,
+        SampleConversions.AT, 1, bands,
         conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
   }
 }

@@ -52,6 +52,8 @@ final class LoneWinograd implements LoneForward {
     this.in = BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 1, 1, 1, 1);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new WinogradConv(geometry, activation, in, out);
+    // Its transformed weights where their vectors start cache lines, if they are large enough (AlignedFloats).
+    conv.placeWeights(AlignedFloats.lined(conv.weightFloats()), AlignedFloats.FIRST);
     this.outChannels = geometry.outChannels();
     this.scratch = new ThreadLocal<>() {
       @Override
@@ -99,7 +101,8 @@ final class LoneWinograd implements LoneForward {
       } else {
         int c0 = conv.chunkOf(ocStart / LANES);
         int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
-        conv.runChunks(weight, bias, s.io.xb, 0, s.v, s.m, s.io.yb, 0, 1, c0, c1);
+        conv.runChunks(weight, bias, s.io.xb, SampleConversions.AT, s.v, s.m, s.io.yb, SampleConversions.AT, 1, c0,
+            c1);
       }
       SampleConversions.run(split, out.blocks, s.io.output);
     } finally {
@@ -118,8 +121,8 @@ final class LoneWinograd implements LoneForward {
   private final class Scratch {
     /** The blocked input and output, their conversions. */
     final SampleConversions io = new SampleConversions(in, out, false);
-    final float[] v = new float[conv.tileFloats(1)];
-    final float[] m = new float[conv.productFloats(1)];
+    final float[] v = WinogradConv.scratch(conv.tileFloats(1));
+    final float[] m = WinogradConv.scratch(conv.productFloats(1));
     Parameter weight;
     Parameter bias;
     int pieces;
@@ -127,7 +130,8 @@ final class LoneWinograd implements LoneForward {
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();
       for (int j = start; j < end; j++) {
-        conv.runChunks(weight, bias, io.xb, 0, scratch.get().v, m, io.yb, 0, 1, chunks * j / pieces,
+        conv.runChunks(weight, bias, io.xb, SampleConversions.AT, scratch.get().v, m, io.yb, SampleConversions.AT, 1,
+            chunks * j / pieces,
             chunks * (j + 1) / pieces);
       }
     };

@@ -14,9 +14,14 @@ final class SampleConversions {
 
   private final BlockedLayout in;
   private final BlockedLayout out;
-  /** The input in layout {@code in}; null where the layer reads the caller's sample in place. */
+  /**
+   * Where the sample starts in {@link #xb} and {@link #yb}: their vectors start cache lines where the JVM puts the
+   * arrays on a line's boundary ({@link AlignedFloats#lined}).
+   */
+  static final int AT = AlignedFloats.FIRST;
+  /** The input in layout {@code in} from {@link #AT} on; null where the layer reads the caller's sample in place. */
   final float[] xb;
-  /** The output in layout {@code out}. */
+  /** The output in layout {@code out} from {@link #AT} on. */
   final float[] yb;
   private float[] x;
   private int xOff;
@@ -32,10 +37,10 @@ final class SampleConversions {
   SampleConversions(BlockedLayout in, BlockedLayout out, boolean readsInPlace) {
     this.in = in;
     this.out = out;
-    this.xb = readsInPlace ? null : new float[in.sampleSize];
-    this.yb = new float[out.sampleSize];
-    this.input = (start, end) -> in.fromNchw(x, xOff, xb, 0, start, end);
-    this.output = (start, end) -> out.toNchw(yb, 0, y, yOff, Math.max(ocStart, start * LANES),
+    this.xb = readsInPlace ? null : AlignedFloats.lined(in.sampleSize);
+    this.yb = AlignedFloats.lined(out.sampleSize);
+    this.input = (start, end) -> in.fromNchw(x, xOff, xb, AT, start, end);
+    this.output = (start, end) -> out.toNchw(yb, AT, y, yOff, Math.max(ocStart, start * LANES),
         Math.min(ocEnd, end * LANES));
   }
 

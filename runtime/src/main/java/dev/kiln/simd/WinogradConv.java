@@ -155,6 +155,11 @@ final class WinogradConv {
   /** Where the transformed input and the products start in their arrays. */
   static final int SCRATCH = AlignedFloats.FIRST;
 
+  /** An array for {@link #tileFloats} or {@link #productFloats} {@code floats} ({@link AlignedFloats#lined}). */
+  static float[] scratch(int floats) {
+    return AlignedFloats.lined(floats - SCRATCH);
+  }
+
   /** The kernels this layer runs: the transforms and the products' tiles (for tests). */
   List<TileWarmer.Tile> tileKernels() {
     List<TileWarmer.Tile> all = new ArrayList<>(List.of(INPUT, OUTPUT, WEIGHTS, TileWarmer.winogradInput(true),
