@@ -199,8 +199,9 @@ final class BlockedNetwork implements NetworkEngine {
     if (floats == 0 || floats > Integer.MAX_VALUE / 2) {
       return; // none, or more than one array should hold: each layer's own
     }
-    float[] w = AlignedFloats.lined(floats);
-    int base = AlignedFloats.FIRST;
+    AlignedFloats.Share share = AlignedFloats.share((int) floats);
+    float[] w = share.array();
+    int base = share.base();
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
         conv.placeWeights(w, base);

@@ -52,8 +52,9 @@ final class LoneBlockedConv implements LoneForward {
         halo[2], halo[3]);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new BlockedConv(geometry, activation, in, out);
-    // Its packed weights where their vectors start cache lines, if they are large enough (AlignedFloats).
-    conv.placeWeights(AlignedFloats.lined(conv.weightFloats()), AlignedFloats.FIRST);
+    // Its packed weights where their vectors start cache lines (AlignedFloats.share).
+    AlignedFloats.Share home = AlignedFloats.share(conv.weightFloats());
+    conv.placeWeights(home.array(), home.base());
     this.outChannels = geometry.outChannels();
     this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
     // A class of its own, not a method reference: nothing is generated at run time before a first result.

@@ -52,8 +52,9 @@ final class LoneWinograd implements LoneForward {
     this.in = BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 1, 1, 1, 1);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new WinogradConv(geometry, activation, in, out);
-    // Its transformed weights where their vectors start cache lines, if they are large enough (AlignedFloats).
-    conv.placeWeights(AlignedFloats.lined(conv.weightFloats()), AlignedFloats.FIRST);
+    // Its transformed weights where their vectors start cache lines (AlignedFloats.share).
+    AlignedFloats.Share home = AlignedFloats.share(conv.weightFloats());
+    conv.placeWeights(home.array(), home.base());
     this.outChannels = geometry.outChannels();
     this.scratch = new ThreadLocal<>() {
       @Override

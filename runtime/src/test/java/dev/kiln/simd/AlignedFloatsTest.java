@@ -24,6 +24,44 @@ class AlignedFloatsTest {
     assertThat(AlignedFloats.ceilLines(17)).isEqualTo(32);
   }
 
+  /**
+   * Small shares come from one region-sized array, each from a line's start, none overlapping the next, a new array
+   * once it is full; large ones get arrays of their own.
+   */
+  @Test
+  void smallSharesShareARegionLargeOnesDoNot() {
+    long region = AlignedFloats.regionFloats(Runtime.getRuntime().maxMemory());
+    AlignedFloats.Share first = AlignedFloats.share(100);
+    AlignedFloats.Share second = AlignedFloats.share(1);
+    assertThat((long) first.array().length).isEqualTo(region);
+    assertThat(first.base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
+    if (second.array() == first.array()) { // else the first share filled the shared array
+      assertThat(second.base()).isEqualTo(first.base() + 112);
+    } else {
+      assertThat(second.base()).isEqualTo(AlignedFloats.FIRST);
+    }
+    int count = 0;
+    AlignedFloats.Share last = second;
+    int big = (int) (region / 16) - 1;
+    for (int i = 0; i < 17; i++) {
+      AlignedFloats.Share s = AlignedFloats.share(big);
+      assertThat(s.base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
+      assertThat((long) s.base() + big).isAtMost(s.array().length);
+      if (s.array() == last.array()) {
+        assertThat(s.base()).isAtLeast(last.base() + 1);
+      } else {
+        count++;
+        assertThat(s.base()).isEqualTo(AlignedFloats.FIRST);
+      }
+      last = s;
+    }
+    assertThat(count).isAtLeast(1); // 17 shares of a sixteenth of a region do not fit one
+    AlignedFloats.Share own = AlignedFloats.share((int) (region / 16));
+    assertThat(own.base()).isEqualTo(AlignedFloats.FIRST);
+    assertThat((long) own.array().length).isEqualTo(region / 16 + AlignedFloats.FIRST < region ? region
+        : region / 16 + AlignedFloats.FIRST);
+  }
+
   /** G1's own choice (OpenJDK 17): heap / 2,048 rounded up to a power of two, 1 to 32 MB. */
   @Test
   void regionsAsG1SizesThem() {
