@@ -765,11 +765,7 @@ class BlockedConvTest {
     int cases = 0;
     for (Parameter changed : new Parameter[] {null, ref.weight(), ref.bias()}) {
       if (changed != null) {
-        float[] v = changed.data().data();
-        for (int k = 0; k < v.length; k++) {
-          v[k] = (float) r.nextDouble(-1, 1);
-        }
-        changed.markChanged();
+        TestTensors.redraw(changed, r);
       }
       assertWithMessage("after %s", changed).that(prepared.weightsPrepared(ref.weight(), ref.bias())).isFalse();
       prepared.prepareWeights(ref.weight(), ref.bias());
@@ -813,11 +809,7 @@ class BlockedConvTest {
       in.fromNchw(TestTensors.uniform(r, 1, 2, cin, 6, 9).data(), 0, x, 0);
       for (Parameter changed : new Parameter[] {null, ref.weight(), ref.bias()}) {
         if (changed != null) {
-          float[] v = changed.data().data();
-          for (int k = 0; k < v.length; k++) {
-            v[k] = (float) r.nextDouble(-1, 1);
-          }
-          changed.markChanged();
+          TestTensors.redraw(changed, r);
         }
         float[] a = new float[2 * out.sampleSize];
         float[] b = new float[2 * out.sampleSize];

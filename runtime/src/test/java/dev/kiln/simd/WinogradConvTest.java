@@ -84,11 +84,7 @@ class WinogradConvTest {
       out.toNchw(y, 0, actual, 0);
       assertWithMessage("round " + round)
           .that(SimdConvDifferentialTest.relativeError(actual, ref.forward(x).data())).isAtMost(1e-5);
-      float[] weights = ref.weight().data().data();
-      for (int k = 0; k < weights.length; k++) {
-        weights[k] = (float) r.nextDouble(-1, 1);
-      }
-      ref.weight().markChanged();
+      TestTensors.redraw(ref.weight(), r);
     }
   }
 
@@ -126,11 +122,7 @@ class WinogradConvTest {
           assertWithMessage("round %s: outside element %s", round, i).that(arena[i]).isNaN();
         }
       }
-      float[] weights = ref.weight().data().data();
-      for (int k = 0; k < weights.length; k++) {
-        weights[k] = (float) r.nextDouble(-1, 1);
-      }
-      ref.weight().markChanged();
+      TestTensors.redraw(ref.weight(), r);
       cases++;
     }
     assertThat(cases).isEqualTo(2);
@@ -188,11 +180,7 @@ class WinogradConvTest {
       plain.run(ref.weight(), ref.bias(), xb, 0, new float[plain.tileFloats(2)], new float[plain.productFloats(2)],
           b, 0, 2);
       assertSameBits("round " + round, b, a);
-      float[] w = ref.weight().data().data();
-      for (int k = 0; k < w.length; k++) {
-        w[k] = (float) r.nextDouble(-1, 1);
-      }
-      ref.weight().markChanged();
+      TestTensors.redraw(ref.weight(), r);
       cases++;
     }
     assertThat(cases).isEqualTo(2);

@@ -1,5 +1,6 @@
 package dev.kiln.testing;
 
+import dev.kiln.nn.Parameter;
 import dev.kiln.tensor.Tensor;
 import java.util.SplittableRandom;
 
@@ -15,5 +16,17 @@ public final class TestTensors {
       d[i] = (float) (r.nextDouble() * (2 * bound) - bound);
     }
     return t;
+  }
+
+  /**
+   * New values for {@code p}, uniform in {@code [-1, 1)} ({@code r.nextDouble(-1, 1)} in order), marked changed as
+   * every writer must ({@link Parameter#markChanged}).
+   */
+  public static void redraw(Parameter p, SplittableRandom r) {
+    float[] v = p.data().data();
+    for (int k = 0; k < v.length; k++) {
+      v[k] = (float) r.nextDouble(-1, 1);
+    }
+    p.markChanged();
   }
 }
