@@ -53,11 +53,12 @@ final class AlignedFloats {
 
   /**
    * An array with room for {@code floats} floats from {@link #FIRST} on: {@link #large} where they are at least a
-   * sixteenth of a region (the padding at most 15 times the floats), else just that long (where it lies is left to
+   * quarter of a region (the padding at most three times the floats; none that G1 would not spend anyway from half a
+   * region on, where an array takes whole regions), else just that long (where it lies is left to
    * the JVM: small arrays' vectors are read from nearer caches, where the second line of a split access costs less).
    */
   static float[] lined(long floats) {
-    if (floats * 16 >= regionFloats(Runtime.getRuntime().maxMemory())) {
+    if (floats * 4 >= regionFloats(Runtime.getRuntime().maxMemory())) {
       return large(floats);
     }
     return of(Math.toIntExact(floats));
@@ -72,7 +73,8 @@ final class AlignedFloats {
 
   /**
    * Room for {@code floats} floats from a line's boundary, for as long as the caller keeps the share: a
-   * {@link #large} array of its own where the floats are at least a sixteenth of a region, else the next whole lines
+   * {@link #large} array of its own where the floats are at least half a region (which G1 gives whole regions
+   * anyway), else the next whole lines
    * of a region-sized array shared by such requests (a new one when it is full; a full one is freed with the last of
    * its holders). Weights of layers used alone: RepVGG-like 48->48 and 64->64 3x3 layers in Winograd's form ran at
    * 0.64-0.78x ONNX Runtime's speed in some processes and 1.12-1.19x in others (LayerSuite, Intel Xeon of the
@@ -81,7 +83,7 @@ final class AlignedFloats {
    */
   static synchronized Share share(int floats) {
     long region = regionFloats(Runtime.getRuntime().maxMemory());
-    if ((long) floats * 16 >= region) {
+    if ((long) floats * 2 >= region) {
       return new Share(large(floats), FIRST);
     }
     int room = ceilLines(floats);

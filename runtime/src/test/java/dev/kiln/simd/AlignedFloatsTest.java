@@ -42,8 +42,8 @@ class AlignedFloatsTest {
     }
     int count = 0;
     AlignedFloats.Share last = second;
-    int big = (int) (region / 16) - 1;
-    for (int i = 0; i < 17; i++) {
+    int big = (int) (region / 2) - 1;
+    for (int i = 0; i < 3; i++) {
       AlignedFloats.Share s = AlignedFloats.share(big);
       assertThat(s.base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
       assertThat((long) s.base() + big).isAtMost(s.array().length);
@@ -55,11 +55,10 @@ class AlignedFloatsTest {
       }
       last = s;
     }
-    assertThat(count).isAtLeast(1); // 17 shares of a sixteenth of a region do not fit one
-    AlignedFloats.Share own = AlignedFloats.share((int) (region / 16));
+    assertThat(count).isAtLeast(2); // two shares of almost half a region do not fit one region with others
+    AlignedFloats.Share own = AlignedFloats.share((int) (region / 2));
     assertThat(own.base()).isEqualTo(AlignedFloats.FIRST);
-    assertThat((long) own.array().length).isEqualTo(region / 16 + AlignedFloats.FIRST < region ? region
-        : region / 16 + AlignedFloats.FIRST);
+    assertThat((long) own.array().length).isEqualTo(region);
   }
 
   /** G1's own choice (OpenJDK 17): heap / 2,048 rounded up to a power of two, 1 to 32 MB. */
@@ -79,8 +78,8 @@ class AlignedFloatsTest {
     assertThat((long) AlignedFloats.large(10).length).isEqualTo(region);
     assertThat((long) AlignedFloats.large(region).length).isEqualTo(region + AlignedFloats.FIRST);
     assertThat(AlignedFloats.of(100).length).isEqualTo(112);
-    assertThat((long) AlignedFloats.lined(region / 16).length).isEqualTo(region);
-    assertThat(AlignedFloats.lined(region / 16 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 16 - 1);
+    assertThat((long) AlignedFloats.lined(region / 4).length).isEqualTo(region);
+    assertThat(AlignedFloats.lined(region / 4 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 4 - 1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AlignedFloats.large(Integer.MAX_VALUE));
     assertThat(e).hasMessageThat().isEqualTo("2147483647 floats do not fit one array");
