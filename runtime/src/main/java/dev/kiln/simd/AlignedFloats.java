@@ -53,12 +53,15 @@ final class AlignedFloats {
 
   /**
    * An array with room for {@code floats} floats from {@link #FIRST} on: {@link #large} where they are at least a
-   * quarter of a region (the padding at most three times the floats; none that G1 would not spend anyway from half a
-   * region on, where an array takes whole regions), else just that long (where it lies is left to
-   * the JVM: small arrays' vectors are read from nearer caches, where the second line of a split access costs less).
+   * sixteenth of a region (the padding at most 15 times the floats, and at most a region, 1/2,048 of the heap; none
+   * that G1 would not spend anyway from half a region on, where an array takes whole regions), else just that long
+   * (where it lies is left to the JVM: small arrays' vectors are read from nearer caches, where the second line of a
+   * split access costs less). With a quarter instead, lone 48->48 and 64->64 56x56 Winograd layers, whose buffers
+   * then fell where they might, ran at 0.70x and 0.79x of ONNX Runtime's speed in one of two processes
+   * ({@code LayerSuite}, Intel Xeon of the Sapphire Rapids class).
    */
   static float[] lined(long floats) {
-    if (floats * 4 >= regionFloats(Runtime.getRuntime().maxMemory())) {
+    if (floats * 16 >= regionFloats(Runtime.getRuntime().maxMemory())) {
       return large(floats);
     }
     return of(Math.toIntExact(floats));

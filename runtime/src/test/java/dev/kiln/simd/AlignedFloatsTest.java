@@ -78,8 +78,8 @@ class AlignedFloatsTest {
     assertThat((long) AlignedFloats.large(10).length).isEqualTo(region);
     assertThat((long) AlignedFloats.large(region).length).isEqualTo(region + AlignedFloats.FIRST);
     assertThat(AlignedFloats.of(100).length).isEqualTo(112);
-    assertThat((long) AlignedFloats.lined(region / 4).length).isEqualTo(region);
-    assertThat(AlignedFloats.lined(region / 4 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 4 - 1);
+    assertThat((long) AlignedFloats.lined(region / 16).length).isEqualTo(region);
+    assertThat(AlignedFloats.lined(region / 16 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 16 - 1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AlignedFloats.large(Integer.MAX_VALUE));
     assertThat(e).hasMessageThat().isEqualTo("2147483647 floats do not fit one array");
