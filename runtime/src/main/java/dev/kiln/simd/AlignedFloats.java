@@ -1,15 +1,17 @@
 package dev.kiln.simd;
 
 /**
- * Float arrays whose vectors start on 64-byte boundaries, where the JVM lets us know that: weights that tiles read a
- * vector at a time are kept there.
+ * Float arrays whose vectors start on 64-byte boundaries, where the JVM lets us know that: the weights and buffers
+ * that tiles read a vector at a time ({@link #share} for layers' weights, {@link #lined} for buffers whose data
+ * start at {@link #FIRST}).
  *
  * <p>A 64-byte vector load that spans two cache lines takes two accesses, and an array's 16-lane vectors at offsets
  * that are multiples of 16 span two lines each unless the array's element 0 sits on a line's boundary (or 16, 32 or
  * 48 bytes further, for all of them). One 3x7 pointwise tile alone, its weights at each of eight offsets in one
  * array (Intel Xeon, Sapphire Rapids class, JDK 17, 512 steps): 103 G multiply-adds/s at seven of them, 111 at the
  * one that starts a line; in MobileNet v1 every 1x1 layer took 8-17% less time with its weights on line boundaries
- * than off them (bench-results {@code alignment-s51-spr-2026-12-07.txt}).
+ * than off them; a depthwise 3x3 tile over a 14x14 block took 529 ns with its input and output on lines against 661
+ * off them (bench-results {@code alignment-s51-spr-2026-12-07.txt}).
  *
  * <p>Java does not say where an array lies, but HotSpot's G1 (the default collector) allocates an array of at least
  * half a heap region at the start of a region of its own and keeps it at a region's start, and its elements start
@@ -25,13 +27,12 @@ final class AlignedFloats {
   /** Floats per 64-byte line. */
   static final int LINE = 16;
 
-  /** The first element on a line's boundary in an array that starts one: after the 16-byte array header. */
+  /**
+   * The first element on a line's boundary in an array that starts one: after the 16-byte array header. Every
+   * buffer from {@link #lined} holds its data from here (a network's feature maps, Winograd scratch, a lone layer's
+   * blocked input and output).
+   */
   static final int FIRST = (64 - 16) / Float.BYTES;
-
-  /** The least index at or after {@code index} that is {@link #FIRST} plus a multiple of {@link #LINE}. */
-  static int at(int index) {
-    return FIRST + ceilLines(index - FIRST);
-  }
 
   /** {@code floats} rounded up to whole lines (floats >= 0; negative values round towards {@code -LINE + 1}). */
   static int ceilLines(int floats) {
@@ -100,7 +101,7 @@ final class AlignedFloats {
   }
 
   /** An array with room for {@code floats} floats from {@link #FIRST} on (see the class comment). */
-  static float[] of(int floats) {
+  private static float[] of(int floats) {
     return new float[Math.addExact(FIRST, floats)];
   }
 

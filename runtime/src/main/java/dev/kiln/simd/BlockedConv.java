@@ -58,11 +58,10 @@ final class BlockedConv {
   private final long macs;
   private volatile Packed packed;
   /**
-   * Where the packed weights go ({@link #placeWeights}): a network's share of one large array, whose vectors start
-   * cache lines ({@link AlignedFloats}); null: an array of the layer's own.
+   * Where the packed weights go, whose vectors start cache lines ({@link AlignedFloats}): a network's share of its
+   * weight array ({@link #placeWeights}), else one of the layer's own, taken at the first packing (guarded by this).
    */
-  private float[] home;
-  private int homeBase;
+  private AlignedFloats.Share home;
 
   /** Weights and bias packed for the chunks, with the parameter versions they were packed at. */
   record Packed(Parameter weight, long weightVersion, Parameter bias, long biasVersion, float[] w, int base,
@@ -999,8 +998,11 @@ final class BlockedConv {
     int outGroupChannels = geometry.outChannelsPerGroup();
     int inGroupChannels = geometry.inChannelsPerGroup();
     Chunk last = chunks.get(chunks.size() - 1);
-    float[] wp = home != null ? home : AlignedFloats.of(weightFloats());
-    int base = home != null ? homeBase : AlignedFloats.FIRST;
+    if (home == null) {
+      home = AlignedFloats.share(weightFloats());
+    }
+    float[] wp = home.array();
+    int base = home.base();
     float[] bp = new float[last.biasOffset() + last.blocks() * LANES];
     // Loop bounds and offsets in locals: the first forward packs every layer's weights, mostly before the JIT
     // has compiled this method, and an interpreted accessor call per weight cost more than the copy.
@@ -1180,14 +1182,9 @@ final class BlockedConv {
     }
   }
 
-  /** Where {@link #placeWeights} put the packed weights: the array (null: the layer's own) and the first index. */
-  float[] weightHome() {
+  /** Where the packed weights go ({@link #placeWeights}; null before a first packing without it). */
+  synchronized AlignedFloats.Share weightHome() {
     return home;
-  }
-
-  /** See {@link #weightHome}. */
-  int weightHomeBase() {
-    return homeBase;
   }
 
   /** The floats of this layer's packed weights ({@link #packedColumn}), a multiple of {@link VectorShape#LANES}. */
@@ -1198,15 +1195,13 @@ final class BlockedConv {
   }
 
   /**
-   * Packs this layer's weights into {@code w[base..base + }{@link #weightFloats}{@code )} from now on (every
-   * version, in place: a forward on another thread while the weights change reads some of each), not into an
-   * array of its own.
+   * Packs this layer's weights into {@link #weightFloats} floats of {@code home} from now on (every version, in
+   * place: a forward on another thread while the weights change reads some of each).
    */
-  void placeWeights(float[] w, int base) {
-    Objects.checkFromIndexSize(base, weightFloats(), w.length);
+  void placeWeights(AlignedFloats.Share home) {
+    Objects.checkFromIndexSize(home.base(), weightFloats(), home.array().length);
     synchronized (this) {
-      home = w;
-      homeBase = base;
+      this.home = home;
       packed = null;
     }
   }

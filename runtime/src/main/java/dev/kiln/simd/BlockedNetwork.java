@@ -1,5 +1,6 @@
 package dev.kiln.simd;
 
+import static dev.kiln.simd.AlignedFloats.FIRST;
 import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.nn.BatchNorm2d;
@@ -41,14 +42,6 @@ import java.util.function.Supplier;
  * results do not depend on the thread count, the parts or the groups.
  */
 final class BlockedNetwork implements NetworkEngine {
-  /**
-   * Where sample 0 of every buffer starts ({@link AlignedFloats#FIRST}): the buffers' vectors start cache lines
-   * where the JVM puts a buffer's array on a line's boundary ({@link AlignedFloats#lined}). A depthwise 3x3 tile ran
-   * 529 against 661 ns over a 14x14 block with its input and output on line boundaries and off them (Intel Xeon,
-   * Sapphire Rapids class).
-   */
-  static final int MAP = AlignedFloats.FIRST;
-
   /** A step of the plan: reads the current value (a tensor or a buffer slot), leaves the next. */
   private abstract static class Stage {
     /** The value (a buffer of {@link Workspace#buffers}) this stage reads, or -1 for the current tensor. */
@@ -70,7 +63,7 @@ final class BlockedNetwork implements NetworkEngine {
         BlockedLayout layout = outLayout();
         float[] y = ws.buffers[outSlot];
         for (int i = 0; i < n; i++) {
-          layout.clearOutside(y, MAP + i * layout.sampleSize);
+          layout.clearOutside(y, FIRST + i * layout.sampleSize);
         }
       }
     }
@@ -200,27 +193,25 @@ final class BlockedNetwork implements NetworkEngine {
       return; // none, or more than one array should hold: each layer's own
     }
     AlignedFloats.Share share = AlignedFloats.share((int) floats);
-    float[] w = share.array();
     int base = share.base();
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
-        conv.placeWeights(w, base);
+        conv.placeWeights(new AlignedFloats.Share(share.array(), base));
         base += AlignedFloats.ceilLines(conv.weightFloats());
       }
     }
   }
 
-  /** A convolution's share of the network's weight array ({@link #placeWeights}). */
-  record WeightShare(float[] array, int base, int floats) {}
+  /** A convolution's share of the network's weight array and how many floats of it the layer uses. */
+  record WeightShare(AlignedFloats.Share home, int floats) {}
 
-  /** Each convolution's share of the weight array, in stage order (for tests). */
+  /** Each convolution's share of the weight array ({@link #placeWeights}), in stage order (for tests). */
   List<WeightShare> weightShares() {
     List<WeightShare> shares = new ArrayList<>();
     for (Stage stage : stages) {
       if (stage instanceof ConvStage conv) {
-        shares.add(conv.winograd != null
-            ? new WeightShare(conv.winograd.weightHome(), conv.winograd.weightHomeBase(), conv.weightFloats())
-            : new WeightShare(conv.conv.weightHome(), conv.conv.weightHomeBase(), conv.weightFloats()));
+        AlignedFloats.Share home = conv.winograd != null ? conv.winograd.weightHome() : conv.conv.weightHome();
+        shares.add(new WeightShare(home, conv.weightFloats()));
       }
     }
     return shares;
@@ -411,7 +402,7 @@ final class BlockedNetwork implements NetworkEngine {
   /** One calling thread's buffers, for one batch (or group) size at a time. */
   private static final class Workspace {
     final BufferPlan plan;
-    /** By value: its array (arrays shared as the plan says). */
+    /** By value: its array (arrays shared as the plan says), sample 0 at {@code FIRST} ({@link AlignedFloats#lined}). */
     float[][] buffers;
     int batch = -1;
     /** Whether its last forward was a part of a batch split into parts ({@link #runInParts}). */
@@ -582,10 +573,10 @@ final class BlockedNetwork implements NetworkEngine {
       if (ownOut && ws.plan.clear[stage.outSlot]) {
         int rows = conv.out.height / bands;
         for (int i = 0; i < samples; i++) {
-          conv.out.clearOutside(y, MAP + i * conv.out.sampleSize, chunk * rows, (chunk + 1) * rows);
+          conv.out.clearOutside(y, FIRST + i * conv.out.sampleSize, chunk * rows, (chunk + 1) * rows);
         }
       }
-      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, MAP, y, MAP, samples, bands,
+      conv.run(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, y, FIRST, samples, bands,
           conv.rangeStart(start, ranges, bands, samples), conv.rangeStart(end, ranges, bands, samples));
     }
 
@@ -609,7 +600,7 @@ final class BlockedNetwork implements NetworkEngine {
         float[] from = ws.array(owner, stage.inSlot);
         for (int i = 0; i < samples; i++) {
           for (int cb = 0; cb < in.blocks; cb++) {
-            int at = MAP + i * in.sampleSize + cb * in.blockStride + (r + in.top) * in.rowStride;
+            int at = FIRST + i * in.sampleSize + cb * in.blockStride + (r + in.top) * in.rowStride;
             System.arraycopy(from, at, x, at, in.rowStride);
           }
         }
@@ -1229,13 +1220,13 @@ final class BlockedNetwork implements NetworkEngine {
           @Override
           public void run(int chunk, int h0, int h1) {
             for (int i = 0; i < n; i++) {
-              layout.fromNchw(src, (first + i) * sample, dst, MAP + i * layout.sampleSize, h0, h1);
+              layout.fromNchw(src, (first + i) * sample, dst, FIRST + i * layout.sampleSize, h0, h1);
             }
           }
         });
       } else {
         for (int i = 0; i < n; i++) {
-          layout.fromNchw(src, (first + i) * sample, dst, MAP + i * layout.sampleSize);
+          layout.fromNchw(src, (first + i) * sample, dst, FIRST + i * layout.sampleSize);
         }
       }
       return null;
@@ -1253,7 +1244,7 @@ final class BlockedNetwork implements NetworkEngine {
       Tensor out = Tensor.zeros(n, layout.channels, layout.height, layout.width);
       int sample = layout.channels * layout.height * layout.width;
       for (int i = 0; i < n; i++) {
-        layout.toNchw(ws.buffers[inSlot], MAP + i * layout.sampleSize, out.data(), i * sample);
+        layout.toNchw(ws.buffers[inSlot], FIRST + i * layout.sampleSize, out.data(), i * sample);
       }
       return out;
     }
@@ -1294,11 +1285,11 @@ final class BlockedNetwork implements NetworkEngine {
     }
 
     /** Where the layer's packed or transformed weights go ({@link BlockedConv#placeWeights}). */
-    void placeWeights(float[] w, int base) {
+    void placeWeights(AlignedFloats.Share home) {
       if (winograd != null) {
-        winograd.placeWeights(w, base);
+        winograd.placeWeights(home);
       } else {
-        conv.placeWeights(w, base);
+        conv.placeWeights(home);
       }
     }
 
@@ -1369,7 +1360,7 @@ final class BlockedNetwork implements NetworkEngine {
           s.ws = null;
         }
       } else {
-        conv.run(kernel.weight(), kernel.bias(), ws.buffers[inSlot], MAP, ws.buffers[outSlot], MAP, n, 1, 0,
+        conv.run(kernel.weight(), kernel.bias(), ws.buffers[inSlot], FIRST, ws.buffers[outSlot], FIRST, n, 1, 0,
             conv.items(n));
       }
       return null;
@@ -1384,7 +1375,7 @@ final class BlockedNetwork implements NetworkEngine {
       float[] x = ws.buffers[inSlot];
       float[] y = ws.buffers[outSlot];
       if (!conv.splits(n)) {
-        w.run(kernel.weight(), kernel.bias(), x, MAP, v, m, y, MAP, n);
+        w.run(kernel.weight(), kernel.bias(), x, FIRST, v, m, y, FIRST, n);
         return;
       }
       WinogradSection s = ws.winogradSection;
@@ -1408,8 +1399,8 @@ final class BlockedNetwork implements NetworkEngine {
           for (int first = 0; first < n; first += group) {
             int count = Math.min(group, n - first);
             s.samples = count;
-            s.xOff = MAP + first * w.in.sampleSize;
-            s.yOff = MAP + first * w.out.sampleSize;
+            s.xOff = FIRST + first * w.in.sampleSize;
+            s.yOff = FIRST + first * w.out.sampleSize;
             s.step = 0;
             Parallel.forChunks(w.inputItems(count), s);
             s.step = 1;
@@ -1451,7 +1442,7 @@ final class BlockedNetwork implements NetworkEngine {
       if (step == -1) {
         int chunks = w.chunks();
         for (int j = start; j < end; j++) {
-          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, MAP, pieceTiles[j], m, y, MAP, samples,
+          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, pieceTiles[j], m, y, FIRST, samples,
               chunks * j / pieces, chunks * (j + 1) / pieces);
         }
       } else if (step == 0) {
@@ -1473,8 +1464,8 @@ final class BlockedNetwork implements NetworkEngine {
     @Override
     Tensor run(Tensor t, Workspace ws, int n) {
       float[] y = ws.buffers[inSlot];
-      int end = MAP + n * sampleSize;
-      for (int i = MAP; i < end; i++) {
+      int end = FIRST + n * sampleSize;
+      for (int i = FIRST; i < end; i++) {
         y[i] = Math.max(y[i], 0f);
       }
       return null;
@@ -1503,7 +1494,7 @@ final class BlockedNetwork implements NetworkEngine {
       }
       for (int i = 0; i < n; i++) {
         for (int cb = 0; cb < layout.blocks; cb++) {
-          int base = MAP + i * layout.sampleSize + cb * layout.blockStride;
+          int base = FIRST + i * layout.sampleSize + cb * layout.blockStride;
           int lanes = cb * LANES;
           for (int h = 0; h < layout.height; h++) {
             int row = base + layout.pixel(h, 0);
@@ -1580,7 +1571,7 @@ final class BlockedNetwork implements NetworkEngine {
         int i = item / layout.blocks;
         int cb = item % layout.blocks;
         int count = Math.min(layout.blocks - cb, end - item);
-        int base = MAP + i * layout.sampleSize + cb * layout.blockStride;
+        int base = FIRST + i * layout.sampleSize + cb * layout.blockStride;
         if (vector) {
           HeadKernels.blockSums(x, base, layout.blockStride, count, layout.pixel(0, 0), layout.height, layout.width,
               layout.rowStride, sums);

@@ -52,9 +52,6 @@ final class LoneBlockedConv implements LoneForward {
         halo[2], halo[3]);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new BlockedConv(geometry, activation, in, out);
-    // Its packed weights where their vectors start cache lines (AlignedFloats.share).
-    AlignedFloats.Share home = AlignedFloats.share(conv.weightFloats());
-    conv.placeWeights(home.array(), home.base());
     this.outChannels = geometry.outChannels();
     this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
     // A class of its own, not a method reference: nothing is generated at run time before a first result.
@@ -103,7 +100,7 @@ final class LoneBlockedConv implements LoneForward {
     s.weight = weight;
     s.bias = bias;
     s.xin = readsInPlace ? x : s.io.xb;
-    s.xinOff = readsInPlace ? xOff : SampleConversions.AT;
+    s.xinOff = readsInPlace ? xOff : AlignedFloats.FIRST;
     try {
       if (!readsInPlace) {
         SampleConversions.run(split, in.height, s.io.input);
@@ -113,7 +110,7 @@ final class LoneBlockedConv implements LoneForward {
         s.bands = conv.bands(s.ranges, 1);
         Parallel.forChunks(s.ranges, s.compute);
       } else {
-        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, SampleConversions.AT, 1, 1, conv.firstItem(ocStart),
+        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, AlignedFloats.FIRST, 1, 1, conv.firstItem(ocStart),
             conv.endItem(ocEnd));
       }
       SampleConversions.run(split, out.blocks, s.io.output);
@@ -143,7 +140,7 @@ final class LoneBlockedConv implements LoneForward {
     int bands;
     /** Range {@code chunk} of the layer's work items. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb,
-        SampleConversions.AT, 1, bands,
+        AlignedFloats.FIRST, 1, bands,
         conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
   }
 }

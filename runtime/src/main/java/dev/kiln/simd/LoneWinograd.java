@@ -52,9 +52,6 @@ final class LoneWinograd implements LoneForward {
     this.in = BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 1, 1, 1, 1);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new WinogradConv(geometry, activation, in, out);
-    // Its transformed weights where their vectors start cache lines (AlignedFloats.share).
-    AlignedFloats.Share home = AlignedFloats.share(conv.weightFloats());
-    conv.placeWeights(home.array(), home.base());
     this.outChannels = geometry.outChannels();
     this.scratch = new ThreadLocal<>() {
       @Override
@@ -102,7 +99,7 @@ final class LoneWinograd implements LoneForward {
       } else {
         int c0 = conv.chunkOf(ocStart / LANES);
         int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
-        conv.runChunks(weight, bias, s.io.xb, SampleConversions.AT, s.v, s.m, s.io.yb, SampleConversions.AT, 1, c0,
+        conv.runChunks(weight, bias, s.io.xb, AlignedFloats.FIRST, s.v, s.m, s.io.yb, AlignedFloats.FIRST, 1, c0,
             c1);
       }
       SampleConversions.run(split, out.blocks, s.io.output);
@@ -131,7 +128,7 @@ final class LoneWinograd implements LoneForward {
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();
       for (int j = start; j < end; j++) {
-        conv.runChunks(weight, bias, io.xb, SampleConversions.AT, scratch.get().v, m, io.yb, SampleConversions.AT, 1,
+        conv.runChunks(weight, bias, io.xb, AlignedFloats.FIRST, scratch.get().v, m, io.yb, AlignedFloats.FIRST, 1,
             chunks * j / pieces,
             chunks * (j + 1) / pieces);
       }

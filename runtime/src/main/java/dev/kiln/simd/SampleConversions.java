@@ -15,13 +15,11 @@ final class SampleConversions {
   private final BlockedLayout in;
   private final BlockedLayout out;
   /**
-   * Where the sample starts in {@link #xb} and {@link #yb}: their vectors start cache lines where the JVM puts the
-   * arrays on a line's boundary ({@link AlignedFloats#lined}).
+   * The input in layout {@code in} from {@link AlignedFloats#FIRST} on ({@link AlignedFloats#lined}); null where the
+   * layer reads the caller's sample in place.
    */
-  static final int AT = AlignedFloats.FIRST;
-  /** The input in layout {@code in} from {@link #AT} on; null where the layer reads the caller's sample in place. */
   final float[] xb;
-  /** The output in layout {@code out} from {@link #AT} on. */
+  /** The output in layout {@code out} from {@link AlignedFloats#FIRST} on. */
   final float[] yb;
   private float[] x;
   private int xOff;
@@ -39,8 +37,8 @@ final class SampleConversions {
     this.out = out;
     this.xb = readsInPlace ? null : AlignedFloats.lined(in.sampleSize);
     this.yb = AlignedFloats.lined(out.sampleSize);
-    this.input = (start, end) -> in.fromNchw(x, xOff, xb, AT, start, end);
-    this.output = (start, end) -> out.toNchw(yb, AT, y, yOff, Math.max(ocStart, start * LANES),
+    this.input = (start, end) -> in.fromNchw(x, xOff, xb, AlignedFloats.FIRST, start, end);
+    this.output = (start, end) -> out.toNchw(yb, AlignedFloats.FIRST, y, yOff, Math.max(ocStart, start * LANES),
         Math.min(ocEnd, end * LANES));
   }
 

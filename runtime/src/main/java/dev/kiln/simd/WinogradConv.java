@@ -1,5 +1,6 @@
 package dev.kiln.simd;
 
+import static dev.kiln.simd.AlignedFloats.FIRST;
 import static dev.kiln.simd.VectorShape.LANES;
 
 import dev.kiln.annotation.Activation;
@@ -64,9 +65,8 @@ final class WinogradConv {
   /** The first output block of each of the products' chunks, and the block count last. */
   private final int[] firstBlocks;
   private volatile Transformed transformed;
-  /** Where the transformed weights go ({@link #placeWeights}); null: an array of the layer's own. */
-  private float[] home;
-  private int homeBase;
+  /** Where the transformed weights go, as {@link BlockedConv}'s packed ones (guarded by this). */
+  private AlignedFloats.Share home;
   /** The transforms' compiled code ({@link TileWarmer}), shared by every Winograd layer. */
   private static final TileWarmer.Tile INPUT = TileWarmer.winogradInput(false);
   private static final TileWarmer.Tile OUTPUT = TileWarmer.winogradOutput(false);
@@ -141,23 +141,20 @@ final class WinogradConv {
 
   /**
    * The floats of the transformed input (and, separately, of the products) of a batch of {@code n}: from
-   * {@link #SCRATCH} on, where the arrays' vectors start cache lines if the JVM puts them on a line's boundary
+   * {@link #FIRST} on, where the arrays' vectors start cache lines if the JVM puts them on a line's boundary
    * ({@link AlignedFloats}).
    */
   int tileFloats(int n) {
-    return Math.addExact(SCRATCH, Math.multiplyExact(POSITIONS * n, tiles.sampleSize));
+    return Math.addExact(FIRST, Math.multiplyExact(POSITIONS * n, tiles.sampleSize));
   }
 
   int productFloats(int n) {
-    return Math.addExact(SCRATCH, Math.multiplyExact(POSITIONS * n, products.sampleSize));
+    return Math.addExact(FIRST, Math.multiplyExact(POSITIONS * n, products.sampleSize));
   }
-
-  /** Where the transformed input and the products start in their arrays. */
-  static final int SCRATCH = AlignedFloats.FIRST;
 
   /** An array for {@link #tileFloats} or {@link #productFloats} {@code floats} ({@link AlignedFloats#lined}). */
   static float[] scratch(int floats) {
-    return AlignedFloats.lined(floats - SCRATCH);
+    return AlignedFloats.lined(floats - FIRST);
   }
 
   /** The kernels this layer runs: the transforms and the products' tiles (for tests). */
@@ -290,7 +287,7 @@ final class WinogradConv {
   /**
    * Items {@code [from, to)} of the input transform: {@code B^T d B} of each 4x4 patch (rows {@code 2i-1..2i+2},
    * columns {@code 2j-1..2j+2} of the input, the halo being the zero padding) into {@code v}: position
-   * {@code p}'s maps at {@code v[SCRATCH + p * n * tiles.sampleSize..]}.
+   * {@code p}'s maps at {@code v[FIRST + p * n * tiles.sampleSize..]}.
    */
   void inputTransform(float[] x, int xOff, float[] v, int n, int from, int to) {
     boolean vector = !firstCodeOnly && INPUT.hot();
@@ -303,7 +300,7 @@ final class WinogradConv {
       int cb = rest % in.blocks;
       int s = rest / in.blocks;
       int p = xOff + s * in.sampleSize + cb * in.blockStride + in.pixel(2 * ty - 1, -1);
-      int q = SCRATCH + s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0);
+      int q = FIRST + s * tiles.sampleSize + cb * tiles.blockStride + tiles.pixel(ty, 0);
       if (vector) {
         inputRow(x, p, in.rowStride, in.pixelStride, v, q, region, tw);
       } else {
@@ -473,7 +470,7 @@ final class WinogradConv {
     int vr = n * tiles.sampleSize;
     int mr = n * products.sampleSize;
     for (int p = 0; p < POSITIONS; p++) {
-      pointwise.run(packed[p], v, SCRATCH + p * vr, m, SCRATCH + p * mr, n, 1, from, to);
+      pointwise.run(packed[p], v, FIRST + p * vr, m, FIRST + p * mr, n, 1, from, to);
     }
   }
 
@@ -493,7 +490,7 @@ final class WinogradConv {
       int rest = item / th;
       int cb = rest % out.blocks;
       int s = rest / out.blocks;
-      int q = SCRATCH + s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0);
+      int q = FIRST + s * products.sampleSize + cb * products.blockStride + products.pixel(ty, 0);
       int o = yOff + s * out.sampleSize + cb * out.blockStride + out.pixel(2 * ty, 0);
       if (vector) {
         outputRow(m, q, region, b, cb * LANES, oc, lo, hi, y, o, out.rowStride, out.pixelStride, tw);
@@ -588,8 +585,11 @@ final class WinogradConv {
         strides[o] = pointwise.packedStride(o);
       }
       int size = pointwise.weightFloats();
-      float[] all = home != null ? home : AlignedFloats.of(weightFloats());
-      int base = home != null ? homeBase : AlignedFloats.FIRST;
+      if (home == null) {
+        home = AlignedFloats.share(weightFloats());
+      }
+      float[] all = home.array();
+      int base = home.base();
       transform(weight.data().data(), oc, geometry.inChannels(), all, base, size, columns, strides);
       BlockedConv.Packed[] packed = new BlockedConv.Packed[POSITIONS];
       for (int p = 0; p < POSITIONS; p++) {
@@ -607,26 +607,20 @@ final class WinogradConv {
   }
 
   /**
-   * Transforms the weights into {@code w[base..base + }{@link #weightFloats}{@code )} from now on (every version,
-   * in place, as {@link BlockedConv#placeWeights}), not into an array of the layer's own.
+   * Transforms the weights into {@link #weightFloats} floats of {@code home} from now on (every version, in place,
+   * as {@link BlockedConv#placeWeights}).
    */
-  void placeWeights(float[] w, int base) {
-    Objects.checkFromIndexSize(base, weightFloats(), w.length);
+  void placeWeights(AlignedFloats.Share home) {
+    Objects.checkFromIndexSize(home.base(), weightFloats(), home.array().length);
     synchronized (this) {
-      home = w;
-      homeBase = base;
+      this.home = home;
       transformed = null;
     }
   }
 
-  /** Where {@link #placeWeights} put the transformed weights: the array (null: the layer's own), the first index. */
-  float[] weightHome() {
+  /** Where the transformed weights go ({@link #placeWeights}; null before a first transform without it). */
+  synchronized AlignedFloats.Share weightHome() {
     return home;
-  }
-
-  /** See {@link #weightHome}. */
-  int weightHomeBase() {
-    return homeBase;
   }
 
   /**

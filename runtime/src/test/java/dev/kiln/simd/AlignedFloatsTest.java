@@ -13,11 +13,6 @@ class AlignedFloatsTest {
   void firstAlignedElementFollowsTheHeader() {
     // 16 bytes of array header: element 12 is 48 bytes in, 64 from the array's start.
     assertThat(AlignedFloats.FIRST).isEqualTo(12);
-    assertThat(AlignedFloats.at(0)).isEqualTo(12);
-    assertThat(AlignedFloats.at(12)).isEqualTo(12);
-    assertThat(AlignedFloats.at(13)).isEqualTo(28);
-    assertThat(AlignedFloats.at(28)).isEqualTo(28);
-    assertThat(AlignedFloats.at(29)).isEqualTo(44);
     assertThat(AlignedFloats.ceilLines(0)).isEqualTo(0);
     assertThat(AlignedFloats.ceilLines(1)).isEqualTo(16);
     assertThat(AlignedFloats.ceilLines(16)).isEqualTo(16);
@@ -77,9 +72,9 @@ class AlignedFloatsTest {
     long region = AlignedFloats.regionFloats(Runtime.getRuntime().maxMemory());
     assertThat((long) AlignedFloats.large(10).length).isEqualTo(region);
     assertThat((long) AlignedFloats.large(region).length).isEqualTo(region + AlignedFloats.FIRST);
-    assertThat(AlignedFloats.of(100).length).isEqualTo(112);
     assertThat((long) AlignedFloats.lined(region / 16).length).isEqualTo(region);
     assertThat(AlignedFloats.lined(region / 16 - 1).length).isEqualTo(AlignedFloats.FIRST + region / 16 - 1);
+    assertThat(AlignedFloats.lined(100).length).isEqualTo(112);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AlignedFloats.large(Integer.MAX_VALUE));
     assertThat(e).hasMessageThat().isEqualTo("2147483647 floats do not fit one array");

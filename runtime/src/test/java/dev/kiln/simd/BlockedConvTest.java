@@ -782,7 +782,7 @@ class BlockedConvTest {
 
   /**
    * Weights packed into a share of a larger array ({@link BlockedConv#placeWeights}, as a network places them) give
-   * the same bits as the layer's own array, follow every change of the weights and the bias (packed again in
+   * the same bits as the layer's own share, follow every change of the weights and the bias (packed again in
    * place), and write nothing outside the share: pointwise with a partial last block, depthwise, 3x3 stride 2.
    */
   @Test
@@ -800,11 +800,11 @@ class BlockedConvTest {
       BlockedLayout out = BlockedLayout.blocked(g.outChannels(), g.outHeight(), g.outWidth(), 0, 0, 0, 0);
       BlockedConv placed = new BlockedConv(g, Activation.RELU, in, out);
       BlockedConv own = new BlockedConv(g, Activation.RELU, in, out);
-      int base = AlignedFloats.at(37);
+      int base = AlignedFloats.FIRST + 3 * AlignedFloats.LINE;
       float[] arena = new float[base + placed.weightFloats() + 23];
       java.util.Arrays.fill(arena, Float.NaN);
       java.util.Arrays.fill(arena, base, base + placed.weightFloats(), 0f);
-      placed.placeWeights(arena, base);
+      placed.placeWeights(new AlignedFloats.Share(arena, base));
       float[] x = new float[2 * in.sampleSize];
       in.fromNchw(TestTensors.uniform(r, 1, 2, cin, 6, 9).data(), 0, x, 0);
       for (Parameter changed : new Parameter[] {null, ref.weight(), ref.bias()}) {
@@ -816,6 +816,8 @@ class BlockedConvTest {
         placed.run(ref.weight(), ref.bias(), x, 0, a, 0, 2, 1, 0, placed.items(2));
         own.run(ref.weight(), ref.bias(), x, 0, b, 0, 2, 1, 0, own.items(2));
         assertSameBits(g + " after " + changed, b, a);
+        // Without a place of its own given, the layer takes a share on a line too.
+        assertThat(own.weightHome().base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
         for (int i = 0; i < arena.length; i++) {
           if (i < base || i >= base + placed.weightFloats()) {
             assertWithMessage("%s: outside element %s", g, i).that(arena[i]).isNaN();

@@ -157,15 +157,15 @@ class BlockedNetworkTest {
     BlockedNetwork engine = (BlockedNetwork) net.networkEngine();
     List<BlockedNetwork.WeightShare> shares = engine.weightShares();
     assertThat(shares).hasSize(4); // stem, dw, pw, conv
-    float[] array = shares.get(0).array();
+    float[] array = shares.get(0).home().array();
     assertThat(array).isNotNull();
     int end = 0;
     for (BlockedNetwork.WeightShare share : shares) {
-      assertThat(share.array()).isSameInstanceAs(array);
-      assertThat(share.base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
-      assertThat(share.base()).isAtLeast(end);
+      assertThat(share.home().array()).isSameInstanceAs(array);
+      assertThat(share.home().base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
+      assertThat(share.home().base()).isAtLeast(end);
       assertThat(share.floats()).isGreaterThan(0);
-      end = share.base() + share.floats();
+      end = share.home().base() + share.floats();
     }
     assertThat(end).isAtMost(array.length);
   }

@@ -102,11 +102,11 @@ class WinogradConvTest {
     BlockedLayout out = BlockedLayout.blocked(24, 6, 8, 0, 0, 0, 0);
     WinogradConv placed = new WinogradConv(g, Activation.RELU, in, out);
     WinogradConv own = new WinogradConv(g, Activation.RELU, in, out);
-    int base = AlignedFloats.at(100);
+    int base = AlignedFloats.FIRST + 7 * AlignedFloats.LINE;
     float[] arena = new float[base + placed.weightFloats() + 9];
     Arrays.fill(arena, Float.NaN);
     Arrays.fill(arena, base, base + placed.weightFloats(), 0f);
-    placed.placeWeights(arena, base);
+    placed.placeWeights(new AlignedFloats.Share(arena, base));
     float[] xb = blockedInput(r, in, 2);
     int cases = 0;
     for (int round = 0; round < 2; round++) {
@@ -117,6 +117,7 @@ class WinogradConvTest {
       own.run(ref.weight(), ref.bias(), xb, 0, new float[own.tileFloats(2)], new float[own.productFloats(2)], b, 0,
           2);
       assertSameBits("round " + round, b, a);
+      assertThat(own.weightHome().base() % AlignedFloats.LINE).isEqualTo(AlignedFloats.FIRST);
       for (int i = 0; i < arena.length; i++) {
         if (i < base || i >= base + placed.weightFloats()) {
           assertWithMessage("round %s: outside element %s", round, i).that(arena[i]).isNaN();
@@ -276,7 +277,7 @@ class WinogradConvTest {
       BlockedLayout out = BlockedLayout.blocked(g.outChannels(), 6, 8, 0, 0, 0, 0);
       WinogradConv conv = new WinogradConv(g, Activation.RELU, in, out);
       long perSample = conv.scratchPerSample();
-      assertThat(conv.tileFloats(1) + conv.productFloats(1)).isEqualTo(perSample + 2 * WinogradConv.SCRATCH);
+      assertThat(conv.tileFloats(1) + conv.productFloats(1)).isEqualTo(perSample + 2 * AlignedFloats.FIRST);
       int n = 5;
       float[] xb = blockedInput(r, in, n);
       WinogradConv.groupFloats = Long.MAX_VALUE;
