@@ -80,16 +80,21 @@ final class BlockedConv {
    * @param columns the tiles of one output row: first column and pixel count of each run
    * @param tiles the tile of each column run: for this layer's pixel stride where there is one, else for any
    * @param groups how the chunk computes groups of rows as one run of pixels ({@link #rowGroups}), null for none
+   * @param groupRows the rows of those groups, 0 for none: a component, not a method testing {@code groups}, since a
+   *     branch on it in the driver path, whose profile the priming's chunks had seen go one way, was an uncommon
+   *     trap that threw the driver's compiled code out when a network's chunk went the other (DriverPrimerTest)
+   * @param waitFor the tiles a chunk's rows wait for ({@link #hot})
    */
   private record Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns,
-      TileWarmer.Tile[] tiles, RowGroups groups, TileWarmer.Tile[] waitFor) {
+      TileWarmer.Tile[] tiles, RowGroups groups, int groupRows, TileWarmer.Tile[] waitFor) {
     Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles) {
       this(group, block, blocks, weightOffset, biasOffset, columns, tiles, null);
     }
 
     Chunk(int group, int block, int blocks, int weightOffset, int biasOffset, int[] columns, TileWarmer.Tile[] tiles,
         RowGroups groups) {
-      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, groups, waitFor(tiles, groups));
+      this(group, block, blocks, weightOffset, biasOffset, columns, tiles, groups, groups == null ? 0 : groups.rows(),
+          waitFor(tiles, groups));
     }
 
     /** The tiles a chunk's rows wait for: its rows' and its row groups'. */
@@ -100,11 +105,6 @@ final class BlockedConv {
       TileWarmer.Tile[] all = java.util.Arrays.copyOf(tiles, tiles.length + groups.all().length);
       System.arraycopy(groups.all(), 0, all, tiles.length, groups.all().length);
       return all;
-    }
-
-    /** The rows of the chunk's row groups, 0 for none. */
-    int groupRows() {
-      return groups == null ? 0 : groups.rows();
     }
 
     /**
