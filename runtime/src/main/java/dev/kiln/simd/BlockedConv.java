@@ -720,8 +720,12 @@ final class BlockedConv {
    */
   static final int ROWS_FIRST_STEPS = 256;
 
-  /** Floats of one sample's input map above which such a layer runs row by row: 256 KB. */
-  static final int ROWS_FIRST_INPUT_FLOATS = 64 * 1024;
+  /**
+   * Floats of one sample's input map above which such a layer runs row by row: half of one core's level-2 cache
+   * ({@link CacheSizes#LEVEL_TWO_BYTES}; 256 KB where the cache is 512 KB or cannot be read).
+   */
+  static final int ROWS_FIRST_INPUT_FLOATS =
+      (int) Math.min(Integer.MAX_VALUE / 2, CacheSizes.LEVEL_TWO_BYTES / 2 / Float.BYTES);
 
   /** The system property {@code kiln.blocked.rowsFirst=false} keeps the chunk-major order for every layer. */
   static final boolean ROWS_FIRST = !"false".equals(System.getProperty("kiln.blocked.rowsFirst"));
@@ -739,7 +743,13 @@ final class BlockedConv {
    * (per layer against ONNX Runtime in one process) the first two went from 1.42x and 1.30x ONNX Runtime's time to
    * 1.13x and 1.16-1.19x, but the 7x7 layers of 512 and 1,024 input channels (100 and 200 KB of input, 2 and 4 MB of
    * weights, streamed once per row for only seven rows) from 1.30x to 1.43-1.47x: those keep the chunk-major order.
-   * The order of the items does not change any output. A range of items that does not cover whole bands (layers
+   * The threshold is half the level-2 cache (Zen 3: 512 KB, so those two maps of 800 and 400 KB run row by row): where
+   * the map fits beside a chunk's weights, chunk by chunk is the faster order. On an Intel Xeon of the Sapphire Rapids
+   * class (2 MB of level 2) the same two layers took 4-5% less time chunk by chunk in the network (MobileNet v1 N=1,
+   * one thread, the network's stages timed in sequence) and MobileNet v1 ran 3.7% faster at N=1 on one thread, 2.1% on
+   * two and 0.9% at N=8 (medians of three alternating pairs each against ONNX Runtime,
+   * {@code bench-results/rows-first-s52-spr-2026-12-07.jsonl}), so there the threshold is 1 MB and both run chunk by
+   * chunk. The order of the items does not change any output. A range of items that does not cover whole bands (layers
    * split over threads by output channels, {@link #rangeStart}) keeps the chunk-major order.
    */
   static boolean rowsFirst(boolean pointwise, int steps, int inputFloats) {

@@ -481,9 +481,11 @@ class BlockedConvTest {
     assertThat(BlockedConv.rowsFirst(false, 4 * BlockedConv.ROWS_FIRST_STEPS, 4 * big)).isFalse();
     SplittableRandom r = new SplittableRandom(1209);
     int lanes = VectorShape.LANES;
-    // 256 input channels of 16x17: 69,632 floats, over the threshold.
-    ConvGeometry g = NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 5 * lanes, 16, 17, 1, 1, 1, 1, 1, 1, 0, 0,
-        0, 0, 1, PaddingMode.ZEROS);
+    // 256 input channels of 16 rows, just wide enough to be over the threshold (half this machine's level-2 cache):
+    // 16x17 for 512 KB of level 2, 16x65 for 2 MB.
+    int width = (BlockedConv.ROWS_FIRST_INPUT_FLOATS / BlockedConv.ROWS_FIRST_STEPS + 1 + 15) / 16;
+    ConvGeometry g = NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 5 * lanes, 16, width, 1, 1, 1, 1, 1, 1, 0,
+        0, 0, 0, 1, PaddingMode.ZEROS);
     ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU6).build();
     ref.eval();
     BlockedLayout in = BlockedLayout.blocked(g.inChannels(), g.inHeight(), g.inWidth(), 0, 0, 0, 0);
@@ -567,11 +569,15 @@ class BlockedConvTest {
     SplittableRandom r = new SplittableRandom(4801);
     int b = VectorShape.LANES;
     java.util.List<ConvGeometry> layers = new java.util.ArrayList<>();
+    // The 256-channel layers' maps over the rows-first threshold (half the level-2 cache): 63 rows, or a multiple of
+    // 63 where 63 rows of 9 are not enough (126 for 2 MB of level 2).
+    int least = BlockedConv.ROWS_FIRST_INPUT_FLOATS / (BlockedConv.ROWS_FIRST_STEPS * 9) + 1;
+    int tall = 63 * ((least + 62) / 63);
     for (int width : new int[] {9, 10, 11, 13}) {
       layers.add(NaiveConvKernel.geometry(3 * b, 6 * b, 15, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
           PaddingMode.ZEROS));
-      layers.add(NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * b, 63, width, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
-          1, PaddingMode.ZEROS));
+      layers.add(NaiveConvKernel.geometry(BlockedConv.ROWS_FIRST_STEPS, 4 * b, tall, width, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+          0, 1, PaddingMode.ZEROS));
     }
     int n = 2;
     int cases = 0;
