@@ -725,7 +725,7 @@ final class BlockedConv {
    * ({@link CacheSizes#LEVEL_TWO_BYTES}; 256 KB where the cache is 512 KB or cannot be read).
    */
   static final int ROWS_FIRST_INPUT_FLOATS =
-      (int) Math.min(Integer.MAX_VALUE / 2, CacheSizes.LEVEL_TWO_BYTES / 2 / Float.BYTES);
+      (int) Math.min(Integer.MAX_VALUE, CacheSizes.LEVEL_TWO_BYTES / 2 / Float.BYTES);
 
   /** The system property {@code kiln.blocked.rowsFirst=false} keeps the chunk-major order for every layer. */
   static final boolean ROWS_FIRST = !"false".equals(System.getProperty("kiln.blocked.rowsFirst"));

@@ -1,5 +1,7 @@
 package dev.kiln.simd;
 
+import static dev.kiln.simd.AlignedFloats.FIRST;
+
 import dev.kiln.annotation.Activation;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
@@ -100,7 +102,7 @@ final class LoneBlockedConv implements LoneForward {
     s.weight = weight;
     s.bias = bias;
     s.xin = readsInPlace ? x : s.io.xb;
-    s.xinOff = readsInPlace ? xOff : AlignedFloats.FIRST;
+    s.xinOff = readsInPlace ? xOff : FIRST;
     try {
       if (!readsInPlace) {
         SampleConversions.run(split, in.height, s.io.input);
@@ -110,7 +112,7 @@ final class LoneBlockedConv implements LoneForward {
         s.bands = conv.bands(s.ranges, 1);
         Parallel.forChunks(s.ranges, s.compute);
       } else {
-        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, AlignedFloats.FIRST, 1, 1, conv.firstItem(ocStart),
+        conv.run(weight, bias, s.xin, s.xinOff, s.io.yb, FIRST, 1, 1, conv.firstItem(ocStart),
             conv.endItem(ocEnd));
       }
       SampleConversions.run(split, out.blocks, s.io.output);
@@ -139,8 +141,7 @@ final class LoneBlockedConv implements LoneForward {
     int ranges;
     int bands;
     /** Range {@code chunk} of the layer's work items. */
-    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb,
-        AlignedFloats.FIRST, 1, bands,
-        conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
+    final Parallel.ChunkBody compute = (chunk, start, end) -> conv.run(weight, bias, xin, xinOff, io.yb, FIRST, 1,
+        bands, conv.rangeStart(start, ranges, bands, 1), conv.rangeStart(end, ranges, bands, 1));
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.simd;
 
+import static dev.kiln.simd.AlignedFloats.FIRST;
+
 import dev.kiln.annotation.Activation;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
@@ -99,8 +101,7 @@ final class LoneWinograd implements LoneForward {
       } else {
         int c0 = conv.chunkOf(ocStart / LANES);
         int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
-        conv.runChunks(weight, bias, s.io.xb, AlignedFloats.FIRST, s.v, s.m, s.io.yb, AlignedFloats.FIRST, 1, c0,
-            c1);
+        conv.runChunks(weight, bias, s.io.xb, FIRST, s.v, s.m, s.io.yb, FIRST, 1, c0, c1);
       }
       SampleConversions.run(split, out.blocks, s.io.output);
     } finally {
@@ -127,9 +128,9 @@ final class LoneWinograd implements LoneForward {
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();
+      float[] tiles = scratch.get().v;
       for (int j = start; j < end; j++) {
-        conv.runChunks(weight, bias, io.xb, AlignedFloats.FIRST, scratch.get().v, m, io.yb, AlignedFloats.FIRST, 1,
-            chunks * j / pieces,
+        conv.runChunks(weight, bias, io.xb, FIRST, tiles, m, io.yb, FIRST, 1, chunks * j / pieces,
             chunks * (j + 1) / pieces);
       }
     };
