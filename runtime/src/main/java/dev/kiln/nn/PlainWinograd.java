@@ -10,8 +10,9 @@ import java.util.Arrays;
  * the 4x4 input patch {@code d} around it, so the reduction over input channels becomes 16 products of matrices
  * with 2.25 times fewer multiply-adds than the 3x3 sums. One sample at a time, for a range of output channels:
  * the input copied into padded planes and transformed (every call transforms the whole sample), then, a group of
- * tiles at a time, each position's products as loops that HotSpot's C2 vectorizes (multiplies and adds, not fused),
- * then the output transform with the bias and the activation. The products' innermost loop runs over the longer of
+ * tiles at a time, each position's products as loops that HotSpot's C2 vectorizes (fused multiply-adds where the JVM
+ * compiles {@link Math#fma} to an instruction, {@link FusedMultiplyAdd}, else multiplies and adds), then the output
+ * transform with the bias and the activation. The products' innermost loop runs over the longer of
  * two rows ({@link #byTiles}): the output channels ({@code m[t][o] += v[t] * u[o]}) or a group of up to
  * {@link #MAX_TILE_GROUP} tiles ({@code m[o][t] += v[t] * u[o]}); either way each sum is the same multiplies and
  * adds in the same order, so the same bits. The backward passes are the generated loops' ({@link #hasBackwardInput}
@@ -36,6 +37,8 @@ final class PlainWinograd implements ConvEngine {
   static final int MAX_TILE_GROUP = 256;
 
   private final ConvGeometry g;
+  /** Whether the products are fused multiply-adds ({@link FusedMultiplyAdd#fast}). */
+  private final boolean fused;
   private final float lo;
   private final float hi;
   private final int tilesW;
@@ -46,6 +49,8 @@ final class PlainWinograd implements ConvEngine {
   private final int group;
   /** Where each tile's 2x2 output pixels start in an output plane. */
   private final int[] tileTops;
+  /** Where each tile's 4x4 input patch starts in a padded input plane. */
+  private final int[] tileCorners;
   private final ThreadLocal<Scratch> scratch;
   private volatile Prepared prepared;
 
@@ -63,9 +68,10 @@ final class PlainWinograd implements ConvEngine {
    * sums have a row of output channels per position and tile ({@code m[p * GROUP + t][o]}), or where
    * {@link #byTiles} a row of the group's tiles per position and output channel ({@code m[p * out + o][t]}). Rows
    * of their own, so that the innermost loop reads and writes arrays at the same index, which C2 needs to vectorize
-   * it (with offsets into one array each, it did not).
+   * it (with offsets into one array each, it did not). Nine rows as long as a sums row for the output transform
+   * ({@link #transformOutput}; the last stays zero, the bias of a layer without one).
    */
-  private record Scratch(float[] xp, float[][] v, float[][] m) {}
+  private record Scratch(float[] xp, float[][] v, float[][] m, float[][] q) {}
 
   /**
    * Whether the products' innermost loop runs over a group's tiles rather than the output channels: where a group
@@ -91,22 +97,29 @@ final class PlainWinograd implements ConvEngine {
   }
 
   PlainWinograd(ConvGeometry geometry, Activation activation) {
-    this(geometry, activation, byTiles(geometry.outHeight() / 2 * (geometry.outWidth() / 2), geometry.outChannels()));
+    this(geometry, activation, byTiles(geometry.outHeight() / 2 * (geometry.outWidth() / 2), geometry.outChannels()),
+        FusedMultiplyAdd.fast());
   }
 
-  /** A layer whose products' innermost loop runs over tiles or not as {@code byTiles} says (for tests). */
-  PlainWinograd(ConvGeometry geometry, Activation activation, boolean byTiles) {
+  /**
+   * A layer whose products' innermost loop runs over tiles or not as {@code byTiles} says, with fused
+   * multiply-adds or not as {@code fused} says (for tests).
+   */
+  PlainWinograd(ConvGeometry geometry, Activation activation, boolean byTiles, boolean fused) {
     if (!supports(geometry)) {
       throw new IllegalArgumentException("no Winograd form for " + geometry);
     }
     this.g = geometry;
+    this.fused = fused;
     this.lo = activation.lower();
     this.hi = activation.upper();
     this.tilesW = geometry.outWidth() / 2;
     this.tiles = geometry.outHeight() / 2 * tilesW;
     this.tileTops = new int[tiles];
+    this.tileCorners = new int[tiles];
     for (int t = 0; t < tiles; t++) {
       tileTops[t] = (t / tilesW) * 2 * geometry.outWidth() + (t % tilesW) * 2;
+      tileCorners[t] = (t / tilesW) * 2 * (geometry.inWidth() + 2) + (t % tilesW) * 2;
     }
     int out = geometry.outChannels();
     this.byTiles = byTiles;
@@ -120,7 +133,7 @@ final class PlainWinograd implements ConvEngine {
     this.scratch = new ThreadLocal<>() {
       @Override
       protected Scratch initialValue() {
-        return new Scratch(new float[padded], new float[vRows][vRow], new float[mRows][mRow]);
+        return new Scratch(new float[padded], new float[vRows][vRow], new float[mRows][mRow], new float[9][mRow]);
       }
     };
   }
@@ -190,10 +203,10 @@ final class PlainWinograd implements ConvEngine {
           for (int o = ocStart; o < ocEnd; o++) {
             float[] sums = m[q * out + o];
             Arrays.fill(sums, 0, count, 0f);
-            tileProducts(v, (grp * POSITIONS + q) * in, u, q * in, in, o, sums, count);
+            tileProducts(v, (grp * POSITIONS + q) * in, u, q * in, in, o, sums, count, fused);
           }
         }
-        transformOutput(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
+        transformOutput(m, count, t0, p.b, s.q, y, yOff, ocStart, ocEnd);
       }
       return;
     }
@@ -203,9 +216,9 @@ final class PlainWinograd implements ConvEngine {
         Arrays.fill(row, ocStart, ocEnd, 0f);
       }
       for (int q = 0; q < POSITIONS; q++) {
-        products(v, q * in, t0, u, q * in, in, m, q * GROUP, count, ocStart, ocEnd);
+        products(v, q * in, t0, u, q * in, in, m, q * GROUP, count, ocStart, ocEnd, fused);
       }
-      transformOutput(m, count, t0, p.b, y, yOff, ocStart, ocEnd);
+      transformOutput(m, count, t0, p.b, s.q, y, yOff, ocStart, ocEnd);
     }
   }
 
@@ -216,48 +229,67 @@ final class PlainWinograd implements ConvEngine {
    */
   private void transformInput(float[] xp, int in, int plane, int pw, float[][] v) {
     int span = byTiles ? group : tiles;
+    int[] corners = tileCorners;
     for (int c = 0; c < in; c++) {
-      for (int t = 0; t < tiles; t++) {
-        int grp = t / span;
-        // Position 0's row of this channel and group; position p's is in rows further on.
+      int base = c * plane;
+      for (int t0 = 0, grp = 0; t0 < tiles; t0 += span, grp++) {
+        // The group's 16 rows of this channel, fetched once for its tiles.
         int row = grp * POSITIONS * in + c;
-        int col = t - grp * span;
-        int o = c * plane + (t / tilesW) * 2 * pw + (t % tilesW) * 2;
-        float r00 = xp[o] - xp[o + 2];
-        float r01 = xp[o + 1] + xp[o + 2];
-        float r02 = xp[o + 2] - xp[o + 1];
-        float r03 = xp[o + 1] - xp[o + 3];
-        o += pw;
-        float r10 = xp[o] - xp[o + 2];
-        float r11 = xp[o + 1] + xp[o + 2];
-        float r12 = xp[o + 2] - xp[o + 1];
-        float r13 = xp[o + 1] - xp[o + 3];
-        o += pw;
-        float r20 = xp[o] - xp[o + 2];
-        float r21 = xp[o + 1] + xp[o + 2];
-        float r22 = xp[o + 2] - xp[o + 1];
-        float r23 = xp[o + 1] - xp[o + 3];
-        o += pw;
-        float r30 = xp[o] - xp[o + 2];
-        float r31 = xp[o + 1] + xp[o + 2];
-        float r32 = xp[o + 2] - xp[o + 1];
-        float r33 = xp[o + 1] - xp[o + 3];
-        v[row][col] = r00 - r20;
-        v[row + 1 * in][col] = r01 - r21;
-        v[row + 2 * in][col] = r02 - r22;
-        v[row + 3 * in][col] = r03 - r23;
-        v[row + 4 * in][col] = r10 + r20;
-        v[row + 5 * in][col] = r11 + r21;
-        v[row + 6 * in][col] = r12 + r22;
-        v[row + 7 * in][col] = r13 + r23;
-        v[row + 8 * in][col] = r20 - r10;
-        v[row + 9 * in][col] = r21 - r11;
-        v[row + 10 * in][col] = r22 - r12;
-        v[row + 11 * in][col] = r23 - r13;
-        v[row + 12 * in][col] = r10 - r30;
-        v[row + 13 * in][col] = r11 - r31;
-        v[row + 14 * in][col] = r12 - r32;
-        v[row + 15 * in][col] = r13 - r33;
+        float[] v0 = v[row];
+        float[] v1 = v[row + in];
+        float[] v2 = v[row + 2 * in];
+        float[] v3 = v[row + 3 * in];
+        float[] v4 = v[row + 4 * in];
+        float[] v5 = v[row + 5 * in];
+        float[] v6 = v[row + 6 * in];
+        float[] v7 = v[row + 7 * in];
+        float[] v8 = v[row + 8 * in];
+        float[] v9 = v[row + 9 * in];
+        float[] v10 = v[row + 10 * in];
+        float[] v11 = v[row + 11 * in];
+        float[] v12 = v[row + 12 * in];
+        float[] v13 = v[row + 13 * in];
+        float[] v14 = v[row + 14 * in];
+        float[] v15 = v[row + 15 * in];
+        int count = Math.min(span, tiles - t0);
+        for (int col = 0; col < count; col++) {
+          int o = base + corners[t0 + col];
+          float r00 = xp[o] - xp[o + 2];
+          float r01 = xp[o + 1] + xp[o + 2];
+          float r02 = xp[o + 2] - xp[o + 1];
+          float r03 = xp[o + 1] - xp[o + 3];
+          o += pw;
+          float r10 = xp[o] - xp[o + 2];
+          float r11 = xp[o + 1] + xp[o + 2];
+          float r12 = xp[o + 2] - xp[o + 1];
+          float r13 = xp[o + 1] - xp[o + 3];
+          o += pw;
+          float r20 = xp[o] - xp[o + 2];
+          float r21 = xp[o + 1] + xp[o + 2];
+          float r22 = xp[o + 2] - xp[o + 1];
+          float r23 = xp[o + 1] - xp[o + 3];
+          o += pw;
+          float r30 = xp[o] - xp[o + 2];
+          float r31 = xp[o + 1] + xp[o + 2];
+          float r32 = xp[o + 2] - xp[o + 1];
+          float r33 = xp[o + 1] - xp[o + 3];
+          v0[col] = r00 - r20;
+          v1[col] = r01 - r21;
+          v2[col] = r02 - r22;
+          v3[col] = r03 - r23;
+          v4[col] = r10 + r20;
+          v5[col] = r11 + r21;
+          v6[col] = r12 + r22;
+          v7[col] = r13 + r23;
+          v8[col] = r20 - r10;
+          v9[col] = r21 - r11;
+          v10[col] = r22 - r12;
+          v11[col] = r23 - r13;
+          v12[col] = r10 - r30;
+          v13[col] = r11 - r31;
+          v14[col] = r12 - r32;
+          v15[col] = r13 - r33;
+        }
       }
     }
   }
@@ -268,7 +300,7 @@ final class PlainWinograd implements ConvEngine {
    * {@code [o0, o1)}; one weight row for all the tiles.
    */
   private static void products(float[][] v, int vr, int t0, float[][] u, int uo, int in, float[][] m, int mo,
-      int count, int o0, int o1) {
+      int count, int o0, int o1, boolean fused) {
     int c = 0;
     // Four input channels per pass: one load and store of the sums per four products (C2 vectorizes a loop of up
     // to five products into one array; one product per pass ran the network's layers no faster than the 3x3 sums).
@@ -282,14 +314,22 @@ final class PlainWinograd implements ConvEngine {
       float[] v2 = v[vr + c + 2];
       float[] v3 = v[vr + c + 3];
       for (int t = 0; t < count; t++) {
-        axpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
+        if (fused) {
+          fusedAxpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
+        } else {
+          axpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
+        }
       }
     }
     for (; c < in; c++) {
       float[] w = u[uo + c];
       float[] vc = v[vr + c];
       for (int t = 0; t < count; t++) {
-        axpy(vc[t0 + t], w, m[mo + t], o0, o1);
+        if (fused) {
+          fusedAxpy(vc[t0 + t], w, m[mo + t], o0, o1);
+        } else {
+          axpy(vc[t0 + t], w, m[mo + t], o0, o1);
+        }
       }
     }
   }
@@ -300,14 +340,23 @@ final class PlainWinograd implements ConvEngine {
    * {@link #products} (four channels per pass), so the same bits.
    */
   private static void tileProducts(float[][] v, int vr, float[][] u, int uo, int in, int o, float[] sums,
-      int count) {
+      int count, boolean fused) {
     int c = 0;
     for (; c + 4 <= in; c += 4) {
-      tileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
-          u[uo + c + 3][o], v[vr + c + 3], sums, count);
+      if (fused) {
+        fusedTileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
+            u[uo + c + 3][o], v[vr + c + 3], sums, count);
+      } else {
+        tileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
+            u[uo + c + 3][o], v[vr + c + 3], sums, count);
+      }
     }
     for (; c < in; c++) {
-      tileAxpy(u[uo + c][o], v[vr + c], sums, count);
+      if (fused) {
+        fusedTileAxpy(u[uo + c][o], v[vr + c], sums, count);
+      } else {
+        tileAxpy(u[uo + c][o], v[vr + c], sums, count);
+      }
     }
   }
 
@@ -344,61 +393,151 @@ final class PlainWinograd implements ConvEngine {
     }
   }
 
+  /** {@link #axpy} with fused multiply-adds: {@code s[o] = fma(a, w[o], s[o])}. */
+  private static void fusedAxpy(float a, float[] w, float[] s, int o0, int o1) {
+    for (int o = o0; o < o1; o++) {
+      s[o] = Math.fma(a, w[o], s[o]);
+    }
+  }
+
+  /**
+   * {@link #axpy4} with fused multiply-adds, one input channel after another:
+   * {@code s[o] = fma(a3, w3[o], fma(a2, w2[o], fma(a1, w1[o], fma(a0, w0[o], s[o]))))}.
+   */
+  private static void fusedAxpy4(float a0, float[] w0, float a1, float[] w1, float a2, float[] w2, float a3,
+      float[] w3, float[] s, int o0, int o1) {
+    for (int o = o0; o < o1; o++) {
+      s[o] = Math.fma(a3, w3[o], Math.fma(a2, w2[o], Math.fma(a1, w1[o], Math.fma(a0, w0[o], s[o]))));
+    }
+  }
+
+  /** {@link #fusedAxpy4} for {@link #tileProducts} (see {@link #tileAxpy4}). */
+  private static void fusedTileAxpy4(float a0, float[] v0, float a1, float[] v1, float a2, float[] v2, float a3,
+      float[] v3, float[] s, int count) {
+    for (int t = 0; t < count; t++) {
+      s[t] = Math.fma(a3, v3[t], Math.fma(a2, v2[t], Math.fma(a1, v1[t], Math.fma(a0, v0[t], s[t]))));
+    }
+  }
+
+  /** {@link #fusedAxpy} for {@link #tileProducts} (see {@link #tileAxpy4}). */
+  private static void fusedTileAxpy(float a, float[] v, float[] s, int count) {
+    for (int t = 0; t < count; t++) {
+      s[t] = Math.fma(a, v[t], s[t]);
+    }
+  }
+
   /**
    * {@code A^T m A} of {@code count} tiles from {@code t0} on, output channels {@code [o0, o1)}, plus the bias,
    * clamped, into the NCHW output: the sums in rows of output channels ({@code m[p * GROUP + t][o]}), or where
-   * {@link #byTiles} in rows of tiles ({@code m[p * out + o][t]}); each row's 16 positions fetched once for it.
+   * {@link #byTiles} in rows of tiles ({@code m[p * out + o][t]}). A row's four output pixels are computed along
+   * the row into the scratch rows {@code q} by loops that C2 vectorizes ({@link #columns}, {@link #pixels}; the
+   * same adds in the same order as one pixel at a time, so the same bits), then stored one at a time, since the
+   * pixels of consecutive output channels (or tiles) lie apart in the output.
    */
-  private void transformOutput(float[][] m, int count, int t0, float[] b, float[] y, int yOff, int o0, int o1) {
+  private void transformOutput(float[][] m, int count, int t0, float[] b, float[][] q, float[] y, int yOff, int o0,
+      int o1) {
     int plane = g.outHeight() * g.outWidth();
+    int ow = g.outWidth();
     int step = byTiles ? g.outChannels() : GROUP;
-    int rowsEnd = byTiles ? o1 : count;
-    int first = byTiles ? 0 : o0;
-    int end = byTiles ? count : o1;
-    for (int r = byTiles ? o0 : 0; r < rowsEnd; r++) {
-      float[] r0 = m[r];
-      float[] r1 = m[r + step];
-      float[] r2 = m[r + 2 * step];
-      float[] r3 = m[r + 3 * step];
-      float[] r4 = m[r + 4 * step];
-      float[] r5 = m[r + 5 * step];
-      float[] r6 = m[r + 6 * step];
-      float[] r7 = m[r + 7 * step];
-      float[] r8 = m[r + 8 * step];
-      float[] r9 = m[r + 9 * step];
-      float[] r10 = m[r + 10 * step];
-      float[] r11 = m[r + 11 * step];
-      float[] r12 = m[r + 12 * step];
-      float[] r13 = m[r + 13 * step];
-      float[] r14 = m[r + 14 * step];
-      float[] r15 = m[r + 15 * step];
-      for (int i = first; i < end; i++) {
-        int t = byTiles ? i : r;
-        int o = byTiles ? r : i;
-        float m4 = r4[i];
-        float m5 = r5[i];
-        float m6 = r6[i];
-        float m7 = r7[i];
-        float m8 = r8[i];
-        float m9 = r9[i];
-        float m10 = r10[i];
-        float m11 = r11[i];
-        float s00 = r0[i] + m4 + m8;
-        float s01 = r1[i] + m5 + m9;
-        float s02 = r2[i] + m6 + m10;
-        float s03 = r3[i] + m7 + m11;
-        float s10 = m4 - m8 - r12[i];
-        float s11 = m5 - m9 - r13[i];
-        float s12 = m6 - m10 - r14[i];
-        float s13 = m7 - m11 - r15[i];
+    float[] q0 = q[0];
+    float[] q1 = q[1];
+    float[] q2 = q[4];
+    float[] q3 = q[5];
+    if (byTiles) {
+      for (int o = o0; o < o1; o++) {
+        columns(m, o, step, 0, count, q);
         float bias = b == null ? 0f : b[o];
-        int ow = g.outWidth();
-        int e = yOff + tileTops[t0 + t] + o * plane;
-        y[e] = Math.min(Math.max(s00 + s01 + s02 + bias, lo), hi);
-        y[e + 1] = Math.min(Math.max(s01 - s02 - s03 + bias, lo), hi);
-        y[e + ow] = Math.min(Math.max(s10 + s11 + s12 + bias, lo), hi);
-        y[e + ow + 1] = Math.min(Math.max(s11 - s12 - s13 + bias, lo), hi);
+        pixels(q[0], q[1], q[2], q[3], bias, 0, count);
+        pixels(q[4], q[5], q[6], q[7], bias, 0, count);
+        int top = yOff + o * plane;
+        for (int i = 0; i < count; i++) {
+          int e = top + tileTops[t0 + i];
+          y[e] = q0[i];
+          y[e + 1] = q1[i];
+          y[e + ow] = q2[i];
+          y[e + ow + 1] = q3[i];
+        }
       }
+      return;
+    }
+    float[] bias = b == null ? q[8] : b;
+    for (int t = 0; t < count; t++) {
+      columns(m, t, step, o0, o1, q);
+      pixels(q[0], q[1], q[2], q[3], bias, o0, o1);
+      pixels(q[4], q[5], q[6], q[7], bias, o0, o1);
+      int top = yOff + tileTops[t0 + t];
+      for (int o = o0; o < o1; o++) {
+        int e = top + o * plane;
+        y[e] = q0[o];
+        y[e + 1] = q1[o];
+        y[e + ow] = q2[o];
+        y[e + ow + 1] = q3[o];
+      }
+    }
+  }
+
+  /**
+   * The columns of {@code A^T m} for row {@code r}'s sums ({@code m[r + p * step]} for positions {@code p}) at
+   * {@code [from, to)}: {@code q[j] = m0j + m1j + m2j} and {@code q[4 + j] = m1j - m2j - m3j} for columns
+   * {@code j}, where {@code mkj} is position {@code 4k + j}. Loops of at most eight array accesses each: C2
+   * (JDK 17) left a loop of twenty scalar.
+   */
+  private static void columns(float[][] m, int r, int step, int from, int to, float[][] q) {
+    for (int j = 0; j < 4; j += 2) {
+      add3(m[r + j * step], m[r + (4 + j) * step], m[r + (8 + j) * step], m[r + (1 + j) * step],
+          m[r + (5 + j) * step], m[r + (9 + j) * step], q[j], q[j + 1], from, to);
+      sub3(m[r + (4 + j) * step], m[r + (8 + j) * step], m[r + (12 + j) * step], m[r + (5 + j) * step],
+          m[r + (9 + j) * step], m[r + (13 + j) * step], q[4 + j], q[5 + j], from, to);
+    }
+  }
+
+  /** {@code x[i] = a[i] + b[i] + c[i]} and {@code z[i] = d[i] + e[i] + f[i]} for {@code i} in {@code [from, to)}. */
+  private static void add3(float[] a, float[] b, float[] c, float[] d, float[] e, float[] f, float[] x, float[] z,
+      int from, int to) {
+    for (int i = from; i < to; i++) {
+      x[i] = a[i] + b[i] + c[i];
+      z[i] = d[i] + e[i] + f[i];
+    }
+  }
+
+  /** {@code x[i] = a[i] - b[i] - c[i]} and {@code z[i] = d[i] - e[i] - f[i]} for {@code i} in {@code [from, to)}. */
+  private static void sub3(float[] a, float[] b, float[] c, float[] d, float[] e, float[] f, float[] x, float[] z,
+      int from, int to) {
+    for (int i = from; i < to; i++) {
+      x[i] = a[i] - b[i] - c[i];
+      z[i] = d[i] - e[i] - f[i];
+    }
+  }
+
+  /**
+   * A row of output pixel pairs from columns {@code c0} to {@code c3} of {@code A^T m}: {@code c0 + c1 + c2} into
+   * {@code c0} and {@code c1 - c2 - c3} into {@code c1}, plus {@code bias}, clamped, at {@code [from, to)}.
+   */
+  private void pixels(float[] c0, float[] c1, float[] c2, float[] c3, float bias, int from, int to) {
+    float lo = this.lo;
+    float hi = this.hi;
+    for (int i = from; i < to; i++) {
+      float a = c0[i];
+      float b = c1[i];
+      float c = c2[i];
+      float d = c3[i];
+      c0[i] = Math.min(Math.max(a + b + c + bias, lo), hi);
+      c1[i] = Math.min(Math.max(b - c - d + bias, lo), hi);
+    }
+  }
+
+  /** {@link #pixels} with a bias per output channel {@code i}. */
+  private void pixels(float[] c0, float[] c1, float[] c2, float[] c3, float[] bias, int from, int to) {
+    float lo = this.lo;
+    float hi = this.hi;
+    for (int i = from; i < to; i++) {
+      float a = c0[i];
+      float b = c1[i];
+      float c = c2[i];
+      float d = c3[i];
+      float e = bias[i];
+      c0[i] = Math.min(Math.max(a + b + c + e, lo), hi);
+      c1[i] = Math.min(Math.max(b - c - d + e, lo), hi);
     }
   }
 

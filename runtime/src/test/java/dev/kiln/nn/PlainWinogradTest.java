@@ -63,34 +63,46 @@ class PlainWinogradTest {
 
   /**
    * The products' innermost loop over tiles (in groups of at most {@link PlainWinograd#MAX_TILE_GROUP}) or over
-   * output channels: the same bits, whole or in ranges of output channels, and the reference's values.
+   * output channels: the same bits, whole or in ranges of output channels, and the reference's values; with fused
+   * multiply-adds and with separate multiplies and adds, which round differently (some outputs differ), each
+   * within the reference's tolerance.
    */
   @Test
   void bothOrientationsGiveTheSameBits() {
     SplittableRandom r = new SplittableRandom(37);
     // 400 tiles in two groups, 255 in one, 529 in three uneven ones; more and fewer output channels than tiles.
     int[][] layers = {{36, 24, 40, 40}, {33, 50, 34, 30}, {40, 8, 46, 46}, {32, 300, 12, 12}};
+    int compared = 0;
     for (int[] l : layers) {
       ConvGeometry g = geometry(l[0], l[1], l[2], l[3]);
       Activation act = Activation.values()[r.nextInt(Activation.values().length)];
       ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(act).seed(r.nextLong()).build();
       ref.eval();
       Tensor x = randomInput(r, 1, g);
+      float[] expected = ref.forward(x).data();
       int out = l[1];
       int outSize = out * g.outHeight() * g.outWidth();
-      float[][] ys = new float[2][outSize];
-      for (int k = 0; k < 2; k++) {
-        PlainWinograd engine = new PlainWinograd(g, act, k == 0);
+      float[][] ys = new float[4][outSize];
+      for (int k = 0; k < 4; k++) {
+        PlainWinograd engine = new PlainWinograd(g, act, k % 2 == 0, k >= 2);
         ConvEngine.Weights w = engine.forwardWeights(ref.weight(), ref.bias());
         int cut = 1 + r.nextInt(out - 1);
         java.util.Arrays.fill(ys[k], Float.NaN);
         engine.forward(w, x.data(), 0, ys[k], 0, 0, cut);
         engine.forward(w, x.data(), 0, ys[k], 0, cut, out);
+        assertWithMessage(g + " " + act + " engine " + k).that(relativeError(ys[k], expected)).isAtMost(1e-5);
       }
       String what = g + " " + act;
       assertWithMessage(what).that(ys[0]).usingExactEquality().containsExactly(ys[1]).inOrder();
-      assertWithMessage(what).that(relativeError(ys[0], ref.forward(x).data())).isAtMost(1e-5);
+      assertWithMessage(what + " fused").that(ys[2]).usingExactEquality().containsExactly(ys[3]).inOrder();
+      int differ = 0;
+      for (int i = 0; i < outSize; i++) {
+        differ += Float.floatToRawIntBits(ys[0][i]) != Float.floatToRawIntBits(ys[2][i]) ? 1 : 0;
+      }
+      assertWithMessage(what + ": outputs where fused and separate differ").that(differ).isGreaterThan(0);
+      compared++;
     }
+    assertThat(compared).isEqualTo(layers.length);
   }
 
   @Test

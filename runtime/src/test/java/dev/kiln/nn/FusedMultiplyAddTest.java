@@ -1,0 +1,79 @@
+package dev.kiln.nn;
+
+import static com.google.common.truth.Truth.assertThat;
+import static com.google.common.truth.Truth.assertWithMessage;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When the scalar path uses {@link Math#fma} ({@link FusedMultiplyAdd}): the property decides where it says true
+ * or false, else HotSpot's {@code UseFMA}, checked in fresh JVMs with the option on and off.
+ */
+class FusedMultiplyAddTest {
+  @Test
+  void thePropertyDecidesWhereItSaysTrueOrFalse() {
+    AtomicInteger asked = new AtomicInteger();
+    assertThat(FusedMultiplyAdd.decide("true", () -> asked.incrementAndGet() < 0)).isTrue();
+    assertThat(FusedMultiplyAdd.decide("FALSE", () -> asked.incrementAndGet() > 0)).isFalse();
+    assertThat(asked.get()).isEqualTo(0);
+    assertThat(FusedMultiplyAdd.decide(null, () -> asked.incrementAndGet() > 0)).isTrue();
+    assertThat(FusedMultiplyAdd.decide("auto", () -> asked.incrementAndGet() < 0)).isFalse();
+    assertThat(asked.get()).isEqualTo(2);
+  }
+
+  /** A fresh JVM with {@code -XX:-UseFMA} answers false; with {@code +UseFMA} as the processor allows. */
+  @Test
+  void followsTheJvmsOption() throws Exception {
+    assertThat(childAnswer("-XX:-UseFMA")).isEqualTo("false");
+    assertThat(childAnswer("-Dkiln.scalar.fma=true", "-XX:-UseFMA")).isEqualTo("true");
+    String on = childAnswer("-XX:+UseFMA");
+    if (processorHasFma()) {
+      assertWithMessage("the processor lists fma in /proc/cpuinfo").that(on).isEqualTo("true");
+    }
+    assertThat(on).isAnyOf("true", "false");
+  }
+
+  /** Prints {@link FusedMultiplyAdd#fast()} (run by {@link #followsTheJvmsOption} in a fresh JVM). */
+  public static void main(String[] args) {
+    System.out.println(FusedMultiplyAdd.fast());
+  }
+
+  private static String childAnswer(String... options) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:+IgnoreUnrecognizedVMOptions");
+    command.addAll(List.of(options));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(FusedMultiplyAddTest.class.getName());
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    assertWithMessage("child JVM finished").that(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertWithMessage("child JVM's exit code (output: %s)", output).that(p.exitValue()).isEqualTo(0);
+    String[] lines = output.split("\\R");
+    return lines[lines.length - 1];
+  }
+
+  /** Whether Linux says an x86-64 processor has FMA (false where it cannot say). */
+  private static boolean processorHasFma() throws IOException {
+    Path info = Path.of("/proc/cpuinfo");
+    String arch = System.getProperty("os.arch");
+    if (!Files.isReadable(info) || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      return false;
+    }
+    for (String line : Files.readAllLines(info)) {
+      if (line.startsWith("flags")) {
+        return List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+")).contains("fma");
+      }
+    }
+    return false;
+  }
+}
