@@ -61,6 +61,17 @@ public abstract class ConvKernel extends AbstractModule {
   };
 
   /**
+   * Whether the generated forward loops use fused multiply-adds ({@link Math#fma}, which HotSpot's C2 vectorizes
+   * into the processor's vector FMA) rather than separate multiplies and adds: where the JVM has the instruction
+   * (HotSpot's {@code UseFMA}), unless the system property {@code kiln.scalar.fma} says {@code true} or
+   * {@code false}; decided once per JVM, so the JIT compiles one form of each loop. Elsewhere {@code Math.fma} is
+   * computed in software, a hundred times slower or more.
+   */
+  protected static boolean fusedMultiplyAdd() {
+    return FusedMultiplyAdd.fast();
+  }
+
+  /**
    * @param geometry the convolution's fixed geometry
    * @param bias whether there is a bias parameter
    * @param activation the fused activation

@@ -148,13 +148,13 @@ final class ChannelLanesEmitter {
           + (long) (t % spec.kernelW()) * spec.dilationW();
       m.addStatement("final float x$L = in$L[$L]", k, ch, offset == 0 ? "i" : "i + " + offset);
     }
-    CodeBlock.Builder sum = CodeBlock.builder();
+    List<String> scalars = new ArrayList<>();
+    List<String> elements = new ArrayList<>();
     for (int k = 0; k < terms; k++) {
-      sum.add(k == 0 ? "x$L * u$L[oc]" : " + x$L * u$L[oc]", k, k);
+      scalars.add("x" + k);
+      elements.add("u" + k + "[oc]");
     }
-    m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
-    m.addStatement("a[oc] += $L", sum.build());
-    m.endControlFlow();
+    TermBlocks.addLoop(m, "int oc = ocStart; oc < ocEnd; oc++", "a[oc]", scalars, elements);
     return m.build();
   }
 

@@ -397,18 +397,15 @@ final class PixelLanesEmitter {
       int offset = c * spec.kernelArea() + t;
       m.addStatement("final float w$L = w[$L]", k, offset == 0 ? "wOff" : "wOff + " + offset);
     }
-    CodeBlock.Builder sum = CodeBlock.builder();
+    List<String> scalars = new ArrayList<>();
+    List<String> elements = new ArrayList<>();
     for (int k = 0; k < terms.size(); k++) {
       int[] term = terms.get(k);
-      if (k > 0) {
-        sum.add(" + ");
-      }
       String index = term[1] == 0 ? "j" : term[1] == 1 ? "j + PITCH" : "j + " + term[1] + " * PITCH";
-      sum.add("w$L * s$L[$L]", k, term[0], index);
+      scalars.add("w" + k);
+      elements.add("s" + term[0] + "[" + index + "]");
     }
-    m.beginControlFlow("for (int j = 0; j < length; j++)");
-    m.addStatement("acc[j] += $L", sum.build());
-    m.endControlFlow();
+    TermBlocks.addLoop(m, "int j = 0; j < length; j++", "acc[j]", scalars, elements);
     return m.build();
   }
 
