@@ -24,32 +24,47 @@ final class FusedMultiplyAdd {
   }
 
   /**
-   * {@code property} where it is {@code true} or {@code false} (any case), else {@code useFma}'s answer; the
-   * decision, apart from where it comes from (for tests).
+   * What {@code property} decides: true or false where it says {@code true} or {@code false} (any case), else
+   * {@code null} (the JVM's option decides).
    */
-  static boolean decide(String property, java.util.function.BooleanSupplier useFma) {
+  static Boolean fromProperty(String property) {
     if ("true".equalsIgnoreCase(property)) {
-      return true;
+      return Boolean.TRUE;
     }
     if ("false".equalsIgnoreCase(property)) {
-      return false;
+      return Boolean.FALSE;
     }
-    return useFma.getAsBoolean();
+    return null;
   }
 
   /** HotSpot's {@code UseFMA} option, false where the JVM cannot say. */
   static boolean jvmUsesFma() {
     try {
+      return HotSpotOption.useFma();
+    } catch (RuntimeException | LinkageError e) {
+      // Not HotSpot, no such option, or no jdk.management module (a trimmed runtime, Android): multiply and add.
+      return false;
+    }
+  }
+
+  /**
+   * The management classes' only user, loaded only when asked: where they do not exist, the failure is a
+   * {@link LinkageError} at this call, not a class of ours that cannot load.
+   */
+  private static final class HotSpotOption {
+    static boolean useFma() {
       HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
       return bean != null && "true".equals(bean.getVMOption("UseFMA").getValue());
-    } catch (RuntimeException | LinkageError e) {
-      // Not HotSpot, no such option, or no jdk.management module: multiply and add.
-      return false;
     }
   }
 
   /** Asked once, when the scalar path first needs it (the SIMD path never loads this class). */
   private static final class Holder {
-    static final boolean FAST = decide(System.getProperty(PROPERTY), FusedMultiplyAdd::jvmUsesFma);
+    static final boolean FAST = decide();
+
+    private static boolean decide() {
+      Boolean property = fromProperty(System.getProperty(PROPERTY));
+      return property != null ? property : jvmUsesFma();
+    }
   }
 }

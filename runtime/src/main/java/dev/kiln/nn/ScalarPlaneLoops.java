@@ -6,10 +6,13 @@ final class ScalarPlaneLoops implements PlaneLoops {
 
   private ScalarPlaneLoops() {}
 
-  /** {@code "scalar"}: names the arithmetic path (recorded in checkpoints). */
+  /**
+   * {@code "scalar-fma"} where the scalar path's forward uses fused multiply-adds ({@link FusedMultiplyAdd}), else
+   * {@code "scalar"}: names the arithmetic path (recorded in checkpoints; the two round differently).
+   */
   @Override
   public String toString() {
-    return "scalar";
+    return FusedMultiplyAdd.fast() ? "scalar-fma" : "scalar";
   }
 
   @Override

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,30 +19,36 @@ import org.junit.jupiter.api.Test;
 class FusedMultiplyAddTest {
   @Test
   void thePropertyDecidesWhereItSaysTrueOrFalse() {
-    AtomicInteger asked = new AtomicInteger();
-    assertThat(FusedMultiplyAdd.decide("true", () -> asked.incrementAndGet() < 0)).isTrue();
-    assertThat(FusedMultiplyAdd.decide("FALSE", () -> asked.incrementAndGet() > 0)).isFalse();
-    assertThat(asked.get()).isEqualTo(0);
-    assertThat(FusedMultiplyAdd.decide(null, () -> asked.incrementAndGet() > 0)).isTrue();
-    assertThat(FusedMultiplyAdd.decide("auto", () -> asked.incrementAndGet() < 0)).isFalse();
-    assertThat(asked.get()).isEqualTo(2);
+    assertThat(FusedMultiplyAdd.fromProperty("true")).isTrue();
+    assertThat(FusedMultiplyAdd.fromProperty("TRUE")).isTrue();
+    assertThat(FusedMultiplyAdd.fromProperty("false")).isFalse();
+    assertThat(FusedMultiplyAdd.fromProperty("False")).isFalse();
+    assertThat(FusedMultiplyAdd.fromProperty(null)).isNull();
+    assertThat(FusedMultiplyAdd.fromProperty("auto")).isNull();
+    assertThat(FusedMultiplyAdd.fromProperty("")).isNull();
   }
 
-  /** A fresh JVM with {@code -XX:-UseFMA} answers false; with {@code +UseFMA} as the processor allows. */
+  /**
+   * A fresh JVM with {@code -XX:-UseFMA} answers false; with {@code +UseFMA} as the processor allows; the scalar
+   * arithmetic's name (recorded in checkpoints) says which.
+   */
   @Test
   void followsTheJvmsOption() throws Exception {
-    assertThat(childAnswer("-XX:-UseFMA")).isEqualTo("false");
-    assertThat(childAnswer("-Dkiln.scalar.fma=true", "-XX:-UseFMA")).isEqualTo("true");
+    assertThat(childAnswer("-XX:-UseFMA")).isEqualTo("false scalar");
+    assertThat(childAnswer("-Dkiln.scalar.fma=true", "-XX:-UseFMA")).isEqualTo("true scalar-fma");
     String on = childAnswer("-XX:+UseFMA");
     if (processorHasFma()) {
-      assertWithMessage("the processor lists fma in /proc/cpuinfo").that(on).isEqualTo("true");
+      assertWithMessage("the processor lists fma in /proc/cpuinfo").that(on).isEqualTo("true scalar-fma");
     }
-    assertThat(on).isAnyOf("true", "false");
+    assertThat(on).isAnyOf("true scalar-fma", "false scalar");
   }
 
-  /** Prints {@link FusedMultiplyAdd#fast()} (run by {@link #followsTheJvmsOption} in a fresh JVM). */
+  /**
+   * Prints {@link FusedMultiplyAdd#fast()} and the scalar arithmetic's name (run by {@link #followsTheJvmsOption}
+   * in a fresh JVM, without the vector module).
+   */
   public static void main(String[] args) {
-    System.out.println(FusedMultiplyAdd.fast());
+    System.out.println(FusedMultiplyAdd.fast() + " " + ScalarPlaneLoops.INSTANCE);
   }
 
   private static String childAnswer(String... options) throws IOException, InterruptedException {
