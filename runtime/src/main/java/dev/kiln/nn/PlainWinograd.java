@@ -439,10 +439,11 @@ final class PlainWinograd implements ConvEngine {
     int plane = g.outHeight() * g.outWidth();
     int ow = g.outWidth();
     int step = byTiles ? g.outChannels() : GROUP;
-    float[] q0 = q[0];
-    float[] q1 = q[1];
-    float[] q2 = q[4];
-    float[] q3 = q[5];
+    // The tile's output pixels, top left, top right, bottom left, bottom right, as pixels() leaves them.
+    float[] p00 = q[0];
+    float[] p01 = q[1];
+    float[] p10 = q[4];
+    float[] p11 = q[5];
     if (byTiles) {
       for (int o = o0; o < o1; o++) {
         columns(m, o, step, 0, count, q);
@@ -452,10 +453,10 @@ final class PlainWinograd implements ConvEngine {
         int top = yOff + o * plane;
         for (int i = 0; i < count; i++) {
           int e = top + tileTops[t0 + i];
-          y[e] = q0[i];
-          y[e + 1] = q1[i];
-          y[e + ow] = q2[i];
-          y[e + ow + 1] = q3[i];
+          y[e] = p00[i];
+          y[e + 1] = p01[i];
+          y[e + ow] = p10[i];
+          y[e + ow + 1] = p11[i];
         }
       }
       return;
@@ -468,10 +469,10 @@ final class PlainWinograd implements ConvEngine {
       int top = yOff + tileTops[t0 + t];
       for (int o = o0; o < o1; o++) {
         int e = top + o * plane;
-        y[e] = q0[o];
-        y[e + 1] = q1[o];
-        y[e + ow] = q2[o];
-        y[e + ow + 1] = q3[o];
+        y[e] = p00[o];
+        y[e + 1] = p01[o];
+        y[e + ow] = p10[o];
+        y[e + ow + 1] = p11[o];
       }
     }
   }
