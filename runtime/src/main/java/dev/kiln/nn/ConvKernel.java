@@ -65,7 +65,7 @@ public abstract class ConvKernel extends AbstractModule {
    * into the processor's vector FMA) rather than separate multiplies and adds: where the JVM has the instruction
    * (HotSpot's {@code UseFMA}), unless the system property {@code kiln.scalar.fma} says {@code true} or
    * {@code false}; decided once per JVM, so the JIT compiles one form of each loop. Elsewhere {@code Math.fma} is
-   * computed in software, a hundred times slower or more.
+   * computed in software, a thousand times slower.
    */
   protected static boolean fusedMultiplyAdd() {
     return FusedMultiplyAdd.fast();

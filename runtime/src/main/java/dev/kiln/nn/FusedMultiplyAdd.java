@@ -7,7 +7,7 @@ import java.lang.management.ManagementFactory;
  * Whether the scalar path's loops use {@link Math#fma}: where the JVM compiles it to the processor's fused
  * multiply-add, C2 vectorizes a loop of them into vector fused multiply-adds, half the arithmetic instructions of
  * separate multiplies and adds (and one rounding instead of two). Where it does not, {@code Math.fma} is computed
- * exactly in software, a hundred times slower or more, so it is used only where the JVM says it has the
+ * exactly in software, a thousand times slower, so it is used only where the JVM says it has the
  * instruction: HotSpot's {@code UseFMA} option, set on processors with FMA (x86-64 from Haswell and Piledriver on,
  * every AArch64). Elsewhere (no {@code jdk.management} module, another JVM) the loops multiply and add.
  * {@code -Dkiln.scalar.fma=true} or {@code false} decides instead.
