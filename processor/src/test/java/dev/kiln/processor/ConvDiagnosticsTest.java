@@ -261,6 +261,8 @@ class ConvDiagnosticsTest {
         {"default void eval() {}", "[eval()]"}, // unrelated to Module.eval: javac rejects the kernel
         {"default void forwardSample(float[] x, int a, float[] y, int b, int c, int d) {}",
             "[forwardSample(float[], int, float[], int, int, int)]"},
+        // A static method of ConvKernel that the generated loops call: javac rejects an instance method beside it.
+        {"default boolean fusedMultiplyAdd() { return false; }", "[fusedMultiplyAdd()]"},
     };
     int checked = 0;
     for (String[] c : cases) {
@@ -283,7 +285,7 @@ class ConvDiagnosticsTest {
       assertError(source, "@Conv2d(", "[kiln.target]", c[1]);
       checked++;
     }
-    assertThat(checked).isEqualTo(5);
+    assertThat(checked).isEqualTo(6);
   }
 
   @Test
