@@ -69,7 +69,8 @@ final class PlainWinograd implements ConvEngine {
    * {@link #byTiles} a row of the group's tiles per position and output channel ({@code m[p * out + o][t]}). Rows
    * of their own, so that the innermost loop reads and writes arrays at the same index, which C2 needs to vectorize
    * it (with offsets into one array each, it did not). Nine rows as long as a sums row for the output transform
-   * ({@link #transformOutput}; the last stays zero, the bias of a layer without one).
+   * ({@link #transformOutput}; the last holds the bias along the row: zero where the rows run over output channels
+   * of a layer without one, else filled per output channel where they run over tiles).
    */
   private record Scratch(float[] xp, float[][] v, float[][] m, float[][] q) {}
 
@@ -314,22 +315,14 @@ final class PlainWinograd implements ConvEngine {
       float[] v2 = v[vr + c + 2];
       float[] v3 = v[vr + c + 3];
       for (int t = 0; t < count; t++) {
-        if (fused) {
-          fusedAxpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
-        } else {
-          axpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1);
-        }
+        axpy4(v0[t0 + t], w0, v1[t0 + t], w1, v2[t0 + t], w2, v3[t0 + t], w3, m[mo + t], o0, o1, fused);
       }
     }
     for (; c < in; c++) {
       float[] w = u[uo + c];
       float[] vc = v[vr + c];
       for (int t = 0; t < count; t++) {
-        if (fused) {
-          fusedAxpy(vc[t0 + t], w, m[mo + t], o0, o1);
-        } else {
-          axpy(vc[t0 + t], w, m[mo + t], o0, o1);
-        }
+        axpy(vc[t0 + t], w, m[mo + t], o0, o1, fused);
       }
     }
   }
@@ -343,35 +336,45 @@ final class PlainWinograd implements ConvEngine {
       int count, boolean fused) {
     int c = 0;
     for (; c + 4 <= in; c += 4) {
-      if (fused) {
-        fusedTileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
-            u[uo + c + 3][o], v[vr + c + 3], sums, count);
-      } else {
-        tileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
-            u[uo + c + 3][o], v[vr + c + 3], sums, count);
-      }
+      tileAxpy4(u[uo + c][o], v[vr + c], u[uo + c + 1][o], v[vr + c + 1], u[uo + c + 2][o], v[vr + c + 2],
+          u[uo + c + 3][o], v[vr + c + 3], sums, count, fused);
     }
     for (; c < in; c++) {
-      if (fused) {
-        fusedTileAxpy(u[uo + c][o], v[vr + c], sums, count);
-      } else {
-        tileAxpy(u[uo + c][o], v[vr + c], sums, count);
+      tileAxpy(u[uo + c][o], v[vr + c], sums, count, fused);
+    }
+  }
+
+  /**
+   * {@code s[o] += a * w[o]} for {@code o} in {@code [o0, o1)}; where {@code fused}, {@code s[o] = fma(a, w[o], s[o])}.
+   * Each form a loop of its own, which C2 vectorizes (the other never runs in a JVM: {@link FusedMultiplyAdd}).
+   */
+  private static void axpy(float a, float[] w, float[] s, int o0, int o1, boolean fused) {
+    if (fused) {
+      for (int o = o0; o < o1; o++) {
+        s[o] = Math.fma(a, w[o], s[o]);
+      }
+    } else {
+      for (int o = o0; o < o1; o++) {
+        s[o] += a * w[o];
       }
     }
   }
 
-  /** {@code s[o] += a * w[o]} for {@code o} in {@code [o0, o1)}. */
-  private static void axpy(float a, float[] w, float[] s, int o0, int o1) {
-    for (int o = o0; o < o1; o++) {
-      s[o] += a * w[o];
-    }
-  }
-
-  /** {@code s[o] += a0 * w0[o] + a1 * w1[o] + a2 * w2[o] + a3 * w3[o]} for {@code o} in {@code [o0, o1)}. */
+  /**
+   * {@code s[o] += a0 * w0[o] + a1 * w1[o] + a2 * w2[o] + a3 * w3[o]} for {@code o} in {@code [o0, o1)}; where
+   * {@code fused}, one input channel after another,
+   * {@code s[o] = fma(a3, w3[o], fma(a2, w2[o], fma(a1, w1[o], fma(a0, w0[o], s[o]))))}.
+   */
   private static void axpy4(float a0, float[] w0, float a1, float[] w1, float a2, float[] w2, float a3, float[] w3,
-      float[] s, int o0, int o1) {
-    for (int o = o0; o < o1; o++) {
-      s[o] += a0 * w0[o] + a1 * w1[o] + a2 * w2[o] + a3 * w3[o];
+      float[] s, int o0, int o1, boolean fused) {
+    if (fused) {
+      for (int o = o0; o < o1; o++) {
+        s[o] = Math.fma(a3, w3[o], Math.fma(a2, w2[o], Math.fma(a1, w1[o], Math.fma(a0, w0[o], s[o]))));
+      }
+    } else {
+      for (int o = o0; o < o1; o++) {
+        s[o] += a0 * w0[o] + a1 * w1[o] + a2 * w2[o] + a3 * w3[o];
+      }
     }
   }
 
@@ -380,49 +383,28 @@ final class PlainWinograd implements ConvEngine {
    * width, from the method's profile, which every caller of one method shares (inlined or not).
    */
   private static void tileAxpy4(float a0, float[] v0, float a1, float[] v1, float a2, float[] v2, float a3,
-      float[] v3, float[] s, int count) {
-    for (int t = 0; t < count; t++) {
-      s[t] += a0 * v0[t] + a1 * v1[t] + a2 * v2[t] + a3 * v3[t];
+      float[] v3, float[] s, int count, boolean fused) {
+    if (fused) {
+      for (int t = 0; t < count; t++) {
+        s[t] = Math.fma(a3, v3[t], Math.fma(a2, v2[t], Math.fma(a1, v1[t], Math.fma(a0, v0[t], s[t]))));
+      }
+    } else {
+      for (int t = 0; t < count; t++) {
+        s[t] += a0 * v0[t] + a1 * v1[t] + a2 * v2[t] + a3 * v3[t];
+      }
     }
   }
 
   /** {@link #axpy} for {@link #tileProducts} (see {@link #tileAxpy4}). */
-  private static void tileAxpy(float a, float[] v, float[] s, int count) {
-    for (int t = 0; t < count; t++) {
-      s[t] += a * v[t];
-    }
-  }
-
-  /** {@link #axpy} with fused multiply-adds: {@code s[o] = fma(a, w[o], s[o])}. */
-  private static void fusedAxpy(float a, float[] w, float[] s, int o0, int o1) {
-    for (int o = o0; o < o1; o++) {
-      s[o] = Math.fma(a, w[o], s[o]);
-    }
-  }
-
-  /**
-   * {@link #axpy4} with fused multiply-adds, one input channel after another:
-   * {@code s[o] = fma(a3, w3[o], fma(a2, w2[o], fma(a1, w1[o], fma(a0, w0[o], s[o]))))}.
-   */
-  private static void fusedAxpy4(float a0, float[] w0, float a1, float[] w1, float a2, float[] w2, float a3,
-      float[] w3, float[] s, int o0, int o1) {
-    for (int o = o0; o < o1; o++) {
-      s[o] = Math.fma(a3, w3[o], Math.fma(a2, w2[o], Math.fma(a1, w1[o], Math.fma(a0, w0[o], s[o]))));
-    }
-  }
-
-  /** {@link #fusedAxpy4} for {@link #tileProducts} (see {@link #tileAxpy4}). */
-  private static void fusedTileAxpy4(float a0, float[] v0, float a1, float[] v1, float a2, float[] v2, float a3,
-      float[] v3, float[] s, int count) {
-    for (int t = 0; t < count; t++) {
-      s[t] = Math.fma(a3, v3[t], Math.fma(a2, v2[t], Math.fma(a1, v1[t], Math.fma(a0, v0[t], s[t]))));
-    }
-  }
-
-  /** {@link #fusedAxpy} for {@link #tileProducts} (see {@link #tileAxpy4}). */
-  private static void fusedTileAxpy(float a, float[] v, float[] s, int count) {
-    for (int t = 0; t < count; t++) {
-      s[t] = Math.fma(a, v[t], s[t]);
+  private static void tileAxpy(float a, float[] v, float[] s, int count, boolean fused) {
+    if (fused) {
+      for (int t = 0; t < count; t++) {
+        s[t] = Math.fma(a, v[t], s[t]);
+      }
+    } else {
+      for (int t = 0; t < count; t++) {
+        s[t] += a * v[t];
+      }
     }
   }
 
@@ -447,9 +429,10 @@ final class PlainWinograd implements ConvEngine {
     if (byTiles) {
       for (int o = o0; o < o1; o++) {
         columns(m, o, step, 0, count, q);
-        float bias = b == null ? 0f : b[o];
-        pixels(q[0], q[1], q[2], q[3], bias, 0, count);
-        pixels(q[4], q[5], q[6], q[7], bias, 0, count);
+        // This output channel's bias along the row of tiles.
+        Arrays.fill(q[8], 0, count, b == null ? 0f : b[o]);
+        pixels(q[0], q[1], q[2], q[3], q[8], 0, count);
+        pixels(q[4], q[5], q[6], q[7], q[8], 0, count);
         int top = yOff + o * plane;
         for (int i = 0; i < count; i++) {
           int e = top + tileTops[t0 + i];
@@ -512,22 +495,8 @@ final class PlainWinograd implements ConvEngine {
 
   /**
    * A row of output pixel pairs from columns {@code c0} to {@code c3} of {@code A^T m}: {@code c0 + c1 + c2} into
-   * {@code c0} and {@code c1 - c2 - c3} into {@code c1}, plus {@code bias}, clamped, at {@code [from, to)}.
+   * {@code c0} and {@code c1 - c2 - c3} into {@code c1}, plus {@code bias[i]}, clamped, at {@code [from, to)}.
    */
-  private void pixels(float[] c0, float[] c1, float[] c2, float[] c3, float bias, int from, int to) {
-    float lo = this.lo;
-    float hi = this.hi;
-    for (int i = from; i < to; i++) {
-      float a = c0[i];
-      float b = c1[i];
-      float c = c2[i];
-      float d = c3[i];
-      c0[i] = Math.min(Math.max(a + b + c + bias, lo), hi);
-      c1[i] = Math.min(Math.max(b - c - d + bias, lo), hi);
-    }
-  }
-
-  /** {@link #pixels} with a bias per output channel {@code i}. */
   private void pixels(float[] c0, float[] c1, float[] c2, float[] c3, float[] bias, int from, int to) {
     float lo = this.lo;
     float hi = this.hi;

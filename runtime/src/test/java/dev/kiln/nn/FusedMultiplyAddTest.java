@@ -3,13 +3,12 @@ package dev.kiln.nn;
 import static com.google.common.truth.Truth.assertThat;
 import static com.google.common.truth.Truth.assertWithMessage;
 
+import dev.kiln.testing.ChildJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,19 +50,11 @@ class FusedMultiplyAddTest {
     System.out.println(FusedMultiplyAdd.fast() + " " + ScalarPlaneLoops.INSTANCE);
   }
 
-  private static String childAnswer(String... options) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-XX:+IgnoreUnrecognizedVMOptions");
-    command.addAll(List.of(options));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(FusedMultiplyAddTest.class.getName());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    assertWithMessage("child JVM finished").that(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertWithMessage("child JVM's exit code (output: %s)", output).that(p.exitValue()).isEqualTo(0);
-    String[] lines = output.split("\\R");
+  /** The last line {@link #main} prints in a fresh JVM (without the vector module) with these options. */
+  private static String childAnswer(String... options) throws Exception {
+    List<String> jvm = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions"));
+    jvm.addAll(List.of(options));
+    String[] lines = ChildJvm.run(jvm, FusedMultiplyAddTest.class).trim().split("\\R");
     return lines[lines.length - 1];
   }
 

@@ -203,21 +203,20 @@ public final class TargetInterfaceValidator {
 
   /** Whether the interface method {@code m} ({@code own} as a member of the interface) fits the base class. */
   private boolean fits(ExecutableElement m, ExecutableType own, Element owner, List<ExecutableElement> baseMethods) {
+    ExecutableElement match = null;
     for (ExecutableElement bm : baseMethods) {
+      if (!bm.getSimpleName().contentEquals(m.getSimpleName()) || !sameParameters(own, bm)) {
+        continue;
+      }
       Set<Modifier> mods = bm.getModifiers();
-      if (mods.contains(Modifier.STATIC) && (mods.contains(Modifier.PUBLIC) || mods.contains(Modifier.PROTECTED))
-          && bm.getSimpleName().contentEquals(m.getSimpleName()) && sameParameters(own, bm)) {
+      if (!mods.contains(Modifier.STATIC)) {
+        match = bm;
+        break;
+      }
+      if (mods.contains(Modifier.PUBLIC) || mods.contains(Modifier.PROTECTED)) {
         // The generated class inherits the base class's static method, which javac will not let stand beside
         // (or implement) an interface's instance method of the same signature.
         return false;
-      }
-    }
-    ExecutableElement match = null;
-    for (ExecutableElement bm : baseMethods) {
-      if (bm.getSimpleName().contentEquals(m.getSimpleName()) && !bm.getModifiers().contains(Modifier.STATIC)
-          && sameParameters(own, bm)) {
-        match = bm;
-        break;
       }
     }
     if (match == null) {
