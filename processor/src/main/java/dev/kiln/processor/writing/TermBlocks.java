@@ -117,7 +117,8 @@ final class TermBlocks {
     for (int k = 0; k < scalars.size(); k++) {
       sum.add(k == 0 ? "$L * $L" : " + $L * $L", scalars.get(k), elements.get(k));
     }
-    m.beginControlFlow("if ($T.fusedMultiplyAdd())", ConvKernelWriter.CONV_KERNEL);
+    // Inherited from ConvKernel, so unqualified: the same text in a kernel of its own and in a model's nested one.
+    m.beginControlFlow("if (fusedMultiplyAdd())");
     m.beginControlFlow("for ($L)", header);
     m.addStatement("$L = $L", target, fused.build());
     m.endControlFlow();
