@@ -11,19 +11,30 @@ import dev.kiln.runtime.Parallel;
  * A convolution layer used on its own (a {@code ConvKernel}'s forward, NCHW in and out) run by the blocked
  * engine's tiles ({@link BlockedConv}) where those are faster than the direct engine's kernels even with the
  * conversions: the input copied into padded planes (the layout a network's stem reads; read where it is when the
- * layer reads no padding), the output converted from channel blocks back to NCHW. Each output is the same fused
- * multiply-adds in the same order as the direct engine's, so the same bits.
+ * layer reads no padding) or, for a 1x1 layer of many input channels, into channel blocks (the layout a network's
+ * 1x1 layers read, which its pointwise tiles walk), the output converted from channel blocks back to NCHW. Each
+ * output is the same fused multiply-adds in the same order as the direct engine's, so the same bits.
  *
- * <p>Where: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run in
+ * <p>1x1 layers of at least {@link #MIN_POINTWISE_CHANNELS} input channels (stride 1, no padding, one group, whole
+ * blocks of input channels) take the channel blocks on every machine, unless the direct engine prefers its panels
+ * ({@link DirectConv#prefersPanels}, AVX2's large planes). One layer alone, 1 thread, the ways interleaved in one JVM
+ * ({@code LoneLayerTimes}; Intel Xeon of the Sapphire Rapids class, JDK 17), this path's time over the direct
+ * engine's with 512-bit vectors: 512->512 14x14 0.75-0.84, 1024->1024 7x7 0.75, 512->1024 7x7 0.74, 256->512 14x14
+ * 0.73, 256->256 28x28 0.91, 256->256 56x56 0.83; with 256-bit vectors (16 registers) 0.67-0.81 on the 7x7 and 14x14
+ * maps, 1.02-1.03 against the panels on the 28x28 and 56x56 ones. Below the threshold it was mixed: 192->192 14x14
+ * 0.94, 128->128 14x14 1.10, 128->128 56x56 1.03, 64->64 56x56 1.51 (the conversions outweigh the tiles' gain).
+ *
+ * <p>Other layers, over padded planes: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run in
  * passes that load each input four times ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
  * for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the multiply-adds
  * outweigh the conversions. One layer alone, 1 thread, the ways interleaved in one JVM ({@code LoneLayerTimes} in
  * the runtime's tests; AMD EPYC Zen 1, JDK 17), this path's time over the direct engine's: 3x3 layers 48->48
  * 56x56 0.88, 64->64 56x56 0.90, 96->96 28x28 0.81, 192->192 14x14 0.84; below the threshold 32->32 28x28 (288
  * terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
- * were faster there too; the conversions cost more than they gained). With 32 registers the direct engine's
- * kernels are whole and this is not used. Nor is it for 1x1 layers of large planes, which the direct engine runs
- * through panels faster (a {@code SimdConvEngine} asks {@link DirectConv#prefersPanels} first). The system property
+ * were faster there too; the conversions cost more than they gained; over channel blocks the 1x1 layer is 1.51,
+ * above). With 32 registers the direct engine's kernels are whole and the planes are not used. Nor is either form
+ * for 1x1 layers of large planes, which the direct engine runs through panels faster on AVX2 (a {@code
+ * SimdConvEngine} passes {@link DirectConv#prefersPanels}). The system property
  * {@code kiln.simd.loneBlocked=false}, read when a layer's engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv implements LoneForward {
@@ -31,6 +42,9 @@ final class LoneBlockedConv implements LoneForward {
 
   /** The fewest (input channel, tap) terms per output for which the tiles outweigh the conversions. */
   static final int MIN_REDUCTION = 384;
+
+  /** The fewest input channels of a 1x1 layer that reads channel blocks ({@link #readsChannelBlocks}). */
+  static final int MIN_POINTWISE_CHANNELS = 256;
 
   private static final boolean ENABLED = !"false".equals(System.getProperty("kiln.simd.loneBlocked"));
 
@@ -47,15 +61,31 @@ final class LoneBlockedConv implements LoneForward {
   private final ThreadLocal<Scratch> scratch;
   private volatile boolean fasterTilesRequested;
 
-  /** This path for {@code geometry}, whatever its terms (for measuring); {@link #of} checks the rest. */
+  /**
+   * This path for {@code geometry} over padded planes, whatever its terms (for measuring); {@link #of} checks the
+   * rest.
+   */
   LoneBlockedConv(ConvGeometry geometry, Activation activation) {
+    this(geometry, activation, false);
+  }
+
+  /**
+   * This path for {@code geometry}, its input in channel blocks where {@code channelBlocks} (a layer that
+   * {@link #readsChannelBlocks}), else in padded planes.
+   */
+  LoneBlockedConv(ConvGeometry geometry, Activation activation, boolean channelBlocks) {
     int[] halo = BlockedConv.requiredHalo(geometry);
-    this.in = BlockedLayout.planes(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), halo[0], halo[1],
-        halo[2], halo[3]);
+    if (channelBlocks && !readsChannelBlocks(geometry)) {
+      throw new IllegalArgumentException("not a 1x1 layer over whole channel blocks: " + geometry);
+    }
+    this.in = channelBlocks
+        ? BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 0, 0, 0, 0)
+        : BlockedLayout.planes(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), halo[0], halo[1],
+            halo[2], halo[3]);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
     this.conv = new BlockedConv(geometry, activation, in, out);
     this.outChannels = geometry.outChannels();
-    this.readsInPlace = halo[0] + halo[1] + halo[2] + halo[3] == 0;
+    this.readsInPlace = !channelBlocks && halo[0] + halo[1] + halo[2] + halo[3] == 0;
     // A class of its own, not a method reference: nothing is generated at run time before a first result.
     this.scratch = new ThreadLocal<>() {
       @Override
@@ -65,9 +95,28 @@ final class LoneBlockedConv implements LoneForward {
     };
   }
 
-  /** This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. */
-  static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation) {
-    return ENABLED && TileBudget.REGISTERS < 32 ? of(geometry, activation) : null;
+  /**
+   * This path for a layer of {@code geometry} where it is the faster one here (see the class), else null; {@code
+   * panels} says whether the direct engine would run it through panels ({@link DirectConv#prefersPanels}).
+   */
+  static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation, boolean panels) {
+    if (!ENABLED || panels) {
+      return null;
+    }
+    if (readsChannelBlocks(geometry) && geometry.inChannels() >= MIN_POINTWISE_CHANNELS) {
+      return new LoneBlockedConv(geometry, activation, true);
+    }
+    return TileBudget.REGISTERS < 32 ? of(geometry, activation) : null;
+  }
+
+  /**
+   * Whether the layer can read its input in channel blocks with the pointwise tiles ({@link BlockedConv#pointwise}):
+   * 1x1, stride 1, no padding, one group, whole blocks of input channels.
+   */
+  static boolean readsChannelBlocks(ConvGeometry geometry) {
+    return geometry.kernelH() == 1 && geometry.kernelW() == 1 && geometry.strideH() == 1 && geometry.strideW() == 1
+        && geometry.padTop() + geometry.padBottom() + geometry.padLeft() + geometry.padRight() == 0
+        && geometry.groups() == 1 && geometry.inChannels() % LANES == 0 && BlockedConv.supports(geometry, true);
   }
 
   /** This path for a layer of {@code geometry} wherever the blocked engine can run it with enough terms, else null. */

@@ -15,9 +15,10 @@ import java.util.SplittableRandom;
  * A benchmark program (not a test): one convolution layer used on its own, timed three ways in one JVM, the
  * variants interleaved round after round: the direct engine ({@link DirectConv}), the blocked tiles with the
  * conversions a lone layer needs ({@link LoneBlockedConv} as a layer's engine runs it: NCHW into padded
- * planes, {@link BlockedConv}, channel blocks back to NCHW), and the blocked tiles alone. Prints whether the
- * first two give the same bits and the median of 15 rounds of 150 ms each, 1 thread. This is what {@link
- * LoneBlockedConv#MIN_REDUCTION} was chosen by.
+ * planes, or into channel blocks for a 1x1 layer that {@link LoneBlockedConv#readsChannelBlocks}, {@link
+ * BlockedConv}, channel blocks back to NCHW), and the blocked tiles alone on the same input layout. Prints whether
+ * the first two give the same bits and the median of 15 rounds of 150 ms each, 1 thread. This is what {@link
+ * LoneBlockedConv#MIN_REDUCTION} and {@link LoneBlockedConv#MIN_POINTWISE_CHANNELS} were chosen by.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp runtime/target/classes:runtime/target/test-classes \
@@ -53,11 +54,15 @@ public final class LoneLayerTimes {
     SimdConvEngine directEngine = new SimdConvEngine(g, true, false, null);
     ConvEngine.Weights dw = directEngine.forwardWeights(weight, bias);
     // LoneBlockedConv's forward as a layer's engine runs it (the threshold of terms not applied).
-    SimdConvEngine loneEngine = new SimdConvEngine(g, true, false, new LoneBlockedConv(g, Activation.RELU));
+    boolean channelBlocks = LoneBlockedConv.readsChannelBlocks(g);
+    SimdConvEngine loneEngine = new SimdConvEngine(g, true, false,
+        new LoneBlockedConv(g, Activation.RELU, channelBlocks));
     ConvEngine.Weights lw = loneEngine.forwardWeights(weight, bias);
-    // The tiles alone, on an input already in padded planes.
+    // The tiles alone, on an input already in that layout.
     int[] halo = BlockedConv.requiredHalo(g);
-    BlockedLayout in = BlockedLayout.planes(cin, size, size, halo[0], halo[1], halo[2], halo[3]);
+    BlockedLayout in = channelBlocks
+        ? BlockedLayout.blocked(cin, size, size, 0, 0, 0, 0)
+        : BlockedLayout.planes(cin, size, size, halo[0], halo[1], halo[2], halo[3]);
     BlockedLayout out = BlockedLayout.blocked(cout, g.outHeight(), g.outWidth(), 0, 0, 0, 0);
     BlockedConv tiles = new BlockedConv(g, Activation.RELU, in, out);
     float[] xb = new float[in.sampleSize];

@@ -28,7 +28,8 @@ public enum ConvShape {
   PW_64_56(1, Shapes_Pointwise64At56Kernel::new),
   C1_16_28_N32(32, Shapes_C1x16At28Kernel::new),
   C16_32_14_N32(32, Shapes_C16x32At14Kernel::new),
-  C64_64_56(1, Shapes_C64At56Kernel::new);
+  C64_64_56(1, Shapes_C64At56Kernel::new),
+  PW_512_14(1, Shapes_Pointwise512At14Kernel::new);
 
   /** The seed of every benchmark kernel's weights. */
   public static final long WEIGHT_SEED = 42L;

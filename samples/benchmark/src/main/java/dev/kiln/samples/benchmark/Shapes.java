@@ -56,4 +56,8 @@ public final class Shapes {
   /** 64 -> 64, 56x56, 3x3, padding 1: a mid-sized layer of a ResNet-style network. */
   @Conv2d(inChannels = 64, outChannels = 64, kernelSize = 3, padding = "1", height = 56, width = 56)
   public interface C64At56 {}
+
+  /** 512 -> 512, 14x14, 1x1, padding 0: MobileNet v1's five middle pointwise layers. */
+  @Conv2d(inChannels = 512, outChannels = 512, kernelSize = 1, padding = "0", height = 14, width = 14)
+  public interface Pointwise512At14 {}
 }

@@ -32,13 +32,14 @@ class ConvShapeTest {
       assertWithMessage("%s values", shape).that(expected.maxAbsDifference(actual)).isAtMost(1e-4);
       checked++;
     }
-    assertThat(checked).isEqualTo(13);
+    assertThat(checked).isEqualTo(14);
   }
 
   @Test
   void macsCountEveryTapOfEveryOutput() {
     // 64 out channels * 56 * 56 positions * 64 in channels * 3 * 3 taps
     assertThat(ConvShape.C64_64_56.macs()).isEqualTo(64L * 56 * 56 * 64 * 9);
+    assertThat(ConvShape.PW_512_14.macs()).isEqualTo(512L * 14 * 14 * 512);
     // stride 2 halves 224 to 112; depthwise has one input channel per output channel
     assertThat(ConvShape.STEM_3_48_224_S2.macs()).isEqualTo(48L * 112 * 112 * 3 * 9);
     assertThat(ConvShape.DW_32_56.macs()).isEqualTo(32L * 56 * 56 * 9);
