@@ -24,18 +24,18 @@ import dev.kiln.runtime.Parallel;
  * maps, 1.02-1.03 against the panels on the 28x28 and 56x56 ones. Below the threshold it was mixed: 192->192 14x14
  * 0.94, 128->128 14x14 1.10, 128->128 56x56 1.03, 64->64 56x56 1.51 (the conversions outweigh the tiles' gain).
  *
- * <p>Other layers, over padded planes: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose direct kernels run in
- * passes that load each input four times ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the blocked tiles are sized
- * for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the multiply-adds
- * outweigh the conversions. One layer alone, 1 thread, the ways interleaved in one JVM ({@code LoneLayerTimes} in
- * the runtime's tests; AMD EPYC Zen 1, JDK 17), this path's time over the direct engine's: 3x3 layers 48->48
- * 56x56 0.88, 64->64 56x56 0.90, 96->96 28x28 0.81, 192->192 14x14 0.84; below the threshold 32->32 28x28 (288
- * terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
- * were faster there too; the conversions cost more than they gained; over channel blocks the 1x1 layer is 1.51,
- * above). With 32 registers the direct engine's kernels are whole and the planes are not used. Nor is either form
- * for 1x1 layers of large planes, which the direct engine runs through panels faster on AVX2 (a {@code
- * SimdConvEngine} passes {@link DirectConv#prefersPanels}). The system property
- * {@code kiln.simd.loneBlocked=false}, read when a layer's engine is created, turns it off (an experiment switch).
+ * <p>Other layers, over padded planes: machines with 16 vector registers ({@link TileBudget#REGISTERS}; AVX2), whose
+ * direct kernels run in passes that load each input four times ({@link TileBudget#SPLIT_DIRECT_KERNELS}) while the
+ * blocked tiles are sized for 16 registers, and layers of at least {@link #MIN_REDUCTION} terms per output, so that the
+ * multiply-adds outweigh the conversions. One layer alone, 1 thread, the ways interleaved in one JVM ({@code
+ * LoneLayerTimes} in the runtime's tests; AMD EPYC Zen 1, JDK 17), this path's time over the direct engine's: 3x3
+ * layers 48->48 56x56 0.88, 64->64 56x56 0.90, 96->96 28x28 0.81, 192->192 14x14 0.84; below the threshold 32->32 28x28
+ * (288 terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
+ * were faster there too; the conversions cost more than they gained; over channel blocks the 1x1 layer is 1.51, above).
+ * With 32 registers the direct engine's kernels are whole and the planes are not used. Nor is either form for 1x1
+ * layers of large planes, which the direct engine runs through panels faster on AVX2 (a {@code SimdConvEngine} passes
+ * {@link DirectConv#prefersPanels}). The system property {@code kiln.simd.loneBlocked=false}, read when a layer's
+ * engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv implements LoneForward {
   private static final int LANES = VectorShape.LANES;
