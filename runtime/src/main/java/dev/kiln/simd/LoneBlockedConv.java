@@ -33,12 +33,11 @@ import dev.kiln.runtime.Parallel;
  * (288 terms) 1.03, 16->32 14x14 1.03, the 3->48 224x224 stride-2 stem 1.34 and 64->64 56x56 1x1 1.35 (the tiles alone
  * were faster there too; the conversions cost more than they gained; over channel blocks the 1x1 layer is 1.51, above).
  * With 32 registers the direct engine's kernels are whole and the planes are not used. Nor is either form for 1x1
- * layers of large planes, which the direct engine runs through panels faster on AVX2 (a {@code SimdConvEngine} passes
- * {@link DirectConv#prefersPanels}). The system property {@code kiln.simd.loneBlocked=false}, read when a layer's
+ * layers of large planes, which the direct engine runs through panels faster on AVX2 (a {@code SimdConvEngine} asks
+ * {@link DirectConv#prefersPanels} first). The system property {@code kiln.simd.loneBlocked=false}, read when a layer's
  * engine is created, turns it off (an experiment switch).
  */
 final class LoneBlockedConv implements LoneForward {
-  private static final int LANES = VectorShape.LANES;
 
   /** The fewest (input channel, tap) terms per output for which the tiles outweigh the conversions. */
   static final int MIN_REDUCTION = 384;
@@ -79,7 +78,7 @@ final class LoneBlockedConv implements LoneForward {
       throw new IllegalArgumentException("not a 1x1 layer over whole channel blocks: " + geometry);
     }
     this.in = channelBlocks
-        ? BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 0, 0, 0, 0)
+        ? channelBlocks(geometry)
         : BlockedLayout.planes(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), halo[0], halo[1],
             halo[2], halo[3]);
     this.out = BlockedLayout.blocked(geometry.outChannels(), geometry.outHeight(), geometry.outWidth(), 0, 0, 0, 0);
@@ -96,11 +95,11 @@ final class LoneBlockedConv implements LoneForward {
   }
 
   /**
-   * This path for a layer of {@code geometry} where it is the faster one here (see the class), else null; {@code
-   * panels} says whether the direct engine would run it through panels ({@link DirectConv#prefersPanels}).
+   * This path for a layer of {@code geometry} where it is the faster one here (see the class), else null. (A layer
+   * the direct engine runs through panels, {@link DirectConv#prefersPanels}, is not asked.)
    */
-  static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation, boolean panels) {
-    if (!ENABLED || panels) {
+  static LoneBlockedConv forLayer(ConvGeometry geometry, Activation activation) {
+    if (!ENABLED) {
       return null;
     }
     if (readsChannelBlocks(geometry) && geometry.inChannels() >= MIN_POINTWISE_CHANNELS) {
@@ -110,13 +109,18 @@ final class LoneBlockedConv implements LoneForward {
   }
 
   /**
-   * Whether the layer can read its input in channel blocks with the pointwise tiles ({@link BlockedConv#pointwise}):
-   * 1x1, stride 1, no padding, one group, whole blocks of input channels.
+   * Whether the layer can read its input in channel blocks without a halo on the pointwise tiles: one group, and
+   * what a network's 1x1 layers need to read such an input row after row ({@link BlockedConv#contiguousRows}: 1x1,
+   * stride 1, no padding, whole blocks of input channels).
    */
   static boolean readsChannelBlocks(ConvGeometry geometry) {
-    return geometry.kernelH() == 1 && geometry.kernelW() == 1 && geometry.strideH() == 1 && geometry.strideW() == 1
-        && geometry.padTop() + geometry.padBottom() + geometry.padLeft() + geometry.padRight() == 0
-        && geometry.groups() == 1 && geometry.inChannels() % LANES == 0 && BlockedConv.supports(geometry, true);
+    return geometry.groups() == 1 && BlockedConv.supports(geometry, true)
+        && BlockedConv.contiguousRows(geometry, channelBlocks(geometry));
+  }
+
+  /** The layer's input in channel blocks without a halo. */
+  private static BlockedLayout channelBlocks(ConvGeometry geometry) {
+    return BlockedLayout.blocked(geometry.inChannels(), geometry.inHeight(), geometry.inWidth(), 0, 0, 0, 0);
   }
 
   /** This path for a layer of {@code geometry} wherever the blocked engine can run it with enough terms, else null. */

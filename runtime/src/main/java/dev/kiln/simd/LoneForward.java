@@ -32,11 +32,10 @@ interface LoneForward {
 
   /**
    * The form a layer of {@code geometry} used alone takes: Winograd's where it applies, else the blocked tiles
-   * where they are faster here, else null (the direct engine); {@code panels} says whether the direct engine would
-   * run the layer through panels ({@link DirectConv#prefersPanels}), which it then keeps.
+   * where they are faster here, else null (the direct engine).
    */
-  static LoneForward forLayer(ConvGeometry geometry, Activation activation, boolean panels) {
+  static LoneForward forLayer(ConvGeometry geometry, Activation activation) {
     LoneForward w = LoneWinograd.forLayer(geometry, activation);
-    return w != null ? w : LoneBlockedConv.forLayer(geometry, activation, panels);
+    return w != null ? w : LoneBlockedConv.forLayer(geometry, activation);
   }
 }

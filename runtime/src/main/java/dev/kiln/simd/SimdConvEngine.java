@@ -87,15 +87,15 @@ final class SimdConvEngine implements ConvEngine {
   }
 
   /**
-   * With {@code chooseLone}, the forward of the form a layer used alone takes ({@link LoneForward#forLayer}; none where
-   * the direct engine runs it through panels and prefers them, {@link DirectConv#prefersPanels}); else {@code lone}'s.
+   * With {@code chooseLone}, the forward of the form a layer used alone takes ({@link LoneForward#forLayer}) unless
+   * the direct engine runs it through panels and prefers them ({@link DirectConv#prefersPanels}); else {@code lone}'s.
    */
   private SimdConvEngine(ConvGeometry geometry, boolean relu, boolean relu6, LoneForward lone, boolean chooseLone) {
     this.geometry = geometry;
     this.relu6 = relu6;
     this.activation = activation(relu, relu6);
     this.forward = new DirectConv(geometry, relu);
-    this.lone = !chooseLone ? lone : LoneForward.forLayer(geometry, activation, forward.prefersPanels());
+    this.lone = !chooseLone ? lone : forward.prefersPanels() ? null : LoneForward.forLayer(geometry, activation);
     this.name = "simd-" + (this.lone != null ? this.lone.kind() : "direct") + "-" + VectorShape.LANES * 32;
     // The input gradient needs the padding's rows and columns only, whichever layout the forward reads.
     this.inputGradient = new InputGradient(geometry, forward.natural);

@@ -109,7 +109,7 @@ class DirectConvSplitTest {
       }
       ConvGeometry big = ConvGeometry.builder().inChannels(48).outChannels(48).inputSize(20, 20).kernel(3, 3)
           .padding(1, 1, 1, 1).build();
-      SimdConvEngine lone = new SimdConvEngine(big, true, false, LoneForward.forLayer(big, Activation.RELU, false));
+      SimdConvEngine lone = new SimdConvEngine(big, true, false, LoneForward.forLayer(big, Activation.RELU));
       assertThat(lone.name()).isEqualTo("simd-winograd-" + VectorShape.LANES * 32);
       assertThat(lone.channelBlock()).isEqualTo(48);
     } finally {

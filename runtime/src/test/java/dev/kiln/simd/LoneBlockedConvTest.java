@@ -157,8 +157,7 @@ class LoneBlockedConvTest {
     assertThat(LoneBlockedConv.of(shortReduction, relu)).isNull();
     assertThat(LoneBlockedConv.of(depthwise, relu)).isNull();
     // Layers other than wide 1x1 ones: only with 16 registers, over padded planes.
-    assertThat(LoneBlockedConv.forLayer(big, relu, false) != null).isEqualTo(TileBudget.REGISTERS < 32);
-    assertThat(LoneBlockedConv.forLayer(big, relu, true)).isNull();
+    assertThat(LoneBlockedConv.forLayer(big, relu) != null).isEqualTo(TileBudget.REGISTERS < 32);
     String tilesWith16 = (TileBudget.REGISTERS < 32 ? "simd-blocked-" : "simd-direct-") + LANES * 32;
     assertThat(new SimdConvEngine(big, true).name()).isEqualTo(tilesWith16);
     assertThat(new SimdConvEngine(even, true).name()).isEqualTo("simd-winograd-" + LANES * 32);
