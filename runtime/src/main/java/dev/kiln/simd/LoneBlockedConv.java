@@ -132,6 +132,16 @@ final class LoneBlockedConv implements LoneForward {
     return new LoneBlockedConv(geometry, activation);
   }
 
+  /** The layout the tiles read the input in: padded planes, or channel blocks ({@link #readsChannelBlocks}). */
+  BlockedLayout inputLayout() {
+    return in;
+  }
+
+  /** The layout the tiles write the output in (channel blocks, before the conversion to NCHW). */
+  BlockedLayout outputLayout() {
+    return out;
+  }
+
   @Override
   public String kind() {
     return "blocked";

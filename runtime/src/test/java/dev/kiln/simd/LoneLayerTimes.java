@@ -54,16 +54,12 @@ public final class LoneLayerTimes {
     SimdConvEngine directEngine = new SimdConvEngine(g, true, false, null);
     ConvEngine.Weights dw = directEngine.forwardWeights(weight, bias);
     // LoneBlockedConv's forward as a layer's engine runs it (the threshold of terms not applied).
-    boolean channelBlocks = LoneBlockedConv.readsChannelBlocks(g);
-    SimdConvEngine loneEngine = new SimdConvEngine(g, true, false,
-        new LoneBlockedConv(g, Activation.RELU, channelBlocks));
+    LoneBlockedConv loneForm = new LoneBlockedConv(g, Activation.RELU, LoneBlockedConv.readsChannelBlocks(g));
+    SimdConvEngine loneEngine = new SimdConvEngine(g, true, false, loneForm);
     ConvEngine.Weights lw = loneEngine.forwardWeights(weight, bias);
-    // The tiles alone, on an input already in that layout.
-    int[] halo = BlockedConv.requiredHalo(g);
-    BlockedLayout in = channelBlocks
-        ? BlockedLayout.blocked(cin, size, size, 0, 0, 0, 0)
-        : BlockedLayout.planes(cin, size, size, halo[0], halo[1], halo[2], halo[3]);
-    BlockedLayout out = BlockedLayout.blocked(cout, g.outHeight(), g.outWidth(), 0, 0, 0, 0);
+    // The tiles alone, on an input already in the layout the lone form converts it to.
+    BlockedLayout in = loneForm.inputLayout();
+    BlockedLayout out = loneForm.outputLayout();
     BlockedConv tiles = new BlockedConv(g, Activation.RELU, in, out);
     float[] xb = new float[in.sampleSize];
     float[] yb = new float[out.sampleSize];
