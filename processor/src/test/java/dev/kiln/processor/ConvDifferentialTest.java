@@ -32,7 +32,7 @@ class ConvDifferentialTest {
   private static final String OUTER = "RandomCases";
   private static final int RANDOM_CASES = 320;
   /** {@link #formCases()}: 4 padding modes x 11 shapes. */
-  private static final int FORM_CASES = 44;
+  private static final int FORM_CASES = 56;
   private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
@@ -72,7 +72,8 @@ class ConvDifferentialTest {
    * pixel lanes (input channels staged a block at a time: a 3x3 window over 24 channels in blocks of 7, 7, 7
    * and 3; a stride-2 window over several bands of rows; 1x1 windows over 28 channels in blocks of 10, 10 and
    * 5 + 3), and the pixel lanes staged per tap (rows 14 wide, many output channels: stride 1, stride 2 and
-   * dilation 2).
+   * dilation 2), and the pixel lanes in several bands of rows staging shifted copies of one padded plane (3x3
+   * windows at stride 1: depthwise, groups of 2 input and 3 output channels with dilation 2, and one group).
    */
   static List<ConvCase> formCases() {
     List<ConvCase> cases = new ArrayList<>();
@@ -94,6 +95,12 @@ class ConvDifferentialTest {
           mode, Activation.NONE, 80, 70, 1));
       cases.add(new ConvCase("Blocked1x1" + m, 28, 4, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, true, mode,
           Activation.NONE, 20, 20, 2));
+      cases.add(new ConvCase("GroupBands" + m, 4, 4, new int[] {3}, new int[] {1}, "1", new int[] {1}, 4, true, mode,
+          Activation.RELU, 40, 62, 1));
+      cases.add(new ConvCase("GroupBandsSeveral" + m, 4, 6, new int[] {3}, new int[] {1}, "2", new int[] {2}, 2, true,
+          mode, Activation.NONE, 30, 44, 2));
+      cases.add(new ConvCase("ShiftedBands" + m, 6, 3, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
+          Activation.NONE, 60, 30, 1));
       cases.add(new ConvCase("PerTap3x3" + m, 8, 96, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
           Activation.RELU, 14, 14, 1));
       cases.add(new ConvCase("PerTapStrided" + m, 8, 64, new int[] {3}, new int[] {2}, "1", new int[] {1}, 1, false,
@@ -301,6 +308,62 @@ class ConvDifferentialTest {
   private static boolean declares(ConvCase c, String name) {
     return java.util.Arrays.stream(c.kernel(loader, PKG, OUTER).getClass().getDeclaredFields())
         .anyMatch(f -> f.getName().equals(name));
+  }
+
+  /** Whether {@code c}'s pixel-lanes forward stages shifted copies of one padded plane per input channel. */
+  private static boolean shiftedPlanes(ConvCase c) {
+    return java.util.Arrays.stream(c.kernel(loader, PKG, OUTER).getClass().getDeclaredMethods())
+        .anyMatch(m -> m.getName().equals("stageRow")
+            && java.util.Arrays.equals(m.getParameterTypes(),
+                new Class<?>[] {float[].class, int.class, float[].class, int.class}));
+  }
+
+  /**
+   * The pixel-lanes forward's two ways of staging are both compared above, each in every padding mode: rows
+   * copied into every plane (strided layers, rows staged per tap) and, at stride 1, one padded plane and its
+   * shifted copies (also dilated, with groups, in several bands); and the layers with groups, which stage one
+   * group at a time, have groups of one and of several input and output channels, in one band and in several.
+   */
+  @Test
+  void casesCoverBothWaysOfStaging() {
+    java.util.Map<String, Integer> forms = new java.util.TreeMap<>();
+    for (ConvCase c : small) {
+      if (!declares(c, "PITCH")) {
+        continue;
+      }
+      String form = shiftedPlanes(c) ? "shifted" : "rows";
+      forms.merge(form, 1, Integer::sum);
+      forms.merge(form + " " + c.paddingMode(), 1, Integer::sum);
+      if (form.equals("shifted")) {
+        if (c.dilation()[c.dilation().length - 1] > 1) {
+          forms.merge("shifted dilated", 1, Integer::sum);
+        }
+        if (c.groups() > 1) {
+          forms.merge("shifted groups", 1, Integer::sum);
+        }
+        if (constant(c, "BAND_ROWS") < c.outHeight()) {
+          forms.merge("shifted bands", 1, Integer::sum);
+        }
+      }
+      if (c.groups() > 1) {
+        boolean single = c.inChannels() == c.groups() && c.outChannels() == c.groups();
+        forms.merge(single ? "groups of one" : "groups of several", 1, Integer::sum);
+        if (constant(c, "BAND_ROWS") < c.outHeight()) {
+          forms.merge("groups in bands", 1, Integer::sum);
+        }
+      }
+    }
+    for (String form : List.of("shifted", "rows")) {
+      assertWithMessage("%s in %s", form, forms).that(forms.getOrDefault(form, 0)).isAtLeast(15);
+      for (PaddingMode mode : PaddingMode.values()) {
+        assertWithMessage("%s %s in %s", form, mode, forms).that(forms.getOrDefault(form + " " + mode, 0))
+            .isAtLeast(2);
+      }
+    }
+    for (String form : List.of("shifted dilated", "shifted groups", "shifted bands", "groups of one",
+        "groups of several", "groups in bands")) {
+      assertWithMessage("%s in %s", form, forms).that(forms.getOrDefault(form, 0)).isAtLeast(1);
+    }
   }
 
   /**

@@ -71,30 +71,66 @@ final class PixelLanesEmitter {
     if (layout.channelBlocked()) {
       return blockedForwardSample();
     }
+    if (spec.groups() > 1) {
+      return groupedForwardSample();
+    }
     MethodSpec.Builder m = forwardPrologue();
     m.addStatement("float[][] stage = scratch.inputs(IN_C * PLANES_PER_CHANNEL, STAGE_LENGTH)");
     m.addStatement("float[] acc = scratch.accumulators(1, BAND_ROWS * PITCH)[0]");
-    String channels;
-    if (spec.groups() == 1) {
-      channels = "int c = 0; c < IN_C; c++";
-    } else {
-      m.addComment("the input channels of the groups of output channels [ocStart, ocEnd)");
-      m.addStatement("int cStart = ocStart / OC_PER_GROUP * IC_PER_GROUP");
-      m.addStatement("int cEnd = (ocEnd - 1) / OC_PER_GROUP * IC_PER_GROUP + IC_PER_GROUP");
-      channels = "int c = cStart; c < cEnd; c++";
-    }
     beginBands(m);
-    m.beginControlFlow("for ($L)", channels);
+    m.beginControlFlow("for (int c = 0; c < IN_C; c++)");
     m.addStatement("stageChannel(x, xOff + c * IN_PLANE, stage, c * PLANES_PER_CHANNEL, oh0, rows)");
     m.endControlFlow();
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
-    m.addStatement("$T.fill(acc, 0, rows * PITCH, $L)", ConvKernelWriter.ARRAYS, spec.bias() ? "b[oc]" : "0f");
-    String firstPlane = spec.groups() == 1 ? "0" : "oc / OC_PER_GROUP * IC_PER_GROUP * PLANES_PER_CHANNEL";
-    m.addStatement("accumulate(acc, stage, $L, w, oc * IC_PER_GROUP * K_AREA, rows * PITCH)", firstPlane);
-    m.addStatement("writeBand(acc, y, yOff + oc * OUT_PLANE + oh0 * OUT_W, rows)");
+    outputChannel(m, "oc");
     m.endControlFlow();
     endBands(m);
     return m.build();
+  }
+
+  /**
+   * The forward of a layout with groups: per band, each group's input channels are staged (into the planes from
+   * {@code stage[0]} on) and that group's output channels run over them before the next group is staged, so that a
+   * group's planes stay in the level-1 cache ({@link PixelLanesLayout}); a depthwise layer stages one channel and
+   * computes one.
+   */
+  private MethodSpec groupedForwardSample() {
+    MethodSpec.Builder m = forwardPrologue();
+    m.addStatement("float[][] stage = scratch.inputs(IC_PER_GROUP * PLANES_PER_CHANNEL, STAGE_LENGTH)");
+    m.addStatement("float[] acc = scratch.accumulators(1, BAND_ROWS * PITCH)[0]");
+    beginBands(m);
+    if (spec.inChannelsPerGroup() == 1 && spec.outChannelsPerGroup() == 1) {
+      m.beginControlFlow("for (int c = ocStart; c < ocEnd; c++)");
+      m.addStatement("stageChannel(x, xOff + c * IN_PLANE, stage, 0, oh0, rows)");
+      outputChannel(m, "c");
+      m.endControlFlow();
+    } else {
+      m.addComment("the groups of output channels [ocStart, ocEnd)");
+      m.beginControlFlow("for (int g = ocStart / OC_PER_GROUP; g <= (ocEnd - 1) / OC_PER_GROUP; g++)");
+      if (spec.inChannelsPerGroup() == 1) {
+        m.addStatement("stageChannel(x, xOff + g * IN_PLANE, stage, 0, oh0, rows)");
+      } else {
+        m.beginControlFlow("for (int c = 0; c < IC_PER_GROUP; c++)");
+        m.addStatement("stageChannel(x, xOff + (g * IC_PER_GROUP + c) * IN_PLANE, stage, c * PLANES_PER_CHANNEL, "
+            + "oh0, rows)");
+        m.endControlFlow();
+      }
+      m.addStatement("int ocLast = Math.min(ocEnd, (g + 1) * OC_PER_GROUP)");
+      m.beginControlFlow("for (int oc = Math.max(ocStart, g * OC_PER_GROUP); oc < ocLast; oc++)");
+      outputChannel(m, "oc");
+      m.endControlFlow();
+      m.endControlFlow();
+    }
+    endBands(m);
+    return m.build();
+  }
+
+  /** One output channel's band: the accumulator at the bias, its group's loops (from plane 0), the write. */
+  private void outputChannel(MethodSpec.Builder m, String oc) {
+    m.addStatement("$T.fill(acc, 0, rows * PITCH, $L)", ConvKernelWriter.ARRAYS, spec.bias() ? "b[" + oc + "]" : "0f");
+    m.addStatement("accumulate(acc, stage, 0, w, $L * $L, rows * PITCH)", oc,
+        spec.inChannelsPerGroup() == 1 ? "K_AREA" : "IC_PER_GROUP * K_AREA");
+    m.addStatement("writeBand(acc, y, yOff + $L * OUT_PLANE + oh0 * OUT_W, rows)", oc);
   }
 
   /** The start of {@code forwardSample}: the weights, the bias and the thread's scratch in locals. */
@@ -157,6 +193,9 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec stageChannel() {
+    if (layout.shiftedPlanes()) {
+      return shiftedStageChannel();
+    }
     MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
         .addJavadoc("Stages the rows of one input channel that output rows {@code [oh0, oh0 + rows)} read into "
             + "planes\n{@code stage[p + phase * K_W + kw]}: staged row {@code r} of a phase holds padded input row\n"
@@ -190,11 +229,80 @@ final class PixelLanesEmitter {
     return m.build();
   }
 
+  /**
+   * {@code stageChannel} of a layout with {@link PixelLanesLayout#shiftedPlanes}: the rows go padded into plane
+   * {@code kw = 0}, one copy each, and plane {@code kw} is that plane shifted left by {@code kw * DILATION_W}
+   * floats, one copy for the whole band. Beyond {@code OUT_W} a row of a shifted plane holds the next row's first
+   * floats (or, at the end, what the plane held before), which only outputs beyond {@code OUT_W} read.
+   */
+  private MethodSpec shiftedStageChannel() {
+    int extra = layout.maxRowOffset(0);
+    MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
+        .addJavadoc("Stages the padded input rows {@code oh0 - PAD_TOP} to {@code oh0 + rows$L - PAD_TOP} of one "
+            + "input channel\ninto plane {@code stage[p]} (its row {@code r} holds padded input row {@code oh0 + r}) "
+            + "and that plane\nshifted left by {@code kw * DILATION_W} floats into plane {@code stage[p + kw]}.\n",
+            extra == 0 ? "" : " + " + (extra - 1))
+        .addParameter(FLOATS, "x").addParameter(int.class, "xPlane")
+        .addParameter(PLANES, "stage").addParameter(int.class, "p")
+        .addParameter(int.class, "oh0").addParameter(int.class, "rows");
+    m.addStatement("final float[] s = stage[p]");
+    String count = extra == 0 ? "rows" : "rows + " + extra;
+    m.beginControlFlow("for (int r = 0; r < $L; r++)", count);
+    m.addStatement("int ih = oh0 + r - PAD_TOP");
+    if (zeroRowsNeeded()) {
+      m.beginControlFlow("if (ih < 0 || ih >= IN_H)");
+      m.addStatement("zeroRow(s, r * PITCH)");
+      m.nextControlFlow("else");
+      m.addStatement("stageRow(x, xPlane + ih * IN_W, s, r * PITCH)");
+      m.endControlFlow();
+    } else if (spec.paddingMode() != PaddingMode.ZEROS && spec.padTop() + spec.padBottom() > 0) {
+      m.addStatement("stageRow(x, xPlane + mapIndex(ih, IN_H) * IN_W, s, r * PITCH)");
+    } else {
+      m.addStatement("stageRow(x, xPlane + ih * IN_W, s, r * PITCH)");
+    }
+    m.endControlFlow();
+    m.addStatement("int length = ($L) * PITCH", count);
+    for (int kw = 1; kw < spec.kernelW(); kw++) {
+      String shift = spec.dilationW() == 1 ? String.valueOf(kw) : kw + " * DILATION_W";
+      m.addStatement("System.arraycopy(s, $L, stage[p + $L], 0, length - $L)", shift, kw, shift);
+    }
+    return m.build();
+  }
+
+  /** {@code stageRow} of a layout with {@link PixelLanesLayout#shiftedPlanes}: one padded row. */
+  private MethodSpec shiftedStageRow() {
+    MethodSpec.Builder m = GeneratedMethods.helper("stageRow")
+        .addJavadoc("Copies input row {@code x[row..]} into {@code s[at..]} padded: $L the row,\nthen $L up to "
+            + "{@code PITCH}.\n", spec.padLeft() > 0 ? "{@code PAD_LEFT} columns of padding," : "",
+            spec.paddingMode() == PaddingMode.ZEROS || spec.padRight() == 0 ? "zeros"
+                : "{@code PAD_RIGHT} columns of padding and zeros")
+        .addParameter(FLOATS, "x").addParameter(int.class, "row")
+        .addParameter(FLOATS, "s").addParameter(int.class, "at");
+    if (spec.padLeft() > 0) {
+      PaddedPlanes.paddingColumns(m, spec, "pw", "0", "PAD_LEFT", "s[at + pw]", "pw - PAD_LEFT");
+    }
+    m.addStatement("System.arraycopy(x, row, s, at + PAD_LEFT, IN_W)");
+    String zerosFrom = "PAD_LEFT + IN_W";
+    if (spec.paddingMode() != PaddingMode.ZEROS && spec.padRight() > 0) {
+      PaddedPlanes.paddingColumns(m, spec, "pw", "PAD_LEFT + IN_W", "PAD_LEFT + IN_W + PAD_RIGHT", "s[at + pw]",
+          "pw - PAD_LEFT");
+      zerosFrom = "PAD_LEFT + IN_W + PAD_RIGHT";
+    }
+    if (layout.pitch() > (spec.paddingMode() == PaddingMode.ZEROS ? 0 : spec.padRight()) + spec.padLeft()
+        + spec.inWidth()) {
+      m.addStatement("$T.fill(s, at + $L, at + PITCH, 0f)", ConvKernelWriter.ARRAYS, zerosFrom);
+    }
+    return m.build();
+  }
+
   private boolean horizontalPadding() {
     return spec.padLeft() + spec.padRight() > 0;
   }
 
   private MethodSpec stageRow() {
+    if (layout.shiftedPlanes()) {
+      return shiftedStageRow();
+    }
     MethodSpec.Builder m = GeneratedMethods.helper("stageRow")
         .addJavadoc("Copies input row {@code x[row..]} into row {@code at} of planes {@code stage[p + kw]}: "
             + "output column {@code ow}\nof plane {@code kw} gets padded input column "
@@ -249,6 +357,13 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec zeroRow() {
+    if (layout.shiftedPlanes()) {
+      return GeneratedMethods.helper("zeroRow")
+          .addJavadoc("Fills row {@code at} of plane {@code s} with zeros (a padding row).\n")
+          .addParameter(FLOATS, "s").addParameter(int.class, "at")
+          .addStatement("$T.fill(s, at, at + PITCH, 0f)", ConvKernelWriter.ARRAYS)
+          .build();
+    }
     return GeneratedMethods.helper("zeroRow")
         .addJavadoc("Fills row {@code at} of planes {@code stage[p + kw]} with zeros (a padding row).\n")
         .addParameter(PLANES, "stage").addParameter(int.class, "p").addParameter(int.class, "at")

@@ -30,10 +30,14 @@ import java.util.List;
  * level-1 cache (and the convolution has one group), the layout is <em>channel-blocked</em>: each band keeps
  * one accumulator per output channel (all of them within {@link #ACCUMULATOR_BUDGET} floats, for the level-2
  * cache), and its input channels are staged a block of {@link #channelBlock()} at a time, small enough
- * ({@link #BLOCK_BUDGET}) to stay in the level-1 cache while every output channel's loops read it. Otherwise
- * every input channel of a band is staged at once, within {@link #STAGE_BUDGET} floats, and the output
- * channels run one after another over them. Both orders add the products of each output value in the same
- * order (input channel by input channel), so they give the same bits.
+ * ({@link #BLOCK_BUDGET}) to stay in the level-1 cache while every output channel's loops read it. Otherwise,
+ * with one group, every input channel of a band is staged at once, within {@link #STAGE_BUDGET} floats, and the
+ * output channels run one after another over them; with groups, one group's input channels are staged and its
+ * output channels run before the next group's ({@link #groupBandRows}). All orders add the products of each
+ * output value in the same order (input channel by input channel), so they give the same bits.
+ *
+ * <p>At stride 1 each input channel is staged once as a padded plane, and the plane of kernel column {@code kw}
+ * is that plane shifted by {@code kw * DILATION_W} floats, one copy per plane ({@link #shiftedPlanes}).
  */
 final class PixelLanesLayout {
   /** Floats in the widest vector (512 bits): the pitch is a multiple of this when rows are offset. */
@@ -122,6 +126,10 @@ final class PixelLanesLayout {
     int pitch = maxRowOffset == 0 ? spec.outWidth() : (spec.outWidth() + LANES - 1) / LANES * LANES;
     int[] phases = rowPhases(spec, perTap);
     int planes = phases.length * spec.kernelW();
+    if (spec.groups() > 1) {
+      return new Plan(perTap, phases, maxRowOffset, pitch, groupBandRows(spec, planes, pitch, maxRowOffset),
+          spec.inChannels());
+    }
     int allChannels = bandRows(spec, planes, pitch, maxRowOffset);
     long staged = spec.inChannels() * stagedPerChannel(planes, allChannels, maxRowOffset, pitch);
     if (spec.groups() == 1 && staged + (long) allChannels * pitch > BLOCK_BUDGET) {
@@ -146,6 +154,29 @@ final class PixelLanesLayout {
         / ((long) (planesPerChannel + 1) * pitch);
     return balanced(spec.outHeight(), Math.max(1, Math.min(byAccumulators, byBlock)));
   }
+
+  /**
+   * Rows per band of a layout with groups, whose forward stages one group's input channels at a time and runs
+   * that group's output channels over them before it stages the next: at most what keeps one group's staged
+   * planes and one accumulator within {@link #BLOCK_BUDGET}, or, where that would leave fewer than
+   * {@link #MIN_GROUP_BAND_ROWS} rows (groups of many channels), one group's planes within
+   * {@link #STAGE_BUDGET}; at least one; the bands balanced. Staging every channel of a band first and then
+   * running the output channels had MobileNet v1's depthwise layers in bands sized for all channels' planes (the
+   * 1,024-channel 7x7 layer in bands of 3 rows, loops of 48 floats); one group at a time they run whole planes
+   * from the level-1 cache (one thread, N=1, Intel Xeon of the Sapphire Rapids class, JDK 17): 512 channels
+   * 14x14 450 us -> 270, 1,024 7x7 760 -> 400, 256 28x28 540 -> 330, 128 56x56 800 -> 590.
+   */
+  private static int groupBandRows(ConvSpec spec, int planesPerChannel, int pitch, int maxRowOffset) {
+    long planes = (long) spec.inChannelsPerGroup() * planesPerChannel;
+    long rows = (BLOCK_BUDGET - planes * maxRowOffset * pitch) / ((planes + 1) * pitch);
+    if (rows < MIN_GROUP_BAND_ROWS) {
+      rows = STAGE_BUDGET / (planes * pitch) - maxRowOffset;
+    }
+    return balanced(spec.outHeight(), Math.max(1, rows));
+  }
+
+  /** The fewest rows per band that {@link #groupBandRows} sizes for the level-1 cache. */
+  static final int MIN_GROUP_BAND_ROWS = 4;
 
   /** Floats of one input channel's staged planes for a band of {@code rows} output rows. */
   private static long stagedPerChannel(int planesPerChannel, int rows, int maxRowOffset, int pitch) {
@@ -223,6 +254,20 @@ final class PixelLanesLayout {
       }
     }
     return q;
+  }
+
+  /**
+   * Whether each input channel is staged as one padded plane ({@code kw = 0}) and its copies shifted left by
+   * {@code kw * DILATION_W} floats, one copy per plane instead of one per row and plane: stride 1, one row phase,
+   * not per tap, and rows pitched at least as wide as the padded input row, so that every output column of a
+   * shifted plane reads its own padded row. A row of a shifted plane then holds the next row's first floats
+   * beyond {@code OUT_W}, where no output is written. MobileNet v1's depthwise layers alone (Intel Xeon of the
+   * Sapphire Rapids class, JDK 17, one thread, N=1, after {@link #groupBandRows}): 512 channels 14x14 270 us ->
+   * 130, 1,024 7x7 400 -> 165, 256 28x28 330 -> 197, 128 56x56 590 -> 406; the same bits.
+   */
+  boolean shiftedPlanes() {
+    return spec.strideH() == 1 && spec.strideW() == 1 && !perTap && phases.length == 1 && spec.kernelW() > 1
+        && pitch >= spec.padLeft() + spec.inWidth() + spec.padRight();
   }
 
   /** Floats from one output row to the next in the staged planes and the accumulator. */
