@@ -32,7 +32,7 @@ class ConvDifferentialTest {
   private static final String OUTER = "RandomCases";
   private static final int RANDOM_CASES = 320;
   /** {@link #formCases()}: 4 padding modes x 11 shapes. */
-  private static final int FORM_CASES = 56;
+  private static final int FORM_CASES = 60;
   private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
@@ -99,6 +99,8 @@ class ConvDifferentialTest {
           Activation.RELU, 40, 62, 1));
       cases.add(new ConvCase("GroupBandsSeveral" + m, 4, 6, new int[] {3}, new int[] {1}, "2", new int[] {2}, 2, true,
           mode, Activation.NONE, 30, 44, 2));
+      cases.add(new ConvCase("GroupSplit" + m, 3, 6, new int[] {3}, new int[] {1}, "1", new int[] {1}, 3, true, mode,
+          Activation.NONE, 48, 62, 1));
       cases.add(new ConvCase("ShiftedBands" + m, 6, 3, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
           Activation.NONE, 60, 30, 1));
       cases.add(new ConvCase("PerTap3x3" + m, 8, 96, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
@@ -363,6 +365,30 @@ class ConvDifferentialTest {
     for (String form : List.of("shifted dilated", "shifted groups", "shifted bands", "groups of one",
         "groups of several", "groups in bands")) {
       assertWithMessage("%s in %s", form, forms).that(forms.getOrDefault(form, 0)).isAtLeast(1);
+    }
+  }
+
+  /**
+   * A layer with groups split over two threads by output channels where the split falls inside a group (6 output
+   * channels in groups of 2, split 3 + 3: the second thread starts at the group's second channel and stages that
+   * group again): close to the reference on one thread, bitwise the same on two, in every padding mode.
+   */
+  @Test
+  void groupsSplitInsideAGroupOverThreads() {
+    List<ConvCase> split = small.stream().filter(c -> c.name().startsWith("GroupSplit")).toList();
+    assertThat(split).hasSize(PaddingMode.values().length);
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(23);
+    try {
+      for (ConvCase c : split) {
+        long macs = (long) c.outChannels() * c.outHeight() * c.outWidth() * (c.inChannels() / c.groups())
+            * c.kernelH() * c.kernelW();
+        assertWithMessage("%s multiply-adds", c).that(macs).isAtLeast(Parallel.MIN_MACS);
+        assertWithMessage("%s bands", c).that(constant(c, "BAND_ROWS")).isLessThan(c.outHeight());
+        forwardOnOneAndTwoThreads(c, r);
+      }
+    } finally {
+      Parallel.setThreads(before);
     }
   }
 
