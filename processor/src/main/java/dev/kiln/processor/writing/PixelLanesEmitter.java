@@ -238,10 +238,10 @@ final class PixelLanesEmitter {
   private MethodSpec shiftedStageChannel() {
     int extra = layout.maxRowOffset(0);
     MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
-        .addJavadoc("Stages the padded input rows {@code oh0 - PAD_TOP} to {@code oh0 + rows$L - PAD_TOP} of one "
-            + "input channel\ninto plane {@code stage[p]} (its row {@code r} holds padded input row {@code oh0 + r}) "
-            + "and that plane\nshifted left by {@code kw * DILATION_W} floats into plane {@code stage[p + kw]}.\n",
-            extra == 0 ? "" : " + " + (extra - 1))
+        .addJavadoc("Stages input rows {@code oh0 - PAD_TOP} to {@code oh0 + rows$L - PAD_TOP} of one input channel, "
+            + "padded\n(rows outside the input as padding), into plane {@code stage[p]}, and that plane shifted left by\n"
+            + "{@code kw * DILATION_W} floats into plane {@code stage[p + kw]}.\n",
+            extra == 0 ? " - 1" : extra == 1 ? "" : " + " + (extra - 1))
         .addParameter(FLOATS, "x").addParameter(int.class, "xPlane")
         .addParameter(PLANES, "stage").addParameter(int.class, "p")
         .addParameter(int.class, "oh0").addParameter(int.class, "rows");
