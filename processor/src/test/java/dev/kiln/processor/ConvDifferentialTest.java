@@ -32,7 +32,7 @@ class ConvDifferentialTest {
   private static final String OUTER = "RandomCases";
   private static final int RANDOM_CASES = 320;
   /** {@link #formCases()}: 4 padding modes x 11 shapes. */
-  private static final int FORM_CASES = 60;
+  private static final int FORM_CASES = 69;
   private static final int SMALL_CASES = RANDOM_CASES + FORM_CASES;
   private static final int PARALLEL_CASES = 24;
   /** ConvKernel stays on the calling thread below this many multiply-adds per call. */
@@ -99,6 +99,10 @@ class ConvDifferentialTest {
           Activation.RELU, 40, 62, 1));
       cases.add(new ConvCase("GroupBandsSeveral" + m, 4, 6, new int[] {3}, new int[] {1}, "2", new int[] {2}, 2, true,
           mode, Activation.NONE, 30, 44, 2));
+      cases.add(new ConvCase("LanesSplit" + m, 32, 160, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
+          Activation.RELU, 7, 9, 1));
+      cases.add(new ConvCase("LanesSplit1x1" + m, 64, 144, new int[] {1}, new int[] {1}, "0", new int[] {1}, 1, false,
+          mode, Activation.NONE, 6, 10, 1));
       cases.add(new ConvCase("GroupSplit" + m, 3, 6, new int[] {3}, new int[] {1}, "1", new int[] {1}, 3, true, mode,
           Activation.NONE, 48, 62, 1));
       cases.add(new ConvCase("ShiftedBands" + m, 6, 3, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true, mode,
@@ -113,6 +117,9 @@ class ConvDifferentialTest {
     for (ConvCase c : cases) {
       assertWithMessage("%s is valid", c).that(c.isValid()).isTrue();
     }
+    // Winograd's form on the scalar path (zero padding only), 9 tiles under 64 output channels: split by tiles.
+    cases.add(new ConvCase("WinogradSplit", 32, 64, new int[] {3}, new int[] {1}, "1", new int[] {1}, 1, true,
+        PaddingMode.ZEROS, Activation.RELU, 6, 6, 1));
     return cases;
   }
 
@@ -365,6 +372,51 @@ class ConvDifferentialTest {
     for (String form : List.of("shifted dilated", "shifted groups", "shifted bands", "groups of one",
         "groups of several", "groups in bands")) {
       assertWithMessage("%s in %s", form, forms).that(forms.getOrDefault(form, 0)).isAtLeast(1);
+    }
+  }
+
+  /**
+   * The forward with output channels in the vector lanes splits a sample over threads by output pixels
+   * ({@code splitsByPixels}, {@code forwardPixels}; 63 and 60 pixels over two threads): a 3x3 window over padded
+   * planes and a 1x1 window, close to the reference on one thread and bitwise the same on two, in every padding
+   * mode.
+   */
+  @Test
+  void channelLanesSplitByPixelsOverThreads() throws Exception {
+    List<ConvCase> split = small.stream().filter(c -> c.name().startsWith("LanesSplit")).toList();
+    assertThat(split).hasSize(2 * PaddingMode.values().length);
+    int before = Parallel.threads();
+    SplittableRandom r = new SplittableRandom(29);
+    try {
+      for (ConvCase c : split) {
+        assertWithMessage("%s channel lanes", c).that(declares(c, "lanes")).isTrue();
+        java.lang.reflect.Method splits = ConvKernel.class.getDeclaredMethod("splitsByPixels");
+        splits.setAccessible(true);
+        assertWithMessage("%s splits by pixels", c).that(splits.invoke(c.kernel(loader, PKG, OUTER))).isEqualTo(true);
+        long macs = (long) c.outChannels() * c.outHeight() * c.outWidth() * c.inChannels() * c.kernelH()
+            * c.kernelW();
+        assertWithMessage("%s multiply-adds", c).that(macs).isAtLeast(Parallel.MIN_MACS);
+        forwardOnOneAndTwoThreads(c, r);
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  /**
+   * A layer in Winograd's form on the scalar path whose products' loops run over the output channels splits a
+   * sample over threads by tiles (9 tiles, 64 output channels): close to the reference on one thread, bitwise the
+   * same on two.
+   */
+  @Test
+  void winogradSplitsByTilesOverThreads() {
+    ConvCase c = small.stream().filter(k -> k.name().equals("WinogradSplit")).findFirst().orElseThrow();
+    assertThat(c.kernel(loader, PKG, OUTER).engineName()).isEqualTo("scalar-winograd");
+    int before = Parallel.threads();
+    try {
+      forwardOnOneAndTwoThreads(c, new SplittableRandom(31));
+    } finally {
+      Parallel.setThreads(before);
     }
   }
 

@@ -48,6 +48,24 @@ public interface ConvEngine {
   int channelBlock();
 
   /**
+   * Units (other than output channels) in which one sample is best split over threads, or 0 to split it by
+   * output channels ({@link #channelBlock}): {@link #forwardUnits} computes every output channel of a range of
+   * them. Where a range of output channels would shorten every loop of a form whose loops run over the output
+   * channels and make each thread transform the whole input.
+   */
+  default int splitUnits() {
+    return 0;
+  }
+
+  /**
+   * Forward over units {@code [start, end)} ({@link #splitUnits}) of one sample, every output channel: writes those
+   * outputs, each the same products in the same order as {@link #forward}.
+   */
+  default void forwardUnits(Weights weights, float[] x, int xOff, float[] y, int yOff, int start, int end) {
+    throw new UnsupportedOperationException(name() + " splits by output channels");
+  }
+
+  /**
    * The weights {@code [out, in/groups, kH, kW]} and the bias {@code [out]} (or {@code null}) prepared for
    * {@link #forward}: the same object as last time while both parameters are the same and their versions
    * did not change.

@@ -182,6 +182,27 @@ public abstract class ConvKernel extends AbstractModule {
   protected abstract void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
 
   /**
+   * Whether a sample split over threads runs as ranges of output pixels ({@link #forwardPixels}) rather than
+   * of output channels: the generated forward with output channels in the vector lanes, whose loops run over
+   * the output channels, so that a channel range would shorten every loop and leave its calls as many
+   * (MobileNet v1's 512->512 14x14 layer took longer on two threads than on one that way). False unless the
+   * generated class says so.
+   */
+  protected boolean splitsByPixels() {
+    return false;
+  }
+
+  /**
+   * Forward over output pixels {@code [pixelStart, pixelEnd)} (row-major, {@code oh * OUT_W + ow}) of one sample,
+   * every output channel: writes (not adds) those outputs, bias and activation included, each the same
+   * products in the same order as {@link #forwardSample}. Allocates nothing. Called only where
+   * {@link #splitsByPixels} is true.
+   */
+  protected void forwardPixels(float[] x, int xOff, float[] y, int yOff, int pixelStart, int pixelEnd) {
+    throw new UnsupportedOperationException("this kernel splits by output channels");
+  }
+
+  /**
    * Adds the input gradient of one sample to {@code gx} from the (already activation-masked) output
    * gradient {@code gy}.
    */
@@ -296,6 +317,13 @@ public abstract class ConvKernel extends AbstractModule {
         if (n >= threads) {
           split.sample = -1;
           Parallel.forRange(n, split);
+        } else if (engine == null ? splitsByPixels() : engine.splitUnits() > 0) {
+          split.block = 0;
+          int units = engine == null ? outShape[1] * outShape[2] : engine.splitUnits();
+          for (int i = 0; i < n; i++) {
+            split.sample = i;
+            Parallel.forRange(units, split);
+          }
         } else {
           int block = engine == null ? 1 : engine.channelBlock();
           split.block = block;
@@ -315,7 +343,9 @@ public abstract class ConvKernel extends AbstractModule {
   /**
    * One thread's split of a forward over the pool, reused from call to call so that a parallel forward
    * allocates nothing (a capturing lambda would be a new object per call): samples {@code [start, end)} when
-   * {@code sample} is -1, else output-channel blocks {@code [start, end)} of sample {@code sample}.
+   * {@code sample} is -1, else output-channel blocks {@code [start, end)} of sample {@code sample}, or when
+   * {@code block} is 0 its output pixels ({@link #splitsByPixels}) or the engine's units
+   * ({@link ConvEngine#splitUnits}) {@code [start, end)}.
    */
   private final class ForwardSplit implements Parallel.RangeBody {
     ConvEngine.Weights pw;
@@ -329,6 +359,12 @@ public abstract class ConvKernel extends AbstractModule {
       if (sample < 0) {
         for (int i = start; i < end; i++) {
           forwardRange(pw, x, i * inSize, y, i * outSize, 0, outShape[0]);
+        }
+      } else if (block == 0) {
+        if (pw == null) {
+          forwardPixels(x, sample * inSize, y, sample * outSize, start, end);
+        } else {
+          engine().forwardUnits(pw, x, sample * inSize, y, sample * outSize, start, end);
         }
       } else {
         forwardRange(pw, x, sample * inSize, y, sample * outSize, start * block,

@@ -105,6 +105,58 @@ class PlainWinogradTest {
     assertThat(compared).isEqualTo(layers.length);
   }
 
+  /**
+   * Where the products' innermost loop runs over the output channels a sample splits over threads by tiles
+   * ({@code splitUnits}, {@code forwardUnits}): every output channel of a range of tiles, in three uneven ranges
+   * the same bits as the whole forward, the outputs outside a range untouched; by tiles it splits by output
+   * channels. (The split over threads through {@code ConvKernel}: {@code ConvDifferentialTest}.)
+   */
+  @Test
+  void splitsByTilesWhereItsLoopsRunOverChannels() {
+    SplittableRandom r = new SplittableRandom(41);
+    // 49 tiles (14x14) under 192 channels, 36 tiles under 64: loops over channels; 400 tiles over 24: by tiles.
+    int[][] layers = {{192, 192, 14, 14}, {40, 64, 12, 12}, {36, 24, 40, 40}};
+    int split = 0;
+    for (int[] l : layers) {
+      ConvGeometry g = geometry(l[0], l[1], l[2], l[3]);
+      ReferenceConv2d ref = ReferenceConv2d.builder(g).bias(true).activation(Activation.RELU).seed(r.nextLong())
+          .build();
+      ref.eval();
+      Tensor x = randomInput(r, 1, g);
+      int tiles = g.outHeight() / 2 * (g.outWidth() / 2);
+      for (boolean fused : new boolean[] {false, true}) {
+        PlainWinograd engine = new PlainWinograd(g, Activation.RELU,
+            PlainWinograd.byTiles(tiles, g.outChannels()), fused);
+        ConvEngine.Weights w = engine.forwardWeights(ref.weight(), ref.bias());
+        int outSize = g.outChannels() * g.outHeight() * g.outWidth();
+        float[] whole = new float[outSize];
+        engine.forward(w, x.data(), 0, whole, 0, 0, g.outChannels());
+        if (PlainWinograd.byTiles(tiles, g.outChannels())) {
+          assertThat(engine.splitUnits()).isEqualTo(0);
+          continue;
+        }
+        assertThat(engine.splitUnits()).isEqualTo(tiles);
+        int a = 1 + r.nextInt(tiles / 2);
+        int b = a + 1 + r.nextInt(tiles - a - 1);
+        float[] parts = new float[outSize];
+        java.util.Arrays.fill(parts, Float.NaN);
+        engine.forwardUnits(w, x.data(), 0, parts, 0, 0, a);
+        engine.forwardUnits(w, x.data(), 0, parts, 0, b, tiles);
+        int untouched = 0;
+        for (float v : parts) {
+          untouched += Float.isNaN(v) ? 1 : 0;
+        }
+        assertWithMessage(g + " outputs of tiles [" + a + ", " + b + ") before their range ran").that(untouched)
+            .isEqualTo(4 * (b - a) * g.outChannels());
+        engine.forwardUnits(w, x.data(), 0, parts, 0, a, b);
+        assertWithMessage(g + " fused " + fused).that(parts).usingExactEquality().containsExactly(whole).inOrder();
+        assertWithMessage(g + " fused " + fused).that(relativeError(whole, ref.forward(x).data())).isAtMost(1e-5);
+        split++;
+      }
+    }
+    assertThat(split).isEqualTo(4);
+  }
+
   @Test
   void preparesNewWeightValues() {
     SplittableRandom r = new SplittableRandom(35);

@@ -9,6 +9,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.processor.model.ConvSpec;
 import java.util.ArrayList;
 import java.util.List;
+import javax.lang.model.element.Modifier;
 
 /**
  * Emits the scalar forward with output channels in the vector lanes, for layers whose output planes are
@@ -57,6 +58,9 @@ final class ChannelLanesEmitter {
   List<MethodSpec> methods() {
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(forwardSample());
+    methods.add(GeneratedMethods.splitsByPixels());
+    methods.add(forwardPixels());
+    methods.add(forwardLanes());
     methods.add(accumulate());
     methods.addAll(TermBlocks.mapDistinct(spec, this::block));
     methods.add(writeLanes());
@@ -64,7 +68,29 @@ final class ChannelLanesEmitter {
   }
 
   private MethodSpec forwardSample() {
-    MethodSpec.Builder m = GeneratedMethods.forwardSample();
+    return GeneratedMethods.forwardSample()
+        .addStatement("forwardLanes(x, xOff, y, yOff, ocStart, ocEnd, 0, OUT_PLANE)")
+        .build();
+  }
+
+  /**
+   * {@code forwardPixels}: every output channel of a range of pixels, what each thread takes when a sample is split
+   * (the loops stay as long as the output channels; a range of channels would shorten them).
+   */
+  private MethodSpec forwardPixels() {
+    return GeneratedMethods.forwardPixels()
+        .addStatement("forwardLanes(x, xOff, y, yOff, 0, OUT_C, pixelStart, pixelEnd)")
+        .build();
+  }
+
+  private MethodSpec forwardLanes() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardLanes").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("The forward of output channels {@code [ocStart, ocEnd)} at output pixels {@code [j0, j1)} of one "
+            + "sample.\n")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd")
+        .addParameter(int.class, "j0").addParameter(int.class, "j1");
     m.addStatement("float[][] u = lanes.arrays()");
     m.addStatement("$T scratch = $T.get()", SCRATCH, SCRATCH);
     m.addStatement("float[][] in = scratch.inputs(IN_C, PADDED_PLANE)");
@@ -72,24 +98,26 @@ final class ChannelLanesEmitter {
     m.beginControlFlow("for (int c = 0; c < IN_C; c++)");
     m.addStatement("pad(x, xOff + c * IN_PLANE, in[c])");
     m.endControlFlow();
-    m.beginControlFlow("for (int j = 0; j < OUT_PLANE; j++)");
+    m.beginControlFlow("for (int j = j0; j < j1; j++)");
     if (spec.bias()) {
       m.addStatement("System.arraycopy(super.b, ocStart, acc[j], ocStart, ocEnd - ocStart)");
     } else {
       m.addStatement("$T.fill(acc[j], ocStart, ocEnd, 0f)", ConvKernelWriter.ARRAYS);
     }
     m.endControlFlow();
-    m.addStatement("accumulate(acc, in, u, ocStart, ocEnd)");
-    m.addStatement("writeLanes(acc, y, yOff, ocStart, ocEnd)");
+    m.addStatement("accumulate(acc, in, u, ocStart, ocEnd, j0, j1)");
+    m.addStatement("writeLanes(acc, y, yOff, ocStart, ocEnd, j0, j1)");
     return m.build();
   }
 
   private MethodSpec accumulate() {
     MethodSpec.Builder m = GeneratedMethods.helper("accumulate")
-        .addJavadoc("Adds every input channel's window to the accumulators of the output pixels, output channels\n"
-            + "{@code [ocStart, ocEnd)}; one input channel at a time, so that its transposed weights stay in cache.\n")
+        .addJavadoc("Adds every input channel's window to the accumulators of output pixels {@code [j0, j1)}, output\n"
+            + "channels {@code [ocStart, ocEnd)}; one input channel at a time, so that its transposed weights stay in "
+            + "cache.\n")
         .addParameter(PLANES, "acc").addParameter(PLANES, "in").addParameter(PLANES, "u")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd")
+        .addParameter(int.class, "j0").addParameter(int.class, "j1");
     int per = TermBlocks.channelsPerBlock(spec);
     List<TermBlocks.Block> blocks = TermBlocks.distinct(spec);
     if (per == 1) {
@@ -109,12 +137,11 @@ final class ChannelLanesEmitter {
   }
 
   private void forEachPixel(MethodSpec.Builder m, Runnable body) {
-    m.beginControlFlow("for (int oh = 0; oh < OUT_H; oh++)");
-    m.beginControlFlow("for (int ow = 0; ow < OUT_W; ow++)");
-    m.addStatement("int i = oh * STRIDE_H * PADDED_W + ow * STRIDE_W");
-    m.addStatement("float[] a = acc[oh * OUT_W + ow]");
+    m.beginControlFlow("for (int j = j0; j < j1; j++)");
+    m.addStatement("int oh = j / OUT_W");
+    m.addStatement("int i = oh * STRIDE_H * PADDED_W + (j - oh * OUT_W) * STRIDE_W");
+    m.addStatement("float[] a = acc[j]");
     body.run();
-    m.endControlFlow();
     m.endControlFlow();
   }
 
@@ -162,13 +189,14 @@ final class ChannelLanesEmitter {
     String value = ActivationCode.apply(spec.activation(), "acc[j][oc]");
     boolean relu = spec.activation() != Activation.NONE;
     MethodSpec.Builder m = GeneratedMethods.helper("writeLanes")
-        .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} from the pixels' accumulators to the output$L.\n",
-            relu ? ", through the " + spec.activation() : "")
+        .addJavadoc("Writes output channels {@code [ocStart, ocEnd)} at pixels {@code [j0, j1)} from the pixels' "
+            + "accumulators to\nthe output$L.\n", relu ? ", through the " + spec.activation() : "")
         .addParameter(PLANES, "acc").addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
+        .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd")
+        .addParameter(int.class, "j0").addParameter(int.class, "j1");
     m.beginControlFlow("for (int oc = ocStart; oc < ocEnd; oc++)");
     m.addStatement("int yPlane = yOff + oc * OUT_PLANE");
-    m.beginControlFlow("for (int j = 0; j < OUT_PLANE; j++)");
+    m.beginControlFlow("for (int j = j0; j < j1; j++)");
     m.addStatement("y[yPlane + j] = $L", value);
     m.endControlFlow();
     m.endControlFlow();

@@ -28,6 +28,19 @@ final class GeneratedMethods {
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
   }
 
+  /** {@code forwardPixels(x, xOff, y, yOff, pixelStart, pixelEnd)}: one sample's forward over a range of pixels. */
+  static MethodSpec.Builder forwardPixels() {
+    return override("forwardPixels")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
+        .addParameter(int.class, "pixelStart").addParameter(int.class, "pixelEnd");
+  }
+
+  /** {@code splitsByPixels()}, returning true: the kernel's threads take ranges of output pixels. */
+  static MethodSpec splitsByPixels() {
+    return override("splitsByPixels").returns(boolean.class).addStatement("return true").build();
+  }
+
   /** {@code backwardInputSample(gy, gyOff, gx, gxOff)}: one sample's input gradient. */
   static MethodSpec.Builder backwardInputSample() {
     return override("backwardInputSample")
