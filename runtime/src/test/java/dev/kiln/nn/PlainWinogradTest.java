@@ -107,15 +107,16 @@ class PlainWinogradTest {
 
   /**
    * Where the products' innermost loop runs over the output channels a sample splits over threads by tiles
-   * ({@code splitUnits}, {@code forwardUnits}): every output channel of a range of tiles, in three uneven ranges
-   * the same bits as the whole forward, the outputs outside a range untouched; by tiles it splits by output
-   * channels. (The split over threads through {@code ConvKernel}: {@code ConvDifferentialTest}.)
+   * ({@code splitUnits}, {@code forwardUnits}), and where it runs over a group's tiles in several groups by groups:
+   * every output channel of a range of units, in three ranges the same bits as the whole forward, the outputs
+   * outside a range untouched; by tiles in one group it splits by output channels. (The split over threads through {@code ConvKernel}: {@code ConvDifferentialTest}.)
    */
   @Test
   void splitsByTilesWhereItsLoopsRunOverChannels() {
     SplittableRandom r = new SplittableRandom(41);
-    // 49 tiles (14x14) under 192 channels, 36 tiles under 64: loops over channels; 400 tiles over 24: by tiles.
-    int[][] layers = {{192, 192, 14, 14}, {40, 64, 12, 12}, {36, 24, 40, 40}};
+    // 49 tiles (14x14) under 192 channels, 36 tiles under 64: loops over channels; 400 tiles over 24: by tiles in
+    // two groups; 196 tiles over 16: by tiles in one group (split by output channels).
+    int[][] layers = {{192, 192, 14, 14}, {40, 64, 12, 12}, {36, 24, 40, 40}, {32, 16, 28, 28}};
     int split = 0;
     for (int[] l : layers) {
       ConvGeometry g = geometry(l[0], l[1], l[2], l[3]);
@@ -131,30 +132,38 @@ class PlainWinogradTest {
         int outSize = g.outChannels() * g.outHeight() * g.outWidth();
         float[] whole = new float[outSize];
         engine.forward(w, x.data(), 0, whole, 0, 0, g.outChannels());
-        if (PlainWinograd.byTiles(tiles, g.outChannels())) {
+        boolean byTiles = PlainWinograd.byTiles(tiles, g.outChannels());
+        int groups = (tiles + PlainWinograd.MAX_TILE_GROUP - 1) / PlainWinograd.MAX_TILE_GROUP;
+        if (byTiles && groups == 1) {
           assertThat(engine.splitUnits()).isEqualTo(0);
           continue;
         }
-        assertThat(engine.splitUnits()).isEqualTo(tiles);
-        int a = 1 + r.nextInt(tiles / 2);
-        int b = a + 1 + r.nextInt(tiles - a - 1);
+        int units = byTiles ? groups : tiles;
+        assertThat(engine.splitUnits()).isEqualTo(units);
+        int a = 1 + r.nextInt(units / 2);
+        int b = a + 1 + r.nextInt(units - a - 1 + 1);
+        if (b >= units) {
+          b = units - 1;
+        }
+        int tileA = byTiles ? a * ((tiles + groups - 1) / groups) : a;
+        int tileB = byTiles ? b * ((tiles + groups - 1) / groups) : b;
         float[] parts = new float[outSize];
         java.util.Arrays.fill(parts, Float.NaN);
         engine.forwardUnits(w, x.data(), 0, parts, 0, 0, a);
-        engine.forwardUnits(w, x.data(), 0, parts, 0, b, tiles);
+        engine.forwardUnits(w, x.data(), 0, parts, 0, b, units);
         int untouched = 0;
         for (float v : parts) {
           untouched += Float.isNaN(v) ? 1 : 0;
         }
-        assertWithMessage(g + " outputs of tiles [" + a + ", " + b + ") before their range ran").that(untouched)
-            .isEqualTo(4 * (b - a) * g.outChannels());
+        assertWithMessage(g + " outputs of units [" + a + ", " + b + ") before their range ran").that(untouched)
+            .isEqualTo(4 * (tileB - tileA) * g.outChannels());
         engine.forwardUnits(w, x.data(), 0, parts, 0, a, b);
         assertWithMessage(g + " fused " + fused).that(parts).usingExactEquality().containsExactly(whole).inOrder();
         assertWithMessage(g + " fused " + fused).that(relativeError(whole, ref.forward(x).data())).isAtMost(1e-5);
         split++;
       }
     }
-    assertThat(split).isEqualTo(4);
+    assertThat(split).isEqualTo(6);
   }
 
   @Test
