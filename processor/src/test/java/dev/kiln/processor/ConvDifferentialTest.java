@@ -329,7 +329,8 @@ class ConvDifferentialTest {
 
   /**
    * The pixel-lanes forward's two ways of staging are both compared above, each in every padding mode: rows
-   * copied into every plane (strided layers, rows staged per tap) and, at stride 1, one padded plane and its
+   * copied into the planes (strided layers, rows staged per tap; at dilation 1 the planes of kernel columns from
+   * {@code STRIDE_W} on copied from the first ones shifted) and, at stride 1, one padded plane and its
    * shifted copies (also dilated, with groups, in several bands); and the layers with groups, which stage one
    * group at a time, have groups of one and of several input and output channels, in one band and in several.
    */
@@ -343,6 +344,13 @@ class ConvDifferentialTest {
       String form = shiftedPlanes(c) ? "shifted" : "rows";
       forms.merge(form, 1, Integer::sum);
       forms.merge(form + " " + c.paddingMode(), 1, Integer::sum);
+      int sw = c.stride()[c.stride().length - 1];
+      int kw = c.kernelW();
+      if (form.equals("rows") && sw > 1 && c.dilation()[c.dilation().length - 1] == 1 && kw > sw
+          && constant(c, "PITCH") >= c.outWidth() + (kw - 1) / sw) {
+        // strided: the planes of kernel columns from STRIDE_W on are copies of the first ones shifted
+        forms.merge("derived columns " + c.paddingMode(), 1, Integer::sum);
+      }
       if (form.equals("shifted")) {
         if (c.dilation()[c.dilation().length - 1] > 1) {
           forms.merge("shifted dilated", 1, Integer::sum);
@@ -368,6 +376,10 @@ class ConvDifferentialTest {
         assertWithMessage("%s %s in %s", form, mode, forms).that(forms.getOrDefault(form + " " + mode, 0))
             .isAtLeast(2);
       }
+    }
+    for (PaddingMode mode : PaddingMode.values()) {
+      assertWithMessage("derived columns %s in %s", mode, forms)
+          .that(forms.getOrDefault("derived columns " + mode, 0)).isAtLeast(3);
     }
     for (String form : List.of("shifted dilated", "shifted groups", "shifted bands", "groups of one",
         "groups of several", "groups in bands")) {
