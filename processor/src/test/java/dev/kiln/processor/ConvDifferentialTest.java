@@ -319,19 +319,22 @@ class ConvDifferentialTest {
         .anyMatch(f -> f.getName().equals(name));
   }
 
-  /** Whether {@code c}'s pixel-lanes forward stages shifted copies of one padded plane per input channel. */
-  private static boolean shiftedPlanes(ConvCase c) {
-    return java.util.Arrays.stream(c.kernel(loader, PKG, OUTER).getClass().getDeclaredMethods())
-        .anyMatch(m -> m.getName().equals("stageRow")
-            && java.util.Arrays.equals(m.getParameterTypes(),
-                new Class<?>[] {float[].class, int.class, float[].class, int.class}));
+  /**
+   * Whether {@code c}'s pixel-lanes forward stages the planes of the kernel columns from {@code STRIDE_W} on as shifted
+   * copies of the first ones (stride or dilation 1, a wider kernel than the stride, rows pitched wide enough).
+   */
+  private static boolean shiftedCopies(ConvCase c) {
+    int sw = c.stride()[c.stride().length - 1];
+    int dw = c.dilation()[c.dilation().length - 1];
+    return (sw == 1 || dw == 1) && c.kernelW() > sw
+        && constant(c, "PITCH") >= c.outWidth() + (c.kernelW() - 1) * dw / sw;
   }
 
   /**
-   * The pixel-lanes forward's two ways of staging are both compared above, each in every padding mode: rows
-   * copied into the planes (strided layers, rows staged per tap; at dilation 1 the planes of kernel columns from
-   * {@code STRIDE_W} on copied from the first ones shifted) and, at stride 1, one padded plane and its
-   * shifted copies (also dilated, with groups, in several bands); and the layers with groups, which stage one
+   * The pixel-lanes forward's two ways of staging are both compared above, each in every padding mode: rows copied
+   * into every plane (rows staged per tap, narrow pitches, dilated strides) and the planes of the kernel columns from
+   * {@code STRIDE_W} on as shifted copies of the first ones (at stride 1 and strided, also dilated, with groups, in
+   * several bands); and the layers with groups, which stage one
    * group at a time, have groups of one and of several input and output channels, in one band and in several.
    */
   @Test
@@ -341,17 +344,12 @@ class ConvDifferentialTest {
       if (!declares(c, "PITCH")) {
         continue;
       }
-      String form = shiftedPlanes(c) ? "shifted" : "rows";
+      String form = shiftedCopies(c) ? "shifted" : "rows";
       forms.merge(form, 1, Integer::sum);
       forms.merge(form + " " + c.paddingMode(), 1, Integer::sum);
-      int sw = c.stride()[c.stride().length - 1];
-      int kw = c.kernelW();
-      if (form.equals("rows") && sw > 1 && c.dilation()[c.dilation().length - 1] == 1 && kw > sw
-          && constant(c, "PITCH") >= c.outWidth() + (kw - 1) / sw) {
-        // strided: the planes of kernel columns from STRIDE_W on are copies of the first ones shifted
-        forms.merge("derived columns " + c.paddingMode(), 1, Integer::sum);
-      }
       if (form.equals("shifted")) {
+        boolean strided = c.stride()[c.stride().length - 1] > 1;
+        forms.merge((strided ? "shifted strided " : "shifted stride 1 ") + c.paddingMode(), 1, Integer::sum);
         if (c.dilation()[c.dilation().length - 1] > 1) {
           forms.merge("shifted dilated", 1, Integer::sum);
         }
@@ -378,8 +376,9 @@ class ConvDifferentialTest {
       }
     }
     for (PaddingMode mode : PaddingMode.values()) {
-      assertWithMessage("derived columns %s in %s", mode, forms)
-          .that(forms.getOrDefault("derived columns " + mode, 0)).isAtLeast(3);
+      for (String form : List.of("shifted stride 1 ", "shifted strided ")) {
+        assertWithMessage("%s%s in %s", form, mode, forms).that(forms.getOrDefault(form + mode, 0)).isAtLeast(3);
+      }
     }
     for (String form : List.of("shifted dilated", "shifted groups", "shifted bands", "groups of one",
         "groups of several", "groups in bands")) {
@@ -389,7 +388,7 @@ class ConvDifferentialTest {
 
   /**
    * The forward with output channels in the vector lanes splits a sample over threads by output pixels
-   * ({@code splitsByPixels}, {@code forwardPixels}; 63 and 60 pixels over two threads): a 3x3 window over padded
+   * ({@code splitUnits}, {@code forwardUnits}; 63 and 60 pixels over two threads): a 3x3 window over padded
    * planes and a 1x1 window, close to the reference on one thread and bitwise the same on two, in every padding
    * mode.
    */
@@ -402,9 +401,10 @@ class ConvDifferentialTest {
     try {
       for (ConvCase c : split) {
         assertWithMessage("%s channel lanes", c).that(declares(c, "lanes")).isTrue();
-        java.lang.reflect.Method splits = ConvKernel.class.getDeclaredMethod("splitsByPixels");
+        java.lang.reflect.Method splits = ConvKernel.class.getDeclaredMethod("splitUnits");
         splits.setAccessible(true);
-        assertWithMessage("%s splits by pixels", c).that(splits.invoke(c.kernel(loader, PKG, OUTER))).isEqualTo(true);
+        assertWithMessage("%s splits by pixels", c).that(splits.invoke(c.kernel(loader, PKG, OUTER)))
+            .isEqualTo(c.outHeight() * c.outWidth());
         long macs = (long) c.outChannels() * c.outHeight() * c.outWidth() * c.inChannels() * c.kernelH()
             * c.kernelW();
         assertWithMessage("%s multiply-adds", c).that(macs).isAtLeast(Parallel.MIN_MACS);

@@ -66,7 +66,7 @@ class MethodSizeTest {
   /**
    * The methods a kernel for {@code c} should have: 2 constructors, the forward, the backward, and the
    * helpers each form needs. The forward has output channels in the vector lanes (6 methods + its loops: the
-   * forward over channels and over pixels, {@code splitsByPixels}, their shared body, accumulate, writeLanes)
+   * forward over channels and over pixels, {@code splitUnits}, their shared body, accumulate, writeLanes)
    * when there are at least twice as many output channels as output pixels and no groups, else output
    * pixels (5 + its loops, + zeroRow with zero rows of padding), both for windows of at most 80 taps; else
    * the unrolled scalar form (1 + 1 per 64-tap block of the interior + 2 for a border). A loop adds at most 5

@@ -182,23 +182,22 @@ public abstract class ConvKernel extends AbstractModule {
   protected abstract void forwardSample(float[] x, int xOff, float[] y, int yOff, int ocStart, int ocEnd);
 
   /**
-   * Whether a sample split over threads runs as ranges of output pixels ({@link #forwardPixels}) rather than
-   * of output channels: the generated forward with output channels in the vector lanes, whose loops run over
-   * the output channels, so that a channel range would shorten every loop and leave its calls as many
-   * (MobileNet v1's 512->512 14x14 layer took longer on two threads than on one that way). False unless the
-   * generated class says so.
+   * Units other than output channels in which one sample splits over threads, or 0 (the default) to split it by
+   * output channels, as {@link ConvEngine#splitUnits} says for an engine: the generated forward with output channels
+   * in the vector lanes, whose loops run over the output channels, splits by output pixels, since a channel range
+   * would shorten every loop and leave its calls as many (MobileNet v1's 512->512 14x14 layer took longer on two
+   * threads than on one that way).
    */
-  protected boolean splitsByPixels() {
-    return false;
+  protected int splitUnits() {
+    return 0;
   }
 
   /**
-   * Forward over output pixels {@code [pixelStart, pixelEnd)} (row-major, {@code oh * OUT_W + ow}) of one sample,
-   * every output channel: writes (not adds) those outputs, bias and activation included, each the same
-   * products in the same order as {@link #forwardSample}. Allocates nothing. Called only where
-   * {@link #splitsByPixels} is true.
+   * Forward over units {@code [start, end)} ({@link #splitUnits}; output pixels, row-major) of one sample, every
+   * output channel: writes (not adds) those outputs, bias and activation included, each the same products in the
+   * same order as {@link #forwardSample}. Allocates nothing.
    */
-  protected void forwardPixels(float[] x, int xOff, float[] y, int yOff, int pixelStart, int pixelEnd) {
+  protected void forwardUnits(float[] x, int xOff, float[] y, int yOff, int start, int end) {
     throw new UnsupportedOperationException("this kernel splits by output channels");
   }
 
@@ -317,9 +316,9 @@ public abstract class ConvKernel extends AbstractModule {
         if (n >= threads) {
           split.sample = -1;
           Parallel.forRange(n, split);
-        } else if (engine == null ? splitsByPixels() : engine.splitUnits() > 0) {
+        } else if ((engine == null ? splitUnits() : engine.splitUnits()) > 0) {
           split.block = 0;
-          int units = engine == null ? outShape[1] * outShape[2] : engine.splitUnits();
+          int units = engine == null ? splitUnits() : engine.splitUnits();
           for (int i = 0; i < n; i++) {
             split.sample = i;
             Parallel.forRange(units, split);
@@ -344,8 +343,7 @@ public abstract class ConvKernel extends AbstractModule {
    * One thread's split of a forward over the pool, reused from call to call so that a parallel forward
    * allocates nothing (a capturing lambda would be a new object per call): samples {@code [start, end)} when
    * {@code sample} is -1, else output-channel blocks {@code [start, end)} of sample {@code sample}, or when
-   * {@code block} is 0 its output pixels ({@link #splitsByPixels}) or the engine's units
-   * ({@link ConvEngine#splitUnits}) {@code [start, end)}.
+   * {@code block} is 0 its units {@code [start, end)} ({@link #splitUnits}, {@link ConvEngine#splitUnits}).
    */
   private final class ForwardSplit implements Parallel.RangeBody {
     ConvEngine.Weights pw;
@@ -362,7 +360,7 @@ public abstract class ConvKernel extends AbstractModule {
         }
       } else if (block == 0) {
         if (pw == null) {
-          forwardPixels(x, sample * inSize, y, sample * outSize, start, end);
+          forwardUnits(x, sample * inSize, y, sample * outSize, start, end);
         } else {
           engine().forwardUnits(pw, x, sample * inSize, y, sample * outSize, start, end);
         }

@@ -58,8 +58,8 @@ final class ChannelLanesEmitter {
   List<MethodSpec> methods() {
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(forwardSample());
-    methods.add(GeneratedMethods.splitsByPixels());
-    methods.add(forwardPixels());
+    methods.add(GeneratedMethods.splitUnits("OUT_PLANE"));
+    methods.add(forwardUnits());
     methods.add(forwardLanes());
     methods.add(accumulate());
     methods.addAll(TermBlocks.mapDistinct(spec, this::block));
@@ -74,12 +74,12 @@ final class ChannelLanesEmitter {
   }
 
   /**
-   * {@code forwardPixels}: every output channel of a range of pixels, what each thread takes when a sample is split
-   * (the loops stay as long as the output channels; a range of channels would shorten them).
+   * {@code forwardUnits}: every output channel of a range of output pixels, what each thread takes when a sample is
+   * split (the loops stay as long as the output channels; a range of channels would shorten them).
    */
-  private MethodSpec forwardPixels() {
-    return GeneratedMethods.forwardPixels()
-        .addStatement("forwardLanes(x, xOff, y, yOff, 0, OUT_C, pixelStart, pixelEnd)")
+  private MethodSpec forwardUnits() {
+    return GeneratedMethods.forwardUnits()
+        .addStatement("forwardLanes(x, xOff, y, yOff, 0, OUT_C, start, end)")
         .build();
   }
 

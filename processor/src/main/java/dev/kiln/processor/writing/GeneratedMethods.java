@@ -28,17 +28,17 @@ final class GeneratedMethods {
         .addParameter(int.class, "ocStart").addParameter(int.class, "ocEnd");
   }
 
-  /** {@code forwardPixels(x, xOff, y, yOff, pixelStart, pixelEnd)}: one sample's forward over a range of pixels. */
-  static MethodSpec.Builder forwardPixels() {
-    return override("forwardPixels")
+  /** {@code forwardUnits(x, xOff, y, yOff, start, end)}: one sample's forward over a range of split units. */
+  static MethodSpec.Builder forwardUnits() {
+    return override("forwardUnits")
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addParameter(int.class, "pixelStart").addParameter(int.class, "pixelEnd");
+        .addParameter(int.class, "start").addParameter(int.class, "end");
   }
 
-  /** {@code splitsByPixels()}, returning true: the kernel's threads take ranges of output pixels. */
-  static MethodSpec splitsByPixels() {
-    return override("splitsByPixels").returns(boolean.class).addStatement("return true").build();
+  /** {@code splitUnits()}, returning {@code units}: the kernel's threads take ranges of them. */
+  static MethodSpec splitUnits(String units) {
+    return override("splitUnits").returns(int.class).addStatement("return $L", units).build();
   }
 
   /** {@code backwardInputSample(gy, gyOff, gx, gxOff)}: one sample's input gradient. */

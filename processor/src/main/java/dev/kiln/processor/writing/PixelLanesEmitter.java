@@ -193,9 +193,6 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec stageChannel() {
-    if (layout.shiftedPlanes()) {
-      return shiftedStageChannel();
-    }
     MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
         .addJavadoc("Stages the rows of one input channel that output rows {@code [oh0, oh0 + rows)} read into "
             + "planes\n{@code stage[p + phase * K_W + kw]}: staged row {@code r} of a phase holds padded input row\n"
@@ -227,7 +224,7 @@ final class PixelLanesEmitter {
       m.endControlFlow();
       if (derivedColumns()) {
         for (int kw = spec.strideW(); kw < spec.kernelW(); kw++) {
-          int shift = kw / spec.strideW();
+          int shift = kw * spec.dilationW() / spec.strideW();
           m.addStatement("System.arraycopy(stage[$L], $L, stage[$L], 0, $L * PITCH - $L)",
               plane(i * spec.kernelW() + kw % spec.strideW()), shift, plane(i * spec.kernelW() + kw),
               extra == 0 ? "rows" : "(rows + " + extra + ")", shift);
@@ -242,98 +239,37 @@ final class PixelLanesEmitter {
   }
 
   /**
-   * Whether a strided layout stages only the first {@code STRIDE_W} kernel columns' planes row by row and the others
-   * as whole-plane copies: at dilation 1 kernel column {@code kw} reads padded column {@code ow * STRIDE_W + kw},
-   * which is column {@code kw % STRIDE_W}'s plane {@code kw / STRIDE_W} pixels further on, so those planes' rows are
-   * gathered {@code (K_W - 1 - kw) / STRIDE_W} pixels wider (within {@code PITCH}). MobileNet v1's 512-channel 14x14
-   * stride-2 depthwise layer alone: 270-290 us -> 203-213 (Intel Xeon of the Sapphire Rapids class, JDK 17).
+   * Whether only the planes of the first {@code STRIDE_W} kernel columns are staged row by row and the others are
+   * whole-plane copies of them, shifted: kernel column {@code kw} reads padded column {@code ow * STRIDE_W + kw *
+   * DILATION_W}, which where the stride or the dilation is 1 is column {@code kw % STRIDE_W}'s plane
+   * {@code kw * DILATION_W / STRIDE_W} pixels on; so those planes' rows are gathered that much wider (within
+   * {@code PITCH}). At stride 1 that is one padded row per input row and one copy per other plane, instead of one copy
+   * and up to three fills per row and plane. The shifted planes' columns beyond {@code OUT_W} hold the next row's
+   * first floats (or, at the end, what the plane held before), which only outputs beyond {@code OUT_W} read.
+   * MobileNet v1's depthwise layers alone (Intel Xeon of the Sapphire Rapids class, JDK 17, one thread, N=1, after
+   * {@link PixelLanesLayout}'s groups one at a time): stride 1, 512 channels 14x14 270 us -> 130, 1,024 7x7 400 ->
+   * 165, 256 28x28 330 -> 197, 128 56x56 590 -> 406; stride 2, 512 channels 14x14 295-326 -> 244-251, 64 112x112
+   * 748-793 -> 638-652; the same bits.
    */
   private boolean derivedColumns() {
-    return !layout.shiftedPlanes() && spec.strideW() > 1 && spec.dilationW() == 1
-        && spec.kernelW() > spec.strideW()
-        && layout.pitch() >= spec.outWidth() + (spec.kernelW() - 1) / spec.strideW();
+    int s = spec.strideW();
+    int d = spec.dilationW();
+    return (s == 1 || d == 1) && spec.kernelW() > s
+        && layout.pitch() >= spec.outWidth() + (spec.kernelW() - 1) * d / s;
   }
 
-  /**
-   * {@code stageChannel} of a layout with {@link PixelLanesLayout#shiftedPlanes}: the rows go padded into plane
-   * {@code kw = 0}, one copy each, and plane {@code kw} is that plane shifted left by {@code kw * DILATION_W}
-   * floats, one copy for the whole band. Beyond {@code OUT_W} a row of a shifted plane holds the next row's first
-   * floats (or, at the end, what the plane held before), which only outputs beyond {@code OUT_W} read.
-   */
-  private MethodSpec shiftedStageChannel() {
-    int extra = layout.maxRowOffset(0);
-    MethodSpec.Builder m = GeneratedMethods.helper("stageChannel")
-        .addJavadoc("Stages input rows {@code oh0 - PAD_TOP} to {@code oh0 + rows$L - PAD_TOP} of one input channel, "
-            + "padded\n(rows outside the input as padding), into plane {@code stage[p]}, and that plane shifted left by\n"
-            + "{@code kw * DILATION_W} floats into plane {@code stage[p + kw]}.\n",
-            extra == 0 ? " - 1" : extra == 1 ? "" : " + " + (extra - 1))
-        .addParameter(FLOATS, "x").addParameter(int.class, "xPlane")
-        .addParameter(PLANES, "stage").addParameter(int.class, "p")
-        .addParameter(int.class, "oh0").addParameter(int.class, "rows");
-    m.addStatement("final float[] s = stage[p]");
-    String count = extra == 0 ? "rows" : "rows + " + extra;
-    m.beginControlFlow("for (int r = 0; r < $L; r++)", count);
-    m.addStatement("int ih = oh0 + r - PAD_TOP");
-    if (zeroRowsNeeded()) {
-      m.beginControlFlow("if (ih < 0 || ih >= IN_H)");
-      m.addStatement("zeroRow(s, r * PITCH)");
-      m.nextControlFlow("else");
-      m.addStatement("stageRow(x, xPlane + ih * IN_W, s, r * PITCH)");
-      m.endControlFlow();
-    } else if (spec.paddingMode() != PaddingMode.ZEROS && spec.padTop() + spec.padBottom() > 0) {
-      m.addStatement("stageRow(x, xPlane + mapIndex(ih, IN_H) * IN_W, s, r * PITCH)");
-    } else {
-      m.addStatement("stageRow(x, xPlane + ih * IN_W, s, r * PITCH)");
-    }
-    m.endControlFlow();
-    m.addStatement("int length = ($L) * PITCH", count);
-    for (int kw = 1; kw < spec.kernelW(); kw++) {
-      String shift = spec.dilationW() == 1 ? String.valueOf(kw) : kw + " * DILATION_W";
-      m.addStatement("System.arraycopy(s, $L, stage[p + $L], 0, length - $L)", shift, kw, shift);
-    }
-    return m.build();
-  }
-
-  /** {@code stageRow} of a layout with {@link PixelLanesLayout#shiftedPlanes}: one padded row. */
-  private MethodSpec shiftedStageRow() {
-    MethodSpec.Builder m = GeneratedMethods.helper("stageRow")
-        .addJavadoc("Copies input row {@code x[row..]} into {@code s[at..]} padded: $L the row,\nthen $L up to "
-            + "{@code PITCH}.\n", spec.padLeft() > 0 ? "{@code PAD_LEFT} columns of padding," : "",
-            spec.paddingMode() == PaddingMode.ZEROS || spec.padRight() == 0 ? "zeros"
-                : "{@code PAD_RIGHT} columns of padding and zeros")
-        .addParameter(FLOATS, "x").addParameter(int.class, "row")
-        .addParameter(FLOATS, "s").addParameter(int.class, "at");
-    if (spec.padLeft() > 0) {
-      PaddedPlanes.paddingColumns(m, spec, "pw", "0", "PAD_LEFT", "s[at + pw]", "pw - PAD_LEFT");
-    }
-    m.addStatement("System.arraycopy(x, row, s, at + PAD_LEFT, IN_W)");
-    String zerosFrom = "PAD_LEFT + IN_W";
-    if (spec.paddingMode() != PaddingMode.ZEROS && spec.padRight() > 0) {
-      PaddedPlanes.paddingColumns(m, spec, "pw", "PAD_LEFT + IN_W", "PAD_LEFT + IN_W + PAD_RIGHT", "s[at + pw]",
-          "pw - PAD_LEFT");
-      zerosFrom = "PAD_LEFT + IN_W + PAD_RIGHT";
-    }
-    if (layout.pitch() > (spec.paddingMode() == PaddingMode.ZEROS ? 0 : spec.padRight()) + spec.padLeft()
-        + spec.inWidth()) {
-      m.addStatement("$T.fill(s, at + $L, at + PITCH, 0f)", ConvKernelWriter.ARRAYS, zerosFrom);
-    }
-    return m.build();
-  }
 
   private boolean horizontalPadding() {
     return spec.padLeft() + spec.padRight() > 0;
   }
 
   private MethodSpec stageRow() {
-    if (layout.shiftedPlanes()) {
-      return shiftedStageRow();
-    }
     MethodSpec.Builder m = GeneratedMethods.helper("stageRow");
     if (derivedColumns()) {
       m.addJavadoc("Copies input row {@code x[row..]} into row {@code at} of planes {@code stage[p + kw]}, "
-          + "{@code kw < STRIDE_W}: output\ncolumn {@code ow < OUT_W + (K_W - 1 - kw) / STRIDE_W} of plane {@code kw} "
-          + "gets padded input column\n{@code ow * STRIDE_W + kw}; the columns after them to {@code PITCH} get "
-          + "zeros.\n");
+          + "{@code kw < STRIDE_W}: output\ncolumn {@code ow < OUT_W + (K_W - 1 - kw) * DILATION_W / STRIDE_W} of "
+          + "plane {@code kw} gets padded input\ncolumn {@code ow * STRIDE_W + kw * DILATION_W}; the columns after them "
+          + "to {@code PITCH} get zeros.\n");
     } else {
       m.addJavadoc("Copies input row {@code x[row..]} into row {@code at} of planes {@code stage[p + kw]}: "
           + "output column {@code ow}\nof plane {@code kw} gets padded input column "
@@ -347,7 +283,7 @@ final class PixelLanesEmitter {
     if (derived) {
       m.addComment("the first STRIDE_W kernel columns; the others are these planes shifted (stageChannel)");
       m.beginControlFlow("for (int kw = 0; kw < STRIDE_W; kw++)");
-      m.addStatement("int cols = OUT_W + (K_W - 1 - kw) / STRIDE_W");
+      m.addStatement("int cols = OUT_W + (K_W - 1 - kw) * DILATION_W / STRIDE_W");
     } else {
       m.beginControlFlow("for (int kw = 0; kw < K_W; kw++)");
     }
@@ -397,17 +333,12 @@ final class PixelLanesEmitter {
   }
 
   private MethodSpec zeroRow() {
-    if (layout.shiftedPlanes()) {
-      return GeneratedMethods.helper("zeroRow")
-          .addJavadoc("Fills row {@code at} of plane {@code s} with zeros (a padding row).\n")
-          .addParameter(FLOATS, "s").addParameter(int.class, "at")
-          .addStatement("$T.fill(s, at, at + PITCH, 0f)", ConvKernelWriter.ARRAYS)
-          .build();
-    }
+    boolean derived = derivedColumns();
     return GeneratedMethods.helper("zeroRow")
-        .addJavadoc("Fills row {@code at} of planes {@code stage[p + kw]} with zeros (a padding row).\n")
+        .addJavadoc("Fills row {@code at} of planes {@code stage[p + kw]}$L with zeros (a padding row).\n",
+            derived ? ", {@code kw < STRIDE_W} (the others are copies)," : "")
         .addParameter(PLANES, "stage").addParameter(int.class, "p").addParameter(int.class, "at")
-        .beginControlFlow("for (int kw = 0; kw < K_W; kw++)")
+        .beginControlFlow("for (int kw = 0; kw < $L; kw++)", derived ? "STRIDE_W" : "K_W")
         .addStatement("$T.fill(stage[p + kw], at, at + PITCH, 0f)", ConvKernelWriter.ARRAYS)
         .endControlFlow()
         .build();

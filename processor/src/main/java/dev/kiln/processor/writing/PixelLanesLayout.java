@@ -36,8 +36,8 @@ import java.util.List;
  * output channels run before the next group's ({@link #groupBandRows}). All orders add the products of each
  * output value in the same order (input channel by input channel), so they give the same bits.
  *
- * <p>At stride 1 each input channel is staged once as a padded plane, and the plane of kernel column {@code kw}
- * is that plane shifted by {@code kw * DILATION_W} floats, one copy per plane ({@link #shiftedPlanes}).
+ * <p>Where the rows' pitch leaves room, the planes of the kernel columns from {@code STRIDE_W} on are shifted copies
+ * of the first ones (at stride 1: one padded plane and its shifted copies; see {@code PixelLanesEmitter}).
  */
 final class PixelLanesLayout {
   /** Floats in the widest vector (512 bits): the pitch is a multiple of this when rows are offset. */
@@ -254,20 +254,6 @@ final class PixelLanesLayout {
       }
     }
     return q;
-  }
-
-  /**
-   * Whether each input channel is staged as one padded plane ({@code kw = 0}) and its copies shifted left by
-   * {@code kw * DILATION_W} floats, one copy per plane instead of one per row and plane: stride 1, one row phase,
-   * not per tap, and rows pitched at least as wide as the padded input row, so that every output column of a
-   * shifted plane reads its own padded row. A row of a shifted plane then holds the next row's first floats
-   * beyond {@code OUT_W}, where no output is written. MobileNet v1's depthwise layers alone (Intel Xeon of the
-   * Sapphire Rapids class, JDK 17, one thread, N=1, after {@link #groupBandRows}): 512 channels 14x14 270 us ->
-   * 130, 1,024 7x7 400 -> 165, 256 28x28 330 -> 197, 128 56x56 590 -> 406; the same bits.
-   */
-  boolean shiftedPlanes() {
-    return spec.strideH() == 1 && spec.strideW() == 1 && !perTap && phases.length == 1 && spec.kernelW() > 1
-        && pitch >= spec.padLeft() + spec.inWidth() + spec.padRight();
   }
 
   /** Floats from one output row to the next in the staged planes and the accumulator. */
