@@ -47,6 +47,8 @@ final class PlainWinograd implements ConvEngine {
   private final boolean byTiles;
   /** Tiles per group: {@link #GROUP}, or where {@link #byTiles} the layer's tiles in even groups. */
   private final int group;
+  /** Groups of {@link #group} tiles {@link #byTiles} (1 otherwise). */
+  private final int tileGroups;
   /** Where each tile's 2x2 output pixels start in an output plane. */
   private final int[] tileTops;
   /** Where each tile's 4x4 input patch starts in a padded input plane. */
@@ -126,6 +128,7 @@ final class PlainWinograd implements ConvEngine {
     this.byTiles = byTiles;
     int groups = byTiles ? (tiles + MAX_TILE_GROUP - 1) / MAX_TILE_GROUP : 1;
     this.group = byTiles ? (tiles + groups - 1) / groups : GROUP;
+    this.tileGroups = groups;
     int padded = geometry.inChannels() * (geometry.inHeight() + 2) * (geometry.inWidth() + 2);
     int vRows = groups * POSITIONS * geometry.inChannels();
     int vRow = byTiles ? group : tiles;
@@ -187,8 +190,7 @@ final class PlainWinograd implements ConvEngine {
    */
   @Override
   public int splitUnits() {
-    int groups = (tiles + group - 1) / group;
-    return byTiles ? (groups < 2 ? 0 : groups) : (tiles < 2 ? 0 : tiles);
+    return byTiles ? (tileGroups < 2 ? 0 : tileGroups) : (tiles < 2 ? 0 : tiles);
   }
 
   /** Every output channel of units {@code [start, end)} ({@link #splitUnits}): tiles, or groups of tiles. */
@@ -274,7 +276,7 @@ final class PlainWinograd implements ConvEngine {
     Scratch s = scratch.get();
     transformInput(padInput(x, xOff, s.xp), g.inChannels(), s.v, 0, tiles);
     if (byTiles) {
-      tileGroups(p, s, y, yOff, 0, (tiles + group - 1) / group, ocStart, ocEnd);
+      tileGroups(p, s, y, yOff, 0, tileGroups, ocStart, ocEnd);
     } else {
       channelRows(p, s, y, yOff, 0, tiles, ocStart, ocEnd);
     }
