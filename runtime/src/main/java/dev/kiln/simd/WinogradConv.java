@@ -313,10 +313,28 @@ final class WinogradConv {
    * {@code B^T d B} of {@code count} patches of one channel block, side by side: the first one's top-left input
    * vector at {@code x[p]} (rows {@code rs}, pixels {@code ps} floats apart), its 16 transformed vectors at
    * {@code v[q + k * region]} for positions {@code k}, the next patch two pixels and one vector on.
+   *
+   * <p>In two methods, each over the whole row of patches ({@link #inputRowUpper}: positions 0-11 from input rows
+   * 0-2; {@link #inputRowLower}: positions 12-15 from rows 1 and 3, row 1 loaded again), each small enough that
+   * JDK 17's C2 compiles all of its vector operations to vector instructions. As one method (16 stores, about 60
+   * vector operations) it did in some JVMs and not in others: after a direct-engine 16->32 14x14 layer had run
+   * first, C2's inlining log showed the last vector operations dispatched through type profiles and the last four
+   * stores "failed to inline (intrinsic)", so they ran the Vector API's Java fallback (`perf`: its store lambdas
+   * under this method), and a lone 48->48 56x56 layer ran at 0.67-0.77x ONNX Runtime's speed for the whole
+   * `LayerSuite` case against 1.10-1.18x in a JVM that ran it first. The same additions in the same order (the same
+   * bits).
    */
   static void inputRow(float[] x, int p, int rs, int ps, float[] v, int q, int region, int count) {
+    inputRowUpper(x, p, rs, ps, v, q, region, count);
+    inputRowLower(x, p, rs, ps, v, q, region, count);
+  }
+
+  /**
+   * Positions 0-11 of {@link #inputRow}: rows first, r_i = d_i B (d_i0 - d_i2, d_i1 + d_i2, d_i2 - d_i1, d_i1 -
+   * d_i3) for input rows 0-2, then B^T's first three rows (r_0 - r_2, r_1 + r_2, r_2 - r_1).
+   */
+  static void inputRowUpper(float[] x, int p, int rs, int ps, float[] v, int q, int region, int count) {
     for (int t = 0; t < count; t++, p += 2 * ps, q += LANES) {
-      // Rows first: r_i = d_i B (d_i0 - d_i2, d_i1 + d_i2, d_i2 - d_i1, d_i1 - d_i3), then columns: B^T r.
       int o = p;
       FloatVector a = FloatVector.fromArray(S, x, o);
       FloatVector b = FloatVector.fromArray(S, x, o + ps);
@@ -356,7 +374,22 @@ final class WinogradConv {
       r21.sub(r11).intoArray(v, q + 9 * region);
       r22.sub(r12).intoArray(v, q + 10 * region);
       r23.sub(r13).intoArray(v, q + 11 * region);
-      o += rs;
+    }
+  }
+
+  /** Positions 12-15 of {@link #inputRow}: B^T's last row, r_1 - r_3, for input rows 1 and 3. */
+  static void inputRowLower(float[] x, int p, int rs, int ps, float[] v, int q, int region, int count) {
+    for (int t = 0; t < count; t++, p += 2 * ps, q += LANES) {
+      int o = p + rs;
+      FloatVector a = FloatVector.fromArray(S, x, o);
+      FloatVector b = FloatVector.fromArray(S, x, o + ps);
+      FloatVector c = FloatVector.fromArray(S, x, o + 2 * ps);
+      FloatVector d = FloatVector.fromArray(S, x, o + 3 * ps);
+      FloatVector r10 = a.sub(c);
+      FloatVector r11 = b.add(c);
+      FloatVector r12 = c.sub(b);
+      FloatVector r13 = b.sub(d);
+      o += 2 * rs;
       a = FloatVector.fromArray(S, x, o);
       b = FloatVector.fromArray(S, x, o + ps);
       c = FloatVector.fromArray(S, x, o + 2 * ps);
@@ -504,17 +537,31 @@ final class WinogradConv {
    * {@code A^T m A} of {@code count} tiles of one channel block, side by side: the first one's 16 products at
    * {@code m[q + k * region]}, plus the bias {@code b[bo..]} (its first {@code channels - bo} lanes; none if
    * {@code b} is null), clamped to {@code [lo, hi]}, its 2x2 outputs at {@code y[o]} (rows {@code rs}, pixels
-   * {@code ps} floats apart), the next tile one vector and two pixels on.
+   * {@code ps} floats apart), the next tile one vector and two pixels on. In two methods, one per output row, each
+   * over the whole row of tiles, for the reason {@link #inputRow} gives (products 4-11 loaded by both).
    */
   static void outputRow(float[] m, int q, int region, float[] b, int bo, int channels, float lo, float hi, float[] y,
       int o, int rs, int ps, int count) {
     if (count <= 0) {
       return;
     }
-    FloatVector bias = b == null ? FloatVector.zero(S)
-        : FloatVector.fromArray(S, b, bo, S.indexInRange(bo, channels));
+    outputRowUpper(m, q, region, b, bo, channels, lo, hi, y, o, ps, count);
+    outputRowLower(m, q, region, b, bo, channels, lo, hi, y, o + rs, ps, count);
+  }
+
+  /** The bias vector of {@link #outputRow}: {@code b[bo..]}'s first {@code channels - bo} lanes, zero if null. */
+  private static FloatVector bias(float[] b, int bo, int channels) {
+    return b == null ? FloatVector.zero(S) : FloatVector.fromArray(S, b, bo, S.indexInRange(bo, channels));
+  }
+
+  /**
+   * Output row 0 of {@link #outputRow}: s_0 = m_0 + m_1 + m_2 over each position row (products 0-11), then
+   * s_00 + s_01 + s_02 and s_01 - s_02 - s_03.
+   */
+  static void outputRowUpper(float[] m, int q, int region, float[] b, int bo, int channels, float lo, float hi,
+      float[] y, int o, int ps, int count) {
+    FloatVector bias = bias(b, bo, channels);
     for (int t = 0; t < count; t++, q += LANES, o += 2 * ps) {
-      // Rows first: s_0 = m_0 + m_1 + m_2, s_1 = m_1 - m_2 - m_3 (over the position's row), then columns.
       FloatVector m0 = FloatVector.fromArray(S, m, q);
       FloatVector m1 = FloatVector.fromArray(S, m, q + region);
       FloatVector m2 = FloatVector.fromArray(S, m, q + 2 * region);
@@ -531,6 +578,27 @@ final class WinogradConv {
       FloatVector s01 = m1.add(m5).add(m9);
       FloatVector s02 = m2.add(m6).add(m10);
       FloatVector s03 = m3.add(m7).add(m11);
+      s00.add(s01).add(s02).add(bias).max(lo).min(hi).intoArray(y, o);
+      s01.sub(s02).sub(s03).add(bias).max(lo).min(hi).intoArray(y, o + ps);
+    }
+  }
+
+  /**
+   * Output row 1 of {@link #outputRow}: s_1 = m_1 - m_2 - m_3 over each position row (products 4-15), then
+   * s_10 + s_11 + s_12 and s_11 - s_12 - s_13.
+   */
+  static void outputRowLower(float[] m, int q, int region, float[] b, int bo, int channels, float lo, float hi,
+      float[] y, int o, int ps, int count) {
+    FloatVector bias = bias(b, bo, channels);
+    for (int t = 0; t < count; t++, q += LANES, o += 2 * ps) {
+      FloatVector m4 = FloatVector.fromArray(S, m, q + 4 * region);
+      FloatVector m5 = FloatVector.fromArray(S, m, q + 5 * region);
+      FloatVector m6 = FloatVector.fromArray(S, m, q + 6 * region);
+      FloatVector m7 = FloatVector.fromArray(S, m, q + 7 * region);
+      FloatVector m8 = FloatVector.fromArray(S, m, q + 8 * region);
+      FloatVector m9 = FloatVector.fromArray(S, m, q + 9 * region);
+      FloatVector m10 = FloatVector.fromArray(S, m, q + 10 * region);
+      FloatVector m11 = FloatVector.fromArray(S, m, q + 11 * region);
       FloatVector m12 = FloatVector.fromArray(S, m, q + 12 * region);
       FloatVector m13 = FloatVector.fromArray(S, m, q + 13 * region);
       FloatVector m14 = FloatVector.fromArray(S, m, q + 14 * region);
@@ -539,10 +607,8 @@ final class WinogradConv {
       FloatVector s11 = m5.sub(m9).sub(m13);
       FloatVector s12 = m6.sub(m10).sub(m14);
       FloatVector s13 = m7.sub(m11).sub(m15);
-      s00.add(s01).add(s02).add(bias).max(lo).min(hi).intoArray(y, o);
-      s01.sub(s02).sub(s03).add(bias).max(lo).min(hi).intoArray(y, o + ps);
-      s10.add(s11).add(s12).add(bias).max(lo).min(hi).intoArray(y, o + rs);
-      s11.sub(s12).sub(s13).add(bias).max(lo).min(hi).intoArray(y, o + rs + ps);
+      s10.add(s11).add(s12).add(bias).max(lo).min(hi).intoArray(y, o);
+      s11.sub(s12).sub(s13).add(bias).max(lo).min(hi).intoArray(y, o + ps);
     }
   }
 
