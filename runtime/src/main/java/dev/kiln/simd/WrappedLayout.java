@@ -3,8 +3,7 @@ package dev.kiln.simd;
 import dev.kiln.annotation.PaddingMode;
 import dev.kiln.nn.ConvGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * A layout without junk columns for a {@link #canWrap} convolution: the virtual rows are as long as the output's
@@ -19,7 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  * instead of 14, a 112x112 one 784 instead of 896.
  */
 final class WrappedLayout implements SampleLayout {
-  private static final VectorSpecies<Integer> INTS = VectorShape.SPECIES.withLanes(int.class);
   private static final int LANES = VectorShape.LANES;
 
   private final int inH;
@@ -41,7 +39,7 @@ final class WrappedLayout implements SampleLayout {
   private final int[] phase;
   private final int[] shift;
   /** {@link #keepMasks}. */
-  private final int[][] keep;
+  private final float[][] keep;
 
   /**
    * Whether convolution {@code g} can read this layout: zero padding along the rows, and stride 1 with output rows
@@ -140,9 +138,9 @@ final class WrappedLayout implements SampleLayout {
   private void padPairsShared(float[] x, int xOff, int c0, int c1, float[] paddedX) {
     int plane = inH * inW;
     int vectors = keep[0].length;
-    int[] keep0 = keep[0];
-    int[] keep1 = keep[1];
-    int[] keep2 = keep[2];
+    float[] keep0 = keep[0];
+    float[] keep1 = keep[1];
+    float[] keep2 = keep[2];
     FloatVector zero = FloatVector.zero(VectorShape.SPECIES);
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
@@ -196,7 +194,7 @@ final class WrappedLayout implements SampleLayout {
       boolean whole = src + vectors <= x.length;
       for (int kw = 0; kw < kernelW; kw++) {
         int dst = (c - c0) * channelStride + kw * planeQ + top;
-        int[] mask = keep[kw];
+        float[] mask = keep[kw];
         if (whole) {
           for (int i = 0; i < vectors; i += LANES) {
             masked(FloatVector.fromArray(VectorShape.SPECIES, x, src + i), mask, i).intoArray(paddedX, dst + i);
@@ -223,7 +221,7 @@ final class WrappedLayout implements SampleLayout {
     for (int c = c0; c < c1; c++) {
       int src0 = xOff + c * plane;
       for (int kw = 0; kw < kernelW; kw++) {
-        int[] mask = keep[kw];
+        float[] mask = keep[kw];
         boolean odd = phase[kw] == 1;
         for (int rowPhase = 0; rowPhase < 2; rowPhase++) {
           int dst = (c - c0) * channelStride + (kw * 2 + rowPhase) * planeQ + lead;
@@ -262,26 +260,32 @@ final class WrappedLayout implements SampleLayout {
     }
   }
 
-  /** {@code v} with the lanes where {@code mask[i..]} is 0 set to +0 (an AND of the bits: exact for any value). */
-  private static FloatVector masked(FloatVector v, int[] mask, int i) {
-    return v.reinterpretAsInts().and(IntVector.fromArray(INTS, mask, i)).reinterpretAsFloats();
+  /**
+   * {@code v} with the lanes where {@code mask[i..]} is 0 set to +0 (a blend: the other lanes exactly as they are).
+   * In float vectors only: as an AND of the bits with an integer mask ({@code reinterpretAsInts}, {@code IntVector},
+   * {@code reinterpretAsFloats}), the same bits, a JVM that had run it compiled later large vector methods partly
+   * to the Vector API's Java fallback (a lone 48->48 56x56 Winograd layer after a 16->32 14x14 layer of wrapped rows
+   * at 0.72x ONNX Runtime's speed against 1.15x this way; {@code bench-results/winograd-rows-s57-spr-2026-12-08.txt}).
+   */
+  private static FloatVector masked(FloatVector v, float[] mask, int i) {
+    return v.blend(0f, FloatVector.fromArray(VectorShape.SPECIES, mask, i).compare(VectorOperators.EQ, 0f));
   }
 
   /**
    * Per kernel column, over {@code rows} rows of {@code width} cells rounded up to whole vectors (the whole plane
-   * for stride 1, one row for stride 2): -1 for the cells its copy keeps, 0 for those it zeroes: cells past the
+   * for stride 1, one row for stride 2): 1 for the cells its copy keeps, 0 for those it zeroes: cells past the
    * plane (or row), columns of the phase past the input's last, and the {@code |q|} cells at each row's end
    * ({@code q < 0}) or start ({@code q > 0}) that its tap reads past a row's end.
    */
-  private static int[][] keepMasks(int rows, int inW, int width, int stride, int[] phase, int[] shift) {
+  private static float[][] keepMasks(int rows, int inW, int width, int stride, int[] phase, int[] shift) {
     int cells = rows * width;
-    int[][] keep = new int[phase.length][(cells + LANES - 1) / LANES * LANES];
+    float[][] keep = new float[phase.length][(cells + LANES - 1) / LANES * LANES];
     for (int kw = 0; kw < phase.length; kw++) {
       int q = shift[kw];
       for (int i = 0; i < cells; i++) {
         int col = i % width;
         boolean wrappedRead = q < 0 && col >= width + q || q > 0 && col < q;
-        keep[kw][i] = wrappedRead || stride * col + phase[kw] >= inW ? 0 : -1;
+        keep[kw][i] = wrappedRead || stride * col + phase[kw] >= inW ? 0f : 1f;
       }
     }
     return keep;
