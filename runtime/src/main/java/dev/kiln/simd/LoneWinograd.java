@@ -13,9 +13,11 @@ import dev.kiln.runtime.Parallel;
  * output converted back to NCHW. For the 3x3 layers {@link WinogradConv#supports} names (stride 1, padding 1) with
  * at least {@link #MIN_CHANNELS} input channels and {@link #MIN_PIXELS} output pixels, where the 2.25 times fewer
  * multiply-adds outweigh the two conversions. All channels at once are split over the pool by the products'
- * output-channel chunks ({@link WinogradConv#runChunks}), each thread with the whole input transform of its own; a
- * range of some channels computes the chunks they fall in. The system property {@code kiln.simd.loneWinograd=false},
- * read when a layer's engine is created, turns it off.
+ * output-channel chunks ({@link WinogradConv#runChunks}), each thread with the whole input transform of its own,
+ * where there are at least as many chunks as threads; with fewer (a 48-channel layer is one chunk), each of the
+ * three steps in turn is split over the pool by its own items (input rows, rows of the products, output rows), as
+ * a network's Winograd layers are. A range of some channels computes the chunks they fall in. The system property
+ * {@code kiln.simd.loneWinograd=false}, read when a layer's engine is created, turns it off.
  */
 final class LoneWinograd implements LoneForward {
   private static final int LANES = VectorShape.LANES;
@@ -85,19 +87,23 @@ final class LoneWinograd implements LoneForward {
       int ocEnd) {
     Scratch s = scratch.get();
     int threads = Parallel.threads();
-    int chunks = conv.chunks();
-    // Split where all channels are asked for and the layer is worth it: the conversions too (by input rows, by
-    // output channel blocks), which on one thread left the other waiting for about a tenth of the layer.
-    boolean split = ocStart == 0 && ocEnd == outChannels && threads > 1 && chunks >= threads
-        && Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS);
+    Split how = split(threads, ocStart, ocEnd);
+    boolean split = how != Split.NONE;
     s.io.set(x, xOff, y, yOff, ocStart, ocEnd);
     try {
+      // The conversions split too (by input rows, by output channel blocks): on one thread they left the other
+      // waiting for about a tenth of the layer.
       SampleConversions.run(split, in.height, s.io.input);
-      if (split) {
-        s.weight = weight;
-        s.bias = bias;
+      s.weight = weight;
+      s.bias = bias;
+      if (how == Split.CHUNKS) {
         s.pieces = threads;
         Parallel.forChunks(threads, s.compute);
+      } else if (how == Split.STEPS) {
+        // Every thread into the calling thread's transformed input and products; each step waits for the one before.
+        Parallel.forChunks(conv.inputItems(1), s.inputStep);
+        Parallel.forChunks(conv.productItems(1), s.productStep);
+        Parallel.forChunks(conv.outputItems(1), s.outputStep);
       } else {
         int c0 = conv.chunkOf(ocStart / LANES);
         int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
@@ -116,6 +122,37 @@ final class LoneWinograd implements LoneForward {
     }
   }
 
+  /** How a call splits over the pool ({@link #split}). */
+  enum Split {
+    /** On the calling thread alone. */
+    NONE,
+    /** By the products' output-channel chunks, each thread with its own input transform. */
+    CHUNKS,
+    /** Each step in turn by its own items. */
+    STEPS
+  }
+
+  /**
+   * How a call for output channels {@code [ocStart, ocEnd)} splits over {@code threads} threads: not at all for a
+   * range of channels, one thread or a layer too small to be worth it; by chunks where there are at least as many
+   * as threads; else step by step. Before the step-by-step split a 48->48 56x56 layer (one chunk) ran on one thread
+   * whatever the pool: 0.59-0.61x ONNX Runtime's speed on two threads against 1.1x on one (Intel Xeon of the
+   * Sapphire Rapids class). (Step by step also where the chunks split unevenly, a 64->64 56x56 layer's three blocks
+   * and one, was no faster: 732 us against 694.)
+   */
+  Split split(int threads, int ocStart, int ocEnd) {
+    if (ocStart != 0 || ocEnd != outChannels || threads < 2
+        || !Parallel.worthSplitting(conv.geometry.macsPerSample() * 4 / 9, Parallel.MIN_MACS)) {
+      return Split.NONE;
+    }
+    return conv.chunks() >= threads ? Split.CHUNKS : Split.STEPS;
+  }
+
+  /** The products' output-channel chunks ({@link WinogradConv#chunks}; for tests). */
+  int chunks() {
+    return conv.chunks();
+  }
+
   /** One thread's buffers, and a split call's pieces (read from the calling thread's). */
   private final class Scratch {
     /** The blocked input and output, their conversions. */
@@ -125,6 +162,13 @@ final class LoneWinograd implements LoneForward {
     Parameter weight;
     Parameter bias;
     int pieces;
+    /** Input rows {@code [start, end)} of the input transform, into the calling thread's transformed input. */
+    final Parallel.ChunkBody inputStep = (chunk, start, end) -> conv.inputTransform(io.xb, FIRST, v, 1, start, end);
+    /** Items {@code [start, end)} of the products, into the calling thread's products. */
+    final Parallel.ChunkBody productStep = (chunk, start, end) -> conv.products(weight, v, m, 1, start, end);
+    /** Rows {@code [start, end)} of the output transform, into the calling thread's blocked output. */
+    final Parallel.ChunkBody outputStep =
+        (chunk, start, end) -> conv.outputTransform(m, bias, io.yb, FIRST, 1, start, end);
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@link LoneWinograd}, a layer used alone in Winograd's form: against {@link ReferenceConv2d} (within 1e-5 of the
  * largest output) for RepVGG-A0's three shapes, a layer of partial channel blocks, one of the fewest input channels
- * taken (32) and 16 outputs, and every activation; all channels on two threads the same bits as on one, and ranges of
- * output channels the same bits as all of them, nothing outside a range written. Which layers get it: at least 32
+ * taken (32) and 16 outputs, and every activation; all channels on two threads the same bits as on one (split by
+ * chunks, or step by step for the 48-channel layer's one chunk), and ranges of output channels the same bits as all of
+ * them, nothing outside a range written. Which layers get it: at least 32
  * input channels and 14x14 outputs. Counted.
  */
 @ExtendWith(TilesNotAwaited.class)
@@ -67,6 +68,33 @@ class LoneWinogradTest {
       }
     }
     assertThat(cases).isEqualTo(5 * Activation.values().length);
+  }
+
+  /**
+   * All channels split by chunks on as many threads as the layer has chunks, step by step on more (a 48-channel
+   * layer is one chunk of three 16-lane blocks, so two threads take it step by step where vectors have 16 lanes), not
+   * at all on one thread or for a range of channels. Counted.
+   */
+  @Test
+  void splitsByChunksOrStepByStep() {
+    int cases = 0;
+    for (int c : new int[] {48, 96, 192}) {
+      LoneWinograd lone = LoneWinograd.forLayer(WinogradConvTest.geometry(c, c, 56, 56), Activation.RELU);
+      int chunks = lone.chunks();
+      assertThat(chunks).isAtLeast(1);
+      if (chunks >= 2) {
+        assertWithMessage(c + " channels").that(lone.split(chunks, 0, c)).isEqualTo(LoneWinograd.Split.CHUNKS);
+      }
+      assertWithMessage(c + " channels").that(lone.split(chunks + 1, 0, c)).isEqualTo(LoneWinograd.Split.STEPS);
+      assertWithMessage(c + " channels").that(lone.split(1, 0, c)).isEqualTo(LoneWinograd.Split.NONE);
+      assertWithMessage(c + " channels").that(lone.split(2, 0, c - 16)).isEqualTo(LoneWinograd.Split.NONE);
+      cases++;
+    }
+    assertThat(cases).isEqualTo(3);
+    if (VectorShape.LANES == 16) {
+      LoneWinograd one = LoneWinograd.forLayer(WinogradConvTest.geometry(48, 48, 56, 56), Activation.RELU);
+      assertThat(one.split(2, 0, 48)).isEqualTo(LoneWinograd.Split.STEPS);
+    }
   }
 
   @Test
