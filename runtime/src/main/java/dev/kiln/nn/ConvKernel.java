@@ -316,19 +316,16 @@ public abstract class ConvKernel extends AbstractModule {
         if (n >= threads) {
           split.sample = -1;
           Parallel.forRange(n, split);
-        } else if ((engine == null ? splitUnits() : engine.splitUnits()) > 0) {
-          split.block = 0;
-          int units = engine == null ? splitUnits() : engine.splitUnits();
-          for (int i = 0; i < n; i++) {
-            split.sample = i;
-            Parallel.forRange(units, split);
-          }
         } else {
-          int block = engine == null ? 1 : engine.channelBlock();
+          // Each sample over the pool: by the kernel's or engine's own units where it names some, else by blocks of
+          // output channels (ForwardSplit's block 0 means units).
+          int units = engine == null ? splitUnits() : engine.splitUnits();
+          int block = units > 0 ? 0 : engine == null ? 1 : engine.channelBlock();
+          int ranges = units > 0 ? units : (outC + block - 1) / block;
           split.block = block;
           for (int i = 0; i < n; i++) {
             split.sample = i;
-            Parallel.forRange((outC + block - 1) / block, split);
+            Parallel.forRange(ranges, split);
           }
         }
       } finally {

@@ -411,6 +411,7 @@ final class BlockedNetwork implements NetworkEngine {
     int firstSample;
     final ConvSection section = new ConvSection();
     final WinogradSection winogradSection = new WinogradSection();
+    final WinogradConv.Steps winogradSteps = new WinogradConv.Steps();
     private float[] winogradTiles = new float[0];
     private float[] winogradProducts = new float[0];
 
@@ -1378,79 +1379,56 @@ final class BlockedNetwork implements NetworkEngine {
         w.run(kernel.weight(), kernel.bias(), x, FIRST, v, m, y, FIRST, n);
         return;
       }
+      int threads = Parallel.threads();
+      if (w.chunks() < threads) {
+        // A group of samples at a time (WinogradConv#groupSamples), each step split over the pool.
+        for (int first = 0; first < n; first += group) {
+          w.runBySteps(ws.winogradSteps, kernel.weight(), kernel.bias(), x, FIRST + first * w.in.sampleSize, v, m, y,
+              FIRST + first * w.out.sampleSize, Math.min(group, n - first));
+        }
+        return;
+      }
+      // One self-contained section: each thread its share of the chunks (WinogradConv#runChunks), with the
+      // transformed input of its own.
       WinogradSection s = ws.winogradSection;
       s.stage = this;
       s.x = x;
-      s.v = v;
       s.m = m;
       s.y = y;
       s.samples = n;
-      int threads = Parallel.threads();
+      s.pieces = threads;
+      s.pieceTiles = ws.winogradPieceTiles(threads, w.tileFloats(group));
       try {
-        if (w.chunks() >= threads) {
-          // One self-contained section: each thread its share of the chunks (WinogradConv#runChunks), with the
-          // transformed input of its own.
-          s.step = -1;
-          s.pieces = threads;
-          s.pieceTiles = ws.winogradPieceTiles(threads, w.tileFloats(group));
-          Parallel.forChunks(threads, s);
-        } else {
-          // A group of samples at a time (WinogradConv#groupSamples), each step split over the pool.
-          for (int first = 0; first < n; first += group) {
-            int count = Math.min(group, n - first);
-            s.samples = count;
-            s.xOff = FIRST + first * w.in.sampleSize;
-            s.yOff = FIRST + first * w.out.sampleSize;
-            s.step = 0;
-            Parallel.forChunks(w.inputItems(count), s);
-            s.step = 1;
-            Parallel.forChunks(w.productItems(count), s);
-            s.step = 2;
-            Parallel.forChunks(w.outputItems(count), s);
-          }
-        }
+        Parallel.forChunks(threads, s);
       } finally {
-        s.x = s.v = s.m = s.y = null;
+        s.x = s.m = s.y = null;
         s.pieceTiles = null;
       }
     }
   }
 
-  /** A Winograd convolution's work handed to the pool, reused from call to call. */
+  /**
+   * A Winograd convolution split by its output-channel chunks, handed to the pool and reused from call to call:
+   * pieces {@code [start, end)} of {@link #pieces} shares of the chunks, each with its own transformed input
+   * ({@link WinogradConv#runChunks}; the split step by step is {@link WinogradConv#runBySteps}).
+   */
   private static final class WinogradSection implements Parallel.ChunkBody {
     ConvStage stage;
     float[] x;
-    float[] v;
     float[] m;
     float[] y;
     int samples;
-    /** Where the group of {@link #samples} starts in {@link #x} and {@link #y} (steps 0-2). */
-    int xOff;
-    int yOff;
-    /**
-     * -1: pieces {@code [start, end)} of {@link #pieces} shares of the chunks; 0: input transform, 1: products,
-     * 2: output transform.
-     */
-    int step;
     int pieces;
-    /** Each piece's transformed input (step -1; piece 0's is {@link #v}). */
+    /** Each piece's transformed input. */
     float[][] pieceTiles;
 
     @Override
     public void run(int chunk, int start, int end) {
       WinogradConv w = stage.winograd;
-      if (step == -1) {
-        int chunks = w.chunks();
-        for (int j = start; j < end; j++) {
-          w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, pieceTiles[j], m, y, FIRST, samples,
-              chunks * j / pieces, chunks * (j + 1) / pieces);
-        }
-      } else if (step == 0) {
-        w.inputTransform(x, xOff, v, samples, start, end);
-      } else if (step == 1) {
-        w.products(stage.kernel.weight(), v, m, samples, start, end);
-      } else {
-        w.outputTransform(m, stage.kernel.bias(), y, yOff, samples, start, end);
+      int chunks = w.chunks();
+      for (int j = start; j < end; j++) {
+        w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, pieceTiles[j], m, y, FIRST, samples,
+            chunks * j / pieces, chunks * (j + 1) / pieces);
       }
     }
   }

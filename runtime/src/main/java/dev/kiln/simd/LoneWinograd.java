@@ -94,16 +94,13 @@ final class LoneWinograd implements LoneForward {
       // The conversions split too (by input rows, by output channel blocks): on one thread they left the other
       // waiting for about a tenth of the layer.
       SampleConversions.run(split, in.height, s.io.input);
-      s.weight = weight;
-      s.bias = bias;
       if (how == Split.CHUNKS) {
+        s.weight = weight;
+        s.bias = bias;
         s.pieces = threads;
         Parallel.forChunks(threads, s.compute);
       } else if (how == Split.STEPS) {
-        // Every thread into the calling thread's transformed input and products; each step waits for the one before.
-        Parallel.forChunks(conv.inputItems(1), s.inputStep);
-        Parallel.forChunks(conv.productItems(1), s.productStep);
-        Parallel.forChunks(conv.outputItems(1), s.outputStep);
+        conv.runBySteps(s.steps, weight, bias, s.io.xb, FIRST, s.v, s.m, s.io.yb, FIRST, 1);
       } else {
         int c0 = conv.chunkOf(ocStart / LANES);
         int c1 = conv.chunkOf((ocEnd - 1) / LANES) + 1;
@@ -162,13 +159,8 @@ final class LoneWinograd implements LoneForward {
     Parameter weight;
     Parameter bias;
     int pieces;
-    /** Input rows {@code [start, end)} of the input transform, into the calling thread's transformed input. */
-    final Parallel.ChunkBody inputStep = (chunk, start, end) -> conv.inputTransform(io.xb, FIRST, v, 1, start, end);
-    /** Items {@code [start, end)} of the products, into the calling thread's products. */
-    final Parallel.ChunkBody productStep = (chunk, start, end) -> conv.products(weight, v, m, 1, start, end);
-    /** Rows {@code [start, end)} of the output transform, into the calling thread's blocked output. */
-    final Parallel.ChunkBody outputStep =
-        (chunk, start, end) -> conv.outputTransform(m, bias, io.yb, FIRST, 1, start, end);
+    /** A split call's steps ({@link WinogradConv#runBySteps}). */
+    final WinogradConv.Steps steps = new WinogradConv.Steps();
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
       int chunks = conv.chunks();

@@ -7,6 +7,7 @@ import dev.kiln.annotation.Activation;
 import dev.kiln.nn.ConvGeometry;
 import dev.kiln.nn.Parameter;
 import dev.kiln.nn.WinogradKernels;
+import dev.kiln.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -211,6 +212,68 @@ final class WinogradConv {
   /** Work items of the output transform for a batch of {@code n}: (sample, channel block, tile row). */
   int outputItems(int n) {
     return n * out.blocks * tiles.height;
+  }
+
+  /**
+   * A batch of {@code n} samples through the three steps one after another, each split over the pool by its own
+   * items (input rows, rows of the products, output rows) into the transformed input {@code v} and the products
+   * {@code m} that all threads share: for a layer with fewer output-channel chunks than threads ({@link #runChunks}
+   * splits by chunks). {@code steps} is the caller's, reused from call to call (no allocation).
+   */
+  void runBySteps(Steps steps, Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m, float[] y,
+      int yOff, int n) {
+    steps.set(this, weight, bias, x, xOff, v, m, y, yOff, n);
+    try {
+      steps.step = 0;
+      Parallel.forChunks(inputItems(n), steps);
+      steps.step = 1;
+      Parallel.forChunks(productItems(n), steps);
+      steps.step = 2;
+      Parallel.forChunks(outputItems(n), steps);
+    } finally {
+      steps.set(null, null, null, null, 0, null, null, null, 0, 0);
+    }
+  }
+
+  /** The work of {@link #runBySteps} handed to the pool; one per calling thread, reused. */
+  static final class Steps implements Parallel.ChunkBody {
+    private WinogradConv conv;
+    private Parameter weight;
+    private Parameter bias;
+    private float[] x;
+    private int xOff;
+    private float[] v;
+    private float[] m;
+    private float[] y;
+    private int yOff;
+    private int n;
+    /** 0: input transform, 1: products, 2: output transform. */
+    private int step;
+
+    private void set(WinogradConv conv, Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m,
+        float[] y, int yOff, int n) {
+      this.conv = conv;
+      this.weight = weight;
+      this.bias = bias;
+      this.x = x;
+      this.xOff = xOff;
+      this.v = v;
+      this.m = m;
+      this.y = y;
+      this.yOff = yOff;
+      this.n = n;
+    }
+
+    @Override
+    public void run(int chunk, int start, int end) {
+      if (step == 0) {
+        conv.inputTransform(x, xOff, v, n, start, end);
+      } else if (step == 1) {
+        conv.products(weight, v, m, n, start, end);
+      } else {
+        conv.outputTransform(m, bias, y, yOff, n, start, end);
+      }
+    }
   }
 
   /** The products' output-channel chunks (see {@link #runChunks}). */
