@@ -39,8 +39,15 @@ final class TileWarmer {
    * times did not move measurably (with 15 neither).
    */
   static final int EMPTY_CALLS = 63;
-  /** Consecutive fast calls that make a tile hot. */
-  private static final int HOT_CALLS = 32;
+  /**
+   * Fast calls that make a tile hot: a run of them, which a slow call halves rather than ends. In the slow modes
+   * every call is slow, but a compiled kernel's calls are now and then slow too: on an AMD EPYC Zen 5 virtual
+   * machine, in one JVM of two to five, one warm-up call of the classifier kernel in about 22 took 9-25 us
+   * (another thread's work, the host) for as long as it was warmed, so a run of 32 consecutive fast calls never came
+   * and RepVGG-A0's classifier ran its plain-Java sums until the warmer gave up after {@link #WAIT_NANOS}: 0.5-3 ms
+   * of every forward for 12-18 s.
+   */
+  static final int HOT_CALLS = 32;
   /** The longest a layer waits for a tile, and the longest the warmer works on one. */
   static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** Reduction steps per warm-up call of a depthwise tile. */
@@ -978,7 +985,7 @@ final class TileWarmer {
       long start = System.nanoTime();
       tile.warmCall.run();
       long end = System.nanoTime();
-      fast = end - start < HOT_CALL_NANOS ? fast + 1 : 0;
+      fast = end - start < HOT_CALL_NANOS ? fast + 1 : fast / 2;
       if (fast == 0 && end - begin > backOffNanos) {
         LockSupport.parkNanos(PAUSE_NANOS);
       }

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link TileWarmer#warm(TileWarmer.Tile, long, long)}: a kernel whose calls never get fast is called back to
  * back only until the back-off time, then with a pause after every slow call, and is marked hot at the
- * deadline; a kernel that is fast at once is hot after the run of fast calls; the next queued tile is called along
+ * deadline; a kernel that is fast at once is hot after the run of fast calls, one with occasional slow calls a
+ * little later, one with frequent ones only at the deadline; the next queued tile is called along
  * once a tile has had its {@link TileWarmer#AHEAD_CALLS}.
  */
 class TileWarmerBackOffTest {
@@ -140,5 +141,51 @@ class TileWarmerBackOffTest {
     assertThat(made).isEqualTo(calls[0]);
     assertThat(made).isAtLeast(32L);
     assertThat(made).isLessThan(1_000_000L);
+  }
+
+  /**
+   * A slow call halves the run of fast calls instead of ending it ({@link TileWarmer#HOT_CALLS}): a kernel whose
+   * every 20th call is slow (an interrupted compiled call) is hot long before the deadline, after a few dozen calls;
+   * one whose every other call is slow (as in the slow modes, where all are) is not, until the deadline.
+   */
+  @Test
+  void anOccasionalSlowCallDelaysAKernelAndFrequentOnesKeepItCold() {
+    long[] calls = {0};
+    TileWarmer.Tile mostlyFast = new TileWarmer.Tile("test-mostly-fast", () -> {
+      if (++calls[0] % 20 == 0) {
+        spin(20_000);
+      }
+    });
+    long wait = TimeUnit.SECONDS.toNanos(5);
+    long start = System.nanoTime();
+    long made = TileWarmer.warm(mostlyFast, wait, TimeUnit.MILLISECONDS.toNanos(100));
+    long elapsed = System.nanoTime() - start;
+    assertThat(mostlyFast.hot()).isTrue();
+    assertThat(made).isEqualTo(calls[0]);
+    // Runs of 19 fast calls, halved at each slow one: 19, 9 + 19, 14 + 19 >= 32 after about 57 calls.
+    assertThat(made).isAtLeast((long) TileWarmer.HOT_CALLS + 19);
+    assertThat(made).isLessThan(10_000L);
+    assertThat(elapsed).isLessThan(wait / 2);
+
+    long[] halfCalls = {0};
+    TileWarmer.Tile halfSlow = new TileWarmer.Tile("test-half-slow", () -> {
+      if (halfCalls[0]++ % 2 == 0) {
+        spin(5_000);
+      }
+    });
+    long shortWait = TimeUnit.MILLISECONDS.toNanos(300);
+    start = System.nanoTime();
+    made = TileWarmer.warm(halfSlow, shortWait, TimeUnit.MILLISECONDS.toNanos(100));
+    elapsed = System.nanoTime() - start;
+    assertThat(halfSlow.hot()).isTrue();
+    assertThat(elapsed).isAtLeast(shortWait);
+    assertThat(made).isGreaterThan(100L);
+  }
+
+  private static void spin(long nanos) {
+    long until = System.nanoTime() + nanos;
+    while (System.nanoTime() < until) {
+      Thread.onSpinWait();
+    }
   }
 }
