@@ -1425,10 +1425,9 @@ final class BlockedNetwork implements NetworkEngine {
     @Override
     public void run(int chunk, int start, int end) {
       WinogradConv w = stage.winograd;
-      int chunks = w.chunks();
       for (int j = start; j < end; j++) {
-        w.runChunks(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, pieceTiles[j], m, y, FIRST, samples,
-            chunks * j / pieces, chunks * (j + 1) / pieces);
+        w.runPiece(stage.kernel.weight(), stage.kernel.bias(), x, FIRST, pieceTiles[j], m, y, FIRST, samples, j,
+            pieces);
       }
     }
   }

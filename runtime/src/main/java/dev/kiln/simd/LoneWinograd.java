@@ -163,11 +163,9 @@ final class LoneWinograd implements LoneForward {
     final WinogradConv.Steps steps = new WinogradConv.Steps();
     /** Piece {@code j}'s share of the chunks, into the calling thread's products and output. */
     final Parallel.ChunkBody compute = (chunk, start, end) -> {
-      int chunks = conv.chunks();
       float[] tiles = scratch.get().v;
       for (int j = start; j < end; j++) {
-        conv.runChunks(weight, bias, io.xb, FIRST, tiles, m, io.yb, FIRST, 1, chunks * j / pieces,
-            chunks * (j + 1) / pieces);
+        conv.runPiece(weight, bias, io.xb, FIRST, tiles, m, io.yb, FIRST, 1, j, pieces);
       }
     };
   }

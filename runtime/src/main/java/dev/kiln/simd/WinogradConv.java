@@ -291,6 +291,17 @@ final class WinogradConv {
   }
 
   /**
+   * Piece {@code j} of a layer split into {@code pieces} even shares of its chunks, one per thread: {@link #runChunks}
+   * of that share, with the transformed input {@code v} of the piece's own. A network's layer and a lone one split
+   * this way where there are at least as many chunks as threads (else {@link #runBySteps}).
+   */
+  void runPiece(Parameter weight, Parameter bias, float[] x, int xOff, float[] v, float[] m, float[] y, int yOff,
+      int n, int j, int pieces) {
+    int chunks = chunks();
+    runChunks(weight, bias, x, xOff, v, m, y, yOff, n, chunks * j / pieces, chunks * (j + 1) / pieces);
+  }
+
+  /**
    * Chunks {@code [c0, c1)} of the whole convolution of a batch of {@code n}, self-contained, a group of samples at
    * a time ({@link #groupSamples}; {@code v} and {@code m} hold one group): the group's whole input transform into
    * {@code v} (this caller's own), those chunks' products and their output blocks' transform. Split
